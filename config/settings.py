@@ -1,0 +1,182 @@
+"""The settings schema, validated once at start-up into a frozen object."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HelpdeskSettings(_Frozen):
+    name: str = "relaydesk"
+    address: str = "support@relaydesk.localhost"  # From and Reply-To of outbound mail
+    tag_prefix: str = "#"
+    default_team: str = "support"
+    default_priority: Literal["urgent", "high", "normal", "low"] = "normal"
+    acknowledge: bool = True  # send the requester an acknowledgement
+
+
+class WebSettings(_Frozen):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    max_body_bytes: int = Field(1_000_000, gt=0)
+    max_subject_chars: int = Field(998, gt=0)
+    intake_wait_s: float = Field(2.0, ge=0)  # how long POST waits for the ticket number
+
+
+class SmtpSettings(_Frozen):
+    """The outbound relay; ``transport = "file"`` writes .eml files instead (demo)."""
+
+    transport: Literal["smtp", "file"] = "smtp"
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, le=65535)
+    starttls: bool = False
+    ssl: bool = False
+    username: str = ""
+    password: str = ""
+    password_env: str = ""
+    password_file: str = ""
+    timeout_s: float = Field(10.0, gt=0)
+    file_dir: str = "relaydesk-outbox"
+
+    def resolved_password(self) -> str:
+        """The password from the environment or a file named in config, else inline."""
+        if self.password_env:
+            return os.environ.get(self.password_env, "")
+        if self.password_file:
+            return Path(self.password_file).read_text().strip()
+        return self.password
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> SmtpSettings:
+        if self.starttls and self.ssl:
+            raise ValueError("choose starttls or ssl, not both")
+        return self
+
+
+class BrokerSettings(_Frozen):
+    heartbeat_timeout_ms: int = Field(15_000, gt=0)
+    maintenance_chance: int = Field(100_000, ge=0, le=1_000_000)
+    worker_timeout_ms: int = Field(100, gt=0)
+
+
+class StepRetries(_Frozen):
+    max_attempts: int = Field(5, ge=1, le=100)
+    min_backoff_ms: int = Field(500, ge=0)
+    max_backoff_ms: int = Field(30_000, ge=0)
+    time_limit_ms: int = Field(60_000, gt=0)
+
+
+class RetrySettings(_Frozen):
+    ingest: StepRetries = StepRetries()
+    route: StepRetries = StepRetries()
+    deliver: StepRetries = StepRetries(max_attempts=8, min_backoff_ms=1000, max_backoff_ms=300_000)
+
+
+class WorkerSettings(_Frozen):
+    processes: int = Field(1, ge=1, le=64)
+    threads: int = Field(4, ge=1, le=256)
+
+
+class SchedulerSettings(_Frozen):
+    interval_s: float = Field(1.0, gt=0)
+    redrive_after_s: float = Field(60.0, gt=0)  # an unfinished row older than this is re-driven
+    send_lease_s: float = Field(120.0, gt=0)  # a delivery claimed longer ago is retried
+    batch: int = Field(500, gt=0)
+
+
+class TeamSettings(_Frozen):
+    name: str = Field(min_length=1)
+    supervisor: str | None = None
+
+
+class AgentSettings(_Frozen):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    display_name: str = ""
+    email: str = Field(min_length=3)
+    teams: tuple[str, ...] = ()
+    capacity: int = Field(5, ge=0, le=10_000)
+    status: Literal["online", "away", "offline"] = "offline"
+    skills: dict[str, int] = {}
+    supervisor: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _looks_like_email(cls, value: str) -> str:
+        if "@" not in value or any(c in value for c in "\r\n <>"):
+            raise ValueError("not an email address")
+        return value
+
+    @field_validator("skills")
+    @classmethod
+    def _skill_levels(cls, value: dict[str, int]) -> dict[str, int]:
+        for skill, level in value.items():
+            if not 1 <= level <= 5:
+                raise ValueError(f"skill {skill!r} level {level} is outside 1..5")
+        return value
+
+
+class Settings(_Frozen):
+    database_url: str = "sqlite:///relaydesk.db"
+    broker_url: str = "stub://"  # stub:// = in-process; redis://... or amqp://...
+    helpdesk: HelpdeskSettings = HelpdeskSettings()
+    web: WebSettings = WebSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    broker: BrokerSettings = BrokerSettings()
+    retries: RetrySettings = RetrySettings()
+    worker: WorkerSettings = WorkerSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    teams: tuple[TeamSettings, ...] = ()
+    agents: tuple[AgentSettings, ...] = ()
+    categories: dict[str, str] = {}  # category -> team
+
+    @property
+    def embedded(self) -> bool:
+        return self.broker_url.startswith("stub:")
+
+    @field_validator("broker_url")
+    @classmethod
+    def _known_broker(cls, value: str) -> str:
+        if not value.startswith(("stub:", "redis://", "rediss://", "amqp://", "amqps://")):
+            raise ValueError("expected stub://, redis://, rediss://, amqp:// or amqps://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Settings:
+        teams = {t.name for t in self.teams}
+        agents = {a.name for a in self.agents}
+        problems = []
+        if len(teams) != len(self.teams):
+            problems.append("teams: duplicate team name")
+        if len(agents) != len(self.agents):
+            problems.append("agents: duplicate agent name")
+        for i, agent in enumerate(self.agents):
+            for team in agent.teams:
+                if team not in teams:
+                    problems.append(f"agents.{i}.teams: unknown team {team!r}")
+            if agent.supervisor and agent.supervisor not in agents:
+                problems.append(f"agents.{i}.supervisor: unknown agent {agent.supervisor!r}")
+        for i, team in enumerate(self.teams):
+            if team.supervisor and team.supervisor not in agents:
+                problems.append(f"teams.{i}.supervisor: unknown agent {team.supervisor!r}")
+        if teams and self.helpdesk.default_team not in teams:
+            problems.append(f"helpdesk.default_team: unknown team {self.helpdesk.default_team!r}")
+        for category, team in self.categories.items():
+            if team not in teams:
+                problems.append(f"categories.{category}: unknown team {team!r}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self

@@ -1,0 +1,1 @@
+"""Protocol IO at the edge, one module or subpackage per channel."""

@@ -1,0 +1,59 @@
+"""The seams between connectors and the runtime: what an inbound connector needs.
+
+A connector never touches the store or the broker itself; ``workers`` hands
+it an implementation of these protocols.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
+from router.views import TicketView
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What intake says about an accepted message.
+
+    ``inbox_id`` identifies the durable row; ``duplicate`` is True when the same
+    idempotency key was accepted before; ``ticket_number`` is known once the
+    message has been ingested (intake may wait a little for it).
+    """
+
+    inbox_id: int
+    duplicate: bool
+    ticket_number: int | None = None
+    state: str = "pending"
+    error: str | None = None
+
+
+class Intake(Protocol):
+    def accept(self, message: InboundMessage, *, raw: bytes | None = None) -> Receipt:
+        """Make ``message`` durable (committed) and start its processing.
+
+        Raises ``TransientError`` when the store is unavailable: the caller must
+        then report failure to the outside world (HTTP 503, SMTP 451, ...).
+        """
+        ...
+
+    def receipt(self, inbox_id: int) -> Receipt | None:
+        """The current state of an accepted message, or None if unknown."""
+        ...
+
+
+class TicketQueries(Protocol):
+    def ticket(self, number: int) -> TicketView | None: ...
+
+
+class Sender(Protocol):
+    """An outbound channel: deliver one rendered message or raise.
+
+    Raises ``TransientError`` (retried with backoff) or ``PermanentError``
+    (recorded on the outbox row, never retried).
+    """
+
+    def send(self, message: OutboundMessage) -> DeliveryResult: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""The web channel: the JSON intake API and the plain HTML form."""

@@ -1,0 +1,1 @@
+"""The pure core of relaydesk: vocabulary and decisions, no IO, no clock reads."""

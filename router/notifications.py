@@ -1,0 +1,73 @@
+"""The texts relaydesk sends: an acknowledgement to the requester, a notice to the agent.
+
+Pure rendering: the caller decides who receives them and through which channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from router.threading import subject_tag
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body_text: str
+
+
+def _tagged(subject: str, number: int, prefix: str) -> str:
+    tag = subject_tag(number, prefix)
+    clean = " ".join(subject.split()) or "(no subject)"
+    return clean if tag in clean else f"{tag} {clean}"
+
+
+def acknowledgement(
+    *, number: int, subject: str, requester_name: str, helpdesk_name: str, tag_prefix: str = "#"
+) -> Rendered:
+    greeting = f"Hello {requester_name}," if requester_name else "Hello,"
+    body = (
+        f"{greeting}\n\n"
+        f"we have received your request and opened ticket {subject_tag(number, tag_prefix)}.\n"
+        f"Subject: {' '.join(subject.split()) or '(no subject)'}\n\n"
+        "An agent will answer you soon. Reply to this message to add information;\n"
+        "please keep the ticket number in the subject.\n\n"
+        f"-- {helpdesk_name}\n"
+    )
+    return Rendered(subject=_tagged(subject, number, tag_prefix), body_text=body)
+
+
+def assignment_notice(
+    *,
+    number: int,
+    subject: str,
+    priority: str,
+    requester: str,
+    excerpt: str,
+    reasons: tuple[str, ...],
+    tag_prefix: str = "#",
+    max_excerpt: int = 500,
+) -> Rendered:
+    text = excerpt.strip()
+    if len(text) > max_excerpt:
+        text = text[: max_excerpt - 1].rstrip() + "\u2026"
+    body = (
+        f"Ticket {subject_tag(number, tag_prefix)} is assigned to you.\n\n"
+        f"Priority:  {priority}\n"
+        f"Requester: {requester}\n"
+        f"Subject:   {' '.join(subject.split()) or '(no subject)'}\n"
+        f"Why you:   {'; '.join(reasons)}\n\n"
+        f"{text}\n"
+    )
+    return Rendered(
+        subject=f"Assigned: {_tagged(subject, number, tag_prefix)} ({priority})", body_text=body
+    )
+
+
+def customer_reply_notice(
+    *, number: int, subject: str, requester: str, excerpt: str, tag_prefix: str = "#"
+) -> Rendered:
+    body = (
+        f"{requester} replied on ticket {subject_tag(number, tag_prefix)}:\n\n{excerpt.strip()}\n"
+    )
+    return Rendered(subject=f"Reply: {_tagged(subject, number, tag_prefix)}", body_text=body)

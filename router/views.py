@@ -1,0 +1,34 @@
+"""Read-only views of tickets handed to the edges (web API, command line)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class MessageView:
+    direction: str
+    channel: str
+    author: str
+    body_text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketView:
+    number: int
+    subject: str
+    status: str
+    priority: str
+    category: str
+    channel: str
+    requester_name: str
+    requester_address: str
+    assignee: str | None
+    team: str | None
+    created_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    messages: tuple[MessageView, ...] = ()

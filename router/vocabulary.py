@@ -1,0 +1,69 @@
+"""The words every package shares: priorities, statuses, channels, directions."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Priority(str, Enum):
+    """Ticket priority; ``rank`` orders them, lower is more urgent."""
+
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        return _PRIORITY_RANK[self]
+
+    @classmethod
+    def parse(cls, value: str) -> Priority:
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            choices = ", ".join(p.value for p in cls)
+            raise ValueError(f"unknown priority {value!r}; expected one of {choices}") from None
+
+
+_PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+
+
+class Status(str, Enum):
+    """The ticket lifecycle: new -> open -> pending -> resolved -> closed (with reopen)."""
+
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Channel(str, Enum):
+    """Where a message came from or goes to."""
+
+    EMAIL = "email"
+    TELEGRAM = "telegram"
+    WEB = "web"
+
+
+class Direction(str, Enum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+
+
+class AgentStatus(str, Enum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class RowState(str, Enum):
+    """State of an inbox or outbox row: the store is the source of truth for work."""
+
+    PENDING = "pending"  # accepted, waiting to be processed
+    SENDING = "sending"  # outbox only: claimed by a delivery attempt
+    DONE = "done"  # processed (inbox) or delivered (outbox)
+    QUIET = "quiet"  # inbox only: recorded but deliberately not answered
+    FAILED = "failed"  # gave up, ``error`` says why

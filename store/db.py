@@ -1,0 +1,125 @@
+"""The engine and the unit of work: commit on clean exit, roll back on error.
+
+SQLite runs in WAL mode with a busy timeout, and every transaction starts with
+``BEGIN IMMEDIATE`` so two writers queue up instead of failing to upgrade a
+read lock. Callbacks registered with ``after_commit`` (enqueueing the next
+step) run only once the commit has succeeded: write, commit, then enqueue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.agents import AgentRepository
+from store.audit import AuditLog
+from store.customers import CustomerRepository
+from store.inbox import InboxRepository
+from store.outbox import OutboxRepository
+from store.tickets import TicketRepository
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=pool_size
+        )
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below take over
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One per process: the engine and a factory of units of work."""
+
+    def __init__(self, url: str, *, pool_size: int = 5) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions())
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class UnitOfWork:
+    """A transaction as a context manager, with the repositories bound to it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._after_commit: list[Callable[[], object]] = []
+
+    @property
+    def inbox(self) -> InboxRepository:
+        return InboxRepository(self.session)
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.session)
+
+    @property
+    def tickets(self) -> TicketRepository:
+        return TicketRepository(self.session)
+
+    @property
+    def agents(self) -> AgentRepository:
+        return AgentRepository(self.session)
+
+    @property
+    def customers(self) -> CustomerRepository:
+        return CustomerRepository(self.session)
+
+    @property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.session)
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once this unit of work has committed (never on rollback)."""
+        self._after_commit.append(callback)
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
+        if exc_type is None:
+            for callback in self._after_commit:
+                callback()

@@ -1,0 +1,62 @@
+"""Bring the teams and agents named in configuration into the store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from config.settings import Settings
+from router.vocabulary import AgentStatus
+from store.db import UnitOfWork
+from store.models import AgentSkill
+
+
+def sync_directory(uow: UnitOfWork, settings: Settings, now: datetime) -> list[str]:
+    """Create missing teams and agents, update what config owns; returns what changed.
+
+    Config owns an agent's email, display name, capacity, teams, skills and
+    supervisor. The routing status belongs to the agent once they exist (it is
+    set from config only on creation), and the load is never touched.
+    """
+    changes: list[str] = []
+    agents = uow.agents
+    for team_cfg in settings.teams:
+        if agents.team(team_cfg.name) is None:
+            agents.ensure_team(team_cfg.name)
+            changes.append(f"team {team_cfg.name} created")
+    for agent_cfg in settings.agents:
+        agent = agents.by_name(agent_cfg.name)
+        if agent is None:
+            agents.add(
+                name=agent_cfg.name,
+                email=agent_cfg.email,
+                display_name=agent_cfg.display_name,
+                capacity=agent_cfg.capacity,
+                status=AgentStatus(agent_cfg.status),
+                teams=agent_cfg.teams,
+                skills=agent_cfg.skills,
+                now=now,
+            )
+            changes.append(f"agent {agent_cfg.name} created")
+            continue
+        agent.email = agent_cfg.email
+        agent.display_name = agent_cfg.display_name
+        agent.capacity = agent_cfg.capacity
+        agent.teams = [agents.ensure_team(t) for t in agent_cfg.teams]
+        current = {s.skill: s for s in agent.skills}
+        for skill, level in agent_cfg.skills.items():
+            if skill in current:
+                current[skill].level = level
+            else:
+                agent.skills.append(AgentSkill(skill=skill, level=level))
+        agent.skills = [s for s in agent.skills if s.skill in agent_cfg.skills]
+    uow.session.flush()
+    for agent_cfg in settings.agents:
+        agent = agents.by_name(agent_cfg.name)
+        supervisor = agents.by_name(agent_cfg.supervisor) if agent_cfg.supervisor else None
+        if agent is not None:
+            agent.supervisor_id = supervisor.id if supervisor else None
+    for team_cfg in settings.teams:
+        team = agents.ensure_team(team_cfg.name)
+        supervisor = agents.by_name(team_cfg.supervisor) if team_cfg.supervisor else None
+        team.supervisor_id = supervisor.id if supervisor else None
+    return changes

@@ -1,0 +1,146 @@
+"""The inbox: inbound messages made durable before anyone is told they arrived."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from router.envelopes import InboundMessage
+from router.vocabulary import RowState
+from store.dialect import insert_ignoring_conflict
+from store.models import InboxItem
+
+
+@dataclass(frozen=True)
+class Accepted:
+    inbox_id: int
+    created: bool  # False: the same idempotency key was seen before (a no-op)
+
+
+class InboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def accept(
+        self,
+        message: InboundMessage,
+        *,
+        now: datetime,
+        redrive_after: timedelta,
+        raw: bytes | None = None,
+        state: RowState = RowState.PENDING,
+        error: str | None = None,
+    ) -> Accepted:
+        """Store ``message`` once per (channel, idempotency key)."""
+        created = insert_ignoring_conflict(
+            self.session,
+            InboxItem,
+            {
+                "channel": message.channel.value,
+                "idempotency_key": message.idempotency_key,
+                "payload": message.to_payload(),
+                "raw": raw,
+                "state": state.value,
+                "attempts": 0,
+                "error": error,
+                "received_at": now,
+                "updated_at": now,
+                "available_at": now + redrive_after,
+            },
+        )
+        inbox_id = self.session.execute(
+            select(InboxItem.id).where(
+                InboxItem.channel == message.channel.value,
+                InboxItem.idempotency_key == message.idempotency_key,
+            )
+        ).scalar_one()
+        return Accepted(inbox_id=inbox_id, created=created)
+
+    def get(self, inbox_id: int) -> InboxItem | None:
+        return self.session.get(InboxItem, inbox_id)
+
+    def claim(self, inbox_id: int, now: datetime) -> InboxItem | None:
+        """Move a pending row to done inside this transaction; None if not pending.
+
+        The conditional UPDATE locks the row, so a concurrent second delivery
+        waits, then finds it done. If the work fails, the rollback returns the
+        row to pending.
+        """
+        result = self.session.execute(
+            update(InboxItem)
+            .where(InboxItem.id == inbox_id, InboxItem.state == RowState.PENDING.value)
+            .values(state=RowState.DONE.value, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            return None
+        item = self.session.get(InboxItem, inbox_id, populate_existing=True)
+        return item
+
+    def finish(self, inbox_id: int, *, state: RowState, ticket_id: int | None, now: datetime) -> None:
+        self.session.execute(
+            update(InboxItem)
+            .where(InboxItem.id == inbox_id)
+            .values(state=state.value, ticket_id=ticket_id, updated_at=now, error=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    def record_failure(
+        self, inbox_id: int, *, error: str, permanent: bool, max_attempts: int, now: datetime
+    ) -> RowState:
+        """Count a failed attempt; the row fails for good when permanent or out of attempts."""
+        item = self.session.get(InboxItem, inbox_id, with_for_update=True)
+        if item is None or item.state != RowState.PENDING.value:
+            return RowState(item.state) if item else RowState.FAILED
+        item.attempts += 1
+        item.error = error[:4000]
+        item.updated_at = now
+        if permanent or item.attempts >= max_attempts:
+            item.state = RowState.FAILED.value
+        return RowState(item.state)
+
+    def retry(self, inbox_id: int, now: datetime) -> bool:
+        """Give a failed row another chance (an operator's decision)."""
+        result = self.session.execute(
+            update(InboxItem)
+            .where(InboxItem.id == inbox_id, InboxItem.state == RowState.FAILED.value)
+            .values(state=RowState.PENDING.value, attempts=0, updated_at=now, available_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def list(self, *, state: RowState | None = None, limit: int = 50) -> list[InboxItem]:
+        query = select(InboxItem).order_by(InboxItem.id.desc()).limit(limit)
+        if state is not None:
+            query = query.where(InboxItem.state == state.value)
+        return list(self.session.scalars(query))
+
+    def due_for_redrive(
+        self, *, now: datetime, again_after: timedelta, limit: int
+    ) -> list[tuple[int, str]]:
+        """Pending rows whose time is up: bump their time and return (id, channel).
+
+        One UPDATE ... RETURNING: two schedulers racing get disjoint rows.
+        """
+        due = (
+            select(InboxItem.id)
+            .where(InboxItem.state == RowState.PENDING.value, InboxItem.available_at <= now)
+            .order_by(InboxItem.available_at)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        result = self.session.execute(
+            update(InboxItem)
+            .where(
+                InboxItem.id.in_(due),
+                InboxItem.state == RowState.PENDING.value,
+                InboxItem.available_at <= now,
+            )
+            .values(available_at=now + again_after)
+            .returning(InboxItem.id, InboxItem.channel)
+            .execution_options(synchronize_session=False)
+        )
+        return [(row[0], row[1]) for row in result]

@@ -1,0 +1,21 @@
+"""SQLAlchemy 2 models, one module per part of the domain."""
+
+from store.models.base import Base
+from store.models.people import Agent, AgentSkill, Customer, CustomerIdentity, Team, agent_teams
+from store.models.queues import InboxItem, OutboxItem
+from store.models.tickets import AuditEvent, Message, Ticket
+
+__all__ = [
+    "Agent",
+    "AgentSkill",
+    "AuditEvent",
+    "Base",
+    "Customer",
+    "CustomerIdentity",
+    "InboxItem",
+    "Message",
+    "OutboxItem",
+    "Team",
+    "Ticket",
+    "agent_teams",
+]

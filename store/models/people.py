@@ -1,0 +1,86 @@
+"""Customers with one identity per channel address; agents, their skills and teams."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.models.base import Base, UTCDateTime
+
+agent_teams = Table(
+    "agent_teams",
+    Base.metadata,
+    Column("agent_id", ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    identities: Mapped[list[CustomerIdentity]] = relationship(back_populates="customer")
+
+
+class CustomerIdentity(Base):
+    """One address on one channel (an email address, a Telegram chat id)."""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship(back_populates="identities")
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16), default="offline")
+    capacity: Mapped[int] = mapped_column(Integer, default=5)
+    load: Mapped[int] = mapped_column(Integer, default=0)  # open tickets assigned
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    skills: Mapped[list[AgentSkill]] = relationship(
+        back_populates="agent", cascade="all, delete-orphan"
+    )
+    teams: Mapped[list[Team]] = relationship(secondary=agent_teams, back_populates="agents")
+    supervisor: Mapped[Agent | None] = relationship(remote_side=[id])
+
+
+class AgentSkill(Base):
+    __tablename__ = "agent_skills"
+
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
+
+    agent: Mapped[Agent] = relationship(back_populates="skills")
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+
+    agents: Mapped[list[Agent]] = relationship(secondary=agent_teams, back_populates="teams")
+    supervisor: Mapped[Agent | None] = relationship(foreign_keys=[supervisor_id])

@@ -1,0 +1,59 @@
+"""The inbox and the outbox: durable work rows, the store is the source of truth.
+
+``available_at`` is when the scheduler may next re-drive a row that is still
+unfinished; the sweep bumps it atomically, so two schedulers never double up.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from store.models.base import Base, JSONType, UTCDateTime
+
+class InboxItem(Base):
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "idempotency_key"),
+        Index("ix_inbox_due", "state", "available_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str] = mapped_column(String(512))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # the original bytes, when any
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+class OutboxItem(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "available_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))  # acknowledgement, assignment, reply, ...
+    recipient: Mapped[str] = mapped_column(String(320))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)  # the rendered OutboundMessage
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)  # stable across retries
+    dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+

@@ -1,0 +1,89 @@
+"""Tickets, their messages and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.models.base import Base, JSONType, UTCDateTime
+from store.models.people import Agent, Customer, Team
+
+
+class Ticket(Base):
+    """``id`` is the human-friendly ticket number shown as ``#id``."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_backlog", "team_id", "assignee_id", "status", "priority_rank", "id"),
+        Index("ix_tickets_requester", "requester_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(998), default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    priority: Mapped[str] = mapped_column(String(16))
+    priority_rank: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(64), default="general")
+    channel: Mapped[str] = mapped_column(String(16))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    requester_address: Mapped[str] = mapped_column(String(320))  # where answers go
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    requester: Mapped[Customer] = relationship()
+    assignee: Mapped[Agent | None] = relationship()
+    team: Mapped[Team | None] = relationship()
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def number(self) -> int:
+        return self.id
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str] = mapped_column(String(320))  # "Jo <jo@x>", "agent:ana", "system"
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    external_id: Mapped[str | None] = mapped_column(String(998), index=True)  # Message-ID
+    inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inbox.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+
+
+class AuditEvent(Base):
+    """Who did what to which ticket, when, and why."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(320))  # "system:route", "agent:ana", "cli"
+    action: Mapped[str] = mapped_column(String(64))  # "ticket.created", "ticket.assigned", ...
+    detail: Mapped[str] = mapped_column(Text, default="")  # the why, in words
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

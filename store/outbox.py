@@ -1,0 +1,153 @@
+"""The outbox: rendered messages waiting to be delivered, each with a stable Message-ID."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from router.envelopes import OutboundMessage
+from router.vocabulary import RowState
+from store.dialect import insert_ignoring_conflict
+from store.models import OutboxItem
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        message: OutboundMessage,
+        *,
+        kind: str,
+        ticket_id: int | None,
+        now: datetime,
+        redrive_after: timedelta,
+        dedupe_key: str | None = None,
+    ) -> int | None:
+        """Queue ``message``; None if a row with the same ``dedupe_key`` already exists."""
+        created = insert_ignoring_conflict(
+            self.session,
+            OutboxItem,
+            {
+                "channel": message.channel.value,
+                "kind": kind,
+                "recipient": message.recipient,
+                "payload": message.to_payload(),
+                "message_id": message.message_id,
+                "dedupe_key": dedupe_key,
+                "ticket_id": ticket_id,
+                "state": RowState.PENDING.value,
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+                "available_at": now + redrive_after,
+            },
+        )
+        if not created:
+            return None
+        return self.session.execute(
+            select(OutboxItem.id).where(OutboxItem.message_id == message.message_id)
+        ).scalar_one()
+
+    def get(self, outbox_id: int) -> OutboxItem | None:
+        return self.session.get(OutboxItem, outbox_id)
+
+    def claim(self, outbox_id: int, *, now: datetime, lease: timedelta) -> OutboxItem | None:
+        """Take a pending row (or one whose previous lease ran out) for one delivery attempt."""
+        result = self.session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.id == outbox_id,
+                or_(
+                    OutboxItem.state == RowState.PENDING.value,
+                    (OutboxItem.state == RowState.SENDING.value) & (OutboxItem.available_at <= now),
+                ),
+            )
+            .values(
+                state=RowState.SENDING.value,
+                attempts=OutboxItem.attempts + 1,
+                updated_at=now,
+                available_at=now + lease,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            return None
+        return self.session.get(OutboxItem, outbox_id, populate_existing=True)
+
+    def mark_sent(self, outbox_id: int, *, external_id: str, now: datetime) -> None:
+        self.session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == outbox_id, OutboxItem.state == RowState.SENDING.value)
+            .values(
+                state=RowState.DONE.value,
+                external_id=external_id[:255],
+                sent_at=now,
+                updated_at=now,
+                error=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    def mark_failed_attempt(
+        self,
+        outbox_id: int,
+        *,
+        error: str,
+        permanent: bool,
+        max_attempts: int,
+        now: datetime,
+        retry_after: timedelta,
+    ) -> RowState:
+        """Back to pending for a retry, or failed when permanent or out of attempts."""
+        item = self.session.get(OutboxItem, outbox_id, with_for_update=True)
+        if item is None:
+            return RowState.FAILED
+        if item.state not in (RowState.SENDING.value, RowState.PENDING.value):
+            return RowState(item.state)
+        item.error = error[:4000]
+        item.updated_at = now
+        if permanent or item.attempts >= max_attempts:
+            item.state = RowState.FAILED.value
+        else:
+            item.state = RowState.PENDING.value
+            item.available_at = now + retry_after
+        return RowState(item.state)
+
+    def list(
+        self, *, ticket_id: int | None = None, state: RowState | None = None, limit: int = 50
+    ) -> list[OutboxItem]:
+        query = select(OutboxItem).order_by(OutboxItem.id.desc()).limit(limit)
+        if ticket_id is not None:
+            query = query.where(OutboxItem.ticket_id == ticket_id)
+        if state is not None:
+            query = query.where(OutboxItem.state == state.value)
+        return list(self.session.scalars(query))
+
+    def due_for_redrive(
+        self, *, now: datetime, again_after: timedelta, limit: int
+    ) -> list[tuple[int, str]]:
+        """Pending rows and expired deliveries: bump their time, return (id, channel)."""
+        unfinished = (RowState.PENDING.value, RowState.SENDING.value)
+        due = (
+            select(OutboxItem.id)
+            .where(OutboxItem.state.in_(unfinished), OutboxItem.available_at <= now)
+            .order_by(OutboxItem.available_at)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        result = self.session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.id.in_(due),
+                OutboxItem.state.in_(unfinished),
+                OutboxItem.available_at <= now,
+            )
+            .values(available_at=now + again_after, state=RowState.PENDING.value)
+            .returning(OutboxItem.id, OutboxItem.channel)
+            .execution_options(synchronize_session=False)
+        )
+        return [(row[0], row[1]) for row in result]

@@ -1,0 +1,245 @@
+"""Tickets and their messages: creation, threading look-ups, assignment, status, views."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from router.assignment import TicketFacts
+from router.lifecycle import check_transition, is_active
+from router.views import MessageView, TicketView
+from router.vocabulary import Channel, Direction, Priority, Status
+from store.models import Agent, Message, OutboxItem, Team, Ticket
+
+
+class TicketRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, number: int, *, for_update: bool = False) -> Ticket | None:
+        return self.session.get(Ticket, number, with_for_update=for_update)
+
+    def create(
+        self,
+        *,
+        subject: str,
+        channel: Channel,
+        requester_id: int,
+        requester_address: str,
+        priority: Priority,
+        category: str,
+        team: Team | None,
+        now: datetime,
+        custom_fields: dict[str, Any] | None = None,
+        parent_id: int | None = None,
+    ) -> Ticket:
+        ticket = Ticket(
+            subject=subject[:998],
+            status=Status.NEW.value,
+            priority=priority.value,
+            priority_rank=priority.rank,
+            category=category,
+            channel=channel.value,
+            requester_id=requester_id,
+            requester_address=requester_address,
+            team_id=team.id if team else None,
+            parent_id=parent_id,
+            custom_fields=custom_fields or {},
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(ticket)
+        self.session.flush()
+        return ticket
+
+    def add_message(
+        self,
+        ticket: Ticket,
+        *,
+        direction: Direction,
+        channel: Channel,
+        author: str,
+        body_text: str,
+        now: datetime,
+        body_html: str | None = None,
+        headers: dict[str, str] | None = None,
+        external_id: str | None = None,
+        customer_id: int | None = None,
+        agent_id: int | None = None,
+        inbox_id: int | None = None,
+    ) -> Message:
+        message = Message(
+            ticket_id=ticket.id,
+            direction=direction.value,
+            channel=channel.value,
+            author=author[:320],
+            body_text=body_text,
+            body_html=body_html,
+            headers=headers or {},
+            external_id=external_id,
+            customer_id=customer_id,
+            agent_id=agent_id,
+            inbox_id=inbox_id,
+            created_at=now,
+        )
+        self.session.add(message)
+        ticket.updated_at = now
+        return message
+
+    def by_message_ids(self, message_ids: Sequence[str]) -> Ticket | None:
+        """The ticket holding any of these Message-IDs (stored or sent), newest first."""
+        if not message_ids:
+            return None
+        found = self.session.scalars(
+            select(Message.ticket_id)
+            .where(Message.external_id.in_(list(message_ids)))
+            .order_by(Message.id.desc())
+            .limit(1)
+        ).first()
+        if found is None:
+            found = self.session.scalars(
+                select(OutboxItem.ticket_id)
+                .where(OutboxItem.message_id.in_(list(message_ids)))
+                .where(OutboxItem.ticket_id.is_not(None))
+                .order_by(OutboxItem.id.desc())
+                .limit(1)
+            ).first()
+        return self.get(found) if found is not None else None
+
+    def facts(self, ticket: Ticket) -> TicketFacts:
+        return TicketFacts(
+            id=ticket.id,
+            team=ticket.team.name if ticket.team else "",
+            priority=Priority(ticket.priority),
+            created_at=ticket.created_at,
+        )
+
+    def assign_if_unassigned(self, ticket_id: int, agent_id: int, now: datetime) -> bool:
+        """Give the ticket to ``agent_id`` unless someone already has it (atomic)."""
+        result = self.session.execute(
+            update(Ticket)
+            .where(
+                Ticket.id == ticket_id,
+                Ticket.assignee_id.is_(None),
+                Ticket.status.in_([Status.NEW.value, Status.OPEN.value, Status.PENDING.value]),
+            )
+            .values(assignee_id=agent_id, assigned_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def set_status(self, ticket: Ticket, target: Status, now: datetime) -> Status:
+        """Move the ticket through the lifecycle (validated); returns the old status."""
+        current = Status(ticket.status)
+        if current is target:
+            return current
+        check_transition(current, target)
+        ticket.status = target.value
+        ticket.updated_at = now
+        if target is Status.RESOLVED:
+            ticket.resolved_at = now
+        elif target is Status.CLOSED:
+            ticket.closed_at = now
+        elif target is Status.OPEN and current in (Status.RESOLVED,):
+            ticket.resolved_at = None
+        return current
+
+    def frees_slot(self, before: Status, after: Status) -> bool:
+        return is_active(before) and not is_active(after)
+
+    def waiting(self, team_id: int, limit: int) -> list[int]:
+        """Unassigned active tickets of a team, most urgent first, then oldest."""
+        return list(
+            self.session.scalars(
+                select(Ticket.id)
+                .where(
+                    Ticket.team_id == team_id,
+                    Ticket.assignee_id.is_(None),
+                    Ticket.status.in_([Status.NEW.value, Status.OPEN.value]),
+                )
+                .order_by(Ticket.priority_rank, Ticket.id)
+                .limit(limit)
+            )
+        )
+
+    def teams_with_backlog(self) -> list[int]:
+        return list(
+            self.session.scalars(
+                select(Ticket.team_id)
+                .where(
+                    Ticket.assignee_id.is_(None),
+                    Ticket.team_id.is_not(None),
+                    Ticket.status.in_([Status.NEW.value, Status.OPEN.value]),
+                )
+                .distinct()
+            )
+        )
+
+    def list(
+        self,
+        *,
+        status: Status | None = None,
+        assignee: str | None = None,
+        team: str | None = None,
+        limit: int = 50,
+    ) -> list[Ticket]:
+        query = (
+            select(Ticket)
+            .options(
+                selectinload(Ticket.assignee),
+                selectinload(Ticket.team),
+                selectinload(Ticket.requester),
+            )
+            .order_by(Ticket.id.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(Ticket.status == status.value)
+        if assignee is not None:
+            query = query.join(Ticket.assignee).where(Agent.name == assignee)
+        if team is not None:
+            query = query.join(Ticket.team).where(Team.name == team)
+        return list(self.session.scalars(query))
+
+    def view(self, number: int, *, with_messages: bool = True) -> TicketView | None:
+        ticket = self.get(number)
+        if ticket is None:
+            return None
+        return view_of(ticket, with_messages=with_messages)
+
+
+def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
+    messages: tuple[MessageView, ...] = ()
+    if with_messages:
+        messages = tuple(
+            MessageView(
+                direction=m.direction,
+                channel=m.channel,
+                author=m.author,
+                body_text=m.body_text,
+                created_at=m.created_at,
+            )
+            for m in ticket.messages
+            if m.direction != Direction.INTERNAL.value
+        )
+    return TicketView(
+        number=ticket.id,
+        subject=ticket.subject,
+        status=ticket.status,
+        priority=ticket.priority,
+        category=ticket.category,
+        channel=ticket.channel,
+        requester_name=ticket.requester.name,
+        requester_address=ticket.requester_address,
+        assignee=ticket.assignee.name if ticket.assignee else None,
+        team=ticket.team.name if ticket.team else None,
+        created_at=ticket.created_at,
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at,
+        closed_at=ticket.closed_at,
+        messages=messages,
+    )
