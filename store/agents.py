@@ -75,6 +75,15 @@ class AgentRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    def reclaim_slot(self, agent_id: int) -> None:
+        """A reopened ticket takes its slot back, even past capacity: it is already theirs."""
+        self.session.execute(
+            update(Agent)
+            .where(Agent.id == agent_id)
+            .values(load=Agent.load + 1)
+            .execution_options(synchronize_session=False)
+        )
+
     def release_slot(self, agent_id: int) -> None:
         self.session.execute(
             update(Agent)

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 
 def insert_ignoring_conflict(session: Session, model: Any, values: dict[str, Any]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING; True if a row was inserted."""
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING; True if a row was inserted.
+
+    RETURNING rather than rowcount: the latter is not reliable for this statement
+    across drivers (both SQLite >= 3.35 and PostgreSQL support RETURNING).
+    """
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0))
+    table = model.__table__
+    statement = insert(model).values(**values).on_conflict_do_nothing()
+    result = session.execute(statement.returning(*table.primary_key.columns))
+    return result.first() is not None

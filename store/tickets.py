@@ -110,6 +110,17 @@ class TicketRepository:
             ).first()
         return self.get(found) if found is not None else None
 
+    def with_inbound_external_id(self, external_id: str) -> int | None:
+        """The ticket already holding an inbound message with this external id."""
+        return self.session.scalars(
+            select(Message.ticket_id)
+            .where(
+                Message.external_id == external_id,
+                Message.direction == Direction.INBOUND.value,
+            )
+            .limit(1)
+        ).first()
+
     def facts(self, ticket: Ticket) -> TicketFacts:
         return TicketFacts(
             id=ticket.id,

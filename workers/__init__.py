@@ -1,0 +1,1 @@
+"""The runtime: broker, actors, scheduler, the command line and the all-in-one serve."""

@@ -1,0 +1,67 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, settings, a runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from config import load_settings
+from config.settings import Settings
+from store.db import Database
+from store.migrate import upgrade
+from store.models import Base
+from tests.support.fixtures import smtp_sink  # noqa: F401  (a fixture)
+from tests.support.services import fresh_postgres_database
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with fresh_postgres_database() as url:
+        db = Database(url)
+        upgrade(db)
+        db.dispose()
+        yield url
+
+
+def _empty(db: Database) -> None:
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same test on both first-class databases, each migrated and empty."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'relaydesk.db'}"
+        db = Database(url)
+        upgrade(db)
+        db.dispose()
+        yield url
+    else:
+        url = request.getfixturevalue("postgres_url")
+        db = Database(url)
+        _empty(db)
+        db.dispose()
+        yield url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url, pool_size=8)
+    yield database
+    database.dispose()
+
+
+def make_settings(database_url: str, **env: str) -> Settings:
+    """The example settings pointed at ``database_url``, with overrides as env strings."""
+    environ = {"RELAYDESK_DATABASE_URL": database_url, **{k.upper(): v for k, v in env.items()}}
+    return load_settings(environ=environ)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)

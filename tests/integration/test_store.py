@@ -1,0 +1,211 @@
+"""The store on both SQLite and PostgreSQL: idempotency, atomic claims, re-drive sweeps."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from router.envelopes import InboundMessage, OutboundMessage
+from router.vocabulary import AgentStatus, Channel, RowState
+from store.db import Database
+from store.models import Base
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+
+
+def inbound(key: str = "k1", sender: str = "jo@example.org") -> InboundMessage:
+    return InboundMessage(
+        channel=Channel.WEB, idempotency_key=key, sender_address=sender, body_text="hello"
+    )
+
+
+def test_migrations_produce_exactly_the_models(db: Database) -> None:
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_a_second_delivery_of_the_same_idempotency_key_is_a_no_op(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        first = uow.inbox.accept(inbound(), now=NOW, redrive_after=MINUTE)
+    with db.unit_of_work() as uow:
+        second = uow.inbox.accept(inbound(), now=NOW, redrive_after=MINUTE)
+        assert len(uow.inbox.list()) == 1
+    assert first.created and not second.created
+    assert first.inbox_id == second.inbox_id
+
+
+def test_the_same_key_on_another_channel_is_another_message(db: Database) -> None:
+    other = InboundMessage(
+        channel=Channel.EMAIL, idempotency_key="k1", sender_address="a@b.c", body_text="x"
+    )
+    with db.unit_of_work() as uow:
+        assert uow.inbox.accept(inbound(), now=NOW, redrive_after=MINUTE).created
+        assert uow.inbox.accept(other, now=NOW, redrive_after=MINUTE).created
+
+
+def test_timestamps_come_back_timezone_aware_utc(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        accepted = uow.inbox.accept(inbound(), now=NOW, redrive_after=MINUTE)
+    with db.unit_of_work() as uow:
+        item = uow.inbox.get(accepted.inbox_id)
+        assert item is not None and item.received_at == NOW and item.received_at.tzinfo is not None
+
+
+def test_a_claimed_inbox_row_cannot_be_claimed_again_and_a_rollback_releases_it(
+    db: Database,
+) -> None:
+    with db.unit_of_work() as uow:
+        inbox_id = uow.inbox.accept(inbound(), now=NOW, redrive_after=MINUTE).inbox_id
+    try:
+        with db.unit_of_work() as uow:
+            assert uow.inbox.claim(inbox_id, NOW) is not None
+            raise RuntimeError("the work failed")
+    except RuntimeError:
+        pass
+    with db.unit_of_work() as uow:
+        assert uow.inbox.claim(inbox_id, NOW) is not None
+    with db.unit_of_work() as uow:
+        assert uow.inbox.claim(inbox_id, NOW) is None
+
+
+def test_failures_are_counted_and_the_row_fails_for_good_when_attempts_run_out(
+    db: Database,
+) -> None:
+    with db.unit_of_work() as uow:
+        inbox_id = uow.inbox.accept(inbound(), now=NOW, redrive_after=MINUTE).inbox_id
+    states = []
+    for _ in range(3):
+        with db.unit_of_work() as uow:
+            states.append(
+                uow.inbox.record_failure(
+                    inbox_id, error="boom", permanent=False, max_attempts=3, now=NOW
+                )
+            )
+    assert states == [RowState.PENDING, RowState.PENDING, RowState.FAILED]
+    with db.unit_of_work() as uow:
+        item = uow.inbox.get(inbox_id)
+        assert item is not None and item.error == "boom" and item.attempts == 3
+        assert uow.inbox.retry(inbox_id, NOW)
+    with db.unit_of_work() as uow:
+        assert uow.inbox.get(inbox_id).state == RowState.PENDING.value  # type: ignore[union-attr]
+
+
+def test_two_concurrent_claims_never_take_an_agent_past_capacity(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        agent = uow.agents.add(
+            name="ana", email="ana@x.org", capacity=3, status=AgentStatus.ONLINE, now=NOW,
+            teams=("support",),
+        )
+        agent_id = agent.id
+    wins = []
+    lock = threading.Lock()
+
+    def claim() -> None:
+        for _ in range(5):
+            with db.unit_of_work() as uow:
+                if uow.agents.claim_slot(agent_id, NOW):
+                    with lock:
+                        wins.append(1)
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with db.unit_of_work() as uow:
+        assert uow.agents.by_name("ana").load == 3  # type: ignore[union-attr]
+    assert len(wins) == 3
+
+
+def test_an_away_agent_cannot_be_claimed(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        agent_id = uow.agents.add(name="ben", email="b@x.org", status=AgentStatus.AWAY, now=NOW).id
+    with db.unit_of_work() as uow:
+        assert not uow.agents.claim_slot(agent_id, NOW)
+
+
+def test_one_customer_per_address_even_when_first_contacts_race(db: Database) -> None:
+    barrier = threading.Barrier(4)
+    ids = []
+
+    def identify() -> None:
+        barrier.wait()
+        with db.unit_of_work() as uow:
+            ids.append(uow.customers.identify(Channel.EMAIL, "Jo@Example.org", "Jo", NOW).id)
+
+    threads = [threading.Thread(target=identify) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(ids)) == 1
+
+
+def test_a_web_requester_and_an_email_sender_with_one_address_are_one_customer(
+    db: Database,
+) -> None:
+    with db.unit_of_work() as uow:
+        web = uow.customers.identify(Channel.WEB, "jo@example.org", "Jo", NOW)
+        mail = uow.customers.identify(Channel.EMAIL, "JO@example.org", "", NOW)
+        assert web.id == mail.id
+
+
+def test_two_racing_sweeps_redrive_disjoint_rows(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        for i in range(40):
+            uow.inbox.accept(inbound(f"k{i}"), now=NOW, redrive_after=timedelta(0))
+    later = NOW + timedelta(seconds=1)
+    results: list[list[tuple[int, str]]] = []
+    barrier = threading.Barrier(2)
+
+    def sweep() -> None:
+        barrier.wait()
+        with db.unit_of_work() as uow:
+            results.append(uow.inbox.due_for_redrive(now=later, again_after=MINUTE, limit=30))
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [row[0] for batch in results for row in batch]
+    assert len(ids) == len(set(ids)) == 40
+    with db.unit_of_work() as uow:
+        assert uow.inbox.due_for_redrive(now=later, again_after=MINUTE, limit=100) == []
+
+
+def test_an_outbox_delivery_lease_expires_and_is_redriven(db: Database) -> None:
+    message = OutboundMessage(
+        channel=Channel.EMAIL, recipient="jo@x.org", subject="s", body_text="b",
+        message_id="<m1@relaydesk>",
+    )
+    with db.unit_of_work() as uow:
+        outbox_id = uow.outbox.add(
+            message, kind="acknowledgement", ticket_id=None, now=NOW, redrive_after=MINUTE,
+            dedupe_key="ack:1",
+        )
+        assert outbox_id is not None
+        assert uow.outbox.add(
+            message, kind="acknowledgement", ticket_id=None, now=NOW, redrive_after=MINUTE,
+            dedupe_key="ack:1",
+        ) is None
+    with db.unit_of_work() as uow:
+        assert uow.outbox.claim(outbox_id, now=NOW, lease=MINUTE) is not None
+    with db.unit_of_work() as uow:
+        assert uow.outbox.claim(outbox_id, now=NOW, lease=MINUTE) is None
+        assert uow.outbox.due_for_redrive(now=NOW, again_after=MINUTE, limit=10) == []
+    after_lease = NOW + 2 * MINUTE
+    with db.unit_of_work() as uow:
+        assert uow.outbox.due_for_redrive(now=after_lease, again_after=MINUTE, limit=10) == [
+            (outbox_id, "email")
+        ]
+    with db.unit_of_work() as uow:
+        item = uow.outbox.claim(outbox_id, now=after_lease, lease=MINUTE)
+        assert item is not None and item.attempts == 2
+        uow.outbox.mark_sent(outbox_id, external_id="<m1@relaydesk>", now=after_lease)
+    with db.unit_of_work() as uow:
+        assert uow.outbox.get(outbox_id).state == RowState.DONE.value  # type: ignore[union-attr]

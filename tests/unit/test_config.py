@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, load_settings
+
+
+def test_the_shipped_example_is_valid_and_embedded() -> None:
+    settings = load_settings(environ={})
+    assert settings.embedded
+    assert {a.name for a in settings.agents} == {"ana", "ben", "sam"}
+
+
+def test_environment_variables_override_the_file_with_double_underscore_nesting() -> None:
+    settings = load_settings(
+        environ={
+            "RELAYDESK_BROKER_URL": "redis://127.0.0.1:6379/0",
+            "RELAYDESK_SMTP__PORT": "2525",
+            "RELAYDESK_WEB__HOST": "0.0.0.0",
+        }
+    )
+    assert not settings.embedded
+    assert settings.smtp.port == 2525
+    assert settings.web.host == "0.0.0.0"
+
+
+def test_every_problem_is_reported_with_its_key_path(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        'broker_url = "kafka://x"\n[web]\nport = 99999\n[smtp]\nstarttls = true\nssl = true\n'
+        '[[teams]]\nname = "support"\n[[agents]]\nname = "ana"\nemail = "ana@x"\n'
+        'teams = ["ghost"]\nskills = { billing = 9 }\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    keys = [key for key, _ in caught.value.problems]
+    assert "broker_url" in keys
+    assert "web.port" in keys
+    assert "smtp" in keys
+    assert "agents.0.skills" in keys
+
+
+def test_a_reference_to_an_unknown_team_names_the_agent(tmp_path: Path) -> None:
+    path = tmp_path / "refs.toml"
+    path.write_text(
+        '[helpdesk]\ndefault_team = "support"\n[[teams]]\nname = "support"\n'
+        '[[agents]]\nname = "ana"\nemail = "ana@x.org"\nteams = ["ghost"]\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert ("agents.0.teams", "unknown team 'ghost'") in caught.value.problems
+
+
+def test_a_missing_file_and_broken_toml_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_settings(tmp_path / "missing.toml", environ={})
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[web\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(broken, environ={})
+
+
+def test_settings_are_frozen() -> None:
+    settings = load_settings(environ={})
+    with pytest.raises(ValueError):
+        settings.web.port = 1  # type: ignore[misc]

@@ -1,0 +1,120 @@
+"""``relaydesk agents add|list|status``."""
+
+from __future__ import annotations
+
+import click
+
+from config.settings import Settings
+from router.errors import NotFound
+from router.vocabulary import AgentStatus
+from workers.cli.context import echo_json, pass_settings, runtime_for, when
+from workers.operations import add_agent, set_agent_status
+
+STATUSES = [s.value for s in AgentStatus]
+
+
+@click.group()
+def agents() -> None:
+    """Manage agents."""
+
+
+def _skill(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, int]:
+    skills = {}
+    for value in values:
+        name, sep, level = value.partition("=")
+        if not sep or not name or not level.isdigit() or not 1 <= int(level) <= 5:
+            raise click.BadParameter(f"{value!r}: expected SKILL=LEVEL with LEVEL 1..5")
+        skills[name] = int(level)
+    return skills
+
+
+@agents.command("add")
+@click.argument("name")
+@click.option("--email", required=True, help="Where notifications go.")
+@click.option("--display-name", default="", help="Full name.")
+@click.option("--team", "teams", multiple=True, help="Team (repeatable).")
+@click.option("--capacity", type=click.IntRange(0, 10_000), default=5, show_default=True)
+@click.option("--status", type=click.Choice(STATUSES), default="offline", show_default=True)
+@click.option("--skill", "skills", multiple=True, callback=_skill, help="SKILL=LEVEL (1..5).")
+@pass_settings
+def add(
+    settings: Settings,
+    name: str,
+    email: str,
+    display_name: str,
+    teams: tuple[str, ...],
+    capacity: int,
+    status: str,
+    skills: dict[str, int],
+) -> None:
+    """Add agent NAME."""
+    if "@" not in email:
+        raise click.BadParameter(f"{email!r} is not an email address", param_hint="--email")
+    with runtime_for(settings) as runtime:
+        try:
+            add_agent(
+                runtime,
+                name=name,
+                email=email,
+                display_name=display_name,
+                teams=teams,
+                capacity=capacity,
+                status=AgentStatus(status),
+                skills=skills,
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"agent {name} added ({status}, capacity {capacity})")
+
+
+@agents.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_settings
+def list_agents(settings: Settings, as_json: bool) -> None:
+    """List agents with their status and load."""
+    with runtime_for(settings) as runtime, runtime.db.unit_of_work() as uow:
+        rows = [
+            {
+                "name": a.name,
+                "display_name": a.display_name,
+                "email": a.email,
+                "status": a.status,
+                "load": a.load,
+                "capacity": a.capacity,
+                "teams": sorted(t.name for t in a.teams),
+                "skills": {s.skill: s.level for s in a.skills},
+                "last_assigned_at": a.last_assigned_at,
+            }
+            for a in uow.agents.all()
+        ]
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(f"{'NAME':<12} {'STATUS':<8} {'LOAD':>7}  {'TEAMS':<20} LAST ASSIGNED")
+    for r in rows:
+        load = f"{r['load']}/{r['capacity']}"
+        teams = ",".join(r["teams"])
+        click.echo(
+            f"{r['name']:<12} {r['status']:<8} {load:>7}  {teams:<20} {when(r['last_assigned_at'])}"
+        )
+
+
+@agents.command("status")
+@click.argument("name")
+@click.argument("status", type=click.Choice(STATUSES), required=False)
+@pass_settings
+def status(settings: Settings, name: str, status: str | None) -> None:
+    """Show agent NAME's routing status, or set it to STATUS."""
+    with runtime_for(settings) as runtime:
+        if status is None:
+            with runtime.db.unit_of_work() as uow:
+                agent = uow.agents.by_name(name)
+                if agent is None:
+                    raise click.ClickException(f"no agent named {name!r}")
+                click.echo(f"{name}: {agent.status}, load {agent.load}/{agent.capacity}")
+            return
+        try:
+            previous = set_agent_status(runtime, name, AgentStatus(status))
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{name}: {previous} -> {status}")

@@ -1,0 +1,36 @@
+"""``relaydesk config check``: validate a settings file, print every problem with its key path."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from config.loader import EXAMPLE_PATH, ConfigError, load_settings
+
+
+@click.group("config")
+def config_group() -> None:
+    """Inspect and validate configuration."""
+
+
+@config_group.command("check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.pass_context
+def check(ctx: click.Context, path: str | None) -> None:
+    """Validate PATH (or --config, or the example); exit 2 when anything is wrong."""
+    chosen = path or (ctx.obj or {}).get("config_path") or os.environ.get("RELAYDESK_CONFIG")
+    shown = chosen or f"{EXAMPLE_PATH} (the shipped example)"
+    try:
+        settings = load_settings(chosen)
+    except ConfigError as exc:
+        click.echo(f"{shown}: {len(exc.problems)} problem(s)", err=True)
+        for key, message in exc.problems:
+            click.echo(f"  {key}: {message}", err=True)
+        raise SystemExit(2) from None
+    click.echo(f"{shown}: ok")
+    click.echo(f"  database  {settings.database_url.split('@')[-1]}")
+    click.echo(f"  broker    {'in-process' if settings.embedded else settings.broker_url.split('@')[-1]}")
+    click.echo(f"  teams     {', '.join(t.name for t in settings.teams) or '-'}")
+    click.echo(f"  agents    {', '.join(a.name for a in settings.agents) or '-'}")
+    click.echo(f"  smtp      {settings.smtp.transport} {settings.smtp.host}:{settings.smtp.port}")

@@ -1,0 +1,59 @@
+"""Shared plumbing of the commands: settings from the group, a runtime, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from typing import Any
+
+import click
+
+from config.settings import Settings
+from workers.runtime import Runtime, build_runtime
+
+
+def pass_settings(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @click.pass_context
+    @functools.wraps(fn)
+    def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+        from workers.cli.main import settings_or_exit
+
+        return fn(settings_or_exit(ctx), *args, **kwargs)
+
+    return wrapper
+
+
+@contextmanager
+def runtime_for(settings: Settings) -> Iterator[Runtime]:
+    """A runtime for one command: the schema must exist (run ``relaydesk migrate``)."""
+    from store.migrate import current_revision
+
+    runtime = build_runtime(settings, pool_size=1)
+    try:
+        if current_revision(runtime.db) is None:
+            raise click.ClickException(
+                "the database has no relaydesk schema yet: run `relaydesk migrate` first"
+            )
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, default=_default, indent=2, ensure_ascii=False))
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"

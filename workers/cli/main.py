@@ -1,0 +1,130 @@
+"""``relaydesk``: the group, the shared --config option and the run commands."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from config import load_settings
+from config.loader import ConfigError
+from config.settings import Settings
+from workers.cli.agents import agents
+from workers.cli.config_cmd import config_group
+from workers.cli.context import pass_settings
+from workers.cli.inbox import inbox
+from workers.cli.tickets import tickets
+from workers.queues import all_queues
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    envvar="RELAYDESK_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="TOML settings file (default: the shipped example; env RELAYDESK_CONFIG).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log more.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """relaydesk: an omnichannel helpdesk built as a fleet of workers."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+def settings_or_exit(ctx: click.Context) -> Settings:
+    try:
+        return load_settings(ctx.obj.get("config_path"))
+    except ConfigError as exc:
+        for path, message in exc.problems:
+            click.echo(f"config error: {path}: {message}", err=True)
+        raise SystemExit(2) from None
+
+
+@main.command()
+@pass_settings
+def serve(settings: Settings) -> None:
+    """Run everything in one process: web intake, worker, scheduler."""
+    from workers.processes import serve as run
+
+    run(settings)
+
+
+@main.command()
+@click.option(
+    "--queues",
+    default=",".join(all_queues()),
+    show_default=True,
+    help="Comma-separated queues to consume.",
+)
+@click.option("--processes", "-p", type=click.IntRange(1, 64), default=None, help="Processes.")
+@click.option("--threads", "-t", type=click.IntRange(1, 256), default=None, help="Threads each.")
+@pass_settings
+def worker(settings: Settings, queues: str, processes: int | None, threads: int | None) -> None:
+    """Run worker processes on a shared broker (distributed mode)."""
+    from workers.processes import supervise_workers
+
+    if settings.embedded:
+        raise click.UsageError(
+            "`relaydesk worker` needs a shared broker: set RELAYDESK_BROKER_URL=redis://... "
+            "(or amqp://...); for one process use `relaydesk serve`"
+        )
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = sorted(set(names) - set(all_queues()))
+    if unknown or not names:
+        raise click.BadParameter(
+            f"unknown queue(s) {', '.join(unknown) or '(none given)'}; "
+            f"known: {', '.join(all_queues())}",
+            param_hint="--queues",
+        )
+    supervise_workers(
+        settings, names, processes or settings.worker.processes, threads or settings.worker.threads
+    )
+
+
+@main.command()
+@pass_settings
+def scheduler(settings: Settings) -> None:
+    """Run the scheduler: re-drive unfinished work, drain backlogs."""
+    from workers.processes import run_scheduler
+
+    run_scheduler(settings)
+
+
+@main.command()
+@pass_settings
+def web(settings: Settings) -> None:
+    """Run the web intake and API alone (distributed mode)."""
+    from workers.processes import web as run
+
+    run(settings)
+
+
+@main.command()
+@pass_settings
+def migrate(settings: Settings) -> None:
+    """Apply database migrations and load config's teams and agents."""
+    from store.migrate import current_revision
+    from workers.processes import prepare_database
+    from workers.runtime import build_runtime
+
+    runtime = build_runtime(settings, pool_size=1)
+    try:
+        changes = prepare_database(runtime)
+        click.echo(f"database at revision {current_revision(runtime.db)}")
+        for change in changes:
+            click.echo(f"  {change}")
+    finally:
+        runtime.close()
+
+
+main.add_command(agents)
+main.add_command(tickets)
+main.add_command(inbox)
+main.add_command(config_group)

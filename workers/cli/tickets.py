@@ -1,0 +1,120 @@
+"""``relaydesk tickets list|show|status``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from config.settings import Settings
+from router.errors import InvalidTransition, NotFound
+from router.vocabulary import Status
+from store.tickets import view_of
+from workers.cli.context import echo_json, pass_settings, runtime_for, when
+from workers.operations import set_ticket_status
+
+STATUSES = [s.value for s in Status]
+
+
+@click.group()
+def tickets() -> None:
+    """Look at and change tickets."""
+
+
+@tickets.command("list")
+@click.option("--status", type=click.Choice(STATUSES), default=None)
+@click.option("--assignee", default=None, help="Agent name.")
+@click.option("--team", default=None)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_settings
+def list_tickets(
+    settings: Settings,
+    status: str | None,
+    assignee: str | None,
+    team: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """List tickets, newest first."""
+    with runtime_for(settings) as runtime, runtime.db.unit_of_work() as uow:
+        views = [
+            view_of(t)
+            for t in uow.tickets.list(
+                status=Status(status) if status else None, assignee=assignee, team=team, limit=limit
+            )
+        ]
+    if as_json:
+        echo_json(views)
+        return
+    click.echo(f"{'#':>6} {'STATUS':<9} {'PRIORITY':<8} {'ASSIGNEE':<10} {'TEAM':<10} SUBJECT")
+    for v in views:
+        click.echo(
+            f"{v.number:>6} {v.status:<9} {v.priority:<8} {v.assignee or '-':<10} "
+            f"{v.team or '-':<10} {v.subject[:60]}"
+        )
+
+
+@tickets.command("show")
+@click.argument("number", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_settings
+def show(settings: Settings, number: int, as_json: bool) -> None:
+    """Show ticket NUMBER with its messages, deliveries and audit log."""
+    with runtime_for(settings) as runtime, runtime.db.unit_of_work() as uow:
+        view = uow.tickets.view(number)
+        if view is None:
+            raise click.ClickException(f"no ticket #{number}")
+        audit = [
+            {"at": e.created_at, "actor": e.actor, "action": e.action, "detail": e.detail}
+            for e in uow.audit.for_ticket(number)
+        ]
+        outbox = [
+            {
+                "id": o.id,
+                "kind": o.kind,
+                "channel": o.channel,
+                "recipient": o.recipient,
+                "state": o.state,
+                "attempts": o.attempts,
+                "message_id": o.message_id,
+                "error": o.error,
+            }
+            for o in reversed(uow.outbox.list(ticket_id=number, limit=1000))
+        ]
+    if as_json:
+        data: dict[str, Any] = {"ticket": view, "outbox": outbox, "audit": audit}
+        echo_json(data)
+        return
+    click.echo(f"Ticket #{view.number}: {view.subject}")
+    click.echo(f"  status {view.status}, priority {view.priority}, category {view.category}")
+    click.echo(f"  requester {view.requester_name} <{view.requester_address}> via {view.channel}")
+    click.echo(f"  assignee {view.assignee or '-'}, team {view.team or '-'}")
+    click.echo(f"  created {when(view.created_at)}, resolved {when(view.resolved_at)}")
+    click.echo("\nMessages:")
+    for m in view.messages:
+        click.echo(f"  [{when(m.created_at)}] {m.direction} {m.channel} {m.author}")
+        for line in m.body_text.splitlines()[:20]:
+            click.echo(f"    {line}")
+    click.echo("\nDeliveries:")
+    for o in outbox:
+        err = f" ({o['error']})" if o["error"] else ""
+        click.echo(f"  {o['kind']:<16} {o['recipient']:<32} {o['state']} x{o['attempts']}{err}")
+    click.echo("\nAudit log:")
+    for e in audit:
+        click.echo(f"  [{when(e['at'])}] {e['actor']:<16} {e['action']:<18} {e['detail']}")
+
+
+@tickets.command("status")
+@click.argument("number", type=int)
+@click.argument("status", type=click.Choice(STATUSES))
+@click.option("--reason", default="", help="Why (goes to the audit log).")
+@pass_settings
+def set_status(settings: Settings, number: int, status: str, reason: str) -> None:
+    """Move ticket NUMBER to STATUS (validated by the lifecycle)."""
+    with runtime_for(settings) as runtime:
+        try:
+            before = set_ticket_status(runtime, number, Status(status), reason=reason)
+        except (NotFound, InvalidTransition) as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"#{number}: {before.value} -> {status}")

@@ -1,0 +1,83 @@
+"""Deliver: send one outbox row through its channel's connector, exactly as rendered.
+
+The row is claimed (pending -> sending, with a lease) in its own transaction
+before the send, and marked sent after it. A crash in between leaves the row
+``sending``; once the lease runs out the scheduler re-drives it, and the
+resend carries the same Message-ID, so the far side can recognise it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from router.envelopes import OutboundMessage
+from router.errors import PermanentError, TransientError
+from router.vocabulary import Channel, RowState
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
+    """Send the row; returns its new state, or None when there was nothing to do.
+
+    Raises ``TransientError`` while attempts remain, so dramatiq retries with backoff.
+    """
+    now = runtime.now()
+    with runtime.db.unit_of_work() as uow:
+        item = uow.outbox.claim(outbox_id, now=now, lease=runtime.send_lease)
+        if item is None:
+            return None
+        payload, ticket_id, recipient = item.payload, item.ticket_id, item.recipient
+    try:
+        message = OutboundMessage.from_payload(payload)
+        result = runtime.sender(Channel(message.channel)).send(message)
+    except (PermanentError, TransientError, KeyError, ValueError) as exc:
+        permanent = not isinstance(exc, TransientError)
+        state = _record_failure(runtime, outbox_id, ticket_id, recipient, exc, permanent)
+        if state is RowState.PENDING:
+            raise TransientError(str(exc)) from None
+        return state
+    with runtime.db.unit_of_work() as uow:
+        uow.outbox.mark_sent(outbox_id, external_id=result.external_id, now=runtime.now())
+        uow.audit.record(
+            ticket_id=ticket_id,
+            actor="system:deliver",
+            action="outbox.sent",
+            detail=f"delivered to {recipient}",
+            now=runtime.now(),
+            data={"outbox_id": outbox_id, "message_id": result.external_id},
+        )
+    return RowState.DONE
+
+
+def _record_failure(
+    runtime: Runtime,
+    outbox_id: int,
+    ticket_id: int | None,
+    recipient: str,
+    exc: Exception,
+    permanent: bool,
+) -> RowState:
+    retries = runtime.settings.retries.deliver
+    with runtime.db.unit_of_work() as uow:
+        state = uow.outbox.mark_failed_attempt(
+            outbox_id,
+            error=f"{type(exc).__name__}: {exc}",
+            permanent=permanent,
+            max_attempts=retries.max_attempts,
+            now=runtime.now(),
+            retry_after=timedelta(milliseconds=retries.max_backoff_ms) + runtime.redrive_after,
+        )
+        if state is RowState.FAILED:
+            uow.audit.record(
+                ticket_id=ticket_id,
+                actor="system:deliver",
+                action="outbox.failed",
+                detail=f"could not deliver to {recipient}: {exc}",
+                now=runtime.now(),
+                data={"outbox_id": outbox_id, "permanent": permanent},
+            )
+    log.warning("delivery of outbox %s to %s failed (%s): %s", outbox_id, recipient, state, exc)
+    return state

@@ -1,0 +1,210 @@
+"""Ingest: one inbox row becomes a new ticket or a message on an existing one.
+
+Idempotent: the inbox row is claimed by a conditional UPDATE inside the same
+transaction as the ticket writes, so a second delivery finds it done.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from router.classify import classify
+from router.envelopes import InboundMessage
+from router.errors import PermanentError
+from router.lifecycle import is_active, status_after_customer_reply
+from router.notifications import acknowledgement, customer_reply_notice
+from router.threading import thread_keys
+from router.vocabulary import Channel, Direction, RowState, Status
+from store.db import UnitOfWork
+from store.models import Customer, Ticket
+from workers.outbound import queue_email
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def ingest(runtime: Runtime, inbox_id: int) -> None:
+    now = runtime.now()
+    with runtime.db.unit_of_work() as uow:
+        item = uow.inbox.claim(inbox_id, now)
+        if item is None:
+            return  # already ingested, failed for good, or unknown
+        try:
+            message = InboundMessage.from_payload(item.payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PermanentError(f"unreadable inbox payload: {exc!r}") from None
+        customer = uow.customers.identify(
+            message.channel, message.sender_address, message.sender_name, now
+        )
+        if message.external_id:
+            known = uow.tickets.with_inbound_external_id(message.external_id)
+            if known is not None:  # the same message arrived by another path: one message
+                uow.inbox.finish(inbox_id, state=RowState.DONE, ticket_id=known, now=now)
+                return
+        ticket = _thread(runtime, uow, message, customer)
+        opened = ticket is None or Status(ticket.status) is Status.CLOSED
+        if opened:
+            ticket = _open_ticket(runtime, uow, message, customer, parent=ticket)
+        else:
+            assert ticket is not None
+            _join_ticket(runtime, uow, ticket, message)
+        uow.tickets.add_message(
+            ticket,
+            direction=Direction.INBOUND,
+            channel=message.channel,
+            author=_author(message),
+            body_text=message.body_text,
+            body_html=message.body_html,
+            headers=message.headers,
+            external_id=message.external_id,
+            customer_id=customer.id,
+            inbox_id=inbox_id,
+            now=now,
+        )
+        if opened and not message.is_automatic and runtime.settings.helpdesk.acknowledge:
+            _acknowledge(runtime, uow, ticket, message)
+        state = RowState.QUIET if message.is_automatic else RowState.DONE
+        uow.inbox.finish(inbox_id, state=state, ticket_id=ticket.id, now=now)
+        if ticket.assignee_id is None and Status(ticket.status) in (Status.NEW, Status.OPEN):
+            ticket_id = ticket.id
+            uow.after_commit(lambda: runtime.enqueue_route(ticket_id))
+
+
+def _author(message: InboundMessage) -> str:
+    if message.sender_name:
+        return f"{message.sender_name} <{message.sender_address}>"
+    return message.sender_address
+
+
+def _thread(
+    runtime: Runtime, uow: UnitOfWork, message: InboundMessage, customer: Customer
+) -> Ticket | None:
+    """The ticket this message answers: by Message-ID, then by subject tag of the same requester."""
+    keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix)
+    ticket = uow.tickets.by_message_ids(keys.message_ids)
+    if ticket is not None:
+        return ticket
+    if keys.subject_number is not None:
+        tagged = uow.tickets.get(keys.subject_number)
+        if tagged is not None and tagged.requester_id == customer.id:
+            return tagged
+    return None
+
+
+def _open_ticket(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    message: InboundMessage,
+    customer: Customer,
+    parent: Ticket | None,
+) -> Ticket:
+    settings = runtime.settings
+    decision = classify(
+        message,
+        default_team=settings.helpdesk.default_team,
+        default_priority=runtime.default_priority,
+        category_teams=dict(settings.categories),
+    )
+    team = uow.agents.ensure_team(decision.team)
+    now = runtime.now()
+    ticket = uow.tickets.create(
+        subject=message.subject,
+        channel=message.channel,
+        requester_id=customer.id,
+        requester_address=message.sender_address,
+        priority=decision.priority,
+        category=decision.category,
+        team=team,
+        now=now,
+        custom_fields=message.custom_fields,
+        parent_id=parent.id if parent else None,
+    )
+    detail = "; ".join(decision.reasons)
+    if parent is not None:
+        detail += f"; follows up closed ticket #{parent.id}"
+    uow.audit.record(
+        ticket_id=ticket.id,
+        actor=f"customer:{customer.id}",
+        action="ticket.created",
+        detail=detail,
+        now=now,
+        data={"channel": message.channel.value, "priority": decision.priority.value},
+    )
+    if message.is_automatic:
+        uow.audit.record(
+            ticket_id=ticket.id,
+            actor="system:ingest",
+            action="message.quiet",
+            detail="automatic message: recorded, not acknowledged",
+            now=now,
+        )
+    return ticket
+
+
+def _join_ticket(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage) -> None:
+    now = runtime.now()
+    current = Status(ticket.status)
+    target = status_after_customer_reply(current)
+    if target is not None and target is not current:
+        uow.tickets.set_status(ticket, target, now)
+        if ticket.assignee_id is not None and not is_active(current):
+            uow.agents.reclaim_slot(ticket.assignee_id)
+        uow.audit.record(
+            ticket_id=ticket.id,
+            actor="system:ingest",
+            action="ticket.reopened" if current is Status.RESOLVED else "ticket.status",
+            detail=f"{current.value} -> {target.value}: the customer replied",
+            now=now,
+        )
+    uow.audit.record(
+        ticket_id=ticket.id,
+        actor="system:ingest",
+        action="message.received",
+        detail=f"reply by {message.channel.value}"
+        + (" (automatic, not answered)" if message.is_automatic else ""),
+        now=now,
+    )
+    if ticket.assignee is not None and not message.is_automatic:
+        rendered = customer_reply_notice(
+            number=ticket.id,
+            subject=ticket.subject,
+            requester=_author(message),
+            excerpt=message.body_text[:1000],
+            tag_prefix=runtime.settings.helpdesk.tag_prefix,
+        )
+        queue_email(
+            runtime,
+            uow,
+            kind="reply_notice",
+            ticket_id=ticket.id,
+            recipient=ticket.assignee.email,
+            recipient_name=ticket.assignee.display_name,
+            rendered=rendered,
+            dedupe_key=f"reply-notice:{message.channel.value}:{message.idempotency_key}"[:255],
+            automatic=False,
+        )
+
+
+def _acknowledge(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage) -> None:
+    if message.channel not in (Channel.EMAIL, Channel.WEB):
+        return  # chat channels answer in the chat, once their connector lands
+    rendered = acknowledgement(
+        number=ticket.id,
+        subject=ticket.subject,
+        requester_name=message.sender_name,
+        helpdesk_name=runtime.settings.helpdesk.name,
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
+    queue_email(
+        runtime,
+        uow,
+        kind="acknowledgement",
+        ticket_id=ticket.id,
+        recipient=message.sender_address,
+        recipient_name=message.sender_name,
+        rendered=rendered,
+        dedupe_key=f"ack:{ticket.id}",
+        automatic=True,
+        in_reply_to=message.external_id,
+        references=(message.external_id,) if message.external_id else (),
+    )

@@ -1,0 +1,66 @@
+"""The intake every inbound connector calls: commit the inbox row, then enqueue ingest."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from connectors.ports import Receipt
+from router.envelopes import InboundMessage
+from router.errors import TransientError
+from router.views import TicketView
+from store.models import InboxItem
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def _receipt(item: InboxItem, duplicate: bool) -> Receipt:
+    return Receipt(
+        inbox_id=item.id,
+        duplicate=duplicate,
+        ticket_number=item.ticket_id,
+        state=item.state,
+        error=item.error,
+    )
+
+
+class StoreIntake:
+    """Implements ``connectors.ports.Intake`` and ``TicketQueries`` over the store."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def accept(self, message: InboundMessage, *, raw: bytes | None = None) -> Receipt:
+        runtime = self.runtime
+        try:
+            with runtime.db.unit_of_work() as uow:
+                accepted = uow.inbox.accept(
+                    message, now=runtime.now(), redrive_after=runtime.redrive_after, raw=raw
+                )
+                if accepted.created:
+                    uow.after_commit(
+                        lambda: runtime.enqueue_ingest(accepted.inbox_id, message.channel)
+                    )
+                item = uow.inbox.get(accepted.inbox_id)
+                assert item is not None
+                return _receipt(item, duplicate=not accepted.created)
+        except SQLAlchemyError as exc:
+            log.error("inbox unavailable: %s", exc)
+            raise TransientError("the store is unavailable; try again later") from None
+
+    def receipt(self, inbox_id: int) -> Receipt | None:
+        try:
+            with self.runtime.db.unit_of_work() as uow:
+                item = uow.inbox.get(inbox_id)
+                return _receipt(item, duplicate=False) if item else None
+        except SQLAlchemyError as exc:
+            raise TransientError(f"the store is unavailable: {exc}") from None
+
+    def ticket(self, number: int) -> TicketView | None:
+        try:
+            with self.runtime.db.unit_of_work() as uow:
+                return uow.tickets.view(number)
+        except SQLAlchemyError as exc:
+            raise TransientError(f"the store is unavailable: {exc}") from None

@@ -1,0 +1,114 @@
+"""Operations on agents and tickets, shared by the command line and other packages.
+
+Each writes its audit event in the same transaction and, when it frees
+capacity, drains the affected backlogs: inline in embedded mode (the CLI
+process has no worker), through the broker otherwise.
+"""
+
+from __future__ import annotations
+
+from router.errors import NotFound
+from router.lifecycle import is_active
+from router.vocabulary import AgentStatus, Status
+from store.models import Agent
+from workers.route import drain_backlog
+from workers.runtime import Runtime
+
+
+def _drain(runtime: Runtime, team_ids: list[int]) -> None:
+    for team_id in team_ids:
+        if runtime.settings.embedded:
+            drain_backlog(runtime, team_id)
+        else:
+            runtime.enqueue_drain(team_id)
+
+
+def add_agent(
+    runtime: Runtime,
+    *,
+    name: str,
+    email: str,
+    display_name: str = "",
+    teams: tuple[str, ...] = (),
+    capacity: int = 5,
+    status: AgentStatus = AgentStatus.OFFLINE,
+    skills: dict[str, int] | None = None,
+    actor: str = "cli",
+) -> Agent:
+    now = runtime.now()
+    with runtime.db.unit_of_work() as uow:
+        if uow.agents.by_name(name) is not None:
+            raise ValueError(f"agent {name!r} exists already")
+        agent = uow.agents.add(
+            name=name,
+            email=email,
+            display_name=display_name,
+            capacity=capacity,
+            status=status,
+            teams=teams,
+            skills=skills,
+            now=now,
+        )
+        uow.audit.record(
+            ticket_id=None,
+            actor=actor,
+            action="agent.added",
+            detail=f"{name} <{email}> teams={','.join(teams) or '-'} capacity={capacity} "
+            f"status={status.value}",
+            now=now,
+        )
+        team_ids = [t.id for t in agent.teams]
+    _drain(runtime, team_ids if status is AgentStatus.ONLINE else [])
+    return agent
+
+
+def set_agent_status(
+    runtime: Runtime, name: str, status: AgentStatus, *, actor: str = "cli"
+) -> str:
+    """Set an agent's routing status; returns the previous one."""
+    now = runtime.now()
+    with runtime.db.unit_of_work() as uow:
+        agent = uow.agents.by_name(name)
+        if agent is None:
+            raise NotFound(f"no agent named {name!r}")
+        previous = uow.agents.set_status(agent, status)
+        if previous != status.value:
+            uow.audit.record(
+                ticket_id=None,
+                actor=actor,
+                action="agent.status",
+                detail=f"{name}: {previous} -> {status.value}",
+                now=now,
+            )
+        team_ids = [t.id for t in agent.teams]
+    if status is AgentStatus.ONLINE and previous != status.value:
+        _drain(runtime, team_ids)
+    return previous
+
+
+def set_ticket_status(
+    runtime: Runtime, number: int, target: Status, *, actor: str = "cli", reason: str = ""
+) -> Status:
+    """Move a ticket through the lifecycle (validated in router); frees the slot when done."""
+    now = runtime.now()
+    with runtime.db.unit_of_work() as uow:
+        ticket = uow.tickets.get(number, for_update=True)
+        if ticket is None:
+            raise NotFound(f"no ticket #{number}")
+        before = uow.tickets.set_status(ticket, target, now)
+        freed = ticket.assignee_id is not None and is_active(before) and not is_active(target)
+        taken = ticket.assignee_id is not None and not is_active(before) and is_active(target)
+        if freed and ticket.assignee_id is not None:
+            uow.agents.release_slot(ticket.assignee_id)
+        if taken and ticket.assignee_id is not None:
+            uow.agents.reclaim_slot(ticket.assignee_id)
+        uow.audit.record(
+            ticket_id=number,
+            actor=actor,
+            action="ticket.status",
+            detail=f"{before.value} -> {target.value}" + (f": {reason}" if reason else ""),
+            now=now,
+        )
+        team_ids = [ticket.team_id] if freed and ticket.team_id else []
+    _drain(runtime, team_ids)
+    return before

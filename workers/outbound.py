@@ -1,0 +1,63 @@
+"""Queue outbound messages (acknowledgements, notices) in the same transaction as their cause."""
+
+from __future__ import annotations
+
+import uuid
+
+from router.envelopes import OutboundMessage
+from router.notifications import Rendered
+from router.vocabulary import Channel
+from store.db import UnitOfWork
+from workers.runtime import Runtime
+
+
+def new_message_id(runtime: Runtime) -> str:
+    domain = runtime.settings.helpdesk.address.rpartition("@")[2] or "relaydesk.localhost"
+    return f"<relaydesk.{uuid.uuid4().hex}@{domain}>"
+
+
+def queue_email(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    ticket_id: int | None,
+    recipient: str,
+    recipient_name: str,
+    rendered: Rendered,
+    dedupe_key: str | None,
+    automatic: bool,
+    in_reply_to: str | None = None,
+    references: tuple[str, ...] = (),
+) -> int | None:
+    """Write one outbox row and enqueue its delivery once the transaction commits."""
+    message = OutboundMessage(
+        channel=Channel.EMAIL,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        subject=rendered.subject,
+        body_text=rendered.body_text,
+        message_id=new_message_id(runtime),
+        in_reply_to=in_reply_to,
+        references=references,
+        automatic=automatic,
+    )
+    outbox_id = uow.outbox.add(
+        message,
+        kind=kind,
+        ticket_id=ticket_id,
+        now=runtime.now(),
+        redrive_after=runtime.redrive_after,
+        dedupe_key=dedupe_key,
+    )
+    if outbox_id is not None:
+        uow.audit.record(
+            ticket_id=ticket_id,
+            actor="system",
+            action="outbox.queued",
+            detail=f"{kind} to {recipient} by email",
+            now=runtime.now(),
+            data={"outbox_id": outbox_id, "message_id": message.message_id},
+        )
+        uow.after_commit(lambda: runtime.enqueue_delivery(outbox_id, Channel.EMAIL))
+    return outbox_id

@@ -1,0 +1,202 @@
+"""Long-running processes: the all-in-one serve, worker processes, the scheduler, the web app."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from types import FrameType
+
+import dramatiq
+
+from config.settings import Settings
+from store.directory import sync_directory
+from store.migrate import upgrade
+from workers.broker import describe
+from workers.runtime import Runtime, build_runtime
+from workers.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+def prepare_database(runtime: Runtime) -> list[str]:
+    """Apply migrations and bring config's teams and agents into the store."""
+    upgrade(runtime.db)
+    with runtime.db.unit_of_work() as uow:
+        return sync_directory(uow, runtime.settings, runtime.now())
+
+
+def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
+    from connectors.web.app import create_app
+    from workers.intake import StoreIntake
+
+    intake = StoreIntake(runtime)
+    return create_app(intake=intake, tickets=intake, settings=runtime.settings)
+
+
+def _run_uvicorn(runtime: Runtime) -> None:
+    import uvicorn
+
+    web = runtime.settings.web
+    config = uvicorn.Config(
+        make_web_app(runtime), host=web.host, port=web.port, log_level="warning", lifespan="off"
+    )
+    uvicorn.Server(config).run()  # handles SIGINT and SIGTERM itself
+
+
+def _outbound_description(settings: Settings) -> str:
+    smtp = settings.smtp
+    if smtp.transport == "file":
+        return f"outbound email written to {os.path.abspath(smtp.file_dir)}/ (.eml files)"
+    return f"outbound email via SMTP relay {smtp.host}:{smtp.port}"
+
+
+def serve(settings: Settings) -> None:
+    """Everything in one process: web intake, in-process worker, scheduler."""
+    runtime = build_runtime(settings)
+    changes = prepare_database(runtime)
+    worker = dramatiq.Worker(
+        runtime.broker,
+        worker_threads=settings.worker.threads,
+        worker_timeout=settings.broker.worker_timeout_ms,
+    )
+    scheduler = Scheduler(runtime)
+    if settings.embedded:
+        scheduler.redrive_everything_now()
+    worker.start()
+    sched_thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
+    sched_thread.start()
+    web = settings.web
+    print(
+        "relaydesk serve\n"
+        f"  web intake   http://{web.host}:{web.port}/  (API http://{web.host}:{web.port}/docs)\n"
+        f"  database     {_safe_url(settings.database_url)}\n"
+        f"  broker       {describe(settings)}, {settings.worker.threads} worker threads\n"
+        f"  scheduler    every {settings.scheduler.interval_s:g}s\n"
+        f"  {_outbound_description(settings)}\n"
+        + (f"  directory    {', '.join(changes)}\n" if changes else "")
+        + "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    try:
+        _run_uvicorn(runtime)
+    finally:
+        print("relaydesk: shutting down", flush=True)
+        scheduler.stop()
+        sched_thread.join(timeout=5)
+        worker.stop(timeout=10_000)
+        runtime.close()
+        print("relaydesk: stopped", flush=True)
+
+
+def web(settings: Settings) -> None:
+    runtime = build_runtime(settings, pool_size=8)
+    print(f"relaydesk web on http://{settings.web.host}:{settings.web.port}/", flush=True)
+    try:
+        _run_uvicorn(runtime)
+    finally:
+        runtime.close()
+
+
+def run_scheduler(settings: Settings) -> None:
+    runtime = build_runtime(settings, pool_size=2)
+    scheduler = Scheduler(runtime)
+    _stop_on_signals(scheduler.stop)
+    print(
+        f"relaydesk scheduler: sweeping every {settings.scheduler.interval_s:g}s, "
+        f"re-driving rows unfinished after {settings.scheduler.redrive_after_s:g}s",
+        flush=True,
+    )
+    try:
+        scheduler.run()
+    finally:
+        runtime.close()
+
+
+def _stop_on_signals(stop: object) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        stop()  # type: ignore[operator]
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _safe_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        creds, _, host = rest.rpartition("@")
+        rest = f"{creds.split(':')[0]}:***@{host}" if ":" in creds else rest
+    return f"{scheme}{sep}{rest}"
+
+
+def worker_process(settings: Settings, queues: list[str], threads: int) -> None:
+    """One worker process: consume ``queues`` with ``threads`` threads until SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(message)s")
+    runtime = build_runtime(settings, pool_size=threads + 2)
+    worker = dramatiq.Worker(
+        runtime.broker,
+        queues=set(queues),
+        worker_threads=threads,
+        worker_timeout=settings.broker.worker_timeout_ms,
+    )
+    stopping = threading.Event()
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    worker.start()
+    log.info("worker %d consuming %s with %d threads", os.getpid(), ",".join(queues), threads)
+    stopping.wait()
+    worker.stop(timeout=10_000)
+    runtime.close()
+
+
+def supervise_workers(
+    settings: Settings, queues: Iterable[str], processes: int, threads: int
+) -> None:
+    """Start ``processes`` worker processes; restart any that dies; stop all on SIGTERM."""
+    ctx = multiprocessing.get_context("spawn")
+    queue_list = list(queues)
+    stopping = threading.Event()
+
+    def spawn() -> multiprocessing.process.BaseProcess:
+        proc = ctx.Process(
+            target=worker_process, args=(settings, queue_list, threads), name="relaydesk-worker"
+        )
+        proc.start()
+        return proc
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    children = [spawn() for _ in range(processes)]
+    print(
+        f"relaydesk worker: {processes} processes x {threads} threads on "
+        f"{', '.join(queue_list)} via {describe(settings)} "
+        f"(pids {' '.join(str(c.pid) for c in children)})",
+        flush=True,
+    )
+    while not stopping.wait(0.5):
+        for i, child in enumerate(children):
+            if not child.is_alive():
+                log.warning("worker %s exited with %s; restarting", child.pid, child.exitcode)
+                print(f"relaydesk worker: {child.pid} exited ({child.exitcode}), restarting",
+                      file=sys.stderr, flush=True)
+                children[i] = spawn()
+    for child in children:
+        if child.is_alive() and child.pid:
+            os.kill(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        child.join(timeout=max(deadline - time.monotonic(), 0.1))
+        if child.is_alive():
+            child.kill()

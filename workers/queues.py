@@ -1,0 +1,25 @@
+"""Queue names: one ingest queue per inbound channel, one outbound queue per sender."""
+
+from __future__ import annotations
+
+from router.vocabulary import Channel
+
+INBOUND_CHANNELS = (Channel.WEB, Channel.EMAIL, Channel.TELEGRAM)
+OUTBOUND_CHANNELS = (Channel.EMAIL,)  # Telegram joins with its connector
+ROUTE = "route"
+
+
+def ingest_queue(channel: Channel) -> str:
+    return f"ingest.{channel.value}"
+
+
+def outbound_queue(channel: Channel) -> str:
+    return f"outbound.{channel.value}"
+
+
+def all_queues() -> tuple[str, ...]:
+    return (
+        *(ingest_queue(c) for c in INBOUND_CHANNELS),
+        ROUTE,
+        *(outbound_queue(c) for c in OUTBOUND_CHANNELS),
+    )

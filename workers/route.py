@@ -1,0 +1,138 @@
+"""Route: give a waiting ticket to the best agent, claimed atomically; drain a team's backlog.
+
+Locks the ticket row first, then claims an agent slot with a conditional
+UPDATE; if either check fails the transaction rolls back as a whole, so a
+ticket is never assigned twice and an agent never goes past capacity.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+
+from sqlalchemy import exists, select
+
+from router.assignment import choose_agent
+from router.lifecycle import is_active
+from router.notifications import assignment_notice
+from router.vocabulary import Status
+from store.db import UnitOfWork
+from store.models import AuditEvent, Message
+from workers.outbound import queue_email
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(str, Enum):
+    ASSIGNED = "assigned"
+    NO_AGENT = "no_agent"  # waits in the backlog
+    NOT_ROUTABLE = "not_routable"  # gone, assigned already, or not active
+
+
+class _LostRace(Exception):
+    """Another worker assigned the ticket between our look and our claim."""
+
+
+def route(runtime: Runtime, ticket_id: int) -> Outcome:
+    """Assign the ticket if it waits and an agent is free."""
+    try:
+        return _route(runtime, ticket_id)
+    except _LostRace:
+        return Outcome.NOT_ROUTABLE
+
+
+def _route(runtime: Runtime, ticket_id: int) -> Outcome:
+    now = runtime.now()
+    with runtime.db.unit_of_work() as uow:
+        ticket = uow.tickets.get(ticket_id, for_update=True)
+        if ticket is None or ticket.assignee_id is not None:
+            return Outcome.NOT_ROUTABLE
+        if not is_active(Status(ticket.status)) or ticket.team is None:
+            return Outcome.NOT_ROUTABLE
+        facts = uow.tickets.facts(ticket)
+        decision = choose_agent(facts, uow.agents.candidates(ticket.team.name), now)
+        chosen = None
+        for candidate in decision.ranked:
+            if uow.agents.claim_slot(candidate.id, now):
+                chosen = candidate
+                break
+        if chosen is None:
+            _record_waiting(runtime, uow, ticket_id, decision.reasons)
+            return Outcome.NO_AGENT
+        if not uow.tickets.assign_if_unassigned(ticket_id, chosen.id, now):
+            raise _LostRace()
+        uow.session.refresh(ticket)
+        if Status(ticket.status) is Status.NEW:
+            uow.tickets.set_status(ticket, Status.OPEN, now)
+        reasons = decision.reasons if chosen is decision.agent else (f"{chosen.name}: next free",)
+        uow.audit.record(
+            ticket_id=ticket_id,
+            actor="system:route",
+            action="ticket.assigned",
+            detail=f"assigned to {chosen.name}: " + "; ".join(reasons),
+            now=now,
+            data={"agent": chosen.name, "load": chosen.load + 1, "capacity": chosen.capacity},
+        )
+        agent = ticket.assignee
+        assert agent is not None
+        first = uow.session.scalars(
+            select(Message.body_text).where(Message.ticket_id == ticket_id).order_by(Message.id)
+        ).first()
+        rendered = assignment_notice(
+            number=ticket_id,
+            subject=ticket.subject,
+            priority=ticket.priority,
+            requester=f"{ticket.requester.name} <{ticket.requester_address}>".strip(),
+            excerpt=first or "",
+            reasons=reasons,
+            tag_prefix=runtime.settings.helpdesk.tag_prefix,
+        )
+        queue_email(
+            runtime,
+            uow,
+            kind="assignment",
+            ticket_id=ticket_id,
+            recipient=agent.email,
+            recipient_name=agent.display_name,
+            rendered=rendered,
+            dedupe_key=f"assign:{ticket_id}:{agent.id}:{now.isoformat()}",
+            automatic=False,
+        )
+        return Outcome.ASSIGNED
+
+
+def _record_waiting(
+    runtime: Runtime, uow: UnitOfWork, ticket_id: int, reasons: tuple[str, ...]
+) -> None:
+    """Say once in the audit log that the ticket waits in the backlog, and why."""
+    already = uow.session.scalar(
+        select(
+            exists().where(AuditEvent.ticket_id == ticket_id, AuditEvent.action == "ticket.waiting")
+        )
+    )
+    if not already:
+        uow.audit.record(
+            ticket_id=ticket_id,
+            actor="system:route",
+            action="ticket.waiting",
+            detail="; ".join(reasons),
+            now=runtime.now(),
+        )
+
+
+def drain_backlog(runtime: Runtime, team_id: int, *, batch: int = 100) -> int:
+    """Assign the team's waiting tickets, most urgent then oldest first, while agents are free."""
+    assigned = 0
+    while True:
+        with runtime.db.unit_of_work() as uow:
+            waiting = uow.tickets.waiting(team_id, batch)
+        if not waiting:
+            return assigned
+        for ticket_id in waiting:
+            outcome = route(runtime, ticket_id)
+            if outcome is Outcome.NO_AGENT:
+                return assigned  # every ticket of a team has the same eligible agents
+            assigned += outcome is Outcome.ASSIGNED
+        if len(waiting) < batch:
+            return assigned

@@ -1,0 +1,121 @@
+"""Everything one process needs, built once from settings and passed down (never global)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from dramatiq import Actor, Broker
+
+from config.settings import Settings
+from connectors.ports import Sender
+from router.errors import PermanentError
+from router.vocabulary import Channel, Priority
+from store.db import Database
+from workers.broker import make_broker
+from workers.queues import OUTBOUND_CHANNELS
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    broker: Broker
+    clock: Callable[[], datetime] = utc_now
+    ingest_actors: dict[Channel, Actor] = field(default_factory=dict)  # type: ignore[type-arg]
+    deliver_actors: dict[Channel, Actor] = field(default_factory=dict)  # type: ignore[type-arg]
+    route_actor: Actor | None = None  # type: ignore[type-arg]
+    drain_actor: Actor | None = None  # type: ignore[type-arg]
+    _senders: dict[Channel, Sender] = field(default_factory=dict)
+    _senders_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- time and policy -------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def redrive_after(self) -> timedelta:
+        return timedelta(seconds=self.settings.scheduler.redrive_after_s)
+
+    @property
+    def send_lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.scheduler.send_lease_s)
+
+    @property
+    def default_priority(self) -> Priority:
+        return Priority(self.settings.helpdesk.default_priority)
+
+    # -- enqueueing the next step (call after commit) --------------------
+    def _send(self, actor: Actor | None, *args: object) -> None:  # type: ignore[type-arg]
+        if actor is None:
+            raise RuntimeError("actors are not declared in this process")
+        try:
+            actor.send(*args)
+        except Exception:  # the row is durable: the scheduler re-drives it later
+            log.warning("could not enqueue %s%r; the scheduler will re-drive it", actor, args)
+
+    def enqueue_ingest(self, inbox_id: int, channel: Channel) -> None:
+        self._send(self.ingest_actors.get(channel), inbox_id)
+
+    def enqueue_route(self, ticket_id: int) -> None:
+        self._send(self.route_actor, ticket_id)
+
+    def enqueue_drain(self, team_id: int) -> None:
+        self._send(self.drain_actor, team_id)
+
+    def enqueue_delivery(self, outbox_id: int, channel: Channel) -> None:
+        self._send(self.deliver_actors.get(channel), outbox_id)
+
+    # -- outbound connectors, one per channel per process -----------------
+    def sender(self, channel: Channel) -> Sender:
+        with self._senders_lock:
+            if channel not in self._senders:
+                self._senders[channel] = self._make_sender(channel)
+            return self._senders[channel]
+
+    def _make_sender(self, channel: Channel) -> Sender:
+        if channel is Channel.EMAIL:
+            from connectors.email.outbound import make_email_sender
+
+            return make_email_sender(self.settings)
+        raise PermanentError(f"no outbound connector for channel {channel.value}")
+
+    def close(self) -> None:
+        with self._senders_lock:
+            for sender in self._senders.values():
+                sender.close()
+            self._senders.clear()
+        self.db.dispose()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    broker: Broker | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    pool_size: int | None = None,
+) -> Runtime:
+    """The database, the broker and every actor declared on it."""
+    from workers.actors import declare_actors
+
+    size = pool_size or settings.worker.threads + 4
+    runtime = Runtime(
+        settings=settings,
+        db=Database(settings.database_url, pool_size=size),
+        broker=broker or make_broker(settings),
+        clock=clock,
+    )
+    declare_actors(runtime)
+    return runtime
+
+
+__all__ = ["OUTBOUND_CHANNELS", "Runtime", "build_runtime", "utc_now"]

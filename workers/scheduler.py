@@ -1,0 +1,88 @@
+"""The scheduler: re-drive unfinished inbox and outbox rows, drain team backlogs.
+
+The store is the source of truth; the broker only distributes work. A row that
+is still unfinished after ``redrive_after_s`` had its message lost (or its
+worker killed), so the sweep sends it again. The sweep claims rows with one
+UPDATE ... RETURNING that moves their next time forward, so two schedulers
+running at once never both re-drive the same row.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from router.vocabulary import Channel
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    inbox: int
+    outbox: int
+    teams: int
+
+
+class Scheduler:
+    def __init__(self, runtime: Runtime, *, drain_every: int = 5) -> None:
+        self.runtime = runtime
+        self.drain_every = drain_every
+        self._ticks = 0
+        self._stop = threading.Event()
+
+    def sweep(self, *, drain: bool = True) -> Sweep:
+        runtime = self.runtime
+        settings = runtime.settings.scheduler
+        now = runtime.now()
+        again = timedelta(seconds=settings.redrive_after_s)
+        with runtime.db.unit_of_work() as uow:
+            inbox = uow.inbox.due_for_redrive(now=now, again_after=again, limit=settings.batch)
+            outbox = uow.outbox.due_for_redrive(now=now, again_after=again, limit=settings.batch)
+            teams = uow.tickets.teams_with_backlog() if drain else []
+        for inbox_id, channel in inbox:
+            runtime.enqueue_ingest(inbox_id, Channel(channel))
+        for outbox_id, channel in outbox:
+            runtime.enqueue_delivery(outbox_id, Channel(channel))
+        for team_id in teams:
+            runtime.enqueue_drain(team_id)
+        if inbox or outbox:
+            log.info("re-drove %d inbox and %d outbox rows", len(inbox), len(outbox))
+        return Sweep(inbox=len(inbox), outbox=len(outbox), teams=len(teams))
+
+    def redrive_everything_now(self) -> None:
+        """Embedded start-up: whatever was unfinished belonged to this process's last life."""
+        from sqlalchemy import update
+
+        from router.vocabulary import RowState
+        from store.models import InboxItem, OutboxItem
+
+        now = self.runtime.now()
+        with self.runtime.db.unit_of_work() as uow:
+            uow.session.execute(
+                update(InboxItem)
+                .where(InboxItem.state == RowState.PENDING.value)
+                .values(available_at=now)
+            )
+            uow.session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.state.in_([RowState.PENDING.value, RowState.SENDING.value]))
+                .values(available_at=now)
+            )
+
+    def run(self) -> None:
+        """Sweep every ``interval_s`` until ``stop()``; errors are logged, never fatal."""
+        interval = self.runtime.settings.scheduler.interval_s
+        while not self._stop.is_set():
+            self._ticks += 1
+            try:
+                self.sweep(drain=self._ticks % self.drain_every == 1)
+            except Exception:
+                log.exception("scheduler sweep failed; trying again in %.1fs", interval)
+            self._stop.wait(interval)
+
+    def stop(self) -> None:
+        self._stop.set()
