@@ -61,6 +61,7 @@ class SmtpSettings(_Frozen):
 
 
 class BrokerSettings(_Frozen):
+    namespace: str = Field("relaydesk", pattern=r"^[A-Za-z0-9_.-]+$")  # Redis key prefix
     heartbeat_timeout_ms: int = Field(15_000, gt=0)
     maintenance_chance: int = Field(100_000, ge=0, le=1_000_000)
     worker_timeout_ms: int = Field(100, gt=0)
@@ -169,9 +170,9 @@ class Settings(_Frozen):
                     problems.append(f"agents.{i}.teams: unknown team {team!r}")
             if agent.supervisor and agent.supervisor not in agents:
                 problems.append(f"agents.{i}.supervisor: unknown agent {agent.supervisor!r}")
-        for i, team in enumerate(self.teams):
-            if team.supervisor and team.supervisor not in agents:
-                problems.append(f"teams.{i}.supervisor: unknown agent {team.supervisor!r}")
+        for i, team_cfg in enumerate(self.teams):
+            if team_cfg.supervisor and team_cfg.supervisor not in agents:
+                problems.append(f"teams.{i}.supervisor: unknown agent {team_cfg.supervisor!r}")
         if teams and self.helpdesk.default_team not in teams:
             problems.append(f"helpdesk.default_team: unknown team {self.helpdesk.default_team!r}")
         for category, team in self.categories.items():

@@ -27,6 +27,7 @@ class Receipt:
     ticket_number: int | None = None
     state: str = "pending"
     error: str | None = None
+    access_key: str | None = None  # as given in the message: guards the status and ticket
 
 
 class Intake(Protocol):

@@ -30,6 +30,7 @@ class InboundMessage:
     priority_hint: Priority | None = None
     custom_fields: dict[str, Any] = field(default_factory=dict)
     is_automatic: bool = False  # auto-reply, bounce or bulk: never acknowledged
+    access_key: str | None = None  # the requester's secret to read the ticket it opens
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-safe dict, stored as the inbox row's payload."""
@@ -48,6 +49,7 @@ class InboundMessage:
             "priority_hint": self.priority_hint.value if self.priority_hint else None,
             "custom_fields": dict(self.custom_fields),
             "is_automatic": self.is_automatic,
+            "access_key": self.access_key,
         }
 
     @classmethod
@@ -68,6 +70,7 @@ class InboundMessage:
             priority_hint=Priority(hint) if hint else None,
             custom_fields=dict(data.get("custom_fields") or {}),
             is_automatic=bool(data.get("is_automatic")),
+            access_key=data.get("access_key"),
         )
 
 

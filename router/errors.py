@@ -1,10 +1,10 @@
 """The one error tree of relaydesk (``config.ConfigError`` stands apart: config imports nothing).
 
-    RelaydeskError
-     +-- TransientError         worth retrying: a server is down, a lock timed out
-     +-- PermanentError         retrying cannot help: bad input, a refused recipient
-     |    +-- InvalidTransition a ticket status change the lifecycle forbids
-     +-- NotFound               a ticket, agent or row that does not exist
+RelaydeskError
+ +-- TransientError         worth retrying: a server is down, a lock timed out
+ +-- PermanentError         retrying cannot help: bad input, a refused recipient
+ |    +-- InvalidTransition a ticket status change the lifecycle forbids
+ +-- NotFound               a ticket, agent or row that does not exist
 """
 
 from __future__ import annotations

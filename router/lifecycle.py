@@ -1,8 +1,8 @@
 """The ticket status lifecycle: which transitions are allowed, decided in one place.
 
-    new -> open -> pending -> resolved -> closed
-            ^        |           |
-            +--------+-----------+   (reopen: a customer reply or an agent)
+new -> open -> pending -> resolved -> closed
+        ^        |           |
+        +--------+-----------+   (reopen: a customer reply or an agent)
 """
 
 from __future__ import annotations

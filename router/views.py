@@ -32,3 +32,4 @@ class TicketView:
     resolved_at: datetime | None
     closed_at: datetime | None
     messages: tuple[MessageView, ...] = ()
+    access_key: str = ""  # the requester's secret: never shown to anyone else

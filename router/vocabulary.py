@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Priority(str, Enum):
+class Priority(StrEnum):
     """Ticket priority; ``rank`` orders them, lower is more urgent."""
 
     URGENT = "urgent"
@@ -29,7 +29,7 @@ class Priority(str, Enum):
 _PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The ticket lifecycle: new -> open -> pending -> resolved -> closed (with reopen)."""
 
     NEW = "new"
@@ -39,7 +39,7 @@ class Status(str, Enum):
     CLOSED = "closed"
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     """Where a message came from or goes to."""
 
     EMAIL = "email"
@@ -47,19 +47,19 @@ class Channel(str, Enum):
     WEB = "web"
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"
     INTERNAL = "internal"
 
 
-class AgentStatus(str, Enum):
+class AgentStatus(StrEnum):
     ONLINE = "online"
     AWAY = "away"
     OFFLINE = "offline"
 
 
-class RowState(str, Enum):
+class RowState(StrEnum):
     """State of an inbox or outbox row: the store is the source of truth for work."""
 
     PENDING = "pending"  # accepted, waiting to be processed

@@ -43,16 +43,12 @@ class AgentRepository:
             )
         )
 
-    def candidates(self, team: str) -> list[AgentFacts]:
-        """Facts of the team's online agents with a free slot (the routing input)."""
+    def team_members(self, team: str) -> list[AgentFacts]:
+        """Facts of every agent of the team: the routing input (router decides who is eligible)."""
         agents = self.session.scalars(
             select(Agent)
             .join(Agent.teams)
-            .where(
-                Team.name == team,
-                Agent.status == AgentStatus.ONLINE.value,
-                Agent.load < Agent.capacity,
-            )
+            .where(Team.name == team)
             .options(selectinload(Agent.teams))
         )
         return [facts_of(a) for a in agents]

@@ -80,7 +80,9 @@ class InboxRepository:
         item = self.session.get(InboxItem, inbox_id, populate_existing=True)
         return item
 
-    def finish(self, inbox_id: int, *, state: RowState, ticket_id: int | None, now: datetime) -> None:
+    def finish(
+        self, inbox_id: int, *, state: RowState, ticket_id: int | None, now: datetime
+    ) -> None:
         self.session.execute(
             update(InboxItem)
             .where(InboxItem.id == inbox_id)
@@ -112,7 +114,7 @@ class InboxRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    def list(self, *, state: RowState | None = None, limit: int = 50) -> list[InboxItem]:
+    def recent(self, *, state: RowState | None = None, limit: int = 50) -> list[InboxItem]:
         query = select(InboxItem).order_by(InboxItem.id.desc()).limit(limit)
         if state is not None:
             query = query.where(InboxItem.state == state.value)

@@ -117,7 +117,7 @@ class OutboxRepository:
             item.available_at = now + retry_after
         return RowState(item.state)
 
-    def list(
+    def recent(
         self, *, ticket_id: int | None = None, state: RowState | None = None, limit: int = 50
     ) -> list[OutboxItem]:
         query = select(OutboxItem).order_by(OutboxItem.id.desc()).limit(limit)

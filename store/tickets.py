@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -36,8 +37,10 @@ class TicketRepository:
         now: datetime,
         custom_fields: dict[str, Any] | None = None,
         parent_id: int | None = None,
+        access_key: str | None = None,
     ) -> Ticket:
         ticket = Ticket(
+            access_key=access_key or secrets.token_urlsafe(18),
             subject=subject[:998],
             status=Status.NEW.value,
             priority=priority.value,
@@ -253,4 +256,5 @@ def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
         resolved_at=ticket.resolved_at,
         closed_at=ticket.closed_at,
         messages=messages,
+        access_key=ticket.access_key,
     )

@@ -72,8 +72,11 @@ def declare_actors(runtime: Runtime) -> None:
     retries = runtime.settings.retries
     for channel in INBOUND_CHANNELS:
         runtime.ingest_actors[channel] = _declare(
-            runtime, _ingest_guarded(runtime), f"ingest_{channel.value}",
-            ingest_queue(channel), retries.ingest,
+            runtime,
+            _ingest_guarded(runtime),
+            f"ingest_{channel.value}",
+            ingest_queue(channel),
+            retries.ingest,
         )
 
     def route_ticket(ticket_id: int) -> None:

@@ -13,8 +13,6 @@ from dramatiq.brokers.stub import StubBroker
 
 from config.settings import Settings
 
-NAMESPACE = "relaydesk"
-
 
 def make_broker(settings: Settings) -> Broker:
     url = settings.broker_url
@@ -27,7 +25,7 @@ def make_broker(settings: Settings) -> Broker:
 
         return RedisBroker(
             url=url,
-            namespace=NAMESPACE,
+            namespace=settings.broker.namespace,
             heartbeat_timeout=settings.broker.heartbeat_timeout_ms,
             maintenance_chance=settings.broker.maintenance_chance,
         )

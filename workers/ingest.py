@@ -118,6 +118,7 @@ def _open_ticket(
         now=now,
         custom_fields=message.custom_fields,
         parent_id=parent.id if parent else None,
+        access_key=message.access_key,
     )
     detail = "; ".join(decision.reasons)
     if parent is not None:
@@ -141,7 +142,9 @@ def _open_ticket(
     return ticket
 
 
-def _join_ticket(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage) -> None:
+def _join_ticket(
+    runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage
+) -> None:
     now = runtime.now()
     current = Status(ticket.status)
     target = status_after_customer_reply(current)
@@ -185,7 +188,9 @@ def _join_ticket(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: Inb
         )
 
 
-def _acknowledge(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage) -> None:
+def _acknowledge(
+    runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage
+) -> None:
     if message.channel not in (Channel.EMAIL, Channel.WEB):
         return  # chat channels answer in the chat, once their connector lands
     rendered = acknowledgement(

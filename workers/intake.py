@@ -23,6 +23,7 @@ def _receipt(item: InboxItem, duplicate: bool) -> Receipt:
         ticket_number=item.ticket_id,
         state=item.state,
         error=item.error,
+        access_key=(item.payload or {}).get("access_key"),
     )
 
 

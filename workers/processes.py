@@ -46,7 +46,11 @@ def _run_uvicorn(runtime: Runtime) -> None:
     config = uvicorn.Config(
         make_web_app(runtime), host=web.host, port=web.port, log_level="warning", lifespan="off"
     )
-    uvicorn.Server(config).run()  # handles SIGINT and SIGTERM itself
+    # uvicorn handles SIGINT/SIGTERM, then re-raises them to the handlers it found
+    # installed: make those harmless, so the caller's clean-up runs instead of dying.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _signum, _frame: None)
+    uvicorn.Server(config).run()
 
 
 def _outbound_description(settings: Settings) -> str:
@@ -189,8 +193,11 @@ def supervise_workers(
         for i, child in enumerate(children):
             if not child.is_alive():
                 log.warning("worker %s exited with %s; restarting", child.pid, child.exitcode)
-                print(f"relaydesk worker: {child.pid} exited ({child.exitcode}), restarting",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"relaydesk worker: {child.pid} exited ({child.exitcode}), restarting",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 children[i] = spawn()
     for child in children:
         if child.is_alive() and child.pid:

@@ -8,7 +8,7 @@ ticket is never assigned twice and an agent never goes past capacity.
 from __future__ import annotations
 
 import logging
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import exists, select
 
@@ -24,7 +24,7 @@ from workers.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     ASSIGNED = "assigned"
     NO_AGENT = "no_agent"  # waits in the backlog
     NOT_ROUTABLE = "not_routable"  # gone, assigned already, or not active
@@ -51,7 +51,7 @@ def _route(runtime: Runtime, ticket_id: int) -> Outcome:
         if not is_active(Status(ticket.status)) or ticket.team is None:
             return Outcome.NOT_ROUTABLE
         facts = uow.tickets.facts(ticket)
-        decision = choose_agent(facts, uow.agents.candidates(ticket.team.name), now)
+        decision = choose_agent(facts, uow.agents.team_members(ticket.team.name), now)
         chosen = None
         for candidate in decision.ranked:
             if uow.agents.claim_slot(candidate.id, now):

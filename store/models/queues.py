@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, JSONType, UTCDateTime
 
+
 class InboxItem(Base):
     __tablename__ = "inbox"
     __table_args__ = (
@@ -33,6 +34,7 @@ class InboxItem(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
 
 class OutboxItem(Base):
     __tablename__ = "outbox"
@@ -56,4 +58,3 @@ class OutboxItem(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     available_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-

@@ -33,7 +33,7 @@ def test_a_second_delivery_of_the_same_idempotency_key_is_a_no_op(db: Database) 
         first = uow.inbox.accept(inbound(), now=NOW, redrive_after=MINUTE)
     with db.unit_of_work() as uow:
         second = uow.inbox.accept(inbound(), now=NOW, redrive_after=MINUTE)
-        assert len(uow.inbox.list()) == 1
+        assert len(uow.inbox.recent()) == 1
     assert first.created and not second.created
     assert first.inbox_id == second.inbox_id
 
@@ -97,7 +97,11 @@ def test_failures_are_counted_and_the_row_fails_for_good_when_attempts_run_out(
 def test_two_concurrent_claims_never_take_an_agent_past_capacity(db: Database) -> None:
     with db.unit_of_work() as uow:
         agent = uow.agents.add(
-            name="ana", email="ana@x.org", capacity=3, status=AgentStatus.ONLINE, now=NOW,
+            name="ana",
+            email="ana@x.org",
+            capacity=3,
+            status=AgentStatus.ONLINE,
+            now=NOW,
             teams=("support",),
         )
         agent_id = agent.id
@@ -180,19 +184,33 @@ def test_two_racing_sweeps_redrive_disjoint_rows(db: Database) -> None:
 
 def test_an_outbox_delivery_lease_expires_and_is_redriven(db: Database) -> None:
     message = OutboundMessage(
-        channel=Channel.EMAIL, recipient="jo@x.org", subject="s", body_text="b",
+        channel=Channel.EMAIL,
+        recipient="jo@x.org",
+        subject="s",
+        body_text="b",
         message_id="<m1@relaydesk>",
     )
     with db.unit_of_work() as uow:
         outbox_id = uow.outbox.add(
-            message, kind="acknowledgement", ticket_id=None, now=NOW, redrive_after=MINUTE,
+            message,
+            kind="acknowledgement",
+            ticket_id=None,
+            now=NOW,
+            redrive_after=MINUTE,
             dedupe_key="ack:1",
         )
         assert outbox_id is not None
-        assert uow.outbox.add(
-            message, kind="acknowledgement", ticket_id=None, now=NOW, redrive_after=MINUTE,
-            dedupe_key="ack:1",
-        ) is None
+        assert (
+            uow.outbox.add(
+                message,
+                kind="acknowledgement",
+                ticket_id=None,
+                now=NOW,
+                redrive_after=MINUTE,
+                dedupe_key="ack:1",
+            )
+            is None
+        )
     with db.unit_of_work() as uow:
         assert uow.outbox.claim(outbox_id, now=NOW, lease=MINUTE) is not None
     with db.unit_of_work() as uow:

@@ -33,7 +33,9 @@ def test_the_least_loaded_agent_is_chosen_and_the_reason_names_the_load() -> Non
 
 
 def test_load_is_compared_as_a_ratio_of_capacity() -> None:
-    decision = choose_agent(TICKET, [agent(1, load=2, capacity=10), agent(2, load=1, capacity=2)], NOW)
+    decision = choose_agent(
+        TICKET, [agent(1, load=2, capacity=10), agent(2, load=1, capacity=2)], NOW
+    )
     assert decision.agent is not None and decision.agent.name == "a1"
 
 

@@ -30,7 +30,9 @@ def check(ctx: click.Context, path: str | None) -> None:
         raise SystemExit(2) from None
     click.echo(f"{shown}: ok")
     click.echo(f"  database  {settings.database_url.split('@')[-1]}")
-    click.echo(f"  broker    {'in-process' if settings.embedded else settings.broker_url.split('@')[-1]}")
+    click.echo(
+        f"  broker    {'in-process' if settings.embedded else settings.broker_url.split('@')[-1]}"
+    )
     click.echo(f"  teams     {', '.join(t.name for t in settings.teams) or '-'}")
     click.echo(f"  agents    {', '.join(a.name for a in settings.agents) or '-'}")
     click.echo(f"  smtp      {settings.smtp.transport} {settings.smtp.host}:{settings.smtp.port}")

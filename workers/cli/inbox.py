@@ -36,7 +36,7 @@ def list_inbox(settings: Settings, state: str | None, limit: int, as_json: bool)
                 "received_at": i.received_at,
                 "sender": (i.payload or {}).get("sender_address"),
             }
-            for i in uow.inbox.list(state=RowState(state) if state else None, limit=limit)
+            for i in uow.inbox.recent(state=RowState(state) if state else None, limit=limit)
         ]
     if as_json:
         echo_json(rows)

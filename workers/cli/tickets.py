@@ -80,7 +80,7 @@ def show(settings: Settings, number: int, as_json: bool) -> None:
                 "message_id": o.message_id,
                 "error": o.error,
             }
-            for o in reversed(uow.outbox.list(ticket_id=number, limit=1000))
+            for o in reversed(uow.outbox.recent(ticket_id=number, limit=1000))
         ]
     if as_json:
         data: dict[str, Any] = {"ticket": view, "outbox": outbox, "audit": audit}

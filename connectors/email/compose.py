@@ -1,0 +1,141 @@
+"""Build the RFC 5322 email for one ``OutboundMessage``, safe against header injection.
+
+Every header value is built through ``email.policy.default`` and its header
+registry, never by concatenation. Values that come from outside (a customer's
+subject or name re-used in a reply) are untrusted:
+
+* control characters (CR, LF, TAB, NUL, NEL, U+2028, ...) become one space;
+* text is decoded to a fixpoint first: the policy decodes RFC 2047 encoded
+  words when a header is set, so ``=?utf-8?q?hi=0ABcc:_x?=`` would otherwise
+  turn into a raw newline on output on Pythons without the CVE-2024-6923 fix;
+* as a last line of defence every folded header is checked: a line that does
+  not start with whitespace could only be an injected header.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from email import errors, policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from router.envelopes import OutboundMessage
+from router.errors import PermanentError
+
+_POLICY = policy.default
+_SETTLE_ROUNDS = 8
+_BREAKING = {"Cc", "Zl", "Zp"}  # control characters, line and paragraph separators
+_MESSAGE_ID = re.compile(r"<[!-;=?-~]+>")  # printable ASCII, no spaces, no inner <>
+_WSP = re.compile(r"\s+")
+
+
+def build_email(
+    message: OutboundMessage,
+    *,
+    from_address: str,
+    from_name: str,
+    reply_to: str,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The email for ``message``; raises ``PermanentError`` when it cannot be built."""
+    email = EmailMessage(policy=_POLICY)
+    email["From"] = _address(from_name, from_address)
+    email["To"] = _address(message.recipient_name, message.recipient)
+    email["Reply-To"] = _address("", reply_to)
+    email["Subject"] = header_text(message.subject)
+    email["Date"] = format_datetime(now or datetime.now(UTC))
+    own_id = _message_id(message.message_id)
+    if own_id is None:
+        raise PermanentError(f"invalid Message-ID {message.message_id!r}")
+    email["Message-ID"] = own_id
+    parent = _message_id(message.in_reply_to or "")
+    if parent:
+        email["In-Reply-To"] = parent
+    references = _references(message.references, parent)
+    if references:
+        email["References"] = " ".join(references)
+    email["X-Loop"] = _address("", from_address).addr_spec
+    if message.automatic:
+        email["Auto-Submitted"] = "auto-replied"
+        email["X-Auto-Response-Suppress"] = "All"
+    email.set_content(message.body_text, cte=_body_cte(message.body_text))
+    if message.body_html is not None:
+        email.add_alternative(message.body_html, subtype="html", cte=_body_cte(message.body_html))
+    _check_header_lines(email)
+    return email
+
+
+def header_text(value: str) -> str:
+    """``value`` as header-safe text: decoded, without control characters, one line.
+
+    The result is a fixpoint: setting it as a header and reading it back through
+    the policy gives the same text, so nothing can decode into a line break later.
+    """
+    text = clean(value)
+    for _ in range(_SETTLE_ROUNDS):
+        decoded = clean(str(_POLICY.header_factory("Subject", text)))
+        if decoded == text:
+            return text
+        text = decoded
+    raise PermanentError("header text keeps decoding into new text")
+
+
+def clean(value: str) -> str:
+    """``value`` with every control character replaced and whitespace collapsed."""
+    spaced = "".join(" " if unicodedata.category(char) in _BREAKING else char for char in value)
+    return _WSP.sub(" ", spaced).strip()
+
+
+def _address(name: str, address: str) -> Address:
+    # The address parser decodes encoded words even inside a quoted display name,
+    # so whatever still looks like the start of one after decoding is defused.
+    display = header_text(name).replace("=?", "= ?")
+    spec = clean(address)
+    if not spec.isascii():
+        raise PermanentError(f"non-ASCII email addresses are not supported: {spec!r}")
+    try:
+        parsed = Address(display_name=display, addr_spec=spec)
+    except (ValueError, IndexError, errors.MessageError) as error:
+        raise PermanentError(f"invalid email address {spec!r}: {error}") from None
+    if parsed.addr_spec != spec or not parsed.domain:
+        raise PermanentError(f"invalid email address {spec!r}")
+    return parsed
+
+
+def _message_id(value: str) -> str | None:
+    text = clean(value)
+    if text and not text.startswith("<"):
+        text = f"<{text}>"
+    return text if _MESSAGE_ID.fullmatch(text) else None
+
+
+def _references(references: tuple[str, ...], parent: str | None) -> list[str]:
+    ids: list[str] = []
+    for reference in references:
+        msg_id = _message_id(reference)
+        if msg_id and msg_id not in ids:
+            ids.append(msg_id)
+    if parent and parent not in ids:
+        ids.append(parent)
+    return ids
+
+
+def _body_cte(text: str) -> str | None:
+    # Quoted-printable keeps the message 7-bit clean for relays without 8BITMIME.
+    return None if text.isascii() else "quoted-printable"
+
+
+def _breaks(line: str) -> bool:
+    return any(char != "\t" and unicodedata.category(char) in _BREAKING for char in line)
+
+
+def _check_header_lines(email: EmailMessage) -> None:
+    for name, value in email.items():
+        folded = _POLICY.fold(name, value)
+        lines = folded.removesuffix("\n").split("\n")
+        continuations_ok = all(line[:1] in (" ", "\t") for line in lines[1:])
+        if not continuations_ok or any(_breaks(line) for line in lines):
+            raise PermanentError(f"header {name} would not fold into safe lines")

@@ -1,0 +1,250 @@
+"""Outbound email: ``SmtpSender`` to a relay, ``FileSender`` to .eml files (the demo).
+
+smtplib's errors are converted here, at the edge: a 4xx reply, a dropped
+connection or a network error is a ``TransientError``; a 5xx reply or a message
+that cannot be built is a ``PermanentError``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from config.settings import HelpdeskSettings, Settings, SmtpSettings
+from connectors.email.compose import build_email
+from connectors.ports import Sender
+from router.envelopes import DeliveryResult, OutboundMessage
+from router.errors import PermanentError, RelaydeskError, TransientError
+
+log = logging.getLogger(__name__)
+
+_STALE = (smtplib.SMTPServerDisconnected, ConnectionError)
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._@+-]+")
+
+
+@dataclass(frozen=True)
+class _Wire:
+    """One message as it goes over SMTP: the envelope and the CRLF bytes."""
+
+    sender: str
+    recipient: str
+    data: bytes
+
+
+def _wire(message: OutboundMessage, helpdesk: HelpdeskSettings) -> _Wire:
+    email = build_email(
+        message,
+        from_address=helpdesk.address,
+        from_name=helpdesk.name,
+        reply_to=helpdesk.address,
+    )
+    try:
+        data = email.as_bytes(policy=email.policy.clone(linesep="\r\n"))
+    except (ValueError, LookupError) as error:  # UnicodeError is a ValueError
+        raise PermanentError(f"cannot encode message {message.message_id}: {error}") from None
+    return _Wire(
+        sender=email["From"].addresses[0].addr_spec,
+        recipient=email["To"].addresses[0].addr_spec,
+        data=data,
+    )
+
+
+class SmtpSender:
+    """Send through an SMTP relay, one reused connection per thread."""
+
+    def __init__(self, smtp: SmtpSettings, helpdesk: HelpdeskSettings) -> None:
+        self._smtp = smtp
+        self._helpdesk = helpdesk
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: set[smtplib.SMTP] = set()
+
+    def send(self, message: OutboundMessage) -> DeliveryResult:
+        wire = _wire(message, self._helpdesk)
+        try:
+            reply = self._send(wire)
+        except (smtplib.SMTPException, OSError, _StaleConnection) as error:
+            raise _convert(error) from None
+        log.debug("sent %s to %s: %s", message.message_id, wire.recipient, reply)
+        return DeliveryResult(external_id=message.message_id, detail=reply)
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._open = list(self._open), set()
+        self._local = threading.local()
+        for client in clients:
+            _quit(client)
+
+    def _send(self, wire: _Wire) -> str:
+        client: smtplib.SMTP | None = getattr(self._local, "client", None)
+        if client is not None:
+            try:
+                return self._transact(client, wire)
+            except _StaleConnection:
+                log.debug("cached SMTP connection went stale; reconnecting")
+        return self._transact(self._connect(), wire)
+
+    def _transact(self, client: smtplib.SMTP, wire: _Wire) -> str:
+        """MAIL, RCPT, DATA; a failure before DATA on a dropped link is ``_StaleConnection``."""
+        try:
+            try:
+                client.ehlo_or_helo_if_needed()
+                code, reply = client.mail(wire.sender)
+                if code == 421:  # an idle connection the server timed out
+                    raise _StaleConnection(f"{code} {_text(reply)}")
+                if code != 250:
+                    raise smtplib.SMTPSenderRefused(code, reply, wire.sender)
+                code, reply = client.rcpt(wire.recipient)
+                if code not in (250, 251):
+                    raise smtplib.SMTPRecipientsRefused({wire.recipient: (code, reply)})
+            except _STALE as error:
+                raise _StaleConnection(str(error)) from error
+            code, reply = client.data(wire.data)
+            if code != 250:
+                raise smtplib.SMTPDataError(code, reply)
+        except smtplib.SMTPResponseException as error:
+            self._after_refusal(client, error.smtp_code)
+            raise
+        except smtplib.SMTPRecipientsRefused:
+            self._after_refusal(client, 0)
+            raise
+        except BaseException:
+            self._discard(client)
+            raise
+        return reply.decode("utf-8", "replace")
+
+    def _after_refusal(self, client: smtplib.SMTP, code: int) -> None:
+        if code == 421:  # the server is closing the connection
+            self._discard(client)
+            return
+        try:
+            client.rset()
+        except (smtplib.SMTPException, OSError):
+            self._discard(client)
+
+    def _connect(self) -> smtplib.SMTP:
+        try:
+            client = self._open_client()
+        except (smtplib.SMTPException, OSError) as error:
+            # Not about this message: the relay or our configuration is at fault.
+            where = f"{self._smtp.host}:{self._smtp.port}"
+            raise TransientError(f"cannot connect to SMTP relay {where}: {error}") from None
+        with self._lock:
+            self._open.add(client)
+        self._local.client = client
+        return client
+
+    def _open_client(self) -> smtplib.SMTP:
+        settings = self._smtp
+        client: smtplib.SMTP
+        if settings.ssl:
+            client = smtplib.SMTP_SSL(
+                settings.host,
+                settings.port,
+                timeout=settings.timeout_s,
+                context=ssl.create_default_context(),
+            )
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s)
+        try:
+            if settings.starttls:
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+            if settings.username:
+                client.login(settings.username, settings.resolved_password())
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def _discard(self, client: smtplib.SMTP) -> None:
+        with self._lock:
+            self._open.discard(client)
+        if getattr(self._local, "client", None) is client:
+            self._local.client = None
+        client.close()
+
+
+class _StaleConnection(Exception):
+    """The link dropped before any message data was sent: safe to resend."""
+
+
+def _convert(error: BaseException) -> RelaydeskError:
+    if isinstance(error, _StaleConnection):
+        return TransientError(f"SMTP connection lost: {error}")
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        refused = "; ".join(
+            f"{rcpt}: {code} {_text(reply)}" for rcpt, (code, reply) in error.recipients.items()
+        )
+        if codes and all(500 <= code < 600 for code in codes):
+            return PermanentError(f"SMTP recipient refused: {refused}")
+        return TransientError(f"SMTP recipient deferred: {refused}")
+    if isinstance(error, smtplib.SMTPResponseException):
+        reason = f"SMTP {error.smtp_code} {_text(error.smtp_error)}"
+        if 500 <= error.smtp_code < 600:
+            return PermanentError(reason)
+        return TransientError(reason)
+    return TransientError(f"SMTP delivery failed: {type(error).__name__}: {error}")
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
+class FileSender:
+    """Write each message to ``<directory>/<timestamp>-<message id>.eml`` (the demo)."""
+
+    def __init__(self, directory: str | os.PathLike[str], helpdesk: HelpdeskSettings) -> None:
+        self._directory = Path(directory)
+        self._helpdesk = helpdesk
+
+    def send(self, message: OutboundMessage) -> DeliveryResult:
+        wire = _wire(message, self._helpdesk)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        safe_id = _UNSAFE_FILENAME.sub("_", message.message_id.strip("<>"))[:120] or "message"
+        path = self._directory / f"{stamp}-{safe_id}.eml"
+        try:
+            self._directory.mkdir(parents=True, exist_ok=True)
+            _write_atomically(path, wire.data)
+        except OSError as error:
+            raise TransientError(f"cannot write {path}: {error}") from None
+        return DeliveryResult(external_id=message.message_id, detail=str(path))
+
+    def close(self) -> None:
+        pass
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def make_email_sender(settings: Settings) -> Sender:
+    """The email ``Sender`` that ``settings.smtp.transport`` asks for."""
+    if settings.smtp.transport == "file":
+        return FileSender(settings.smtp.file_dir, settings.helpdesk)
+    return SmtpSender(settings.smtp, settings.helpdesk)

@@ -1,0 +1,311 @@
+"""The web channel's JSON API: ``create_app`` wires intake, tickets and settings into FastAPI.
+
+A submission is answered only once intake has made it durable. The answer then
+waits a moment (``settings.web.intake_wait_s``) for ingestion, so a client
+usually gets the ticket number at once (201) and otherwise a reference to poll (202).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import inspect
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from config.settings import Settings
+from connectors.ports import Intake, Receipt, TicketQueries
+from connectors.web.form import form_router
+from connectors.web.limits import BodySizeLimit
+from connectors.web.schemas import (
+    AcceptedResponse,
+    Problem,
+    TicketRequest,
+    TicketResponse,
+    ticket_request_model,
+)
+from router.envelopes import InboundMessage
+from router.errors import TransientError
+from router.vocabulary import Channel, RowState
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL_S = 0.02
+RETRY_AFTER_S = "5"
+FORWARDED_HEADERS = ("User-Agent", "X-Forwarded-For", "Accept-Language")
+_SETTLED = {RowState.DONE.value, RowState.QUIET.value, RowState.FAILED.value}
+
+TAGS = [
+    {"name": "tickets", "description": "Open a ticket and read it back."},
+    {"name": "submissions", "description": "Follow a submission until it becomes a ticket."},
+    {"name": "health", "description": "Liveness for load balancers and supervisors."},
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any printable ASCII up to 200 characters, e.g. a UUID. Sending the same "
+        "key again returns the first submission (`duplicate: true`) instead of a new ticket.",
+    ),
+]
+
+
+class Submissions:
+    """The pipeline shared by the JSON API and the HTML form: accept, then wait a moment."""
+
+    def __init__(self, intake: Intake, *, wait_s: float) -> None:
+        self.intake = intake
+        self.wait_s = wait_s
+
+    async def submit(self, ticket: TicketRequest, key: str, request: Request) -> AcceptedResponse:
+        """Make ``ticket`` durable under ``key``; raises ``TransientError`` if it was not."""
+        message = InboundMessage(
+            channel=Channel.WEB,
+            idempotency_key=f"web:{key}",
+            sender_address=ticket.requester.email,
+            sender_name=ticket.requester.name,
+            subject=ticket.subject,
+            body_text=ticket.body,
+            category_hint=ticket.category,
+            priority_hint=ticket.priority,
+            custom_fields=dict(ticket.custom_fields),
+            access_key=secrets.token_urlsafe(18),
+            headers={
+                h: request.headers[h][:500] for h in FORWARDED_HEADERS if h in request.headers
+            },
+        )
+        receipt = await run_in_threadpool(self.intake.accept, message)
+        return accepted_response(await self._settle(receipt), request)
+
+    async def _settle(self, receipt: Receipt) -> Receipt:
+        """Poll intake until the ticket number is known, processing stops, or time is up."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait_s
+        while receipt.ticket_number is None and receipt.state not in _SETTLED:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await asyncio.sleep(min(POLL_INTERVAL_S, remaining))
+            try:
+                latest = await run_in_threadpool(self.intake.receipt, receipt.inbox_id)
+            except TransientError as exc:  # already durable: answer 202, the client polls
+                log.warning("submission %s: status unavailable: %s", receipt.inbox_id, exc)
+                break
+            if latest is not None:
+                receipt = replace(latest, duplicate=receipt.duplicate)
+        return receipt
+
+
+def accepted_response(receipt: Receipt, request: Request) -> AcceptedResponse:
+    number = receipt.ticket_number
+    key = receipt.access_key or ""
+    query = f"?key={key}"
+    return AcceptedResponse(
+        submission_id=receipt.inbox_id,
+        duplicate=receipt.duplicate,
+        ticket_number=number,
+        access_key=key,
+        status_url=_url(request, "get_submission", submission_id=receipt.inbox_id) + query,
+        ticket_url=(
+            _url(request, "get_ticket", number=number) + query if number is not None else None
+        ),
+        state=receipt.state,
+        error=receipt.error,
+    )
+
+
+def key_matches(given: str | None, expected: str | None) -> bool:
+    """Constant-time comparison; a missing key on either side never matches."""
+    return bool(given and expected) and hmac.compare_digest(
+        given.encode(), (expected or "").encode()
+    )
+
+
+AccessKey = Annotated[
+    str | None,
+    Query(
+        alias="key",
+        max_length=100,
+        description="The `access_key` returned when the ticket was submitted. Without the "
+        "right key the answer is 404, as for a ticket that does not exist.",
+    ),
+]
+
+
+def _url(request: Request, name: str, **params: Any) -> str:
+    """A path that stays right when the app is mounted below a prefix."""
+    return request.scope.get("root_path", "").rstrip("/") + request.app.url_path_for(name, **params)
+
+
+def create_app(*, intake: Intake, tickets: TicketQueries, settings: Settings) -> FastAPI:
+    """The web channel: JSON API under /api/v1, the HTML form at /, health at /healthz."""
+    app = FastAPI(
+        title="relaydesk",
+        version=_version(),
+        description="Open helpdesk tickets over HTTP and follow them. Every submission "
+        "is durable before it is acknowledged; retries are safe with an Idempotency-Key.",
+        openapi_tags=TAGS,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.web.max_body_bytes)
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(TransientError, _unavailable)  # type: ignore[arg-type]
+    submissions = Submissions(intake, wait_s=settings.web.intake_wait_s)
+    request_model = ticket_request_model(settings.web)
+    app.include_router(_api(submissions, tickets, request_model))
+    app.include_router(form_router(submissions.submit, settings, request_model))
+    return app
+
+
+def _api(
+    submissions: Submissions, tickets: TicketQueries, request_model: type[TicketRequest]
+) -> APIRouter:
+    api = APIRouter()
+
+    @api.post(
+        "/api/v1/tickets",
+        tags=["tickets"],
+        summary="Open a ticket",
+        status_code=201,
+        response_model=AcceptedResponse,
+        response_description="Durable and already a ticket; Location is the ticket.",
+        responses={
+            202: {
+                "model": AcceptedResponse,
+                "description": "Durable, not yet a ticket (or failed); Location is the status.",
+            },
+            413: {"model": Problem, "description": "The body is over the configured limit."},
+            503: {"model": Problem, "description": "Not accepted: retry after Retry-After."},
+        },
+    )
+    async def create_ticket(
+        request: Request, ticket: TicketRequest, idempotency_key: IdempotencyKey = None
+    ) -> JSONResponse:
+        """Submit a ticket. The answer comes once the submission is durable, after waiting
+        briefly for it to become a ticket."""
+        try:
+            accepted = await submissions.submit(
+                ticket, idempotency_key or str(uuid.uuid4()), request
+            )
+        except TransientError as exc:
+            log.warning("web submission not accepted: %s", exc)
+            raise HTTPException(
+                503,
+                detail="the submission was not accepted: the helpdesk is temporarily "
+                "unavailable; retry in a few seconds (with the same Idempotency-Key)",
+                headers={"Retry-After": RETRY_AFTER_S},
+            ) from None
+        return JSONResponse(
+            accepted.model_dump(mode="json"),
+            status_code=202 if accepted.ticket_url is None else 201,
+            headers={"Location": accepted.ticket_url or accepted.status_url},
+        )
+
+    _set_body_model(create_ticket, "ticket", request_model)
+
+    @api.get(
+        "/api/v1/submissions/{submission_id}",
+        name="get_submission",
+        tags=["submissions"],
+        summary="Follow a submission",
+        response_model=AcceptedResponse,
+        responses={404: {"model": Problem, "description": "No such submission."}},
+    )
+    def get_submission(
+        request: Request,
+        submission_id: Annotated[int, Path(ge=1, description="`submission_id` of the answer.")],
+        key: AccessKey = None,
+    ) -> AcceptedResponse:
+        """Where a submission stands; `ticket_number` is set once it has been ingested."""
+        receipt = submissions.intake.receipt(submission_id)
+        if receipt is None or not key_matches(key, receipt.access_key):
+            raise HTTPException(404, detail=f"submission {submission_id} not found")
+        return accepted_response(receipt, request)
+
+    @api.get(
+        "/api/v1/tickets/{number}",
+        name="get_ticket",
+        tags=["tickets"],
+        summary="Read a ticket",
+        response_model=TicketResponse,
+        responses={404: {"model": Problem, "description": "No such ticket."}},
+    )
+    def get_ticket(
+        number: Annotated[int, Path(ge=1, description="The ticket number.")],
+        key: AccessKey = None,
+    ) -> TicketResponse:
+        """A ticket with its status, assignment, SLA timestamps and public messages."""
+        view = tickets.ticket(number)
+        if view is None or not key_matches(key, view.access_key):
+            raise HTTPException(404, detail=f"ticket {number} not found")
+        return TicketResponse.from_view(view)
+
+    @api.get("/healthz", tags=["health"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        """Always `{"status": "ok"}` while the process serves requests."""
+        return {"status": "ok"}
+
+    return api
+
+
+def _set_body_model(endpoint: Callable[..., Any], param: str, model: type) -> None:
+    """Type ``endpoint``'s ``param`` with ``model``, a class built per app from settings.
+
+    FastAPI resolves string annotations in the module's globals, where a class
+    made inside ``create_app`` cannot be named; a signature holding the class
+    itself needs no resolving.
+    """
+    signature = inspect.signature(endpoint, eval_str=True)
+    parameters = [
+        p.replace(annotation=model) if p.name == param else p for p in signature.parameters.values()
+    ]
+    endpoint.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return JSONResponse({"detail": [_explain(e) for e in exc.errors()]}, status_code=422)
+
+
+def _explain(error: Any) -> dict[str, Any]:
+    """One validation problem as {type, loc, field, msg}, in words a client can act on."""
+    loc = [str(part) for part in error.get("loc", ())]
+    kind = error.get("type", "")
+    msg = error.get("msg", "invalid")
+    if kind == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", "")
+        loc, msg = ["body"], f"the request body is not valid JSON: {reason}".rstrip(": ")
+    elif loc == ["body"]:
+        msg = (
+            "the request body is missing: send a JSON object"
+            if kind == "missing"
+            else "the request body must be a JSON object (Content-Type: application/json)"
+        )
+    field = (".".join(loc[1:]) or loc[0]) if loc else ""
+    return {"type": kind, "loc": loc, "field": field, "msg": msg}
+
+
+async def _unavailable(request: Request, exc: TransientError) -> JSONResponse:
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "the helpdesk is temporarily unavailable; retry in a few seconds"},
+        status_code=503,
+        headers={"Retry-After": RETRY_AFTER_S},
+    )
+
+
+def _version() -> str:
+    try:
+        return version("relaydesk")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0.0.0+source"

@@ -1,0 +1,264 @@
+"""The whole pipeline in one process (stub broker, real worker threads) on both databases."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import dramatiq
+import pytest
+
+from config.settings import Settings
+from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
+from router.errors import PermanentError, TransientError
+from router.vocabulary import AgentStatus, Channel, Priority, RowState, Status
+from tests.conftest import make_settings
+from workers.intake import StoreIntake
+from workers.operations import set_agent_status, set_ticket_status
+from workers.processes import prepare_database
+from workers.runtime import Runtime, build_runtime
+from workers.scheduler import Scheduler
+
+QUEUES = ("ingest.web", "ingest.email", "route", "outbound.email")
+
+
+@dataclass
+class CollectingSender:
+    """A real in-memory channel: keeps what it was given; can be told to fail."""
+
+    sent: list[OutboundMessage] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send(self, message: OutboundMessage) -> DeliveryResult:
+        with self.lock:
+            if self.failures:
+                raise self.failures.pop(0)
+            self.sent.append(message)
+        return DeliveryResult(external_id=message.message_id, detail="250 ok")
+
+    def close(self) -> None:
+        pass
+
+    def to(self, recipient: str) -> list[OutboundMessage]:
+        return [m for m in self.sent if m.recipient == recipient]
+
+
+@dataclass
+class Desk:
+    runtime: Runtime
+    intake: StoreIntake
+    sender: CollectingSender
+
+    def settle(self) -> None:
+        for _ in range(3):
+            for queue in QUEUES:
+                self.runtime.broker.join(queue, fail_fast=False)
+
+    def submit(self, key: str, sender: str = "jo@example.org", **kw: object) -> int:
+        message = InboundMessage(
+            channel=kw.pop("channel", Channel.WEB),  # type: ignore[arg-type]
+            idempotency_key=key,
+            sender_address=sender,
+            sender_name=kw.pop("name", "Jo"),  # type: ignore[arg-type]
+            subject=kw.pop("subject", f"help with {key}"),  # type: ignore[arg-type]
+            body_text=kw.pop("body", "it is broken"),  # type: ignore[arg-type]
+            **kw,  # type: ignore[arg-type]
+        )
+        receipt = self.intake.accept(message)
+        self.settle()
+        receipt = self.intake.receipt(receipt.inbox_id)  # type: ignore[assignment]
+        assert receipt is not None
+        return receipt.ticket_number or 0
+
+    def ticket(self, number: int):  # type: ignore[no-untyped-def]
+        view = self.intake.ticket(number)
+        assert view is not None
+        return view
+
+
+def desk_for(settings: Settings) -> Iterator[Desk]:
+    runtime = build_runtime(settings)
+    prepare_database(runtime)
+    sender = CollectingSender()
+    runtime._senders[Channel.EMAIL] = sender
+    worker = dramatiq.Worker(runtime.broker, worker_threads=4, worker_timeout=50)
+    worker.start()
+    try:
+        yield Desk(runtime=runtime, intake=StoreIntake(runtime), sender=sender)
+    finally:
+        worker.stop()
+        runtime.close()
+
+
+@pytest.fixture
+def desk(database_url: str) -> Iterator[Desk]:
+    settings = make_settings(
+        database_url,
+        relaydesk_retries__deliver__min_backoff_ms="10",
+        relaydesk_retries__deliver__max_backoff_ms="20",
+        relaydesk_retries__deliver__max_attempts="3",
+        relaydesk_retries__ingest__min_backoff_ms="10",
+        relaydesk_retries__ingest__max_backoff_ms="20",
+    )
+    yield from desk_for(settings)
+
+
+def test_a_web_request_becomes_an_assigned_ticket_and_both_sides_are_told(desk: Desk) -> None:
+    number = desk.submit("w1", subject="Printer on fire", body="smoke everywhere")
+    view = desk.ticket(number)
+    assert view.status == "open" and view.assignee in ("ana", "ben")
+    ack = desk.sender.to("jo@example.org")
+    assert len(ack) == 1 and f"[#{number}]" in ack[0].subject and ack[0].automatic
+    notice = desk.sender.to(f"{view.assignee}@relaydesk.localhost")
+    assert len(notice) == 1 and "smoke everywhere" in notice[0].body_text
+    with desk.runtime.db.unit_of_work() as uow:
+        actions = [e.action for e in uow.audit.for_ticket(number)]
+    assert actions[:2] == ["ticket.created", "outbox.queued"]
+    assert "ticket.assigned" in actions and actions.count("outbox.sent") == 2
+
+
+def test_the_same_submission_twice_is_one_ticket_and_one_acknowledgement(desk: Desk) -> None:
+    first = desk.submit("dup")
+    second = desk.submit("dup")
+    assert first == second
+    assert len(desk.sender.to("jo@example.org")) == 1
+
+
+def test_a_reply_with_the_subject_tag_from_the_requester_joins_the_ticket(desk: Desk) -> None:
+    number = desk.submit("t1")
+    again = desk.submit("t2", subject=f"Re: [#{number}] help", body="more details")
+    assert again == number
+    assert [m.body_text for m in desk.ticket(number).messages] == ["it is broken", "more details"]
+    assert len(desk.sender.to("jo@example.org")) == 1  # no second acknowledgement
+
+
+def test_a_subject_tag_from_a_stranger_opens_a_new_ticket(desk: Desk) -> None:
+    number = desk.submit("t1")
+    other = desk.submit("t2", sender="mallory@example.net", subject=f"[#{number}] hijack")
+    assert other != number
+
+
+def test_a_reply_to_our_message_id_joins_the_ticket_whatever_the_subject(desk: Desk) -> None:
+    number = desk.submit("m1")
+    ack = desk.sender.to("jo@example.org")[0]
+    joined = desk.submit(
+        "m2", channel=Channel.EMAIL, subject="no tag here", in_reply_to=(ack.message_id,)
+    )
+    assert joined == number
+
+
+def test_a_reply_to_a_resolved_ticket_reopens_it_and_one_to_a_closed_ticket_starts_anew(
+    desk: Desk,
+) -> None:
+    number = desk.submit("r1")
+    set_ticket_status(desk.runtime, number, Status.RESOLVED)
+    assert desk.submit("r2", subject=f"[#{number}] still broken") == number
+    assert desk.ticket(number).status == "open"
+    set_ticket_status(desk.runtime, number, Status.CLOSED)
+    follow_up = desk.submit("r3", subject=f"[#{number}] broken again")
+    assert follow_up != number
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.tickets.get(follow_up).parent_id == number  # type: ignore[union-attr]
+
+
+def test_an_automatic_message_is_recorded_quietly_and_never_acknowledged(desk: Desk) -> None:
+    number = desk.submit("auto", is_automatic=True, subject="Out of office")
+    assert number
+    assert desk.sender.to("jo@example.org") == []
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.inbox.recent()[0].state == RowState.QUIET.value
+
+
+def test_an_unreadable_inbox_row_is_kept_with_its_reason_and_not_retried(desk: Desk) -> None:
+    runtime = desk.runtime
+    with runtime.db.unit_of_work() as uow:
+        accepted = uow.inbox.accept(
+            InboundMessage(
+                channel=Channel.WEB, idempotency_key="bad", sender_address="x@y.z", body_text=""
+            ),
+            now=runtime.now(),
+            redrive_after=runtime.redrive_after,
+        )
+        item = uow.inbox.get(accepted.inbox_id)
+        assert item is not None
+        item.payload = {"channel": "web", "idempotency_key": "bad"}  # the sender is lost
+    runtime.enqueue_ingest(accepted.inbox_id, Channel.WEB)
+    desk.settle()
+    with runtime.db.unit_of_work() as uow:
+        item = uow.inbox.get(accepted.inbox_id)
+        assert item is not None and item.state == RowState.FAILED.value
+        assert item.attempts == 1 and "unreadable inbox payload" in (item.error or "")
+
+
+def test_a_temporary_send_failure_is_retried_and_then_delivered(desk: Desk) -> None:
+    desk.sender.failures.append(TransientError("451 try later"))
+    number = desk.submit("tf")
+    with desk.runtime.db.unit_of_work() as uow:
+        rows = uow.outbox.recent(ticket_id=number)
+    assert {r.state for r in rows} == {RowState.DONE.value}
+    assert max(r.attempts for r in rows) == 2
+
+
+def test_a_permanent_send_failure_is_recorded_on_the_row_and_in_the_audit_log(
+    desk: Desk,
+) -> None:
+    desk.sender.failures.append(PermanentError("550 no such user"))
+    number = desk.submit("pf")
+    with desk.runtime.db.unit_of_work() as uow:
+        failed = [r for r in uow.outbox.recent(ticket_id=number) if r.state == "failed"]
+        audit = [e for e in uow.audit.for_ticket(number) if e.action == "outbox.failed"]
+    assert len(failed) == 1 and "550 no such user" in (failed[0].error or "")
+    assert failed[0].attempts == 1
+    assert len(audit) == 1
+
+
+def test_a_full_team_keeps_tickets_waiting_and_drains_them_by_priority_when_a_slot_frees(
+    desk: Desk,
+) -> None:
+    set_agent_status(desk.runtime, "ben", AgentStatus.OFFLINE)
+    taken = [desk.submit(f"fill{i}", sender=f"c{i}@x.org") for i in range(5)]  # ana: 5/5
+    low = desk.submit("low", sender="low@x.org", priority_hint=Priority.LOW)
+    urgent = desk.submit("urgent", sender="urg@x.org", priority_hint=Priority.URGENT)
+    assert desk.ticket(low).assignee is None and desk.ticket(urgent).assignee is None
+    set_ticket_status(desk.runtime, taken[0], Status.RESOLVED)
+    desk.settle()
+    assert desk.ticket(urgent).assignee == "ana"
+    assert desk.ticket(low).assignee is None
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.agents.by_name("ana").load == 5  # type: ignore[union-attr]
+        waiting = [e.detail for e in uow.audit.for_ticket(low) if e.action == "ticket.waiting"]
+    assert waiting and "ben: offline" in waiting[0] and "ana: full 5/5" in waiting[0]
+    set_agent_status(desk.runtime, "ben", AgentStatus.ONLINE)
+    desk.settle()
+    assert desk.ticket(low).assignee == "ben"
+
+
+def test_a_lost_broker_message_is_redriven_by_the_scheduler(desk: Desk) -> None:
+    runtime = desk.runtime
+    with runtime.db.unit_of_work() as uow:  # accepted, but the ingest message was never sent
+        accepted = uow.inbox.accept(
+            InboundMessage(
+                channel=Channel.WEB,
+                idempotency_key="lost",
+                sender_address="jo@example.org",
+                subject="lost",
+                body_text="x",
+            ),
+            now=runtime.now(),
+            redrive_after=runtime.redrive_after,
+        )
+    scheduler = Scheduler(runtime)
+    assert scheduler.sweep().inbox == 0  # not due yet
+    real_clock = runtime.clock
+    runtime.clock = lambda: real_clock() + runtime.redrive_after * 2
+    try:
+        assert scheduler.sweep().inbox == 1
+        assert scheduler.sweep().inbox == 0  # claimed: a second scheduler finds nothing
+        desk.settle()
+    finally:
+        runtime.clock = real_clock
+    receipt = desk.intake.receipt(accepted.inbox_id)
+    assert receipt is not None and receipt.ticket_number is not None
+    assert desk.ticket(receipt.ticket_number).assignee is not None

@@ -1,0 +1,223 @@
+"""build_email: the headers we promise, and no way to smuggle in new ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any, cast
+
+import pytest
+
+from connectors.email.compose import build_email
+from router.envelopes import OutboundMessage
+from router.errors import PermanentError
+from router.vocabulary import Channel
+
+NOW = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+FROM = "support@relaydesk.example"
+
+
+def outbound(**changes: Any) -> OutboundMessage:
+    fields: dict[str, Any] = {
+        "channel": Channel.EMAIL,
+        "recipient": "ana@customer.example",
+        "recipient_name": "Ana Souza",
+        "subject": "Your ticket [#42]",
+        "body_text": "We are on it.",
+        "message_id": "<out-1@relaydesk.example>",
+    }
+    fields.update(changes)
+    return OutboundMessage(**fields)
+
+
+def compose(message: OutboundMessage, from_name: str = "Relay Desk") -> EmailMessage:
+    return build_email(message, from_address=FROM, from_name=from_name, reply_to=FROM, now=NOW)
+
+
+def wire(message: OutboundMessage, from_name: str = "Relay Desk") -> bytes:
+    return compose(message, from_name).as_bytes(policy=policy.default.clone(linesep="\r\n"))
+
+
+def reparsed(message: OutboundMessage, from_name: str = "Relay Desk") -> EmailMessage:
+    raw = wire(message, from_name)
+    return cast(EmailMessage, message_from_bytes(raw, policy=policy.default))
+
+
+def header_names(raw: bytes) -> list[str]:
+    """The header names a receiver sees; fails on a bare CR or LF anywhere."""
+    assert raw.count(b"\n") == raw.count(b"\r\n") == raw.count(b"\r")
+    return [name.lower() for name in message_from_bytes(raw, policy=policy.default)]
+
+
+INJECTIONS = [
+    "Hello\r\nBcc: victim@evil.example",
+    "Hello\nBcc: victim@evil.example",
+    "Hello\rBcc: victim@evil.example",
+    "Hello\x85Bcc: victim@evil.example",
+    "Hello\u2028Bcc: victim@evil.example",
+    "Re: =?utf-8?q?Hello=0ABcc:_victim@evil.example?=",
+    "Re: =?utf-8?q?Hello=0D=0ABcc:_victim@evil.example?=",
+    "Re: =?utf-8?b?SGVsbG8KQmNjOiB2aWN0aW1AZXZpbC5leGFtcGxl?=",
+    # an encoded word that decodes into another encoded word hiding the newline
+    "=?utf-8?q?=3D=3Futf-8=3Fq=3FHello=3D0ABcc=3A=5Fvictim@evil.example=3F=3D?=",
+]
+
+
+def test_sets_the_addressing_and_identity_headers() -> None:
+    email = reparsed(outbound())
+
+    assert email["From"].addresses[0].display_name == "Relay Desk"
+    assert email["From"].addresses[0].addr_spec == FROM
+    assert email["To"].addresses[0].display_name == "Ana Souza"
+    assert email["To"].addresses[0].addr_spec == "ana@customer.example"
+    assert email["Reply-To"].addresses[0].addr_spec == FROM
+    assert email["Subject"] == "Your ticket [#42]"
+    assert email["Message-ID"] == "<out-1@relaydesk.example>"
+    assert email["Date"].datetime == NOW
+    assert email["X-Loop"] == FROM
+    assert email.get_content_type() == "text/plain"
+    assert email.get_content().strip() == "We are on it."
+
+
+@pytest.mark.parametrize("subject", INJECTIONS)
+def test_subject_cannot_inject_a_header(subject: str) -> None:
+    raw = wire(outbound(subject=subject))
+    email = message_from_bytes(raw, policy=policy.default)
+
+    assert "bcc" not in header_names(raw)
+    assert email["Bcc"] is None
+    assert "Bcc: victim@evil.example" in str(email["Subject"])
+    assert "\n" not in str(email["Subject"]) and "\r" not in str(email["Subject"])
+
+
+@pytest.mark.parametrize("name", INJECTIONS)
+def test_recipient_name_cannot_inject_a_header(name: str) -> None:
+    raw = wire(outbound(recipient_name=name))
+    email = message_from_bytes(raw, policy=policy.default)
+
+    assert "bcc" not in header_names(raw)
+    [recipient] = email["To"].addresses
+    assert recipient.addr_spec == "ana@customer.example"
+    assert "\n" not in recipient.display_name and "\r" not in recipient.display_name
+
+
+def test_quoted_encoded_word_in_a_name_cannot_inject_a_header() -> None:
+    raw = wire(outbound(recipient_name='Eve"=?utf-8?q?x=0ABcc:_victim@evil.example?='))
+
+    assert "bcc" not in header_names(raw)
+
+
+@pytest.mark.parametrize("name", INJECTIONS)
+def test_sender_name_cannot_inject_a_header(name: str) -> None:
+    raw = wire(outbound(), from_name=name)
+
+    assert "bcc" not in header_names(raw)
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    [
+        "ana@customer.example\r\nBcc: victim@evil.example",
+        "ana@customer.example\nX: y",
+        "no-at-sign",
+    ],
+)
+def test_an_unusable_recipient_address_is_a_permanent_error(recipient: str) -> None:
+    with pytest.raises(PermanentError):
+        compose(outbound(recipient=recipient))
+
+
+def test_a_non_ascii_recipient_address_is_a_permanent_error() -> None:
+    with pytest.raises(PermanentError, match="non-ASCII"):
+        compose(outbound(recipient="jürgen@example.de"))
+
+
+def test_control_characters_in_the_subject_become_single_spaces() -> None:
+    email = reparsed(outbound(subject="  a\tb\x00c\r\n\r\nd  "))
+
+    assert email["Subject"] == "a b c d"
+
+
+def test_non_ascii_names_and_subject_are_encoded_words_that_decode_back() -> None:
+    message = outbound(recipient_name="Jürgen Groß", subject="Ärger mit der Rechnung: 請求書")
+    raw = wire(message, from_name="Suporte Ação")
+    email = message_from_bytes(raw, policy=policy.default)
+
+    assert raw.isascii()
+    assert b"=?utf-8?" in raw
+    assert email["To"].addresses[0].display_name == "Jürgen Groß"
+    assert email["From"].addresses[0].display_name == "Suporte Ação"
+    assert email["Subject"] == "Ärger mit der Rechnung: 請求書"
+
+
+def test_a_long_non_ascii_subject_folds_and_decodes_back() -> None:
+    subject = "Ünïcödé " * 30
+    raw = wire(outbound(subject=subject))
+
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n"))
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject.strip()
+
+
+def test_a_reply_carries_in_reply_to_and_references_ending_with_the_parent() -> None:
+    email = reparsed(outbound(in_reply_to="<parent@x>", references=("<root@x>", "<mid@x>")))
+
+    assert email["In-Reply-To"] == "<parent@x>"
+    assert str(email["References"]).split() == ["<root@x>", "<mid@x>", "<parent@x>"]
+
+
+def test_references_do_not_repeat_a_parent_already_listed() -> None:
+    email = reparsed(outbound(in_reply_to="<parent@x>", references=("<root@x>", "<parent@x>")))
+
+    assert str(email["References"]).split() == ["<root@x>", "<parent@x>"]
+
+
+def test_a_new_conversation_has_no_threading_headers() -> None:
+    email = reparsed(outbound())
+
+    assert email["In-Reply-To"] is None
+    assert email["References"] is None
+
+
+def test_malformed_references_are_dropped_not_sent() -> None:
+    email = reparsed(outbound(in_reply_to="<a b>", references=("<ok@x>", "<bad\r\nX: y@x>")))
+
+    assert email["In-Reply-To"] is None
+    assert str(email["References"]).split() == ["<ok@x>"]
+
+
+def test_an_invalid_own_message_id_is_a_permanent_error() -> None:
+    with pytest.raises(PermanentError, match="Message-ID"):
+        compose(outbound(message_id="<has space@x>"))
+
+
+def test_automatic_mail_says_so_to_other_robots() -> None:
+    email = reparsed(outbound(automatic=True))
+
+    assert email["Auto-Submitted"] == "auto-replied"
+    assert email["X-Auto-Response-Suppress"] == "All"
+
+
+def test_mail_written_by_a_person_is_not_marked_automatic() -> None:
+    email = reparsed(outbound(automatic=False))
+
+    assert email["Auto-Submitted"] is None
+    assert email["X-Auto-Response-Suppress"] is None
+
+
+def test_html_body_is_an_alternative_to_the_text() -> None:
+    email = reparsed(outbound(body_text="Olá, tudo bem?", body_html="<p>Olá, <b>tudo</b> bem?</p>"))
+
+    assert email.get_content_type() == "multipart/alternative"
+    plain = email.get_body(preferencelist=("plain",))
+    html = email.get_body(preferencelist=("html",))
+    assert plain is not None and html is not None
+    assert plain.get_content().strip() == "Olá, tudo bem?"
+    assert html.get_content().strip() == "<p>Olá, <b>tudo</b> bem?</p>"
+
+
+def test_the_message_is_seven_bit_clean_for_any_relay() -> None:
+    raw = wire(outbound(body_text="Grüße " * 100, body_html="<p>Grüße</p>"))
+
+    assert raw.isascii()
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998

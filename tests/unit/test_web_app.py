@@ -1,0 +1,619 @@
+"""The web channel through its HTTP interface, on an in-memory helpdesk."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from config.settings import HelpdeskSettings, Settings, TeamSettings, WebSettings
+from connectors.ports import Receipt
+from connectors.web.app import create_app
+from connectors.web.limits import BodySizeLimit
+from router.envelopes import InboundMessage
+from router.errors import TransientError
+from router.views import MessageView, TicketView
+from router.vocabulary import Channel, Priority
+
+NOW = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
+
+
+@dataclass
+class _Row:
+    inbox_id: int
+    message: InboundMessage
+    ticket_number: int | None = None
+    state: str = "pending"
+    error: str | None = None
+    polls: int = 0
+
+
+@dataclass
+class FakeHelpdesk:
+    """Intake and ticket queries in memory.
+
+    ``ingest_after`` is how many status polls it takes for a message to become
+    a ticket (0: at once, None: never); ``fail_with`` fails ingestion instead.
+    """
+
+    ingest_after: int | None = 0
+    fail_with: str | None = None
+    accept_down: bool = False
+    receipt_down: bool = False
+    accepted: dict[str, _Row] = field(default_factory=dict)
+    tickets: dict[int, TicketView] = field(default_factory=dict)
+
+    def accept(self, message: InboundMessage, *, raw: bytes | None = None) -> Receipt:
+        if self.accept_down:
+            raise TransientError("database is locked")
+        row = self.accepted.get(message.idempotency_key)
+        if row is not None:
+            return self._receipt(row, duplicate=True)
+        row = _Row(inbox_id=len(self.accepted) + 1, message=message)
+        self.accepted[message.idempotency_key] = row
+        self._progress(row)
+        return self._receipt(row, duplicate=False)
+
+    def receipt(self, inbox_id: int) -> Receipt | None:
+        if self.receipt_down:
+            raise TransientError("database is locked")
+        row = next((r for r in self.accepted.values() if r.inbox_id == inbox_id), None)
+        if row is None:
+            return None
+        row.polls += 1
+        self._progress(row)
+        return self._receipt(row, duplicate=False)
+
+    def ticket(self, number: int) -> TicketView | None:
+        return self.tickets.get(number)
+
+    def _progress(self, row: _Row) -> None:
+        if row.state != "pending" or self.ingest_after is None or row.polls < self.ingest_after:
+            return
+        if self.fail_with:
+            row.state, row.error = "failed", self.fail_with
+            return
+        row.ticket_number, row.state = 100 + len(self.tickets) + 1, "done"
+        message = row.message
+        self.tickets[row.ticket_number] = TicketView(
+            number=row.ticket_number,
+            subject=message.subject,
+            status="new",
+            priority=(message.priority_hint or Priority.NORMAL).value,
+            category=message.category_hint or "general",
+            channel=message.channel.value,
+            requester_name=message.sender_name,
+            requester_address=message.sender_address,
+            assignee=None,
+            team="support",
+            created_at=NOW,
+            first_response_at=None,
+            resolved_at=None,
+            closed_at=None,
+            messages=(
+                MessageView("inbound", "web", message.sender_name, message.body_text, NOW),
+                MessageView("internal", "web", "ana", "VIP, handle with care", NOW),
+            ),
+            access_key=message.access_key or "",
+        )
+
+    @staticmethod
+    def _receipt(row: _Row, *, duplicate: bool) -> Receipt:
+        return Receipt(
+            row.inbox_id,
+            duplicate,
+            row.ticket_number,
+            row.state,
+            row.error,
+            access_key=row.message.access_key,
+        )
+
+    @property
+    def messages(self) -> list[InboundMessage]:
+        return [row.message for row in self.accepted.values()]
+
+
+SETTINGS = Settings(
+    helpdesk=HelpdeskSettings(name="Acme <Support>"),
+    web=WebSettings(intake_wait_s=0.1, max_body_bytes=4096, max_subject_chars=120),
+    teams=(TeamSettings(name="support"),),
+    categories={"billing": "support", "tech-support": "support"},
+)
+
+
+def client_for(desk: FakeHelpdesk, settings: Settings = SETTINGS) -> TestClient:
+    return TestClient(create_app(intake=desk, tickets=desk, settings=settings))
+
+
+@pytest.fixture
+def desk() -> FakeHelpdesk:
+    return FakeHelpdesk()
+
+
+@pytest.fixture
+def client(desk: FakeHelpdesk) -> TestClient:
+    return client_for(desk)
+
+
+def ticket_json(**changes: Any) -> dict[str, Any]:
+    ticket: dict[str, Any] = {
+        "requester": {"name": "Ana Souza", "email": "ana@example.com"},
+        "subject": "Charged twice",
+        "body": "My card was charged twice for invoice 113.",
+    }
+    ticket.update(changes)
+    return ticket
+
+
+def problem_fields(response: Any) -> set[str]:
+    return {problem["field"] for problem in response.json()["detail"]}
+
+
+# --- POST /api/v1/tickets ---------------------------------------------------------------
+
+
+def test_ticket_ingested_at_once_is_answered_201_with_number_and_location(
+    client: TestClient,
+) -> None:
+    response = client.post("/api/v1/tickets", json=ticket_json())
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["ticket_number"] == 101
+    assert body["duplicate"] is False
+    assert body["state"] == "done"
+    key = body["access_key"]
+    assert len(key) >= 20
+    assert body["ticket_url"] == f"/api/v1/tickets/101?key={key}"
+    assert body["status_url"] == f"/api/v1/submissions/{body['submission_id']}?key={key}"
+    assert response.headers["location"] == f"/api/v1/tickets/101?key={key}"
+
+
+def test_ticket_ingested_while_the_request_waits_is_answered_201() -> None:
+    client = client_for(FakeHelpdesk(ingest_after=2))
+
+    response = client.post("/api/v1/tickets", json=ticket_json())
+
+    assert response.status_code == 201
+    assert response.json()["ticket_number"] == 101
+
+
+def test_ticket_not_ingested_in_time_is_answered_202_with_the_status_location() -> None:
+    client = client_for(FakeHelpdesk(ingest_after=None))
+
+    response = client.post("/api/v1/tickets", json=ticket_json())
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["ticket_number"] is None and body["ticket_url"] is None
+    assert body["state"] == "pending"
+    assert response.headers["location"] == (
+        f"/api/v1/submissions/{body['submission_id']}?key={body['access_key']}"
+    )
+
+
+def test_failed_ingestion_is_answered_202_with_state_failed_and_its_error() -> None:
+    client = client_for(FakeHelpdesk(fail_with="no team for category"))
+
+    response = client.post("/api/v1/tickets", json=ticket_json())
+
+    assert response.status_code == 202
+    assert response.json()["state"] == "failed"
+    assert response.json()["error"] == "no team for category"
+
+
+def test_submission_becomes_an_inbound_web_message_with_only_safe_headers(
+    desk: FakeHelpdesk, client: TestClient
+) -> None:
+    client.post(
+        "/api/v1/tickets",
+        json=ticket_json(
+            category="billing", priority="high", custom_fields={"order": "A-1", "n": 2}
+        ),
+        headers={"User-Agent": "curl/8", "Cookie": "session=secret", "Authorization": "Bearer x"},
+    )
+
+    (message,) = desk.messages
+    assert message.channel is Channel.WEB
+    assert message.idempotency_key.startswith("web:")
+    assert (message.sender_address, message.sender_name) == ("ana@example.com", "Ana Souza")
+    assert (message.subject, message.body_text) == ("Charged twice", ticket_json()["body"])
+    assert (message.category_hint, message.priority_hint) == ("billing", Priority.HIGH)
+    assert message.custom_fields == {"order": "A-1", "n": 2}
+    assert message.headers == {"User-Agent": "curl/8"}
+
+
+def test_replaying_an_idempotency_key_returns_the_first_submission_as_duplicate(
+    desk: FakeHelpdesk, client: TestClient
+) -> None:
+    key = {"Idempotency-Key": "2b7e1516-28ae-d2a6"}
+    first = client.post("/api/v1/tickets", json=ticket_json(), headers=key)
+    again = client.post("/api/v1/tickets", json=ticket_json(), headers=key)
+
+    assert first.json()["duplicate"] is False
+    assert again.status_code == 201
+    assert again.json()["duplicate"] is True
+    assert again.json()["submission_id"] == first.json()["submission_id"]
+    assert again.json()["ticket_number"] == first.json()["ticket_number"]
+    assert list(desk.accepted) == ["web:2b7e1516-28ae-d2a6"]
+
+
+def test_posts_without_an_idempotency_key_are_separate_submissions(
+    desk: FakeHelpdesk, client: TestClient
+) -> None:
+    first = client.post("/api/v1/tickets", json=ticket_json())
+    second = client.post("/api/v1/tickets", json=ticket_json())
+
+    assert first.json()["submission_id"] != second.json()["submission_id"]
+    assert len(desk.accepted) == 2
+
+
+def test_subject_line_breaks_and_runs_of_spaces_are_normalised(
+    desk: FakeHelpdesk, client: TestClient
+) -> None:
+    response = client.post(
+        "/api/v1/tickets", json=ticket_json(subject="  Charged\r\n twice\tagain ")
+    )
+
+    assert response.status_code == 201
+    assert desk.messages[0].subject == "Charged twice again"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"requester": {"name": "Ana"}}, "requester.email"),
+        ({"requester": {"name": "Ana", "email": "ana.example.com"}}, "requester.email"),
+        ({"requester": {"name": "Ana", "email": "ana @example.com"}}, "requester.email"),
+        ({"requester": {"name": "Ana", "email": "a@x.com\r\nBcc: b@y.com"}}, "requester.email"),
+        ({"requester": {"name": "Ana", "email": "ana@localhost"}}, "requester.email"),
+        ({"requester": {"name": "", "email": "ana@example.com"}}, "requester.name"),
+        ({"subject": ""}, "subject"),
+        ({"subject": " \n "}, "subject"),
+        ({"subject": "x" * 121}, "subject"),
+        ({"body": ""}, "body"),
+        ({"priority": "asap"}, "priority"),
+        ({"category": "Billing & more"}, "category"),
+        ({"custom_fields": {"bad key": 1}}, "custom_fields.bad key.[key]"),
+        ({"custom_fields": {"nested": {"a": 1}}}, "custom_fields.nested.bool"),
+        ({"custom_fields": {f"k{i}": i for i in range(51)}}, "custom_fields"),
+        ({"cc": "boss@example.com"}, "cc"),
+    ],
+)
+def test_each_invalid_field_is_a_422_that_names_it(
+    desk: FakeHelpdesk, client: TestClient, changes: dict[str, Any], field: str
+) -> None:
+    response = client.post("/api/v1/tickets", json=ticket_json(**changes))
+
+    assert response.status_code == 422
+    assert field in problem_fields(response)
+    assert desk.accepted == {}
+
+
+def test_a_body_that_is_not_json_gets_a_clear_422(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/tickets", content=b"name=Ana", headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert problem["field"] == "body"
+    assert problem["msg"].startswith("the request body is not valid JSON")
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [(b"hello", "text/plain"), (b"[1, 2]", "application/json"), (b'"hi"', "application/json")],
+)
+def test_a_body_that_is_not_a_json_object_gets_a_clear_422(
+    client: TestClient, content: bytes, content_type: str
+) -> None:
+    response = client.post(
+        "/api/v1/tickets", content=content, headers={"Content-Type": content_type}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"].startswith("the request body must be a JSON object")
+
+
+def test_an_idempotency_key_that_is_too_long_or_not_printable_is_refused(
+    client: TestClient,
+) -> None:
+    for key in ("k" * 201, "has space"):
+        response = client.post(
+            "/api/v1/tickets", json=ticket_json(), headers={"Idempotency-Key": key}
+        )
+
+        assert response.status_code == 422
+        assert problem_fields(response) == {"Idempotency-Key"}
+
+
+def test_body_over_the_limit_with_content_length_is_413_and_never_reaches_intake(
+    desk: FakeHelpdesk, client: TestClient
+) -> None:
+    response = client.post("/api/v1/tickets", json=ticket_json(body="x" * 5000))
+
+    assert response.status_code == 413
+    assert response.json()["detail"] == "request body too large: the limit is 4096 bytes"
+    assert desk.accepted == {}
+
+
+def test_chunked_body_over_the_limit_is_413(desk: FakeHelpdesk, client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield json.dumps(ticket_json(body="x" * 5000)).encode()
+
+    response = client.post(
+        "/api/v1/tickets", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert "4096 bytes" in response.json()["detail"]
+    assert desk.accepted == {}
+
+
+def test_chunked_body_within_the_limit_is_accepted(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield json.dumps(ticket_json()).encode()
+
+    response = client.post(
+        "/api/v1/tickets", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 201
+
+
+def test_limit_stops_reading_a_streamed_body_at_the_first_chunk_past_it() -> None:
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"read it all"})
+
+    chunks = [{"type": "http.request", "body": b"x" * 40, "more_body": True}] * 10
+    served: list[dict] = []
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        served.append(chunks[len(served)])
+        return served[-1]
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": []}
+    asyncio.run(BodySizeLimit(app, max_bytes=100)(scope, receive, send))
+
+    assert len(served) == 3
+    assert [m.get("status") for m in sent if m["type"] == "http.response.start"] == [413]
+
+
+def test_intake_unavailable_is_503_with_retry_after_and_nothing_accepted() -> None:
+    desk = FakeHelpdesk(accept_down=True)
+
+    response = client_for(desk).post("/api/v1/tickets", json=ticket_json())
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert "not accepted" in response.json()["detail"]
+    assert "database is locked" not in response.text
+    assert desk.accepted == {}
+
+
+def test_status_unavailable_after_acceptance_still_answers_202() -> None:
+    desk = FakeHelpdesk(ingest_after=None, receipt_down=True)
+
+    response = client_for(desk).post("/api/v1/tickets", json=ticket_json())
+
+    assert response.status_code == 202
+    assert len(desk.accepted) == 1
+
+
+# --- GET ---------------------------------------------------------------------------------
+
+
+def test_status_url_follows_a_submission_until_it_is_a_ticket() -> None:
+    desk = FakeHelpdesk(ingest_after=None)
+    client = client_for(desk)
+    status_url = client.post("/api/v1/tickets", json=ticket_json()).headers["location"]
+
+    assert client.get(status_url).json()["ticket_number"] is None
+    desk.ingest_after = 0
+    status = client.get(status_url).json()
+
+    assert status["ticket_number"] == 101
+    assert status["ticket_url"] == f"/api/v1/tickets/101?key={status['access_key']}"
+
+
+def test_unknown_submission_is_404(client: TestClient) -> None:
+    response = client.get("/api/v1/submissions/999?key=anything")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "submission 999 not found"}
+
+
+def test_unknown_ticket_is_404_naming_the_number(client: TestClient) -> None:
+    response = client.get("/api/v1/tickets/42?key=anything")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "ticket 42 not found"}
+
+
+def test_a_ticket_or_submission_without_its_key_is_indistinguishable_from_a_missing_one(
+    client: TestClient,
+) -> None:
+    body = client.post("/api/v1/tickets", json=ticket_json()).json()
+    other = client.post("/api/v1/tickets", json=ticket_json(), headers={"Idempotency-Key": "2"})
+    number, sub = body["ticket_number"], body["submission_id"]
+
+    for query in ("", "?key=", "?key=wrong", f"?key={other.json()['access_key']}"):
+        ticket = client.get(f"/api/v1/tickets/{number}{query}")
+        status = client.get(f"/api/v1/submissions/{sub}{query}")
+        assert ticket.status_code == 404 and ticket.json() == {
+            "detail": f"ticket {number} not found"
+        }
+        assert status.status_code == 404
+    assert client.get(body["ticket_url"]).status_code == 200
+    assert client.get(body["status_url"]).status_code == 200
+
+
+def test_a_replayed_submission_returns_the_first_access_key(client: TestClient) -> None:
+    first = client.post("/api/v1/tickets", json=ticket_json(), headers={"Idempotency-Key": "k"})
+    again = client.post("/api/v1/tickets", json=ticket_json(), headers={"Idempotency-Key": "k"})
+
+    assert again.json()["duplicate"] is True
+    assert again.json()["access_key"] == first.json()["access_key"]
+
+
+def test_ticket_is_returned_with_its_public_messages_only(client: TestClient) -> None:
+    location = client.post("/api/v1/tickets", json=ticket_json()).headers["location"]
+
+    response = client.get(location)
+
+    assert response.status_code == 200
+    ticket = response.json()
+    assert set(ticket) == {
+        "number", "subject", "status", "priority", "category", "channel", "requester",
+        "assignee", "team", "created_at", "first_response_at", "resolved_at", "closed_at",
+        "messages",
+    }  # fmt: skip
+    assert ticket["requester"] == {"name": "Ana Souza", "email": "ana@example.com"}
+    assert ticket["created_at"] == "2024-05-06T09:30:00Z"
+    assert ticket["messages"] == [
+        {
+            "direction": "inbound",
+            "channel": "web",
+            "author": "Ana Souza",
+            "body": ticket_json()["body"],
+            "created_at": "2024-05-06T09:30:00Z",
+        }
+    ]
+
+
+def test_healthz_says_ok(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_openapi_documents_the_api_routes(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+
+    assert spec["info"]["title"] == "relaydesk"
+    assert {"/api/v1/tickets", "/api/v1/tickets/{number}", "/api/v1/submissions/{submission_id}",
+            "/healthz"} <= set(spec["paths"])  # fmt: skip
+    create = spec["paths"]["/api/v1/tickets"]["post"]
+    assert create["tags"] == ["tickets"] and create["description"]
+    assert {"201", "202", "413", "422", "503"} <= set(create["responses"])
+    subject = spec["components"]["schemas"]["TicketRequest"]["properties"]["subject"]
+    assert subject["maxLength"] == 120 and subject["description"]
+    assert client.get("/docs").status_code == 200
+
+
+# --- the HTML form -----------------------------------------------------------------------
+
+
+def form_data(**changes: str) -> dict[str, str]:
+    data = {
+        "name": "Ana Souza",
+        "email": "ana@example.com",
+        "subject": "Charged twice",
+        "category": "billing",
+        "priority": "",
+        "message": "My card was charged twice.",
+    }
+    data.update(changes)
+    return data
+
+
+def nonce_of(page: str) -> str:
+    match = re.search(r'name="nonce" value="([0-9a-f]{32})"', page)
+    assert match
+    return match.group(1)
+
+
+def test_form_page_offers_every_field_and_escapes_the_helpdesk_name(client: TestClient) -> None:
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    for name in ("name", "email", "subject", "category", "priority", "message"):
+        assert f'<label for="{name}">' in page and f'id="{name}"' in page
+    assert '<option value="general">' in page
+    assert '<option value="billing">' in page and '<option value="tech-support">' in page
+    assert "Acme &lt;Support&gt;" in page and "Acme <Support>" not in page
+    assert "<script" not in page
+
+
+def test_form_post_opens_a_ticket_and_thanks_with_its_number(
+    desk: FakeHelpdesk, client: TestClient
+) -> None:
+    response = client.post("/", data=form_data())
+
+    assert response.status_code == 201
+    assert "Thank you, your ticket #101 is open" in response.text
+    assert 'href="/api/v1/tickets/101?key=' in response.text
+    assert desk.messages[0].category_hint == "billing"
+    assert desk.messages[0].priority_hint is None
+
+
+def test_form_post_not_yet_ingested_gives_a_reference() -> None:
+    response = client_for(FakeHelpdesk(ingest_after=None)).post("/", data=form_data())
+
+    assert response.status_code == 202
+    assert "received, reference 1" in response.text
+
+
+def test_form_posted_twice_from_one_page_is_one_submission_but_an_edit_is_another(
+    desk: FakeHelpdesk, client: TestClient
+) -> None:
+    nonce = nonce_of(client.get("/").text)
+
+    client.post("/", data={**form_data(), "nonce": nonce})
+    client.post("/", data={**form_data(), "nonce": nonce})
+    assert len(desk.accepted) == 1
+    client.post("/", data={**form_data(subject="Charged three times"), "nonce": nonce})
+    assert len(desk.accepted) == 2
+
+
+def test_form_with_problems_is_shown_again_422_with_values_kept_and_escaped(
+    desk: FakeHelpdesk, client: TestClient
+) -> None:
+    response = client.post(
+        "/", data=form_data(name="<script>alert(1)</script>", email="not an email", subject="")
+    )
+
+    assert response.status_code == 422
+    page = response.text
+    assert "<script>" not in page
+    assert 'value="&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+    assert 'value="not an email"' in page
+    assert re.search(r'id="email"[^>]*aria-invalid="true"', page)
+    assert re.search(r'id="email-error">Not an email address', page)
+    assert re.search(r'id="subject-error">Please fill this in', page)
+    assert "name-error" not in page
+    assert '<option value="billing" selected>' in page
+    assert ">My card was charged twice.</textarea>" in page
+    assert desk.accepted == {}
+
+
+def test_form_when_intake_is_unavailable_is_503_with_the_form_kept() -> None:
+    response = client_for(FakeHelpdesk(accept_down=True)).post("/", data=form_data())
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert "nothing was saved" in response.text
+    assert 'value="Charged twice"' in response.text
+
+
+def test_app_is_a_fresh_fastapi_per_call(desk: FakeHelpdesk) -> None:
+    first = create_app(intake=desk, tickets=desk, settings=SETTINGS)
+    second = create_app(intake=desk, tickets=desk, settings=Settings())
+
+    assert isinstance(first, FastAPI) and first is not second

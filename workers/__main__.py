@@ -1,0 +1,5 @@
+"""``python -m workers`` is ``relaydesk``."""
+
+from workers.cli import main
+
+main()
