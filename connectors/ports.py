@@ -28,6 +28,7 @@ class Receipt:
     state: str = "pending"
     error: str | None = None
     access_key: str | None = None  # as given in the message: guards the status and ticket
+    conflict: bool = False  # duplicate key, different content: not the same request
 
 
 class Intake(Protocol):

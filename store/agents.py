@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -9,7 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from router.assignment import AgentFacts
 from router.vocabulary import AgentStatus
-from store.models import Agent, AgentSkill, Team
+from store.dialect import insert_ignoring_conflict
+from store.models import Agent, AgentSkill, Team, agent_teams
 
 
 def facts_of(agent: Agent) -> AgentFacts:
@@ -22,6 +24,15 @@ def facts_of(agent: Agent) -> AgentFacts:
         teams=frozenset(t.name for t in agent.teams),
         last_assigned_at=agent.last_assigned_at,
     )
+
+
+@dataclass(frozen=True)
+class Member:
+    """An agent as routing sees it, with where to notify them."""
+
+    facts: AgentFacts
+    email: str
+    display_name: str
 
 
 class AgentRepository:
@@ -43,15 +54,53 @@ class AgentRepository:
             )
         )
 
-    def team_members(self, team: str) -> list[AgentFacts]:
-        """Facts of every agent of the team: the routing input (router decides who is eligible)."""
-        agents = self.session.scalars(
-            select(Agent)
-            .join(Agent.teams)
-            .where(Team.name == team)
-            .options(selectinload(Agent.teams))
-        )
-        return [facts_of(a) for a in agents]
+    def team_members(self, team_id: int, team_name: str) -> list[Member]:
+        """Every agent of the team: the routing input (router decides who is eligible).
+
+        One query; each agent's ``teams`` holds the team being routed for, the
+        only membership the decision looks at.
+        """
+        rows = self.session.execute(
+            select(
+                Agent.id,
+                Agent.name,
+                Agent.status,
+                Agent.capacity,
+                Agent.load,
+                Agent.last_assigned_at,
+                Agent.email,
+                Agent.display_name,
+            )
+            .join(agent_teams, agent_teams.c.agent_id == Agent.id)
+            .where(agent_teams.c.team_id == team_id)
+        ).all()
+        teams = frozenset({team_name})
+        return [
+            Member(
+                facts=AgentFacts(
+                    id=r[0],
+                    name=r[1],
+                    status=AgentStatus(r[2]),
+                    capacity=r[3],
+                    load=r[4],
+                    teams=teams,
+                    last_assigned_at=r[5],
+                ),
+                email=r[6],
+                display_name=r[7],
+            )
+            for r in rows
+        ]
+
+    def team_id(self, name: str) -> int:
+        """The id of team ``name``, created when missing."""
+        found = self.session.execute(select(Team.id).where(Team.name == name)).scalar()
+        if found is not None:
+            return found
+        inserted = insert_ignoring_conflict(self.session, Team, {"name": name})
+        if inserted is not None:
+            return int(inserted)
+        return self.session.execute(select(Team.id).where(Team.name == name)).scalar_one()
 
     def claim_slot(self, agent_id: int, now: datetime) -> bool:
         """Take one slot if the agent is online with room: never past capacity.
@@ -79,6 +128,33 @@ class AgentRepository:
             .values(load=Agent.load + 1)
             .execution_options(synchronize_session=False)
         )
+
+    def claim_first_free(self, ranked_ids: list[int], now: datetime) -> int | None:
+        """Claim a slot of the best agent in ``ranked_ids`` that can take one.
+
+        On PostgreSQL, agents whose row another router holds right now are
+        skipped (SELECT ... FOR UPDATE SKIP LOCKED), so concurrent routers
+        spread over the ranked agents instead of queueing on the best one; only
+        if every candidate is busy does it wait, on the best. On SQLite writers
+        are serial and the ranked order is taken as is.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            for agent_id in ranked_ids:
+                free = self.session.execute(
+                    select(Agent.id)
+                    .where(
+                        Agent.id == agent_id,
+                        Agent.status == AgentStatus.ONLINE.value,
+                        Agent.load < Agent.capacity,
+                    )
+                    .with_for_update(skip_locked=True)
+                ).scalar()
+                if free is not None and self.claim_slot(agent_id, now):
+                    return agent_id
+        for agent_id in ranked_ids:
+            if self.claim_slot(agent_id, now):
+                return agent_id
+        return None
 
     def release_slot(self, agent_id: int) -> None:
         self.session.execute(

@@ -1,19 +1,24 @@
-"""The audit log: every state change, who made it and why."""
+"""The audit log: every state change, who made it and why.
+
+Events are buffered in the unit of work and written with one batched INSERT
+just before it commits, so they share the fate of the change they describe.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from store.models import AuditEvent
 
 
 class AuditLog:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, pending: list[dict[str, Any]]) -> None:
         self.session = session
+        self._pending = pending
 
     def record(
         self,
@@ -25,18 +30,25 @@ class AuditLog:
         now: datetime,
         data: dict[str, Any] | None = None,
     ) -> None:
-        self.session.add(
-            AuditEvent(
-                ticket_id=ticket_id,
-                actor=actor,
-                action=action,
-                detail=detail,
-                data=data or {},
-                created_at=now,
-            )
+        self._pending.append(
+            {
+                "ticket_id": ticket_id,
+                "actor": actor[:320],
+                "action": action,
+                "detail": detail,
+                "data": data or {},
+                "created_at": now,
+            }
         )
 
+    def flush(self) -> None:
+        """Write the buffered events (done by the unit of work before it commits)."""
+        if self._pending:
+            self.session.execute(insert(AuditEvent), list(self._pending))
+            self._pending.clear()
+
     def for_ticket(self, ticket_id: int) -> list[AuditEvent]:
+        self.flush()
         return list(
             self.session.scalars(
                 select(AuditEvent).where(AuditEvent.ticket_id == ticket_id).order_by(AuditEvent.id)

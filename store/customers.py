@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from router.vocabulary import Channel
@@ -17,11 +18,17 @@ def normalise_address(channel: Channel, address: str) -> str:
     return address.lower() if channel in (Channel.EMAIL, Channel.WEB) else address
 
 
+@dataclass(frozen=True)
+class CustomerRef:
+    id: int
+    name: str
+
+
 class CustomerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def identify(self, channel: Channel, address: str, name: str, now: datetime) -> Customer:
+    def identify(self, channel: Channel, address: str, name: str, now: datetime) -> CustomerRef:
         """The customer behind ``address`` on ``channel``; created once, even under races.
 
         Web requesters are identified by their email address, so a web customer
@@ -29,33 +36,37 @@ class CustomerRepository:
         """
         kind = Channel.EMAIL if channel is Channel.WEB else channel
         address = normalise_address(kind, address)
-        identity = self._identity(kind, address)
-        if identity is None:
-            customer = Customer(name=name[:200], created_at=now)
-            self.session.add(customer)
-            self.session.flush()
+        name = name[:200]
+        found = self._find(kind, address)
+        if found is None:
+            customer_id = self.session.execute(
+                insert(Customer).values(name=name, created_at=now).returning(Customer.id)
+            ).scalar_one()
             inserted = insert_ignoring_conflict(
                 self.session,
                 CustomerIdentity,
                 {
-                    "customer_id": customer.id,
+                    "customer_id": customer_id,
                     "channel": kind.value,
                     "address": address,
                     "created_at": now,
                 },
             )
-            if not inserted:  # another transaction won the race: use theirs
-                self.session.delete(customer)
-            identity = self._identity(kind, address)
-            assert identity is not None
-        customer = identity.customer
-        if name and not customer.name:
-            customer.name = name[:200]
-        return customer
+            if inserted is not None:
+                return CustomerRef(id=customer_id, name=name)
+            # another transaction won the race: use theirs
+            self.session.execute(delete(Customer).where(Customer.id == customer_id))
+            found = self._find(kind, address)
+            assert found is not None
+        if name and not found.name:
+            self.session.execute(update(Customer).where(Customer.id == found.id).values(name=name))
+            return CustomerRef(id=found.id, name=name)
+        return found
 
-    def _identity(self, channel: Channel, address: str) -> CustomerIdentity | None:
-        return self.session.scalars(
-            select(CustomerIdentity).where(
-                CustomerIdentity.channel == channel.value, CustomerIdentity.address == address
-            )
+    def _find(self, channel: Channel, address: str) -> CustomerRef | None:
+        row = self.session.execute(
+            select(Customer.id, Customer.name)
+            .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
+            .where(CustomerIdentity.channel == channel.value, CustomerIdentity.address == address)
         ).first()
+        return None if row is None else CustomerRef(id=row[0], name=row[1])

@@ -31,7 +31,9 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         )
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # no pre-ping (a round trip per transaction): a dropped connection fails the
+    # step, which is retried, and the pool replaces the connection
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -75,6 +77,7 @@ class UnitOfWork:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._after_commit: list[Callable[[], object]] = []
+        self._audit_events: list[dict[str, Any]] = []
 
     @property
     def inbox(self) -> InboxRepository:
@@ -98,7 +101,7 @@ class UnitOfWork:
 
     @property
     def audit(self) -> AuditLog:
-        return AuditLog(self.session)
+        return AuditLog(self.session, self._audit_events)
 
     def after_commit(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once this unit of work has committed (never on rollback)."""
@@ -115,6 +118,7 @@ class UnitOfWork:
     ) -> None:
         try:
             if exc_type is None:
+                self.audit.flush()
                 self.session.commit()
             else:
                 self.session.rollback()

@@ -9,8 +9,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 
-def insert_ignoring_conflict(session: Session, model: Any, values: dict[str, Any]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING; True if a row was inserted.
+def insert_ignoring_conflict(session: Session, model: Any, values: dict[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING; the new primary key, or None.
 
     RETURNING rather than rowcount: the latter is not reliable for this statement
     across drivers (both SQLite >= 3.35 and PostgreSQL support RETURNING).
@@ -18,5 +18,5 @@ def insert_ignoring_conflict(session: Session, model: Any, values: dict[str, Any
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = model.__table__
     statement = insert(model).values(**values).on_conflict_do_nothing()
-    result = session.execute(statement.returning(*table.primary_key.columns))
-    return result.first() is not None
+    row = session.execute(statement.returning(*table.primary_key.columns)).first()
+    return None if row is None else (row[0] if len(row) == 1 else tuple(row))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from router.envelopes import InboundMessage
@@ -35,7 +36,7 @@ class InboxRepository:
         error: str | None = None,
     ) -> Accepted:
         """Store ``message`` once per (channel, idempotency key)."""
-        created = insert_ignoring_conflict(
+        inbox_id = insert_ignoring_conflict(
             self.session,
             InboxItem,
             {
@@ -51,34 +52,34 @@ class InboxRepository:
                 "available_at": now + redrive_after,
             },
         )
+        if inbox_id is not None:
+            return Accepted(inbox_id=inbox_id, created=True)
         inbox_id = self.session.execute(
             select(InboxItem.id).where(
                 InboxItem.channel == message.channel.value,
                 InboxItem.idempotency_key == message.idempotency_key,
             )
         ).scalar_one()
-        return Accepted(inbox_id=inbox_id, created=created)
+        return Accepted(inbox_id=inbox_id, created=False)
 
     def get(self, inbox_id: int) -> InboxItem | None:
         return self.session.get(InboxItem, inbox_id)
 
-    def claim(self, inbox_id: int, now: datetime) -> InboxItem | None:
-        """Move a pending row to done inside this transaction; None if not pending.
+    def claim(self, inbox_id: int, now: datetime) -> dict[str, Any] | None:
+        """Move a pending row to done inside this transaction; its payload, or None.
 
         The conditional UPDATE locks the row, so a concurrent second delivery
         waits, then finds it done. If the work fails, the rollback returns the
         row to pending.
         """
-        result = self.session.execute(
+        row = self.session.execute(
             update(InboxItem)
             .where(InboxItem.id == inbox_id, InboxItem.state == RowState.PENDING.value)
             .values(state=RowState.DONE.value, updated_at=now)
+            .returning(InboxItem.payload)
             .execution_options(synchronize_session=False)
-        )
-        if not getattr(result, "rowcount", 0):
-            return None
-        item = self.session.get(InboxItem, inbox_id, populate_existing=True)
-        return item
+        ).first()
+        return None if row is None else dict(row[0])
 
     def finish(
         self, inbox_id: int, *, state: RowState, ticket_id: int | None, now: datetime
@@ -120,10 +121,34 @@ class InboxRepository:
             query = query.where(InboxItem.state == state.value)
         return list(self.session.scalars(query))
 
+    def give_up_exhausted(self, *, now: datetime, max_attempts: int) -> list[int]:
+        """Fail pending rows that are due again but have used every attempt.
+
+        This catches what the actor could not record itself: a worker killed
+        or timed out mid-ingest, every time. Returns their ids.
+        """
+        result = self.session.execute(
+            update(InboxItem)
+            .where(
+                InboxItem.state == RowState.PENDING.value,
+                InboxItem.available_at <= now,
+                InboxItem.attempts >= max_attempts,
+            )
+            .values(
+                state=RowState.FAILED.value,
+                updated_at=now,
+                error=func.coalesce(InboxItem.error, "")
+                + f" [gave up: unfinished after {max_attempts} attempts]",
+            )
+            .returning(InboxItem.id)
+            .execution_options(synchronize_session=False)
+        )
+        return [row[0] for row in result]
+
     def due_for_redrive(
         self, *, now: datetime, again_after: timedelta, limit: int
     ) -> list[tuple[int, str]]:
-        """Pending rows whose time is up: bump their time and return (id, channel).
+        """Pending rows whose time is up: count an attempt, bump their time, return (id, channel).
 
         One UPDATE ... RETURNING: two schedulers racing get disjoint rows.
         """
@@ -132,6 +157,7 @@ class InboxRepository:
             .where(InboxItem.state == RowState.PENDING.value, InboxItem.available_at <= now)
             .order_by(InboxItem.available_at)
             .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL: racing sweeps take other rows
             .scalar_subquery()
         )
         result = self.session.execute(
@@ -141,7 +167,7 @@ class InboxRepository:
                 InboxItem.state == RowState.PENDING.value,
                 InboxItem.available_at <= now,
             )
-            .values(available_at=now + again_after)
+            .values(available_at=now + again_after, attempts=InboxItem.attempts + 1)
             .returning(InboxItem.id, InboxItem.channel)
             .execution_options(synchronize_session=False)
         )

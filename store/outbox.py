@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from router.envelopes import OutboundMessage
 from router.vocabulary import RowState
 from store.dialect import insert_ignoring_conflict
 from store.models import OutboxItem
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An outbox row taken for one delivery attempt."""
+
+    payload: dict[str, Any]
+    ticket_id: int | None
+    recipient: str
+    attempts: int
 
 
 class OutboxRepository:
@@ -28,7 +40,7 @@ class OutboxRepository:
         dedupe_key: str | None = None,
     ) -> int | None:
         """Queue ``message``; None if a row with the same ``dedupe_key`` already exists."""
-        created = insert_ignoring_conflict(
+        outbox_id: int | None = insert_ignoring_conflict(
             self.session,
             OutboxItem,
             {
@@ -46,21 +58,23 @@ class OutboxRepository:
                 "available_at": now + redrive_after,
             },
         )
-        if not created:
-            return None
-        return self.session.execute(
-            select(OutboxItem.id).where(OutboxItem.message_id == message.message_id)
-        ).scalar_one()
+        return outbox_id
 
     def get(self, outbox_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, outbox_id)
 
-    def claim(self, outbox_id: int, *, now: datetime, lease: timedelta) -> OutboxItem | None:
-        """Take a pending row (or one whose previous lease ran out) for one delivery attempt."""
-        result = self.session.execute(
+    def claim(
+        self, outbox_id: int, *, now: datetime, lease: timedelta, max_attempts: int = 1_000
+    ) -> Claimed | None:
+        """Take a pending row (or one whose previous lease ran out) for one delivery attempt.
+
+        A row that has used ``max_attempts`` is not taken: the sweep fails it.
+        """
+        row = self.session.execute(
             update(OutboxItem)
             .where(
                 OutboxItem.id == outbox_id,
+                OutboxItem.attempts < max_attempts,
                 or_(
                     OutboxItem.state == RowState.PENDING.value,
                     (OutboxItem.state == RowState.SENDING.value) & (OutboxItem.available_at <= now),
@@ -72,11 +86,14 @@ class OutboxRepository:
                 updated_at=now,
                 available_at=now + lease,
             )
+            .returning(
+                OutboxItem.payload, OutboxItem.ticket_id, OutboxItem.recipient, OutboxItem.attempts
+            )
             .execution_options(synchronize_session=False)
-        )
-        if not getattr(result, "rowcount", 0):
+        ).first()
+        if row is None:
             return None
-        return self.session.get(OutboxItem, outbox_id, populate_existing=True)
+        return Claimed(payload=dict(row[0]), ticket_id=row[1], recipient=row[2], attempts=row[3])
 
     def mark_sent(self, outbox_id: int, *, external_id: str, now: datetime) -> None:
         self.session.execute(
@@ -127,6 +144,32 @@ class OutboxRepository:
             query = query.where(OutboxItem.state == state.value)
         return list(self.session.scalars(query))
 
+    def give_up_exhausted(
+        self, *, now: datetime, max_attempts: int
+    ) -> list[tuple[int, int | None, str]]:
+        """Fail unfinished rows that are due again but have used every attempt.
+
+        Catches deliveries that never reported back (killed or timed out each
+        time). Returns (id, ticket id, recipient) of each.
+        """
+        result = self.session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.state.in_((RowState.PENDING.value, RowState.SENDING.value)),
+                OutboxItem.available_at <= now,
+                OutboxItem.attempts >= max_attempts,
+            )
+            .values(
+                state=RowState.FAILED.value,
+                updated_at=now,
+                error=func.coalesce(OutboxItem.error, "")
+                + f" [gave up: unfinished after {max_attempts} attempts]",
+            )
+            .returning(OutboxItem.id, OutboxItem.ticket_id, OutboxItem.recipient)
+            .execution_options(synchronize_session=False)
+        )
+        return [(row[0], row[1], row[2]) for row in result]
+
     def due_for_redrive(
         self, *, now: datetime, again_after: timedelta, limit: int
     ) -> list[tuple[int, str]]:
@@ -137,6 +180,7 @@ class OutboxRepository:
             .where(OutboxItem.state.in_(unfinished), OutboxItem.available_at <= now)
             .order_by(OutboxItem.available_at)
             .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL: racing sweeps take other rows
             .scalar_subquery()
         )
         result = self.session.execute(

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from router.assignment import TicketFacts
 from router.lifecycle import check_transition, is_active
 from router.views import MessageView, TicketView
 from router.vocabulary import Channel, Direction, Priority, Status
-from store.models import Agent, Message, OutboxItem, Team, Ticket
+from store.models import Agent, Customer, Message, OutboxItem, Team, Ticket
+
+
+@dataclass(frozen=True)
+class RoutingTicket:
+    """A locked ticket as routing sees it."""
+
+    facts: TicketFacts
+    status: Status
+    assignee_id: int | None
+    team_id: int | None
+    subject: str
+    requester: str
 
 
 class TicketRepository:
@@ -22,7 +35,9 @@ class TicketRepository:
         self.session = session
 
     def get(self, number: int, *, for_update: bool = False) -> Ticket | None:
-        return self.session.get(Ticket, number, with_for_update=for_update)
+        return self.session.get(
+            Ticket, number, with_for_update=for_update, populate_existing=for_update
+        )
 
     def create(
         self,
@@ -33,35 +48,37 @@ class TicketRepository:
         requester_address: str,
         priority: Priority,
         category: str,
-        team: Team | None,
+        team_id: int | None,
         now: datetime,
         custom_fields: dict[str, Any] | None = None,
         parent_id: int | None = None,
         access_key: str | None = None,
-    ) -> Ticket:
-        ticket = Ticket(
-            access_key=access_key or secrets.token_urlsafe(18),
-            subject=subject[:998],
-            status=Status.NEW.value,
-            priority=priority.value,
-            priority_rank=priority.rank,
-            category=category,
-            channel=channel.value,
-            requester_id=requester_id,
-            requester_address=requester_address,
-            team_id=team.id if team else None,
-            parent_id=parent_id,
-            custom_fields=custom_fields or {},
-            created_at=now,
-            updated_at=now,
-        )
-        self.session.add(ticket)
-        self.session.flush()
-        return ticket
+    ) -> int:
+        """Open a new ticket; returns its number."""
+        return self.session.execute(
+            insert(Ticket)
+            .values(
+                access_key=access_key or secrets.token_urlsafe(18),
+                subject=subject[:998],
+                status=Status.NEW.value,
+                priority=priority.value,
+                priority_rank=priority.rank,
+                category=category,
+                channel=channel.value,
+                requester_id=requester_id,
+                requester_address=requester_address,
+                team_id=team_id,
+                parent_id=parent_id,
+                custom_fields=custom_fields or {},
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(Ticket.id)
+        ).scalar_one()
 
     def add_message(
         self,
-        ticket: Ticket,
+        ticket_id: int,
         *,
         direction: Direction,
         channel: Channel,
@@ -74,26 +91,27 @@ class TicketRepository:
         customer_id: int | None = None,
         agent_id: int | None = None,
         inbox_id: int | None = None,
-    ) -> Message:
-        message = Message(
-            ticket_id=ticket.id,
-            direction=direction.value,
-            channel=channel.value,
-            author=author[:320],
-            body_text=body_text,
-            body_html=body_html,
-            headers=headers or {},
-            external_id=external_id,
-            customer_id=customer_id,
-            agent_id=agent_id,
-            inbox_id=inbox_id,
-            created_at=now,
+    ) -> None:
+        self.session.execute(
+            insert(Message).values(
+                ticket_id=ticket_id,
+                direction=direction.value,
+                channel=channel.value,
+                author=author[:320],
+                body_text=body_text,
+                body_html=body_html,
+                headers=headers or {},
+                external_id=external_id,
+                customer_id=customer_id,
+                agent_id=agent_id,
+                inbox_id=inbox_id,
+                created_at=now,
+            )
         )
-        self.session.add(message)
-        ticket.updated_at = now
-        return message
 
-    def by_message_ids(self, message_ids: Sequence[str]) -> Ticket | None:
+    def by_message_ids(
+        self, message_ids: Sequence[str], *, for_update: bool = False
+    ) -> Ticket | None:
         """The ticket holding any of these Message-IDs (stored or sent), newest first."""
         if not message_ids:
             return None
@@ -111,15 +129,16 @@ class TicketRepository:
                 .order_by(OutboxItem.id.desc())
                 .limit(1)
             ).first()
-        return self.get(found) if found is not None else None
+        return self.get(found, for_update=for_update) if found is not None else None
 
-    def with_inbound_external_id(self, external_id: str) -> int | None:
-        """The ticket already holding an inbound message with this external id."""
+    def with_inbound_external_id(self, external_id: str, customer_id: int) -> int | None:
+        """The ticket already holding this sender's inbound message with this external id."""
         return self.session.scalars(
             select(Message.ticket_id)
             .where(
                 Message.external_id == external_id,
                 Message.direction == Direction.INBOUND.value,
+                Message.customer_id == customer_id,
             )
             .limit(1)
         ).first()
@@ -132,8 +151,60 @@ class TicketRepository:
             created_at=ticket.created_at,
         )
 
-    def assign_if_unassigned(self, ticket_id: int, agent_id: int, now: datetime) -> bool:
-        """Give the ticket to ``agent_id`` unless someone already has it (atomic)."""
+    def lock_for_routing(self, ticket_id: int) -> RoutingTicket | None:
+        """Lock the ticket row (FOR UPDATE on PostgreSQL) and read what routing needs."""
+        row = self.session.execute(
+            select(
+                Ticket.id,
+                Ticket.status,
+                Ticket.assignee_id,
+                Ticket.team_id,
+                Team.name,
+                Ticket.priority,
+                Ticket.created_at,
+                Ticket.subject,
+                Customer.name,
+                Ticket.requester_address,
+            )
+            .join(Customer, Customer.id == Ticket.requester_id)
+            .outerjoin(Team, Team.id == Ticket.team_id)
+            .where(Ticket.id == ticket_id)
+            .with_for_update(of=Ticket)
+        ).first()
+        if row is None:
+            return None
+        return RoutingTicket(
+            facts=TicketFacts(
+                id=row[0], team=row[4] or "", priority=Priority(row[5]), created_at=row[6]
+            ),
+            status=Status(row[1]),
+            assignee_id=row[2],
+            team_id=row[3],
+            subject=row[7],
+            requester=f"{row[8]} <{row[9]}>" if row[8] else row[9],
+        )
+
+    def first_message_text(self, ticket_id: int) -> str:
+        return (
+            self.session.scalars(
+                select(Message.body_text)
+                .where(Message.ticket_id == ticket_id)
+                .order_by(Message.id)
+                .limit(1)
+            ).first()
+            or ""
+        )
+
+    def assign_if_unassigned(
+        self, ticket_id: int, agent_id: int, now: datetime, *, status: Status | None = None
+    ) -> bool:
+        """Give the ticket to ``agent_id`` unless someone already has it (atomic).
+
+        ``status``, when given, is set in the same statement (new -> open).
+        """
+        values: dict[str, Any] = {"assignee_id": agent_id, "assigned_at": now, "updated_at": now}
+        if status is not None:
+            values["status"] = status.value
         result = self.session.execute(
             update(Ticket)
             .where(
@@ -141,7 +212,7 @@ class TicketRepository:
                 Ticket.assignee_id.is_(None),
                 Ticket.status.in_([Status.NEW.value, Status.OPEN.value, Status.PENDING.value]),
             )
-            .values(assignee_id=agent_id, assigned_at=now, updated_at=now)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
@@ -193,7 +264,7 @@ class TicketRepository:
             )
         )
 
-    def list(
+    def recent(
         self,
         *,
         status: Status | None = None,

@@ -50,7 +50,7 @@ def _ingest_guarded(runtime: Runtime) -> Callable[[int], None]:
     def run(inbox_id: int) -> None:
         try:
             ingest(runtime, inbox_id)
-        except Exception as exc:
+        except BaseException as exc:  # TimeLimitExceeded is a BaseException: count it too
             permanent = isinstance(exc, PermanentError)
             with runtime.db.unit_of_work() as uow:
                 state = uow.inbox.record_failure(
@@ -60,7 +60,7 @@ def _ingest_guarded(runtime: Runtime) -> Callable[[int], None]:
                     max_attempts=retries.max_attempts,
                     now=runtime.now(),
                 )
-            if state is RowState.FAILED:
+            if state is RowState.FAILED and isinstance(exc, Exception):
                 log.error("inbox %s failed for good: %s", inbox_id, exc)
                 return  # kept in the inbox with its reason; not retried again
             raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dramatiq import Broker
 from dramatiq.brokers.stub import StubBroker
 
+from config.redact import redact_url
 from config.settings import Settings
 
 
@@ -39,5 +40,4 @@ def describe(settings: Settings) -> str:
     url = settings.broker_url
     if url.startswith("stub:"):
         return "in-process (embedded)"
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}"
+    return redact_url(url)

@@ -26,10 +26,15 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
     """
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
-        item = uow.outbox.claim(outbox_id, now=now, lease=runtime.send_lease)
-        if item is None:
+        claimed = uow.outbox.claim(
+            outbox_id,
+            now=now,
+            lease=runtime.send_lease,
+            max_attempts=runtime.settings.retries.deliver.max_attempts,
+        )
+        if claimed is None:
             return None
-        payload, ticket_id, recipient = item.payload, item.ticket_id, item.recipient
+        payload, ticket_id, recipient = claimed.payload, claimed.ticket_id, claimed.recipient
     try:
         message = OutboundMessage.from_payload(payload)
         result = runtime.sender(Channel(message.channel)).send(message)
@@ -39,6 +44,9 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
         if state is RowState.PENDING:
             raise TransientError(str(exc)) from None
         return state
+    except BaseException as exc:  # a time limit or shutdown interrupt: count it, then go on
+        _record_failure(runtime, outbox_id, ticket_id, recipient, exc, permanent=False)
+        raise
     with runtime.db.unit_of_work() as uow:
         uow.outbox.mark_sent(outbox_id, external_id=result.external_id, now=runtime.now())
         uow.audit.record(
@@ -57,7 +65,7 @@ def _record_failure(
     outbox_id: int,
     ticket_id: int | None,
     recipient: str,
-    exc: Exception,
+    exc: BaseException,
     permanent: bool,
 ) -> RowState:
     retries = runtime.settings.retries.deliver

@@ -1,7 +1,12 @@
 """Ingest: one inbox row becomes a new ticket or a message on an existing one.
 
 Idempotent: the inbox row is claimed by a conditional UPDATE inside the same
-transaction as the ticket writes, so a second delivery finds it done.
+transaction as the ticket writes, so a second delivery finds it done. A ticket
+a message joins is locked (inbox -> ticket -> agent, the order every writer
+uses), so a reply racing a status change never works from a stale status.
+
+Automatic messages (auto-replies, bounces, bulk) are recorded quietly: they
+never open a ticket, reopen one, take an agent's slot or get an answer.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from router.lifecycle import is_active, status_after_customer_reply
 from router.notifications import acknowledgement, customer_reply_notice
 from router.threading import thread_keys
 from router.vocabulary import Channel, Direction, RowState, Status
+from store.customers import CustomerRef
 from store.db import UnitOfWork
-from store.models import Customer, Ticket
+from store.models import Ticket
 from workers.outbound import queue_email
 from workers.runtime import Runtime
 
@@ -26,30 +32,36 @@ log = logging.getLogger(__name__)
 def ingest(runtime: Runtime, inbox_id: int) -> None:
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
-        item = uow.inbox.claim(inbox_id, now)
-        if item is None:
+        payload = uow.inbox.claim(inbox_id, now)
+        if payload is None:
             return  # already ingested, failed for good, or unknown
         try:
-            message = InboundMessage.from_payload(item.payload)
+            message = InboundMessage.from_payload(payload)
         except (KeyError, TypeError, ValueError) as exc:
             raise PermanentError(f"unreadable inbox payload: {exc!r}") from None
         customer = uow.customers.identify(
             message.channel, message.sender_address, message.sender_name, now
         )
         if message.external_id:
-            known = uow.tickets.with_inbound_external_id(message.external_id)
+            known = uow.tickets.with_inbound_external_id(message.external_id, customer.id)
             if known is not None:  # the same message arrived by another path: one message
                 uow.inbox.finish(inbox_id, state=RowState.DONE, ticket_id=known, now=now)
                 return
-        ticket = _thread(runtime, uow, message, customer)
-        opened = ticket is None or Status(ticket.status) is Status.CLOSED
-        if opened:
-            ticket = _open_ticket(runtime, uow, message, customer, parent=ticket)
+        existing = _thread(runtime, uow, message, customer)
+        quiet = message.is_automatic
+        if existing is not None and (quiet or Status(existing.status) is not Status.CLOSED):
+            ticket_id: int | None = existing.id
+            waiting = _join_ticket(runtime, uow, existing, message)
+        elif quiet:  # an automatic message that answers nothing we know: keep it, do nothing
+            uow.inbox.finish(inbox_id, state=RowState.QUIET, ticket_id=None, now=now)
+            return
         else:
-            assert ticket is not None
-            _join_ticket(runtime, uow, ticket, message)
+            ticket_id = _open_ticket(runtime, uow, message, customer, parent=existing)
+            waiting = True
+            if runtime.settings.helpdesk.acknowledge:
+                _acknowledge(runtime, uow, ticket_id, message)
         uow.tickets.add_message(
-            ticket,
+            ticket_id,
             direction=Direction.INBOUND,
             channel=message.channel,
             author=_author(message),
@@ -61,13 +73,12 @@ def ingest(runtime: Runtime, inbox_id: int) -> None:
             inbox_id=inbox_id,
             now=now,
         )
-        if opened and not message.is_automatic and runtime.settings.helpdesk.acknowledge:
-            _acknowledge(runtime, uow, ticket, message)
-        state = RowState.QUIET if message.is_automatic else RowState.DONE
-        uow.inbox.finish(inbox_id, state=state, ticket_id=ticket.id, now=now)
-        if ticket.assignee_id is None and Status(ticket.status) in (Status.NEW, Status.OPEN):
-            ticket_id = ticket.id
-            uow.after_commit(lambda: runtime.enqueue_route(ticket_id))
+        uow.inbox.finish(
+            inbox_id, state=RowState.QUIET if quiet else RowState.DONE, ticket_id=ticket_id, now=now
+        )
+        if waiting:
+            routed = ticket_id
+            uow.after_commit(lambda: runtime.enqueue_route(routed))
 
 
 def _author(message: InboundMessage) -> str:
@@ -77,15 +88,22 @@ def _author(message: InboundMessage) -> str:
 
 
 def _thread(
-    runtime: Runtime, uow: UnitOfWork, message: InboundMessage, customer: Customer
+    runtime: Runtime, uow: UnitOfWork, message: InboundMessage, customer: CustomerRef
 ) -> Ticket | None:
-    """The ticket this message answers: by Message-ID, then by subject tag of the same requester."""
+    """The ticket this message answers, locked: by Message-ID, then by subject tag.
+
+    Only email threads this way: a web form always opens a new ticket (its
+    sender is not verified, so a subject tag there proves nothing). The subject
+    tag counts only when the sender is the ticket's requester.
+    """
+    if message.channel is not Channel.EMAIL:
+        return None
     keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix)
-    ticket = uow.tickets.by_message_ids(keys.message_ids)
+    ticket = uow.tickets.by_message_ids(keys.message_ids, for_update=True)
     if ticket is not None:
         return ticket
     if keys.subject_number is not None:
-        tagged = uow.tickets.get(keys.subject_number)
+        tagged = uow.tickets.get(keys.subject_number, for_update=True)
         if tagged is not None and tagged.requester_id == customer.id:
             return tagged
     return None
@@ -95,9 +113,9 @@ def _open_ticket(
     runtime: Runtime,
     uow: UnitOfWork,
     message: InboundMessage,
-    customer: Customer,
+    customer: CustomerRef,
     parent: Ticket | None,
-) -> Ticket:
+) -> int:
     settings = runtime.settings
     decision = classify(
         message,
@@ -105,16 +123,20 @@ def _open_ticket(
         default_priority=runtime.default_priority,
         category_teams=dict(settings.categories),
     )
-    team = uow.agents.ensure_team(decision.team)
+    team_id = runtime.team_ids.get(decision.team)
+    if team_id is None:
+        found = uow.agents.team_id(decision.team)  # may be created by this transaction:
+        uow.after_commit(lambda: runtime.team_ids.setdefault(decision.team, found))  # cache late
+        team_id = found
     now = runtime.now()
-    ticket = uow.tickets.create(
+    ticket_id = uow.tickets.create(
         subject=message.subject,
         channel=message.channel,
         requester_id=customer.id,
         requester_address=message.sender_address,
         priority=decision.priority,
         category=decision.category,
-        team=team,
+        team_id=team_id,
         now=now,
         custom_fields=message.custom_fields,
         parent_id=parent.id if parent else None,
@@ -124,29 +146,32 @@ def _open_ticket(
     if parent is not None:
         detail += f"; follows up closed ticket #{parent.id}"
     uow.audit.record(
-        ticket_id=ticket.id,
+        ticket_id=ticket_id,
         actor=f"customer:{customer.id}",
         action="ticket.created",
         detail=detail,
         now=now,
         data={"channel": message.channel.value, "priority": decision.priority.value},
     )
+    return ticket_id
+
+
+def _join_ticket(
+    runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage
+) -> bool:
+    """Add a reply to a (locked) ticket; returns whether the ticket now waits for routing."""
+    now = runtime.now()
+    current = Status(ticket.status)
+    ticket.updated_at = now
     if message.is_automatic:
         uow.audit.record(
             ticket_id=ticket.id,
             actor="system:ingest",
             action="message.quiet",
-            detail="automatic message: recorded, not acknowledged",
+            detail=f"automatic message by {message.channel.value}: recorded, not answered",
             now=now,
         )
-    return ticket
-
-
-def _join_ticket(
-    runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage
-) -> None:
-    now = runtime.now()
-    current = Status(ticket.status)
+        return False
     target = status_after_customer_reply(current)
     if target is not None and target is not current:
         uow.tickets.set_status(ticket, target, now)
@@ -163,11 +188,10 @@ def _join_ticket(
         ticket_id=ticket.id,
         actor="system:ingest",
         action="message.received",
-        detail=f"reply by {message.channel.value}"
-        + (" (automatic, not answered)" if message.is_automatic else ""),
+        detail=f"reply by {message.channel.value}",
         now=now,
     )
-    if ticket.assignee is not None and not message.is_automatic:
+    if ticket.assignee is not None:
         rendered = customer_reply_notice(
             number=ticket.id,
             subject=ticket.subject,
@@ -186,16 +210,17 @@ def _join_ticket(
             dedupe_key=f"reply-notice:{message.channel.value}:{message.idempotency_key}"[:255],
             automatic=False,
         )
+    return ticket.assignee_id is None and Status(ticket.status) in (Status.NEW, Status.OPEN)
 
 
 def _acknowledge(
-    runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage
+    runtime: Runtime, uow: UnitOfWork, ticket_id: int, message: InboundMessage
 ) -> None:
     if message.channel not in (Channel.EMAIL, Channel.WEB):
         return  # chat channels answer in the chat, once their connector lands
     rendered = acknowledgement(
-        number=ticket.id,
-        subject=ticket.subject,
+        number=ticket_id,
+        subject=message.subject,
         requester_name=message.sender_name,
         helpdesk_name=runtime.settings.helpdesk.name,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
@@ -204,11 +229,11 @@ def _acknowledge(
         runtime,
         uow,
         kind="acknowledgement",
-        ticket_id=ticket.id,
+        ticket_id=ticket_id,
         recipient=message.sender_address,
         recipient_name=message.sender_name,
         rendered=rendered,
-        dedupe_key=f"ack:{ticket.id}",
+        dedupe_key=f"ack:{ticket_id}",
         automatic=True,
         in_reply_to=message.external_id,
         references=(message.external_id,) if message.external_id else (),

@@ -16,6 +16,12 @@ from workers.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
+def same_request(stored: dict[str, object], message: InboundMessage) -> bool:
+    """Whether a redelivery under one idempotency key carries the same request."""
+    fields = ("sender_address", "subject", "body_text")
+    return all(stored.get(f) == message.to_payload()[f] for f in fields)
+
+
 def _receipt(item: InboxItem, duplicate: bool) -> Receipt:
     return Receipt(
         inbox_id=item.id,
@@ -46,6 +52,8 @@ class StoreIntake:
                     )
                 item = uow.inbox.get(accepted.inbox_id)
                 assert item is not None
+                if not accepted.created and not same_request(item.payload or {}, message):
+                    return Receipt(inbox_id=item.id, duplicate=True, conflict=True)
                 return _receipt(item, duplicate=not accepted.created)
         except SQLAlchemyError as exc:
             log.error("inbox unavailable: %s", exc)

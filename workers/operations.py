@@ -7,6 +7,10 @@ process has no worker), through the broker otherwise.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
+from config.loader import problems_of
+from config.settings import AgentSettings
 from router.errors import NotFound
 from router.lifecycle import is_active
 from router.vocabulary import AgentStatus, Status
@@ -35,10 +39,29 @@ def add_agent(
     skills: dict[str, int] | None = None,
     actor: str = "cli",
 ) -> Agent:
+    """Add an agent; ``ValueError`` names what is wrong (same rules as the config file)."""
+    try:
+        AgentSettings(
+            name=name,
+            email=email,
+            display_name=display_name,
+            teams=teams,
+            capacity=capacity,
+            status=status.value,
+            skills=skills or {},
+        )
+    except ValidationError as exc:
+        raise ValueError("; ".join(f"{path}: {msg}" for path, msg in problems_of(exc))) from None
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         if uow.agents.by_name(name) is not None:
             raise ValueError(f"agent {name!r} exists already")
+        unknown = [t for t in teams if uow.agents.team(t) is None]
+        if unknown:
+            raise ValueError(
+                f"unknown team(s) {', '.join(unknown)}: add them to [[teams]] in the config "
+                "and run `relaydesk migrate`"
+            )
         agent = uow.agents.add(
             name=name,
             email=email,

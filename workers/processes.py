@@ -14,6 +14,7 @@ from types import FrameType
 
 import dramatiq
 
+from config.redact import redact_url
 from config.settings import Settings
 from store.directory import sync_directory
 from store.migrate import upgrade
@@ -79,7 +80,7 @@ def serve(settings: Settings) -> None:
     print(
         "relaydesk serve\n"
         f"  web intake   http://{web.host}:{web.port}/  (API http://{web.host}:{web.port}/docs)\n"
-        f"  database     {_safe_url(settings.database_url)}\n"
+        f"  database     {redact_url(settings.database_url)}\n"
         f"  broker       {describe(settings)}, {settings.worker.threads} worker threads\n"
         f"  scheduler    every {settings.scheduler.interval_s:g}s\n"
         f"  {_outbound_description(settings)}\n"
@@ -130,14 +131,6 @@ def _stop_on_signals(stop: object) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _safe_url(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        creds, _, host = rest.rpartition("@")
-        rest = f"{creds.split(':')[0]}:***@{host}" if ":" in creds else rest
-    return f"{scheme}{sep}{rest}"
-
-
 def worker_process(settings: Settings, queues: list[str], threads: int) -> None:
     """One worker process: consume ``queues`` with ``threads`` threads until SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(message)s")
@@ -183,6 +176,8 @@ def supervise_workers(
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
     children = [spawn() for _ in range(processes)]
+    started = [time.monotonic()] * processes
+    crashes = [0] * processes
     print(
         f"relaydesk worker: {processes} processes x {threads} threads on "
         f"{', '.join(queue_list)} via {describe(settings)} "
@@ -191,14 +186,23 @@ def supervise_workers(
     )
     while not stopping.wait(0.5):
         for i, child in enumerate(children):
-            if not child.is_alive():
-                log.warning("worker %s exited with %s; restarting", child.pid, child.exitcode)
-                print(
-                    f"relaydesk worker: {child.pid} exited ({child.exitcode}), restarting",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                children[i] = spawn()
+            if child.is_alive():
+                continue
+            # a child that dies soon after starting is crash-looping: back off, up to 30 s
+            quick = time.monotonic() - started[i] < 10
+            crashes[i] = crashes[i] + 1 if quick else 0
+            delay = min(2 ** crashes[i], 30) if crashes[i] else 0
+            log.warning("worker %s exited with %s", child.pid, child.exitcode)
+            print(
+                f"relaydesk worker: {child.pid} exited ({child.exitcode}), restarting"
+                + (f" in {delay}s" if delay else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+            if delay and stopping.wait(delay):
+                break
+            children[i] = spawn()
+            started[i] = time.monotonic()
     for child in children:
         if child.is_alive() and child.pid:
             os.kill(child.pid, signal.SIGTERM)

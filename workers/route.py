@@ -12,12 +12,12 @@ from enum import StrEnum
 
 from sqlalchemy import exists, select
 
-from router.assignment import choose_agent
-from router.lifecycle import is_active
+from router.assignment import choose_agent, explain
+from router.lifecycle import check_transition, is_active
 from router.notifications import assignment_notice
 from router.vocabulary import Status
 from store.db import UnitOfWork
-from store.models import AuditEvent, Message
+from store.models import AuditEvent
 from workers.outbound import queue_email
 from workers.runtime import Runtime
 
@@ -45,27 +45,28 @@ def route(runtime: Runtime, ticket_id: int) -> Outcome:
 def _route(runtime: Runtime, ticket_id: int) -> Outcome:
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
-        ticket = uow.tickets.get(ticket_id, for_update=True)
-        if ticket is None or ticket.assignee_id is not None:
+        ticket = uow.tickets.lock_for_routing(ticket_id)
+        if ticket is None or ticket.assignee_id is not None or ticket.team_id is None:
             return Outcome.NOT_ROUTABLE
-        if not is_active(Status(ticket.status)) or ticket.team is None:
+        if not is_active(ticket.status):
             return Outcome.NOT_ROUTABLE
-        facts = uow.tickets.facts(ticket)
-        decision = choose_agent(facts, uow.agents.team_members(ticket.team.name), now)
-        chosen = None
-        for candidate in decision.ranked:
-            if uow.agents.claim_slot(candidate.id, now):
-                chosen = candidate
-                break
+        members = {
+            m.facts.id: m for m in uow.agents.team_members(ticket.team_id, ticket.facts.team)
+        }
+        decision = choose_agent(ticket.facts, [m.facts for m in members.values()], now)
+        claimed = uow.agents.claim_first_free([c.id for c in decision.ranked], now)
+        chosen = next((c for c in decision.ranked if c.id == claimed), None)
         if chosen is None:
             _record_waiting(runtime, uow, ticket_id, decision.reasons)
             return Outcome.NO_AGENT
-        if not uow.tickets.assign_if_unassigned(ticket_id, chosen.id, now):
+        status = (
+            check_transition(ticket.status, Status.OPEN) if ticket.status is Status.NEW else None
+        )
+        if not uow.tickets.assign_if_unassigned(ticket_id, chosen.id, now, status=status):
             raise _LostRace()
-        uow.session.refresh(ticket)
-        if Status(ticket.status) is Status.NEW:
-            uow.tickets.set_status(ticket, Status.OPEN, now)
-        reasons = decision.reasons if chosen is decision.agent else (f"{chosen.name}: next free",)
+        reasons = (
+            decision.reasons if chosen is decision.agent else (explain(chosen, ticket.facts, now),)
+        )
         uow.audit.record(
             ticket_id=ticket_id,
             actor="system:route",
@@ -74,17 +75,13 @@ def _route(runtime: Runtime, ticket_id: int) -> Outcome:
             now=now,
             data={"agent": chosen.name, "load": chosen.load + 1, "capacity": chosen.capacity},
         )
-        agent = ticket.assignee
-        assert agent is not None
-        first = uow.session.scalars(
-            select(Message.body_text).where(Message.ticket_id == ticket_id).order_by(Message.id)
-        ).first()
+        agent = members[chosen.id]
         rendered = assignment_notice(
             number=ticket_id,
             subject=ticket.subject,
-            priority=ticket.priority,
-            requester=f"{ticket.requester.name} <{ticket.requester_address}>".strip(),
-            excerpt=first or "",
+            priority=ticket.facts.priority.value,
+            requester=ticket.requester,
+            excerpt=uow.tickets.first_message_text(ticket_id),
             reasons=reasons,
             tag_prefix=runtime.settings.helpdesk.tag_prefix,
         )
@@ -96,7 +93,7 @@ def _route(runtime: Runtime, ticket_id: int) -> Outcome:
             recipient=agent.email,
             recipient_name=agent.display_name,
             rendered=rendered,
-            dedupe_key=f"assign:{ticket_id}:{agent.id}:{now.isoformat()}",
+            dedupe_key=f"assign:{ticket_id}:{chosen.id}:{now.isoformat()}",
             automatic=False,
         )
         return Outcome.ASSIGNED

@@ -35,6 +35,10 @@ class Runtime:
     deliver_actors: dict[Channel, Actor] = field(default_factory=dict)  # type: ignore[type-arg]
     route_actor: Actor | None = None  # type: ignore[type-arg]
     drain_actor: Actor | None = None  # type: ignore[type-arg]
+    team_ids: dict[str, int] = field(default_factory=dict)  # teams are never deleted
+    # a process without a worker (the CLI in embedded mode) hands its new rows to the
+    # scheduler of the running `serve`: due at once instead of after redrive_after_s
+    handoff_to_scheduler: bool = False
     _senders: dict[Channel, Sender] = field(default_factory=dict)
     _senders_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -44,6 +48,8 @@ class Runtime:
 
     @property
     def redrive_after(self) -> timedelta:
+        if self.handoff_to_scheduler:
+            return timedelta(0)
         return timedelta(seconds=self.settings.scheduler.redrive_after_s)
 
     @property

@@ -39,7 +39,24 @@ class Scheduler:
         settings = runtime.settings.scheduler
         now = runtime.now()
         again = timedelta(seconds=settings.redrive_after_s)
+        retries = runtime.settings.retries
         with runtime.db.unit_of_work() as uow:
+            for inbox_id in uow.inbox.give_up_exhausted(
+                now=now, max_attempts=retries.ingest.max_attempts
+            ):
+                log.error("inbox %s failed for good: unfinished after every attempt", inbox_id)
+            for outbox_id, ticket_id, recipient in uow.outbox.give_up_exhausted(
+                now=now, max_attempts=retries.deliver.max_attempts
+            ):
+                uow.audit.record(
+                    ticket_id=ticket_id,
+                    actor="system:scheduler",
+                    action="outbox.failed",
+                    detail=f"gave up delivering to {recipient}: unfinished after "
+                    f"{retries.deliver.max_attempts} attempts",
+                    now=now,
+                    data={"outbox_id": outbox_id, "permanent": False},
+                )
             inbox = uow.inbox.due_for_redrive(now=now, again_after=again, limit=settings.batch)
             outbox = uow.outbox.due_for_redrive(now=now, again_after=again, limit=settings.batch)
             teams = uow.tickets.teams_with_backlog() if drain else []

@@ -62,6 +62,10 @@ IdempotencyKey = Annotated[
 ]
 
 
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before for a different request."""
+
+
 class Submissions:
     """The pipeline shared by the JSON API and the HTML form: accept, then wait a moment."""
 
@@ -87,6 +91,8 @@ class Submissions:
             },
         )
         receipt = await run_in_threadpool(self.intake.accept, message)
+        if receipt.conflict:
+            raise IdempotencyConflict()
         return accepted_response(await self._settle(receipt), request)
 
     async def _settle(self, receipt: Receipt) -> Receipt:
@@ -198,6 +204,12 @@ def _api(
             accepted = await submissions.submit(
                 ticket, idempotency_key or str(uuid.uuid4()), request
             )
+        except IdempotencyConflict:
+            raise HTTPException(
+                422,
+                detail="this Idempotency-Key was already used for a different request; "
+                "use a new key for a new request",
+            ) from None
         except TransientError as exc:
             log.warning("web submission not accepted: %s", exc)
             raise HTTPException(

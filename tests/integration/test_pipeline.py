@@ -126,9 +126,25 @@ def test_the_same_submission_twice_is_one_ticket_and_one_acknowledgement(desk: D
     assert len(desk.sender.to("jo@example.org")) == 1
 
 
+def test_the_same_key_with_other_content_is_a_conflict_not_a_duplicate(desk: Desk) -> None:
+    first = desk.intake.accept(
+        InboundMessage(
+            channel=Channel.WEB, idempotency_key="web:k", sender_address="a@x.org", body_text="one"
+        )
+    )
+    again = desk.intake.accept(
+        InboundMessage(
+            channel=Channel.WEB, idempotency_key="web:k", sender_address="b@x.org", body_text="two"
+        )
+    )
+    assert not first.conflict and again.conflict and again.access_key is None
+
+
 def test_a_reply_with_the_subject_tag_from_the_requester_joins_the_ticket(desk: Desk) -> None:
     number = desk.submit("t1")
-    again = desk.submit("t2", subject=f"Re: [#{number}] help", body="more details")
+    again = desk.submit(
+        "t2", channel=Channel.EMAIL, subject=f"Re: [#{number}] help", body="more details"
+    )
     assert again == number
     assert [m.body_text for m in desk.ticket(number).messages] == ["it is broken", "more details"]
     assert len(desk.sender.to("jo@example.org")) == 1  # no second acknowledgement
@@ -136,8 +152,17 @@ def test_a_reply_with_the_subject_tag_from_the_requester_joins_the_ticket(desk: 
 
 def test_a_subject_tag_from_a_stranger_opens_a_new_ticket(desk: Desk) -> None:
     number = desk.submit("t1")
-    other = desk.submit("t2", sender="mallory@example.net", subject=f"[#{number}] hijack")
+    other = desk.submit(
+        "t2", channel=Channel.EMAIL, sender="mallory@example.net", subject=f"[#{number}] hijack"
+    )
     assert other != number
+
+
+def test_a_web_form_with_a_subject_tag_opens_a_new_ticket_even_from_the_same_address(
+    desk: Desk,
+) -> None:
+    number = desk.submit("t1")
+    assert desk.submit("t2", subject=f"[#{number}] anyone can type this") != number
 
 
 def test_a_reply_to_our_message_id_joins_the_ticket_whatever_the_subject(desk: Desk) -> None:
@@ -154,21 +179,57 @@ def test_a_reply_to_a_resolved_ticket_reopens_it_and_one_to_a_closed_ticket_star
 ) -> None:
     number = desk.submit("r1")
     set_ticket_status(desk.runtime, number, Status.RESOLVED)
-    assert desk.submit("r2", subject=f"[#{number}] still broken") == number
+    assert desk.submit("r2", channel=Channel.EMAIL, subject=f"[#{number}] still broken") == number
     assert desk.ticket(number).status == "open"
     set_ticket_status(desk.runtime, number, Status.CLOSED)
-    follow_up = desk.submit("r3", subject=f"[#{number}] broken again")
+    follow_up = desk.submit("r3", channel=Channel.EMAIL, subject=f"[#{number}] broken again")
     assert follow_up != number
     with desk.runtime.db.unit_of_work() as uow:
         assert uow.tickets.get(follow_up).parent_id == number  # type: ignore[union-attr]
 
 
-def test_an_automatic_message_is_recorded_quietly_and_never_acknowledged(desk: Desk) -> None:
-    number = desk.submit("auto", is_automatic=True, subject="Out of office")
-    assert number
-    assert desk.sender.to("jo@example.org") == []
+def test_an_automatic_message_answering_nothing_is_kept_quietly_without_a_ticket(
+    desk: Desk,
+) -> None:
+    assert desk.submit("auto", channel=Channel.EMAIL, is_automatic=True, subject="Away") == 0
+    assert desk.sender.sent == []
     with desk.runtime.db.unit_of_work() as uow:
         assert uow.inbox.recent()[0].state == RowState.QUIET.value
+        assert uow.tickets.recent() == []
+
+
+def test_an_auto_reply_to_a_resolved_ticket_is_recorded_but_reopens_nothing(
+    desk: Desk,
+) -> None:
+    number = desk.submit("a1")
+    ack = desk.sender.to("jo@example.org")[0]
+    set_ticket_status(desk.runtime, number, Status.RESOLVED)
+    with desk.runtime.db.unit_of_work() as uow:
+        load = uow.agents.by_name(desk.ticket(number).assignee).load  # type: ignore[union-attr]
+    joined = desk.submit(
+        "a2",
+        channel=Channel.EMAIL,
+        is_automatic=True,
+        subject="Auto: out of office",
+        in_reply_to=(ack.message_id,),
+        body="I am away until Monday",
+    )
+    assert joined == number
+    view = desk.ticket(number)
+    assert view.status == "resolved"
+    assert [m.body_text for m in view.messages][-1] == "I am away until Monday"
+    assert len(desk.sender.sent) == 2  # the acknowledgement and the assignment, nothing new
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.agents.by_name(view.assignee).load == load  # type: ignore[union-attr,arg-type]
+    set_ticket_status(desk.runtime, number, Status.CLOSED)
+    again = desk.submit(
+        "a3",
+        channel=Channel.EMAIL,
+        is_automatic=True,
+        subject="Auto: out of office",
+        in_reply_to=(ack.message_id,),
+    )
+    assert again == number  # recorded on the closed ticket, no new ticket for a robot
 
 
 def test_an_unreadable_inbox_row_is_kept_with_its_reason_and_not_retried(desk: Desk) -> None:
@@ -212,6 +273,20 @@ def test_a_permanent_send_failure_is_recorded_on_the_row_and_in_the_audit_log(
     assert len(failed) == 1 and "550 no such user" in (failed[0].error or "")
     assert failed[0].attempts == 1
     assert len(audit) == 1
+
+
+def test_a_send_cut_off_by_the_time_limit_every_time_ends_failed_not_retried_forever(
+    desk: Desk,
+) -> None:
+    from dramatiq.middleware.time_limit import TimeLimitExceeded
+
+    desk.sender.failures.extend(TimeLimitExceeded() for _ in range(6))  # 3 tries x 2 rows
+    number = desk.submit("slow")
+    with desk.runtime.db.unit_of_work() as uow:
+        rows = uow.outbox.recent(ticket_id=number)
+    assert [(r.state, r.attempts) for r in rows] == [(RowState.FAILED.value, 3)] * 2
+    assert all("TimeLimitExceeded" in (r.error or "") for r in rows)
+    assert desk.sender.failures == [] and desk.sender.sent == []
 
 
 def test_a_full_team_keeps_tickets_waiting_and_drains_them_by_priority_when_a_slot_frees(

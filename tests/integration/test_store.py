@@ -176,6 +176,8 @@ def test_two_racing_sweeps_redrive_disjoint_rows(db: Database) -> None:
         t.start()
     for t in threads:
         t.join()
+    with db.unit_of_work() as uow:  # whatever both left is taken by the next sweep
+        results.append(uow.inbox.due_for_redrive(now=later, again_after=MINUTE, limit=100))
     ids = [row[0] for batch in results for row in batch]
     assert len(ids) == len(set(ids)) == 40
     with db.unit_of_work() as uow:
@@ -227,3 +229,53 @@ def test_an_outbox_delivery_lease_expires_and_is_redriven(db: Database) -> None:
         uow.outbox.mark_sent(outbox_id, external_id="<m1@relaydesk>", now=after_lease)
     with db.unit_of_work() as uow:
         assert uow.outbox.get(outbox_id).state == RowState.DONE.value  # type: ignore[union-attr]
+
+
+def test_a_row_that_never_finishes_is_failed_once_its_attempts_are_used(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        inbox_id = uow.inbox.accept(inbound(), now=NOW, redrive_after=timedelta(0)).inbox_id
+    redriven = []
+    for i in range(4):  # each sweep re-drives (and counts) until the limit of 3
+        at = NOW + timedelta(minutes=2 * i)
+        with db.unit_of_work() as uow:
+            assert uow.inbox.give_up_exhausted(now=at, max_attempts=3) == (
+                [inbox_id] if i == 3 else []
+            )
+            redriven.append(uow.inbox.due_for_redrive(now=at, again_after=MINUTE, limit=10))
+    assert [len(r) for r in redriven] == [1, 1, 1, 0]
+    with db.unit_of_work() as uow:
+        item = uow.inbox.get(inbox_id)
+        assert item is not None and item.state == RowState.FAILED.value
+        assert "gave up: unfinished after 3 attempts" in (item.error or "")
+
+
+def test_an_outbox_row_out_of_attempts_cannot_be_claimed_and_is_failed_by_the_sweep(
+    db: Database,
+) -> None:
+    message = OutboundMessage(
+        channel=Channel.EMAIL,
+        recipient="jo@x.org",
+        subject="s",
+        body_text="b",
+        message_id="<m2@relaydesk>",
+    )
+    with db.unit_of_work() as uow:
+        outbox_id = uow.outbox.add(
+            message, kind="acknowledgement", ticket_id=None, now=NOW, redrive_after=MINUTE
+        )
+    assert outbox_id is not None
+    for i in range(2):  # two claims whose worker never reports back (killed mid-send)
+        with db.unit_of_work() as uow:
+            assert (
+                uow.outbox.claim(outbox_id, now=NOW + 3 * i * MINUTE, lease=MINUTE, max_attempts=2)
+                is not None
+            )
+    later = NOW + 10 * MINUTE
+    with db.unit_of_work() as uow:
+        assert uow.outbox.claim(outbox_id, now=later, lease=MINUTE, max_attempts=2) is None
+        assert uow.outbox.give_up_exhausted(now=later, max_attempts=2) == [
+            (outbox_id, None, "jo@x.org")
+        ]
+    with db.unit_of_work() as uow:
+        item = uow.outbox.get(outbox_id)
+        assert item is not None and item.state == RowState.FAILED.value

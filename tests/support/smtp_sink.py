@@ -93,6 +93,7 @@ class SmtpSink:
         self.port = _free_port(self.host)
         self._controller: _TrackingController | None = None
         self._messages: list[ReceivedMessage] = []
+        self._arrival_times: dict[str, float] = {}
         self._arrived = threading.Condition()
         self._failures: list[int] = []
         self._refused_recipients: dict[str, int] = {}
@@ -187,9 +188,16 @@ class SmtpSink:
             return self._failures.pop(0) if self._failures else None
 
     def _record(self, received: ReceivedMessage) -> None:
+        now = time.perf_counter()
         with self._arrived:
             self._messages.append(received)
+            self._arrival_times.setdefault(str(received.message["Message-ID"]).strip(), now)
             self._arrived.notify_all()
+
+    def arrival_times(self) -> dict[str, float]:
+        """``time.perf_counter()`` at the first arrival of each Message-ID."""
+        with self._arrived:
+            return dict(self._arrival_times)
 
 
 def _reply(code: int) -> str:

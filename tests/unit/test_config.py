@@ -66,3 +66,12 @@ def test_settings_are_frozen() -> None:
     settings = load_settings(environ={})
     with pytest.raises(ValueError):
         settings.web.port = 1  # type: ignore[misc]
+
+
+def test_urls_are_shown_without_passwords_or_query_strings() -> None:
+    from config.redact import redact_url
+
+    assert redact_url("redis://:s3cret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert redact_url("amqp://guest:guest@mq/%2F") == "amqp://guest:***@mq/%2F"
+    assert redact_url("postgresql://app@db/desk?password=x") == "postgresql://app@db/desk"
+    assert redact_url("sqlite:///relaydesk.db") == "sqlite:///relaydesk.db"

@@ -56,6 +56,13 @@ class FakeHelpdesk:
             raise TransientError("database is locked")
         row = self.accepted.get(message.idempotency_key)
         if row is not None:
+            first = row.message
+            if (first.sender_address, first.subject, first.body_text) != (
+                message.sender_address,
+                message.subject,
+                message.body_text,
+            ):
+                return Receipt(row.inbox_id, duplicate=True, conflict=True)
             return self._receipt(row, duplicate=True)
         row = _Row(inbox_id=len(self.accepted) + 1, message=message)
         self.accepted[message.idempotency_key] = row
@@ -462,6 +469,19 @@ def test_a_ticket_or_submission_without_its_key_is_indistinguishable_from_a_miss
         assert status.status_code == 404
     assert client.get(body["ticket_url"]).status_code == 200
     assert client.get(body["status_url"]).status_code == 200
+
+
+def test_an_idempotency_key_reused_for_another_request_is_refused_without_revealing_it(
+    client: TestClient,
+) -> None:
+    first = client.post("/api/v1/tickets", json=ticket_json(), headers={"Idempotency-Key": "o-1"})
+    other = dict(ticket_json(), body="something else entirely")
+    again = client.post("/api/v1/tickets", json=other, headers={"Idempotency-Key": "o-1"})
+
+    assert again.status_code == 422
+    assert "already used for a different request" in again.json()["detail"]
+    assert first.json()["access_key"] not in again.text
+    assert str(first.json()["ticket_number"]) not in again.text
 
 
 def test_a_replayed_submission_returns_the_first_access_key(client: TestClient) -> None:

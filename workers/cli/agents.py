@@ -48,7 +48,7 @@ def add(
     skills: dict[str, int],
 ) -> None:
     """Add agent NAME."""
-    if "@" not in email:
+    if "@" not in email or any(c in email for c in "\r\n <>"):  # the rule config applies
         raise click.BadParameter(f"{email!r} is not an email address", param_hint="--email")
     with runtime_for(settings) as runtime:
         try:

@@ -7,6 +7,7 @@ import os
 import click
 
 from config.loader import EXAMPLE_PATH, ConfigError, load_settings
+from config.redact import redact_url
 
 
 @click.group("config")
@@ -29,9 +30,9 @@ def check(ctx: click.Context, path: str | None) -> None:
             click.echo(f"  {key}: {message}", err=True)
         raise SystemExit(2) from None
     click.echo(f"{shown}: ok")
-    click.echo(f"  database  {settings.database_url.split('@')[-1]}")
+    click.echo(f"  database  {redact_url(settings.database_url)}")
     click.echo(
-        f"  broker    {'in-process' if settings.embedded else settings.broker_url.split('@')[-1]}"
+        f"  broker    {'in-process' if settings.embedded else redact_url(settings.broker_url)}"
     )
     click.echo(f"  teams     {', '.join(t.name for t in settings.teams) or '-'}")
     click.echo(f"  agents    {', '.join(a.name for a in settings.agents) or '-'}")

@@ -33,6 +33,7 @@ def runtime_for(settings: Settings) -> Iterator[Runtime]:
     from store.migrate import current_revision
 
     runtime = build_runtime(settings, pool_size=1)
+    runtime.handoff_to_scheduler = settings.embedded
     try:
         if current_revision(runtime.db) is None:
             raise click.ClickException(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import click
 
 from config.settings import Settings
 from router.errors import InvalidTransition, NotFound
+from router.views import TicketView
 from router.vocabulary import Status
 from store.tickets import view_of
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
@@ -19,6 +21,13 @@ STATUSES = [s.value for s in Status]
 @click.group()
 def tickets() -> None:
     """Look at and change tickets."""
+
+
+def _public(view: TicketView) -> dict[str, Any]:
+    """The view as JSON data, without the access key: that is the requester's secret."""
+    data = asdict(view)
+    del data["access_key"]
+    return data
 
 
 @tickets.command("list")
@@ -40,12 +49,12 @@ def list_tickets(
     with runtime_for(settings) as runtime, runtime.db.unit_of_work() as uow:
         views = [
             view_of(t)
-            for t in uow.tickets.list(
+            for t in uow.tickets.recent(
                 status=Status(status) if status else None, assignee=assignee, team=team, limit=limit
             )
         ]
     if as_json:
-        echo_json(views)
+        echo_json([_public(v) for v in views])
         return
     click.echo(f"{'#':>6} {'STATUS':<9} {'PRIORITY':<8} {'ASSIGNEE':<10} {'TEAM':<10} SUBJECT")
     for v in views:
@@ -83,7 +92,7 @@ def show(settings: Settings, number: int, as_json: bool) -> None:
             for o in reversed(uow.outbox.recent(ticket_id=number, limit=1000))
         ]
     if as_json:
-        data: dict[str, Any] = {"ticket": view, "outbox": outbox, "audit": audit}
+        data: dict[str, Any] = {"ticket": _public(view), "outbox": outbox, "audit": audit}
         echo_json(data)
         return
     click.echo(f"Ticket #{view.number}: {view.subject}")

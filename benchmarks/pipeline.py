@@ -1,0 +1,325 @@
+"""Throughput and latency of the distributed pipeline, against a bare dramatiq baseline.
+
+    python -m benchmarks.pipeline [--tickets 2000] [--processes 2] [--threads 8]
+
+Runs on Redis (RELAYDESK_BENCH_REDIS, default redis://127.0.0.1:6379/14) and a
+fresh PostgreSQL database (dropped afterwards). In one run it measures:
+
+1. the hop rate of a no-op dramatiq actor on the same broker, with the same
+   worker processes, threads and broker settings (the baseline);
+2. N tickets pushed through direct intake -> ingest -> route -> agent
+   notification delivered to an SMTP sink (aiosmtpd), with the requester's
+   acknowledgement delivered too.
+
+The last line is key=value pairs: tickets_per_s, p50_ms, p99_ms (accepted ->
+agent notified), noop_hops_per_s, hops_per_ticket, ratio
+(tickets_per_s x hops_per_ticket / noop_hops_per_s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import dramatiq
+import redis
+from sqlalchemy import select
+
+from config import load_settings
+from config.settings import Settings
+from router.envelopes import InboundMessage
+from router.vocabulary import Channel
+from store.models import InboxItem, OutboxItem, Ticket
+from tests.support.services import fresh_postgres_database
+from tests.support.smtp_sink import SmtpSink
+from workers.broker import make_broker
+from workers.intake import StoreIntake
+from workers.runtime import Runtime, build_runtime
+
+REDIS_URL = os.environ.get("RELAYDESK_BENCH_REDIS", "redis://127.0.0.1:6379/14")
+NOOP_QUEUE = "bench.noop"
+HOPS_PER_TICKET = 4  # ingest, route, deliver acknowledgement, deliver agent notice
+
+CONFIG = """
+[helpdesk]
+name = "relaydesk bench"
+address = "support@bench.test"
+default_team = "support"
+
+[smtp]
+transport = "smtp"
+host = "127.0.0.1"
+port = {port}
+
+[scheduler]
+redrive_after_s = 120
+
+[broker]
+namespace = "{namespace}"
+
+[[teams]]
+name = "support"
+{agents}
+"""
+
+AGENT = """
+[[agents]]
+name = "agent{i}"
+email = "agent{i}@bench.test"
+teams = ["support"]
+capacity = 10000
+status = "online"
+"""
+
+
+# -- the baseline: a no-op actor on the same broker and worker settings ----------------
+
+
+def _noop_worker(settings: Settings, threads: int, counter_key: str) -> None:
+    broker = make_broker(settings)
+    client = redis.Redis.from_url(REDIS_URL)
+
+    def noop() -> None:
+        client.incr(counter_key)  # the only way to know it ran; one round trip
+
+    dramatiq.actor(noop, actor_name="bench_noop", queue_name=NOOP_QUEUE, broker=broker)
+    worker = dramatiq.Worker(
+        broker,
+        queues={NOOP_QUEUE},
+        worker_threads=threads,
+        worker_timeout=settings.broker.worker_timeout_ms,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    worker.start()
+    stop.wait()
+    worker.stop()
+
+
+def measure_noop(settings: Settings, processes: int, threads: int, count: int) -> float:
+    key = f"bench-noop-{uuid.uuid4().hex}"
+    client = redis.Redis.from_url(REDIS_URL)
+    broker = make_broker(settings)
+    actor = dramatiq.actor(
+        lambda: None, actor_name="bench_noop", queue_name=NOOP_QUEUE, broker=broker
+    )
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(target=_noop_worker, args=(settings, threads, key)) for _ in range(processes)
+    ]
+    for p in procs:
+        p.start()
+    time.sleep(3)  # let the workers boot and start polling
+    warm = min(count // 10, 500)
+    for _ in range(warm):
+        actor.send()
+    _wait_counter(client, key, warm)
+    client.delete(key)
+    start = time.perf_counter()
+    for _ in range(count):
+        actor.send()
+    _wait_counter(client, key, count)
+    elapsed = time.perf_counter() - start
+    for p in procs:
+        os.kill(p.pid or 0, signal.SIGTERM)
+    for p in procs:
+        p.join(15)
+    client.delete(key)
+    return count / elapsed
+
+
+def _wait_counter(client: redis.Redis, key: str, target: int, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while int(client.get(key) or 0) < target:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no-op baseline stalled at {client.get(key)} of {target}")
+        time.sleep(0.005)
+
+
+# -- the pipeline ---------------------------------------------------------------------
+
+
+def run_pipeline(
+    settings: Settings, config: Path, env: dict[str, str], sink: SmtpSink, args: argparse.Namespace
+) -> dict[str, float]:
+    import subprocess
+
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "workers",
+            "worker",
+            "--processes",
+            str(args.processes),
+            "--threads",
+            str(args.threads),
+        ],
+        env=env,
+        stdout=args.worker_log,
+        stderr=subprocess.STDOUT,
+    )
+    runtime = build_runtime(settings, pool_size=args.intake_threads + 2)
+    intake = StoreIntake(runtime)
+    try:
+        time.sleep(4)  # workers boot
+        _push(intake, "warm", 50, args.intake_threads)
+        sink.wait_for(100, timeout=120)
+        baseline = len(sink.messages)
+        accepted: dict[int, float] = {}
+        start = time.perf_counter()
+        accepted = _push(intake, "bench", args.tickets, args.intake_threads)
+        sink.wait_for(baseline + 2 * args.tickets, timeout=600)
+        elapsed = time.perf_counter() - start
+        arrivals = sink.arrival_times()
+        with runtime.db.unit_of_work() as uow:
+            rows = uow.session.execute(
+                select(InboxItem.id, OutboxItem.message_id)
+                .join(OutboxItem, OutboxItem.ticket_id == InboxItem.ticket_id)
+                .where(OutboxItem.kind == "assignment", InboxItem.id.in_(list(accepted)))
+            ).all()
+        latencies = [
+            (arrivals[message_id] - accepted[inbox_id]) * 1000
+            for inbox_id, message_id in rows
+            if message_id in arrivals
+        ]
+        stages = _stages(runtime, list(accepted))
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+        runtime.close()
+    latencies.sort()
+    print("  stages (median ms): " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()))
+    return {
+        "tickets": float(args.tickets),
+        "notified": float(len(latencies)),
+        "tickets_per_s": args.tickets / elapsed,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+    }
+
+
+def _stages(runtime: Runtime, inbox_ids: list[int]) -> dict[str, float]:
+    """Where the time goes, from the timestamps the store keeps (median, ms)."""
+    with runtime.db.unit_of_work() as uow:
+        rows = uow.session.execute(
+            select(
+                InboxItem.received_at,
+                Ticket.created_at,
+                Ticket.assigned_at,
+                OutboxItem.created_at,
+                OutboxItem.sent_at,
+            )
+            .join(Ticket, Ticket.id == InboxItem.ticket_id)
+            .join(
+                OutboxItem, (OutboxItem.ticket_id == Ticket.id) & (OutboxItem.kind == "assignment")
+            )
+            .where(InboxItem.id.in_(inbox_ids))
+        ).all()
+
+    def median_ms(pairs: list[tuple[datetime, datetime]]) -> float:
+        return statistics.median((b - a).total_seconds() * 1000 for a, b in pairs) if pairs else 0
+
+    return {
+        "accepted->ingested": median_ms([(r[0], r[1]) for r in rows]),
+        "ingested->assigned": median_ms([(r[1], r[2]) for r in rows if r[2]]),
+        "assigned->sent": median_ms([(r[3], r[4]) for r in rows if r[4]]),
+    }
+
+
+def _push(intake: StoreIntake, prefix: str, count: int, threads: int) -> dict[int, float]:
+    run = uuid.uuid4().hex[:8]
+
+    def one(i: int) -> tuple[int, float]:
+        receipt = intake.accept(
+            InboundMessage(
+                channel=Channel.WEB,
+                idempotency_key=f"{prefix}-{run}-{i}",
+                sender_address=f"customer{i}@example.org",
+                sender_name=f"Customer {i}",
+                subject=f"Request {i}",
+                body_text="Something is broken, please help.",
+            )
+        )
+        return receipt.inbox_id, time.perf_counter()
+
+    with ThreadPoolExecutor(threads) as pool:
+        return dict(pool.map(one, range(count)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=2000)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--agents", type=int, default=20)
+    parser.add_argument("--intake-threads", type=int, default=4)
+    parser.add_argument("--noop-messages", type=int, default=20000)
+    parser.add_argument("--skip-noop", action="store_true", help="Only the pipeline (no ratio).")
+    parser.add_argument(
+        "--worker-log",
+        type=argparse.FileType("w"),
+        default="/dev/null",
+        help="Where the worker processes' output goes.",
+    )
+    args = parser.parse_args()
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    with tempfile.TemporaryDirectory() as tmp, SmtpSink() as sink, fresh_postgres_database() as pg:
+        config = Path(tmp) / "bench.toml"
+        agents = "".join(AGENT.format(i=i) for i in range(args.agents))
+        config.write_text(
+            CONFIG.format(port=sink.port, namespace=f"bench{uuid.uuid4().hex[:6]}", agents=agents)
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
+        env.update(
+            RELAYDESK_CONFIG=str(config),
+            RELAYDESK_DATABASE_URL=pg,
+            RELAYDESK_BROKER_URL=REDIS_URL,
+            PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+        )
+        settings = load_settings(config, environ=env)
+        import subprocess
+
+        subprocess.run(
+            [sys.executable, "-m", "workers", "migrate"], env=env, check=True, capture_output=True
+        )
+        print(
+            f"baseline: no-op actor, {args.processes} processes x {args.threads} threads ...",
+            flush=True,
+        )
+        noop = (
+            float("nan")
+            if args.skip_noop
+            else measure_noop(settings, args.processes, args.threads, args.noop_messages)
+        )
+        print(f"  {noop:.0f} hops/s", flush=True)
+        print(f"pipeline: {args.tickets} tickets ...", flush=True)
+        result = run_pipeline(settings, config, env, sink, args)
+        print(
+            f"  {result['tickets_per_s']:.0f} tickets/s, accepted -> agent notified "
+            f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms "
+            f"({result['notified']:.0f} of {result['tickets']:.0f} measured)",
+            flush=True,
+        )
+    ratio = result["tickets_per_s"] * HOPS_PER_TICKET / noop
+    print(
+        f"tickets_per_s={result['tickets_per_s']:.1f} p50_ms={result['p50_ms']:.1f} "
+        f"p99_ms={result['p99_ms']:.1f} noop_hops_per_s={noop:.1f} "
+        f"hops_per_ticket={HOPS_PER_TICKET} ratio={ratio:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,372 @@
+"""The ``relaydesk`` command line, in-process through click, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select
+
+from config import load_settings
+from router.envelopes import InboundMessage
+from router.vocabulary import Channel, RowState
+from store.db import Database
+from store.models import AuditEvent
+from tests.support.services import fresh_postgres_database
+from workers.cli import main
+from workers.deliver import deliver
+from workers.ingest import ingest
+from workers.intake import StoreIntake
+from workers.route import route
+from workers.runtime import Runtime, build_runtime
+
+CONFIG = """\
+database_url = "{url}"
+broker_url = "stub://"
+
+[smtp]
+transport = "file"
+file_dir = "{outbox}"
+
+[[teams]]
+name = "support"
+
+[[teams]]
+name = "billing"
+
+[[agents]]
+name = "ana"
+email = "ana@desk.test"
+teams = ["support"]
+capacity = 2
+status = "online"
+"""
+
+
+def write_config(tmp_path: Path, url: str, text: str = CONFIG) -> Path:
+    path = tmp_path / "relaydesk.toml"
+    path.write_text(text.format(url=url, outbox=tmp_path / "outbox"))
+    return path
+
+
+def cli(config: Path, *args: str, ok: bool = True) -> Result:
+    result = CliRunner().invoke(main, ["--config", str(config), *args])
+    assert (result.exit_code == 0) is ok, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def cli_json(config: Path, *args: str) -> Any:
+    return json.loads(cli(config, *args, "--json").stdout)
+
+
+def agent(config: Path, name: str) -> dict[str, Any]:
+    return next(a for a in cli_json(config, "agents", "list") if a["name"] == name)
+
+
+def ticket(config: Path, number: int) -> dict[str, Any]:
+    return cli_json(config, "tickets", "show", str(number))
+
+
+@pytest.fixture
+def config(database_url: str, tmp_path: Path) -> Path:
+    """A new user's setup: a config file, then ``relaydesk migrate``."""
+    path = write_config(tmp_path, database_url)
+    cli(path, "migrate")
+    return path
+
+
+@pytest.fixture
+def unmigrated_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'new.db'}"
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
+class Customers:
+    """Customers writing in through the real intake, ingest, route and deliver steps."""
+
+    def __init__(self, config: Path) -> None:
+        self.runtime: Runtime = build_runtime(load_settings(config), pool_size=2)
+        self.intake = StoreIntake(self.runtime)
+
+    def write(self, subject: str = "help", body: str = "it is broken") -> int:
+        sender = f"{subject.replace(' ', '-')}@example.org"
+        message = InboundMessage(Channel.WEB, uuid.uuid4().hex, sender, body, subject, "Cy")
+        receipt = self.intake.accept(message)
+        ingest(self.runtime, receipt.inbox_id)
+        done = self.intake.receipt(receipt.inbox_id)
+        assert done is not None and done.ticket_number is not None
+        route(self.runtime, done.ticket_number)
+        with self.runtime.db.unit_of_work() as uow:
+            pending = [o.id for o in uow.outbox.recent(state=RowState.PENDING, limit=1000)]
+        for outbox_id in pending:
+            deliver(self.runtime, outbox_id)
+        return done.ticket_number
+
+
+@pytest.fixture
+def customers(config: Path) -> Iterator[Customers]:
+    desk = Customers(config)
+    yield desk
+    desk.runtime.close()
+
+
+def audit_details(database_url: str, action: str) -> list[str]:
+    db = Database(database_url)
+    with db.engine.connect() as conn:
+        details = list(conn.scalars(select(AuditEvent.detail).where(AuditEvent.action == action)))
+    db.dispose()
+    return details
+
+
+def test_a_command_on_an_unmigrated_database_says_to_run_migrate(
+    unmigrated_url: str, tmp_path: Path
+) -> None:
+    result = cli(write_config(tmp_path, unmigrated_url), "agents", "list", ok=False)
+    assert result.exit_code == 1
+    assert "run `relaydesk migrate`" in result.stderr
+
+
+def test_migrate_applies_the_schema_and_creates_the_configured_team_and_agents_once(
+    unmigrated_url: str, tmp_path: Path
+) -> None:
+    path = write_config(tmp_path, unmigrated_url)
+    first = cli(path, "migrate").stdout
+    assert "database at revision" in first
+    assert "team support created" in first and "agent ana created" in first
+    assert agent(path, "ana")["status"] == "online"
+    cli(path, "agents", "status", "ana", "away")
+    again = cli(path, "migrate").stdout
+    assert "database at revision" in again and "created" not in again
+    assert [a["name"] for a in cli_json(path, "agents", "list")] == ["ana"]
+    assert agent(path, "ana")["status"] == "away"  # the agent's own status is kept
+
+
+def test_an_added_agent_is_listed_with_load_capacity_teams_and_skills(config: Path) -> None:
+    added = cli(config, "agents", "add", "bo", "--email", "bo@desk.test", "--team", "support")
+    assert "agent bo added" in added.stdout
+    add_cy = "agents add cy --email cy@desk.test --team support --team billing --capacity 3"
+    cli(config, *shlex.split(add_cy + " --skill billing=3 --skill english=5 --status online"))
+    cy = agent(config, "cy")
+    assert (cy["status"], cy["load"], cy["capacity"]) == ("online", 0, 3)
+    assert cy["teams"] == ["billing", "support"]
+    assert cy["skills"] == {"billing": 3, "english": 5}
+    assert agent(config, "bo")["status"] == "offline"
+    table = cli(config, "agents", "list").stdout
+    assert "cy" in table and "0/3" in table and "billing,support" in table
+
+
+def test_adding_an_agent_whose_name_is_taken_fails_clearly(config: Path) -> None:
+    result = cli(config, "agents", "add", "ana", "--email", "a2@desk.test", ok=False)
+    assert result.exit_code == 1
+    assert "'ana' exists already" in result.stderr
+
+
+def test_adding_an_agent_to_an_unknown_team_or_with_a_bad_name_is_refused(config: Path) -> None:
+    typo = cli(
+        config, "agents", "add", "dee", "--email", "d@desk.test", "--team", "suport", ok=False
+    )
+    assert typo.exit_code == 1 and "unknown team(s) suport" in typo.stderr
+    spaced = cli(config, "agents", "add", "d e", "--email", "d@desk.test", ok=False)
+    assert spaced.exit_code == 1 and "name" in spaced.stderr
+    assert "dee" not in cli(config, "agents", "list").stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--skill", "billing"),
+        ("--skill", "billing=9"),
+        ("--skill", "=3"),
+        ("--email", "nobody"),
+        ("--email", "Zed <zed@desk.test>"),  # what config rejects, the command line rejects
+    ],
+)
+def test_a_bad_skill_or_email_is_rejected_naming_the_option(
+    config: Path, option: str, value: str
+) -> None:
+    args = ["--email", "x@desk.test"] if option == "--skill" else []
+    result = cli(config, "agents", "add", "zed", *args, option, value, ok=False)
+    assert result.exit_code == 2
+    assert option in result.stderr and repr(value) in result.stderr
+    assert "zed" not in [a["name"] for a in cli_json(config, "agents", "list")]
+
+
+def test_agent_status_is_shown_then_changed_with_an_audit_event(
+    config: Path, database_url: str
+) -> None:
+    assert cli(config, "agents", "status", "ana").stdout.strip() == "ana: online, load 0/2"
+    assert cli(config, "agents", "status", "ana", "away").stdout.strip() == "ana: online -> away"
+    assert "ana: away" in cli(config, "agents", "status", "ana").stdout
+    assert audit_details(database_url, "agent.status") == ["ana: online -> away"]
+
+
+def test_the_status_of_an_unknown_agent_is_a_clear_error(config: Path) -> None:
+    for args in (["nobody"], ["nobody", "online"]):
+        result = cli(config, "agents", "status", *args, ok=False)
+        assert result.exit_code == 1 and "no agent named 'nobody'" in result.stderr
+
+
+def test_tickets_are_listed_filtered_and_shown_with_messages_deliveries_and_audit(
+    config: Path, customers: Customers
+) -> None:
+    cli(config, *shlex.split("agents add bo --email bo@desk.test --team support"))  # offline
+    first = customers.write("Printer on fire", "smoke everywhere")
+    second = customers.write("Lost password")
+    table = cli(config, "tickets", "list").stdout
+    assert "Printer on fire" in table and "Lost password" in table
+    listed = cli_json(config, "tickets", "list", "--status", "open")
+    assert [t["number"] for t in listed] == [second, first]
+    assert {t["assignee"] for t in listed} == {"ana"}
+    assert "Printer on fire" in cli(config, "tickets", "list", "--assignee", "ana").stdout
+    assert cli_json(config, "tickets", "list", "--assignee", "bo") == []
+
+    text = cli(config, "tickets", "show", str(first)).stdout
+    assert f"Ticket #{first}: Printer on fire" in text and "assignee ana" in text
+    assert "smoke everywhere" in text
+    assert "acknowledgement" in text and "ana@desk.test" in text  # deliveries
+    assert "ticket.created" in text and "ticket.assigned" in text  # audit log
+
+    shown = ticket(config, first)
+    assert shown["ticket"]["status"] == "open" and shown["ticket"]["assignee"] == "ana"
+    assert "access_key" not in shown["ticket"] and "access_key" not in listed[0]  # requester's
+    assert shown["ticket"]["messages"][0]["body_text"] == "smoke everywhere"
+    assert {o["state"] for o in shown["outbox"]} == {"done"}
+    assert {o["kind"] for o in shown["outbox"]} >= {"assignment"}
+    assert "ticket.assigned" in [e["action"] for e in shown["audit"]]
+
+
+def test_showing_or_moving_an_unknown_ticket_is_a_clear_error(config: Path) -> None:
+    for args in (["show", "999"], ["show", "999", "--json"], ["status", "999", "resolved"]):
+        result = cli(config, "tickets", *args, ok=False)
+        assert result.exit_code == 1 and "no ticket #999" in result.stderr
+
+
+def test_resolving_a_ticket_frees_the_agents_slot_and_keeps_the_reason(
+    config: Path, customers: Customers
+) -> None:
+    number = customers.write("Refund please")
+    assert agent(config, "ana")["load"] == 1
+    moved = cli(config, "tickets", "status", str(number), "resolved", "--reason", "refund sent")
+    assert moved.stdout.strip() == f"#{number}: open -> resolved"
+    assert agent(config, "ana")["load"] == 0
+    shown = ticket(config, number)
+    assert shown["ticket"]["status"] == "resolved" and shown["ticket"]["resolved_at"]
+    assert shown["audit"][-1]["detail"] == "open -> resolved: refund sent"
+
+
+def test_a_transition_the_lifecycle_forbids_fails_with_its_message(
+    config: Path, customers: Customers
+) -> None:
+    number = customers.write()
+    cli(config, "tickets", "status", str(number), "closed")
+    result = cli(config, "tickets", "status", str(number), "open", ok=False)
+    assert result.exit_code == 1
+    assert "a closed ticket cannot become open (allowed: none)" in result.stderr
+    assert ticket(config, number)["ticket"]["status"] == "closed"
+
+
+def test_a_waiting_ticket_is_assigned_inline_when_a_slot_frees(
+    config: Path, customers: Customers
+) -> None:
+    taken = [customers.write("one"), customers.write("two")]  # ana: 2/2
+    waiting = customers.write("three")
+    assert ticket(config, waiting)["ticket"]["assignee"] is None
+    cli(config, "tickets", "status", str(taken[0]), "resolved")
+    assert ticket(config, waiting)["ticket"]["assignee"] == "ana"
+    assert agent(config, "ana")["load"] == 2
+
+
+def test_a_waiting_ticket_is_assigned_inline_when_its_agent_comes_online(
+    config: Path, customers: Customers
+) -> None:
+    cli(config, "agents", "status", "ana", "offline")
+    waiting = customers.write()
+    actions = [e["action"] for e in ticket(config, waiting)["audit"]]
+    assert "ticket.waiting" in actions and "ticket.assigned" not in actions
+    cli(config, "agents", "status", "ana", "online")
+    shown = ticket(config, waiting)
+    assert shown["ticket"]["assignee"] == "ana" and shown["ticket"]["status"] == "open"
+
+
+def test_a_failed_inbox_row_is_listed_with_its_error_and_can_be_retried_once(
+    config: Path, customers: Customers
+) -> None:
+    runtime = customers.runtime
+    message = InboundMessage(Channel.WEB, "bad", "x@y.z", body_text="")
+    with runtime.db.unit_of_work() as uow:
+        accepted = uow.inbox.accept(message, now=runtime.now(), redrive_after=runtime.redrive_after)
+        inbox_id = accepted.inbox_id
+        uow.inbox.get(inbox_id).payload = {"channel": "web"}  # type: ignore[union-attr]
+    runtime.ingest_actors[Channel.WEB].fn(inbox_id)  # the actor's body: unreadable, failed
+    customers.write("fine")  # a done row, not listed as failed
+
+    (row,) = cli_json(config, "inbox", "list", "--state", "failed")
+    assert row["id"] == inbox_id and "unreadable inbox payload" in row["error"]
+    table = cli(config, "inbox", "list", "--state", "failed").stdout
+    assert "failed" in table and "unreadable inbox payload" in table
+
+    retried = cli(config, "inbox", "retry", str(inbox_id)).stdout
+    assert f"inbox row {inbox_id} queued again" in retried
+    assert cli_json(config, "inbox", "list", "--state", "failed") == []
+    assert [r["id"] for r in cli_json(config, "inbox", "list", "--state", "pending")] == [inbox_id]
+    for again in (str(inbox_id), "999"):
+        result = cli(config, "inbox", "retry", again, ok=False)
+        assert result.exit_code == 1 and f"inbox row {again} is not a failed row" in result.stderr
+
+
+SECRETS = ("hunter2", "s3cret", "dbpass")
+WITH_SECRETS = """\
+database_url = "{database}"
+broker_url = "{broker}"
+
+[smtp]
+host = "mail.example.org"
+password = "hunter2"
+{extra}
+"""
+IN_USERINFO = {
+    "database": "postgresql+psycopg://desk:dbpass@127.0.0.1:5432/desk",
+    "broker": "redis://:s3cret@127.0.0.1:6379/0",
+}
+IN_QUERY = {  # libpq and redis-py take the password as a query parameter too
+    "database": "postgresql+psycopg://desk@127.0.0.1:5432/desk?password=dbpass",
+    "broker": "redis://127.0.0.1:6379/0?password=s3cret",
+}
+
+
+@pytest.mark.parametrize("urls", [IN_USERINFO, IN_QUERY], ids=["in-userinfo", "in-query"])
+def test_config_check_on_a_good_file_says_ok_without_echoing_secrets(
+    tmp_path: Path, urls: dict[str, str]
+) -> None:
+    path = tmp_path / "good.toml"
+    path.write_text(WITH_SECRETS.format(extra="", **urls))
+    result = CliRunner().invoke(main, ["config", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"{path}: ok" in result.stdout and "mail.example.org" in result.stdout
+    assert "127.0.0.1:5432/desk" in result.stdout and "127.0.0.1:6379/0" in result.stdout
+    assert not any(secret in result.output for secret in SECRETS)
+
+
+def test_config_check_on_a_bad_file_exits_2_with_each_problem_and_its_key_path(
+    tmp_path: Path,
+) -> None:
+    bad = '[web]\nport = 70000\n[helpdesk]\ndefault_priority = "asap"\n'
+    bad += '[[agents]]\nname = "ana"\nemail = "nope"\n'
+    path = tmp_path / "bad.toml"
+    path.write_text(WITH_SECRETS.format(extra=bad, **IN_USERINFO))
+    result = CliRunner().invoke(main, ["--config", str(path), "config", "check"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"{path}: 3 problem(s)" in result.stderr
+    for key in ("web.port:", "helpdesk.default_priority:", "agents.0.email: not an email"):
+        assert f"  {key}" in result.stderr
+    assert not any(secret in result.output for secret in SECRETS)
