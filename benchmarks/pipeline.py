@@ -1,6 +1,6 @@
 """Throughput and latency of the distributed pipeline, against a bare dramatiq baseline.
 
-    python -m benchmarks.pipeline [--tickets 2000] [--processes 2] [--threads 8]
+    python -m benchmarks.pipeline [--tickets 2000] [--processes 2] [--threads 4] [--rate R]
 
 Runs on Redis (RELAYDESK_BENCH_REDIS, default redis://127.0.0.1:6379/14) and a
 fresh PostgreSQL database (dropped afterwards). In one run it measures:
@@ -177,11 +177,12 @@ def run_pipeline(
         _push(intake, "warm", 50, args.intake_threads)
         sink.wait_for(100, timeout=120)
         baseline = len(sink.messages)
-        accepted: dict[int, float] = {}
+        cpu_before = _cpu_seconds(worker.pid)
         start = time.perf_counter()
-        accepted = _push(intake, "bench", args.tickets, args.intake_threads)
+        accepted = _push(intake, "bench", args.tickets, args.intake_threads, args.rate)
         sink.wait_for(baseline + 2 * args.tickets, timeout=600)
         elapsed = time.perf_counter() - start
+        worker_cpu = _cpu_seconds(worker.pid) - cpu_before
         arrivals = sink.arrival_times()
         with runtime.db.unit_of_work() as uow:
             rows = uow.session.execute(
@@ -207,7 +208,22 @@ def run_pipeline(
         "tickets_per_s": args.tickets / elapsed,
         "p50_ms": statistics.median(latencies),
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+        "worker_cpu_ms_per_ticket": worker_cpu * 1000 / args.tickets,
     }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process's children (the worker processes), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else []:
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def _stages(runtime: Runtime, inbox_ids: list[int]) -> dict[str, float]:
@@ -238,10 +254,18 @@ def _stages(runtime: Runtime, inbox_ids: list[int]) -> dict[str, float]:
     }
 
 
-def _push(intake: StoreIntake, prefix: str, count: int, threads: int) -> dict[int, float]:
+def _push(
+    intake: StoreIntake, prefix: str, count: int, threads: int, rate: float = 0
+) -> dict[int, float]:
+    """Accept ``count`` tickets, as fast as possible or paced at ``rate`` per second."""
     run = uuid.uuid4().hex[:8]
+    start = time.perf_counter()
 
     def one(i: int) -> tuple[int, float]:
+        if rate:
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
         receipt = intake.accept(
             InboundMessage(
                 channel=Channel.WEB,
@@ -267,6 +291,13 @@ def main() -> None:
     parser.add_argument("--intake-threads", type=int, default=4)
     parser.add_argument("--noop-messages", type=int, default=20000)
     parser.add_argument("--skip-noop", action="store_true", help="Only the pipeline (no ratio).")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="Tickets per second offered (default: all at once, which measures throughput; "
+        "a rate below capacity measures latency without queueing).",
+    )
     parser.add_argument(
         "--worker-log",
         type=argparse.FileType("w"),
@@ -310,14 +341,16 @@ def main() -> None:
         print(
             f"  {result['tickets_per_s']:.0f} tickets/s, accepted -> agent notified "
             f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms "
-            f"({result['notified']:.0f} of {result['tickets']:.0f} measured)",
+            f"({result['notified']:.0f} of {result['tickets']:.0f} measured), "
+            f"{result['worker_cpu_ms_per_ticket']:.1f} ms of worker CPU per ticket",
             flush=True,
         )
     ratio = result["tickets_per_s"] * HOPS_PER_TICKET / noop
     print(
         f"tickets_per_s={result['tickets_per_s']:.1f} p50_ms={result['p50_ms']:.1f} "
         f"p99_ms={result['p99_ms']:.1f} noop_hops_per_s={noop:.1f} "
-        f"hops_per_ticket={HOPS_PER_TICKET} ratio={ratio:.3f}"
+        f"hops_per_ticket={HOPS_PER_TICKET} ratio={ratio:.3f} "
+        f"worker_cpu_ms_per_ticket={result['worker_cpu_ms_per_ticket']:.1f}"
     )
 
 

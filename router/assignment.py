@@ -53,8 +53,7 @@ def explain(agent: AgentFacts, ticket: TicketFacts, now: datetime) -> str:
         minutes = int((now - agent.last_assigned_at).total_seconds() // 60)
         idle = f"idle {minutes} min"
     return (
-        f"{agent.name}: team {ticket.team}, load {agent.load}/{agent.capacity}, "
-        f"{idle}, {ticket.priority.value}"
+        f"team {ticket.team}, load {agent.load}/{agent.capacity}, {idle}, {ticket.priority.value}"
     )
 
 
