@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from router.assignment import AgentFacts
@@ -138,20 +138,32 @@ class AgentRepository:
         if every candidate is busy does it wait, on the best. On SQLite writers
         are serial and the ranked order is taken as is.
         """
+        if not ranked_ids:
+            return None
         if self.session.get_bind().dialect.name == "postgresql":
-            for agent_id in ranked_ids:
-                free = self.session.execute(
-                    select(Agent.id)
-                    .where(
-                        Agent.id == agent_id,
-                        Agent.status == AgentStatus.ONLINE.value,
-                        Agent.load < Agent.capacity,
-                    )
-                    .with_for_update(skip_locked=True)
-                ).scalar()
-                if free is not None and self.claim_slot(agent_id, now):
-                    return agent_id
-        for agent_id in ranked_ids:
+            rank = case({agent_id: i for i, agent_id in enumerate(ranked_ids)}, value=Agent.id)
+            best_free = (
+                select(Agent.id)
+                .where(
+                    Agent.id.in_(ranked_ids),
+                    Agent.status == AgentStatus.ONLINE.value,
+                    Agent.load < Agent.capacity,
+                )
+                .order_by(rank)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+                .scalar_subquery()
+            )
+            claimed = self.session.execute(
+                update(Agent)
+                .where(Agent.id == best_free, Agent.load < Agent.capacity)
+                .values(load=Agent.load + 1, last_assigned_at=now)
+                .returning(Agent.id)
+                .execution_options(synchronize_session=False)
+            ).scalar()
+            if claimed is not None:
+                return int(claimed)
+        for agent_id in ranked_ids:  # every candidate busy (or SQLite): wait, best first
             if self.claim_slot(agent_id, now):
                 return agent_id
         return None

@@ -28,6 +28,7 @@ class RoutingTicket:
     team_id: int | None
     subject: str
     requester: str
+    first_message: str
 
 
 class TicketRepository:
@@ -165,6 +166,11 @@ class TicketRepository:
                 Ticket.subject,
                 Customer.name,
                 Ticket.requester_address,
+                select(Message.body_text)
+                .where(Message.ticket_id == Ticket.id)
+                .order_by(Message.id)
+                .limit(1)
+                .scalar_subquery(),
             )
             .join(Customer, Customer.id == Ticket.requester_id)
             .outerjoin(Team, Team.id == Ticket.team_id)
@@ -182,17 +188,7 @@ class TicketRepository:
             team_id=row[3],
             subject=row[7],
             requester=f"{row[8]} <{row[9]}>" if row[8] else row[9],
-        )
-
-    def first_message_text(self, ticket_id: int) -> str:
-        return (
-            self.session.scalars(
-                select(Message.body_text)
-                .where(Message.ticket_id == ticket_id)
-                .order_by(Message.id)
-                .limit(1)
-            ).first()
-            or ""
+            first_message=row[10] or "",
         )
 
     def assign_if_unassigned(

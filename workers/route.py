@@ -81,7 +81,7 @@ def _route(runtime: Runtime, ticket_id: int) -> Outcome:
             subject=ticket.subject,
             priority=ticket.facts.priority.value,
             requester=ticket.requester,
-            excerpt=uow.tickets.first_message_text(ticket_id),
+            excerpt=ticket.first_message,
             reasons=reasons,
             tag_prefix=runtime.settings.helpdesk.tag_prefix,
         )

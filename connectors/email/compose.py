@@ -75,6 +75,8 @@ def header_text(value: str) -> str:
     the policy gives the same text, so nothing can decode into a line break later.
     """
     text = clean(value)
+    if text.isascii() and "=?" not in text:
+        return text  # nothing the policy could decode: already a fixpoint
     for _ in range(_SETTLE_ROUNDS):
         decoded = clean(str(_POLICY.header_factory("Subject", text)))
         if decoded == text:
@@ -85,6 +87,8 @@ def header_text(value: str) -> str:
 
 def clean(value: str) -> str:
     """``value`` with every control character replaced and whitespace collapsed."""
+    if value.isascii() and value.isprintable():  # the common case: no control characters
+        return _WSP.sub(" ", value).strip()
     spaced = "".join(" " if unicodedata.category(char) in _BREAKING else char for char in value)
     return _WSP.sub(" ", spaced).strip()
 
