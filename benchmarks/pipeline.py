@@ -165,6 +165,8 @@ def run_pipeline(
             str(args.processes),
             "--threads",
             str(args.threads),
+            "--queues",
+            "ingest.web,route,outbound.email",  # what this pipeline uses, as ops would run it
         ],
         env=env,
         stdout=args.worker_log,

@@ -35,6 +35,8 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name in _NOT_SETTINGS:
             continue
+        if name.startswith(ENV_PREFIX + "TEST_"):  # the test suite's own knobs, not settings
+            continue
         path = name[len(ENV_PREFIX) :].lower().split("__")
         node = data
         for part in path[:-1]:

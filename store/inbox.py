@@ -91,14 +91,28 @@ class InboxRepository:
             .execution_options(synchronize_session=False)
         )
 
+    def begin_attempt(self, inbox_id: int, *, now: datetime, lease: timedelta) -> int | None:
+        """Count one processing attempt before it starts (commit it on its own).
+
+        Counting up front survives what an attempt cannot report: a SIGKILL or
+        a time limit. The row is not due for a re-drive until ``lease`` has
+        passed. Returns the attempt number, or None if the row is not pending.
+        """
+        return self.session.execute(
+            update(InboxItem)
+            .where(InboxItem.id == inbox_id, InboxItem.state == RowState.PENDING.value)
+            .values(attempts=InboxItem.attempts + 1, available_at=now + lease, updated_at=now)
+            .returning(InboxItem.attempts)
+            .execution_options(synchronize_session=False)
+        ).scalar()
+
     def record_failure(
         self, inbox_id: int, *, error: str, permanent: bool, max_attempts: int, now: datetime
     ) -> RowState:
-        """Count a failed attempt; the row fails for good when permanent or out of attempts."""
+        """Record why an attempt failed; fail the row when permanent or out of attempts."""
         item = self.session.get(InboxItem, inbox_id, with_for_update=True)
         if item is None or item.state != RowState.PENDING.value:
             return RowState(item.state) if item else RowState.FAILED
-        item.attempts += 1
         item.error = error[:4000]
         item.updated_at = now
         if permanent or item.attempts >= max_attempts:
@@ -122,10 +136,12 @@ class InboxRepository:
         return list(self.session.scalars(query))
 
     def give_up_exhausted(self, *, now: datetime, max_attempts: int) -> list[int]:
-        """Fail pending rows that are due again but have used every attempt.
+        """Fail pending rows that are due again but have started every attempt.
 
         This catches what the actor could not record itself: a worker killed
-        or timed out mid-ingest, every time. Returns their ids.
+        or timed out mid-ingest, every time. A row that was never picked up is
+        never failed here, however long the broker or the workers are down.
+        Returns their ids.
         """
         result = self.session.execute(
             update(InboxItem)
@@ -148,7 +164,7 @@ class InboxRepository:
     def due_for_redrive(
         self, *, now: datetime, again_after: timedelta, limit: int
     ) -> list[tuple[int, str]]:
-        """Pending rows whose time is up: count an attempt, bump their time, return (id, channel).
+        """Pending rows whose time is up: bump their time and return (id, channel).
 
         One UPDATE ... RETURNING: two schedulers racing get disjoint rows.
         """
@@ -167,7 +183,7 @@ class InboxRepository:
                 InboxItem.state == RowState.PENDING.value,
                 InboxItem.available_at <= now,
             )
-            .values(available_at=now + again_after, attempts=InboxItem.attempts + 1)
+            .values(available_at=now + again_after)
             .returning(InboxItem.id, InboxItem.channel)
             .execution_options(synchronize_session=False)
         )

@@ -134,6 +134,16 @@ class OutboxRepository:
             item.available_at = now + retry_after
         return RowState(item.state)
 
+    def retry(self, outbox_id: int, now: datetime) -> bool:
+        """Give a failed delivery another full set of attempts (an operator's decision)."""
+        result = self.session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == outbox_id, OutboxItem.state == RowState.FAILED.value)
+            .values(state=RowState.PENDING.value, attempts=0, updated_at=now, available_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     def recent(
         self, *, ticket_id: int | None = None, state: RowState | None = None, limit: int = 50
     ) -> list[OutboxItem]:

@@ -48,6 +48,23 @@ def _ingest_guarded(runtime: Runtime) -> Callable[[int], None]:
     retries = runtime.settings.retries.ingest
 
     def run(inbox_id: int) -> None:
+        with runtime.db.unit_of_work() as uow:
+            attempt = uow.inbox.begin_attempt(
+                inbox_id, now=runtime.now(), lease=runtime.redrive_after
+            )
+        if attempt is None:
+            return  # done, failed for good, or unknown: a redelivery is a no-op
+        if attempt > retries.max_attempts:  # earlier attempts died without reporting back
+            with runtime.db.unit_of_work() as uow:
+                uow.inbox.record_failure(
+                    inbox_id,
+                    error=f"gave up: {attempt - 1} attempts started and none finished",
+                    permanent=True,
+                    max_attempts=retries.max_attempts,
+                    now=runtime.now(),
+                )
+            log.error("inbox %s failed for good: no attempt finished", inbox_id)
+            return
         try:
             ingest(runtime, inbox_id)
         except BaseException as exc:  # TimeLimitExceeded is a BaseException: count it too

@@ -324,6 +324,42 @@ def test_a_failed_inbox_row_is_listed_with_its_error_and_can_be_retried_once(
         assert result.exit_code == 1 and f"inbox row {again} is not a failed row" in result.stderr
 
 
+def test_a_failed_delivery_is_listed_with_its_error_and_can_be_sent_again(
+    config: Path, customers: Customers
+) -> None:
+    number = customers.write("bounced")
+    runtime = customers.runtime
+    with runtime.db.unit_of_work() as uow:
+        outbox_id = uow.outbox.recent(ticket_id=number)[-1].id  # the acknowledgement
+        uow.outbox.get(outbox_id).state = "sending"  # type: ignore[union-attr]
+    with runtime.db.unit_of_work() as uow:
+        uow.outbox.mark_failed_attempt(
+            outbox_id,
+            error="550 mailbox unavailable",
+            permanent=True,
+            max_attempts=8,
+            now=runtime.now(),
+            retry_after=runtime.redrive_after,
+        )
+
+    (row,) = cli_json(config, "outbox", "list", "--state", "failed")
+    assert row["id"] == outbox_id and row["error"] == "550 mailbox unavailable"
+    assert (
+        "550 mailbox unavailable" in cli(config, "outbox", "list", "--ticket", str(number)).stdout
+    )
+
+    assert (
+        f"outbox row {outbox_id} queued again"
+        in cli(config, "outbox", "retry", str(outbox_id)).stdout
+    )
+    assert cli_json(config, "outbox", "list", "--state", "failed") == []
+    (again,) = [r for r in cli_json(config, "outbox", "list", "--state", "pending")]
+    assert again["id"] == outbox_id and again["attempts"] == 0
+    assert "outbox.retry" in cli(config, "tickets", "show", str(number)).stdout
+    result = cli(config, "outbox", "retry", str(outbox_id), ok=False)
+    assert result.exit_code == 1 and "is not a failed row" in result.stderr
+
+
 SECRETS = ("hunter2", "s3cret", "dbpass")
 WITH_SECRETS = """\
 database_url = "{database}"
@@ -370,3 +406,19 @@ def test_config_check_on_a_bad_file_exits_2_with_each_problem_and_its_key_path(
     for key in ("web.port:", "helpdesk.default_priority:", "agents.0.email: not an email"):
         assert f"  {key}" in result.stderr
     assert not any(secret in result.output for secret in SECRETS)
+
+
+def test_migrate_on_a_postgres_database_that_does_not_exist_says_so_clearly(
+    tmp_path: Path,
+) -> None:
+    from tests.support.services import require
+
+    require("PostgreSQL", "127.0.0.1", 5432)
+    config = tmp_path / "missing.toml"
+    config.write_text(
+        'database_url = "postgresql+psycopg://postgres:pw@127.0.0.1:5432/relaydesk_nowhere"\n'
+    )
+    result = cli(config, "migrate", ok=False)
+    assert result.exit_code == 1
+    assert "cannot reach the database" in result.stderr and "createdb" in result.stderr
+    assert "relaydesk_nowhere" in result.stderr and ":pw@" not in result.stderr

@@ -78,7 +78,9 @@ def test_failures_are_counted_and_the_row_fails_for_good_when_attempts_run_out(
     with db.unit_of_work() as uow:
         inbox_id = uow.inbox.accept(inbound(), now=NOW, redrive_after=MINUTE).inbox_id
     states = []
-    for _ in range(3):
+    for attempt in range(1, 4):
+        with db.unit_of_work() as uow:
+            assert uow.inbox.begin_attempt(inbox_id, now=NOW, lease=MINUTE) == attempt
         with db.unit_of_work() as uow:
             states.append(
                 uow.inbox.record_failure(
@@ -87,6 +89,7 @@ def test_failures_are_counted_and_the_row_fails_for_good_when_attempts_run_out(
             )
     assert states == [RowState.PENDING, RowState.PENDING, RowState.FAILED]
     with db.unit_of_work() as uow:
+        assert uow.inbox.begin_attempt(inbox_id, now=NOW, lease=MINUTE) is None
         item = uow.inbox.get(inbox_id)
         assert item is not None and item.error == "boom" and item.attempts == 3
         assert uow.inbox.retry(inbox_id, NOW)
@@ -231,18 +234,31 @@ def test_an_outbox_delivery_lease_expires_and_is_redriven(db: Database) -> None:
         assert uow.outbox.get(outbox_id).state == RowState.DONE.value  # type: ignore[union-attr]
 
 
-def test_a_row_that_never_finishes_is_failed_once_its_attempts_are_used(db: Database) -> None:
+def test_a_row_never_picked_up_is_redriven_forever_but_never_failed(db: Database) -> None:
     with db.unit_of_work() as uow:
         inbox_id = uow.inbox.accept(inbound(), now=NOW, redrive_after=timedelta(0)).inbox_id
-    redriven = []
-    for i in range(4):  # each sweep re-drives (and counts) until the limit of 3
+    for i in range(10):  # the workers are down for a long time: nothing is lost
         at = NOW + timedelta(minutes=2 * i)
         with db.unit_of_work() as uow:
-            assert uow.inbox.give_up_exhausted(now=at, max_attempts=3) == (
-                [inbox_id] if i == 3 else []
-            )
-            redriven.append(uow.inbox.due_for_redrive(now=at, again_after=MINUTE, limit=10))
-    assert [len(r) for r in redriven] == [1, 1, 1, 0]
+            assert uow.inbox.give_up_exhausted(now=at, max_attempts=3) == []
+            assert uow.inbox.due_for_redrive(now=at, again_after=MINUTE, limit=10) == [
+                (inbox_id, "web")
+            ]
+    with db.unit_of_work() as uow:
+        item = uow.inbox.get(inbox_id)
+        assert item is not None and item.state == RowState.PENDING.value and item.attempts == 0
+
+
+def test_a_row_whose_attempts_all_died_unreported_is_failed_by_the_sweep(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        inbox_id = uow.inbox.accept(inbound(), now=NOW, redrive_after=MINUTE).inbox_id
+    for i in range(3):  # three attempts start; each worker is killed before it reports
+        with db.unit_of_work() as uow:
+            uow.inbox.begin_attempt(inbox_id, now=NOW + 2 * i * MINUTE, lease=MINUTE)
+    with db.unit_of_work() as uow:  # the last attempt's lease has not run out yet
+        assert uow.inbox.give_up_exhausted(now=NOW + 4 * MINUTE, max_attempts=3) == []
+    with db.unit_of_work() as uow:
+        assert uow.inbox.give_up_exhausted(now=NOW + 6 * MINUTE, max_attempts=3) == [inbox_id]
     with db.unit_of_work() as uow:
         item = uow.inbox.get(inbox_id)
         assert item is not None and item.state == RowState.FAILED.value

@@ -26,6 +26,11 @@ def test_environment_variables_override_the_file_with_double_underscore_nesting(
     assert settings.web.host == "0.0.0.0"
 
 
+def test_the_test_suites_own_variables_are_not_taken_for_settings() -> None:
+    settings = load_settings(environ={"RELAYDESK_TEST_REDIS_URL": "redis://127.0.0.1:6379/9"})
+    assert settings.embedded
+
+
 def test_every_problem_is_reported_with_its_key_path(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(

@@ -1,4 +1,4 @@
-"""``relaydesk inbox list|show|retry``: see what came in and what could not be processed."""
+"""``relaydesk inbox list|retry``: see what came in and what could not be processed."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from workers.cli.agents import agents
 from workers.cli.config_cmd import config_group
 from workers.cli.context import pass_settings
 from workers.cli.inbox import inbox
+from workers.cli.outbox import outbox
 from workers.cli.tickets import tickets
 from workers.queues import all_queues
 
@@ -110,13 +111,23 @@ def web(settings: Settings) -> None:
 @pass_settings
 def migrate(settings: Settings) -> None:
     """Apply database migrations and load config's teams and agents."""
+    from sqlalchemy.exc import OperationalError
+
+    from config.redact import redact_url
     from store.migrate import current_revision
     from workers.processes import prepare_database
     from workers.runtime import build_runtime
 
     runtime = build_runtime(settings, pool_size=1)
     try:
-        changes = prepare_database(runtime)
+        try:
+            changes = prepare_database(runtime)
+        except OperationalError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            raise click.ClickException(
+                f"cannot reach the database {redact_url(settings.database_url)}: {reason} "
+                "(on PostgreSQL, create it first, e.g. `createdb relaydesk`)"
+            ) from None
         click.echo(f"database at revision {current_revision(runtime.db)}")
         for change in changes:
             click.echo(f"  {change}")
@@ -127,4 +138,5 @@ def migrate(settings: Settings) -> None:
 main.add_command(agents)
 main.add_command(tickets)
 main.add_command(inbox)
+main.add_command(outbox)
 main.add_command(config_group)
