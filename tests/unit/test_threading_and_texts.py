@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from router.envelopes import InboundMessage, OutboundMessage
+from router.notifications import acknowledgement, assignment_notice
+from router.threading import thread_keys
+from router.vocabulary import Channel, Priority
+
+
+def message(**kw: object) -> InboundMessage:
+    base: dict[str, object] = {
+        "channel": Channel.EMAIL,
+        "idempotency_key": "k",
+        "sender_address": "jo@x.org",
+        "body_text": "b",
+    }
+    base.update(kw)
+    return InboundMessage(**base)  # type: ignore[arg-type]
+
+
+def test_referenced_message_ids_come_first_without_duplicates_or_blanks() -> None:
+    keys = thread_keys(message(in_reply_to=("<a@x>", " ", "<b@x>", "<a@x>")))
+    assert keys.message_ids == ("<a@x>", "<b@x>")
+
+
+def test_the_subject_tag_is_found_anywhere_in_the_subject_with_its_prefix() -> None:
+    assert thread_keys(message(subject="Re: Fwd: [#1234] printer")).subject_number == 1234
+    assert thread_keys(message(subject="[HD-77] x"), tag_prefix="HD-").subject_number == 77
+    assert thread_keys(message(subject="#1234 without brackets")).subject_number is None
+    assert thread_keys(message(subject="[#12a]")).subject_number is None
+
+
+def test_an_acknowledgement_carries_the_tag_once_and_keeps_the_subject_on_one_line() -> None:
+    ack = acknowledgement(
+        number=42, subject="[#42] Cannot\nlog in", requester_name="Jo", helpdesk_name="Acme"
+    )
+    assert ack.subject == "[#42] Cannot log in"
+    assert "opened ticket [#42]" in ack.body_text and ack.body_text.startswith("Hello Jo,")
+
+
+def test_an_assignment_notice_trims_a_long_message_and_says_why() -> None:
+    notice = assignment_notice(
+        number=7,
+        subject="Slow",
+        priority="high",
+        requester="Jo <jo@x.org>",
+        excerpt="x" * 2000,
+        reasons=("team support, load 1/5",),
+        max_excerpt=100,
+    )
+    assert notice.subject == "Assigned: [#7] Slow (high)"
+    assert "Why you:   team support, load 1/5" in notice.body_text
+    assert "x" * 99 + "\u2026" in notice.body_text and "x" * 101 not in notice.body_text
+
+
+@given(
+    st.builds(
+        InboundMessage,
+        channel=st.sampled_from(list(Channel)),
+        idempotency_key=st.text(min_size=1),
+        sender_address=st.emails(),
+        body_text=st.text(),
+        subject=st.text(),
+        in_reply_to=st.tuples(st.text()),
+        priority_hint=st.none() | st.sampled_from(list(Priority)),
+        custom_fields=st.dictionaries(st.text(), st.integers() | st.text()),
+        is_automatic=st.booleans(),
+        access_key=st.none() | st.text(),
+    )
+)
+def test_an_inbound_message_survives_its_trip_through_the_inbox_payload(
+    original: InboundMessage,
+) -> None:
+    assert InboundMessage.from_payload(original.to_payload()) == original
+
+
+def test_an_outbound_message_survives_its_trip_through_the_outbox_payload() -> None:
+    original = OutboundMessage(
+        channel=Channel.EMAIL,
+        recipient="jo@x.org",
+        subject="s",
+        body_text="b",
+        message_id="<m@x>",
+        in_reply_to="<p@x>",
+        references=("<r@x>", "<p@x>"),
+        automatic=True,
+    )
+    assert OutboundMessage.from_payload(original.to_payload()) == original
