@@ -14,18 +14,6 @@ from store.dialect import insert_ignoring_conflict
 from store.models import Agent, AgentSkill, Team, agent_teams
 
 
-def facts_of(agent: Agent) -> AgentFacts:
-    return AgentFacts(
-        id=agent.id,
-        name=agent.name,
-        status=AgentStatus(agent.status),
-        capacity=agent.capacity,
-        load=agent.load,
-        teams=frozenset(t.name for t in agent.teams),
-        last_assigned_at=agent.last_assigned_at,
-    )
-
-
 @dataclass(frozen=True)
 class Member:
     """An agent as routing sees it, with where to notify them."""
@@ -204,11 +192,9 @@ class AgentRepository:
         return agent
 
     def ensure_team(self, name: str) -> Team:
-        team = self.team(name)
-        if team is None:
-            team = Team(name=name)
-            self.session.add(team)
-            self.session.flush()
+        """Team ``name`` as an ORM object (to attach agents to), created when missing."""
+        team = self.session.get(Team, self.team_id(name))
+        assert team is not None
         return team
 
     def set_status(self, agent: Agent, status: AgentStatus) -> str:

@@ -22,7 +22,6 @@ class Claimed:
     payload: dict[str, Any]
     ticket_id: int | None
     recipient: str
-    attempts: int
 
 
 class OutboxRepository:
@@ -86,14 +85,12 @@ class OutboxRepository:
                 updated_at=now,
                 available_at=now + lease,
             )
-            .returning(
-                OutboxItem.payload, OutboxItem.ticket_id, OutboxItem.recipient, OutboxItem.attempts
-            )
+            .returning(OutboxItem.payload, OutboxItem.ticket_id, OutboxItem.recipient)
             .execution_options(synchronize_session=False)
         ).first()
         if row is None:
             return None
-        return Claimed(payload=dict(row[0]), ticket_id=row[1], recipient=row[2], attempts=row[3])
+        return Claimed(payload=dict(row[0]), ticket_id=row[1], recipient=row[2])
 
     def mark_sent(self, outbox_id: int, *, external_id: str, now: datetime) -> None:
         self.session.execute(

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from router.assignment import TicketFacts
-from router.lifecycle import check_transition, is_active
+from router.lifecycle import check_transition
 from router.views import MessageView, TicketView
 from router.vocabulary import Channel, Direction, Priority, Status
 from store.models import Agent, Customer, Message, OutboxItem, Team, Ticket
@@ -144,14 +144,6 @@ class TicketRepository:
             .limit(1)
         ).first()
 
-    def facts(self, ticket: Ticket) -> TicketFacts:
-        return TicketFacts(
-            id=ticket.id,
-            team=ticket.team.name if ticket.team else "",
-            priority=Priority(ticket.priority),
-            created_at=ticket.created_at,
-        )
-
     def lock_for_routing(self, ticket_id: int) -> RoutingTicket | None:
         """Lock the ticket row (FOR UPDATE on PostgreSQL) and read what routing needs."""
         row = self.session.execute(
@@ -228,9 +220,6 @@ class TicketRepository:
         elif target is Status.OPEN and current in (Status.RESOLVED,):
             ticket.resolved_at = None
         return current
-
-    def frees_slot(self, before: Status, after: Status) -> bool:
-        return is_active(before) and not is_active(after)
 
     def waiting(self, team_id: int, limit: int) -> list[int]:
         """Unassigned active tickets of a team, most urgent first, then oldest."""

@@ -16,7 +16,6 @@ from router.errors import PermanentError
 from router.vocabulary import Channel, Priority
 from store.db import Database
 from workers.broker import make_broker
-from workers.queues import OUTBOUND_CHANNELS
 
 log = logging.getLogger(__name__)
 
@@ -123,5 +122,3 @@ def build_runtime(
     declare_actors(runtime)
     return runtime
 
-
-__all__ = ["OUTBOUND_CHANNELS", "Runtime", "build_runtime", "utc_now"]
