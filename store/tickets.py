@@ -12,9 +12,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from router.assignment import TicketFacts
-from router.lifecycle import check_transition
+from router.lifecycle import check_transition, is_active
 from router.views import MessageView, TicketView
 from router.vocabulary import Channel, Direction, Priority, Status
+from store.agents import AgentRepository
 from store.models import Agent, Customer, Message, OutboxItem, Team, Ticket
 
 
@@ -206,11 +207,23 @@ class TicketRepository:
         return bool(getattr(result, "rowcount", 0))
 
     def set_status(self, ticket: Ticket, target: Status, now: datetime) -> Status:
-        """Move the ticket through the lifecycle (validated); returns the old status."""
+        """Move the ticket through the lifecycle (validated); returns the old status.
+
+        The assignee's load follows: leaving an active status frees the slot,
+        coming back (a reopen) takes it again, even past capacity, since the
+        ticket is already theirs. This is the one place that keeps
+        ``agents.load`` equal to their active assigned tickets after assignment.
+        """
         current = Status(ticket.status)
         if current is target:
             return current
         check_transition(current, target)
+        if ticket.assignee_id is not None and is_active(current) != is_active(target):
+            agents = AgentRepository(self.session)
+            if is_active(target):
+                agents.reclaim_slot(ticket.assignee_id)
+            else:
+                agents.release_slot(ticket.assignee_id)
         ticket.status = target.value
         ticket.updated_at = now
         if target is Status.RESOLVED:

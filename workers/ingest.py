@@ -16,7 +16,7 @@ import logging
 from router.classify import classify
 from router.envelopes import InboundMessage
 from router.errors import PermanentError
-from router.lifecycle import is_active, status_after_customer_reply
+from router.lifecycle import status_after_customer_reply
 from router.notifications import acknowledgement, customer_reply_notice
 from router.threading import thread_keys
 from router.vocabulary import Channel, Direction, RowState, Status
@@ -174,9 +174,7 @@ def _join_ticket(
         return False
     target = status_after_customer_reply(current)
     if target is not None and target is not current:
-        uow.tickets.set_status(ticket, target, now)
-        if ticket.assignee_id is not None and not is_active(current):
-            uow.agents.reclaim_slot(ticket.assignee_id)
+        uow.tickets.set_status(ticket, target, now)  # a reopen takes the agent's slot back
         uow.audit.record(
             ticket_id=ticket.id,
             actor="system:ingest",

@@ -112,19 +112,14 @@ def set_agent_status(
 def set_ticket_status(
     runtime: Runtime, number: int, target: Status, *, actor: str = "cli", reason: str = ""
 ) -> Status:
-    """Move a ticket through the lifecycle (validated in router); frees the slot when done."""
+    """Move a ticket through the lifecycle (validated in router); drains when a slot frees."""
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         ticket = uow.tickets.get(number, for_update=True)
         if ticket is None:
             raise NotFound(f"no ticket #{number}")
-        before = uow.tickets.set_status(ticket, target, now)
+        before = uow.tickets.set_status(ticket, target, now)  # moves the agent's slot too
         freed = ticket.assignee_id is not None and is_active(before) and not is_active(target)
-        taken = ticket.assignee_id is not None and not is_active(before) and is_active(target)
-        if freed and ticket.assignee_id is not None:
-            uow.agents.release_slot(ticket.assignee_id)
-        if taken and ticket.assignee_id is not None:
-            uow.agents.reclaim_slot(ticket.assignee_id)
         uow.audit.record(
             ticket_id=number,
             actor=actor,
