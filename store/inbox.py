@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from router.envelopes import InboundMessage
 from router.vocabulary import RowState
+from store import work_rows
 from store.dialect import insert_ignoring_conflict
 from store.models import InboxItem
 
@@ -19,6 +20,9 @@ from store.models import InboxItem
 class Accepted:
     inbox_id: int
     created: bool  # False: the same idempotency key was seen before (a no-op)
+
+
+UNFINISHED = (RowState.PENDING,)
 
 
 class InboxRepository:
@@ -121,13 +125,7 @@ class InboxRepository:
 
     def retry(self, inbox_id: int, now: datetime) -> bool:
         """Give a failed row another chance (an operator's decision)."""
-        result = self.session.execute(
-            update(InboxItem)
-            .where(InboxItem.id == inbox_id, InboxItem.state == RowState.FAILED.value)
-            .values(state=RowState.PENDING.value, attempts=0, updated_at=now, available_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(getattr(result, "rowcount", 0))
+        return work_rows.reopen_failed(self.session, InboxItem, inbox_id, now)
 
     def recent(self, *, state: RowState | None = None, limit: int = 50) -> list[InboxItem]:
         query = select(InboxItem).order_by(InboxItem.id.desc()).limit(limit)
@@ -136,55 +134,24 @@ class InboxRepository:
         return list(self.session.scalars(query))
 
     def give_up_exhausted(self, *, now: datetime, max_attempts: int) -> list[int]:
-        """Fail pending rows that are due again but have started every attempt.
-
-        This catches what the actor could not record itself: a worker killed
-        or timed out mid-ingest, every time. A row that was never picked up is
-        never failed here, however long the broker or the workers are down.
-        Returns their ids.
-        """
-        result = self.session.execute(
-            update(InboxItem)
-            .where(
-                InboxItem.state == RowState.PENDING.value,
-                InboxItem.available_at <= now,
-                InboxItem.attempts >= max_attempts,
-            )
-            .values(
-                state=RowState.FAILED.value,
-                updated_at=now,
-                error=func.coalesce(InboxItem.error, "")
-                + f" [gave up: unfinished after {max_attempts} attempts]",
-            )
-            .returning(InboxItem.id)
-            .execution_options(synchronize_session=False)
+        """Fail rows whose every attempt died without reporting back; returns their ids."""
+        rows = work_rows.fail_exhausted(
+            self.session,
+            InboxItem,
+            UNFINISHED,
+            now=now,
+            max_attempts=max_attempts,
+            returning=(InboxItem.id,),
         )
-        return [row[0] for row in result]
+        return [row[0] for row in rows]
 
     def due_for_redrive(
         self, *, now: datetime, again_after: timedelta, limit: int
     ) -> list[tuple[int, str]]:
-        """Pending rows whose time is up: bump their time and return (id, channel).
+        """Pending rows whose time is up, moved on and returned as (id, channel)."""
+        return work_rows.take_due(
+            self.session, InboxItem, UNFINISHED, now=now, again_after=again_after, limit=limit
+        )
 
-        One UPDATE ... RETURNING: two schedulers racing get disjoint rows.
-        """
-        due = (
-            select(InboxItem.id)
-            .where(InboxItem.state == RowState.PENDING.value, InboxItem.available_at <= now)
-            .order_by(InboxItem.available_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)  # PostgreSQL: racing sweeps take other rows
-            .scalar_subquery()
-        )
-        result = self.session.execute(
-            update(InboxItem)
-            .where(
-                InboxItem.id.in_(due),
-                InboxItem.state == RowState.PENDING.value,
-                InboxItem.available_at <= now,
-            )
-            .values(available_at=now + again_after)
-            .returning(InboxItem.id, InboxItem.channel)
-            .execution_options(synchronize_session=False)
-        )
-        return [(row[0], row[1]) for row in result]
+    def make_all_due(self, now: datetime) -> None:
+        work_rows.make_due(self.session, InboxItem, UNFINISHED, now)

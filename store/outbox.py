@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from router.envelopes import OutboundMessage
 from router.vocabulary import RowState
+from store import work_rows
 from store.dialect import insert_ignoring_conflict
 from store.models import OutboxItem
+
+UNFINISHED = (RowState.PENDING, RowState.SENDING)
 
 
 @dataclass(frozen=True)
@@ -133,13 +136,7 @@ class OutboxRepository:
 
     def retry(self, outbox_id: int, now: datetime) -> bool:
         """Give a failed delivery another full set of attempts (an operator's decision)."""
-        result = self.session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.id == outbox_id, OutboxItem.state == RowState.FAILED.value)
-            .values(state=RowState.PENDING.value, attempts=0, updated_at=now, available_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(getattr(result, "rowcount", 0))
+        return work_rows.reopen_failed(self.session, OutboxItem, outbox_id, now)
 
     def recent(
         self, *, ticket_id: int | None = None, state: RowState | None = None, limit: int = 50
@@ -154,51 +151,24 @@ class OutboxRepository:
     def give_up_exhausted(
         self, *, now: datetime, max_attempts: int
     ) -> list[tuple[int, int | None, str]]:
-        """Fail unfinished rows that are due again but have used every attempt.
-
-        Catches deliveries that never reported back (killed or timed out each
-        time). Returns (id, ticket id, recipient) of each.
-        """
-        result = self.session.execute(
-            update(OutboxItem)
-            .where(
-                OutboxItem.state.in_((RowState.PENDING.value, RowState.SENDING.value)),
-                OutboxItem.available_at <= now,
-                OutboxItem.attempts >= max_attempts,
-            )
-            .values(
-                state=RowState.FAILED.value,
-                updated_at=now,
-                error=func.coalesce(OutboxItem.error, "")
-                + f" [gave up: unfinished after {max_attempts} attempts]",
-            )
-            .returning(OutboxItem.id, OutboxItem.ticket_id, OutboxItem.recipient)
-            .execution_options(synchronize_session=False)
+        """Fail deliveries that never reported back; returns (id, ticket id, recipient)."""
+        rows = work_rows.fail_exhausted(
+            self.session,
+            OutboxItem,
+            UNFINISHED,
+            now=now,
+            max_attempts=max_attempts,
+            returning=(OutboxItem.id, OutboxItem.ticket_id, OutboxItem.recipient),
         )
-        return [(row[0], row[1], row[2]) for row in result]
+        return [(row[0], row[1], row[2]) for row in rows]
 
     def due_for_redrive(
         self, *, now: datetime, again_after: timedelta, limit: int
     ) -> list[tuple[int, str]]:
-        """Pending rows and expired deliveries: bump their time, return (id, channel)."""
-        unfinished = (RowState.PENDING.value, RowState.SENDING.value)
-        due = (
-            select(OutboxItem.id)
-            .where(OutboxItem.state.in_(unfinished), OutboxItem.available_at <= now)
-            .order_by(OutboxItem.available_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)  # PostgreSQL: racing sweeps take other rows
-            .scalar_subquery()
+        """Pending rows and expired deliveries, moved on and returned as (id, channel)."""
+        return work_rows.take_due(
+            self.session, OutboxItem, UNFINISHED, now=now, again_after=again_after, limit=limit
         )
-        result = self.session.execute(
-            update(OutboxItem)
-            .where(
-                OutboxItem.id.in_(due),
-                OutboxItem.state.in_(unfinished),
-                OutboxItem.available_at <= now,
-            )
-            .values(available_at=now + again_after, state=RowState.PENDING.value)
-            .returning(OutboxItem.id, OutboxItem.channel)
-            .execution_options(synchronize_session=False)
-        )
-        return [(row[0], row[1]) for row in result]
+
+    def make_all_due(self, now: datetime) -> None:
+        work_rows.make_due(self.session, OutboxItem, UNFINISHED, now)

@@ -121,4 +121,3 @@ def build_runtime(
     )
     declare_actors(runtime)
     return runtime
-

@@ -72,23 +72,10 @@ class Scheduler:
 
     def redrive_everything_now(self) -> None:
         """Embedded start-up: whatever was unfinished belonged to this process's last life."""
-        from sqlalchemy import update
-
-        from router.vocabulary import RowState
-        from store.models import InboxItem, OutboxItem
-
         now = self.runtime.now()
         with self.runtime.db.unit_of_work() as uow:
-            uow.session.execute(
-                update(InboxItem)
-                .where(InboxItem.state == RowState.PENDING.value)
-                .values(available_at=now)
-            )
-            uow.session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.state.in_([RowState.PENDING.value, RowState.SENDING.value]))
-                .values(available_at=now)
-            )
+            uow.inbox.make_all_due(now)
+            uow.outbox.make_all_due(now)
 
     def run(self) -> None:
         """Sweep every ``interval_s`` until ``stop()``; errors are logged, never fatal."""
