@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 
 def same_request(stored: dict[str, object], message: InboundMessage) -> bool:
     """Whether a redelivery under one idempotency key carries the same request."""
-    fields = ("sender_address", "subject", "body_text")
-    return all(stored.get(f) == message.to_payload()[f] for f in fields)
+    new = message.to_payload()
+    return all(stored.get(f) == new[f] for f in ("sender_address", "subject", "body_text"))
 
 
 def _receipt(item: InboxItem, duplicate: bool) -> Receipt:
@@ -50,11 +50,16 @@ class StoreIntake:
                     uow.after_commit(
                         lambda: runtime.enqueue_ingest(accepted.inbox_id, message.channel)
                     )
+                    return Receipt(
+                        inbox_id=accepted.inbox_id,
+                        duplicate=False,
+                        access_key=message.access_key,
+                    )
                 item = uow.inbox.get(accepted.inbox_id)
                 assert item is not None
-                if not accepted.created and not same_request(item.payload or {}, message):
+                if not same_request(item.payload or {}, message):
                     return Receipt(inbox_id=item.id, duplicate=True, conflict=True)
-                return _receipt(item, duplicate=not accepted.created)
+                return _receipt(item, duplicate=True)
         except SQLAlchemyError as exc:
             log.error("inbox unavailable: %s", exc)
             raise TransientError("the store is unavailable; try again later") from None
