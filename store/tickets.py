@@ -296,6 +296,8 @@ class TicketRepository:
 
 
 def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
+    """The ticket as the edges see it, internal notes included: an edge facing the
+    requester (the web API) leaves those out, one facing agents (the CLI) shows them."""
     messages: tuple[MessageView, ...] = ()
     if with_messages:
         messages = tuple(
@@ -307,7 +309,6 @@ def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
                 created_at=m.created_at,
             )
             for m in ticket.messages
-            if m.direction != Direction.INTERNAL.value
         )
     return TicketView(
         number=ticket.id,
