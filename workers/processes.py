@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import FrameType
 
 import dramatiq
@@ -123,9 +123,11 @@ def run_scheduler(settings: Settings) -> None:
         runtime.close()
 
 
-def _stop_on_signals(stop: object) -> None:
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        stop()  # type: ignore[operator]
+def _stop_on_signals(stop: Callable[[], object]) -> None:
+    """Call ``stop`` on SIGINT (Ctrl-C) or SIGTERM instead of dying."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop()
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
@@ -142,12 +144,7 @@ def worker_process(settings: Settings, queues: list[str], threads: int) -> None:
         worker_timeout=settings.broker.worker_timeout_ms,
     )
     stopping = threading.Event()
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    _stop_on_signals(stopping.set)
     worker.start()
     log.info("worker %d consuming %s with %d threads", os.getpid(), ",".join(queues), threads)
     stopping.wait()
@@ -170,11 +167,7 @@ def supervise_workers(
         proc.start()
         return proc
 
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    _stop_on_signals(stopping.set)
     children = [spawn() for _ in range(processes)]
     started = [time.monotonic()] * processes
     crashes = [0] * processes
