@@ -50,7 +50,7 @@ def ingest(runtime: Runtime, inbox_id: int) -> None:
         existing = _thread(runtime, uow, message, customer)
         quiet = message.is_automatic
         if existing is not None and (quiet or Status(existing.status) is not Status.CLOSED):
-            ticket_id: int | None = existing.id
+            ticket_id = existing.id
             waiting = _join_ticket(runtime, uow, existing, message)
         elif quiet:  # an automatic message that answers nothing we know: keep it, do nothing
             uow.inbox.finish(inbox_id, state=RowState.QUIET, ticket_id=None, now=now)
@@ -77,8 +77,7 @@ def ingest(runtime: Runtime, inbox_id: int) -> None:
             inbox_id, state=RowState.QUIET if quiet else RowState.DONE, ticket_id=ticket_id, now=now
         )
         if waiting:
-            routed = ticket_id
-            uow.after_commit(lambda: runtime.enqueue_route(routed))
+            uow.after_commit(lambda: runtime.enqueue_route(ticket_id))
 
 
 def _author(message: InboundMessage) -> str:
@@ -121,7 +120,7 @@ def _open_ticket(
         message,
         default_team=settings.helpdesk.default_team,
         default_priority=runtime.default_priority,
-        category_teams=dict(settings.categories),
+        category_teams=settings.categories,
     )
     team_id = runtime.team_ids.get(decision.team)
     if team_id is None:
