@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
 from connectors.ports import Intake, Receipt, TicketQueries
-from connectors.web.form import form_router
+from connectors.web.form import RETRY_AFTER_S, form_router, url_path
 from connectors.web.limits import BodySizeLimit
 from connectors.web.schemas import (
     AcceptedResponse,
@@ -41,7 +41,6 @@ from router.vocabulary import Channel, RowState
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 0.02
-RETRY_AFTER_S = "5"
 FORWARDED_HEADERS = ("User-Agent", "X-Forwarded-For", "Accept-Language")
 _SETTLED = {RowState.DONE.value, RowState.QUIET.value, RowState.FAILED.value}
 
@@ -123,9 +122,9 @@ def accepted_response(receipt: Receipt, request: Request) -> AcceptedResponse:
         duplicate=receipt.duplicate,
         ticket_number=number,
         access_key=key,
-        status_url=_url(request, "get_submission", submission_id=receipt.inbox_id) + query,
+        status_url=url_path(request, "get_submission", submission_id=receipt.inbox_id) + query,
         ticket_url=(
-            _url(request, "get_ticket", number=number) + query if number is not None else None
+            url_path(request, "get_ticket", number=number) + query if number is not None else None
         ),
         state=receipt.state,
         error=receipt.error,
@@ -148,11 +147,6 @@ AccessKey = Annotated[
         "right key the answer is 404, as for a ticket that does not exist.",
     ),
 ]
-
-
-def _url(request: Request, name: str, **params: Any) -> str:
-    """A path that stays right when the app is mounted below a prefix."""
-    return request.scope.get("root_path", "").rstrip("/") + request.app.url_path_for(name, **params)
 
 
 def create_app(*, intake: Intake, tickets: TicketQueries, settings: Settings) -> FastAPI:

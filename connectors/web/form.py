@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from config.settings import Settings
 from connectors.web.schemas import MAX_BODY_CHARS, MAX_NAME_CHARS, AcceptedResponse, TicketRequest
 from router.errors import TransientError
-from router.vocabulary import RowState
+from router.vocabulary import Priority, RowState
 
 Submit = Callable[[TicketRequest, str, Request], Awaitable[AcceptedResponse]]
 
@@ -46,13 +46,7 @@ _FIELD_AT = {
 }
 RETRY_AFTER_S = "5"
 _NONCE = re.compile(r"[0-9a-f]{32}")
-PRIORITIES = (
-    ("", "Let us decide"),
-    ("low", "Low"),
-    ("normal", "Normal"),
-    ("high", "High"),
-    ("urgent", "Urgent"),
-)
+PRIORITIES = (("", "Let us decide"), *((p.value, p.value.capitalize()) for p in reversed(Priority)))
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -179,7 +173,7 @@ class FormPage:
         field = _Fields(values, problems)
         body = (
             f"<h1>{escape(self.name)}: ask for help</h1>{alert}"
-            f'<form method="post" action="{escape(_path(request, "submit_form"))}">'
+            f'<form method="post" action="{escape(url_path(request, "submit_form"))}">'
             f'<input type="hidden" name="nonce" value="{escape(nonce)}">'
             + field.text("name", MAX_NAME_CHARS, autocomplete="name")
             + field.text("email", 254, autocomplete="email", kind="email")
@@ -206,7 +200,7 @@ class FormPage:
             if accepted.state == RowState.FAILED.value
             else f"We will answer you at {escape(email)}."
         )
-        again = escape(_path(request, "show_form"))
+        again = escape(url_path(request, "show_form"))
         body = (
             f"<h1>{escape(heading)}</h1><p>{follow_up}</p><p>{link}</p>"
             f'<p><a href="{again}">Send another request</a></p>'
@@ -278,6 +272,6 @@ def _label(slug: str) -> str:
     return slug.replace("-", " ").replace("_", " ").capitalize()
 
 
-def _path(request: Request, name: str) -> str:
-    """A path that stays right when the app is mounted below a prefix."""
-    return request.scope.get("root_path", "").rstrip("/") + request.app.url_path_for(name)
+def url_path(request: Request, name: str, **params: Any) -> str:
+    """The path of route ``name``, right also when the app is mounted below a prefix."""
+    return request.scope.get("root_path", "").rstrip("/") + request.app.url_path_for(name, **params)
