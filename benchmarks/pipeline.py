@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -151,10 +152,8 @@ def _wait_counter(client: redis.Redis, key: str, target: int, timeout: float = 3
 
 
 def run_pipeline(
-    settings: Settings, config: Path, env: dict[str, str], sink: SmtpSink, args: argparse.Namespace
+    settings: Settings, env: dict[str, str], sink: SmtpSink, args: argparse.Namespace
 ) -> dict[str, float]:
-    import subprocess
-
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -323,8 +322,6 @@ def main() -> None:
             PYTHONPATH=str(Path(__file__).resolve().parents[1]),
         )
         settings = load_settings(config, environ=env)
-        import subprocess
-
         subprocess.run(
             [sys.executable, "-m", "workers", "migrate"], env=env, check=True, capture_output=True
         )
@@ -339,7 +336,7 @@ def main() -> None:
         )
         print(f"  {noop:.0f} hops/s", flush=True)
         print(f"pipeline: {args.tickets} tickets ...", flush=True)
-        result = run_pipeline(settings, config, env, sink, args)
+        result = run_pipeline(settings, env, sink, args)
         print(
             f"  {result['tickets_per_s']:.0f} tickets/s, accepted -> agent notified "
             f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms "
