@@ -23,6 +23,16 @@ def inbound(key: str = "k1", sender: str = "jo@example.org") -> InboundMessage:
     )
 
 
+def outbound(message_id: str) -> OutboundMessage:
+    return OutboundMessage(
+        channel=Channel.EMAIL,
+        recipient="jo@x.org",
+        subject="s",
+        body_text="b",
+        message_id=message_id,
+    )
+
+
 def test_migrations_produce_exactly_the_models(db: Database) -> None:
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
@@ -188,13 +198,7 @@ def test_two_racing_sweeps_redrive_disjoint_rows(db: Database) -> None:
 
 
 def test_an_outbox_delivery_lease_expires_and_is_redriven(db: Database) -> None:
-    message = OutboundMessage(
-        channel=Channel.EMAIL,
-        recipient="jo@x.org",
-        subject="s",
-        body_text="b",
-        message_id="<m1@relaydesk>",
-    )
+    message = outbound("<m1@relaydesk>")
     with db.unit_of_work() as uow:
         outbox_id = uow.outbox.add(
             message,
@@ -269,13 +273,7 @@ def test_a_row_whose_attempts_all_died_unreported_is_failed_by_the_sweep(db: Dat
 def test_an_outbox_row_out_of_attempts_cannot_be_claimed_and_is_failed_by_the_sweep(
     db: Database,
 ) -> None:
-    message = OutboundMessage(
-        channel=Channel.EMAIL,
-        recipient="jo@x.org",
-        subject="s",
-        body_text="b",
-        message_id="<m2@relaydesk>",
-    )
+    message = outbound("<m2@relaydesk>")
     with db.unit_of_work() as uow:
         outbox_id = uow.outbox.add(
             message, kind="acknowledgement", ticket_id=None, now=NOW, redrive_after=MINUTE
