@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+from config.base import Frozen as _Frozen
+from config.base import WithPassword
+from config.email_settings import EmailSettings
 
 
 class HelpdeskSettings(_Frozen):
@@ -30,7 +28,7 @@ class WebSettings(_Frozen):
     intake_wait_s: float = Field(2.0, ge=0)  # how long POST waits for the ticket number
 
 
-class SmtpSettings(_Frozen):
+class SmtpSettings(WithPassword):
     """The outbound relay; ``transport = "file"`` writes .eml files instead (demo)."""
 
     transport: Literal["smtp", "file"] = "smtp"
@@ -39,19 +37,8 @@ class SmtpSettings(_Frozen):
     starttls: bool = False
     ssl: bool = False
     username: str = ""
-    password: str = ""
-    password_env: str = ""
-    password_file: str = ""
     timeout_s: float = Field(10.0, gt=0)
     file_dir: str = "relaydesk-outbox"
-
-    def resolved_password(self) -> str:
-        """The password from the environment or a file named in config, else inline."""
-        if self.password_env:
-            return os.environ.get(self.password_env, "")
-        if self.password_file:
-            return Path(self.password_file).read_text().strip()
-        return self.password
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> SmtpSettings:
@@ -129,6 +116,7 @@ class Settings(_Frozen):
     helpdesk: HelpdeskSettings = HelpdeskSettings()
     web: WebSettings = WebSettings()
     smtp: SmtpSettings = SmtpSettings()
+    email: EmailSettings = EmailSettings()
     broker: BrokerSettings = BrokerSettings()
     retries: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()
