@@ -1,0 +1,179 @@
+"""Parse one raw email into a ``ParsedEmail``: pure, no IO, and never raises for bad content.
+
+Every step runs on its own: when one fails (a broken header, an unreadable part)
+its failure becomes a line in ``ParsedEmail.problems`` and the other steps still
+return what they could read. The MIME tree is walked in ``bodies``, headers and
+addresses are read in ``addresses``, automatic mail and bounces are recognised
+in ``automatic``; ``Attachment`` and ``Bounce`` are re-exported from here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.errors import MessageDefect
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from typing import TypeVar
+
+from connectors.email.addresses import (
+    addresses,
+    message_id,
+    parse_date,
+    raw_values,
+    read_headers,
+    references,
+)
+from connectors.email.automatic import AUTOMATIC_HEADERS, Bounce, parse_bounce, why_automatic
+from connectors.email.bodies import Attachment, Bodies, collect_bodies, content_type
+from connectors.email.html_text import sanitize_html
+from connectors.email.quoting import visible_text
+
+__all__ = ["Attachment", "Bounce", "ParsedEmail", "parse_email"]
+
+STORED_HEADERS = tuple(
+    dict.fromkeys(
+        (
+            "Message-ID",
+            "From",
+            "To",
+            "Cc",
+            "Date",
+            "Subject",
+            "In-Reply-To",
+            "References",
+            "Reply-To",
+            *AUTOMATIC_HEADERS,  # so that automatic_reason() can be re-run on stored headers
+        )
+    )
+)
+
+_T = TypeVar("_T")
+_MAX_PROBLEM = 300
+_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+@dataclass(frozen=True)
+class ParsedEmail:
+    """What relaydesk reads from one inbound email. All text is decoded; header text is one line."""
+
+    message_id: str | None  # "<id@host>", None when missing or unusable
+    sender_address: str  # lowercased: From, else Sender, else Return-Path; "" if none
+    sender_name: str
+    subject: str
+    to: tuple[str, ...]  # lowercased addresses
+    cc: tuple[str, ...]
+    references: tuple[str, ...]  # In-Reply-To, then References last to first; no duplicates
+    date: datetime | None  # timezone-aware
+    text: str  # the whole body as plain text ("" when there is none)
+    visible_text: str  # ``text`` without quoted history and signature; never "" if text isn't
+    html: str | None  # the HTML body sanitised for display; None without an HTML part
+    headers: dict[str, str]  # STORED_HEADERS that are present
+    attachments: tuple[Attachment, ...]
+    automatic: str | None  # why a machine sent it (see ``automatic``), None for a person
+    bounce: Bounce | None
+    problems: tuple[str, ...]  # what could not be read, for people
+
+
+def parse_email(
+    raw: bytes, *, max_attachment_bytes: int, max_attachments_bytes: int
+) -> ParsedEmail:
+    """``raw`` as a ``ParsedEmail``; whatever cannot be read is described in ``problems``."""
+    problems: list[str] = []
+    msg = _step(problems, "the message", lambda: _read(bytes(raw), problems), EmailMessage())
+    none: dict[str, str] = {}
+    headers = _step(problems, "headers", lambda: read_headers(msg, STORED_HEADERS, problems), none)
+    sender_name, sender = _step(problems, "the sender", lambda: _sender(msg, problems), ("", ""))
+    bodies = _step(
+        problems,
+        "the body",
+        lambda: collect_bodies(
+            msg,
+            max_attachment_bytes=max_attachment_bytes,
+            max_attachments_bytes=max_attachments_bytes,
+            problems=problems,
+        ),
+        Bodies("", None, ()),
+    )
+    html = None
+    if bodies.html is not None:
+        html = _step(problems, "the HTML", lambda: sanitize_html(bodies.html or "").strip(), "")
+    bounce = _step(problems, "the bounce report", lambda: parse_bounce(msg), None)
+    automatic = _step(
+        problems,
+        "the automatic-mail headers",
+        lambda: why_automatic(msg, sender=sender, own_addresses=frozenset()),
+        None,
+    )
+    _step(problems, "the defects", lambda: _note_defects(msg, problems), None)
+    return ParsedEmail(
+        message_id=message_id(headers.get("Message-ID")),
+        sender_address=sender,
+        sender_name=sender_name,
+        subject=headers.get("Subject", ""),
+        to=_step(problems, "To", lambda: _addresses(msg, "To", problems), ()),
+        cc=_step(problems, "Cc", lambda: _addresses(msg, "Cc", problems), ()),
+        references=references(headers.get("In-Reply-To"), headers.get("References")),
+        date=parse_date(headers.get("Date"), problems),
+        text=bodies.text,
+        visible_text=_step(problems, "the reply", lambda: visible_text(bodies.text), bodies.text),
+        html=html,
+        headers=headers,
+        attachments=bodies.attachments,
+        automatic="delivery status notification" if bounce else automatic,
+        bounce=bounce,
+        problems=tuple(dict.fromkeys(problem[:_MAX_PROBLEM] for problem in problems)),
+    )
+
+
+def _step(problems: list[str], what: str, read: Callable[[], _T], default: _T) -> _T:
+    try:
+        return read()
+    except Exception as error:
+        problems.append(f"could not read {what}: {type(error).__name__}: {error}")
+        return default
+
+
+def _read(raw: bytes, problems: list[str]) -> EmailMessage:
+    if not raw.strip():
+        problems.append("empty message")
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    if raw.strip() and not msg.keys():
+        problems.append("no headers: this does not look like an email")
+    eight_bit = [name for name, value in msg.raw_items() if not str(value).isascii()]
+    for name in dict.fromkeys(eight_bit):
+        problems.append(f"raw 8-bit bytes in header {name!r}")
+    return msg
+
+
+def _sender(msg: Message, problems: list[str]) -> tuple[str, str]:
+    """``(display name, address)`` from From, else Sender, else Return-Path."""
+    for name in ("From", "Sender"):
+        found = addresses(msg, name, problems)
+        if found:
+            return found[0]
+    values = raw_values(msg, "Return-Path")
+    path = values[0].strip().strip("<>").strip().lower() if values else ""
+    return "", path
+
+
+def _addresses(msg: Message, name: str, problems: list[str]) -> tuple[str, ...]:
+    found = [address for _, address in addresses(msg, name, problems) if "@" in address]
+    return tuple(dict.fromkeys(found))
+
+
+def _note_defects(msg: Message, problems: list[str]) -> None:
+    for part in msg.walk():
+        where = "" if part is msg else f"{content_type(part)} part: "
+        for defect in part.defects:
+            problems.append(f"{where}{_readable(defect)}")
+
+
+def _readable(defect: MessageDefect) -> str:
+    name = type(defect).__name__.removesuffix("Defect")
+    words = _WORD_START.sub(" ", name).lower()
+    detail = str(defect).strip()
+    return f"{words}: {detail}" if detail and detail.lower() != words else words
