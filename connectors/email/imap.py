@@ -1,0 +1,287 @@
+"""Read IMAP mailboxes: ``ImapPoller`` (one mailbox) and ``ImapConnector`` (a thread each).
+
+The poller only does IO. It hands each raw message to a ``MessageSink`` and
+remembers how far it got in a ``MailboxState``; ``workers`` provides both.
+
+For every message above the last UID seen, in UID order:
+
+1. ``sink.deliver(...)`` commits it (idempotently);
+2. only then ``settings.after`` is applied: ``seen`` adds ``\\Seen``, ``move``
+   moves it to ``move_to``, ``delete`` expunges exactly that UID;
+3. ``state.save(...)`` records the new last UID (once per batch).
+
+A crash between 1 and 3 fetches the message again; the sink's idempotency makes
+the redelivery a no-op. When the sink raises ``TransientError`` the batch stops:
+that message is neither marked nor counted, and it is delivered again after a
+backoff, followed by everything after it.
+
+Progress is tracked by UID, never by ``UNSEEN``: a message a person already read
+in another client is still delivered. When the folder's UIDVALIDITY changes
+(the server renumbered it: a restore, a migration) the poller starts over at UID
+0 and delivers every message present again under the new UIDVALIDITY; the sink
+recognises the ones it already has by their Message-ID, so none is duplicated.
+
+Failures never end the loop: a lost connection is retried with exponential
+backoff (``reconnect_min_s`` doubling to ``reconnect_max_s``, with jitter,
+reset after a successful poll); a refused login or an unusable folder is logged,
+reported to ``state.report`` and retried after ``reconnect_max_s``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from config.email_settings import MailboxSettings
+from connectors.email.imap_session import ImapSession
+from router.errors import PermanentError, TransientError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ImapConnector", "ImapPoller", "ImapSession", "MailboxState", "MessageSink"]
+
+
+class MailboxState(Protocol):
+    """Where each mailbox's progress and health are kept (thread-safe: pollers share it)."""
+
+    def load(self, mailbox: str) -> tuple[int, int] | None:
+        """``(uidvalidity, last_uid)``, or None when the mailbox was never polled."""
+        ...
+
+    def save(self, mailbox: str, uidvalidity: int, last_uid: int) -> None: ...
+
+    def report(self, mailbox: str, error: str | None) -> None:
+        """The last error (None = healthy), shown by the CLI."""
+        ...
+
+
+class MessageSink(Protocol):
+    """Where raw messages go (thread-safe: pollers share it)."""
+
+    def deliver(self, mailbox: str, uidvalidity: int, uid: int, raw: bytes) -> None:
+        """Commit the message durably (idempotent: a redelivery is a no-op).
+
+        Raises ``router.errors.TransientError`` when it cannot: the poller then
+        leaves the message untouched on the server and retries later. Anything
+        else raised is treated as a bug: logged with its traceback, retried too.
+        """
+        ...
+
+
+class ImapPoller:
+    """Deliver one mailbox's new messages to a sink, for as long as ``run`` runs."""
+
+    def __init__(
+        self,
+        settings: MailboxSettings,
+        sink: MessageSink,
+        state: MailboxState,
+        *,
+        connect: Callable[[MailboxSettings], ImapSession] = ImapSession.open,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.name = settings.name
+        self._sink = sink
+        self._state = state
+        self._connect = connect
+        self._rng = rng or random.Random()
+        self._session: ImapSession | None = None
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Ask ``run`` to return: at once when waiting, within ~1 s when idling."""
+        self._stop.set()
+
+    def run(self) -> None:
+        """Poll (or IDLE) until ``stop()``; never raises for a mailbox's own failures."""
+        log.info("mailbox %s: reading %s", self.name, self.settings.folder)
+        failures = 0
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.poll_once()
+                except PermanentError:
+                    failures += 1
+                    self._stop.wait(self.settings.reconnect_max_s)
+                    continue
+                except Exception:  # TransientError, or a bug: logged by poll_once
+                    self._stop.wait(self._backoff(failures))
+                    failures += 1
+                    continue
+                failures = 0
+                if not self._wait_for_news():
+                    self._stop.wait(self._backoff(failures))
+                    failures += 1
+        finally:
+            self._disconnect()
+            log.info("mailbox %s: stopped", self.name)
+
+    def poll_once(self) -> int:
+        """Connect if needed, deliver what is new once; the number of messages delivered.
+
+        Raises ``TransientError`` (connection lost, sink unavailable) or
+        ``PermanentError`` (login refused, folder unusable), after logging it and
+        reporting it to the state; a success reports the mailbox healthy.
+        """
+        try:
+            delivered = self._catch_up()
+        except PermanentError as error:
+            self._disconnect()
+            log.error("%s", error)
+            self._report(str(error))
+            raise
+        except TransientError as error:
+            log.warning("%s", error)
+            self._report(str(error))
+            raise
+        except Exception as error:
+            self._disconnect()
+            log.exception("mailbox %s: unexpected error", self.name)
+            self._report(f"mailbox {self.name}: unexpected error: {error!r}")
+            raise
+        self._report(None)
+        return delivered
+
+    def _report(self, error: str | None) -> None:
+        """Tell the state how the mailbox is doing; a state that cannot listen is only logged."""
+        try:
+            self._state.report(self.name, error)
+        except Exception as failure:
+            log.warning("mailbox %s: cannot record its status: %s", self.name, failure)
+
+    def _catch_up(self) -> int:
+        session = self._session_or_connect()
+        try:
+            uidvalidity = session.uidvalidity
+            last_uid = self._last_uid(uidvalidity)
+            uids = session.uids_after(last_uid)
+            delivered = 0
+            for start in range(0, len(uids), self.settings.batch):
+                if self._stop.is_set():
+                    break
+                delivered += self._deliver_batch(
+                    session, uidvalidity, uids[start : start + self.settings.batch]
+                )
+        except (TransientError, PermanentError) as error:
+            if not isinstance(error, _SinkFailed):
+                self._disconnect()  # the connection is in doubt: start afresh
+            raise
+        if delivered:
+            log.info("mailbox %s: delivered %d message(s)", self.name, delivered)
+        return delivered
+
+    def _last_uid(self, uidvalidity: int) -> int:
+        stored = self._state.load(self.name)
+        if stored is not None and stored[0] == uidvalidity:
+            return stored[1]
+        if stored is not None:
+            log.warning(
+                "mailbox %s: UIDVALIDITY of %s changed from %d to %d (the server renumbered "
+                "the folder): delivering every message again; the sink drops those it "
+                "already has by Message-ID",
+                self.name,
+                self.settings.folder,
+                stored[0],
+                uidvalidity,
+            )
+        self._state.save(self.name, uidvalidity, 0)
+        return 0
+
+    def _deliver_batch(self, session: ImapSession, uidvalidity: int, uids: list[int]) -> int:
+        raws = session.fetch(uids)
+        committed: list[int] = []
+        last_done = 0
+        failure: tuple[int, Exception] | None = None
+        for uid in uids:
+            raw = raws.get(uid)
+            if raw is None:  # expunged by someone else since the search
+                last_done = uid
+                continue
+            try:
+                self._sink.deliver(self.name, uidvalidity, uid, raw)
+            except Exception as error:
+                failure = (uid, error)
+                break
+            committed.append(uid)
+            last_done = uid
+        session.settle(committed)
+        if last_done:
+            self._state.save(self.name, uidvalidity, last_done)
+        if failure is not None:
+            failed_uid, cause = failure
+            if not isinstance(cause, TransientError):
+                raise cause
+            raise _SinkFailed(
+                f"mailbox {self.name}: message UID {failed_uid} not committed, will retry: {cause}"
+            ) from cause
+        return len(committed)
+
+    def _wait_for_news(self) -> bool:
+        """IDLE (or sleep ``poll_interval_s``) until there may be news; False if idling failed."""
+        session = self._session
+        if session is None or not session.can_idle:
+            self._stop.wait(self.settings.poll_interval_s)
+            return True
+        try:
+            session.wait_for_news(self.settings.idle_timeout_s, self._stop)
+        except (TransientError, PermanentError) as error:
+            log.warning("%s", error)
+        except Exception:
+            log.exception("mailbox %s: unexpected error while idling", self.name)
+        else:
+            return True
+        self._disconnect()
+        return False
+
+    def _session_or_connect(self) -> ImapSession:
+        if self._session is None:
+            self._session = self._connect(self.settings)
+        return self._session
+
+    def _disconnect(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+    def _backoff(self, failures: int) -> float:
+        low = self.settings.reconnect_min_s
+        high = max(low, self.settings.reconnect_max_s)
+        delay = min(high, low * 2 ** min(failures, 32))
+        return self._rng.uniform(max(low, delay / 2), delay)
+
+
+class _SinkFailed(TransientError):
+    """The sink could not commit a message; the IMAP connection itself is fine."""
+
+
+class ImapConnector:
+    """One ``ImapPoller`` thread per mailbox; a failing mailbox never stops another."""
+
+    def __init__(
+        self,
+        mailboxes: Iterable[MailboxSettings],
+        sink: MessageSink,
+        state: MailboxState,
+        *,
+        poller: Callable[[MailboxSettings, MessageSink, MailboxState], ImapPoller] = ImapPoller,
+    ) -> None:
+        self.pollers = tuple(poller(m, sink, state) for m in mailboxes)
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for poller in self.pollers:
+            thread = threading.Thread(target=poller.run, name=f"imap-{poller.name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
