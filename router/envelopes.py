@@ -9,6 +9,72 @@ from router.vocabulary import Channel, Priority
 
 
 @dataclass(frozen=True)
+class AttachmentRef:
+    """A file that came with a message: kept by content hash, or listed with why not."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str | None  # None when the bytes were not kept
+    inline: bool = False
+    content_id: str | None = None
+    skipped: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "inline": self.inline,
+            "content_id": self.content_id,
+            "skipped": self.skipped,
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> AttachmentRef:
+        return cls(
+            filename=data["filename"],
+            content_type=data["content_type"],
+            size=int(data["size"]),
+            sha256=data.get("sha256"),
+            inline=bool(data.get("inline")),
+            content_id=data.get("content_id"),
+            skipped=data.get("skipped"),
+        )
+
+
+@dataclass(frozen=True)
+class BounceReport:
+    """A delivery status notification: which message of ours failed, for whom, why."""
+
+    original_message_id: str | None
+    recipients: tuple[str, ...]
+    status: str
+    diagnostic: str
+    permanent: bool
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "original_message_id": self.original_message_id,
+            "recipients": list(self.recipients),
+            "status": self.status,
+            "diagnostic": self.diagnostic,
+            "permanent": self.permanent,
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> BounceReport:
+        return cls(
+            original_message_id=data.get("original_message_id"),
+            recipients=tuple(data.get("recipients") or ()),
+            status=data.get("status") or "",
+            diagnostic=data.get("diagnostic") or "",
+            permanent=bool(data.get("permanent")),
+        )
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """One customer message, normalised by its channel's connector.
 
@@ -30,7 +96,16 @@ class InboundMessage:
     priority_hint: Priority | None = None
     custom_fields: dict[str, Any] = field(default_factory=dict)
     is_automatic: bool = False  # auto-reply, bounce or bulk: never acknowledged
+    automatic_reason: str = ""  # why it is automatic, for the audit log
+    is_bulk: bool = False  # list or bulk mail: never answered, but may open a ticket
     access_key: str | None = None  # the requester's secret to read the ticket it opens
+    recipients: tuple[str, ...] = ()  # the addresses it was sent to (plus-addresses thread)
+    source: str = ""  # which mailbox, server or form it came through, e.g. "imap:support"
+    full_text: str | None = None  # the whole text when body_text has quotes stripped
+    attachments: tuple[AttachmentRef, ...] = ()
+    bounce: BounceReport | None = None
+    problems: tuple[str, ...] = ()  # what could not be read, kept for the audit log
+    unparsed: bool = False  # only the envelope is read yet: ingest parses the raw bytes
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-safe dict, stored as the inbox row's payload."""
@@ -49,7 +124,16 @@ class InboundMessage:
             "priority_hint": self.priority_hint.value if self.priority_hint else None,
             "custom_fields": dict(self.custom_fields),
             "is_automatic": self.is_automatic,
+            "automatic_reason": self.automatic_reason,
+            "is_bulk": self.is_bulk,
             "access_key": self.access_key,
+            "recipients": list(self.recipients),
+            "source": self.source,
+            "full_text": self.full_text,
+            "attachments": [a.to_payload() for a in self.attachments],
+            "bounce": self.bounce.to_payload() if self.bounce else None,
+            "problems": list(self.problems),
+            "unparsed": self.unparsed,
         }
 
     @classmethod
@@ -70,7 +154,16 @@ class InboundMessage:
             priority_hint=Priority(hint) if hint else None,
             custom_fields=dict(data.get("custom_fields") or {}),
             is_automatic=bool(data.get("is_automatic")),
+            automatic_reason=data.get("automatic_reason") or "",
+            is_bulk=bool(data.get("is_bulk")),
             access_key=data.get("access_key"),
+            recipients=tuple(data.get("recipients") or ()),
+            source=data.get("source") or "",
+            full_text=data.get("full_text"),
+            attachments=tuple(AttachmentRef.from_payload(a) for a in data.get("attachments") or ()),
+            bounce=BounceReport.from_payload(data["bounce"]) if data.get("bounce") else None,
+            problems=tuple(data.get("problems") or ()),
+            unparsed=bool(data.get("unparsed")),
         )
 
 
@@ -91,6 +184,7 @@ class OutboundMessage:
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     automatic: bool = False  # sets Auto-Submitted: auto-replied on email
+    reply_to: str | None = None  # e.g. the ticket's plus-address; else the helpdesk's address
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -104,6 +198,7 @@ class OutboundMessage:
             "in_reply_to": self.in_reply_to,
             "references": list(self.references),
             "automatic": self.automatic,
+            "reply_to": self.reply_to,
         }
 
     @classmethod
@@ -119,6 +214,7 @@ class OutboundMessage:
             in_reply_to=data.get("in_reply_to"),
             references=tuple(data.get("references") or ()),
             automatic=bool(data.get("automatic")),
+            reply_to=data.get("reply_to"),
         )
 
 

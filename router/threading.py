@@ -1,8 +1,16 @@
-"""What a message says about the ticket it belongs to: the keys to look up, in order."""
+"""What a message says about the ticket it belongs to: the keys to look up, in order.
+
+1. Message-IDs it answers (In-Reply-To, References; for a bounce, the bounced
+   message), looked up among every Message-ID received or sent;
+2. the subject tag ``[#1234]``, trusted only when the sender takes part in
+   that ticket (the caller checks);
+3. a plus-address of one of our addresses, ``support+1234@example.com``.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from router.envelopes import InboundMessage
@@ -10,10 +18,34 @@ from router.envelopes import InboundMessage
 
 @dataclass(frozen=True)
 class ThreadKeys:
-    """Lookup keys, strongest first: referenced Message-IDs, then the subject tag."""
+    """Lookup keys, strongest first."""
 
     message_ids: tuple[str, ...]
     subject_number: int | None
+    plus_number: int | None = None
+
+
+@dataclass(frozen=True)
+class OwnAddresses:
+    """The addresses and domains that are ours: where plus-addresses point, what loops."""
+
+    addresses: frozenset[str] = frozenset()
+    domains: frozenset[str] = frozenset()
+
+    def __contains__(self, address: object) -> bool:
+        if not isinstance(address, str):
+            return False
+        address = address.strip().lower()
+        return address in self.addresses or address.rpartition("@")[2] in self.domains
+
+    def base_of(self, address: str) -> tuple[str, str] | None:
+        """``("support@x", "1234")`` for ``support+1234@x`` when the base is ours."""
+        local, at, domain = address.strip().lower().rpartition("@")
+        base, plus, detail = local.partition("+")
+        if not (at and plus and base and detail):
+            return None
+        candidate = f"{base}@{domain}"
+        return (candidate, detail) if candidate in self else None
 
 
 def subject_tag(number: int, prefix: str = "#") -> str:
@@ -24,7 +56,30 @@ def tag_pattern(prefix: str = "#") -> re.Pattern[str]:
     return re.compile(r"\[" + re.escape(prefix) + r"(\d{1,12})\]")
 
 
-def thread_keys(message: InboundMessage, tag_prefix: str = "#") -> ThreadKeys:
-    ids = tuple(dict.fromkeys(m.strip() for m in message.in_reply_to if m.strip()))
+def plus_address(address: str, number: int) -> str:
+    """``support+1234@example.com`` for ``support@example.com`` and ticket 1234."""
+    local, _, domain = address.rpartition("@")
+    return f"{local}+{number}@{domain}"
+
+
+def plus_number(recipients: Iterable[str], own: OwnAddresses) -> int | None:
+    for recipient in recipients:
+        found = own.base_of(recipient)
+        if found is not None and found[1].isdigit() and len(found[1]) <= 12:
+            return int(found[1])
+    return None
+
+
+def thread_keys(
+    message: InboundMessage, tag_prefix: str = "#", own: OwnAddresses | None = None
+) -> ThreadKeys:
+    candidates = list(message.in_reply_to)
+    if message.bounce is not None and message.bounce.original_message_id:
+        candidates.insert(0, message.bounce.original_message_id)
+    ids = tuple(dict.fromkeys(m.strip() for m in candidates if m.strip()))
     match = tag_pattern(tag_prefix).search(message.subject)
-    return ThreadKeys(message_ids=ids, subject_number=int(match.group(1)) if match else None)
+    return ThreadKeys(
+        message_ids=ids,
+        subject_number=int(match.group(1)) if match else None,
+        plus_number=plus_number(message.recipients, own) if own is not None else None,
+    )

@@ -32,4 +32,5 @@ class TicketView:
     resolved_at: datetime | None
     closed_at: datetime | None
     messages: tuple[MessageView, ...] = ()
+    parent: int | None = None  # the closed ticket this one follows up
     access_key: str = ""  # the requester's secret: never shown to anyone else

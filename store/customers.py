@@ -63,6 +63,44 @@ class CustomerRepository:
             return CustomerRef(id=found.id, name=name)
         return found
 
+    def flag_bounced(self, address: str, reason: str, now: datetime) -> bool:
+        """Mark an email address as bouncing; returns whether it is one of our customers'."""
+        result = self.session.execute(
+            update(CustomerIdentity)
+            .where(
+                CustomerIdentity.channel == Channel.EMAIL.value,
+                CustomerIdentity.address == normalise_address(Channel.EMAIL, address),
+            )
+            .values(bounced_at=now, bounce_reason=reason[:1000])
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def bounced(self, address: str) -> str | None:
+        """Why mail to ``address`` bounces, or None when it is not known to bounce."""
+        row = self.session.execute(
+            select(CustomerIdentity.bounced_at, CustomerIdentity.bounce_reason).where(
+                CustomerIdentity.channel == Channel.EMAIL.value,
+                CustomerIdentity.address == normalise_address(Channel.EMAIL, address),
+            )
+        ).first()
+        if row is None or row[0] is None:
+            return None
+        return row[1] or "bounced"
+
+    def clear_bounce(self, address: str) -> None:
+        """The address wrote to us: it works again."""
+        self.session.execute(
+            update(CustomerIdentity)
+            .where(
+                CustomerIdentity.channel == Channel.EMAIL.value,
+                CustomerIdentity.address == normalise_address(Channel.EMAIL, address),
+                CustomerIdentity.bounced_at.is_not(None),
+            )
+            .values(bounced_at=None, bounce_reason=None)
+            .execution_options(synchronize_session=False)
+        )
+
     def _find(self, channel: Channel, address: str) -> CustomerRef | None:
         row = self.session.execute(
             select(Customer.id, Customer.name)

@@ -20,6 +20,8 @@ from store.agents import AgentRepository
 from store.audit import AuditLog
 from store.customers import CustomerRepository
 from store.inbox import InboxRepository
+from store.mailboxes import MailboxCursorRepository
+from store.messages import MessageRepository
 from store.outbox import OutboxRepository
 from store.tickets import TicketRepository
 
@@ -86,6 +88,14 @@ class UnitOfWork:
     @property
     def outbox(self) -> OutboxRepository:
         return OutboxRepository(self.session)
+
+    @property
+    def messages(self) -> MessageRepository:
+        return MessageRepository(self.session)
+
+    @property
+    def mailboxes(self) -> MailboxCursorRepository:
+        return MailboxCursorRepository(self.session)
 
     @property
     def tickets(self) -> TicketRepository:

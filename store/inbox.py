@@ -69,6 +69,11 @@ class InboxRepository:
     def get(self, inbox_id: int) -> InboxItem | None:
         return self.session.get(InboxItem, inbox_id)
 
+    def raw(self, inbox_id: int) -> bytes | None:
+        """The original bytes the connector received, when it kept them."""
+        value = self.session.scalar(select(InboxItem.raw).where(InboxItem.id == inbox_id))
+        return bytes(value) if value is not None else None
+
     def claim(self, inbox_id: int, now: datetime) -> dict[str, Any] | None:
         """Move a pending row to done inside this transaction; its payload, or None.
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from router.envelopes import OutboundMessage
@@ -48,6 +48,7 @@ class OutboxRepository:
             {
                 "channel": message.channel.value,
                 "kind": kind,
+                "automatic": message.automatic,
                 "recipient": message.recipient,
                 "payload": message.to_payload(),
                 "message_id": message.message_id,
@@ -133,6 +134,33 @@ class OutboxRepository:
             item.state = RowState.PENDING.value
             item.available_at = now + retry_after
         return RowState(item.state)
+
+    def automatic_since(self, recipient: str, since: datetime) -> int:
+        """How many automatic messages were queued for ``recipient`` since ``since``."""
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(OutboxItem)
+                .where(
+                    OutboxItem.recipient == recipient,
+                    OutboxItem.created_at >= since,
+                    OutboxItem.automatic.is_(True),
+                )
+            )
+            or 0
+        )
+
+    def mark_bounced(self, message_id: str, *, reason: str, now: datetime) -> OutboxItem | None:
+        """Fail the row that sent ``message_id``: its mail bounced. Returns the row, if ours."""
+        item = self.session.scalars(
+            select(OutboxItem).where(OutboxItem.message_id == message_id).with_for_update()
+        ).first()
+        if item is None:
+            return None
+        item.state = RowState.FAILED.value
+        item.error = f"bounced: {reason}"[:4000]
+        item.updated_at = now
+        return item
 
     def retry(self, outbox_id: int, now: datetime) -> bool:
         """Give a failed delivery another full set of attempts (an operator's decision)."""

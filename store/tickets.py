@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,9 +13,9 @@ from sqlalchemy.orm import Session, selectinload
 from router.assignment import TicketFacts
 from router.lifecycle import check_transition, is_active
 from router.views import MessageView, TicketView
-from router.vocabulary import Channel, Direction, Priority, Status
+from router.vocabulary import Channel, Priority, Status
 from store.agents import AgentRepository
-from store.models import Agent, Customer, Message, OutboxItem, Team, Ticket
+from store.models import Agent, Customer, Message, Team, Ticket
 
 
 @dataclass(frozen=True)
@@ -77,73 +76,6 @@ class TicketRepository:
             )
             .returning(Ticket.id)
         ).scalar_one()
-
-    def add_message(
-        self,
-        ticket_id: int,
-        *,
-        direction: Direction,
-        channel: Channel,
-        author: str,
-        body_text: str,
-        now: datetime,
-        body_html: str | None = None,
-        headers: dict[str, str] | None = None,
-        external_id: str | None = None,
-        customer_id: int | None = None,
-        agent_id: int | None = None,
-        inbox_id: int | None = None,
-    ) -> None:
-        self.session.execute(
-            insert(Message).values(
-                ticket_id=ticket_id,
-                direction=direction.value,
-                channel=channel.value,
-                author=author[:320],
-                body_text=body_text,
-                body_html=body_html,
-                headers=headers or {},
-                external_id=external_id,
-                customer_id=customer_id,
-                agent_id=agent_id,
-                inbox_id=inbox_id,
-                created_at=now,
-            )
-        )
-
-    def by_message_ids(
-        self, message_ids: Sequence[str], *, for_update: bool = False
-    ) -> Ticket | None:
-        """The ticket holding any of these Message-IDs (stored or sent), newest first."""
-        if not message_ids:
-            return None
-        found = self.session.scalars(
-            select(Message.ticket_id)
-            .where(Message.external_id.in_(list(message_ids)))
-            .order_by(Message.id.desc())
-            .limit(1)
-        ).first()
-        if found is None:
-            found = self.session.scalars(
-                select(OutboxItem.ticket_id)
-                .where(OutboxItem.message_id.in_(list(message_ids)))
-                .where(OutboxItem.ticket_id.is_not(None))
-                .order_by(OutboxItem.id.desc())
-                .limit(1)
-            ).first()
-        return self.get(found, for_update=for_update) if found is not None else None
-
-    def with_inbound_external_id(self, external_id: str, customer_id: int) -> int | None:
-        """The ticket already holding this sender's inbound message with this external id."""
-        return self.session.scalars(
-            select(Message.ticket_id)
-            .where(
-                Message.external_id == external_id,
-                Message.direction == Direction.INBOUND.value,
-                Message.customer_id == customer_id,
-            )
-            .limit(1)
-        ).first()
 
     def lock_for_routing(self, ticket_id: int) -> RoutingTicket | None:
         """Lock the ticket row (FOR UPDATE on PostgreSQL) and read what routing needs."""
@@ -326,5 +258,6 @@ def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
         resolved_at=ticket.resolved_at,
         closed_at=ticket.closed_at,
         messages=messages,
+        parent=ticket.parent_id,
         access_key=ticket.access_key,
     )

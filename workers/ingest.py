@@ -23,6 +23,7 @@ from router.vocabulary import Channel, Direction, RowState, Status
 from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
+from workers.ingest_email import auto_reply_refusal, read_email, record_bounce
 from workers.outbound import queue_email
 from workers.runtime import Runtime
 
@@ -39,40 +40,56 @@ def ingest(runtime: Runtime, inbox_id: int) -> None:
             message = InboundMessage.from_payload(payload)
         except (KeyError, TypeError, ValueError) as exc:
             raise PermanentError(f"unreadable inbox payload: {exc!r}") from None
+        if message.unparsed:
+            message = read_email(runtime, uow, inbox_id, message)
         customer = uow.customers.identify(
             message.channel, message.sender_address, message.sender_name, now
         )
         if message.external_id:
-            known = uow.tickets.with_inbound_external_id(message.external_id, customer.id)
+            known = uow.messages.ticket_with_inbound(message.external_id, customer.id)
             if known is not None:  # the same message arrived by another path: one message
                 uow.inbox.finish(inbox_id, state=RowState.DONE, ticket_id=known, now=now)
                 return
+        if message.bounce is not None:
+            record_bounce(runtime, uow, message.bounce)
+        elif message.channel is Channel.EMAIL and not message.is_automatic:
+            uow.customers.clear_bounce(message.sender_address)  # it writes: it works again
         existing = _thread(runtime, uow, message, customer)
         quiet = message.is_automatic
         if existing is not None and (quiet or Status(existing.status) is not Status.CLOSED):
             ticket_id = existing.id
             waiting = _join_ticket(runtime, uow, existing, message)
-        elif quiet:  # an automatic message that answers nothing we know: keep it, do nothing
+        elif quiet and not message.is_bulk:  # an auto-reply to nothing we know: keep it quietly
             uow.inbox.finish(inbox_id, state=RowState.QUIET, ticket_id=None, now=now)
             return
-        else:
+        else:  # bulk and list mail may be a customer's request: a ticket, never an answer
             ticket_id = _open_ticket(runtime, uow, message, customer, parent=existing)
             waiting = True
-            if runtime.settings.helpdesk.acknowledge:
+            if runtime.settings.helpdesk.acknowledge and not quiet:
                 _acknowledge(runtime, uow, ticket_id, message)
-        uow.tickets.add_message(
+        uow.messages.add(
             ticket_id,
             direction=Direction.INBOUND,
             channel=message.channel,
             author=_author(message),
             body_text=message.body_text,
             body_html=message.body_html,
+            full_text=message.full_text,
             headers=message.headers,
             external_id=message.external_id,
             customer_id=customer.id,
             inbox_id=inbox_id,
             now=now,
+            attachments=message.attachments,
         )
+        if message.problems:
+            uow.audit.record(
+                ticket_id=ticket_id,
+                actor="system:ingest",
+                action="message.problems",
+                detail="read what could be read: " + "; ".join(message.problems)[:2000],
+                now=now,
+            )
         uow.inbox.finish(
             inbox_id, state=RowState.QUIET if quiet else RowState.DONE, ticket_id=ticket_id, now=now
         )
@@ -89,22 +106,25 @@ def _author(message: InboundMessage) -> str:
 def _thread(
     runtime: Runtime, uow: UnitOfWork, message: InboundMessage, customer: CustomerRef
 ) -> Ticket | None:
-    """The ticket this message answers, locked: by Message-ID, then by subject tag.
+    """The ticket this message answers, locked: by Message-ID, subject tag, plus-address.
 
     Only email threads this way: a web form always opens a new ticket (its
     sender is not verified, so a subject tag there proves nothing). The subject
-    tag counts only when the sender is the ticket's requester.
+    tag counts only when the sender takes part in the ticket (its requester, or
+    someone who wrote on it).
     """
     if message.channel is not Channel.EMAIL:
         return None
-    keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix)
-    ticket = uow.tickets.by_message_ids(keys.message_ids, for_update=True)
-    if ticket is not None:
-        return ticket
-    if keys.subject_number is not None:
-        tagged = uow.tickets.get(keys.subject_number, for_update=True)
-        if tagged is not None and tagged.requester_id == customer.id:
-            return tagged
+    own = runtime.own_addresses if runtime.settings.email.plus_addressing else None
+    keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix, own)
+    found = uow.messages.ticket_of_message_ids(keys.message_ids)
+    if found is not None:
+        return uow.tickets.get(found, for_update=True)
+    number = keys.subject_number
+    if number is not None and uow.messages.is_participant(number, customer.id):
+        return uow.tickets.get(number, for_update=True)
+    if keys.plus_number is not None:
+        return uow.tickets.get(keys.plus_number, for_update=True)
     return None
 
 
@@ -142,6 +162,8 @@ def _open_ticket(
         access_key=message.access_key,
     )
     detail = "; ".join(decision.reasons)
+    if message.is_automatic:
+        detail += f"; {message.automatic_reason or 'automatic mail'}: not acknowledged"
     if parent is not None:
         detail += f"; follows up closed ticket #{parent.id}"
     uow.audit.record(
@@ -167,7 +189,10 @@ def _join_ticket(
             ticket_id=ticket.id,
             actor="system:ingest",
             action="message.quiet",
-            detail=f"automatic message by {message.channel.value}: recorded, not answered",
+            detail=(
+                f"automatic message by {message.channel.value}: recorded, not answered"
+                + (f" ({message.automatic_reason})" if message.automatic_reason else "")
+            ),
             now=now,
         )
         return False
@@ -215,6 +240,16 @@ def _acknowledge(
 ) -> None:
     if message.channel not in (Channel.EMAIL, Channel.WEB):
         return  # chat channels answer in the chat, once their connector lands
+    refusal = auto_reply_refusal(runtime, uow, message.sender_address)
+    if refusal is not None:
+        uow.audit.record(
+            ticket_id=ticket_id,
+            actor="system:ingest",
+            action="acknowledgement.suppressed",
+            detail=refusal,
+            now=runtime.now(),
+        )
+        return
     rendered = acknowledgement(
         number=ticket_id,
         subject=message.subject,

@@ -6,6 +6,7 @@ import uuid
 
 from router.envelopes import OutboundMessage
 from router.notifications import Rendered
+from router.threading import plus_address
 from router.vocabulary import Channel
 from store.db import UnitOfWork
 from workers.runtime import Runtime
@@ -30,7 +31,15 @@ def queue_email(
     in_reply_to: str | None = None,
     references: tuple[str, ...] = (),
 ) -> int | None:
-    """Write one outbox row and enqueue its delivery once the transaction commits."""
+    """Write one outbox row and enqueue its delivery once the transaction commits.
+
+    With plus-addressing on, replies go to ``support+<ticket>@...``: they find
+    their ticket even when a mail client drops the threading headers.
+    """
+    helpdesk = runtime.settings.helpdesk.address
+    reply_to = None
+    if ticket_id is not None and runtime.settings.email.plus_addressing:
+        reply_to = plus_address(helpdesk, ticket_id)
     message = OutboundMessage(
         channel=Channel.EMAIL,
         recipient=recipient,
@@ -41,6 +50,7 @@ def queue_email(
         in_reply_to=in_reply_to,
         references=references,
         automatic=automatic,
+        reply_to=reply_to,
     )
     outbox_id = uow.outbox.add(
         message,

@@ -19,6 +19,7 @@ from config.settings import Settings
 from store.directory import sync_directory
 from store.migrate import upgrade
 from workers.broker import describe
+from workers.mail_connectors import MailConnectors
 from workers.runtime import Runtime, build_runtime
 from workers.scheduler import Scheduler
 
@@ -76,6 +77,13 @@ def serve(settings: Settings) -> None:
     worker.start()
     sched_thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
     sched_thread.start()
+    mail = MailConnectors(runtime, smtp=settings.email.inbound_smtp.enabled)
+    try:
+        connectors = mail.start()
+    except Exception:
+        scheduler.stop()
+        worker.stop(timeout=10_000)
+        raise
     web = settings.web
     print(
         "relaydesk serve\n"
@@ -84,6 +92,7 @@ def serve(settings: Settings) -> None:
         f"  broker       {describe(settings)}, {settings.worker.threads} worker threads\n"
         f"  scheduler    every {settings.scheduler.interval_s:g}s\n"
         f"  {_outbound_description(settings)}\n"
+        + "".join(f"  {line}\n" for line in connectors)
         + (f"  directory    {', '.join(changes)}\n" if changes else "")
         + "Press Ctrl-C to stop.",
         flush=True,
@@ -92,6 +101,7 @@ def serve(settings: Settings) -> None:
         _run_uvicorn(runtime)
     finally:
         print("relaydesk: shutting down", flush=True)
+        mail.stop()
         scheduler.stop()
         sched_thread.join(timeout=5)
         worker.stop(timeout=10_000)
@@ -111,7 +121,7 @@ def web(settings: Settings) -> None:
 def run_scheduler(settings: Settings) -> None:
     runtime = build_runtime(settings, pool_size=2)
     scheduler = Scheduler(runtime)
-    _stop_on_signals(scheduler.stop)
+    stop_on_signals(scheduler.stop)
     print(
         f"relaydesk scheduler: sweeping every {settings.scheduler.interval_s:g}s, "
         f"re-driving rows unfinished after {settings.scheduler.redrive_after_s:g}s",
@@ -123,7 +133,7 @@ def run_scheduler(settings: Settings) -> None:
         runtime.close()
 
 
-def _stop_on_signals(stop: Callable[[], object]) -> None:
+def stop_on_signals(stop: Callable[[], object]) -> None:
     """Call ``stop`` on SIGINT (Ctrl-C) or SIGTERM instead of dying."""
 
     def handler(_signum: int, _frame: FrameType | None) -> None:
@@ -144,7 +154,7 @@ def worker_process(settings: Settings, queues: list[str], threads: int) -> None:
         worker_timeout=settings.broker.worker_timeout_ms,
     )
     stopping = threading.Event()
-    _stop_on_signals(stopping.set)
+    stop_on_signals(stopping.set)
     worker.start()
     log.info("worker %d consuming %s with %d threads", os.getpid(), ",".join(queues), threads)
     stopping.wait()
@@ -167,7 +177,7 @@ def supervise_workers(
         proc.start()
         return proc
 
-    _stop_on_signals(stopping.set)
+    stop_on_signals(stopping.set)
     children = [spawn() for _ in range(processes)]
     started = [time.monotonic()] * processes
     crashes = [0] * processes

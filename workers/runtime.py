@@ -7,14 +7,17 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from dramatiq import Actor, Broker
 
 from config.settings import Settings
 from connectors.ports import Sender
 from router.errors import PermanentError
+from router.threading import OwnAddresses
 from router.vocabulary import Channel, Priority
 from store.db import Database
+from store.files import ContentAddressedFiles
 from workers.broker import make_broker
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,21 @@ class Runtime:
     @property
     def default_priority(self) -> Priority:
         return Priority(self.settings.helpdesk.default_priority)
+
+    @cached_property
+    def own_addresses(self) -> OwnAddresses:
+        """Addresses and domains that are ours: plus-addresses point here, mail from here loops."""
+        email = self.settings.email
+        addresses = {self.settings.helpdesk.address.lower(), *email.own_addresses}
+        addresses.update(m.address for m in email.mailboxes if m.address)
+        addresses.update(email.inbound_smtp.addresses)
+        return OwnAddresses(
+            addresses=frozenset(addresses), domains=frozenset(email.inbound_smtp.domains)
+        )
+
+    @cached_property
+    def files(self) -> ContentAddressedFiles:
+        return ContentAddressedFiles(self.settings.email.attachments_dir)
 
     # -- enqueueing the next step (call after commit) --------------------
     def _send(self, actor: Actor | None, *args: object) -> None:  # type: ignore[type-arg]

@@ -44,7 +44,7 @@ def _wire(message: OutboundMessage, helpdesk: HelpdeskSettings) -> _Wire:
         message,
         from_address=helpdesk.address,
         from_name=helpdesk.name,
-        reply_to=helpdesk.address,
+        reply_to=message.reply_to or helpdesk.address,
     )
     try:
         data = email.as_bytes(policy=email.policy.clone(linesep="\r\n"))

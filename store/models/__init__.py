@@ -1,6 +1,7 @@
 """SQLAlchemy 2 models, one module per part of the domain."""
 
 from store.models.base import Base
+from store.models.mail import Attachment, MailboxCursor
 from store.models.people import Agent, AgentSkill, Customer, CustomerIdentity, Team, agent_teams
 from store.models.queues import InboxItem, OutboxItem
 from store.models.tickets import AuditEvent, Message, Ticket
@@ -8,11 +9,13 @@ from store.models.tickets import AuditEvent, Message, Ticket
 __all__ = [
     "Agent",
     "AgentSkill",
+    "Attachment",
     "AuditEvent",
     "Base",
     "Customer",
     "CustomerIdentity",
     "InboxItem",
+    "MailboxCursor",
     "Message",
     "OutboxItem",
     "Team",

@@ -66,6 +66,7 @@ class Message(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str | None] = mapped_column(Text)
+    full_text: Mapped[str | None] = mapped_column(Text)  # with quoted history, when trimmed
     headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     external_id: Mapped[str | None] = mapped_column(String(998), index=True)  # Message-ID
     inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inbox.id"))

@@ -2,94 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-import dramatiq
 import pytest
 
-from config.settings import Settings
-from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
+from router.envelopes import InboundMessage
 from router.errors import PermanentError, TransientError
 from router.vocabulary import AgentStatus, Channel, Priority, RowState, Status
 from tests.conftest import make_settings
-from workers.intake import StoreIntake
+from tests.support.desk import Desk, desk_for
 from workers.operations import set_agent_status, set_ticket_status
-from workers.processes import prepare_database
-from workers.runtime import Runtime, build_runtime
 from workers.scheduler import Scheduler
-
-QUEUES = ("ingest.web", "ingest.email", "route", "outbound.email")
-
-
-@dataclass
-class CollectingSender:
-    """A real in-memory channel: keeps what it was given; can be told to fail."""
-
-    sent: list[OutboundMessage] = field(default_factory=list)
-    failures: list[Exception] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def send(self, message: OutboundMessage) -> DeliveryResult:
-        with self.lock:
-            if self.failures:
-                raise self.failures.pop(0)
-            self.sent.append(message)
-        return DeliveryResult(external_id=message.message_id, detail="250 ok")
-
-    def close(self) -> None:
-        pass
-
-    def to(self, recipient: str) -> list[OutboundMessage]:
-        return [m for m in self.sent if m.recipient == recipient]
-
-
-@dataclass
-class Desk:
-    runtime: Runtime
-    intake: StoreIntake
-    sender: CollectingSender
-
-    def settle(self) -> None:
-        for _ in range(3):
-            for queue in QUEUES:
-                self.runtime.broker.join(queue, fail_fast=False)
-
-    def submit(self, key: str, sender: str = "jo@example.org", **kw: object) -> int:
-        message = InboundMessage(
-            channel=kw.pop("channel", Channel.WEB),  # type: ignore[arg-type]
-            idempotency_key=key,
-            sender_address=sender,
-            sender_name=kw.pop("name", "Jo"),  # type: ignore[arg-type]
-            subject=kw.pop("subject", f"help with {key}"),  # type: ignore[arg-type]
-            body_text=kw.pop("body", "it is broken"),  # type: ignore[arg-type]
-            **kw,  # type: ignore[arg-type]
-        )
-        receipt = self.intake.accept(message)
-        self.settle()
-        receipt = self.intake.receipt(receipt.inbox_id)  # type: ignore[assignment]
-        assert receipt is not None
-        return receipt.ticket_number or 0
-
-    def ticket(self, number: int):  # type: ignore[no-untyped-def]
-        view = self.intake.ticket(number)
-        assert view is not None
-        return view
-
-
-def desk_for(settings: Settings) -> Iterator[Desk]:
-    runtime = build_runtime(settings)
-    prepare_database(runtime)
-    sender = CollectingSender()
-    runtime._senders[Channel.EMAIL] = sender
-    worker = dramatiq.Worker(runtime.broker, worker_threads=4, worker_timeout=50)
-    worker.start()
-    try:
-        yield Desk(runtime=runtime, intake=StoreIntake(runtime), sender=sender)
-    finally:
-        worker.stop()
-        runtime.close()
 
 
 @pytest.fixture

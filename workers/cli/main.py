@@ -11,6 +11,7 @@ from config.loader import ConfigError
 from config.settings import Settings
 from workers.cli.agents import agents
 from workers.cli.config_cmd import config_group
+from workers.cli.connector import connector
 from workers.cli.context import pass_settings
 from workers.cli.inbox import inbox
 from workers.cli.outbox import outbox
@@ -135,6 +136,7 @@ def migrate(settings: Settings) -> None:
         runtime.close()
 
 
+main.add_command(connector)
 main.add_command(agents)
 main.add_command(tickets)
 main.add_command(inbox)

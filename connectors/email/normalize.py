@@ -1,0 +1,165 @@
+"""Raw email -> ``InboundMessage``, in two steps.
+
+``envelope_message`` reads only what intake needs to make the message durable
+and idempotent (Message-ID, sender, subject); it is cheap and cannot fail, so
+the SMTP server and the IMAP poller can commit the raw bytes at once.
+``parse_inbound`` reads everything else when ingest gets to it: bodies,
+attachments, automatic-message and bounce detection. A message that cannot be
+read at all (no sender) raises ``PermanentError`` and is kept with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from email import policy
+from email.header import decode_header, make_header
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses
+
+from connectors.email.compose import clean
+from connectors.email.parse import ParsedEmail, parse_email
+from router.envelopes import AttachmentRef, BounceReport, InboundMessage
+from router.errors import PermanentError
+from router.threading import OwnAddresses
+from router.vocabulary import Channel
+
+_MAX_SUBJECT = 998
+# automatic, but possibly a person's request relayed by a list: opens a ticket, never answered
+_BULK = ("List-Id", "List-Unsubscribe", "Precedence: bulk", "Precedence: list")
+
+
+def _decoded(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return clean(str(make_header(decode_header(value))))
+    except (ValueError, LookupError, UnicodeError):  # a broken encoded word: keep it raw
+        return clean(value)
+
+
+def _message_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = clean(value)
+    start, end = value.find("<"), value.find(">")
+    if start == -1 or end <= start + 1:
+        return None
+    found = value[start : end + 1]
+    return found if " " not in found and len(found) <= 255 else None
+
+
+def envelope_message(
+    raw: bytes, *, recipients: Sequence[str] = (), source: str = ""
+) -> InboundMessage:
+    """The durable minimum of an email: enough to store it once, parsed later by ingest."""
+    try:
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
+        message_id = _message_id(headers.get("Message-ID"))
+        senders = getaddresses([headers.get("From") or headers.get("Sender") or ""])
+        name, address = senders[0] if senders else ("", "")
+        subject = _decoded(headers.get("Subject"))
+    except Exception:
+        message_id, name, address, subject = None, "", "", ""
+    address = clean(address).lower()
+    if message_id and address:
+        key = f"{message_id} {address}"
+    else:  # no usable Message-ID: the bytes themselves identify a redelivery
+        key = "sha256:" + hashlib.sha256(raw).hexdigest()
+    return InboundMessage(
+        channel=Channel.EMAIL,
+        idempotency_key=key[:512],
+        sender_address=address[:320],
+        sender_name=_decoded(name)[:200],
+        subject=subject[:_MAX_SUBJECT],
+        body_text="",
+        external_id=message_id,
+        recipients=tuple(r.strip().lower() for r in recipients if r.strip()),
+        source=source,
+        unparsed=True,
+    )
+
+
+def parse_inbound(
+    raw: bytes,
+    envelope: InboundMessage,
+    *,
+    own: OwnAddresses,
+    keep_file: Callable[[bytes], str],
+    max_attachment_bytes: int,
+    max_attachments_bytes: int,
+) -> InboundMessage:
+    """The whole message; ``keep_file`` stores attachment bytes and returns their hash."""
+    parsed = parse_email(
+        raw,
+        max_attachment_bytes=max_attachment_bytes,
+        max_attachments_bytes=max_attachments_bytes,
+    )
+    sender = parsed.sender_address or envelope.sender_address
+    if not sender or "@" not in sender:
+        problems = "; ".join(parsed.problems) or "no From, Sender or Return-Path address"
+        raise PermanentError(f"unreadable email: no sender address ({problems})")
+    recipients = tuple(dict.fromkeys((*envelope.recipients, *parsed.to, *parsed.cc)))
+    reason = _automatic_reason(parsed, sender, own)
+    return InboundMessage(
+        channel=Channel.EMAIL,
+        idempotency_key=envelope.idempotency_key,
+        sender_address=sender[:320],
+        sender_name=(parsed.sender_name or envelope.sender_name)[:200],
+        subject=parsed.subject[:_MAX_SUBJECT],
+        body_text=parsed.visible_text,
+        full_text=parsed.text,
+        body_html=parsed.html,
+        external_id=parsed.message_id or envelope.external_id,
+        in_reply_to=parsed.references,
+        headers=dict(parsed.headers),
+        is_automatic=reason is not None,
+        automatic_reason=reason or "",
+        is_bulk=reason is not None and reason.startswith(_BULK),
+        recipients=recipients,
+        source=envelope.source,
+        attachments=tuple(_keep(parsed, keep_file)),
+        bounce=_bounce(parsed),
+        problems=parsed.problems,
+    )
+
+
+def _automatic_reason(parsed: ParsedEmail, sender: str, own: OwnAddresses) -> str | None:
+    if parsed.automatic:
+        return parsed.automatic
+    if sender in own.addresses:
+        return f"sent from our own address {sender}"
+    loop = parsed.headers.get("X-Loop", "").lower()
+    if loop and any(address in loop for address in own.addresses):
+        return "X-Loop names one of our addresses"
+    return None
+
+
+def _keep(parsed: ParsedEmail, keep_file: Callable[[bytes], str]) -> list[AttachmentRef]:
+    refs = []
+    for attachment in parsed.attachments:
+        digest = keep_file(attachment.data) if attachment.skipped is None else None
+        refs.append(
+            AttachmentRef(
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                size=attachment.size,
+                sha256=digest,
+                inline=attachment.inline,
+                content_id=attachment.content_id,
+                skipped=attachment.skipped,
+            )
+        )
+    return refs
+
+
+def _bounce(parsed: ParsedEmail) -> BounceReport | None:
+    if parsed.bounce is None:
+        return None
+    return BounceReport(
+        original_message_id=parsed.bounce.original_message_id,
+        recipients=parsed.bounce.recipients,
+        status=parsed.bounce.status,
+        diagnostic=parsed.bounce.diagnostic,
+        permanent=parsed.bounce.permanent,
+    )

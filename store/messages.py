@@ -1,0 +1,126 @@
+"""The messages of tickets: adding them, and the look-ups threading needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from router.envelopes import AttachmentRef
+from router.vocabulary import Channel, Direction
+from store.models import Attachment, Message, OutboxItem, Ticket
+
+
+class MessageRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        ticket_id: int,
+        *,
+        direction: Direction,
+        channel: Channel,
+        author: str,
+        body_text: str,
+        now: datetime,
+        body_html: str | None = None,
+        full_text: str | None = None,
+        headers: dict[str, str] | None = None,
+        external_id: str | None = None,
+        customer_id: int | None = None,
+        agent_id: int | None = None,
+        inbox_id: int | None = None,
+        attachments: Sequence[AttachmentRef] = (),
+    ) -> int:
+        message_id: int = self.session.execute(
+            insert(Message)
+            .values(
+                ticket_id=ticket_id,
+                direction=direction.value,
+                channel=channel.value,
+                author=author[:320],
+                body_text=body_text,
+                body_html=body_html,
+                full_text=full_text if full_text != body_text else None,
+                headers=headers or {},
+                external_id=external_id,
+                customer_id=customer_id,
+                agent_id=agent_id,
+                inbox_id=inbox_id,
+                created_at=now,
+            )
+            .returning(Message.id)
+        ).scalar_one()
+        if attachments:
+            self.session.execute(
+                insert(Attachment),
+                [
+                    {
+                        "message_id": message_id,
+                        "filename": a.filename[:255],
+                        "content_type": a.content_type[:255],
+                        "size": a.size,
+                        "sha256": a.sha256,
+                        "inline": a.inline,
+                        "content_id": (a.content_id or None) and a.content_id[:255],
+                        "skipped": a.skipped,
+                    }
+                    for a in attachments
+                ],
+            )
+        return message_id
+
+    def attachments(self, message_id: int) -> list[Attachment]:
+        query = select(Attachment).where(Attachment.message_id == message_id)
+        return list(self.session.scalars(query.order_by(Attachment.id)))
+
+    def ticket_of_message_ids(self, message_ids: Sequence[str]) -> int | None:
+        """The ticket holding any of these Message-IDs, received or sent, newest first."""
+        if not message_ids:
+            return None
+        ids = list(message_ids)
+        found = self.session.scalars(
+            select(Message.ticket_id)
+            .where(Message.external_id.in_(ids))
+            .order_by(Message.id.desc())
+            .limit(1)
+        ).first()
+        if found is None:
+            found = self.session.scalars(
+                select(OutboxItem.ticket_id)
+                .where(OutboxItem.message_id.in_(ids), OutboxItem.ticket_id.is_not(None))
+                .order_by(OutboxItem.id.desc())
+                .limit(1)
+            ).first()
+        return found
+
+    def ticket_with_inbound(self, external_id: str, customer_id: int) -> int | None:
+        """The ticket already holding this sender's inbound message with this external id."""
+        return self.session.scalars(
+            select(Message.ticket_id)
+            .where(
+                Message.external_id == external_id,
+                Message.direction == Direction.INBOUND.value,
+                Message.customer_id == customer_id,
+            )
+            .limit(1)
+        ).first()
+
+    def is_participant(self, ticket_id: int, customer_id: int) -> bool:
+        """Whether the customer is the ticket's requester or has written on it."""
+        requester = self.session.scalar(select(Ticket.requester_id).where(Ticket.id == ticket_id))
+        if requester is None:
+            return False
+        if requester == customer_id:
+            return True
+        return (
+            self.session.scalars(
+                select(Message.id)
+                .where(Message.ticket_id == ticket_id, Message.customer_id == customer_id)
+                .limit(1)
+            ).first()
+            is not None
+        )

@@ -1,0 +1,183 @@
+"""The email channel over real protocols: smtplib -> our SMTP server, Dovecot -> our poller.
+
+A customer writes to the inbound SMTP server; the acknowledgement leaves by
+SMTP to a sink; the customer answers it into an IMAP mailbox (Dovecot); the
+poller brings the answer to the same ticket. Duplicates across both paths and
+an IMAP resynchronisation leave one message per email.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.email_settings import SmtpInboundSettings
+from config.settings import Settings
+from connectors.email.imap import ImapPoller
+from router.errors import TransientError
+from router.vocabulary import RowState
+from tests.conftest import make_settings
+from tests.support.desk import Desk, desk_for
+from tests.support.dovecot import ImapAccount
+from tests.support.mail_samples import email_bytes
+from tests.support.smtp_sink import SmtpSink
+from workers.mail_connectors import MailConnectors
+from workers.mail_intake import ImapMessageSink, StoreMailboxState
+
+pytestmark = pytest.mark.integration
+
+
+def _with_email(settings: Settings, **changes: Any) -> Settings:
+    return settings.model_copy(update={"email": settings.email.model_copy(update=changes)})
+
+
+def _eventually(check: Callable[[], object], timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def settings_with_mail(
+    database_url: str, tmp_path: Path, smtp_sink: SmtpSink, imap_mailbox: ImapAccount
+) -> Settings:
+    base = make_settings(
+        database_url,
+        relaydesk_smtp__transport="smtp",
+        relaydesk_smtp__host=smtp_sink.host,
+        relaydesk_smtp__port=str(smtp_sink.port),
+        relaydesk_email__attachments_dir=str(tmp_path / "files"),
+    )
+    inbound = SmtpInboundSettings(
+        enabled=True, port=0, addresses=("support@relaydesk.localhost",), timeout_s=5
+    )
+    mailbox = imap_mailbox.settings("support", address="support@relaydesk.localhost")
+    return _with_email(base, inbound_smtp=inbound, mailboxes=(mailbox,))
+
+
+@pytest.fixture
+def running(settings_with_mail: Settings) -> Iterator[tuple[Desk, MailConnectors]]:
+    for desk in desk_for(settings_with_mail, real_email=True):
+        connectors = MailConnectors(desk.runtime)
+        connectors.start()
+        try:
+            yield desk, connectors
+        finally:
+            connectors.stop()
+
+
+def _smtp_send(connectors: MailConnectors, raw: bytes, to: str) -> None:
+    assert connectors.smtp_address is not None
+    host, port = connectors.smtp_address
+    with smtplib.SMTP(host, port, timeout=5) as client:
+        client.sendmail("jo@example.org", [to], raw)
+
+
+def _poll_through_reconnects(poller: ImapPoller) -> int:
+    """One catch-up; Dovecot drops a session whose folder's UIDVALIDITY it changed."""
+    for _ in range(5):
+        try:
+            return poller.poll_once()
+        except TransientError:
+            continue
+    raise AssertionError("the poller never got through")
+
+
+def _tickets(desk: Desk) -> list[int]:
+    with desk.runtime.db.unit_of_work() as uow:
+        return sorted(t.id for t in uow.tickets.recent(limit=100))
+
+
+def test_a_conversation_by_smtp_and_imap_stays_on_one_ticket(
+    running: tuple[Desk, MailConnectors], smtp_sink: SmtpSink, imap_mailbox: ImapAccount
+) -> None:
+    desk, connectors = running
+    _smtp_send(
+        connectors, email_bytes(message_id="<c1@example.org>"), "support@relaydesk.localhost"
+    )
+    acks = smtp_sink.wait_for(2)  # the acknowledgement and the agent's notice
+    (ack,) = [m for m in acks if m.rcpt_tos == ("jo@example.org",)]
+    (number,) = _eventually(lambda: _tickets(desk))
+    assert ack.message["In-Reply-To"] == "<c1@example.org>"
+    assert ack.message["Reply-To"] == f"support+{number}@relaydesk.localhost"
+    reply = email_bytes(
+        subject=f"Re: {ack.message['Subject']}",
+        in_reply_to=ack.message["Message-ID"],
+        references=("<c1@example.org>", ack.message["Message-ID"]),
+        body="Thanks, it still smokes.\n\n> We got your request",
+    )
+    uid = imap_mailbox.append(reply)
+    messages = _eventually(lambda: len(desk.ticket(number).messages) == 2 and desk.ticket(number))
+    assert messages, "the answer never reached the ticket"
+    assert _tickets(desk) == [number]
+    assert _eventually(lambda: b"\\Seen" in imap_mailbox.flags().get(uid, ()))
+
+
+def test_the_same_email_by_smtp_and_by_imap_is_one_message(
+    running: tuple[Desk, MailConnectors], imap_mailbox: ImapAccount
+) -> None:
+    desk, connectors = running
+    raw = email_bytes(message_id="<both@example.org>")
+    _smtp_send(connectors, raw, "support@relaydesk.localhost")
+    imap_mailbox.append(b"Return-Path: <jo@example.org>\r\n" + raw)
+    (number,) = _eventually(lambda: _tickets(desk))
+    _eventually(lambda: len(imap_mailbox.flags()) == 1 and all(imap_mailbox.flags().values()))
+    desk.settle()
+    assert _tickets(desk) == [number] and len(desk.ticket(number).messages) == 1
+
+
+def test_a_stranger_address_is_refused_and_nothing_is_stored(
+    running: tuple[Desk, MailConnectors],
+) -> None:
+    desk, connectors = running
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        _smtp_send(connectors, email_bytes(), "someone@elsewhere.example")
+    assert refused.value.recipients["someone@elsewhere.example"][0] == 550
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.inbox.recent() == []
+
+
+def test_an_imap_resynchronisation_duplicates_nothing(
+    settings_with_mail: Settings, imap_mailbox: ImapAccount
+) -> None:
+    for desk in desk_for(settings_with_mail):
+        mailbox = settings_with_mail.email.mailboxes[0]
+        poller = ImapPoller(mailbox, ImapMessageSink(desk.runtime), StoreMailboxState(desk.runtime))
+        for i in range(3):
+            imap_mailbox.append(email_bytes(subject=f"resync {i}"))
+        imap_mailbox.append(b"From: anon@example.org\r\nSubject: no id\r\n\r\nno Message-ID\r\n")
+        assert poller.poll_once() == 4
+        imap_mailbox.server.set_uidvalidity(imap_mailbox.user, 424242)
+        assert _poll_through_reconnects(poller) == 4  # all again, under the new UIDVALIDITY
+        desk.settle()
+        with desk.runtime.db.unit_of_work() as uow:
+            rows = uow.inbox.recent()
+            assert uow.mailboxes.load("support") == (424242, max(imap_mailbox.flags()))
+        assert len(rows) == 4 and {r.state for r in rows} == {RowState.DONE.value}
+        assert len(_tickets(desk)) == 4
+
+
+def test_an_unavailable_store_answers_451_so_the_sender_retries(tmp_path: Path) -> None:
+    settings = make_settings("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    inbound = SmtpInboundSettings(port=0, addresses=("support@relaydesk.localhost",))
+    settings = _with_email(settings, inbound_smtp=inbound)
+    from workers.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    connectors = MailConnectors(runtime, imap=False)
+    connectors.start()
+    try:
+        with pytest.raises(smtplib.SMTPDataError) as failed:
+            _smtp_send(connectors, email_bytes(), "support@relaydesk.localhost")
+        assert failed.value.smtp_code == 451
+    finally:
+        connectors.stop()
+        runtime.close()

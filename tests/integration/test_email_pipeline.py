@@ -1,0 +1,226 @@
+"""Email through the whole pipeline: threading, duplicates, loops, bounces, attachments.
+
+Raw messages go in where the SMTP server and the IMAP poller hand them over
+(``InboundMail``), then through real ingest, routing and delivery workers on
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from router.vocabulary import RowState, Status
+from tests.conftest import make_settings
+from tests.support.desk import Desk, desk_for
+from tests.support.mail_samples import bounce_bytes, email_bytes
+from workers.mail_intake import InboundMail
+from workers.operations import set_ticket_status
+
+pytestmark = pytest.mark.integration
+
+
+class MailDesk(Desk):
+    def mail(self, raw: bytes, *, recipients: tuple[str, ...] = (), source: str = "smtp") -> int:
+        """Hand ``raw`` over as a connector would; the ticket it ended on (0 if none)."""
+        inbox_id = InboundMail(self.runtime).accept(raw, recipients=recipients, source=source)
+        self.settle()
+        receipt = self.intake.receipt(inbox_id)
+        assert receipt is not None
+        return receipt.ticket_number or 0
+
+    def inbox_row(self, source_bytes: bytes):  # type: ignore[no-untyped-def]
+        inbox_id = InboundMail(self.runtime).accept(source_bytes, recipients=(), source="smtp")
+        self.settle()
+        with self.runtime.db.unit_of_work() as uow:
+            return uow.inbox.get(inbox_id)
+
+    def actions(self, number: int) -> list[str]:
+        with self.runtime.db.unit_of_work() as uow:
+            return [e.action for e in uow.audit.for_ticket(number)]
+
+
+@pytest.fixture
+def desk(database_url: str, tmp_path: Path) -> Iterator[MailDesk]:
+    settings = make_settings(
+        database_url,
+        relaydesk_email__attachments_dir=str(tmp_path / "files"),
+        relaydesk_retries__ingest__min_backoff_ms="10",
+        relaydesk_retries__ingest__max_backoff_ms="20",
+    )
+    for plain in desk_for(settings):
+        yield MailDesk(runtime=plain.runtime, intake=plain.intake, sender=plain.sender)
+
+
+def test_an_email_opens_a_ticket_and_the_acknowledgement_threads_back_to_it(
+    desk: MailDesk,
+) -> None:
+    raw = email_bytes(message_id="<first@example.org>", body="Smoke everywhere.\n\n-- \nJo")
+    number = desk.mail(raw)
+    view = desk.ticket(number)
+    assert view.subject == "Printer on fire" and view.channel == "email"
+    assert view.messages[0].body_text.strip() == "Smoke everywhere."
+    (ack,) = desk.sender.to("jo@example.org")
+    assert ack.in_reply_to == "<first@example.org>" and f"[#{number}]" in ack.subject
+    assert ack.reply_to == f"support+{number}@relaydesk.localhost" and ack.automatic
+
+
+def test_a_reply_to_our_acknowledgement_joins_the_ticket(desk: MailDesk) -> None:
+    number = desk.mail(email_bytes(message_id="<a1@example.org>"))
+    (ack,) = desk.sender.to("jo@example.org")
+    reply = email_bytes(
+        subject="Re: it is still smoking",  # no tag: the headers alone must find the ticket
+        in_reply_to=ack.message_id,
+        references=("<a1@example.org>", ack.message_id),
+        body="Still smoking.\n\nOn Tue, support wrote:\n> We got your request",
+    )
+    assert desk.mail(reply) == number
+    view = desk.ticket(number)
+    assert [m.body_text.strip() for m in view.messages] == ["Smoke everywhere.", "Still smoking."]
+    assert len(desk.sender.to("jo@example.org")) == 1  # a reply is not acknowledged again
+
+
+def test_the_subject_tag_counts_from_a_participant_but_not_from_a_stranger(
+    desk: MailDesk,
+) -> None:
+    number = desk.mail(email_bytes())
+    tagged = f"Re: [#{number}] Printer on fire"
+    assert desk.mail(email_bytes(subject=tagged)) == number
+    stranger = desk.mail(email_bytes(sender="mallory@evil.example", subject=tagged))
+    assert stranger not in (0, number)
+
+
+def test_a_plus_address_finds_its_ticket(desk: MailDesk) -> None:
+    number = desk.mail(email_bytes())
+    other = email_bytes(sender="boss@example.org", subject="About the printer", to="x@y.org")
+    plus = f"support+{number}@relaydesk.localhost"
+    assert desk.mail(other, recipients=(plus,)) == number
+    assert desk.mail(email_bytes(sender="boss@example.org", subject="cc", to=plus)) == number
+
+
+def test_the_same_email_by_smtp_and_by_imap_is_one_message(desk: MailDesk) -> None:
+    raw = email_bytes(message_id="<twice@example.org>")
+    number = desk.mail(raw, source="smtp")
+    as_stored_by_imap = b"Return-Path: <jo@example.org>\r\nDelivered-To: support\r\n" + raw
+    assert desk.mail(as_stored_by_imap, source="imap:support") == number
+    assert len(desk.ticket(number).messages) == 1
+    assert len(desk.sender.to("jo@example.org")) == 1
+
+
+def test_an_auto_reply_is_recorded_quietly_and_never_answered(desk: MailDesk) -> None:
+    number = desk.mail(email_bytes())
+    (ack,) = desk.sender.to("jo@example.org")
+    out_of_office = email_bytes(
+        subject="Automatic reply: Printer on fire",
+        body="I am out of the office until Monday.",
+        in_reply_to=ack.message_id,
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    assert desk.mail(out_of_office) == number
+    assert "message.quiet" in desk.actions(number)
+    assert len(desk.ticket(number).messages) == 2
+    unthreaded = email_bytes(subject="Out of office", headers={"X-Autoreply": "yes"})
+    row = desk.inbox_row(unthreaded)
+    assert row.state == RowState.QUIET.value and row.ticket_id is None
+    assert len(desk.sender.to("jo@example.org")) == 1
+
+
+def test_list_mail_opens_a_ticket_but_is_never_answered(desk: MailDesk) -> None:
+    relayed = email_bytes(subject="Help from our group", headers={"List-Id": "<help.x.org>"})
+    number = desk.mail(relayed)
+    assert number and desk.sender.to("jo@example.org") == []
+    with desk.runtime.db.unit_of_work() as uow:
+        (created,) = [e for e in uow.audit.for_ticket(number) if e.action == "ticket.created"]
+    assert "List-Id" in created.detail and "not acknowledged" in created.detail
+
+
+def test_mail_from_our_own_address_is_a_loop_and_is_not_answered(desk: MailDesk) -> None:
+    looped = email_bytes(sender="relaydesk <support@relaydesk.localhost>", subject="[#9] hi")
+    row = desk.inbox_row(looped)
+    assert row.state == RowState.QUIET.value
+    assert desk.sender.to("support@relaydesk.localhost") == []
+
+
+def test_a_bounce_fails_our_message_and_stops_automatic_mail_to_that_address(
+    desk: MailDesk,
+) -> None:
+    number = desk.mail(email_bytes(sender="gone@example.org"))
+    (ack,) = desk.sender.to("gone@example.org")
+    bounce = bounce_bytes(original_message_id=ack.message_id, recipient="gone@example.org")
+    assert desk.mail(bounce) == number
+    with desk.runtime.db.unit_of_work() as uow:
+        (row,) = [r for r in uow.outbox.recent(ticket_id=number) if r.kind == "acknowledgement"]
+        assert row.state == RowState.FAILED.value and "5.1.1" in (row.error or "")
+        assert uow.customers.bounced("gone@example.org") is not None
+    assert "outbox.bounced" in desk.actions(number)
+    second = desk.mail(email_bytes(sender="gone@example.org", subject="another"))
+    assert "acknowledgement.suppressed" not in desk.actions(second)  # it wrote: it works again
+
+
+def test_a_delay_notice_changes_nothing(desk: MailDesk) -> None:
+    number = desk.mail(email_bytes(sender="slow@example.org"))
+    (ack,) = desk.sender.to("slow@example.org")
+    delayed = bounce_bytes(
+        original_message_id=ack.message_id,
+        recipient="slow@example.org",
+        status="4.4.7",
+        action="delayed",
+    )
+    desk.mail(delayed)
+    assert "outbox.bounced" not in desk.actions(number)
+
+
+def test_acknowledgements_to_one_sender_stop_at_the_hourly_limit(desk: MailDesk) -> None:
+    numbers = [desk.mail(email_bytes(subject=f"loop {i}")) for i in range(7)]
+    assert len(set(numbers)) == 7
+    assert len(desk.sender.to("jo@example.org")) == 5
+    assert "acknowledgement.suppressed" in desk.actions(numbers[-1])
+
+
+def test_a_reply_reopens_a_resolved_ticket_and_a_closed_one_gets_a_linked_successor(
+    desk: MailDesk,
+) -> None:
+    number = desk.mail(email_bytes(message_id="<r1@example.org>"))
+    set_ticket_status(desk.runtime, number, Status.RESOLVED, actor="test")
+    desk.settle()
+    assert desk.mail(email_bytes(subject="Re: x", in_reply_to="<r1@example.org>")) == number
+    assert desk.ticket(number).status in ("open", "new")
+    set_ticket_status(desk.runtime, number, Status.CLOSED, actor="test")
+    desk.settle()
+    successor = desk.mail(email_bytes(subject="Re: y", in_reply_to="<r1@example.org>"))
+    assert successor != number and desk.ticket(successor).parent == number
+
+
+def test_attachments_are_kept_by_content_hash_outside_the_database(
+    desk: MailDesk, tmp_path: Path
+) -> None:
+    pdf = b"%PDF-1.4 invoice " * 100
+    raw = email_bytes(attachments=(("../../etc/invoice.pdf", "application/pdf", pdf),))
+    number = desk.mail(raw)
+    with desk.runtime.db.unit_of_work() as uow:
+        message_id = uow.tickets.get(number).messages[0].id  # type: ignore[union-attr]
+        (kept,) = uow.messages.attachments(message_id)
+    assert kept.filename == "invoice.pdf" and kept.content_type == "application/pdf"
+    assert kept.size == len(pdf) and kept.sha256 is not None
+    assert desk.runtime.files.read(kept.sha256) == pdf
+    assert (tmp_path / "files").is_dir()
+
+
+def test_an_email_naming_no_sender_is_kept_failed_with_its_reason(desk: MailDesk) -> None:
+    raw = b"Subject: who am I\r\nMessage-ID: <anon@x>\r\n\r\nno From at all\r\n"
+    row = desk.inbox_row(raw)
+    assert row.state == RowState.FAILED.value and "no sender" in (row.error or "")
+    assert row.raw == raw and row.attempts == 1
+
+
+def test_a_damaged_email_still_opens_a_ticket_from_what_could_be_read(desk: MailDesk) -> None:
+    raw = (
+        b"From: Jo <jo@example.org>\r\nSubject: =?x-unknown?q?broken?=\r\n"
+        b"Content-Type: text/plain; charset=x-unknown\r\nMessage-ID: <dmg@example.org>\r\n\r\n"
+        b"caf\xe9 au lait\r\n"
+    )
+    number = desk.mail(raw)
+    assert number and "caf" in desk.ticket(number).messages[0].body_text
+    assert "message.problems" in desk.actions(number)
