@@ -5,6 +5,7 @@ Pure rendering: the caller decides who receives them and through which channel.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from router.threading import subject_tag
@@ -14,6 +15,16 @@ from router.threading import subject_tag
 class Rendered:
     subject: str
     body_text: str
+
+    @property
+    def body_html(self) -> str:
+        """The same text as HTML, for the alternative part: escaped, paragraphs kept."""
+        paragraphs = [p for p in self.body_text.split("\n\n") if p.strip()]
+        inner = "\n".join(
+            "<p>" + "<br>\n".join(html.escape(line) for line in p.strip("\n").split("\n")) + "</p>"
+            for p in paragraphs
+        )
+        return f"<!DOCTYPE html>\n<html><body>\n{inner}\n</body></html>\n"
 
 
 def _tagged(subject: str, number: int, prefix: str) -> str:

@@ -7,12 +7,22 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class AttachmentView:
+    filename: str
+    content_type: str
+    size: int
+    kept: bool  # False when it was over a size limit: listed, bytes not kept
+    note: str = ""  # why it was not kept
+
+
+@dataclass(frozen=True)
 class MessageView:
     direction: str
     channel: str
     author: str
     body_text: str
     created_at: datetime
+    attachments: tuple[AttachmentView, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from router.assignment import TicketFacts
 from router.lifecycle import check_transition, is_active
-from router.views import MessageView, TicketView
+from router.views import AttachmentView, MessageView, TicketView
 from router.vocabulary import Channel, Priority, Status
 from store.agents import AgentRepository
 from store.models import Agent, Customer, Message, Team, Ticket
@@ -239,6 +239,16 @@ def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
                 author=m.author,
                 body_text=m.body_text,
                 created_at=m.created_at,
+                attachments=tuple(
+                    AttachmentView(
+                        filename=a.filename,
+                        content_type=a.content_type,
+                        size=a.size,
+                        kept=a.sha256 is not None,
+                        note=a.skipped or "",
+                    )
+                    for a in m.attachments
+                ),
             )
             for m in ticket.messages
         )

@@ -46,6 +46,7 @@ def queue_email(
         recipient_name=recipient_name,
         subject=rendered.subject,
         body_text=rendered.body_text,
+        body_html=rendered.body_html,
         message_id=new_message_id(runtime),
         in_reply_to=in_reply_to,
         references=references,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, JSONType, UTCDateTime
 from store.models.people import Agent, Customer, Team
+
+if TYPE_CHECKING:
+    from store.models.mail import Attachment
 
 
 class Ticket(Base):
@@ -73,6 +76,9 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by="Attachment.id", lazy="selectin", viewonly=True
+    )
 
 
 class AuditEvent(Base):

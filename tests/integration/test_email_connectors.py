@@ -108,6 +108,10 @@ def test_a_conversation_by_smtp_and_imap_stays_on_one_ticket(
     (number,) = _eventually(lambda: _tickets(desk))
     assert ack.message["In-Reply-To"] == "<c1@example.org>"
     assert ack.message["Reply-To"] == f"support+{number}@relaydesk.localhost"
+    assert ack.message["Auto-Submitted"] == "auto-replied"
+    assert ack.message["X-Loop"] == "support@relaydesk.localhost"
+    assert ack.message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in ack.message.iter_parts()] == ["text/plain", "text/html"]
     reply = email_bytes(
         subject=f"Re: {ack.message['Subject']}",
         in_reply_to=ack.message["Message-ID"],
@@ -181,3 +185,41 @@ def test_an_unavailable_store_answers_451_so_the_sender_retries(tmp_path: Path) 
     finally:
         connectors.stop()
         runtime.close()
+
+
+def test_connector_status_shows_each_mailbox_cursor_and_a_bad_password_clearly(
+    tmp_path: Path, imap_mailbox: ImapAccount
+) -> None:
+    from click.testing import CliRunner
+
+    from config import load_settings
+    from router.errors import PermanentError
+    from workers.cli import main
+    from workers.processes import prepare_database
+    from workers.runtime import build_runtime
+
+    config = tmp_path / "relaydesk.toml"
+    config.write_text(
+        f'database_url = "sqlite:///{tmp_path / "desk.db"}"\n'
+        "[[email.mailboxes]]\n"
+        'name = "support"\n'
+        f'host = "127.0.0.1"\nport = {imap_mailbox.server.port}\nsecurity = "none"\n'
+        f'username = "{imap_mailbox.user}"\npassword = "wrong-secret"\n'
+    )
+    settings = load_settings(str(config))
+    runtime = build_runtime(settings)
+    try:
+        prepare_database(runtime)
+        poller = ImapPoller(
+            settings.email.mailboxes[0], ImapMessageSink(runtime), StoreMailboxState(runtime)
+        )
+        with pytest.raises(PermanentError):
+            poller.poll_once()
+    finally:
+        runtime.close()
+    result = CliRunner().invoke(main, ["--config", str(config), "connector", "status"])
+    assert result.exit_code == 0, result.output
+    assert "support" in result.output and "login failed" in result.output
+    assert imap_mailbox.user in result.output and "wrong-secret" not in result.output
+    refused = CliRunner().invoke(main, ["--config", str(config), "connector", "smtp"])
+    assert refused.exit_code == 2 and "inbound_smtp" in refused.output

@@ -206,6 +206,24 @@ def test_attachments_are_kept_by_content_hash_outside_the_database(
     assert kept.size == len(pdf) and kept.sha256 is not None
     assert desk.runtime.files.read(kept.sha256) == pdf
     assert (tmp_path / "files").is_dir()
+    (shown,) = desk.ticket(number).messages[0].attachments
+    assert (shown.filename, shown.size, shown.kept) == ("invoice.pdf", len(pdf), True)
+
+
+def test_an_attachment_over_the_limit_is_listed_but_not_kept(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        database_url,
+        relaydesk_email__attachments_dir=str(tmp_path / "files"),
+        relaydesk_email__max_attachment_bytes="1000",
+    )
+    for plain in desk_for(settings):
+        desk = MailDesk(runtime=plain.runtime, intake=plain.intake, sender=plain.sender)
+        raw = email_bytes(attachments=(("big.bin", "application/octet-stream", b"x" * 5000),))
+        (shown,) = desk.ticket(desk.mail(raw)).messages[0].attachments
+        assert shown.filename == "big.bin" and shown.size == 5000 and not shown.kept
+        assert "limit" in shown.note and not (tmp_path / "files").exists()
 
 
 def test_an_email_naming_no_sender_is_kept_failed_with_its_reason(desk: MailDesk) -> None:
@@ -224,3 +242,41 @@ def test_a_damaged_email_still_opens_a_ticket_from_what_could_be_read(desk: Mail
     number = desk.mail(raw)
     assert number and "caf" in desk.ticket(number).messages[0].body_text
     assert "message.problems" in desk.actions(number)
+
+
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "email"
+UNREADABLE = {"zero-bytes.eml", "garbage-bytes.eml"}  # no sender: kept, failed, with the reason
+ANSWERS_NOTHING = {  # automatic mail that threads nowhere: kept quietly, no ticket
+    "auto-reply-exchange-legacy.eml",
+    "auto-reply-exchange-oof.eml",
+    "auto-reply-gmail-vacation.eml",
+    "bounce-delayed-dsn.eml",
+    "bounce-exchange-ndr.eml",
+    "bounce-exim-plain-text.eml",
+    "bounce-gmail-dsn-failure.eml",
+    "bounce-postfix-dsn.eml",
+    "bounce-qmail-plain-text.eml",
+    "noreply-sender.eml",
+    "read-receipt.eml",
+    "x-loop-from-us.eml",
+}
+
+
+def test_every_corpus_message_becomes_a_ticket_or_a_kept_row_with_its_reason(
+    desk: MailDesk,
+) -> None:
+    outcomes = {}
+    for path in sorted(CORPUS.glob("*.eml")):
+        row = desk.inbox_row(path.read_bytes())
+        outcomes[path.name] = (row.state, row.ticket_id, row.error)
+        assert row.raw == path.read_bytes(), f"{path.name}: the original bytes were not kept"
+    for name, (state, ticket, error) in outcomes.items():
+        if name in UNREADABLE:
+            assert state == RowState.FAILED.value and "no sender" in (error or ""), name
+        elif name in ANSWERS_NOTHING:
+            assert state == RowState.QUIET.value and ticket is None, (name, state, error)
+        else:
+            assert state in (RowState.DONE.value, RowState.QUIET.value), (name, state, error)
+            assert ticket is not None, (name, state, error)
+    acknowledged = {m.recipient for m in desk.sender.sent if m.automatic}
+    assert not acknowledged & {"mailer-daemon@mx.example.org", "noreply@example.com"}

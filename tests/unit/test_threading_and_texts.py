@@ -3,9 +3,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from router.envelopes import InboundMessage, OutboundMessage
+from router.envelopes import AttachmentRef, BounceReport, InboundMessage, OutboundMessage
 from router.notifications import acknowledgement, assignment_notice
-from router.threading import thread_keys
+from router.threading import OwnAddresses, plus_address, plus_number, thread_keys
 from router.vocabulary import Channel, Priority
 
 
@@ -67,7 +67,36 @@ def test_an_assignment_notice_trims_a_long_message_and_says_why() -> None:
         priority_hint=st.none() | st.sampled_from(list(Priority)),
         custom_fields=st.dictionaries(st.text(), st.integers() | st.text()),
         is_automatic=st.booleans(),
+        automatic_reason=st.text(),
+        is_bulk=st.booleans(),
         access_key=st.none() | st.text(),
+        recipients=st.tuples(st.emails()),
+        source=st.text(),
+        full_text=st.none() | st.text(),
+        attachments=st.lists(
+            st.builds(
+                AttachmentRef,
+                filename=st.text(min_size=1),
+                content_type=st.just("application/pdf"),
+                size=st.integers(0, 10**9),
+                sha256=st.none() | st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+                inline=st.booleans(),
+                content_id=st.none() | st.text(),
+                skipped=st.none() | st.text(),
+            ),
+            max_size=3,
+        ).map(tuple),
+        bounce=st.none()
+        | st.builds(
+            BounceReport,
+            original_message_id=st.none() | st.text(),
+            recipients=st.tuples(st.emails()),
+            status=st.text(),
+            diagnostic=st.text(),
+            permanent=st.booleans(),
+        ),
+        problems=st.lists(st.text(), max_size=3).map(tuple),
+        unparsed=st.booleans(),
     )
 )
 def test_an_inbound_message_survives_its_trip_through_the_inbox_payload(
@@ -86,5 +115,28 @@ def test_an_outbound_message_survives_its_trip_through_the_outbox_payload() -> N
         in_reply_to="<p@x>",
         references=("<r@x>", "<p@x>"),
         automatic=True,
+        body_html="<p>b</p>",
+        reply_to="support+1@x.org",
     )
     assert OutboundMessage.from_payload(original.to_payload()) == original
+
+
+def test_the_html_alternative_escapes_what_the_customer_wrote() -> None:
+    rendered = acknowledgement(
+        number=7, subject="<script>alert(1)</script> & more", requester_name="Jo", helpdesk_name="d"
+    )
+    html = rendered.body_html
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&amp; more" in html
+    assert html.count("<p>") == rendered.body_text.count("\n\n") + 1  # paragraphs
+
+
+def test_a_plus_address_threads_only_to_our_own_addresses() -> None:
+    own = OwnAddresses(
+        addresses=frozenset({"support@desk.example"}), domains=frozenset({"in.example"})
+    )
+    assert plus_number(["support+42@desk.example"], own) == 42
+    assert plus_number(["Support+42@Desk.Example"], own) == 42
+    assert plus_number(["anyone+7@in.example"], own) == 7
+    assert plus_number(["support+42@elsewhere.example"], own) is None
+    assert plus_number(["support+abc@desk.example", "support@desk.example"], own) is None
+    assert plus_address("support@desk.example", 42) == "support+42@desk.example"

@@ -7,7 +7,7 @@ import threading
 import click
 
 from config.settings import Settings
-from workers.cli.context import pass_settings
+from workers.cli.context import echo_json, pass_settings, runtime_for, when
 
 
 @click.group()
@@ -48,3 +48,42 @@ def smtp(settings: Settings) -> None:
             "set email.inbound_smtp.addresses or .domains: the server accepts mail only for them"
         )
     _run(settings, imap=False, smtp=True)
+
+
+@connector.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_settings
+def status(settings: Settings, as_json: bool) -> None:
+    """How far each IMAP mailbox has been read, and its last error."""
+    with runtime_for(settings) as runtime, runtime.db.unit_of_work() as uow:
+        cursors = {c.mailbox: c for c in uow.mailboxes.all()}
+    rows = []
+    for mailbox in settings.email.mailboxes:
+        cursor = cursors.get(mailbox.name)
+        rows.append(
+            {
+                "mailbox": mailbox.name,
+                "server": f"{mailbox.username}@{mailbox.host}:{mailbox.port}/{mailbox.folder}",
+                "uidvalidity": cursor.uidvalidity if cursor else None,
+                "last_uid": cursor.last_uid if cursor else None,
+                "error": cursor.last_error if cursor else None,
+                "updated_at": cursor.updated_at if cursor else None,
+            }
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("no IMAP mailboxes configured")
+    for row in rows:
+        state = (
+            "never polled"
+            if row["uidvalidity"] is None
+            else (
+                f"UIDVALIDITY {row['uidvalidity']}, last UID {row['last_uid']}, "
+                f"at {when(row['updated_at'])}"
+            )
+        )
+        click.echo(f"{row['mailbox']:<12} {row['server']}: {state}")
+        if row["error"]:
+            click.echo(f"{'':<12} error: {row['error']}")

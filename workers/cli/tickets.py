@@ -105,6 +105,9 @@ def show(settings: Settings, number: int, as_json: bool) -> None:
         click.echo(f"  [{when(m.created_at)}] {m.direction} {m.channel} {m.author}")
         for line in m.body_text.splitlines()[:20]:
             click.echo(f"    {line}")
+        for a in m.attachments:
+            kept = "" if a.kept else f" - not kept: {a.note}"
+            click.echo(f"    [attachment] {a.filename} ({a.content_type}, {a.size} bytes){kept}")
     click.echo("\nDeliveries:")
     for o in outbox:
         err = f" ({o['error']})" if o["error"] else ""
