@@ -1,12 +1,14 @@
 """Load settings: a TOML file, then ``RELAYDESK_*`` environment variables on top.
 
 ``RELAYDESK_DATABASE_URL`` sets ``database_url``; a double underscore goes one
-level down: ``RELAYDESK_SMTP__PORT=2525`` sets ``smtp.port``. Validation runs
+level down: ``RELAYDESK_SMTP__PORT=2525`` sets ``smtp.port``; a list is given as
+JSON: ``RELAYDESK_EMAIL__INBOUND_SMTP__DOMAINS='["example.com"]'``. Validation runs
 once; every problem is reported with its key path.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -41,8 +43,20 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
         node = data
         for part in path[:-1]:
             node = node.setdefault(part, {})
-        node[path[-1]] = value
+        node[path[-1]] = _list_or_text(value)
     return data
+
+
+def _list_or_text(value: str) -> Any:
+    """A JSON list (``'["a@x", "b@x"]'``) for settings that are lists; else the text."""
+    if value.lstrip().startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(parsed, list):
+            return parsed
+    return value
 
 
 def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:

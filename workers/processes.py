@@ -80,10 +80,15 @@ def serve(settings: Settings) -> None:
     mail = MailConnectors(runtime, smtp=settings.email.inbound_smtp.enabled)
     try:
         connectors = mail.start()
-    except Exception:
+    except OSError as exc:  # e.g. the inbound SMTP port is taken
         scheduler.stop()
         worker.stop(timeout=10_000)
-        raise
+        runtime.close()
+        inbound = settings.email.inbound_smtp
+        raise SystemExit(
+            f"relaydesk: cannot start inbound SMTP on {inbound.host}:{inbound.port}: {exc} "
+            "(set email.inbound_smtp.port, or enabled = false)"
+        ) from None
     web = settings.web
     print(
         "relaydesk serve\n"

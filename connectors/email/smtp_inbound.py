@@ -164,8 +164,8 @@ class SmtpInboundServer:
             raise RuntimeError("the inbound SMTP server is already running")
         settings = self._settings
         options = smtp_options(settings)  # before binding: a bad TLS file is a ConfigError
+        sock = _listen(settings.host, settings.port)  # a taken port fails here, at once
         executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="smtp-inbound")
-        sock = _listen(settings.host, settings.port)
         address = sock.getsockname()
         handler = SmtpInbound(settings, self._sink, executor=executor)
         controller = _Controller(handler, sock, hostname=settings.host, port=address[1], **options)

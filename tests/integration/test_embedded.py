@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import signal
+import smtplib
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.mail_samples import email_bytes
 from tests.support.processes import Background, relaydesk_env, run, wait_until
 from tests.support.services import free_port
 from tests.support.smtp_sink import SmtpSink
@@ -81,7 +83,7 @@ def test_serve_takes_a_web_request_to_an_acknowledged_assigned_ticket_and_stops_
     ack, notice = by_rcpt["jo@example.org"], by_rcpt["ana@acme.test"]
     assert f"[#{number}]" in ack["Subject"] and ack["Auto-Submitted"] == "auto-replied"
     assert f"[#{number}]" in notice["Subject"] and "(high)" in notice["Subject"]
-    assert "password expired" in notice.get_content()
+    assert "password expired" in notice.get_body(("plain",)).get_content()
     assert ticket["status"] == "open" and ticket["assignee"] == "ana"
     assert ticket["priority"] == "high"
 
@@ -100,8 +102,12 @@ def _healthy(base: str) -> bool:
 def test_serve_without_a_config_file_runs_the_demo_and_writes_mail_to_files(
     tmp_path: Path,
 ) -> None:
-    port = free_port()
-    env = relaydesk_env(tmp_path / "unused.toml", RELAYDESK_WEB__PORT=str(port))
+    port, smtp_port = free_port(), free_port()
+    env = relaydesk_env(
+        tmp_path / "unused.toml",
+        RELAYDESK_WEB__PORT=str(port),
+        RELAYDESK_EMAIL__INBOUND_SMTP__PORT=str(smtp_port),
+    )
     del env["RELAYDESK_CONFIG"]
     serve = Background(["serve"], env, cwd=tmp_path)
     try:
@@ -124,16 +130,24 @@ def test_serve_without_a_config_file_runs_the_demo_and_writes_mail_to_files(
             timeout=10,
         )
         assert response.status_code == 201, response.text
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+            client.sendmail(
+                "kim@example.org",
+                ["support@relaydesk.localhost"],
+                email_bytes(sender="Kim <kim@example.org>", subject="Mail works too"),
+            )
         outbox = tmp_path / "relaydesk-outbox"
-        wait_until(lambda: len(list(outbox.glob("*.eml"))) >= 2, 15, serve.output)
+        wait_until(lambda: len(list(outbox.glob("*.eml"))) >= 4, 15, serve.output)
     finally:
         assert serve.stop(signal.SIGINT) == 0, serve.output()
+    assert f"inbound SMTP on 127.0.0.1:{smtp_port}" in serve.output()
     assert (tmp_path / "relaydesk.db").exists()
     subjects = [
         message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"]
         for p in outbox.glob("*.eml")
     ]
     assert any(s.startswith("Assigned: [#1] Invoice twice") for s in subjects), subjects
+    assert "[#2] Mail works too" in subjects, subjects
 
 
 def _form_nonce(page: str) -> dict[str, str]:
