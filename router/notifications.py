@@ -82,3 +82,20 @@ def customer_reply_notice(
         f"{requester} replied on ticket {subject_tag(number, tag_prefix)}:\n\n{excerpt.strip()}\n"
     )
     return Rendered(subject=f"Reply: {_tagged(subject, number, tag_prefix)}", body_text=body)
+
+
+def agent_reply(
+    *,
+    number: int,
+    subject: str,
+    text: str,
+    agent_name: str,
+    helpdesk_name: str,
+    tag_prefix: str = "#",
+) -> Rendered:
+    """An agent's public answer, as the requester receives it."""
+    tagged = _tagged(subject, number, tag_prefix)
+    if not tagged.lower().startswith("re:"):
+        tagged = f"Re: {tagged}"
+    body = f"{text.strip()}\n\n-- \n{agent_name}\n{helpdesk_name}\n"
+    return Rendered(subject=tagged, body_text=body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from router.assignment import AgentFacts
@@ -29,6 +29,12 @@ class AgentRepository:
 
     def by_name(self, name: str) -> Agent | None:
         return self.session.scalars(select(Agent).where(Agent.name == name)).first()
+
+    def by_email(self, address: str) -> Agent | None:
+        address = address.strip().lower()
+        return self.session.scalars(
+            select(Agent).where(func.lower(Agent.email) == address).order_by(Agent.id)
+        ).first()
 
     def team(self, name: str) -> Team | None:
         return self.session.scalars(select(Team).where(Team.name == name)).first()

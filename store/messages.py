@@ -109,6 +109,35 @@ class MessageRepository:
             .limit(1)
         ).first()
 
+    def thread_ids(self, ticket_id: int) -> list[str]:
+        """The Message-IDs of the ticket's conversation, oldest first (for References)."""
+        return [
+            external_id
+            for external_id in self.session.scalars(
+                select(Message.external_id)
+                .where(
+                    Message.ticket_id == ticket_id,
+                    Message.external_id.is_not(None),
+                    Message.direction != Direction.INTERNAL.value,
+                )
+                .order_by(Message.id)
+            )
+            if external_id and external_id.startswith("<")
+        ]
+
+    def last_inbound_id(self, ticket_id: int) -> str | None:
+        """The Message-ID of the customer's latest message: what an answer replies to."""
+        return self.session.scalars(
+            select(Message.external_id)
+            .where(
+                Message.ticket_id == ticket_id,
+                Message.direction == Direction.INBOUND.value,
+                Message.external_id.is_not(None),
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+        ).first()
+
     def is_participant(self, ticket_id: int, customer_id: int) -> bool:
         """Whether the customer is the ticket's requester or has written on it."""
         requester = self.session.scalar(select(Ticket.requester_id).where(Ticket.id == ticket_id))

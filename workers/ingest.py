@@ -23,7 +23,12 @@ from router.vocabulary import Channel, Direction, RowState, Status
 from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
-from workers.ingest_email import auto_reply_refusal, read_email, record_bounce
+from workers.ingest_email import (
+    answered_by_agent,
+    auto_reply_refusal,
+    read_email,
+    record_bounce,
+)
 from workers.outbound import queue_email
 from workers.runtime import Runtime
 
@@ -42,6 +47,8 @@ def ingest(runtime: Runtime, inbox_id: int) -> None:
             raise PermanentError(f"unreadable inbox payload: {exc!r}") from None
         if message.unparsed:
             message = read_email(runtime, uow, inbox_id, message)
+        if message.channel is Channel.EMAIL and answered_by_agent(runtime, uow, message, inbox_id):
+            return
         customer = uow.customers.identify(
             message.channel, message.sender_address, message.sender_name, now
         )

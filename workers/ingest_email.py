@@ -1,4 +1,4 @@
-"""What ingest does for email only: parse the raw bytes, act on bounces, limit auto-replies."""
+"""What ingest does for email only: parse, take agents' answers, act on bounces, limit loops."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from datetime import timedelta
 from connectors.email.normalize import parse_inbound
 from router.envelopes import BounceReport, InboundMessage
 from router.errors import PermanentError
+from router.threading import thread_keys
+from router.vocabulary import RowState, Status
 from store.db import UnitOfWork
+from workers.replies import post_answer
 from workers.runtime import Runtime
 
 
@@ -70,3 +73,42 @@ def auto_reply_refusal(runtime: Runtime, uow: UnitOfWork, address: str) -> str |
             f"{settings.auto_reply_window_s} s (limit {settings.auto_reply_limit}): a loop?"
         )
     return None
+
+
+def answered_by_agent(
+    runtime: Runtime, uow: UnitOfWork, message: InboundMessage, inbox_id: int
+) -> bool:
+    """Whether this email is an agent answering a ticket (then it is sent on, and done).
+
+    An agent answers by replying to a notification: the mail comes from the
+    agent's address and threads to an open ticket. What the agent wrote (quotes
+    and signature stripped) goes to the requester as a public reply. Anything
+    else from an agent's address is ordinary mail.
+    """
+    if message.is_automatic or not runtime.settings.email.agent_replies:
+        return False
+    agent = uow.agents.by_email(message.sender_address)
+    if agent is None:
+        return False
+    keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix, runtime.own_addresses)
+    number = (
+        uow.messages.ticket_of_message_ids(keys.message_ids)
+        or keys.plus_number
+        or keys.subject_number
+    )
+    ticket = uow.tickets.get(number, for_update=True) if number else None
+    if ticket is None or Status(ticket.status) is Status.CLOSED:
+        return False
+    post_answer(
+        runtime,
+        uow,
+        ticket,
+        agent,
+        message.body_text,
+        internal=False,
+        via="email",
+        external_id=message.external_id,
+        inbox_id=inbox_id,
+    )
+    uow.inbox.finish(inbox_id, state=RowState.DONE, ticket_id=ticket.id, now=runtime.now())
+    return True

@@ -15,6 +15,7 @@ from router.errors import NotFound
 from router.lifecycle import is_active
 from router.vocabulary import AgentStatus, Status
 from store.models import Agent
+from workers.replies import post_answer
 from workers.route import drain_backlog
 from workers.runtime import Runtime
 
@@ -130,3 +131,26 @@ def set_ticket_status(
         team_ids = [ticket.team_id] if freed and ticket.team_id else []
     _drain(runtime, team_ids)
     return before
+
+
+def answer_ticket(
+    runtime: Runtime,
+    number: int,
+    agent_name: str,
+    text: str,
+    *,
+    internal: bool = False,
+    status: Status | None = None,
+    via: str = "cli",
+) -> None:
+    """An agent's public reply (sent to the requester) or internal note, then a status."""
+    with runtime.db.unit_of_work() as uow:
+        ticket = uow.tickets.get(number, for_update=True)
+        if ticket is None:
+            raise NotFound(f"no ticket #{number}")
+        agent = uow.agents.by_name(agent_name)
+        if agent is None:
+            raise NotFound(f"no agent {agent_name!r}")
+        post_answer(runtime, uow, ticket, agent, text, internal=internal, via=via)
+    if status is not None:
+        set_ticket_status(runtime, number, status, actor=f"agent:{agent_name}", reason="answered")

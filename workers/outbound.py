@@ -30,6 +30,7 @@ def queue_email(
     automatic: bool,
     in_reply_to: str | None = None,
     references: tuple[str, ...] = (),
+    message_id: str | None = None,
 ) -> int | None:
     """Write one outbox row and enqueue its delivery once the transaction commits.
 
@@ -47,7 +48,7 @@ def queue_email(
         subject=rendered.subject,
         body_text=rendered.body_text,
         body_html=rendered.body_html,
-        message_id=new_message_id(runtime),
+        message_id=message_id or new_message_id(runtime),
         in_reply_to=in_reply_to,
         references=references,
         automatic=automatic,

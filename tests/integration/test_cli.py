@@ -422,3 +422,36 @@ def test_migrate_on_a_postgres_database_that_does_not_exist_says_so_clearly(
     assert result.exit_code == 1
     assert "cannot reach the database" in result.stderr and "createdb" in result.stderr
     assert "relaydesk_nowhere" in result.stderr and ":pw@" not in result.stderr
+
+
+def test_an_agent_replies_and_notes_from_the_command_line(
+    config: Path, customers: Customers, tmp_path: Path
+) -> None:
+    number = customers.write("Refund please")
+    done = cli(
+        config,
+        "tickets",
+        "reply",
+        str(number),
+        "Refund sent.",
+        "--as",
+        "ana",
+        "--status",
+        "pending",
+    )
+    assert done.stdout.strip() == f"#{number}: reply by ana queued to the requester"
+    cli(config, "tickets", "note", str(number), "Checked with billing.", "--as", "ana")
+    shown = ticket(config, number)
+    messages = shown["ticket"]["messages"]
+    assert [m["direction"] for m in messages] == ["inbound", "outbound", "internal"]
+    assert (
+        messages[1]["body_text"].startswith("Refund sent.") and messages[1]["author"] == "agent:ana"
+    )
+    assert shown["ticket"]["status"] == "pending" and shown["ticket"]["first_response_at"]
+    assert [o["kind"] for o in shown["outbox"] if o["kind"] == "reply"] == ["reply"]
+    actions = [e["action"] for e in shown["audit"]]
+    assert "message.replied" in actions and "note.added" in actions
+    unknown = cli(config, "tickets", "reply", str(number), "x", "--as", "nobody", ok=False)
+    assert "no agent 'nobody'" in unknown.stderr
+    empty = cli(config, "tickets", "reply", str(number), "  ", "--as", "ana", ok=False)
+    assert "empty answer" in empty.stderr

@@ -17,7 +17,7 @@ from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
 from tests.support.mail_samples import bounce_bytes, email_bytes
 from workers.mail_intake import InboundMail
-from workers.operations import set_ticket_status
+from workers.operations import answer_ticket, set_ticket_status
 
 pytestmark = pytest.mark.integration
 
@@ -280,3 +280,57 @@ def test_every_corpus_message_becomes_a_ticket_or_a_kept_row_with_its_reason(
             assert ticket is not None, (name, state, error)
     acknowledged = {m.recipient for m in desk.sender.sent if m.automatic}
     assert not acknowledged & {"mailer-daemon@mx.example.org", "noreply@example.com"}
+
+
+def test_an_agent_reply_reaches_the_requester_threaded_and_stops_the_response_clock(
+    desk: MailDesk,
+) -> None:
+    number = desk.mail(email_bytes(message_id="<q1@example.org>"))
+    agent = desk.ticket(number).assignee
+    assert agent is not None
+    answer_ticket(desk.runtime, number, agent, "Please try again now.")
+    desk.settle()
+    (reply,) = [m for m in desk.sender.to("jo@example.org") if not m.automatic]
+    assert reply.subject == f"Re: [#{number}] Printer on fire"
+    assert reply.in_reply_to == "<q1@example.org>" and "<q1@example.org>" in reply.references
+    assert reply.body_text.startswith("Please try again now.")
+    view = desk.ticket(number)
+    assert view.first_response_at is not None
+    assert [m.direction for m in view.messages] == ["inbound", "outbound"]
+    answer = email_bytes(subject=f"Re: {reply.subject}", in_reply_to=reply.message_id)
+    assert desk.mail(answer) == number  # the customer's answer to the reply joins too
+
+
+def test_an_agent_answering_a_notification_by_email_answers_the_requester(
+    desk: MailDesk,
+) -> None:
+    number = desk.mail(email_bytes(body="The printer is on fire."))
+    agent = desk.ticket(number).assignee
+    (notice,) = desk.sender.to(f"{agent}@relaydesk.localhost")
+    by_mail = email_bytes(
+        sender=f"{agent} <{agent}@relaydesk.localhost>",
+        to=notice.reply_to or "support@relaydesk.localhost",
+        subject=f"Re: {notice.subject}",
+        in_reply_to=notice.message_id,
+        body="Unplug it and step away.\n\nOn Wed, relaydesk wrote:\n> The printer is on fire.",
+    )
+    assert desk.mail(by_mail) == number
+    (reply,) = [m for m in desk.sender.to("jo@example.org") if not m.automatic]
+    assert reply.body_text.startswith("Unplug it and step away.")
+    assert "> The printer" not in reply.body_text
+    assert "message.replied" in desk.actions(number)
+    assert len(_tickets_of(desk)) == 1
+
+
+def test_an_internal_note_is_never_sent_to_the_requester(desk: MailDesk) -> None:
+    number = desk.mail(email_bytes())
+    answer_ticket(desk.runtime, number, "ana", "Customer is a VIP.", internal=True)
+    desk.settle()
+    assert all(m.automatic for m in desk.sender.to("jo@example.org"))
+    assert desk.ticket(number).messages[-1].direction == "internal"
+    assert desk.ticket(number).first_response_at is None
+
+
+def _tickets_of(desk: MailDesk) -> list[int]:
+    with desk.runtime.db.unit_of_work() as uow:
+        return [t.id for t in uow.tickets.recent(limit=100)]

@@ -1,4 +1,4 @@
-"""``relaydesk tickets list|show|status``."""
+"""``relaydesk tickets list|show|status|reply|note``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 import click
 
 from config.settings import Settings
-from router.errors import InvalidTransition, NotFound
+from router.errors import InvalidTransition, NotFound, PermanentError
 from router.views import TicketView
 from router.vocabulary import Status
 from store.tickets import view_of
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
-from workers.operations import set_ticket_status
+from workers.operations import answer_ticket, set_ticket_status
 
 STATUSES = [s.value for s in Status]
 
@@ -130,3 +130,45 @@ def set_status(settings: Settings, number: int, status: str, reason: str) -> Non
         except (NotFound, InvalidTransition) as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"#{number}: {before.value} -> {status}")
+
+
+def _answer(
+    settings: Settings, number: int, agent: str, text: str, internal: bool, status: str | None
+) -> None:
+    if text == "-":
+        text = click.get_text_stream("stdin").read()
+    with runtime_for(settings) as runtime:
+        try:
+            answer_ticket(
+                runtime,
+                number,
+                agent,
+                text,
+                internal=internal,
+                status=Status(status) if status else None,
+            )
+        except (NotFound, InvalidTransition, PermanentError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@tickets.command("reply")
+@click.argument("number", type=int)
+@click.argument("text")
+@click.option("--as", "agent", required=True, help="The answering agent's name.")
+@click.option("--status", type=click.Choice(STATUSES), default=None, help="Then move to this.")
+@pass_settings
+def reply(settings: Settings, number: int, text: str, agent: str, status: str | None) -> None:
+    """Answer ticket NUMBER publicly with TEXT ("-" reads stdin): the requester receives it."""
+    _answer(settings, number, agent, text, False, status)
+    click.echo(f"#{number}: reply by {agent} queued to the requester")
+
+
+@tickets.command("note")
+@click.argument("number", type=int)
+@click.argument("text")
+@click.option("--as", "agent", required=True, help="The agent writing the note.")
+@pass_settings
+def note(settings: Settings, number: int, text: str, agent: str) -> None:
+    """Add an internal note (never sent to the requester) to ticket NUMBER."""
+    _answer(settings, number, agent, text, True, None)
+    click.echo(f"#{number}: note by {agent} added")

@@ -1,0 +1,100 @@
+"""Agents answer: a public reply reaches the requester on their channel; a note stays inside.
+
+The same function serves every way an agent answers (the command line, an
+email reply to a notification, later Telegram), so each writes the same
+message, audit event and outbox row.
+"""
+
+from __future__ import annotations
+
+from router.errors import PermanentError
+from router.notifications import agent_reply
+from router.vocabulary import Channel, Direction, Status
+from store.db import UnitOfWork
+from store.models import Agent, Ticket
+from workers.outbound import new_message_id, queue_email
+from workers.runtime import Runtime
+
+
+def post_answer(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: Ticket,
+    agent: Agent,
+    text: str,
+    *,
+    internal: bool,
+    via: str,
+    external_id: str | None = None,
+    inbox_id: int | None = None,
+) -> None:
+    """Add ``agent``'s answer to a locked ``ticket``; a public one is sent to the requester."""
+    if not text.strip():
+        raise PermanentError("an empty answer: nothing to send")
+    if Status(ticket.status) is Status.CLOSED:
+        raise PermanentError(f"ticket #{ticket.id} is closed: answer in a new ticket")
+    now = runtime.now()
+    author = f"agent:{agent.name}"
+    if internal:
+        uow.messages.add(
+            ticket.id,
+            direction=Direction.INTERNAL,
+            channel=Channel(ticket.channel),
+            author=author,
+            body_text=text.strip(),
+            agent_id=agent.id,
+            external_id=external_id,
+            inbox_id=inbox_id,
+            now=now,
+        )
+        uow.audit.record(
+            ticket_id=ticket.id, actor=author, action="note.added", detail=f"via {via}", now=now
+        )
+        return
+    rendered = agent_reply(
+        number=ticket.id,
+        subject=ticket.subject,
+        text=text,
+        agent_name=agent.display_name or agent.name,
+        helpdesk_name=runtime.settings.helpdesk.name,
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
+    message_id = new_message_id(runtime)
+    thread = uow.messages.thread_ids(ticket.id)
+    parent = uow.messages.last_inbound_id(ticket.id) or (thread[-1] if thread else None)
+    uow.messages.add(
+        ticket.id,
+        direction=Direction.OUTBOUND,
+        channel=Channel(ticket.channel),
+        author=author,
+        body_text=rendered.body_text,
+        agent_id=agent.id,
+        external_id=message_id,
+        inbox_id=inbox_id,
+        now=now,
+    )
+    queue_email(
+        runtime,
+        uow,
+        kind="reply",
+        ticket_id=ticket.id,
+        recipient=ticket.requester_address,
+        recipient_name=ticket.requester.name,
+        rendered=rendered,
+        dedupe_key=f"reply:{external_id}"[:255] if external_id else None,
+        automatic=False,
+        in_reply_to=parent,
+        references=tuple(thread[-20:]),
+        message_id=message_id,
+    )
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+    ticket.updated_at = now
+    uow.audit.record(
+        ticket_id=ticket.id,
+        actor=author,
+        action="message.replied",
+        detail=f"public reply to {ticket.requester_address} via {via}",
+        now=now,
+        data={"message_id": message_id},
+    )
