@@ -168,7 +168,14 @@ class SmtpInboundServer:
         executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="smtp-inbound")
         address = sock.getsockname()
         handler = SmtpInbound(settings, self._sink, executor=executor)
-        controller = _Controller(handler, sock, hostname=settings.host, port=address[1], **options)
+        controller = _Controller(
+            handler,
+            sock,
+            max_connections=settings.max_connections,
+            hostname=settings.host,
+            port=address[1],
+            **options,
+        )
         try:
             controller.start()
         except BaseException:
@@ -226,12 +233,57 @@ def smtp_options(settings: SmtpInboundSettings) -> dict[str, Any]:
     return options
 
 
+class _ConnectionGate:
+    """How many sessions are open; only touched on the server's event loop thread."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+
+
+class _GatedSMTP(SMTP):
+    """aiosmtpd's protocol, refusing a session past the connection limit with 421.
+
+    aiosmtpd sets no limit of its own, and each session may buffer a whole
+    message in memory: without one, a flood of connections exhausts memory.
+    """
+
+    def __init__(self, handler: Any, *, gate: _ConnectionGate, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._gate = gate
+        self._admitted = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._gate.active >= self._gate.limit:
+            log.warning("inbound SMTP: %d sessions open, refusing another", self._gate.active)
+            assert isinstance(transport, asyncio.WriteTransport)
+            transport.write(b"421 4.7.0 Too many connections, try again later\r\n")
+            transport.close()
+            return
+        self._gate.active += 1
+        self._admitted = True
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if not self._admitted:
+            return
+        self._admitted = False
+        self._gate.active -= 1
+        super().connection_lost(error)
+
+
 class _Controller(Controller):
     """An aiosmtpd ``Controller`` serving a socket bound beforehand (so port 0 works)."""
 
-    def __init__(self, handler: SmtpInbound, sock: socket.socket, **kwargs: Any) -> None:
+    def __init__(
+        self, handler: SmtpInbound, sock: socket.socket, *, max_connections: int, **kwargs: Any
+    ) -> None:
         super().__init__(handler, **kwargs)
         self._sock = sock
+        self._gate = _ConnectionGate(max_connections)
+
+    def factory(self) -> SMTP:
+        return _GatedSMTP(self.handler, gate=self._gate, **self.SMTP_kwargs)
 
     def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
         return self.loop.create_server(self._factory_invoker, sock=self._sock)

@@ -587,3 +587,26 @@ def test_auth_is_neither_offered_nor_accepted_before_starttls(
         assert not client.has_extn("auth")
         code, _ = client.docmd("AUTH", "PLAIN AHJlbGF5AHdyb25n")
         assert code == 538
+
+
+def test_sessions_past_max_connections_are_refused_with_421_until_one_closes(
+    serve: Serve, sink: FakeSink
+) -> None:
+    server = serve(max_connections=2)
+    first, second = connect(server), connect(server)
+    try:
+        with pytest.raises(smtplib.SMTPConnectError) as refused:
+            connect(server)
+        assert refused.value.smtp_code == 421
+    finally:
+        first.quit()
+    for _ in range(50):  # the server notices the closed session a moment after QUIT
+        try:
+            third = connect(server)
+            break
+        except smtplib.SMTPConnectError:
+            time.sleep(0.02)
+    with third:  # a slot freed: served again
+        third.sendmail(SENDER, [OURS], message())
+    second.quit()
+    assert len(sink.deliveries) == 1
