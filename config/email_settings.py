@@ -67,7 +67,8 @@ class SmtpInboundSettings(WithPassword):
     addresses: tuple[str, ...] = ()
     max_message_bytes: int = Field(25 * MIB, gt=0)  # 552 past this
     max_recipients: int = Field(20, ge=1, le=1000)
-    max_commands: int = Field(100, ge=10, le=100_000)  # per session, per command verb
+    max_commands: int = Field(100, ge=10, le=100_000)  # per session, per verb (NOOP, VRFY, ...)
+    max_messages_per_session: int = Field(1000, ge=1, le=1_000_000)  # MAIL, DATA, RSET
     max_connections: int = Field(50, ge=1, le=10_000)  # sessions at once; 421 past this
     timeout_s: float = Field(300.0, gt=0)
     tls_cert_file: str = ""

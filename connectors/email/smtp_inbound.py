@@ -214,7 +214,7 @@ def smtp_options(settings: SmtpInboundSettings) -> dict[str, Any]:
     options: dict[str, Any] = {
         "server_hostname": settings.hostname,
         "data_size_limit": settings.max_message_bytes,
-        "command_call_limit": settings.max_commands,
+        "command_call_limit": _call_limits(settings),
         "timeout": settings.timeout_s,
         "decode_data": False,
         "enable_SMTPUTF8": True,
@@ -231,6 +231,20 @@ def smtp_options(settings: SmtpInboundSettings) -> dict[str, Any]:
         options["authenticator"] = PasswordCheck(settings.username, password)
         options["auth_required"] = True
     return options
+
+
+def _call_limits(settings: SmtpInboundSettings) -> dict[str, int]:
+    """Commands per session: a relay may send many messages on one connection; a client
+    that only talks (NOOP, VRFY, HELP, ...) is cut off soon."""
+    messages = settings.max_messages_per_session
+    return {
+        "*": settings.max_commands,
+        "MAIL": messages,
+        "RCPT": messages * settings.max_recipients,
+        "DATA": messages,
+        "RSET": messages,
+        "BDAT": messages,
+    }
 
 
 class _ConnectionGate:

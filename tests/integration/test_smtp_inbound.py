@@ -610,3 +610,11 @@ def test_sessions_past_max_connections_are_refused_with_421_until_one_closes(
         third.sendmail(SENDER, [OURS], message())
     second.quit()
     assert len(sink.deliveries) == 1
+
+
+def test_a_relay_may_send_many_messages_on_one_connection(serve: Serve, sink: FakeSink) -> None:
+    server = serve(max_commands=10, max_messages_per_session=30)
+    with connect(server) as client:
+        for i in range(25):  # well past max_commands: MAIL and DATA have their own budget
+            client.sendmail(SENDER, [OURS], message(f"<many-{i}@customer.example>"))
+    assert len(sink.deliveries) == 25
