@@ -307,13 +307,20 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    namespace = f"bench{uuid.uuid4().hex[:6]}"
+    try:
+        _run(args, namespace)
+    finally:  # only this run's keys: another benchmark may share the database
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"{namespace}*"):
+            client.delete(key)
+
+
+def _run(args: argparse.Namespace, namespace: str) -> None:
     with tempfile.TemporaryDirectory() as tmp, SmtpSink() as sink, fresh_postgres_database() as pg:
         config = Path(tmp) / "bench.toml"
         agents = "".join(AGENT.format(i=i) for i in range(args.agents))
-        config.write_text(
-            CONFIG.format(port=sink.port, namespace=f"bench{uuid.uuid4().hex[:6]}", agents=agents)
-        )
+        config.write_text(CONFIG.format(port=sink.port, namespace=namespace, agents=agents))
         env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
         env.update(
             RELAYDESK_CONFIG=str(config),
