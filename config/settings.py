@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from config.base import Frozen as _Frozen
 from config.base import WithPassword
 from config.email_settings import EmailSettings
+from config.routing_settings import RoutingSettings
 
 
 class HelpdeskSettings(_Frozen):
@@ -82,6 +83,8 @@ class SchedulerSettings(_Frozen):
 class TeamSettings(_Frozen):
     name: str = Field(min_length=1)
     supervisor: str | None = None
+    claim_mode: bool = False  # offer each ticket to every eligible agent; the first claim wins
+    fallback_team: str | None = None  # may take the team's tickets after the skills timeout
 
 
 class AgentSettings(_Frozen):
@@ -93,6 +96,16 @@ class AgentSettings(_Frozen):
     status: Literal["online", "away", "offline"] = "offline"
     skills: dict[str, int] = {}
     supervisor: str | None = None
+    seniority: int = Field(0, ge=0, le=100)
+    channel_capacity: dict[Literal["email", "telegram", "web"], int] = {}  # per-channel limit
+
+    @field_validator("channel_capacity")
+    @classmethod
+    def _channel_limits(cls, value: dict[str, int]) -> dict[str, int]:
+        for channel, limit in value.items():
+            if limit < 0:
+                raise ValueError(f"channel {channel!r} capacity {limit} is negative")
+        return value
 
     @field_validator("email")
     @classmethod
@@ -117,6 +130,7 @@ class Settings(_Frozen):
     web: WebSettings = WebSettings()
     smtp: SmtpSettings = SmtpSettings()
     email: EmailSettings = EmailSettings()
+    routing: RoutingSettings = RoutingSettings()
     broker: BrokerSettings = BrokerSettings()
     retries: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()
@@ -161,6 +175,8 @@ class Settings(_Frozen):
         for i, team_cfg in enumerate(self.teams):
             if team_cfg.supervisor and team_cfg.supervisor not in agents:
                 problems.append(f"teams.{i}.supervisor: unknown agent {team_cfg.supervisor!r}")
+            if team_cfg.fallback_team and team_cfg.fallback_team not in teams:
+                problems.append(f"teams.{i}.fallback_team: unknown team {team_cfg.fallback_team!r}")
         if teams and self.helpdesk.default_team not in teams:
             problems.append(f"helpdesk.default_team: unknown team {self.helpdesk.default_team!r}")
         for category, team in self.categories.items():

@@ -13,8 +13,9 @@ from store.models import AgentSkill
 def sync_directory(uow: UnitOfWork, settings: Settings, now: datetime) -> list[str]:
     """Create missing teams and agents, update what config owns; returns what changed.
 
-    Config owns an agent's email, display name, capacity, teams, skills and
-    supervisor. The routing status belongs to the agent once they exist (it is
+    Config owns an agent's email, display name, capacity (overall and per
+    channel), seniority, teams, skills and supervisor, and a team's supervisor,
+    claim mode and fallback team. The routing status belongs to the agent once they exist (it is
     set from config only on creation), and the load is never touched.
     """
     changes: list[str] = []
@@ -37,7 +38,13 @@ def sync_directory(uow: UnitOfWork, settings: Settings, now: datetime) -> list[s
                 now=now,
             )
             changes.append(f"agent {agent_cfg.name} created")
+            agent = agents.by_name(agent_cfg.name)
+            assert agent is not None
+            agent.seniority = agent_cfg.seniority
+            agent.channel_capacity = {str(k): v for k, v in agent_cfg.channel_capacity.items()}
             continue
+        agent.seniority = agent_cfg.seniority
+        agent.channel_capacity = {str(k): v for k, v in agent_cfg.channel_capacity.items()}
         agent.email = agent_cfg.email
         agent.display_name = agent_cfg.display_name
         agent.capacity = agent_cfg.capacity
@@ -59,4 +66,7 @@ def sync_directory(uow: UnitOfWork, settings: Settings, now: datetime) -> list[s
         team = agents.ensure_team(team_cfg.name)
         supervisor = agents.by_name(team_cfg.supervisor) if team_cfg.supervisor else None
         team.supervisor_id = supervisor.id if supervisor else None
+        team.claim_mode = team_cfg.claim_mode
+        fallback = agents.ensure_team(team_cfg.fallback_team) if team_cfg.fallback_team else None
+        team.fallback_team_id = fallback.id if fallback else None
     return changes

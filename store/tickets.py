@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -137,6 +138,19 @@ class TicketRepository:
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
+
+    def assigned_to(
+        self, agent_id: int, statuses: Sequence[Status], *, for_update: bool = False
+    ) -> list[Ticket]:
+        """The agent's tickets in ``statuses``, oldest first (locked when asked)."""
+        query = (
+            select(Ticket)
+            .where(Ticket.assignee_id == agent_id, Ticket.status.in_([s.value for s in statuses]))
+            .order_by(Ticket.id)
+        )
+        if for_update:
+            query = query.with_for_update()
+        return list(self.session.scalars(query))
 
     def set_status(self, ticket: Ticket, target: Status, now: datetime) -> Status:
         """Move the ticket through the lifecycle (validated); returns the old status.

@@ -15,6 +15,7 @@ from router.errors import NotFound
 from router.lifecycle import is_active
 from router.vocabulary import AgentStatus, Status
 from store.models import Agent
+from workers.assignments import return_tickets, route_returned
 from workers.replies import post_answer
 from workers.route import drain_backlog
 from workers.runtime import Runtime
@@ -96,6 +97,7 @@ def set_agent_status(
         if agent is None:
             raise NotFound(f"no agent named {name!r}")
         previous = uow.agents.set_status(agent, status)
+        returned: list[int] = []
         if previous != status.value:
             uow.audit.record(
                 ticket_id=None,
@@ -104,7 +106,12 @@ def set_agent_status(
                 detail=f"{name}: {previous} -> {status.value}",
                 now=now,
             )
+            if status is AgentStatus.OFFLINE and runtime.settings.routing.return_on_offline:
+                returned = return_tickets(
+                    runtime, uow, agent, reason=f"{name} went offline", actor=actor
+                )
         team_ids = [t.id for t in agent.teams]
+    route_returned(runtime, returned)
     if status is AgentStatus.ONLINE and previous != status.value:
         _drain(runtime, team_ids)
     return previous

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from store.models.base import Base, UTCDateTime
+from store.models.base import Base, JSONType, UTCDateTime
 
 agent_teams = Table(
     "agent_teams",
@@ -22,6 +22,8 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
+    tier: Mapped[str | None] = mapped_column(String(64))  # e.g. "gold": rules may match on it
+    organisation: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     identities: Mapped[list[CustomerIdentity]] = relationship(back_populates="customer")
@@ -54,6 +56,8 @@ class Agent(Base):
     status: Mapped[str] = mapped_column(String(16), default="offline")
     capacity: Mapped[int] = mapped_column(Integer, default=5)
     load: Mapped[int] = mapped_column(Integer, default=0)  # open tickets assigned
+    seniority: Mapped[int] = mapped_column(Integer, default=0)
+    channel_capacity: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -83,6 +87,10 @@ class Team(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    claim_mode: Mapped[bool] = mapped_column(Boolean, default=False)
+    fallback_team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL")
+    )
 
     agents: Mapped[list[Agent]] = relationship(secondary=agent_teams, back_populates="teams")
     supervisor: Mapped[Agent | None] = relationship(foreign_keys=[supervisor_id])

@@ -37,6 +37,10 @@ class Ticket(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    required_skills: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    optional_skills: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # waiting for an agent since
     access_key: Mapped[str] = mapped_column(String(64))  # lets the requester read the ticket
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

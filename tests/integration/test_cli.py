@@ -455,3 +455,29 @@ def test_an_agent_replies_and_notes_from_the_command_line(
     assert "no agent 'nobody'" in unknown.stderr
     empty = cli(config, "tickets", "reply", str(number), "  ", "--as", "ana", ok=False)
     assert "empty answer" in empty.stderr
+
+
+def test_tickets_are_assigned_transferred_unassigned_and_claimed_from_the_command_line(
+    config: Path, customers: Customers
+) -> None:
+    cli(config, *shlex.split("agents add bo --email bo@desk.test --team support --status online"))
+    number = customers.write("Printer jam")
+    holder = ticket(config, number)["ticket"]["assignee"]
+    other = "bo" if holder == "ana" else "ana"
+    moved = cli(config, "tickets", "assign", str(number), other, "--reason", "expert")
+    assert moved.stdout.strip() == f"#{number}: {holder} -> {other}"
+    assert agent(config, holder)["load"] == 0 and agent(config, other)["load"] == 1
+    taken = cli(config, "tickets", "claim", str(number), "--as", holder, ok=False)
+    assert f"taken by {other}" in taken.stderr
+    cli(config, "tickets", "transfer", str(number), "--team", "billing", "--reason", "invoice")
+    shown = ticket(config, number)["ticket"]
+    assert shown["team"] == "billing" and shown["assignee"] is None  # nobody in billing
+    no_reason = cli(config, "tickets", "transfer", str(number), "--team", "support", ok=False)
+    assert "--reason" in no_reason.stderr
+    cli(config, "tickets", "claim", str(number), "--as", "ana", ok=False)  # not in billing
+    cli(config, "tickets", "transfer", str(number), "--agent", "ana", "--reason", "back")
+    assert ticket(config, number)["ticket"]["assignee"] == "ana"
+    back = cli(config, "tickets", "unassign", str(number), "--reason", "holiday")
+    assert back.stdout.strip().startswith(f"#{number}: taken from ana")
+    actions = [e["action"] for e in ticket(config, number)["audit"]]
+    assert actions.count("ticket.transferred") == 2 and "ticket.unassigned" in actions

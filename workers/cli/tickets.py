@@ -1,4 +1,4 @@
-"""``relaydesk tickets list|show|status|reply|note``."""
+"""``relaydesk tickets list|show|status|reply|note|assign|transfer|unassign|claim``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from router.errors import InvalidTransition, NotFound, PermanentError
 from router.views import TicketView
 from router.vocabulary import Status
 from store.tickets import view_of
+from workers.assignments import assign_ticket, claim_ticket, transfer_ticket, unassign_ticket
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
 from workers.operations import answer_ticket, set_ticket_status
 
@@ -172,3 +173,57 @@ def note(settings: Settings, number: int, text: str, agent: str) -> None:
     """Add an internal note (never sent to the requester) to ticket NUMBER."""
     _answer(settings, number, agent, text, True, None)
     click.echo(f"#{number}: note by {agent} added")
+
+
+def _run(settings: Settings, operation: Any, *args: Any, **kwargs: Any) -> Any:
+    with runtime_for(settings) as runtime:
+        try:
+            return operation(runtime, *args, **kwargs)
+        except (NotFound, InvalidTransition, PermanentError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@tickets.command("assign")
+@click.argument("number", type=int)
+@click.argument("agent")
+@click.option("--reason", default="", help="Why (goes to the audit log).")
+@click.option("--force", is_flag=True, help="Even past the agent's capacity or status.")
+@pass_settings
+def assign(settings: Settings, number: int, agent: str, reason: str, force: bool) -> None:
+    """Give ticket NUMBER to AGENT (taking it from its assignee)."""
+    previous = _run(settings, assign_ticket, number, agent, reason=reason, force=force)
+    click.echo(f"#{number}: {previous or '-'} -> {agent}")
+
+
+@tickets.command("transfer")
+@click.argument("number", type=int)
+@click.option("--agent", default=None, help="To this agent.")
+@click.option("--team", default=None, help="To this team's queue.")
+@click.option("--reason", required=True, help="Why (goes to the audit log).")
+@pass_settings
+def transfer(
+    settings: Settings, number: int, agent: str | None, team: str | None, reason: str
+) -> None:
+    """Move ticket NUMBER to another agent or another team's queue."""
+    _run(settings, transfer_ticket, number, reason=reason, to_agent=agent, to_team=team)
+    click.echo(f"#{number}: transferred to {agent or 'team ' + str(team)}")
+
+
+@tickets.command("unassign")
+@click.argument("number", type=int)
+@click.option("--reason", default="", help="Why (goes to the audit log).")
+@pass_settings
+def unassign(settings: Settings, number: int, reason: str) -> None:
+    """Return ticket NUMBER to its team's queue."""
+    previous = _run(settings, unassign_ticket, number, reason=reason)
+    click.echo(f"#{number}: taken from {previous}, back in the queue")
+
+
+@tickets.command("claim")
+@click.argument("number", type=int)
+@click.option("--as", "agent", required=True, help="The claiming agent's name.")
+@pass_settings
+def claim(settings: Settings, number: int, agent: str) -> None:
+    """Take waiting ticket NUMBER as AGENT; the first claim wins."""
+    _run(settings, claim_ticket, number, agent)
+    click.echo(f"#{number}: claimed by {agent}")

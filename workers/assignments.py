@@ -1,0 +1,248 @@
+"""Hand-made assignment: assign, transfer, unassign and claim, each with its reason.
+
+The same functions serve the command line and any other package (later the
+Telegram bot's Claim button). Each locks the ticket first, moves agent slots
+with the same conditional UPDATEs routing uses, writes its audit event in the
+same transaction, and afterwards routes what went back to the queue and drains
+the backlogs of whoever got a slot back.
+"""
+
+from __future__ import annotations
+
+from router.errors import NotFound, PermanentError
+from router.lifecycle import check_transition, is_active
+from router.notifications import assignment_notice
+from router.vocabulary import Status
+from store.db import UnitOfWork
+from store.models import Agent, Ticket
+from workers.outbound import queue_email
+from workers.route import drain_backlog, route
+from workers.runtime import Runtime
+
+
+def _after(runtime: Runtime, *, reroute: list[int], drain: list[int]) -> None:
+    """Route returned tickets and drain freed teams: inline when embedded, else by the broker."""
+    for ticket_id in reroute:
+        if runtime.settings.embedded:
+            route(runtime, ticket_id)
+        else:
+            runtime.enqueue_route(ticket_id)
+    for team_id in dict.fromkeys(drain):
+        if runtime.settings.embedded:
+            drain_backlog(runtime, team_id)
+        else:
+            runtime.enqueue_drain(team_id)
+
+
+def _locked_active(uow: UnitOfWork, number: int) -> Ticket:
+    ticket = uow.tickets.get(number, for_update=True)
+    if ticket is None:
+        raise NotFound(f"no ticket #{number}")
+    if not is_active(Status(ticket.status)):
+        raise PermanentError(f"ticket #{number} is {ticket.status}: reopen it first")
+    return ticket
+
+
+def _agent(uow: UnitOfWork, name: str) -> Agent:
+    agent = uow.agents.by_name(name)
+    if agent is None:
+        raise NotFound(f"no agent named {name!r}")
+    return agent
+
+
+def _release(uow: UnitOfWork, ticket: Ticket) -> list[int]:
+    """Take the ticket from its assignee; the teams whose backlog may now move."""
+    previous = ticket.assignee
+    if previous is None:
+        return []
+    uow.agents.release_slot(previous.id)
+    ticket.assignee_id = None
+    ticket.assigned_at = None
+    return [team.id for team in previous.teams]
+
+
+def _give(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, agent: Agent, force: bool) -> None:
+    now = runtime.now()
+    if force:
+        uow.agents.reclaim_slot(agent.id)  # past capacity if need be: a person decided
+    elif not uow.agents.claim_slot(agent.id, now):
+        raise PermanentError(
+            f"{agent.name} cannot take it: {agent.status}, load {agent.load}/{agent.capacity} "
+            "(--force assigns anyway)"
+        )
+    ticket.assignee_id = agent.id
+    ticket.assigned_at = now
+    ticket.updated_at = now
+    ticket.queued_at = None
+    if Status(ticket.status) is Status.NEW:
+        ticket.status = check_transition(Status.NEW, Status.OPEN).value
+
+
+def _notify(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, agent: Agent, why: str) -> None:
+    rendered = assignment_notice(
+        number=ticket.id,
+        subject=ticket.subject,
+        priority=ticket.priority,
+        requester=ticket.requester_address,
+        excerpt=ticket.messages[0].body_text if ticket.messages else "",
+        reasons=(why,),
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
+    queue_email(
+        runtime,
+        uow,
+        kind="assignment",
+        ticket_id=ticket.id,
+        recipient=agent.email,
+        recipient_name=agent.display_name,
+        rendered=rendered,
+        dedupe_key=None,
+        automatic=False,
+    )
+
+
+def assign_ticket(
+    runtime: Runtime,
+    number: int,
+    agent_name: str,
+    *,
+    reason: str = "",
+    force: bool = False,
+    actor: str = "cli",
+    action: str = "ticket.assigned",
+) -> str | None:
+    """Give ticket ``number`` to an agent (taking it from its assignee); the previous one."""
+    with runtime.db.unit_of_work() as uow:
+        ticket = _locked_active(uow, number)
+        agent = _agent(uow, agent_name)
+        previous = ticket.assignee.name if ticket.assignee else None
+        if ticket.assignee_id == agent.id:
+            return previous
+        freed = _release(uow, ticket)
+        _give(runtime, uow, ticket, agent, force)
+        why = f"by {actor}" + (f": {reason}" if reason else "")
+        uow.audit.record(
+            ticket_id=number,
+            actor=actor,
+            action=action,
+            detail=f"assigned to {agent.name}"
+            + (f" (from {previous})" if previous else "")
+            + f" {why}",
+            now=runtime.now(),
+            data={"agent": agent.name, "previous": previous, "forced": force},
+        )
+        _notify(runtime, uow, ticket, agent, why)
+    _after(runtime, reroute=[], drain=freed)
+    return previous
+
+
+def transfer_ticket(
+    runtime: Runtime,
+    number: int,
+    *,
+    reason: str,
+    to_agent: str | None = None,
+    to_team: str | None = None,
+    actor: str = "cli",
+) -> None:
+    """Move a ticket to another agent, or to another team's queue, with a reason."""
+    if (to_agent is None) == (to_team is None):
+        raise ValueError("transfer to an agent or to a team")
+    if not reason.strip():
+        raise ValueError("a transfer needs a reason")
+    if to_agent is not None:
+        assign_ticket(
+            runtime, number, to_agent, reason=reason, actor=actor, action="ticket.transferred"
+        )
+        return
+    assert to_team is not None
+    with runtime.db.unit_of_work() as uow:
+        ticket = _locked_active(uow, number)
+        team = uow.agents.team(to_team)
+        if team is None:
+            raise NotFound(f"no team named {to_team!r}")
+        previous = ticket.assignee.name if ticket.assignee else None
+        old_team = ticket.team.name if ticket.team else None
+        freed = _release(uow, ticket)
+        ticket.team_id = team.id
+        ticket.queued_at = runtime.now()
+        ticket.updated_at = runtime.now()
+        uow.audit.record(
+            ticket_id=number,
+            actor=actor,
+            action="ticket.transferred",
+            detail=f"team {old_team or '-'} -> {team.name}"
+            + (f", taken from {previous}" if previous else "")
+            + f": {reason}",
+            now=runtime.now(),
+            data={"team": team.name, "previous_team": old_team, "previous": previous},
+        )
+    _after(runtime, reroute=[number], drain=freed)
+
+
+def unassign_ticket(runtime: Runtime, number: int, *, reason: str = "", actor: str = "cli") -> str:
+    """Return a ticket to its team's queue; the agent who had it."""
+    with runtime.db.unit_of_work() as uow:
+        ticket = _locked_active(uow, number)
+        if ticket.assignee is None:
+            raise PermanentError(f"ticket #{number} has no assignee")
+        previous = ticket.assignee.name
+        freed = _release(uow, ticket)
+        ticket.queued_at = runtime.now()
+        ticket.updated_at = runtime.now()
+        uow.audit.record(
+            ticket_id=number,
+            actor=actor,
+            action="ticket.unassigned",
+            detail=f"taken from {previous}, back to the queue" + (f": {reason}" if reason else ""),
+            now=runtime.now(),
+            data={"previous": previous},
+        )
+    _after(runtime, reroute=[number], drain=freed)
+    return previous
+
+
+def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: str = "") -> None:
+    """An agent takes a waiting ticket; the first claim wins, a later one is refused."""
+    actor = actor or f"agent:{agent_name}"
+    with runtime.db.unit_of_work() as uow:
+        ticket = _locked_active(uow, number)
+        agent = _agent(uow, agent_name)
+        if ticket.assignee is not None:
+            raise PermanentError(f"ticket #{number} is taken by {ticket.assignee.name}")
+        if ticket.team is not None and ticket.team not in agent.teams:
+            raise PermanentError(f"{agent.name} is not in team {ticket.team.name}")
+        _give(runtime, uow, ticket, agent, force=False)
+        uow.audit.record(
+            ticket_id=number,
+            actor=actor,
+            action="ticket.claimed",
+            detail=f"claimed by {agent.name}, load {agent.load + 1}/{agent.capacity}",
+            now=runtime.now(),
+            data={"agent": agent.name},
+        )
+
+
+def return_tickets(
+    runtime: Runtime, uow: UnitOfWork, agent: Agent, *, reason: str, actor: str
+) -> list[int]:
+    """Give an agent's new and open tickets back to the queue (pending ones stay theirs)."""
+    returned = []
+    for ticket in uow.tickets.assigned_to(agent.id, (Status.NEW, Status.OPEN), for_update=True):
+        _release(uow, ticket)
+        ticket.queued_at = runtime.now()
+        ticket.updated_at = runtime.now()
+        uow.audit.record(
+            ticket_id=ticket.id,
+            actor=actor,
+            action="ticket.unassigned",
+            detail=f"taken from {agent.name}, back to the queue: {reason}",
+            now=runtime.now(),
+            data={"previous": agent.name},
+        )
+        returned.append(ticket.id)
+    return returned
+
+
+def route_returned(runtime: Runtime, ticket_ids: list[int]) -> None:
+    _after(runtime, reroute=ticket_ids, drain=[])
