@@ -183,7 +183,8 @@ class OutboundMessage:
     body_html: str | None = None
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
-    automatic: bool = False  # sets Auto-Submitted: auto-replied on email
+    automatic: bool = False  # an automatic answer: Auto-Submitted: auto-replied on email
+    notification: bool = False  # made by the system: Auto-Submitted: auto-generated
     reply_to: str | None = None  # e.g. the ticket's plus-address; else the helpdesk's address
 
     def to_payload(self) -> dict[str, Any]:
@@ -198,6 +199,7 @@ class OutboundMessage:
             "in_reply_to": self.in_reply_to,
             "references": list(self.references),
             "automatic": self.automatic,
+            "notification": self.notification,
             "reply_to": self.reply_to,
         }
 
@@ -214,6 +216,7 @@ class OutboundMessage:
             in_reply_to=data.get("in_reply_to"),
             references=tuple(data.get("references") or ()),
             automatic=bool(data.get("automatic")),
+            notification=bool(data.get("notification")),
             reply_to=data.get("reply_to"),
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from router.envelopes import AttachmentRef
@@ -78,24 +78,49 @@ class MessageRepository:
         return list(self.session.scalars(query.order_by(Attachment.id)))
 
     def ticket_of_message_ids(self, message_ids: Sequence[str]) -> int | None:
-        """The ticket holding any of these Message-IDs, received or sent, newest first."""
-        if not message_ids:
+        """The ticket a reply answers: the first of ``message_ids`` (In-Reply-To, then
+        References newest first) that is known, as a Message-ID we sent, else as the
+        oldest message that carried it (a later copy under someone else's ticket, e.g.
+        a Message-ID re-used on purpose, never takes the conversation away)."""
+        ids = list(dict.fromkeys(message_ids))
+        if not ids:
             return None
-        ids = list(message_ids)
-        found = self.session.scalars(
-            select(Message.ticket_id)
+        ours: dict[str, int] = {}
+        for message_id, ticket_id in self.session.execute(
+            select(OutboxItem.message_id, OutboxItem.ticket_id).where(
+                OutboxItem.message_id.in_(ids), OutboxItem.ticket_id.is_not(None)
+            )
+        ):
+            if ticket_id is not None:
+                ours[message_id] = ticket_id
+        received: dict[str, int] = {}
+        for external_id, ticket_id in self.session.execute(
+            select(Message.external_id, Message.ticket_id)
             .where(Message.external_id.in_(ids))
             .order_by(Message.id.desc())
+        ):
+            if external_id is not None:
+                received[external_id] = ticket_id  # the oldest is written last
+        for message_id in ids:
+            found = ours.get(message_id) or received.get(message_id)
+            if found is not None:
+                return found
+        return None
+
+    def ticket_notified_to(self, message_ids: Sequence[str], address: str) -> int | None:
+        """The ticket of a message we sent to ``address`` among ``message_ids``, if any."""
+        if not message_ids:
+            return None
+        return self.session.scalars(
+            select(OutboxItem.ticket_id)
+            .where(
+                OutboxItem.message_id.in_(list(message_ids)),
+                func.lower(OutboxItem.recipient) == address.strip().lower(),
+                OutboxItem.ticket_id.is_not(None),
+            )
+            .order_by(OutboxItem.id.desc())
             .limit(1)
         ).first()
-        if found is None:
-            found = self.session.scalars(
-                select(OutboxItem.ticket_id)
-                .where(OutboxItem.message_id.in_(ids), OutboxItem.ticket_id.is_not(None))
-                .order_by(OutboxItem.id.desc())
-                .limit(1)
-            ).first()
-        return found
 
     def ticket_with_inbound(self, external_id: str, customer_id: int) -> int | None:
         """The ticket already holding this sender's inbound message with this external id."""

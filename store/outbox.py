@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -150,12 +151,22 @@ class OutboxRepository:
             or 0
         )
 
-    def mark_bounced(self, message_id: str, *, reason: str, now: datetime) -> OutboxItem | None:
-        """Fail the row that sent ``message_id``: its mail bounced. Returns the row, if ours."""
+    def mark_bounced(
+        self, message_id: str, *, reason: str, now: datetime, only_for: Sequence[str] = ()
+    ) -> OutboxItem | None:
+        """Fail the sent row of ``message_id``: its mail bounced. The row, if it qualifies.
+
+        Only a row already sent, and, when ``only_for`` names addresses, only one
+        whose recipient is among them.
+        """
         item = self.session.scalars(
-            select(OutboxItem).where(OutboxItem.message_id == message_id).with_for_update()
+            select(OutboxItem)
+            .where(OutboxItem.message_id == message_id, OutboxItem.state == RowState.DONE.value)
+            .with_for_update()
         ).first()
         if item is None:
+            return None
+        if only_for and item.recipient.lower() not in {a.lower() for a in only_for}:
             return None
         item.state = RowState.FAILED.value
         item.error = f"bounced: {reason}"[:4000]

@@ -117,8 +117,8 @@ def _thread(
 
     Only email threads this way: a web form always opens a new ticket (its
     sender is not verified, so a subject tag there proves nothing). The subject
-    tag counts only when the sender takes part in the ticket (its requester, or
-    someone who wrote on it).
+    tag and the plus-address count only when the sender takes part in the ticket
+    (its requester, or someone who wrote on it): both are easy to guess.
     """
     if message.channel is not Channel.EMAIL:
         return None
@@ -130,8 +130,9 @@ def _thread(
     number = keys.subject_number
     if number is not None and uow.messages.is_participant(number, customer.id):
         return uow.tickets.get(number, for_update=True)
-    if keys.plus_number is not None:
-        return uow.tickets.get(keys.plus_number, for_update=True)
+    number = keys.plus_number
+    if number is not None and uow.messages.is_participant(number, customer.id):
+        return uow.tickets.get(number, for_update=True)
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from connectors.email.normalize import parse_inbound
+from connectors.email.quoting import new_text
 from router.envelopes import BounceReport, InboundMessage
 from router.errors import PermanentError
 from router.threading import thread_keys
@@ -37,22 +38,27 @@ def read_email(
 
 
 def record_bounce(runtime: Runtime, uow: UnitOfWork, bounce: BounceReport) -> int | None:
-    """Fail the outbox row the bounce refers to and flag the address; its ticket, if any."""
+    """Fail the sent message the bounce refers to and flag its recipient; its ticket.
+
+    A bounce is easy to forge, so it only ever acts on a message we sent (by its
+    random Message-ID), only on that message's own recipient, and only when the
+    report names that recipient (or names nobody).
+    """
     if not bounce.permanent or not bounce.original_message_id:
         return None  # a delay notice changes nothing: the relay is still trying
     now = runtime.now()
     reason = " ".join(p for p in (bounce.status, bounce.diagnostic) if p) or "delivery failed"
-    item = uow.outbox.mark_bounced(bounce.original_message_id, reason=reason, now=now)
+    item = uow.outbox.mark_bounced(
+        bounce.original_message_id, reason=reason, now=now, only_for=bounce.recipients
+    )
     if item is None:
-        return None  # not a message of ours
-    addresses = bounce.recipients or (item.recipient,)
-    for address in addresses:
-        uow.customers.flag_bounced(address, reason, now)
+        return None  # not a message of ours, not sent yet, or not to the one reported
+    uow.customers.flag_bounced(item.recipient, reason, now)
     uow.audit.record(
         ticket_id=item.ticket_id,
         actor="system:ingest",
         action="outbox.bounced",
-        detail=f"{item.kind} to {', '.join(addresses)} bounced: {reason}",
+        detail=f"{item.kind} to {item.recipient} bounced: {reason}",
         now=now,
         data={"outbox_id": item.id, "status": bounce.status},
     )
@@ -80,33 +86,32 @@ def answered_by_agent(
 ) -> bool:
     """Whether this email is an agent answering a ticket (then it is sent on, and done).
 
-    An agent answers by replying to a notification: the mail comes from the
-    agent's address and threads to an open ticket. What the agent wrote (quotes
-    and signature stripped) goes to the requester as a public reply. Anything
-    else from an agent's address is ordinary mail.
+    An agent answers by replying to a notification we sent to that agent: the
+    mail comes from the agent's address AND refers to the Message-ID of that
+    notification (random, so a stranger forging the From cannot guess it; a
+    subject tag or plus-address alone never makes mail an agent's answer). What
+    the agent wrote, quotes and signature stripped, goes to the requester; a
+    reply with nothing new is kept as an internal note and sends nothing.
     """
     if message.is_automatic or not runtime.settings.email.agent_replies:
         return False
     agent = uow.agents.by_email(message.sender_address)
     if agent is None:
         return False
-    keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix, runtime.own_addresses)
-    number = (
-        uow.messages.ticket_of_message_ids(keys.message_ids)
-        or keys.plus_number
-        or keys.subject_number
-    )
+    keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix)
+    number = uow.messages.ticket_notified_to(keys.message_ids, agent.email)
     ticket = uow.tickets.get(number, for_update=True) if number else None
     if ticket is None or Status(ticket.status) is Status.CLOSED:
         return False
+    written = new_text(message.full_text or message.body_text)
     post_answer(
         runtime,
         uow,
         ticket,
         agent,
-        message.body_text,
-        internal=False,
-        via="email",
+        written or message.full_text or message.body_text or "(empty)",
+        internal=not written,
+        via="email" if written else "email, with nothing new: kept as a note, not sent",
         external_id=message.external_id,
         inbox_id=inbox_id,
     )

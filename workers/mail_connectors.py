@@ -29,7 +29,18 @@ class MailConnectors:
         self._server: SmtpInboundServer | None = None
 
     def start(self) -> list[str]:
-        """Start them; one line per connector saying where it listens or what it reads."""
+        """Start them; one line per connector saying where it listens or what it reads.
+
+        If one cannot start, those already started are stopped before the error
+        propagates.
+        """
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> list[str]:
         lines = []
         email = self.runtime.settings.email
         if self.smtp:

@@ -28,7 +28,15 @@ class InboundMail:
     def accept(self, raw: bytes, *, recipients: tuple[str, ...], source: str) -> int:
         message = envelope_message(raw, recipients=recipients, source=source)
         receipt = self.intake.accept(message, raw=raw)  # TransientError when it cannot commit
-        if receipt.duplicate:
+        if receipt.conflict:
+            log.warning(
+                "email %s via %s reuses the Message-ID of another message from the same "
+                "sender with other content; kept the first (inbox %d)",
+                message.idempotency_key,
+                source,
+                receipt.inbox_id,
+            )
+        elif receipt.duplicate:
             log.info("email %s via %s was accepted before", message.idempotency_key, source)
         return receipt.inbox_id
 
@@ -40,7 +48,14 @@ class SmtpMailSink:
         self.mail = InboundMail(runtime)
 
     def deliver(self, raw: bytes, *, mail_from: str, recipients: tuple[str, ...]) -> None:
-        self.mail.accept(raw, recipients=recipients, source="smtp")
+        # the envelope sender is what marks a bounce or an auto-reply (MAIL FROM:<>):
+        # keep it, as a delivering MTA does, in a Return-Path header
+        stamped = b"Return-Path: <" + _header_safe(mail_from).encode() + b">\r\n" + raw
+        self.mail.accept(stamped, recipients=recipients, source="smtp")
+
+
+def _header_safe(address: str) -> str:
+    return "".join(c for c in address if c.isprintable() and c not in "<>\r\n")
 
 
 class ImapMessageSink:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from config.loader import problems_of
 from config.settings import AgentSettings
 from router.errors import NotFound
-from router.lifecycle import is_active
+from router.lifecycle import check_transition, is_active
 from router.vocabulary import AgentStatus, Status
 from store.models import Agent
 from workers.assignments import return_tickets, route_returned
@@ -158,6 +158,8 @@ def answer_ticket(
         agent = uow.agents.by_name(agent_name)
         if agent is None:
             raise NotFound(f"no agent {agent_name!r}")
+        if status is not None and status is not Status(ticket.status):  # refuse before sending
+            check_transition(Status(ticket.status), status)
         post_answer(runtime, uow, ticket, agent, text, internal=internal, via=via)
     if status is not None:
         set_ticket_status(runtime, number, status, actor=f"agent:{agent_name}", reason="answered")

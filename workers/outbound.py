@@ -52,6 +52,7 @@ def queue_email(
         in_reply_to=in_reply_to,
         references=references,
         automatic=automatic,
+        notification=not automatic and kind != "reply",  # only a reply is a person's mail
         reply_to=reply_to,
     )
     outbox_id = uow.outbox.add(

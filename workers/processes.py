@@ -14,6 +14,7 @@ from types import FrameType
 
 import dramatiq
 
+from config.loader import ConfigError
 from config.redact import redact_url
 from config.settings import Settings
 from store.directory import sync_directory
@@ -80,11 +81,13 @@ def serve(settings: Settings) -> None:
     mail = MailConnectors(runtime, smtp=settings.email.inbound_smtp.enabled)
     try:
         connectors = mail.start()
-    except OSError as exc:  # e.g. the inbound SMTP port is taken
+    except (OSError, ConfigError) as exc:  # a taken port, a missing TLS file, ...
         scheduler.stop()
         worker.stop(timeout=10_000)
         runtime.close()
         inbound = settings.email.inbound_smtp
+        if isinstance(exc, ConfigError):
+            raise SystemExit(f"relaydesk: cannot start the email connectors: {exc}") from None
         raise SystemExit(
             f"relaydesk: cannot start inbound SMTP on {inbound.host}:{inbound.port}: {exc} "
             "(set email.inbound_smtp.port, or enabled = false)"

@@ -61,6 +61,9 @@ def build_email(
     if message.automatic:
         email["Auto-Submitted"] = "auto-replied"
         email["X-Auto-Response-Suppress"] = "All"
+    elif message.notification:  # RFC 3834: nobody's autoresponder should answer it
+        email["Auto-Submitted"] = "auto-generated"
+        email["X-Auto-Response-Suppress"] = "All"
     email.set_content(message.body_text, cte=_body_cte(message.body_text))
     if message.body_html is not None:
         email.add_alternative(message.body_html, subtype="html", cte=_body_cte(message.body_html))

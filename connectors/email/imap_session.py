@@ -45,6 +45,7 @@ class ImapSession:
     @classmethod
     def open(cls, settings: MailboxSettings) -> ImapSession:
         """Connect, log in and select the folder (creating ``move_to`` when it is missing)."""
+        password = _password(settings)  # an unreadable password file is no network error
         context = _tls_context(settings)
         with _edge(settings, "connecting"):
             client = IMAPClient(
@@ -58,7 +59,7 @@ class ImapSession:
             with _edge(settings, "logging in"):
                 if settings.security == "starttls":
                     client.starttls(context)
-                client.login(settings.username, settings.resolved_password())
+                client.login(settings.username, password)
             with _edge(settings, f"selecting folder {settings.folder!r}", permanent=True):
                 selected = client.select_folder(settings.folder)
             session = cls(settings, client, int(selected[b"UIDVALIDITY"]))
@@ -211,6 +212,16 @@ def _edge(settings: MailboxSettings, doing: str, *, permanent: bool = False) -> 
         _raise(kind, settings, f"{doing} failed at {_where(settings)}", error)
 
 
+def _password(settings: MailboxSettings) -> str:
+    try:
+        return settings.resolved_password()
+    except OSError as error:
+        raise PermanentError(
+            f"mailbox {settings.name}: cannot read password_file {settings.password_file!r}: "
+            f"{error.strerror or type(error).__name__}"
+        ) from None
+
+
 def _raise(
     kind: type[PermanentError | TransientError],
     settings: MailboxSettings,
@@ -218,7 +229,10 @@ def _raise(
     error: BaseException,
 ) -> NoReturn:
     text = _server_text(error) or type(error).__name__
-    password = settings.resolved_password()
+    try:
+        password = settings.resolved_password()
+    except OSError:
+        password = ""
     if password:
         text = text.replace(password, "***")
     raise kind(f"mailbox {settings.name}: {what}: {text}") from None

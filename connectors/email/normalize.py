@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from email import policy
 from email.header import decode_header, make_header
+from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 
@@ -53,19 +54,20 @@ def envelope_message(
     raw: bytes, *, recipients: Sequence[str] = (), source: str = ""
 ) -> InboundMessage:
     """The durable minimum of an email: enough to store it once, parsed later by ingest."""
+    headers: Message | None = None
     try:
         headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
         message_id = _message_id(headers.get("Message-ID"))
         senders = getaddresses([headers.get("From") or headers.get("Sender") or ""])
         name, address = senders[0] if senders else ("", "")
         subject = _decoded(headers.get("Subject"))
-    except Exception:
-        message_id, name, address, subject = None, "", "", ""
+    except Exception:  # nothing here may stop a message from being kept
+        headers, message_id, name, address, subject = None, None, "", "", ""
     address = clean(address).lower()
     if message_id and address:
         key = f"{message_id} {address}"
-    else:  # no usable Message-ID: the bytes themselves identify a redelivery
-        key = "sha256:" + hashlib.sha256(raw).hexdigest()
+    else:  # no usable Message-ID: what every copy of the message shares identifies it
+        key = "sha256:" + _fingerprint(raw, headers)
     return InboundMessage(
         channel=Channel.EMAIL,
         idempotency_key=key[:512],
@@ -78,6 +80,24 @@ def envelope_message(
         source=source,
         unparsed=True,
     )
+
+
+def _fingerprint(raw: bytes, headers: Message | None) -> str:
+    """The SHA-256 of From, Date, Subject and the body: the same for the copy the SMTP
+    server received and the copy a mailbox stored with Return-Path and Received added."""
+    if headers is None:
+        return hashlib.sha256(raw).hexdigest()
+    _, crlf, body = raw.partition(b"\r\n\r\n")
+    if not crlf:
+        _, lf, body = raw.partition(b"\n\n")
+        if not lf:  # no header block at all: the bytes are all there is
+            body = raw
+    digest = hashlib.sha256()
+    for name in ("From", "Date", "Subject"):
+        digest.update(str(headers.get(name, "")).strip().encode("utf-8", "surrogateescape"))
+        digest.update(b"\0")
+    digest.update(body.replace(b"\r\n", b"\n"))
+    return digest.hexdigest()
 
 
 def parse_inbound(

@@ -53,6 +53,12 @@ _MAX_ROUNDS = 5
 
 def visible_text(text: str) -> str:
     """``text`` without its quoted history and signature; ``text`` itself if that is all."""
+    visible = new_text(text)
+    return visible if visible.strip() else text
+
+
+def new_text(text: str) -> str:
+    """What the writer added: ``text`` without quoted history and signature, maybe ""."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lines = lines[: _history_start(lines)]
     for _ in range(_MAX_ROUNDS):
@@ -61,8 +67,7 @@ def visible_text(text: str) -> str:
         lines = _strip_trailer(_strip_blank_end(lines))
         if len(lines) == before:
             break
-    visible = "\n".join(lines).strip("\n").rstrip()
-    return visible if visible.strip() else text
+    return "\n".join(lines).strip("\n").rstrip()
 
 
 def _history_start(lines: list[str]) -> int:

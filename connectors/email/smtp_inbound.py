@@ -168,14 +168,19 @@ class SmtpInboundServer:
         executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="smtp-inbound")
         address = sock.getsockname()
         handler = SmtpInbound(settings, self._sink, executor=executor)
-        controller = _Controller(
-            handler,
-            sock,
-            max_connections=settings.max_connections,
-            hostname=settings.host,
-            port=address[1],
-            **options,
-        )
+        try:
+            controller = _Controller(
+                handler,
+                sock,
+                max_connections=settings.max_connections,
+                hostname=settings.host,
+                port=address[1],
+                **options,
+            )
+        except BaseException:
+            sock.close()
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
         try:
             controller.start()
         except BaseException:
@@ -244,6 +249,7 @@ def _call_limits(settings: SmtpInboundSettings) -> dict[str, int]:
         "DATA": messages,
         "RSET": messages,
         "BDAT": messages,
+        "AUTH": 3,  # guessing passwords takes a new session every three tries
     }
 
 
@@ -268,6 +274,9 @@ class _GatedSMTP(SMTP):
         self._admitted = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._admitted:  # STARTTLS: the same session again, over TLS
+            super().connection_made(transport)
+            return
         if self._gate.active >= self._gate.limit:
             log.warning("inbound SMTP: %d sessions open, refusing another", self._gate.active)
             assert isinstance(transport, asyncio.WriteTransport)

@@ -223,3 +223,25 @@ def test_connector_status_shows_each_mailbox_cursor_and_a_bad_password_clearly(
     assert imap_mailbox.user in result.output and "wrong-secret" not in result.output
     refused = CliRunner().invoke(main, ["--config", str(config), "connector", "smtp"])
     assert refused.exit_code == 2 and "inbound_smtp" in refused.output
+
+
+def test_a_missing_password_file_is_reported_as_such(
+    tmp_path: Path, imap_mailbox: ImapAccount
+) -> None:
+    from router.errors import PermanentError
+
+    class Memory:
+        errors: list[str | None] = []
+
+        def load(self, mailbox: str) -> None:
+            return None
+
+        def save(self, mailbox: str, uidvalidity: int, last_uid: int) -> None: ...
+
+        def report(self, mailbox: str, error: str | None) -> None:
+            self.errors.append(error)
+
+    settings = imap_mailbox.settings(password="", password_file=str(tmp_path / "missing"))
+    poller = ImapPoller(settings, ImapMessageSink.__new__(ImapMessageSink), Memory())
+    with pytest.raises(PermanentError, match="cannot read password_file"):
+        poller.poll_once()

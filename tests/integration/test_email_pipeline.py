@@ -92,12 +92,21 @@ def test_the_subject_tag_counts_from_a_participant_but_not_from_a_stranger(
     assert stranger not in (0, number)
 
 
-def test_a_plus_address_finds_its_ticket(desk: MailDesk) -> None:
+def test_a_plus_address_finds_its_ticket_for_a_participant_only(desk: MailDesk) -> None:
     number = desk.mail(email_bytes())
-    other = email_bytes(sender="boss@example.org", subject="About the printer", to="x@y.org")
     plus = f"support+{number}@relaydesk.localhost"
-    assert desk.mail(other, recipients=(plus,)) == number
-    assert desk.mail(email_bytes(sender="boss@example.org", subject="cc", to=plus)) == number
+    changed = email_bytes(subject="a new subject, no tag", to=plus)
+    assert desk.mail(changed) == number  # the requester, whatever the subject
+    stranger = email_bytes(sender="mallory@evil.example", subject="hi", to="x@y.org")
+    assert desk.mail(stranger, recipients=(plus,)) not in (0, number)
+
+
+def test_a_reused_message_id_never_takes_a_conversation_away(desk: MailDesk) -> None:
+    victim = desk.mail(email_bytes(message_id="<victim-1@example.org>"))
+    copycat = email_bytes(sender="mallory@evil.example", message_id="<victim-1@example.org>")
+    assert desk.mail(copycat) not in (0, victim)
+    reply = email_bytes(subject="Re: x", references=("<victim-1@example.org>",))
+    assert desk.mail(reply) == victim
 
 
 def test_the_same_email_by_smtp_and_by_imap_is_one_message(desk: MailDesk) -> None:
@@ -301,6 +310,38 @@ def test_an_agent_reply_reaches_the_requester_threaded_and_stops_the_response_cl
     assert desk.mail(answer) == number  # the customer's answer to the reply joins too
 
 
+def test_mail_from_an_agent_address_without_our_notification_is_not_an_answer(
+    desk: MailDesk,
+) -> None:
+    number = desk.mail(email_bytes())
+    forged = email_bytes(
+        sender="ana <ana@relaydesk.localhost>",
+        subject=f"Re: [#{number}] Printer on fire",
+        to=f"support+{number}@relaydesk.localhost",
+        body="Please send me your password.",
+    )
+    desk.mail(forged)
+    assert [m for m in desk.sender.to("jo@example.org") if not m.automatic] == []
+    assert "message.replied" not in desk.actions(number)
+
+
+def test_an_agent_reply_with_nothing_new_is_kept_as_a_note_and_sends_nothing(
+    desk: MailDesk,
+) -> None:
+    number = desk.mail(email_bytes(body="The printer is on fire."))
+    agent = desk.ticket(number).assignee
+    (notice,) = desk.sender.to(f"{agent}@relaydesk.localhost")
+    quote_only = email_bytes(
+        sender=f"{agent}@relaydesk.localhost",
+        subject=f"Re: {notice.subject}",
+        in_reply_to=notice.message_id,
+        body="On Wed, relaydesk wrote:\n> Ticket assigned to you. Why you: load 0/5",
+    )
+    assert desk.mail(quote_only) == number
+    assert [m for m in desk.sender.to("jo@example.org") if not m.automatic] == []
+    assert desk.ticket(number).messages[-1].direction == "internal"
+
+
 def test_an_agent_answering_a_notification_by_email_answers_the_requester(
     desk: MailDesk,
 ) -> None:
@@ -334,3 +375,27 @@ def test_an_internal_note_is_never_sent_to_the_requester(desk: MailDesk) -> None
 def _tickets_of(desk: MailDesk) -> list[int]:
     with desk.runtime.db.unit_of_work() as uow:
         return [t.id for t in uow.tickets.recent(limit=100)]
+
+
+def test_an_email_without_message_id_by_smtp_and_by_imap_is_one_message(
+    desk: MailDesk,
+) -> None:
+    raw = (
+        b"From: Jo <jo@example.org>\r\nTo: support@relaydesk.localhost\r\n"
+        b"Subject: no id\r\nDate: Wed, 25 Nov 2026 09:30:00 +0000\r\n\r\nHello\r\n"
+    )
+    number = desk.mail(b"Return-Path: <jo@example.org>\r\n" + raw, source="smtp")
+    stored = b"Received: from mx by imap; Wed, 25 Nov 2026\r\nDelivered-To: support\r\n" + raw
+    assert desk.mail(stored, source="imap:support") == number
+    assert len(desk.ticket(number).messages) == 1
+
+
+def test_a_bounce_sent_from_the_null_sender_by_smtp_is_never_answered(desk: MailDesk) -> None:
+    from workers.mail_intake import SmtpMailSink
+
+    vacation = email_bytes(sender="Jo <jo@example.org>", subject="Away", body="on holiday")
+    SmtpMailSink(desk.runtime).deliver(vacation, mail_from="", recipients=("support@x.org",))
+    desk.settle()
+    with desk.runtime.db.unit_of_work() as uow:
+        (row,) = uow.inbox.recent()
+    assert row.state == RowState.QUIET.value and desk.sender.sent == []

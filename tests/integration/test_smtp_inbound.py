@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import shutil
 import smtplib
@@ -618,3 +619,35 @@ def test_a_relay_may_send_many_messages_on_one_connection(serve: Serve, sink: Fa
         for i in range(25):  # well past max_commands: MAIL and DATA have their own budget
             client.sendmail(SENDER, [OURS], message(f"<many-{i}@customer.example>"))
     assert len(sink.deliveries) == 25
+
+
+def test_starttls_sessions_do_not_use_up_connection_slots(
+    serve: Serve, sink: FakeSink, tls_files: tuple[str, str]
+) -> None:
+    server = serve(max_connections=2, tls_cert_file=tls_files[0], tls_key_file=tls_files[1])
+    for i in range(5):  # each session upgrades to TLS, sends, and leaves
+        with connect(server) as client:
+            client.starttls(context=client_tls(tls_files))
+            client.sendmail(SENDER, [OURS], message(f"<tls-{i}@customer.example>"))
+        time.sleep(0.05)  # the server notices the closed session a moment after QUIT
+    assert len(sink.deliveries) == 5
+
+
+def test_auth_guessing_is_cut_off_after_three_tries_in_a_session(
+    serve: Serve, tls_files: tuple[str, str]
+) -> None:
+    server = serve(
+        tls_cert_file=tls_files[0], tls_key_file=tls_files[1], username="relay", password="s3cret"
+    )
+    with connect(server) as client:
+        client.starttls(context=client_tls(tls_files))
+        client.ehlo()
+        codes = []
+        for guess in ("a", "b", "c", "d"):
+            token = base64.b64encode(f"\0relay\0{guess}".encode()).decode()
+            try:
+                codes.append(client.docmd("AUTH", f"PLAIN {token}")[0])
+            except smtplib.SMTPServerDisconnected:
+                codes.append(0)
+                break
+    assert codes[:3] == [535, 535, 535] and codes[3] in (421, 0)
