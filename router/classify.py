@@ -1,7 +1,9 @@
 """The first classification: hints from the channel, defaults from configuration.
 
-The full rule interpreter (keywords, senders, skills) replaces this later; the
-shape stays: a pure function that returns the decision and its reasons.
+Kept for callers that have no rule book yet: it is ``router.rules.classify_message``
+with an empty rule book, so the category is the channel's hint (else "general"),
+the priority the hint (else the default) and the team the category's team (else
+the default). ``classify_message`` adds the rules, skills, tags and the trace.
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from router.envelopes import InboundMessage
+from router.rules import RuleBook, classify_message, facts_from_message
 from router.vocabulary import Priority
+
+_NO_RULES = RuleBook()
 
 
 @dataclass(frozen=True)
@@ -27,16 +32,19 @@ def classify(
     default_priority: Priority,
     category_teams: dict[str, str],
 ) -> Classification:
-    reasons = []
-    category = (message.category_hint or "general").strip().lower() or "general"
-    priority = message.priority_hint or default_priority
-    reasons.append(
-        f"priority {priority.value} from {'hint' if message.priority_hint else 'default'}"
+    decided = classify_message(
+        facts_from_message(message),
+        _NO_RULES,
+        default_category="general",
+        default_priority=default_priority,
+        default_team=default_team,
+        category_teams=category_teams,
+        category_hint=message.category_hint,
+        priority_hint=message.priority_hint,
     )
-    team = category_teams.get(category)
-    if team:
-        reasons.append(f"team {team} for category {category}")
-    else:
-        team = default_team
-        reasons.append(f"team {team} by default")
-    return Classification(category=category, priority=priority, team=team, reasons=tuple(reasons))
+    return Classification(
+        category=decided.category,
+        priority=decided.priority,
+        team=decided.team,
+        reasons=decided.reasons,
+    )
