@@ -10,6 +10,7 @@ from config.base import Frozen as _Frozen
 from config.base import WithPassword
 from config.email_settings import EmailSettings
 from config.routing_settings import RoutingSettings
+from config.rules_settings import RulesSettings
 
 
 class HelpdeskSettings(_Frozen):
@@ -131,6 +132,7 @@ class Settings(_Frozen):
     smtp: SmtpSettings = SmtpSettings()
     email: EmailSettings = EmailSettings()
     routing: RoutingSettings = RoutingSettings()
+    rules: RulesSettings = RulesSettings()
     broker: BrokerSettings = BrokerSettings()
     retries: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()
@@ -179,6 +181,9 @@ class Settings(_Frozen):
                 problems.append(f"teams.{i}.fallback_team: unknown team {team_cfg.fallback_team!r}")
         if teams and self.helpdesk.default_team not in teams:
             problems.append(f"helpdesk.default_team: unknown team {self.helpdesk.default_team!r}")
+        for key, team in self.rules.team_references():
+            if team not in teams:
+                problems.append(f"rules.{key}: unknown team {team!r}")
         for category, team in self.categories.items():
             if team not in teams:
                 problems.append(f"categories.{category}: unknown team {team!r}")

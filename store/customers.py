@@ -22,6 +22,8 @@ def normalise_address(channel: Channel, address: str) -> str:
 class CustomerRef:
     id: int
     name: str
+    tier: str | None = None
+    organisation: str | None = None
 
 
 class CustomerRepository:
@@ -60,7 +62,9 @@ class CustomerRepository:
             assert found is not None
         if name and not found.name:
             self.session.execute(update(Customer).where(Customer.id == found.id).values(name=name))
-            return CustomerRef(id=found.id, name=name)
+            return CustomerRef(
+                id=found.id, name=name, tier=found.tier, organisation=found.organisation
+            )
         return found
 
     def flag_bounced(self, address: str, reason: str, now: datetime) -> bool:
@@ -103,8 +107,10 @@ class CustomerRepository:
 
     def _find(self, channel: Channel, address: str) -> CustomerRef | None:
         row = self.session.execute(
-            select(Customer.id, Customer.name)
+            select(Customer.id, Customer.name, Customer.tier, Customer.organisation)
             .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
             .where(CustomerIdentity.channel == channel.value, CustomerIdentity.address == address)
         ).first()
-        return None if row is None else CustomerRef(id=row[0], name=row[1])
+        if row is None:
+            return None
+        return CustomerRef(id=row[0], name=row[1], tier=row[2], organisation=row[3])

@@ -55,8 +55,11 @@ class TicketRepository:
         custom_fields: dict[str, Any] | None = None,
         parent_id: int | None = None,
         access_key: str | None = None,
+        required_skills: dict[str, int] | None = None,
+        optional_skills: dict[str, int] | None = None,
+        tags: list[str] | None = None,
     ) -> int:
-        """Open a new ticket; returns its number."""
+        """Open a new ticket, waiting for an agent from now; returns its number."""
         return self.session.execute(
             insert(Ticket)
             .values(
@@ -72,6 +75,10 @@ class TicketRepository:
                 team_id=team_id,
                 parent_id=parent_id,
                 custom_fields=custom_fields or {},
+                required_skills=required_skills or {},
+                optional_skills=optional_skills or {},
+                tags=tags or [],
+                queued_at=now,
                 created_at=now,
                 updated_at=now,
             )

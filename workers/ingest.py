@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 
-from router.classify import classify
 from router.envelopes import InboundMessage
 from router.errors import PermanentError
 from router.lifecycle import status_after_customer_reply
 from router.notifications import acknowledgement, customer_reply_notice
+from router.rules import classify_message, facts_from_message
 from router.threading import thread_keys
 from router.vocabulary import Channel, Direction, RowState, Status
 from store.customers import CustomerRef
@@ -144,11 +144,15 @@ def _open_ticket(
     parent: Ticket | None,
 ) -> int:
     settings = runtime.settings
-    decision = classify(
-        message,
-        default_team=settings.helpdesk.default_team,
+    decision = classify_message(
+        facts_from_message(message, tier=customer.tier, organisation=customer.organisation),
+        runtime.rule_book,
+        default_category="general",
         default_priority=runtime.default_priority,
+        default_team=settings.helpdesk.default_team,
         category_teams=settings.categories,
+        category_hint=message.category_hint,
+        priority_hint=message.priority_hint,
     )
     team_id = runtime.team_ids.get(decision.team)
     if team_id is None:
@@ -168,6 +172,9 @@ def _open_ticket(
         custom_fields=message.custom_fields,
         parent_id=parent.id if parent else None,
         access_key=message.access_key,
+        required_skills=dict(decision.required_skills),
+        optional_skills=dict(decision.optional_skills),
+        tags=list(decision.tags),
     )
     detail = "; ".join(decision.reasons)
     if message.is_automatic:
@@ -180,7 +187,11 @@ def _open_ticket(
         action="ticket.created",
         detail=detail,
         now=now,
-        data={"channel": message.channel.value, "priority": decision.priority.value},
+        data={
+            "channel": message.channel.value,
+            "source": message.source,
+            **decision.audit_data(),
+        },
     )
     return ticket_id
 

@@ -14,6 +14,7 @@ from dramatiq import Actor, Broker
 from config.settings import Settings
 from connectors.ports import Sender
 from router.errors import PermanentError
+from router.rules import RuleBook
 from router.threading import OwnAddresses
 from router.vocabulary import Channel, Priority
 from store.db import Database
@@ -72,6 +73,12 @@ class Runtime:
         return OwnAddresses(
             addresses=frozenset(addresses), domains=frozenset(email.inbound_smtp.domains)
         )
+
+    @cached_property
+    def rule_book(self) -> RuleBook:
+        from workers.rulebook import rule_book
+
+        return rule_book(self.settings.rules)
 
     @cached_property
     def files(self) -> ContentAddressedFiles:
