@@ -30,3 +30,6 @@ class RoutingSettings(Frozen):
     senior_at: int = Field(3, ge=0)  # the seniority that counts as senior
     skills_timeout: dict[PriorityName, SkillsTimeoutSettings] = {}
     return_on_offline: bool = False  # an agent going offline gives back new/open tickets
+    # optional skills only rank agents; with this on, a ticket waits for an agent who has
+    # them too, until the skills timeout drops them
+    wait_for_optional_skills: bool = False

@@ -99,3 +99,37 @@ def agent_reply(
         tagged = f"Re: {tagged}"
     body = f"{text.strip()}\n\n-- \n{agent_name}\n{helpdesk_name}\n"
     return Rendered(subject=tagged, body_text=body)
+
+
+def offer_notice(
+    *,
+    number: int,
+    subject: str,
+    priority: str,
+    requester: str,
+    excerpt: str,
+    tag_prefix: str = "#",
+    max_excerpt: int = 500,
+) -> Rendered:
+    """Claim mode: the ticket is offered to every eligible agent; the first claim wins."""
+    text = excerpt.strip()
+    if len(text) > max_excerpt:
+        text = text[: max_excerpt - 1].rstrip() + "\u2026"
+    body = (
+        f"Ticket {subject_tag(number, tag_prefix)} is up for grabs: the first to claim it "
+        "gets it.\n\n"
+        f"Priority:  {priority}\n"
+        f"Requester: {requester}\n"
+        f"Subject:   {' '.join(subject.split()) or '(no subject)'}\n\n"
+        f"{text}\n\n"
+        f"Claim it: relaydesk tickets claim {number} --as <your name>\n"
+    )
+    return Rendered(
+        subject=f"Offered: {_tagged(subject, number, tag_prefix)} ({priority})", body_text=body
+    )
+
+
+def taken_notice(*, number: int, subject: str, taken_by: str, tag_prefix: str = "#") -> Rendered:
+    """Claim mode: someone else claimed the ticket this agent was offered."""
+    body = f"Ticket {subject_tag(number, tag_prefix)} was claimed by {taken_by}: nothing to do.\n"
+    return Rendered(subject=f"Taken: {_tagged(subject, number, tag_prefix)}", body_text=body)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from router.assignment import AgentFacts
-from router.vocabulary import AgentStatus
+from router.vocabulary import AgentStatus, Status
 from store.dialect import insert_ignoring_conflict
-from store.models import Agent, AgentSkill, Team, agent_teams
+from store.models import Agent, AgentSkill, Team, Ticket, agent_teams
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,14 @@ class AgentRepository:
         )
 
     def team_members(self, team_id: int, team_name: str) -> list[Member]:
-        """Every agent of the team: the routing input (router decides who is eligible).
+        return self.routing_candidates({team_id: team_name}, channel=None)
 
-        One query; each agent's ``teams`` holds the team being routed for, the
-        only membership the decision looks at.
+    def routing_candidates(self, teams: Mapping[int, str], channel: str | None) -> list[Member]:
+        """Every agent of ``teams`` with what routing weighs: the input to router's choice.
+
+        Three queries: the agents (with which of ``teams`` they are in), their
+        skills, and, for agents with a limit in ``channel``, their open tickets
+        there.
         """
         rows = self.session.execute(
             select(
@@ -64,11 +71,29 @@ class AgentRepository:
                 Agent.last_assigned_at,
                 Agent.email,
                 Agent.display_name,
+                Agent.seniority,
+                Agent.channel_capacity,
+                agent_teams.c.team_id,
             )
             .join(agent_teams, agent_teams.c.agent_id == Agent.id)
-            .where(agent_teams.c.team_id == team_id)
+            .where(agent_teams.c.team_id.in_(list(teams)))
         ).all()
-        teams = frozenset({team_name})
+        if not rows:
+            return []
+        memberships: dict[int, set[str]] = defaultdict(set)
+        first: dict[int, Any] = {}
+        for row in rows:
+            memberships[row[0]].add(teams[row[10]])
+            first.setdefault(row[0], row)
+        skills: dict[int, dict[str, int]] = defaultdict(dict)
+        for agent_id, skill, level in self.session.execute(
+            select(AgentSkill.agent_id, AgentSkill.skill, AgentSkill.level).where(
+                AgentSkill.agent_id.in_(list(first))
+            )
+        ):
+            skills[agent_id][skill] = level
+        limited = [a for a, r in first.items() if channel and channel in (r[9] or {})]
+        channel_load = self._channel_loads(limited, channel) if channel and limited else {}
         return [
             Member(
                 facts=AgentFacts(
@@ -77,14 +102,51 @@ class AgentRepository:
                     status=AgentStatus(r[2]),
                     capacity=r[3],
                     load=r[4],
-                    teams=teams,
+                    teams=frozenset(memberships[agent_id]),
                     last_assigned_at=r[5],
+                    skills=skills.get(agent_id, {}),
+                    seniority=r[8] or 0,
+                    channel_capacity=dict(r[9] or {}),
+                    channel_load={channel: channel_load.get(agent_id, 0)} if channel else {},
                 ),
                 email=r[6],
                 display_name=r[7],
             )
-            for r in rows
+            for agent_id, r in first.items()
         ]
+
+    def _channel_loads(self, agent_ids: list[int], channel: str) -> dict[int, int]:
+        active = [Status.NEW.value, Status.OPEN.value, Status.PENDING.value]
+        return {
+            agent_id: count
+            for agent_id, count in self.session.execute(
+                select(Ticket.assignee_id, func.count())
+                .where(
+                    Ticket.assignee_id.in_(agent_ids),
+                    Ticket.channel == channel,
+                    Ticket.status.in_(active),
+                )
+                .group_by(Ticket.assignee_id)
+            )
+            if agent_id is not None
+        }
+
+    def channel_load(self, agent_id: int, channel: str) -> int:
+        """The agent's active tickets in ``channel`` (read after claiming the agent's row)."""
+        return self._channel_loads([agent_id], channel).get(agent_id, 0)
+
+    def free_slots(self, team_id: int) -> int:
+        """Free slots of the team's online agents: nothing to drain into when 0."""
+        free = self.session.scalar(
+            select(func.coalesce(func.sum(Agent.capacity - Agent.load), 0))
+            .join(agent_teams, agent_teams.c.agent_id == Agent.id)
+            .where(
+                agent_teams.c.team_id == team_id,
+                Agent.status == AgentStatus.ONLINE.value,
+                Agent.load < Agent.capacity,
+            )
+        )
+        return int(free or 0)
 
     def team_id(self, name: str) -> int:
         """The id of team ``name``, created when missing."""
@@ -161,6 +223,15 @@ class AgentRepository:
             if self.claim_slot(agent_id, now):
                 return agent_id
         return None
+
+    def undo_claim(self, agent_id: int, last_assigned_at: datetime | None) -> None:
+        """Give back a slot claimed in this transaction, as if it had never been taken."""
+        self.session.execute(
+            update(Agent)
+            .where(Agent.id == agent_id, Agent.load > 0)
+            .values(load=Agent.load - 1, last_assigned_at=last_assigned_at)
+            .execution_options(synchronize_session=False)
+        )
 
     def release_slot(self, agent_id: int) -> None:
         self.session.execute(

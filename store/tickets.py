@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from router.assignment import TicketFacts
 from router.lifecycle import check_transition, is_active
@@ -30,6 +30,9 @@ class RoutingTicket:
     subject: str
     requester: str
     first_message: str
+    queued_at: datetime
+    claim_mode: bool = False  # the team offers tickets; agents claim them
+    fallback_team: tuple[int, str] | None = None  # may take it after the skills timeout
 
 
 class TicketRepository:
@@ -87,6 +90,7 @@ class TicketRepository:
 
     def lock_for_routing(self, ticket_id: int) -> RoutingTicket | None:
         """Lock the ticket row (FOR UPDATE on PostgreSQL) and read what routing needs."""
+        fallback = aliased(Team)
         row = self.session.execute(
             select(
                 Ticket.id,
@@ -104,9 +108,17 @@ class TicketRepository:
                 .order_by(Message.id)
                 .limit(1)
                 .scalar_subquery(),
+                Ticket.channel,
+                Ticket.required_skills,
+                Ticket.optional_skills,
+                Ticket.queued_at,
+                Team.claim_mode,
+                fallback.id,
+                fallback.name,
             )
             .join(Customer, Customer.id == Ticket.requester_id)
             .outerjoin(Team, Team.id == Ticket.team_id)
+            .outerjoin(fallback, fallback.id == Team.fallback_team_id)
             .where(Ticket.id == ticket_id)
             .with_for_update(of=Ticket)
         ).first()
@@ -114,7 +126,13 @@ class TicketRepository:
             return None
         return RoutingTicket(
             facts=TicketFacts(
-                id=row[0], team=row[4] or "", priority=Priority(row[5]), created_at=row[6]
+                id=row[0],
+                team=row[4] or "",
+                priority=Priority(row[5]),
+                created_at=row[6],
+                channel=row[11],
+                required_skills=dict(row[12] or {}),
+                optional_skills=dict(row[13] or {}),
             ),
             status=Status(row[1]),
             assignee_id=row[2],
@@ -122,6 +140,9 @@ class TicketRepository:
             subject=row[7],
             requester=f"{row[8]} <{row[9]}>" if row[8] else row[9],
             first_message=row[10] or "",
+            queued_at=row[14] or row[6],
+            claim_mode=bool(row[15]),
+            fallback_team=(row[16], row[17]) if row[16] is not None else None,
         )
 
     def assign_if_unassigned(
@@ -187,8 +208,11 @@ class TicketRepository:
             ticket.resolved_at = None
         return current
 
-    def waiting(self, team_id: int, limit: int) -> list[int]:
-        """Unassigned active tickets of a team, most urgent first, then oldest."""
+    def waiting(self, team_id: int, limit: int, *, offset: int = 0) -> list[int]:
+        """Unassigned active tickets of a team, most urgent first, then oldest.
+
+        (The SLA due time joins this order once SLA clocks exist.)
+        """
         return list(
             self.session.scalars(
                 select(Ticket.id)
@@ -197,7 +221,8 @@ class TicketRepository:
                     Ticket.assignee_id.is_(None),
                     Ticket.status.in_([Status.NEW.value, Status.OPEN.value]),
                 )
-                .order_by(Ticket.priority_rank, Ticket.id)
+                .order_by(Ticket.priority_rank, Ticket.created_at, Ticket.id)
+                .offset(offset)
                 .limit(limit)
             )
         )

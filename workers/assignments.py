@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition, is_active
-from router.notifications import assignment_notice
+from router.notifications import assignment_notice, taken_notice
 from router.vocabulary import Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
@@ -220,6 +220,35 @@ def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: str =
             detail=f"claimed by {agent.name}, load {agent.load + 1}/{agent.capacity}",
             now=runtime.now(),
             data={"agent": agent.name},
+        )
+        _tell_the_others(runtime, uow, ticket, agent)
+
+
+def _tell_the_others(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, winner: Agent) -> None:
+    """Claim mode: everyone else who was offered the ticket hears it is taken."""
+    offered = {
+        row.recipient.lower(): row.payload.get("recipient_name") or ""
+        for row in uow.outbox.recent(ticket_id=ticket.id, limit=1000)
+        if row.kind == "offer"
+    }
+    offered.pop(winner.email.lower(), None)
+    rendered = taken_notice(
+        number=ticket.id,
+        subject=ticket.subject,
+        taken_by=winner.display_name or winner.name,
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
+    for recipient, name in sorted(offered.items()):
+        queue_email(
+            runtime,
+            uow,
+            kind="taken",
+            ticket_id=ticket.id,
+            recipient=recipient,
+            recipient_name=name,
+            rendered=rendered,
+            dedupe_key=f"taken:{ticket.id}:{recipient}"[:255],
+            automatic=False,
         )
 
 

@@ -8,17 +8,22 @@ ticket is never assigned twice and an agent never goes past capacity.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import exists, select
 
-from router.assignment import choose_agent, explain
+from router.assignment import AgentFacts, choose_agent, explain
+from router.backlog import relax_requirements
 from router.lifecycle import check_transition, is_active
-from router.notifications import assignment_notice
+from router.notifications import assignment_notice, offer_notice
 from router.vocabulary import Status
+from store.agents import Member
 from store.db import UnitOfWork
 from store.models import AuditEvent
+from store.tickets import RoutingTicket
 from workers.outbound import queue_email
+from workers.route_policy import selection_policy, skills_timeout
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -26,6 +31,7 @@ log = logging.getLogger(__name__)
 
 class Outcome(StrEnum):
     ASSIGNED = "assigned"
+    OFFERED = "offered"  # claim mode: offered to the eligible agents, waits for a claim
     NO_AGENT = "no_agent"  # waits in the backlog
     NOT_ROUTABLE = "not_routable"  # gone, assigned already, or not active
 
@@ -35,7 +41,7 @@ class _LostRace(Exception):
 
 
 def route(runtime: Runtime, ticket_id: int) -> Outcome:
-    """Assign the ticket if it waits and an agent is free."""
+    """Assign the ticket if it waits and an agent is free (offer it, in claim mode)."""
     try:
         return _route(runtime, ticket_id)
     except _LostRace:
@@ -50,23 +56,30 @@ def _route(runtime: Runtime, ticket_id: int) -> Outcome:
             return Outcome.NOT_ROUTABLE
         if not is_active(ticket.status):
             return Outcome.NOT_ROUTABLE
-        members = {
-            m.facts.id: m for m in uow.agents.team_members(ticket.team_id, ticket.facts.team)
-        }
-        decision = choose_agent(ticket.facts, [m.facts for m in members.values()], now)
-        claimed = uow.agents.claim_first_free([c.id for c in decision.ranked], now)
-        chosen = next((c for c in decision.ranked if c.id == claimed), None)
+        routing = runtime.settings.routing
+        fallback = ticket.fallback_team
+        timeouts = skills_timeout(routing, fallback[1] if fallback else None)
+        facts, relaxed = relax_requirements(ticket.facts, now - ticket.queued_at, timeouts)
+        teams = {ticket.team_id: ticket.facts.team}
+        if fallback is not None and fallback[1] in facts.widened_to:
+            teams[fallback[0]] = fallback[1]
+        members = {m.facts.id: m for m in uow.agents.routing_candidates(teams, facts.channel)}
+        policy = selection_policy(routing)
+        decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
+        reasons = relaxed + decision.reasons
+        if ticket.claim_mode:
+            return _offer(runtime, uow, ticket, decision.ranked, members, reasons)
+        chosen = _claim(uow, decision.ranked, facts.channel, now)
         if chosen is None:
-            _record_waiting(runtime, uow, ticket_id, decision.reasons)
+            _record_waiting(runtime, uow, ticket_id, reasons)
             return Outcome.NO_AGENT
         status = (
             check_transition(ticket.status, Status.OPEN) if ticket.status is Status.NEW else None
         )
         if not uow.tickets.assign_if_unassigned(ticket_id, chosen.id, now, status=status):
             raise _LostRace()
-        reasons = (
-            decision.reasons if chosen is decision.agent else (explain(chosen, ticket.facts, now),)
-        )
+        if chosen is not decision.agent:
+            reasons = (*relaxed, explain(chosen, facts, now, policy=policy))
         uow.audit.record(
             ticket_id=ticket_id,
             actor="system:route",
@@ -99,6 +112,78 @@ def _route(runtime: Runtime, ticket_id: int) -> Outcome:
         return Outcome.ASSIGNED
 
 
+def _claim(
+    uow: UnitOfWork, ranked: tuple[AgentFacts, ...], channel: str, now: datetime
+) -> AgentFacts | None:
+    """Claim a slot of the best ranked agent that can take one, in its channel too.
+
+    The per-channel load is counted after the agent's row is claimed (and so
+    locked until commit): a concurrent router claiming the same agent waits,
+    then counts this ticket, so no channel goes past its limit either.
+    """
+    candidates = list(ranked)
+    while candidates:
+        claimed = uow.agents.claim_first_free([c.id for c in candidates], now)
+        agent = next((c for c in candidates if c.id == claimed), None)
+        if agent is None:
+            return None
+        limit = agent.channel_capacity.get(channel)
+        if limit is None or uow.agents.channel_load(agent.id, channel) < limit:
+            return agent
+        uow.agents.undo_claim(agent.id, agent.last_assigned_at)
+        candidates.remove(agent)
+    return None
+
+
+def _offer(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: RoutingTicket,
+    eligible: tuple[AgentFacts, ...],
+    members: dict[int, Member],
+    reasons: tuple[str, ...],
+) -> Outcome:
+    """Claim mode: tell every eligible agent once; the first claim wins (claim_ticket)."""
+    now = runtime.now()
+    if not eligible:
+        _record_waiting(runtime, uow, ticket.facts.id, reasons)
+        return Outcome.NO_AGENT
+    rendered = offer_notice(
+        number=ticket.facts.id,
+        subject=ticket.subject,
+        priority=ticket.facts.priority.value,
+        requester=ticket.requester,
+        excerpt=ticket.first_message,
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
+    told = []
+    for agent in eligible:
+        member = members[agent.id]
+        queued = queue_email(
+            runtime,
+            uow,
+            kind="offer",
+            ticket_id=ticket.facts.id,
+            recipient=member.email,
+            recipient_name=member.display_name,
+            rendered=rendered,
+            dedupe_key=f"offer:{ticket.facts.id}:{agent.id}",
+            automatic=False,
+        )
+        if queued is not None:
+            told.append(agent.name)
+    if told:
+        uow.audit.record(
+            ticket_id=ticket.facts.id,
+            actor="system:route",
+            action="ticket.offered",
+            detail=f"offered to {', '.join(told)} (claim mode): the first claim wins",
+            now=now,
+            data={"agents": told},
+        )
+    return Outcome.OFFERED
+
+
 def _record_waiting(
     runtime: Runtime, uow: UnitOfWork, ticket_id: int, reasons: tuple[str, ...]
 ) -> None:
@@ -119,17 +204,25 @@ def _record_waiting(
 
 
 def drain_backlog(runtime: Runtime, team_id: int, *, batch: int = 100) -> int:
-    """Assign the team's waiting tickets, most urgent then oldest first, while agents are free."""
+    """Route the team's waiting tickets in backlog order while its agents have free slots.
+
+    A ticket nobody can take (a skill no free agent has) stays and the drain
+    goes on to the next: with skills, one waiting ticket says nothing about
+    the others.
+    """
     assigned = 0
+    skipped = 0
     while True:
         with runtime.db.unit_of_work() as uow:
-            waiting = uow.tickets.waiting(team_id, batch)
+            if uow.agents.free_slots(team_id) == 0:
+                return assigned
+            waiting = uow.tickets.waiting(team_id, batch, offset=skipped)
         if not waiting:
             return assigned
         for ticket_id in waiting:
-            outcome = route(runtime, ticket_id)
-            if outcome is Outcome.NO_AGENT:
-                return assigned  # every ticket of a team has the same eligible agents
-            assigned += outcome is Outcome.ASSIGNED
+            if route(runtime, ticket_id) is Outcome.ASSIGNED:
+                assigned += 1
+            else:
+                skipped += 1
         if len(waiting) < batch:
             return assigned
