@@ -30,6 +30,9 @@ class MailboxSettings(WithPassword):
     username: str = Field(min_length=1)
     folder: str = "INBOX"
     after: Literal["seen", "move", "delete"] = "seen"  # what to do once the row is committed
+    # on the first poll of a mailbox: "all" of it, only "unseen" messages, or only "new"
+    # ones arriving from now on (pointing relaydesk at a mailbox with years of history)
+    initial: Literal["all", "unseen", "new"] = "all"
     move_to: str = ""
     address: str = ""  # the address this mailbox receives (our own: loops, plus-addresses)
     idle: bool = True  # use IDLE when the server offers it, else poll

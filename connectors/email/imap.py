@@ -157,8 +157,12 @@ class ImapPoller:
         session = self._session_or_connect()
         try:
             uidvalidity = session.uidvalidity
+            first_time = self._state.load(self.name) is None
             last_uid = self._last_uid(uidvalidity)
-            uids = session.uids_after(last_uid)
+            present = session.uids_after(last_uid)
+            uids = present
+            if first_time and self.settings.initial != "all":
+                uids = self._first_poll(session, present)
             delivered = 0
             for start in range(0, len(uids), self.settings.batch):
                 if self._stop.is_set():
@@ -166,6 +170,8 @@ class ImapPoller:
                 delivered += self._deliver_batch(
                     session, uidvalidity, uids[start : start + self.settings.batch]
                 )
+            if uids is not present and present and not self._stop.is_set():
+                self._state.save(self.name, uidvalidity, present[-1])  # past what was left
         except (TransientError, PermanentError) as error:
             if not isinstance(error, _SinkFailed):
                 self._disconnect()  # the connection is in doubt: start afresh
@@ -173,6 +179,24 @@ class ImapPoller:
         if delivered:
             log.info("mailbox %s: delivered %d message(s)", self.name, delivered)
         return delivered
+
+    def _first_poll(self, session: ImapSession, uids: list[int]) -> list[int]:
+        """``initial``: on a mailbox never read before, what counts as new."""
+        if self.settings.initial == "unseen":
+            unseen = set(session.unseen_uids())
+            wanted = [uid for uid in uids if uid in unseen]
+        else:  # "new": only what arrives from now on
+            wanted = []
+        chosen = set(wanted)
+        skipped = [uid for uid in uids if uid not in chosen]
+        if skipped:
+            log.info(
+                "mailbox %s: first poll with initial = %s: %d older message(s) left alone",
+                self.name,
+                self.settings.initial,
+                len(skipped),
+            )
+        return wanted
 
     def _last_uid(self, uidvalidity: int) -> int:
         stored = self._state.load(self.name)
@@ -199,6 +223,12 @@ class ImapPoller:
         for uid in uids:
             raw = raws.get(uid)
             if raw is None:  # expunged by someone else since the search
+                log.warning(
+                    "mailbox %s: UID %d was not returned by FETCH (expunged meanwhile?): "
+                    "moving past it",
+                    self.name,
+                    uid,
+                )
                 last_done = uid
                 continue
             try:

@@ -97,6 +97,12 @@ class ImapSession:
             found = self._client.search(["UID", f"{last_uid + 1}:*"])
         return sorted(uid for uid in map(int, found) if uid > last_uid)
 
+    def unseen_uids(self) -> list[int]:
+        """The UIDs of messages nobody has read yet, ascending."""
+        with _edge(self.settings, "searching"):
+            found = self._client.search(["UNSEEN"])
+        return sorted(map(int, found))
+
     def fetch(self, uids: Sequence[int]) -> dict[int, bytes]:
         """UID -> raw message, without setting ``\\Seen``; a UID expunged meanwhile is absent."""
         if not uids:

@@ -263,6 +263,26 @@ def test_messages_already_read_in_another_client_are_still_delivered(
     assert sink.subjects() == ["message 1", "message 2", "message 3"]
 
 
+def test_a_first_poll_may_take_only_unseen_or_only_new_mail_of_a_mailbox_with_history(
+    imap_mailbox: ImapAccount,
+) -> None:
+    imap_mailbox.append(_message(1), flags=[SEEN])
+    imap_mailbox.append(_message(2))
+    imap_mailbox.append(_message(3), flags=[SEEN])
+    unseen = RecordingSink()
+    state = MemoryState()
+    poller = ImapPoller(imap_mailbox.settings(initial="unseen"), unseen, state)
+    assert poller.poll_once() == 1 and unseen.subjects() == ["message 2"]
+    imap_mailbox.append(_message(4), flags=[SEEN])  # from now on, everything counts
+    assert poller.poll_once() == 1 and unseen.subjects() == ["message 2", "message 4"]
+
+    fresh = RecordingSink()
+    only_new = ImapPoller(imap_mailbox.settings(initial="new"), fresh, MemoryState())
+    assert only_new.poll_once() == 0
+    imap_mailbox.append(_message(5))
+    assert only_new.poll_once() == 1 and fresh.subjects() == ["message 5"]
+
+
 def test_a_uidvalidity_change_redelivers_every_message_and_saves_the_new_uidvalidity(
     imap_mailbox: ImapAccount, caplog: pytest.LogCaptureFixture
 ) -> None:
