@@ -136,12 +136,17 @@ class AgentRepository:
         return self._channel_loads([agent_id], channel).get(agent_id, 0)
 
     def free_slots(self, team_id: int) -> int:
-        """Free slots of the team's online agents: nothing to drain into when 0."""
+        """Free slots of the online agents of the team and of its fallback team (which
+        may take its tickets after the skills timeout): nothing to drain into when 0."""
+        fallback = select(Team.fallback_team_id).where(Team.id == team_id).scalar_subquery()
+        members = (
+            select(agent_teams.c.agent_id)
+            .where(agent_teams.c.team_id.in_([team_id, fallback]))
+            .distinct()
+        )
         free = self.session.scalar(
-            select(func.coalesce(func.sum(Agent.capacity - Agent.load), 0))
-            .join(agent_teams, agent_teams.c.agent_id == Agent.id)
-            .where(
-                agent_teams.c.team_id == team_id,
+            select(func.coalesce(func.sum(Agent.capacity - Agent.load), 0)).where(
+                Agent.id.in_(members),
                 Agent.status == AgentStatus.ONLINE.value,
                 Agent.load < Agent.capacity,
             )

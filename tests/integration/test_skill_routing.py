@@ -149,6 +149,8 @@ def test_an_agent_never_goes_past_a_per_channel_limit(desk: Desk) -> None:
 def test_after_the_skills_timeout_a_ticket_widens_to_the_fallback_team(desk: Desk) -> None:
     number = desk.submit("s7", subject="kernel panic", body="kernel oops")
     assert desk.ticket(number).assignee is None  # nobody in tier1 knows linux
+    for name in ("ana", "bo", "cy", "dee"):  # tier1 has no free slot at all now
+        set_agent_status(desk.runtime, name, AgentStatus.OFFLINE)
     later = desk.runtime.now() + timedelta(minutes=11)
     desk.runtime.clock = lambda: later
     drain_backlog(desk.runtime, _team_id(desk, "tier1"))
