@@ -46,6 +46,7 @@ STORED_HEADERS = tuple(
             "In-Reply-To",
             "References",
             "Reply-To",
+            "Content-Language",  # classification rules may match on the language
             *AUTOMATIC_HEADERS,  # so that automatic_reason() can be re-run on stored headers
         )
     )

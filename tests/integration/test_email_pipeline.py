@@ -399,3 +399,20 @@ def test_a_bounce_sent_from_the_null_sender_by_smtp_is_never_answered(desk: Mail
     with desk.runtime.db.unit_of_work() as uow:
         (row,) = uow.inbox.recent()
     assert row.state == RowState.QUIET.value and desk.sender.sent == []
+
+
+def test_rules_see_the_language_an_email_declares(database_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "relaydesk.toml"
+    config.write_text(
+        f'database_url = "{database_url}"\n'
+        "[[teams]]\nname = \"support\"\n[[teams]]\nname = \"dach\"\n"
+        "[[rules.first_match]]\nname = \"german\"\nwhen = { language = \"de\" }\n"
+        "set = { team = \"dach\" }\n"
+    )
+    from config import load_settings
+
+    for plain in desk_for(load_settings(config, environ={})):
+        desk = MailDesk(runtime=plain.runtime, intake=plain.intake, sender=plain.sender)
+        german = email_bytes(headers={"Content-Language": "de-AT"}, subject="Drucker brennt")
+        assert desk.ticket(desk.mail(german)).team == "dach"
+        assert desk.ticket(desk.mail(email_bytes(subject="printer"))).team == "support"

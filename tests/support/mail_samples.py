@@ -30,9 +30,9 @@ def email_bytes(
         message["In-Reply-To"] = in_reply_to
     if references:
         message["References"] = " ".join(references)
+    message.set_content(body)  # (it drops Content-* headers set before it)
     for name, value in (headers or {}).items():
         message[name] = value
-    message.set_content(body)
     for filename, content_type, data in attachments:
         maintype, _, subtype = content_type.partition("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
