@@ -1,7 +1,8 @@
 """Latency of routing's agent selection, against a bare scan of the same agents.
 
     python -m benchmarks.routing [--agents 1000] [--skills 50] [--tickets 5000]
-        [--warmup 500] [--seed 7] [--phases pure]
+        [--warmup 500] [--seed 7] [--phases pure,e2e] [--skip-e2e]
+        [--e2e-tickets 2000] [--e2e-agents 200] [--processes 2] [--threads 4]
 
 Phase ``pure`` (no IO): builds, from ``--seed``, N agents x K skills (levels
 1-5, each skill held by 60% of agents; online 60% / away 20% / offline 20%;
@@ -14,12 +15,21 @@ what the route worker passes), each ``choose_agent`` call timed on its own
 with ``time.perf_counter_ns`` after a warm-up. The baseline is one bare pass
 over the same agents (``status is ONLINE``), the floor of any scan.
 
-More phases (end to end through the store and the route worker) go in
-``PHASES``: a function of the parsed arguments returning its key=value pairs.
+Phase ``e2e`` (``benchmarks/routing_e2e.py`` says how): routing throughput
+end to end on PostgreSQL and Redis, ``--e2e-tickets`` real tickets made
+beforehand and routed by ``--processes`` worker processes of ``--threads``
+threads, ``--e2e-agents`` agents with skills; it needs a few minutes, and the
+servers. ``--skip-e2e`` runs the pure phase alone. Each phase is a function of
+the parsed arguments returning its key=value pairs, in ``PHASES``.
 
 The last line is key=value pairs: decision_p50_us, decision_p99_us, agents,
 skills, then decision_max_us, decisions_per_s, eligible_mean, no_agent_pct,
-scan_us (the baseline) and p50_over_scan, then any other phase's pairs.
+scan_us (the baseline) and p50_over_scan; then, from ``e2e``, routed_per_s
+(tickets / s from the first route message sent to the last route finished),
+e2e_tickets, e2e_processes, e2e_threads, e2e_agents, e2e_assigned_pct (the rest
+wait), e2e_p50_ms and e2e_p99_ms (route message sent -> route committed, all
+sent at once: mostly queueing), route_p50_ms and route_p99_ms (one route in the
+worker), worker_cpu_ms_per_route, pg_cpu_ms_per_route and sql_per_route.
 """
 
 from __future__ import annotations
@@ -153,7 +163,13 @@ def pure_phase(args: argparse.Namespace) -> Metrics:
     }
 
 
-PHASES: dict[str, Callable[[argparse.Namespace], Metrics]] = {"pure": pure_phase}
+def e2e_phase(args: argparse.Namespace) -> Metrics:
+    from benchmarks.routing_e2e import e2e_phase as run  # the store, broker and workers
+
+    return run(args)
+
+
+PHASES: dict[str, Callable[[argparse.Namespace], Metrics]] = {"pure": pure_phase, "e2e": e2e_phase}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -164,12 +180,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--phases", default="pure", help=f"comma-separated, of: {', '.join(PHASES)}"
+        "--phases", default="pure,e2e", help=f"comma-separated, of: {', '.join(PHASES)}"
     )
+    parser.add_argument("--skip-e2e", action="store_true", help="The pure phase only.")
+    parser.add_argument("--e2e-tickets", type=int, default=2000, help="Tickets routed (e2e).")
+    parser.add_argument("--e2e-agents", type=int, default=200, help="Agents of the team (e2e).")
+    parser.add_argument("--processes", type=int, default=2, help="Worker processes (e2e).")
+    parser.add_argument("--threads", type=int, default=4, help="Threads per worker (e2e).")
     args = parser.parse_args(argv)
+    names = [n.strip() for n in args.phases.split(",") if n.strip()]
     metrics: Metrics = {}
-    for name in args.phases.split(","):
-        metrics.update(PHASES[name.strip()](args))
+    for name in names:
+        if not (args.skip_e2e and name == "e2e"):
+            metrics.update(PHASES[name](args))
     print(" ".join(f"{k}={v}" for k, v in metrics.items()))
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload
 
 from router.assignment import AgentFacts
@@ -54,14 +55,18 @@ class AgentRepository:
     def team_members(self, team_id: int, team_name: str) -> list[Member]:
         return self.routing_candidates({team_id: team_name}, channel=None)
 
-    def routing_candidates(self, teams: Mapping[int, str], channel: str | None) -> list[Member]:
-        """Every agent of ``teams`` with what routing weighs: the input to router's choice.
+    def routing_candidates(
+        self, teams: Mapping[int, str], channel: str | None, *, available_only: bool = False
+    ) -> list[Member]:
+        """The agents of ``teams`` with what routing weighs: the input to router's choice.
 
+        ``available_only``: only those online with a free slot (the only ones who
+        can be chosen; the others matter only to explain why nobody was).
         Three queries: the agents (with which of ``teams`` they are in), their
         skills, and, for agents with a limit in ``channel``, their open tickets
         there.
         """
-        rows = self.session.execute(
+        query = (
             select(
                 Agent.id,
                 Agent.name,
@@ -77,7 +82,12 @@ class AgentRepository:
             )
             .join(agent_teams, agent_teams.c.agent_id == Agent.id)
             .where(agent_teams.c.team_id.in_(list(teams)))
-        ).all()
+        )
+        if available_only:
+            query = query.where(
+                Agent.status == AgentStatus.ONLINE.value, Agent.load < Agent.capacity
+            )
+        rows = self.session.execute(query).all()
         if not rows:
             return []
         memberships: dict[int, set[str]] = defaultdict(set)
@@ -202,11 +212,13 @@ class AgentRepository:
         if not ranked_ids:
             return None
         if self.session.get_bind().dialect.name == "postgresql":
-            rank = case({agent_id: i for i, agent_id in enumerate(ranked_ids)}, value=Agent.id)
+            # one array parameter: the same statement text whatever the candidates
+            ids = bindparam("ranked", ranked_ids, type_=ARRAY(Integer))
+            rank = func.array_position(ids, Agent.id)
             best_free = (
                 select(Agent.id)
                 .where(
-                    Agent.id.in_(ranked_ids),
+                    Agent.id == func.any(ids),
                     Agent.status == AgentStatus.ONLINE.value,
                     Agent.load < Agent.capacity,
                 )

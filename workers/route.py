@@ -63,9 +63,15 @@ def _route(runtime: Runtime, ticket_id: int) -> Outcome:
         teams = {ticket.team_id: ticket.facts.team}
         if fallback is not None and fallback[1] in facts.widened_to:
             teams[fallback[0]] = fallback[1]
-        members = {m.facts.id: m for m in uow.agents.routing_candidates(teams, facts.channel)}
         policy = selection_policy(routing)
+        members = {
+            m.facts.id: m
+            for m in uow.agents.routing_candidates(teams, facts.channel, available_only=True)
+        }
         decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
+        if decision.agent is None:  # nobody: look at everyone, to say why in the audit log
+            members = {m.facts.id: m for m in uow.agents.routing_candidates(teams, facts.channel)}
+            decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
         reasons = relaxed + decision.reasons
         if ticket.claim_mode:
             return _offer(runtime, uow, ticket, decision.ranked, members, reasons)

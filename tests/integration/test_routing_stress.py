@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from config import load_settings
@@ -26,7 +27,7 @@ from router.lifecycle import is_active
 from router.vocabulary import AgentStatus, Channel, Status
 from store.models import AuditEvent, InboxItem, Ticket
 from tests.support.processes import Background, relaydesk_env, run, wait_until
-from tests.support.services import REDIS_URL, flush_redis, fresh_postgres_database, require
+from tests.support.services import REDIS_URL, fresh_postgres_database, require
 from workers.intake import StoreIntake
 from workers.operations import set_agent_status
 from workers.route import drain_backlog
@@ -87,20 +88,25 @@ def _agents(rng: random.Random) -> str:
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[tuple[Settings, dict[str, str]]]:
     require("Redis", "127.0.0.1", 6379)
-    flush_redis(REDIS_URL)
+    namespace = f"t{uuid.uuid4().hex[:8]}"  # this test's keys only: others may share Redis
     config = tmp_path / "relaydesk.toml"
     config.write_text(
         CONFIG.format(
-            outbox=tmp_path / "outbox",
-            namespace=f"t{uuid.uuid4().hex[:8]}",
-            agents=_agents(random.Random(7)),
+            outbox=tmp_path / "outbox", namespace=namespace, agents=_agents(random.Random(7))
         )
     )
-    with fresh_postgres_database() as pg_url:
-        env = relaydesk_env(config, RELAYDESK_DATABASE_URL=pg_url, RELAYDESK_BROKER_URL=REDIS_URL)
-        migrated = run(["migrate"], env)
-        assert migrated.returncode == 0, migrated.stderr
-        yield load_settings(config, environ=env), env
+    try:
+        with fresh_postgres_database() as pg_url:
+            env = relaydesk_env(
+                config, RELAYDESK_DATABASE_URL=pg_url, RELAYDESK_BROKER_URL=REDIS_URL
+            )
+            migrated = run(["migrate"], env)
+            assert migrated.returncode == 0, migrated.stderr
+            yield load_settings(config, environ=env), env
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"{namespace}*"):
+            client.delete(key)
 
 
 def _submit(runtime: Runtime, rng: random.Random, count: int) -> None:
