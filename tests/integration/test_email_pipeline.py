@@ -405,9 +405,9 @@ def test_rules_see_the_language_an_email_declares(database_url: str, tmp_path: P
     config = tmp_path / "relaydesk.toml"
     config.write_text(
         f'database_url = "{database_url}"\n'
-        "[[teams]]\nname = \"support\"\n[[teams]]\nname = \"dach\"\n"
-        "[[rules.first_match]]\nname = \"german\"\nwhen = { language = \"de\" }\n"
-        "set = { team = \"dach\" }\n"
+        '[[teams]]\nname = "support"\n[[teams]]\nname = "dach"\n'
+        '[[rules.first_match]]\nname = "german"\nwhen = { language = "de" }\n'
+        'set = { team = "dach" }\n'
     )
     from config import load_settings
 
