@@ -121,7 +121,7 @@ class AgentSettings(_Frozen):
         for skill, level in value.items():
             if not 1 <= level <= 5:
                 raise ValueError(f"skill {skill!r} level {level} is outside 1..5")
-        return value
+        return {skill.strip().lower(): level for skill, level in value.items()}  # as rules
 
 
 class Settings(_Frozen):

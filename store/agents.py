@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -145,6 +145,23 @@ class AgentRepository:
         """The agent's active tickets in ``channel`` (read after claiming the agent's row)."""
         return self._channel_loads([agent_id], channel).get(agent_id, 0)
 
+    def teams_served_by(self, agent_id: int | None) -> list[int]:
+        """The teams whose backlog this agent's free slot may take: the agent's own, and
+        those that fall back to one of them."""
+        if agent_id is None:
+            return []
+        own = list(
+            self.session.scalars(
+                select(agent_teams.c.team_id).where(agent_teams.c.agent_id == agent_id)
+            )
+        )
+        falling_back = (
+            list(self.session.scalars(select(Team.id).where(Team.fallback_team_id.in_(own))))
+            if own
+            else []
+        )
+        return list(dict.fromkeys([*own, *falling_back]))
+
     def free_slots(self, team_id: int) -> int:
         """Free slots of the online agents of the team and of its fallback team (which
         may take its tickets after the skills timeout): nothing to drain into when 0."""
@@ -173,6 +190,15 @@ class AgentRepository:
             return int(inserted)
         return self.session.execute(select(Team.id).where(Team.name == name)).scalar_one()
 
+    def lock(self, agent_ids: Sequence[int]) -> None:
+        """Lock these agents' rows in id order (PostgreSQL): two operations that both
+        touch the same agents then queue instead of deadlocking."""
+        ids = sorted({i for i in agent_ids if i is not None})
+        if ids and self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                select(Agent.id).where(Agent.id.in_(ids)).order_by(Agent.id).with_for_update()
+            ).all()
+
     def claim_slot(self, agent_id: int, now: datetime) -> bool:
         """Take one slot if the agent is online with room: never past capacity.
 
@@ -200,7 +226,9 @@ class AgentRepository:
             .execution_options(synchronize_session=False)
         )
 
-    def claim_first_free(self, ranked_ids: list[int], now: datetime) -> int | None:
+    def claim_first_free(
+        self, ranked_ids: list[int], now: datetime, *, wait: bool = True
+    ) -> int | None:
         """Claim a slot of the best agent in ``ranked_ids`` that can take one.
 
         On PostgreSQL, agents whose row another router holds right now are
@@ -236,19 +264,17 @@ class AgentRepository:
             ).scalar()
             if claimed is not None:
                 return int(claimed)
+            if not wait:  # holding another agent's row already: waiting could deadlock
+                return None
         for agent_id in ranked_ids:  # every candidate busy (or SQLite): wait, best first
             if self.claim_slot(agent_id, now):
                 return agent_id
         return None
 
-    def undo_claim(self, agent_id: int, last_assigned_at: datetime | None) -> None:
-        """Give back a slot claimed in this transaction, as if it had never been taken."""
-        self.session.execute(
-            update(Agent)
-            .where(Agent.id == agent_id, Agent.load > 0)
-            .values(load=Agent.load - 1, last_assigned_at=last_assigned_at)
-            .execution_options(synchronize_session=False)
-        )
+    def undo_claim(self, agent_id: int) -> None:
+        """Give back a slot claimed in this transaction (``last_assigned_at`` stays: putting
+        back an older value could erase a newer one another router wrote)."""
+        self.release_slot(agent_id)
 
     def release_slot(self, agent_id: int) -> None:
         self.session.execute(

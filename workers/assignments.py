@@ -9,6 +9,8 @@ the backlogs of whoever got a slot back.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition, is_active
 from router.notifications import assignment_notice, taken_notice
@@ -58,7 +60,7 @@ def _release(uow: UnitOfWork, ticket: Ticket) -> list[int]:
     uow.agents.release_slot(previous.id)
     ticket.assignee_id = None
     ticket.assigned_at = None
-    return [team.id for team in previous.teams]
+    return uow.agents.teams_served_by(previous.id)
 
 
 def _give(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, agent: Agent, force: bool) -> None:
@@ -68,12 +70,15 @@ def _give(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, agent: Agent, force
     elif not uow.agents.claim_slot(agent.id, now):
         raise PermanentError(
             f"{agent.name} cannot take it: {agent.status}, load {agent.load}/{agent.capacity} "
-            "(--force assigns anyway)"
+            "(`tickets assign --force` assigns anyway)"
         )
+    _take(ticket, agent, now)
+
+
+def _take(ticket: Ticket, agent: Agent, now: datetime) -> None:
     ticket.assignee_id = agent.id
     ticket.assigned_at = now
     ticket.updated_at = now
-    ticket.queued_at = None
     if Status(ticket.status) is Status.NEW:
         ticket.status = check_transition(Status.NEW, Status.OPEN).value
 
@@ -118,6 +123,7 @@ def assign_ticket(
         previous = ticket.assignee.name if ticket.assignee else None
         if ticket.assignee_id == agent.id:
             return previous
+        uow.agents.lock([agent.id, *([ticket.assignee_id] if ticket.assignee_id else [])])
         freed = _release(uow, ticket)
         _give(runtime, uow, ticket, agent, force)
         why = f"by {actor}" + (f": {reason}" if reason else "")
@@ -132,6 +138,7 @@ def assign_ticket(
             data={"agent": agent.name, "previous": previous, "forced": force},
         )
         _notify(runtime, uow, ticket, agent, why)
+        _tell_the_others(runtime, uow, ticket, agent)
     _after(runtime, reroute=[], drain=freed)
     return previous
 
@@ -203,16 +210,34 @@ def unassign_ticket(runtime: Runtime, number: int, *, reason: str = "", actor: s
 
 
 def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: str = "") -> None:
-    """An agent takes a waiting ticket; the first claim wins, a later one is refused."""
+    """An agent takes a waiting ticket; the first claim wins, a later one is refused.
+
+    An agent the ticket was offered to (claim mode) may claim it; anyone else
+    only if in its team with its required skills. Either way, never past the
+    agent's capacity, overall or in the ticket's channel.
+    """
     actor = actor or f"agent:{agent_name}"
     with runtime.db.unit_of_work() as uow:
         ticket = _locked_active(uow, number)
         agent = _agent(uow, agent_name)
         if ticket.assignee is not None:
             raise PermanentError(f"ticket #{number} is taken by {ticket.assignee.name}")
-        if ticket.team is not None and ticket.team not in agent.teams:
-            raise PermanentError(f"{agent.name} is not in team {ticket.team.name}")
-        _give(runtime, uow, ticket, agent, force=False)
+        if not _was_offered(uow, ticket, agent):
+            if ticket.team is not None and ticket.team not in agent.teams:
+                raise PermanentError(f"{agent.name} is not in team {ticket.team.name}")
+            levels = {s.skill: s.level for s in agent.skills}
+            for skill, level in sorted((ticket.required_skills or {}).items()):
+                if levels.get(skill, 0) < level:
+                    raise PermanentError(f"{agent.name} lacks {skill}≥{level}")
+        uow.agents.lock([agent.id])  # then count: a concurrent claim waits for this one
+        limit = (agent.channel_capacity or {}).get(ticket.channel)
+        if limit is not None and uow.agents.channel_load(agent.id, ticket.channel) >= limit:
+            raise PermanentError(f"{agent.name} is full in {ticket.channel} ({limit})")
+        if not uow.agents.claim_slot(agent.id, runtime.now()):
+            raise PermanentError(
+                f"{agent.name} cannot take it: {agent.status}, load {agent.load}/{agent.capacity}"
+            )
+        _take(ticket, agent, runtime.now())
         uow.audit.record(
             ticket_id=number,
             actor=actor,
@@ -224,12 +249,23 @@ def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: str =
         _tell_the_others(runtime, uow, ticket, agent)
 
 
+def _was_offered(uow: UnitOfWork, ticket: Ticket, agent: Agent) -> bool:
+    since = ticket.queued_at or ticket.created_at
+    return any(
+        row.kind == "offer"
+        and row.recipient.lower() == agent.email.lower()
+        and row.created_at >= since
+        for row in uow.outbox.recent(ticket_id=ticket.id, limit=1000)
+    )
+
+
 def _tell_the_others(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, winner: Agent) -> None:
     """Claim mode: everyone else who was offered the ticket hears it is taken."""
+    since = ticket.queued_at or ticket.created_at
     offered = {
         row.recipient.lower(): row.payload.get("recipient_name") or ""
         for row in uow.outbox.recent(ticket_id=ticket.id, limit=1000)
-        if row.kind == "offer"
+        if row.kind == "offer" and row.created_at >= since  # this round's offers only
     }
     offered.pop(winner.email.lower(), None)
     rendered = taken_notice(
@@ -247,7 +283,7 @@ def _tell_the_others(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, winner: 
             recipient=recipient,
             recipient_name=name,
             rendered=rendered,
-            dedupe_key=f"taken:{ticket.id}:{recipient}"[:255],
+            dedupe_key=f"taken:{ticket.id}:{recipient}:{since.timestamp()}"[:255],
             automatic=False,
         )
 

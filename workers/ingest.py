@@ -19,7 +19,7 @@ from router.lifecycle import status_after_customer_reply
 from router.notifications import acknowledgement, customer_reply_notice
 from router.rules import classify_message, facts_from_message
 from router.threading import thread_keys
-from router.vocabulary import Channel, Direction, RowState, Status
+from router.vocabulary import AgentStatus, Channel, Direction, RowState, Status
 from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
@@ -225,6 +225,7 @@ def _join_ticket(
             detail=f"{current.value} -> {target.value}: the customer replied",
             now=now,
         )
+        _leave_an_absent_assignee(runtime, uow, ticket)
     uow.audit.record(
         ticket_id=ticket.id,
         actor="system:ingest",
@@ -252,6 +253,27 @@ def _join_ticket(
             automatic=False,
         )
     return ticket.assignee_id is None and Status(ticket.status) in (Status.NEW, Status.OPEN)
+
+
+def _leave_an_absent_assignee(runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
+    """With ``return_on_offline``, a ticket reopened while its agent is offline goes back
+    to the queue instead of waiting for that agent."""
+    agent = ticket.assignee
+    if agent is None or agent.status != AgentStatus.OFFLINE.value:
+        return
+    if not runtime.settings.routing.return_on_offline:
+        return
+    uow.agents.release_slot(agent.id)
+    ticket.assignee = None  # (the relationship, so the reply notice goes to nobody)
+    ticket.queued_at = runtime.now()
+    uow.audit.record(
+        ticket_id=ticket.id,
+        actor="system:ingest",
+        action="ticket.unassigned",
+        detail=f"taken from {agent.name}, back to the queue: {agent.name} is offline",
+        now=runtime.now(),
+        data={"previous": agent.name},
+    )
 
 
 def _acknowledge(

@@ -22,7 +22,7 @@ from workers.runtime import Runtime
 
 
 def _drain(runtime: Runtime, team_ids: list[int]) -> None:
-    for team_id in team_ids:
+    for team_id in dict.fromkeys(team_ids):
         if runtime.settings.embedded:
             drain_backlog(runtime, team_id)
         else:
@@ -43,7 +43,7 @@ def add_agent(
 ) -> Agent:
     """Add an agent; ``ValueError`` names what is wrong (same rules as the config file)."""
     try:
-        AgentSettings(
+        validated = AgentSettings(
             name=name,
             email=email,
             display_name=display_name,
@@ -71,7 +71,7 @@ def add_agent(
             capacity=capacity,
             status=status,
             teams=teams,
-            skills=skills,
+            skills=dict(validated.skills),
             now=now,
         )
         uow.audit.record(
@@ -96,8 +96,14 @@ def set_agent_status(
         agent = uow.agents.by_name(name)
         if agent is None:
             raise NotFound(f"no agent named {name!r}")
-        previous = uow.agents.set_status(agent, status)
         returned: list[int] = []
+        going_offline = status is AgentStatus.OFFLINE and agent.status != status.value
+        if going_offline and runtime.settings.routing.return_on_offline:
+            # the tickets first, then the agent's row: the order every writer locks in
+            returned = return_tickets(
+                runtime, uow, agent, reason=f"{name} went offline", actor=actor
+            )
+        previous = uow.agents.set_status(agent, status)
         if previous != status.value:
             uow.audit.record(
                 ticket_id=None,
@@ -106,11 +112,7 @@ def set_agent_status(
                 detail=f"{name}: {previous} -> {status.value}",
                 now=now,
             )
-            if status is AgentStatus.OFFLINE and runtime.settings.routing.return_on_offline:
-                returned = return_tickets(
-                    runtime, uow, agent, reason=f"{name} went offline", actor=actor
-                )
-        team_ids = [t.id for t in agent.teams]
+        team_ids = uow.agents.teams_served_by(agent.id)
     route_returned(runtime, returned)
     if status is AgentStatus.ONLINE and previous != status.value:
         _drain(runtime, team_ids)
@@ -135,7 +137,7 @@ def set_ticket_status(
             detail=f"{before.value} -> {target.value}" + (f": {reason}" if reason else ""),
             now=now,
         )
-        team_ids = [ticket.team_id] if freed and ticket.team_id else []
+        team_ids = uow.agents.teams_served_by(ticket.assignee_id) if freed else []
     _drain(runtime, team_ids)
     return before
 

@@ -128,17 +128,25 @@ def _claim(
     then counts this ticket, so no channel goes past its limit either.
     """
     candidates = list(ranked)
+    holding = False
     while candidates:
-        claimed = uow.agents.claim_first_free([c.id for c in candidates], now)
+        ids = [c.id for c in candidates]
+        claimed = uow.agents.claim_first_free(ids, now, wait=not holding)
         agent = next((c for c in candidates if c.id == claimed), None)
         if agent is None:
             return None
-        limit = agent.channel_capacity.get(channel)
-        if limit is None or uow.agents.channel_load(agent.id, channel) < limit:
+        if within_channel_limit(uow, agent, channel):
             return agent
-        uow.agents.undo_claim(agent.id, agent.last_assigned_at)
+        uow.agents.undo_claim(agent.id)  # its row stays locked until commit: wait on no other
+        holding = True
         candidates.remove(agent)
     return None
+
+
+def within_channel_limit(uow: UnitOfWork, agent: AgentFacts, channel: str) -> bool:
+    """After claiming the agent's row: still under its limit in ``channel``, if it has one."""
+    limit = agent.channel_capacity.get(channel)
+    return limit is None or uow.agents.channel_load(agent.id, channel) < limit
 
 
 def _offer(
@@ -173,7 +181,7 @@ def _offer(
             recipient=member.email,
             recipient_name=member.display_name,
             rendered=rendered,
-            dedupe_key=f"offer:{ticket.facts.id}:{agent.id}",
+            dedupe_key=f"offer:{ticket.facts.id}:{agent.id}:{ticket.queued_at.timestamp()}",
             automatic=False,
         )
         if queued is not None:

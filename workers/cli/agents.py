@@ -24,7 +24,7 @@ def _skill(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
         name, sep, level = value.partition("=")
         if not sep or not name or not level.isdigit() or not 1 <= int(level) <= 5:
             raise click.BadParameter(f"{value!r}: expected SKILL=LEVEL with LEVEL 1..5")
-        skills[name] = int(level)
+        skills[name.strip().lower()] = int(level)  # skill names are compared lowercased
     return skills
 
 
