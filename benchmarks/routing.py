@@ -50,7 +50,11 @@ TEAMS = ("support", "billing", "tech", "sales", "vip")
 STATUSES = (AgentStatus.ONLINE, AgentStatus.AWAY, AgentStatus.OFFLINE)
 STATUS_WEIGHTS = (0.6, 0.2, 0.2)
 CHANNELS = tuple(c.value for c in Channel)
-POLICY = SelectionPolicy(prefer_senior_for=frozenset({Priority.URGENT, Priority.HIGH}))
+# as the route worker runs it (workers.route_policy.selection_policy): every eligible
+# agent ranked, no shortlist
+POLICY = SelectionPolicy(
+    prefer_senior_for=frozenset({Priority.URGENT, Priority.HIGH}), shortlist=None
+)
 
 Metrics = dict[str, str]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from router.assignment import AgentFacts
 from router.vocabulary import AgentStatus, Status
@@ -144,6 +144,21 @@ class AgentRepository:
     def channel_load(self, agent_id: int, channel: str) -> int:
         """The agent's active tickets in ``channel`` (read after claiming the agent's row)."""
         return self._channel_loads([agent_id], channel).get(agent_id, 0)
+
+    def team_and_fallback(self, team_id: int) -> dict[int, str]:
+        """The team and its fallback team (if any), id -> name."""
+        fallback = aliased(Team)
+        row = self.session.execute(
+            select(Team.name, fallback.id, fallback.name)
+            .outerjoin(fallback, fallback.id == Team.fallback_team_id)
+            .where(Team.id == team_id)
+        ).first()
+        if row is None:
+            return {}
+        found = {team_id: row[0]}
+        if row[1] is not None:
+            found[row[1]] = row[2]
+        return found
 
     def teams_served_by(self, agent_id: int | None) -> list[int]:
         """The teams whose backlog this agent's free slot may take: the agent's own, and

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from router.assignment import TicketFacts
@@ -208,24 +208,52 @@ class TicketRepository:
             ticket.resolved_at = None
         return current
 
-    def waiting(self, team_id: int, limit: int, *, offset: int = 0) -> list[int]:
-        """Unassigned active tickets of a team, most urgent first, then oldest.
-
-        (The SLA due time joins this order once SLA clocks exist.)
-        """
-        return list(
-            self.session.scalars(
-                select(Ticket.id)
-                .where(
-                    Ticket.team_id == team_id,
-                    Ticket.assignee_id.is_(None),
-                    Ticket.status.in_([Status.NEW.value, Status.OPEN.value]),
-                )
-                .order_by(Ticket.priority_rank, Ticket.created_at, Ticket.id)
-                .offset(offset)
-                .limit(limit)
+    def waiting_facts(
+        self, team_id: int, limit: int, *, after: tuple[int, datetime, int] | None = None
+    ) -> list[tuple[tuple[int, datetime, int], TicketFacts, datetime]]:
+        """A page of the team's backlog in order, after the ``after`` key: each ticket's
+        order key, routing facts and time queued. Pages by key, not offset, so tickets
+        taken meanwhile by other routers never make the next page skip one."""
+        key = tuple_(Ticket.priority_rank, Ticket.created_at, Ticket.id)
+        query = (
+            select(
+                Ticket.priority_rank,
+                Ticket.created_at,
+                Ticket.id,
+                Ticket.priority,
+                Ticket.channel,
+                Ticket.required_skills,
+                Ticket.optional_skills,
+                Ticket.queued_at,
+                Team.name,
             )
+            .join(Team, Team.id == Ticket.team_id)
+            .where(
+                Ticket.team_id == team_id,
+                Ticket.assignee_id.is_(None),
+                Ticket.status.in_([Status.NEW.value, Status.OPEN.value]),
+            )
+            .order_by(Ticket.priority_rank, Ticket.created_at, Ticket.id)
+            .limit(limit)
         )
+        if after is not None:
+            query = query.where(key > tuple_(*after))
+        return [
+            (
+                (r[0], r[1], r[2]),
+                TicketFacts(
+                    id=r[2],
+                    team=r[8],
+                    priority=Priority(r[3]),
+                    created_at=r[1],
+                    channel=r[4],
+                    required_skills=dict(r[5] or {}),
+                    optional_skills=dict(r[6] or {}),
+                ),
+                r[7] or r[1],
+            )
+            for r in self.session.execute(query)
+        ]
 
     def teams_with_backlog(self) -> list[int]:
         return list(

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from router.assignment import AgentFacts, choose_agent, explain
 from router.backlog import relax_requirements
@@ -77,7 +77,7 @@ def _route(runtime: Runtime, ticket_id: int) -> Outcome:
             return _offer(runtime, uow, ticket, decision.ranked, members, reasons)
         chosen = _claim(uow, decision.ranked, facts.channel, now)
         if chosen is None:
-            _record_waiting(runtime, uow, ticket_id, reasons)
+            _record_waiting(runtime, uow, ticket, relaxed, decision.reasons)
             return Outcome.NO_AGENT
         status = (
             check_transition(ticket.status, Status.OPEN) if ticket.status is Status.NEW else None
@@ -160,7 +160,7 @@ def _offer(
     """Claim mode: tell every eligible agent once; the first claim wins (claim_ticket)."""
     now = runtime.now()
     if not eligible:
-        _record_waiting(runtime, uow, ticket.facts.id, reasons)
+        _record_waiting(runtime, uow, ticket, (), reasons)
         return Outcome.NO_AGENT
     rendered = offer_notice(
         number=ticket.facts.id,
@@ -199,44 +199,77 @@ def _offer(
 
 
 def _record_waiting(
-    runtime: Runtime, uow: UnitOfWork, ticket_id: int, reasons: tuple[str, ...]
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: RoutingTicket,
+    relaxed: tuple[str, ...],
+    reasons: tuple[str, ...],
 ) -> None:
-    """Say once in the audit log that the ticket waits in the backlog, and why."""
-    already = uow.session.scalar(
-        select(
-            exists().where(AuditEvent.ticket_id == ticket_id, AuditEvent.action == "ticket.waiting")
+    """Say in the audit log that the ticket waits, and why: once each time it is queued,
+    and once more for each skills-timeout step it reaches while waiting."""
+    since = ticket.queued_at
+    logged = {
+        (action, detail)
+        for action, detail in uow.session.execute(
+            select(AuditEvent.action, AuditEvent.detail).where(
+                AuditEvent.ticket_id == ticket.facts.id,
+                AuditEvent.action.in_(("ticket.waiting", "ticket.relaxed")),
+                AuditEvent.created_at >= since,
+            )
         )
-    )
-    if not already:
+    }
+    for step in relaxed:
+        if ("ticket.relaxed", step) not in logged:
+            uow.audit.record(
+                ticket_id=ticket.facts.id,
+                actor="system:route",
+                action="ticket.relaxed",
+                detail=step,
+                now=runtime.now(),
+            )
+    waiting = "; ".join(reasons)
+    if not any(action == "ticket.waiting" for action, _ in logged):  # once this round
         uow.audit.record(
-            ticket_id=ticket_id,
+            ticket_id=ticket.facts.id,
             actor="system:route",
             action="ticket.waiting",
-            detail="; ".join(reasons),
+            detail=waiting,
             now=runtime.now(),
         )
 
 
-def drain_backlog(runtime: Runtime, team_id: int, *, batch: int = 100) -> int:
-    """Route the team's waiting tickets in backlog order while its agents have free slots.
+def drain_backlog(runtime: Runtime, team_id: int, *, batch: int = 200) -> int:
+    """Route the team's waiting tickets in backlog order while agents have free slots.
 
-    A ticket nobody can take (a skill no free agent has) stays and the drain
-    goes on to the next: with skills, one waiting ticket says nothing about
-    the others.
+    Each page of the backlog is first checked against the free agents with the
+    pure selection (no locks): only tickets someone could take are routed (the
+    route itself decides, under locks). A ticket nobody can take stays and the
+    drain goes on to the next: with skills, one waiting ticket says nothing
+    about the others. Pages are read by key, so none is skipped.
     """
     assigned = 0
-    skipped = 0
+    after = None
+    now = runtime.now()
+    policy = selection_policy(runtime.settings.routing)
     while True:
         with runtime.db.unit_of_work() as uow:
             if uow.agents.free_slots(team_id) == 0:
                 return assigned
-            waiting = uow.tickets.waiting(team_id, batch, offset=skipped)
-        if not waiting:
+            page = uow.tickets.waiting_facts(team_id, batch, after=after)
+            teams = uow.agents.team_and_fallback(team_id)
+            free = [
+                m.facts for m in uow.agents.routing_candidates(teams, None, available_only=True)
+            ]
+        if not page:
             return assigned
-        for ticket_id in waiting:
-            if route(runtime, ticket_id) is Outcome.ASSIGNED:
+        fallback = next((name for tid, name in teams.items() if tid != team_id), None)
+        timeouts = skills_timeout(runtime.settings.routing, fallback)
+        for _key, facts, queued_at in page:
+            relaxed, _ = relax_requirements(facts, now - queued_at, timeouts)
+            if choose_agent(relaxed, free, now, policy=policy).agent is None:
+                continue  # nobody free could take it: leave it without locking it
+            if route(runtime, facts.id) is Outcome.ASSIGNED:
                 assigned += 1
-            else:
-                skipped += 1
-        if len(waiting) < batch:
+        after = page[-1][0]
+        if len(page) < batch:
             return assigned

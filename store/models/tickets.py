@@ -22,6 +22,7 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_backlog", "team_id", "assignee_id", "status", "priority_rank", "id"),
         Index("ix_tickets_requester", "requester_id", "status"),
+        Index("ix_tickets_assignee", "assignee_id", "status", "channel"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,7 +15,7 @@ from router.vocabulary import AgentStatus, Priority
 from tests.support.desk import Desk, desk_for
 from workers.assignments import claim_ticket
 from workers.operations import set_agent_status
-from workers.route import drain_backlog
+from workers.route import drain_backlog, route
 
 pytestmark = pytest.mark.integration
 
@@ -157,6 +157,18 @@ def test_after_the_skills_timeout_a_ticket_widens_to_the_fallback_team(desk: Des
     desk.settle()
     assert desk.ticket(number).assignee == "kai"
     assert "widened to team tier2" in _audit(desk, number, "ticket.assigned")[0]
+
+
+def test_a_waiting_ticket_logs_its_wait_once_and_each_timeout_step_once(desk: Desk) -> None:
+    set_agent_status(desk.runtime, "kai", AgentStatus.OFFLINE)
+    number = desk.submit("s9", subject="kernel panic", body="kernel oops")
+    later = desk.runtime.now() + timedelta(minutes=11)
+    desk.runtime.clock = lambda: later
+    route(desk.runtime, number)
+    route(desk.runtime, number)  # a second pass logs nothing new
+    assert len(_audit(desk, number, "ticket.waiting")) == 1
+    (relaxed,) = _audit(desk, number, "ticket.relaxed")
+    assert relaxed == "waited 11 min: widened to team tier2"
 
 
 def test_in_claim_mode_every_eligible_agent_is_offered_and_the_first_claim_wins(

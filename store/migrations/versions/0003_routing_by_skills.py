@@ -36,11 +36,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('optional_skills', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False, server_default=sa.text("'{}'")))
         batch_op.add_column(sa.Column('tags', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False, server_default=sa.text("'[]'")))
         batch_op.add_column(sa.Column('queued_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_tickets_assignee', ['assignee_id', 'status', 'channel'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_assignee')
         batch_op.drop_column('queued_at')
         batch_op.drop_column('tags')
         batch_op.drop_column('optional_skills')
