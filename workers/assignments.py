@@ -72,6 +72,13 @@ def _give(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, agent: Agent, force
             f"{agent.name} cannot take it: {agent.status}, load {agent.load}/{agent.capacity} "
             "(`tickets assign --force` assigns anyway)"
         )
+    else:  # the agent's row is ours now: count its tickets in this channel
+        limit = (agent.channel_capacity or {}).get(ticket.channel)
+        if limit is not None and uow.agents.channel_load(agent.id, ticket.channel) >= limit:
+            raise PermanentError(
+                f"{agent.name} is full in {ticket.channel} ({limit}) "
+                "(`tickets assign --force` assigns anyway)"
+            )
     _take(ticket, agent, now)
 
 
