@@ -206,7 +206,18 @@ def transfer(
 ) -> None:
     """Move ticket NUMBER to another agent or another team's queue."""
     _run(settings, transfer_ticket, number, reason=reason, to_agent=agent, to_team=team)
-    click.echo(f"#{number}: transferred to {agent or 'team ' + str(team)}")
+    click.echo(
+        f"#{number}: transferred to {agent or 'team ' + str(team)}{_now_with(settings, number)}"
+    )
+
+
+def _now_with(settings: Settings, number: int) -> str:
+    """Where a ticket that went back to a queue stands now (routed inline when embedded)."""
+    with runtime_for(settings) as runtime, runtime.db.unit_of_work() as uow:
+        view = uow.tickets.view(number, with_messages=False)
+    if view is None or not settings.embedded:
+        return ""
+    return f", now with {view.assignee}" if view.assignee else ", waiting for an agent"
 
 
 @tickets.command("unassign")
@@ -216,7 +227,7 @@ def transfer(
 def unassign(settings: Settings, number: int, reason: str) -> None:
     """Return ticket NUMBER to its team's queue."""
     previous = _run(settings, unassign_ticket, number, reason=reason)
-    click.echo(f"#{number}: taken from {previous}, back in the queue")
+    click.echo(f"#{number}: taken from {previous}, back in the queue{_now_with(settings, number)}")
 
 
 @tickets.command("claim")
