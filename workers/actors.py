@@ -96,8 +96,8 @@ def declare_actors(runtime: Runtime) -> None:
             retries.ingest,
         )
 
-    def route_ticket(ticket_id: int) -> None:
-        route(runtime, ticket_id)
+    def route_ticket(ticket_id: int, avoid: int | None = None) -> None:
+        route(runtime, ticket_id, avoid=avoid)
 
     def drain_team(team_id: int) -> None:
         drain_backlog(runtime, team_id)

@@ -22,13 +22,18 @@ from workers.route import drain_backlog, route
 from workers.runtime import Runtime
 
 
-def _after(runtime: Runtime, *, reroute: list[int], drain: list[int]) -> None:
-    """Route returned tickets and drain freed teams: inline when embedded, else by the broker."""
+def _after(
+    runtime: Runtime, *, reroute: list[int], drain: list[int], avoid: int | None = None
+) -> None:
+    """Route returned tickets and drain freed teams: inline when embedded, else by the broker.
+
+    ``avoid``: the agent the tickets were taken from, chosen again only if nobody else can.
+    """
     for ticket_id in reroute:
         if runtime.settings.embedded:
-            route(runtime, ticket_id)
+            route(runtime, ticket_id, avoid=avoid)
         else:
-            runtime.enqueue_route(ticket_id)
+            runtime.enqueue_route(ticket_id, avoid)
     for team_id in dict.fromkeys(drain):
         if runtime.settings.embedded:
             drain_backlog(runtime, team_id)
@@ -176,6 +181,7 @@ def transfer_ticket(
         if team is None:
             raise NotFound(f"no team named {to_team!r}")
         previous = ticket.assignee.name if ticket.assignee else None
+        previous_id = ticket.assignee_id
         old_team = ticket.team.name if ticket.team else None
         freed = _release(uow, ticket)
         ticket.team_id = team.id
@@ -191,7 +197,7 @@ def transfer_ticket(
             now=runtime.now(),
             data={"team": team.name, "previous_team": old_team, "previous": previous},
         )
-    _after(runtime, reroute=[number], drain=freed)
+    _after(runtime, reroute=[number], drain=freed, avoid=previous_id)
 
 
 def unassign_ticket(runtime: Runtime, number: int, *, reason: str = "", actor: str = "cli") -> str:
@@ -201,6 +207,7 @@ def unassign_ticket(runtime: Runtime, number: int, *, reason: str = "", actor: s
         if ticket.assignee is None:
             raise PermanentError(f"ticket #{number} has no assignee")
         previous = ticket.assignee.name
+        previous_id = ticket.assignee_id
         freed = _release(uow, ticket)
         ticket.queued_at = runtime.now()
         ticket.updated_at = runtime.now()
@@ -212,7 +219,7 @@ def unassign_ticket(runtime: Runtime, number: int, *, reason: str = "", actor: s
             now=runtime.now(),
             data={"previous": previous},
         )
-    _after(runtime, reroute=[number], drain=freed)
+    _after(runtime, reroute=[number], drain=freed, avoid=previous_id)
     return previous
 
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from router.assignment import AgentFacts, choose_agent, explain
+from router.assignment import AgentFacts, Decision, choose_agent, explain
 from router.backlog import relax_requirements
 from router.lifecycle import check_transition, is_active
 from router.notifications import assignment_notice, offer_notice
@@ -40,15 +40,19 @@ class _LostRace(Exception):
     """Another worker assigned the ticket between our look and our claim."""
 
 
-def route(runtime: Runtime, ticket_id: int) -> Outcome:
-    """Assign the ticket if it waits and an agent is free (offer it, in claim mode)."""
+def route(runtime: Runtime, ticket_id: int, *, avoid: int | None = None) -> Outcome:
+    """Assign the ticket if it waits and an agent is free (offer it, in claim mode).
+
+    ``avoid``: an agent the ticket was just taken from; chosen only if nobody
+    else can take it.
+    """
     try:
-        return _route(runtime, ticket_id)
+        return _route(runtime, ticket_id, avoid)
     except _LostRace:
         return Outcome.NOT_ROUTABLE
 
 
-def _route(runtime: Runtime, ticket_id: int) -> Outcome:
+def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcome:
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         ticket = uow.tickets.lock_for_routing(ticket_id)
@@ -72,6 +76,11 @@ def _route(runtime: Runtime, ticket_id: int) -> Outcome:
         if decision.agent is None:  # nobody: look at everyone, to say why in the audit log
             members = {m.facts.id: m for m in uow.agents.routing_candidates(teams, facts.channel)}
             decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
+        if avoid is not None and len(decision.ranked) > 1:  # the others first
+            ranked = tuple(a for a in decision.ranked if a.id != avoid)
+            ranked += tuple(a for a in decision.ranked if a.id == avoid)
+            first = explain(ranked[0], facts, now, policy=policy)
+            decision = Decision(ranked, (first,), decision.eligible)
         reasons = relaxed + decision.reasons
         if ticket.claim_mode:
             return _offer(runtime, uow, ticket, decision.ranked, members, reasons)

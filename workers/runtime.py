@@ -96,8 +96,13 @@ class Runtime:
     def enqueue_ingest(self, inbox_id: int, channel: Channel) -> None:
         self._send(self.ingest_actors.get(channel), inbox_id)
 
-    def enqueue_route(self, ticket_id: int) -> None:
-        self._send(self.route_actor, ticket_id)
+    def enqueue_route(self, ticket_id: int, avoid: int | None = None) -> None:
+        """Route a ticket; ``avoid``: an agent it was just taken from, unless nobody else
+        can take it."""
+        if avoid is None:
+            self._send(self.route_actor, ticket_id)
+        else:
+            self._send(self.route_actor, ticket_id, avoid)
 
     def enqueue_drain(self, team_id: int) -> None:
         self._send(self.drain_actor, team_id)

@@ -100,3 +100,13 @@ def test_an_agent_going_offline_gives_new_and_open_tickets_back(desk: Desk) -> N
     assert _loads(desk)[leaving] == 0
     returned = [n for n in numbers if holders[n] == leaving]
     assert all("ticket.unassigned" in _actions(desk, n) for n in returned)
+
+
+def test_an_unassigned_ticket_goes_to_someone_else_when_someone_else_can_take_it(
+    desk: Desk,
+) -> None:
+    number = desk.submit("a6")
+    first = desk.ticket(number).assignee
+    unassign_ticket(desk.runtime, number, reason="needs fresh eyes")
+    desk.settle()
+    assert desk.ticket(number).assignee not in (None, first)
