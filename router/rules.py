@@ -24,7 +24,7 @@ replaces them in turn (the form documents its priority as a hint the helpdesk's
 rules may overrule). Hints never name a team or skills. The team is the last
 team a matching rule set, else ``category_teams[category]`` for the final
 category, else ``default_team``. An optional skill that is also required is
-only listed as required.
+kept as optional only at a higher level than required (it still ranks agents).
 
 The result, ``Classified``, carries the decision, a ``RuleTrace`` per rule (hit,
 miss or not evaluated, and why) and short ``reasons`` for the audit log.
@@ -259,7 +259,9 @@ def _decided(
         team = default_team
         reasons.append(f"team {team} by default")
     required = tuple(sorted(draft.required.items()))
-    optional = tuple(sorted((s, n) for s, n in draft.optional.items() if s not in draft.required))
+    optional = tuple(  # a preferred level above the required one still ranks agents
+        sorted((s, n) for s, n in draft.optional.items() if n > draft.required.get(s, 0))
+    )
     if required or optional:
         needs = [f"{s}>={n}" for s, n in required] + [f"optional {s}>={n}" for s, n in optional]
         reasons.append(f"skills {', '.join(needs)}")

@@ -80,6 +80,18 @@ class CustomerRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    def lock_identity(self, address: str) -> None:
+        """Lock an email identity's row: ingests counting automatic replies to one address
+        take turns, so two at once cannot both slip under the limit."""
+        self.session.execute(
+            select(CustomerIdentity.id)
+            .where(
+                CustomerIdentity.channel == Channel.EMAIL.value,
+                CustomerIdentity.address == normalise_address(Channel.EMAIL, address),
+            )
+            .with_for_update()
+        ).all()
+
     def bounced(self, address: str) -> str | None:
         """Why mail to ``address`` bounces, or None when it is not known to bounce."""
         row = self.session.execute(

@@ -320,14 +320,14 @@ def test_a_first_match_rule_that_sets_nothing_stops_the_section_and_keeps_the_de
     assert decided.trace[1].outcome == "not evaluated"
 
 
-def test_an_optional_skill_that_is_also_required_is_listed_only_as_required() -> None:
+def test_a_required_skill_stays_optional_only_at_a_higher_preferred_level() -> None:
     every = (
-        rule("a", then=Action(optional_skills=(("german", 4),))),
-        rule("b", then=Action(required_skills=(("german", 2),))),
+        rule("a", then=Action(optional_skills=(("german", 4), ("french", 1)))),
+        rule("b", then=Action(required_skills=(("german", 2), ("french", 3)))),
     )
     decided = decide(facts(), every=every)
-    assert decided.required_skills == (("german", 2),)
-    assert decided.optional_skills == ()
+    assert decided.required_skills == (("french", 3), ("german", 2))
+    assert decided.optional_skills == (("german", 4),)  # german>=4 still ranks agents
 
 
 def test_the_audit_data_is_json_safe_and_lists_every_rule() -> None:
