@@ -11,6 +11,7 @@ from config.base import WithPassword
 from config.email_settings import EmailSettings
 from config.routing_settings import RoutingSettings
 from config.rules_settings import RulesSettings
+from config.sla_settings import SlaSettings
 
 
 class HelpdeskSettings(_Frozen):
@@ -133,6 +134,7 @@ class Settings(_Frozen):
     email: EmailSettings = EmailSettings()
     routing: RoutingSettings = RoutingSettings()
     rules: RulesSettings = RulesSettings()
+    sla: SlaSettings = SlaSettings()
     broker: BrokerSettings = BrokerSettings()
     retries: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()
@@ -184,6 +186,12 @@ class Settings(_Frozen):
         for key, team in self.rules.team_references():
             if team not in teams:
                 problems.append(f"rules.{key}: unknown team {team!r}")
+        for key, team in self.sla.team_references():
+            if team not in teams:
+                problems.append(f"sla.{key}: unknown team {team!r}")
+        for key, name in self.sla.agent_references():
+            if name not in agents:
+                problems.append(f"sla.{key}: unknown agent {name!r}")
         for category, team in self.categories.items():
             if team not in teams:
                 problems.append(f"categories.{category}: unknown team {team!r}")

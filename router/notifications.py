@@ -133,3 +133,38 @@ def taken_notice(*, number: int, subject: str, taken_by: str, tag_prefix: str = 
     """Claim mode: someone else claimed the ticket this agent was offered."""
     body = f"Ticket {subject_tag(number, tag_prefix)} was claimed by {taken_by}: nothing to do.\n"
     return Rendered(subject=f"Taken: {_tagged(subject, number, tag_prefix)}", body_text=body)
+
+
+_CLOCKS = {
+    "first_response": "first response",
+    "next_response": "next response",
+    "resolution": "resolution",
+}
+
+
+def sla_notice(
+    *,
+    number: int,
+    subject: str,
+    priority: str,
+    clock: str,
+    stage: str,
+    due_at: str,
+    role: str,
+    tag_prefix: str = "#",
+) -> Rendered:
+    """An SLA warning (``stage`` "warning") or a breach escalation ("breached")."""
+    what = _CLOCKS.get(clock, clock)
+    if stage == "warning":
+        head = f"SLA warning: {what} on {subject_tag(number, tag_prefix)} is due {due_at}."
+        title = f"SLA warning: {_tagged(subject, number, tag_prefix)} ({what} due {due_at})"
+    else:
+        head = (
+            f"SLA breached: {what} on {subject_tag(number, tag_prefix)} was due {due_at}. "
+            f"You are told as the ticket's {role}."
+        )
+        title = f"SLA breached: {_tagged(subject, number, tag_prefix)} ({what})"
+    body = (
+        f"{head}\n\nPriority: {priority}\nSubject:  {' '.join(subject.split()) or '(no subject)'}\n"
+    )
+    return Rendered(subject=title, body_text=body)

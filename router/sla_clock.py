@@ -41,7 +41,7 @@ class Timer:
     """One SLA clock; ``target`` and ``consumed`` are business time."""
 
     kind: TimerKind
-    target: timedelta
+    target: timedelta | None  # None: the policy sets no target: recorded, never due
     started_at: datetime
     consumed: timedelta = _ZERO
     running_since: datetime | None = None
@@ -58,10 +58,10 @@ class Timer:
 
 
 def start_timer(
-    kind: TimerKind, target: timedelta, now: datetime, warn_share: float = 0.75
+    kind: TimerKind, target: timedelta | None, now: datetime, warn_share: float = 0.75
 ) -> Timer:
     """A timer running from ``now``."""
-    if target < _ZERO:
+    if target is not None and target < _ZERO:
         raise ValueError(f"an SLA target cannot be negative: {target}")
     if not 0.0 <= warn_share <= 1.0:
         raise ValueError(f"warn_share is a share of the target in [0, 1], got {warn_share}")
@@ -96,6 +96,8 @@ def stop(timer: Timer, calendar: BusinessCalendar, now: datetime) -> Timer:
 
 def remaining(timer: Timer, calendar: BusinessCalendar, now: datetime) -> timedelta:
     """Business time left at ``now``; negative once the target is missed."""
+    if timer.target is None:
+        return timedelta.max
     used = timer.consumed
     if timer.running_since is not None:
         used += business_time_between(calendar, timer.running_since, now)
@@ -109,7 +111,7 @@ def deadlines(timer: Timer, calendar: BusinessCalendar) -> tuple[datetime | None
     already happened. A timer resumed with nothing left is due at once (at
     ``running_since``, or at the next opening if that is outside business hours).
     """
-    if timer.running_since is None:
+    if timer.running_since is None or timer.target is None:
         return None, None
     since = timer.running_since
     due_at = add_business_time(calendar, since, max(timer.target - timer.consumed, _ZERO))
@@ -139,9 +141,9 @@ class SlaEvent(StrEnum):
 class SlaTargets:
     """The business-time targets of a ticket (chosen by its priority and team)."""
 
-    first_response: timedelta
-    next_response: timedelta
-    resolution: timedelta
+    first_response: timedelta | None  # None: no target for this clock
+    next_response: timedelta | None
+    resolution: timedelta | None
     warn_share: float = 0.75
 
 
@@ -176,7 +178,7 @@ def apply(
             resolution=_maybe(change, clocks.resolution),
         )
 
-    def new(kind: TimerKind, target: timedelta) -> Timer:
+    def new(kind: TimerKind, target: timedelta | None) -> Timer:
         timer = start_timer(kind, target, now, targets.warn_share)
         return replace(timer, running_since=None) if clocks.paused else timer
 

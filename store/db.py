@@ -23,6 +23,7 @@ from store.inbox import InboxRepository
 from store.mailboxes import MailboxCursorRepository
 from store.messages import MessageRepository
 from store.outbox import OutboxRepository
+from store.sla import SlaRepository
 from store.tickets import TicketRepository
 
 
@@ -96,6 +97,10 @@ class UnitOfWork:
     @property
     def mailboxes(self) -> MailboxCursorRepository:
         return MailboxCursorRepository(self.session)
+
+    @property
+    def sla(self) -> SlaRepository:
+        return SlaRepository(self.session)
 
     @property
     def tickets(self) -> TicketRepository:

@@ -18,6 +18,7 @@ from router.errors import PermanentError
 from router.lifecycle import status_after_customer_reply
 from router.notifications import acknowledgement, customer_reply_notice
 from router.rules import classify_message, facts_from_message
+from router.sla_clock import SlaEvent
 from router.threading import thread_keys
 from router.vocabulary import AgentStatus, Channel, Direction, RowState, Status
 from store.customers import CustomerRef
@@ -31,6 +32,7 @@ from workers.ingest_email import (
 )
 from workers.outbound import queue_email
 from workers.runtime import Runtime
+from workers.sla import clock_event, start_clocks, status_event
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +178,17 @@ def _open_ticket(
         optional_skills=dict(decision.optional_skills),
         tags=list(decision.tags),
     )
+    start_clocks(
+        runtime,
+        uow,
+        ticket_id,
+        priority=decision.priority,
+        category=decision.category,
+        team=decision.team,
+        tier=customer.tier,
+        channel=message.channel,
+        now=now,
+    )
     detail = "; ".join(decision.reasons)
     if message.is_automatic:
         detail += f"; {message.automatic_reason or 'automatic mail'}: not acknowledged"
@@ -226,6 +239,10 @@ def _join_ticket(
             now=now,
         )
         _leave_an_absent_assignee(runtime, uow, ticket)
+        moved = status_event(current, target)
+        if moved is not None:
+            clock_event(runtime, uow, ticket.id, moved, now)
+    clock_event(runtime, uow, ticket.id, SlaEvent.CUSTOMER_MESSAGE, now)
     uow.audit.record(
         ticket_id=ticket.id,
         actor="system:ingest",

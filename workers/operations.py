@@ -19,6 +19,7 @@ from workers.assignments import return_tickets, route_returned
 from workers.replies import post_answer
 from workers.route import drain_backlog
 from workers.runtime import Runtime
+from workers.sla import clock_event, status_event
 
 
 def _drain(runtime: Runtime, team_ids: list[int]) -> None:
@@ -129,6 +130,9 @@ def set_ticket_status(
         if ticket is None:
             raise NotFound(f"no ticket #{number}")
         before = uow.tickets.set_status(ticket, target, now)  # moves the agent's slot too
+        moved = status_event(before, target)
+        if moved is not None:
+            clock_event(runtime, uow, number, moved, now)
         freed = ticket.assignee_id is not None and is_active(before) and not is_active(target)
         uow.audit.record(
             ticket_id=number,

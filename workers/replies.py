@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from router.errors import PermanentError
 from router.notifications import agent_reply
+from router.sla_clock import SlaEvent
 from router.vocabulary import Channel, Direction, Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
 from workers.outbound import new_message_id, queue_email
 from workers.runtime import Runtime
+from workers.sla import clock_event
 
 
 def post_answer(
@@ -89,6 +91,7 @@ def post_answer(
     )
     if ticket.first_response_at is None:
         ticket.first_response_at = now
+    clock_event(runtime, uow, ticket.id, SlaEvent.AGENT_REPLY, now)
     ticket.updated_at = now
     uow.audit.record(
         ticket_id=ticket.id,

@@ -13,8 +13,10 @@ from dramatiq import Actor, Broker
 
 from config.settings import Settings
 from connectors.ports import Sender
+from router.calendar import BusinessCalendar
 from router.errors import PermanentError
 from router.rules import RuleBook
+from router.sla_policy import EscalationStep, SlaPolicy
 from router.threading import OwnAddresses
 from router.vocabulary import Channel, Priority
 from store.db import Database
@@ -79,6 +81,24 @@ class Runtime:
         from workers.rulebook import rule_book
 
         return rule_book(self.settings.rules)
+
+    @cached_property
+    def sla_policies(self) -> tuple[SlaPolicy, ...]:
+        from workers.sla_config import sla_policies
+
+        return sla_policies(self.settings.sla)
+
+    @cached_property
+    def calendars(self) -> dict[str, BusinessCalendar]:
+        from workers.sla_config import business_calendars
+
+        return business_calendars(self.settings.sla)
+
+    @cached_property
+    def escalation_steps(self) -> tuple[EscalationStep, ...]:
+        from workers.sla_config import escalation_steps
+
+        return escalation_steps(self.settings.sla)
 
     @cached_property
     def files(self) -> ContentAddressedFiles:

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from router.vocabulary import Channel
 from workers.runtime import Runtime
+from workers.sla_sweep import sweep_sla
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ class Scheduler:
             runtime.enqueue_delivery(outbox_id, Channel(channel))
         for team_id in teams:
             runtime.enqueue_drain(team_id)
+        if runtime.sla_policies:
+            sweep_sla(runtime, limit=settings.batch)
         if inbox or outbox:
             log.info("re-drove %d inbox and %d outbox rows", len(inbox), len(outbox))
         return Sweep(inbox=len(inbox), outbox=len(outbox), teams=len(teams))

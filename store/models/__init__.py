@@ -4,6 +4,7 @@ from store.models.base import Base
 from store.models.mail import Attachment, MailboxCursor
 from store.models.people import Agent, AgentSkill, Customer, CustomerIdentity, Team, agent_teams
 from store.models.queues import InboxItem, OutboxItem
+from store.models.sla import SlaTimer
 from store.models.tickets import AuditEvent, Message, Ticket
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "MailboxCursor",
     "Message",
     "OutboxItem",
+    "SlaTimer",
     "Team",
     "Ticket",
     "agent_teams",

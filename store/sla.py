@@ -1,0 +1,131 @@
+"""SLA timers in the store: a ticket's clocks in and out, and what the sweep finds due.
+
+Deadlines (``warn_at``, ``due_at``) are written when the clocks change and
+cleared once fired or stopped, so the sweep's indexed queries touch only rows
+that are due. Each sweep query claims its rows (FOR UPDATE SKIP LOCKED on
+PostgreSQL) in the transaction that writes the notifications: two schedulers
+never fire one step twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from router.calendar import BusinessCalendar
+from router.sla_clock import TicketClocks, Timer, deadlines
+from store.models import SlaTimer
+
+_KINDS = ("first_response", "next_response", "resolution")
+
+
+@dataclass(frozen=True)
+class StoredClocks:
+    clocks: TicketClocks
+    policy: str
+    calendar: str
+
+
+def _timer(row: SlaTimer) -> Timer:
+    return Timer(
+        kind=row.kind,  # type: ignore[arg-type]
+        target=None if row.target_s is None else timedelta(seconds=row.target_s),
+        started_at=row.started_at,
+        consumed=timedelta(seconds=row.consumed_s),
+        running_since=row.running_since,
+        stopped_at=row.stopped_at,
+        warn_share=row.warn_share,
+    )
+
+
+class SlaRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _rows(self, ticket_id: int, *, for_update: bool = False) -> dict[str, SlaTimer]:
+        query = select(SlaTimer).where(SlaTimer.ticket_id == ticket_id)
+        if for_update:
+            query = query.with_for_update()
+        return {row.kind: row for row in self.session.scalars(query)}
+
+    def clocks(self, ticket_id: int, *, for_update: bool = False) -> StoredClocks | None:
+        rows = self._rows(ticket_id, for_update=for_update)
+        if not rows:
+            return None
+        any_row = next(iter(rows.values()))
+        clocks = TicketClocks(
+            **{kind: _timer(rows[kind]) for kind in _KINDS if kind in rows},
+            paused=any_row.paused,
+        )
+        return StoredClocks(clocks, any_row.policy, any_row.calendar)
+
+    def save(
+        self,
+        ticket_id: int,
+        clocks: TicketClocks,
+        *,
+        policy: str,
+        calendar_name: str,
+        calendar: BusinessCalendar,
+    ) -> None:
+        """Write the clocks and their deadlines; a fired step is never rearmed by accident."""
+        rows = self._rows(ticket_id, for_update=True)
+        for timer in clocks.timers():
+            row = rows.get(timer.kind)
+            if row is None:
+                row = SlaTimer(
+                    ticket_id=ticket_id,
+                    kind=timer.kind,
+                    policy=policy,
+                    calendar=calendar_name,
+                    escalation_step=0,
+                )
+                self.session.add(row)
+            row.target_s = None if timer.target is None else timer.target.total_seconds()
+            row.warn_share = timer.warn_share
+            row.consumed_s = timer.consumed.total_seconds()
+            row.started_at = timer.started_at
+            row.running_since = timer.running_since
+            row.stopped_at = timer.stopped_at
+            row.paused = clocks.paused
+            warn_at, due_at = deadlines(timer, calendar)
+            row.warn_at = warn_at if row.warned_at is None else None
+            row.due_at = due_at if row.breached_at is None else None
+            if timer.is_stopped:  # answered or resolved: nothing more fires
+                row.next_escalation_at = None
+
+    def take_warnings(self, now: datetime, limit: int) -> list[SlaTimer]:
+        """Timers whose warning is due, marked warned (this transaction owns them)."""
+        rows = self._due(SlaTimer.warn_at, now, limit)
+        for row in rows:
+            row.warn_at = None
+            row.warned_at = now
+        return rows
+
+    def take_breaches(self, now: datetime, limit: int) -> list[SlaTimer]:
+        """Timers past due, marked breached, their escalation starting now."""
+        rows = self._due(SlaTimer.due_at, now, limit)
+        for row in rows:
+            row.due_at = None
+            row.breached_at = now
+            row.escalation_step = 0
+            row.next_escalation_at = now
+        return rows
+
+    def take_escalations(self, now: datetime, limit: int) -> list[SlaTimer]:
+        """Breached timers whose next escalation step is due (the caller moves them on)."""
+        return self._due(SlaTimer.next_escalation_at, now, limit)
+
+    def _due(
+        self, column: InstrumentedAttribute[datetime | None], now: datetime, limit: int
+    ) -> list[SlaTimer]:
+        query = select(SlaTimer).where(column <= now).order_by(column).limit(limit)
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(self.session.scalars(query))
+
+    def for_ticket(self, ticket_id: int) -> list[SlaTimer]:
+        return sorted(self._rows(ticket_id).values(), key=lambda r: _KINDS.index(r.kind))

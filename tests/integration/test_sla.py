@@ -1,0 +1,173 @@
+"""SLA clocks through time: warnings before the breach, escalation up the chain, pauses.
+
+The clock is injected; the sweep is the scheduler's own. On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from config import load_settings
+from router.vocabulary import Status
+from tests.support.desk import Desk, desk_for
+from workers.operations import answer_ticket, set_ticket_status
+from workers.sla_sweep import sweep_sla
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+CONFIG = """
+database_url = "{url}"
+[helpdesk]
+default_team = "support"
+[sla]
+manager = "sam"
+bump_priority_on_breach = true
+[[sla.policies]]
+name = "standard"
+calendar = "24x7"
+first_response = "1h"
+resolution = "8h"
+warn_share = 0.75
+[[teams]]
+name = "support"
+supervisor = "boss"
+[[agents]]
+name = "ana"
+email = "ana@desk.test"
+teams = ["support"]
+status = "online"
+[[agents]]
+name = "boss"
+email = "boss@desk.test"
+teams = ["support"]
+status = "away"
+[[agents]]
+name = "sam"
+email = "sam@desk.test"
+status = "away"
+"""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, minutes: float) -> None:
+        self.now = T0 + timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def desk(database_url: str, tmp_path: Path, clock: Clock) -> Iterator[Desk]:
+    path = tmp_path / "relaydesk.toml"
+    path.write_text(CONFIG.format(url=database_url))
+    for desk in desk_for(load_settings(path, environ={})):
+        desk.runtime.clock = clock
+        yield desk
+
+
+def _sla_mail(desk: Desk) -> list[tuple[str, str]]:
+    desk.settle()
+    return [
+        (m.recipient.split("@")[0], m.subject.split(":")[0])
+        for m in desk.sender.sent
+        if m.subject.startswith("SLA")
+    ]
+
+
+def _actions(desk: Desk, number: int) -> list[str]:
+    with desk.runtime.db.unit_of_work() as uow:
+        return [e.action for e in uow.audit.for_ticket(number) if e.action.startswith("sla.")]
+
+
+def test_a_warning_comes_before_the_breach_and_the_breach_climbs_the_chain(
+    desk: Desk, clock: Clock
+) -> None:
+    number = desk.submit("sla1", subject="VPN down", body="help")
+    assert desk.ticket(number).assignee == "ana"
+    clock.at(44)
+    sweep_sla(desk.runtime)
+    assert _sla_mail(desk) == []
+    clock.at(46)  # 75 % of the 1 h first response
+    sweep_sla(desk.runtime)
+    sweep_sla(desk.runtime)  # a second sweep fires nothing again
+    assert _sla_mail(desk) == [("ana", "SLA warning")]
+    clock.at(61)
+    sweep_sla(desk.runtime)
+    assert _sla_mail(desk)[1:] == [("ana", "SLA breached")]
+    assert desk.ticket(number).priority == "high"  # bumped on breach
+    clock.at(92)  # + 30 min: the team's supervisor
+    sweep_sla(desk.runtime)
+    assert _sla_mail(desk)[2:] == [("boss", "SLA breached")]
+    clock.at(185)  # + 2 h: the manager
+    sweep_sla(desk.runtime)
+    sweep_sla(desk.runtime)
+    assert _sla_mail(desk)[3:] == [("sam", "SLA breached")]
+    assert _actions(desk, number) == [
+        "sla.policy",
+        "sla.warning",
+        "sla.breached",
+        "sla.escalated",
+        "sla.escalated",
+        "sla.escalated",
+    ]
+
+
+def test_an_answered_ticket_fires_nothing(desk: Desk, clock: Clock) -> None:
+    number = desk.submit("sla2")
+    clock.at(10)
+    answer_ticket(desk.runtime, number, "ana", "On it.")
+    clock.at(120)
+    sweep_sla(desk.runtime)
+    assert _sla_mail(desk) == []
+    with desk.runtime.db.unit_of_work() as uow:
+        (first, resolution) = uow.sla.for_ticket(number)
+    assert first.kind == "first_response" and first.stopped_at is not None
+    assert first.consumed_s == 600 and first.breached_at is None  # met, in 10 min
+    assert resolution.due_at == T0 + timedelta(hours=8)
+
+
+def test_pending_pauses_the_clock_and_open_resumes_it_with_the_time_left(
+    desk: Desk, clock: Clock
+) -> None:
+    number = desk.submit("sla3")
+    clock.at(30)
+    set_ticket_status(desk.runtime, number, Status.PENDING, reason="waiting on the customer")
+    clock.at(300)
+    sweep_sla(desk.runtime)
+    assert _sla_mail(desk) == []  # five hours later, paused: nothing
+    set_ticket_status(desk.runtime, number, Status.OPEN)
+    with desk.runtime.db.unit_of_work() as uow:
+        first = uow.sla.for_ticket(number)[0]
+    assert first.warn_at == T0 + timedelta(minutes=315)  # 45 - 30 = 15 min left to warn
+    assert first.due_at == T0 + timedelta(minutes=330)
+    clock.at(316)
+    sweep_sla(desk.runtime)
+    assert _sla_mail(desk) == [("ana", "SLA warning")]
+
+
+def test_two_schedulers_at_once_fire_each_step_once(desk: Desk, clock: Clock) -> None:
+    number = desk.submit("sla4")
+    clock.at(200)
+    threads = [threading.Thread(target=sweep_sla, args=(desk.runtime,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sweep_sla(desk.runtime)
+    mail = _sla_mail(desk)
+    assert sorted(mail) == [("ana", "SLA breached"), ("ana", "SLA warning")]
+    assert _actions(desk, number).count("sla.breached") == 1

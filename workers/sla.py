@@ -1,0 +1,101 @@
+"""SLA clocks kept up to date: started with a ticket, moved by what happens to it.
+
+Every change goes through the pure reducer (``router.sla_clock.apply``) and is
+saved with fresh deadlines in the same transaction as its cause; nothing here
+reads or sends anything on its own (the sweep in ``workers.sla_sweep`` does).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, apply
+from router.sla_policy import SlaPolicy, calendar_for, choose_policy
+from router.vocabulary import Channel, Priority, Status
+from store.db import UnitOfWork
+from workers.runtime import Runtime
+
+
+def _targets(policy: SlaPolicy) -> SlaTargets:
+    return SlaTargets(
+        first_response=policy.first_response,
+        next_response=policy.next_response,
+        resolution=policy.resolution,
+        warn_share=policy.warn_share,
+    )
+
+
+def start_clocks(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket_id: int,
+    *,
+    priority: Priority,
+    category: str,
+    team: str | None,
+    tier: str | None,
+    channel: Channel,
+    now: datetime,
+) -> None:
+    """Choose the ticket's SLA policy (first match) and start its clocks."""
+    policies = runtime.sla_policies
+    if not policies:
+        return  # no SLA configured
+    policy, reasons = choose_policy(
+        policies, priority=priority, category=category, team=team, tier=tier, channel=channel
+    )
+    if policy is None:
+        uow.audit.record(
+            ticket_id=ticket_id, actor="system:sla", action="sla.none", detail=reasons[-1], now=now
+        )
+        return
+    sla = runtime.settings.sla
+    name, why = calendar_for(
+        policy, team=team, team_calendars=sla.team_calendars, default=sla.default_calendar
+    )
+    calendar = runtime.calendars[name]
+    clocks = apply(TicketClocks(), SlaEvent.CUSTOMER_MESSAGE, _targets(policy), calendar, now)
+    uow.sla.save(ticket_id, clocks, policy=policy.name, calendar_name=name, calendar=calendar)
+    uow.audit.record(
+        ticket_id=ticket_id,
+        actor="system:sla",
+        action="sla.policy",
+        detail=f"{reasons[-1]}; {why}",
+        now=now,
+        data={"policy": policy.name, "calendar": name},
+    )
+
+
+def clock_event(
+    runtime: Runtime, uow: UnitOfWork, ticket_id: int, event: SlaEvent, now: datetime
+) -> None:
+    """Move the ticket's clocks for ``event`` (a reply, a status change); no-op without."""
+    stored = uow.sla.clocks(ticket_id, for_update=True)
+    if stored is None:
+        return
+    policy = next((p for p in runtime.sla_policies if p.name == stored.policy), None)
+    calendar = runtime.calendars.get(stored.calendar)
+    if policy is None or calendar is None:
+        return  # the policy or calendar left the configuration: the clocks stay as they are
+    clocks = apply(stored.clocks, event, _targets(policy), calendar, now)
+    if clocks != stored.clocks:
+        uow.sla.save(
+            ticket_id,
+            clocks,
+            policy=stored.policy,
+            calendar_name=stored.calendar,
+            calendar=calendar,
+        )
+
+
+def status_event(before: Status, after: Status) -> SlaEvent | None:
+    """What a status change means to the clocks."""
+    if after is Status.PENDING:
+        return SlaEvent.PENDING
+    if after in (Status.RESOLVED, Status.CLOSED):
+        return SlaEvent.RESOLVED
+    if before in (Status.RESOLVED, Status.CLOSED) and after is Status.OPEN:
+        return SlaEvent.REOPENED
+    if before is Status.PENDING and after in (Status.OPEN, Status.NEW):
+        return SlaEvent.OPEN
+    return None

@@ -1,0 +1,187 @@
+"""The SLA sweep: warnings, breaches and escalation steps that are due, each exactly once.
+
+Run by the scheduler every tick. Each phase claims what is due in one
+transaction (indexed ``warn_at``, ``due_at``, ``next_escalation_at``; SKIP LOCKED
+on PostgreSQL) and writes the notifications (outbox rows) and audit events in
+that same transaction: a second scheduler, or a restart, finds nothing left to
+fire. A clock stopped by an answer or a resolution has no deadlines: nothing fires.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from router.notifications import sla_notice
+from router.sla_policy import bumped, escalation_targets
+from router.vocabulary import Priority
+from store.db import UnitOfWork
+from store.models import SlaTimer, Ticket
+from workers.outbound import queue_email
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SlaSweep:
+    warnings: int
+    breaches: int
+    escalations: int
+
+
+def sweep_sla(runtime: Runtime, *, limit: int = 1000) -> SlaSweep:
+    now = runtime.now()
+    with runtime.db.unit_of_work() as uow:
+        warned = uow.sla.take_warnings(now, limit)
+        for row in warned:
+            _warn(runtime, uow, row, now)
+    with runtime.db.unit_of_work() as uow:
+        breached = uow.sla.take_breaches(now, limit)
+        for row in breached:
+            _breach(runtime, uow, row, now)
+    with runtime.db.unit_of_work() as uow:
+        steps = 0
+        for row in uow.sla.take_escalations(now, limit):
+            steps += _escalate(runtime, uow, row, now)
+    return SlaSweep(warnings=len(warned), breaches=len(breached), escalations=steps)
+
+
+def _due_text(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC") if at else "now"
+
+
+def _notify(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: Ticket,
+    row: SlaTimer,
+    *,
+    recipient: str,
+    role: str,
+    stage: str,
+    due_at: datetime | None,
+    key: str,
+) -> bool:
+    agent = uow.agents.by_name(recipient)
+    if agent is None:
+        return False
+    rendered = sla_notice(
+        number=ticket.id,
+        subject=ticket.subject,
+        priority=ticket.priority,
+        clock=row.kind,
+        stage=stage,
+        due_at=_due_text(due_at),
+        role=role,
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
+    queue_email(
+        runtime,
+        uow,
+        kind=f"sla_{stage}",
+        ticket_id=ticket.id,
+        recipient=agent.email,
+        recipient_name=agent.display_name,
+        rendered=rendered,
+        dedupe_key=key[:255],
+        automatic=False,
+    )
+    return True
+
+
+def _warn(runtime: Runtime, uow: UnitOfWork, row: SlaTimer, now: datetime) -> None:
+    ticket = uow.tickets.get(row.ticket_id)
+    if ticket is None:
+        return
+    who = ticket.assignee or (ticket.team.supervisor if ticket.team else None)
+    role = "assignee" if ticket.assignee else "supervisor"
+    told = who is not None and _notify(
+        runtime,
+        uow,
+        ticket,
+        row,
+        recipient=who.name,
+        role=role,
+        stage="warning",
+        due_at=row.due_at,
+        key=f"sla-warning:{row.id}:{row.warned_at.isoformat() if row.warned_at else ''}",
+    )
+    uow.audit.record(
+        ticket_id=ticket.id,
+        actor="system:sla",
+        action="sla.warning",
+        detail=f"{row.kind} at {row.warn_share:.0%} of its target"
+        + (f": {who.name} ({role}) told" if told and who else ": nobody to tell"),
+        now=now,
+        data={"timer": row.kind},
+    )
+
+
+def _breach(runtime: Runtime, uow: UnitOfWork, row: SlaTimer, now: datetime) -> None:
+    ticket = uow.tickets.get(row.ticket_id, for_update=True)
+    if ticket is None:
+        return
+    detail = f"{row.kind} target missed"
+    if runtime.settings.sla.bump_priority_on_breach:
+        before = Priority(ticket.priority)
+        after = bumped(before)
+        if after is not before:
+            ticket.priority = after.value
+            ticket.priority_rank = after.rank
+            detail += f"; priority {before.value} -> {after.value}"
+    uow.audit.record(
+        ticket_id=ticket.id,
+        actor="system:sla",
+        action="sla.breached",
+        detail=detail,
+        now=now,
+        data={"timer": row.kind, "policy": row.policy},
+    )
+
+
+def _escalate(runtime: Runtime, uow: UnitOfWork, row: SlaTimer, now: datetime) -> int:
+    """Fire every step of the chain that is due; plan the next one. Steps fired."""
+    ticket = uow.tickets.get(row.ticket_id)
+    if ticket is None or row.breached_at is None:
+        row.next_escalation_at = None
+        return 0
+    plan = escalation_targets(
+        runtime.escalation_steps,
+        assignee=ticket.assignee.name if ticket.assignee else None,
+        team_supervisor=ticket.team.supervisor.name
+        if ticket.team and ticket.team.supervisor
+        else None,
+        manager=runtime.settings.sla.manager,
+        breached_at=row.breached_at,
+        calendar=runtime.calendars.get(row.calendar),
+    )
+    fired = 0
+    while row.escalation_step < len(plan) and plan[row.escalation_step].at <= now:
+        step = plan[row.escalation_step]
+        _notify(
+            runtime,
+            uow,
+            ticket,
+            row,
+            recipient=step.recipient,
+            role=step.role,
+            stage="breached",
+            due_at=row.breached_at,
+            key=f"sla-escalation:{row.id}:{row.breached_at.isoformat()}:{row.escalation_step}",
+        )
+        uow.audit.record(
+            ticket_id=ticket.id,
+            actor="system:sla",
+            action="sla.escalated",
+            detail=f"{row.kind} breached: {step.recipient} ({step.role}) told",
+            now=now,
+            data={"timer": row.kind, "step": row.escalation_step, "to": step.recipient},
+        )
+        row.escalation_step += 1
+        fired += 1
+    row.next_escalation_at = (
+        plan[row.escalation_step].at if row.escalation_step < len(plan) else None
+    )
+    return fired
