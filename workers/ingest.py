@@ -178,17 +178,6 @@ def _open_ticket(
         optional_skills=dict(decision.optional_skills),
         tags=list(decision.tags),
     )
-    start_clocks(
-        runtime,
-        uow,
-        ticket_id,
-        priority=decision.priority,
-        category=decision.category,
-        team=decision.team,
-        tier=customer.tier,
-        channel=message.channel,
-        now=now,
-    )
     detail = "; ".join(decision.reasons)
     if message.is_automatic:
         detail += f"; {message.automatic_reason or 'automatic mail'}: not acknowledged"
@@ -205,6 +194,17 @@ def _open_ticket(
             "source": message.source,
             **decision.audit_data(),
         },
+    )
+    start_clocks(
+        runtime,
+        uow,
+        ticket_id,
+        priority=decision.priority,
+        category=decision.category,
+        team=decision.team,
+        tier=customer.tier,
+        channel=message.channel,
+        now=now,
     )
     return ticket_id
 

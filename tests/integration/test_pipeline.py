@@ -38,7 +38,7 @@ def test_a_web_request_becomes_an_assigned_ticket_and_both_sides_are_told(desk: 
     assert len(notice) == 1 and "smoke everywhere" in notice[0].body_text
     with desk.runtime.db.unit_of_work() as uow:
         actions = [e.action for e in uow.audit.for_ticket(number)]
-    assert actions[:2] == ["ticket.created", "outbox.queued"]
+    assert actions[:3] == ["ticket.created", "sla.policy", "outbox.queued"]  # demo SLA
     assert "ticket.assigned" in actions and actions.count("outbox.sent") == 2
 
 
