@@ -76,7 +76,7 @@ class WorkerSettings(_Frozen):
 
 
 class SchedulerSettings(_Frozen):
-    interval_s: float = Field(1.0, gt=0)
+    interval_s: float = Field(0.5, gt=0)  # also the precision of SLA steps
     redrive_after_s: float = Field(60.0, gt=0)  # an unfinished row older than this is re-driven
     send_lease_s: float = Field(120.0, gt=0)  # a delivery claimed longer ago is retried
     batch: int = Field(500, gt=0)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from router.calendar import BusinessCalendar
 from router.sla_clock import TicketClocks, Timer, deadlines
-from store.models import SlaTimer
+from store.models import SlaTimer, Ticket
 
 _KINDS = ("first_response", "next_response", "resolution")
 
@@ -122,10 +122,32 @@ class SlaRepository:
     def _due(
         self, column: InstrumentedAttribute[datetime | None], now: datetime, limit: int
     ) -> list[SlaTimer]:
-        query = select(SlaTimer).where(column <= now).order_by(column).limit(limit)
-        if self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return list(self.session.scalars(query))
+        """Due timers, claimed. On PostgreSQL their tickets are locked first (SKIP LOCKED),
+        then the timers: the order every writer of a ticket's clocks uses (ticket, then
+        timers), so the sweep never deadlocks with a reply or a status change, and two
+        sweeps take disjoint tickets."""
+        due = select(SlaTimer).where(column <= now).order_by(column).limit(limit)
+        if self.session.get_bind().dialect.name != "postgresql":
+            return list(self.session.scalars(due))  # SQLite: writers are serial anyway
+        wanted = select(SlaTimer.ticket_id).where(column <= now).order_by(column).limit(limit)
+        locked = list(
+            self.session.scalars(
+                select(Ticket.id)
+                .where(Ticket.id.in_(wanted))
+                .order_by(Ticket.id)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not locked:
+            return []
+        return list(
+            self.session.scalars(
+                select(SlaTimer)
+                .where(SlaTimer.ticket_id.in_(locked), column <= now)
+                .order_by(column)
+                .with_for_update()
+            )
+        )
 
     def for_ticket(self, ticket_id: int) -> list[SlaTimer]:
         return sorted(self._rows(ticket_id).values(), key=lambda r: _KINDS.index(r.kind))

@@ -167,6 +167,20 @@ class TicketRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    def for_sla(self, ticket_ids: Sequence[int]) -> dict[int, Ticket]:
+        """Tickets with their assignee, team and supervisor, in one query (for the sweep)."""
+        if not ticket_ids:
+            return {}
+        query = (
+            select(Ticket)
+            .where(Ticket.id.in_(list(ticket_ids)))
+            .options(
+                selectinload(Ticket.assignee),
+                selectinload(Ticket.team).selectinload(Team.supervisor),
+            )
+        )
+        return {t.id: t for t in self.session.scalars(query)}
+
     def assigned_to(
         self, agent_id: int, statuses: Sequence[Status], *, for_update: bool = False
     ) -> list[Ticket]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -85,11 +86,13 @@ class Scheduler:
         interval = self.runtime.settings.scheduler.interval_s
         while not self._stop.is_set():
             self._ticks += 1
+            started = time.monotonic()
             try:
                 self.sweep(drain=self._ticks % self.drain_every == 1)
             except Exception:
                 log.exception("scheduler sweep failed; trying again in %.1fs", interval)
-            self._stop.wait(interval)
+            # a fixed rate: the sweep's own time counts toward the interval (SLA precision)
+            self._stop.wait(max(interval - (time.monotonic() - started), 0.0))
 
     def stop(self) -> None:
         self._stop.set()

@@ -33,19 +33,29 @@ class SlaSweep:
 
 def sweep_sla(runtime: Runtime, *, limit: int = 1000) -> SlaSweep:
     now = runtime.now()
-    with runtime.db.unit_of_work() as uow:
+    with runtime.db.unit_of_work() as uow, uow.session.no_autoflush:
         warned = uow.sla.take_warnings(now, limit)
+        people = _People(uow, warned)
         for row in warned:
-            _warn(runtime, uow, row, now)
-    with runtime.db.unit_of_work() as uow:
+            _warn(runtime, uow, people, row, now)
+    with runtime.db.unit_of_work() as uow, uow.session.no_autoflush:
         breached = uow.sla.take_breaches(now, limit)
+        people = _People(uow, breached)
         for row in breached:
-            _breach(runtime, uow, row, now)
-    with runtime.db.unit_of_work() as uow:
-        steps = 0
-        for row in uow.sla.take_escalations(now, limit):
-            steps += _escalate(runtime, uow, row, now)
+            _breach(runtime, uow, people, row, now)
+    with runtime.db.unit_of_work() as uow, uow.session.no_autoflush:
+        due = uow.sla.take_escalations(now, limit)
+        people = _People(uow, due)
+        steps = sum(_escalate(runtime, uow, people, row, now) for row in due)
     return SlaSweep(warnings=len(warned), breaches=len(breached), escalations=steps)
+
+
+class _People:
+    """The tickets of a batch of timers and the agents they name, each read once."""
+
+    def __init__(self, uow: UnitOfWork, rows: list[SlaTimer]) -> None:
+        self.tickets = uow.tickets.for_sla([r.ticket_id for r in rows])
+        self.agents = {a.name: a for a in uow.agents.all()} if rows else {}
 
 
 def _due_text(at: datetime | None) -> str:
@@ -55,6 +65,7 @@ def _due_text(at: datetime | None) -> str:
 def _notify(
     runtime: Runtime,
     uow: UnitOfWork,
+    people: _People,
     ticket: Ticket,
     row: SlaTimer,
     *,
@@ -64,7 +75,7 @@ def _notify(
     due_at: datetime | None,
     key: str,
 ) -> bool:
-    agent = uow.agents.by_name(recipient)
+    agent = people.agents.get(recipient)
     if agent is None:
         return False
     rendered = sla_notice(
@@ -91,8 +102,8 @@ def _notify(
     return True
 
 
-def _warn(runtime: Runtime, uow: UnitOfWork, row: SlaTimer, now: datetime) -> None:
-    ticket = uow.tickets.get(row.ticket_id)
+def _warn(runtime: Runtime, uow: UnitOfWork, people: _People, row: SlaTimer, now: datetime) -> None:
+    ticket = people.tickets.get(row.ticket_id)
     if ticket is None:
         return
     who = ticket.assignee or (ticket.team.supervisor if ticket.team else None)
@@ -100,6 +111,7 @@ def _warn(runtime: Runtime, uow: UnitOfWork, row: SlaTimer, now: datetime) -> No
     told = who is not None and _notify(
         runtime,
         uow,
+        people,
         ticket,
         row,
         recipient=who.name,
@@ -119,8 +131,10 @@ def _warn(runtime: Runtime, uow: UnitOfWork, row: SlaTimer, now: datetime) -> No
     )
 
 
-def _breach(runtime: Runtime, uow: UnitOfWork, row: SlaTimer, now: datetime) -> None:
-    ticket = uow.tickets.get(row.ticket_id, for_update=True)
+def _breach(
+    runtime: Runtime, uow: UnitOfWork, people: _People, row: SlaTimer, now: datetime
+) -> None:
+    ticket = people.tickets.get(row.ticket_id)
     if ticket is None:
         return
     detail = f"{row.kind} target missed"
@@ -141,9 +155,11 @@ def _breach(runtime: Runtime, uow: UnitOfWork, row: SlaTimer, now: datetime) -> 
     )
 
 
-def _escalate(runtime: Runtime, uow: UnitOfWork, row: SlaTimer, now: datetime) -> int:
+def _escalate(
+    runtime: Runtime, uow: UnitOfWork, people: _People, row: SlaTimer, now: datetime
+) -> int:
     """Fire every step of the chain that is due; plan the next one. Steps fired."""
-    ticket = uow.tickets.get(row.ticket_id)
+    ticket = people.tickets.get(row.ticket_id)
     if ticket is None or row.breached_at is None:
         row.next_escalation_at = None
         return 0
@@ -163,6 +179,7 @@ def _escalate(runtime: Runtime, uow: UnitOfWork, row: SlaTimer, now: datetime) -
         _notify(
             runtime,
             uow,
+            people,
             ticket,
             row,
             recipient=step.recipient,
