@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import func, insert, literal, select, tuple_, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from router.assignment import TicketFacts
@@ -16,7 +16,11 @@ from router.lifecycle import check_transition, is_active
 from router.views import AttachmentView, MessageView, TicketView
 from router.vocabulary import Channel, Priority, Status
 from store.agents import AgentRepository
-from store.models import Agent, Customer, Message, Team, Ticket
+from store.models import Agent, Customer, Message, SlaTimer, Team, Ticket
+from store.models.base import UTCDateTime
+
+BacklogKey = tuple[int, datetime, datetime, int]  # priority rank, SLA due, created, id
+NEVER_DUE = datetime(9999, 1, 1, tzinfo=UTC)  # orders tickets without an SLA clock last
 
 
 @dataclass(frozen=True)
@@ -223,15 +227,24 @@ class TicketRepository:
         return current
 
     def waiting_facts(
-        self, team_id: int, limit: int, *, after: tuple[int, datetime, int] | None = None
-    ) -> list[tuple[tuple[int, datetime, int], TicketFacts, datetime]]:
-        """A page of the team's backlog in order, after the ``after`` key: each ticket's
-        order key, routing facts and time queued. Pages by key, not offset, so tickets
-        taken meanwhile by other routers never make the next page skip one."""
-        key = tuple_(Ticket.priority_rank, Ticket.created_at, Ticket.id)
+        self, team_id: int, limit: int, *, after: BacklogKey | None = None
+    ) -> list[tuple[BacklogKey, TicketFacts, datetime]]:
+        """A page of the team's backlog in order (priority, then the nearest SLA due
+        time, then age), after the ``after`` key: each ticket's order key, routing facts
+        and time queued. Pages by key, not offset, so tickets taken meanwhile by other
+        routers never make the next page skip one."""
+        next_due = (
+            select(func.min(SlaTimer.due_at))
+            .where(SlaTimer.ticket_id == Ticket.id, SlaTimer.due_at.is_not(None))
+            .correlate(Ticket)
+            .scalar_subquery()
+        )
+        due = func.coalesce(next_due, literal(NEVER_DUE, UTCDateTime()))
+        key = tuple_(Ticket.priority_rank, due, Ticket.created_at, Ticket.id)
         query = (
             select(
                 Ticket.priority_rank,
+                due,
                 Ticket.created_at,
                 Ticket.id,
                 Ticket.priority,
@@ -247,24 +260,25 @@ class TicketRepository:
                 Ticket.assignee_id.is_(None),
                 Ticket.status.in_([Status.NEW.value, Status.OPEN.value]),
             )
-            .order_by(Ticket.priority_rank, Ticket.created_at, Ticket.id)
+            .order_by(Ticket.priority_rank, due, Ticket.created_at, Ticket.id)
             .limit(limit)
         )
         if after is not None:
             query = query.where(key > tuple_(*after))
         return [
             (
-                (r[0], r[1], r[2]),
+                (r[0], r[1] or NEVER_DUE, r[2], r[3]),
                 TicketFacts(
-                    id=r[2],
-                    team=r[8],
-                    priority=Priority(r[3]),
-                    created_at=r[1],
-                    channel=r[4],
-                    required_skills=dict(r[5] or {}),
-                    optional_skills=dict(r[6] or {}),
+                    id=r[3],
+                    team=r[9],
+                    priority=Priority(r[4]),
+                    created_at=r[2],
+                    channel=r[5],
+                    required_skills=dict(r[6] or {}),
+                    optional_skills=dict(r[7] or {}),
+                    sla_due_at=None if r[1] == NEVER_DUE else r[1],
                 ),
-                r[7] or r[1],
+                r[8] or r[2],
             )
             for r in self.session.execute(query)
         ]

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from config import load_settings
-from router.vocabulary import Status
+from router.vocabulary import AgentStatus, Status
 from tests.support.desk import Desk, desk_for
-from workers.operations import answer_ticket, set_ticket_status
+from workers.operations import answer_ticket, set_agent_status, set_ticket_status
 from workers.sla_sweep import sweep_sla
 
 pytestmark = pytest.mark.integration
@@ -28,6 +28,12 @@ default_team = "support"
 [sla]
 manager = "sam"
 bump_priority_on_breach = true
+[[sla.policies]]
+name = "vip"
+when = {{ category = "vip" }}
+calendar = "24x7"
+first_response = "10m"
+
 [[sla.policies]]
 name = "standard"
 calendar = "24x7"
@@ -171,3 +177,19 @@ def test_two_schedulers_at_once_fire_each_step_once(desk: Desk, clock: Clock) ->
     mail = _sla_mail(desk)
     assert sorted(mail) == [("ana", "SLA breached"), ("ana", "SLA warning")]
     assert _actions(desk, number).count("sla.breached") == 1
+
+
+def test_the_backlog_goes_by_priority_then_the_nearest_sla_deadline_then_age(
+    desk: Desk, clock: Clock
+) -> None:
+    set_agent_status(desk.runtime, "ana", AgentStatus.OFFLINE)
+    older = desk.submit("sla5", subject="older, 1 h to answer")
+    clock.at(5)
+    urgent_sla = desk.submit("sla6", subject="newer, 10 min to answer", category_hint="vip")
+    with desk.runtime.db.unit_of_work() as uow:
+        ana = uow.agents.by_name("ana")
+        assert ana is not None
+        ana.capacity = 1
+    set_agent_status(desk.runtime, "ana", AgentStatus.ONLINE)  # one slot: who gets it?
+    desk.settle()
+    assert desk.ticket(urgent_sla).assignee == "ana" and desk.ticket(older).assignee is None
