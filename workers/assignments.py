@@ -13,32 +13,13 @@ from datetime import datetime
 
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition, is_active
-from router.notifications import assignment_notice, taken_notice
+from router.notifications import taken_notice
 from router.vocabulary import Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
 from workers.outbound import queue_email
-from workers.route import drain_backlog, route
+from workers.route import drain_soon, queue_assignment_notice, route_soon
 from workers.runtime import Runtime
-
-
-def _after(
-    runtime: Runtime, *, reroute: list[int], drain: list[int], avoid: int | None = None
-) -> None:
-    """Route returned tickets and drain freed teams: inline when embedded, else by the broker.
-
-    ``avoid``: the agent the tickets were taken from, chosen again only if nobody else can.
-    """
-    for ticket_id in reroute:
-        if runtime.settings.embedded:
-            route(runtime, ticket_id, avoid=avoid)
-        else:
-            runtime.enqueue_route(ticket_id, avoid)
-    for team_id in dict.fromkeys(drain):
-        if runtime.settings.embedded:
-            drain_backlog(runtime, team_id)
-        else:
-            runtime.enqueue_drain(team_id)
 
 
 def _locked_active(uow: UnitOfWork, number: int) -> Ticket:
@@ -96,25 +77,18 @@ def _take(ticket: Ticket, agent: Agent, now: datetime) -> None:
 
 
 def _notify(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, agent: Agent, why: str) -> None:
-    rendered = assignment_notice(
-        number=ticket.id,
+    queue_assignment_notice(
+        runtime,
+        uow,
+        ticket_id=ticket.id,
         subject=ticket.subject,
         priority=ticket.priority,
         requester=ticket.requester_address,
         excerpt=ticket.messages[0].body_text if ticket.messages else "",
         reasons=(why,),
-        tag_prefix=runtime.settings.helpdesk.tag_prefix,
-    )
-    queue_email(
-        runtime,
-        uow,
-        kind="assignment",
-        ticket_id=ticket.id,
         recipient=agent.email,
         recipient_name=agent.display_name,
-        rendered=rendered,
         dedupe_key=None,
-        automatic=False,
     )
 
 
@@ -151,7 +125,7 @@ def assign_ticket(
         )
         _notify(runtime, uow, ticket, agent, why)
         _tell_the_others(runtime, uow, ticket, agent)
-    _after(runtime, reroute=[], drain=freed)
+    drain_soon(runtime, freed)
     return previous
 
 
@@ -197,7 +171,8 @@ def transfer_ticket(
             now=runtime.now(),
             data={"team": team.name, "previous_team": old_team, "previous": previous},
         )
-    _after(runtime, reroute=[number], drain=freed, avoid=previous_id)
+    route_soon(runtime, [number], avoid=previous_id)
+    drain_soon(runtime, freed)
 
 
 def unassign_ticket(runtime: Runtime, number: int, *, reason: str = "", actor: str = "cli") -> str:
@@ -219,7 +194,8 @@ def unassign_ticket(runtime: Runtime, number: int, *, reason: str = "", actor: s
             now=runtime.now(),
             data={"previous": previous},
         )
-    _after(runtime, reroute=[number], drain=freed, avoid=previous_id)
+    route_soon(runtime, [number], avoid=previous_id)
+    drain_soon(runtime, freed)
     return previous
 
 
@@ -321,7 +297,3 @@ def return_tickets(
         )
         returned.append(ticket.id)
     return returned
-
-
-def route_returned(runtime: Runtime, ticket_ids: list[int]) -> None:
-    _after(runtime, reroute=ticket_ids, drain=[])

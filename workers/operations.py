@@ -15,19 +15,11 @@ from router.errors import NotFound
 from router.lifecycle import check_transition, is_active
 from router.vocabulary import AgentStatus, Status
 from store.models import Agent
-from workers.assignments import return_tickets, route_returned
+from workers.assignments import return_tickets
 from workers.replies import post_answer
-from workers.route import drain_backlog
+from workers.route import drain_soon, route_soon
 from workers.runtime import Runtime
 from workers.sla import clock_event, status_event
-
-
-def _drain(runtime: Runtime, team_ids: list[int]) -> None:
-    for team_id in dict.fromkeys(team_ids):
-        if runtime.settings.embedded:
-            drain_backlog(runtime, team_id)
-        else:
-            runtime.enqueue_drain(team_id)
 
 
 def add_agent(
@@ -84,7 +76,7 @@ def add_agent(
             now=now,
         )
         team_ids = [t.id for t in agent.teams]
-    _drain(runtime, team_ids if status is AgentStatus.ONLINE else [])
+    drain_soon(runtime, team_ids if status is AgentStatus.ONLINE else [])
     return agent
 
 
@@ -114,9 +106,9 @@ def set_agent_status(
                 now=now,
             )
         team_ids = uow.agents.teams_served_by(agent.id)
-    route_returned(runtime, returned)
+    route_soon(runtime, returned)
     if status is AgentStatus.ONLINE and previous != status.value:
-        _drain(runtime, team_ids)
+        drain_soon(runtime, team_ids)
     return previous
 
 
@@ -142,7 +134,7 @@ def set_ticket_status(
             now=now,
         )
         team_ids = uow.agents.teams_served_by(ticket.assignee_id) if freed else []
-    _drain(runtime, team_ids)
+    drain_soon(runtime, team_ids)
     return before
 
 

@@ -104,25 +104,18 @@ def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcom
             data={"agent": chosen.name, "load": chosen.load + 1, "capacity": chosen.capacity},
         )
         agent = members[chosen.id]
-        rendered = assignment_notice(
-            number=ticket_id,
+        queue_assignment_notice(
+            runtime,
+            uow,
+            ticket_id=ticket_id,
             subject=ticket.subject,
             priority=ticket.facts.priority.value,
             requester=ticket.requester,
             excerpt=ticket.first_message,
             reasons=reasons,
-            tag_prefix=runtime.settings.helpdesk.tag_prefix,
-        )
-        queue_email(
-            runtime,
-            uow,
-            kind="assignment",
-            ticket_id=ticket_id,
             recipient=agent.email,
             recipient_name=agent.display_name,
-            rendered=rendered,
             dedupe_key=f"assign:{ticket_id}:{chosen.id}:{now.isoformat()}",
-            automatic=False,
         )
         return Outcome.ASSIGNED
 
@@ -282,3 +275,59 @@ def drain_backlog(runtime: Runtime, team_id: int, *, batch: int = 200) -> int:
         after = page[-1][0]
         if len(page) < batch:
             return assigned
+
+
+def route_soon(runtime: Runtime, ticket_ids: list[int], *, avoid: int | None = None) -> None:
+    """Route tickets: inline in a process without a worker (the embedded CLI), else by
+    the broker. ``avoid``: an agent they were taken from, chosen only if nobody else can."""
+    for ticket_id in ticket_ids:
+        if runtime.settings.embedded:
+            route(runtime, ticket_id, avoid=avoid)
+        else:
+            runtime.enqueue_route(ticket_id, avoid)
+
+
+def drain_soon(runtime: Runtime, team_ids: list[int]) -> None:
+    """Drain the teams' backlogs: inline when embedded, else by the broker."""
+    for team_id in dict.fromkeys(team_ids):
+        if runtime.settings.embedded:
+            drain_backlog(runtime, team_id)
+        else:
+            runtime.enqueue_drain(team_id)
+
+
+def queue_assignment_notice(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    *,
+    ticket_id: int,
+    subject: str,
+    priority: str,
+    requester: str,
+    excerpt: str,
+    reasons: tuple[str, ...],
+    recipient: str,
+    recipient_name: str,
+    dedupe_key: str | None,
+) -> None:
+    """Tell an agent a ticket is theirs (routing and hand assignment alike)."""
+    rendered = assignment_notice(
+        number=ticket_id,
+        subject=subject,
+        priority=priority,
+        requester=requester,
+        excerpt=excerpt,
+        reasons=reasons,
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
+    queue_email(
+        runtime,
+        uow,
+        kind="assignment",
+        ticket_id=ticket_id,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        rendered=rendered,
+        dedupe_key=dedupe_key,
+        automatic=False,
+    )

@@ -18,6 +18,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 
+from connectors.email.addresses import message_id as message_id_of
 from connectors.email.compose import clean
 from connectors.email.parse import ParsedEmail, parse_email
 from router.envelopes import AttachmentRef, BounceReport, InboundMessage
@@ -39,17 +40,6 @@ def _decoded(value: str | None) -> str:
         return clean(value)
 
 
-def _message_id(value: str | None) -> str | None:
-    if not value:
-        return None
-    value = clean(value)
-    start, end = value.find("<"), value.find(">")
-    if start == -1 or end <= start + 1:
-        return None
-    found = value[start : end + 1]
-    return found if " " not in found and len(found) <= 255 else None
-
-
 def envelope_message(
     raw: bytes, *, recipients: Sequence[str] = (), source: str = ""
 ) -> InboundMessage:
@@ -57,7 +47,7 @@ def envelope_message(
     headers: Message | None = None
     try:
         headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
-        message_id = _message_id(headers.get("Message-ID"))
+        message_id = message_id_of(headers.get("Message-ID"))
         senders = getaddresses([headers.get("From") or headers.get("Sender") or ""])
         name, address = senders[0] if senders else ("", "")
         subject = _decoded(headers.get("Subject"))

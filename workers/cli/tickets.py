@@ -138,18 +138,8 @@ def _answer(
 ) -> None:
     if text == "-":
         text = click.get_text_stream("stdin").read()
-    with runtime_for(settings) as runtime:
-        try:
-            answer_ticket(
-                runtime,
-                number,
-                agent,
-                text,
-                internal=internal,
-                status=Status(status) if status else None,
-            )
-        except (NotFound, InvalidTransition, PermanentError) as exc:
-            raise click.ClickException(str(exc)) from None
+    target = Status(status) if status else None
+    _run(settings, answer_ticket, number, agent, text, internal=internal, status=target)
 
 
 @tickets.command("reply")
