@@ -52,9 +52,6 @@ class AgentRepository:
             )
         )
 
-    def team_members(self, team_id: int, team_name: str) -> list[Member]:
-        return self.routing_candidates({team_id: team_name}, channel=None)
-
     def routing_candidates(
         self, teams: Mapping[int, str], channel: str | None, *, available_only: bool = False
     ) -> list[Member]:

@@ -136,6 +136,17 @@ class OutboxRepository:
             item.available_at = now + retry_after
         return RowState(item.state)
 
+    def offers_since(self, ticket_id: int, since: datetime) -> dict[str, str]:
+        """Claim mode: who was offered the ticket since ``since``, address -> name."""
+        rows = self.session.execute(
+            select(OutboxItem.recipient, OutboxItem.payload).where(
+                OutboxItem.ticket_id == ticket_id,
+                OutboxItem.kind == "offer",
+                OutboxItem.created_at >= since,
+            )
+        )
+        return {r.lower(): (payload or {}).get("recipient_name") or "" for r, payload in rows}
+
     def automatic_since(self, recipient: str, since: datetime) -> int:
         """How many automatic messages were queued for ``recipient`` since ``since``."""
         return int(

@@ -38,7 +38,7 @@ def _agent(uow: UnitOfWork, name: str) -> Agent:
     return agent
 
 
-def _release(uow: UnitOfWork, ticket: Ticket) -> list[int]:
+def _release(uow: UnitOfWork, ticket: Ticket, *, freed_teams: bool = True) -> list[int]:
     """Take the ticket from its assignee; the teams whose backlog may now move."""
     previous = ticket.assignee
     if previous is None:
@@ -46,7 +46,7 @@ def _release(uow: UnitOfWork, ticket: Ticket) -> list[int]:
     uow.agents.release_slot(previous.id)
     ticket.assignee_id = None
     ticket.assigned_at = None
-    return uow.agents.teams_served_by(previous.id)
+    return uow.agents.teams_served_by(previous.id) if freed_teams else []
 
 
 def _give(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, agent: Agent, force: bool) -> None:
@@ -212,7 +212,8 @@ def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: str =
         agent = _agent(uow, agent_name)
         if ticket.assignee is not None:
             raise PermanentError(f"ticket #{number} is taken by {ticket.assignee.name}")
-        if not _was_offered(uow, ticket, agent):
+        offered = _offers(uow, ticket)
+        if agent.email.lower() not in offered:
             if ticket.team is not None and ticket.team not in agent.teams:
                 raise PermanentError(f"{agent.name} is not in team {ticket.team.name}")
             levels = {s.skill: s.level for s in agent.skills}
@@ -236,27 +237,24 @@ def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: str =
             now=runtime.now(),
             data={"agent": agent.name},
         )
-        _tell_the_others(runtime, uow, ticket, agent)
+        _tell_the_others(runtime, uow, ticket, agent, offered)
 
 
-def _was_offered(uow: UnitOfWork, ticket: Ticket, agent: Agent) -> bool:
-    since = ticket.queued_at or ticket.created_at
-    return any(
-        row.kind == "offer"
-        and row.recipient.lower() == agent.email.lower()
-        and row.created_at >= since
-        for row in uow.outbox.recent(ticket_id=ticket.id, limit=1000)
-    )
+def _offers(uow: UnitOfWork, ticket: Ticket) -> dict[str, str]:
+    """This round's offers of the ticket (since it was last queued): address -> name."""
+    return uow.outbox.offers_since(ticket.id, ticket.queued_at or ticket.created_at)
 
 
-def _tell_the_others(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, winner: Agent) -> None:
+def _tell_the_others(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: Ticket,
+    winner: Agent,
+    offered: dict[str, str] | None = None,
+) -> None:
     """Claim mode: everyone else who was offered the ticket hears it is taken."""
     since = ticket.queued_at or ticket.created_at
-    offered = {
-        row.recipient.lower(): row.payload.get("recipient_name") or ""
-        for row in uow.outbox.recent(ticket_id=ticket.id, limit=1000)
-        if row.kind == "offer" and row.created_at >= since  # this round's offers only
-    }
+    offered = dict(_offers(uow, ticket) if offered is None else offered)
     offered.pop(winner.email.lower(), None)
     rendered = taken_notice(
         number=ticket.id,
@@ -284,7 +282,7 @@ def return_tickets(
     """Give an agent's new and open tickets back to the queue (pending ones stay theirs)."""
     returned = []
     for ticket in uow.tickets.assigned_to(agent.id, (Status.NEW, Status.OPEN), for_update=True):
-        _release(uow, ticket)
+        _release(uow, ticket, freed_teams=False)  # going offline: its free slots take nothing
         ticket.queued_at = runtime.now()
         ticket.updated_at = runtime.now()
         uow.audit.record(

@@ -388,3 +388,4 @@ def test_a_restarted_server_is_survived_by_a_polling_poller(imap_mailbox: ImapAc
         imap_mailbox.append(_message(1))
         wait_until(lambda: sink.uids() == [1], 10)
         wait_until(lambda: state.last_report("support") is None, 5)
+    assert any(r is not None for r in state.reports["support"]), "no outage was ever seen"

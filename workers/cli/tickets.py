@@ -203,9 +203,11 @@ def transfer(
 
 def _now_with(settings: Settings, number: int) -> str:
     """Where a ticket that went back to a queue stands now (routed inline when embedded)."""
+    if not settings.embedded:
+        return ""  # the routers run elsewhere: they have not decided yet
     with runtime_for(settings) as runtime, runtime.db.unit_of_work() as uow:
         view = uow.tickets.view(number, with_messages=False)
-    if view is None or not settings.embedded:
+    if view is None:
         return ""
     return f", now with {view.assignee}" if view.assignee else ", waiting for an agent"
 
