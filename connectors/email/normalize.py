@@ -104,13 +104,14 @@ def parse_inbound(
         raw,
         max_attachment_bytes=max_attachment_bytes,
         max_attachments_bytes=max_attachments_bytes,
+        own_addresses=own.addresses,
     )
     sender = parsed.sender_address or envelope.sender_address
     if not sender or "@" not in sender:
         problems = "; ".join(parsed.problems) or "no From, Sender or Return-Path address"
         raise PermanentError(f"unreadable email: no sender address ({problems})")
     recipients = tuple(dict.fromkeys((*envelope.recipients, *parsed.to, *parsed.cc)))
-    reason = _automatic_reason(parsed, sender, own)
+    reason = parsed.automatic
     return InboundMessage(
         channel=Channel.EMAIL,
         idempotency_key=envelope.idempotency_key,
@@ -132,17 +133,6 @@ def parse_inbound(
         bounce=_bounce(parsed),
         problems=parsed.problems,
     )
-
-
-def _automatic_reason(parsed: ParsedEmail, sender: str, own: OwnAddresses) -> str | None:
-    if parsed.automatic:
-        return parsed.automatic
-    if sender in own.addresses:
-        return f"sent from our own address {sender}"
-    loop = parsed.headers.get("X-Loop", "").lower()
-    if loop and any(address in loop for address in own.addresses):
-        return "X-Loop names one of our addresses"
-    return None
 
 
 def _keep(parsed: ParsedEmail, keep_file: Callable[[bytes], str]) -> list[AttachmentRef]:

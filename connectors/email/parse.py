@@ -80,9 +80,16 @@ class ParsedEmail:
 
 
 def parse_email(
-    raw: bytes, *, max_attachment_bytes: int, max_attachments_bytes: int
+    raw: bytes,
+    *,
+    max_attachment_bytes: int,
+    max_attachments_bytes: int,
+    own_addresses: frozenset[str] = frozenset(),
 ) -> ParsedEmail:
-    """``raw`` as a ``ParsedEmail``; whatever cannot be read is described in ``problems``."""
+    """``raw`` as a ``ParsedEmail``; whatever cannot be read is described in ``problems``.
+
+    ``own_addresses``: mail from them, or carrying them in X-Loop, is a loop (automatic).
+    """
     problems: list[str] = []
     msg = _step(problems, "the message", lambda: _read(bytes(raw), problems), EmailMessage())
     none: dict[str, str] = {}
@@ -106,7 +113,7 @@ def parse_email(
     automatic = _step(
         problems,
         "the automatic-mail headers",
-        lambda: why_automatic(msg, sender=sender, own_addresses=frozenset()),
+        lambda: why_automatic(msg, sender=sender, own_addresses=own_addresses),
         None,
     )
     _step(problems, "the defects", lambda: _note_defects(msg, problems), None)
