@@ -12,6 +12,7 @@ from config.email_settings import EmailSettings
 from config.routing_settings import RoutingSettings
 from config.rules_settings import RulesSettings
 from config.sla_settings import SlaSettings
+from config.telegram_settings import TelegramSettings
 
 
 class HelpdeskSettings(_Frozen):
@@ -135,6 +136,7 @@ class Settings(_Frozen):
     routing: RoutingSettings = RoutingSettings()
     rules: RulesSettings = RulesSettings()
     sla: SlaSettings = SlaSettings()
+    telegram: TelegramSettings = TelegramSettings()
     broker: BrokerSettings = BrokerSettings()
     retries: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()

@@ -186,6 +186,10 @@ class OutboundMessage:
     automatic: bool = False  # an automatic answer: Auto-Submitted: auto-replied on email
     notification: bool = False  # made by the system: Auto-Submitted: auto-generated
     reply_to: str | None = None  # e.g. the ticket's plus-address; else the helpdesk's address
+    # chat channels: body_html is the message in the chat's markup, body_text its plain form
+    buttons: tuple[tuple[dict[str, str], ...], ...] = ()  # inline buttons, rows of {text, ...}
+    chat_action: str = "send"  # send, edit (the message ``target_id``), answer_callback
+    target_id: str | None = None  # the chat message to edit, or the callback query to answer
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -201,6 +205,9 @@ class OutboundMessage:
             "automatic": self.automatic,
             "notification": self.notification,
             "reply_to": self.reply_to,
+            "buttons": [[dict(b) for b in row] for row in self.buttons],
+            "chat_action": self.chat_action,
+            "target_id": self.target_id,
         }
 
     @classmethod
@@ -218,6 +225,9 @@ class OutboundMessage:
             automatic=bool(data.get("automatic")),
             notification=bool(data.get("notification")),
             reply_to=data.get("reply_to"),
+            buttons=tuple(tuple(dict(b) for b in row) for row in data.get("buttons") or ()),
+            chat_action=data.get("chat_action") or "send",
+            target_id=data.get("target_id"),
         )
 
 

@@ -135,6 +135,17 @@ def taken_notice(*, number: int, subject: str, taken_by: str, tag_prefix: str = 
     return Rendered(subject=f"Taken: {_tagged(subject, number, tag_prefix)}", body_text=body)
 
 
+def mention_notice(
+    *, number: int, subject: str, by: str, text: str, tag_prefix: str = "#", max_text: int = 1000
+) -> Rendered:
+    """An agent was @mentioned in an internal note."""
+    note = text.strip()
+    if len(note) > max_text:
+        note = note[: max_text - 1].rstrip() + "\u2026"
+    body = f"{by} mentioned you in a note on ticket {subject_tag(number, tag_prefix)}:\n\n{note}\n"
+    return Rendered(subject=f"Mentioned: {_tagged(subject, number, tag_prefix)}", body_text=body)
+
+
 _CLOCKS = {
     "first_response": "first response",
     "next_response": "next response",

@@ -25,6 +25,7 @@ class Member:
     facts: AgentFacts
     email: str
     display_name: str
+    telegram_chat_id: str | None = None  # set when the agent linked a Telegram account
 
 
 class AgentRepository:
@@ -39,6 +40,25 @@ class AgentRepository:
         return self.session.scalars(
             select(Agent).where(func.lower(Agent.email) == address).order_by(Agent.id)
         ).first()
+
+    def by_ids(self, ids: list[int]) -> list[Agent]:
+        if not ids:
+            return []
+        return list(self.session.scalars(select(Agent).where(Agent.id.in_(ids)).order_by(Agent.id)))
+
+    def by_names(self, names: list[str]) -> list[Agent]:
+        """Agents by name, case-insensitively (as @mentions are written)."""
+        if not names:
+            return []
+        lowered = [n.lower() for n in names]
+        return list(
+            self.session.scalars(
+                select(Agent).where(func.lower(Agent.name).in_(lowered)).order_by(Agent.id)
+            )
+        )
+
+    def by_telegram_user(self, user_id: str) -> Agent | None:
+        return self.session.scalars(select(Agent).where(Agent.telegram_user_id == user_id)).first()
 
     def team(self, name: str) -> Team | None:
         return self.session.scalars(select(Team).where(Team.name == name)).first()
@@ -76,6 +96,7 @@ class AgentRepository:
                 Agent.seniority,
                 Agent.channel_capacity,
                 agent_teams.c.team_id,
+                Agent.telegram_chat_id,
             )
             .join(agent_teams, agent_teams.c.agent_id == Agent.id)
             .where(agent_teams.c.team_id.in_(list(teams)))
@@ -118,6 +139,7 @@ class AgentRepository:
                 ),
                 email=r[6],
                 display_name=r[7],
+                telegram_chat_id=r[11],
             )
             for agent_id, r in first.items()
         ]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.agents import AgentRepository
 from store.audit import AuditLog
+from store.chats import ChatRepository
 from store.customers import CustomerRepository
 from store.inbox import InboxRepository
 from store.mailboxes import MailboxCursorRepository
@@ -109,6 +110,10 @@ class UnitOfWork:
     @property
     def agents(self) -> AgentRepository:
         return AgentRepository(self.session)
+
+    @property
+    def chats(self) -> ChatRepository:
+        return ChatRepository(self.session)
 
     @property
     def customers(self) -> CustomerRepository:

@@ -26,6 +26,7 @@ class Claimed:
     payload: dict[str, Any]
     ticket_id: int | None
     recipient: str
+    kind: str = ""
 
 
 class OutboxRepository:
@@ -41,8 +42,12 @@ class OutboxRepository:
         now: datetime,
         redrive_after: timedelta,
         dedupe_key: str | None = None,
+        agent_id: int | None = None,
     ) -> int | None:
-        """Queue ``message``; None if a row with the same ``dedupe_key`` already exists."""
+        """Queue ``message``; None if a row with the same ``dedupe_key`` already exists.
+
+        ``agent_id``: the agent a notice is for, whichever channel it goes by.
+        """
         outbox_id: int | None = insert_ignoring_conflict(
             self.session,
             OutboxItem,
@@ -55,6 +60,7 @@ class OutboxRepository:
                 "message_id": message.message_id,
                 "dedupe_key": dedupe_key,
                 "ticket_id": ticket_id,
+                "agent_id": agent_id,
                 "state": RowState.PENDING.value,
                 "attempts": 0,
                 "created_at": now,
@@ -90,12 +96,14 @@ class OutboxRepository:
                 updated_at=now,
                 available_at=now + lease,
             )
-            .returning(OutboxItem.payload, OutboxItem.ticket_id, OutboxItem.recipient)
+            .returning(
+                OutboxItem.payload, OutboxItem.ticket_id, OutboxItem.recipient, OutboxItem.kind
+            )
             .execution_options(synchronize_session=False)
         ).first()
         if row is None:
             return None
-        return Claimed(payload=dict(row[0]), ticket_id=row[1], recipient=row[2])
+        return Claimed(payload=dict(row[0]), ticket_id=row[1], recipient=row[2], kind=row[3])
 
     def mark_sent(self, outbox_id: int, *, external_id: str, now: datetime) -> None:
         self.session.execute(
@@ -136,16 +144,17 @@ class OutboxRepository:
             item.available_at = now + retry_after
         return RowState(item.state)
 
-    def offers_since(self, ticket_id: int, since: datetime) -> dict[str, str]:
-        """Claim mode: who was offered the ticket since ``since``, address -> name."""
-        rows = self.session.execute(
-            select(OutboxItem.recipient, OutboxItem.payload).where(
+    def offers_since(self, ticket_id: int, since: datetime) -> set[int]:
+        """Claim mode: the agents offered the ticket since ``since`` (by any channel)."""
+        rows = self.session.scalars(
+            select(OutboxItem.agent_id).where(
                 OutboxItem.ticket_id == ticket_id,
                 OutboxItem.kind == "offer",
                 OutboxItem.created_at >= since,
+                OutboxItem.agent_id.is_not(None),
             )
         )
-        return {r.lower(): (payload or {}).get("recipient_name") or "" for r, payload in rows}
+        return {int(agent_id) for agent_id in rows if agent_id is not None}
 
     def automatic_since(self, recipient: str, since: datetime) -> int:
         """How many automatic messages were queued for ``recipient`` since ``since``."""

@@ -296,6 +296,34 @@ class TicketRepository:
             )
         )
 
+    def of_requester(self, customer_id: int, *, limit: int = 10) -> list[Ticket]:
+        """A requester's latest tickets, newest first (what ``/status`` lists)."""
+        return list(
+            self.session.scalars(
+                select(Ticket)
+                .where(Ticket.requester_id == customer_id)
+                .order_by(Ticket.id.desc())
+                .limit(limit)
+            )
+        )
+
+    def open_in_chat(
+        self, customer_id: int, channel: str, *, for_update: bool = False
+    ) -> Ticket | None:
+        """The requester's newest ticket in ``channel`` that is not resolved or closed."""
+        query = (
+            select(Ticket)
+            .where(
+                Ticket.requester_id == customer_id,
+                Ticket.channel == channel,
+                Ticket.status.in_([s.value for s in (Status.NEW, Status.OPEN, Status.PENDING)]),
+            )
+            .order_by(Ticket.id.desc())
+            .limit(1)
+        )
+        found = self.session.scalars(query).first()
+        return self.get(found.id, for_update=True) if found and for_update else found
+
     def recent(
         self,
         *,

@@ -16,7 +16,7 @@ from dramatiq import Actor
 
 from config.settings import StepRetries
 from router.errors import PermanentError
-from router.vocabulary import RowState
+from router.vocabulary import Channel, RowState
 from workers.deliver import deliver
 from workers.ingest import ingest
 from workers.queues import INBOUND_CHANNELS, OUTBOUND_CHANNELS, ROUTE, ingest_queue, outbound_queue
@@ -44,7 +44,7 @@ def _declare(
     )
 
 
-def _ingest_guarded(runtime: Runtime) -> Callable[[int], None]:
+def _ingest_guarded(runtime: Runtime, channel: Channel) -> Callable[[int], None]:
     retries = runtime.settings.retries.ingest
 
     def run(inbox_id: int) -> None:
@@ -66,7 +66,7 @@ def _ingest_guarded(runtime: Runtime) -> Callable[[int], None]:
             log.error("inbox %s failed for good: no attempt finished", inbox_id)
             return
         try:
-            ingest(runtime, inbox_id)
+            ingest(runtime, inbox_id, channel)
         except BaseException as exc:  # TimeLimitExceeded is a BaseException: count it too
             permanent = isinstance(exc, PermanentError)
             with runtime.db.unit_of_work() as uow:
@@ -90,7 +90,7 @@ def declare_actors(runtime: Runtime) -> None:
     for channel in INBOUND_CHANNELS:
         runtime.ingest_actors[channel] = _declare(
             runtime,
-            _ingest_guarded(runtime),
+            _ingest_guarded(runtime, channel),
             f"ingest_{channel.value}",
             ingest_queue(channel),
             retries.ingest,

@@ -17,7 +17,7 @@ from router.notifications import taken_notice
 from router.vocabulary import Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
-from workers.outbound import queue_email
+from workers.notify import AgentContact, TicketBrief, notify_agent
 from workers.route import drain_soon, queue_assignment_notice, route_soon
 from workers.runtime import Runtime
 
@@ -80,14 +80,9 @@ def _notify(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, agent: Agent, why
     queue_assignment_notice(
         runtime,
         uow,
-        ticket_id=ticket.id,
-        subject=ticket.subject,
-        priority=ticket.priority,
-        requester=ticket.requester_address,
-        excerpt=ticket.messages[0].body_text if ticket.messages else "",
+        AgentContact.of(agent),
+        TicketBrief.of(ticket),
         reasons=(why,),
-        recipient=agent.email,
-        recipient_name=agent.display_name,
         dedupe_key=None,
     )
 
@@ -206,42 +201,50 @@ def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: str =
     only if in its team with its required skills. Either way, never past the
     agent's capacity, overall or in the ticket's channel.
     """
-    actor = actor or f"agent:{agent_name}"
     with runtime.db.unit_of_work() as uow:
-        ticket = _locked_active(uow, number)
-        agent = _agent(uow, agent_name)
-        if ticket.assignee is not None:
-            raise PermanentError(f"ticket #{number} is taken by {ticket.assignee.name}")
-        offered = _offers(uow, ticket)
-        if agent.email.lower() not in offered:
-            if ticket.team is not None and ticket.team not in agent.teams:
-                raise PermanentError(f"{agent.name} is not in team {ticket.team.name}")
-            levels = {s.skill: s.level for s in agent.skills}
-            for skill, level in sorted((ticket.required_skills or {}).items()):
-                if levels.get(skill, 0) < level:
-                    raise PermanentError(f"{agent.name} lacks {skill}≥{level}")
-        uow.agents.lock([agent.id])  # then count: a concurrent claim waits for this one
-        limit = (agent.channel_capacity or {}).get(ticket.channel)
-        if limit is not None and uow.agents.channel_load(agent.id, ticket.channel) >= limit:
-            raise PermanentError(f"{agent.name} is full in {ticket.channel} ({limit})")
-        if not uow.agents.claim_slot(agent.id, runtime.now()):
-            raise PermanentError(
-                f"{agent.name} cannot take it: {agent.status}, load {agent.load}/{agent.capacity}"
-            )
-        _take(ticket, agent, runtime.now())
-        uow.audit.record(
-            ticket_id=number,
-            actor=actor,
-            action="ticket.claimed",
-            detail=f"claimed by {agent.name}, load {agent.load + 1}/{agent.capacity}",
-            now=runtime.now(),
-            data={"agent": agent.name},
+        claim_in(runtime, uow, number, agent_name, actor=actor)
+
+
+def claim_in(
+    runtime: Runtime, uow: UnitOfWork, number: int, agent_name: str, *, actor: str = ""
+) -> Ticket:
+    """``claim_ticket`` within ``uow`` (the Telegram Claim button's transaction)."""
+    actor = actor or f"agent:{agent_name}"
+    ticket = _locked_active(uow, number)
+    agent = _agent(uow, agent_name)
+    if ticket.assignee is not None:
+        raise PermanentError(f"ticket #{number} is taken by {ticket.assignee.name}")
+    offered = _offers(uow, ticket)
+    if agent.id not in offered:
+        if ticket.team is not None and ticket.team not in agent.teams:
+            raise PermanentError(f"{agent.name} is not in team {ticket.team.name}")
+        levels = {s.skill: s.level for s in agent.skills}
+        for skill, level in sorted((ticket.required_skills or {}).items()):
+            if levels.get(skill, 0) < level:
+                raise PermanentError(f"{agent.name} lacks {skill}≥{level}")
+    uow.agents.lock([agent.id])  # then count: a concurrent claim waits for this one
+    limit = (agent.channel_capacity or {}).get(ticket.channel)
+    if limit is not None and uow.agents.channel_load(agent.id, ticket.channel) >= limit:
+        raise PermanentError(f"{agent.name} is full in {ticket.channel} ({limit})")
+    if not uow.agents.claim_slot(agent.id, runtime.now()):
+        raise PermanentError(
+            f"{agent.name} cannot take it: {agent.status}, load {agent.load}/{agent.capacity}"
         )
-        _tell_the_others(runtime, uow, ticket, agent, offered)
+    _take(ticket, agent, runtime.now())
+    uow.audit.record(
+        ticket_id=number,
+        actor=actor,
+        action="ticket.claimed",
+        detail=f"claimed by {agent.name}, load {agent.load + 1}/{agent.capacity}",
+        now=runtime.now(),
+        data={"agent": agent.name},
+    )
+    _tell_the_others(runtime, uow, ticket, agent, offered)
+    return ticket
 
 
-def _offers(uow: UnitOfWork, ticket: Ticket) -> dict[str, str]:
-    """This round's offers of the ticket (since it was last queued): address -> name."""
+def _offers(uow: UnitOfWork, ticket: Ticket) -> set[int]:
+    """The agents offered the ticket this round (since it was last queued)."""
     return uow.outbox.offers_since(ticket.id, ticket.queued_at or ticket.created_at)
 
 
@@ -250,29 +253,31 @@ def _tell_the_others(
     uow: UnitOfWork,
     ticket: Ticket,
     winner: Agent,
-    offered: dict[str, str] | None = None,
+    offered: set[int] | None = None,
 ) -> None:
     """Claim mode: everyone else who was offered the ticket hears it is taken."""
     since = ticket.queued_at or ticket.created_at
-    offered = dict(_offers(uow, ticket) if offered is None else offered)
-    offered.pop(winner.email.lower(), None)
+    others = (_offers(uow, ticket) if offered is None else offered) - {winner.id}
+    if not others:
+        return
+    taken_by = winner.display_name or winner.name
     rendered = taken_notice(
         number=ticket.id,
         subject=ticket.subject,
-        taken_by=winner.display_name or winner.name,
+        taken_by=taken_by,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
     )
-    for recipient, name in sorted(offered.items()):
-        queue_email(
+    brief = TicketBrief.of(ticket)
+    for agent in uow.agents.by_ids(sorted(others)):
+        notify_agent(
             runtime,
             uow,
+            AgentContact.of(agent),
+            brief,
             kind="taken",
-            ticket_id=ticket.id,
-            recipient=recipient,
-            recipient_name=name,
             rendered=rendered,
-            dedupe_key=f"taken:{ticket.id}:{recipient}:{since.timestamp()}"[:255],
-            automatic=False,
+            dedupe_key=f"taken:{ticket.id}:{agent.id}:{since.timestamp()}"[:255],
+            detail=f"Claimed by {taken_by}",
         )
 
 

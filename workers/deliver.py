@@ -35,6 +35,7 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
         if claimed is None:
             return None
         payload, ticket_id, recipient = claimed.payload, claimed.ticket_id, claimed.recipient
+        kind = claimed.kind
     try:
         message = OutboundMessage.from_payload(payload)
         result = runtime.sender(Channel(message.channel)).send(message)
@@ -49,6 +50,18 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
         raise
     with runtime.db.unit_of_work() as uow:
         uow.outbox.mark_sent(outbox_id, external_id=result.external_id, now=runtime.now())
+        if message.channel is Channel.TELEGRAM and message.chat_action == "send":
+            # an agent replying to one of these answers its ticket
+            uow.chats.record_sent(
+                message.recipient,
+                [int(part) for part in result.external_id.split(",") if part.isdigit()],
+                ticket_id=ticket_id,
+                outbox_id=outbox_id,
+                kind=kind,
+                now=runtime.now(),
+            )
+        if message.chat_action == "answer_callback":
+            return RowState.DONE  # a button's answer: the action itself is in the audit log
         uow.audit.record(
             ticket_id=ticket_id,
             actor="system:deliver",

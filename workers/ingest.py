@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from router.chat_notices import chat_acknowledgement
 from router.envelopes import InboundMessage
 from router.errors import PermanentError
 from router.lifecycle import status_after_customer_reply
@@ -30,14 +31,18 @@ from workers.ingest_email import (
     read_email,
     record_bounce,
 )
-from workers.outbound import queue_email
+from workers.ingest_telegram import fetch_files, read_update
+from workers.notify import AgentContact, TicketBrief, notify_agent
+from workers.outbound import queue_chat, queue_email
 from workers.runtime import Runtime
 from workers.sla import clock_event, start_clocks, status_event
 
 log = logging.getLogger(__name__)
 
 
-def ingest(runtime: Runtime, inbox_id: int) -> None:
+def ingest(runtime: Runtime, inbox_id: int, channel: Channel | None = None) -> None:
+    """``channel``: the queue's; a Telegram row's files are fetched before the transaction."""
+    files = fetch_files(runtime, inbox_id) if channel is Channel.TELEGRAM else {}
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         payload = uow.inbox.claim(inbox_id, now)
@@ -47,7 +52,12 @@ def ingest(runtime: Runtime, inbox_id: int) -> None:
             message = InboundMessage.from_payload(payload)
         except (KeyError, TypeError, ValueError) as exc:
             raise PermanentError(f"unreadable inbox payload: {exc!r}") from None
-        if message.unparsed:
+        if message.unparsed and message.channel is Channel.TELEGRAM:
+            chat_message = read_update(runtime, uow, inbox_id, files)
+            if chat_message is None:
+                return  # a command, an agent's action or nothing to keep: done there
+            message = chat_message
+        elif message.unparsed:
             message = read_email(runtime, uow, inbox_id, message)
         if message.channel is Channel.EMAIL and answered_by_agent(runtime, uow, message, inbox_id):
             return
@@ -122,6 +132,8 @@ def _thread(
     tag and the plus-address count only when the sender takes part in the ticket
     (its requester, or someone who wrote on it): both are easy to guess.
     """
+    if message.channel is Channel.TELEGRAM:
+        return _chat_thread(uow, message, customer)
     if message.channel is not Channel.EMAIL:
         return None
     own = runtime.own_addresses if runtime.settings.email.plus_addressing else None
@@ -136,6 +148,19 @@ def _thread(
     if number is not None and uow.messages.is_participant(number, customer.id):
         return uow.tickets.get(number, for_update=True)
     return None
+
+
+def _chat_thread(uow: UnitOfWork, message: InboundMessage, customer: CustomerRef) -> Ticket | None:
+    """A chat message joins the chat's open ticket (an edit, its message's ticket), unless
+    ``/new`` asked for a new one."""
+    if message.in_reply_to:  # an edit: the ticket of the message edited
+        found = uow.messages.ticket_of_message_ids(message.in_reply_to)
+        if found is not None:
+            return uow.tickets.get(found, for_update=True)
+    if uow.chats.wants_new_thread(message.sender_address):
+        uow.chats.mark_new_thread(message.sender_address, None)
+        return None
+    return uow.tickets.open_in_chat(customer.id, Channel.TELEGRAM.value, for_update=True)
 
 
 def _open_ticket(
@@ -258,16 +283,14 @@ def _join_ticket(
             excerpt=message.body_text[:1000],
             tag_prefix=runtime.settings.helpdesk.tag_prefix,
         )
-        queue_email(
+        notify_agent(
             runtime,
             uow,
+            AgentContact.of(ticket.assignee),
+            TicketBrief.of(ticket, latest=message.body_text[:1000]),
             kind="reply_notice",
-            ticket_id=ticket.id,
-            recipient=ticket.assignee.email,
-            recipient_name=ticket.assignee.display_name,
             rendered=rendered,
             dedupe_key=f"reply-notice:{message.channel.value}:{message.idempotency_key}"[:255],
-            automatic=False,
         )
     return ticket.assignee_id is None and Status(ticket.status) in (Status.NEW, Status.OPEN)
 
@@ -296,8 +319,27 @@ def _leave_an_absent_assignee(runtime: Runtime, uow: UnitOfWork, ticket: Ticket)
 def _acknowledge(
     runtime: Runtime, uow: UnitOfWork, ticket_id: int, message: InboundMessage
 ) -> None:
+    if message.channel is Channel.TELEGRAM:
+        html = chat_acknowledgement(
+            number=ticket_id,
+            subject=message.subject or message.body_text,
+            helpdesk_name=runtime.settings.helpdesk.name,
+            tag_prefix=runtime.settings.helpdesk.tag_prefix,
+        )
+        queue_chat(
+            runtime,
+            uow,
+            kind="acknowledgement",
+            ticket_id=ticket_id,
+            chat_id=message.sender_address,
+            html=html,
+            text="",
+            dedupe_key=f"ack:{ticket_id}",
+            automatic=True,
+        )
+        return
     if message.channel not in (Channel.EMAIL, Channel.WEB):
-        return  # chat channels answer in the chat, once their connector lands
+        return
     refusal = auto_reply_refusal(runtime, uow, message.sender_address)
     if refusal is not None:
         uow.audit.record(

@@ -7,6 +7,9 @@ process has no worker), through the broker otherwise.
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime, timedelta
+
 from pydantic import ValidationError
 
 from config.loader import problems_of
@@ -14,6 +17,7 @@ from config.settings import AgentSettings
 from router.errors import NotFound
 from router.lifecycle import check_transition, is_active
 from router.vocabulary import AgentStatus, Status
+from store.db import UnitOfWork
 from store.models import Agent
 from workers.assignments import return_tickets
 from workers.replies import post_answer
@@ -84,31 +88,38 @@ def set_agent_status(
     runtime: Runtime, name: str, status: AgentStatus, *, actor: str = "cli"
 ) -> str:
     """Set an agent's routing status; returns the previous one."""
-    now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         agent = uow.agents.by_name(name)
         if agent is None:
             raise NotFound(f"no agent named {name!r}")
-        returned: list[int] = []
-        going_offline = status is AgentStatus.OFFLINE and agent.status != status.value
-        if going_offline and runtime.settings.routing.return_on_offline:
-            # the tickets first, then the agent's row: the order every writer locks in
-            returned = return_tickets(
-                runtime, uow, agent, reason=f"{name} went offline", actor=actor
-            )
-        previous = uow.agents.set_status(agent, status)
-        if previous != status.value:
-            uow.audit.record(
-                ticket_id=None,
-                actor=actor,
-                action="agent.status",
-                detail=f"{name}: {previous} -> {status.value}",
-                now=now,
-            )
-        team_ids = uow.agents.teams_served_by(agent.id)
-    route_soon(runtime, returned)
+        return change_agent_status(runtime, uow, agent, status, actor=actor)
+
+
+def change_agent_status(
+    runtime: Runtime, uow: UnitOfWork, agent: Agent, status: AgentStatus, *, actor: str
+) -> str:
+    """Within ``uow``: set the status, return tickets of an agent going offline (when
+    configured), audit; routes and drains once committed. Returns the previous status."""
+    returned: list[int] = []
+    going_offline = status is AgentStatus.OFFLINE and agent.status != status.value
+    if going_offline and runtime.settings.routing.return_on_offline:
+        # the tickets first, then the agent's row: the order every writer locks in
+        returned = return_tickets(
+            runtime, uow, agent, reason=f"{agent.name} went offline", actor=actor
+        )
+    previous = uow.agents.set_status(agent, status)
+    if previous != status.value:
+        uow.audit.record(
+            ticket_id=None,
+            actor=actor,
+            action="agent.status",
+            detail=f"{agent.name}: {previous} -> {status.value}",
+            now=runtime.now(),
+        )
+    team_ids = uow.agents.teams_served_by(agent.id)
+    uow.after_commit(lambda: route_soon(runtime, returned))
     if status is AgentStatus.ONLINE and previous != status.value:
-        drain_soon(runtime, team_ids)
+        uow.after_commit(lambda: drain_soon(runtime, team_ids))
     return previous
 
 
@@ -116,25 +127,33 @@ def set_ticket_status(
     runtime: Runtime, number: int, target: Status, *, actor: str = "cli", reason: str = ""
 ) -> Status:
     """Move a ticket through the lifecycle (validated in router); drains when a slot frees."""
-    now = runtime.now()
     with runtime.db.unit_of_work() as uow:
-        ticket = uow.tickets.get(number, for_update=True)
-        if ticket is None:
-            raise NotFound(f"no ticket #{number}")
-        before = uow.tickets.set_status(ticket, target, now)  # moves the agent's slot too
-        moved = status_event(before, target)
-        if moved is not None:
-            clock_event(runtime, uow, number, moved, now)
-        freed = ticket.assignee_id is not None and is_active(before) and not is_active(target)
-        uow.audit.record(
-            ticket_id=number,
-            actor=actor,
-            action="ticket.status",
-            detail=f"{before.value} -> {target.value}" + (f": {reason}" if reason else ""),
-            now=now,
-        )
-        team_ids = uow.agents.teams_served_by(ticket.assignee_id) if freed else []
-    drain_soon(runtime, team_ids)
+        return change_ticket_status(runtime, uow, number, target, actor=actor, reason=reason)
+
+
+def change_ticket_status(
+    runtime: Runtime, uow: UnitOfWork, number: int, target: Status, *, actor: str, reason: str = ""
+) -> Status:
+    """Within ``uow``: lock, move (the agent's slot and the SLA clocks with it), audit;
+    drains the freed agent's teams once committed. Returns the status before."""
+    now = runtime.now()
+    ticket = uow.tickets.get(number, for_update=True)
+    if ticket is None:
+        raise NotFound(f"no ticket #{number}")
+    before = uow.tickets.set_status(ticket, target, now)  # moves the agent's slot too
+    moved = status_event(before, target)
+    if moved is not None:
+        clock_event(runtime, uow, number, moved, now)
+    freed = ticket.assignee_id is not None and is_active(before) and not is_active(target)
+    uow.audit.record(
+        ticket_id=number,
+        actor=actor,
+        action="ticket.status",
+        detail=f"{before.value} -> {target.value}" + (f": {reason}" if reason else ""),
+        now=now,
+    )
+    team_ids = uow.agents.teams_served_by(ticket.assignee_id) if freed else []
+    uow.after_commit(lambda: drain_soon(runtime, team_ids))
     return before
 
 
@@ -161,3 +180,42 @@ def answer_ticket(
         post_answer(runtime, uow, ticket, agent, text, internal=internal, via=via)
     if status is not None:
         set_ticket_status(runtime, number, status, actor=f"agent:{agent_name}", reason="answered")
+
+
+def make_link_code(runtime: Runtime, name: str, *, actor: str = "cli") -> tuple[str, datetime]:
+    """A one-time code that links ``name``'s Telegram account; only its hash is kept."""
+    from workers.ingest_telegram import link_code_hash
+
+    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+    expires_at = runtime.now() + timedelta(seconds=runtime.settings.telegram.link_code_ttl_s)
+    with runtime.db.unit_of_work() as uow:
+        agent = uow.agents.by_name(name)
+        if agent is None:
+            raise NotFound(f"no agent named {name!r}")
+        uow.chats.set_link_code(agent, link_code_hash(code), expires_at)
+        uow.audit.record(
+            ticket_id=None,
+            actor=actor,
+            action="agent.link_code",
+            detail=f"a Telegram link code for {name}, valid until {expires_at:%Y-%m-%d %H:%M} UTC",
+            now=runtime.now(),
+        )
+    return code, expires_at
+
+
+def unlink_agent(runtime: Runtime, name: str, *, actor: str = "cli") -> None:
+    with runtime.db.unit_of_work() as uow:
+        agent = uow.agents.by_name(name)
+        if agent is None:
+            raise NotFound(f"no agent named {name!r}")
+        uow.chats.unlink(agent)
+        uow.audit.record(
+            ticket_id=None,
+            actor=actor,
+            action="agent.unlinked",
+            detail=f"{name}: Telegram unlinked",
+            now=runtime.now(),
+        )
+
+
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud, typed by hand

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from html import unescape
 
 from router.envelopes import OutboundMessage
 from router.notifications import Rendered
@@ -31,6 +33,7 @@ def queue_email(
     in_reply_to: str | None = None,
     references: tuple[str, ...] = (),
     message_id: str | None = None,
+    agent_id: int | None = None,
 ) -> int | None:
     """Write one outbox row and enqueue its delivery once the transaction commits.
 
@@ -62,15 +65,86 @@ def queue_email(
         now=runtime.now(),
         redrive_after=runtime.redrive_after,
         dedupe_key=dedupe_key,
+        agent_id=agent_id,
     )
     if outbox_id is not None:
+        _queued(runtime, uow, outbox_id, message, kind=kind, ticket_id=ticket_id)
+    return outbox_id
+
+
+def queue_chat(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    ticket_id: int | None,
+    chat_id: str,
+    html: str,
+    text: str,
+    buttons: tuple[tuple[dict[str, str], ...], ...] = (),
+    dedupe_key: str | None,
+    automatic: bool = False,
+    agent_id: int | None = None,
+    action: str = "send",
+    target_id: str | None = None,
+    recipient_name: str = "",
+) -> int | None:
+    """Queue one Telegram message (or an edit, or a callback answer) like an email.
+
+    ``html`` is what the chat shows; ``text`` its plain form, which the sender
+    splits and sends instead when the html is too long for one message.
+    """
+    message = OutboundMessage(
+        channel=Channel.TELEGRAM,
+        recipient=chat_id,
+        recipient_name=recipient_name,
+        subject="",
+        body_text=text or html_to_plain(html),
+        body_html=html,
+        message_id=f"tg.{uuid.uuid4().hex}",
+        automatic=automatic,
+        notification=agent_id is not None,
+        buttons=buttons,
+        chat_action=action,
+        target_id=target_id,
+    )
+    outbox_id = uow.outbox.add(
+        message,
+        kind=kind,
+        ticket_id=ticket_id,
+        now=runtime.now(),
+        redrive_after=runtime.redrive_after,
+        dedupe_key=dedupe_key,
+        agent_id=agent_id,
+    )
+    if outbox_id is not None:
+        _queued(runtime, uow, outbox_id, message, kind=kind, ticket_id=ticket_id)
+    return outbox_id
+
+
+def html_to_plain(html: str) -> str:
+    """The text of a chat message's HTML: tags dropped, entities read."""
+    return unescape(re.sub(r"<[^>]*>", "", html))
+
+
+def _queued(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    outbox_id: int,
+    message: OutboundMessage,
+    *,
+    kind: str,
+    ticket_id: int | None,
+) -> None:
+    """The audit event of a queued row, and its delivery once the transaction commits."""
+    channel = Channel(message.channel)
+    if not (channel is Channel.TELEGRAM and message.chat_action == "answer_callback"):
         uow.audit.record(
             ticket_id=ticket_id,
             actor="system",
             action="outbox.queued",
-            detail=f"{kind} to {recipient} by email",
+            detail=f"{kind} to {message.recipient} by {channel.value}",
             now=runtime.now(),
             data={"outbox_id": outbox_id, "message_id": message.message_id},
         )
-        uow.after_commit(lambda: runtime.enqueue_delivery(outbox_id, Channel.EMAIL))
-    return outbox_id
+    uow.after_commit(lambda: runtime.enqueue_delivery(outbox_id, channel))

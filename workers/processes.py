@@ -17,6 +17,7 @@ import dramatiq
 from config.loader import ConfigError
 from config.redact import redact_url
 from config.settings import Settings
+from router.errors import RelaydeskError
 from store.directory import sync_directory
 from store.migrate import upgrade
 from workers.broker import describe
@@ -79,13 +80,25 @@ def serve(settings: Settings) -> None:
     sched_thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
     sched_thread.start()
     mail = MailConnectors(runtime, smtp=settings.email.inbound_smtp.enabled)
+    chat = None
     try:
         connectors = mail.start()
-    except (OSError, ConfigError) as exc:  # a taken port, a missing TLS file, ...
+        if settings.telegram.enabled:
+            from workers.chat_connectors import TelegramConnector
+            from workers.intake import StoreIntake
+
+            chat = TelegramConnector(runtime, StoreIntake(runtime))
+            connectors += chat.start()
+    except (OSError, ConfigError, RelaydeskError) as exc:  # a taken port, a bad token, ...
+        mail.stop()
+        if chat is not None:
+            chat.stop()
         scheduler.stop()
         worker.stop(timeout=10_000)
         runtime.close()
         inbound = settings.email.inbound_smtp
+        if isinstance(exc, RelaydeskError):
+            raise SystemExit(f"relaydesk: cannot start the Telegram connector: {exc}") from None
         if isinstance(exc, ConfigError):
             raise SystemExit(f"relaydesk: cannot start the email connectors: {exc}") from None
         raise SystemExit(
@@ -109,6 +122,8 @@ def serve(settings: Settings) -> None:
         _run_uvicorn(runtime)
     finally:
         print("relaydesk: shutting down", flush=True)
+        if chat is not None:
+            chat.stop()
         mail.stop()
         scheduler.stop()
         sched_thread.join(timeout=5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from router.vocabulary import Channel
 
 INBOUND_CHANNELS = (Channel.WEB, Channel.EMAIL, Channel.TELEGRAM)
-OUTBOUND_CHANNELS = (Channel.EMAIL,)  # Telegram joins with its connector
+OUTBOUND_CHANNELS = (Channel.EMAIL, Channel.TELEGRAM)
 ROUTE = "route"
 
 

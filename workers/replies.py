@@ -7,13 +7,18 @@ message, audit event and outbox row.
 
 from __future__ import annotations
 
+import uuid
+
+from router.chat_commands import parse_mentions
+from router.chat_notices import chat_agent_reply
 from router.errors import PermanentError
-from router.notifications import agent_reply
+from router.notifications import agent_reply, mention_notice
 from router.sla_clock import SlaEvent
 from router.vocabulary import Channel, Direction, Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
-from workers.outbound import new_message_id, queue_email
+from workers.notify import AgentContact, TicketBrief, notify_agent
+from workers.outbound import new_message_id, queue_chat, queue_email
 from workers.runtime import Runtime
 from workers.sla import clock_event
 
@@ -52,6 +57,7 @@ def post_answer(
         uow.audit.record(
             ticket_id=ticket.id, actor=author, action="note.added", detail=f"via {via}", now=now
         )
+        _tell_the_mentioned(runtime, uow, ticket, agent, text.strip(), external_id)
         return
     rendered = agent_reply(
         number=ticket.id,
@@ -75,20 +81,40 @@ def post_answer(
         inbox_id=inbox_id,
         now=now,
     )
-    queue_email(
-        runtime,
-        uow,
-        kind="reply",
-        ticket_id=ticket.id,
-        recipient=ticket.requester_address,
-        recipient_name=ticket.requester.name,
-        rendered=rendered,
-        dedupe_key=f"reply:{external_id}"[:255] if external_id else None,
-        automatic=False,
-        in_reply_to=parent,
-        references=tuple(thread[-20:]),
-        message_id=message_id,
-    )
+    dedupe_key = f"reply:{external_id}"[:255] if external_id else None
+    if Channel(ticket.channel) is Channel.TELEGRAM:  # the customer wrote in the chat
+        name = agent.display_name or agent.name
+        queue_chat(
+            runtime,
+            uow,
+            kind="reply",
+            ticket_id=ticket.id,
+            chat_id=ticket.requester_address,
+            html=chat_agent_reply(
+                text=text.strip(),
+                agent_name=name,
+                number=ticket.id,
+                tag_prefix=runtime.settings.helpdesk.tag_prefix,
+            ),
+            text=f"{text.strip()}\n\n— {name}",
+            dedupe_key=dedupe_key,
+            recipient_name=ticket.requester.name,
+        )
+    else:
+        queue_email(
+            runtime,
+            uow,
+            kind="reply",
+            ticket_id=ticket.id,
+            recipient=ticket.requester_address,
+            recipient_name=ticket.requester.name,
+            rendered=rendered,
+            dedupe_key=dedupe_key,
+            automatic=False,
+            in_reply_to=parent,
+            references=tuple(thread[-20:]),
+            message_id=message_id,
+        )
     if ticket.first_response_at is None:
         ticket.first_response_at = now
     clock_event(runtime, uow, ticket.id, SlaEvent.AGENT_REPLY, now)
@@ -101,3 +127,38 @@ def post_answer(
         now=now,
         data={"message_id": message_id},
     )
+
+
+def _tell_the_mentioned(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: Ticket,
+    author: Agent,
+    text: str,
+    external_id: str | None,
+) -> None:
+    """Each agent @mentioned in a note hears of it on their own channel (not the author)."""
+    names = [n for n in parse_mentions(text) if n != author.name.lower()]
+    if not names:
+        return
+    brief = TicketBrief.of(ticket, latest=text)
+    by = author.display_name or author.name
+    rendered = mention_notice(
+        number=ticket.id,
+        subject=ticket.subject,
+        by=by,
+        text=text,
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
+    key = external_id or uuid.uuid4().hex
+    for mentioned in uow.agents.by_names(names):
+        notify_agent(
+            runtime,
+            uow,
+            AgentContact.of(mentioned),
+            brief,
+            kind="mention",
+            rendered=rendered,
+            dedupe_key=f"mention:{ticket.id}:{mentioned.id}:{key}"[:255],
+            detail=f"{by} mentioned you in a note",
+        )

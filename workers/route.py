@@ -22,7 +22,7 @@ from store.agents import Member
 from store.db import UnitOfWork
 from store.models import AuditEvent
 from store.tickets import RoutingTicket
-from workers.outbound import queue_email
+from workers.notify import AgentContact, TicketBrief, notify_agent
 from workers.route_policy import selection_policy, skills_timeout
 from workers.runtime import Runtime
 
@@ -103,18 +103,12 @@ def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcom
             now=now,
             data={"agent": chosen.name, "load": chosen.load + 1, "capacity": chosen.capacity},
         )
-        agent = members[chosen.id]
         queue_assignment_notice(
             runtime,
             uow,
-            ticket_id=ticket_id,
-            subject=ticket.subject,
-            priority=ticket.facts.priority.value,
-            requester=ticket.requester,
-            excerpt=ticket.first_message,
+            AgentContact.of_member(members[chosen.id]),
+            _brief(ticket),
             reasons=reasons,
-            recipient=agent.email,
-            recipient_name=agent.display_name,
             dedupe_key=f"assign:{ticket_id}:{chosen.id}:{now.isoformat()}",
         )
         return Outcome.ASSIGNED
@@ -173,18 +167,16 @@ def _offer(
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
     )
     told = []
+    brief = _brief(ticket)
     for agent in eligible:
-        member = members[agent.id]
-        queued = queue_email(
+        queued = notify_agent(
             runtime,
             uow,
+            AgentContact.of_member(members[agent.id]),
+            brief,
             kind="offer",
-            ticket_id=ticket.facts.id,
-            recipient=member.email,
-            recipient_name=member.display_name,
             rendered=rendered,
             dedupe_key=f"offer:{ticket.facts.id}:{agent.id}:{ticket.queued_at.timestamp()}",
-            automatic=False,
         )
         if queued is not None:
             told.append(agent.name)
@@ -296,38 +288,42 @@ def drain_soon(runtime: Runtime, team_ids: list[int]) -> None:
             runtime.enqueue_drain(team_id)
 
 
+def _brief(ticket: RoutingTicket) -> TicketBrief:
+    return TicketBrief(
+        number=ticket.facts.id,
+        subject=ticket.subject,
+        priority=ticket.facts.priority.value,
+        requester=ticket.requester,
+        latest=ticket.first_message,
+    )
+
+
 def queue_assignment_notice(
     runtime: Runtime,
     uow: UnitOfWork,
+    contact: AgentContact,
+    brief: TicketBrief,
     *,
-    ticket_id: int,
-    subject: str,
-    priority: str,
-    requester: str,
-    excerpt: str,
     reasons: tuple[str, ...],
-    recipient: str,
-    recipient_name: str,
     dedupe_key: str | None,
 ) -> None:
     """Tell an agent a ticket is theirs (routing and hand assignment alike)."""
     rendered = assignment_notice(
-        number=ticket_id,
-        subject=subject,
-        priority=priority,
-        requester=requester,
-        excerpt=excerpt,
+        number=brief.number,
+        subject=brief.subject,
+        priority=brief.priority,
+        requester=brief.requester,
+        excerpt=brief.latest,
         reasons=reasons,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
     )
-    queue_email(
+    notify_agent(
         runtime,
         uow,
+        contact,
+        brief,
         kind="assignment",
-        ticket_id=ticket_id,
-        recipient=recipient,
-        recipient_name=recipient_name,
         rendered=rendered,
         dedupe_key=dedupe_key,
-        automatic=False,
+        detail="Why you: " + "; ".join(reasons),
     )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from dramatiq import Actor, Broker
 
@@ -22,6 +23,9 @@ from router.vocabulary import Channel, Priority
 from store.db import Database
 from store.files import ContentAddressedFiles
 from workers.broker import make_broker
+
+if TYPE_CHECKING:
+    from connectors.telegram.bot_api import BotApi
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +105,13 @@ class Runtime:
         return escalation_steps(self.settings.sla)
 
     @cached_property
+    def chat_api(self) -> BotApi:
+        """The Telegram Bot API client for the ingest side (file downloads)."""
+        from workers.chat_connectors import make_bot_api
+
+        return make_bot_api(self.settings, pool_size=2)
+
+    @cached_property
     def files(self) -> ContentAddressedFiles:
         return ContentAddressedFiles(self.settings.email.attachments_dir)
 
@@ -142,6 +153,10 @@ class Runtime:
             from connectors.email.outbound import make_email_sender
 
             return make_email_sender(self.settings)
+        if channel is Channel.TELEGRAM and self.settings.telegram.enabled:
+            from workers.chat_connectors import make_telegram_sender
+
+            return make_telegram_sender(self.settings)
         raise PermanentError(f"no outbound connector for channel {channel.value}")
 
     def close(self) -> None:
@@ -149,6 +164,8 @@ class Runtime:
             for sender in self._senders.values():
                 sender.close()
             self._senders.clear()
+        if "chat_api" in self.__dict__:
+            self.__dict__.pop("chat_api").close()
         self.db.dispose()
 
 

@@ -18,7 +18,7 @@ from router.sla_policy import bumped, escalation_targets
 from router.vocabulary import Priority
 from store.db import UnitOfWork
 from store.models import SlaTimer, Ticket
-from workers.outbound import queue_email
+from workers.notify import AgentContact, TicketBrief, notify_agent
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -88,16 +88,21 @@ def _notify(
         role=role,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
     )
-    queue_email(
+    notify_agent(
         runtime,
         uow,
+        AgentContact.of(agent),
+        TicketBrief(  # from the row alone: the sweep loads no messages or requesters
+            number=ticket.id,
+            subject=ticket.subject,
+            priority=ticket.priority,
+            requester=ticket.requester_address,
+            latest="",
+        ),
         kind=f"sla_{stage}",
-        ticket_id=ticket.id,
-        recipient=agent.email,
-        recipient_name=agent.display_name,
         rendered=rendered,
         dedupe_key=key[:255],
-        automatic=False,
+        detail=rendered.body_text.split("\n", 1)[0],
     )
     return True
 

@@ -165,6 +165,10 @@ def create_app(*, intake: Intake, tickets: TicketQueries, settings: Settings) ->
     request_model = ticket_request_model(settings.web)
     app.include_router(_api(submissions, tickets, request_model))
     app.include_router(form_router(submissions.submit, settings, request_model))
+    if settings.telegram.enabled and settings.telegram.mode == "webhook":
+        from connectors.web.telegram_webhook import webhook_router
+
+        app.include_router(webhook_router(settings.telegram, intake))
     return app
 
 

@@ -1,6 +1,7 @@
 """SQLAlchemy 2 models, one module per part of the domain."""
 
 from store.models.base import Base
+from store.models.chat import ChatMessage
 from store.models.mail import Attachment, MailboxCursor
 from store.models.people import Agent, AgentSkill, Customer, CustomerIdentity, Team, agent_teams
 from store.models.queues import InboxItem, OutboxItem
@@ -13,6 +14,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "ChatMessage",
     "Customer",
     "CustomerIdentity",
     "InboxItem",

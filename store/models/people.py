@@ -42,6 +42,7 @@ class CustomerIdentity(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # mail to it bounced
     bounce_reason: Mapped[str | None] = mapped_column(Text)
+    new_thread_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # chat: /new was sent
 
     customer: Mapped[Customer] = relationship(back_populates="identities")
 
@@ -61,6 +62,11 @@ class Agent(Base):
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Telegram: the linked account (never set but by a one-time code), and that code's hash
+    telegram_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(32))
+    link_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    link_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     skills: Mapped[list[AgentSkill]] = relationship(
         back_populates="agent", cascade="all, delete-orphan"

@@ -63,6 +63,9 @@ class OutboxItem(Base):
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL"), index=True
     )
+    agent_id: Mapped[int | None] = mapped_column(  # the agent a notice is for, on any channel
+        ForeignKey("agents.id", ondelete="SET NULL")
+    )
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)

@@ -15,7 +15,14 @@ from workers.intake import StoreIntake
 from workers.processes import prepare_database
 from workers.runtime import Runtime, build_runtime
 
-QUEUES = ("ingest.web", "ingest.email", "route", "outbound.email")
+QUEUES = (
+    "ingest.web",
+    "ingest.email",
+    "ingest.telegram",
+    "route",
+    "outbound.email",
+    "outbound.telegram",
+)
 
 
 @dataclass

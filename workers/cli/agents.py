@@ -8,7 +8,7 @@ from config.settings import Settings
 from router.errors import NotFound
 from router.vocabulary import AgentStatus
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
-from workers.operations import add_agent, set_agent_status
+from workers.operations import add_agent, make_link_code, set_agent_status, unlink_agent
 
 STATUSES = [s.value for s in AgentStatus]
 
@@ -118,3 +118,35 @@ def status(settings: Settings, name: str, status: str | None) -> None:
         except NotFound as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"{name}: {previous} -> {status}")
+
+
+@agents.command("link")
+@click.argument("name")
+@pass_settings
+def link(settings: Settings, name: str) -> None:
+    """Print a one-time code that links agent NAME's Telegram account (send /start CODE to the
+    bot); a new code replaces the previous one."""
+    with runtime_for(settings) as runtime:
+        try:
+            code, expires_at = make_link_code(runtime, name)
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from None
+    minutes = max(1, round((expires_at - runtime.now()).total_seconds() / 60))
+    click.echo(f"Link code for {name}: {code}")
+    click.echo(f"{name} sends this to the support bot within {minutes} minutes:")
+    click.echo(f"  /start {code}")
+    if not settings.telegram.enabled:
+        click.echo("(Telegram is not enabled in this configuration yet.)")
+
+
+@agents.command("unlink")
+@click.argument("name")
+@pass_settings
+def unlink(settings: Settings, name: str) -> None:
+    """Forget agent NAME's Telegram account: notices go by email again."""
+    with runtime_for(settings) as runtime:
+        try:
+            unlink_agent(runtime, name)
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{name}: Telegram unlinked")

@@ -1,4 +1,4 @@
-"""``relaydesk connector imap|smtp``: run an email connector on its own."""
+"""``relaydesk connector imap|smtp|telegram``: run a channel connector on its own."""
 
 from __future__ import annotations
 
@@ -48,6 +48,38 @@ def smtp(settings: Settings) -> None:
             "set email.inbound_smtp.addresses or .domains: the server accepts mail only for them"
         )
     _run(settings, imap=False, smtp=True)
+
+
+@connector.command()
+@pass_settings
+def telegram(settings: Settings) -> None:
+    """Poll the Telegram bot's updates into the inbox (or, in webhook mode, register the
+    webhook the web app receives and exit)."""
+    from router.errors import RelaydeskError
+    from workers.chat_connectors import TelegramConnector, run_telegram_connector
+    from workers.intake import StoreIntake
+    from workers.processes import stop_on_signals
+    from workers.runtime import build_runtime
+
+    if not settings.telegram.enabled:
+        raise click.UsageError("Telegram is not enabled: set [telegram] enabled = true and a token")
+    runtime = build_runtime(settings, pool_size=4)
+    try:
+        if settings.telegram.mode == "webhook":
+            connector_ = TelegramConnector(runtime, StoreIntake(runtime))
+            try:
+                for line in connector_.start():
+                    click.echo(f"relaydesk connector: {line}")
+            finally:
+                connector_.stop()
+            return
+        stop = threading.Event()
+        stop_on_signals(stop.set)
+        run_telegram_connector(runtime, StoreIntake(runtime), stop)
+    except RelaydeskError as exc:
+        raise click.ClickException(f"Telegram: {exc}") from None
+    finally:
+        runtime.close()
 
 
 @connector.command()

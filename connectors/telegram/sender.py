@@ -1,0 +1,130 @@
+"""Send outbox rows to Telegram: messages (split when too long), edits, callback answers.
+
+Rate limits are the caller's: ``throttle(chat_id)`` blocks until both the
+bot-wide and the chat's budget allow one more message. A 429 answer is
+honoured in place (its ``retry_after``) when short, else reported as
+``TransientError`` so the row is retried later.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from connectors.telegram.bot_api import RetryLater
+from router.chat_text import escape_html, split_for_chat, utf16_len
+from router.envelopes import DeliveryResult, OutboundMessage
+from router.errors import PermanentError, TransientError
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 4096
+
+
+class ChatApi(Protocol):
+    def send_message(
+        self,
+        chat_id: int | str,
+        html: str,
+        *,
+        buttons: list[list[dict[str, str]]] | None = None,
+        reply_to_message_id: int | None = None,
+    ) -> int: ...
+
+    def edit_message(
+        self,
+        chat_id: int | str,
+        message_id: int,
+        html: str,
+        *,
+        buttons: list[list[dict[str, str]]] | None = None,
+    ) -> None: ...
+
+    def answer_callback(self, callback_query_id: str, text: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class TelegramSender:
+    def __init__(
+        self,
+        api: ChatApi,
+        *,
+        throttle: Callable[[str], None],
+        max_retry_after_s: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api = api
+        self.throttle = throttle
+        self.max_retry_after_s = max_retry_after_s
+        self.sleep = sleep
+
+    def send(self, message: OutboundMessage) -> DeliveryResult:
+        action = message.chat_action
+        if action == "answer_callback":
+            if not message.target_id:
+                raise PermanentError("a callback answer without its query id")
+            # not a chat message: Telegram's limits do not count it
+            self._call(lambda: self.api.answer_callback(message.target_id or "", message.body_text))
+            return DeliveryResult(external_id=f"callback:{message.target_id}")
+        buttons = [list(row) for row in message.buttons] or None
+        html = message.body_html or escape_html(message.body_text)
+        if action == "edit":
+            if not message.target_id:
+                raise PermanentError("an edit without the message to edit")
+            target = int(message.target_id)
+            self.throttle(message.recipient)
+            self._call(
+                lambda: self.api.edit_message(
+                    message.recipient, target, self._fit(html, message), buttons=buttons
+                )
+            )
+            return DeliveryResult(external_id=str(target))
+        if action != "send":
+            raise PermanentError(f"unknown chat action {action!r}")
+        parts = [html] if utf16_len(html) <= MAX_CHARS else self._parts(message)
+        sent: list[int] = []
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            self.throttle(message.recipient)
+            sent.append(
+                self._call(
+                    lambda part=part, last=last: self.api.send_message(  # type: ignore[misc]
+                        message.recipient, part, buttons=buttons if last else None
+                    )
+                )
+            )
+        return DeliveryResult(
+            external_id=",".join(str(s) for s in sent), detail=f"{len(sent)} message(s)"
+        )
+
+    def _parts(self, message: OutboundMessage) -> list[str]:
+        """A text too long for one message: its plain form in pieces, each escaped."""
+        chunks = split_for_chat(message.body_text, MAX_CHARS)
+        if not chunks:
+            raise PermanentError("nothing to send: the message is empty")
+        return [escape_html(c) for c in chunks]
+
+    def _fit(self, html: str, message: OutboundMessage) -> str:
+        if utf16_len(html) <= MAX_CHARS:
+            return html
+        return escape_html(split_for_chat(message.body_text, MAX_CHARS - 1)[0] + "…")
+
+    def _call(self, call: Callable[[], int | None]) -> int:
+        """Run one API call, waiting out short 429s in place."""
+        for _ in range(3):
+            try:
+                return call() or 0
+            except RetryLater as exc:
+                if exc.retry_after > self.max_retry_after_s:
+                    raise TransientError(
+                        f"Telegram asks to wait {exc.retry_after:.0f} s: retried later"
+                    ) from None
+                log.info("Telegram rate limit: waiting %.1f s as asked", exc.retry_after)
+                self.sleep(exc.retry_after)
+        raise TransientError("Telegram kept answering 429: retried later")
+
+    def close(self) -> None:
+        self.api.close()

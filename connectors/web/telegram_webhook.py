@@ -1,0 +1,42 @@
+"""Telegram's webhook: updates posted to the web app, checked by their secret token.
+
+A request without the configured ``X-Telegram-Bot-Api-Secret-Token`` gets 403
+and is not read. A valid update is committed to the inbox before the 200;
+when the store is down the answer is 503, and Telegram posts it again.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from config.telegram_settings import TelegramSettings
+from connectors.ports import Intake
+from connectors.telegram.intake import UpdateSink
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def webhook_router(settings: TelegramSettings, intake: Intake) -> APIRouter:
+    router = APIRouter()
+    secret = settings.resolved_secret().encode()
+    sink = UpdateSink(intake, source="telegram:webhook")
+
+    @router.post(settings.webhook_path, include_in_schema=False)
+    async def telegram_update(request: Request) -> JSONResponse:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not secret or not hmac.compare_digest(given, secret):
+            return JSONResponse({"detail": "forbidden"}, status_code=403)
+        try:
+            update = json.loads(await request.body())
+            await run_in_threadpool(sink, update)
+        except (ValueError, TypeError) as exc:
+            # Telegram never sends these; answering 200 would drop it, 400 says why
+            return JSONResponse({"detail": f"not an update: {exc}"}, status_code=400)
+        return JSONResponse({"ok": True})
+
+    return router

@@ -1,0 +1,113 @@
+"""The Telegram side of the store: messages the bot sent, agents' links, chat markers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from router.vocabulary import Channel
+from store.dialect import insert_ignoring_conflict
+from store.models import Agent, ChatMessage, CustomerIdentity
+
+
+@dataclass(frozen=True)
+class SentRef:
+    """What a bot message in a chat was about."""
+
+    ticket_id: int | None
+    kind: str
+    outbox_id: int | None
+
+
+class ChatRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- the bot's messages -----------------------------------------------
+    def record_sent(
+        self,
+        chat_id: str,
+        message_ids: list[int],
+        *,
+        ticket_id: int | None,
+        outbox_id: int | None,
+        kind: str,
+        now: datetime,
+    ) -> None:
+        for message_id in message_ids:
+            insert_ignoring_conflict(
+                self.session,
+                ChatMessage,
+                {
+                    "chat_id": chat_id,
+                    "message_id": message_id,
+                    "ticket_id": ticket_id,
+                    "outbox_id": outbox_id,
+                    "kind": kind,
+                    "created_at": now,
+                },
+            )
+
+    def sent(self, chat_id: str, message_id: int) -> SentRef | None:
+        row = self.session.get(ChatMessage, (chat_id, message_id))
+        if row is None:
+            return None
+        return SentRef(ticket_id=row.ticket_id, kind=row.kind, outbox_id=row.outbox_id)
+
+    # -- agents' links ------------------------------------------------------
+    def set_link_code(self, agent: Agent, code_hash: str, expires_at: datetime) -> None:
+        agent.link_code_hash = code_hash
+        agent.link_code_expires_at = expires_at
+
+    def agent_by_code(self, code_hash: str, now: datetime) -> Agent | None:
+        """The agent a one-time code was made for, locked, while it is valid."""
+        return self.session.scalars(
+            select(Agent)
+            .where(Agent.link_code_hash == code_hash, Agent.link_code_expires_at > now)
+            .with_for_update()
+        ).first()
+
+    def link(self, agent: Agent, user_id: str, chat_id: str) -> None:
+        """Link ``agent`` to a Telegram user (unlinking whoever had it) and spend the code."""
+        self.session.execute(
+            update(Agent)
+            .where(Agent.telegram_user_id == user_id, Agent.id != agent.id)
+            .values(telegram_user_id=None, telegram_chat_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.flush()
+        agent.telegram_user_id = user_id
+        agent.telegram_chat_id = chat_id
+        agent.link_code_hash = None
+        agent.link_code_expires_at = None
+
+    def unlink(self, agent: Agent) -> None:
+        agent.telegram_user_id = None
+        agent.telegram_chat_id = None
+
+    # -- customers' chats ---------------------------------------------------
+    def mark_new_thread(self, chat_id: str, now: datetime | None) -> None:
+        """``/new``: the chat's next message opens a new ticket (None: it was opened)."""
+        self.session.execute(
+            update(CustomerIdentity)
+            .where(
+                CustomerIdentity.channel == Channel.TELEGRAM.value,
+                CustomerIdentity.address == chat_id,
+            )
+            .values(new_thread_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    def wants_new_thread(self, chat_id: str) -> bool:
+        return (
+            self.session.scalar(
+                select(CustomerIdentity.new_thread_at).where(
+                    CustomerIdentity.channel == Channel.TELEGRAM.value,
+                    CustomerIdentity.address == chat_id,
+                )
+            )
+            is not None
+        )

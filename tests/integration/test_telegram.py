@@ -1,0 +1,411 @@
+"""The Telegram channel end to end, against a Bot API server of our own on loopback.
+
+python-telegram-bot talks real HTTP+JSON to ``tests.support.telegram_server``;
+the desk is the embedded one (real store, real worker threads, the poller).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from router.envelopes import InboundMessage
+from router.vocabulary import AgentStatus, Channel, Status
+from store.models import Attachment, AuditEvent, InboxItem, Team
+from tests.conftest import make_settings
+from tests.support.desk import Desk, desk_for
+from tests.support.telegram_server import TelegramServer
+from workers.chat_connectors import TelegramConnector
+from workers.operations import make_link_code, set_agent_status
+
+pytestmark = pytest.mark.integration
+
+ANA, BEN = 5001, 5002  # the agents' Telegram user (and private chat) ids
+ANN, BOB = 9001, 9002  # customers
+
+
+@dataclass
+class Chat:
+    desk: Desk
+    server: TelegramServer
+
+    def link(self, name: str, user_id: int) -> None:
+        code, _ = make_link_code(self.desk.runtime, name)
+        self.server.customer_message(user_id, f"/start {code}", first_name=name)
+        self.server.wait_for(lambda m: m["chat_id"] == user_id and "Linked as" in m["plain_text"])
+
+    def says(self, chat_id: int, text: str = "", **kw: Any) -> int:
+        """A message into the bot; returns its message id in the chat."""
+        update_id = self.server.customer_message(chat_id, text, **kw)
+        return int(self.server.update(update_id)["message"]["message_id"])
+
+    def expect(self, chat_id: int, needle: str, timeout: float = 10) -> dict[str, Any]:
+        return self.server.wait_for(
+            lambda m: m["chat_id"] == chat_id and needle in m["plain_text"], timeout
+        )
+
+    def ticket(self, number: int):  # type: ignore[no-untyped-def]
+        self.desk.settle()
+        return self.desk.ticket(number)
+
+    def wait_messages(self, number: int, count: int, timeout: float = 10) -> None:
+        """Updates of one chat are worked in parallel: a test waits for each to land."""
+        deadline = time.monotonic() + timeout
+        while len(self.ticket(number).messages) < count:
+            assert time.monotonic() < deadline, f"#{number} never got {count} messages"
+            time.sleep(0.05)
+
+    def actions(self, number: int) -> list[tuple[str, str]]:
+        with self.desk.runtime.db.unit_of_work() as uow:
+            rows = uow.session.execute(
+                select(AuditEvent.actor, AuditEvent.action)
+                .where(AuditEvent.ticket_id == number)
+                .order_by(AuditEvent.id)
+            ).all()
+        return [(r[0], r[1]) for r in rows]
+
+
+def telegram_env(server: TelegramServer, tmp_path: Any, **extra: str) -> dict[str, str]:
+    return {
+        "relaydesk_telegram__enabled": "true",
+        "relaydesk_telegram__token": server.token,
+        "relaydesk_telegram__base_url": f"{server.url}/bot",
+        "relaydesk_telegram__base_file_url": f"{server.url}/file/bot",
+        "relaydesk_telegram__poll_timeout_s": "1",
+        "relaydesk_telegram__messages_per_chat_s": "50",
+        "relaydesk_email__attachments_dir": str(tmp_path / "files"),
+        **extra,
+    }
+
+
+@pytest.fixture
+def chat(database_url: str, telegram_server: TelegramServer, tmp_path: Any) -> Iterator[Chat]:
+    settings = make_settings(database_url, **telegram_env(telegram_server, tmp_path))
+    for desk in desk_for(settings):
+        set_agent_status(desk.runtime, "ben", AgentStatus.OFFLINE)  # ana gets every ticket
+        connector = TelegramConnector(desk.runtime, desk.intake)
+        connector.start()
+        try:
+            yield Chat(desk, telegram_server)
+        finally:
+            connector.stop()
+
+
+def test_a_customer_and_a_linked_agent_talk_through_the_bot(chat: Chat) -> None:
+    chat.link("ana", ANA)
+    chat.says(ANN, "My printer <HP-5> is on fire & smoking")
+    ack = chat.expect(ANN, "We have opened your request [#1]")
+    assert ack["parse_mode"] == "HTML"
+    notice = chat.expect(ANA, "Assigned to you: [#1]")
+    assert "My printer <HP-5> is on fire & smoking" in notice["plain_text"]  # escaped, intact
+    buttons = [b["text"] for row in notice["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["Resolve", "Pending"]
+
+    chat.says(ANA, "Unplug it <now> & call us", reply_to=notice["message_id"])
+    reply = chat.expect(ANN, "Unplug it <now> & call us")
+    assert "Ana Lima" in reply["plain_text"]
+    chat.expect(ANA, "Sent to the customer by telegram on #1")
+
+    chat.says(ANN, "Done, thanks")
+    chat.expect(ANA, "New reply from the customer")
+    view = chat.ticket(1)
+    assert [m.direction for m in view.messages] == ["inbound", "outbound", "inbound"]
+    assert view.first_response_at is not None and view.channel == "telegram"
+
+    update_id = chat.server.callback(ANA, notice["message_id"], "rd:resolve:1", user_id=ANA)
+    chat.server.wait_until(
+        lambda: any(a["callback_query_id"] for a in chat.server.callback_answers)
+    )
+    assert "Resolved: #1" in chat.server.callback_answers[-1]["text"]
+    chat.server.wait_until(lambda: bool(chat.server.edits))
+    assert "Resolved" in chat.server.edits[-1]["plain_text"]
+    assert chat.ticket(1).status == Status.RESOLVED.value
+    assert ("agent:ana", "ticket.status") in chat.actions(1)  # as `tickets status` writes it
+    assert ("agent:ana", "message.replied") in chat.actions(1)
+    assert update_id
+
+
+def test_an_email_customer_gets_the_telegram_agents_reply_by_email_threaded(chat: Chat) -> None:
+    chat.link("ana", ANA)
+    chat.desk.submit(
+        "<q1@example.org>",
+        sender="jo@example.org",
+        channel=Channel.EMAIL,
+        subject="Invoice missing",
+        body="Where is my invoice?",
+        external_id="<q1@example.org>",
+    )
+    notice = chat.expect(ANA, "Assigned to you: [#1]")
+    chat.says(ANA, "It is attached to your account now.", reply_to=notice["message_id"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        chat.desk.settle()
+        replies = [m for m in chat.desk.sender.to("jo@example.org") if "attached" in m.body_text]
+        if replies:
+            break
+        time.sleep(0.05)
+    assert len(replies) == 1
+    assert replies[0].in_reply_to == "<q1@example.org>"
+    assert "[#1]" in replies[0].subject and replies[0].subject.startswith("Re:")
+
+
+def test_notes_status_and_mine_from_the_chat(chat: Chat) -> None:
+    chat.link("ana", ANA)
+    chat.says(ANN, "Cannot log in")
+    notice = chat.expect(ANA, "Assigned to you: [#1]")
+    chat.says(ANA, "/note checked: @ben knows this one", reply_to=notice["message_id"])
+    chat.expect(ANA, "Note added to #1")
+    chat.says(ANA, "/mine")
+    chat.expect(ANA, "Cannot log in")
+    chat.says(ANA, "/status away")
+    chat.expect(ANA, "Status: online -> away")
+    view = chat.ticket(1)
+    assert [m.direction for m in view.messages] == ["inbound", "internal"]
+    assert not [m for m in chat.server.sent(ANN) if "checked" in m["plain_text"]]  # stays inside
+    mentions = [
+        m for m in chat.desk.sender.to("ben@relaydesk.localhost") if "mentioned" in m.body_text
+    ]
+    assert len(mentions) == 1  # ben is not linked: by email
+    with chat.desk.runtime.db.unit_of_work() as uow:
+        assert uow.agents.by_name("ana").status == "away"  # type: ignore[union-attr]
+
+
+def test_only_a_valid_one_time_code_links_an_agent(chat: Chat) -> None:
+    chat.says(BOB, "/start NOTACODE")
+    chat.expect(BOB, "not valid")
+    code, _ = make_link_code(chat.desk.runtime, "ana")
+    chat.says(ANA, f"/start {code}", first_name="Ana")
+    chat.expect(ANA, "Linked as")
+    chat.says(BOB, f"/start {code}")  # spent
+    chat.server.wait_until(
+        lambda: len([m for m in chat.server.sent(BOB) if "not valid" in m["plain_text"]]) == 2
+    )
+    with chat.desk.runtime.db.unit_of_work() as uow:
+        ana = uow.agents.by_name("ana")
+        assert ana is not None and ana.telegram_user_id == str(ANA) and ana.link_code_hash is None
+
+    # a stranger replying to a message of the bot is a customer, never an agent
+    chat.says(BOB, "Hello?")
+    ack = chat.expect(BOB, "We have opened your request")
+    chat.says(BOB, "/note let me in", reply_to=ack["message_id"])
+    chat.desk.settle()
+    chat.server.callback(BOB, ack["message_id"], "rd:resolve:1", user_id=BOB)
+    chat.server.wait_until(lambda: bool(chat.server.callback_answers))
+    assert "Only linked agents" in chat.server.callback_answers[-1]["text"]
+    view = chat.ticket(1)
+    assert all(m.direction == "inbound" for m in view.messages)
+    assert view.status != Status.RESOLVED.value
+
+
+def test_customer_commands_files_edits_and_stickers(chat: Chat) -> None:
+    first = chat.says(ANN, "The app crashes")
+    chat.expect(ANN, "[#1]")
+    chat.server.edited_message(ANN, first, "The app crashes on start")
+    chat.wait_messages(1, 2)
+    chat.says(ANN, "screenshot", photo=b"\x89PNG fake image bytes")
+    chat.wait_messages(1, 3)
+    chat.says(ANN, "", sticker=True)
+    chat.expect(ANN, "cannot read stickers")
+    chat.says(ANN, "/new")
+    chat.expect(ANN, "your next message opens a new request")
+    chat.says(ANN, "Second problem: billing")
+    chat.expect(ANN, "[#2]")
+    chat.says(ANN, "/status")
+    listing = chat.expect(ANN, "Your requests")
+    assert "[#1]" in listing["plain_text"] and "[#2]" in listing["plain_text"]
+
+    view = chat.ticket(1)
+    texts = [m.body_text for m in view.messages]
+    assert texts[0] == "The app crashes" and "(edited) The app crashes on start" in texts
+    photo = next(m for m in view.messages if m.attachments)
+    kept = photo.attachments[0]
+    assert kept.kept and kept.size == len(b"\x89PNG fake image bytes")
+    with chat.desk.runtime.db.unit_of_work() as uow:
+        digest = uow.session.scalars(select(Attachment.sha256)).one()
+    assert chat.desk.runtime.files.read(digest) == b"\x89PNG fake image bytes"
+    assert len(chat.ticket(2).messages) == 1
+    with chat.desk.runtime.db.unit_of_work() as uow:
+        states = uow.session.scalars(select(InboxItem.state)).all()
+    assert "failed" not in states
+
+
+def test_a_file_over_the_limit_is_listed_not_kept_and_the_customer_is_told(
+    database_url: str, telegram_server: TelegramServer, tmp_path: Any
+) -> None:
+    env = telegram_env(telegram_server, tmp_path, relaydesk_telegram__max_attachment_bytes="100")
+    for desk in desk_for(make_settings(database_url, **env)):
+        connector = TelegramConnector(desk.runtime, desk.intake)
+        connector.start()
+        try:
+            chat = Chat(desk, telegram_server)
+            chat.says(ANN, "log attached", document=b"x" * 500, file_name="big.log")
+            chat.expect(ANN, "big.log")
+            view = chat.ticket(1)
+            attachment = view.messages[0].attachments[0]
+            assert not attachment.kept and "too large" in (attachment.note or "")
+        finally:
+            connector.stop()
+
+
+def test_the_claim_button_takes_an_offered_ticket_and_tells_the_others(chat: Chat) -> None:
+    set_agent_status(chat.desk.runtime, "ben", AgentStatus.ONLINE)
+    with chat.desk.runtime.db.unit_of_work() as uow:
+        uow.session.execute(update(Team).where(Team.name == "support").values(claim_mode=True))
+    chat.link("ana", ANA)
+    chat.says(ANN, "Who can help?")
+    offer = chat.expect(ANA, "Up for grabs")
+    assert [b["text"] for b in offer["reply_markup"]["inline_keyboard"][0]] == ["Claim"]
+    chat.server.callback(ANA, offer["message_id"], "rd:claim:1", user_id=ANA)
+    chat.server.wait_until(lambda: bool(chat.server.callback_answers))
+    assert "Claimed" in chat.server.callback_answers[-1]["text"]
+    assert chat.ticket(1).assignee == "ana"
+    chat.desk.settle()
+    taken = [
+        m for m in chat.desk.sender.to("ben@relaydesk.localhost") if "claimed by" in m.body_text
+    ]
+    assert len(taken) == 1  # ben was offered it by email, and hears it is gone
+    chat.server.wait_until(lambda: bool(chat.server.edits))
+    edited = chat.server.edits[-1]
+    assert [b["text"] for b in edited["reply_markup"]["inline_keyboard"][0]] == [
+        "Resolve",
+        "Pending",
+    ]
+
+
+def test_a_429_is_honoured_and_long_replies_are_split(chat: Chat) -> None:
+    chat.link("ana", ANA)
+    chat.server.fail_next("sendMessage", retry_after=1)
+    chat.says(ANN, "Tell me everything")
+    ack = chat.expect(ANN, "[#1]")
+    refused = [
+        c for c in chat.server.calls if c["method"].lower() == "sendmessage" and c["status"] == 429
+    ]
+    assert refused and ack["time"] - refused[0]["time"] >= 1.0  # waited as asked
+    notice = chat.expect(ANA, "Assigned to you")
+    essay = "\n\n".join(f"Paragraph {i}: " + "a & b < c " * 60 for i in range(12))
+    chat.says(ANA, essay, reply_to=notice["message_id"])
+    chat.server.wait_until(
+        lambda: len([m for m in chat.server.sent(ANN) if "Paragraph" in m["plain_text"]]) >= 2
+    )
+    chat.desk.settle()
+    parts = [m["plain_text"] for m in chat.server.sent(ANN) if "Paragraph" in m["plain_text"]]
+    assert all(len(p) <= 4096 for p in parts) and len(parts) >= 2
+    joined = " ".join(parts)
+    assert all(f"Paragraph {i}:" in joined for i in range(12)) and "a & b < c" in joined
+
+
+def test_the_token_never_reaches_the_logs(chat: Chat, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    chat.link("ana", ANA)
+    chat.says(ANN, "hello")
+    chat.expect(ANA, "Assigned to you")
+    chat.server.fail_next(
+        "sendMessage", status=403, description="Forbidden: bot was blocked by the user"
+    )
+    chat.says(ANN, "again")
+    chat.desk.settle()
+    assert caplog.records
+    assert chat.server.token not in caplog.text
+    assert chat.server.token.split(":")[1] not in caplog.text
+
+
+def test_the_webhook_needs_the_secret_token_and_a_redelivery_is_a_no_op(
+    database_url: str, telegram_server: TelegramServer, tmp_path: Any
+) -> None:
+    env = telegram_env(
+        telegram_server,
+        tmp_path,
+        relaydesk_telegram__mode="webhook",
+        relaydesk_telegram__webhook_url="https://desk.example.com/telegram/webhook",
+        relaydesk_telegram__secret_token="s3cret-Token_1",
+    )
+    from fastapi.testclient import TestClient
+
+    from workers.processes import make_web_app
+
+    for desk in desk_for(make_settings(database_url, **env)):
+        connector = TelegramConnector(desk.runtime, desk.intake)
+        connector.start()
+        connector.stop()
+        assert telegram_server.webhook is not None
+        assert telegram_server.webhook["secret_token"] == "s3cret-Token_1"
+        update_id = telegram_server.customer_message(ANN, "via webhook")
+        body = telegram_server.update(update_id)
+        with TestClient(make_web_app(desk.runtime)) as client:
+            assert client.post("/telegram/webhook", json=body).status_code == 403
+            wrong = {"X-Telegram-Bot-Api-Secret-Token": "nope"}
+            assert client.post("/telegram/webhook", json=body, headers=wrong).status_code == 403
+            right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
+            assert client.post("/telegram/webhook", json=body, headers=right).status_code == 200
+            assert client.post("/telegram/webhook", json=body, headers=right).status_code == 200
+            bad = client.post("/telegram/webhook", content=b"{", headers=right)
+            assert bad.status_code == 400
+        desk.settle()
+        with desk.runtime.db.unit_of_work() as uow:
+            rows = uow.session.scalars(
+                select(InboxItem).where(InboxItem.channel == "telegram")
+            ).all()
+        assert len(rows) == 1 and rows[0].state == "done"
+        assert desk.ticket(1).messages[0].body_text == "via webhook"
+
+
+class FlakyIntake:
+    """Commits like the real intake, except the first ``fail`` times (the store is down)."""
+
+    def __init__(self, real: Any, fail: int) -> None:
+        self.real, self.fail = real, fail
+
+    def accept(self, message: InboundMessage, *, raw: bytes | None = None) -> Any:
+        if self.fail:
+            self.fail -= 1
+            from router.errors import TransientError
+
+            raise TransientError("store down")
+        return self.real.accept(message, raw=raw)
+
+    def receipt(self, inbox_id: int) -> Any:
+        return self.real.receipt(inbox_id)
+
+
+def test_the_offset_advances_only_after_the_inbox_row_is_committed(
+    database_url: str, telegram_server: TelegramServer, tmp_path: Any
+) -> None:
+    from connectors.telegram.intake import UpdateSink
+    from connectors.telegram.poller import TelegramPoller
+    from workers.chat_connectors import make_bot_api
+
+    settings = make_settings(database_url, **telegram_env(telegram_server, tmp_path))
+    for desk in desk_for(settings):
+        api = make_bot_api(settings, pool_size=2)
+        try:
+            poller = TelegramPoller(api, UpdateSink(FlakyIntake(desk.intake, 1), source="test"))
+            first = telegram_server.customer_message(ANN, "one")
+            with pytest.raises(Exception, match="store down"):
+                poller.poll_once(timeout_s=0)
+            assert poller.offset is None  # not confirmed: Telegram sends it again
+            assert poller.poll_once(timeout_s=0) == 1
+            assert poller.offset == first + 1
+            poller.offset = None  # a restart before the next poll confirmed it
+            assert poller.poll_once(timeout_s=0) == 1  # redelivered ...
+            poller.poll_once(timeout_s=0)
+            assert telegram_server.offsets[-1] == first + 1
+        finally:
+            api.close()
+        desk.settle()
+        with desk.runtime.db.unit_of_work() as uow:
+            count = len(uow.session.scalars(select(InboxItem.id)).all())
+        assert count == 1  # ... and a no-op
+        assert len(desk.ticket(1).messages) == 1
+
+
+def test_a_customer_reply_reaches_the_assignee_by_email_when_not_linked(chat: Chat) -> None:
+    chat.says(ANN, "Need help")
+    chat.expect(ANN, "[#1]")
+    chat.desk.settle()
+    assert [m for m in chat.desk.sender.to("ana@relaydesk.localhost") if "[#1]" in m.subject]

@@ -1,0 +1,499 @@
+"""What ingest does for Telegram: customers' messages and commands, agents' actions.
+
+The inbox keeps each raw update. Here it is read (``connectors.telegram.updates``):
+
+- a linked agent (only ever by a one-time code) replying to a notification answers
+  that ticket's customer on the customer's channel; ``/note`` keeps it internal;
+  ``/status online|away|offline`` and ``/mine``; the inline buttons Claim, Resolve,
+  Pending. Each goes through the same functions as the command line, in the
+  inbox row's transaction, so each writes the same audit events.
+- anyone else is a customer: a message opens a ticket or joins the chat's open
+  one (``/new`` starts another, ``/status`` lists theirs); files become
+  attachments; an edit is recorded as a new message saying so; stickers and the
+  like get a polite answer and open nothing.
+
+Files are downloaded before the transaction (``fetch_files``), so no database
+lock is held while bytes cross the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import timedelta
+
+from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
+from router.chat_commands import Command, parse_button, parse_command, parse_ticket_ref
+from router.chat_notices import (
+    agent_help,
+    agent_ticket_list,
+    chat_file_too_large,
+    chat_new_started,
+    chat_ticket_list,
+    chat_unsupported,
+    link_result,
+)
+from router.chat_text import escape_html
+from router.envelopes import AttachmentRef, InboundMessage
+from router.errors import InvalidTransition, NotFound, PermanentError
+from router.vocabulary import AgentStatus, Channel, RowState, Status
+from store.db import UnitOfWork
+from store.models import Agent, Ticket
+from workers.assignments import claim_in
+from workers.operations import change_agent_status, change_ticket_status
+from workers.outbound import queue_chat
+from workers.replies import post_answer
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+_ACTIONS_DONE = {
+    "claim": "Claimed: it is yours",
+    "resolve": "Resolved",
+    "pending": "Set to pending: waiting on the customer",
+    "reopen": "Reopened",
+}
+_STATUS_OF = {"resolve": Status.RESOLVED, "pending": Status.PENDING, "reopen": Status.OPEN}
+
+
+def link_code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def read_raw_update(uow: UnitOfWork, inbox_id: int) -> ChatUpdate:
+    raw = uow.inbox.raw(inbox_id)
+    if raw is None:
+        raise PermanentError("a Telegram update without its raw JSON: nothing to read")
+    try:
+        return parse_update(json.loads(raw))
+    except (ValueError, TypeError) as exc:
+        raise PermanentError(f"unreadable Telegram update: {exc}") from None
+
+
+# -- before the transaction: the files --------------------------------------
+def fetch_files(runtime: Runtime, inbox_id: int) -> dict[str, AttachmentRef]:
+    """Download a customer's files into the content-addressed store: file_id -> ref.
+
+    A file over the size limit, or one Telegram refuses to serve, is listed
+    with why instead. Network trouble raises ``TransientError`` (retried).
+    """
+    with runtime.db.unit_of_work() as uow:
+        item = uow.inbox.get(inbox_id)
+        if item is None or item.state != RowState.PENDING.value:
+            return {}
+        update = read_raw_update(uow, inbox_id)
+        if update.files and uow.agents.by_telegram_user(update.user_id) is not None:
+            return {}  # agents' files are not forwarded (yet): nothing to fetch
+    limit = runtime.settings.telegram.max_attachment_bytes
+    refs = {}
+    for f in update.files:
+        if f.size is not None and f.size > limit:
+            refs[f.file_id] = _skipped(f.file_name, f.mime_type, f.size, limit)
+            continue
+        try:
+            data, _path = runtime.chat_api.download(f.file_id, limit)
+        except PermanentError as exc:
+            refs[f.file_id] = AttachmentRef(
+                filename=f.file_name,
+                content_type=f.mime_type,
+                size=f.size or 0,
+                sha256=None,
+                skipped=f"not kept: {exc}",
+            )
+            continue
+        refs[f.file_id] = AttachmentRef(
+            filename=f.file_name,
+            content_type=f.mime_type,
+            size=len(data),
+            sha256=runtime.files.put(data),
+        )
+    return refs
+
+
+def _skipped(name: str, mime: str, size: int, limit: int) -> AttachmentRef:
+    return AttachmentRef(
+        filename=name,
+        content_type=mime,
+        size=size,
+        sha256=None,
+        skipped=f"too large: {size} bytes, the limit is {limit}",
+    )
+
+
+# -- in the transaction -----------------------------------------------------
+def read_update(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    inbox_id: int,
+    files: dict[str, AttachmentRef],
+) -> InboundMessage | None:
+    """The customer message in this update, or None when it was handled here (the inbox
+    row is then finished)."""
+    update = read_raw_update(uow, inbox_id)
+    if update.kind is UpdateKind.OTHER or update.is_bot or not update.chat_id:
+        _finish(runtime, uow, inbox_id, RowState.QUIET, None, "update of a kind not handled")
+        return None
+    agent = uow.agents.by_telegram_user(update.user_id) if update.user_id else None
+    if update.kind is UpdateKind.CALLBACK:
+        _button(runtime, uow, inbox_id, update, agent)
+        return None
+    command = parse_command(update.text) if update.kind is UpdateKind.MESSAGE else None
+    if command is not None and command.name == "start" and command.args:
+        _link(runtime, uow, inbox_id, update, command.args)
+        return None
+    if agent is not None and update.chat_type == "private":
+        _agent_message(runtime, uow, inbox_id, update, agent, command)
+        return None
+    return _customer_message(runtime, uow, inbox_id, update, command, files)
+
+
+def _finish(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    inbox_id: int,
+    state: RowState,
+    ticket_id: int | None,
+    why: str = "",
+) -> None:
+    uow.inbox.finish(inbox_id, state=state, ticket_id=ticket_id, now=runtime.now())
+    if why and state is RowState.QUIET:
+        log.info("telegram update in inbox %s kept quietly: %s", inbox_id, why)
+
+
+def _say(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    update: ChatUpdate,
+    html: str,
+    *,
+    kind: str,
+    ticket_id: int | None = None,
+) -> None:
+    """Answer in the chat the update came from (once per update)."""
+    queue_chat(
+        runtime,
+        uow,
+        kind=kind,
+        ticket_id=ticket_id,
+        chat_id=update.chat_id,
+        html=html,
+        text="",
+        dedupe_key=f"tg-answer:{update.update_id}:{kind}",
+        automatic=True,
+    )
+
+
+# -- linking an agent -------------------------------------------------------
+def _link(runtime: Runtime, uow: UnitOfWork, inbox_id: int, update: ChatUpdate, code: str) -> None:
+    now = runtime.now()
+    agent = None
+    if update.chat_type == "private" and update.user_id:
+        agent = uow.chats.agent_by_code(link_code_hash(code), now)
+    if agent is None:
+        uow.audit.record(
+            ticket_id=None,
+            actor=f"telegram:{update.user_id}",
+            action="agent.link_refused",
+            detail="a /start code that is unknown, spent or expired (or not in a private chat)",
+            now=now,
+        )
+        _say(runtime, uow, update, link_result(False, None), kind="link")
+    else:
+        uow.chats.link(agent, update.user_id, update.chat_id)
+        uow.audit.record(
+            ticket_id=None,
+            actor=f"agent:{agent.name}",
+            action="agent.linked",
+            detail=f"{agent.name} linked Telegram user {update.user_id} with a one-time code",
+            now=now,
+        )
+        _say(runtime, uow, update, link_result(True, agent.name), kind="link")
+    _finish(runtime, uow, inbox_id, RowState.DONE, None)
+
+
+# -- agents -----------------------------------------------------------------
+def _agent_message(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    inbox_id: int,
+    update: ChatUpdate,
+    agent: Agent,
+    command: Command | None,
+) -> None:
+    answer: str | None
+    ticket_id = None
+    try:
+        if command is not None and command.name == "status":
+            answer = _agent_status(runtime, uow, agent, command.args)
+        elif command is not None and command.name == "mine":
+            answer = _mine(runtime, uow, agent)
+        elif command is not None and command.name in ("note", "reply"):
+            ticket_id, answer = _answer(
+                runtime, uow, update, agent, command.args, internal=command.name == "note"
+            )
+        elif command is not None:
+            answer = agent_help()
+        elif update.reply_to_message_id is not None:
+            ticket_id, answer = _answer(runtime, uow, update, agent, update.text, internal=False)
+        else:
+            answer = agent_help()
+    except (PermanentError, NotFound) as exc:
+        answer = escape_html(f"Not done: {exc}")
+    if answer:
+        _say(runtime, uow, update, answer, kind="agent_answer", ticket_id=ticket_id)
+    _finish(runtime, uow, inbox_id, RowState.DONE, ticket_id)
+
+
+def _agent_status(runtime: Runtime, uow: UnitOfWork, agent: Agent, args: str) -> str:
+    wanted = args.strip().lower()
+    if not wanted:
+        return escape_html(f"You are {agent.status}, with {agent.load}/{agent.capacity} tickets.")
+    try:
+        status = AgentStatus(wanted)
+    except ValueError:
+        raise PermanentError("say /status online, /status away or /status offline") from None
+    previous = change_agent_status(runtime, uow, agent, status, actor=f"agent:{agent.name}")
+    return escape_html(f"Status: {previous} -> {status.value}")
+
+
+def _mine(runtime: Runtime, uow: UnitOfWork, agent: Agent) -> str:
+    statuses = (Status.NEW, Status.OPEN, Status.PENDING)
+    rows = [
+        (t.id, t.subject, t.status, t.priority) for t in uow.tickets.assigned_to(agent.id, statuses)
+    ]
+    return agent_ticket_list(rows, tag_prefix=runtime.settings.helpdesk.tag_prefix)
+
+
+def _answer(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    update: ChatUpdate,
+    agent: Agent,
+    text: str,
+    *,
+    internal: bool,
+) -> tuple[int, str]:
+    """A reply to a notification answers its ticket; ``/note #123 ...`` names one."""
+    number = None
+    if update.reply_to_message_id is not None:
+        ref = uow.chats.sent(update.chat_id, update.reply_to_message_id)
+        number = ref.ticket_id if ref else None
+    if number is None:
+        number, text = parse_ticket_ref(text)
+    if number is None:
+        raise PermanentError(
+            "reply to a ticket's notification, or name the ticket: /note #123 your text"
+        )
+    ticket = _locked(uow, number)
+    post_answer(
+        runtime,
+        uow,
+        ticket,
+        agent,
+        text,
+        internal=internal,
+        via="telegram",
+        external_id=f"{update.external_id}:{update.update_id}",
+    )
+    what = "Note added to" if internal else f"Sent to the customer by {ticket.channel} on"
+    tag = runtime.settings.helpdesk.tag_prefix
+    return ticket.id, escape_html(f"{what} {tag}{ticket.id}.")
+
+
+def _locked(uow: UnitOfWork, number: int) -> Ticket:
+    ticket = uow.tickets.get(number, for_update=True)
+    if ticket is None:
+        raise NotFound(f"no ticket #{number}")
+    return ticket
+
+
+def _button(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    inbox_id: int,
+    update: ChatUpdate,
+    agent: Agent | None,
+) -> None:
+    """An inline button: do it as the agent would from the command line, then say so."""
+    pressed = parse_button(update.callback_data)
+    ticket_id = pressed.ticket if pressed else None
+    if pressed is None:
+        answer = "This button is not ours."
+    elif agent is None:
+        answer = "Only linked agents can do that: ask your admin for `relaydesk agents link`."
+    else:
+        actor = f"agent:{agent.name}"
+        try:
+            if pressed.action == "claim":
+                claim_in(runtime, uow, pressed.ticket, agent.name, actor=actor)
+            else:
+                change_ticket_status(
+                    runtime,
+                    uow,
+                    pressed.ticket,
+                    _STATUS_OF[pressed.action],
+                    actor=actor,
+                    reason="from Telegram",
+                )
+            answer = f"{_ACTIONS_DONE[pressed.action]}: #{pressed.ticket}"
+            _mark_notification(runtime, uow, update, pressed.action, answer)
+        except (PermanentError, NotFound, InvalidTransition) as exc:
+            answer = f"Not done: {exc}"
+    queue_chat(
+        runtime,
+        uow,
+        kind="callback_answer",
+        ticket_id=ticket_id,
+        chat_id=update.chat_id,
+        html=escape_html(answer),
+        text=answer,
+        dedupe_key=f"tg-callback:{update.callback_id}",
+        automatic=True,
+        action="answer_callback",
+        target_id=update.callback_id,
+    )
+    _finish(runtime, uow, inbox_id, RowState.DONE, ticket_id)
+
+
+def _mark_notification(
+    runtime: Runtime, uow: UnitOfWork, update: ChatUpdate, action: str, done: str
+) -> None:
+    """Edit the notification the button was on: say what was done, offer what is next."""
+    if update.message_id is None:
+        return
+    ref = uow.chats.sent(update.chat_id, update.message_id)
+    item = uow.outbox.get(ref.outbox_id) if ref and ref.outbox_id else None
+    if item is None:
+        return
+    html = (item.payload or {}).get("body_html") or ""
+    buttons: tuple[tuple[dict[str, str], ...], ...] = ()
+    if action in ("claim", "reopen"):
+        buttons = tuple(
+            tuple(b for b in row if not b.get("callback_data", "").startswith("rd:claim"))
+            for row in (item.payload or {}).get("buttons") or ()
+        )
+        if action == "claim" or not any(buttons):
+            from router.chat_commands import encode_button
+
+            buttons = (
+                (
+                    (
+                        {
+                            "text": "Resolve",
+                            "callback_data": encode_button("resolve", ref.ticket_id),
+                        },
+                        {
+                            "text": "Pending",
+                            "callback_data": encode_button("pending", ref.ticket_id),
+                        },
+                    ),
+                )
+                if ref and ref.ticket_id
+                else ()
+            )
+    queue_chat(
+        runtime,
+        uow,
+        kind="notice_update",
+        ticket_id=ref.ticket_id if ref else None,
+        chat_id=update.chat_id,
+        html=f"{html}\n\n<b>✓ {escape_html(done)}</b>",
+        text="",
+        buttons=tuple(row for row in buttons if row),
+        dedupe_key=f"tg-edit:{update.callback_id}",
+        automatic=True,
+        action="edit",
+        target_id=str(update.message_id),
+    )
+
+
+# -- customers --------------------------------------------------------------
+def _customer_message(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    inbox_id: int,
+    update: ChatUpdate,
+    command: Command | None,
+    files: dict[str, AttachmentRef],
+) -> InboundMessage | None:
+    now = runtime.now()
+    tag = runtime.settings.helpdesk.tag_prefix
+    text = update.text
+    if command is not None and command.name in ("start", "help"):
+        _say(runtime, uow, update, _welcome(runtime), kind="chat_help")
+        _finish(runtime, uow, inbox_id, RowState.DONE, None)
+        return None
+    if command is not None and command.name == "status":
+        customer = uow.customers.identify(Channel.TELEGRAM, update.chat_id, update.user_name, now)
+        rows = [(t.id, t.subject, t.status) for t in uow.tickets.of_requester(customer.id)]
+        _say(runtime, uow, update, chat_ticket_list(rows, tag_prefix=tag), kind="chat_status")
+        _finish(runtime, uow, inbox_id, RowState.DONE, None)
+        return None
+    if command is not None and command.name == "new":
+        uow.customers.identify(Channel.TELEGRAM, update.chat_id, update.user_name, now)
+        uow.chats.mark_new_thread(update.chat_id, now)
+        if not command.args and not update.files:
+            _say(runtime, uow, update, chat_new_started(), kind="chat_new")
+            _finish(runtime, uow, inbox_id, RowState.DONE, None)
+            return None
+        text = command.args
+    if update.unsupported and not text:
+        _say(runtime, uow, update, chat_unsupported(update.unsupported), kind="chat_unsupported")
+        _finish(runtime, uow, inbox_id, RowState.QUIET, None, f"a {update.unsupported}")
+        return None
+    attachments = tuple(
+        files.get(f.file_id) or _unfetched(f.file_name, f.mime_type) for f in update.files
+    )
+    for ref in attachments:
+        if ref.skipped and ref.skipped.startswith("too large"):
+            limit = runtime.settings.telegram.max_attachment_bytes
+            _say(runtime, uow, update, chat_file_too_large(ref.filename, limit), kind="chat_file")
+    problems: tuple[str, ...] = ()
+    if update.unsupported:
+        problems = (f"a {update.unsupported} came with the text: not kept",)
+    edited = update.kind is UpdateKind.EDITED
+    body = text or ("(files)" if attachments else "")
+    if edited:
+        body = f"(edited) {body}"
+    return InboundMessage(
+        channel=Channel.TELEGRAM,
+        idempotency_key=f"update:{update.update_id}",
+        sender_address=update.chat_id,
+        sender_name=update.user_name,
+        subject=_subject(text, attachments),
+        body_text=body,
+        external_id=(
+            f"{update.external_id}:edit:{update.update_id}" if edited else update.external_id
+        ),
+        in_reply_to=(update.external_id,) if edited else (),
+        source="telegram",
+        attachments=attachments,
+        problems=problems,
+    )
+
+
+def _unfetched(name: str, mime: str) -> AttachmentRef:
+    return AttachmentRef(
+        filename=name, content_type=mime, size=0, sha256=None, skipped="not fetched"
+    )
+
+
+def _subject(text: str, attachments: tuple[AttachmentRef, ...]) -> str:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not first:
+        return f"{attachments[0].filename} from Telegram" if attachments else "Telegram message"
+    return first if len(first) <= 80 else first[:79].rstrip() + "…"
+
+
+def _welcome(runtime: Runtime) -> str:
+    name = escape_html(runtime.settings.helpdesk.name)
+    return (
+        f"Hello! This is <b>{name}</b>. Write your question here and we open a request "
+        "for you; our answers arrive in this chat.\n\n"
+        "/new starts another request, /status lists yours."
+    )
+
+
+def link_code_ttl(runtime: Runtime) -> timedelta:
+    return timedelta(seconds=runtime.settings.telegram.link_code_ttl_s)
