@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -59,6 +60,16 @@ class Chat:
         deadline = time.monotonic() + timeout
         while len(self.ticket(number).messages) < count:
             assert time.monotonic() < deadline, f"#{number} never got {count} messages"
+            time.sleep(0.05)
+
+    def emails_to(self, address: str, needle: str, count: int = 1) -> list[Any]:
+        """The emails to ``address`` containing ``needle``, once ``count`` have been sent."""
+        deadline = time.monotonic() + 10
+        while True:
+            self.desk.settle()
+            found = [m for m in self.desk.sender.to(address) if needle in m.body_text]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
             time.sleep(0.05)
 
     def actions(self, number: int) -> list[tuple[str, str]]:
@@ -143,13 +154,7 @@ def test_an_email_customer_gets_the_telegram_agents_reply_by_email_threaded(chat
     )
     notice = chat.expect(ANA, "Assigned to you: [#1]")
     chat.says(ANA, "It is attached to your account now.", reply_to=notice["message_id"])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        chat.desk.settle()
-        replies = [m for m in chat.desk.sender.to("jo@example.org") if "attached" in m.body_text]
-        if replies:
-            break
-        time.sleep(0.05)
+    replies = chat.emails_to("jo@example.org", "attached")
     assert len(replies) == 1
     assert replies[0].in_reply_to == "<q1@example.org>"
     assert "[#1]" in replies[0].subject and replies[0].subject.startswith("Re:")
@@ -168,9 +173,7 @@ def test_notes_status_and_mine_from_the_chat(chat: Chat) -> None:
     view = chat.ticket(1)
     assert [m.direction for m in view.messages] == ["inbound", "internal"]
     assert not [m for m in chat.server.sent(ANN) if "checked" in m["plain_text"]]  # stays inside
-    mentions = [
-        m for m in chat.desk.sender.to("ben@relaydesk.localhost") if "mentioned" in m.body_text
-    ]
+    mentions = chat.emails_to("ben@relaydesk.localhost", "mentioned")
     assert len(mentions) == 1  # ben is not linked: by email
     with chat.desk.runtime.db.unit_of_work() as uow:
         assert uow.agents.by_name("ana").status == "away"  # type: ignore[union-attr]
@@ -263,13 +266,14 @@ def test_the_claim_button_takes_an_offered_ticket_and_tells_the_others(chat: Cha
     assert [b["text"] for b in offer["reply_markup"]["inline_keyboard"][0]] == ["Claim"]
     chat.server.callback(ANA, offer["message_id"], "rd:claim:1", user_id=ANA)
     chat.server.wait_until(lambda: bool(chat.server.callback_answers))
-    assert "Claimed" in chat.server.callback_answers[-1]["text"]
+    answer = chat.server.callback_answers[-1]["text"]
+    assert "Claimed" in answer, (answer, chat.actions(1))
     assert chat.ticket(1).assignee == "ana"
-    chat.desk.settle()
-    taken = [
-        m for m in chat.desk.sender.to("ben@relaydesk.localhost") if "claimed by" in m.body_text
-    ]
-    assert len(taken) == 1  # ben was offered it by email, and hears it is gone
+    taken = chat.emails_to("ben@relaydesk.localhost", "claimed by")
+    assert len(taken) == 1, (
+        chat.desk.sender.sent,
+        chat.actions(1),
+    )  # ben was offered it by email, and hears it is gone
     chat.server.wait_until(lambda: bool(chat.server.edits))
     edited = chat.server.edits[-1]
     assert [b["text"] for b in edited["reply_markup"]["inline_keyboard"][0]] == [
@@ -407,5 +411,26 @@ def test_the_offset_advances_only_after_the_inbox_row_is_committed(
 def test_a_customer_reply_reaches_the_assignee_by_email_when_not_linked(chat: Chat) -> None:
     chat.says(ANN, "Need help")
     chat.expect(ANN, "[#1]")
+    assert chat.emails_to("ana@relaydesk.localhost", "[#1]")
+
+
+def test_sla_warnings_reach_a_linked_agent_in_telegram_and_escalate_by_email(
+    chat: Chat,
+) -> None:
+    from workers.sla_sweep import sweep_sla
+
+    chat.link("ana", ANA)
+    chat.says(ANN, "Nobody answers")
+    chat.expect(ANA, "Assigned to you: [#1]")
+    real = chat.desk.runtime.clock
+    for days in (30, 31, 32):  # far past every deadline, then each escalation step's delay
+        chat.desk.runtime.clock = lambda days=days: real() + timedelta(days=days)
+        sweep_sla(chat.desk.runtime)
+    warning = chat.expect(ANA, "SLA warning: [#1]")
+    breach = chat.expect(ANA, "SLA breached: [#1]")
+    for notice in (warning, breach):
+        buttons = [b["text"] for b in notice["reply_markup"]["inline_keyboard"][0]]
+        assert buttons == ["Resolve", "Pending"]
+    assert chat.emails_to("sam@relaydesk.localhost", "SLA breached")  # the supervisor: email
     chat.desk.settle()
-    assert [m for m in chat.desk.sender.to("ana@relaydesk.localhost") if "[#1]" in m.subject]
+    assert not [m for m in chat.desk.sender.to("ana@relaydesk.localhost") if "SLA" in m.subject]
