@@ -20,7 +20,7 @@ class TelegramSettings(Frozen):
     """
 
     enabled: bool = False
-    token: str = ""
+    token: str = Field("", repr=False)
     token_env: str = ""
     token_file: str = ""
     base_url: str = "https://api.telegram.org/bot"  # the Bot API server (a local one works)
@@ -29,13 +29,14 @@ class TelegramSettings(Frozen):
     poll_timeout_s: int = Field(25, ge=0, le=50)  # long polling: how long getUpdates waits
     webhook_url: str = ""  # the public https URL Telegram posts to (webhook mode)
     webhook_path: str = Field("/telegram/webhook", pattern=r"^/[A-Za-z0-9_./-]*$")
-    secret_token: str = ""  # checked on every webhook request (X-Telegram-Bot-Api-Secret-Token)
+    # checked on every webhook request (the X-Telegram-Bot-Api-Secret-Token header)
+    secret_token: str = Field("", repr=False)
     secret_token_env: str = ""
     timeout_s: float = Field(10.0, gt=0)
     max_attachment_bytes: int = Field(20_000_000, gt=0)  # the Bot API serves at most 20 MB
     messages_per_s: int = Field(30, ge=1)  # per bot (Telegram's limit is about 30)
     messages_per_chat_s: int = Field(1, ge=1)  # per chat (Telegram's limit is about 1)
-    max_retry_after_s: float = Field(60.0, gt=0)  # wait in place for a 429 up to this long
+    max_retry_after_s: float = Field(5.0, gt=0)  # wait in place for a 429 up to this long
     link_code_ttl_s: int = Field(900, ge=60)  # how long `agents link` codes are valid
     web_ticket_url: str = ""  # e.g. "https://desk.example.com/tickets/{number}": Open in web
 

@@ -57,6 +57,17 @@ class ChatRepository:
             return None
         return SentRef(ticket_id=row.ticket_id, kind=row.kind, outbox_id=row.outbox_id)
 
+    def told_about(self, chat_id: str, ticket_id: int) -> bool:
+        """Whether the bot sent a message about ``ticket_id`` into this chat."""
+        return (
+            self.session.scalar(
+                select(ChatMessage.message_id)
+                .where(ChatMessage.chat_id == chat_id, ChatMessage.ticket_id == ticket_id)
+                .limit(1)
+            )
+            is not None
+        )
+
     # -- agents' links ------------------------------------------------------
     def set_link_code(self, agent: Agent, code_hash: str, expires_at: datetime) -> None:
         agent.link_code_hash = code_hash
@@ -100,6 +111,18 @@ class ChatRepository:
             .values(new_thread_at=now)
             .execution_options(synchronize_session=False)
         )
+
+    def lock_chat(self, chat_id: str) -> None:
+        """Lock the chat's identity row: one chat's messages are threaded one at a time
+        (the order every writer uses: inbox, identity, ticket, agent)."""
+        self.session.execute(
+            select(CustomerIdentity.id)
+            .where(
+                CustomerIdentity.channel == Channel.TELEGRAM.value,
+                CustomerIdentity.address == chat_id,
+            )
+            .with_for_update()
+        ).all()
 
     def wants_new_thread(self, chat_id: str) -> bool:
         return (

@@ -9,10 +9,11 @@ never fire one step twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from router.calendar import BusinessCalendar
@@ -97,17 +98,43 @@ class SlaRepository:
             if timer.is_stopped:  # answered or resolved: nothing more fires
                 row.next_escalation_at = None
 
-    def take_warnings(self, now: datetime, limit: int) -> list[SlaTimer]:
+    def hand_off_due(self, now: datetime, *, stale_before: datetime, limit: int) -> list[int]:
+        """The tickets with a step due (warning, breach or escalation), each timer marked
+        handed off so the next sweeps leave it to the worker, unless that hand-off went
+        stale (its message lost). One UPDATE ... RETURNING: its cost is the number due."""
+        due = (
+            (SlaTimer.warn_at <= now)
+            | (SlaTimer.due_at <= now)
+            | (SlaTimer.next_escalation_at <= now)
+        )
+        fresh = SlaTimer.handed_off_at.is_(None) | (SlaTimer.handed_off_at < stale_before)
+        wanted = select(SlaTimer.id).where(due, fresh).limit(limit)
+        if self.session.get_bind().dialect.name == "postgresql":
+            wanted = wanted.with_for_update(skip_locked=True)
+        rows = self.session.execute(
+            update(SlaTimer)
+            .where(SlaTimer.id.in_(wanted.scalar_subquery()))
+            .values(handed_off_at=now)
+            .returning(SlaTimer.ticket_id)
+            .execution_options(synchronize_session=False)
+        ).scalars()
+        return sorted(set(rows))
+
+    def take_warnings(
+        self, now: datetime, limit: int, ticket_ids: Sequence[int] | None = None
+    ) -> list[SlaTimer]:
         """Timers whose warning is due, marked warned (this transaction owns them)."""
-        rows = self._due(SlaTimer.warn_at, now, limit)
+        rows = self._due(SlaTimer.warn_at, now, limit, ticket_ids)
         for row in rows:
             row.warn_at = None
             row.warned_at = now
         return rows
 
-    def take_breaches(self, now: datetime, limit: int) -> list[SlaTimer]:
+    def take_breaches(
+        self, now: datetime, limit: int, ticket_ids: Sequence[int] | None = None
+    ) -> list[SlaTimer]:
         """Timers past due, marked breached, their escalation starting now."""
-        rows = self._due(SlaTimer.due_at, now, limit)
+        rows = self._due(SlaTimer.due_at, now, limit, ticket_ids)
         for row in rows:
             row.due_at = None
             row.breached_at = now
@@ -115,21 +142,39 @@ class SlaRepository:
             row.next_escalation_at = now
         return rows
 
-    def take_escalations(self, now: datetime, limit: int) -> list[SlaTimer]:
+    def take_escalations(
+        self, now: datetime, limit: int, ticket_ids: Sequence[int] | None = None
+    ) -> list[SlaTimer]:
         """Breached timers whose next escalation step is due (the caller moves them on)."""
-        return self._due(SlaTimer.next_escalation_at, now, limit)
+        return self._due(SlaTimer.next_escalation_at, now, limit, ticket_ids)
+
+    def fired(self, ticket_ids: Sequence[int]) -> None:
+        """The worker is done with these tickets' hand-offs."""
+        self.session.execute(
+            update(SlaTimer)
+            .where(SlaTimer.ticket_id.in_(list(ticket_ids)), SlaTimer.handed_off_at.is_not(None))
+            .values(handed_off_at=None)
+            .execution_options(synchronize_session=False)
+        )
 
     def _due(
-        self, column: InstrumentedAttribute[datetime | None], now: datetime, limit: int
+        self,
+        column: InstrumentedAttribute[datetime | None],
+        now: datetime,
+        limit: int,
+        ticket_ids: Sequence[int] | None = None,
     ) -> list[SlaTimer]:
         """Due timers, claimed. On PostgreSQL their tickets are locked first (SKIP LOCKED),
         then the timers: the order every writer of a ticket's clocks uses (ticket, then
         timers), so the sweep never deadlocks with a reply or a status change, and two
         sweeps take disjoint tickets."""
-        due = select(SlaTimer).where(column <= now).order_by(column).limit(limit)
+        mine = [column <= now]
+        if ticket_ids is not None:
+            mine.append(SlaTimer.ticket_id.in_(list(ticket_ids)))
+        due = select(SlaTimer).where(*mine).order_by(column).limit(limit)
         if self.session.get_bind().dialect.name != "postgresql":
             return list(self.session.scalars(due))  # SQLite: writers are serial anyway
-        wanted = select(SlaTimer.ticket_id).where(column <= now).order_by(column).limit(limit)
+        wanted = select(SlaTimer.ticket_id).where(*mine).order_by(column).limit(limit)
         locked = list(
             self.session.scalars(
                 select(Ticket.id)

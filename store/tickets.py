@@ -310,13 +310,15 @@ class TicketRepository:
     def open_in_chat(
         self, customer_id: int, channel: str, *, for_update: bool = False
     ) -> Ticket | None:
-        """The requester's newest ticket in ``channel`` that is not resolved or closed."""
+        """The requester's newest ticket in ``channel`` that is not closed (a message on a
+        resolved one reopens it, as an email reply does)."""
+        live = (Status.NEW, Status.OPEN, Status.PENDING, Status.RESOLVED)
         query = (
             select(Ticket)
             .where(
                 Ticket.requester_id == customer_id,
                 Ticket.channel == channel,
-                Ticket.status.in_([s.value for s in (Status.NEW, Status.OPEN, Status.PENDING)]),
+                Ticket.status.in_([s.value for s in live]),
             )
             .order_by(Ticket.id.desc())
             .limit(1)

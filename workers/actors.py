@@ -19,9 +19,17 @@ from router.errors import PermanentError
 from router.vocabulary import Channel, RowState
 from workers.deliver import deliver
 from workers.ingest import ingest
-from workers.queues import INBOUND_CHANNELS, OUTBOUND_CHANNELS, ROUTE, ingest_queue, outbound_queue
+from workers.queues import (
+    INBOUND_CHANNELS,
+    OUTBOUND_CHANNELS,
+    ROUTE,
+    SLA,
+    ingest_queue,
+    outbound_queue,
+)
 from workers.route import drain_backlog, route
 from workers.runtime import Runtime
+from workers.sla_sweep import sweep_sla
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +112,11 @@ def declare_actors(runtime: Runtime) -> None:
 
     runtime.route_actor = _declare(runtime, route_ticket, "route_ticket", ROUTE, retries.route)
     runtime.drain_actor = _declare(runtime, drain_team, "drain_backlog", ROUTE, retries.route)
+
+    def fire_sla(ticket_ids: list[int]) -> None:
+        sweep_sla(runtime, limit=max(len(ticket_ids) * 3, 1), ticket_ids=ticket_ids)
+
+    runtime.sla_actor = _declare(runtime, fire_sla, "fire_sla", SLA, retries.route)  # type: ignore[arg-type]
 
     def deliver_row(outbox_id: int) -> None:
         deliver(runtime, outbox_id)

@@ -12,7 +12,7 @@ import threading
 from config.settings import Settings
 from connectors.ports import Intake
 from connectors.telegram.bot_api import BotApi
-from connectors.telegram.intake import UpdateSink
+from connectors.telegram.intake import UpdateSink, bot_id
 from connectors.telegram.poller import ALLOWED_UPDATES, TelegramPoller
 from connectors.telegram.sender import TelegramSender
 from workers.chat_throttle import ChatThrottle, rate_limiter_backend
@@ -66,7 +66,9 @@ class TelegramConnector:
             return [f"Telegram {bot}: webhook {telegram.webhook_url} (secret token checked)"]
         self.poller = TelegramPoller(
             self.api,
-            UpdateSink(self.intake, source="telegram:polling"),
+            UpdateSink(
+                self.intake, source="telegram:polling", bot=bot_id(telegram.resolved_token())
+            ),
             timeout_s=telegram.poll_timeout_s,
         )
         self.poller.start()

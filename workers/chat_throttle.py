@@ -33,7 +33,7 @@ class ChatThrottle:
         per_bot: int,
         per_chat: int,
         namespace: str = "relaydesk",
-        max_wait_s: float = 30.0,
+        max_wait_s: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.backend = backend

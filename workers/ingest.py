@@ -151,9 +151,11 @@ def _thread(
 
 
 def _chat_thread(uow: UnitOfWork, message: InboundMessage, customer: CustomerRef) -> Ticket | None:
-    """A chat message joins the chat's open ticket (an edit, its message's ticket), unless
-    ``/new`` asked for a new one."""
-    if message.in_reply_to:  # an edit: the ticket of the message edited
+    """A chat message joins the chat's open (or resolved: it reopens) ticket, an edit its
+    message's ticket, a reply the ticket of the message it answers; unless ``/new``
+    asked for a new one."""
+    uow.chats.lock_chat(message.sender_address)
+    if message.in_reply_to:  # an edit, or a reply to one of our messages: that ticket
         found = uow.messages.ticket_of_message_ids(message.in_reply_to)
         if found is not None:
             return uow.tickets.get(found, for_update=True)

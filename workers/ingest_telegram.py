@@ -21,10 +21,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from datetime import timedelta
 
 from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
-from router.chat_commands import Command, parse_button, parse_command, parse_ticket_ref
+from router.chat_commands import (
+    Command,
+    encode_button,
+    parse_button,
+    parse_command,
+    parse_ticket_ref,
+)
 from router.chat_notices import (
     agent_help,
     agent_ticket_list,
@@ -36,8 +43,9 @@ from router.chat_notices import (
 )
 from router.chat_text import escape_html
 from router.envelopes import AttachmentRef, InboundMessage
-from router.errors import InvalidTransition, NotFound, PermanentError
+from router.errors import InvalidTransition, NotFound, PermanentError, TransientError
 from router.vocabulary import AgentStatus, Channel, RowState, Status
+from store.chats import SentRef
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
 from workers.assignments import claim_in
@@ -47,6 +55,13 @@ from workers.replies import post_answer
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+_LINK_CODE = re.compile(r"[A-Za-z0-9]{10}")  # what `relaydesk agents link` prints
+_PRIVATE_ONLY = "Please write to me in a private chat: I answer requests one person at a time."
+_EDITS_NOT_SENT = (
+    "Edits are not passed on: what you sent has gone out. Send a new reply to correct it."
+)
+_FILES_NOT_SENT = "Files from agents are not passed on yet: only your text was used."
 
 _ACTIONS_DONE = {
     "claim": "Claimed: it is yours",
@@ -138,11 +153,19 @@ def read_update(
     if update.kind is UpdateKind.CALLBACK:
         _button(runtime, uow, inbox_id, update, agent)
         return None
+    if update.chat_type != "private":  # a group is many people: never one customer
+        _say(runtime, uow, update, _PRIVATE_ONLY, kind="chat_private_only")
+        _finish(runtime, uow, inbox_id, RowState.QUIET, None, "a message in a group chat")
+        return None
     command = parse_command(update.text) if update.kind is UpdateKind.MESSAGE else None
-    if command is not None and command.name == "start" and command.args:
+    if command is not None and command.name == "start" and _LINK_CODE.fullmatch(command.args):
         _link(runtime, uow, inbox_id, update, command.args)
         return None
-    if agent is not None and update.chat_type == "private":
+    if agent is not None:
+        if update.kind is UpdateKind.EDITED:  # what was sent stays sent: never act twice
+            _say(runtime, uow, update, _EDITS_NOT_SENT, kind="agent_answer")
+            _finish(runtime, uow, inbox_id, RowState.QUIET, None, "an agent's edit")
+            return None
         _agent_message(runtime, uow, inbox_id, update, agent, command)
         return None
     return _customer_message(runtime, uow, inbox_id, update, command, files)
@@ -230,7 +253,13 @@ def _agent_message(
             answer = _mine(runtime, uow, agent)
         elif command is not None and command.name in ("note", "reply"):
             ticket_id, answer = _answer(
-                runtime, uow, update, agent, command.args, internal=command.name == "note"
+                runtime,
+                uow,
+                update,
+                agent,
+                command.args,
+                internal=command.name == "note",
+                named=True,
             )
         elif command is not None:
             answer = agent_help()
@@ -273,19 +302,24 @@ def _answer(
     text: str,
     *,
     internal: bool,
+    named: bool = False,
 ) -> tuple[int, str]:
-    """A reply to a notification answers its ticket; ``/note #123 ...`` names one."""
+    """A reply to a ticket's notice answers that ticket; ``/note #123 ...`` (``named``)
+    may name one instead. Either way, only a ticket this agent was told about in this
+    chat, or one assigned to the agent or waiting in the agent's team."""
     number = None
     if update.reply_to_message_id is not None:
-        ref = uow.chats.sent(update.chat_id, update.reply_to_message_id)
+        ref = _sent(uow, update, update.reply_to_message_id, ours=update.reply_to_bot)
         number = ref.ticket_id if ref else None
-    if number is None:
-        number, text = parse_ticket_ref(text)
+    if number is None and named:
+        number, text = parse_ticket_ref(text) if text.lstrip().startswith("#") else (None, text)
     if number is None:
         raise PermanentError(
             "reply to a ticket's notification, or name the ticket: /note #123 your text"
         )
-    ticket = _locked(uow, number)
+    ticket = _allowed(uow, update, agent, number)
+    if update.files:
+        _say(runtime, uow, update, escape_html(_FILES_NOT_SENT), kind="agent_files")
     post_answer(
         runtime,
         uow,
@@ -294,11 +328,34 @@ def _answer(
         text,
         internal=internal,
         via="telegram",
-        external_id=f"{update.external_id}:{update.update_id}",
+        external_id=update.external_id,
     )
     what = "Note added to" if internal else f"Sent to the customer by {ticket.channel} on"
     tag = runtime.settings.helpdesk.tag_prefix
     return ticket.id, escape_html(f"{what} {tag}{ticket.id}.")
+
+
+def _sent(uow: UnitOfWork, update: ChatUpdate, message_id: int, *, ours: bool) -> SentRef | None:
+    """What our message ``message_id`` in this chat was about. A message of the bot's
+    that is not recorded yet is being recorded right now (its delivery commits after
+    Telegram took it): try again shortly (a forged id fails for good after the retries)."""
+    ref = uow.chats.sent(update.chat_id, message_id)
+    if ref is None and ours:
+        raise TransientError(f"bot message {message_id} in chat {update.chat_id} not recorded yet")
+    return ref
+
+
+def _allowed(uow: UnitOfWork, update: ChatUpdate, agent: Agent, number: int) -> Ticket:
+    """The ticket, locked, if this agent may work on it from the chat; else one refusal
+    for every reason (so the chat does not tell which tickets exist)."""
+    ticket = uow.tickets.get(number, for_update=True)
+    if ticket is not None and (
+        ticket.assignee_id == agent.id
+        or uow.chats.told_about(update.chat_id, number)
+        or (ticket.assignee_id is None and ticket.team is not None and ticket.team in agent.teams)
+    ):
+        return ticket
+    raise PermanentError(f"#{number} is not one of your tickets")
 
 
 def _locked(uow: UnitOfWork, number: int) -> Ticket:
@@ -318,8 +375,10 @@ def _button(
     """An inline button: do it as the agent would from the command line, then say so."""
     pressed = parse_button(update.callback_data)
     ticket_id = pressed.ticket if pressed else None
-    if pressed is None:
+    ref = _sent(uow, update, update.message_id, ours=True) if update.message_id else None
+    if pressed is None or ref is None or ref.ticket_id != pressed.ticket:
         answer = "This button is not ours."
+        ticket_id = None
     elif agent is None:
         answer = "Only linked agents can do that: ask your admin for `relaydesk agents link`."
     else:
@@ -340,6 +399,7 @@ def _button(
             _mark_notification(runtime, uow, update, pressed.action, answer)
         except (PermanentError, NotFound, InvalidTransition) as exc:
             answer = f"Not done: {exc}"
+    answer = answer if len(answer) <= 200 else answer[:199] + "…"  # Telegram's limit
     queue_chat(
         runtime,
         uow,
@@ -367,31 +427,19 @@ def _mark_notification(
     if item is None:
         return
     html = (item.payload or {}).get("body_html") or ""
-    buttons: tuple[tuple[dict[str, str], ...], ...] = ()
-    if action in ("claim", "reopen"):
-        buttons = tuple(
-            tuple(b for b in row if not b.get("callback_data", "").startswith("rd:claim"))
-            for row in (item.payload or {}).get("buttons") or ()
+    links = tuple(
+        tuple(b for b in row if b.get("url"))
+        for row in (item.payload or {}).get("buttons") or ()
+        if any(b.get("url") for b in row)
+    )
+    number = ref.ticket_id if ref and ref.ticket_id else 0
+    nxt = ("resolve", "pending") if action in ("claim", "reopen") else ("reopen",)
+    buttons = links
+    if number:
+        row = tuple(
+            {"text": a.capitalize(), "callback_data": encode_button(a, number)} for a in nxt
         )
-        if action == "claim" or not any(buttons):
-            from router.chat_commands import encode_button
-
-            buttons = (
-                (
-                    (
-                        {
-                            "text": "Resolve",
-                            "callback_data": encode_button("resolve", ref.ticket_id),
-                        },
-                        {
-                            "text": "Pending",
-                            "callback_data": encode_button("pending", ref.ticket_id),
-                        },
-                    ),
-                )
-                if ref and ref.ticket_id
-                else ()
-            )
+        buttons = (row, *links)
     queue_chat(
         runtime,
         uow,
@@ -400,7 +448,7 @@ def _mark_notification(
         chat_id=update.chat_id,
         html=f"{html}\n\n<b>✓ {escape_html(done)}</b>",
         text="",
-        buttons=tuple(row for row in buttons if row),
+        buttons=buttons,
         dedupe_key=f"tg-edit:{update.callback_id}",
         automatic=True,
         action="edit",
@@ -453,6 +501,12 @@ def _customer_message(
     if update.unsupported:
         problems = (f"a {update.unsupported} came with the text: not kept",)
     edited = update.kind is UpdateKind.EDITED
+    answers: tuple[str, ...] = (update.external_id,) if edited else ()
+    if not edited and update.reply_to_message_id is not None:  # a reply to one of our messages
+        ref = uow.chats.sent(update.chat_id, update.reply_to_message_id)
+        item = uow.outbox.get(ref.outbox_id) if ref and ref.outbox_id else None
+        if item is not None and item.ticket_id is not None:
+            answers = (item.message_id,)  # threads onto that message's ticket
     body = text or ("(files)" if attachments else "")
     if edited:
         body = f"(edited) {body}"
@@ -466,7 +520,7 @@ def _customer_message(
         external_id=(
             f"{update.external_id}:edit:{update.update_id}" if edited else update.external_id
         ),
-        in_reply_to=(update.external_id,) if edited else (),
+        in_reply_to=answers,
         source="telegram",
         attachments=attachments,
         problems=problems,

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 def same_request(stored: dict[str, object], message: InboundMessage) -> bool:
     """Whether a redelivery under one idempotency key carries the same request."""
     new = message.to_payload()
-    return all(stored.get(f) == new[f] for f in ("sender_address", "subject", "body_text"))
+    fields = ("sender_address", "subject", "body_text", "external_id")
+    return all(stored.get(f) == new[f] for f in fields)
 
 
 def _receipt(item: InboxItem, duplicate: bool) -> Receipt:

@@ -7,6 +7,7 @@ from router.vocabulary import Channel
 INBOUND_CHANNELS = (Channel.WEB, Channel.EMAIL, Channel.TELEGRAM)
 OUTBOUND_CHANNELS = (Channel.EMAIL, Channel.TELEGRAM)
 ROUTE = "route"
+SLA = "sla"  # firing the SLA steps the scheduler found due
 
 
 def ingest_queue(channel: Channel) -> str:
@@ -21,5 +22,6 @@ def all_queues() -> tuple[str, ...]:
     return (
         *(ingest_queue(c) for c in INBOUND_CHANNELS),
         ROUTE,
+        SLA,
         *(outbound_queue(c) for c in OUTBOUND_CHANNELS),
     )

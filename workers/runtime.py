@@ -44,6 +44,7 @@ class Runtime:
     deliver_actors: dict[Channel, Actor] = field(default_factory=dict)  # type: ignore[type-arg]
     route_actor: Actor | None = None  # type: ignore[type-arg]
     drain_actor: Actor | None = None  # type: ignore[type-arg]
+    sla_actor: Actor | None = None  # type: ignore[type-arg]
     team_ids: dict[str, int] = field(default_factory=dict)  # teams are never deleted
     # a process without a worker (the CLI in embedded mode) hands its new rows to the
     # scheduler of the running `serve`: due at once instead of after redrive_after_s
@@ -137,6 +138,9 @@ class Runtime:
 
     def enqueue_drain(self, team_id: int) -> None:
         self._send(self.drain_actor, team_id)
+
+    def enqueue_sla(self, ticket_ids: list[int]) -> None:
+        self._send(self.sla_actor, ticket_ids)
 
     def enqueue_delivery(self, outbox_id: int, channel: Channel) -> None:
         self._send(self.deliver_actors.get(channel), outbox_id)

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from router.vocabulary import Channel
 from workers.runtime import Runtime
-from workers.sla_sweep import sweep_sla
+from workers.sla_sweep import hand_off_sla
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Scheduler:
         for team_id in teams:
             runtime.enqueue_drain(team_id)
         if runtime.sla_policies:
-            sweep_sla(runtime, limit=settings.batch)
+            hand_off_sla(runtime, limit=settings.batch)
         if inbox or outbox:
             log.info("re-drove %d inbox and %d outbox rows", len(inbox), len(outbox))
         return Sweep(inbox=len(inbox), outbox=len(outbox), teams=len(teams))

@@ -10,8 +10,9 @@ fire. A clock stopped by an answer or a resolution has no deadlines: nothing fir
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from router.notifications import sla_notice
 from router.sla_policy import bumped, escalation_targets
@@ -31,22 +32,42 @@ class SlaSweep:
     escalations: int
 
 
-def sweep_sla(runtime: Runtime, *, limit: int = 1000) -> SlaSweep:
+def hand_off_sla(runtime: Runtime, *, limit: int = 1000, chunk: int = 50) -> list[int]:
+    """The scheduler's part: find what is due and hand it to the SLA workers, in chunks of
+    tickets. Cheap (one UPDATE ... RETURNING, one message per chunk): the sweep's cost
+    grows with the number due, and the rendering happens in the workers (``sweep_sla``
+    with ``ticket_ids``). A hand-off whose message is lost goes again after
+    ``redrive_after_s``. Returns the tickets handed off."""
+    now = runtime.now()
+    stale = now - timedelta(seconds=runtime.settings.scheduler.redrive_after_s)
+    with runtime.db.unit_of_work() as uow:
+        ticket_ids = uow.sla.hand_off_due(now, stale_before=stale, limit=limit)
+    for start in range(0, len(ticket_ids), chunk):
+        runtime.enqueue_sla(ticket_ids[start : start + chunk])
+    return ticket_ids
+
+
+def sweep_sla(
+    runtime: Runtime, *, limit: int = 1000, ticket_ids: Sequence[int] | None = None
+) -> SlaSweep:
+    """Fire every step that is due (of ``ticket_ids`` only, when given: a hand-off)."""
     now = runtime.now()
     with runtime.db.unit_of_work() as uow, uow.session.no_autoflush:
-        warned = uow.sla.take_warnings(now, limit)
+        warned = uow.sla.take_warnings(now, limit, ticket_ids)
         people = _People(uow, warned)
         for row in warned:
             _warn(runtime, uow, people, row, now)
     with runtime.db.unit_of_work() as uow, uow.session.no_autoflush:
-        breached = uow.sla.take_breaches(now, limit)
+        breached = uow.sla.take_breaches(now, limit, ticket_ids)
         people = _People(uow, breached)
         for row in breached:
             _breach(runtime, uow, people, row, now)
     with runtime.db.unit_of_work() as uow, uow.session.no_autoflush:
-        due = uow.sla.take_escalations(now, limit)
+        due = uow.sla.take_escalations(now, limit, ticket_ids)
         people = _People(uow, due)
         steps = sum(_escalate(runtime, uow, people, row, now) for row in due)
+        if ticket_ids is not None:
+            uow.sla.fired(ticket_ids)
     return SlaSweep(warnings=len(warned), breaches=len(breached), escalations=steps)
 
 

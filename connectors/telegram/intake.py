@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from connectors.ports import Intake, Receipt
@@ -10,8 +12,17 @@ from router.envelopes import InboundMessage
 from router.vocabulary import Channel
 
 
-def update_envelope(update: dict[str, Any], *, source: str) -> tuple[InboundMessage, bytes]:
-    """The inbox envelope of a raw update, keyed by its update id, and the raw JSON."""
+def bot_id(token: str) -> str:
+    """The bot's id: the part of its token before the colon (not the secret part)."""
+    return token.partition(":")[0] or "bot"
+
+
+def update_envelope(
+    update: dict[str, Any], *, source: str, bot: str = "bot"
+) -> tuple[InboundMessage, bytes]:
+    """The inbox envelope of a raw update, keyed by the bot and the update id, and the
+    raw JSON. (Update ids are per bot, and restart at random after a quiet week; the
+    inbox keeps the JSON, so a clash with an old key is told apart by its content.)"""
     if not isinstance(update, dict):
         raise ValueError("an update must be a JSON object")
     try:
@@ -21,9 +32,10 @@ def update_envelope(update: dict[str, Any], *, source: str) -> tuple[InboundMess
     raw = json.dumps(update, ensure_ascii=False, sort_keys=True).encode()
     message = InboundMessage(
         channel=Channel.TELEGRAM,
-        idempotency_key=f"update:{update_id}",
+        idempotency_key=f"update:{bot}:{update_id}",
         sender_address="",
         body_text="",
+        external_id=hashlib.sha256(raw).hexdigest(),  # tells a clashing update id apart
         source=source,
         unparsed=True,
     )
@@ -33,10 +45,15 @@ def update_envelope(update: dict[str, Any], *, source: str) -> tuple[InboundMess
 class UpdateSink:
     """Commit one update to the inbox (raises ``TransientError`` when it cannot)."""
 
-    def __init__(self, intake: Intake, *, source: str) -> None:
+    def __init__(self, intake: Intake, *, source: str, bot: str = "bot") -> None:
         self.intake = intake
         self.source = source
+        self.bot = bot
 
     def __call__(self, update: dict[str, Any]) -> Receipt:
-        message, raw = update_envelope(update, source=self.source)
-        return self.intake.accept(message, raw=raw)
+        message, raw = update_envelope(update, source=self.source, bot=self.bot)
+        receipt = self.intake.accept(message, raw=raw)
+        if receipt.conflict:  # an old update had this id: a different update, keep both
+            key = f"{message.idempotency_key}:{message.external_id}"
+            receipt = self.intake.accept(replace(message, idempotency_key=key), raw=raw)
+        return receipt

@@ -70,9 +70,12 @@ class TelegramPoller:
                 self.poll_once()
                 backoff = 0.5
                 self.last_error = None
-            except (TransientError, PermanentError) as exc:
+            except Exception as exc:  # never let the thread die: serve would go on deaf
                 self.last_error = str(exc)
-                log.warning("telegram polling: %s; again in %.1f s", exc, backoff)
+                if isinstance(exc, (TransientError, PermanentError)):
+                    log.warning("telegram polling: %s; again in %.1f s", exc, backoff)
+                else:
+                    log.exception("telegram polling failed; again in %.1f s", backoff)
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
 
@@ -81,9 +84,19 @@ class TelegramPoller:
         timeout = self.timeout_s if timeout_s is None else timeout_s
         updates = self.api.get_updates(self.offset, timeout, ALLOWED_UPDATES)
         done = 0
-        for update in sorted(updates, key=lambda u: int(u.get("update_id", 0))):
-            update_id = int(update["update_id"])
-            self.sink(update)  # raises TransientError when the row could not be committed
-            self.offset = update_id + 1  # confirmed to Telegram by the next getUpdates
-            done += 1
+        for update in sorted(updates, key=_update_id):
+            try:
+                self.sink(update)  # raises TransientError when the row could not be committed
+            except ValueError as exc:  # not an update at all: it can never be kept
+                log.error("telegram polling: skipped a malformed update: %s", exc)
+            else:
+                done += 1
+            self.offset = _update_id(update) + 1  # confirmed by the next getUpdates
         return done
+
+
+def _update_id(update: dict[str, Any]) -> int:
+    try:
+        return int(update.get("update_id", 0))
+    except (TypeError, ValueError):
+        return 0

@@ -42,6 +42,7 @@ class ChatUpdate:
     message_id: int | None = None
     text: str = ""  # the text, or a file's caption
     reply_to_message_id: int | None = None  # the message this one answers (an agent's reply)
+    reply_to_bot: bool = False  # ... and that message is a bot's (ours)
     files: tuple[ChatFile, ...] = ()
     unsupported: str | None = None  # sticker, location, ...: what we cannot read
     callback_id: str = ""
@@ -125,6 +126,7 @@ def _message(update_id: int, kind: UpdateKind, msg: dict[str, Any]) -> ChatUpdat
         message_id=int(msg["message_id"]),
         text=str(msg.get("text") or msg.get("caption") or ""),
         reply_to_message_id=int(reply["message_id"]) if isinstance(reply, dict) else None,
+        reply_to_bot=isinstance(reply, dict) and bool((reply.get("from") or {}).get("is_bot")),
         files=files,
         unsupported=unsupported,
         is_bot=is_bot,

@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse
 
 from config.telegram_settings import TelegramSettings
 from connectors.ports import Intake
-from connectors.telegram.intake import UpdateSink
+from connectors.telegram.intake import UpdateSink, bot_id
+from router.errors import TransientError
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -24,7 +25,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 def webhook_router(settings: TelegramSettings, intake: Intake) -> APIRouter:
     router = APIRouter()
     secret = settings.resolved_secret().encode()
-    sink = UpdateSink(intake, source="telegram:webhook")
+    sink = UpdateSink(intake, source="telegram:webhook", bot=bot_id(settings.resolved_token()))
 
     @router.post(settings.webhook_path, include_in_schema=False)
     async def telegram_update(request: Request) -> JSONResponse:
@@ -37,6 +38,12 @@ def webhook_router(settings: TelegramSettings, intake: Intake) -> APIRouter:
         except (ValueError, TypeError) as exc:
             # Telegram never sends these; answering 200 would drop it, 400 says why
             return JSONResponse({"detail": f"not an update: {exc}"}, status_code=400)
+        except TransientError:  # not committed: Telegram posts it again
+            return JSONResponse(
+                {"detail": "the store is unavailable; try again later"},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
         return JSONResponse({"ok": True})
 
     return router

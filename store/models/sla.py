@@ -44,3 +44,5 @@ class SlaTimer(Base):
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalation_step: Mapped[int] = mapped_column(Integer, default=0)
     next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the scheduler handed the due step to a worker at this time (cleared when fired)
+    handed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,7 +16,7 @@ from config import load_settings
 from router.vocabulary import AgentStatus, Status
 from tests.support.desk import Desk, desk_for
 from workers.operations import answer_ticket, set_agent_status, set_ticket_status
-from workers.sla_sweep import sweep_sla
+from workers.sla_sweep import hand_off_sla, sweep_sla
 
 pytestmark = pytest.mark.integration
 
@@ -193,3 +193,24 @@ def test_the_backlog_goes_by_priority_then_the_nearest_sla_deadline_then_age(
     set_agent_status(desk.runtime, "ana", AgentStatus.ONLINE)  # one slot: who gets it?
     desk.settle()
     assert desk.ticket(urgent_sla).assignee == "ana" and desk.ticket(older).assignee is None
+
+
+def test_the_scheduler_hands_due_steps_to_the_workers_and_again_when_lost(
+    desk: Desk, clock: Clock
+) -> None:
+    number = desk.submit("handoff", subject="Printer", body="help")
+    clock.at(46)
+    lost: list[list[int]] = []
+    desk.runtime.enqueue_sla = lost.append  # type: ignore[method-assign]  # the broker drops it
+    assert hand_off_sla(desk.runtime) == [number] and lost == [[number]]
+    assert hand_off_sla(desk.runtime) == []  # handed off: the next sweeps leave it alone
+    clock.at(48)  # redrive_after_s (60 s) later, still not fired: handed off again
+    assert hand_off_sla(desk.runtime) == [number]
+    sweep_sla(desk.runtime, ticket_ids=lost[-1])  # what the worker does with it
+    sweep_sla(desk.runtime, ticket_ids=lost[0])  # a late duplicate fires nothing
+    assert _sla_mail(desk) == [("ana", "SLA warning")]
+    assert hand_off_sla(desk.runtime) == []
+    del desk.runtime.enqueue_sla  # the real broker, and the desk's worker threads
+    clock.at(61)
+    assert hand_off_sla(desk.runtime) == [number]
+    assert _sla_mail(desk)[1:] == [("ana", "SLA breached")]

@@ -180,7 +180,9 @@ def test_notes_status_and_mine_from_the_chat(chat: Chat) -> None:
 
 
 def test_only_a_valid_one_time_code_links_an_agent(chat: Chat) -> None:
-    chat.says(BOB, "/start NOTACODE")
+    chat.says(BOB, "/start from-a-deep-link")  # not a code: the welcome
+    chat.expect(BOB, "Write your question here")
+    chat.says(BOB, "/start WRONGCODE1")
     chat.expect(BOB, "not valid")
     code, _ = make_link_code(chat.desk.runtime, "ana")
     chat.says(ANA, f"/start {code}", first_name="Ana")
@@ -290,7 +292,12 @@ def test_a_429_is_honoured_and_long_replies_are_split(chat: Chat) -> None:
     refused = [
         c for c in chat.server.calls if c["method"].lower() == "sendmessage" and c["status"] == 429
     ]
-    assert refused and ack["time"] - refused[0]["time"] >= 1.0  # waited as asked
+    assert len(refused) == 1
+    target = int(refused[0]["params"]["chat_id"])
+    first_line = refused[0]["params"]["text"].split("\n")[0].removeprefix("<b>")[:20]
+    delivered = chat.expect(target, first_line)  # the same message, once it was let through
+    assert delivered["time"] - refused[0]["time"] >= 1.0  # waited as asked
+    assert ack
     notice = chat.expect(ANA, "Assigned to you")
     essay = "\n\n".join(f"Paragraph {i}: " + "a & b < c " * 60 for i in range(12))
     chat.says(ANA, essay, reply_to=notice["message_id"])
@@ -434,3 +441,67 @@ def test_sla_warnings_reach_a_linked_agent_in_telegram_and_escalate_by_email(
     assert chat.emails_to("sam@relaydesk.localhost", "SLA breached")  # the supervisor: email
     chat.desk.settle()
     assert not [m for m in chat.desk.sender.to("ana@relaydesk.localhost") if "SLA" in m.subject]
+
+
+def test_what_an_agent_may_not_do_from_the_chat(chat: Chat) -> None:
+    set_agent_status(chat.desk.runtime, "ben", AgentStatus.ONLINE)
+    set_agent_status(chat.desk.runtime, "ana", AgentStatus.AWAY)
+    chat.link("ana", ANA)
+    chat.says(BOB, "For ben")  # #1 goes to ben
+    chat.expect(BOB, "[#1]")
+    chat.says(ANA, "/note #1 sneaking in")
+    chat.expect(ANA, "#1 is not one of your tickets")
+    chat.says(ANA, "/mine")
+    listing = chat.expect(ANA, "tickets")
+    chat.says(ANA, "1 minute and I look at these", reply_to=listing["message_id"])
+    chat.expect(ANA, "Not done: reply to a ticket's notification")
+    set_agent_status(chat.desk.runtime, "ana", AgentStatus.ONLINE)
+    set_agent_status(chat.desk.runtime, "ben", AgentStatus.OFFLINE)
+    chat.says(ANN, "For ana")  # #2 goes to ana
+    notice = chat.expect(ANA, "Assigned to you: [#2]")
+    reply = chat.says(ANA, "First answer", reply_to=notice["message_id"])
+    chat.expect(ANN, "First answer")
+    chat.server.edited_message(ANA, reply, "First answer, corrected", user_id=ANA)
+    chat.expect(ANA, "Edits are not passed on")
+    chat.server.callback(ANA, notice["message_id"], "rd:resolve:1", user_id=ANA)  # forged
+    chat.server.wait_until(lambda: bool(chat.server.callback_answers))
+    assert "not ours" in chat.server.callback_answers[-1]["text"]
+    assert [m.direction for m in chat.ticket(1).messages] == ["inbound"]
+    assert chat.ticket(1).status == Status.OPEN.value
+    assert not [m for m in chat.server.sent(ANN) if "corrected" in m["plain_text"]]
+    assert len([m for m in chat.server.sent(ANN) if "First answer" in m["plain_text"]]) == 1
+    assert not [m for m in chat.server.sent(BOB) if "minute" in m["plain_text"]]
+
+
+def test_groups_are_refused_and_replies_thread_onto_the_ticket_they_answer(chat: Chat) -> None:
+    chat.server.push_update(
+        {
+            "message": {
+                "message_id": 1,
+                "date": 1,
+                "chat": {"id": -100, "type": "group", "title": "Office"},
+                "from": {"id": ANN, "is_bot": False, "first_name": "Ann"},
+                "text": "hello from the group",
+            }
+        }
+    )
+    chat.expect(-100, "private chat")
+    chat.says(ANN, "Printer jam")
+    first_ack = chat.expect(ANN, "[#1]")
+    chat.says(ANN, "/new")
+    chat.expect(ANN, "your next message opens a new request")
+    chat.says(ANN, "Also: VPN down")
+    chat.expect(ANN, "[#2]")
+    chat.says(ANN, "The jam is on tray 2", reply_to=first_ack["message_id"])
+    chat.wait_messages(1, 2)
+    assert chat.ticket(1).messages[-1].body_text == "The jam is on tray 2"
+    assert len(chat.ticket(2).messages) == 1
+    from workers.operations import set_ticket_status
+
+    set_ticket_status(chat.desk.runtime, 2, Status.RESOLVED)
+    chat.says(ANN, "VPN broke again")
+    chat.wait_messages(2, 2)
+    assert chat.ticket(2).status == Status.OPEN.value  # reopened, as an email reply would
+    with chat.desk.runtime.db.unit_of_work() as uow:
+        assert len(uow.session.scalars(select(InboxItem.id)).all()) == 6
+        assert uow.tickets.get(3) is None

@@ -20,6 +20,7 @@ QUEUES = (
     "ingest.email",
     "ingest.telegram",
     "route",
+    "sla",
     "outbound.email",
     "outbound.telegram",
 )

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from connectors.telegram.bot_api import RetryLater
-from connectors.telegram.intake import update_envelope
+from connectors.telegram.intake import bot_id, update_envelope
 from connectors.telegram.sender import TelegramSender
 from connectors.telegram.updates import UpdateKind, parse_update
 from router.envelopes import OutboundMessage
@@ -116,8 +116,10 @@ def test_malformed_updates_name_what_is_missing(bad: dict[str, Any]) -> None:
 
 
 def test_the_inbox_envelope_is_keyed_by_update_id_and_keeps_the_raw_json() -> None:
-    envelope, raw = update_envelope({"update_id": 77, "message": message(text="é")}, source="t")
-    assert envelope.channel is Channel.TELEGRAM and envelope.idempotency_key == "update:77"
+    update = {"update_id": 77, "message": message(text="é")}
+    envelope, raw = update_envelope(update, source="t", bot=bot_id("7000:secret"))
+    assert envelope.channel is Channel.TELEGRAM and envelope.idempotency_key == "update:7000:77"
+    assert "secret" not in envelope.idempotency_key and envelope.external_id
     assert envelope.unparsed and "é".encode() in raw
     with pytest.raises(ValueError):
         update_envelope({"message": {}}, source="t")

@@ -11,6 +11,7 @@ from config.settings import Settings
 from router.errors import InvalidTransition, NotFound, PermanentError
 from router.views import TicketView
 from router.vocabulary import Status
+from store.models import SlaTimer
 from store.tickets import view_of
 from workers.assignments import assign_ticket, claim_ticket, transfer_ticket, unassign_ticket
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
@@ -92,8 +93,14 @@ def show(settings: Settings, number: int, as_json: bool) -> None:
             }
             for o in reversed(uow.outbox.recent(ticket_id=number, limit=1000))
         ]
+        clocks = [_clock(t) for t in uow.sla.for_ticket(number)]
     if as_json:
-        data: dict[str, Any] = {"ticket": _public(view), "outbox": outbox, "audit": audit}
+        data: dict[str, Any] = {
+            "ticket": _public(view),
+            "sla": clocks,
+            "outbox": outbox,
+            "audit": audit,
+        }
         echo_json(data)
         return
     click.echo(f"Ticket #{view.number}: {view.subject}")
@@ -109,6 +116,10 @@ def show(settings: Settings, number: int, as_json: bool) -> None:
         for a in m.attachments:
             kept = "" if a.kept else f" - not kept: {a.note}"
             click.echo(f"    [attachment] {a.filename} ({a.content_type}, {a.size} bytes){kept}")
+    if clocks:
+        click.echo("\nSLA:")
+        for c in clocks:
+            click.echo(f"  {c['kind']:<15} {c['policy']:<12} {c['state']:<9} {c['detail']}")
     click.echo("\nDeliveries:")
     for o in outbox:
         err = f" ({o['error']})" if o["error"] else ""
@@ -116,6 +127,36 @@ def show(settings: Settings, number: int, as_json: bool) -> None:
     click.echo("\nAudit log:")
     for e in audit:
         click.echo(f"  [{when(e['at'])}] {e['actor']:<16} {e['action']:<18} {e['detail']}")
+
+
+def _clock(timer: SlaTimer) -> dict[str, Any]:
+    """One SLA clock as a person reads it: met, breached, running, paused or untracked."""
+    if timer.target_s is None:
+        state, detail = "untracked", "no target in its policy"
+    elif timer.breached_at is not None:
+        state, detail = "breached", f"at {when(timer.breached_at)}"
+        if timer.stopped_at is not None:
+            detail += f", stopped {when(timer.stopped_at)}"
+    elif timer.stopped_at is not None:
+        state, detail = "met", f"at {when(timer.stopped_at)}"
+    elif timer.paused:
+        left = max(timer.target_s - timer.consumed_s, 0)
+        state, detail = "paused", f"{left / 60:.0f} min of business time left"
+    else:
+        state, detail = "running", f"due {when(timer.due_at)}"
+    return {
+        "kind": timer.kind,
+        "policy": timer.policy,
+        "calendar": timer.calendar,
+        "target_s": timer.target_s,
+        "state": state,
+        "detail": detail,
+        "due_at": timer.due_at,
+        "warned_at": timer.warned_at,
+        "breached_at": timer.breached_at,
+        "stopped_at": timer.stopped_at,
+        "escalation_step": timer.escalation_step,
+    }
 
 
 @tickets.command("status")

@@ -47,6 +47,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('agent_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_outbox_agent_id_agents'), 'agents', ['agent_id'], ['id'], ondelete='SET NULL')
 
+    # notices queued before this revision name their agent by address only: offers of a
+    # claim round in progress must still count as offers
+    op.execute(
+        "UPDATE outbox SET agent_id = (SELECT agents.id FROM agents "
+        "WHERE lower(agents.email) = lower(outbox.recipient) ORDER BY agents.id LIMIT 1) "
+        "WHERE kind IN ('offer', 'assignment', 'taken', 'reply_notice', 'sla_warning', "
+        "'sla_breached') AND agent_id IS NULL"
+    )
+
 
 
 def downgrade() -> None:
