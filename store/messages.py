@@ -150,6 +150,23 @@ class MessageRepository:
             if external_id and external_id.startswith("<")
         ]
 
+    def latest_inbound_texts(self, ticket_ids: Sequence[int]) -> dict[int, str]:
+        """The customer's latest message on each ticket, in one query (for notices)."""
+        if not ticket_ids:
+            return {}
+        latest = (
+            select(func.max(Message.id))
+            .where(
+                Message.ticket_id.in_(list(ticket_ids)),
+                Message.direction == Direction.INBOUND.value,
+            )
+            .group_by(Message.ticket_id)
+        )
+        rows = self.session.execute(
+            select(Message.ticket_id, Message.body_text).where(Message.id.in_(latest))
+        )
+        return {ticket_id: text for ticket_id, text in rows}
+
     def last_inbound_id(self, ticket_id: int) -> str | None:
         """The Message-ID of the customer's latest message: what an answer replies to."""
         return self.session.scalars(

@@ -36,12 +36,15 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
             return None
         payload, ticket_id, recipient = claimed.payload, claimed.ticket_id, claimed.recipient
         kind = claimed.kind
+    message: OutboundMessage | None = None
     try:
         message = OutboundMessage.from_payload(payload)
         result = runtime.sender(Channel(message.channel)).send(message)
     except (PermanentError, TransientError, KeyError, ValueError) as exc:
         permanent = not isinstance(exc, TransientError)
         state = _record_failure(runtime, outbox_id, ticket_id, recipient, exc, permanent)
+        if state is RowState.FAILED and message is not None and _unreachable_chat(exc):
+            fall_back_to_email(runtime, outbox_id, message, str(exc))
         if state is RowState.PENDING:
             raise TransientError(str(exc)) from None
         return state
@@ -71,6 +74,49 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
             data={"outbox_id": outbox_id, "message_id": result.external_id},
         )
     return RowState.DONE
+
+
+def _unreachable_chat(exc: BaseException) -> bool:
+    from connectors.telegram.bot_api import ChatUnreachable
+
+    return isinstance(exc, ChatUnreachable)
+
+
+def fall_back_to_email(
+    runtime: Runtime, outbox_id: int, message: OutboundMessage, why: str
+) -> None:
+    """A notice to an agent who blocked the bot: unlink the chat, send it by email."""
+    from router.notifications import Rendered
+    from workers.outbound import queue_email
+
+    with runtime.db.unit_of_work() as uow:
+        item = uow.outbox.get(outbox_id)
+        if item is None or item.agent_id is None:
+            return  # a customer's chat: nothing else to reach them by
+        agent = uow.agents.by_ids([item.agent_id])[0]
+        if agent.telegram_chat_id == message.recipient:
+            uow.chats.unlink(agent)
+            uow.audit.record(
+                ticket_id=item.ticket_id,
+                actor="system:deliver",
+                action="agent.unlinked",
+                detail=f"{agent.name}: Telegram unreachable ({why[:200]}); notices go by email",
+                now=runtime.now(),
+            )
+        queue_email(
+            runtime,
+            uow,
+            kind=item.kind,
+            ticket_id=item.ticket_id,
+            recipient=agent.email,
+            recipient_name=agent.display_name,
+            rendered=Rendered(
+                subject=message.subject or f"relaydesk: {item.kind}", body_text=message.body_text
+            ),
+            dedupe_key=f"fallback:{outbox_id}",
+            automatic=False,
+            agent_id=agent.id,
+        )
 
 
 def _record_failure(

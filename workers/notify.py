@@ -126,6 +126,7 @@ def notify_agent(
             dedupe_key=dedupe_key,
             agent_id=contact.id,
             recipient_name=contact.display_name or contact.name,
+            subject=rendered.subject,  # for the email it becomes if the chat is unreachable
         )
     return queue_email(
         runtime,

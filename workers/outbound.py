@@ -88,6 +88,7 @@ def queue_chat(
     action: str = "send",
     target_id: str | None = None,
     recipient_name: str = "",
+    subject: str = "",
 ) -> int | None:
     """Queue one Telegram message (or an edit, or a callback answer) like an email.
 
@@ -98,7 +99,7 @@ def queue_chat(
         channel=Channel.TELEGRAM,
         recipient=chat_id,
         recipient_name=recipient_name,
-        subject="",
+        subject=subject,
         body_text=text or html_to_plain(html),
         body_html=html,
         message_id=f"tg.{uuid.uuid4().hex}",

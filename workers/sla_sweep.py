@@ -77,6 +77,7 @@ class _People:
     def __init__(self, uow: UnitOfWork, rows: list[SlaTimer]) -> None:
         self.tickets = uow.tickets.for_sla([r.ticket_id for r in rows])
         self.agents = {a.name: a for a in uow.agents.all()} if rows else {}
+        self.latest = uow.messages.latest_inbound_texts(list(self.tickets)) if rows else {}
 
 
 def _due_text(at: datetime | None) -> str:
@@ -113,12 +114,12 @@ def _notify(
         runtime,
         uow,
         AgentContact.of(agent),
-        TicketBrief(  # from the row alone: the sweep loads no messages or requesters
+        TicketBrief(  # the batch's tickets and latest messages were read at once
             number=ticket.id,
             subject=ticket.subject,
             priority=ticket.priority,
             requester=ticket.requester_address,
-            latest="",
+            latest=people.latest.get(ticket.id, ""),
         ),
         kind=f"sla_{stage}",
         rendered=rendered,

@@ -54,6 +54,10 @@ class RetryLater(TransientError):
         self.retry_after = retry_after
 
 
+class ChatUnreachable(PermanentError):
+    """The chat cannot get messages from the bot: blocked, deactivated or unknown."""
+
+
 class RedactToken(logging.Filter):
     """Replaces the bot token with ``<token>`` in a record's message and exception text."""
 
@@ -271,6 +275,10 @@ class BotApi:
             return TransientError(
                 f"{text} (a webhook is set or another poller is running for this bot)"
             )
+        if isinstance(exc, Forbidden) or (
+            isinstance(exc, BadRequest) and "chat not found" in exc.message.lower()
+        ):
+            return ChatUnreachable(text)
         if isinstance(exc, BadRequest | Forbidden | InvalidToken | ChatMigrated):
             return PermanentError(text)
         return TransientError(text)  # NetworkError: timeouts, refused connections, 5xx

@@ -436,6 +436,7 @@ def test_sla_warnings_reach_a_linked_agent_in_telegram_and_escalate_by_email(
     warning = chat.expect(ANA, "SLA warning: [#1]")
     breach = chat.expect(ANA, "SLA breached: [#1]")
     for notice in (warning, breach):
+        assert "Nobody answers" in notice["plain_text"]  # the latest message, as in every notice
         buttons = [b["text"] for b in notice["reply_markup"]["inline_keyboard"][0]]
         assert buttons == ["Resolve", "Pending"]
     assert chat.emails_to("sam@relaydesk.localhost", "SLA breached")  # the supervisor: email
@@ -505,3 +506,20 @@ def test_groups_are_refused_and_replies_thread_onto_the_ticket_they_answer(chat:
     with chat.desk.runtime.db.unit_of_work() as uow:
         assert len(uow.session.scalars(select(InboxItem.id)).all()) == 6
         assert uow.tickets.get(3) is None
+
+
+def test_an_agent_who_blocked_the_bot_is_told_by_email_and_unlinked(chat: Chat) -> None:
+    chat.link("ana", ANA)
+    chat.says(ANN, "Anyone there?")
+    chat.expect(ANN, "[#1]")
+    chat.expect(ANA, "Assigned to you: [#1]")
+    chat.server.fail_next(
+        "sendMessage", count=1, status=403, description="Forbidden: bot was blocked by the user"
+    )
+    chat.says(ANN, "Hello??")  # one message goes out: the reply notice to ana, refused
+    mails = chat.emails_to("ana@relaydesk.localhost", "replied on ticket")
+    assert len(mails) == 1 and "[#1]" in mails[0].subject and "Hello??" in mails[0].body_text
+    with chat.desk.runtime.db.unit_of_work() as uow:
+        ana = uow.agents.by_name("ana")
+        assert ana is not None and ana.telegram_chat_id is None
+    assert ("system:deliver", "agent.unlinked") in chat.actions(1)
