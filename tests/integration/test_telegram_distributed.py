@@ -1,0 +1,134 @@
+"""Telegram in distributed mode: `relaydesk connector telegram` and `relaydesk worker`
+processes on Redis and PostgreSQL, against the loopback Bot API server."""
+
+from __future__ import annotations
+
+import re
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.processes import Background, relaydesk_env, run
+from tests.support.services import REDIS_URL, flush_redis, fresh_postgres_database, require
+from tests.support.telegram_server import TelegramServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CONFIG = """
+[helpdesk]
+name = "relaydesk test"
+address = "support@desk.test"
+default_team = "support"
+
+[smtp]
+transport = "file"
+file_dir = "{outbox}"
+
+[broker]
+namespace = "{namespace}"
+
+[telegram]
+enabled = true
+token_env = "TEST_TELEGRAM_TOKEN"
+base_url = "{url}/bot"
+base_file_url = "{url}/file/bot"
+poll_timeout_s = 1
+messages_per_chat_s = 5
+
+[[teams]]
+name = "support"
+
+[[agents]]
+name = "ana"
+email = "ana@desk.test"
+teams = ["support"]
+status = "online"
+"""
+
+ANA, ANN = 5001, 9001
+
+
+@pytest.fixture
+def deployment(
+    tmp_path: Path, telegram_server: TelegramServer
+) -> Iterator[tuple[Path, dict[str, str]]]:
+    require("Redis", "127.0.0.1", 6379)
+    flush_redis(REDIS_URL)
+    config = tmp_path / "relaydesk.toml"
+    config.write_text(
+        CONFIG.format(
+            url=telegram_server.url,
+            outbox=tmp_path / "outbox",
+            namespace=f"t{uuid.uuid4().hex[:8]}",
+        )
+    )
+    with fresh_postgres_database() as pg_url:
+        env = relaydesk_env(
+            config,
+            RELAYDESK_DATABASE_URL=pg_url,
+            RELAYDESK_BROKER_URL=REDIS_URL,
+            TEST_TELEGRAM_TOKEN=telegram_server.token,
+        )
+        migrated = run(["migrate"], env)
+        assert migrated.returncode == 0, migrated.stderr
+        yield config, env
+
+
+def test_connector_and_worker_processes_carry_a_conversation(
+    deployment: tuple[Path, dict[str, str]], telegram_server: TelegramServer
+) -> None:
+    _config, env = deployment
+    worker = Background(["worker", "--processes", "2", "--threads", "2"], env)
+    connector = Background(["connector", "telegram"], env)
+    try:
+        worker.wait_for_output("2 processes x 2 threads")
+        connector.wait_for_output("Telegram @relaydesk_test_bot: polling")
+        linked = run(["agents", "link", "ana"], env)
+        assert linked.returncode == 0, linked.stderr
+        code = re.search(r"/start (\w+)", linked.stdout)
+        assert code is not None, linked.stdout
+        telegram_server.customer_message(ANA, f"/start {code.group(1)}", first_name="Ana")
+        telegram_server.wait_for(lambda m: m["chat_id"] == ANA and "Linked as" in m["plain_text"])
+
+        telegram_server.customer_message(ANN, "The portal is down")
+        telegram_server.wait_for(lambda m: m["chat_id"] == ANN and "[#1]" in m["plain_text"])
+        notice = telegram_server.wait_for(
+            lambda m: m["chat_id"] == ANA and "Assigned to you: [#1]" in m["plain_text"]
+        )
+        telegram_server.customer_message(
+            ANA, "Back up in five minutes", reply_to=notice["message_id"]
+        )
+        telegram_server.wait_for(
+            lambda m: m["chat_id"] == ANN and "Back up in five minutes" in m["plain_text"]
+        )
+        shown = run(["tickets", "show", "1"], env)
+        assert "telegram" in shown.stdout and "message.replied" in shown.stdout
+        assert connector.stop(signal.SIGTERM) == 0
+        assert telegram_server.token not in connector.output() + worker.output()
+    finally:
+        connector.kill_group()
+        worker.stop()
+
+
+def test_webhook_mode_registers_the_webhook_with_its_secret_and_exits(
+    deployment: tuple[Path, dict[str, str]], telegram_server: TelegramServer
+) -> None:
+    _config, env = deployment
+    env = {
+        **env,
+        "RELAYDESK_TELEGRAM__MODE": "webhook",
+        "RELAYDESK_TELEGRAM__WEBHOOK_URL": "https://desk.example.com/telegram/webhook",
+        "RELAYDESK_TELEGRAM__SECRET_TOKEN_ENV": "TEST_WEBHOOK_SECRET",
+        "TEST_WEBHOOK_SECRET": "s3cret",
+    }
+    done = run(["connector", "telegram"], env)
+    assert done.returncode == 0, done.stderr
+    assert "webhook https://desk.example.com/telegram/webhook" in done.stdout
+    assert telegram_server.webhook == {
+        **telegram_server.webhook,  # type: ignore[dict-item]
+        "url": "https://desk.example.com/telegram/webhook",
+        "secret_token": "s3cret",
+    }
