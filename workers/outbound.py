@@ -58,18 +58,9 @@ def queue_email(
         notification=not automatic and kind != "reply",  # only a reply is a person's mail
         reply_to=reply_to,
     )
-    outbox_id = uow.outbox.add(
-        message,
-        kind=kind,
-        ticket_id=ticket_id,
-        now=runtime.now(),
-        redrive_after=runtime.redrive_after,
-        dedupe_key=dedupe_key,
-        agent_id=agent_id,
+    return _add(
+        runtime, uow, message, kind=kind, ticket_id=ticket_id, dedupe=dedupe_key, agent_id=agent_id
     )
-    if outbox_id is not None:
-        _queued(runtime, uow, outbox_id, message, kind=kind, ticket_id=ticket_id)
-    return outbox_id
 
 
 def queue_chat(
@@ -109,18 +100,9 @@ def queue_chat(
         chat_action=action,
         target_id=target_id,
     )
-    outbox_id = uow.outbox.add(
-        message,
-        kind=kind,
-        ticket_id=ticket_id,
-        now=runtime.now(),
-        redrive_after=runtime.redrive_after,
-        dedupe_key=dedupe_key,
-        agent_id=agent_id,
+    return _add(
+        runtime, uow, message, kind=kind, ticket_id=ticket_id, dedupe=dedupe_key, agent_id=agent_id
     )
-    if outbox_id is not None:
-        _queued(runtime, uow, outbox_id, message, kind=kind, ticket_id=ticket_id)
-    return outbox_id
 
 
 def html_to_plain(html: str) -> str:
@@ -128,16 +110,28 @@ def html_to_plain(html: str) -> str:
     return unescape(re.sub(r"<[^>]*>", "", html))
 
 
-def _queued(
+def _add(
     runtime: Runtime,
     uow: UnitOfWork,
-    outbox_id: int,
     message: OutboundMessage,
     *,
     kind: str,
     ticket_id: int | None,
-) -> None:
-    """The audit event of a queued row, and its delivery once the transaction commits."""
+    dedupe: str | None,
+    agent_id: int | None,
+) -> int | None:
+    """Write the row, its audit event, and its delivery once the transaction commits."""
+    outbox_id = uow.outbox.add(
+        message,
+        kind=kind,
+        ticket_id=ticket_id,
+        now=runtime.now(),
+        redrive_after=runtime.redrive_after,
+        dedupe_key=dedupe,
+        agent_id=agent_id,
+    )
+    if outbox_id is None:
+        return None  # queued before (same dedupe key)
     channel = Channel(message.channel)
     if not (channel is Channel.TELEGRAM and message.chat_action == "answer_callback"):
         uow.audit.record(
@@ -149,3 +143,4 @@ def _queued(
             data={"outbox_id": outbox_id, "message_id": message.message_id},
         )
     uow.after_commit(lambda: runtime.enqueue_delivery(outbox_id, channel))
+    return outbox_id

@@ -91,6 +91,7 @@ def telegram_env(server: TelegramServer, tmp_path: Any, **extra: str) -> dict[st
         "relaydesk_telegram__poll_timeout_s": "1",
         "relaydesk_telegram__messages_per_chat_s": "50",
         "relaydesk_email__attachments_dir": str(tmp_path / "files"),
+        "relaydesk_telegram__web_ticket_url": "https://desk.example.com/tickets/{number}",
         **extra,
     }
 
@@ -115,8 +116,9 @@ def test_a_customer_and_a_linked_agent_talk_through_the_bot(chat: Chat) -> None:
     assert ack["parse_mode"] == "HTML"
     notice = chat.expect(ANA, "Assigned to you: [#1]")
     assert "My printer <HP-5> is on fire & smoking" in notice["plain_text"]  # escaped, intact
-    buttons = [b["text"] for row in notice["reply_markup"]["inline_keyboard"] for b in row]
-    assert buttons == ["Resolve", "Pending"]
+    rows = notice["reply_markup"]["inline_keyboard"]
+    assert [b["text"] for b in rows[0]] == ["Resolve", "Pending"]
+    assert rows[1] == [{"text": "Open in web", "url": "https://desk.example.com/tickets/1"}]
 
     chat.says(ANA, "Unplug it <now> & call us", reply_to=notice["message_id"])
     reply = chat.expect(ANN, "Unplug it <now> & call us")
