@@ -190,6 +190,7 @@ class OutboundMessage:
     buttons: tuple[tuple[dict[str, str], ...], ...] = ()  # inline buttons, rows of {text, ...}
     chat_action: str = "send"  # send, edit (the message ``target_id``), answer_callback
     target_id: str | None = None  # the chat message to edit, or the callback query to answer
+    sent_parts: tuple[str, ...] = ()  # of a split message, those an earlier attempt delivered
 
     def to_payload(self) -> dict[str, Any]:
         return {

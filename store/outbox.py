@@ -27,6 +27,7 @@ class Claimed:
     ticket_id: int | None
     recipient: str
     kind: str = ""
+    progress: str | None = None  # parts of a split message an earlier attempt delivered
 
 
 class OutboxRepository:
@@ -97,13 +98,19 @@ class OutboxRepository:
                 available_at=now + lease,
             )
             .returning(
-                OutboxItem.payload, OutboxItem.ticket_id, OutboxItem.recipient, OutboxItem.kind
+                OutboxItem.payload,
+                OutboxItem.ticket_id,
+                OutboxItem.recipient,
+                OutboxItem.kind,
+                OutboxItem.external_id,
             )
             .execution_options(synchronize_session=False)
         ).first()
         if row is None:
             return None
-        return Claimed(payload=dict(row[0]), ticket_id=row[1], recipient=row[2], kind=row[3])
+        return Claimed(
+            payload=dict(row[0]), ticket_id=row[1], recipient=row[2], kind=row[3], progress=row[4]
+        )
 
     def mark_sent(self, outbox_id: int, *, external_id: str, now: datetime) -> None:
         self.session.execute(
@@ -128,13 +135,19 @@ class OutboxRepository:
         max_attempts: int,
         now: datetime,
         retry_after: timedelta,
+        progress: str | None = None,
     ) -> RowState:
-        """Back to pending for a retry, or failed when permanent or out of attempts."""
+        """Back to pending for a retry, or failed when permanent or out of attempts.
+
+        ``progress``: the parts of a split message delivered before the failure (kept
+        as the row's external id, so the retry sends only the rest)."""
         item = self.session.get(OutboxItem, outbox_id, with_for_update=True)
         if item is None:
             return RowState.FAILED
         if item.state not in (RowState.SENDING.value, RowState.PENDING.value):
             return RowState(item.state)
+        if progress:
+            item.external_id = progress[:255]
         item.error = error[:4000]
         item.updated_at = now
         if permanent or item.attempts >= max_attempts:

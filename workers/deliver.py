@@ -9,6 +9,7 @@ resend carries the same Message-ID, so the far side can recognise it.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from router.envelopes import OutboundMessage
@@ -39,6 +40,8 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
     message: OutboundMessage | None = None
     try:
         message = OutboundMessage.from_payload(payload)
+        if claimed.progress and message.chat_action == "send":
+            message = replace(message, sent_parts=tuple(claimed.progress.split(",")))
         result = runtime.sender(Channel(message.channel)).send(message)
     except (PermanentError, TransientError, KeyError, ValueError) as exc:
         permanent = not isinstance(exc, TransientError)
@@ -128,6 +131,7 @@ def _record_failure(
     permanent: bool,
 ) -> RowState:
     retries = runtime.settings.retries.deliver
+    sent = getattr(exc, "sent", None)  # a split chat message: the parts that went out
     with runtime.db.unit_of_work() as uow:
         state = uow.outbox.mark_failed_attempt(
             outbox_id,
@@ -136,6 +140,7 @@ def _record_failure(
             max_attempts=retries.max_attempts,
             now=runtime.now(),
             retry_after=timedelta(milliseconds=retries.max_backoff_ms) + runtime.redrive_after,
+            progress=",".join(sent) if isinstance(sent, list) else None,
         )
         if state is RowState.FAILED:
             uow.audit.record(

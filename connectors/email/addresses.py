@@ -13,14 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from email import policy
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
 from connectors.email.compose import clean
+from connectors.email.email_policy import POLICY
 
-_POLICY = policy.default
+_POLICY = POLICY
 _LINE_BREAKS = re.compile(r"\r?\n")
 _BRACKETED_ID = re.compile(r"<\s*([^<>\s]+)\s*>")
 _BARE_ID = re.compile(r"(?<![^<>\s@])[^<>\s@]+@[^<>\s@]+")  # only from the start of a run

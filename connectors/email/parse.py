@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
 from email.errors import MessageDefect
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -29,6 +28,7 @@ from connectors.email.addresses import (
 )
 from connectors.email.automatic import AUTOMATIC_HEADERS, Bounce, parse_bounce, why_automatic
 from connectors.email.bodies import Attachment, Bodies, collect_bodies, content_type
+from connectors.email.email_policy import POLICY
 from connectors.email.html_text import sanitize_html
 from connectors.email.quoting import visible_text
 
@@ -148,7 +148,7 @@ def _step(problems: list[str], what: str, read: Callable[[], _T], default: _T) -
 def _read(raw: bytes, problems: list[str]) -> EmailMessage:
     if not raw.strip():
         problems.append("empty message")
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    msg = BytesParser(policy=POLICY).parsebytes(raw)
     if raw.strip() and not msg.keys():
         problems.append("no headers: this does not look like an email")
     eight_bit = [name for name, value in msg.raw_items() if not str(value).isascii()]

@@ -23,6 +23,14 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 4096
 
 
+class PartlySent(TransientError):
+    """A split message failed after its first parts went out: retry only the rest."""
+
+    def __init__(self, message: str, sent: list[str]) -> None:
+        super().__init__(f"{message} (after {len(sent)} part(s) were delivered)")
+        self.sent = sent
+
+
 class ChatApi(Protocol):
     def send_message(
         self,
@@ -85,20 +93,25 @@ class TelegramSender:
         if action != "send":
             raise PermanentError(f"unknown chat action {action!r}")
         parts = [html] if utf16_len(html) <= MAX_CHARS else self._parts(message)
-        sent: list[int] = []
-        for i, part in enumerate(parts):
+        sent = list(message.sent_parts[: len(parts) - 1])  # a retry: those went out already
+        for i, part in enumerate(parts[len(sent) :], start=len(sent)):
             last = i == len(parts) - 1
             self.throttle(message.recipient)
-            sent.append(
-                self._call(
-                    lambda part=part, last=last: self.api.send_message(  # type: ignore[misc]
-                        message.recipient, part, buttons=buttons if last else None
+            try:
+                sent.append(
+                    str(
+                        self._call(
+                            lambda part=part, last=last: self.api.send_message(  # type: ignore[misc]
+                                message.recipient, part, buttons=buttons if last else None
+                            )
+                        )
                     )
                 )
-            )
-        return DeliveryResult(
-            external_id=",".join(str(s) for s in sent), detail=f"{len(sent)} message(s)"
-        )
+            except (TransientError, PermanentError) as exc:
+                if sent and not isinstance(exc, PermanentError):
+                    raise PartlySent(str(exc), sent) from None
+                raise
+        return DeliveryResult(external_id=",".join(sent), detail=f"{len(sent)} message(s)")
 
     def _parts(self, message: OutboundMessage) -> list[str]:
         """A text too long for one message: its plain form in pieces, each escaped."""

@@ -8,7 +8,7 @@ import pytest
 
 from connectors.telegram.bot_api import RetryLater
 from connectors.telegram.intake import bot_id, update_envelope
-from connectors.telegram.sender import TelegramSender
+from connectors.telegram.sender import PartlySent, TelegramSender
 from connectors.telegram.updates import UpdateKind, parse_update
 from router.envelopes import OutboundMessage
 from router.errors import PermanentError, TransientError
@@ -211,3 +211,23 @@ def test_edits_and_callback_answers() -> None:
         s.send(chat("x", chat_action="edit"))
     with pytest.raises(PermanentError):
         s.send(chat("x", chat_action="fly"))
+
+
+def test_a_split_message_that_fails_midway_is_resumed_not_repeated() -> None:
+    api, slept, turns = FakeApi(), [], []
+    text = "\n\n".join(f"part {i} " + "x" * 4000 for i in range(3))
+
+    class FailSecond(FakeApi):
+        def send_message(self, chat_id: Any, html: str, **kw: Any) -> int:
+            if len(self.sent) == 1 and not self.failures:
+                self.failures.append(TransientError("502 Bad Gateway"))
+            return super().send_message(chat_id, html, **kw)
+
+    flaky = FailSecond()
+    with pytest.raises(PartlySent) as caught:
+        sender(flaky, slept, turns).send(chat(text))
+    assert caught.value.sent == ["1"] and len(flaky.sent) == 1
+    resumed = chat(text, sent_parts=tuple(caught.value.sent))
+    result = sender(api, slept, turns).send(resumed)
+    assert [html.split(" ")[1] for _, html, _ in api.sent] == ["1", "2"]  # parts 1 and 2 only
+    assert result.external_id == "1,1,2"

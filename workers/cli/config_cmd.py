@@ -37,3 +37,17 @@ def check(ctx: click.Context, path: str | None) -> None:
     click.echo(f"  teams     {', '.join(t.name for t in settings.teams) or '-'}")
     click.echo(f"  agents    {', '.join(a.name for a in settings.agents) or '-'}")
     click.echo(f"  smtp      {settings.smtp.transport} {settings.smtp.host}:{settings.smtp.port}")
+    telegram = settings.telegram
+    if telegram.enabled:
+        source = (
+            f"${telegram.token_env}"
+            if telegram.token_env
+            else telegram.token_file or "inline (prefer token_env)"
+        )
+        try:
+            missing = "" if telegram.resolved_token() else " (empty: the bot cannot start)"
+        except OSError as exc:
+            missing = f" (unreadable: {exc.strerror})"
+        click.echo(f"  telegram  {telegram.mode}, token from {source}{missing}")
+    else:
+        click.echo("  telegram  off")
