@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
@@ -24,6 +24,7 @@ class CustomerRef:
     name: str
     tier: str | None = None
     organisation: str | None = None
+    bounced: bool = False  # mail to this identity bounced (until it writes again)
 
 
 class CustomerRepository:
@@ -62,9 +63,7 @@ class CustomerRepository:
             assert found is not None
         if name and not found.name:
             self.session.execute(update(Customer).where(Customer.id == found.id).values(name=name))
-            return CustomerRef(
-                id=found.id, name=name, tier=found.tier, organisation=found.organisation
-            )
+            return replace(found, name=name)
         return found
 
     def flag_bounced(self, address: str, reason: str, now: datetime) -> bool:
@@ -80,26 +79,16 @@ class CustomerRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    def lock_identity(self, address: str) -> None:
-        """Lock an email identity's row: ingests counting automatic replies to one address
-        take turns, so two at once cannot both slip under the limit."""
-        self.session.execute(
-            select(CustomerIdentity.id)
-            .where(
-                CustomerIdentity.channel == Channel.EMAIL.value,
-                CustomerIdentity.address == normalise_address(Channel.EMAIL, address),
-            )
-            .with_for_update()
-        ).all()
+    def bounced(self, address: str, *, lock: bool = False) -> str | None:
+        """Why mail to ``address`` bounces, or None when it is not known to bounce.
 
-    def bounced(self, address: str) -> str | None:
-        """Why mail to ``address`` bounces, or None when it is not known to bounce."""
-        row = self.session.execute(
-            select(CustomerIdentity.bounced_at, CustomerIdentity.bounce_reason).where(
-                CustomerIdentity.channel == Channel.EMAIL.value,
-                CustomerIdentity.address == normalise_address(Channel.EMAIL, address),
-            )
-        ).first()
+        ``lock``: and lock the identity's row, so ingests counting automatic replies
+        to one address take turns (two at once cannot both slip under the limit)."""
+        query = select(CustomerIdentity.bounced_at, CustomerIdentity.bounce_reason).where(
+            CustomerIdentity.channel == Channel.EMAIL.value,
+            CustomerIdentity.address == normalise_address(Channel.EMAIL, address),
+        )
+        row = self.session.execute(query.with_for_update() if lock else query).first()
         if row is None or row[0] is None:
             return None
         return row[1] or "bounced"
@@ -119,10 +108,18 @@ class CustomerRepository:
 
     def _find(self, channel: Channel, address: str) -> CustomerRef | None:
         row = self.session.execute(
-            select(Customer.id, Customer.name, Customer.tier, Customer.organisation)
+            select(
+                Customer.id,
+                Customer.name,
+                Customer.tier,
+                Customer.organisation,
+                CustomerIdentity.bounced_at,
+            )
             .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
             .where(CustomerIdentity.channel == channel.value, CustomerIdentity.address == address)
         ).first()
         if row is None:
             return None
-        return CustomerRef(id=row[0], name=row[1], tier=row[2], organisation=row[3])
+        return CustomerRef(
+            id=row[0], name=row[1], tier=row[2], organisation=row[3], bounced=row[4] is not None
+        )

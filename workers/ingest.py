@@ -71,7 +71,7 @@ def ingest(runtime: Runtime, inbox_id: int, channel: Channel | None = None) -> N
                 return
         if message.bounce is not None:
             record_bounce(runtime, uow, message.bounce)
-        elif message.channel is Channel.EMAIL and not message.is_automatic:
+        elif message.channel is Channel.EMAIL and not message.is_automatic and customer.bounced:
             uow.customers.clear_bounce(message.sender_address)  # it writes: it works again
         existing = _thread(runtime, uow, message, customer)
         quiet = message.is_automatic

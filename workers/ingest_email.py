@@ -67,8 +67,7 @@ def record_bounce(runtime: Runtime, uow: UnitOfWork, bounce: BounceReport) -> in
 
 def auto_reply_refusal(runtime: Runtime, uow: UnitOfWork, address: str) -> str | None:
     """Why no automatic reply may go to ``address`` now, or None when one may."""
-    uow.customers.lock_identity(address)
-    bounced = uow.customers.bounced(address)
+    bounced = uow.customers.bounced(address, lock=True)
     if bounced is not None:
         return f"mail to {address} bounces ({bounced})"
     settings = runtime.settings.email
