@@ -1,7 +1,7 @@
 """Build the RFC 5322 email for one ``OutboundMessage``, safe against header injection.
 
-Every header value is built through ``email.policy.default`` and its header
-registry, never by concatenation. Values that come from outside (a customer's
+Every header value is built through ``email.policy.default`` (as ``email_policy``
+clones it) and its header registry, never by concatenation. Values that come from outside (a customer's
 subject or name re-used in a reply) are untrusted:
 
 * control characters (CR, LF, TAB, NUL, NEL, U+2028, ...) become one space;
@@ -17,15 +17,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, datetime
-from email import errors, policy
+from email import errors
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from connectors.email.email_policy import POLICY
 from router.envelopes import OutboundMessage
 from router.errors import PermanentError
 
-_POLICY = policy.default
+_POLICY = POLICY
 _SETTLE_ROUNDS = 8
 _BREAKING = {"Cc", "Zl", "Zp"}  # control characters, line and paragraph separators
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+>")  # printable ASCII, no spaces, no inner <>
