@@ -1,8 +1,8 @@
 """Build the RFC 5322 email for one ``OutboundMessage``, safe against header injection.
 
 Every header value is built through ``email.policy.default`` (as ``email_policy``
-clones it) and its header registry, never by concatenation. Values that come from outside (a customer's
-subject or name re-used in a reply) are untrusted:
+clones it) and its header registry, never by concatenation. Values that come from
+outside (a customer's subject or name re-used in a reply) are untrusted:
 
 * control characters (CR, LF, TAB, NUL, NEL, U+2028, ...) become one space;
 * text is decoded to a fixpoint first: the policy decodes RFC 2047 encoded
