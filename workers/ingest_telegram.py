@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 import re
-from datetime import timedelta
 
 from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
 from router.chat_commands import (
@@ -358,13 +357,6 @@ def _allowed(uow: UnitOfWork, update: ChatUpdate, agent: Agent, number: int) -> 
     raise PermanentError(f"#{number} is not one of your tickets")
 
 
-def _locked(uow: UnitOfWork, number: int) -> Ticket:
-    ticket = uow.tickets.get(number, for_update=True)
-    if ticket is None:
-        raise NotFound(f"no ticket #{number}")
-    return ticket
-
-
 def _button(
     runtime: Runtime,
     uow: UnitOfWork,
@@ -547,7 +539,3 @@ def _welcome(runtime: Runtime) -> str:
         "for you; our answers arrive in this chat.\n\n"
         "/new starts another request, /status lists yours."
     )
-
-
-def link_code_ttl(runtime: Runtime) -> timedelta:
-    return timedelta(seconds=runtime.settings.telegram.link_code_ttl_s)
