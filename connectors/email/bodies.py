@@ -28,6 +28,7 @@ from email.generator import BytesGenerator
 from email.message import Message
 
 from connectors.email.addresses import header_value, raw_values
+from connectors.email.flowed import unflow
 from connectors.email.html_text import html_to_text
 
 
@@ -201,6 +202,8 @@ class _Walker:
         text = decode_text(part, self._problems)
         if kind == "text/html":
             return [_Piece(html_to_text(text), text)]
+        if _param(part, "format") == "flowed":  # RFC 3676: join the sender's soft breaks
+            text = unflow(text, delsp=_param(part, "delsp") == "yes")
         return [_Piece(text, None)]
 
     def _alternative(self, parts: list[Message], depth: int) -> list[_Piece]:
@@ -280,16 +283,19 @@ def _content_id(part: Message) -> str | None:
     return value or None
 
 
-def _declared_charset(part: Message) -> str | None:
+def _param(part: Message, name: str) -> str:
+    """A Content-Type parameter, lowercased ("" when absent or unreadable)."""
     try:
-        charset = part.get_param("charset")
+        value = part.get_param(name)
     except Exception:
-        return None
-    if isinstance(charset, tuple):  # RFC 2231 form: (charset, language, value)
-        charset = charset[2]
-    if not charset:
-        return None
-    return str(charset).strip().strip("\"'").lower() or None
+        return ""
+    if isinstance(value, tuple):  # RFC 2231 form: (charset, language, value)
+        value = value[2]
+    return str(value or "").strip().strip("\"'").lower()
+
+
+def _declared_charset(part: Message) -> str | None:
+    return _param(part, "charset") or None
 
 
 def _decode_bytes(data: bytes, charset: str | None, kind: str, problems: list[str]) -> str:
