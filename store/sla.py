@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from router.calendar import BusinessCalendar
@@ -102,10 +102,11 @@ class SlaRepository:
         """The tickets with a step due (warning, breach or escalation), each timer marked
         handed off so the next sweeps leave it to the worker, unless that hand-off went
         stale (its message lost). One UPDATE ... RETURNING: its cost is the number due."""
-        due = (
-            (SlaTimer.warn_at <= now)
-            | (SlaTimer.due_at <= now)
-            | (SlaTimer.next_escalation_at <= now)
+        due = or_(  # "IS NOT NULL" lets SQLite use the three indexes (MULTI-INDEX OR)
+            *(
+                column.is_not(None) & (column <= now)
+                for column in (SlaTimer.warn_at, SlaTimer.due_at, SlaTimer.next_escalation_at)
+            )
         )
         fresh = SlaTimer.handed_off_at.is_(None) | (SlaTimer.handed_off_at < stale_before)
         wanted = select(SlaTimer.id).where(due, fresh).limit(limit)
@@ -148,13 +149,39 @@ class SlaRepository:
         """Breached timers whose next escalation step is due (the caller moves them on)."""
         return self._due(SlaTimer.next_escalation_at, now, limit, ticket_ids)
 
-    def fired(self, ticket_ids: Sequence[int]) -> None:
-        """The worker is done with these tickets' hand-offs."""
+    def fired(self, ticket_ids: Sequence[int], handed_at: datetime) -> None:
+        """The worker is done with the hand-offs made up to ``handed_at`` (a newer one has
+        its own message). Tickets are locked first, as every writer of clocks does; one
+        another worker holds is left: its hand-off goes stale and is made again."""
+        locked = self._lock_tickets(ticket_ids)
+        if not locked:
+            return
         self.session.execute(
             update(SlaTimer)
-            .where(SlaTimer.ticket_id.in_(list(ticket_ids)), SlaTimer.handed_off_at.is_not(None))
+            .where(SlaTimer.ticket_id.in_(locked), SlaTimer.handed_off_at <= handed_at)
             .values(handed_off_at=None)
             .execution_options(synchronize_session=False)
+        )
+
+    def clear_hand_offs(self) -> None:
+        """Embedded start-up: the in-process broker lost every hand-off's message."""
+        self.session.execute(
+            update(SlaTimer)
+            .where(SlaTimer.handed_off_at.is_not(None))
+            .values(handed_off_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    def _lock_tickets(self, ticket_ids: Sequence[int]) -> list[int]:
+        if self.session.get_bind().dialect.name != "postgresql":
+            return list(ticket_ids)  # SQLite: writers are serial anyway
+        return list(
+            self.session.scalars(
+                select(Ticket.id)
+                .where(Ticket.id.in_(list(ticket_ids)))
+                .order_by(Ticket.id)
+                .with_for_update(skip_locked=True)
+            )
         )
 
     def _due(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 import dramatiq
 from dramatiq import Actor
@@ -113,8 +114,13 @@ def declare_actors(runtime: Runtime) -> None:
     runtime.route_actor = _declare(runtime, route_ticket, "route_ticket", ROUTE, retries.route)
     runtime.drain_actor = _declare(runtime, drain_team, "drain_backlog", ROUTE, retries.route)
 
-    def fire_sla(ticket_ids: list[int]) -> None:
-        sweep_sla(runtime, limit=max(len(ticket_ids) * 3, 1), ticket_ids=ticket_ids)
+    def fire_sla(ticket_ids: list[int], handed_at: str | None = None) -> None:
+        sweep_sla(
+            runtime,
+            limit=max(len(ticket_ids) * 3, 1),
+            ticket_ids=ticket_ids,
+            handed_at=datetime.fromisoformat(handed_at) if handed_at else None,
+        )
 
     runtime.sla_actor = _declare(runtime, fire_sla, "fire_sla", SLA, retries.route)  # type: ignore[arg-type]
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from router.envelopes import OutboundMessage
 from router.errors import PermanentError, TransientError
 from router.vocabulary import Channel, RowState
+from store.db import UnitOfWork
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,9 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
         result = runtime.sender(Channel(message.channel)).send(message)
     except (PermanentError, TransientError, KeyError, ValueError) as exc:
         permanent = not isinstance(exc, TransientError)
-        state = _record_failure(runtime, outbox_id, ticket_id, recipient, exc, permanent)
-        if state is RowState.FAILED and message is not None and _unreachable_chat(exc):
-            fall_back_to_email(runtime, outbox_id, message, str(exc))
+        state = _record_failure(
+            runtime, outbox_id, ticket_id, recipient, exc, permanent, message=message, kind=kind
+        )
         if state is RowState.PENDING:
             raise TransientError(str(exc)) from None
         return state
@@ -86,40 +87,43 @@ def _unreachable_chat(exc: BaseException) -> bool:
 
 
 def fall_back_to_email(
-    runtime: Runtime, outbox_id: int, message: OutboundMessage, why: str
+    runtime: Runtime, uow: UnitOfWork, outbox_id: int, message: OutboundMessage, why: str
 ) -> None:
-    """A notice to an agent who blocked the bot: unlink the chat, send it by email."""
+    """A notice to an agent who blocked the bot: unlink the chat, send it by email (in the
+    transaction that fails the row, so the notice cannot be lost in between)."""
     from router.notifications import Rendered
     from workers.outbound import queue_email
 
-    with runtime.db.unit_of_work() as uow:
-        item = uow.outbox.get(outbox_id)
-        if item is None or item.agent_id is None:
-            return  # a customer's chat: nothing else to reach them by
-        agent = uow.agents.by_ids([item.agent_id])[0]
-        if agent.telegram_chat_id == message.recipient:
-            uow.chats.unlink(agent)
-            uow.audit.record(
-                ticket_id=item.ticket_id,
-                actor="system:deliver",
-                action="agent.unlinked",
-                detail=f"{agent.name}: Telegram unreachable ({why[:200]}); notices go by email",
-                now=runtime.now(),
-            )
-        queue_email(
-            runtime,
-            uow,
-            kind=item.kind,
+    item = uow.outbox.get(outbox_id)
+    if item is None or item.agent_id is None:
+        return  # a customer's chat: nothing else to reach them by
+    found = uow.agents.by_ids([item.agent_id])
+    if not found:
+        return
+    agent = found[0]
+    if agent.telegram_chat_id == message.recipient:
+        uow.chats.unlink(agent)
+        uow.audit.record(
             ticket_id=item.ticket_id,
-            recipient=agent.email,
-            recipient_name=agent.display_name,
-            rendered=Rendered(
-                subject=message.subject or f"relaydesk: {item.kind}", body_text=message.body_text
-            ),
-            dedupe_key=f"fallback:{outbox_id}",
-            automatic=False,
-            agent_id=agent.id,
+            actor="system:deliver",
+            action="agent.unlinked",
+            detail=f"{agent.name}: Telegram unreachable ({why[:200]}); notices go by email",
+            now=runtime.now(),
         )
+    queue_email(
+        runtime,
+        uow,
+        kind=item.kind,
+        ticket_id=item.ticket_id,
+        recipient=agent.email,
+        recipient_name=agent.display_name,
+        rendered=Rendered(
+            subject=message.subject or f"relaydesk: {item.kind}", body_text=message.body_text
+        ),
+        dedupe_key=f"fallback:{outbox_id}",
+        automatic=False,
+        agent_id=agent.id,
+    )
 
 
 def _record_failure(
@@ -129,10 +133,22 @@ def _record_failure(
     recipient: str,
     exc: BaseException,
     permanent: bool,
+    *,
+    message: OutboundMessage | None = None,
+    kind: str = "",
 ) -> RowState:
     retries = runtime.settings.retries.deliver
     sent = getattr(exc, "sent", None)  # a split chat message: the parts that went out
     with runtime.db.unit_of_work() as uow:
+        if isinstance(sent, list) and message is not None:  # replies to them find the ticket
+            uow.chats.record_sent(
+                recipient,
+                [int(part) for part in sent if part.isdigit()],
+                ticket_id=ticket_id,
+                outbox_id=outbox_id,
+                kind=kind,
+                now=runtime.now(),
+            )
         state = uow.outbox.mark_failed_attempt(
             outbox_id,
             error=f"{type(exc).__name__}: {exc}",
@@ -151,5 +167,7 @@ def _record_failure(
                 now=runtime.now(),
                 data={"outbox_id": outbox_id, "permanent": permanent},
             )
+            if message is not None and _unreachable_chat(exc):
+                fall_back_to_email(runtime, uow, outbox_id, message, str(exc))
     log.warning("delivery of outbox %s to %s failed (%s): %s", outbox_id, recipient, state, exc)
     return state

@@ -60,6 +60,7 @@ _PRIVATE_ONLY = "Please write to me in a private chat: I answer requests one per
 _EDITS_NOT_SENT = (
     "Edits are not passed on: what you sent has gone out. Send a new reply to correct it."
 )
+_RECORDING_GRACE_S = 120  # how long a just-sent bot message may wait to be recorded
 _FILES_NOT_SENT = "Files from agents are not passed on yet: only your text was used."
 
 _ACTIONS_DONE = {
@@ -308,7 +309,7 @@ def _answer(
     chat, or one assigned to the agent or waiting in the agent's team."""
     number = None
     if update.reply_to_message_id is not None:
-        ref = _sent(uow, update, update.reply_to_message_id, ours=update.reply_to_bot)
+        ref = _sent(runtime, uow, update, update.reply_to_message_id, ours=update.reply_to_bot)
         number = ref.ticket_id if ref else None
     if number is None and named:
         number, text = parse_ticket_ref(text) if text.lstrip().startswith("#") else (None, text)
@@ -334,13 +335,17 @@ def _answer(
     return ticket.id, escape_html(f"{what} {tag}{ticket.id}.")
 
 
-def _sent(uow: UnitOfWork, update: ChatUpdate, message_id: int, *, ours: bool) -> SentRef | None:
-    """What our message ``message_id`` in this chat was about. A message of the bot's
-    that is not recorded yet is being recorded right now (its delivery commits after
-    Telegram took it): try again shortly (a forged id fails for good after the retries)."""
+def _sent(
+    runtime: Runtime, uow: UnitOfWork, update: ChatUpdate, message_id: int, *, ours: bool
+) -> SentRef | None:
+    """What our message ``message_id`` in this chat was about. A message of the bot's sent
+    moments ago may not be recorded yet (its delivery commits after Telegram took it): try
+    again shortly. An older one we never recorded is about no ticket."""
     ref = uow.chats.sent(update.chat_id, message_id)
     if ref is None and ours:
-        raise TransientError(f"bot message {message_id} in chat {update.chat_id} not recorded yet")
+        sent_at = update.ref_date or 0
+        if runtime.now().timestamp() - sent_at < _RECORDING_GRACE_S:
+            raise TransientError(f"bot message {message_id} in {update.chat_id}: not recorded yet")
     return ref
 
 
@@ -367,7 +372,7 @@ def _button(
     """An inline button: do it as the agent would from the command line, then say so."""
     pressed = parse_button(update.callback_data)
     ticket_id = pressed.ticket if pressed else None
-    ref = _sent(uow, update, update.message_id, ours=True) if update.message_id else None
+    ref = _sent(runtime, uow, update, update.message_id, ours=True) if update.message_id else None
     if pressed is None or ref is None or ref.ticket_id != pressed.ticket:
         answer = "This button is not ours."
         ticket_id = None

@@ -139,8 +139,8 @@ class Runtime:
     def enqueue_drain(self, team_id: int) -> None:
         self._send(self.drain_actor, team_id)
 
-    def enqueue_sla(self, ticket_ids: list[int]) -> None:
-        self._send(self.sla_actor, ticket_ids)
+    def enqueue_sla(self, ticket_ids: list[int], handed_at: str) -> None:
+        self._send(self.sla_actor, ticket_ids, handed_at)
 
     def enqueue_delivery(self, outbox_id: int, channel: Channel) -> None:
         self._send(self.deliver_actors.get(channel), outbox_id)

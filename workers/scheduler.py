@@ -80,6 +80,7 @@ class Scheduler:
         with self.runtime.db.unit_of_work() as uow:
             uow.inbox.make_all_due(now)
             uow.outbox.make_all_due(now)
+            uow.sla.clear_hand_offs()
 
     def run(self) -> None:
         """Sweep every ``interval_s`` until ``stop()``; errors are logged, never fatal."""

@@ -43,15 +43,20 @@ def hand_off_sla(runtime: Runtime, *, limit: int = 1000, chunk: int = 50) -> lis
     with runtime.db.unit_of_work() as uow:
         ticket_ids = uow.sla.hand_off_due(now, stale_before=stale, limit=limit)
     for start in range(0, len(ticket_ids), chunk):
-        runtime.enqueue_sla(ticket_ids[start : start + chunk])
+        runtime.enqueue_sla(ticket_ids[start : start + chunk], now.isoformat())
     return ticket_ids
 
 
 def sweep_sla(
-    runtime: Runtime, *, limit: int = 1000, ticket_ids: Sequence[int] | None = None
+    runtime: Runtime,
+    *,
+    limit: int = 1000,
+    ticket_ids: Sequence[int] | None = None,
+    handed_at: datetime | None = None,
 ) -> SlaSweep:
-    """Fire every step that is due (of ``ticket_ids`` only, when given: a hand-off)."""
-    now = runtime.now()
+    """Fire every step that is due (of ``ticket_ids`` only, when given: a hand-off made
+    at ``handed_at``; what was due then fires even if this worker's clock lags)."""
+    now = runtime.now() if handed_at is None else max(runtime.now(), handed_at)
     with runtime.db.unit_of_work() as uow, uow.session.no_autoflush:
         warned = uow.sla.take_warnings(now, limit, ticket_ids)
         people = _People(uow, warned)
@@ -67,7 +72,7 @@ def sweep_sla(
         people = _People(uow, due)
         steps = sum(_escalate(runtime, uow, people, row, now) for row in due)
         if ticket_ids is not None:
-            uow.sla.fired(ticket_ids)
+            uow.sla.fired(ticket_ids, handed_at or now)
     return SlaSweep(warnings=len(warned), breaches=len(breached), escalations=steps)
 
 
@@ -145,7 +150,7 @@ def _warn(runtime: Runtime, uow: UnitOfWork, people: _People, row: SlaTimer, now
         role=role,
         stage="warning",
         due_at=row.due_at,
-        key=f"sla-warning:{row.id}:{row.warned_at.isoformat() if row.warned_at else ''}",
+        key=f"sla-warning:{row.id}:{row.due_at.isoformat() if row.due_at else ''}",
     )
     uow.audit.record(
         ticket_id=ticket.id,
@@ -213,7 +218,8 @@ def _escalate(
             role=step.role,
             stage="breached",
             due_at=row.breached_at,
-            key=f"sla-escalation:{row.id}:{row.breached_at.isoformat()}:{row.escalation_step}",
+            # per person: a chain re-planned after an assignment never tells anyone twice
+            key=f"sla-escalation:{row.id}:{row.breached_at.isoformat()}:{step.recipient}",
         )
         uow.audit.record(
             ticket_id=ticket.id,

@@ -21,6 +21,7 @@ from router.errors import PermanentError, TransientError
 log = logging.getLogger(__name__)
 
 MAX_CHARS = 4096
+MAX_PARTS = 20  # a chat message longer than this many parts is refused, not flooded
 
 
 class PartlySent(TransientError):
@@ -118,6 +119,11 @@ class TelegramSender:
         chunks = split_for_chat(message.body_text, MAX_CHARS)
         if not chunks:
             raise PermanentError("nothing to send: the message is empty")
+        if len(chunks) > MAX_PARTS:
+            raise PermanentError(
+                f"too long for a chat: {len(chunks)} messages of {MAX_CHARS} characters "
+                f"(at most {MAX_PARTS})"
+            )
         return [escape_html(c) for c in chunks]
 
     def _fit(self, html: str, message: OutboundMessage) -> str:

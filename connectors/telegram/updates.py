@@ -43,6 +43,7 @@ class ChatUpdate:
     text: str = ""  # the text, or a file's caption
     reply_to_message_id: int | None = None  # the message this one answers (an agent's reply)
     reply_to_bot: bool = False  # ... and that message is a bot's (ours)
+    ref_date: int | None = None  # when the message replied to (or the button's) was sent
     files: tuple[ChatFile, ...] = ()
     unsupported: str | None = None  # sticker, location, ...: what we cannot read
     callback_id: str = ""
@@ -127,6 +128,7 @@ def _message(update_id: int, kind: UpdateKind, msg: dict[str, Any]) -> ChatUpdat
         text=str(msg.get("text") or msg.get("caption") or ""),
         reply_to_message_id=int(reply["message_id"]) if isinstance(reply, dict) else None,
         reply_to_bot=isinstance(reply, dict) and bool((reply.get("from") or {}).get("is_bot")),
+        ref_date=_date(reply),
         files=files,
         unsupported=unsupported,
         is_bot=is_bot,
@@ -160,6 +162,11 @@ def _files(msg: dict[str, Any]) -> tuple[ChatFile, ...]:
     return tuple(found)
 
 
+def _date(message: Any) -> int | None:
+    date = message.get("date") if isinstance(message, dict) else None
+    return int(date) if isinstance(date, int) else None
+
+
 def _size(item: dict[str, Any]) -> int | None:
     size = item.get("file_size")
     return int(size) if isinstance(size, int) else None
@@ -180,6 +187,7 @@ def _callback(update_id: int, query: dict[str, Any]) -> ChatUpdate:
         user_name=name,
         username=username,
         message_id=int(msg["message_id"]) if msg and "message_id" in msg else None,
+        ref_date=_date(msg),
         callback_id=str(query["id"]),
         callback_data=str(query.get("data") or ""),
         is_bot=is_bot,

@@ -201,7 +201,7 @@ def test_the_scheduler_hands_due_steps_to_the_workers_and_again_when_lost(
     number = desk.submit("handoff", subject="Printer", body="help")
     clock.at(46)
     lost: list[list[int]] = []
-    desk.runtime.enqueue_sla = lost.append  # type: ignore[method-assign]  # the broker drops it
+    desk.runtime.enqueue_sla = lambda ids, _at: lost.append(ids)  # type: ignore[method-assign]
     assert hand_off_sla(desk.runtime) == [number] and lost == [[number]]
     assert hand_off_sla(desk.runtime) == []  # handed off: the next sweeps leave it alone
     clock.at(48)  # redrive_after_s (60 s) later, still not fired: handed off again
@@ -214,3 +214,57 @@ def test_the_scheduler_hands_due_steps_to_the_workers_and_again_when_lost(
     clock.at(61)
     assert hand_off_sla(desk.runtime) == [number]
     assert _sla_mail(desk)[1:] == [("ana", "SLA breached")]
+
+
+def test_the_hand_off_query_uses_the_deadline_indexes_on_sqlite(tmp_path: Path) -> None:
+    """Its cost must grow with what is due, not with every open timer (SQLite too)."""
+    from sqlalchemy import text
+
+    from store.db import Database
+    from store.migrate import upgrade
+
+    db = Database(f"sqlite:///{tmp_path / 'plan.db'}")
+    upgrade(db)
+    captured: list[str] = []
+    with db.engine.connect() as conn:
+        from sqlalchemy import event
+
+        @event.listens_for(conn, "before_cursor_execute")
+        def grab(_c, _cur, statement, params, _ctx, _many):  # type: ignore[no-untyped-def]
+            if statement.lstrip().upper().startswith("UPDATE SLA_TIMERS"):
+                captured.append(statement)
+                rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
+                captured.extend(str(r[-1]) for r in rows)
+
+        from sqlalchemy.orm import Session
+
+        from store.sla import SlaRepository
+
+        with Session(bind=conn) as session:
+            SlaRepository(session).hand_off_due(T0, stale_before=T0, limit=10)
+        conn.execute(text("SELECT 1"))
+    plan = " | ".join(captured[1:])
+    assert "INDEX ix_sla_timers_warn" in plan and "INDEX ix_sla_timers_due" in plan, plan
+    assert "SCAN sla_timers" not in plan.replace("SCAN sla_timers USING", ""), plan
+    db.dispose()
+
+
+def test_a_chain_replanned_by_an_assignment_never_tells_anyone_twice(
+    desk: Desk, clock: Clock
+) -> None:
+    from workers.assignments import assign_ticket
+
+    set_agent_status(desk.runtime, "ana", AgentStatus.OFFLINE)
+    number = desk.submit("replan", subject="Nobody here", body="help")
+    assert desk.ticket(number).assignee is None
+    clock.at(61)
+    sweep_sla(desk.runtime)  # breached; step 0 of the chain without an assignee: boss, later
+    clock.at(92)
+    sweep_sla(desk.runtime)
+    assert [who for who, what in _sla_mail(desk) if what == "SLA breached"] == ["boss"]
+    set_agent_status(desk.runtime, "ana", AgentStatus.ONLINE)
+    assign_ticket(desk.runtime, number, "ana", force=True)
+    clock.at(300)
+    sweep_sla(desk.runtime)
+    breached = [who for who, what in _sla_mail(desk) if what == "SLA breached"]
+    assert breached.count("boss") == 1 and "sam" in breached
