@@ -9,8 +9,8 @@ and a 24x7 policy (first response 1h, resolution 8h, warn at 75%):
    (first_response, resolution) are bulk-loaded with ``generate_series``; every
    deadline lies 15 minutes or more in the future, so nothing is due.
 2. Rounds: K fresh ``resolution`` timers get ``due_at`` spread over the last
-   second before "now"; the claiming query (``SlaRepository.take_breaches``, in a
-   transaction rolled back) is timed alone for reference. Then the sweep, timed:
+   second before "now"; the hand-off statement (``SlaRepository.hand_off_due``, in
+   a transaction rolled back) is timed alone and its plan shown. Then the sweep, timed:
    the scheduler's ``hand_off_sla(runtime, limit=K)`` with the clock fixed at
    "now" (one UPDATE ... RETURNING marks the K due timers handed off, then one
    broker message per 50 tickets). Then, timed apart as ``fire_ms``, what the SLA
@@ -126,10 +126,6 @@ FROM unnest(CAST(:ids AS bigint[]), CAST(:dues AS timestamptz[])) AS v(id, due)
 WHERE s.id = v.id
 """
 
-CLAIM = """
-SELECT * FROM sla_timers WHERE due_at <= :now ORDER BY due_at LIMIT :limit FOR UPDATE SKIP LOCKED
-"""
-
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -219,21 +215,35 @@ def _resolution_ids(runtime: Runtime) -> list[int]:
 
 
 def _claim_ms(runtime: Runtime, now: datetime, limit: int) -> tuple[float, int]:
-    """``take_breaches`` alone, in a transaction rolled back: the indexed claim."""
+    """The hand-off statement alone (``hand_off_due``), in a transaction rolled back."""
     session = Session(runtime.db.engine)
     try:
         began = time.perf_counter()
-        rows = UnitOfWork(session).sla.take_breaches(now, limit)
-        return (time.perf_counter() - began) * 1000, len(rows)
+        stale = now - timedelta(seconds=runtime.settings.scheduler.redrive_after_s)
+        tickets = UnitOfWork(session).sla.hand_off_due(now, stale_before=stale, limit=limit)
+        return (time.perf_counter() - began) * 1000, len(tickets)
     finally:
         session.rollback()
         session.close()
 
 
 def _explain(runtime: Runtime, now: datetime, limit: int) -> str:
+    """EXPLAIN ANALYZE of the very statement ``hand_off_due`` sends (rolled back)."""
+    captured: list[tuple[str, Any]] = []
+
+    def grab(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE SLA_TIMERS"):
+            captured.append((statement, params))
+
+    event.listen(runtime.db.engine, "before_cursor_execute", grab)
+    try:
+        _claim_ms(runtime, now, limit)
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", grab)
+    statement, params = captured[0]
     with runtime.db.engine.connect() as conn:
-        plan = conn.execute(
-            text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + CLAIM), {"now": now, "limit": limit}
+        plan = conn.exec_driver_sql(
+            "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, params
         ).scalars()
         out = "\n".join(f"    {line}" for line in plan)
         conn.rollback()
@@ -251,7 +261,7 @@ def _rounds(runtime: Runtime, picker: Picker, due: int) -> dict[str, Any]:
         if r == 0:
             plan = _explain(runtime, now, due)
         claim_ms, claimed = _claim_ms(runtime, now, due)
-        assert claimed == due, f"claim found {claimed}, expected {due}"
+        assert claimed == due, f"the hand-off found {claimed}, expected {due}"
         claims.append(claim_ms)
         runtime.clock = lambda now=now: now  # type: ignore[misc]
         meter.reset()
@@ -272,7 +282,7 @@ def _rounds(runtime: Runtime, picker: Picker, due: int) -> dict[str, Any]:
         assert breaches == due and escalations == due, (breaches, escalations)
         print(
             f"  round {r + 1}: sweep (hand-off) {sweeps[-1]:.1f} ms, {statements[-1]} SQL "
-            f"statements taking {sql_ms[-1]:.1f} ms; claim query alone {claim_ms:.1f} ms; "
+            f"statements taking {sql_ms[-1]:.1f} ms; the statement alone {claim_ms:.1f} ms; "
             f"then the workers' firing ({breaches} breaches + {escalations} assignee emails) "
             f"{fires[-1]:.0f} ms in one thread",
             flush=True,
@@ -385,7 +395,7 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
         picker = Picker(_resolution_ids(runtime))
         print(f"sweep: {ROUNDS} rounds of {args.due} timers due in the last second", flush=True)
         rounds = _rounds(runtime, picker, args.due)
-        print(f"  claim query (take_breaches, {args.due} rows) plan:\n{rounds['plan']}", flush=True)
+        print(f"  hand-off statement ({args.due} rows) plan:\n{rounds['plan']}", flush=True)
         sweeps = rounds["sweeps"]
         print(
             f"  sweep (hand-off) p50 {statistics.median(sweeps):.1f} ms, max "
