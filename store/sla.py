@@ -140,6 +140,7 @@ class SlaRepository:
             row.due_at = None
             row.breached_at = now
             row.escalation_step = 0
+            row.escalation_plan = None  # planned afresh for this breach
             row.next_escalation_at = now
         return rows
 

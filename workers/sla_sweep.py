@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from router.notifications import sla_notice
-from router.sla_policy import bumped, escalation_targets
+from router.sla_policy import (
+    EscalationPlan,
+    EscalationTarget,
+    bumped,
+    escalation_targets,
+)
 from router.vocabulary import Priority
 from store.db import UnitOfWork
 from store.models import SlaTimer, Ticket
@@ -187,6 +192,15 @@ def _breach(
     )
 
 
+def _frozen(saved: list[list[str]] | None) -> EscalationPlan | None:
+    if saved is None:
+        return None
+    return tuple(
+        EscalationTarget(datetime.fromisoformat(at), recipient, role)  # type: ignore[arg-type]
+        for at, recipient, role in saved
+    )
+
+
 def _escalate(
     runtime: Runtime, uow: UnitOfWork, people: _People, row: SlaTimer, now: datetime
 ) -> int:
@@ -195,16 +209,19 @@ def _escalate(
     if ticket is None or row.breached_at is None:
         row.next_escalation_at = None
         return 0
-    plan = escalation_targets(
-        runtime.escalation_steps,
-        assignee=ticket.assignee.name if ticket.assignee else None,
-        team_supervisor=ticket.team.supervisor.name
-        if ticket.team and ticket.team.supervisor
-        else None,
-        manager=runtime.settings.sla.manager,
-        breached_at=row.breached_at,
-        calendar=runtime.calendars.get(row.calendar),
-    )
+    plan = _frozen(row.escalation_plan)
+    if plan is None:  # the chain's people are fixed at the breach: each is told once
+        plan = escalation_targets(
+            runtime.escalation_steps,
+            assignee=ticket.assignee.name if ticket.assignee else None,
+            team_supervisor=ticket.team.supervisor.name
+            if ticket.team and ticket.team.supervisor
+            else None,
+            manager=runtime.settings.sla.manager,
+            breached_at=row.breached_at,
+            calendar=runtime.calendars.get(row.calendar),
+        )
+        row.escalation_plan = [[t.at.isoformat(), t.recipient, t.role] for t in plan]
     fired = 0
     while row.escalation_step < len(plan) and plan[row.escalation_step].at <= now:
         step = plan[row.escalation_step]

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store.models.base import Base, UTCDateTime
+from store.models.base import Base, JSONType, UTCDateTime
 
 
 class SlaTimer(Base):
@@ -44,5 +44,7 @@ class SlaTimer(Base):
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalation_step: Mapped[int] = mapped_column(Integer, default=0)
     next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the escalation chain as planned at the breach: [[at, recipient, role], ...]
+    escalation_plan: Mapped[list[list[str]] | None] = mapped_column(JSONType)
     # the scheduler handed the due step to a worker at this time (cleared when fired)
     handed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -268,3 +268,4 @@ def test_a_chain_replanned_by_an_assignment_never_tells_anyone_twice(
     sweep_sla(desk.runtime)
     breached = [who for who, what in _sla_mail(desk) if what == "SLA breached"]
     assert breached.count("boss") == 1 and "sam" in breached
+    assert "ana" not in breached  # the chain was fixed at the breach, when nobody had it
