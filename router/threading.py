@@ -83,3 +83,16 @@ def thread_keys(
         subject_number=int(match.group(1)) if match else None,
         plus_number=plus_number(message.recipients, own) if own is not None else None,
     )
+
+
+def chat_message_ref(chat_id: str, message_id: int | None) -> str:
+    """A message in a chat, as relaydesk names it (``tg:<chat>:<message>``)."""
+    return f"tg:{chat_id}:{message_id}"
+
+
+def read_chat_message_ref(ref: str) -> tuple[str, int] | None:
+    """The chat and message id of a ``chat_message_ref``; None for anything else."""
+    parts = ref.split(":")
+    if len(parts) != 3 or parts[0] != "tg" or not parts[1] or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2])

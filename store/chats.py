@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from router.threading import read_chat_message_ref
 from router.vocabulary import Channel
 from store.dialect import insert_ignoring_conflict
 from store.models import Agent, ChatMessage, CustomerIdentity
@@ -18,7 +20,6 @@ class SentRef:
     """What a bot message in a chat was about."""
 
     ticket_id: int | None
-    kind: str
     outbox_id: int | None
 
 
@@ -55,7 +56,16 @@ class ChatRepository:
         row = self.session.get(ChatMessage, (chat_id, message_id))
         if row is None:
             return None
-        return SentRef(ticket_id=row.ticket_id, kind=row.kind, outbox_id=row.outbox_id)
+        return SentRef(ticket_id=row.ticket_id, outbox_id=row.outbox_id)
+
+    def ticket_of(self, refs: Sequence[str]) -> int | None:
+        """The ticket of the first bot message among ``refs`` (``tg:<chat>:<message>``)."""
+        for ref in refs:
+            parsed = read_chat_message_ref(ref)
+            found = self.sent(*parsed) if parsed else None
+            if found is not None and found.ticket_id is not None:
+                return found.ticket_id
+        return None
 
     def told_about(self, chat_id: str, ticket_id: int) -> bool:
         """Whether the bot sent a message about ``ticket_id`` into this chat."""
@@ -112,25 +122,16 @@ class ChatRepository:
             .execution_options(synchronize_session=False)
         )
 
-    def lock_chat(self, chat_id: str) -> None:
-        """Lock the chat's identity row: one chat's messages are threaded one at a time
-        (the order every writer uses: inbox, identity, ticket, agent)."""
-        self.session.execute(
-            select(CustomerIdentity.id)
+    def lock_chat(self, chat_id: str) -> bool:
+        """Lock the chat's identity row (one chat's messages are threaded one at a time;
+        the order every writer uses: inbox, identity, ticket, agent); whether ``/new``
+        asked that the next message open a new ticket."""
+        marked = self.session.execute(
+            select(CustomerIdentity.new_thread_at)
             .where(
                 CustomerIdentity.channel == Channel.TELEGRAM.value,
                 CustomerIdentity.address == chat_id,
             )
             .with_for_update()
-        ).all()
-
-    def wants_new_thread(self, chat_id: str) -> bool:
-        return (
-            self.session.scalar(
-                select(CustomerIdentity.new_thread_at).where(
-                    CustomerIdentity.channel == Channel.TELEGRAM.value,
-                    CustomerIdentity.address == chat_id,
-                )
-            )
-            is not None
-        )
+        ).first()
+        return marked is not None and marked[0] is not None

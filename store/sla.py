@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from router.calendar import BusinessCalendar
@@ -173,13 +174,18 @@ class SlaRepository:
             .execution_options(synchronize_session=False)
         )
 
-    def _lock_tickets(self, ticket_ids: Sequence[int]) -> list[int]:
-        if self.session.get_bind().dialect.name != "postgresql":
-            return list(ticket_ids)  # SQLite: writers are serial anyway
+    def _lock_tickets(self, ticket_ids: Sequence[int] | Select[Any]) -> list[int]:
+        """The tickets among ``ticket_ids`` (a list or a query) locked in id order, those
+        another transaction holds skipped. SQLite's writers are serial: a list is taken
+        as it is there."""
+        sqlite = self.session.get_bind().dialect.name != "postgresql"
+        if sqlite and not isinstance(ticket_ids, Select):
+            return list(ticket_ids)
+        wanted = ticket_ids if isinstance(ticket_ids, Select) else list(ticket_ids)
         return list(
             self.session.scalars(
                 select(Ticket.id)
-                .where(Ticket.id.in_(list(ticket_ids)))
+                .where(Ticket.id.in_(wanted))
                 .order_by(Ticket.id)
                 .with_for_update(skip_locked=True)
             )
@@ -202,14 +208,8 @@ class SlaRepository:
         due = select(SlaTimer).where(*mine).order_by(column).limit(limit)
         if self.session.get_bind().dialect.name != "postgresql":
             return list(self.session.scalars(due))  # SQLite: writers are serial anyway
-        wanted = select(SlaTimer.ticket_id).where(*mine).order_by(column).limit(limit)
-        locked = list(
-            self.session.scalars(
-                select(Ticket.id)
-                .where(Ticket.id.in_(wanted))
-                .order_by(Ticket.id)
-                .with_for_update(skip_locked=True)
-            )
+        locked = self._lock_tickets(
+            select(SlaTimer.ticket_id).where(*mine).order_by(column).limit(limit)
         )
         if not locked:
             return []

@@ -17,7 +17,7 @@ from router.notifications import taken_notice
 from router.vocabulary import Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
-from workers.notify import AgentContact, TicketBrief, notify_agent
+from workers.notify import AgentContact, brief_of, notify_agent
 from workers.route import drain_soon, queue_assignment_notice, route_soon
 from workers.runtime import Runtime
 
@@ -31,7 +31,8 @@ def _locked_active(uow: UnitOfWork, number: int) -> Ticket:
     return ticket
 
 
-def _agent(uow: UnitOfWork, name: str) -> Agent:
+def agent_named(uow: UnitOfWork, name: str) -> Agent:
+    """The agent called ``name``, or ``NotFound``."""
     agent = uow.agents.by_name(name)
     if agent is None:
         raise NotFound(f"no agent named {name!r}")
@@ -81,7 +82,7 @@ def _notify(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, agent: Agent, why
         runtime,
         uow,
         AgentContact.of(agent),
-        TicketBrief.of(ticket),
+        brief_of(uow, ticket),
         reasons=(why,),
         dedupe_key=None,
     )
@@ -100,7 +101,7 @@ def assign_ticket(
     """Give ticket ``number`` to an agent (taking it from its assignee); the previous one."""
     with runtime.db.unit_of_work() as uow:
         ticket = _locked_active(uow, number)
-        agent = _agent(uow, agent_name)
+        agent = agent_named(uow, agent_name)
         previous = ticket.assignee.name if ticket.assignee else None
         if ticket.assignee_id == agent.id:
             return previous
@@ -211,7 +212,7 @@ def claim_in(
     """``claim_ticket`` within ``uow`` (the Telegram Claim button's transaction)."""
     actor = actor or f"agent:{agent_name}"
     ticket = _locked_active(uow, number)
-    agent = _agent(uow, agent_name)
+    agent = agent_named(uow, agent_name)
     if ticket.assignee is not None:
         raise PermanentError(f"ticket #{number} is taken by {ticket.assignee.name}")
     offered = _offers(uow, ticket)
@@ -267,7 +268,7 @@ def _tell_the_others(
         taken_by=taken_by,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
     )
-    brief = TicketBrief.of(ticket)
+    brief = brief_of(uow, ticket)
     for agent in uow.agents.by_ids(sorted(others)):
         notify_agent(
             runtime,

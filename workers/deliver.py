@@ -58,14 +58,8 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
     with runtime.db.unit_of_work() as uow:
         uow.outbox.mark_sent(outbox_id, external_id=result.external_id, now=runtime.now())
         if message.channel is Channel.TELEGRAM and message.chat_action == "send":
-            # an agent replying to one of these answers its ticket
-            uow.chats.record_sent(
-                message.recipient,
-                [int(part) for part in result.external_id.split(",") if part.isdigit()],
-                ticket_id=ticket_id,
-                outbox_id=outbox_id,
-                kind=kind,
-                now=runtime.now(),
+            _remember_sent(
+                runtime, uow, recipient, result.external_id.split(","), ticket_id, outbox_id, kind
             )
         if message.chat_action == "answer_callback":
             return RowState.DONE  # a button's answer: the action itself is in the audit log
@@ -78,6 +72,26 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
             data={"outbox_id": outbox_id, "message_id": result.external_id},
         )
     return RowState.DONE
+
+
+def _remember_sent(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    chat_id: str,
+    message_ids: list[str],
+    ticket_id: int | None,
+    outbox_id: int,
+    kind: str,
+) -> None:
+    """The bot's messages in a chat: an agent replying to one answers its ticket."""
+    uow.chats.record_sent(
+        chat_id,
+        [int(m) for m in message_ids if m.isdigit()],
+        ticket_id=ticket_id,
+        outbox_id=outbox_id,
+        kind=kind,
+        now=runtime.now(),
+    )
 
 
 def _unreachable_chat(exc: BaseException) -> bool:
@@ -140,15 +154,8 @@ def _record_failure(
     retries = runtime.settings.retries.deliver
     sent = getattr(exc, "sent", None)  # a split chat message: the parts that went out
     with runtime.db.unit_of_work() as uow:
-        if isinstance(sent, list) and message is not None:  # replies to them find the ticket
-            uow.chats.record_sent(
-                recipient,
-                [int(part) for part in sent if part.isdigit()],
-                ticket_id=ticket_id,
-                outbox_id=outbox_id,
-                kind=kind,
-                now=runtime.now(),
-            )
+        if isinstance(sent, list):  # the parts of a split chat message that went out
+            _remember_sent(runtime, uow, recipient, sent, ticket_id, outbox_id, kind)
         state = uow.outbox.mark_failed_attempt(
             outbox_id,
             error=f"{type(exc).__name__}: {exc}",

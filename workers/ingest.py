@@ -15,7 +15,7 @@ import logging
 
 from router.chat_notices import chat_acknowledgement
 from router.envelopes import InboundMessage
-from router.errors import PermanentError
+from router.errors import PermanentError, TransientError
 from router.lifecycle import status_after_customer_reply
 from router.notifications import acknowledgement, customer_reply_notice
 from router.rules import classify_message, facts_from_message
@@ -31,7 +31,7 @@ from workers.ingest_email import (
     read_email,
     record_bounce,
 )
-from workers.ingest_telegram import fetch_files, read_update
+from workers.ingest_telegram import prepare_update, read_update
 from workers.notify import AgentContact, TicketBrief, notify_agent
 from workers.outbound import queue_chat, queue_email
 from workers.runtime import Runtime
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 def ingest(runtime: Runtime, inbox_id: int, channel: Channel | None = None) -> None:
     """``channel``: the queue's; a Telegram row's files are fetched before the transaction."""
-    files = fetch_files(runtime, inbox_id) if channel is Channel.TELEGRAM else {}
+    prepared = prepare_update(runtime, inbox_id) if channel is Channel.TELEGRAM else None
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         payload = uow.inbox.claim(inbox_id, now)
@@ -53,7 +53,9 @@ def ingest(runtime: Runtime, inbox_id: int, channel: Channel | None = None) -> N
         except (KeyError, TypeError, ValueError) as exc:
             raise PermanentError(f"unreadable inbox payload: {exc!r}") from None
         if message.unparsed and message.channel is Channel.TELEGRAM:
-            chat_message = read_update(runtime, uow, inbox_id, files)
+            if prepared is None:  # it turned pending after our look (a retry by hand)
+                raise TransientError("the update was not read before the claim: again")
+            chat_message = read_update(runtime, uow, inbox_id, message, prepared)
             if chat_message is None:
                 return  # a command, an agent's action or nothing to keep: done there
             message = chat_message
@@ -154,12 +156,14 @@ def _chat_thread(uow: UnitOfWork, message: InboundMessage, customer: CustomerRef
     """A chat message joins the chat's open (or resolved: it reopens) ticket, an edit its
     message's ticket, a reply the ticket of the message it answers; unless ``/new``
     asked for a new one."""
-    uow.chats.lock_chat(message.sender_address)
-    if message.in_reply_to:  # an edit, or a reply to one of our messages: that ticket
-        found = uow.messages.ticket_of_message_ids(message.in_reply_to)
+    wants_new = uow.chats.lock_chat(message.sender_address)
+    if message.in_reply_to:  # an edit, or a reply: the ticket of the message it refers to
+        found = uow.messages.ticket_of_message_ids(message.in_reply_to) or uow.chats.ticket_of(
+            message.in_reply_to
+        )
         if found is not None:
             return uow.tickets.get(found, for_update=True)
-    if uow.chats.wants_new_thread(message.sender_address):
+    if wants_new:
         uow.chats.mark_new_thread(message.sender_address, None)
         return None
     return uow.tickets.open_in_chat(customer.id, Channel.TELEGRAM.value, for_update=True)

@@ -12,8 +12,8 @@ The inbox keeps each raw update. Here it is read (``connectors.telegram.updates`
   attachments; an edit is recorded as a new message saying so; stickers and the
   like get a polite answer and open nothing.
 
-Files are downloaded before the transaction (``fetch_files``), so no database
-lock is held while bytes cross the network.
+The update is read and its files downloaded before the transaction
+(``prepare_update``), so no database lock is held while bytes cross the network.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import re
+from dataclasses import dataclass
 
 from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
 from router.chat_commands import (
@@ -42,7 +43,8 @@ from router.chat_notices import (
 )
 from router.chat_text import escape_html
 from router.envelopes import AttachmentRef, InboundMessage
-from router.errors import InvalidTransition, NotFound, PermanentError, TransientError
+from router.errors import NotFound, PermanentError, TransientError
+from router.threading import chat_message_ref
 from router.vocabulary import AgentStatus, Channel, RowState, Status
 from store.chats import SentRef
 from store.db import UnitOfWork
@@ -76,8 +78,7 @@ def link_code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
-def read_raw_update(uow: UnitOfWork, inbox_id: int) -> ChatUpdate:
-    raw = uow.inbox.raw(inbox_id)
+def _parse(raw: bytes | None) -> ChatUpdate:
     if raw is None:
         raise PermanentError("a Telegram update without its raw JSON: nothing to read")
     try:
@@ -86,9 +87,18 @@ def read_raw_update(uow: UnitOfWork, inbox_id: int) -> ChatUpdate:
         raise PermanentError(f"unreadable Telegram update: {exc}") from None
 
 
-# -- before the transaction: the files --------------------------------------
-def fetch_files(runtime: Runtime, inbox_id: int) -> dict[str, AttachmentRef]:
-    """Download a customer's files into the content-addressed store: file_id -> ref.
+@dataclass(frozen=True)
+class PreparedUpdate:
+    """An update read before the transaction, its files already kept."""
+
+    update: ChatUpdate
+    files: dict[str, AttachmentRef]
+
+
+# -- before the transaction: read it, fetch its files -------------------------
+def prepare_update(runtime: Runtime, inbox_id: int) -> PreparedUpdate | None:
+    """Read the row's update (None when it is not pending) and download a customer's
+    files into the content-addressed store, so no database lock is held meanwhile.
 
     A file over the size limit, or one Telegram refuses to serve, is listed
     with why instead. Network trouble raises ``TransientError`` (retried).
@@ -96,10 +106,10 @@ def fetch_files(runtime: Runtime, inbox_id: int) -> dict[str, AttachmentRef]:
     with runtime.db.unit_of_work() as uow:
         item = uow.inbox.get(inbox_id)
         if item is None or item.state != RowState.PENDING.value:
-            return {}
-        update = read_raw_update(uow, inbox_id)
+            return None
+        update = _parse(item.raw)
         if update.files and uow.agents.by_telegram_user(update.user_id) is not None:
-            return {}  # agents' files are not forwarded (yet): nothing to fetch
+            return PreparedUpdate(update, {})  # agents' files are not forwarded (yet)
     limit = runtime.settings.telegram.max_attachment_bytes
     refs = {}
     for f in update.files:
@@ -123,7 +133,7 @@ def fetch_files(runtime: Runtime, inbox_id: int) -> dict[str, AttachmentRef]:
             size=len(data),
             sha256=runtime.files.put(data),
         )
-    return refs
+    return PreparedUpdate(update, refs)
 
 
 def _skipped(name: str, mime: str, size: int, limit: int) -> AttachmentRef:
@@ -141,11 +151,12 @@ def read_update(
     runtime: Runtime,
     uow: UnitOfWork,
     inbox_id: int,
-    files: dict[str, AttachmentRef],
+    envelope: InboundMessage,
+    prepared: PreparedUpdate,
 ) -> InboundMessage | None:
     """The customer message in this update, or None when it was handled here (the inbox
     row is then finished)."""
-    update = read_raw_update(uow, inbox_id)
+    update = prepared.update
     if update.kind is UpdateKind.OTHER or update.is_bot or not update.chat_id:
         _finish(runtime, uow, inbox_id, RowState.QUIET, None, "update of a kind not handled")
         return None
@@ -168,7 +179,7 @@ def read_update(
             return None
         _agent_message(runtime, uow, inbox_id, update, agent, command)
         return None
-    return _customer_message(runtime, uow, inbox_id, update, command, files)
+    return _customer_message(runtime, uow, inbox_id, envelope, prepared, command)
 
 
 def _finish(
@@ -393,8 +404,8 @@ def _button(
                     reason="from Telegram",
                 )
             answer = f"{_ACTIONS_DONE[pressed.action]}: #{pressed.ticket}"
-            _mark_notification(runtime, uow, update, pressed.action, answer)
-        except (PermanentError, NotFound, InvalidTransition) as exc:
+            _mark_notification(runtime, uow, update, ref, pressed.action, answer)
+        except (PermanentError, NotFound) as exc:  # InvalidTransition is a PermanentError
             answer = f"Not done: {exc}"
     answer = answer if len(answer) <= 200 else answer[:199] + "…"  # Telegram's limit
     queue_chat(
@@ -414,14 +425,11 @@ def _button(
 
 
 def _mark_notification(
-    runtime: Runtime, uow: UnitOfWork, update: ChatUpdate, action: str, done: str
+    runtime: Runtime, uow: UnitOfWork, update: ChatUpdate, ref: SentRef, action: str, done: str
 ) -> None:
     """Edit the notification the button was on: say what was done, offer what is next."""
-    if update.message_id is None:
-        return
-    ref = uow.chats.sent(update.chat_id, update.message_id)
-    item = uow.outbox.get(ref.outbox_id) if ref and ref.outbox_id else None
-    if item is None:
+    item = uow.outbox.get(ref.outbox_id) if ref.outbox_id else None
+    if item is None or update.message_id is None:
         return
     html = (item.payload or {}).get("body_html") or ""
     links = tuple(
@@ -429,7 +437,7 @@ def _mark_notification(
         for row in (item.payload or {}).get("buttons") or ()
         if any(b.get("url") for b in row)
     )
-    number = ref.ticket_id if ref and ref.ticket_id else 0
+    number = ref.ticket_id or 0
     nxt = ("resolve", "pending") if action in ("claim", "reopen") else ("reopen",)
     buttons = links
     if number:
@@ -441,7 +449,7 @@ def _mark_notification(
         runtime,
         uow,
         kind="notice_update",
-        ticket_id=ref.ticket_id if ref else None,
+        ticket_id=ref.ticket_id,
         chat_id=update.chat_id,
         html=f"{html}\n\n<b>✓ {escape_html(done)}</b>",
         text="",
@@ -458,10 +466,11 @@ def _customer_message(
     runtime: Runtime,
     uow: UnitOfWork,
     inbox_id: int,
-    update: ChatUpdate,
+    envelope: InboundMessage,
+    prepared: PreparedUpdate,
     command: Command | None,
-    files: dict[str, AttachmentRef],
 ) -> InboundMessage | None:
+    update = prepared.update
     now = runtime.now()
     tag = runtime.settings.helpdesk.tag_prefix
     text = update.text
@@ -488,28 +497,27 @@ def _customer_message(
         _finish(runtime, uow, inbox_id, RowState.QUIET, None, f"a {update.unsupported}")
         return None
     attachments = tuple(
-        files.get(f.file_id) or _unfetched(f.file_name, f.mime_type) for f in update.files
+        prepared.files.get(f.file_id) or _unfetched(f.file_name, f.mime_type) for f in update.files
     )
+    limit = runtime.settings.telegram.max_attachment_bytes
     for ref in attachments:
-        if ref.skipped and ref.skipped.startswith("too large"):
-            limit = runtime.settings.telegram.max_attachment_bytes
+        if ref.sha256 is None and ref.size > limit:
             _say(runtime, uow, update, chat_file_too_large(ref.filename, limit), kind="chat_file")
     problems: tuple[str, ...] = ()
     if update.unsupported:
         problems = (f"a {update.unsupported} came with the text: not kept",)
     edited = update.kind is UpdateKind.EDITED
-    answers: tuple[str, ...] = (update.external_id,) if edited else ()
-    if not edited and update.reply_to_message_id is not None:  # a reply to one of our messages
-        ref = uow.chats.sent(update.chat_id, update.reply_to_message_id)
-        item = uow.outbox.get(ref.outbox_id) if ref and ref.outbox_id else None
-        if item is not None and item.ticket_id is not None:
-            answers = (item.message_id,)  # threads onto that message's ticket
+    answers: tuple[str, ...] = ()  # the message edited or replied to: its ticket (ingest)
+    if edited:
+        answers = (update.external_id,)
+    elif update.reply_to_message_id is not None:
+        answers = (chat_message_ref(update.chat_id, update.reply_to_message_id),)
     body = text or ("(files)" if attachments else "")
     if edited:
         body = f"(edited) {body}"
     return InboundMessage(
         channel=Channel.TELEGRAM,
-        idempotency_key=f"update:{update.update_id}",
+        idempotency_key=envelope.idempotency_key,
         sender_address=update.chat_id,
         sender_name=update.user_name,
         subject=_subject(text, attachments),

@@ -71,9 +71,7 @@ class TicketBrief:
     latest: str
 
     @classmethod
-    def of(cls, ticket: Ticket, latest: str | None = None) -> TicketBrief:
-        if latest is None:
-            latest = ticket.messages[-1].body_text if ticket.messages else ""
+    def of(cls, ticket: Ticket, latest: str) -> TicketBrief:
         requester = ticket.requester.name if ticket.requester is not None else ""
         address = ticket.requester_address
         return cls(
@@ -83,6 +81,11 @@ class TicketBrief:
             requester=f"{requester} <{address}>" if requester else address,
             latest=latest,
         )
+
+
+def brief_of(uow: UnitOfWork, ticket: Ticket) -> TicketBrief:
+    """The brief with the customer's latest message (one query, not the whole thread)."""
+    return TicketBrief.of(ticket, uow.messages.latest_inbound_texts([ticket.id]).get(ticket.id, ""))
 
 
 def chat_enabled(runtime: Runtime) -> bool:

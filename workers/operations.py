@@ -19,7 +19,7 @@ from router.lifecycle import check_transition, is_active
 from router.vocabulary import AgentStatus, Status
 from store.db import UnitOfWork
 from store.models import Agent
-from workers.assignments import return_tickets
+from workers.assignments import agent_named, return_tickets
 from workers.replies import post_answer
 from workers.route import drain_soon, route_soon
 from workers.runtime import Runtime
@@ -84,19 +84,12 @@ def add_agent(
     return agent
 
 
-def _named(uow: UnitOfWork, name: str) -> Agent:
-    agent = uow.agents.by_name(name)
-    if agent is None:
-        raise NotFound(f"no agent named {name!r}")
-    return agent
-
-
 def set_agent_status(
     runtime: Runtime, name: str, status: AgentStatus, *, actor: str = "cli"
 ) -> str:
     """Set an agent's routing status; returns the previous one."""
     with runtime.db.unit_of_work() as uow:
-        agent = _named(uow, name)
+        agent = agent_named(uow, name)
         return change_agent_status(runtime, uow, agent, status, actor=actor)
 
 
@@ -194,7 +187,7 @@ def make_link_code(runtime: Runtime, name: str, *, actor: str = "cli") -> tuple[
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
     expires_at = runtime.now() + timedelta(seconds=runtime.settings.telegram.link_code_ttl_s)
     with runtime.db.unit_of_work() as uow:
-        agent = _named(uow, name)
+        agent = agent_named(uow, name)
         uow.chats.set_link_code(agent, link_code_hash(code), expires_at)
         uow.audit.record(
             ticket_id=None,
@@ -208,7 +201,7 @@ def make_link_code(runtime: Runtime, name: str, *, actor: str = "cli") -> tuple[
 
 def unlink_agent(runtime: Runtime, name: str, *, actor: str = "cli") -> None:
     with runtime.db.unit_of_work() as uow:
-        agent = _named(uow, name)
+        agent = agent_named(uow, name)
         uow.chats.unlink(agent)
         uow.audit.record(
             ticket_id=None,

@@ -80,6 +80,7 @@ def queue_chat(
     target_id: str | None = None,
     recipient_name: str = "",
     subject: str = "",
+    message_id: str | None = None,
 ) -> int | None:
     """Queue one Telegram message (or an edit, or a callback answer) like an email.
 
@@ -93,7 +94,7 @@ def queue_chat(
         subject=subject,
         body_text=text or html_to_plain(html),
         body_html=html,
-        message_id=f"tg.{uuid.uuid4().hex}",
+        message_id=message_id or f"tg.{uuid.uuid4().hex}",
         automatic=automatic,
         notification=agent_id is not None,
         buttons=buttons,

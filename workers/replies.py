@@ -59,31 +59,11 @@ def post_answer(
         )
         _tell_the_mentioned(runtime, uow, ticket, agent, text.strip(), external_id)
         return
-    rendered = agent_reply(
-        number=ticket.id,
-        subject=ticket.subject,
-        text=text,
-        agent_name=agent.display_name or agent.name,
-        helpdesk_name=runtime.settings.helpdesk.name,
-        tag_prefix=runtime.settings.helpdesk.tag_prefix,
-    )
+    name = agent.display_name or agent.name
     message_id = new_message_id(runtime)
-    thread = uow.messages.thread_ids(ticket.id)
-    parent = uow.messages.last_inbound_id(ticket.id) or (thread[-1] if thread else None)
-    uow.messages.add(
-        ticket.id,
-        direction=Direction.OUTBOUND,
-        channel=Channel(ticket.channel),
-        author=author,
-        body_text=rendered.body_text,
-        agent_id=agent.id,
-        external_id=message_id,
-        inbox_id=inbox_id,
-        now=now,
-    )
     dedupe_key = f"reply:{external_id}"[:255] if external_id else None
     if Channel(ticket.channel) is Channel.TELEGRAM:  # the customer wrote in the chat
-        name = agent.display_name or agent.name
+        body = f"{text.strip()}\n\n— {name}"
         queue_chat(
             runtime,
             uow,
@@ -96,11 +76,23 @@ def post_answer(
                 number=ticket.id,
                 tag_prefix=runtime.settings.helpdesk.tag_prefix,
             ),
-            text=f"{text.strip()}\n\n— {name}",
+            text=body,
             dedupe_key=dedupe_key,
             recipient_name=ticket.requester.name,
+            message_id=message_id,
         )
     else:
+        rendered = agent_reply(
+            number=ticket.id,
+            subject=ticket.subject,
+            text=text,
+            agent_name=name,
+            helpdesk_name=runtime.settings.helpdesk.name,
+            tag_prefix=runtime.settings.helpdesk.tag_prefix,
+        )
+        body = rendered.body_text
+        thread = uow.messages.thread_ids(ticket.id)
+        parent = uow.messages.last_inbound_id(ticket.id) or (thread[-1] if thread else None)
         queue_email(
             runtime,
             uow,
@@ -115,6 +107,17 @@ def post_answer(
             references=tuple(thread[-20:]),
             message_id=message_id,
         )
+    uow.messages.add(  # after the thread was read: the answer is not its own parent
+        ticket.id,
+        direction=Direction.OUTBOUND,
+        channel=Channel(ticket.channel),
+        author=author,
+        body_text=body,
+        agent_id=agent.id,
+        external_id=message_id,
+        inbox_id=inbox_id,
+        now=now,
+    )
     if ticket.first_response_at is None:
         ticket.first_response_at = now
     clock_event(runtime, uow, ticket.id, SlaEvent.AGENT_REPLY, now)

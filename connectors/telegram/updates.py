@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from router.threading import chat_message_ref
+
 
 class UpdateKind(StrEnum):
     MESSAGE = "message"  # a new message in a chat with the bot
@@ -53,7 +55,7 @@ class ChatUpdate:
     @property
     def external_id(self) -> str:
         """How the message is known across edits: chat and message id."""
-        return f"tg:{self.chat_id}:{self.message_id}"
+        return chat_message_ref(self.chat_id, self.message_id)
 
 
 _UNSUPPORTED = (
