@@ -8,11 +8,11 @@ caller decides who receives them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from router.chat_commands import CALLBACK_DATA_LIMIT, encode_button
-from router.chat_text import CHAT_LIMIT, escape_html, split_for_chat, trim, utf16_len
+from router.chat_text import escape_html, trim, utf16_len
 from router.threading import subject_tag
 
 _BUDGET = 4000
@@ -72,33 +72,15 @@ class ChatButton:
         assert self.url is not None
         return {"text": self.text, "url": self.url}
 
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, object]) -> ChatButton:
-        """A button from its InlineKeyboardButton payload; ValueError when it is not one."""
-        text, data, url = payload.get("text"), payload.get("callback_data"), payload.get("url")
-        if (
-            isinstance(text, str)
-            and (data is None or isinstance(data, str))
-            and (url is None or isinstance(url, str))
-        ):
-            return cls(text, callback_data=data, url=url)
-        raise ValueError(f"not a button payload: {dict(payload)!r}")
-
 
 @dataclass(frozen=True)
 class ChatNotice:
     html: str
     buttons: tuple[tuple[ChatButton, ...], ...] = ()
 
-    def buttons_payload(self) -> list[list[dict[str, str]]]:
+    def buttons_payload(self) -> tuple[tuple[dict[str, str], ...], ...]:
         """The Bot API's ``inline_keyboard``: rows of buttons."""
-        return [[button.to_payload() for button in row] for row in self.buttons]
-
-    @classmethod
-    def buttons_from_payload(
-        cls, payload: Sequence[Sequence[Mapping[str, object]]]
-    ) -> tuple[tuple[ChatButton, ...], ...]:
-        return tuple(tuple(ChatButton.from_payload(button) for button in row) for row in payload)
+        return tuple(tuple(button.to_payload() for button in row) for row in self.buttons)
 
 
 def _clip(text: str, units: int) -> str:
@@ -195,19 +177,6 @@ def chat_agent_reply(*, text: str, agent_name: str, number: int, tag_prefix: str
     return f"{escape_html(text.strip())}\n\n{_signature(agent_name, number, tag_prefix)}"
 
 
-def chat_agent_reply_messages(
-    *, text: str, agent_name: str, number: int, tag_prefix: str = "#", limit: int = CHAT_LIMIT
-) -> list[str]:
-    """chat_agent_reply as messages of at most ``limit`` units each, the signature on the last."""
-    signature = _signature(agent_name, number, tag_prefix)
-    chunks = split_for_chat(text, limit)
-    room = limit - utf16_len(signature) - 2
-    if chunks and utf16_len(escape_html(chunks[-1])) > room:
-        chunks[-1:] = split_for_chat(chunks[-1], room)
-    messages = [escape_html(chunk) for chunk in chunks]
-    return [*messages[:-1], f"{messages[-1]}\n\n{signature}"] if messages else [signature]
-
-
 def _signature(agent_name: str, number: int, tag_prefix: str) -> str:
     return f"<i>\u2014 {_line(agent_name, 100, 'support')}, {_tag(number, tag_prefix)}</i>"
 
@@ -301,7 +270,3 @@ def link_result(ok: bool, agent_name: str | None) -> str:
     name = _line(agent_name or "", 100)
     who = f" as <b>{name}</b>" if name else ""
     return f"Linked{who}: your ticket notifications will come here."
-
-
-def action_result(text: str) -> str:
-    return _clip(text, _BUDGET)

@@ -26,11 +26,6 @@ def escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def escape_attr(text: str) -> str:
-    """Text for a double-quoted attribute value (``<a href="...">``): also ``"``."""
-    return escape_html(text).replace('"', "&quot;")
-
-
 def utf16_len(text: str) -> int:
     """The length Telegram counts: UTF-16 code units."""
     return len(text.encode("utf-16-le", "surrogatepass")) // 2

@@ -32,7 +32,7 @@ def make_bot_api(settings: Settings, *, pool_size: int | None = None) -> BotApi:
     )
 
 
-def make_telegram_sender(settings: Settings) -> TelegramSender:
+def make_telegram_sender(settings: Settings, api: BotApi) -> TelegramSender:
     telegram = settings.telegram
     throttle = ChatThrottle(
         rate_limiter_backend(settings),
@@ -41,7 +41,7 @@ def make_telegram_sender(settings: Settings) -> TelegramSender:
         namespace=settings.broker.namespace,
     )
     return TelegramSender(
-        make_bot_api(settings),
+        api,
         throttle=throttle.wait_turn,
         max_retry_after_s=telegram.max_retry_after_s,
     )

@@ -125,7 +125,7 @@ def notify_agent(
             chat_id=contact.telegram_chat_id,
             html=notice.html,
             text=rendered.body_text,
-            buttons=tuple(tuple(b.to_payload() for b in row) for row in notice.buttons),
+            buttons=notice.buttons_payload(),
             dedupe_key=dedupe_key,
             agent_id=contact.id,
             recipient_name=contact.display_name or contact.name,

@@ -107,10 +107,10 @@ class Runtime:
 
     @cached_property
     def chat_api(self) -> BotApi:
-        """The Telegram Bot API client for the ingest side (file downloads)."""
+        """The process's Telegram Bot API client: sends, and file downloads in ingest."""
         from workers.chat_connectors import make_bot_api
 
-        return make_bot_api(self.settings, pool_size=2)
+        return make_bot_api(self.settings)
 
     @cached_property
     def files(self) -> ContentAddressedFiles:
@@ -160,7 +160,7 @@ class Runtime:
         if channel is Channel.TELEGRAM and self.settings.telegram.enabled:
             from workers.chat_connectors import make_telegram_sender
 
-            return make_telegram_sender(self.settings)
+            return make_telegram_sender(self.settings, self.chat_api)
         raise PermanentError(f"no outbound connector for channel {channel.value}")
 
     def close(self) -> None:

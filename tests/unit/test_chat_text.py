@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.chat_text import CHAT_LIMIT, escape_attr, escape_html, split_for_chat, trim, utf16_len
+from router.chat_text import CHAT_LIMIT, escape_html, split_for_chat, trim, utf16_len
 
 # Text that exercises the splitter: escapes, astral characters, marks, all kinds of whitespace.
 chat_text = st.text(
@@ -37,10 +37,6 @@ def test_escape_html_escapes_the_three_characters_telegram_reads_and_nothing_els
     assert escape_html("a & b < c > d \"e\" 'f'") == "a &amp; b &lt; c &gt; d \"e\" 'f'"
     assert escape_html("&amp;") == "&amp;amp;"
     assert escape_html("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
-def test_escape_attr_also_escapes_double_quotes() -> None:
-    assert escape_attr('https://x.org/?a=1&b="2"<') == "https://x.org/?a=1&amp;b=&quot;2&quot;&lt;"
 
 
 def test_utf16_len_counts_astral_characters_twice() -> None:
