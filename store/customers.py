@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from router.vocabulary import Channel
-from store.dialect import insert_ignoring_conflict
+from store.dialect import insert_ignoring_conflict, insert_row
 from store.models import Customer, CustomerIdentity
 
 
@@ -42,9 +42,7 @@ class CustomerRepository:
         name = name[:200]
         found = self._find(kind, address)
         if found is None:
-            customer_id = self.session.execute(
-                insert(Customer).values(name=name, created_at=now).returning(Customer.id)
-            ).scalar_one()
+            customer_id = insert_row(self.session, Customer, {"name": name, "created_at": now})
             inserted = insert_ignoring_conflict(
                 self.session,
                 CustomerIdentity,

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Executable, Table, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+
+# Hot inserts are built once per table and given their values as parameters: building
+# ``insert(model).values(**row)`` anew costs more than running it (every value is
+# coerced and the statement's cache key computed again).
+
+
+@cache
+def _insert_returning_key(table: Table, dialect: str, ignore_conflict: bool) -> Executable:
+    if ignore_conflict:
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        return make(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return insert(table).returning(*table.primary_key.columns)
+
+
+def _row_key(row: Any) -> Any:
+    return None if row is None else (row[0] if len(row) == 1 else tuple(row))
 
 
 def insert_ignoring_conflict(session: Session, model: Any, values: dict[str, Any]) -> Any:
@@ -15,8 +33,12 @@ def insert_ignoring_conflict(session: Session, model: Any, values: dict[str, Any
     RETURNING rather than rowcount: the latter is not reliable for this statement
     across drivers (both SQLite >= 3.35 and PostgreSQL support RETURNING).
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = model.__table__
-    statement = insert(model).values(**values).on_conflict_do_nothing()
-    row = session.execute(statement.returning(*table.primary_key.columns)).first()
-    return None if row is None else (row[0] if len(row) == 1 else tuple(row))
+    dialect = session.get_bind().dialect.name
+    statement = _insert_returning_key(model.__table__, dialect, True)
+    return _row_key(session.execute(statement, values).first())
+
+
+def insert_row(session: Session, model: Any, values: dict[str, Any]) -> Any:
+    """INSERT ... RETURNING the new primary key."""
+    statement = _insert_returning_key(model.__table__, "", False)
+    return _row_key(session.execute(statement, values).first())

@@ -115,6 +115,50 @@ class InboxRepository:
             .execution_options(synchronize_session=False)
         ).scalar()
 
+    def begin_attempts(
+        self, inbox_ids: list[int], *, now: datetime, lease: timedelta
+    ) -> dict[int, int]:
+        """``begin_attempt`` for many rows in one statement: {id: attempt number}, by id,
+        for the rows that are pending."""
+        if len(inbox_ids) == 1:
+            attempt = self.begin_attempt(inbox_ids[0], now=now, lease=lease)
+            return {} if attempt is None else {inbox_ids[0]: attempt}
+        rows = self.session.execute(
+            update(InboxItem)
+            .where(InboxItem.id.in_(inbox_ids), InboxItem.state == RowState.PENDING.value)
+            .values(attempts=InboxItem.attempts + 1, available_at=now + lease, updated_at=now)
+            .returning(InboxItem.id, InboxItem.attempts)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return dict(sorted((row[0], row[1]) for row in rows))
+
+    def take_waiting(
+        self, channel: str, *, limit: int, now: datetime, lease: timedelta
+    ) -> dict[int, int]:
+        """Begin attempts on up to ``limit`` pending rows of ``channel`` that no attempt
+        has touched yet (their broker messages still queued): a worker with a backlog
+        behind it takes them along. {id: attempt}, by id. Rows another transaction holds
+        are skipped, not waited for. Their own messages find them done later."""
+        waiting = (
+            select(InboxItem.id)
+            .where(
+                InboxItem.state == RowState.PENDING.value,
+                InboxItem.channel == channel,
+                InboxItem.attempts == 0,
+            )
+            .order_by(InboxItem.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = self.session.execute(
+            update(InboxItem)
+            .where(InboxItem.id.in_(waiting.scalar_subquery()), InboxItem.attempts == 0)
+            .values(attempts=InboxItem.attempts + 1, available_at=now + lease, updated_at=now)
+            .returning(InboxItem.id, InboxItem.attempts)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return dict(sorted((row[0], row[1]) for row in rows))
+
     def record_failure(
         self, inbox_id: int, *, error: str, permanent: bool, max_attempts: int, now: datetime
     ) -> RowState:

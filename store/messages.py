@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from router.envelopes import AttachmentRef
 from router.vocabulary import Channel, Direction
+from store.dialect import insert_row
 from store.models import Attachment, Message, OutboxItem, Ticket
 
 
@@ -35,25 +36,25 @@ class MessageRepository:
         inbox_id: int | None = None,
         attachments: Sequence[AttachmentRef] = (),
     ) -> int:
-        message_id: int = self.session.execute(
-            insert(Message)
-            .values(
-                ticket_id=ticket_id,
-                direction=direction.value,
-                channel=channel.value,
-                author=author[:320],
-                body_text=body_text,
-                body_html=body_html,
-                full_text=full_text if full_text != body_text else None,
-                headers=headers or {},
-                external_id=external_id,
-                customer_id=customer_id,
-                agent_id=agent_id,
-                inbox_id=inbox_id,
-                created_at=now,
-            )
-            .returning(Message.id)
-        ).scalar_one()
+        message_id: int = insert_row(
+            self.session,
+            Message,
+            {
+                "ticket_id": ticket_id,
+                "direction": direction.value,
+                "channel": channel.value,
+                "author": author[:320],
+                "body_text": body_text,
+                "body_html": body_html,
+                "full_text": full_text if full_text != body_text else None,
+                "headers": headers or {},
+                "external_id": external_id,
+                "customer_id": customer_id,
+                "agent_id": agent_id,
+                "inbox_id": inbox_id,
+                "created_at": now,
+            },
+        )
         if attachments:
             self.session.execute(
                 insert(Attachment),

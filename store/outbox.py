@@ -81,10 +81,21 @@ class OutboxRepository:
 
         A row that has used ``max_attempts`` is not taken: the sweep fails it.
         """
-        row = self.session.execute(
+        return self.claim_many([outbox_id], now=now, lease=lease, max_attempts=max_attempts).get(
+            outbox_id
+        )
+
+    def claim_many(
+        self, outbox_ids: list[int], *, now: datetime, lease: timedelta, max_attempts: int = 1_000
+    ) -> dict[int, Claimed]:
+        """``claim`` for many rows in one statement: {id: claimed}, by id; rows another
+        attempt holds, or that are done, are left out."""
+        rows = self.session.execute(
             update(OutboxItem)
             .where(
-                OutboxItem.id == outbox_id,
+                OutboxItem.id.in_(outbox_ids)
+                if len(outbox_ids) > 1
+                else OutboxItem.id == outbox_ids[0],
                 OutboxItem.attempts < max_attempts,
                 or_(
                     OutboxItem.state == RowState.PENDING.value,
@@ -98,6 +109,7 @@ class OutboxRepository:
                 available_at=now + lease,
             )
             .returning(
+                OutboxItem.id,
                 OutboxItem.payload,
                 OutboxItem.ticket_id,
                 OutboxItem.recipient,
@@ -105,12 +117,32 @@ class OutboxRepository:
                 OutboxItem.external_id,
             )
             .execution_options(synchronize_session=False)
-        ).first()
-        if row is None:
-            return None
-        return Claimed(
-            payload=dict(row[0]), ticket_id=row[1], recipient=row[2], kind=row[3], progress=row[4]
-        )
+        ).all()
+        return {
+            row[0]: Claimed(
+                payload=dict(row[1]),
+                ticket_id=row[2],
+                recipient=row[3],
+                kind=row[4],
+                progress=row[5],
+            )
+            for row in sorted(rows, key=lambda r: r[0])
+        }
+
+    def release(self, outbox_ids: list[int], *, now: datetime) -> None:
+        """Give back rows claimed and not tried (a batch stopped short): pending again,
+        the claim's attempt not counted."""
+        if outbox_ids:
+            self.session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(outbox_ids), OutboxItem.state == RowState.SENDING.value)
+                .values(
+                    state=RowState.PENDING.value,
+                    attempts=OutboxItem.attempts - 1,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
 
     def mark_sent(self, outbox_id: int, *, external_id: str, now: datetime) -> None:
         self.session.execute(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, tuple_, update
+from sqlalchemy import func, literal, select, tuple_, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from router.assignment import TicketFacts
@@ -16,6 +16,7 @@ from router.lifecycle import check_transition, is_active
 from router.views import AttachmentView, MessageView, TicketView
 from router.vocabulary import Channel, Priority, Status
 from store.agents import AgentRepository
+from store.dialect import insert_row
 from store.models import Agent, Customer, Message, SlaTimer, Team, Ticket
 from store.models.base import UTCDateTime
 
@@ -67,30 +68,31 @@ class TicketRepository:
         tags: list[str] | None = None,
     ) -> int:
         """Open a new ticket, waiting for an agent from now; returns its number."""
-        return self.session.execute(
-            insert(Ticket)
-            .values(
-                access_key=access_key or secrets.token_urlsafe(18),
-                subject=subject[:998],
-                status=Status.NEW.value,
-                priority=priority.value,
-                priority_rank=priority.rank,
-                category=category,
-                channel=channel.value,
-                requester_id=requester_id,
-                requester_address=requester_address,
-                team_id=team_id,
-                parent_id=parent_id,
-                custom_fields=custom_fields or {},
-                required_skills=required_skills or {},
-                optional_skills=optional_skills or {},
-                tags=tags or [],
-                queued_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(Ticket.id)
-        ).scalar_one()
+        ticket_id: int = insert_row(
+            self.session,
+            Ticket,
+            {
+                "access_key": access_key or secrets.token_urlsafe(18),
+                "subject": subject[:998],
+                "status": Status.NEW.value,
+                "priority": priority.value,
+                "priority_rank": priority.rank,
+                "category": category,
+                "channel": channel.value,
+                "requester_id": requester_id,
+                "requester_address": requester_address,
+                "team_id": team_id,
+                "parent_id": parent_id,
+                "custom_fields": custom_fields or {},
+                "required_skills": required_skills or {},
+                "optional_skills": optional_skills or {},
+                "tags": tags or [],
+                "queued_at": now,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        return ticket_id
 
     def lock_for_routing(self, ticket_id: int) -> RoutingTicket | None:
         """Lock the ticket row (FOR UPDATE on PostgreSQL) and read what routing needs."""

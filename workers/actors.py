@@ -18,8 +18,8 @@ from dramatiq import Actor
 from config.settings import StepRetries
 from router.errors import PermanentError
 from router.vocabulary import Channel, RowState
-from workers.deliver import deliver
-from workers.ingest import ingest
+from workers.deliver import deliver, deliver_each
+from workers.ingest import ingest, ingest_together
 from workers.queues import (
     INBOUND_CHANNELS,
     OUTBOUND_CHANNELS,
@@ -28,8 +28,9 @@ from workers.queues import (
     ingest_queue,
     outbound_queue,
 )
-from workers.route import drain_backlog, route
+from workers.route import drain_backlog, route, route_each
 from workers.runtime import Runtime
+from workers.send_batching import ids_of
 from workers.sla_sweep import sweep_sla
 
 log = logging.getLogger(__name__)
@@ -46,34 +47,30 @@ def _options(retries: StepRetries) -> dict[str, object]:
 
 
 def _declare(
-    runtime: Runtime, fn: Callable[[int], object], name: str, queue: str, retries: StepRetries
+    runtime: Runtime, fn: Callable[..., object], name: str, queue: str, retries: StepRetries
 ) -> Actor:  # type: ignore[type-arg]
     return dramatiq.actor(
         fn, actor_name=name, queue_name=queue, broker=runtime.broker, **_options(retries)
     )
 
 
-def _ingest_guarded(runtime: Runtime, channel: Channel) -> Callable[[int], None]:
+def _ingest_guarded(runtime: Runtime, channel: Channel) -> Callable[[int | list[int]], None]:
     retries = runtime.settings.retries.ingest
 
-    def run(inbox_id: int) -> None:
+    def give_up(inbox_id: int, attempt: int) -> None:
+        """Earlier attempts died without reporting back (a kill, a time limit)."""
         with runtime.db.unit_of_work() as uow:
-            attempt = uow.inbox.begin_attempt(
-                inbox_id, now=runtime.now(), lease=runtime.redrive_after
+            uow.inbox.record_failure(
+                inbox_id,
+                error=f"gave up: {attempt - 1} attempts started and none finished",
+                permanent=True,
+                max_attempts=retries.max_attempts,
+                now=runtime.now(),
             )
-        if attempt is None:
-            return  # done, failed for good, or unknown: a redelivery is a no-op
-        if attempt > retries.max_attempts:  # earlier attempts died without reporting back
-            with runtime.db.unit_of_work() as uow:
-                uow.inbox.record_failure(
-                    inbox_id,
-                    error=f"gave up: {attempt - 1} attempts started and none finished",
-                    permanent=True,
-                    max_attempts=retries.max_attempts,
-                    now=runtime.now(),
-                )
-            log.error("inbox %s failed for good: no attempt finished", inbox_id)
-            return
+        log.error("inbox %s failed for good: no attempt finished", inbox_id)
+
+    def attempt_one(inbox_id: int) -> None:
+        """One row, its attempt counted already."""
         try:
             ingest(runtime, inbox_id, channel)
         except BaseException as exc:  # TimeLimitExceeded is a BaseException: count it too
@@ -91,7 +88,44 @@ def _ingest_guarded(runtime: Runtime, channel: Channel) -> Callable[[int], None]
                 return  # kept in the inbox with its reason; not retried again
             raise
 
+    def run(inbox_ids: int | list[int]) -> None:
+        with runtime.db.unit_of_work() as uow:
+            attempts = uow.inbox.begin_attempts(
+                ids_of(inbox_ids), now=runtime.now(), lease=runtime.redrive_after
+            )
+            room = runtime.settings.worker.batch_max - len(attempts)
+            if attempts and room > 0 and not runtime.settings.embedded:  # a backlog: take some
+                attempts |= uow.inbox.take_waiting(
+                    channel.value, limit=room, now=runtime.now(), lease=runtime.redrive_after
+                )
+        # missing: done, failed for good, or unknown: a redelivery is a no-op
+        ready = sorted(i for i, attempt in attempts.items() if attempt <= retries.max_attempts)
+        for inbox_id, attempt in attempts.items():
+            if attempt > retries.max_attempts:
+                give_up(inbox_id, attempt)
+        if len(ready) == 1:
+            attempt_one(ready[0])
+        elif ready and not ingest_together(runtime, ready, channel):
+            failed: list[int] = []
+            for inbox_id in ready:  # the batch failed as a whole: each on its own
+                try:
+                    attempt_one(inbox_id)
+                except Exception:
+                    failed.append(inbox_id)
+            resend_alone(runtime.ingest_actors[channel], failed, retries)
+
     return run
+
+
+def resend_alone(actor: Actor, ids: list[int], retries: StepRetries) -> None:  # type: ignore[type-arg]
+    """Rows of a batch that failed go back on the queue one by one, after the first
+    backoff: each then has dramatiq's retries of its own, and the rest of its batch
+    is not held back by it."""
+    for item_id in ids:
+        try:
+            actor.send_with_options(args=(item_id,), delay=retries.min_backoff_ms)
+        except Exception:  # the row is durable: the scheduler re-drives it
+            log.warning("could not resend %s to %s; the scheduler will", item_id, actor)
 
 
 def declare_actors(runtime: Runtime) -> None:
@@ -105,8 +139,12 @@ def declare_actors(runtime: Runtime) -> None:
             retries.ingest,
         )
 
-    def route_ticket(ticket_id: int, avoid: int | None = None) -> None:
-        route(runtime, ticket_id, avoid=avoid)
+    def route_ticket(ticket_id: int | list[int], avoid: int | None = None) -> None:
+        if isinstance(ticket_id, int):
+            route(runtime, ticket_id, avoid=avoid)
+            return
+        failed = route_each(runtime, ids_of(ticket_id))
+        resend_alone(runtime.route_actor, failed, retries.route)  # type: ignore[arg-type]
 
     def drain_team(team_id: int) -> None:
         drain_backlog(runtime, team_id)
@@ -124,13 +162,26 @@ def declare_actors(runtime: Runtime) -> None:
 
     runtime.sla_actor = _declare(runtime, fire_sla, "fire_sla", SLA, retries.route)  # type: ignore[arg-type]
 
-    def deliver_row(outbox_id: int) -> None:
-        deliver(runtime, outbox_id)
+    def deliver_rows(outbox_id: int | list[int]) -> None:
+        if isinstance(outbox_id, int):
+            deliver(runtime, outbox_id)
+            return
+        retry = deliver_each(runtime, ids_of(outbox_id))
+        for channel, ids in retry.items():
+            resend_alone(runtime.deliver_actors[channel], ids, retries.deliver)
 
     for out in OUTBOUND_CHANNELS:
         runtime.deliver_actors[out] = _declare(
-            runtime, deliver_row, f"deliver_{out.value}", outbound_queue(out), retries.deliver
+            runtime, deliver_rows, f"deliver_{out.value}", outbound_queue(out), retries.deliver
         )
+    runtime.list_actors.update(
+        actor.actor_name
+        for actor in (
+            *runtime.ingest_actors.values(),
+            runtime.route_actor,
+            *runtime.deliver_actors.values(),
+        )
+    )
 
 
 __all__ = ["declare_actors"]

@@ -9,16 +9,29 @@ resend carries the same Message-ID, so the far side can recognise it.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from router.envelopes import OutboundMessage
+from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, TransientError
 from router.vocabulary import Channel, RowState
 from store.db import UnitOfWork
+from store.outbox import Claimed
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Sent:
+    message: OutboundMessage
+    result: DeliveryResult
+
+
+@dataclass(frozen=True)
+class _Failed:
+    state: RowState
+    error: Exception
 
 
 def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
@@ -26,21 +39,66 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
 
     Raises ``TransientError`` while attempts remain, so dramatiq retries with backoff.
     """
-    now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         claimed = uow.outbox.claim(
             outbox_id,
-            now=now,
+            now=runtime.now(),
             lease=runtime.send_lease,
             max_attempts=runtime.settings.retries.deliver.max_attempts,
         )
-        if claimed is None:
-            return None
-        payload, ticket_id, recipient = claimed.payload, claimed.ticket_id, claimed.recipient
-        kind = claimed.kind
+    if claimed is None:
+        return None
+    outcome = _attempt(runtime, outbox_id, claimed)
+    if isinstance(outcome, _Failed):
+        if outcome.state is RowState.PENDING:
+            raise TransientError(str(outcome.error)) from None
+        return outcome.state
+    with runtime.db.unit_of_work() as uow:
+        _record_sent(runtime, uow, outbox_id, claimed, outcome)
+    return RowState.DONE
+
+
+def deliver_each(runtime: Runtime, outbox_ids: list[int]) -> dict[Channel, list[int]]:
+    """Send many rows: claimed in one statement, then sent one by one (a channel's
+    connector keeps its connection), each recorded sent as soon as it went out, so a
+    crash can repeat at most the one message in flight. Returns the rows to try again
+    later, by channel; a failure is recorded on its row as for one.
+
+    Rows not tried when an interruption (a time limit, a shutdown) stops the batch are
+    given back, pending.
+    """
+    with runtime.db.unit_of_work() as uow:
+        claimed = uow.outbox.claim_many(
+            outbox_ids,
+            now=runtime.now(),
+            lease=runtime.send_lease,
+            max_attempts=runtime.settings.retries.deliver.max_attempts,
+        )
+    again: dict[Channel, list[int]] = {}
+    untried = list(claimed)
+    try:
+        for outbox_id, row in claimed.items():
+            untried.remove(outbox_id)
+            outcome = _attempt(runtime, outbox_id, row)
+            if isinstance(outcome, _Sent):
+                with runtime.db.unit_of_work() as uow:
+                    _record_sent(runtime, uow, outbox_id, row, outcome)
+            elif outcome.state is RowState.PENDING:
+                channel = Channel(row.payload.get("channel", Channel.EMAIL.value))
+                again.setdefault(channel, []).append(outbox_id)
+    finally:
+        if untried:
+            with runtime.db.unit_of_work() as uow:
+                uow.outbox.release(untried, now=runtime.now())
+    return again
+
+
+def _attempt(runtime: Runtime, outbox_id: int, claimed: Claimed) -> _Sent | _Failed:
+    """Send one claimed row; a failure is recorded on the row before returning."""
+    ticket_id, recipient, kind = claimed.ticket_id, claimed.recipient, claimed.kind
     message: OutboundMessage | None = None
     try:
-        message = OutboundMessage.from_payload(payload)
+        message = OutboundMessage.from_payload(claimed.payload)
         if claimed.progress and message.chat_action == "send":
             message = replace(message, sent_parts=tuple(claimed.progress.split(",")))
         result = runtime.sender(Channel(message.channel)).send(message)
@@ -49,29 +107,42 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
         state = _record_failure(
             runtime, outbox_id, ticket_id, recipient, exc, permanent, message=message, kind=kind
         )
-        if state is RowState.PENDING:
-            raise TransientError(str(exc)) from None
-        return state
+        return _Failed(state, exc)
     except BaseException as exc:  # a time limit or shutdown interrupt: count it, then go on
         _record_failure(runtime, outbox_id, ticket_id, recipient, exc, permanent=False)
         raise
-    with runtime.db.unit_of_work() as uow:
-        uow.outbox.mark_sent(outbox_id, external_id=result.external_id, now=runtime.now())
-        if message.channel is Channel.TELEGRAM and message.chat_action == "send":
-            _remember_sent(
-                runtime, uow, recipient, result.external_id.split(","), ticket_id, outbox_id, kind
-            )
-        if message.chat_action == "answer_callback":
-            return RowState.DONE  # a button's answer: the action itself is in the audit log
-        uow.audit.record(
-            ticket_id=ticket_id,
-            actor="system:deliver",
-            action="outbox.sent",
-            detail=f"delivered to {recipient}",
-            now=runtime.now(),
-            data={"outbox_id": outbox_id, "message_id": result.external_id},
+    return _Sent(message, result)
+
+
+def _record_sent(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    outbox_id: int,
+    claimed: Claimed,
+    sent: _Sent,
+) -> None:
+    message, result = sent.message, sent.result
+    uow.outbox.mark_sent(outbox_id, external_id=result.external_id, now=runtime.now())
+    if message.channel is Channel.TELEGRAM and message.chat_action == "send":
+        _remember_sent(
+            runtime,
+            uow,
+            claimed.recipient,
+            result.external_id.split(","),
+            claimed.ticket_id,
+            outbox_id,
+            claimed.kind,
         )
-    return RowState.DONE
+    if message.chat_action == "answer_callback":
+        return  # a button's answer: the action itself is in the audit log
+    uow.audit.record(
+        ticket_id=claimed.ticket_id,
+        actor="system:deliver",
+        action="outbox.sent",
+        detail=f"delivered to {claimed.recipient}",
+        now=runtime.now(),
+        data={"outbox_id": outbox_id, "message_id": result.external_id},
+    )
 
 
 def _remember_sent(

@@ -31,7 +31,7 @@ from workers.ingest_email import (
     read_email,
     record_bounce,
 )
-from workers.ingest_telegram import prepare_update, read_update
+from workers.ingest_telegram import PreparedUpdate, prepare_update, read_update
 from workers.notify import AgentContact, TicketBrief, notify_agent
 from workers.outbound import queue_chat, queue_email
 from workers.runtime import Runtime
@@ -43,79 +43,108 @@ log = logging.getLogger(__name__)
 def ingest(runtime: Runtime, inbox_id: int, channel: Channel | None = None) -> None:
     """``channel``: the queue's; a Telegram row's files are fetched before the transaction."""
     prepared = prepare_update(runtime, inbox_id) if channel is Channel.TELEGRAM else None
-    now = runtime.now()
     with runtime.db.unit_of_work() as uow:
-        payload = uow.inbox.claim(inbox_id, now)
-        if payload is None:
-            return  # already ingested, failed for good, or unknown
-        try:
-            message = InboundMessage.from_payload(payload)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise PermanentError(f"unreadable inbox payload: {exc!r}") from None
-        if message.unparsed and message.channel is Channel.TELEGRAM:
-            if prepared is None:  # it turned pending after our look (a retry by hand)
-                raise TransientError("the update was not read before the claim: again")
-            chat_message = read_update(runtime, uow, inbox_id, message, prepared)
-            if chat_message is None:
-                return  # a command, an agent's action or nothing to keep: done there
-            message = chat_message
-        elif message.unparsed:
-            message = read_email(runtime, uow, inbox_id, message)
-        if message.channel is Channel.EMAIL and answered_by_agent(runtime, uow, message, inbox_id):
-            return
-        customer = uow.customers.identify(
-            message.channel, message.sender_address, message.sender_name, now
+        _ingest_in(runtime, uow, inbox_id, prepared)
+
+
+def ingest_together(runtime: Runtime, inbox_ids: list[int], channel: Channel) -> bool:
+    """Ingest the rows in one transaction, in order; the next steps' sends go out merged.
+
+    All or nothing: False, with nothing kept, when any row fails (the caller then
+    takes them one by one, so one bad row costs its batch a second pass, not more).
+    """
+    try:
+        prepared = (
+            {i: prepare_update(runtime, i) for i in inbox_ids}
+            if channel is Channel.TELEGRAM
+            else {}
         )
-        if message.external_id:
-            known = uow.messages.ticket_with_inbound(message.external_id, customer.id)
-            if known is not None:  # the same message arrived by another path: one message
-                uow.inbox.finish(inbox_id, state=RowState.DONE, ticket_id=known, now=now)
-                return
-        if message.bounce is not None:
-            record_bounce(runtime, uow, message.bounce)
-        elif message.channel is Channel.EMAIL and not message.is_automatic and customer.bounced:
-            uow.customers.clear_bounce(message.sender_address)  # it writes: it works again
-        existing = _thread(runtime, uow, message, customer)
-        quiet = message.is_automatic
-        if existing is not None and (quiet or Status(existing.status) is not Status.CLOSED):
-            ticket_id = existing.id
-            waiting = _join_ticket(runtime, uow, existing, message)
-        elif quiet and not message.is_bulk:  # an auto-reply to nothing we know: keep it quietly
-            uow.inbox.finish(inbox_id, state=RowState.QUIET, ticket_id=None, now=now)
+        with runtime.gather_sends(), runtime.db.unit_of_work() as uow:
+            for inbox_id in inbox_ids:
+                _ingest_in(runtime, uow, inbox_id, prepared.get(inbox_id))
+    except Exception as exc:
+        log.info(
+            "a batch of %d inbox rows failed (%s); taking them one by one", len(inbox_ids), exc
+        )
+        return False
+    return True
+
+
+def _ingest_in(
+    runtime: Runtime, uow: UnitOfWork, inbox_id: int, prepared: PreparedUpdate | None
+) -> None:
+    now = runtime.now()
+    payload = uow.inbox.claim(inbox_id, now)
+    if payload is None:
+        return  # already ingested, failed for good, or unknown
+    try:
+        message = InboundMessage.from_payload(payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PermanentError(f"unreadable inbox payload: {exc!r}") from None
+    if message.unparsed and message.channel is Channel.TELEGRAM:
+        if prepared is None:  # it turned pending after our look (a retry by hand)
+            raise TransientError("the update was not read before the claim: again")
+        chat_message = read_update(runtime, uow, inbox_id, message, prepared)
+        if chat_message is None:
+            return  # a command, an agent's action or nothing to keep: done there
+        message = chat_message
+    elif message.unparsed:
+        message = read_email(runtime, uow, inbox_id, message)
+    if message.channel is Channel.EMAIL and answered_by_agent(runtime, uow, message, inbox_id):
+        return
+    customer = uow.customers.identify(
+        message.channel, message.sender_address, message.sender_name, now
+    )
+    if message.external_id:
+        known = uow.messages.ticket_with_inbound(message.external_id, customer.id)
+        if known is not None:  # the same message arrived by another path: one message
+            uow.inbox.finish(inbox_id, state=RowState.DONE, ticket_id=known, now=now)
             return
-        else:  # bulk and list mail may be a customer's request: a ticket, never an answer
-            ticket_id = _open_ticket(runtime, uow, message, customer, parent=existing)
-            waiting = True
-            if runtime.settings.helpdesk.acknowledge and not quiet:
-                _acknowledge(runtime, uow, ticket_id, message)
-        uow.messages.add(
-            ticket_id,
-            direction=Direction.INBOUND,
-            channel=message.channel,
-            author=_author(message),
-            body_text=message.body_text,
-            body_html=message.body_html,
-            full_text=message.full_text,
-            headers=message.headers,
-            external_id=message.external_id,
-            customer_id=customer.id,
-            inbox_id=inbox_id,
+    if message.bounce is not None:
+        record_bounce(runtime, uow, message.bounce)
+    elif message.channel is Channel.EMAIL and not message.is_automatic and customer.bounced:
+        uow.customers.clear_bounce(message.sender_address)  # it writes: it works again
+    existing = _thread(runtime, uow, message, customer)
+    quiet = message.is_automatic
+    if existing is not None and (quiet or Status(existing.status) is not Status.CLOSED):
+        ticket_id = existing.id
+        waiting = _join_ticket(runtime, uow, existing, message)
+    elif quiet and not message.is_bulk:  # an auto-reply to nothing we know: keep it quietly
+        uow.inbox.finish(inbox_id, state=RowState.QUIET, ticket_id=None, now=now)
+        return
+    else:  # bulk and list mail may be a customer's request: a ticket, never an answer
+        ticket_id = _open_ticket(runtime, uow, message, customer, parent=existing)
+        waiting = True
+        if runtime.settings.helpdesk.acknowledge and not quiet:
+            _acknowledge(runtime, uow, ticket_id, message)
+    uow.messages.add(
+        ticket_id,
+        direction=Direction.INBOUND,
+        channel=message.channel,
+        author=_author(message),
+        body_text=message.body_text,
+        body_html=message.body_html,
+        full_text=message.full_text,
+        headers=message.headers,
+        external_id=message.external_id,
+        customer_id=customer.id,
+        inbox_id=inbox_id,
+        now=now,
+        attachments=message.attachments,
+    )
+    if message.problems:
+        uow.audit.record(
+            ticket_id=ticket_id,
+            actor="system:ingest",
+            action="message.problems",
+            detail="read what could be read: " + "; ".join(message.problems)[:2000],
             now=now,
-            attachments=message.attachments,
         )
-        if message.problems:
-            uow.audit.record(
-                ticket_id=ticket_id,
-                actor="system:ingest",
-                action="message.problems",
-                detail="read what could be read: " + "; ".join(message.problems)[:2000],
-                now=now,
-            )
-        uow.inbox.finish(
-            inbox_id, state=RowState.QUIET if quiet else RowState.DONE, ticket_id=ticket_id, now=now
-        )
-        if waiting:
-            uow.after_commit(lambda: runtime.enqueue_route(ticket_id))
+    uow.inbox.finish(
+        inbox_id, state=RowState.QUIET if quiet else RowState.DONE, ticket_id=ticket_id, now=now
+    )
+    if waiting:
+        uow.after_commit(lambda: runtime.enqueue_route(ticket_id))
 
 
 def _author(message: InboundMessage) -> str:

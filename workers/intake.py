@@ -49,7 +49,7 @@ class StoreIntake:
                 )
                 if accepted.created:
                     uow.after_commit(
-                        lambda: runtime.enqueue_ingest(accepted.inbox_id, message.channel)
+                        lambda: runtime.enqueue_accepted(accepted.inbox_id, message.channel)
                     )
                     return Receipt(
                         inbox_id=accepted.inbox_id,

@@ -24,6 +24,7 @@ from workers.broker import describe
 from workers.mail_connectors import MailConnectors
 from workers.runtime import Runtime, build_runtime
 from workers.scheduler import Scheduler
+from workers.tally import install as install_tally
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,7 @@ def worker_process(settings: Settings, queues: list[str], threads: int) -> None:
     """One worker process: consume ``queues`` with ``threads`` threads until SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(message)s")
     runtime = build_runtime(settings, pool_size=threads + 2)
+    tally = install_tally(runtime.broker)
     worker = dramatiq.Worker(
         runtime.broker,
         queues=set(queues),
@@ -183,6 +185,7 @@ def worker_process(settings: Settings, queues: list[str], threads: int) -> None:
     stopping.wait()
     worker.stop(timeout=10_000)
     runtime.close()
+    log.info("worker %d %s", os.getpid(), tally.summary())
 
 
 def supervise_workers(

@@ -52,6 +52,21 @@ def route(runtime: Runtime, ticket_id: int, *, avoid: int | None = None) -> Outc
         return Outcome.NOT_ROUTABLE
 
 
+def route_each(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
+    """Route tickets one after another, each in its own transaction (an agent's row is
+    locked only for its ticket's claim); the notices' sends go out merged. Returns the
+    tickets whose routing failed, for the caller to retry alone."""
+    failed = []
+    with runtime.gather_sends():
+        for ticket_id in ticket_ids:
+            try:
+                route(runtime, ticket_id)
+            except Exception:
+                log.exception("routing ticket %s failed; it is retried alone", ticket_id)
+                failed.append(ticket_id)
+    return failed
+
+
 def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcome:
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:

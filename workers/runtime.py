@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -23,6 +24,7 @@ from router.vocabulary import Channel, Priority
 from store.db import Database
 from store.files import ContentAddressedFiles
 from workers.broker import make_broker
+from workers.send_batching import Gathering, SendWindow
 
 if TYPE_CHECKING:
     from connectors.telegram.bot_api import BotApi
@@ -51,6 +53,16 @@ class Runtime:
     handoff_to_scheduler: bool = False
     _senders: dict[Channel, Sender] = field(default_factory=dict)
     _senders_lock: threading.Lock = field(default_factory=threading.Lock)
+    list_actors: set[str] = field(default_factory=set)  # actors whose message may carry ids
+    _window: SendWindow | None = None
+
+    @cached_property
+    def gathering(self) -> Gathering:
+        return Gathering(self._send_now, self.settings.worker.batch_max)
+
+    def gather_sends(self) -> AbstractContextManager[None]:
+        """Sends made inside (after-commit ones included) go out at its end, merged."""
+        return self.gathering.block()
 
     # -- time and policy -------------------------------------------------
     def now(self) -> datetime:
@@ -120,6 +132,16 @@ class Runtime:
     def _send(self, actor: Actor | None, *args: object) -> None:  # type: ignore[type-arg]
         if actor is None:
             raise RuntimeError("actors are not declared in this process")
+        if (
+            len(args) == 1
+            and isinstance(args[0], int)
+            and actor.actor_name in self.list_actors
+            and self.gathering.hold(actor, args[0])
+        ):
+            return
+        self._send_now(actor, *args)
+
+    def _send_now(self, actor: Actor, *args: object) -> None:  # type: ignore[type-arg]
         try:
             actor.send(*args)
         except Exception:  # the row is durable: the scheduler re-drives it later
@@ -127,6 +149,23 @@ class Runtime:
 
     def enqueue_ingest(self, inbox_id: int, channel: Channel) -> None:
         self._send(self.ingest_actors.get(channel), inbox_id)
+
+    def enqueue_accepted(self, inbox_id: int, channel: Channel) -> None:
+        """A connector's new inbox row: sent with the others of a few milliseconds."""
+        actor = self.ingest_actors.get(channel)
+        window_ms = self.settings.worker.batch_window_ms
+        if actor is None or window_ms <= 0 or self.settings.embedded:
+            self.enqueue_ingest(inbox_id, channel)
+            return
+        with self._senders_lock:
+            if self._window is None:
+                self._window = SendWindow(
+                    self._send_now,
+                    window_s=window_ms / 1000,
+                    max_ids=self.settings.worker.batch_max,
+                )
+            window = self._window
+        window.add(actor, inbox_id)
 
     def enqueue_route(self, ticket_id: int, avoid: int | None = None) -> None:
         """Route a ticket; ``avoid``: an agent it was just taken from, unless nobody else
@@ -164,6 +203,8 @@ class Runtime:
         raise PermanentError(f"no outbound connector for channel {channel.value}")
 
     def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
         with self._senders_lock:
             for sender in self._senders.values():
                 sender.close()

@@ -62,10 +62,11 @@ class Scheduler:
             inbox = uow.inbox.due_for_redrive(now=now, again_after=again, limit=settings.batch)
             outbox = uow.outbox.due_for_redrive(now=now, again_after=again, limit=settings.batch)
             teams = uow.tickets.teams_with_backlog() if drain else []
-        for inbox_id, channel in inbox:
-            runtime.enqueue_ingest(inbox_id, Channel(channel))
-        for outbox_id, channel in outbox:
-            runtime.enqueue_delivery(outbox_id, Channel(channel))
+        with runtime.gather_sends():  # a backlog re-driven goes out in batches
+            for inbox_id, channel in inbox:
+                runtime.enqueue_ingest(inbox_id, Channel(channel))
+            for outbox_id, channel in outbox:
+                runtime.enqueue_delivery(outbox_id, Channel(channel))
         for team_id in teams:
             runtime.enqueue_drain(team_id)
         if runtime.sla_policies:

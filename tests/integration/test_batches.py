@@ -1,0 +1,208 @@
+"""Many rows in one broker message, on both databases: each row ends as it would alone.
+
+The desk runs embedded (stub broker, real worker threads); the batches are sent to
+the actors by hand, as a connector's send window or a batch before them would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from router.envelopes import InboundMessage, OutboundMessage
+from router.errors import TransientError
+from router.vocabulary import Channel
+from store.db import Database
+from store.models import InboxItem, OutboxItem
+from tests.conftest import make_settings
+from tests.support.desk import Desk, desk_for
+from workers.deliver import deliver_each
+from workers.ingest import ingest_together
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+
+
+@pytest.fixture
+def desk(database_url: str) -> Iterator[Desk]:
+    settings = make_settings(
+        database_url,
+        relaydesk_retries__deliver__min_backoff_ms="10",
+        relaydesk_retries__deliver__max_backoff_ms="20",
+        relaydesk_retries__ingest__min_backoff_ms="10",
+        relaydesk_retries__ingest__max_backoff_ms="20",
+    )
+    yield from desk_for(settings)
+
+
+def _accept_quietly(desk: Desk, keys: list[str], **payload: object) -> list[int]:
+    """Inbox rows as a connector commits them, their messages not sent yet."""
+    ids = []
+    with desk.runtime.db.unit_of_work() as uow:
+        for key in keys:
+            message = InboundMessage(
+                channel=Channel.WEB,
+                idempotency_key=key,
+                sender_address=f"{key}@example.org",
+                sender_name=key,
+                subject=f"help {key}",
+                body_text="it is broken",
+            )
+            ids.append(
+                uow.inbox.accept(message, now=desk.runtime.now(), redrive_after=MINUTE).inbox_id
+            )
+    return ids
+
+
+def _inbox(desk: Desk, ids: list[int]) -> list[tuple[str, int | None, str | None]]:
+    with desk.runtime.db.unit_of_work() as uow:
+        rows = uow.session.execute(
+            select(InboxItem.state, InboxItem.ticket_id, InboxItem.error)
+            .where(InboxItem.id.in_(ids))
+            .order_by(InboxItem.id)
+        ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def test_one_message_with_many_rows_makes_each_an_assigned_notified_ticket(desk: Desk) -> None:
+    ids = _accept_quietly(desk, [f"b{i}" for i in range(6)])
+    desk.runtime.ingest_actors[Channel.WEB].send(ids)
+    desk.settle()
+    rows = _inbox(desk, ids)
+    assert [state for state, _, _ in rows] == ["done"] * 6
+    numbers = [number for _, number, _ in rows]
+    assert len(set(numbers)) == 6 and numbers == sorted(numbers)  # in order, one each
+    for i, number in enumerate(numbers):
+        view = desk.ticket(number)  # type: ignore[arg-type]
+        assert view.status == "open" and view.assignee in ("ana", "ben")
+        assert len(desk.sender.to(f"b{i}@example.org")) == 1  # acknowledged once
+    notices = [m for m in desk.sender.sent if m.recipient.endswith("@relaydesk.localhost")]
+    assert len(notices) == 6
+
+
+def test_a_bad_row_fails_alone_and_the_rest_of_its_batch_goes_on(desk: Desk) -> None:
+    ids = _accept_quietly(desk, ["good1", "bad", "good2"])
+    with desk.runtime.db.unit_of_work() as uow:
+        uow.session.get(InboxItem, ids[1]).payload = {"channel": "web"}  # type: ignore[union-attr]
+    desk.runtime.ingest_actors[Channel.WEB].send(ids)
+    desk.settle()
+    good1, bad, good2 = _inbox(desk, ids)
+    assert good1[0] == good2[0] == "done" and good1[1] and good2[1]
+    assert bad[0] == "failed" and bad[1] is None and "unreadable inbox payload" in (bad[2] or "")
+
+
+def test_a_failed_batch_keeps_nothing_of_it(desk: Desk) -> None:
+    ids = _accept_quietly(desk, ["fine", "broken"])
+    with desk.runtime.db.unit_of_work() as uow:
+        uow.session.get(InboxItem, ids[1]).payload = {"channel": "web"}  # type: ignore[union-attr]
+    assert not ingest_together(desk.runtime, ids, Channel.WEB)
+    assert [state for state, _, _ in _inbox(desk, ids)] == ["pending", "pending"]
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.tickets.view(1) is None
+
+
+def test_a_delivery_batch_sends_each_row_once_and_retries_a_failure_alone(desk: Desk) -> None:
+    runtime = desk.runtime
+    with runtime.db.unit_of_work() as uow:
+        ids = [
+            uow.outbox.add(
+                OutboundMessage(
+                    channel=Channel.EMAIL,
+                    recipient=f"r{i}@example.org",
+                    subject="s",
+                    body_text="b",
+                    message_id=f"<m{i}@desk>",
+                ),
+                kind="reply",
+                ticket_id=None,
+                now=runtime.now(),
+                redrive_after=MINUTE,
+            )
+            for i in range(4)
+        ]
+    desk.sender.failures.append(TransientError("421 try later"))  # the first send fails
+    again = deliver_each(runtime, ids + ids)  # twice in one message: sent once
+    assert again == {Channel.EMAIL: [ids[0]]}
+    assert sorted(m.recipient for m in desk.sender.sent) == [f"r{i}@example.org" for i in (1, 2, 3)]
+    assert deliver_each(runtime, ids) == {}  # the failed row is not due yet: its own retry
+    runtime.deliver_actors[Channel.EMAIL].send(ids[0])
+    desk.settle()
+    assert sorted(m.recipient for m in desk.sender.sent) == [f"r{i}@example.org" for i in range(4)]
+    with runtime.db.unit_of_work() as uow:
+        states = uow.session.scalars(select(OutboxItem.state).where(OutboxItem.id.in_(ids)))
+        assert set(states) == {"done"}
+
+
+# -- the store's batch statements ------------------------------------------------------
+
+
+def _inbound(key: str, channel: Channel = Channel.WEB) -> InboundMessage:
+    return InboundMessage(
+        channel=channel, idempotency_key=key, sender_address="jo@example.org", body_text="hi"
+    )
+
+
+def test_attempts_begin_for_many_rows_at_once_and_only_for_pending_ones(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        ids = [uow.inbox.accept(_inbound(k), now=NOW, redrive_after=MINUTE).inbox_id for k in "abc"]
+        uow.inbox.claim(ids[1], NOW)  # done
+    with db.unit_of_work() as uow:
+        assert uow.inbox.begin_attempts(ids, now=NOW, lease=MINUTE) == {ids[0]: 1, ids[2]: 1}
+    with db.unit_of_work() as uow:
+        assert uow.inbox.begin_attempts([ids[2], ids[0]], now=NOW, lease=MINUTE) == {
+            ids[0]: 2,
+            ids[2]: 2,
+        }
+
+
+def test_a_worker_takes_along_only_untouched_rows_of_its_channel(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        web = [
+            uow.inbox.accept(_inbound(k), now=NOW, redrive_after=MINUTE).inbox_id for k in "abcd"
+        ]
+        mail = uow.inbox.accept(
+            _inbound("m", Channel.EMAIL), now=NOW, redrive_after=MINUTE
+        ).inbox_id
+        uow.inbox.claim(web[3], NOW)  # done already
+    with db.unit_of_work() as uow:
+        uow.inbox.begin_attempt(web[0], now=NOW, lease=MINUTE)  # its own attempt runs
+    with db.unit_of_work() as uow:
+        taken = uow.inbox.take_waiting("web", limit=10, now=NOW, lease=MINUTE)
+    assert taken == {web[1]: 1, web[2]: 1}
+    with db.unit_of_work() as uow:  # taken now: nobody takes them again
+        assert uow.inbox.take_waiting("web", limit=10, now=NOW, lease=MINUTE) == {}
+        assert uow.inbox.take_waiting("email", limit=10, now=NOW, lease=MINUTE) == {mail: 1}
+
+
+def test_outbox_rows_are_claimed_together_and_untried_ones_given_back(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        ids = [
+            uow.outbox.add(
+                OutboundMessage(
+                    channel=Channel.EMAIL,
+                    recipient="jo@x.org",
+                    subject="s",
+                    body_text="b",
+                    message_id=f"<{i}@x>",
+                ),
+                kind="reply",
+                ticket_id=None,
+                now=NOW,
+                redrive_after=MINUTE,
+            )
+            for i in range(3)
+        ]
+    with db.unit_of_work() as uow:
+        assert list(uow.outbox.claim_many(ids, now=NOW, lease=MINUTE)) == ids
+    with db.unit_of_work() as uow:  # leased: not again
+        assert uow.outbox.claim_many(ids, now=NOW, lease=MINUTE) == {}
+        uow.outbox.release(ids[1:], now=NOW)
+    with db.unit_of_work() as uow:
+        assert list(uow.outbox.claim_many(ids, now=NOW, lease=MINUTE)) == ids[1:]
+        attempts = uow.session.scalars(
+            select(OutboxItem.attempts).where(OutboxItem.id.in_(ids)).order_by(OutboxItem.id)
+        ).all()
+    assert attempts == [1, 1, 1]  # a row given back did not use an attempt

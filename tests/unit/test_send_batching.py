@@ -1,0 +1,114 @@
+"""Many row ids in one broker message: gathered per block, or within a short window."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from dramatiq import Message
+
+from workers.send_batching import Gathering, SendWindow, chunks, ids_of
+from workers.tally import MessageTally
+
+
+@dataclass(frozen=True)
+class FakeActor:
+    actor_name: str
+
+
+class Sent:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, int | list[int]]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, actor: FakeActor, ids: int | list[int]) -> None:
+        with self.lock:
+            self.messages.append((actor.actor_name, ids))
+
+
+INGEST, ROUTE = FakeActor("ingest_web"), FakeActor("route_ticket")
+
+
+def test_ids_of_takes_one_id_or_a_list_in_order_each_once() -> None:
+    assert ids_of(7) == [7]
+    assert ids_of([3, 1, 3, 2]) == [3, 1, 2]
+    assert list(chunks([1, 2, 3, 4, 5], 2)) == [[1, 2], [3, 4], [5]]
+
+
+def test_sends_in_a_block_go_out_at_its_end_one_message_per_actor() -> None:
+    sent = Sent()
+    gathering = Gathering(sent, max_ids=3)  # type: ignore[arg-type]
+    assert not gathering.hold(INGEST, 1)  # type: ignore[arg-type]  # no block: not held
+    with gathering.block():
+        for i in (1, 2, 2, 3, 4):
+            assert gathering.hold(ROUTE, i)  # type: ignore[arg-type]
+        with gathering.block():  # nested: the outer block sends
+            assert gathering.hold(INGEST, 9)  # type: ignore[arg-type]
+        assert sent.messages == []
+    assert sent.messages == [("route_ticket", [1, 2, 3]), ("route_ticket", 4), ("ingest_web", 9)]
+
+
+def test_a_block_is_per_thread() -> None:
+    sent = Sent()
+    gathering = Gathering(sent, max_ids=50)  # type: ignore[arg-type]
+    other: list[bool] = []
+    with gathering.block():
+        thread = threading.Thread(target=lambda: other.append(gathering.hold(ROUTE, 1)))  # type: ignore[arg-type]
+        thread.start()
+        thread.join()
+    assert other == [False]
+
+
+def test_a_block_that_raises_still_sends_what_was_committed_before() -> None:
+    sent = Sent()
+    gathering = Gathering(sent, max_ids=50)  # type: ignore[arg-type]
+    try:
+        with gathering.block():
+            gathering.hold(ROUTE, 5)  # type: ignore[arg-type]
+            raise RuntimeError("later work failed")
+    except RuntimeError:
+        pass
+    assert sent.messages == [("route_ticket", 5)]
+
+
+def test_ids_sent_from_many_threads_within_the_window_share_a_message() -> None:
+    sent = Sent()
+    window = SendWindow(sent, window_s=0.2, max_ids=100)  # type: ignore[arg-type]
+    threads = [
+        threading.Thread(target=window.add, args=(INGEST, i))
+        for i in range(10)  # type: ignore[arg-type]
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    deadline = time.monotonic() + 5
+    while not sent.messages and time.monotonic() < deadline:
+        time.sleep(0.01)
+    window.close()
+    assert len(sent.messages) == 1
+    name, ids = sent.messages[0]
+    assert name == "ingest_web" and sorted(ids) == list(range(10))  # type: ignore[arg-type]
+
+
+def test_a_full_window_goes_at_once_and_close_sends_the_rest() -> None:
+    sent = Sent()
+    window = SendWindow(sent, window_s=60, max_ids=3)  # type: ignore[arg-type]
+    for i in range(4):
+        window.add(INGEST, i)  # type: ignore[arg-type]
+    assert sent.messages == [("ingest_web", [0, 1, 2])]  # without waiting a minute
+    window.close()
+    assert sent.messages[-1] == ("ingest_web", 3)
+    window.add(ROUTE, 8)  # type: ignore[arg-type]  # closed: sent at once
+    assert sent.messages[-1] == ("route_ticket", 8)
+
+
+def test_the_tally_counts_messages_and_the_rows_they_carry() -> None:
+    tally = MessageTally()
+    for args in ((1,), ([2, 3, 4],), ([5, 6],)):
+        tally.after_process_message(None, Message("q", "ingest_web", args, {}, {}))  # type: ignore[arg-type]
+    tally.after_process_message(None, Message("q", "route_ticket", (7, 1), {}, {}))  # type: ignore[arg-type]
+    assert tally.summary() == (
+        "processed 4 messages carrying 7 rows: ingest_web 3/6, route_ticket 1/1"
+    )

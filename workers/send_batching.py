@@ -1,0 +1,143 @@
+"""Fewer broker messages under load: many row ids ride in one message.
+
+Two ways ids come together:
+
+- ``Gathering``: the sends one worker thread makes inside a block (the
+  after-commit sends of a batch's transaction) go out at its end, one message
+  per actor carrying every id. Nothing waits: the block decides the batch.
+- ``SendWindow``: a connector's intake accepts one message at a time, from
+  many threads. Its ingest sends wait up to a few milliseconds in a window and
+  go out together. A process that dies with ids still in the window loses only
+  the messages, never the rows: the scheduler re-drives every row left pending,
+  the same as for a crash between a commit and its send.
+
+An actor that takes a list also takes a single id (the scheduler's re-drives,
+and messages sent before batching existed).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from dramatiq import Actor
+
+log = logging.getLogger(__name__)
+
+Send = Callable[["Actor", int | list[int]], None]  # type: ignore[type-arg]
+
+
+def ids_of(value: int | list[int]) -> list[int]:
+    """The ids an actor's message carries, in order, each once."""
+    if isinstance(value, int):
+        return [value]
+    return list(dict.fromkeys(int(v) for v in value))
+
+
+def chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+class Gathering:
+    """Per thread: while a block is open, sends to list-taking actors are held, then merged."""
+
+    def __init__(self, send: Send, max_ids: int) -> None:
+        self._send = send
+        self._max_ids = max_ids
+        self._local = threading.local()
+
+    def hold(self, actor: Actor, item_id: int) -> bool:  # type: ignore[type-arg]
+        """Keep the send for the end of the open block; False when no block is open."""
+        held: dict[str, tuple[Actor, list[int]]] | None = getattr(self._local, "held", None)  # type: ignore[type-arg]
+        if held is None:
+            return False
+        held.setdefault(actor.actor_name, (actor, []))[1].append(item_id)
+        return True
+
+    @contextmanager
+    def block(self) -> Iterator[None]:
+        if getattr(self._local, "held", None) is not None:  # nested: the outer block sends
+            yield
+            return
+        self._local.held = {}
+        try:
+            yield
+        finally:
+            held, self._local.held = self._local.held, None
+            for actor, ids in held.values():
+                for part in chunks(list(dict.fromkeys(ids)), self._max_ids):
+                    self._send(actor, part if len(part) > 1 else part[0])
+
+
+class SendWindow:
+    """Ids sent from any thread within ``window_s`` of the first go out as one message."""
+
+    def __init__(self, send: Send, *, window_s: float, max_ids: int) -> None:
+        self._send = send
+        self._window_s = window_s
+        self._max_ids = max_ids
+        self._lock = threading.Condition()
+        self._held: dict[str, tuple[Actor, list[int]]] = {}  # type: ignore[type-arg]
+        self._first_at: float | None = None
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def add(self, actor: Actor, item_id: int) -> None:  # type: ignore[type-arg]
+        with self._lock:
+            if self._closed:
+                full: list[tuple[Actor, list[int]]] = [(actor, [item_id])]  # type: ignore[type-arg]
+            else:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="relaydesk-send-window", daemon=True
+                    )
+                    self._thread.start()
+                ids = self._held.setdefault(actor.actor_name, (actor, []))[1]
+                ids.append(item_id)
+                if self._first_at is None:
+                    self._first_at = time.monotonic()
+                    self._lock.notify()
+                full = []
+                if len(ids) >= self._max_ids:
+                    full = [self._held.pop(actor.actor_name)]
+        for held_actor, held_ids in full:  # a full batch goes at once, from this thread
+            self._send(held_actor, held_ids if len(held_ids) > 1 else held_ids[0])
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while self._first_at is None and not self._closed:
+                    self._lock.wait()
+                if self._first_at is not None and not self._closed:
+                    left = self._first_at + self._window_s - time.monotonic()
+                    if left > 0:
+                        self._lock.wait(left)
+                batch = list(self._held.values())
+                self._held.clear()
+                self._first_at = None
+                closed = self._closed
+            for actor, ids in batch:
+                try:
+                    self._send(actor, ids if len(ids) > 1 else ids[0])
+                except Exception:  # the rows are durable: the scheduler re-drives them
+                    log.exception("could not send a batch of %d ids to %s", len(ids), actor)
+            if closed:
+                return
+
+    def close(self) -> None:
+        """Send what is held and stop."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(5)
+        else:  # never started: nothing held
+            return
+
+
+__all__ = ["Gathering", "SendWindow", "chunks", "ids_of"]
