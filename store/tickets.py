@@ -96,8 +96,13 @@ class TicketRepository:
 
     def lock_for_routing(self, ticket_id: int) -> RoutingTicket | None:
         """Lock the ticket row (FOR UPDATE on PostgreSQL) and read what routing needs."""
+        return self.lock_many_for_routing([ticket_id]).get(ticket_id)
+
+    def lock_many_for_routing(self, ticket_ids: Sequence[int]) -> dict[int, RoutingTicket]:
+        """``lock_for_routing`` for many tickets in one statement, locked in id order
+        (so two routers locking overlapping sets wait, never deadlock); by id."""
         fallback = aliased(Team)
-        row = self.session.execute(
+        rows = self.session.execute(
             select(
                 Ticket.id,
                 Ticket.status,
@@ -125,31 +130,11 @@ class TicketRepository:
             .join(Customer, Customer.id == Ticket.requester_id)
             .outerjoin(Team, Team.id == Ticket.team_id)
             .outerjoin(fallback, fallback.id == Team.fallback_team_id)
-            .where(Ticket.id == ticket_id)
+            .where(Ticket.id.in_(list(ticket_ids)))
+            .order_by(Ticket.id)
             .with_for_update(of=Ticket)
-        ).first()
-        if row is None:
-            return None
-        return RoutingTicket(
-            facts=TicketFacts(
-                id=row[0],
-                team=row[4] or "",
-                priority=Priority(row[5]),
-                created_at=row[6],
-                channel=row[11],
-                required_skills=dict(row[12] or {}),
-                optional_skills=dict(row[13] or {}),
-            ),
-            status=Status(row[1]),
-            assignee_id=row[2],
-            team_id=row[3],
-            subject=row[7],
-            requester=f"{row[8]} <{row[9]}>" if row[8] else row[9],
-            first_message=row[10] or "",
-            queued_at=row[14] or row[6],
-            claim_mode=bool(row[15]),
-            fallback_team=(row[16], row[17]) if row[16] is not None else None,
-        )
+        ).all()
+        return {row[0]: _routing_ticket(row) for row in rows}
 
     def assign_if_unassigned(
         self, ticket_id: int, agent_id: int, now: datetime, *, status: Status | None = None
@@ -404,4 +389,27 @@ def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
         messages=messages,
         parent=ticket.parent_id,
         access_key=ticket.access_key,
+    )
+
+
+def _routing_ticket(row: Any) -> RoutingTicket:
+    return RoutingTicket(
+        facts=TicketFacts(
+            id=row[0],
+            team=row[4] or "",
+            priority=Priority(row[5]),
+            created_at=row[6],
+            channel=row[11],
+            required_skills=dict(row[12] or {}),
+            optional_skills=dict(row[13] or {}),
+        ),
+        status=Status(row[1]),
+        assignee_id=row[2],
+        team_id=row[3],
+        subject=row[7],
+        requester=f"{row[8]} <{row[9]}>" if row[8] else row[9],
+        first_message=row[10] or "",
+        queued_at=row[14] or row[6],
+        claim_mode=bool(row[15]),
+        fallback_team=(row[16], row[17]) if row[16] is not None else None,
     )

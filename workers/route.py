@@ -8,12 +8,13 @@ ticket is never assigned twice and an agent never goes past capacity.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
 
-from router.assignment import AgentFacts, Decision, choose_agent, explain
+from router.assignment import AgentFacts, Decision, TicketFacts, choose_agent, explain
 from router.backlog import relax_requirements
 from router.lifecycle import check_transition, is_active
 from router.notifications import assignment_notice, offer_notice
@@ -58,7 +59,13 @@ def route_each(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
     tickets whose routing failed, for the caller to retry alone."""
     failed = []
     with runtime.gather_sends():
-        for ticket_id in ticket_ids:
+        alone = ticket_ids
+        if len(ticket_ids) > 1:
+            try:
+                alone = _route_together(runtime, ticket_ids)
+            except Exception as exc:  # e.g. a deadlock with a writer outside routing
+                log.info("routing %d tickets together failed (%s): one by one", len(alone), exc)
+        for ticket_id in alone:
             try:
                 route(runtime, ticket_id)
             except Exception:
@@ -75,14 +82,8 @@ def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcom
             return Outcome.NOT_ROUTABLE
         if not is_active(ticket.status):
             return Outcome.NOT_ROUTABLE
-        routing = runtime.settings.routing
-        fallback = ticket.fallback_team
-        timeouts = skills_timeout(routing, fallback[1] if fallback else None)
-        facts, relaxed = relax_requirements(ticket.facts, now - ticket.queued_at, timeouts)
-        teams = {ticket.team_id: ticket.facts.team}
-        if fallback is not None and fallback[1] in facts.widened_to:
-            teams[fallback[0]] = fallback[1]
-        policy = selection_policy(routing)
+        facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
+        policy = selection_policy(runtime.settings.routing)
         members = {
             m.facts.id: m
             for m in uow.agents.routing_candidates(teams, facts.channel, available_only=True)
@@ -129,8 +130,123 @@ def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcom
         return Outcome.ASSIGNED
 
 
+def _routing_inputs(
+    runtime: Runtime, ticket: RoutingTicket, now: datetime
+) -> tuple[TicketFacts, tuple[str, ...], dict[int, str]]:
+    """The ticket's facts (relaxed by how long it waited), why, and the teams that may
+    take it (its own; its fallback team once the skills timeout widened it)."""
+    assert ticket.team_id is not None
+    fallback = ticket.fallback_team
+    timeouts = skills_timeout(runtime.settings.routing, fallback[1] if fallback else None)
+    facts, relaxed = relax_requirements(ticket.facts, now - ticket.queued_at, timeouts)
+    teams = {ticket.team_id: ticket.facts.team}
+    if fallback is not None and fallback[1] in facts.widened_to:
+        teams[fallback[0]] = fallback[1]
+    return facts, relaxed, teams
+
+
+def _route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
+    """Assign many tickets in one transaction; returns those left to route one by one.
+
+    The tickets are locked in one statement; the candidates of each team are read
+    once and their loads kept current as the batch assigns. An agent whose row another
+    router holds is passed over, never waited for (a batch holds the agents it
+    claimed, so waiting could deadlock two batches). What the batch does not settle
+    the simple way (claim mode, nobody free, every candidate held elsewhere) is left
+    to ``route``, alone, which explains and waits as usual.
+    """
+    now = runtime.now()
+    policy = selection_policy(runtime.settings.routing)
+    left: list[int] = []
+    with runtime.db.unit_of_work() as uow:
+        tickets = uow.tickets.lock_many_for_routing(ticket_ids)
+        free: dict[tuple[frozenset[int], str], dict[int, Member]] = {}
+        for ticket in tickets.values():
+            if ticket.assignee_id is not None or ticket.team_id is None:
+                continue
+            if not is_active(ticket.status):
+                continue
+            if ticket.claim_mode:
+                left.append(ticket.facts.id)
+                continue
+            facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
+            key = (frozenset(teams), facts.channel)
+            if key not in free:
+                free[key] = {
+                    m.facts.id: m
+                    for m in uow.agents.routing_candidates(
+                        teams, facts.channel, available_only=True
+                    )
+                }
+            members = free[key]
+            decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
+            chosen = (
+                _claim(uow, decision.ranked, facts.channel, now, wait=False)
+                if decision.agent is not None
+                else None
+            )
+            if chosen is None:
+                left.append(ticket.facts.id)
+                continue
+            status = (
+                check_transition(ticket.status, Status.OPEN)
+                if ticket.status is Status.NEW
+                else None
+            )
+            uow.tickets.assign_if_unassigned(ticket.facts.id, chosen.id, now, status=status)
+            reasons = relaxed + decision.reasons
+            if chosen is not decision.agent:
+                reasons = (*relaxed, explain(chosen, facts, now, policy=policy))
+            uow.audit.record(
+                ticket_id=ticket.facts.id,
+                actor="system:route",
+                action="ticket.assigned",
+                detail=f"assigned to {chosen.name}: " + "; ".join(reasons),
+                now=now,
+                data={"agent": chosen.name, "load": chosen.load + 1, "capacity": chosen.capacity},
+            )
+            queue_assignment_notice(
+                runtime,
+                uow,
+                AgentContact.of_member(members[chosen.id]),
+                _brief(ticket),
+                reasons=reasons,
+                dedupe_key=f"assign:{ticket.facts.id}:{chosen.id}:{now.isoformat()}",
+            )
+            _count_assignment(free, chosen.id, facts.channel, now)
+    return left
+
+
+def _count_assignment(
+    free: dict[tuple[frozenset[int], str], dict[int, Member]],
+    agent_id: int,
+    channel: str,
+    now: datetime,
+) -> None:
+    """The batch's view of the agent after it took a ticket: one more load (and in the
+    ticket's channel), just assigned; gone from the free ones once full."""
+    for members in free.values():
+        member = members.get(agent_id)
+        if member is None:
+            continue
+        facts = member.facts
+        channel_load = dict(facts.channel_load)
+        if channel in channel_load:
+            channel_load[channel] += 1
+        taken = replace(facts, load=facts.load + 1, last_assigned_at=now, channel_load=channel_load)
+        if taken.load >= taken.capacity:
+            del members[agent_id]
+        else:
+            members[agent_id] = replace(member, facts=taken)
+
+
 def _claim(
-    uow: UnitOfWork, ranked: tuple[AgentFacts, ...], channel: str, now: datetime
+    uow: UnitOfWork,
+    ranked: tuple[AgentFacts, ...],
+    channel: str,
+    now: datetime,
+    *,
+    wait: bool = True,
 ) -> AgentFacts | None:
     """Claim a slot of the best ranked agent that can take one, in its channel too.
 
@@ -139,7 +255,7 @@ def _claim(
     then counts this ticket, so no channel goes past its limit either.
     """
     candidates = list(ranked)
-    holding = False
+    holding = not wait
     while candidates:
         ids = [c.id for c in candidates]
         claimed = uow.agents.claim_first_free(ids, now, wait=not holding)

@@ -137,6 +137,8 @@ def _body_cte(text: str) -> str | None:
 
 
 def _breaks(line: str) -> bool:
+    if line.isascii() and line.isprintable():  # the common case: no control characters
+        return False
     return any(char != "\t" and unicodedata.category(char) in _BREAKING for char in line)
 
 

@@ -206,3 +206,26 @@ def test_outbox_rows_are_claimed_together_and_untried_ones_given_back(db: Databa
             select(OutboxItem.attempts).where(OutboxItem.id.in_(ids)).order_by(OutboxItem.id)
         ).all()
     assert attempts == [1, 1, 1]  # a row given back did not use an attempt
+
+
+def test_a_routing_batch_fills_agents_to_capacity_evenly_and_the_rest_waits(desk: Desk) -> None:
+    """ana takes 5, ben 3 (the example's capacities), the less busy for her capacity
+    first: the batch counts its own assignments as it goes."""
+    ids = _accept_quietly(desk, [f"r{i}" for i in range(10)])
+    assert ingest_together(desk.runtime, ids, Channel.WEB)  # its route message carries all 10
+    desk.settle()
+    numbers = [number for _, number, _ in _inbox(desk, ids)]
+    with desk.runtime.db.unit_of_work() as uow:
+        agents = {a.name: a.load for a in uow.agents.all()}
+        views = [uow.tickets.view(n) for n in numbers]  # type: ignore[arg-type]
+        waiting = [
+            e.action
+            for n in numbers
+            for e in uow.audit.for_ticket(n)  # type: ignore[arg-type]
+            if e.action == "ticket.waiting"
+        ]
+    assert agents["ana"] == 5 and agents["ben"] == 3
+    assignees = [v.assignee for v in views if v is not None and v.assignee]
+    assert assignees.count("ana") == 5 and assignees.count("ben") == 3
+    assert assignees == ["ana", "ben", "ana", "ben", "ana", "ana", "ben", "ana"]
+    assert len(waiting) == 2  # the two nobody could take wait, and say why
