@@ -75,7 +75,7 @@ class WorkerSettings(_Frozen):
     processes: int = Field(1, ge=1, le=64)
     threads: int = Field(4, ge=1, le=256)
     # under load, many rows ride in one broker message: at most this many ids in one
-    batch_max: int = Field(50, ge=1, le=1000)
+    batch_max: int = Field(20, ge=1, le=1000)
     # a connector's intake holds its ingest sends this long to send them together (0: never)
     batch_window_ms: float = Field(5.0, ge=0, le=1000)
 

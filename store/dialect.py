@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, Table, insert
+from sqlalchemy import Executable, Select, Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,6 +21,17 @@ def _insert_returning_key(table: Table, dialect: str, ignore_conflict: bool) -> 
         make = pg_insert if dialect == "postgresql" else sqlite_insert
         return make(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
     return insert(table).returning(*table.primary_key.columns)
+
+
+def picked(query: Select[Any], name: str) -> Select[Any]:
+    """The ids ``query`` picks (with its LIMIT and its row locks), taken once.
+
+    ``WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`` in an UPDATE may run
+    the subquery again as rows change, each time past the rows the statement already
+    took, so it takes more than n. A materialized CTE runs it once.
+    """
+    cte = query.cte(name).prefix_with("MATERIALIZED", dialect="postgresql")
+    return select(cte.c[0])
 
 
 def _row_key(row: Any) -> Any:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from router.envelopes import InboundMessage
 from router.vocabulary import RowState
 from store import work_rows
-from store.dialect import insert_ignoring_conflict
+from store.dialect import insert_ignoring_conflict, picked
 from store.models import InboxItem
 
 
@@ -107,38 +107,51 @@ class InboxRepository:
         a time limit. The row is not due for a re-drive until ``lease`` has
         passed. Returns the attempt number, or None if the row is not pending.
         """
-        return self.session.execute(
-            update(InboxItem)
-            .where(InboxItem.id == inbox_id, InboxItem.state == RowState.PENDING.value)
-            .values(attempts=InboxItem.attempts + 1, available_at=now + lease, updated_at=now)
-            .returning(InboxItem.attempts)
-            .execution_options(synchronize_session=False)
-        ).scalar()
+        return self.begin_attempts([inbox_id], now=now, lease=lease).get(inbox_id)
 
     def begin_attempts(
         self, inbox_ids: list[int], *, now: datetime, lease: timedelta
     ) -> dict[int, int]:
         """``begin_attempt`` for many rows in one statement: {id: attempt number}, by id,
-        for the rows that are pending."""
-        if len(inbox_ids) == 1:
-            attempt = self.begin_attempt(inbox_ids[0], now=now, lease=lease)
-            return {} if attempt is None else {inbox_ids[0]: attempt}
+        for the rows that are pending.
+
+        A row another transaction holds is left out, not waited for: a batch that took
+        it along is ingesting it (if that batch fails, it takes its rows one by one).
+        """
+        free = (
+            select(InboxItem.id)
+            .where(InboxItem.id.in_(inbox_ids), InboxItem.state == RowState.PENDING.value)
+            .with_for_update(skip_locked=True)
+        )
         rows = self.session.execute(
             update(InboxItem)
-            .where(InboxItem.id.in_(inbox_ids), InboxItem.state == RowState.PENDING.value)
+            .where(
+                InboxItem.id.in_(free.scalar_subquery()),
+                InboxItem.state == RowState.PENDING.value,
+            )
             .values(attempts=InboxItem.attempts + 1, available_at=now + lease, updated_at=now)
             .returning(InboxItem.id, InboxItem.attempts)
             .execution_options(synchronize_session=False)
         ).all()
         return dict(sorted((row[0], row[1]) for row in rows))
 
-    def take_waiting(
-        self, channel: str, *, limit: int, now: datetime, lease: timedelta
-    ) -> dict[int, int]:
-        """Begin attempts on up to ``limit`` pending rows of ``channel`` that no attempt
-        has touched yet (their broker messages still queued): a worker with a backlog
-        behind it takes them along. {id: attempt}, by id. Rows another transaction holds
-        are skipped, not waited for. Their own messages find them done later."""
+    def claim_many(self, inbox_ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
+        """``claim`` for many rows at once (a batch locks all its rows before any other
+        row, the order a single ingest takes too): {id: payload} of those pending."""
+        rows = self.session.execute(
+            update(InboxItem)
+            .where(InboxItem.id.in_(inbox_ids), InboxItem.state == RowState.PENDING.value)
+            .values(state=RowState.DONE.value, updated_at=now)
+            .returning(InboxItem.id, InboxItem.payload)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return {row[0]: dict(row[1]) for row in rows}
+
+    def take_waiting(self, channel: str, *, limit: int, now: datetime) -> dict[int, dict[str, Any]]:
+        """Claim (as ``claim``) up to ``limit`` pending rows of ``channel`` that no attempt
+        has begun (their broker messages still queued): a worker with a backlog behind it
+        takes them along in its transaction. {id: payload}. Rows another transaction
+        holds are skipped, not waited for."""
         waiting = (
             select(InboxItem.id)
             .where(
@@ -152,12 +165,15 @@ class InboxRepository:
         )
         rows = self.session.execute(
             update(InboxItem)
-            .where(InboxItem.id.in_(waiting.scalar_subquery()), InboxItem.attempts == 0)
-            .values(attempts=InboxItem.attempts + 1, available_at=now + lease, updated_at=now)
-            .returning(InboxItem.id, InboxItem.attempts)
+            .where(
+                InboxItem.id.in_(picked(waiting, "waiting")),
+                InboxItem.state == RowState.PENDING.value,
+            )
+            .values(state=RowState.DONE.value, updated_at=now)
+            .returning(InboxItem.id, InboxItem.payload)
             .execution_options(synchronize_session=False)
         ).all()
-        return dict(sorted((row[0], row[1]) for row in rows))
+        return {row[0]: dict(row[1]) for row in rows}
 
     def record_failure(
         self, inbox_id: int, *, error: str, permanent: bool, max_attempts: int, now: datetime

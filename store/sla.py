@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from router.calendar import BusinessCalendar
 from router.sla_clock import TicketClocks, Timer, deadlines
+from store.dialect import picked
 from store.models import SlaTimer, Ticket
 
 _KINDS = ("first_response", "next_response", "resolution")
@@ -115,7 +116,7 @@ class SlaRepository:
             wanted = wanted.with_for_update(skip_locked=True)
         rows = self.session.execute(
             update(SlaTimer)
-            .where(SlaTimer.id.in_(wanted.scalar_subquery()))
+            .where(SlaTimer.id.in_(picked(wanted, "wanted")))
             .values(handed_off_at=now)
             .returning(SlaTimer.ticket_id)
             .execution_options(synchronize_session=False)

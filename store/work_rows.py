@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from router.vocabulary import RowState
+from store.dialect import picked
 from store.models import InboxItem, OutboxItem
 
 WorkRow = type[InboxItem] | type[OutboxItem]
@@ -44,11 +45,14 @@ def take_due(
         .order_by(model.available_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
     result = session.execute(
         update(model)
-        .where(model.id.in_(due), _unfinished(model, unfinished), model.available_at <= now)
+        .where(
+            model.id.in_(picked(due, "due")),
+            _unfinished(model, unfinished),
+            model.available_at <= now,
+        )
         .values(available_at=now + again_after, state=RowState.PENDING.value)
         .returning(model.id, model.channel)
         .execution_options(synchronize_session=False)

@@ -93,26 +93,33 @@ def _ingest_guarded(runtime: Runtime, channel: Channel) -> Callable[[int | list[
             attempts = uow.inbox.begin_attempts(
                 ids_of(inbox_ids), now=runtime.now(), lease=runtime.redrive_after
             )
-            room = runtime.settings.worker.batch_max - len(attempts)
-            if attempts and room > 0 and not runtime.settings.embedded:  # a backlog: take some
-                attempts |= uow.inbox.take_waiting(
-                    channel.value, limit=room, now=runtime.now(), lease=runtime.redrive_after
-                )
-        # missing: done, failed for good, or unknown: a redelivery is a no-op
+        # missing: done, failed for good, held by a batch, or unknown: nothing to do
         ready = sorted(i for i, attempt in attempts.items() if attempt <= retries.max_attempts)
         for inbox_id, attempt in attempts.items():
             if attempt > retries.max_attempts:
                 give_up(inbox_id, attempt)
-        if len(ready) == 1:
+        # with a backlog behind it, a worker takes untouched rows of its channel along
+        # (not chat updates: their files are fetched before the transaction)
+        room = runtime.settings.worker.batch_max - len(ready)
+        if runtime.settings.embedded or channel is Channel.TELEGRAM or not ready:
+            room = 0
+        if len(ready) == 1 and room == 0:
             attempt_one(ready[0])
-        elif ready and not ingest_together(runtime, ready, channel):
-            failed: list[int] = []
-            for inbox_id in ready:  # the batch failed as a whole: each on its own
-                try:
-                    attempt_one(inbox_id)
-                except Exception:
-                    failed.append(inbox_id)
-            resend_alone(runtime.ingest_actors[channel], failed, retries)
+            return
+        if not ready:
+            return
+        batch = ingest_together(runtime, ready, channel, take_along=room)
+        if batch.ok:
+            return
+        with runtime.db.unit_of_work() as uow:  # taken along: their attempts count now
+            uow.inbox.begin_attempts(batch.taken, now=runtime.now(), lease=runtime.redrive_after)
+        failed: list[int] = []
+        for inbox_id in sorted(ready + batch.taken):  # the batch failed as a whole
+            try:
+                attempt_one(inbox_id)
+            except Exception:
+                failed.append(inbox_id)
+        resend_alone(runtime.ingest_actors[channel], failed, retries)
 
     return run
 

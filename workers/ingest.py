@@ -12,6 +12,8 @@ never open a ticket, reopen one, take an agent's slot or get an answer.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from router.chat_notices import chat_acknowledgement
 from router.envelopes import InboundMessage
@@ -47,12 +49,26 @@ def ingest(runtime: Runtime, inbox_id: int, channel: Channel | None = None) -> N
         _ingest_in(runtime, uow, inbox_id, prepared)
 
 
-def ingest_together(runtime: Runtime, inbox_ids: list[int], channel: Channel) -> bool:
+@dataclass(frozen=True)
+class Batch:
+    ok: bool  # False: it failed as a whole and nothing of it was kept
+    taken: list[int]  # rows it took along (their attempts were not counted)
+
+
+def ingest_together(
+    runtime: Runtime, inbox_ids: list[int], channel: Channel, *, take_along: int = 0
+) -> Batch:
     """Ingest the rows in one transaction, in order; the next steps' sends go out merged.
 
-    All or nothing: False, with nothing kept, when any row fails (the caller then
+    ``take_along``: also take up to this many pending rows of ``channel`` that no
+    attempt has begun (a backlog whose broker messages are still queued); they are
+    claimed in this transaction, so they are locked until it ends and their own
+    messages, skipping locked rows, pass them by.
+
+    All or nothing: not ok, with nothing kept, when any row fails (the caller then
     takes them one by one, so one bad row costs its batch a second pass, not more).
     """
+    taken: list[int] = []
     try:
         prepared = (
             {i: prepare_update(runtime, i) for i in inbox_ids}
@@ -60,21 +76,30 @@ def ingest_together(runtime: Runtime, inbox_ids: list[int], channel: Channel) ->
             else {}
         )
         with runtime.gather_sends(), runtime.db.unit_of_work() as uow:
-            for inbox_id in inbox_ids:
-                _ingest_in(runtime, uow, inbox_id, prepared.get(inbox_id))
+            payloads = uow.inbox.claim_many(inbox_ids, runtime.now())
+            if take_along > 0:
+                more = uow.inbox.take_waiting(channel.value, limit=take_along, now=runtime.now())
+                taken = sorted(more)
+                payloads |= more
+            for inbox_id in sorted(payloads):
+                _ingest_in(runtime, uow, inbox_id, prepared.get(inbox_id), payloads[inbox_id])
     except Exception as exc:
-        log.info(
-            "a batch of %d inbox rows failed (%s); taking them one by one", len(inbox_ids), exc
-        )
-        return False
-    return True
+        log.info("a batch of %d inbox rows failed (%s): one by one", len(inbox_ids), exc)
+        return Batch(ok=False, taken=taken)
+    return Batch(ok=True, taken=taken)
 
 
 def _ingest_in(
-    runtime: Runtime, uow: UnitOfWork, inbox_id: int, prepared: PreparedUpdate | None
+    runtime: Runtime,
+    uow: UnitOfWork,
+    inbox_id: int,
+    prepared: PreparedUpdate | None,
+    payload: dict[str, Any] | None = None,
 ) -> None:
+    """``payload``: the row's, claimed already by the caller (else claimed here)."""
     now = runtime.now()
-    payload = uow.inbox.claim(inbox_id, now)
+    if payload is None:
+        payload = uow.inbox.claim(inbox_id, now)
     if payload is None:
         return  # already ingested, failed for good, or unknown
     try:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from config import load_settings
@@ -207,6 +208,46 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
     # a resend after the crash carries the same Message-ID, so at most the few messages in
     # flight at the kill can arrive twice, and a mail client shows them once
     assert sum(n - 1 for n in arrived.values()) <= 8
+
+
+def test_a_worker_with_a_backlog_takes_untouched_rows_along_in_one_batch(
+    deployment: tuple[Path, dict[str, str]], smtp_sink: SmtpSink
+) -> None:
+    """Rows whose messages are still queued are ingested with the first one taken; their
+    own messages then find them done. The rest of the pipeline gets lists."""
+    config, env = deployment
+    settings = settings_of(config, env)
+    runtime = build_runtime(settings, pool_size=2)
+    try:
+        with runtime.db.unit_of_work() as uow:
+            ids = [
+                uow.inbox.accept(
+                    InboundMessage(
+                        channel=Channel.WEB,
+                        idempotency_key=f"backlog-{i}",
+                        sender_address=f"c{i}@example.org",
+                        body_text="help",
+                    ),
+                    now=runtime.now(),
+                    redrive_after=runtime.redrive_after,
+                ).inbox_id
+                for i in range(15)  # fewer than worker.batch_max (20)
+            ]
+        runtime.ingest_actors[Channel.WEB].fn(ids[0])  # one message, as a worker takes it
+        with runtime.db.unit_of_work() as uow:
+            states = {item.state for item in uow.inbox.recent(limit=100)}
+            attempts = uow.session.execute(
+                select(InboxItem.id, InboxItem.attempts).where(InboxItem.id.in_(ids))
+            ).all()
+        assert states == {"done"} and counts(settings)["tickets"] == 15
+        assert {a for i, a in attempts if i != ids[0]} == {0}  # taken along, not attempted
+        runtime.ingest_actors[Channel.WEB].fn(ids[1])  # its own message later: a no-op
+        assert counts(settings)["tickets"] == 15
+        route_queue = f"{settings.broker.namespace}:route"
+        queued = redis.Redis.from_url(REDIS_URL).hvals(f"{route_queue}.msgs")
+        assert len(queued) == 1 and b"[" in queued[0]  # one message carries the 15 tickets
+    finally:
+        runtime.close()
 
 
 def test_the_same_pipeline_runs_on_rabbitmq(tmp_path: Path, smtp_sink: SmtpSink) -> None:
