@@ -36,12 +36,11 @@ _LEFTOVER_WORD = re.compile(r"=\?[\w.:-]+\?[a-z]\?", re.IGNORECASE)
 def raw_values(msg: Message, name: str) -> list[str]:
     """Every raw value of header ``name``: unfolded, 8-bit bytes decoded, at most 32 KiB."""
     wanted = name.lower()
-    values: list[str] = []
-    for key, value in msg.raw_items():
-        if key.lower() == wanted:
-            text = _undo_surrogates(str(value)[:_MAX_HEADER])
-            values.append(_LINE_BREAKS.sub("", text))
-    return values
+    return [_raw_text(value) for key, value in msg.raw_items() if key.lower() == wanted]
+
+
+def _raw_text(value: object) -> str:
+    return _LINE_BREAKS.sub("", _undo_surrogates(str(value)[:_MAX_HEADER]))
 
 
 def header_values(msg: Message, name: str, problems: list[str]) -> list[str]:
@@ -61,11 +60,18 @@ def read_headers(msg: Message, names: Iterable[str], problems: list[str]) -> dic
     A header that occurs more than once keeps its first value, except ``X-Loop``
     (every relay adds one): its values are joined with ", ".
     """
+    by_name: dict[str, list[object]] = {}
+    for key, value in msg.raw_items():  # one pass over the headers, not one per name
+        by_name.setdefault(key.lower(), []).append(value)
     found: dict[str, str] = {}
     for name in names:
-        values = header_values(msg, name, problems)
-        if values:
-            found[name] = ", ".join(values) if name.lower() in _JOINED else values[0]
+        raw = by_name.get(name.lower())
+        if not raw:
+            continue
+        if name.lower() in _JOINED:
+            found[name] = ", ".join(_decode(name, _raw_text(v), problems) for v in raw)
+        else:
+            found[name] = _decode(name, _raw_text(raw[0]), problems)
     return found
 
 

@@ -8,8 +8,10 @@ outside (a customer's subject or name re-used in a reply) are untrusted:
 * text is decoded to a fixpoint first: the policy decodes RFC 2047 encoded
   words when a header is set, so ``=?utf-8?q?hi=0ABcc:_x?=`` would otherwise
   turn into a raw newline on output on Pythons without the CVE-2024-6923 fix;
-* as a last line of defence every folded header is checked: a line that does
-  not start with whitespace could only be an injected header.
+* as a last line of defence the header section is checked as it goes on the
+  wire (``email_bytes``): a line that does not start with whitespace must start
+  the next header we set, and no line holds a control or non-ASCII character;
+  anything else could only be an injected header.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ _SETTLE_ROUNDS = 8
 _BREAKING = {"Cc", "Zl", "Zp"}  # control characters, line and paragraph separators
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+>")  # printable ASCII, no spaces, no inner <>
 _WSP = re.compile(r"\s+")
+_UNSAFE_HEADER_BYTES = re.compile(rb"[^\t\x20-\x7e]")  # control, DEL, non-ASCII
+_WIRE_POLICY = POLICY.clone(linesep="\r\n")
 
 
 def build_email(
@@ -68,8 +72,29 @@ def build_email(
     email.set_content(message.body_text, cte=_body_cte(message.body_text))
     if message.body_html is not None:
         email.add_alternative(message.body_html, subtype="html", cte=_body_cte(message.body_html))
-    _check_header_lines(email)
     return email
+
+
+def email_bytes(email: EmailMessage) -> bytes:
+    """``email`` as it goes on the wire (CRLF), its header section checked line by line."""
+    try:
+        data = email.as_bytes(policy=_WIRE_POLICY)
+    except (ValueError, LookupError) as error:  # UnicodeError is a ValueError
+        raise PermanentError(f"cannot encode message: {error}") from None
+    head = data.partition(b"\r\n\r\n")[0]
+    names = [name.lower().encode("ascii") + b":" for name in email]
+    starts = 0
+    for line in head.split(b"\r\n"):
+        if _UNSAFE_HEADER_BYTES.search(line):
+            raise PermanentError("a header would not fold into safe lines")
+        if line[:1] in (b" ", b"\t"):
+            continue  # a folded continuation
+        if starts >= len(names) or not line.lower().startswith(names[starts]):
+            raise PermanentError("a header would not fold into safe lines")
+        starts += 1
+    if starts != len(names):
+        raise PermanentError("a header would not fold into safe lines")
+    return data
 
 
 def header_text(value: str) -> str:
@@ -134,18 +159,3 @@ def _references(references: tuple[str, ...], parent: str | None) -> list[str]:
 def _body_cte(text: str) -> str | None:
     # Quoted-printable keeps the message 7-bit clean for relays without 8BITMIME.
     return None if text.isascii() else "quoted-printable"
-
-
-def _breaks(line: str) -> bool:
-    if line.isascii() and line.isprintable():  # the common case: no control characters
-        return False
-    return any(char != "\t" and unicodedata.category(char) in _BREAKING for char in line)
-
-
-def _check_header_lines(email: EmailMessage) -> None:
-    for name, value in email.items():
-        folded = _POLICY.fold(name, value)
-        lines = folded.removesuffix("\n").split("\n")
-        continuations_ok = all(line[:1] in (" ", "\t") for line in lines[1:])
-        if not continuations_ok or any(_breaks(line) for line in lines):
-            raise PermanentError(f"header {name} would not fold into safe lines")

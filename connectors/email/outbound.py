@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config.settings import HelpdeskSettings, Settings, SmtpSettings
-from connectors.email.compose import build_email
+from connectors.email.compose import build_email, email_bytes
 from connectors.ports import Sender
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, RelaydeskError, TransientError
@@ -47,9 +47,9 @@ def _wire(message: OutboundMessage, helpdesk: HelpdeskSettings) -> _Wire:
         reply_to=message.reply_to or helpdesk.address,
     )
     try:
-        data = email.as_bytes(policy=email.policy.clone(linesep="\r\n"))
-    except (ValueError, LookupError) as error:  # UnicodeError is a ValueError
-        raise PermanentError(f"cannot encode message {message.message_id}: {error}") from None
+        data = email_bytes(email)
+    except PermanentError as error:
+        raise PermanentError(f"message {message.message_id}: {error}") from None
     return _Wire(
         sender=email["From"].addresses[0].addr_spec,
         recipient=email["To"].addresses[0].addr_spec,

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from connectors.email.compose import build_email
+from connectors.email.compose import build_email, email_bytes
 from router.envelopes import OutboundMessage
 from router.errors import PermanentError
 from router.vocabulary import Channel
@@ -221,3 +221,31 @@ def test_the_message_is_seven_bit_clean_for_any_relay() -> None:
 
     assert raw.isascii()
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+
+
+def test_the_wire_bytes_are_the_message_with_crlf_lines() -> None:
+    email = compose(outbound(body_html="<p>We are on it.</p>"))
+    data = email_bytes(email)
+    assert data == email.as_bytes(policy=policy.default.clone(linesep="\r\n"))
+    assert header_names(data)[:3] == ["from", "to", "reply-to"]
+
+
+@pytest.mark.parametrize(
+    "smuggled",
+    [
+        "Hello\r\nBcc: victim@evil.example",  # a raw header value, past the policy's parsing
+        "Hello\nBcc: victim@evil.example",
+        "Hello\x00there",
+        "Héllo",
+    ],
+)
+def test_a_header_line_that_slipped_through_is_refused_on_the_wire(smuggled: str) -> None:
+    """The last line of defence: whatever built the message, an extra header line, a
+    control or a non-ASCII character in the header section is never sent."""
+    email = compose(outbound())
+    email._headers = [  # type: ignore[attr-defined]
+        (name, smuggled if name == "Subject" else value)
+        for name, value in email._headers  # type: ignore[attr-defined]
+    ]
+    with pytest.raises(PermanentError, match=r"safe lines|cannot encode"):
+        email_bytes(email)
