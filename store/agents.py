@@ -41,6 +41,10 @@ class AgentRepository:
             select(Agent).where(func.lower(Agent.email) == address).order_by(Agent.id)
         ).first()
 
+    def emails(self) -> frozenset[str]:
+        """Every agent's address, lowercased: is a sender one of ours?"""
+        return frozenset(e.strip().lower() for e in self.session.scalars(select(Agent.email)))
+
     def by_ids(self, ids: list[int]) -> list[Agent]:
         if not ids:
             return []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -26,6 +26,8 @@ from store.messages import MessageRepository
 from store.outbox import OutboxRepository
 from store.sla import SlaRepository
 from store.tickets import TicketRepository
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
@@ -82,6 +84,7 @@ class UnitOfWork:
         self.session = session
         self._after_commit: list[Callable[[], object]] = []
         self._audit_events: list[dict[str, Any]] = []
+        self._memo: dict[str, Any] = {}
 
     @property
     def inbox(self) -> InboxRepository:
@@ -122,6 +125,12 @@ class UnitOfWork:
     @property
     def audit(self) -> AuditLog:
         return AuditLog(self.session, self._audit_events)
+
+    def memo(self, key: str, load: Callable[[], T]) -> T:
+        """``load()`` once per unit of work (a batch reads what every row of it asks)."""
+        if key not in self._memo:
+            self._memo[key] = load()
+        return cast(T, self._memo[key])
 
     def after_commit(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once this unit of work has committed (never on rollback)."""

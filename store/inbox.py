@@ -74,6 +74,15 @@ class InboxRepository:
         value = self.session.scalar(select(InboxItem.raw).where(InboxItem.id == inbox_id))
         return bytes(value) if value is not None else None
 
+    def raws(self, inbox_ids: list[int]) -> dict[int, bytes]:
+        """``raw`` for many rows in one statement (those that kept their bytes)."""
+        rows = self.session.execute(
+            select(InboxItem.id, InboxItem.raw).where(
+                InboxItem.id.in_(inbox_ids), InboxItem.raw.is_not(None)
+            )
+        )
+        return {row[0]: bytes(row[1]) for row in rows if row[1] is not None}
+
     def claim(self, inbox_id: int, now: datetime) -> dict[str, Any] | None:
         """Move a pending row to done inside this transaction; its payload, or None.
 

@@ -81,8 +81,16 @@ def ingest_together(
                 more = uow.inbox.take_waiting(channel.value, limit=take_along, now=runtime.now())
                 taken = sorted(more)
                 payloads |= more
+            raws = uow.inbox.raws(sorted(payloads)) if channel is Channel.EMAIL else {}
             for inbox_id in sorted(payloads):
-                _ingest_in(runtime, uow, inbox_id, prepared.get(inbox_id), payloads[inbox_id])
+                _ingest_in(
+                    runtime,
+                    uow,
+                    inbox_id,
+                    prepared.get(inbox_id),
+                    payloads[inbox_id],
+                    raw=raws.get(inbox_id),
+                )
     except Exception as exc:
         log.info("a batch of %d inbox rows failed (%s): one by one", len(inbox_ids), exc)
         return Batch(ok=False, taken=taken)
@@ -95,8 +103,11 @@ def _ingest_in(
     inbox_id: int,
     prepared: PreparedUpdate | None,
     payload: dict[str, Any] | None = None,
+    *,
+    raw: bytes | None = None,
 ) -> None:
-    """``payload``: the row's, claimed already by the caller (else claimed here)."""
+    """``payload``: the row's, claimed already by the caller (else claimed here);
+    ``raw``: an email row's bytes, read already by the caller (else read here)."""
     now = runtime.now()
     if payload is None:
         payload = uow.inbox.claim(inbox_id, now)
@@ -114,7 +125,7 @@ def _ingest_in(
             return  # a command, an agent's action or nothing to keep: done there
         message = chat_message
     elif message.unparsed:
-        message = read_email(runtime, uow, inbox_id, message)
+        message = read_email(runtime, uow, inbox_id, message, raw)
     if message.channel is Channel.EMAIL and answered_by_agent(runtime, uow, message, inbox_id):
         return
     customer = uow.customers.identify(

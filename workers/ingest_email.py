@@ -16,14 +16,21 @@ from workers.runtime import Runtime
 
 
 def read_email(
-    runtime: Runtime, uow: UnitOfWork, inbox_id: int, envelope: InboundMessage
+    runtime: Runtime,
+    uow: UnitOfWork,
+    inbox_id: int,
+    envelope: InboundMessage,
+    raw: bytes | None = None,
 ) -> InboundMessage:
     """The whole message behind an envelope the connector committed; attachments kept.
 
-    Raises ``PermanentError`` when the bytes are missing or name no sender: the
-    row is then failed with that reason and keeps its bytes for a person to read.
+    ``raw``: the row's bytes, when the caller read them already (a batch reads all
+    its rows' at once). Raises ``PermanentError`` when the bytes are missing or name
+    no sender: the row is then failed with that reason and keeps its bytes for a
+    person to read.
     """
-    raw = uow.inbox.raw(inbox_id)
+    if raw is None:
+        raw = uow.inbox.raw(inbox_id)
     if raw is None:
         raise PermanentError("email without its raw bytes: nothing to parse")
     limits = runtime.settings.email
@@ -95,7 +102,10 @@ def answered_by_agent(
     """
     if message.is_automatic or not runtime.settings.email.agent_replies:
         return False
-    agent = uow.agents.by_email(message.sender_address)
+    sender = message.sender_address.strip().lower()
+    if sender not in uow.memo("agent emails", uow.agents.emails):
+        return False  # (the common case, without a query per message in a batch)
+    agent = uow.agents.by_email(sender)
     if agent is None:
         return False
     keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix)

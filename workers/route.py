@@ -111,23 +111,37 @@ def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcom
             raise _LostRace()
         if chosen is not decision.agent:
             reasons = (*relaxed, explain(chosen, facts, now, policy=policy))
-        uow.audit.record(
-            ticket_id=ticket_id,
-            actor="system:route",
-            action="ticket.assigned",
-            detail=f"assigned to {chosen.name}: " + "; ".join(reasons),
-            now=now,
-            data={"agent": chosen.name, "load": chosen.load + 1, "capacity": chosen.capacity},
-        )
-        queue_assignment_notice(
-            runtime,
-            uow,
-            AgentContact.of_member(members[chosen.id]),
-            _brief(ticket),
-            reasons=reasons,
-            dedupe_key=f"assign:{ticket_id}:{chosen.id}:{now.isoformat()}",
-        )
+        _tell_assigned(runtime, uow, ticket, members[chosen.id], chosen, reasons, now)
         return Outcome.ASSIGNED
+
+
+def _tell_assigned(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: RoutingTicket,
+    member: Member,
+    chosen: AgentFacts,
+    reasons: tuple[str, ...],
+    now: datetime,
+) -> None:
+    """The audit event and the agent's notice of an assignment routing made."""
+    number = ticket.facts.id
+    uow.audit.record(
+        ticket_id=number,
+        actor="system:route",
+        action="ticket.assigned",
+        detail=f"assigned to {chosen.name}: " + "; ".join(reasons),
+        now=now,
+        data={"agent": chosen.name, "load": chosen.load + 1, "capacity": chosen.capacity},
+    )
+    queue_assignment_notice(
+        runtime,
+        uow,
+        AgentContact.of_member(member),
+        _brief(ticket),
+        reasons=reasons,
+        dedupe_key=f"assign:{number}:{chosen.id}:{now.isoformat()}",
+    )
 
 
 def _routing_inputs(
@@ -197,22 +211,7 @@ def _route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
             reasons = relaxed + decision.reasons
             if chosen is not decision.agent:
                 reasons = (*relaxed, explain(chosen, facts, now, policy=policy))
-            uow.audit.record(
-                ticket_id=ticket.facts.id,
-                actor="system:route",
-                action="ticket.assigned",
-                detail=f"assigned to {chosen.name}: " + "; ".join(reasons),
-                now=now,
-                data={"agent": chosen.name, "load": chosen.load + 1, "capacity": chosen.capacity},
-            )
-            queue_assignment_notice(
-                runtime,
-                uow,
-                AgentContact.of_member(members[chosen.id]),
-                _brief(ticket),
-                reasons=reasons,
-                dedupe_key=f"assign:{ticket.facts.id}:{chosen.id}:{now.isoformat()}",
-            )
+            _tell_assigned(runtime, uow, ticket, members[chosen.id], chosen, reasons, now)
             _count_assignment(free, chosen.id, facts.channel, now)
     return left
 
