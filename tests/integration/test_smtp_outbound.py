@@ -68,6 +68,7 @@ def test_a_sent_message_arrives_intact_with_its_message_id(
     lines = plain.get_content().splitlines()
     assert lines == ["We are on it.", ".", "A line with a lone dot stays."]
     assert set(smtp_sink.by_message_id()) == {"<out-1@relaydesk.example>"}
+    assert set(smtp_sink.arrival_times()) == {"<out-1@relaydesk.example>"}  # read unparsed
 
 
 def test_a_451_reply_is_a_transient_error(smtp_sink: SmtpSink, sender: SmtpSender) -> None:
