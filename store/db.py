@@ -85,10 +85,11 @@ class UnitOfWork:
         self._after_commit: list[Callable[[], object]] = []
         self._audit_events: list[dict[str, Any]] = []
         self._memo: dict[str, Any] = {}
+        self._inbox_finishes: list[dict[str, Any]] = []
 
     @property
     def inbox(self) -> InboxRepository:
-        return InboxRepository(self.session)
+        return InboxRepository(self.session, self._inbox_finishes)
 
     @property
     def outbox(self) -> OutboxRepository:
@@ -147,6 +148,7 @@ class UnitOfWork:
     ) -> None:
         try:
             if exc_type is None:
+                self.inbox.flush()
                 self.audit.flush()
                 self.session.commit()
             else:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from router.envelopes import InboundMessage
@@ -23,11 +23,27 @@ class Accepted:
 
 
 UNFINISHED = (RowState.PENDING,)
+_TABLE = cast(Table, InboxItem.__table__)
+_FINISH = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(
+        state=bindparam("new_state"),
+        ticket_id=bindparam("new_ticket_id"),
+        updated_at=bindparam("new_updated_at"),
+        error=None,
+    )
+)
 
 
 class InboxRepository:
-    def __init__(self, session: Session) -> None:
+    """``finishes``: where ``finish`` keeps its updates until ``flush`` (the unit of work
+    flushes before it commits, so a batch writes them in one statement); without it,
+    ``finish`` writes at once."""
+
+    def __init__(self, session: Session, finishes: list[dict[str, Any]] | None = None) -> None:
         self.session = session
+        self._finishes = finishes
 
     def accept(
         self,
@@ -67,6 +83,7 @@ class InboxRepository:
         return Accepted(inbox_id=inbox_id, created=False)
 
     def get(self, inbox_id: int) -> InboxItem | None:
+        self.flush()
         return self.session.get(InboxItem, inbox_id)
 
     def raw(self, inbox_id: int) -> bytes | None:
@@ -102,12 +119,22 @@ class InboxRepository:
     def finish(
         self, inbox_id: int, *, state: RowState, ticket_id: int | None, now: datetime
     ) -> None:
-        self.session.execute(
-            update(InboxItem)
-            .where(InboxItem.id == inbox_id)
-            .values(state=state.value, ticket_id=ticket_id, updated_at=now, error=None)
-            .execution_options(synchronize_session=False)
-        )
+        row = {
+            "row_id": inbox_id,
+            "new_state": state.value,
+            "new_ticket_id": ticket_id,
+            "new_updated_at": now,
+        }
+        if self._finishes is None:
+            self.session.execute(_FINISH, [row])
+        else:
+            self._finishes.append(row)
+
+    def flush(self) -> None:
+        """Write the finishes kept so far: one statement, a parameter set each."""
+        if self._finishes:
+            self.session.execute(_FINISH, list(self._finishes))
+            self._finishes.clear()
 
     def begin_attempt(self, inbox_id: int, *, now: datetime, lease: timedelta) -> int | None:
         """Count one processing attempt before it starts (commit it on its own).
@@ -202,6 +229,7 @@ class InboxRepository:
         return work_rows.reopen_failed(self.session, InboxItem, inbox_id, now)
 
     def recent(self, *, state: RowState | None = None, limit: int = 50) -> list[InboxItem]:
+        self.flush()
         query = select(InboxItem).order_by(InboxItem.id.desc()).limit(limit)
         if state is not None:
             query = query.where(InboxItem.state == state.value)

@@ -63,7 +63,8 @@ def ingest_together(
     ``take_along``: also take up to this many pending rows of ``channel`` that no
     attempt has begun (a backlog whose broker messages are still queued); they are
     claimed in this transaction, so they are locked until it ends and their own
-    messages, skipping locked rows, pass them by.
+    messages, skipping locked rows, pass them by. Acknowledgements are decided after
+    every row is in.
 
     All or nothing: not ok, with nothing kept, when any row fails (the caller then
     takes them one by one, so one bad row costs its batch a second pass, not more).
@@ -82,6 +83,7 @@ def ingest_together(
                 taken = sorted(more)
                 payloads |= more
             raws = uow.inbox.raws(sorted(payloads)) if channel is Channel.EMAIL else {}
+            owed: list[tuple[int, InboundMessage]] = []
             for inbox_id in sorted(payloads):
                 _ingest_in(
                     runtime,
@@ -90,7 +92,15 @@ def ingest_together(
                     prepared.get(inbox_id),
                     payloads[inbox_id],
                     raw=raws.get(inbox_id),
+                    acknowledge_later=owed,
                 )
+            # last, and in address order: deciding an acknowledgement locks its address
+            # (the auto-reply limit) until commit, so a batch holds those locks briefly
+            # and two batches take them in the same order
+            for ticket_id, message in sorted(
+                owed, key=lambda o: (o[1].sender_address.lower(), o[0])
+            ):
+                _acknowledge(runtime, uow, ticket_id, message)
     except Exception as exc:
         log.info("a batch of %d inbox rows failed (%s): one by one", len(inbox_ids), exc)
         return Batch(ok=False, taken=taken)
@@ -105,9 +115,11 @@ def _ingest_in(
     payload: dict[str, Any] | None = None,
     *,
     raw: bytes | None = None,
+    acknowledge_later: list[tuple[int, InboundMessage]] | None = None,
 ) -> None:
     """``payload``: the row's, claimed already by the caller (else claimed here);
-    ``raw``: an email row's bytes, read already by the caller (else read here)."""
+    ``raw``: an email row's bytes, read already by the caller (else read here);
+    ``acknowledge_later``: where a batch collects the acknowledgements it owes."""
     now = runtime.now()
     if payload is None:
         payload = uow.inbox.claim(inbox_id, now)
@@ -152,7 +164,10 @@ def _ingest_in(
         ticket_id = _open_ticket(runtime, uow, message, customer, parent=existing)
         waiting = True
         if runtime.settings.helpdesk.acknowledge and not quiet:
-            _acknowledge(runtime, uow, ticket_id, message)
+            if acknowledge_later is None:
+                _acknowledge(runtime, uow, ticket_id, message)
+            else:
+                acknowledge_later.append((ticket_id, message))
     uow.messages.add(
         ticket_id,
         direction=Direction.INBOUND,

@@ -246,3 +246,32 @@ def test_a_routing_batch_fills_agents_to_capacity_evenly_and_the_rest_waits(desk
     assert assignees.count("ana") == 5 and assignees.count("ben") == 3
     assert assignees == ["ana", "ben", "ana", "ben", "ana", "ana", "ben", "ana"]
     assert len(waiting) == 2  # the two nobody could take wait, and say why
+
+
+def test_a_batch_acknowledges_last_and_still_keeps_the_auto_reply_limit(
+    database_url: str,
+) -> None:
+    """Two requests from one address in one batch, with a limit of one automatic reply:
+    one acknowledgement, the other suppressed and said so in the audit log."""
+    settings = make_settings(database_url, relaydesk_email__auto_reply_limit="1")
+    for desk in desk_for(settings):
+        ids = []
+        with desk.runtime.db.unit_of_work() as uow:
+            for key in ("first", "second"):
+                message = InboundMessage(
+                    channel=Channel.WEB,
+                    idempotency_key=key,
+                    sender_address="Same@Example.org",
+                    body_text=f"{key} request",
+                )
+                ids.append(
+                    uow.inbox.accept(message, now=desk.runtime.now(), redrive_after=MINUTE).inbox_id
+                )
+        assert ingest_together(desk.runtime, ids, Channel.WEB).ok
+        desk.settle()
+        numbers = [number for _, number, _ in _inbox(desk, ids)]
+        with desk.runtime.db.unit_of_work() as uow:
+            actions = [[e.action for e in uow.audit.for_ticket(n)] for n in numbers]  # type: ignore[arg-type]
+        acks = [m for m in desk.sender.sent if m.recipient.lower() == "same@example.org"]
+        assert len(acks) == 1 and f"[#{numbers[0]}]" in acks[0].subject
+        assert "acknowledgement.suppressed" in actions[1]
