@@ -58,6 +58,15 @@ def db(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+# retries in milliseconds, so a test sees a retry happen without waiting for it
+FAST_RETRIES = {
+    "relaydesk_retries__deliver__min_backoff_ms": "10",
+    "relaydesk_retries__deliver__max_backoff_ms": "20",
+    "relaydesk_retries__ingest__min_backoff_ms": "10",
+    "relaydesk_retries__ingest__max_backoff_ms": "20",
+}
+
+
 def make_settings(database_url: str, **env: str) -> Settings:
     """The example settings pointed at ``database_url``, with overrides as env strings."""
     environ = {"RELAYDESK_DATABASE_URL": database_url, **{k.upper(): v for k, v in env.items()}}

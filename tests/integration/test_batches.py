@@ -17,7 +17,7 @@ from router.errors import TransientError
 from router.vocabulary import Channel
 from store.db import Database
 from store.models import InboxItem, OutboxItem
-from tests.conftest import make_settings
+from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import Desk, desk_for
 from workers.deliver import deliver_each
 from workers.ingest import ingest_together
@@ -28,14 +28,7 @@ MINUTE = timedelta(minutes=1)
 
 @pytest.fixture
 def desk(database_url: str) -> Iterator[Desk]:
-    settings = make_settings(
-        database_url,
-        relaydesk_retries__deliver__min_backoff_ms="10",
-        relaydesk_retries__deliver__max_backoff_ms="20",
-        relaydesk_retries__ingest__min_backoff_ms="10",
-        relaydesk_retries__ingest__max_backoff_ms="20",
-    )
-    yield from desk_for(settings)
+    yield from desk_for(make_settings(database_url, **FAST_RETRIES))
 
 
 def _accept_quietly(desk: Desk, keys: list[str], **payload: object) -> list[int]:

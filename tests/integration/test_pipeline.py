@@ -9,7 +9,7 @@ import pytest
 from router.envelopes import InboundMessage
 from router.errors import PermanentError, TransientError
 from router.vocabulary import AgentStatus, Channel, Priority, RowState, Status
-from tests.conftest import make_settings
+from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import Desk, desk_for
 from workers.operations import set_agent_status, set_ticket_status
 from workers.scheduler import Scheduler
@@ -18,12 +18,7 @@ from workers.scheduler import Scheduler
 @pytest.fixture
 def desk(database_url: str) -> Iterator[Desk]:
     settings = make_settings(
-        database_url,
-        relaydesk_retries__deliver__min_backoff_ms="10",
-        relaydesk_retries__deliver__max_backoff_ms="20",
-        relaydesk_retries__deliver__max_attempts="3",
-        relaydesk_retries__ingest__min_backoff_ms="10",
-        relaydesk_retries__ingest__max_backoff_ms="20",
+        database_url, **FAST_RETRIES, relaydesk_retries__deliver__max_attempts="3"
     )
     yield from desk_for(settings)
 
