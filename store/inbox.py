@@ -136,20 +136,13 @@ class InboxRepository:
             self.session.execute(_FINISH, list(self._finishes))
             self._finishes.clear()
 
-    def begin_attempt(self, inbox_id: int, *, now: datetime, lease: timedelta) -> int | None:
-        """Count one processing attempt before it starts (commit it on its own).
-
-        Counting up front survives what an attempt cannot report: a SIGKILL or
-        a time limit. The row is not due for a re-drive until ``lease`` has
-        passed. Returns the attempt number, or None if the row is not pending.
-        """
-        return self.begin_attempts([inbox_id], now=now, lease=lease).get(inbox_id)
-
     def begin_attempts(
         self, inbox_ids: list[int], *, now: datetime, lease: timedelta
     ) -> dict[int, int]:
-        """``begin_attempt`` for many rows in one statement: {id: attempt number}, by id,
-        for the rows that are pending.
+        """Count one processing attempt on each pending row before it starts (commit it on
+        its own): {id: attempt number}, by id. Counting up front survives what an attempt
+        cannot report, a SIGKILL or a time limit; a row is not due for a re-drive until
+        ``lease`` has passed.
 
         A row another transaction holds is left out, not waited for: a batch that took
         it along is ingesting it (if that batch fails, it takes its rows one by one).

@@ -161,7 +161,7 @@ def test_a_worker_takes_along_only_untouched_rows_of_its_channel(db: Database) -
         ).inbox_id
         uow.inbox.claim(web[3], NOW)  # done already
     with db.unit_of_work() as uow:
-        uow.inbox.begin_attempt(web[0], now=NOW, lease=MINUTE)  # its own attempt runs
+        uow.inbox.begin_attempts([web[0]], now=NOW, lease=MINUTE)  # its own attempt runs
     with db.unit_of_work() as uow:
         taken = uow.inbox.take_waiting("web", limit=10, now=NOW)
         assert sorted(taken) == [web[1], web[2]] and taken[web[1]]["body_text"] == "hi"

@@ -90,7 +90,9 @@ def test_failures_are_counted_and_the_row_fails_for_good_when_attempts_run_out(
     states = []
     for attempt in range(1, 4):
         with db.unit_of_work() as uow:
-            assert uow.inbox.begin_attempt(inbox_id, now=NOW, lease=MINUTE) == attempt
+            assert (
+                uow.inbox.begin_attempts([inbox_id], now=NOW, lease=MINUTE).get(inbox_id) == attempt
+            )
         with db.unit_of_work() as uow:
             states.append(
                 uow.inbox.record_failure(
@@ -99,7 +101,7 @@ def test_failures_are_counted_and_the_row_fails_for_good_when_attempts_run_out(
             )
     assert states == [RowState.PENDING, RowState.PENDING, RowState.FAILED]
     with db.unit_of_work() as uow:
-        assert uow.inbox.begin_attempt(inbox_id, now=NOW, lease=MINUTE) is None
+        assert uow.inbox.begin_attempts([inbox_id], now=NOW, lease=MINUTE).get(inbox_id) is None
         item = uow.inbox.get(inbox_id)
         assert item is not None and item.error == "boom" and item.attempts == 3
         assert uow.inbox.retry(inbox_id, NOW)
@@ -259,7 +261,9 @@ def test_a_row_whose_attempts_all_died_unreported_is_failed_by_the_sweep(db: Dat
         inbox_id = uow.inbox.accept(inbound(), now=NOW, redrive_after=MINUTE).inbox_id
     for i in range(3):  # three attempts start; each worker is killed before it reports
         with db.unit_of_work() as uow:
-            uow.inbox.begin_attempt(inbox_id, now=NOW + 2 * i * MINUTE, lease=MINUTE)
+            uow.inbox.begin_attempts([inbox_id], now=NOW + 2 * i * MINUTE, lease=MINUTE).get(
+                inbox_id
+            )
     with db.unit_of_work() as uow:  # the last attempt's lease has not run out yet
         assert uow.inbox.give_up_exhausted(now=NOW + 4 * MINUTE, max_attempts=3) == []
     with db.unit_of_work() as uow:
