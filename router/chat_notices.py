@@ -135,6 +135,15 @@ def agent_notice(
     return ChatNotice(html=head + body + hint, buttons=_agent_buttons(kind, number, web_url))
 
 
+def next_buttons(done: str, number: int) -> tuple[ChatButton, ...]:
+    """After a button's action: Resolve and Pending once the ticket is taken or reopened,
+    Reopen once it is resolved or pending."""
+    actions = ("resolve", "pending") if done in ("claim", "reopen") else ("reopen",)
+    return tuple(
+        ChatButton(a.capitalize(), callback_data=encode_button(a, number)) for a in actions
+    )
+
+
 def _agent_buttons(
     kind: str, number: int, web_url: str | None
 ) -> tuple[tuple[ChatButton, ...], ...]:

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
 from router.chat_commands import (
     Command,
-    encode_button,
     parse_button,
     parse_command,
     parse_ticket_ref,
@@ -40,8 +39,9 @@ from router.chat_notices import (
     chat_ticket_list,
     chat_unsupported,
     link_result,
+    next_buttons,
 )
-from router.chat_text import escape_html
+from router.chat_text import escape_html, trim
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import NotFound, PermanentError, TransientError
 from router.threading import chat_message_ref
@@ -114,18 +114,13 @@ def prepare_update(runtime: Runtime, inbox_id: int) -> PreparedUpdate | None:
     refs = {}
     for f in update.files:
         if f.size is not None and f.size > limit:
-            refs[f.file_id] = _skipped(f.file_name, f.mime_type, f.size, limit)
+            why = f"too large: {f.size} bytes, the limit is {limit}"
+            refs[f.file_id] = _not_kept(f.file_name, f.mime_type, f.size, why)
             continue
         try:
             data, _path = runtime.chat_api.download(f.file_id, limit)
         except PermanentError as exc:
-            refs[f.file_id] = AttachmentRef(
-                filename=f.file_name,
-                content_type=f.mime_type,
-                size=f.size or 0,
-                sha256=None,
-                skipped=f"not kept: {exc}",
-            )
+            refs[f.file_id] = _not_kept(f.file_name, f.mime_type, f.size or 0, f"not kept: {exc}")
             continue
         refs[f.file_id] = AttachmentRef(
             filename=f.file_name,
@@ -136,14 +131,9 @@ def prepare_update(runtime: Runtime, inbox_id: int) -> PreparedUpdate | None:
     return PreparedUpdate(update, refs)
 
 
-def _skipped(name: str, mime: str, size: int, limit: int) -> AttachmentRef:
-    return AttachmentRef(
-        filename=name,
-        content_type=mime,
-        size=size,
-        sha256=None,
-        skipped=f"too large: {size} bytes, the limit is {limit}",
-    )
+def _not_kept(name: str, mime: str, size: int, why: str) -> AttachmentRef:
+    """A file listed on the message without its bytes, and why."""
+    return AttachmentRef(filename=name, content_type=mime, size=size, sha256=None, skipped=why)
 
 
 # -- in the transaction -----------------------------------------------------
@@ -407,7 +397,7 @@ def _button(
             _mark_notification(runtime, uow, update, ref, pressed.action, answer)
         except (PermanentError, NotFound) as exc:  # InvalidTransition is a PermanentError
             answer = f"Not done: {exc}"
-    answer = answer if len(answer) <= 200 else answer[:199] + "…"  # Telegram's limit
+    answer = trim(answer, 200)  # Telegram's limit for a callback's answer
     queue_chat(
         runtime,
         uow,
@@ -437,14 +427,8 @@ def _mark_notification(
         for row in (item.payload or {}).get("buttons") or ()
         if any(b.get("url") for b in row)
     )
-    number = ref.ticket_id or 0
-    nxt = ("resolve", "pending") if action in ("claim", "reopen") else ("reopen",)
-    buttons = links
-    if number:
-        row = tuple(
-            {"text": a.capitalize(), "callback_data": encode_button(a, number)} for a in nxt
-        )
-        buttons = (row, *links)
+    assert ref.ticket_id is not None  # a button acts on the ticket its notice is about
+    buttons = (tuple(b.to_payload() for b in next_buttons(action, ref.ticket_id)), *links)
     queue_chat(
         runtime,
         uow,
@@ -497,7 +481,8 @@ def _customer_message(
         _finish(runtime, uow, inbox_id, RowState.QUIET, None, f"a {update.unsupported}")
         return None
     attachments = tuple(
-        prepared.files.get(f.file_id) or _unfetched(f.file_name, f.mime_type) for f in update.files
+        prepared.files.get(f.file_id) or _not_kept(f.file_name, f.mime_type, 0, "not fetched")
+        for f in update.files
     )
     limit = runtime.settings.telegram.max_attachment_bytes
     for ref in attachments:
@@ -532,17 +517,11 @@ def _customer_message(
     )
 
 
-def _unfetched(name: str, mime: str) -> AttachmentRef:
-    return AttachmentRef(
-        filename=name, content_type=mime, size=0, sha256=None, skipped="not fetched"
-    )
-
-
 def _subject(text: str, attachments: tuple[AttachmentRef, ...]) -> str:
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     if not first:
         return f"{attachments[0].filename} from Telegram" if attachments else "Telegram message"
-    return first if len(first) <= 80 else first[:79].rstrip() + "…"
+    return trim(first, 80)
 
 
 def _welcome(runtime: Runtime) -> str:

@@ -88,10 +88,6 @@ def brief_of(uow: UnitOfWork, ticket: Ticket) -> TicketBrief:
     return TicketBrief.of(ticket, uow.messages.latest_inbound_texts([ticket.id]).get(ticket.id, ""))
 
 
-def chat_enabled(runtime: Runtime) -> bool:
-    return runtime.settings.telegram.enabled
-
-
 def notify_agent(
     runtime: Runtime,
     uow: UnitOfWork,
@@ -104,7 +100,7 @@ def notify_agent(
     detail: str = "",
 ) -> int | None:
     """Queue one notice to ``contact``; the outbox id, or None when it was queued before."""
-    if chat_enabled(runtime) and contact.telegram_chat_id:
+    if runtime.settings.telegram.enabled and contact.telegram_chat_id:
         telegram = runtime.settings.telegram
         notice = agent_notice(
             kind=_CHAT_KINDS.get(kind, kind),

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from typing import Protocol
 
 from connectors.telegram.bot_api import RetryLater
-from router.chat_text import escape_html, split_for_chat, utf16_len
+from router.chat_text import CHAT_LIMIT, escape_html, split_for_chat, utf16_len
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 
-MAX_CHARS = 4096
+MAX_CHARS = CHAT_LIMIT  # UTF-16 code units in one message
 MAX_PARTS = 20  # a chat message longer than this many parts is refused, not flooded
 
 
