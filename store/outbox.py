@@ -90,6 +90,8 @@ class OutboxRepository:
     ) -> dict[int, Claimed]:
         """``claim`` for many rows in one statement: {id: claimed}, by id; rows another
         attempt holds, or that are done, are left out."""
+        if not outbox_ids:
+            return {}
         rows = self.session.execute(
             update(OutboxItem)
             .where(

@@ -68,6 +68,8 @@ def ingest_together(
 
     All or nothing: not ok, with nothing kept, when any row fails (the caller then
     takes them one by one, so one bad row costs its batch a second pass, not more).
+    That includes a deadlock: two batches whose replies lock the same two tickets in
+    opposite orders; PostgreSQL ends one, which then goes row by row.
     """
     taken: list[int] = []
     try:

@@ -54,9 +54,9 @@ def route(runtime: Runtime, ticket_id: int, *, avoid: int | None = None) -> Outc
 
 
 def route_each(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
-    """Route tickets one after another, each in its own transaction (an agent's row is
-    locked only for its ticket's claim); the notices' sends go out merged. Returns the
-    tickets whose routing failed, for the caller to retry alone."""
+    """Route tickets: together in one transaction (``_route_together``), then alone, each
+    in its own transaction, those the batch left; the notices' sends go out merged.
+    Returns the tickets whose routing failed, for the caller to retry alone."""
     failed = []
     with runtime.gather_sends():
         alone = ticket_ids
@@ -193,6 +193,9 @@ def _route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
                     )
                 }
             members = free[key]
+            if not members:  # nobody free: routed alone, which says why it waits
+                left.append(ticket.facts.id)
+                continue
             decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
             chosen = (
                 _claim(uow, decision.ranked, facts.channel, now, wait=False)
@@ -207,7 +210,9 @@ def _route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
                 if ticket.status is Status.NEW
                 else None
             )
-            uow.tickets.assign_if_unassigned(ticket.facts.id, chosen.id, now, status=status)
+            if not uow.tickets.assign_if_unassigned(ticket.facts.id, chosen.id, now, status=status):
+                uow.agents.undo_claim(chosen.id)  # (it is locked: cannot happen; never assume)
+                continue
             reasons = relaxed + decision.reasons
             if chosen is not decision.agent:
                 reasons = (*relaxed, explain(chosen, facts, now, policy=policy))

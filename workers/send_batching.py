@@ -17,15 +17,12 @@ and messages sent before batching existed).
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from dramatiq import Actor
-
-log = logging.getLogger(__name__)
 
 Send = Callable[["Actor", int | list[int]], None]  # type: ignore[type-arg]
 
@@ -40,6 +37,13 @@ def ids_of(value: int | list[int]) -> list[int]:
 def chunks(ids: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+def _send_held(send: Send, held: list[tuple[Actor, list[int]]], max_ids: int) -> None:  # type: ignore[type-arg]
+    """Each actor's ids, each once, in messages of at most ``max_ids`` (one id alone)."""
+    for actor, ids in held:
+        for part in chunks(list(dict.fromkeys(ids)), max_ids):
+            send(actor, part if len(part) > 1 else part[0])
 
 
 class Gathering:
@@ -68,9 +72,7 @@ class Gathering:
             yield
         finally:
             held, self._local.held = self._local.held, None
-            for actor, ids in held.values():
-                for part in chunks(list(dict.fromkeys(ids)), self._max_ids):
-                    self._send(actor, part if len(part) > 1 else part[0])
+            _send_held(self._send, list(held.values()), self._max_ids)
 
 
 class SendWindow:
@@ -104,8 +106,9 @@ class SendWindow:
                 full = []
                 if len(ids) >= self._max_ids:
                     full = [self._held.pop(actor.actor_name)]
-        for held_actor, held_ids in full:  # a full batch goes at once, from this thread
-            self._send(held_actor, held_ids if len(held_ids) > 1 else held_ids[0])
+                    if not self._held:  # nothing left waiting: the next id opens a window
+                        self._first_at = None
+        _send_held(self._send, full, self._max_ids)  # a full batch goes at once, from here
 
     def _run(self) -> None:
         while True:
@@ -120,11 +123,7 @@ class SendWindow:
                 self._held.clear()
                 self._first_at = None
                 closed = self._closed
-            for actor, ids in batch:
-                try:
-                    self._send(actor, ids if len(ids) > 1 else ids[0])
-                except Exception:  # the rows are durable: the scheduler re-drives them
-                    log.exception("could not send a batch of %d ids to %s", len(ids), actor)
+            _send_held(self._send, batch, self._max_ids)  # (send never raises: it logs)
             if closed:
                 return
 

@@ -26,6 +26,7 @@ from store.db import UnitOfWork
 from store.models import SlaTimer, Ticket
 from workers.notify import AgentContact, TicketBrief, notify_agent
 from workers.runtime import Runtime
+from workers.send_batching import chunks
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,8 @@ def hand_off_sla(runtime: Runtime, *, limit: int = 1000, chunk: int = 50) -> lis
     stale = now - timedelta(seconds=runtime.settings.scheduler.redrive_after_s)
     with runtime.db.unit_of_work() as uow:
         ticket_ids = uow.sla.hand_off_due(now, stale_before=stale, limit=limit)
-    for start in range(0, len(ticket_ids), chunk):
-        runtime.enqueue_sla(ticket_ids[start : start + chunk], now.isoformat())
+    for part in chunks(ticket_ids, chunk):
+        runtime.enqueue_sla(part, now.isoformat())
     return ticket_ids
 
 
