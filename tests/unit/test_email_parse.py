@@ -15,6 +15,7 @@ import pytest
 
 from connectors.email.automatic import automatic_reason, parse_bounce, why_automatic
 from connectors.email.bodies import safe_filename
+from connectors.email.email_policy import POLICY
 from connectors.email.parse import ParsedEmail, parse_email
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "email"
@@ -699,3 +700,26 @@ def _message_with_attachments(*sizes: int) -> bytes:
             data, maintype="application", subtype="octet-stream", filename=f"file-{index}.bin"
         )
     return msg.as_bytes()
+
+
+def test_a_header_is_parsed_once_and_reads_as_the_stdlib_reads_it() -> None:
+    """``email_policy.POLICY`` hands out one parsed header per (name, value): the same
+    text, parameters and defects as ``policy.default`` parses each time."""
+    factory = POLICY.header_factory
+    value = 'multipart/mixed; boundary="b1"; charset=utf-8'
+    first, again = factory("Content-Type", value), factory("Content-Type", value)
+    fresh = policy.default.header_factory("Content-Type", value)
+    assert first is again
+    assert str(first) == str(fresh) and dict(first.params) == dict(fresh.params)
+    broken = factory("From", "Jo <jo@example.org")  # an unclosed angle: a defect
+    assert broken is factory("From", "Jo <jo@example.org")
+    assert [type(d) for d in broken.defects] == [
+        type(d) for d in policy.default.header_factory("From", "Jo <jo@example.org").defects
+    ]
+    assert broken.defects
+    assert factory("from", "Jo <jo@example.org>").name == "from"  # each name its own
+    assert factory("From", "Jo <jo@example.org>").name == "From"
+    long = "x" * 5000  # long values are parsed each time, not kept
+    assert factory("Subject", long) == long and factory("Subject", long) is not factory(
+        "Subject", long
+    )
