@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -27,9 +29,43 @@ class CustomerRef:
     bounced: bool = False  # mail to this identity bounced (until it writes again)
 
 
+KnownCustomers = dict[tuple[str, str], CustomerRef | None]
+"""``(channel, address)`` -> its customer, or None: there was none when it was looked up."""
+
+_REF_COLUMNS = (
+    Customer.id,
+    Customer.name,
+    Customer.tier,
+    Customer.organisation,
+    CustomerIdentity.bounced_at,
+)
+
+
 class CustomerRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, known: KnownCustomers | None = None) -> None:
         self.session = session
+        self._known: KnownCustomers = {} if known is None else known
+
+    def look_up(self, channel: Channel, addresses: Iterable[str]) -> None:
+        """Look up the customers behind ``addresses`` in one query, for ``identify``.
+
+        A batch of messages asks once instead of once per message. What is found,
+        or found missing, is kept for this unit of work; a customer another
+        transaction creates meanwhile is still caught by ``identify``'s insert.
+        """
+        kind = _kind(channel)
+        wanted = {normalise_address(kind, a) for a in addresses}
+        wanted -= {address for (on, address) in self._known if on == kind.value}
+        if not wanted:
+            return
+        found: dict[str, CustomerRef | None] = dict.fromkeys(wanted)
+        for row in self.session.execute(
+            select(CustomerIdentity.address, *_REF_COLUMNS)
+            .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
+            .where(CustomerIdentity.channel == kind.value, CustomerIdentity.address.in_(wanted))
+        ):
+            found[row[0]] = _ref(row[1:])
+        self._known.update(((kind.value, address), ref) for address, ref in found.items())
 
     def identify(self, channel: Channel, address: str, name: str, now: datetime) -> CustomerRef:
         """The customer behind ``address`` on ``channel``; created once, even under races.
@@ -37,10 +73,11 @@ class CustomerRepository:
         Web requesters are identified by their email address, so a web customer
         and an email customer with the same address are one person.
         """
-        kind = Channel.EMAIL if channel is Channel.WEB else channel
+        kind = _kind(channel)
         address = normalise_address(kind, address)
         name = name[:200]
-        found = self._find(kind, address)
+        key = (kind.value, address)
+        found = self._known[key] if key in self._known else self._find(kind, address)
         if found is None:
             customer_id = insert_row(self.session, Customer, {"name": name, "created_at": now})
             inserted = insert_ignoring_conflict(
@@ -54,18 +91,22 @@ class CustomerRepository:
                 },
             )
             if inserted is not None:
-                return CustomerRef(id=customer_id, name=name)
+                created = CustomerRef(id=customer_id, name=name)
+                self._known[key] = created
+                return created
             # another transaction won the race: use theirs
             self.session.execute(delete(Customer).where(Customer.id == customer_id))
             found = self._find(kind, address)
             assert found is not None
         if name and not found.name:
             self.session.execute(update(Customer).where(Customer.id == found.id).values(name=name))
-            return replace(found, name=name)
+            found = replace(found, name=name)
+        self._known[key] = found
         return found
 
     def flag_bounced(self, address: str, reason: str, now: datetime) -> bool:
         """Mark an email address as bouncing; returns whether it is one of our customers'."""
+        self._forget(address)
         result = self.session.execute(
             update(CustomerIdentity)
             .where(
@@ -77,22 +118,37 @@ class CustomerRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    def bounced(self, address: str, *, lock: bool = False) -> str | None:
-        """Why mail to ``address`` bounces, or None when it is not known to bounce.
+    def bounced(self, address: str) -> str | None:
+        """Why mail to ``address`` bounces, or None when it is not known to bounce."""
+        return self.bounces([address]).get(normalise_address(Channel.EMAIL, address))
 
-        ``lock``: and lock the identity's row, so ingests counting automatic replies
-        to one address take turns (two at once cannot both slip under the limit)."""
-        query = select(CustomerIdentity.bounced_at, CustomerIdentity.bounce_reason).where(
-            CustomerIdentity.channel == Channel.EMAIL.value,
-            CustomerIdentity.address == normalise_address(Channel.EMAIL, address),
+    def bounces(self, addresses: Iterable[str], *, lock: bool = False) -> dict[str, str]:
+        """Why mail to each of ``addresses`` that is known to bounce does (by normalised address).
+
+        ``lock``: and lock the identities' rows, in address order, so ingests counting
+        automatic replies to one address take turns (two at once cannot both slip
+        under the limit) and two batches locking several addresses cannot deadlock."""
+        wanted = sorted({normalise_address(Channel.EMAIL, a) for a in addresses})
+        if not wanted:
+            return {}
+        query = (
+            select(
+                CustomerIdentity.address,
+                CustomerIdentity.bounced_at,
+                CustomerIdentity.bounce_reason,
+            )
+            .where(
+                CustomerIdentity.channel == Channel.EMAIL.value,
+                CustomerIdentity.address.in_(wanted),
+            )
+            .order_by(CustomerIdentity.address)
         )
-        row = self.session.execute(query.with_for_update() if lock else query).first()
-        if row is None or row[0] is None:
-            return None
-        return row[1] or "bounced"
+        rows = self.session.execute(query.with_for_update() if lock else query)
+        return {address: reason or "bounced" for address, at, reason in rows if at is not None}
 
     def clear_bounce(self, address: str) -> None:
         """The address wrote to us: it works again."""
+        self._forget(address)
         self.session.execute(
             update(CustomerIdentity)
             .where(
@@ -106,18 +162,22 @@ class CustomerRepository:
 
     def _find(self, channel: Channel, address: str) -> CustomerRef | None:
         row = self.session.execute(
-            select(
-                Customer.id,
-                Customer.name,
-                Customer.tier,
-                Customer.organisation,
-                CustomerIdentity.bounced_at,
-            )
+            select(*_REF_COLUMNS)
             .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
             .where(CustomerIdentity.channel == channel.value, CustomerIdentity.address == address)
         ).first()
-        if row is None:
-            return None
-        return CustomerRef(
-            id=row[0], name=row[1], tier=row[2], organisation=row[3], bounced=row[4] is not None
-        )
+        return None if row is None else _ref(row)
+
+    def _forget(self, address: str) -> None:
+        """An email identity whose bounce flag changes: look it up again when asked."""
+        self._known.pop((Channel.EMAIL.value, normalise_address(Channel.EMAIL, address)), None)
+
+
+def _kind(channel: Channel) -> Channel:
+    return Channel.EMAIL if channel is Channel.WEB else channel
+
+
+def _ref(row: Any) -> CustomerRef:
+    return CustomerRef(
+        id=row[0], name=row[1], tier=row[2], organisation=row[3], bounced=row[4] is not None
+    )

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.agents import AgentRepository
 from store.audit import AuditLog
 from store.chats import ChatRepository
-from store.customers import CustomerRepository
+from store.customers import CustomerRepository, KnownCustomers
 from store.inbox import InboxRepository
 from store.mailboxes import MailboxCursorRepository
-from store.messages import MessageRepository
+from store.messages import KnownInbound, MessageRepository
 from store.outbox import OutboxRepository
 from store.sla import SlaRepository
 from store.tickets import TicketRepository
@@ -86,6 +86,8 @@ class UnitOfWork:
         self._audit_events: list[dict[str, Any]] = []
         self._memo: dict[str, Any] = {}
         self._inbox_finishes: list[dict[str, Any]] = []
+        self._known_customers: KnownCustomers = {}
+        self._known_inbound = KnownInbound()
 
     @property
     def inbox(self) -> InboxRepository:
@@ -97,7 +99,7 @@ class UnitOfWork:
 
     @property
     def messages(self) -> MessageRepository:
-        return MessageRepository(self.session)
+        return MessageRepository(self.session, self._known_inbound)
 
     @property
     def mailboxes(self) -> MailboxCursorRepository:
@@ -121,7 +123,7 @@ class UnitOfWork:
 
     @property
     def customers(self) -> CustomerRepository:
-        return CustomerRepository(self.session)
+        return CustomerRepository(self.session, self._known_customers)
 
     @property
     def audit(self) -> AuditLog:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -14,9 +16,37 @@ from store.dialect import insert_row
 from store.models import Attachment, Message, OutboxItem, Ticket
 
 
+@dataclass
+class KnownInbound:
+    """Inbound messages looked up by external id for a unit of work (a batch asks once)."""
+
+    asked: set[str] = field(default_factory=set)  # the external ids looked up
+    tickets: dict[tuple[str, int], int] = field(default_factory=dict)  # (id, customer) -> ticket
+
+
 class MessageRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, known: KnownInbound | None = None) -> None:
         self.session = session
+        self._known = KnownInbound() if known is None else known
+
+    def look_up_inbound(self, external_ids: Iterable[str]) -> None:
+        """Look up which of ``external_ids`` some customer sent us already, in one query,
+        for ``ticket_with_inbound``; the messages this unit of work adds are counted too."""
+        wanted = set(external_ids) - self._known.asked
+        if not wanted:
+            return
+        found = self.session.execute(
+            select(Message.external_id, Message.customer_id, Message.ticket_id)
+            .where(
+                Message.external_id.in_(wanted),
+                Message.direction == Direction.INBOUND.value,
+                Message.customer_id.is_not(None),
+            )
+            .order_by(Message.id.desc())  # the oldest is written last: it is the one kept
+        )
+        for external_id, customer_id, ticket_id in cast("Iterable[tuple[str, int, int]]", found):
+            self._known.tickets[(external_id, customer_id)] = ticket_id
+        self._known.asked |= wanted
 
     def add(
         self,
@@ -55,6 +85,8 @@ class MessageRepository:
                 "created_at": now,
             },
         )
+        if direction is Direction.INBOUND and external_id and customer_id is not None:
+            self._known.tickets.setdefault((external_id, customer_id), ticket_id)
         if attachments:
             self.session.execute(
                 insert(Attachment),
@@ -125,6 +157,8 @@ class MessageRepository:
 
     def ticket_with_inbound(self, external_id: str, customer_id: int) -> int | None:
         """The ticket already holding this sender's inbound message with this external id."""
+        if external_id in self._known.asked:
+            return self._known.tickets.get((external_id, customer_id))
         return self.session.scalars(
             select(Message.ticket_id)
             .where(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -203,20 +203,23 @@ class OutboxRepository:
         )
         return {int(agent_id) for agent_id in rows if agent_id is not None}
 
-    def automatic_since(self, recipient: str, since: datetime) -> int:
-        """How many automatic messages were queued for ``recipient`` since ``since``."""
-        return int(
-            self.session.scalar(
-                select(func.count())
-                .select_from(OutboxItem)
-                .where(
-                    OutboxItem.recipient == recipient,
-                    OutboxItem.created_at >= since,
-                    OutboxItem.automatic.is_(True),
-                )
+    def automatic_since(self, recipients: Iterable[str], since: datetime) -> dict[str, int]:
+        """How many automatic messages were queued for each of ``recipients`` since ``since``."""
+        wanted = sorted(set(recipients))
+        if not wanted:
+            return {}
+        counts = dict.fromkeys(wanted, 0)
+        for recipient, count in self.session.execute(
+            select(OutboxItem.recipient, func.count())
+            .where(
+                OutboxItem.recipient.in_(wanted),
+                OutboxItem.created_at >= since,
+                OutboxItem.automatic.is_(True),
             )
-            or 0
-        )
+            .group_by(OutboxItem.recipient)
+        ):
+            counts[recipient] = int(count)
+        return counts
 
     def mark_bounced(
         self, message_id: str, *, reason: str, now: datetime, only_for: Sequence[str] = ()

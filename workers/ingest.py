@@ -28,8 +28,8 @@ from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
 from workers.ingest_email import (
+    AutoReplyLimit,
     answered_by_agent,
-    auto_reply_refusal,
     read_email,
     record_bounce,
 )
@@ -84,7 +84,7 @@ def ingest_together(
                 more = uow.inbox.take_waiting(channel.value, limit=take_along, now=runtime.now())
                 taken = sorted(more)
                 payloads |= more
-            raws = uow.inbox.raws(sorted(payloads)) if channel is Channel.EMAIL else {}
+            read = _read_together(runtime, uow, channel, payloads)
             owed: list[tuple[int, InboundMessage]] = []
             for inbox_id in sorted(payloads):
                 _ingest_in(
@@ -93,20 +93,48 @@ def ingest_together(
                     inbox_id,
                     prepared.get(inbox_id),
                     payloads[inbox_id],
-                    raw=raws.get(inbox_id),
+                    message=read.get(inbox_id),
                     acknowledge_later=owed,
                 )
-            # last, and in address order: deciding an acknowledgement locks its address
+            # last, and in address order: deciding acknowledgements locks their addresses
             # (the auto-reply limit) until commit, so a batch holds those locks briefly
             # and two batches take them in the same order
-            for ticket_id, message in sorted(
-                owed, key=lambda o: (o[1].sender_address.lower(), o[0])
-            ):
-                _acknowledge(runtime, uow, ticket_id, message)
+            owed.sort(key=lambda o: (o[1].sender_address.lower(), o[0]))
+            limit = AutoReplyLimit(
+                runtime, uow, [m.sender_address for _, m in owed if _limited(m.channel)]
+            )
+            for ticket_id, message in owed:
+                _acknowledge(runtime, uow, ticket_id, message, limit)
     except Exception as exc:
         log.info("a batch of %d inbox rows failed (%s): one by one", len(inbox_ids), exc)
         return Batch(ok=False, taken=taken)
     return Batch(ok=True, taken=taken)
+
+
+def _read_together(
+    runtime: Runtime, uow: UnitOfWork, channel: Channel, payloads: dict[int, dict[str, Any]]
+) -> dict[int, InboundMessage]:
+    """A batch's email and web messages, read before any is ingested, and what ingest will
+    ask the store about each (its sender's customer, an earlier copy) asked at once."""
+    if channel is Channel.TELEGRAM:
+        return {}  # (a chat update is read inside the loop: commands act as they come)
+    raws = uow.inbox.raws(sorted(payloads)) if channel is Channel.EMAIL else {}
+    read = {}
+    for inbox_id in sorted(payloads):
+        message = _from_payload(payload=payloads[inbox_id])
+        if message.unparsed:
+            message = read_email(runtime, uow, inbox_id, message, raws.get(inbox_id))
+        read[inbox_id] = message
+    uow.customers.look_up(channel, (m.sender_address for m in read.values()))
+    uow.messages.look_up_inbound(m.external_id for m in read.values() if m.external_id)
+    return read
+
+
+def _from_payload(payload: dict[str, Any]) -> InboundMessage:
+    try:
+        return InboundMessage.from_payload(payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PermanentError(f"unreadable inbox payload: {exc!r}") from None
 
 
 def _ingest_in(
@@ -116,21 +144,19 @@ def _ingest_in(
     prepared: PreparedUpdate | None,
     payload: dict[str, Any] | None = None,
     *,
-    raw: bytes | None = None,
+    message: InboundMessage | None = None,
     acknowledge_later: list[tuple[int, InboundMessage]] | None = None,
 ) -> None:
     """``payload``: the row's, claimed already by the caller (else claimed here);
-    ``raw``: an email row's bytes, read already by the caller (else read here);
+    ``message``: the row's, read already by the caller (else read here);
     ``acknowledge_later``: where a batch collects the acknowledgements it owes."""
     now = runtime.now()
     if payload is None:
         payload = uow.inbox.claim(inbox_id, now)
     if payload is None:
         return  # already ingested, failed for good, or unknown
-    try:
-        message = InboundMessage.from_payload(payload)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PermanentError(f"unreadable inbox payload: {exc!r}") from None
+    if message is None:
+        message = _from_payload(payload)
     if message.unparsed and message.channel is Channel.TELEGRAM:
         if prepared is None:  # it turned pending after our look (a retry by hand)
             raise TransientError("the update was not read before the claim: again")
@@ -139,7 +165,7 @@ def _ingest_in(
             return  # a command, an agent's action or nothing to keep: done there
         message = chat_message
     elif message.unparsed:
-        message = read_email(runtime, uow, inbox_id, message, raw)
+        message = read_email(runtime, uow, inbox_id, message)
     if message.channel is Channel.EMAIL and answered_by_agent(runtime, uow, message, inbox_id):
         return
     customer = uow.customers.identify(
@@ -404,9 +430,19 @@ def _leave_an_absent_assignee(runtime: Runtime, uow: UnitOfWork, ticket: Ticket)
     )
 
 
+def _limited(channel: Channel) -> bool:
+    """Whether acknowledgements on ``channel`` count against the auto-reply limit."""
+    return channel in (Channel.EMAIL, Channel.WEB)
+
+
 def _acknowledge(
-    runtime: Runtime, uow: UnitOfWork, ticket_id: int, message: InboundMessage
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket_id: int,
+    message: InboundMessage,
+    limit: AutoReplyLimit | None = None,
 ) -> None:
+    """``limit``: the batch's auto-reply limit, decided for all its acknowledgements."""
     if message.channel is Channel.TELEGRAM:
         html = chat_acknowledgement(
             number=ticket_id,
@@ -426,9 +462,11 @@ def _acknowledge(
             automatic=True,
         )
         return
-    if message.channel not in (Channel.EMAIL, Channel.WEB):
+    if not _limited(message.channel):
         return
-    refusal = auto_reply_refusal(runtime, uow, message.sender_address)
+    if limit is None:
+        limit = AutoReplyLimit(runtime, uow, [message.sender_address])
+    refusal = limit.refusal(message.sender_address)
     if refusal is not None:
         uow.audit.record(
             ticket_id=ticket_id,

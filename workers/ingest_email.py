@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from connectors.email.normalize import parse_inbound
@@ -9,7 +10,8 @@ from connectors.email.quoting import new_text
 from router.envelopes import BounceReport, InboundMessage
 from router.errors import PermanentError
 from router.threading import thread_keys
-from router.vocabulary import RowState, Status
+from router.vocabulary import Channel, RowState, Status
+from store.customers import normalise_address
 from store.db import UnitOfWork
 from workers.replies import post_answer
 from workers.runtime import Runtime
@@ -72,20 +74,37 @@ def record_bounce(runtime: Runtime, uow: UnitOfWork, bounce: BounceReport) -> in
     return item.ticket_id
 
 
-def auto_reply_refusal(runtime: Runtime, uow: UnitOfWork, address: str) -> str | None:
-    """Why no automatic reply may go to ``address`` now, or None when one may."""
-    bounced = uow.customers.bounced(address, lock=True)
-    if bounced is not None:
-        return f"mail to {address} bounces ({bounced})"
-    settings = runtime.settings.email
-    since = runtime.now() - timedelta(seconds=settings.auto_reply_window_s)
-    sent = uow.outbox.automatic_since(address, since)
-    if sent >= settings.auto_reply_limit:
-        return (
-            f"{sent} automatic replies to {address} in the last "
-            f"{settings.auto_reply_window_s} s (limit {settings.auto_reply_limit}): a loop?"
-        )
-    return None
+class AutoReplyLimit:
+    """Whether automatic replies may go to some addresses now: decided for a batch at once.
+
+    Locks the addresses' identities (in address order; ingests counting replies to
+    one address take turns, so two cannot both slip under the limit), then counts
+    the automatic replies each got within the window: two statements for a batch.
+    Each reply ``refusal`` allows is counted, so a batch holding several messages
+    from one sender stays within the limit too.
+    """
+
+    def __init__(self, runtime: Runtime, uow: UnitOfWork, addresses: Iterable[str]) -> None:
+        wanted = sorted(set(addresses))
+        self.settings = runtime.settings.email
+        self.bounces = uow.customers.bounces(wanted, lock=True)
+        since = runtime.now() - timedelta(seconds=self.settings.auto_reply_window_s)
+        self.sent = uow.outbox.automatic_since(wanted, since)
+
+    def refusal(self, address: str) -> str | None:
+        """Why no automatic reply may go to ``address``; None when one may (it is counted)."""
+        bounced = self.bounces.get(normalise_address(Channel.EMAIL, address))
+        if bounced is not None:
+            return f"mail to {address} bounces ({bounced})"
+        sent = self.sent.get(address, 0)
+        if sent >= self.settings.auto_reply_limit:
+            return (
+                f"{sent} automatic replies to {address} in the last "
+                f"{self.settings.auto_reply_window_s} s (limit {self.settings.auto_reply_limit}): "
+                "a loop?"
+            )
+        self.sent[address] = sent + 1
+        return None
 
 
 def answered_by_agent(

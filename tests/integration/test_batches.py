@@ -16,7 +16,7 @@ from router.envelopes import InboundMessage, OutboundMessage
 from router.errors import TransientError
 from router.vocabulary import Channel
 from store.db import Database
-from store.models import InboxItem, OutboxItem
+from store.models import InboxItem, Message, OutboxItem, Ticket
 from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import Desk, desk_for
 from workers.deliver import deliver_each
@@ -268,3 +268,80 @@ def test_a_batch_acknowledges_last_and_still_keeps_the_auto_reply_limit(
         acks = [m for m in desk.sender.sent if m.recipient.lower() == "same@example.org"]
         assert len(acks) == 1 and f"[#{numbers[0]}]" in acks[0].subject
         assert "acknowledgement.suppressed" in actions[1]
+
+
+def _accept_copies(desk: Desk, rows: list[tuple[str, str, str]]) -> list[int]:
+    """Inbox rows of (idempotency key, sender, external id): copies that reached the
+    inbox under different keys (a message re-sent, or relayed with another envelope)."""
+    ids = []
+    with desk.runtime.db.unit_of_work() as uow:
+        for key, sender, external_id in rows:
+            message = InboundMessage(
+                channel=Channel.WEB,
+                idempotency_key=key,
+                sender_address=sender,
+                sender_name="",
+                subject=f"help {key}",
+                body_text="it is broken",
+                external_id=external_id,
+            )
+            ids.append(
+                uow.inbox.accept(message, now=desk.runtime.now(), redrive_after=MINUTE).inbox_id
+            )
+    return ids
+
+
+def test_copies_of_a_message_in_one_batch_or_before_it_are_one_message(desk: Desk) -> None:
+    """A batch asks the store about all its messages at once; copies it holds itself, and
+    copies an earlier batch stored, still become one message on one ticket."""
+    earlier = _accept_copies(desk, [("a", "jo@example.org", "<once@example.org>")])
+    assert ingest_together(desk.runtime, earlier, Channel.WEB).ok
+    ids = _accept_copies(
+        desk,
+        [
+            ("b", "jo@example.org", "<once@example.org>"),  # a copy of the earlier one
+            ("c", "new@example.org", "<twice@example.org>"),  # a new sender, twice
+            ("d", "new@example.org", "<twice@example.org>"),
+            ("e", "other@example.org", "<twice@example.org>"),  # its id, but not its sender
+        ],
+    )
+    assert ingest_together(desk.runtime, ids, Channel.WEB).ok
+    (_, once, _), *_ = _inbox(desk, earlier)
+    b, c, d, e = _inbox(desk, ids)
+    assert [row[0] for row in (b, c, d, e)] == ["done"] * 4
+    assert b[1] == once and c[1] == d[1] and len({once, c[1], e[1]}) == 3
+    with desk.runtime.db.unit_of_work() as uow:
+        threads = {n: uow.tickets.view(n) for n in (once, c[1], e[1])}  # type: ignore[arg-type]
+        requesters = {n: uow.session.get(Ticket, n).requester_id for n in threads}  # type: ignore[union-attr]
+        messages = uow.session.scalars(select(Message.ticket_id).order_by(Message.id)).all()
+    assert messages == [once, c[1], e[1]]  # one message each: the copies added nothing
+    assert len(set(requesters.values())) == 3  # "new" is one customer, made once
+
+
+def test_a_batch_of_many_senders_limits_each_address_on_its_own(database_url: str) -> None:
+    """The auto-reply limit is decided for a whole batch at once, address by address:
+    an address at its limit gets nothing more, the others still get their replies."""
+    settings = make_settings(database_url, relaydesk_email__auto_reply_limit="2")
+    for desk in desk_for(settings):
+        senders = ["busy@example.org"] * 3 + ["calm@example.org", "Mixed@Example.org"]
+        ids = _accept_copies(
+            desk, [(f"k{i}", sender, f"<m{i}@example.org>") for i, sender in enumerate(senders)]
+        )
+        with desk.runtime.db.unit_of_work() as uow:
+            uow.customers.identify(Channel.EMAIL, "calm@example.org", "", desk.runtime.now())
+            uow.customers.flag_bounced("calm@example.org", "550 no such user", desk.runtime.now())
+        assert ingest_together(desk.runtime, ids, Channel.WEB).ok
+        desk.settle()
+        acks = [m.recipient.lower() for m in desk.sender.sent if "[#" in m.subject]
+        sent = sorted(r for r in acks if r.endswith("@example.org"))
+        assert sent == ["busy@example.org", "busy@example.org", "mixed@example.org"]
+        with desk.runtime.db.unit_of_work() as uow:
+            details = [
+                e.detail
+                for _, number, _ in _inbox(desk, ids)
+                for e in uow.audit.for_ticket(number)  # type: ignore[arg-type]
+                if e.action == "acknowledgement.suppressed"
+            ]
+        assert len(details) == 2
+        assert any("limit 2" in d and "busy@example.org" in d for d in details)
+        assert any("bounces (550 no such user)" in d for d in details)

@@ -173,6 +173,69 @@ def test_a_web_requester_and_an_email_sender_with_one_address_are_one_customer(
         assert web.id == mail.id
 
 
+def test_customers_looked_up_together_are_the_ones_identify_finds(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        known = uow.customers.identify(Channel.EMAIL, "jo@example.org", "Jo", NOW)
+    with db.unit_of_work() as uow:
+        uow.customers.look_up(Channel.WEB, ["JO@example.org", "new@example.org"])
+        assert uow.customers.identify(Channel.EMAIL, "jo@example.org", "", NOW) == known
+        created = uow.customers.identify(Channel.EMAIL, "New@example.org", "New", NOW)
+        assert uow.customers.identify(Channel.WEB, "new@example.org", "", NOW) == created
+        assert created.id != known.id and created.name == "New"
+    with db.unit_of_work() as uow:  # and it was stored, once
+        assert uow.customers.identify(Channel.EMAIL, "new@example.org", "", NOW) == created
+
+
+def test_a_looked_up_customer_whose_address_starts_or_stops_bouncing_is_seen_so(
+    db: Database,
+) -> None:
+    with db.unit_of_work() as uow:
+        uow.customers.identify(Channel.EMAIL, "jo@example.org", "Jo", NOW)
+    with db.unit_of_work() as uow:
+        uow.customers.look_up(Channel.EMAIL, ["jo@example.org"])
+        uow.customers.flag_bounced("Jo@Example.org", "550 gone", NOW)
+        assert uow.customers.identify(Channel.EMAIL, "jo@example.org", "", NOW).bounced
+        assert uow.customers.bounces(["jo@example.org", "x@example.org"], lock=True) == {
+            "jo@example.org": "550 gone"
+        }
+        uow.customers.clear_bounce("jo@example.org")
+        assert not uow.customers.identify(Channel.EMAIL, "jo@example.org", "", NOW).bounced
+        assert uow.customers.bounced("jo@example.org") is None
+
+
+def test_automatic_replies_are_counted_per_recipient_in_one_query(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        for i, (recipient, automatic, minutes_ago) in enumerate(
+            [
+                ("a@x.org", True, 1),
+                ("a@x.org", True, 2),
+                ("a@x.org", False, 1),
+                ("a@x.org", True, 90),
+                ("b@x.org", True, 1),
+            ]
+        ):
+            item = OutboundMessage(
+                channel=Channel.EMAIL,
+                recipient=recipient,
+                subject="s",
+                body_text="b",
+                message_id=f"<{i}@x.org>",
+                automatic=automatic,
+            )
+            uow.outbox.add(
+                item,
+                kind="acknowledgement",
+                ticket_id=None,
+                now=NOW - minutes_ago * MINUTE,
+                redrive_after=MINUTE,
+            )
+    with db.unit_of_work() as uow:
+        since = NOW - 60 * MINUTE
+        counts = uow.outbox.automatic_since(["b@x.org", "a@x.org", "c@x.org", "a@x.org"], since)
+        assert counts == {"a@x.org": 2, "b@x.org": 1, "c@x.org": 0}
+        assert uow.outbox.automatic_since([], since) == {}
+
+
 def test_two_racing_sweeps_redrive_disjoint_rows(db: Database) -> None:
     with db.unit_of_work() as uow:
         for i in range(40):
