@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -10,6 +11,7 @@ from connectors.ports import Receipt
 from router.envelopes import InboundMessage
 from router.errors import TransientError
 from router.views import TicketView
+from store.db import UnitOfWork
 from store.models import InboxItem
 from workers.runtime import Runtime
 
@@ -41,29 +43,36 @@ class StoreIntake:
         self.runtime = runtime
 
     def accept(self, message: InboundMessage, *, raw: bytes | None = None) -> Receipt:
-        runtime = self.runtime
+        return self.accept_many([(message, raw)])[0]
+
+    def accept_many(self, messages: Sequence[tuple[InboundMessage, bytes | None]]) -> list[Receipt]:
+        """Commit every message (with its raw bytes) in one transaction: all or none.
+
+        A connector holding several messages at once (an IMAP FETCH) pays for one
+        commit instead of one each. Raises ``TransientError`` when it cannot commit.
+        """
         try:
-            with runtime.db.unit_of_work() as uow:
-                accepted = uow.inbox.accept(
-                    message, now=runtime.now(), redrive_after=runtime.redrive_after, raw=raw
-                )
-                if accepted.created:
-                    uow.after_commit(
-                        lambda: runtime.enqueue_accepted(accepted.inbox_id, message.channel)
-                    )
-                    return Receipt(
-                        inbox_id=accepted.inbox_id,
-                        duplicate=False,
-                        access_key=message.access_key,
-                    )
-                item = uow.inbox.get(accepted.inbox_id)
-                assert item is not None
-                if not same_request(item.payload or {}, message):
-                    return Receipt(inbox_id=item.id, duplicate=True, conflict=True)
-                return _receipt(item, duplicate=True)
+            with self.runtime.db.unit_of_work() as uow:
+                return [self._accept_in(uow, message, raw) for message, raw in messages]
         except SQLAlchemyError as exc:
             log.error("inbox unavailable: %s", exc)
             raise TransientError("the store is unavailable; try again later") from None
+
+    def _accept_in(self, uow: UnitOfWork, message: InboundMessage, raw: bytes | None) -> Receipt:
+        runtime = self.runtime
+        accepted = uow.inbox.accept(
+            message, now=runtime.now(), redrive_after=runtime.redrive_after, raw=raw
+        )
+        if accepted.created:
+            uow.after_commit(lambda: runtime.enqueue_accepted(accepted.inbox_id, message.channel))
+            return Receipt(
+                inbox_id=accepted.inbox_id, duplicate=False, access_key=message.access_key
+            )
+        item = uow.inbox.get(accepted.inbox_id)
+        assert item is not None
+        if not same_request(item.payload or {}, message):
+            return Receipt(inbox_id=item.id, duplicate=True, conflict=True)
+        return _receipt(item, duplicate=True)
 
     def receipt(self, inbox_id: int) -> Receipt | None:
         try:

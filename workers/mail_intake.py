@@ -8,6 +8,7 @@ IMAP cursors in the store.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,19 +27,27 @@ class InboundMail:
         self.intake = StoreIntake(runtime)
 
     def accept(self, raw: bytes, *, recipients: tuple[str, ...], source: str) -> int:
-        message = envelope_message(raw, recipients=recipients, source=source)
-        receipt = self.intake.accept(message, raw=raw)  # TransientError when it cannot commit
-        if receipt.conflict:
-            log.warning(
-                "email %s via %s reuses the Message-ID of another message from the same "
-                "sender with other content; kept the first (inbox %d)",
-                message.idempotency_key,
-                source,
-                receipt.inbox_id,
-            )
-        elif receipt.duplicate:
-            log.info("email %s via %s was accepted before", message.idempotency_key, source)
-        return receipt.inbox_id
+        return self.accept_many([raw], recipients=recipients, source=source)[0]
+
+    def accept_many(
+        self, raws: Sequence[bytes], *, recipients: tuple[str, ...], source: str
+    ) -> list[int]:
+        """Commit every message in one transaction (all or none); their inbox ids."""
+        messages = [envelope_message(raw, recipients=recipients, source=source) for raw in raws]
+        # TransientError when it cannot commit
+        receipts = self.intake.accept_many(list(zip(messages, raws, strict=True)))
+        for message, receipt in zip(messages, receipts, strict=True):
+            if receipt.conflict:
+                log.warning(
+                    "email %s via %s reuses the Message-ID of another message from the same "
+                    "sender with other content; kept the first (inbox %d)",
+                    message.idempotency_key,
+                    source,
+                    receipt.inbox_id,
+                )
+            elif receipt.duplicate:
+                log.info("email %s via %s was accepted before", message.idempotency_key, source)
+        return [receipt.inbox_id for receipt in receipts]
 
 
 class SmtpMailSink:
@@ -66,6 +75,13 @@ class ImapMessageSink:
 
     def deliver(self, mailbox: str, uidvalidity: int, uid: int, raw: bytes) -> None:
         self.mail.accept(raw, recipients=(), source=f"imap:{mailbox}")
+
+    def deliver_many(
+        self, mailbox: str, uidvalidity: int, messages: Sequence[tuple[int, bytes]]
+    ) -> None:
+        self.mail.accept_many(
+            [raw for _uid, raw in messages], recipients=(), source=f"imap:{mailbox}"
+        )
 
 
 class StoreMailboxState:

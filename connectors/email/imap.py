@@ -3,17 +3,19 @@
 The poller only does IO. It hands each raw message to a ``MessageSink`` and
 remembers how far it got in a ``MailboxState``; ``workers`` provides both.
 
-For every message above the last UID seen, in UID order:
+For every batch of messages above the last UID seen (``settings.batch`` per
+FETCH), in UID order:
 
-1. ``sink.deliver(...)`` commits it (idempotently);
+1. ``sink.deliver_many(...)`` commits them together (idempotently, all or none);
 2. only then ``settings.after`` is applied: ``seen`` adds ``\\Seen``, ``move``
-   moves it to ``move_to``, ``delete`` expunges exactly that UID;
-3. ``state.save(...)`` records the new last UID (once per batch).
+   moves them to ``move_to``, ``delete`` expunges exactly those UIDs;
+3. ``state.save(...)`` records the new last UID.
 
-A crash between 1 and 3 fetches the message again; the sink's idempotency makes
-the redelivery a no-op. When the sink raises ``TransientError`` the batch stops:
-that message is neither marked nor counted, and it is delivered again after a
-backoff, followed by everything after it.
+A batch the sink cannot commit together is delivered again one message at a
+time (``sink.deliver``), so a message that cannot be committed stops the batch
+where it is: it is neither marked nor counted, and it is delivered again after
+a backoff, followed by everything after it. A crash between 1 and 3 fetches the
+messages again; the sink's idempotency makes the redelivery a no-op.
 
 Progress is tracked by UID, never by ``UNSEEN``: a message a person already read
 in another client is still delivered. When the folder's UIDVALIDITY changes
@@ -32,7 +34,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from config.email_settings import MailboxSettings
@@ -67,6 +69,15 @@ class MessageSink(Protocol):
         Raises ``router.errors.TransientError`` when it cannot: the poller then
         leaves the message untouched on the server and retries later. Anything
         else raised is treated as a bug: logged with its traceback, retried too.
+        """
+        ...
+
+    def deliver_many(
+        self, mailbox: str, uidvalidity: int, messages: Sequence[tuple[int, bytes]]
+    ) -> None:
+        """Commit ``(uid, raw)`` messages durably in one go: all of them, or none.
+
+        Raises as ``deliver`` does; the poller then delivers them one by one.
         """
         ...
 
@@ -217,18 +228,40 @@ class ImapPoller:
 
     def _deliver_batch(self, session: ImapSession, uidvalidity: int, uids: list[int]) -> int:
         raws = session.fetch(uids)
-        committed: list[int] = []
-        last_done = 0
-        failure: tuple[int, Exception] | None = None
         for uid in uids:
-            raw = raws.get(uid)
-            if raw is None:  # expunged by someone else since the search
+            if uid not in raws:
                 log.warning(
                     "mailbox %s: UID %d was not returned by FETCH (expunged meanwhile?): "
                     "moving past it",
                     self.name,
                     uid,
                 )
+        fetched = [(uid, raws[uid]) for uid in uids if uid in raws]
+        if fetched:
+            try:
+                self._sink.deliver_many(self.name, uidvalidity, fetched)
+            except Exception as error:
+                log.info(
+                    "mailbox %s: %d message(s) could not be committed together (%s): one at a time",
+                    self.name,
+                    len(fetched),
+                    error,
+                )
+                return self._deliver_one_by_one(session, uidvalidity, uids, raws)
+            session.settle([uid for uid, _raw in fetched])
+        if uids:
+            self._state.save(self.name, uidvalidity, uids[-1])
+        return len(fetched)
+
+    def _deliver_one_by_one(
+        self, session: ImapSession, uidvalidity: int, uids: list[int], raws: dict[int, bytes]
+    ) -> int:
+        committed: list[int] = []
+        last_done = 0
+        failure: tuple[int, Exception] | None = None
+        for uid in uids:
+            raw = raws.get(uid)
+            if raw is None:  # expunged by someone else since the search (logged above)
                 last_done = uid
                 continue
             try:

@@ -169,6 +169,21 @@ def test_an_imap_resynchronisation_duplicates_nothing(
         assert len(_tickets(desk)) == 4
 
 
+def test_a_fetch_is_committed_in_one_transaction_and_a_copy_within_it_is_one_row(
+    settings_with_mail: Settings,
+) -> None:
+    for desk in desk_for(settings_with_mail):
+        sink = ImapMessageSink(desk.runtime)
+        first, second = email_bytes(subject="first"), email_bytes(subject="second")
+        sink.deliver_many("support", 7, [(1, first), (2, second), (3, first)])
+        desk.settle()
+        with desk.runtime.db.unit_of_work() as uow:
+            rows = uow.inbox.recent()
+            subjects = sorted(t.subject for t in uow.tickets.recent(limit=10))
+        assert len(rows) == 2 and {r.state for r in rows} == {RowState.DONE.value}
+        assert subjects == ["first", "second"]
+
+
 def test_an_unavailable_store_answers_451_so_the_sender_retries(tmp_path: Path) -> None:
     settings = make_settings("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
     inbound = SmtpInboundSettings(port=0, addresses=("support@relaydesk.localhost",))

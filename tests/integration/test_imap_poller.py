@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pytest
@@ -52,28 +52,36 @@ class MemoryState:
 
 
 class RecordingSink:
-    """``MessageSink`` recording deliveries; raises ``TransientError`` on calls in ``fail_on``."""
+    """``MessageSink`` recording deliveries, as a store commits them (a batch all or none);
+    a message whose UID is in ``failing`` cannot be committed (``TransientError``)."""
 
     def __init__(
         self,
-        fail_on: tuple[int, ...] = (),
+        failing: tuple[int, ...] = (),
         before: Callable[[str, int, int, bytes], None] | None = None,
     ) -> None:
         self.lock = threading.Lock()
-        self.calls = 0
-        self.fail_on = set(fail_on)
+        self.failing = set(failing)
         self.before = before
         self.delivered: list[tuple[str, int, int, bytes]] = []
+        self.commits: list[list[int]] = []  # the UIDs of each successful call
 
     def deliver(self, mailbox: str, uidvalidity: int, uid: int, raw: bytes) -> None:
+        self.deliver_many(mailbox, uidvalidity, [(uid, raw)])
+
+    def deliver_many(
+        self, mailbox: str, uidvalidity: int, messages: Sequence[tuple[int, bytes]]
+    ) -> None:
         with self.lock:
-            self.calls += 1
-            if self.calls in self.fail_on:
-                raise TransientError(f"store unavailable (call {self.calls})")
-        if self.before is not None:
-            self.before(mailbox, uidvalidity, uid, raw)
+            refused = [uid for uid, _raw in messages if uid in self.failing]
+            if refused:
+                raise TransientError(f"store unavailable (UID {refused[0]})")
+        for uid, raw in messages:
+            if self.before is not None:
+                self.before(mailbox, uidvalidity, uid, raw)
         with self.lock:
-            self.delivered.append((mailbox, uidvalidity, uid, raw))
+            self.delivered.extend((mailbox, uidvalidity, uid, raw) for uid, raw in messages)
+            self.commits.append([uid for uid, _raw in messages])
 
     def uids(self, mailbox: str | None = None) -> list[int]:
         with self.lock:
@@ -146,18 +154,19 @@ def test_a_message_is_left_unseen_and_redelivered_when_the_sink_fails_and_none_i
     imap_mailbox: ImapAccount,
 ) -> None:
     _fill(imap_mailbox, 5)
-    sink, state = RecordingSink(fail_on=(3,)), MemoryState()
+    sink, state = RecordingSink(failing=(3,)), MemoryState()
     poller = ImapPoller(imap_mailbox.settings(batch=10), sink, state)
 
     with pytest.raises(TransientError, match="UID 3 not committed"):
         poller.poll_once()
 
-    assert sink.uids() == [1, 2]
+    assert sink.uids() == [1, 2]  # the batch could not be committed whole: one at a time
     flags = imap_mailbox.flags()
     assert [SEEN in flags[uid] for uid in (1, 2, 3, 4, 5)] == [True, True, False, False, False]
     assert state.positions["support"][1] == 2
     assert "store unavailable" in (state.last_report("support") or "")
 
+    sink.failing.clear()  # the store is back
     assert poller.poll_once() == 3
     assert sink.uids() == [1, 2, 3, 4, 5]
     assert all(SEEN in f for f in imap_mailbox.flags().values())
@@ -187,17 +196,19 @@ def test_after_delete_removes_exactly_the_delivered_messages_and_never_skips_one
     imap_mailbox: ImapAccount,
 ) -> None:
     _fill(imap_mailbox, 25)
-    sink, state = RecordingSink(fail_on=(23,)), MemoryState()
+    sink, state = RecordingSink(failing=(23,)), MemoryState()
     poller = ImapPoller(imap_mailbox.settings(after="delete", batch=10), sink, state)
 
     with pytest.raises(TransientError):
         poller.poll_once()
 
     assert sink.uids() == list(range(1, 23))
+    assert sink.commits[:2] == [list(range(1, 11)), list(range(11, 21))]  # a commit per FETCH
     remaining = imap_mailbox.bodies()
     assert sorted(remaining) == [23, 24, 25]
     assert [_subject(raw) for raw in remaining.values()] == [f"message {n}" for n in (23, 24, 25)]
 
+    sink.failing.clear()
     assert poller.poll_once() == 3
     assert sink.subjects() == [f"message {n}" for n in range(1, 26)]
     assert imap_mailbox.bodies() == {}
