@@ -1,28 +1,34 @@
 """Throughput of email intake: IMAP poller -> ingest, and inbound SMTP -> ingest.
 
     python -m benchmarks.email_intake [--messages 2000] [--processes 2] [--threads 4]
-        [--smtp-clients 4] [--batch 100] [--skip-imap] [--skip-smtp]
-        [--queues ingest.email,route,outbound.email] [--sequential] [--stall-timeout 60]
+        [--smtp-clients 4] [--batch 100] [--skip-imap] [--skip-smtp] [--skip-desk]
+        [--queues ingest.email] [--desk-queues ingest.email,route,outbound.email]
+        [--sequential] [--stall-timeout 60]
 
 Builds N messages of mixed shapes in memory (``benchmarks.mail_corpus``: copies
 of the test corpus with fresh Message-IDs, plain, HTML-only, text + HTML, 50-200
-KiB attachments), then, each phase on a fresh PostgreSQL database (dropped
+KiB attachments), then runs each phase on a fresh PostgreSQL database (dropped
 afterwards) and its own Redis namespace (RELAYDESK_BENCH_REDIS, default
 redis://127.0.0.1:6379/14; its keys are deleted afterwards), with worker
-processes consuming ingest.email, route and outbound.email (outbound mail goes
-to an aiosmtpd sink in this process):
+processes consuming the phase's queues (outbound mail goes to an aiosmtpd sink
+in this process):
 
 1. IMAP: the N messages are appended to a private Dovecot's INBOX (not timed),
    then one ``ImapPoller`` (after = "seen") runs in this process; timed from its
-   start until every inbox row is ingested (done, quiet or failed);
+   start until every inbox row is ingested (a ticket, a message on one, quiet
+   or failed). The workers consume ``--queues``: ingest only, by default, so
+   this is the time until every message is a ticket;
 2. SMTP: an ``SmtpInboundServer`` runs in this process and K client processes
    (smtplib, one connection each, CRLF line endings as an MTA sends them) send
    their share of the same N messages; timed from the first MAIL until every
-   inbox row is ingested.
+   inbox row is ingested; workers on ``--queues``;
+3. IMAP, whole desk: phase 1 again with the workers on ``--desk-queues`` (ingest,
+   route and outbound email): while the messages become tickets, the tickets are
+   routed and the acknowledgements and the agents' notices are sent, all on the
+   same cores; still timed until every row is ingested.
 
 ``--sequential`` stops the workers (SIGSTOP) while the poller runs, to see the
-poller's rate and the workers' rate each on its own; ``--queues ingest.email``
-leaves route and delivery out.
+poller's rate and the workers' rate each on its own.
 
 The figures are CPU-bound on 2 cores: anything else running meanwhile lowers
 them, and the CPU report names it. Every phase prints where the time goes (the
@@ -34,7 +40,8 @@ state, errors, queue sizes and the workers' log.
 The last line is key=value pairs: imap_msgs_per_s and smtp_msgs_per_s (N /
 time until all are ingested), imap_accept_per_s and smtp_accept_per_s (N / time
 until the poller committed the last one, or the last 250 was received), then
-messages, tickets (new tickets opened, IMAP phase), processes, threads and more.
+messages, tickets (new tickets opened, IMAP phase), processes, threads, the
+whole desk's imap_desk_msgs_per_s, and more.
 """
 
 from __future__ import annotations
@@ -180,7 +187,7 @@ class TimedSession:
 
 
 class TimedIntake:
-    """``StoreIntake`` timed: INSERT + COMMIT of the inbox row (the enqueue runs after it)."""
+    """``StoreIntake`` timed: INSERT + COMMIT of the inbox rows (the enqueue runs after it)."""
 
     def __init__(self, intake: Any, timings: Timings) -> None:
         self._intake = intake
@@ -189,6 +196,10 @@ class TimedIntake:
     def accept(self, message: Any, *, raw: bytes | None = None) -> Any:
         with self._timings("sink: store (INSERT + COMMIT + enqueue)"):
             return self._intake.accept(message, raw=raw)
+
+    def accept_many(self, messages: Any) -> Any:
+        with self._timings("sink: store (INSERT + COMMIT + enqueue)"):
+            return self._intake.accept_many(messages)
 
 
 def _time_sink(runtime: Runtime, mail: InboundMail, timings: Timings) -> None:
@@ -212,6 +223,12 @@ class TimedImapSink:
     def deliver(self, mailbox: str, uidvalidity: int, uid: int, raw: bytes) -> None:
         with self._timings("sink: deliver (all)"):
             self._sink.deliver(mailbox, uidvalidity, uid, raw)
+
+    def deliver_many(
+        self, mailbox: str, uidvalidity: int, messages: Sequence[tuple[int, bytes]]
+    ) -> None:
+        with self._timings("sink: deliver (all)"):
+            self._sink.deliver_many(mailbox, uidvalidity, messages)
 
 
 class TimedSmtpSink:
@@ -260,7 +277,7 @@ def _print_stages(timings: Timings, wall: float, count: int, title: str) -> None
             timings.calls("sink: deliver (all)"),
         ),
         (
-            "sink: INSERT + COMMIT inbox row",
+            "sink: INSERT + COMMIT inbox rows",
             store - enqueue,
             timings.calls("sink: store (INSERT + COMMIT + enqueue)"),
         ),
@@ -500,8 +517,10 @@ class Desk:
 
 
 @contextmanager
-def desk(phase: str, tmp: Path, sink: SmtpSink, args: argparse.Namespace) -> Iterator[Desk]:
-    """A fresh database and namespace, migrated, with warm worker processes."""
+def desk(
+    phase: str, tmp: Path, sink: SmtpSink, args: argparse.Namespace, queues: str
+) -> Iterator[Desk]:
+    """A fresh database and namespace, migrated, with warm worker processes on ``queues``."""
     namespace = f"bench-{phase}-{uuid.uuid4().hex[:6]}"
     with fresh_postgres_database() as url:
         config = tmp / f"{phase}.toml"
@@ -527,12 +546,12 @@ def desk(phase: str, tmp: Path, sink: SmtpSink, args: argparse.Namespace) -> Ite
         try:
             prepare_database(runtime)
             ctx = multiprocessing.get_context("spawn")
-            queues = [q.strip() for q in args.queues.split(",") if q.strip()]
-            the_desk.queues = queues
+            consumed = [q.strip() for q in queues.split(",") if q.strip()]
+            the_desk.queues = consumed
             for _ in range(args.processes):
                 proc = ctx.Process(
                     target=_worker_main,
-                    args=(settings, queues, args.threads, str(the_desk.log), str(stats_dir)),
+                    args=(settings, consumed, args.threads, str(the_desk.log), str(stats_dir)),
                     name="relaydesk-bench-worker",
                 )
                 proc.start()
@@ -823,10 +842,21 @@ def _store_probe(engine: Engine, rounds: int = 200) -> str:
 
 
 def run_imap(
-    corpus: Corpus, tmp: Path, sink: SmtpSink, args: argparse.Namespace
+    corpus: Corpus,
+    tmp: Path,
+    sink: SmtpSink,
+    args: argparse.Namespace,
+    *,
+    queues: str,
+    key: str = "imap",
 ) -> dict[str, float]:
+    """The IMAP phase with workers on ``queues``; its figures are named ``{key}_...``."""
     count = len(corpus.messages)
-    print(f"IMAP: {count} messages, one poller (batch {args.batch}, after = seen) ...", flush=True)
+    print(
+        f"{key.upper().replace('_', ' ')}: {count} messages, one poller "
+        f"(batch {args.batch}, after = seen), workers on {queues} ...",
+        flush=True,
+    )
     with Dovecot() as dovecot:
         account = dovecot.new_account("bench")
         start = time.monotonic()
@@ -834,7 +864,7 @@ def run_imap(
             for first in range(0, count, 250):
                 client.multiappend("INBOX", [m.raw for m in corpus.messages[first : first + 250]])
         print(f"  setup: appended to INBOX in {time.monotonic() - start:.1f} s", flush=True)
-        with desk("imap", tmp, sink, args) as the_desk:
+        with desk(key.replace("_", "-"), tmp, sink, args, queues) as the_desk:
             print(f"  {_store_probe(the_desk.engine)}", flush=True)
             timings = Timings()
             sessions: list[TimedSession] = []
@@ -913,17 +943,18 @@ def run_imap(
             the_desk.stop_workers()
             _print_actor_stats(the_desk)
             outcome = _outcome(the_desk, count)
-    return {
-        "imap_msgs_per_s": count / wall,
-        "imap_accept_per_s": count / poll_wall,
-        "imap_ingest_lag_s": ingested - polled,
-        "imap_poller_cpu_ms_per_msg": poller_cpu * 1000 / count,
-        "imap_worker_cpu_ms_per_msg": used.get("group:workers", 0.0) * 1000 / count,
-        "imap_machine_busy": used["machine busy"] / wall / CORES,
-        "imap_tickets": outcome["tickets"],
-        "imap_quiet": outcome["quiet"],
-        "imap_failed": outcome["failed"],
+    figures = {
+        "msgs_per_s": count / wall,
+        "accept_per_s": count / poll_wall,
+        "ingest_lag_s": ingested - polled,
+        "poller_cpu_ms_per_msg": poller_cpu * 1000 / count,
+        "worker_cpu_ms_per_msg": used.get("group:workers", 0.0) * 1000 / count,
+        "machine_busy": used["machine busy"] / wall / CORES,
+        "tickets": outcome["tickets"],
+        "quiet": outcome["quiet"],
+        "failed": outcome["failed"],
     }
+    return {f"{key}_{name}": value for name, value in figures.items()}
 
 
 def dovecot_unseen(dovecot: Dovecot, user: str) -> list[int]:
@@ -992,11 +1023,14 @@ _EOL = re.compile(rb"\r\n|\n|\r(?!\n)")
 
 
 def run_smtp(
-    corpus: Corpus, tmp: Path, sink: SmtpSink, args: argparse.Namespace
+    corpus: Corpus, tmp: Path, sink: SmtpSink, args: argparse.Namespace, *, queues: str
 ) -> dict[str, float]:
     count, clients = len(corpus.messages), args.smtp_clients
-    print(f"SMTP: {count} messages, {clients} client processes, one connection each ...")
-    with desk("smtp", tmp, sink, args) as the_desk:
+    print(
+        f"SMTP: {count} messages, {clients} client processes, one connection each, "
+        f"workers on {queues} ..."
+    )
+    with desk("smtp", tmp, sink, args, queues) as the_desk:
         timings = Timings()
         server = SmtpInboundServer(
             the_desk.settings.email.inbound_smtp, TimedSmtpSink(the_desk.runtime, timings)
@@ -1094,8 +1128,15 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="Messages per IMAP FETCH.")
     parser.add_argument(
         "--queues",
+        default=ingest_queue(Channel.EMAIL),
+        help="Queues the workers consume in the IMAP and SMTP phases (default: ingest only: "
+        "the time until every message is a ticket).",
+    )
+    parser.add_argument(
+        "--desk-queues",
         default=",".join(QUEUES),
-        help="Queues the workers consume (default: ingest, route and outbound email).",
+        help="Queues of the whole-desk IMAP phase (default: ingest, route and outbound "
+        "email: tickets are routed and both mails sent meanwhile).",
     )
     parser.add_argument(
         "--sequential",
@@ -1105,6 +1146,7 @@ def main() -> None:
     )
     parser.add_argument("--skip-imap", action="store_true")
     parser.add_argument("--skip-smtp", action="store_true")
+    parser.add_argument("--skip-desk", action="store_true", help="Leave out the whole desk.")
     parser.add_argument(
         "--stall-timeout",
         type=float,
@@ -1116,16 +1158,19 @@ def main() -> None:
     corpus = build_corpus(args.messages, uuid.uuid4().hex[:8])
     print(f"corpus: {corpus.describe()}", flush=True)
     print(
-        f"workers: {args.processes} processes x {args.threads} threads on {args.queues}; "
-        f"{CORES} cores",
+        f"workers: {args.processes} processes x {args.threads} threads; {CORES} cores",
         flush=True,
     )
     result: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="relaydesk-bench-") as tmp, SmtpSink() as sink:
         if not args.skip_imap:
-            result.update(run_imap(corpus, Path(tmp), sink, args))
+            result.update(run_imap(corpus, Path(tmp), sink, args, queues=args.queues))
         if not args.skip_smtp:
-            result.update(run_smtp(corpus, Path(tmp), sink, args))
+            result.update(run_smtp(corpus, Path(tmp), sink, args, queues=args.queues))
+        if not args.skip_desk:
+            result.update(
+                run_imap(corpus, Path(tmp), sink, args, queues=args.desk_queues, key="imap_desk")
+            )
     nan = float("nan")
     tickets = result.get("imap_tickets", result.get("smtp_tickets", nan))
     fields: list[tuple[str, Any]] = [
@@ -1143,7 +1188,7 @@ def main() -> None:
     fields += [
         (key, value)
         for key, value in result.items()
-        if key not in dict(fields) and key not in ("imap_tickets",)
+        if key not in dict(fields) and key not in ("imap_tickets", "imap_desk_tickets")
     ]
     print(" ".join(f"{key}={_fmt(value)}" for key, value in fields))
 
