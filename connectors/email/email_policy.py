@@ -10,9 +10,10 @@ stdlib would, and re-uses it.
 email asked for its parts' Content-Type about ten times (the parser asks, and
 so does every ``get_content_type()``), and parsing structured headers was a
 third of the ingest worker's CPU. Parsed headers are immutable (a ``str`` with
-its parse tree and defects), so this registry keeps the last few thousand by
-``(name, value)`` and hands the same object out again. Everything else is
-``policy.default``.
+its parse tree and defects), so this registry keeps the last 256 short ones by
+``(name, value)`` and hands the same object out again: a few MiB per process,
+at most ~35 MiB (a parse tree is big: 10-20 KiB for a usual header, ~130 KiB for
+256 characters of addresses). Everything else is ``policy.default``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from email.headerregistry import BaseHeader, HeaderRegistry
 from functools import lru_cache
 from typing import Any
 
-_CACHED = 4096  # parsed headers kept (the values of a few hundred messages)
-_LONGEST_CACHED = 2048  # characters: longer values (a long References) are parsed each time
+_CACHED = 256  # parsed headers kept: a parse tree is 10-20 KiB for a usual header
+_LONGEST_CACHED = 256  # characters: a longer value is parsed on each access
 
 
 class _BuiltOnceRegistry(HeaderRegistry):
