@@ -6,15 +6,16 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy import Integer, Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from router.assignment import AgentFacts
 from router.vocabulary import AgentStatus, Status
-from store.dialect import insert_ignoring_conflict
+from store.dialect import insert_ignoring_conflict, table
 from store.models import Agent, AgentSkill, Team, Ticket, agent_teams
 
 
@@ -243,16 +244,7 @@ class AgentRepository:
         A conditional UPDATE: on PostgreSQL a racing transaction waits for the
         row lock, then re-checks ``load < capacity``; on SQLite writers are serial.
         """
-        result = self.session.execute(
-            update(Agent)
-            .where(
-                Agent.id == agent_id,
-                Agent.status == AgentStatus.ONLINE.value,
-                Agent.load < Agent.capacity,
-            )
-            .values(load=Agent.load + 1, last_assigned_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        result = self.session.execute(_claim_slot(), {"agent_id": agent_id, "now": now})
         return bool(getattr(result, "rowcount", 0))
 
     def reclaim_slot(self, agent_id: int) -> None:
@@ -278,27 +270,8 @@ class AgentRepository:
         if not ranked_ids:
             return None
         if self.session.get_bind().dialect.name == "postgresql":
-            # one array parameter: the same statement text whatever the candidates
-            ids = bindparam("ranked", ranked_ids, type_=ARRAY(Integer))
-            rank = func.array_position(ids, Agent.id)
-            best_free = (
-                select(Agent.id)
-                .where(
-                    Agent.id == func.any(ids),
-                    Agent.status == AgentStatus.ONLINE.value,
-                    Agent.load < Agent.capacity,
-                )
-                .order_by(rank)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-                .scalar_subquery()
-            )
             claimed = self.session.execute(
-                update(Agent)
-                .where(Agent.id == best_free, Agent.load < Agent.capacity)
-                .values(load=Agent.load + 1, last_assigned_at=now)
-                .returning(Agent.id)
-                .execution_options(synchronize_session=False)
+                _claim_best_free(), {"ranked": ranked_ids, "now": now}
             ).scalar()
             if claimed is not None:
                 return int(claimed)
@@ -359,3 +332,49 @@ class AgentRepository:
         previous = agent.status
         agent.status = status.value
         return previous
+
+
+# The routing hot path's statements, built once (building them costs more than
+# running them: see ``store.dialect``); Core statements on the tables, values as
+# parameters.
+
+
+@cache
+def _claim_slot() -> Update:
+    agents = table(Agent).c
+    return (
+        update(table(Agent))
+        .where(
+            agents.id == bindparam("agent_id"),
+            agents.status == AgentStatus.ONLINE.value,
+            agents.load < agents.capacity,
+        )
+        .values(load=agents.load + 1, last_assigned_at=bindparam("now"))
+    )
+
+
+@cache
+def _claim_best_free() -> Update:
+    """PostgreSQL: a slot of the first agent in ``ranked`` (one array parameter: the
+    same statement text whatever the candidates) that is online, has room, and whose
+    row no other router holds right now."""
+    agents = table(Agent).c
+    ranked = bindparam("ranked", type_=ARRAY(Integer))
+    best_free = (
+        select(agents.id)
+        .where(
+            agents.id == func.any(ranked),
+            agents.status == AgentStatus.ONLINE.value,
+            agents.load < agents.capacity,
+        )
+        .order_by(func.array_position(ranked, agents.id))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return (
+        update(table(Agent))
+        .where(agents.id == best_free, agents.load < agents.capacity)
+        .values(load=agents.load + 1, last_assigned_at=bindparam("now"))
+        .returning(agents.id)
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Executable, Select, Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,6 +21,11 @@ def _insert_returning_key(table: Table, dialect: str, ignore_conflict: bool) -> 
         make = pg_insert if dialect == "postgresql" else sqlite_insert
         return make(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
     return insert(table).returning(*table.primary_key.columns)
+
+
+def table(model: Any) -> Table:
+    """A mapped class's table, for Core statements built once (see above)."""
+    return cast(Table, model.__table__)
 
 
 def picked(query: Select[Any], name: str) -> Select[Any]:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Update, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from router.envelopes import OutboundMessage
 from router.vocabulary import RowState
 from store import work_rows
-from store.dialect import insert_ignoring_conflict
+from store.dialect import insert_ignoring_conflict, table
 from store.models import OutboxItem
 
 UNFINISHED = (RowState.PENDING, RowState.SENDING)
@@ -148,16 +149,7 @@ class OutboxRepository:
 
     def mark_sent(self, outbox_id: int, *, external_id: str, now: datetime) -> None:
         self.session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.id == outbox_id, OutboxItem.state == RowState.SENDING.value)
-            .values(
-                state=RowState.DONE.value,
-                external_id=external_id[:255],
-                sent_at=now,
-                updated_at=now,
-                error=None,
-            )
-            .execution_options(synchronize_session=False)
+            _mark_sent(), {"outbox_id": outbox_id, "external_id": external_id[:255], "now": now}
         )
 
     def mark_failed_attempt(
@@ -281,3 +273,20 @@ class OutboxRepository:
 
     def make_all_due(self, now: datetime) -> None:
         work_rows.make_due(self.session, OutboxItem, UNFINISHED, now)
+
+
+@cache
+def _mark_sent() -> Update:
+    """Built once (see ``store.dialect``): delivery runs it for every message sent."""
+    outbox = table(OutboxItem).c
+    return (
+        update(table(OutboxItem))
+        .where(outbox.id == bindparam("outbox_id"), outbox.state == RowState.SENDING.value)
+        .values(
+            state=RowState.DONE.value,
+            external_id=bindparam("external_id"),
+            sent_at=bindparam("now"),
+            updated_at=bindparam("now"),
+            error=None,
+        )
+    )

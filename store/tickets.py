@@ -6,9 +6,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, literal, select, tuple_, update
+from sqlalchemy import Update, bindparam, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from router.assignment import TicketFacts
@@ -16,7 +17,7 @@ from router.lifecycle import check_transition, is_active
 from router.views import AttachmentView, MessageView, TicketView
 from router.vocabulary import Channel, Priority, Status
 from store.agents import AgentRepository
-from store.dialect import insert_row
+from store.dialect import insert_row, table
 from store.models import Agent, Customer, Message, SlaTimer, Team, Ticket
 from store.models.base import UTCDateTime
 
@@ -143,19 +144,10 @@ class TicketRepository:
 
         ``status``, when given, is set in the same statement (new -> open).
         """
-        values: dict[str, Any] = {"assignee_id": agent_id, "assigned_at": now, "updated_at": now}
+        values: dict[str, Any] = {"ticket_id": ticket_id, "agent_id": agent_id, "now": now}
         if status is not None:
             values["status"] = status.value
-        result = self.session.execute(
-            update(Ticket)
-            .where(
-                Ticket.id == ticket_id,
-                Ticket.assignee_id.is_(None),
-                Ticket.status.in_([Status.NEW.value, Status.OPEN.value, Status.PENDING.value]),
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        result = self.session.execute(_assign_if_unassigned(status is not None), values)
         return bool(getattr(result, "rowcount", 0))
 
     def for_sla(self, ticket_ids: Sequence[int]) -> dict[int, Ticket]:
@@ -412,4 +404,26 @@ def _routing_ticket(row: Any) -> RoutingTicket:
         queued_at=row[14] or row[6],
         claim_mode=bool(row[15]),
         fallback_team=(row[16], row[17]) if row[16] is not None else None,
+    )
+
+
+@cache
+def _assign_if_unassigned(with_status: bool) -> Update:
+    """Built once (see ``store.dialect``): the routing hot path runs it for every ticket."""
+    tickets = table(Ticket).c
+    values: dict[str, Any] = {
+        "assignee_id": bindparam("agent_id"),
+        "assigned_at": bindparam("now"),
+        "updated_at": bindparam("now"),
+    }
+    if with_status:
+        values["status"] = bindparam("status")
+    return (
+        update(table(Ticket))
+        .where(
+            tickets.id == bindparam("ticket_id"),
+            tickets.assignee_id.is_(None),
+            tickets.status.in_([Status.NEW.value, Status.OPEN.value, Status.PENDING.value]),
+        )
+        .values(**values)
     )
