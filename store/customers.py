@@ -118,10 +118,6 @@ class CustomerRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    def bounced(self, address: str) -> str | None:
-        """Why mail to ``address`` bounces, or None when it is not known to bounce."""
-        return self.bounces([address]).get(normalise_address(Channel.EMAIL, address))
-
     def bounces(self, addresses: Iterable[str], *, lock: bool = False) -> dict[str, str]:
         """Why mail to each of ``addresses`` that is known to bounce does (by normalised address).
 

@@ -200,7 +200,7 @@ def test_a_looked_up_customer_whose_address_starts_or_stops_bouncing_is_seen_so(
         }
         uow.customers.clear_bounce("jo@example.org")
         assert not uow.customers.identify(Channel.EMAIL, "jo@example.org", "", NOW).bounced
-        assert uow.customers.bounced("jo@example.org") is None
+        assert uow.customers.bounces(["jo@example.org"]) == {}
 
 
 def test_automatic_replies_are_counted_per_recipient_in_one_query(db: Database) -> None:
