@@ -20,8 +20,9 @@ messages again; the sink's idempotency makes the redelivery a no-op.
 Progress is tracked by UID, never by ``UNSEEN``: a message a person already read
 in another client is still delivered. When the folder's UIDVALIDITY changes
 (the server renumbered it: a restore, a migration) the poller starts over at UID
-0 and delivers every message present again under the new UIDVALIDITY; the sink
-recognises the ones it already has by their Message-ID, so none is duplicated.
+0 and delivers every message present again under the new UIDVALIDITY (only the
+unread ones when ``initial`` left older mail alone); the sink recognises the
+ones it already has by their Message-ID, so none is duplicated.
 
 Failures never end the loop: a lost connection is retried with exponential
 backoff (``reconnect_min_s`` doubling to ``reconnect_max_s``, with jitter,
@@ -168,21 +169,32 @@ class ImapPoller:
         session = self._session_or_connect()
         try:
             uidvalidity = session.uidvalidity
-            first_time = self._state.load(self.name) is None
-            last_uid = self._last_uid(uidvalidity)
+            stored = self._state.load(self.name)
+            renumbered = stored is not None and stored[0] != uidvalidity
+            if renumbered:
+                self._warn_renumbered(stored, uidvalidity)
+            last_uid = stored[1] if stored is not None and not renumbered else 0
+            rule = self._rule_for_unknown_uids(stored, renumbered)
             present = session.uids_after(last_uid)
-            uids = present
-            if first_time and self.settings.initial != "all":
-                uids = self._first_poll(session, present)
+            if rule is None:
+                uids = present
+                if stored is None or renumbered:
+                    self._state.save(self.name, uidvalidity, 0)
+            else:  # the cursor moves only once the whole filtered poll is done: a poll
+                # cut short applies the rule again next time (redeliveries are no-ops)
+                uids = self._first_poll(session, present, rule)
             delivered = 0
             for start in range(0, len(uids), self.settings.batch):
                 if self._stop.is_set():
                     break
                 delivered += self._deliver_batch(
-                    session, uidvalidity, uids[start : start + self.settings.batch]
+                    session,
+                    uidvalidity,
+                    uids[start : start + self.settings.batch],
+                    save=rule is None,
                 )
-            if uids is not present and present and not self._stop.is_set():
-                self._state.save(self.name, uidvalidity, present[-1])  # past what was left
+            if rule is not None and not self._stop.is_set():
+                self._state.save(self.name, uidvalidity, present[-1] if present else 0)
         except (TransientError, PermanentError) as error:
             if not isinstance(error, _SinkFailed):
                 self._disconnect()  # the connection is in doubt: start afresh
@@ -191,9 +203,26 @@ class ImapPoller:
             log.info("mailbox %s: delivered %d message(s)", self.name, delivered)
         return delivered
 
-    def _first_poll(self, session: ImapSession, uids: list[int]) -> list[int]:
-        """``initial``: on a mailbox never read before, what counts as new."""
-        if self.settings.initial == "unseen":
+    def _rule_for_unknown_uids(
+        self, stored: tuple[int, int] | None, renumbered: bool
+    ) -> str | None:
+        """Which of the messages with UIDs we never saw count as new: all (None), only
+        "unseen" ones, or only "new" ones (none of those present).
+
+        ``initial`` decides on a mailbox never read before. After a renumbering, what
+        the first poll left alone is still there, so "all" would bring in old history;
+        the unread mail is what may be new. ("new" cannot be applied again: it would
+        leave out what arrived while we could not look.)
+        """
+        if self.settings.initial == "all":
+            return None
+        if stored is None:
+            return self.settings.initial
+        return "unseen" if renumbered else None
+
+    def _first_poll(self, session: ImapSession, uids: list[int], rule: str) -> list[int]:
+        """Of ``uids``, those ``rule`` ("unseen" or "new") counts as new."""
+        if rule == "unseen":
             unseen = set(session.unseen_uids())
             wanted = [uid for uid in uids if uid in unseen]
         else:  # "new": only what arrives from now on
@@ -202,31 +231,31 @@ class ImapPoller:
         skipped = [uid for uid in uids if uid not in chosen]
         if skipped:
             log.info(
-                "mailbox %s: first poll with initial = %s: %d older message(s) left alone",
+                "mailbox %s: %d message(s) older than relaydesk's reading left alone "
+                "(only %s mail counts)",
                 self.name,
-                self.settings.initial,
                 len(skipped),
+                rule,
             )
         return wanted
 
-    def _last_uid(self, uidvalidity: int) -> int:
-        stored = self._state.load(self.name)
-        if stored is not None and stored[0] == uidvalidity:
-            return stored[1]
-        if stored is not None:
-            log.warning(
-                "mailbox %s: UIDVALIDITY of %s changed from %d to %d (the server renumbered "
-                "the folder): delivering every message again; the sink drops those it "
-                "already has by Message-ID",
-                self.name,
-                self.settings.folder,
-                stored[0],
-                uidvalidity,
-            )
-        self._state.save(self.name, uidvalidity, 0)
-        return 0
+    def _warn_renumbered(self, stored: tuple[int, int] | None, uidvalidity: int) -> None:
+        log.warning(
+            "mailbox %s: UIDVALIDITY of %s changed from %s to %d (the server renumbered "
+            "the folder): delivering %s again; the sink drops those it already has by "
+            "Message-ID",
+            self.name,
+            self.settings.folder,
+            stored[0] if stored else "?",
+            uidvalidity,
+            "every message" if self.settings.initial == "all" else "every unread message",
+        )
 
-    def _deliver_batch(self, session: ImapSession, uidvalidity: int, uids: list[int]) -> int:
+    def _deliver_batch(
+        self, session: ImapSession, uidvalidity: int, uids: list[int], *, save: bool = True
+    ) -> int:
+        """Deliver ``uids`` together, or one by one when that fails; ``save``: and move
+        the cursor past them."""
         raws = session.fetch(uids)
         for uid in uids:
             if uid not in raws:
@@ -247,14 +276,20 @@ class ImapPoller:
                     len(fetched),
                     error,
                 )
-                return self._deliver_one_by_one(session, uidvalidity, uids, raws)
+                return self._deliver_one_by_one(session, uidvalidity, uids, raws, save=save)
             session.settle([uid for uid, _raw in fetched])
-        if uids:
+        if uids and save:
             self._state.save(self.name, uidvalidity, uids[-1])
         return len(fetched)
 
     def _deliver_one_by_one(
-        self, session: ImapSession, uidvalidity: int, uids: list[int], raws: dict[int, bytes]
+        self,
+        session: ImapSession,
+        uidvalidity: int,
+        uids: list[int],
+        raws: dict[int, bytes],
+        *,
+        save: bool,
     ) -> int:
         committed: list[int] = []
         last_done = 0
@@ -272,7 +307,7 @@ class ImapPoller:
             committed.append(uid)
             last_done = uid
         session.settle(committed)
-        if last_done:
+        if last_done and save:
             self._state.save(self.name, uidvalidity, last_done)
         if failure is not None:
             failed_uid, cause = failure

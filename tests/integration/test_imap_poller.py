@@ -321,6 +321,55 @@ def test_a_uidvalidity_change_redelivers_every_message_and_saves_the_new_uidvali
     assert "UIDVALIDITY" in caplog.text and "changed" in caplog.text
 
 
+def _poll_through_the_reconnect(poller: ImapPoller) -> int:
+    """Dovecot drops a session whose folder was renumbered: one reconnect."""
+    for _attempt in range(3):
+        try:
+            return poller.poll_once()
+        except TransientError:
+            continue
+    raise AssertionError("the poller never got through")
+
+
+def test_a_renumbered_mailbox_read_from_unseen_on_redelivers_only_unread_mail(
+    imap_mailbox: ImapAccount,
+) -> None:
+    """History the first poll left alone stays alone after a UIDVALIDITY change: only
+    unread mail may be new (what was delivered is deduplicated by the sink)."""
+    imap_mailbox.append(_message(1), flags=[SEEN])  # old history, read
+    imap_mailbox.append(_message(2))
+    sink, state = RecordingSink(), MemoryState()
+    poller = ImapPoller(imap_mailbox.settings(initial="unseen"), sink, state)
+    assert poller.poll_once() == 1 and sink.subjects() == ["message 2"]
+
+    imap_mailbox.set_uidvalidity(imap_mailbox.uidvalidity() + 1000)
+    imap_mailbox.append(_message(3))  # arrived meanwhile, unread
+    assert _poll_through_the_reconnect(poller) == 1
+    assert sink.subjects() == ["message 2", "message 3"]  # message 1 never
+    assert state.positions["support"] == (imap_mailbox.uidvalidity(), 3)
+    imap_mailbox.append(_message(4), flags=[SEEN])  # from now on, everything counts
+    assert poller.poll_once() == 1 and sink.subjects()[-1] == "message 4"
+
+
+def test_a_first_poll_cut_short_still_leaves_the_old_mail_alone_when_it_resumes(
+    imap_mailbox: ImapAccount,
+) -> None:
+    imap_mailbox.append(_message(1))
+    imap_mailbox.append(_message(2), flags=[SEEN])
+    imap_mailbox.append(_message(3))
+    imap_mailbox.append(_message(4), flags=[SEEN])
+    sink, state = RecordingSink(failing=(3,)), MemoryState()
+    poller = ImapPoller(imap_mailbox.settings(initial="unseen"), sink, state)
+    with pytest.raises(TransientError):
+        poller.poll_once()
+    assert sink.subjects() == ["message 1"]
+
+    sink.failing.clear()
+    assert poller.poll_once() == 1  # message 3 (message 1 is seen now: it was delivered)
+    assert sink.subjects() == ["message 1", "message 3"]  # 2 and 4 never
+    assert state.positions["support"][1] == 4
+
+
 def test_a_wrong_password_is_reported_clearly_and_the_other_mailbox_keeps_delivering(
     imap_mailbox: ImapAccount, caplog: pytest.LogCaptureFixture
 ) -> None:
