@@ -36,6 +36,9 @@ def _with_email(settings: Settings, **changes: Any) -> Settings:
     return settings.model_copy(update={"email": settings.email.model_copy(update=changes)})
 
 
+SEEN = b"\\Seen"
+
+
 def _eventually(check: Callable[[], object], timeout: float = 10.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -133,8 +136,14 @@ def test_the_same_email_by_smtp_and_by_imap_is_one_message(
     _smtp_send(connectors, raw, "support@relaydesk.localhost")
     imap_mailbox.append(b"Return-Path: <jo@example.org>\r\n" + raw)
     (number,) = _eventually(lambda: _tickets(desk))
-    _eventually(lambda: len(imap_mailbox.flags()) == 1 and all(imap_mailbox.flags().values()))
+    seen = _eventually(lambda: SEEN in imap_mailbox.flags().get(1, ()), timeout=40)
+    assert seen, "the IMAP copy was never read"
     desk.settle()
+    with desk.runtime.db.unit_of_work() as uow:
+        (row,) = uow.inbox.recent()  # the IMAP copy was the SMTP one's: no second row
+        cursor = uow.mailboxes.load("support")
+    assert cursor is not None and cursor[1] == max(imap_mailbox.flags())
+    assert row.ticket_id == number and row.state == RowState.DONE.value
     assert _tickets(desk) == [number] and len(desk.ticket(number).messages) == 1
 
 
