@@ -29,6 +29,7 @@ _SURROGATES = re.compile(r"[\udc80-\udcff]")
 _JOINED = {"x-loop"}
 _MAX_HEADER = 32_768  # longer values are cut: the policy's parser is slow on huge headers
 _MAX_IDS_TEXT = 20_000  # a References header of ~250 ids; bounds the regex work
+_LONGEST_ID = 996  # "<" + id + ">" fits a stored external id (998, a mail line's limit)
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 _LEFTOVER_WORD = re.compile(r"=\?[\w.:-]+\?[a-z]\?", re.IGNORECASE)
 
@@ -99,14 +100,20 @@ def message_id(value: str | None) -> str | None:
 
 
 def message_ids(value: str | None) -> list[str]:
-    """Every Message-ID in ``value`` in order, each ``<...>``; bare ``id@host`` is accepted."""
+    """Every Message-ID in ``value`` in order, each ``<...>``; bare ``id@host`` is accepted.
+
+    An id longer than a mail line may be is no id: it could not be stored to match."""
     if not value:
         return []
     value = value[:_MAX_IDS_TEXT]
     tokens = _BRACKETED_ID.findall(value)
     if not tokens:
         tokens = _BARE_ID.findall(value)
-    return [f"<{token}>" for token in tokens if _PRINTABLE_ASCII.fullmatch(token)]
+    return [
+        f"<{token}>"
+        for token in tokens
+        if len(token) <= _LONGEST_ID and _PRINTABLE_ASCII.fullmatch(token)
+    ]
 
 
 def references(in_reply_to: str | None, refs: str | None) -> tuple[str, ...]:

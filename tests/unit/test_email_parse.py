@@ -526,6 +526,21 @@ def test_message_ids_are_normalised_and_references_deduplicated() -> None:
     assert email.references == ("<p2@x>", "<p1@x>")
 
 
+def test_a_message_id_longer_than_a_mail_line_is_no_id_and_the_mail_still_reads() -> None:
+    huge = "x" * 1200 + "@example.com"
+    raw = (
+        f"From: a@example.com\nMessage-ID: <{huge}>\nReferences: <{huge}> <p1@x>\n"
+        "Subject: hi\n\nbody\n"
+    ).encode()
+    email = parse(raw)
+    assert email.message_id is None and email.references == ("<p1@x>",)
+    assert email.subject == "hi" and email.text == "body"
+    fits = "y" * 980 + "@example.com"  # 994 characters: kept
+    assert parse(f"From: a@example.com\nMessage-ID: <{fits}>\n\nb\n".encode()).message_id == (
+        f"<{fits}>"
+    )
+
+
 def test_stored_headers_are_decoded_single_lines_of_the_selected_names() -> None:
     email = parsed("long-folded-headers.eml")
     assert set(email.headers) == {
