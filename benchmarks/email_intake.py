@@ -1,7 +1,7 @@
 """Throughput of email intake: IMAP poller -> ingest, and inbound SMTP -> ingest.
 
     python -m benchmarks.email_intake [--messages 2000] [--processes 2] [--threads 4]
-        [--smtp-clients 4] [--batch 100] [--skip-imap] [--skip-smtp] [--skip-desk]
+        [--smtp-clients 4] [--batch 50] [--skip-imap] [--skip-smtp] [--skip-desk]
         [--queues ingest.email] [--desk-queues ingest.email,route,outbound.email]
         [--sequential] [--stall-timeout 60]
 
@@ -70,6 +70,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from benchmarks.mail_corpus import HELPDESK, Corpus, build_corpus
 from config import load_settings
+from config.email_settings import MailboxSettings
 from config.settings import Settings
 from connectors.email.imap import ImapPoller
 from connectors.email.imap_session import ImapSession
@@ -1125,7 +1126,12 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="Worker processes.")
     parser.add_argument("--threads", type=int, default=4, help="Threads per worker process.")
     parser.add_argument("--smtp-clients", type=int, default=4, help="Parallel SMTP clients.")
-    parser.add_argument("--batch", type=int, default=100, help="Messages per IMAP FETCH.")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=MailboxSettings.model_fields["batch"].default,
+        help="Messages per IMAP FETCH (default: a mailbox's, as shipped).",
+    )
     parser.add_argument(
         "--queues",
         default=ingest_queue(Channel.EMAIL),
