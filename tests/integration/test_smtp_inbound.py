@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import base64
 import logging
-import shutil
 import smtplib
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +20,7 @@ from config import ConfigError
 from config.email_settings import SmtpInboundSettings
 from connectors.email.smtp_inbound import SmtpInboundServer
 from router.errors import PermanentError, TransientError
+from tests.support.tls import self_signed
 
 pytestmark = pytest.mark.integration
 
@@ -117,22 +116,7 @@ def server(serve: Serve) -> SmtpInboundServer:
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """A self-signed certificate for 127.0.0.1 and its key, made now with openssl."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed: cannot make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=mx"),
-            *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
-            *("-keyout", str(key), "-out", str(cert)),
-            *("-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
-    return str(cert), str(key)
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 def client_tls(tls_files: tuple[str, str]) -> ssl.SSLContext:

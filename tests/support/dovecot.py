@@ -99,7 +99,7 @@ info_log_path = {root}/dovecot.log
 debug_log_path = {root}/dovecot.log
 protocols = imap
 listen = {host}
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -127,7 +127,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = {host}
+    port = {tls_port}
   }}
 }}
 
@@ -179,10 +180,20 @@ def _group_alive(pgid: int) -> bool:
 class Dovecot:
     """A private Dovecot serving IMAP on ``HOST:port`` for the users given."""
 
-    def __init__(self, users: dict[str, str] | None = None, root: Path | None = None) -> None:
+    def __init__(
+        self,
+        users: dict[str, str] | None = None,
+        root: Path | None = None,
+        *,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
+        """``tls``: a certificate and its key: then IMAPS is served on ``tls_port`` and
+        STARTTLS offered on ``port`` (else there is no TLS at all)."""
         self.dovecot_bin, self.doveadm_bin = require_dovecot()
         self.host = HOST
         self.port = free_port()
+        self.tls = tls
+        self.tls_port = free_port() if tls else 0
         self._own_root = root is None
         self.root = Path(root or tempfile.mkdtemp(prefix="relaydesk-dovecot-"))
         self.config = self.root / "dovecot.conf"
@@ -211,6 +222,12 @@ class Dovecot:
                 root=self.root,
                 host=self.host,
                 port=self.port,
+                tls_port=self.tls_port,
+                ssl=(
+                    f"ssl = yes\nssl_cert = <{self.tls[0]}\nssl_key = <{self.tls[1]}"
+                    if self.tls
+                    else "ssl = no"
+                ),
                 uid=self.uid,
                 gid=self.gid,
                 internal_user=internal,
@@ -230,6 +247,7 @@ class Dovecot:
             if self._started or "Address already in use" not in self.log():
                 break
             self.port = free_port()  # someone took the port: only before the first start
+            self.tls_port = free_port() if self.tls else 0
             self._prepare()
         raise RuntimeError(f"dovecot did not start on {self.host}:{self.port}:\n{self.log()}")
 
