@@ -101,6 +101,25 @@ def test_a_plus_address_finds_its_ticket_for_a_participant_only(desk: MailDesk) 
     assert desk.mail(stranger, recipients=(plus,)) not in (0, number)
 
 
+def test_the_rules_apply_in_order_headers_then_subject_tag_then_plus_address(
+    desk: MailDesk,
+) -> None:
+    """When a reply's clues disagree, In-Reply-To/References win over the subject tag,
+    and the subject tag wins over the plus-address."""
+    first = desk.mail(email_bytes(subject="first", message_id="<first@example.org>"))
+    second = desk.mail(email_bytes(subject="second", message_id="<second@example.org>"))
+    third = desk.mail(email_bytes(subject="third"))
+    plus_third = f"support+{third}@relaydesk.localhost"
+    by_headers = email_bytes(
+        subject=f"Re: [#{second}] first", in_reply_to="<first@example.org>", to=plus_third
+    )
+    assert desk.mail(by_headers) == first
+    by_tag = email_bytes(subject=f"Re: [#{second}] again", to=plus_third)
+    assert desk.mail(by_tag) == second
+    by_plus = email_bytes(subject="no tag, no headers", to=plus_third)
+    assert desk.mail(by_plus) == third
+
+
 def test_a_reused_message_id_never_takes_a_conversation_away(desk: MailDesk) -> None:
     victim = desk.mail(email_bytes(message_id="<victim-1@example.org>"))
     copycat = email_bytes(sender="mallory@evil.example", message_id="<victim-1@example.org>")
