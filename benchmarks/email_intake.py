@@ -178,6 +178,10 @@ class TimedSession:
         with self._timings("imap: NOOP + UID SEARCH"):
             return self._session.uids_after(last_uid)
 
+    def sizes(self, uids: Sequence[int]) -> dict[int, int]:
+        with self._timings("imap: UID FETCH RFC822.SIZE"):
+            return self._session.sizes(uids)
+
     def fetch(self, uids: Sequence[int]) -> dict[int, bytes]:
         with self._timings("imap: UID FETCH BODY.PEEK[]"):
             return self._session.fetch(uids)

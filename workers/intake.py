@@ -11,6 +11,7 @@ from connectors.ports import Receipt
 from router.envelopes import InboundMessage
 from router.errors import TransientError
 from router.views import TicketView
+from router.vocabulary import RowState
 from store.db import UnitOfWork
 from store.models import InboxItem
 from workers.runtime import Runtime
@@ -54,6 +55,24 @@ class StoreIntake:
         try:
             with self.runtime.db.unit_of_work() as uow:
                 return [self._accept_in(uow, message, raw) for message, raw in messages]
+        except SQLAlchemyError as exc:
+            log.error("inbox unavailable: %s", exc)
+            raise TransientError("the store is unavailable; try again later") from None
+
+    def keep_failed(self, message: InboundMessage, *, raw: bytes | None, reason: str) -> Receipt:
+        """Keep a message that is not ingested as a failed inbox row with ``reason`` (for
+        ``relaydesk inbox list --state failed``); nothing is enqueued. Idempotent."""
+        try:
+            with self.runtime.db.unit_of_work() as uow:
+                accepted = uow.inbox.accept(
+                    message,
+                    now=self.runtime.now(),
+                    redrive_after=self.runtime.redrive_after,
+                    raw=raw,
+                    state=RowState.FAILED,
+                    error=reason,
+                )
+                return Receipt(inbox_id=accepted.inbox_id, duplicate=not accepted.created)
         except SQLAlchemyError as exc:
             log.error("inbox unavailable: %s", exc)
             raise TransientError("the store is unavailable; try again later") from None

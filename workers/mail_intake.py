@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -49,6 +50,16 @@ class InboundMail:
                 log.info("email %s via %s was accepted before", message.idempotency_key, source)
         return [receipt.inbox_id for receipt in receipts]
 
+    def keep_refused(self, headers: bytes, *, source: str, reason: str) -> int:
+        """A message that is not ingested (too large), kept by its header section as a
+        failed inbox row with ``reason``."""
+        message = envelope_message(headers, source=source)
+        # a key of its own: the whole message, fetched one day (a higher limit and a
+        # resynchronisation), is then not taken for a copy of this stand-in
+        stand_in = replace(message, idempotency_key=f"refused {message.idempotency_key}"[:512])
+        receipt = self.intake.keep_failed(stand_in, raw=headers, reason=reason)
+        return receipt.inbox_id
+
 
 class SmtpMailSink:
     """``connectors.email.smtp_inbound.MailSink`` over the inbox."""
@@ -82,6 +93,11 @@ class ImapMessageSink:
         self.mail.accept_many(
             [raw for _uid, raw in messages], recipients=(), source=f"imap:{mailbox}"
         )
+
+    def keep_refused(
+        self, mailbox: str, uidvalidity: int, uid: int, headers: bytes, reason: str
+    ) -> None:
+        self.mail.keep_refused(headers, source=f"imap:{mailbox}", reason=reason)
 
 
 class StoreMailboxState:

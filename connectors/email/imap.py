@@ -82,6 +82,13 @@ class MessageSink(Protocol):
         """
         ...
 
+    def keep_refused(
+        self, mailbox: str, uidvalidity: int, uid: int, headers: bytes, reason: str
+    ) -> None:
+        """Keep, with ``reason``, a message that is not delivered (too large): its header
+        section only, for a person to find it in the mailbox. Raises as ``deliver``."""
+        ...
+
 
 class ImapPoller:
     """Deliver one mailbox's new messages to a sink, for as long as ``run`` runs."""
@@ -256,9 +263,10 @@ class ImapPoller:
     ) -> int:
         """Deliver ``uids`` together, or one by one when that fails; ``save``: and move
         the cursor past them."""
-        raws = session.fetch(uids)
+        too_large = self._keep_too_large(session, uidvalidity, uids)
+        raws = session.fetch([uid for uid in uids if uid not in too_large])
         for uid in uids:
-            if uid not in raws:
+            if uid not in raws and uid not in too_large:
                 log.warning(
                     "mailbox %s: UID %d was not returned by FETCH (expunged meanwhile?): "
                     "moving past it",
@@ -281,6 +289,31 @@ class ImapPoller:
         if uids and save:
             self._state.save(self.name, uidvalidity, uids[-1])
         return len(fetched)
+
+    def _keep_too_large(self, session: ImapSession, uidvalidity: int, uids: list[int]) -> set[int]:
+        """The UIDs past ``max_message_bytes``: kept by the sink as refused (their
+        headers and why) and left in the folder untouched; they are not fetched."""
+        limit = self.settings.max_message_bytes
+        sizes = session.sizes(uids)
+        too_large = [uid for uid in uids if sizes.get(uid, 0) > limit]
+        headers = session.fetch_headers(too_large)
+        for uid in too_large:
+            reason = (
+                f"message of {sizes[uid]} bytes is past max_message_bytes ({limit}) of "
+                f"mailbox {self.name}: not fetched; it is still in {self.settings.folder} "
+                f"(UIDVALIDITY {uidvalidity}, UID {uid})"
+            )
+            log.warning("mailbox %s: %s", self.name, reason)
+            try:
+                self._sink.keep_refused(self.name, uidvalidity, uid, headers.get(uid, b""), reason)
+            except Exception as error:
+                if not isinstance(error, TransientError):
+                    raise
+                raise _SinkFailed(
+                    f"mailbox {self.name}: message UID {uid} (too large) not recorded, "
+                    f"will retry: {error}"
+                ) from error
+        return set(too_large)
 
     def _deliver_one_by_one(
         self,

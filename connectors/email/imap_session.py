@@ -116,6 +116,30 @@ class ImapSession:
             if int(uid) in wanted and data.get(b"BODY[]") is not None
         }
 
+    def sizes(self, uids: Sequence[int]) -> dict[int, int]:
+        """UID -> the message's size in bytes (RFC822.SIZE); a UID expunged meanwhile is absent."""
+        if not uids:
+            return {}
+        with _edge(self.settings, "reading sizes"):
+            fetched = self._client.fetch(list(uids), ["RFC822.SIZE"])
+        return {
+            int(uid): int(data[b"RFC822.SIZE"])
+            for uid, data in fetched.items()
+            if data.get(b"RFC822.SIZE") is not None
+        }
+
+    def fetch_headers(self, uids: Sequence[int]) -> dict[int, bytes]:
+        """UID -> the message's header section only, without setting ``\\Seen``."""
+        if not uids:
+            return {}
+        with _edge(self.settings, "fetching headers"):
+            fetched = self._client.fetch(list(uids), ["BODY.PEEK[HEADER]"])
+        return {
+            int(uid): bytes(data[b"BODY[HEADER]"])
+            for uid, data in fetched.items()
+            if data.get(b"BODY[HEADER]") is not None
+        }
+
     def settle(self, uids: Sequence[int]) -> None:
         """Apply ``settings.after`` to these (committed) messages only."""
         if not uids:

@@ -193,6 +193,33 @@ def test_a_fetch_is_committed_in_one_transaction_and_a_copy_within_it_is_one_row
         assert subjects == ["first", "second"]
 
 
+def test_a_mail_past_the_mailboxs_size_limit_is_a_failed_row_saying_where_it_is(
+    settings_with_mail: Settings, imap_mailbox: ImapAccount
+) -> None:
+    for desk in desk_for(settings_with_mail):
+        mailbox = settings_with_mail.email.mailboxes[0].model_copy(
+            update={"max_message_bytes": 100_000}
+        )
+        poller = ImapPoller(mailbox, ImapMessageSink(desk.runtime), StoreMailboxState(desk.runtime))
+        huge = email_bytes(
+            subject="huge", attachments=(("scan.pdf", "application/pdf", b"%" * 200_000),)
+        )
+        imap_mailbox.append(huge)
+        imap_mailbox.append(email_bytes(subject="small"))
+        assert poller.poll_once() == 1
+        assert poller.poll_once() == 0  # kept once, not again
+        desk.settle()
+        with desk.runtime.db.unit_of_work() as uow:
+            (failed,) = uow.inbox.recent(state=RowState.FAILED)
+            (done,) = uow.inbox.recent(state=RowState.DONE)
+            subjects = [t.subject for t in uow.tickets.recent(limit=10)]
+        assert failed.payload["subject"] == "huge" and failed.raw and b"%%%" not in failed.raw
+        assert "past max_message_bytes (100000)" in (failed.error or "")
+        assert f"UID {min(imap_mailbox.flags())}" in (failed.error or "")
+        assert subjects == ["small"] and done.ticket_id is not None
+        assert len(imap_mailbox.flags()) == 2  # the huge one is still there, for a person
+
+
 def test_an_unavailable_store_answers_451_so_the_sender_retries(tmp_path: Path) -> None:
     settings = make_settings("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
     inbound = SmtpInboundSettings(port=0, addresses=("support@relaydesk.localhost",))

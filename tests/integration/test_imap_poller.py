@@ -65,6 +65,7 @@ class RecordingSink:
         self.before = before
         self.delivered: list[tuple[str, int, int, bytes]] = []
         self.commits: list[list[int]] = []  # the UIDs of each successful call
+        self.refused: list[tuple[int, bytes, str]] = []  # (UID, headers, why) kept, not delivered
 
     def deliver(self, mailbox: str, uidvalidity: int, uid: int, raw: bytes) -> None:
         self.deliver_many(mailbox, uidvalidity, [(uid, raw)])
@@ -82,6 +83,14 @@ class RecordingSink:
         with self.lock:
             self.delivered.extend((mailbox, uidvalidity, uid, raw) for uid, raw in messages)
             self.commits.append([uid for uid, _raw in messages])
+
+    def keep_refused(
+        self, mailbox: str, uidvalidity: int, uid: int, headers: bytes, reason: str
+    ) -> None:
+        with self.lock:
+            if uid in self.failing:
+                raise TransientError(f"store unavailable (UID {uid})")
+            self.refused.append((uid, headers, reason))
 
     def uids(self, mailbox: str | None = None) -> list[int]:
         with self.lock:
@@ -368,6 +377,27 @@ def test_a_first_poll_cut_short_still_leaves_the_old_mail_alone_when_it_resumes(
     assert poller.poll_once() == 1  # message 3 (message 1 is seen now: it was delivered)
     assert sink.subjects() == ["message 1", "message 3"]  # 2 and 4 never
     assert state.positions["support"][1] == 4
+
+
+def test_a_message_past_the_size_limit_is_kept_by_its_headers_and_left_in_the_folder(
+    imap_mailbox: ImapAccount,
+) -> None:
+    """Never fetched whole (no memory or database spike), never lost: the sink keeps its
+    headers and why; it stays in the folder untouched, even with after = delete."""
+    big = _message(2).replace(b"Body 2.", b"x" * 5000)
+    for raw in (_message(1), big, _message(3)):
+        imap_mailbox.append(raw)
+    sink, state = RecordingSink(), MemoryState()
+    settings = imap_mailbox.settings(after="delete", max_message_bytes=2000)
+    assert ImapPoller(settings, sink, state).poll_once() == 2
+
+    assert sink.uids() == [1, 3]
+    ((uid, headers, reason),) = sink.refused
+    assert uid == 2 and b"Subject: message 2" in headers and b"xxxx" not in headers
+    assert "past max_message_bytes (2000)" in reason and "UID 2" in reason
+    assert list(imap_mailbox.bodies()) == [2]  # the others delivered and deleted
+    assert SEEN not in imap_mailbox.flags()[2]
+    assert state.positions["support"][1] == 3
 
 
 def test_a_wrong_password_is_reported_clearly_and_the_other_mailbox_keeps_delivering(
