@@ -306,9 +306,7 @@ class ImapPoller:
             log.warning("mailbox %s: %s", self.name, reason)
             try:
                 self._sink.keep_refused(self.name, uidvalidity, uid, headers.get(uid, b""), reason)
-            except Exception as error:
-                if not isinstance(error, TransientError):
-                    raise
+            except TransientError as error:
                 raise _SinkFailed(
                     f"mailbox {self.name}: message UID {uid} (too large) not recorded, "
                     f"will retry: {error}"
