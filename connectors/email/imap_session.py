@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from imapclient import DELETED, SEEN, IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
@@ -105,39 +105,30 @@ class ImapSession:
 
     def fetch(self, uids: Sequence[int]) -> dict[int, bytes]:
         """UID -> raw message, without setting ``\\Seen``; a UID expunged meanwhile is absent."""
-        if not uids:
-            return {}
-        with _edge(self.settings, "fetching"):
-            fetched = self._client.fetch(list(uids), ["BODY.PEEK[]"])
-        wanted = set(uids)
-        return {
-            int(uid): bytes(data[b"BODY[]"])
-            for uid, data in fetched.items()
-            if int(uid) in wanted and data.get(b"BODY[]") is not None
-        }
+        found = self._fetch(uids, "BODY.PEEK[]", "fetching")
+        return {uid: bytes(raw) for uid, raw in found.items()}
 
     def sizes(self, uids: Sequence[int]) -> dict[int, int]:
         """UID -> the message's size in bytes (RFC822.SIZE); a UID expunged meanwhile is absent."""
-        if not uids:
-            return {}
-        with _edge(self.settings, "reading sizes"):
-            fetched = self._client.fetch(list(uids), ["RFC822.SIZE"])
-        return {
-            int(uid): int(data[b"RFC822.SIZE"])
-            for uid, data in fetched.items()
-            if data.get(b"RFC822.SIZE") is not None
-        }
+        found = self._fetch(uids, "RFC822.SIZE", "reading sizes")
+        return {uid: int(size) for uid, size in found.items()}
 
     def fetch_headers(self, uids: Sequence[int]) -> dict[int, bytes]:
         """UID -> the message's header section only, without setting ``\\Seen``."""
+        found = self._fetch(uids, "BODY.PEEK[HEADER]", "fetching headers")
+        return {uid: bytes(head) for uid, head in found.items()}
+
+    def _fetch(self, uids: Sequence[int], item: str, doing: str) -> dict[int, Any]:
+        """UID -> the server's ``item`` for each of ``uids`` it still has."""
         if not uids:
             return {}
-        with _edge(self.settings, "fetching headers"):
-            fetched = self._client.fetch(list(uids), ["BODY.PEEK[HEADER]"])
+        with _edge(self.settings, doing):
+            fetched = self._client.fetch(list(uids), [item])
+        key, wanted = item.replace(".PEEK", "").encode(), set(uids)
         return {
-            int(uid): bytes(data[b"BODY[HEADER]"])
+            int(uid): data[key]
             for uid, data in fetched.items()
-            if data.get(b"BODY[HEADER]") is not None
+            if int(uid) in wanted and data.get(key) is not None
         }
 
     def settle(self, uids: Sequence[int]) -> None:

@@ -23,7 +23,14 @@ from config.settings import Settings
 from router.envelopes import InboundMessage
 from router.vocabulary import Channel
 from store.models import InboxItem, OutboxItem, Ticket
-from tests.support.processes import Background, child_pids, relaydesk_env, run, wait_until
+from tests.support.processes import (
+    Background,
+    child_pids,
+    migrated_env,
+    relaydesk_env,
+    run,
+    wait_until,
+)
 from tests.support.services import (
     AMQP_URL,
     REDIS_URL,
@@ -83,10 +90,8 @@ def deployment(tmp_path: Path, smtp_sink: SmtpSink) -> Iterator[tuple[Path, dict
     config = tmp_path / "relaydesk.toml"
     config.write_text(CONFIG.format(port=smtp_sink.port, namespace=f"t{uuid.uuid4().hex[:8]}"))
     with fresh_postgres_database() as pg_url:
-        env = relaydesk_env(config, RELAYDESK_DATABASE_URL=pg_url, RELAYDESK_BROKER_URL=REDIS_URL)
-        migrated = run(["migrate"], env)
-        assert migrated.returncode == 0, migrated.stderr
-        assert "agent ana created" in migrated.stdout
+        env, migrated = migrated_env(config, pg_url, REDIS_URL)
+        assert "agent ana created" in migrated
         yield config, env
 
 

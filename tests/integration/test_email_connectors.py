@@ -19,11 +19,10 @@ import pytest
 from config.email_settings import SmtpInboundSettings
 from config.settings import Settings
 from connectors.email.imap import ImapPoller
-from router.errors import TransientError
 from router.vocabulary import RowState
 from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
-from tests.support.dovecot import ImapAccount
+from tests.support.dovecot import ImapAccount, poll_through_reconnects
 from tests.support.mail_samples import email_bytes
 from tests.support.smtp_sink import SmtpSink
 from workers.mail_connectors import MailConnectors
@@ -82,16 +81,6 @@ def _smtp_send(connectors: MailConnectors, raw: bytes, to: str) -> None:
     host, port = connectors.smtp_address
     with smtplib.SMTP(host, port, timeout=5) as client:
         client.sendmail("jo@example.org", [to], raw)
-
-
-def _poll_through_reconnects(poller: ImapPoller) -> int:
-    """One catch-up; Dovecot drops a session whose folder's UIDVALIDITY it changed."""
-    for _ in range(5):
-        try:
-            return poller.poll_once()
-        except TransientError:
-            continue
-    raise AssertionError("the poller never got through")
 
 
 def _tickets(desk: Desk) -> list[int]:
@@ -169,7 +158,7 @@ def test_an_imap_resynchronisation_duplicates_nothing(
         imap_mailbox.append(b"From: anon@example.org\r\nSubject: no id\r\n\r\nno Message-ID\r\n")
         assert poller.poll_once() == 4
         imap_mailbox.server.set_uidvalidity(imap_mailbox.user, 424242)
-        assert _poll_through_reconnects(poller) == 4  # all again, under the new UIDVALIDITY
+        assert poll_through_reconnects(poller) == 4  # all again, under the new UIDVALIDITY
         desk.settle()
         with desk.runtime.db.unit_of_work() as uow:
             rows = uow.inbox.recent()

@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.dovecot import ImapAccount
 from tests.support.mail_samples import email_bytes
-from tests.support.processes import Background, relaydesk_env, run, wait_until
+from tests.support.processes import Background, migrated_env, run, wait_until
 from tests.support.services import REDIS_URL, flush_redis, fresh_postgres_database, require
 from tests.support.smtp_sink import SmtpSink
 
@@ -85,14 +85,7 @@ def deployment(
         )
     )
     with fresh_postgres_database() as pg_url:
-        env = relaydesk_env(
-            config,
-            RELAYDESK_DATABASE_URL=pg_url,
-            RELAYDESK_BROKER_URL=REDIS_URL,
-            TEST_IMAP_PASSWORD=imap_mailbox.password,
-        )
-        migrated = run(["migrate"], env)
-        assert migrated.returncode == 0, migrated.stderr
+        env, _ = migrated_env(config, pg_url, REDIS_URL, TEST_IMAP_PASSWORD=imap_mailbox.password)
         yield env
 
 

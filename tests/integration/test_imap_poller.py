@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -14,7 +14,8 @@ from config.email_settings import MailboxSettings
 from connectors.email.imap import ImapConnector, ImapPoller, ImapSession
 from router.errors import TransientError
 from tests.support import dovecot_fixtures
-from tests.support.dovecot import ImapAccount
+from tests.support.dovecot import ImapAccount, poll_through_reconnects
+from tests.support.imap_fakes import MemoryState, RecordingSink, subject_of
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
@@ -26,93 +27,11 @@ imap_mailbox = dovecot_fixtures.imap_mailbox
 SEEN = b"\\Seen"
 
 
-class MemoryState:
-    """``MailboxState`` in memory, thread-safe, keeping every report."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.positions: dict[str, tuple[int, int]] = {}
-        self.reports: dict[str, list[str | None]] = {}
-
-    def load(self, mailbox: str) -> tuple[int, int] | None:
-        with self.lock:
-            return self.positions.get(mailbox)
-
-    def save(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
-        with self.lock:
-            self.positions[mailbox] = (uidvalidity, last_uid)
-
-    def report(self, mailbox: str, error: str | None) -> None:
-        with self.lock:
-            self.reports.setdefault(mailbox, []).append(error)
-
-    def last_report(self, mailbox: str) -> str | None:
-        with self.lock:
-            return self.reports.get(mailbox, ["never reported"])[-1]
-
-
-class RecordingSink:
-    """``MessageSink`` recording deliveries, as a store commits them (a batch all or none);
-    a message whose UID is in ``failing`` cannot be committed (``TransientError``)."""
-
-    def __init__(
-        self,
-        failing: tuple[int, ...] = (),
-        before: Callable[[str, int, int, bytes], None] | None = None,
-    ) -> None:
-        self.lock = threading.Lock()
-        self.failing = set(failing)
-        self.before = before
-        self.delivered: list[tuple[str, int, int, bytes]] = []
-        self.commits: list[list[int]] = []  # the UIDs of each successful call
-        self.refused: list[tuple[int, bytes, str]] = []  # (UID, headers, why) kept, not delivered
-
-    def deliver(self, mailbox: str, uidvalidity: int, uid: int, raw: bytes) -> None:
-        self.deliver_many(mailbox, uidvalidity, [(uid, raw)])
-
-    def deliver_many(
-        self, mailbox: str, uidvalidity: int, messages: Sequence[tuple[int, bytes]]
-    ) -> None:
-        with self.lock:
-            refused = [uid for uid, _raw in messages if uid in self.failing]
-            if refused:
-                raise TransientError(f"store unavailable (UID {refused[0]})")
-        for uid, raw in messages:
-            if self.before is not None:
-                self.before(mailbox, uidvalidity, uid, raw)
-        with self.lock:
-            self.delivered.extend((mailbox, uidvalidity, uid, raw) for uid, raw in messages)
-            self.commits.append([uid for uid, _raw in messages])
-
-    def keep_refused(
-        self, mailbox: str, uidvalidity: int, uid: int, headers: bytes, reason: str
-    ) -> None:
-        with self.lock:
-            if uid in self.failing:
-                raise TransientError(f"store unavailable (UID {uid})")
-            self.refused.append((uid, headers, reason))
-
-    def uids(self, mailbox: str | None = None) -> list[int]:
-        with self.lock:
-            return [uid for name, _v, uid, _r in self.delivered if mailbox in (None, name)]
-
-    def subjects(self) -> list[str]:
-        with self.lock:
-            return [_subject(raw) for *_rest, raw in self.delivered]
-
-
 def _message(n: int) -> bytes:
     return (
         f"From: customer{n}@example.com\r\nTo: support@example.com\r\n"
         f"Subject: message {n}\r\nMessage-ID: <m{n}@example.com>\r\n\r\nBody {n}.\r\n"
     ).encode()
-
-
-def _subject(raw: bytes) -> str:
-    for line in raw.split(b"\r\n"):
-        if line.startswith(b"Subject: "):
-            return line[len(b"Subject: ") :].decode()
-    return ""
 
 
 def _fill(account: ImapAccount, count: int, first: int = 1) -> list[int]:
@@ -197,7 +116,7 @@ def test_after_move_moves_delivered_messages_to_the_folder_creating_it_if_missin
 
     assert imap_mailbox.bodies("INBOX") == {}
     moved = imap_mailbox.bodies("Processed")
-    assert [_subject(raw) for raw in moved.values()] == sink.subjects()
+    assert [subject_of(raw) for raw in moved.values()] == sink.subjects()
     assert sink.subjects() == ["message 1", "message 2", "message 3"]
 
 
@@ -215,7 +134,7 @@ def test_after_delete_removes_exactly_the_delivered_messages_and_never_skips_one
     assert sink.commits[:2] == [list(range(1, 11)), list(range(11, 21))]  # a commit per FETCH
     remaining = imap_mailbox.bodies()
     assert sorted(remaining) == [23, 24, 25]
-    assert [_subject(raw) for raw in remaining.values()] == [f"message {n}" for n in (23, 24, 25)]
+    assert [subject_of(raw) for raw in remaining.values()] == [f"message {n}" for n in (23, 24, 25)]
 
     sink.failing.clear()
     assert poller.poll_once() == 3
@@ -252,7 +171,7 @@ def test_servers_without_move_or_uidplus_get_copy_flag_and_expunge_instead(
     assert sink.subjects() == [f"message {n}" for n in range(1, 13)]
     assert imap_mailbox.bodies() == {}
     if after == "move":
-        assert [_subject(raw) for raw in imap_mailbox.bodies("Done").values()] == sink.subjects()
+        assert [subject_of(raw) for raw in imap_mailbox.bodies("Done").values()] == sink.subjects()
 
 
 def test_a_second_poll_delivers_only_new_messages(imap_mailbox: ImapAccount) -> None:
@@ -315,29 +234,13 @@ def test_a_uidvalidity_change_redelivers_every_message_and_saves_the_new_uidvali
     imap_mailbox.set_uidvalidity(old + 1000)
     _fill(imap_mailbox, 1, first=3)
     with caplog.at_level(logging.WARNING, logger="connectors.email.imap"):
-        # Dovecot drops the open session ("state is inconsistent"): one reconnect
-        for _attempt in range(3):
-            try:
-                delivered = poller.poll_once()
-                break
-            except TransientError:
-                continue
+        delivered = poll_through_reconnects(poller)
 
     assert delivered == 3
     assert [v for _m, v, _u, _r in sink.delivered] == [old, old, old + 1000, old + 1000, old + 1000]
     assert sink.subjects() == ["message 1", "message 2", "message 1", "message 2", "message 3"]
     assert state.positions["support"] == (old + 1000, 3)
     assert "UIDVALIDITY" in caplog.text and "changed" in caplog.text
-
-
-def _poll_through_the_reconnect(poller: ImapPoller) -> int:
-    """Dovecot drops a session whose folder was renumbered: one reconnect."""
-    for _attempt in range(3):
-        try:
-            return poller.poll_once()
-        except TransientError:
-            continue
-    raise AssertionError("the poller never got through")
 
 
 def test_a_renumbered_mailbox_read_from_unseen_on_redelivers_only_unread_mail(
@@ -353,7 +256,7 @@ def test_a_renumbered_mailbox_read_from_unseen_on_redelivers_only_unread_mail(
 
     imap_mailbox.set_uidvalidity(imap_mailbox.uidvalidity() + 1000)
     imap_mailbox.append(_message(3))  # arrived meanwhile, unread
-    assert _poll_through_the_reconnect(poller) == 1
+    assert poll_through_reconnects(poller) == 1
     assert sink.subjects() == ["message 2", "message 3"]  # message 1 never
     assert state.positions["support"] == (imap_mailbox.uidvalidity(), 3)
     imap_mailbox.append(_message(4), flags=[SEEN])  # from now on, everything counts

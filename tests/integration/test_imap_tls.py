@@ -10,8 +10,8 @@ import pytest
 
 from connectors.email.imap import ImapPoller
 from router.errors import PermanentError, TransientError
-from tests.integration.test_imap_poller import MemoryState, RecordingSink
 from tests.support.dovecot import Dovecot, ImapAccount
+from tests.support.imap_fakes import MemoryState, RecordingSink
 from tests.support.mail_samples import email_bytes
 from tests.support.tls import self_signed
 

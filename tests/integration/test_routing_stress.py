@@ -28,7 +28,7 @@ from router.errors import InvalidTransition, PermanentError
 from router.lifecycle import is_active
 from router.vocabulary import AgentStatus, Channel, Status
 from store.models import AuditEvent, InboxItem, Ticket
-from tests.support.processes import Background, relaydesk_env, run, wait_until
+from tests.support.processes import Background, migrated_env, wait_until
 from tests.support.services import REDIS_URL, fresh_postgres_database, require
 from workers.assignments import assign_ticket, unassign_ticket
 from workers.intake import StoreIntake
@@ -102,11 +102,7 @@ def deployment(tmp_path: Path) -> Iterator[tuple[Settings, dict[str, str]]]:
     )
     try:
         with fresh_postgres_database() as pg_url:
-            env = relaydesk_env(
-                config, RELAYDESK_DATABASE_URL=pg_url, RELAYDESK_BROKER_URL=REDIS_URL
-            )
-            migrated = run(["migrate"], env)
-            assert migrated.returncode == 0, migrated.stderr
+            env, _ = migrated_env(config, pg_url, REDIS_URL)
             yield load_settings(config, environ=env), env
     finally:
         client = redis.Redis.from_url(REDIS_URL)

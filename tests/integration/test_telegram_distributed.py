@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import Background, relaydesk_env, run
+from tests.support.processes import Background, migrated_env, run
 from tests.support.services import REDIS_URL, flush_redis, fresh_postgres_database, require
 from tests.support.telegram_server import TelegramServer
 
@@ -66,14 +66,7 @@ def deployment(
         )
     )
     with fresh_postgres_database() as pg_url:
-        env = relaydesk_env(
-            config,
-            RELAYDESK_DATABASE_URL=pg_url,
-            RELAYDESK_BROKER_URL=REDIS_URL,
-            TEST_TELEGRAM_TOKEN=telegram_server.token,
-        )
-        migrated = run(["migrate"], env)
-        assert migrated.returncode == 0, migrated.stderr
+        env, _ = migrated_env(config, pg_url, REDIS_URL, TEST_TELEGRAM_TOKEN=telegram_server.token)
         yield config, env
 
 

@@ -36,6 +36,8 @@ import pytest
 from imapclient import IMAPClient
 
 from config.email_settings import MailboxSettings
+from connectors.email.imap import ImapPoller
+from router.errors import TransientError
 from tests.support.services import free_port
 
 HOST = "127.0.0.1"
@@ -492,3 +494,14 @@ class ImapAccount:
 
     def kick(self) -> bool:
         return self.server.kick(self.user)
+
+
+def poll_through_reconnects(poller: ImapPoller, attempts: int = 5) -> int:
+    """One catch-up of ``poller``; Dovecot drops a session whose folder it renumbered
+    ("state is inconsistent"), so a TransientError is followed by a reconnect."""
+    for _ in range(attempts):
+        try:
+            return poller.poll_once()
+        except TransientError:
+            continue
+    raise AssertionError("the poller never got through")

@@ -21,6 +21,19 @@ def relaydesk_env(config: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def migrated_env(
+    config: Path, database_url: str, broker_url: str, **extra: str
+) -> tuple[dict[str, str], str]:
+    """The environment of a deployment on ``database_url`` and ``broker_url`` once
+    ``relaydesk migrate`` has run in it; and what migrate printed."""
+    env = relaydesk_env(
+        config, RELAYDESK_DATABASE_URL=database_url, RELAYDESK_BROKER_URL=broker_url, **extra
+    )
+    migrated = run(["migrate"], env)
+    assert migrated.returncode == 0, migrated.stderr
+    return env, migrated.stdout
+
+
 def run(
     args: list[str], env: dict[str, str], timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
