@@ -38,10 +38,12 @@ class MailboxSettings(WithPassword):
     idle: bool = True  # use IDLE when the server offers it, else poll
     poll_interval_s: float = Field(30.0, gt=0)
     idle_timeout_s: float = Field(300.0, gt=0)  # re-issue IDLE at least this often
-    batch: int = Field(50, ge=1, le=1000)  # messages per FETCH
+    batch: int = Field(50, ge=1, le=1000)  # messages per FETCH (fewer past fetch_bytes)
     # a larger message is not fetched: a failed inbox row keeps its headers and the
     # reason, and the message stays in the folder untouched
     max_message_bytes: int = Field(25 * MIB, gt=0)
+    # the bytes one FETCH (and one transaction) holds at most: one message at least
+    fetch_bytes: int = Field(32 * MIB, gt=0)
     timeout_s: float = Field(30.0, gt=0)
     reconnect_min_s: float = Field(1.0, gt=0)
     reconnect_max_s: float = Field(300.0, gt=0)

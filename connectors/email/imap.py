@@ -4,7 +4,9 @@ The poller only does IO. It hands each raw message to a ``MessageSink`` and
 remembers how far it got in a ``MailboxState``; ``workers`` provides both.
 
 For every batch of messages above the last UID seen (``settings.batch`` per
-FETCH), in UID order:
+FETCH, fewer when they would hold more than ``fetch_bytes``; a message past
+``max_message_bytes`` is not fetched but kept by its headers as refused), in
+UID order:
 
 1. ``sink.deliver_many(...)`` commits them together (idempotently, all or none);
 2. only then ``settings.after`` is applied: ``seen`` adds ``\\Seen``, ``move``
@@ -261,9 +263,33 @@ class ImapPoller:
     def _deliver_batch(
         self, session: ImapSession, uidvalidity: int, uids: list[int], *, save: bool = True
     ) -> int:
-        """Deliver ``uids`` together, or one by one when that fails; ``save``: and move
-        the cursor past them."""
-        too_large = self._keep_too_large(session, uidvalidity, uids)
+        """Deliver ``uids``: those past ``max_message_bytes`` kept as refused, the others
+        fetched and committed together, at most ``fetch_bytes`` at a time (one by one
+        when that fails); ``save``: and move the cursor past them."""
+        sizes = session.sizes(uids)
+        too_large = self._keep_too_large(session, uidvalidity, uids, sizes)
+        delivered = 0
+        part: list[int] = []
+        held = 0
+        for uid in uids:
+            size = 0 if uid in too_large else sizes.get(uid, 0)
+            if part and held + size > self.settings.fetch_bytes:
+                delivered += self._deliver_part(session, uidvalidity, part, too_large, save)
+                part, held = [], 0
+            part.append(uid)
+            held += size
+        if part:
+            delivered += self._deliver_part(session, uidvalidity, part, too_large, save)
+        return delivered
+
+    def _deliver_part(
+        self,
+        session: ImapSession,
+        uidvalidity: int,
+        uids: list[int],
+        too_large: set[int],
+        save: bool,
+    ) -> int:
         raws = session.fetch([uid for uid in uids if uid not in too_large])
         for uid in uids:
             if uid not in raws and uid not in too_large:
@@ -286,15 +312,16 @@ class ImapPoller:
                 )
                 return self._deliver_one_by_one(session, uidvalidity, uids, raws, save=save)
             session.settle([uid for uid, _raw in fetched])
-        if uids and save:
+        if save:
             self._state.save(self.name, uidvalidity, uids[-1])
         return len(fetched)
 
-    def _keep_too_large(self, session: ImapSession, uidvalidity: int, uids: list[int]) -> set[int]:
+    def _keep_too_large(
+        self, session: ImapSession, uidvalidity: int, uids: list[int], sizes: dict[int, int]
+    ) -> set[int]:
         """The UIDs past ``max_message_bytes``: kept by the sink as refused (their
         headers and why) and left in the folder untouched; they are not fetched."""
         limit = self.settings.max_message_bytes
-        sizes = session.sizes(uids)
         too_large = [uid for uid in uids if sizes.get(uid, 0) > limit]
         headers = session.fetch_headers(too_large)
         for uid in too_large:

@@ -303,6 +303,19 @@ def test_a_message_past_the_size_limit_is_kept_by_its_headers_and_left_in_the_fo
     assert state.positions["support"][1] == 3
 
 
+def test_a_fetch_holds_at_most_fetch_bytes_and_always_one_message(
+    imap_mailbox: ImapAccount,
+) -> None:
+    for n in (1, 2, 3, 4):  # about 3 KB each, the last one 9 KB: alone past the budget
+        imap_mailbox.append(_message(n).replace(f"Body {n}.".encode(), b"y" * 3000))
+    imap_mailbox.append(_message(5).replace(b"Body 5.", b"z" * 9000))
+    sink, state = RecordingSink(), MemoryState()
+    settings = imap_mailbox.settings(fetch_bytes=7000, max_message_bytes=100_000)
+    assert ImapPoller(settings, sink, state).poll_once() == 5
+    assert sink.commits == [[1, 2], [3, 4], [5]]  # each part fetched and committed apart
+    assert state.positions["support"][1] == 5
+
+
 def test_a_wrong_password_is_reported_clearly_and_the_other_mailbox_keeps_delivering(
     imap_mailbox: ImapAccount, caplog: pytest.LogCaptureFixture
 ) -> None:
