@@ -202,8 +202,9 @@ class ImapPoller:
                     uids[start : start + self.settings.batch],
                     save=rule is None,
                 )
-            if rule is not None and not self._stop.is_set():
-                self._state.save(self.name, uidvalidity, present[-1] if present else 0)
+            else:  # every chosen message delivered: past what the rule left alone too
+                if rule is not None:
+                    self._state.save(self.name, uidvalidity, present[-1] if present else 0)
         except (TransientError, PermanentError) as error:
             if not isinstance(error, _SinkFailed):
                 self._disconnect()  # the connection is in doubt: start afresh
