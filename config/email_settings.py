@@ -142,3 +142,25 @@ class EmailSettings(Frozen):
         if len(names) != len(set(names)):
             raise ValueError("mailboxes: duplicate mailbox name")
         return self
+
+
+def unread_reply_address(reply_address: str, email: EmailSettings) -> str | None:
+    """Why answers to our mail may never come back, or None.
+
+    Outbound mail goes out From and Reply-To ``reply_address`` (``helpdesk.address``,
+    plus-addressed). When mailboxes or an inbound server say which addresses relaydesk
+    receives and that one is not among them, a customer's answer goes elsewhere.
+    """
+    reads = {m.address.lower() for m in email.mailboxes if m.address}
+    reads |= {a.lower() for a in email.inbound_smtp.addresses}
+    domains = {d.lower() for d in email.inbound_smtp.domains}
+    if not (reads or domains):
+        return None  # nothing says what is received here: nothing to compare
+    address = reply_address.lower()
+    if address in reads or address.rpartition("@")[2] in domains:
+        return None
+    received = ", ".join(sorted(reads | {f"*@{d}" for d in domains}))
+    return (
+        f"helpdesk.address {reply_address} (From and Reply-To of every mail sent) is not "
+        f"an address relaydesk receives ({received}): customers' answers will not come back"
+    )

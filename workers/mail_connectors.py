@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from config.email_settings import unread_reply_address
 from connectors.email.imap import ImapConnector
 from connectors.email.smtp_inbound import SmtpInboundServer
 from workers.mail_intake import ImapMessageSink, SmtpMailSink, StoreMailboxState
@@ -43,6 +44,10 @@ class MailConnectors:
     def _start(self) -> list[str]:
         lines = []
         email = self.runtime.settings.email
+        unread = unread_reply_address(self.runtime.settings.helpdesk.address, email)
+        if unread and (self.smtp or self.imap):
+            log.warning("%s", unread)
+            lines.append(f"warning: {unread}")
         if self.smtp:
             server = SmtpInboundServer(email.inbound_smtp, SmtpMailSink(self.runtime))
             server.start()

@@ -393,6 +393,23 @@ def test_config_check_on_a_good_file_says_ok_without_echoing_secrets(
     assert not any(secret in result.output for secret in SECRETS)
 
 
+def test_config_check_warns_when_answers_to_our_mail_would_not_come_back(
+    tmp_path: Path,
+) -> None:
+    mailbox = (
+        '[[email.mailboxes]]\nname = "support"\nusername = "u"\naddress = "help@example.com"\n'
+    )
+    path = tmp_path / "mailbox.toml"
+    path.write_text(CONFIG.format(url="sqlite:///x.db", outbox=tmp_path) + mailbox)
+    result = CliRunner().invoke(main, ["config", "check", str(path)])
+    assert result.exit_code == 0, result.output  # a warning, not a problem
+    assert "warning   helpdesk.address support@relaydesk.localhost" in result.stdout
+    assert "(help@example.com)" in result.stdout
+    fixed = path.read_text().replace("[smtp]", '[helpdesk]\naddress = "help@example.com"\n\n[smtp]')
+    path.write_text(fixed)
+    assert "warning" not in CliRunner().invoke(main, ["config", "check", str(path)]).stdout
+
+
 def test_config_check_on_a_bad_file_exits_2_with_each_problem_and_its_key_path(
     tmp_path: Path,
 ) -> None:

@@ -5,6 +5,13 @@ from pathlib import Path
 import pytest
 
 from config import ConfigError, load_settings
+from config.email_settings import (
+    EmailSettings,
+    MailboxSettings,
+    SmtpInboundSettings,
+    unread_reply_address,
+)
+from config.loader import EXAMPLE_PATH
 
 
 def test_the_shipped_example_is_valid_and_embedded() -> None:
@@ -80,3 +87,20 @@ def test_urls_are_shown_without_passwords_or_query_strings() -> None:
     assert redact_url("amqp://guest:guest@mq/%2F") == "amqp://guest:***@mq/%2F"
     assert redact_url("postgresql://app@db/desk?password=x") == "postgresql://app@db/desk"
     assert redact_url("sqlite:///relaydesk.db") == "sqlite:///relaydesk.db"
+
+
+def test_a_reply_address_nothing_here_receives_is_pointed_out() -> None:
+    """Mail goes out From and Reply-To helpdesk.address: when the mailboxes and the
+    inbound server say what relaydesk receives, that address must be among it."""
+    mailbox = MailboxSettings(name="support", username="u", address="help@example.com")
+    read = EmailSettings(mailboxes=(mailbox,))
+    assert unread_reply_address("help@example.com", read) is None
+    assert unread_reply_address("Help@Example.com", read) is None
+    problem = unread_reply_address("support@relaydesk.localhost", read)
+    assert problem is not None and "help@example.com" in problem and "will not come back" in problem
+    by_domain = EmailSettings(inbound_smtp=SmtpInboundSettings(domains=("example.com",)))
+    assert unread_reply_address("anyone@example.com", by_domain) is None
+    assert unread_reply_address("x@elsewhere.org", by_domain) is not None
+    assert unread_reply_address("x@elsewhere.org", EmailSettings()) is None  # nothing to compare
+    example = load_settings(EXAMPLE_PATH, environ={})
+    assert unread_reply_address(example.helpdesk.address, example.email) is None

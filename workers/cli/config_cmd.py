@@ -6,6 +6,7 @@ import os
 
 import click
 
+from config.email_settings import unread_reply_address
 from config.loader import EXAMPLE_PATH, ConfigError, load_settings
 from config.redact import redact_url
 
@@ -37,6 +38,9 @@ def check(ctx: click.Context, path: str | None) -> None:
     click.echo(f"  teams     {', '.join(t.name for t in settings.teams) or '-'}")
     click.echo(f"  agents    {', '.join(a.name for a in settings.agents) or '-'}")
     click.echo(f"  smtp      {settings.smtp.transport} {settings.smtp.host}:{settings.smtp.port}")
+    unread = unread_reply_address(settings.helpdesk.address, settings.email)
+    if unread:
+        click.echo(f"  warning   {unread}")
     telegram = settings.telegram
     if telegram.enabled:
         source = (
