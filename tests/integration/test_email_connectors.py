@@ -227,6 +227,21 @@ def test_an_unavailable_store_answers_451_so_the_sender_retries(tmp_path: Path) 
         runtime.close()
 
 
+def test_the_connectors_warn_when_answers_to_our_mail_would_not_come_back(
+    database_url: str,
+) -> None:
+    inbound = SmtpInboundSettings(port=0, addresses=("help@example.com",))
+    settings = _with_email(make_settings(database_url), inbound_smtp=inbound)
+    for desk in desk_for(settings):
+        connectors = MailConnectors(desk.runtime, imap=False)
+        lines = connectors.start()
+        connectors.stop()
+        assert any(
+            line.startswith("warning: helpdesk.address support@relaydesk.localhost")
+            for line in lines
+        ), lines
+
+
 def test_connector_status_shows_each_mailbox_cursor_and_a_bad_password_clearly(
     tmp_path: Path, imap_mailbox: ImapAccount
 ) -> None:
