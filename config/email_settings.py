@@ -147,9 +147,11 @@ class EmailSettings(Frozen):
 def unread_reply_address(reply_address: str, email: EmailSettings) -> str | None:
     """Why answers to our mail may never come back, or None.
 
-    Outbound mail goes out From and Reply-To ``reply_address`` (``helpdesk.address``,
-    plus-addressed). When mailboxes or an inbound server say which addresses relaydesk
-    receives and that one is not among them, a customer's answer goes elsewhere.
+    Mail to a requester goes out From and Reply-To (plus-addressed) the address of
+    ours they wrote to; web requesters, agents, and mail that named no address of
+    ours get ``reply_address`` (``helpdesk.address``). When mailboxes or an inbound
+    server say which addresses relaydesk receives and that one is not among them, an
+    answer to it goes elsewhere.
     """
     reads = {m.address.lower() for m in email.mailboxes if m.address}
     reads |= {a.lower() for a in email.inbound_smtp.addresses}
@@ -161,6 +163,7 @@ def unread_reply_address(reply_address: str, email: EmailSettings) -> str | None
         return None
     received = ", ".join(sorted(reads | {f"*@{d}" for d in domains}))
     return (
-        f"helpdesk.address {reply_address} (From and Reply-To of every mail sent) is not "
-        f"an address relaydesk receives ({received}): customers' answers will not come back"
+        f"helpdesk.address {reply_address} (From and Reply-To of acknowledgements to web "
+        f"requesters, of agents' notices, of mail to no address of ours) is not an address "
+        f"relaydesk receives ({received}): answers to it will not come back"
     )

@@ -186,6 +186,7 @@ class OutboundMessage:
     automatic: bool = False  # an automatic answer: Auto-Submitted: auto-replied on email
     notification: bool = False  # made by the system: Auto-Submitted: auto-generated
     reply_to: str | None = None  # e.g. the ticket's plus-address; else the helpdesk's address
+    from_address: str | None = None  # the ticket's address of ours; else the helpdesk's address
     # chat channels: body_html is the message in the chat's markup, body_text its plain form
     buttons: tuple[tuple[dict[str, str], ...], ...] = ()  # inline buttons, rows of {text, ...}
     chat_action: str = "send"  # send, edit (the message ``target_id``), answer_callback
@@ -206,6 +207,7 @@ class OutboundMessage:
             "automatic": self.automatic,
             "notification": self.notification,
             "reply_to": self.reply_to,
+            "from_address": self.from_address,
             "buttons": [[dict(b) for b in row] for row in self.buttons],
             "chat_action": self.chat_action,
             "target_id": self.target_id,
@@ -226,6 +228,7 @@ class OutboundMessage:
             automatic=bool(data.get("automatic")),
             notification=bool(data.get("notification")),
             reply_to=data.get("reply_to"),
+            from_address=data.get("from_address"),
             buttons=tuple(tuple(dict(b) for b in row) for row in data.get("buttons") or ()),
             chat_action=data.get("chat_action") or "send",
             target_id=data.get("target_id"),

@@ -62,6 +62,28 @@ def plus_address(address: str, number: int) -> str:
     return f"{local}+{number}@{domain}"
 
 
+def our_address_written_to(
+    recipients: Iterable[str], own: OwnAddresses, mailbox_address: str = ""
+) -> str | None:
+    """The address of ours a customer wrote to, for our answers to come from it.
+
+    ``mailbox_address``: the address of the mailbox the mail was read from, when it
+    has one (a mailbox receives its own address, whatever the headers say); else
+    the first recipient that is ours, a plus-address counting as its base. None
+    when no recipient is ours (a Bcc, a forward, a web form).
+    """
+    if mailbox_address:
+        return mailbox_address.strip().lower()
+    for recipient in recipients:
+        address = recipient.strip().lower()
+        found = own.base_of(address)
+        if found is not None:
+            return found[0]
+        if address in own:
+            return address
+    return None
+
+
 def plus_number(recipients: Iterable[str], own: OwnAddresses) -> int | None:
     for recipient in recipients:
         found = own.base_of(recipient)

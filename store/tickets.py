@@ -67,8 +67,12 @@ class TicketRepository:
         required_skills: dict[str, int] | None = None,
         optional_skills: dict[str, int] | None = None,
         tags: list[str] | None = None,
+        reply_address: str | None = None,
     ) -> int:
-        """Open a new ticket, waiting for an agent from now; returns its number."""
+        """Open a new ticket, waiting for an agent from now; returns its number.
+
+        ``reply_address``: the address of ours the requester wrote to (None: the
+        helpdesk's); our mail to the requester goes out from it."""
         ticket_id: int = insert_row(
             self.session,
             Ticket,
@@ -82,6 +86,7 @@ class TicketRepository:
                 "channel": channel.value,
                 "requester_id": requester_id,
                 "requester_address": requester_address,
+                "reply_address": reply_address,
                 "team_id": team_id,
                 "parent_id": parent_id,
                 "custom_fields": custom_fields or {},

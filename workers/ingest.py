@@ -22,7 +22,7 @@ from router.lifecycle import status_after_customer_reply
 from router.notifications import acknowledgement, customer_reply_notice
 from router.rules import classify_message, facts_from_message
 from router.sla_clock import SlaEvent
-from router.threading import thread_keys
+from router.threading import our_address_written_to, thread_keys
 from router.vocabulary import AgentStatus, Channel, Direction, RowState, Status
 from store.customers import CustomerRef
 from store.db import UnitOfWork
@@ -316,6 +316,7 @@ def _open_ticket(
         required_skills=dict(decision.required_skills),
         optional_skills=dict(decision.optional_skills),
         tags=list(decision.tags),
+        reply_address=_reply_address(runtime, message),
     )
     detail = "; ".join(decision.reasons)
     if message.is_automatic:
@@ -430,6 +431,18 @@ def _leave_an_absent_assignee(runtime: Runtime, uow: UnitOfWork, ticket: Ticket)
     )
 
 
+def _reply_address(runtime: Runtime, message: InboundMessage) -> str | None:
+    """The address of ours an email's requester wrote to, when it is not the helpdesk's:
+    our mail to them comes from it (None: from ``helpdesk.address``)."""
+    if message.channel is not Channel.EMAIL:
+        return None
+    mailboxes = {f"imap:{m.name}": m.address for m in runtime.settings.email.mailboxes}
+    found = our_address_written_to(
+        message.recipients, runtime.own_addresses, mailboxes.get(message.source, "")
+    )
+    return None if found == runtime.settings.helpdesk.address.lower() else found
+
+
 def _limited(channel: Channel) -> bool:
     """Whether acknowledgements on ``channel`` count against the auto-reply limit."""
     return channel in (Channel.EMAIL, Channel.WEB)
@@ -495,4 +508,5 @@ def _acknowledge(
         automatic=True,
         in_reply_to=message.external_id,
         references=(message.external_id,) if message.external_id else (),
+        from_address=_reply_address(runtime, message),
     )

@@ -34,16 +34,19 @@ def queue_email(
     references: tuple[str, ...] = (),
     message_id: str | None = None,
     agent_id: int | None = None,
+    from_address: str | None = None,
 ) -> int | None:
     """Write one outbox row and enqueue its delivery once the transaction commits.
 
-    With plus-addressing on, replies go to ``support+<ticket>@...``: they find
-    their ticket even when a mail client drops the threading headers.
+    ``from_address``: the address of ours the requester wrote to (the ticket's
+    ``reply_address``); None: the helpdesk's. With plus-addressing on, replies go to
+    ``support+<ticket>@...`` of that address: they find their ticket even when a
+    mail client drops the threading headers.
     """
-    helpdesk = runtime.settings.helpdesk.address
+    ours = from_address or runtime.settings.helpdesk.address
     reply_to = None
     if ticket_id is not None and runtime.settings.email.plus_addressing:
-        reply_to = plus_address(helpdesk, ticket_id)
+        reply_to = plus_address(ours, ticket_id)
     message = OutboundMessage(
         channel=Channel.EMAIL,
         recipient=recipient,
@@ -57,6 +60,7 @@ def queue_email(
         automatic=automatic,
         notification=not automatic and kind != "reply",  # only a reply is a person's mail
         reply_to=reply_to,
+        from_address=from_address,
     )
     return _add(
         runtime, uow, message, kind=kind, ticket_id=ticket_id, dedupe=dedupe_key, agent_id=agent_id

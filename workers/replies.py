@@ -106,6 +106,7 @@ def post_answer(
             in_reply_to=parent,
             references=tuple(thread[-20:]),
             message_id=message_id,
+            from_address=ticket.reply_address,
         )
     uow.messages.add(  # after the thread was read: the answer is not its own parent
         ticket.id,

@@ -40,11 +40,12 @@ class _Wire:
 
 
 def _wire(message: OutboundMessage, helpdesk: HelpdeskSettings) -> _Wire:
+    sender = message.from_address or helpdesk.address
     email = build_email(
         message,
-        from_address=helpdesk.address,
+        from_address=sender,
         from_name=helpdesk.name,
-        reply_to=message.reply_to or helpdesk.address,
+        reply_to=message.reply_to or sender,
     )
     try:
         data = email_bytes(email)

@@ -34,6 +34,9 @@ class Ticket(Base):
     channel: Mapped[str] = mapped_column(String(16))
     requester_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     requester_address: Mapped[str] = mapped_column(String(320))  # where answers go
+    # the address of ours the requester wrote to: From and Reply-To of our mail to them
+    # (None: helpdesk.address)
+    reply_address: Mapped[str | None] = mapped_column(String(320), nullable=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))

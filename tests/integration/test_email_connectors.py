@@ -27,6 +27,7 @@ from tests.support.mail_samples import email_bytes
 from tests.support.smtp_sink import SmtpSink
 from workers.mail_connectors import MailConnectors
 from workers.mail_intake import ImapMessageSink, StoreMailboxState
+from workers.operations import answer_ticket
 
 pytestmark = pytest.mark.integration
 
@@ -207,6 +208,37 @@ def test_a_mail_past_the_mailboxs_size_limit_is_a_failed_row_saying_where_it_is(
         assert f"UID {min(imap_mailbox.flags())}" in (failed.error or "")
         assert subjects == ["small"] and done.ticket_id is not None
         assert len(imap_mailbox.flags()) == 2  # the huge one is still there, for a person
+
+
+def test_answers_come_from_the_address_the_customer_wrote_to(
+    settings_with_mail: Settings, imap_mailbox: ImapAccount, smtp_sink: SmtpSink
+) -> None:
+    """A second mailbox (sales@) answers as itself: the acknowledgement and the agent's
+    reply come From it, with Reply-To its plus-address, which threads the answer."""
+    sales = imap_mailbox.settings("sales", address="sales@example.com")
+    settings = _with_email(settings_with_mail, mailboxes=(sales,))
+    for desk in desk_for(settings, real_email=True):
+        poller = ImapPoller(sales, ImapMessageSink(desk.runtime), StoreMailboxState(desk.runtime))
+        imap_mailbox.append(email_bytes(to="Sales <sales@example.com>", subject="Quote please"))
+        assert poller.poll_once() == 1
+        desk.settle()
+        (number,) = _tickets(desk)
+        (ack,) = [m.message for m in smtp_sink.messages if "jo@example.org" in m.rcpt_tos]
+        assert ack["From"].addresses[0].addr_spec == "sales@example.com"
+        assert str(ack["Reply-To"]) == f"sales+{number}@example.com"
+
+        imap_mailbox.append(
+            email_bytes(to=f"sales+{number}@example.com", subject="no tag: the address threads")
+        )
+        assert poller.poll_once() == 1
+        desk.settle()
+        assert _tickets(desk) == [number] and len(desk.ticket(number).messages) == 2
+
+        answer_ticket(desk.runtime, number, desk.ticket(number).assignee or "ana", "On its way.")
+        desk.settle()
+        to_jo = [m.message for m in smtp_sink.messages if "jo@example.org" in m.rcpt_tos]
+        replies = [r for r in to_jo if "On its way." in r.get_body().get_content()]
+        assert [r["From"].addresses[0].addr_spec for r in replies] == ["sales@example.com"]
 
 
 def test_an_unavailable_store_answers_451_so_the_sender_retries(tmp_path: Path) -> None:

@@ -5,7 +5,13 @@ from hypothesis import strategies as st
 
 from router.envelopes import AttachmentRef, BounceReport, InboundMessage, OutboundMessage
 from router.notifications import acknowledgement, assignment_notice
-from router.threading import OwnAddresses, plus_address, plus_number, thread_keys
+from router.threading import (
+    OwnAddresses,
+    our_address_written_to,
+    plus_address,
+    plus_number,
+    thread_keys,
+)
 from router.vocabulary import Channel, Priority
 
 
@@ -140,3 +146,15 @@ def test_a_plus_address_threads_only_to_our_own_addresses() -> None:
     assert plus_number(["support+42@elsewhere.example"], own) is None
     assert plus_number(["support+abc@desk.example", "support@desk.example"], own) is None
     assert plus_address("support@desk.example", 42) == "support+42@desk.example"
+
+
+def test_answers_come_from_the_address_of_ours_the_customer_wrote_to() -> None:
+    own = OwnAddresses(
+        addresses=frozenset({"support@desk.test", "sales@desk.test"}),
+        domains=frozenset({"help.example"}),
+    )
+    assert our_address_written_to(["boss@x.org", "Sales@Desk.test"], own) == "sales@desk.test"
+    assert our_address_written_to(["sales+12@desk.test"], own) == "sales@desk.test"
+    assert our_address_written_to(["billing@help.example"], own) == "billing@help.example"
+    assert our_address_written_to(["boss@x.org"], own) is None  # a Bcc, a forward
+    assert our_address_written_to(["boss@x.org"], own, "Sales@Desk.test") == "sales@desk.test"
