@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from router.envelopes import InboundMessage
 from router.vocabulary import RowState
 from store import work_rows
-from store.dialect import insert_ignoring_conflict, picked
+from store.dialect import insert_ignoring_conflict, picked, table
 from store.models import InboxItem
 
 
@@ -23,10 +23,9 @@ class Accepted:
 
 
 UNFINISHED = (RowState.PENDING,)
-_TABLE = cast(Table, InboxItem.__table__)
 _FINISH = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("row_id"))
+    update(table(InboxItem))
+    .where(table(InboxItem).c.id == bindparam("row_id"))
     .values(
         state=bindparam("new_state"),
         ticket_id=bindparam("new_ticket_id"),
@@ -107,14 +106,7 @@ class InboxRepository:
         waits, then finds it done. If the work fails, the rollback returns the
         row to pending.
         """
-        row = self.session.execute(
-            update(InboxItem)
-            .where(InboxItem.id == inbox_id, InboxItem.state == RowState.PENDING.value)
-            .values(state=RowState.DONE.value, updated_at=now)
-            .returning(InboxItem.payload)
-            .execution_options(synchronize_session=False)
-        ).first()
-        return None if row is None else dict(row[0])
+        return self.claim_many([inbox_id], now).get(inbox_id)
 
     def finish(
         self, inbox_id: int, *, state: RowState, ticket_id: int | None, now: datetime
@@ -167,14 +159,7 @@ class InboxRepository:
     def claim_many(self, inbox_ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
         """``claim`` for many rows at once (a batch locks all its rows before any other
         row, the order a single ingest takes too): {id: payload} of those pending."""
-        rows = self.session.execute(
-            update(InboxItem)
-            .where(InboxItem.id.in_(inbox_ids), InboxItem.state == RowState.PENDING.value)
-            .values(state=RowState.DONE.value, updated_at=now)
-            .returning(InboxItem.id, InboxItem.payload)
-            .execution_options(synchronize_session=False)
-        ).all()
-        return {row[0]: dict(row[1]) for row in rows}
+        return self._claim(InboxItem.id.in_(inbox_ids), now)
 
     def take_waiting(self, channel: str, *, limit: int, now: datetime) -> dict[int, dict[str, Any]]:
         """Claim (as ``claim``) up to ``limit`` pending rows of ``channel`` that no attempt
@@ -192,12 +177,13 @@ class InboxRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        return self._claim(InboxItem.id.in_(picked(waiting, "waiting")), now)
+
+    def _claim(self, which: ColumnElement[bool], now: datetime) -> dict[int, dict[str, Any]]:
+        """The pending rows ``which`` selects, moved to done in this transaction: {id: payload}."""
         rows = self.session.execute(
             update(InboxItem)
-            .where(
-                InboxItem.id.in_(picked(waiting, "waiting")),
-                InboxItem.state == RowState.PENDING.value,
-            )
+            .where(which, InboxItem.state == RowState.PENDING.value)
             .values(state=RowState.DONE.value, updated_at=now)
             .returning(InboxItem.id, InboxItem.payload)
             .execution_options(synchronize_session=False)
