@@ -14,7 +14,14 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from router.assignment import AgentFacts, Decision, TicketFacts, choose_agent, explain
+from router.assignment import (
+    AgentFacts,
+    Decision,
+    SelectionPolicy,
+    TicketFacts,
+    choose_agent,
+    explain,
+)
 from router.backlog import relax_requirements
 from router.lifecycle import check_transition, is_active
 from router.notifications import assignment_notice, offer_notice
@@ -104,28 +111,35 @@ def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcom
         if chosen is None:
             _record_waiting(runtime, uow, ticket, relaxed, decision.reasons)
             return Outcome.NO_AGENT
-        status = (
-            check_transition(ticket.status, Status.OPEN) if ticket.status is Status.NEW else None
-        )
-        if not uow.tickets.assign_if_unassigned(ticket_id, chosen.id, now, status=status):
+        choice = (decision, facts, relaxed)
+        if not _assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
             raise _LostRace()
-        if chosen is not decision.agent:
-            reasons = (*relaxed, explain(chosen, facts, now, policy=policy))
-        _tell_assigned(runtime, uow, ticket, members[chosen.id], chosen, reasons, now)
         return Outcome.ASSIGNED
 
 
-def _tell_assigned(
+def _assign(
     runtime: Runtime,
     uow: UnitOfWork,
     ticket: RoutingTicket,
     member: Member,
-    chosen: AgentFacts,
-    reasons: tuple[str, ...],
+    choice: tuple[Decision, TicketFacts, tuple[str, ...]],
     now: datetime,
-) -> None:
-    """The audit event and the agent's notice of an assignment routing made."""
+    policy: SelectionPolicy,
+) -> bool:
+    """Give the ticket to ``member``, whose slot is claimed (new -> open), with the audit
+    event and the agent's notice; False when the store refused (someone else has it).
+
+    ``choice``: the decision, the (relaxed) facts it was made on and why they were relaxed.
+    """
+    decision, facts, relaxed = choice
+    chosen = member.facts
+    status = check_transition(ticket.status, Status.OPEN) if ticket.status is Status.NEW else None
     number = ticket.facts.id
+    if not uow.tickets.assign_if_unassigned(number, chosen.id, now, status=status):
+        return False
+    reasons = relaxed + decision.reasons
+    if chosen is not decision.agent:  # its first choice was taken meanwhile
+        reasons = (*relaxed, explain(chosen, facts, now, policy=policy))
     uow.audit.record(
         ticket_id=number,
         actor="system:route",
@@ -142,6 +156,7 @@ def _tell_assigned(
         reasons=reasons,
         dedupe_key=f"assign:{number}:{chosen.id}:{now.isoformat()}",
     )
+    return True
 
 
 def _routing_inputs(
@@ -205,18 +220,10 @@ def _route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
             if chosen is None:
                 left.append(ticket.facts.id)
                 continue
-            status = (
-                check_transition(ticket.status, Status.OPEN)
-                if ticket.status is Status.NEW
-                else None
-            )
-            if not uow.tickets.assign_if_unassigned(ticket.facts.id, chosen.id, now, status=status):
+            choice = (decision, facts, relaxed)
+            if not _assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
                 uow.agents.undo_claim(chosen.id)  # (it is locked: cannot happen; never assume)
                 continue
-            reasons = relaxed + decision.reasons
-            if chosen is not decision.agent:
-                reasons = (*relaxed, explain(chosen, facts, now, policy=policy))
-            _tell_assigned(runtime, uow, ticket, members[chosen.id], chosen, reasons, now)
             _count_assignment(free, chosen.id, facts.channel, now)
     return left
 
