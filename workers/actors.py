@@ -98,15 +98,15 @@ def _ingest_guarded(runtime: Runtime, channel: Channel) -> Callable[[int | list[
         for inbox_id, attempt in attempts.items():
             if attempt > retries.max_attempts:
                 give_up(inbox_id, attempt)
+        if not ready:
+            return
         # with a backlog behind it, a worker takes untouched rows of its channel along
         # (not chat updates: their files are fetched before the transaction)
         room = runtime.settings.worker.batch_max - len(ready)
-        if runtime.settings.embedded or channel is Channel.TELEGRAM or not ready:
+        if runtime.settings.embedded or channel is Channel.TELEGRAM:
             room = 0
         if len(ready) == 1 and room == 0:
             attempt_one(ready[0])
-            return
-        if not ready:
             return
         batch = ingest_together(runtime, ready, channel, take_along=room)
         if batch.ok:

@@ -436,9 +436,10 @@ def _reply_address(runtime: Runtime, message: InboundMessage) -> str | None:
     our mail to them comes from it (None: from ``helpdesk.address``)."""
     if message.channel is not Channel.EMAIL:
         return None
-    mailboxes = {f"imap:{m.name}": m.address for m in runtime.settings.email.mailboxes}
     found = our_address_written_to(
-        message.recipients, runtime.own_addresses, mailboxes.get(message.source, "")
+        message.recipients,
+        runtime.own_addresses,
+        runtime.mailbox_addresses.get(message.source, ""),
     )
     return None if found == runtime.settings.helpdesk.address.lower() else found
 

@@ -94,6 +94,11 @@ class Runtime:
         )
 
     @cached_property
+    def mailbox_addresses(self) -> dict[str, str]:
+        """Inbox ``source`` -> the address that mailbox receives (``imap:support`` -> ...)."""
+        return {f"imap:{m.name}": m.address for m in self.settings.email.mailboxes if m.address}
+
+    @cached_property
     def rule_book(self) -> RuleBook:
         from workers.rulebook import rule_book
 

@@ -133,10 +133,8 @@ class SendWindow:
             self._closed = True
             self._lock.notify()
             thread = self._thread
-        if thread is not None:
+        if thread is not None:  # (never started: nothing was held)
             thread.join(5)
-        else:  # never started: nothing held
-            return
 
 
 __all__ = ["Gathering", "SendWindow", "chunks", "ids_of"]
