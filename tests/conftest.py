@@ -15,6 +15,7 @@ from store.migrate import upgrade
 from store.models import Base
 from tests.support.dovecot_fixtures import dovecot, imap_mailbox  # noqa: F401  (fixtures)
 from tests.support.fixtures import smtp_sink  # noqa: F401  (a fixture)
+from tests.support.redis_server import redis_url  # noqa: F401  (a fixture)
 from tests.support.services import fresh_postgres_database
 from tests.support.telegram_server import telegram_server  # noqa: F401  (a fixture)
 

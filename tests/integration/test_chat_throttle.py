@@ -54,10 +54,10 @@ def test_the_bot_wide_budget_counts_every_chat() -> None:
         t.wait_turn("4")
 
 
-def test_two_processes_on_redis_share_one_budget() -> None:
+def test_two_processes_on_redis_share_one_budget(redis_url: str) -> None:
     namespace = f"test-{uuid.uuid4().hex}"
-    first = throttle(RedisBackend(url="redis://127.0.0.1:6379/0"), namespace)
-    second = throttle(RedisBackend(url="redis://127.0.0.1:6379/0"), namespace)
+    first = throttle(RedisBackend(url=redis_url), namespace)
+    second = throttle(RedisBackend(url=redis_url), namespace)
     early_in_a_second()
     first.wait_turn("42")
     with pytest.raises(TransientError):

@@ -32,11 +32,8 @@ from tests.support.processes import (
     wait_until,
 )
 from tests.support.services import (
-    AMQP_URL,
-    REDIS_URL,
-    flush_redis,
     fresh_postgres_database,
-    require,
+    private_rabbitmq_vhost,
 )
 from tests.support.smtp_sink import SmtpSink
 from workers.intake import StoreIntake
@@ -84,13 +81,13 @@ status = "online"
 
 
 @pytest.fixture
-def deployment(tmp_path: Path, smtp_sink: SmtpSink) -> Iterator[tuple[Path, dict[str, str]]]:
-    require("Redis", "127.0.0.1", 6379)
-    flush_redis(REDIS_URL)
+def deployment(
+    redis_url: str, tmp_path: Path, smtp_sink: SmtpSink
+) -> Iterator[tuple[Path, dict[str, str]]]:
     config = tmp_path / "relaydesk.toml"
     config.write_text(CONFIG.format(port=smtp_sink.port, namespace=f"t{uuid.uuid4().hex[:8]}"))
     with fresh_postgres_database() as pg_url:
-        env, migrated = migrated_env(config, pg_url, REDIS_URL)
+        env, migrated = migrated_env(config, pg_url, redis_url)
         assert "agent ana created" in migrated
         yield config, env
 
@@ -216,7 +213,7 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
 
 
 def test_a_worker_with_a_backlog_takes_untouched_rows_along_in_one_batch(
-    deployment: tuple[Path, dict[str, str]], smtp_sink: SmtpSink
+    deployment: tuple[Path, dict[str, str]], smtp_sink: SmtpSink, redis_url: str
 ) -> None:
     """Rows whose messages are still queued are ingested with the first one taken; their
     own messages then find them done. The rest of the pipeline gets lists."""
@@ -249,18 +246,17 @@ def test_a_worker_with_a_backlog_takes_untouched_rows_along_in_one_batch(
         runtime.ingest_actors[Channel.WEB].fn(ids[1])  # its own message later: a no-op
         assert counts(settings)["tickets"] == 15
         route_queue = f"{settings.broker.namespace}:route"
-        queued = redis.Redis.from_url(REDIS_URL).hvals(f"{route_queue}.msgs")
+        queued = redis.Redis.from_url(redis_url).hvals(f"{route_queue}.msgs")
         assert len(queued) == 1 and b"[" in queued[0]  # one message carries the 15 tickets
     finally:
         runtime.close()
 
 
 def test_the_same_pipeline_runs_on_rabbitmq(tmp_path: Path, smtp_sink: SmtpSink) -> None:
-    require("RabbitMQ", "127.0.0.1", 5672)
     config = tmp_path / "relaydesk.toml"
     config.write_text(CONFIG.format(port=smtp_sink.port, namespace="unused"))
-    with fresh_postgres_database() as pg_url:
-        env = relaydesk_env(config, RELAYDESK_DATABASE_URL=pg_url, RELAYDESK_BROKER_URL=AMQP_URL)
+    with private_rabbitmq_vhost() as amqp_url, fresh_postgres_database() as pg_url:
+        env = relaydesk_env(config, RELAYDESK_DATABASE_URL=pg_url, RELAYDESK_BROKER_URL=amqp_url)
         assert run(["migrate"], env).returncode == 0
         settings = settings_of(config, env)
         worker = Background(["worker", "--processes", "1", "--threads", "2"], env)

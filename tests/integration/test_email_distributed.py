@@ -16,7 +16,7 @@ import pytest
 from tests.support.dovecot import ImapAccount
 from tests.support.mail_samples import email_bytes
 from tests.support.processes import Background, migrated_env, run, wait_until
-from tests.support.services import REDIS_URL, flush_redis, fresh_postgres_database, require
+from tests.support.services import fresh_postgres_database
 from tests.support.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -70,10 +70,8 @@ status = "online"
 
 @pytest.fixture
 def deployment(
-    tmp_path: Path, smtp_sink: SmtpSink, imap_mailbox: ImapAccount
+    redis_url: str, tmp_path: Path, smtp_sink: SmtpSink, imap_mailbox: ImapAccount
 ) -> Iterator[dict[str, str]]:
-    require("Redis", "127.0.0.1", 6379)
-    flush_redis(REDIS_URL)
     config = tmp_path / "relaydesk.toml"
     config.write_text(
         CONFIG.format(
@@ -85,7 +83,7 @@ def deployment(
         )
     )
     with fresh_postgres_database() as pg_url:
-        env, _ = migrated_env(config, pg_url, REDIS_URL, TEST_IMAP_PASSWORD=imap_mailbox.password)
+        env, _ = migrated_env(config, pg_url, redis_url, TEST_IMAP_PASSWORD=imap_mailbox.password)
         yield env
 
 

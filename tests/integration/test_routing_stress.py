@@ -29,7 +29,7 @@ from router.lifecycle import is_active
 from router.vocabulary import AgentStatus, Channel, Status
 from store.models import AuditEvent, InboxItem, Ticket
 from tests.support.processes import Background, migrated_env, wait_until
-from tests.support.services import REDIS_URL, fresh_postgres_database, require
+from tests.support.services import fresh_postgres_database
 from workers.assignments import assign_ticket, unassign_ticket
 from workers.intake import StoreIntake
 from workers.operations import set_agent_status, set_ticket_status
@@ -91,9 +91,8 @@ def _agents(rng: random.Random) -> str:
 
 
 @pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[tuple[Settings, dict[str, str]]]:
-    require("Redis", "127.0.0.1", 6379)
-    namespace = f"t{uuid.uuid4().hex[:8]}"  # this test's keys only: others may share Redis
+def deployment(redis_url: str, tmp_path: Path) -> Iterator[tuple[Settings, dict[str, str]]]:
+    namespace = f"t{uuid.uuid4().hex[:8]}"
     config = tmp_path / "relaydesk.toml"
     config.write_text(
         CONFIG.format(
@@ -102,10 +101,10 @@ def deployment(tmp_path: Path) -> Iterator[tuple[Settings, dict[str, str]]]:
     )
     try:
         with fresh_postgres_database() as pg_url:
-            env, _ = migrated_env(config, pg_url, REDIS_URL)
+            env, _ = migrated_env(config, pg_url, redis_url)
             yield load_settings(config, environ=env), env
     finally:
-        client = redis.Redis.from_url(REDIS_URL)
+        client = redis.Redis.from_url(redis_url)
         for key in client.scan_iter(f"{namespace}*"):
             client.delete(key)
 

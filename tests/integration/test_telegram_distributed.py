@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.processes import Background, migrated_env, run
-from tests.support.services import REDIS_URL, flush_redis, fresh_postgres_database, require
+from tests.support.services import fresh_postgres_database
 from tests.support.telegram_server import TelegramServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -53,10 +53,8 @@ ANA, ANN = 5001, 9001
 
 @pytest.fixture
 def deployment(
-    tmp_path: Path, telegram_server: TelegramServer
+    redis_url: str, tmp_path: Path, telegram_server: TelegramServer
 ) -> Iterator[tuple[Path, dict[str, str]]]:
-    require("Redis", "127.0.0.1", 6379)
-    flush_redis(REDIS_URL)
     config = tmp_path / "relaydesk.toml"
     config.write_text(
         CONFIG.format(
@@ -66,7 +64,7 @@ def deployment(
         )
     )
     with fresh_postgres_database() as pg_url:
-        env, _ = migrated_env(config, pg_url, REDIS_URL, TEST_TELEGRAM_TOKEN=telegram_server.token)
+        env, _ = migrated_env(config, pg_url, redis_url, TEST_TELEGRAM_TOKEN=telegram_server.token)
         yield config, env
 
 

@@ -13,8 +13,6 @@ import pytest
 PG_ADMIN_URL = os.environ.get(
     "RELAYDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("RELAYDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-AMQP_URL = os.environ.get("RELAYDESK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
 
 def require(name: str, host: str, port: int) -> None:
@@ -53,7 +51,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def flush_redis(url: str) -> None:
-    import redis
+@contextmanager
+def private_rabbitmq_vhost() -> Iterator[str]:
+    """An ``amqp://`` URL on a virtual host of its own, deleted afterwards: the test's
+    queues never meet another program's (RabbitMQ has no key prefix like Redis)."""
+    import shutil
+    import subprocess
 
-    redis.Redis.from_url(url).flushdb()
+    require("RabbitMQ", "127.0.0.1", 5672)
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    vhost = f"relaydesk_test_{uuid.uuid4().hex[:12]}"
+
+    def call(*args: str) -> None:
+        subprocess.run([ctl, "-q", *args], check=True, capture_output=True, timeout=60)
+
+    try:
+        call("add_vhost", vhost)
+        call("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    except (OSError, subprocess.SubprocessError) as exc:
+        message = f"cannot make a private RabbitMQ virtual host with {ctl}: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    finally:
+        subprocess.run([ctl, "-q", "delete_vhost", vhost], capture_output=True, timeout=60)
