@@ -79,10 +79,15 @@ from router.vocabulary import Channel
 from tests.support.dovecot import Dovecot
 from tests.support.services import fresh_postgres_database
 from tests.support.smtp_sink import SmtpSink
-from workers.mail_intake import ImapMessageSink, InboundMail, SmtpMailSink, StoreMailboxState
-from workers.processes import prepare_database, worker_process
-from workers.queues import ROUTE, ingest_queue, outbound_queue
-from workers.runtime import Runtime, build_runtime
+from workers.channels.mail_intake import (
+    ImapMessageSink,
+    InboundMail,
+    SmtpMailSink,
+    StoreMailboxState,
+)
+from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.processes import prepare_database, worker_process
+from workers.runtime.queues import ROUTE, ingest_queue, outbound_queue
 
 REDIS_URL = os.environ.get("RELAYDESK_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 QUEUES = (ingest_queue(Channel.EMAIL), ROUTE, outbound_queue(Channel.EMAIL))
@@ -452,21 +457,21 @@ class ActorClock(dramatiq.Middleware):
 
 
 def _worker_main(settings: Settings, queues: list[str], threads: int, log: str, out: str) -> None:
-    """``workers.processes.worker_process`` with its output in ``log``, and an ActorClock."""
-    import workers.processes
+    """``workers.runtime.processes.worker_process``, its output in ``log``, with an ActorClock."""
+    import workers.runtime.processes
 
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     clock = ActorClock()
-    build = workers.processes.build_runtime
+    build = workers.runtime.processes.build_runtime
 
     def build_with_clock(*args: Any, **kwargs: Any) -> Runtime:
         runtime = build(*args, **kwargs)
         runtime.broker.add_middleware(clock)
         return runtime
 
-    workers.processes.build_runtime = build_with_clock  # type: ignore[assignment]
+    workers.runtime.processes.build_runtime = build_with_clock  # type: ignore[assignment]
     worker_process(settings, queues, threads)
     (Path(out) / f"{os.getpid()}.json").write_text(json.dumps(clock.stats))
 

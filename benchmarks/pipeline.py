@@ -48,9 +48,9 @@ from router.vocabulary import Channel
 from store.models import InboxItem, OutboxItem, Ticket
 from tests.support.services import fresh_postgres_database
 from tests.support.smtp_sink import SmtpSink
-from workers.broker import make_broker
-from workers.intake import StoreIntake
-from workers.runtime import Runtime, build_runtime
+from workers.channels.intake import StoreIntake
+from workers.runtime.broker import make_broker
+from workers.runtime.context import Runtime, build_runtime
 
 REDIS_URL = os.environ.get("RELAYDESK_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 NOOP_QUEUE = "bench.noop"

@@ -50,7 +50,7 @@ TEAMS = ("support", "billing", "tech", "sales", "vip")
 STATUSES = (AgentStatus.ONLINE, AgentStatus.AWAY, AgentStatus.OFFLINE)
 STATUS_WEIGHTS = (0.6, 0.2, 0.2)
 CHANNELS = tuple(c.value for c in Channel)
-# as the route worker runs it (workers.route_policy.selection_policy): every eligible
+# as the route worker runs it (workers.runtime.routing_policy.selection_policy): every eligible
 # agent ranked, no shortlist
 POLICY = SelectionPolicy(
     prefer_senior_for=frozenset({Priority.URGENT, Priority.HIGH}), shortlist=None

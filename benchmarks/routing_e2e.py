@@ -9,7 +9,7 @@ one and sometimes an urgent or high priority, by keywords in its subject.
 
 N tickets (and a warm-up of 50) are made before timing, by intake and ingest in
 this process on a stub broker, so none is routed yet. Then P worker processes
-(``workers.processes.worker_process`` consuming only ``route``, T threads each)
+(``workers.runtime.processes.worker_process`` consuming only ``route``, T threads each)
 start on Redis; the warm-up is routed; every ticket gets one route message at
 once, and the clock runs from the first send to the last route that finished.
 Done means exactly N distinct tickets with a ``ticket.assigned`` or
@@ -49,11 +49,11 @@ from router.envelopes import InboundMessage
 from router.vocabulary import Channel
 from store.models import AuditEvent, InboxItem
 from tests.support.services import fresh_postgres_database
-from workers.ingest import ingest
-from workers.intake import StoreIntake
-from workers.processes import prepare_database, worker_process
-from workers.queues import ROUTE
-from workers.runtime import Runtime, build_runtime
+from workers.channels.intake import StoreIntake
+from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.processes import prepare_database, worker_process
+from workers.runtime.queues import ROUTE
+from workers.steps.ingest import ingest
 
 REDIS_URL = os.environ.get("RELAYDESK_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 SKILLS = [f"s{k:02d}" for k in range(20)]
@@ -190,13 +190,13 @@ class RouteRecorder(dramatiq.Middleware):
 
 def _worker_main(settings: Settings, threads: int, log: str, out: str) -> None:
     """``worker_process`` on the route queue, its output in ``log``, its records in ``out``."""
-    import workers.processes
+    import workers.runtime.processes
 
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     recorder = RouteRecorder()
-    build = workers.processes.build_runtime
+    build = workers.runtime.processes.build_runtime
 
     def build_recording(*args: Any, **kwargs: Any) -> Runtime:
         runtime = build(*args, **kwargs)
@@ -204,7 +204,7 @@ def _worker_main(settings: Settings, threads: int, log: str, out: str) -> None:
         event.listen(runtime.db.engine, "before_cursor_execute", recorder.statement)
         return runtime
 
-    workers.processes.build_runtime = build_recording  # type: ignore[assignment]
+    workers.runtime.processes.build_runtime = build_recording  # type: ignore[assignment]
     worker_process(settings, [ROUTE], threads)
     Path(out, f"{os.getpid()}.json").write_text(json.dumps(recorder.records))
 

@@ -45,16 +45,16 @@ from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-import workers.scheduler
+import workers.runtime.scheduler
 from config import load_settings
 from router.vocabulary import Priority
 from store.db import UnitOfWork
 from tests.support.services import fresh_postgres_database
-from workers.processes import prepare_database
-from workers.queues import SLA
-from workers.runtime import Runtime, build_runtime, utc_now
-from workers.scheduler import Scheduler
-from workers.sla_sweep import hand_off_sla, sweep_sla
+from workers.runtime.context import Runtime, build_runtime, utc_now
+from workers.runtime.processes import prepare_database
+from workers.runtime.queues import SLA
+from workers.runtime.scheduler import Scheduler
+from workers.steps.sla_sweep import hand_off_sla, sweep_sla
 
 AGENTS = 8
 ROUNDS = 5
@@ -312,14 +312,14 @@ def _fire_delay(runtime: Runtime, picker: Picker, interval: float) -> dict[str, 
     dues = [first + timedelta(seconds=i / DELAY_RATE) for i in range(count)]
     _make_due(runtime, ids, dues)
     ends: list[datetime] = []  # when each hand-off returned
-    original = workers.scheduler.hand_off_sla
+    original = workers.runtime.scheduler.hand_off_sla
 
     def recorded(rt: Runtime, *, limit: int = 1000) -> Any:
         result = original(rt, limit=limit)
         ends.append(utc_now())
         return result
 
-    workers.scheduler.hand_off_sla = recorded  # type: ignore[assignment]
+    workers.runtime.scheduler.hand_off_sla = recorded  # type: ignore[assignment]
     scheduler = Scheduler(runtime)
     thread = threading.Thread(target=scheduler.run, daemon=True)
     worker = dramatiq.Worker(
@@ -334,7 +334,7 @@ def _fire_delay(runtime: Runtime, picker: Picker, interval: float) -> dict[str, 
         thread.join(30)
         runtime.broker.join(SLA)
         worker.stop()
-        workers.scheduler.hand_off_sla = original  # type: ignore[assignment]
+        workers.runtime.scheduler.hand_off_sla = original  # type: ignore[assignment]
         runtime.settings = settings
     with runtime.db.engine.connect() as conn:
         rows = conn.execute(

@@ -19,8 +19,8 @@ from store.db import Database
 from store.models import InboxItem, Message, OutboxItem, Ticket
 from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import Desk, desk_for
-from workers.deliver import deliver_each
-from workers.ingest import ingest_together
+from workers.steps.deliver import deliver_each
+from workers.steps.ingest import ingest_together
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

@@ -9,7 +9,7 @@ import pytest
 from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 
 from router.errors import TransientError
-from workers.chat_throttle import ChatThrottle
+from workers.channels.chat_throttle import ChatThrottle
 
 pytestmark = pytest.mark.integration
 

@@ -19,12 +19,12 @@ from router.vocabulary import Channel, RowState
 from store.db import Database
 from store.models import AuditEvent
 from tests.support.services import fresh_postgres_database
+from workers.channels.intake import StoreIntake
 from workers.cli import main
-from workers.deliver import deliver
-from workers.ingest import ingest
-from workers.intake import StoreIntake
-from workers.route import route
-from workers.runtime import Runtime, build_runtime
+from workers.runtime.context import Runtime, build_runtime
+from workers.steps.deliver import deliver
+from workers.steps.ingest import ingest
+from workers.steps.route import route
 
 CONFIG = """\
 database_url = "{url}"

@@ -36,8 +36,8 @@ from tests.support.services import (
     private_rabbitmq_vhost,
 )
 from tests.support.smtp_sink import SmtpSink
-from workers.intake import StoreIntake
-from workers.runtime import build_runtime
+from workers.channels.intake import StoreIntake
+from workers.runtime.context import build_runtime
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -25,9 +25,9 @@ from tests.support.desk import Desk, desk_for
 from tests.support.dovecot import ImapAccount, poll_through_reconnects
 from tests.support.mail_samples import email_bytes
 from tests.support.smtp_sink import SmtpSink
-from workers.mail_connectors import MailConnectors
-from workers.mail_intake import ImapMessageSink, StoreMailboxState
-from workers.operations import answer_ticket
+from workers.channels.mail_connectors import MailConnectors
+from workers.channels.mail_intake import ImapMessageSink, StoreMailboxState
+from workers.desk.operations import answer_ticket
 
 pytestmark = pytest.mark.integration
 
@@ -245,7 +245,7 @@ def test_an_unavailable_store_answers_451_so_the_sender_retries(tmp_path: Path) 
     settings = make_settings("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
     inbound = SmtpInboundSettings(port=0, addresses=("support@relaydesk.localhost",))
     settings = _with_email(settings, inbound_smtp=inbound)
-    from workers.runtime import build_runtime
+    from workers.runtime.context import build_runtime
 
     runtime = build_runtime(settings)
     connectors = MailConnectors(runtime, imap=False)
@@ -282,8 +282,8 @@ def test_connector_status_shows_each_mailbox_cursor_and_a_bad_password_clearly(
     from config import load_settings
     from router.errors import PermanentError
     from workers.cli import main
-    from workers.processes import prepare_database
-    from workers.runtime import build_runtime
+    from workers.runtime.context import build_runtime
+    from workers.runtime.processes import prepare_database
 
     config = tmp_path / "relaydesk.toml"
     config.write_text(

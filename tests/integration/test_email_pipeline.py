@@ -16,8 +16,8 @@ from router.vocabulary import RowState, Status
 from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
 from tests.support.mail_samples import bounce_bytes, email_bytes
-from workers.mail_intake import InboundMail
-from workers.operations import answer_ticket, set_ticket_status
+from workers.channels.mail_intake import InboundMail
+from workers.desk.operations import answer_ticket, set_ticket_status
 
 pytestmark = pytest.mark.integration
 
@@ -410,7 +410,7 @@ def test_an_email_without_message_id_by_smtp_and_by_imap_is_one_message(
 
 
 def test_a_bounce_sent_from_the_null_sender_by_smtp_is_never_answered(desk: MailDesk) -> None:
-    from workers.mail_intake import SmtpMailSink
+    from workers.channels.mail_intake import SmtpMailSink
 
     vacation = email_bytes(sender="Jo <jo@example.org>", subject="Away", body="on holiday")
     SmtpMailSink(desk.runtime).deliver(vacation, mail_from="", recipients=("support@x.org",))

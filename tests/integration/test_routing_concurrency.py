@@ -12,12 +12,12 @@ from router.envelopes import InboundMessage
 from router.vocabulary import AgentStatus, Channel
 from store.models import AuditEvent, Ticket
 from tests.conftest import make_settings
-from workers.ingest import ingest
-from workers.intake import StoreIntake
-from workers.operations import add_agent
-from workers.processes import prepare_database
-from workers.route import Outcome, drain_backlog, route
-from workers.runtime import build_runtime
+from workers.channels.intake import StoreIntake
+from workers.desk.operations import add_agent
+from workers.runtime.context import build_runtime
+from workers.runtime.processes import prepare_database
+from workers.steps.ingest import ingest
+from workers.steps.route import Outcome, drain_backlog, route
 
 
 def test_concurrent_routers_fill_every_slot_exactly_once_and_no_more(database_url: str) -> None:

@@ -30,11 +30,11 @@ from router.vocabulary import AgentStatus, Channel, Status
 from store.models import AuditEvent, InboxItem, Ticket
 from tests.support.processes import Background, migrated_env, wait_until
 from tests.support.services import fresh_postgres_database
-from workers.assignments import assign_ticket, unassign_ticket
-from workers.intake import StoreIntake
-from workers.operations import set_agent_status, set_ticket_status
-from workers.route_policy import selection_policy
-from workers.runtime import Runtime, build_runtime
+from workers.channels.intake import StoreIntake
+from workers.desk.assignments import assign_ticket, unassign_ticket
+from workers.desk.operations import set_agent_status, set_ticket_status
+from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.routing_policy import selection_policy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -15,8 +15,8 @@ import pytest
 from config import load_settings
 from router.vocabulary import AgentStatus, Status
 from tests.support.desk import Desk, desk_for
-from workers.operations import answer_ticket, set_agent_status, set_ticket_status
-from workers.sla_sweep import hand_off_sla, sweep_sla
+from workers.desk.operations import answer_ticket, set_agent_status, set_ticket_status
+from workers.steps.sla_sweep import hand_off_sla, sweep_sla
 
 pytestmark = pytest.mark.integration
 
@@ -253,7 +253,7 @@ def test_the_hand_off_query_uses_the_deadline_indexes_on_sqlite(tmp_path: Path) 
 def test_a_chain_replanned_by_an_assignment_never_tells_anyone_twice(
     desk: Desk, clock: Clock
 ) -> None:
-    from workers.assignments import assign_ticket
+    from workers.desk.assignments import assign_ticket
 
     set_agent_status(desk.runtime, "ana", AgentStatus.OFFLINE)
     number = desk.submit("replan", subject="Nobody here", body="help")

@@ -22,8 +22,8 @@ from store.models import Attachment, AuditEvent, InboxItem, Team
 from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
 from tests.support.telegram_server import TelegramServer
-from workers.chat_connectors import TelegramConnector
-from workers.operations import make_link_code, set_agent_status
+from workers.channels.telegram_connector import TelegramConnector
+from workers.desk.operations import make_link_code, set_agent_status
 
 pytestmark = pytest.mark.integration
 
@@ -339,7 +339,7 @@ def test_the_webhook_needs_the_secret_token_and_a_redelivery_is_a_no_op(
     )
     from fastapi.testclient import TestClient
 
-    from workers.processes import make_web_app
+    from workers.runtime.processes import make_web_app
 
     for desk in desk_for(make_settings(database_url, **env)):
         connector = TelegramConnector(desk.runtime, desk.intake)
@@ -390,7 +390,7 @@ def test_the_offset_advances_only_after_the_inbox_row_is_committed(
 ) -> None:
     from connectors.telegram.intake import UpdateSink
     from connectors.telegram.poller import TelegramPoller
-    from workers.chat_connectors import make_bot_api
+    from workers.channels.telegram_connector import make_bot_api
 
     settings = make_settings(database_url, **telegram_env(telegram_server, tmp_path))
     for desk in desk_for(settings):
@@ -425,7 +425,7 @@ def test_a_customer_reply_reaches_the_assignee_by_email_when_not_linked(chat: Ch
 def test_sla_warnings_reach_a_linked_agent_in_telegram_and_escalate_by_email(
     chat: Chat,
 ) -> None:
-    from workers.sla_sweep import sweep_sla
+    from workers.steps.sla_sweep import sweep_sla
 
     chat.link("ana", ANA)
     chat.says(ANN, "Nobody answers")
@@ -498,7 +498,7 @@ def test_groups_are_refused_and_replies_thread_onto_the_ticket_they_answer(chat:
     chat.wait_messages(1, 2)
     assert chat.ticket(1).messages[-1].body_text == "The jam is on tray 2"
     assert len(chat.ticket(2).messages) == 1
-    from workers.operations import set_ticket_status
+    from workers.desk.operations import set_ticket_status
 
     set_ticket_status(chat.desk.runtime, 2, Status.RESOLVED)
     chat.says(ANN, "VPN broke again")

@@ -11,9 +11,9 @@ import dramatiq
 from config.settings import Settings
 from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
 from router.vocabulary import Channel
-from workers.intake import StoreIntake
-from workers.processes import prepare_database
-from workers.runtime import Runtime, build_runtime
+from workers.channels.intake import StoreIntake
+from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.processes import prepare_database
 
 QUEUES = (
     "ingest.web",

@@ -11,7 +11,7 @@ from config import problems_of
 from config.rules_settings import RulesSettings
 from router.rules import Condition, MessageFacts, classify_message
 from router.vocabulary import Channel, Priority
-from workers.rulebook import rule_book
+from workers.runtime.rule_book import rule_book
 
 EXAMPLE = r"""
 [[rules.first_match]]

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from dramatiq import Message
 
-from workers.send_batching import Gathering, SendWindow, chunks, ids_of
-from workers.tally import MessageTally
+from workers.runtime.batching import Gathering, SendWindow, chunks, ids_of
+from workers.runtime.tally import MessageTally
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, apply, deadline
 from router.sla_policy import EscalationStep, PolicyCondition, SlaPolicy, calendar_for
 from router.sla_policy import choose_policy as choose
 from router.vocabulary import Channel, Priority
-from workers.sla_config import business_calendars, escalation_steps, sla_policies
+from workers.runtime.sla_policies import business_calendars, escalation_steps, sla_policies
 
 EXAMPLE = """
 [sla]

@@ -16,9 +16,9 @@ def connector() -> None:
 
 
 def _run(settings: Settings, *, imap: bool, smtp: bool) -> None:
-    from workers.mail_connectors import run_mail_connectors
-    from workers.processes import stop_on_signals
-    from workers.runtime import build_runtime
+    from workers.channels.mail_connectors import run_mail_connectors
+    from workers.runtime.context import build_runtime
+    from workers.runtime.processes import stop_on_signals
 
     runtime = build_runtime(settings, pool_size=4)
     stop = threading.Event()
@@ -56,10 +56,10 @@ def telegram(settings: Settings) -> None:
     """Poll the Telegram bot's updates into the inbox (or, in webhook mode, register the
     webhook the web app receives and exit)."""
     from router.errors import RelaydeskError
-    from workers.chat_connectors import TelegramConnector, run_telegram_connector
-    from workers.intake import StoreIntake
-    from workers.processes import stop_on_signals
-    from workers.runtime import build_runtime
+    from workers.channels.intake import StoreIntake
+    from workers.channels.telegram_connector import TelegramConnector, run_telegram_connector
+    from workers.runtime.context import build_runtime
+    from workers.runtime.processes import stop_on_signals
 
     if not settings.telegram.enabled:
         raise click.UsageError("Telegram is not enabled: set [telegram] enabled = true and a token")

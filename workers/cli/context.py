@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from config.settings import Settings
-from workers.runtime import Runtime, build_runtime
+from workers.runtime.context import Runtime, build_runtime
 
 
 def pass_settings(fn: Callable[..., Any]) -> Callable[..., Any]:

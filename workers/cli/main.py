@@ -16,7 +16,7 @@ from workers.cli.context import pass_settings
 from workers.cli.inbox import inbox
 from workers.cli.outbox import outbox
 from workers.cli.tickets import tickets
-from workers.queues import all_queues
+from workers.runtime.queues import all_queues
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,7 +53,7 @@ def settings_or_exit(ctx: click.Context) -> Settings:
 @pass_settings
 def serve(settings: Settings) -> None:
     """Run everything in one process: web intake, worker, scheduler."""
-    from workers.processes import serve as run
+    from workers.runtime.processes import serve as run
 
     run(settings)
 
@@ -70,7 +70,7 @@ def serve(settings: Settings) -> None:
 @pass_settings
 def worker(settings: Settings, queues: str, processes: int | None, threads: int | None) -> None:
     """Run worker processes on a shared broker (distributed mode)."""
-    from workers.processes import supervise_workers
+    from workers.runtime.processes import supervise_workers
 
     if settings.embedded:
         raise click.UsageError(
@@ -94,7 +94,7 @@ def worker(settings: Settings, queues: str, processes: int | None, threads: int 
 @pass_settings
 def scheduler(settings: Settings) -> None:
     """Run the scheduler: re-drive unfinished work, drain backlogs."""
-    from workers.processes import run_scheduler
+    from workers.runtime.processes import run_scheduler
 
     run_scheduler(settings)
 
@@ -103,7 +103,7 @@ def scheduler(settings: Settings) -> None:
 @pass_settings
 def web(settings: Settings) -> None:
     """Run the web intake and API alone (distributed mode)."""
-    from workers.processes import web as run
+    from workers.runtime.processes import web as run
 
     run(settings)
 
@@ -116,8 +116,8 @@ def migrate(settings: Settings) -> None:
 
     from config.redact import redact_url
     from store.migrate import current_revision
-    from workers.processes import prepare_database
-    from workers.runtime import build_runtime
+    from workers.runtime.context import build_runtime
+    from workers.runtime.processes import prepare_database
 
     runtime = build_runtime(settings, pool_size=1)
     try:

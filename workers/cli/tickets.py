@@ -13,9 +13,9 @@ from router.views import TicketView
 from router.vocabulary import Status
 from store.models import SlaTimer
 from store.tickets import view_of
-from workers.assignments import assign_ticket, claim_ticket, transfer_ticket, unassign_ticket
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
-from workers.operations import answer_ticket, set_ticket_status
+from workers.desk.assignments import assign_ticket, claim_ticket, transfer_ticket, unassign_ticket
+from workers.desk.operations import answer_ticket, set_ticket_status
 
 STATUSES = [s.value for s in Status]
 

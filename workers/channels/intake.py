@@ -14,7 +14,7 @@ from router.views import TicketView
 from router.vocabulary import RowState
 from store.db import UnitOfWork
 from store.models import InboxItem
-from workers.runtime import Runtime
+from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from router.lifecycle import check_transition, is_active
 from router.vocabulary import AgentStatus, Status
 from store.db import UnitOfWork
 from store.models import Agent
-from workers.assignments import agent_named, return_tickets
-from workers.replies import post_answer
-from workers.route import drain_soon, route_soon
-from workers.runtime import Runtime
-from workers.sla import clock_event, status_event
+from workers.desk.assignments import agent_named, return_tickets
+from workers.desk.replies import post_answer
+from workers.desk.sla_clocks import clock_event, status_event
+from workers.runtime.context import Runtime
+from workers.steps.route import drain_soon, route_soon
 
 
 def add_agent(
@@ -182,7 +182,7 @@ def answer_ticket(
 
 def make_link_code(runtime: Runtime, name: str, *, actor: str = "cli") -> tuple[str, datetime]:
     """A one-time code that links ``name``'s Telegram account; only its hash is kept."""
-    from workers.ingest_telegram import link_code_hash
+    from workers.steps.ingest_telegram import link_code_hash
 
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
     expires_at = runtime.now() + timedelta(seconds=runtime.settings.telegram.link_code_ttl_s)

@@ -23,8 +23,8 @@ from router.threading import OwnAddresses
 from router.vocabulary import Channel, Priority
 from store.db import Database
 from store.files import ContentAddressedFiles
-from workers.broker import make_broker
-from workers.send_batching import Gathering, SendWindow
+from workers.runtime.batching import Gathering, SendWindow
+from workers.runtime.broker import make_broker
 
 if TYPE_CHECKING:
     from connectors.telegram.bot_api import BotApi
@@ -100,32 +100,32 @@ class Runtime:
 
     @cached_property
     def rule_book(self) -> RuleBook:
-        from workers.rulebook import rule_book
+        from workers.runtime.rule_book import rule_book
 
         return rule_book(self.settings.rules)
 
     @cached_property
     def sla_policies(self) -> tuple[SlaPolicy, ...]:
-        from workers.sla_config import sla_policies
+        from workers.runtime.sla_policies import sla_policies
 
         return sla_policies(self.settings.sla)
 
     @cached_property
     def calendars(self) -> dict[str, BusinessCalendar]:
-        from workers.sla_config import business_calendars
+        from workers.runtime.sla_policies import business_calendars
 
         return business_calendars(self.settings.sla)
 
     @cached_property
     def escalation_steps(self) -> tuple[EscalationStep, ...]:
-        from workers.sla_config import escalation_steps
+        from workers.runtime.sla_policies import escalation_steps
 
         return escalation_steps(self.settings.sla)
 
     @cached_property
     def chat_api(self) -> BotApi:
         """The process's Telegram Bot API client: sends, and file downloads in ingest."""
-        from workers.chat_connectors import make_bot_api
+        from workers.channels.telegram_connector import make_bot_api
 
         return make_bot_api(self.settings)
 
@@ -202,7 +202,7 @@ class Runtime:
 
             return make_email_sender(self.settings)
         if channel is Channel.TELEGRAM and self.settings.telegram.enabled:
-            from workers.chat_connectors import make_telegram_sender
+            from workers.channels.telegram_connector import make_telegram_sender
 
             return make_telegram_sender(self.settings, self.chat_api)
         raise PermanentError(f"no outbound connector for channel {channel.value}")
@@ -227,7 +227,7 @@ def build_runtime(
     pool_size: int | None = None,
 ) -> Runtime:
     """The database, the broker and every actor declared on it."""
-    from workers.actors import declare_actors
+    from workers.runtime.actors import declare_actors
 
     size = pool_size or settings.worker.threads + 4
     runtime = Runtime(

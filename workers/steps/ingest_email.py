@@ -13,8 +13,8 @@ from router.threading import thread_keys
 from router.vocabulary import Channel, RowState, Status
 from store.customers import normalise_address
 from store.db import UnitOfWork
-from workers.replies import post_answer
-from workers.runtime import Runtime
+from workers.desk.replies import post_answer
+from workers.runtime.context import Runtime
 
 
 def read_email(

@@ -20,11 +20,11 @@ from config.settings import Settings
 from router.errors import RelaydeskError
 from store.directory import sync_directory
 from store.migrate import upgrade
-from workers.broker import describe
-from workers.mail_connectors import MailConnectors
-from workers.runtime import Runtime, build_runtime
-from workers.scheduler import Scheduler
-from workers.tally import install as install_tally
+from workers.channels.mail_connectors import MailConnectors
+from workers.runtime.broker import describe
+from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.scheduler import Scheduler
+from workers.runtime.tally import install as install_tally
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def prepare_database(runtime: Runtime) -> list[str]:
 
 def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from connectors.web.app import create_app
-    from workers.intake import StoreIntake
+    from workers.channels.intake import StoreIntake
 
     intake = StoreIntake(runtime)
     return create_app(intake=intake, tickets=intake, settings=runtime.settings)
@@ -85,8 +85,8 @@ def serve(settings: Settings) -> None:
     try:
         connectors = mail.start()
         if settings.telegram.enabled:
-            from workers.chat_connectors import TelegramConnector
-            from workers.intake import StoreIntake
+            from workers.channels.intake import StoreIntake
+            from workers.channels.telegram_connector import TelegramConnector
 
             chat = TelegramConnector(runtime, StoreIntake(runtime))
             connectors += chat.start()

@@ -15,8 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.email.normalize import envelope_message
 from router.errors import TransientError
-from workers.intake import StoreIntake
-from workers.runtime import Runtime
+from workers.channels.intake import StoreIntake
+from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import threading
 from config.email_settings import unread_reply_address
 from connectors.email.imap import ImapConnector
 from connectors.email.smtp_inbound import SmtpInboundServer
-from workers.mail_intake import ImapMessageSink, SmtpMailSink, StoreMailboxState
-from workers.runtime import Runtime
+from workers.channels.mail_intake import ImapMessageSink, SmtpMailSink, StoreMailboxState
+from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
 

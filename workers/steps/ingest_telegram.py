@@ -49,11 +49,11 @@ from router.vocabulary import AgentStatus, Channel, RowState, Status
 from store.chats import SentRef
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
-from workers.assignments import claim_in
-from workers.operations import change_agent_status, change_ticket_status
-from workers.outbound import queue_chat
-from workers.replies import post_answer
-from workers.runtime import Runtime
+from workers.desk.assignments import claim_in
+from workers.desk.operations import change_agent_status, change_ticket_status
+from workers.desk.outgoing import queue_chat
+from workers.desk.replies import post_answer
+from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
 

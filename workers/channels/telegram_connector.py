@@ -15,8 +15,8 @@ from connectors.telegram.bot_api import BotApi
 from connectors.telegram.intake import UpdateSink, bot_id
 from connectors.telegram.poller import ALLOWED_UPDATES, TelegramPoller
 from connectors.telegram.sender import TelegramSender
-from workers.chat_throttle import ChatThrottle, rate_limiter_backend
-from workers.runtime import Runtime
+from workers.channels.chat_throttle import ChatThrottle, rate_limiter_backend
+from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
 

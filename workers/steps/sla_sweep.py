@@ -24,9 +24,9 @@ from router.sla_policy import (
 from router.vocabulary import Priority
 from store.db import UnitOfWork
 from store.models import SlaTimer, Ticket
-from workers.notify import AgentContact, TicketBrief, notify_agent
-from workers.runtime import Runtime
-from workers.send_batching import chunks
+from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
+from workers.runtime.batching import chunks
+from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
 

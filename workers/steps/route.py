@@ -30,9 +30,9 @@ from store.agents import Member
 from store.db import UnitOfWork
 from store.models import AuditEvent
 from store.tickets import RoutingTicket
-from workers.notify import AgentContact, TicketBrief, notify_agent
-from workers.route_policy import selection_policy, skills_timeout
-from workers.runtime import Runtime
+from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
+from workers.runtime.context import Runtime
+from workers.runtime.routing_policy import selection_policy, skills_timeout
 
 log = logging.getLogger(__name__)
 

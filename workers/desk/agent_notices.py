@@ -14,8 +14,8 @@ from router.notifications import Rendered
 from store.agents import Member
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
-from workers.outbound import queue_chat, queue_email
-from workers.runtime import Runtime
+from workers.desk.outgoing import queue_chat, queue_email
+from workers.runtime.context import Runtime
 
 # outbox kinds -> the kinds of chat notice they are shown as
 _CHAT_KINDS = {

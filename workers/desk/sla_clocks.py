@@ -2,7 +2,7 @@
 
 Every change goes through the pure reducer (``router.sla_clock.apply``) and is
 saved with fresh deadlines in the same transaction as its cause; nothing here
-reads or sends anything on its own (the sweep in ``workers.sla_sweep`` does).
+reads or sends anything on its own (the sweep in ``workers.steps.sla_sweep`` does).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, apply
 from router.sla_policy import SlaPolicy, calendar_for, choose_policy
 from router.vocabulary import Channel, Priority, Status
 from store.db import UnitOfWork
-from workers.runtime import Runtime
+from workers.runtime.context import Runtime
 
 
 def _targets(policy: SlaPolicy) -> SlaTargets:

@@ -17,10 +17,10 @@ from router.sla_clock import SlaEvent
 from router.vocabulary import Channel, Direction, Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
-from workers.notify import AgentContact, TicketBrief, notify_agent
-from workers.outbound import new_message_id, queue_chat, queue_email
-from workers.runtime import Runtime
-from workers.sla import clock_event
+from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
+from workers.desk.outgoing import new_message_id, queue_chat, queue_email
+from workers.desk.sla_clocks import clock_event
+from workers.runtime.context import Runtime
 
 
 def post_answer(

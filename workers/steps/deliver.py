@@ -17,7 +17,7 @@ from router.errors import PermanentError, TransientError
 from router.vocabulary import Channel, RowState
 from store.db import UnitOfWork
 from store.outbox import Claimed
-from workers.runtime import Runtime
+from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ def fall_back_to_email(
     """A notice to an agent who blocked the bot: unlink the chat, send it by email (in the
     transaction that fails the row, so the notice cannot be lost in between)."""
     from router.notifications import Rendered
-    from workers.outbound import queue_email
+    from workers.desk.outgoing import queue_email
 
     item = uow.outbox.get(outbox_id)
     if item is None or item.agent_id is None:

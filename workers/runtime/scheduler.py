@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from router.vocabulary import Channel
-from workers.runtime import Runtime
-from workers.sla_sweep import hand_off_sla
+from workers.runtime.context import Runtime
+from workers.steps.sla_sweep import hand_off_sla
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from dramatiq import Actor
 from config.settings import StepRetries
 from router.errors import PermanentError
 from router.vocabulary import Channel, RowState
-from workers.deliver import deliver, deliver_each
-from workers.ingest import ingest, ingest_together
-from workers.queues import (
+from workers.runtime.batching import ids_of
+from workers.runtime.context import Runtime
+from workers.runtime.queues import (
     INBOUND_CHANNELS,
     OUTBOUND_CHANNELS,
     ROUTE,
@@ -28,10 +28,10 @@ from workers.queues import (
     ingest_queue,
     outbound_queue,
 )
-from workers.route import drain_backlog, route, route_each
-from workers.runtime import Runtime
-from workers.send_batching import ids_of
-from workers.sla_sweep import sweep_sla
+from workers.steps.deliver import deliver, deliver_each
+from workers.steps.ingest import ingest, ingest_together
+from workers.steps.route import drain_backlog, route, route_each
+from workers.steps.sla_sweep import sweep_sla
 
 log = logging.getLogger(__name__)
 

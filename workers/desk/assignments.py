@@ -17,9 +17,9 @@ from router.notifications import taken_notice
 from router.vocabulary import Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
-from workers.notify import AgentContact, brief_of, notify_agent
-from workers.route import drain_soon, queue_assignment_notice, route_soon
-from workers.runtime import Runtime
+from workers.desk.agent_notices import AgentContact, brief_of, notify_agent
+from workers.runtime.context import Runtime
+from workers.steps.route import drain_soon, queue_assignment_notice, route_soon
 
 
 def _locked_active(uow: UnitOfWork, number: int) -> Ticket:

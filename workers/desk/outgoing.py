@@ -11,7 +11,7 @@ from router.notifications import Rendered
 from router.threading import plus_address
 from router.vocabulary import Channel
 from store.db import UnitOfWork
-from workers.runtime import Runtime
+from workers.runtime.context import Runtime
 
 
 def new_message_id(runtime: Runtime) -> str:

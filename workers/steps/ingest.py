@@ -27,17 +27,17 @@ from router.vocabulary import AgentStatus, Channel, Direction, RowState, Status
 from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
-from workers.ingest_email import (
+from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
+from workers.desk.outgoing import queue_chat, queue_email
+from workers.desk.sla_clocks import clock_event, start_clocks, status_event
+from workers.runtime.context import Runtime
+from workers.steps.ingest_email import (
     AutoReplyLimit,
     answered_by_agent,
     read_email,
     record_bounce,
 )
-from workers.ingest_telegram import PreparedUpdate, prepare_update, read_update
-from workers.notify import AgentContact, TicketBrief, notify_agent
-from workers.outbound import queue_chat, queue_email
-from workers.runtime import Runtime
-from workers.sla import clock_event, start_clocks, status_event
+from workers.steps.ingest_telegram import PreparedUpdate, prepare_update, read_update
 
 log = logging.getLogger(__name__)
 

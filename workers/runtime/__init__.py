@@ -1,0 +1,2 @@
+"""How work moves: the process's runtime, broker, queues, actors, batching, scheduler
+and supervision."""

@@ -1,0 +1,1 @@
+"""The pipeline steps: what each broker message does (ingest, route, deliver, SLA firing)."""
