@@ -26,7 +26,7 @@ from pathlib import Path
 
 from connectors.email.normalize import envelope_message, parse_inbound
 from router.errors import PermanentError
-from router.threading import OwnAddresses
+from router.thread_keys import OwnAddresses
 from tests.support.mail_samples import email_bytes
 
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "email"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
-from router.views import TicketView
+from router.ticket_views import TicketView
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """SLA timers: start, pause, resume, stop, and the deadlines the scheduler sweeps.
 
-A ``Timer`` counts business time (see ``router.calendar``) towards a target. It is
+A ``Timer`` counts business time (see ``router.business_calendar``) towards a target. It is
 running (``running_since`` set), paused (neither set) or stopped (``stopped_at``
 set). ``consumed`` is the business time used by earlier runs, so pausing and
 resuming carries the time that was left: nothing is counted while paused.
@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from router.calendar import BusinessCalendar, add_business_time, business_time_between
+from router.business_calendar import BusinessCalendar, add_business_time, business_time_between
 
 TimerKind = Literal["first_response", "next_response", "resolution"]
 _ZERO = timedelta(0)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, NamedTuple
 
-from router.calendar import BusinessCalendar, add_business_time
+from router.business_calendar import BusinessCalendar, add_business_time
 from router.sla_clock import TimerKind
 from router.vocabulary import Channel, Priority
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from router.threading import read_chat_message_ref
+from router.thread_keys import read_chat_message_ref
 from router.vocabulary import Channel
 from store.dialect import insert_ignoring_conflict
 from store.models import Agent, ChatMessage, CustomerIdentity

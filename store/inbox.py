@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from router.envelopes import InboundMessage
 from router.vocabulary import RowState
-from store import work_rows
+from store import retryable_rows
 from store.dialect import insert_ignoring_conflict, picked, table
 from store.models import InboxItem
 
@@ -205,7 +205,7 @@ class InboxRepository:
 
     def retry(self, inbox_id: int, now: datetime) -> bool:
         """Give a failed row another chance (an operator's decision)."""
-        return work_rows.reopen_failed(self.session, InboxItem, inbox_id, now)
+        return retryable_rows.reopen_failed(self.session, InboxItem, inbox_id, now)
 
     def recent(self, *, state: RowState | None = None, limit: int = 50) -> list[InboxItem]:
         self.flush()
@@ -216,7 +216,7 @@ class InboxRepository:
 
     def give_up_exhausted(self, *, now: datetime, max_attempts: int) -> list[int]:
         """Fail rows whose every attempt died without reporting back; returns their ids."""
-        rows = work_rows.fail_exhausted(
+        rows = retryable_rows.fail_exhausted(
             self.session,
             InboxItem,
             UNFINISHED,
@@ -230,9 +230,9 @@ class InboxRepository:
         self, *, now: datetime, again_after: timedelta, limit: int
     ) -> list[tuple[int, str]]:
         """Pending rows whose time is up, moved on and returned as (id, channel)."""
-        return work_rows.take_due(
+        return retryable_rows.take_due(
             self.session, InboxItem, UNFINISHED, now=now, again_after=again_after, limit=limit
         )
 
     def make_all_due(self, now: datetime) -> None:
-        work_rows.make_due(self.session, InboxItem, UNFINISHED, now)
+        retryable_rows.make_due(self.session, InboxItem, UNFINISHED, now)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from router.envelopes import OutboundMessage
 from router.vocabulary import RowState
-from store import work_rows
+from store import retryable_rows
 from store.dialect import insert_ignoring_conflict, table
 from store.models import OutboxItem
 
@@ -237,7 +237,7 @@ class OutboxRepository:
 
     def retry(self, outbox_id: int, now: datetime) -> bool:
         """Give a failed delivery another full set of attempts (an operator's decision)."""
-        return work_rows.reopen_failed(self.session, OutboxItem, outbox_id, now)
+        return retryable_rows.reopen_failed(self.session, OutboxItem, outbox_id, now)
 
     def recent(
         self, *, ticket_id: int | None = None, state: RowState | None = None, limit: int = 50
@@ -253,7 +253,7 @@ class OutboxRepository:
         self, *, now: datetime, max_attempts: int
     ) -> list[tuple[int, int | None, str]]:
         """Fail deliveries that never reported back; returns (id, ticket id, recipient)."""
-        rows = work_rows.fail_exhausted(
+        rows = retryable_rows.fail_exhausted(
             self.session,
             OutboxItem,
             UNFINISHED,
@@ -267,12 +267,12 @@ class OutboxRepository:
         self, *, now: datetime, again_after: timedelta, limit: int
     ) -> list[tuple[int, str]]:
         """Pending rows and expired deliveries, moved on and returned as (id, channel)."""
-        return work_rows.take_due(
+        return retryable_rows.take_due(
             self.session, OutboxItem, UNFINISHED, now=now, again_after=again_after, limit=limit
         )
 
     def make_all_due(self, now: datetime) -> None:
-        work_rows.make_due(self.session, OutboxItem, UNFINISHED, now)
+        retryable_rows.make_due(self.session, OutboxItem, UNFINISHED, now)
 
 
 @cache

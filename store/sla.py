@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from router.calendar import BusinessCalendar
+from router.business_calendar import BusinessCalendar
 from router.sla_clock import TicketClocks, Timer, deadlines
 from store.dialect import picked
 from store.models import SlaTimer, Ticket

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from router.assignment import TicketFacts
 from router.lifecycle import check_transition, is_active
-from router.views import AttachmentView, MessageView, TicketView
+from router.ticket_views import AttachmentView, MessageView, TicketView
 from router.vocabulary import Channel, Priority, Status
 from store.agents import AgentRepository
 from store.dialect import insert_row, table

@@ -23,7 +23,7 @@ from connectors.email.compose import clean
 from connectors.email.parse import ParsedEmail, parse_email
 from router.envelopes import AttachmentRef, BounceReport, InboundMessage
 from router.errors import PermanentError
-from router.threading import OwnAddresses
+from router.thread_keys import OwnAddresses
 from router.vocabulary import Channel
 
 _MAX_SUBJECT = 998

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from connectors.telegram.bot_api import RetryLater
-from router.chat_text import CHAT_LIMIT, escape_html, split_for_chat, utf16_len
+from connectors.telegram.chat_text import CHAT_LIMIT, escape_html, split_for_chat, utf16_len
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, TransientError
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from router.threading import chat_message_ref
+from router.thread_keys import chat_message_ref
 
 
 class UpdateKind(StrEnum):

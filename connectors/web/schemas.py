@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from config.settings import WebSettings
-from router.views import MessageView, TicketView
+from router.ticket_views import MessageView, TicketView
 from router.vocabulary import Direction, Priority
 
 MAX_NAME_CHARS = 200

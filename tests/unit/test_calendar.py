@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.calendar import (
+from router.business_calendar import (
     ALWAYS,
     BusinessCalendar,
     Period,

@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.calendar import BusinessCalendar, add_business_time, business_time_between, is_open
+from router.business_calendar import (
+    BusinessCalendar,
+    add_business_time,
+    business_time_between,
+    is_open,
+)
 from router.sla_clock import (
     SlaEvent,
     SlaTargets,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from router.calendar import BusinessCalendar
+from router.business_calendar import BusinessCalendar
 from router.sla_policy import (
     EscalationStep,
     EscalationTarget,

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from config import problems_of
 from config.sla_settings import BUSINESS_DAY, SlaSettings, parse_duration
-from router.calendar import add_business_time, is_open
+from router.business_calendar import add_business_time, is_open
 from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, apply, deadlines
 from router.sla_policy import EscalationStep, PolicyCondition, SlaPolicy, calendar_for
 from router.sla_policy import choose_policy as choose

@@ -4,8 +4,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from router.envelopes import AttachmentRef, BounceReport, InboundMessage, OutboundMessage
-from router.notifications import acknowledgement, assignment_notice
-from router.threading import (
+from router.notice_texts import acknowledgement, assignment_notice
+from router.thread_keys import (
     OwnAddresses,
     our_address_written_to,
     plus_address,

@@ -20,7 +20,7 @@ from connectors.web.app import create_app
 from connectors.web.limits import BodySizeLimit
 from router.envelopes import InboundMessage
 from router.errors import TransientError
-from router.views import MessageView, TicketView
+from router.ticket_views import MessageView, TicketView
 from router.vocabulary import Channel, Priority
 
 NOW = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)

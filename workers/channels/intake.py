@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors.ports import Receipt
 from router.envelopes import InboundMessage
 from router.errors import TransientError
-from router.views import TicketView
+from router.ticket_views import TicketView
 from router.vocabulary import RowState
 from store.db import UnitOfWork
 from store.models import InboxItem

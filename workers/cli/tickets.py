@@ -9,7 +9,7 @@ import click
 
 from config.settings import Settings
 from router.errors import InvalidTransition, NotFound, PermanentError
-from router.views import TicketView
+from router.ticket_views import TicketView
 from router.vocabulary import Status
 from store.models import SlaTimer
 from store.tickets import view_of

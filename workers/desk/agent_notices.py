@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from router.chat_notices import agent_notice
-from router.notifications import Rendered
+from connectors.telegram.notices import agent_notice
+from router.notice_texts import Rendered
 from store.agents import Member
 from store.db import UnitOfWork
 from store.models import Agent, Ticket

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition, is_active
-from router.notifications import taken_notice
+from router.notice_texts import taken_notice
 from router.vocabulary import Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket

@@ -7,8 +7,8 @@ import uuid
 from html import unescape
 
 from router.envelopes import OutboundMessage
-from router.notifications import Rendered
-from router.threading import plus_address
+from router.notice_texts import Rendered
+from router.thread_keys import plus_address
 from router.vocabulary import Channel
 from store.db import UnitOfWork
 from workers.runtime.context import Runtime

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 
-from router.chat_commands import parse_mentions
-from router.chat_notices import chat_agent_reply
+from connectors.telegram.notices import chat_agent_reply
 from router.errors import PermanentError
-from router.notifications import agent_reply, mention_notice
+from router.mentions import parse_mentions
+from router.notice_texts import agent_reply, mention_notice
 from router.sla_clock import SlaEvent
 from router.vocabulary import Channel, Direction, Status
 from store.db import UnitOfWork

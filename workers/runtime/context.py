@@ -15,11 +15,11 @@ from dramatiq import Actor, Broker
 
 from config.settings import Settings
 from connectors.ports import Sender
-from router.calendar import BusinessCalendar
+from router.business_calendar import BusinessCalendar
 from router.errors import PermanentError
 from router.rules import RuleBook
 from router.sla_policy import EscalationStep, SlaPolicy
-from router.threading import OwnAddresses
+from router.thread_keys import OwnAddresses
 from router.vocabulary import Channel, Priority
 from store.db import Database
 from store.files import ContentAddressedFiles

@@ -18,7 +18,7 @@ from config.loader import ConfigError
 from config.redact import redact_url
 from config.settings import Settings
 from router.errors import RelaydeskError
-from store.directory import sync_directory
+from store.directory_sync import sync_directory
 from store.migrate import upgrade
 from workers.channels.mail_connectors import MailConnectors
 from workers.runtime.broker import describe

@@ -7,7 +7,7 @@ cannot be built fails the start rather than the first deadline.
 from __future__ import annotations
 
 from config.sla_settings import WEEKDAYS, CalendarSettings, SlaPolicySettings, SlaSettings
-from router.calendar import BusinessCalendar, Period, always_open, parse_period
+from router.business_calendar import BusinessCalendar, Period, always_open, parse_period
 from router.sla_policy import ALWAYS_OPEN, EscalationStep, PolicyCondition, SlaPolicy
 from router.vocabulary import Channel, Priority
 

@@ -176,7 +176,7 @@ def fall_back_to_email(
 ) -> None:
     """A notice to an agent who blocked the bot: unlink the chat, send it by email (in the
     transaction that fails the row, so the notice cannot be lost in between)."""
-    from router.notifications import Rendered
+    from router.notice_texts import Rendered
     from workers.desk.outgoing import queue_email
 
     item = uow.outbox.get(outbox_id)

@@ -15,14 +15,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from router.chat_notices import chat_acknowledgement
+from connectors.telegram.notices import chat_acknowledgement
 from router.envelopes import InboundMessage
 from router.errors import PermanentError, TransientError
 from router.lifecycle import status_after_customer_reply
-from router.notifications import acknowledgement, customer_reply_notice
+from router.notice_texts import acknowledgement, customer_reply_notice
 from router.rules import classify_message, facts_from_message
 from router.sla_clock import SlaEvent
-from router.threading import our_address_written_to, thread_keys
+from router.thread_keys import our_address_written_to, thread_keys
 from router.vocabulary import AgentStatus, Channel, Direction, RowState, Status
 from store.customers import CustomerRef
 from store.db import UnitOfWork

@@ -9,7 +9,7 @@ from connectors.email.normalize import parse_inbound
 from connectors.email.quoting import new_text
 from router.envelopes import BounceReport, InboundMessage
 from router.errors import PermanentError
-from router.threading import thread_keys
+from router.thread_keys import thread_keys
 from router.vocabulary import Channel, RowState, Status
 from store.customers import normalise_address
 from store.db import UnitOfWork

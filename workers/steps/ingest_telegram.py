@@ -24,14 +24,14 @@ import logging
 import re
 from dataclasses import dataclass
 
-from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
-from router.chat_commands import (
+from connectors.telegram.chat_text import escape_html, trim
+from connectors.telegram.commands import (
     Command,
     parse_button,
     parse_command,
     parse_ticket_ref,
 )
-from router.chat_notices import (
+from connectors.telegram.notices import (
     agent_help,
     agent_ticket_list,
     chat_file_too_large,
@@ -41,10 +41,10 @@ from router.chat_notices import (
     link_result,
     next_buttons,
 )
-from router.chat_text import escape_html, trim
+from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import NotFound, PermanentError, TransientError
-from router.threading import chat_message_ref
+from router.thread_keys import chat_message_ref
 from router.vocabulary import AgentStatus, Channel, RowState, Status
 from store.chats import SentRef
 from store.db import UnitOfWork

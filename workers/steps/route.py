@@ -24,7 +24,7 @@ from router.assignment import (
 )
 from router.backlog import relax_requirements
 from router.lifecycle import check_transition, is_active
-from router.notifications import assignment_notice, offer_notice
+from router.notice_texts import assignment_notice, offer_notice
 from router.vocabulary import Status
 from store.agents import Member
 from store.db import UnitOfWork

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from router.notifications import sla_notice
+from router.notice_texts import sla_notice
 from router.sla_policy import (
     EscalationPlan,
     EscalationTarget,

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from router.chat_commands import CALLBACK_DATA_LIMIT, encode_button
-from router.chat_text import escape_html, trim, utf16_len
-from router.threading import subject_tag
+from connectors.telegram.chat_text import escape_html, trim, utf16_len
+from connectors.telegram.commands import CALLBACK_DATA_LIMIT, encode_button
+from router.thread_keys import subject_tag
 
 _BUDGET = 4000
 """What a notice may take of CHAT_LIMIT (4096), leaving a margin."""

@@ -1,4 +1,4 @@
-"""What a chat message asks for: a bot command, a button press, a ticket number, a mention.
+"""What a chat message asks for: a bot command, a button press, a ticket number.
 
 Telegram's rules: a command is ``/`` and up to 32 letters, digits or
 underscores at the very start of the text, optionally addressed ``/new@MyBot``;
@@ -24,7 +24,6 @@ _BUTTON = re.compile(
     _BUTTON_PREFIX + r":(?P<action>" + "|".join(BUTTON_ACTIONS) + r"):(?P<ticket>[1-9][0-9]{0,17})"
 )
 _TICKET_REF = re.compile(r"\s*#?(?P<number>[0-9]{1,12})(?:\s+(?P<rest>.*))?", re.DOTALL)
-_MENTION = re.compile(r"(?<![\w.@+-])@(?P<name>[A-Za-z0-9_.-]++)(?!@)")
 
 
 @dataclass(frozen=True)
@@ -85,9 +84,3 @@ def parse_ticket_ref(text: str) -> tuple[int | None, str]:
     if match is None:
         return None, text.strip()
     return int(match.group("number")), (match.group("rest") or "").strip()
-
-
-def parse_mentions(text: str) -> tuple[str, ...]:
-    """The ``@names`` in a text, lowercased, each once, in order; email addresses are not."""
-    names = (m.group("name").rstrip(".").lower() for m in _MENTION.finditer(text))
-    return tuple(dict.fromkeys(name for name in names if name))

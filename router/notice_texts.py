@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from router.threading import subject_tag
+from router.thread_keys import subject_tag
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.chat_text import CHAT_LIMIT, escape_html, split_for_chat, trim, utf16_len
+from connectors.telegram.chat_text import CHAT_LIMIT, escape_html, split_for_chat, trim, utf16_len
 
 # Text that exercises the splitter: escapes, astral characters, marks, all kinds of whitespace.
 chat_text = st.text(

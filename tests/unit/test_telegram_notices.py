@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.chat_commands import parse_button
-from router.chat_notices import (
+from connectors.telegram.chat_text import escape_html, utf16_len
+from connectors.telegram.commands import parse_button
+from connectors.telegram.notices import (
     NOTICE_KINDS,
     ChatButton,
     ChatNotice,
@@ -22,7 +23,6 @@ from router.chat_notices import (
     chat_unsupported,
     link_result,
 )
-from router.chat_text import escape_html, utf16_len
 
 HOSTILE = '<script>alert("x")</script> & <b>bold <i>unbalanced &amp; </a>'
 _OUR_TAGS = re.compile(r"</?(?:b|i|blockquote)>")

@@ -4,16 +4,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from router.chat_commands import (
+from connectors.telegram.commands import (
     BUTTON_ACTIONS,
     ButtonAction,
     Command,
     encode_button,
     parse_button,
     parse_command,
-    parse_mentions,
     parse_ticket_ref,
 )
+from router.mentions import parse_mentions
 
 # -- commands --------------------------------------------------------------------------
 
