@@ -173,6 +173,7 @@ class SmtpInboundServer:
                 handler,
                 sock,
                 max_connections=settings.max_connections,
+                max_line_bytes=settings.max_line_bytes,
                 hostname=settings.host,
                 port=address[1],
                 **options,
@@ -262,13 +263,18 @@ class _ConnectionGate:
 
 
 class _GatedSMTP(SMTP):
-    """aiosmtpd's protocol, refusing a session past the connection limit with 421.
+    """aiosmtpd's protocol, refusing a session past the connection limit with 421,
+    and reading lines up to ``max_line_bytes`` (aiosmtpd's 1,001 refuses real mail).
 
     aiosmtpd sets no limit of its own, and each session may buffer a whole
     message in memory: without one, a flood of connections exhausts memory.
+    Command lines keep aiosmtpd's own (small) size limits.
     """
 
-    def __init__(self, handler: Any, *, gate: _ConnectionGate, **kwargs: Any) -> None:
+    def __init__(
+        self, handler: Any, *, gate: _ConnectionGate, max_line_bytes: int, **kwargs: Any
+    ) -> None:
+        self.line_length_limit = max_line_bytes  # read by SMTP.__init__ for its stream
         super().__init__(handler, **kwargs)
         self._gate = gate
         self._admitted = False
@@ -299,14 +305,23 @@ class _Controller(Controller):
     """An aiosmtpd ``Controller`` serving a socket bound beforehand (so port 0 works)."""
 
     def __init__(
-        self, handler: SmtpInbound, sock: socket.socket, *, max_connections: int, **kwargs: Any
+        self,
+        handler: SmtpInbound,
+        sock: socket.socket,
+        *,
+        max_connections: int,
+        max_line_bytes: int,
+        **kwargs: Any,
     ) -> None:
         super().__init__(handler, **kwargs)
         self._sock = sock
         self._gate = _ConnectionGate(max_connections)
+        self._max_line_bytes = max_line_bytes
 
     def factory(self) -> SMTP:
-        return _GatedSMTP(self.handler, gate=self._gate, **self.SMTP_kwargs)
+        return _GatedSMTP(
+            self.handler, gate=self._gate, max_line_bytes=self._max_line_bytes, **self.SMTP_kwargs
+        )
 
     def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
         return self.loop.create_server(self._factory_invoker, sock=self._sock)

@@ -635,3 +635,34 @@ def test_auth_guessing_is_cut_off_after_three_tries_in_a_session(
                 codes.append(0)
                 break
     assert codes[:3] == [535, 535, 535] and codes[3] in (421, 0)
+
+
+def test_a_line_far_past_1000_bytes_is_accepted_and_kept_intact(
+    serve: Serve, sink: FakeSink
+) -> None:
+    """HTML mail written on one line is common; Postfix takes it, so must we."""
+    server = serve(max_message_bytes=1_000_000)
+    html = "<html><body>" + "<p>the VPN refuses my certificate</p>" * 5_000 + "</body></html>"
+    raw = (
+        f"From: Ana <{SENDER}>\r\nTo: <{OURS}>\r\nSubject: Help\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n\r\n"
+        f"{html}\r\n"
+    ).encode()
+    assert len(html) > 150_000
+    assert send(server, raw) == {}
+
+    assert [d.raw for d in sink.deliveries] == [raw]
+
+
+def test_a_line_past_max_line_bytes_is_refused_and_the_session_goes_on(
+    serve: Serve, sink: FakeSink
+) -> None:
+    server = serve(max_message_bytes=1_000_000, max_line_bytes=10_000)
+    long_line = message(body="x" * 20_000)
+    with connect(server) as client:
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            client.sendmail(SENDER, [OURS], long_line)
+        assert refused.value.smtp_code == 500
+        assert client.sendmail(SENDER, [OURS], message(body="y" * 9_000)) == {}
+
+    assert len(sink.deliveries) == 1
