@@ -42,7 +42,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from router.assignment import AgentFacts, SelectionPolicy, TicketFacts, choose_agent
+from router.routing_facts import AgentFacts, TicketFacts
+from router.selection import SelectionPolicy, choose_agent
 from router.vocabulary import AgentStatus, Channel, Priority
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from sqlalchemy import Integer, Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from router.assignment import AgentFacts
+from router.routing_facts import AgentFacts
 from router.vocabulary import AgentStatus, Status
 from store.dialect import insert_ignoring_conflict, table
 from store.models import Agent, AgentSkill, Team, Ticket, agent_teams

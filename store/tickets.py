@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Update, bindparam, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from router.assignment import TicketFacts
 from router.lifecycle import check_transition, is_active
+from router.routing_facts import TicketFacts
 from router.ticket_views import AttachmentView, MessageView, TicketView
 from router.vocabulary import Channel, Priority, Status
 from store.agents import AgentRepository

@@ -44,11 +44,6 @@ def _raw_text(value: object) -> str:
     return _LINE_BREAKS.sub("", _undo_surrogates(str(value)[:_MAX_HEADER]))
 
 
-def header_values(msg: Message, name: str, problems: list[str]) -> list[str]:
-    """Every value of header ``name``: decoded, one line each."""
-    return [_decode(name, value, problems) for value in raw_values(msg, name)]
-
-
 def header_value(msg: Message, name: str, problems: list[str]) -> str | None:
     """The first value of header ``name`` (decoded, one line), or None when absent."""
     values = raw_values(msg, name)

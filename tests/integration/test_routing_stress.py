@@ -22,10 +22,10 @@ from sqlalchemy import func, select
 
 from config import load_settings
 from config.settings import Settings
-from router.assignment import choose_agent
 from router.envelopes import InboundMessage
 from router.errors import InvalidTransition, PermanentError
 from router.lifecycle import is_active
+from router.selection import choose_agent
 from router.vocabulary import AgentStatus, Channel, Status
 from store.models import AuditEvent, InboxItem, Ticket
 from tests.support.processes import Background, migrated_env, wait_until

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from router.classify import classify
 from router.envelopes import InboundMessage
 from router.rules import (
     Action,
@@ -429,13 +428,13 @@ def test_the_language_comes_from_content_language_else_from_a_language_field() -
     assert facts_from_message(inbound(custom_fields={"language": "pt-BR"})).language == "pt-BR"
 
 
-# The first classification keeps its behaviour
+# Without rules: the channel's hints and the defaults, as the first classification decided
 
 
 def legacy_classify(
     message: InboundMessage, default_team: str, default_priority: Priority, teams: Mapping[str, str]
 ) -> tuple[str, Priority, str, tuple[str, ...]]:
-    """What router/classify.py did before the rule interpreter, verbatim."""
+    """What the first classification (before the rule interpreter) did, verbatim."""
     reasons = []
     category = (message.category_hint or "general").strip().lower() or "general"
     priority = message.priority_hint or default_priority
@@ -456,12 +455,19 @@ def legacy_classify(
     priority_hint=st.none() | st.sampled_from(list(Priority)),
     default_priority=st.sampled_from(list(Priority)),
 )
-def test_the_first_classification_decides_exactly_as_before(
+def test_an_empty_rule_book_decides_exactly_as_the_first_classification_did(
     category_hint: str | None, priority_hint: Priority | None, default_priority: Priority
 ) -> None:
     message = inbound(category_hint=category_hint, priority_hint=priority_hint)
-    got = classify(
-        message, default_team="support", default_priority=default_priority, category_teams=TEAMS
+    got = classify_message(
+        facts_from_message(message),
+        RuleBook(),
+        default_category="general",
+        default_priority=default_priority,
+        default_team="support",
+        category_teams=TEAMS,
+        category_hint=message.category_hint,
+        priority_hint=message.priority_hint,
     )
     expected = legacy_classify(message, "support", default_priority, TEAMS)
     assert (got.category, got.priority, got.team, got.reasons) == expected

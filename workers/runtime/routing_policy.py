@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from config.routing_settings import RoutingSettings, SkillsTimeoutSettings
-from router.assignment import SelectionPolicy
 from router.backlog import NEVER_RELAX, RelaxAfter, SkillsTimeout
+from router.selection import SelectionPolicy
 from router.vocabulary import Priority
 
 

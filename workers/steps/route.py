@@ -14,17 +14,11 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from router.assignment import (
-    AgentFacts,
-    Decision,
-    SelectionPolicy,
-    TicketFacts,
-    choose_agent,
-    explain,
-)
 from router.backlog import relax_requirements
 from router.lifecycle import check_transition, is_active
 from router.notice_texts import assignment_notice, offer_notice
+from router.routing_facts import AgentFacts, TicketFacts
+from router.selection import Decision, SelectionPolicy, choose_agent, explain
 from router.vocabulary import Status
 from store.agents import Member
 from store.db import UnitOfWork

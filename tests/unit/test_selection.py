@@ -9,18 +9,9 @@ from fractions import Fraction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from router.assignment import (
-    AgentFacts,
-    Decision,
-    RelaxAfter,
-    SelectionPolicy,
-    SkillsTimeout,
-    TicketFacts,
-    backlog_key,
-    choose_agent,
-    explain,
-    relax_requirements,
-)
+from router.backlog import RelaxAfter, SkillsTimeout, backlog_key, relax_requirements
+from router.routing_facts import AgentFacts, TicketFacts
+from router.selection import Decision, SelectionPolicy, choose_agent, explain
 from router.vocabulary import AgentStatus, Priority
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
