@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from html import unescape
 
 CHAT_LIMIT = 4096
 """The longest message text Telegram accepts, in UTF-16 code units."""
@@ -19,11 +20,17 @@ _SPACE_RUN = re.compile(r"\s+")
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")  # reads the same reversed
 _BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
 _MAX_CLUSTER_BACKOFF = 32
+_TAG = re.compile(r"<[^>]*>")
 
 
 def escape_html(text: str) -> str:
     """Text as Telegram HTML: ``&``, ``<`` and ``>`` become entities, nothing else changes."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def html_to_plain(html: str) -> str:
+    """The text of a chat message's HTML: tags dropped, entities read."""
+    return unescape(_TAG.sub("", html))
 
 
 def utf16_len(text: str) -> int:

@@ -27,7 +27,7 @@ from tests.support.mail_samples import email_bytes
 from tests.support.smtp_sink import SmtpSink
 from workers.channels.mail_connectors import MailConnectors
 from workers.channels.mail_intake import ImapMessageSink, StoreMailboxState
-from workers.desk.operations import answer_ticket
+from workers.desk.replies import answer_ticket
 
 pytestmark = pytest.mark.integration
 

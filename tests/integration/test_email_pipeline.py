@@ -17,7 +17,8 @@ from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
 from tests.support.mail_samples import bounce_bytes, email_bytes
 from workers.channels.mail_intake import InboundMail
-from workers.desk.operations import answer_ticket, set_ticket_status
+from workers.desk.replies import answer_ticket
+from workers.desk.ticket_status import set_ticket_status
 
 pytestmark = pytest.mark.integration
 

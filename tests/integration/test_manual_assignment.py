@@ -10,8 +10,8 @@ from router.errors import PermanentError
 from router.vocabulary import AgentStatus
 from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
+from workers.desk.agents import set_agent_status
 from workers.desk.assignments import assign_ticket, claim_ticket, transfer_ticket, unassign_ticket
-from workers.desk.operations import set_agent_status
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,8 @@ from router.errors import PermanentError, TransientError
 from router.vocabulary import AgentStatus, Channel, Priority, RowState, Status
 from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import Desk, desk_for
-from workers.desk.operations import set_agent_status, set_ticket_status
+from workers.desk.agents import set_agent_status
+from workers.desk.ticket_status import set_ticket_status
 from workers.runtime.scheduler import Scheduler
 
 

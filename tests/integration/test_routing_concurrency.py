@@ -13,7 +13,7 @@ from router.vocabulary import AgentStatus, Channel
 from store.models import AuditEvent, Ticket
 from tests.conftest import make_settings
 from workers.channels.intake import StoreIntake
-from workers.desk.operations import add_agent
+from workers.desk.agents import add_agent
 from workers.runtime.context import build_runtime
 from workers.runtime.processes import prepare_database
 from workers.steps.ingest import ingest

@@ -31,8 +31,9 @@ from store.models import AuditEvent, InboxItem, Ticket
 from tests.support.processes import Background, migrated_env, wait_until
 from tests.support.services import fresh_postgres_database
 from workers.channels.intake import StoreIntake
+from workers.desk.agents import set_agent_status
 from workers.desk.assignments import assign_ticket, unassign_ticket
-from workers.desk.operations import set_agent_status, set_ticket_status
+from workers.desk.ticket_status import set_ticket_status
 from workers.runtime.context import Runtime, build_runtime
 from workers.runtime.routing_policy import selection_policy
 

@@ -13,8 +13,8 @@ from config import load_settings
 from router.errors import PermanentError
 from router.vocabulary import AgentStatus, Priority
 from tests.support.desk import Desk, desk_for
+from workers.desk.agents import set_agent_status
 from workers.desk.assignments import claim_ticket
-from workers.desk.operations import set_agent_status
 from workers.steps.route import drain_backlog, route
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,9 @@ import pytest
 from config import load_settings
 from router.vocabulary import AgentStatus, Status
 from tests.support.desk import Desk, desk_for
-from workers.desk.operations import answer_ticket, set_agent_status, set_ticket_status
+from workers.desk.agents import set_agent_status
+from workers.desk.replies import answer_ticket
+from workers.desk.ticket_status import set_ticket_status
 from workers.steps.sla_sweep import hand_off_sla, sweep_sla
 
 pytestmark = pytest.mark.integration

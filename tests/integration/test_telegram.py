@@ -23,7 +23,7 @@ from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
 from tests.support.telegram_server import TelegramServer
 from workers.channels.telegram_connector import TelegramConnector
-from workers.desk.operations import make_link_code, set_agent_status
+from workers.desk.agents import make_link_code, set_agent_status
 
 pytestmark = pytest.mark.integration
 
@@ -498,7 +498,7 @@ def test_groups_are_refused_and_replies_thread_onto_the_ticket_they_answer(chat:
     chat.wait_messages(1, 2)
     assert chat.ticket(1).messages[-1].body_text == "The jam is on tray 2"
     assert len(chat.ticket(2).messages) == 1
-    from workers.desk.operations import set_ticket_status
+    from workers.desk.ticket_status import set_ticket_status
 
     set_ticket_status(chat.desk.runtime, 2, Status.RESOLVED)
     chat.says(ANN, "VPN broke again")

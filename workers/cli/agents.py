@@ -8,7 +8,7 @@ from config.settings import Settings
 from router.errors import NotFound
 from router.vocabulary import AgentStatus
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
-from workers.desk.operations import add_agent, make_link_code, set_agent_status, unlink_agent
+from workers.desk.agents import add_agent, make_link_code, set_agent_status, unlink_agent
 
 STATUSES = [s.value for s in AgentStatus]
 

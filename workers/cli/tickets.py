@@ -15,7 +15,8 @@ from store.models import SlaTimer
 from store.tickets import view_of
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
 from workers.desk.assignments import assign_ticket, claim_ticket, transfer_ticket, unassign_ticket
-from workers.desk.operations import answer_ticket, set_ticket_status
+from workers.desk.replies import answer_ticket
+from workers.desk.ticket_status import set_ticket_status
 
 STATUSES = [s.value for s in Status]
 

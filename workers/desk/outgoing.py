@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import uuid
-from html import unescape
 
+from connectors.telegram.chat_text import html_to_plain
 from router.envelopes import OutboundMessage
 from router.notice_texts import Rendered
 from router.thread_keys import plus_address
@@ -108,11 +107,6 @@ def queue_chat(
     return _add(
         runtime, uow, message, kind=kind, ticket_id=ticket_id, dedupe=dedupe_key, agent_id=agent_id
     )
-
-
-def html_to_plain(html: str) -> str:
-    """The text of a chat message's HTML: tags dropped, entities read."""
-    return unescape(re.sub(r"<[^>]*>", "", html))
 
 
 def _add(

@@ -1,8 +1,8 @@
 """Agents answer: a public reply reaches the requester on their channel; a note stays inside.
 
-The same function serves every way an agent answers (the command line, an
-email reply to a notification, later Telegram), so each writes the same
-message, audit event and outbox row.
+``post_answer`` serves every way an agent answers (an email reply to a
+notification, a reply in Telegram, ``answer_ticket`` for the command line), so
+each writes the same message, audit event and outbox row.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import uuid
 
 from connectors.telegram.notices import chat_agent_reply
-from router.errors import PermanentError
+from router.errors import NotFound, PermanentError
+from router.lifecycle import check_transition
 from router.mentions import parse_mentions
 from router.notice_texts import agent_reply, mention_notice
 from router.sla_clock import SlaEvent
@@ -20,7 +21,33 @@ from store.models import Agent, Ticket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
 from workers.desk.outgoing import new_message_id, queue_chat, queue_email
 from workers.desk.sla_clocks import clock_event
+from workers.desk.ticket_status import set_ticket_status
 from workers.runtime.context import Runtime
+
+
+def answer_ticket(
+    runtime: Runtime,
+    number: int,
+    agent_name: str,
+    text: str,
+    *,
+    internal: bool = False,
+    status: Status | None = None,
+    via: str = "cli",
+) -> None:
+    """An agent's public reply (sent to the requester) or internal note, then a status."""
+    with runtime.db.unit_of_work() as uow:
+        ticket = uow.tickets.get(number, for_update=True)
+        if ticket is None:
+            raise NotFound(f"no ticket #{number}")
+        agent = uow.agents.by_name(agent_name)
+        if agent is None:
+            raise NotFound(f"no agent {agent_name!r}")
+        if status is not None and status is not Status(ticket.status):  # refuse before sending
+            check_transition(Status(ticket.status), status)
+        post_answer(runtime, uow, ticket, agent, text, internal=internal, via=via)
+    if status is not None:
+        set_ticket_status(runtime, number, status, actor=f"agent:{agent_name}", reason="answered")
 
 
 def post_answer(

@@ -18,12 +18,24 @@ The update is read and its files downloaded before the transaction
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
 from dataclasses import dataclass
 
+from connectors.telegram.bot_replies import (
+    agent_status_changed_html,
+    agent_status_html,
+    answer_recorded_html,
+    button_done,
+    button_needs_link,
+    button_not_ours,
+    edits_not_sent_html,
+    files_not_sent_html,
+    not_done,
+    private_only_html,
+    welcome_html,
+)
 from connectors.telegram.chat_text import escape_html, trim
 from connectors.telegram.commands import (
     Command,
@@ -49,33 +61,19 @@ from router.vocabulary import AgentStatus, Channel, RowState, Status
 from store.chats import SentRef
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
+from workers.desk.agents import change_agent_status, link_code_hash
 from workers.desk.assignments import claim_in
-from workers.desk.operations import change_agent_status, change_ticket_status
 from workers.desk.outgoing import queue_chat
 from workers.desk.replies import post_answer
+from workers.desk.ticket_status import change_ticket_status
 from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
 
 _LINK_CODE = re.compile(r"[A-Za-z0-9]{10}")  # what `relaydesk agents link` prints
-_PRIVATE_ONLY = "Please write to me in a private chat: I answer requests one person at a time."
-_EDITS_NOT_SENT = (
-    "Edits are not passed on: what you sent has gone out. Send a new reply to correct it."
-)
 _RECORDING_GRACE_S = 120  # how long a just-sent bot message may wait to be recorded
-_FILES_NOT_SENT = "Files from agents are not passed on yet: only your text was used."
 
-_ACTIONS_DONE = {
-    "claim": "Claimed: it is yours",
-    "resolve": "Resolved",
-    "pending": "Set to pending: waiting on the customer",
-    "reopen": "Reopened",
-}
 _STATUS_OF = {"resolve": Status.RESOLVED, "pending": Status.PENDING, "reopen": Status.OPEN}
-
-
-def link_code_hash(code: str) -> str:
-    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
 def _parse(raw: bytes | None) -> ChatUpdate:
@@ -155,7 +153,7 @@ def read_update(
         _button(runtime, uow, inbox_id, update, agent)
         return None
     if update.chat_type != "private":  # a group is many people: never one customer
-        _say(runtime, uow, update, _PRIVATE_ONLY, kind="chat_private_only")
+        _say(runtime, uow, update, private_only_html(), kind="chat_private_only")
         _finish(runtime, uow, inbox_id, RowState.QUIET, None, "a message in a group chat")
         return None
     command = parse_command(update.text) if update.kind is UpdateKind.MESSAGE else None
@@ -164,7 +162,7 @@ def read_update(
         return None
     if agent is not None:
         if update.kind is UpdateKind.EDITED:  # what was sent stays sent: never act twice
-            _say(runtime, uow, update, _EDITS_NOT_SENT, kind="agent_answer")
+            _say(runtime, uow, update, edits_not_sent_html(), kind="agent_answer")
             _finish(runtime, uow, inbox_id, RowState.QUIET, None, "an agent's edit")
             return None
         _agent_message(runtime, uow, inbox_id, update, agent, command)
@@ -269,7 +267,7 @@ def _agent_message(
         else:
             answer = agent_help()
     except (PermanentError, NotFound) as exc:
-        answer = escape_html(f"Not done: {exc}")
+        answer = escape_html(not_done(exc))
     if answer:
         _say(runtime, uow, update, answer, kind="agent_answer", ticket_id=ticket_id)
     _finish(runtime, uow, inbox_id, RowState.DONE, ticket_id)
@@ -278,13 +276,13 @@ def _agent_message(
 def _agent_status(runtime: Runtime, uow: UnitOfWork, agent: Agent, args: str) -> str:
     wanted = args.strip().lower()
     if not wanted:
-        return escape_html(f"You are {agent.status}, with {agent.load}/{agent.capacity} tickets.")
+        return agent_status_html(agent.status, agent.load, agent.capacity)
     try:
         status = AgentStatus(wanted)
     except ValueError:
         raise PermanentError("say /status online, /status away or /status offline") from None
     previous = change_agent_status(runtime, uow, agent, status, actor=f"agent:{agent.name}")
-    return escape_html(f"Status: {previous} -> {status.value}")
+    return agent_status_changed_html(previous, status.value)
 
 
 def _mine(runtime: Runtime, uow: UnitOfWork, agent: Agent) -> str:
@@ -320,7 +318,7 @@ def _answer(
         )
     ticket = _allowed(uow, update, agent, number)
     if update.files:
-        _say(runtime, uow, update, escape_html(_FILES_NOT_SENT), kind="agent_files")
+        _say(runtime, uow, update, files_not_sent_html(), kind="agent_files")
     post_answer(
         runtime,
         uow,
@@ -331,9 +329,12 @@ def _answer(
         via="telegram",
         external_id=update.external_id,
     )
-    what = "Note added to" if internal else f"Sent to the customer by {ticket.channel} on"
-    tag = runtime.settings.helpdesk.tag_prefix
-    return ticket.id, escape_html(f"{what} {tag}{ticket.id}.")
+    return ticket.id, answer_recorded_html(
+        internal=internal,
+        channel=ticket.channel,
+        number=ticket.id,
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
 
 
 def _sent(
@@ -375,10 +376,10 @@ def _button(
     ticket_id = pressed.ticket if pressed else None
     ref = _sent(runtime, uow, update, update.message_id, ours=True) if update.message_id else None
     if pressed is None or ref is None or ref.ticket_id != pressed.ticket:
-        answer = "This button is not ours."
+        answer = button_not_ours()
         ticket_id = None
     elif agent is None:
-        answer = "Only linked agents can do that: ask your admin for `relaydesk agents link`."
+        answer = button_needs_link()
     else:
         actor = f"agent:{agent.name}"
         try:
@@ -393,10 +394,10 @@ def _button(
                     actor=actor,
                     reason="from Telegram",
                 )
-            answer = f"{_ACTIONS_DONE[pressed.action]}: #{pressed.ticket}"
+            answer = button_done(pressed.action, pressed.ticket)
             _mark_notification(runtime, uow, update, ref, pressed.action, answer)
         except (PermanentError, NotFound) as exc:  # InvalidTransition is a PermanentError
-            answer = f"Not done: {exc}"
+            answer = not_done(exc)
     answer = trim(answer, 200)  # Telegram's limit for a callback's answer
     queue_chat(
         runtime,
@@ -459,7 +460,7 @@ def _customer_message(
     tag = runtime.settings.helpdesk.tag_prefix
     text = update.text
     if command is not None and command.name in ("start", "help"):
-        _say(runtime, uow, update, _welcome(runtime), kind="chat_help")
+        _say(runtime, uow, update, welcome_html(runtime.settings.helpdesk.name), kind="chat_help")
         _finish(runtime, uow, inbox_id, RowState.DONE, None)
         return None
     if command is not None and command.name == "status":
@@ -522,12 +523,3 @@ def _subject(text: str, attachments: tuple[AttachmentRef, ...]) -> str:
     if not first:
         return f"{attachments[0].filename} from Telegram" if attachments else "Telegram message"
     return trim(first, 80)
-
-
-def _welcome(runtime: Runtime) -> str:
-    name = escape_html(runtime.settings.helpdesk.name)
-    return (
-        f"Hello! This is <b>{name}</b>. Write your question here and we open a request "
-        "for you; our answers arrive in this chat.\n\n"
-        "/new starts another request, /status lists yours."
-    )

@@ -1,12 +1,13 @@
-"""Operations on agents and tickets, shared by the command line and other packages.
+"""Agents: add one, set an agent's routing status, link or unlink an agent's Telegram.
 
-Each writes its audit event in the same transaction and, when it frees
-capacity, drains the affected backlogs: inline in embedded mode (the CLI
+Each writes its audit event in the same transaction and, when capacity changes,
+routes and drains the affected backlogs: inline in embedded mode (the CLI
 process has no worker), through the broker otherwise.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -14,14 +15,10 @@ from pydantic import ValidationError
 
 from config.loader import problems_of
 from config.settings import AgentSettings
-from router.errors import NotFound
-from router.lifecycle import check_transition, is_active
-from router.vocabulary import AgentStatus, Status
+from router.vocabulary import AgentStatus
 from store.db import UnitOfWork
 from store.models import Agent
 from workers.desk.assignments import agent_named, return_tickets
-from workers.desk.replies import post_answer
-from workers.desk.sla_clocks import clock_event, status_event
 from workers.runtime.context import Runtime
 from workers.steps.route import drain_soon, route_soon
 
@@ -121,69 +118,13 @@ def change_agent_status(
     return previous
 
 
-def set_ticket_status(
-    runtime: Runtime, number: int, target: Status, *, actor: str = "cli", reason: str = ""
-) -> Status:
-    """Move a ticket through the lifecycle (validated in router); drains when a slot frees."""
-    with runtime.db.unit_of_work() as uow:
-        return change_ticket_status(runtime, uow, number, target, actor=actor, reason=reason)
-
-
-def change_ticket_status(
-    runtime: Runtime, uow: UnitOfWork, number: int, target: Status, *, actor: str, reason: str = ""
-) -> Status:
-    """Within ``uow``: lock, move (the agent's slot and the SLA clocks with it), audit;
-    drains the freed agent's teams once committed. Returns the status before."""
-    now = runtime.now()
-    ticket = uow.tickets.get(number, for_update=True)
-    if ticket is None:
-        raise NotFound(f"no ticket #{number}")
-    before = uow.tickets.set_status(ticket, target, now)  # moves the agent's slot too
-    moved = status_event(before, target)
-    if moved is not None:
-        clock_event(runtime, uow, number, moved, now)
-    freed = ticket.assignee_id is not None and is_active(before) and not is_active(target)
-    uow.audit.record(
-        ticket_id=number,
-        actor=actor,
-        action="ticket.status",
-        detail=f"{before.value} -> {target.value}" + (f": {reason}" if reason else ""),
-        now=now,
-    )
-    team_ids = uow.agents.teams_served_by(ticket.assignee_id) if freed else []
-    uow.after_commit(lambda: drain_soon(runtime, team_ids))
-    return before
-
-
-def answer_ticket(
-    runtime: Runtime,
-    number: int,
-    agent_name: str,
-    text: str,
-    *,
-    internal: bool = False,
-    status: Status | None = None,
-    via: str = "cli",
-) -> None:
-    """An agent's public reply (sent to the requester) or internal note, then a status."""
-    with runtime.db.unit_of_work() as uow:
-        ticket = uow.tickets.get(number, for_update=True)
-        if ticket is None:
-            raise NotFound(f"no ticket #{number}")
-        agent = uow.agents.by_name(agent_name)
-        if agent is None:
-            raise NotFound(f"no agent {agent_name!r}")
-        if status is not None and status is not Status(ticket.status):  # refuse before sending
-            check_transition(Status(ticket.status), status)
-        post_answer(runtime, uow, ticket, agent, text, internal=internal, via=via)
-    if status is not None:
-        set_ticket_status(runtime, number, status, actor=f"agent:{agent_name}", reason="answered")
+def link_code_hash(code: str) -> str:
+    """What is kept of a link code: its hash (the code is typed by hand: case ignored)."""
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
 def make_link_code(runtime: Runtime, name: str, *, actor: str = "cli") -> tuple[str, datetime]:
     """A one-time code that links ``name``'s Telegram account; only its hash is kept."""
-    from workers.steps.ingest_telegram import link_code_hash
-
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
     expires_at = runtime.now() + timedelta(seconds=runtime.settings.telegram.link_code_ttl_s)
     with runtime.db.unit_of_work() as uow:

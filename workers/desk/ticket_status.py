@@ -1,0 +1,50 @@
+"""Ticket status: move a ticket through the lifecycle, its agent's slot and SLA clocks with it.
+
+Writes its audit event in the same transaction; when the move frees the
+assignee's slot, drains that agent's teams once committed (inline in embedded
+mode, through the broker otherwise).
+"""
+
+from __future__ import annotations
+
+from router.errors import NotFound
+from router.lifecycle import is_active
+from router.vocabulary import Status
+from store.db import UnitOfWork
+from workers.desk.sla_clocks import clock_event, status_event
+from workers.runtime.context import Runtime
+from workers.steps.route import drain_soon
+
+
+def set_ticket_status(
+    runtime: Runtime, number: int, target: Status, *, actor: str = "cli", reason: str = ""
+) -> Status:
+    """Move a ticket through the lifecycle (validated in router); drains when a slot frees."""
+    with runtime.db.unit_of_work() as uow:
+        return change_ticket_status(runtime, uow, number, target, actor=actor, reason=reason)
+
+
+def change_ticket_status(
+    runtime: Runtime, uow: UnitOfWork, number: int, target: Status, *, actor: str, reason: str = ""
+) -> Status:
+    """Within ``uow``: lock, move (the agent's slot and the SLA clocks with it), audit;
+    drains the freed agent's teams once committed. Returns the status before."""
+    now = runtime.now()
+    ticket = uow.tickets.get(number, for_update=True)
+    if ticket is None:
+        raise NotFound(f"no ticket #{number}")
+    before = uow.tickets.set_status(ticket, target, now)  # moves the agent's slot too
+    moved = status_event(before, target)
+    if moved is not None:
+        clock_event(runtime, uow, number, moved, now)
+    freed = ticket.assignee_id is not None and is_active(before) and not is_active(target)
+    uow.audit.record(
+        ticket_id=number,
+        actor=actor,
+        action="ticket.status",
+        detail=f"{before.value} -> {target.value}" + (f": {reason}" if reason else ""),
+        now=now,
+    )
+    team_ids = uow.agents.teams_served_by(ticket.assignee_id) if freed else []
+    uow.after_commit(lambda: drain_soon(runtime, team_ids))
+    return before
