@@ -7,7 +7,9 @@ gives the reason, which is meant for the ticket's audit log:
 multipart/report                "delivery status notification", "read receipt", ...
 Auto-Submitted (RFC 3834)       any value but "no" -> "Auto-Submitted: auto-replied"
 X-Loop                          contains one of our own addresses -> "X-Loop from us"
-sender                          one of our own addresses -> "sent by our own address"
+sender                          one of our own addresses in any form (any case, a
+                                plus-address of one, any address at one of our
+                                domains) -> "sent by our own address"
 sender / Return-Path            empty, or Return-Path "<>" -> "null sender"
 sender local part               MAILER-DAEMON, postmaster, noreply, no-reply,
                                 do-not-reply, donotreply -> "sent by mailer-daemon"
@@ -41,6 +43,7 @@ from connectors.email.addresses import (
 )
 from connectors.email.bodies import children, decode_text
 from connectors.email.bodies import content_type as kind_of
+from router.thread_keys import OwnAddresses
 
 AUTOMATIC_HEADERS = (
     "Auto-Submitted",
@@ -72,7 +75,7 @@ class _Facts:
     headers: Mapping[str, str]  # lowercased names
     sender: str
     content_type: str
-    own: frozenset[str]
+    own: OwnAddresses
 
     def get(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -111,14 +114,11 @@ _MAX_DIAGNOSTIC = 500
 _MAX_REPORT = 20_000  # a bounce's own text is short; bounds the regex work on hostile input
 
 
-def why_automatic(msg: Message, *, sender: str, own_addresses: frozenset[str]) -> str | None:
+def why_automatic(msg: Message, *, sender: str, own: OwnAddresses) -> str | None:
     """Why ``msg`` was sent by a machine, or None when a person seems to have sent it."""
     headers = read_headers(msg, AUTOMATIC_HEADERS, [])
     return automatic_reason(
-        headers,
-        sender=sender,
-        content_type=headers.get("Content-Type") or kind_of(msg),
-        own_addresses=own_addresses,
+        headers, sender=sender, content_type=headers.get("Content-Type") or kind_of(msg), own=own
     )
 
 
@@ -127,7 +127,7 @@ def automatic_reason(
     *,
     sender: str,
     content_type: str,
-    own_addresses: frozenset[str],
+    own: OwnAddresses,
 ) -> str | None:
     """The first rule of the table above that applies to these stored headers, or None.
 
@@ -138,7 +138,7 @@ def automatic_reason(
         headers={name.lower(): value for name, value in headers.items()},
         sender=sender.strip().lower(),
         content_type=content_type.strip().lower(),
-        own=frozenset(address.strip().lower() for address in own_addresses if address.strip()),
+        own=own,
     )
     for rule in _RULES:
         reason = rule(facts)
@@ -162,11 +162,17 @@ def _auto_submitted(facts: _Facts) -> str | None:
 
 def _loop(facts: _Facts) -> str | None:
     loop = (facts.get("x-loop") or "").lower()
-    return "X-Loop from us" if loop and any(own in loop for own in facts.own) else None
+    ours = any(own in loop for own in facts.own.addresses) or any(
+        address in facts.own or facts.own.base_of(address) for address in loop.split()
+    )
+    return "X-Loop from us" if loop and ours else None
 
 
 def _own_sender(facts: _Facts) -> str | None:
-    return "sent by our own address" if facts.sender in facts.own else None
+    sender = facts.sender
+    if sender and (sender in facts.own or facts.own.base_of(sender) is not None):
+        return "sent by our own address"
+    return None
 
 
 def _null_sender(facts: _Facts) -> str | None:

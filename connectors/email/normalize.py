@@ -104,7 +104,7 @@ def parse_inbound(
         raw,
         max_attachment_bytes=max_attachment_bytes,
         max_attachments_bytes=max_attachments_bytes,
-        own_addresses=own.addresses,
+        own=own,
     )
     sender = parsed.sender_address or envelope.sender_address
     if not sender or "@" not in sender:

@@ -31,6 +31,7 @@ from connectors.email.bodies import Attachment, Bodies, collect_bodies, content_
 from connectors.email.email_policy import POLICY
 from connectors.email.html_text import sanitize_html
 from connectors.email.quoting import visible_text
+from router.thread_keys import OwnAddresses
 
 __all__ = ["Attachment", "Bounce", "ParsedEmail", "parse_email"]
 
@@ -53,6 +54,7 @@ STORED_HEADERS = tuple(
 )
 
 _T = TypeVar("_T")
+_NONE_OURS = OwnAddresses()
 _MAX_PROBLEM = 300
 _WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -84,11 +86,12 @@ def parse_email(
     *,
     max_attachment_bytes: int,
     max_attachments_bytes: int,
-    own_addresses: frozenset[str] = frozenset(),
+    own: OwnAddresses = _NONE_OURS,
 ) -> ParsedEmail:
     """``raw`` as a ``ParsedEmail``; whatever cannot be read is described in ``problems``.
 
-    ``own_addresses``: mail from them, or carrying them in X-Loop, is a loop (automatic).
+    ``own``: mail from our addresses (in any form), or naming them in X-Loop, is a
+    loop (automatic).
     """
     problems: list[str] = []
     msg = _step(problems, "the message", lambda: _read(bytes(raw), problems), EmailMessage())
@@ -113,7 +116,7 @@ def parse_email(
     automatic = _step(
         problems,
         "the automatic-mail headers",
-        lambda: why_automatic(msg, sender=sender, own_addresses=own_addresses),
+        lambda: why_automatic(msg, sender=sender, own=own),
         None,
     )
     _step(problems, "the defects", lambda: _note_defects(msg, problems), None)

@@ -172,6 +172,13 @@ def test_mail_from_our_own_address_is_a_loop_and_is_not_answered(desk: MailDesk)
     assert desk.sender.to("support@relaydesk.localhost") == []
 
 
+def test_mail_from_a_plus_address_of_ours_is_a_loop_too(desk: MailDesk) -> None:
+    looped = email_bytes(sender="relaydesk <support+7@relaydesk.localhost>", subject="hi")
+    row = desk.inbox_row(looped)
+    assert row.state == RowState.QUIET.value and row.ticket_id is None
+    assert desk.sender.sent == []
+
+
 def test_a_bounce_fails_our_message_and_stops_automatic_mail_to_that_address(
     desk: MailDesk,
 ) -> None:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from connectors.email.flowed import unflow
 from connectors.email.parse import parse_email
+from router.thread_keys import OwnAddresses
 
 
 def test_soft_breaks_join_a_paragraph_and_hard_breaks_stay() -> None:
@@ -55,7 +56,7 @@ def test_a_flowed_message_reads_as_its_paragraphs() -> None:
         message.as_bytes(),
         max_attachment_bytes=1_000_000,
         max_attachments_bytes=1_000_000,
-        own_addresses=frozenset(),
+        own=OwnAddresses(),
     )
     assert parsed.text.startswith(
         "Since this morning the VPN refuses my certificate. I tried twice."

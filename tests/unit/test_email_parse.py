@@ -17,6 +17,7 @@ from connectors.email.automatic import automatic_reason, parse_bounce, why_autom
 from connectors.email.bodies import safe_filename
 from connectors.email.email_policy import POLICY
 from connectors.email.parse import ParsedEmail, parse_email
+from router.thread_keys import OwnAddresses
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "email"
 PER_ATTACHMENT = 10 * 1024 * 1024
@@ -565,16 +566,16 @@ def test_automatic_reason_on_stored_headers_agrees_with_the_parser(name: str) ->
         email.headers,
         sender=email.sender_address,
         content_type=email.headers.get("Content-Type", "text/plain"),
-        own_addresses=frozenset(),
+        own=OwnAddresses(),
     )
     assert (reason is None) == (email.automatic is None)
 
 
 def test_x_loop_naming_one_of_our_addresses_is_automatic() -> None:
     email = parsed("x-loop-from-us.eml")
-    own = frozenset({"Support@Relaydesk.localhost"})
+    own = OwnAddresses(frozenset({"support@relaydesk.localhost"}))
     reason = automatic_reason(
-        email.headers, sender=email.sender_address, content_type="text/plain", own_addresses=own
+        email.headers, sender=email.sender_address, content_type="text/plain", own=own
     )
     assert reason == "X-Loop from us"
 
@@ -583,9 +584,32 @@ def test_mail_from_one_of_our_own_addresses_is_automatic() -> None:
     msg = EmailMessage()
     msg["From"] = US
     msg.set_content("hello")
-    own = frozenset({US})
-    assert why_automatic(msg, sender=US, own_addresses=own) == "sent by our own address"
-    assert why_automatic(msg, sender="ana@example.com", own_addresses=own) is None
+    own = OwnAddresses(frozenset({US}))
+    assert why_automatic(msg, sender=US, own=own) == "sent by our own address"
+    assert why_automatic(msg, sender="ana@example.com", own=own) is None
+
+
+@pytest.mark.parametrize(
+    "sender",
+    ["support+7@relaydesk.localhost", "Support+7@RelayDesk.localhost", "billing@help.example.org"],
+)
+def test_mail_from_any_form_of_our_addresses_is_a_loop(sender: str) -> None:
+    own = OwnAddresses(frozenset({US}), domains=frozenset({"help.example.org"}))
+    reason = automatic_reason({}, sender=sender, content_type="text/plain", own=own)
+    assert reason == "sent by our own address"
+    assert (
+        automatic_reason(
+            {}, sender="support+7@customer.example", content_type="text/plain", own=own
+        )
+        is None
+    )
+
+
+def test_x_loop_naming_a_plus_address_of_ours_is_a_loop() -> None:
+    own = OwnAddresses(frozenset({US}))
+    headers = {"X-Loop": "support+12@relaydesk.localhost"}
+    found = automatic_reason(headers, sender="ana@example.com", content_type="text/plain", own=own)
+    assert found == "X-Loop from us"
 
 
 @pytest.mark.parametrize(
@@ -612,16 +636,14 @@ def test_automatic_reason_follows_the_documented_table(
     headers: dict[str, str], reason: str | None
 ) -> None:
     found = automatic_reason(
-        headers, sender="ana@example.com", content_type="text/plain", own_addresses=frozenset()
+        headers, sender="ana@example.com", content_type="text/plain", own=OwnAddresses()
     )
     assert found == reason
 
 
 def test_robot_senders_and_reports_are_automatic() -> None:
     def reason(sender: str, content_type: str = "text/plain") -> str | None:
-        return automatic_reason(
-            {}, sender=sender, content_type=content_type, own_addresses=frozenset()
-        )
+        return automatic_reason({}, sender=sender, content_type=content_type, own=OwnAddresses())
 
     assert reason("Postmaster@example.com") == "sent by postmaster"
     assert reason("do-not-reply@example.com") == "sent by do-not-reply"
