@@ -12,6 +12,7 @@ from config.email_settings import EmailSettings
 from config.routing_settings import RoutingSettings
 from config.rules_settings import RulesSettings
 from config.sla_settings import SlaSettings
+from config.staff_settings import StaffSettings
 from config.telegram_settings import TelegramSettings
 
 
@@ -103,6 +104,9 @@ class AgentSettings(_Frozen):
     status: Literal["online", "away", "offline"] = "offline"
     skills: dict[str, int] = {}
     supervisor: str | None = None
+    # a staff account's role: agent, supervisor or admin (a team's supervisor is at least
+    # a supervisor of that team)
+    role: Literal["agent", "supervisor", "admin"] = "agent"
     seniority: int = Field(0, ge=0, le=100)
     channel_capacity: dict[Literal["email", "telegram", "web"], int] = {}  # per-channel limit
 
@@ -141,6 +145,7 @@ class Settings(_Frozen):
     rules: RulesSettings = RulesSettings()
     sla: SlaSettings = SlaSettings()
     telegram: TelegramSettings = TelegramSettings()
+    staff: StaffSettings = StaffSettings()
     broker: BrokerSettings = BrokerSettings()
     retries: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()

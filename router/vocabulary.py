@@ -59,6 +59,24 @@ class AgentStatus(StrEnum):
     OFFLINE = "offline"
 
 
+class Role(StrEnum):
+    """A staff account's role; each includes everything the one before may do."""
+
+    AGENT = "agent"  # their own tickets and their teams' unassigned ones
+    SUPERVISOR = "supervisor"  # everything in the teams they supervise, reassigning, reports
+    ADMIN = "admin"  # everything: accounts, tokens, webhooks
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+_ROLE_RANK = {Role.AGENT: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
+
+
 class RowState(StrEnum):
     """State of an inbox or outbox row: the store is the source of truth for work."""
 

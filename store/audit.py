@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from router.audit_origin import ActorRef, Origin
 from store.models import AuditEvent
 
 
@@ -24,19 +25,23 @@ class AuditLog:
         self,
         *,
         ticket_id: int | None,
-        actor: str,
+        actor: ActorRef,
         action: str,
         detail: str = "",
         now: datetime,
         data: dict[str, Any] | None = None,
     ) -> None:
+        """Buffer one event; an ``Origin`` actor adds how and from where under ``origin``."""
+        data = dict(data or {})
+        if isinstance(actor, Origin):
+            data["origin"] = actor.audit_data()
         self._pending.append(
             {
                 "ticket_id": ticket_id,
-                "actor": actor[:320],
+                "actor": str(actor)[:320],
                 "action": action,
                 "detail": detail,
-                "data": data or {},
+                "data": data,
                 "created_at": now,
             }
         )

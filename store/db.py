@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.agents import AgentRepository
+from store.api_tokens import ApiTokenRepository
 from store.audit import AuditLog
 from store.chats import ChatRepository
 from store.customers import CustomerRepository, KnownCustomers
@@ -24,7 +25,10 @@ from store.inbox import InboxRepository
 from store.mailboxes import MailboxCursorRepository
 from store.messages import KnownInbound, MessageRepository
 from store.outbox import OutboxRepository
+from store.sign_in_failures import SignInFailureRepository
 from store.sla import SlaRepository
+from store.staff_directory import StaffDirectory
+from store.staff_sessions import StaffSessionRepository
 from store.tickets import TicketRepository
 
 T = TypeVar("T")
@@ -124,6 +128,22 @@ class UnitOfWork:
     @property
     def customers(self) -> CustomerRepository:
         return CustomerRepository(self.session, self._known_customers)
+
+    @property
+    def staff(self) -> StaffDirectory:
+        return StaffDirectory(self.session)
+
+    @property
+    def staff_sessions(self) -> StaffSessionRepository:
+        return StaffSessionRepository(self.session)
+
+    @property
+    def api_tokens(self) -> ApiTokenRepository:
+        return ApiTokenRepository(self.session)
+
+    @property
+    def sign_in_failures(self) -> SignInFailureRepository:
+        return SignInFailureRepository(self.session)
 
     @property
     def audit(self) -> AuditLog:

@@ -13,7 +13,7 @@ from store.models import AgentSkill
 def sync_directory(uow: UnitOfWork, settings: Settings, now: datetime) -> list[str]:
     """Create missing teams and agents, update what config owns; returns what changed.
 
-    Config owns an agent's email, display name, capacity (overall and per
+    Config owns an agent's email, display name, role, capacity (overall and per
     channel), seniority, teams, skills and supervisor, and a team's supervisor,
     claim mode and fallback team. The routing status belongs to the agent once they exist (it is
     set from config only on creation), and the load is never touched.
@@ -42,7 +42,9 @@ def sync_directory(uow: UnitOfWork, settings: Settings, now: datetime) -> list[s
             assert agent is not None
             agent.seniority = agent_cfg.seniority
             agent.channel_capacity = {str(k): v for k, v in agent_cfg.channel_capacity.items()}
+            agent.role = agent_cfg.role
             continue
+        agent.role = agent_cfg.role
         agent.seniority = agent_cfg.seniority
         agent.channel_capacity = {str(k): v for k, v in agent_cfg.channel_capacity.items()}
         agent.email = agent_cfg.email

@@ -6,11 +6,13 @@ from store.models.mail import Attachment, MailboxCursor
 from store.models.people import Agent, AgentSkill, Customer, CustomerIdentity, Team, agent_teams
 from store.models.queues import InboxItem, OutboxItem
 from store.models.sla import SlaTimer
+from store.models.staff import ApiToken, SignInFailures, StaffSession
 from store.models.tickets import AuditEvent, Message, Ticket
 
 __all__ = [
     "Agent",
     "AgentSkill",
+    "ApiToken",
     "Attachment",
     "AuditEvent",
     "Base",
@@ -21,7 +23,9 @@ __all__ = [
     "MailboxCursor",
     "Message",
     "OutboxItem",
+    "SignInFailures",
     "SlaTimer",
+    "StaffSession",
     "Team",
     "Ticket",
     "agent_teams",

@@ -67,6 +67,11 @@ class Agent(Base):
     telegram_chat_id: Mapped[str | None] = mapped_column(String(32))
     link_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     link_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the staff account: its role as configured, and its password (Argon2 hash; None: the
+    # account cannot sign in with a password)
+    role: Mapped[str] = mapped_column(String(16), default="agent", server_default="agent")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     skills: Mapped[list[AgentSkill]] = relationship(
         back_populates="agent", cascade="all, delete-orphan"

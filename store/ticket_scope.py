@@ -1,0 +1,27 @@
+"""``router.access.visible`` as a SQL condition on tickets, for lists and searches.
+
+A ticket list must show exactly the tickets a principal could open one by one:
+a test holds this condition and the pure rule to the same answers.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, false, or_, true
+
+from router.access import Principal
+from router.vocabulary import Role
+from store.models import Ticket
+
+
+def visible_to(principal: Principal) -> ColumnElement[bool]:
+    """WHERE-clause: the tickets in ``principal``'s scope."""
+    if principal.role is Role.ADMIN:
+        return true()
+    conditions: list[ColumnElement[bool]] = [Ticket.assignee_id == principal.agent_id]
+    if principal.supervised:
+        conditions.append(Ticket.team_id.in_(sorted(principal.supervised)))
+    if principal.teams:
+        conditions.append(
+            and_(Ticket.assignee_id.is_(None), Ticket.team_id.in_(sorted(principal.teams)))
+        )
+    return or_(false(), *conditions)
