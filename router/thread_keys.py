@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from router.envelopes import InboundMessage
@@ -105,6 +105,49 @@ def thread_keys(
         subject_number=int(match.group(1)) if match else None,
         plus_number=plus_number(message.recipients, own) if own is not None else None,
     )
+
+
+_MESSAGE_ID = re.compile(r"<[^<>\s]{1,994}>")
+MAX_REFERENCES = 20  # the first id of a thread and the latest ones (RFC 5322 3.6.4 allows it)
+
+
+def message_ids_in(header: str) -> list[str]:
+    """The Message-IDs in a References or In-Reply-To value, in their order."""
+    return _MESSAGE_ID.findall(header or "")
+
+
+def followed_chain(headers: Mapping[str, str]) -> list[str]:
+    """The thread a message follows up, oldest first: its References, then In-Reply-To."""
+    chain = message_ids_in(headers.get("References", ""))
+    return chain + [i for i in message_ids_in(headers.get("In-Reply-To", "")) if i not in chain]
+
+
+@dataclass(frozen=True)
+class SentOn:
+    """One message of a ticket's conversation with its requester, as mail threads it."""
+
+    message_id: str
+    from_requester: bool
+
+
+def answer_threading(
+    conversation: Sequence[SentOn], earlier: Sequence[str] = ()
+) -> tuple[str | None, tuple[str, ...]]:
+    """In-Reply-To and References of a mail the desk sends on a conversation.
+
+    ``conversation``: its messages that have an id, oldest first (the requester's,
+    our acknowledgement and replies); ``earlier``: the References the requester's
+    first message carried (a follow-up to an older thread). In-Reply-To answers the
+    requester's latest message, else our latest mail; References is the whole chain,
+    its first id and the latest ones when it is long.
+    """
+    theirs = [m.message_id for m in conversation if m.from_requester]
+    ids = [m.message_id for m in conversation]
+    parent = theirs[-1] if theirs else (ids[-1] if ids else None)
+    chain = list(dict.fromkeys([*earlier, *ids]))
+    if len(chain) > MAX_REFERENCES:
+        chain = [chain[0], *chain[-(MAX_REFERENCES - 1) :]]
+    return parent, tuple(chain)
 
 
 def chat_message_ref(chat_id: str, message_id: int | None) -> str:

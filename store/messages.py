@@ -11,9 +11,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from router.envelopes import AttachmentRef
+from router.thread_keys import SentOn, followed_chain
 from router.vocabulary import Channel, Direction
 from store.dialect import insert_row
 from store.models import Attachment, Message, OutboxItem, Ticket
+
+# the mail of ours a requester receives on a ticket (the rest goes to agents)
+_CONVERSATION_KINDS = ("acknowledgement", "reply")
 
 
 @dataclass
@@ -169,21 +173,41 @@ class MessageRepository:
             .limit(1)
         ).first()
 
-    def thread_ids(self, ticket_id: int) -> list[str]:
-        """The Message-IDs of the ticket's conversation, oldest first (for References)."""
-        return [
-            external_id
-            for external_id in self.session.scalars(
-                select(Message.external_id)
-                .where(
-                    Message.ticket_id == ticket_id,
-                    Message.external_id.is_not(None),
-                    Message.direction != Direction.INTERNAL.value,
-                )
-                .order_by(Message.id)
+    def conversation(self, ticket_id: int) -> tuple[list[SentOn], list[str]]:
+        """The ticket's conversation as mail threads it, oldest first: the requester's
+        messages and our mail to them (acknowledgement, replies) that have a Message-ID;
+        and the References its first message carried (what it followed up)."""
+        rows: list[tuple[datetime, int, int, str, bool]] = []
+        first_headers: dict[str, str] | None = None
+        for row_id, external_id, direction, created_at, headers in self.session.execute(
+            select(
+                Message.id, Message.external_id, Message.direction, Message.created_at,
+                Message.headers,
             )
-            if external_id and external_id.startswith("<")
-        ]
+            .where(Message.ticket_id == ticket_id, Message.direction != Direction.INTERNAL.value)
+            .order_by(Message.id)
+        ):  # fmt: skip
+            inbound = direction == Direction.INBOUND.value
+            if inbound and first_headers is None:
+                first_headers = dict(headers or {})
+            if external_id and external_id.startswith("<"):
+                rows.append((created_at, 0, row_id, external_id, inbound))
+        for row_id, message_id, created_at in self.session.execute(
+            select(OutboxItem.id, OutboxItem.message_id, OutboxItem.created_at).where(
+                OutboxItem.ticket_id == ticket_id,
+                OutboxItem.channel == Channel.EMAIL.value,
+                OutboxItem.kind.in_(_CONVERSATION_KINDS),
+            )
+        ):
+            rows.append((created_at, 1, row_id, message_id, False))
+        rows.sort(key=lambda r: r[:3])  # a message before the mail it caused at the same time
+        seen: set[str] = set()
+        conversation = []
+        for *_, message_id, inbound in rows:
+            if message_id not in seen:
+                seen.add(message_id)
+                conversation.append(SentOn(message_id, from_requester=inbound))
+        return conversation, followed_chain(first_headers or {})
 
     def latest_inbound_texts(self, ticket_ids: Sequence[int]) -> dict[int, str]:
         """The customer's latest message on each ticket, in one query (for notices)."""
@@ -201,19 +225,6 @@ class MessageRepository:
             select(Message.ticket_id, Message.body_text).where(Message.id.in_(latest))
         )
         return {ticket_id: text for ticket_id, text in rows}
-
-    def last_inbound_id(self, ticket_id: int) -> str | None:
-        """The Message-ID of the customer's latest message: what an answer replies to."""
-        return self.session.scalars(
-            select(Message.external_id)
-            .where(
-                Message.ticket_id == ticket_id,
-                Message.direction == Direction.INBOUND.value,
-                Message.external_id.is_not(None),
-            )
-            .order_by(Message.id.desc())
-            .limit(1)
-        ).first()
 
     def is_participant(self, ticket_id: int, customer_id: int) -> bool:
         """Whether the customer is the ticket's requester or has written on it."""

@@ -13,46 +13,18 @@ from pathlib import Path
 import pytest
 
 from router.vocabulary import RowState, Status
-from tests.conftest import make_settings
-from tests.support.desk import Desk, desk_for
+from tests.support.desk import desk_for
+from tests.support.mail_desk import MailDesk, mail_desk
 from tests.support.mail_samples import bounce_bytes, email_bytes
-from workers.channels.mail_intake import InboundMail
 from workers.desk.replies import answer_ticket
 from workers.desk.ticket_status import set_ticket_status
 
 pytestmark = pytest.mark.integration
 
 
-class MailDesk(Desk):
-    def mail(self, raw: bytes, *, recipients: tuple[str, ...] = (), source: str = "smtp") -> int:
-        """Hand ``raw`` over as a connector would; the ticket it ended on (0 if none)."""
-        inbox_id = InboundMail(self.runtime).accept(raw, recipients=recipients, source=source)
-        self.settle()
-        receipt = self.intake.receipt(inbox_id)
-        assert receipt is not None
-        return receipt.ticket_number or 0
-
-    def inbox_row(self, source_bytes: bytes):  # type: ignore[no-untyped-def]
-        inbox_id = InboundMail(self.runtime).accept(source_bytes, recipients=(), source="smtp")
-        self.settle()
-        with self.runtime.db.unit_of_work() as uow:
-            return uow.inbox.get(inbox_id)
-
-    def actions(self, number: int) -> list[str]:
-        with self.runtime.db.unit_of_work() as uow:
-            return [e.action for e in uow.audit.for_ticket(number)]
-
-
 @pytest.fixture
 def desk(database_url: str, tmp_path: Path) -> Iterator[MailDesk]:
-    settings = make_settings(
-        database_url,
-        relaydesk_email__attachments_dir=str(tmp_path / "files"),
-        relaydesk_retries__ingest__min_backoff_ms="10",
-        relaydesk_retries__ingest__max_backoff_ms="20",
-    )
-    for plain in desk_for(settings):
-        yield MailDesk(runtime=plain.runtime, intake=plain.intake, sender=plain.sender)
+    yield from mail_desk(database_url, tmp_path)
 
 
 def test_an_email_opens_a_ticket_and_the_acknowledgement_threads_back_to_it(
@@ -249,13 +221,7 @@ def test_attachments_are_kept_by_content_hash_outside_the_database(
 def test_an_attachment_over_the_limit_is_listed_but_not_kept(
     database_url: str, tmp_path: Path
 ) -> None:
-    settings = make_settings(
-        database_url,
-        relaydesk_email__attachments_dir=str(tmp_path / "files"),
-        relaydesk_email__max_attachment_bytes="1000",
-    )
-    for plain in desk_for(settings):
-        desk = MailDesk(runtime=plain.runtime, intake=plain.intake, sender=plain.sender)
+    for desk in mail_desk(database_url, tmp_path, relaydesk_email__max_attachment_bytes="1000"):
         raw = email_bytes(attachments=(("big.bin", "application/octet-stream", b"x" * 5000),))
         (shown,) = desk.ticket(desk.mail(raw)).messages[0].attachments
         assert shown.filename == "big.bin" and shown.size == 5000 and not shown.kept

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import smtplib
+import subprocess
+import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -136,18 +138,33 @@ def test_serve_without_a_config_file_runs_the_demo_and_writes_mail_to_files(
                 ["support@relaydesk.localhost"],
                 email_bytes(sender="Kim <kim@example.org>", subject="Mail works too"),
             )
+        readme_mail = subprocess.run(
+            [sys.executable, "-c", _readme_mail_snippet(smtp_port)], timeout=30, check=False
+        )
+        assert readme_mail.returncode == 0
         outbox = tmp_path / "relaydesk-outbox"
-        wait_until(lambda: len(list(outbox.glob("*.eml"))) >= 4, 15, serve.output)
+        wait_until(lambda: len(list(outbox.glob("*.eml"))) >= 6, 15, serve.output)
     finally:
         assert serve.stop(signal.SIGINT) == 0, serve.output()
     assert f"inbound SMTP on 127.0.0.1:{smtp_port}" in serve.output()
     assert (tmp_path / "relaydesk.db").exists()
-    subjects = [
-        message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"]
-        for p in outbox.glob("*.eml")
+    mails = [
+        message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox.glob("*.eml")
     ]
+    subjects = [m["Subject"] for m in mails]
     assert any(s.startswith("Assigned: [#1] Invoice twice") for s in subjects), subjects
     assert "[#2] Mail works too" in subjects, subjects
+    (ack,) = [m for m in mails if m["Subject"] == "[#3] VPN down"]
+    assert ack["In-Reply-To"].endswith("@example.org>"), "the README's mail threads as it says"
+    assert ack["References"] == ack["In-Reply-To"]
+
+
+def _readme_mail_snippet(port: int) -> str:
+    """The README's mail example, as a user runs it, sent to ``port``."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    code = readme.split("python3 - <<'MAIL'\n", 1)[1].split("\nMAIL\n", 1)[0]
+    assert '("127.0.0.1", 2525)' in code
+    return code.replace('("127.0.0.1", 2525)', f'("127.0.0.1", {port})')
 
 
 def _form_nonce(page: str) -> dict[str, str]:

@@ -6,7 +6,11 @@ from hypothesis import strategies as st
 from router.envelopes import AttachmentRef, BounceReport, InboundMessage, OutboundMessage
 from router.notice_texts import acknowledgement, assignment_notice
 from router.thread_keys import (
+    MAX_REFERENCES,
     OwnAddresses,
+    SentOn,
+    answer_threading,
+    followed_chain,
     our_address_written_to,
     plus_address,
     plus_number,
@@ -158,3 +162,17 @@ def test_answers_come_from_the_address_of_ours_the_customer_wrote_to() -> None:
     assert our_address_written_to(["billing@help.example"], own) == "billing@help.example"
     assert our_address_written_to(["boss@x.org"], own) is None  # a Bcc, a forward
     assert our_address_written_to(["boss@x.org"], own, "Sales@Desk.test") == "sales@desk.test"
+
+
+def test_a_long_thread_keeps_its_first_and_latest_references() -> None:
+    conversation = [SentOn(f"<m{i}@x>", from_requester=i % 2 == 0) for i in range(30)]
+    parent, references = answer_threading(conversation, earlier=["<old@x>"])
+    assert parent == "<m28@x>"  # the requester's latest, not our own later mail
+    assert len(references) == MAX_REFERENCES
+    assert references[0] == "<old@x>" and references[-1] == "<m29@x>"
+
+
+def test_the_chain_a_message_follows_is_its_references_then_in_reply_to() -> None:
+    headers = {"References": "<a@x> <b@x>\r\n <c@x>", "In-Reply-To": "<d@x> (a comment)"}
+    assert followed_chain(headers) == ["<a@x>", "<b@x>", "<c@x>", "<d@x>"]
+    assert answer_threading([]) == (None, ())

@@ -15,6 +15,7 @@ from router.lifecycle import check_transition
 from router.mentions import parse_mentions
 from router.notice_texts import agent_reply, mention_notice
 from router.sla_clock import SlaEvent
+from router.thread_keys import answer_threading
 from router.vocabulary import Channel, Direction, Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
@@ -118,8 +119,7 @@ def post_answer(
             tag_prefix=runtime.settings.helpdesk.tag_prefix,
         )
         body = rendered.body_text
-        thread = uow.messages.thread_ids(ticket.id)
-        parent = uow.messages.last_inbound_id(ticket.id) or (thread[-1] if thread else None)
+        parent, references = answer_threading(*uow.messages.conversation(ticket.id))
         queue_email(
             runtime,
             uow,
@@ -131,7 +131,7 @@ def post_answer(
             dedupe_key=dedupe_key,
             automatic=False,
             in_reply_to=parent,
-            references=tuple(thread[-20:]),
+            references=references,
             message_id=message_id,
             from_address=ticket.reply_address,
         )

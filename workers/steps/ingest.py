@@ -22,7 +22,13 @@ from router.lifecycle import status_after_customer_reply
 from router.notice_texts import acknowledgement, customer_reply_notice
 from router.rules import classify_message, facts_from_message
 from router.sla_clock import SlaEvent
-from router.thread_keys import our_address_written_to, thread_keys
+from router.thread_keys import (
+    SentOn,
+    answer_threading,
+    followed_chain,
+    our_address_written_to,
+    thread_keys,
+)
 from router.vocabulary import AgentStatus, Channel, Direction, RowState, Status
 from store.customers import CustomerRef
 from store.db import UnitOfWork
@@ -497,6 +503,8 @@ def _acknowledge(
         helpdesk_name=runtime.settings.helpdesk.name,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
     )
+    own = [SentOn(message.external_id, from_requester=True)] if message.external_id else []
+    parent, references = answer_threading(own, followed_chain(message.headers))
     queue_email(
         runtime,
         uow,
@@ -507,7 +515,7 @@ def _acknowledge(
         rendered=rendered,
         dedupe_key=f"ack:{ticket_id}",
         automatic=True,
-        in_reply_to=message.external_id,
-        references=(message.external_id,) if message.external_id else (),
+        in_reply_to=parent,
+        references=references,
         from_address=_reply_address(runtime, message),
     )
