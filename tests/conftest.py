@@ -17,6 +17,7 @@ from tests.support.dovecot_fixtures import dovecot, imap_mailbox  # noqa: F401  
 from tests.support.fixtures import smtp_sink  # noqa: F401  (a fixture)
 from tests.support.redis_server import redis_url  # noqa: F401  (a fixture)
 from tests.support.services import fresh_postgres_database
+from tests.support.telegram_desk import chat  # noqa: F401  (a fixture)
 from tests.support.telegram_server import telegram_server  # noqa: F401  (a fixture)
 
 
