@@ -2,7 +2,7 @@
 
 Everything that comes from a user or a ticket is escaped, and every text is
 bounded so that it fits one Telegram message, except an agent's reply, which
-the sender splits (see ``chat_agent_reply_messages``). Pure rendering: the
+the sender splits (its plain form, ``chat_agent_reply_text``). Pure rendering: the
 caller decides who receives them.
 """
 
@@ -183,11 +183,20 @@ def chat_acknowledgement(
 
 def chat_agent_reply(*, text: str, agent_name: str, number: int, tag_prefix: str = "#") -> str:
     """An agent's answer with its signature; not bounded: long texts need splitting."""
-    return f"{escape_html(text.strip())}\n\n{_signature(agent_name, number, tag_prefix)}"
+    signature = escape_html(_signature(agent_name, number, tag_prefix))
+    return f"{escape_html(text.strip())}\n\n<i>{signature}</i>"
+
+
+def chat_agent_reply_text(*, text: str, agent_name: str, number: int, tag_prefix: str = "#") -> str:
+    """The plain form of ``chat_agent_reply``: what the sender splits when the answer is
+    too long for one message, so the last part is signed with the ticket as well."""
+    return f"{text.strip()}\n\n{_signature(agent_name, number, tag_prefix)}"
 
 
 def _signature(agent_name: str, number: int, tag_prefix: str) -> str:
-    return f"<i>\u2014 {_line(agent_name, 100, 'support')}, {_tag(number, tag_prefix)}</i>"
+    """``— Ana Lima, [#12]`` (plain text)."""
+    name = " ".join(agent_name.split())[:100] or "support"
+    return f"\u2014 {name}, {' '.join(subject_tag(number, tag_prefix).split())[:60]}"
 
 
 def _listing(title: str, lines: Sequence[str]) -> str:

@@ -17,12 +17,14 @@ from connectors.telegram.notices import (
     agent_ticket_list,
     chat_acknowledgement,
     chat_agent_reply,
+    chat_agent_reply_text,
     chat_file_too_large,
     chat_new_started,
     chat_ticket_list,
     chat_unsupported,
     link_result,
 )
+from workers.desk.outgoing import html_to_plain
 
 HOSTILE = '<script>alert("x")</script> & <b>bold <i>unbalanced &amp; </a>'
 _OUR_TAGS = re.compile(r"</?(?:b|i|blockquote)>")
@@ -235,6 +237,13 @@ def test_an_agent_reply_is_escaped_and_signed() -> None:
     assert html == "Use &lt;Ctrl&gt; &amp; retry.\n\n<i>\u2014 Ana, [#12]</i>"
     hostile = chat_agent_reply(text=HOSTILE, agent_name=HOSTILE, number=12, tag_prefix="<")
     assert_safe_html(hostile)
+
+
+def test_an_agent_replys_plain_form_is_signed_with_the_ticket_as_its_html() -> None:
+    text = chat_agent_reply_text(text=" Use <Ctrl>.\n", agent_name=" Ana  Lima ", number=12)
+    assert text == "Use <Ctrl>.\n\n\u2014 Ana Lima, [#12]"
+    html = chat_agent_reply(text=" Use <Ctrl>.\n", agent_name=" Ana  Lima ", number=12)
+    assert html_to_plain(html) == text
 
 
 def test_an_agent_reply_is_not_trimmed() -> None:

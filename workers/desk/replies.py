@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from connectors.telegram.notices import chat_agent_reply
+from connectors.telegram.notices import chat_agent_reply, chat_agent_reply_text
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition
 from router.mentions import parse_mentions
@@ -91,7 +91,10 @@ def post_answer(
     message_id = new_message_id(runtime)
     dedupe_key = f"reply:{external_id}"[:255] if external_id else None
     if Channel(ticket.channel) is Channel.TELEGRAM:  # the customer wrote in the chat
-        body = f"{text.strip()}\n\n— {name}"
+        tag_prefix = runtime.settings.helpdesk.tag_prefix
+        body = chat_agent_reply_text(
+            text=text, agent_name=name, number=ticket.id, tag_prefix=tag_prefix
+        )
         queue_chat(
             runtime,
             uow,
@@ -99,10 +102,7 @@ def post_answer(
             ticket_id=ticket.id,
             chat_id=ticket.requester_address,
             html=chat_agent_reply(
-                text=text.strip(),
-                agent_name=name,
-                number=ticket.id,
-                tag_prefix=runtime.settings.helpdesk.tag_prefix,
+                text=text, agent_name=name, number=ticket.id, tag_prefix=tag_prefix
             ),
             text=body,
             dedupe_key=dedupe_key,
