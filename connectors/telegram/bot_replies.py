@@ -20,12 +20,22 @@ _ACTIONS_DONE = {
 # -- to anyone ------------------------------------------------------------------------
 
 
+_CUSTOMER_COMMANDS_LINE = "/new starts another request, /status lists yours."
+
+
 def welcome_html(helpdesk_name: str) -> str:
     name = escape_html(helpdesk_name)
     return (
         f"Hello! This is <b>{name}</b>. Write your question here and we open a request "
-        "for you; our answers arrive in this chat.\n\n"
-        "/new starts another request, /status lists yours."
+        "for you; our answers arrive in this chat.\n\n" + _CUSTOMER_COMMANDS_LINE
+    )
+
+
+def unknown_command_html(name: str) -> str:
+    """A command a customer does not have: what they can do instead."""
+    return (
+        f"I do not know the command /{escape_html(name)}. To ask us something, just write "
+        "it here as a message.\n\n" + _CUSTOMER_COMMANDS_LINE
     )
 
 
@@ -73,5 +83,6 @@ def button_not_ours() -> str:
     return "This button is not ours."
 
 
-def button_needs_link() -> str:
-    return "Only linked agents can do that: ask your admin for `relaydesk agents link`."
+def button_for_agents_only() -> str:
+    """Someone who is not a linked agent pressed an agent's button."""
+    return "These buttons are for our support team only."

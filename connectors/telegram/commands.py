@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 
 BUTTON_ACTIONS = ("claim", "resolve", "pending", "reopen")
+CUSTOMER_COMMANDS = ("start", "help", "new", "status")
+"""The commands a customer has; any other command is answered with these, never a ticket."""
 CALLBACK_DATA_LIMIT = 64
 """Telegram's limit on an inline button's callback data, in bytes."""
 
@@ -23,6 +25,7 @@ _COMMAND = re.compile(
 _BUTTON = re.compile(
     _BUTTON_PREFIX + r":(?P<action>" + "|".join(BUTTON_ACTIONS) + r"):(?P<ticket>[1-9][0-9]{0,17})"
 )
+_CODE_SEPARATORS = re.compile(r"[\s\-_.]+")
 _TICKET_REF = re.compile(r"\s*#?(?P<number>[0-9]{1,12})(?:\s+(?P<rest>.*))?", re.DOTALL)
 
 
@@ -84,3 +87,11 @@ def parse_ticket_ref(text: str) -> tuple[int | None, str]:
     if match is None:
         return None, text.strip()
     return int(match.group("number")), (match.group("rest") or "").strip()
+
+
+def link_code_of(args: str) -> str:
+    """A one-time link code as the agent typed it after ``/start``, in the form it was
+    printed: separators (spaces, dashes, dots) dropped, upper case. ``ab12 cd-34`` ->
+    ``AB12CD34``. Whatever follows ``/start`` is taken as a code: the desk hands out no
+    other start parameter, so a wrong one is refused rather than welcomed."""
+    return _CODE_SEPARATORS.sub("", args).upper()

@@ -283,7 +283,8 @@ def link_result(ok: bool, agent_name: str | None) -> str:
     if not ok:
         return (
             "That link code is not valid, or has expired or been used. "
-            "Ask an administrator for a new one."
+            "Ask an administrator for a new one.\n\n"
+            "Looking for help? Just write your question here."
         )
     name = _line(agent_name or "", 100)
     who = f" as <b>{name}</b>" if name else ""

@@ -101,8 +101,6 @@ def test_notes_status_and_mine_from_the_chat(chat: Chat) -> None:
 
 
 def test_only_a_valid_one_time_code_links_an_agent(chat: Chat) -> None:
-    chat.says(BOB, "/start from-a-deep-link")  # not a code: the welcome
-    chat.expect(BOB, "Write your question here")
     chat.says(BOB, "/start WRONGCODE1")
     chat.expect(BOB, "not valid")
     code, _ = make_link_code(chat.desk.runtime, "ana")
@@ -123,7 +121,7 @@ def test_only_a_valid_one_time_code_links_an_agent(chat: Chat) -> None:
     chat.desk.settle()
     chat.server.callback(BOB, ack["message_id"], "rd:resolve:1", user_id=BOB)
     chat.server.wait_until(lambda: bool(chat.server.callback_answers))
-    assert "Only linked agents" in chat.server.callback_answers[-1]["text"]
+    assert "for our support team only" in chat.server.callback_answers[-1]["text"]
     view = chat.ticket(1)
     assert all(m.direction == "inbound" for m in view.messages)
     assert view.status != Status.RESOLVED.value

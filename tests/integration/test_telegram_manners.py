@@ -4,13 +4,67 @@ codes refused as codes, replies signed with their ticket even when split."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from store.models import Ticket
 from tests.support.telegram_desk import Chat
 
 pytestmark = pytest.mark.integration
 
 ANA = 5001  # a linked agent's Telegram user (and private chat) id
-ANN = 9001  # a customer
+ANN, BOB = 9001, 9002  # customers
+
+
+def tickets(chat: Chat) -> list[int]:
+    chat.desk.settle()
+    with chat.desk.runtime.db.unit_of_work() as uow:
+        return list(uow.session.scalars(select(Ticket.id)))
+
+
+def test_someone_unlinked_pressing_a_button_is_told_plainly_without_an_admin_command(
+    chat: Chat,
+) -> None:
+    chat.says(BOB, "Hello?")
+    ack = chat.expect(BOB, "We have opened your request")
+    chat.server.callback(BOB, ack["message_id"], "rd:resolve:1", user_id=BOB)
+    chat.server.wait_until(lambda: bool(chat.server.callback_answers))
+    answer = chat.server.callback_answers[-1]["text"]
+    assert "`" not in answer and "relaydesk" not in answer.lower(), answer
+    assert "support team" in answer
+
+
+def test_a_customers_unknown_command_lists_the_customer_commands_and_opens_nothing(
+    chat: Chat,
+) -> None:
+    chat.says(ANN, "/mine")
+    help_text = chat.expect(ANN, "/new")["plain_text"]
+    assert "/status" in help_text and "/mine" in help_text  # what was not understood
+    chat.says(ANN, "/note please call me back")
+    chat.server.wait_until(lambda: len(chat.server.sent(ANN)) == 2)
+    assert tickets(chat) == []
+    chat.says(ANN, "My order is late")
+    chat.expect(ANN, "We have opened your request [#1]")
+    assert chat.ticket(1).subject == "My order is late"
+
+
+def test_a_start_code_of_any_shape_is_a_link_attempt_refused_when_wrong(chat: Chat) -> None:
+    for wrong in ("ABC-123", "from-a-deep-link", "7GQ2 KXMT PA"):
+        chat.says(BOB, f"/start {wrong}")
+    chat.server.wait_until(
+        lambda: len([m for m in chat.server.sent(BOB) if "not valid" in m["plain_text"]]) == 3
+    )
+    assert not [m for m in chat.server.sent(BOB) if "Write your question" in m["plain_text"]]
+    chat.says(BOB, "/start")  # no code: a customer's first contact
+    chat.expect(BOB, "Write your question here")
+
+
+def test_a_code_typed_in_lower_case_with_spaces_still_links(chat: Chat) -> None:
+    from workers.desk.agents import make_link_code
+
+    code, _ = make_link_code(chat.desk.runtime, "ana")
+    typed = f"{code[:4].lower()} {code[4:8].lower()}-{code[8:]}"
+    chat.says(ANA, f"/start {typed}", first_name="Ana")
+    chat.expect(ANA, "Linked as")
 
 
 def test_a_reply_split_in_parts_keeps_its_signature_with_the_ticket_tag(chat: Chat) -> None:

@@ -9,6 +9,7 @@ from connectors.telegram.commands import (
     ButtonAction,
     Command,
     encode_button,
+    link_code_of,
     parse_button,
     parse_command,
     parse_ticket_ref,
@@ -206,3 +207,18 @@ def test_mentions_are_always_clean_names(text: str) -> None:
     for name in parse_mentions(text):
         assert name and name == name.lower() and not name.endswith(".")
         assert set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("7GQ2KXMTPA", "7GQ2KXMTPA"),
+        ("7gq2 kxmt-pa", "7GQ2KXMTPA"),
+        ("  7GQ2.KXMT_PA ", "7GQ2KXMTPA"),
+        ("from-a-deep-link", "FROMADEEPLINK"),
+    ],
+)
+def test_a_link_code_is_read_as_printed_whatever_separators_were_typed(
+    typed: str, code: str
+) -> None:
+    assert link_code_of(typed) == code

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from config.loader import problems_of
 from config.settings import AgentSettings
+from connectors.telegram.commands import link_code_of
 from router.vocabulary import AgentStatus
 from store.db import UnitOfWork
 from store.models import Agent
@@ -119,8 +120,9 @@ def change_agent_status(
 
 
 def link_code_hash(code: str) -> str:
-    """What is kept of a link code: its hash (the code is typed by hand: case ignored)."""
-    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+    """What is kept of a link code: its hash (the code is typed by hand: case and
+    separators ignored)."""
+    return hashlib.sha256(link_code_of(code).encode()).hexdigest()
 
 
 def make_link_code(runtime: Runtime, name: str, *, actor: str = "cli") -> tuple[str, datetime]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 
 from connectors.telegram.bot_replies import (
@@ -28,16 +27,18 @@ from connectors.telegram.bot_replies import (
     agent_status_html,
     answer_recorded_html,
     button_done,
-    button_needs_link,
+    button_for_agents_only,
     button_not_ours,
     edits_not_sent_html,
     files_not_sent_html,
     not_done,
     private_only_html,
+    unknown_command_html,
     welcome_html,
 )
 from connectors.telegram.chat_text import escape_html, trim
 from connectors.telegram.commands import (
+    CUSTOMER_COMMANDS,
     Command,
     parse_button,
     parse_command,
@@ -70,7 +71,6 @@ from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
 
-_LINK_CODE = re.compile(r"[A-Za-z0-9]{10}")  # what `relaydesk agents link` prints
 _RECORDING_GRACE_S = 120  # how long a just-sent bot message may wait to be recorded
 
 _STATUS_OF = {"resolve": Status.RESOLVED, "pending": Status.PENDING, "reopen": Status.OPEN}
@@ -157,7 +157,7 @@ def read_update(
         _finish(runtime, uow, inbox_id, RowState.QUIET, None, "a message in a group chat")
         return None
     command = parse_command(update.text) if update.kind is UpdateKind.MESSAGE else None
-    if command is not None and command.name == "start" and _LINK_CODE.fullmatch(command.args):
+    if command is not None and command.name == "start" and command.args:
         _link(runtime, uow, inbox_id, update, command.args)
         return None
     if agent is not None:
@@ -379,7 +379,7 @@ def _button(
         answer = button_not_ours()
         ticket_id = None
     elif agent is None:
-        answer = button_needs_link()
+        answer = button_for_agents_only()
     else:
         actor = f"agent:{agent.name}"
         try:
@@ -461,6 +461,10 @@ def _customer_message(
     text = update.text
     if command is not None and command.name in ("start", "help"):
         _say(runtime, uow, update, welcome_html(runtime.settings.helpdesk.name), kind="chat_help")
+        _finish(runtime, uow, inbox_id, RowState.DONE, None)
+        return None
+    if command is not None and command.name not in CUSTOMER_COMMANDS:
+        _say(runtime, uow, update, unknown_command_html(command.name), kind="chat_help")
         _finish(runtime, uow, inbox_id, RowState.DONE, None)
         return None
     if command is not None and command.name == "status":
