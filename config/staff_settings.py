@@ -16,3 +16,7 @@ class StaffSettings(Frozen):
     failures_per_address: int = Field(30, ge=1, le=100_000)
     failure_window_s: int = Field(900, ge=1, le=86400)
     min_password_chars: int = Field(10, ge=8, le=1024)
+    # Argon2id cost of a new password hash (RFC 9106's second recommendation by default);
+    # a sign-in with a hash of other costs rehashes it. Lower only in tests.
+    argon2_time_cost: int = Field(3, ge=1, le=50)
+    argon2_memory_kib: int = Field(65536, ge=1024, le=4 * 1024 * 1024)

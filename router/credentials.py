@@ -5,6 +5,7 @@ Pure decisions over stored timestamps and an explicit ``now``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,12 @@ _LIFETIME = re.compile(r"^\s*(\d{1,6})\s*([mhdw])\s*$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_LIFETIME = timedelta(days=3660)
 NEVER = ("never", "none", "0")
+
+
+def secret_hash(secret: str) -> str:
+    """What the store keeps of a session's or a token's secret (256 random bits: a fast
+    hash is enough, and lets a request find its row by it)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def parse_lifetime(text: str) -> timedelta | None:

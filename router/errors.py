@@ -5,6 +5,8 @@ RelaydeskError
  +-- PermanentError         retrying cannot help: bad input, a refused recipient
  |    +-- InvalidTransition a ticket status change the lifecycle forbids
  +-- NotFound               a ticket, agent or row that does not exist
+ +-- SignInRefused          a wrong name or password (the answer never says which)
+ +-- SignInThrottled        too many failed sign-ins: wait ``retry_after_s``
 """
 
 from __future__ import annotations
@@ -28,3 +30,15 @@ class InvalidTransition(PermanentError):
 
 class NotFound(RelaydeskError):
     """The named thing does not exist."""
+
+
+class SignInRefused(RelaydeskError):
+    """The name and password do not match an account that may sign in."""
+
+
+class SignInThrottled(RelaydeskError):
+    """Too many failed sign-ins for this account or from this address: wait."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"too many failed sign-ins: try again in {retry_after_s} s")
+        self.retry_after_s = retry_after_s

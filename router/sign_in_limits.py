@@ -9,6 +9,7 @@ not reset the count of an address trying many accounts.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,3 +49,23 @@ class SignInLimit:
 def retry_after_seconds(wait: timedelta) -> int:
     """A ``Retry-After`` value: whole seconds, rounded up, at least 1."""
     return max(1, math.ceil(wait.total_seconds()))
+
+
+def account_key(name: str) -> str:
+    return f"account:{name.strip().lower()[:100]}"
+
+
+def address_key(address: str | None) -> str:
+    """The key an address's failures count under: IPv4 as it is, IPv6 by its /64 (one
+    subscriber is handed a whole /64)."""
+    if not address:
+        return "address:unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"address:{address[:100]}"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"address:{ip.ipv4_mapped}"
+        return f"address:{ipaddress.ip_network(f'{ip}/64', strict=False)}"
+    return f"address:{ip}"

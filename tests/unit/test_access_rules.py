@@ -209,3 +209,14 @@ def test_sign_in_waits_once_the_window_holds_the_most_failures_allowed() -> None
 def test_retry_after_is_whole_seconds_rounded_up() -> None:
     assert retry_after_seconds(timedelta(seconds=0.2)) == 1
     assert retry_after_seconds(timedelta(seconds=59.01)) == 60
+
+
+def test_failures_count_per_account_name_and_per_address_or_ipv6_network() -> None:
+    from router.sign_in_limits import account_key, address_key
+
+    assert account_key(" Ana ") == "account:ana"
+    assert address_key("203.0.113.9") == "address:203.0.113.9"
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:bbbb::7")
+    assert address_key("2001:db8:1:2::1") == "address:2001:db8:1:2::/64"
+    assert address_key("::ffff:203.0.113.9") == "address:203.0.113.9"
+    assert address_key(None) == "address:unknown"

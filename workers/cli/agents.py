@@ -1,6 +1,8 @@
-"""``relaydesk agents add|list|status``."""
+"""``relaydesk agents add|list|status|link|unlink|password``."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
@@ -9,6 +11,7 @@ from router.errors import NotFound
 from router.vocabulary import AgentStatus
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
 from workers.desk.agents import add_agent, make_link_code, set_agent_status, unlink_agent
+from workers.desk.sign_in import set_password
 
 STATUSES = [s.value for s in AgentStatus]
 
@@ -150,3 +153,26 @@ def unlink(settings: Settings, name: str) -> None:
         except NotFound as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"{name}: Telegram unlinked")
+
+
+@agents.command("password")
+@click.argument("name")
+@pass_settings
+def password(settings: Settings, name: str) -> None:
+    """Set agent NAME's password for signing in to the staff API and the workspace.
+
+    On a terminal it is asked twice and never echoed; otherwise the first line
+    of standard input is the password (for scripts). NAME's open sessions end.
+    """
+    if sys.stdin.isatty():
+        secret = click.prompt(
+            f"New password for {name}", hide_input=True, confirmation_prompt="Repeat it"
+        )
+    else:
+        secret = sys.stdin.readline().rstrip("\r\n")
+    with runtime_for(settings) as runtime:
+        try:
+            ended = set_password(runtime, name, secret)
+        except (NotFound, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{name}: password set" + (f"; {ended} open session(s) ended" if ended else ""))

@@ -16,6 +16,7 @@ from workers.cli.context import pass_settings
 from workers.cli.inbox import inbox
 from workers.cli.outbox import outbox
 from workers.cli.tickets import tickets
+from workers.cli.tokens import tokens
 from workers.runtime.queues import all_queues
 
 
@@ -139,6 +140,7 @@ def migrate(settings: Settings) -> None:
 main.add_command(connector)
 main.add_command(agents)
 main.add_command(tickets)
+main.add_command(tokens)
 main.add_command(inbox)
 main.add_command(outbox)
 main.add_command(config_group)

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from config.settings import Settings
+from router.audit_origin import cli_as
 from router.errors import InvalidTransition, NotFound, PermanentError
 from router.ticket_views import TicketView
 from router.vocabulary import Status
@@ -78,7 +79,13 @@ def show(settings: Settings, number: int, as_json: bool) -> None:
         if view is None:
             raise click.ClickException(f"no ticket #{number}")
         audit = [
-            {"at": e.created_at, "actor": e.actor, "action": e.action, "detail": e.detail}
+            {
+                "at": e.created_at,
+                "actor": e.actor,
+                "action": e.action,
+                "detail": e.detail,
+                "origin": (e.data or {}).get("origin"),
+            }
             for e in uow.audit.for_ticket(number)
         ]
         outbox = [
@@ -127,7 +134,19 @@ def show(settings: Settings, number: int, as_json: bool) -> None:
         click.echo(f"  {o['kind']:<16} {o['recipient']:<32} {o['state']} x{o['attempts']}{err}")
     click.echo("\nAudit log:")
     for e in audit:
-        click.echo(f"  [{when(e['at'])}] {e['actor']:<16} {e['action']:<18} {e['detail']}")
+        actor = e["actor"] + _how(e["origin"])
+        click.echo(f"  [{when(e['at'])}] {actor:<16} {e['action']:<18} {e['detail']}")
+
+
+def _how(origin: dict[str, Any] | None) -> str:
+    """How an event's actor was identified, when it was recorded: the CLI's --as is a claim."""
+    if not origin:
+        return ""
+    if origin.get("claimed_as"):
+        return " (cli --as)"
+    where = f" from {origin['address']}" if origin.get("address") else ""
+    token = f" {origin['token_id']}" if origin.get("token_id") else ""
+    return f" ({origin.get('via', '?')}{token}{where})"
 
 
 def _clock(timer: SlaTimer) -> dict[str, Any]:
@@ -181,7 +200,16 @@ def _answer(
     if text == "-":
         text = click.get_text_stream("stdin").read()
     target = Status(status) if status else None
-    _run(settings, answer_ticket, number, agent, text, internal=internal, status=target)
+    _run(
+        settings,
+        answer_ticket,
+        number,
+        agent,
+        text,
+        internal=internal,
+        status=target,
+        actor=cli_as(agent),  # the audit log: asserted by whoever ran the command
+    )
 
 
 @tickets.command("reply")
@@ -270,5 +298,5 @@ def unassign(settings: Settings, number: int, reason: str) -> None:
 @pass_settings
 def claim(settings: Settings, number: int, agent: str) -> None:
     """Take waiting ticket NUMBER as AGENT; the first claim wins."""
-    _run(settings, claim_ticket, number, agent)
+    _run(settings, claim_ticket, number, agent, actor=cli_as(agent))
     click.echo(f"#{number}: claimed by {agent}")

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from config.loader import problems_of
 from config.settings import AgentSettings
 from connectors.telegram.commands import link_code_of
+from router.audit_origin import ActorRef
 from router.vocabulary import AgentStatus
 from store.db import UnitOfWork
 from store.models import Agent
@@ -83,7 +84,7 @@ def add_agent(
 
 
 def set_agent_status(
-    runtime: Runtime, name: str, status: AgentStatus, *, actor: str = "cli"
+    runtime: Runtime, name: str, status: AgentStatus, *, actor: ActorRef = "cli"
 ) -> str:
     """Set an agent's routing status; returns the previous one."""
     with runtime.db.unit_of_work() as uow:
@@ -92,7 +93,7 @@ def set_agent_status(
 
 
 def change_agent_status(
-    runtime: Runtime, uow: UnitOfWork, agent: Agent, status: AgentStatus, *, actor: str
+    runtime: Runtime, uow: UnitOfWork, agent: Agent, status: AgentStatus, *, actor: ActorRef
 ) -> str:
     """Within ``uow``: set the status, return tickets of an agent going offline (when
     configured), audit; routes and drains once committed. Returns the previous status."""

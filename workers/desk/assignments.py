@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from router.audit_origin import ActorRef
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition, is_active
 from router.notice_texts import taken_notice
@@ -95,7 +96,7 @@ def assign_ticket(
     *,
     reason: str = "",
     force: bool = False,
-    actor: str = "cli",
+    actor: ActorRef = "cli",
     action: str = "ticket.assigned",
 ) -> str | None:
     """Give ticket ``number`` to an agent (taking it from its assignee); the previous one."""
@@ -132,7 +133,7 @@ def transfer_ticket(
     reason: str,
     to_agent: str | None = None,
     to_team: str | None = None,
-    actor: str = "cli",
+    actor: ActorRef = "cli",
 ) -> None:
     """Move a ticket to another agent, or to another team's queue, with a reason."""
     if (to_agent is None) == (to_team is None):
@@ -171,7 +172,9 @@ def transfer_ticket(
     drain_soon(runtime, freed)
 
 
-def unassign_ticket(runtime: Runtime, number: int, *, reason: str = "", actor: str = "cli") -> str:
+def unassign_ticket(
+    runtime: Runtime, number: int, *, reason: str = "", actor: ActorRef = "cli"
+) -> str:
     """Return a ticket to its team's queue; the agent who had it."""
     with runtime.db.unit_of_work() as uow:
         ticket = _locked_active(uow, number)
@@ -195,7 +198,7 @@ def unassign_ticket(runtime: Runtime, number: int, *, reason: str = "", actor: s
     return previous
 
 
-def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: str = "") -> None:
+def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: ActorRef = "") -> None:
     """An agent takes a waiting ticket; the first claim wins, a later one is refused.
 
     An agent the ticket was offered to (claim mode) may claim it; anyone else
@@ -207,7 +210,7 @@ def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: str =
 
 
 def claim_in(
-    runtime: Runtime, uow: UnitOfWork, number: int, agent_name: str, *, actor: str = ""
+    runtime: Runtime, uow: UnitOfWork, number: int, agent_name: str, *, actor: ActorRef = ""
 ) -> Ticket:
     """``claim_ticket`` within ``uow`` (the Telegram Claim button's transaction)."""
     actor = actor or f"agent:{agent_name}"
@@ -283,7 +286,7 @@ def _tell_the_others(
 
 
 def return_tickets(
-    runtime: Runtime, uow: UnitOfWork, agent: Agent, *, reason: str, actor: str
+    runtime: Runtime, uow: UnitOfWork, agent: Agent, *, reason: str, actor: ActorRef
 ) -> list[int]:
     """Give an agent's new and open tickets back to the queue (pending ones stay theirs)."""
     returned = []

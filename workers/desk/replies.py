@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from connectors.telegram.notices import chat_agent_reply, chat_agent_reply_text
+from router.audit_origin import ActorRef
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition
 from router.mentions import parse_mentions
@@ -35,8 +36,12 @@ def answer_ticket(
     internal: bool = False,
     status: Status | None = None,
     via: str = "cli",
+    actor: ActorRef | None = None,
 ) -> None:
-    """An agent's public reply (sent to the requester) or internal note, then a status."""
+    """An agent's public reply (sent to the requester) or internal note, then a status.
+
+    ``actor``: who the audit log names (default: the agent); the command line passes
+    ``cli_as(agent)``, the staff API its caller's origin."""
     with runtime.db.unit_of_work() as uow:
         ticket = uow.tickets.get(number, for_update=True)
         if ticket is None:
@@ -46,9 +51,11 @@ def answer_ticket(
             raise NotFound(f"no agent {agent_name!r}")
         if status is not None and status is not Status(ticket.status):  # refuse before sending
             check_transition(Status(ticket.status), status)
-        post_answer(runtime, uow, ticket, agent, text, internal=internal, via=via)
+        post_answer(runtime, uow, ticket, agent, text, internal=internal, via=via, actor=actor)
     if status is not None:
-        set_ticket_status(runtime, number, status, actor=f"agent:{agent_name}", reason="answered")
+        set_ticket_status(
+            runtime, number, status, actor=actor or f"agent:{agent_name}", reason="answered"
+        )
 
 
 def post_answer(
@@ -60,6 +67,7 @@ def post_answer(
     *,
     internal: bool,
     via: str,
+    actor: ActorRef | None = None,
     external_id: str | None = None,
     inbox_id: int | None = None,
 ) -> None:
@@ -70,6 +78,7 @@ def post_answer(
         raise PermanentError(f"ticket #{ticket.id} is closed: answer in a new ticket")
     now = runtime.now()
     author = f"agent:{agent.name}"
+    recorded = actor or author  # the audit log's actor; the message's author is the agent
     if internal:
         uow.messages.add(
             ticket.id,
@@ -83,7 +92,7 @@ def post_answer(
             now=now,
         )
         uow.audit.record(
-            ticket_id=ticket.id, actor=author, action="note.added", detail=f"via {via}", now=now
+            ticket_id=ticket.id, actor=recorded, action="note.added", detail=f"via {via}", now=now
         )
         _tell_the_mentioned(runtime, uow, ticket, agent, text.strip(), external_id)
         return
@@ -152,7 +161,7 @@ def post_answer(
     ticket.updated_at = now
     uow.audit.record(
         ticket_id=ticket.id,
-        actor=author,
+        actor=recorded,
         action="message.replied",
         detail=f"public reply to {ticket.requester_address} via {via}",
         now=now,

@@ -7,6 +7,7 @@ mode, through the broker otherwise).
 
 from __future__ import annotations
 
+from router.audit_origin import ActorRef
 from router.errors import NotFound
 from router.lifecycle import is_active
 from router.vocabulary import Status
@@ -17,7 +18,7 @@ from workers.steps.route import drain_soon
 
 
 def set_ticket_status(
-    runtime: Runtime, number: int, target: Status, *, actor: str = "cli", reason: str = ""
+    runtime: Runtime, number: int, target: Status, *, actor: ActorRef = "cli", reason: str = ""
 ) -> Status:
     """Move a ticket through the lifecycle (validated in router); drains when a slot frees."""
     with runtime.db.unit_of_work() as uow:
@@ -25,7 +26,13 @@ def set_ticket_status(
 
 
 def change_ticket_status(
-    runtime: Runtime, uow: UnitOfWork, number: int, target: Status, *, actor: str, reason: str = ""
+    runtime: Runtime,
+    uow: UnitOfWork,
+    number: int,
+    target: Status,
+    *,
+    actor: ActorRef,
+    reason: str = "",
 ) -> Status:
     """Within ``uow``: lock, move (the agent's slot and the SLA clocks with it), audit;
     drains the freed agent's teams once committed. Returns the status before."""
