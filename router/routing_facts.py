@@ -9,7 +9,7 @@ is converted on construction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar, overload
 
@@ -102,6 +102,13 @@ class AgentFacts:
     @property
     def free_slots(self) -> int:
         return max(self.capacity - self.load, 0)
+
+    def taking(self, channel: str, now: datetime) -> AgentFacts:
+        """The agent once it took a ticket in ``channel`` at ``now``: one more load,
+        overall and in that channel, and just assigned."""
+        channel_load = dict(self.channel_load)
+        channel_load[channel] = channel_load.get(channel, 0) + 1
+        return replace(self, load=self.load + 1, last_assigned_at=now, channel_load=channel_load)
 
 
 @dataclass(frozen=True)

@@ -84,9 +84,10 @@ class AgentRepository:
 
         ``available_only``: only those online with a free slot (the only ones who
         can be chosen; the others matter only to explain why nobody was).
-        Three queries: the agents (with which of ``teams`` they are in), their
-        skills, and, for agents with a limit in ``channel``, their open tickets
-        there.
+        ``channel``: the channel of the ticket to route, whose load is counted for
+        the agents with a limit in it; None (a drain, for tickets of any channel):
+        every channel an agent has a limit in. Three queries: the agents (with
+        which of ``teams`` they are in), their skills, and those loads.
         """
         query = (
             select(
@@ -125,8 +126,13 @@ class AgentRepository:
             )
         ):
             skills[agent_id][skill] = level
-        limited = [a for a, r in first.items() if channel and channel in (r[9] or {})]
-        channel_load = self._channel_loads(limited, channel) if channel and limited else {}
+        limited = {
+            agent_id: [channel] if channel else list(r[9])
+            for agent_id, r in first.items()
+            if r[9] and (channel is None or channel in r[9])
+        }
+        counted = sorted({c for channels in limited.values() for c in channels})
+        loads = self._channel_loads(list(limited), counted) if limited else {}
         return [
             Member(
                 facts=AgentFacts(
@@ -140,7 +146,9 @@ class AgentRepository:
                     skills=skills.get(agent_id, {}),
                     seniority=r[8] or 0,
                     channel_capacity=dict(r[9] or {}),
-                    channel_load={channel: channel_load.get(agent_id, 0)} if channel else {},
+                    channel_load={
+                        c: loads.get((agent_id, c), 0) for c in limited.get(agent_id, ())
+                    },
                 ),
                 email=r[6],
                 display_name=r[7],
@@ -149,25 +157,28 @@ class AgentRepository:
             for agent_id, r in first.items()
         ]
 
-    def _channel_loads(self, agent_ids: list[int], channel: str) -> dict[int, int]:
+    def _channel_loads(
+        self, agent_ids: list[int], channels: list[str]
+    ) -> dict[tuple[int, str], int]:
+        """(agent, channel) -> the agent's active tickets in that channel (absent: none)."""
         active = [Status.NEW.value, Status.OPEN.value, Status.PENDING.value]
         return {
-            agent_id: count
-            for agent_id, count in self.session.execute(
-                select(Ticket.assignee_id, func.count())
+            (agent_id, channel): count
+            for agent_id, channel, count in self.session.execute(
+                select(Ticket.assignee_id, Ticket.channel, func.count())
                 .where(
                     Ticket.assignee_id.in_(agent_ids),
-                    Ticket.channel == channel,
+                    Ticket.channel.in_(channels),
                     Ticket.status.in_(active),
                 )
-                .group_by(Ticket.assignee_id)
+                .group_by(Ticket.assignee_id, Ticket.channel)
             )
             if agent_id is not None
         }
 
     def channel_load(self, agent_id: int, channel: str) -> int:
         """The agent's active tickets in ``channel`` (read after claiming the agent's row)."""
-        return self._channel_loads([agent_id], channel).get(agent_id, 0)
+        return self._channel_loads([agent_id], [channel]).get((agent_id, channel), 0)
 
     def team_and_fallback(self, team_id: int) -> dict[int, str]:
         """The team and its fallback team (if any), id -> name."""
@@ -183,6 +194,10 @@ class AgentRepository:
         if row[1] is not None:
             found[row[1]] = row[2]
         return found
+
+    def claim_mode(self, team_id: int) -> bool:
+        """Whether the team offers its tickets (the first claim wins) instead of assigning."""
+        return bool(self.session.scalar(select(Team.claim_mode).where(Team.id == team_id)))
 
     def teams_served_by(self, agent_id: int | None) -> list[int]:
         """The teams whose backlog this agent's free slot may take: the agent's own, and

@@ -16,8 +16,9 @@ from workers.channels.intake import StoreIntake
 from workers.desk.agents import add_agent
 from workers.runtime.context import build_runtime
 from workers.runtime.processes import prepare_database
+from workers.steps.drain import drain_backlog
 from workers.steps.ingest import ingest
-from workers.steps.route import Outcome, drain_backlog, route
+from workers.steps.route import Outcome, route
 
 
 def test_concurrent_routers_fill_every_slot_exactly_once_and_no_more(database_url: str) -> None:

@@ -15,7 +15,8 @@ from router.vocabulary import AgentStatus, Priority
 from tests.support.desk import Desk, desk_for
 from workers.desk.agents import set_agent_status
 from workers.desk.assignments import claim_ticket
-from workers.steps.route import drain_backlog, route
+from workers.steps.drain import drain_backlog
+from workers.steps.route import route
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,8 @@ from store.db import UnitOfWork
 from store.models import Agent
 from workers.desk.assignments import agent_named, return_tickets
 from workers.runtime.context import Runtime
-from workers.steps.route import drain_soon, route_soon
+from workers.steps.drain import drain_soon
+from workers.steps.route import route_soon
 
 
 def add_agent(

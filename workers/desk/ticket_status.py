@@ -14,7 +14,7 @@ from router.vocabulary import Status
 from store.db import UnitOfWork
 from workers.desk.sla_clocks import clock_event, status_event
 from workers.runtime.context import Runtime
-from workers.steps.route import drain_soon
+from workers.steps.drain import drain_soon
 
 
 def set_ticket_status(

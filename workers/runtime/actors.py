@@ -29,8 +29,9 @@ from workers.runtime.queues import (
     outbound_queue,
 )
 from workers.steps.deliver import deliver, deliver_each
+from workers.steps.drain import drain_backlog
 from workers.steps.ingest import ingest, ingest_together
-from workers.steps.route import drain_backlog, route, route_each
+from workers.steps.route import route, route_each
 from workers.steps.sla_sweep import sweep_sla
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Route: give a waiting ticket to the best agent, claimed atomically; drain a team's backlog.
+"""Route: give a waiting ticket to the best agent, claimed atomically.
 
 Locks the ticket row first, then claims an agent slot with a conditional
 UPDATE; if either check fails the transaction rolls back as a whole, so a
@@ -79,9 +79,7 @@ def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcom
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         ticket = uow.tickets.lock_for_routing(ticket_id)
-        if ticket is None or ticket.assignee_id is not None or ticket.team_id is None:
-            return Outcome.NOT_ROUTABLE
-        if not is_active(ticket.status):
+        if ticket is None or not _waits(ticket):
             return Outcome.NOT_ROUTABLE
         facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
         policy = selection_policy(runtime.settings.routing)
@@ -109,6 +107,37 @@ def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcom
         if not _assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
             raise _LostRace()
         return Outcome.ASSIGNED
+
+
+def route_to(runtime: Runtime, ticket_id: int, agent_id: int) -> bool:
+    """Assign the ticket to ``agent_id`` (a drain's plan) if it still waits and that
+    agent can still take it; False, with nothing changed, when the plan went stale
+    (someone else took the ticket or the slot)."""
+    now = runtime.now()
+    policy = selection_policy(runtime.settings.routing)
+    try:
+        with runtime.db.unit_of_work() as uow:
+            ticket = uow.tickets.lock_for_routing(ticket_id)
+            if ticket is None or not _waits(ticket) or ticket.claim_mode:
+                return False
+            facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
+            candidates = uow.agents.routing_candidates(teams, facts.channel, available_only=True)
+            member = next((m for m in candidates if m.facts.id == agent_id), None)
+            if member is None:
+                return False
+            decision = choose_agent(facts, [member.facts], now, policy=policy)
+            if decision.agent is None or _claim(uow, decision.ranked, facts.channel, now) is None:
+                return False
+            if not _assign(runtime, uow, ticket, member, (decision, facts, relaxed), now, policy):
+                raise _LostRace()
+            return True
+    except _LostRace:
+        return False
+
+
+def _waits(ticket: RoutingTicket) -> bool:
+    """Unassigned, in a team, and active: routing may give it to someone."""
+    return ticket.assignee_id is None and ticket.team_id is not None and is_active(ticket.status)
 
 
 def _assign(
@@ -185,9 +214,7 @@ def _route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
         tickets = uow.tickets.lock_many_for_routing(ticket_ids)
         free: dict[tuple[frozenset[int], str], dict[int, Member]] = {}
         for ticket in tickets.values():
-            if ticket.assignee_id is not None or ticket.team_id is None:
-                continue
-            if not is_active(ticket.status):
+            if not _waits(ticket):
                 continue
             if ticket.claim_mode:
                 left.append(ticket.facts.id)
@@ -234,11 +261,7 @@ def _count_assignment(
         member = members.get(agent_id)
         if member is None:
             continue
-        facts = member.facts
-        channel_load = dict(facts.channel_load)
-        if channel in channel_load:
-            channel_load[channel] += 1
-        taken = replace(facts, load=facts.load + 1, last_assigned_at=now, channel_load=channel_load)
+        taken = member.facts.taking(channel, now)
         if taken.load >= taken.capacity:
             del members[agent_id]
         else:
@@ -368,43 +391,6 @@ def _record_waiting(
         )
 
 
-def drain_backlog(runtime: Runtime, team_id: int, *, batch: int = 200) -> int:
-    """Route the team's waiting tickets in backlog order while agents have free slots.
-
-    Each page of the backlog is first checked against the free agents with the
-    pure selection (no locks): only tickets someone could take are routed (the
-    route itself decides, under locks). A ticket nobody can take stays and the
-    drain goes on to the next: with skills, one waiting ticket says nothing
-    about the others. Pages are read by key, so none is skipped.
-    """
-    assigned = 0
-    after = None
-    now = runtime.now()
-    policy = selection_policy(runtime.settings.routing)
-    while True:
-        with runtime.db.unit_of_work() as uow:
-            if uow.agents.free_slots(team_id) == 0:
-                return assigned
-            page = uow.tickets.waiting_facts(team_id, batch, after=after)
-            teams = uow.agents.team_and_fallback(team_id)
-            free = [
-                m.facts for m in uow.agents.routing_candidates(teams, None, available_only=True)
-            ]
-        if not page:
-            return assigned
-        fallback = next((name for tid, name in teams.items() if tid != team_id), None)
-        timeouts = skills_timeout(runtime.settings.routing, fallback)
-        for _key, facts, queued_at in page:
-            relaxed, _ = relax_requirements(facts, now - queued_at, timeouts)
-            if choose_agent(relaxed, free, now, policy=policy).agent is None:
-                continue  # nobody free could take it: leave it without locking it
-            if route(runtime, facts.id) is Outcome.ASSIGNED:
-                assigned += 1
-        after = page[-1][0]
-        if len(page) < batch:
-            return assigned
-
-
 def route_soon(runtime: Runtime, ticket_ids: list[int], *, avoid: int | None = None) -> None:
     """Route tickets: inline in a process without a worker (the embedded CLI), else by
     the broker. ``avoid``: an agent they were taken from, chosen only if nobody else can."""
@@ -413,15 +399,6 @@ def route_soon(runtime: Runtime, ticket_ids: list[int], *, avoid: int | None = N
             route(runtime, ticket_id, avoid=avoid)
         else:
             runtime.enqueue_route(ticket_id, avoid)
-
-
-def drain_soon(runtime: Runtime, team_ids: list[int]) -> None:
-    """Drain the teams' backlogs: inline when embedded, else by the broker."""
-    for team_id in dict.fromkeys(team_ids):
-        if runtime.settings.embedded:
-            drain_backlog(runtime, team_id)
-        else:
-            runtime.enqueue_drain(team_id)
 
 
 def _brief(ticket: RoutingTicket) -> TicketBrief:

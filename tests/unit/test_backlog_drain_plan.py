@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from router.backlog import SkillsTimeout
+from router.backlog_drain import plan_drain
+from router.routing_facts import AgentFacts, TicketFacts
+from router.selection import choose_agent
+from router.vocabulary import AgentStatus, Priority
+from tests.unit.test_selection import ALL, agents_strategy, tickets_strategy
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+NO_TIMEOUT = SkillsTimeout()
+
+
+def agent(i: int, **kw: object) -> AgentFacts:
+    base: dict[str, object] = {
+        "id": i,
+        "name": f"a{i}",
+        "status": AgentStatus.ONLINE,
+        "capacity": 5,
+        "load": 0,
+        "teams": frozenset({"support"}),
+    }
+    base.update(kw)
+    return AgentFacts(**base)  # type: ignore[arg-type]
+
+
+def waiting(i: int, **kw: object) -> tuple[TicketFacts, datetime]:
+    base: dict[str, object] = {
+        "id": i,
+        "team": "support",
+        "priority": Priority.NORMAL,
+        "created_at": NOW,
+        "channel": "web",
+    }
+    base.update(kw)
+    return TicketFacts(**base), NOW  # type: ignore[arg-type]
+
+
+def plan(tickets: list[tuple[TicketFacts, datetime]], agents: list[AgentFacts], **kw: object):  # type: ignore[no-untyped-def]
+    return [
+        (ticket_id, a.name)
+        for ticket_id, a in plan_drain(tickets, agents, NOW, timeouts=NO_TIMEOUT, **kw)  # type: ignore[arg-type]
+    ]
+
+
+def test_an_agent_full_in_a_channel_is_planned_for_no_ticket_of_that_channel() -> None:
+    solo = agent(1, channel_capacity={"web": 1}, channel_load={"web": 1}, load=1)
+    tickets = [waiting(i) for i in range(1, 400)] + [waiting(400, channel="email")]
+    assert plan(tickets, [solo]) == [(400, "a1")]
+
+
+def test_each_planned_ticket_counts_against_the_agent_overall_and_in_its_channel() -> None:
+    ana = agent(1, capacity=3, channel_capacity={"web": 1})
+    tickets = [waiting(1), waiting(2), waiting(3, channel="email"), waiting(4, channel="email")]
+    tickets += [waiting(5, channel="email")]
+    assert plan(tickets, [ana]) == [(1, "a1"), (3, "a1"), (4, "a1")]
+
+
+def test_slots_go_in_backlog_order_and_a_ticket_nobody_can_take_holds_up_no_other() -> None:
+    ana = agent(1, capacity=1, skills={"billing": 3})
+    bo = agent(2, capacity=1)
+    tickets = [waiting(1, required_skills={"linux": 1}), waiting(2), waiting(3)]
+    tickets += [waiting(4, required_skills={"billing": 2})]
+    assert plan(tickets, [ana, bo]) == [(2, "a1"), (3, "a2")]  # nothing is left for #4
+
+
+def test_the_backlog_is_read_no_further_than_the_last_free_slot() -> None:
+    read = []
+
+    def backlog() -> Iterator[tuple[TicketFacts, datetime]]:
+        for i in range(1, 1000):
+            read.append(i)
+            yield waiting(i)
+
+    assert plan(backlog(), [agent(1, capacity=2)]) == [(1, "a1"), (2, "a1")]  # type: ignore[arg-type]
+    assert read == [1, 2]
+
+
+def test_nobody_free_reads_nothing() -> None:
+    def backlog() -> Iterator[tuple[TicketFacts, datetime]]:
+        raise AssertionError("read")
+        yield  # pragma: no cover
+
+    assert plan(backlog(), [agent(1, load=5), agent(2, status=AgentStatus.AWAY)]) == []  # type: ignore[arg-type]
+
+
+def test_in_claim_mode_every_ticket_someone_free_could_take_is_planned() -> None:
+    ana = agent(1, capacity=1)
+    tickets = [waiting(1), waiting(2), waiting(3, required_skills={"linux": 1})]
+    assert plan(tickets, [ana], claim_mode=True) == [(1, "a1"), (2, "a1")]
+
+
+def test_a_ticket_waiting_past_the_skills_timeout_is_planned_for_the_fallback_team() -> None:
+    kai = agent(1, teams=frozenset({"tier2"}))
+    timeouts = SkillsTimeout(
+        normal=replace(SkillsTimeout().normal, widen=timedelta(minutes=10)), fallback_team="tier2"
+    )
+    fresh, old = waiting(1), (waiting(2)[0], NOW - timedelta(minutes=11))
+    planned = plan_drain([fresh, old], [kai], NOW, timeouts=timeouts)
+    assert [(t, a.name) for t, a in planned] == [(2, "a1")]
+
+
+@given(agents_strategy, st.lists(tickets_strategy, max_size=40, unique_by=lambda t: t.id))
+def test_a_plan_never_overfills_an_agent_and_leaves_no_slot_a_skipped_ticket_fits(
+    agents: list[AgentFacts], tickets: list[TicketFacts]
+) -> None:
+    planned = plan_drain([(t, NOW) for t in tickets], agents, NOW, timeouts=NO_TIMEOUT, policy=ALL)
+    by_id = {t.id: t for t in tickets}
+    taken: Counter[int] = Counter()
+    in_channel: Counter[tuple[int, str]] = Counter()
+    for ticket_id, chosen in planned:
+        taken[chosen.id] += 1
+        in_channel[chosen.id, by_id[ticket_id].channel] += 1
+    left = []
+    for a in agents:
+        channel_load = dict(a.channel_load)
+        for (agent_id, channel), n in in_channel.items():
+            if agent_id == a.id:
+                channel_load[channel] = channel_load.get(channel, 0) + n
+        if taken[a.id]:
+            assert a.load + taken[a.id] <= a.capacity, a
+            for channel, limit in a.channel_capacity.items():
+                assert channel_load.get(channel, 0) <= max(limit, a.channel_load.get(channel, 0))
+        left.append(replace(a, load=a.load + taken[a.id], channel_load=channel_load))
+    skipped = [t for t in tickets if t.id not in {i for i, _ in planned}]
+    for t in skipped:  # loads only grow as the plan goes: what nobody could take, nobody can
+        assert choose_agent(t, left, NOW, policy=ALL).agent is None, t
