@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.ports import Receipt
 from router.envelopes import InboundMessage
-from router.errors import TransientError
 from router.ticket_views import TicketView
 from router.vocabulary import RowState
 from store.db import UnitOfWork
+from store.errors import store_errors
 from store.models import InboxItem
 from workers.runtime.context import Runtime
-
-log = logging.getLogger(__name__)
 
 
 def same_request(stored: dict[str, object], message: InboundMessage) -> bool:
@@ -50,32 +45,25 @@ class StoreIntake:
         """Commit every message (with its raw bytes) in one transaction: all or none.
 
         A connector holding several messages at once (an IMAP FETCH) pays for one
-        commit instead of one each. Raises ``TransientError`` when it cannot commit.
+        commit instead of one each. Raises ``TransientError`` when the store is down,
+        ``store.errors.RefusedValue`` when it refuses a value of a message.
         """
-        try:
-            with self.runtime.db.unit_of_work() as uow:
-                return [self._accept_in(uow, message, raw) for message, raw in messages]
-        except SQLAlchemyError as exc:
-            log.error("inbox unavailable: %s", exc)
-            raise TransientError("the store is unavailable; try again later") from None
+        with store_errors("accepting a message"), self.runtime.db.unit_of_work() as uow:
+            return [self._accept_in(uow, message, raw) for message, raw in messages]
 
     def keep_failed(self, message: InboundMessage, *, raw: bytes | None, reason: str) -> Receipt:
         """Keep a message that is not ingested as a failed inbox row with ``reason`` (for
         ``relaydesk inbox list --state failed``); nothing is enqueued. Idempotent."""
-        try:
-            with self.runtime.db.unit_of_work() as uow:
-                accepted = uow.inbox.accept(
-                    message,
-                    now=self.runtime.now(),
-                    redrive_after=self.runtime.redrive_after,
-                    raw=raw,
-                    state=RowState.FAILED,
-                    error=reason,
-                )
-                return Receipt(inbox_id=accepted.inbox_id, duplicate=not accepted.created)
-        except SQLAlchemyError as exc:
-            log.error("inbox unavailable: %s", exc)
-            raise TransientError("the store is unavailable; try again later") from None
+        with store_errors("keeping a failed message"), self.runtime.db.unit_of_work() as uow:
+            accepted = uow.inbox.accept(
+                message,
+                now=self.runtime.now(),
+                redrive_after=self.runtime.redrive_after,
+                raw=raw,
+                state=RowState.FAILED,
+                error=reason,
+            )
+            return Receipt(inbox_id=accepted.inbox_id, duplicate=not accepted.created)
 
     def _accept_in(self, uow: UnitOfWork, message: InboundMessage, raw: bytes | None) -> Receipt:
         runtime = self.runtime
@@ -94,16 +82,10 @@ class StoreIntake:
         return _receipt(item, duplicate=True)
 
     def receipt(self, inbox_id: int) -> Receipt | None:
-        try:
-            with self.runtime.db.unit_of_work() as uow:
-                item = uow.inbox.get(inbox_id)
-                return _receipt(item, duplicate=False) if item else None
-        except SQLAlchemyError as exc:
-            raise TransientError(f"the store is unavailable: {exc}") from None
+        with store_errors(f"reading submission {inbox_id}"), self.runtime.db.unit_of_work() as uow:
+            item = uow.inbox.get(inbox_id)
+            return _receipt(item, duplicate=False) if item else None
 
     def ticket(self, number: int) -> TicketView | None:
-        try:
-            with self.runtime.db.unit_of_work() as uow:
-                return uow.tickets.view(number)
-        except SQLAlchemyError as exc:
-            raise TransientError(f"the store is unavailable: {exc}") from None
+        with store_errors(f"reading ticket {number}"), self.runtime.db.unit_of_work() as uow:
+            return uow.tickets.view(number)
