@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from router.envelopes import InboundMessage
+from router.storable import is_id
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ def plus_number(recipients: Iterable[str], own: OwnAddresses) -> int | None:
     for recipient in recipients:
         found = own.base_of(recipient)
         if found is not None and found[1].isdigit() and len(found[1]) <= 12:
-            return int(found[1])
+            number = int(found[1])
+            return number if is_id(number) else None
     return None
 
 
@@ -100,9 +102,10 @@ def thread_keys(
         candidates.insert(0, message.bounce.original_message_id)
     ids = tuple(dict.fromkeys(m.strip() for m in candidates if m.strip()))
     match = tag_pattern(tag_prefix).search(message.subject)
+    tagged = int(match.group(1)) if match else None
     return ThreadKeys(
         message_ids=ids,
-        subject_number=int(match.group(1)) if match else None,
+        subject_number=tagged if tagged is not None and is_id(tagged) else None,
         plus_number=plus_number(message.recipients, own) if own is not None else None,
     )
 

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from store import nul_guard
 from store.agents import AgentRepository
 from store.api_tokens import ApiTokenRepository
 from store.audit import AuditLog
@@ -37,13 +38,24 @@ T = TypeVar("T")
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=pool_size
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=pool_size,
+            json_serializer=nul_guard.json_dumps,
         )
         _tune_sqlite(engine)
-        return engine
-    # no pre-ping (a round trip per transaction): a dropped connection fails the
-    # step, which is retried, and the pool replaces the connection
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    else:
+        # no pre-ping (a round trip per transaction): a dropped connection fails the
+        # step, which is retried, and the pool replaces the connection
+        engine = create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_recycle=1800,
+            json_serializer=nul_guard.json_dumps,
+        )
+    nul_guard.install(engine)
+    return engine
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from router.envelopes import InboundMessage
+from router.storable import is_id
 from router.vocabulary import RowState
 from store import retryable_rows
 from store.dialect import insert_ignoring_conflict, picked, table
@@ -82,6 +83,8 @@ class InboxRepository:
         return Accepted(inbox_id=inbox_id, created=False)
 
     def get(self, inbox_id: int) -> InboxItem | None:
+        if not is_id(inbox_id):
+            return None
         self.flush()
         return self.session.get(InboxItem, inbox_id)
 

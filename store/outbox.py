@@ -12,6 +12,7 @@ from sqlalchemy import Update, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from router.envelopes import OutboundMessage
+from router.storable import is_id
 from router.vocabulary import RowState
 from store import retryable_rows
 from store.dialect import insert_ignoring_conflict, table
@@ -73,6 +74,8 @@ class OutboxRepository:
         return outbox_id
 
     def get(self, outbox_id: int) -> OutboxItem | None:
+        if not is_id(outbox_id):
+            return None
         return self.session.get(OutboxItem, outbox_id)
 
     def claim(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from router.lifecycle import check_transition, is_active
 from router.routing_facts import TicketFacts
+from router.storable import is_id
 from router.ticket_views import AttachmentView, MessageView, TicketView
 from router.vocabulary import Channel, Priority, Status
 from store.agents import AgentRepository
@@ -46,6 +47,8 @@ class TicketRepository:
         self.session = session
 
     def get(self, number: int, *, for_update: bool = False) -> Ticket | None:
+        if not is_id(number):  # out of the key's range: no such ticket, not a database error
+            return None
         return self.session.get(
             Ticket, number, with_for_update=for_update, populate_existing=for_update
         )

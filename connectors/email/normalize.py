@@ -23,6 +23,7 @@ from connectors.email.compose import clean
 from connectors.email.parse import ParsedEmail, parse_email
 from router.envelopes import AttachmentRef, BounceReport, InboundMessage
 from router.errors import PermanentError
+from router.storable import message_without_nul
 from router.thread_keys import OwnAddresses
 from router.vocabulary import Channel
 
@@ -58,7 +59,7 @@ def envelope_message(
         key = f"{message_id} {address}"
     else:  # no usable Message-ID: what every copy of the message shares identifies it
         key = "sha256:" + _fingerprint(raw, headers)
-    return InboundMessage(
+    message = InboundMessage(
         channel=Channel.EMAIL,
         idempotency_key=key[:512],
         sender_address=address[:320],
@@ -70,6 +71,7 @@ def envelope_message(
         source=source,
         unparsed=True,
     )
+    return message_without_nul(message)  # which no text keeps: removed, and said so
 
 
 def _fingerprint(raw: bytes, headers: Message | None) -> str:
@@ -112,7 +114,7 @@ def parse_inbound(
         raise PermanentError(f"unreadable email: no sender address ({problems})")
     recipients = tuple(dict.fromkeys((*envelope.recipients, *parsed.to, *parsed.cc)))
     reason = parsed.automatic
-    return InboundMessage(
+    message = InboundMessage(
         channel=Channel.EMAIL,
         idempotency_key=envelope.idempotency_key,
         sender_address=sender[:320],
@@ -133,6 +135,7 @@ def parse_inbound(
         bounce=_bounce(parsed),
         problems=parsed.problems,
     )
+    return message_without_nul(message)  # which no text keeps: removed, and said so
 
 
 def _keep(parsed: ParsedEmail, keep_file: Callable[[bytes], str]) -> list[AttachmentRef]:

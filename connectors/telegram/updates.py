@@ -7,10 +7,12 @@ row is kept as failed with that reason.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from router.storable import removed_nul_problem, without_nul
 from router.thread_keys import chat_message_ref
 
 
@@ -51,6 +53,7 @@ class ChatUpdate:
     callback_id: str = ""
     callback_data: str = ""
     is_bot: bool = False
+    problems: tuple[str, ...] = ()  # what could not be kept as sent (NUL characters)
 
     @property
     def external_id(self) -> str:
@@ -74,6 +77,17 @@ _UNSUPPORTED = (
 
 
 def parse_update(data: dict[str, Any]) -> ChatUpdate:
+    """The update in relaydesk's terms; NUL characters, which no text keeps, are removed
+    (and said among its ``problems``)."""
+    data, removed = without_nul(data)
+    update = _parse(data)
+    if removed:
+        problem = removed_nul_problem(["the message"], removed)
+        return dataclasses.replace(update, problems=(problem,))
+    return update
+
+
+def _parse(data: dict[str, Any]) -> ChatUpdate:
     try:
         update_id = int(data["update_id"])
     except (KeyError, TypeError, ValueError):

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
@@ -32,10 +33,12 @@ from connectors.web.schemas import (
     Problem,
     TicketRequest,
     TicketResponse,
+    ValidationProblems,
     ticket_request_model,
 )
 from router.envelopes import InboundMessage
-from router.errors import TransientError
+from router.errors import PermanentError, TransientError
+from router.storable import MAX_ID, is_id
 from router.vocabulary import Channel, RowState
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,45 @@ IdempotencyKey = Annotated[
         "key again returns the first submission (`duplicate: true`) instead of a new ticket.",
     ),
 ]
+
+
+# ids are integers from 1 to MAX_ID; any other integer names nothing: 404, not 422
+ID: dict[str, Any] = {
+    "json_schema_extra": {
+        "minimum": 1,
+        "maximum": MAX_ID,
+        "description": f"From 1 to {MAX_ID}; any other integer is answered 404.",
+    }
+}
+READ_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {
+        "model": Problem,
+        "description": "Not found: no such id (any integer outside 1..2147483647 included), "
+        "or not the right `key`.",
+    },
+    422: {
+        "model": ValidationProblems,
+        "description": "The id is not an integer, or `key` is longer than 100 characters.",
+    },
+    503: {"model": Problem, "description": "The helpdesk is unavailable: retry after Retry-After."},
+}
+# OpenAPI links: what an answer to POST /api/v1/tickets lets a client read next
+READ_LINKS = {
+    "GetSubmission": {
+        "operationId": "get_submission",
+        "parameters": {
+            "submission_id": "$response.body#/submission_id",
+            "key": "$response.body#/access_key",
+        },
+    },
+    "GetTicket": {
+        "operationId": "get_ticket",
+        "parameters": {
+            "number": "$response.body#/ticket_number",
+            "key": "$response.body#/access_key",
+        },
+    },
+}
 
 
 class IdempotencyConflict(Exception):
@@ -151,7 +193,7 @@ AccessKey = Annotated[
 
 def create_app(*, intake: Intake, tickets: TicketQueries, settings: Settings) -> FastAPI:
     """The web channel: JSON API under /api/v1, the HTML form at /, health at /healthz."""
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from the installed package's files, not a CDN
         title="relaydesk",
         version=_version(),
         description="Open helpdesk tickets over HTTP and follow them. Every submission "
@@ -161,6 +203,7 @@ def create_app(*, intake: Intake, tickets: TicketQueries, settings: Settings) ->
     app.add_middleware(BodySizeLimit, max_bytes=settings.web.max_body_bytes)
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(TransientError, _unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(PermanentError, _refused)  # type: ignore[arg-type]
     submissions = Submissions(intake, wait_s=settings.web.intake_wait_s)
     request_model = ticket_request_model(settings.web)
     app.include_router(_api(submissions, tickets, request_model))
@@ -179,17 +222,32 @@ def _api(
 
     @api.post(
         "/api/v1/tickets",
+        operation_id="create_ticket",
         tags=["tickets"],
         summary="Open a ticket",
         status_code=201,
         response_model=AcceptedResponse,
         response_description="Durable and already a ticket; Location is the ticket.",
         responses={
+            201: {"links": READ_LINKS},
             202: {
                 "model": AcceptedResponse,
-                "description": "Durable, not yet a ticket (or failed); Location is the status.",
+                "description": "Durable, not yet a ticket (or failed); Location is the status. "
+                "Also the answer at once, without waiting, while the helpdesk has a backlog.",
+                "links": READ_LINKS,
+            },
+            400: {
+                "model": Problem,
+                "description": "The body could not be read: it is not UTF-8, or its "
+                "Content-Length is malformed.",
             },
             413: {"model": Problem, "description": "The body is over the configured limit."},
+            422: {
+                "model": ValidationProblems,
+                "description": "A field is missing or invalid (each problem names its field), "
+                "the body is not a JSON object, or the Idempotency-Key was used for a "
+                "different request.",
+            },
             503: {"model": Problem, "description": "Not accepted: retry after Retry-After."},
         },
     )
@@ -227,18 +285,19 @@ def _api(
     @api.get(
         "/api/v1/submissions/{submission_id}",
         name="get_submission",
+        operation_id="get_submission",
         tags=["submissions"],
         summary="Follow a submission",
         response_model=AcceptedResponse,
-        responses={404: {"model": Problem, "description": "No such submission."}},
+        responses=READ_RESPONSES,
     )
     def get_submission(
         request: Request,
-        submission_id: Annotated[int, Path(ge=1, description="`submission_id` of the answer.")],
+        submission_id: Annotated[int, Path(description="`submission_id` of the answer.", **ID)],
         key: AccessKey = None,
     ) -> AcceptedResponse:
         """Where a submission stands; `ticket_number` is set once it has been ingested."""
-        receipt = submissions.intake.receipt(submission_id)
+        receipt = submissions.intake.receipt(submission_id) if is_id(submission_id) else None
         if receipt is None or not key_matches(key, receipt.access_key):
             raise HTTPException(404, detail=f"submission {submission_id} not found")
         return accepted_response(receipt, request)
@@ -246,22 +305,23 @@ def _api(
     @api.get(
         "/api/v1/tickets/{number}",
         name="get_ticket",
+        operation_id="get_ticket",
         tags=["tickets"],
         summary="Read a ticket",
         response_model=TicketResponse,
-        responses={404: {"model": Problem, "description": "No such ticket."}},
+        responses=READ_RESPONSES,
     )
     def get_ticket(
-        number: Annotated[int, Path(ge=1, description="The ticket number.")],
+        number: Annotated[int, Path(description="The ticket number.", **ID)],
         key: AccessKey = None,
     ) -> TicketResponse:
         """A ticket with its status, assignment, SLA timestamps and public messages."""
-        view = tickets.ticket(number)
+        view = tickets.ticket(number) if is_id(number) else None
         if view is None or not key_matches(key, view.access_key):
             raise HTTPException(404, detail=f"ticket {number} not found")
         return TicketResponse.from_view(view)
 
-    @api.get("/healthz", tags=["health"], summary="Liveness")
+    @api.get("/healthz", operation_id="healthz", tags=["health"], summary="Liveness")
     def healthz() -> dict[str, str]:
         """Always `{"status": "ok"}` while the process serves requests."""
         return {"status": "ok"}
@@ -303,6 +363,12 @@ def _explain(error: Any) -> dict[str, Any]:
         )
     field = (".".join(loc[1:]) or loc[0]) if loc else ""
     return {"type": kind, "loc": loc, "field": field, "msg": msg}
+
+
+async def _refused(request: Request, exc: PermanentError) -> JSONResponse:
+    """A value the store refuses: the same request would be refused again (never a 503)."""
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse({"detail": f"the request cannot be kept: {exc}"}, status_code=422)
 
 
 async def _unavailable(request: Request, exc: TransientError) -> JSONResponse:

@@ -22,7 +22,8 @@ from pydantic import ValidationError
 
 from config.settings import Settings
 from connectors.web.schemas import MAX_BODY_CHARS, MAX_NAME_CHARS, AcceptedResponse, TicketRequest
-from router.errors import TransientError
+from router.errors import PermanentError, TransientError
+from router.storable import without_nul
 from router.vocabulary import Priority, RowState
 
 Submit = Callable[[TicketRequest, str, Request], Awaitable[AcceptedResponse]]
@@ -101,6 +102,9 @@ def form_router(
             return page.form(request, values, _problems(exc), nonce=nonce, status=422)
         try:
             accepted = await submit(ticket, _key(nonce, ticket), request)
+        except PermanentError as exc:  # a value the store refuses: sending it again cannot help
+            notice = f"We could not keep your request as it is ({exc}). Please change it."
+            return page.form(request, values, {}, nonce=nonce, status=422, notice=notice)
         except TransientError:
             notice = "We could not take your request just now and nothing was saved. "
             notice += "Please send it again in a few seconds."
@@ -130,8 +134,13 @@ def _problems(exc: ValidationError) -> dict[str, str]:
 def _in_words(field: str, error: Any) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+    if kind in ("missing", "blank") or (kind == "string_too_short" and ctx.get("min_length") == 1):
         return "Please fill this in."
+    if kind == "nul_character":
+        return (
+            "This contained a NUL character (U+0000), which cannot be kept; it has been "
+            "removed below: please check the text and send it again."
+        )
     if kind == "string_too_long":
         return f"Please use at most {ctx.get('max_length')} characters."
     if field in ("category", "priority"):
@@ -170,7 +179,7 @@ class FormPage:
             )
         elif notice:
             alert = f'<div class="alert" role="alert"><p>{escape(notice)}</p></div>'
-        field = _Fields(values, problems)
+        field = _Fields(without_nul(dict(values))[0], problems)  # a page cannot show a NUL
         body = (
             f"<h1>{escape(self.name)}: ask for help</h1>{alert}"
             f'<form method="post" action="{escape(url_path(request, "submit_form"))}">'

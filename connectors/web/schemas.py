@@ -7,23 +7,33 @@ limit it enforces (and documents) is the configured one.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
+    PlainValidator,
     StringConstraints,
+    WithJsonSchema,
     create_model,
     field_validator,
 )
 
 from config.settings import WebSettings
+from connectors.web.text_fields import (
+    EMAIL_PATTERN,
+    LINE_PATTERN,
+    MAX_EMAIL_CHARS,
+    TEXT_PATTERN,
+    VALUE_PATTERN,
+    check_custom_value,
+    check_email_address,
+    check_line,
+    check_text,
+)
 from router.ticket_views import MessageView, TicketView
 from router.vocabulary import Direction, Priority
 
@@ -33,45 +43,10 @@ MAX_CUSTOM_FIELDS = 50
 MAX_CUSTOM_VALUE_CHARS = 1_000
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 FIELD_KEY_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"
-
-# RFC 5322 "atext" for the local part (dot-atoms only, no quoted strings) and
-# LDH labels for the domain: strict on purpose, the address is written into headers.
-_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
-_DOMAIN_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-
-
-def check_email_address(value: str) -> str:
-    """``value`` if it is a plain ``local@domain.tld`` address (domain lower-cased), else raise.
-
-    No whitespace, no control characters, no display name, no comments, no
-    quoted local part: whatever passes can be written into a header verbatim.
-    """
-    if any(c.isspace() or not c.isprintable() for c in value):
-        raise ValueError("not an email address: spaces and line breaks are not allowed")
-    if value.count("@") != 1:
-        raise ValueError("not an email address: it needs one @, as in name@example.com")
-    if len(value) > 254:
-        raise ValueError("not an email address: it is longer than 254 characters")
-    local, domain = value.split("@")
-    if not 1 <= len(local) <= 64 or not _LOCAL_PART.fullmatch(local):
-        raise ValueError("not an email address: the part before @ is not valid")
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
-        raise ValueError("not an email address: the domain is not valid")
-    if labels[-1].isdigit():
-        raise ValueError("not an email address: the domain has no top-level name")
-    return f"{local}@{domain.lower()}"
-
-
-def _one_line(value: Any) -> Any:
-    """Collapse every run of whitespace (line breaks included) into one space, and strip."""
-    return " ".join(value.split()) if isinstance(value, str) else value
-
-
-def _no_control_characters(value: str) -> str:
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError("must not contain control characters")
-    return value
+SUBJECT_DESCRIPTION = (
+    "One line: no control characters, not only whitespace; runs of whitespace and line "
+    "breaks become one space."
+)
 
 
 class Requester(BaseModel):
@@ -82,32 +57,38 @@ class Requester(BaseModel):
     name: str = Field(
         min_length=1,
         max_length=MAX_NAME_CHARS,
-        description="Display name; whitespace and line breaks are collapsed.",
+        description="Display name, one line: no control characters, not only whitespace; "
+        "runs of whitespace and line breaks become one space.",
         examples=["Ana Souza"],
+        json_schema_extra={"pattern": LINE_PATTERN},
     )
     email: str = Field(
-        min_length=3,
-        max_length=254,
-        description="A plain address (local@domain.tld), no display name, no spaces.",
+        max_length=MAX_EMAIL_CHARS,
+        description="A plain address, `local@domain.tld`: no display name, no spaces, no "
+        "quoted local part; the domain's labels are letters, digits and hyphens, the last "
+        "one starting with a letter. The domain is kept lower-cased.",
         examples=["ana@example.com"],
+        json_schema_extra={"pattern": EMAIL_PATTERN},
     )
 
-    _normalise_name = field_validator("name", mode="before")(_one_line)
-
-    @field_validator("name")
-    @classmethod
-    def _printable_name(cls, value: str) -> str:
-        return _no_control_characters(value)
-
-    @field_validator("email")
-    @classmethod
-    def _valid_email(cls, value: str) -> str:
-        return check_email_address(value)
+    _valid_name = field_validator("name")(check_line)
+    _valid_email = field_validator("email")(check_email_address)
 
 
-CustomValue = (
-    StrictBool | StrictInt | StrictFloat | Annotated[str, Field(max_length=MAX_CUSTOM_VALUE_CHARS)]
-)
+CustomValue = Annotated[
+    bool | int | float | str | None,
+    PlainValidator(partial(check_custom_value, max_chars=MAX_CUSTOM_VALUE_CHARS)),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "boolean"},
+                {"type": "number"},
+                {"type": "string", "maxLength": MAX_CUSTOM_VALUE_CHARS, "pattern": VALUE_PATTERN},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
 FieldKey = Annotated[str, StringConstraints(pattern=FIELD_KEY_PATTERN)]
 
 
@@ -120,46 +101,39 @@ class TicketRequest(BaseModel):
     subject: str = Field(
         min_length=1,
         max_length=WebSettings().max_subject_chars,
-        description="One line; line breaks and runs of whitespace become one space.",
+        description=SUBJECT_DESCRIPTION,
         examples=["Invoice 2024-113 charged twice"],
+        json_schema_extra={"pattern": LINE_PATTERN},
     )
     body: str = Field(
         min_length=1,
         max_length=MAX_BODY_CHARS,
-        description="The message, plain text.",
+        description="The message, plain text, kept as written: not only whitespace, no NUL.",
         examples=["Hello, my card was charged twice for the same invoice."],
+        json_schema_extra={"pattern": TEXT_PATTERN},
     )
     category: str | None = Field(
         None,
         pattern=SLUG_PATTERN,
-        description="A routing hint, e.g. `billing`; unknown categories go to the default team.",
+        description="A routing hint in lower case, e.g. `billing`; unknown categories go to "
+        "the default team.",
         examples=["billing"],
     )
     priority: Priority | None = Field(
         None, description="A priority hint; the helpdesk's rules may decide otherwise."
     )
-    custom_fields: dict[FieldKey, CustomValue | None] = Field(
+    custom_fields: dict[FieldKey, CustomValue] = Field(
         default_factory=dict,
         max_length=MAX_CUSTOM_FIELDS,
         description=f"Extra facts kept with the ticket: at most {MAX_CUSTOM_FIELDS} keys "
-        "(letters, digits, `_`, `.`, `-`), values text, number, boolean or null.",
+        "(letters, digits, `_`, `.`, `-`), values text (no NUL), number (finite), boolean "
+        "or null.",
         examples=[{"order": "A-1042", "plan": "pro"}],
+        json_schema_extra={"additionalProperties": False},  # only keys of the pattern
     )
 
-    _normalise_subject = field_validator("subject", mode="before")(_one_line)
-
-    @field_validator("subject")
-    @classmethod
-    def _printable_subject(cls, value: str) -> str:
-        return _no_control_characters(value)
-
-    @field_validator("category", "priority", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip().lower()
-            return value or None
-        return value
+    _valid_subject = field_validator("subject")(check_line)
+    _valid_body = field_validator("body")(check_text)
 
 
 def ticket_request_model(web: WebSettings) -> type[TicketRequest]:
@@ -177,6 +151,7 @@ def ticket_request_model(web: WebSettings) -> type[TicketRequest]:
                 max_length=web.max_subject_chars,
                 description=subject.description,
                 examples=subject.examples,
+                json_schema_extra={"pattern": LINE_PATTERN},
             ),
         ),
     )
@@ -267,3 +242,18 @@ class Problem(BaseModel):
     """An error answer."""
 
     detail: str
+
+
+class FieldProblem(BaseModel):
+    """One invalid or missing field."""
+
+    type: str = Field(description="What kind of problem, e.g. `missing`, `nul_character`.")
+    loc: list[str] = Field(description="Where: `body`, `path`, `query` or `header`, then names.")
+    field: str = Field(description="The field, dotted, e.g. `requester.email`.")
+    msg: str = Field(description="The problem in words.")
+
+
+class ValidationProblems(BaseModel):
+    """A request that cannot be taken as it is: every problem, or one sentence."""
+
+    detail: list[FieldProblem] | str

@@ -493,9 +493,9 @@ def _customer_message(
     for ref in attachments:
         if ref.sha256 is None and ref.size > limit:
             _say(runtime, uow, update, chat_file_too_large(ref.filename, limit), kind="chat_file")
-    problems: tuple[str, ...] = ()
+    problems = update.problems
     if update.unsupported:
-        problems = (f"a {update.unsupported} came with the text: not kept",)
+        problems += (f"a {update.unsupported} came with the text: not kept",)
     edited = update.kind is UpdateKind.EDITED
     answers: tuple[str, ...] = ()  # the message edited or replied to: its ticket (ingest)
     if edited:

@@ -1,0 +1,95 @@
+"""What the store can keep, as rules every edge applies before a value reaches it.
+
+- **Ids** (ticket numbers, submission ids, any row's key) run from 1 to ``MAX_ID``
+  (2**31-1, PostgreSQL's ``integer``): a larger number names nothing, so asking
+  for it is "not found", never a database error.
+- **Text never holds NUL** (U+0000). PostgreSQL cannot keep it in text or JSON,
+  SQLite can; so that both stores keep the same thing, no text keeps it. A
+  client that can be told (the JSON API, the web form) is refused with the field
+  named; a channel that cannot be refused (email, Telegram) has it removed when
+  the message is normalised, and the message's problems say so; and the store
+  removes any that still arrives by another path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, TypeVar
+
+MAX_ID = 2**31 - 1
+NUL = "\x00"
+
+T = TypeVar("T")
+
+
+def is_id(number: int) -> bool:
+    """Whether ``number`` can be the key of a stored row."""
+    return 1 <= number <= MAX_ID
+
+
+def has_nul(text: str) -> bool:
+    return NUL in text
+
+
+def without_nul(value: T) -> tuple[T, int]:
+    """``value`` with every NUL removed from the text it holds (strings, and strings in
+    lists, tuples, dict keys and values, frozen dataclasses), and how many were removed.
+
+    A value without NUL comes back as it is (the same object).
+    """
+    if isinstance(value, str):
+        count = value.count(NUL)
+        return (value.replace(NUL, "") if count else value), count  # type: ignore[return-value]
+    if isinstance(value, dict):
+        total = 0
+        cleaned: dict[Any, Any] = {}
+        for key, item in value.items():
+            new_key, in_key = without_nul(key)
+            new_item, in_item = without_nul(item)
+            cleaned[new_key] = new_item
+            total += in_key + in_item
+        return (cleaned if total else value), total  # type: ignore[return-value]
+    if isinstance(value, list | tuple):
+        results = [without_nul(item) for item in value]
+        total = sum(count for _, count in results)
+        if not total:
+            return value, 0
+        items = [item for item, _ in results]
+        return (list(items) if isinstance(value, list) else tuple(items)), total  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes, total = _fields_without_nul(value)
+        return (dataclasses.replace(value, **changes) if total else value), total
+    return value, 0
+
+
+def removed_nul_problem(where: list[str], count: int) -> str:
+    """The problem noted on a message whose NUL characters were removed."""
+    plural = "character" if count == 1 else "characters"
+    return f"removed {count} NUL {plural} (U+0000) from {', '.join(where)}: text cannot keep them"
+
+
+def message_without_nul(message: T) -> T:
+    """An ``InboundMessage`` with every NUL removed, and a problem saying from where.
+
+    For channels that cannot refuse a message (email, Telegram): what cannot be
+    kept is dropped and noted, the rest of the message is kept.
+    """
+    changes, total = _fields_without_nul(message)
+    if not total:
+        return message
+    where = sorted(changes)
+    problems = (*getattr(message, "problems", ()), removed_nul_problem(where, total))
+    return dataclasses.replace(message, **changes, problems=problems)  # type: ignore[type-var]
+
+
+def _fields_without_nul(value: Any) -> tuple[dict[str, Any], int]:
+    changes: dict[str, Any] = {}
+    total = 0
+    for field in dataclasses.fields(value):
+        if not field.init:
+            continue
+        cleaned, count = without_nul(getattr(value, field.name))
+        if count:
+            changes[field.name] = cleaned
+            total += count
+    return changes, total

@@ -1,0 +1,46 @@
+"""The store's last guard: no NUL (U+0000) reaches the database, whatever the path.
+
+The edges apply the rule first (``router.storable``: the web refuses a NUL with
+the field named, email and Telegram remove it and say so among the message's
+problems); this removes any that still arrives, from every statement's values
+and from every JSON document, so SQLite and PostgreSQL keep the same text (and
+PostgreSQL never refuses a whole message over one character).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from router.storable import without_nul
+
+log = logging.getLogger(__name__)
+
+
+def json_dumps(value: Any) -> str:
+    """The engine's JSON serializer: ``json.dumps`` of ``value`` without NUL in its texts."""
+    text = json.dumps(value)
+    if "\\u0000" not in text:  # the only way json.dumps writes a NUL
+        return text
+    cleaned, count = without_nul(value)
+    if count:
+        log.warning("removed %d NUL characters from a JSON value on its way to the store", count)
+    return json.dumps(cleaned)
+
+
+def install(engine: Engine) -> None:
+    """Remove NUL from the text values of every statement ``engine`` executes."""
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _without_nul(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> tuple[str, Any]:
+        cleaned, count = without_nul(parameters)
+        if count:
+            verb = statement.split(None, 1)[0] if statement else "?"
+            log.warning("removed %d NUL characters from the values of an %s", count, verb)
+        return statement, cleaned
