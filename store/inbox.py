@@ -31,7 +31,7 @@ _FINISH = (
         state=bindparam("new_state"),
         ticket_id=bindparam("new_ticket_id"),
         updated_at=bindparam("new_updated_at"),
-        error=None,
+        error=bindparam("new_error"),
     )
 )
 
@@ -112,13 +112,21 @@ class InboxRepository:
         return self.claim_many([inbox_id], now).get(inbox_id)
 
     def finish(
-        self, inbox_id: int, *, state: RowState, ticket_id: int | None, now: datetime
+        self,
+        inbox_id: int,
+        *,
+        state: RowState,
+        ticket_id: int | None,
+        now: datetime,
+        why: str | None = None,
     ) -> None:
+        """``why``: what made a row quiet (an auto-reply, a bounce, a loop), kept for people."""
         row = {
             "row_id": inbox_id,
             "new_state": state.value,
             "new_ticket_id": ticket_id,
             "new_updated_at": now,
+            "new_error": why[:4000] if why else None,
         }
         if self._finishes is None:
             self.session.execute(_FINISH, [row])

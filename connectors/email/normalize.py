@@ -11,6 +11,7 @@ read at all (no sender) raises ``PermanentError`` and is kept with its reason.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from email import policy
 from email.header import decode_header, make_header
@@ -30,6 +31,8 @@ from router.vocabulary import Channel
 _MAX_SUBJECT = 998
 # automatic, but possibly a person's request relayed by a list: opens a ticket, never answered
 _BULK = ("List-Id", "List-Unsubscribe", "Precedence: bulk", "Precedence: list")
+_SENDER_HEADERS = re.compile(r"\b(from|sender|return-path)\b", re.IGNORECASE)
+_NO_SENDER_HEADER = "no From, Sender or Return-Path header"
 
 
 def _decoded(value: str | None) -> str:
@@ -110,10 +113,11 @@ def parse_inbound(
     )
     sender = parsed.sender_address or envelope.sender_address
     if not sender or "@" not in sender:
-        problems = "; ".join(parsed.problems) or "no From, Sender or Return-Path address"
-        raise PermanentError(f"unreadable email: no sender address ({problems})")
+        if not parsed.null_sender:
+            raise PermanentError(f"unreadable email: no sender address ({_why_no_sender(parsed)})")
+        sender = ""  # a bounce or a report from <>: kept quietly, answered never
     recipients = tuple(dict.fromkeys((*envelope.recipients, *parsed.to, *parsed.cc)))
-    reason = parsed.automatic
+    reason = parsed.automatic or ("null sender" if not sender else None)
     message = InboundMessage(
         channel=Channel.EMAIL,
         idempotency_key=envelope.idempotency_key,
@@ -128,7 +132,7 @@ def parse_inbound(
         headers=dict(parsed.headers),
         is_automatic=reason is not None,
         automatic_reason=reason or "",
-        is_bulk=reason is not None and reason.startswith(_BULK),
+        is_bulk=bool(sender) and reason is not None and reason.startswith(_BULK),
         recipients=recipients,
         source=envelope.source,
         attachments=tuple(_keep(parsed, keep_file)),
@@ -136,6 +140,16 @@ def parse_inbound(
         problems=parsed.problems,
     )
     return message_without_nul(message)  # which no text keeps: removed, and said so
+
+
+def _why_no_sender(parsed: ParsedEmail) -> str:
+    """What is wrong with the sender first, then whatever else could not be read."""
+    about = [p for p in parsed.problems if _SENDER_HEADERS.search(p)]
+    if not about:
+        present = [name for name in ("From", "Sender") if name in parsed.headers]
+        about = [f"{present[0]} names no address" if present else _NO_SENDER_HEADER]
+    others = [p for p in parsed.problems if p not in about]
+    return "; ".join(about) + (f"; also: {'; '.join(others)}" if others else "")
 
 
 def _keep(parsed: ParsedEmail, keep_file: Callable[[bytes], str]) -> list[AttachmentRef]:

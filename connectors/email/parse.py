@@ -57,6 +57,7 @@ _T = TypeVar("_T")
 _NONE_OURS = OwnAddresses()
 _MAX_PROBLEM = 300
 _WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NULL_ADDRESS = re.compile(r"<\s*>")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class ParsedEmail:
     message_id: str | None  # "<id@host>", None when missing or unusable
     sender_address: str  # lowercased: From, else Sender, else Return-Path; "" if none
     sender_name: str
+    null_sender: bool  # From or Return-Path is the null address <>: a machine, never a person
     subject: str
     to: tuple[str, ...]  # lowercased addresses
     cc: tuple[str, ...]
@@ -124,6 +126,7 @@ def parse_email(
         message_id=message_id(headers.get("Message-ID")),
         sender_address=sender,
         sender_name=sender_name,
+        null_sender=not sender and _step(problems, "the sender", lambda: _null(msg), False),
         subject=headers.get("Subject", ""),
         to=_step(problems, "To", lambda: _addresses(msg, "To", problems), ()),
         cc=_step(problems, "Cc", lambda: _addresses(msg, "Cc", problems), ()),
@@ -169,6 +172,13 @@ def _sender(msg: Message, problems: list[str]) -> tuple[str, str]:
     values = raw_values(msg, "Return-Path")
     path = values[0].strip().strip("<>").strip().lower() if values else ""
     return "", path
+
+
+def _null(msg: Message) -> bool:
+    """Whether the message says it comes from the null address (``MAILER-DAEMON <>``, or
+    ``Return-Path: <>`` stamped for ``MAIL FROM:<>``), as bounces and reports do."""
+    values = [*raw_values(msg, "From"), *raw_values(msg, "Sender"), *raw_values(msg, "Return-Path")]
+    return any(_NULL_ADDRESS.search(value) for value in values)
 
 
 def _addresses(msg: Message, name: str, problems: list[str]) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from store.db import Database
 from store.models import AuditEvent
 from tests.support.services import fresh_postgres_database
 from workers.channels.intake import StoreIntake
+from workers.channels.mail_intake import InboundMail
 from workers.cli import main
 from workers.runtime.context import Runtime, build_runtime
 from workers.steps.deliver import deliver
@@ -322,6 +323,25 @@ def test_a_failed_inbox_row_is_listed_with_its_error_and_can_be_retried_once(
     for again in (str(inbox_id), "999"):
         result = cli(config, "inbox", "retry", again, ok=False)
         assert result.exit_code == 1 and f"inbox row {again} is not a failed row" in result.stderr
+
+
+def test_a_quiet_inbox_row_is_listed_with_why_it_is_quiet(
+    config: Path, customers: Customers
+) -> None:
+    runtime = customers.runtime
+    vacation = (
+        b"From: Bo <bo@example.org>\r\nTo: support@relaydesk.localhost\r\n"
+        b"Subject: Out of office\r\nMessage-ID: <oof-1@example.org>\r\n"
+        b"Auto-Submitted: auto-replied\r\n\r\nBack on Monday.\r\n"
+    )
+    inbox_id = InboundMail(runtime).accept(vacation, recipients=(), source="smtp")
+    ingest(runtime, inbox_id)
+
+    (row,) = cli_json(config, "inbox", "list", "--state", "quiet")
+    assert row["id"] == inbox_id and row["why"] == "Auto-Submitted: auto-replied"
+    assert row["error"] is None
+    table = cli(config, "inbox", "list", "--state", "quiet").stdout
+    assert "quiet" in table and "Auto-Submitted: auto-replied" in table
 
 
 def test_a_failed_delivery_is_listed_with_its_error_and_can_be_sent_again(

@@ -332,3 +332,36 @@ def test_a_missing_password_file_is_reported_as_such(
     poller = ImapPoller(settings, ImapMessageSink.__new__(ImapMessageSink), Memory())
     with pytest.raises(PermanentError, match="cannot read password_file"):
         poller.poll_once()
+
+
+def _null_sender_bounce(message_id: str) -> bytes:
+    return (
+        "From: MAILER DAEMON <>\r\nTo: support@relaydesk.localhost\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        f"Message-ID: {message_id}\r\nDate: Wed, 25 Nov 2026 09:30:00 +0000\r\n"
+        "Content-Type: text/plain\r\n\r\n"
+        f"Your message {message_id} could not be delivered.\r\n"
+    ).encode()
+
+
+def test_a_bounce_from_mailer_daemon_with_a_null_address_ends_quiet_by_smtp_and_by_imap(
+    running: tuple[Desk, MailConnectors], imap_mailbox: ImapAccount
+) -> None:
+    """One message, one outcome, whichever way it came (and whatever Return-Path the
+    delivering server stamped on the IMAP copy)."""
+    desk, connectors = running
+    assert connectors.smtp_address is not None
+    with smtplib.SMTP(*connectors.smtp_address, timeout=5) as client:
+        client.sendmail("", ["support@relaydesk.localhost"], _null_sender_bounce("<b1@mx.test>"))
+    imap_mailbox.append(b"Return-Path: <>\r\n" + _null_sender_bounce("<b2@mx.test>"))
+    imap_mailbox.append(_null_sender_bounce("<b3@mx.test>"))
+
+    def finished() -> list[Any]:
+        desk.settle()
+        with desk.runtime.db.unit_of_work() as uow:
+            rows = uow.inbox.recent()
+        return rows if len(rows) == 3 and all(r.state != "pending" for r in rows) else []
+
+    rows = _eventually(finished, timeout=40)
+    assert [(r.state, r.error) for r in rows] == [(RowState.QUIET.value, "null sender")] * 3
+    assert _tickets(desk) == [] and desk.sender.sent == []

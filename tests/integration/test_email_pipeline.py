@@ -228,6 +228,53 @@ def test_an_attachment_over_the_limit_is_listed_but_not_kept(
         assert "limit" in shown.note and not (tmp_path / "files").exists()
 
 
+def test_a_missing_sender_comes_first_in_the_reason_before_other_problems(
+    desk: MailDesk,
+) -> None:
+    raw = (
+        b"Subject: who am I\r\nMessage-ID: <anon-2@x>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/alternative; boundary="never-used"\r\n\r\n'
+        b"no parts at all\r\n"
+    )
+    row = desk.inbox_row(raw)
+    assert row.state == RowState.FAILED.value
+    assert (row.error or "").startswith(
+        "PermanentError: unreadable email: no sender address (no From, Sender or Return-Path"
+    ), row.error
+    assert "boundary" in (row.error or "")
+
+
+def test_a_quiet_row_says_why_it_is_quiet(desk: MailDesk) -> None:
+    row = desk.inbox_row(email_bytes(subject="Out of office", headers={"X-Autoreply": "yes"}))
+    assert row.state == RowState.QUIET.value and row.error == "X-Autoreply: yes"
+    number = desk.mail(email_bytes(message_id="<q-why@example.org>"))
+    (ack,) = desk.sender.to("jo@example.org")
+    joined = desk.inbox_row(
+        email_bytes(in_reply_to=ack.message_id, headers={"Auto-Submitted": "auto-replied"})
+    )
+    assert joined.state == RowState.QUIET.value and joined.ticket_id == number
+    assert joined.error == "Auto-Submitted: auto-replied"
+
+
+def test_a_bounce_from_a_null_address_is_quiet_and_still_fails_our_message(
+    desk: MailDesk,
+) -> None:
+    number = desk.mail(email_bytes(sender="gone@example.org"))
+    (ack,) = desk.sender.to("gone@example.org")
+    bounce = bounce_bytes(original_message_id=ack.message_id, recipient="gone@example.org")
+    bounce = bounce.replace(
+        b"From: Mail Delivery System <MAILER-DAEMON@mx.example.org>", b"From: MAILER DAEMON <>"
+    )
+    row = desk.inbox_row(bounce)
+    assert row.state == RowState.QUIET.value and row.ticket_id == number, row.error
+    assert row.error == "delivery status notification"
+    with desk.runtime.db.unit_of_work() as uow:
+        (sent,) = [r for r in uow.outbox.recent(ticket_id=number) if r.kind == "acknowledgement"]
+        assert sent.state == RowState.FAILED.value
+    assert "outbox.bounced" in desk.actions(number)
+    assert desk.sender.to("") == [] and desk.sender.to("gone@example.org") == [ack]
+
+
 def test_an_email_naming_no_sender_is_kept_failed_with_its_reason(desk: MailDesk) -> None:
     raw = b"Subject: who am I\r\nMessage-ID: <anon@x>\r\n\r\nno From at all\r\n"
     row = desk.inbox_row(raw)

@@ -32,7 +32,8 @@ def list_inbox(settings: Settings, state: str | None, limit: int, as_json: bool)
                 "state": i.state,
                 "attempts": i.attempts,
                 "ticket": i.ticket_id,
-                "error": i.error,
+                "error": i.error if i.state != RowState.QUIET.value else None,
+                "why": i.error,  # why it failed, or why it is quiet (an auto-reply, a bounce)
                 "received_at": i.received_at,
                 "sender": (i.payload or {}).get("sender_address"),
             }
@@ -41,11 +42,11 @@ def list_inbox(settings: Settings, state: str | None, limit: int, as_json: bool)
     if as_json:
         echo_json(rows)
         return
-    click.echo(f"{'ID':>6} {'CHANNEL':<8} {'STATE':<7} {'TRIES':>5} {'TICKET':>6} RECEIVED / ERROR")
+    click.echo(f"{'ID':>6} {'CHANNEL':<8} {'STATE':<7} {'TRIES':>5} {'TICKET':>6} RECEIVED / WHY")
     for r in rows:
         click.echo(
             f"{r['id']:>6} {r['channel']:<8} {r['state']:<7} {r['attempts']:>5} "
-            f"{r['ticket'] or '-':>6} {when(r['received_at'])} {r['error'] or ''}"
+            f"{r['ticket'] or '-':>6} {when(r['received_at'])} {r['why'] or ''}"
         )
 
 

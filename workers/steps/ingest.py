@@ -174,25 +174,28 @@ def _ingest_in(
         message = read_email(runtime, uow, inbox_id, message)
     if message.channel is Channel.EMAIL and answered_by_agent(runtime, uow, message, inbox_id):
         return
-    customer = uow.customers.identify(
-        message.channel, message.sender_address, message.sender_name, now
+    customer = (
+        uow.customers.identify(message.channel, message.sender_address, message.sender_name, now)
+        if message.sender_address
+        else None  # a null sender (MAILER-DAEMON <>): automatic, nobody to know or answer
     )
-    if message.external_id:
+    if message.external_id and customer is not None:
         known = uow.messages.ticket_with_inbound(message.external_id, customer.id)
         if known is not None:  # the same message arrived by another path: one message
             uow.inbox.finish(inbox_id, state=RowState.DONE, ticket_id=known, now=now)
             return
     if message.bounce is not None:
         record_bounce(runtime, uow, message.bounce)
-    elif message.channel is Channel.EMAIL and not message.is_automatic and customer.bounced:
-        uow.customers.clear_bounce(message.sender_address)  # it writes: it works again
+    elif _writes_again(message, customer):
+        uow.customers.clear_bounce(message.sender_address)
     existing = _thread(runtime, uow, message, customer)
     quiet = message.is_automatic
     if existing is not None and (quiet or Status(existing.status) is not Status.CLOSED):
         ticket_id = existing.id
         waiting = _join_ticket(runtime, uow, existing, message)
-    elif quiet and not message.is_bulk:  # an auto-reply to nothing we know: keep it quietly
-        uow.inbox.finish(inbox_id, state=RowState.QUIET, ticket_id=None, now=now)
+    elif (quiet and not message.is_bulk) or customer is None:  # an auto-reply to nothing
+        why = message.automatic_reason or "automatic mail"  # we know: keep it quietly
+        uow.inbox.finish(inbox_id, state=RowState.QUIET, ticket_id=None, now=now, why=why)
         return
     else:  # bulk and list mail may be a customer's request: a ticket, never an answer
         ticket_id = _open_ticket(runtime, uow, message, customer, parent=existing)
@@ -212,7 +215,7 @@ def _ingest_in(
         full_text=message.full_text,
         headers=message.headers,
         external_id=message.external_id,
-        customer_id=customer.id,
+        customer_id=customer.id if customer is not None else None,
         inbox_id=inbox_id,
         now=now,
         attachments=message.attachments,
@@ -226,10 +229,21 @@ def _ingest_in(
             now=now,
         )
     uow.inbox.finish(
-        inbox_id, state=RowState.QUIET if quiet else RowState.DONE, ticket_id=ticket_id, now=now
+        inbox_id,
+        state=RowState.QUIET if quiet else RowState.DONE,
+        ticket_id=ticket_id,
+        now=now,
+        why=(message.automatic_reason or "automatic mail") if quiet else None,
     )
     if waiting:
         uow.after_commit(lambda: runtime.enqueue_route(ticket_id))
+
+
+def _writes_again(message: InboundMessage, customer: CustomerRef | None) -> bool:
+    """Whether a person whose address bounced wrote: it works again."""
+    if customer is None or message.is_automatic or message.channel is not Channel.EMAIL:
+        return False
+    return customer.bounced
 
 
 def _author(message: InboundMessage) -> str:
@@ -239,7 +253,7 @@ def _author(message: InboundMessage) -> str:
 
 
 def _thread(
-    runtime: Runtime, uow: UnitOfWork, message: InboundMessage, customer: CustomerRef
+    runtime: Runtime, uow: UnitOfWork, message: InboundMessage, customer: CustomerRef | None
 ) -> Ticket | None:
     """The ticket this message answers, locked: by Message-ID, subject tag, plus-address.
 
@@ -248,7 +262,7 @@ def _thread(
     tag and the plus-address count only when the sender takes part in the ticket
     (its requester, or someone who wrote on it): both are easy to guess.
     """
-    if message.channel is Channel.TELEGRAM:
+    if message.channel is Channel.TELEGRAM and customer is not None:
         return _chat_thread(uow, message, customer)
     if message.channel is not Channel.EMAIL:
         return None
@@ -257,6 +271,8 @@ def _thread(
     found = uow.messages.ticket_of_message_ids(keys.message_ids)
     if found is not None:
         return uow.tickets.get(found, for_update=True)
+    if customer is None:
+        return None  # the subject tag and the plus-address count from a participant only
     number = keys.subject_number
     if number is not None and uow.messages.is_participant(number, customer.id):
         return uow.tickets.get(number, for_update=True)
