@@ -1,0 +1,118 @@
+"""The period a report covers: whole local days in the report's time zone.
+
+``today``, ``7d`` (today and the six days before), ``30d`` or a range of dates
+(both included). A period is a run of local days; its instants are
+``[midnight of the first day, midnight after the last day)`` in UTC, so a day
+with a clock change is 23 or 25 hours long, as the wall clock says. The
+previous period is the same number of days just before.
+
+Figures over a period shorter than ``WEEKLY_AFTER_DAYS`` days come per day,
+longer ones per week (weeks start on Monday; the first and last may be cut by
+the period).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKLY_AFTER_DAYS = 45
+MAX_DAYS = 3660  # ten years: a longer period is surely a typo
+_DAYS = re.compile(r"^\s*(\d{1,4})\s*d\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days ``first`` to ``last`` (both included) in ``timezone``."""
+
+    first: date
+    last: date
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        if self.last < self.first:
+            raise ValueError(f"a period ends on or after it starts: {self.first} to {self.last}")
+        if (self.last - self.first).days >= MAX_DAYS:
+            raise ValueError(f"a period of more than {MAX_DAYS} days is surely a typo")
+        _zone(self.timezone)
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def start(self) -> datetime:
+        """The first instant (UTC) of the period."""
+        return day_start(self.first, self.timezone)
+
+    @property
+    def end(self) -> datetime:
+        """The instant (UTC) just after the period: midnight after its last day."""
+        return day_start(self.last + timedelta(days=1), self.timezone)
+
+    def previous(self) -> Period:
+        """The same number of days just before this period."""
+        span = timedelta(days=self.days)
+        return Period(self.first - span, self.last - span, self.timezone)
+
+    def each_day(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range(self.days)]
+
+    @property
+    def weekly(self) -> bool:
+        return self.days > WEEKLY_AFTER_DAYS
+
+    def bucket_of(self, day: date) -> date:
+        """The first day of the bucket ``day`` falls in: itself, or its week's Monday
+        (the period's first day for a week it cuts)."""
+        if not self.weekly:
+            return day
+        return max(day - timedelta(days=day.weekday()), self.first)
+
+    def buckets(self) -> list[date]:
+        """The first day of each bucket, in order."""
+        return sorted({self.bucket_of(d) for d in self.each_day()})
+
+    def describe(self) -> str:
+        if self.first == self.last:
+            return f"{self.first.isoformat()} ({self.timezone})"
+        return f"{self.first.isoformat()} to {self.last.isoformat()} ({self.timezone})"
+
+
+def period_named(spec: str, *, now: datetime, timezone: str = "UTC") -> Period:
+    """``"today"``, ``"7d"``, ``"30d"`` (any number of days, today included) at ``now``."""
+    today = local_date(now, timezone)
+    text = spec.strip().lower()
+    if text == "today":
+        return Period(today, today, timezone)
+    found = _DAYS.match(text)
+    if not found or int(found[1]) < 1:
+        raise ValueError(f"a period is 'today' or a number of days like '7d', got {spec!r}")
+    return Period(today - timedelta(days=int(found[1]) - 1), today, timezone)
+
+
+def period_between(first: date, last: date, *, timezone: str = "UTC") -> Period:
+    """From ``first`` to ``last``, both included."""
+    return Period(first, last, timezone)
+
+
+def local_date(at: datetime, timezone: str) -> date:
+    """The date on the wall calendar of ``timezone`` at instant ``at``."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"a naive datetime has no place in a report: {at!r}")
+    return at.astimezone(_zone(timezone)).date()
+
+
+def day_start(day: date, timezone: str) -> datetime:
+    """Local midnight of ``day`` as a UTC instant (a skipped midnight reads forward)."""
+    wall = datetime.combine(day, time(0), tzinfo=_zone(timezone))
+    return wall.astimezone(UTC)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
