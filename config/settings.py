@@ -88,6 +88,25 @@ class SchedulerSettings(_Frozen):
     batch: int = Field(500, gt=0)
 
 
+class ReportSettings(_Frozen):
+    """``[reports]``: the days of a report are local days of ``timezone``."""
+
+    timezone: str = "UTC"
+    refresh_s: float = Field(60.0, gt=0)  # the scheduler counts changed days again this often
+    load_sample_s: float = Field(300.0, ge=10)  # agents' load is sampled this often
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
 class TeamSettings(_Frozen):
     name: str = Field(min_length=1)
     supervisor: str | None = None
@@ -150,6 +169,7 @@ class Settings(_Frozen):
     retries: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    reports: ReportSettings = ReportSettings()
     teams: tuple[TeamSettings, ...] = ()
     agents: tuple[AgentSettings, ...] = ()
     categories: dict[str, str] = {}  # category -> team

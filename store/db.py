@@ -26,6 +26,7 @@ from store.inbox import InboxRepository
 from store.mailboxes import MailboxCursorRepository
 from store.messages import KnownInbound, MessageRepository
 from store.outbox import OutboxRepository
+from store.report_sql import register_report_functions
 from store.sign_in_failures import SignInFailureRepository
 from store.sla import SlaRepository
 from store.staff_directory import StaffDirectory
@@ -68,6 +69,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        register_report_functions(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -76,8 +76,12 @@ class SlaRepository:
     ) -> None:
         """Write the clocks and their deadlines; a fired step is never rearmed by accident."""
         rows = self._rows(ticket_id, for_update=True)
+        reported = False  # a first-response or resolution clock stops or stopped
         for timer in clocks.timers():
             row = rows.get(timer.kind)
+            if timer.kind != "next_response":
+                was_stopped = row is not None and row.stopped_at is not None
+                reported = reported or was_stopped or timer.is_stopped
             if row is None:
                 row = SlaTimer(
                     ticket_id=ticket_id,
@@ -99,6 +103,24 @@ class SlaRepository:
             row.due_at = due_at if row.breached_at is None else None
             if timer.is_stopped:  # answered or resolved: nothing more fires
                 row.next_escalation_at = None
+        if reported:
+            self._record_business_times(ticket_id, clocks)
+
+    def _record_business_times(self, ticket_id: int, clocks: TicketClocks) -> None:
+        """Copy the business time of a stopped first-response and resolution clock onto
+        the ticket, for the reports (``None`` while the clock runs, e.g. after a reopen)."""
+        ticket = self.session.get(Ticket, ticket_id)
+        if ticket is None:
+            return
+        first, resolution = clocks.first_response, clocks.resolution
+        if first is not None:
+            ticket.first_response_business_s = (
+                first.consumed.total_seconds() if first.is_stopped else None
+            )
+        if resolution is not None:
+            ticket.resolution_business_s = (
+                resolution.consumed.total_seconds() if resolution.is_stopped else None
+            )
 
     def hand_off_due(self, now: datetime, *, stale_before: datetime, limit: int) -> list[int]:
         """The tickets with a step due (warning, breach or escalation), each timer marked

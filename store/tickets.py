@@ -207,10 +207,14 @@ class TicketRepository:
         ticket.updated_at = now
         if target is Status.RESOLVED:
             ticket.resolved_at = now
+            ticket.done_at = now
         elif target is Status.CLOSED:
             ticket.closed_at = now
+            ticket.done_at = ticket.done_at or now  # closed unresolved: done now
         elif target is Status.OPEN and current in (Status.RESOLVED,):
             ticket.resolved_at = None
+            ticket.prior_done_at, ticket.done_at = ticket.done_at, None
+            ticket.reopen_count = (ticket.reopen_count or 0) + 1
         return current
 
     def waiting_facts(

@@ -5,12 +5,14 @@ from store.models.chat import ChatMessage
 from store.models.mail import Attachment, MailboxCursor
 from store.models.people import Agent, AgentSkill, Customer, CustomerIdentity, Team, agent_teams
 from store.models.queues import InboxItem, OutboxItem
+from store.models.reports import AgentLoadDay, ReportDay, ReportMark
 from store.models.sla import SlaTimer
 from store.models.staff import ApiToken, SignInFailures, StaffSession
 from store.models.tickets import AuditEvent, Message, Ticket
 
 __all__ = [
     "Agent",
+    "AgentLoadDay",
     "AgentSkill",
     "ApiToken",
     "Attachment",
@@ -23,6 +25,8 @@ __all__ = [
     "MailboxCursor",
     "Message",
     "OutboxItem",
+    "ReportDay",
+    "ReportMark",
     "SignInFailures",
     "SlaTimer",
     "StaffSession",

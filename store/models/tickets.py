@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, JSONType, UTCDateTime
@@ -23,6 +23,11 @@ class Ticket(Base):
         Index("ix_tickets_backlog", "team_id", "assignee_id", "status", "priority_rank", "id"),
         Index("ix_tickets_requester", "requester_id", "status"),
         Index("ix_tickets_assignee", "assignee_id", "status", "channel"),
+        # the reports' raw queries: by period of creation, first response and resolution
+        Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_first_response", "first_response_at"),
+        Index("ix_tickets_done", "done_at"),
+        Index("ix_tickets_updated", "updated_at"),  # what the rollups refresh
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,9 +57,22 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # for the reports (router.report_facts): when it was last resolved, or closed without
+    # a resolution (None while not done), and that instant before its last reopen
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    prior_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reply_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # public
+    first_responder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL")
+    )
+    # business time as the SLA clocks counted it, once stopped (None: no clock, or running)
+    first_response_business_s: Mapped[float | None] = mapped_column(Float)
+    resolution_business_s: Mapped[float | None] = mapped_column(Float)
+    form: Mapped[str | None] = mapped_column(String(64))  # the web form's slug, if any
 
     requester: Mapped[Customer] = relationship()
-    assignee: Mapped[Agent | None] = relationship()
+    assignee: Mapped[Agent | None] = relationship(foreign_keys=[assignee_id])
     team: Mapped[Team | None] = relationship()
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
@@ -67,6 +85,7 @@ class Ticket(Base):
 
 class Message(Base):
     __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_created", "created_at"),)  # replies in a period
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)

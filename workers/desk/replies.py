@@ -157,6 +157,8 @@ def post_answer(
     )
     if ticket.first_response_at is None:
         ticket.first_response_at = now
+        ticket.first_responder_id = agent.id
+    ticket.reply_count = (ticket.reply_count or 0) + 1
     clock_event(runtime, uow, ticket.id, SlaEvent.AGENT_REPLY, now)
     ticket.updated_at = now
     uow.audit.record(

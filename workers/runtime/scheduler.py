@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from router.vocabulary import Channel
 from workers.runtime.context import Runtime
+from workers.steps.report_refresh import refresh_reports
 from workers.steps.sla_sweep import hand_off_sla
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Scheduler:
         self.drain_every = drain_every
         self._ticks = 0
         self._stop = threading.Event()
+        self._reports_at = time.monotonic()  # the last reports refresh (a report does one too)
 
     def sweep(self, *, drain: bool = True) -> Sweep:
         runtime = self.runtime
@@ -71,6 +73,9 @@ class Scheduler:
             runtime.enqueue_drain(team_id)
         if runtime.sla_policies:
             hand_off_sla(runtime, limit=settings.batch)
+        if time.monotonic() - self._reports_at >= runtime.settings.reports.refresh_s:
+            self._reports_at = time.monotonic()
+            refresh_reports(runtime)
         if inbox or outbox:
             log.info("re-drove %d inbox and %d outbox rows", len(inbox), len(outbox))
         return Sweep(inbox=len(inbox), outbox=len(outbox), teams=len(teams))

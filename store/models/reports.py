@@ -1,0 +1,55 @@
+"""What the reports keep beside the tickets: daily rollups and samples of agents' load."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from store.models.base import Base, UTCDateTime
+
+
+class ReportDay(Base):
+    """Sums of one local day's tickets in one team, channel, category and priority.
+
+    Rebuilt from the tickets a whole day at a time when any of its tickets changed
+    (``store.report_rollups``), so it always equals what the raw rows say.
+    """
+
+    __tablename__ = "report_days"
+    __table_args__ = (Index("ix_report_days_day", "day", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    team_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: a sum outlives
+    channel: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[str] = mapped_column(String(16))
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportMark(Base):
+    """How far a background job has read (the rollups: tickets updated up to ``at``)."""
+
+    __tablename__ = "report_marks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgentLoadDay(Base):
+    """An agent's load sampled through one local day (at most once per sample slot)."""
+
+    __tablename__ = "agent_load_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    samples: Mapped[int] = mapped_column(Integer, default=0)
+    load_sum: Mapped[int] = mapped_column(Integer, default=0)
+    capacity_sum: Mapped[int] = mapped_column(Integer, default=0)
+    peak: Mapped[int] = mapped_column(Integer, default=0)
+    last_sample_at: Mapped[datetime] = mapped_column(UTCDateTime)

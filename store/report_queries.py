@@ -1,0 +1,354 @@
+"""The reports' queries on the raw rows: the facts of ``router.report_facts``, summed in SQL.
+
+Each method counts what the function of the same name in ``router.report_facts``
+counts from ticket records, and returns the same type, so a test can hold the
+two side by side. Names filter through ids (``ReportFilters``); durations come
+as ``Durations`` (counts per step, exact totals).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import MetaData, Select, Table, and_, case, distinct, func, inspect, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from router.report_facts import ClockCount, DayCount, PersonFacts, SpeedFacts
+from router.report_figures import AGE_BUCKETS, BacklogRow, LoadFacts, ReportFilters
+from router.report_period import Period
+from router.report_stats import Durations
+from router.vocabulary import Direction, Status
+from store.models import Agent, AgentLoadDay, Customer, Message, SlaTimer, Team, Ticket
+from store.report_sql import as_date, local_day, not_negative, seconds_between, step
+
+OPEN = (Status.NEW.value, Status.OPEN.value, Status.PENDING.value)
+
+
+def ticket_conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
+    """``WHERE`` clauses on ``tickets`` for the filters given."""
+    where: list[ColumnElement[bool]] = []
+    if filters.team:
+        where.append(Ticket.team_id.in_(select(Team.id).where(Team.name.in_(filters.team))))
+    if filters.agent:
+        where.append(Ticket.assignee_id.in_(select(Agent.id).where(Agent.name.in_(filters.agent))))
+    if filters.organisation:
+        where.append(
+            Ticket.requester_id.in_(
+                select(Customer.id).where(Customer.organisation.in_(filters.organisation))
+            )
+        )
+    for column, values in (
+        (Ticket.channel, filters.channel),
+        (Ticket.category, filters.category),
+        (Ticket.priority, filters.priority),
+        (Ticket.form, filters.form),
+    ):
+        if values:
+            where.append(column.in_(values))
+    return where
+
+
+def within(column: Any, period: Period) -> ColumnElement[bool]:
+    return and_(column >= period.start, column < period.end)
+
+
+class ReportQueries:
+    """Raw-row queries in one session (one consistent snapshot on PostgreSQL)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    # --- volume --------------------------------------------------------------------
+
+    def day_counts(self, period: Period, filters: ReportFilters) -> list[DayCount]:
+        where = ticket_conditions(filters)
+        counts: dict[tuple[Any, str, str], list[int]] = {}
+        for index, column in enumerate((Ticket.created_at, Ticket.done_at)):
+            day = local_day(self.dialect, column, period.timezone)
+            query = (
+                select(day, Ticket.channel, Ticket.category, func.count())
+                .where(within(column, period), *where)
+                .group_by(day, Ticket.channel, Ticket.category)
+            )
+            for d, channel, category, n in self.session.execute(query):
+                counts.setdefault((as_date(d), channel, category), [0, 0])[index] += n
+        return [DayCount(d, ch, cat, c, r) for (d, ch, cat), (c, r) in sorted(counts.items())]
+
+    def volume_by(self, period: Period, filters: ReportFilters, *, key: str) -> Counter[str]:
+        """Tickets created in the period per requester, organisation, form, tag or category."""
+        where = [within(Ticket.created_at, period), *ticket_conditions(filters)]
+        if key == "tag":
+            return self._tags(where)
+        if key == "requester":
+            label = func.coalesce(func.nullif(Customer.name, ""), Ticket.requester_address)
+            query: Select[Any] = (
+                select(Ticket.requester_id, func.min(label), func.count())
+                .join(Customer, Customer.id == Ticket.requester_id)
+                .where(*where)
+                .group_by(Ticket.requester_id)
+            )
+            return Counter({name: n for _, name, n in self.session.execute(query)})
+        column: Any = {
+            "organisation": Customer.organisation,
+            "form": Ticket.form,
+            "category": Ticket.category,
+        }[key]
+        query = (
+            select(column, func.count())
+            .select_from(Ticket)
+            .where(*where, column.is_not(None), column != "")
+        )
+        if key == "organisation":
+            query = query.join(Customer, Customer.id == Ticket.requester_id)
+        return Counter({name: n for name, n in self.session.execute(query.group_by(column))})
+
+    def _tags(self, where: list[ColumnElement[bool]]) -> Counter[str]:
+        if self.dialect == "postgresql":
+            tag = func.jsonb_array_elements_text(Ticket.tags).table_valued("value").alias("tag")
+        else:
+            tag = func.json_each(Ticket.tags).table_valued("value").alias("tag")
+        query = (
+            select(tag.c.value, func.count(distinct(Ticket.id)))
+            .select_from(Ticket)
+            .join(tag, tag.c.value.is_not(None))
+            .where(*where)
+            .group_by(tag.c.value)
+        )
+        return Counter({str(v): n for v, n in self.session.execute(query)})
+
+    # --- speed ---------------------------------------------------------------------
+
+    def durations(
+        self, seconds: ColumnElement[Any], where: list[ColumnElement[bool]], *by: Any
+    ) -> dict[Any, Durations]:
+        """``seconds`` counted per step (and per ``by``, when given) for the rows ``where``."""
+        stepped = step(self.dialect, seconds)
+        query = (
+            select(*by, stepped, func.count(), func.sum(seconds))
+            .select_from(Ticket)
+            .where(*where)
+            .group_by(*by, stepped)
+        )
+        found: dict[Any, tuple[int, float, dict[int, int]]] = {}
+        for row in self.session.execute(query):
+            key = tuple(row[: len(by)]) if by else None
+            value, n, total = row[len(by) :]
+            count, sums, steps = found.get(key, (0, 0.0, {}))
+            steps[int(value)] = steps.get(int(value), 0) + n
+            found[key] = (count + n, sums + float(total or 0.0), steps)
+        return {k: Durations(c, t, s) for k, (c, t, s) in found.items()}
+
+    def speed_facts(self, period: Period, filters: ReportFilters) -> SpeedFacts:
+        where = ticket_conditions(filters)
+        answered = [within(Ticket.first_response_at, period), *where]
+        done = [within(Ticket.done_at, period), *where]
+        wall_first = seconds_between(self.dialect, Ticket.created_at, Ticket.first_response_at)
+        wall_done = seconds_between(self.dialect, Ticket.created_at, Ticket.done_at)
+        business_first = not_negative(self.dialect, Ticket.first_response_business_s)
+        business_done = not_negative(self.dialect, Ticket.resolution_business_s)
+        none = Durations()
+        resolved, replies, reopened = self.session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(Ticket.reply_count), 0),
+                func.coalesce(func.sum(case((Ticket.reopen_count > 0, 1), else_=0)), 0),
+            ).where(*done)
+        ).one()
+        return SpeedFacts(
+            first_response_wall=self.durations(wall_first, answered).get(None, none),
+            first_response_business=self.durations(
+                business_first, [*answered, Ticket.first_response_business_s.is_not(None)]
+            ).get(None, none),
+            resolution_wall=self.durations(wall_done, done).get(None, none),
+            resolution_business=self.durations(
+                business_done, [*done, Ticket.resolution_business_s.is_not(None)]
+            ).get(None, none),
+            resolved=resolved,
+            replies_on_resolved=int(replies),
+            reopened_resolved=int(reopened),
+        )
+
+    # --- backlog -------------------------------------------------------------------
+
+    def backlog_rows(self, now: datetime, filters: ReportFilters) -> list[BacklogRow]:
+        whens = [
+            (Ticket.created_at > now - below, index)
+            for index, (_, below) in enumerate(AGE_BUCKETS)
+            if below is not None
+        ]
+        age = case(*whens, else_=len(AGE_BUCKETS) - 1)
+        assigned = case((Ticket.assignee_id.is_(None), 0), else_=1)
+        query = (
+            select(Ticket.status, Ticket.priority, assigned, age, func.count())
+            .where(Ticket.status.in_(OPEN), *ticket_conditions(filters))
+            .group_by(Ticket.status, Ticket.priority, assigned, age)
+        )
+        found = self.session.execute(query)
+        rows = [BacklogRow(s, p, bool(a), int(g), n) for s, p, a, g, n in found]
+        return sorted(rows, key=lambda r: (r.status, r.priority, r.assigned, r.age))
+
+    # --- people --------------------------------------------------------------------
+
+    def person_facts(self, period: Period, filters: ReportFilters, *, by: str) -> list[PersonFacts]:
+        """Per agent (``by="agent"``) or per team (``by="team"``), as
+        ``router.report_facts.person_facts`` with ``handled`` from ``handled``."""
+        where = ticket_conditions(filters)
+        owner: Any = aliased(Agent) if by == "agent" else Team
+        owner_key = Ticket.assignee_id if by == "agent" else Ticket.team_id
+        done = [within(Ticket.done_at, period), *where]
+        counted = select(
+            owner.name, func.count(), func.sum(case((Ticket.reopen_count > 0, 1), else_=0))
+        ).join(owner, owner.id == owner_key)
+        resolved = {
+            name: (n, int(r))
+            for name, n, r in self.session.execute(counted.where(*done).group_by(owner.name))
+        }
+        handling = self._by_name(
+            owner,
+            owner_key,
+            seconds_between(self.dialect, Ticket.assigned_at, Ticket.done_at),
+            [*done, Ticket.assigned_at.is_not(None)],
+        )
+        responder: Any = aliased(Agent) if by == "agent" else Team
+        responder_key = Ticket.first_responder_id if by == "agent" else Ticket.team_id
+        first = self._by_name(
+            responder,
+            responder_key,
+            seconds_between(self.dialect, Ticket.created_at, Ticket.first_response_at),
+            [within(Ticket.first_response_at, period), *where],
+        )
+        handled = self.handled(period, filters, by=by)
+        names = sorted(resolved.keys() | first.keys() | handled.keys())
+        return [
+            PersonFacts(
+                name,
+                handled=handled.get(name, 0),
+                resolved=resolved.get(name, (0, 0))[0],
+                reopened=resolved.get(name, (0, 0))[1],
+                handling=handling.get(name, Durations()),
+                first_response=first.get(name, Durations()),
+            )
+            for name in names
+        ]
+
+    def _by_name(
+        self, owner: Any, key: Any, seconds: ColumnElement[Any], where: list[ColumnElement[bool]]
+    ) -> dict[str, Durations]:
+        found = self.durations(seconds, [*where, owner.id == key], owner.name)
+        return {k[0]: v for k, v in found.items()}
+
+    def handled(self, period: Period, filters: ReportFilters, *, by: str) -> dict[str, int]:
+        """Tickets answered publicly in the period, per agent who answered (or per team of
+        the ticket)."""
+        name: Any = Agent.name if by == "agent" else Team.name
+        query = (
+            select(name, func.count(distinct(Message.ticket_id)))
+            .select_from(Message)
+            .join(Ticket, Ticket.id == Message.ticket_id)
+            .where(
+                Message.direction == Direction.OUTBOUND.value,
+                Message.agent_id.is_not(None),
+                within(Message.created_at, period),
+                *ticket_conditions(filters),
+            )
+            .group_by(name)
+        )
+        if by == "agent":
+            query = query.join(Agent, Agent.id == Message.agent_id)
+        else:
+            query = query.join(Team, Team.id == Ticket.team_id)
+        return {name: n for name, n in self.session.execute(query)}
+
+    def load_facts(self, period: Period) -> list[LoadFacts]:
+        """Agents' sampled load on the days of the period (``AgentLoadDay``)."""
+        first, last = period.first, period.last
+        query = (
+            select(
+                Agent.name,
+                func.sum(AgentLoadDay.samples),
+                func.sum(AgentLoadDay.load_sum),
+                func.sum(AgentLoadDay.capacity_sum),
+                func.max(AgentLoadDay.peak),
+            )
+            .join(Agent, Agent.id == AgentLoadDay.agent_id)
+            .where(AgentLoadDay.day >= first, AgentLoadDay.day <= last)
+            .group_by(Agent.name)
+            .order_by(Agent.name)
+        )
+        return [
+            LoadFacts(name, int(n), int(load), int(capacity), int(peak))
+            for name, n, load, capacity, peak in self.session.execute(query)
+        ]
+
+    def ratings(
+        self, period: Period, filters: ReportFilters, *, by: str
+    ) -> dict[str, tuple[int, int]] | None:
+        """(good, bad) ratings given in the period per agent or team; ``None`` when the
+        desk keeps no ratings (no ``ratings`` table with ``ticket_id``, ``agent_id``,
+        ``team_id``, ``good`` and ``created_at``)."""
+        bind = self.session.connection()
+        if not inspect(bind).has_table("ratings"):
+            return None
+        ratings = Table("ratings", MetaData(), autoload_with=bind)
+        if not {"ticket_id", "agent_id", "team_id", "good", "created_at"} <= set(ratings.c.keys()):
+            return None
+        owner: Any = Agent if by == "agent" else Team
+        key = ratings.c.agent_id if by == "agent" else ratings.c.team_id
+        good = func.sum(case((ratings.c.good.is_(True), 1), else_=0))
+        query = (
+            select(owner.name, good, func.count())
+            .select_from(ratings)
+            .join(Ticket, Ticket.id == ratings.c.ticket_id)
+            .join(owner, owner.id == key)
+            .where(within(ratings.c.created_at, period), *ticket_conditions(filters))
+            .group_by(owner.name)
+        )
+        return {name: (int(g), int(n) - int(g)) for name, g, n in self.session.execute(query)}
+
+    # --- promises ------------------------------------------------------------------
+
+    def clock_counts(
+        self, period: Period, filters: ReportFilters
+    ) -> tuple[list[ClockCount], dict[int, int]]:
+        """As ``router.report_facts.clock_counts``; ``state`` spells ``clock_state``."""
+        breached = (SlaTimer.breached_at.is_not(None)) | (
+            SlaTimer.stopped_at.is_not(None)
+            & SlaTimer.target_s.is_not(None)
+            & (SlaTimer.consumed_s > SlaTimer.target_s)
+        )
+        state = case(
+            (breached, "breached"), (SlaTimer.stopped_at.is_not(None), "met"), else_="running"
+        )
+        where = [
+            within(SlaTimer.started_at, period),
+            SlaTimer.target_s.is_not(None),
+            *ticket_conditions(filters),
+        ]
+        query = (
+            select(SlaTimer.policy, Ticket.priority, Team.name, SlaTimer.kind, state, func.count())
+            .join(Ticket, Ticket.id == SlaTimer.ticket_id)
+            .outerjoin(Team, Team.id == Ticket.team_id)
+            .where(*where)
+            .group_by(SlaTimer.policy, Ticket.priority, Team.name, SlaTimer.kind, state)
+        )
+        counts: dict[tuple[str, str, str | None, str], Counter[str]] = {}
+        for policy, priority, team, kind, st, n in self.session.execute(query):
+            counts.setdefault((policy, priority, team, kind), Counter())[st] += n
+        rows = [
+            ClockCount(p, pr, t, k, c["met"], c["breached"], c["running"])
+            for (p, pr, t, k), c in sorted(
+                counts.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "", kv[0][3])
+            )
+        ]
+        steps = (
+            select(SlaTimer.escalation_step, func.count())
+            .join(Ticket, Ticket.id == SlaTimer.ticket_id)
+            .where(*where, breached)
+            .group_by(SlaTimer.escalation_step)
+            .order_by(SlaTimer.escalation_step)
+        )
+        return rows, {int(s): n for s, n in self.session.execute(steps)}

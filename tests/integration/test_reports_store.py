@@ -1,0 +1,223 @@
+"""The report's figures on a small desk worked through the use cases, against values
+computed by hand; the summing queries and the rollups against the definitions in
+``router.report_facts`` applied ticket by ticket. On SQLite and PostgreSQL.
+
+The week is ``tests.support.report_week``'s (hours in ``H``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from router.report_facts import clock_counts, day_counts, person_facts, speed_facts, volume_by
+from router.report_figures import ReportFilters
+from router.report_period import Period
+from router.vocabulary import Status
+from store.report_queries import ReportQueries
+from store.report_records import clock_records, ticket_records
+from store.report_rollups import ReportRollups
+from tests.support.desk import Desk
+from tests.support.report_week import WEEK, H, worked_week
+from workers.desk.reports import make_report
+from workers.desk.ticket_status import set_ticket_status
+from workers.steps.report_refresh import refresh_reports
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def week(database_url: str, tmp_path: Path) -> Iterator[Desk]:
+    yield from worked_week(database_url, tmp_path)
+
+
+def _report(desk: Desk, period: Period = WEEK, **filters: tuple[str, ...]) -> Any:
+    return make_report(desk.runtime, period, ReportFilters(**filters))
+
+
+def test_the_volume_of_the_week_is_what_was_counted_by_hand(week: Desk) -> None:
+    volume = _report(week).volume
+    assert [(b.start.day, b.created, b.resolved) for b in volume.buckets] == [
+        (23, 3, 1),
+        (24, 1, 0),
+        (25, 0, 1),  # #3 resolved on Tuesday was reopened: it counts on Wednesday
+    ]
+    assert (volume.total.created, volume.total.resolved) == (4, 2)
+    assert (volume.total.previous_created, volume.total.previous_resolved) == (0, 0)
+    assert [(c.name, c.created, c.resolved) for c in volume.by_category] == [
+        ("general", 3, 2),
+        ("billing", 1, 0),
+    ]
+    assert [(c.name, c.created) for c in volume.by_channel] == [("web", 4)]
+    later = _report(week, Period(date(2026, 11, 26), date(2026, 11, 28), "UTC")).volume
+    assert (later.total.previous_created, later.total.previous_resolved) == (4, 2)
+
+
+def test_the_backlog_is_what_is_open_now(week: Desk) -> None:
+    backlog = _report(week).backlog
+    assert backlog.total == 2
+    assert dict(backlog.by_status) == {"open": 1, "pending": 1}
+    assert dict(backlog.by_priority) == {"normal": 2}
+    assert backlog.by_age["1-3 days"] == 2 and sum(backlog.by_age.values()) == 2
+    assert (backlog.waiting_in_queue, backlog.waiting_for_agent) == (0, 1)
+    assert backlog.waiting_on_customer == 1
+
+
+def test_speed_in_wall_and_business_time_is_what_was_counted_by_hand(week: Desk) -> None:
+    speed = _report(week).speed
+    fr, frb = speed.first_response_wall, speed.first_response_business
+    assert (fr.count, fr.mean_s, fr.median_s, fr.p90_s) == (3, 23400, 3600, 18 * H)
+    assert (frb.count, frb.mean_s, frb.median_s, frb.p90_s) == (3, 4200, 3600, 2 * H)
+    res, resb = speed.resolution_wall, speed.resolution_business
+    assert (res.count, res.mean_s, res.median_s, res.p90_s) == (2, 22 * H, 2 * H, 42 * H)
+    assert (resb.count, resb.mean_s, resb.median_s, resb.p90_s) == (2, 3.5 * H, 2 * H, 5 * H)
+    assert (speed.resolved, speed.replies_per_ticket, speed.reopen_rate) == (2, 1.5, 0.5)
+
+
+def test_people_per_agent_and_team_are_what_was_counted_by_hand(week: Desk) -> None:
+    report = _report(week)
+    agents = {p.name: p for p in report.agents}
+    assert set(agents) == {"ana", "ben"}
+    ana, ben = agents["ana"], agents["ben"]
+    assert (ana.handled, ana.resolved, ana.reopened) == (2, 2, 1)
+    assert (ana.median_handling_s, ana.median_first_response_s) == (2 * H, 1800)
+    assert (ben.handled, ben.resolved, ben.median_handling_s) == (1, 0, None)
+    assert ben.median_first_response_s == H
+    assert ana.satisfaction is None and ana.mean_load is None  # no ratings, no samples
+    (support,) = report.teams
+    assert (support.name, support.handled, support.resolved, support.reopened) == (
+        "support",
+        3,
+        2,
+        1,
+    )
+    assert (support.median_handling_s, support.median_first_response_s) == (2 * H, H)
+
+
+def test_promises_count_each_clock_met_breached_or_running(week: Desk) -> None:
+    promises = _report(week).promises
+    total = promises.total
+    assert (total.met, total.breached, total.running, total.attainment) == (3, 3, 2, 0.5)
+    assert [(a.name, a.met, a.breached, a.running) for a in promises.by_team] == [
+        ("billing", 0, 1, 1),
+        ("support", 3, 2, 1),
+    ]
+    assert [(a.name, a.met, a.breached, a.running) for a in promises.by_clock] == [
+        ("first_response", 2, 2, 0),
+        ("resolution", 1, 1, 2),
+    ]
+    assert [a.name for a in promises.by_policy] == ["standard"]
+    assert dict(promises.breaches_by_step) == {0: 2, 1: 1}  # cy was told of #2 at step 1
+
+
+def test_the_top_tens_rank_by_tickets_created(week: Desk) -> None:
+    top = _report(week).top
+    assert top["category"] == (("general", 3), ("billing", 1))
+    assert top["tag"] == (("vpn", 2), ("login", 1))
+    assert top["organisation"] == (("Acme", 2),)
+    assert top["requester"] == (("Jo", 2), ("Kim", 1), ("Lee", 1))
+    assert top["form"] == ()  # no data: no ticket came through a form
+
+
+def test_filters_narrow_every_figure(week: Desk) -> None:
+    report = _report(week, team=("billing",))
+    assert report.volume.total.created == 1 and report.backlog.total == 1
+    assert report.speed.first_response_wall.count == 0 and report.agents == ()
+    assert _report(week, agent=("ben",)).volume_from == "tickets"  # not in the rollups
+    assert _report(week, agent=("ben",)).volume.total.created == 1
+    assert _report(week, organisation=("Acme",)).volume.total.resolved == 2
+
+
+PERIODS = (
+    WEEK,
+    Period(date(2026, 11, 24), date(2026, 11, 24), "UTC"),
+    Period(date(2026, 11, 1), date(2026, 11, 30), "Asia/Kolkata"),
+    Period(date(2026, 11, 23), date(2026, 11, 25), "America/Los_Angeles"),
+)
+FILTERS = (
+    ReportFilters(),
+    ReportFilters(team=("support",)),
+    ReportFilters(category=("billing", "general"), priority=("normal",)),
+    ReportFilters(agent=("ana",)),
+    ReportFilters(organisation=("Acme",)),
+)
+
+
+def _close(value: Any) -> Any:
+    """Floats to 6 decimals (a database sums in another order), recursively."""
+    if isinstance(value, float):
+        return round(value, 6)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _close(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {k: _close(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_close(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: f"{p.first}-{p.timezone}")
+def test_the_summing_queries_count_what_the_definitions_count(week: Desk, period: Period) -> None:
+    with week.runtime.db.unit_of_work() as uow:
+        raw = ReportQueries(uow.session)
+        for filters in FILTERS:
+            records = list(ticket_records(uow.session, filters))
+            clocks = list(clock_records(uow.session, filters))
+            assert raw.day_counts(period, filters) == day_counts(records, period)
+            assert _close(raw.speed_facts(period, filters)) == _close(speed_facts(records, period))
+            assert raw.clock_counts(period, filters) == clock_counts(clocks, period)
+            for by in ("agent", "team"):
+                handled = raw.handled(period, filters, by=by)
+                assert _close(raw.person_facts(period, filters, by=by)) == _close(
+                    person_facts(records, period, by=by, handled=handled)
+                )
+            for key in ("category", "tag", "organisation", "requester", "form"):
+                assert raw.volume_by(period, filters, key=key) == volume_by(
+                    records, period, key=key
+                )
+
+
+def test_the_rollups_equal_the_raw_rows_and_follow_every_change(week: Desk) -> None:
+    runtime = week.runtime
+
+    def both_agree() -> None:
+        with runtime.db.unit_of_work() as uow:
+            raw, rollups = ReportQueries(uow.session), ReportRollups(uow.session)
+            for period in (*PERIODS[:2], Period(date(2026, 11, 1), date(2026, 11, 30), "UTC")):
+                for filters in FILTERS[:3]:
+                    assert rollups.day_counts(period, filters) == raw.day_counts(period, filters)
+                    assert rollups.created_by_category(period, filters) == raw.volume_by(
+                        period, filters, key="category"
+                    )
+
+    assert refresh_reports(runtime) == 3  # the first refresh counts every day
+    both_agree()
+    assert refresh_reports(runtime) == 0  # nothing changed since
+    runtime.clock.now += timedelta(hours=1)  # type: ignore[attr-defined]
+    set_ticket_status(runtime, 3, Status.OPEN, actor="agent:ana")  # Wednesday loses it
+    set_ticket_status(runtime, 1, Status.CLOSED, actor="agent:ana")  # Monday keeps it
+    runtime.clock.now += timedelta(hours=1)  # type: ignore[attr-defined]
+    assert refresh_reports(runtime) == 2  # Monday (#1, #3 created) and Wednesday (#3)
+    both_agree()
+    with runtime.db.unit_of_work() as uow:
+        counted = ReportRollups(uow.session).day_counts(WEEK, ReportFilters())
+    assert counted is not None and sum(r.resolved for r in counted) == 1
+    settings = runtime.settings
+    runtime.settings = settings.model_copy(
+        update={"reports": settings.reports.model_copy(update={"timezone": "Asia/Tokyo"})}
+    )
+    try:  # another time zone: counted afresh, in its own days
+        refresh_reports(runtime)
+        with runtime.db.unit_of_work() as uow:
+            tokyo = Period(date(2026, 11, 23), date(2026, 11, 25), "Asia/Tokyo")
+            raw, rollups = ReportQueries(uow.session), ReportRollups(uow.session)
+            assert rollups.day_counts(tokyo, ReportFilters()) == raw.day_counts(
+                tokyo, ReportFilters()
+            )
+    finally:
+        runtime.settings = settings
