@@ -13,8 +13,10 @@ from workers.cli.agents import agents
 from workers.cli.config_cmd import config_group
 from workers.cli.connector import connector
 from workers.cli.context import pass_settings
+from workers.cli.export import export
 from workers.cli.inbox import inbox
 from workers.cli.outbox import outbox
+from workers.cli.report import report
 from workers.cli.tickets import tickets
 from workers.cli.tokens import tokens
 from workers.runtime.queues import all_queues
@@ -144,3 +146,5 @@ main.add_command(tokens)
 main.add_command(inbox)
 main.add_command(outbox)
 main.add_command(config_group)
+main.add_command(report)
+main.add_command(export)
