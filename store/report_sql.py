@@ -62,8 +62,8 @@ def seconds_between(dialect: str, start: Any, end: Any) -> ColumnElement[Any]:
 
 def not_negative(dialect: str, seconds: Any) -> ColumnElement[Any]:
     if dialect == "postgresql":
-        return func.greatest(seconds, 0.0)
-    return func.max(seconds, 0.0)
+        return func.greatest(seconds, 0.0, type_=Float)
+    return func.max(seconds, 0.0, type_=Float)
 
 
 def step(dialect: str, seconds: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -71,7 +71,7 @@ def step(dialect: str, seconds: ColumnElement[Any]) -> ColumnElement[Any]:
 
     def floor(width: int) -> ColumnElement[Any]:
         if dialect == "postgresql":
-            return func.floor(seconds / width) * width
+            return func.floor(seconds / float(width), type_=Float) * width
         return cast(seconds / width, Integer) * width  # truncation is floor here: x >= 0
 
     whens = [(seconds < below, floor(width)) for below, width in STEPS if below is not None]

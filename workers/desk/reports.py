@@ -12,8 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import text
-
 from router.report_figures import (
     Backlog,
     Person,
@@ -29,7 +27,7 @@ from router.report_figures import (
     volume,
 )
 from router.report_period import Period, period_between, period_named
-from store.report_queries import ReportQueries
+from store.report_queries import ReportQueries, prepare_report_transaction
 from store.report_rollups import ReportRollups
 from workers.runtime.context import Runtime
 from workers.steps.report_refresh import refresh_reports
@@ -85,9 +83,8 @@ def make_report(
     refresh_reports(runtime, sample_load=False)
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
-        if runtime.db.dialect == "postgresql":  # one snapshot; no JIT for a few ms' query
-            uow.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-            uow.session.execute(text("SET LOCAL jit = off"))
+        if runtime.db.dialect == "postgresql":
+            prepare_report_transaction(uow.session)
         raw, rollups = ReportQueries(uow.session), ReportRollups(uow.session)
         previous = period.previous()
         now_rows = rollups.day_counts(period, filters)
