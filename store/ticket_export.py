@@ -1,14 +1,15 @@
-"""Tickets and their messages read out in pages by ticket number, for exports.
+"""Tickets and their messages read out by ticket number, for exports.
 
-A page is ``WHERE id > after ORDER BY id LIMIT n``: each page is one short
-query on the primary key, whatever the size of the desk, so an export holds
-no long transaction, keeps only a page in memory and can continue after the
-last ticket it wrote (its cursor).
+One query ``WHERE id > after ORDER BY id`` read through a server-side cursor a
+page at a time (PostgreSQL; SQLite's cursor reads as it goes): the database
+streams the rows while the export writes them, only a page is in memory, and an
+export that stopped continues after the last ticket it wrote (its cursor). The
+names a ticket points to come from the same query; its messages are read per page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import ARRAY, Text, exists, func, literal, select
@@ -55,9 +56,9 @@ class TicketExport:
         self.session = session
         self.dialect = session.get_bind().dialect.name
 
-    def page(self, filters: ExportFilters, *, after: int, limit: int) -> Sequence[Any]:
-        """The next ``limit`` tickets after number ``after``, with the names they point to,
-        in the order of ``router.export_format.TICKET_COLUMNS``."""
+    def pages(self, filters: ExportFilters, *, after: int, size: int) -> Iterator[Sequence[Any]]:
+        """The tickets after number ``after``, ``size`` at a time, with the names they point
+        to, in the order of ``router.export_format.TICKET_COLUMNS``."""
         assignee = aliased(Agent)
         query = (
             select(
@@ -84,9 +85,9 @@ class TicketExport:
             .outerjoin(assignee, assignee.id == Ticket.assignee_id)
             .where(Ticket.id > after, *export_conditions(self.dialect, filters))
             .order_by(Ticket.id)
-            .limit(limit)
         )
-        return self.session.execute(query).all()
+        streamed = self.session.connection().execution_options(stream_results=True)
+        yield from streamed.execute(query).partitions(size)
 
     def messages(self, ticket_ids: Sequence[int]) -> Sequence[Any]:
         """The messages of these tickets (internal notes included: exports are for staff),
@@ -106,4 +107,4 @@ class TicketExport:
             .where(Message.ticket_id.in_(list(ticket_ids)))
             .order_by(Message.ticket_id, Message.id)
         )
-        return self.session.execute(query).all()
+        return self.session.connection().execute(query).all()

@@ -1,9 +1,10 @@
 """Export tickets (and their messages) as CSV or JSON Lines, streamed page by page.
 
 One function for the command line, the staff API and the dashboard: it yields
-text a page at a time (a short transaction each), so a million tickets pass in
-constant memory, and ``after`` (a ticket number, the cursor) continues an export
-that stopped. A continued CSV has no header and no byte order mark: it appends.
+text a page at a time from one streamed query (``store.ticket_export``), so a
+million tickets pass in constant memory, and ``after`` (a ticket number, the
+cursor) continues an export that stopped. A continued CSV has no header and no
+byte order mark: it appends.
 
 - CSV, tickets: a row per ticket (``TICKET_COLUMNS``), tags space-separated.
 - CSV with messages: a row per message (``MESSAGE_COLUMNS``), by ticket.
@@ -15,16 +16,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal
 
 from router.export_format import (
     BOM,
     MESSAGE_COLUMNS,
     TICKET_COLUMNS,
     ExportFilters,
-    cell,
+    message_cells,
     plain,
+    ticket_cells,
 )
 from store.ticket_export import TicketExport
 from workers.runtime.context import Runtime
@@ -58,23 +60,19 @@ class Export:
         if self.fmt == "csv" and self.cursor == 0:
             head = MESSAGE_COLUMNS if self.messages else TICKET_COLUMNS
             yield (BOM if self.bom else "") + _csv_lines([head])
-        while True:
-            with self.runtime.db.unit_of_work() as uow:
-                store = TicketExport(uow.session)
-                tickets = store.page(self.filters, after=self.cursor, limit=self.page_size)
+        with self.runtime.db.unit_of_work() as uow:
+            store = TicketExport(uow.session)
+            for tickets in store.pages(self.filters, after=self.cursor, size=self.page_size):
                 notes = store.messages([t[0] for t in tickets]) if self.messages else []
-            if not tickets:
-                return
-            yield self._render(tickets, notes)
-            self.cursor = tickets[-1][0]
-            self.count += len(tickets)
-            if len(tickets) < self.page_size:
-                return
+                yield self._render(tickets, notes)
+                self.cursor = tickets[-1][0]
+                self.count += len(tickets)
 
-    def _render(self, tickets: list, notes: list) -> str:  # type: ignore[type-arg]
+    def _render(self, tickets: Sequence[Any], notes: Sequence[Any]) -> str:
         if self.fmt == "csv":
-            rows = notes if self.messages else tickets
-            return _csv_lines([cell(v) for v in row] for row in rows)
+            if self.messages:
+                return _csv_lines(map(message_cells, notes))
+            return _csv_lines(map(ticket_cells, tickets))
         by_ticket: dict[int, list[dict[str, object]]] = {}
         for note in notes:
             by_ticket.setdefault(note[0], []).append(
@@ -89,7 +87,7 @@ class Export:
         return "\n".join(lines) + "\n"
 
 
-def _csv_lines(rows: object) -> str:
+def _csv_lines(rows: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)  # type: ignore[arg-type]
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue()
