@@ -8,6 +8,7 @@ The week is ``tests.support.report_week``'s (hours in ``H``).
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -221,3 +222,39 @@ def test_the_rollups_equal_the_raw_rows_and_follow_every_change(week: Desk) -> N
             )
     finally:
         runtime.settings = settings
+
+
+def test_the_scheduler_keeps_the_rollups_and_agents_load_samples_current(week: Desk) -> None:
+    from sqlalchemy import func, select
+
+    from store.models import AgentLoadDay, ReportDay
+    from workers.runtime.scheduler import Scheduler
+
+    runtime = week.runtime
+    settings = runtime.settings
+    runtime.settings = settings.model_copy(
+        update={"reports": settings.reports.model_copy(update={"refresh_s": 0.001})}
+    )
+    try:
+        scheduler = Scheduler(runtime)
+        time.sleep(0.01)
+        scheduler.sweep(drain=False)
+        runtime.clock.now += timedelta(minutes=1)  # type: ignore[attr-defined]
+        time.sleep(0.01)
+        scheduler.sweep(drain=False)  # the same five-minute slot: no second sample
+        runtime.clock.now += timedelta(minutes=5)  # type: ignore[attr-defined]
+        time.sleep(0.01)
+        scheduler.sweep(drain=False)
+    finally:
+        runtime.settings = settings
+    with runtime.db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(ReportDay)) > 0
+        samples = {
+            row.agent_id: (row.samples, row.load_sum, row.peak)
+            for row in uow.session.scalars(select(AgentLoadDay))
+        }
+    assert len(samples) == 3 and all(n == 2 for n, _, _ in samples.values())
+    (ana,) = [p for p in _report(week).agents if p.name == "ana"]
+    assert (ana.mean_load, ana.peak_load) == (0.0, 0)  # both of ana's tickets are resolved
+    (ben,) = [p for p in _report(week).agents if p.name == "ben"]
+    assert (ben.mean_load, ben.load_share, ben.peak_load) == (1.0, 0.2, 1)  # 1 of 5
