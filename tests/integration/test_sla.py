@@ -117,6 +117,9 @@ def test_a_warning_comes_before_the_breach_and_the_breach_climbs_the_chain(
     sweep_sla(desk.runtime)
     assert _sla_mail(desk)[1:] == [("ana", "SLA breached")]
     assert desk.ticket(number).priority == "high"  # bumped on breach
+    with desk.runtime.db.unit_of_work() as uow:
+        bumped = uow.tickets.get(number)
+        assert bumped is not None and bumped.updated_at == clock.now  # the reports see it
     clock.at(92)  # + 30 min: the team's supervisor
     sweep_sla(desk.runtime)
     assert _sla_mail(desk)[2:] == [("boss", "SLA breached")]

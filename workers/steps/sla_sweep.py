@@ -182,6 +182,7 @@ def _breach(
         if after is not before:
             ticket.priority = after.value
             ticket.priority_rank = after.rank
+            ticket.updated_at = now  # a change like any other: the reports' rollups follow it
             detail += f"; priority {before.value} -> {after.value}"
     uow.audit.record(
         ticket_id=ticket.id,
