@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from router.routing_facts import AgentFacts
 from router.vocabulary import AgentStatus, Status
+from store.agent_locks import lock_agent_holding
 from store.dialect import insert_ignoring_conflict, table
 from store.models import Agent, AgentSkill, Team, Ticket, agent_teams
 
@@ -243,6 +244,10 @@ class AgentRepository:
         if inserted is not None:
             return int(inserted)
         return self.session.execute(select(Team.id).where(Team.name == name)).scalar_one()
+
+    def lock_holding(self, agent_id: int, statuses: Sequence[Status]) -> tuple[Agent, list[Ticket]]:
+        """The agent's row and its tickets in ``statuses``, locked, none missed."""
+        return lock_agent_holding(self.session, agent_id, statuses)
 
     def lock(self, agent_ids: Sequence[int]) -> None:
         """Lock these agents' rows in id order (PostgreSQL): two operations that both

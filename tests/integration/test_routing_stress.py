@@ -10,6 +10,7 @@ no waiting ticket that an agent with a free slot could have taken.
 from __future__ import annotations
 
 import random
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -110,10 +111,10 @@ def deployment(redis_url: str, tmp_path: Path) -> Iterator[tuple[Settings, dict[
             client.delete(key)
 
 
-def _submit(runtime: Runtime, rng: random.Random, count: int) -> None:
+def _submit(runtime: Runtime, rng: random.Random, count: int, *, first: int = 0) -> None:
     intake = StoreIntake(runtime)
     words = ("billing", "linux", "german", "urgent", "printer", "password")
-    for i in range(count):
+    for i in range(first, first + count):
         subject = " ".join(rng.sample(words, rng.randint(1, 3)))
         intake.accept(
             InboundMessage(
@@ -159,6 +160,70 @@ def test_many_routing_processes_never_double_assign_overfill_or_leave_a_slot_idl
         assert scheduler.stop() == 0, scheduler.output()
         assert worker.stop() == 0, worker.output()
         runtime.close()
+
+
+def test_an_agent_going_offline_under_continuous_intake_keeps_none_of_its_new_or_open_tickets(
+    deployment: tuple[Settings, dict[str, str]],
+) -> None:
+    settings, env = deployment
+    worker = Background(["worker", "--processes", "3", "--threads", "4"], env)
+    scheduler = Background(["scheduler"], env)
+    runtime = build_runtime(settings, pool_size=8)
+    stop = threading.Event()
+
+    def intake() -> None:  # a steady stream: routers claim slots whenever one is free
+        rng, first = random.Random(3), 0
+        while not stop.is_set():
+            _submit(runtime, rng, 5, first=first)
+            first += 5
+
+    feeder = threading.Thread(target=intake)
+    left_behind: list[tuple[int, list[int]]] = []
+    try:
+        with runtime.db.unit_of_work() as uow:  # room for many claims in flight at each flip
+            a1 = uow.agents.by_name("a1")
+            assert a1 is not None
+            a1.capacity = 40
+        worker.wait_for_output("3 processes x 4 threads")
+        feeder.start()
+        wait_until(lambda: _waiting(runtime) >= 20, 120, worker.output)  # every agent busy
+        rng = random.Random(5)
+        for flip in range(25):
+            set_agent_status(runtime, "a1", AgentStatus.ONLINE)  # the drain fills its slots
+            stop.wait(rng.uniform(0.0, 0.3))  # a random moment while routers claim them
+            set_agent_status(runtime, "a1", AgentStatus.OFFLINE)
+            kept = _active_tickets_of(runtime, "a1")  # offline: no router can add one now
+            if kept:
+                left_behind.append((flip, kept))
+        stop.set()
+        feeder.join()
+        assert not left_behind, f"offline with new or open tickets (flip, tickets): {left_behind}"
+    finally:
+        stop.set()
+        if feeder.is_alive():
+            feeder.join()
+        assert scheduler.stop() == 0, scheduler.output()
+        assert worker.stop() == 0, worker.output()
+        runtime.close()
+
+
+def _waiting(runtime: Runtime) -> int:
+    with runtime.db.unit_of_work() as uow:
+        return int(
+            uow.session.scalar(
+                select(func.count())
+                .select_from(Ticket)
+                .where(Ticket.assignee_id.is_(None), Ticket.status == Status.NEW.value)
+            )
+            or 0
+        )
+
+
+def _active_tickets_of(runtime: Runtime, name: str) -> list[int]:
+    with runtime.db.unit_of_work() as uow:
+        agent = uow.agents.by_name(name)
+        assert agent is not None
+        return [t.id for t in uow.tickets.assigned_to(agent.id, (Status.NEW, Status.OPEN))]
 
 
 def _meanwhile(runtime: Runtime, tickets: list[int], rng: random.Random) -> None:

@@ -17,7 +17,7 @@ from config.loader import problems_of
 from config.settings import AgentSettings
 from connectors.telegram.commands import link_code_of
 from router.audit_origin import ActorRef
-from router.vocabulary import AgentStatus
+from router.vocabulary import AgentStatus, Status
 from store.db import UnitOfWork
 from store.models import Agent
 from workers.desk.assignments import agent_named, return_tickets
@@ -99,12 +99,14 @@ def change_agent_status(
     """Within ``uow``: set the status, return tickets of an agent going offline (when
     configured), audit; routes and drains once committed. Returns the previous status."""
     returned: list[int] = []
-    going_offline = status is AgentStatus.OFFLINE and agent.status != status.value
-    if going_offline and runtime.settings.routing.return_on_offline:
-        # the tickets first, then the agent's row: the order every writer locks in
-        returned = return_tickets(
-            runtime, uow, agent, reason=f"{agent.name} went offline", actor=actor
-        )
+    if status is AgentStatus.OFFLINE and runtime.settings.routing.return_on_offline:
+        # its row locked before its tickets are returned: a router that claimed a slot just
+        # before has committed by then, and its ticket goes back too
+        agent, held = uow.agents.lock_holding(agent.id, (Status.NEW, Status.OPEN))
+        if agent.status != status.value:
+            returned = return_tickets(
+                runtime, uow, agent, held, reason=f"{agent.name} went offline", actor=actor
+            )
     previous = uow.agents.set_status(agent, status)
     if previous != status.value:
         uow.audit.record(

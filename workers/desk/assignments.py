@@ -287,11 +287,17 @@ def _tell_the_others(
 
 
 def return_tickets(
-    runtime: Runtime, uow: UnitOfWork, agent: Agent, *, reason: str, actor: ActorRef
+    runtime: Runtime,
+    uow: UnitOfWork,
+    agent: Agent,
+    tickets: list[Ticket],
+    *,
+    reason: str,
+    actor: ActorRef,
 ) -> list[int]:
-    """Give an agent's new and open tickets back to the queue (pending ones stay theirs)."""
+    """Give ``tickets``, the agent's and locked, back to the queue; their ids."""
     returned = []
-    for ticket in uow.tickets.assigned_to(agent.id, (Status.NEW, Status.OPEN), for_update=True):
+    for ticket in tickets:
         _release(uow, ticket, freed_teams=False)  # going offline: its free slots take nothing
         ticket.queued_at = runtime.now()
         ticket.updated_at = runtime.now()
