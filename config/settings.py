@@ -31,6 +31,8 @@ class WebSettings(_Frozen):
     max_body_bytes: int = Field(1_000_000, gt=0)
     max_subject_chars: int = Field(998, gt=0)
     intake_wait_s: float = Field(2.0, ge=0)  # how long POST waits for the ticket number
+    # ... unless a web submission has been waiting longer than this (the desk is behind)
+    intake_backlog_s: float = Field(0.5, ge=0)
 
 
 class SmtpSettings(WithPassword):

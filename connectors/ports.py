@@ -29,6 +29,7 @@ class Receipt:
     error: str | None = None
     access_key: str | None = None  # as given in the message: guards the status and ticket
     conflict: bool = False  # duplicate key, different content: not the same request
+    behind: bool = False  # older submissions are still waiting: do not wait for this one
 
 
 class Intake(Protocol):
@@ -42,6 +43,11 @@ class Intake(Protocol):
 
     def receipt(self, inbox_id: int) -> Receipt | None:
         """The current state of an accepted message, or None if unknown."""
+        ...
+
+    async def wait_settled(self, inbox_id: int, timeout: float) -> None:
+        """Return once ``inbox_id`` may have been processed, or after ``timeout`` seconds
+        (without a signal to wait for, simply after a while); then read its ``receipt``."""
         ...
 
 

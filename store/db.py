@@ -8,6 +8,7 @@ step) run only once the commit has succeeded: write, commit, then enqueue.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -16,13 +17,14 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import nul_guard
+from store import inbox_signals, nul_guard
 from store.agents import AgentRepository
 from store.api_tokens import ApiTokenRepository
 from store.audit import AuditLog
 from store.chats import ChatRepository
 from store.customers import CustomerRepository, KnownCustomers
 from store.inbox import InboxRepository
+from store.inbox_signals import InboxSignals, PgListener
 from store.mailboxes import MailboxCursorRepository
 from store.messages import KnownInbound, MessageRepository
 from store.outbox import OutboxRepository
@@ -83,23 +85,40 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.inbox_signals = InboxSignals()
+        self._listener: PgListener | None = None
+        self._listener_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions())
+        return UnitOfWork(self._sessions(), self.inbox_signals)
+
+    def listen_for_other_processes(self) -> PgListener | None:
+        """On PostgreSQL, hear the web inbox rows other processes processed (started once)."""
+        if self.dialect != "postgresql":
+            return None
+        with self._listener_lock:
+            if self._listener is None:
+                self._listener = PgListener(self.engine.url, self.inbox_signals)
+                self._listener.start()
+            return self._listener
 
     def dispose(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
         self.engine.dispose()
 
 
 class UnitOfWork:
     """A transaction as a context manager, with the repositories bound to it."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, signals: InboxSignals | None = None) -> None:
         self.session = session
+        self._signals = signals
+        self._web_rows: list[int] = []  # web inbox rows this transaction claimed or failed
         self._after_commit: list[Callable[[], object]] = []
         self._audit_events: list[dict[str, Any]] = []
         self._memo: dict[str, Any] = {}
@@ -109,7 +128,7 @@ class UnitOfWork:
 
     @property
     def inbox(self) -> InboxRepository:
-        return InboxRepository(self.session, self._inbox_finishes)
+        return InboxRepository(self.session, self._inbox_finishes, self._web_rows)
 
     @property
     def outbox(self) -> OutboxRepository:
@@ -186,11 +205,15 @@ class UnitOfWork:
             if exc_type is None:
                 self.inbox.flush()
                 self.audit.flush()
+                if self._web_rows and self.session.get_bind().dialect.name == "postgresql":
+                    inbox_signals.notify(self.session, self._web_rows)
                 self.session.commit()
             else:
                 self.session.rollback()
         finally:
             self.session.close()
         if exc_type is None:
+            if self._web_rows and self._signals is not None:
+                self._signals.publish(self._web_rows)
             for callback in self._after_commit:
                 callback()

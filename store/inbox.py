@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from router.envelopes import InboundMessage
 from router.storable import is_id
-from router.vocabulary import RowState
+from router.vocabulary import Channel, RowState
 from store import retryable_rows
 from store.dialect import insert_ignoring_conflict, picked, table
 from store.models import InboxItem
@@ -41,9 +42,15 @@ class InboxRepository:
     flushes before it commits, so a batch writes them in one statement); without it,
     ``finish`` writes at once."""
 
-    def __init__(self, session: Session, finishes: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        finishes: list[dict[str, Any]] | None = None,
+        web_rows: list[int] | None = None,
+    ) -> None:
         self.session = session
         self._finishes = finishes
+        self._web_rows = web_rows  # web rows processed here: their waiters are woken
 
     def accept(
         self,
@@ -87,6 +94,15 @@ class InboxRepository:
             return None
         self.flush()
         return self.session.get(InboxItem, inbox_id)
+
+    def has_waiting(self, channel: Channel, *, before: datetime) -> bool:
+        """Whether a pending row of ``channel`` was received before ``before``."""
+        waiting = select(InboxItem.id).where(
+            InboxItem.state == RowState.PENDING.value,
+            InboxItem.channel == channel.value,
+            InboxItem.received_at < before,
+        )
+        return self.session.execute(waiting.limit(1)).first() is not None
 
     def raw(self, inbox_id: int) -> bytes | None:
         """The original bytes the connector received, when it kept them."""
@@ -199,7 +215,12 @@ class InboxRepository:
             .returning(InboxItem.id, InboxItem.payload)
             .execution_options(synchronize_session=False)
         ).all()
+        self._processed(row[0] for row in rows if row[1].get("channel") == Channel.WEB.value)
         return {row[0]: dict(row[1]) for row in rows}
+
+    def _processed(self, inbox_ids: Iterable[int]) -> None:
+        if self._web_rows is not None:
+            self._web_rows.extend(inbox_ids)
 
     def record_failure(
         self, inbox_id: int, *, error: str, permanent: bool, max_attempts: int, now: datetime
@@ -212,6 +233,8 @@ class InboxRepository:
         item.updated_at = now
         if permanent or item.attempts >= max_attempts:
             item.state = RowState.FAILED.value
+            if item.channel == Channel.WEB.value:
+                self._processed([item.id])
         return RowState(item.state)
 
     def retry(self, inbox_id: int, now: datetime) -> bool:

@@ -43,7 +43,8 @@ from router.vocabulary import Channel, RowState
 
 log = logging.getLogger(__name__)
 
-POLL_INTERVAL_S = 0.02
+RECHECK_S = 0.5  # without a signal, a waiting submission is read again this often
+MIN_LOOK_S = 0.02  # and never more often than this, whatever wakes it
 FORWARDED_HEADERS = ("User-Agent", "X-Forwarded-For", "Accept-Language")
 _SETTLED = {RowState.DONE.value, RowState.QUIET.value, RowState.FAILED.value}
 
@@ -137,14 +138,22 @@ class Submissions:
         return accepted_response(await self._settle(receipt), request)
 
     async def _settle(self, receipt: Receipt) -> Receipt:
-        """Poll intake until the ticket number is known, processing stops, or time is up."""
+        """Wait until the ticket number is known, processing stops, or time is up: woken by
+        intake's signal, reading the row once per wake (or per ``RECHECK_S`` without one).
+        Not at all while older submissions wait: the client gets the status URL at once."""
+        if receipt.behind:
+            return receipt
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.wait_s
         while receipt.ticket_number is None and receipt.state not in _SETTLED:
-            remaining = deadline - loop.time()
+            looked = loop.time()
+            remaining = deadline - looked
             if remaining <= 0:
                 break
-            await asyncio.sleep(min(POLL_INTERVAL_S, remaining))
+            await self.intake.wait_settled(receipt.inbox_id, min(RECHECK_S, remaining))
+            too_soon = MIN_LOOK_S - (loop.time() - looked)  # never more reads than polling
+            if too_soon > 0:
+                await asyncio.sleep(too_soon)
             try:
                 latest = await run_in_threadpool(self.intake.receipt, receipt.inbox_id)
             except TransientError as exc:  # already durable: answer 202, the client polls
@@ -241,12 +250,16 @@ def _api(
                 "description": "The body could not be read: it is not UTF-8, or its "
                 "Content-Length is malformed.",
             },
+            409: {
+                "model": Problem,
+                "description": "The Idempotency-Key was used before for a different request: "
+                "use a new key for a new request.",
+            },
             413: {"model": Problem, "description": "The body is over the configured limit."},
             422: {
                 "model": ValidationProblems,
                 "description": "A field is missing or invalid (each problem names its field), "
-                "the body is not a JSON object, or the Idempotency-Key was used for a "
-                "different request.",
+                "the body is not a JSON object, or the store refuses a value.",
             },
             503: {"model": Problem, "description": "Not accepted: retry after Retry-After."},
         },
@@ -260,9 +273,9 @@ def _api(
             accepted = await submissions.submit(
                 ticket, idempotency_key or str(uuid.uuid4()), request
             )
-        except IdempotencyConflict:
+        except IdempotencyConflict:  # the request is valid; the key's state conflicts with it
             raise HTTPException(
-                422,
+                409,
                 detail="this Idempotency-Key was already used for a different request; "
                 "use a new key for a new request",
             ) from None

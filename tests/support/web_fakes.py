@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -64,6 +65,9 @@ class FakeHelpdesk:
         self.accepted[message.idempotency_key] = row
         self._progress(row)
         return self._receipt(row, duplicate=False)
+
+    async def wait_settled(self, inbox_id: int, timeout: float) -> None:
+        await asyncio.sleep(min(timeout, 0.01))  # no signal here: each look is a "poll"
 
     def receipt(self, inbox_id: int) -> Receipt | None:
         if self.receipt_down:

@@ -349,7 +349,7 @@ def test_an_idempotency_key_reused_for_another_request_is_refused_without_reveal
     other = dict(ticket_json(), body="something else entirely")
     again = client.post("/api/v1/tickets", json=other, headers={"Idempotency-Key": "o-1"})
 
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert "already used for a different request" in again.json()["detail"]
     assert first.json()["access_key"] not in again.text
     assert str(first.json()["ticket_number"]) not in again.text

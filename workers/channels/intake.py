@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
+from datetime import timedelta
 
 from connectors.ports import Receipt
 from router.envelopes import InboundMessage
 from router.ticket_views import TicketView
-from router.vocabulary import RowState
+from router.vocabulary import Channel, RowState
 from store.db import UnitOfWork
 from store.errors import store_errors
 from store.models import InboxItem
 from workers.runtime.context import Runtime
+
+BEHIND_LOOK_S = 0.25
 
 
 def same_request(stored: dict[str, object], message: InboundMessage) -> bool:
@@ -37,6 +42,35 @@ class StoreIntake:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self._behind = (-1.0, False)  # (when looked, whether web submissions were behind)
+
+    async def wait_settled(self, inbox_id: int, timeout: float) -> None:
+        """Wait for the signal that ``inbox_id`` was processed, in this process or (on
+        PostgreSQL) another; no query while waiting."""
+        db = self.runtime.db
+        db.listen_for_other_processes()
+        loop = asyncio.get_running_loop()
+        woken = asyncio.Event()
+        unsubscribe = db.inbox_signals.subscribe(
+            inbox_id, lambda: loop.call_soon_threadsafe(woken.set)
+        )
+        try:
+            await asyncio.wait_for(woken.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            unsubscribe()
+
+    def _web_behind(self, uow: UnitOfWork) -> bool:
+        """Whether a web submission has waited past ``web.intake_backlog_s`` (looked up at
+        most every ``BEHIND_LOOK_S`` per process)."""
+        looked, behind = self._behind
+        clock = time.monotonic()
+        if clock - looked >= BEHIND_LOOK_S:
+            waited = timedelta(seconds=self.runtime.settings.web.intake_backlog_s)
+            behind = uow.inbox.has_waiting(Channel.WEB, before=self.runtime.now() - waited)
+            self._behind = (clock, behind)
+        return behind
 
     def accept(self, message: InboundMessage, *, raw: bytes | None = None) -> Receipt:
         return self.accept_many([(message, raw)])[0]
@@ -73,7 +107,10 @@ class StoreIntake:
         if accepted.created:
             uow.after_commit(lambda: runtime.enqueue_accepted(accepted.inbox_id, message.channel))
             return Receipt(
-                inbox_id=accepted.inbox_id, duplicate=False, access_key=message.access_key
+                inbox_id=accepted.inbox_id,
+                duplicate=False,
+                access_key=message.access_key,
+                behind=message.channel is Channel.WEB and self._web_behind(uow),
             )
         item = uow.inbox.get(accepted.inbox_id)
         assert item is not None

@@ -1,0 +1,102 @@
+"""The whole OpenAPI document, run against the app on the real store (SQLite and PostgreSQL):
+generated requests, valid and invalid, to every operation, then sequences that follow the
+POST's links to the reads. No server error, and no answer the document does not describe.
+
+Bounded: ``RELAYDESK_FUZZ_EXAMPLES`` examples per operation and kind (200 by default).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+
+from connectors.web.app import create_app
+from tests.conftest import make_settings
+from tests.support.desk import Desk, desk_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+EXAMPLES = int(os.environ.get("RELAYDESK_FUZZ_EXAMPLES", "200"))
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "checks": {
+            # refusals the document lists besides schemathesis' defaults: 413 (the body is
+            # over web.max_body_bytes: a request can be invalid by its size alone)
+            "negative_data_rejection": {
+                "expected-statuses": ["400", "404", "405", "409", "413", "415", "422"]
+            },
+        }
+    }
+)
+HYPOTHESIS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,  # the same requests every run: a failure here is reproducible
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.fixture
+def desk(database_url: str) -> Iterator[Desk]:
+    # large enough for the longest request the document allows (100,000 characters of body
+    # and 50 custom values of 1,000, each character escaped as \uXXXX)
+    yield from desk_for(
+        make_settings(
+            database_url,
+            relaydesk_web__intake_wait_s="0.5",
+            relaydesk_web__max_body_bytes="2000000",
+        )
+    )
+
+
+@pytest.fixture
+def app(desk: Desk) -> FastAPI:
+    return create_app(intake=desk.intake, tickets=desk.intake, settings=desk.runtime.settings)
+
+
+def test_every_operation_answers_valid_and_invalid_requests_as_documented(app: FastAPI) -> None:
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {op.label for op in operations} >= {
+        "POST /api/v1/tickets",
+        "GET /api/v1/tickets/{number}",
+        "GET /api/v1/submissions/{submission_id}",
+    }
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @HYPOTHESIS
+            @given(case=operation.as_strategy(generation_mode=mode))
+            def answers_as_documented(case: Any) -> None:
+                case.call_and_validate()
+
+            try:
+                answers_as_documented()
+            except Unsatisfiable:  # no invalid request can be made (an operation without input)
+                assert mode is GenerationMode.NEGATIVE
+
+
+def test_sequences_that_follow_the_links_read_what_the_post_made(app: FastAPI) -> None:
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
+    answered: Counter[tuple[str, int]] = Counter()
+
+    class Machine(schema.as_state_machine()):  # type: ignore[misc]
+        def after_call(self, response: Any, case: Any) -> None:
+            answered[(case.operation.label, response.status_code)] += 1
+
+    Machine.run(
+        settings=settings(HYPOTHESIS, max_examples=max(EXAMPLES // 4, 10), stateful_step_count=6)
+    )
+
+    assert answered[("GET /api/v1/tickets/{number}", 200)] > 0, answered
+    assert answered[("GET /api/v1/submissions/{submission_id}", 200)] > 0, answered
