@@ -7,10 +7,14 @@ it an implementation of these protocols.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
+from router.access import TicketScope
 from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
+from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
 from router.ticket_views import TicketView
+from router.vocabulary import AgentStatus, Role
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,63 @@ class Sender(Protocol):
     def send(self, message: OutboundMessage) -> DeliveryResult: ...
 
     def close(self) -> None: ...
+
+
+class StaffAuth(Protocol):
+    """Who a staff request comes from: sign-in, sessions, tokens, sign-out."""
+
+    def sign_in(
+        self, name: str, password: str, *, address: str | None, user_agent: str
+    ) -> SignedIn:
+        """Open a session; raises ``SignInRefused`` (401) or ``SignInThrottled`` (429)."""
+        ...
+
+    def session_caller(self, secret: str, *, address: str | None) -> Caller | None:
+        """The caller of a session cookie; None when unknown, ended or expired."""
+        ...
+
+    def token_caller(self, secret: str, *, address: str | None) -> Caller | None:
+        """The caller of an API token; None when unknown, expired or revoked."""
+        ...
+
+    def sign_out(self, caller: Caller) -> None: ...
+
+
+class StaffDesk(Protocol):
+    """What the staff API does that is not administration."""
+
+    def ticket_scope(self, number: int) -> TicketScope | None:
+        """The facts scope is decided on, or None: no such ticket."""
+        ...
+
+    def agents(self) -> list[AgentLoad]: ...
+
+    def set_own_status(self, caller: Caller, status: AgentStatus) -> str:
+        """Set the caller's routing status (as the CLI and Telegram do); the previous one."""
+        ...
+
+
+class TokenAdmin(Protocol):
+    """API tokens over HTTP (the caller is an admin: the connector checked)."""
+
+    def create_token(
+        self,
+        caller: Caller,
+        *,
+        agent: str,
+        role: Role | None,
+        lifetime: timedelta | None,
+        name: str,
+    ) -> NewToken:
+        """``NotFound`` for no such agent, ``ValueError`` for a role wider than theirs."""
+        ...
+
+    def tokens(self) -> list[TokenView]: ...
+
+    def revoke_token(self, caller: Caller, token_id: int) -> TokenView:
+        """``NotFound`` for no such token."""
+        ...
+
+
+class Staff(StaffAuth, StaffDesk, TokenAdmin, Protocol):
+    """Everything the staff API needs from the desk, handed over at start-up."""

@@ -6,9 +6,10 @@ a test holds this condition and the pure rule to the same answers.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy.orm import Session
 
-from router.access import Principal
+from router.access import Principal, TicketScope
 from router.vocabulary import Role
 from store.models import Ticket
 
@@ -25,3 +26,13 @@ def visible_to(principal: Principal) -> ColumnElement[bool]:
             and_(Ticket.assignee_id.is_(None), Ticket.team_id.in_(sorted(principal.teams)))
         )
     return or_(false(), *conditions)
+
+
+def scope_of(session: Session, number: int) -> TicketScope | None:
+    """The facts ``router.access`` decides a ticket's scope on, or None: no such ticket."""
+    row = session.execute(
+        select(Ticket.team_id, Ticket.assignee_id).where(Ticket.id == number)
+    ).first()
+    if row is None:
+        return None
+    return TicketScope(number=number, team_id=row[0], assignee_id=row[1])

@@ -25,7 +25,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
-from connectors.ports import Intake, Receipt, TicketQueries
+from connectors.ports import Intake, Receipt, Staff, TicketQueries
 from connectors.web.form import RETRY_AFTER_S, form_router, url_path
 from connectors.web.limits import BodySizeLimit
 from connectors.web.schemas import (
@@ -52,6 +52,9 @@ TAGS = [
     {"name": "tickets", "description": "Open a ticket and read it back."},
     {"name": "submissions", "description": "Follow a submission until it becomes a ticket."},
     {"name": "health", "description": "Liveness for load balancers and supervisors."},
+    {"name": "staff", "description": "Staff sign-in (session cookie) and who am I."},
+    {"name": "agents", "description": "Agents' status and load; one's own status."},
+    {"name": "tokens", "description": "API tokens for programs (admins)."},
 ]
 IdempotencyKey = Annotated[
     str | None,
@@ -200,8 +203,11 @@ AccessKey = Annotated[
 ]
 
 
-def create_app(*, intake: Intake, tickets: TicketQueries, settings: Settings) -> FastAPI:
-    """The web channel: JSON API under /api/v1, the HTML form at /, health at /healthz."""
+def create_app(
+    *, intake: Intake, tickets: TicketQueries, settings: Settings, staff: Staff | None = None
+) -> FastAPI:
+    """The web channel: JSON API under /api/v1, the HTML form at /, health at /healthz;
+    with ``staff``, the staff API (sign-in, agents, tokens) under /api/v1 too."""
     app = FastAPIOffline(  # /docs and /redoc from the installed package's files, not a CDN
         title="relaydesk",
         version=_version(),
@@ -217,6 +223,10 @@ def create_app(*, intake: Intake, tickets: TicketQueries, settings: Settings) ->
     request_model = ticket_request_model(settings.web)
     app.include_router(_api(submissions, tickets, request_model))
     app.include_router(form_router(submissions.submit, settings, request_model))
+    if staff is not None:
+        from connectors.web.staff import staff_router
+
+        app.include_router(staff_router(staff, settings.staff))
     if settings.telegram.enabled and settings.telegram.mode == "webhook":
         from connectors.web.telegram_webhook import webhook_router
 

@@ -1,0 +1,27 @@
+"""The staff API under ``/api/v1``: sign-in, who am I, agents, tokens.
+
+``staff_router`` mounts it; endpoints added later take their caller from the
+same ``StaffGate`` (see ``connectors.web.staff.gate``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from config.staff_settings import StaffSettings
+from connectors.ports import Staff
+from connectors.web.staff.agent_routes import agent_router
+from connectors.web.staff.gate import StaffGate, TicketAccess
+from connectors.web.staff.session_routes import session_router
+from connectors.web.staff.token_routes import token_router
+
+__all__ = ["StaffGate", "TicketAccess", "staff_router"]
+
+
+def staff_router(staff: Staff, settings: StaffSettings, gate: StaffGate | None = None) -> APIRouter:
+    gate = gate or StaffGate(staff, staff)
+    router = APIRouter()
+    router.include_router(session_router(gate, staff, settings))
+    router.include_router(agent_router(gate, staff))
+    router.include_router(token_router(gate, staff))
+    return router

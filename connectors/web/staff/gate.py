@@ -1,0 +1,163 @@
+"""The staff API's door: who is asking (session cookie or bearer token), CSRF, role and scope.
+
+Every staff endpoint takes its caller from ``StaffGate``, in one of three ways:
+
+- ``Depends(gate.caller)``: anyone signed in (401 otherwise);
+- ``Depends(gate.allowed(Ability.X))``: and their role may do X (403 otherwise);
+- ``Depends(gate.on_ticket(Ability.X))``: the ticket ``{number}`` of the path is in the
+  caller's scope (404 as if it did not exist otherwise) and their role may do X on it
+  (403 otherwise); gives a ``TicketAccess`` (the caller and the ticket's scope facts).
+
+A request with ``Authorization: Bearer <token>`` is a program's; without, the
+session cookie is read. A cookie-authenticated request with an unsafe method
+must carry the session's CSRF token, as the ``X-CSRF-Token`` header (scripts)
+or the ``csrf_token`` field of a form (the workspace's HTML forms): checked
+here, in one place. Changes are recorded with ``caller.origin`` as the actor,
+which names the account or token and the client's address.
+"""
+
+# no `from __future__ import annotations`: FastAPI reads these endpoints' annotations at
+# run time, and they name dependencies made inside functions (no module global to resolve)
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Path, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from connectors.ports import StaffAuth, StaffDesk
+from connectors.web.schemas import Problem
+from router.access import Ability, TicketScope, Verdict, check
+from router.staff_views import Caller
+
+SESSION_COOKIE = "relaydesk_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_TICKET_NUMBER = 2**31 - 1  # PostgreSQL's integer: past it no ticket exists
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="session",
+    description="The cookie `POST /api/v1/session` sets (HttpOnly, SameSite=Lax). A request "
+    f"with an unsafe method must also send the session's CSRF token as `{CSRF_HEADER}` "
+    f"(or as the form field `{CSRF_FIELD}`); `GET /api/v1/me` gives it.",
+    auto_error=False,
+)
+bearer_token = HTTPBearer(
+    scheme_name="token",
+    bearerFormat="rdk_...",
+    description="An API token (`relaydesk tokens create`, or `POST /api/v1/tokens`): "
+    "`Authorization: Bearer rdk_...`. No CSRF token is needed.",
+    auto_error=False,
+)
+
+UNAUTHENTICATED = {"model": Problem, "description": "Not signed in: no valid session or token."}
+FORBIDDEN = {
+    "model": Problem,
+    "description": "The caller's role may not do this; or, with the session cookie, the "
+    "CSRF token of an unsafe request is missing or wrong.",
+}
+HIDDEN = {"model": Problem, "description": "No such ticket in the caller's scope."}
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: UNAUTHENTICATED, 403: FORBIDDEN}
+TICKET_ERRORS: dict[int | str, dict[str, Any]] = {**AUTH_ERRORS, 404: HIDDEN}
+
+
+@dataclass(frozen=True)
+class TicketAccess:
+    caller: Caller
+    ticket: TicketScope
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def unauthenticated(detail: str) -> HTTPException:
+    return HTTPException(401, detail=detail, headers={"WWW-Authenticate": 'Bearer realm="staff"'})
+
+
+def forbidden(caller: Caller, ability: Ability) -> HTTPException:
+    return HTTPException(
+        403, detail=f"a {caller.principal.role.value} may not do this ({ability.value})"
+    )
+
+
+class StaffGate:
+    def __init__(self, auth: StaffAuth, desk: StaffDesk) -> None:
+        self.auth = auth
+        self.desk = desk
+
+    async def caller(
+        self,
+        request: Request,
+        session: Annotated[str | None, Security(session_cookie)] = None,
+        token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)] = None,
+    ) -> Caller:
+        """The signed-in caller of this request, or 401."""
+        address = client_address(request)
+        if token is not None:
+            caller = await run_in_threadpool(
+                self.auth.token_caller, token.credentials, address=address
+            )
+            if caller is None:
+                raise unauthenticated("the API token is unknown, expired or revoked")
+            return caller
+        if session:
+            caller = await run_in_threadpool(self.auth.session_caller, session, address=address)
+            if caller is None:
+                raise unauthenticated("the session has ended: sign in again")
+            if request.method not in SAFE_METHODS:
+                await _check_csrf(request, caller)
+            return caller
+        raise unauthenticated(
+            "sign in first (POST /api/v1/session) or send Authorization: Bearer <API token>"
+        )
+
+    def allowed(self, ability: Ability) -> Callable[..., Awaitable[Caller]]:
+        """A dependency: the caller, when their role may do ``ability`` (else 403)."""
+
+        async def allowed_caller(caller: Annotated[Caller, Depends(self.caller)]) -> Caller:
+            if check(caller.principal, ability) is not Verdict.ALLOWED:
+                raise forbidden(caller, ability)
+            return caller
+
+        return allowed_caller
+
+    def on_ticket(self, ability: Ability) -> Callable[..., Awaitable[TicketAccess]]:
+        """A dependency for paths with ``{number}``: the ticket, when in the caller's scope
+        (else 404, as for a ticket that does not exist) and their role may do ``ability``
+        on it (else 403)."""
+
+        async def ticket_access(
+            number: Annotated[int, Path(ge=1, le=MAX_TICKET_NUMBER, description="The ticket.")],
+            caller: Annotated[Caller, Depends(self.caller)],
+        ) -> TicketAccess:
+            scope = await run_in_threadpool(self.desk.ticket_scope, number)
+            verdict = Verdict.HIDDEN if scope is None else check(caller.principal, ability, scope)
+            if verdict is Verdict.HIDDEN or scope is None:
+                raise HTTPException(404, detail=f"ticket {number} not found")
+            if verdict is Verdict.FORBIDDEN:
+                raise forbidden(caller, ability)
+            return TicketAccess(caller=caller, ticket=scope)
+
+        return ticket_access
+
+
+async def _check_csrf(request: Request, caller: Caller) -> None:
+    """An unsafe request on a session must carry the session's CSRF token (403 if not)."""
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
+        field = (await request.form()).get(CSRF_FIELD)
+        given = field if isinstance(field, str) else None
+    expected = caller.csrf_token or ""
+    if not given or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(
+            403,
+            detail=f"the CSRF token is missing or wrong: send the session's csrf_token "
+            f"(GET /api/v1/me) as the {CSRF_HEADER} header",
+        )

@@ -1,0 +1,181 @@
+"""The permission matrix: every staff operation against every role and ticket scope, through
+the real app, with a session and with a token, on SQLite and PostgreSQL.
+
+The table below is the contract. Adding an endpoint to the staff API means adding its row
+(the test fails on an operation of the OpenAPI document that has none): for a ticket
+operation, the answer for each role in each scope; for any other, the answer for each role.
+The two ``/probe`` rows stand for the ticket operations to come (read, and an action that
+needs a supervisor); replace them with the real ones when they land.
+"""
+
+# no `from __future__ import annotations`: the probe endpoints' annotations name a
+# dependency made inside a function, which FastAPI must resolve at run time
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import pytest
+from fastapi import APIRouter, Depends
+from fastapi.testclient import TestClient
+
+from connectors.web.staff import StaffGate, TicketAccess
+from connectors.web.staff.gate import TICKET_ERRORS
+from router.access import Ability
+from router.vocabulary import Role
+from tests.support.staff import StaffDesk, staff_desk
+from workers.desk.api_tokens import create_token
+from workers.desk.staff_ports import StaffPorts
+
+ROLES = ("agent", "supervisor", "admin", "nobody")
+ACCOUNT = {"agent": "ana", "supervisor": "sam", "admin": "root"}  # sam supervises support
+# a ticket's scope for the one asking: theirs (in support), support's unassigned one, one
+# of support a colleague (ben) has, billing's unassigned one, and a number no ticket has
+SCOPES = ("own", "team", "colleague's", "other team", "none")
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # {number}: a ticket of the scope under test; {token_id}: a token to revoke
+    expected: dict[str, Any]  # role -> status, or for a ticket operation role -> per scope
+    body: dict[str, Any] | None = None
+    on_ticket: bool = field(default=False)
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def everyone(status: int) -> dict[str, Any]:
+    return {"agent": status, "supervisor": status, "admin": status, "nobody": 401}
+
+
+def admins_only(status: int) -> dict[str, Any]:
+    return {"agent": 403, "supervisor": 403, "admin": status, "nobody": 401}
+
+
+#                          own  team colleague's other none
+TICKET_READ = {
+    "agent": (200, 200, 404, 404, 404),
+    "supervisor": (200, 200, 200, 404, 404),
+    "admin": (200, 200, 200, 200, 404),
+    "nobody": (401, 401, 401, 401, 401),
+}
+TICKET_REASSIGN = {
+    "agent": (403, 403, 404, 404, 404),
+    "supervisor": (200, 200, 200, 404, 404),
+    "admin": (200, 200, 200, 200, 404),
+    "nobody": (401, 401, 401, 401, 401),
+}
+
+MATRIX = [
+    Operation("GET", "/api/v1/me", everyone(200)),
+    Operation("GET", "/api/v1/agents", everyone(200)),
+    Operation("PUT", "/api/v1/agents/me/status", everyone(200), body={"status": "away"}),
+    Operation("GET", "/api/v1/tokens", admins_only(200)),
+    Operation("POST", "/api/v1/tokens", admins_only(201), body={"agent": "ben"}),
+    Operation("DELETE", "/api/v1/tokens/{token_id}", admins_only(200)),
+    Operation("DELETE", "/api/v1/session", everyone(204)),
+    Operation("GET", "/probe/tickets/{number}", TICKET_READ, on_ticket=True),
+    Operation("POST", "/probe/tickets/{number}/reassign", TICKET_REASSIGN, on_ticket=True),
+]
+OPEN_TO_ALL = {"POST /api/v1/session"}  # signing in needs no credential
+
+
+def probe_router(gate: StaffGate) -> APIRouter:
+    """Two ticket operations made of the gate's seam, as the ticket endpoints will be."""
+    router = APIRouter(prefix="/probe", responses=TICKET_ERRORS)
+
+    @router.get("/tickets/{number}")
+    async def read(
+        access: Annotated[TicketAccess, Depends(gate.on_ticket(Ability.VIEW_TICKET))],
+    ) -> dict[str, int]:
+        return {"number": access.ticket.number}
+
+    @router.post("/tickets/{number}/reassign")
+    async def reassign(
+        access: Annotated[TicketAccess, Depends(gate.on_ticket(Ability.ASSIGN))],
+    ) -> dict[str, int]:
+        return {"number": access.ticket.number}
+
+    return router
+
+
+@pytest.fixture
+def desk(database_url: str) -> Iterator[StaffDesk]:
+    with staff_desk(database_url) as staff:
+        ports = StaffPorts(staff.runtime)
+        staff.app.include_router(probe_router(StaffGate(ports, ports)))
+        yield staff
+
+
+def tickets_by_scope(desk: StaffDesk, role: str) -> dict[str, int]:
+    me = ACCOUNT.get(role, "ana")
+    return {
+        "own": desk.ticket("support", me),
+        "team": desk.ticket("support", None),
+        "colleague's": desk.ticket("support", "ben"),
+        "other team": desk.ticket("billing", None),
+        "none": 999_999,
+    }
+
+
+def client_for(desk: StaffDesk, role: str, credential: str) -> TestClient:
+    if role == "nobody":
+        return desk.client()
+    if credential == "session":
+        return desk.signed_in(ACCOUNT[role])
+    return desk.with_token(ACCOUNT[role])
+
+
+@pytest.mark.parametrize("credential", ["session", "token"])
+def test_every_operation_answers_each_role_and_scope_as_the_matrix_says(
+    desk: StaffDesk, credential: str
+) -> None:
+    mismatches = []
+    for op in MATRIX:
+        for role in ROLES:
+            scopes = tickets_by_scope(desk, role) if op.on_ticket else {"-": 0}
+            for i, (scope, number) in enumerate(scopes.items()):
+                expected = op.expected[role][i] if op.on_ticket else op.expected[role]
+                victim = create_token(desk.runtime, "kim", role=Role.AGENT).token.id
+                path = op.path.format(number=number, token_id=victim)
+                client = client_for(desk, role, credential)
+                answer = client.request(op.method, path, json=op.body)
+                if answer.status_code != expected:
+                    mismatches.append(
+                        f"{op.name} as {role} ({credential}), {scope}: {answer.status_code} "
+                        f"instead of {expected}: {answer.text[:120]}"
+                    )
+    assert mismatches == []
+
+
+def test_a_narrower_token_is_judged_by_its_own_role(desk: StaffDesk) -> None:
+    numbers = tickets_by_scope(desk, "admin")
+    as_agent = desk.with_token("root", Role.AGENT)
+    assert as_agent.get("/api/v1/tokens").status_code == 403
+    assert as_agent.get(f"/probe/tickets/{numbers['other team']}").status_code == 404
+    assert as_agent.get(f"/probe/tickets/{numbers['own']}").status_code == 200
+    assert as_agent.post(f"/probe/tickets/{numbers['own']}/reassign").status_code == 403
+    as_supervisor = desk.with_token("root", Role.SUPERVISOR)  # supervises no team
+    assert as_supervisor.post(f"/probe/tickets/{numbers['team']}/reassign").status_code == 404
+
+
+def test_every_staff_operation_of_the_document_has_a_row(desk: StaffDesk) -> None:
+    document = desk.app.openapi()
+    secured = {
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if operation.get("security")
+    }
+    rows = {op.name for op in MATRIX}
+    assert secured - rows == set(), "add these operations to MATRIX"
+    staff_paths = {
+        f"{m.upper()} {p}"
+        for p, ops in document["paths"].items()
+        for m in ops
+        if p.startswith(("/api/v1/me", "/api/v1/session", "/api/v1/agents", "/api/v1/tokens"))
+    }
+    assert staff_paths - rows == OPEN_TO_ALL

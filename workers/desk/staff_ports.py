@@ -1,0 +1,101 @@
+"""The desk behind the staff API: ``connectors.ports.Staff`` over the desk's use cases.
+
+Handed to the web app at start-up. Each method is one use case of
+``workers.desk`` (the same the command line and Telegram call); an outage of
+the store becomes ``TransientError`` (the app answers 503 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import timedelta
+from typing import ParamSpec, TypeVar
+
+from router.access import TicketScope
+from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
+from router.vocabulary import AgentStatus, Role
+from store.errors import store_errors
+from store.ticket_scope import scope_of
+from workers.desk import api_tokens, sign_in
+from workers.desk.agents import set_agent_status
+from workers.desk.workload import agent_loads
+from workers.runtime.context import Runtime
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _store_outage_is_transient(fn: Callable[P, T]) -> Callable[P, T]:
+    """The store's failures in the project's terms (``store.errors``): an outage is a
+    ``TransientError`` (503), a refused value a ``RefusedValue``."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        with store_errors(fn.__name__.replace("_", " ")):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+class StaffPorts:
+    """Implements ``connectors.ports.Staff``."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    # -- who is asking ---------------------------------------------------
+    @_store_outage_is_transient
+    def sign_in(
+        self, name: str, password: str, *, address: str | None, user_agent: str
+    ) -> SignedIn:
+        return sign_in.sign_in(self.runtime, name, password, address=address, user_agent=user_agent)
+
+    @_store_outage_is_transient
+    def session_caller(self, secret: str, *, address: str | None) -> Caller | None:
+        return sign_in.session_caller(self.runtime, secret, address=address)
+
+    @_store_outage_is_transient
+    def token_caller(self, secret: str, *, address: str | None) -> Caller | None:
+        return api_tokens.token_caller(self.runtime, secret, address=address)
+
+    @_store_outage_is_transient
+    def sign_out(self, caller: Caller) -> None:
+        sign_in.sign_out(self.runtime, caller)
+
+    # -- the desk --------------------------------------------------------
+    @_store_outage_is_transient
+    def ticket_scope(self, number: int) -> TicketScope | None:
+        with self.runtime.db.unit_of_work() as uow:
+            return scope_of(uow.session, number)
+
+    @_store_outage_is_transient
+    def agents(self) -> list[AgentLoad]:
+        return agent_loads(self.runtime)
+
+    @_store_outage_is_transient
+    def set_own_status(self, caller: Caller, status: AgentStatus) -> str:
+        return set_agent_status(self.runtime, caller.principal.name, status, actor=caller.origin)
+
+    # -- tokens (admin) --------------------------------------------------
+    @_store_outage_is_transient
+    def create_token(
+        self,
+        caller: Caller,
+        *,
+        agent: str,
+        role: Role | None,
+        lifetime: timedelta | None,
+        name: str,
+    ) -> NewToken:
+        return api_tokens.create_token(
+            self.runtime, agent, role=role, lifetime=lifetime, name=name, actor=caller.origin
+        )
+
+    @_store_outage_is_transient
+    def tokens(self) -> list[TokenView]:
+        return api_tokens.list_tokens(self.runtime)
+
+    @_store_outage_is_transient
+    def revoke_token(self, caller: Caller, token_id: int) -> TokenView:
+        return api_tokens.revoke_token(self.runtime, token_id, actor=caller.origin)
