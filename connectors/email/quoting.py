@@ -1,16 +1,18 @@
 """The part of a reply its author wrote: quoted history, signatures and trailers stripped.
 
-Two kinds of cut, applied in this order:
+Two kinds of cut, applied in this order (the words of every language are in
+``reply_markers``):
 
-1. The first *history marker* ends the new text: an Outlook ``-----Original Message-----``
-   line; an Outlook header block (``From:`` followed within four lines by ``Sent:`` or
-   ``Date:`` and by ``To:`` or ``Subject:``, also in German, French and Spanish); a
-   ``____`` separator followed by a ``From:`` line; the RFC 3676 signature delimiter
-   (a line that is exactly ``-- ``).
+1. The first *history marker* ends the new text: an ``-----Original Message-----``
+   line (Outlook; Foxmail's and QQ Mail's ``------ 原始邮件 ------``); an
+   Outlook-style header block (``From:`` followed within four lines by two of
+   ``Sent:``, ``To:``, ``Subject:``, ``Cc:``: ``发件人/发送时间/收件人/主题``,
+   ``Från:/Skickat:/Till:/Ämne:``, ``差出人:/送信日時:/宛先:/件名:`` and so on); the
+   RFC 3676 signature delimiter (a line that is exactly ``-- ``).
 2. Then, repeatedly from the end: a trailing block of ``>`` lines together with the
-   attribution line before it (``On ... wrote:``, ``Am ... schrieb ...:``,
-   ``Le ... a écrit :``, ``El ... escribió:``, possibly wrapped over two lines), and
-   mobile trailers (``Sent from my iPhone``, ``Get Outlook for iOS``).
+   attribution line before it (``On ... wrote:``, ``在 2026年12月6日 06:59 … 写道``,
+   ``Den ... skrev ...:``, ``2026年12月6日(土) 6:59 … <…>:``, ..., possibly wrapped over
+   two lines), and mobile trailers (``Sent from my iPhone``, ``发自我的iPhone``, ...).
 
 Quoted lines that are followed by new text (an interleaved reply) are kept. When
 nothing would be left, the full text is returned: an agent never sees an empty reply.
@@ -20,32 +22,17 @@ from __future__ import annotations
 
 import re
 
-_ORIGINAL_MESSAGE = re.compile(
-    r"^\s*-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|"
-    r"mensaje original|original-nachricht)\s*-{2,}\s*$",
-    re.IGNORECASE,
+from connectors.email.reply_markers import (
+    ADDRESS_WROTE,
+    ATTRIBUTION,
+    HEADER_FROM_LINE,
+    HEADER_OTHER_LINE,
+    ORIGINAL_MESSAGE,
+    TRAILER,
 )
-_HEADER_FROM = re.compile(r"^\s*\*?(from|von|de|van)\s?:\*?\s*\S", re.IGNORECASE)
-_HEADER_SENT = re.compile(
-    r"^\s*\*?(sent|date|gesendet|datum|envoyé|enviado|enviado el|fecha)\s?:\*?\s*\S",
-    re.IGNORECASE,
-)
-_HEADER_TO = re.compile(
-    r"^\s*\*?(to|subject|an|betreff|à|objet|para|asunto)\s?:\*?\s*\S", re.IGNORECASE
-)
-_SEPARATOR = re.compile(r"^\s*_{10,}\s*$")
+
 _SIGNATURE = "-- "
-_WROTE = r"\s(wrote|schrieb|a écrit|escribió)\s?:$"
-_ATTRIBUTION = re.compile(
-    r"^(on|le|el)\s.+" + _WROTE + r"|^am\s.+\sschrieb(\s.+)?:$",  # German names follow "schrieb"
-    re.IGNORECASE,
-)
-_ADDRESS_WROTE = re.compile(r"^.{0,100}<?[^\s<>]+@[^\s<>]+>?" + _WROTE, re.IGNORECASE)
-_TRAILER = re.compile(
-    r"^\s*(sent from my \w+( \w+)?|sent from (mail|outlook) for \w+|get outlook for \w+"
-    r"|von meinem \w+ gesendet|envoyé de mon \w+|enviado desde mi \w+)\.?\s*$",
-    re.IGNORECASE,
-)
+_SEPARATOR = re.compile(r"^\s*(_{10,}|-{10,})\s*$")
 _HEADER_BLOCK_REACH = 4
 _MAX_ATTRIBUTION = 300  # longer lines are text, not an attribution (and keep regexes cheap)
 _MAX_ROUNDS = 5
@@ -72,28 +59,27 @@ def new_text(text: str) -> str:
 
 def _history_start(lines: list[str]) -> int:
     for index, line in enumerate(lines):
-        if line == _SIGNATURE or _ORIGINAL_MESSAGE.match(line):
-            return index
-        if _HEADER_FROM.match(line) and _header_block_follows(lines, index):
-            return index
-        if _SEPARATOR.match(line):
-            following = _next_content(lines, index + 1)
-            if following is not None and _HEADER_FROM.match(lines[following]):
-                return index
+        if line == _SIGNATURE or ORIGINAL_MESSAGE.match(line[:_MAX_ATTRIBUTION]):
+            return _after_separator(lines, index)
+        if HEADER_FROM_LINE.match(line) and _header_block_follows(lines, index):
+            return _after_separator(lines, index)
     return len(lines)
+
+
+def _after_separator(lines: list[str], index: int) -> int:
+    """Where history starting at ``index`` really starts: with the ``____`` or ``----``
+    line Outlook and Foxmail draw above it, when there is one."""
+    before = index - 1
+    while before >= 0 and not lines[before].strip():
+        before -= 1
+    if before >= 0 and _SEPARATOR.match(lines[before]):
+        return before
+    return index
 
 
 def _header_block_follows(lines: list[str], index: int) -> bool:
     reach = lines[index + 1 : index + 1 + _HEADER_BLOCK_REACH]
-    sent = any(_HEADER_SENT.match(line) for line in reach)
-    return sent and any(_HEADER_TO.match(line) for line in reach)
-
-
-def _next_content(lines: list[str], start: int) -> int | None:
-    for index in range(start, len(lines)):
-        if lines[index].strip():
-            return index
-    return None
+    return sum(1 for line in reach if HEADER_OTHER_LINE.match(line)) >= 2
 
 
 def _strip_blank_end(lines: list[str]) -> list[str]:
@@ -112,16 +98,16 @@ def _strip_trailing_quote(lines: list[str]) -> list[str]:
     kept = _strip_blank_end(lines[:start])
     last = kept[-1].strip()[:_MAX_ATTRIBUTION] if kept else ""
     wrapped = " ".join(line.strip() for line in kept[-2:])[: 2 * _MAX_ATTRIBUTION]
-    if _ATTRIBUTION.match(last):
+    if ATTRIBUTION.match(last):
         return kept[:-1]
-    if len(kept) >= 2 and _ATTRIBUTION.match(wrapped):
+    if len(kept) >= 2 and ATTRIBUTION.match(wrapped):
         return kept[:-2]
-    if _ADDRESS_WROTE.match(last):
+    if ADDRESS_WROTE.match(last):
         return kept[:-1]
     return kept
 
 
 def _strip_trailer(lines: list[str]) -> list[str]:
-    if lines and _TRAILER.match(lines[-1]):
+    if lines and TRAILER.match(lines[-1][:_MAX_ATTRIBUTION]):
         return lines[:-1]
     return lines

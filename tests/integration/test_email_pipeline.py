@@ -456,3 +456,20 @@ def test_rules_see_the_language_an_email_declares(database_url: str, tmp_path: P
         german = email_bytes(headers={"Content-Language": "de-AT"}, subject="Drucker brennt")
         assert desk.ticket(desk.mail(german)).team == "dach"
         assert desk.ticket(desk.mail(email_bytes(subject="printer"))).team == "support"
+
+
+def test_a_chinese_clients_reply_shows_what_was_written_and_keeps_the_whole_text(
+    desk: MailDesk,
+) -> None:
+    replies = Path(__file__).parents[1] / "data" / "email" / "replies"
+    number = desk.mail(email_bytes(sender="张伟 <zhangwei@foxmail.com>", subject="VPN down"))
+    (ack,) = desk.sender.to("zhangwei@foxmail.com")
+    raw = (replies / "zh-foxmail.eml").read_bytes()
+    raw = raw.replace(b"<relaydesk.ack12@relaydesk.localhost>", ack.message_id.encode())
+    assert desk.mail(raw) == number
+    with desk.runtime.db.unit_of_work() as uow:
+        stored = uow.messages.latest_inbound_texts([number])[number]
+        (kept,) = [m.full_text for m in uow.tickets.get(number).messages if m.full_text]  # type: ignore[union-attr]
+    expected = (replies / "zh-foxmail.visible.txt").read_text(encoding="utf-8").rstrip("\n")
+    assert stored == expected
+    assert "原始邮件" in kept and "we have received your request" in kept
