@@ -158,11 +158,13 @@ class SlaRepository:
     def take_breaches(
         self, now: datetime, limit: int, ticket_ids: Sequence[int] | None = None
     ) -> list[SlaTimer]:
-        """Timers past due, marked breached, their escalation starting now."""
+        """Timers past due, marked breached at their deadline (not when the sweep came
+        by, which after downtime can be hours later: the escalation is planned from the
+        deadline, and the steps whose time has passed are due now)."""
         rows = self._due(SlaTimer.due_at, now, limit, ticket_ids)
         for row in rows:
+            row.breached_at = row.due_at
             row.due_at = None
-            row.breached_at = now
             row.escalation_step = 0
             row.escalation_plan = None  # planned afresh for this breach
             row.next_escalation_at = now

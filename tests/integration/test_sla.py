@@ -137,6 +137,32 @@ def test_a_warning_comes_before_the_breach_and_the_breach_climbs_the_chain(
     ]
 
 
+def test_a_breach_caught_up_after_downtime_is_recorded_at_its_deadline_and_fires_its_steps(
+    desk: Desk, clock: Clock
+) -> None:
+    number = desk.submit("sla-down", subject="VPN down", body="help")
+    clock.at(200)  # the desk was down from before the warning until past every step's time
+    sweep_sla(desk.runtime)
+    sweep_sla(desk.runtime)  # each step once
+    assert sorted(_sla_mail(desk)) == [
+        ("ana", "SLA breached"),
+        ("ana", "SLA warning"),
+        ("boss", "SLA breached"),
+        ("sam", "SLA breached"),
+    ]
+    with desk.runtime.db.unit_of_work() as uow:
+        first = next(t for t in uow.sla.for_ticket(number) if t.kind == "first_response")
+        assert first.breached_at == T0 + timedelta(hours=1)  # the deadline, not the catch-up
+        assert first.escalation_step == 3 and first.next_escalation_at is None
+        fired = [e.detail for e in uow.audit.for_ticket(number) if e.action == "sla.escalated"]
+    assert _actions(desk, number)[1:] == ["sla.warning", "sla.breached"] + ["sla.escalated"] * 3
+    assert fired == [  # in the chain's order, all at once
+        "first_response breached: ana (assignee) told",
+        "first_response breached: boss (supervisor) told",
+        "first_response breached: sam (manager) told",
+    ]
+
+
 def test_an_answered_ticket_fires_nothing(desk: Desk, clock: Clock) -> None:
     number = desk.submit("sla2")
     clock.at(10)
@@ -180,7 +206,12 @@ def test_two_schedulers_at_once_fire_each_step_once(desk: Desk, clock: Clock) ->
         t.join()
     sweep_sla(desk.runtime)
     mail = _sla_mail(desk)
-    assert sorted(mail) == [("ana", "SLA breached"), ("ana", "SLA warning")]
+    assert sorted(mail) == [  # every step past its time (from the 60 min deadline), once
+        ("ana", "SLA breached"),
+        ("ana", "SLA warning"),
+        ("boss", "SLA breached"),
+        ("sam", "SLA breached"),
+    ]
     assert _actions(desk, number).count("sla.breached") == 1
 
 
