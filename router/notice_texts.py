@@ -27,6 +27,13 @@ class Rendered:
         return f"<!DOCTYPE html>\n<html><body>\n{inner}\n</body></html>\n"
 
 
+# the last line of every notice by mail: what a reply to it becomes
+REPLY_REACHES_CUSTOMER = "Reply to this mail to answer the customer: what you write reaches them."
+REPLY_STAYS_INTERNAL = (
+    "A reply to this mail is an internal note on the ticket: the customer never sees it."
+)
+
+
 def _tagged(subject: str, number: int, prefix: str) -> str:
     tag = subject_tag(number, prefix)
     clean = " ".join(subject.split()) or "(no subject)"
@@ -68,7 +75,8 @@ def assignment_notice(
         f"Requester: {requester}\n"
         f"Subject:   {' '.join(subject.split()) or '(no subject)'}\n"
         f"Why you:   {'; '.join(reasons)}\n\n"
-        f"{text}\n"
+        f"{text}\n\n"
+        f"{REPLY_REACHES_CUSTOMER}\n"
     )
     return Rendered(
         subject=f"Assigned: {_tagged(subject, number, tag_prefix)} ({priority})", body_text=body
@@ -80,8 +88,11 @@ def customer_reply_notice(
 ) -> Rendered:
     body = (
         f"{requester} replied on ticket {subject_tag(number, tag_prefix)}:\n\n{excerpt.strip()}\n"
+        f"\n{REPLY_REACHES_CUSTOMER}\n"
     )
-    return Rendered(subject=f"Reply: {_tagged(subject, number, tag_prefix)}", body_text=body)
+    return Rendered(
+        subject=f"Customer reply: {_tagged(subject, number, tag_prefix)}", body_text=body
+    )
 
 
 def agent_reply(
@@ -122,7 +133,8 @@ def offer_notice(
         f"Requester: {requester}\n"
         f"Subject:   {' '.join(subject.split()) or '(no subject)'}\n\n"
         f"{text}\n\n"
-        f"Claim it: relaydesk tickets claim {number} --as <your name>\n"
+        f"Claim it: relaydesk tickets claim {number} --as <your name>\n\n"
+        f"{REPLY_REACHES_CUSTOMER}\n"
     )
     return Rendered(
         subject=f"Offered: {_tagged(subject, number, tag_prefix)} ({priority})", body_text=body
@@ -142,8 +154,14 @@ def mention_notice(
     note = text.strip()
     if len(note) > max_text:
         note = note[: max_text - 1].rstrip() + "\u2026"
-    body = f"{by} mentioned you in a note on ticket {subject_tag(number, tag_prefix)}:\n\n{note}\n"
-    return Rendered(subject=f"Mentioned: {_tagged(subject, number, tag_prefix)}", body_text=body)
+    body = (
+        f"{by} mentioned you in a note on ticket {subject_tag(number, tag_prefix)}:\n\n{note}\n"
+        f"\n{REPLY_STAYS_INTERNAL}\n"
+    )
+    return Rendered(
+        subject=f"Internal note: {_tagged(subject, number, tag_prefix)} ({by} mentioned you)",
+        body_text=body,
+    )
 
 
 _CLOCKS = {
@@ -177,5 +195,6 @@ def sla_notice(
         title = f"SLA breached: {_tagged(subject, number, tag_prefix)} ({what})"
     body = (
         f"{head}\n\nPriority: {priority}\nSubject:  {' '.join(subject.split()) or '(no subject)'}\n"
+        f"\n{REPLY_REACHES_CUSTOMER}\n"
     )
     return Rendered(subject=title, body_text=body)

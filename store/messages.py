@@ -144,12 +144,13 @@ class MessageRepository:
                 return found
         return None
 
-    def ticket_notified_to(self, message_ids: Sequence[str], address: str) -> int | None:
-        """The ticket of a message we sent to ``address`` among ``message_ids``, if any."""
+    def notice_to(self, message_ids: Sequence[str], address: str) -> tuple[int, str] | None:
+        """The ticket and kind of the latest message we sent to ``address`` among
+        ``message_ids`` (what an agent's mail answers), if any."""
         if not message_ids:
             return None
-        return self.session.scalars(
-            select(OutboxItem.ticket_id)
+        row = self.session.execute(
+            select(OutboxItem.ticket_id, OutboxItem.kind)
             .where(
                 OutboxItem.message_id.in_(list(message_ids)),
                 func.lower(OutboxItem.recipient) == address.strip().lower(),
@@ -158,6 +159,9 @@ class MessageRepository:
             .order_by(OutboxItem.id.desc())
             .limit(1)
         ).first()
+        if row is None or row[0] is None:
+            return None
+        return int(row[0]), str(row[1])
 
     def ticket_with_inbound(self, external_id: str, customer_id: int) -> int | None:
         """The ticket already holding this sender's inbound message with this external id."""

@@ -360,9 +360,10 @@ def test_mail_from_an_agent_address_without_our_notification_is_not_an_answer(
         to=f"support+{number}@relaydesk.localhost",
         body="Please send me your password.",
     )
-    desk.mail(forged)
+    assert desk.mail(forged) == number  # a note on the ticket it names, never sent on
     assert [m for m in desk.sender.to("jo@example.org") if not m.automatic] == []
     assert "message.replied" not in desk.actions(number)
+    assert desk.ticket(number).messages[-1].direction == "internal"
 
 
 def test_an_agent_reply_with_nothing_new_is_kept_as_a_note_and_sends_nothing(

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from connectors.email.normalize import parse_inbound
 from connectors.email.quoting import new_text
+from router.agent_mail import answers_publicly
 from router.envelopes import BounceReport, InboundMessage
 from router.errors import PermanentError
-from router.thread_keys import thread_keys
+from router.thread_keys import ThreadKeys, thread_keys
 from router.vocabulary import Channel, RowState, Status
 from store.customers import normalise_address
 from store.db import UnitOfWork
@@ -110,14 +111,15 @@ class AutoReplyLimit:
 def answered_by_agent(
     runtime: Runtime, uow: UnitOfWork, message: InboundMessage, inbox_id: int
 ) -> bool:
-    """Whether this email is an agent answering a ticket (then it is sent on, and done).
+    """Whether this email is an agent writing about a ticket (then it is on it, and done).
 
-    An agent answers by replying to a notification we sent to that agent: the
-    mail comes from the agent's address AND refers to the Message-ID of that
-    notification (random, so a stranger forging the From cannot guess it; a
-    subject tag or plus-address alone never makes mail an agent's answer). What
-    the agent wrote, quotes and signature stripped, goes to the requester; a
-    reply with nothing new is kept as an internal note and sends nothing.
+    The ticket is the one of the notice the mail answers (the notice's random
+    Message-ID in In-Reply-To or References), else the one its thread, subject tag
+    or plus-address names, whatever headers the agent's client kept. What the agent
+    wrote (quotes and signature stripped) reaches the requester only when it answers
+    a notice about a customer's message (``router.agent_mail``); anything else is an
+    internal note, as is an answer with nothing new. Mail from an agent that names
+    no ticket, or that the agent writes as a ticket's requester, is a customer's.
     """
     if message.is_automatic or not runtime.settings.email.agent_replies:
         return False
@@ -127,22 +129,53 @@ def answered_by_agent(
     agent = uow.agents.by_email(sender)
     if agent is None:
         return False
-    keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix)
-    number = uow.messages.ticket_notified_to(keys.message_ids, agent.email)
+    own = runtime.own_addresses if runtime.settings.email.plus_addressing else None
+    keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix, own)
+    notice = uow.messages.notice_to(keys.message_ids, agent.email)
+    number = notice[0] if notice else _named_ticket(uow, keys)
     ticket = uow.tickets.get(number, for_update=True) if number else None
-    if ticket is None or Status(ticket.status) is Status.CLOSED:
+    if ticket is None or ticket.requester_address.strip().lower() == sender:
         return False
+    if Status(ticket.status) is Status.CLOSED:
+        raise PermanentError(
+            f"mail from agent {agent.name} about ticket #{ticket.id}, which is closed: "
+            "not added (write in a new ticket)"
+        )
     written = new_text(message.full_text or message.body_text)
+    public = bool(written) and answers_publicly(notice[1] if notice else None)
     post_answer(
         runtime,
         uow,
         ticket,
         agent,
         written or message.full_text or message.body_text or "(empty)",
-        internal=not written,
-        via="email" if written else "email, with nothing new: kept as a note, not sent",
+        internal=not public,
+        via=_why(public=public, written=bool(written), notice_kind=notice[1] if notice else None),
         external_id=message.external_id,
         inbox_id=inbox_id,
     )
     uow.inbox.finish(inbox_id, state=RowState.DONE, ticket_id=ticket.id, now=runtime.now())
     return True
+
+
+def _named_ticket(uow: UnitOfWork, keys: ThreadKeys) -> int | None:
+    """The ticket an agent's mail names without answering a notice: its thread, then the
+    subject tag, then the plus-address."""
+    return (
+        uow.messages.ticket_of_message_ids(keys.message_ids)
+        or keys.subject_number
+        or keys.plus_number
+    )
+
+
+def _why(*, public: bool, written: bool, notice_kind: str | None) -> str:
+    if public:
+        return "email"
+    if not written:
+        return "email, with nothing new: kept as a note, not sent"
+    if notice_kind is not None:
+        return f"email, answering a {notice_kind} notice: an internal note, not sent"
+    return (
+        "email naming the ticket by its tag, address or thread, not answering a notice: "
+        "an internal note, not sent"
+    )
