@@ -24,6 +24,7 @@ class SlaTimer(Base):
         Index("ix_sla_timers_warn", "warn_at"),
         Index("ix_sla_timers_due", "due_at"),
         Index("ix_sla_timers_escalation", "next_escalation_at"),
+        Index("ix_sla_timers_started", "started_at"),  # the reports: clocks of a period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
