@@ -29,6 +29,7 @@ from connectors.ports import Intake, Receipt, Staff, TicketQueries
 from connectors.web.form import RETRY_AFTER_S, form_router, url_path
 from connectors.web.limits import BodySizeLimit
 from connectors.web.schemas import (
+    ID,
     AcceptedResponse,
     Problem,
     TicketRequest,
@@ -38,7 +39,7 @@ from connectors.web.schemas import (
 )
 from router.envelopes import InboundMessage
 from router.errors import PermanentError, TransientError
-from router.storable import MAX_ID, is_id
+from router.storable import is_id
 from router.vocabulary import Channel, RowState
 
 log = logging.getLogger(__name__)
@@ -68,14 +69,6 @@ IdempotencyKey = Annotated[
 ]
 
 
-# ids are integers from 1 to MAX_ID; any other integer names nothing: 404, not 422
-ID: dict[str, Any] = {
-    "json_schema_extra": {
-        "minimum": 1,
-        "maximum": MAX_ID,
-        "description": f"From 1 to {MAX_ID}; any other integer is answered 404.",
-    }
-}
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {
         "model": Problem,

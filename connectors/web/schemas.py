@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -34,6 +34,7 @@ from connectors.web.text_fields import (
     check_line,
     check_text,
 )
+from router.storable import MAX_ID
 from router.ticket_views import MessageView, TicketView
 from router.vocabulary import Direction, Priority
 
@@ -236,6 +237,16 @@ class TicketResponse(BaseModel):
                 if m.direction != Direction.INTERNAL.value
             ],
         )
+
+
+# ids are integers from 1 to MAX_ID; any other integer names nothing: 404, not 422
+ID: dict[str, Any] = {
+    "json_schema_extra": {
+        "minimum": 1,
+        "maximum": MAX_ID,
+        "description": f"From 1 to {MAX_ID}; any other integer is answered 404.",
+    }
+}
 
 
 class Problem(BaseModel):

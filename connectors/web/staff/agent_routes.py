@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import StaffDesk
-from connectors.web.staff.gate import AUTH_ERRORS, StaffGate
+from connectors.web.staff.gate import AUTH_ERRORS, BODY_ERRORS, StaffGate
 from connectors.web.staff.schemas import AgentOut, StatusChange, StatusRequest
 from router.access import Ability
 from router.staff_views import Caller
@@ -36,7 +36,7 @@ def agent_router(gate: StaffGate, desk: StaffDesk) -> APIRouter:
         "/me/status",
         summary="Set my status",
         response_model=StatusChange,
-        responses=AUTH_ERRORS,
+        responses={**BODY_ERRORS, **AUTH_ERRORS},
     )
     async def set_my_status(
         body: StatusRequest,

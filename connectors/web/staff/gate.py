@@ -29,15 +29,15 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import StaffAuth, StaffDesk
-from connectors.web.schemas import Problem
+from connectors.web.schemas import ID, Problem, ValidationProblems
 from router.access import Ability, TicketScope, Verdict, check
 from router.staff_views import Caller
+from router.storable import is_id
 
 SESSION_COOKIE = "relaydesk_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_TICKET_NUMBER = 2**31 - 1  # PostgreSQL's integer: past it no ticket exists
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 session_cookie = APIKeyCookie(
@@ -63,7 +63,25 @@ FORBIDDEN = {
     "CSRF token of an unsafe request is missing or wrong.",
 }
 HIDDEN = {"model": Problem, "description": "No such ticket in the caller's scope."}
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: UNAUTHENTICATED, 403: FORBIDDEN}
+INVALID = {"model": ValidationProblems, "description": "The request cannot be taken as it is."}
+UNAVAILABLE = {
+    "model": Problem,
+    "description": "The helpdesk is unavailable: retry after Retry-After.",
+}
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": Problem,
+        "description": "The body could not be read: it is not UTF-8, or its Content-Length "
+        "is malformed.",
+    },
+    413: {"model": Problem, "description": "The body is over the configured limit."},
+}
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN,
+    422: INVALID,
+    503: UNAVAILABLE,
+}
 TICKET_ERRORS: dict[int | str, dict[str, Any]] = {**AUTH_ERRORS, 404: HIDDEN}
 
 
@@ -134,10 +152,12 @@ class StaffGate:
         on it (else 403)."""
 
         async def ticket_access(
-            number: Annotated[int, Path(ge=1, le=MAX_TICKET_NUMBER, description="The ticket.")],
+            number: Annotated[int, Path(description="The ticket number.", **ID)],
             caller: Annotated[Caller, Depends(self.caller)],
         ) -> TicketAccess:
-            scope = await run_in_threadpool(self.desk.ticket_scope, number)
+            scope = (
+                await run_in_threadpool(self.desk.ticket_scope, number) if is_id(number) else None
+            )
             verdict = Verdict.HIDDEN if scope is None else check(caller.principal, ability, scope)
             if verdict is Verdict.HIDDEN or scope is None:
                 raise HTTPException(404, detail=f"ticket {number} not found")

@@ -12,8 +12,11 @@ from config.staff_settings import StaffSettings
 from connectors.ports import StaffAuth
 from connectors.web.schemas import Problem
 from connectors.web.staff.gate import (
+    BODY_ERRORS,
+    INVALID,
     SESSION_COOKIE,
     UNAUTHENTICATED,
+    UNAVAILABLE,
     StaffGate,
     client_address,
     unauthenticated,
@@ -34,12 +37,15 @@ def session_router(gate: StaffGate, auth: StaffAuth, staff: StaffSettings) -> AP
         response_model=Me,
         response_description="Signed in: the session cookie is set; keep the csrf_token.",
         responses={
+            **BODY_ERRORS,
             401: {"model": Problem, "description": "Wrong name or password."},
+            422: INVALID,
             429: {
                 "model": Problem,
                 "description": "Too many failed sign-ins for this account or from this "
                 "address: retry after Retry-After seconds.",
             },
+            503: UNAVAILABLE,
         },
     )
     async def sign_in(request: Request, response: Response, body: SignInRequest) -> Me:
@@ -79,8 +85,11 @@ def session_router(gate: StaffGate, auth: StaffAuth, staff: StaffSettings) -> AP
         summary="Sign out",
         status_code=204,
         responses={
+            **BODY_ERRORS,
             401: UNAUTHENTICATED,
             403: {"model": Problem, "description": "The CSRF token is missing or wrong."},
+            422: INVALID,
+            503: UNAVAILABLE,
         },
     )
     async def sign_out(
@@ -102,7 +111,7 @@ def session_router(gate: StaffGate, auth: StaffAuth, staff: StaffSettings) -> AP
         "/me",
         summary="Who am I",
         response_model=Me,
-        responses={401: UNAUTHENTICATED},
+        responses={401: UNAUTHENTICATED, 503: UNAVAILABLE},
     )
     async def me(response: Response, caller: Annotated[Caller, Depends(gate.caller)]) -> Me:
         """The signed-in agent: role, teams, the teams they supervise, and for a session

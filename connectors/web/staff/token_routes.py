@@ -9,15 +9,15 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import TokenAdmin
-from connectors.web.schemas import Problem
-from connectors.web.staff.gate import AUTH_ERRORS, StaffGate
+from connectors.web.schemas import ID, Problem, ValidationProblems
+from connectors.web.staff.gate import AUTH_ERRORS, BODY_ERRORS, StaffGate
 from connectors.web.staff.schemas import NewTokenOut, TokenOut, TokenRequest
 from router.access import Ability
 from router.credentials import parse_lifetime
 from router.errors import NotFound
 from router.staff_views import Caller
+from router.storable import is_id
 
-MAX_ID = 2**31 - 1
 Admin = Ability.MANAGE_TOKENS
 
 
@@ -30,8 +30,12 @@ def token_router(gate: StaffGate, tokens: TokenAdmin) -> APIRouter:
         status_code=201,
         response_model=NewTokenOut,
         responses={
+            **BODY_ERRORS,
             **AUTH_ERRORS,
-            422: {"model": Problem, "description": "No such agent, or a role wider than theirs."},
+            422: {
+                "model": ValidationProblems,
+                "description": "Invalid, or no such agent, or a role wider than theirs.",
+            },
         },
     )
     async def create_token(
@@ -66,11 +70,13 @@ def token_router(gate: StaffGate, tokens: TokenAdmin) -> APIRouter:
         responses={**AUTH_ERRORS, 404: {"model": Problem, "description": "No such token."}},
     )
     async def revoke_token(
-        token_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        token_id: Annotated[int, Path(description="The token's id.", **ID)],
         caller: Annotated[Caller, Depends(gate.allowed(Admin))],
     ) -> TokenOut:
         """Revoke a token: it stops working at once. Revoking it again changes nothing."""
         try:
+            if not is_id(token_id):
+                raise NotFound(f"no token {token_id}")
             return TokenOut.of(await run_in_threadpool(tokens.revoke_token, caller, token_id))
         except NotFound:
             raise HTTPException(404, detail=f"token {token_id} not found") from None
