@@ -95,9 +95,11 @@ class InboundMessage:
     category_hint: str | None = None
     priority_hint: Priority | None = None
     custom_fields: dict[str, Any] = field(default_factory=dict)
-    is_automatic: bool = False  # auto-reply, bounce or bulk: never acknowledged
-    automatic_reason: str = ""  # why it is automatic, for the audit log
-    is_bulk: bool = False  # list or bulk mail: never answered, but may open a ticket
+    is_automatic: bool = False  # auto-reply, bounce or bulk: recorded quietly, never answered
+    automatic_reason: str = ""  # why it is automatic or bulk, for the audit log
+    # list or bulk mail: never answered, but may open a ticket; a person's message a list
+    # relayed is bulk without being automatic (it reopens and is notified like any reply)
+    is_bulk: bool = False
     access_key: str | None = None  # the requester's secret to read the ticket it opens
     recipients: tuple[str, ...] = ()  # the addresses it was sent to (plus-addresses thread)
     source: str = ""  # which mailbox, server or form it came through, e.g. "imap:support"

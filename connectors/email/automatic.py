@@ -114,6 +114,14 @@ _MAX_DIAGNOSTIC = 500
 _MAX_REPORT = 20_000  # a bounce's own text is short; bounds the regex work on hostile input
 
 
+def written_through_list(msg: Message, *, sender: str, own: OwnAddresses) -> bool:
+    """``through_list_by_a_person`` for a parsed message."""
+    headers = read_headers(msg, AUTOMATIC_HEADERS, [])
+    return through_list_by_a_person(
+        headers, sender=sender, content_type=headers.get("Content-Type") or kind_of(msg), own=own
+    )
+
+
 def why_automatic(msg: Message, *, sender: str, own: OwnAddresses) -> str | None:
     """Why ``msg`` was sent by a machine, or None when a person seems to have sent it."""
     headers = read_headers(msg, AUTOMATIC_HEADERS, [])
@@ -134,17 +142,39 @@ def automatic_reason(
     ``content_type`` is the Content-Type value, with its parameters when known
     (``multipart/report; report-type=delivery-status``).
     """
-    facts = _Facts(
-        headers={name.lower(): value for name, value in headers.items()},
-        sender=sender.strip().lower(),
-        content_type=content_type.strip().lower(),
-        own=own,
-    )
+    facts = _facts(headers, sender=sender, content_type=content_type, own=own)
     for rule in _RULES:
         reason = rule(facts)
         if reason:
             return reason
     return None
+
+
+def through_list_by_a_person(
+    headers: Mapping[str, str], *, sender: str, content_type: str, own: OwnAddresses
+) -> bool:
+    """Whether a person wrote this and a mailing list relayed it: list headers (List-Id,
+    Precedence: list) and none of the marks a machine leaves (every other rule of the
+    table). Such mail is never answered automatically, but it is a person's message."""
+    facts = _facts(headers, sender=sender, content_type=content_type, own=own)
+    listed = facts.get("list-id") is not None or _precedence_token(facts) == "list"
+    machine = any(rule(facts) for rule in _RULES if rule not in _LIST_RULES)
+    return listed and not machine and _precedence_token(facts) in ("", "list")
+
+
+def _facts(
+    headers: Mapping[str, str], *, sender: str, content_type: str, own: OwnAddresses
+) -> _Facts:
+    return _Facts(
+        headers={name.lower(): value for name, value in headers.items()},
+        sender=sender.strip().lower(),
+        content_type=content_type.strip().lower(),
+        own=own,
+    )
+
+
+def _precedence_token(facts: _Facts) -> str:
+    return (facts.get("precedence") or "").strip().lower()
 
 
 def _report(facts: _Facts) -> str | None:
@@ -187,7 +217,7 @@ def _robot_sender(facts: _Facts) -> str | None:
 
 
 def _precedence(facts: _Facts) -> str | None:
-    token = (facts.get("precedence") or "").strip().lower()
+    token = _precedence_token(facts)
     return f"Precedence: {token}" if token in _PRECEDENCE else None
 
 
@@ -223,6 +253,7 @@ _RULES: tuple[_Rule, ...] = (
     _suppress,
     _mailing_list,
 )
+_LIST_RULES = (_precedence, _mailing_list)  # a list's marks, not a machine's (see above)
 
 
 def parse_bounce(msg: Message) -> Bounce | None:

@@ -130,7 +130,7 @@ def parse_inbound(
         external_id=parsed.message_id or envelope.external_id,
         in_reply_to=parsed.references,
         headers=dict(parsed.headers),
-        is_automatic=reason is not None,
+        is_automatic=reason is not None and not parsed.through_list,
         automatic_reason=reason or "",
         is_bulk=bool(sender) and reason is not None and reason.startswith(_BULK),
         recipients=recipients,

@@ -26,7 +26,13 @@ from connectors.email.addresses import (
     read_headers,
     references,
 )
-from connectors.email.automatic import AUTOMATIC_HEADERS, Bounce, parse_bounce, why_automatic
+from connectors.email.automatic import (
+    AUTOMATIC_HEADERS,
+    Bounce,
+    parse_bounce,
+    why_automatic,
+    written_through_list,
+)
 from connectors.email.bodies import Attachment, Bodies, collect_bodies, content_type
 from connectors.email.email_policy import POLICY
 from connectors.email.html_text import sanitize_html
@@ -79,6 +85,7 @@ class ParsedEmail:
     headers: dict[str, str]  # STORED_HEADERS that are present
     attachments: tuple[Attachment, ...]
     automatic: str | None  # why a machine sent it (see ``automatic``), None for a person
+    through_list: bool  # a person wrote it, a mailing list relayed it (``automatic`` says so)
     bounce: Bounce | None
     problems: tuple[str, ...]  # what could not be read, for people
 
@@ -138,6 +145,14 @@ def parse_email(
         headers=headers,
         attachments=bodies.attachments,
         automatic="delivery status notification" if bounce else automatic,
+        through_list=bounce is None
+        and automatic is not None
+        and _step(
+            problems,
+            "the list headers",
+            lambda: written_through_list(msg, sender=sender, own=own),
+            False,
+        ),
         bounce=bounce,
         problems=tuple(dict.fromkeys(problem[:_MAX_PROBLEM] for problem in problems)),
     )

@@ -137,6 +137,42 @@ def test_list_mail_opens_a_ticket_but_is_never_answered(desk: MailDesk) -> None:
     assert "List-Id" in created.detail and "not acknowledged" in created.detail
 
 
+def test_a_persons_reply_through_a_mailing_list_reopens_and_is_told_never_answered(
+    desk: MailDesk,
+) -> None:
+    number = desk.mail(email_bytes(message_id="<list-q@example.org>"))
+    agent = desk.ticket(number).assignee
+    set_ticket_status(desk.runtime, number, Status.RESOLVED, actor="agent:ana", reason="done")
+    through_list = email_bytes(
+        subject=f"Re: [#{number}] Printer on fire",
+        in_reply_to="<list-q@example.org>",
+        body="No, it is burning again.",
+        headers={
+            "List-Id": "Users <users.lists.example.org>",
+            "List-Unsubscribe": "<mailto:users-leave@lists.example.org>",
+            "Precedence": "list",
+        },
+    )
+    row = desk.inbox_row(through_list)
+    assert row.state == RowState.DONE.value and row.ticket_id == number
+    assert desk.ticket(number).status == "open"
+    assert "ticket.reopened" in desk.actions(number) and "message.quiet" not in desk.actions(number)
+    notices = desk.sender.to(f"{agent}@relaydesk.localhost")
+    assert any(n.subject.startswith("Customer reply:") for n in notices)
+    assert len(desk.sender.to("jo@example.org")) == 1  # the first acknowledgement only
+
+
+def test_an_auto_reply_relayed_by_a_list_stays_quiet(desk: MailDesk) -> None:
+    number = desk.mail(email_bytes(message_id="<list-a@example.org>"))
+    vacation = email_bytes(
+        in_reply_to="<list-a@example.org>",
+        body="I am away.",
+        headers={"List-Id": "<users.lists.example.org>", "Auto-Submitted": "auto-replied"},
+    )
+    row = desk.inbox_row(vacation)
+    assert row.state == RowState.QUIET.value and row.ticket_id == number
+
+
 def test_mail_from_our_own_address_is_a_loop_and_is_not_answered(desk: MailDesk) -> None:
     looped = email_bytes(sender="relaydesk <support@relaydesk.localhost>", subject="[#9] hi")
     row = desk.inbox_row(looped)

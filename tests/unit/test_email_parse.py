@@ -13,7 +13,12 @@ from typing import Any
 
 import pytest
 
-from connectors.email.automatic import automatic_reason, parse_bounce, why_automatic
+from connectors.email.automatic import (
+    automatic_reason,
+    parse_bounce,
+    through_list_by_a_person,
+    why_automatic,
+)
 from connectors.email.bodies import safe_filename
 from connectors.email.email_policy import POLICY
 from connectors.email.parse import ParsedEmail, parse_email
@@ -760,3 +765,29 @@ def test_a_header_is_parsed_once_and_reads_as_the_stdlib_reads_it() -> None:
     assert factory("Subject", long) == long and factory("Subject", long) is not factory(
         "Subject", long
     )
+
+
+@pytest.mark.parametrize(
+    ("headers", "person"),
+    [
+        ({"List-Id": "<users.lists.example.org>"}, True),
+        ({"List-Id": "<users.lists.example.org>", "Precedence": "list"}, True),
+        ({"Precedence": "list"}, True),
+        ({"List-Id": "<news.example.org>", "Precedence": "bulk"}, False),
+        ({"List-Id": "<users.lists.example.org>", "Auto-Submitted": "auto-replied"}, False),
+        ({"List-Id": "<users.lists.example.org>", "X-Autoreply": "yes"}, False),
+        ({"List-Unsubscribe": "<mailto:leave@news.example.org>"}, False),
+        ({}, False),
+    ],
+)
+def test_a_person_writing_through_a_list_is_told_from_a_machine(
+    headers: dict[str, str], person: bool
+) -> None:
+    found = through_list_by_a_person(
+        headers, sender="ana@example.com", content_type="text/plain", own=OwnAddresses()
+    )
+    assert found is person
+    robot = through_list_by_a_person(
+        headers, sender="noreply@example.com", content_type="text/plain", own=OwnAddresses()
+    )
+    assert robot is False

@@ -200,7 +200,7 @@ def _ingest_in(
     else:  # bulk and list mail may be a customer's request: a ticket, never an answer
         ticket_id = _open_ticket(runtime, uow, message, customer, parent=existing)
         waiting = True
-        if runtime.settings.helpdesk.acknowledge and not quiet:
+        if runtime.settings.helpdesk.acknowledge and not (quiet or message.is_bulk):
             if acknowledge_later is None:
                 _acknowledge(runtime, uow, ticket_id, message)
             else:
@@ -341,7 +341,7 @@ def _open_ticket(
         reply_address=_reply_address(runtime, message),
     )
     detail = "; ".join(decision.reasons)
-    if message.is_automatic:
+    if message.is_automatic or message.is_bulk:
         detail += f"; {message.automatic_reason or 'automatic mail'}: not acknowledged"
     if parent is not None:
         detail += f"; follows up closed ticket #{parent.id}"
