@@ -130,6 +130,9 @@ class EmailSettings(Frozen):
     auto_reply_window_s: int = Field(3600, gt=0)
     own_addresses: tuple[str, ...] = ()  # more addresses of ours (mail from them is a loop)
     plus_addressing: bool = True  # support+1234@ threads into ticket 1234
+    # the other To and Cc addresses of a ticket's mail take part in it: their replies
+    # with the subject tag or to the plus-address join it, as the requester's do
+    cc_participants: bool = True
     # an agent's reply to a notification goes to the requester; only as safe as the
     # sender address: check SPF/DKIM at your MTA, or turn this off
     agent_replies: bool = True

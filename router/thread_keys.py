@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from email.utils import getaddresses
 
 from router.envelopes import InboundMessage
 from router.storable import is_id
@@ -117,6 +118,11 @@ MAX_REFERENCES = 20  # the first id of a thread and the latest ones (RFC 5322 3.
 def message_ids_in(header: str) -> list[str]:
     """The Message-IDs in a References or In-Reply-To value, in their order."""
     return _MESSAGE_ID.findall(header or "")
+
+
+def addresses_in(header: str) -> list[str]:
+    """The addresses in a To or Cc value, lowercased."""
+    return [address.strip().lower() for _, address in getaddresses([header]) if "@" in address]
 
 
 def followed_chain(headers: Mapping[str, str]) -> list[str]:

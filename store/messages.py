@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from router.envelopes import AttachmentRef
-from router.thread_keys import SentOn, followed_chain
+from router.thread_keys import SentOn, addresses_in, followed_chain
 from router.vocabulary import Channel, Direction
 from store.dialect import insert_row
 from store.models import Attachment, Message, OutboxItem, Ticket
@@ -230,8 +230,28 @@ class MessageRepository:
         )
         return {ticket_id: text for ticket_id, text in rows}
 
-    def is_participant(self, ticket_id: int, customer_id: int) -> bool:
-        """Whether the customer is the ticket's requester or has written on it."""
+    def is_participant(
+        self, ticket_id: int, customer_id: int, *, copied_address: str | None = None
+    ) -> bool:
+        """Whether the customer is the ticket's requester or has written on it; with
+        ``copied_address``, also whether that address was on To or Cc of a message the
+        ticket received (a colleague the requester copied)."""
+        if self._requester_or_writer(ticket_id, customer_id):
+            return True
+        if not copied_address:
+            return False
+        ours = copied_address.strip().lower()
+        for headers in self.session.scalars(
+            select(Message.headers).where(
+                Message.ticket_id == ticket_id, Message.direction == Direction.INBOUND.value
+            )
+        ):
+            for name in ("To", "Cc"):
+                if ours in addresses_in((headers or {}).get(name, "")):
+                    return True
+        return False
+
+    def _requester_or_writer(self, ticket_id: int, customer_id: int) -> bool:
         requester = self.session.scalar(select(Ticket.requester_id).where(Ticket.id == ticket_id))
         if requester is None:
             return False

@@ -130,3 +130,29 @@ def test_a_new_tickets_acknowledgement_carries_the_inbound_messages_own_referenc
     (reply,) = _replies(desk)
     assert reply.references[:3] == ack.references
     assert reply.references[-1] == ack.message_id
+
+
+def test_a_colleague_the_requester_copied_joins_the_ticket_with_its_tag(
+    desk: MailDesk,
+) -> None:
+    first = email_bytes(headers={"Cc": "Kai Lee <kai@example.org>, support@relaydesk.localhost"})
+    number = desk.mail(first)
+    from_kai = email_bytes(
+        sender="Kai Lee <kai@example.org>", subject=f"Re: [#{number}] Printer on fire"
+    )
+    assert desk.mail(from_kai) == number
+    by_plus = email_bytes(
+        sender="kai@example.org", subject="more", to=f"support+{number}@relaydesk.localhost"
+    )
+    assert desk.mail(by_plus) == number
+    stranger = email_bytes(sender="eve@example.org", subject=f"Re: [#{number}] Printer on fire")
+    assert desk.mail(stranger) not in (0, number)
+
+
+def test_copied_people_take_no_part_when_cc_participants_is_off(
+    database_url: str, tmp_path: Path
+) -> None:
+    for desk in mail_desk(database_url, tmp_path, relaydesk_email__cc_participants="false"):
+        number = desk.mail(email_bytes(headers={"Cc": "kai@example.org"}))
+        from_kai = email_bytes(sender="kai@example.org", subject=f"Re: [#{number}] Printer")
+        assert desk.mail(from_kai) not in (0, number)

@@ -260,7 +260,8 @@ def _thread(
     Only email threads this way: a web form always opens a new ticket (its
     sender is not verified, so a subject tag there proves nothing). The subject
     tag and the plus-address count only when the sender takes part in the ticket
-    (its requester, or someone who wrote on it): both are easy to guess.
+    (its requester, someone who wrote on it, or with ``email.cc_participants``
+    someone its mail was also sent to or copied to): both are easy to guess.
     """
     if message.channel is Channel.TELEGRAM and customer is not None:
         return _chat_thread(uow, message, customer)
@@ -273,12 +274,12 @@ def _thread(
         return uow.tickets.get(found, for_update=True)
     if customer is None:
         return None  # the subject tag and the plus-address count from a participant only
-    number = keys.subject_number
-    if number is not None and uow.messages.is_participant(number, customer.id):
-        return uow.tickets.get(number, for_update=True)
-    number = keys.plus_number
-    if number is not None and uow.messages.is_participant(number, customer.id):
-        return uow.tickets.get(number, for_update=True)
+    copied = message.sender_address if runtime.settings.email.cc_participants else None
+    for number in (keys.subject_number, keys.plus_number):
+        if number is not None and uow.messages.is_participant(
+            number, customer.id, copied_address=copied
+        ):
+            return uow.tickets.get(number, for_update=True)
     return None
 
 
