@@ -108,6 +108,8 @@ class InboundMessage:
     bounce: BounceReport | None = None
     problems: tuple[str, ...] = ()  # what could not be read, kept for the audit log
     unparsed: bool = False  # only the envelope is read yet: ingest parses the raw bytes
+    # messages with one key (a chat's updates) are ingested one at a time, in order
+    sequence_key: str | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-safe dict, stored as the inbox row's payload."""
@@ -136,6 +138,7 @@ class InboundMessage:
             "bounce": self.bounce.to_payload() if self.bounce else None,
             "problems": list(self.problems),
             "unparsed": self.unparsed,
+            "sequence_key": self.sequence_key,
         }
 
     @classmethod
@@ -166,6 +169,7 @@ class InboundMessage:
             bounce=BounceReport.from_payload(data["bounce"]) if data.get("bounce") else None,
             problems=tuple(data.get("problems") or ()),
             unparsed=bool(data.get("unparsed")),
+            sequence_key=data.get("sequence_key"),
         )
 
 

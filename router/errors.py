@@ -2,6 +2,8 @@
 
 RelaydeskError
  +-- TransientError         worth retrying: a server is down, a lock timed out
+ |    +-- Throttled         the far side asks to wait a while: no failure, no attempt spent
+ |    +-- OutOfTurn         an older item of the same sequence is not done yet: wait for it
  +-- PermanentError         retrying cannot help: bad input, a refused recipient
  |    +-- InvalidTransition a ticket status change the lifecycle forbids
  +-- NotFound               a ticket, agent or row that does not exist
@@ -18,6 +20,22 @@ class RelaydeskError(Exception):
 
 class TransientError(RelaydeskError):
     """A failure that may go away: the work is retried with backoff."""
+
+
+class Throttled(TransientError):
+    """The far side asks to wait ``retry_after`` seconds (a rate limit, flood control).
+
+    Nothing failed: the work waits at least that long and is tried again, without
+    spending one of its attempts."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OutOfTurn(TransientError):
+    """An older item of the same sequence (one chat's updates) is not done yet: this one
+    waits for it, and is handed on once it is. Nothing failed; no attempt is spent."""
 
 
 class PermanentError(RelaydeskError):

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, bindparam, exists, func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from router.envelopes import InboundMessage
 from router.storable import is_id
@@ -77,6 +77,7 @@ class InboxRepository:
                 "received_at": now,
                 "updated_at": now,
                 "available_at": now + redrive_after,
+                "sequence_key": message.sequence_key,
             },
         )
         if inbox_id is not None:
@@ -182,6 +183,48 @@ class InboxRepository:
             .execution_options(synchronize_session=False)
         ).all()
         return dict(sorted((row[0], row[1]) for row in rows))
+
+    def waiting_behind(self, inbox_ids: list[int]) -> list[int]:
+        """Those of ``inbox_ids`` with an older pending row of their sequence (one chat's
+        updates): their turn comes when it is done."""
+        if not inbox_ids:
+            return []
+        older = aliased(InboxItem)
+        return list(
+            self.session.scalars(
+                select(InboxItem.id).where(
+                    InboxItem.id.in_(inbox_ids),
+                    InboxItem.sequence_key.is_not(None),
+                    exists().where(
+                        older.sequence_key == InboxItem.sequence_key,
+                        older.state == RowState.PENDING.value,
+                        older.id < InboxItem.id,
+                    ),
+                )
+            )
+        )
+
+    def next_in_sequence(self, inbox_id: int) -> int | None:
+        """The oldest pending row of ``inbox_id``'s sequence after it (whose turn it is
+        once ``inbox_id`` is done), or None."""
+        mine = aliased(InboxItem)
+        return self.session.scalar(
+            select(func.min(InboxItem.id)).where(
+                InboxItem.sequence_key
+                == select(mine.sequence_key).where(mine.id == inbox_id).scalar_subquery(),
+                InboxItem.state == RowState.PENDING.value,
+                InboxItem.id != inbox_id,
+            )
+        )
+
+    def give_back_attempt(self, inbox_id: int) -> None:
+        """An attempt that found it was not the row's turn: it does not count."""
+        self.session.execute(
+            update(InboxItem)
+            .where(InboxItem.id == inbox_id, InboxItem.attempts > 0)
+            .values(attempts=InboxItem.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
 
     def claim_many(self, inbox_ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
         """``claim`` for many rows at once (a batch locks all its rows before any other

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Update, bindparam, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from router.envelopes import OutboundMessage
 from router.storable import is_id
@@ -19,6 +19,7 @@ from store.dialect import insert_ignoring_conflict, table
 from store.models import OutboxItem
 
 UNFINISHED = (RowState.PENDING, RowState.SENDING)
+_UNFINISHED_STATES = [state.value for state in UNFINISHED]
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Claimed:
     recipient: str
     kind: str = ""
     progress: str | None = None  # parts of a split message an earlier attempt delivered
+    sequence_key: str | None = None  # its sequence: the next row's turn comes after it
 
 
 class OutboxRepository:
@@ -46,10 +48,13 @@ class OutboxRepository:
         redrive_after: timedelta,
         dedupe_key: str | None = None,
         agent_id: int | None = None,
+        sequence_key: str | None = None,
     ) -> int | None:
         """Queue ``message``; None if a row with the same ``dedupe_key`` already exists.
 
         ``agent_id``: the agent a notice is for, whichever channel it goes by.
+        ``sequence_key``: rows with one key (a chat's messages) are sent one at a time,
+        oldest first.
         """
         outbox_id: int | None = insert_ignoring_conflict(
             self.session,
@@ -69,6 +74,7 @@ class OutboxRepository:
                 "created_at": now,
                 "updated_at": now,
                 "available_at": now + redrive_after,
+                "sequence_key": sequence_key,
             },
         )
         return outbox_id
@@ -93,9 +99,11 @@ class OutboxRepository:
         self, outbox_ids: list[int], *, now: datetime, lease: timedelta, max_attempts: int = 1_000
     ) -> dict[int, Claimed]:
         """``claim`` for many rows in one statement: {id: claimed}, by id; rows another
-        attempt holds, or that are done, are left out."""
+        attempt holds, that are done, that must wait (``not_before``), or that wait for an
+        older unfinished row of their sequence, are left out."""
         if not outbox_ids:
             return {}
+        older = aliased(OutboxItem)
         rows = self.session.execute(
             update(OutboxItem)
             .where(
@@ -106,6 +114,15 @@ class OutboxRepository:
                 or_(
                     OutboxItem.state == RowState.PENDING.value,
                     (OutboxItem.state == RowState.SENDING.value) & (OutboxItem.available_at <= now),
+                ),
+                or_(OutboxItem.not_before.is_(None), OutboxItem.not_before <= now),
+                or_(
+                    OutboxItem.sequence_key.is_(None),
+                    ~exists().where(
+                        older.sequence_key == OutboxItem.sequence_key,
+                        older.state.in_(_UNFINISHED_STATES),
+                        older.id < OutboxItem.id,
+                    ),
                 ),
             )
             .values(
@@ -121,6 +138,7 @@ class OutboxRepository:
                 OutboxItem.recipient,
                 OutboxItem.kind,
                 OutboxItem.external_id,
+                OutboxItem.sequence_key,
             )
             .execution_options(synchronize_session=False)
         ).all()
@@ -131,6 +149,7 @@ class OutboxRepository:
                 recipient=row[3],
                 kind=row[4],
                 progress=row[5],
+                sequence_key=row[6],
             )
             for row in sorted(rows, key=lambda r: r[0])
         }
@@ -149,6 +168,54 @@ class OutboxRepository:
                 )
                 .execution_options(synchronize_session=False)
             )
+
+    def hold(
+        self,
+        outbox_id: int,
+        *,
+        until: datetime,
+        reason: str,
+        now: datetime,
+        redrive_after: timedelta,
+        progress: str | None = None,
+    ) -> None:
+        """The far side asked to wait: pending again, not sent before ``until``, the
+        attempt not counted (a flood is no failure), re-driven after ``until`` if the
+        message that should come back for it is lost. ``progress`` as for
+        ``mark_failed_attempt``."""
+        values: dict[str, Any] = {
+            "state": RowState.PENDING.value,
+            "attempts": OutboxItem.attempts - 1,
+            "not_before": until,
+            "available_at": until + redrive_after,
+            "error": reason[:4000],
+            "updated_at": now,
+        }
+        if progress:
+            values["external_id"] = progress[:255]
+        self.session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == outbox_id, OutboxItem.state == RowState.SENDING.value)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+
+    def next_in_sequence(self, outbox_id: int) -> tuple[int, str] | None:
+        """The oldest unfinished row of ``outbox_id``'s sequence after it (whose turn it
+        is once ``outbox_id`` is done) as (id, channel), or None."""
+        mine = aliased(OutboxItem)
+        row = self.session.execute(
+            select(OutboxItem.id, OutboxItem.channel)
+            .where(
+                OutboxItem.sequence_key
+                == select(mine.sequence_key).where(mine.id == outbox_id).scalar_subquery(),
+                OutboxItem.state.in_(_UNFINISHED_STATES),
+                OutboxItem.id != outbox_id,
+            )
+            .order_by(OutboxItem.id)
+            .limit(1)
+        ).first()
+        return None if row is None else (row[0], row[1])
 
     def mark_sent(self, outbox_id: int, *, external_id: str, now: datetime) -> None:
         self.session.execute(

@@ -37,7 +37,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from router.errors import PermanentError, RelaydeskError, TransientError
+from router.errors import PermanentError, RelaydeskError, Throttled, TransientError
 
 _T = TypeVar("_T")
 _Buttons = list[list[dict[str, str]]]  # rows of {"text", "callback_data"} or {"text", "url"}
@@ -46,12 +46,8 @@ _POLL_MARGIN_S = 10.0  # read timeout of getUpdates beyond the long-poll timeout
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-class RetryLater(TransientError):
+class RetryLater(Throttled):
     """Telegram's flood control (429): try again after ``retry_after`` seconds."""
-
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class ChatUnreachable(PermanentError):

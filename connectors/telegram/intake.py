@@ -38,8 +38,26 @@ def update_envelope(
         external_id=hashlib.sha256(raw).hexdigest(),  # tells a clashing update id apart
         source=source,
         unparsed=True,
+        sequence_key=sequence_key(update),
     )
     return message, raw
+
+
+def sequence_key(update: dict[str, Any]) -> str | None:
+    """``tg:<chat id>``: one chat's updates are read one at a time, in the order they came
+    (an answer to ``/new`` before the message it announced). None: no chat to be had."""
+    for kind in ("message", "edited_message", "callback_query"):
+        item = update.get(kind)
+        if not isinstance(item, dict):
+            continue
+        carrier = item.get("message") if kind == "callback_query" else item
+        chat = carrier.get("chat") if isinstance(carrier, dict) else None
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int | str):
+            return f"tg:{chat['id']}"[:64]
+        sender = item.get("from")
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int | str):
+            return f"tg:{sender['id']}"[:64]  # a button on an inline message: the user's chat
+    return None
 
 
 class UpdateSink:

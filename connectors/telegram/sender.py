@@ -2,8 +2,8 @@
 
 Rate limits are the caller's: ``throttle(chat_id)`` blocks until both the
 bot-wide and the chat's budget allow one more message. A 429 answer is
-honoured in place (its ``retry_after``) when short, else reported as
-``TransientError`` so the row is retried later.
+honoured in place (its ``retry_after``) when short, else raised as
+``RetryLater`` (a ``Throttled``), so the row waits that long, unspent.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Protocol
 from connectors.telegram.bot_api import RetryLater
 from connectors.telegram.chat_text import CHAT_LIMIT, escape_html, split_for_chat, utf16_len
 from router.envelopes import DeliveryResult, OutboundMessage
-from router.errors import PermanentError, TransientError
+from router.errors import PermanentError, Throttled, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +25,13 @@ MAX_PARTS = 20  # a chat message longer than this many parts is refused, not flo
 
 
 class PartlySent(TransientError):
-    """A split message failed after its first parts went out: retry only the rest."""
+    """A split message failed after its first parts went out: retry only the rest
+    (``retry_after``: not before then, when a flood cut it off)."""
 
-    def __init__(self, message: str, sent: list[str]) -> None:
+    def __init__(self, message: str, sent: list[str], retry_after: float | None = None) -> None:
         super().__init__(f"{message} (after {len(sent)} part(s) were delivered)")
         self.sent = sent
+        self.retry_after = retry_after
 
 
 class ChatApi(Protocol):
@@ -110,7 +112,8 @@ class TelegramSender:
                 )
             except (TransientError, PermanentError) as exc:
                 if sent and not isinstance(exc, PermanentError):
-                    raise PartlySent(str(exc), sent) from None
+                    wait = exc.retry_after if isinstance(exc, Throttled) else None
+                    raise PartlySent(str(exc), sent, retry_after=wait) from None
                 raise
         return DeliveryResult(external_id=",".join(sent), detail=f"{len(sent)} message(s)")
 
@@ -132,18 +135,18 @@ class TelegramSender:
         return escape_html(split_for_chat(message.body_text, MAX_CHARS - 1)[0] + "…")
 
     def _call(self, call: Callable[[], int | None]) -> int:
-        """Run one API call, waiting out short 429s in place."""
-        for _ in range(3):
+        """Run one API call, waiting out short 429s in place; a longer one (or a third in a
+        row) leaves as ``RetryLater``: the message waits that long without holding a
+        worker, and without spending an attempt."""
+        for _ in range(2):
             try:
                 return call() or 0
             except RetryLater as exc:
                 if exc.retry_after > self.max_retry_after_s:
-                    raise TransientError(
-                        f"Telegram asks to wait {exc.retry_after:.0f} s: retried later"
-                    ) from None
+                    raise
                 log.info("Telegram rate limit: waiting %.1f s as asked", exc.retry_after)
                 self.sleep(exc.retry_after)
-        raise TransientError("Telegram kept answering 429: retried later")
+        return call() or 0
 
     def close(self) -> None:
         self.api.close()

@@ -29,6 +29,7 @@ class InboxItem(Base):
     __table_args__ = (
         UniqueConstraint("channel", "idempotency_key"),
         Index("ix_inbox_due", "state", "available_at"),
+        Index("ix_inbox_sequence", "sequence_key", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +44,8 @@ class InboxItem(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # rows with one key (a chat's updates) are ingested one at a time, oldest first
+    sequence_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class OutboxItem(Base):
@@ -50,6 +53,7 @@ class OutboxItem(Base):
     __table_args__ = (
         Index("ix_outbox_due", "state", "available_at"),
         Index("ix_outbox_recipient", "recipient", "created_at"),
+        Index("ix_outbox_sequence", "sequence_key", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,3 +78,6 @@ class OutboxItem(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     available_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # rows with one key (a chat's messages) are sent one at a time, oldest first
+    sequence_key: Mapped[str | None] = mapped_column(String(64))
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the far side asked to wait

@@ -3,6 +3,7 @@ processes on Redis and PostgreSQL, against the loopback Bot API server."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import signal
 import uuid
@@ -123,3 +124,52 @@ def test_webhook_mode_registers_the_webhook_with_its_secret_and_exits(
         "url": "https://desk.example.com/telegram/webhook",
         "secret_token": "s3cret",
     }
+
+
+def test_worker_processes_keep_a_chats_order_and_wait_out_a_long_flood(
+    deployment: tuple[Path, dict[str, str]], telegram_server: TelegramServer
+) -> None:
+    """Four customers each send /status, /new and a text at once to two worker processes
+    of two threads, at Telegram's pace of one message a second a chat; the first
+    acknowledgement meets a flood longer than the desk waits in place."""
+    _config, env = deployment
+    env = {
+        **env,
+        "RELAYDESK_TELEGRAM__MESSAGES_PER_CHAT_S": "1",
+        "RELAYDESK_TELEGRAM__MAX_RETRY_AFTER_S": "0.5",
+        "RELAYDESK_RETRIES__DELIVER__MAX_ATTEMPTS": "2",
+        "RELAYDESK_RETRIES__DELIVER__MIN_BACKOFF_MS": "100",
+    }
+    worker = Background(["worker", "--processes", "2", "--threads", "2"], env)
+    connector = Background(["connector", "telegram"], env)
+    customers = range(ANN, ANN + 4)
+    try:
+        worker.wait_for_output("2 processes x 2 threads")
+        connector.wait_for_output("Telegram @relaydesk_test_bot: polling")
+        telegram_server.fail_next("sendMessage", count=3, retry_after=2)
+        telegram_server.customer_message(ANN, "First question")
+        telegram_server.wait_for(lambda m: m["chat_id"] == ANN, timeout=30)
+        for customer in customers:
+            for text in ("/status", "/new", "Second question"):
+                telegram_server.customer_message(customer, text)
+        for customer in customers:
+            telegram_server.wait_until(
+                lambda c=customer: len(telegram_server.sent(c)) == (4 if c == ANN else 3),
+                timeout=60,
+            )
+            texts = [m["plain_text"] for m in telegram_server.sent(customer)][-3:]
+            assert "requests" in texts[0], texts  # the /status answer
+            assert "your next message opens a new request" in texts[1], texts
+            assert "We have opened your request" in texts[2], texts
+        tries = [
+            c
+            for c in telegram_server.calls
+            if c["method"] == "sendMessage" and c["params"].get("chat_id") == str(ANN)
+        ]
+        assert [t["status"] for t in tries[:4]] == [429, 429, 429, 200]
+        assert all(b["time"] - a["time"] >= 2.0 for a, b in itertools.pairwise(tries[:4]))
+        shown = run(["outbox", "list", "--state", "failed"], env)
+        assert str(ANN) not in shown.stdout, shown.stdout
+    finally:
+        connector.kill_group()
+        worker.stop()

@@ -231,3 +231,27 @@ def test_a_split_message_that_fails_midway_is_resumed_not_repeated() -> None:
     result = sender(api, slept, turns).send(resumed)
     assert [html.split(" ")[1] for _, html, _ in api.sent] == ["1", "2"]  # parts 1 and 2 only
     assert result.external_id == "1,1,2"
+
+
+def test_a_429_longer_than_the_wait_in_place_leaves_with_its_wait() -> None:
+    api, slept, turns = FakeApi(), [], []
+    api.failures.append(RetryLater("slow down", retry_after=300))
+    with pytest.raises(RetryLater) as caught:
+        sender(api, slept, turns).send(chat("hi"))
+    assert caught.value.retry_after == 300 and slept == []
+
+
+def test_a_split_message_cut_off_by_a_flood_says_how_long_to_wait() -> None:
+    slept: list[float] = []
+    turns: list[str] = []
+    text = "\n\n".join(f"part {i} " + "x" * 4000 for i in range(3))
+
+    class FloodSecond(FakeApi):
+        def send_message(self, chat_id: Any, html: str, **kw: Any) -> int:
+            if len(self.sent) == 1 and not self.failures:
+                self.failures.append(RetryLater("slow down", retry_after=120))
+            return super().send_message(chat_id, html, **kw)
+
+    with pytest.raises(PartlySent) as caught:
+        sender(FloodSecond(), slept, turns).send(chat(text))
+    assert caught.value.sent == ["1"] and caught.value.retry_after == 120

@@ -12,7 +12,7 @@ from dramatiq.rate_limits import RateLimiterBackend, WindowRateLimiter
 from dramatiq.rate_limits.backends import StubBackend
 
 from config.settings import Settings
-from router.errors import TransientError
+from router.errors import Throttled
 
 
 def rate_limiter_backend(settings: Settings) -> RateLimiterBackend:
@@ -24,7 +24,8 @@ def rate_limiter_backend(settings: Settings) -> RateLimiterBackend:
 
 
 class ChatThrottle:
-    """``wait_turn(chat_id)`` blocks until one more message to that chat is allowed."""
+    """``wait_turn(chat_id)`` blocks until one more message to that chat is allowed, or
+    raises ``Throttled`` after ``max_wait_s`` (the message waits a second, unspent)."""
 
     def __init__(
         self,
@@ -53,6 +54,6 @@ class ChatThrottle:
                 with limiter.acquire(raise_on_failure=False) as acquired:
                     if acquired:
                         break
-                if time.monotonic() > deadline:
-                    raise TransientError(f"Telegram rate limit: no turn for chat {chat_id}")
+                if time.monotonic() > deadline:  # a busy second: wait as Telegram would ask
+                    raise Throttled(f"Telegram rate limit: no turn for chat {chat_id}", 1.0)
                 self.sleep(0.05)

@@ -88,7 +88,9 @@ def queue_chat(
     """Queue one Telegram message (or an edit, or a callback answer) like an email.
 
     ``html`` is what the chat shows; ``text`` its plain form, which the sender
-    splits and sends instead when the html is too long for one message.
+    splits and sends instead when the html is too long for one message. A chat's
+    messages and edits leave one at a time in the order they were queued (a
+    callback's answer, which shows as a toast, goes at once).
     """
     message = OutboundMessage(
         channel=Channel.TELEGRAM,
@@ -105,7 +107,14 @@ def queue_chat(
         target_id=target_id,
     )
     return _add(
-        runtime, uow, message, kind=kind, ticket_id=ticket_id, dedupe=dedupe_key, agent_id=agent_id
+        runtime,
+        uow,
+        message,
+        kind=kind,
+        ticket_id=ticket_id,
+        dedupe=dedupe_key,
+        agent_id=agent_id,
+        sequence_key=None if action == "answer_callback" else f"tg:{chat_id}",
     )
 
 
@@ -118,6 +127,7 @@ def _add(
     ticket_id: int | None,
     dedupe: str | None,
     agent_id: int | None,
+    sequence_key: str | None = None,
 ) -> int | None:
     """Write the row, its audit event, and its delivery once the transaction commits."""
     outbox_id = uow.outbox.add(
@@ -128,6 +138,7 @@ def _add(
         redrive_after=runtime.redrive_after,
         dedupe_key=dedupe,
         agent_id=agent_id,
+        sequence_key=sequence_key,
     )
     if outbox_id is None:
         return None  # queued before (same dedupe key)

@@ -16,7 +16,7 @@ import dramatiq
 from dramatiq import Actor
 
 from config.settings import StepRetries
-from router.errors import PermanentError
+from router.errors import OutOfTurn, PermanentError
 from router.vocabulary import Channel, RowState
 from workers.runtime.batching import ids_of
 from workers.runtime.context import Runtime
@@ -30,7 +30,7 @@ from workers.runtime.queues import (
 )
 from workers.steps.deliver import deliver, deliver_each
 from workers.steps.drain import drain_backlog
-from workers.steps.ingest import ingest, ingest_together
+from workers.steps.ingest import hand_on, ingest, ingest_together
 from workers.steps.route import route, route_each
 from workers.steps.sla_sweep import sweep_sla
 
@@ -69,11 +69,26 @@ def _ingest_guarded(runtime: Runtime, channel: Channel) -> Callable[[int | list[
                 now=runtime.now(),
             )
         log.error("inbox %s failed for good: no attempt finished", inbox_id)
+        hand_on(runtime, [inbox_id], channel)
+
+    def wait_for_turn(inbox_id: int) -> None:
+        """Give the attempt back; the older row hands the turn on once it is done. Its
+        hand-on may have found this row locked by this very attempt (begin_attempts skips
+        locked rows), so once the attempt is given back, look again."""
+        with runtime.db.unit_of_work() as uow:
+            uow.inbox.give_back_attempt(inbox_id)
+        with runtime.db.unit_of_work() as uow:
+            waiting = uow.inbox.waiting_behind([inbox_id])
+        if not waiting:
+            runtime.enqueue_ingest(inbox_id, channel)
 
     def attempt_one(inbox_id: int) -> None:
         """One row, its attempt counted already."""
         try:
             ingest(runtime, inbox_id, channel)
+        except OutOfTurn:  # the older row of its chat hands the turn on: not an attempt
+            wait_for_turn(inbox_id)
+            return
         except BaseException as exc:  # TimeLimitExceeded is a BaseException: count it too
             permanent = isinstance(exc, PermanentError)
             with runtime.db.unit_of_work() as uow:
@@ -86,6 +101,7 @@ def _ingest_guarded(runtime: Runtime, channel: Channel) -> Callable[[int | list[
                 )
             if state is RowState.FAILED and isinstance(exc, Exception):
                 log.error("inbox %s failed for good: %s", inbox_id, exc)
+                hand_on(runtime, [inbox_id], channel)  # the chat's next update goes on
                 return  # kept in the inbox with its reason; not retried again
             raise
 

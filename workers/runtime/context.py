@@ -186,8 +186,18 @@ class Runtime:
     def enqueue_sla(self, ticket_ids: list[int], handed_at: str) -> None:
         self._send(self.sla_actor, ticket_ids, handed_at)
 
-    def enqueue_delivery(self, outbox_id: int, channel: Channel) -> None:
-        self._send(self.deliver_actors.get(channel), outbox_id)
+    def enqueue_delivery(self, outbox_id: int, channel: Channel, delay_s: float = 0) -> None:
+        """Deliver a row; ``delay_s``: not before then (a wait the far side asked for)."""
+        if delay_s <= 0:
+            self._send(self.deliver_actors.get(channel), outbox_id)
+            return
+        actor = self.deliver_actors.get(channel)
+        if actor is None:
+            raise RuntimeError("actors are not declared in this process")
+        try:
+            actor.send_with_options(args=(outbox_id,), delay=int(delay_s * 1000) + 1)
+        except Exception:  # the row is durable: the scheduler re-drives it after its wait
+            log.warning("could not enqueue %s(%s) later; the scheduler will", actor, outbox_id)
 
     # -- outbound connectors, one per channel per process -----------------
     def sender(self, channel: Channel) -> Sender:

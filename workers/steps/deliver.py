@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from router.envelopes import DeliveryResult, OutboundMessage
-from router.errors import PermanentError, TransientError
+from router.errors import PermanentError, Throttled, TransientError
 from router.vocabulary import Channel, RowState
 from store.db import UnitOfWork
 from store.outbox import Claimed
@@ -34,10 +34,21 @@ class _Failed:
     error: Exception
 
 
+@dataclass(frozen=True)
+class _Held:
+    """The far side asked to wait ``wait_s``: the row waits, its attempt not spent."""
+
+    wait_s: float
+
+
 def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
-    """Send the row; returns its new state, or None when there was nothing to do.
+    """Send the row; returns its new state, or None when there was nothing to do (done
+    already, held by another attempt, or waiting for an older row of its sequence).
 
     Raises ``TransientError`` while attempts remain, so dramatiq retries with backoff.
+    A row the far side asked to hold back (Telegram's flood control) comes back after
+    the wait, its attempt not spent. A row done or failed for good hands its
+    sequence's turn on to the next row.
     """
     with runtime.db.unit_of_work() as uow:
         claimed = uow.outbox.claim(
@@ -49,12 +60,17 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
     if claimed is None:
         return None
     outcome = _attempt(runtime, outbox_id, claimed)
+    if isinstance(outcome, _Held):
+        _come_back(runtime, outbox_id, claimed, outcome)
+        return RowState.PENDING
     if isinstance(outcome, _Failed):
         if outcome.state is RowState.PENDING:
             raise TransientError(str(outcome.error)) from None
+        _hand_on(runtime, outbox_id, claimed)
         return outcome.state
     with runtime.db.unit_of_work() as uow:
         _record_sent(runtime, uow, outbox_id, claimed, outcome)
+    _hand_on(runtime, outbox_id, claimed)
     return RowState.DONE
 
 
@@ -80,12 +96,16 @@ def deliver_each(runtime: Runtime, outbox_ids: list[int]) -> dict[Channel, list[
         for outbox_id, row in claimed.items():
             untried.remove(outbox_id)
             outcome = _attempt(runtime, outbox_id, row)
+            if isinstance(outcome, _Held):
+                _come_back(runtime, outbox_id, row, outcome)
+                continue
             if isinstance(outcome, _Sent):
                 with runtime.db.unit_of_work() as uow:
                     _record_sent(runtime, uow, outbox_id, row, outcome)
             elif outcome.state is RowState.PENDING:
-                channel = Channel(row.payload.get("channel", Channel.EMAIL.value))
-                again.setdefault(channel, []).append(outbox_id)
+                again.setdefault(_channel(row), []).append(outbox_id)
+                continue
+            _hand_on(runtime, outbox_id, row)
     finally:
         if untried:
             with runtime.db.unit_of_work() as uow:
@@ -93,8 +113,38 @@ def deliver_each(runtime: Runtime, outbox_ids: list[int]) -> dict[Channel, list[
     return again
 
 
-def _attempt(runtime: Runtime, outbox_id: int, claimed: Claimed) -> _Sent | _Failed:
-    """Send one claimed row; a failure is recorded on the row before returning."""
+def _channel(claimed: Claimed) -> Channel:
+    return Channel(claimed.payload.get("channel", Channel.EMAIL.value))
+
+
+def _come_back(runtime: Runtime, outbox_id: int, claimed: Claimed, held: _Held) -> None:
+    """A held row is sent again once its wait is over (the scheduler re-drives it after
+    that, should this message be lost)."""
+    runtime.enqueue_delivery(outbox_id, _channel(claimed), delay_s=held.wait_s)
+
+
+def _hand_on(runtime: Runtime, outbox_id: int, claimed: Claimed) -> None:
+    """A row of a sequence is done, or failed for good: the next one's turn. Asked after
+    the commit, so a row that found this one unfinished is not left waiting."""
+    if claimed.sequence_key is None:
+        return
+    with runtime.db.unit_of_work() as uow:
+        following = uow.outbox.next_in_sequence(outbox_id)
+    if following is not None:
+        runtime.enqueue_delivery(following[0], Channel(following[1]))
+
+
+def _asked_to_wait(exc: BaseException) -> float | None:
+    """How long the far side asked to wait before the next try (a split message cut off
+    by a flood carries it too), or None when it asked nothing."""
+    if isinstance(exc, Throttled):
+        return exc.retry_after
+    wait = getattr(exc, "retry_after", None)
+    return float(wait) if isinstance(wait, int | float) else None
+
+
+def _attempt(runtime: Runtime, outbox_id: int, claimed: Claimed) -> _Sent | _Failed | _Held:
+    """Send one claimed row; a failure or a hold is recorded on the row before returning."""
     ticket_id, recipient, kind = claimed.ticket_id, claimed.recipient, claimed.kind
     message: OutboundMessage | None = None
     try:
@@ -103,6 +153,10 @@ def _attempt(runtime: Runtime, outbox_id: int, claimed: Claimed) -> _Sent | _Fai
             message = replace(message, sent_parts=tuple(claimed.progress.split(",")))
         result = runtime.sender(Channel(message.channel)).send(message)
     except (PermanentError, TransientError, KeyError, ValueError) as exc:
+        wait = _asked_to_wait(exc)
+        if wait is not None:
+            _record_hold(runtime, outbox_id, claimed, exc, wait)
+            return _Held(wait)
         permanent = not isinstance(exc, TransientError)
         state = _record_failure(
             runtime, outbox_id, ticket_id, recipient, exc, permanent, message=message, kind=kind
@@ -208,6 +262,36 @@ def fall_back_to_email(
         dedupe_key=f"fallback:{outbox_id}",
         automatic=False,
         agent_id=agent.id,
+    )
+
+
+def _record_hold(
+    runtime: Runtime, outbox_id: int, claimed: Claimed, exc: BaseException, wait_s: float
+) -> None:
+    now = runtime.now()
+    until = now + timedelta(seconds=max(wait_s, 0.0))
+    sent = getattr(exc, "sent", None)  # a split chat message: the parts that went out
+    with runtime.db.unit_of_work() as uow:
+        if isinstance(sent, list):
+            _remember_sent(
+                runtime,
+                uow,
+                claimed.recipient,
+                sent,
+                claimed.ticket_id,
+                outbox_id,
+                claimed.kind,
+            )
+        uow.outbox.hold(
+            outbox_id,
+            until=until,
+            reason=f"waiting {wait_s:.0f} s, as asked, until {until:%H:%M:%S} UTC: {exc}",
+            now=now,
+            redrive_after=runtime.redrive_after,
+            progress=",".join(sent) if isinstance(sent, list) else None,
+        )
+    log.info(
+        "outbox %s to %s waits %.1f s, as asked: %s", outbox_id, claimed.recipient, wait_s, exc
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from connectors.telegram.notices import chat_acknowledgement
 from router.envelopes import InboundMessage
-from router.errors import PermanentError, TransientError
+from router.errors import OutOfTurn, PermanentError, TransientError
 from router.lifecycle import status_after_customer_reply
 from router.notice_texts import acknowledgement, customer_reply_notice
 from router.rules import classify_message, facts_from_message
@@ -49,10 +49,29 @@ log = logging.getLogger(__name__)
 
 
 def ingest(runtime: Runtime, inbox_id: int, channel: Channel | None = None) -> None:
-    """``channel``: the queue's; a Telegram row's files are fetched before the transaction."""
-    prepared = prepare_update(runtime, inbox_id) if channel is Channel.TELEGRAM else None
+    """``channel``: the queue's; a Telegram row's files are fetched before the transaction.
+
+    One chat's updates are ingested in the order they came: a row with an older pending
+    row of its sequence raises ``OutOfTurn`` (the older one hands its turn on when done).
+    """
+    chat = channel is Channel.TELEGRAM
+    prepared = prepare_update(runtime, inbox_id) if chat else None
     with runtime.db.unit_of_work() as uow:
+        if chat and uow.inbox.waiting_behind([inbox_id]):
+            raise OutOfTurn(f"inbox {inbox_id} waits for an older update of its chat")
         _ingest_in(runtime, uow, inbox_id, prepared)
+    if chat:
+        hand_on(runtime, [inbox_id], Channel.TELEGRAM)
+
+
+def hand_on(runtime: Runtime, inbox_ids: list[int], channel: Channel) -> None:
+    """Rows done (or failed for good): the next pending row of each one's sequence may go.
+
+    Asked after the commit, so a row that waited for these finds them done."""
+    with runtime.db.unit_of_work() as uow:
+        following = {uow.inbox.next_in_sequence(i) for i in inbox_ids}
+    for inbox_id in sorted(i for i in following if i is not None):
+        runtime.enqueue_ingest(inbox_id, channel)
 
 
 @dataclass(frozen=True)
@@ -86,6 +105,8 @@ def ingest_together(
         )
         with runtime.gather_sends(), runtime.db.unit_of_work() as uow:
             payloads = uow.inbox.claim_many(inbox_ids, runtime.now())
+            if channel is Channel.TELEGRAM and uow.inbox.waiting_behind(sorted(payloads)):
+                raise OutOfTurn("an update of the batch waits for an older one of its chat")
             if take_along > 0:
                 more = uow.inbox.take_waiting(channel.value, limit=take_along, now=runtime.now())
                 taken = sorted(more)
@@ -114,6 +135,8 @@ def ingest_together(
     except Exception as exc:
         log.info("a batch of %d inbox rows failed (%s): one by one", len(inbox_ids), exc)
         return Batch(ok=False, taken=taken)
+    if channel is Channel.TELEGRAM:
+        hand_on(runtime, inbox_ids, channel)
     return Batch(ok=True, taken=taken)
 
 

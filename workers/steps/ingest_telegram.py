@@ -56,7 +56,7 @@ from connectors.telegram.notices import (
 )
 from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
 from router.envelopes import AttachmentRef, InboundMessage
-from router.errors import NotFound, PermanentError, TransientError
+from router.errors import NotFound, OutOfTurn, PermanentError, TransientError
 from router.thread_keys import chat_message_ref
 from router.vocabulary import AgentStatus, Channel, RowState, Status
 from store.chats import SentRef
@@ -105,6 +105,8 @@ def prepare_update(runtime: Runtime, inbox_id: int) -> PreparedUpdate | None:
         item = uow.inbox.get(inbox_id)
         if item is None or item.state != RowState.PENDING.value:
             return None
+        if uow.inbox.waiting_behind([inbox_id]):  # (checked again in the transaction)
+            raise OutOfTurn(f"inbox {inbox_id} waits for an older update of its chat")
         update = _parse(item.raw)
         if update.files and uow.agents.by_telegram_user(update.user_id) is not None:
             return PreparedUpdate(update, {})  # agents' files are not forwarded (yet)
