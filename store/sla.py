@@ -202,7 +202,12 @@ class SlaRepository:
     def _lock_tickets(self, ticket_ids: Sequence[int] | Select[Any]) -> list[int]:
         """The tickets among ``ticket_ids`` (a list or a query) locked in id order, those
         another transaction holds skipped. SQLite's writers are serial: a list is taken
-        as it is there."""
+        as it is there.
+
+        FOR NO KEY UPDATE: it excludes every writer of the ticket's row, but not a
+        transaction that only adds a row referring to the ticket (an audit event, an
+        outbox row: their foreign key takes a KEY SHARE lock), so a delivery in flight
+        does not hide the ticket's due steps from the sweep."""
         sqlite = self.session.get_bind().dialect.name != "postgresql"
         if sqlite and not isinstance(ticket_ids, Select):
             return list(ticket_ids)
@@ -212,7 +217,7 @@ class SlaRepository:
                 select(Ticket.id)
                 .where(Ticket.id.in_(wanted))
                 .order_by(Ticket.id)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, key_share=True)
             )
         )
 

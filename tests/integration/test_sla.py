@@ -196,6 +196,22 @@ def test_pending_pauses_the_clock_and_open_resumes_it_with_the_time_left(
     assert _sla_mail(desk) == [("ana", "SLA warning")]
 
 
+def test_a_delivery_in_flight_on_a_ticket_hides_none_of_its_due_steps(
+    desk: Desk, clock: Clock
+) -> None:
+    if desk.runtime.db.dialect != "postgresql":
+        pytest.skip("row locks: PostgreSQL only (SQLite writers run one at a time)")
+    number = desk.submit("sla-busy")
+    clock.at(200)
+    with desk.runtime.db.unit_of_work() as delivering:  # records a send: refers to the ticket
+        delivering.audit.record(
+            ticket_id=number, actor="system:deliver", action="outbox.sent", detail="-", now=T0
+        )
+        delivering.audit.flush()
+        fired = sweep_sla(desk.runtime)
+    assert (fired.warnings, fired.breaches, fired.escalations) == (1, 1, 3)
+
+
 def test_two_schedulers_at_once_fire_each_step_once(desk: Desk, clock: Clock) -> None:
     number = desk.submit("sla4")
     clock.at(200)
