@@ -100,13 +100,18 @@ class ReportSettings(_Frozen):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        return known_zone(value)
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+
+def known_zone(value: str) -> str:
+    """``value`` if it names a time zone of the IANA database ("Europe/Berlin", "UTC")."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
 
 
 class TeamSettings(_Frozen):
@@ -130,6 +135,12 @@ class AgentSettings(_Frozen):
     role: Literal["agent", "supervisor", "admin"] = "agent"
     seniority: int = Field(0, ge=0, le=100)
     channel_capacity: dict[Literal["email", "telegram", "web"], int] = {}  # per-channel limit
+    timezone: str = "UTC"  # the agent's notices give times in it
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return known_zone(value)
 
     @field_validator("channel_capacity")
     @classmethod

@@ -14,7 +14,7 @@ def sync_directory(uow: UnitOfWork, settings: Settings, now: datetime) -> list[s
     """Create missing teams and agents, update what config owns; returns what changed.
 
     Config owns an agent's email, display name, role, capacity (overall and per
-    channel), seniority, teams, skills and supervisor, and a team's supervisor,
+    channel), seniority, time zone, teams, skills and supervisor, and a team's supervisor,
     claim mode and fallback team. The routing status belongs to the agent once they exist (it is
     set from config only on creation), and the load is never touched.
     """
@@ -43,8 +43,10 @@ def sync_directory(uow: UnitOfWork, settings: Settings, now: datetime) -> list[s
             agent.seniority = agent_cfg.seniority
             agent.channel_capacity = {str(k): v for k, v in agent_cfg.channel_capacity.items()}
             agent.role = agent_cfg.role
+            agent.timezone = agent_cfg.timezone
             continue
         agent.role = agent_cfg.role
+        agent.timezone = agent_cfg.timezone
         agent.seniority = agent_cfg.seniority
         agent.channel_capacity = {str(k): v for k, v in agent_cfg.channel_capacity.items()}
         agent.email = agent_cfg.email

@@ -59,6 +59,7 @@ class Agent(Base):
     load: Mapped[int] = mapped_column(Integer, default=0)  # open tickets assigned
     seniority: Mapped[int] = mapped_column(Integer, default=0)
     channel_capacity: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,8 +6,10 @@ import json
 import shlex
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
@@ -244,6 +246,22 @@ def test_tickets_are_listed_filtered_and_shown_with_messages_deliveries_and_audi
     assert {o["state"] for o in shown["outbox"]} == {"done"}
     assert {o["kind"] for o in shown["outbox"]} >= {"assignment"}
     assert "ticket.assigned" in [e["action"] for e in shown["audit"]]
+
+
+def test_a_tickets_times_say_their_zone_and_show_in_the_readers_zone_when_given(
+    config: Path, customers: Customers
+) -> None:
+    number = customers.write("Clock check")
+    created = datetime.fromisoformat(ticket(config, number)["ticket"]["created_at"])
+    text = cli(config, "tickets", "show", str(number)).stdout
+    assert f"created {created.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC," in text
+    berlin = created.astimezone(ZoneInfo("Europe/Berlin"))
+    offset = f"{berlin:%z}"
+    local = f"{berlin:%Y-%m-%d %H:%M:%S} {berlin.tzname()} (UTC{offset[:3]}:{offset[3:]})"
+    shown = cli(config, "tickets", "show", str(number), "--tz", "Europe/Berlin").stdout
+    assert f"created {local}," in shown and f"[{local}]" in shown  # messages and audit too
+    refused = cli(config, "tickets", "show", str(number), "--tz", "Mars/Olympus", ok=False)
+    assert refused.exit_code == 2 and "unknown time zone 'Mars/Olympus'" in refused.stderr
 
 
 def test_showing_or_moving_an_unknown_ticket_is_a_clear_error(config: Path) -> None:

@@ -55,6 +55,7 @@ name = "boss"
 email = "boss@desk.test"
 teams = ["support"]
 status = "away"
+timezone = "Europe/Berlin"
 [[agents]]
 name = "sam"
 email = "sam@desk.test"
@@ -160,6 +161,32 @@ def test_a_breach_caught_up_after_downtime_is_recorded_at_its_deadline_and_fires
         "first_response breached: ana (assignee) told",
         "first_response breached: boss (supervisor) told",
         "first_response breached: sam (manager) told",
+    ]
+
+
+def test_a_notice_gives_the_due_time_to_the_second_in_the_readers_zone(
+    desk: Desk, clock: Clock
+) -> None:
+    clock.at(39 / 60)  # due at 10:00:39 UTC
+    number = desk.submit("sla-zone", subject="VPN down", body="help")
+    clock.at(95)
+    sweep_sla(desk.runtime)
+    desk.settle()
+    told = sorted((m.recipient, m.body_text) for m in desk.sender.sent if "SLA" in m.subject)
+    assert [(to, text.split(".", 1)[0]) for to, text in told] == [
+        (
+            "ana@desk.test",
+            f"SLA breached: first response on [#{number}] was due 2026-11-25 10:00:39 UTC",
+        ),  # ana has no zone: UTC
+        (
+            "ana@desk.test",
+            f"SLA warning: first response on [#{number}] is due 2026-11-25 10:00:39 UTC",
+        ),
+        (
+            "boss@desk.test",
+            f"SLA breached: first response on [#{number}] was due "
+            "2026-11-25 11:00:39 CET (UTC+01:00)",
+        ),  # Europe/Berlin
     ]
 
 

@@ -65,6 +65,21 @@ def test_a_reference_to_an_unknown_team_names_the_agent(tmp_path: Path) -> None:
     assert ("agents.0.teams", "unknown team 'ghost'") in caught.value.problems
 
 
+def test_an_agents_time_zone_is_utc_unless_set_and_an_unknown_one_is_named(
+    tmp_path: Path,
+) -> None:
+    assert {a.timezone for a in load_settings(environ={}).agents} >= {"UTC"}
+    path = tmp_path / "zones.toml"
+    path.write_text(
+        '[[teams]]\nname = "support"\n[[agents]]\nname = "ana"\nemail = "ana@x.org"\n'
+        'timezone = "Europe/Berlin"\n[[agents]]\nname = "bo"\nemail = "bo@x.org"\n'
+        'timezone = "Mars/Olympus"\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert caught.value.problems == [("agents.1.timezone", "unknown time zone 'Mars/Olympus'")]
+
+
 def test_a_missing_file_and_broken_toml_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_settings(tmp_path / "missing.toml", environ={})

@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from config.settings import Settings
+from config.settings import Settings, known_zone
+from router.time_texts import reader_time
 from workers.runtime.context import Runtime, build_runtime
 
 
@@ -56,5 +57,25 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, default=_default, indent=2, ensure_ascii=False))
 
 
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+def when(value: datetime | None, zone: str = "UTC") -> str:
+    """A stored time as its reader reads it: in ``zone``, to the second, the zone said."""
+    return reader_time(value, zone) if value else "-"
+
+
+def zone_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--tz ZONE``: the reader's time zone (UTC when not given)."""
+
+    def known(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+        try:
+            return known_zone(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return click.option(
+        "--tz",
+        "zone",
+        default="UTC",
+        show_default=True,
+        callback=known,
+        help="Show times in this time zone (e.g. Europe/Berlin).",
+    )(fn)

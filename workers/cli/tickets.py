@@ -14,7 +14,7 @@ from router.ticket_views import TicketView
 from router.vocabulary import Status
 from store.models import SlaTimer
 from store.tickets import view_of
-from workers.cli.context import echo_json, pass_settings, runtime_for, when
+from workers.cli.context import echo_json, pass_settings, runtime_for, when, zone_option
 from workers.desk.assignments import assign_ticket, claim_ticket, transfer_ticket, unassign_ticket
 from workers.desk.replies import answer_ticket
 from workers.desk.ticket_status import set_ticket_status
@@ -71,9 +71,11 @@ def list_tickets(
 @tickets.command("show")
 @click.argument("number", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@zone_option
 @pass_settings
-def show(settings: Settings, number: int, as_json: bool) -> None:
-    """Show ticket NUMBER with its messages, deliveries and audit log."""
+def show(settings: Settings, number: int, as_json: bool, zone: str) -> None:
+    """Show ticket NUMBER with its messages, deliveries and audit log (times in UTC, or in
+    the zone --tz names; --json gives them in ISO 8601 with their offset)."""
     with runtime_for(settings) as runtime, runtime.db.unit_of_work() as uow:
         view = uow.tickets.view(number)
         if view is None:
@@ -101,7 +103,7 @@ def show(settings: Settings, number: int, as_json: bool) -> None:
             }
             for o in reversed(uow.outbox.recent(ticket_id=number, limit=1000))
         ]
-        clocks = [_clock(t) for t in uow.sla.for_ticket(number)]
+        clocks = [_clock(t, zone) for t in uow.sla.for_ticket(number)]
     if as_json:
         data: dict[str, Any] = {
             "ticket": _public(view),
@@ -115,10 +117,10 @@ def show(settings: Settings, number: int, as_json: bool) -> None:
     click.echo(f"  status {view.status}, priority {view.priority}, category {view.category}")
     click.echo(f"  requester {view.requester_name} <{view.requester_address}> via {view.channel}")
     click.echo(f"  assignee {view.assignee or '-'}, team {view.team or '-'}")
-    click.echo(f"  created {when(view.created_at)}, resolved {when(view.resolved_at)}")
+    click.echo(f"  created {when(view.created_at, zone)}, resolved {when(view.resolved_at, zone)}")
     click.echo("\nMessages:")
     for m in view.messages:
-        click.echo(f"  [{when(m.created_at)}] {m.direction} {m.channel} {m.author}")
+        click.echo(f"  [{when(m.created_at, zone)}] {m.direction} {m.channel} {m.author}")
         for line in m.body_text.splitlines()[:20]:
             click.echo(f"    {line}")
         for a in m.attachments:
@@ -135,7 +137,7 @@ def show(settings: Settings, number: int, as_json: bool) -> None:
     click.echo("\nAudit log:")
     for e in audit:
         actor = e["actor"] + _how(e["origin"])
-        click.echo(f"  [{when(e['at'])}] {actor:<16} {e['action']:<18} {e['detail']}")
+        click.echo(f"  [{when(e['at'], zone)}] {actor:<16} {e['action']:<18} {e['detail']}")
 
 
 def _how(origin: dict[str, Any] | None) -> str:
@@ -149,21 +151,21 @@ def _how(origin: dict[str, Any] | None) -> str:
     return f" ({origin.get('via', '?')}{token}{where})"
 
 
-def _clock(timer: SlaTimer) -> dict[str, Any]:
+def _clock(timer: SlaTimer, zone: str) -> dict[str, Any]:
     """One SLA clock as a person reads it: met, breached, running, paused or untracked."""
     if timer.target_s is None:
         state, detail = "untracked", "no target in its policy"
     elif timer.breached_at is not None:
-        state, detail = "breached", f"at {when(timer.breached_at)}"
+        state, detail = "breached", f"at {when(timer.breached_at, zone)}"
         if timer.stopped_at is not None:
-            detail += f", stopped {when(timer.stopped_at)}"
+            detail += f", stopped {when(timer.stopped_at, zone)}"
     elif timer.stopped_at is not None:
-        state, detail = "met", f"at {when(timer.stopped_at)}"
+        state, detail = "met", f"at {when(timer.stopped_at, zone)}"
     elif timer.paused:
         left = max(timer.target_s - timer.consumed_s, 0)
         state, detail = "paused", f"{left / 60:.0f} min of business time left"
     else:
-        state, detail = "running", f"due {when(timer.due_at)}"
+        state, detail = "running", f"due {when(timer.due_at, zone)}"
     return {
         "kind": timer.kind,
         "policy": timer.policy,

@@ -68,7 +68,7 @@ def create(
         echo_json({"token": made.secret, **asdict(made.token)})
         return
     token = made.token
-    expires = f"expires {when(token.expires_at)} UTC" if token.expires_at else "never expires"
+    expires = f"expires {when(token.expires_at)}" if token.expires_at else "never expires"
     click.echo(f"token {token.id} for {token.agent} as {token.role}, {expires}:")
     click.echo(made.secret)
     click.echo("It is shown this once: keep it in a secret store.", err=True)

@@ -21,6 +21,7 @@ from router.sla_policy import (
     bumped,
     escalation_targets,
 )
+from router.time_texts import reader_time
 from router.vocabulary import Priority
 from store.db import UnitOfWork
 from store.models import SlaTimer, Ticket
@@ -91,8 +92,8 @@ class _People:
         self.latest = uow.messages.latest_inbound_texts(list(self.tickets)) if rows else {}
 
 
-def _due_text(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC") if at else "now"
+def _due_text(at: datetime | None, zone: str) -> str:
+    return reader_time(at, zone) if at else "now"
 
 
 def _notify(
@@ -117,7 +118,7 @@ def _notify(
         priority=ticket.priority,
         clock=row.kind,
         stage=stage,
-        due_at=_due_text(due_at),
+        due_at=_due_text(due_at, agent.timezone),  # as the agent reads it
         role=role,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
     )

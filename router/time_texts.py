@@ -1,0 +1,36 @@
+"""Times as a reader reads them: in the reader's zone, to the second, the zone said.
+
+The store keeps UTC; a person reading a notice or a ticket sees the time in their
+own zone when it is known (an agent's ``timezone``), else in UTC, and always with
+the zone's name, so "04:51:39 UTC" is never read as local time, nor cut to 04:51.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from zoneinfo import ZoneInfo
+
+
+def reader_time(at: datetime, zone: str = "UTC") -> str:
+    """``at`` in ``zone``: "2026-11-25 04:51:39 UTC", "2026-11-25 05:51:39 CET
+    (UTC+01:00)" (an abbreviation alone can mean two zones: CST, IST), or for a zone
+    whose abbreviation is its offset "2026-11-25 08:51:39 UTC+04:00"."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"a naive datetime has no zone to show it in: {at!r}")
+    local = at.astimezone(_zone(zone))
+    shown = f"{local:%Y-%m-%d %H:%M:%S}"
+    offset = local.utcoffset()
+    if not offset and local.tzname() in ("UTC", "Z", None):
+        return f"{shown} UTC"
+    utc = f"UTC{local:%z}"
+    utc = f"{utc[:-2]}:{utc[-2:]}"  # UTC+0100 -> UTC+01:00
+    name = local.tzname() or ""
+    if not name or name[:1] in "+-":
+        return f"{shown} {utc}"
+    return f"{shown} {name} ({utc})"
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
