@@ -316,3 +316,19 @@ def test_a_bad_lifetime_is_refused_naming_the_field(desk: StaffDesk) -> None:
     assert answer.status_code == 422
     [problem] = answer.json()["detail"]
     assert problem["field"] == "expires_in" and "30d" in problem["msg"]
+
+
+def test_the_command_line_ends_every_session_of_an_agent(desk: StaffDesk) -> None:
+    from click.testing import CliRunner
+
+    from workers.cli import main
+
+    laptop, phone, other = desk.signed_in("ana"), desk.signed_in("ana"), desk.signed_in("ben")
+    config = {"RELAYDESK_DATABASE_URL": desk.runtime.settings.database_url}
+    result = CliRunner().invoke(main, ["agents", "sign-out", "ana"], env=config)
+    assert result.exit_code == 0, result.output
+    assert "ana: 2 open session(s) ended" in result.output
+    assert laptop.get("/api/v1/me").status_code == phone.get("/api/v1/me").status_code == 401
+    assert other.get("/api/v1/me").status_code == 200
+    [ended] = events(desk, "agent.sessions_ended")
+    assert ended.actor == "cli"

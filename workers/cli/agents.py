@@ -1,4 +1,4 @@
-"""``relaydesk agents add|list|status|link|unlink|password``."""
+"""``relaydesk agents add|list|status|link|unlink|password|sign-out``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from router.errors import NotFound
 from router.vocabulary import AgentStatus
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
 from workers.desk.agents import add_agent, make_link_code, set_agent_status, unlink_agent
-from workers.desk.sign_in import set_password
+from workers.desk.sign_in import end_sessions, set_password
 
 STATUSES = [s.value for s in AgentStatus]
 
@@ -176,3 +176,16 @@ def password(settings: Settings, name: str) -> None:
         except (NotFound, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"{name}: password set" + (f"; {ended} open session(s) ended" if ended else ""))
+
+
+@agents.command("sign-out")
+@click.argument("name")
+@pass_settings
+def sign_out(settings: Settings, name: str) -> None:
+    """End every open session of agent NAME at once (their API tokens stay: `tokens revoke`)."""
+    with runtime_for(settings) as runtime:
+        try:
+            ended = end_sessions(runtime, name)
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{name}: {ended} open session(s) ended")

@@ -68,6 +68,22 @@ def set_password(runtime: Runtime, name: str, password: str, *, actor: ActorRef 
     return ended
 
 
+def end_sessions(runtime: Runtime, name: str, *, actor: ActorRef = "cli") -> int:
+    """End every open session of agent ``name`` (a lost laptop, a leaving agent); how many."""
+    now = runtime.now()
+    with runtime.db.unit_of_work() as uow:
+        agent = agent_named(uow, name)
+        ended = uow.staff_sessions.revoke_all(agent.id, now)
+        uow.audit.record(
+            ticket_id=None,
+            actor=actor,
+            action="agent.sessions_ended",
+            detail=f"{name}: {ended} open session(s) ended",
+            now=now,
+        )
+    return ended
+
+
 def sign_in(
     runtime: Runtime, name: str, password: str, *, address: str | None, user_agent: str = ""
 ) -> SignedIn:
