@@ -6,12 +6,17 @@ it an implementation of these protocols.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Protocol
 
 from router.access import TicketScope
 from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
+from router.export_format import ExportFilters
+from router.report import Report
+from router.report_figures import ReportFilters
+from router.report_period import Period
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
 from router.ticket_views import TicketView
 from router.vocabulary import AgentStatus, Role
@@ -127,5 +132,21 @@ class TokenAdmin(Protocol):
         ...
 
 
-class Staff(StaffAuth, StaffDesk, TokenAdmin, Protocol):
+class ReportDesk(Protocol):
+    """The figures and the export (the caller's teams already decided: ``report_teams``)."""
+
+    def report_period(self, *, since: str | None, first: date | None, last: date | None) -> Period:
+        """The period asked, in the desk's report time zone; ``ValueError`` says why not."""
+        ...
+
+    def report(self, period: Period, filters: ReportFilters) -> Report: ...
+
+    def export_tickets(
+        self, filters: ExportFilters, *, fmt: str, messages: bool, after: int, bom: bool
+    ) -> Iterator[str]:
+        """The export's text, a page at a time (``workers.desk.export``)."""
+        ...
+
+
+class Staff(StaffAuth, StaffDesk, TokenAdmin, ReportDesk, Protocol):
     """Everything the staff API needs from the desk, handed over at start-up."""

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKLY_AFTER_DAYS = 45
 MAX_DAYS = 3660  # ten years: a longer period is surely a typo
+YEARS = range(1970, 9000)  # the years a period may lie in
 _DAYS = re.compile(r"^\s*(\d{1,4})\s*d\s*$", re.IGNORECASE)
 
 
@@ -34,6 +35,8 @@ class Period:
     def __post_init__(self) -> None:
         if self.last < self.first:
             raise ValueError(f"a period ends on or after it starts: {self.first} to {self.last}")
+        if self.first.year not in YEARS or self.last.year not in YEARS:
+            raise ValueError(f"a period lies in the years {YEARS.start} to {YEARS.stop - 1}")
         if (self.last - self.first).days >= MAX_DAYS:
             raise ValueError(f"a period of more than {MAX_DAYS} days is surely a typo")
         _zone(self.timezone)

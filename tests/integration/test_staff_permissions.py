@@ -51,6 +51,10 @@ def everyone(status: int) -> dict[str, Any]:
     return {"agent": status, "supervisor": status, "admin": status, "nobody": 401}
 
 
+def supervisors(status: int) -> dict[str, Any]:
+    return {"agent": 403, "supervisor": status, "admin": status, "nobody": 401}
+
+
 def admins_only(status: int) -> dict[str, Any]:
     return {"agent": 403, "supervisor": 403, "admin": status, "nobody": 401}
 
@@ -77,6 +81,8 @@ MATRIX = [
     Operation("POST", "/api/v1/tokens", admins_only(201), body={"agent": "ben"}),
     Operation("DELETE", "/api/v1/tokens/{token_id}", admins_only(200)),
     Operation("DELETE", "/api/v1/session", everyone(204)),
+    Operation("GET", "/api/v1/reports", supervisors(200)),
+    Operation("GET", "/api/v1/exports/tickets", supervisors(200)),
     Operation("GET", "/probe/tickets/{number}", TICKET_READ, on_ticket=True),
     Operation("POST", "/probe/tickets/{number}/reassign", TICKET_REASSIGN, on_ticket=True),
 ]

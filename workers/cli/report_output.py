@@ -16,9 +16,9 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.table import Table
 
+from router.report import Report
 from router.report_figures import Person
 from router.report_stats import Summary
-from workers.desk.reports import Report
 
 Row = tuple[str, str, str, Any]
 

@@ -8,17 +8,12 @@ form), everything else from the raw rows (see ``store.report_queries``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date
 
+from router.report import Report
 from router.report_figures import (
-    Backlog,
-    Person,
-    Promises,
     ReportFilters,
-    Speed,
-    Volume,
     backlog,
     people,
     promises,
@@ -35,22 +30,6 @@ from workers.steps.report_refresh import refresh_reports
 TOPS = ("category", "tag", "form", "organisation", "requester")
 STEPS = ("volume", "backlog", "speed", "promises", "agents", "teams", *TOPS)
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Report:
-    period: Period
-    previous: Period
-    filters: ReportFilters
-    made_at: datetime
-    volume: Volume
-    backlog: Backlog
-    speed: Speed
-    promises: Promises
-    agents: tuple[Person, ...]
-    teams: tuple[Person, ...]
-    top: Mapping[str, tuple[tuple[str, int], ...]]  # () is "no data"
-    volume_from: str  # "rollups" or "tickets"
 
 
 def report_period(

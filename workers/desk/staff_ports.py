@@ -8,17 +8,23 @@ the store becomes ``TransientError`` (the app answers 503 with Retry-After).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from typing import ParamSpec, TypeVar
 
 from router.access import TicketScope
+from router.export_format import ExportFilters
+from router.report import Report
+from router.report_figures import ReportFilters
+from router.report_period import Period
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
 from router.vocabulary import AgentStatus, Role
 from store.errors import store_errors
 from store.ticket_scope import scope_of
 from workers.desk import api_tokens, sign_in
 from workers.desk.agents import set_agent_status
+from workers.desk.export import Export
+from workers.desk.reports import make_report, report_period
 from workers.desk.workload import agent_loads
 from workers.runtime.context import Runtime
 
@@ -99,3 +105,17 @@ class StaffPorts:
     @_store_outage_is_transient
     def revoke_token(self, caller: Caller, token_id: int) -> TokenView:
         return api_tokens.revoke_token(self.runtime, token_id, actor=caller.origin)
+
+    # -- reports (the caller's teams decided by the connector) -----------
+    def report_period(self, *, since: str | None, first: date | None, last: date | None) -> Period:
+        return report_period(self.runtime, since=since, first=first, last=last)
+
+    @_store_outage_is_transient
+    def report(self, period: Period, filters: ReportFilters) -> Report:
+        return make_report(self.runtime, period, filters)
+
+    def export_tickets(
+        self, filters: ExportFilters, *, fmt: str, messages: bool, after: int, bom: bool
+    ) -> Iterator[str]:
+        export = Export(self.runtime, filters, fmt=fmt, messages=messages, after=after, bom=bom)  # type: ignore[arg-type]
+        return iter(export)
