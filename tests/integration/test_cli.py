@@ -536,3 +536,34 @@ def test_tickets_are_assigned_transferred_unassigned_and_claimed_from_the_comman
     assert back.stdout.strip().startswith(f"#{number}: taken from ana")
     actions = [e["action"] for e in ticket(config, number)["audit"]]
     assert actions.count("ticket.transferred") == 2 and "ticket.unassigned" in actions
+
+
+def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_every_command_takes_config_after_it_as_well_as_before_it() -> None:
+    missing = [
+        " ".join(path)
+        for path, command in _commands(main)
+        if not any("--config" in p.opts for p in command.params)
+    ]
+    assert missing == []
+
+
+def test_config_after_the_command_is_the_file_used(config: Path, tmp_path: Path) -> None:
+    before = CliRunner().invoke(main, ["--config", str(config), "agents", "list", "--json"])
+    after = CliRunner().invoke(main, ["agents", "list", "--json", "--config", str(config)])
+    other = tmp_path / "other.toml"
+    other.write_text('database_url = "sqlite:///nowhere/x.db"\n')
+    winner = CliRunner().invoke(
+        main, ["--config", str(other), "agents", "list", "--config", str(config)]
+    )
+
+    assert before.exit_code == after.exit_code == winner.exit_code == 0, after.output
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+    assert "ana" in winner.stdout

@@ -9,6 +9,7 @@ import click
 from config.email_settings import unread_reply_address
 from config.loader import EXAMPLE_PATH, ConfigError, load_settings
 from config.redact import redact_url
+from workers.cli.context import config_option
 
 
 @click.group("config")
@@ -18,6 +19,7 @@ def config_group() -> None:
 
 @config_group.command("check")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
+@config_option
 @click.pass_context
 def check(ctx: click.Context, path: str | None) -> None:
     """Validate PATH (or --config, or the example); exit 2 when anything is wrong."""

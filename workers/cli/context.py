@@ -17,7 +17,29 @@ from router.time_texts import reader_time
 from workers.runtime.context import Runtime, build_runtime
 
 
+def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:  # given after the command: it wins over one given before it
+        ctx.ensure_object(dict)
+        ctx.obj["config_path"] = value
+
+
+# --config is the group's option (`relaydesk --config x.toml serve`) and every command's
+# (`relaydesk serve --config x.toml`), as users type it
+config_option = click.option(
+    "-c",
+    "--config",
+    type=click.Path(dir_okay=False),
+    expose_value=False,
+    is_eager=True,
+    callback=_remember_config,
+    help="TOML settings file (also accepted before the command; env RELAYDESK_CONFIG).",
+)
+
+
 def pass_settings(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The command gets the settings (from --config, before or after it) as first argument."""
+
+    @config_option
     @click.pass_context
     @functools.wraps(fn)
     def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
