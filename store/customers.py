@@ -98,7 +98,7 @@ class CustomerRepository:
             self.session.execute(delete(Customer).where(Customer.id == customer_id))
             found = self._find(kind, address)
             assert found is not None
-        if name and not found.name:
+        if name and name != found.name:  # the name given last wins; no name keeps the one known
             self.session.execute(update(Customer).where(Customer.id == found.id).values(name=name))
             found = replace(found, name=name)
         self._known[key] = found

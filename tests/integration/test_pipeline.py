@@ -256,3 +256,12 @@ def test_a_lost_broker_message_is_redriven_by_the_scheduler(desk: Desk) -> None:
     receipt = desk.intake.receipt(accepted.inbox_id)
     assert receipt is not None and receipt.ticket_number is not None
     assert desk.ticket(receipt.ticket_number).assignee is not None
+
+
+def test_the_name_given_last_is_the_requesters_name_and_no_name_keeps_it(desk: Desk) -> None:
+    first = desk.submit("n1", sender="jo@example.org", name="Jo")
+    second = desk.submit("n2", sender="jo@example.org", name="Jo Park")
+    desk.submit("n3", sender="jo@example.org", name="")
+
+    assert desk.ticket(second).requester_name == "Jo Park"
+    assert desk.ticket(first).requester_name == "Jo Park"  # one person, one name
