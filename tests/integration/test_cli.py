@@ -499,6 +499,9 @@ def test_an_agent_replies_and_notes_from_the_command_line(
     shown = ticket(config, number)
     messages = shown["ticket"]["messages"]
     assert [m["direction"] for m in messages] == ["inbound", "outbound", "internal"]
+    assert messages[0]["channel"] == "web" and messages[1]["channel"] == "email"  # went by mail
+    plain = cli(config, "tickets", "show", str(number)).stdout
+    assert "outbound email agent:ana" in plain and "outbound web" not in plain
     assert (
         messages[1]["body_text"].startswith("Refund sent.") and messages[1]["author"] == "agent:ana"
     )

@@ -99,7 +99,10 @@ def post_answer(
     name = agent.display_name or agent.name
     message_id = new_message_id(runtime)
     dedupe_key = f"reply:{external_id}"[:255] if external_id else None
-    if Channel(ticket.channel) is Channel.TELEGRAM:  # the customer wrote in the chat
+    # the channel the answer goes out on: the chat for a chat ticket, else email (a web
+    # requester is answered by email too)
+    sent_on = Channel.TELEGRAM if Channel(ticket.channel) is Channel.TELEGRAM else Channel.EMAIL
+    if sent_on is Channel.TELEGRAM:  # the customer wrote in the chat
         tag_prefix = runtime.settings.helpdesk.tag_prefix
         body = chat_agent_reply_text(
             text=text, agent_name=name, number=ticket.id, tag_prefix=tag_prefix
@@ -147,7 +150,7 @@ def post_answer(
     uow.messages.add(  # after the thread was read: the answer is not its own parent
         ticket.id,
         direction=Direction.OUTBOUND,
-        channel=Channel(ticket.channel),
+        channel=sent_on,
         author=author,
         body_text=body,
         agent_id=agent.id,
