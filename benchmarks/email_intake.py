@@ -8,8 +8,8 @@
 Builds N messages of mixed shapes in memory (``benchmarks.mail_corpus``: copies
 of the test corpus with fresh Message-IDs, plain, HTML-only, text + HTML, 50-200
 KiB attachments), then runs each phase on a fresh PostgreSQL database (dropped
-afterwards) and its own Redis namespace (RELAYDESK_BENCH_REDIS, default
-redis://127.0.0.1:6379/14; its keys are deleted afterwards), with worker
+afterwards) and its own Redis namespace (a private redis-server started for
+the run, or RELAYDESK_BENCH_REDIS, whose keys of the run are deleted afterwards), with worker
 processes consuming the phase's queues (outbound mail goes to an aiosmtpd sink
 in this process):
 
@@ -68,6 +68,7 @@ import dramatiq
 import redis
 from sqlalchemy import Engine, create_engine, text
 
+from benchmarks.bench_redis import bench_redis, redis_url
 from benchmarks.mail_corpus import HELPDESK, Corpus, build_corpus
 from config import load_settings
 from config.email_settings import MailboxSettings
@@ -89,7 +90,6 @@ from workers.runtime.context import Runtime, build_runtime
 from workers.runtime.processes import prepare_database, worker_process
 from workers.runtime.queues import ROUTE, ingest_queue, outbound_queue
 
-REDIS_URL = os.environ.get("RELAYDESK_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 QUEUES = (ingest_queue(Channel.EMAIL), ROUTE, outbound_queue(Channel.EMAIL))
 FINAL = ("done", "quiet", "failed")
 WARM_UP = 30  # messages through every step before a phase is timed (imports, pools)
@@ -494,7 +494,7 @@ class Desk:
 
     def queue_sizes(self, queues: Sequence[str] = QUEUES) -> dict[str, int]:
         """Messages in Redis (queued, in flight, delayed ``.DQ``, dead ``.XQ``) by queue."""
-        client = redis.Redis.from_url(REDIS_URL)
+        client = redis.Redis.from_url(redis_url())
         sizes = {}
         for queue in queues:
             for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
@@ -544,7 +544,7 @@ def desk(
             )
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
-        env.update(RELAYDESK_DATABASE_URL=url, RELAYDESK_BROKER_URL=REDIS_URL)
+        env.update(RELAYDESK_DATABASE_URL=url, RELAYDESK_BROKER_URL=redis_url())
         settings = load_settings(config, environ=env)
         runtime = build_runtime(settings, pool_size=16)
         engine = create_engine(url, pool_size=2)
@@ -573,7 +573,7 @@ def desk(
             the_desk.stop_workers()
             runtime.close()
             engine.dispose()
-            client = redis.Redis.from_url(REDIS_URL)
+            client = redis.Redis.from_url(redis_url())
             keys = list(client.scan_iter(f"{namespace}:*", count=1000))
             if keys:
                 client.delete(*keys)
@@ -581,7 +581,7 @@ def desk(
 
 def _wait_for_workers(the_desk: Desk, processes: int) -> None:
     """Until every worker process has fetched from Redis (a heartbeat each)."""
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(redis_url())
     deadline = time.monotonic() + 60
     while client.zcard(f"{the_desk.namespace}:__heartbeats__") < processes:
         dead = [p.pid for p in the_desk.workers if not p.is_alive()]
@@ -1215,4 +1215,5 @@ def _fmt(value: Any) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_redis():  # RELAYDESK_BENCH_REDIS, else a private redis-server
+        main()

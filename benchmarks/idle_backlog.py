@@ -4,8 +4,8 @@
 
 Two desks, one after the other in the same run, each on a fresh PostgreSQL
 database (dropped afterwards) and its own Redis namespace
-(RELAYDESK_BENCH_REDIS, default redis://127.0.0.1:6379/14; only this run's keys
-are deleted): one team, one online agent of capacity 5, one ``relaydesk
+(a private redis-server started for the run, or RELAYDESK_BENCH_REDIS, where only
+this run's keys are deleted): one team, one online agent of capacity 5, one ``relaydesk
 worker`` process and one ``relaydesk scheduler`` (it drains each team's
 backlog every 2.5 s), N web tickets submitted through intake and ingested and
 routed by the worker.
@@ -28,7 +28,6 @@ over full), tickets, window_s.
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 import uuid
@@ -37,6 +36,7 @@ from pathlib import Path
 import redis
 from sqlalchemy import create_engine, func, select, text
 
+from benchmarks.bench_redis import bench_redis, redis_url
 from config import load_settings
 from router.envelopes import InboundMessage
 from router.vocabulary import Channel
@@ -45,8 +45,6 @@ from tests.support.processes import Background, migrated_env, wait_until
 from tests.support.services import fresh_postgres_database
 from workers.channels.intake import StoreIntake
 from workers.runtime.context import Runtime, build_runtime
-
-REDIS_URL = os.environ.get("RELAYDESK_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 
 CONFIG = """
 [helpdesk]
@@ -124,7 +122,7 @@ def _desk(args: argparse.Namespace, limit: str) -> tuple[float, int]:
             config.write_text(
                 CONFIG.format(outbox=Path(tmp) / "outbox", namespace=namespace, limit=limit)
             )
-            env, _ = migrated_env(config, url, REDIS_URL)
+            env, _ = migrated_env(config, url, redis_url())
             settings = load_settings(config, environ=env)
             worker = Background(["worker", "--processes", "1"], env)
             scheduler = Background(["scheduler"], env)
@@ -150,7 +148,7 @@ def _desk(args: argparse.Namespace, limit: str) -> tuple[float, int]:
                 worker.stop()
                 runtime.close()
     finally:  # only this run's keys: others may share the Redis database
-        client = redis.Redis.from_url(REDIS_URL)
+        client = redis.Redis.from_url(redis_url())
         keys = list(client.scan_iter(f"{namespace}*", count=1000))
         if keys:
             client.delete(*keys)
@@ -177,4 +175,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_redis():  # RELAYDESK_BENCH_REDIS, else a private redis-server
+        main()

@@ -2,8 +2,8 @@
 
     python -m benchmarks.pipeline [--tickets 2000] [--processes 2] [--threads 4] [--rate R]
 
-Runs on Redis (RELAYDESK_BENCH_REDIS, default redis://127.0.0.1:6379/14) and a
-fresh PostgreSQL database (dropped afterwards). In one run it measures:
+Runs on Redis (a private redis-server started for the run, or RELAYDESK_BENCH_REDIS)
+and a fresh PostgreSQL database (dropped afterwards). In one run it measures:
 
 1. the hop rate of a no-op dramatiq actor on the same broker, with the same
    worker processes, threads and broker settings (the baseline);
@@ -41,6 +41,7 @@ import dramatiq
 import redis
 from sqlalchemy import select
 
+from benchmarks.bench_redis import bench_redis, redis_url
 from config import load_settings
 from config.settings import Settings
 from router.envelopes import InboundMessage
@@ -52,7 +53,6 @@ from workers.channels.intake import StoreIntake
 from workers.runtime.broker import make_broker
 from workers.runtime.context import Runtime, build_runtime
 
-REDIS_URL = os.environ.get("RELAYDESK_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 NOOP_QUEUE = "bench.noop"
 STEPS_PER_TICKET = 4  # ingest, route, deliver acknowledgement, deliver agent notice
 WARM_TICKETS = 50
@@ -94,7 +94,7 @@ status = "online"
 
 def _noop_worker(settings: Settings, threads: int, counter_key: str) -> None:
     broker = make_broker(settings)
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(redis_url())
 
     def noop() -> None:
         client.incr(counter_key)  # the only way to know it ran; one round trip
@@ -115,7 +115,7 @@ def _noop_worker(settings: Settings, threads: int, counter_key: str) -> None:
 
 def measure_noop(settings: Settings, processes: int, threads: int, count: int) -> float:
     key = f"bench-noop-{uuid.uuid4().hex}"
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(redis_url())
     broker = make_broker(settings)
     actor = dramatiq.actor(
         lambda: None, actor_name="bench_noop", queue_name=NOOP_QUEUE, broker=broker
@@ -333,7 +333,7 @@ def main() -> None:
     try:
         _run(args, namespace)
     finally:  # only this run's keys: another benchmark may share the database
-        client = redis.Redis.from_url(REDIS_URL)
+        client = redis.Redis.from_url(redis_url())
         for key in client.scan_iter(f"{namespace}*"):
             client.delete(key)
 
@@ -347,7 +347,7 @@ def _run(args: argparse.Namespace, namespace: str) -> None:
         env.update(
             RELAYDESK_CONFIG=str(config),
             RELAYDESK_DATABASE_URL=pg,
-            RELAYDESK_BROKER_URL=REDIS_URL,
+            RELAYDESK_BROKER_URL=redis_url(),
             PYTHONPATH=str(Path(__file__).resolve().parents[1]),
         )
         settings = load_settings(config, environ=env)
@@ -386,4 +386,5 @@ def _run(args: argparse.Namespace, namespace: str) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_redis():  # RELAYDESK_BENCH_REDIS, else a private redis-server
+        main()

@@ -88,7 +88,7 @@ def build_agents(rng: random.Random, count: int, skills: list[str]) -> list[Agen
 def build_tickets(rng: random.Random, count: int, skills: list[str]) -> list[TicketFacts]:
     tickets = []
     for i in range(count):
-        named = rng.sample(skills, 6)
+        named = rng.sample(skills, min(6, len(skills)))
         required = {s: rng.randint(1, 5) for s in named[: rng.randint(1, 3)]}
         optional = {s: rng.randint(1, 5) for s in named[3 : 3 + rng.randint(0, 3)]}
         tickets.append(

@@ -1,8 +1,8 @@
 """Phase ``e2e`` of ``benchmarks.routing``: routing throughput through the store and workers.
 
 On a fresh PostgreSQL database (dropped afterwards) and its own Redis namespace
-(RELAYDESK_BENCH_REDIS, default redis://127.0.0.1:6379/14; only this run's keys
-are deleted afterwards): one team of A agents (online, capacity 5-20, seniority
+(a private redis-server started for the run, or RELAYDESK_BENCH_REDIS, where only
+this run's keys are deleted afterwards): one team of A agents (online, capacity 5-20, seniority
 0-10, each of 20 skills at level 1-5 with a chance of one half, a fifth with a
 web limit of 2-6) and rules that give a ticket 0-2 required skills, 0-1 optional
 one and sometimes an urgent or high priority, by keywords in its subject.
@@ -43,6 +43,8 @@ import redis
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import event, func, select
 
+from benchmarks.bench_redis import ENV as BENCH_REDIS_ENV
+from benchmarks.bench_redis import bench_redis, redis_url
 from config import load_settings
 from config.settings import Settings
 from router.envelopes import InboundMessage
@@ -55,7 +57,6 @@ from workers.runtime.processes import prepare_database, worker_process
 from workers.runtime.queues import ROUTE
 from workers.steps.ingest import ingest
 
-REDIS_URL = os.environ.get("RELAYDESK_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 SKILLS = [f"s{k:02d}" for k in range(20)]
 WARM_UP = 50
 ROUTED = ("ticket.assigned", "ticket.waiting")
@@ -298,13 +299,18 @@ def _pct(values: list[float], q: float) -> float:
 def e2e_phase(args: argparse.Namespace) -> dict[str, str]:
     namespace = f"bench-routing-{uuid.uuid4().hex[:8]}"
     try:
-        with tempfile.TemporaryDirectory() as tmp, fresh_postgres_database() as url:
+        with (
+            bench_redis(),  # RELAYDESK_BENCH_REDIS, else a private redis-server
+            tempfile.TemporaryDirectory() as tmp,
+            fresh_postgres_database() as url,
+        ):
             return _report(args, **_run(args, namespace, Path(tmp), url))
-    finally:  # only this run's keys: others may share the Redis database
-        client = redis.Redis.from_url(REDIS_URL)
-        keys = list(client.scan_iter(f"{namespace}:*", count=1000))
-        if keys:
-            client.delete(*keys)
+    finally:  # only this run's keys, when RELAYDESK_BENCH_REDIS is shared with others
+        if os.environ.get(BENCH_REDIS_ENV):
+            client = redis.Redis.from_url(redis_url())
+            keys = list(client.scan_iter(f"{namespace}:*", count=1000))
+            if keys:
+                client.delete(*keys)
 
 
 def _run(args: argparse.Namespace, namespace: str, tmp: Path, url: str) -> dict[str, Any]:
@@ -319,7 +325,7 @@ def _run(args: argparse.Namespace, namespace: str, tmp: Path, url: str) -> dict[
         )
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
-    env.update(RELAYDESK_DATABASE_URL=url, RELAYDESK_BROKER_URL=REDIS_URL)
+    env.update(RELAYDESK_DATABASE_URL=url, RELAYDESK_BROKER_URL=redis_url())
     settings = load_settings(config, environ=env)
     stub = StubBroker()
     stub.emit_after("process_boot")

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import tempfile
 import threading
@@ -227,12 +228,16 @@ def _claim_ms(runtime: Runtime, now: datetime, limit: int) -> tuple[float, int]:
         session.close()
 
 
+_HAND_OFF = re.compile(r"\bUPDATE\s+sla_timers\b", re.IGNORECASE)
+
+
 def _explain(runtime: Runtime, now: datetime, limit: int) -> str:
     """EXPLAIN ANALYZE of the very statement ``hand_off_due`` sends (rolled back)."""
     captured: list[tuple[str, Any]] = []
 
     def grab(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE SLA_TIMERS"):
+        # the hand-off's UPDATE, wherever it stands in the statement (it may follow a CTE)
+        if _HAND_OFF.search(statement):
             captured.append((statement, params))
 
     event.listen(runtime.db.engine, "before_cursor_execute", grab)
@@ -240,6 +245,8 @@ def _explain(runtime: Runtime, now: datetime, limit: int) -> str:
         _claim_ms(runtime, now, limit)
     finally:
         event.remove(runtime.db.engine, "before_cursor_execute", grab)
+    if not captured:
+        raise SystemExit("sla bench: hand_off_due sent no UPDATE of sla_timers to explain")
     statement, params = captured[0]
     with runtime.db.engine.connect() as conn:
         plan = conn.exec_driver_sql(

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -39,15 +40,19 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 1
     raise RuntimeError(f"redis-server did not listen on {port} within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """``redis://`` of a redis-server this test session started (and stops)."""
-    binary = shutil.which("redis-server") or (
+def redis_binary() -> str | None:
+    return shutil.which("redis-server") or (
         "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
     )
+
+
+@contextmanager
+def private_redis_server() -> Iterator[str]:
+    """``redis://`` of a redis-server started here on a free port, keeping nothing on disk;
+    stopped on exit. Raises ``RuntimeError`` when redis-server is not installed."""
+    binary = redis_binary()
     if binary is None:
-        _missing("redis-server is not installed: the broker tests start a private one")
-    assert binary is not None
+        raise RuntimeError("redis-server is not installed")
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="relaydesk-redis-") as workdir:
         proc = subprocess.Popen(
@@ -78,3 +83,12 @@ def redis_url() -> Iterator[str]:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """``redis://`` of a redis-server this test session started (and stops)."""
+    if redis_binary() is None:
+        _missing("redis-server is not installed: the broker tests start a private one")
+    with private_redis_server() as url:
+        yield url
