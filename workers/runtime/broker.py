@@ -13,18 +13,20 @@ from dramatiq.brokers.stub import StubBroker
 
 from config.redact import redact_url
 from config.settings import Settings
+from workers.runtime.time_limits import broker_middleware
 
 
 def make_broker(settings: Settings) -> Broker:
     url = settings.broker_url
     if url.startswith("stub:"):
-        broker = StubBroker()
-        broker.emit_after("process_boot")
+        broker = StubBroker(middleware=broker_middleware())
+        broker.emit_after("process_boot")  # an embedded process is its own worker: time limits
         return broker
     if url.startswith(("redis://", "rediss://")):
         from dramatiq.brokers.redis import RedisBroker
 
         return RedisBroker(
+            middleware=broker_middleware(),
             url=url,
             namespace=settings.broker.namespace,
             heartbeat_timeout=settings.broker.heartbeat_timeout_ms,
@@ -32,7 +34,7 @@ def make_broker(settings: Settings) -> Broker:
         )
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
-    return RabbitmqBroker(url=url, confirm_delivery=True)
+    return RabbitmqBroker(url=url, confirm_delivery=True, middleware=broker_middleware())
 
 
 def describe(settings: Settings) -> str:
