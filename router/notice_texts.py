@@ -105,11 +105,14 @@ def agent_reply(
     tag_prefix: str = "#",
 ) -> Rendered:
     """An agent's public answer, as the requester receives it."""
-    tagged = _tagged(subject, number, tag_prefix)
-    if not tagged.lower().startswith("re:"):
-        tagged = f"Re: {tagged}"
     body = f"{text.strip()}\n\n-- \n{agent_name}\n{helpdesk_name}\n"
-    return Rendered(subject=tagged, body_text=body)
+    return Rendered(subject=reply_subject(subject, number, tag_prefix), body_text=body)
+
+
+def reply_subject(subject: str, number: int, tag_prefix: str = "#") -> str:
+    """``Re: [#12] Printer broken``: the subject of an answer on the ticket."""
+    tagged = _tagged(subject, number, tag_prefix)
+    return tagged if tagged.lower().startswith("re:") else f"Re: {tagged}"
 
 
 def offer_notice(

@@ -104,6 +104,19 @@ class CustomerRepository:
         self._known[key] = found
         return found
 
+    def addresses_of(self, customer_id: int) -> list[tuple[Channel, str]]:
+        """Where a customer can be reached: each identity's (channel, address) that is not
+        known to bounce, oldest first."""
+        rows = self.session.execute(
+            select(CustomerIdentity.channel, CustomerIdentity.address)
+            .where(
+                CustomerIdentity.customer_id == customer_id,
+                CustomerIdentity.bounced_at.is_(None),
+            )
+            .order_by(CustomerIdentity.id)
+        )
+        return [(Channel(channel), address) for channel, address in rows]
+
     def flag_bounced(self, address: str, reason: str, now: datetime) -> bool:
         """Mark an email address as bouncing; returns whether it is one of our customers'."""
         self._forget(address)

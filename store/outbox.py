@@ -32,6 +32,7 @@ class Claimed:
     kind: str = ""
     progress: str | None = None  # parts of a split message an earlier attempt delivered
     sequence_key: str | None = None  # its sequence: the next row's turn comes after it
+    confirm_chat_id: str | None = None  # the chat of the agent who sent this reply there
 
 
 class OutboxRepository:
@@ -49,12 +50,14 @@ class OutboxRepository:
         dedupe_key: str | None = None,
         agent_id: int | None = None,
         sequence_key: str | None = None,
+        confirm_chat_id: str | None = None,
     ) -> int | None:
         """Queue ``message``; None if a row with the same ``dedupe_key`` already exists.
 
         ``agent_id``: the agent a notice is for, whichever channel it goes by.
         ``sequence_key``: rows with one key (a chat's messages) are sent one at a time,
-        oldest first.
+        oldest first. ``confirm_chat_id``: the chat of the agent who sent this reply from
+        there, told once it is delivered or failed.
         """
         outbox_id: int | None = insert_ignoring_conflict(
             self.session,
@@ -75,6 +78,7 @@ class OutboxRepository:
                 "updated_at": now,
                 "available_at": now + redrive_after,
                 "sequence_key": sequence_key,
+                "confirm_chat_id": confirm_chat_id,
             },
         )
         return outbox_id
@@ -139,6 +143,7 @@ class OutboxRepository:
                 OutboxItem.kind,
                 OutboxItem.external_id,
                 OutboxItem.sequence_key,
+                OutboxItem.confirm_chat_id,
             )
             .execution_options(synchronize_session=False)
         ).all()
@@ -150,6 +155,7 @@ class OutboxRepository:
                 kind=row[4],
                 progress=row[5],
                 sequence_key=row[6],
+                confirm_chat_id=row[7],
             )
             for row in sorted(rows, key=lambda r: r[0])
         }

@@ -68,8 +68,26 @@ def agent_status_changed_html(previous: str, status: str) -> str:
 
 
 def answer_recorded_html(*, internal: bool, channel: str, number: int, tag_prefix: str) -> str:
+    """A note is recorded; a public answer reached the customer (said once delivered)."""
     what = "Note added to" if internal else f"Sent to the customer by {channel} on"
     return escape_html(f"{what} {tag_prefix}{number}.")
+
+
+def answer_undelivered_html(
+    *, channel: str, number: int, reason: str, instead: str | None, tag_prefix: str
+) -> str:
+    """A public answer that could not reach the customer, why, and where it went instead
+    (``instead``: "email to kim@example.org"), if anywhere."""
+    why = " ".join(reason.split())[:300]
+    then = (
+        f"It went by {instead} instead."
+        if instead
+        else "There is no other way to reach them: your answer stays on the ticket."
+    )
+    return escape_html(
+        f"Not delivered: your answer on {tag_prefix}{number} could not reach the customer "
+        f"by {channel} ({why}). {then}"
+    )
 
 
 # -- a button's answer (plain text) -----------------------------------------------------

@@ -81,3 +81,5 @@ class OutboxItem(Base):
     # rows with one key (a chat's messages) are sent one at a time, oldest first
     sequence_key: Mapped[str | None] = mapped_column(String(64))
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the far side asked to wait
+    # a reply an agent sent from a chat: told there once it is delivered, or that it was not
+    confirm_chat_id: Mapped[str | None] = mapped_column(String(64))

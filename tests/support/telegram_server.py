@@ -297,6 +297,7 @@ class _Failure:
     description: str
     parameters: dict[str, Any] | None
     disconnect: bool
+    chat_id: int | None = None
 
 
 class _Reply:
@@ -390,8 +391,10 @@ class TelegramServer:
         status: int | None = None,
         description: str | None = None,
         disconnect: bool = False,
+        chat_id: int | None = None,
     ) -> None:
-        """Answer the next ``count`` calls of ``method`` (or ``"*"``) with an error."""
+        """Answer the next ``count`` calls of ``method`` (or ``"*"``) with an error; with
+        ``chat_id``, only calls for that chat."""
         status = status or 429
         parameters = None
         if status == 429:
@@ -400,7 +403,7 @@ class TelegramServer:
             parameters = {"retry_after": retry_after}
         failure = _Failure(
             method.lower(), count, status, description or "Internal Server Error", parameters,
-            disconnect,
+            disconnect, chat_id,
         )  # fmt: skip
         with self._cond:
             self._failures.append(failure)
@@ -642,7 +645,7 @@ class TelegramServer:
             if name == "getUpdates":
                 with self._cond:
                     self._offsets.append(_int(params, "offset"))
-            self._injected_failure(name)
+            self._injected_failure(name, params)
             result = api(params)
         except ApiError as exc:
             self._record(name, params, exc.status)
@@ -660,11 +663,18 @@ class TelegramServer:
             answer = {"ok": True, "result": result.result, "description": result.description}
         return 200, "application/json", json.dumps(answer, ensure_ascii=False).encode()
 
-    def _injected_failure(self, method: str) -> None:
+    def _injected_failure(self, method: str, params: dict[str, Any]) -> None:
+        chat = str(params.get("chat_id", ""))
         with self._cond:
             failure = next(
-                (f for f in self._failures if f.method in (method.lower(), "*")), None
-            )  # fmt: skip
+                (
+                    f
+                    for f in self._failures
+                    if f.method in (method.lower(), "*")
+                    and (f.chat_id is None or str(f.chat_id) == chat)
+                ),
+                None,
+            )
             if failure is None:
                 return
             failure.count -= 1

@@ -34,6 +34,7 @@ def queue_email(
     message_id: str | None = None,
     agent_id: int | None = None,
     from_address: str | None = None,
+    confirm_chat_id: str | None = None,
 ) -> int | None:
     """Write one outbox row and enqueue its delivery once the transaction commits.
 
@@ -62,7 +63,14 @@ def queue_email(
         from_address=from_address,
     )
     return _add(
-        runtime, uow, message, kind=kind, ticket_id=ticket_id, dedupe=dedupe_key, agent_id=agent_id
+        runtime,
+        uow,
+        message,
+        kind=kind,
+        ticket_id=ticket_id,
+        dedupe=dedupe_key,
+        agent_id=agent_id,
+        confirm_chat_id=confirm_chat_id,
     )
 
 
@@ -84,6 +92,7 @@ def queue_chat(
     recipient_name: str = "",
     subject: str = "",
     message_id: str | None = None,
+    confirm_chat_id: str | None = None,
 ) -> int | None:
     """Queue one Telegram message (or an edit, or a callback answer) like an email.
 
@@ -115,6 +124,7 @@ def queue_chat(
         dedupe=dedupe_key,
         agent_id=agent_id,
         sequence_key=None if action == "answer_callback" else f"tg:{chat_id}",
+        confirm_chat_id=confirm_chat_id,
     )
 
 
@@ -128,8 +138,12 @@ def _add(
     dedupe: str | None,
     agent_id: int | None,
     sequence_key: str | None = None,
+    confirm_chat_id: str | None = None,
 ) -> int | None:
-    """Write the row, its audit event, and its delivery once the transaction commits."""
+    """Write the row, its audit event, and its delivery once the transaction commits.
+
+    ``confirm_chat_id``: a reply's author answered from this chat and is told there
+    once it is delivered, or that it could not be."""
     outbox_id = uow.outbox.add(
         message,
         kind=kind,
@@ -139,6 +153,7 @@ def _add(
         dedupe_key=dedupe,
         agent_id=agent_id,
         sequence_key=sequence_key,
+        confirm_chat_id=confirm_chat_id,
     )
     if outbox_id is None:
         return None  # queued before (same dedupe key)

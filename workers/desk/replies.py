@@ -70,8 +70,12 @@ def post_answer(
     actor: ActorRef | None = None,
     external_id: str | None = None,
     inbox_id: int | None = None,
+    confirm_chat_id: str | None = None,
 ) -> None:
-    """Add ``agent``'s answer to a locked ``ticket``; a public one is sent to the requester."""
+    """Add ``agent``'s answer to a locked ``ticket``; a public one is sent to the requester.
+
+    ``confirm_chat_id``: the agent answered from this chat, and is told there once the
+    answer is delivered, or that it could not be."""
     if not text.strip():
         raise PermanentError("an empty answer: nothing to send")
     if Status(ticket.status) is Status.CLOSED:
@@ -120,6 +124,7 @@ def post_answer(
             dedupe_key=dedupe_key,
             recipient_name=ticket.requester.name,
             message_id=message_id,
+            confirm_chat_id=confirm_chat_id,
         )
     else:
         rendered = agent_reply(
@@ -146,6 +151,7 @@ def post_answer(
             references=references,
             message_id=message_id,
             from_address=ticket.reply_address,
+            confirm_chat_id=confirm_chat_id,
         )
     uow.messages.add(  # after the thread was read: the answer is not its own parent
         ticket.id,

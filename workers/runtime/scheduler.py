@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from router.vocabulary import Channel
+from workers.desk.reply_receipts import report_undelivered
 from workers.runtime.context import Runtime
 from workers.steps.report_refresh import refresh_reports
 from workers.steps.sla_sweep import hand_off_sla
@@ -61,6 +62,9 @@ class Scheduler:
                     now=now,
                     data={"outbox_id": outbox_id, "permanent": False},
                 )
+                item = uow.outbox.get(outbox_id)
+                if item is not None:
+                    report_undelivered(runtime, uow, item, item.error or "no attempt finished")
             inbox = uow.inbox.due_for_redrive(now=now, again_after=again, limit=settings.batch)
             outbox = uow.outbox.due_for_redrive(now=now, again_after=again, limit=settings.batch)
             teams = uow.tickets.teams_with_backlog() if drain else []

@@ -17,6 +17,7 @@ from router.errors import PermanentError, Throttled, TransientError
 from router.vocabulary import Channel, RowState
 from store.db import UnitOfWork
 from store.outbox import Claimed
+from workers.desk.reply_receipts import confirm_delivered, report_undelivered
 from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,15 @@ def _record_sent(
             outbox_id,
             claimed.kind,
         )
+    if claimed.confirm_chat_id is not None:  # an agent's answer from a chat: say it arrived
+        confirm_delivered(
+            runtime,
+            uow,
+            outbox_id=outbox_id,
+            ticket_id=claimed.ticket_id,
+            channel=Channel(message.channel),
+            chat_id=claimed.confirm_chat_id,
+        )
     if message.chat_action == "answer_callback":
         return  # a button's answer: the action itself is in the audit log
     uow.audit.record(
@@ -331,5 +341,8 @@ def _record_failure(
             )
             if message is not None and _unreachable_chat(exc):
                 fall_back_to_email(runtime, uow, outbox_id, message, str(exc))
+            item = uow.outbox.get(outbox_id)
+            if item is not None:  # an agent's answer from a chat: say it did not arrive
+                report_undelivered(runtime, uow, item, str(exc))
     log.warning("delivery of outbox %s to %s failed (%s): %s", outbox_id, recipient, state, exc)
     return state

@@ -15,6 +15,7 @@ from router.vocabulary import Channel, RowState, Status
 from store.customers import normalise_address
 from store.db import UnitOfWork
 from workers.desk.replies import post_answer
+from workers.desk.reply_receipts import report_undelivered
 from workers.runtime.context import Runtime
 
 
@@ -72,6 +73,7 @@ def record_bounce(runtime: Runtime, uow: UnitOfWork, bounce: BounceReport) -> in
         now=now,
         data={"outbox_id": item.id, "status": bounce.status},
     )
+    report_undelivered(runtime, uow, item, f"it bounced: {reason}")
     return item.ticket_id
 
 

@@ -307,7 +307,9 @@ def _answer(
 ) -> tuple[int, str]:
     """A reply to a ticket's notice answers that ticket; ``/note #123 ...`` (``named``)
     may name one instead. Either way, only a ticket this agent was told about in this
-    chat, or one assigned to the agent or waiting in the agent's team."""
+    chat, or one assigned to the agent or waiting in the agent's team. A note is
+    confirmed at once (the ticket, and what to say: nothing yet for a public answer,
+    which is confirmed once it is delivered, or reported when it cannot be)."""
     number = None
     if update.reply_to_message_id is not None:
         ref = _sent(runtime, uow, update, update.reply_to_message_id, ours=update.reply_to_bot)
@@ -330,9 +332,12 @@ def _answer(
         internal=internal,
         via="telegram",
         external_id=update.external_id,
+        confirm_chat_id=None if internal else update.chat_id,
     )
+    if not internal:
+        return ticket.id, ""
     return ticket.id, answer_recorded_html(
-        internal=internal,
+        internal=True,
         channel=ticket.channel,
         number=ticket.id,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,

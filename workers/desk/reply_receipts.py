@@ -1,0 +1,123 @@
+"""Receipts for an agent who answered from a chat: told there once the answer is
+delivered, or that it could not be, and by which channel it went instead, if any.
+
+Each is written in the transaction that records the delivery, or its failure, so the
+agent hears exactly once what became of the answer.
+"""
+
+from __future__ import annotations
+
+from connectors.telegram.bot_replies import answer_recorded_html, answer_undelivered_html
+from connectors.telegram.chat_text import escape_html
+from router.notice_texts import Rendered, reply_subject
+from router.vocabulary import Channel
+from store.db import UnitOfWork
+from store.models import OutboxItem
+from workers.desk.outgoing import queue_chat, queue_email
+from workers.runtime.context import Runtime
+
+_FALLBACK = "fallback-of:"  # the dedupe key of an answer sent again another way
+
+
+def confirm_delivered(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    *,
+    outbox_id: int,
+    ticket_id: int | None,
+    channel: Channel,
+    chat_id: str,
+) -> None:
+    """The answer of outbox row ``outbox_id`` reached the customer by ``channel``."""
+    if ticket_id is None:
+        return
+    queue_chat(
+        runtime,
+        uow,
+        kind="answer_receipt",
+        ticket_id=ticket_id,
+        chat_id=chat_id,
+        html=answer_recorded_html(
+            internal=False,
+            channel=channel.value,
+            number=ticket_id,
+            tag_prefix=runtime.settings.helpdesk.tag_prefix,
+        ),
+        text="",
+        dedupe_key=f"receipt:{outbox_id}",
+        automatic=True,
+    )
+
+
+def report_undelivered(runtime: Runtime, uow: UnitOfWork, item: OutboxItem, reason: str) -> None:
+    """An answer failed for good (or bounced): send it to another address the customer
+    has, if any, and tell the agent who wrote it what became of it."""
+    if item.confirm_chat_id is None or item.ticket_id is None:
+        return
+    instead = None
+    if not (item.dedupe_key or "").startswith(_FALLBACK):  # one other way, not a loop
+        instead = _send_another_way(runtime, uow, item)
+    queue_chat(
+        runtime,
+        uow,
+        kind="answer_receipt",
+        ticket_id=item.ticket_id,
+        chat_id=item.confirm_chat_id,
+        html=answer_undelivered_html(
+            channel=item.channel,
+            number=item.ticket_id,
+            reason=reason,
+            instead=instead,
+            tag_prefix=runtime.settings.helpdesk.tag_prefix,
+        ),
+        text="",
+        dedupe_key=f"undelivered:{item.id}",
+        automatic=True,
+    )
+
+
+def _send_another_way(runtime: Runtime, uow: UnitOfWork, item: OutboxItem) -> str | None:
+    """Queue the answer to the customer's first address on another channel; what it was
+    ("email to kim@example.org"), or None when there is none."""
+    ticket = uow.tickets.get(item.ticket_id) if item.ticket_id is not None else None
+    if ticket is None:
+        return None
+    others = [
+        (channel, address)
+        for channel, address in uow.customers.addresses_of(ticket.requester_id)
+        if channel.value != item.channel and channel in (Channel.EMAIL, Channel.TELEGRAM)
+    ]
+    if not others:
+        return None
+    channel, address = others[0]
+    text = str((item.payload or {}).get("body_text") or "")
+    key = f"{_FALLBACK}{item.id}"
+    if channel is Channel.EMAIL:
+        tag_prefix = runtime.settings.helpdesk.tag_prefix
+        queue_email(
+            runtime,
+            uow,
+            kind="reply",
+            ticket_id=ticket.id,
+            recipient=address,
+            recipient_name=ticket.requester.name,
+            rendered=Rendered(reply_subject(ticket.subject, ticket.id, tag_prefix), text),
+            dedupe_key=key,
+            automatic=False,
+            from_address=ticket.reply_address,
+            confirm_chat_id=item.confirm_chat_id,
+        )
+        return f"email to {address}"
+    queue_chat(
+        runtime,
+        uow,
+        kind="reply",
+        ticket_id=ticket.id,
+        chat_id=address,
+        html=escape_html(text),
+        text=text,
+        dedupe_key=key,
+        recipient_name=ticket.requester.name,
+        confirm_chat_id=item.confirm_chat_id,
+    )
+    return "Telegram"
