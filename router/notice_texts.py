@@ -9,6 +9,7 @@ import html
 from dataclasses import dataclass
 
 from router.thread_keys import subject_tag
+from router.vocabulary import Channel
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,15 @@ REPLY_REACHES_CUSTOMER = "Reply to this mail to answer the customer: what you wr
 REPLY_STAYS_INTERNAL = (
     "A reply to this mail is an internal note on the ticket: the customer never sees it."
 )
+
+
+def requester_label(name: str, address: str, channel: str) -> str:
+    """How a notice names a requester: ``Jo Park <jo@example.org>``; on a chat, whose
+    address is a number that means nothing to a person, ``Kim Park (via Telegram)``."""
+    name = " ".join(name.split())
+    if channel == Channel.TELEGRAM.value:
+        return f"{name} (via Telegram)" if name else "someone via Telegram"
+    return f"{name} <{address}>" if name else address
 
 
 def _tagged(subject: str, number: int, prefix: str) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import Update, bindparam, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from router.lifecycle import check_transition, is_active
+from router.notice_texts import requester_label
 from router.routing_facts import TicketFacts
 from router.storable import is_id
 from router.ticket_views import AttachmentView, MessageView, TicketView
@@ -167,6 +168,7 @@ class TicketRepository:
             .where(Ticket.id.in_(list(ticket_ids)))
             .options(
                 selectinload(Ticket.assignee),
+                selectinload(Ticket.requester),
                 selectinload(Ticket.team).selectinload(Team.supervisor),
             )
         )
@@ -411,7 +413,7 @@ def _routing_ticket(row: Any) -> RoutingTicket:
         assignee_id=row[2],
         team_id=row[3],
         subject=row[7],
-        requester=f"{row[8]} <{row[9]}>" if row[8] else row[9],
+        requester=requester_label(row[8] or "", row[9], row[11]),
         first_message=row[10] or "",
         queued_at=row[14] or row[6],
         claim_mode=bool(row[15]),

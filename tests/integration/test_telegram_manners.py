@@ -78,3 +78,26 @@ def test_a_reply_split_in_parts_keeps_its_signature_with_the_ticket_tag(chat: Ch
     parts = [m["plain_text"] for m in chat.server.sent(ANN)][1:]  # after the acknowledgement
     assert len(parts) >= 2 and "Paragraph 11" in "".join(parts)
     assert parts[-1].rstrip().endswith("— Ana Lima, [#1]"), parts[-1][-60:]
+
+
+def test_a_telegram_requester_is_shown_via_telegram_never_as_a_chat_id_address(
+    chat: Chat,
+) -> None:
+    from datetime import timedelta
+
+    from workers.steps.sla_sweep import sweep_sla
+
+    chat.link("ana", ANA)
+    chat.says(ANN, "Where is my parcel?", first_name="Kim")
+    assigned = chat.expect(ANA, "Assigned to you: [#1]")["plain_text"]
+    chat.says(ANN, "Any news?", first_name="Kim")
+    replied = chat.expect(ANA, "New reply from the customer: [#1]")["plain_text"]
+    real = chat.desk.runtime.clock
+    chat.desk.runtime.clock = lambda: real() + timedelta(days=30)
+    sweep_sla(chat.desk.runtime)
+    chat.desk.runtime.clock = real
+    warned = chat.expect(ANA, "SLA warning: [#1]")["plain_text"]
+    for notice in (assigned, replied, warned):
+        assert "Requester: Kim (via Telegram)" in notice, notice
+        assert str(ANN) not in notice, notice
+    assert chat.ticket(1).messages[0].author == "Kim (via Telegram)"

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from router.envelopes import AttachmentRef, BounceReport, InboundMessage, OutboundMessage
-from router.notice_texts import acknowledgement, assignment_notice
+from router.notice_texts import acknowledgement, assignment_notice, requester_label
 from router.thread_keys import (
     MAX_REFERENCES,
     OwnAddresses,
@@ -176,3 +176,10 @@ def test_the_chain_a_message_follows_is_its_references_then_in_reply_to() -> Non
     headers = {"References": "<a@x> <b@x>\r\n <c@x>", "In-Reply-To": "<d@x> (a comment)"}
     assert followed_chain(headers) == ["<a@x>", "<b@x>", "<c@x>", "<d@x>"]
     assert answer_threading([]) == (None, ())
+
+
+def test_a_requester_is_named_by_address_on_mail_and_as_via_telegram_on_a_chat() -> None:
+    assert requester_label("Jo Park", "jo@example.org", "email") == "Jo Park <jo@example.org>"
+    assert requester_label("", "jo@example.org", "web") == "jo@example.org"
+    assert requester_label(" Kim  Park ", "620002", "telegram") == "Kim Park (via Telegram)"
+    assert requester_label("", "620002", "telegram") == "someone via Telegram"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.telegram.notices import agent_notice
-from router.notice_texts import Rendered
+from router.notice_texts import Rendered, requester_label
 from store.agents import Member
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
@@ -72,13 +72,12 @@ class TicketBrief:
 
     @classmethod
     def of(cls, ticket: Ticket, latest: str) -> TicketBrief:
-        requester = ticket.requester.name if ticket.requester is not None else ""
-        address = ticket.requester_address
+        name = ticket.requester.name if ticket.requester is not None else ""
         return cls(
             number=ticket.id,
             subject=ticket.subject,
             priority=ticket.priority,
-            requester=f"{requester} <{address}>" if requester else address,
+            requester=requester_label(name, ticket.requester_address, ticket.channel),
             latest=latest,
         )
 

@@ -19,7 +19,7 @@ from connectors.telegram.notices import chat_acknowledgement
 from router.envelopes import InboundMessage
 from router.errors import OutOfTurn, PermanentError, TransientError
 from router.lifecycle import status_after_customer_reply
-from router.notice_texts import acknowledgement, customer_reply_notice
+from router.notice_texts import acknowledgement, customer_reply_notice, requester_label
 from router.rules import classify_message, facts_from_message
 from router.sla_clock import SlaEvent
 from router.thread_keys import (
@@ -270,9 +270,7 @@ def _writes_again(message: InboundMessage, customer: CustomerRef | None) -> bool
 
 
 def _author(message: InboundMessage) -> str:
-    if message.sender_name:
-        return f"{message.sender_name} <{message.sender_address}>"
-    return message.sender_address
+    return requester_label(message.sender_name, message.sender_address, message.channel.value)
 
 
 def _thread(

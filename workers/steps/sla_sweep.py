@@ -126,13 +126,8 @@ def _notify(
         runtime,
         uow,
         AgentContact.of(agent),
-        TicketBrief(  # the batch's tickets and latest messages were read at once
-            number=ticket.id,
-            subject=ticket.subject,
-            priority=ticket.priority,
-            requester=ticket.requester_address,
-            latest=people.latest.get(ticket.id, ""),
-        ),
+        # the batch's tickets (with their requesters) and latest messages were read at once
+        TicketBrief.of(ticket, latest=people.latest.get(ticket.id, "")),
         kind=f"sla_{stage}",
         rendered=rendered,
         dedupe_key=key[:255],
