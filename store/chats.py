@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from router.thread_keys import read_chat_message_ref
 from router.vocabulary import Channel
 from store.dialect import insert_ignoring_conflict
-from store.models import Agent, ChatMessage, CustomerIdentity
+from store.models import Agent, ChatMessage, CustomerIdentity, OutboxItem
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,17 @@ class ChatRepository:
             if found is not None and found.ticket_id is not None:
                 return found.ticket_id
         return None
+
+    def notices_about(self, ticket_id: int) -> list[tuple[str, int, dict[str, Any]]]:
+        """The bot's messages about ``ticket_id`` with what was sent: (chat id, message
+        id, the outbox payload), oldest first."""
+        rows = self.session.execute(
+            select(ChatMessage.chat_id, ChatMessage.message_id, OutboxItem.payload)
+            .join(OutboxItem, OutboxItem.id == ChatMessage.outbox_id)
+            .where(ChatMessage.ticket_id == ticket_id)
+            .order_by(ChatMessage.created_at, ChatMessage.message_id)
+        )
+        return [(chat_id, message_id, dict(payload or {})) for chat_id, message_id, payload in rows]
 
     def told_about(self, chat_id: str, ticket_id: int) -> bool:
         """Whether the bot sent a message about ``ticket_id`` into this chat."""

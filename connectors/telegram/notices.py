@@ -181,6 +181,30 @@ def chat_acknowledgement(
     )
 
 
+def chat_resolved(*, number: int, tag_prefix: str = "#") -> str:
+    """The customer's request was resolved (writing again reopens it)."""
+    return (
+        f"<b>Your request {_tag(number, tag_prefix)} is resolved.</b>\n"
+        "If anything is still wrong, just write here and we will pick it up again."
+    )
+
+
+def retired_notice(html: str, buttons: Sequence[Sequence[dict[str, str]]], done: str) -> ChatNotice:
+    """A notice whose ticket was resolved or closed: its text with what happened, and
+    only its link buttons (its actions no longer apply)."""
+    links = tuple(
+        tuple(ChatButton(b["text"], url=b["url"]) for b in row if b.get("url"))
+        for row in buttons
+        if any(b.get("url") for b in row)
+    )
+    return ChatNotice(html=f"{html}\n\n<b>\u2713 {escape_html(done)}</b>", buttons=links)
+
+
+def has_actions(buttons: Sequence[Sequence[dict[str, str]]]) -> bool:
+    """Whether a keyboard (rows of Bot API buttons) has a button that calls the bot back."""
+    return any(b.get("callback_data") for row in buttons for b in row)
+
+
 def chat_agent_reply(*, text: str, agent_name: str, number: int, tag_prefix: str = "#") -> str:
     """An agent's answer with its signature; not bounded: long texts need splitting."""
     signature = escape_html(_signature(agent_name, number, tag_prefix))

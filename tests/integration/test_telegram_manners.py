@@ -101,3 +101,36 @@ def test_a_telegram_requester_is_shown_via_telegram_never_as_a_chat_id_address(
         assert "Requester: Kim (via Telegram)" in notice, notice
         assert str(ANN) not in notice, notice
     assert chat.ticket(1).messages[0].author == "Kim (via Telegram)"
+
+
+def test_the_customer_is_told_their_request_was_resolved(chat: Chat) -> None:
+    from router.vocabulary import Status
+    from workers.desk.ticket_status import set_ticket_status
+
+    chat.says(ANN, "My order is late")
+    chat.expect(ANN, "We have opened your request [#1]")
+    set_ticket_status(chat.desk.runtime, 1, Status.RESOLVED, reason="shipped")
+    told = chat.expect(ANN, "resolved")["plain_text"]
+    assert "[#1]" in told and "write here" in told
+    chat.says(ANN, "It did not arrive")  # writing again reopens it, as the message says
+    chat.wait_messages(1, 2)
+    assert chat.ticket(1).status == Status.OPEN.value
+
+
+def test_buttons_on_older_notices_are_retired_once_the_ticket_is_resolved(chat: Chat) -> None:
+    chat.link("ana", ANA)
+    chat.says(ANN, "My order is late")
+    assigned = chat.expect(ANA, "Assigned to you: [#1]")
+    chat.says(ANN, "Any news?")
+    replied = chat.expect(ANA, "New reply from the customer: [#1]")
+    chat.server.callback(ANA, replied["message_id"], "rd:resolve:1", user_id=ANA)
+    chat.server.wait_until(
+        lambda: any(e["message_id"] == assigned["message_id"] for e in chat.server.edits)
+    )
+    chat.desk.settle()
+    last = {e["message_id"]: e for e in chat.server.edits}  # each message as it is now
+    old = last[assigned["message_id"]]
+    assert "Resolved" in old["plain_text"]
+    assert all("url" in b for row in old["reply_markup"]["inline_keyboard"] for b in row)
+    pressed = last[replied["message_id"]]  # the one pressed offers what comes next
+    assert [b["text"] for b in pressed["reply_markup"]["inline_keyboard"][0]] == ["Reopen"]

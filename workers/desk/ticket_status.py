@@ -1,4 +1,5 @@
-"""Ticket status: move a ticket through the lifecycle, its agent's slot and SLA clocks with it.
+"""Ticket status: move a ticket through the lifecycle, its agent's slot and SLA clocks with it
+(and, once it is resolved, what the chats show of it).
 
 Writes its audit event in the same transaction; when the move frees the
 assignee's slot, drains that agent's teams once committed (inline in embedded
@@ -12,6 +13,7 @@ from router.errors import NotFound
 from router.lifecycle import is_active
 from router.vocabulary import Status
 from store.db import UnitOfWork
+from workers.desk.resolution_notices import after_resolution
 from workers.desk.sla_clocks import clock_event, status_event
 from workers.runtime.context import Runtime
 from workers.steps.drain import drain_soon
@@ -52,6 +54,11 @@ def change_ticket_status(
         detail=f"{before.value} -> {target.value}" + (f": {reason}" if reason else ""),
         now=now,
     )
+    if target in (Status.RESOLVED, Status.CLOSED) and before not in (
+        Status.RESOLVED,
+        Status.CLOSED,
+    ):
+        after_resolution(runtime, uow, ticket, target)
     team_ids = uow.agents.teams_served_by(ticket.assignee_id) if freed else []
     uow.after_commit(lambda: drain_soon(runtime, team_ids))
     return before
