@@ -195,9 +195,10 @@ class OutboundMessage:
     from_address: str | None = None  # the ticket's address of ours; else the helpdesk's address
     # chat channels: body_html is the message in the chat's markup, body_text its plain form
     buttons: tuple[tuple[dict[str, str], ...], ...] = ()  # inline buttons, rows of {text, ...}
-    chat_action: str = "send"  # send, edit (the message ``target_id``), answer_callback
+    chat_action: str = "send"  # send, edit (the message ``target_id``), answer_callback, document
     target_id: str | None = None  # the chat message to edit, or the callback query to answer
     sent_parts: tuple[str, ...] = ()  # of a split message, those an earlier attempt delivered
+    attachments: tuple[AttachmentRef, ...] = ()  # files it carries (a chat's "document": one)
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -217,6 +218,7 @@ class OutboundMessage:
             "buttons": [[dict(b) for b in row] for row in self.buttons],
             "chat_action": self.chat_action,
             "target_id": self.target_id,
+            "attachments": [a.to_payload() for a in self.attachments],
         }
 
     @classmethod
@@ -238,6 +240,7 @@ class OutboundMessage:
             buttons=tuple(tuple(dict(b) for b in row) for row in data.get("buttons") or ()),
             chat_action=data.get("chat_action") or "send",
             target_id=data.get("target_id"),
+            attachments=tuple(AttachmentRef.from_payload(a) for a in data.get("attachments") or ()),
         )
 
 

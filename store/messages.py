@@ -110,6 +110,28 @@ class MessageRepository:
             )
         return message_id
 
+    def latest_inbound_files(self, ticket_id: int) -> tuple[AttachmentRef, ...]:
+        """The files of the customer's latest message on the ticket (for its notices)."""
+        latest = (
+            select(func.max(Message.id))
+            .where(Message.ticket_id == ticket_id, Message.direction == Direction.INBOUND.value)
+            .scalar_subquery()
+        )
+        rows = self.session.scalars(
+            select(Attachment).where(Attachment.message_id == latest).order_by(Attachment.id)
+        )
+        return tuple(
+            AttachmentRef(
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                sha256=a.sha256,
+                inline=a.inline,
+                skipped=a.skipped,
+            )
+            for a in rows
+        )
+
     def attachments(self, message_id: int) -> list[Attachment]:
         query = select(Attachment).where(Attachment.message_id == message_id)
         return list(self.session.scalars(query.order_by(Attachment.id)))

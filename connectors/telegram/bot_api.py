@@ -92,6 +92,7 @@ class BotApi:
         timeout_s: float = 10.0,
         pool_size: int = 8,
     ) -> None:
+        self._upload_timeout_s = timeout_s
         self._redact = RedactToken(token)
         self._filtered = _install(self._redact)  # before PTB logs its URLs at DEBUG
         # as PTB builds its URLs: the token replaces "{token}" or is appended
@@ -158,6 +159,20 @@ class BotApi:
             reply_parameters=reply,
         )
         return self._run("sendMessage", sent).message_id
+
+    def send_document(
+        self, chat_id: int | str, data: bytes, filename: str, *, caption_html: str = ""
+    ) -> int:
+        """Upload a file into the chat, with an HTML caption; returns the new message_id."""
+        sent = self._bot.send_document(
+            chat_id,
+            data,
+            filename=filename,
+            caption=caption_html or None,
+            parse_mode=ParseMode.HTML if caption_html else None,
+            write_timeout=max(self._upload_timeout_s, len(data) / 250_000),
+        )
+        return self._run("sendDocument", sent).message_id
 
     def edit_message(
         self,

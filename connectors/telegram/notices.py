@@ -115,8 +115,10 @@ def agent_notice(
     web_url: str | None = None,
     tag_prefix: str = "#",
     max_latest: int = 700,
+    files: Sequence[tuple[str, str | None]] = (),
 ) -> ChatNotice:
-    """A ticket notice for an agent: what happened, the ticket's facts, its latest message."""
+    """A ticket notice for an agent: what happened, the ticket's facts, its latest message
+    and the files that came with it (``files``: each name, and why it was not kept)."""
     if kind not in _HEADERS:
         raise ValueError(f"unknown notice kind {kind!r}; known: {', '.join(NOTICE_KINDS)}")
     lines = [
@@ -125,6 +127,9 @@ def agent_notice(
         f"Requester: {_line(requester, 300, '(unknown)')}",
         f"Subject: {_line(subject, 400, '(no subject)')}",
     ]
+    if files:
+        listed = ", ".join(name + (f" (not kept: {why})" if why else "") for name, why in files)
+        lines.append(f"Files: {_line(listed, 600)}")
     if detail.strip():
         lines.append(_line(detail, 600))
     head = "\n".join(lines)
@@ -179,6 +184,17 @@ def chat_acknowledgement(
             "Send /new to start another request, /status to list yours.",
         ]
     )
+
+
+def files_only_text(names: Sequence[str]) -> str:
+    """The text of a message that is files alone (plain: it is kept as the message)."""
+    shown = ", ".join(" ".join(n.split()) or "unnamed" for n in names)
+    return f"(file: {shown})" if len(names) == 1 else f"(files: {shown})"
+
+
+def forwarded_file_caption(*, number: int, filename: str, tag_prefix: str = "#") -> str:
+    """The caption of a customer's file passed on to the agent (at most 1,024 units)."""
+    return f"<b>{_tag(number, tag_prefix)}</b> {_line(filename, 400, 'a file')} from the customer"
 
 
 def chat_resolved(*, number: int, tag_prefix: str = "#") -> str:

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from typing import Protocol
 
 from connectors.telegram.bot_api import RetryLater
-from connectors.telegram.chat_text import CHAT_LIMIT, escape_html, split_for_chat, utf16_len
+from connectors.telegram.chat_text import (
+    CHAT_LIMIT,
+    escape_html,
+    html_to_plain,
+    split_for_chat,
+    utf16_len,
+)
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, Throttled, TransientError
 
@@ -22,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_CHARS = CHAT_LIMIT  # UTF-16 code units in one message
 MAX_PARTS = 20  # a chat message longer than this many parts is refused, not flooded
+CAPTION_LIMIT = 1024  # UTF-16 code units in a file's caption
 
 
 class PartlySent(TransientError):
@@ -55,6 +62,10 @@ class ChatApi(Protocol):
 
     def answer_callback(self, callback_query_id: str, text: str) -> None: ...
 
+    def send_document(
+        self, chat_id: int | str, data: bytes, filename: str, *, caption_html: str = ""
+    ) -> int: ...
+
     def close(self) -> None: ...
 
 
@@ -66,11 +77,14 @@ class TelegramSender:
         throttle: Callable[[str], None],
         max_retry_after_s: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        read_file: Callable[[str], bytes] | None = None,
     ) -> None:
+        """``read_file``: a kept file's bytes by its SHA-256 (for documents)."""
         self.api = api
         self.throttle = throttle
         self.max_retry_after_s = max_retry_after_s
         self.sleep = sleep
+        self.read_file = read_file
 
     def send(self, message: OutboundMessage) -> DeliveryResult:
         action = message.chat_action
@@ -93,6 +107,8 @@ class TelegramSender:
                 )
             )
             return DeliveryResult(external_id=str(target))
+        if action == "document":
+            return self._document(message)
         if action != "send":
             raise PermanentError(f"unknown chat action {action!r}")
         parts = [html] if utf16_len(html) <= MAX_CHARS else self._parts(message)
@@ -116,6 +132,27 @@ class TelegramSender:
                     raise PartlySent(str(exc), sent, retry_after=wait) from None
                 raise
         return DeliveryResult(external_id=",".join(sent), detail=f"{len(sent)} message(s)")
+
+    def _document(self, message: OutboundMessage) -> DeliveryResult:
+        """One kept file uploaded into the chat, ``body_html`` its caption."""
+        files = [a for a in message.attachments if a.sha256]
+        if len(files) != 1 or self.read_file is None:
+            raise PermanentError("a document needs one kept file and a place to read it from")
+        ref = files[0]
+        try:
+            data = self.read_file(ref.sha256 or "")
+        except (OSError, ValueError) as exc:
+            raise PermanentError(f"{ref.filename}: the kept file cannot be read ({exc})") from None
+        caption = message.body_html or ""
+        if utf16_len(caption) > CAPTION_LIMIT:
+            caption = escape_html(split_for_chat(html_to_plain(caption), CAPTION_LIMIT - 1)[0])
+        self.throttle(message.recipient)
+        sent = self._call(
+            lambda: self.api.send_document(
+                message.recipient, data, ref.filename, caption_html=caption
+            )
+        )
+        return DeliveryResult(external_id=str(sent), detail=f"{ref.filename}, {len(data)} bytes")
 
     def _parts(self, message: OutboundMessage) -> list[str]:
         """A text too long for one message: its plain form in pieces, each escaped."""

@@ -11,7 +11,8 @@ Routes ``/bot<token>/<method>`` (method names are case-insensitive, as Telegram'
 ``/file/bot<token>/<file_path>``. Parameters are read from the query string and from a
 form-urlencoded, JSON or multipart body. Implemented methods: getMe, getUpdates (offsets,
 limit, long polling, allowed_updates, 409 while a webhook is set or when a newer poll
-supersedes it), sendMessage, editMessageText, answerCallbackQuery, getFile, setWebhook,
+supersedes it), sendMessage, sendDocument (an upload, or a file_id of a file it holds),
+editMessageText, answerCallbackQuery, getFile, setWebhook,
 deleteWebhook, getWebhookInfo. HTML text is checked like Telegram does, a little more strictly:
 a bare ``&`` that does not start ``&lt; &gt; &amp; &quot;`` or a numeric entity is refused.
 
@@ -47,6 +48,8 @@ import pytest
 
 MAX_TEXT = 4096
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the cloud Bot API serves files up to 20 MB
+MAX_UPLOAD = 50 * 1024 * 1024  # and takes uploads of up to 50 MB
+MAX_CAPTION = 1024
 _NOT_BY_DEFAULT = {"chat_member", "message_reaction", "message_reaction_count"}
 _BUTTON_ACTIONS = {
     "url", "callback_data", "login_url", "switch_inline_query", "web_app", "pay",
@@ -210,6 +213,8 @@ def _read_params(query: str, content_type: str, body: bytes) -> dict[str, Any]:
             if isinstance(name, str) and isinstance(payload, bytes):
                 filename = part.get_filename()
                 params[name] = payload if filename else payload.decode("utf-8", "replace")
+                if filename:
+                    params[f"_{name}_filename"] = filename
     return params
 
 
@@ -341,8 +346,8 @@ class TelegramServer:
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             name.lower(): getattr(self, f"_api_{name}")
             for name in (
-                "getMe", "getUpdates", "sendMessage", "editMessageText", "answerCallbackQuery",
-                "getFile", "setWebhook", "deleteWebhook", "getWebhookInfo",
+                "getMe", "getUpdates", "sendMessage", "sendDocument", "editMessageText",
+                "answerCallbackQuery", "getFile", "setWebhook", "deleteWebhook", "getWebhookInfo",
             )
         }  # fmt: skip
         self._httpd = _HttpServer(self)
@@ -783,6 +788,56 @@ class TelegramServer:
                     "reply_to_message_id": reply_to,
                     "link_preview_options": _json(params, "link_preview_options"),
                     "params": params,
+                    "time": time.time(),
+                }
+            )
+            return json.loads(json.dumps(message))
+
+    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat_id(params)
+        document = params.get("document")
+        caption, parse_mode = _text(params, "caption") or "", _text(params, "parse_mode")
+        plain, entities = _formatted(caption, parse_mode) if caption else ("", [])
+        if _utf16_len(plain) > MAX_CAPTION:
+            raise _bad("message caption is too long")
+        with self._cond:
+            if isinstance(document, bytes):
+                if not document:
+                    raise _bad("file must be non-empty")
+                if len(document) > MAX_UPLOAD:
+                    raise ApiError(413, "Request Entity Too Large")
+                name = str(params.get("_document_filename") or "document")
+                mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+                file = self._files[self.add_file(document, file_name=name, mime_type=mime)]
+            elif isinstance(document, str) and document in self._files:
+                file = self._files[document]
+                name = file.file_path.rsplit("/", 1)[-1]
+                mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            else:
+                raise _bad("wrong file identifier/HTTP URL specified")
+            message: dict[str, Any] = {
+                "message_id": self._new_message_id(chat_id),
+                "from": self.bot_user,
+                "chat": self._chats.get(chat_id) or self._new_chat(chat_id, None, None),
+                "date": int(time.time()),
+                "document": {"file_name": name, "mime_type": mime, **_file_fields(file)},
+            }
+            if plain:
+                message["caption"] = plain
+            if entities:
+                message["caption_entities"] = entities
+            self._messages[(chat_id, message["message_id"])] = message
+            self._sent.append(
+                {
+                    "chat_id": chat_id,
+                    "message_id": message["message_id"],
+                    "text": caption,
+                    "plain_text": plain,
+                    "parse_mode": parse_mode,
+                    "reply_markup": None,
+                    "reply_to_message_id": None,
+                    "document": {"file_name": name, "mime_type": mime, "content": file.content},
+                    "params": {k: v for k, v in params.items() if not isinstance(v, bytes)},
                     "time": time.time(),
                 }
             )

@@ -22,6 +22,7 @@ from connectors.telegram.notices import (
     chat_new_started,
     chat_ticket_list,
     chat_unsupported,
+    files_only_text,
     link_result,
 )
 from workers.desk.outgoing import html_to_plain
@@ -309,3 +310,18 @@ def test_link_result_says_who_was_linked_or_what_went_wrong() -> None:
     assert link_result(True, None).startswith("Linked:")
     assert "not valid" in link_result(False, None)
     assert_safe_html(link_result(True, HOSTILE))
+
+
+def test_a_notice_names_the_files_and_why_one_was_not_kept() -> None:
+    notice = agent_notice(
+        kind="reply",
+        number=3,
+        priority="normal",
+        requester="Kim (via Telegram)",
+        subject="Invoice",
+        latest="(files: a.pdf, b.log)",
+        files=[("a.pdf", None), ("b<1>.log", "too large")],
+    )
+    assert "Files: a.pdf, b&lt;1&gt;.log (not kept: too large)" in notice.html
+    assert files_only_text(["a.pdf"]) == "(file: a.pdf)"
+    assert files_only_text(["a.pdf", "b.log"]) == "(files: a.pdf, b.log)"

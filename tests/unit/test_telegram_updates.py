@@ -148,6 +148,13 @@ class FakeApi:
     def answer_callback(self, callback_query_id: str, text: str) -> None:
         self.answers.append((callback_query_id, text))
 
+    def send_document(
+        self, chat_id: Any, data: bytes, filename: str, *, caption_html: str = ""
+    ) -> int:
+        self._maybe_fail()
+        self.sent.append((str(chat_id), caption_html, (filename, data)))
+        return len(self.sent)
+
     def close(self) -> None:
         pass
 
@@ -255,3 +262,23 @@ def test_a_split_message_cut_off_by_a_flood_says_how_long_to_wait() -> None:
     with pytest.raises(PartlySent) as caught:
         sender(FloodSecond(), slept, turns).send(chat(text))
     assert caught.value.sent == ["1"] and caught.value.retry_after == 120
+
+
+def test_a_document_uploads_its_kept_file_with_its_caption() -> None:
+    from router.envelopes import AttachmentRef
+
+    api, slept, turns = FakeApi(), [], []
+
+    def read_file(sha256: str) -> bytes:  # as the kept files answer
+        if sha256 != "ab" * 32:
+            raise FileNotFoundError(sha256)
+        return b"%PDF"
+
+    ref = AttachmentRef("invoice.pdf", "application/pdf", 4, "ab" * 32)
+    s = TelegramSender(api, throttle=turns.append, sleep=slept.append, read_file=read_file)
+    result = s.send(chat("", "<b>[#1]</b> invoice.pdf", chat_action="document", attachments=(ref,)))
+    assert api.sent == [("42", "<b>[#1]</b> invoice.pdf", ("invoice.pdf", b"%PDF"))]
+    assert result.external_id == "1" and turns == ["42"]
+    gone = AttachmentRef("gone.pdf", "application/pdf", 4, "cd" * 32)
+    with pytest.raises(PermanentError, match="cannot be read"):
+        s.send(chat("", "x", chat_action="document", attachments=(gone,)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from config.settings import Settings
 from connectors.ports import Intake
@@ -32,7 +33,9 @@ def make_bot_api(settings: Settings, *, pool_size: int | None = None) -> BotApi:
     )
 
 
-def make_telegram_sender(settings: Settings, api: BotApi) -> TelegramSender:
+def make_telegram_sender(
+    settings: Settings, api: BotApi, read_file: Callable[[str], bytes] | None = None
+) -> TelegramSender:
     telegram = settings.telegram
     throttle = ChatThrottle(
         rate_limiter_backend(settings),
@@ -44,6 +47,7 @@ def make_telegram_sender(settings: Settings, api: BotApi) -> TelegramSender:
         api,
         throttle=throttle.wait_turn,
         max_retry_after_s=telegram.max_retry_after_s,
+        read_file=read_file,
     )
 
 

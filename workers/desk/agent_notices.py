@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connectors.telegram.notices import agent_notice
+from connectors.telegram.notices import agent_notice, forwarded_file_caption
+from router.envelopes import AttachmentRef
 from router.notice_texts import Rendered, requester_label
 from store.agents import Member
 from store.db import UnitOfWork
@@ -17,6 +18,8 @@ from store.models import Agent, Ticket
 from workers.desk.outgoing import queue_chat, queue_email
 from workers.runtime.context import Runtime
 
+# outbox kinds of notices about a customer's message: they name its files and pass them on
+_ABOUT_A_MESSAGE = frozenset({"assignment", "offer", "reply_notice"})
 # outbox kinds -> the kinds of chat notice they are shown as
 _CHAT_KINDS = {
     "assignment": "assignment",
@@ -69,9 +72,13 @@ class TicketBrief:
     priority: str
     requester: str
     latest: str
+    # the files of the message the notice is about; None: the customer's latest message's
+    files: tuple[AttachmentRef, ...] | None = None
 
     @classmethod
-    def of(cls, ticket: Ticket, latest: str) -> TicketBrief:
+    def of(
+        cls, ticket: Ticket, latest: str, files: tuple[AttachmentRef, ...] | None = None
+    ) -> TicketBrief:
         name = ticket.requester.name if ticket.requester is not None else ""
         return cls(
             number=ticket.id,
@@ -79,6 +86,7 @@ class TicketBrief:
             priority=ticket.priority,
             requester=requester_label(name, ticket.requester_address, ticket.channel),
             latest=latest,
+            files=files,
         )
 
 
@@ -98,9 +106,17 @@ def notify_agent(
     dedupe_key: str | None,
     detail: str = "",
 ) -> int | None:
-    """Queue one notice to ``contact``; the outbox id, or None when it was queued before."""
+    """Queue one notice to ``contact``; the outbox id, or None when it was queued before.
+
+    In Telegram, a notice about a customer's message names its files, and the files
+    within ``telegram.max_attachment_bytes`` follow it into the chat."""
     if runtime.settings.telegram.enabled and contact.telegram_chat_id:
         telegram = runtime.settings.telegram
+        files: tuple[AttachmentRef, ...] = ()
+        if kind in _ABOUT_A_MESSAGE:
+            files = brief.files
+            if files is None:
+                files = uow.messages.latest_inbound_files(brief.number)
         notice = agent_notice(
             kind=_CHAT_KINDS.get(kind, kind),
             number=brief.number,
@@ -111,8 +127,9 @@ def notify_agent(
             detail=detail,
             web_url=telegram.ticket_url(brief.number),
             tag_prefix=runtime.settings.helpdesk.tag_prefix,
+            files=[(f.filename, f.skipped if f.sha256 is None else None) for f in files],
         )
-        return queue_chat(
+        outbox_id = queue_chat(
             runtime,
             uow,
             kind=kind,
@@ -126,6 +143,9 @@ def notify_agent(
             recipient_name=contact.display_name or contact.name,
             subject=rendered.subject,  # for the email it becomes if the chat is unreachable
         )
+        if outbox_id is not None:
+            _pass_on_files(runtime, uow, contact.telegram_chat_id, brief.number, files, outbox_id)
+        return outbox_id
     return queue_email(
         runtime,
         uow,
@@ -138,3 +158,35 @@ def notify_agent(
         automatic=False,
         agent_id=contact.id,
     )
+
+
+def _pass_on_files(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    chat_id: str,
+    number: int,
+    files: tuple[AttachmentRef, ...],
+    notice_id: int,
+) -> None:
+    """The customer's kept files within the size limit, into the agent's chat after the
+    notice (a chat's messages leave in order); a reply to one answers the ticket."""
+    limit = runtime.settings.telegram.max_attachment_bytes
+    tag_prefix = runtime.settings.helpdesk.tag_prefix
+    for index, ref in enumerate(files):
+        if ref.sha256 is None or ref.size > limit:
+            continue  # named in the notice, with why
+        queue_chat(
+            runtime,
+            uow,
+            kind="customer_file",
+            ticket_id=number,
+            chat_id=chat_id,
+            html=forwarded_file_caption(
+                number=number, filename=ref.filename, tag_prefix=tag_prefix
+            ),
+            text="",
+            dedupe_key=f"file:{notice_id}:{index}",
+            automatic=True,
+            action="document",
+            attachments=(ref,),
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from connectors.telegram.chat_text import html_to_plain
-from router.envelopes import OutboundMessage
+from router.envelopes import AttachmentRef, OutboundMessage
 from router.notice_texts import Rendered
 from router.thread_keys import plus_address
 from router.vocabulary import Channel
@@ -93,8 +93,10 @@ def queue_chat(
     subject: str = "",
     message_id: str | None = None,
     confirm_chat_id: str | None = None,
+    attachments: tuple[AttachmentRef, ...] = (),
 ) -> int | None:
-    """Queue one Telegram message (or an edit, or a callback answer) like an email.
+    """Queue one Telegram message (or an edit, or a callback answer, or a document: one of
+    ``attachments``, ``html`` its caption) like an email.
 
     ``html`` is what the chat shows; ``text`` its plain form, which the sender
     splits and sends instead when the html is too long for one message. A chat's
@@ -114,6 +116,7 @@ def queue_chat(
         buttons=buttons,
         chat_action=action,
         target_id=target_id,
+        attachments=attachments,
     )
     return _add(
         runtime,

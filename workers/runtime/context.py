@@ -214,7 +214,7 @@ class Runtime:
         if channel is Channel.TELEGRAM and self.settings.telegram.enabled:
             from workers.channels.telegram_connector import make_telegram_sender
 
-            return make_telegram_sender(self.settings, self.chat_api)
+            return make_telegram_sender(self.settings, self.chat_api, read_file=self.files.read)
         raise PermanentError(f"no outbound connector for channel {channel.value}")
 
     def close(self) -> None:

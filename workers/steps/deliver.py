@@ -178,7 +178,7 @@ def _record_sent(
 ) -> None:
     message, result = sent.message, sent.result
     uow.outbox.mark_sent(outbox_id, external_id=result.external_id, now=runtime.now())
-    if message.channel is Channel.TELEGRAM and message.chat_action == "send":
+    if message.channel is Channel.TELEGRAM and message.chat_action in ("send", "document"):
         _remember_sent(
             runtime,
             uow,

@@ -446,7 +446,7 @@ def _join_ticket(
             runtime,
             uow,
             AgentContact.of(ticket.assignee),
-            TicketBrief.of(ticket, latest=message.body_text[:1000]),
+            TicketBrief.of(ticket, latest=message.body_text[:1000], files=message.attachments),
             kind="reply_notice",
             rendered=rendered,
             dedupe_key=f"reply-notice:{message.channel.value}:{message.idempotency_key}"[:255],

@@ -51,6 +51,7 @@ from connectors.telegram.notices import (
     chat_new_started,
     chat_ticket_list,
     chat_unsupported,
+    files_only_text,
     link_result,
     next_buttons,
 )
@@ -509,7 +510,7 @@ def _customer_message(
         answers = (update.external_id,)
     elif update.reply_to_message_id is not None:
         answers = (chat_message_ref(update.chat_id, update.reply_to_message_id),)
-    body = text or ("(files)" if attachments else "")
+    body = text or (files_only_text([a.filename for a in attachments]) if attachments else "")
     if edited:
         body = f"(edited) {body}"
     return InboundMessage(
