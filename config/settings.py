@@ -15,6 +15,18 @@ from config.sla_settings import SlaSettings
 from config.staff_settings import StaffSettings
 from config.telegram_settings import TelegramSettings
 
+LANGUAGES = ("en", "zh_CN")
+"""The languages relaydesk has message catalogs for (router.catalogs.LANGUAGES)."""
+
+
+def known_language(value: str) -> str:
+    """``value`` as a catalog names its language: "zh-cn", "zh_CN", "zh" -> "zh_CN"."""
+    primary = value.strip().replace("_", "-").split("-", 1)[0].lower()
+    found = next((lang for lang in LANGUAGES if lang.split("_")[0].lower() == primary), None)
+    if not value.strip() or found is None:
+        raise ValueError(f"unknown language {value!r}; relaydesk speaks {', '.join(LANGUAGES)}")
+    return found
+
 
 class HelpdeskSettings(_Frozen):
     name: str = "relaydesk"
@@ -23,6 +35,20 @@ class HelpdeskSettings(_Frozen):
     default_team: str = "support"
     default_priority: Literal["urgent", "high", "normal", "low"] = "normal"
     acknowledge: bool = True  # send the requester an acknowledgement
+    # a requester who states no language we speak is written to in this one
+    language: str = "en"
+    # times shown to a requester whose own zone is unknown
+    timezone: str = "UTC"
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        return known_language(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return known_zone(value)
 
 
 class WebSettings(_Frozen):
@@ -136,11 +162,17 @@ class AgentSettings(_Frozen):
     seniority: int = Field(0, ge=0, le=100)
     channel_capacity: dict[Literal["email", "telegram", "web"], int] = {}  # per-channel limit
     timezone: str = "UTC"  # the agent's notices give times in it
+    language: str = ""  # the agent's notices and the bot's answers; "" = helpdesk.language
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return known_zone(value)
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        return known_language(value) if value.strip() else ""
 
     @field_validator("channel_capacity")
     @classmethod

@@ -1,8 +1,11 @@
 """Times as a reader reads them: in the reader's zone, to the second, the zone said.
 
 The store keeps UTC; a person reading a notice or a ticket sees the time in their
-own zone when it is known (an agent's ``timezone``), else in UTC, and always with
-the zone's name, so "04:51:39 UTC" is never read as local time, nor cut to 04:51.
+own zone when it is known (an agent's ``timezone``, a requester's), else in the
+desk's, and always with the zone's name, so "04:51:39 UTC" is never read as local
+time, nor cut to 04:51. ``local_time`` writes it in the reader's language as the
+locale writes dates (Babel's CLDR data): what notices and pages say.
+``reader_time`` is the one form the command line prints for operators.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, get_timezone_name
 
 
 def reader_time(at: datetime, zone: str = "UTC") -> str:
@@ -27,6 +32,25 @@ def reader_time(at: datetime, zone: str = "UTC") -> str:
     utc = f"{utc[:-2]}:{utc[-2:]}"  # UTC+0100 -> UTC+01:00
     name = local.tzname() or ""
     if not name or name[:1] in "+-":
+        return f"{shown} {utc}"
+    return f"{shown} {name} ({utc})"
+
+
+def local_time(at: datetime, zone: str = "UTC", language: str = "en") -> str:
+    """``at`` in ``zone`` as ``language`` writes a date and a time with its seconds, then
+    the zone: "Nov 24, 2026, 11:51:39 PM EST (UTC-05:00)", "2026年11月25日 12:51:39
+    UTC+08:00" (a zone's abbreviation only where the locale uses one), "... UTC"."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"a naive datetime has no zone to show it in: {at!r}")
+    local = at.astimezone(_zone(zone))
+    shown = format_datetime(local, "medium", tzinfo=local.tzinfo, locale=language)
+    offset = local.utcoffset()
+    if not offset and zone in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu"):
+        return f"{shown} UTC"
+    utc = f"UTC{local:%z}"
+    utc = f"{utc[:-2]}:{utc[-2:]}"
+    name = get_timezone_name(local, "short", locale=language)
+    if not name or not name[:1].isalpha() or name.startswith(("GMT+", "GMT-", "UTC")):
         return f"{shown} {utc}"
     return f"{shown} {name} ({utc})"
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from router.time_texts import reader_time
+from router.time_texts import local_time, reader_time
 
 AT = datetime(2026, 11, 25, 4, 51, 39, tzinfo=UTC)
 
@@ -34,3 +34,18 @@ def test_a_time_given_in_another_offset_is_the_same_instant() -> None:
 def test_a_naive_time_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         reader_time(datetime(2026, 11, 25, 4, 51, 39))
+
+
+def test_a_time_for_a_reader_is_written_as_their_language_writes_dates() -> None:
+    assert local_time(AT, "Asia/Shanghai", "zh_CN") == "2026年11月25日 12:51:39 UTC+08:00"
+    assert local_time(AT, "UTC", "zh_CN") == "2026年11月25日 04:51:39 UTC"
+    assert local_time(AT, "UTC", "en") == "Nov 25, 2026, 4:51:39\u202fAM UTC"
+    assert local_time(AT, "America/New_York", "en") == (
+        "Nov 24, 2026, 11:51:39\u202fPM EST (UTC-05:00)"
+    )
+    assert local_time(AT, "America/New_York", "zh_CN") == "2026年11月24日 23:51:39 UTC-05:00"
+
+
+def test_a_naive_time_is_refused_in_every_language() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        local_time(datetime(2026, 11, 25, 4, 51, 39), "UTC", "zh_CN")
