@@ -13,6 +13,7 @@ from config.settings import Settings
 from store.db import Database
 from store.migrate import upgrade
 from store.models import Base
+from tests.support.browser import browser, page  # noqa: F401  (fixtures)
 from tests.support.dovecot_fixtures import dovecot, imap_mailbox  # noqa: F401  (fixtures)
 from tests.support.fixtures import smtp_sink  # noqa: F401  (a fixture)
 from tests.support.redis_server import redis_url  # noqa: F401  (a fixture)
