@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from config import load_settings
+from config.loader import ConfigError
 from config.settings import Settings, known_zone
 from router.time_texts import reader_time
 from workers.runtime.context import Runtime, build_runtime
@@ -36,6 +38,16 @@ config_option = click.option(
 )
 
 
+def settings_or_exit(ctx: click.Context) -> Settings:
+    """The settings the group's (or the command's) --config names; exit 2 with every problem."""
+    try:
+        return load_settings(ctx.obj.get("config_path"))
+    except ConfigError as exc:
+        for path, message in exc.problems:
+            click.echo(f"config error: {path}: {message}", err=True)
+        raise SystemExit(2) from None
+
+
 def pass_settings(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The command gets the settings (from --config, before or after it) as first argument."""
 
@@ -43,8 +55,6 @@ def pass_settings(fn: Callable[..., Any]) -> Callable[..., Any]:
     @click.pass_context
     @functools.wraps(fn)
     def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
-        from workers.cli.main import settings_or_exit
-
         return fn(settings_or_exit(ctx), *args, **kwargs)
 
     return wrapper

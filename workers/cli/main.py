@@ -6,8 +6,6 @@ import logging
 
 import click
 
-from config import load_settings
-from config.loader import ConfigError
 from config.settings import Settings
 from workers.cli.agents import agents
 from workers.cli.config_cmd import config_group
@@ -41,15 +39,6 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     )
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
-
-
-def settings_or_exit(ctx: click.Context) -> Settings:
-    try:
-        return load_settings(ctx.obj.get("config_path"))
-    except ConfigError as exc:
-        for path, message in exc.problems:
-            click.echo(f"config error: {path}: {message}", err=True)
-        raise SystemExit(2) from None
 
 
 @main.command()
