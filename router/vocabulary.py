@@ -85,3 +85,16 @@ class RowState(StrEnum):
     DONE = "done"  # processed (inbox) or delivered (outbox)
     QUIET = "quiet"  # inbox only: recorded but deliberately not answered
     FAILED = "failed"  # gave up, ``error`` says why
+
+
+class SystemActor(StrEnum):
+    """The audit log's actors that are not a person: the pipeline's steps, and the command
+    line run without ``--as`` (a person is ``agent:NAME``, a customer ``customer:ADDRESS``)."""
+
+    SYSTEM = "system"  # queued a message on another step's behalf
+    INGEST = "system:ingest"
+    ROUTE = "system:route"
+    DELIVER = "system:deliver"
+    SLA = "system:sla"
+    SCHEDULER = "system:scheduler"
+    CLI = "cli"  # whoever runs the command line owns the database

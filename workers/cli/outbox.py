@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from config.settings import Settings
-from router.vocabulary import Channel, RowState
+from router.vocabulary import Channel, RowState, SystemActor
 from workers.cli.context import echo_json, pass_settings, runtime_for
 
 STATES = [s.value for s in RowState if s is not RowState.QUIET]
@@ -69,7 +69,7 @@ def retry(settings: Settings, outbox_id: int) -> None:
             if ok and item is not None:
                 uow.audit.record(
                     ticket_id=item.ticket_id,
-                    actor="cli",
+                    actor=SystemActor.CLI,
                     action="outbox.retry",
                     detail=f"{item.kind} to {item.recipient} queued again by an operator",
                     now=runtime.now(),

@@ -17,7 +17,7 @@ from config.loader import problems_of
 from config.settings import AgentSettings
 from connectors.telegram.commands import link_code_of
 from router.audit_origin import ActorRef
-from router.vocabulary import AgentStatus, Status
+from router.vocabulary import AgentStatus, Status, SystemActor
 from store.db import UnitOfWork
 from store.models import Agent
 from workers.desk.assignments import agent_named, return_tickets
@@ -36,7 +36,7 @@ def add_agent(
     capacity: int = 5,
     status: AgentStatus = AgentStatus.OFFLINE,
     skills: dict[str, int] | None = None,
-    actor: str = "cli",
+    actor: str = SystemActor.CLI,
 ) -> Agent:
     """Add an agent; ``ValueError`` names what is wrong (same rules as the config file)."""
     try:
@@ -85,7 +85,7 @@ def add_agent(
 
 
 def set_agent_status(
-    runtime: Runtime, name: str, status: AgentStatus, *, actor: ActorRef = "cli"
+    runtime: Runtime, name: str, status: AgentStatus, *, actor: ActorRef = SystemActor.CLI
 ) -> str:
     """Set an agent's routing status; returns the previous one."""
     with runtime.db.unit_of_work() as uow:
@@ -129,7 +129,9 @@ def link_code_hash(code: str) -> str:
     return hashlib.sha256(link_code_of(code).encode()).hexdigest()
 
 
-def make_link_code(runtime: Runtime, name: str, *, actor: str = "cli") -> tuple[str, datetime]:
+def make_link_code(
+    runtime: Runtime, name: str, *, actor: str = SystemActor.CLI
+) -> tuple[str, datetime]:
     """A one-time code that links ``name``'s Telegram account; only its hash is kept."""
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
     expires_at = runtime.now() + timedelta(seconds=runtime.settings.telegram.link_code_ttl_s)
@@ -146,7 +148,7 @@ def make_link_code(runtime: Runtime, name: str, *, actor: str = "cli") -> tuple[
     return code, expires_at
 
 
-def unlink_agent(runtime: Runtime, name: str, *, actor: str = "cli") -> None:
+def unlink_agent(runtime: Runtime, name: str, *, actor: str = SystemActor.CLI) -> None:
     with runtime.db.unit_of_work() as uow:
         agent = agent_named(uow, name)
         uow.chats.unlink(agent)

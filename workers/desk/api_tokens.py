@@ -16,7 +16,7 @@ from router.credentials import (
 )
 from router.errors import NotFound
 from router.staff_views import Caller, NewToken, TokenView
-from router.vocabulary import Role
+from router.vocabulary import Role, SystemActor
 from store.models import ApiToken
 from workers.desk.assignments import agent_named
 from workers.desk.callers import token_caller_of
@@ -49,7 +49,7 @@ def create_token(
     role: Role | None = None,
     lifetime: timedelta | None = None,
     name: str = "",
-    actor: ActorRef = "cli",
+    actor: ActorRef = SystemActor.CLI,
 ) -> NewToken:
     """A token acting for ``agent_name`` with ``role`` (default: the agent's); ``ValueError``
     when that is wider than the agent's own role, ``NotFound`` for no such agent."""
@@ -94,7 +94,9 @@ def list_tokens(runtime: Runtime, *, agent: str | None = None) -> list[TokenView
         return [view_of(t) for t in uow.api_tokens.listed(agent=agent)]
 
 
-def revoke_token(runtime: Runtime, token_id: int, *, actor: ActorRef = "cli") -> TokenView:
+def revoke_token(
+    runtime: Runtime, token_id: int, *, actor: ActorRef = SystemActor.CLI
+) -> TokenView:
     """Revoke a token at once (again: no change); ``NotFound`` for no such token."""
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:

@@ -15,7 +15,7 @@ from router.audit_origin import ActorRef
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition, is_active
 from router.notice_texts import taken_notice
-from router.vocabulary import Status
+from router.vocabulary import Status, SystemActor
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
 from workers.desk.agent_notices import AgentContact, brief_of, notify_agent
@@ -97,7 +97,7 @@ def assign_ticket(
     *,
     reason: str = "",
     force: bool = False,
-    actor: ActorRef = "cli",
+    actor: ActorRef = SystemActor.CLI,
     action: str = "ticket.assigned",
 ) -> str | None:
     """Give ticket ``number`` to an agent (taking it from its assignee); the previous one."""
@@ -134,7 +134,7 @@ def transfer_ticket(
     reason: str,
     to_agent: str | None = None,
     to_team: str | None = None,
-    actor: ActorRef = "cli",
+    actor: ActorRef = SystemActor.CLI,
 ) -> None:
     """Move a ticket to another agent, or to another team's queue, with a reason."""
     if (to_agent is None) == (to_team is None):
@@ -174,7 +174,7 @@ def transfer_ticket(
 
 
 def unassign_ticket(
-    runtime: Runtime, number: int, *, reason: str = "", actor: ActorRef = "cli"
+    runtime: Runtime, number: int, *, reason: str = "", actor: ActorRef = SystemActor.CLI
 ) -> str:
     """Return a ticket to its team's queue; the agent who had it."""
     with runtime.db.unit_of_work() as uow:

@@ -8,7 +8,7 @@ from connectors.telegram.chat_text import html_to_plain
 from router.envelopes import AttachmentRef, OutboundMessage
 from router.notice_texts import Rendered
 from router.thread_keys import plus_address
-from router.vocabulary import Channel
+from router.vocabulary import Channel, SystemActor
 from store.db import UnitOfWork
 from workers.runtime.context import Runtime
 
@@ -164,7 +164,7 @@ def _add(
     if not (channel is Channel.TELEGRAM and message.chat_action == "answer_callback"):
         uow.audit.record(
             ticket_id=ticket_id,
-            actor="system",
+            actor=SystemActor.SYSTEM,
             action="outbox.queued",
             detail=f"{kind} to {message.recipient} by {channel.value}",
             now=runtime.now(),

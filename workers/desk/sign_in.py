@@ -17,6 +17,7 @@ from router.credentials import SessionPolicy, secret_hash
 from router.errors import SignInRefused, SignInThrottled
 from router.sign_in_limits import SignInLimit, account_key, address_key, retry_after_seconds
 from router.staff_views import Caller, SignedIn
+from router.vocabulary import SystemActor
 from workers.desk.assignments import agent_named
 from workers.desk.callers import session_caller_of
 from workers.desk.passwords import (
@@ -47,7 +48,9 @@ def _limits(runtime: Runtime, name: str, address: str | None) -> dict[str, SignI
     }
 
 
-def set_password(runtime: Runtime, name: str, password: str, *, actor: ActorRef = "cli") -> int:
+def set_password(
+    runtime: Runtime, name: str, password: str, *, actor: ActorRef = SystemActor.CLI
+) -> int:
     """Set agent ``name``'s password (``ValueError`` when too weak); ends the agent's open
     sessions. Returns how many sessions it ended."""
     staff = runtime.settings.staff
@@ -68,7 +71,7 @@ def set_password(runtime: Runtime, name: str, password: str, *, actor: ActorRef 
     return ended
 
 
-def end_sessions(runtime: Runtime, name: str, *, actor: ActorRef = "cli") -> int:
+def end_sessions(runtime: Runtime, name: str, *, actor: ActorRef = SystemActor.CLI) -> int:
     """End every open session of agent ``name`` (a lost laptop, a leaving agent); how many."""
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, apply
 from router.sla_policy import SlaPolicy, calendar_for, choose_policy
-from router.vocabulary import Channel, Priority, Status
+from router.vocabulary import Channel, Priority, Status, SystemActor
 from store.db import UnitOfWork
 from workers.runtime.context import Runtime
 
@@ -46,7 +46,11 @@ def start_clocks(
     )
     if policy is None:
         uow.audit.record(
-            ticket_id=ticket_id, actor="system:sla", action="sla.none", detail=reasons[-1], now=now
+            ticket_id=ticket_id,
+            actor=SystemActor.SLA,
+            action="sla.none",
+            detail=reasons[-1],
+            now=now,
         )
         return
     sla = runtime.settings.sla
@@ -58,7 +62,7 @@ def start_clocks(
     uow.sla.save(ticket_id, clocks, policy=policy.name, calendar_name=name, calendar=calendar)
     uow.audit.record(
         ticket_id=ticket_id,
-        actor="system:sla",
+        actor=SystemActor.SLA,
         action="sla.policy",
         detail=f"{reasons[-1]}; {why}",
         now=now,

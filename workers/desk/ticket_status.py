@@ -11,7 +11,7 @@ from __future__ import annotations
 from router.audit_origin import ActorRef
 from router.errors import NotFound
 from router.lifecycle import is_active
-from router.vocabulary import Status
+from router.vocabulary import Status, SystemActor
 from store.db import UnitOfWork
 from workers.desk.resolution_notices import after_resolution
 from workers.desk.sla_clocks import clock_event, status_event
@@ -20,7 +20,12 @@ from workers.steps.drain import drain_soon
 
 
 def set_ticket_status(
-    runtime: Runtime, number: int, target: Status, *, actor: ActorRef = "cli", reason: str = ""
+    runtime: Runtime,
+    number: int,
+    target: Status,
+    *,
+    actor: ActorRef = SystemActor.CLI,
+    reason: str = "",
 ) -> Status:
     """Move a ticket through the lifecycle (validated in router); drains when a slot frees."""
     with runtime.db.unit_of_work() as uow:

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, Throttled, TransientError
-from router.vocabulary import Channel, RowState
+from router.vocabulary import Channel, RowState, SystemActor
 from store.db import UnitOfWork
 from store.outbox import Claimed
 from workers.desk.reply_receipts import confirm_delivered, report_undelivered
@@ -201,7 +201,7 @@ def _record_sent(
         return  # a button's answer: the action itself is in the audit log
     uow.audit.record(
         ticket_id=claimed.ticket_id,
-        actor="system:deliver",
+        actor=SystemActor.DELIVER,
         action="outbox.sent",
         detail=f"delivered to {claimed.recipient}",
         now=runtime.now(),
@@ -254,7 +254,7 @@ def fall_back_to_email(
         uow.chats.unlink(agent)
         uow.audit.record(
             ticket_id=item.ticket_id,
-            actor="system:deliver",
+            actor=SystemActor.DELIVER,
             action="agent.unlinked",
             detail=f"{agent.name}: Telegram unreachable ({why[:200]}); notices go by email",
             now=runtime.now(),
@@ -333,7 +333,7 @@ def _record_failure(
         if state is RowState.FAILED:
             uow.audit.record(
                 ticket_id=ticket_id,
-                actor="system:deliver",
+                actor=SystemActor.DELIVER,
                 action="outbox.failed",
                 detail=f"could not deliver to {recipient}: {exc}",
                 now=runtime.now(),

@@ -29,7 +29,7 @@ from router.thread_keys import (
     our_address_written_to,
     thread_keys,
 )
-from router.vocabulary import AgentStatus, Channel, Direction, RowState, Status
+from router.vocabulary import AgentStatus, Channel, Direction, RowState, Status, SystemActor
 from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
@@ -246,7 +246,7 @@ def _ingest_in(
     if message.problems:
         uow.audit.record(
             ticket_id=ticket_id,
-            actor="system:ingest",
+            actor=SystemActor.INGEST,
             action="message.problems",
             detail="read what could be read: " + "; ".join(message.problems)[:2000],
             now=now,
@@ -403,7 +403,7 @@ def _join_ticket(
     if message.is_automatic:
         uow.audit.record(
             ticket_id=ticket.id,
-            actor="system:ingest",
+            actor=SystemActor.INGEST,
             action="message.quiet",
             detail=(
                 f"automatic message by {message.channel.value}: recorded, not answered"
@@ -417,7 +417,7 @@ def _join_ticket(
         uow.tickets.set_status(ticket, target, now)  # a reopen takes the agent's slot back
         uow.audit.record(
             ticket_id=ticket.id,
-            actor="system:ingest",
+            actor=SystemActor.INGEST,
             action="ticket.reopened" if current is Status.RESOLVED else "ticket.status",
             detail=f"{current.value} -> {target.value}: the customer replied",
             now=now,
@@ -429,7 +429,7 @@ def _join_ticket(
     clock_event(runtime, uow, ticket.id, SlaEvent.CUSTOMER_MESSAGE, now)
     uow.audit.record(
         ticket_id=ticket.id,
-        actor="system:ingest",
+        actor=SystemActor.INGEST,
         action="message.received",
         detail=f"reply by {message.channel.value}",
         now=now,
@@ -467,7 +467,7 @@ def _leave_an_absent_assignee(runtime: Runtime, uow: UnitOfWork, ticket: Ticket)
     ticket.queued_at = runtime.now()
     uow.audit.record(
         ticket_id=ticket.id,
-        actor="system:ingest",
+        actor=SystemActor.INGEST,
         action="ticket.unassigned",
         detail=f"taken from {agent.name}, back to the queue: {agent.name} is offline",
         now=runtime.now(),
@@ -528,7 +528,7 @@ def _acknowledge(
     if refusal is not None:
         uow.audit.record(
             ticket_id=ticket_id,
-            actor="system:ingest",
+            actor=SystemActor.INGEST,
             action="acknowledgement.suppressed",
             detail=refusal,
             now=runtime.now(),

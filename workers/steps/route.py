@@ -19,7 +19,7 @@ from router.lifecycle import check_transition, is_active
 from router.notice_texts import assignment_notice, offer_notice
 from router.routing_facts import AgentFacts, TicketFacts
 from router.selection import Decision, SelectionPolicy, choose_agent, explain
-from router.vocabulary import Status
+from router.vocabulary import Status, SystemActor
 from store.agents import Member
 from store.db import UnitOfWork
 from store.models import AuditEvent
@@ -165,7 +165,7 @@ def _assign(
         reasons = (*relaxed, explain(chosen, facts, now, policy=policy))
     uow.audit.record(
         ticket_id=number,
-        actor="system:route",
+        actor=SystemActor.ROUTE,
         action="ticket.assigned",
         detail=f"assigned to {chosen.name}: " + "; ".join(reasons),
         now=now,
@@ -342,7 +342,7 @@ def _offer(
     if told:
         uow.audit.record(
             ticket_id=ticket.facts.id,
-            actor="system:route",
+            actor=SystemActor.ROUTE,
             action="ticket.offered",
             detail=f"offered to {', '.join(told)} (claim mode): the first claim wins",
             now=now,
@@ -375,7 +375,7 @@ def _record_waiting(
         if ("ticket.relaxed", step) not in logged:
             uow.audit.record(
                 ticket_id=ticket.facts.id,
-                actor="system:route",
+                actor=SystemActor.ROUTE,
                 action="ticket.relaxed",
                 detail=step,
                 now=runtime.now(),
@@ -384,7 +384,7 @@ def _record_waiting(
     if not any(action == "ticket.waiting" for action, _ in logged):  # once this round
         uow.audit.record(
             ticket_id=ticket.facts.id,
-            actor="system:route",
+            actor=SystemActor.ROUTE,
             action="ticket.waiting",
             detail=waiting,
             now=runtime.now(),

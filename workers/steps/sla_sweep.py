@@ -22,7 +22,7 @@ from router.sla_policy import (
     escalation_targets,
 )
 from router.time_texts import reader_time
-from router.vocabulary import Priority
+from router.vocabulary import Priority, SystemActor
 from store.db import UnitOfWork
 from store.models import SlaTimer, Ticket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
@@ -156,7 +156,7 @@ def _warn(runtime: Runtime, uow: UnitOfWork, people: _People, row: SlaTimer, now
     )
     uow.audit.record(
         ticket_id=ticket.id,
-        actor="system:sla",
+        actor=SystemActor.SLA,
         action="sla.warning",
         detail=f"{row.kind} at {row.warn_share:.0%} of its target"
         + (f": {who.name} ({role}) told" if told and who else ": nobody to tell"),
@@ -182,7 +182,7 @@ def _breach(
             detail += f"; priority {before.value} -> {after.value}"
     uow.audit.record(
         ticket_id=ticket.id,
-        actor="system:sla",
+        actor=SystemActor.SLA,
         action="sla.breached",
         detail=detail,
         now=now,
@@ -238,7 +238,7 @@ def _escalate(
         )
         uow.audit.record(
             ticket_id=ticket.id,
-            actor="system:sla",
+            actor=SystemActor.SLA,
             action="sla.escalated",
             detail=f"{row.kind} breached: {step.recipient} ({step.role}) told",
             now=now,
