@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Integer, Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from router.routing_facts import AgentFacts
 from router.vocabulary import AgentStatus, Status
@@ -181,21 +181,6 @@ class AgentRepository:
         """The agent's active tickets in ``channel`` (read after claiming the agent's row)."""
         return self._channel_loads([agent_id], [channel]).get((agent_id, channel), 0)
 
-    def team_and_fallback(self, team_id: int) -> dict[int, str]:
-        """The team and its fallback team (if any), id -> name."""
-        fallback = aliased(Team)
-        row = self.session.execute(
-            select(Team.name, fallback.id, fallback.name)
-            .outerjoin(fallback, fallback.id == Team.fallback_team_id)
-            .where(Team.id == team_id)
-        ).first()
-        if row is None:
-            return {}
-        found = {team_id: row[0]}
-        if row[1] is not None:
-            found[row[1]] = row[2]
-        return found
-
     def claim_mode(self, team_id: int) -> bool:
         """Whether the team offers its tickets (the first claim wins) instead of assigning."""
         return bool(self.session.scalar(select(Team.claim_mode).where(Team.id == team_id)))
@@ -216,24 +201,6 @@ class AgentRepository:
             else []
         )
         return list(dict.fromkeys([*own, *falling_back]))
-
-    def free_slots(self, team_id: int) -> int:
-        """Free slots of the online agents of the team and of its fallback team (which
-        may take its tickets after the skills timeout): nothing to drain into when 0."""
-        fallback = select(Team.fallback_team_id).where(Team.id == team_id).scalar_subquery()
-        members = (
-            select(agent_teams.c.agent_id)
-            .where(agent_teams.c.team_id.in_([team_id, fallback]))
-            .distinct()
-        )
-        free = self.session.scalar(
-            select(func.coalesce(func.sum(Agent.capacity - Agent.load), 0)).where(
-                Agent.id.in_(members),
-                Agent.status == AgentStatus.ONLINE.value,
-                Agent.load < Agent.capacity,
-            )
-        )
-        return int(free or 0)
 
     def team_id(self, name: str) -> int:
         """The id of team ``name``, created when missing."""

@@ -33,6 +33,7 @@ from store.sign_in_failures import SignInFailureRepository
 from store.sla import SlaRepository
 from store.staff_directory import StaffDirectory
 from store.staff_sessions import StaffSessionRepository
+from store.team_layout import TeamLayoutRepository
 from store.tickets import TicketRepository
 
 T = TypeVar("T")
@@ -153,6 +154,10 @@ class UnitOfWork:
     @property
     def agents(self) -> AgentRepository:
         return AgentRepository(self.session)
+
+    @property
+    def teams(self) -> TeamLayoutRepository:
+        return TeamLayoutRepository(self.session)
 
     @property
     def chats(self) -> ChatRepository:

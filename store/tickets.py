@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -220,9 +220,9 @@ class TicketRepository:
         return current
 
     def waiting_facts(
-        self, team_id: int, limit: int, *, after: BacklogKey | None = None
+        self, team_ids: Collection[int], limit: int, *, after: BacklogKey | None = None
     ) -> list[tuple[BacklogKey, TicketFacts, datetime]]:
-        """A page of the team's backlog in order (priority, then the nearest SLA due
+        """A page of the teams' backlog, as one, in order (priority, then the nearest SLA due
         time, then age), after the ``after`` key: each ticket's order key, routing facts
         and time queued. Pages by key, not offset, so tickets taken meanwhile by other
         routers never make the next page skip one."""
@@ -249,7 +249,7 @@ class TicketRepository:
             )
             .join(Team, Team.id == Ticket.team_id)
             .where(
-                Ticket.team_id == team_id,
+                Ticket.team_id.in_(list(team_ids)),
                 Ticket.assignee_id.is_(None),
                 Ticket.status.in_([Status.NEW.value, Status.OPEN.value]),
             )

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from router.backlog import SkillsTimeout
-from router.backlog_drain import plan_drain
+from router.backlog import RelaxAfter, SkillsTimeout
+from router.backlog_drain import drain_group, plan_drain
 from router.routing_facts import AgentFacts, TicketFacts
 from router.selection import choose_agent
 from router.vocabulary import AgentStatus, Priority
@@ -133,3 +133,53 @@ def test_a_plan_never_overfills_an_agent_and_leaves_no_slot_a_skipped_ticket_fit
     skipped = [t for t in tickets if t.id not in {i for i, _ in planned}]
     for t in skipped:  # loads only grow as the plan goes: what nobody could take, nobody can
         assert choose_agent(t, left, NOW, policy=ALL).agent is None, t
+
+
+def test_the_agent_a_ticket_was_taken_from_is_passed_over_while_another_can_take_it() -> None:
+    ana, ben = agent(1, load=0), agent(2, load=3)  # ana would be chosen: the lighter load
+    assert plan([waiting(7)], [ana, ben], avoid={7: 1}) == [(7, "a2")]
+    assert plan([waiting(7)], [ana], avoid={7: 1}) == [(7, "a1")]  # nobody else: ana after all
+    assert plan([waiting(8)], [ana, ben], avoid={7: 1}) == [(8, "a1")]  # only for that ticket
+
+
+def test_each_ticket_relaxes_by_its_own_teams_skills_timeout() -> None:
+    widened = SkillsTimeout(normal=RelaxAfter(widen=timedelta(minutes=10)), fallback_team="tier2")
+    helper = agent(1, teams=frozenset({"tier2"}))
+    old = (waiting(1, team="billing")[0], NOW - timedelta(hours=1))
+    also_old = (waiting(2, team="support")[0], NOW - timedelta(hours=1))
+    planned = plan_drain(
+        [old, also_old], [helper], NOW, timeouts={"billing": widened, "support": NO_TIMEOUT}
+    )
+    assert [(t, a.name) for t, a in planned] == [(1, "a1")]  # support never widens
+
+
+LAYOUT_FALLBACKS: dict[int, int | None] = {1: None, 2: None, 3: 1, 4: None, 5: None}
+LAYOUT_MEMBERS = {1: {10}, 2: {11}, 3: {12}, 4: {11, 13}, 5: {14}}
+
+
+def test_teams_that_share_agents_directly_or_by_fallback_are_drained_as_one() -> None:
+    assert drain_group(1, LAYOUT_FALLBACKS, LAYOUT_MEMBERS) == {1, 3}  # 3 falls back to 1
+    assert drain_group(3, LAYOUT_FALLBACKS, LAYOUT_MEMBERS) == {1, 3}
+    assert drain_group(2, LAYOUT_FALLBACKS, LAYOUT_MEMBERS) == {2, 4}  # agent 11 in both
+    assert drain_group(5, LAYOUT_FALLBACKS, LAYOUT_MEMBERS) == {5}
+
+
+def test_a_team_in_claim_mode_is_drained_on_its_own_and_joins_no_group() -> None:
+    assert drain_group(2, LAYOUT_FALLBACKS, LAYOUT_MEMBERS, claim_mode={4}) == {2}
+    assert drain_group(4, LAYOUT_FALLBACKS, LAYOUT_MEMBERS, claim_mode={4}) == {4}
+
+
+@given(
+    st.dictionaries(st.integers(1, 8), st.frozensets(st.integers(1, 12), max_size=4), min_size=1),
+    st.data(),
+)
+def test_a_drain_group_is_the_same_from_any_of_its_teams(
+    members: dict[int, frozenset[int]], data: st.DataObject
+) -> None:
+    teams = sorted(members)
+    fallbacks = {t: data.draw(st.sampled_from([None, *teams])) for t in teams}
+    for team in teams:
+        group = drain_group(team, fallbacks, members)
+        assert team in group
+        for other in group:
+            assert drain_group(other, fallbacks, members) == group

@@ -169,8 +169,7 @@ def transfer_ticket(
             now=runtime.now(),
             data={"team": team.name, "previous_team": old_team, "previous": previous},
         )
-    route_soon(runtime, [number], avoid=previous_id)
-    drain_soon(runtime, freed)
+    _back_in_line(runtime, number, team.id, previous_id, freed)
 
 
 def unassign_ticket(
@@ -183,6 +182,7 @@ def unassign_ticket(
             raise PermanentError(f"ticket #{number} has no assignee")
         previous = ticket.assignee.name
         previous_id = ticket.assignee_id
+        team_id = ticket.team_id
         freed = _release(uow, ticket)
         ticket.queued_at = runtime.now()
         ticket.updated_at = runtime.now()
@@ -194,9 +194,24 @@ def unassign_ticket(
             now=runtime.now(),
             data={"previous": previous},
         )
-    route_soon(runtime, [number], avoid=previous_id)
-    drain_soon(runtime, freed)
+    _back_in_line(runtime, number, team_id, previous_id, freed)
     return previous
+
+
+def _back_in_line(
+    runtime: Runtime, number: int, team_id: int | None, taken_from: int | None, freed: list[int]
+) -> None:
+    """A ticket given back to a team's queue waits its turn there, by priority and age,
+    behind older urgent work (routing it at once let it jump the line, often straight
+    back to the agent it was taken from): the team's backlog is drained, the freed
+    slots with it, and ``taken_from`` is passed over for it while anyone else can
+    take it. A ticket without a team is routed, as at intake."""
+    if team_id is None:
+        route_soon(runtime, [number], avoid=taken_from)
+        drain_soon(runtime, freed)
+        return
+    avoid = {number: taken_from} if taken_from is not None else None
+    drain_soon(runtime, [team_id, *freed], avoid=avoid)
 
 
 def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: ActorRef = "") -> None:

@@ -170,8 +170,8 @@ def declare_actors(runtime: Runtime) -> None:
         failed = route_each(runtime, ids_of(ticket_id))
         resend_alone(runtime.route_actor, failed, retries.route)  # type: ignore[arg-type]
 
-    def drain_team(team_id: int) -> None:
-        drain_backlog(runtime, team_id)
+    def drain_team(team_id: int, avoid: list[list[int]] | None = None) -> None:
+        drain_backlog(runtime, team_id, avoid={t: a for t, a in avoid or ()})
 
     runtime.route_actor = _declare(runtime, route_ticket, "route_ticket", ROUTE, retries.route)
     runtime.drain_actor = _declare(runtime, drain_team, "drain_backlog", ROUTE, retries.route)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -180,8 +180,12 @@ class Runtime:
         else:
             self._send(self.route_actor, ticket_id, avoid)
 
-    def enqueue_drain(self, team_id: int) -> None:
-        self._send(self.drain_actor, team_id)
+    def enqueue_drain(self, team_id: int, avoid: Mapping[int, int] | None = None) -> None:
+        """Drain a team's backlog; ``avoid``: ticket id -> an agent it was just taken from."""
+        if not avoid:
+            self._send(self.drain_actor, team_id)
+        else:  # JSON has no integer keys: pairs
+            self._send(self.drain_actor, team_id, sorted(avoid.items()))
 
     def enqueue_sla(self, ticket_ids: list[int], handed_at: str) -> None:
         self._send(self.sla_actor, ticket_ids, handed_at)
