@@ -98,3 +98,51 @@ class SystemActor(StrEnum):
     SLA = "system:sla"
     SCHEDULER = "system:scheduler"
     CLI = "cli"  # whoever runs the command line owns the database
+
+
+class AuditAction(StrEnum):
+    """What an audit event records, stored as its value ("ticket.assigned")."""
+
+    # a ticket's life
+    TICKET_CREATED = "ticket.created"
+    TICKET_STATUS = "ticket.status"
+    TICKET_REOPENED = "ticket.reopened"
+    TICKET_ASSIGNED = "ticket.assigned"
+    TICKET_OFFERED = "ticket.offered"
+    TICKET_CLAIMED = "ticket.claimed"
+    TICKET_TRANSFERRED = "ticket.transferred"
+    TICKET_UNASSIGNED = "ticket.unassigned"
+    TICKET_WAITING = "ticket.waiting"  # no agent free: in the backlog
+    TICKET_RELAXED = "ticket.relaxed"  # waited long enough to drop a routing requirement
+    # its messages
+    MESSAGE_RECEIVED = "message.received"
+    MESSAGE_QUIET = "message.quiet"  # an auto-reply, bounce or loop: kept, not answered
+    MESSAGE_PROBLEMS = "message.problems"  # kept with what could not be read
+    MESSAGE_REPLIED = "message.replied"
+    NOTE_ADDED = "note.added"
+    ACKNOWLEDGEMENT_SUPPRESSED = "acknowledgement.suppressed"
+    # what the desk sends
+    OUTBOX_QUEUED = "outbox.queued"
+    OUTBOX_SENT = "outbox.sent"
+    OUTBOX_FAILED = "outbox.failed"
+    OUTBOX_BOUNCED = "outbox.bounced"
+    OUTBOX_RETRY = "outbox.retry"
+    # its clocks
+    SLA_POLICY = "sla.policy"
+    SLA_NONE = "sla.none"
+    SLA_WARNING = "sla.warning"
+    SLA_BREACHED = "sla.breached"
+    SLA_ESCALATED = "sla.escalated"
+    # agents and staff accounts
+    AGENT_ADDED = "agent.added"
+    AGENT_STATUS = "agent.status"
+    AGENT_LINK_CODE = "agent.link_code"
+    AGENT_LINKED = "agent.linked"
+    AGENT_LINK_REFUSED = "agent.link_refused"
+    AGENT_UNLINKED = "agent.unlinked"
+    AGENT_PASSWORD_SET = "agent.password_set"
+    AGENT_SESSIONS_ENDED = "agent.sessions_ended"
+    STAFF_SIGNED_IN = "staff.signed_in"
+    STAFF_SIGNED_OUT = "staff.signed_out"
+    TOKEN_CREATED = "token.created"
+    TOKEN_REVOKED = "token.revoked"

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from router.audit_origin import ActorRef, Origin
+from router.vocabulary import AuditAction
 from store.models import AuditEvent
 
 
@@ -26,7 +27,7 @@ class AuditLog:
         *,
         ticket_id: int | None,
         actor: ActorRef,
-        action: str,
+        action: AuditAction,
         detail: str = "",
         now: datetime,
         data: dict[str, Any] | None = None,
@@ -39,7 +40,7 @@ class AuditLog:
             {
                 "ticket_id": ticket_id,
                 "actor": str(actor)[:320],
-                "action": action,
+                "action": AuditAction(action).value,  # a closed set: a typo fails here
                 "detail": detail,
                 "data": data,
                 "created_at": now,

@@ -118,7 +118,7 @@ class AuditEvent(Base):
         ForeignKey("tickets.id", ondelete="CASCADE"), index=True
     )
     actor: Mapped[str] = mapped_column(String(320))  # "system:route", "agent:ana", "cli"
-    action: Mapped[str] = mapped_column(String(64))  # "ticket.created", "ticket.assigned", ...
+    action: Mapped[str] = mapped_column(String(64))  # router.vocabulary.AuditAction's values
     detail: Mapped[str] = mapped_column(Text, default="")  # the why, in words
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

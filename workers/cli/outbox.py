@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from config.settings import Settings
-from router.vocabulary import Channel, RowState, SystemActor
+from router.vocabulary import AuditAction, Channel, RowState, SystemActor
 from workers.cli.context import echo_json, pass_settings, runtime_for
 
 STATES = [s.value for s in RowState if s is not RowState.QUIET]
@@ -70,7 +70,7 @@ def retry(settings: Settings, outbox_id: int) -> None:
                 uow.audit.record(
                     ticket_id=item.ticket_id,
                     actor=SystemActor.CLI,
-                    action="outbox.retry",
+                    action=AuditAction.OUTBOX_RETRY,
                     detail=f"{item.kind} to {item.recipient} queued again by an operator",
                     now=runtime.now(),
                     data={"outbox_id": outbox_id},

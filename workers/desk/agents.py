@@ -17,7 +17,7 @@ from config.loader import problems_of
 from config.settings import AgentSettings
 from connectors.telegram.commands import link_code_of
 from router.audit_origin import ActorRef
-from router.vocabulary import AgentStatus, Status, SystemActor
+from router.vocabulary import AgentStatus, AuditAction, Status, SystemActor
 from store.db import UnitOfWork
 from store.models import Agent
 from workers.desk.assignments import agent_named, return_tickets
@@ -74,7 +74,7 @@ def add_agent(
         uow.audit.record(
             ticket_id=None,
             actor=actor,
-            action="agent.added",
+            action=AuditAction.AGENT_ADDED,
             detail=f"{name} <{email}> teams={','.join(teams) or '-'} capacity={capacity} "
             f"status={status.value}",
             now=now,
@@ -112,7 +112,7 @@ def change_agent_status(
         uow.audit.record(
             ticket_id=None,
             actor=actor,
-            action="agent.status",
+            action=AuditAction.AGENT_STATUS,
             detail=f"{agent.name}: {previous} -> {status.value}",
             now=runtime.now(),
         )
@@ -141,7 +141,7 @@ def make_link_code(
         uow.audit.record(
             ticket_id=None,
             actor=actor,
-            action="agent.link_code",
+            action=AuditAction.AGENT_LINK_CODE,
             detail=f"a Telegram link code for {name}, valid until {expires_at:%Y-%m-%d %H:%M} UTC",
             now=runtime.now(),
         )
@@ -155,7 +155,7 @@ def unlink_agent(runtime: Runtime, name: str, *, actor: str = SystemActor.CLI) -
         uow.audit.record(
             ticket_id=None,
             actor=actor,
-            action="agent.unlinked",
+            action=AuditAction.AGENT_UNLINKED,
             detail=f"{name}: Telegram unlinked",
             now=runtime.now(),
         )

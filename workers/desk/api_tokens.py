@@ -16,7 +16,7 @@ from router.credentials import (
 )
 from router.errors import NotFound
 from router.staff_views import Caller, NewToken, TokenView
-from router.vocabulary import Role, SystemActor
+from router.vocabulary import AuditAction, Role, SystemActor
 from store.models import ApiToken
 from workers.desk.assignments import agent_named
 from workers.desk.callers import token_caller_of
@@ -80,7 +80,7 @@ def create_token(
         uow.audit.record(
             ticket_id=None,
             actor=actor,
-            action="token.created",
+            action=AuditAction.TOKEN_CREATED,
             detail=f"token {token.id} {name!r} for {agent_name} as {granted.value}, "
             + (f"expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else "never expires"),
             now=now,
@@ -104,7 +104,7 @@ def revoke_token(
             uow.audit.record(
                 ticket_id=None,
                 actor=actor,
-                action="token.revoked",
+                action=AuditAction.TOKEN_REVOKED,
                 detail=f"token {token_id} revoked",
                 now=now,
                 data={"token_id": token_id},

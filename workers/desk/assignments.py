@@ -15,7 +15,7 @@ from router.audit_origin import ActorRef
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition, is_active
 from router.notice_texts import taken_notice
-from router.vocabulary import Status, SystemActor
+from router.vocabulary import AuditAction, Status, SystemActor
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
 from workers.desk.agent_notices import AgentContact, brief_of, notify_agent
@@ -98,7 +98,7 @@ def assign_ticket(
     reason: str = "",
     force: bool = False,
     actor: ActorRef = SystemActor.CLI,
-    action: str = "ticket.assigned",
+    action: AuditAction = AuditAction.TICKET_ASSIGNED,
 ) -> str | None:
     """Give ticket ``number`` to an agent (taking it from its assignee); the previous one."""
     with runtime.db.unit_of_work() as uow:
@@ -143,7 +143,12 @@ def transfer_ticket(
         raise ValueError("a transfer needs a reason")
     if to_agent is not None:
         assign_ticket(
-            runtime, number, to_agent, reason=reason, actor=actor, action="ticket.transferred"
+            runtime,
+            number,
+            to_agent,
+            reason=reason,
+            actor=actor,
+            action=AuditAction.TICKET_TRANSFERRED,
         )
         return
     assert to_team is not None
@@ -162,7 +167,7 @@ def transfer_ticket(
         uow.audit.record(
             ticket_id=number,
             actor=actor,
-            action="ticket.transferred",
+            action=AuditAction.TICKET_TRANSFERRED,
             detail=f"team {old_team or '-'} -> {team.name}"
             + (f", taken from {previous}" if previous else "")
             + f": {reason}",
@@ -189,7 +194,7 @@ def unassign_ticket(
         uow.audit.record(
             ticket_id=number,
             actor=actor,
-            action="ticket.unassigned",
+            action=AuditAction.TICKET_UNASSIGNED,
             detail=f"taken from {previous}, back to the queue" + (f": {reason}" if reason else ""),
             now=runtime.now(),
             data={"previous": previous},
@@ -254,7 +259,7 @@ def claim_in(
     uow.audit.record(
         ticket_id=number,
         actor=actor,
-        action="ticket.claimed",
+        action=AuditAction.TICKET_CLAIMED,
         detail=f"claimed by {agent.name}, load {agent.load + 1}/{agent.capacity}",
         now=runtime.now(),
         data={"agent": agent.name},
@@ -319,7 +324,7 @@ def return_tickets(
         uow.audit.record(
             ticket_id=ticket.id,
             actor=actor,
-            action="ticket.unassigned",
+            action=AuditAction.TICKET_UNASSIGNED,
             detail=f"taken from {agent.name}, back to the queue: {reason}",
             now=runtime.now(),
             data={"previous": agent.name},

@@ -8,7 +8,7 @@ from connectors.telegram.chat_text import html_to_plain
 from router.envelopes import AttachmentRef, OutboundMessage
 from router.notice_texts import Rendered
 from router.thread_keys import plus_address
-from router.vocabulary import Channel, SystemActor
+from router.vocabulary import AuditAction, Channel, SystemActor
 from store.db import UnitOfWork
 from workers.runtime.context import Runtime
 
@@ -165,7 +165,7 @@ def _add(
         uow.audit.record(
             ticket_id=ticket_id,
             actor=SystemActor.SYSTEM,
-            action="outbox.queued",
+            action=AuditAction.OUTBOX_QUEUED,
             detail=f"{kind} to {message.recipient} by {channel.value}",
             now=runtime.now(),
             data={"outbox_id": outbox_id, "message_id": message.message_id},

@@ -17,7 +17,7 @@ from router.mentions import parse_mentions
 from router.notice_texts import agent_reply, mention_notice
 from router.sla_clock import SlaEvent
 from router.thread_keys import answer_threading
-from router.vocabulary import Channel, Direction, Status
+from router.vocabulary import AuditAction, Channel, Direction, Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
@@ -96,7 +96,11 @@ def post_answer(
             now=now,
         )
         uow.audit.record(
-            ticket_id=ticket.id, actor=recorded, action="note.added", detail=f"via {via}", now=now
+            ticket_id=ticket.id,
+            actor=recorded,
+            action=AuditAction.NOTE_ADDED,
+            detail=f"via {via}",
+            now=now,
         )
         _tell_the_mentioned(runtime, uow, ticket, agent, text.strip(), external_id)
         return
@@ -173,7 +177,7 @@ def post_answer(
     uow.audit.record(
         ticket_id=ticket.id,
         actor=recorded,
-        action="message.replied",
+        action=AuditAction.MESSAGE_REPLIED,
         detail=f"public reply to {ticket.requester_address} via {via}",
         now=now,
         data={"message_id": message_id},

@@ -17,7 +17,7 @@ from router.credentials import SessionPolicy, secret_hash
 from router.errors import SignInRefused, SignInThrottled
 from router.sign_in_limits import SignInLimit, account_key, address_key, retry_after_seconds
 from router.staff_views import Caller, SignedIn
-from router.vocabulary import SystemActor
+from router.vocabulary import AuditAction, SystemActor
 from workers.desk.assignments import agent_named
 from workers.desk.callers import session_caller_of
 from workers.desk.passwords import (
@@ -64,7 +64,7 @@ def set_password(
         uow.audit.record(
             ticket_id=None,
             actor=actor,
-            action="agent.password_set",
+            action=AuditAction.AGENT_PASSWORD_SET,
             detail=f"{name}: a new password" + (f", {ended} session(s) ended" if ended else ""),
             now=now,
         )
@@ -80,7 +80,7 @@ def end_sessions(runtime: Runtime, name: str, *, actor: ActorRef = SystemActor.C
         uow.audit.record(
             ticket_id=None,
             actor=actor,
-            action="agent.sessions_ended",
+            action=AuditAction.AGENT_SESSIONS_ENDED,
             detail=f"{name}: {ended} open session(s) ended",
             now=now,
         )
@@ -134,7 +134,7 @@ def sign_in(
         uow.audit.record(
             ticket_id=None,
             actor=caller.origin,
-            action="staff.signed_in",
+            action=AuditAction.STAFF_SIGNED_IN,
             detail=f"{name} signed in (session {row.id})",
             now=now,
         )
@@ -193,7 +193,7 @@ def sign_out(runtime: Runtime, caller: Caller) -> None:
             uow.audit.record(
                 ticket_id=None,
                 actor=caller.origin,
-                action="staff.signed_out",
+                action=AuditAction.STAFF_SIGNED_OUT,
                 detail=f"{caller.principal.name} signed out (session {caller.session_id})",
                 now=now,
             )

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, apply
 from router.sla_policy import SlaPolicy, calendar_for, choose_policy
-from router.vocabulary import Channel, Priority, Status, SystemActor
+from router.vocabulary import AuditAction, Channel, Priority, Status, SystemActor
 from store.db import UnitOfWork
 from workers.runtime.context import Runtime
 
@@ -48,7 +48,7 @@ def start_clocks(
         uow.audit.record(
             ticket_id=ticket_id,
             actor=SystemActor.SLA,
-            action="sla.none",
+            action=AuditAction.SLA_NONE,
             detail=reasons[-1],
             now=now,
         )
@@ -63,7 +63,7 @@ def start_clocks(
     uow.audit.record(
         ticket_id=ticket_id,
         actor=SystemActor.SLA,
-        action="sla.policy",
+        action=AuditAction.SLA_POLICY,
         detail=f"{reasons[-1]}; {why}",
         now=now,
         data={"policy": policy.name, "calendar": name},

@@ -11,7 +11,7 @@ from __future__ import annotations
 from router.audit_origin import ActorRef
 from router.errors import NotFound
 from router.lifecycle import is_active
-from router.vocabulary import Status, SystemActor
+from router.vocabulary import AuditAction, Status, SystemActor
 from store.db import UnitOfWork
 from workers.desk.resolution_notices import after_resolution
 from workers.desk.sla_clocks import clock_event, status_event
@@ -55,7 +55,7 @@ def change_ticket_status(
     uow.audit.record(
         ticket_id=number,
         actor=actor,
-        action="ticket.status",
+        action=AuditAction.TICKET_STATUS,
         detail=f"{before.value} -> {target.value}" + (f": {reason}" if reason else ""),
         now=now,
     )

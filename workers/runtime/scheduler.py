@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from router.vocabulary import Channel, SystemActor
+from router.vocabulary import AuditAction, Channel, SystemActor
 from workers.desk.reply_receipts import report_undelivered
 from workers.runtime.context import Runtime
 from workers.steps.report_refresh import refresh_reports
@@ -56,7 +56,7 @@ class Scheduler:
                 uow.audit.record(
                     ticket_id=ticket_id,
                     actor=SystemActor.SCHEDULER,
-                    action="outbox.failed",
+                    action=AuditAction.OUTBOX_FAILED,
                     detail=f"gave up delivering to {recipient}: unfinished after "
                     f"{retries.deliver.max_attempts} attempts",
                     now=now,

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, Throttled, TransientError
-from router.vocabulary import Channel, RowState, SystemActor
+from router.vocabulary import AuditAction, Channel, RowState, SystemActor
 from store.db import UnitOfWork
 from store.outbox import Claimed
 from workers.desk.reply_receipts import confirm_delivered, report_undelivered
@@ -202,7 +202,7 @@ def _record_sent(
     uow.audit.record(
         ticket_id=claimed.ticket_id,
         actor=SystemActor.DELIVER,
-        action="outbox.sent",
+        action=AuditAction.OUTBOX_SENT,
         detail=f"delivered to {claimed.recipient}",
         now=runtime.now(),
         data={"outbox_id": outbox_id, "message_id": result.external_id},
@@ -255,7 +255,7 @@ def fall_back_to_email(
         uow.audit.record(
             ticket_id=item.ticket_id,
             actor=SystemActor.DELIVER,
-            action="agent.unlinked",
+            action=AuditAction.AGENT_UNLINKED,
             detail=f"{agent.name}: Telegram unreachable ({why[:200]}); notices go by email",
             now=runtime.now(),
         )
@@ -334,7 +334,7 @@ def _record_failure(
             uow.audit.record(
                 ticket_id=ticket_id,
                 actor=SystemActor.DELIVER,
-                action="outbox.failed",
+                action=AuditAction.OUTBOX_FAILED,
                 detail=f"could not deliver to {recipient}: {exc}",
                 now=runtime.now(),
                 data={"outbox_id": outbox_id, "permanent": permanent},

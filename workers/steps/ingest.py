@@ -29,7 +29,15 @@ from router.thread_keys import (
     our_address_written_to,
     thread_keys,
 )
-from router.vocabulary import AgentStatus, Channel, Direction, RowState, Status, SystemActor
+from router.vocabulary import (
+    AgentStatus,
+    AuditAction,
+    Channel,
+    Direction,
+    RowState,
+    Status,
+    SystemActor,
+)
 from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
@@ -247,7 +255,7 @@ def _ingest_in(
         uow.audit.record(
             ticket_id=ticket_id,
             actor=SystemActor.INGEST,
-            action="message.problems",
+            action=AuditAction.MESSAGE_PROBLEMS,
             detail="read what could be read: " + "; ".join(message.problems)[:2000],
             now=now,
         )
@@ -370,7 +378,7 @@ def _open_ticket(
     uow.audit.record(
         ticket_id=ticket_id,
         actor=f"customer:{customer.id}",
-        action="ticket.created",
+        action=AuditAction.TICKET_CREATED,
         detail=detail,
         now=now,
         data={
@@ -404,7 +412,7 @@ def _join_ticket(
         uow.audit.record(
             ticket_id=ticket.id,
             actor=SystemActor.INGEST,
-            action="message.quiet",
+            action=AuditAction.MESSAGE_QUIET,
             detail=(
                 f"automatic message by {message.channel.value}: recorded, not answered"
                 + (f" ({message.automatic_reason})" if message.automatic_reason else "")
@@ -418,7 +426,9 @@ def _join_ticket(
         uow.audit.record(
             ticket_id=ticket.id,
             actor=SystemActor.INGEST,
-            action="ticket.reopened" if current is Status.RESOLVED else "ticket.status",
+            action=AuditAction.TICKET_REOPENED
+            if current is Status.RESOLVED
+            else AuditAction.TICKET_STATUS,
             detail=f"{current.value} -> {target.value}: the customer replied",
             now=now,
         )
@@ -430,7 +440,7 @@ def _join_ticket(
     uow.audit.record(
         ticket_id=ticket.id,
         actor=SystemActor.INGEST,
-        action="message.received",
+        action=AuditAction.MESSAGE_RECEIVED,
         detail=f"reply by {message.channel.value}",
         now=now,
     )
@@ -468,7 +478,7 @@ def _leave_an_absent_assignee(runtime: Runtime, uow: UnitOfWork, ticket: Ticket)
     uow.audit.record(
         ticket_id=ticket.id,
         actor=SystemActor.INGEST,
-        action="ticket.unassigned",
+        action=AuditAction.TICKET_UNASSIGNED,
         detail=f"taken from {agent.name}, back to the queue: {agent.name} is offline",
         now=runtime.now(),
         data={"previous": agent.name},
@@ -529,7 +539,7 @@ def _acknowledge(
         uow.audit.record(
             ticket_id=ticket_id,
             actor=SystemActor.INGEST,
-            action="acknowledgement.suppressed",
+            action=AuditAction.ACKNOWLEDGEMENT_SUPPRESSED,
             detail=refusal,
             now=runtime.now(),
         )

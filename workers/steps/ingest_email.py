@@ -11,7 +11,7 @@ from router.agent_mail import answers_publicly
 from router.envelopes import BounceReport, InboundMessage
 from router.errors import PermanentError
 from router.thread_keys import ThreadKeys, thread_keys
-from router.vocabulary import Channel, RowState, Status, SystemActor
+from router.vocabulary import AuditAction, Channel, RowState, Status, SystemActor
 from store.customers import normalise_address
 from store.db import UnitOfWork
 from workers.desk.replies import post_answer
@@ -68,7 +68,7 @@ def record_bounce(runtime: Runtime, uow: UnitOfWork, bounce: BounceReport) -> in
     uow.audit.record(
         ticket_id=item.ticket_id,
         actor=SystemActor.INGEST,
-        action="outbox.bounced",
+        action=AuditAction.OUTBOX_BOUNCED,
         detail=f"{item.kind} to {item.recipient} bounced: {reason}",
         now=now,
         data={"outbox_id": item.id, "status": bounce.status},

@@ -59,7 +59,7 @@ from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import NotFound, OutOfTurn, PermanentError, TransientError
 from router.thread_keys import chat_message_ref
-from router.vocabulary import AgentStatus, Channel, RowState, Status
+from router.vocabulary import AgentStatus, AuditAction, Channel, RowState, Status
 from store.chats import SentRef
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
@@ -219,7 +219,7 @@ def _link(runtime: Runtime, uow: UnitOfWork, inbox_id: int, update: ChatUpdate, 
         uow.audit.record(
             ticket_id=None,
             actor=f"telegram:{update.user_id}",
-            action="agent.link_refused",
+            action=AuditAction.AGENT_LINK_REFUSED,
             detail="a /start code that is unknown, spent or expired (or not in a private chat)",
             now=now,
         )
@@ -229,7 +229,7 @@ def _link(runtime: Runtime, uow: UnitOfWork, inbox_id: int, update: ChatUpdate, 
         uow.audit.record(
             ticket_id=None,
             actor=f"agent:{agent.name}",
-            action="agent.linked",
+            action=AuditAction.AGENT_LINKED,
             detail=f"{agent.name} linked Telegram user {update.user_id} with a one-time code",
             now=now,
         )

@@ -19,7 +19,7 @@ from router.lifecycle import check_transition, is_active
 from router.notice_texts import assignment_notice, offer_notice
 from router.routing_facts import AgentFacts, TicketFacts
 from router.selection import Decision, SelectionPolicy, choose_agent, explain
-from router.vocabulary import Status, SystemActor
+from router.vocabulary import AuditAction, Status, SystemActor
 from store.agents import Member
 from store.db import UnitOfWork
 from store.models import AuditEvent
@@ -166,7 +166,7 @@ def _assign(
     uow.audit.record(
         ticket_id=number,
         actor=SystemActor.ROUTE,
-        action="ticket.assigned",
+        action=AuditAction.TICKET_ASSIGNED,
         detail=f"assigned to {chosen.name}: " + "; ".join(reasons),
         now=now,
         data={"agent": chosen.name, "load": chosen.load + 1, "capacity": chosen.capacity},
@@ -343,7 +343,7 @@ def _offer(
         uow.audit.record(
             ticket_id=ticket.facts.id,
             actor=SystemActor.ROUTE,
-            action="ticket.offered",
+            action=AuditAction.TICKET_OFFERED,
             detail=f"offered to {', '.join(told)} (claim mode): the first claim wins",
             now=now,
             data={"agents": told},
@@ -366,26 +366,26 @@ def _record_waiting(
         for action, detail in uow.session.execute(
             select(AuditEvent.action, AuditEvent.detail).where(
                 AuditEvent.ticket_id == ticket.facts.id,
-                AuditEvent.action.in_(("ticket.waiting", "ticket.relaxed")),
+                AuditEvent.action.in_((AuditAction.TICKET_WAITING, AuditAction.TICKET_RELAXED)),
                 AuditEvent.created_at >= since,
             )
         )
     }
     for step in relaxed:
-        if ("ticket.relaxed", step) not in logged:
+        if (AuditAction.TICKET_RELAXED, step) not in logged:
             uow.audit.record(
                 ticket_id=ticket.facts.id,
                 actor=SystemActor.ROUTE,
-                action="ticket.relaxed",
+                action=AuditAction.TICKET_RELAXED,
                 detail=step,
                 now=runtime.now(),
             )
     waiting = "; ".join(reasons)
-    if not any(action == "ticket.waiting" for action, _ in logged):  # once this round
+    if not any(action == AuditAction.TICKET_WAITING for action, _ in logged):  # once this round
         uow.audit.record(
             ticket_id=ticket.facts.id,
             actor=SystemActor.ROUTE,
-            action="ticket.waiting",
+            action=AuditAction.TICKET_WAITING,
             detail=waiting,
             now=runtime.now(),
         )

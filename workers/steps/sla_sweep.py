@@ -22,7 +22,7 @@ from router.sla_policy import (
     escalation_targets,
 )
 from router.time_texts import reader_time
-from router.vocabulary import Priority, SystemActor
+from router.vocabulary import AuditAction, Priority, SystemActor
 from store.db import UnitOfWork
 from store.models import SlaTimer, Ticket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
@@ -157,7 +157,7 @@ def _warn(runtime: Runtime, uow: UnitOfWork, people: _People, row: SlaTimer, now
     uow.audit.record(
         ticket_id=ticket.id,
         actor=SystemActor.SLA,
-        action="sla.warning",
+        action=AuditAction.SLA_WARNING,
         detail=f"{row.kind} at {row.warn_share:.0%} of its target"
         + (f": {who.name} ({role}) told" if told and who else ": nobody to tell"),
         now=now,
@@ -183,7 +183,7 @@ def _breach(
     uow.audit.record(
         ticket_id=ticket.id,
         actor=SystemActor.SLA,
-        action="sla.breached",
+        action=AuditAction.SLA_BREACHED,
         detail=detail,
         now=now,
         data={"timer": row.kind, "policy": row.policy},
@@ -239,7 +239,7 @@ def _escalate(
         uow.audit.record(
             ticket_id=ticket.id,
             actor=SystemActor.SLA,
-            action="sla.escalated",
+            action=AuditAction.SLA_ESCALATED,
             detail=f"{row.kind} breached: {step.recipient} ({step.role}) told",
             now=now,
             data={"timer": row.kind, "step": row.escalation_step, "to": step.recipient},
