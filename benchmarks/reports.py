@@ -85,10 +85,11 @@ timezone = "Europe/Berlin"
 
 SEED = [
     "SELECT setseed(0.42)",
-    """INSERT INTO customers (name, tier, organisation, created_at)
+    """INSERT INTO organisations (id, name, attributes, created_at, updated_at)
+    SELECT g, 'Org ' || g, '{}', :start, :start FROM generate_series(1, 2000) AS g""",
+    """INSERT INTO customers (name, tier, organisation_id, attributes, created_at)
     SELECT 'Customer ' || g, NULL,
-        CASE WHEN random() < 0.3 THEN 'Org ' || (1 + floor(random() * 2000)::int) END,
-        :start
+        CASE WHEN random() < 0.3 THEN 1 + floor(random() * 2000)::int END, '{}', :start
     FROM generate_series(1, :customers) AS g""",
     # one row per ticket with its random draws, then the tickets from it
     """CREATE TEMPORARY TABLE draws AS
@@ -144,6 +145,7 @@ SEED = [
         WHEN f.done_at < :now - interval '7 days' THEN 'closed'
         ELSE 'resolved' END AS status) AS s""",
     "SELECT setval(pg_get_serial_sequence('tickets', 'id'), (SELECT max(id) FROM tickets))",
+    "SELECT setval(pg_get_serial_sequence('organisations', 'id'), 2000)",
     """INSERT INTO messages (ticket_id, direction, channel, author, customer_id, agent_id,
         body_text, headers, created_at)
     SELECT t.id, m.direction, t.channel, m.author, t.requester_id, m.agent,

@@ -7,6 +7,7 @@ RelaydeskError
  +-- PermanentError         retrying cannot help: bad input, a refused recipient
  |    +-- InvalidTransition a ticket status change the lifecycle forbids
  +-- NotFound               a ticket, agent or row that does not exist
+ +-- AlreadyTaken           a name or address another record already has
  +-- SignInRefused          a wrong name or password (the answer never says which)
  +-- SignInThrottled        too many failed sign-ins: wait ``retry_after_s``
 """
@@ -48,6 +49,11 @@ class InvalidTransition(PermanentError):
 
 class NotFound(RelaydeskError):
     """The named thing does not exist."""
+
+
+class AlreadyTaken(RelaydeskError):
+    """A unique name or address (an organisation's name or domain, a customer's address)
+    already belongs to another record."""
 
 
 class SignInRefused(RelaydeskError):

@@ -7,12 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from router.vocabulary import Channel
 from store.dialect import insert_ignoring_conflict, insert_row
-from store.models import Customer, CustomerIdentity
+from store.models import Customer, CustomerIdentity, Organisation, OrganisationDomain
 
 
 def normalise_address(channel: Channel, address: str) -> str:
@@ -22,6 +22,9 @@ def normalise_address(channel: Channel, address: str) -> str:
 
 @dataclass(frozen=True)
 class CustomerRef:
+    """A customer as ingest and the rules see them: ``tier`` is their own, else their
+    organisation's; ``organisation`` its name."""
+
     id: int
     name: str
     tier: str | None = None
@@ -35,10 +38,19 @@ KnownCustomers = dict[tuple[str, str], CustomerRef | None]
 _REF_COLUMNS = (
     Customer.id,
     Customer.name,
-    Customer.tier,
-    Customer.organisation,
+    func.coalesce(Customer.tier, Organisation.tier),
+    Organisation.name,
     CustomerIdentity.bounced_at,
 )
+
+
+def _refs_by_identity() -> Any:
+    """The customers behind identities, with their organisation's name and tier."""
+    return (
+        select(CustomerIdentity.address, *_REF_COLUMNS)
+        .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
+        .outerjoin(Organisation, Organisation.id == Customer.organisation_id)
+    )
 
 
 class CustomerRepository:
@@ -60,9 +72,9 @@ class CustomerRepository:
             return
         found: dict[str, CustomerRef | None] = dict.fromkeys(wanted)
         for row in self.session.execute(
-            select(CustomerIdentity.address, *_REF_COLUMNS)
-            .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
-            .where(CustomerIdentity.channel == kind.value, CustomerIdentity.address.in_(wanted))
+            _refs_by_identity().where(
+                CustomerIdentity.channel == kind.value, CustomerIdentity.address.in_(wanted)
+            )
         ):
             found[row[0]] = _ref(row[1:])
         self._known.update(((kind.value, address), ref) for address, ref in found.items())
@@ -71,7 +83,8 @@ class CustomerRepository:
         """The customer behind ``address`` on ``channel``; created once, even under races.
 
         Web requesters are identified by their email address, so a web customer
-        and an email customer with the same address are one person.
+        and an email customer with the same address are one person. A new customer
+        writing from an organisation's email domain belongs to that organisation.
         """
         kind = _kind(channel)
         address = normalise_address(kind, address)
@@ -79,7 +92,16 @@ class CustomerRepository:
         key = (kind.value, address)
         found = self._known[key] if key in self._known else self._find(kind, address)
         if found is None:
-            customer_id = insert_row(self.session, Customer, {"name": name, "created_at": now})
+            organisation = self._organisation_of_domain(kind, address)
+            customer_id = insert_row(
+                self.session,
+                Customer,
+                {
+                    "name": name,
+                    "created_at": now,
+                    "organisation_id": organisation.id if organisation else None,
+                },
+            )
             inserted = insert_ignoring_conflict(
                 self.session,
                 CustomerIdentity,
@@ -91,7 +113,12 @@ class CustomerRepository:
                 },
             )
             if inserted is not None:
-                created = CustomerRef(id=customer_id, name=name)
+                created = CustomerRef(
+                    id=customer_id,
+                    name=name,
+                    tier=organisation.tier if organisation else None,
+                    organisation=organisation.name if organisation else None,
+                )
                 self._known[key] = created
                 return created
             # another transaction won the race: use theirs
@@ -171,11 +198,22 @@ class CustomerRepository:
 
     def _find(self, channel: Channel, address: str) -> CustomerRef | None:
         row = self.session.execute(
-            select(*_REF_COLUMNS)
-            .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
-            .where(CustomerIdentity.channel == channel.value, CustomerIdentity.address == address)
+            _refs_by_identity().where(
+                CustomerIdentity.channel == channel.value, CustomerIdentity.address == address
+            )
         ).first()
-        return None if row is None else _ref(row)
+        return None if row is None else _ref(row[1:])
+
+    def _organisation_of_domain(self, channel: Channel, address: str) -> Organisation | None:
+        """The organisation whose email domain ``address`` is at (email addresses only)."""
+        _, at, domain = address.rpartition("@")
+        if channel is not Channel.EMAIL or not at or not domain:
+            return None
+        return self.session.execute(
+            select(Organisation)
+            .join(OrganisationDomain, OrganisationDomain.organisation_id == Organisation.id)
+            .where(OrganisationDomain.domain == domain.lower().rstrip("."))
+        ).scalar_one_or_none()
 
     def _forget(self, address: str) -> None:
         """An email identity whose bounce flag changes: look it up again when asked."""

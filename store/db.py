@@ -22,11 +22,13 @@ from store.agents import AgentRepository
 from store.api_tokens import ApiTokenRepository
 from store.audit import AuditLog
 from store.chats import ChatRepository
+from store.customer_directory import CustomerDirectory
 from store.customers import CustomerRepository, KnownCustomers
 from store.inbox import InboxRepository
 from store.inbox_signals import InboxSignals, PgListener
 from store.mailboxes import MailboxCursorRepository
 from store.messages import KnownInbound, MessageRepository
+from store.organisations import OrganisationRepository
 from store.outbox import OutboxRepository
 from store.report_sql import register_report_functions
 from store.sign_in_failures import SignInFailureRepository
@@ -166,6 +168,14 @@ class UnitOfWork:
     @property
     def customers(self) -> CustomerRepository:
         return CustomerRepository(self.session, self._known_customers)
+
+    @property
+    def customer_directory(self) -> CustomerDirectory:
+        return CustomerDirectory(self.session)
+
+    @property
+    def organisations(self) -> OrganisationRepository:
+        return OrganisationRepository(self.session)
 
     @property
     def staff(self) -> StaffDirectory:

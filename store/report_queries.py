@@ -21,7 +21,16 @@ from router.report_figures import AGE_BUCKETS, BacklogRow, LoadFacts, ReportFilt
 from router.report_period import Period
 from router.report_stats import Durations
 from router.vocabulary import Direction, Status
-from store.models import Agent, AgentLoadDay, Customer, Message, SlaTimer, Team, Ticket
+from store.models import (
+    Agent,
+    AgentLoadDay,
+    Customer,
+    Message,
+    Organisation,
+    SlaTimer,
+    Team,
+    Ticket,
+)
 from store.report_sql import as_date, local_day, not_negative, seconds_between, step
 
 OPEN = (Status.NEW.value, Status.OPEN.value, Status.PENDING.value)
@@ -37,7 +46,9 @@ def ticket_conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
     if filters.organisation:
         where.append(
             Ticket.requester_id.in_(
-                select(Customer.id).where(Customer.organisation.in_(filters.organisation))
+                select(Customer.id)
+                .join(Organisation, Organisation.id == Customer.organisation_id)
+                .where(Organisation.name.in_(filters.organisation))
             )
         )
     for column, values in (
@@ -101,7 +112,7 @@ class ReportQueries:
             )
             return Counter({name: n for _, name, n in self.session.execute(query)})
         column: Any = {
-            "organisation": Customer.organisation,
+            "organisation": Organisation.name,
             "form": Ticket.form,
             "category": Ticket.category,
         }[key]
@@ -111,7 +122,9 @@ class ReportQueries:
             .where(*where, column.is_not(None), column != "")
         )
         if key == "organisation":
-            query = query.join(Customer, Customer.id == Ticket.requester_id)
+            query = query.join(Customer, Customer.id == Ticket.requester_id).join(
+                Organisation, Organisation.id == Customer.organisation_id
+            )
         return Counter({name: n for name, n in self.session.execute(query.group_by(column))})
 
     def _tags(self, where: list[ColumnElement[bool]]) -> Counter[str]:

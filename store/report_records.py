@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from router.report_facts import ClockRecord, TicketRecord
 from router.report_figures import ReportFilters
-from store.models import Agent, Customer, SlaTimer, Team, Ticket
+from store.models import Agent, Customer, Organisation, SlaTimer, Team, Ticket
 from store.report_queries import ticket_conditions
 
 
@@ -26,9 +26,10 @@ def ticket_records(session: Session, filters: ReportFilters) -> Iterator[TicketR
             assignee.name,
             responder.name,
             Customer.name,
-            Customer.organisation,
+            Organisation.name,
         )
         .join(Customer, Customer.id == Ticket.requester_id)
+        .outerjoin(Organisation, Organisation.id == Customer.organisation_id)
         .outerjoin(Team, Team.id == Ticket.team_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
         .outerjoin(responder, responder.id == Ticket.first_responder_id)

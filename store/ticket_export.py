@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from router.export_format import ExportFilters
-from store.models import Agent, Customer, Message, Team, Ticket
+from store.models import Agent, Customer, Message, Organisation, Team, Ticket
 
 
 def export_conditions(dialect: str, filters: ExportFilters) -> list[ColumnElement[bool]]:
@@ -72,7 +72,7 @@ class TicketExport:
                 assignee.name,
                 Customer.name,
                 Ticket.requester_address,
-                Customer.organisation,
+                Organisation.name,
                 Ticket.tags,
                 Ticket.created_at,
                 Ticket.first_response_at,
@@ -81,6 +81,7 @@ class TicketExport:
                 Ticket.updated_at,
             )
             .join(Customer, Customer.id == Ticket.requester_id)
+            .outerjoin(Organisation, Organisation.id == Customer.organisation_id)
             .outerjoin(Team, Team.id == Ticket.team_id)
             .outerjoin(assignee, assignee.id == Ticket.assignee_id)
             .where(Ticket.id > after, *export_conditions(self.dialect, filters))

@@ -3,7 +3,16 @@
 from store.models.base import Base
 from store.models.chat import ChatMessage
 from store.models.mail import Attachment, MailboxCursor
-from store.models.people import Agent, AgentSkill, Customer, CustomerIdentity, Team, agent_teams
+from store.models.people import (
+    Agent,
+    AgentSkill,
+    Customer,
+    CustomerIdentity,
+    Organisation,
+    OrganisationDomain,
+    Team,
+    agent_teams,
+)
 from store.models.queues import InboxItem, OutboxItem
 from store.models.reports import AgentLoadDay, ReportDay, ReportMark
 from store.models.sla import SlaTimer
@@ -24,6 +33,8 @@ __all__ = [
     "InboxItem",
     "MailboxCursor",
     "Message",
+    "Organisation",
+    "OrganisationDomain",
     "OutboxItem",
     "ReportDay",
     "ReportMark",

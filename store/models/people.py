@@ -1,8 +1,10 @@
-"""Customers with one identity per channel address; agents, their skills and teams."""
+"""Customers with one identity per channel address, their organisations; agents, their
+skills and teams."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,16 +19,56 @@ agent_teams = Table(
 )
 
 
+class Organisation(Base):
+    """A company its customers belong to; mail from one of its ``domains`` links the sender."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    tier: Mapped[str | None] = mapped_column(String(64))  # its customers' unless they have one
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    domains: Mapped[list[OrganisationDomain]] = relationship(
+        back_populates="organisation",
+        cascade="all, delete-orphan",
+        order_by="OrganisationDomain.domain",
+    )
+
+
+class OrganisationDomain(Base):
+    """An email domain of one organisation (lower case, unique: one organisation each)."""
+
+    __tablename__ = "organisation_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+
+    organisation: Mapped[Organisation] = relationship(back_populates="domains")
+
+
 class Customer(Base):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     tier: Mapped[str | None] = mapped_column(String(64))  # e.g. "gold": rules may match on it
-    organisation: Mapped[str | None] = mapped_column(String(200))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # when a merge folded this record into another (its tickets and identities moved there)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL")
+    )
 
     identities: Mapped[list[CustomerIdentity]] = relationship(back_populates="customer")
+    organisation: Mapped[Organisation | None] = relationship()
 
 
 class CustomerIdentity(Base):

@@ -26,7 +26,8 @@ from sqlalchemy import update
 from config import load_settings
 from router.report_period import Period
 from router.vocabulary import Status
-from store.models import Customer, Ticket
+from store.dialect import insert_row
+from store.models import Customer, Organisation, Ticket
 from tests.support.desk import Desk, desk_for
 from workers.desk.assignments import assign_ticket
 from workers.desk.replies import answer_ticket
@@ -135,7 +136,12 @@ def worked_week(database_url: str, tmp_path: Path) -> Iterator[Desk]:
         set_ticket_status(runtime, t3, Status.RESOLVED)
         assert (t1, t2, t3, t4) == (1, 2, 3, 4)
         with runtime.db.unit_of_work() as uow:
-            jo = update(Customer).where(Customer.name == "Jo").values(organisation="Acme")
+            acme = insert_row(
+                uow.session,
+                Organisation,
+                {"name": "Acme", "created_at": clock(), "updated_at": clock()},
+            )
+            jo = update(Customer).where(Customer.name == "Jo").values(organisation_id=acme)
             uow.session.execute(jo)
             uow.session.execute(update(Ticket).where(Ticket.id == 1).values(tags=["vpn", "login"]))
             uow.session.execute(update(Ticket).where(Ticket.id == 3).values(tags=["vpn"]))

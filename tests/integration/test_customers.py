@@ -1,0 +1,181 @@
+"""Customers and organisations through the desk's use cases on SQLite and PostgreSQL: domains
+link customers at ingest, tier and organisation reach the rules and SLA policies, a merge
+moves tickets and addresses and is audited; and the migration turns the free organisation
+names customers had into organisations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from router.customer_records import CustomerChanges, OrganisationChanges
+from router.errors import AlreadyTaken
+from router.vocabulary import Channel
+from store.db import Database
+from store.migrate import upgrade
+from store.models import AuditEvent, SlaTimer, Ticket
+from tests.conftest import make_settings
+from tests.support.desk import Desk, desk_for
+from workers.desk.customers import (
+    create_customer,
+    customer_at,
+    customer_profile,
+    merge_customers,
+    update_customer,
+)
+from workers.desk.organisations import create_organisation, update_organisation
+
+pytestmark = pytest.mark.integration
+
+RULES = {
+    "relaydesk_rules__all_match": '[{"name": "acme", "when": {"organisation": "Acme"},'
+    ' "set": {"tags": ["acme"]}}]',
+    "relaydesk_sla__policies": '[{"name": "gold", "when": {"tier": "gold"},'
+    ' "calendar": "24x7", "first_response": "10m"},'
+    ' {"name": "standard", "calendar": "24x7", "first_response": "1h"}]',
+}
+
+
+@pytest.fixture
+def desk(database_url: str) -> Iterator[Desk]:
+    yield from desk_for(make_settings(database_url, **RULES))
+
+
+def _policies(desk: Desk, number: int) -> set[str]:
+    with desk.runtime.db.unit_of_work() as uow:
+        return set(uow.session.scalars(select(SlaTimer.policy).where(SlaTimer.ticket_id == number)))
+
+
+def _tags(desk: Desk, number: int) -> list[str]:
+    with desk.runtime.db.unit_of_work() as uow:
+        ticket = uow.tickets.get(number)
+        assert ticket is not None
+        return list(ticket.tags)
+
+
+def test_a_new_customer_from_an_organisations_domain_joins_it_and_its_tier_and_name_reach_the_rules(
+    desk: Desk,
+) -> None:
+    create_organisation(desk.runtime, name="Acme", tier="gold", domains=("ACME.example",))
+
+    number = desk.submit("w1", sender="jo@acme.example")
+    other = desk.submit("w2", sender="lee@elsewhere.example", name="Lee")
+
+    jo = customer_profile(desk.runtime, customer_at(desk.runtime, "jo@acme.example"))
+    assert jo.organisation is not None and jo.organisation.name == "Acme"
+    assert jo.tier == "gold" and jo.own_tier is None
+    assert [t.number for t in jo.tickets] == [number]
+    assert "acme" in _tags(desk, number) and _policies(desk, number) == {"gold"}
+    assert "acme" not in _tags(desk, other) and _policies(desk, other) == {"standard"}
+
+
+def test_a_customers_own_tier_set_by_staff_reaches_the_sla_policies_of_their_next_ticket(
+    desk: Desk,
+) -> None:
+    first = desk.submit("w1", sender="lee@elsewhere.example", name="Lee")
+    lee = customer_at(desk.runtime, "lee@elsewhere.example")
+    update_customer(desk.runtime, lee, CustomerChanges(tier="gold"), actor="agent:sam")
+    second = desk.submit("w2", sender="lee@elsewhere.example", name="Lee", subject="again")
+
+    assert _policies(desk, first) == {"standard"} and _policies(desk, second) == {"gold"}
+    with desk.runtime.db.unit_of_work() as uow:
+        event = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "customer.updated")
+        ).one()
+    assert event.actor == "agent:sam"
+    assert event.data["before"] == {"tier": None} and event.data["after"] == {"tier": "gold"}
+
+
+def test_a_domain_added_later_takes_in_the_customers_of_no_organisation_writing_from_it(
+    desk: Desk,
+) -> None:
+    desk.submit("w1", sender="jo@acme.example")
+    desk.submit("w2", sender="kim@acme.example", name="Kim")
+    globex = create_organisation(desk.runtime, name="Globex")
+    kim = customer_at(desk.runtime, "kim@acme.example")
+    update_customer(desk.runtime, kim, CustomerChanges(organisation_id=globex.id))
+    acme = create_organisation(desk.runtime, name="Acme")
+
+    update_organisation(desk.runtime, acme.id, OrganisationChanges(domains=("acme.example",)))
+
+    jo = customer_profile(desk.runtime, customer_at(desk.runtime, "jo@acme.example"))
+    assert jo.organisation is not None and jo.organisation.id == acme.id
+    kept = customer_profile(desk.runtime, kim)
+    assert kept.organisation is not None and kept.organisation.id == globex.id
+    with pytest.raises(AlreadyTaken):
+        update_organisation(desk.runtime, globex.id, OrganisationChanges(domains=("acme.example",)))
+
+
+def test_merging_moves_tickets_and_addresses_keeps_the_survivors_profile_and_is_audited(
+    desk: Desk,
+) -> None:
+    old = desk.submit("w1", sender="jo@home.example", name="Jo")
+    new = desk.submit("w2", sender="jo.park@work.example", name="")
+    home = customer_at(desk.runtime, "jo@home.example")
+    work = customer_at(desk.runtime, "jo.park@work.example")
+    update_customer(desk.runtime, home, CustomerChanges(tier="gold", attributes={"plan": "pro"}))
+    update_customer(desk.runtime, work, CustomerChanges(attributes={"plan": "free", "seats": 3}))
+
+    survivor = merge_customers(desk.runtime, home, work, actor="agent:sam")
+
+    assert survivor.id == work and survivor.name == "Jo" and survivor.own_tier == "gold"
+    assert dict(survivor.attributes) == {"plan": "free", "seats": 3}
+    assert {i.address for i in survivor.identities} == {"jo@home.example", "jo.park@work.example"}
+    assert sorted(t.number for t in survivor.tickets) == sorted([old, new])
+    assert customer_at(desk.runtime, "jo@home.example") == work
+    assert customer_profile(desk.runtime, home).merged_into == work
+    with desk.runtime.db.unit_of_work() as uow:
+        moved = uow.session.scalars(
+            select(AuditEvent.ticket_id).where(AuditEvent.action == "ticket.requester_merged")
+        ).all()
+        requesters = set(uow.session.scalars(select(Ticket.requester_id)))
+    assert moved == [old] and requesters == {work}
+    with pytest.raises(ValueError, match="already merged"):
+        merge_customers(desk.runtime, home, work)
+    # a message from the old address now joins the survivor
+    desk.submit("w3", sender="jo@home.example", name="Jo", subject="one more")
+    assert len(customer_profile(desk.runtime, work).tickets) == 3
+
+
+def test_an_address_belongs_to_one_customer(desk: Desk) -> None:
+    desk.submit("w1", sender="jo@home.example")
+    with pytest.raises(AlreadyTaken):
+        create_customer(desk.runtime, name="Jo", addresses=[(Channel.EMAIL, "JO@home.example")])
+    made = create_customer(
+        desk.runtime, name="Kim", addresses=[(Channel.TELEGRAM, "620002")], tier="silver"
+    )
+    assert [(i.channel, i.address) for i in made.identities] == [("telegram", "620002")]
+
+
+def test_the_migration_turns_the_free_organisation_names_into_organisations(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        upgrade(db, "0013")
+        at = datetime(2026, 1, 1, tzinfo=UTC).isoformat(sep=" ")
+        with db.engine.begin() as conn:
+            for name, organisation in (("Jo", "Acme"), ("Kim", "Acme"), ("Lee", None)):
+                conn.execute(
+                    text(
+                        "INSERT INTO customers (name, organisation, created_at) VALUES (:n, :o, :t)"
+                    ),
+                    {"n": name, "o": organisation, "t": at},
+                )
+        upgrade(db)
+        with db.engine.begin() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT c.name, o.name FROM customers c "
+                    "LEFT JOIN organisations o ON o.id = c.organisation_id ORDER BY c.id"
+                )
+            ).all()
+            organisations = conn.execute(text("SELECT count(*) FROM organisations")).scalar()
+    finally:
+        db.dispose()
+    assert [tuple(r) for r in rows] == [("Jo", "Acme"), ("Kim", "Acme"), ("Lee", None)]
+    assert organisations == 1
