@@ -200,7 +200,8 @@ def create_app(
     *, intake: Intake, tickets: TicketQueries, settings: Settings, staff: Staff | None = None
 ) -> FastAPI:
     """The web channel: JSON API under /api/v1, the HTML form at /, health at /healthz;
-    with ``staff``, the staff API (sign-in, agents, tokens) under /api/v1 too."""
+    with ``staff``, the staff API (sign-in, agents, tokens) under /api/v1 too, and the
+    agents' workspace (pages) under /desk."""
     app = FastAPIOffline(  # /docs and /redoc from the installed package's files, not a CDN
         title="relaydesk",
         version=_version(),
@@ -217,9 +218,12 @@ def create_app(
     app.include_router(_api(submissions, tickets, request_model))
     app.include_router(form_router(submissions.submit, settings, request_model))
     if staff is not None:
-        from connectors.web.staff import staff_router
+        from connectors.web.staff import StaffGate, staff_router
+        from connectors.web.workspace import mount_workspace
 
-        app.include_router(staff_router(staff, settings.staff))
+        gate = StaffGate(staff, staff)
+        app.include_router(staff_router(staff, settings.staff, gate))
+        mount_workspace(app, staff, settings, gate)
     if settings.telegram.enabled and settings.telegram.mode == "webhook":
         from connectors.web.telegram_webhook import webhook_router
 

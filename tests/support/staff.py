@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from router.staff_views import AgentLoad
 from router.vocabulary import Channel, Priority, Role
 from tests.conftest import make_settings
 from workers.desk.api_tokens import create_token
 from workers.desk.sign_in import set_password
+from workers.desk.workload import agent_loads
 from workers.runtime.context import Runtime, build_runtime
 from workers.runtime.processes import make_web_app, prepare_database
 
@@ -82,6 +84,10 @@ class StaffDesk:
         client = self.client(address)
         client.headers["Authorization"] = f"Bearer {self.token(name, role)}"
         return client
+
+    def runtime_agents(self) -> list[AgentLoad]:
+        """Every agent as the staff API lists them (status, load)."""
+        return agent_loads(self.runtime)
 
     def ids(self) -> tuple[dict[str, int], dict[str, int]]:
         """Agents' and teams' ids by name."""

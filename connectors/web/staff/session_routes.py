@@ -28,6 +28,32 @@ from router.staff_views import Caller
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+def set_session_cookie(
+    response: Response, request: Request, secret: str, staff: StaffSettings
+) -> None:
+    """The session cookie: HttpOnly, SameSite=Lax, Secure when the request came over https
+    (the JSON sign-in and the workspace's sign-in page set the same one)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=staff.session_max_age_s,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def clear_session_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
 def session_router(gate: StaffGate, auth: StaffAuth, staff: StaffSettings) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["staff"])
 
@@ -68,15 +94,7 @@ def session_router(gate: StaffGate, auth: StaffAuth, staff: StaffSettings) -> AP
             ) from None
         except SignInRefused:
             raise unauthenticated("wrong name or password") from None
-        response.set_cookie(
-            SESSION_COOKIE,
-            signed.secret,
-            max_age=staff.session_max_age_s,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
+        set_session_cookie(response, request, signed.secret, staff)
         response.headers.update(NO_STORE)
         return Me.of(signed.caller)
 
@@ -98,13 +116,7 @@ def session_router(gate: StaffGate, auth: StaffAuth, staff: StaffSettings) -> AP
         """End this session at once and clear its cookie (with a token: nothing to end)."""
         await run_in_threadpool(auth.sign_out, caller)
         response = Response(status_code=204)
-        response.delete_cookie(
-            SESSION_COOKIE,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
+        clear_session_cookie(response, request)
         return response
 
     @router.get(

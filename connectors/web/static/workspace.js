@@ -1,0 +1,78 @@
+// relaydesk workspace: keyboard shortcuts and small conveniences. Every page works
+// without this script; it only saves keystrokes. Loaded from our own server.
+(function () {
+  "use strict";
+  var pending = "";  // the first key of a two-key shortcut ("g")
+  var help = document.getElementById("help");
+
+  function typing(target) {
+    var tag = target && target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
+  }
+  function toggleHelp(open) {
+    if (!help) return;
+    var show = open === undefined ? !help.classList.contains("open") : open;
+    help.classList.toggle("open", show);
+    if (!show && location.hash === "#help") history.replaceState(null, "", location.pathname + location.search);
+    if (show) { var close = help.querySelector(".close"); if (close) close.focus(); }
+  }
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("[data-row]")); }
+  function move(step) {
+    var all = rows();
+    if (!all.length) return;
+    var at = all.findIndex(function (r) { return r.classList.contains("chosen"); });
+    var next = Math.min(all.length - 1, Math.max(0, at < 0 ? 0 : at + step));
+    if (at >= 0) all[at].classList.remove("chosen");
+    all[next].classList.add("chosen");
+    var link = all[next].querySelector("a");
+    if (link) link.focus();
+  }
+  function focusOn(selector) {
+    var found = document.querySelector(selector);
+    if (found) { found.scrollIntoView({block: "center"}); found.focus(); return true; }
+    return false;
+  }
+  function go(name) {
+    var link = document.querySelector('[data-go="' + name + '"]');
+    if (link) location.href = link.href;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape") {
+      toggleHelp(false);
+      if (typing(event.target)) event.target.blur();
+      return;
+    }
+    if (typing(event.target)) return;
+    var key = event.key;
+    if (pending === "g") {
+      pending = "";
+      if (key === "v") go("views");
+      if (key === "b") go("board");
+      return;
+    }
+    if (key === "g") { pending = "g"; return; }
+    if (key === "?") { toggleHelp(); event.preventDefault(); return; }
+    if (key === "/") { if (focusOn("#q")) event.preventDefault(); return; }
+    if (key === "j") { move(1); return; }
+    if (key === "k") { move(-1); return; }
+    if (key === "o") {
+      var chosen = document.querySelector("[data-row].chosen a");
+      if (chosen) location.href = chosen.href;
+      return;
+    }
+    if (key === "r") { if (focusOn("#reply-body")) event.preventDefault(); return; }
+    if (key === "n") { if (focusOn("#note-body")) event.preventDefault(); return; }
+  });
+
+  if (help) {
+    help.addEventListener("click", function (event) {
+      if (event.target === help || event.target.classList.contains("close")) {
+        event.preventDefault();
+        toggleHelp(false);
+      }
+    });
+  }
+  if (location.hash === "#help") toggleHelp(true);
+})();

@@ -1,0 +1,64 @@
+"""The workspace in a real headless Chromium: an agent's day, the supervisor's board, and
+what a customer wrote shown as text. One database here (SQLite): the same pages run on
+PostgreSQL in the HTTP tests beside these. Screenshots go to ``screenshots/``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from store.db import Database
+from store.migrate import upgrade
+from tests.support.browser import screenshot
+from tests.support.served import served
+from tests.support.staff import PASSWORD, StaffDesk, staff_desk
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[StaffDesk]:
+    url = f"sqlite:///{tmp_path / 'relaydesk.db'}"
+    db = Database(url)
+    upgrade(db)
+    db.dispose()
+    with staff_desk(url) as staff:
+        yield staff
+
+
+@pytest.fixture
+def base_url(desk: StaffDesk) -> Iterator[str]:
+    with served(desk.app) as url:
+        yield url
+
+
+def sign_in(page: Page, base_url: str, name: str) -> None:
+    page.goto(f"{base_url}/desk/")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_an_agent_signs_in_sets_away_finds_the_keys_and_signs_out(
+    desk: StaffDesk, base_url: str, page: Page
+) -> None:
+    page.goto(f"{base_url}/desk/")
+    expect(page.get_by_role("heading", name="Sign in to")).to_be_visible()
+    screenshot(page, "sign-in")
+    sign_in(page, base_url, "ana")
+    expect(page).to_have_url(f"{base_url}/desk/")
+    page.get_by_role("button", name="Away").click()
+    expect(page.get_by_role("button", name="Away")).to_have_attribute("aria-pressed", "true")
+    assert [a.status for a in desk.runtime_agents() if a.name == "ana"] == ["away"]
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    screenshot(page, "keyboard-help")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in to")).to_be_visible()
+    page.goto(f"{base_url}/desk/")
+    expect(page.get_by_label("Password")).to_be_visible()  # the session is gone
