@@ -146,3 +146,10 @@ class AuditAction(StrEnum):
     STAFF_SIGNED_OUT = "staff.signed_out"
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
+    # customers and organisations
+    CUSTOMER_CREATED = "customer.created"
+    CUSTOMER_UPDATED = "customer.updated"
+    CUSTOMER_MERGED = "customer.merged"
+    REQUESTER_MERGED = "ticket.requester_merged"  # its requester was merged into another
+    ORGANISATION_CREATED = "organisation.created"
+    ORGANISATION_UPDATED = "organisation.updated"

@@ -17,7 +17,7 @@ from router.access import Principal
 from router.audit_origin import ActorRef
 from router.customer_records import CustomerChanges, CustomerView
 from router.errors import NotFound
-from router.vocabulary import Channel
+from router.vocabulary import AuditAction, Channel
 from store.customers import normalise_address
 from store.models import Customer, CustomerIdentity, Ticket
 from store.ticket_scope import visible_to
@@ -93,7 +93,7 @@ def create_customer(
         uow.audit.record(
             ticket_id=None,
             actor=actor,
-            action="customer.created",
+            action=AuditAction.CUSTOMER_CREATED,
             detail=f"customer {customer_id}: {name}",
             now=now,
             data={"customer_id": customer_id, "after": _audited(view)},
@@ -117,7 +117,7 @@ def update_customer(
             uow.audit.record(
                 ticket_id=None,
                 actor=actor,
-                action="customer.updated",
+                action=AuditAction.CUSTOMER_UPDATED,
                 detail=f"customer {customer_id}: {', '.join(changed)}",
                 now=now,
                 data={
@@ -150,7 +150,7 @@ def merge_customers(
             uow.audit.record(
                 ticket_id=number,
                 actor=actor,
-                action="ticket.requester_merged",
+                action=AuditAction.REQUESTER_MERGED,
                 detail=f"requester customer {merged_id} merged into customer {into_id}",
                 now=now,
                 data={"from_customer": merged_id, "to_customer": into_id},
@@ -158,7 +158,7 @@ def merge_customers(
         uow.audit.record(
             ticket_id=None,
             actor=actor,
-            action="customer.merged",
+            action=AuditAction.CUSTOMER_MERGED,
             detail=f"customer {merged_id} merged into customer {into_id}",
             now=now,
             data={"customer_id": into_id, "merged": merged_id, "moved": moved},

@@ -11,6 +11,7 @@ from typing import Any
 from router.audit_origin import ActorRef
 from router.customer_records import OrganisationChanges, OrganisationView
 from router.errors import NotFound
+from router.vocabulary import AuditAction
 from workers.runtime.context import Runtime
 
 
@@ -60,7 +61,7 @@ def create_organisation(
         uow.audit.record(
             ticket_id=None,
             actor=actor,
-            action="organisation.created",
+            action=AuditAction.ORGANISATION_CREATED,
             detail=f"organisation {organisation_id}: {view.name}",
             now=now,
             data={"organisation_id": organisation_id, "after": _audited(view)},
@@ -85,7 +86,7 @@ def update_organisation(
             uow.audit.record(
                 ticket_id=None,
                 actor=actor,
-                action="organisation.updated",
+                action=AuditAction.ORGANISATION_UPDATED,
                 detail=f"organisation {organisation_id}: {', '.join(changed)}",
                 now=now,
                 data={
