@@ -11,8 +11,16 @@ plus-address, a reply-all to the customer's thread) is an internal note.
 
 from __future__ import annotations
 
+from router.vocabulary import OutboxKind
+
 CUSTOMER_FACING_NOTICES = frozenset(
-    {"assignment", "offer", "reply_notice", "sla_warning", "sla_breached"}
+    {
+        OutboxKind.ASSIGNMENT,
+        OutboxKind.OFFER,
+        OutboxKind.REPLY_NOTICE,
+        OutboxKind.SLA_WARNING,
+        OutboxKind.SLA_BREACHED,
+    }
 )
 
 

@@ -10,6 +10,14 @@ from __future__ import annotations
 from router.errors import InvalidTransition
 from router.vocabulary import Status
 
+# The sets of statuses the desk asks about, each spelled out once:
+# a ticket that occupies a slot of its assignee (and is open in reports and chat lists)
+ACTIVE_STATUSES: tuple[Status, ...] = (Status.NEW, Status.OPEN, Status.PENDING)
+# a ticket that routing may give to an agent (waiting for one while unassigned)
+ROUTABLE_STATUSES: tuple[Status, ...] = (Status.NEW, Status.OPEN)
+# a ticket whose request is done: resolved (a reply reopens it) or closed for good
+DONE_STATUSES: tuple[Status, ...] = (Status.RESOLVED, Status.CLOSED)
+
 _ALLOWED: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset({Status.OPEN, Status.PENDING, Status.RESOLVED, Status.CLOSED}),
     Status.OPEN: frozenset({Status.NEW, Status.PENDING, Status.RESOLVED, Status.CLOSED}),
@@ -48,4 +56,4 @@ def status_after_customer_reply(current: Status) -> Status | None:
 
 def is_active(status: Status) -> bool:
     """Whether a ticket with this status occupies a slot of its assignee."""
-    return status in (Status.NEW, Status.OPEN, Status.PENDING)
+    return status in ACTIVE_STATUSES

@@ -153,3 +153,34 @@ class AuditAction(StrEnum):
     REQUESTER_MERGED = "ticket.requester_merged"  # its requester was merged into another
     ORGANISATION_CREATED = "organisation.created"
     ORGANISATION_UPDATED = "organisation.updated"
+
+
+class OutboxKind(StrEnum):
+    """Why an outbox row was written, stored as its value ("acknowledgement")."""
+
+    # to a customer
+    ACKNOWLEDGEMENT = "acknowledgement"  # we got your message, here is your ticket
+    REPLY = "reply"  # an agent's answer: the only kind that is a person's mail
+    RESOLVED = "resolved"  # a chat customer is told their request was resolved
+    # to an agent, about a ticket
+    ASSIGNMENT = "assignment"
+    OFFER = "offer"  # claim mode: a ticket the agent may take
+    TAKEN = "taken"  # the ticket was given to someone else
+    REPLY_NOTICE = "reply_notice"  # the customer wrote again
+    MENTION = "mention"  # named in an internal note
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    CUSTOMER_FILE = "customer_file"  # a customer's file, passed on into the agent's chat
+    ANSWER_RECEIPT = "answer_receipt"  # an agent's answer was delivered, or could not be
+    NOTICE_UPDATE = "notice_update"  # an earlier notice edited (its buttons gone)
+    # answers in a chat, to what an agent or a customer wrote or pressed
+    AGENT_ANSWER = "agent_answer"
+    AGENT_FILES = "agent_files"
+    CALLBACK_ANSWER = "callback_answer"
+    LINK = "link"
+    CHAT_HELP = "chat_help"
+    CHAT_NEW = "chat_new"
+    CHAT_STATUS = "chat_status"
+    CHAT_FILE = "chat_file"
+    CHAT_UNSUPPORTED = "chat_unsupported"
+    CHAT_PRIVATE_ONLY = "chat_private_only"

@@ -13,6 +13,7 @@ from sqlalchemy import Integer, Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload
 
+from router.lifecycle import ACTIVE_STATUSES
 from router.routing_facts import AgentFacts
 from router.vocabulary import AgentStatus, Status
 from store.agent_locks import lock_agent_holding
@@ -162,7 +163,7 @@ class AgentRepository:
         self, agent_ids: list[int], channels: list[str]
     ) -> dict[tuple[int, str], int]:
         """(agent, channel) -> the agent's active tickets in that channel (absent: none)."""
-        active = [Status.NEW.value, Status.OPEN.value, Status.PENDING.value]
+        active = [s.value for s in ACTIVE_STATUSES]
         return {
             (agent_id, channel): count
             for agent_id, channel, count in self.session.execute(

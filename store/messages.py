@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from router.envelopes import AttachmentRef
 from router.thread_keys import SentOn, addresses_in, followed_chain
-from router.vocabulary import Channel, Direction
+from router.vocabulary import Channel, Direction, OutboxKind
 from store.dialect import insert_row
 from store.models import Attachment, Message, OutboxItem, Ticket
 
 # the mail of ours a requester receives on a ticket (the rest goes to agents)
-_CONVERSATION_KINDS = ("acknowledgement", "reply")
+_CONVERSATION_KINDS = (OutboxKind.ACKNOWLEDGEMENT.value, OutboxKind.REPLY.value)
 
 
 @dataclass

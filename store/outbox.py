@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from router.envelopes import OutboundMessage
 from router.storable import is_id
-from router.vocabulary import RowState
+from router.vocabulary import OutboxKind, RowState
 from store import retryable_rows
 from store.dialect import insert_ignoring_conflict, table
 from store.models import OutboxItem
@@ -43,7 +43,7 @@ class OutboxRepository:
         self,
         message: OutboundMessage,
         *,
-        kind: str,
+        kind: OutboxKind,
         ticket_id: int | None,
         now: datetime,
         redrive_after: timedelta,
@@ -64,7 +64,7 @@ class OutboxRepository:
             OutboxItem,
             {
                 "channel": message.channel.value,
-                "kind": kind,
+                "kind": OutboxKind(kind).value,  # a closed set: a typo fails here
                 "automatic": message.automatic,
                 "recipient": message.recipient,
                 "payload": message.to_payload(),
@@ -264,7 +264,7 @@ class OutboxRepository:
         rows = self.session.scalars(
             select(OutboxItem.agent_id).where(
                 OutboxItem.ticket_id == ticket_id,
-                OutboxItem.kind == "offer",
+                OutboxItem.kind == OutboxKind.OFFER.value,
                 OutboxItem.created_at >= since,
                 OutboxItem.agent_id.is_not(None),
             )

@@ -16,11 +16,12 @@ from sqlalchemy import MetaData, Select, Table, and_, case, distinct, func, insp
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from router.lifecycle import ACTIVE_STATUSES
 from router.report_facts import ClockCount, DayCount, PersonFacts, SpeedFacts
 from router.report_figures import AGE_BUCKETS, BacklogRow, LoadFacts, ReportFilters
 from router.report_period import Period
 from router.report_stats import Durations
-from router.vocabulary import Direction, Status
+from router.vocabulary import Direction
 from store.models import (
     Agent,
     AgentLoadDay,
@@ -33,7 +34,7 @@ from store.models import (
 )
 from store.report_sql import as_date, local_day, not_negative, seconds_between, step
 
-OPEN = (Status.NEW.value, Status.OPEN.value, Status.PENDING.value)
+OPEN = tuple(s.value for s in ACTIVE_STATUSES)
 
 
 def ticket_conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:

@@ -9,11 +9,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from router.access import Account
-from router.lifecycle import is_active
-from router.vocabulary import Role, Status
+from router.lifecycle import ACTIVE_STATUSES
+from router.vocabulary import Role
 from store.models import Agent, Team, Ticket, agent_teams
 
-ACTIVE = [s.value for s in Status if is_active(s)]
+ACTIVE = [s.value for s in ACTIVE_STATUSES]
 
 
 class StaffDirectory:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Update, bindparam, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from router.lifecycle import check_transition, is_active
+from router.lifecycle import ACTIVE_STATUSES, ROUTABLE_STATUSES, check_transition, is_active
 from router.notice_texts import requester_label
 from router.routing_facts import TicketFacts
 from router.storable import is_id
@@ -251,7 +251,7 @@ class TicketRepository:
             .where(
                 Ticket.team_id.in_(list(team_ids)),
                 Ticket.assignee_id.is_(None),
-                Ticket.status.in_([Status.NEW.value, Status.OPEN.value]),
+                Ticket.status.in_([s.value for s in ROUTABLE_STATUSES]),
             )
             .order_by(Ticket.priority_rank, due, Ticket.created_at, Ticket.id)
             .limit(limit)
@@ -283,7 +283,7 @@ class TicketRepository:
                 .where(
                     Ticket.assignee_id.is_(None),
                     Ticket.team_id.is_not(None),
-                    Ticket.status.in_([Status.NEW.value, Status.OPEN.value]),
+                    Ticket.status.in_([s.value for s in ROUTABLE_STATUSES]),
                 )
                 .distinct()
             )
@@ -437,7 +437,7 @@ def _assign_if_unassigned(with_status: bool) -> Update:
         .where(
             tickets.id == bindparam("ticket_id"),
             tickets.assignee_id.is_(None),
-            tickets.status.in_([Status.NEW.value, Status.OPEN.value, Status.PENDING.value]),
+            tickets.status.in_([s.value for s in ACTIVE_STATUSES]),
         )
         .values(**values)
     )

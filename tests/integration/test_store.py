@@ -5,13 +5,15 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select
 
 from router.envelopes import InboundMessage, OutboundMessage
-from router.vocabulary import AgentStatus, Channel, RowState
+from router.vocabulary import AgentStatus, AuditAction, Channel, OutboxKind, RowState, SystemActor
 from store.db import Database
-from store.models import Base
+from store.models import AuditEvent, Base, OutboxItem
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -361,3 +363,34 @@ def test_an_outbox_row_out_of_attempts_cannot_be_claimed_and_is_failed_by_the_sw
     with db.unit_of_work() as uow:
         item = uow.outbox.get(outbox_id)
         assert item is not None and item.state == RowState.FAILED.value
+
+
+def test_the_audit_log_and_the_outbox_take_only_their_vocabulary_and_store_its_words(
+    db: Database,
+) -> None:
+    with db.unit_of_work() as uow:
+        uow.audit.record(
+            ticket_id=None, actor=SystemActor.ROUTE, action=AuditAction.TICKET_WAITING, now=NOW
+        )
+        added = uow.outbox.add(
+            outbound("<vocabulary@x.org>"),
+            kind=OutboxKind.SLA_BREACHED,
+            ticket_id=None,
+            now=NOW,
+            redrive_after=MINUTE,
+        )
+        with pytest.raises(ValueError, match=r"ticket\.waited"):
+            uow.audit.record(ticket_id=None, actor="cli", action="ticket.waited", now=NOW)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="acknowledgment"):
+            uow.outbox.add(
+                outbound("<typo@x.org>"),
+                kind="acknowledgment",  # type: ignore[arg-type]
+                ticket_id=None,
+                now=NOW,
+                redrive_after=MINUTE,
+            )
+    with db.unit_of_work() as uow:
+        events = uow.session.execute(select(AuditEvent.actor, AuditEvent.action)).all()
+        kinds = uow.session.scalars(select(OutboxItem.kind).where(OutboxItem.id == added)).all()
+    assert [tuple(e) for e in events] == [("system:route", "ticket.waiting")]
+    assert kinds == ["sla_breached"]

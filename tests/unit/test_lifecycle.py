@@ -8,6 +8,9 @@ from hypothesis import strategies as st
 
 from router.errors import InvalidTransition
 from router.lifecycle import (
+    ACTIVE_STATUSES,
+    DONE_STATUSES,
+    ROUTABLE_STATUSES,
     can_transition,
     check_transition,
     is_active,
@@ -47,3 +50,9 @@ def test_a_customer_reply_never_leaves_a_ticket_pending_or_resolved(status: Stat
 
 def test_only_new_open_and_pending_tickets_hold_an_agent_slot() -> None:
     assert [s for s in Status if is_active(s)] == [Status.NEW, Status.OPEN, Status.PENDING]
+
+
+def test_every_status_is_either_active_or_done_and_routing_takes_only_active_ones() -> None:
+    assert sorted(ACTIVE_STATUSES + DONE_STATUSES) == sorted(Status)
+    assert set(ROUTABLE_STATUSES) <= set(ACTIVE_STATUSES)
+    assert [s for s in Status if is_active(s)] == list(ACTIVE_STATUSES)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from connectors.telegram.notices import agent_notice, forwarded_file_caption
 from router.envelopes import AttachmentRef
 from router.notice_texts import Rendered, requester_label
+from router.vocabulary import OutboxKind
 from store.agents import Member
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
@@ -19,16 +20,16 @@ from workers.desk.outgoing import queue_chat, queue_email
 from workers.runtime.context import Runtime
 
 # outbox kinds of notices about a customer's message: they name its files and pass them on
-_ABOUT_A_MESSAGE = frozenset({"assignment", "offer", "reply_notice"})
+_ABOUT_A_MESSAGE = frozenset({OutboxKind.ASSIGNMENT, OutboxKind.OFFER, OutboxKind.REPLY_NOTICE})
 # outbox kinds -> the kinds of chat notice they are shown as
-_CHAT_KINDS = {
-    "assignment": "assignment",
-    "offer": "offer",
-    "taken": "taken",
-    "reply_notice": "reply",
-    "mention": "mention",
-    "sla_warning": "sla_warning",
-    "sla_breached": "sla_breach",
+_CHAT_KINDS: dict[OutboxKind, str] = {
+    OutboxKind.ASSIGNMENT: "assignment",
+    OutboxKind.OFFER: "offer",
+    OutboxKind.TAKEN: "taken",
+    OutboxKind.REPLY_NOTICE: "reply",
+    OutboxKind.MENTION: "mention",
+    OutboxKind.SLA_WARNING: "sla_warning",
+    OutboxKind.SLA_BREACHED: "sla_breach",
 }
 
 
@@ -101,7 +102,7 @@ def notify_agent(
     contact: AgentContact,
     brief: TicketBrief,
     *,
-    kind: str,
+    kind: OutboxKind,
     rendered: Rendered,
     dedupe_key: str | None,
     detail: str = "",
@@ -178,7 +179,7 @@ def _pass_on_files(
         queue_chat(
             runtime,
             uow,
-            kind="customer_file",
+            kind=OutboxKind.CUSTOMER_FILE,
             ticket_id=number,
             chat_id=chat_id,
             html=forwarded_file_caption(

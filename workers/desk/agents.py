@@ -17,7 +17,8 @@ from config.loader import problems_of
 from config.settings import AgentSettings
 from connectors.telegram.commands import link_code_of
 from router.audit_origin import ActorRef
-from router.vocabulary import AgentStatus, AuditAction, Status, SystemActor
+from router.lifecycle import ROUTABLE_STATUSES
+from router.vocabulary import AgentStatus, AuditAction, SystemActor
 from store.db import UnitOfWork
 from store.models import Agent
 from workers.desk.assignments import agent_named, return_tickets
@@ -102,7 +103,7 @@ def change_agent_status(
     if status is AgentStatus.OFFLINE and runtime.settings.routing.return_on_offline:
         # its row locked before its tickets are returned: a router that claimed a slot just
         # before has committed by then, and its ticket goes back too
-        agent, held = uow.agents.lock_holding(agent.id, (Status.NEW, Status.OPEN))
+        agent, held = uow.agents.lock_holding(agent.id, ROUTABLE_STATUSES)
         if agent.status != status.value:
             returned = return_tickets(
                 runtime, uow, agent, held, reason=f"{agent.name} went offline", actor=actor

@@ -15,7 +15,7 @@ from router.audit_origin import ActorRef
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition, is_active
 from router.notice_texts import taken_notice
-from router.vocabulary import AuditAction, Status, SystemActor
+from router.vocabulary import AuditAction, OutboxKind, Status, SystemActor
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
 from workers.desk.agent_notices import AgentContact, brief_of, notify_agent
@@ -299,7 +299,7 @@ def _tell_the_others(
             uow,
             AgentContact.of(agent),
             brief,
-            kind="taken",
+            kind=OutboxKind.TAKEN,
             rendered=rendered,
             dedupe_key=f"taken:{ticket.id}:{agent.id}:{since.timestamp()}"[:255],
             detail=f"Claimed by {taken_by}",

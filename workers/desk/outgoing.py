@@ -8,7 +8,7 @@ from connectors.telegram.chat_text import html_to_plain
 from router.envelopes import AttachmentRef, OutboundMessage
 from router.notice_texts import Rendered
 from router.thread_keys import plus_address
-from router.vocabulary import AuditAction, Channel, SystemActor
+from router.vocabulary import AuditAction, Channel, OutboxKind, SystemActor
 from store.db import UnitOfWork
 from workers.runtime.context import Runtime
 
@@ -22,7 +22,7 @@ def queue_email(
     runtime: Runtime,
     uow: UnitOfWork,
     *,
-    kind: str,
+    kind: OutboxKind,
     ticket_id: int | None,
     recipient: str,
     recipient_name: str,
@@ -58,7 +58,7 @@ def queue_email(
         in_reply_to=in_reply_to,
         references=references,
         automatic=automatic,
-        notification=not automatic and kind != "reply",  # only a reply is a person's mail
+        notification=not automatic and kind != OutboxKind.REPLY,  # only a reply is a person's mail
         reply_to=reply_to,
         from_address=from_address,
     )
@@ -78,7 +78,7 @@ def queue_chat(
     runtime: Runtime,
     uow: UnitOfWork,
     *,
-    kind: str,
+    kind: OutboxKind,
     ticket_id: int | None,
     chat_id: str,
     html: str,
@@ -136,7 +136,7 @@ def _add(
     uow: UnitOfWork,
     message: OutboundMessage,
     *,
-    kind: str,
+    kind: OutboxKind,
     ticket_id: int | None,
     dedupe: str | None,
     agent_id: int | None,

@@ -17,7 +17,7 @@ from router.mentions import parse_mentions
 from router.notice_texts import agent_reply, mention_notice
 from router.sla_clock import SlaEvent
 from router.thread_keys import answer_threading
-from router.vocabulary import AuditAction, Channel, Direction, Status
+from router.vocabulary import AuditAction, Channel, Direction, OutboxKind, Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
@@ -118,7 +118,7 @@ def post_answer(
         queue_chat(
             runtime,
             uow,
-            kind="reply",
+            kind=OutboxKind.REPLY,
             ticket_id=ticket.id,
             chat_id=ticket.requester_address,
             html=chat_agent_reply(
@@ -144,7 +144,7 @@ def post_answer(
         queue_email(
             runtime,
             uow,
-            kind="reply",
+            kind=OutboxKind.REPLY,
             ticket_id=ticket.id,
             recipient=ticket.requester_address,
             recipient_name=ticket.requester.name,
@@ -212,7 +212,7 @@ def _tell_the_mentioned(
             uow,
             AgentContact.of(mentioned),
             brief,
-            kind="mention",
+            kind=OutboxKind.MENTION,
             rendered=rendered,
             dedupe_key=f"mention:{ticket.id}:{mentioned.id}:{key}"[:255],
             detail=f"{by} mentioned you in a note",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from connectors.telegram.bot_replies import answer_recorded_html, answer_undelivered_html
 from connectors.telegram.chat_text import escape_html
 from router.notice_texts import Rendered, reply_subject
-from router.vocabulary import Channel
+from router.vocabulary import Channel, OutboxKind
 from store.db import UnitOfWork
 from store.models import OutboxItem
 from workers.desk.outgoing import queue_chat, queue_email
@@ -34,7 +34,7 @@ def confirm_delivered(
     queue_chat(
         runtime,
         uow,
-        kind="answer_receipt",
+        kind=OutboxKind.ANSWER_RECEIPT,
         ticket_id=ticket_id,
         chat_id=chat_id,
         html=answer_recorded_html(
@@ -60,7 +60,7 @@ def report_undelivered(runtime: Runtime, uow: UnitOfWork, item: OutboxItem, reas
     queue_chat(
         runtime,
         uow,
-        kind="answer_receipt",
+        kind=OutboxKind.ANSWER_RECEIPT,
         ticket_id=item.ticket_id,
         chat_id=item.confirm_chat_id,
         html=answer_undelivered_html(
@@ -97,7 +97,7 @@ def _send_another_way(runtime: Runtime, uow: UnitOfWork, item: OutboxItem) -> st
         queue_email(
             runtime,
             uow,
-            kind="reply",
+            kind=OutboxKind.REPLY,
             ticket_id=ticket.id,
             recipient=address,
             recipient_name=ticket.requester.name,
@@ -111,7 +111,7 @@ def _send_another_way(runtime: Runtime, uow: UnitOfWork, item: OutboxItem) -> st
     queue_chat(
         runtime,
         uow,
-        kind="reply",
+        kind=OutboxKind.REPLY,
         ticket_id=ticket.id,
         chat_id=address,
         html=escape_html(text),

@@ -4,7 +4,7 @@ agents' notices about the ticket lose the buttons that no longer apply."""
 from __future__ import annotations
 
 from connectors.telegram.notices import chat_resolved, has_actions, retired_notice
-from router.vocabulary import Channel, Status
+from router.vocabulary import Channel, OutboxKind, Status
 from store.db import UnitOfWork
 from store.models import Ticket
 from workers.desk.outgoing import queue_chat
@@ -21,7 +21,7 @@ def after_resolution(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, status: 
         queue_chat(
             runtime,
             uow,
-            kind="resolved",
+            kind=OutboxKind.RESOLVED,
             ticket_id=ticket.id,
             chat_id=ticket.requester_address,
             html=chat_resolved(number=ticket.id, tag_prefix=runtime.settings.helpdesk.tag_prefix),
@@ -44,7 +44,7 @@ def retire_buttons(runtime: Runtime, uow: UnitOfWork, ticket_id: int, done: str)
         queue_chat(
             runtime,
             uow,
-            kind="notice_update",
+            kind=OutboxKind.NOTICE_UPDATE,
             ticket_id=ticket_id,
             chat_id=chat_id,
             html=notice.html,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from router.lifecycle import DONE_STATUSES
 from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, apply
 from router.sla_policy import SlaPolicy, calendar_for, choose_policy
 from router.vocabulary import AuditAction, Channel, Priority, Status, SystemActor
@@ -96,9 +97,9 @@ def status_event(before: Status, after: Status) -> SlaEvent | None:
     """What a status change means to the clocks."""
     if after is Status.PENDING:
         return SlaEvent.PENDING
-    if after in (Status.RESOLVED, Status.CLOSED):
+    if after in DONE_STATUSES:
         return SlaEvent.RESOLVED
-    if before in (Status.RESOLVED, Status.CLOSED) and after is Status.OPEN:
+    if before in DONE_STATUSES and after is Status.OPEN:
         return SlaEvent.REOPENED
     if before is Status.PENDING and after in (Status.OPEN, Status.NEW):
         return SlaEvent.OPEN

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from router.audit_origin import ActorRef
 from router.errors import NotFound
-from router.lifecycle import is_active
+from router.lifecycle import DONE_STATUSES, is_active
 from router.vocabulary import AuditAction, Status, SystemActor
 from store.db import UnitOfWork
 from workers.desk.resolution_notices import after_resolution
@@ -59,10 +59,7 @@ def change_ticket_status(
         detail=f"{before.value} -> {target.value}" + (f": {reason}" if reason else ""),
         now=now,
     )
-    if target in (Status.RESOLVED, Status.CLOSED) and before not in (
-        Status.RESOLVED,
-        Status.CLOSED,
-    ):
+    if target in DONE_STATUSES and before not in DONE_STATUSES:
         after_resolution(runtime, uow, ticket, target)
     team_ids = uow.agents.teams_served_by(ticket.assignee_id) if freed else []
     uow.after_commit(lambda: drain_soon(runtime, team_ids))

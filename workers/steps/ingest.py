@@ -18,7 +18,7 @@ from typing import Any
 from connectors.telegram.notices import chat_acknowledgement
 from router.envelopes import InboundMessage
 from router.errors import OutOfTurn, PermanentError, TransientError
-from router.lifecycle import status_after_customer_reply
+from router.lifecycle import ROUTABLE_STATUSES, status_after_customer_reply
 from router.notice_texts import acknowledgement, customer_reply_notice, requester_label
 from router.rules import classify_message, facts_from_message
 from router.sla_clock import SlaEvent
@@ -34,6 +34,7 @@ from router.vocabulary import (
     AuditAction,
     Channel,
     Direction,
+    OutboxKind,
     RowState,
     Status,
     SystemActor,
@@ -457,11 +458,11 @@ def _join_ticket(
             uow,
             AgentContact.of(ticket.assignee),
             TicketBrief.of(ticket, latest=message.body_text[:1000], files=message.attachments),
-            kind="reply_notice",
+            kind=OutboxKind.REPLY_NOTICE,
             rendered=rendered,
             dedupe_key=f"reply-notice:{message.channel.value}:{message.idempotency_key}"[:255],
         )
-    return ticket.assignee_id is None and Status(ticket.status) in (Status.NEW, Status.OPEN)
+    return ticket.assignee_id is None and Status(ticket.status) in ROUTABLE_STATUSES
 
 
 def _leave_an_absent_assignee(runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
@@ -521,7 +522,7 @@ def _acknowledge(
         queue_chat(
             runtime,
             uow,
-            kind="acknowledgement",
+            kind=OutboxKind.ACKNOWLEDGEMENT,
             ticket_id=ticket_id,
             chat_id=message.sender_address,
             html=html,
@@ -556,7 +557,7 @@ def _acknowledge(
     queue_email(
         runtime,
         uow,
-        kind="acknowledgement",
+        kind=OutboxKind.ACKNOWLEDGEMENT,
         ticket_id=ticket_id,
         recipient=message.sender_address,
         recipient_name=message.sender_name,

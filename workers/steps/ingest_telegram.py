@@ -58,8 +58,9 @@ from connectors.telegram.notices import (
 from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import NotFound, OutOfTurn, PermanentError, TransientError
+from router.lifecycle import ACTIVE_STATUSES
 from router.thread_keys import chat_message_ref
-from router.vocabulary import AgentStatus, AuditAction, Channel, RowState, Status
+from router.vocabulary import AgentStatus, AuditAction, Channel, OutboxKind, RowState, Status
 from store.chats import SentRef
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
@@ -156,7 +157,7 @@ def read_update(
         _button(runtime, uow, inbox_id, update, agent)
         return None
     if update.chat_type != "private":  # a group is many people: never one customer
-        _say(runtime, uow, update, private_only_html(), kind="chat_private_only")
+        _say(runtime, uow, update, private_only_html(), kind=OutboxKind.CHAT_PRIVATE_ONLY)
         _finish(runtime, uow, inbox_id, RowState.QUIET, None, "a message in a group chat")
         return None
     command = parse_command(update.text) if update.kind is UpdateKind.MESSAGE else None
@@ -165,7 +166,7 @@ def read_update(
         return None
     if agent is not None:
         if update.kind is UpdateKind.EDITED:  # what was sent stays sent: never act twice
-            _say(runtime, uow, update, edits_not_sent_html(), kind="agent_answer")
+            _say(runtime, uow, update, edits_not_sent_html(), kind=OutboxKind.AGENT_ANSWER)
             _finish(runtime, uow, inbox_id, RowState.QUIET, None, "an agent's edit")
             return None
         _agent_message(runtime, uow, inbox_id, update, agent, command)
@@ -192,7 +193,7 @@ def _say(
     update: ChatUpdate,
     html: str,
     *,
-    kind: str,
+    kind: OutboxKind,
     ticket_id: int | None = None,
 ) -> None:
     """Answer in the chat the update came from (once per update)."""
@@ -223,7 +224,7 @@ def _link(runtime: Runtime, uow: UnitOfWork, inbox_id: int, update: ChatUpdate, 
             detail="a /start code that is unknown, spent or expired (or not in a private chat)",
             now=now,
         )
-        _say(runtime, uow, update, link_result(False, None), kind="link")
+        _say(runtime, uow, update, link_result(False, None), kind=OutboxKind.LINK)
     else:
         uow.chats.link(agent, update.user_id, update.chat_id)
         uow.audit.record(
@@ -233,7 +234,7 @@ def _link(runtime: Runtime, uow: UnitOfWork, inbox_id: int, update: ChatUpdate, 
             detail=f"{agent.name} linked Telegram user {update.user_id} with a one-time code",
             now=now,
         )
-        _say(runtime, uow, update, link_result(True, agent.name), kind="link")
+        _say(runtime, uow, update, link_result(True, agent.name), kind=OutboxKind.LINK)
     _finish(runtime, uow, inbox_id, RowState.DONE, None)
 
 
@@ -272,7 +273,7 @@ def _agent_message(
     except (PermanentError, NotFound) as exc:
         answer = escape_html(not_done(exc))
     if answer:
-        _say(runtime, uow, update, answer, kind="agent_answer", ticket_id=ticket_id)
+        _say(runtime, uow, update, answer, kind=OutboxKind.AGENT_ANSWER, ticket_id=ticket_id)
     _finish(runtime, uow, inbox_id, RowState.DONE, ticket_id)
 
 
@@ -289,9 +290,9 @@ def _agent_status(runtime: Runtime, uow: UnitOfWork, agent: Agent, args: str) ->
 
 
 def _mine(runtime: Runtime, uow: UnitOfWork, agent: Agent) -> str:
-    statuses = (Status.NEW, Status.OPEN, Status.PENDING)
     rows = [
-        (t.id, t.subject, t.status, t.priority) for t in uow.tickets.assigned_to(agent.id, statuses)
+        (t.id, t.subject, t.status, t.priority)
+        for t in uow.tickets.assigned_to(agent.id, ACTIVE_STATUSES)
     ]
     return agent_ticket_list(rows, tag_prefix=runtime.settings.helpdesk.tag_prefix)
 
@@ -323,7 +324,7 @@ def _answer(
         )
     ticket = _allowed(uow, update, agent, number)
     if update.files:
-        _say(runtime, uow, update, files_not_sent_html(), kind="agent_files")
+        _say(runtime, uow, update, files_not_sent_html(), kind=OutboxKind.AGENT_FILES)
     post_answer(
         runtime,
         uow,
@@ -410,7 +411,7 @@ def _button(
     queue_chat(
         runtime,
         uow,
-        kind="callback_answer",
+        kind=OutboxKind.CALLBACK_ANSWER,
         ticket_id=ticket_id,
         chat_id=update.chat_id,
         html=escape_html(answer),
@@ -441,7 +442,7 @@ def _mark_notification(
     queue_chat(
         runtime,
         uow,
-        kind="notice_update",
+        kind=OutboxKind.NOTICE_UPDATE,
         ticket_id=ref.ticket_id,
         chat_id=update.chat_id,
         html=f"{html}\n\n<b>✓ {escape_html(done)}</b>",
@@ -468,29 +469,47 @@ def _customer_message(
     tag = runtime.settings.helpdesk.tag_prefix
     text = update.text
     if command is not None and command.name in ("start", "help"):
-        _say(runtime, uow, update, welcome_html(runtime.settings.helpdesk.name), kind="chat_help")
+        _say(
+            runtime,
+            uow,
+            update,
+            welcome_html(runtime.settings.helpdesk.name),
+            kind=OutboxKind.CHAT_HELP,
+        )
         _finish(runtime, uow, inbox_id, RowState.DONE, None)
         return None
     if command is not None and command.name not in CUSTOMER_COMMANDS:
-        _say(runtime, uow, update, unknown_command_html(command.name), kind="chat_help")
+        _say(runtime, uow, update, unknown_command_html(command.name), kind=OutboxKind.CHAT_HELP)
         _finish(runtime, uow, inbox_id, RowState.DONE, None)
         return None
     if command is not None and command.name == "status":
         customer = uow.customers.identify(Channel.TELEGRAM, update.chat_id, update.user_name, now)
         rows = [(t.id, t.subject, t.status) for t in uow.tickets.of_requester(customer.id)]
-        _say(runtime, uow, update, chat_ticket_list(rows, tag_prefix=tag), kind="chat_status")
+        _say(
+            runtime,
+            uow,
+            update,
+            chat_ticket_list(rows, tag_prefix=tag),
+            kind=OutboxKind.CHAT_STATUS,
+        )
         _finish(runtime, uow, inbox_id, RowState.DONE, None)
         return None
     if command is not None and command.name == "new":
         uow.customers.identify(Channel.TELEGRAM, update.chat_id, update.user_name, now)
         uow.chats.mark_new_thread(update.chat_id, now)
         if not command.args and not update.files:
-            _say(runtime, uow, update, chat_new_started(), kind="chat_new")
+            _say(runtime, uow, update, chat_new_started(), kind=OutboxKind.CHAT_NEW)
             _finish(runtime, uow, inbox_id, RowState.DONE, None)
             return None
         text = command.args
     if update.unsupported and not text:
-        _say(runtime, uow, update, chat_unsupported(update.unsupported), kind="chat_unsupported")
+        _say(
+            runtime,
+            uow,
+            update,
+            chat_unsupported(update.unsupported),
+            kind=OutboxKind.CHAT_UNSUPPORTED,
+        )
         _finish(runtime, uow, inbox_id, RowState.QUIET, None, f"a {update.unsupported}")
         return None
     attachments = tuple(
@@ -500,7 +519,13 @@ def _customer_message(
     limit = runtime.settings.telegram.max_attachment_bytes
     for ref in attachments:
         if ref.sha256 is None and ref.size > limit:
-            _say(runtime, uow, update, chat_file_too_large(ref.filename, limit), kind="chat_file")
+            _say(
+                runtime,
+                uow,
+                update,
+                chat_file_too_large(ref.filename, limit),
+                kind=OutboxKind.CHAT_FILE,
+            )
     problems = update.problems
     if update.unsupported:
         problems += (f"a {update.unsupported} came with the text: not kept",)

@@ -19,7 +19,7 @@ from router.lifecycle import check_transition, is_active
 from router.notice_texts import assignment_notice, offer_notice
 from router.routing_facts import AgentFacts, TicketFacts
 from router.selection import Decision, SelectionPolicy, choose_agent, explain
-from router.vocabulary import AuditAction, Status, SystemActor
+from router.vocabulary import AuditAction, OutboxKind, Status, SystemActor
 from store.agents import Member
 from store.db import UnitOfWork
 from store.models import AuditEvent
@@ -333,7 +333,7 @@ def _offer(
             uow,
             AgentContact.of_member(members[agent.id]),
             brief,
-            kind="offer",
+            kind=OutboxKind.OFFER,
             rendered=rendered,
             dedupe_key=f"offer:{ticket.facts.id}:{agent.id}:{ticket.queued_at.timestamp()}",
         )
@@ -435,7 +435,7 @@ def queue_assignment_notice(
         uow,
         contact,
         brief,
-        kind="assignment",
+        kind=OutboxKind.ASSIGNMENT,
         rendered=rendered,
         dedupe_key=dedupe_key,
         detail="Why you: " + "; ".join(reasons),

@@ -22,7 +22,7 @@ from router.sla_policy import (
     escalation_targets,
 )
 from router.time_texts import reader_time
-from router.vocabulary import AuditAction, Priority, SystemActor
+from router.vocabulary import AuditAction, OutboxKind, Priority, SystemActor
 from store.db import UnitOfWork
 from store.models import SlaTimer, Ticket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
@@ -128,7 +128,7 @@ def _notify(
         AgentContact.of(agent),
         # the batch's tickets (with their requesters) and latest messages were read at once
         TicketBrief.of(ticket, latest=people.latest.get(ticket.id, "")),
-        kind=f"sla_{stage}",
+        kind=OutboxKind(f"sla_{stage}"),
         rendered=rendered,
         dedupe_key=key[:255],
         detail=rendered.body_text.split("\n", 1)[0],
