@@ -62,7 +62,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dramatiq
 import redis
@@ -239,6 +239,11 @@ class TimedImapSink:
     ) -> None:
         with self._timings("sink: deliver (all)"):
             self._sink.deliver_many(mailbox, uidvalidity, messages)
+
+    def keep_refused(
+        self, mailbox: str, uidvalidity: int, uid: int, headers: bytes, reason: str
+    ) -> None:
+        self._sink.keep_refused(mailbox, uidvalidity, uid, headers, reason)
 
 
 class TimedSmtpSink:
@@ -471,7 +476,7 @@ def _worker_main(settings: Settings, queues: list[str], threads: int, log: str, 
         runtime.broker.add_middleware(clock)
         return runtime
 
-    workers.runtime.processes.build_runtime = build_with_clock  # type: ignore[assignment]
+    workers.runtime.processes.build_runtime = build_with_clock
     worker_process(settings, queues, threads)
     (Path(out) / f"{os.getpid()}.json").write_text(json.dumps(clock.stats))
 
@@ -610,7 +615,7 @@ def _warm_up(the_desk: Desk) -> None:
         time.sleep(0.1)
     with the_desk.engine.connect() as conn:
         the_desk.base_id = int(
-            conn.execute(text("SELECT coalesce(max(id), 0) FROM inbox")).scalar()
+            conn.execute(text("SELECT coalesce(max(id), 0) FROM inbox")).scalar() or 0
         )
 
 
@@ -746,7 +751,7 @@ def _outcome(the_desk: Desk, count: int) -> dict[str, float]:
     """How the measured rows ended, and the store's own timestamps (ms)."""
     base = {"base": the_desk.base_id}
     with the_desk.engine.connect() as conn:
-        states = dict(
+        states: dict[str, int] = dict(
             conn.execute(
                 text("SELECT state, count(*) FROM inbox WHERE id > :base GROUP BY state"), base
             ).all()
@@ -759,6 +764,7 @@ def _outcome(the_desk: Desk, count: int) -> dict[str, float]:
                 ),
                 base,
             ).scalar()
+            or 0
         )
         failed = conn.execute(
             text(
@@ -792,6 +798,7 @@ def _outcome(the_desk: Desk, count: int) -> dict[str, float]:
                 ),
                 base,
             ).scalar()
+            or 0
         )
     done, quiet, failures = (int(states.get(s, 0)) for s in FINAL)
     print(
@@ -879,11 +886,11 @@ def run_imap(
             timings = Timings()
             sessions: list[TimedSession] = []
 
-            def connect(settings: Any) -> TimedSession:
+            def connect(settings: Any) -> ImapSession:
                 with timings("imap: connect + LOGIN + SELECT"):
                     session = TimedSession(ImapSession.open(settings), timings)
                 sessions.append(session)
-                return session
+                return cast(ImapSession, session)  # a timed stand-in for one
 
             poller = ImapPoller(
                 account.settings("bench", after="seen", batch=args.batch, timeout_s=60),

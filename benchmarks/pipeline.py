@@ -99,7 +99,7 @@ def _noop_worker(settings: Settings, threads: int, counter_key: str) -> None:
     def noop() -> None:
         client.incr(counter_key)  # the only way to know it ran; one round trip
 
-    dramatiq.actor(noop, actor_name="bench_noop", queue_name=NOOP_QUEUE, broker=broker)
+    dramatiq.actor(actor_name="bench_noop", queue_name=NOOP_QUEUE, broker=broker)(noop)
     worker = dramatiq.Worker(
         broker,
         queues={NOOP_QUEUE},
@@ -117,8 +117,8 @@ def measure_noop(settings: Settings, processes: int, threads: int, count: int) -
     key = f"bench-noop-{uuid.uuid4().hex}"
     client = redis.Redis.from_url(redis_url())
     broker = make_broker(settings)
-    actor = dramatiq.actor(
-        lambda: None, actor_name="bench_noop", queue_name=NOOP_QUEUE, broker=broker
+    actor = dramatiq.actor(actor_name="bench_noop", queue_name=NOOP_QUEUE, broker=broker)(
+        lambda: None
     )
     ctx = multiprocessing.get_context("spawn")
     procs = [
@@ -149,7 +149,7 @@ def _wait_counter(client: redis.Redis, key: str, target: int, timeout: float = 3
     deadline = time.monotonic() + timeout
     while int(client.get(key) or 0) < target:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"no-op baseline stalled at {client.get(key)} of {target}")
+            raise TimeoutError(f"no-op baseline stalled at {int(client.get(key) or 0)} of {target}")
         time.sleep(0.005)
 
 

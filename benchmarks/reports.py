@@ -340,8 +340,8 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
         days = refresh_reports(runtime, sample_load=False)
         refresh_s = time.perf_counter() - began
         with runtime.db.unit_of_work() as uow:
-            rows = uow.session.scalar(select(func.count()).select_from(ReportDay))
-            tickets = uow.session.scalar(select(func.count()).select_from(Ticket))
+            rows = uow.session.scalar(select(func.count()).select_from(ReportDay)) or 0
+            tickets = uow.session.scalar(select(func.count()).select_from(Ticket)) or 0
         print(
             f"  {days} days in {refresh_s:.1f} s: {rows} rollup rows for {tickets} tickets "
             f"({tickets / max(rows, 1):.1f} tickets a row)",

@@ -205,7 +205,7 @@ def _worker_main(settings: Settings, threads: int, log: str, out: str) -> None:
         event.listen(runtime.db.engine, "before_cursor_execute", recorder.statement)
         return runtime
 
-    workers.runtime.processes.build_runtime = build_recording  # type: ignore[assignment]
+    workers.runtime.processes.build_runtime = build_recording
     worker_process(settings, [ROUTE], threads)
     Path(out, f"{os.getpid()}.json").write_text(json.dumps(recorder.records))
 
@@ -251,7 +251,8 @@ def _routed(runtime: Runtime, first: int) -> dict[str, set[int]]:
         ).all()
     found: dict[str, set[int]] = {a: set() for a in ROUTED}
     for action, ticket_id in rows:
-        found[action].add(ticket_id)
+        if ticket_id is not None:
+            found[action].add(ticket_id)
     return found
 
 

@@ -341,7 +341,7 @@ def _fire_delay(runtime: Runtime, picker: Picker, interval: float) -> dict[str, 
         thread.join(30)
         runtime.broker.join(SLA)
         worker.stop()
-        workers.runtime.scheduler.hand_off_sla = original  # type: ignore[assignment]
+        workers.runtime.scheduler.hand_off_sla = original
         runtime.settings = settings
     with runtime.db.engine.connect() as conn:
         rows = conn.execute(

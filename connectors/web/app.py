@@ -180,9 +180,9 @@ def accepted_response(receipt: Receipt, request: Request) -> AcceptedResponse:
 
 def key_matches(given: str | None, expected: str | None) -> bool:
     """Constant-time comparison; a missing key on either side never matches."""
-    return bool(given and expected) and hmac.compare_digest(
-        given.encode(), (expected or "").encode()
-    )
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 AccessKey = Annotated[

@@ -68,7 +68,8 @@ class Background:
         return Path(self.log.name).read_text(errors="replace")
 
     def wait_for_output(self, text: str, timeout: float = 30) -> str:
-        return wait_until(lambda: text in self.output(), timeout, lambda: self.output()) or ""
+        wait_until(lambda: text in self.output(), timeout, lambda: self.output())
+        return self.output()
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
         if self.proc.poll() is None:

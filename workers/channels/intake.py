@@ -51,9 +51,11 @@ class StoreIntake:
         db.listen_for_other_processes()
         loop = asyncio.get_running_loop()
         woken = asyncio.Event()
-        unsubscribe = db.inbox_signals.subscribe(
-            inbox_id, lambda: loop.call_soon_threadsafe(woken.set)
-        )
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(woken.set)
+
+        unsubscribe = db.inbox_signals.subscribe(inbox_id, wake)
         try:
             await asyncio.wait_for(woken.wait(), timeout)
         except TimeoutError:

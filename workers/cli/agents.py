@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -76,7 +77,7 @@ def add(
 def list_agents(settings: Settings, as_json: bool) -> None:
     """List agents with their status and load."""
     with runtime_for(settings) as runtime, runtime.db.unit_of_work() as uow:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "name": a.name,
                 "display_name": a.display_name,

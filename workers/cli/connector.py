@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import click
 
@@ -89,7 +90,7 @@ def status(settings: Settings, as_json: bool) -> None:
     """How far each IMAP mailbox has been read, and its last error."""
     with runtime_for(settings) as runtime, runtime.db.unit_of_work() as uow:
         cursors = {c.mailbox: c for c in uow.mailboxes.all()}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for mailbox in settings.email.mailboxes:
         cursor = cursors.get(mailbox.name)
         rows.append(

@@ -71,9 +71,7 @@ def export(
     )
     with runtime_for(settings) as runtime:
         job = Export(runtime, filters, fmt=fmt, messages=messages, after=after, bom=bom)  # type: ignore[arg-type]
-        sink: BinaryIO = (
-            output.open("ab" if after else "wb") if output else sys.stdout.buffer  # type: ignore[assignment]
-        )
+        sink: BinaryIO = output.open("ab" if after else "wb") if output else sys.stdout.buffer
         try:
             for chunk in job:
                 sink.write(chunk.encode("utf-8"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from config.settings import Settings
@@ -24,7 +26,7 @@ def inbox() -> None:
 def list_inbox(settings: Settings, state: str | None, limit: int, as_json: bool) -> None:
     """List inbox rows, newest first."""
     with runtime_for(settings) as runtime, runtime.db.unit_of_work() as uow:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": i.id,
                 "channel": i.channel,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 from typing import Any
 
@@ -80,7 +81,7 @@ def show(settings: Settings, number: int, as_json: bool, zone: str) -> None:
         view = uow.tickets.view(number)
         if view is None:
             raise click.ClickException(f"no ticket #{number}")
-        audit = [
+        audit: list[dict[str, Any]] = [
             {
                 "at": e.created_at,
                 "actor": e.actor,
@@ -200,7 +201,7 @@ def _answer(
     settings: Settings, number: int, agent: str, text: str, internal: bool, status: str | None
 ) -> None:
     if text == "-":
-        text = click.get_text_stream("stdin").read()
+        text = sys.stdin.read()
     target = Status(status) if status else None
     _run(
         settings,

@@ -115,9 +115,8 @@ def notify_agent(
         telegram = runtime.settings.telegram
         files: tuple[AttachmentRef, ...] = ()
         if kind in _ABOUT_A_MESSAGE:
-            files = brief.files
-            if files is None:
-                files = uow.messages.latest_inbound_files(brief.number)
+            known = brief.files
+            files = known if known is not None else uow.messages.latest_inbound_files(brief.number)
         notice = agent_notice(
             kind=_CHAT_KINDS.get(kind, kind),
             number=brief.number,

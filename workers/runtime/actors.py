@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import dramatiq
 from dramatiq import Actor
@@ -37,7 +38,7 @@ from workers.steps.sla_sweep import sweep_sla
 log = logging.getLogger(__name__)
 
 
-def _options(retries: StepRetries) -> dict[str, object]:
+def _options(retries: StepRetries) -> dict[str, Any]:
     return {
         "max_retries": retries.max_attempts - 1,
         "min_backoff": retries.min_backoff_ms,
@@ -49,10 +50,11 @@ def _options(retries: StepRetries) -> dict[str, object]:
 
 def _declare(
     runtime: Runtime, fn: Callable[..., object], name: str, queue: str, retries: StepRetries
-) -> Actor:  # type: ignore[type-arg]
-    return dramatiq.actor(
-        fn, actor_name=name, queue_name=queue, broker=runtime.broker, **_options(retries)
+) -> Actor[..., object]:
+    declare = dramatiq.actor(
+        actor_name=name, queue_name=queue, broker=runtime.broker, **_options(retries)
     )
+    return declare(fn)
 
 
 def _ingest_guarded(runtime: Runtime, channel: Channel) -> Callable[[int | list[int]], None]:
@@ -141,7 +143,7 @@ def _ingest_guarded(runtime: Runtime, channel: Channel) -> Callable[[int | list[
     return run
 
 
-def resend_alone(actor: Actor, ids: list[int], retries: StepRetries) -> None:  # type: ignore[type-arg]
+def resend_alone(actor: Actor, ids: list[int], retries: StepRetries) -> None:
     """Rows of a batch that failed go back on the queue one by one, after the first
     backoff: each then has dramatiq's retries of its own, and the rest of its batch
     is not held back by it."""
@@ -184,7 +186,7 @@ def declare_actors(runtime: Runtime) -> None:
             handed_at=datetime.fromisoformat(handed_at) if handed_at else None,
         )
 
-    runtime.sla_actor = _declare(runtime, fire_sla, "fire_sla", SLA, retries.route)  # type: ignore[arg-type]
+    runtime.sla_actor = _declare(runtime, fire_sla, "fire_sla", SLA, retries.route)
 
     def deliver_rows(outbox_id: int | list[int]) -> None:
         if isinstance(outbox_id, int):

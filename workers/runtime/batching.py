@@ -24,7 +24,7 @@ from contextlib import contextmanager
 
 from dramatiq import Actor
 
-Send = Callable[["Actor", int | list[int]], None]  # type: ignore[type-arg]
+Send = Callable[["Actor", int | list[int]], None]
 
 
 def ids_of(value: int | list[int]) -> list[int]:
@@ -39,7 +39,7 @@ def chunks(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[start : start + size]
 
 
-def _send_held(send: Send, held: list[tuple[Actor, list[int]]], max_ids: int) -> None:  # type: ignore[type-arg]
+def _send_held(send: Send, held: list[tuple[Actor, list[int]]], max_ids: int) -> None:
     """Each actor's ids, each once, in messages of at most ``max_ids`` (one id alone)."""
     for actor, ids in held:
         for part in chunks(list(dict.fromkeys(ids)), max_ids):
@@ -54,9 +54,9 @@ class Gathering:
         self._max_ids = max_ids
         self._local = threading.local()
 
-    def hold(self, actor: Actor, item_id: int) -> bool:  # type: ignore[type-arg]
+    def hold(self, actor: Actor, item_id: int) -> bool:
         """Keep the send for the end of the open block; False when no block is open."""
-        held: dict[str, tuple[Actor, list[int]]] | None = getattr(self._local, "held", None)  # type: ignore[type-arg]
+        held: dict[str, tuple[Actor, list[int]]] | None = getattr(self._local, "held", None)
         if held is None:
             return False
         held.setdefault(actor.actor_name, (actor, []))[1].append(item_id)
@@ -83,15 +83,15 @@ class SendWindow:
         self._window_s = window_s
         self._max_ids = max_ids
         self._lock = threading.Condition()
-        self._held: dict[str, tuple[Actor, list[int]]] = {}  # type: ignore[type-arg]
+        self._held: dict[str, tuple[Actor, list[int]]] = {}
         self._first_at: float | None = None
         self._closed = False
         self._thread: threading.Thread | None = None
 
-    def add(self, actor: Actor, item_id: int) -> None:  # type: ignore[type-arg]
+    def add(self, actor: Actor, item_id: int) -> None:
         with self._lock:
             if self._closed:
-                full: list[tuple[Actor, list[int]]] = [(actor, [item_id])]  # type: ignore[type-arg]
+                full: list[tuple[Actor, list[int]]] = [(actor, [item_id])]
             else:
                 if self._thread is None:
                     self._thread = threading.Thread(

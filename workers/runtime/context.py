@@ -42,11 +42,11 @@ class Runtime:
     db: Database
     broker: Broker
     clock: Callable[[], datetime] = utc_now
-    ingest_actors: dict[Channel, Actor] = field(default_factory=dict)  # type: ignore[type-arg]
-    deliver_actors: dict[Channel, Actor] = field(default_factory=dict)  # type: ignore[type-arg]
-    route_actor: Actor | None = None  # type: ignore[type-arg]
-    drain_actor: Actor | None = None  # type: ignore[type-arg]
-    sla_actor: Actor | None = None  # type: ignore[type-arg]
+    ingest_actors: dict[Channel, Actor[..., object]] = field(default_factory=dict)
+    deliver_actors: dict[Channel, Actor[..., object]] = field(default_factory=dict)
+    route_actor: Actor[..., object] | None = None
+    drain_actor: Actor[..., object] | None = None
+    sla_actor: Actor[..., object] | None = None
     team_ids: dict[str, int] = field(default_factory=dict)  # teams are never deleted
     # a process without a worker (the CLI in embedded mode) hands its new rows to the
     # scheduler of the running `serve`: due at once instead of after redrive_after_s
@@ -134,7 +134,7 @@ class Runtime:
         return ContentAddressedFiles(self.settings.email.attachments_dir)
 
     # -- enqueueing the next step (call after commit) --------------------
-    def _send(self, actor: Actor | None, *args: object) -> None:  # type: ignore[type-arg]
+    def _send(self, actor: Actor | None, *args: object) -> None:
         if actor is None:
             raise RuntimeError("actors are not declared in this process")
         if (
@@ -146,7 +146,7 @@ class Runtime:
             return
         self._send_now(actor, *args)
 
-    def _send_now(self, actor: Actor, *args: object) -> None:  # type: ignore[type-arg]
+    def _send_now(self, actor: Actor, *args: object) -> None:
         try:
             actor.send(*args)
         except Exception:  # the row is durable: the scheduler re-drives it later

@@ -11,11 +11,12 @@ import threading
 from collections import Counter
 
 import dramatiq
-from dramatiq import Broker, Message
+from dramatiq import Broker
+from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 
 
-class MessageTally(Middleware):  # type: ignore[misc]
+class MessageTally(Middleware):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.messages: Counter[str] = Counter()
@@ -24,7 +25,7 @@ class MessageTally(Middleware):  # type: ignore[misc]
     def after_process_message(
         self,
         broker: Broker,
-        message: Message,  # type: ignore[type-arg]
+        message: MessageProxy,
         *,
         result: object = None,
         exception: BaseException | None = None,

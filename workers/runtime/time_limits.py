@@ -19,7 +19,7 @@ _lock = threading.Lock()
 _watchdog: Any = None  # the process's started timeout manager, once one broker booted
 
 
-class SharedTimeLimit(TimeLimit):  # type: ignore[misc]
+class SharedTimeLimit(TimeLimit):
     """``TimeLimit`` whose watchdog thread is the process's one, started once."""
 
     def after_process_boot(self, broker: Broker) -> None:
