@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, Throttled, TransientError
-from router.vocabulary import AuditAction, Channel, RowState, SystemActor
+from router.vocabulary import AuditAction, Channel, OutboxKind, RowState, SystemActor
 from store.db import UnitOfWork
 from store.outbox import Claimed
 from workers.desk.reply_receipts import confirm_delivered, report_undelivered
@@ -262,7 +262,7 @@ def fall_back_to_email(
     queue_email(
         runtime,
         uow,
-        kind=item.kind,
+        kind=OutboxKind(item.kind),
         ticket_id=item.ticket_id,
         recipient=agent.email,
         recipient_name=agent.display_name,
