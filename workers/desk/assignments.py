@@ -21,7 +21,8 @@ from store.models import Agent, Ticket
 from workers.desk.agent_notices import AgentContact, brief_of, notify_agent
 from workers.runtime.context import Runtime
 from workers.steps.drain import drain_soon
-from workers.steps.route import queue_assignment_notice, route_soon
+from workers.steps.route import route_soon
+from workers.steps.route_notices import queue_assignment_notice
 
 
 def _locked_active(uow: UnitOfWork, number: int) -> Ticket:

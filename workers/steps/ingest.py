@@ -15,26 +15,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.telegram.notices import chat_acknowledgement
 from router.envelopes import InboundMessage
 from router.errors import OutOfTurn, PermanentError, TransientError
-from router.lifecycle import ROUTABLE_STATUSES, status_after_customer_reply
-from router.notice_texts import acknowledgement, customer_reply_notice, requester_label
-from router.rules import classify_message, facts_from_message
-from router.sla_clock import SlaEvent
-from router.thread_keys import (
-    SentOn,
-    answer_threading,
-    followed_chain,
-    our_address_written_to,
-    thread_keys,
-)
 from router.vocabulary import (
-    AgentStatus,
     AuditAction,
     Channel,
     Direction,
-    OutboxKind,
     RowState,
     Status,
     SystemActor,
@@ -42,17 +28,17 @@ from router.vocabulary import (
 from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
-from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
-from workers.desk.outgoing import queue_chat, queue_email
-from workers.desk.sla_clocks import clock_event, start_clocks, status_event
 from workers.runtime.context import Runtime
+from workers.steps.acknowledgements import acknowledge, auto_reply_limited
 from workers.steps.ingest_email import (
     AutoReplyLimit,
     answered_by_agent,
+    email_thread,
     read_email,
     record_bounce,
 )
-from workers.steps.ingest_telegram import PreparedUpdate, prepare_update, read_update
+from workers.steps.ingest_telegram import PreparedUpdate, chat_thread, prepare_update, read_update
+from workers.steps.ingest_ticket import author, join_ticket, open_ticket, writes_again
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +123,10 @@ def ingest_together(
             # and two batches take them in the same order
             owed.sort(key=lambda o: (o[1].sender_address.lower(), o[0]))
             limit = AutoReplyLimit(
-                runtime, uow, [m.sender_address for _, m in owed if _limited(m.channel)]
+                runtime, uow, [m.sender_address for _, m in owed if auto_reply_limited(m.channel)]
             )
             for ticket_id, message in owed:
-                _acknowledge(runtime, uow, ticket_id, message, limit)
+                acknowledge(runtime, uow, ticket_id, message, limit)
     except Exception as exc:
         log.info("a batch of %d inbox rows failed (%s): one by one", len(inbox_ids), exc)
         return Batch(ok=False, taken=taken)
@@ -218,30 +204,30 @@ def _ingest_in(
             return
     if message.bounce is not None:
         record_bounce(runtime, uow, message.bounce)
-    elif _writes_again(message, customer):
+    elif writes_again(message, customer):
         uow.customers.clear_bounce(message.sender_address)
     existing = _thread(runtime, uow, message, customer)
     quiet = message.is_automatic
     if existing is not None and (quiet or Status(existing.status) is not Status.CLOSED):
         ticket_id = existing.id
-        waiting = _join_ticket(runtime, uow, existing, message)
+        waiting = join_ticket(runtime, uow, existing, message)
     elif (quiet and not message.is_bulk) or customer is None:  # an auto-reply to nothing
         why = message.automatic_reason or "automatic mail"  # we know: keep it quietly
         uow.inbox.finish(inbox_id, state=RowState.QUIET, ticket_id=None, now=now, why=why)
         return
     else:  # bulk and list mail may be a customer's request: a ticket, never an answer
-        ticket_id = _open_ticket(runtime, uow, message, customer, parent=existing)
+        ticket_id = open_ticket(runtime, uow, message, customer, parent=existing)
         waiting = True
         if runtime.settings.helpdesk.acknowledge and not (quiet or message.is_bulk):
             if acknowledge_later is None:
-                _acknowledge(runtime, uow, ticket_id, message)
+                acknowledge(runtime, uow, ticket_id, message)
             else:
                 acknowledge_later.append((ticket_id, message))
     uow.messages.add(
         ticket_id,
         direction=Direction.INBOUND,
         channel=message.channel,
-        author=_author(message),
+        author=author(message),
         body_text=message.body_text,
         body_html=message.body_html,
         full_text=message.full_text,
@@ -271,300 +257,12 @@ def _ingest_in(
         uow.after_commit(lambda: runtime.enqueue_route(ticket_id))
 
 
-def _writes_again(message: InboundMessage, customer: CustomerRef | None) -> bool:
-    """Whether a person whose address bounced wrote: it works again."""
-    if customer is None or message.is_automatic or message.channel is not Channel.EMAIL:
-        return False
-    return customer.bounced
-
-
-def _author(message: InboundMessage) -> str:
-    return requester_label(message.sender_name, message.sender_address, message.channel.value)
-
-
 def _thread(
     runtime: Runtime, uow: UnitOfWork, message: InboundMessage, customer: CustomerRef | None
 ) -> Ticket | None:
-    """The ticket this message answers, locked: by Message-ID, subject tag, plus-address.
-
-    Only email threads this way: a web form always opens a new ticket (its
-    sender is not verified, so a subject tag there proves nothing). The subject
-    tag and the plus-address count only when the sender takes part in the ticket
-    (its requester, someone who wrote on it, or with ``email.cc_participants``
-    someone its mail was also sent to or copied to): both are easy to guess.
-    """
+    """The ticket this message answers, locked (None: it opens a new one)."""
     if message.channel is Channel.TELEGRAM and customer is not None:
-        return _chat_thread(uow, message, customer)
+        return chat_thread(uow, message, customer)
     if message.channel is not Channel.EMAIL:
         return None
-    own = runtime.own_addresses if runtime.settings.email.plus_addressing else None
-    keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix, own)
-    found = uow.messages.ticket_of_message_ids(keys.message_ids)
-    if found is not None:
-        return uow.tickets.get(found, for_update=True)
-    if customer is None:
-        return None  # the subject tag and the plus-address count from a participant only
-    copied = message.sender_address if runtime.settings.email.cc_participants else None
-    for number in (keys.subject_number, keys.plus_number):
-        if number is not None and uow.messages.is_participant(
-            number, customer.id, copied_address=copied
-        ):
-            return uow.tickets.get(number, for_update=True)
-    return None
-
-
-def _chat_thread(uow: UnitOfWork, message: InboundMessage, customer: CustomerRef) -> Ticket | None:
-    """A chat message joins the chat's open (or resolved: it reopens) ticket, an edit its
-    message's ticket, a reply the ticket of the message it answers; unless ``/new``
-    asked for a new one."""
-    wants_new = uow.chats.lock_chat(message.sender_address)
-    if message.in_reply_to:  # an edit, or a reply: the ticket of the message it refers to
-        found = uow.messages.ticket_of_message_ids(message.in_reply_to) or uow.chats.ticket_of(
-            message.in_reply_to
-        )
-        if found is not None:
-            return uow.tickets.get(found, for_update=True)
-    if wants_new:
-        uow.chats.mark_new_thread(message.sender_address, None)
-        return None
-    return uow.tickets.open_in_chat(customer.id, Channel.TELEGRAM.value, for_update=True)
-
-
-def _open_ticket(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    message: InboundMessage,
-    customer: CustomerRef,
-    parent: Ticket | None,
-) -> int:
-    settings = runtime.settings
-    decision = classify_message(
-        facts_from_message(message, tier=customer.tier, organisation=customer.organisation),
-        runtime.rule_book,
-        default_category="general",
-        default_priority=runtime.default_priority,
-        default_team=settings.helpdesk.default_team,
-        category_teams=settings.categories,
-        category_hint=message.category_hint,
-        priority_hint=message.priority_hint,
-    )
-    team_id = runtime.team_ids.get(decision.team)
-    if team_id is None:
-        found = uow.agents.team_id(decision.team)  # may be created by this transaction:
-        uow.after_commit(lambda: runtime.team_ids.setdefault(decision.team, found))  # cache late
-        team_id = found
-    now = runtime.now()
-    ticket_id = uow.tickets.create(
-        subject=message.subject,
-        channel=message.channel,
-        requester_id=customer.id,
-        requester_address=message.sender_address,
-        priority=decision.priority,
-        category=decision.category,
-        team_id=team_id,
-        now=now,
-        custom_fields=message.custom_fields,
-        parent_id=parent.id if parent else None,
-        access_key=message.access_key,
-        required_skills=dict(decision.required_skills),
-        optional_skills=dict(decision.optional_skills),
-        tags=list(decision.tags),
-        reply_address=_reply_address(runtime, message),
-    )
-    detail = "; ".join(decision.reasons)
-    if message.is_automatic or message.is_bulk:
-        detail += f"; {message.automatic_reason or 'automatic mail'}: not acknowledged"
-    if parent is not None:
-        detail += f"; follows up closed ticket #{parent.id}"
-    uow.audit.record(
-        ticket_id=ticket_id,
-        actor=f"customer:{customer.id}",
-        action=AuditAction.TICKET_CREATED,
-        detail=detail,
-        now=now,
-        data={
-            "channel": message.channel.value,
-            "source": message.source,
-            **decision.audit_data(),
-        },
-    )
-    start_clocks(
-        runtime,
-        uow,
-        ticket_id,
-        priority=decision.priority,
-        category=decision.category,
-        team=decision.team,
-        tier=customer.tier,
-        channel=message.channel,
-        now=now,
-    )
-    return ticket_id
-
-
-def _join_ticket(
-    runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage
-) -> bool:
-    """Add a reply to a (locked) ticket; returns whether the ticket now waits for routing."""
-    now = runtime.now()
-    current = Status(ticket.status)
-    ticket.updated_at = now
-    if message.is_automatic:
-        uow.audit.record(
-            ticket_id=ticket.id,
-            actor=SystemActor.INGEST,
-            action=AuditAction.MESSAGE_QUIET,
-            detail=(
-                f"automatic message by {message.channel.value}: recorded, not answered"
-                + (f" ({message.automatic_reason})" if message.automatic_reason else "")
-            ),
-            now=now,
-        )
-        return False
-    target = status_after_customer_reply(current)
-    if target is not None and target is not current:
-        uow.tickets.set_status(ticket, target, now)  # a reopen takes the agent's slot back
-        uow.audit.record(
-            ticket_id=ticket.id,
-            actor=SystemActor.INGEST,
-            action=AuditAction.TICKET_REOPENED
-            if current is Status.RESOLVED
-            else AuditAction.TICKET_STATUS,
-            detail=f"{current.value} -> {target.value}: the customer replied",
-            now=now,
-        )
-        _leave_an_absent_assignee(runtime, uow, ticket)
-        moved = status_event(current, target)
-        if moved is not None:
-            clock_event(runtime, uow, ticket.id, moved, now)
-    clock_event(runtime, uow, ticket.id, SlaEvent.CUSTOMER_MESSAGE, now)
-    uow.audit.record(
-        ticket_id=ticket.id,
-        actor=SystemActor.INGEST,
-        action=AuditAction.MESSAGE_RECEIVED,
-        detail=f"reply by {message.channel.value}",
-        now=now,
-    )
-    if ticket.assignee is not None:
-        rendered = customer_reply_notice(
-            number=ticket.id,
-            subject=ticket.subject,
-            requester=_author(message),
-            excerpt=message.body_text[:1000],
-            tag_prefix=runtime.settings.helpdesk.tag_prefix,
-        )
-        notify_agent(
-            runtime,
-            uow,
-            AgentContact.of(ticket.assignee),
-            TicketBrief.of(ticket, latest=message.body_text[:1000], files=message.attachments),
-            kind=OutboxKind.REPLY_NOTICE,
-            rendered=rendered,
-            dedupe_key=f"reply-notice:{message.channel.value}:{message.idempotency_key}"[:255],
-        )
-    return ticket.assignee_id is None and Status(ticket.status) in ROUTABLE_STATUSES
-
-
-def _leave_an_absent_assignee(runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
-    """With ``return_on_offline``, a ticket reopened while its agent is offline goes back
-    to the queue instead of waiting for that agent."""
-    agent = ticket.assignee
-    if agent is None or agent.status != AgentStatus.OFFLINE.value:
-        return
-    if not runtime.settings.routing.return_on_offline:
-        return
-    uow.agents.release_slot(agent.id)
-    ticket.assignee = None  # (the relationship, so the reply notice goes to nobody)
-    ticket.queued_at = runtime.now()
-    uow.audit.record(
-        ticket_id=ticket.id,
-        actor=SystemActor.INGEST,
-        action=AuditAction.TICKET_UNASSIGNED,
-        detail=f"taken from {agent.name}, back to the queue: {agent.name} is offline",
-        now=runtime.now(),
-        data={"previous": agent.name},
-    )
-
-
-def _reply_address(runtime: Runtime, message: InboundMessage) -> str | None:
-    """The address of ours an email's requester wrote to, when it is not the helpdesk's:
-    our mail to them comes from it (None: from ``helpdesk.address``)."""
-    if message.channel is not Channel.EMAIL:
-        return None
-    found = our_address_written_to(
-        message.recipients,
-        runtime.own_addresses,
-        runtime.mailbox_addresses.get(message.source, ""),
-    )
-    return None if found == runtime.settings.helpdesk.address.lower() else found
-
-
-def _limited(channel: Channel) -> bool:
-    """Whether acknowledgements on ``channel`` count against the auto-reply limit."""
-    return channel in (Channel.EMAIL, Channel.WEB)
-
-
-def _acknowledge(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    ticket_id: int,
-    message: InboundMessage,
-    limit: AutoReplyLimit | None = None,
-) -> None:
-    """``limit``: the batch's auto-reply limit, decided for all its acknowledgements."""
-    if message.channel is Channel.TELEGRAM:
-        html = chat_acknowledgement(
-            number=ticket_id,
-            subject=message.subject or message.body_text,
-            helpdesk_name=runtime.settings.helpdesk.name,
-            tag_prefix=runtime.settings.helpdesk.tag_prefix,
-        )
-        queue_chat(
-            runtime,
-            uow,
-            kind=OutboxKind.ACKNOWLEDGEMENT,
-            ticket_id=ticket_id,
-            chat_id=message.sender_address,
-            html=html,
-            text="",
-            dedupe_key=f"ack:{ticket_id}",
-            automatic=True,
-        )
-        return
-    if not _limited(message.channel):
-        return
-    if limit is None:
-        limit = AutoReplyLimit(runtime, uow, [message.sender_address])
-    refusal = limit.refusal(message.sender_address)
-    if refusal is not None:
-        uow.audit.record(
-            ticket_id=ticket_id,
-            actor=SystemActor.INGEST,
-            action=AuditAction.ACKNOWLEDGEMENT_SUPPRESSED,
-            detail=refusal,
-            now=runtime.now(),
-        )
-        return
-    rendered = acknowledgement(
-        number=ticket_id,
-        subject=message.subject,
-        requester_name=message.sender_name,
-        helpdesk_name=runtime.settings.helpdesk.name,
-        tag_prefix=runtime.settings.helpdesk.tag_prefix,
-    )
-    own = [SentOn(message.external_id, from_requester=True)] if message.external_id else []
-    parent, references = answer_threading(own, followed_chain(message.headers))
-    queue_email(
-        runtime,
-        uow,
-        kind=OutboxKind.ACKNOWLEDGEMENT,
-        ticket_id=ticket_id,
-        recipient=message.sender_address,
-        recipient_name=message.sender_name,
-        rendered=rendered,
-        dedupe_key=f"ack:{ticket_id}",
-        automatic=True,
-        in_reply_to=parent,
-        references=references,
-        from_address=_reply_address(runtime, message),
-    )
+    return email_thread(runtime, uow, message, customer)

@@ -12,8 +12,9 @@ from router.envelopes import BounceReport, InboundMessage
 from router.errors import PermanentError
 from router.thread_keys import ThreadKeys, thread_keys
 from router.vocabulary import AuditAction, Channel, RowState, Status, SystemActor
-from store.customers import normalise_address
+from store.customers import CustomerRef, normalise_address
 from store.db import UnitOfWork
+from store.models import Ticket
 from workers.desk.replies import post_answer
 from workers.desk.reply_receipts import report_undelivered
 from workers.runtime.context import Runtime
@@ -181,3 +182,30 @@ def _why(*, public: bool, written: bool, notice_kind: str | None) -> str:
         "email naming the ticket by its tag, address or thread, not answering a notice: "
         "an internal note, not sent"
     )
+
+
+def email_thread(
+    runtime: Runtime, uow: UnitOfWork, message: InboundMessage, customer: CustomerRef | None
+) -> Ticket | None:
+    """The ticket this message answers, locked: by Message-ID, subject tag, plus-address.
+
+    Only email threads this way: a web form always opens a new ticket (its
+    sender is not verified, so a subject tag there proves nothing). The subject
+    tag and the plus-address count only when the sender takes part in the ticket
+    (its requester, someone who wrote on it, or with ``email.cc_participants``
+    someone its mail was also sent to or copied to): both are easy to guess.
+    """
+    own = runtime.own_addresses if runtime.settings.email.plus_addressing else None
+    keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix, own)
+    found = uow.messages.ticket_of_message_ids(keys.message_ids)
+    if found is not None:
+        return uow.tickets.get(found, for_update=True)
+    if customer is None:
+        return None  # the subject tag and the plus-address count from a participant only
+    copied = message.sender_address if runtime.settings.email.cc_participants else None
+    for number in (keys.subject_number, keys.plus_number):
+        if number is not None and uow.messages.is_participant(
+            number, customer.id, copied_address=copied
+        ):
+            return uow.tickets.get(number, for_update=True)
+    return None

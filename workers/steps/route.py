@@ -8,25 +8,19 @@ ticket is never assigned twice and an agent never goes past capacity.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
-
 from router.backlog import relax_requirements
-from router.lifecycle import check_transition, is_active
-from router.notice_texts import assignment_notice, offer_notice
-from router.routing_facts import AgentFacts, TicketFacts
-from router.selection import Decision, SelectionPolicy, choose_agent, explain
-from router.vocabulary import AuditAction, OutboxKind, Status, SystemActor
+from router.lifecycle import is_active
+from router.routing_facts import TicketFacts
+from router.selection import Decision, choose_agent, explain
 from store.agents import Member
-from store.db import UnitOfWork
-from store.models import AuditEvent
 from store.tickets import RoutingTicket
-from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
 from workers.runtime.context import Runtime
 from workers.runtime.routing_policy import selection_policy, skills_timeout
+from workers.steps.route_notices import assign, offer, record_waiting
+from workers.steps.route_slots import claim_slot, count_assignment
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +92,14 @@ def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcom
             decision = Decision(ranked, (first,), decision.eligible)
         reasons = relaxed + decision.reasons
         if ticket.claim_mode:
-            return _offer(runtime, uow, ticket, decision.ranked, members, reasons)
-        chosen = _claim(uow, decision.ranked, facts.channel, now)
+            offered = offer(runtime, uow, ticket, decision.ranked, members, reasons)
+            return Outcome.OFFERED if offered else Outcome.NO_AGENT
+        chosen = claim_slot(uow, decision.ranked, facts.channel, now)
         if chosen is None:
-            _record_waiting(runtime, uow, ticket, relaxed, decision.reasons)
+            record_waiting(runtime, uow, ticket, relaxed, decision.reasons)
             return Outcome.NO_AGENT
         choice = (decision, facts, relaxed)
-        if not _assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
+        if not assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
             raise _LostRace()
         return Outcome.ASSIGNED
 
@@ -126,9 +121,11 @@ def route_to(runtime: Runtime, ticket_id: int, agent_id: int) -> bool:
             if member is None:
                 return False
             decision = choose_agent(facts, [member.facts], now, policy=policy)
-            if decision.agent is None or _claim(uow, decision.ranked, facts.channel, now) is None:
+            if decision.agent is None:
                 return False
-            if not _assign(runtime, uow, ticket, member, (decision, facts, relaxed), now, policy):
+            if claim_slot(uow, decision.ranked, facts.channel, now) is None:
+                return False
+            if not assign(runtime, uow, ticket, member, (decision, facts, relaxed), now, policy):
                 raise _LostRace()
             return True
     except _LostRace:
@@ -138,48 +135,6 @@ def route_to(runtime: Runtime, ticket_id: int, agent_id: int) -> bool:
 def _waits(ticket: RoutingTicket) -> bool:
     """Unassigned, in a team, and active: routing may give it to someone."""
     return ticket.assignee_id is None and ticket.team_id is not None and is_active(ticket.status)
-
-
-def _assign(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    ticket: RoutingTicket,
-    member: Member,
-    choice: tuple[Decision, TicketFacts, tuple[str, ...]],
-    now: datetime,
-    policy: SelectionPolicy,
-) -> bool:
-    """Give the ticket to ``member``, whose slot is claimed (new -> open), with the audit
-    event and the agent's notice; False when the store refused (someone else has it).
-
-    ``choice``: the decision, the (relaxed) facts it was made on and why they were relaxed.
-    """
-    decision, facts, relaxed = choice
-    chosen = member.facts
-    status = check_transition(ticket.status, Status.OPEN) if ticket.status is Status.NEW else None
-    number = ticket.facts.id
-    if not uow.tickets.assign_if_unassigned(number, chosen.id, now, status=status):
-        return False
-    reasons = relaxed + decision.reasons
-    if chosen is not decision.agent:  # its first choice was taken meanwhile
-        reasons = (*relaxed, explain(chosen, facts, now, policy=policy))
-    uow.audit.record(
-        ticket_id=number,
-        actor=SystemActor.ROUTE,
-        action=AuditAction.TICKET_ASSIGNED,
-        detail=f"assigned to {chosen.name}: " + "; ".join(reasons),
-        now=now,
-        data={"agent": chosen.name, "load": chosen.load + 1, "capacity": chosen.capacity},
-    )
-    queue_assignment_notice(
-        runtime,
-        uow,
-        AgentContact.of_member(member),
-        _brief(ticket),
-        reasons=reasons,
-        dedupe_key=f"assign:{number}:{chosen.id}:{now.isoformat()}",
-    )
-    return True
 
 
 def _routing_inputs(
@@ -234,7 +189,7 @@ def _route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
                 continue
             decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
             chosen = (
-                _claim(uow, decision.ranked, facts.channel, now, wait=False)
+                claim_slot(uow, decision.ranked, facts.channel, now, wait=False)
                 if decision.agent is not None
                 else None
             )
@@ -242,153 +197,11 @@ def _route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
                 left.append(ticket.facts.id)
                 continue
             choice = (decision, facts, relaxed)
-            if not _assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
+            if not assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
                 uow.agents.undo_claim(chosen.id)  # (it is locked: cannot happen; never assume)
                 continue
-            _count_assignment(free, chosen.id, facts.channel, now)
+            count_assignment(free, chosen.id, facts.channel, now)
     return left
-
-
-def _count_assignment(
-    free: dict[tuple[frozenset[int], str], dict[int, Member]],
-    agent_id: int,
-    channel: str,
-    now: datetime,
-) -> None:
-    """The batch's view of the agent after it took a ticket: one more load (and in the
-    ticket's channel), just assigned; gone from the free ones once full."""
-    for members in free.values():
-        member = members.get(agent_id)
-        if member is None:
-            continue
-        taken = member.facts.taking(channel, now)
-        if taken.load >= taken.capacity:
-            del members[agent_id]
-        else:
-            members[agent_id] = replace(member, facts=taken)
-
-
-def _claim(
-    uow: UnitOfWork,
-    ranked: tuple[AgentFacts, ...],
-    channel: str,
-    now: datetime,
-    *,
-    wait: bool = True,
-) -> AgentFacts | None:
-    """Claim a slot of the best ranked agent that can take one, in its channel too.
-
-    The per-channel load is counted after the agent's row is claimed (and so
-    locked until commit): a concurrent router claiming the same agent waits,
-    then counts this ticket, so no channel goes past its limit either.
-    """
-    candidates = list(ranked)
-    holding = not wait
-    while candidates:
-        ids = [c.id for c in candidates]
-        claimed = uow.agents.claim_first_free(ids, now, wait=not holding)
-        agent = next((c for c in candidates if c.id == claimed), None)
-        if agent is None:
-            return None
-        if within_channel_limit(uow, agent, channel):
-            return agent
-        uow.agents.undo_claim(agent.id)  # its row stays locked until commit: wait on no other
-        holding = True
-        candidates.remove(agent)
-    return None
-
-
-def within_channel_limit(uow: UnitOfWork, agent: AgentFacts, channel: str) -> bool:
-    """After claiming the agent's row: still under its limit in ``channel``, if it has one."""
-    limit = agent.channel_capacity.get(channel)
-    return limit is None or uow.agents.channel_load(agent.id, channel) < limit
-
-
-def _offer(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    ticket: RoutingTicket,
-    eligible: tuple[AgentFacts, ...],
-    members: dict[int, Member],
-    reasons: tuple[str, ...],
-) -> Outcome:
-    """Claim mode: tell every eligible agent once; the first claim wins (claim_ticket)."""
-    now = runtime.now()
-    if not eligible:
-        _record_waiting(runtime, uow, ticket, (), reasons)
-        return Outcome.NO_AGENT
-    rendered = offer_notice(
-        number=ticket.facts.id,
-        subject=ticket.subject,
-        priority=ticket.facts.priority.value,
-        requester=ticket.requester,
-        excerpt=ticket.first_message,
-        tag_prefix=runtime.settings.helpdesk.tag_prefix,
-    )
-    told = []
-    brief = _brief(ticket)
-    for agent in eligible:
-        queued = notify_agent(
-            runtime,
-            uow,
-            AgentContact.of_member(members[agent.id]),
-            brief,
-            kind=OutboxKind.OFFER,
-            rendered=rendered,
-            dedupe_key=f"offer:{ticket.facts.id}:{agent.id}:{ticket.queued_at.timestamp()}",
-        )
-        if queued is not None:
-            told.append(agent.name)
-    if told:
-        uow.audit.record(
-            ticket_id=ticket.facts.id,
-            actor=SystemActor.ROUTE,
-            action=AuditAction.TICKET_OFFERED,
-            detail=f"offered to {', '.join(told)} (claim mode): the first claim wins",
-            now=now,
-            data={"agents": told},
-        )
-    return Outcome.OFFERED
-
-
-def _record_waiting(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    ticket: RoutingTicket,
-    relaxed: tuple[str, ...],
-    reasons: tuple[str, ...],
-) -> None:
-    """Say in the audit log that the ticket waits, and why: once each time it is queued,
-    and once more for each skills-timeout step it reaches while waiting."""
-    since = ticket.queued_at
-    logged = {
-        (action, detail)
-        for action, detail in uow.session.execute(
-            select(AuditEvent.action, AuditEvent.detail).where(
-                AuditEvent.ticket_id == ticket.facts.id,
-                AuditEvent.action.in_((AuditAction.TICKET_WAITING, AuditAction.TICKET_RELAXED)),
-                AuditEvent.created_at >= since,
-            )
-        )
-    }
-    for step in relaxed:
-        if (AuditAction.TICKET_RELAXED, step) not in logged:
-            uow.audit.record(
-                ticket_id=ticket.facts.id,
-                actor=SystemActor.ROUTE,
-                action=AuditAction.TICKET_RELAXED,
-                detail=step,
-                now=runtime.now(),
-            )
-    waiting = "; ".join(reasons)
-    if not any(action == AuditAction.TICKET_WAITING for action, _ in logged):  # once this round
-        uow.audit.record(
-            ticket_id=ticket.facts.id,
-            actor=SystemActor.ROUTE,
-            action=AuditAction.TICKET_WAITING,
-            detail=waiting,
-            now=runtime.now(),
-        )
 
 
 def route_soon(runtime: Runtime, ticket_ids: list[int], *, avoid: int | None = None) -> None:
@@ -399,44 +212,3 @@ def route_soon(runtime: Runtime, ticket_ids: list[int], *, avoid: int | None = N
             route(runtime, ticket_id, avoid=avoid)
         else:
             runtime.enqueue_route(ticket_id, avoid)
-
-
-def _brief(ticket: RoutingTicket) -> TicketBrief:
-    return TicketBrief(
-        number=ticket.facts.id,
-        subject=ticket.subject,
-        priority=ticket.facts.priority.value,
-        requester=ticket.requester,
-        latest=ticket.first_message,
-    )
-
-
-def queue_assignment_notice(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    contact: AgentContact,
-    brief: TicketBrief,
-    *,
-    reasons: tuple[str, ...],
-    dedupe_key: str | None,
-) -> None:
-    """Tell an agent a ticket is theirs (routing and hand assignment alike)."""
-    rendered = assignment_notice(
-        number=brief.number,
-        subject=brief.subject,
-        priority=brief.priority,
-        requester=brief.requester,
-        excerpt=brief.latest,
-        reasons=reasons,
-        tag_prefix=runtime.settings.helpdesk.tag_prefix,
-    )
-    notify_agent(
-        runtime,
-        uow,
-        contact,
-        brief,
-        kind=OutboxKind.ASSIGNMENT,
-        rendered=rendered,
-        dedupe_key=dedupe_key,
-        detail="Why you: " + "; ".join(reasons),
-    )

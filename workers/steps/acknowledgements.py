@@ -1,0 +1,109 @@
+"""The acknowledgement a new ticket's requester gets, on the channel they wrote on."""
+
+from __future__ import annotations
+
+from connectors.telegram.notices import chat_acknowledgement
+from router.envelopes import InboundMessage
+from router.notice_texts import acknowledgement
+from router.thread_keys import (
+    SentOn,
+    answer_threading,
+    followed_chain,
+    our_address_written_to,
+)
+from router.vocabulary import (
+    AuditAction,
+    Channel,
+    OutboxKind,
+    SystemActor,
+)
+from store.db import UnitOfWork
+from workers.desk.outgoing import queue_chat, queue_email
+from workers.runtime.context import Runtime
+from workers.steps.ingest_email import (
+    AutoReplyLimit,
+)
+
+
+def reply_address(runtime: Runtime, message: InboundMessage) -> str | None:
+    """The address of ours an email's requester wrote to, when it is not the helpdesk's:
+    our mail to them comes from it (None: from ``helpdesk.address``)."""
+    if message.channel is not Channel.EMAIL:
+        return None
+    found = our_address_written_to(
+        message.recipients,
+        runtime.own_addresses,
+        runtime.mailbox_addresses.get(message.source, ""),
+    )
+    return None if found == runtime.settings.helpdesk.address.lower() else found
+
+
+def auto_reply_limited(channel: Channel) -> bool:
+    """Whether acknowledgements on ``channel`` count against the auto-reply limit."""
+    return channel in (Channel.EMAIL, Channel.WEB)
+
+
+def acknowledge(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket_id: int,
+    message: InboundMessage,
+    limit: AutoReplyLimit | None = None,
+) -> None:
+    """``limit``: the batch's auto-reply limit, decided for all its acknowledgements."""
+    if message.channel is Channel.TELEGRAM:
+        html = chat_acknowledgement(
+            number=ticket_id,
+            subject=message.subject or message.body_text,
+            helpdesk_name=runtime.settings.helpdesk.name,
+            tag_prefix=runtime.settings.helpdesk.tag_prefix,
+        )
+        queue_chat(
+            runtime,
+            uow,
+            kind=OutboxKind.ACKNOWLEDGEMENT,
+            ticket_id=ticket_id,
+            chat_id=message.sender_address,
+            html=html,
+            text="",
+            dedupe_key=f"ack:{ticket_id}",
+            automatic=True,
+        )
+        return
+    if not auto_reply_limited(message.channel):
+        return
+    if limit is None:
+        limit = AutoReplyLimit(runtime, uow, [message.sender_address])
+    refusal = limit.refusal(message.sender_address)
+    if refusal is not None:
+        uow.audit.record(
+            ticket_id=ticket_id,
+            actor=SystemActor.INGEST,
+            action=AuditAction.ACKNOWLEDGEMENT_SUPPRESSED,
+            detail=refusal,
+            now=runtime.now(),
+        )
+        return
+    rendered = acknowledgement(
+        number=ticket_id,
+        subject=message.subject,
+        requester_name=message.sender_name,
+        helpdesk_name=runtime.settings.helpdesk.name,
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
+    own = [SentOn(message.external_id, from_requester=True)] if message.external_id else []
+    parent, references = answer_threading(own, followed_chain(message.headers))
+    queue_email(
+        runtime,
+        uow,
+        kind=OutboxKind.ACKNOWLEDGEMENT,
+        ticket_id=ticket_id,
+        recipient=message.sender_address,
+        recipient_name=message.sender_name,
+        rendered=rendered,
+        dedupe_key=f"ack:{ticket_id}",
+        automatic=True,
+        in_reply_to=parent,
+        references=references,
+        from_address=reply_address(runtime, message),
+    )

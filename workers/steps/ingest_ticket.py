@@ -1,0 +1,193 @@
+"""What ingest writes on a ticket: open a new one, or join a message to one."""
+
+from __future__ import annotations
+
+import logging
+
+from router.envelopes import InboundMessage
+from router.lifecycle import ROUTABLE_STATUSES, status_after_customer_reply
+from router.notice_texts import customer_reply_notice, requester_label
+from router.rules import classify_message, facts_from_message
+from router.sla_clock import SlaEvent
+from router.vocabulary import (
+    AgentStatus,
+    AuditAction,
+    Channel,
+    OutboxKind,
+    Status,
+    SystemActor,
+)
+from store.customers import CustomerRef
+from store.db import UnitOfWork
+from store.models import Ticket
+from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
+from workers.desk.sla_clocks import clock_event, start_clocks, status_event
+from workers.runtime.context import Runtime
+from workers.steps.acknowledgements import reply_address
+
+log = logging.getLogger(__name__)
+
+
+def writes_again(message: InboundMessage, customer: CustomerRef | None) -> bool:
+    """Whether a person whose address bounced wrote: it works again."""
+    if customer is None or message.is_automatic or message.channel is not Channel.EMAIL:
+        return False
+    return customer.bounced
+
+
+def author(message: InboundMessage) -> str:
+    return requester_label(message.sender_name, message.sender_address, message.channel.value)
+
+
+def open_ticket(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    message: InboundMessage,
+    customer: CustomerRef,
+    parent: Ticket | None,
+) -> int:
+    settings = runtime.settings
+    decision = classify_message(
+        facts_from_message(message, tier=customer.tier, organisation=customer.organisation),
+        runtime.rule_book,
+        default_category="general",
+        default_priority=runtime.default_priority,
+        default_team=settings.helpdesk.default_team,
+        category_teams=settings.categories,
+        category_hint=message.category_hint,
+        priority_hint=message.priority_hint,
+    )
+    team_id = runtime.team_ids.get(decision.team)
+    if team_id is None:
+        found = uow.agents.team_id(decision.team)  # may be created by this transaction:
+        uow.after_commit(lambda: runtime.team_ids.setdefault(decision.team, found))  # cache late
+        team_id = found
+    now = runtime.now()
+    ticket_id = uow.tickets.create(
+        subject=message.subject,
+        channel=message.channel,
+        requester_id=customer.id,
+        requester_address=message.sender_address,
+        priority=decision.priority,
+        category=decision.category,
+        team_id=team_id,
+        now=now,
+        custom_fields=message.custom_fields,
+        parent_id=parent.id if parent else None,
+        access_key=message.access_key,
+        required_skills=dict(decision.required_skills),
+        optional_skills=dict(decision.optional_skills),
+        tags=list(decision.tags),
+        reply_address=reply_address(runtime, message),
+    )
+    detail = "; ".join(decision.reasons)
+    if message.is_automatic or message.is_bulk:
+        detail += f"; {message.automatic_reason or 'automatic mail'}: not acknowledged"
+    if parent is not None:
+        detail += f"; follows up closed ticket #{parent.id}"
+    uow.audit.record(
+        ticket_id=ticket_id,
+        actor=f"customer:{customer.id}",
+        action=AuditAction.TICKET_CREATED,
+        detail=detail,
+        now=now,
+        data={
+            "channel": message.channel.value,
+            "source": message.source,
+            **decision.audit_data(),
+        },
+    )
+    start_clocks(
+        runtime,
+        uow,
+        ticket_id,
+        priority=decision.priority,
+        category=decision.category,
+        team=decision.team,
+        tier=customer.tier,
+        channel=message.channel,
+        now=now,
+    )
+    return ticket_id
+
+
+def join_ticket(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage) -> bool:
+    """Add a reply to a (locked) ticket; returns whether the ticket now waits for routing."""
+    now = runtime.now()
+    current = Status(ticket.status)
+    ticket.updated_at = now
+    if message.is_automatic:
+        uow.audit.record(
+            ticket_id=ticket.id,
+            actor=SystemActor.INGEST,
+            action=AuditAction.MESSAGE_QUIET,
+            detail=(
+                f"automatic message by {message.channel.value}: recorded, not answered"
+                + (f" ({message.automatic_reason})" if message.automatic_reason else "")
+            ),
+            now=now,
+        )
+        return False
+    target = status_after_customer_reply(current)
+    if target is not None and target is not current:
+        uow.tickets.set_status(ticket, target, now)  # a reopen takes the agent's slot back
+        uow.audit.record(
+            ticket_id=ticket.id,
+            actor=SystemActor.INGEST,
+            action=AuditAction.TICKET_REOPENED
+            if current is Status.RESOLVED
+            else AuditAction.TICKET_STATUS,
+            detail=f"{current.value} -> {target.value}: the customer replied",
+            now=now,
+        )
+        _leave_an_absent_assignee(runtime, uow, ticket)
+        moved = status_event(current, target)
+        if moved is not None:
+            clock_event(runtime, uow, ticket.id, moved, now)
+    clock_event(runtime, uow, ticket.id, SlaEvent.CUSTOMER_MESSAGE, now)
+    uow.audit.record(
+        ticket_id=ticket.id,
+        actor=SystemActor.INGEST,
+        action=AuditAction.MESSAGE_RECEIVED,
+        detail=f"reply by {message.channel.value}",
+        now=now,
+    )
+    if ticket.assignee is not None:
+        rendered = customer_reply_notice(
+            number=ticket.id,
+            subject=ticket.subject,
+            requester=author(message),
+            excerpt=message.body_text[:1000],
+            tag_prefix=runtime.settings.helpdesk.tag_prefix,
+        )
+        notify_agent(
+            runtime,
+            uow,
+            AgentContact.of(ticket.assignee),
+            TicketBrief.of(ticket, latest=message.body_text[:1000], files=message.attachments),
+            kind=OutboxKind.REPLY_NOTICE,
+            rendered=rendered,
+            dedupe_key=f"reply-notice:{message.channel.value}:{message.idempotency_key}"[:255],
+        )
+    return ticket.assignee_id is None and Status(ticket.status) in ROUTABLE_STATUSES
+
+
+def _leave_an_absent_assignee(runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
+    """With ``return_on_offline``, a ticket reopened while its agent is offline goes back
+    to the queue instead of waiting for that agent."""
+    agent = ticket.assignee
+    if agent is None or agent.status != AgentStatus.OFFLINE.value:
+        return
+    if not runtime.settings.routing.return_on_offline:
+        return
+    uow.agents.release_slot(agent.id)
+    ticket.assignee = None  # (the relationship, so the reply notice goes to nobody)
+    ticket.queued_at = runtime.now()
+    uow.audit.record(
+        ticket_id=ticket.id,
+        actor=SystemActor.INGEST,
+        action=AuditAction.TICKET_UNASSIGNED,
+        detail=f"taken from {agent.name}, back to the queue: {agent.name} is offline",
+        now=runtime.now(),
+        data={"previous": agent.name},
+    )

@@ -1,0 +1,191 @@
+"""What routing writes once it decided: the assignment with its reasons, the offer in
+claim mode, why a ticket waits; and the agents' notices about them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from router.lifecycle import check_transition
+from router.notice_texts import assignment_notice, offer_notice
+from router.routing_facts import AgentFacts, TicketFacts
+from router.selection import Decision, SelectionPolicy, explain
+from router.vocabulary import AuditAction, OutboxKind, Status, SystemActor
+from store.agents import Member
+from store.db import UnitOfWork
+from store.models import AuditEvent
+from store.tickets import RoutingTicket
+from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
+from workers.runtime.context import Runtime
+
+
+def assign(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: RoutingTicket,
+    member: Member,
+    choice: tuple[Decision, TicketFacts, tuple[str, ...]],
+    now: datetime,
+    policy: SelectionPolicy,
+) -> bool:
+    """Give the ticket to ``member``, whose slot is claimed (new -> open), with the audit
+    event and the agent's notice; False when the store refused (someone else has it).
+
+    ``choice``: the decision, the (relaxed) facts it was made on and why they were relaxed.
+    """
+    decision, facts, relaxed = choice
+    chosen = member.facts
+    status = check_transition(ticket.status, Status.OPEN) if ticket.status is Status.NEW else None
+    number = ticket.facts.id
+    if not uow.tickets.assign_if_unassigned(number, chosen.id, now, status=status):
+        return False
+    reasons = relaxed + decision.reasons
+    if chosen is not decision.agent:  # its first choice was taken meanwhile
+        reasons = (*relaxed, explain(chosen, facts, now, policy=policy))
+    uow.audit.record(
+        ticket_id=number,
+        actor=SystemActor.ROUTE,
+        action=AuditAction.TICKET_ASSIGNED,
+        detail=f"assigned to {chosen.name}: " + "; ".join(reasons),
+        now=now,
+        data={"agent": chosen.name, "load": chosen.load + 1, "capacity": chosen.capacity},
+    )
+    queue_assignment_notice(
+        runtime,
+        uow,
+        AgentContact.of_member(member),
+        brief_of_routing(ticket),
+        reasons=reasons,
+        dedupe_key=f"assign:{number}:{chosen.id}:{now.isoformat()}",
+    )
+    return True
+
+
+def offer(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: RoutingTicket,
+    eligible: tuple[AgentFacts, ...],
+    members: dict[int, Member],
+    reasons: tuple[str, ...],
+) -> bool:
+    """Claim mode: tell every eligible agent once; the first claim wins (claim_ticket).
+    False when nobody is eligible (the ticket waits)."""
+    now = runtime.now()
+    if not eligible:
+        record_waiting(runtime, uow, ticket, (), reasons)
+        return False
+    rendered = offer_notice(
+        number=ticket.facts.id,
+        subject=ticket.subject,
+        priority=ticket.facts.priority.value,
+        requester=ticket.requester,
+        excerpt=ticket.first_message,
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
+    told = []
+    brief = brief_of_routing(ticket)
+    for agent in eligible:
+        queued = notify_agent(
+            runtime,
+            uow,
+            AgentContact.of_member(members[agent.id]),
+            brief,
+            kind=OutboxKind.OFFER,
+            rendered=rendered,
+            dedupe_key=f"offer:{ticket.facts.id}:{agent.id}:{ticket.queued_at.timestamp()}",
+        )
+        if queued is not None:
+            told.append(agent.name)
+    if told:
+        uow.audit.record(
+            ticket_id=ticket.facts.id,
+            actor=SystemActor.ROUTE,
+            action=AuditAction.TICKET_OFFERED,
+            detail=f"offered to {', '.join(told)} (claim mode): the first claim wins",
+            now=now,
+            data={"agents": told},
+        )
+    return True
+
+
+def record_waiting(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: RoutingTicket,
+    relaxed: tuple[str, ...],
+    reasons: tuple[str, ...],
+) -> None:
+    """Say in the audit log that the ticket waits, and why: once each time it is queued,
+    and once more for each skills-timeout step it reaches while waiting."""
+    since = ticket.queued_at
+    logged = {
+        (action, detail)
+        for action, detail in uow.session.execute(
+            select(AuditEvent.action, AuditEvent.detail).where(
+                AuditEvent.ticket_id == ticket.facts.id,
+                AuditEvent.action.in_((AuditAction.TICKET_WAITING, AuditAction.TICKET_RELAXED)),
+                AuditEvent.created_at >= since,
+            )
+        )
+    }
+    for step in relaxed:
+        if (AuditAction.TICKET_RELAXED, step) not in logged:
+            uow.audit.record(
+                ticket_id=ticket.facts.id,
+                actor=SystemActor.ROUTE,
+                action=AuditAction.TICKET_RELAXED,
+                detail=step,
+                now=runtime.now(),
+            )
+    waiting = "; ".join(reasons)
+    if not any(action == AuditAction.TICKET_WAITING for action, _ in logged):  # once this round
+        uow.audit.record(
+            ticket_id=ticket.facts.id,
+            actor=SystemActor.ROUTE,
+            action=AuditAction.TICKET_WAITING,
+            detail=waiting,
+            now=runtime.now(),
+        )
+
+
+def brief_of_routing(ticket: RoutingTicket) -> TicketBrief:
+    return TicketBrief(
+        number=ticket.facts.id,
+        subject=ticket.subject,
+        priority=ticket.facts.priority.value,
+        requester=ticket.requester,
+        latest=ticket.first_message,
+    )
+
+
+def queue_assignment_notice(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    contact: AgentContact,
+    brief: TicketBrief,
+    *,
+    reasons: tuple[str, ...],
+    dedupe_key: str | None,
+) -> None:
+    """Tell an agent a ticket is theirs (routing and hand assignment alike)."""
+    rendered = assignment_notice(
+        number=brief.number,
+        subject=brief.subject,
+        priority=brief.priority,
+        requester=brief.requester,
+        excerpt=brief.latest,
+        reasons=reasons,
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
+    notify_agent(
+        runtime,
+        uow,
+        contact,
+        brief,
+        kind=OutboxKind.ASSIGNMENT,
+        rendered=rendered,
+        dedupe_key=dedupe_key,
+        detail="Why you: " + "; ".join(reasons),
+    )

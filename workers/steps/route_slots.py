@@ -1,0 +1,66 @@
+"""Claiming an agent's slot for a ticket: the best ranked agent that can take one, within
+its per-channel limit, and a batch's view of the agents it filled."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from router.routing_facts import AgentFacts
+from store.agents import Member
+from store.db import UnitOfWork
+
+
+def claim_slot(
+    uow: UnitOfWork,
+    ranked: tuple[AgentFacts, ...],
+    channel: str,
+    now: datetime,
+    *,
+    wait: bool = True,
+) -> AgentFacts | None:
+    """Claim a slot of the best ranked agent that can take one, in its channel too.
+
+    The per-channel load is counted after the agent's row is claimed (and so
+    locked until commit): a concurrent router claiming the same agent waits,
+    then counts this ticket, so no channel goes past its limit either.
+    """
+    candidates = list(ranked)
+    holding = not wait
+    while candidates:
+        ids = [c.id for c in candidates]
+        claimed = uow.agents.claim_first_free(ids, now, wait=not holding)
+        agent = next((c for c in candidates if c.id == claimed), None)
+        if agent is None:
+            return None
+        if within_channel_limit(uow, agent, channel):
+            return agent
+        uow.agents.undo_claim(agent.id)  # its row stays locked until commit: wait on no other
+        holding = True
+        candidates.remove(agent)
+    return None
+
+
+def within_channel_limit(uow: UnitOfWork, agent: AgentFacts, channel: str) -> bool:
+    """After claiming the agent's row: still under its limit in ``channel``, if it has one."""
+    limit = agent.channel_capacity.get(channel)
+    return limit is None or uow.agents.channel_load(agent.id, channel) < limit
+
+
+def count_assignment(
+    free: dict[tuple[frozenset[int], str], dict[int, Member]],
+    agent_id: int,
+    channel: str,
+    now: datetime,
+) -> None:
+    """The batch's view of the agent after it took a ticket: one more load (and in the
+    ticket's channel), just assigned; gone from the free ones once full."""
+    for members in free.values():
+        member = members.get(agent_id)
+        if member is None:
+            continue
+        taken = member.facts.taking(channel, now)
+        if taken.load >= taken.capacity:
+            del members[agent_id]
+        else:
+            members[agent_id] = replace(member, facts=taken)
