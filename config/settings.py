@@ -59,6 +59,30 @@ class WebSettings(_Frozen):
     intake_wait_s: float = Field(2.0, ge=0)  # how long POST waits for the ticket number
     # ... unless a web submission has been waiting longer than this (the desk is behind)
     intake_backlog_s: float = Field(0.5, ge=0)
+    # the desk as requesters reach it, for the links in mail and chat (e.g.
+    # "https://desk.example.com"); empty: http://host:port
+    public_url: str = Field("", pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$")
+    # files a requester attaches on the web (their ticket's page): how many per message,
+    # how large each, and which types (by content; "image/*" takes every image)
+    files_per_message: int = Field(5, ge=0, le=20)
+    max_file_bytes: int = Field(10_000_000, gt=0)
+    file_types: tuple[str, ...] = (
+        "image/*",
+        "application/pdf",
+        "text/plain",
+        "application/zip",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    )
+
+    def link_base(self) -> str:
+        """Where links to the desk start: ``public_url``, else this server's address."""
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    def upload_bytes(self) -> int:
+        """The largest body a page with files may send: every file and the text."""
+        return self.max_body_bytes + self.files_per_message * self.max_file_bytes
 
 
 class SmtpSettings(WithPassword):

@@ -64,6 +64,25 @@ class TicketQueries(Protocol):
     def ticket(self, number: int) -> TicketView | None: ...
 
 
+class RequesterDesk(Protocol):
+    """What a requester does on their ticket's page besides writing to it (a message goes
+    through ``Intake`` with the ticket's number, like any other)."""
+
+    def confirm_solved(self, number: int, *, address: str | None) -> bool:
+        """Close a resolved ticket at its requester's word ("this solved it"), audited
+        with the client's ``address``; False when the ticket is not resolved (any more)."""
+        ...
+
+    def keep_file(self, data: bytes) -> str:
+        """Keep an uploaded file's bytes (content-addressed); returns their SHA-256.
+        Raises ``TransientError`` when they cannot be kept."""
+        ...
+
+    def file(self, sha256: str) -> bytes | None:
+        """The bytes kept under ``sha256``; None when they are not (any more)."""
+        ...
+
+
 class Sender(Protocol):
     """An outbound channel: deliver one rendered message or raise.
 

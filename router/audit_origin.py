@@ -20,6 +20,7 @@ class Via(StrEnum):
     TOKEN = "token"  # a program with an API token
     CLI = "cli"  # the command line: whoever runs it owns the database; --as is a claim
     TELEGRAM = "telegram"  # a linked Telegram account
+    PAGE = "page"  # a requester on their ticket's page (its access key)
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,9 @@ class InboundMessage:
     unparsed: bool = False  # only the envelope is read yet: ingest parses the raw bytes
     # messages with one key (a chat's updates) are ingested one at a time, in order
     sequence_key: str | None = None
+    # a requester's message from their ticket's page: the ticket it joins (the page
+    # checked the ticket's access key, as the chat's id vouches for a chat's messages)
+    ticket_number: int | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-safe dict, stored as the inbox row's payload."""
@@ -139,6 +142,7 @@ class InboundMessage:
             "problems": list(self.problems),
             "unparsed": self.unparsed,
             "sequence_key": self.sequence_key,
+            "ticket_number": self.ticket_number,
         }
 
     @classmethod
@@ -170,6 +174,7 @@ class InboundMessage:
             problems=tuple(data.get("problems") or ()),
             unparsed=bool(data.get("unparsed")),
             sequence_key=data.get("sequence_key"),
+            ticket_number=data.get("ticket_number"),
         )
 
 

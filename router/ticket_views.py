@@ -13,6 +13,7 @@ class AttachmentView:
     size: int
     kept: bool  # False when it was over a size limit: listed, bytes not kept
     note: str = ""  # why it was not kept
+    sha256: str | None = None  # the name its bytes are kept by (store.files), when kept
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,4 @@ class TicketView:
     messages: tuple[MessageView, ...] = ()
     parent: int | None = None  # the closed ticket this one follows up
     access_key: str = ""  # the requester's secret: never shown to anyone else
+    assignee_display_name: str = ""  # the assignee's full name, as configured

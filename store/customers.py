@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from router.vocabulary import Channel
 from store.dialect import insert_ignoring_conflict, insert_row
-from store.models import Customer, CustomerIdentity, Organisation, OrganisationDomain
+from store.models import Customer, CustomerIdentity, Organisation, OrganisationDomain, Ticket
 
 
 def normalise_address(channel: Channel, address: str) -> str:
@@ -130,6 +130,23 @@ class CustomerRepository:
             found = replace(found, name=name)
         self._known[key] = found
         return found
+
+    def requester_of(self, ticket_id: int) -> CustomerRef | None:
+        """The customer who asked for ticket ``ticket_id``; None: no such ticket."""
+        row = self.session.execute(
+            select(
+                Customer.id,
+                Customer.name,
+                func.coalesce(Customer.tier, Organisation.tier),
+                Organisation.name,
+            )
+            .join(Ticket, Ticket.requester_id == Customer.id)
+            .outerjoin(Organisation, Organisation.id == Customer.organisation_id)
+            .where(Ticket.id == ticket_id)
+        ).first()
+        if row is None:
+            return None
+        return CustomerRef(id=row[0], name=row[1], tier=row[2], organisation=row[3])
 
     def addresses_of(self, customer_id: int) -> list[tuple[Channel, str]]:
         """Where a customer can be reached: each identity's (channel, address) that is not

@@ -371,6 +371,7 @@ def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
                         size=a.size,
                         kept=a.sha256 is not None,
                         note=a.skipped or "",
+                        sha256=a.sha256,
                     )
                     for a in m.attachments
                 ),
@@ -395,6 +396,7 @@ def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
         messages=messages,
         parent=ticket.parent_id,
         access_key=ticket.access_key,
+        assignee_display_name=ticket.assignee.display_name if ticket.assignee else "",
     )
 
 

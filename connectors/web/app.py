@@ -25,9 +25,12 @@ from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
-from connectors.ports import Intake, Receipt, Staff, TicketQueries
+from connectors.ports import Intake, Receipt, RequesterDesk, Staff, TicketQueries
 from connectors.web.form import RETRY_AFTER_S, form_router, url_path
 from connectors.web.limits import BodySizeLimit
+from connectors.web.requester.negotiation import wants_html
+from connectors.web.requester.routes import page_router
+from connectors.web.requester.ticket_page import TicketPage, file_link
 from connectors.web.schemas import (
     ID,
     AcceptedResponse,
@@ -81,6 +84,10 @@ READ_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     503: {"model": Problem, "description": "The helpdesk is unavailable: retry after Retry-After."},
 }
+PAGE_CONTENT: dict[str, Any] = {
+    "description": "The ticket (JSON), or its page for a browser (HTML).",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
 # OpenAPI links: what an answer to POST /api/v1/tickets lets a client read next
 READ_LINKS = {
     "GetSubmission": {
@@ -132,6 +139,11 @@ class Submissions:
         if receipt.conflict:
             raise IdempotencyConflict()
         return accepted_response(await self._settle(receipt), request)
+
+    async def accept(self, message: InboundMessage) -> Receipt:
+        """Make ``message`` durable and wait a moment for it to be taken in (a message on
+        a ticket's page: the page shown next then has it)."""
+        return await self._settle(await run_in_threadpool(self.intake.accept, message))
 
     async def _settle(self, receipt: Receipt) -> Receipt:
         """Wait until the ticket number is known, processing stops, or time is up: woken by
@@ -197,11 +209,17 @@ AccessKey = Annotated[
 
 
 def create_app(
-    *, intake: Intake, tickets: TicketQueries, settings: Settings, staff: Staff | None = None
+    *,
+    intake: Intake,
+    tickets: TicketQueries,
+    settings: Settings,
+    staff: Staff | None = None,
+    requester: RequesterDesk | None = None,
 ) -> FastAPI:
     """The web channel: JSON API under /api/v1, the HTML form at /, health at /healthz;
     with ``staff``, the staff API (sign-in, agents, tokens) under /api/v1 too, and the
-    agents' workspace (pages) under /desk."""
+    agents' workspace (pages) under /desk; with ``requester``, the ticket link opens the
+    requester's page in a browser."""
     app = FastAPIOffline(  # /docs and /redoc from the installed package's files, not a CDN
         title="relaydesk",
         version=_version(),
@@ -209,13 +227,25 @@ def create_app(
         "is durable before it is acknowledged; retries are safe with an Idempotency-Key.",
         openapi_tags=TAGS,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.web.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.web.max_body_bytes,
+        upload_prefixes=("/requests/",),
+        upload_max_bytes=settings.web.upload_bytes(),
+    )
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(TransientError, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(PermanentError, _refused)  # type: ignore[arg-type]
     submissions = Submissions(intake, wait_s=settings.web.intake_wait_s)
     request_model = ticket_request_model(settings.web)
-    app.include_router(_api(submissions, tickets, request_model))
+    page = (
+        TicketPage(settings, tickets, requester, submissions.accept)
+        if requester is not None
+        else None
+    )
+    app.include_router(_api(submissions, tickets, request_model, page))
+    if page is not None:
+        app.include_router(page_router(page, READ_RESPONSES))
     app.include_router(form_router(submissions.submit, settings, request_model))
     if staff is not None:
         from connectors.web.staff import StaffGate, staff_router
@@ -232,7 +262,10 @@ def create_app(
 
 
 def _api(
-    submissions: Submissions, tickets: TicketQueries, request_model: type[TicketRequest]
+    submissions: Submissions,
+    tickets: TicketQueries,
+    request_model: type[TicketRequest],
+    page: TicketPage | None,
 ) -> APIRouter:
     api = APIRouter()
 
@@ -329,17 +362,23 @@ def _api(
         tags=["tickets"],
         summary="Read a ticket",
         response_model=TicketResponse,
-        responses=READ_RESPONSES,
+        responses={**READ_RESPONSES, 200: PAGE_CONTENT} if page else READ_RESPONSES,
     )
     def get_ticket(
+        request: Request,
         number: Annotated[int, Path(description="The ticket number.", **ID)],
         key: AccessKey = None,
-    ) -> TicketResponse:
-        """A ticket with its status, assignment, SLA timestamps and public messages."""
+    ) -> Any:
+        """A ticket with its status, its state in the requester's words, who handles it,
+        and its public messages with their files. A browser (Accept: text/html before
+        JSON) gets the requester's page instead: the same link works for both."""
         view = tickets.ticket(number) if is_id(number) else None
         if view is None or not key_matches(key, view.access_key):
             raise HTTPException(404, detail=f"ticket {number} not found")
-        return TicketResponse.from_view(view)
+        if page is not None and wants_html(request.headers.get("Accept", "")):
+            return page.render(request, view)
+        files = (lambda sha: file_link(request, view, sha)) if page is not None else None
+        return TicketResponse.from_view(view, files)
 
     @api.get("/healthz", operation_id="healthz", tags=["health"], summary="Liveness")
     def healthz() -> dict[str, str]:

@@ -3,7 +3,8 @@
 A declared ``Content-Length`` over the limit is answered 413 at once, without
 calling the app. A body without one (chunked) is counted as the app reads it;
 once past the limit, the read raises, and whatever the app makes of that is
-replaced by the same 413.
+replaced by the same 413. Pages that take files (``upload_prefixes``) have a
+limit of their own, ``upload_max_bytes``.
 """
 
 from __future__ import annotations
@@ -18,20 +19,35 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        upload_prefixes: tuple[str, ...] = (),
+        upload_max_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_prefixes = upload_prefixes
+        self.upload_max_bytes = max(upload_max_bytes, max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = str(scope.get("path", ""))
+        limit = (
+            self.upload_max_bytes
+            if self.upload_prefixes and path.startswith(self.upload_prefixes)
+            else self.max_bytes
+        )
         declared = _declared_length(scope)
         if declared == -1:
             await _answer(send, 400, "invalid Content-Length header")
             return
-        if declared is not None and declared > self.max_bytes:
-            await _answer(send, 413, self.message)
+        if declared is not None and declared > limit:
+            await _answer(send, 413, _too_large(limit))
             return
 
         received = 0
@@ -43,9 +59,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
-                    raise BodyTooLarge(self.message)
+                    raise BodyTooLarge(_too_large(limit))
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -61,11 +77,11 @@ class BodySizeLimit:
             if not too_large or started:
                 raise
         if too_large and not started:
-            await _answer(send, 413, self.message)
+            await _answer(send, 413, _too_large(limit))
 
-    @property
-    def message(self) -> str:
-        return f"request body too large: the limit is {self.max_bytes} bytes"
+
+def _too_large(limit: int) -> str:
+    return f"request body too large: the limit is {limit} bytes"
 
 
 def _declared_length(scope: Scope) -> int | None:

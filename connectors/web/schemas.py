@@ -7,6 +7,7 @@ limit it enforces (and documents) is the configured one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
@@ -34,9 +35,18 @@ from connectors.web.text_fields import (
     check_line,
     check_text,
 )
+from router.requester_view import (
+    RequesterState,
+    handler_name,
+    requester_state,
+    waits_for_requester,
+)
 from router.storable import MAX_ID
 from router.ticket_views import MessageView, TicketView
-from router.vocabulary import Direction, Priority
+from router.vocabulary import Direction, Priority, Status
+
+FileUrl = Callable[[str], str]
+"""The download link of a kept file, by its SHA-256."""
 
 MAX_NAME_CHARS = 200
 MAX_BODY_CHARS = 100_000
@@ -179,21 +189,42 @@ class RequesterOut(BaseModel):
     email: str
 
 
+class AttachmentOut(BaseModel):
+    filename: str
+    content_type: str = Field(description="As its content says (web uploads), or as sent.")
+    size: int
+    url: str | None = Field(
+        description="Where to download it (with the ticket's key); null when it was not kept."
+    )
+    note: str = Field("", description="Why it was not kept, when it was not.")
+
+
 class MessageOut(BaseModel):
     direction: str = Field(description="inbound (from the requester) or outbound (an answer).")
     channel: str
     author: str
     body: str
     created_at: datetime
+    attachments: list[AttachmentOut] = Field(default_factory=list)
 
     @classmethod
-    def from_view(cls, view: MessageView) -> MessageOut:
+    def from_view(cls, view: MessageView, file_url: FileUrl | None = None) -> MessageOut:
         return cls(
             direction=view.direction,
             channel=view.channel,
             author=view.author,
             body=view.body_text,
             created_at=view.created_at,
+            attachments=[
+                AttachmentOut(
+                    filename=a.filename,
+                    content_type=a.content_type,
+                    size=a.size,
+                    url=file_url(a.sha256) if file_url is not None and a.sha256 else None,
+                    note=a.note,
+                )
+                for a in view.attachments
+            ],
         )
 
 
@@ -206,6 +237,16 @@ class TicketResponse(BaseModel):
     priority: str
     category: str
     channel: str = Field(description="The channel the ticket was opened from.")
+    state: RequesterState = Field(
+        description="The state as its requester follows it: received (待受理), in_progress "
+        "(处理中; also while we wait for the requester's answer: `waiting_for_you`), "
+        "awaiting_confirmation (待确认: resolved, theirs to confirm or reopen), closed (已闭环)."
+    )
+    waiting_for_you: bool = Field(description="True while the desk waits for an answer.")
+    handled_by: str | None = Field(
+        description="Who handles it, as the requester is told: the agent's first name, else "
+        "the team; null while nobody does."
+    )
     requester: RequesterOut
     assignee: str | None
     team: str | None
@@ -216,7 +257,8 @@ class TicketResponse(BaseModel):
     messages: list[MessageOut]
 
     @classmethod
-    def from_view(cls, view: TicketView) -> TicketResponse:
+    def from_view(cls, view: TicketView, file_url: FileUrl | None = None) -> TicketResponse:
+        status = Status(view.status)
         return cls(
             number=view.number,
             subject=view.subject,
@@ -224,6 +266,9 @@ class TicketResponse(BaseModel):
             priority=view.priority,
             category=view.category,
             channel=view.channel,
+            state=requester_state(status),
+            waiting_for_you=waits_for_requester(status),
+            handled_by=handler_name(view.assignee_display_name, view.assignee, view.team),
             requester=RequesterOut(name=view.requester_name, email=view.requester_address),
             assignee=view.assignee,
             team=view.team,
@@ -232,7 +277,7 @@ class TicketResponse(BaseModel):
             resolved_at=view.resolved_at,
             closed_at=view.closed_at,
             messages=[
-                MessageOut.from_view(m)
+                MessageOut.from_view(m, file_url)
                 for m in view.messages
                 if m.direction != Direction.INTERNAL.value
             ],

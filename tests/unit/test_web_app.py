@@ -373,8 +373,13 @@ def test_ticket_is_returned_with_its_public_messages_only(client: TestClient) ->
     assert set(ticket) == {
         "number", "subject", "status", "priority", "category", "channel", "requester",
         "assignee", "team", "created_at", "first_response_at", "resolved_at", "closed_at",
-        "messages",
+        "messages", "state", "waiting_for_you", "handled_by",
     }  # fmt: skip
+    assert (ticket["state"], ticket["waiting_for_you"], ticket["handled_by"]) == (
+        "received",
+        False,
+        "support",  # nobody took it up yet: its team
+    )
     assert ticket["requester"] == {"name": "Ana Souza", "email": "ana@example.com"}
     assert ticket["created_at"] == "2024-05-06T09:30:00Z"
     assert ticket["messages"] == [
@@ -384,6 +389,7 @@ def test_ticket_is_returned_with_its_public_messages_only(client: TestClient) ->
             "author": "Ana Souza",
             "body": ticket_json()["body"],
             "created_at": "2024-05-06T09:30:00Z",
+            "attachments": [],
         }
     ]
 

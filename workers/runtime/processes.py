@@ -39,11 +39,16 @@ def prepare_database(runtime: Runtime) -> list[str]:
 def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from connectors.web.app import create_app
     from workers.channels.intake import StoreIntake
+    from workers.desk.requester_ports import RequesterPorts
     from workers.desk.staff_ports import StaffPorts
 
     intake = StoreIntake(runtime)
     return create_app(
-        intake=intake, tickets=intake, settings=runtime.settings, staff=StaffPorts(runtime)
+        intake=intake,
+        tickets=intake,
+        settings=runtime.settings,
+        staff=StaffPorts(runtime),
+        requester=RequesterPorts(runtime),
     )
 
 

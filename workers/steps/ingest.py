@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from router.envelopes import InboundMessage
@@ -192,11 +193,7 @@ def _ingest_in(
         message = read_email(runtime, uow, inbox_id, message)
     if message.channel is Channel.EMAIL and answered_by_agent(runtime, uow, message, inbox_id):
         return
-    customer = (
-        uow.customers.identify(message.channel, message.sender_address, message.sender_name, now)
-        if message.sender_address
-        else None  # a null sender (MAILER-DAEMON <>): automatic, nobody to know or answer
-    )
+    customer = _customer(uow, message, now)
     if message.external_id and customer is not None:
         known = uow.messages.ticket_with_inbound(message.external_id, customer.id)
         if known is not None:  # the same message arrived by another path: one message
@@ -257,12 +254,24 @@ def _ingest_in(
         uow.after_commit(lambda: runtime.enqueue_route(ticket_id))
 
 
+def _customer(uow: UnitOfWork, message: InboundMessage, now: datetime) -> CustomerRef | None:
+    if message.ticket_number is not None:  # from its ticket's page: the ticket's requester
+        return uow.customers.requester_of(message.ticket_number)
+    if not message.sender_address:
+        return None  # a null sender (MAILER-DAEMON <>): automatic, nobody to know or answer
+    return uow.customers.identify(message.channel, message.sender_address, message.sender_name, now)
+
+
 def _thread(
     runtime: Runtime, uow: UnitOfWork, message: InboundMessage, customer: CustomerRef | None
 ) -> Ticket | None:
-    """The ticket this message answers, locked (None: it opens a new one)."""
+    """The ticket this message answers, locked (None: it opens a new one). A web form
+    always opens one; a message from a ticket's page (whose key the page checked) joins
+    that ticket."""
     if message.channel is Channel.TELEGRAM and customer is not None:
         return chat_thread(uow, message, customer)
+    if message.channel is Channel.WEB and message.ticket_number is not None:
+        return uow.tickets.get(message.ticket_number, for_update=True)  # its page vouched
     if message.channel is not Channel.EMAIL:
         return None
     return email_thread(runtime, uow, message, customer)

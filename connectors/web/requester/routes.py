@@ -1,0 +1,55 @@
+"""The routes of the requester's page: its forms (posted by browsers, not part of the
+API) and the download of a ticket's files (in the API: a ticket's JSON links them)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from connectors.web.requester.ticket_page import TicketPage
+from connectors.web.schemas import ID
+
+
+def page_router(page: TicketPage, read_responses: dict[int | str, Any]) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/requests/{number}/reply", name="reply_on_page", include_in_schema=False)
+    async def reply_on_page(request: Request, number: int) -> Response:
+        return await page.reply(request, number)
+
+    @router.post("/requests/{number}/solved", name="solved_on_page", include_in_schema=False)
+    async def solved_on_page(request: Request, number: int) -> Response:
+        return await page.solved(request, number)
+
+    @router.get(
+        "/api/v1/tickets/{number}/files/{sha256}",
+        name="get_ticket_file",
+        operation_id="get_ticket_file",
+        tags=["tickets"],
+        summary="Download a file of a ticket",
+        response_class=Response,
+        responses={
+            **read_responses,
+            200: {
+                "description": "The file, as an attachment.",
+                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+            },
+        },
+    )
+    async def get_ticket_file(
+        number: Annotated[int, Path(description="The ticket number.", **ID)],
+        sha256: Annotated[
+            str,
+            Path(description="The file's SHA-256, as its `url` in the ticket names it."),
+        ],
+        key: Annotated[
+            str | None,
+            Query(max_length=100, description="The ticket's `access_key`; else 404."),
+        ] = None,
+    ) -> Response:
+        """A file of the ticket's public conversation (the `url` of an attachment)."""
+        return await page.file(number, sha256, key)
+
+    return router

@@ -1,0 +1,49 @@
+"""The requester's page's use cases, behind ``connectors.ports.RequesterDesk``."""
+
+from __future__ import annotations
+
+import logging
+
+from router.audit_origin import Origin, Via
+from router.errors import TransientError
+from router.vocabulary import Status
+from workers.desk.ticket_status import change_ticket_status
+from workers.runtime.context import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class RequesterPorts:
+    """Implements ``connectors.ports.RequesterDesk`` over the store and the files."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def confirm_solved(self, number: int, *, address: str | None) -> bool:
+        with self.runtime.db.unit_of_work() as uow:
+            ticket = uow.tickets.get(number, for_update=True)
+            if ticket is None or Status(ticket.status) is not Status.RESOLVED:
+                return False
+            actor = Origin(f"customer:{ticket.requester_id}", Via.PAGE, address=address)
+            change_ticket_status(
+                self.runtime,
+                uow,
+                number,
+                Status.CLOSED,
+                actor=actor,
+                reason="the requester confirmed that this solved it",
+            )
+            return True
+
+    def keep_file(self, data: bytes) -> str:
+        try:
+            return self.runtime.files.put(data)
+        except OSError as exc:
+            log.warning("an uploaded file could not be kept: %s", exc)
+            raise TransientError(f"the file could not be kept: {exc}") from None
+
+    def file(self, sha256: str) -> bytes | None:
+        try:
+            return self.runtime.files.read(sha256)
+        except (OSError, ValueError):
+            return None
