@@ -22,6 +22,7 @@ from schemathesis import GenerationMode
 from connectors.web.app import create_app
 from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
+from workers.desk.requester_ports import RequesterPorts
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -61,7 +62,12 @@ def desk(database_url: str) -> Iterator[Desk]:
 
 @pytest.fixture
 def app(desk: Desk) -> FastAPI:
-    return create_app(intake=desk.intake, tickets=desk.intake, settings=desk.runtime.settings)
+    return create_app(
+        intake=desk.intake,
+        tickets=desk.intake,
+        settings=desk.runtime.settings,
+        requester=RequesterPorts(desk.runtime),
+    )
 
 
 def test_every_operation_answers_valid_and_invalid_requests_as_documented(app: FastAPI) -> None:
@@ -71,6 +77,7 @@ def test_every_operation_answers_valid_and_invalid_requests_as_documented(app: F
         "POST /api/v1/tickets",
         "GET /api/v1/tickets/{number}",
         "GET /api/v1/submissions/{submission_id}",
+        "GET /api/v1/tickets/{number}/files/{sha256}",
     }
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
