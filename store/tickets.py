@@ -1,46 +1,30 @@
-"""Tickets and their messages: creation, threading look-ups, assignment, status, views."""
+"""Tickets: creation, look-ups, status, the backlog, views.
+
+Routing's locks and its claim of a ticket are in ``store.ticket_claims``."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, func, literal, select, tuple_, update
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy.orm import Session, selectinload
 
-from router.lifecycle import ACTIVE_STATUSES, ROUTABLE_STATUSES, check_transition, is_active
-from router.notice_texts import requester_label
+from router.lifecycle import ROUTABLE_STATUSES, check_transition, is_active
 from router.routing_facts import TicketFacts
 from router.storable import is_id
 from router.ticket_views import AttachmentView, MessageView, TicketView
 from router.vocabulary import Channel, Priority, Status
 from store.agents import AgentRepository
-from store.dialect import insert_row, table
-from store.models import Agent, Customer, Message, SlaTimer, Team, Ticket
+from store.dialect import insert_row
+from store.models import Agent, SlaTimer, Team, Ticket
 from store.models.base import UTCDateTime
+from store.ticket_claims import RoutingTicket, assign_if_unassigned, lock_routing_tickets
 
 BacklogKey = tuple[int, datetime, datetime, int]  # priority rank, SLA due, created, id
 NEVER_DUE = datetime(9999, 1, 1, tzinfo=UTC)  # orders tickets without an SLA clock last
-
-
-@dataclass(frozen=True)
-class RoutingTicket:
-    """A locked ticket as routing sees it."""
-
-    facts: TicketFacts
-    status: Status
-    assignee_id: int | None
-    team_id: int | None
-    subject: str
-    requester: str
-    first_message: str
-    queued_at: datetime
-    claim_mode: bool = False  # the team offers tickets; agents claim them
-    fallback_team: tuple[int, str] | None = None  # may take it after the skills timeout
 
 
 class TicketRepository:
@@ -111,40 +95,7 @@ class TicketRepository:
     def lock_many_for_routing(self, ticket_ids: Sequence[int]) -> dict[int, RoutingTicket]:
         """``lock_for_routing`` for many tickets in one statement, locked in id order
         (so two routers locking overlapping sets wait, never deadlock); by id."""
-        fallback = aliased(Team)
-        rows = self.session.execute(
-            select(
-                Ticket.id,
-                Ticket.status,
-                Ticket.assignee_id,
-                Ticket.team_id,
-                Team.name,
-                Ticket.priority,
-                Ticket.created_at,
-                Ticket.subject,
-                Customer.name,
-                Ticket.requester_address,
-                select(Message.body_text)
-                .where(Message.ticket_id == Ticket.id)
-                .order_by(Message.id)
-                .limit(1)
-                .scalar_subquery(),
-                Ticket.channel,
-                Ticket.required_skills,
-                Ticket.optional_skills,
-                Ticket.queued_at,
-                Team.claim_mode,
-                fallback.id,
-                fallback.name,
-            )
-            .join(Customer, Customer.id == Ticket.requester_id)
-            .outerjoin(Team, Team.id == Ticket.team_id)
-            .outerjoin(fallback, fallback.id == Team.fallback_team_id)
-            .where(Ticket.id.in_(list(ticket_ids)))
-            .order_by(Ticket.id)
-            .with_for_update(of=Ticket)
-        ).all()
-        return {row[0]: _routing_ticket(row) for row in rows}
+        return lock_routing_tickets(self.session, ticket_ids)
 
     def assign_if_unassigned(
         self, ticket_id: int, agent_id: int, now: datetime, *, status: Status | None = None
@@ -156,7 +107,7 @@ class TicketRepository:
         values: dict[str, Any] = {"ticket_id": ticket_id, "agent_id": agent_id, "now": now}
         if status is not None:
             values["status"] = status.value
-        result = self.session.execute(_assign_if_unassigned(status is not None), values)
+        result = self.session.execute(assign_if_unassigned(status is not None), values)
         return bool(getattr(result, "rowcount", 0))
 
     def for_sla(self, ticket_ids: Sequence[int]) -> dict[int, Ticket]:
@@ -397,49 +348,4 @@ def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
         parent=ticket.parent_id,
         access_key=ticket.access_key,
         assignee_display_name=ticket.assignee.display_name if ticket.assignee else "",
-    )
-
-
-def _routing_ticket(row: Any) -> RoutingTicket:
-    return RoutingTicket(
-        facts=TicketFacts(
-            id=row[0],
-            team=row[4] or "",
-            priority=Priority(row[5]),
-            created_at=row[6],
-            channel=row[11],
-            required_skills=dict(row[12] or {}),
-            optional_skills=dict(row[13] or {}),
-        ),
-        status=Status(row[1]),
-        assignee_id=row[2],
-        team_id=row[3],
-        subject=row[7],
-        requester=requester_label(row[8] or "", row[9], row[11]),
-        first_message=row[10] or "",
-        queued_at=row[14] or row[6],
-        claim_mode=bool(row[15]),
-        fallback_team=(row[16], row[17]) if row[16] is not None else None,
-    )
-
-
-@cache
-def _assign_if_unassigned(with_status: bool) -> Update:
-    """Built once (see ``store.dialect``): the routing hot path runs it for every ticket."""
-    tickets = table(Ticket).c
-    values: dict[str, Any] = {
-        "assignee_id": bindparam("agent_id"),
-        "assigned_at": bindparam("now"),
-        "updated_at": bindparam("now"),
-    }
-    if with_status:
-        values["status"] = bindparam("status")
-    return (
-        update(table(Ticket))
-        .where(
-            tickets.id == bindparam("ticket_id"),
-            tickets.assignee_id.is_(None),
-            tickets.status.in_([s.value for s in ACTIVE_STATUSES]),
-        )
-        .values(**values)
     )

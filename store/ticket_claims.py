@@ -1,0 +1,122 @@
+"""Routing's side of the tickets table: the tickets it locks, with what it needs to know
+of them, and the conditional UPDATE that gives one to an agent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy.orm import Session, aliased
+
+from router.lifecycle import ACTIVE_STATUSES
+from router.notice_texts import requester_label
+from router.routing_facts import TicketFacts
+from router.vocabulary import Priority, Status
+from store.dialect import table
+from store.models import Customer, Message, Team, Ticket
+
+
+@dataclass(frozen=True)
+class RoutingTicket:
+    """A locked ticket as routing sees it."""
+
+    facts: TicketFacts
+    status: Status
+    assignee_id: int | None
+    team_id: int | None
+    subject: str
+    requester: str
+    first_message: str
+    queued_at: datetime
+    claim_mode: bool = False  # the team offers tickets; agents claim them
+    fallback_team: tuple[int, str] | None = None  # may take it after the skills timeout
+
+
+def lock_routing_tickets(session: Session, ticket_ids: Sequence[int]) -> dict[int, RoutingTicket]:
+    """Lock the tickets (FOR UPDATE on PostgreSQL) in id order, so two routers locking
+    overlapping sets wait, never deadlock, and read what routing needs; by id."""
+    fallback = aliased(Team)
+    rows = session.execute(
+        select(
+            Ticket.id,
+            Ticket.status,
+            Ticket.assignee_id,
+            Ticket.team_id,
+            Team.name,
+            Ticket.priority,
+            Ticket.created_at,
+            Ticket.subject,
+            Customer.name,
+            Ticket.requester_address,
+            select(Message.body_text)
+            .where(Message.ticket_id == Ticket.id)
+            .order_by(Message.id)
+            .limit(1)
+            .scalar_subquery(),
+            Ticket.channel,
+            Ticket.required_skills,
+            Ticket.optional_skills,
+            Ticket.queued_at,
+            Team.claim_mode,
+            fallback.id,
+            fallback.name,
+        )
+        .join(Customer, Customer.id == Ticket.requester_id)
+        .outerjoin(Team, Team.id == Ticket.team_id)
+        .outerjoin(fallback, fallback.id == Team.fallback_team_id)
+        .where(Ticket.id.in_(list(ticket_ids)))
+        .order_by(Ticket.id)
+        .with_for_update(of=Ticket)
+    ).all()
+    return {row[0]: _routing_ticket(row) for row in rows}
+
+
+def _routing_ticket(row: Any) -> RoutingTicket:
+    return RoutingTicket(
+        facts=TicketFacts(
+            id=row[0],
+            team=row[4] or "",
+            priority=Priority(row[5]),
+            created_at=row[6],
+            channel=row[11],
+            required_skills=dict(row[12] or {}),
+            optional_skills=dict(row[13] or {}),
+        ),
+        status=Status(row[1]),
+        assignee_id=row[2],
+        team_id=row[3],
+        subject=row[7],
+        requester=requester_label(row[8] or "", row[9], row[11]),
+        first_message=row[10] or "",
+        queued_at=row[14] or row[6],
+        claim_mode=bool(row[15]),
+        fallback_team=(row[16], row[17]) if row[16] is not None else None,
+    )
+
+
+@cache
+def assign_if_unassigned(with_status: bool) -> Update:
+    """Give a ticket to an agent unless someone has it or it is done (``ticket_id``,
+    ``agent_id``, ``now``, and ``status`` if ``with_status``); built once (see
+    ``store.dialect``): the routing hot path runs it for every ticket."""
+    tickets = table(Ticket).c
+    values: dict[str, Any] = {
+        "assignee_id": bindparam("agent_id"),
+        "assigned_at": bindparam("now"),
+        "updated_at": bindparam("now"),
+    }
+    if with_status:
+        values["status"] = bindparam("status")
+    return (
+        update(table(Ticket))
+        .where(
+            tickets.id == bindparam("ticket_id"),
+            tickets.assignee_id.is_(None),
+            tickets.status.in_([s.value for s in ACTIVE_STATUSES]),
+        )
+        .values(**values)
+    )
