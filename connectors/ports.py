@@ -1,4 +1,4 @@
-"""The seams between connectors and the runtime: what an inbound connector needs.
+"""The seams between connectors and the runtime: what a connector needs of the desk.
 
 A connector never touches the store or the broker itself; ``workers`` hands
 it an implementation of these protocols.
@@ -6,7 +6,7 @@ it an implementation of these protocols.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
@@ -93,6 +93,49 @@ class Sender(Protocol):
     def send(self, message: OutboundMessage) -> DeliveryResult: ...
 
     def close(self) -> None: ...
+
+
+class MailboxState(Protocol):
+    """Where each mailbox's progress and health are kept (thread-safe: pollers share it)."""
+
+    def load(self, mailbox: str) -> tuple[int, int] | None:
+        """``(uidvalidity, last_uid)``, or None when the mailbox was never polled."""
+        ...
+
+    def save(self, mailbox: str, uidvalidity: int, last_uid: int) -> None: ...
+
+    def report(self, mailbox: str, error: str | None) -> None:
+        """The last error (None = healthy), shown by the CLI."""
+        ...
+
+
+class MessageSink(Protocol):
+    """Where raw messages go (thread-safe: pollers share it)."""
+
+    def deliver(self, mailbox: str, uidvalidity: int, uid: int, raw: bytes) -> None:
+        """Commit the message durably (idempotent: a redelivery is a no-op).
+
+        Raises ``router.errors.TransientError`` when it cannot: the poller then
+        leaves the message untouched on the server and retries later. Anything
+        else raised is treated as a bug: logged with its traceback, retried too.
+        """
+        ...
+
+    def deliver_many(
+        self, mailbox: str, uidvalidity: int, messages: Sequence[tuple[int, bytes]]
+    ) -> None:
+        """Commit ``(uid, raw)`` messages durably in one go: all of them, or none.
+
+        Raises as ``deliver`` does; the poller then delivers them one by one.
+        """
+        ...
+
+    def keep_refused(
+        self, mailbox: str, uidvalidity: int, uid: int, headers: bytes, reason: str
+    ) -> None:
+        """Keep, with ``reason``, a message that is not delivered (too large): its header
+        section only, for a person to find it in the mailbox. Raises as ``deliver``."""
+        ...
 
 
 class StaffAuth(Protocol):

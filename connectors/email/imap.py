@@ -1,7 +1,8 @@
-"""Read IMAP mailboxes: ``ImapPoller`` (one mailbox) and ``ImapConnector`` (a thread each).
+"""Read an IMAP mailbox: ``ImapPoller`` (``imap_connector`` runs one thread per mailbox).
 
 The poller only does IO. It hands each raw message to a ``MessageSink`` and
-remembers how far it got in a ``MailboxState``; ``workers`` provides both.
+remembers how far it got in a ``MailboxState`` (protocols in ``connectors.ports``);
+``workers`` provides both.
 
 For every batch of messages above the last UID seen (``settings.batch`` per
 FETCH, fewer when they would hold more than ``fetch_bytes``; a message past
@@ -37,59 +38,16 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from collections.abc import Callable
 
 from config.email_settings import MailboxSettings
 from connectors.email.imap_session import ImapSession
+from connectors.ports import MailboxState, MessageSink
 from router.errors import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ImapConnector", "ImapPoller", "ImapSession", "MailboxState", "MessageSink"]
-
-
-class MailboxState(Protocol):
-    """Where each mailbox's progress and health are kept (thread-safe: pollers share it)."""
-
-    def load(self, mailbox: str) -> tuple[int, int] | None:
-        """``(uidvalidity, last_uid)``, or None when the mailbox was never polled."""
-        ...
-
-    def save(self, mailbox: str, uidvalidity: int, last_uid: int) -> None: ...
-
-    def report(self, mailbox: str, error: str | None) -> None:
-        """The last error (None = healthy), shown by the CLI."""
-        ...
-
-
-class MessageSink(Protocol):
-    """Where raw messages go (thread-safe: pollers share it)."""
-
-    def deliver(self, mailbox: str, uidvalidity: int, uid: int, raw: bytes) -> None:
-        """Commit the message durably (idempotent: a redelivery is a no-op).
-
-        Raises ``router.errors.TransientError`` when it cannot: the poller then
-        leaves the message untouched on the server and retries later. Anything
-        else raised is treated as a bug: logged with its traceback, retried too.
-        """
-        ...
-
-    def deliver_many(
-        self, mailbox: str, uidvalidity: int, messages: Sequence[tuple[int, bytes]]
-    ) -> None:
-        """Commit ``(uid, raw)`` messages durably in one go: all of them, or none.
-
-        Raises as ``deliver`` does; the poller then delivers them one by one.
-        """
-        ...
-
-    def keep_refused(
-        self, mailbox: str, uidvalidity: int, uid: int, headers: bytes, reason: str
-    ) -> None:
-        """Keep, with ``reason``, a message that is not delivered (too large): its header
-        section only, for a person to find it in the mailbox. Raises as ``deliver``."""
-        ...
+__all__ = ["ImapPoller", "ImapSession", "MailboxState", "MessageSink"]
 
 
 class ImapPoller:
@@ -413,32 +371,3 @@ class ImapPoller:
 
 class _SinkFailed(TransientError):
     """The sink could not commit a message; the IMAP connection itself is fine."""
-
-
-class ImapConnector:
-    """One ``ImapPoller`` thread per mailbox; a failing mailbox never stops another."""
-
-    def __init__(
-        self,
-        mailboxes: Iterable[MailboxSettings],
-        sink: MessageSink,
-        state: MailboxState,
-        *,
-        poller: Callable[[MailboxSettings, MessageSink, MailboxState], ImapPoller] = ImapPoller,
-    ) -> None:
-        self.pollers = tuple(poller(m, sink, state) for m in mailboxes)
-        self._threads: list[threading.Thread] = []
-
-    def start(self) -> None:
-        for poller in self.pollers:
-            thread = threading.Thread(target=poller.run, name=f"imap-{poller.name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-
-    def stop(self) -> None:
-        for poller in self.pollers:
-            poller.stop()
-
-    def join(self, timeout: float | None = None) -> None:
-        for thread in self._threads:
-            thread.join(timeout)

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 import pytest
 
 from config.email_settings import MailboxSettings
-from connectors.email.imap import ImapConnector, ImapPoller, ImapSession
+from connectors.email.imap import ImapPoller, ImapSession
+from connectors.email.imap_connector import ImapConnector
 from router.errors import TransientError
 from tests.support import dovecot_fixtures
 from tests.support.dovecot import ImapAccount, poll_through_reconnects

@@ -10,7 +10,7 @@ import logging
 import threading
 
 from config.email_settings import unread_reply_address
-from connectors.email.imap import ImapConnector
+from connectors.email.imap_connector import ImapConnector
 from connectors.email.smtp_inbound import SmtpInboundServer
 from workers.channels.mail_intake import ImapMessageSink, SmtpMailSink, StoreMailboxState
 from workers.runtime.context import Runtime

@@ -79,7 +79,7 @@ def _header_safe(address: str) -> str:
 
 
 class ImapMessageSink:
-    """``connectors.email.imap.MessageSink`` over the inbox."""
+    """``connectors.ports.MessageSink`` over the inbox."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.mail = InboundMail(runtime)
@@ -101,7 +101,7 @@ class ImapMessageSink:
 
 
 class StoreMailboxState:
-    """``connectors.email.imap.MailboxState``: the IMAP cursors, kept in the store."""
+    """``connectors.ports.MailboxState``: the IMAP cursors, kept in the store."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
