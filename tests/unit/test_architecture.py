@@ -23,14 +23,8 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 
 MAX_LINES = 400
-KNOWN_LONG: frozenset[str] = frozenset(
-    {
-        # being split by the "vocabulary" change of issue 14
-        "store/tickets.py",
-        "connectors/email/imap.py",
-        "connectors/web/app.py",
-    }
-)
+# modules allowed past the limit while a change that splits them is under way (none now)
+KNOWN_LONG: frozenset[str] = frozenset()
 # Imports that close a cycle and are being removed by the "registry" change of issue 14
 # (the runtime stops building its senders and actors itself); remove each when it lands.
 KNOWN_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset(
