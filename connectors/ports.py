@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from router.access import TicketScope
+from router.board import Board
 from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
 from router.export_format import ExportFilters
 from router.report import Report
@@ -172,6 +173,14 @@ class StaffDesk(Protocol):
         ...
 
 
+class BoardDesk(Protocol):
+    """The supervisor's board (the caller's role already checked: ``Ability.VIEW_BOARD``)."""
+
+    def board(self, caller: Caller) -> Board:
+        """The board of the teams the caller supervises (an admin: every team)."""
+        ...
+
+
 class TokenAdmin(Protocol):
     """API tokens over HTTP (the caller is an admin: the connector checked)."""
 
@@ -210,5 +219,5 @@ class ReportDesk(Protocol):
         ...
 
 
-class Staff(StaffAuth, StaffDesk, TokenAdmin, ReportDesk, Protocol):
+class Staff(StaffAuth, StaffDesk, BoardDesk, TokenAdmin, ReportDesk, Protocol):
     """Everything the staff API needs from the desk, handed over at start-up."""

@@ -39,6 +39,7 @@ class Ability(StrEnum):
     LIST_AGENTS = "agents.list"
     SET_OWN_STATUS = "agents.own_status"
     VIEW_REPORTS = "reports.view"
+    VIEW_BOARD = "board.view"  # the supervisor's board of their teams
     MANAGE_ACCOUNTS = "accounts.manage"
     MANAGE_TOKENS = "tokens.manage"
     MANAGE_WEBHOOKS = "webhooks.manage"
@@ -56,6 +57,7 @@ MINIMUM_ROLE: dict[Ability, Role] = {
     Ability.LIST_AGENTS: Role.AGENT,
     Ability.SET_OWN_STATUS: Role.AGENT,
     Ability.VIEW_REPORTS: Role.SUPERVISOR,
+    Ability.VIEW_BOARD: Role.SUPERVISOR,
     Ability.MANAGE_ACCOUNTS: Role.ADMIN,
     Ability.MANAGE_TOKENS: Role.ADMIN,
     Ability.MANAGE_WEBHOOKS: Role.ADMIN,

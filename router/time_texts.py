@@ -10,11 +10,11 @@ locale writes dates (Babel's CLDR data): what notices and pages say.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, get_timezone_name
+from babel.dates import format_datetime, format_timedelta, get_timezone_name
 
 
 def reader_time(at: datetime, zone: str = "UTC") -> str:
@@ -58,3 +58,12 @@ def local_time(at: datetime, zone: str = "UTC", language: str = "en") -> str:
 @cache
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+def span_text(delta: timedelta, language: str = "en") -> str:
+    """A length of time as ``language`` says it, rounded to its largest unit: "42
+    minutes", "3 hours", "2 days" ("42分钟", "3小时"); its sign is dropped (the text
+    around it says "ago" or "in")."""
+    return format_timedelta(
+        abs(delta), threshold=1.5, granularity="minute", format="short", locale=language
+    )

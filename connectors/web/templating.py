@@ -9,6 +9,7 @@ environment serves every language at once. In a template::
     <p>{{ _("Your request %(tag)s is open.", tag=tag) }}</p>
     <p>{% trans count=n %}{{ count }} file{% pluralize %}{{ count }} files{% endtrans %}</p>
     <time>{{ ticket.created_at|local_time }}</time>
+    {{ _("%(span)s ago", span=(now - ticket.created_at)|span) }}
 
 Texts are escaped as the rest of the page is (autoescape); placeholders are
 filled in after translation. The templates' texts belong to the web catalog
@@ -17,7 +18,7 @@ filled in after translation. The templates' texts belong to the web catalog
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
 from router.catalogs import Catalog, Texts
-from router.time_texts import local_time
+from router.time_texts import local_time, span_text
 
 CATALOG = Catalog.beside(__file__)
 """The web pages' texts: the form, the requester's pages."""
@@ -51,6 +52,7 @@ def page_environment(directory: Path = TEMPLATES) -> Environment:
         newstyle=True,
     )
     env.filters["local_time"] = _local_time
+    env.filters["span"] = _span
     return env
 
 
@@ -101,3 +103,11 @@ def _local_time(context: Context, at: datetime | None, zone: str | None = None) 
     if at is None:
         return "-"
     return local_time(at, zone or str(context.get("zone") or "UTC"), _texts(context).language)
+
+
+@pass_context
+def _span(context: Context, delta: timedelta | None) -> str:
+    """``{{ (now - at)|span }}``: "42 min", "3 hr" in the page's language; ``-`` for none."""
+    if delta is None:
+        return "-"
+    return span_text(delta, _texts(context).language)

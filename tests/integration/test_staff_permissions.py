@@ -82,6 +82,7 @@ MATRIX = [
     Operation("DELETE", "/api/v1/tokens/{token_id}", admins_only(200)),
     Operation("DELETE", "/api/v1/session", everyone(204)),
     Operation("GET", "/api/v1/reports", supervisors(200)),
+    Operation("GET", "/api/v1/board", supervisors(200)),
     Operation("GET", "/api/v1/exports/tickets", supervisors(200)),
     Operation("GET", "/probe/tickets/{number}", TICKET_READ, on_ticket=True),
     Operation("POST", "/probe/tickets/{number}/reassign", TICKET_REASSIGN, on_ticket=True),

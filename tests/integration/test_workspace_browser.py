@@ -40,6 +40,8 @@ def sign_in(page: Page, base_url: str, name: str) -> None:
     page.get_by_label("Name").fill(name)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.wait_for_load_state("load")  # the shortcuts' script has run
 
 
 def test_an_agent_signs_in_sets_away_finds_the_keys_and_signs_out(
@@ -62,3 +64,16 @@ def test_an_agent_signs_in_sets_away_finds_the_keys_and_signs_out(
     expect(page.get_by_role("heading", name="Sign in to")).to_be_visible()
     page.goto(f"{base_url}/desk/")
     expect(page.get_by_label("Password")).to_be_visible()  # the session is gone
+
+
+def test_a_supervisor_goes_to_the_board_by_keyboard(
+    desk: StaffDesk, base_url: str, page: Page
+) -> None:
+    desk.ticket("support", "ana")
+    waiting = desk.ticket("support", None)
+    sign_in(page, base_url, "sam")
+    page.keyboard.press("g")
+    page.keyboard.press("b")
+    expect(page.get_by_role("heading", name="Waiting for an agent: 1 ticket")).to_be_visible()
+    expect(page.locator(f'tr[data-ticket="{waiting}"]')).to_contain_text("printer on fire")
+    screenshot(page, "board")

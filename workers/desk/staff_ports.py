@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import ParamSpec, TypeVar
 
 from router.access import TicketScope
+from router.board import Board
 from router.export_format import ExportFilters
 from router.report import Report
 from router.report_figures import ReportFilters
@@ -23,6 +24,7 @@ from store.errors import store_errors
 from store.ticket_scope import scope_of
 from workers.desk import api_tokens, sign_in
 from workers.desk.agents import set_agent_status
+from workers.desk.board import supervisor_board
 from workers.desk.export import Export
 from workers.desk.reports import make_report, report_period
 from workers.desk.workload import agent_loads
@@ -82,6 +84,10 @@ class StaffPorts:
     @_store_outage_is_transient
     def set_own_status(self, caller: Caller, status: AgentStatus) -> str:
         return set_agent_status(self.runtime, caller.principal.name, status, actor=caller.origin)
+
+    @_store_outage_is_transient
+    def board(self, caller: Caller) -> Board:
+        return supervisor_board(self.runtime, caller)
 
     # -- tokens (admin) --------------------------------------------------
     @_store_outage_is_transient

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from config.staff_settings import StaffSettings
 from connectors.ports import Staff
 from connectors.web.staff.agent_routes import agent_router
+from connectors.web.staff.board_routes import board_router
 from connectors.web.staff.gate import StaffGate, TicketAccess
 from connectors.web.staff.report_routes import report_router
 from connectors.web.staff.session_routes import session_router
@@ -24,6 +25,7 @@ def staff_router(staff: Staff, settings: StaffSettings, gate: StaffGate | None =
     router = APIRouter()
     router.include_router(session_router(gate, staff, settings))
     router.include_router(agent_router(gate, staff))
+    router.include_router(board_router(gate, staff))
     router.include_router(token_router(gate, staff))
     router.include_router(report_router(gate, staff))
     return router
