@@ -14,6 +14,7 @@ from config.rules_settings import RulesSettings
 from config.sla_settings import SlaSettings
 from config.staff_settings import StaffSettings
 from config.telegram_settings import TelegramSettings
+from config.webhook_settings import WebhookSettings
 
 LANGUAGES = ("en", "zh_CN")
 """The languages relaydesk has message catalogs for (router.catalogs.LANGUAGES)."""
@@ -239,6 +240,7 @@ class Settings(_Frozen):
     worker: WorkerSettings = WorkerSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     reports: ReportSettings = ReportSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     teams: tuple[TeamSettings, ...] = ()
     agents: tuple[AgentSettings, ...] = ()
     categories: dict[str, str] = {}  # category -> team

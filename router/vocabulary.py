@@ -97,6 +97,7 @@ class SystemActor(StrEnum):
     DELIVER = "system:deliver"
     SLA = "system:sla"
     SCHEDULER = "system:scheduler"
+    WEBHOOKS = "system:webhooks"  # paused a subscription whose deliveries kept failing
     CLI = "cli"  # whoever runs the command line owns the database
 
 
@@ -153,6 +154,12 @@ class AuditAction(StrEnum):
     REQUESTER_MERGED = "ticket.requester_merged"  # its requester was merged into another
     ORGANISATION_CREATED = "organisation.created"
     ORGANISATION_UPDATED = "organisation.updated"
+    # webhook subscriptions
+    WEBHOOK_ADDED = "webhook.added"
+    WEBHOOK_PAUSED = "webhook.paused"
+    WEBHOOK_RESUMED = "webhook.resumed"
+    WEBHOOK_REMOVED = "webhook.removed"
+    WEBHOOK_REDELIVERED = "webhook.redelivered"
 
 
 class OutboxKind(StrEnum):
@@ -173,6 +180,8 @@ class OutboxKind(StrEnum):
     CUSTOMER_FILE = "customer_file"  # a customer's file, passed on into the agent's chat
     ANSWER_RECEIPT = "answer_receipt"  # an agent's answer was delivered, or could not be
     NOTICE_UPDATE = "notice_update"  # an earlier notice edited (its buttons gone)
+    # to an admin
+    WEBHOOK_PAUSED = "webhook_paused"  # a webhook subscription kept failing and was paused
     # answers in a chat, to what an agent or a customer wrote or pressed
     AGENT_ANSWER = "agent_answer"
     AGENT_FILES = "agent_files"

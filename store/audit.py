@@ -6,6 +6,7 @@ just before it commits, so they share the fate of the change they describe.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +19,17 @@ from store.models import AuditEvent
 
 
 class AuditLog:
-    def __init__(self, session: Session, pending: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        pending: list[dict[str, Any]],
+        before_write: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> None:
+        """``before_write`` sees the events about to be written, in their transaction (the
+        unit of work turns some into webhook events there: ``store.webhook_capture``)."""
         self.session = session
         self._pending = pending
+        self._before_write = before_write
 
     def record(
         self,
@@ -50,6 +59,8 @@ class AuditLog:
     def flush(self) -> None:
         """Write the buffered events (done by the unit of work before it commits)."""
         if self._pending:
+            if self._before_write is not None:
+                self._before_write(self._pending)
             self.session.execute(insert(AuditEvent), list(self._pending))
             self._pending.clear()
 

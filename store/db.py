@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
@@ -37,6 +38,9 @@ from store.staff_directory import StaffDirectory
 from store.staff_sessions import StaffSessionRepository
 from store.team_layout import TeamLayoutRepository
 from store.tickets import TicketRepository
+from store.webhook_capture import WebhookOutlet, capture
+from store.webhook_deliveries import WebhookDeliveries
+from store.webhooks import WebhookRepository
 
 T = TypeVar("T")
 
@@ -91,13 +95,16 @@ class Database:
         self.inbox_signals = InboxSignals()
         self._listener: PgListener | None = None
         self._listener_lock = threading.Lock()
+        # set by a process that delivers webhooks (workers.runtime.webhook_actor); without
+        # it, new deliveries are left to a scheduler at once
+        self.webhook_outlet: WebhookOutlet | None = None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions(), self.inbox_signals)
+        return UnitOfWork(self._sessions(), self.inbox_signals, self.webhook_outlet)
 
     def listen_for_other_processes(self) -> PgListener | None:
         """On PostgreSQL, hear the web inbox rows other processes processed (started once)."""
@@ -118,9 +125,15 @@ class Database:
 class UnitOfWork:
     """A transaction as a context manager, with the repositories bound to it."""
 
-    def __init__(self, session: Session, signals: InboxSignals | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        signals: InboxSignals | None = None,
+        webhook_outlet: WebhookOutlet | None = None,
+    ) -> None:
         self.session = session
         self._signals = signals
+        self._webhook_outlet = webhook_outlet
         self._web_rows: list[int] = []  # web inbox rows this transaction claimed or failed
         self._after_commit: list[Callable[[], object]] = []
         self._audit_events: list[dict[str, Any]] = []
@@ -194,8 +207,25 @@ class UnitOfWork:
         return SignInFailureRepository(self.session)
 
     @property
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.session)
+
+    @property
+    def webhook_deliveries(self) -> WebhookDeliveries:
+        return WebhookDeliveries(self.session)
+
+    @property
     def audit(self) -> AuditLog:
-        return AuditLog(self.session, self._audit_events)
+        return AuditLog(self.session, self._audit_events, self._tell_webhooks)
+
+    def _tell_webhooks(self, audit_events: list[dict[str, Any]]) -> None:
+        """The webhook events among ``audit_events``, written in this transaction and
+        enqueued once it commits."""
+        outlet = self._webhook_outlet
+        redrive_after = outlet.redrive_after() if outlet is not None else timedelta(0)
+        delivery_ids = capture(self.session, audit_events, redrive_after=redrive_after)
+        if delivery_ids and outlet is not None:
+            self.after_commit(lambda: outlet.enqueue(delivery_ids))
 
     def memo(self, key: str, load: Callable[[], T]) -> T:
         """``load()`` once per unit of work (a batch reads what every row of it asks)."""

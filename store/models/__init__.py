@@ -18,6 +18,7 @@ from store.models.reports import AgentLoadDay, ReportDay, ReportMark
 from store.models.sla import SlaTimer
 from store.models.staff import ApiToken, SignInFailures, StaffSession
 from store.models.tickets import AuditEvent, Message, Ticket
+from store.models.webhooks import WebhookDelivery, WebhookEventRow, WebhookSubscription
 
 __all__ = [
     "Agent",
@@ -43,5 +44,8 @@ __all__ = [
     "StaffSession",
     "Team",
     "Ticket",
+    "WebhookDelivery",
+    "WebhookEventRow",
+    "WebhookSubscription",
     "agent_teams",
 ]

@@ -23,6 +23,7 @@ QUEUES = (
     "sla",
     "outbound.email",
     "outbound.telegram",
+    "outbound.webhook",
 )
 
 

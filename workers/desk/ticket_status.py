@@ -58,6 +58,7 @@ def change_ticket_status(
         action=AuditAction.TICKET_STATUS,
         detail=f"{before.value} -> {target.value}" + (f": {reason}" if reason else ""),
         now=now,
+        data={"from": before.value, "to": target.value},
     )
     if target in DONE_STATUSES and before not in DONE_STATUSES:
         after_resolution(runtime, uow, ticket, target)

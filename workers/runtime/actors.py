@@ -29,6 +29,7 @@ from workers.runtime.queues import (
     ingest_queue,
     outbound_queue,
 )
+from workers.runtime.webhook_actor import declare_webhook_actor
 from workers.steps.deliver import deliver, deliver_each
 from workers.steps.drain import drain_backlog
 from workers.steps.ingest import hand_on, ingest, ingest_together
@@ -200,6 +201,7 @@ def declare_actors(runtime: Runtime) -> None:
         runtime.deliver_actors[out] = _declare(
             runtime, deliver_rows, f"deliver_{out.value}", outbound_queue(out), retries.deliver
         )
+    declare_webhook_actor(runtime)
     runtime.list_actors.update(
         actor.actor_name
         for actor in (

@@ -8,6 +8,7 @@ INBOUND_CHANNELS = (Channel.WEB, Channel.EMAIL, Channel.TELEGRAM)
 OUTBOUND_CHANNELS = (Channel.EMAIL, Channel.TELEGRAM)
 ROUTE = "route"
 SLA = "sla"  # firing the SLA steps the scheduler found due
+WEBHOOKS = "outbound.webhook"  # webhook deliveries (workers.runtime.webhook_actor)
 
 
 def ingest_queue(channel: Channel) -> str:
@@ -24,4 +25,5 @@ def all_queues() -> tuple[str, ...]:
         ROUTE,
         SLA,
         *(outbound_queue(c) for c in OUTBOUND_CHANNELS),
+        WEBHOOKS,
     )

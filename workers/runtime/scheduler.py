@@ -20,6 +20,7 @@ from workers.desk.reply_receipts import report_undelivered
 from workers.runtime.context import Runtime
 from workers.steps.report_refresh import refresh_reports
 from workers.steps.sla_sweep import hand_off_sla
+from workers.steps.webhooks import redrive_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class Scheduler:
                 runtime.enqueue_delivery(outbox_id, Channel(channel))
         for team_id in teams:
             runtime.enqueue_drain(team_id)
+        redrive_webhooks(runtime, limit=settings.batch)
         if runtime.sla_policies:
             hand_off_sla(runtime, limit=settings.batch)
         if time.monotonic() - self._reports_at >= runtime.settings.reports.refresh_s:
@@ -90,6 +92,7 @@ class Scheduler:
         with self.runtime.db.unit_of_work() as uow:
             uow.inbox.make_all_due(now)
             uow.outbox.make_all_due(now)
+            uow.webhook_deliveries.make_all_due(now)
             uow.sla.clear_hand_offs()
 
     def run(self) -> None:

@@ -139,6 +139,7 @@ def join_ticket(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: Inbo
             else AuditAction.TICKET_STATUS,
             detail=f"{current.value} -> {target.value}: the customer replied",
             now=now,
+            data={"from": current.value, "to": target.value},
         )
         _leave_an_absent_assignee(runtime, uow, ticket)
         moved = status_event(current, target)

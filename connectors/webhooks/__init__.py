@@ -1,0 +1,1 @@
+"""Outgoing webhooks: signed, Standard Webhooks style, and never into our own network."""
