@@ -17,6 +17,7 @@ from workers.cli.outbox import outbox
 from workers.cli.report import report
 from workers.cli.tickets import tickets
 from workers.cli.tokens import tokens
+from workers.cli.webhooks import webhooks
 from workers.runtime.queues import all_queues
 
 
@@ -132,6 +133,7 @@ main.add_command(connector)
 main.add_command(agents)
 main.add_command(tickets)
 main.add_command(tokens)
+main.add_command(webhooks)
 main.add_command(inbox)
 main.add_command(outbox)
 main.add_command(config_group)
