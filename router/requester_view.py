@@ -67,3 +67,9 @@ def author_name(author: str) -> str | None:
     if kind != "agent" or not name:
         return None
     return name[:1].upper() + name[1:]
+
+
+def ticket_link(base: str, number: int, access_key: str) -> str:
+    """The ticket link a requester is given: their page in a browser, JSON for a program.
+    ``base``: where the desk is reached (``WebSettings.link_base``)."""
+    return f"{base.rstrip('/')}/api/v1/tickets/{number}?key={access_key}"

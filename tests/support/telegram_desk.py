@@ -80,6 +80,7 @@ def telegram_env(server: TelegramServer, tmp_path: Any, **extra: str) -> dict[st
         "relaydesk_telegram__messages_per_chat_s": "50",
         "relaydesk_email__attachments_dir": str(tmp_path / "files"),
         "relaydesk_telegram__web_ticket_url": "https://desk.example.com/tickets/{number}",
+        "relaydesk_web__public_url": "https://desk.example.com",
         **extra,
     }
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from connectors.telegram.notices import chat_acknowledgement
+from connectors.web.requester.links import link_button, link_paragraph
 from router.envelopes import InboundMessage
+from router.language_choice import requester_language
 from router.notice_texts import acknowledgement
+from router.requester_view import ticket_link
 from router.thread_keys import (
     SentOn,
     answer_threading,
@@ -51,6 +56,7 @@ def acknowledge(
     limit: AutoReplyLimit | None = None,
 ) -> None:
     """``limit``: the batch's auto-reply limit, decided for all its acknowledgements."""
+    link, language = _link(runtime, uow, ticket_id, message)
     if message.channel is Channel.TELEGRAM:
         html = chat_acknowledgement(
             number=ticket_id,
@@ -68,6 +74,8 @@ def acknowledge(
             text="",
             dedupe_key=f"ack:{ticket_id}",
             automatic=True,
+            # a chat's URL button must reach the desk from the requester's device
+            buttons=((link_button(link, language),),) if runtime.settings.web.public_url else (),
         )
         return
     if not auto_reply_limited(message.channel):
@@ -91,6 +99,7 @@ def acknowledge(
         helpdesk_name=runtime.settings.helpdesk.name,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
     )
+    rendered = replace(rendered, body_text=_with_link(rendered.body_text, link, language))
     own = [SentOn(message.external_id, from_requester=True)] if message.external_id else []
     parent, references = answer_threading(own, followed_chain(message.headers))
     queue_email(
@@ -107,3 +116,22 @@ def acknowledge(
         references=references,
         from_address=reply_address(runtime, message),
     )
+
+
+def _link(
+    runtime: Runtime, uow: UnitOfWork, ticket_id: int, message: InboundMessage
+) -> tuple[str, str]:
+    """The ticket's link and the language to name it in (what the requester's client
+    stated, else the desk's)."""
+    ticket = uow.tickets.get(ticket_id)
+    key = ticket.access_key if ticket is not None else ""
+    stated = message.headers.get("Accept-Language") or message.headers.get("Content-Language")
+    language = requester_language(stated=stated or "", default=runtime.settings.helpdesk.language)
+    return ticket_link(runtime.settings.web.link_base(), ticket_id, key), language
+
+
+def _with_link(body: str, link: str, language: str) -> str:
+    """The acknowledgement with the link's paragraph before its signature."""
+    paragraph = link_paragraph(link, language)
+    head, cut, signature = body.rpartition("\n-- ")
+    return f"{head}\n{paragraph}\n{cut}{signature}" if cut else f"{body}\n{paragraph}\n"
