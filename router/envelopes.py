@@ -113,6 +113,10 @@ class InboundMessage:
     # a requester's message from their ticket's page: the ticket it joins (the page
     # checked the ticket's access key, as the chat's id vouches for a chat's messages)
     ticket_number: int | None = None
+    # the languages the requester chose or their client states, most wanted first, as an
+    # Accept-Language value: the form's choice, the browser's Accept-Language, Telegram's
+    # language_code, the mail's Content-Language ("" when nothing says)
+    language: str = ""
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-safe dict, stored as the inbox row's payload."""
@@ -143,6 +147,7 @@ class InboundMessage:
             "unparsed": self.unparsed,
             "sequence_key": self.sequence_key,
             "ticket_number": self.ticket_number,
+            "language": self.language,
         }
 
     @classmethod
@@ -175,6 +180,7 @@ class InboundMessage:
             unparsed=bool(data.get("unparsed")),
             sequence_key=data.get("sequence_key"),
             ticket_number=data.get("ticket_number"),
+            language=data.get("language") or "",
         )
 
 

@@ -82,3 +82,9 @@ def requester_language(
         if candidate in LANGUAGES:
             return candidate
     return default
+
+
+def stated_languages(*values: str | None) -> str:
+    """Languages from several sources as one Accept-Language value, the first source's
+    first: a form's choice, then the browser's header (each cut to a sane length)."""
+    return ", ".join(v.strip()[:500] for v in values if v and v.strip())

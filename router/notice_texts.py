@@ -1,6 +1,8 @@
-"""The texts relaydesk sends: an acknowledgement to the requester, a notice to the agent.
+"""The texts relaydesk sends by mail: an acknowledgement to the requester, a notice to the
+agent, each in its reader's language (``language``: one of ``catalogs.LANGUAGES``).
 
-Pure rendering: the caller decides who receives them and through which channel.
+Pure rendering: the caller decides who receives them, through which channel and in
+which language. The words are in ``router/locale`` (README, "Texts and catalogs").
 """
 
 from __future__ import annotations
@@ -8,8 +10,13 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from router.catalogs import N_, Catalog, Texts
+from router.subject_prefixes import without_reply_prefixes
 from router.thread_keys import subject_tag
 from router.vocabulary import Channel
+from router.vocabulary_texts import clock_word, priority_word, role_word
+
+CATALOG = Catalog.beside(__file__)
 
 
 @dataclass(frozen=True)
@@ -29,40 +36,87 @@ class Rendered:
 
 
 # the last line of every notice by mail: what a reply to it becomes
-REPLY_REACHES_CUSTOMER = "Reply to this mail to answer the customer: what you write reaches them."
-REPLY_STAYS_INTERNAL = (
+REPLY_REACHES_CUSTOMER = N_(
+    "Reply to this mail to answer the customer: what you write reaches them."
+)
+REPLY_STAYS_INTERNAL = N_(
     "A reply to this mail is an internal note on the ticket: the customer never sees it."
 )
 
 
-def requester_label(name: str, address: str, channel: str) -> str:
+ACK_HOW_TO_ADD = N_(
+    "An agent will answer you soon. Reply to this message to add information;\n"
+    "please keep the ticket number in the subject."
+)
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked, as each notice names them in its reader's language."""
+
+    name: str
+    address: str
+    channel: str
+
+    def label(self, language: str) -> str:
+        return requester_label(self.name, self.address, self.channel, language)
+
+
+def requester_label(name: str, address: str, channel: str, language: str) -> str:
     """How a notice names a requester: ``Jo Park <jo@example.org>``; on a chat, whose
     address is a number that means nothing to a person, ``Kim Park (via Telegram)``."""
     name = " ".join(name.split())
     if channel == Channel.TELEGRAM.value:
-        return f"{name} (via Telegram)" if name else "someone via Telegram"
+        _ = CATALOG.texts(language).gettext
+        return _("%(name)s (via Telegram)", name=name) if name else _("someone via Telegram")
     return f"{name} <{address}>" if name else address
 
 
-def _tagged(subject: str, number: int, prefix: str) -> str:
+def _one_line(subject: str, texts: Texts) -> str:
+    return " ".join(subject.split()) or texts.gettext("(no subject)")
+
+
+def _tagged(subject: str, number: int, prefix: str, texts: Texts) -> str:
     tag = subject_tag(number, prefix)
-    clean = " ".join(subject.split()) or "(no subject)"
+    clean = _one_line(subject, texts)
     return clean if tag in clean else f"{tag} {clean}"
 
 
+def _clipped(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
 def acknowledgement(
-    *, number: int, subject: str, requester_name: str, helpdesk_name: str, tag_prefix: str = "#"
+    *,
+    number: int,
+    subject: str,
+    requester_name: str,
+    helpdesk_name: str,
+    language: str,
+    tag_prefix: str = "#",
 ) -> Rendered:
-    greeting = f"Hello {requester_name}," if requester_name else "Hello,"
-    body = (
-        f"{greeting}\n\n"
-        f"we have received your request and opened ticket {subject_tag(number, tag_prefix)}.\n"
-        f"Subject: {' '.join(subject.split()) or '(no subject)'}\n\n"
-        "An agent will answer you soon. Reply to this message to add information;\n"
-        "please keep the ticket number in the subject.\n\n"
-        f"-- {helpdesk_name}\n"
+    """The requester's ticket is open: its tag, and how to add to it."""
+    texts = CATALOG.texts(language)
+    _ = texts.gettext
+    greeting = _("Hello %(name)s,", name=requester_name) if requester_name else _("Hello,")
+    opened = _(
+        "we have received your request and opened ticket %(tag)s.",
+        tag=subject_tag(number, tag_prefix),
     )
-    return Rendered(subject=_tagged(subject, number, tag_prefix), body_text=body)
+    about = _("Subject: %(subject)s", subject=_one_line(subject, texts))
+    body = f"{greeting}\n\n{opened}\n{about}\n\n{_(ACK_HOW_TO_ADD)}\n\n-- {helpdesk_name}\n"
+    return Rendered(subject=_tagged(subject, number, tag_prefix, texts), body_text=body)
+
+
+def _facts(texts: Texts, priority: str, requester: str, subject: str) -> str:
+    _ = texts.gettext
+    lines = (
+        _("Priority:  %(priority)s", priority=priority_word(priority, texts)),
+        _("Requester: %(requester)s", requester=requester),
+        _("Subject:   %(subject)s", subject=_one_line(subject, texts)),
+    )
+    return "".join(line + "\n" for line in lines)
 
 
 def assignment_notice(
@@ -73,36 +127,60 @@ def assignment_notice(
     requester: str,
     excerpt: str,
     reasons: tuple[str, ...],
+    language: str,
     tag_prefix: str = "#",
     max_excerpt: int = 500,
 ) -> Rendered:
-    text = excerpt.strip()
-    if len(text) > max_excerpt:
-        text = text[: max_excerpt - 1].rstrip() + "\u2026"
+    texts = CATALOG.texts(language)
+    _ = texts.gettext
+    head = _("Ticket %(tag)s is assigned to you.", tag=subject_tag(number, tag_prefix))
+    why = _("Why you:   %(reasons)s", reasons="; ".join(reasons))
     body = (
-        f"Ticket {subject_tag(number, tag_prefix)} is assigned to you.\n\n"
-        f"Priority:  {priority}\n"
-        f"Requester: {requester}\n"
-        f"Subject:   {' '.join(subject.split()) or '(no subject)'}\n"
-        f"Why you:   {'; '.join(reasons)}\n\n"
-        f"{text}\n\n"
-        f"{REPLY_REACHES_CUSTOMER}\n"
+        f"{head}\n\n{_facts(texts, priority, requester, subject)}{why}\n\n"
+        f"{_clipped(excerpt, max_excerpt)}\n\n{_(REPLY_REACHES_CUSTOMER)}\n"
     )
-    return Rendered(
-        subject=f"Assigned: {_tagged(subject, number, tag_prefix)} ({priority})", body_text=body
+    title = _(
+        "Assigned: %(subject)s (%(priority)s)",
+        subject=_tagged(subject, number, tag_prefix, texts),
+        priority=priority_word(priority, texts),
     )
+    return Rendered(subject=title, body_text=body)
+
+
+def why_you(reasons: tuple[str, ...], language: str) -> str:
+    """Why routing chose the reader, on one line (a chat notice's)."""
+    return CATALOG.texts(language).gettext("Why you: %(reasons)s", reasons="; ".join(reasons))
+
+
+def claimed_by(agent: str, language: str) -> str:
+    """A chat notice's line: who claimed the ticket the reader was offered."""
+    return CATALOG.texts(language).gettext("Claimed by %(agent)s", agent=agent)
+
+
+def mentioned_by(agent: str, language: str) -> str:
+    """A chat notice's line: who mentioned the reader in a note."""
+    return CATALOG.texts(language).gettext("%(agent)s mentioned you in a note", agent=agent)
 
 
 def customer_reply_notice(
-    *, number: int, subject: str, requester: str, excerpt: str, tag_prefix: str = "#"
+    *,
+    number: int,
+    subject: str,
+    requester: str,
+    excerpt: str,
+    language: str,
+    tag_prefix: str = "#",
 ) -> Rendered:
-    body = (
-        f"{requester} replied on ticket {subject_tag(number, tag_prefix)}:\n\n{excerpt.strip()}\n"
-        f"\n{REPLY_REACHES_CUSTOMER}\n"
+    texts = CATALOG.texts(language)
+    _ = texts.gettext
+    head = _(
+        "%(requester)s replied on ticket %(tag)s:",
+        requester=requester,
+        tag=subject_tag(number, tag_prefix),
     )
-    return Rendered(
-        subject=f"Customer reply: {_tagged(subject, number, tag_prefix)}", body_text=body
-    )
+    body = f"{head}\n\n{excerpt.strip()}\n\n{_(REPLY_REACHES_CUSTOMER)}\n"
+    title = _("Customer reply: %(subject)s", subject=_tagged(subject, number, tag_prefix, texts))
+    return Rendered(subject=title, body_text=body)
 
 
 def agent_reply(
@@ -112,17 +190,21 @@ def agent_reply(
     text: str,
     agent_name: str,
     helpdesk_name: str,
+    language: str,
     tag_prefix: str = "#",
 ) -> Rendered:
     """An agent's public answer, as the requester receives it."""
     body = f"{text.strip()}\n\n-- \n{agent_name}\n{helpdesk_name}\n"
-    return Rendered(subject=reply_subject(subject, number, tag_prefix), body_text=body)
+    return Rendered(subject=reply_subject(subject, number, language, tag_prefix), body_text=body)
 
 
-def reply_subject(subject: str, number: int, tag_prefix: str = "#") -> str:
-    """``Re: [#12] Printer broken``: the subject of an answer on the ticket."""
-    tagged = _tagged(subject, number, tag_prefix)
-    return tagged if tagged.lower().startswith("re:") else f"Re: {tagged}"
+def reply_subject(subject: str, number: int, language: str, tag_prefix: str = "#") -> str:
+    """``Re: [#12] Printer broken`` (in Chinese ``回复`` and a full-width colon): the
+    subject of an answer on the ticket; whatever answer marks the ticket's subject had
+    are replaced by the reader's."""
+    texts = CATALOG.texts(language)
+    tagged = _tagged(without_reply_prefixes(subject), number, tag_prefix, texts)
+    return texts.pgettext("mail subject", "Re: %(subject)s", subject=tagged)
 
 
 def offer_notice(
@@ -132,56 +214,76 @@ def offer_notice(
     priority: str,
     requester: str,
     excerpt: str,
+    language: str,
     tag_prefix: str = "#",
     max_excerpt: int = 500,
 ) -> Rendered:
     """Claim mode: the ticket is offered to every eligible agent; the first claim wins."""
-    text = excerpt.strip()
-    if len(text) > max_excerpt:
-        text = text[: max_excerpt - 1].rstrip() + "\u2026"
+    texts = CATALOG.texts(language)
+    _ = texts.gettext
+    head = _(
+        "Ticket %(tag)s is up for grabs: the first to claim it gets it.",
+        tag=subject_tag(number, tag_prefix),
+    )
+    command = f"relaydesk tickets claim {number} --as " + _("<your name>")
+    claim = _("Claim it: %(command)s", command=command)
     body = (
-        f"Ticket {subject_tag(number, tag_prefix)} is up for grabs: the first to claim it "
-        "gets it.\n\n"
-        f"Priority:  {priority}\n"
-        f"Requester: {requester}\n"
-        f"Subject:   {' '.join(subject.split()) or '(no subject)'}\n\n"
-        f"{text}\n\n"
-        f"Claim it: relaydesk tickets claim {number} --as <your name>\n\n"
-        f"{REPLY_REACHES_CUSTOMER}\n"
+        f"{head}\n\n{_facts(texts, priority, requester, subject)}\n"
+        f"{_clipped(excerpt, max_excerpt)}\n\n{claim}\n\n{_(REPLY_REACHES_CUSTOMER)}\n"
     )
-    return Rendered(
-        subject=f"Offered: {_tagged(subject, number, tag_prefix)} ({priority})", body_text=body
+    title = _(
+        "Offered: %(subject)s (%(priority)s)",
+        subject=_tagged(subject, number, tag_prefix, texts),
+        priority=priority_word(priority, texts),
     )
+    return Rendered(subject=title, body_text=body)
 
 
-def taken_notice(*, number: int, subject: str, taken_by: str, tag_prefix: str = "#") -> Rendered:
+def taken_notice(
+    *, number: int, subject: str, taken_by: str, language: str, tag_prefix: str = "#"
+) -> Rendered:
     """Claim mode: someone else claimed the ticket this agent was offered."""
-    body = f"Ticket {subject_tag(number, tag_prefix)} was claimed by {taken_by}: nothing to do.\n"
-    return Rendered(subject=f"Taken: {_tagged(subject, number, tag_prefix)}", body_text=body)
+    texts = CATALOG.texts(language)
+    _ = texts.gettext
+    body = _(
+        "Ticket %(tag)s was claimed by %(agent)s: nothing to do.",
+        tag=subject_tag(number, tag_prefix),
+        agent=taken_by,
+    )
+    title = _("Taken: %(subject)s", subject=_tagged(subject, number, tag_prefix, texts))
+    return Rendered(subject=title, body_text=body + "\n")
 
 
 def mention_notice(
-    *, number: int, subject: str, by: str, text: str, tag_prefix: str = "#", max_text: int = 1000
+    *,
+    number: int,
+    subject: str,
+    by: str,
+    text: str,
+    language: str,
+    tag_prefix: str = "#",
+    max_text: int = 1000,
 ) -> Rendered:
     """An agent was @mentioned in an internal note."""
-    note = text.strip()
-    if len(note) > max_text:
-        note = note[: max_text - 1].rstrip() + "\u2026"
-    body = (
-        f"{by} mentioned you in a note on ticket {subject_tag(number, tag_prefix)}:\n\n{note}\n"
-        f"\n{REPLY_STAYS_INTERNAL}\n"
+    texts = CATALOG.texts(language)
+    _ = texts.gettext
+    head = _(
+        "%(agent)s mentioned you in a note on ticket %(tag)s:",
+        agent=by,
+        tag=subject_tag(number, tag_prefix),
     )
-    return Rendered(
-        subject=f"Internal note: {_tagged(subject, number, tag_prefix)} ({by} mentioned you)",
-        body_text=body,
+    body = f"{head}\n\n{_clipped(text, max_text)}\n\n{_(REPLY_STAYS_INTERNAL)}\n"
+    title = _(
+        "Internal note: %(subject)s (%(agent)s mentioned you)",
+        subject=_tagged(subject, number, tag_prefix, texts),
+        agent=by,
     )
+    return Rendered(subject=title, body_text=body)
 
 
-_CLOCKS = {
-    "first_response": "first response",
-    "next_response": "next response",
-    "resolution": "resolution",
-}
+def due_now(language: str) -> str:
+    """An SLA deadline that is due at once (it has no time)."""
+    return CATALOG.texts(language).pgettext("sla deadline", "now")
 
 
 def sla_notice(
@@ -193,21 +295,37 @@ def sla_notice(
     stage: str,
     due_at: str,
     role: str,
+    language: str,
     tag_prefix: str = "#",
 ) -> Rendered:
-    """An SLA warning (``stage`` "warning") or a breach escalation ("breached")."""
-    what = _CLOCKS.get(clock, clock)
+    """An SLA warning (``stage`` "warning") or a breach escalation ("breached"); ``role``:
+    why this reader is told ("assignee", "supervisor", ...)."""
+    texts = CATALOG.texts(language)
+    _ = texts.gettext
+    what = clock_word(clock, texts)
+    tag = subject_tag(number, tag_prefix)
+    tagged = _tagged(subject, number, tag_prefix, texts)
     if stage == "warning":
-        head = f"SLA warning: {what} on {subject_tag(number, tag_prefix)} is due {due_at}."
-        title = f"SLA warning: {_tagged(subject, number, tag_prefix)} ({what} due {due_at})"
-    else:
-        head = (
-            f"SLA breached: {what} on {subject_tag(number, tag_prefix)} was due {due_at}. "
-            f"You are told as the ticket's {role}."
+        head = _(
+            "SLA warning: %(clock)s on %(tag)s is due %(due)s.", clock=what, tag=tag, due=due_at
         )
-        title = f"SLA breached: {_tagged(subject, number, tag_prefix)} ({what})"
-    body = (
-        f"{head}\n\nPriority: {priority}\nSubject:  {' '.join(subject.split()) or '(no subject)'}\n"
-        f"\n{REPLY_REACHES_CUSTOMER}\n"
-    )
+        title = _(
+            "SLA warning: %(subject)s (%(clock)s due %(due)s)",
+            subject=tagged,
+            clock=what,
+            due=due_at,
+        )
+    else:
+        head = _(
+            "SLA breached: %(clock)s on %(tag)s was due %(due)s. "
+            "You are told as the ticket's %(role)s.",
+            clock=what,
+            tag=tag,
+            due=due_at,
+            role=role_word(role, texts),
+        )
+        title = _("SLA breached: %(subject)s (%(clock)s)", subject=tagged, clock=what)
+    level = _("Priority: %(priority)s", priority=priority_word(priority, texts))
+    about = _("Subject:  %(subject)s", subject=_one_line(subject, texts))
+    body = f"{head}\n\n{level}\n{about}\n\n{_(REPLY_REACHES_CUSTOMER)}\n"
     return Rendered(subject=title, body_text=body)

@@ -29,6 +29,7 @@ class Member:
     email: str
     display_name: str
     telegram_chat_id: str | None = None  # set when the agent linked a Telegram account
+    language: str | None = None  # their notices' language; None: helpdesk.language
 
 
 class AgentRepository:
@@ -105,6 +106,7 @@ class AgentRepository:
                 Agent.channel_capacity,
                 agent_teams.c.team_id,
                 Agent.telegram_chat_id,
+                Agent.language,
             )
             .join(agent_teams, agent_teams.c.agent_id == Agent.id)
             .where(agent_teams.c.team_id.in_(list(teams)))
@@ -155,6 +157,7 @@ class AgentRepository:
                 email=r[6],
                 display_name=r[7],
                 telegram_chat_id=r[11],
+                language=r[12],
             )
             for agent_id, r in first.items()
         ]

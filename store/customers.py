@@ -30,6 +30,7 @@ class CustomerRef:
     tier: str | None = None
     organisation: str | None = None
     bounced: bool = False  # mail to this identity bounced (until it writes again)
+    language: str | None = None  # the language the desk writes to them in; None: not known
 
 
 KnownCustomers = dict[tuple[str, str], CustomerRef | None]
@@ -41,6 +42,7 @@ _REF_COLUMNS = (
     func.coalesce(Customer.tier, Organisation.tier),
     Organisation.name,
     CustomerIdentity.bounced_at,
+    Customer.language,
 )
 
 
@@ -139,6 +141,7 @@ class CustomerRepository:
                 Customer.name,
                 func.coalesce(Customer.tier, Organisation.tier),
                 Organisation.name,
+                Customer.language,
             )
             .join(Ticket, Ticket.requester_id == Customer.id)
             .outerjoin(Organisation, Organisation.id == Customer.organisation_id)
@@ -146,7 +149,20 @@ class CustomerRepository:
         ).first()
         if row is None:
             return None
-        return CustomerRef(id=row[0], name=row[1], tier=row[2], organisation=row[3])
+        return CustomerRef(
+            id=row[0], name=row[1], tier=row[2], organisation=row[3], language=row[4]
+        )
+
+    def speaks(self, customer: CustomerRef, language: str) -> CustomerRef:
+        """``customer`` is written to in ``language`` from now on (as they last stated)."""
+        if customer.language == language:
+            return customer
+        self.session.execute(
+            update(Customer).where(Customer.id == customer.id).values(language=language)
+        )
+        changed = replace(customer, language=language)
+        self._known.update({k: changed for k, v in self._known.items() if v == customer})
+        return changed
 
     def addresses_of(self, customer_id: int) -> list[tuple[Channel, str]]:
         """Where a customer can be reached: each identity's (channel, address) that is not
@@ -243,5 +259,10 @@ def _kind(channel: Channel) -> Channel:
 
 def _ref(row: Any) -> CustomerRef:
     return CustomerRef(
-        id=row[0], name=row[1], tier=row[2], organisation=row[3], bounced=row[4] is not None
+        id=row[0],
+        name=row[1],
+        tier=row[2],
+        organisation=row[3],
+        bounced=row[4] is not None,
+        language=row[5],
     )

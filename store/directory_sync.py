@@ -44,9 +44,11 @@ def sync_directory(uow: UnitOfWork, settings: Settings, now: datetime) -> list[s
             agent.channel_capacity = {str(k): v for k, v in agent_cfg.channel_capacity.items()}
             agent.role = agent_cfg.role
             agent.timezone = agent_cfg.timezone
+            agent.language = agent_cfg.language or None
             continue
         agent.role = agent_cfg.role
         agent.timezone = agent_cfg.timezone
+        agent.language = agent_cfg.language or None
         agent.seniority = agent_cfg.seniority
         agent.channel_capacity = {str(k): v for k, v in agent_cfg.channel_capacity.items()}
         agent.email = agent_cfg.email

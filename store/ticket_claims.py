@@ -13,7 +13,7 @@ from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.orm import Session, aliased
 
 from router.lifecycle import ACTIVE_STATUSES
-from router.notice_texts import requester_label
+from router.notice_texts import Requester
 from router.routing_facts import TicketFacts
 from router.vocabulary import Priority, Status
 from store.dialect import table
@@ -29,7 +29,7 @@ class RoutingTicket:
     assignee_id: int | None
     team_id: int | None
     subject: str
-    requester: str
+    requester: Requester
     first_message: str
     queued_at: datetime
     claim_mode: bool = False  # the team offers tickets; agents claim them
@@ -90,7 +90,7 @@ def _routing_ticket(row: Any) -> RoutingTicket:
         assignee_id=row[2],
         team_id=row[3],
         subject=row[7],
-        requester=requester_label(row[8] or "", row[9], row[11]),
+        requester=Requester(row[8] or "", row[9], row[11]),
         first_message=row[10] or "",
         queued_at=row[14] or row[6],
         claim_mode=bool(row[15]),

@@ -138,6 +138,7 @@ def parse_inbound(
         attachments=tuple(_keep(parsed, keep_file)),
         bounce=_bounce(parsed),
         problems=parsed.problems,
+        language=str(parsed.headers.get("Content-Language") or "")[:200],
     )
     return message_without_nul(message)  # which no text keeps: removed, and said so
 

@@ -43,6 +43,7 @@ class ChatUpdate:
     user_id: str = ""
     user_name: str = ""  # first and last name, else @username
     username: str = ""
+    language_code: str = ""  # the IETF tag of the sender's Telegram app, when it says
     message_id: int | None = None
     text: str = ""  # the text, or a file's caption
     reply_to_message_id: int | None = None  # the message this one answers (an agent's reply)
@@ -120,6 +121,11 @@ def _who(user: dict[str, Any]) -> tuple[str, str, str, bool]:
     )
 
 
+def _language_code(user: Any) -> str:
+    code = user.get("language_code") if isinstance(user, dict) else None
+    return code[:35] if isinstance(code, str) else ""
+
+
 def _message(update_id: int, kind: UpdateKind, msg: dict[str, Any]) -> ChatUpdate:
     chat = _dict(msg, "chat")
     if "id" not in chat:
@@ -140,6 +146,7 @@ def _message(update_id: int, kind: UpdateKind, msg: dict[str, Any]) -> ChatUpdat
         user_id=user_id,
         user_name=name or str(chat.get("first_name") or chat.get("title") or ""),
         username=username,
+        language_code=_language_code(msg.get("from")),
         message_id=int(msg["message_id"]),
         text=str(msg.get("text") or msg.get("caption") or ""),
         reply_to_message_id=int(reply["message_id"]) if isinstance(reply, dict) else None,
@@ -202,6 +209,7 @@ def _callback(update_id: int, query: dict[str, Any]) -> ChatUpdate:
         user_id=user_id,
         user_name=name,
         username=username,
+        language_code=_language_code(query.get("from")),
         message_id=int(msg["message_id"]) if msg and "message_id" in msg else None,
         ref_date=_date(msg),
         callback_id=str(query["id"]),

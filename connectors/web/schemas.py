@@ -143,6 +143,16 @@ class TicketRequest(BaseModel):
         json_schema_extra={"additionalProperties": False},  # only keys of the pattern
     )
 
+    language: str | None = Field(
+        None,
+        max_length=35,
+        pattern=r"^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8}){0,4}$",
+        description="The language to answer the requester in, a BCP 47 tag: `en`, `zh-CN` "
+        "(one relaydesk does not speak is passed over); else the request's Accept-Language, "
+        "else the helpdesk's.",
+        examples=["zh-CN"],
+    )
+
     _valid_subject = field_validator("subject")(check_line)
     _valid_body = field_validator("body")(check_text)
 

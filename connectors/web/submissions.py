@@ -18,6 +18,7 @@ from connectors.web.form import url_path
 from connectors.web.schemas import AcceptedResponse, TicketRequest
 from router.envelopes import InboundMessage
 from router.errors import TransientError
+from router.language_choice import stated_languages
 from router.vocabulary import Channel, RowState
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Submissions:
             headers={
                 h: request.headers[h][:500] for h in FORWARDED_HEADERS if h in request.headers
             },
+            language=stated_languages(ticket.language, request.headers.get("accept-language")),
         )
         receipt = await run_in_threadpool(self.intake.accept, message)
         if receipt.conflict:

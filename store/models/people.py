@@ -61,6 +61,8 @@ class Customer(Base):
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # the language the desk writes to them in (catalogs.LANGUAGES); None: not known yet
+    language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # when a merge folded this record into another (its tickets and identities moved there)
     merged_into_id: Mapped[int | None] = mapped_column(
@@ -102,6 +104,7 @@ class Agent(Base):
     seniority: Mapped[int] = mapped_column(Integer, default=0)
     channel_capacity: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    language: Mapped[str | None] = mapped_column(String(16))  # None: helpdesk.language
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

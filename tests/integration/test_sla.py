@@ -176,17 +176,18 @@ def test_a_notice_gives_the_due_time_to_the_second_in_the_readers_zone(
     assert [(to, text.split(".", 1)[0]) for to, text in told] == [
         (
             "ana@desk.test",
-            f"SLA breached: first response on [#{number}] was due 2026-11-25 10:00:39 UTC",
+            f"SLA breached: first response on [#{number}] was due "
+            "Nov 25, 2026, 10:00:39\u202fAM UTC",
         ),  # ana has no zone: UTC
         (
             "ana@desk.test",
-            f"SLA warning: first response on [#{number}] is due 2026-11-25 10:00:39 UTC",
+            f"SLA warning: first response on [#{number}] is due Nov 25, 2026, 10:00:39\u202fAM UTC",
         ),
         (
             "boss@desk.test",
             f"SLA breached: first response on [#{number}] was due "
-            "2026-11-25 11:00:39 CET (UTC+01:00)",
-        ),  # Europe/Berlin
+            "Nov 25, 2026, 11:00:39\u202fAM UTC+01:00",
+        ),  # Europe/Berlin, as English writes a date
     ]
 
 

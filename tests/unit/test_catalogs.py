@@ -67,6 +67,18 @@ def test_the_config_and_the_catalogs_name_the_same_languages() -> None:
 
 def test_there_is_a_catalog_for_the_web_pages_the_chat_and_the_notices() -> None:
     assert ROOT / "connectors" / "web" in areas()
+    assert ROOT / "router" in areas()
+
+
+_IN_FSTRING = re.compile(r"""(?<![{])\{\s*(?:_|\w+\.[np]?gettext|[np]?gettext)\(\s*['"]""")
+
+
+def test_no_text_is_marked_inside_an_f_string_where_pybabel_cannot_see_it() -> None:
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                where = f"{path.relative_to(ROOT)}:{number}"
+                assert not _IN_FSTRING.search(line), f"{where}: mark it outside the f-string"
 
 
 def test_every_text_marked_in_the_code_is_in_the_catalog_beside_it() -> None:

@@ -44,7 +44,11 @@ def test_the_subject_tag_is_found_anywhere_in_the_subject_with_its_prefix() -> N
 
 def test_an_acknowledgement_carries_the_tag_once_and_keeps_the_subject_on_one_line() -> None:
     ack = acknowledgement(
-        number=42, subject="[#42] Cannot\nlog in", requester_name="Jo", helpdesk_name="Acme"
+        number=42,
+        subject="[#42] Cannot\nlog in",
+        requester_name="Jo",
+        helpdesk_name="Acme",
+        language="en",
     )
     assert ack.subject == "[#42] Cannot log in"
     assert "opened ticket [#42]" in ack.body_text and ack.body_text.startswith("Hello Jo,")
@@ -58,6 +62,7 @@ def test_an_assignment_notice_trims_a_long_message_and_says_why() -> None:
         requester="Jo <jo@x.org>",
         excerpt="x" * 2000,
         reasons=("team support, load 1/5",),
+        language="en",
         max_excerpt=100,
     )
     assert notice.subject == "Assigned: [#7] Slow (high)"
@@ -133,7 +138,11 @@ def test_an_outbound_message_survives_its_trip_through_the_outbox_payload() -> N
 
 def test_the_html_alternative_escapes_what_the_customer_wrote() -> None:
     rendered = acknowledgement(
-        number=7, subject="<script>alert(1)</script> & more", requester_name="Jo", helpdesk_name="d"
+        number=7,
+        subject="<script>alert(1)</script> & more",
+        requester_name="Jo",
+        helpdesk_name="d",
+        language="en",
     )
     html = rendered.body_html
     assert "<script>" not in html and "&lt;script&gt;" in html and "&amp; more" in html
@@ -179,7 +188,9 @@ def test_the_chain_a_message_follows_is_its_references_then_in_reply_to() -> Non
 
 
 def test_a_requester_is_named_by_address_on_mail_and_as_via_telegram_on_a_chat() -> None:
-    assert requester_label("Jo Park", "jo@example.org", "email") == "Jo Park <jo@example.org>"
-    assert requester_label("", "jo@example.org", "web") == "jo@example.org"
-    assert requester_label(" Kim  Park ", "620002", "telegram") == "Kim Park (via Telegram)"
-    assert requester_label("", "620002", "telegram") == "someone via Telegram"
+    label = requester_label
+    assert label("Jo Park", "jo@example.org", "email", "en") == "Jo Park <jo@example.org>"
+    assert label("", "jo@example.org", "web", "en") == "jo@example.org"
+    assert label(" Kim  Park ", "620002", "telegram", "en") == "Kim Park (via Telegram)"
+    assert label("", "620002", "telegram", "en") == "someone via Telegram"
+    assert "通过 Telegram" in label("Kim Park", "620002", "telegram", "zh_CN")

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from connectors.telegram.notices import agent_notice, forwarded_file_caption
 from router.envelopes import AttachmentRef
-from router.notice_texts import Rendered, requester_label
+from router.notice_texts import Rendered, Requester
 from router.vocabulary import OutboxKind
 from store.agents import Member
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
+from workers.desk.languages import agent_language
 from workers.desk.outgoing import queue_chat, queue_email
 from workers.runtime.context import Runtime
 
@@ -42,6 +43,7 @@ class AgentContact:
     email: str
     display_name: str
     telegram_chat_id: str | None = None
+    language: str | None = None  # None: helpdesk.language
 
     @classmethod
     def of(cls, agent: Agent) -> AgentContact:
@@ -51,6 +53,7 @@ class AgentContact:
             email=agent.email,
             display_name=agent.display_name,
             telegram_chat_id=agent.telegram_chat_id,
+            language=agent.language,
         )
 
     @classmethod
@@ -61,6 +64,7 @@ class AgentContact:
             email=member.email,
             display_name=member.display_name,
             telegram_chat_id=member.telegram_chat_id,
+            language=member.language,
         )
 
 
@@ -71,7 +75,7 @@ class TicketBrief:
     number: int
     subject: str
     priority: str
-    requester: str
+    requester: Requester
     latest: str
     # the files of the message the notice is about; None: the customer's latest message's
     files: tuple[AttachmentRef, ...] | None = None
@@ -85,7 +89,7 @@ class TicketBrief:
             number=ticket.id,
             subject=ticket.subject,
             priority=ticket.priority,
-            requester=requester_label(name, ticket.requester_address, ticket.channel),
+            requester=Requester(name, ticket.requester_address, ticket.channel),
             latest=latest,
             files=files,
         )
@@ -121,7 +125,7 @@ def notify_agent(
             kind=_CHAT_KINDS.get(kind, kind),
             number=brief.number,
             priority=brief.priority,
-            requester=brief.requester,
+            requester=brief.requester.label(agent_language(runtime, contact)),
             subject=brief.subject,
             latest=brief.latest,
             detail=detail,

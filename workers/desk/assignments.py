@@ -14,11 +14,12 @@ from datetime import datetime
 from router.audit_origin import ActorRef
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition, is_active
-from router.notice_texts import taken_notice
+from router.notice_texts import claimed_by, taken_notice
 from router.vocabulary import AuditAction, OutboxKind, Status, SystemActor
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
 from workers.desk.agent_notices import AgentContact, brief_of, notify_agent
+from workers.desk.languages import agent_language
 from workers.runtime.context import Runtime
 from workers.steps.drain import drain_soon
 from workers.steps.route import route_soon
@@ -287,23 +288,26 @@ def _tell_the_others(
     if not others:
         return
     taken_by = winner.display_name or winner.name
-    rendered = taken_notice(
-        number=ticket.id,
-        subject=ticket.subject,
-        taken_by=taken_by,
-        tag_prefix=runtime.settings.helpdesk.tag_prefix,
-    )
     brief = brief_of(uow, ticket)
     for agent in uow.agents.by_ids(sorted(others)):
+        contact = AgentContact.of(agent)
+        language = agent_language(runtime, contact)
+        rendered = taken_notice(
+            number=ticket.id,
+            subject=ticket.subject,
+            taken_by=taken_by,
+            language=language,
+            tag_prefix=runtime.settings.helpdesk.tag_prefix,
+        )
         notify_agent(
             runtime,
             uow,
-            AgentContact.of(agent),
+            contact,
             brief,
             kind=OutboxKind.TAKEN,
             rendered=rendered,
             dedupe_key=f"taken:{ticket.id}:{agent.id}:{since.timestamp()}"[:255],
-            detail=f"Claimed by {taken_by}",
+            detail=claimed_by(taken_by, language),
         )
 
 

@@ -14,13 +14,14 @@ from router.audit_origin import ActorRef
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition
 from router.mentions import parse_mentions
-from router.notice_texts import agent_reply, mention_notice
+from router.notice_texts import agent_reply, mention_notice, mentioned_by
 from router.sla_clock import SlaEvent
 from router.thread_keys import answer_threading
 from router.vocabulary import AuditAction, Channel, Direction, OutboxKind, Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
+from workers.desk.languages import agent_language, customer_language
 from workers.desk.outgoing import new_message_id, queue_chat, queue_email
 from workers.desk.sla_clocks import clock_event
 from workers.desk.ticket_status import set_ticket_status
@@ -137,6 +138,7 @@ def post_answer(
             text=text,
             agent_name=name,
             helpdesk_name=runtime.settings.helpdesk.name,
+            language=customer_language(runtime, ticket.requester),
             tag_prefix=runtime.settings.helpdesk.tag_prefix,
         )
         body = rendered.body_text
@@ -198,22 +200,25 @@ def _tell_the_mentioned(
         return
     brief = TicketBrief.of(ticket, latest=text)
     by = author.display_name or author.name
-    rendered = mention_notice(
-        number=ticket.id,
-        subject=ticket.subject,
-        by=by,
-        text=text,
-        tag_prefix=runtime.settings.helpdesk.tag_prefix,
-    )
     key = external_id or uuid.uuid4().hex
     for mentioned in uow.agents.by_names(names):
+        contact = AgentContact.of(mentioned)
+        language = agent_language(runtime, contact)
+        rendered = mention_notice(
+            number=ticket.id,
+            subject=ticket.subject,
+            by=by,
+            text=text,
+            language=language,
+            tag_prefix=runtime.settings.helpdesk.tag_prefix,
+        )
         notify_agent(
             runtime,
             uow,
-            AgentContact.of(mentioned),
+            contact,
             brief,
             kind=OutboxKind.MENTION,
             rendered=rendered,
             dedupe_key=f"mention:{ticket.id}:{mentioned.id}:{key}"[:255],
-            detail=f"{by} mentioned you in a note",
+            detail=mentioned_by(by, language),
         )

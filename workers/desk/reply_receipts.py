@@ -13,6 +13,7 @@ from router.notice_texts import Rendered, reply_subject
 from router.vocabulary import Channel, OutboxKind
 from store.db import UnitOfWork
 from store.models import OutboxItem
+from workers.desk.languages import customer_language
 from workers.desk.outgoing import queue_chat, queue_email
 from workers.runtime.context import Runtime
 
@@ -101,7 +102,15 @@ def _send_another_way(runtime: Runtime, uow: UnitOfWork, item: OutboxItem) -> st
             ticket_id=ticket.id,
             recipient=address,
             recipient_name=ticket.requester.name,
-            rendered=Rendered(reply_subject(ticket.subject, ticket.id, tag_prefix), text),
+            rendered=Rendered(
+                reply_subject(
+                    ticket.subject,
+                    ticket.id,
+                    customer_language(runtime, ticket.requester),
+                    tag_prefix,
+                ),
+                text,
+            ),
             dedupe_key=key,
             automatic=False,
             from_address=ticket.reply_address,

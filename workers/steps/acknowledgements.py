@@ -97,6 +97,7 @@ def acknowledge(
         subject=message.subject,
         requester_name=message.sender_name,
         helpdesk_name=runtime.settings.helpdesk.name,
+        language=message.language,  # decided by then (ingest_ticket.requester_language_of)
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
     )
     rendered = replace(rendered, body_text=_with_link(rendered.body_text, link, language))

@@ -12,7 +12,7 @@ never open a ticket, reopen one, take an agent's slot or get an answer.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +39,13 @@ from workers.steps.ingest_email import (
     record_bounce,
 )
 from workers.steps.ingest_telegram import PreparedUpdate, chat_thread, prepare_update, read_update
-from workers.steps.ingest_ticket import author, join_ticket, open_ticket, writes_again
+from workers.steps.ingest_ticket import (
+    author,
+    join_ticket,
+    open_ticket,
+    requester_language_of,
+    writes_again,
+)
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +200,7 @@ def _ingest_in(
     if message.channel is Channel.EMAIL and answered_by_agent(runtime, uow, message, inbox_id):
         return
     customer = _customer(uow, message, now)
+    message = replace(message, language=requester_language_of(runtime, uow, message, customer))
     if message.external_id and customer is not None:
         known = uow.messages.ticket_with_inbound(message.external_id, customer.id)
         if known is not None:  # the same message arrived by another path: one message

@@ -279,6 +279,7 @@ def _customer_message(
         source="telegram",
         attachments=attachments,
         problems=problems,
+        language=update.language_code,
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from router.catalogs import SOURCE_LANGUAGE
 from router.envelopes import InboundMessage
+from router.language_choice import requester_language, stated_language
 from router.lifecycle import ROUTABLE_STATUSES, status_after_customer_reply
 from router.notice_texts import customer_reply_notice, requester_label
 from router.rules import classify_message, facts_from_message
@@ -21,6 +23,7 @@ from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
+from workers.desk.languages import agent_language
 from workers.desk.sla_clocks import clock_event, start_clocks, status_event
 from workers.runtime.context import Runtime
 from workers.steps.acknowledgements import reply_address
@@ -35,8 +38,25 @@ def writes_again(message: InboundMessage, customer: CustomerRef | None) -> bool:
     return customer.bounced
 
 
-def author(message: InboundMessage) -> str:
-    return requester_label(message.sender_name, message.sender_address, message.channel.value)
+def author(message: InboundMessage, language: str = SOURCE_LANGUAGE) -> str:
+    """The requester as a notice names them (as a message's author: in English, data)."""
+    return requester_label(
+        message.sender_name, message.sender_address, message.channel.value, language
+    )
+
+
+def requester_language_of(
+    runtime: Runtime, uow: UnitOfWork, message: InboundMessage, customer: CustomerRef | None
+) -> str:
+    """The language to write to the requester in; what the message states is remembered
+    for them (a person's automatic mail says nothing about them)."""
+    default = runtime.settings.helpdesk.language
+    if customer is None or message.is_automatic:
+        return default
+    stated = stated_language(message.language)
+    if stated is not None:
+        customer = uow.customers.speaks(customer, stated)
+    return requester_language(known=customer.language, default=default)
 
 
 def open_ticket(
@@ -154,17 +174,20 @@ def join_ticket(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: Inbo
         now=now,
     )
     if ticket.assignee is not None:
+        contact = AgentContact.of(ticket.assignee)
+        language = agent_language(runtime, contact)
         rendered = customer_reply_notice(
             number=ticket.id,
             subject=ticket.subject,
-            requester=author(message),
+            requester=author(message, language),
             excerpt=message.body_text[:1000],
+            language=language,
             tag_prefix=runtime.settings.helpdesk.tag_prefix,
         )
         notify_agent(
             runtime,
             uow,
-            AgentContact.of(ticket.assignee),
+            contact,
             TicketBrief.of(ticket, latest=message.body_text[:1000], files=message.attachments),
             kind=OutboxKind.REPLY_NOTICE,
             rendered=rendered,

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from router.lifecycle import check_transition
-from router.notice_texts import assignment_notice, offer_notice
+from router.notice_texts import assignment_notice, offer_notice, why_you
 from router.routing_facts import AgentFacts, TicketFacts
 from router.selection import Decision, SelectionPolicy, explain
 from router.vocabulary import AuditAction, OutboxKind, Status, SystemActor
@@ -17,6 +17,7 @@ from store.db import UnitOfWork
 from store.models import AuditEvent
 from store.tickets import RoutingTicket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
+from workers.desk.languages import agent_language
 from workers.runtime.context import Runtime
 
 
@@ -76,21 +77,24 @@ def offer(
     if not eligible:
         record_waiting(runtime, uow, ticket, (), reasons)
         return False
-    rendered = offer_notice(
-        number=ticket.facts.id,
-        subject=ticket.subject,
-        priority=ticket.facts.priority.value,
-        requester=ticket.requester,
-        excerpt=ticket.first_message,
-        tag_prefix=runtime.settings.helpdesk.tag_prefix,
-    )
     told = []
     brief = brief_of_routing(ticket)
     for agent in eligible:
+        contact = AgentContact.of_member(members[agent.id])
+        language = agent_language(runtime, contact)
+        rendered = offer_notice(
+            number=ticket.facts.id,
+            subject=ticket.subject,
+            priority=ticket.facts.priority.value,
+            requester=ticket.requester.label(language),
+            excerpt=ticket.first_message,
+            language=language,
+            tag_prefix=runtime.settings.helpdesk.tag_prefix,
+        )
         queued = notify_agent(
             runtime,
             uow,
-            AgentContact.of_member(members[agent.id]),
+            contact,
             brief,
             kind=OutboxKind.OFFER,
             rendered=rendered,
@@ -170,13 +174,15 @@ def queue_assignment_notice(
     dedupe_key: str | None,
 ) -> None:
     """Tell an agent a ticket is theirs (routing and hand assignment alike)."""
+    language = agent_language(runtime, contact)
     rendered = assignment_notice(
         number=brief.number,
         subject=brief.subject,
         priority=brief.priority,
-        requester=brief.requester,
+        requester=brief.requester.label(language),
         excerpt=brief.latest,
         reasons=reasons,
+        language=language,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
     )
     notify_agent(
@@ -187,5 +193,5 @@ def queue_assignment_notice(
         kind=OutboxKind.ASSIGNMENT,
         rendered=rendered,
         dedupe_key=dedupe_key,
-        detail="Why you: " + "; ".join(reasons),
+        detail=why_you(reasons, language),
     )

@@ -14,18 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from router.notice_texts import sla_notice
+from router.notice_texts import due_now, sla_notice
 from router.sla_policy import (
     EscalationPlan,
     EscalationTarget,
     bumped,
     escalation_targets,
 )
-from router.time_texts import reader_time
+from router.time_texts import local_time
 from router.vocabulary import AuditAction, OutboxKind, Priority, SystemActor
 from store.db import UnitOfWork
 from store.models import SlaTimer, Ticket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
+from workers.desk.languages import agent_language
 from workers.runtime.batching import chunks
 from workers.runtime.context import Runtime
 
@@ -92,8 +93,8 @@ class _People:
         self.latest = uow.messages.latest_inbound_texts(list(self.tickets)) if rows else {}
 
 
-def _due_text(at: datetime | None, zone: str) -> str:
-    return reader_time(at, zone) if at else "now"
+def _due_text(at: datetime | None, zone: str, language: str) -> str:
+    return local_time(at, zone, language) if at else due_now(language)
 
 
 def _notify(
@@ -112,20 +113,23 @@ def _notify(
     agent = people.agents.get(recipient)
     if agent is None:
         return False
+    contact = AgentContact.of(agent)
+    language = agent_language(runtime, contact)
     rendered = sla_notice(
         number=ticket.id,
         subject=ticket.subject,
         priority=ticket.priority,
         clock=row.kind,
         stage=stage,
-        due_at=_due_text(due_at, agent.timezone),  # as the agent reads it
+        due_at=_due_text(due_at, agent.timezone, language),  # as the agent reads it
         role=role,
+        language=language,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
     )
     notify_agent(
         runtime,
         uow,
-        AgentContact.of(agent),
+        contact,
         # the batch's tickets (with their requesters) and latest messages were read at once
         TicketBrief.of(ticket, latest=people.latest.get(ticket.id, "")),
         kind=OutboxKind(f"sla_{stage}"),

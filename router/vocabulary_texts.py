@@ -1,0 +1,64 @@
+"""The vocabulary in its reader's words: priorities, statuses and SLA clocks as a notice,
+a chat list or a page names them ("high" is "高" to a Chinese reader).
+
+A value this module does not know (a status added later) is shown as it is stored,
+never refused: a notice must go out even if a word is missing.
+"""
+
+from __future__ import annotations
+
+from router.catalogs import Catalog, Texts
+
+CATALOG = Catalog.beside(__file__)
+
+
+def priority_word(priority: str, texts: Texts) -> str:
+    words = {
+        "urgent": texts.pgettext("priority", "urgent"),
+        "high": texts.pgettext("priority", "high"),
+        "normal": texts.pgettext("priority", "normal"),
+        "low": texts.pgettext("priority", "low"),
+    }
+    return words.get(priority, priority)
+
+
+def status_word(status: str, texts: Texts) -> str:
+    words = {
+        "new": texts.pgettext("status", "new"),
+        "open": texts.pgettext("status", "open"),
+        "pending": texts.pgettext("status", "pending"),
+        "resolved": texts.pgettext("status", "resolved"),
+        "closed": texts.pgettext("status", "closed"),
+    }
+    return words.get(status, status)
+
+
+def clock_word(clock: str, texts: Texts) -> str:
+    """An SLA clock: "first response", "next response", "resolution"."""
+    words = {
+        "first_response": texts.pgettext("sla clock", "first response"),
+        "next_response": texts.pgettext("sla clock", "next response"),
+        "resolution": texts.pgettext("sla clock", "resolution"),
+    }
+    return words.get(clock, clock)
+
+
+def agent_status_word(status: str, texts: Texts) -> str:
+    """An agent's availability: online, away, offline."""
+    words = {
+        "online": texts.pgettext("agent status", "online"),
+        "away": texts.pgettext("agent status", "away"),
+        "offline": texts.pgettext("agent status", "offline"),
+    }
+    return words.get(status, status)
+
+
+def role_word(role: str, texts: Texts) -> str:
+    """Why someone is told of a ticket's SLA: "the ticket's assignee", "supervisor", ..."""
+    words = {
+        "assignee": texts.pgettext("escalation role", "assignee"),
+        "supervisor": texts.pgettext("escalation role", "supervisor"),
+        "manager": texts.pgettext("escalation role", "manager"),
+        "agent": texts.pgettext("escalation role", "agent"),
+    }
+    return words.get(role, role)
