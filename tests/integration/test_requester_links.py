@@ -32,9 +32,7 @@ def test_the_acknowledgement_mail_carries_the_ticket_link_in_the_requesters_lang
     desk: Desk,
 ) -> None:
     english = desk.submit("web:1", "jo@example.org", access_key="k" * 24)
-    desk.submit(
-        "web:2", "li@example.org", access_key="z" * 24, headers={"Accept-Language": "zh-CN"}
-    )
+    desk.submit("web:2", "li@example.org", access_key="z" * 24, language="zh-CN")
 
     (ack_en,) = desk.sender.to("jo@example.org")
     (ack_zh,) = desk.sender.to("li@example.org")

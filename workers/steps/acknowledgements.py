@@ -122,12 +122,13 @@ def acknowledge(
 def _link(
     runtime: Runtime, uow: UnitOfWork, ticket_id: int, message: InboundMessage
 ) -> tuple[str, str]:
-    """The ticket's link and the language to name it in (what the requester's client
-    stated, else the desk's)."""
+    """The ticket's link and the language to name it in (the requester's, as ingest
+    decided it)."""
     ticket = uow.tickets.get(ticket_id)
     key = ticket.access_key if ticket is not None else ""
-    stated = message.headers.get("Accept-Language") or message.headers.get("Content-Language")
-    language = requester_language(stated=stated or "", default=runtime.settings.helpdesk.language)
+    language = requester_language(
+        known=message.language, default=runtime.settings.helpdesk.language
+    )
     return ticket_link(runtime.settings.web.link_base(), ticket_id, key), language
 
 

@@ -32,7 +32,7 @@ from connectors.web.uploads import check_uploads
 from router.catalogs import Catalog
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import PermanentError, TransientError
-from router.language_choice import requester_language
+from router.language_choice import requester_language, stated_languages
 from router.requester_view import (
     author_name,
     can_confirm,
@@ -217,6 +217,7 @@ class TicketPage:
             attachments=tuple(files),
             source="page:still-need-help" if still_need_help else "page",
             ticket_number=view.number,
+            language=stated_languages(request.headers.get("Accept-Language")),
             headers={
                 h: request.headers[h][:500]
                 for h in ("User-Agent", "Accept-Language")
