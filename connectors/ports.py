@@ -18,7 +18,9 @@ from router.export_format import ExportFilters
 from router.report import Report
 from router.report_figures import ReportFilters
 from router.report_period import Period
+from router.staff_ticket_views import StaffTicket, TicketPage
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
+from router.ticket_list import TicketFilters, TicketOrder
 from router.ticket_views import TicketView
 from router.vocabulary import AgentStatus, Role
 
@@ -181,6 +183,25 @@ class BoardDesk(Protocol):
         ...
 
 
+class TicketDesk(Protocol):
+    """Tickets for staff: the list and one in full (the caller's scope already checked for
+    one ticket by ``StaffGate.on_ticket``; a list is scoped by the query)."""
+
+    def ticket_page(
+        self,
+        caller: Caller,
+        filters: TicketFilters,
+        *,
+        order: TicketOrder,
+        cursor: str | None,
+        limit: int,
+    ) -> TicketPage:
+        """``ValueError`` for a cursor that is not this list's."""
+        ...
+
+    def staff_ticket(self, number: int) -> StaffTicket | None: ...
+
+
 class TokenAdmin(Protocol):
     """API tokens over HTTP (the caller is an admin: the connector checked)."""
 
@@ -219,5 +240,5 @@ class ReportDesk(Protocol):
         ...
 
 
-class Staff(StaffAuth, StaffDesk, BoardDesk, TokenAdmin, ReportDesk, Protocol):
+class Staff(StaffAuth, StaffDesk, BoardDesk, TicketDesk, TokenAdmin, ReportDesk, Protocol):
     """Everything the staff API needs from the desk, handed over at start-up."""

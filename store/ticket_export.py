@@ -40,11 +40,11 @@ def export_conditions(dialect: str, filters: ExportFilters) -> list[ColumnElemen
     if filters.created_to is not None:
         where.append(Ticket.created_at < filters.created_to)
     if filters.tag:
-        where.append(_has_any_tag(dialect, filters.tag))
+        where.append(has_any_tag(dialect, filters.tag))
     return where
 
 
-def _has_any_tag(dialect: str, tags: Sequence[str]) -> ColumnElement[bool]:
+def has_any_tag(dialect: str, tags: Sequence[str]) -> ColumnElement[bool]:
     if dialect == "postgresql":  # jsonb ?| text[]: any of these strings is an element
         return Ticket.tags.op("?|")(literal(list(tags), type_=ARRAY(Text)))
     each = func.json_each(Ticket.tags).table_valued("value")

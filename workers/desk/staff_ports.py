@@ -18,11 +18,13 @@ from router.export_format import ExportFilters
 from router.report import Report
 from router.report_figures import ReportFilters
 from router.report_period import Period
+from router.staff_ticket_views import StaffTicket, TicketPage
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
+from router.ticket_list import TicketFilters, TicketOrder
 from router.vocabulary import AgentStatus, Role
 from store.errors import store_errors
 from store.ticket_scope import scope_of
-from workers.desk import api_tokens, sign_in
+from workers.desk import api_tokens, sign_in, ticket_reads
 from workers.desk.agents import set_agent_status
 from workers.desk.board import supervisor_board
 from workers.desk.export import Export
@@ -88,6 +90,25 @@ class StaffPorts:
     @_store_outage_is_transient
     def board(self, caller: Caller) -> Board:
         return supervisor_board(self.runtime, caller)
+
+    # -- tickets ----------------------------------------------------------
+    @_store_outage_is_transient
+    def ticket_page(
+        self,
+        caller: Caller,
+        filters: TicketFilters,
+        *,
+        order: TicketOrder,
+        cursor: str | None,
+        limit: int,
+    ) -> TicketPage:
+        return ticket_reads.ticket_page(
+            self.runtime, caller.principal, filters, order=order, cursor=cursor, limit=limit
+        )
+
+    @_store_outage_is_transient
+    def staff_ticket(self, number: int) -> StaffTicket | None:
+        return ticket_reads.staff_ticket(self.runtime, number)
 
     # -- tokens (admin) --------------------------------------------------
     @_store_outage_is_transient

@@ -1,4 +1,4 @@
-"""The staff API under ``/api/v1``: sign-in, who am I, agents, tokens.
+"""The staff API under ``/api/v1``: sign-in, who am I, agents, tokens, reports, tickets.
 
 ``staff_router`` mounts it; endpoints added later take their caller from the
 same ``StaffGate`` (see ``connectors.web.staff.gate``).
@@ -15,6 +15,7 @@ from connectors.web.staff.board_routes import board_router
 from connectors.web.staff.gate import StaffGate, TicketAccess
 from connectors.web.staff.report_routes import report_router
 from connectors.web.staff.session_routes import session_router
+from connectors.web.staff.ticket_routes import ticket_router
 from connectors.web.staff.token_routes import token_router
 
 __all__ = ["StaffGate", "TicketAccess", "staff_router"]
@@ -28,4 +29,5 @@ def staff_router(staff: Staff, settings: StaffSettings, gate: StaffGate | None =
     router.include_router(board_router(gate, staff))
     router.include_router(token_router(gate, staff))
     router.include_router(report_router(gate, staff))
+    router.include_router(ticket_router(gate, staff))
     return router

@@ -10,8 +10,7 @@ export``), from the same use cases.
 # run time, and they name dependencies made inside functions (no module global to resolve)
 
 import dataclasses
-import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -20,25 +19,15 @@ from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import ReportDesk
 from connectors.web.staff.gate import AUTH_ERRORS, StaffGate
+from connectors.web.staff.query_params import Words, checked, instant
 from router.access import Ability
 from router.export_format import ExportFilters
 from router.report import OutOfScope, report_teams
 from router.report_figures import ReportFilters
-from router.report_period import YEARS
 from router.staff_views import Caller
 from router.vocabulary import Channel, Priority, Status
 
-WORD = r"^[^\u0000-\u001f\u007f]{1,200}$"  # a name or a value: no control characters
-Words = Annotated[list[str], Query(max_length=50)]
-EARLIEST, LATEST = datetime(YEARS.start, 1, 1, tzinfo=UTC), datetime(YEARS.stop, 1, 1, tzinfo=UTC)
 MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
-
-
-def _checked(values: list[str], name: str) -> tuple[str, ...]:
-    for value in values:
-        if not re.fullmatch(WORD, value):
-            raise HTTPException(422, detail=f"{name}: {value!r} is not a name (1-200 characters)")
-    return tuple(values)
 
 
 def _teams(caller: Caller, asked: tuple[str, ...]) -> tuple[str, ...]:
@@ -46,17 +35,6 @@ def _teams(caller: Caller, asked: tuple[str, ...]) -> tuple[str, ...]:
         return report_teams(asked, role=caller.principal.role, supervised=caller.supervised)
     except OutOfScope as exc:
         raise HTTPException(403, detail=str(exc)) from None
-
-
-def _instant(value: datetime | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    value = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if not EARLIEST <= value < LATEST:
-        raise HTTPException(
-            422, detail=f"{name}: an instant from {YEARS.start} to {YEARS.stop - 1}"
-        )
-    return value
 
 
 def _plain(value: Any) -> Any:
@@ -97,13 +75,13 @@ def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
         unless `team` names some), every team for an admin. The README's "Reports" says
         what each figure means."""
         filters = ReportFilters(
-            team=_teams(caller, _checked(team, "team")),
+            team=_teams(caller, checked(team, "team")),
             channel=tuple(c.value for c in channel),
-            category=_checked(category, "category"),
+            category=checked(category, "category"),
             priority=tuple(p.value for p in priority),
-            agent=_checked(agent, "agent"),
-            organisation=_checked(organisation, "organisation"),
-            form=_checked(form, "form"),
+            agent=checked(agent, "agent"),
+            organisation=checked(organisation, "organisation"),
+            form=checked(form, "form"),
         )
         try:
             period = desk.report_period(since=since, first=first, last=last)
@@ -147,13 +125,13 @@ def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
         filters = ExportFilters(
             status=tuple(s.value for s in status),
             priority=tuple(p.value for p in priority),
-            team=_teams(caller, _checked(team, "team")),
-            assignee=_checked(assignee, "assignee"),
+            team=_teams(caller, checked(team, "team")),
+            assignee=checked(assignee, "assignee"),
             channel=tuple(c.value for c in channel),
-            category=_checked(category, "category"),
-            tag=_checked(tag, "tag"),
-            created_from=_instant(created_from, "created_from"),
-            created_to=_instant(created_to, "created_to"),
+            category=checked(category, "category"),
+            tag=checked(tag, "tag"),
+            created_from=instant(created_from, "created_from"),
+            created_to=instant(created_to, "created_to"),
         )
         chunks = desk.export_tickets(filters, fmt=format, messages=messages, after=after, bom=bom)
         return StreamingResponse(

@@ -1,0 +1,35 @@
+"""Query parameters the staff API's lists share: names, and instants within the store's years."""
+
+# no `from __future__ import annotations`: FastAPI reads ``Words`` at run time
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import HTTPException, Query
+
+from router.report_period import YEARS
+
+WORD = r"^[^\u0000-\u001f\u007f]{1,200}$"  # a name or a value: no control characters
+Words = Annotated[list[str], Query(max_length=50)]
+EARLIEST, LATEST = datetime(YEARS.start, 1, 1, tzinfo=UTC), datetime(YEARS.stop, 1, 1, tzinfo=UTC)
+
+
+def checked(values: list[str], name: str) -> tuple[str, ...]:
+    """``values`` as names, or 422 naming the first that is not one."""
+    for value in values:
+        if not re.fullmatch(WORD, value):
+            raise HTTPException(422, detail=f"{name}: {value!r} is not a name (1-200 characters)")
+    return tuple(values)
+
+
+def instant(value: datetime | None, name: str) -> datetime | None:
+    """An aware instant (UTC when it gives no zone) the store can keep, or 422."""
+    if value is None:
+        return None
+    value = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not EARLIEST <= value < LATEST:
+        raise HTTPException(
+            422, detail=f"{name}: an instant from {YEARS.start} to {YEARS.stop - 1}"
+        )
+    return value

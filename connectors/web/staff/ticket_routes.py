@@ -1,0 +1,158 @@
+"""Tickets for staff: the list (filters, sort, cursor, full-text search) and one in full.
+
+Under ``/api/v1/desk/tickets``: ``/api/v1/tickets/{number}`` is the requester's
+read (with its access key), so the staff's view of the same ticket has a path
+of its own. A list shows only the caller's scope; a ticket outside it is 404.
+"""
+
+# no `from __future__ import annotations`: FastAPI reads these endpoints' annotations at
+# run time, and they name dependencies made inside functions (no module global to resolve)
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from connectors.ports import TicketDesk
+from connectors.web.staff.gate import AUTH_ERRORS, TICKET_ERRORS, StaffGate, TicketAccess
+from connectors.web.staff.query_params import Words, checked, instant
+from connectors.web.staff.ticket_schemas import StaffTicketOut, TicketListOut
+from router.access import Ability
+from router.staff_views import Caller
+from router.storable import MAX_ID
+from router.ticket_list import MAX_PAGE, MAX_QUERY, TicketFilters, TicketOrder
+from router.vocabulary import Channel, Priority, Status
+
+PREFIX = "/api/v1/desk/tickets"
+ETAG_HEADER: dict[str, Any] = {
+    "ETag": {
+        "description": "The ticket's version: send it as If-Match with a change.",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def etag(version: str) -> str:
+    return f'"{version}"'
+
+
+def ticket_router(gate: StaffGate, desk: TicketDesk) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["staff tickets"])
+
+    @router.get(
+        "",
+        operation_id="list_staff_tickets",
+        summary="List and search tickets",
+        response_model=TicketListOut,
+        responses=AUTH_ERRORS,
+    )
+    async def list_tickets(
+        caller: Annotated[Caller, Depends(gate.allowed(Ability.LIST_TICKETS))],
+        status: Annotated[list[Status], Query(max_length=10)] = [],  # noqa: B006
+        priority: Annotated[list[Priority], Query(max_length=10)] = [],  # noqa: B006
+        team: Words = [],  # noqa: B006  (FastAPI copies a default)
+        assignee: Words = [],  # noqa: B006
+        unassigned: Annotated[
+            bool, Query(description="Unassigned tickets (with `assignee`: theirs or none).")
+        ] = False,
+        channel: Annotated[list[Channel], Query(max_length=10)] = [],  # noqa: B006
+        category: Words = [],  # noqa: B006
+        tag: Annotated[list[str], Query(max_length=50, description="Has any of them.")] = [],  # noqa: B006
+        customer: Annotated[list[int], Query(max_length=50, description="Customer ids.")] = [],  # noqa: B006
+        organisation: Words = [],  # noqa: B006
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        updated_from: datetime | None = None,
+        updated_to: datetime | None = None,
+        breached: Annotated[
+            bool, Query(description="Only tickets with an SLA clock breached and running.")
+        ] = False,
+        due_within: Annotated[
+            int | None,
+            Query(
+                ge=0,
+                le=525_600,
+                description="Only tickets with a running SLA clock due within this many minutes.",
+            ),
+        ] = None,
+        q: Annotated[
+            str,
+            Query(
+                max_length=MAX_QUERY,
+                description="Words that must all occur in the subject "
+                "or in one message (internal notes included).",
+            ),
+        ] = "",
+        sort: Annotated[
+            TicketOrder,
+            Query(
+                description="`-updated` (default), `created`, `priority` (most "
+                "urgent first), `number` ...; a leading `-` is descending."
+            ),
+        ] = TicketOrder.UPDATED_DESC,
+        cursor: Annotated[
+            str | None,
+            Query(
+                max_length=500,
+                pattern=r"^[A-Za-z0-9_-]+$",
+                description="`next_cursor` of the page before (with the same sort).",
+            ),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 25,
+    ) -> TicketListOut:
+        """The tickets the caller may see (an agent: their own and their teams' unassigned
+        ones; a supervisor: their teams'; an admin: all), filtered (each filter is "any
+        of" its values, all filters together), sorted, a page at a time: `next_cursor`
+        continues it."""
+        for number in customer:
+            if not 1 <= number <= MAX_ID:
+                raise HTTPException(422, detail=f"customer: {number} is not an id")
+        try:
+            filters = TicketFilters(
+                status=tuple(s.value for s in status),
+                priority=tuple(p.value for p in priority),
+                team=checked(team, "team"),
+                assignee=checked(assignee, "assignee"),
+                unassigned=unassigned,
+                channel=tuple(c.value for c in channel),
+                category=checked(category, "category"),
+                tag=checked(tag, "tag"),
+                customer=tuple(customer),
+                organisation=checked(organisation, "organisation"),
+                created_from=instant(created_from, "created_from"),
+                created_to=instant(created_to, "created_to"),
+                updated_from=instant(updated_from, "updated_from"),
+                updated_to=instant(updated_to, "updated_to"),
+                breached=breached,
+                due_within_min=due_within,
+                q=q.replace("\x00", " "),
+            )
+            page = await run_in_threadpool(
+                desk.ticket_page, caller, filters, order=sort, cursor=cursor, limit=limit
+            )
+        except ValueError as exc:
+            raise HTTPException(422, detail=str(exc)) from None
+        return TicketListOut.of(page)
+
+    @router.get(
+        "/{number}",
+        operation_id="get_staff_ticket",
+        summary="Read a ticket in full",
+        response_model=StaffTicketOut,
+        responses={**TICKET_ERRORS, 200: {"headers": ETAG_HEADER}},
+    )
+    async def get_ticket(
+        access: Annotated[TicketAccess, Depends(gate.on_ticket(Ability.VIEW_TICKET))],
+        response: Response,
+    ) -> StaffTicketOut:
+        """The conversation with internal notes marked, attachments, SLA clocks, why it was
+        assigned as it is, and the audit log; its ETag (also `version`) goes with a change
+        as If-Match."""
+        ticket = await run_in_threadpool(desk.staff_ticket, access.ticket.number)
+        if ticket is None:  # gone since the scope was read
+            raise HTTPException(404, detail=f"ticket {access.ticket.number} not found")
+        response.headers["ETag"] = etag(ticket.version)
+        return StaffTicketOut.of(ticket)
+
+    return router

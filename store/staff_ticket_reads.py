@@ -1,0 +1,175 @@
+"""A ticket in full as staff see it, and its version (the staff API's ETag).
+
+The version changes with whatever an agent could overwrite or would want to have
+read first: the ticket's fields (status, priority, category, team, assignee,
+tags, custom fields, subject) and its conversation (a new message or note). It
+does not change with deliveries or SLA warnings, so an agent's next action is not
+refused because the mail they just sent went out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from router.customer_records import effective_tier
+from router.staff_ticket_views import (
+    AuditEntry,
+    ClockView,
+    StaffAttachment,
+    StaffMessage,
+    StaffTicket,
+    clock_state,
+)
+from router.vocabulary import Direction
+from store.models import Attachment, AuditEvent, Customer, Message, SlaTimer, Ticket
+
+
+def version_of(ticket: Ticket, last_message_id: int | None) -> str:
+    """The ticket's version: a digest of what changes it (see the module's docstring)."""
+    facts = [
+        ticket.id,
+        ticket.subject,
+        ticket.status,
+        ticket.priority,
+        ticket.category,
+        ticket.team_id,
+        ticket.assignee_id,
+        ticket.parent_id,
+        sorted(ticket.tags or ()),
+        ticket.custom_fields or {},
+        last_message_id,
+    ]
+    digest = hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{ticket.id}-{digest[:20]}"
+
+
+class StaffTicketReads:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def last_message_id(self, number: int) -> int | None:
+        return self.session.scalar(select(func.max(Message.id)).where(Message.ticket_id == number))
+
+    def version(self, ticket: Ticket) -> str:
+        return version_of(ticket, self.last_message_id(ticket.id))
+
+    def read(self, number: int) -> StaffTicket | None:
+        ticket = self.session.scalar(
+            select(Ticket)
+            .where(Ticket.id == number)
+            .options(
+                selectinload(Ticket.requester).selectinload(Customer.organisation),
+                selectinload(Ticket.assignee),
+                selectinload(Ticket.team),
+            )
+        )
+        if ticket is None:
+            return None
+        organisation = ticket.requester.organisation
+        messages = list(
+            self.session.scalars(
+                select(Message).where(Message.ticket_id == number).order_by(Message.id)
+            )
+        )
+        timers = self.session.scalars(
+            select(SlaTimer).where(SlaTimer.ticket_id == number).order_by(SlaTimer.id)
+        )
+        events = self.session.scalars(
+            select(AuditEvent).where(AuditEvent.ticket_id == number).order_by(AuditEvent.id)
+        )
+        return StaffTicket(
+            number=ticket.id,
+            subject=ticket.subject,
+            status=ticket.status,
+            priority=ticket.priority,
+            category=ticket.category,
+            channel=ticket.channel,
+            team=ticket.team.name if ticket.team else None,
+            assignee=ticket.assignee.name if ticket.assignee else None,
+            requester_name=ticket.requester.name,
+            requester_address=ticket.requester_address,
+            customer_id=ticket.requester_id,
+            organisation=organisation.name if organisation else None,
+            tier=effective_tier(ticket.requester.tier, organisation.tier if organisation else None),
+            tags=tuple(ticket.tags or ()),
+            custom_fields=dict(ticket.custom_fields or {}),
+            parent=ticket.parent_id,
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+            assigned_at=ticket.assigned_at,
+            first_response_at=ticket.first_response_at,
+            resolved_at=ticket.resolved_at,
+            closed_at=ticket.closed_at,
+            messages=tuple(_message(m) for m in messages),
+            clocks=tuple(_clock(t) for t in timers),
+            audit=tuple(
+                AuditEntry(
+                    id=e.id,
+                    at=e.created_at,
+                    actor=e.actor,
+                    action=e.action,
+                    detail=e.detail,
+                    data=dict(e.data or {}),
+                )
+                for e in events
+            ),
+            version=version_of(ticket, messages[-1].id if messages else None),
+        )
+
+    def attachment(self, attachment_id: int) -> tuple[int, Attachment] | None:
+        """An attachment and the ticket it belongs to, or None."""
+        row = self.session.execute(
+            select(Message.ticket_id, Attachment)
+            .join(Message, Message.id == Attachment.message_id)
+            .where(Attachment.id == attachment_id)
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+
+def _message(m: Message) -> StaffMessage:
+    return StaffMessage(
+        id=m.id,
+        direction=m.direction,
+        internal=m.direction == Direction.INTERNAL.value,
+        channel=m.channel,
+        author=m.author,
+        body_text=m.body_text,
+        created_at=m.created_at,
+        attachments=tuple(
+            StaffAttachment(
+                id=a.id,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                kept=a.sha256 is not None,
+                note=a.skipped or "",
+            )
+            for a in m.attachments
+        ),
+    )
+
+
+def _clock(t: SlaTimer) -> ClockView:
+    return ClockView(
+        kind=t.kind,
+        policy=t.policy,
+        calendar=t.calendar,
+        state=clock_state(
+            target_s=t.target_s,
+            paused=t.paused,
+            stopped=t.stopped_at is not None,
+            breached=t.breached_at is not None,
+        ),
+        target_s=t.target_s,
+        consumed_s=t.consumed_s,
+        started_at=t.started_at,
+        warn_at=t.warn_at,
+        due_at=t.due_at,
+        warned_at=t.warned_at,
+        breached_at=t.breached_at,
+        stopped_at=t.stopped_at,
+    )

@@ -1,0 +1,40 @@
+"""Tickets as staff read them: a list page (filters, order, cursor, search) and one in full.
+
+The same for the staff API and the workspace's pages; the scope is the
+principal's (``router.access``), decided in the query for a list and by the
+caller (``StaffGate.on_ticket``) for one ticket.
+"""
+
+from __future__ import annotations
+
+from router.access import Principal
+from router.staff_ticket_views import StaffTicket, TicketPage
+from router.ticket_list import MAX_PAGE, TicketFilters, TicketOrder, decode_cursor
+from store.staff_ticket_reads import StaffTicketReads
+from store.ticket_list import TicketList
+from workers.runtime.context import Runtime
+
+
+def ticket_page(
+    runtime: Runtime,
+    principal: Principal,
+    filters: TicketFilters,
+    *,
+    order: TicketOrder = TicketOrder.UPDATED_DESC,
+    cursor: str | None = None,
+    limit: int = 25,
+) -> TicketPage:
+    """A page of the tickets ``principal`` may see; ``ValueError`` for a cursor that is not
+    this list's."""
+    after = decode_cursor(order, cursor) if cursor else None
+    limit = max(1, min(limit, MAX_PAGE))
+    with runtime.db.unit_of_work() as uow:
+        return TicketList(uow.session).page(
+            principal, filters, order=order, after=after, limit=limit, now=runtime.now()
+        )
+
+
+def staff_ticket(runtime: Runtime, number: int) -> StaffTicket | None:
+    """Ticket ``number`` in full (internal notes, clocks, audit log, version), or None."""
+    with runtime.db.unit_of_work() as uow:
+        return StaffTicketReads(uow.session).read(number)
