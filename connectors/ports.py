@@ -13,6 +13,13 @@ from typing import Protocol
 
 from router.access import TicketScope
 from router.board import Board
+from router.customer_records import (
+    AttributeValue,
+    CustomerChanges,
+    CustomerView,
+    OrganisationChanges,
+    OrganisationView,
+)
 from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
 from router.export_format import ExportFilters
 from router.report import Report
@@ -22,7 +29,7 @@ from router.staff_ticket_views import StaffTicket, TicketPage
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
 from router.ticket_list import TicketFilters, TicketOrder
 from router.ticket_views import TicketView
-from router.vocabulary import AgentStatus, Role
+from router.vocabulary import AgentStatus, Channel, Role
 
 
 @dataclass(frozen=True)
@@ -240,5 +247,56 @@ class ReportDesk(Protocol):
         ...
 
 
-class Staff(StaffAuth, StaffDesk, BoardDesk, TicketDesk, TokenAdmin, ReportDesk, Protocol):
+class CustomerDesk(Protocol):
+    """Customers and organisations (the caller's role already checked). Raises ``NotFound``
+    for no such record, ``AlreadyTaken`` for an address, name or domain another record has,
+    ``ValueError`` for a change refused (attributes, domains, a merge), saying why."""
+
+    def customers(
+        self, *, text: str, organisation_id: int | None, after: int, limit: int
+    ) -> list[CustomerView]: ...
+
+    def customer(self, caller: Caller, customer_id: int) -> CustomerView:
+        """The profile, with the caller's tickets of the customer only."""
+        ...
+
+    def create_customer(
+        self,
+        caller: Caller,
+        *,
+        name: str,
+        addresses: list[tuple[Channel, str]],
+        tier: str | None,
+        organisation_id: int | None,
+        attributes: dict[str, AttributeValue],
+    ) -> CustomerView: ...
+
+    def update_customer(
+        self, caller: Caller, customer_id: int, changes: CustomerChanges
+    ) -> CustomerView: ...
+
+    def merge_customers(self, caller: Caller, merged_id: int, into_id: int) -> CustomerView: ...
+
+    def organisations(self, *, after: int, limit: int) -> list[OrganisationView]: ...
+
+    def organisation(self, organisation_id: int) -> OrganisationView: ...
+
+    def create_organisation(
+        self,
+        caller: Caller,
+        *,
+        name: str,
+        tier: str | None,
+        domains: tuple[str, ...],
+        attributes: dict[str, AttributeValue],
+    ) -> OrganisationView: ...
+
+    def update_organisation(
+        self, caller: Caller, organisation_id: int, changes: OrganisationChanges
+    ) -> OrganisationView: ...
+
+
+class Staff(
+    StaffAuth, StaffDesk, BoardDesk, TicketDesk, TokenAdmin, ReportDesk, CustomerDesk, Protocol
+):
     """Everything the staff API needs from the desk, handed over at start-up."""

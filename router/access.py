@@ -40,6 +40,8 @@ class Ability(StrEnum):
     SET_OWN_STATUS = "agents.own_status"
     VIEW_REPORTS = "reports.view"
     VIEW_BOARD = "board.view"  # the supervisor's board of their teams
+    VIEW_CUSTOMERS = "customers.view"  # customers and organisations (router.customer_records)
+    EDIT_CUSTOMERS = "customers.edit"  # create, update, merge; organisations too
     MANAGE_ACCOUNTS = "accounts.manage"
     MANAGE_TOKENS = "tokens.manage"
     MANAGE_WEBHOOKS = "webhooks.manage"
@@ -58,6 +60,8 @@ MINIMUM_ROLE: dict[Ability, Role] = {
     Ability.SET_OWN_STATUS: Role.AGENT,
     Ability.VIEW_REPORTS: Role.SUPERVISOR,
     Ability.VIEW_BOARD: Role.SUPERVISOR,
+    Ability.VIEW_CUSTOMERS: Role.AGENT,
+    Ability.EDIT_CUSTOMERS: Role.SUPERVISOR,
     Ability.MANAGE_ACCOUNTS: Role.ADMIN,
     Ability.MANAGE_TOKENS: Role.ADMIN,
     Ability.MANAGE_WEBHOOKS: Role.ADMIN,

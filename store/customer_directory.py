@@ -24,7 +24,7 @@ from router.customer_records import (
     merged_profile,
     updated_attributes,
 )
-from router.errors import AlreadyTaken, NotFound
+from router.errors import AlreadyTaken
 from router.storable import is_id
 from router.vocabulary import Channel
 from store.customers import normalise_address
@@ -233,7 +233,7 @@ class CustomerDirectory:
         if organisation_id is not None and (
             not is_id(organisation_id) or self.session.get(Organisation, organisation_id) is None
         ):
-            raise NotFound(f"no organisation {organisation_id}")
+            raise ValueError(f"no organisation {organisation_id}")
 
 
 def view_of(customer: Customer, tickets: tuple[TicketLine, ...] = ()) -> CustomerView:

@@ -19,6 +19,7 @@ from store.db import Database
 from store.migrate import upgrade
 from store.models import AuditEvent, SlaTimer, Ticket
 from tests.conftest import make_settings
+from tests.integration.test_cli import cli, cli_json, write_config
 from tests.support.desk import Desk, desk_for
 from workers.desk.customers import (
     create_customer,
@@ -179,3 +180,35 @@ def test_the_migration_turns_the_free_organisation_names_into_organisations(
         db.dispose()
     assert [tuple(r) for r in rows] == [("Jo", "Acme"), ("Kim", "Acme"), ("Lee", None)]
     assert organisations == 1
+
+
+def test_the_command_line_creates_links_changes_and_merges_customers_as_claimed(
+    database_url: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, database_url)
+    cli(config, "migrate")
+    cli(config, "orgs", "create", "Acme", "--domain", "acme.example", "--tier", "gold")
+    cli(config, "customers", "create", "Jo Park", "--email", "jo@acme.example", "--as", "ana")
+    cli(config, "customers", "create", "Jo", "--email", "jo@home.example", "--attr", "seats=3")
+    refused = cli(config, "customers", "create", "X", "--email", "JO@acme.example", ok=False)
+    assert "belongs to customer" in refused.output
+
+    cli(config, "customers", "update", "jo@acme.example", "--attr", "plan=pro", "--no-org")
+    merged = cli(config, "customers", "merge", "jo@home.example", "jo@acme.example")
+    shown = cli_json(config, "customers", "show", "jo@home.example")
+    orgs = cli_json(config, "orgs", "list")
+
+    assert "jo@home.example" in merged.output
+    assert shown["attributes"] == {"plan": "pro", "seats": 3} and shown["organisation"] is None
+    assert [(o["name"], o["domains"], o["customers"]) for o in orgs] == [
+        ("Acme", ["acme.example"], 0)
+    ]
+    db = Database(database_url)
+    try:
+        with db.unit_of_work() as uow:
+            created = uow.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "customer.created")
+            ).first()
+    finally:
+        db.dispose()
+    assert created is not None and created.data["origin"]["claimed_as"] == "ana"

@@ -11,6 +11,7 @@ replace it with them.
 # no `from __future__ import annotations`: the probe endpoints' annotations name a
 # dependency made inside a function, which FastAPI must resolve at run time
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -25,6 +26,8 @@ from router.access import Ability
 from router.vocabulary import Role
 from tests.support.staff import StaffDesk, staff_desk
 from workers.desk.api_tokens import create_token
+from workers.desk.customers import create_customer
+from workers.desk.organisations import create_organisation
 from workers.desk.staff_ports import StaffPorts
 
 ROLES = ("agent", "supervisor", "admin", "nobody")
@@ -86,9 +89,29 @@ MATRIX = [
     Operation("GET", "/api/v1/exports/tickets", supervisors(200)),
     Operation("GET", "/api/v1/desk/tickets", everyone(200)),
     Operation("GET", "/api/v1/desk/tickets/{number}", TICKET_READ, on_ticket=True),
+    # customers and organisations: every agent reads them (a profile lists only the tickets
+    # the reader may open), supervisors and admins change them; as Zendesk does
+    Operation("GET", "/api/v1/customers", everyone(200)),
+    Operation("POST", "/api/v1/customers", supervisors(201), body={"name": "Kim Lee"}),
+    Operation("GET", "/api/v1/customers/{customer_id}", everyone(200)),
+    Operation("PATCH", "/api/v1/customers/{customer_id}", supervisors(200), body={"tier": "gold"}),
+    Operation(
+        "POST",
+        "/api/v1/customers/{customer_id}/merge",
+        supervisors(200),
+        body={"into": "{other_customer_id}"},
+    ),
+    Operation("GET", "/api/v1/organisations", everyone(200)),
+    Operation("POST", "/api/v1/organisations", supervisors(201), body={"name": "Org {unique}"}),
+    Operation("GET", "/api/v1/organisations/{organisation_id}", everyone(200)),
+    Operation(
+        "PATCH", "/api/v1/organisations/{organisation_id}", supervisors(200), body={"tier": "gold"}
+    ),
+    Operation("GET", "/probe/tickets/{number}", TICKET_READ, on_ticket=True),
     Operation("POST", "/probe/tickets/{number}/reassign", TICKET_REASSIGN, on_ticket=True),
 ]
-OPEN_TO_ALL = {"POST /api/v1/session"}  # signing in needs no credential
+OPEN_TO_ALL = {"POST /api/v1/session"}
+UNIQUE = itertools.count(1)  # signing in needs no credential
 
 
 def probe_router(gate: StaffGate) -> APIRouter:
@@ -123,6 +146,36 @@ def tickets_by_scope(desk: StaffDesk, role: str) -> dict[str, int]:
     }
 
 
+def records_for(desk: StaffDesk, op: Operation) -> dict[str, int]:
+    """Fresh customers and an organisation for an operation that names them (a merge uses
+    its customer up)."""
+    if "customer" not in op.path and "organisation" not in op.path:
+        return {}
+    unique = next(UNIQUE)
+    made = [create_customer(desk.runtime, name=f"Customer {unique}-{n}").id for n in (1, 2)]
+    org = create_organisation(desk.runtime, name=f"Made {unique}").id
+    return {
+        "customer_id": made[0],
+        "other_customer_id": made[1],
+        "organisation_id": org,
+        "unique": unique,
+    }
+
+
+def filled(body: dict[str, Any] | None, ids: dict[str, int]) -> dict[str, Any] | None:
+    """The body with its ``{name}`` placeholders filled (a whole placeholder: the number)."""
+    if body is None:
+        return None
+    result: dict[str, Any] = {}
+    for key, value in body.items():
+        if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+            value = ids[value[1:-1]]
+        elif isinstance(value, str):
+            value = value.format(**ids)
+        result[key] = value
+    return result
+
+
 def client_for(desk: StaffDesk, role: str, credential: str) -> TestClient:
     if role == "nobody":
         return desk.client()
@@ -142,9 +195,10 @@ def test_every_operation_answers_each_role_and_scope_as_the_matrix_says(
             for i, (scope, number) in enumerate(scopes.items()):
                 expected = op.expected[role][i] if op.on_ticket else op.expected[role]
                 victim = create_token(desk.runtime, "kim", role=Role.AGENT).token.id
-                path = op.path.format(number=number, token_id=victim)
+                ids = records_for(desk, op)
+                path = op.path.format(number=number, token_id=victim, **ids)
                 client = client_for(desk, role, credential)
-                answer = client.request(op.method, path, json=op.body)
+                answer = client.request(op.method, path, json=filled(op.body, ids))
                 if answer.status_code != expected:
                     mismatches.append(
                         f"{op.name} as {role} ({credential}), {scope}: {answer.status_code} "

@@ -11,8 +11,10 @@ from workers.cli.agents import agents
 from workers.cli.config_cmd import config_group
 from workers.cli.connector import connector
 from workers.cli.context import pass_settings
+from workers.cli.customers import customers
 from workers.cli.export import export
 from workers.cli.inbox import inbox
+from workers.cli.organisations import orgs
 from workers.cli.outbox import outbox
 from workers.cli.report import report
 from workers.cli.tickets import tickets
@@ -134,6 +136,8 @@ main.add_command(agents)
 main.add_command(tickets)
 main.add_command(tokens)
 main.add_command(webhooks)
+main.add_command(customers)
+main.add_command(orgs)
 main.add_command(inbox)
 main.add_command(outbox)
 main.add_command(config_group)

@@ -77,7 +77,7 @@ def create_customer(
     actor: ActorRef = "cli",
 ) -> CustomerView:
     """A customer entered by staff; ``AlreadyTaken`` when an address is someone's,
-    ``NotFound`` for no such organisation, ``ValueError`` for attributes refused."""
+    ``ValueError`` for no such organisation or for attributes refused."""
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         customer_id = uow.customer_directory.create(

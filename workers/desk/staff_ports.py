@@ -14,6 +14,13 @@ from typing import ParamSpec, TypeVar
 
 from router.access import TicketScope
 from router.board import Board
+from router.customer_records import (
+    AttributeValue,
+    CustomerChanges,
+    CustomerView,
+    OrganisationChanges,
+    OrganisationView,
+)
 from router.export_format import ExportFilters
 from router.report import Report
 from router.report_figures import ReportFilters
@@ -21,10 +28,10 @@ from router.report_period import Period
 from router.staff_ticket_views import StaffTicket, TicketPage
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
 from router.ticket_list import TicketFilters, TicketOrder
-from router.vocabulary import AgentStatus, Role
+from router.vocabulary import AgentStatus, Channel, Role
 from store.errors import store_errors
 from store.ticket_scope import scope_of
-from workers.desk import api_tokens, sign_in, ticket_reads
+from workers.desk import api_tokens, customers, organisations, sign_in, ticket_reads
 from workers.desk.agents import set_agent_status
 from workers.desk.board import supervisor_board
 from workers.desk.export import Export
@@ -146,3 +153,85 @@ class StaffPorts:
     ) -> Iterator[str]:
         export = Export(self.runtime, filters, fmt=fmt, messages=messages, after=after, bom=bom)  # type: ignore[arg-type]
         return iter(export)
+
+    # -- customers and organisations (the role checked by the connector) --
+    @_store_outage_is_transient
+    def customers(
+        self, *, text: str, organisation_id: int | None, after: int, limit: int
+    ) -> list[CustomerView]:
+        return customers.find_customers(
+            self.runtime, text=text, organisation_id=organisation_id, after=after, limit=limit
+        )
+
+    @_store_outage_is_transient
+    def customer(self, caller: Caller, customer_id: int) -> CustomerView:
+        return customers.customer_profile(self.runtime, customer_id, reader=caller.principal)
+
+    @_store_outage_is_transient
+    def create_customer(
+        self,
+        caller: Caller,
+        *,
+        name: str,
+        addresses: list[tuple[Channel, str]],
+        tier: str | None,
+        organisation_id: int | None,
+        attributes: dict[str, AttributeValue],
+    ) -> CustomerView:
+        made = customers.create_customer(
+            self.runtime,
+            name=name,
+            addresses=addresses,
+            tier=tier,
+            organisation_id=organisation_id,
+            attributes=attributes,
+            actor=caller.origin,
+        )
+        return customers.customer_profile(self.runtime, made.id, reader=caller.principal)
+
+    @_store_outage_is_transient
+    def update_customer(
+        self, caller: Caller, customer_id: int, changes: CustomerChanges
+    ) -> CustomerView:
+        customers.update_customer(self.runtime, customer_id, changes, actor=caller.origin)
+        return customers.customer_profile(self.runtime, customer_id, reader=caller.principal)
+
+    @_store_outage_is_transient
+    def merge_customers(self, caller: Caller, merged_id: int, into_id: int) -> CustomerView:
+        customers.merge_customers(self.runtime, merged_id, into_id, actor=caller.origin)
+        return customers.customer_profile(self.runtime, into_id, reader=caller.principal)
+
+    @_store_outage_is_transient
+    def organisations(self, *, after: int, limit: int) -> list[OrganisationView]:
+        return organisations.list_organisations(self.runtime, after=after, limit=limit)
+
+    @_store_outage_is_transient
+    def organisation(self, organisation_id: int) -> OrganisationView:
+        return organisations.organisation(self.runtime, organisation_id)
+
+    @_store_outage_is_transient
+    def create_organisation(
+        self,
+        caller: Caller,
+        *,
+        name: str,
+        tier: str | None,
+        domains: tuple[str, ...],
+        attributes: dict[str, AttributeValue],
+    ) -> OrganisationView:
+        return organisations.create_organisation(
+            self.runtime,
+            name=name,
+            tier=tier,
+            domains=domains,
+            attributes=attributes,
+            actor=caller.origin,
+        )
+
+    @_store_outage_is_transient
+    def update_organisation(
+        self, caller: Caller, organisation_id: int, changes: OrganisationChanges
+    ) -> OrganisationView:
+        return organisations.update_organisation(
+            self.runtime, organisation_id, changes, actor=caller.origin
+        )

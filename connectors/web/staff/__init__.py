@@ -12,6 +12,7 @@ from config.staff_settings import StaffSettings
 from connectors.ports import Staff
 from connectors.web.staff.agent_routes import agent_router
 from connectors.web.staff.board_routes import board_router
+from connectors.web.staff.customer_routes import customer_router
 from connectors.web.staff.gate import StaffGate, TicketAccess
 from connectors.web.staff.report_routes import report_router
 from connectors.web.staff.session_routes import session_router
@@ -30,4 +31,5 @@ def staff_router(staff: Staff, settings: StaffSettings, gate: StaffGate | None =
     router.include_router(token_router(gate, staff))
     router.include_router(report_router(gate, staff))
     router.include_router(ticket_router(gate, staff))
+    router.include_router(customer_router(gate, staff))
     return router
