@@ -6,7 +6,7 @@ just before it commits, so they share the fate of the change they describe.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +63,19 @@ class AuditLog:
                 self._before_write(self._pending)
             self.session.execute(insert(AuditEvent), list(self._pending))
             self._pending.clear()
+
+    def logged_since(
+        self, ticket_id: int, actions: Collection[AuditAction], since: datetime
+    ) -> set[tuple[str, str]]:
+        """``(action, detail)`` of the ticket's written events of ``actions`` since ``since``."""
+        rows = self.session.execute(
+            select(AuditEvent.action, AuditEvent.detail).where(
+                AuditEvent.ticket_id == ticket_id,
+                AuditEvent.action.in_([AuditAction(a).value for a in actions]),
+                AuditEvent.created_at >= since,
+            )
+        )
+        return {(action, detail) for action, detail in rows}
 
     def for_ticket(self, ticket_id: int) -> list[AuditEvent]:
         self.flush()

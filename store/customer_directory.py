@@ -94,6 +94,25 @@ class CustomerDirectory:
             query = query.where(Customer.organisation_id == organisation_id)
         return [view_of(c) for c in self.session.scalars(query)]
 
+    def at_address(self, address: str, channels: Sequence[Channel]) -> int | None:
+        """The customer with ``address`` on the first of ``channels`` that knows it."""
+        for channel in channels:
+            found = self.session.scalar(
+                select(CustomerIdentity.customer_id).where(
+                    CustomerIdentity.channel == channel.value,
+                    CustomerIdentity.address == normalise_address(channel, address),
+                )
+            )
+            if found is not None:
+                return int(found)
+        return None
+
+    def ticket_numbers(self, customer_id: int) -> list[int]:
+        """The tickets the customer is the requester of."""
+        return list(
+            self.session.scalars(select(Ticket.id).where(Ticket.requester_id == customer_id))
+        )
+
     def create(
         self,
         *,

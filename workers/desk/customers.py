@@ -11,15 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-
 from router.access import Principal
 from router.audit_origin import ActorRef
 from router.customer_records import CustomerChanges, CustomerView
 from router.errors import NotFound
-from router.vocabulary import AuditAction, Channel
-from store.customers import normalise_address
-from store.models import Customer, CustomerIdentity, Ticket
+from router.vocabulary import AuditAction, Channel, SystemActor
+from store.models import Customer, Ticket
 from store.ticket_scope import visible_to
 from workers.runtime.context import Runtime
 
@@ -54,15 +51,9 @@ def find_customers(
 def customer_at(runtime: Runtime, address: str) -> int:
     """The customer with ``address`` (an email address or a chat id): for the command line."""
     with runtime.db.unit_of_work() as uow:
-        for channel in (Channel.EMAIL, Channel.TELEGRAM):
-            found = uow.session.scalar(
-                select(CustomerIdentity.customer_id).where(
-                    CustomerIdentity.channel == channel.value,
-                    CustomerIdentity.address == normalise_address(channel, address),
-                )
-            )
-            if found is not None:
-                return int(found)
+        found = uow.customer_directory.at_address(address, (Channel.EMAIL, Channel.TELEGRAM))
+    if found is not None:
+        return found
     raise NotFound(f"no customer with the address {address}")
 
 
@@ -74,7 +65,7 @@ def create_customer(
     tier: str | None = None,
     organisation_id: int | None = None,
     attributes: dict[str, Any] | None = None,
-    actor: ActorRef = "cli",
+    actor: ActorRef = SystemActor.CLI,
 ) -> CustomerView:
     """A customer entered by staff; ``AlreadyTaken`` when an address is someone's,
     ``ValueError`` for no such organisation or for attributes refused."""
@@ -102,7 +93,11 @@ def create_customer(
 
 
 def update_customer(
-    runtime: Runtime, customer_id: int, changes: CustomerChanges, *, actor: ActorRef = "cli"
+    runtime: Runtime,
+    customer_id: int,
+    changes: CustomerChanges,
+    *,
+    actor: ActorRef = SystemActor.CLI,
 ) -> CustomerView:
     """Change a customer's profile; audited with what changed, before and after."""
     now = runtime.now()
@@ -130,7 +125,7 @@ def update_customer(
 
 
 def merge_customers(
-    runtime: Runtime, merged_id: int, into_id: int, *, actor: ActorRef = "cli"
+    runtime: Runtime, merged_id: int, into_id: int, *, actor: ActorRef = SystemActor.CLI
 ) -> CustomerView:
     """Fold customer ``merged_id`` into ``into_id``: their tickets and addresses move, the
     survivor keeps its profile and fills its gaps from the other. Audited on the customer
@@ -142,9 +137,7 @@ def merge_customers(
         locked = {n: directory.get(n, for_update=True) for n in (first, second)}
         merged = _found(locked[merged_id], merged_id)
         into = _found(locked[into_id], into_id)
-        tickets = list(
-            uow.session.scalars(select(Ticket.id).where(Ticket.requester_id == merged_id))
-        )
+        tickets = directory.ticket_numbers(merged_id)
         moved = directory.merge(merged, into)
         for number in tickets:
             uow.audit.record(

@@ -11,7 +11,7 @@ from typing import Any
 from router.audit_origin import ActorRef
 from router.customer_records import OrganisationChanges, OrganisationView
 from router.errors import NotFound
-from router.vocabulary import AuditAction
+from router.vocabulary import AuditAction, SystemActor
 from workers.runtime.context import Runtime
 
 
@@ -47,7 +47,7 @@ def create_organisation(
     tier: str | None = None,
     domains: tuple[str, ...] = (),
     attributes: dict[str, Any] | None = None,
-    actor: ActorRef = "cli",
+    actor: ActorRef = SystemActor.CLI,
 ) -> OrganisationView:
     """A new organisation; ``AlreadyTaken`` for a name or domain another one has,
     ``ValueError`` for a domain or attribute refused."""
@@ -70,7 +70,11 @@ def create_organisation(
 
 
 def update_organisation(
-    runtime: Runtime, organisation_id: int, changes: OrganisationChanges, *, actor: ActorRef = "cli"
+    runtime: Runtime,
+    organisation_id: int,
+    changes: OrganisationChanges,
+    *,
+    actor: ActorRef = SystemActor.CLI,
 ) -> OrganisationView:
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:

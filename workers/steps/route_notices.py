@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
 from router.lifecycle import check_transition
 from router.notice_texts import assignment_notice, offer_notice, why_you
 from router.routing_facts import AgentFacts, TicketFacts
@@ -14,7 +12,6 @@ from router.selection import Decision, SelectionPolicy, explain
 from router.vocabulary import AuditAction, OutboxKind, Status, SystemActor
 from store.agents import Member
 from store.db import UnitOfWork
-from store.models import AuditEvent
 from store.tickets import RoutingTicket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
 from workers.desk.languages import agent_language
@@ -123,17 +120,9 @@ def record_waiting(
 ) -> None:
     """Say in the audit log that the ticket waits, and why: once each time it is queued,
     and once more for each skills-timeout step it reaches while waiting."""
-    since = ticket.queued_at
-    logged = {
-        (action, detail)
-        for action, detail in uow.session.execute(
-            select(AuditEvent.action, AuditEvent.detail).where(
-                AuditEvent.ticket_id == ticket.facts.id,
-                AuditEvent.action.in_((AuditAction.TICKET_WAITING, AuditAction.TICKET_RELAXED)),
-                AuditEvent.created_at >= since,
-            )
-        )
-    }
+    logged = uow.audit.logged_since(
+        ticket.facts.id, (AuditAction.TICKET_WAITING, AuditAction.TICKET_RELAXED), ticket.queued_at
+    )
     for step in relaxed:
         if (AuditAction.TICKET_RELAXED, step) not in logged:
             uow.audit.record(
