@@ -6,7 +6,8 @@ often it is sent, and a programming error is neither.
 
     SQLAlchemyError
      +-- an outage         -> TransientError    no connection, a lock or statement timeout,
-     |                                          a pool exhausted, a server shutting down
+     |                                          a pool exhausted, a server shutting down,
+     |                                          a database not created or refusing our login
      +-- a refused value   -> RefusedValue      out of a column's range, too long, a
      |                                          character the database cannot keep, a
      |                                          constraint (PermanentError: never retried)
@@ -27,6 +28,8 @@ from router.errors import PermanentError, TransientError
 # 40001/40P01 serialization failure and deadlock: the same work succeeds when tried again
 _OUTAGE_SQLSTATE_CLASSES = ("08", "53", "57", "58")
 _RETRY_SQLSTATES = ("40001", "40P01", "55P03")  # 55P03: lock not available
+# at connection time: 28 invalid authorization, 3D000 no such database (createdb, then retry)
+_CONNECT_SQLSTATES = ("28", "3D000")
 # SQLite's result codes of an outage: BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN,
 # PROTOCOL (https://sqlite.org/rescode.html)
 _SQLITE_OUTAGE_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
@@ -44,7 +47,9 @@ def is_outage(error: sa.SQLAlchemyError) -> bool:
         return True
     sqlstate = _sqlstate(error)
     if sqlstate is not None:
-        return sqlstate.startswith(_OUTAGE_SQLSTATE_CLASSES) or sqlstate in _RETRY_SQLSTATES
+        return sqlstate.startswith(_OUTAGE_SQLSTATE_CLASSES + _CONNECT_SQLSTATES) or (
+            sqlstate in _RETRY_SQLSTATES
+        )
     code = getattr(getattr(error, "orig", None), "sqlite_errorcode", None)
     if isinstance(code, int):  # SQLite: its primary result code (a syntax error is SQLITE_ERROR)
         return code & 0xFF in _SQLITE_OUTAGE_CODES

@@ -11,10 +11,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from connectors.email.normalize import envelope_message
-from router.errors import TransientError
+from store.errors import store_errors
 from workers.channels.intake import StoreIntake
 from workers.runtime.context import Runtime
 
@@ -107,22 +105,23 @@ class StoreMailboxState:
         self.runtime = runtime
 
     def load(self, mailbox: str) -> tuple[int, int] | None:
-        try:
-            with self.runtime.db.unit_of_work() as uow:
-                return uow.mailboxes.load(mailbox)
-        except SQLAlchemyError as exc:
-            raise TransientError(f"the store is unavailable: {exc}") from None
+        with (
+            store_errors(f"reading mailbox {mailbox}'s cursor"),
+            self.runtime.db.unit_of_work() as uow,
+        ):
+            return uow.mailboxes.load(mailbox)
 
     def save(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
-        try:
-            with self.runtime.db.unit_of_work() as uow:
-                uow.mailboxes.save(mailbox, uidvalidity, last_uid, self.runtime.now())
-        except SQLAlchemyError as exc:
-            raise TransientError(f"the store is unavailable: {exc}") from None
+        with (
+            store_errors(f"saving mailbox {mailbox}'s cursor"),
+            self.runtime.db.unit_of_work() as uow,
+        ):
+            uow.mailboxes.save(mailbox, uidvalidity, last_uid, self.runtime.now())
 
     def report(self, mailbox: str, error: str | None) -> None:
-        try:
-            with self.runtime.db.unit_of_work() as uow:
-                uow.mailboxes.report(mailbox, error, self.runtime.now())
-        except SQLAlchemyError:
-            log.warning("could not record the state of mailbox %s", mailbox)
+        """The poller logs it when this cannot be recorded, and goes on."""
+        with (
+            store_errors(f"recording mailbox {mailbox}'s state"),
+            self.runtime.db.unit_of_work() as uow,
+        ):
+            uow.mailboxes.report(mailbox, error, self.runtime.now())

@@ -107,9 +107,9 @@ def web(settings: Settings) -> None:
 @pass_settings
 def migrate(settings: Settings) -> None:
     """Apply database migrations and load config's teams and agents."""
-    from sqlalchemy.exc import OperationalError
-
     from config.redact import redact_url
+    from router.errors import TransientError
+    from store.errors import store_errors
     from store.migrate import current_revision
     from workers.runtime.context import build_runtime
     from workers.runtime.processes import prepare_database
@@ -117,11 +117,11 @@ def migrate(settings: Settings) -> None:
     runtime = build_runtime(settings, pool_size=1)
     try:
         try:
-            changes = prepare_database(runtime)
-        except OperationalError as exc:
-            reason = str(exc.orig or exc).strip().splitlines()[0]
+            with store_errors("migrating"):
+                changes = prepare_database(runtime)
+        except TransientError as exc:
             raise click.ClickException(
-                f"cannot reach the database {redact_url(settings.database_url)}: {reason} "
+                f"cannot reach the database {redact_url(settings.database_url)}: {exc} "
                 "(on PostgreSQL, create it first, e.g. `createdb relaydesk`)"
             ) from None
         click.echo(f"database at revision {current_revision(runtime.db)}")
