@@ -17,8 +17,8 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from connectors.email.compose import clean
 from connectors.email.email_policy import POLICY
+from connectors.email.one_line import clean
 
 _POLICY = POLICY
 _LINE_BREAKS = re.compile(r"\r?\n")

@@ -17,7 +17,6 @@ outside (a customer's subject or name re-used in a reply) are untrusted:
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 from email import errors
 from email.headerregistry import Address
@@ -25,14 +24,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from connectors.email.email_policy import POLICY
+from connectors.email.one_line import clean
 from router.envelopes import OutboundMessage
 from router.errors import PermanentError
 
 _POLICY = POLICY
 _SETTLE_ROUNDS = 8
-_BREAKING = {"Cc", "Zl", "Zp"}  # control characters, line and paragraph separators
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+>")  # printable ASCII, no spaces, no inner <>
-_WSP = re.compile(r"\s+")
 _UNSAFE_HEADER_BYTES = re.compile(rb"[^\t\x20-\x7e]")  # control, DEL, non-ASCII
 _WIRE_POLICY = POLICY.clone(linesep="\r\n")
 
@@ -112,14 +110,6 @@ def header_text(value: str) -> str:
             return text
         text = decoded
     raise PermanentError("header text keeps decoding into new text")
-
-
-def clean(value: str) -> str:
-    """``value`` with every control character replaced and whitespace collapsed."""
-    if value.isascii() and value.isprintable():  # the common case: no control characters
-        return _WSP.sub(" ", value).strip()
-    spaced = "".join(" " if unicodedata.category(char) in _BREAKING else char for char in value)
-    return _WSP.sub(" ", spaced).strip()
 
 
 def _address(name: str, address: str) -> Address:

@@ -20,7 +20,7 @@ from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 
 from connectors.email.addresses import message_id as message_id_of
-from connectors.email.compose import clean
+from connectors.email.one_line import clean
 from connectors.email.parse import ParsedEmail, parse_email
 from router.envelopes import AttachmentRef, BounceReport, InboundMessage
 from router.errors import PermanentError

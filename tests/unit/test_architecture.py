@@ -169,6 +169,19 @@ def test_imports_point_one_way_between_packages() -> None:
     assert wrong == []
 
 
+def test_reading_mail_borrows_nothing_from_writing_it() -> None:
+    """Inbound parsing shares helpers with the composer through neutral modules
+    (``one_line``, ``email_policy``), never by importing the composer or the SMTP sender."""
+    writing = {"connectors.email.compose", "connectors.email.outbound"}
+    borrowed = sorted(
+        f"{module} imports {target}"
+        for module, targets in import_graph().items()
+        if module.startswith("connectors.email.") and module not in writing
+        for target in targets & writing
+    )
+    assert borrowed == []
+
+
 def test_no_module_is_longer_than_the_limit() -> None:
     long = sorted(
         f"{path.relative_to(ROOT).as_posix()}: {lines} lines"
