@@ -166,7 +166,7 @@ def redeliver(
 
 
 def pause_webhook(
-    runtime: Runtime, webhook_id: int, *, reason: str = "", actor: ActorRef = "cli"
+    runtime: Runtime, webhook_id: int, *, reason: str = "", actor: ActorRef = SystemActor.CLI
 ) -> WebhookView:
     """Stop delivering (events are still recorded for it, and wait)."""
     now = runtime.now()
