@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from config.base import Frozen as _Frozen
 from config.base import WithPassword
 from config.email_settings import EmailSettings
+from config.macro_settings import MacroSettings
 from config.routing_settings import RoutingSettings
 from config.rules_settings import RulesSettings
 from config.sla_settings import SlaSettings
@@ -244,6 +245,7 @@ class Settings(_Frozen):
     teams: tuple[TeamSettings, ...] = ()
     agents: tuple[AgentSettings, ...] = ()
     categories: dict[str, str] = {}  # category -> team
+    macros: tuple[MacroSettings, ...] = ()
 
     @property
     def embedded(self) -> bool:
@@ -294,6 +296,11 @@ class Settings(_Frozen):
         for key, name in self.sla.agent_references():
             if name not in agents:
                 problems.append(f"sla.{key}: unknown agent {name!r}")
+        if len({m.name for m in self.macros}) != len(self.macros):
+            problems.append("macros: duplicate macro name")
+        for i, macro in enumerate(self.macros):
+            if macro.team and macro.team not in teams:
+                problems.append(f"macros.{i}.team: unknown team {macro.team!r}")
         for category, team in self.categories.items():
             if team not in teams:
                 problems.append(f"categories.{category}: unknown team {team!r}")

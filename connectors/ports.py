@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
+from config.macro_settings import MacroSettings
 from router.access import TicketScope
 from router.board import Board
 from router.customer_records import (
@@ -22,6 +23,7 @@ from router.customer_records import (
 )
 from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
 from router.export_format import ExportFilters
+from router.macros import MacroApplied
 from router.report import Report
 from router.report_figures import ReportFilters
 from router.report_period import Period
@@ -209,6 +211,17 @@ class TicketDesk(Protocol):
     def staff_ticket(self, number: int) -> StaffTicket | None: ...
 
 
+class MacroDesk(Protocol):
+    """Macros (``[[macros]]``): the list, and applying one (the caller may reply: checked)."""
+
+    def macros(self) -> tuple[MacroSettings, ...]: ...
+
+    def apply_macro(self, caller: Caller, number: int, name: str) -> MacroApplied:
+        """``NotFound`` for no such macro; ``PermanentError`` (``InvalidTransition``) for a
+        reply or status the ticket cannot take: nothing was sent."""
+        ...
+
+
 class TokenAdmin(Protocol):
     """API tokens over HTTP (the caller is an admin: the connector checked)."""
 
@@ -297,6 +310,14 @@ class CustomerDesk(Protocol):
 
 
 class Staff(
-    StaffAuth, StaffDesk, BoardDesk, TicketDesk, TokenAdmin, ReportDesk, CustomerDesk, Protocol
+    StaffAuth,
+    StaffDesk,
+    BoardDesk,
+    TicketDesk,
+    MacroDesk,
+    TokenAdmin,
+    ReportDesk,
+    CustomerDesk,
+    Protocol,
 ):
     """Everything the staff API needs from the desk, handed over at start-up."""

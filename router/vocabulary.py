@@ -121,6 +121,7 @@ class AuditAction(StrEnum):
     MESSAGE_PROBLEMS = "message.problems"  # kept with what could not be read
     MESSAGE_REPLIED = "message.replied"
     NOTE_ADDED = "note.added"
+    MACRO_APPLIED = "macro.applied"  # an agent's canned reply (and its changes) in one action
     ACKNOWLEDGEMENT_SUPPRESSED = "acknowledgement.suppressed"
     # what the desk sends
     OUTBOX_QUEUED = "outbox.queued"

@@ -86,6 +86,10 @@ MATRIX = [
     Operation("DELETE", "/api/v1/session", everyone(204)),
     Operation("GET", "/api/v1/reports", supervisors(200)),
     Operation("GET", "/api/v1/board", supervisors(200)),
+    Operation("GET", "/api/v1/macros", everyone(200)),
+    Operation(
+        "POST", "/api/v1/desk/tickets/{number}/macro", TICKET_READ, {"macro": "thanks"}, True
+    ),
     Operation("GET", "/api/v1/exports/tickets", supervisors(200)),
     Operation("GET", "/api/v1/desk/tickets", everyone(200)),
     Operation("GET", "/api/v1/desk/tickets/{number}", TICKET_READ, on_ticket=True),

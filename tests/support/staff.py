@@ -34,6 +34,10 @@ DIRECTORY = {
     ' {"name": "kim", "email": "kim@x.test", "teams": ["billing"], "role": "supervisor"},'
     ' {"name": "root", "email": "root@x.test", "role": "admin", "capacity": 0}]',
     "relaydesk_helpdesk__default_team": "support",
+    "relaydesk_macros": '[{"name": "thanks", "title": "Thanks", "body": "Hello {requester_name},'
+    ' thanks for writing about #{ticket_number}. {agent_name}"}, {"name": "reset",'
+    ' "title": "Password reset", "body": "Reset done, {requester_name}.", "status": "pending",'
+    ' "team": "billing"}]',
     "relaydesk_staff__argon2_time_cost": "1",  # cheap hashes: the tests sign in often
     "relaydesk_staff__argon2_memory_kib": "1024",
     "relaydesk_staff__failures_per_account": "3",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import ParamSpec, TypeVar
 
+from config.macro_settings import MacroSettings
 from router.access import TicketScope
 from router.board import Board
 from router.customer_records import (
@@ -22,6 +23,7 @@ from router.customer_records import (
     OrganisationView,
 )
 from router.export_format import ExportFilters
+from router.macros import MacroApplied
 from router.report import Report
 from router.report_figures import ReportFilters
 from router.report_period import Period
@@ -35,6 +37,7 @@ from workers.desk import api_tokens, customers, organisations, sign_in, ticket_r
 from workers.desk.agents import set_agent_status
 from workers.desk.board import supervisor_board
 from workers.desk.export import Export
+from workers.desk.macros import apply_macro
 from workers.desk.reports import make_report, report_period
 from workers.desk.workload import agent_loads
 from workers.runtime.context import Runtime
@@ -116,6 +119,13 @@ class StaffPorts:
     @_store_outage_is_transient
     def staff_ticket(self, number: int) -> StaffTicket | None:
         return ticket_reads.staff_ticket(self.runtime, number)
+
+    def macros(self) -> tuple[MacroSettings, ...]:
+        return self.runtime.settings.macros
+
+    @_store_outage_is_transient
+    def apply_macro(self, caller: Caller, number: int, name: str) -> MacroApplied:
+        return apply_macro(self.runtime, number, name, caller.principal.name, actor=caller.origin)
 
     # -- tokens (admin) --------------------------------------------------
     @_store_outage_is_transient

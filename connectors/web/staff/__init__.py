@@ -14,6 +14,7 @@ from connectors.web.staff.agent_routes import agent_router
 from connectors.web.staff.board_routes import board_router
 from connectors.web.staff.customer_routes import customer_router
 from connectors.web.staff.gate import StaffGate, TicketAccess
+from connectors.web.staff.macro_routes import macro_router
 from connectors.web.staff.report_routes import report_router
 from connectors.web.staff.session_routes import session_router
 from connectors.web.staff.ticket_routes import ticket_router
@@ -28,6 +29,7 @@ def staff_router(staff: Staff, settings: StaffSettings, gate: StaffGate | None =
     router.include_router(session_router(gate, staff, settings))
     router.include_router(agent_router(gate, staff))
     router.include_router(board_router(gate, staff))
+    router.include_router(macro_router(gate, staff))
     router.include_router(token_router(gate, staff))
     router.include_router(report_router(gate, staff))
     router.include_router(ticket_router(gate, staff))

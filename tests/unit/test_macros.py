@@ -1,0 +1,32 @@
+"""Macros: their placeholders filled, and the config refusing what a macro cannot say."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from config.macro_settings import MacroSettings
+from router.macros import MacroFacts, macro_summary, macro_text
+
+FACTS = MacroFacts(requester_name="Kim {x}", ticket_number=12, agent_name="Ana")
+
+
+def test_the_placeholders_are_filled_and_double_braces_are_braces() -> None:
+    body = "Hi {requester_name}, #{ticket_number} is done. {{braces}} -- {agent_name}"
+    assert macro_text(body, FACTS) == "Hi Kim {x}, #12 is done. {braces} -- Ana"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["Hi {name}", "Hi {requester_name!r}", "Hi {ticket_number:>5}", "Hi {", "Hi {0}"],
+)
+def test_a_macro_naming_anything_else_is_refused_by_the_config(body: str) -> None:
+    with pytest.raises(ValidationError):
+        MacroSettings(name="x", title="X", body=body)
+
+
+def test_the_audit_says_what_the_macro_changed() -> None:
+    assert macro_summary("reset", "pending", "billing") == (
+        "macro reset: reply, status pending, team billing"
+    )
+    assert macro_summary("thanks", None, None) == "macro thanks: reply"
