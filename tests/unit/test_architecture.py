@@ -169,6 +169,27 @@ def test_imports_point_one_way_between_packages() -> None:
     assert wrong == []
 
 
+def test_only_the_store_talks_to_the_database_library() -> None:
+    """SQL is built, and SQLAlchemy's errors are caught, in store/ only (store/errors.py
+    converts them); the rest gets repositories and the project's own errors."""
+    database_libraries = ("sqlalchemy", "alembic", "psycopg")
+    found = sorted(
+        f"{module} imports {name}"
+        for module, path in MODULES.items()
+        if not module.startswith("store")
+        for node in _imports(ast.parse(path.read_text(encoding="utf-8")))
+        for name in _external_names(node)
+        if name.split(".")[0] in database_libraries
+    )
+    assert found == []
+
+
+def _external_names(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    return [node.module] if node.module and not node.level else []
+
+
 def test_reading_mail_borrows_nothing_from_writing_it() -> None:
     """Inbound parsing shares helpers with the composer through neutral modules
     (``one_line``, ``email_policy``), never by importing the composer or the SMTP sender."""
