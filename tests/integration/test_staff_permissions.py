@@ -111,7 +111,6 @@ MATRIX = [
     Operation(
         "PATCH", "/api/v1/organisations/{organisation_id}", supervisors(200), body={"tier": "gold"}
     ),
-    Operation("GET", "/probe/tickets/{number}", TICKET_READ, on_ticket=True),
     Operation("POST", "/probe/tickets/{number}/reassign", TICKET_REASSIGN, on_ticket=True),
 ]
 OPEN_TO_ALL = {"POST /api/v1/session"}
