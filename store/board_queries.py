@@ -15,11 +15,12 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from router.board import HeldTickets, SlaEvent, WaitingTicket
-from router.vocabulary import AuditAction, Priority, Status
+from router.lifecycle import ROUTABLE_STATUSES
+from router.vocabulary import AuditAction, Priority
 from store.models import Agent, AuditEvent, SlaTimer, Ticket
 from store.staff_directory import ACTIVE
 
-WAITS = [Status.NEW.value, Status.OPEN.value]  # unassigned and not pending: in a backlog
+WAITS = [s.value for s in ROUTABLE_STATUSES]  # unassigned and not pending: in a backlog
 
 
 class BoardQueries:
