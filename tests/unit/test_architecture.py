@@ -7,6 +7,7 @@ are left out, since they never run.
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,6 +189,26 @@ def _external_names(node: ast.Import | ast.ImportFrom) -> list[str]:
     if isinstance(node, ast.Import):
         return [alias.name for alias in node.names]
     return [node.module] if node.module and not node.level else []
+
+
+def test_the_router_stays_pure() -> None:
+    """router/ decides: the standard library (no sockets, threads, processes or clock
+    module) and small pure libraries; IO and time come in as values."""
+    pure_libraries = {"babel", "holidays"}
+    io_modules = {"socket", "smtplib", "imaplib", "http", "threading", "subprocess", "asyncio"}
+    io_modules |= {"sqlite3", "time", "multiprocessing", "ssl", "select", "selectors"}
+    found = sorted(
+        f"{module} imports {name}"
+        for module, path in MODULES.items()
+        if module.startswith("router")
+        for node in _imports(ast.parse(path.read_text(encoding="utf-8")))
+        for name in _external_names(node)
+        if (top := name.split(".")[0]) not in PACKAGES
+        and (
+            top in io_modules or (top not in sys.stdlib_module_names and top not in pure_libraries)
+        )
+    )
+    assert found == []
 
 
 def test_reading_mail_borrows_nothing_from_writing_it() -> None:
