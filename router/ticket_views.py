@@ -46,3 +46,4 @@ class TicketView:
     parent: int | None = None  # the closed ticket this one follows up
     access_key: str = ""  # the requester's secret: never shown to anyone else
     assignee_display_name: str = ""  # the assignee's full name, as configured
+    organisation: str | None = None  # the requester's organisation

@@ -348,4 +348,5 @@ def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
         parent=ticket.parent_id,
         access_key=ticket.access_key,
         assignee_display_name=ticket.assignee.display_name if ticket.assignee else "",
+        organisation=organisation.name if (organisation := ticket.requester.organisation) else None,
     )

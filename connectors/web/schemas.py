@@ -197,6 +197,7 @@ class AcceptedResponse(BaseModel):
 class RequesterOut(BaseModel):
     name: str
     email: str
+    organisation: str | None = Field(None, description="The organisation they belong to.")
 
 
 class AttachmentOut(BaseModel):
@@ -279,7 +280,11 @@ class TicketResponse(BaseModel):
             state=requester_state(status),
             waiting_for_you=waits_for_requester(status),
             handled_by=handler_name(view.assignee_display_name, view.assignee, view.team),
-            requester=RequesterOut(name=view.requester_name, email=view.requester_address),
+            requester=RequesterOut(
+                name=view.requester_name,
+                email=view.requester_address,
+                organisation=view.organisation,
+            ),
             assignee=view.assignee,
             team=view.team,
             created_at=view.created_at,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from connectors.web.schemas import TicketResponse
 from router.customer_records import CustomerChanges, OrganisationChanges
 from router.errors import AlreadyTaken
 from router.vocabulary import Channel
@@ -72,6 +73,10 @@ def test_a_new_customer_from_an_organisations_domain_joins_it_and_its_tier_and_n
     assert [t.number for t in jo.tickets] == [number]
     assert "acme" in _tags(desk, number) and _policies(desk, number) == {"gold"}
     assert "acme" not in _tags(desk, other) and _policies(desk, other) == {"standard"}
+    # the requester's own read of the ticket names their organisation
+    public = TicketResponse.from_view(desk.ticket(number))
+    assert public.requester.organisation == "Acme"
+    assert TicketResponse.from_view(desk.ticket(other)).requester.organisation is None
 
 
 def test_a_customers_own_tier_set_by_staff_reaches_the_sla_policies_of_their_next_ticket(

@@ -73,6 +73,22 @@ def test_a_supervisor_creates_an_organisation_and_a_customer_in_it_and_finds_the
     assert nowhere.status_code == 422, nowhere.text
 
 
+def test_the_staff_ticket_view_shows_the_requesters_organisation_and_tier(
+    desk: StaffDesk,
+) -> None:
+    number = desk.ticket("support", None)
+    root = desk.with_token("root")
+    acme = root.post("/api/v1/organisations", json={"name": "Acme", "tier": "gold"}).json()
+    jo = customer_at(desk.runtime, "jo@x.test")
+    assert root.patch(f"/api/v1/customers/{jo}", json={"organisation_id": acme["id"]}).is_success
+
+    ticket = root.get(f"/api/v1/desk/tickets/{number}").json()
+    listed = root.get("/api/v1/desk/tickets", params={"organisation": "Acme"}).json()
+
+    assert (ticket["customer_id"], ticket["organisation"], ticket["tier"]) == (jo, "Acme", "gold")
+    assert [t["number"] for t in listed["tickets"]] == [number]
+
+
 def test_a_patch_keeps_what_it_leaves_out_and_null_empties_a_field_or_an_attribute(
     desk: StaffDesk,
 ) -> None:

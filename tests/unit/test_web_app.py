@@ -380,7 +380,11 @@ def test_ticket_is_returned_with_its_public_messages_only(client: TestClient) ->
         False,
         "support",  # nobody took it up yet: its team
     )
-    assert ticket["requester"] == {"name": "Ana Souza", "email": "ana@example.com"}
+    assert ticket["requester"] == {
+        "name": "Ana Souza",
+        "email": "ana@example.com",
+        "organisation": None,
+    }
     assert ticket["created_at"] == "2024-05-06T09:30:00Z"
     assert ticket["messages"] == [
         {

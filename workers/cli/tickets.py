@@ -117,6 +117,8 @@ def show(settings: Settings, number: int, as_json: bool, zone: str) -> None:
     click.echo(f"Ticket #{view.number}: {view.subject}")
     click.echo(f"  status {view.status}, priority {view.priority}, category {view.category}")
     click.echo(f"  requester {view.requester_name} <{view.requester_address}> via {view.channel}")
+    if view.organisation:
+        click.echo(f"  organisation {view.organisation}")
     click.echo(f"  assignee {view.assignee or '-'}, team {view.team or '-'}")
     click.echo(f"  created {when(view.created_at, zone)}, resolved {when(view.resolved_at, zone)}")
     click.echo("\nMessages:")
