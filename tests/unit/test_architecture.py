@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import sys
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,17 +99,27 @@ def _resolve(module: str, node: ast.Import | ast.ImportFrom) -> Iterator[str]:
             yield name
 
 
-def import_graph() -> dict[str, set[str]]:
-    graph: dict[str, set[str]] = {}
-    for module, path in MODULES.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        graph[module] = {
+@cache
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+@cache
+def _graph() -> dict[str, frozenset[str]]:
+    return {
+        module: frozenset(
             target
-            for node in _imports(tree)
+            for node in _imports(_tree(path))
             for target in _resolve(module, node)
             if target != module
-        }
-    return graph
+        )
+        for module, path in MODULES.items()
+    }
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the modules of ours it imports (a fresh copy: callers may change it)."""
+    return {module: set(targets) for module, targets in _graph().items()}
 
 
 def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -178,7 +189,7 @@ def test_only_the_store_talks_to_the_database_library() -> None:
         f"{module} imports {name}"
         for module, path in MODULES.items()
         if not module.startswith("store")
-        for node in _imports(ast.parse(path.read_text(encoding="utf-8")))
+        for node in _imports(_tree(path))
         for name in _external_names(node)
         if name.split(".")[0] in database_libraries
     )
@@ -201,7 +212,7 @@ def test_the_router_stays_pure() -> None:
         f"{module} imports {name}"
         for module, path in MODULES.items()
         if module.startswith("router")
-        for node in _imports(ast.parse(path.read_text(encoding="utf-8")))
+        for node in _imports(_tree(path))
         for name in _external_names(node)
         if (top := name.split(".")[0]) not in PACKAGES
         and (
