@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from config.macro_settings import MacroSettings
@@ -24,10 +24,11 @@ from router.customer_records import (
 from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
 from router.export_format import ExportFilters
 from router.macros import MacroApplied
+from router.queue_views import View
 from router.report import Report
 from router.report_figures import ReportFilters
 from router.report_period import Period
-from router.staff_ticket_views import StaffTicket, TicketPage
+from router.staff_ticket_views import StaffTicket, TicketPage, TicketSummary
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
 from router.ticket_list import TicketFilters, TicketOrder
 from router.ticket_views import TicketView
@@ -211,6 +212,20 @@ class TicketDesk(Protocol):
     def staff_ticket(self, number: int) -> StaffTicket | None: ...
 
 
+class QueueDesk(Protocol):
+    """The workspace's views (``router.queue_views``), on the staff list's query."""
+
+    def now(self) -> datetime:
+        """The desk's clock: what pages measure "42 min ago" and "due in 5 min" from."""
+        ...
+
+    def view_counts(self, caller: Caller) -> dict[View, int]: ...
+
+    def view_tickets(
+        self, caller: Caller, view: View, *, q: str, limit: int
+    ) -> list[TicketSummary]: ...
+
+
 class MacroDesk(Protocol):
     """Macros (``[[macros]]``): the list, and applying one (the caller may reply: checked)."""
 
@@ -314,6 +329,7 @@ class Staff(
     StaffDesk,
     BoardDesk,
     TicketDesk,
+    QueueDesk,
     MacroDesk,
     TokenAdmin,
     ReportDesk,

@@ -32,7 +32,7 @@ def test_a_macro_replies_sets_its_status_and_team_audited_as_the_macro(desk: Sta
     number = desk.ticket("support", "ana")
     client = desk.signed_in("ana")
     listed = client.get("/api/v1/macros").json()
-    assert [m["name"] for m in listed] == ["thanks", "reset"]
+    assert [m["name"] for m in listed] == ["thanks", "reset", "on-it"]
     assert listed[1]["status"] == "pending" and listed[1]["team"] == "billing"
 
     answer = client.post(f"/api/v1/desk/tickets/{number}/macro", json={"macro": "reset"})

@@ -37,7 +37,8 @@ DIRECTORY = {
     "relaydesk_macros": '[{"name": "thanks", "title": "Thanks", "body": "Hello {requester_name},'
     ' thanks for writing about #{ticket_number}. {agent_name}"}, {"name": "reset",'
     ' "title": "Password reset", "body": "Reset done, {requester_name}.", "status": "pending",'
-    ' "team": "billing"}]',
+    ' "team": "billing"}, {"name": "on-it", "title": "On it", "body": "Hello {requester_name},'
+    ' I am on it. {agent_name}", "status": "pending"}]',
     "relaydesk_staff__argon2_time_cost": "1",  # cheap hashes: the tests sign in often
     "relaydesk_staff__argon2_memory_kib": "1024",
     "relaydesk_staff__failures_per_account": "3",

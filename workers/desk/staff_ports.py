@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 from config.macro_settings import MacroSettings
@@ -24,10 +24,11 @@ from router.customer_records import (
 )
 from router.export_format import ExportFilters
 from router.macros import MacroApplied
+from router.queue_views import View
 from router.report import Report
 from router.report_figures import ReportFilters
 from router.report_period import Period
-from router.staff_ticket_views import StaffTicket, TicketPage
+from router.staff_ticket_views import StaffTicket, TicketPage, TicketSummary
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
 from router.ticket_list import TicketFilters, TicketOrder
 from router.vocabulary import AgentStatus, Channel, Role
@@ -38,6 +39,7 @@ from workers.desk.agents import set_agent_status
 from workers.desk.board import supervisor_board
 from workers.desk.export import Export
 from workers.desk.macros import apply_macro
+from workers.desk.queue_views import view_counts, view_tickets
 from workers.desk.reports import make_report, report_period
 from workers.desk.workload import agent_loads
 from workers.runtime.context import Runtime
@@ -119,6 +121,19 @@ class StaffPorts:
     @_store_outage_is_transient
     def staff_ticket(self, number: int) -> StaffTicket | None:
         return ticket_reads.staff_ticket(self.runtime, number)
+
+    def now(self) -> datetime:
+        return self.runtime.now()
+
+    @_store_outage_is_transient
+    def view_counts(self, caller: Caller) -> dict[View, int]:
+        return view_counts(self.runtime, caller)
+
+    @_store_outage_is_transient
+    def view_tickets(
+        self, caller: Caller, view: View, *, q: str, limit: int
+    ) -> list[TicketSummary]:
+        return view_tickets(self.runtime, caller, view, q=q, limit=limit)
 
     def macros(self) -> tuple[MacroSettings, ...]:
         return self.runtime.settings.macros

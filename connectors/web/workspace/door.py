@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from connectors.web.form import url_path
-from connectors.web.staff.gate import SESSION_COOKIE, StaffGate
+from connectors.web.staff.gate import SESSION_COOKIE, StaffGate, TicketAccess
 from connectors.web.workspace.pages import Pages
 from router.access import Ability, Verdict, check
 from router.staff_views import Caller
@@ -59,6 +59,11 @@ class PageDoor:
                 back = request.url.path if request.method == "GET" else PREFIX + "/"
                 raise SignInFirst(back) from None
             raise
+
+    async def on_ticket(self, caller: Caller, number: int, ability: Ability) -> TicketAccess:
+        """The staff gate's ticket check for a page: 404 outside the caller's scope (as for
+        a ticket that does not exist), 403 beyond their role."""
+        return await self.gate.on_ticket(ability)(number=number, caller=caller)
 
     def allowed(self, caller: Caller, ability: Ability) -> None:
         """403 unless ``caller``'s role may do ``ability``."""

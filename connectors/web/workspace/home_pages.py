@@ -1,30 +1,74 @@
-"""The workspace's start page and the header's own-status switch."""
+"""The workspace's start page (the views with their counts, a view's tickets, the search)
+and the header's own-status switch."""
 
 # no `from __future__ import annotations`: FastAPI reads these endpoints' annotations at
 # run time, and they name dependencies made inside functions (no module global to resolve)
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from connectors.ports import StaffDesk
+from connectors.ports import Staff
 from connectors.web.workspace.door import PREFIX, PageDoor, local_path
 from connectors.web.workspace.pages import Pages
 from router.access import Ability
+from router.queue_views import View, count_text, views_of
 from router.staff_views import Caller
+from router.ticket_list import MAX_QUERY, TicketFilters, TicketOrder
 from router.vocabulary import AgentStatus
 
+SHOWN = 50  # tickets on a view's page
 
-def home_router(pages: Pages, door: PageDoor, desk: StaffDesk) -> APIRouter:
+
+def home_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
     @router.get("/", name="workspace_home", response_class=HTMLResponse)
     async def home(
-        request: Request, caller: Annotated[Caller, Depends(door.caller)]
+        request: Request,
+        caller: Annotated[Caller, Depends(door.caller)],
+        view: Annotated[str, Query(max_length=40)] = "",
+        q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
     ) -> HTMLResponse:
-        return await pages.page(request, "home.html", caller)
+        """A view's tickets (``mine`` unless another is chosen), or with ``q`` and no view
+        the search over every ticket in the caller's scope."""
+        door.allowed(caller, Ability.LIST_TICKETS)
+        mine = views_of(caller)
+        chosen = next((v for v in mine if v.value == view), None)
+        searching = bool(q.strip()) and chosen is None
+        if chosen is None and not searching:
+            chosen = View.MINE
+        counts = await run_in_threadpool(desk.view_counts, caller)
+        if searching:
+            found = await run_in_threadpool(
+                desk.ticket_page,
+                caller,
+                TicketFilters(q=q),
+                order=TicketOrder.UPDATED_DESC,
+                cursor=None,
+                limit=SHOWN,
+            )
+            tickets = list(found.tickets)
+            more = found.next_cursor is not None
+        else:
+            assert chosen is not None
+            tickets = await run_in_threadpool(
+                desk.view_tickets, caller, chosen, q=q, limit=SHOWN + 1
+            )
+            more = len(tickets) > SHOWN
+            tickets = tickets[:SHOWN]
+        return await pages.page(
+            request,
+            "views.html",
+            caller,
+            views=[(v.value, count_text(counts.get(v, 0))) for v in mine],
+            chosen=chosen.value if chosen else "",
+            q=q,
+            tickets=tickets,
+            more=more,
+        )
 
     @router.post("/status", name="workspace_status")
     async def set_status(

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
-from connectors.ports import StaffDesk
+from connectors.ports import Staff
 from connectors.web.form import url_path
 from connectors.web.templating import CATALOG, TEMPLATES, page_environment, render
 from router.catalogs import Texts
@@ -40,7 +40,7 @@ HEADERS = {
 class Pages:
     """Renders the workspace's templates for one request."""
 
-    def __init__(self, settings: Settings, desk: StaffDesk) -> None:
+    def __init__(self, settings: Settings, desk: Staff) -> None:
         self.env = page_environment(TEMPLATES)
         self.desk = desk
         self.desk_name = settings.helpdesk.name
@@ -78,6 +78,7 @@ class Pages:
             "own_status": None,
             "csrf_token": "",
             "supervises": False,
+            "now": self.desk.now(),
         }
         if caller is not None:
             frame["csrf_token"] = caller.csrf_token or ""

@@ -1,0 +1,81 @@
+"""The ticket page (``GET /desk/tickets/{number}``: the API's staff read) and its actions
+as forms, each the same desk operation the JSON API calls."""
+
+# no `from __future__ import annotations`: FastAPI reads these endpoints' annotations at
+# run time, and they name dependencies made inside functions (no module global to resolve)
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from connectors.ports import Staff
+from connectors.web.form import url_path
+from connectors.web.schemas import ID
+from connectors.web.workspace.door import PREFIX, PageDoor
+from connectors.web.workspace.pages import Pages
+from router.access import Ability
+from router.errors import NotFound, PermanentError
+from router.queue_views import ACTIVE
+from router.staff_views import Caller
+from router.ticket_list import TicketFilters, TicketOrder
+
+OTHER_TICKETS = 10
+
+Number = Annotated[int, Path(**ID)]
+
+
+def ticket_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+    @router.get("/tickets/{number}", name="workspace_ticket", response_class=HTMLResponse)
+    async def ticket(
+        request: Request, number: Number, caller: Annotated[Caller, Depends(door.caller)]
+    ) -> HTMLResponse:
+        access = await door.on_ticket(caller, number, Ability.VIEW_TICKET)
+        found = await run_in_threadpool(desk.staff_ticket, access.ticket.number)
+        if found is None:
+            raise HTTPException(404, detail=f"ticket {number} not found")
+        others = await run_in_threadpool(
+            desk.ticket_page,
+            caller,
+            TicketFilters(customer=(found.customer_id,), status=ACTIVE),
+            order=TicketOrder.UPDATED_DESC,
+            cursor=None,
+            limit=OTHER_TICKETS + 1,
+        )
+        return await pages.page(
+            request,
+            "ticket.html",
+            caller,
+            ticket=found,
+            others=[t for t in others.tickets if t.number != found.number][:OTHER_TICKETS],
+            macros=desk.macros(),
+            done=request.query_params.get("done", ""),
+        )
+
+    @router.post("/tickets/{number}/macro", name="workspace_macro")
+    async def apply_macro(
+        request: Request,
+        number: Number,
+        caller: Annotated[Caller, Depends(door.caller)],
+        macro: Annotated[str, Form()] = "",
+    ) -> Response:
+        """The API's ``POST /api/v1/desk/tickets/{number}/macro``, as a form."""
+        access = await door.on_ticket(caller, number, Ability.REPLY)
+        try:
+            await run_in_threadpool(desk.apply_macro, caller, access.ticket.number, macro[:64])
+        except NotFound as exc:
+            raise HTTPException(404, detail=str(exc)) from None
+        except PermanentError as exc:
+            raise HTTPException(409, detail=str(exc)) from None
+        return back_to(request, number, "macro")
+
+    return router
+
+
+def back_to(request: Request, number: int, done: str) -> RedirectResponse:
+    """To the ticket page after an action (POST, then GET: a reload does not repeat it)."""
+    target = url_path(request, "workspace_ticket", number=number) + f"?done={done}"
+    return RedirectResponse(target, status_code=303)
