@@ -112,7 +112,7 @@ def acknowledgement(
 def _facts(texts: Texts, priority: str, requester: str, subject: str) -> str:
     _ = texts.gettext
     lines = (
-        _("Priority:  %(priority)s", priority=priority_word(priority, texts)),
+        _("Priority:  %(priority)s", priority=priority_word(priority, texts.language)),
         _("Requester: %(requester)s", requester=requester),
         _("Subject:   %(subject)s", subject=_one_line(subject, texts)),
     )
@@ -142,7 +142,7 @@ def assignment_notice(
     title = _(
         "Assigned: %(subject)s (%(priority)s)",
         subject=_tagged(subject, number, tag_prefix, texts),
-        priority=priority_word(priority, texts),
+        priority=priority_word(priority, texts.language),
     )
     return Rendered(subject=title, body_text=body)
 
@@ -234,7 +234,7 @@ def offer_notice(
     title = _(
         "Offered: %(subject)s (%(priority)s)",
         subject=_tagged(subject, number, tag_prefix, texts),
-        priority=priority_word(priority, texts),
+        priority=priority_word(priority, texts.language),
     )
     return Rendered(subject=title, body_text=body)
 
@@ -302,7 +302,7 @@ def sla_notice(
     why this reader is told ("assignee", "supervisor", ...)."""
     texts = CATALOG.texts(language)
     _ = texts.gettext
-    what = clock_word(clock, texts)
+    what = clock_word(clock, texts.language)
     tag = subject_tag(number, tag_prefix)
     tagged = _tagged(subject, number, tag_prefix, texts)
     if stage == "warning":
@@ -322,10 +322,10 @@ def sla_notice(
             clock=what,
             tag=tag,
             due=due_at,
-            role=role_word(role, texts),
+            role=role_word(role, texts.language),
         )
         title = _("SLA breached: %(subject)s (%(clock)s)", subject=tagged, clock=what)
-    level = _("Priority: %(priority)s", priority=priority_word(priority, texts))
+    level = _("Priority: %(priority)s", priority=priority_word(priority, texts.language))
     about = _("Subject:  %(subject)s", subject=_one_line(subject, texts))
     body = f"{head}\n\n{level}\n{about}\n\n{_(REPLY_REACHES_CUSTOMER)}\n"
     return Rendered(subject=title, body_text=body)

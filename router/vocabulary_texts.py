@@ -1,18 +1,21 @@
 """The vocabulary in its reader's words: priorities, statuses and SLA clocks as a notice,
 a chat list or a page names them ("high" is "高" to a Chinese reader).
 
-A value this module does not know (a status added later) is shown as it is stored,
-never refused: a notice must go out even if a word is missing.
+The words are in router's catalog, whichever package's text they go into: callers
+give the language, not their own catalog's texts. A value this module does not know
+(a status added later) is shown as it is stored, never refused: a notice must go out
+even if a word is missing.
 """
 
 from __future__ import annotations
 
-from router.catalogs import Catalog, Texts
+from router.catalogs import Catalog
 
 CATALOG = Catalog.beside(__file__)
 
 
-def priority_word(priority: str, texts: Texts) -> str:
+def priority_word(priority: str, language: str) -> str:
+    texts = CATALOG.texts(language)
     words = {
         "urgent": texts.pgettext("priority", "urgent"),
         "high": texts.pgettext("priority", "high"),
@@ -22,7 +25,8 @@ def priority_word(priority: str, texts: Texts) -> str:
     return words.get(priority, priority)
 
 
-def status_word(status: str, texts: Texts) -> str:
+def status_word(status: str, language: str) -> str:
+    texts = CATALOG.texts(language)
     words = {
         "new": texts.pgettext("status", "new"),
         "open": texts.pgettext("status", "open"),
@@ -33,8 +37,9 @@ def status_word(status: str, texts: Texts) -> str:
     return words.get(status, status)
 
 
-def clock_word(clock: str, texts: Texts) -> str:
+def clock_word(clock: str, language: str) -> str:
     """An SLA clock: "first response", "next response", "resolution"."""
+    texts = CATALOG.texts(language)
     words = {
         "first_response": texts.pgettext("sla clock", "first response"),
         "next_response": texts.pgettext("sla clock", "next response"),
@@ -43,8 +48,9 @@ def clock_word(clock: str, texts: Texts) -> str:
     return words.get(clock, clock)
 
 
-def agent_status_word(status: str, texts: Texts) -> str:
+def agent_status_word(status: str, language: str) -> str:
     """An agent's availability: online, away, offline."""
+    texts = CATALOG.texts(language)
     words = {
         "online": texts.pgettext("agent status", "online"),
         "away": texts.pgettext("agent status", "away"),
@@ -53,8 +59,9 @@ def agent_status_word(status: str, texts: Texts) -> str:
     return words.get(status, status)
 
 
-def role_word(role: str, texts: Texts) -> str:
+def role_word(role: str, language: str) -> str:
     """Why someone is told of a ticket's SLA: "the ticket's assignee", "supervisor", ..."""
+    texts = CATALOG.texts(language)
     words = {
         "assignee": texts.pgettext("escalation role", "assignee"),
         "supervisor": texts.pgettext("escalation role", "supervisor"),

@@ -153,6 +153,13 @@ class CustomerRepository:
             id=row[0], name=row[1], tier=row[2], organisation=row[3], language=row[4]
         )
 
+    def known(self, channel: Channel, address: str) -> CustomerRef | None:
+        """The customer behind ``address`` on ``channel`` if there is one (never creates)."""
+        kind = _kind(channel)
+        address = normalise_address(kind, address)
+        key = (kind.value, address)
+        return self._known[key] if key in self._known else self._find(kind, address)
+
     def speaks(self, customer: CustomerRef, language: str) -> CustomerRef:
         """``customer`` is written to in ``language`` from now on (as they last stated)."""
         if customer.language == language:

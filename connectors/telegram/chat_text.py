@@ -11,6 +11,8 @@ import re
 import unicodedata
 from html import unescape
 
+from router.thread_keys import subject_tag
+
 CHAT_LIMIT = 4096
 """The longest message text Telegram accepts, in UTF-16 code units."""
 
@@ -142,3 +144,24 @@ def trim(text: str, limit: int) -> str:
     if cut <= room // 2:
         cut = _hard_cut(text, 0, room) if room > 0 else 0
     return text[:cut].rstrip() + _ELLIPSIS
+
+
+def clip(text: str, units: int) -> str:
+    """``text`` trimmed and escaped, at most ``units`` UTF-16 units once escaped."""
+    limit = units
+    while True:
+        escaped = escape_html(trim(text, limit))
+        cost = utf16_len(escaped)
+        if cost <= units:
+            return escaped
+        limit = max(1, limit * units // cost - 1)
+
+
+def one_line(text: str, units: int, empty: str = "") -> str:
+    """One line of user text, whitespace collapsed, escaped and bounded."""
+    return clip(" ".join(text.split()), units) or empty
+
+
+def ticket_tag(number: int, tag_prefix: str) -> str:
+    """``[#12]``, escaped and bounded for a chat line."""
+    return one_line(subject_tag(number, tag_prefix), 60)

@@ -3,7 +3,8 @@
 Everything that comes from a user or a ticket is escaped, and every text is
 bounded so that it fits one Telegram message, except an agent's reply, which
 the sender splits (its plain form, ``chat_agent_reply_text``). Pure rendering: the
-caller decides who receives them.
+caller decides who receives them, and in which language (``language``, one of
+``catalogs.LANGUAGES``: the words are in ``connectors/telegram/locale``).
 """
 
 from __future__ import annotations
@@ -11,39 +12,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from connectors.telegram.chat_text import escape_html, trim, utf16_len
+from connectors.telegram.chat_text import clip, escape_html, one_line, ticket_tag, trim, utf16_len
 from connectors.telegram.commands import CALLBACK_DATA_LIMIT, encode_button
+from router.catalogs import N_, Catalog, Texts
 from router.thread_keys import subject_tag
+from router.vocabulary_texts import priority_word, status_word
+
+CATALOG = Catalog.beside(__file__)
 
 _BUDGET = 4000
 """What a notice may take of CHAT_LIMIT (4096), leaving a margin."""
 
 _HEADERS = {
-    "assignment": "Assigned to you: {tag}",
-    "offer": "Up for grabs: {tag}, the first to claim it gets it",
-    "reply": "New reply from the customer: {tag}",
-    "mention": "You were mentioned: {tag}",
-    "sla_warning": "SLA warning: {tag}",
-    "sla_breach": "SLA breached: {tag}",
-    "taken": "Claimed by someone else: {tag}",
-    "reopened": "Reopened: {tag}",
+    "assignment": N_("Assigned to you: %(tag)s"),
+    "offer": N_("Up for grabs: %(tag)s, the first to claim it gets it"),
+    "reply": N_("New reply from the customer: %(tag)s"),
+    "mention": N_("You were mentioned: %(tag)s"),
+    "sla_warning": N_("SLA warning: %(tag)s"),
+    "sla_breach": N_("SLA breached: %(tag)s"),
+    "taken": N_("Claimed by someone else: %(tag)s"),
+    "reopened": N_("Reopened: %(tag)s"),
 }
 NOTICE_KINDS = tuple(_HEADERS)
 
-_REPLY_HINT = "Reply to this message to answer the customer; start with /note for an internal note."
-
-_UNSUPPORTED = {
-    "sticker": "stickers",
-    "animation": "GIFs",
-    "location": "locations",
-    "venue": "places",
-    "contact": "contacts",
-    "poll": "polls",
-    "dice": "dice",
-    "game": "games",
-    "video_note": "video messages",
-    "story": "stories",
-}
+_REPLY_HINT = N_(
+    "Reply to this message to answer the customer; start with /note for an internal note."
+)
 
 
 @dataclass(frozen=True)
@@ -83,24 +77,8 @@ class ChatNotice:
         return tuple(tuple(button.to_payload() for button in row) for row in self.buttons)
 
 
-def _clip(text: str, units: int) -> str:
-    """``text`` trimmed and escaped, at most ``units`` UTF-16 units once escaped."""
-    limit = units
-    while True:
-        escaped = escape_html(trim(text, limit))
-        cost = utf16_len(escaped)
-        if cost <= units:
-            return escaped
-        limit = max(1, limit * units // cost - 1)
-
-
-def _line(text: str, units: int, empty: str = "") -> str:
-    """One line of user text, whitespace collapsed, escaped and bounded."""
-    return _clip(" ".join(text.split()), units) or empty
-
-
-def _tag(number: int, tag_prefix: str) -> str:
-    return _line(subject_tag(number, tag_prefix), 60)
+def _texts(language: str) -> Texts:
+    return CATALOG.texts(language)
 
 
 def agent_notice(
@@ -111,6 +89,7 @@ def agent_notice(
     requester: str,
     subject: str,
     latest: str,
+    language: str,
     detail: str = "",
     web_url: str | None = None,
     tag_prefix: str = "#",
@@ -121,69 +100,71 @@ def agent_notice(
     and the files that came with it (``files``: each name, and why it was not kept)."""
     if kind not in _HEADERS:
         raise ValueError(f"unknown notice kind {kind!r}; known: {', '.join(NOTICE_KINDS)}")
+    texts = _texts(language)
+    _ = texts.gettext
+    header = _(_HEADERS[kind], tag=ticket_tag(number, tag_prefix))
+    unknown, no_subject = _("(unknown)"), _("(no subject)")
     lines = [
-        f"<b>{_HEADERS[kind].format(tag=_tag(number, tag_prefix))}</b>",
-        f"Priority: {_line(priority, 40, '-')}",
-        f"Requester: {_line(requester, 300, '(unknown)')}",
-        f"Subject: {_line(subject, 400, '(no subject)')}",
+        f"<b>{header}</b>",
+        _(
+            "Priority: %(priority)s",
+            priority=one_line(priority_word(priority, texts.language), 40, "-"),
+        ),
+        _("Requester: %(requester)s", requester=one_line(requester, 300, unknown)),
+        _("Subject: %(subject)s", subject=one_line(subject, 400, no_subject)),
     ]
     if files:
-        listed = ", ".join(name + (f" (not kept: {why})" if why else "") for name, why in files)
-        lines.append(f"Files: {_line(listed, 600)}")
+        listed = ", ".join(
+            _("%(file)s (not kept: %(why)s)", file=name, why=why) if why else name
+            for name, why in files
+        )
+        lines.append(_("Files: %(files)s", files=one_line(listed, 600)))
     if detail.strip():
-        lines.append(_line(detail, 600))
+        lines.append(one_line(detail, 600))
     head = "\n".join(lines)
-    hint = "" if kind == "taken" else f"\n\n<i>{escape_html(_REPLY_HINT)}</i>"
+    hint = "" if kind == "taken" else f"\n\n<i>{escape_html(_(_REPLY_HINT))}</i>"
     room = _BUDGET - utf16_len(head) - utf16_len(hint) - len("\n\n<blockquote></blockquote>")
-    quote = _clip(trim(latest, max_latest), room) if latest.strip() and max_latest > 0 else ""
+    quote = clip(trim(latest, max_latest), room) if latest.strip() and max_latest > 0 else ""
     body = f"\n\n<blockquote>{quote}</blockquote>" if quote else ""
-    return ChatNotice(html=head + body + hint, buttons=_agent_buttons(kind, number, web_url))
+    buttons = _agent_buttons(kind, number, web_url, texts)
+    return ChatNotice(html=head + body + hint, buttons=buttons)
 
 
-def next_buttons(done: str, number: int) -> tuple[ChatButton, ...]:
+def _button_word(action: str, texts: Texts) -> str:
+    words = {
+        "claim": texts.pgettext("button", "Claim"),
+        "resolve": texts.pgettext("button", "Resolve"),
+        "pending": texts.pgettext("button", "Pending"),
+        "reopen": texts.pgettext("button", "Reopen"),
+    }
+    return words[action]
+
+
+def _action(action: str, number: int, texts: Texts) -> ChatButton:
+    return ChatButton(_button_word(action, texts), callback_data=encode_button(action, number))
+
+
+def next_buttons(done: str, number: int, language: str) -> tuple[ChatButton, ...]:
     """After a button's action: Resolve and Pending once the ticket is taken or reopened,
     Reopen once it is resolved or pending."""
     actions = ("resolve", "pending") if done in ("claim", "reopen") else ("reopen",)
-    return tuple(
-        ChatButton(a.capitalize(), callback_data=encode_button(a, number)) for a in actions
-    )
+    return tuple(_action(a, number, _texts(language)) for a in actions)
 
 
 def _agent_buttons(
-    kind: str, number: int, web_url: str | None
+    kind: str, number: int, web_url: str | None, texts: Texts
 ) -> tuple[tuple[ChatButton, ...], ...]:
     rows: list[tuple[ChatButton, ...]] = []
     if kind == "offer":
-        rows.append((ChatButton("Claim", callback_data=encode_button("claim", number)),))
+        rows.append((_action("claim", number, texts),))
     elif kind != "taken":
-        rows.append(
-            (
-                ChatButton("Resolve", callback_data=encode_button("resolve", number)),
-                ChatButton("Pending", callback_data=encode_button("pending", number)),
-            )
-        )
+        rows.append((_action("resolve", number, texts), _action("pending", number, texts)))
     if web_url:
-        rows.append((ChatButton("Open in web", url=web_url),))
+        rows.append((ChatButton(texts.pgettext("button", "Open in web"), url=web_url),))
     return tuple(rows)
 
 
-# -- to the customer ---------------------------------------------------------------
-
-
-def chat_acknowledgement(
-    *, number: int, subject: str, helpdesk_name: str, tag_prefix: str = "#"
-) -> str:
-    subject_line = _line(subject, 400)
-    return "\n".join(
-        [
-            f"<b>We have opened your request {_tag(number, tag_prefix)}</b>",
-            *([f"Subject: {subject_line}"] if subject_line else []),
-            "",
-            f"{_line(helpdesk_name, 100, 'We')} will answer you here, in this chat; "
-            "write here to add anything.",
-            "Send /new to start another request, /status to list yours.",
-        ]
-    )
+# -- about the customer's messages -------------------------------------------------
 
 
 def files_only_text(names: Sequence[str]) -> str:
@@ -192,16 +173,16 @@ def files_only_text(names: Sequence[str]) -> str:
     return f"(file: {shown})" if len(names) == 1 else f"(files: {shown})"
 
 
-def forwarded_file_caption(*, number: int, filename: str, tag_prefix: str = "#") -> str:
+def forwarded_file_caption(
+    *, number: int, filename: str, language: str, tag_prefix: str = "#"
+) -> str:
     """The caption of a customer's file passed on to the agent (at most 1,024 units)."""
-    return f"<b>{_tag(number, tag_prefix)}</b> {_line(filename, 400, 'a file')} from the customer"
-
-
-def chat_resolved(*, number: int, tag_prefix: str = "#") -> str:
-    """The customer's request was resolved (writing again reopens it)."""
-    return (
-        f"<b>Your request {_tag(number, tag_prefix)} is resolved.</b>\n"
-        "If anything is still wrong, just write here and we will pick it up again."
+    _ = _texts(language).gettext
+    name = one_line(filename, 400) or _("a file")
+    return _(
+        "%(tag)s %(file)s from the customer",
+        tag=f"<b>{ticket_tag(number, tag_prefix)}</b>",
+        file=name,
     )
 
 
@@ -234,16 +215,18 @@ def chat_agent_reply_text(*, text: str, agent_name: str, number: int, tag_prefix
 
 
 def _signature(agent_name: str, number: int, tag_prefix: str) -> str:
-    """``— Ana Lima, [#12]`` (plain text)."""
+    """``— Ana Lima, [#12]`` (plain text; an agent without a name signs as the desk's
+    support, a word every reader of a chat knows)."""
     name = " ".join(agent_name.split())[:100] or "support"
     return f"\u2014 {name}, {' '.join(subject_tag(number, tag_prefix).split())[:60]}"
 
 
-def _listing(title: str, lines: Sequence[str]) -> str:
+def listing(title: str, lines: Sequence[str], texts: Texts) -> str:
     """A title and one line per item, as many as fit, then how many did not."""
     out, used = [title], utf16_len(title)
     for index, line in enumerate(lines):
-        more = f"\u2026 and {len(lines) - index} more"
+        left = len(lines) - index
+        more = texts.ngettext("\u2026 and %(num)d more", "\u2026 and %(num)d more", left)
         cost = 1 + utf16_len(line)
         if used + cost + 1 + len(more) > _BUDGET:
             out.append(more)
@@ -253,79 +236,59 @@ def _listing(title: str, lines: Sequence[str]) -> str:
     return "\n".join(out)
 
 
-def chat_ticket_list(rows: Sequence[tuple[int, str, str]], tag_prefix: str = "#") -> str:
-    """The customer's requests, one a line: ``[#12] Printer broken: open``."""
-    if not rows:
-        return "You have no requests with us yet."
-    lines = [
-        f"{_tag(number, tag_prefix)} {_line(subject, 100, '(no subject)')}: {_line(status, 40)}"
-        for number, subject, status in rows
-    ]
-    return _listing("<b>Your requests</b>", lines)
-
-
-def chat_unsupported(kind: str) -> str:
-    what = _UNSUPPORTED.get(kind.strip().lower(), "this kind of message")
-    return (
-        f"Sorry, we cannot read {what} here. "
-        "Please write your message as text, or send a photo, a document or a voice note."
-    )
-
-
-def chat_new_started() -> str:
-    return "All right: your next message opens a new request."
-
-
-def _size(limit_bytes: int) -> str:
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if limit_bytes >= size:
-            return f"{limit_bytes / size:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{limit_bytes} bytes"
-
-
-def chat_file_too_large(filename: str, limit_bytes: int) -> str:
-    name = _line(filename, 200)
-    what = f"<b>{name}</b> is" if name else "your file is"
-    return (
-        f"Sorry, {what} too large: we accept files up to {_size(limit_bytes)}. "
-        "Please send a smaller file, or a link to it."
-    )
-
-
 # -- to the agent --------------------------------------------------------------------
 
 
-def agent_help() -> str:
+def agent_help(language: str) -> str:
+    _ = _texts(language).gettext
     return "\n".join(
         [
-            "<b>relaydesk for agents</b>",
-            "Reply to a ticket notification to answer the customer.",
-            "Start the reply with /note to write an internal note instead.",
-            "/status online|away|offline sets whether you get new tickets.",
-            "/mine lists the tickets assigned to you.",
+            "<b>" + _("relaydesk for agents") + "</b>",
+            _("Reply to a ticket notification to answer the customer."),
+            _("Start the reply with /note to write an internal note instead."),
+            _("/status online|away|offline sets whether you get new tickets."),
+            _("/mine lists the tickets assigned to you."),
         ]
     )
 
 
-def agent_ticket_list(rows: Sequence[tuple[int, str, str, str]], tag_prefix: str = "#") -> str:
+def agent_ticket_list(
+    rows: Sequence[tuple[int, str, str, str]], language: str, tag_prefix: str = "#"
+) -> str:
     """The agent's tickets, one a line: ``[#12] Printer broken: open, high``."""
+    texts = _texts(language)
+    _ = texts.gettext
     if not rows:
-        return "You have no tickets assigned to you."
+        return _("You have no tickets assigned to you.")
+    no_subject = _("(no subject)")
     lines = [
-        f"{_tag(number, tag_prefix)} {_line(subject, 100, '(no subject)')}: "
-        f"{_line(status, 40)}, {_line(priority, 40)}"
+        _(
+            "%(tag)s %(subject)s: %(status)s, %(priority)s",
+            tag=ticket_tag(number, tag_prefix),
+            subject=one_line(subject, 100, no_subject),
+            status=one_line(status_word(status, texts.language), 40),
+            priority=one_line(priority_word(priority, texts.language), 40),
+        )
         for number, subject, status, priority in rows
     ]
-    return _listing("<b>Your tickets</b>", lines)
+    return listing("<b>" + _("Your tickets") + "</b>", lines, texts)
 
 
-def link_result(ok: bool, agent_name: str | None) -> str:
+def link_result(ok: bool, agent_name: str | None, language: str) -> str:
+    _ = _texts(language).gettext
     if not ok:
         return (
-            "That link code is not valid, or has expired or been used. "
-            "Ask an administrator for a new one.\n\n"
-            "Looking for help? Just write your question here."
+            _(
+                "That link code is not valid, or has expired or been used. "
+                "Ask an administrator for a new one."
+            )
+            + "\n\n"
+            + _("Looking for help? Just write your question here.")
         )
-    name = _line(agent_name or "", 100)
-    who = f" as <b>{name}</b>" if name else ""
-    return f"Linked{who}: your ticket notifications will come here."
+    name = one_line(agent_name or "", 100)
+    if name:
+        return _(
+            "Linked as %(agent)s: your ticket notifications will come here.",
+            agent=f"<b>{name}</b>",
+        )
+    return _("Linked: your ticket notifications will come here.")

@@ -43,7 +43,7 @@ def test_a_customer_and_a_linked_agent_talk_through_the_bot(chat: Chat) -> None:
     chat.says(ANA, "Unplug it <now> & call us", reply_to=notice["message_id"])
     reply = chat.expect(ANN, "Unplug it <now> & call us")
     assert "Ana Lima" in reply["plain_text"]
-    chat.expect(ANA, "Sent to the customer by telegram on #1")
+    chat.expect(ANA, "Sent to the customer by Telegram on #1")
 
     chat.says(ANN, "Done, thanks")
     chat.expect(ANA, "New reply from the customer")

@@ -475,13 +475,15 @@ class TelegramServer:
         file_name: str = "file.bin",
         mime_type: str | None = None,
         duration: int = 3,
+        language_code: str = "en",
     ) -> int:
         """Push a message from a customer; with media, ``caption`` (or ``text``) is the caption.
 
-        Media are bytes (stored as a new file) or the file_id of an ``add_file``.
+        Media are bytes (stored as a new file) or the file_id of an ``add_file``;
+        ``language_code`` is what the sender's Telegram app says of its language.
         """
         with self._cond:
-            user = self._user(user_id or chat_id, first_name, username)
+            user = self._user(user_id or chat_id, first_name, username, language_code)
             chat = self._chats.setdefault(chat_id, self._new_chat(chat_id, first_name, username))
             message: dict[str, Any] = {
                 "message_id": self._new_message_id(chat_id),
@@ -541,6 +543,7 @@ class TelegramServer:
         user_id: int | None = None,
         first_name: str = "Ann",
         username: str | None = None,
+        language_code: str = "en",
     ) -> int:
         """Push a press on an inline button of the bot's message ``message_id``."""
         with self._cond:
@@ -551,7 +554,7 @@ class TelegramServer:
             self._open_callbacks.add(query_id)
             query = {
                 "id": query_id,
-                "from": self._user(user_id or chat_id, first_name, username),
+                "from": self._user(user_id or chat_id, first_name, username, language_code),
                 "message": message,
                 "chat_instance": str(-4_000_000_000_000_000_000 - chat_id),
                 "data": data,
@@ -978,11 +981,14 @@ class TelegramServer:
         return {k: v for k, v in original.items() if k != "reply_to_message"}
 
     @staticmethod
-    def _user(user_id: int, first_name: str, username: str | None) -> dict[str, Any]:
+    def _user(
+        user_id: int, first_name: str, username: str | None, language_code: str = "en"
+    ) -> dict[str, Any]:
         user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
         if username:
             user["username"] = username
-        user["language_code"] = "en"
+        if language_code:
+            user["language_code"] = language_code
         return user
 
     @staticmethod

@@ -8,6 +8,13 @@ from hypothesis import strategies as st
 
 from connectors.telegram.chat_text import escape_html, utf16_len
 from connectors.telegram.commands import parse_button
+from connectors.telegram.customer_texts import (
+    chat_acknowledgement,
+    chat_file_too_large,
+    chat_new_started,
+    chat_ticket_list,
+    chat_unsupported,
+)
 from connectors.telegram.notices import (
     NOTICE_KINDS,
     ChatButton,
@@ -15,13 +22,8 @@ from connectors.telegram.notices import (
     agent_help,
     agent_notice,
     agent_ticket_list,
-    chat_acknowledgement,
     chat_agent_reply,
     chat_agent_reply_text,
-    chat_file_too_large,
-    chat_new_started,
-    chat_ticket_list,
-    chat_unsupported,
     files_only_text,
     link_result,
 )
@@ -53,6 +55,7 @@ def notice(**kw: object) -> ChatNotice:
         "requester": "Jo Doe <jo@x.org>",
         "subject": "Printer broken",
         "latest": "It prints nothing at all.",
+        "language": "en",
     }
     base.update(kw)
     return agent_notice(**base)  # type: ignore[arg-type]
@@ -219,17 +222,23 @@ def test_an_agent_notice_fits_one_message_whatever_the_input(filler: str) -> Non
 
 
 def test_the_acknowledgement_names_the_ticket_and_the_commands() -> None:
-    html = chat_acknowledgement(number=42, subject="Cannot\nlog in", helpdesk_name="Acme")
+    html = chat_acknowledgement(
+        number=42, subject="Cannot\nlog in", helpdesk_name="Acme", language="en"
+    )
     assert "[#42]" in html and "Subject: Cannot log in" in html
     assert "Acme will answer you here" in html and "/new" in html and "/status" in html
     assert_safe_html(html)
 
 
 def test_the_acknowledgement_escapes_and_bounds_its_fields() -> None:
-    html = chat_acknowledgement(number=1, subject=HOSTILE * 1000, helpdesk_name=HOSTILE * 1000)
+    html = chat_acknowledgement(
+        number=1, subject=HOSTILE * 1000, helpdesk_name=HOSTILE * 1000, language="en"
+    )
     assert_safe_html(html)
     assert utf16_len(html) < 4096
-    blank = chat_acknowledgement(number=1, subject="", helpdesk_name="", tag_prefix="T")
+    blank = chat_acknowledgement(
+        number=1, subject="", helpdesk_name="", tag_prefix="T", language="en"
+    )
     assert "[T1]" in blank and "Subject" not in blank and "We will answer" in blank
 
 
@@ -253,63 +262,63 @@ def test_an_agent_reply_is_not_trimmed() -> None:
 
 
 def test_the_customers_ticket_list_has_a_line_per_request() -> None:
-    html = chat_ticket_list([(3, "Printer", "open"), (9, "<VPN> & co", "resolved")])
+    html = chat_ticket_list([(3, "Printer", "open"), (9, "<VPN> & co", "resolved")], "en")
     assert html == "<b>Your requests</b>\n[#3] Printer: open\n[#9] &lt;VPN&gt; &amp; co: resolved"
-    assert chat_ticket_list([]) == "You have no requests with us yet."
+    assert chat_ticket_list([], "en") == "You have no requests with us yet."
 
 
 def test_a_long_ticket_list_is_cut_and_says_how_many_more() -> None:
     rows = [(i, HOSTILE * 10, "open") for i in range(1, 501)]
-    html = chat_ticket_list(rows, tag_prefix="T-")
+    html = chat_ticket_list(rows, "en", tag_prefix="T-")
     assert utf16_len(html) < 4096 and "[T-1] " in html
     assert re.search(r"\u2026 and \d+ more$", html)
     assert_safe_html(html)
 
 
 def test_unsupported_messages_get_a_polite_pointer_to_what_works() -> None:
-    assert chat_unsupported("sticker").startswith("Sorry, we cannot read stickers here.")
-    assert "locations" in chat_unsupported("location")
-    generic = chat_unsupported("<weird>")
+    assert chat_unsupported("sticker", "en").startswith("Sorry, we cannot read stickers here.")
+    assert "locations" in chat_unsupported("location", "en")
+    generic = chat_unsupported("<weird>", "en")
     assert "this kind of message" in generic and "<weird>" not in generic
     assert "photo, a document or a voice note" in generic
 
 
 def test_new_started_and_file_too_large() -> None:
-    assert "next message opens a new request" in chat_new_started()
-    html = chat_file_too_large("<evil>&.pdf", 20 * 1024 * 1024)
+    assert "next message opens a new request" in chat_new_started("en")
+    html = chat_file_too_large("<evil>&.pdf", 20 * 1024 * 1024, "en")
     assert "<b>&lt;evil&gt;&amp;.pdf</b>" in html and "up to 20 MB" in html
-    assert "up to 1.5 KB" in chat_file_too_large("a", 1536)
-    assert "up to 900 bytes" in chat_file_too_large("", 900)
-    assert "your file is too large" in chat_file_too_large("", 900)
-    assert utf16_len(chat_file_too_large(HOSTILE * 5000, 1)) < 4096
+    assert "up to 1.5 KB" in chat_file_too_large("a", 1536, "en")
+    assert "up to 900 bytes" in chat_file_too_large("", 900, "en")
+    assert "your file is too large" in chat_file_too_large("", 900, "en")
+    assert utf16_len(chat_file_too_large(HOSTILE * 5000, 1, "en")) < 4096
 
 
 # -- to the agent ----------------------------------------------------------------------
 
 
 def test_agent_help_names_the_commands() -> None:
-    html = agent_help()
+    html = agent_help("en")
     for word in ("Reply", "/note", "/status online|away|offline", "/mine"):
         assert word in html
     assert_safe_html(html)
 
 
 def test_the_agents_ticket_list_shows_status_and_priority() -> None:
-    html = agent_ticket_list([(5, "Slow <disk>", "open", "high")])
+    html = agent_ticket_list([(5, "Slow <disk>", "open", "high")], "en")
     assert html == "<b>Your tickets</b>\n[#5] Slow &lt;disk&gt;: open, high"
-    assert agent_ticket_list([]) == "You have no tickets assigned to you."
-    many = agent_ticket_list([(i, HOSTILE, HOSTILE, HOSTILE) for i in range(1000)])
+    assert agent_ticket_list([], "en") == "You have no tickets assigned to you."
+    many = agent_ticket_list([(i, HOSTILE, HOSTILE, HOSTILE) for i in range(1000)], "en")
     assert utf16_len(many) < 4096
     assert_safe_html(many)
 
 
 def test_link_result_says_who_was_linked_or_what_went_wrong() -> None:
-    assert link_result(True, "Ana <ops>") == (
+    assert link_result(True, "Ana <ops>", "en") == (
         "Linked as <b>Ana &lt;ops&gt;</b>: your ticket notifications will come here."
     )
-    assert link_result(True, None).startswith("Linked:")
-    assert "not valid" in link_result(False, None)
-    assert_safe_html(link_result(True, HOSTILE))
+    assert link_result(True, None, "en").startswith("Linked:")
+    assert "not valid" in link_result(False, None, "en")
+    assert_safe_html(link_result(True, HOSTILE, "en"))
 
 
 def test_a_notice_names_the_files_and_why_one_was_not_kept() -> None:
@@ -321,6 +330,7 @@ def test_a_notice_names_the_files_and_why_one_was_not_kept() -> None:
         subject="Invoice",
         latest="(files: a.pdf, b.log)",
         files=[("a.pdf", None), ("b<1>.log", "too large")],
+        language="en",
     )
     assert "Files: a.pdf, b&lt;1&gt;.log (not kept: too large)" in notice.html
     assert files_only_text(["a.pdf"]) == "(file: a.pdf)"

@@ -121,11 +121,13 @@ def notify_agent(
         if kind in _ABOUT_A_MESSAGE:
             known = brief.files
             files = known if known is not None else uow.messages.latest_inbound_files(brief.number)
+        language = agent_language(runtime, contact)
         notice = agent_notice(
             kind=_CHAT_KINDS.get(kind, kind),
             number=brief.number,
             priority=brief.priority,
-            requester=brief.requester.label(agent_language(runtime, contact)),
+            requester=brief.requester.label(language),
+            language=language,
             subject=brief.subject,
             latest=brief.latest,
             detail=detail,
@@ -148,7 +150,9 @@ def notify_agent(
             subject=rendered.subject,  # for the email it becomes if the chat is unreachable
         )
         if outbox_id is not None:
-            _pass_on_files(runtime, uow, contact.telegram_chat_id, brief.number, files, outbox_id)
+            _pass_on_files(
+                runtime, uow, contact.telegram_chat_id, brief.number, files, outbox_id, language
+            )
         return outbox_id
     return queue_email(
         runtime,
@@ -171,6 +175,7 @@ def _pass_on_files(
     number: int,
     files: tuple[AttachmentRef, ...],
     notice_id: int,
+    language: str,
 ) -> None:
     """The customer's kept files within the size limit, into the agent's chat after the
     notice (a chat's messages leave in order); a reply to one answers the ticket."""
@@ -186,7 +191,7 @@ def _pass_on_files(
             ticket_id=number,
             chat_id=chat_id,
             html=forwarded_file_caption(
-                number=number, filename=ref.filename, tag_prefix=tag_prefix
+                number=number, filename=ref.filename, language=language, tag_prefix=tag_prefix
             ),
             text="",
             dedupe_key=f"file:{notice_id}:{index}",

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from store.models import Customer
+from router.language_choice import requester_language
+from router.vocabulary import Channel
+from store.db import UnitOfWork
+from store.models import Agent, Customer
 from workers.runtime.context import Runtime
 
 
@@ -24,3 +27,18 @@ def customer_language(runtime: Runtime, customer: Customer | None) -> str:
     chose), else the desk's."""
     known = customer.language if customer is not None else None
     return known or runtime.settings.helpdesk.language
+
+
+def chat_language(
+    runtime: Runtime, uow: UnitOfWork, chat_id: str, stated: str, agent: Agent | None
+) -> str:
+    """The language to answer someone in a chat in: a linked agent's, else what their
+    Telegram app states (``language_code``), else what is known of them, else the desk's."""
+    if agent is not None:
+        return agent_language(runtime, agent)
+    known = uow.customers.known(Channel.TELEGRAM, chat_id) if chat_id else None
+    return requester_language(
+        stated=stated,
+        known=known.language if known is not None else None,
+        default=runtime.settings.helpdesk.language,
+    )

@@ -7,13 +7,17 @@ agent hears exactly once what became of the answer.
 
 from __future__ import annotations
 
-from connectors.telegram.bot_replies import answer_recorded_html, answer_undelivered_html
+from connectors.telegram.bot_replies import (
+    another_way,
+    answer_recorded_html,
+    answer_undelivered_html,
+)
 from connectors.telegram.chat_text import escape_html
 from router.notice_texts import Rendered, reply_subject
 from router.vocabulary import Channel, OutboxKind
 from store.db import UnitOfWork
 from store.models import OutboxItem
-from workers.desk.languages import customer_language
+from workers.desk.languages import agent_language, customer_language
 from workers.desk.outgoing import queue_chat, queue_email
 from workers.runtime.context import Runtime
 
@@ -43,6 +47,7 @@ def confirm_delivered(
             channel=channel.value,
             number=ticket_id,
             tag_prefix=runtime.settings.helpdesk.tag_prefix,
+            language=_author_language(runtime, uow, chat_id),
         ),
         text="",
         dedupe_key=f"receipt:{outbox_id}",
@@ -55,9 +60,10 @@ def report_undelivered(runtime: Runtime, uow: UnitOfWork, item: OutboxItem, reas
     has, if any, and tell the agent who wrote it what became of it."""
     if item.confirm_chat_id is None or item.ticket_id is None:
         return
+    language = _author_language(runtime, uow, item.confirm_chat_id)
     instead = None
     if not (item.dedupe_key or "").startswith(_FALLBACK):  # one other way, not a loop
-        instead = _send_another_way(runtime, uow, item)
+        instead = _send_another_way(runtime, uow, item, language)
     queue_chat(
         runtime,
         uow,
@@ -70,6 +76,7 @@ def report_undelivered(runtime: Runtime, uow: UnitOfWork, item: OutboxItem, reas
             reason=reason,
             instead=instead,
             tag_prefix=runtime.settings.helpdesk.tag_prefix,
+            language=language,
         ),
         text="",
         dedupe_key=f"undelivered:{item.id}",
@@ -77,9 +84,18 @@ def report_undelivered(runtime: Runtime, uow: UnitOfWork, item: OutboxItem, reas
     )
 
 
-def _send_another_way(runtime: Runtime, uow: UnitOfWork, item: OutboxItem) -> str | None:
+def _author_language(runtime: Runtime, uow: UnitOfWork, chat_id: str) -> str:
+    """The language of the agent who answered from ``chat_id`` (a private chat: its id
+    is the agent's Telegram user id)."""
+    agent = uow.agents.by_telegram_user(chat_id)
+    return agent_language(runtime, agent) if agent else runtime.settings.helpdesk.language
+
+
+def _send_another_way(
+    runtime: Runtime, uow: UnitOfWork, item: OutboxItem, language: str
+) -> str | None:
     """Queue the answer to the customer's first address on another channel; what it was
-    ("email to kim@example.org"), or None when there is none."""
+    ("email to kim@example.org", in the agent's ``language``), or None when there is none."""
     ticket = uow.tickets.get(item.ticket_id) if item.ticket_id is not None else None
     if ticket is None:
         return None
@@ -116,7 +132,7 @@ def _send_another_way(runtime: Runtime, uow: UnitOfWork, item: OutboxItem) -> st
             from_address=ticket.reply_address,
             confirm_chat_id=item.confirm_chat_id,
         )
-        return f"email to {address}"
+        return another_way(channel.value, address, language)
     queue_chat(
         runtime,
         uow,
@@ -129,4 +145,4 @@ def _send_another_way(runtime: Runtime, uow: UnitOfWork, item: OutboxItem) -> st
         recipient_name=ticket.requester.name,
         confirm_chat_id=item.confirm_chat_id,
     )
-    return "Telegram"
+    return another_way(channel.value, address, language)

@@ -3,14 +3,15 @@ agents' notices about the ticket lose the buttons that no longer apply."""
 
 from __future__ import annotations
 
-from connectors.telegram.notices import chat_resolved, has_actions, retired_notice
+from connectors.telegram.customer_texts import chat_resolved
+from connectors.telegram.notices import has_actions, retired_notice
 from router.vocabulary import Channel, OutboxKind, Status
+from router.vocabulary_texts import status_word
 from store.db import UnitOfWork
 from store.models import Ticket
+from workers.desk.languages import agent_language, customer_language
 from workers.desk.outgoing import queue_chat
 from workers.runtime.context import Runtime
-
-_DONE = {Status.RESOLVED: "Resolved", Status.CLOSED: "Closed"}
 
 
 def after_resolution(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, status: Status) -> None:
@@ -24,22 +25,30 @@ def after_resolution(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, status: 
             kind=OutboxKind.RESOLVED,
             ticket_id=ticket.id,
             chat_id=ticket.requester_address,
-            html=chat_resolved(number=ticket.id, tag_prefix=runtime.settings.helpdesk.tag_prefix),
+            html=chat_resolved(
+                number=ticket.id,
+                language=customer_language(runtime, ticket.requester),
+                tag_prefix=runtime.settings.helpdesk.tag_prefix,
+            ),
             text="",
             dedupe_key=None,
             automatic=True,
         )
-    retire_buttons(runtime, uow, ticket.id, _DONE.get(status, status.value.capitalize()))
+    retire_buttons(runtime, uow, ticket.id, status)
 
 
-def retire_buttons(runtime: Runtime, uow: UnitOfWork, ticket_id: int, done: str) -> None:
+def retire_buttons(runtime: Runtime, uow: UnitOfWork, ticket_id: int, status: Status) -> None:
     """Edit every notice about the ticket that still offers actions: say what happened
-    and keep only its links. (A button pressed on one of them edits it once more, to
-    offer what comes next.)"""
+    (``status``, in the words of the agent whose chat it is) and keep only its links. (A
+    button pressed on one of them edits it once more, to offer what comes next.)"""
     for chat_id, message_id, payload in uow.chats.notices_about(ticket_id):
         buttons = payload.get("buttons") or []
         if payload.get("chat_action", "send") != "send" or not has_actions(buttons):
             continue
+        agent = uow.agents.by_telegram_user(chat_id)  # a private chat's id is its user's
+        language = agent_language(runtime, agent) if agent else runtime.settings.helpdesk.language
+        word = status_word(status.value, language)
+        done = word[:1].upper() + word[1:]
         notice = retired_notice(str(payload.get("body_html") or ""), buttons, done)
         queue_chat(
             runtime,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from connectors.telegram.notices import chat_acknowledgement
+from connectors.telegram.customer_texts import chat_acknowledgement
 from connectors.web.requester.links import link_button, link_paragraph
 from router.envelopes import InboundMessage
-from router.language_choice import requester_language
 from router.notice_texts import acknowledgement
 from router.requester_view import ticket_link
 from router.thread_keys import (
@@ -62,6 +61,7 @@ def acknowledge(
             number=ticket_id,
             subject=message.subject or message.body_text,
             helpdesk_name=runtime.settings.helpdesk.name,
+            language=language,
             tag_prefix=runtime.settings.helpdesk.tag_prefix,
         )
         queue_chat(
@@ -97,7 +97,7 @@ def acknowledge(
         subject=message.subject,
         requester_name=message.sender_name,
         helpdesk_name=runtime.settings.helpdesk.name,
-        language=message.language,  # decided by then (ingest_ticket.requester_language_of)
+        language=language,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
     )
     rendered = replace(rendered, body_text=_with_link(rendered.body_text, link, language))
@@ -126,9 +126,7 @@ def _link(
     decided it)."""
     ticket = uow.tickets.get(ticket_id)
     key = ticket.access_key if ticket is not None else ""
-    language = requester_language(
-        known=message.language, default=runtime.settings.helpdesk.language
-    )
+    language = message.language or runtime.settings.helpdesk.language
     return ticket_link(runtime.settings.web.link_base(), ticket_id, key), language
 
 

@@ -34,14 +34,13 @@ from connectors.telegram.commands import (
     Command,
     parse_command,
 )
-from connectors.telegram.notices import (
+from connectors.telegram.customer_texts import (
     chat_file_too_large,
     chat_new_started,
     chat_ticket_list,
     chat_unsupported,
-    files_only_text,
-    link_result,
 )
+from connectors.telegram.notices import files_only_text, link_result
 from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import OutOfTurn, PermanentError
@@ -51,6 +50,7 @@ from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
 from workers.desk.agents import link_code_hash
+from workers.desk.languages import agent_language, chat_language
 from workers.runtime.context import Runtime
 from workers.steps.ingest_telegram_agents import agent_message, button
 from workers.steps.ingest_telegram_answers import finish_update, say
@@ -133,29 +133,37 @@ def read_update(
         finish_update(runtime, uow, inbox_id, RowState.QUIET, None, "update of a kind not handled")
         return None
     agent = uow.agents.by_telegram_user(update.user_id) if update.user_id else None
+    language = chat_language(runtime, uow, update.chat_id, update.language_code, agent)
     if update.kind is UpdateKind.CALLBACK:
-        button(runtime, uow, inbox_id, update, agent)
+        button(runtime, uow, inbox_id, update, agent, language)
         return None
     if update.chat_type != "private":  # a group is many people: never one customer
-        say(runtime, uow, update, private_only_html(), kind=OutboxKind.CHAT_PRIVATE_ONLY)
+        say(runtime, uow, update, private_only_html(language), kind=OutboxKind.CHAT_PRIVATE_ONLY)
         finish_update(runtime, uow, inbox_id, RowState.QUIET, None, "a message in a group chat")
         return None
     command = parse_command(update.text) if update.kind is UpdateKind.MESSAGE else None
     if command is not None and command.name == "start" and command.args:
-        _link(runtime, uow, inbox_id, update, command.args)
+        _link(runtime, uow, inbox_id, update, command.args, language)
         return None
     if agent is not None:
         if update.kind is UpdateKind.EDITED:  # what was sent stays sent: never act twice
-            say(runtime, uow, update, edits_not_sent_html(), kind=OutboxKind.AGENT_ANSWER)
+            say(runtime, uow, update, edits_not_sent_html(language), kind=OutboxKind.AGENT_ANSWER)
             finish_update(runtime, uow, inbox_id, RowState.QUIET, None, "an agent's edit")
             return None
-        agent_message(runtime, uow, inbox_id, update, agent, command)
+        agent_message(runtime, uow, inbox_id, update, agent, command, language)
         return None
-    return _customer_message(runtime, uow, inbox_id, envelope, prepared, command)
+    return _customer_message(runtime, uow, inbox_id, envelope, prepared, command, language)
 
 
 # -- linking an agent -------------------------------------------------------
-def _link(runtime: Runtime, uow: UnitOfWork, inbox_id: int, update: ChatUpdate, code: str) -> None:
+def _link(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    inbox_id: int,
+    update: ChatUpdate,
+    code: str,
+    language: str,
+) -> None:
     now = runtime.now()
     agent = None
     if update.chat_type == "private" and update.user_id:
@@ -168,7 +176,7 @@ def _link(runtime: Runtime, uow: UnitOfWork, inbox_id: int, update: ChatUpdate, 
             detail="a /start code that is unknown, spent or expired (or not in a private chat)",
             now=now,
         )
-        say(runtime, uow, update, link_result(False, None), kind=OutboxKind.LINK)
+        say(runtime, uow, update, link_result(False, None, language), kind=OutboxKind.LINK)
     else:
         uow.chats.link(agent, update.user_id, update.chat_id)
         uow.audit.record(
@@ -178,7 +186,8 @@ def _link(runtime: Runtime, uow: UnitOfWork, inbox_id: int, update: ChatUpdate, 
             detail=f"{agent.name} linked Telegram user {update.user_id} with a one-time code",
             now=now,
         )
-        say(runtime, uow, update, link_result(True, agent.name), kind=OutboxKind.LINK)
+        linked = link_result(True, agent.name, agent_language(runtime, agent))
+        say(runtime, uow, update, linked, kind=OutboxKind.LINK)
     finish_update(runtime, uow, inbox_id, RowState.DONE, None)
 
 
@@ -190,6 +199,7 @@ def _customer_message(
     envelope: InboundMessage,
     prepared: PreparedUpdate,
     command: Command | None,
+    language: str,
 ) -> InboundMessage | None:
     update = prepared.update
     now = runtime.now()
@@ -200,13 +210,14 @@ def _customer_message(
             runtime,
             uow,
             update,
-            welcome_html(runtime.settings.helpdesk.name),
+            welcome_html(runtime.settings.helpdesk.name, language),
             kind=OutboxKind.CHAT_HELP,
         )
         finish_update(runtime, uow, inbox_id, RowState.DONE, None)
         return None
     if command is not None and command.name not in CUSTOMER_COMMANDS:
-        say(runtime, uow, update, unknown_command_html(command.name), kind=OutboxKind.CHAT_HELP)
+        unknown = unknown_command_html(command.name, language)
+        say(runtime, uow, update, unknown, kind=OutboxKind.CHAT_HELP)
         finish_update(runtime, uow, inbox_id, RowState.DONE, None)
         return None
     if command is not None and command.name == "status":
@@ -216,7 +227,7 @@ def _customer_message(
             runtime,
             uow,
             update,
-            chat_ticket_list(rows, tag_prefix=tag),
+            chat_ticket_list(rows, language, tag_prefix=tag),
             kind=OutboxKind.CHAT_STATUS,
         )
         finish_update(runtime, uow, inbox_id, RowState.DONE, None)
@@ -225,7 +236,7 @@ def _customer_message(
         uow.customers.identify(Channel.TELEGRAM, update.chat_id, update.user_name, now)
         uow.chats.mark_new_thread(update.chat_id, now)
         if not command.args and not update.files:
-            say(runtime, uow, update, chat_new_started(), kind=OutboxKind.CHAT_NEW)
+            say(runtime, uow, update, chat_new_started(language), kind=OutboxKind.CHAT_NEW)
             finish_update(runtime, uow, inbox_id, RowState.DONE, None)
             return None
         text = command.args
@@ -234,7 +245,7 @@ def _customer_message(
             runtime,
             uow,
             update,
-            chat_unsupported(update.unsupported),
+            chat_unsupported(update.unsupported, language),
             kind=OutboxKind.CHAT_UNSUPPORTED,
         )
         finish_update(runtime, uow, inbox_id, RowState.QUIET, None, f"a {update.unsupported}")
@@ -250,7 +261,7 @@ def _customer_message(
                 runtime,
                 uow,
                 update,
-                chat_file_too_large(ref.filename, limit),
+                chat_file_too_large(ref.filename, limit, language),
                 kind=OutboxKind.CHAT_FILE,
             )
     problems = update.problems

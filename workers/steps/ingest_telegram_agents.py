@@ -13,7 +13,10 @@ from connectors.telegram.bot_replies import (
     button_for_agents_only,
     button_not_ours,
     files_not_sent_html,
+    name_the_ticket,
     not_done,
+    not_yours,
+    say_status_how,
 )
 from connectors.telegram.chat_text import escape_html, trim
 from connectors.telegram.commands import (
@@ -58,14 +61,15 @@ def agent_message(
     update: ChatUpdate,
     agent: Agent,
     command: Command | None,
+    language: str,
 ) -> None:
     answer: str | None
     ticket_id = None
     try:
         if command is not None and command.name == "status":
-            answer = _agent_status(runtime, uow, agent, command.args)
+            answer = _agent_status(runtime, uow, agent, command.args, language)
         elif command is not None and command.name == "mine":
-            answer = _mine(runtime, uow, agent)
+            answer = _mine(runtime, uow, agent, language)
         elif command is not None and command.name in ("note", "reply"):
             ticket_id, answer = _answer(
                 runtime,
@@ -73,40 +77,43 @@ def agent_message(
                 update,
                 agent,
                 command.args,
+                language,
                 internal=command.name == "note",
                 named=True,
             )
         elif command is not None:
-            answer = agent_help()
+            answer = agent_help(language)
         elif update.reply_to_message_id is not None:
-            ticket_id, answer = _answer(runtime, uow, update, agent, update.text, internal=False)
+            ticket_id, answer = _answer(
+                runtime, uow, update, agent, update.text, language, internal=False
+            )
         else:
-            answer = agent_help()
+            answer = agent_help(language)
     except (PermanentError, NotFound) as exc:
-        answer = escape_html(not_done(exc))
+        answer = escape_html(not_done(exc, language))
     if answer:
         say(runtime, uow, update, answer, kind=OutboxKind.AGENT_ANSWER, ticket_id=ticket_id)
     finish_update(runtime, uow, inbox_id, RowState.DONE, ticket_id)
 
 
-def _agent_status(runtime: Runtime, uow: UnitOfWork, agent: Agent, args: str) -> str:
+def _agent_status(runtime: Runtime, uow: UnitOfWork, agent: Agent, args: str, language: str) -> str:
     wanted = args.strip().lower()
     if not wanted:
-        return agent_status_html(agent.status, agent.load, agent.capacity)
+        return agent_status_html(agent.status, agent.load, agent.capacity, language)
     try:
         status = AgentStatus(wanted)
     except ValueError:
-        raise PermanentError("say /status online, /status away or /status offline") from None
+        raise PermanentError(say_status_how(language)) from None
     previous = change_agent_status(runtime, uow, agent, status, actor=f"agent:{agent.name}")
-    return agent_status_changed_html(previous, status.value)
+    return agent_status_changed_html(previous, status.value, language)
 
 
-def _mine(runtime: Runtime, uow: UnitOfWork, agent: Agent) -> str:
+def _mine(runtime: Runtime, uow: UnitOfWork, agent: Agent, language: str) -> str:
     rows = [
         (t.id, t.subject, t.status, t.priority)
         for t in uow.tickets.assigned_to(agent.id, ACTIVE_STATUSES)
     ]
-    return agent_ticket_list(rows, tag_prefix=runtime.settings.helpdesk.tag_prefix)
+    return agent_ticket_list(rows, language, tag_prefix=runtime.settings.helpdesk.tag_prefix)
 
 
 def _answer(
@@ -115,6 +122,7 @@ def _answer(
     update: ChatUpdate,
     agent: Agent,
     text: str,
+    language: str,
     *,
     internal: bool,
     named: bool = False,
@@ -131,12 +139,10 @@ def _answer(
     if number is None and named:
         number, text = parse_ticket_ref(text) if text.lstrip().startswith("#") else (None, text)
     if number is None:
-        raise PermanentError(
-            "reply to a ticket's notification, or name the ticket: /note #123 your text"
-        )
-    ticket = _allowed(uow, update, agent, number)
+        raise PermanentError(name_the_ticket(language))
+    ticket = _allowed(uow, update, agent, number, language)
     if update.files:
-        say(runtime, uow, update, files_not_sent_html(), kind=OutboxKind.AGENT_FILES)
+        say(runtime, uow, update, files_not_sent_html(language), kind=OutboxKind.AGENT_FILES)
     post_answer(
         runtime,
         uow,
@@ -155,6 +161,7 @@ def _answer(
         channel=ticket.channel,
         number=ticket.id,
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
+        language=language,
     )
 
 
@@ -172,7 +179,9 @@ def _sent(
     return ref
 
 
-def _allowed(uow: UnitOfWork, update: ChatUpdate, agent: Agent, number: int) -> Ticket:
+def _allowed(
+    uow: UnitOfWork, update: ChatUpdate, agent: Agent, number: int, language: str
+) -> Ticket:
     """The ticket, locked, if this agent may work on it from the chat; else one refusal
     for every reason (so the chat does not tell which tickets exist)."""
     ticket = uow.tickets.get(number, for_update=True)
@@ -182,7 +191,7 @@ def _allowed(uow: UnitOfWork, update: ChatUpdate, agent: Agent, number: int) -> 
         or (ticket.assignee_id is None and ticket.team is not None and ticket.team in agent.teams)
     ):
         return ticket
-    raise PermanentError(f"#{number} is not one of your tickets")
+    raise PermanentError(not_yours(number, language))
 
 
 def button(
@@ -191,16 +200,17 @@ def button(
     inbox_id: int,
     update: ChatUpdate,
     agent: Agent | None,
+    language: str,
 ) -> None:
     """An inline button: do it as the agent would from the command line, then say so."""
     pressed = parse_button(update.callback_data)
     ticket_id = pressed.ticket if pressed else None
     ref = _sent(runtime, uow, update, update.message_id, ours=True) if update.message_id else None
     if pressed is None or ref is None or ref.ticket_id != pressed.ticket:
-        answer = button_not_ours()
+        answer = button_not_ours(language)
         ticket_id = None
     elif agent is None:
-        answer = button_for_agents_only()
+        answer = button_for_agents_only(language)
     else:
         actor = f"agent:{agent.name}"
         try:
@@ -215,10 +225,10 @@ def button(
                     actor=actor,
                     reason="from Telegram",
                 )
-            answer = button_done(pressed.action, pressed.ticket)
-            _mark_notification(runtime, uow, update, ref, pressed.action, answer)
+            answer = button_done(pressed.action, pressed.ticket, language)
+            _mark_notification(runtime, uow, update, ref, pressed.action, answer, language)
         except (PermanentError, NotFound) as exc:  # InvalidTransition is a PermanentError
-            answer = not_done(exc)
+            answer = not_done(exc, language)
     answer = trim(answer, 200)  # Telegram's limit for a callback's answer
     queue_chat(
         runtime,
@@ -237,7 +247,13 @@ def button(
 
 
 def _mark_notification(
-    runtime: Runtime, uow: UnitOfWork, update: ChatUpdate, ref: SentRef, action: str, done: str
+    runtime: Runtime,
+    uow: UnitOfWork,
+    update: ChatUpdate,
+    ref: SentRef,
+    action: str,
+    done: str,
+    language: str,
 ) -> None:
     """Edit the notification the button was on: say what was done, offer what is next."""
     item = uow.outbox.get(ref.outbox_id) if ref.outbox_id else None
@@ -250,7 +266,10 @@ def _mark_notification(
         if any(b.get("url") for b in row)
     )
     assert ref.ticket_id is not None  # a button acts on the ticket its notice is about
-    buttons = (tuple(b.to_payload() for b in next_buttons(action, ref.ticket_id)), *links)
+    buttons = (
+        tuple(b.to_payload() for b in next_buttons(action, ref.ticket_id, language)),
+        *links,
+    )
     queue_chat(
         runtime,
         uow,

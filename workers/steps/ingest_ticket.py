@@ -53,7 +53,10 @@ def requester_language_of(
     default = runtime.settings.helpdesk.language
     if customer is None or message.is_automatic:
         return default
-    stated = stated_language(message.language)
+    headers = message.headers
+    stated = stated_language(
+        message.language or headers.get("Accept-Language") or headers.get("Content-Language") or ""
+    )
     if stated is not None:
         customer = uow.customers.speaks(customer, stated)
     return requester_language(known=customer.language, default=default)
