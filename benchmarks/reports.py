@@ -7,8 +7,8 @@ the README's tests use it): the benchmark creates a database of its own, drops
 it at the end, and takes a few minutes for a million tickets (``--tickets
 20000`` is a smoke run of seconds).
 
-1. Seeding, in bulk (``INSERT ... SELECT generate_series``, seeded ``random()``;
-   the use cases would take hours): 5 teams of 12 agents, 200,000 customers
+1. Seeding, in bulk (``benchmarks.desk_seed``: ``INSERT ... SELECT generate_series``,
+   seeded ``random()``; the use cases would take hours): 5 teams of 12 agents, 200,000 customers
    (30 % in one of 2,000 organisations), N tickets spread over the year before
    "now" (channel 60 % email, 25 % web, 15 % Telegram; 3 categories per team;
    priorities 60/20/15/5 % normal/high/low/urgent; tags on a third), each with
@@ -44,12 +44,13 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, select, text
 
+from benchmarks.desk_seed import NOW, desk_config, seed_desk
 from config import load_settings
 from router.export_format import ExportFilters
 from router.report_figures import ReportFilters
@@ -65,124 +66,7 @@ from workers.runtime.context import Runtime, build_runtime
 from workers.runtime.processes import prepare_database
 from workers.steps.report_refresh import refresh_reports
 
-TEAMS = ("support", "billing", "tech", "sales", "accounts")
-AGENTS_PER_TEAM = 12
-CUSTOMERS = 200_000
 TARGET_MS = 300.0
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-CONFIG = """
-[helpdesk]
-name = "relaydesk reports bench"
-address = "support@bench.test"
-default_team = "support"
-[smtp]
-transport = "file"
-file_dir = "{outbox}"
-[reports]
-timezone = "Europe/Berlin"
-{teams}{agents}"""
-
-SEED = [
-    "SELECT setseed(0.42)",
-    """INSERT INTO organisations (id, name, attributes, created_at, updated_at)
-    SELECT g, 'Org ' || g, '{}', :start, :start FROM generate_series(1, 2000) AS g""",
-    """INSERT INTO customers (name, tier, organisation_id, attributes, created_at)
-    SELECT 'Customer ' || g, NULL,
-        CASE WHEN random() < 0.3 THEN 1 + floor(random() * 2000)::int END, '{}', :start
-    FROM generate_series(1, :customers) AS g""",
-    # one row per ticket with its random draws, then the tickets from it
-    """CREATE TEMPORARY TABLE draws AS
-    SELECT g AS id,
-        :start + make_interval(secs => (g - 1 + random()) * :span_s / :n) AS created_at,
-        random() AS r_channel, random() AS r_team, random() AS r_cat, random() AS r_prio,
-        random() AS r_agent, random() AS r_first, random() AS r_done, random() AS r_state,
-        random() AS r_tag, random() AS r_cust
-    FROM generate_series(1, :n) AS g""",
-    """INSERT INTO tickets (id, subject, status, priority, priority_rank, category, channel,
-        requester_id, requester_address, assignee_id, team_id, custom_fields, required_skills,
-        optional_skills, tags, access_key, created_at, updated_at, assigned_at,
-        first_response_at, first_responder_id, first_response_business_s, resolved_at,
-        closed_at, done_at, resolution_business_s, reopen_count, reply_count, queued_at)
-    SELECT d.id, 'Problem number ' || d.id, s.status, p.priority, p.rank,
-        t.name || '-' || (1 + floor(d.r_cat * 3)::int),
-        CASE WHEN d.r_channel < 0.6 THEN 'email' WHEN d.r_channel < 0.85 THEN 'web'
-            ELSE 'telegram' END,
-        1 + floor(d.r_cust * :customers)::int, 'customer' || d.id || '@example.org',
-        a.id, t.id, '{}'::jsonb, '{}'::jsonb, '{}'::jsonb,
-        CASE WHEN d.r_tag < 0.15 THEN '["vpn"]'::jsonb WHEN d.r_tag < 0.25
-            THEN '["billing", "refund"]'::jsonb WHEN d.r_tag < 0.33 THEN '["login"]'::jsonb
-            ELSE '[]'::jsonb END,
-        md5(d.id::text), d.created_at, coalesce(f.done_at, f.first_at, d.created_at),
-        d.created_at + interval '30 seconds', f.first_at, a.id,
-        extract(epoch FROM f.first_at - d.created_at) * 0.6,
-        CASE WHEN s.status IN ('resolved', 'closed') THEN f.done_at END,
-        CASE WHEN s.status = 'closed' THEN f.done_at + interval '3 days' END,
-        CASE WHEN s.status IN ('resolved', 'closed') THEN f.done_at END,
-        CASE WHEN s.status IN ('resolved', 'closed')
-            THEN extract(epoch FROM f.done_at - d.created_at) * 0.5 END,
-        CASE WHEN d.r_state < 0.05 THEN 1 ELSE 0 END, 1 + floor(d.r_first * 3)::int,
-        d.created_at
-    FROM draws AS d
-    CROSS JOIN LATERAL (SELECT CASE WHEN d.r_team < 0.4 THEN 1 WHEN d.r_team < 0.6 THEN 2
-        WHEN d.r_team < 0.8 THEN 3 WHEN d.r_team < 0.9 THEN 4 ELSE 5 END AS k) AS tk
-    JOIN teams AS t ON t.name = (ARRAY['support', 'billing', 'tech', 'sales', 'accounts'])[tk.k]
-    JOIN agents AS a ON a.name = t.name || '-' || (1 + floor(d.r_agent * :per_team)::int)
-    CROSS JOIN LATERAL (SELECT CASE WHEN d.r_prio < 0.6 THEN 'normal' WHEN d.r_prio < 0.8
-        THEN 'high' WHEN d.r_prio < 0.95 THEN 'low' ELSE 'urgent' END AS priority) AS pp
-    CROSS JOIN LATERAL (SELECT pp.priority, CASE pp.priority WHEN 'urgent' THEN 0
-        WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END AS rank) AS p
-    CROSS JOIN LATERAL (SELECT
-        d.created_at + make_interval(secs => 60 * exp(d.r_first * 6)) AS first_at,
-        d.created_at + make_interval(secs => 3600 * exp(d.r_done * 5)) AS done_at) AS f0
-    CROSS JOIN LATERAL (SELECT
-        CASE WHEN f0.first_at < :now THEN f0.first_at END AS first_at,
-        CASE WHEN f0.done_at < :now THEN f0.done_at END AS done_at) AS f
-    CROSS JOIN LATERAL (SELECT CASE
-        WHEN f.done_at IS NULL OR (d.created_at > :now - interval '14 days' AND d.r_state > 0.7)
-            THEN (CASE WHEN d.r_state > 0.85 THEN 'pending' ELSE 'open' END)
-        WHEN d.r_state < 0.02 THEN 'open'
-        WHEN f.done_at < :now - interval '7 days' THEN 'closed'
-        ELSE 'resolved' END AS status) AS s""",
-    "SELECT setval(pg_get_serial_sequence('tickets', 'id'), (SELECT max(id) FROM tickets))",
-    "SELECT setval(pg_get_serial_sequence('organisations', 'id'), 2000)",
-    """INSERT INTO messages (ticket_id, direction, channel, author, customer_id, agent_id,
-        body_text, headers, created_at)
-    SELECT t.id, m.direction, t.channel, m.author, t.requester_id, m.agent,
-        m.body, '{}'::jsonb, m.at
-    FROM tickets AS t
-    CROSS JOIN LATERAL (VALUES
-        ('inbound', 'customer', NULL::int,
-            'Since this morning it refuses my login; I tried twice and reset the password.',
-            t.created_at),
-        ('outbound', 'agent', t.first_responder_id,
-            'Thanks for writing: I reset your account, please try again now and tell me.',
-            t.first_response_at),
-        ('inbound', 'customer', NULL::int, 'It works again, thank you for the quick help!',
-            t.done_at)
-    ) AS m(direction, author, agent, body, at)
-    WHERE m.at IS NOT NULL""",
-    """INSERT INTO sla_timers (ticket_id, kind, policy, calendar, target_s, warn_share,
-        consumed_s, started_at, running_since, stopped_at, paused, breached_at,
-        escalation_step)
-    SELECT t.id, k.kind, 'standard-' || t.priority, 'office', k.target, 0.75,
-        coalesce(k.used, 0), t.created_at,
-        CASE WHEN k.stop IS NULL AND t.status <> 'pending' THEN t.created_at END,
-        k.stop, t.status = 'pending',
-        CASE WHEN k.used > k.target THEN t.created_at + make_interval(secs => k.target) END,
-        CASE WHEN k.used > k.target THEN (t.id % 3) ELSE 0 END
-    FROM tickets AS t
-    CROSS JOIN LATERAL (VALUES
-        ('first_response', 14400.0, t.first_response_business_s, t.first_response_at),
-        ('resolution', 172800.0, t.resolution_business_s, t.done_at)
-    ) AS k(kind, target, used, stop)""",
-    """INSERT INTO agent_load_days (day, agent_id, samples, load_sum, capacity_sum, peak,
-        last_sample_at)
-    SELECT d::date, a.id, 96, 96 * (1 + (a.id + extract(doy FROM d)::int) % 5),
-        96 * a.capacity, 2 + (a.id + extract(doy FROM d)::int) % 4, d + interval '23 hours'
-    FROM generate_series(:start, :now, interval '1 day') AS d CROSS JOIN agents AS a""",
-    "DROP TABLE draws",
-]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -193,28 +77,6 @@ def _pct(values: list[float], q: float) -> float:
 def _rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _seed(runtime: Runtime, tickets: int) -> float:
-    began = time.perf_counter()
-    start = NOW - timedelta(days=365)
-    params = {
-        "start": start,
-        "now": NOW,
-        "n": tickets,
-        "span_s": 365 * 86400.0,
-        "customers": CUSTOMERS,
-        "per_team": AGENTS_PER_TEAM,
-    }
-    with runtime.db.engine.begin() as conn:
-        for statement in SEED:
-            used = {k: v for k, v in params.items() if f":{k}" in statement}
-            conn.execute(text(statement), used)
-        if inspect(conn).has_table("ratings"):  # pragma: no cover - not yet on main
-            print("  a ratings table exists: this bench does not seed it yet", flush=True)
-    with runtime.db.engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-    return time.perf_counter() - began
 
 
 def _queries(session: Any, period: Period, filters: ReportFilters) -> dict[str, Callable[[], Any]]:
@@ -315,14 +177,7 @@ def _export(runtime: Runtime) -> dict[str, float]:
 
 
 def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
-    config = tmp / "reports.toml"
-    teams = "".join(f'[[teams]]\nname = "{t}"\n' for t in TEAMS)
-    agents = "".join(
-        f'[[agents]]\nname = "{t}-{i}"\nemail = "{t}{i}@bench.test"\nteams = ["{t}"]\n'
-        for t in TEAMS
-        for i in range(1, AGENTS_PER_TEAM + 1)
-    )
-    config.write_text(CONFIG.format(outbox=tmp / "outbox", teams=teams, agents=agents))
+    config = desk_config(tmp / "reports.toml", tmp / "outbox")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
     env.update(RELAYDESK_DATABASE_URL=url, RELAYDESK_BROKER_URL="stub://")
     runtime = build_runtime(load_settings(config, environ=env), pool_size=2)
@@ -330,7 +185,7 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
     try:
         prepare_database(runtime)
         print(f"seeding {args.tickets} tickets over a year ...", flush=True)
-        seed_s = _seed(runtime, args.tickets)
+        seed_s = seed_desk(runtime, args.tickets)
         with runtime.db.unit_of_work() as uow:
             messages = uow.session.scalar(text("SELECT count(*) FROM messages"))
             timers = uow.session.scalar(text("SELECT count(*) FROM sla_timers"))

@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.benchmarks]
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = {
+    "api": "--tickets 2000 --clients 2 --rounds 2",
     "email_intake": "--messages 20 --processes 1 --threads 2 --smtp-clients 1 --skip-desk",
     "idle_backlog": "--tickets 10 --settle 0.5 --window 1",
     "pipeline": "--tickets 20 --processes 1 --threads 2 --agents 3 --noop-messages 100",
@@ -28,7 +29,13 @@ TINY = {
     "sla": "--tickets 2000 --due 20 --interval 0.2",
     "web_intake": "--submissions 10 --rate 50",
 }
-HELPERS = {"__init__", "bench_redis", "mail_corpus", "routing_e2e"}  # parts of the above
+HELPERS = {
+    "__init__",
+    "bench_redis",
+    "desk_seed",
+    "mail_corpus",
+    "routing_e2e",
+}  # parts of the above
 
 
 def test_every_benchmark_has_a_tiny_run_here() -> None:
