@@ -32,7 +32,8 @@ from router.staff_ticket_views import StaffTicket, TicketPage, TicketSummary
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
 from router.ticket_list import TicketFilters, TicketOrder
 from router.ticket_views import TicketView
-from router.vocabulary import AgentStatus, Channel, Role
+from router.vocabulary import AgentStatus, Channel, Role, RowState
+from router.webhook_views import DeliveryView, NewWebhook, WebhookView
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,34 @@ class CustomerDesk(Protocol):
     ) -> OrganisationView: ...
 
 
+class WebhookAdmin(Protocol):
+    """Webhook subscriptions over HTTP (the caller is an admin: the connector checked).
+    ``NotFound`` for an unknown subscription or delivery; ``ValueError`` for what cannot
+    be done (a refused URL, an unknown event, a bad secret, a delivery under way)."""
+
+    def add_webhook(
+        self, caller: Caller, *, url: str, events: list[str], secret: str | None, description: str
+    ) -> NewWebhook: ...
+
+    def webhooks(self) -> list[WebhookView]: ...
+
+    def webhook(self, webhook_id: int) -> WebhookView: ...
+
+    def pause_webhook(self, caller: Caller, webhook_id: int, reason: str) -> WebhookView: ...
+
+    def resume_webhook(self, caller: Caller, webhook_id: int) -> WebhookView: ...
+
+    def remove_webhook(self, caller: Caller, webhook_id: int) -> None: ...
+
+    def send_test_event(self, caller: Caller, webhook_id: int) -> DeliveryView: ...
+
+    def webhook_deliveries(
+        self, webhook_id: int, *, states: list[RowState], limit: int
+    ) -> list[DeliveryView]: ...
+
+    def redeliver(self, caller: Caller, webhook_id: int, delivery_id: int) -> DeliveryView: ...
+
+
 class Staff(
     StaffAuth,
     StaffDesk,
@@ -334,6 +363,7 @@ class Staff(
     TokenAdmin,
     ReportDesk,
     CustomerDesk,
+    WebhookAdmin,
     Protocol,
 ):
     """Everything the staff API needs from the desk, handed over at start-up."""

@@ -14,6 +14,7 @@ replace it with them.
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any
 
 import pytest
@@ -29,6 +30,7 @@ from workers.desk.api_tokens import create_token
 from workers.desk.customers import create_customer
 from workers.desk.organisations import create_organisation
 from workers.desk.staff_ports import StaffPorts
+from workers.desk.webhooks import add_webhook, send_test_event
 
 ROLES = ("agent", "supervisor", "admin", "nobody")
 ACCOUNT = {"agent": "ana", "supervisor": "sam", "admin": "root"}  # sam supervises support
@@ -76,6 +78,9 @@ TICKET_REASSIGN = {
     "nobody": (401, 401, 401, 401, 401),
 }
 
+# a receiver by address (no name to resolve), outside any private network
+NEW_WEBHOOK = {"url": "https://93.184.216.34/hooks", "events": ["ticket.created"]}
+
 MATRIX = [
     Operation("GET", "/api/v1/me", everyone(200)),
     Operation("GET", "/api/v1/agents", everyone(200)),
@@ -111,6 +116,19 @@ MATRIX = [
     Operation(
         "PATCH", "/api/v1/organisations/{organisation_id}", supervisors(200), body={"tier": "gold"}
     ),
+    Operation("GET", "/api/v1/webhooks", admins_only(200)),
+    Operation("POST", "/api/v1/webhooks", admins_only(201), body=NEW_WEBHOOK),
+    Operation("GET", "/api/v1/webhooks/{webhook_id}", admins_only(200)),
+    Operation("POST", "/api/v1/webhooks/{webhook_id}/pause", admins_only(200)),
+    Operation("POST", "/api/v1/webhooks/{webhook_id}/resume", admins_only(200)),
+    Operation("POST", "/api/v1/webhooks/{webhook_id}/test", admins_only(202)),
+    Operation("GET", "/api/v1/webhooks/{webhook_id}/deliveries", admins_only(200)),
+    Operation(
+        "POST",
+        "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+        admins_only(202),
+    ),
+    Operation("DELETE", "/api/v1/webhooks/{webhook_id}", admins_only(204)),
     Operation("POST", "/probe/tickets/{number}/reassign", TICKET_REASSIGN, on_ticket=True),
 ]
 OPEN_TO_ALL = {"POST /api/v1/session"}
@@ -179,6 +197,18 @@ def filled(body: dict[str, Any] | None, ids: dict[str, int]) -> dict[str, Any] |
     return result
 
 
+def finished_delivery(desk: StaffDesk) -> tuple[int, int]:
+    """A webhook with one delivery that has failed (so it may be redelivered)."""
+    made = add_webhook(desk.runtime, NEW_WEBHOOK["url"], NEW_WEBHOOK["events"])
+    delivery = send_test_event(desk.runtime, made.webhook.id).id
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.webhook_deliveries.claim(delivery, now=desk.clock(), lease=timedelta(minutes=1))
+        uow.webhook_deliveries.mark_failed_attempt(
+            delivery, error="HTTP 500", status=500, retry_at=None, now=desk.clock()
+        )
+    return made.webhook.id, delivery
+
+
 def client_for(desk: StaffDesk, role: str, credential: str) -> TestClient:
     if role == "nobody":
         return desk.client()
@@ -199,6 +229,8 @@ def test_every_operation_answers_each_role_and_scope_as_the_matrix_says(
                 expected = op.expected[role][i] if op.on_ticket else op.expected[role]
                 victim = create_token(desk.runtime, "kim", role=Role.AGENT).token.id
                 ids = records_for(desk, op)
+                if "{webhook_id}" in op.path:
+                    ids["webhook_id"], ids["delivery_id"] = finished_delivery(desk)
                 path = op.path.format(number=number, token_id=victim, **ids)
                 client = client_for(desk, role, credential)
                 answer = client.request(op.method, path, json=filled(op.body, ids))

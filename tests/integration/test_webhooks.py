@@ -215,7 +215,7 @@ def test_a_delivery_out_of_attempts_pauses_the_subscription_and_tells_the_admins
             again = hooks.redeliver(desk.runtime, failed.id)  # type: ignore[attr-defined]
             assert again.state in ("pending", "sending", "done")
             receiver.wait_for(2)
-            test = hooks.test_webhook(desk.runtime, made.webhook.id)
+            test = hooks.send_test_event(desk.runtime, made.webhook.id)
             receiver.wait_for(3)
     types = sorted(r.payload["type"] for r in receiver.accepted())
     assert types == ["ticket.created", "ticket.created", "webhook.test"]

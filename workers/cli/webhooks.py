@@ -142,7 +142,7 @@ def deliveries(
 def test(settings: Settings, webhook_id: int) -> None:
     """Send a webhook.test event to WEBHOOK_ID alone (`deliveries` shows how it went)."""
     with _desk(settings) as runtime:
-        made = desk.test_webhook(runtime, webhook_id)
+        made = desk.send_test_event(runtime, webhook_id)
     click.echo(f"delivery {made.id} ({made.message_id}) queued for webhook {webhook_id}")
 
 

@@ -41,6 +41,7 @@ from workers.desk.export import Export
 from workers.desk.macros import apply_macro
 from workers.desk.queue_views import view_counts, view_tickets
 from workers.desk.reports import make_report, report_period
+from workers.desk.webhook_ports import WebhookPorts
 from workers.desk.workload import agent_loads
 from workers.runtime.context import Runtime
 
@@ -60,7 +61,7 @@ def _store_outage_is_transient(fn: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-class StaffPorts:
+class StaffPorts(WebhookPorts):
     """Implements ``connectors.ports.Staff``."""
 
     def __init__(self, runtime: Runtime) -> None:

@@ -101,7 +101,7 @@ def get_webhook(runtime: Runtime, webhook_id: int) -> WebhookView:
         return view_of(_subscription(uow, webhook_id))
 
 
-def test_webhook(
+def send_test_event(
     runtime: Runtime, webhook_id: int, *, actor: ActorRef = SystemActor.CLI
 ) -> DeliveryView:
     """Send a ``webhook.test`` event to this subscription only (paused or not: a paused one
@@ -140,14 +140,18 @@ def _delivery(runtime: Runtime, delivery_id: int) -> DeliveryView:
 
 
 def redeliver(
-    runtime: Runtime, delivery_id: int, *, actor: ActorRef = SystemActor.CLI
+    runtime: Runtime,
+    delivery_id: int,
+    *,
+    webhook_id: int | None = None,
+    actor: ActorRef = SystemActor.CLI,
 ) -> DeliveryView:
     """Send a delivery that was done or failed again, with the same webhook-id and body
     (a receiver that has it drops it); ``ValueError`` while it is still under way."""
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         found = uow.webhook_deliveries.get(delivery_id)
-        if found is None:
+        if found is None or webhook_id not in (None, found.webhook_id):
             raise NotFound(f"no webhook delivery {delivery_id}")
         if not uow.webhook_deliveries.redeliver(
             delivery_id, now=now, redrive_after=runtime.redrive_after

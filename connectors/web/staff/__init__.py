@@ -19,6 +19,7 @@ from connectors.web.staff.report_routes import report_router
 from connectors.web.staff.session_routes import session_router
 from connectors.web.staff.ticket_routes import ticket_router
 from connectors.web.staff.token_routes import token_router
+from connectors.web.staff.webhook_routes import webhook_router
 
 __all__ = ["StaffGate", "TicketAccess", "staff_router"]
 
@@ -34,4 +35,5 @@ def staff_router(staff: Staff, settings: StaffSettings, gate: StaffGate | None =
     router.include_router(report_router(gate, staff))
     router.include_router(ticket_router(gate, staff))
     router.include_router(customer_router(gate, staff))
+    router.include_router(webhook_router(gate, staff))
     return router
