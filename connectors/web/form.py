@@ -4,6 +4,11 @@ The form goes through the same pipeline as the JSON API. Its idempotency key
 is derived from a nonce printed into the page and the validated content, so a
 double click or a reload of the POST does not open a second ticket, while an
 edited resubmission does.
+
+The pages are ``templates/request_form.html`` and ``request_received.html``, in the
+requester's language: the one they chose on the form (``language``, also ``?language=``
+in the page's address), else their browser's Accept-Language, else the desk's; the
+words are in the web catalog (``connectors/web/locale``).
 """
 
 from __future__ import annotations
@@ -12,8 +17,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from html import escape
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,19 +26,24 @@ from pydantic import ValidationError
 
 from config.settings import Settings
 from connectors.web.schemas import MAX_BODY_CHARS, MAX_NAME_CHARS, AcceptedResponse, TicketRequest
+from connectors.web.templating import CATALOG, page_environment, render
+from router.catalogs import LANGUAGES, N_, Texts
 from router.errors import PermanentError, TransientError
+from router.language_choice import LANGUAGE_NAMES, requester_language
 from router.storable import without_nul
 from router.vocabulary import Priority, RowState
+from router.vocabulary_texts import priority_word
 
 Submit = Callable[[TicketRequest, str, Request], Awaitable[AcceptedResponse]]
 
 LABELS = {
-    "name": "Your name",
-    "email": "Email",
-    "subject": "Subject",
-    "category": "Topic",
-    "priority": "Priority",
-    "message": "Message",
+    "language": N_("Language"),
+    "name": N_("Your name"),
+    "email": N_("Email"),
+    "subject": N_("Subject"),
+    "category": N_("Topic"),
+    "priority": N_("Priority"),
+    "message": N_("Message"),
 }
 FIELDS = tuple(LABELS)
 _FIELD_AT = {
@@ -44,10 +53,10 @@ _FIELD_AT = {
     ("body",): "message",
     ("category",): "category",
     ("priority",): "priority",
+    ("language",): "language",
 }
 RETRY_AFTER_S = "5"
 _NONCE = re.compile(r"[0-9a-f]{32}")
-PRIORITIES = (("", "Let us decide"), *((p.value, p.value.capitalize()) for p in reversed(Priority)))
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -55,20 +64,6 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-CSS = """
-body{font:1rem/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#f6f6f6}
-main{max-width:40rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:.5rem}
-label{display:block;font-weight:600;margin-top:1rem}
-input,select,textarea{box-sizing:border-box;width:100%;font:inherit;padding:.5rem;
-border:1px solid #767676;border-radius:.25rem}
-textarea{min-height:10rem}
-:focus{outline:3px solid #1d5fbf;outline-offset:1px}
-.error{color:#a3000b;margin:.25rem 0 0}
-.invalid input,.invalid select,.invalid textarea{border:2px solid #a3000b}
-.alert{border:2px solid #a3000b;padding:.5rem 1rem;margin-bottom:1rem}
-button{margin-top:1.5rem;font:inherit;padding:.6rem 1.4rem;border:0;border-radius:.25rem;
-background:#1d5fbf;color:#fff;cursor:pointer}
-"""
 
 
 def form_router(
@@ -79,8 +74,8 @@ def form_router(
     page = FormPage(settings)
 
     @router.get("/", name="show_form", response_class=HTMLResponse)
-    def show_form(request: Request) -> HTMLResponse:
-        return page.form(request, {}, {}, nonce=uuid.uuid4().hex)
+    def show_form(request: Request, language: str = "") -> HTMLResponse:
+        return page.form(request, {}, {}, nonce=uuid.uuid4().hex, chosen=language[:35])
 
     @router.post("/", name="submit_form", response_class=HTMLResponse)
     async def submit_form(request: Request) -> HTMLResponse:
@@ -88,6 +83,8 @@ def form_router(
             values = {f: v.strip() if isinstance(v := form.get(f), str) else "" for f in FIELDS}
             nonce = form.get("nonce")
         nonce = nonce if isinstance(nonce, str) and _NONCE.fullmatch(nonce) else uuid.uuid4().hex
+        language = page.language(request, values["language"])
+        texts = CATALOG.texts(language)
         try:
             ticket = request_model.model_validate(
                 {
@@ -96,22 +93,32 @@ def form_router(
                     "body": values["message"],
                     "category": values["category"] or None,
                     "priority": values["priority"] or None,
+                    "language": language,
                 }
             )
         except ValidationError as exc:
-            return page.form(request, values, _problems(exc), nonce=nonce, status=422)
+            problems = _problems(exc, texts)
+            return page.form(request, values, problems, nonce=nonce, status=422, chosen=language)
         try:
             accepted = await submit(ticket, _key(nonce, ticket), request)
         except PermanentError as exc:  # a value the store refuses: sending it again cannot help
-            notice = f"We could not keep your request as it is ({exc}). Please change it."
-            return page.form(request, values, {}, nonce=nonce, status=422, notice=notice)
+            notice = texts.gettext(
+                "We could not keep your request as it is (%(why)s). Please change it.", why=exc
+            )
+            return page.form(
+                request, values, {}, nonce=nonce, status=422, notice=notice, chosen=language
+            )
         except TransientError:
-            notice = "We could not take your request just now and nothing was saved. "
-            notice += "Please send it again in a few seconds."
-            response = page.form(request, values, {}, nonce=nonce, status=503, notice=notice)
+            notice = texts.gettext(
+                "We could not take your request just now and nothing was saved. "
+                "Please send it again in a few seconds."
+            )
+            response = page.form(
+                request, values, {}, nonce=nonce, status=503, notice=notice, chosen=language
+            )
             response.headers["Retry-After"] = RETRY_AFTER_S
             return response
-        return page.received(request, accepted, email=ticket.requester.email)
+        return page.received(request, accepted, email=ticket.requester.email, language=language)
 
     return router
 
@@ -122,41 +129,56 @@ def _key(nonce: str, ticket: TicketRequest) -> str:
     return "form-" + hashlib.sha256(f"{nonce}\n{content}".encode()).hexdigest()[:40]
 
 
-def _problems(exc: ValidationError) -> dict[str, str]:
+def _problems(exc: ValidationError, texts: Texts) -> dict[str, str]:
     """The first problem of each form field, in words for a person."""
     problems: dict[str, str] = {}
     for error in exc.errors():
         field = _FIELD_AT.get(tuple(str(p) for p in error["loc"]), "message")
-        problems.setdefault(field, _in_words(field, error))
+        problems.setdefault(field, _in_words(field, error, texts))
     return problems
 
 
-def _in_words(field: str, error: Any) -> str:
+def _in_words(field: str, error: Any, texts: Texts) -> str:
+    _ = texts.gettext
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind in ("missing", "blank") or (kind == "string_too_short" and ctx.get("min_length") == 1):
-        return "Please fill this in."
+        return _("Please fill this in.")
     if kind == "nul_character":
-        return (
+        return _(
             "This contained a NUL character (U+0000), which cannot be kept; it has been "
             "removed below: please check the text and send it again."
         )
     if kind == "string_too_long":
-        return f"Please use at most {ctx.get('max_length')} characters."
-    if field in ("category", "priority"):
-        return "Please choose one of the listed options."
+        return _("Please use at most %(count)s characters.", count=ctx.get("max_length"))
+    if field in ("category", "priority", "language"):
+        return _("Please choose one of the listed options.")
+    if field == "email":
+        return _("Not an email address: please write it as name@example.com.")
+    if kind == "string_pattern_mismatch" or "control characters" in str(error["msg"]):
+        return _("Please write this on one line, without control characters.")
     message = str(error["msg"]).removeprefix("Value error, ")
-    return message[:1].upper() + message[1:] + "."
+    return _("This cannot be used: %(why)s.", why=message)
 
 
 class FormPage:
-    """Renders the pages; every value that came from outside goes through ``escape``."""
+    """Renders the pages in the requester's language; every value that came from outside
+    is escaped (the templates autoescape)."""
 
     def __init__(self, settings: Settings) -> None:
         self.name = settings.helpdesk.name
+        self.default_language = settings.helpdesk.language
         self.max_subject = settings.web.max_subject_chars
-        configured = sorted(c for c in settings.categories if c != "general")
-        self.categories = [("general", "General"), *((c, _label(c)) for c in configured)]
+        self.categories = sorted(c for c in settings.categories if c != "general")
+        self.env = page_environment()
+
+    def language(self, request: Request, chosen: str) -> str:
+        """The page's language: the one chosen on the form, else the browser's."""
+        return requester_language(
+            chosen=chosen,
+            stated=request.headers.get("accept-language", "")[:500],
+            default=self.default_language,
+        )
 
     def form(
         self,
@@ -167,114 +189,69 @@ class FormPage:
         nonce: str,
         status: int = 200,
         notice: str = "",
+        chosen: str = "",
     ) -> HTMLResponse:
-        alert = ""
-        if problems:
-            items = "".join(
-                f'<li><a href="#{f}">{LABELS[f]}: {escape(m)}</a></li>' for f, m in problems.items()
-            )
-            count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
-            alert = (
-                f'<div class="alert" role="alert"><p>Please fix {count}:</p><ul>{items}</ul></div>'
-            )
-        elif notice:
-            alert = f'<div class="alert" role="alert"><p>{escape(notice)}</p></div>'
-        field = _Fields(without_nul(dict(values))[0], problems)  # a page cannot show a NUL
-        body = (
-            f"<h1>{escape(self.name)}: ask for help</h1>{alert}"
-            f'<form method="post" action="{escape(url_path(request, "submit_form"))}">'
-            f'<input type="hidden" name="nonce" value="{escape(nonce)}">'
-            + field.text("name", MAX_NAME_CHARS, autocomplete="name")
-            + field.text("email", 254, autocomplete="email", kind="email")
-            + field.text("subject", self.max_subject)
-            + field.select("category", self.categories)
-            + field.select("priority", PRIORITIES)
-            + field.textarea("message", MAX_BODY_CHARS)
-            + '<button type="submit">Send</button></form>'
+        language = self.language(request, chosen)
+        texts = CATALOG.texts(language)
+        _ = texts.gettext
+        kept = without_nul(dict(values))[0]  # a page cannot show a NUL
+        kept["language"] = language
+        categories = [("general", _("General")), *((c, _label(c)) for c in self.categories)]
+        priorities = [("", _("Let us decide"))] + [
+            (p.value, _capitalized(priority_word(p.value, language))) for p in reversed(Priority)
+        ]
+        html = render(
+            self.env,
+            "request_form.html",
+            texts,
+            title=_("Ask for help"),
+            desk=self.name,
+            labels={field: _(label) for field, label in LABELS.items()},
+            values=kept,
+            problems=problems,
+            notice=notice,
+            nonce=nonce,
+            action=url_path(request, "submit_form"),
+            languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+            categories=categories,
+            priorities=priorities,
+            max_name=MAX_NAME_CHARS,
+            max_subject=self.max_subject,
+            max_body=MAX_BODY_CHARS,
         )
-        return self._page("Ask for help", body, status)
+        return HTMLResponse(html, status_code=status, headers=HEADERS)
 
-    def received(self, request: Request, accepted: AcceptedResponse, *, email: str) -> HTMLResponse:
+    def received(
+        self, request: Request, accepted: AcceptedResponse, *, email: str, language: str
+    ) -> HTMLResponse:
+        texts = CATALOG.texts(language)
         number = accepted.ticket_number
         if number is not None and accepted.ticket_url is not None:
-            heading = f"Thank you, your ticket #{number} is open"
-            link = f'<a href="{escape(accepted.ticket_url)}">See ticket #{number}</a>'
-            status = 201
+            title = texts.gettext("Thank you, your ticket #%(number)s is open", number=number)
+            link, status = accepted.ticket_url, 201
         else:
-            heading = f"Thank you, your request was received, reference {accepted.submission_id}"
-            link = f'<a href="{escape(accepted.status_url)}">Check its status</a>'
-            status = 202
-        follow_up = (
-            "It could not be processed automatically; we will look into it."
-            if accepted.state == RowState.FAILED.value
-            else f"We will answer you at {escape(email)}."
-        )
-        again = escape(url_path(request, "show_form"))
-        body = (
-            f"<h1>{escape(heading)}</h1><p>{follow_up}</p><p>{link}</p>"
-            f'<p><a href="{again}">Send another request</a></p>'
-        )
-        return self._page(heading, body, status)
-
-    def _page(self, title: str, body: str, status: int) -> HTMLResponse:
-        html = (
-            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)} - {escape(self.name)}</title><style>{CSS}</style></head>"
-            f"<body><main>{body}</main></body></html>"
+            title = texts.gettext(
+                "Thank you, your request was received, reference %(reference)s",
+                reference=accepted.submission_id,
+            )
+            link, status, number = accepted.status_url, 202, None
+        html = render(
+            self.env,
+            "request_received.html",
+            texts,
+            title=title,
+            desk=self.name,
+            number=number,
+            link=link,
+            email=email,
+            failed=accepted.state == RowState.FAILED.value,
+            again=url_path(request, "show_form"),
         )
         return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
-class _Fields:
-    """One labelled control per field, its value kept and its problem right below it."""
-
-    def __init__(self, values: Mapping[str, str], problems: Mapping[str, str]) -> None:
-        self.values = values
-        self.problems = problems
-
-    def text(
-        self, name: str, max_chars: int, *, autocomplete: str = "off", kind: str = "text"
-    ) -> str:
-        value = escape(self.values.get(name, ""))
-        return self._wrap(
-            name,
-            f'<input id="{name}" name="{name}" type="{kind}" value="{value}" required '
-            f'maxlength="{max_chars}" autocomplete="{autocomplete}"{self._aria(name)}>',
-        )
-
-    def textarea(self, name: str, max_chars: int) -> str:
-        value = escape(self.values.get(name, ""))
-        return self._wrap(
-            name,
-            f'<textarea id="{name}" name="{name}" required maxlength="{max_chars}"'
-            f"{self._aria(name)}>{value}</textarea>",
-        )
-
-    def select(self, name: str, options: Sequence[tuple[str, str]]) -> str:
-        chosen = self.values.get(name, "")
-        rendered = "".join(
-            f'<option value="{escape(value)}"{" selected" if value == chosen else ""}>'
-            f"{escape(text)}</option>"
-            for value, text in options
-        )
-        return self._wrap(
-            name, f'<select id="{name}" name="{name}"{self._aria(name)}>{rendered}</select>'
-        )
-
-    def _aria(self, name: str) -> str:
-        if name not in self.problems:
-            return ""
-        return f' aria-invalid="true" aria-describedby="{name}-error"'
-
-    def _wrap(self, name: str, control: str) -> str:
-        problem = self.problems.get(name)
-        if not problem:
-            return f'<div><label for="{name}">{LABELS[name]}</label>{control}</div>'
-        return (
-            f'<div class="invalid"><label for="{name}">{LABELS[name]}</label>{control}'
-            f'<p class="error" id="{name}-error">{escape(problem)}</p></div>'
-        )
+def _capitalized(word: str) -> str:
+    return word[:1].upper() + word[1:]
 
 
 def _label(slug: str) -> str:
