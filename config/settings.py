@@ -10,6 +10,7 @@ from config.base import Frozen as _Frozen
 from config.base import WithPassword
 from config.email_settings import EmailSettings
 from config.macro_settings import MacroSettings
+from config.requester_settings import RequesterSettings
 from config.routing_settings import RoutingSettings
 from config.rules_settings import RulesSettings
 from config.sla_settings import SlaSettings
@@ -242,6 +243,7 @@ class Settings(_Frozen):
     scheduler: SchedulerSettings = SchedulerSettings()
     reports: ReportSettings = ReportSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    requester: RequesterSettings = RequesterSettings()
     teams: tuple[TeamSettings, ...] = ()
     agents: tuple[AgentSettings, ...] = ()
     categories: dict[str, str] = {}  # category -> team

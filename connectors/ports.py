@@ -25,6 +25,7 @@ from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
 from router.export_format import ExportFilters
 from router.macros import MacroApplied
 from router.queue_views import View
+from router.ratings import RatedVia, RatingOutcome, RatingView
 from router.report import Report
 from router.report_figures import ReportFilters
 from router.report_period import Period
@@ -85,6 +86,16 @@ class RequesterDesk(Protocol):
     def confirm_solved(self, number: int, *, address: str | None) -> bool:
         """Close a resolved ticket at its requester's word ("this solved it"), audited
         with the client's ``address``; False when the ticket is not resolved (any more)."""
+        ...
+
+    def rate(
+        self, number: int, *, good: bool, comment: str, via: RatedVia, address: str | None
+    ) -> RatingOutcome:
+        """Keep the requester's rating of the ticket's latest resolution (or change it)."""
+        ...
+
+    def rating(self, number: int) -> RatingView:
+        """Their rating of the latest resolution, and whether they may give it now."""
         ...
 
     def keep_file(self, data: bytes) -> str:

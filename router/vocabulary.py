@@ -115,6 +115,7 @@ class AuditAction(StrEnum):
     TICKET_UNASSIGNED = "ticket.unassigned"
     TICKET_WAITING = "ticket.waiting"  # no agent free: in the backlog
     TICKET_RELAXED = "ticket.relaxed"  # waited long enough to drop a routing requirement
+    TICKET_RATED = "ticket.rated"  # its requester rated the help (or changed the rating)
     # its messages
     MESSAGE_RECEIVED = "message.received"
     MESSAGE_QUIET = "message.quiet"  # an auto-reply, bounce or loop: kept, not answered

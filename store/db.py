@@ -31,6 +31,7 @@ from store.mailboxes import MailboxCursorRepository
 from store.messages import KnownInbound, MessageRepository
 from store.organisations import OrganisationRepository
 from store.outbox import OutboxRepository
+from store.ratings import RatingRepository
 from store.report_sql import register_report_functions
 from store.sign_in_failures import SignInFailureRepository
 from store.sla import SlaRepository
@@ -213,6 +214,10 @@ class UnitOfWork:
     @property
     def webhook_deliveries(self) -> WebhookDeliveries:
         return WebhookDeliveries(self.session)
+
+    @property
+    def ratings(self) -> RatingRepository:
+        return RatingRepository(self.session)
 
     @property
     def audit(self) -> AuditLog:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-BUTTON_ACTIONS = ("claim", "resolve", "pending", "reopen")
+BUTTON_ACTIONS = ("claim", "resolve", "pending", "reopen", "good", "bad")
+RATING_ACTIONS = ("good", "bad")
+"""The buttons a requester presses (under the notice that their request was resolved)."""
 CUSTOMER_COMMANDS = ("start", "help", "new", "status")
 """The commands a customer has; any other command is answered with these, never a ticket."""
 CALLBACK_DATA_LIMIT = 64

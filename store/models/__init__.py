@@ -14,6 +14,7 @@ from store.models.people import (
     agent_teams,
 )
 from store.models.queues import InboxItem, OutboxItem
+from store.models.ratings import Rating
 from store.models.reports import AgentLoadDay, ReportDay, ReportMark
 from store.models.sla import SlaTimer
 from store.models.staff import ApiToken, SignInFailures, StaffSession
@@ -37,6 +38,7 @@ __all__ = [
     "Organisation",
     "OrganisationDomain",
     "OutboxItem",
+    "Rating",
     "ReportDay",
     "ReportMark",
     "SignInFailures",

@@ -159,7 +159,8 @@ def test_a_persons_reply_through_a_mailing_list_reopens_and_is_told_never_answer
     assert "ticket.reopened" in desk.actions(number) and "message.quiet" not in desk.actions(number)
     notices = desk.sender.to(f"{agent}@relaydesk.localhost")
     assert any(n.subject.startswith("Customer reply:") for n in notices)
-    assert len(desk.sender.to("jo@example.org")) == 1  # the first acknowledgement only
+    sent = desk.sender.to("jo@example.org")  # the acknowledgement, the resolution's notice
+    assert len(sent) == 2 and "resolved" in sent[1].body_text  # and no answer to the list
 
 
 def test_an_auto_reply_relayed_by_a_list_stays_quiet(desk: MailDesk) -> None:

@@ -137,7 +137,8 @@ def test_an_auto_reply_to_a_resolved_ticket_is_recorded_but_reopens_nothing(
     view = desk.ticket(number)
     assert view.status == "resolved"
     assert [m.body_text for m in view.messages][-1] == "I am away until Monday"
-    assert len(desk.sender.sent) == 2  # the acknowledgement and the assignment, nothing new
+    # the acknowledgement, the assignment and the resolution's notice: nothing new
+    assert len(desk.sender.sent) == 3
     with desk.runtime.db.unit_of_work() as uow:
         assert uow.agents.by_name(view.assignee).load == load  # type: ignore[union-attr,arg-type]
     set_ticket_status(desk.runtime, number, Status.CLOSED)

@@ -6,7 +6,9 @@ import logging
 
 from router.audit_origin import Origin, Via
 from router.errors import TransientError
+from router.ratings import RatedVia, RatingOutcome, RatingView
 from router.vocabulary import Status
+from workers.desk.ratings import rate_in, rating_of
 from workers.desk.ticket_status import change_ticket_status
 from workers.runtime.context import Runtime
 
@@ -34,6 +36,21 @@ class RequesterPorts:
                 reason="the requester confirmed that this solved it",
             )
             return True
+
+    def rate(
+        self, number: int, *, good: bool, comment: str, via: RatedVia, address: str | None
+    ) -> RatingOutcome:
+        with self.runtime.db.unit_of_work() as uow:
+            ticket = uow.tickets.get(number)
+            if ticket is None:
+                return RatingOutcome.NOT_RESOLVED
+            actor = Origin(f"customer:{ticket.requester_id}", Via.PAGE, address=address)
+            return rate_in(
+                self.runtime, uow, number, good=good, comment=comment, via=via, actor=actor
+            )
+
+    def rating(self, number: int) -> RatingView:
+        return rating_of(self.runtime, number)
 
     def keep_file(self, data: bytes) -> str:
         try:

@@ -1,24 +1,40 @@
-"""What a resolution changes in the chats: the customer who wrote in one is told, and the
-agents' notices about the ticket lose the buttons that no longer apply."""
+"""What a resolution changes: the requester is told (in their chat, or by mail) and asked
+how the help was, and the agents' notices about the ticket lose the buttons that no
+longer apply."""
 
 from __future__ import annotations
 
 from connectors.telegram.customer_texts import chat_resolved
 from connectors.telegram.notices import has_actions, retired_notice
+from connectors.web.requester.notices import rating_buttons, resolved_mail
+from router.requester_view import ticket_link
+from router.thread_keys import answer_threading
 from router.vocabulary import Channel, OutboxKind, Status
 from router.vocabulary_texts import status_word
 from store.db import UnitOfWork
 from store.models import Ticket
 from workers.desk.languages import agent_language, customer_language
-from workers.desk.outgoing import queue_chat
+from workers.desk.outgoing import queue_chat, queue_email
 from workers.runtime.context import Runtime
 
 
 def after_resolution(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, status: Status) -> None:
     """``ticket`` was just resolved or closed (in this transaction)."""
-    if not runtime.settings.telegram.enabled:
-        return
-    if status is Status.RESOLVED and ticket.channel == Channel.TELEGRAM.value:
+    if status is Status.RESOLVED and runtime.settings.requester.resolved_notice:
+        tell_requester_resolved(runtime, uow, ticket)
+    if runtime.settings.telegram.enabled:
+        retire_buttons(runtime, uow, ticket.id, status)
+
+
+def tell_requester_resolved(runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
+    """The requester hears that their request was resolved, on their channel, threaded,
+    with the rating question (``requester.ratings``): a chat's buttons, a mail's links."""
+    settings = runtime.settings
+    ask = settings.requester.ratings
+    language = customer_language(runtime, ticket.requester)
+    if ticket.channel == Channel.TELEGRAM.value:
+        if not settings.telegram.enabled:
+            return
         queue_chat(
             runtime,
             uow,
@@ -26,24 +42,52 @@ def after_resolution(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, status: 
             ticket_id=ticket.id,
             chat_id=ticket.requester_address,
             html=chat_resolved(
-                number=ticket.id,
-                language=customer_language(runtime, ticket.requester),
-                tag_prefix=runtime.settings.helpdesk.tag_prefix,
+                number=ticket.id, language=language, tag_prefix=settings.helpdesk.tag_prefix
             ),
             text="",
+            buttons=(rating_buttons(ticket.id, language),) if ask else (),
             dedupe_key=None,
             automatic=True,
         )
-    retire_buttons(runtime, uow, ticket.id, status)
+        return
+    link = ticket_link(settings.web.link_base(), ticket.id, ticket.access_key)
+    rendered = resolved_mail(
+        number=ticket.id,
+        subject=ticket.subject,
+        requester_name=ticket.requester.name,
+        link=link,
+        ask_rating=ask,
+        helpdesk_name=settings.helpdesk.name,
+        language=language,
+        tag_prefix=settings.helpdesk.tag_prefix,
+    )
+    parent, references = answer_threading(*uow.messages.conversation(ticket.id))
+    queue_email(
+        runtime,
+        uow,
+        kind=OutboxKind.RESOLVED,
+        ticket_id=ticket.id,
+        recipient=ticket.requester_address,
+        recipient_name=ticket.requester.name,
+        rendered=rendered,
+        dedupe_key=None,
+        automatic=True,
+        in_reply_to=parent,
+        references=references,
+        from_address=ticket.reply_address,
+    )
 
 
 def retire_buttons(runtime: Runtime, uow: UnitOfWork, ticket_id: int, status: Status) -> None:
     """Edit every notice about the ticket that still offers actions: say what happened
     (``status``, in the words of the agent whose chat it is) and keep only its links. (A
-    button pressed on one of them edits it once more, to offer what comes next.)"""
+    button pressed on one of them edits it once more, to offer what comes next.) The
+    requester's rating buttons stay: a rating may be given for a week."""
     for chat_id, message_id, payload in uow.chats.notices_about(ticket_id):
         buttons = payload.get("buttons") or []
         if payload.get("chat_action", "send") != "send" or not has_actions(buttons):
+            continue
+        if _asks_rating(buttons):
             continue
         agent = uow.agents.by_telegram_user(chat_id)  # a private chat's id is its user's
         language = agent_language(runtime, agent) if agent else runtime.settings.helpdesk.language
@@ -64,3 +108,11 @@ def retire_buttons(runtime: Runtime, uow: UnitOfWork, ticket_id: int, status: St
             action="edit",
             target_id=str(message_id),
         )
+
+
+def _asks_rating(buttons: list[list[dict[str, str]]]) -> bool:
+    return any(
+        str(b.get("callback_data", "")).startswith(("rd:good:", "rd:bad:"))
+        for row in buttons
+        for b in row
+    )

@@ -20,6 +20,7 @@ from connectors.telegram.bot_replies import (
 )
 from connectors.telegram.chat_text import escape_html, trim
 from connectors.telegram.commands import (
+    RATING_ACTIONS,
     Command,
     parse_button,
     parse_ticket_ref,
@@ -43,6 +44,7 @@ from workers.desk.replies import post_answer
 from workers.desk.ticket_status import change_ticket_status
 from workers.runtime.context import Runtime
 from workers.steps.ingest_telegram_answers import finish_update, say
+from workers.steps.ingest_telegram_ratings import rate_from_chat
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +211,8 @@ def button(
     if pressed is None or ref is None or ref.ticket_id != pressed.ticket:
         answer = button_not_ours(language)
         ticket_id = None
+    elif pressed.action in RATING_ACTIONS:
+        answer = rate_from_chat(runtime, uow, update, pressed)
     elif agent is None:
         answer = button_for_agents_only(language)
     else:

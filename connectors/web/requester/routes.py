@@ -23,6 +23,14 @@ def page_router(page: TicketPage, read_responses: dict[int | str, Any]) -> APIRo
     async def solved_on_page(request: Request, number: int) -> Response:
         return await page.solved(request, number)
 
+    @router.get("/requests/{number}/rating", name="rating_choice", include_in_schema=False)
+    async def rating_choice(request: Request, number: int) -> Response:
+        return await page.rating_choice(request, number)
+
+    @router.post("/requests/{number}/rating", name="rate_on_page", include_in_schema=False)
+    async def rate_on_page(request: Request, number: int) -> Response:
+        return await page.rate(request, number)
+
     @router.get(
         "/api/v1/tickets/{number}/files/{sha256}",
         name="get_ticket_file",

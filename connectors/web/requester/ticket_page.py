@@ -17,6 +17,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +34,7 @@ from router.catalogs import Catalog
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import PermanentError, TransientError
 from router.language_choice import requester_language, stated_languages
+from router.ratings import MAX_COMMENT_CHARS, RatedVia, RatingView
 from router.requester_view import (
     author_name,
     can_confirm,
@@ -99,6 +101,11 @@ class TicketPage:
     ) -> HTMLResponse:
         current = Status(view.status)
         link = ticket_link(request, view)
+        rating = (
+            self.desk.rating(view.number)
+            if current in (Status.RESOLVED, Status.CLOSED)
+            else RatingView(can_rate=False)
+        )
         html = render(
             TEMPLATES,
             "ticket.html",
@@ -125,6 +132,9 @@ class TicketPage:
             can_confirm=can_confirm(current),
             reply_action=url_path(request, "reply_on_page", number=view.number),
             solved_action=url_path(request, "solved_on_page", number=view.number),
+            rating_action=url_path(request, "rate_on_page", number=view.number),
+            rating=rating,
+            max_comment_chars=MAX_COMMENT_CHARS,
             new_request=url_path(request, "show_form"),
             link=link,
             key=view.access_key,
@@ -233,6 +243,48 @@ class TicketPage:
         confirmed = await run_in_threadpool(self.desk.confirm_solved, number, address=address)
         done = "solved" if confirmed else "unchanged"
         return RedirectResponse(f"{ticket_link(request, view)}&done={done}", 303)
+
+    async def rating_choice(self, request: Request, number: int) -> Response:
+        """The page a rating link opens: the choice it named, not yet recorded (a mail
+        scanner following the link records nothing); the requester confirms it."""
+        view = await self.view(number, request.query_params.get("key"))
+        rating = await run_in_threadpool(self.desk.rating, number)
+        html = render(
+            TEMPLATES,
+            "rating.html",
+            CATALOG.texts(self.language(request)),
+            zone=self.settings.helpdesk.timezone,
+            desk=self.settings.helpdesk.name,
+            ticket=view,
+            rating=rating,
+            good=request.query_params.get("good", "") == "1",
+            bad=request.query_params.get("good", "") == "0",
+            rating_action=url_path(request, "rate_on_page", number=view.number),
+            link=ticket_link(request, view),
+            key=view.access_key,
+            max_comment_chars=MAX_COMMENT_CHARS,
+        )
+        return HTMLResponse(html, status_code=200, headers=HEADERS)
+
+    async def rate(self, request: Request, number: int) -> Response:
+        async with request.form(max_files=0) as form:
+            key, good, comment = form.get("key"), form.get("good"), form.get("comment")
+            via = RatedVia.EMAIL if form.get("via") == "email" else RatedVia.PAGE
+        view = await self.view(number, key)
+        if good not in ("1", "0"):
+            return RedirectResponse(f"{ticket_link(request, view)}&done=choose#rating", 303)
+        address = request.client.host if request.client else None
+        outcome = await run_in_threadpool(
+            partial(
+                self.desk.rate,
+                number,
+                good=good == "1",
+                comment=comment if isinstance(comment, str) else "",
+                via=via,
+                address=address,
+            )
+        )
+        return RedirectResponse(f"{ticket_link(request, view)}&done={outcome.value}#rating", 303)
 
     async def file(self, number: int, sha256: str, key: object) -> Response:
         view = await self.view(number, key)
