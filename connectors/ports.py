@@ -231,6 +231,10 @@ class QueueDesk(Protocol):
         """The desk's clock: what pages measure "42 min ago" and "due in 5 min" from."""
         ...
 
+    def own_status(self, caller: Caller) -> str | None:
+        """The caller's routing status (the header's switch shows it); None: no agent."""
+        ...
+
     def view_counts(self, caller: Caller) -> dict[View, int]: ...
 
     def view_tickets(

@@ -22,6 +22,7 @@ TINY = {
     "api": "--tickets 2000 --clients 2 --rounds 2",
     "email_intake": "--messages 20 --processes 1 --threads 2 --smtp-clients 1 --skip-desk",
     "idle_backlog": "--tickets 10 --settle 0.5 --window 1",
+    "pages": "--tickets 2000 --rounds 3",
     "pipeline": "--tickets 20 --processes 1 --threads 2 --agents 3 --noop-messages 100",
     "reports": "--tickets 1000 --rounds 1",
     "routing": "--agents 30 --skills 8 --tickets 50 --warmup 5 --e2e-tickets 10 "

@@ -127,6 +127,12 @@ class StaffPorts(WebhookPorts):
         return self.runtime.now()
 
     @_store_outage_is_transient
+    def own_status(self, caller: Caller) -> str | None:
+        with self.runtime.db.unit_of_work() as uow:
+            agent = uow.agents.by_name(caller.principal.name)
+            return agent.status if agent is not None else None
+
+    @_store_outage_is_transient
     def view_counts(self, caller: Caller) -> dict[View, int]:
         return view_counts(self.runtime, caller)
 

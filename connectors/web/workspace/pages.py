@@ -82,7 +82,7 @@ class Pages:
         }
         if caller is not None:
             frame["csrf_token"] = caller.csrf_token or ""
-            frame["own_status"] = await run_in_threadpool(self._own_status, caller)
+            frame["own_status"] = await run_in_threadpool(self.desk.own_status, caller)
             frame["supervises"] = caller.principal.role.value != "agent"
         html = render(
             self.env,
@@ -97,9 +97,3 @@ class Pages:
             **values,
         )
         return HTMLResponse(html, status_code=status, headers={**HEADERS, **(headers or {})})
-
-    def _own_status(self, caller: Caller) -> str | None:
-        for agent in self.desk.agents():
-            if agent.name == caller.principal.name:
-                return agent.status
-        return None
