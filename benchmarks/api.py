@@ -8,9 +8,11 @@ end. ``--tickets 2000 --rounds 3`` is a smoke run of seconds.
 
 1. Seeding: ``benchmarks.desk_seed`` (a year of a large desk: the tickets, three
    messages each, SLA clocks, customers in organisations), then ``VACUUM ANALYZE``.
-2. ``relaydesk web`` in a process of its own on a free port (the one the
+2. The baseline: the same use cases (list, search, read) called in this process, one
+   at a time, ``--rounds`` each; ``--explain`` prints the plan of each kind's slowest.
+3. ``relaydesk web`` in a process of its own on a free port (the one the
    distributed mode runs), an admin's API token.
-3. ``--clients`` threads, each with its own keep-alive connection, each doing
+4. ``--clients`` threads, each with its own keep-alive connection, each doing
    ``--rounds`` rounds of: a ticket list by filter (status, team, priority,
    organisation or breached SLA, sorted), a full-text search (a rare word: a
    ticket's number in its subject; a common one: "password", in a third of the
@@ -44,12 +46,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from benchmarks.desk_seed import NOW, TEAMS, desk_config, seed_desk
 from config import load_settings
+from router.access import Principal
+from router.ticket_list import TicketFilters, TicketOrder
 from tests.support.services import free_port, fresh_postgres_database
-from workers.desk.api_tokens import create_token
-from workers.runtime.context import build_runtime
+from workers.desk.api_tokens import create_token, token_caller
+from workers.desk.ticket_reads import staff_ticket, ticket_page
+from workers.runtime.context import Runtime, build_runtime
 from workers.runtime.processes import prepare_database
 
 TARGETS_MS = {"list": 50.0, "search": 200.0, "read": 20.0, "reply": 50.0}
@@ -98,7 +104,8 @@ def web_process(config: Path, env: dict[str, str]) -> Iterator[str]:
 
 
 class Workload:
-    """What one client asks, drawn at random (seeded per client)."""
+    """What one client asks, drawn at random (seeded per client): each request as the
+    query string of the API and as the use case's filters (the in-process baseline)."""
 
     def __init__(self, tickets: int, seed: int, reply: str | None) -> None:
         self.tickets = tickets
@@ -108,22 +115,48 @@ class Workload:
     def number(self) -> int:
         return self.random.randint(1, self.tickets)
 
-    def list_params(self) -> dict[str, Any]:
-        pick = self.random.randrange(5)
+    def list_case(self) -> tuple[dict[str, Any], TicketFilters, TicketOrder]:
+        pick, team = self.random.randrange(5), self.random.choice(TEAMS)
         if pick == 0:
-            return {"status": "open", "team": self.random.choice(TEAMS)}
+            return (
+                {"status": "open", "team": team},
+                TicketFilters(status=("open",), team=(team,)),
+                TicketOrder.UPDATED_DESC,
+            )
         if pick == 1:
-            return {"priority": "urgent", "sort": "priority"}
+            return (
+                {"priority": "urgent", "sort": "priority"},
+                TicketFilters(priority=("urgent",)),
+                TicketOrder.PRIORITY,
+            )
         if pick == 2:
-            return {"organisation": f"Org {self.random.randint(1, 2000)}"}
+            org = f"Org {self.random.randint(1, 2000)}"
+            return (
+                {"organisation": org},
+                TicketFilters(organisation=(org,)),
+                TicketOrder.UPDATED_DESC,
+            )
         if pick == 3:
-            return {"breached": "true", "team": self.random.choice(TEAMS)}
-        return {"status": ["pending", "open"], "sort": "-created"}
+            return (
+                {"breached": "true", "team": team},
+                TicketFilters(breached=True, team=(team,)),
+                TicketOrder.UPDATED_DESC,
+            )
+        return (
+            {"status": ["pending", "open"], "sort": "-created"},
+            TicketFilters(status=("pending", "open")),
+            TicketOrder.CREATED_DESC,
+        )
 
-    def search_params(self) -> tuple[str, dict[str, Any]]:
-        if self.random.random() < 0.5:
-            return "rare", {"q": str(self.number())}
-        return "common", {"q": "password"}
+    def search_case(self) -> tuple[str, str]:
+        return (
+            ("rare", str(self.number()))
+            if self.random.random() < 0.5
+            else (
+                "common",
+                "password",
+            )
+        )
 
 
 def run_client(
@@ -140,24 +173,70 @@ def run_client(
         base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as client:
 
-        def timed(kind: str, call: Callable[[], httpx.Response], ok: int = 200) -> None:
+        def timed(kind: str, call: Callable[[], httpx.Response]) -> None:
             began = time.perf_counter()
             answer = call()
             mine.setdefault(kind, []).append((time.perf_counter() - began) * 1000)
-            if answer.status_code != ok:
+            if not answer.is_success:
                 failures.append(f"{kind}: {answer.status_code} {answer.text[:200]}")
 
         for _ in range(rounds):
-            timed("list", lambda: client.get(TICKETS, params=work.list_params()))
-            kind, params = work.search_params()
-            timed(f"search_{kind}", partial(client.get, TICKETS, params=params))
+            timed("list", partial(client.get, TICKETS, params=work.list_case()[0]))
+            kind, words = work.search_case()
+            timed(f"search_{kind}", partial(client.get, TICKETS, params={"q": words}))
             timed("read", lambda: client.get(f"{TICKETS}/{work.number()}"))
             if work.reply_path is not None:
                 path = work.reply_path.format(number=work.number())
-                timed("reply", partial(client.post, path, json=REPLY), ok=202)
+                timed("reply", partial(client.post, path, json=REPLY))
     with lock:
         for kind, samples in mine.items():
             times.setdefault(kind, []).extend(samples)
+
+
+def in_process(
+    runtime: Runtime, principal: Principal, tickets: int, rounds: int, explain: bool
+) -> dict[str, list[float]]:
+    """The baseline: the same use cases called in this process, one at a time (no HTTP,
+    no other client); with ``explain``, the plan of each kind's slowest query."""
+    work = Workload(tickets, 10_000, None)
+    times: dict[str, list[float]] = {}
+    slowest: dict[str, tuple[float, list[tuple[str, Any]]]] = {}
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(runtime.db.engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(rounds):
+            filters, order = work.list_case()[1:]
+            kind, words = work.search_case()
+            for name, call in (
+                ("list", partial(ticket_page, runtime, principal, filters, order=order)),
+                (
+                    f"search_{kind}",
+                    partial(ticket_page, runtime, principal, TicketFilters(q=words)),
+                ),
+                ("read", partial(staff_ticket, runtime, work.number())),
+            ):
+                statements.clear()
+                began = time.perf_counter()
+                call()
+                ms = (time.perf_counter() - began) * 1000
+                times.setdefault(name, []).append(ms)
+                if ms > slowest.get(name, (0.0, []))[0]:
+                    slowest[name] = (ms, list(statements))
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", seen)
+    if explain:
+        with runtime.db.engine.connect() as conn:
+            for name, (ms, executed) in sorted(slowest.items()):
+                statement, parameters = max(executed, key=lambda e: len(e[0]))
+                plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                print(f"  the slowest {name} ({ms:.0f} ms), its longest statement's plan:")
+                for (line,) in plan:
+                    print(f"    {line}")
+    return times
 
 
 def reply_path(base: str) -> str | None:
@@ -181,6 +260,16 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
         seed_s = seed_desk(runtime, args.tickets)
         print(f"  {seed_s:.0f} s", flush=True)
         token = create_token(runtime, "root").secret
+        caller = token_caller(runtime, token, address=None)
+        assert caller is not None
+        print(f"baseline: the use cases in process, one at a time, {args.rounds} rounds")
+        baseline = in_process(runtime, caller.principal, args.tickets, args.rounds, args.explain)
+        for kind, samples in sorted(baseline.items()):
+            print(
+                f"  {kind:<14} n={len(samples):<5} p50 {statistics.median(samples):7.1f} ms  "
+                f"p99 {_pct(samples, 0.99):7.1f} ms",
+                flush=True,
+            )
     finally:
         runtime.close()
     with web_process(config, env) as base:
@@ -228,6 +317,8 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
         figures[f"{kind}_p99_ms"] = f"{p99:.1f}"
     for failure in failures[:5]:
         print(f"  failed: {failure}", flush=True)
+    for kind in ("list", "search_rare", "search_common", "read"):
+        figures[f"{kind}_in_process_p99_ms"] = f"{_pct(baseline.get(kind, []), 0.99):.1f}"
     figures.update(
         requests_per_s=f"{requests / elapsed:.0f}",
         idle_read_p50_ms=f"{idle_ms:.1f}",
@@ -245,6 +336,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=50, help="Of each request, per client.")
     parser.add_argument("--no-reply", action="store_true", help="Reads only.")
+    parser.add_argument(
+        "--explain", action="store_true", help="Print the plans of the slowest queries."
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, fresh_postgres_database() as url:
         _run(args, Path(tmp), url)
