@@ -14,13 +14,15 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Executable, Insert, bindparam, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from router.vocabulary import RowState
 from router.webhook_events import event_details, event_of
+from store.dialect import table
 from store.models import Agent, Customer, Team, Ticket, WebhookDelivery, WebhookEventRow
 from store.models.webhooks import WebhookSubscription
 
@@ -54,9 +56,7 @@ def capture(
     if not found:
         return []
     # a paused subscription's deliveries are written too: they wait until it is resumed
-    subscriptions = session.execute(
-        select(WebhookSubscription.id, WebhookSubscription.events)
-    ).all()
+    subscriptions = session.execute(_subscriptions()).all()
     wanted = [
         (event, audit, [sid for sid, events in subscriptions if event.value in events])
         for event, audit in found
@@ -96,18 +96,17 @@ def add_event(
 ) -> list[int]:
     """One event and a pending delivery of it to each subscription; the deliveries' ids."""
     event_id = session.execute(
-        insert(WebhookEventRow)
-        .values(
-            message_id=new_message_id(),
-            type=event_type,
-            ticket_id=ticket_id,
-            data=data,
-            occurred_at=now,
-        )
-        .returning(WebhookEventRow.id)
+        _insert_event(),
+        {
+            "message_id": new_message_id(),
+            "type": event_type,
+            "ticket_id": ticket_id,
+            "data": data,
+            "occurred_at": now,
+        },
     ).scalar_one()
     rows = session.execute(
-        insert(WebhookDelivery).returning(WebhookDelivery.id),
+        _insert_delivery(),
         [
             {
                 "webhook_id": subscription_id,
@@ -126,8 +125,46 @@ def add_event(
 
 def ticket_snapshots(session: Session, ticket_ids: set[int]) -> dict[int, dict[str, Any]]:
     """The tickets as a webhook shows them, as this transaction leaves them."""
+    rows = session.execute(_snapshots(), {"ids": sorted(ticket_ids)}).all()
+    return {
+        row[0]: {
+            "number": row[0],
+            "subject": row[1],
+            "status": row[2],
+            "priority": row[3],
+            "category": row[4],
+            "channel": row[5],
+            "tags": list(row[6] or []),
+            "created_at": row[7].isoformat(),
+            "updated_at": row[8].isoformat(),
+            "team": row[9],
+            "assignee": row[10],
+            "requester": {"name": row[11] or "", "address": row[12]},
+        }
+        for row in rows
+    }
+
+
+# Built once (see ``store.dialect``): they run in every transaction that has news.
+@cache
+def _subscriptions() -> Executable:
+    return select(WebhookSubscription.id, WebhookSubscription.events)
+
+
+@cache
+def _insert_event() -> Insert:
+    return insert(table(WebhookEventRow)).returning(table(WebhookEventRow).c.id)
+
+
+@cache
+def _insert_delivery() -> Insert:
+    return insert(table(WebhookDelivery)).returning(table(WebhookDelivery).c.id)
+
+
+@cache
+def _snapshots() -> Executable:
     assignee = aliased(Agent)
-    rows = session.execute(
+    return (
         select(
             Ticket.id,
             Ticket.subject,
@@ -146,22 +183,5 @@ def ticket_snapshots(session: Session, ticket_ids: set[int]) -> dict[int, dict[s
         .outerjoin(Team, Team.id == Ticket.team_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
         .outerjoin(Customer, Customer.id == Ticket.requester_id)
-        .where(Ticket.id.in_(sorted(ticket_ids)))
-    ).all()
-    return {
-        row[0]: {
-            "number": row[0],
-            "subject": row[1],
-            "status": row[2],
-            "priority": row[3],
-            "category": row[4],
-            "channel": row[5],
-            "tags": list(row[6] or []),
-            "created_at": row[7].isoformat(),
-            "updated_at": row[8].isoformat(),
-            "team": row[9],
-            "assignee": row[10],
-            "requester": {"name": row[11] or "", "address": row[12]},
-        }
-        for row in rows
-    }
+        .where(Ticket.id.in_(bindparam("ids", expanding=True)))
+    )
