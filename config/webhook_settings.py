@@ -25,6 +25,8 @@ class WebhookSettings(Frozen):
     # failed and its subscription is paused (and the admins told)
     retry_schedule_s: tuple[float, ...] = Field(DEFAULT_RETRY_SCHEDULE_S, max_length=50)
     user_agent: str = "relaydesk-webhooks/1"
+    # events older than this are deleted with their deliveries (those still under way wait)
+    keep_days: int = Field(30, ge=1, le=3650)
 
     @field_validator("allowed_networks")
     @classmethod

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from router.storable import is_id
@@ -185,6 +185,34 @@ class WebhookDeliveries:
             .values(available_at=now)
             .execution_options(synchronize_session=False)
         )
+
+    def prune(self, *, before: datetime, limit: int) -> int:
+        """Delete the oldest events (up to ``limit``) that occurred before ``before``, with
+        their deliveries, unless one is still under way; how many. Reads only the
+        ``limit`` oldest events, so a sweep with nothing to prune costs next to nothing."""
+        oldest = (
+            select(WebhookEventRow.id, WebhookEventRow.occurred_at)
+            .order_by(WebhookEventRow.id)
+            .limit(limit)
+            .subquery()
+        )
+        old = [
+            row[0]
+            for row in self.session.execute(
+                select(oldest.c.id).where(
+                    oldest.c.occurred_at < before,
+                    ~exists().where(
+                        WebhookDelivery.event_id == oldest.c.id,
+                        WebhookDelivery.state.in_(_UNFINISHED),
+                    ),
+                )
+            )
+        ]
+        if not old:
+            return 0
+        self.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(old)))
+        self.session.execute(delete(WebhookEventRow).where(WebhookEventRow.id.in_(old)))
+        return len(old)
 
     def redeliver(self, delivery_id: int, *, now: datetime, redrive_after: timedelta) -> bool:
         """Send a delivery again (done or failed) with a fresh set of attempts, under the

@@ -148,3 +148,31 @@ def test_two_racing_sweeps_take_each_due_delivery_once(db: Database) -> None:
 def _all(db: Database, hook: int) -> list:  # type: ignore[type-arg]
     with db.unit_of_work() as uow:
         return uow.webhook_deliveries.recent(webhook_id=hook, limit=100)
+
+
+def test_old_events_are_forgotten_with_their_deliveries_unless_still_under_way(
+    db: Database,
+) -> None:
+    number = _ticket(db)
+    hook = _subscribe(db, ["ticket.note_added"])
+    for day in (0, 1, 2):  # three notes, a day apart
+        with db.unit_of_work() as uow:
+            uow.audit.record(
+                ticket_id=number,
+                actor="cli",
+                action=AuditAction.NOTE_ADDED,
+                now=NOW + timedelta(days=day),
+            )
+    first, second, third = sorted(d.id for d in _all(db, hook))
+    with db.unit_of_work() as uow:  # the first two were delivered; the third waits
+        for delivery in (first, second):
+            uow.webhook_deliveries.claim(delivery, now=NOW, lease=timedelta(minutes=1))
+            uow.webhook_deliveries.mark_delivered(delivery, status=204, now=NOW)
+    cutoff = NOW + timedelta(days=5)
+    with db.unit_of_work() as uow:
+        assert uow.webhook_deliveries.prune(before=NOW + timedelta(hours=1), limit=10) == 1
+    assert sorted(d.id for d in _all(db, hook)) == [second, third]
+    with db.unit_of_work() as uow:
+        assert uow.webhook_deliveries.prune(before=cutoff, limit=10) == 1  # not the waiting one
+        remaining = list(uow.session.scalars(select(WebhookEventRow.type)))
+    assert [d.id for d in _all(db, hook)] == [third] and remaining == ["ticket.note_added"]

@@ -20,7 +20,7 @@ from workers.desk.reply_receipts import report_undelivered
 from workers.runtime.context import Runtime
 from workers.steps.report_refresh import refresh_reports
 from workers.steps.sla_sweep import hand_off_sla
-from workers.steps.webhooks import redrive_webhooks
+from workers.steps.webhooks import prune_webhooks, redrive_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ class Scheduler:
         if time.monotonic() - self._reports_at >= runtime.settings.reports.refresh_s:
             self._reports_at = time.monotonic()
             refresh_reports(runtime)
+            prune_webhooks(runtime)
         if inbox or outbox:
             log.info("re-drove %d inbox and %d outbox rows", len(inbox), len(outbox))
         return Sweep(inbox=len(inbox), outbox=len(outbox), teams=len(teams))

@@ -11,6 +11,7 @@ paused and the admins told.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from connectors.webhooks.sender import WebhookRequest, WebhookSender
 from router.errors import PermanentError, TransientError
@@ -99,3 +100,14 @@ def redrive_webhooks(runtime: Runtime, *, limit: int) -> int:
         )
     enqueue_webhooks(runtime, due)
     return len(due)
+
+
+def prune_webhooks(runtime: Runtime, *, limit: int = 1000) -> int:
+    """Forget events older than ``webhooks.keep_days`` and their deliveries (the scheduler
+    does it now and then); how many events."""
+    before = runtime.now() - timedelta(days=runtime.settings.webhooks.keep_days)
+    with runtime.db.unit_of_work() as uow:
+        pruned = uow.webhook_deliveries.prune(before=before, limit=limit)
+    if pruned:
+        log.info("forgot %d webhook events older than %s", pruned, before.isoformat())
+    return pruned
