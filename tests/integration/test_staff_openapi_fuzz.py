@@ -7,6 +7,7 @@ Bounded: a quarter of ``RELAYDESK_FUZZ_EXAMPLES`` examples per operation and kin
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,3 +102,39 @@ def test_every_staff_operation_answers_an_admins_program_as_documented(desk: Sta
                 answers_as_documented()
             except Unsatisfiable:  # no invalid request can be made (an operation without input)
                 assert mode is GenerationMode.NEGATIVE
+
+
+def test_sequences_that_follow_the_links_read_change_and_merge_what_a_post_made(
+    desk: StaffDesk,
+) -> None:
+    schema = schemathesis.openapi.from_asgi("/openapi.json", desk.app, config=CONFIG).include(
+        path_regex=r"^/api/v1/(customers|organisations)"
+    )
+    answered: Counter[tuple[str, int]] = Counter()
+
+    @schema.auth(refresh_interval=None)
+    class AdminToken:
+        def get(self, case: Any, context: Any) -> str:
+            return create_token(desk.runtime, "root").secret
+
+        def set(self, case: Any, data: str, context: Any) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+    class Machine(schema.as_state_machine()):  # type: ignore[misc]
+        def after_call(self, response: Any, case: Any) -> None:
+            answered[(case.operation.label, response.status_code)] += 1
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            refers = case.operation.label in REFERS_TO_STATE
+            case.validate_response(
+                response,
+                excluded_checks=[positive_data_acceptance] if refers else [],
+                transport_kwargs=kwargs,
+            )
+
+    Machine.run(
+        settings=settings(HYPOTHESIS, max_examples=max(EXAMPLES // 4, 10), stateful_step_count=6)
+    )
+
+    assert answered[("GET /api/v1/customers/{customer_id}", 200)] > 0, answered
+    assert answered[("GET /api/v1/organisations/{organisation_id}", 200)] > 0, answered

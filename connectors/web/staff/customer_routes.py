@@ -73,6 +73,24 @@ async def _run(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise HTTPException(422, detail=str(exc)) from None
 
 
+# OpenAPI links: what the answer to a POST lets a client do next with what it made
+CUSTOMER_LINKS = {
+    name: {"operationId": operation, "parameters": {"customer_id": "$response.body#/id"}}
+    for name, operation in (
+        ("GetCustomer", "get_customer"),
+        ("UpdateCustomer", "update_customer"),
+        ("MergeCustomer", "merge_customer"),
+    )
+}
+ORGANISATION_LINKS = {
+    name: {"operationId": operation, "parameters": {"organisation_id": "$response.body#/id"}}
+    for name, operation in (
+        ("GetOrganisation", "get_organisation"),
+        ("UpdateOrganisation", "update_organisation"),
+    )
+}
+
+
 def _exists(record_id: int, kind: str) -> None:
     if not is_id(record_id):
         raise HTTPException(404, detail=f"{kind} {record_id} not found")
@@ -114,7 +132,7 @@ def customer_router(gate: StaffGate, desk: CustomerDesk) -> APIRouter:
         summary="Create a customer",
         status_code=201,
         response_model=CustomerOut,
-        responses=CHANGES,
+        responses={**CHANGES, 201: {"description": "Created.", "links": CUSTOMER_LINKS}},
     )
     async def create_customer(
         body: NewCustomer, caller: Annotated[Caller, Depends(editor)]
@@ -134,6 +152,7 @@ def customer_router(gate: StaffGate, desk: CustomerDesk) -> APIRouter:
 
     @router.get(
         "/customers/{customer_id}",
+        operation_id="get_customer",
         summary="A customer's profile",
         response_model=CustomerOut,
         responses={**AUTH_ERRORS, **MISSING},
@@ -148,6 +167,7 @@ def customer_router(gate: StaffGate, desk: CustomerDesk) -> APIRouter:
 
     @router.patch(
         "/customers/{customer_id}",
+        operation_id="update_customer",
         summary="Change a customer",
         response_model=CustomerOut,
         responses=CHANGES,
@@ -163,6 +183,7 @@ def customer_router(gate: StaffGate, desk: CustomerDesk) -> APIRouter:
 
     @router.post(
         "/customers/{customer_id}/merge",
+        operation_id="merge_customer",
         summary="Merge a customer into another",
         response_model=CustomerOut,
         responses=CHANGES,
@@ -197,7 +218,7 @@ def customer_router(gate: StaffGate, desk: CustomerDesk) -> APIRouter:
         summary="Create an organisation",
         status_code=201,
         response_model=OrganisationOut,
-        responses=CHANGES,
+        responses={**CHANGES, 201: {"description": "Created.", "links": ORGANISATION_LINKS}},
         tags=["organisations"],
     )
     async def create_organisation(
@@ -217,6 +238,7 @@ def customer_router(gate: StaffGate, desk: CustomerDesk) -> APIRouter:
 
     @router.get(
         "/organisations/{organisation_id}",
+        operation_id="get_organisation",
         summary="An organisation",
         response_model=OrganisationOut,
         responses={**AUTH_ERRORS, **MISSING},
@@ -230,6 +252,7 @@ def customer_router(gate: StaffGate, desk: CustomerDesk) -> APIRouter:
 
     @router.patch(
         "/organisations/{organisation_id}",
+        operation_id="update_organisation",
         summary="Change an organisation",
         response_model=OrganisationOut,
         responses=CHANGES,
