@@ -107,3 +107,15 @@ def test_a_macro_from_the_page_needs_the_csrf_token_and_changes_the_ticket(
     assert '<dd class="status">Pending</dd>' in page and "Hello Jo, I am on it." in page
     missing = ana.post(f"/desk/tickets/{number}/macro", data={"macro": "nope", "csrf_token": csrf})
     assert missing.status_code == 404
+
+
+def test_a_search_by_the_lists_filters_is_a_page_to_bookmark(desk: StaffDesk) -> None:
+    support = desk.ticket("support", "ana")
+    desk.ticket("billing", None)
+    sam, _ = page_client(desk, "root")
+    found = sam.get("/desk/", params={"team": "support", "status": "open"})
+    assert found.status_code == 200 and "Bookmark this page" in found.text
+    assert re.findall(r'data-ticket="(\d+)"', found.text) == [str(support)]
+    assert 'value="support" selected' in found.text
+    bad = sam.get("/desk/", params={"team": "\u0001"})
+    assert bad.status_code == 422  # not a name: refused, never a 5xx

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import Staff
+from connectors.web.staff.query_params import checked
 from connectors.web.workspace.door import PREFIX, PageDoor, local_path
 from connectors.web.workspace.pages import Pages
 from router.access import Ability
@@ -31,13 +32,27 @@ def home_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
         caller: Annotated[Caller, Depends(door.caller)],
         view: Annotated[str, Query(max_length=40)] = "",
         q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
+        status: Annotated[str, Query(max_length=20)] = "",
+        priority: Annotated[str, Query(max_length=20)] = "",
+        team: Annotated[str, Query(max_length=200)] = "",
+        channel: Annotated[str, Query(max_length=20)] = "",
+        tag: Annotated[str, Query(max_length=200)] = "",
     ) -> HTMLResponse:
-        """A view's tickets (``mine`` unless another is chosen), or with ``q`` and no view
-        the search over every ticket in the caller's scope."""
+        """A view's tickets (``mine`` unless another is chosen), or without a view the
+        search over every ticket in the caller's scope: words (``q``) and the list's
+        filters (a bookmark of the page keeps the search)."""
         door.allowed(caller, Ability.LIST_TICKETS)
         mine = views_of(caller)
         chosen = next((v for v in mine if v.value == view), None)
-        searching = bool(q.strip()) and chosen is None
+        chosen_filters = {
+            "status": status,
+            "priority": priority,
+            "team": team,
+            "channel": channel,
+            "tag": tag,
+        }
+        given = {name: (checked([v], name) if v else ()) for name, v in chosen_filters.items()}
+        searching = chosen is None and (bool(q.strip()) or any(given.values()))
         if chosen is None and not searching:
             chosen = View.MINE
         counts = await run_in_threadpool(desk.view_counts, caller)
@@ -45,7 +60,14 @@ def home_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
             found = await run_in_threadpool(
                 desk.ticket_page,
                 caller,
-                TicketFilters(q=q),
+                TicketFilters(
+                    q=q,
+                    status=given["status"],
+                    priority=given["priority"],
+                    team=given["team"],
+                    channel=given["channel"],
+                    tag=given["tag"],
+                ),
                 order=TicketOrder.UPDATED_DESC,
                 cursor=None,
                 limit=SHOWN,
@@ -66,6 +88,9 @@ def home_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
             views=[(v.value, count_text(counts.get(v, 0))) for v in mine],
             chosen=chosen.value if chosen else "",
             q=q,
+            filters=chosen_filters,
+            searching=searching,
+            team_names=pages.team_names,
             tickets=tickets,
             more=more,
         )

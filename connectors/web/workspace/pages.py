@@ -47,6 +47,7 @@ class Pages:
         self.default_language = settings.helpdesk.language
         self.default_zone = settings.helpdesk.timezone
         self.agents = {a.name: a for a in settings.agents}
+        self.team_names = sorted(t.name for t in settings.teams)
 
     def texts(self, request: Request, caller: Caller | None = None) -> Texts:
         configured = self.agents.get(caller.principal.name) if caller else None
