@@ -55,7 +55,8 @@ from router.ticket_list import TicketFilters, TicketOrder
 from tests.support.services import free_port, fresh_postgres_database
 from workers.desk.api_tokens import create_token, token_caller
 from workers.desk.ticket_reads import staff_ticket, ticket_page
-from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 from workers.runtime.processes import prepare_database
 
 TARGETS_MS = {"list": 50.0, "search": 200.0, "read": 20.0, "reply": 50.0}

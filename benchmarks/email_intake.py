@@ -86,7 +86,8 @@ from workers.channels.mail_intake import (
     SmtpMailSink,
     StoreMailboxState,
 )
-from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 from workers.runtime.processes import prepare_database, worker_process
 from workers.runtime.queues import ROUTE, ingest_queue, outbound_queue
 

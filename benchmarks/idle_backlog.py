@@ -44,7 +44,8 @@ from store.models import InboxItem, Ticket
 from tests.support.processes import Background, migrated_env, wait_until
 from tests.support.services import fresh_postgres_database
 from workers.channels.intake import StoreIntake
-from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 
 CONFIG = """
 [helpdesk]

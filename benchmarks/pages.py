@@ -38,7 +38,7 @@ from sqlalchemy import text
 from config import load_settings
 from tests.support.services import fresh_postgres_database
 from workers.desk.sign_in import set_password
-from workers.runtime.context import build_runtime
+from workers.runtime.build import build_runtime
 from workers.runtime.processes import make_web_app, prepare_database
 
 TEAMS = ("support", "billing", "tech", "sales", "accounts")

@@ -51,7 +51,8 @@ from tests.support.services import fresh_postgres_database
 from tests.support.smtp_sink import SmtpSink
 from workers.channels.intake import StoreIntake
 from workers.runtime.broker import make_broker
-from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 
 NOOP_QUEUE = "bench.noop"
 STEPS_PER_TICKET = 4  # ingest, route, deliver acknowledgement, deliver agent notice

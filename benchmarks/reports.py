@@ -62,7 +62,8 @@ from store.ticket_export import TicketExport
 from tests.support.services import fresh_postgres_database
 from workers.desk.export import Export
 from workers.desk.reports import make_report
-from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 from workers.runtime.processes import prepare_database
 from workers.steps.report_refresh import refresh_reports
 

@@ -52,7 +52,8 @@ from router.vocabulary import Channel
 from store.models import AuditEvent, InboxItem
 from tests.support.services import fresh_postgres_database
 from workers.channels.intake import StoreIntake
-from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 from workers.runtime.processes import prepare_database, worker_process
 from workers.runtime.queues import ROUTE
 from workers.steps.ingest import ingest

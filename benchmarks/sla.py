@@ -51,7 +51,8 @@ from config import load_settings
 from router.vocabulary import Priority
 from store.db import UnitOfWork
 from tests.support.services import fresh_postgres_database
-from workers.runtime.context import Runtime, build_runtime, utc_now
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime, utc_now
 from workers.runtime.processes import prepare_database
 from workers.runtime.queues import SLA
 from workers.runtime.scheduler import Scheduler

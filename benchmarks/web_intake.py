@@ -36,7 +36,7 @@ from connectors.web.app import create_app
 from store.db import Database
 from store.migrate import upgrade
 from workers.channels.intake import StoreIntake
-from workers.runtime.context import build_runtime
+from workers.runtime.build import build_runtime
 from workers.runtime.processes import prepare_database
 
 TICKET = {

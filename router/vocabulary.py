@@ -40,11 +40,30 @@ class Status(StrEnum):
 
 
 class Channel(StrEnum):
-    """Where a message came from or goes to."""
+    """Where a message came from or goes to.
+
+    These three ship with relaydesk; a channel plugged in through the registry
+    (``workers/channels/``) names itself with ``plug_in``.
+    """
 
     EMAIL = "email"
     TELEGRAM = "telegram"
     WEB = "web"
+
+    @classmethod
+    def plug_in(cls, value: str) -> Channel:
+        """The channel ``value``, made known: afterwards ``Channel(value)`` is it (as for
+        the three above, e.g. reading a stored payload). Idempotent."""
+        known = cls._value2member_map_.get(value)
+        if known is not None:
+            return known  # type: ignore[return-value]
+        if not value.isidentifier() or not value.islower() or len(value) > 16:
+            raise ValueError(f"a channel is named in lowercase letters, at most 16: {value!r}")
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        cls._value2member_map_[value] = member
+        return member
 
 
 class Direction(StrEnum):

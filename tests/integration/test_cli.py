@@ -24,7 +24,8 @@ from tests.support.services import fresh_postgres_database
 from workers.channels.intake import StoreIntake
 from workers.channels.mail_intake import InboundMail
 from workers.cli import main
-from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 from workers.steps.deliver import deliver
 from workers.steps.ingest import ingest
 from workers.steps.route import route

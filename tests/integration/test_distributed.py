@@ -37,7 +37,7 @@ from tests.support.services import (
 )
 from tests.support.smtp_sink import SmtpSink
 from workers.channels.intake import StoreIntake
-from workers.runtime.context import build_runtime
+from workers.runtime.build import build_runtime
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

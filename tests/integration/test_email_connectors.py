@@ -245,7 +245,7 @@ def test_an_unavailable_store_answers_451_so_the_sender_retries(tmp_path: Path) 
     settings = make_settings("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
     inbound = SmtpInboundSettings(port=0, addresses=("support@relaydesk.localhost",))
     settings = _with_email(settings, inbound_smtp=inbound)
-    from workers.runtime.context import build_runtime
+    from workers.runtime.build import build_runtime
 
     runtime = build_runtime(settings)
     connectors = MailConnectors(runtime, imap=False)
@@ -282,7 +282,7 @@ def test_connector_status_shows_each_mailbox_cursor_and_a_bad_password_clearly(
     from config import load_settings
     from router.errors import PermanentError
     from workers.cli import main
-    from workers.runtime.context import build_runtime
+    from workers.runtime.build import build_runtime
     from workers.runtime.processes import prepare_database
 
     config = tmp_path / "relaydesk.toml"

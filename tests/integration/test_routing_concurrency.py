@@ -14,7 +14,7 @@ from store.models import AuditEvent, Ticket
 from tests.conftest import make_settings
 from workers.channels.intake import StoreIntake
 from workers.desk.agents import add_agent
-from workers.runtime.context import build_runtime
+from workers.runtime.build import build_runtime
 from workers.runtime.processes import prepare_database
 from workers.steps.drain import drain_backlog
 from workers.steps.ingest import ingest

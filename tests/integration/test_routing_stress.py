@@ -35,7 +35,8 @@ from workers.channels.intake import StoreIntake
 from workers.desk.agents import set_agent_status
 from workers.desk.assignments import assign_ticket, unassign_ticket
 from workers.desk.ticket_status import set_ticket_status
-from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 from workers.runtime.routing_policy import selection_policy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -14,7 +14,7 @@ from store.models import AuditEvent
 from tests.support.staff import PASSWORD, StaffDesk, staff_desk
 from workers.desk.api_tokens import revoke_token
 from workers.desk.sign_in import set_password
-from workers.runtime.context import build_runtime
+from workers.runtime.build import build_runtime
 from workers.runtime.processes import make_web_app
 
 

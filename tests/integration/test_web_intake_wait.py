@@ -22,7 +22,8 @@ from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
 from tests.support.web_fakes import ticket_json
 from workers.channels.intake import StoreIntake
-from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 from workers.runtime.processes import prepare_database
 
 pytestmark = pytest.mark.integration

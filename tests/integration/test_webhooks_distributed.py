@@ -13,7 +13,7 @@ from tests.support.processes import Background
 from tests.support.smtp_sink import SmtpSink
 from tests.support.webhook_receiver import webhook_receiver
 from workers.desk.webhooks import add_webhook, deliveries
-from workers.runtime.context import build_runtime
+from workers.runtime.build import build_runtime
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

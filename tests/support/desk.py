@@ -12,19 +12,11 @@ from config.settings import Settings
 from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
 from router.vocabulary import Channel
 from workers.channels.intake import StoreIntake
-from workers.runtime.context import Runtime, build_runtime
+from workers.channels.registry import ChannelRegistry
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 from workers.runtime.processes import prepare_database
-
-QUEUES = (
-    "ingest.web",
-    "ingest.email",
-    "ingest.telegram",
-    "route",
-    "sla",
-    "outbound.email",
-    "outbound.telegram",
-    "outbound.webhook",
-)
+from workers.runtime.queues import all_queues
 
 
 @dataclass
@@ -57,7 +49,7 @@ class Desk:
 
     def settle(self) -> None:
         for _ in range(3):
-            for queue in QUEUES:
+            for queue in all_queues(self.runtime.channels):
                 self.runtime.broker.join(queue, fail_fast=False)
 
     def submit(self, key: str, sender: str = "jo@example.org", **kw: object) -> int:
@@ -82,9 +74,12 @@ class Desk:
         return view
 
 
-def desk_for(settings: Settings, *, real_email: bool = False) -> Iterator[Desk]:
-    """A running desk; outbound email is collected in memory unless ``real_email``."""
-    runtime = build_runtime(settings)
+def desk_for(
+    settings: Settings, *, real_email: bool = False, channels: ChannelRegistry | None = None
+) -> Iterator[Desk]:
+    """A running desk; outbound email is collected in memory unless ``real_email``.
+    ``channels``: its registry (default: the standard channels)."""
+    runtime = build_runtime(settings, channels=channels)
     prepare_database(runtime)
     sender = CollectingSender()
     if not real_email:

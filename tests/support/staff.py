@@ -17,7 +17,8 @@ from tests.conftest import make_settings
 from workers.desk.api_tokens import create_token
 from workers.desk.sign_in import set_password
 from workers.desk.workload import agent_loads
-from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 from workers.runtime.processes import make_web_app, prepare_database
 
 PASSWORD = "correct horse battery"

@@ -18,7 +18,7 @@ def connector() -> None:
 
 def _run(settings: Settings, *, imap: bool, smtp: bool) -> None:
     from workers.channels.mail_connectors import run_mail_connectors
-    from workers.runtime.context import build_runtime
+    from workers.runtime.build import build_runtime
     from workers.runtime.processes import stop_on_signals
 
     runtime = build_runtime(settings, pool_size=4)
@@ -59,7 +59,7 @@ def telegram(settings: Settings) -> None:
     from router.errors import RelaydeskError
     from workers.channels.intake import StoreIntake
     from workers.channels.telegram_connector import TelegramConnector, run_telegram_connector
-    from workers.runtime.context import build_runtime
+    from workers.runtime.build import build_runtime
     from workers.runtime.processes import stop_on_signals
 
     if not settings.telegram.enabled:

@@ -16,7 +16,8 @@ from config import load_settings
 from config.loader import ConfigError
 from config.settings import Settings, known_zone
 from router.time_texts import reader_time
-from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 
 
 def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

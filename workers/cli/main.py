@@ -7,6 +7,7 @@ import logging
 import click
 
 from config.settings import Settings
+from workers.channels.standard import standard_channels
 from workers.cli.agents import agents
 from workers.cli.config_cmd import config_group
 from workers.cli.connector import connector
@@ -21,6 +22,8 @@ from workers.cli.tickets import tickets
 from workers.cli.tokens import tokens
 from workers.cli.webhooks import webhooks
 from workers.runtime.queues import all_queues
+
+QUEUES = all_queues(standard_channels())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,7 +59,7 @@ def serve(settings: Settings) -> None:
 @main.command()
 @click.option(
     "--queues",
-    default=",".join(all_queues()),
+    default=",".join(QUEUES),
     show_default=True,
     help="Comma-separated queues to consume.",
 )
@@ -73,11 +76,10 @@ def worker(settings: Settings, queues: str, processes: int | None, threads: int 
             "(or amqp://...); for one process use `relaydesk serve`"
         )
     names = [q.strip() for q in queues.split(",") if q.strip()]
-    unknown = sorted(set(names) - set(all_queues()))
+    unknown = sorted(set(names) - set(QUEUES))
     if unknown or not names:
         raise click.BadParameter(
-            f"unknown queue(s) {', '.join(unknown) or '(none given)'}; "
-            f"known: {', '.join(all_queues())}",
+            f"unknown queue(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(QUEUES)}",
             param_hint="--queues",
         )
     supervise_workers(
@@ -111,7 +113,7 @@ def migrate(settings: Settings) -> None:
     from router.errors import TransientError
     from store.errors import store_errors
     from store.migrate import current_revision
-    from workers.runtime.context import build_runtime
+    from workers.runtime.build import build_runtime
     from workers.runtime.processes import prepare_database
 
     runtime = build_runtime(settings, pool_size=1)

@@ -49,9 +49,11 @@ def find_customers(
 
 
 def customer_at(runtime: Runtime, address: str) -> int:
-    """The customer with ``address`` (an email address or a chat id): for the command line."""
+    """The customer with ``address`` on any channel that keeps its own identities (an email
+    address, a chat id): for the command line."""
     with runtime.db.unit_of_work() as uow:
-        found = uow.customer_directory.at_address(address, (Channel.EMAIL, Channel.TELEGRAM))
+        channels = tuple(a.channel for a in runtime.channels if a.answered_on is None)
+        found = uow.customer_directory.at_address(address, channels)
     if found is not None:
         return found
     raise NotFound(f"no customer with the address {address}")

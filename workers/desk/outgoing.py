@@ -62,7 +62,7 @@ def queue_email(
         reply_to=reply_to,
         from_address=from_address,
     )
-    return _add(
+    return queue_message(
         runtime,
         uow,
         message,
@@ -118,7 +118,7 @@ def queue_chat(
         target_id=target_id,
         attachments=attachments,
     )
-    return _add(
+    return queue_message(
         runtime,
         uow,
         message,
@@ -131,7 +131,7 @@ def queue_chat(
     )
 
 
-def _add(
+def queue_message(
     runtime: Runtime,
     uow: UnitOfWork,
     message: OutboundMessage,
@@ -143,7 +143,9 @@ def _add(
     sequence_key: str | None = None,
     confirm_chat_id: str | None = None,
 ) -> int | None:
-    """Write the row, its audit event, and its delivery once the transaction commits.
+    """Write the row, its audit event, and its delivery once the transaction commits (any
+    channel's message: ``queue_email`` and ``queue_chat`` build theirs; a plugged-in
+    channel's adapter builds its own).
 
     ``confirm_chat_id``: a reply's author answered from this chat and is told there
     once it is delivered, or that it could not be."""
@@ -161,7 +163,7 @@ def _add(
     if outbox_id is None:
         return None  # queued before (same dedupe key)
     channel = Channel(message.channel)
-    if not (channel is Channel.TELEGRAM and message.chat_action == "answer_callback"):
+    if message.chat_action != "answer_callback":  # (a button's answer: the action is audited)
         uow.audit.record(
             ticket_id=ticket_id,
             actor=SystemActor.SYSTEM,

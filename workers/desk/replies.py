@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import uuid
 
-from connectors.telegram.notices import chat_agent_reply, chat_agent_reply_text
 from router.audit_origin import ActorRef
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition
 from router.mentions import parse_mentions
-from router.notice_texts import agent_reply, mention_notice, mentioned_by
+from router.notice_texts import mention_notice, mentioned_by
 from router.sla_clock import SlaEvent
-from router.thread_keys import answer_threading
 from router.vocabulary import AuditAction, Channel, Direction, OutboxKind, Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
-from workers.desk.languages import agent_language, customer_language
-from workers.desk.outgoing import new_message_id, queue_chat, queue_email
+from workers.desk.languages import agent_language
+from workers.desk.outgoing import new_message_id
 from workers.desk.sla_clocks import clock_event
 from workers.desk.ticket_status import set_ticket_status
 from workers.runtime.context import Runtime
@@ -108,57 +106,20 @@ def post_answer(
     name = agent.display_name or agent.name
     message_id = new_message_id(runtime)
     dedupe_key = f"reply:{external_id}"[:255] if external_id else None
-    # the channel the answer goes out on: the chat for a chat ticket, else email (a web
-    # requester is answered by email too)
-    sent_on = Channel.TELEGRAM if Channel(ticket.channel) is Channel.TELEGRAM else Channel.EMAIL
-    if sent_on is Channel.TELEGRAM:  # the customer wrote in the chat
-        tag_prefix = runtime.settings.helpdesk.tag_prefix
-        body = chat_agent_reply_text(
-            text=text, agent_name=name, number=ticket.id, tag_prefix=tag_prefix
-        )
-        queue_chat(
-            runtime,
-            uow,
-            kind=OutboxKind.REPLY,
-            ticket_id=ticket.id,
-            chat_id=ticket.requester_address,
-            html=chat_agent_reply(
-                text=text, agent_name=name, number=ticket.id, tag_prefix=tag_prefix
-            ),
-            text=body,
-            dedupe_key=dedupe_key,
-            recipient_name=ticket.requester.name,
-            message_id=message_id,
-            confirm_chat_id=confirm_chat_id,
-        )
-    else:
-        rendered = agent_reply(
-            number=ticket.id,
-            subject=ticket.subject,
-            text=text,
-            agent_name=name,
-            helpdesk_name=runtime.settings.helpdesk.name,
-            language=customer_language(runtime, ticket.requester),
-            tag_prefix=runtime.settings.helpdesk.tag_prefix,
-        )
-        body = rendered.body_text
-        parent, references = answer_threading(*uow.messages.conversation(ticket.id))
-        queue_email(
-            runtime,
-            uow,
-            kind=OutboxKind.REPLY,
-            ticket_id=ticket.id,
-            recipient=ticket.requester_address,
-            recipient_name=ticket.requester.name,
-            rendered=rendered,
-            dedupe_key=dedupe_key,
-            automatic=False,
-            in_reply_to=parent,
-            references=references,
-            message_id=message_id,
-            from_address=ticket.reply_address,
-            confirm_chat_id=confirm_chat_id,
-        )
+    # the channel the answer goes out on: the ticket's, or the one that answers its
+    # requesters (a web requester is answered by email)
+    answering = runtime.channels.answering(Channel(ticket.channel))
+    sent_on = answering.channel
+    body = answering.answer_customer(
+        runtime,
+        uow,
+        ticket,
+        text,
+        agent_name=name,
+        message_id=message_id,
+        dedupe_key=dedupe_key,
+        confirm_chat_id=confirm_chat_id,
+    )
     uow.messages.add(  # after the thread was read: the answer is not its own parent
         ticket.id,
         direction=Direction.OUTBOUND,

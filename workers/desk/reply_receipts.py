@@ -12,13 +12,11 @@ from connectors.telegram.bot_replies import (
     answer_recorded_html,
     answer_undelivered_html,
 )
-from connectors.telegram.chat_text import escape_html
-from router.notice_texts import Rendered, reply_subject
 from router.vocabulary import Channel, OutboxKind
 from store.db import UnitOfWork
 from store.models import OutboxItem
-from workers.desk.languages import agent_language, customer_language
-from workers.desk.outgoing import queue_chat, queue_email
+from workers.desk.languages import agent_language
+from workers.desk.outgoing import queue_chat
 from workers.runtime.context import Runtime
 
 _FALLBACK = "fallback-of:"  # the dedupe key of an answer sent again another way
@@ -99,50 +97,19 @@ def _send_another_way(
     ticket = uow.tickets.get(item.ticket_id) if item.ticket_id is not None else None
     if ticket is None:
         return None
-    others = [
-        (channel, address)
-        for channel, address in uow.customers.addresses_of(ticket.requester_id)
-        if channel.value != item.channel and channel in (Channel.EMAIL, Channel.TELEGRAM)
-    ]
-    if not others:
-        return None
-    channel, address = others[0]
     text = str((item.payload or {}).get("body_text") or "")
-    key = f"{_FALLBACK}{item.id}"
-    if channel is Channel.EMAIL:
-        tag_prefix = runtime.settings.helpdesk.tag_prefix
-        queue_email(
+    for channel, address in uow.customers.addresses_of(ticket.requester_id):
+        if channel.value == item.channel or channel not in runtime.channels:
+            continue
+        passed = runtime.channels[channel].pass_answer_on(
             runtime,
             uow,
-            kind=OutboxKind.REPLY,
-            ticket_id=ticket.id,
-            recipient=address,
-            recipient_name=ticket.requester.name,
-            rendered=Rendered(
-                reply_subject(
-                    ticket.subject,
-                    ticket.id,
-                    customer_language(runtime, ticket.requester),
-                    tag_prefix,
-                ),
-                text,
-            ),
-            dedupe_key=key,
-            automatic=False,
-            from_address=ticket.reply_address,
+            ticket,
+            address,
+            text,
+            dedupe_key=f"{_FALLBACK}{item.id}",
             confirm_chat_id=item.confirm_chat_id,
         )
-        return another_way(channel.value, address, language)
-    queue_chat(
-        runtime,
-        uow,
-        kind=OutboxKind.REPLY,
-        ticket_id=ticket.id,
-        chat_id=address,
-        html=escape_html(text),
-        text=text,
-        dedupe_key=key,
-        recipient_name=ticket.requester.name,
-        confirm_chat_id=item.confirm_chat_id,
-    )
-    return another_way(channel.value, address, language)
+        if passed:
+            return another_way(channel.value, address, language)
+    return None

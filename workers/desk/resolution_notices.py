@@ -19,37 +19,44 @@ from workers.runtime.context import Runtime
 
 
 def after_resolution(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, status: Status) -> None:
-    """``ticket`` was just resolved or closed (in this transaction)."""
+    """``ticket`` was just resolved or closed (in this transaction): the requester is told
+    on the channel that answers them, with the rating question (``requester.ratings``),
+    and each channel says so where it has more to say."""
     if status is Status.RESOLVED and runtime.settings.requester.resolved_notice:
-        tell_requester_resolved(runtime, uow, ticket)
-    if runtime.settings.telegram.enabled:
-        retire_buttons(runtime, uow, ticket.id, status)
+        answering = runtime.channels.answering(Channel(ticket.channel))
+        answering.tell_resolved(runtime, uow, ticket)
+    for adapter in runtime.channels:
+        adapter.after_resolution(runtime, uow, ticket, status)
 
 
-def tell_requester_resolved(runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
-    """The requester hears that their request was resolved, on their channel, threaded,
-    with the rating question (``requester.ratings``): a chat's buttons, a mail's links."""
+def resolved_in_chat(runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
+    """The requester hears it in the chat they wrote in, with the rating buttons."""
+    settings = runtime.settings
+    if not settings.telegram.enabled:
+        return
+    ask = settings.requester.ratings
+    language = customer_language(runtime, ticket.requester)
+    queue_chat(
+        runtime,
+        uow,
+        kind=OutboxKind.RESOLVED,
+        ticket_id=ticket.id,
+        chat_id=ticket.requester_address,
+        html=chat_resolved(
+            number=ticket.id, language=language, tag_prefix=settings.helpdesk.tag_prefix
+        ),
+        text="",
+        buttons=(rating_buttons(ticket.id, language),) if ask else (),
+        dedupe_key=None,
+        automatic=True,
+    )
+
+
+def resolved_by_email(runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
+    """The requester hears it by mail in the ticket's thread, with the rating links."""
     settings = runtime.settings
     ask = settings.requester.ratings
     language = customer_language(runtime, ticket.requester)
-    if ticket.channel == Channel.TELEGRAM.value:
-        if not settings.telegram.enabled:
-            return
-        queue_chat(
-            runtime,
-            uow,
-            kind=OutboxKind.RESOLVED,
-            ticket_id=ticket.id,
-            chat_id=ticket.requester_address,
-            html=chat_resolved(
-                number=ticket.id, language=language, tag_prefix=settings.helpdesk.tag_prefix
-            ),
-            text="",
-            buttons=(rating_buttons(ticket.id, language),) if ask else (),
-            dedupe_key=None,
-            automatic=True,
-        )
-        return
     link = ticket_link(settings.web.link_base(), ticket.id, ticket.access_key)
     rendered = resolved_mail(
         number=ticket.id,

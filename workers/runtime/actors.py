@@ -21,14 +21,7 @@ from router.errors import OutOfTurn, PermanentError
 from router.vocabulary import Channel, RowState
 from workers.runtime.batching import ids_of
 from workers.runtime.context import Runtime
-from workers.runtime.queues import (
-    INBOUND_CHANNELS,
-    OUTBOUND_CHANNELS,
-    ROUTE,
-    SLA,
-    ingest_queue,
-    outbound_queue,
-)
+from workers.runtime.queues import ROUTE, SLA, ingest_queue, outbound_queue
 from workers.runtime.webhook_actor import declare_webhook_actor
 from workers.steps.deliver import deliver, deliver_each
 from workers.steps.drain import drain_backlog
@@ -121,9 +114,9 @@ def _ingest_guarded(runtime: Runtime, channel: Channel) -> Callable[[int | list[
         if not ready:
             return
         # with a backlog behind it, a worker takes untouched rows of its channel along
-        # (not chat updates: their files are fetched before the transaction)
+        # (unless its channel says not: chat updates' files are fetched before)
         room = runtime.settings.worker.batch_max - len(ready)
-        if runtime.settings.embedded or channel is Channel.TELEGRAM:
+        if runtime.settings.embedded or not runtime.channels[channel].batches:
             room = 0
         if len(ready) == 1 and room == 0:
             attempt_one(ready[0])
@@ -157,7 +150,7 @@ def resend_alone(actor: Actor, ids: list[int], retries: StepRetries) -> None:
 
 def declare_actors(runtime: Runtime) -> None:
     retries = runtime.settings.retries
-    for channel in INBOUND_CHANNELS:
+    for channel in runtime.channels.inbound():
         runtime.ingest_actors[channel] = _declare(
             runtime,
             _ingest_guarded(runtime, channel),
@@ -197,7 +190,7 @@ def declare_actors(runtime: Runtime) -> None:
         for channel, ids in retry.items():
             resend_alone(runtime.deliver_actors[channel], ids, retries.deliver)
 
-    for out in OUTBOUND_CHANNELS:
+    for out in runtime.channels.outbound():
         runtime.deliver_actors[out] = _declare(
             runtime, deliver_rows, f"deliver_{out.value}", outbound_queue(out), retries.deliver
         )

@@ -9,25 +9,20 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from dramatiq import Actor, Broker
 
 from config.settings import Settings
 from connectors.ports import Sender
 from router.business_calendar import BusinessCalendar
-from router.errors import PermanentError
 from router.rules import RuleBook
 from router.sla_policy import EscalationStep, SlaPolicy
 from router.thread_keys import OwnAddresses
 from router.vocabulary import Channel, Priority
 from store.db import Database
 from store.files import ContentAddressedFiles
+from workers.channels.registry import ChannelRegistry
 from workers.runtime.batching import Gathering, SendWindow
-from workers.runtime.broker import make_broker
-
-if TYPE_CHECKING:
-    from connectors.telegram.bot_api import BotApi
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +36,7 @@ class Runtime:
     settings: Settings
     db: Database
     broker: Broker
+    channels: ChannelRegistry
     clock: Callable[[], datetime] = utc_now
     ingest_actors: dict[Channel, Actor[..., object]] = field(default_factory=dict)
     deliver_actors: dict[Channel, Actor[..., object]] = field(default_factory=dict)
@@ -123,13 +119,6 @@ class Runtime:
         return escalation_steps(self.settings.sla)
 
     @cached_property
-    def chat_api(self) -> BotApi:
-        """The process's Telegram Bot API client: sends, and file downloads in ingest."""
-        from workers.channels.telegram_connector import make_bot_api
-
-        return make_bot_api(self.settings)
-
-    @cached_property
     def files(self) -> ContentAddressedFiles:
         return ContentAddressedFiles(self.settings.email.attachments_dir)
 
@@ -207,19 +196,8 @@ class Runtime:
     def sender(self, channel: Channel) -> Sender:
         with self._senders_lock:
             if channel not in self._senders:
-                self._senders[channel] = self._make_sender(channel)
+                self._senders[channel] = self.channels[channel].make_sender(self)
             return self._senders[channel]
-
-    def _make_sender(self, channel: Channel) -> Sender:
-        if channel is Channel.EMAIL:
-            from connectors.email.outbound import make_email_sender
-
-            return make_email_sender(self.settings)
-        if channel is Channel.TELEGRAM and self.settings.telegram.enabled:
-            from workers.channels.telegram_connector import make_telegram_sender
-
-            return make_telegram_sender(self.settings, self.chat_api, read_file=self.files.read)
-        raise PermanentError(f"no outbound connector for channel {channel.value}")
 
     def close(self) -> None:
         if self._window is not None:
@@ -228,27 +206,5 @@ class Runtime:
             for sender in self._senders.values():
                 sender.close()
             self._senders.clear()
-        if "chat_api" in self.__dict__:
-            self.__dict__.pop("chat_api").close()
+        self.channels.close()
         self.db.dispose()
-
-
-def build_runtime(
-    settings: Settings,
-    *,
-    broker: Broker | None = None,
-    clock: Callable[[], datetime] = utc_now,
-    pool_size: int | None = None,
-) -> Runtime:
-    """The database, the broker and every actor declared on it."""
-    from workers.runtime.actors import declare_actors
-
-    size = pool_size or settings.worker.threads + 4
-    runtime = Runtime(
-        settings=settings,
-        db=Database(settings.database_url, pool_size=size),
-        broker=broker or make_broker(settings),
-        clock=clock,
-    )
-    declare_actors(runtime)
-    return runtime

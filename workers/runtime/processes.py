@@ -22,7 +22,8 @@ from store.directory_sync import sync_directory
 from store.migrate import upgrade
 from workers.channels.mail_connectors import MailConnectors
 from workers.runtime.broker import describe
-from workers.runtime.context import Runtime, build_runtime
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
 from workers.runtime.scheduler import Scheduler
 from workers.runtime.tally import install as install_tally
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from router.vocabulary import Channel
+from workers.channels.registry import ChannelRegistry
 
-INBOUND_CHANNELS = (Channel.WEB, Channel.EMAIL, Channel.TELEGRAM)
-OUTBOUND_CHANNELS = (Channel.EMAIL, Channel.TELEGRAM)
 ROUTE = "route"
 SLA = "sla"  # firing the SLA steps the scheduler found due
 WEBHOOKS = "outbound.webhook"  # webhook deliveries (workers.runtime.webhook_actor)
@@ -19,11 +18,12 @@ def outbound_queue(channel: Channel) -> str:
     return f"outbound.{channel.value}"
 
 
-def all_queues() -> tuple[str, ...]:
+def all_queues(channels: ChannelRegistry) -> tuple[str, ...]:
+    """Every queue of a runtime with these channels (its registry's)."""
     return (
-        *(ingest_queue(c) for c in INBOUND_CHANNELS),
+        *(ingest_queue(c) for c in channels.inbound()),
         ROUTE,
         SLA,
-        *(outbound_queue(c) for c in OUTBOUND_CHANNELS),
+        *(outbound_queue(c) for c in channels.outbound()),
         WEBHOOKS,
     )

@@ -1,4 +1,5 @@
-"""The acknowledgement a new ticket's requester gets, on the channel they wrote on."""
+"""The acknowledgement a new ticket's requester gets, with the ticket's link: by email (a
+web requester's too) within the auto-reply limit, or in their chat."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from router.thread_keys import (
 )
 from router.vocabulary import (
     AuditAction,
-    Channel,
     OutboxKind,
     SystemActor,
 )
@@ -32,8 +32,6 @@ from workers.steps.ingest_email import (
 def reply_address(runtime: Runtime, message: InboundMessage) -> str | None:
     """The address of ours an email's requester wrote to, when it is not the helpdesk's:
     our mail to them comes from it (None: from ``helpdesk.address``)."""
-    if message.channel is not Channel.EMAIL:
-        return None
     found = our_address_written_to(
         message.recipients,
         runtime.own_addresses,
@@ -42,12 +40,34 @@ def reply_address(runtime: Runtime, message: InboundMessage) -> str | None:
     return None if found == runtime.settings.helpdesk.address.lower() else found
 
 
-def auto_reply_limited(channel: Channel) -> bool:
-    """Whether acknowledgements on ``channel`` count against the auto-reply limit."""
-    return channel in (Channel.EMAIL, Channel.WEB)
+def acknowledge_in_chat(
+    runtime: Runtime, uow: UnitOfWork, ticket_id: int, message: InboundMessage
+) -> None:
+    """Tell a chat's customer their new ticket's number, with a button to its page."""
+    link, language = _link(runtime, uow, ticket_id, message)
+    html = chat_acknowledgement(
+        number=ticket_id,
+        subject=message.subject or message.body_text,
+        helpdesk_name=runtime.settings.helpdesk.name,
+        language=language,
+        tag_prefix=runtime.settings.helpdesk.tag_prefix,
+    )
+    queue_chat(
+        runtime,
+        uow,
+        kind=OutboxKind.ACKNOWLEDGEMENT,
+        ticket_id=ticket_id,
+        chat_id=message.sender_address,
+        html=html,
+        text="",
+        dedupe_key=f"ack:{ticket_id}",
+        automatic=True,
+        # a chat's URL button must reach the desk from the requester's device
+        buttons=((link_button(link, language),),) if runtime.settings.web.public_url else (),
+    )
 
 
-def acknowledge(
+def acknowledge_by_email(
     runtime: Runtime,
     uow: UnitOfWork,
     ticket_id: int,
@@ -56,30 +76,6 @@ def acknowledge(
 ) -> None:
     """``limit``: the batch's auto-reply limit, decided for all its acknowledgements."""
     link, language = _link(runtime, uow, ticket_id, message)
-    if message.channel is Channel.TELEGRAM:
-        html = chat_acknowledgement(
-            number=ticket_id,
-            subject=message.subject or message.body_text,
-            helpdesk_name=runtime.settings.helpdesk.name,
-            language=language,
-            tag_prefix=runtime.settings.helpdesk.tag_prefix,
-        )
-        queue_chat(
-            runtime,
-            uow,
-            kind=OutboxKind.ACKNOWLEDGEMENT,
-            ticket_id=ticket_id,
-            chat_id=message.sender_address,
-            html=html,
-            text="",
-            dedupe_key=f"ack:{ticket_id}",
-            automatic=True,
-            # a chat's URL button must reach the desk from the requester's device
-            buttons=((link_button(link, language),),) if runtime.settings.web.public_url else (),
-        )
-        return
-    if not auto_reply_limited(message.channel):
-        return
     if limit is None:
         limit = AutoReplyLimit(runtime, uow, [message.sender_address])
     refusal = limit.refusal(message.sender_address)
@@ -115,7 +111,7 @@ def acknowledge(
         automatic=True,
         in_reply_to=parent,
         references=references,
-        from_address=reply_address(runtime, message),
+        from_address=runtime.channels[message.channel].reply_address(runtime, message),
     )
 
 

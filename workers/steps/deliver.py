@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, Throttled, TransientError
-from router.vocabulary import AuditAction, Channel, OutboxKind, RowState, SystemActor
+from router.vocabulary import AuditAction, Channel, RowState, SystemActor
 from store.db import UnitOfWork
 from store.outbox import Claimed
 from workers.desk.reply_receipts import confirm_delivered, report_undelivered
@@ -146,7 +146,6 @@ def _asked_to_wait(exc: BaseException) -> float | None:
 
 def _attempt(runtime: Runtime, outbox_id: int, claimed: Claimed) -> _Sent | _Failed | _Held:
     """Send one claimed row; a failure or a hold is recorded on the row before returning."""
-    ticket_id, recipient, kind = claimed.ticket_id, claimed.recipient, claimed.kind
     message: OutboundMessage | None = None
     try:
         message = OutboundMessage.from_payload(claimed.payload)
@@ -159,12 +158,10 @@ def _attempt(runtime: Runtime, outbox_id: int, claimed: Claimed) -> _Sent | _Fai
             _record_hold(runtime, outbox_id, claimed, exc, wait)
             return _Held(wait)
         permanent = not isinstance(exc, TransientError)
-        state = _record_failure(
-            runtime, outbox_id, ticket_id, recipient, exc, permanent, message=message, kind=kind
-        )
+        state = _record_failure(runtime, outbox_id, claimed, exc, permanent, message=message)
         return _Failed(state, exc)
     except BaseException as exc:  # a time limit or shutdown interrupt: count it, then go on
-        _record_failure(runtime, outbox_id, ticket_id, recipient, exc, permanent=False)
+        _record_failure(runtime, outbox_id, claimed, exc, permanent=False)
         raise
     return _Sent(message, result)
 
@@ -178,16 +175,9 @@ def _record_sent(
 ) -> None:
     message, result = sent.message, sent.result
     uow.outbox.mark_sent(outbox_id, external_id=result.external_id, now=runtime.now())
-    if message.channel is Channel.TELEGRAM and message.chat_action in ("send", "document"):
-        _remember_sent(
-            runtime,
-            uow,
-            claimed.recipient,
-            result.external_id.split(","),
-            claimed.ticket_id,
-            outbox_id,
-            claimed.kind,
-        )
+    runtime.channels[message.channel].record_sent(
+        runtime, uow, outbox_id, claimed, result.external_id.split(","), message
+    )
     if claimed.confirm_chat_id is not None:  # an agent's answer from a chat: say it arrived
         confirm_delivered(
             runtime,
@@ -209,72 +199,6 @@ def _record_sent(
     )
 
 
-def _remember_sent(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    chat_id: str,
-    message_ids: list[str],
-    ticket_id: int | None,
-    outbox_id: int,
-    kind: str,
-) -> None:
-    """The bot's messages in a chat: an agent replying to one answers its ticket."""
-    uow.chats.record_sent(
-        chat_id,
-        [int(m) for m in message_ids if m.isdigit()],
-        ticket_id=ticket_id,
-        outbox_id=outbox_id,
-        kind=kind,
-        now=runtime.now(),
-    )
-
-
-def _unreachable_chat(exc: BaseException) -> bool:
-    from connectors.telegram.bot_api import ChatUnreachable
-
-    return isinstance(exc, ChatUnreachable)
-
-
-def fall_back_to_email(
-    runtime: Runtime, uow: UnitOfWork, outbox_id: int, message: OutboundMessage, why: str
-) -> None:
-    """A notice to an agent who blocked the bot: unlink the chat, send it by email (in the
-    transaction that fails the row, so the notice cannot be lost in between)."""
-    from router.notice_texts import Rendered
-    from workers.desk.outgoing import queue_email
-
-    item = uow.outbox.get(outbox_id)
-    if item is None or item.agent_id is None:
-        return  # a customer's chat: nothing else to reach them by
-    found = uow.agents.by_ids([item.agent_id])
-    if not found:
-        return
-    agent = found[0]
-    if agent.telegram_chat_id == message.recipient:
-        uow.chats.unlink(agent)
-        uow.audit.record(
-            ticket_id=item.ticket_id,
-            actor=SystemActor.DELIVER,
-            action=AuditAction.AGENT_UNLINKED,
-            detail=f"{agent.name}: Telegram unreachable ({why[:200]}); notices go by email",
-            now=runtime.now(),
-        )
-    queue_email(
-        runtime,
-        uow,
-        kind=OutboxKind(item.kind),
-        ticket_id=item.ticket_id,
-        recipient=agent.email,
-        recipient_name=agent.display_name,
-        rendered=Rendered(
-            subject=message.subject or f"relaydesk: {item.kind}", body_text=message.body_text
-        ),
-        dedupe_key=f"fallback:{outbox_id}",
-        automatic=False,
-        agent_id=agent.id,
-    )
-
-
 def _record_hold(
     runtime: Runtime, outbox_id: int, claimed: Claimed, exc: BaseException, wait_s: float
 ) -> None:
@@ -283,15 +207,7 @@ def _record_hold(
     sent = getattr(exc, "sent", None)  # a split chat message: the parts that went out
     with runtime.db.unit_of_work() as uow:
         if isinstance(sent, list):
-            _remember_sent(
-                runtime,
-                uow,
-                claimed.recipient,
-                sent,
-                claimed.ticket_id,
-                outbox_id,
-                claimed.kind,
-            )
+            runtime.channels[_channel(claimed)].record_sent(runtime, uow, outbox_id, claimed, sent)
         uow.outbox.hold(
             outbox_id,
             until=until,
@@ -308,19 +224,19 @@ def _record_hold(
 def _record_failure(
     runtime: Runtime,
     outbox_id: int,
-    ticket_id: int | None,
-    recipient: str,
+    claimed: Claimed,
     exc: BaseException,
     permanent: bool,
     *,
     message: OutboundMessage | None = None,
-    kind: str = "",
 ) -> RowState:
+    ticket_id, recipient = claimed.ticket_id, claimed.recipient
+    adapter = runtime.channels[_channel(claimed)]
     retries = runtime.settings.retries.deliver
     sent = getattr(exc, "sent", None)  # a split chat message: the parts that went out
     with runtime.db.unit_of_work() as uow:
         if isinstance(sent, list):  # the parts of a split chat message that went out
-            _remember_sent(runtime, uow, recipient, sent, ticket_id, outbox_id, kind)
+            adapter.record_sent(runtime, uow, outbox_id, claimed, sent)
         state = uow.outbox.mark_failed_attempt(
             outbox_id,
             error=f"{type(exc).__name__}: {exc}",
@@ -339,8 +255,8 @@ def _record_failure(
                 now=runtime.now(),
                 data={"outbox_id": outbox_id, "permanent": permanent},
             )
-            if message is not None and _unreachable_chat(exc):
-                fall_back_to_email(runtime, uow, outbox_id, message, str(exc))
+            if message is not None:
+                adapter.failed_for_good(runtime, uow, outbox_id, message, exc)
             item = uow.outbox.get(outbox_id)
             if item is not None:  # an agent's answer from a chat: say it did not arrive
                 report_undelivered(runtime, uow, item, str(exc))

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from router.envelopes import InboundMessage
-from router.errors import OutOfTurn, PermanentError, TransientError
+from router.errors import OutOfTurn, PermanentError
 from router.vocabulary import (
     AuditAction,
     Channel,
@@ -28,42 +28,32 @@ from router.vocabulary import (
 )
 from store.customers import CustomerRef
 from store.db import UnitOfWork
-from store.models import Ticket
 from workers.runtime.context import Runtime
-from workers.steps.acknowledgements import acknowledge, auto_reply_limited
 from workers.steps.ingest_email import (
     AutoReplyLimit,
-    answered_by_agent,
-    email_thread,
-    read_email,
-    record_bounce,
 )
-from workers.steps.ingest_telegram import PreparedUpdate, chat_thread, prepare_update, read_update
-from workers.steps.ingest_ticket import (
-    author,
-    join_ticket,
-    open_ticket,
-    requester_language_of,
-    writes_again,
-)
+from workers.steps.ingest_ticket import author, join_ticket, open_ticket, requester_language_of
 
 log = logging.getLogger(__name__)
 
 
 def ingest(runtime: Runtime, inbox_id: int, channel: Channel | None = None) -> None:
-    """``channel``: the queue's; a Telegram row's files are fetched before the transaction.
+    """``channel``: the queue's; its adapter prepares the row before the transaction
+    (a chat update's files are fetched).
 
-    One chat's updates are ingested in the order they came: a row with an older pending
-    row of its sequence raises ``OutOfTurn`` (the older one hands its turn on when done).
+    A channel whose rows go ``in_order`` (one chat's updates) ingests them in the order
+    they came: a row with an older pending row of its sequence raises ``OutOfTurn`` (the
+    older one hands its turn on when done).
     """
-    chat = channel is Channel.TELEGRAM
-    prepared = prepare_update(runtime, inbox_id) if chat else None
+    adapter = runtime.channels[channel] if channel is not None else None
+    ordered = adapter is not None and adapter.in_order
+    prepared = adapter.prepare(runtime, inbox_id) if adapter is not None else None
     with runtime.db.unit_of_work() as uow:
-        if chat and uow.inbox.waiting_behind([inbox_id]):
-            raise OutOfTurn(f"inbox {inbox_id} waits for an older update of its chat")
+        if ordered and uow.inbox.waiting_behind([inbox_id]):
+            raise OutOfTurn(f"inbox {inbox_id} waits for an older row of its sequence")
         _ingest_in(runtime, uow, inbox_id, prepared)
-    if chat:
-        hand_on(runtime, [inbox_id], Channel.TELEGRAM)
+    if ordered and channel is not None:
+        hand_on(runtime, [inbox_id], channel)
 
 
 def hand_on(runtime: Runtime, inbox_ids: list[int], channel: Channel) -> None:
@@ -99,16 +89,13 @@ def ingest_together(
     opposite orders; PostgreSQL ends one, which then goes row by row.
     """
     taken: list[int] = []
+    adapter = runtime.channels[channel]
     try:
-        prepared = (
-            {i: prepare_update(runtime, i) for i in inbox_ids}
-            if channel is Channel.TELEGRAM
-            else {}
-        )
+        prepared = {i: adapter.prepare(runtime, i) for i in inbox_ids}
         with runtime.gather_sends(), runtime.db.unit_of_work() as uow:
             payloads = uow.inbox.claim_many(inbox_ids, runtime.now())
-            if channel is Channel.TELEGRAM and uow.inbox.waiting_behind(sorted(payloads)):
-                raise OutOfTurn("an update of the batch waits for an older one of its chat")
+            if adapter.in_order and uow.inbox.waiting_behind(sorted(payloads)):
+                raise OutOfTurn("a row of the batch waits for an older one of its sequence")
             if take_along > 0:
                 more = uow.inbox.take_waiting(channel.value, limit=take_along, now=runtime.now())
                 taken = sorted(more)
@@ -116,6 +103,8 @@ def ingest_together(
             read = _read_together(runtime, uow, channel, payloads)
             owed: list[tuple[int, InboundMessage]] = []
             for inbox_id in sorted(payloads):
+                if inbox_id in read and read[inbox_id] is None:
+                    continue  # handled by its channel's reader
                 _ingest_in(
                     runtime,
                     uow,
@@ -129,35 +118,43 @@ def ingest_together(
             # (the auto-reply limit) until commit, so a batch holds those locks briefly
             # and two batches take them in the same order
             owed.sort(key=lambda o: (o[1].sender_address.lower(), o[0]))
-            limit = AutoReplyLimit(
-                runtime, uow, [m.sender_address for _, m in owed if auto_reply_limited(m.channel)]
-            )
+            limited = [m for _, m in owed if runtime.channels[m.channel].auto_reply_limited]
+            limit = AutoReplyLimit(runtime, uow, [m.sender_address for m in limited])
             for ticket_id, message in owed:
-                acknowledge(runtime, uow, ticket_id, message, limit)
+                runtime.channels[message.channel].acknowledge(
+                    runtime, uow, ticket_id, message, limit
+                )
     except Exception as exc:
         log.info("a batch of %d inbox rows failed (%s): one by one", len(inbox_ids), exc)
         return Batch(ok=False, taken=taken)
-    if channel is Channel.TELEGRAM:
+    if adapter.in_order:
         hand_on(runtime, inbox_ids, channel)
     return Batch(ok=True, taken=taken)
 
 
 def _read_together(
     runtime: Runtime, uow: UnitOfWork, channel: Channel, payloads: dict[int, dict[str, Any]]
-) -> dict[int, InboundMessage]:
-    """A batch's email and web messages, read before any is ingested, and what ingest will
-    ask the store about each (its sender's customer, an earlier copy) asked at once."""
-    if channel is Channel.TELEGRAM:
-        return {}  # (a chat update is read inside the loop: commands act as they come)
-    raws = uow.inbox.raws(sorted(payloads)) if channel is Channel.EMAIL else {}
-    read = {}
+) -> dict[int, InboundMessage | None]:
+    """A batch's messages, read before any is ingested, and what ingest will ask the store
+    about each (its sender's customer, an earlier copy) asked at once. (Not for a channel
+    whose messages are read as they come, as chat commands act: not ``reads_ahead``.)"""
+    adapter = runtime.channels[channel]
+    if not adapter.reads_ahead:
+        return {}
+    raws = uow.inbox.raws(sorted(payloads)) if adapter.reads_raw else {}
+    read: dict[int, InboundMessage | None] = {}
     for inbox_id in sorted(payloads):
         message = _from_payload(payload=payloads[inbox_id])
         if message.unparsed:
-            message = read_email(runtime, uow, inbox_id, message, raws.get(inbox_id))
+            found = adapter.read(runtime, uow, inbox_id, message, None, raws.get(inbox_id))
+            if found is None:  # handled by its reader, and finished: nothing to ingest
+                read[inbox_id] = None
+                continue
+            message = found
         read[inbox_id] = message
-    uow.customers.look_up(channel, (m.sender_address for m in read.values()))
-    uow.messages.look_up_inbound(m.external_id for m in read.values() if m.external_id)
+    messages = [m for m in read.values() if m is not None]
+    uow.customers.look_up(channel, (m.sender_address for m in messages))
+    uow.messages.look_up_inbound(m.external_id for m in messages if m.external_id)
     return read
 
 
@@ -172,7 +169,7 @@ def _ingest_in(
     runtime: Runtime,
     uow: UnitOfWork,
     inbox_id: int,
-    prepared: PreparedUpdate | None,
+    prepared: Any,
     payload: dict[str, Any] | None = None,
     *,
     message: InboundMessage | None = None,
@@ -188,16 +185,13 @@ def _ingest_in(
         return  # already ingested, failed for good, or unknown
     if message is None:
         message = _from_payload(payload)
-    if message.unparsed and message.channel is Channel.TELEGRAM:
-        if prepared is None:  # it turned pending after our look (a retry by hand)
-            raise TransientError("the update was not read before the claim: again")
-        chat_message = read_update(runtime, uow, inbox_id, message, prepared)
-        if chat_message is None:
+    adapter = runtime.channels[message.channel]
+    if message.unparsed:
+        found = adapter.read(runtime, uow, inbox_id, message, prepared)
+        if found is None:
             return  # a command, an agent's action or nothing to keep: done there
-        message = chat_message
-    elif message.unparsed:
-        message = read_email(runtime, uow, inbox_id, message)
-    if message.channel is Channel.EMAIL and answered_by_agent(runtime, uow, message, inbox_id):
+        message = found
+    if adapter.takes_answer(runtime, uow, message, inbox_id):
         return
     customer = _customer(uow, message, now)
     message = replace(message, language=requester_language_of(runtime, uow, message, customer))
@@ -206,11 +200,8 @@ def _ingest_in(
         if known is not None:  # the same message arrived by another path: one message
             uow.inbox.finish(inbox_id, state=RowState.DONE, ticket_id=known, now=now)
             return
-    if message.bounce is not None:
-        record_bounce(runtime, uow, message.bounce)
-    elif writes_again(message, customer):
-        uow.customers.clear_bounce(message.sender_address)
-    existing = _thread(runtime, uow, message, customer)
+    adapter.learn_from(runtime, uow, message, customer)
+    existing = adapter.thread(runtime, uow, message, customer)
     quiet = message.is_automatic
     if existing is not None and (quiet or Status(existing.status) is not Status.CLOSED):
         ticket_id = existing.id
@@ -224,7 +215,7 @@ def _ingest_in(
         waiting = True
         if runtime.settings.helpdesk.acknowledge and not (quiet or message.is_bulk):
             if acknowledge_later is None:
-                acknowledge(runtime, uow, ticket_id, message)
+                adapter.acknowledge(runtime, uow, ticket_id, message)
             else:
                 acknowledge_later.append((ticket_id, message))
     uow.messages.add(
@@ -267,18 +258,3 @@ def _customer(uow: UnitOfWork, message: InboundMessage, now: datetime) -> Custom
     if not message.sender_address:
         return None  # a null sender (MAILER-DAEMON <>): automatic, nobody to know or answer
     return uow.customers.identify(message.channel, message.sender_address, message.sender_name, now)
-
-
-def _thread(
-    runtime: Runtime, uow: UnitOfWork, message: InboundMessage, customer: CustomerRef | None
-) -> Ticket | None:
-    """The ticket this message answers, locked (None: it opens a new one). A web form
-    always opens one; a message from a ticket's page (whose key the page checked) joins
-    that ticket."""
-    if message.channel is Channel.TELEGRAM and customer is not None:
-        return chat_thread(uow, message, customer)
-    if message.channel is Channel.WEB and message.ticket_number is not None:
-        return uow.tickets.get(message.ticket_number, for_update=True)  # its page vouched
-    if message.channel is not Channel.EMAIL:
-        return None
-    return email_thread(runtime, uow, message, customer)

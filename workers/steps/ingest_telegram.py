@@ -22,6 +22,7 @@ import json
 import logging
 from dataclasses import dataclass
 
+from connectors.telegram.bot_api import BotApi
 from connectors.telegram.bot_replies import (
     edits_not_sent_html,
     private_only_html,
@@ -76,7 +77,7 @@ class PreparedUpdate:
 
 
 # -- before the transaction: read it, fetch its files -------------------------
-def prepare_update(runtime: Runtime, inbox_id: int) -> PreparedUpdate | None:
+def prepare_update(runtime: Runtime, inbox_id: int, api: BotApi) -> PreparedUpdate | None:
     """Read the row's update (None when it is not pending) and download a customer's
     files into the content-addressed store, so no database lock is held meanwhile.
 
@@ -100,7 +101,7 @@ def prepare_update(runtime: Runtime, inbox_id: int) -> PreparedUpdate | None:
             refs[f.file_id] = _not_kept(f.file_name, f.mime_type, f.size, why)
             continue
         try:
-            data, _path = runtime.chat_api.download(f.file_id, limit)
+            data, _path = api.download(f.file_id, limit)
         except PermanentError as exc:
             refs[f.file_id] = _not_kept(f.file_name, f.mime_type, f.size or 0, f"not kept: {exc}")
             continue

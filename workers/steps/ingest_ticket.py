@@ -14,7 +14,6 @@ from router.sla_clock import SlaEvent
 from router.vocabulary import (
     AgentStatus,
     AuditAction,
-    Channel,
     OutboxKind,
     Status,
     SystemActor,
@@ -26,16 +25,8 @@ from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
 from workers.desk.languages import agent_language
 from workers.desk.sla_clocks import clock_event, start_clocks, status_event
 from workers.runtime.context import Runtime
-from workers.steps.acknowledgements import reply_address
 
 log = logging.getLogger(__name__)
-
-
-def writes_again(message: InboundMessage, customer: CustomerRef | None) -> bool:
-    """Whether a person whose address bounced wrote: it works again."""
-    if customer is None or message.is_automatic or message.channel is not Channel.EMAIL:
-        return False
-    return customer.bounced
 
 
 def author(message: InboundMessage, language: str = SOURCE_LANGUAGE) -> str:
@@ -101,7 +92,7 @@ def open_ticket(
         required_skills=dict(decision.required_skills),
         optional_skills=dict(decision.optional_skills),
         tags=list(decision.tags),
-        reply_address=reply_address(runtime, message),
+        reply_address=runtime.channels[message.channel].reply_address(runtime, message),
     )
     detail = "; ".join(decision.reasons)
     if message.is_automatic or message.is_bulk:

@@ -1,0 +1,199 @@
+"""One channel's part in the pipeline, as the steps ask for it: the registry's entries.
+
+The steps never ask which channel a message is on; they ask its adapter
+(``runtime.channels[channel]``). An adapter overrides only what its channel does
+differently from these defaults, as a python-telegram-bot handler overrides
+``check_update`` / ``handle_update``:
+
+- queues: ``inbound`` (an ingest queue ``ingest.<channel>``), ``outbound`` (a sender
+  and a queue ``outbound.<channel>``);
+- ingest: ``prepare`` (before the transaction), ``read`` (an envelope the connector
+  kept unparsed), ``takes_answer`` (an agent writing on this channel),
+  ``learn_from`` (what a message says about its sender's address), ``thread`` (the
+  ticket a message joins), ``acknowledge`` and ``reply_address`` (a new ticket's
+  requester);
+- deliver: ``make_sender``, ``record_sent`` (what the far side's ids mean),
+  ``failed_for_good``;
+- people: ``agent_address`` and ``notify_agent`` (an agent reached on it),
+  ``answered_on`` and ``answer_customer`` (a requester's answers),
+  ``pass_answer_on`` (one that could not be delivered elsewhere), ``after_resolution``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from router.envelopes import InboundMessage, OutboundMessage
+from router.errors import PermanentError
+from router.vocabulary import Channel, OutboxKind, Status
+
+if TYPE_CHECKING:
+    from connectors.ports import Sender
+    from router.notice_texts import Rendered
+    from store.customers import CustomerRef
+    from store.db import UnitOfWork
+    from store.models import Ticket
+    from store.outbox import Claimed
+    from workers.desk.agent_notices import AgentContact, TicketBrief
+    from workers.runtime.context import Runtime
+    from workers.steps.ingest_email import AutoReplyLimit
+
+
+class ChannelAdapter:
+    channel: Channel
+    inbound = True  # its connector writes inbox rows: an ingest queue
+    outbound = False  # it sends: a sender and an outbound queue
+    batches = True  # a worker with a backlog may take untouched rows of it along
+    in_order = False  # one sender's rows are ingested one at a time, in order
+    reads_raw = False  # ``read`` wants the row's raw bytes (a batch reads them at once)
+    reads_ahead = True  # a batch reads its messages before ingesting any
+    auto_reply_limited = False  # acknowledgements count against the auto-reply limit
+    answered_on: Channel | None = None  # its requesters are answered on another channel
+    agent_preference = 100  # agents are reached on the lowest of the channels they are on
+
+    # -- ingest: before the transaction ----------------------------------------
+    def prepare(self, runtime: Runtime, inbox_id: int) -> Any:
+        """Work done before the transaction (e.g. files fetched), handed to ``read``."""
+        return None
+
+    # -- ingest: in the row's transaction ----------------------------------------
+    def read(
+        self,
+        runtime: Runtime,
+        uow: UnitOfWork,
+        inbox_id: int,
+        envelope: InboundMessage,
+        prepared: Any,
+        raw: bytes | None = None,
+    ) -> InboundMessage | None:
+        """The whole message behind an unparsed envelope; None when it was handled here
+        (a command, an agent's action: the inbox row is finished then)."""
+        raise PermanentError(f"{self.channel.value}: an unparsed message, and no reader")
+
+    def takes_answer(
+        self, runtime: Runtime, uow: UnitOfWork, message: InboundMessage, inbox_id: int
+    ) -> bool:
+        """Whether the message is an agent's answer, taken here (the row is done)."""
+        return False
+
+    def learn_from(
+        self,
+        runtime: Runtime,
+        uow: UnitOfWork,
+        message: InboundMessage,
+        customer: CustomerRef | None,
+    ) -> None:
+        """What the message says about an address (a bounce, a person writing again)."""
+
+    def thread(
+        self,
+        runtime: Runtime,
+        uow: UnitOfWork,
+        message: InboundMessage,
+        customer: CustomerRef | None,
+    ) -> Ticket | None:
+        """The ticket the message joins, locked; None: it opens a new one."""
+        return None
+
+    def reply_address(self, runtime: Runtime, message: InboundMessage) -> str | None:
+        """The address of ours the requester wrote to, when our answers come from it."""
+        return None
+
+    def acknowledge(
+        self,
+        runtime: Runtime,
+        uow: UnitOfWork,
+        ticket_id: int,
+        message: InboundMessage,
+        limit: AutoReplyLimit | None = None,
+    ) -> None:
+        """Tell a new ticket's requester it was received (``limit``: a batch's)."""
+
+    # -- deliver -------------------------------------------------------------------
+    def make_sender(self, runtime: Runtime) -> Sender:
+        raise PermanentError(f"no outbound connector for channel {self.channel.value}")
+
+    def record_sent(
+        self,
+        runtime: Runtime,
+        uow: UnitOfWork,
+        outbox_id: int,
+        claimed: Claimed,
+        parts: list[str],
+        message: OutboundMessage | None = None,
+    ) -> None:
+        """The far side's ids of what went out (``message``: sent whole; else ``parts``
+        of it went out before a failure or a hold)."""
+
+    def failed_for_good(
+        self,
+        runtime: Runtime,
+        uow: UnitOfWork,
+        outbox_id: int,
+        message: OutboundMessage,
+        error: BaseException,
+    ) -> None:
+        """A row of this channel failed for good (in the transaction that says so)."""
+
+    # -- reaching people ------------------------------------------------------------
+    def agent_address(self, runtime: Runtime, contact: AgentContact) -> str | None:
+        """Where ``contact`` is told things on this channel; None: not on it."""
+        return None
+
+    def notify_agent(
+        self,
+        runtime: Runtime,
+        uow: UnitOfWork,
+        contact: AgentContact,
+        brief: TicketBrief,
+        *,
+        kind: OutboxKind,
+        rendered: Rendered,
+        dedupe_key: str | None,
+        detail: str = "",
+    ) -> int | None:
+        raise PermanentError(f"agents are not told things by {self.channel.value}")
+
+    def answer_customer(
+        self,
+        runtime: Runtime,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        text: str,
+        *,
+        agent_name: str,
+        message_id: str,
+        dedupe_key: str | None,
+        confirm_chat_id: str | None,
+    ) -> str:
+        """Queue an agent's public answer to the ticket's requester; the text sent."""
+        raise PermanentError(f"requesters are not answered by {self.channel.value}")
+
+    def pass_answer_on(
+        self,
+        runtime: Runtime,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        address: str,
+        text: str,
+        *,
+        dedupe_key: str,
+        confirm_chat_id: str | None,
+    ) -> bool:
+        """Queue an answer that could not be delivered on the ticket's channel to the
+        requester's ``address`` on this one; False when this channel carries no answers."""
+        return False
+
+    def tell_resolved(self, runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
+        """Tell the requester of ``ticket`` (of a channel this one answers) it was resolved."""
+
+    def after_resolution(
+        self, runtime: Runtime, uow: UnitOfWork, ticket: Ticket, status: Status
+    ) -> None:
+        """``ticket`` was just resolved or closed (in this transaction)."""
+
+    def close(self) -> None:
+        """Let go of what the adapter holds (a client's connections)."""
+
+
+__all__ = ["ChannelAdapter"]
