@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, Throttled, TransientError
@@ -18,6 +19,7 @@ from router.vocabulary import AuditAction, Channel, RowState, SystemActor
 from store.db import UnitOfWork
 from store.outbox import Claimed
 from workers.desk.reply_receipts import confirm_delivered, report_undelivered
+from workers.runtime.batch_step import BatchStep, resend_alone
 from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -76,42 +78,73 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
 
 
 def deliver_each(runtime: Runtime, outbox_ids: list[int]) -> dict[Channel, list[int]]:
+    """Send many rows (``DeliverBatch``); the rows to try again later, by channel."""
+    step = DeliverBatch(runtime)
+    again = step.run(outbox_ids)
+    return step.by_channel(again)
+
+
+class DeliverBatch(BatchStep):
     """Send many rows: claimed in one statement, then sent one by one (a channel's
     connector keeps its connection), each recorded sent as soon as it went out, so a
-    crash can repeat at most the one message in flight. Returns the rows to try again
-    later, by channel; a failure is recorded on its row as for one.
-
-    Rows not tried when an interruption (a time limit, a shutdown) stops the batch are
-    given back, pending.
+    crash can repeat at most the one message in flight. A failure is recorded on its
+    row as for one; a row with attempts left is tried again alone, on its channel's
+    queue. Rows not tried when an interruption (a time limit, a shutdown) stops the
+    batch are given back, pending. A message of one row (an int) is ``deliver``.
     """
-    with runtime.db.unit_of_work() as uow:
-        claimed = uow.outbox.claim_many(
-            outbox_ids,
-            now=runtime.now(),
-            lease=runtime.send_lease,
-            max_attempts=runtime.settings.retries.deliver.max_attempts,
-        )
-    again: dict[Channel, list[int]] = {}
-    untried = list(claimed)
-    try:
-        for outbox_id, row in claimed.items():
-            untried.remove(outbox_id)
-            outcome = _attempt(runtime, outbox_id, row)
-            if isinstance(outcome, _Held):
-                _come_back(runtime, outbox_id, row, outcome)
-                continue
-            if isinstance(outcome, _Sent):
-                with runtime.db.unit_of_work() as uow:
-                    _record_sent(runtime, uow, outbox_id, row, outcome)
-            elif outcome.state is RowState.PENDING:
-                again.setdefault(_channel(row), []).append(outbox_id)
-                continue
-            _hand_on(runtime, outbox_id, row)
-    finally:
-        if untried:
+
+    name = "delivery"
+    caught = ()  # a failure is recorded by the attempt itself; anything else ends it
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.claimed: dict[int, Claimed] = {}
+
+    def handle(self, ids: int | list[int], *args: Any) -> None:
+        if isinstance(ids, int):
+            deliver(self.runtime, ids)
+            return
+        super().handle(ids)
+
+    def begin(self, ids: list[int]) -> list[int]:
+        runtime = self.runtime
+        with runtime.db.unit_of_work() as uow:
+            self.claimed = uow.outbox.claim_many(
+                ids,
+                now=runtime.now(),
+                lease=runtime.send_lease,
+                max_attempts=runtime.settings.retries.deliver.max_attempts,
+            )
+        return list(self.claimed)
+
+    def one(self, outbox_id: int) -> bool:
+        runtime, row = self.runtime, self.claimed[outbox_id]
+        outcome = _attempt(runtime, outbox_id, row)
+        if isinstance(outcome, _Held):
+            _come_back(runtime, outbox_id, row, outcome)
+            return True
+        if isinstance(outcome, _Sent):
             with runtime.db.unit_of_work() as uow:
-                uow.outbox.release(untried, now=runtime.now())
-    return again
+                _record_sent(runtime, uow, outbox_id, row, outcome)
+        elif outcome.state is RowState.PENDING:
+            return False
+        _hand_on(runtime, outbox_id, row)
+        return True
+
+    def give_back(self, ids: list[int]) -> None:
+        with self.runtime.db.unit_of_work() as uow:
+            uow.outbox.release(ids, now=self.runtime.now())
+
+    def by_channel(self, ids: list[int]) -> dict[Channel, list[int]]:
+        again: dict[Channel, list[int]] = {}
+        for outbox_id in ids:
+            again.setdefault(_channel(self.claimed[outbox_id]), []).append(outbox_id)
+        return again
+
+    def resend(self, ids: list[int]) -> None:
+        retries = self.runtime.settings.retries.deliver
+        for channel, again in self.by_channel(ids).items():
+            resend_alone(self.runtime.deliver_actors[channel], again, retries)
 
 
 def _channel(claimed: Claimed) -> Channel:

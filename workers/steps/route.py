@@ -8,8 +8,10 @@ ticket is never assigned twice and an agent never goes past capacity.
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from router.backlog import relax_requirements
 from router.lifecycle import is_active
@@ -17,6 +19,7 @@ from router.routing_facts import TicketFacts
 from router.selection import Decision, choose_agent, explain
 from store.agents import Member
 from store.tickets import RoutingTicket
+from workers.runtime.batch_step import BatchStep, resend_alone
 from workers.runtime.context import Runtime
 from workers.runtime.routing_policy import selection_policy, skills_timeout
 from workers.steps.route_notices import assign, offer, record_waiting
@@ -48,25 +51,41 @@ def route(runtime: Runtime, ticket_id: int, *, avoid: int | None = None) -> Outc
         return Outcome.NOT_ROUTABLE
 
 
-def route_each(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
+class RouteBatch(BatchStep):
     """Route tickets: together in one transaction (``_route_together``), then alone, each
-    in its own transaction, those the batch left; the notices' sends go out merged.
-    Returns the tickets whose routing failed, for the caller to retry alone."""
-    failed = []
-    with runtime.gather_sends():
-        alone = ticket_ids
-        if len(ticket_ids) > 1:
-            try:
-                alone = _route_together(runtime, ticket_ids)
-            except Exception as exc:  # e.g. a deadlock with a writer outside routing
-                log.info("routing %d tickets together failed (%s): one by one", len(alone), exc)
-        for ticket_id in alone:
-            try:
-                route(runtime, ticket_id)
-            except Exception:
-                log.exception("routing ticket %s failed; it is retried alone", ticket_id)
-                failed.append(ticket_id)
-    return failed
+    in its own transaction, those the batch left; the notices' sends go out merged. A
+    message of one ticket (an int) is routed alone, its failure retried by dramatiq."""
+
+    name = "routing"
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def handle(self, ids: int | list[int], *args: Any) -> None:
+        if isinstance(ids, int):
+            route(self.runtime, ids, avoid=args[0] if args else None)
+            return
+        super().handle(ids)
+
+    def around(self) -> AbstractContextManager[None]:
+        return self.runtime.gather_sends()
+
+    def together(self, ids: list[int]) -> list[int]:
+        if len(ids) == 1:
+            return ids
+        try:
+            return _route_together(self.runtime, ids)
+        except Exception as exc:  # e.g. a deadlock with a writer outside routing
+            log.info("routing %d tickets together failed (%s): one by one", len(ids), exc)
+            return ids
+
+    def one(self, ticket_id: int) -> bool:
+        route(self.runtime, ticket_id)
+        return True
+
+    def resend(self, ids: list[int]) -> None:
+        assert self.runtime.route_actor is not None
+        resend_alone(self.runtime.route_actor, ids, self.runtime.settings.retries.route)
 
 
 def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcome:
