@@ -182,3 +182,24 @@ def test_a_given_secret_must_be_whsec_base64_of_24_to_64_bytes() -> None:
     for bad in ("secret", "whsec_not base64!", "whsec_" + "QUJD", "whsec_" + "A" * 200):
         with pytest.raises(ValueError):
             check_secret(bad)
+
+
+def test_the_paused_notice_speaks_the_admins_language_from_the_catalog() -> None:
+    from connectors.webhooks.notices import CATALOG, paused_notice
+
+    zh = CATALOG.texts("zh_CN")
+    notice = paused_notice(
+        webhook_id=3, url="https://crm.example/h", reason="HTTP 500", helpdesk_name="Desk",
+        language="zh_CN",
+    )  # fmt: skip
+    assert notice.subject == zh.gettext(
+        "%(helpdesk)s: webhook %(id)s paused", helpdesk="Desk", id=3
+    )
+    assert (
+        notice.subject != "Desk: webhook 3 paused" and "https://crm.example/h" in notice.body_text
+    )
+    english = paused_notice(
+        webhook_id=3, url="https://crm.example/h", reason="HTTP 500", helpdesk_name="Desk",
+        language="en",
+    )  # fmt: skip
+    assert english.subject == "Desk: webhook 3 paused" and "HTTP 500" in english.body_text
