@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from config.base import Frozen as _Frozen
 from config.base import WithPassword
 from config.email_settings import EmailSettings
+from config.form_settings import WebFormSettings
 from config.macro_settings import MacroSettings
 from config.requester_settings import RequesterSettings
 from config.routing_settings import RoutingSettings
@@ -78,6 +79,18 @@ class WebSettings(_Frozen):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     )
+
+    # forms made for one scenario each (/forms/<slug>); "/" lists them
+    forms: tuple[WebFormSettings, ...] = ()
+    # a client address may submit this many forms per minute (then 429 with Retry-After)
+    submissions_per_minute: int = Field(10, ge=1)
+
+    @model_validator(mode="after")
+    def _unique_form_slugs(self) -> WebSettings:
+        slugs = [f.slug for f in self.forms]
+        if len(slugs) != len(set(slugs)):
+            raise ValueError("two [[web.forms]] have one slug")
+        return self
 
     def link_base(self) -> str:
         """Where links to the desk start: ``public_url``, else this server's address."""

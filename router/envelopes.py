@@ -113,6 +113,7 @@ class InboundMessage:
     # a requester's message from their ticket's page: the ticket it joins (the page
     # checked the ticket's access key, as the chat's id vouches for a chat's messages)
     ticket_number: int | None = None
+    template: str | None = None  # the slug of the web form it was sent with (rules, reports)
     # the languages the requester chose or their client states, most wanted first, as an
     # Accept-Language value: the form's choice, the browser's Accept-Language, Telegram's
     # language_code, the mail's Content-Language ("" when nothing says)
@@ -147,6 +148,7 @@ class InboundMessage:
             "unparsed": self.unparsed,
             "sequence_key": self.sequence_key,
             "ticket_number": self.ticket_number,
+            "template": self.template,
             "language": self.language,
         }
 
@@ -180,6 +182,7 @@ class InboundMessage:
             unparsed=bool(data.get("unparsed")),
             sequence_key=data.get("sequence_key"),
             ticket_number=data.get("ticket_number"),
+            template=data.get("template"),
             language=data.get("language") or "",
         )
 

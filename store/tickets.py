@@ -56,6 +56,7 @@ class TicketRepository:
         optional_skills: dict[str, int] | None = None,
         tags: list[str] | None = None,
         reply_address: str | None = None,
+        form: str | None = None,
     ) -> int:
         """Open a new ticket, waiting for an agent from now; returns its number.
 
@@ -81,6 +82,7 @@ class TicketRepository:
                 "required_skills": required_skills or {},
                 "optional_skills": optional_skills or {},
                 "tags": tags or [],
+                "form": form,
                 "queued_at": now,
                 "created_at": now,
                 "updated_at": now,

@@ -23,8 +23,10 @@ from config.settings import Settings
 from connectors.ports import Intake, RequesterDesk, Staff, TicketQueries
 from connectors.web.form import RETRY_AFTER_S, form_router
 from connectors.web.limits import BodySizeLimit
+from connectors.web.requester.forms_page import FormsPage
 from connectors.web.requester.negotiation import wants_html
 from connectors.web.requester.routes import page_router
+from connectors.web.requester.submission_guard import SubmissionRate
 from connectors.web.requester.ticket_page import TicketPage, file_link
 from connectors.web.schemas import (
     ID,
@@ -137,7 +139,7 @@ def create_app(
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.web.max_body_bytes,
-        upload_prefixes=("/requests/",),
+        upload_prefixes=("/requests/", "/forms/"),
         upload_max_bytes=settings.web.upload_bytes(),
     )
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
@@ -151,8 +153,18 @@ def create_app(
         else None
     )
     app.include_router(_api(submissions, tickets, request_model, page))
-    if page is not None:
-        app.include_router(page_router(page, READ_RESPONSES))
+    if page is not None and requester is not None:
+        forms = (
+            FormsPage(
+                settings,
+                requester,
+                submissions.accept,
+                SubmissionRate(settings.web.submissions_per_minute),
+            )
+            if settings.web.forms
+            else None
+        )
+        app.include_router(page_router(page, forms, READ_RESPONSES))
     app.include_router(form_router(submissions.submit, settings, request_model))
     if staff is not None:
         from connectors.web.staff import StaffGate, staff_router

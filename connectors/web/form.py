@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from config.settings import Settings
@@ -74,7 +74,9 @@ def form_router(
     page = FormPage(settings)
 
     @router.get("/", name="show_form", response_class=HTMLResponse)
-    def show_form(request: Request, language: str = "") -> HTMLResponse:
+    def show_form(request: Request, language: str = "") -> Response:
+        if settings.web.forms:  # forms made for each scenario: "/" lists them
+            return RedirectResponse(url_path(request, "list_forms"), 303)
         return page.form(request, {}, {}, nonce=uuid.uuid4().hex, chosen=language[:35])
 
     @router.post("/", name="submit_form", response_class=HTMLResponse)

@@ -62,7 +62,12 @@ def open_ticket(
 ) -> int:
     settings = runtime.settings
     decision = classify_message(
-        facts_from_message(message, tier=customer.tier, organisation=customer.organisation),
+        facts_from_message(
+            message,
+            tier=customer.tier,
+            organisation=customer.organisation,
+            template=message.template,
+        ),
         runtime.rule_book,
         default_category="general",
         default_priority=runtime.default_priority,
@@ -93,6 +98,7 @@ def open_ticket(
         optional_skills=dict(decision.optional_skills),
         tags=list(decision.tags),
         reply_address=runtime.channels[message.channel].reply_address(runtime, message),
+        form=message.template,
     )
     detail = "; ".join(decision.reasons)
     if message.is_automatic or message.is_bulk:

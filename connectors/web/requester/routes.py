@@ -8,12 +8,29 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from connectors.web.requester.forms_page import FormsPage
 from connectors.web.requester.ticket_page import TicketPage
 from connectors.web.schemas import ID
 
 
-def page_router(page: TicketPage, read_responses: dict[int | str, Any]) -> APIRouter:
+def page_router(
+    page: TicketPage, forms: FormsPage | None, read_responses: dict[int | str, Any]
+) -> APIRouter:
     router = APIRouter()
+
+    if forms is not None:
+
+        @router.get("/forms", name="list_forms", include_in_schema=False)
+        def list_forms(request: Request) -> Response:
+            return forms.listing(request)
+
+        @router.get("/forms/{slug}", name="show_scenario_form", include_in_schema=False)
+        def show_scenario_form(request: Request, slug: str) -> Response:
+            return forms.show(request, slug)
+
+        @router.post("/forms/{slug}", name="submit_scenario_form", include_in_schema=False)
+        async def submit_scenario_form(request: Request, slug: str) -> Response:
+            return await forms.submit(request, slug)
 
     @router.post("/requests/{number}/reply", name="reply_on_page", include_in_schema=False)
     async def reply_on_page(request: Request, number: int) -> Response:

@@ -1,0 +1,261 @@
+"""Forms made for one scenario each (``[[web.forms]]``): ``/forms`` lists them,
+``/forms/<slug>`` asks for that scenario's typed fields (and files), and sends the
+request through the same intake as every message, with the form's slug as its
+``template`` (for the rules, and the ticket's ``form``). The fields are kept as the
+ticket's custom fields and listed in its first message, so every view shows them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from config.form_settings import WebFormSettings
+from config.settings import Settings
+from connectors.ports import RequesterDesk
+from connectors.web.requester.submission_guard import (
+    CSRF_COOKIE,
+    HONEYPOT,
+    SubmissionRate,
+    csrf_matches,
+    new_csrf_token,
+)
+from connectors.web.requester.ticket_page import CATALOG, HEADERS, TEMPLATES, Accept, url_path
+from connectors.web.submissions import accepted_response
+from connectors.web.templating import render
+from connectors.web.text_fields import check_email_address
+from connectors.web.uploads import check_uploads
+from router.envelopes import AttachmentRef, InboundMessage
+from router.errors import PermanentError, TransientError
+from router.form_fields import FieldProblem, FieldSpec, FieldType, Value, fields_text, read_field
+from router.language_choice import requester_language, stated_languages
+from router.vocabulary import Channel, RowState
+
+log = logging.getLogger(__name__)
+
+
+def field_specs(form: WebFormSettings) -> tuple[FieldSpec, ...]:
+    return tuple(
+        FieldSpec(
+            name=f.name,
+            label=f.label,
+            type=FieldType(f.type),
+            required=f.required,
+            help=f.help,
+            choices=f.choices,
+            minimum=f.min,
+            maximum=f.max,
+            max_length=f.max_length,
+        )
+        for f in form.fields
+    )
+
+
+class FormsPage:
+    def __init__(
+        self, settings: Settings, desk: RequesterDesk, accept: Accept, rate: SubmissionRate
+    ) -> None:
+        self.settings = settings
+        self.desk = desk
+        self.accept = accept
+        self.rate = rate
+        self.forms = {f.slug: (f, field_specs(f)) for f in settings.web.forms}
+
+    def language(self, request: Request) -> str:
+        return requester_language(
+            chosen=request.query_params.get("lang", "")[:35],
+            stated=request.headers.get("Accept-Language", "")[:500],
+            default=self.settings.helpdesk.language,
+        )
+
+    def _render(self, request: Request, template: str, status: int = 200, **values: Any) -> Any:
+        html = render(
+            TEMPLATES,
+            template,
+            CATALOG.texts(self.language(request)),
+            zone=self.settings.helpdesk.timezone,
+            desk=self.settings.helpdesk.name,
+            **values,
+        )
+        return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+    def listing(self, request: Request) -> Response:
+        if len(self.forms) == 1:
+            (slug,) = self.forms
+            return RedirectResponse(url_path(request, "show_scenario_form", slug=slug), 303)
+        forms = [
+            (f, url_path(request, "show_scenario_form", slug=f.slug))
+            for f, _ in self.forms.values()
+        ]
+        return self._render(request, "forms.html", forms=forms)
+
+    def _form(self, slug: str) -> tuple[WebFormSettings, tuple[FieldSpec, ...]]:
+        found = self.forms.get(slug)
+        if found is None:
+            raise HTTPException(404, detail=f"no form {slug!r}")
+        return found
+
+    def show(
+        self,
+        request: Request,
+        slug: str,
+        *,
+        values: dict[str, Any] | None = None,
+        problems: dict[str, Any] | None = None,
+        status: int = 200,
+        notice: str = "",
+    ) -> Response:
+        form, specs = self._form(slug)
+        token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
+        response = self._render(
+            request,
+            "scenario_form.html",
+            status,
+            form=form,
+            specs=specs,
+            values=values or {},
+            problems=problems or {},
+            notice=notice,
+            action=url_path(request, "submit_scenario_form", slug=slug),
+            csrf=token,
+            nonce=secrets.token_hex(16),
+            honeypot=HONEYPOT,
+            max_files=self.settings.web.files_per_message,
+        )
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+    async def submit(self, request: Request, slug: str) -> Response:
+        form, specs = self._form(slug)
+        web = self.settings.web
+        async with request.form(max_files=web.files_per_message + 1) as sent:
+            given = {s.name: [v for v in sent.getlist(s.name) if isinstance(v, str)] for s in specs}
+            person = {k: str(sent.get(k) or "").strip() for k in ("name", "email", "details")}
+            csrf, nonce, trap = sent.get("csrf"), sent.get("nonce"), sent.get(HONEYPOT)
+            files = {
+                s.name: [
+                    (p.filename or "", await p.read(web.max_file_bytes + 1))
+                    for p in sent.getlist(s.name)
+                    if isinstance(p, UploadFile) and (p.filename or p.size)
+                ]
+                for s in specs
+                if s.type is FieldType.FILE
+            }
+        if not csrf_matches(request.cookies.get(CSRF_COOKIE), csrf):
+            return self.show(request, slug, values=given | person, status=403, notice="csrf")
+        address = request.client.host if request.client else "unknown"
+        wait = self.rate.retry_after(address)
+        if wait:
+            response = self.show(request, slug, values=given | person, status=429, notice="rate")
+            response.headers["Retry-After"] = str(wait)
+            return response
+        if isinstance(trap, str) and trap:
+            log.info("form %s: the honeypot was filled from %s; nothing kept", slug, address)
+            return self._render(request, "form_received.html", form=form, link=None, number=None)
+        values, problems = self._read(specs, given, person, files)
+        if problems:
+            return self.show(request, slug, values=given | person, problems=problems, status=422)
+        try:
+            kept = [
+                AttachmentRef(u.filename, u.content_type, len(u.data), sha256=sha)
+                for uploads in values.pop("_uploads")
+                for u in uploads
+                for sha in [await run_in_threadpool(self.desk.keep_file, u.data)]
+            ]
+            message = self._message(request, form, specs, values, person, kept, nonce)
+            receipt = await self.accept(message)
+        except (TransientError, PermanentError) as exc:
+            log.warning("form %s: not accepted: %s", slug, exc)
+            response = self.show(request, slug, values=given | person, status=503, notice="down")
+            response.headers["Retry-After"] = "5"
+            return response
+        accepted = accepted_response(receipt, request)
+        return self._render(
+            request,
+            "form_received.html",
+            201 if accepted.ticket_url else 202,
+            form=form,
+            link=accepted.ticket_url or accepted.status_url,
+            number=accepted.ticket_number,
+            failed=accepted.state == RowState.FAILED.value,
+        )
+
+    def _read(
+        self,
+        specs: tuple[FieldSpec, ...],
+        given: dict[str, list[str]],
+        person: dict[str, str],
+        files: dict[str, list[tuple[str, bytes]]],
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        problems: dict[str, Any] = {}
+        if not person["name"]:
+            problems["name"] = FieldProblem("required")
+        try:
+            person["email"] = check_email_address(person["email"])
+        except ValueError:
+            problems["email"] = FieldProblem("email")
+        values: dict[str, Any] = {"_uploads": []}
+        web = self.settings.web
+        for spec in specs:
+            if spec.type is FieldType.FILE:
+                chosen = files.get(spec.name, [])
+                if spec.required and not chosen:
+                    problems[spec.name] = FieldProblem("required")
+                uploads, refused = check_uploads(
+                    chosen,
+                    max_files=web.files_per_message,
+                    max_bytes=web.max_file_bytes,
+                    accepted=web.file_types,
+                )
+                if refused:
+                    problems[spec.name] = refused
+                values["_uploads"].append(uploads)
+                continue
+            value, problem = read_field(spec, given.get(spec.name, []))
+            if problem is not None:
+                problems[spec.name] = problem
+            values[spec.name] = value
+        return values, problems
+
+    def _message(
+        self,
+        request: Request,
+        form: WebFormSettings,
+        specs: tuple[FieldSpec, ...],
+        values: dict[str, Value],
+        person: dict[str, str],
+        files: list[AttachmentRef],
+        nonce: object,
+    ) -> InboundMessage:
+        kept = {k: v for k, v in values.items() if v not in (None, "", [])}
+        body = "\n\n".join(p for p in (person["details"], fields_text(specs, kept)) if p)
+        content = json.dumps([form.slug, person, kept, [f.sha256 for f in files]], sort_keys=True)
+        digest = hashlib.sha256(f"{nonce}\n{content}".encode()).hexdigest()[:40]
+        return InboundMessage(
+            channel=Channel.WEB,
+            idempotency_key=f"web:form-{form.slug}-{digest}",
+            sender_address=person["email"],
+            sender_name=person["name"],
+            subject=form.title,
+            body_text=body or form.title,
+            category_hint=form.category,
+            custom_fields={k: v for k, v in kept.items()},
+            access_key=secrets.token_urlsafe(18),
+            attachments=tuple(files),
+            source=f"form:{form.slug}",
+            template=form.slug,
+            language=stated_languages(request.headers.get("Accept-Language")),
+            headers={
+                h: request.headers[h][:500]
+                for h in ("User-Agent", "Accept-Language")
+                if h in request.headers
+            },
+        )

@@ -1,0 +1,173 @@
+"""Forms made for one scenario each, through the real app on the real store: typed
+fields checked and kept (values kept on a problem, each said by its field), files typed
+by content, the form's name reaching the rules and the ticket; the honeypot, the
+per-address rate (429 with Retry-After) and the CSRF token."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from connectors.web.app import create_app
+from tests.conftest import make_settings
+from tests.support.desk import Desk, desk_for
+from workers.desk.requester_ports import RequesterPorts
+
+pytestmark = pytest.mark.integration
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
+FORMS = [
+    {
+        "slug": "it-fault",
+        "title": "IT fault",
+        "description": "Something of yours is broken.",
+        "fields": [
+            {"name": "device", "label": "Device", "type": "choice", "required": True,
+             "choices": ["laptop", "phone", "printer"]},
+            {"name": "symptom", "label": "Symptom", "type": "long_text", "required": True},
+            {"name": "since", "label": "Since", "type": "date"},
+            {"name": "photo", "label": "Photo", "type": "file"},
+        ],
+    },
+    {
+        "slug": "refund",
+        "title": "Refund",
+        "category": "billing",
+        "fields": [
+            {"name": "order", "label": "Order number", "type": "text", "required": True,
+             "max_length": 20},
+            {"name": "amount", "label": "Amount", "type": "number", "min": 0.01, "max": 10000},
+            {"name": "reasons", "label": "Why", "type": "multiple_choice",
+             "choices": ["late", "broken", "wrong item"]},
+            {"name": "phone", "label": "Phone", "type": "phone"},
+        ],
+    },
+]  # fmt: skip
+RULES = [{"name": "hardware", "when": {"template": ["it-fault"]}, "set": {"tags": ["hardware"]}}]
+
+
+@pytest.fixture
+def desk(database_url: str, tmp_path: Path) -> Iterator[Desk]:
+    yield from desk_for(
+        make_settings(
+            database_url,
+            relaydesk_web__forms=json.dumps(FORMS),
+            relaydesk_web__submissions_per_minute="4",
+            relaydesk_rules__all_match=json.dumps(RULES),
+            relaydesk_email__attachments_dir=str(tmp_path / "files"),
+        )
+    )
+
+
+@pytest.fixture
+def client(desk: Desk) -> TestClient:
+    app = create_app(
+        intake=desk.intake,
+        tickets=desk.intake,
+        settings=desk.runtime.settings,
+        requester=RequesterPorts(desk.runtime),
+    )
+    return TestClient(app, follow_redirects=False)
+
+
+def hidden(page: str) -> dict[str, str]:
+    return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page))
+
+
+def test_the_home_page_lists_the_forms_and_each_has_its_page(client: TestClient) -> None:
+    home = client.get("/")
+    listing = client.get(home.headers["location"])
+
+    assert home.status_code == 303 and home.headers["location"] == "/forms"
+    assert 'href="/forms/it-fault"' in listing.text and 'href="/forms/refund"' in listing.text
+    form = client.get("/forms/refund").text
+    assert 'name="order"' in form and 'type="number"' in form and 'type="tel"' in form
+    assert client.get("/forms/nope").status_code == 404
+
+
+def test_a_scenario_form_opens_a_ticket_with_its_fields_its_file_and_its_template(
+    desk: Desk, client: TestClient
+) -> None:
+    fields = hidden(client.get("/forms/it-fault").text)
+
+    sent = client.post(
+        "/forms/it-fault",
+        data={**fields, "name": "Li Wei", "email": "li@example.org", "device": "printer",
+              "symptom": "Paper jams on every page", "since": "2026-12-01"},
+        files=[("photo", ("jam.pdf", PNG, "application/pdf"))],
+    )  # fmt: skip
+    desk.settle()
+
+    assert sent.status_code == 201
+    number = int(re.search(r"request #(\d+)", sent.text).group(1))  # type: ignore[union-attr]
+    assert f"/api/v1/tickets/{number}?key=" in sent.text
+    view = desk.ticket(number)
+    assert view.subject == "IT fault"
+    body = view.messages[0].body_text
+    assert "Device: printer" in body and "Symptom: Paper jams on every page" in body
+    assert "Since: 2026-12-01" in body
+    (photo,) = view.messages[0].attachments
+    assert (photo.filename, photo.content_type) == ("jam.pdf", "image/png")
+    with desk.runtime.db.unit_of_work() as uow:
+        ticket = uow.tickets.get(number)
+        assert ticket is not None and ticket.form == "it-fault"
+        assert ticket.custom_fields["device"] == "printer" and "hardware" in ticket.tags
+
+
+def test_problems_are_said_by_their_field_with_the_values_kept(
+    desk: Desk, client: TestClient
+) -> None:
+    fields = hidden(client.get("/forms/refund").text)
+
+    refused = client.post(
+        "/forms/refund",
+        data={**fields, "name": "Jo", "email": "not-an-address", "order": "A-1042",
+              "amount": "-3", "reasons": ["late", "stolen"], "phone": "call me"},
+    )  # fmt: skip
+
+    assert refused.status_code == 422
+    for name in ("email", "amount", "reasons", "phone"):
+        assert f'id="{name}-error"' in refused.text or f'id="{name}-problems"' in refused.text
+    assert 'value="A-1042"' in refused.text  # kept
+    assert 'value="late" checked' in refused.text
+    accepted = client.post(
+        "/forms/refund",
+        data={**fields, "name": "Jo", "email": "jo@example.org", "order": "A-1042",
+              "amount": "12.50", "reasons": ["late", "broken"], "phone": "+49 30 1234567"},
+    )  # fmt: skip
+    desk.settle()
+    assert accepted.status_code == 201
+    number = int(re.search(r"request #(\d+)", accepted.text).group(1))  # type: ignore[union-attr]
+    view = desk.ticket(number)
+    assert view.category == "billing"  # the form implies it
+    assert "Amount: 12.5" in view.messages[0].body_text
+    assert "Why: late, broken" in view.messages[0].body_text
+
+
+def test_the_honeypot_the_csrf_token_and_the_rate_per_address(
+    desk: Desk, client: TestClient
+) -> None:
+    fields = hidden(client.get("/forms/refund").text)
+    good = {**fields, "name": "Jo", "email": "jo@example.org", "order": "A-1"}
+
+    robot = client.post("/forms/refund", data={**good, "website": "http://spam.example"})
+    forged = client.post("/forms/refund", data={**good, "csrf": "guessed"})
+    other_site = TestClient(client.app, follow_redirects=False)  # no cookie of ours
+    cross = other_site.post("/forms/refund", data=good)
+    desk.settle()
+
+    assert robot.status_code == 200 and "request #" not in robot.text
+    assert forged.status_code == 403 and cross.status_code == 403
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.inbox.get(1) is None  # nothing kept of any of them
+    answers = [
+        client.post("/forms/refund", data={**good, "order": f"A-{i}"}).status_code for i in range(4)
+    ]
+    assert answers[:2] == [201, 201] and answers[-1] == 429  # 4 a minute, the robot's counted
+    limited = client.post("/forms/refund", data=good)
+    assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 61
