@@ -4,6 +4,7 @@ the rating and "this solved it"; every word checked against the page's catalog."
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +26,18 @@ from workers.runtime.processes import make_web_app
 
 pytestmark = pytest.mark.integration
 
+FORMS = [
+    {"slug": "it-fault", "title": "IT fault", "fields": [
+        {"name": "device", "label": "Device", "type": "choice", "required": True,
+         "choices": ["laptop", "printer"]},
+        {"name": "since", "label": "Since", "type": "date"},
+        {"name": "photo", "label": "Photo", "type": "file"},
+    ]},
+    {"slug": "refund", "title": "Refund", "fields": [
+        {"name": "order", "label": "Order number", "required": True},
+        {"name": "amount", "label": "Amount", "type": "number", "min": 0.01},
+    ]},
+]  # fmt: skip
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
 
 
@@ -32,7 +45,11 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001
 def desk(tmp_path: Path) -> Iterator[Desk]:
     url = f"sqlite:///{tmp_path / 'relaydesk.db'}"
     yield from desk_for(
-        make_settings(url, relaydesk_email__attachments_dir=str(tmp_path / "files"))
+        make_settings(
+            url,
+            relaydesk_email__attachments_dir=str(tmp_path / "files"),
+            relaydesk_web__forms=json.dumps(FORMS),
+        )
     )
 
 
@@ -57,14 +74,19 @@ def follow_a_request(desk: Desk, base_url: str, page: Page, language: str) -> No
     texts = CATALOG.texts(language)
     _, state = texts.gettext, lambda word: texts.pgettext("state", word)
 
-    page.goto(f"{base_url}/")
-    page.select_option("#language", language)
+    page.goto(f"{base_url}/")  # lists the forms: the requester picks one
+    page.click("a[href='/forms/it-fault']")
     page.fill("#name", "Li Wei")
     page.fill("#email", f"li.{language.lower()}@example.org")
-    page.fill("#subject", "Printer jams")
-    page.fill("#message", "It jams on every page.")
-    page.click("button[type=submit]")
-    page.click("a[href*='/api/v1/tickets/']")  # the thank-you page's link to the ticket
+    page.check("input[name=device][value=printer]")
+    page.fill("#since", "2026-12-01")
+    page.set_input_files("#photo", [{"name": "jam.png", "mimeType": "image/png", "buffer": PNG}])
+    page.fill("#details", "It jams on every page.")
+    page.click("#send")
+    assert page.inner_text("h1").startswith(
+        _("Thank you, your request #%(number)s is open", number=0)[:4]
+    )
+    page.click("#follow")  # the thank-you page's link to the ticket
 
     number = int(page.url.split("/api/v1/tickets/")[1].split("?")[0])
     assert page.inner_text("#state") in (state("Received"), state("In progress"))
@@ -73,7 +95,8 @@ def follow_a_request(desk: Desk, base_url: str, page: Page, language: str) -> No
     page.set_input_files("#files", [{"name": "jam.png", "mimeType": "image/png", "buffer": PNG}])
     page.click("#send")
     assert page.inner_text("p[role=status]") == _("Your message was added.")
-    assert page.locator("ol.conversation a", has_text="jam.png").count() == 1
+    assert page.locator("ol.conversation a", has_text="jam.png").count() == 2  # form, reply
+    assert "Device: printer" in page.inner_text("ol.conversation")
     desk.settle()
     assert [m.body_text for m in desk.ticket(number).messages][-1] == "Here is a photo of the jam."
 
