@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+from router.vocabulary import AuditAction, OutboxKind, SystemActor
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("router", "store", "connectors", "workers", "config")
 
@@ -216,6 +218,46 @@ def test_the_router_stays_pure() -> None:
     assert found == []
 
 
+CLOSED_SETS: dict[str, frozenset[str]] = {
+    "action": frozenset(a.value for a in AuditAction),
+    "kind": frozenset(k.value for k in OutboxKind),
+    "actor": frozenset(a.value for a in SystemActor),
+}
+
+
+def _words_of_closed_sets(tree: ast.AST) -> Iterator[tuple[int, str, str]]:
+    """(line, name, word): a closed set's word given as a string, as a call's keyword
+    argument or a parameter's default."""
+    for node in ast.walk(tree):
+        pairs: list[tuple[str | None, ast.expr | None]] = []
+        if isinstance(node, ast.Call):
+            pairs = [(k.arg, k.value) for k in node.keywords]
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            positional = node.args.posonlyargs + node.args.args
+            defaulted = positional[len(positional) - len(node.args.defaults) :]
+            pairs = [(a.arg, d) for a, d in zip(defaulted, node.args.defaults, strict=True)]
+            kw_defaults = node.args.kw_defaults
+            pairs += [(a.arg, d) for a, d in zip(node.args.kwonlyargs, kw_defaults, strict=True)]
+        for name, value in pairs:
+            if (
+                name in CLOSED_SETS
+                and isinstance(value, ast.Constant)
+                and value.value in CLOSED_SETS[name]
+            ):
+                yield value.lineno, name, value.value
+
+
+def test_closed_sets_are_named_by_their_enums() -> None:
+    """``action``, ``kind`` and ``actor`` take AuditAction, OutboxKind and SystemActor
+    members, never the words they stand for (the store checks them when they run)."""
+    found = sorted(
+        f"{module}:{line} {name}={word!r}"
+        for module, path in MODULES.items()
+        for line, name, word in _words_of_closed_sets(_tree(path))
+    )
+    assert found == []
+
+
 def test_reading_mail_borrows_nothing_from_writing_it() -> None:
     """Inbound parsing shares helpers with the composer through neutral modules
     (``one_line``, ``email_policy``), never by importing the composer or the SMTP sender."""
@@ -248,6 +290,12 @@ def test_the_checks_see_a_cycle_a_function_level_import_and_skip_type_checking()
     found = {t for n in _imports(ast.parse(source)) for t in _resolve("router.vocabulary", n)}
     assert found == {"workers.runtime.context"}
     assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    words = 'def f(actor="cli", *, kind="offer"): pass\nf(action="ticket.created", kind="email")\n'
+    assert sorted(_words_of_closed_sets(ast.parse(words))) == [
+        (1, "actor", "cli"),
+        (1, "kind", "offer"),
+        (2, "action", "ticket.created"),
+    ]
 
 
 def test_the_known_long_modules_are_still_long() -> None:
