@@ -152,6 +152,14 @@ def why_you(reasons: tuple[str, ...], language: str) -> str:
     return CATALOG.texts(language).gettext("Why you: %(reasons)s", reasons="; ".join(reasons))
 
 
+def assigned_by(actor: str, reason: str, language: str) -> str:
+    """Why a ticket assigned by hand is the reader's: who gave it, and what they said."""
+    _ = CATALOG.texts(language).gettext
+    if reason:
+        return _("assigned by %(actor)s: %(reason)s", actor=actor, reason=reason)
+    return _("assigned by %(actor)s", actor=actor)
+
+
 def claimed_by(agent: str, language: str) -> str:
     """A chat notice's line: who claimed the ticket the reader was offered."""
     return CATALOG.texts(language).gettext("Claimed by %(agent)s", agent=agent)

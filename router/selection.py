@@ -34,8 +34,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from router.catalogs import SOURCE_LANGUAGE, Catalog
 from router.routing_facts import MAX_SKILL_LEVEL, AgentFacts, TicketFacts
 from router.vocabulary import AgentStatus, Priority
+from router.vocabulary_texts import priority_word
+
+CATALOG = Catalog.beside(__file__)
 
 RankKey = tuple[int, int, int, float, datetime, int]
 
@@ -156,33 +160,39 @@ def explain(
     now: datetime,
     *,
     policy: SelectionPolicy = DEFAULT_POLICY,
+    language: str = SOURCE_LANGUAGE,
 ) -> str:
-    """Why this agent: "team support, billing≥2 ✓ (3), german≥2 ✗ optional, load 1/5, ..."."""
-    parts = [_team_part(agent, ticket)]
+    """Why this agent: "team support, billing≥2 ✓ (3), german≥2 ✗ optional, load 1/5, ...",
+    in ``language`` (the audit log's is English; a notice's is its reader's)."""
+    _ = CATALOG.texts(language).gettext
+    parts = [_team_part(agent, ticket, language)]
     skills = agent.skills
     for skill, minimum in ticket.required_skills.items():
         level = skills.get(skill, 0)
         parts.append(f"{skill}≥{minimum} {'✓' if level >= minimum else '✗'} ({level})")
     for skill, minimum in ticket.optional_skills.items():
         level = skills.get(skill, 0)
+        need = f"{skill}≥{minimum}"
         if level >= minimum:
-            parts.append(f"{skill}≥{minimum} ✓ optional ({level})")
+            parts.append(_("%(need)s ✓ optional (%(level)s)", need=need, level=level))
+        elif level:
+            parts.append(_("%(need)s ✗ optional (%(level)s)", need=need, level=level))
         else:
-            parts.append(f"{skill}≥{minimum} ✗ optional" + (f" ({level})" if level else ""))
-    parts.append(f"load {agent.load}/{agent.capacity}")
+            parts.append(_("%(need)s ✗ optional", need=need))
+    parts.append(_("load %(load)s/%(capacity)s", load=agent.load, capacity=agent.capacity))
     channel_limit = agent.channel_capacity.get(ticket.channel)
     if channel_limit is not None:
         used = agent.channel_load.get(ticket.channel, 0)
         parts.append(f"{ticket.channel} {used}/{channel_limit}")
     if agent.last_assigned_at is None:
-        parts.append("never assigned")
+        parts.append(_("never assigned"))
     else:
         minutes = max(int((now - agent.last_assigned_at).total_seconds() // 60), 0)
-        parts.append(f"idle {minutes} min")
-    priority = ticket.priority.value
+        parts.append(_("idle %(minutes)s min", minutes=minutes))
+    priority = priority_word(ticket.priority.value, language)
     senior = ticket.priority in policy.prefer_senior_for and agent.seniority >= policy.senior_at
-    parts.append(f"senior for {priority}" if senior else priority)
-    return ", ".join(parts)
+    parts.append(_("senior for %(priority)s", priority=priority) if senior else priority)
+    return _(", ").join(parts)
 
 
 def why_not(
@@ -267,8 +277,11 @@ def _named_skills(ticket: TicketFacts) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*ticket.required_skills, *ticket.optional_skills]))
 
 
-def _team_part(agent: AgentFacts, ticket: TicketFacts) -> str:
+def _team_part(agent: AgentFacts, ticket: TicketFacts, language: str) -> str:
+    _ = CATALOG.texts(language).gettext
     if ticket.team in agent.teams:
-        return f"team {ticket.team}"
+        return _("team %(team)s", team=ticket.team)
     widened = next((t for t in ticket.widened_to if t in agent.teams), None)
-    return f"team {widened} (widened)" if widened is not None else f"team {ticket.team}"
+    if widened is not None:
+        return _("team %(team)s (widened)", team=widened)
+    return _("team %(team)s", team=ticket.team)

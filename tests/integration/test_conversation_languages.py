@@ -101,6 +101,16 @@ def test_a_telegram_conversation_is_in_the_catalogs_words(
         to_agent("Requester: %(requester)s", requester=requester),
         to_agent("Subject: %(subject)s", subject=question),
     ]
+    capacity = next(a.capacity for a in chat.desk.runtime.settings.agents if a.name == "ana")
+    why = [
+        core(desk_language, "team %(team)s", team=chat.ticket(1).team),
+        core(desk_language, "load %(load)s/%(capacity)s", load=0, capacity=capacity),
+        core(desk_language, "never assigned"),
+        core(desk_language, "normal", context="priority"),
+    ]
+    assert lines[4] == core(
+        desk_language, "Why you: %(reasons)s", reasons=core(desk_language, ", ").join(why)
+    )
     assert lines[-1] == to_agent(
         "Reply to this message to answer the customer; start with /note for an internal note."
     )

@@ -14,7 +14,7 @@ from datetime import datetime
 from router.audit_origin import ActorRef
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition, is_active
-from router.notice_texts import claimed_by, taken_notice
+from router.notice_texts import assigned_by, claimed_by, taken_notice
 from router.vocabulary import AuditAction, OutboxKind, Status, SystemActor
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
@@ -81,13 +81,16 @@ def _take(ticket: Ticket, agent: Agent, now: datetime) -> None:
         ticket.status = check_transition(Status.NEW, Status.OPEN).value
 
 
-def _notify(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, agent: Agent, why: str) -> None:
+def _notify(
+    runtime: Runtime, uow: UnitOfWork, ticket: Ticket, agent: Agent, actor: str, reason: str
+) -> None:
+    contact = AgentContact.of(agent)
     queue_assignment_notice(
         runtime,
         uow,
-        AgentContact.of(agent),
+        contact,
         brief_of(uow, ticket),
-        reasons=(why,),
+        reasons=(assigned_by(actor, reason, agent_language(runtime, contact)),),
         dedupe_key=None,
     )
 
@@ -123,7 +126,7 @@ def assign_ticket(
             now=runtime.now(),
             data={"agent": agent.name, "previous": previous, "forced": force},
         )
-        _notify(runtime, uow, ticket, agent, why)
+        _notify(runtime, uow, ticket, agent, str(actor), reason)
         _tell_the_others(runtime, uow, ticket, agent)
     drain_soon(runtime, freed)
     return previous

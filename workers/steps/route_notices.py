@@ -49,12 +49,15 @@ def assign(
         now=now,
         data={"agent": chosen.name, "load": chosen.load + 1, "capacity": chosen.capacity},
     )
+    contact = AgentContact.of_member(member)
+    language = agent_language(runtime, contact)
     queue_assignment_notice(
         runtime,
         uow,
-        AgentContact.of_member(member),
+        contact,
         brief_of_routing(ticket),
-        reasons=reasons,
+        # why, as the audit log says it, in the agent's words
+        reasons=(*relaxed, explain(chosen, facts, now, policy=policy, language=language)),
         dedupe_key=f"assign:{number}:{chosen.id}:{now.isoformat()}",
     )
     return True
