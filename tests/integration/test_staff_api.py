@@ -327,7 +327,7 @@ def test_the_command_line_ends_every_session_of_an_agent(desk: StaffDesk) -> Non
     config = {"RELAYDESK_DATABASE_URL": desk.runtime.settings.database_url}
     result = CliRunner().invoke(main, ["agents", "sign-out", "ana"], env=config)
     assert result.exit_code == 0, result.output
-    assert "ana: 2 open session(s) ended" in result.output
+    assert "ana: 2 open sessions ended" in result.output
     assert laptop.get("/api/v1/me").status_code == phone.get("/api/v1/me").status_code == 401
     assert other.get("/api/v1/me").status_code == 200
     [ended] = events(desk, "agent.sessions_ended")

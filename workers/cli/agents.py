@@ -11,6 +11,7 @@ from config.settings import Settings
 from router.errors import NotFound
 from router.vocabulary import AgentStatus
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
+from workers.cli.speech import cli_texts
 from workers.desk.agents import add_agent, make_link_code, set_agent_status, unlink_agent
 from workers.desk.sign_in import end_sessions, set_password
 
@@ -136,11 +137,20 @@ def link(settings: Settings, name: str) -> None:
         except NotFound as exc:
             raise click.ClickException(str(exc)) from None
     minutes = max(1, round((expires_at - runtime.now()).total_seconds() / 60))
-    click.echo(f"Link code for {name}: {code}")
-    click.echo(f"{name} sends this to the support bot within {minutes} minutes:")
+    texts = cli_texts(settings)
+    _ = texts.gettext
+    click.echo(_("Link code for %(agent)s: %(code)s", agent=name, code=code))
+    click.echo(
+        texts.ngettext(
+            "%(agent)s sends this to the support bot within %(num)d minute:",
+            "%(agent)s sends this to the support bot within %(num)d minutes:",
+            minutes,
+            agent=name,
+        )
+    )
     click.echo(f"  /start {code}")
     if not settings.telegram.enabled:
-        click.echo("(Telegram is not enabled in this configuration yet.)")
+        click.echo(_("(Telegram is not enabled in this configuration yet.)"))
 
 
 @agents.command("unlink")
@@ -153,7 +163,7 @@ def unlink(settings: Settings, name: str) -> None:
             unlink_agent(runtime, name)
         except NotFound as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(f"{name}: Telegram unlinked")
+    click.echo(cli_texts(settings).gettext("%(agent)s: Telegram unlinked", agent=name))
 
 
 @agents.command("password")
@@ -165,9 +175,12 @@ def password(settings: Settings, name: str) -> None:
     On a terminal it is asked twice and never echoed; otherwise the first line
     of standard input is the password (for scripts). NAME's open sessions end.
     """
+    _ = cli_texts(settings).gettext
     if sys.stdin.isatty():
         secret = click.prompt(
-            f"New password for {name}", hide_input=True, confirmation_prompt="Repeat it"
+            _("New password for %(agent)s", agent=name),
+            hide_input=True,
+            confirmation_prompt=_("Repeat it"),
         )
     else:
         secret = sys.stdin.readline().rstrip("\r\n")
@@ -176,7 +189,18 @@ def password(settings: Settings, name: str) -> None:
             ended = set_password(runtime, name, secret)
         except (NotFound, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(f"{name}: password set" + (f"; {ended} open session(s) ended" if ended else ""))
+    texts = cli_texts(settings)
+    if ended:
+        click.echo(
+            texts.ngettext(
+                "%(agent)s: password set; %(num)d open session ended",
+                "%(agent)s: password set; %(num)d open sessions ended",
+                ended,
+                agent=name,
+            )
+        )
+    else:
+        click.echo(texts.gettext("%(agent)s: password set", agent=name))
 
 
 @agents.command("sign-out")
@@ -189,4 +213,11 @@ def sign_out(settings: Settings, name: str) -> None:
             ended = end_sessions(runtime, name)
         except NotFound as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(f"{name}: {ended} open session(s) ended")
+    click.echo(
+        cli_texts(settings).ngettext(
+            "%(agent)s: %(num)d open session ended",
+            "%(agent)s: %(num)d open sessions ended",
+            ended,
+            agent=name,
+        )
+    )

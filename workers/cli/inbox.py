@@ -9,6 +9,7 @@ import click
 from config.settings import Settings
 from router.vocabulary import Channel, RowState
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
+from workers.cli.speech import cli_texts
 
 STATES = [s.value for s in RowState if s is not RowState.SENDING]
 
@@ -63,7 +64,9 @@ def retry(settings: Settings, inbox_id: int) -> None:
             item = uow.inbox.get(inbox_id)
             channel = Channel(item.channel) if item else None
         if not ok or channel is None:
-            raise click.ClickException(f"inbox row {inbox_id} is not a failed row")
+            raise click.ClickException(
+                cli_texts(settings).gettext("inbox row %(id)s is not a failed row", id=inbox_id)
+            )
         if not settings.embedded:
             runtime.enqueue_ingest(inbox_id, channel)
-    click.echo(f"inbox row {inbox_id} queued again")
+    click.echo(cli_texts(settings).gettext("inbox row %(id)s queued again", id=inbox_id))

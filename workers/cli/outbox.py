@@ -7,6 +7,7 @@ import click
 from config.settings import Settings
 from router.vocabulary import AuditAction, Channel, RowState, SystemActor
 from workers.cli.context import echo_json, pass_settings, runtime_for
+from workers.cli.speech import cli_texts
 
 STATES = [s.value for s in RowState if s is not RowState.QUIET]
 
@@ -76,7 +77,13 @@ def retry(settings: Settings, outbox_id: int) -> None:
                     data={"outbox_id": outbox_id},
                 )
         if not ok or channel is None:
-            raise click.ClickException(f"outbox row {outbox_id} is not a failed row")
+            raise click.ClickException(
+                cli_texts(settings).gettext("outbox row %(id)s is not a failed row", id=outbox_id)
+            )
         if not settings.embedded:
             runtime.enqueue_delivery(outbox_id, channel)
-    click.echo(f"outbox row {outbox_id} queued again (the message keeps its Message-ID)")
+    click.echo(
+        cli_texts(settings).gettext(
+            "outbox row %(id)s queued again (the message keeps its Message-ID)", id=outbox_id
+        )
+    )

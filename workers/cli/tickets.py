@@ -16,6 +16,7 @@ from router.vocabulary import Status
 from store.models import SlaTimer
 from store.tickets import view_of
 from workers.cli.context import echo_json, pass_settings, runtime_for, when, zone_option
+from workers.cli.speech import cli_texts
 from workers.desk.assignments import assign_ticket, claim_ticket, transfer_ticket, unassign_ticket
 from workers.desk.replies import answer_ticket
 from workers.desk.ticket_status import set_ticket_status
@@ -226,7 +227,11 @@ def _answer(
 def reply(settings: Settings, number: int, text: str, agent: str, status: str | None) -> None:
     """Answer ticket NUMBER publicly with TEXT ("-" reads stdin): the requester receives it."""
     _answer(settings, number, agent, text, False, status)
-    click.echo(f"#{number}: reply by {agent} queued to the requester")
+    click.echo(
+        cli_texts(settings).gettext(
+            "#%(number)s: reply by %(agent)s queued to the requester", number=number, agent=agent
+        )
+    )
 
 
 @tickets.command("note")
@@ -237,7 +242,11 @@ def reply(settings: Settings, number: int, text: str, agent: str, status: str | 
 def note(settings: Settings, number: int, text: str, agent: str) -> None:
     """Add an internal note (never sent to the requester) to ticket NUMBER."""
     _answer(settings, number, agent, text, True, None)
-    click.echo(f"#{number}: note by {agent} added")
+    click.echo(
+        cli_texts(settings).gettext(
+            "#%(number)s: note by %(agent)s added", number=number, agent=agent
+        )
+    )
 
 
 def _run(settings: Settings, operation: Any, *args: Any, **kwargs: Any) -> Any:
@@ -271,9 +280,10 @@ def transfer(
 ) -> None:
     """Move ticket NUMBER to another agent or another team's queue."""
     _run(settings, transfer_ticket, number, reason=reason, to_agent=agent, to_team=team)
-    click.echo(
-        f"#{number}: transferred to {agent or 'team ' + str(team)}{_now_with(settings, number)}"
-    )
+    _ = cli_texts(settings).gettext
+    target = agent or _("team %(team)s", team=team)
+    moved = _("#%(number)s: transferred to %(target)s", number=number, target=target)
+    click.echo(moved + _now_with(settings, number))
 
 
 def _now_with(settings: Settings, number: int) -> str:
@@ -284,7 +294,10 @@ def _now_with(settings: Settings, number: int) -> str:
         view = uow.tickets.view(number, with_messages=False)
     if view is None:
         return ""
-    return f", now with {view.assignee}" if view.assignee else ", waiting for an agent"
+    _ = cli_texts(settings).gettext
+    if view.assignee:
+        return _(", now with %(agent)s", agent=view.assignee)
+    return _(", waiting for an agent")
 
 
 @tickets.command("unassign")
@@ -294,7 +307,10 @@ def _now_with(settings: Settings, number: int) -> str:
 def unassign(settings: Settings, number: int, reason: str) -> None:
     """Return ticket NUMBER to its team's queue."""
     previous = _run(settings, unassign_ticket, number, reason=reason)
-    click.echo(f"#{number}: taken from {previous}, back in the queue{_now_with(settings, number)}")
+    back = cli_texts(settings).gettext(
+        "#%(number)s: taken from %(agent)s, back in the queue", number=number, agent=previous
+    )
+    click.echo(back + _now_with(settings, number))
 
 
 @tickets.command("claim")
@@ -304,4 +320,6 @@ def unassign(settings: Settings, number: int, reason: str) -> None:
 def claim(settings: Settings, number: int, agent: str) -> None:
     """Take waiting ticket NUMBER as AGENT; the first claim wins."""
     _run(settings, claim_ticket, number, agent, actor=cli_as(agent))
-    click.echo(f"#{number}: claimed by {agent}")
+    click.echo(
+        cli_texts(settings).gettext("#%(number)s: claimed by %(agent)s", number=number, agent=agent)
+    )

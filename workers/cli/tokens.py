@@ -11,6 +11,7 @@ from router.credentials import parse_lifetime
 from router.errors import NotFound
 from router.vocabulary import Role
 from workers.cli.context import echo_json, pass_settings, runtime_for, when
+from workers.cli.speech import cli_texts
 from workers.desk.api_tokens import create_token, list_tokens, revoke_token
 
 ROLES = [r.value for r in Role]
@@ -71,7 +72,10 @@ def create(
     expires = f"expires {when(token.expires_at)}" if token.expires_at else "never expires"
     click.echo(f"token {token.id} for {token.agent} as {token.role}, {expires}:")
     click.echo(made.secret)
-    click.echo("It is shown this once: keep it in a secret store.", err=True)
+    click.echo(
+        cli_texts(settings).gettext("It is shown this once: keep it in a secret store."),
+        err=True,
+    )
 
 
 @tokens.command("list")
