@@ -4,6 +4,7 @@ test, read deliveries, redeliver, pause, resume, remove. Each change is audited.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from connectors.webhooks.sender import ReceiverRefused, check_receiver
 from connectors.webhooks.signing import check_secret, new_secret
@@ -233,13 +234,13 @@ def _audit(
     action: AuditAction,
     subscription: WebhookSubscription,
     detail: str,
-    now: object,
+    now: datetime,
 ) -> None:
     uow.audit.record(
         ticket_id=None,
         actor=actor,
         action=action,
         detail=f"webhook {subscription.id}: {detail}"[:2000],
-        now=now,  # type: ignore[arg-type]
+        now=now,
         data={"webhook_id": subscription.id},
     )
