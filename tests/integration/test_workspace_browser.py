@@ -4,6 +4,7 @@ PostgreSQL in the HTTP tests beside these. Screenshots go to ``screenshots/``.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,3 +78,13 @@ def test_a_supervisor_goes_to_the_board_by_keyboard(
     expect(page.get_by_role("heading", name="Waiting for an agent: 1 ticket")).to_be_visible()
     expect(page.locator(f'tr[data-ticket="{waiting}"]')).to_contain_text("printer on fire")
     screenshot(page, "board")
+
+
+def test_a_view_refreshes_itself_while_in_view(desk: StaffDesk, base_url: str, page: Page) -> None:
+    page.clock.install()  # the page's timers run when the test says
+    sign_in(page, base_url, "ana")
+    expect(page.locator("tr[data-ticket]")).to_have_count(0)
+    arrived = desk.ticket("support", "ana")
+    page.clock.run_for(31_000)
+    expect(page.locator(f'tr[data-ticket="{arrived}"]')).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Mine, open"))).to_contain_text("1")

@@ -75,4 +75,27 @@
     });
   }
   if (location.hash === "#help") toggleHelp(true);
+
+  // A list marked data-refresh="SECONDS" is read again that often while the tab is in
+  // view and nobody is choosing in it (the page without script shows it as loaded).
+  var refreshed = document.querySelector("[data-refresh]");
+  if (refreshed && window.fetch && window.DOMParser) {
+    var every = Math.max(10, parseInt(refreshed.getAttribute("data-refresh"), 10) || 30) * 1000;
+    setInterval(function () {
+      if (document.visibilityState !== "visible") return;
+      if (document.querySelector("[data-row].chosen") || typing(document.activeElement)) return;
+      fetch(location.href, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+        .then(function (answer) { return answer.ok ? answer.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          document.querySelectorAll("[data-refresh], nav.views").forEach(function (old) {
+            var selector = old.matches("nav.views") ? "nav.views" : "[data-refresh]";
+            var replacement = fresh.querySelector(selector);
+            if (replacement) old.replaceWith(document.importNode(replacement, true));
+          });
+        })
+        .catch(function () { /* offline for a moment: the next round tries again */ });
+    }, every);
+  }
 })();
