@@ -257,3 +257,25 @@ def test_an_email_conversation_is_in_the_catalogs_words(
 
 def _agent_email(desk: MailDesk) -> str:
     return next(a.email for a in desk.runtime.settings.agents if a.name == "ana")
+
+
+def test_an_agent_reads_their_own_language_whatever_the_desk_speaks(
+    database_url: str, tmp_path: Path
+) -> None:
+    base = make_settings(database_url, relaydesk_email__attachments_dir=str(tmp_path / "files"))
+    agents = tuple(
+        a.model_copy(update={"language": "zh_CN"}) if a.name == "ana" else a for a in base.agents
+    )
+    for desk in desk_for(base.model_copy(update={"agents": agents})):
+        set_agent_status(desk.runtime, "ben", AgentStatus.OFFLINE)  # ana gets the ticket
+        number = desk.submit("web-language", "jo@example.org", subject="Printer")
+        (ack,) = desk.sender.to("jo@example.org")
+        assert ack.body_text.startswith(said("router", "en", "Hello %(name)s,", name="Jo"))
+        (notice,) = desk.sender.to(_agent_email(desk))
+        assert notice.subject == said(
+            "router",
+            "zh_CN",
+            "Assigned: %(subject)s (%(priority)s)",
+            subject=f"[#{number}] Printer",
+            priority=said("router", "zh_CN", "normal", context="priority"),
+        )
