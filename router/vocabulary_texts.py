@@ -69,3 +69,18 @@ def role_word(role: str, language: str) -> str:
         "agent": texts.pgettext("escalation role", "agent"),
     }
     return words.get(role, role)
+
+
+def requester_state_word(status: str, language: str) -> str:
+    """A ticket's status as its requester follows it (``requester_view``): received,
+    in progress (also while the desk waits for them), waiting for their confirmation,
+    closed; the seed's 待受理, 处理中, 待确认, 已闭环."""
+    texts = CATALOG.texts(language)
+    words = {
+        "new": texts.pgettext("requester state", "received"),
+        "open": texts.pgettext("requester state", "in progress"),
+        "pending": texts.pgettext("requester state", "in progress"),
+        "resolved": texts.pgettext("requester state", "waiting for your confirmation"),
+        "closed": texts.pgettext("requester state", "closed"),
+    }
+    return words.get(status, status)

@@ -14,7 +14,7 @@ from babel.numbers import format_decimal
 from connectors.telegram.chat_text import one_line, ticket_tag
 from connectors.telegram.notices import CATALOG, listing
 from router.catalogs import N_
-from router.vocabulary_texts import status_word
+from router.vocabulary_texts import requester_state_word
 
 _UNSUPPORTED = {
     "sticker": N_("Sorry, we cannot read stickers here."),
@@ -76,7 +76,7 @@ def chat_ticket_list(
             "%(tag)s %(subject)s: %(status)s",
             tag=ticket_tag(number, tag_prefix),
             subject=one_line(subject, 100, no_subject),
-            status=one_line(status_word(status, texts.language), 40),
+            status=one_line(requester_state_word(status, language), 40),
         )
         for number, subject, status in rows
     ]

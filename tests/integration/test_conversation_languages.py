@@ -137,7 +137,7 @@ def test_a_telegram_conversation_is_in_the_catalogs_words(
         "%(tag)s %(subject)s: %(status)s",
         tag="[#1]",
         subject=question,
-        status=core(language, "open", context="status"),
+        status=core(language, "in progress", context="requester state"),
     )
     listing = chat.expect(ANN, line)
     assert listing["plain_text"].split("\n") == [to_customer("Your requests"), line]

@@ -263,7 +263,10 @@ def test_an_agent_reply_is_not_trimmed() -> None:
 
 def test_the_customers_ticket_list_has_a_line_per_request() -> None:
     html = chat_ticket_list([(3, "Printer", "open"), (9, "<VPN> & co", "resolved")], "en")
-    assert html == "<b>Your requests</b>\n[#3] Printer: open\n[#9] &lt;VPN&gt; &amp; co: resolved"
+    assert html == (  # in the requester's words (router.requester_view)
+        "<b>Your requests</b>\n[#3] Printer: in progress\n"
+        "[#9] &lt;VPN&gt; &amp; co: waiting for your confirmation"
+    )
     assert chat_ticket_list([], "en") == "You have no requests with us yet."
 
 
