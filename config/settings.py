@@ -185,6 +185,10 @@ class TeamSettings(_Frozen):
     supervisor: str | None = None
     claim_mode: bool = False  # offer each ticket to every eligible agent; the first claim wins
     fallback_team: str | None = None  # may take the team's tickets after the skills timeout
+    # the team's own [requester] follow-up days (None: the desk's)
+    pending_remind_days: int | None = Field(None, ge=0, le=365)
+    pending_resolve_days: int | None = Field(None, ge=0, le=365)
+    resolved_close_days: int | None = Field(None, ge=0, le=365)
 
 
 class AgentSettings(_Frozen):

@@ -117,6 +117,7 @@ class SystemActor(StrEnum):
     SLA = "system:sla"
     SCHEDULER = "system:scheduler"
     WEBHOOKS = "system:webhooks"  # paused a subscription whose deliveries kept failing
+    FOLLOW_UP = "system:follow-up"  # reminded, resolved or closed a ticket that waited
     CLI = "cli"  # whoever runs the command line owns the database
 
 
@@ -134,6 +135,7 @@ class AuditAction(StrEnum):
     TICKET_UNASSIGNED = "ticket.unassigned"
     TICKET_WAITING = "ticket.waiting"  # no agent free: in the backlog
     TICKET_RELAXED = "ticket.relaxed"  # waited long enough to drop a routing requirement
+    TICKET_REMINDED = "ticket.reminded"  # its requester was reminded that we wait for them
     TICKET_RATED = "ticket.rated"  # its requester rated the help (or changed the rating)
     # its messages
     MESSAGE_RECEIVED = "message.received"
@@ -190,6 +192,7 @@ class OutboxKind(StrEnum):
     ACKNOWLEDGEMENT = "acknowledgement"  # we got your message, here is your ticket
     REPLY = "reply"  # an agent's answer: the only kind that is a person's mail
     RESOLVED = "resolved"  # a chat customer is told their request was resolved
+    PENDING = "pending"  # the requester is told (or reminded) that we wait for their answer
     # to an agent, about a ticket
     ASSIGNMENT = "assignment"
     OFFER = "offer"  # claim mode: a ticket the agent may take

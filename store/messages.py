@@ -17,7 +17,12 @@ from store.dialect import insert_row
 from store.models import Attachment, Message, OutboxItem, Ticket
 
 # the mail of ours a requester receives on a ticket (the rest goes to agents)
-_CONVERSATION_KINDS = (OutboxKind.ACKNOWLEDGEMENT.value, OutboxKind.REPLY.value)
+_CONVERSATION_KINDS = (
+    OutboxKind.ACKNOWLEDGEMENT.value,
+    OutboxKind.REPLY.value,
+    OutboxKind.RESOLVED.value,  # the requester's notices: a reply to one threads too
+    OutboxKind.PENDING.value,
+)
 
 
 @dataclass
@@ -198,6 +203,20 @@ class MessageRepository:
             )
             .limit(1)
         ).first()
+
+    def latest_answer(self, ticket_id: int) -> tuple[str, datetime] | None:
+        """The text of the agents' latest public answer on the ticket, and when."""
+        row = self.session.execute(
+            select(Message.body_text, Message.created_at)
+            .where(
+                Message.ticket_id == ticket_id,
+                Message.direction == Direction.OUTBOUND.value,
+                Message.agent_id.is_not(None),
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+        ).first()
+        return (row[0], row[1]) if row is not None else None
 
     def conversation(self, ticket_id: int) -> tuple[list[SentOn], list[str]]:
         """The ticket's conversation as mail threads it, oldest first: the requester's

@@ -160,6 +160,8 @@ class TicketRepository:
                 agents.release_slot(ticket.assignee_id)
         ticket.status = target.value
         ticket.updated_at = now
+        ticket.pending_since = now if target is Status.PENDING else None
+        ticket.reminded_at = None
         if target is Status.RESOLVED:
             ticket.resolved_at = now
             ticket.done_at = now
@@ -297,6 +299,31 @@ class TicketRepository:
         if team is not None:
             query = query.join(Ticket.team).where(Team.name == team)
         return list(self.session.scalars(query))
+
+    def waiting_on_requesters(
+        self, *, pending_before: datetime, resolved_before: datetime, limit: int
+    ) -> list[tuple[int, str, datetime, datetime | None, str | None]]:
+        """Pending tickets waiting since before ``pending_before`` and resolved ones since
+        before ``resolved_before``, oldest first: (number, status, since, reminded_at,
+        team name), for the follow-ups to decide on."""
+        pending = (Ticket.status == Status.PENDING.value) & (Ticket.pending_since <= pending_before)
+        resolved = (Ticket.status == Status.RESOLVED.value) & (
+            Ticket.resolved_at <= resolved_before
+        )
+        rows = self.session.execute(
+            select(
+                Ticket.id,
+                Ticket.status,
+                func.coalesce(Ticket.pending_since, Ticket.resolved_at),
+                Ticket.reminded_at,
+                Team.name,
+            )
+            .outerjoin(Team, Team.id == Ticket.team_id)
+            .where(pending | resolved)
+            .order_by(Ticket.id)
+            .limit(limit)
+        )
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     def view(self, number: int, *, with_messages: bool = True) -> TicketView | None:
         ticket = self.get(number)

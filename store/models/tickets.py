@@ -70,6 +70,9 @@ class Ticket(Base):
     first_response_business_s: Mapped[float | None] = mapped_column(Float)
     resolution_business_s: Mapped[float | None] = mapped_column(Float)
     form: Mapped[str | None] = mapped_column(String(64))  # the web form's slug, if any
+    # pending since when (None: not pending), and when its requester was reminded of it
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     requester: Mapped[Customer] = relationship()
     assignee: Mapped[Agent | None] = relationship(foreign_keys=[assignee_id])

@@ -13,6 +13,7 @@ from router.errors import NotFound
 from router.lifecycle import DONE_STATUSES, is_active
 from router.vocabulary import AuditAction, Status, SystemActor
 from store.db import UnitOfWork
+from workers.desk.pending_notices import after_pending
 from workers.desk.resolution_notices import after_resolution
 from workers.desk.sla_clocks import clock_event, status_event
 from workers.runtime.context import Runtime
@@ -62,6 +63,8 @@ def change_ticket_status(
     )
     if target in DONE_STATUSES and before not in DONE_STATUSES:
         after_resolution(runtime, uow, ticket, target)
+    if target is Status.PENDING and before is not Status.PENDING:
+        after_pending(runtime, uow, ticket)
     team_ids = uow.agents.teams_served_by(ticket.assignee_id) if freed else []
     uow.after_commit(lambda: drain_soon(runtime, team_ids))
     return before

@@ -19,6 +19,7 @@ from router.vocabulary import AuditAction, Channel, SystemActor
 from workers.desk.reply_receipts import report_undelivered
 from workers.runtime.context import Runtime
 from workers.steps.report_refresh import refresh_reports
+from workers.steps.requester_follow_ups import follow_up
 from workers.steps.sla_sweep import hand_off_sla
 from workers.steps.webhooks import prune_webhooks, redrive_webhooks
 
@@ -39,6 +40,7 @@ class Scheduler:
         self._ticks = 0
         self._stop = threading.Event()
         self._reports_at = time.monotonic()  # the last reports refresh (a report does one too)
+        self._follow_ups_at = time.monotonic()  # the last look at tickets that wait
 
     def sweep(self, *, drain: bool = True) -> Sweep:
         runtime = self.runtime
@@ -83,6 +85,9 @@ class Scheduler:
             self._reports_at = time.monotonic()
             refresh_reports(runtime)
             prune_webhooks(runtime)
+        if time.monotonic() - self._follow_ups_at >= runtime.settings.requester.follow_up_every_s:
+            self._follow_ups_at = time.monotonic()
+            follow_up(runtime, limit=settings.batch)
         if inbox or outbox:
             log.info("re-drove %d inbox and %d outbox rows", len(inbox), len(outbox))
         return Sweep(inbox=len(inbox), outbox=len(outbox), teams=len(teams))

@@ -4,6 +4,8 @@ choice); in their language (the requester pages' catalog)."""
 
 from __future__ import annotations
 
+from html import escape
+
 from router.catalogs import Catalog
 from router.notice_texts import Rendered, reply_subject
 
@@ -67,3 +69,58 @@ def rating_answer(saved: bool, language: str) -> str:
     if saved:
         return texts.gettext("Thank you, your rating was saved.")
     return texts.gettext("This request can no longer be rated.")
+
+
+def pending_mail(
+    *,
+    number: int,
+    subject: str,
+    requester_name: str,
+    asked: str,
+    link: str,
+    reminder: bool,
+    helpdesk_name: str,
+    language: str,
+    tag_prefix: str = "#",
+) -> Rendered:
+    """The mail that tells (or reminds) a requester that their request waits for them,
+    with what was asked."""
+    _ = CATALOG.texts(language).gettext
+    tag = f"[{tag_prefix}{number}]"
+    greeting = _("Hello %(name)s,", name=requester_name) if requester_name else _("Hello,")
+    said = (
+        _("a reminder: your request %(tag)s is waiting for your answer.", tag=tag)
+        if reminder
+        else _("your request %(tag)s is waiting for your answer.", tag=tag)
+    )
+    parts = [greeting, said]
+    if asked.strip():
+        parts.append(_("We asked:\n%(asked)s", asked=_quoted(asked)))
+    parts.append(_("Reply to this mail, or answer on your request's page:\n%(link)s", link=link))
+    body = "\n\n".join(parts) + f"\n\n-- {helpdesk_name}\n"
+    return Rendered(subject=reply_subject(subject, number, language, tag_prefix), body_text=body)
+
+
+def pending_chat(
+    *, number: int, asked: str, reminder: bool, language: str, tag_prefix: str = "#"
+) -> str:
+    """The same in a chat (HTML, escaped)."""
+    _ = CATALOG.texts(language).gettext
+    tag = f"[{tag_prefix}{number}]"
+    said = (
+        _("A reminder: your request %(tag)s is waiting for your answer.", tag=tag)
+        if reminder
+        else _("Your request %(tag)s is waiting for your answer.", tag=tag)
+    )
+    lines = [f"<b>{escape(said)}</b>"]
+    if asked.strip():
+        lines.append(f"<blockquote>{escape(asked.strip()[:1000])}</blockquote>")
+    lines.append(escape(_("Just write your answer here.")))
+    return "\n".join(lines)
+
+
+def _quoted(text: str, limit: int = 1000) -> str:
+    text = text.strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "\u2026"
+    return "\n".join(f"> {line}" for line in text.splitlines())
