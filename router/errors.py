@@ -44,7 +44,13 @@ class PermanentError(RelaydeskError):
 
 
 class InvalidTransition(PermanentError):
-    """A ticket status change that the lifecycle does not allow."""
+    """A ticket status change that the lifecycle does not allow: from ``current`` to
+    ``target`` (status values), for a message in the reader's words."""
+
+    def __init__(self, message: str, current: str = "", target: str = "") -> None:
+        super().__init__(message)
+        self.current = current
+        self.target = target
 
 
 class NotFound(RelaydeskError):

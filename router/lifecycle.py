@@ -36,7 +36,9 @@ def check_transition(current: Status, target: Status) -> Status:
     if not can_transition(current, target):
         allowed = ", ".join(sorted(s.value for s in _ALLOWED[current])) or "none"
         raise InvalidTransition(
-            f"a {current.value} ticket cannot become {target.value} (allowed: {allowed})"
+            f"a {current.value} ticket cannot become {target.value} (allowed: {allowed})",
+            current.value,
+            target.value,
         )
     return target
 

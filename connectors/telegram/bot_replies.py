@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from connectors.telegram.chat_text import escape_html
 from router.catalogs import N_, Catalog, Texts
-from router.vocabulary_texts import agent_status_word
+from router.errors import InvalidTransition
+from router.vocabulary_texts import agent_status_word, status_word
 
 CATALOG = Catalog.beside(__file__)
 
@@ -77,8 +78,16 @@ def files_not_sent_html(language: str) -> str:
 
 
 def not_done(reason: object, language: str) -> str:
-    """Plain text: why an agent's command or button did nothing."""
-    return _texts(language).gettext("Not done: %(reason)s", reason=reason)
+    """Plain text: why an agent's command or button did nothing (a status change the
+    lifecycle refuses in the agent's words; other refusals as the desk words them)."""
+    _ = _texts(language).gettext
+    if isinstance(reason, InvalidTransition) and reason.current and reason.target:
+        reason = _(
+            "a %(current)s ticket cannot become %(target)s",
+            current=status_word(reason.current, language),
+            target=status_word(reason.target, language),
+        )
+    return _("Not done: %(reason)s", reason=reason)
 
 
 def say_status_how(language: str) -> str:
