@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from router.vocabulary import Channel, Priority
+from router.vocabulary import Channel, ChatAction, Priority
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,7 @@ class OutboundMessage:
     from_address: str | None = None  # the ticket's address of ours; else the helpdesk's address
     # chat channels: body_html is the message in the chat's markup, body_text its plain form
     buttons: tuple[tuple[dict[str, str], ...], ...] = ()  # inline buttons, rows of {text, ...}
-    chat_action: str = "send"  # send, edit (the message ``target_id``), answer_callback, document
+    chat_action: ChatAction = ChatAction.SEND
     target_id: str | None = None  # the chat message to edit, or the callback query to answer
     sent_parts: tuple[str, ...] = ()  # of a split message, those an earlier attempt delivered
     attachments: tuple[AttachmentRef, ...] = ()  # files it carries (a chat's "document": one)
@@ -230,7 +230,7 @@ class OutboundMessage:
             "reply_to": self.reply_to,
             "from_address": self.from_address,
             "buttons": [[dict(b) for b in row] for row in self.buttons],
-            "chat_action": self.chat_action,
+            "chat_action": ChatAction(self.chat_action).value,
             "target_id": self.target_id,
             "attachments": [a.to_payload() for a in self.attachments],
         }
@@ -252,7 +252,7 @@ class OutboundMessage:
             reply_to=data.get("reply_to"),
             from_address=data.get("from_address"),
             buttons=tuple(tuple(dict(b) for b in row) for row in data.get("buttons") or ()),
-            chat_action=data.get("chat_action") or "send",
+            chat_action=ChatAction(data.get("chat_action") or ChatAction.SEND),
             target_id=data.get("target_id"),
             attachments=tuple(AttachmentRef.from_payload(a) for a in data.get("attachments") or ()),
         )

@@ -217,3 +217,12 @@ class OutboxKind(StrEnum):
     CHAT_FILE = "chat_file"
     CHAT_UNSUPPORTED = "chat_unsupported"
     CHAT_PRIVATE_ONLY = "chat_private_only"
+
+
+class ChatAction(StrEnum):
+    """What an outbound chat message does in the chat (stored in the outbox payload)."""
+
+    SEND = "send"  # a new message
+    EDIT = "edit"  # edit the message ``target_id``
+    DOCUMENT = "document"  # send a file, the text its caption
+    ANSWER_CALLBACK = "answer_callback"  # answer a pressed button (a toast, not a message)

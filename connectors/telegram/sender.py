@@ -23,6 +23,7 @@ from connectors.telegram.chat_text import (
 )
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, Throttled, TransientError
+from router.vocabulary import ChatAction
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class TelegramSender:
 
     def send(self, message: OutboundMessage) -> DeliveryResult:
         action = message.chat_action
-        if action == "answer_callback":
+        if action == ChatAction.ANSWER_CALLBACK:
             if not message.target_id:
                 raise PermanentError("a callback answer without its query id")
             # not a chat message: Telegram's limits do not count it
@@ -96,7 +97,7 @@ class TelegramSender:
             return DeliveryResult(external_id=f"callback:{message.target_id}")
         buttons = [list(row) for row in message.buttons] or None
         html = message.body_html or escape_html(message.body_text)
-        if action == "edit":
+        if action == ChatAction.EDIT:
             if not message.target_id:
                 raise PermanentError("an edit without the message to edit")
             target = int(message.target_id)
@@ -107,9 +108,9 @@ class TelegramSender:
                 )
             )
             return DeliveryResult(external_id=str(target))
-        if action == "document":
+        if action == ChatAction.DOCUMENT:
             return self._document(message)
-        if action != "send":
+        if action != ChatAction.SEND:
             raise PermanentError(f"unknown chat action {action!r}")
         parts = [html] if utf16_len(html) <= MAX_CHARS else self._parts(message)
         sent = list(message.sent_parts[: len(parts) - 1])  # a retry: those went out already

@@ -14,7 +14,7 @@ from connectors.telegram.bot_api import BotApi, ChatUnreachable
 from router.envelopes import InboundMessage, OutboundMessage
 from router.errors import PermanentError, TransientError
 from router.notice_texts import Rendered
-from router.vocabulary import Channel, OutboxKind, Status
+from router.vocabulary import Channel, ChatAction, OutboxKind, Status
 from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
@@ -106,7 +106,10 @@ class TelegramChannel(ChannelAdapter):
         message: OutboundMessage | None = None,
     ) -> None:
         """The bot's messages in a chat: an agent replying to one answers its ticket."""
-        if message is not None and message.chat_action not in ("send", "document"):
+        if message is not None and message.chat_action not in (
+            ChatAction.SEND,
+            ChatAction.DOCUMENT,
+        ):
             return  # an edit or a button's answer: no new message in the chat
         uow.chats.record_sent(
             claimed.recipient,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from connectors.telegram.notices import agent_notice, forwarded_file_caption
 from router.envelopes import AttachmentRef, OutboundMessage
 from router.notice_texts import Rendered
-from router.vocabulary import AuditAction, OutboxKind, SystemActor
+from router.vocabulary import AuditAction, ChatAction, OutboxKind, SystemActor
 from store.db import UnitOfWork
 from workers.desk.agent_notices import AgentContact, TicketBrief
 from workers.desk.languages import agent_language
@@ -133,7 +133,7 @@ def _pass_on_files(
             text="",
             dedupe_key=f"file:{notice_id}:{index}",
             automatic=True,
-            action="document",
+            action=ChatAction.DOCUMENT,
             attachments=(ref,),
         )
 

@@ -8,7 +8,7 @@ from connectors.telegram.chat_text import html_to_plain
 from router.envelopes import AttachmentRef, OutboundMessage
 from router.notice_texts import Rendered
 from router.thread_keys import plus_address
-from router.vocabulary import AuditAction, Channel, OutboxKind, SystemActor
+from router.vocabulary import AuditAction, Channel, ChatAction, OutboxKind, SystemActor
 from store.db import UnitOfWork
 from workers.runtime.context import Runtime
 
@@ -87,7 +87,7 @@ def queue_chat(
     dedupe_key: str | None,
     automatic: bool = False,
     agent_id: int | None = None,
-    action: str = "send",
+    action: ChatAction = ChatAction.SEND,
     target_id: str | None = None,
     recipient_name: str = "",
     subject: str = "",
@@ -126,7 +126,7 @@ def queue_chat(
         ticket_id=ticket_id,
         dedupe=dedupe_key,
         agent_id=agent_id,
-        sequence_key=None if action == "answer_callback" else f"tg:{chat_id}",
+        sequence_key=None if action == ChatAction.ANSWER_CALLBACK else f"tg:{chat_id}",
         confirm_chat_id=confirm_chat_id,
     )
 
@@ -163,7 +163,9 @@ def queue_message(
     if outbox_id is None:
         return None  # queued before (same dedupe key)
     channel = Channel(message.channel)
-    if message.chat_action != "answer_callback":  # (a button's answer: the action is audited)
+    if (
+        message.chat_action != ChatAction.ANSWER_CALLBACK
+    ):  # (a button's answer: the action is audited)
         uow.audit.record(
             ticket_id=ticket_id,
             actor=SystemActor.SYSTEM,

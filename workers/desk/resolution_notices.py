@@ -9,7 +9,7 @@ from connectors.telegram.notices import has_actions, retired_notice
 from connectors.web.requester.notices import rating_buttons, resolved_mail
 from router.requester_view import ticket_link
 from router.thread_keys import answer_threading
-from router.vocabulary import Channel, OutboxKind, Status
+from router.vocabulary import Channel, ChatAction, OutboxKind, Status
 from router.vocabulary_texts import status_word
 from store.db import UnitOfWork
 from store.models import Ticket
@@ -92,7 +92,9 @@ def retire_buttons(runtime: Runtime, uow: UnitOfWork, ticket_id: int, status: St
     requester's rating buttons stay: a rating may be given for a week."""
     for chat_id, message_id, payload in uow.chats.notices_about(ticket_id):
         buttons = payload.get("buttons") or []
-        if payload.get("chat_action", "send") != "send" or not has_actions(buttons):
+        if payload.get("chat_action", ChatAction.SEND) != ChatAction.SEND or not has_actions(
+            buttons
+        ):
             continue
         if _asks_rating(buttons):
             continue
@@ -112,7 +114,7 @@ def retire_buttons(runtime: Runtime, uow: UnitOfWork, ticket_id: int, status: St
             buttons=notice.buttons_payload(),
             dedupe_key=None,
             automatic=True,
-            action="edit",
+            action=ChatAction.EDIT,
             target_id=str(message_id),
         )
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, Throttled, TransientError
-from router.vocabulary import AuditAction, Channel, RowState, SystemActor
+from router.vocabulary import AuditAction, Channel, ChatAction, RowState, SystemActor
 from store.db import UnitOfWork
 from store.outbox import Claimed
 from workers.desk.reply_receipts import confirm_delivered, report_undelivered
@@ -182,7 +182,7 @@ def _attempt(runtime: Runtime, outbox_id: int, claimed: Claimed) -> _Sent | _Fai
     message: OutboundMessage | None = None
     try:
         message = OutboundMessage.from_payload(claimed.payload)
-        if claimed.progress and message.chat_action == "send":
+        if claimed.progress and message.chat_action == ChatAction.SEND:
             message = replace(message, sent_parts=tuple(claimed.progress.split(",")))
         result = runtime.sender(Channel(message.channel)).send(message)
     except (PermanentError, TransientError, KeyError, ValueError) as exc:
@@ -220,7 +220,7 @@ def _record_sent(
             channel=Channel(message.channel),
             chat_id=claimed.confirm_chat_id,
         )
-    if message.chat_action == "answer_callback":
+    if message.chat_action == ChatAction.ANSWER_CALLBACK:
         return  # a button's answer: the action itself is in the audit log
     uow.audit.record(
         ticket_id=claimed.ticket_id,

@@ -33,7 +33,7 @@ from connectors.telegram.notices import (
 from connectors.telegram.updates import ChatUpdate
 from router.errors import NotFound, PermanentError, TransientError
 from router.lifecycle import ACTIVE_STATUSES
-from router.vocabulary import AgentStatus, OutboxKind, RowState, Status
+from router.vocabulary import AgentStatus, ChatAction, OutboxKind, RowState, Status
 from store.chats import SentRef
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
@@ -244,7 +244,7 @@ def button(
         text=answer,
         dedupe_key=f"tg-callback:{update.callback_id}",
         automatic=True,
-        action="answer_callback",
+        action=ChatAction.ANSWER_CALLBACK,
         target_id=update.callback_id,
     )
     finish_update(runtime, uow, inbox_id, RowState.DONE, ticket_id)
@@ -285,6 +285,6 @@ def _mark_notification(
         buttons=buttons,
         dedupe_key=f"tg-edit:{update.callback_id}",
         automatic=True,
-        action="edit",
+        action=ChatAction.EDIT,
         target_id=str(update.message_id),
     )
