@@ -98,6 +98,18 @@ class RequesterDesk(Protocol):
         """Their rating of the latest resolution, and whether they may give it now."""
         ...
 
+    def send_sign_in_link(self, address: str, *, link_base: str, language: str) -> None:
+        """Mail a one-time link to "my requests" when a requester is known by ``address``."""
+        ...
+
+    def sign_in(self, link_secret: str) -> str | None:
+        """A session's secret for the link's first use; None when it is used or expired."""
+        ...
+
+    def my_tickets(self, session_secret: str) -> list[TicketView] | None:
+        """Their tickets on every channel, newest first; None: no such session."""
+        ...
+
     def keep_file(self, data: bytes) -> str:
         """Keep an uploaded file's bytes (content-addressed); returns their SHA-256.
         Raises ``TransientError`` when they cannot be kept."""

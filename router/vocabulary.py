@@ -193,6 +193,7 @@ class OutboxKind(StrEnum):
     REPLY = "reply"  # an agent's answer: the only kind that is a person's mail
     RESOLVED = "resolved"  # a chat customer is told their request was resolved
     PENDING = "pending"  # the requester is told (or reminded) that we wait for their answer
+    SIGN_IN_LINK = "sign_in_link"  # a requester's one-time link to "my requests"
     # to an agent, about a ticket
     ASSIGNMENT = "assignment"
     OFFER = "offer"  # claim mode: a ticket the agent may take

@@ -33,6 +33,7 @@ from store.organisations import OrganisationRepository
 from store.outbox import OutboxRepository
 from store.ratings import RatingRepository
 from store.report_sql import register_report_functions
+from store.requester_access import RequesterAccessRepository
 from store.sign_in_failures import SignInFailureRepository
 from store.sla import SlaRepository
 from store.staff_directory import StaffDirectory
@@ -214,6 +215,10 @@ class UnitOfWork:
     @property
     def webhook_deliveries(self) -> WebhookDeliveries:
         return WebhookDeliveries(self.session)
+
+    @property
+    def requester_access(self) -> RequesterAccessRepository:
+        return RequesterAccessRepository(self.session)
 
     @property
     def ratings(self) -> RatingRepository:

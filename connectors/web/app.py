@@ -24,6 +24,7 @@ from connectors.ports import Intake, RequesterDesk, Staff, TicketQueries
 from connectors.web.form import RETRY_AFTER_S, form_router
 from connectors.web.limits import BodySizeLimit
 from connectors.web.requester.forms_page import FormsPage
+from connectors.web.requester.my_requests import MyRequestsPage
 from connectors.web.requester.negotiation import wants_html
 from connectors.web.requester.routes import page_router
 from connectors.web.requester.submission_guard import SubmissionRate
@@ -154,17 +155,12 @@ def create_app(
     )
     app.include_router(_api(submissions, tickets, request_model, page))
     if page is not None and requester is not None:
+        rate = SubmissionRate(settings.web.submissions_per_minute)
         forms = (
-            FormsPage(
-                settings,
-                requester,
-                submissions.accept,
-                SubmissionRate(settings.web.submissions_per_minute),
-            )
-            if settings.web.forms
-            else None
+            FormsPage(settings, requester, submissions.accept, rate) if settings.web.forms else None
         )
-        app.include_router(page_router(page, forms, READ_RESPONSES))
+        mine = MyRequestsPage(settings, requester, rate)
+        app.include_router(page_router(page, forms, mine, READ_RESPONSES))
     app.include_router(form_router(submissions.submit, settings, request_model))
     if staff is not None:
         from connectors.web.staff import StaffGate, staff_router

@@ -16,6 +16,7 @@ from store.models.people import (
 from store.models.queues import InboxItem, OutboxItem
 from store.models.ratings import Rating
 from store.models.reports import AgentLoadDay, ReportDay, ReportMark
+from store.models.requester_access import RequesterAccess
 from store.models.sla import SlaTimer
 from store.models.staff import ApiToken, SignInFailures, StaffSession
 from store.models.tickets import AuditEvent, Message, Ticket
@@ -41,6 +42,7 @@ __all__ = [
     "Rating",
     "ReportDay",
     "ReportMark",
+    "RequesterAccess",
     "SignInFailures",
     "SlaTimer",
     "StaffSession",

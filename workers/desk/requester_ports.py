@@ -7,8 +7,10 @@ import logging
 from router.audit_origin import Origin, Via
 from router.errors import TransientError
 from router.ratings import RatedVia, RatingOutcome, RatingView
+from router.ticket_views import TicketView
 from router.vocabulary import Status
 from workers.desk.ratings import rate_in, rating_of
+from workers.desk.requester_sign_in import my_tickets, send_sign_in_link, sign_in
 from workers.desk.ticket_status import change_ticket_status
 from workers.runtime.context import Runtime
 
@@ -51,6 +53,15 @@ class RequesterPorts:
 
     def rating(self, number: int) -> RatingView:
         return rating_of(self.runtime, number)
+
+    def send_sign_in_link(self, address: str, *, link_base: str, language: str) -> None:
+        send_sign_in_link(self.runtime, address, link_base=link_base, language=language)
+
+    def sign_in(self, link_secret: str) -> str | None:
+        return sign_in(self.runtime, link_secret)
+
+    def my_tickets(self, session_secret: str) -> list[TicketView] | None:
+        return my_tickets(self.runtime, session_secret)
 
     def keep_file(self, data: bytes) -> str:
         try:

@@ -124,3 +124,24 @@ def _quoted(text: str, limit: int = 1000) -> str:
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "\u2026"
     return "\n".join(f"> {line}" for line in text.splitlines())
+
+
+def sign_in_mail(*, link: str, minutes: int, helpdesk_name: str, language: str) -> Rendered:
+    """The one-time link to "my requests"."""
+    _ = CATALOG.texts(language).gettext
+    body = "\n\n".join(
+        [
+            _("Hello,"),
+            _(
+                "to see all your requests, open this link within %(minutes)s minutes (it "
+                "works once):\n%(link)s",
+                minutes=minutes,
+                link=link,
+            ),
+            _("If you did not ask for it, you can ignore this mail."),
+        ]
+    )
+    return Rendered(
+        subject=_("Your link to your requests at %(desk)s", desk=helpdesk_name),
+        body_text=body + f"\n\n-- {helpdesk_name}\n",
+    )

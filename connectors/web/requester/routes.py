@@ -9,14 +9,34 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from connectors.web.requester.forms_page import FormsPage
+from connectors.web.requester.my_requests import MyRequestsPage
 from connectors.web.requester.ticket_page import TicketPage
 from connectors.web.schemas import ID
 
 
 def page_router(
-    page: TicketPage, forms: FormsPage | None, read_responses: dict[int | str, Any]
+    page: TicketPage,
+    forms: FormsPage | None,
+    mine: MyRequestsPage,
+    read_responses: dict[int | str, Any],
 ) -> APIRouter:
     router = APIRouter()
+
+    @router.get("/my-requests", name="my_requests", include_in_schema=False)
+    async def my_requests(request: Request) -> Response:
+        return await mine.show(request)
+
+    @router.post("/my-requests/sign-in", name="ask_sign_in_link", include_in_schema=False)
+    async def ask_sign_in_link(request: Request) -> Response:
+        return await mine.ask_link(request)
+
+    @router.get("/my-requests/sign-in/{secret}", name="confirm_sign_in", include_in_schema=False)
+    def confirm_sign_in(request: Request, secret: str) -> Response:
+        return mine.confirm(request, secret)
+
+    @router.post("/my-requests/sign-in/{secret}", name="use_sign_in_link", include_in_schema=False)
+    async def use_sign_in_link(request: Request, secret: str) -> Response:
+        return await mine.use_link(request, secret)
 
     if forms is not None:
 
