@@ -279,3 +279,14 @@ def test_an_agent_reads_their_own_language_whatever_the_desk_speaks(
             subject=f"[#{number}] Printer",
             priority=said("router", "zh_CN", "normal", context="priority"),
         )
+
+
+@pytest.mark.parametrize("desk_language", ["en"])
+def test_a_chat_customer_whose_app_states_nothing_is_answered_as_they_stated_before(
+    chat_in: Chat,
+) -> None:
+    bot = partial(said, "connectors/telegram", "zh_CN")
+    chat_in.server.customer_message(ANN, "打印机坏了", first_name="李雷", language_code="zh-hans")
+    chat_in.expect(ANN, bot("We have opened your request %(tag)s", tag="[#1]"))
+    chat_in.server.customer_message(ANN, "/new", first_name="李雷", language_code="")
+    chat_in.expect(ANN, bot("All right: your next message opens a new request."))

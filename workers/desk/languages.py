@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from router.language_choice import requester_language
+from router.language_choice import requester_language, stated_language
 from router.vocabulary import Channel
 from store.db import UnitOfWork
 from store.models import Agent, Customer
@@ -36,6 +36,9 @@ def chat_language(
     Telegram app states (``language_code``), else what is known of them, else the desk's."""
     if agent is not None:
         return agent_language(runtime, agent)
+    said = stated_language(stated)
+    if said is not None:
+        return said  # (what the app states wins: no need to look them up)
     known = uow.customers.known(Channel.TELEGRAM, chat_id) if chat_id else None
     return requester_language(
         stated=stated,
