@@ -201,6 +201,7 @@ def in_process(
     no other client); with ``explain``, the plan of each kind's slowest query."""
     work = Workload(tickets, 10_000, None)
     times: dict[str, list[float]] = {}
+    counts: dict[str, list[int]] = {}
     slowest: dict[str, tuple[float, list[tuple[str, Any]]]] = {}
     statements: list[tuple[str, Any]] = []
 
@@ -225,10 +226,13 @@ def in_process(
                 call()
                 ms = (time.perf_counter() - began) * 1000
                 times.setdefault(name, []).append(ms)
+                counts.setdefault(name, []).append(len(statements))
                 if ms > slowest.get(name, (0.0, []))[0]:
                     slowest[name] = (ms, list(statements))
     finally:
         event.remove(runtime.db.engine, "before_cursor_execute", seen)
+    for name, made in sorted(counts.items()):
+        print(f"  {name}: {statistics.mean(made):.1f} statements a call")
     if explain:
         with runtime.db.engine.connect() as conn:
             for name, (ms, executed) in sorted(slowest.items()):
@@ -319,7 +323,8 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
     for failure in failures[:5]:
         print(f"  failed: {failure}", flush=True)
     for kind in ("list", "search_rare", "search_common", "read"):
-        figures[f"{kind}_in_process_p99_ms"] = f"{_pct(baseline.get(kind, []), 0.99):.1f}"
+        samples = baseline.get(kind, [])
+        figures[f"{kind}_in_process_p99_ms"] = f"{_pct(samples, 0.99):.1f}" if samples else "na"
     figures.update(
         requests_per_s=f"{requests / elapsed:.0f}",
         idle_read_p50_ms=f"{idle_ms:.1f}",

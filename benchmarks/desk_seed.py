@@ -8,7 +8,8 @@ priorities 60/20/15/5 % normal/high/low/urgent; tags on a third), each with thre
 messages (the customer's, the agent's reply, the customer's thanks), its assignment,
 first response (1 min to 7 h), resolution (1 h to 6 days; 5 % reopened once; the last
 two weeks mostly still open or pending), two SLA clocks (10 % breached, escalation steps
-0-2) and a year of agents' load samples. Then ``VACUUM ANALYZE``.
+0-2; a running one past its target breached, one before it due) and a year of agents'
+load samples. Then ``VACUUM ANALYZE``.
 """
 
 from __future__ import annotations
@@ -133,20 +134,25 @@ SEED = [
             t.done_at)
     ) AS m(direction, author, agent, body, at)
     WHERE m.at IS NOT NULL""",
+    # a running clock past its target is breached (and due no more), one before it is due
     """INSERT INTO sla_timers (ticket_id, kind, policy, calendar, target_s, warn_share,
-        consumed_s, started_at, running_since, stopped_at, paused, breached_at,
+        consumed_s, started_at, running_since, stopped_at, paused, due_at, breached_at,
         escalation_step)
     SELECT t.id, k.kind, 'standard-' || t.priority, 'office', k.target, 0.75,
         coalesce(k.used, 0), t.created_at,
         CASE WHEN k.stop IS NULL AND t.status <> 'pending' THEN t.created_at END,
         k.stop, t.status = 'pending',
-        CASE WHEN k.used > k.target THEN t.created_at + make_interval(secs => k.target) END,
-        CASE WHEN k.used > k.target THEN (t.id % 3) ELSE 0 END
+        CASE WHEN k.stop IS NULL AND t.status <> 'pending' AND k.due >= :now THEN k.due END,
+        CASE WHEN k.used > k.target OR (k.stop IS NULL AND k.due < :now) THEN k.due END,
+        CASE WHEN k.used > k.target OR (k.stop IS NULL AND k.due < :now) THEN (t.id % 3)
+            ELSE 0 END
     FROM tickets AS t
     CROSS JOIN LATERAL (VALUES
         ('first_response', 14400.0, t.first_response_business_s, t.first_response_at),
         ('resolution', 172800.0, t.resolution_business_s, t.done_at)
-    ) AS k(kind, target, used, stop)""",
+    ) AS k0(kind, target, used, stop)
+    CROSS JOIN LATERAL (SELECT k0.*, t.created_at + make_interval(secs => k0.target) AS due)
+        AS k""",
     """INSERT INTO agent_load_days (day, agent_id, samples, load_sum, capacity_sum, peak,
         last_sample_at)
     SELECT d::date, a.id, 96, 96 * (1 + (a.id + extract(doy FROM d)::int) % 5),

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, JSONType, UTCDateTime
@@ -25,6 +34,13 @@ class SlaTimer(Base):
         Index("ix_sla_timers_due", "due_at"),
         Index("ix_sla_timers_escalation", "next_escalation_at"),
         Index("ix_sla_timers_started", "started_at"),  # the reports: clocks of a period
+        # the breached clocks still running (few): a ticket list's "breached", per row
+        Index(
+            "ix_sla_timers_running_breach",
+            "ticket_id",
+            postgresql_where=text("breached_at IS NOT NULL AND stopped_at IS NULL"),
+            sqlite_where=text("breached_at IS NOT NULL AND stopped_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
