@@ -153,7 +153,16 @@ class SchedulerSettings(_Frozen):
     interval_s: float = Field(0.5, gt=0)  # also the precision of SLA steps
     redrive_after_s: float = Field(60.0, gt=0)  # an unfinished row older than this is re-driven
     send_lease_s: float = Field(120.0, gt=0)  # a delivery claimed longer ago is retried
+    heartbeat_s: float = Field(5.0, gt=0)  # every process writes its heartbeat this often
+    # a process silent this long is dead: its deliveries are taken over at once
+    dead_after_s: float = Field(20.0, gt=0)
     batch: int = Field(500, gt=0)
+
+    @model_validator(mode="after")
+    def _beats_before_death(self) -> SchedulerSettings:
+        if self.dead_after_s < 2 * self.heartbeat_s:
+            raise ValueError("dead_after_s must be at least twice heartbeat_s")
+        return self
 
 
 class ReportSettings(_Frozen):

@@ -31,6 +31,7 @@ from store.mailboxes import MailboxCursorRepository
 from store.messages import KnownInbound, MessageRepository
 from store.organisations import OrganisationRepository
 from store.outbox import OutboxRepository
+from store.process_beats import ProcessBeatRepository
 from store.ratings import RatingRepository
 from store.report_sql import register_report_functions
 from store.requester_access import RequesterAccessRepository
@@ -219,6 +220,10 @@ class UnitOfWork:
     @property
     def requester_access(self) -> RequesterAccessRepository:
         return RequesterAccessRepository(self.session)
+
+    @property
+    def process_beats(self) -> ProcessBeatRepository:
+        return ProcessBeatRepository(self.session)
 
     @property
     def ratings(self) -> RatingRepository:

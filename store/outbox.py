@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, exists, func, or_, select, update
+from sqlalchemy import Update, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from router.envelopes import OutboundMessage
 from router.storable import is_id
 from router.vocabulary import OutboxKind, RowState
-from store import retryable_rows
+from store import outbox_leases, retryable_rows
 from store.dialect import insert_ignoring_conflict, table
 from store.models import OutboxItem
+from store.outbox_leases import Claimed, under
 
 UNFINISHED = (RowState.PENDING, RowState.SENDING)
 _UNFINISHED_STATES = [state.value for state in UNFINISHED]
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """An outbox row taken for one delivery attempt."""
-
-    payload: dict[str, Any]
-    ticket_id: int | None
-    recipient: str
-    kind: str = ""
-    progress: str | None = None  # parts of a split message an earlier attempt delivered
-    sequence_key: str | None = None  # its sequence: the next row's turn comes after it
-    confirm_chat_id: str | None = None  # the chat of the agent who sent this reply there
 
 
 class OutboxRepository:
@@ -89,84 +76,78 @@ class OutboxRepository:
         return self.session.get(OutboxItem, outbox_id)
 
     def claim(
-        self, outbox_id: int, *, now: datetime, lease: timedelta, max_attempts: int = 1_000
+        self,
+        outbox_id: int,
+        *,
+        now: datetime,
+        lease: timedelta,
+        max_attempts: int = 1_000,
+        holder: str | None = None,
+        dead_after: timedelta | None = None,
     ) -> Claimed | None:
-        """Take a pending row (or one whose previous lease ran out) for one delivery attempt.
+        """Take a pending row (or one whose previous lease ran out, or whose holder's
+        heartbeat stopped ``dead_after`` ago) for one delivery attempt by ``holder``.
 
-        A row that has used ``max_attempts`` is not taken: the sweep fails it.
+        A row that has used ``max_attempts`` is not taken: the sweep fails it. Each
+        claim has a new token: an earlier holder that wakes up has lost the row.
         """
-        return self.claim_many([outbox_id], now=now, lease=lease, max_attempts=max_attempts).get(
-            outbox_id
-        )
+        return self.claim_many(
+            [outbox_id],
+            now=now,
+            lease=lease,
+            max_attempts=max_attempts,
+            holder=holder,
+            dead_after=dead_after,
+        ).get(outbox_id)
 
     def claim_many(
-        self, outbox_ids: list[int], *, now: datetime, lease: timedelta, max_attempts: int = 1_000
+        self,
+        outbox_ids: list[int],
+        *,
+        now: datetime,
+        lease: timedelta,
+        max_attempts: int = 1_000,
+        holder: str | None = None,
+        dead_after: timedelta | None = None,
     ) -> dict[int, Claimed]:
         """``claim`` for many rows in one statement: {id: claimed}, by id; rows another
         attempt holds, that are done, that must wait (``not_before``), or that wait for an
         older unfinished row of their sequence, are left out."""
-        if not outbox_ids:
-            return {}
-        older = aliased(OutboxItem)
-        rows = self.session.execute(
-            update(OutboxItem)
-            .where(
-                OutboxItem.id.in_(outbox_ids)
-                if len(outbox_ids) > 1
-                else OutboxItem.id == outbox_ids[0],
-                OutboxItem.attempts < max_attempts,
-                or_(
-                    OutboxItem.state == RowState.PENDING.value,
-                    (OutboxItem.state == RowState.SENDING.value) & (OutboxItem.available_at <= now),
-                ),
-                or_(OutboxItem.not_before.is_(None), OutboxItem.not_before <= now),
-                or_(
-                    OutboxItem.sequence_key.is_(None),
-                    ~exists().where(
-                        older.sequence_key == OutboxItem.sequence_key,
-                        older.state.in_(_UNFINISHED_STATES),
-                        older.id < OutboxItem.id,
-                    ),
-                ),
-            )
-            .values(
-                state=RowState.SENDING.value,
-                attempts=OutboxItem.attempts + 1,
-                updated_at=now,
-                available_at=now + lease,
-            )
-            .returning(
-                OutboxItem.id,
-                OutboxItem.payload,
-                OutboxItem.ticket_id,
-                OutboxItem.recipient,
-                OutboxItem.kind,
-                OutboxItem.external_id,
-                OutboxItem.sequence_key,
-                OutboxItem.confirm_chat_id,
-            )
-            .execution_options(synchronize_session=False)
-        ).all()
-        return {
-            row[0]: Claimed(
-                payload=dict(row[1]),
-                ticket_id=row[2],
-                recipient=row[3],
-                kind=row[4],
-                progress=row[5],
-                sequence_key=row[6],
-                confirm_chat_id=row[7],
-            )
-            for row in sorted(rows, key=lambda r: r[0])
-        }
+        return outbox_leases.claim(
+            self.session,
+            outbox_ids,
+            now=now,
+            lease=lease,
+            max_attempts=max_attempts,
+            holder=holder,
+            dead_after=dead_after,
+        )
 
-    def release(self, outbox_ids: list[int], *, now: datetime) -> None:
+    def still_held(
+        self, outbox_id: int, *, token: str | None, now: datetime, lease: timedelta
+    ) -> bool:
+        """See ``outbox_leases.still_held``: False means do not send."""
+        return outbox_leases.still_held(self.session, outbox_id, token=token, now=now, lease=lease)
+
+    def release_dead(
+        self, *, now: datetime, dead_after: timedelta, again_after: timedelta, limit: int
+    ) -> list[tuple[int, str]]:
+        """See ``outbox_leases.release_dead``."""
+        return outbox_leases.release_dead(
+            self.session, now=now, dead_after=dead_after, again_after=again_after, limit=limit
+        )
+
+    def release(self, outbox_ids: list[int], *, now: datetime, token: str | None = None) -> None:
         """Give back rows claimed and not tried (a batch stopped short): pending again,
-        the claim's attempt not counted."""
+        the claim's attempt not counted. With ``token``, only rows still under it."""
         if outbox_ids:
             self.session.execute(
                 update(OutboxItem)
-                .where(OutboxItem.id.in_(outbox_ids), OutboxItem.state == RowState.SENDING.value)
+                .where(
+                    OutboxItem.id.in_(outbox_ids),
+                    OutboxItem.state == RowState.SENDING.value,
+                    under(token),
+                )
                 .values(
                     state=RowState.PENDING.value,
                     attempts=OutboxItem.attempts - 1,
@@ -184,6 +165,7 @@ class OutboxRepository:
         now: datetime,
         redrive_after: timedelta,
         progress: str | None = None,
+        token: str | None = None,
     ) -> None:
         """The far side asked to wait: pending again, not sent before ``until``, the
         attempt not counted (a flood is no failure), re-driven after ``until`` if the
@@ -201,7 +183,11 @@ class OutboxRepository:
             values["external_id"] = progress[:255]
         self.session.execute(
             update(OutboxItem)
-            .where(OutboxItem.id == outbox_id, OutboxItem.state == RowState.SENDING.value)
+            .where(
+                OutboxItem.id == outbox_id,
+                OutboxItem.state == RowState.SENDING.value,
+                under(token),
+            )
             .values(values)
             .execution_options(synchronize_session=False)
         )
@@ -223,10 +209,15 @@ class OutboxRepository:
         ).first()
         return None if row is None else (row[0], row[1])
 
-    def mark_sent(self, outbox_id: int, *, external_id: str, now: datetime) -> None:
-        self.session.execute(
-            _mark_sent(), {"outbox_id": outbox_id, "external_id": external_id[:255], "now": now}
-        )
+    def mark_sent(
+        self, outbox_id: int, *, external_id: str, now: datetime, token: str | None = None
+    ) -> bool:
+        """Done; False if ``token`` no longer holds the row (another attempt took it)."""
+        values = {"outbox_id": outbox_id, "external_id": external_id[:255], "now": now}
+        if token is not None:
+            values["token"] = token
+        result = self.session.execute(_mark_sent(token is not None), values)
+        return bool(getattr(result, "rowcount", 1))
 
     def mark_failed_attempt(
         self,
@@ -238,6 +229,7 @@ class OutboxRepository:
         now: datetime,
         retry_after: timedelta,
         progress: str | None = None,
+        token: str | None = None,
     ) -> RowState:
         """Back to pending for a retry, or failed when permanent or out of attempts.
 
@@ -248,6 +240,8 @@ class OutboxRepository:
             return RowState.FAILED
         if item.state not in (RowState.SENDING.value, RowState.PENDING.value):
             return RowState(item.state)
+        if token is not None and item.lease_token != token:
+            return RowState(item.state)  # another attempt holds it now: its outcome counts
         if progress:
             item.external_id = progress[:255]
         item.error = error[:4000]
@@ -352,12 +346,13 @@ class OutboxRepository:
 
 
 @cache
-def _mark_sent() -> Update:
+def _mark_sent(fenced: bool) -> Update:
     """Built once (see ``store.dialect``): delivery runs it for every message sent."""
     outbox = table(OutboxItem).c
+    held = outbox.lease_token == bindparam("token") if fenced else outbox.id.is_not(None)
     return (
         update(table(OutboxItem))
-        .where(outbox.id == bindparam("outbox_id"), outbox.state == RowState.SENDING.value)
+        .where(outbox.id == bindparam("outbox_id"), outbox.state == RowState.SENDING.value, held)
         .values(
             state=RowState.DONE.value,
             external_id=bindparam("external_id"),

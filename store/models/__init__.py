@@ -2,6 +2,7 @@
 
 from store.models.base import Base
 from store.models.chat import ChatMessage
+from store.models.fleet import ProcessBeat
 from store.models.mail import Attachment, MailboxCursor
 from store.models.people import (
     Agent,
@@ -39,6 +40,7 @@ __all__ = [
     "Organisation",
     "OrganisationDomain",
     "OutboxItem",
+    "ProcessBeat",
     "Rating",
     "ReportDay",
     "ReportMark",

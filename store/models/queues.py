@@ -83,3 +83,7 @@ class OutboxItem(Base):
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the far side asked to wait
     # a reply an agent sent from a chat: told there once it is delivered, or that it was not
     confirm_chat_id: Mapped[str | None] = mapped_column(String(64))
+    # the claim that holds a row being sent: its token (new at every claim, checked before
+    # the send and when it is recorded) and the process that holds it (a heartbeat's holder)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    lease_holder: Mapped[str | None] = mapped_column(String(96))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -73,6 +76,16 @@ class Runtime:
     @property
     def send_lease(self) -> timedelta:
         return timedelta(seconds=self.settings.scheduler.send_lease_s)
+
+    @property
+    def dead_after(self) -> timedelta:
+        """A process whose heartbeat is older than this is dead: its leases may be taken."""
+        return timedelta(seconds=self.settings.scheduler.dead_after_s)
+
+    @cached_property
+    def holder(self) -> str:
+        """This runtime's name on the leases it takes and in its heartbeat: host:pid:nonce."""
+        return f"{socket.gethostname()[:64]}:{os.getpid()}:{secrets.token_hex(4)}"
 
     @property
     def default_priority(self) -> Priority:

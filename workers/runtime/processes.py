@@ -24,6 +24,7 @@ from workers.channels.mail_connectors import MailConnectors
 from workers.runtime.broker import describe
 from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime
+from workers.runtime.heartbeat import Heartbeat
 from workers.runtime.scheduler import Scheduler
 from workers.runtime.tally import install as install_tally
 
@@ -87,6 +88,7 @@ def serve(settings: Settings) -> None:
     if settings.embedded:
         scheduler.redrive_everything_now()
     worker.start()
+    heartbeat = Heartbeat(runtime, "serve", ["all"]).start()
     sched_thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
     sched_thread.start()
     mail = MailConnectors(runtime, smtp=settings.email.inbound_smtp.enabled)
@@ -105,6 +107,7 @@ def serve(settings: Settings) -> None:
             chat.stop()
         scheduler.stop()
         worker.stop(timeout=10_000)
+        heartbeat.stop()
         runtime.close()
         inbound = settings.email.inbound_smtp
         if isinstance(exc, RelaydeskError):
@@ -138,6 +141,7 @@ def serve(settings: Settings) -> None:
         scheduler.stop()
         sched_thread.join(timeout=5)
         worker.stop(timeout=10_000)
+        heartbeat.stop()
         runtime.close()
         print("relaydesk: stopped", flush=True)
 
@@ -160,9 +164,11 @@ def run_scheduler(settings: Settings) -> None:
         f"re-driving rows unfinished after {settings.scheduler.redrive_after_s:g}s",
         flush=True,
     )
+    heartbeat = Heartbeat(runtime, "scheduler").start()
     try:
         scheduler.run()
     finally:
+        heartbeat.stop()
         runtime.close()
 
 
@@ -190,9 +196,11 @@ def worker_process(settings: Settings, queues: list[str], threads: int) -> None:
     stopping = threading.Event()
     stop_on_signals(stopping.set)
     worker.start()
+    heartbeat = Heartbeat(runtime, "worker", queues).start()
     log.info("worker %d consuming %s with %d threads", os.getpid(), ",".join(queues), threads)
     stopping.wait()
     worker.stop(timeout=10_000)
+    heartbeat.stop()
     runtime.close()
     log.info("worker %d %s", os.getpid(), tally.summary())
 

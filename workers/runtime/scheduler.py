@@ -69,7 +69,10 @@ class Scheduler:
                 if item is not None:
                     report_undelivered(runtime, uow, item, item.error or "no attempt finished")
             inbox = uow.inbox.due_for_redrive(now=now, again_after=again, limit=settings.batch)
-            outbox = uow.outbox.due_for_redrive(now=now, again_after=again, limit=settings.batch)
+            outbox = uow.outbox.release_dead(  # a dead worker's: at once, not after the lease
+                now=now, dead_after=runtime.dead_after, again_after=again, limit=settings.batch
+            )
+            outbox += uow.outbox.due_for_redrive(now=now, again_after=again, limit=settings.batch)
             teams = uow.tickets.teams_with_backlog() if drain else []
         with runtime.gather_sends():  # a backlog re-driven goes out in batches
             for inbox_id, channel in inbox:

@@ -59,10 +59,14 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
             now=runtime.now(),
             lease=runtime.send_lease,
             max_attempts=runtime.settings.retries.deliver.max_attempts,
+            holder=runtime.holder,
+            dead_after=runtime.dead_after,
         )
     if claimed is None:
         return None
     outcome = _attempt(runtime, outbox_id, claimed)
+    if outcome is None:
+        return None
     if isinstance(outcome, _Held):
         _come_back(runtime, outbox_id, claimed, outcome)
         return RowState.PENDING
@@ -114,12 +118,16 @@ class DeliverBatch(BatchStep):
                 now=runtime.now(),
                 lease=runtime.send_lease,
                 max_attempts=runtime.settings.retries.deliver.max_attempts,
+                holder=runtime.holder,
+                dead_after=runtime.dead_after,
             )
         return list(self.claimed)
 
     def one(self, outbox_id: int) -> bool:
         runtime, row = self.runtime, self.claimed[outbox_id]
         outcome = _attempt(runtime, outbox_id, row)
+        if outcome is None:  # taken by another attempt meanwhile: its business now
+            return True
         if isinstance(outcome, _Held):
             _come_back(runtime, outbox_id, row, outcome)
             return True
@@ -132,8 +140,10 @@ class DeliverBatch(BatchStep):
         return True
 
     def give_back(self, ids: list[int]) -> None:
+        tokens = {self.claimed[i].token for i in ids if i in self.claimed}
         with self.runtime.db.unit_of_work() as uow:
-            uow.outbox.release(ids, now=self.runtime.now())
+            for token in tokens or {None}:  # one claim, one token
+                uow.outbox.release(ids, now=self.runtime.now(), token=token)
 
     def by_channel(self, ids: list[int]) -> dict[Channel, list[int]]:
         again: dict[Channel, list[int]] = {}
@@ -177,8 +187,22 @@ def _asked_to_wait(exc: BaseException) -> float | None:
     return float(wait) if isinstance(wait, int | float) else None
 
 
-def _attempt(runtime: Runtime, outbox_id: int, claimed: Claimed) -> _Sent | _Failed | _Held:
-    """Send one claimed row; a failure or a hold is recorded on the row before returning."""
+def _still_ours(runtime: Runtime, outbox_id: int, claimed: Claimed) -> bool:
+    """The fence before a send: our claim still holds the row (its lease starts again)."""
+    with runtime.db.unit_of_work() as uow:
+        held = uow.outbox.still_held(
+            outbox_id, token=claimed.token, now=runtime.now(), lease=runtime.send_lease
+        )
+    if not held:
+        log.warning("outbox %s was taken by another attempt: not sent again", outbox_id)
+    return held
+
+
+def _attempt(runtime: Runtime, outbox_id: int, claimed: Claimed) -> _Sent | _Failed | _Held | None:
+    """Send one claimed row; a failure or a hold is recorded on the row before returning.
+    None: the row is no longer ours (our lease ran out and another attempt took it)."""
+    if not _still_ours(runtime, outbox_id, claimed):
+        return None
     message: OutboundMessage | None = None
     try:
         message = OutboundMessage.from_payload(claimed.payload)
@@ -207,7 +231,11 @@ def _record_sent(
     sent: _Sent,
 ) -> None:
     message, result = sent.message, sent.result
-    uow.outbox.mark_sent(outbox_id, external_id=result.external_id, now=runtime.now())
+    if not uow.outbox.mark_sent(
+        outbox_id, external_id=result.external_id, now=runtime.now(), token=claimed.token
+    ):
+        log.warning("outbox %s was sent after another attempt took it", outbox_id)
+        return  # that attempt records its own outcome
     runtime.channels[message.channel].record_sent(
         runtime, uow, outbox_id, claimed, result.external_id.split(","), message
     )
@@ -248,6 +276,7 @@ def _record_hold(
             now=now,
             redrive_after=runtime.redrive_after,
             progress=",".join(sent) if isinstance(sent, list) else None,
+            token=claimed.token,
         )
     log.info(
         "outbox %s to %s waits %.1f s, as asked: %s", outbox_id, claimed.recipient, wait_s, exc
@@ -278,6 +307,7 @@ def _record_failure(
             now=runtime.now(),
             retry_after=timedelta(milliseconds=retries.max_backoff_ms) + runtime.redrive_after,
             progress=",".join(sent) if isinstance(sent, list) else None,
+            token=claimed.token,
         )
         if state is RowState.FAILED:
             uow.audit.record(

@@ -1,0 +1,179 @@
+"""Outbox leases: a delivery attempt claims its rows, and holds them while its token does.
+
+A claim gives each row a new token and names the process holding it (its heartbeat's
+``holder``). Before the send the attempt checks that its token still holds the row
+(and starts the lease again); the send is recorded only under that token. So a worker
+paused past its lease cannot send what another attempt has taken since (fencing), and
+the rows of a worker whose heartbeat stopped are taken at once, not after the lease.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from secrets import token_hex
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from router.vocabulary import RowState
+from store.models import OutboxItem
+from store.process_beats import quiet_since
+
+_UNFINISHED_STATES = [RowState.PENDING.value, RowState.SENDING.value]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An outbox row taken for one delivery attempt."""
+
+    payload: dict[str, Any]
+    ticket_id: int | None
+    recipient: str
+    kind: str = ""
+    progress: str | None = None  # parts of a split message an earlier attempt delivered
+    sequence_key: str | None = None  # its sequence: the next row's turn comes after it
+    confirm_chat_id: str | None = None  # the chat of the agent who sent this reply there
+    token: str | None = None  # this claim's: the row is still ours while it holds it
+
+
+def claim(
+    session: Session,
+    outbox_ids: list[int],
+    *,
+    now: datetime,
+    lease: timedelta,
+    max_attempts: int = 1_000,
+    holder: str | None = None,
+    dead_after: timedelta | None = None,
+) -> dict[int, Claimed]:
+    """Take rows for one delivery attempt by ``holder``, in one statement: {id: claimed},
+    by id. Taken: pending rows, rows whose lease ran out, and rows whose holder's heartbeat
+    stopped ``dead_after`` ago (a killed worker's, found by the broker's redelivery of its
+    message). Left out: rows another live attempt holds, done ones, ones that must wait
+    (``not_before``) or wait for an older unfinished row of their sequence, and ones that
+    used ``max_attempts`` (the sweep fails them). Each claim has a new token."""
+    if not outbox_ids:
+        return {}
+    older = aliased(OutboxItem)
+    token = token_hex(16)
+    rows = session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.id.in_(outbox_ids)
+            if len(outbox_ids) > 1
+            else OutboxItem.id == outbox_ids[0],
+            OutboxItem.attempts < max_attempts,
+            or_(
+                OutboxItem.state == RowState.PENDING.value,
+                (OutboxItem.state == RowState.SENDING.value) & (OutboxItem.available_at <= now),
+                _held_by_the_dead(now, dead_after),
+            ),
+            or_(OutboxItem.not_before.is_(None), OutboxItem.not_before <= now),
+            or_(
+                OutboxItem.sequence_key.is_(None),
+                ~exists().where(
+                    older.sequence_key == OutboxItem.sequence_key,
+                    older.state.in_(_UNFINISHED_STATES),
+                    older.id < OutboxItem.id,
+                ),
+            ),
+        )
+        .values(
+            state=RowState.SENDING.value,
+            attempts=OutboxItem.attempts + 1,
+            updated_at=now,
+            available_at=now + lease,
+            lease_token=token,
+            lease_holder=holder,
+        )
+        .returning(
+            OutboxItem.id,
+            OutboxItem.payload,
+            OutboxItem.ticket_id,
+            OutboxItem.recipient,
+            OutboxItem.kind,
+            OutboxItem.external_id,
+            OutboxItem.sequence_key,
+            OutboxItem.confirm_chat_id,
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+    return {
+        row[0]: Claimed(
+            payload=dict(row[1]),
+            ticket_id=row[2],
+            recipient=row[3],
+            kind=row[4],
+            progress=row[5],
+            sequence_key=row[6],
+            confirm_chat_id=row[7],
+            token=token,
+        )
+        for row in sorted(rows, key=lambda r: r[0])
+    }
+
+
+def still_held(
+    session: Session, outbox_id: int, *, token: str | None, now: datetime, lease: timedelta
+) -> bool:
+    """Just before a send: is the row still ours (sending under our claim's token)?
+    If so its lease starts again, so nobody may take it for a whole lease from now;
+    if not, another attempt took it after our lease ran out, or a sweep gave it back,
+    and we must not send it."""
+    if token is None:
+        return True
+    return (
+        session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.id == outbox_id,
+                OutboxItem.state == RowState.SENDING.value,
+                OutboxItem.lease_token == token,
+            )
+            .values(available_at=now + lease, updated_at=now)
+            .returning(OutboxItem.id)
+            .execution_options(synchronize_session=False)
+        ).first()
+        is not None
+    )
+
+
+def release_dead(
+    session: Session, *, now: datetime, dead_after: timedelta, again_after: timedelta, limit: int
+) -> list[tuple[int, str]]:
+    """Rows being sent by processes whose heartbeat stopped ``dead_after`` ago: pending
+    again at once (their attempt counted: it may have gone out), as (id, channel)."""
+    dead = (
+        select(OutboxItem.id)
+        .where(OutboxItem.state == RowState.SENDING.value, _held_by_the_dead(now, dead_after))
+        .limit(limit)
+    )
+    rows = session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.id.in_(dead.scalar_subquery()),
+            OutboxItem.state == RowState.SENDING.value,
+        )
+        .values(state=RowState.PENDING.value, available_at=now + again_after, updated_at=now)
+        .returning(OutboxItem.id, OutboxItem.channel)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def _held_by_the_dead(now: datetime, dead_after: timedelta | None) -> ColumnElement[bool]:
+    """Sending, under a holder whose heartbeat stopped ``dead_after`` before ``now``."""
+    if dead_after is None:
+        return false()
+    return (OutboxItem.state == RowState.SENDING.value) & OutboxItem.lease_holder.in_(
+        quiet_since(now - dead_after)
+    )
+
+
+def under(token: str | None) -> ColumnElement[bool]:
+    """The row is still held by the claim of ``token`` (anything, without one)."""
+    if token is None:
+        return OutboxItem.id.is_not(None)
+    return OutboxItem.lease_token == token

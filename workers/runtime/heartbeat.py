@@ -1,0 +1,68 @@
+"""A process's heartbeat: a row in the store, written every ``heartbeat_s`` by a thread.
+
+Other processes read it to know who is alive: a worker whose beat stopped
+``dead_after_s`` ago is dead, and the deliveries it held are taken over at once
+(``store.outbox_leases``). A process that stops cleanly removes its row.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterable
+
+from store.process_beats import Beating
+from workers.runtime.context import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Heartbeat:
+    def __init__(self, runtime: Runtime, kind: str, queues: Iterable[str] = ()) -> None:
+        self.runtime = runtime
+        self.me = Beating(
+            holder=runtime.holder,
+            kind=kind,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            queues=tuple(queues),
+        )
+        self.started_at = runtime.now()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def beat(self) -> None:
+        with self.runtime.db.unit_of_work() as uow:
+            uow.process_beats.beat(self.me, started_at=self.started_at, now=self.runtime.now())
+
+    def start(self) -> Heartbeat:
+        """The first beat now (a store that cannot be reached is said, not fatal), then
+        one every ``heartbeat_s`` on a daemon thread."""
+        self._beat_quietly()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop beating and leave the list of running processes."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        try:
+            with self.runtime.db.unit_of_work() as uow:
+                uow.process_beats.forget(self.me.holder)
+        except Exception:  # the store is gone: the row goes quiet, as a dead one does
+            log.warning("heartbeat of %s not removed", self.me.holder, exc_info=True)
+
+    def _run(self) -> None:
+        interval = self.runtime.settings.scheduler.heartbeat_s
+        while not self._stop.wait(interval):
+            self._beat_quietly()
+
+    def _beat_quietly(self) -> None:
+        try:
+            self.beat()
+        except Exception:  # a database restart: the next beat tries again
+            log.warning("heartbeat of %s failed", self.me.holder, exc_info=True)
