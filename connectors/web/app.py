@@ -23,6 +23,7 @@ from config.settings import Settings
 from connectors.ports import Intake, RequesterDesk, Staff, TicketQueries
 from connectors.web.form import RETRY_AFTER_S, form_router
 from connectors.web.limits import BodySizeLimit
+from connectors.web.requester.form_api import document_forms, form_request_model
 from connectors.web.requester.forms_page import FormsPage
 from connectors.web.requester.my_requests import MyRequestsPage
 from connectors.web.requester.negotiation import wants_html
@@ -147,13 +148,14 @@ def create_app(
     app.add_exception_handler(TransientError, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(PermanentError, _refused)  # type: ignore[arg-type]
     submissions = Submissions(intake, wait_s=settings.web.intake_wait_s)
-    request_model = ticket_request_model(settings.web)
+    request_model = form_request_model(ticket_request_model(settings.web), settings.web.forms)
     page = (
         TicketPage(settings, tickets, requester, submissions.accept)
         if requester is not None
         else None
     )
     app.include_router(_api(submissions, tickets, request_model, page))
+    document_forms(app, settings.web.forms)
     if page is not None and requester is not None:
         rate = SubmissionRate(settings.web.submissions_per_minute)
         forms = (
@@ -329,6 +331,10 @@ def _explain(error: Any) -> dict[str, Any]:
     if kind == "json_invalid":
         reason = (error.get("ctx") or {}).get("error", "")
         loc, msg = ["body"], f"the request body is not valid JSON: {reason}".rstrip(": ")
+    elif loc == ["body"] and str(msg).startswith("Value error, custom_fields."):
+        # a form's field (requester.form_api): said by its field, as any other field is
+        msg = str(msg).removeprefix("Value error, ")
+        loc = ["body", *msg.partition(":")[0].split(".")]
     elif loc == ["body"]:
         msg = (
             "the request body is missing: send a JSON object"

@@ -18,6 +18,7 @@ from connectors.web.form import url_path
 from connectors.web.schemas import AcceptedResponse, TicketRequest
 from router.envelopes import InboundMessage
 from router.errors import TransientError
+from router.form_fields import shown
 from router.language_choice import stated_languages
 from router.vocabulary import Channel, RowState
 
@@ -48,7 +49,7 @@ class Submissions:
             sender_address=ticket.requester.email,
             sender_name=ticket.requester.name,
             subject=ticket.subject,
-            body_text=ticket.body,
+            body_text=_with_fields(ticket),
             category_hint=ticket.category,
             priority_hint=ticket.priority,
             custom_fields=dict(ticket.custom_fields),
@@ -57,6 +58,7 @@ class Submissions:
                 h: request.headers[h][:500] for h in FORWARDED_HEADERS if h in request.headers
             },
             language=stated_languages(ticket.language, request.headers.get("accept-language")),
+            template=getattr(ticket, "template", None),  # a form's (requester.form_api)
         )
         receipt = await run_in_threadpool(self.intake.accept, message)
         if receipt.conflict:
@@ -111,3 +113,12 @@ def accepted_response(receipt: Receipt, request: Request) -> AcceptedResponse:
         state=receipt.state,
         error=receipt.error,
     )
+
+
+def _with_fields(ticket: TicketRequest) -> str:
+    """The body, and a form's fields listed after it as its page lists them."""
+    template = getattr(ticket, "template", None)
+    if template is None:
+        return ticket.body
+    lines = [f"{k}: {shown(v)}" for k, v in ticket.custom_fields.items() if v not in (None, "")]
+    return ticket.body + ("\n\n" + "\n".join(lines) if lines else "")

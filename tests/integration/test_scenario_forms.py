@@ -171,3 +171,38 @@ def test_the_honeypot_the_csrf_token_and_the_rate_per_address(
     assert answers[:2] == [201, 201] and answers[-1] == 429  # 4 a minute, the robot's counted
     limited = client.post("/forms/refund", data=good)
     assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 61
+
+
+def test_the_json_api_takes_a_template_and_checks_its_fields_as_the_form_does(
+    desk: Desk, client: TestClient
+) -> None:
+    request = {
+        "requester": {"name": "Jo", "email": "jo@example.org"},
+        "subject": "Refund please",
+        "body": "Charged twice.",
+        "template": "refund",
+        "custom_fields": {"order": "A-1042", "amount": "12.50", "reasons": "late,broken"},
+    }
+    bad = {**request, "custom_fields": {"amount": -3}}
+
+    made = client.post("/api/v1/tickets", json=request, headers={"Idempotency-Key": "r1"})
+    again = client.post("/api/v1/tickets", json=request, headers={"Idempotency-Key": "r1"})
+    refused = client.post("/api/v1/tickets", json=bad)
+    unknown = client.post("/api/v1/tickets", json={**request, "template": "nope"})
+    desk.settle()
+
+    assert made.status_code == 201 and again.json()["duplicate"] is True  # idempotency intact
+    assert refused.status_code == 422 and unknown.status_code == 422
+    assert "custom_fields.order: required" in refused.text
+    with desk.runtime.db.unit_of_work() as uow:
+        ticket = uow.tickets.get(made.json()["ticket_number"])
+        assert ticket is not None and ticket.form == "refund" and ticket.category == "billing"
+        assert ticket.custom_fields == {
+            "order": "A-1042",
+            "amount": 12.5,
+            "reasons": ["late", "broken"],
+        }
+    document = client.get("/openapi.json").json()
+    schema = document["components"]["schemas"]["FormFields_refund"]
+    assert schema["required"] == ["order"] and schema["properties"]["amount"]["minimum"] == 0.01
+    assert "FormFields_it-fault" in document["components"]["schemas"]
