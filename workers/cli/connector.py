@@ -19,14 +19,18 @@ def connector() -> None:
 def _run(settings: Settings, *, imap: bool, smtp: bool) -> None:
     from workers.channels.mail_connectors import run_mail_connectors
     from workers.runtime.build import build_runtime
+    from workers.runtime.heartbeat import Heartbeat
     from workers.runtime.processes import stop_on_signals
 
     runtime = build_runtime(settings, pool_size=4)
     stop = threading.Event()
     stop_on_signals(stop.set)
+    kinds = ["imap"] * imap + ["smtp"] * smtp
+    heartbeat = Heartbeat(runtime, "connector", kinds).start()
     try:
         run_mail_connectors(runtime, imap=imap, smtp=smtp, stop=stop)
     finally:
+        heartbeat.stop()
         runtime.close()
 
 
@@ -74,9 +78,15 @@ def telegram(settings: Settings) -> None:
             finally:
                 connector_.stop()
             return
+        from workers.runtime.heartbeat import Heartbeat
+
         stop = threading.Event()
         stop_on_signals(stop.set)
-        run_telegram_connector(runtime, StoreIntake(runtime), stop)
+        heartbeat = Heartbeat(runtime, "connector", ["telegram"]).start()
+        try:
+            run_telegram_connector(runtime, StoreIntake(runtime), stop)
+        finally:
+            heartbeat.stop()
     except RelaydeskError as exc:
         raise click.ClickException(f"Telegram: {exc}") from None
     finally:

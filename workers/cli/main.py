@@ -18,6 +18,7 @@ from workers.cli.inbox import inbox
 from workers.cli.organisations import orgs
 from workers.cli.outbox import outbox
 from workers.cli.report import report
+from workers.cli.status import status
 from workers.cli.tickets import tickets
 from workers.cli.tokens import tokens
 from workers.cli.webhooks import webhooks
@@ -145,3 +146,4 @@ main.add_command(outbox)
 main.add_command(config_group)
 main.add_command(report)
 main.add_command(export)
+main.add_command(status)

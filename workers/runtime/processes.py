@@ -149,9 +149,11 @@ def serve(settings: Settings) -> None:
 def web(settings: Settings) -> None:
     runtime = build_runtime(settings, pool_size=8)
     print(f"relaydesk web on http://{settings.web.host}:{settings.web.port}/", flush=True)
+    heartbeat = Heartbeat(runtime, "web").start()
     try:
         _run_uvicorn(runtime)
     finally:
+        heartbeat.stop()
         runtime.close()
 
 

@@ -1,0 +1,132 @@
+"""What ``relaydesk status`` reads from the store: processes, work rows, backlog, SLA.
+
+Read-only and cheap: grouped counts and a few MIN()s over indexed columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from router.lifecycle import ROUTABLE_STATUSES
+from router.vocabulary import RowState
+from store.models import InboxItem, MailboxCursor, OutboxItem, ProcessBeat, SlaTimer, Team, Ticket
+
+
+@dataclass(frozen=True)
+class ProcessRow:
+    kind: str
+    host: str
+    pid: int
+    queues: str
+    started_at: datetime
+    beat_at: datetime
+    quiet: bool  # no beat for dead_after: gone, or hung
+
+
+@dataclass(frozen=True)
+class RowsByState:
+    counts: dict[str, int]
+    oldest_pending: datetime | None  # the oldest row still to do (pending or sending)
+
+
+@dataclass(frozen=True)
+class ConnectorRow:
+    name: str
+    last_success: datetime | None
+    last_error: str | None
+    error_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FleetStatus:
+    now: datetime
+    processes: list[ProcessRow]
+    inbox: RowsByState
+    outbox: RowsByState
+    backlog: list[tuple[str, str, int]]  # (team, priority, tickets waiting)
+    connectors: list[ConnectorRow]
+    breaches_last_hour: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def read_status(session: Session, *, now: datetime, dead_after: timedelta) -> FleetStatus:
+    return FleetStatus(
+        now=now,
+        processes=_processes(session, now - dead_after),
+        inbox=_rows(session, InboxItem, InboxItem.received_at),
+        outbox=_rows(session, OutboxItem, OutboxItem.created_at),
+        backlog=_backlog(session),
+        connectors=_connectors(session),
+        breaches_last_hour=int(
+            session.scalar(
+                select(func.count())
+                .select_from(SlaTimer)
+                .where(SlaTimer.breached_at >= now - timedelta(hours=1))
+            )
+            or 0
+        ),
+    )
+
+
+def _processes(session: Session, cutoff: datetime) -> list[ProcessRow]:
+    return [
+        ProcessRow(
+            kind=b.kind,
+            host=b.host,
+            pid=b.pid,
+            queues=b.queues,
+            started_at=b.started_at,
+            beat_at=b.beat_at,
+            quiet=b.beat_at < cutoff,
+        )
+        for b in session.scalars(
+            select(ProcessBeat).order_by(ProcessBeat.kind, ProcessBeat.started_at)
+        )
+    ]
+
+
+def _rows(session: Session, model: Any, created: Any) -> RowsByState:
+    counts = {
+        str(state): int(n)
+        for state, n in session.execute(
+            select(model.state, func.count()).group_by(model.state).order_by(model.state)
+        )
+    }
+    oldest = session.scalar(
+        select(func.min(created)).where(
+            model.state.in_([RowState.PENDING.value, RowState.SENDING.value])
+        )
+    )
+    return RowsByState(counts=counts, oldest_pending=oldest)
+
+
+def _backlog(session: Session) -> list[tuple[str, str, int]]:
+    rows = session.execute(
+        select(Team.name, Ticket.priority, func.count())
+        .join(Team, Team.id == Ticket.team_id)
+        .where(
+            Ticket.assignee_id.is_(None),
+            Ticket.status.in_([s.value for s in ROUTABLE_STATUSES]),
+        )
+        .group_by(Team.name, Ticket.priority)
+        .order_by(Team.name, Ticket.priority)
+    )
+    return [(str(team), str(priority), int(n)) for team, priority, n in rows]
+
+
+def _connectors(session: Session) -> list[ConnectorRow]:
+    """Each IMAP mailbox: its cursor moves on a successful poll, and keeps the last error."""
+    return [
+        ConnectorRow(
+            name=f"imap {c.mailbox}",
+            last_success=None if c.last_error else c.updated_at,
+            last_error=c.last_error,
+            error_at=c.updated_at if c.last_error else None,
+        )
+        for c in session.scalars(select(MailboxCursor).order_by(MailboxCursor.mailbox))
+    ]
