@@ -369,6 +369,7 @@ def test_what_an_agent_may_not_do_from_the_chat(chat: Chat) -> None:
     chat.link("ana", ANA)
     chat.says(BOB, "For ben")  # #1 goes to ben
     chat.expect(BOB, "[#1]")
+    assert chat.ticket(1).assignee == "ben"  # routed, not only acknowledged: else ana's team's
     chat.says(ANA, "/note #1 sneaking in")
     chat.expect(ANA, "#1 is not one of your tickets")
     chat.says(ANA, "/mine")
