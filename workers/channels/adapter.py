@@ -184,6 +184,11 @@ class ChannelAdapter:
         requester's ``address`` on this one; False when this channel carries no answers."""
         return False
 
+    def tell_pending(
+        self, runtime: Runtime, uow: UnitOfWork, ticket: Ticket, *, asked: str, reminder: bool
+    ) -> None:
+        """Tell the requester of ``ticket`` it waits for them (``asked``: what was asked)."""
+
     def tell_resolved(self, runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
         """Tell the requester of ``ticket`` (of a channel this one answers) it was resolved."""
 

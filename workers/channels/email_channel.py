@@ -17,6 +17,7 @@ from workers.channels.adapter import ChannelAdapter
 from workers.desk.agent_notices import AgentContact, TicketBrief
 from workers.desk.agent_notices_by_channel import notify_by_email
 from workers.desk.customer_answers import answer_by_email, pass_on_by_email
+from workers.desk.pending_notices import pending_by_email
 from workers.desk.resolution_notices import resolved_by_email
 from workers.runtime.context import Runtime
 from workers.steps.acknowledgements import acknowledge_by_email, reply_address
@@ -154,6 +155,11 @@ class EmailChannel(ChannelAdapter):
             confirm_chat_id=confirm_chat_id,
         )
         return True
+
+    def tell_pending(
+        self, runtime: Runtime, uow: UnitOfWork, ticket: Ticket, *, asked: str, reminder: bool
+    ) -> None:
+        pending_by_email(runtime, uow, ticket, asked=asked, reminder=reminder)
 
     def tell_resolved(self, runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
         resolved_by_email(runtime, uow, ticket)

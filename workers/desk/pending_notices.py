@@ -31,30 +31,45 @@ def after_pending(runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
 def tell_requester_pending(
     runtime: Runtime, uow: UnitOfWork, ticket: Ticket, *, reminder: bool
 ) -> None:
-    settings = runtime.settings
+    """On the channel that answers the ticket's requester (its adapter's ``tell_pending``)."""
     latest = uow.messages.latest_answer(ticket.id)
     asked = latest[0] if latest is not None else ""
+    answering = runtime.channels.answering(Channel(ticket.channel))
+    answering.tell_pending(runtime, uow, ticket, asked=asked, reminder=reminder)
+
+
+def pending_in_chat(
+    runtime: Runtime, uow: UnitOfWork, ticket: Ticket, *, asked: str, reminder: bool
+) -> None:
+    """In the chat the requester wrote in."""
+    settings = runtime.settings
     language = customer_language(runtime, ticket.requester)
-    if ticket.channel == Channel.TELEGRAM.value:
-        if settings.telegram.enabled:
-            queue_chat(
-                runtime,
-                uow,
-                kind=OutboxKind.PENDING,
-                ticket_id=ticket.id,
-                chat_id=ticket.requester_address,
-                html=pending_chat(
-                    number=ticket.id,
-                    asked=asked,
-                    reminder=reminder,
-                    language=language,
-                    tag_prefix=settings.helpdesk.tag_prefix,
-                ),
-                text="",
-                dedupe_key=None,
-                automatic=True,
-            )
-        return
+    if settings.telegram.enabled:
+        queue_chat(
+            runtime,
+            uow,
+            kind=OutboxKind.PENDING,
+            ticket_id=ticket.id,
+            chat_id=ticket.requester_address,
+            html=pending_chat(
+                number=ticket.id,
+                asked=asked,
+                reminder=reminder,
+                language=language,
+                tag_prefix=settings.helpdesk.tag_prefix,
+            ),
+            text="",
+            dedupe_key=None,
+            automatic=True,
+        )
+
+
+def pending_by_email(
+    runtime: Runtime, uow: UnitOfWork, ticket: Ticket, *, asked: str, reminder: bool
+) -> None:
+    """By mail, in the ticket's thread, with its link."""
+    settings = runtime.settings
+    language = customer_language(runtime, ticket.requester)
     rendered = pending_mail(
         number=ticket.id,
         subject=ticket.subject,
