@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from config.macro_settings import MacroSettings
+from connectors.ticket_ports import TicketActions, TicketDesk
 from router.access import TicketScope
 from router.board import Board
 from router.customer_records import (
@@ -29,9 +30,8 @@ from router.ratings import RatedVia, RatingOutcome, RatingView
 from router.report import Report
 from router.report_figures import ReportFilters
 from router.report_period import Period
-from router.staff_ticket_views import StaffTicket, TicketPage, TicketSummary
+from router.staff_ticket_views import TicketSummary
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
-from router.ticket_list import TicketFilters, TicketOrder
 from router.ticket_views import TicketView
 from router.vocabulary import AgentStatus, Channel, Role, RowState
 from router.webhook_views import DeliveryView, NewWebhook, WebhookView
@@ -217,25 +217,6 @@ class BoardDesk(Protocol):
         ...
 
 
-class TicketDesk(Protocol):
-    """Tickets for staff: the list and one in full (the caller's scope already checked for
-    one ticket by ``StaffGate.on_ticket``; a list is scoped by the query)."""
-
-    def ticket_page(
-        self,
-        caller: Caller,
-        filters: TicketFilters,
-        *,
-        order: TicketOrder,
-        cursor: str | None,
-        limit: int,
-    ) -> TicketPage:
-        """``ValueError`` for a cursor that is not this list's."""
-        ...
-
-    def staff_ticket(self, number: int) -> StaffTicket | None: ...
-
-
 class QueueDesk(Protocol):
     """The workspace's views (``router.queue_views``), on the staff list's query."""
 
@@ -385,6 +366,7 @@ class Staff(
     StaffDesk,
     BoardDesk,
     TicketDesk,
+    TicketActions,
     QueueDesk,
     MacroDesk,
     TokenAdmin,

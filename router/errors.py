@@ -7,6 +7,7 @@ RelaydeskError
  +-- PermanentError         retrying cannot help: bad input, a refused recipient
  |    +-- InvalidTransition a ticket status change the lifecycle forbids
  +-- NotFound               a ticket, agent or row that does not exist
+ +-- StaleVersion           the ticket changed since the caller read it (If-Match)
  +-- AlreadyTaken           a name or address another record already has
  +-- SignInRefused          a wrong name or password (the answer never says which)
  +-- SignInThrottled        too many failed sign-ins: wait ``retry_after_s``
@@ -60,6 +61,11 @@ class NotFound(RelaydeskError):
 class AlreadyTaken(RelaydeskError):
     """A unique name or address (an organisation's name or domain, a customer's address)
     already belongs to another record."""
+
+
+class StaleVersion(RelaydeskError):
+    """The ticket is not at the version the caller read (``If-Match``): they must read it
+    again before changing it, so that nobody overwrites another's change unseen."""
 
 
 class SignInRefused(RelaydeskError):

@@ -213,5 +213,23 @@ def apply(
     return clocks  # INTERNAL_NOTE
 
 
+def retarget(clocks: TicketClocks, targets: SlaTargets) -> TicketClocks:
+    """The clocks under other targets (a ticket's priority, category or team changed, and
+    with it its policy): each keeps the time it has run, running or stopped as it was; a
+    clock the new policy sets no target for is recorded, never due."""
+
+    def to(timer: Timer | None, target: timedelta | None) -> Timer | None:
+        return (
+            None if timer is None else replace(timer, target=target, warn_share=targets.warn_share)
+        )
+
+    return replace(
+        clocks,
+        first_response=to(clocks.first_response, targets.first_response),
+        next_response=to(clocks.next_response, targets.next_response),
+        resolution=to(clocks.resolution, targets.resolution),
+    )
+
+
 def _maybe(change: _Change, timer: Timer | None) -> Timer | None:
     return None if timer is None else change(timer)

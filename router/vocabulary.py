@@ -137,6 +137,7 @@ class AuditAction(StrEnum):
     TICKET_RELAXED = "ticket.relaxed"  # waited long enough to drop a routing requirement
     TICKET_REMINDED = "ticket.reminded"  # its requester was reminded that we wait for them
     TICKET_RATED = "ticket.rated"  # its requester rated the help (or changed the rating)
+    TICKET_EDITED = "ticket.edited"  # priority, category, team, tags or custom fields
     # its messages
     MESSAGE_RECEIVED = "message.received"
     MESSAGE_QUIET = "message.quiet"  # an auto-reply, bounce or loop: kept, not answered

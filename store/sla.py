@@ -91,6 +91,7 @@ class SlaRepository:
                     escalation_step=0,
                 )
                 self.session.add(row)
+            row.policy, row.calendar = policy, calendar_name  # re-planned: another policy
             row.target_s = None if timer.target is None else timer.target.total_seconds()
             row.warn_share = timer.warn_share
             row.consumed_s = timer.consumed.total_seconds()

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from router.customer_records import effective_tier
+from router.errors import StaleVersion
 from router.staff_ticket_views import (
     AuditEntry,
     ClockView,
@@ -45,6 +46,18 @@ def version_of(ticket: Ticket, last_message_id: int | None) -> str:
     ]
     digest = hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
     return f"{ticket.id}-{digest[:20]}"
+
+
+def require_version(session: Session, ticket: Ticket, expected: str | None) -> None:
+    """``StaleVersion`` unless ``ticket`` (locked by the caller) is at version ``expected``
+    (None: any version)."""
+    if expected is None:
+        return
+    current = StaffTicketReads(session).version(ticket)
+    if current != expected:
+        raise StaleVersion(
+            f"ticket #{ticket.id} changed since it was read (now {current}): read it again"
+        )
 
 
 class StaffTicketReads:

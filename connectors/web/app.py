@@ -154,7 +154,12 @@ def create_app(
         if requester is not None
         else None
     )
-    app.include_router(_api(submissions, tickets, request_model, page))
+    links = READ_LINKS
+    if staff is not None:  # what staff may do next with the ticket made (stateful clients)
+        from connectors.web.staff.ticket_routes import STAFF_TICKET_LINKS
+
+        links = {**READ_LINKS, **STAFF_TICKET_LINKS}
+    app.include_router(_api(submissions, tickets, request_model, page, links))
     document_forms(app, settings.web.forms)
     if page is not None and requester is not None:
         rate = SubmissionRate(settings.web.submissions_per_minute)
@@ -183,6 +188,7 @@ def _api(
     tickets: TicketQueries,
     request_model: type[TicketRequest],
     page: TicketPage | None,
+    links: dict[str, Any] = READ_LINKS,
 ) -> APIRouter:
     api = APIRouter()
 
@@ -195,12 +201,12 @@ def _api(
         response_model=AcceptedResponse,
         response_description="Durable and already a ticket; Location is the ticket.",
         responses={
-            201: {"links": READ_LINKS},
+            201: {"links": links},
             202: {
                 "model": AcceptedResponse,
                 "description": "Durable, not yet a ticket (or failed); Location is the status. "
                 "Also the answer at once, without waiting, while the helpdesk has a backlog.",
-                "links": READ_LINKS,
+                "links": links,
             },
             400: {
                 "model": Problem,

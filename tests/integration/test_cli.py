@@ -572,3 +572,27 @@ def test_config_after_the_command_is_the_file_used(config: Path, tmp_path: Path)
     assert before.exit_code == after.exit_code == winner.exit_code == 0, after.output
     assert json.loads(after.stdout) == json.loads(before.stdout)
     assert "ana" in winner.stdout
+
+
+def test_a_tickets_fields_are_edited_from_the_command_line_as_the_staff_api_does(
+    config: Path, customers: Customers
+) -> None:
+    number = customers.write("Printer jam")
+    edited = cli(
+        config,
+        *shlex.split(f"tickets edit {number} --priority high --tag vip --tag printer"),
+        *("--field", "order=A-1", "--as", "ana", "--reason", "a big customer"),
+    )
+    assert edited.stdout.strip() == f"#{number}: changed priority, tags, custom_fields"
+    shown = ticket(config, number)
+    assert shown["ticket"]["priority"] == "high"
+    [event] = [e for e in shown["audit"] if e["action"] == "ticket.edited"]
+    assert event["actor"] == "agent:ana" and event["detail"].endswith(": a big customer")
+    cli(config, "tickets", "edit", str(number), "--field", "order=", "--no-tags")
+    assert (
+        cli(config, "tickets", "edit", str(number), "--no-tags")
+        .stdout.strip()
+        .endswith("nothing changed")
+    )
+    refused = cli(config, "tickets", "edit", str(number), "--team", "nope", ok=False)
+    assert "no team named 'nope'" in refused.stderr

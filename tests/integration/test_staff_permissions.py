@@ -4,32 +4,26 @@ the real app, with a session and with a token, on SQLite and PostgreSQL.
 The table below is the contract. Adding an endpoint to the staff API means adding its row
 (the test fails on an operation of the OpenAPI document that has none): for a ticket
 operation, the answer for each role in each scope; for any other, the answer for each role.
-The ``/probe`` row stands for an action that needs a supervisor until the real ones land;
-replace it with them.
 """
 
-# no `from __future__ import annotations`: the probe endpoints' annotations name a
-# dependency made inside a function, which FastAPI must resolve at run time
+from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Any
 
 import pytest
-from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 
-from connectors.web.staff import StaffGate, TicketAccess
-from connectors.web.staff.gate import TICKET_ERRORS
-from router.access import Ability
-from router.vocabulary import Role
+from router.envelopes import AttachmentRef
+from router.vocabulary import Channel, Direction, Role
 from tests.support.staff import StaffDesk, staff_desk
 from workers.desk.api_tokens import create_token
 from workers.desk.customers import create_customer
 from workers.desk.organisations import create_organisation
-from workers.desk.staff_ports import StaffPorts
 from workers.desk.webhooks import add_webhook, send_test_event
 
 ROLES = ("agent", "supervisor", "admin", "nobody")
@@ -42,7 +36,9 @@ SCOPES = ("own", "team", "colleague's", "other team", "none")
 @dataclass(frozen=True)
 class Operation:
     method: str
-    path: str  # {number}: a ticket of the scope under test; {token_id}: a token to revoke
+    # {number}: a ticket of the scope under test; {token_id}: a token to revoke;
+    # {attachment_id}: a file of the ticket under test
+    path: str
     expected: dict[str, Any]  # role -> status, or for a ticket operation role -> per scope
     body: dict[str, Any] | None = None
     on_ticket: bool = field(default=False)
@@ -71,6 +67,22 @@ TICKET_READ = {
     "admin": (200, 200, 200, 200, 404),
     "nobody": (401, 401, 401, 401, 401),
 }
+
+
+def on_tickets(agent: tuple[int, ...], supervisor: tuple[int, ...], admin: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    return {"agent": agent, "supervisor": supervisor, "admin": admin, "nobody": (401,) * 5}
+
+
+TICKET_WRITE = on_tickets((201, 201, 404, 404, 404), (201, 201, 201, 404, 404), (201,) * 4 + (404,))
+TICKET_EDIT = on_tickets((200, 200, 404, 404, 404), (200, 200, 200, 404, 404), (200,) * 4 + (404,))
+# an unassigned ticket cannot be unassigned (409), nor one taken be claimed; sam and root
+# are in no team, so they may claim nothing; root has no room either
+TICKET_UNASSIGN = on_tickets(
+    (403, 403, 404, 404, 404), (200, 409, 200, 404, 404), (200, 409, 200, 409, 404)
+)
+TICKET_CLAIM = on_tickets(
+    (409, 200, 404, 404, 404), (409, 409, 409, 404, 404), (409, 409, 409, 409, 404)
+)
 TICKET_REASSIGN = {
     "agent": (403, 403, 404, 404, 404),
     "supervisor": (200, 200, 200, 404, 404),
@@ -81,7 +93,10 @@ TICKET_REASSIGN = {
 # a receiver by address (no name to resolve), outside any private network
 NEW_WEBHOOK = {"url": "https://93.184.216.34/hooks", "events": ["ticket.created"]}
 
+T = "/api/v1/desk/tickets/{number}"
 MATRIX = [
+    # first: later rows set ana away and fill her room in email
+    Operation("POST", T + "/claim", TICKET_CLAIM, on_ticket=True),
     Operation("GET", "/api/v1/me", everyone(200)),
     Operation("GET", "/api/v1/agents", everyone(200)),
     Operation("PUT", "/api/v1/agents/me/status", everyone(200), body={"status": "away"}),
@@ -97,7 +112,23 @@ MATRIX = [
     ),
     Operation("GET", "/api/v1/exports/tickets", supervisors(200)),
     Operation("GET", "/api/v1/desk/tickets", everyone(200)),
-    Operation("GET", "/api/v1/desk/tickets/{number}", TICKET_READ, on_ticket=True),
+    Operation("GET", T, TICKET_READ, on_ticket=True),
+    Operation("GET", T + "/attachments/{attachment_id}", TICKET_READ, on_ticket=True),
+    Operation("POST", T + "/replies", TICKET_WRITE, body={"text": "on it"}, on_ticket=True),
+    Operation("POST", T + "/notes", TICKET_WRITE, body={"text": "@ben look"}, on_ticket=True),
+    Operation("PUT", T + "/status", TICKET_EDIT, body={"status": "pending"}, on_ticket=True),
+    Operation("PATCH", T, TICKET_EDIT, body={"tags": ["vip"]}, on_ticket=True),
+    Operation(
+        "POST", T + "/assign", TICKET_REASSIGN, body={"agent": "ben", "force": True}, on_ticket=True
+    ),
+    Operation(
+        "POST",
+        T + "/transfer",
+        TICKET_REASSIGN,
+        body={"team": "sales", "reason": "theirs"},
+        on_ticket=True,
+    ),
+    Operation("POST", T + "/unassign", TICKET_UNASSIGN, body={}, on_ticket=True),
     # customers and organisations: every agent reads them (a profile lists only the tickets
     # the reader may open), supervisors and admins change them; as Zendesk does
     Operation("GET", "/api/v1/customers", everyone(200)),
@@ -129,30 +160,14 @@ MATRIX = [
         admins_only(202),
     ),
     Operation("DELETE", "/api/v1/webhooks/{webhook_id}", admins_only(204)),
-    Operation("POST", "/probe/tickets/{number}/reassign", TICKET_REASSIGN, on_ticket=True),
 ]
 OPEN_TO_ALL = {"POST /api/v1/session"}
 UNIQUE = itertools.count(1)  # signing in needs no credential
 
 
-def probe_router(gate: StaffGate) -> APIRouter:
-    """A ticket operation made of the gate's seam, as the ticket actions will be."""
-    router = APIRouter(prefix="/probe", responses=TICKET_ERRORS)
-
-    @router.post("/tickets/{number}/reassign")
-    async def reassign(
-        access: Annotated[TicketAccess, Depends(gate.on_ticket(Ability.ASSIGN))],
-    ) -> dict[str, int]:
-        return {"number": access.ticket.number}
-
-    return router
-
-
 @pytest.fixture
-def desk(database_url: str) -> Iterator[StaffDesk]:
-    with staff_desk(database_url) as staff:
-        ports = StaffPorts(staff.runtime)
-        staff.app.include_router(probe_router(StaffGate(ports, ports)))
+def desk(database_url: str, tmp_path: Path) -> Iterator[StaffDesk]:
+    with staff_desk(database_url, relaydesk_email__attachments_dir=str(tmp_path)) as staff:
         yield staff
 
 
@@ -209,6 +224,31 @@ def finished_delivery(desk: StaffDesk) -> tuple[int, int]:
     return made.webhook.id, delivery
 
 
+def attach(desk: StaffDesk, number: int) -> int:
+    """A kept file on a message of ticket ``number`` (none: a number no file has)."""
+    if number == 999_999:
+        return 999_999
+    with desk.runtime.db.unit_of_work() as uow:
+        message = uow.messages.add(
+            number,
+            direction=Direction.INBOUND,
+            channel=Channel.EMAIL,
+            author="jo@x.test",
+            body_text="see the photo",
+            now=desk.clock(),
+            attachments=[
+                AttachmentRef(
+                    filename="photo.jpg",
+                    content_type="image/jpeg",
+                    size=4,
+                    sha256=desk.runtime.files.put(b"\xff\xd8\xff\xe0"),
+                )
+            ],
+        )
+        [file] = uow.messages.attachments(message)
+        return file.id
+
+
 def client_for(desk: StaffDesk, role: str, credential: str) -> TestClient:
     if role == "nobody":
         return desk.client()
@@ -231,6 +271,8 @@ def test_every_operation_answers_each_role_and_scope_as_the_matrix_says(
                 ids = records_for(desk, op)
                 if "{webhook_id}" in op.path:
                     ids["webhook_id"], ids["delivery_id"] = finished_delivery(desk)
+                if "{attachment_id}" in op.path:
+                    ids["attachment_id"] = attach(desk, number)
                 path = op.path.format(number=number, token_id=victim, **ids)
                 client = client_for(desk, role, credential)
                 answer = client.request(op.method, path, json=filled(op.body, ids))
@@ -248,9 +290,10 @@ def test_a_narrower_token_is_judged_by_its_own_role(desk: StaffDesk) -> None:
     assert as_agent.get("/api/v1/tokens").status_code == 403
     assert as_agent.get(f"/api/v1/desk/tickets/{numbers['other team']}").status_code == 404
     assert as_agent.get(f"/api/v1/desk/tickets/{numbers['own']}").status_code == 200
-    assert as_agent.post(f"/probe/tickets/{numbers['own']}/reassign").status_code == 403
+    unassign = "/api/v1/desk/tickets/{}/unassign"
+    assert as_agent.post(unassign.format(numbers["own"]), json={}).status_code == 403
     as_supervisor = desk.with_token("root", Role.SUPERVISOR)  # supervises no team
-    assert as_supervisor.post(f"/probe/tickets/{numbers['team']}/reassign").status_code == 404
+    assert as_supervisor.post(unassign.format(numbers["team"]), json={}).status_code == 404
 
 
 def test_every_staff_operation_of_the_document_has_a_row(desk: StaffDesk) -> None:

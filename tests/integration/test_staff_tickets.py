@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from router.envelopes import AttachmentRef
 from router.vocabulary import AuditAction, Channel, Direction, Priority
 from store.models import SlaTimer, Ticket
 from store.models.mail import Attachment
@@ -18,8 +20,8 @@ LIST = "/api/v1/desk/tickets"
 
 
 @pytest.fixture
-def desk(database_url: str) -> Iterator[StaffDesk]:
-    with staff_desk(database_url) as staff:
+def desk(database_url: str, tmp_path: Path) -> Iterator[StaffDesk]:
+    with staff_desk(database_url, relaydesk_email__attachments_dir=str(tmp_path)) as staff:
         yield staff
 
 
@@ -251,3 +253,39 @@ def test_a_ticket_in_full_has_notes_marked_files_clocks_reasons_and_an_etag(
     again = ana.get(f"{LIST}/{number}")
     assert again.headers["etag"] != answer.headers["etag"]
     assert ana.get(f"{LIST}/{number}").headers["etag"] == again.headers["etag"]
+
+
+def test_a_file_is_downloaded_with_the_scope_of_its_ticket(desk: StaffDesk) -> None:
+    number, elsewhere = desk.ticket("support", "ana"), desk.ticket("billing", None)
+    data = b"%PDF-1.4 invoice"
+    with desk.runtime.db.unit_of_work() as uow:
+        message = uow.messages.add(
+            number,
+            direction=Direction.INBOUND,
+            channel=Channel.EMAIL,
+            author="Jo <jo@x.test>",
+            body_text="attached",
+            now=desk.clock(),
+            attachments=[
+                AttachmentRef(
+                    "Rechnung März.pdf", "application/pdf", 16, desk.runtime.files.put(data)
+                ),
+                AttachmentRef(
+                    "huge.iso", "application/x-iso9660-image", 10**9, None, skipped="too big"
+                ),
+            ],
+        )
+        kept, skipped = (a.id for a in uow.messages.attachments(message))
+    ana = desk.signed_in("ana")
+    answer = ana.get(f"{LIST}/{number}/attachments/{kept}")
+    assert answer.status_code == 200 and answer.content == data
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"] == (
+        "attachment; filename=\"Rechnung M?rz.pdf\"; filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf"
+    )
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert ana.get(f"{LIST}/{number}/attachments/{skipped}").status_code == 404
+    assert ana.get(f"{LIST}/{elsewhere}/attachments/{kept}").status_code == 404  # not in scope
+    root = desk.with_token("root")
+    assert root.get(f"{LIST}/{elsewhere}/attachments/{kept}").status_code == 404  # not its file
+    assert desk.with_token("kim").get(f"{LIST}/{number}/attachments/{kept}").status_code == 404

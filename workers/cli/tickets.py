@@ -1,4 +1,4 @@
-"""``relaydesk tickets list|show|status|reply|note|assign|transfer|unassign|claim``."""
+"""``relaydesk tickets list|show|status|reply|note|edit|assign|transfer|unassign|claim``."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ import click
 from config.settings import Settings
 from router.audit_origin import cli_as
 from router.errors import InvalidTransition, NotFound, PermanentError
+from router.ticket_edits import TicketEdit
 from router.ticket_views import TicketView
-from router.vocabulary import Status
+from router.vocabulary import Priority, Status, SystemActor
 from store.models import SlaTimer
 from store.tickets import view_of
 from workers.cli.context import echo_json, pass_settings, runtime_for, when, zone_option
 from workers.cli.speech import cli_texts
 from workers.desk.assignments import assign_ticket, claim_ticket, transfer_ticket, unassign_ticket
 from workers.desk.replies import answer_ticket
+from workers.desk.ticket_fields import edit_ticket
 from workers.desk.ticket_status import set_ticket_status
 
 STATUSES = [s.value for s in Status]
@@ -323,3 +325,52 @@ def claim(settings: Settings, number: int, agent: str) -> None:
     click.echo(
         cli_texts(settings).gettext("#%(number)s: claimed by %(agent)s", number=number, agent=agent)
     )
+
+
+@tickets.command("edit")
+@click.argument("number", type=int)
+@click.option("--priority", type=click.Choice([p.value for p in Priority]), default=None)
+@click.option("--category", default=None)
+@click.option("--team", default=None, help="Its agent, if not in it, gives it back to its queue.")
+@click.option("--tag", "tags", multiple=True, help="The tags (replacing them); repeat it.")
+@click.option("--no-tags", is_flag=True, help="Remove every tag.")
+@click.option("--field", "fields", multiple=True, help="KEY=VALUE to set, KEY= to remove.")
+@click.option("--reason", default="", help="Why (goes to the audit log).")
+@click.option("--as", "agent", default=None, help="The agent making the change.")
+@pass_settings
+def edit(
+    settings: Settings,
+    number: int,
+    priority: str | None,
+    category: str | None,
+    team: str | None,
+    tags: tuple[str, ...],
+    no_tags: bool,
+    fields: tuple[str, ...],
+    reason: str,
+    agent: str | None,
+) -> None:
+    """Change ticket NUMBER's priority, category, team, tags or custom fields (the SLA
+    clocks are planned again when priority, category or team change)."""
+    _ = cli_texts(settings).gettext
+    custom: dict[str, Any] = {}
+    for item in fields:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(
+                _("%(item)s: give it as KEY=VALUE", item=repr(item)), param_hint="--field"
+            )
+        custom[key] = value or None
+    change = TicketEdit(
+        priority=priority,
+        category=category,
+        team=team,
+        tags=() if no_tags else (tags or None),
+        custom_fields=custom or None,
+    )
+    actor = cli_as(agent) if agent else SystemActor.CLI
+    changed = _run(settings, edit_ticket, number, change, actor=actor, reason=reason)
+    if changed:
+        click.echo(_("#%(number)s: changed %(fields)s", number=number, fields=", ".join(changed)))
+    else:
+        click.echo(_("#%(number)s: nothing changed", number=number))

@@ -18,6 +18,7 @@ from router.notice_texts import assigned_by, claimed_by, taken_notice
 from router.vocabulary import AuditAction, OutboxKind, Status, SystemActor
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
+from store.staff_ticket_reads import require_version
 from workers.desk.agent_notices import AgentContact, brief_of, notify_agent
 from workers.desk.languages import agent_language
 from workers.runtime.context import Runtime
@@ -26,10 +27,11 @@ from workers.steps.route import route_soon
 from workers.steps.route_notices import queue_assignment_notice
 
 
-def _locked_active(uow: UnitOfWork, number: int) -> Ticket:
+def _locked_active(uow: UnitOfWork, number: int, if_match: str | None = None) -> Ticket:
     ticket = uow.tickets.get(number, for_update=True)
     if ticket is None:
         raise NotFound(f"no ticket #{number}")
+    require_version(uow.session, ticket, if_match)
     if not is_active(Status(ticket.status)):
         raise PermanentError(f"ticket #{number} is {ticket.status}: reopen it first")
     return ticket
@@ -104,10 +106,13 @@ def assign_ticket(
     force: bool = False,
     actor: ActorRef = SystemActor.CLI,
     action: AuditAction = AuditAction.TICKET_ASSIGNED,
+    if_match: str | None = None,
 ) -> str | None:
-    """Give ticket ``number`` to an agent (taking it from its assignee); the previous one."""
+    """Give ticket ``number`` to an agent (taking it from its assignee); the previous one.
+
+    ``if_match``: the version the caller read (``StaleVersion`` if it changed since)."""
     with runtime.db.unit_of_work() as uow:
-        ticket = _locked_active(uow, number)
+        ticket = _locked_active(uow, number, if_match)
         agent = agent_named(uow, agent_name)
         previous = ticket.assignee.name if ticket.assignee else None
         if ticket.assignee_id == agent.id:
@@ -140,6 +145,7 @@ def transfer_ticket(
     to_agent: str | None = None,
     to_team: str | None = None,
     actor: ActorRef = SystemActor.CLI,
+    if_match: str | None = None,
 ) -> None:
     """Move a ticket to another agent, or to another team's queue, with a reason."""
     if (to_agent is None) == (to_team is None):
@@ -154,11 +160,12 @@ def transfer_ticket(
             reason=reason,
             actor=actor,
             action=AuditAction.TICKET_TRANSFERRED,
+            if_match=if_match,
         )
         return
     assert to_team is not None
     with runtime.db.unit_of_work() as uow:
-        ticket = _locked_active(uow, number)
+        ticket = _locked_active(uow, number, if_match)
         team = uow.agents.team(to_team)
         if team is None:
             raise NotFound(f"no team named {to_team!r}")
@@ -183,11 +190,16 @@ def transfer_ticket(
 
 
 def unassign_ticket(
-    runtime: Runtime, number: int, *, reason: str = "", actor: ActorRef = SystemActor.CLI
+    runtime: Runtime,
+    number: int,
+    *,
+    reason: str = "",
+    actor: ActorRef = SystemActor.CLI,
+    if_match: str | None = None,
 ) -> str:
     """Return a ticket to its team's queue; the agent who had it."""
     with runtime.db.unit_of_work() as uow:
-        ticket = _locked_active(uow, number)
+        ticket = _locked_active(uow, number, if_match)
         if ticket.assignee is None:
             raise PermanentError(f"ticket #{number} has no assignee")
         previous = ticket.assignee.name
@@ -224,7 +236,14 @@ def _back_in_line(
     drain_soon(runtime, [team_id, *freed], avoid=avoid)
 
 
-def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: ActorRef = "") -> None:
+def claim_ticket(
+    runtime: Runtime,
+    number: int,
+    agent_name: str,
+    *,
+    actor: ActorRef = "",
+    if_match: str | None = None,
+) -> None:
     """An agent takes a waiting ticket; the first claim wins, a later one is refused.
 
     An agent the ticket was offered to (claim mode) may claim it; anyone else
@@ -232,15 +251,21 @@ def claim_ticket(runtime: Runtime, number: int, agent_name: str, *, actor: Actor
     agent's capacity, overall or in the ticket's channel.
     """
     with runtime.db.unit_of_work() as uow:
-        claim_in(runtime, uow, number, agent_name, actor=actor)
+        claim_in(runtime, uow, number, agent_name, actor=actor, if_match=if_match)
 
 
 def claim_in(
-    runtime: Runtime, uow: UnitOfWork, number: int, agent_name: str, *, actor: ActorRef = ""
+    runtime: Runtime,
+    uow: UnitOfWork,
+    number: int,
+    agent_name: str,
+    *,
+    actor: ActorRef = "",
+    if_match: str | None = None,
 ) -> Ticket:
     """``claim_ticket`` within ``uow`` (the Telegram Claim button's transaction)."""
     actor = actor or f"agent:{agent_name}"
-    ticket = _locked_active(uow, number)
+    ticket = _locked_active(uow, number, if_match)
     agent = agent_named(uow, agent_name)
     if ticket.assignee is not None:
         raise PermanentError(f"ticket #{number} is taken by {ticket.assignee.name}")

@@ -18,6 +18,7 @@ from router.sla_clock import SlaEvent
 from router.vocabulary import AuditAction, Channel, Direction, OutboxKind, Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
+from store.staff_ticket_reads import require_version
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
 from workers.desk.languages import agent_language
 from workers.desk.outgoing import new_message_id
@@ -36,6 +37,7 @@ def answer_ticket(
     status: Status | None = None,
     via: str = "cli",
     actor: ActorRef | None = None,
+    if_match: str | None = None,
 ) -> None:
     """An agent's public reply (sent to the requester) or internal note, then a status.
 
@@ -45,6 +47,7 @@ def answer_ticket(
         ticket = uow.tickets.get(number, for_update=True)
         if ticket is None:
             raise NotFound(f"no ticket #{number}")
+        require_version(uow.session, ticket, if_match)  # the version the caller read
         agent = uow.agents.by_name(agent_name)
         if agent is None:
             raise NotFound(f"no agent {agent_name!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from router.lifecycle import DONE_STATUSES
-from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, apply
+from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, apply, retarget
 from router.sla_policy import SlaPolicy, calendar_for, choose_policy
 from router.vocabulary import AuditAction, Channel, Priority, Status, SystemActor
 from store.db import UnitOfWork
@@ -91,6 +91,51 @@ def clock_event(
             calendar_name=stored.calendar,
             calendar=calendar,
         )
+
+
+def replan_clocks(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket_id: int,
+    *,
+    priority: Priority,
+    category: str,
+    team: str | None,
+    tier: str | None,
+    channel: Channel,
+    now: datetime,
+) -> None:
+    """A field a policy matches on changed: the clocks under the policy that matches now
+    (first match), each keeping the time it has run; audited. No clocks, or no policy
+    matching: as they are."""
+    stored = uow.sla.clocks(ticket_id, for_update=True)
+    if stored is None:
+        return
+    policy, reasons = choose_policy(
+        runtime.sla_policies,
+        priority=priority,
+        category=category,
+        team=team,
+        tier=tier,
+        channel=channel,
+    )
+    if policy is None:
+        return
+    sla = runtime.settings.sla
+    name, why = calendar_for(
+        policy, team=team, team_calendars=sla.team_calendars, default=sla.default_calendar
+    )
+    calendar = runtime.calendars[name]
+    clocks = retarget(stored.clocks, _targets(policy))
+    uow.sla.save(ticket_id, clocks, policy=policy.name, calendar_name=name, calendar=calendar)
+    uow.audit.record(
+        ticket_id=ticket_id,
+        actor=SystemActor.SLA,
+        action=AuditAction.SLA_POLICY,
+        detail=f"planned again: {reasons[-1]}; {why}",
+        now=now,
+        data={"policy": policy.name, "calendar": name, "previous_policy": stored.policy},
+    )
 
 
 def status_event(before: Status, after: Status) -> SlaEvent | None:

@@ -28,19 +28,23 @@ from router.queue_views import View
 from router.report import Report
 from router.report_figures import ReportFilters
 from router.report_period import Period
-from router.staff_ticket_views import StaffTicket, TicketPage, TicketSummary
+from router.staff_ticket_views import StaffAttachment, StaffTicket, TicketPage, TicketSummary
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
+from router.ticket_edits import TicketEdit
 from router.ticket_list import TicketFilters, TicketOrder
-from router.vocabulary import AgentStatus, Channel, Role
+from router.vocabulary import AgentStatus, Channel, Role, Status
 from store.errors import store_errors
 from store.ticket_scope import scope_of
-from workers.desk import api_tokens, customers, organisations, sign_in, ticket_reads
+from workers.desk import api_tokens, assignments, customers, organisations, sign_in, ticket_reads
 from workers.desk.agents import set_agent_status
 from workers.desk.board import supervisor_board
 from workers.desk.export import Export
 from workers.desk.macros import apply_macro
 from workers.desk.queue_views import view_counts, view_tickets
+from workers.desk.replies import answer_ticket
 from workers.desk.reports import make_report, report_period
+from workers.desk.ticket_fields import edit_ticket
+from workers.desk.ticket_status import set_ticket_status
 from workers.desk.webhook_ports import WebhookPorts
 from workers.desk.workload import agent_loads
 from workers.runtime.context import Runtime
@@ -148,6 +152,115 @@ class StaffPorts(WebhookPorts):
     @_store_outage_is_transient
     def apply_macro(self, caller: Caller, number: int, name: str) -> MacroApplied:
         return apply_macro(self.runtime, number, name, caller.principal.name, actor=caller.origin)
+
+    @_store_outage_is_transient
+    def attachment_file(
+        self, number: int, attachment_id: int
+    ) -> tuple[StaffAttachment, bytes] | None:
+        return ticket_reads.attachment_file(self.runtime, number, attachment_id)
+
+    # -- ticket actions: the desk's use cases, recorded with the caller's origin ---
+    @_store_outage_is_transient
+    def reply(
+        self, caller: Caller, number: int, text: str, *, status: Status | None, if_match: str | None
+    ) -> None:
+        answer_ticket(
+            self.runtime,
+            number,
+            caller.principal.name,
+            text,
+            status=status,
+            via="api",
+            actor=caller.origin,
+            if_match=if_match,
+        )
+
+    @_store_outage_is_transient
+    def note(self, caller: Caller, number: int, text: str, *, if_match: str | None) -> None:
+        answer_ticket(
+            self.runtime,
+            number,
+            caller.principal.name,
+            text,
+            internal=True,
+            via="api",
+            actor=caller.origin,
+            if_match=if_match,
+        )
+
+    @_store_outage_is_transient
+    def set_status(
+        self, caller: Caller, number: int, status: Status, *, reason: str, if_match: str | None
+    ) -> None:
+        set_ticket_status(
+            self.runtime, number, status, actor=caller.origin, reason=reason, if_match=if_match
+        )
+
+    @_store_outage_is_transient
+    def assign(
+        self,
+        caller: Caller,
+        number: int,
+        agent: str,
+        *,
+        reason: str,
+        force: bool,
+        if_match: str | None,
+    ) -> None:
+        assignments.assign_ticket(
+            self.runtime,
+            number,
+            agent,
+            reason=reason,
+            force=force,
+            actor=caller.origin,
+            if_match=if_match,
+        )
+
+    @_store_outage_is_transient
+    def transfer(
+        self,
+        caller: Caller,
+        number: int,
+        *,
+        agent: str | None,
+        team: str | None,
+        reason: str,
+        if_match: str | None,
+    ) -> None:
+        assignments.transfer_ticket(
+            self.runtime,
+            number,
+            reason=reason,
+            to_agent=agent,
+            to_team=team,
+            actor=caller.origin,
+            if_match=if_match,
+        )
+
+    @_store_outage_is_transient
+    def claim(self, caller: Caller, number: int, *, if_match: str | None) -> None:
+        assignments.claim_ticket(
+            self.runtime, number, caller.principal.name, actor=caller.origin, if_match=if_match
+        )
+
+    @_store_outage_is_transient
+    def unassign(self, caller: Caller, number: int, *, reason: str, if_match: str | None) -> None:
+        assignments.unassign_ticket(
+            self.runtime, number, reason=reason, actor=caller.origin, if_match=if_match
+        )
+
+    @_store_outage_is_transient
+    def edit_fields(
+        self, caller: Caller, number: int, edit: TicketEdit, *, reason: str, if_match: str | None
+    ) -> tuple[str, ...]:
+        return edit_ticket(
+            self.runtime, number, edit, actor=caller.origin, reason=reason, if_match=if_match
+        )
+
+    @_store_outage_is_transient
+    def version_for(self, caller: Caller, number: int) -> str | None:
+        return ticket_reads.version_for(self.runtime, caller.principal, number)
 
     # -- tokens (admin) --------------------------------------------------
     @_store_outage_is_transient

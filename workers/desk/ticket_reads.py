@@ -7,11 +7,12 @@ caller (``StaffGate.on_ticket``) for one ticket.
 
 from __future__ import annotations
 
-from router.access import Principal
-from router.staff_ticket_views import StaffTicket, TicketPage
+from router.access import Principal, visible
+from router.staff_ticket_views import StaffAttachment, StaffTicket, TicketPage
 from router.ticket_list import MAX_PAGE, TicketFilters, TicketOrder, decode_cursor
 from store.staff_ticket_reads import StaffTicketReads
 from store.ticket_list import TicketList
+from store.ticket_scope import scope_of
 from workers.runtime.context import Runtime
 
 
@@ -38,3 +39,33 @@ def staff_ticket(runtime: Runtime, number: int) -> StaffTicket | None:
     """Ticket ``number`` in full (internal notes, clocks, audit log, version), or None."""
     with runtime.db.unit_of_work() as uow:
         return StaffTicketReads(uow.session).read(number)
+
+
+def version_for(runtime: Runtime, principal: Principal, number: int) -> str | None:
+    """Ticket ``number``'s version now, or None when ``principal`` may not see it."""
+    with runtime.db.unit_of_work() as uow:
+        scope = scope_of(uow.session, number)
+        ticket = uow.tickets.get(number) if scope and visible(principal, scope) else None
+        return None if ticket is None else StaffTicketReads(uow.session).version(ticket)
+
+
+def attachment_file(
+    runtime: Runtime, number: int, attachment_id: int
+) -> tuple[StaffAttachment, bytes] | None:
+    """An attachment of ticket ``number`` with its bytes; None when it is not one of that
+    ticket's, or its bytes were not kept (or are gone)."""
+    with runtime.db.unit_of_work() as uow:
+        found = StaffTicketReads(uow.session).attachment(attachment_id)
+    if found is None or found[0] != number:
+        return None
+    row = found[1]
+    if row.sha256 is None:
+        return None
+    try:
+        data = runtime.files.read(row.sha256)
+    except (OSError, ValueError):
+        return None
+    view = StaffAttachment(
+        id=row.id, filename=row.filename, content_type=row.content_type, size=row.size, kept=True
+    )
+    return view, data

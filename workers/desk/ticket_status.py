@@ -13,6 +13,7 @@ from router.errors import NotFound
 from router.lifecycle import DONE_STATUSES, is_active
 from router.vocabulary import AuditAction, Status, SystemActor
 from store.db import UnitOfWork
+from store.staff_ticket_reads import require_version
 from workers.desk.pending_notices import after_pending
 from workers.desk.resolution_notices import after_resolution
 from workers.desk.sla_clocks import clock_event, status_event
@@ -27,10 +28,15 @@ def set_ticket_status(
     *,
     actor: ActorRef = SystemActor.CLI,
     reason: str = "",
+    if_match: str | None = None,
 ) -> Status:
-    """Move a ticket through the lifecycle (validated in router); drains when a slot frees."""
+    """Move a ticket through the lifecycle (validated in router); drains when a slot frees.
+
+    ``if_match``: the version the caller read (``StaleVersion`` if it changed since)."""
     with runtime.db.unit_of_work() as uow:
-        return change_ticket_status(runtime, uow, number, target, actor=actor, reason=reason)
+        return change_ticket_status(
+            runtime, uow, number, target, actor=actor, reason=reason, if_match=if_match
+        )
 
 
 def change_ticket_status(
@@ -41,6 +47,7 @@ def change_ticket_status(
     *,
     actor: ActorRef,
     reason: str = "",
+    if_match: str | None = None,
 ) -> Status:
     """Within ``uow``: lock, move (the agent's slot and the SLA clocks with it), audit;
     drains the freed agent's teams once committed. Returns the status before."""
@@ -48,6 +55,7 @@ def change_ticket_status(
     ticket = uow.tickets.get(number, for_update=True)
     if ticket is None:
         raise NotFound(f"no ticket #{number}")
+    require_version(uow.session, ticket, if_match)
     before = uow.tickets.set_status(ticket, target, now)  # moves the agent's slot too
     moved = status_event(before, target)
     if moved is not None:

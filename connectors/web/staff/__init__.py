@@ -17,6 +17,7 @@ from connectors.web.staff.gate import StaffGate, TicketAccess
 from connectors.web.staff.macro_routes import macro_router
 from connectors.web.staff.report_routes import report_router
 from connectors.web.staff.session_routes import session_router
+from connectors.web.staff.ticket_action_routes import ticket_action_router
 from connectors.web.staff.ticket_routes import ticket_router
 from connectors.web.staff.token_routes import token_router
 from connectors.web.staff.webhook_routes import webhook_router
@@ -36,4 +37,5 @@ def staff_router(staff: Staff, settings: StaffSettings, gate: StaffGate | None =
     router.include_router(ticket_router(gate, staff))
     router.include_router(customer_router(gate, staff))
     router.include_router(webhook_router(gate, staff))
+    router.include_router(ticket_action_router(gate, staff))
     return router

@@ -8,19 +8,22 @@ of its own. A list shows only the caller's scope; a ticket outside it is 404.
 # no `from __future__ import annotations`: FastAPI reads these endpoints' annotations at
 # run time, and they name dependencies made inside functions (no module global to resolve)
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import TicketDesk
+from connectors.web.schemas import ID
 from connectors.web.staff.gate import AUTH_ERRORS, TICKET_ERRORS, StaffGate, TicketAccess
 from connectors.web.staff.query_params import Words, checked, instant
 from connectors.web.staff.ticket_schemas import StaffTicketOut, TicketListOut
 from router.access import Ability
 from router.staff_views import Caller
-from router.storable import MAX_ID
+from router.storable import MAX_ID, is_id
 from router.ticket_list import MAX_PAGE, MAX_QUERY, TicketFilters, TicketOrder
 from router.vocabulary import Channel, Priority, Status
 
@@ -30,6 +33,23 @@ ETAG_HEADER: dict[str, Any] = {
         "description": "The ticket's version: send it as If-Match with a change.",
         "schema": {"type": "string"},
     }
+}
+
+
+# OpenAPI links from the answer to POST /api/v1/tickets: the staff's reads and actions
+STAFF_TICKET_LINKS: dict[str, Any] = {
+    name: {"operationId": operation, "parameters": {"number": "$response.body#/ticket_number"}}
+    for name, operation in (
+        ("GetStaffTicket", "get_staff_ticket"),
+        ("ReplyToTicket", "reply_to_ticket"),
+        ("AddTicketNote", "add_ticket_note"),
+        ("SetTicketStatus", "set_ticket_status"),
+        ("EditTicket", "edit_ticket"),
+        ("ClaimTicket", "claim_ticket"),
+        ("AssignTicket", "assign_ticket"),
+        ("TransferTicket", "transfer_ticket"),
+        ("UnassignTicket", "unassign_ticket"),
+    )
 }
 
 
@@ -155,4 +175,57 @@ def ticket_router(gate: StaffGate, desk: TicketDesk) -> APIRouter:
         response.headers["ETag"] = etag(ticket.version)
         return StaffTicketOut.of(ticket)
 
+    @router.get(
+        "/{number}/attachments/{attachment_id}",
+        operation_id="get_staff_ticket_attachment",
+        summary="Download an attachment",
+        response_class=Response,
+        responses={
+            **TICKET_ERRORS,
+            200: {
+                "description": "The file's bytes, with the type it came with.",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            },
+        },
+    )
+    async def get_attachment(
+        access: Annotated[TicketAccess, Depends(gate.on_ticket(Ability.VIEW_TICKET))],
+        attachment_id: Annotated[int, Path(description="The attachment's id.", **ID)],
+    ) -> Response:
+        """A file of one of the ticket's messages (`messages[].attachments[].id`), as it came;
+        404 for one of another ticket or one whose bytes were not kept."""
+        found = (
+            await run_in_threadpool(desk.attachment_file, access.ticket.number, attachment_id)
+            if is_id(attachment_id)
+            else None
+        )
+        if found is None:
+            raise HTTPException(404, detail="no such file on this ticket")
+        attachment, data = found
+        return Response(
+            data,
+            media_type=media_type(attachment.content_type),
+            headers={
+                "Content-Disposition": content_disposition(attachment.filename),
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "default-src 'none'; sandbox",
+                "Cache-Control": "private, no-store",
+            },
+        )
+
     return router
+
+
+def media_type(given: str) -> str:
+    """The type a file came with, when it is a plain ``type/subtype``; else bytes."""
+    plain = given.split(";")[0].strip().lower()
+    return (
+        plain if re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", plain) else "application/octet-stream"
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """A download, named as it came (RFC 6266: an ASCII fallback and the UTF-8 name)."""
+    fallback = filename.encode("ascii", "replace").decode().replace('"', "_").replace("\\", "_")
+    fallback = "".join(c if c.isprintable() else "_" for c in fallback)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
