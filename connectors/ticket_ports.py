@@ -47,8 +47,22 @@ class TicketActions(Protocol):
     that does not exist, ``PermanentError`` for what the ticket's state refuses."""
 
     def reply(
-        self, caller: Caller, number: int, text: str, *, status: Status | None, if_match: str | None
-    ) -> None: ...
+        self,
+        caller: Caller,
+        number: int,
+        text: str,
+        *,
+        status: Status | None,
+        if_match: str | None,
+        files: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        """``files``: (sha256, file name) of kept uploads (``keep_file``); ``NotFound`` for
+        one that is not kept."""
+        ...
+
+    def keep_file(self, data: bytes) -> str:
+        """Keep an upload's bytes (content-addressed, as email attachments); its SHA-256."""
+        ...
 
     def note(self, caller: Caller, number: int, text: str, *, if_match: str | None) -> None: ...
 

@@ -192,6 +192,7 @@ class OutboxKind(StrEnum):
     # to a customer
     ACKNOWLEDGEMENT = "acknowledgement"  # we got your message, here is your ticket
     REPLY = "reply"  # an agent's answer: the only kind that is a person's mail
+    REPLY_FILE = "reply_file"  # a file of an agent's answer, into the customer's chat
     RESOLVED = "resolved"  # a chat customer is told their request was resolved
     PENDING = "pending"  # the requester is told (or reminded) that we wait for their answer
     SIGN_IN_LINK = "sign_in_link"  # a requester's one-time link to "my requests"

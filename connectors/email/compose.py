@@ -17,6 +17,7 @@ outside (a customer's subject or name re-used in a reply) are untrusted:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email import errors
 from email.headerregistry import Address
@@ -42,8 +43,10 @@ def build_email(
     from_name: str,
     reply_to: str,
     now: datetime | None = None,
+    files: Sequence[tuple[str, str, bytes]] = (),
 ) -> EmailMessage:
-    """The email for ``message``; raises ``PermanentError`` when it cannot be built."""
+    """The email for ``message`` with ``files`` attached (name, type, bytes); raises
+    ``PermanentError`` when it cannot be built."""
     email = EmailMessage(policy=_POLICY)
     email["From"] = _address(from_name, from_address)
     email["To"] = _address(message.recipient_name, message.recipient)
@@ -70,6 +73,11 @@ def build_email(
     email.set_content(message.body_text, cte=_body_cte(message.body_text))
     if message.body_html is not None:
         email.add_alternative(message.body_html, subtype="html", cte=_body_cte(message.body_html))
+    for filename, content_type, data in files:
+        maintype, _, subtype = content_type.partition("/")
+        if not (maintype and subtype) or maintype == "text":  # text: kept as bytes, as it came
+            maintype, subtype = "application", "octet-stream"
+        email.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return email
 
 

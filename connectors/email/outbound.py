@@ -14,6 +14,7 @@ import smtplib
 import ssl
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,13 +40,35 @@ class _Wire:
     data: bytes
 
 
-def _wire(message: OutboundMessage, helpdesk: HelpdeskSettings) -> _Wire:
+ReadFile = Callable[[str], bytes]
+
+
+def _files(message: OutboundMessage, read_file: ReadFile | None) -> list[tuple[str, str, bytes]]:
+    """The kept files ``message`` carries, read by their hash; ``PermanentError`` when one
+    cannot be read (the answer is not sent without it)."""
+    files = []
+    for ref in message.attachments:
+        if ref.sha256 is None:
+            continue
+        if read_file is None:
+            raise PermanentError(f"{ref.filename}: no place to read kept files from")
+        try:
+            files.append((ref.filename, ref.content_type, read_file(ref.sha256)))
+        except (OSError, ValueError) as exc:
+            raise PermanentError(f"{ref.filename}: the kept file cannot be read ({exc})") from None
+    return files
+
+
+def _wire(
+    message: OutboundMessage, helpdesk: HelpdeskSettings, read_file: ReadFile | None = None
+) -> _Wire:
     sender = message.from_address or helpdesk.address
     email = build_email(
         message,
         from_address=sender,
         from_name=helpdesk.name,
         reply_to=message.reply_to or sender,
+        files=_files(message, read_file),
     )
     try:
         data = email_bytes(email)
@@ -61,7 +84,10 @@ def _wire(message: OutboundMessage, helpdesk: HelpdeskSettings) -> _Wire:
 class SmtpSender:
     """Send through an SMTP relay, one reused connection per thread."""
 
-    def __init__(self, smtp: SmtpSettings, helpdesk: HelpdeskSettings) -> None:
+    def __init__(
+        self, smtp: SmtpSettings, helpdesk: HelpdeskSettings, read_file: ReadFile | None = None
+    ) -> None:
+        self._read_file = read_file
         self._smtp = smtp
         self._helpdesk = helpdesk
         self._local = threading.local()
@@ -69,7 +95,7 @@ class SmtpSender:
         self._open: set[smtplib.SMTP] = set()
 
     def send(self, message: OutboundMessage) -> DeliveryResult:
-        wire = _wire(message, self._helpdesk)
+        wire = _wire(message, self._helpdesk, self._read_file)
         try:
             reply = self._send(wire)
         except (smtplib.SMTPException, OSError, _StaleConnection) as error:
@@ -211,12 +237,18 @@ def _quit(client: smtplib.SMTP) -> None:
 class FileSender:
     """Write each message to ``<directory>/<timestamp>-<message id>.eml`` (the demo)."""
 
-    def __init__(self, directory: str | os.PathLike[str], helpdesk: HelpdeskSettings) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        helpdesk: HelpdeskSettings,
+        read_file: ReadFile | None = None,
+    ) -> None:
+        self._read_file = read_file
         self._directory = Path(directory)
         self._helpdesk = helpdesk
 
     def send(self, message: OutboundMessage) -> DeliveryResult:
-        wire = _wire(message, self._helpdesk)
+        wire = _wire(message, self._helpdesk, self._read_file)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         safe_id = _UNSAFE_FILENAME.sub("_", message.message_id.strip("<>"))[:120] or "message"
         path = self._directory / f"{stamp}-{safe_id}.eml"
@@ -244,8 +276,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def make_email_sender(settings: Settings) -> Sender:
-    """The email ``Sender`` that ``settings.smtp.transport`` asks for."""
+def make_email_sender(settings: Settings, read_file: ReadFile | None = None) -> Sender:
+    """The email ``Sender`` that ``settings.smtp.transport`` asks for; ``read_file`` reads
+    the kept files an answer carries, by their hash."""
     if settings.smtp.transport == "file":
-        return FileSender(settings.smtp.file_dir, settings.helpdesk)
-    return SmtpSender(settings.smtp, settings.helpdesk)
+        return FileSender(settings.smtp.file_dir, settings.helpdesk, read_file)
+    return SmtpSender(settings.smtp, settings.helpdesk, read_file)

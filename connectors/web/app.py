@@ -39,6 +39,7 @@ from connectors.web.schemas import (
     ValidationProblems,
     ticket_request_model,
 )
+from connectors.web.staff.paths import UPLOADS
 from connectors.web.submissions import IdempotencyConflict, Submissions, accepted_response
 from router.errors import PermanentError, TransientError
 from router.storable import is_id
@@ -141,7 +142,7 @@ def create_app(
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.web.max_body_bytes,
-        upload_prefixes=("/requests/", "/forms/"),
+        upload_prefixes=("/requests/", "/forms/", UPLOADS),
         upload_max_bytes=settings.web.upload_bytes(),
     )
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
@@ -174,7 +175,7 @@ def create_app(
         from connectors.web.workspace import mount_workspace
 
         gate = StaffGate(staff, staff)
-        app.include_router(staff_router(staff, settings.staff, gate))
+        app.include_router(staff_router(staff, settings.staff, gate, web=settings.web))
         mount_workspace(app, staff, settings, gate)
     if settings.telegram.enabled and settings.telegram.mode == "webhook":
         from connectors.web.telegram_webhook import webhook_router

@@ -42,6 +42,7 @@ class Operation:
     expected: dict[str, Any]  # role -> status, or for a ticket operation role -> per scope
     body: dict[str, Any] | None = None
     on_ticket: bool = field(default=False)
+    files: dict[str, Any] | None = None  # a multipart body instead of JSON
 
     @property
     def name(self) -> str:
@@ -129,6 +130,13 @@ MATRIX = [
         on_ticket=True,
     ),
     Operation("POST", T + "/unassign", TICKET_UNASSIGN, body={}, on_ticket=True),
+    Operation(
+        "POST",
+        "/api/v1/desk/uploads/{number}",
+        TICKET_WRITE,
+        on_ticket=True,
+        files={"file": ("note.txt", b"plain words")},
+    ),
     # customers and organisations: every agent reads them (a profile lists only the tickets
     # the reader may open), supervisors and admins change them; as Zendesk does
     Operation("GET", "/api/v1/customers", everyone(200)),
@@ -275,7 +283,10 @@ def test_every_operation_answers_each_role_and_scope_as_the_matrix_says(
                     ids["attachment_id"] = attach(desk, number)
                 path = op.path.format(number=number, token_id=victim, **ids)
                 client = client_for(desk, role, credential)
-                answer = client.request(op.method, path, json=filled(op.body, ids))
+                if op.files is not None:
+                    answer = client.request(op.method, path, files=op.files)
+                else:
+                    answer = client.request(op.method, path, json=filled(op.body, ids))
                 if answer.status_code != expected:
                     mismatches.append(
                         f"{op.name} as {role} ({credential}), {scope}: {answer.status_code} "

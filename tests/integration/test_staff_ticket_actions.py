@@ -5,11 +5,16 @@ recorded with the caller and their address; If-Match guards against unseen chang
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from connectors.email.outbound import FileSender
+from router.envelopes import OutboundMessage
 from router.vocabulary import AuditAction, Channel, Priority
 from store.models import AuditEvent, Message, OutboxItem, SlaTimer, Ticket
 from tests.support.staff import StaffDesk, staff_desk
@@ -19,8 +24,9 @@ T = "/api/v1/desk/tickets/{}"
 
 
 @pytest.fixture
-def desk(database_url: str) -> Iterator[StaffDesk]:
-    with staff_desk(database_url) as staff:
+def desk(database_url: str, tmp_path: Path) -> Iterator[StaffDesk]:
+    files = str(tmp_path / "files")
+    with staff_desk(database_url, relaydesk_email__attachments_dir=files) as staff:
         yield staff
 
 
@@ -217,3 +223,69 @@ def test_a_team_its_agent_is_not_in_puts_the_ticket_in_that_teams_queue(
     [change] = events(desk, number, AuditAction.TICKET_EDITED)
     assert change.data["taken_from"] == "ana"
     assert change.detail.endswith(", taken from ana: an invoice question")
+
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def upload(client: Any, number: int, name: str, data: bytes) -> Any:
+    return client.post(f"/api/v1/desk/uploads/{number}", files={"file": (name, data)})
+
+
+def test_a_reply_with_files_attaches_them_to_the_mail_it_sends(
+    desk: StaffDesk, tmp_path: Path
+) -> None:
+    number = desk.ticket("support", "ana")
+    ana = desk.with_token("ana")
+    kept = upload(ana, number, "quote.pdf", PDF)
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["content_type"] == "application/pdf" and kept.json()["size"] == len(PDF)
+    files = [{"sha256": kept.json()["sha256"], "filename": "Angebot März.pdf"}]
+    answer = ana.post(T.format(number) + "/replies", json={"text": "The quote.", "files": files})
+    assert answer.status_code == 201, answer.text
+    with desk.runtime.db.unit_of_work() as uow:
+        [row] = uow.session.scalars(select(OutboxItem).where(OutboxItem.ticket_id == number))
+        message = OutboundMessage.from_payload(row.payload)
+    sender = FileSender(tmp_path / "out", desk.runtime.settings.helpdesk, desk.runtime.files.read)
+    sender.send(message)
+    [eml] = (tmp_path / "out").iterdir()
+    mail = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+    [attached] = list(mail.iter_attachments())  # type: ignore[attr-defined]
+    assert attached.get_filename() == "Angebot März.pdf"
+    assert attached.get_content_type() == "application/pdf"
+    assert attached.get_content() == PDF
+    shown = ana.get(T.format(number)).json()["messages"][-1]["attachments"]
+    assert [(f["filename"], f["size"], f["kept"]) for f in shown] == [
+        ("Angebot März.pdf", len(PDF), True)
+    ]
+
+
+def test_a_chat_customer_gets_each_file_as_a_document_after_the_text(desk: StaffDesk) -> None:
+    number = desk.ticket("support", "ana", channel=Channel.TELEGRAM)
+    ana = desk.signed_in("ana")
+    sha = upload(ana, number, "a.pdf", PDF).json()["sha256"]
+    files = [{"sha256": sha, "filename": "a.pdf"}, {"sha256": sha, "filename": "b.pdf"}]
+    assert ana.post(T.format(number) + "/replies", json={"text": "two", "files": files}).is_success
+    with desk.runtime.db.unit_of_work() as uow:
+        rows = list(uow.session.scalars(select(OutboxItem).where(OutboxItem.ticket_id == number)))
+    assert [r.kind for r in rows] == ["reply", "reply_file", "reply_file"]
+    documents = [OutboundMessage.from_payload(r.payload) for r in rows[1:]]
+    assert [(d.chat_action, d.attachments[0].filename) for d in documents] == [
+        ("document", "a.pdf"),
+        ("document", "b.pdf"),
+    ]
+
+
+def test_uploads_are_refused_by_type_size_and_emptiness_and_unknown_files_by_name(
+    desk: StaffDesk,
+) -> None:
+    number = desk.ticket("support", "ana")
+    ana = desk.with_token("ana")
+    assert upload(ana, number, "run.pdf", b"MZ\x90\x00\x03" + bytes(200)).status_code == 422
+    assert upload(ana, number, "empty.txt", b"").status_code == 422
+    assert upload(ana, desk.ticket("billing", None), "a.pdf", PDF).status_code == 404
+    unknown = [{"sha256": "0" * 64, "filename": "x.pdf"}]
+    refused = ana.post(T.format(number) + "/replies", json={"text": "x", "files": unknown})
+    assert refused.status_code == 422 and "upload it first" in refused.text
+    with desk.runtime.db.unit_of_work() as uow:
+        assert list(uow.session.scalars(select(OutboxItem))) == []  # nothing went out

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from router.envelopes import InboundMessage, OutboundMessage
+from router.envelopes import AttachmentRef, InboundMessage, OutboundMessage
 from router.errors import PermanentError
 from router.vocabulary import Channel, OutboxKind, Status
 
@@ -165,8 +165,10 @@ class ChannelAdapter:
         message_id: str,
         dedupe_key: str | None,
         confirm_chat_id: str | None,
+        files: tuple[AttachmentRef, ...] = (),
     ) -> str:
-        """Queue an agent's public answer to the ticket's requester; the text sent."""
+        """Queue an agent's public answer to the ticket's requester, with ``files`` (kept);
+        the text sent."""
         raise PermanentError(f"requesters are not answered by {self.channel.value}")
 
     def pass_answer_on(

@@ -7,7 +7,7 @@ from typing import Any
 
 from connectors.email.outbound import make_email_sender
 from connectors.ports import Sender
-from router.envelopes import InboundMessage
+from router.envelopes import AttachmentRef, InboundMessage
 from router.notice_texts import Rendered
 from router.vocabulary import Channel, OutboxKind
 from store.customers import CustomerRef
@@ -90,7 +90,7 @@ class EmailChannel(ChannelAdapter):
         acknowledge_by_email(runtime, uow, ticket_id, message, limit)
 
     def make_sender(self, runtime: Runtime) -> Sender:
-        return make_email_sender(runtime.settings)
+        return make_email_sender(runtime.settings, read_file=runtime.files.read)
 
     def agent_address(self, runtime: Runtime, contact: AgentContact) -> str | None:
         return contact.email
@@ -122,6 +122,7 @@ class EmailChannel(ChannelAdapter):
         message_id: str,
         dedupe_key: str | None,
         confirm_chat_id: str | None,
+        files: tuple[AttachmentRef, ...] = (),
     ) -> str:
         return answer_by_email(
             runtime,
@@ -132,6 +133,7 @@ class EmailChannel(ChannelAdapter):
             message_id=message_id,
             dedupe_key=dedupe_key,
             confirm_chat_id=confirm_chat_id,
+            files=files,
         )
 
     def pass_answer_on(

@@ -11,7 +11,7 @@ from typing import Any
 
 from connectors.ports import Sender
 from connectors.telegram.bot_api import BotApi, ChatUnreachable
-from router.envelopes import InboundMessage, OutboundMessage
+from router.envelopes import AttachmentRef, InboundMessage, OutboundMessage
 from router.errors import PermanentError, TransientError
 from router.notice_texts import Rendered
 from router.vocabulary import Channel, ChatAction, OutboxKind, Status
@@ -169,6 +169,7 @@ class TelegramChannel(ChannelAdapter):
         message_id: str,
         dedupe_key: str | None,
         confirm_chat_id: str | None,
+        files: tuple[AttachmentRef, ...] = (),
     ) -> str:
         return answer_in_chat(
             runtime,
@@ -179,6 +180,7 @@ class TelegramChannel(ChannelAdapter):
             message_id=message_id,
             dedupe_key=dedupe_key,
             confirm_chat_id=confirm_chat_id,
+            files=files,
         )
 
     def pass_answer_on(

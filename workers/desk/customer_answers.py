@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from connectors.telegram.chat_text import escape_html
 from connectors.telegram.notices import chat_agent_reply, chat_agent_reply_text
+from router.envelopes import AttachmentRef
 from router.notice_texts import Rendered, agent_reply, reply_subject
 from router.thread_keys import answer_threading
-from router.vocabulary import OutboxKind
+from router.vocabulary import ChatAction, OutboxKind
 from store.db import UnitOfWork
 from store.models import Ticket
 from workers.desk.languages import customer_language
@@ -26,9 +27,10 @@ def answer_by_email(
     message_id: str,
     dedupe_key: str | None,
     confirm_chat_id: str | None,
+    files: tuple[AttachmentRef, ...] = (),
 ) -> str:
-    """The answer as a mail in the ticket's thread, from the address the requester wrote to;
-    the text sent."""
+    """The answer as a mail in the ticket's thread, from the address the requester wrote to,
+    with ``files`` attached; the text sent."""
     name = agent_name
     rendered = agent_reply(
         number=ticket.id,
@@ -56,6 +58,7 @@ def answer_by_email(
         message_id=message_id,
         from_address=ticket.reply_address,
         confirm_chat_id=confirm_chat_id,
+        attachments=files,
     )
     return body
 
@@ -70,8 +73,10 @@ def answer_in_chat(
     message_id: str,
     dedupe_key: str | None,
     confirm_chat_id: str | None,
+    files: tuple[AttachmentRef, ...] = (),
 ) -> str:
-    """The answer in the chat the customer wrote in; the text sent."""
+    """The answer in the chat the customer wrote in, then each of ``files`` as a document;
+    the text sent."""
     name = agent_name
     tag_prefix = runtime.settings.helpdesk.tag_prefix
     body = chat_agent_reply_text(
@@ -90,6 +95,20 @@ def answer_in_chat(
         message_id=message_id,
         confirm_chat_id=confirm_chat_id,
     )
+    for index, ref in enumerate(files):  # each file a document of its own, after the text
+        queue_chat(
+            runtime,
+            uow,
+            kind=OutboxKind.REPLY_FILE,
+            ticket_id=ticket.id,
+            chat_id=ticket.requester_address,
+            html="",
+            text="",
+            dedupe_key=f"{dedupe_key}:file:{index}"[:255] if dedupe_key else None,
+            recipient_name=ticket.requester.name,
+            action=ChatAction.DOCUMENT,
+            attachments=(ref,),
+        )
     return body
 
 

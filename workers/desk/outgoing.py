@@ -35,8 +35,10 @@ def queue_email(
     agent_id: int | None = None,
     from_address: str | None = None,
     confirm_chat_id: str | None = None,
+    attachments: tuple[AttachmentRef, ...] = (),
 ) -> int | None:
-    """Write one outbox row and enqueue its delivery once the transaction commits.
+    """Write one outbox row and enqueue its delivery once the transaction commits;
+    ``attachments``: kept files attached to the mail.
 
     ``from_address``: the address of ours the requester wrote to (the ticket's
     ``reply_address``); None: the helpdesk's. With plus-addressing on, replies go to
@@ -61,6 +63,7 @@ def queue_email(
         notification=not automatic and kind != OutboxKind.REPLY,  # only a reply is a person's mail
         reply_to=reply_to,
         from_address=from_address,
+        attachments=attachments,
     )
     return queue_message(
         runtime,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from router.audit_origin import ActorRef
+from router.envelopes import AttachmentRef
 from router.errors import NotFound, PermanentError
 from router.lifecycle import check_transition
 from router.mentions import parse_mentions
@@ -38,8 +39,10 @@ def answer_ticket(
     via: str = "cli",
     actor: ActorRef | None = None,
     if_match: str | None = None,
+    files: tuple[AttachmentRef, ...] = (),
 ) -> None:
-    """An agent's public reply (sent to the requester) or internal note, then a status.
+    """An agent's public reply (sent to the requester, with ``files``: kept ones) or
+    internal note, then a status.
 
     ``actor``: who the audit log names (default: the agent); the command line passes
     ``cli_as(agent)``, the staff API its caller's origin."""
@@ -53,7 +56,9 @@ def answer_ticket(
             raise NotFound(f"no agent {agent_name!r}")
         if status is not None and status is not Status(ticket.status):  # refuse before sending
             check_transition(Status(ticket.status), status)
-        post_answer(runtime, uow, ticket, agent, text, internal=internal, via=via, actor=actor)
+        post_answer(
+            runtime, uow, ticket, agent, text, internal=internal, via=via, actor=actor, files=files
+        )
     if status is not None:
         set_ticket_status(
             runtime, number, status, actor=actor or f"agent:{agent_name}", reason="answered"
@@ -73,8 +78,10 @@ def post_answer(
     external_id: str | None = None,
     inbox_id: int | None = None,
     confirm_chat_id: str | None = None,
+    files: tuple[AttachmentRef, ...] = (),
 ) -> None:
-    """Add ``agent``'s answer to a locked ``ticket``; a public one is sent to the requester.
+    """Add ``agent``'s answer to a locked ``ticket``; a public one is sent to the requester,
+    with ``files`` (kept, by hash): attached to the mail, or each a document in the chat.
 
     ``confirm_chat_id``: the agent answered from this chat, and is told there once the
     answer is delivered, or that it could not be."""
@@ -85,6 +92,8 @@ def post_answer(
     now = runtime.now()
     author = f"agent:{agent.name}"
     recorded = actor or author  # the audit log's actor; the message's author is the agent
+    if internal and files:
+        raise PermanentError("files go with a reply: a note has none")
     if internal:
         uow.messages.add(
             ticket.id,
@@ -122,6 +131,7 @@ def post_answer(
         message_id=message_id,
         dedupe_key=dedupe_key,
         confirm_chat_id=confirm_chat_id,
+        files=files,
     )
     uow.messages.add(  # after the thread was read: the answer is not its own parent
         ticket.id,
@@ -133,6 +143,7 @@ def post_answer(
         external_id=message_id,
         inbox_id=inbox_id,
         now=now,
+        attachments=files,
     )
     if ticket.first_response_at is None:
         ticket.first_response_at = now
@@ -146,7 +157,7 @@ def post_answer(
         action=AuditAction.MESSAGE_REPLIED,
         detail=f"public reply to {ticket.requester_address} via {via}",
         now=now,
-        data={"message_id": message_id},
+        data={"message_id": message_id, "files": [f.filename for f in files]},
     )
 
 

@@ -42,6 +42,7 @@ from workers.desk.export import Export
 from workers.desk.macros import apply_macro
 from workers.desk.queue_views import view_counts, view_tickets
 from workers.desk.replies import answer_ticket
+from workers.desk.reply_files import keep_file, kept_file
 from workers.desk.reports import make_report, report_period
 from workers.desk.ticket_fields import edit_ticket
 from workers.desk.ticket_status import set_ticket_status
@@ -162,7 +163,14 @@ class StaffPorts(WebhookPorts):
     # -- ticket actions: the desk's use cases, recorded with the caller's origin ---
     @_store_outage_is_transient
     def reply(
-        self, caller: Caller, number: int, text: str, *, status: Status | None, if_match: str | None
+        self,
+        caller: Caller,
+        number: int,
+        text: str,
+        *,
+        status: Status | None,
+        if_match: str | None,
+        files: tuple[tuple[str, str], ...] = (),
     ) -> None:
         answer_ticket(
             self.runtime,
@@ -173,7 +181,11 @@ class StaffPorts(WebhookPorts):
             via="api",
             actor=caller.origin,
             if_match=if_match,
+            files=tuple(kept_file(self.runtime, sha256, name) for sha256, name in files),
         )
+
+    def keep_file(self, data: bytes) -> str:
+        return keep_file(self.runtime, data)
 
     @_store_outage_is_transient
     def note(self, caller: Caller, number: int, text: str, *, if_match: str | None) -> None:

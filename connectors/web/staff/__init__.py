@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from config.settings import WebSettings
 from config.staff_settings import StaffSettings
 from connectors.ports import Staff
 from connectors.web.staff.agent_routes import agent_router
@@ -25,7 +26,12 @@ from connectors.web.staff.webhook_routes import webhook_router
 __all__ = ["StaffGate", "TicketAccess", "staff_router"]
 
 
-def staff_router(staff: Staff, settings: StaffSettings, gate: StaffGate | None = None) -> APIRouter:
+def staff_router(
+    staff: Staff,
+    settings: StaffSettings,
+    gate: StaffGate | None = None,
+    web: WebSettings | None = None,
+) -> APIRouter:
     gate = gate or StaffGate(staff, staff)
     router = APIRouter()
     router.include_router(session_router(gate, staff, settings))
@@ -37,5 +43,5 @@ def staff_router(staff: Staff, settings: StaffSettings, gate: StaffGate | None =
     router.include_router(ticket_router(gate, staff))
     router.include_router(customer_router(gate, staff))
     router.include_router(webhook_router(gate, staff))
-    router.include_router(ticket_action_router(gate, staff))
+    router.include_router(ticket_action_router(gate, staff, web or WebSettings()))
     return router

@@ -13,12 +13,14 @@ is 412 and nothing is written. The answer gives the new version (also as ETag).
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from fastapi import APIRouter, Depends, File, Header, HTTPException, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
+from config.settings import WebSettings
 from connectors.ports import TicketActions
 from connectors.web.schemas import Problem
 from connectors.web.staff.gate import BODY_ERRORS, TICKET_ERRORS, StaffGate, TicketAccess
+from connectors.web.staff.paths import UPLOADS
 from connectors.web.staff.ticket_action_schemas import (
     ActionOut,
     AssignRequest,
@@ -28,8 +30,10 @@ from connectors.web.staff.ticket_action_schemas import (
     StatusRequest,
     TransferRequest,
     UnassignRequest,
+    UploadOut,
 )
 from connectors.web.staff.ticket_routes import ETAG_HEADER, PREFIX, etag
+from connectors.web.uploads import FileProblem, check_uploads
 from router.access import Ability
 from router.errors import NotFound, PermanentError, StaleVersion
 from router.ticket_edits import TicketEdit
@@ -90,8 +94,42 @@ async def _act(
     return ActionOut(number=number, version=version, changed=list(changed))
 
 
-def ticket_action_router(gate: StaffGate, actions: TicketActions) -> APIRouter:
+def ticket_action_router(gate: StaffGate, actions: TicketActions, web: WebSettings) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["staff tickets"], responses=ACTION_ERRORS)
+    uploads = APIRouter(prefix=UPLOADS.rstrip("/"), tags=["staff tickets"])
+
+    @uploads.post(
+        "/{number}",
+        operation_id="upload_reply_file",
+        summary="Upload a file for a reply",
+        status_code=201,
+        response_model=UploadOut,
+        responses={**BODY_ERRORS, **TICKET_ERRORS},
+    )
+    async def upload(
+        access: Annotated[TicketAccess, Depends(gate.on_ticket(Ability.REPLY))],
+        file: Annotated[UploadFile, File(description="The file (multipart/form-data).")],
+    ) -> UploadOut:
+        """Keep a file to send with a reply to this ticket (`files` of the reply names it):
+        at most `web.max_file_bytes`, of a type `web.file_types` accepts, by its content.
+        Kept content-addressed, as email attachments are."""
+        data = await file.read(web.max_file_bytes + 1)
+        kept, problems = check_uploads(
+            [(file.filename or "file", data)],
+            max_files=1,
+            max_bytes=web.max_file_bytes,
+            accepted=web.file_types,
+        )
+        if problems:
+            raise HTTPException(422, detail=_refusal(problems[0]))
+        [upload] = kept
+        sha256 = await run_in_threadpool(actions.keep_file, upload.data)
+        return UploadOut(
+            sha256=sha256,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            size=len(upload.data),
+        )
 
     @router.post(
         "/{number}/replies",
@@ -107,7 +145,11 @@ def ticket_action_router(gate: StaffGate, actions: TicketActions) -> APIRouter:
         if_match: IfMatch = None,
     ) -> ActionOut:
         """A public answer, sent to the requester on the channel they used (as
-        `relaydesk tickets reply` and a reply in Telegram); then `status`, if given."""
+        `relaydesk tickets reply` and a reply in Telegram), with the `files` uploaded for
+        it (attached to the mail; each a document in a chat); then `status`, if given."""
+
+        if len(body.files) > web.files_per_message:
+            raise HTTPException(422, detail=f"files: at most {web.files_per_message}")
 
         def do() -> tuple[str, ...]:
             actions.reply(
@@ -116,6 +158,7 @@ def ticket_action_router(gate: StaffGate, actions: TicketActions) -> APIRouter:
                 body.text,
                 status=body.status,
                 if_match=expected_version(if_match),
+                files=tuple((f.sha256, f.filename) for f in body.files),
             )
             return ("messages", *(("status",) if body.status else ()))
 
@@ -305,4 +348,15 @@ def ticket_action_router(gate: StaffGate, actions: TicketActions) -> APIRouter:
 
         return await _act(actions, access, response, do)
 
-    return router
+    both = APIRouter()
+    both.include_router(router)
+    both.include_router(uploads)
+    return both
+
+
+def _refusal(problem: FileProblem) -> str:
+    if problem.kind == "too_large":
+        return f"{problem.filename}: over {problem.limit} bytes"
+    if problem.kind == "empty":
+        return f"{problem.filename}: empty"
+    return f"{problem.filename}: {problem.content_type} files are not accepted"

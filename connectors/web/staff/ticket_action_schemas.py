@@ -34,6 +34,29 @@ def _check_reason(value: str) -> str:
     return check_line(value) if value else value
 
 
+class FileRef(BaseModel):
+    """A file kept by ``POST /api/v1/desk/uploads/{number}``, to send with a reply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="As the upload answered.")
+    filename: str = Field(
+        min_length=1,
+        max_length=255,
+        description="The name it goes out with: one line.",
+        json_schema_extra={"pattern": LINE_PATTERN},
+    )
+
+    _valid_filename = field_validator("filename")(check_line)
+
+
+class UploadOut(BaseModel):
+    sha256: str = Field(description="Name it in a reply's `files`.")
+    filename: str
+    content_type: str = Field(description="What the file is, by its content.")
+    size: int
+
+
 class ReplyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -44,6 +67,11 @@ class ReplyRequest(BaseModel):
         json_schema_extra={"pattern": TEXT_PATTERN},
     )
     status: Status | None = Field(None, description="Then move the ticket to this status.")
+    files: list[FileRef] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Uploaded files to send with it (at most `web.files_per_message`).",
+    )
 
     _valid_text = field_validator("text")(check_text)
 

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from connectors.ports import TicketDesk
 from connectors.web.schemas import ID
 from connectors.web.staff.gate import AUTH_ERRORS, TICKET_ERRORS, StaffGate, TicketAccess
+from connectors.web.staff.paths import TICKETS
 from connectors.web.staff.query_params import Words, checked, instant
 from connectors.web.staff.ticket_schemas import StaffTicketOut, TicketListOut
 from router.access import Ability
@@ -27,7 +28,7 @@ from router.storable import MAX_ID, is_id
 from router.ticket_list import MAX_PAGE, MAX_QUERY, TicketFilters, TicketOrder
 from router.vocabulary import Channel, Priority, Status
 
-PREFIX = "/api/v1/desk/tickets"
+PREFIX = TICKETS
 ETAG_HEADER: dict[str, Any] = {
     "ETag": {
         "description": "The ticket's version: send it as If-Match with a change.",
