@@ -73,3 +73,8 @@ def ticket_link(base: str, number: int, access_key: str) -> str:
     """The ticket link a requester is given: their page in a browser, JSON for a program.
     ``base``: where the desk is reached (``WebSettings.link_base``)."""
     return f"{base.rstrip('/')}/api/v1/tickets/{number}?key={access_key}"
+
+
+def capitalised(word: str) -> str:
+    """A word of the vocabulary standing alone, as a label: "received" -> "Received"."""
+    return word[:1].upper() + word[1:]

@@ -15,7 +15,9 @@ import uvicorn
 from playwright.sync_api import Browser, Page
 
 from connectors.web.requester.ticket_page import CATALOG
+from router.requester_view import capitalised
 from router.vocabulary import Status
+from router.vocabulary_texts import requester_state_word
 from store.models import Rating
 from tests.conftest import make_settings
 from tests.support.browser import screenshot
@@ -72,7 +74,10 @@ def base_url(desk: Desk) -> Iterator[str]:
 
 def follow_a_request(desk: Desk, base_url: str, page: Page, language: str) -> None:
     texts = CATALOG.texts(language)
-    _, state = texts.gettext, lambda word: texts.pgettext("state", word)
+    _ = texts.gettext
+
+    def state(status: str) -> str:  # the vocabulary's word, as the page labels it
+        return capitalised(requester_state_word(status, language))
 
     page.goto(f"{base_url}/")  # lists the forms: the requester picks one
     page.click("a[href='/forms/it-fault']")
@@ -89,7 +94,7 @@ def follow_a_request(desk: Desk, base_url: str, page: Page, language: str) -> No
     page.click("#follow")  # the thank-you page's link to the ticket
 
     number = int(page.url.split("/api/v1/tickets/")[1].split("?")[0])
-    assert page.inner_text("#state") in (state("Received"), state("In progress"))
+    assert page.inner_text("#state") in (state("new"), state("open"))
     assert page.locator("html").get_attribute("lang") == language.replace("_", "-")
     page.fill("#body", "Here is a photo of the jam.")
     page.set_input_files("#files", [{"name": "jam.png", "mimeType": "image/png", "buffer": PNG}])
@@ -102,7 +107,7 @@ def follow_a_request(desk: Desk, base_url: str, page: Page, language: str) -> No
 
     answer_ticket(desk.runtime, number, "ana", "Cleaned the rollers.", status=Status.RESOLVED)
     page.reload()
-    assert page.inner_text("#state") == state("Waiting for your confirmation")
+    assert page.inner_text("#state") == state("resolved")
     assert "Cleaned the rollers." in page.inner_text("ol.conversation")
     screenshot(page, f"requester-resolved-{language}")
     page.check("#rate-good")
@@ -110,7 +115,7 @@ def follow_a_request(desk: Desk, base_url: str, page: Page, language: str) -> No
     page.click("#send-rating")
     assert page.inner_text("p[role=status]") == _("Thank you, your rating was saved.")
     page.click("#solved")
-    assert page.inner_text("#state") == state("Closed")
+    assert page.inner_text("#state") == state("closed")
     assert page.locator("#reply").count() == 0
     screenshot(page, f"requester-closed-{language}")
 

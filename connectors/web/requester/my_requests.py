@@ -22,8 +22,9 @@ from connectors.web.requester.ticket_page import CATALOG, HEADERS, TEMPLATES, ur
 from connectors.web.templating import render
 from connectors.web.text_fields import check_email_address
 from router.language_choice import requester_language
-from router.requester_view import requester_state
+from router.requester_view import capitalised, requester_state
 from router.vocabulary import Status
+from router.vocabulary_texts import requester_state_word
 
 SESSION_COOKIE = "relaydesk_requester"
 
@@ -70,10 +71,12 @@ class MyRequestsPage:
         tickets = await run_in_threadpool(self.desk.my_tickets, session) if session else None
         if tickets is None:
             return self._ask(request, "ask")
+        language = self.language(request)
         rows = [
             {
                 "ticket": t,
                 "state": requester_state(Status(t.status)).value,
+                "state_word": capitalised(requester_state_word(t.status, language)),
                 "link": url_path(request, "get_ticket", number=t.number) + f"?key={t.access_key}",
             }
             for t in tickets

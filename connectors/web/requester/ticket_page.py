@@ -39,6 +39,7 @@ from router.requester_view import (
     author_name,
     can_confirm,
     can_reply,
+    capitalised,
     handler_name,
     requester_state,
     waits_for_requester,
@@ -46,6 +47,7 @@ from router.requester_view import (
 from router.storable import is_id
 from router.ticket_views import TicketView
 from router.vocabulary import Channel, Direction, Status
+from router.vocabulary_texts import requester_state_word
 
 CATALOG = Catalog.beside(__file__)
 """The requester's pages' texts."""
@@ -114,6 +116,7 @@ class TicketPage:
             desk=self.settings.helpdesk.name,
             ticket=view,
             state=requester_state(current).value,
+            state_word=capitalised(requester_state_word(view.status, self.language(request))),
             waiting_for_you=waits_for_requester(current),
             handler=handler_name(view.assignee_display_name, view.assignee, view.team),
             messages=[
