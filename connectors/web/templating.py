@@ -53,6 +53,7 @@ def page_environment(directory: Path = TEMPLATES) -> Environment:
     )
     env.filters["local_time"] = _local_time
     env.filters["span"] = _span
+    env.filters["seconds"] = _seconds
     return env
 
 
@@ -111,3 +112,9 @@ def _span(context: Context, delta: timedelta | None) -> str:
     if delta is None:
         return "-"
     return span_text(delta, _texts(context).language)
+
+
+@pass_context
+def _seconds(context: Context, seconds: float | None) -> str:
+    """``{{ summary.median_s|seconds }}``: a duration in seconds as ``span`` says it."""
+    return _span(context, None if seconds is None else timedelta(seconds=seconds))

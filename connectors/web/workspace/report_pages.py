@@ -1,0 +1,137 @@
+"""The reports dashboard: ``GET /desk/reports``, the API's ``GET /api/v1/reports`` as a page.
+
+Supervisors see their teams, admins every team (``router.report.report_teams``, as the
+API); the filters are a GET form, so a dashboard is a link. The three charts are SVG
+drawn on the server (``connectors.web.report_charts``), shown as images whose numbers
+are a click away (a ``<details>`` table under each); the export links carry the same
+filters to ``/api/v1/exports/tickets``.
+"""
+
+# no `from __future__ import annotations`: FastAPI reads these endpoints' annotations at
+# run time, and they name dependencies made inside functions (no module global to resolve)
+
+import base64
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from connectors.ports import ReportDesk
+from connectors.web.report_charts import report_charts
+from connectors.web.staff.query_params import Words, checked
+from connectors.web.workspace.door import PREFIX, PageDoor
+from connectors.web.workspace.pages import HEADERS, Pages
+from router.access import Ability
+from router.report import OutOfScope, report_teams
+from router.report_figures import ReportFilters
+from router.report_period import Period
+from router.staff_views import Caller
+from router.vocabulary import Channel, Priority, Role
+
+#: The charts are ``data:`` images (one report read per page); nothing else changes.
+CSP = {
+    "Content-Security-Policy": HEADERS["Content-Security-Policy"].replace(
+        "img-src 'self'", "img-src 'self' data:"
+    )
+}
+
+DAY = r"^(|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+SINCE = ("today", "7d", "30d", "90d", "365d")
+
+
+def export_query(period: Period, filters: ReportFilters, fmt: str) -> str:
+    """The export's query for the dashboard's filters: tickets created in the period."""
+    zone = ZoneInfo(period.timezone)
+    start = datetime.combine(period.first, time(), zone).astimezone(UTC)
+    end = datetime.combine(period.last + timedelta(days=1), time(), zone).astimezone(UTC)
+    pairs: list[tuple[str, str]] = [("format", fmt)]
+    pairs += [("team", t) for t in filters.team]
+    pairs += [("channel", c) for c in filters.channel]
+    pairs += [("category", c) for c in filters.category]
+    pairs += [("priority", p) for p in filters.priority]
+    pairs += [("assignee", a) for a in filters.agent]
+    pairs += [("created_from", start.isoformat()), ("created_to", end.isoformat())]
+    return urlencode(pairs)
+
+
+def report_page_router(pages: Pages, door: PageDoor, desk: ReportDesk) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+    @router.get("/reports", name="workspace_reports", response_class=HTMLResponse)
+    async def reports(
+        request: Request,
+        caller: Annotated[Caller, Depends(door.caller)],
+        since: Annotated[str, Query(pattern=r"^(|today|[0-9]{1,4}d)$")] = "",
+        first: Annotated[str, Query(alias="from", pattern=DAY)] = "",
+        last: Annotated[str, Query(alias="to", pattern=DAY)] = "",
+        team: Words = [],  # noqa: B006  (FastAPI copies a default)
+        channel: Words = [],  # noqa: B006
+        category: Words = [],  # noqa: B006
+        priority: Words = [],  # noqa: B006
+        agent: Words = [],  # noqa: B006
+    ) -> HTMLResponse:
+        """A form's empty fields are "any": they are left out, not refused."""
+        door.allowed(caller, Ability.VIEW_REPORTS)
+        team, channel, category, priority, agent = (
+            [v for v in values if v] for values in (team, channel, category, priority, agent)
+        )
+        try:
+            teams = report_teams(
+                checked(team, "team"), role=caller.principal.role, supervised=caller.supervised
+            )
+            filters = ReportFilters(
+                team=teams,
+                channel=tuple(Channel(c).value for c in channel),
+                category=checked(category, "category"),
+                priority=tuple(Priority(p).value for p in priority),
+                agent=checked(agent, "agent"),
+            )
+        except OutOfScope as exc:
+            raise HTTPException(403, detail=str(exc)) from None
+        except ValueError as exc:
+            raise HTTPException(422, detail=str(exc)) from None
+        if not (since or first or last):
+            since = "30d"
+        try:
+            period = desk.report_period(
+                since=since or None,
+                first=date.fromisoformat(first) if first else None,
+                last=date.fromisoformat(last) if last else None,
+            )
+        except ValueError as exc:
+            raise HTTPException(422, detail=str(exc)) from None
+        report = await run_in_threadpool(desk.report, period, filters)
+        charts = [
+            (chart, "data:image/svg+xml;base64," + base64.b64encode(chart.svg()).decode("ascii"))
+            for chart in report_charts(report, pages.texts(request, caller))
+        ]
+        return await pages.page(
+            request,
+            "reports.html",
+            caller,
+            headers=CSP,
+            report=report,
+            charts=charts,
+            asked={
+                "since": since,
+                "from": first,
+                "to": last,
+                "team": team,
+                "channel": channel,
+                "category": category,
+                "priority": priority,
+                "agent": agent,
+            },
+            periods=SINCE,
+            teams=pages.team_names if caller.principal.role is Role.ADMIN else caller.supervised,
+            channels=[c.value for c in Channel],
+            priorities=[p.value for p in Priority],
+            csv_query=export_query(period, filters, "csv"),
+            jsonl_query=export_query(period, filters, "jsonl"),
+        )
+
+    return router
