@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from store.db import Database
 
@@ -34,3 +34,16 @@ def current_revision(db: Database) -> str | None:
             return None
         row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
         return row[0] if row else None
+
+
+def head_revision() -> str | None:
+    """The newest migration shipped with this code."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def ping(db: Database) -> None:
+    """Raise unless the database answers a query."""
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -14,6 +14,7 @@ from workers.cli.connector import connector
 from workers.cli.context import pass_settings
 from workers.cli.customers import customers
 from workers.cli.export import export
+from workers.cli.health import health
 from workers.cli.inbox import inbox
 from workers.cli.organisations import orgs
 from workers.cli.outbox import outbox
@@ -147,3 +148,4 @@ main.add_command(config_group)
 main.add_command(report)
 main.add_command(export)
 main.add_command(status)
+main.add_command(health)

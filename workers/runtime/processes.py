@@ -43,6 +43,7 @@ def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from workers.channels.intake import StoreIntake
     from workers.desk.requester_ports import RequesterPorts
     from workers.desk.staff_ports import StaffPorts
+    from workers.runtime.health import readiness
 
     intake = StoreIntake(runtime)
     return create_app(
@@ -51,6 +52,7 @@ def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
         settings=runtime.settings,
         staff=StaffPorts(runtime),
         requester=RequesterPorts(runtime),
+        ready=lambda: readiness(runtime),
     )
 
 
