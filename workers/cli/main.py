@@ -19,6 +19,7 @@ from workers.cli.inbox import inbox
 from workers.cli.organisations import orgs
 from workers.cli.outbox import outbox
 from workers.cli.report import report
+from workers.cli.rules import rules
 from workers.cli.status import status
 from workers.cli.tickets import tickets
 from workers.cli.tokens import tokens
@@ -146,6 +147,7 @@ main.add_command(inbox)
 main.add_command(outbox)
 main.add_command(config_group)
 main.add_command(report)
+main.add_command(rules)
 main.add_command(export)
 main.add_command(status)
 main.add_command(health)

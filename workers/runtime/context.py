@@ -18,7 +18,7 @@ from dramatiq import Actor, Broker
 from config.settings import Settings
 from connectors.ports import Sender
 from router.business_calendar import BusinessCalendar
-from router.rules import RuleBook
+from router.rule_simulation import RuleSetup
 from router.sla_policy import EscalationStep, SlaPolicy
 from router.thread_keys import OwnAddresses
 from router.vocabulary import Channel, Priority
@@ -108,10 +108,11 @@ class Runtime:
         return {f"imap:{m.name}": m.address for m in self.settings.email.mailboxes if m.address}
 
     @cached_property
-    def rule_book(self) -> RuleBook:
-        from workers.runtime.rule_book import rule_book
+    def rule_setup(self) -> RuleSetup:
+        """The classification rules and their defaults, built once (regexes compile here)."""
+        from workers.runtime.rule_book import rule_setup
 
-        return rule_book(self.settings.rules)
+        return rule_setup(self.settings)
 
     @cached_property
     def sla_policies(self) -> tuple[SlaPolicy, ...]:

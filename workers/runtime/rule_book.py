@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from config.rules_settings import RuleSettings, RulesSettings
+from config.settings import Settings
+from router.rule_simulation import RuleSetup
 from router.rules import Action, Condition, Rule, RuleBook
 from router.vocabulary import Channel, Priority
 
@@ -41,4 +43,15 @@ def _rule(settings: RuleSettings) -> Rule:
             optional_skills=tuple(sorted(then.optional_skills.items())),
             tags=then.tags,
         ),
+    )
+
+
+def rule_setup(settings: Settings) -> RuleSetup:
+    """A configuration's classification as ingest applies it (``open_ticket``)."""
+    return RuleSetup(
+        book=rule_book(settings.rules),
+        default_category="general",
+        default_priority=Priority(settings.helpdesk.default_priority),
+        default_team=settings.helpdesk.default_team,
+        category_teams=dict(settings.categories),
     )

@@ -9,7 +9,7 @@ from router.envelopes import InboundMessage
 from router.language_choice import requester_language, stated_language
 from router.lifecycle import ROUTABLE_STATUSES, status_after_customer_reply
 from router.notice_texts import customer_reply_notice, requester_label
-from router.rules import classify_message, facts_from_message
+from router.rules import facts_from_message
 from router.sla_clock import SlaEvent
 from router.vocabulary import (
     AgentStatus,
@@ -60,19 +60,13 @@ def open_ticket(
     customer: CustomerRef,
     parent: Ticket | None,
 ) -> int:
-    settings = runtime.settings
-    decision = classify_message(
+    decision = runtime.rule_setup.decide(
         facts_from_message(
             message,
             tier=customer.tier,
             organisation=customer.organisation,
             template=message.template,
         ),
-        runtime.rule_book,
-        default_category="general",
-        default_priority=runtime.default_priority,
-        default_team=settings.helpdesk.default_team,
-        category_teams=settings.categories,
         category_hint=message.category_hint,
         priority_hint=message.priority_hint,
     )
