@@ -189,6 +189,20 @@ def known_zone(value: str) -> str:
     return value
 
 
+class WeeklyReportSettings(_Frozen):
+    """A team's ``weekly_report``: mailed to its supervisors at ``hour`` on ``weekday``
+    (0 Monday ... 6 Sunday) in ``timezone`` (router/weekly_report.py)."""
+
+    weekday: int = Field(0, ge=0, le=6)
+    hour: int = Field(8, ge=0, le=23)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return known_zone(value)
+
+
 class TeamSettings(_Frozen):
     name: str = Field(min_length=1)
     supervisor: str | None = None
@@ -198,6 +212,7 @@ class TeamSettings(_Frozen):
     pending_remind_days: int | None = Field(None, ge=0, le=365)
     pending_resolve_days: int | None = Field(None, ge=0, le=365)
     resolved_close_days: int | None = Field(None, ge=0, le=365)
+    weekly_report: WeeklyReportSettings | None = None  # None: no weekly report by mail
 
 
 class AgentSettings(_Frozen):

@@ -209,6 +209,8 @@ class OutboxKind(StrEnum):
     NOTICE_UPDATE = "notice_update"  # an earlier notice edited (its buttons gone)
     # to an admin
     WEBHOOK_PAUSED = "webhook_paused"  # a webhook subscription kept failing and was paused
+    # to a supervisor
+    WEEKLY_REPORT = "weekly_report"  # a team's week in figures, charts and its tickets' CSV
     # answers in a chat, to what an agent or a customer wrote or pressed
     AGENT_ANSWER = "agent_answer"
     AGENT_FILES = "agent_files"

@@ -70,6 +70,15 @@ class OutboxRepository:
         )
         return outbox_id
 
+    def keyed(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` some row was queued under."""
+        if not keys:
+            return set()
+        found = self.session.scalars(
+            select(OutboxItem.dedupe_key).where(OutboxItem.dedupe_key.in_(list(keys)))
+        )
+        return {k for k in found if k is not None}
+
     def get(self, outbox_id: int) -> OutboxItem | None:
         if not is_id(outbox_id):
             return None

@@ -22,6 +22,7 @@ from workers.steps.report_refresh import refresh_reports
 from workers.steps.requester_follow_ups import follow_up
 from workers.steps.sla_sweep import hand_off_sla
 from workers.steps.webhooks import prune_webhooks, redrive_webhooks
+from workers.steps.weekly_reports import send_weekly_reports
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class Scheduler:
         if time.monotonic() - self._reports_at >= runtime.settings.reports.refresh_s:
             self._reports_at = time.monotonic()
             refresh_reports(runtime)
+            send_weekly_reports(runtime)
             prune_webhooks(runtime)
         if time.monotonic() - self._follow_ups_at >= runtime.settings.requester.follow_up_every_s:
             self._follow_ups_at = time.monotonic()
