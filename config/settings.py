@@ -147,6 +147,8 @@ class WorkerSettings(_Frozen):
     batch_max: int = Field(20, ge=1, le=1000)
     # a connector's intake holds its ingest sends this long to send them together (0: never)
     batch_window_ms: float = Field(5.0, ge=0, le=1000)
+    # each worker process serves Prometheus metrics on this port plus its index (0: none)
+    metrics_port: int = Field(0, ge=0, le=65535)
 
 
 class SchedulerSettings(_Frozen):

@@ -23,7 +23,7 @@ from config.settings import Settings
 from connectors.ports import Intake, RequesterDesk, Staff, TicketQueries
 from connectors.web.form import RETRY_AFTER_S, form_router
 from connectors.web.limits import BodySizeLimit
-from connectors.web.readiness import Readiness, readiness_router
+from connectors.web.readiness import Readiness, metrics_router, readiness_router
 from connectors.web.requester.form_api import document_forms, form_request_model
 from connectors.web.requester.forms_page import FormsPage
 from connectors.web.requester.my_requests import MyRequestsPage
@@ -129,11 +129,13 @@ def create_app(
     staff: Staff | None = None,
     requester: RequesterDesk | None = None,
     ready: Readiness | None = None,
+    metrics: Callable[[], bytes] | None = None,
 ) -> FastAPI:
     """The web channel: JSON API under /api/v1, the HTML form at /, health at /healthz;
     with ``staff``, the staff API (sign-in, agents, tokens) under /api/v1 too, and the
     agents' workspace (pages) under /desk; with ``requester``, the ticket link opens the
-    requester's page in a browser; with ``ready``, readiness at /readyz."""
+    requester's page in a browser; with ``ready``, readiness at /readyz; with ``metrics``,
+    Prometheus's /metrics."""
     app = FastAPIOffline(  # /docs and /redoc from the installed package's files, not a CDN
         title="relaydesk",
         version=_version(),
@@ -165,6 +167,8 @@ def create_app(
     app.include_router(_api(submissions, tickets, request_model, page, links))
     if ready is not None:
         app.include_router(readiness_router(ready))
+    if metrics is not None:
+        app.include_router(metrics_router(metrics))
     document_forms(app, settings.web.forms)
     if page is not None and requester is not None:
         rate = SubmissionRate(settings.web.submissions_per_minute)

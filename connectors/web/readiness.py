@@ -40,3 +40,16 @@ def readiness_router(ready: Readiness) -> APIRouter:
         )
 
     return router
+
+
+def metrics_router(render: Callable[[], bytes]) -> APIRouter:
+    """``/metrics``: Prometheus's text format, for a scraper (not in the API's schema)."""
+    from fastapi.responses import Response
+
+    router = APIRouter()
+
+    @router.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return router

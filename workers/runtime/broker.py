@@ -13,20 +13,21 @@ from dramatiq.brokers.stub import StubBroker
 
 from config.redact import redact_url
 from config.settings import Settings
+from workers.runtime.message_metrics import MessageMetrics
 from workers.runtime.time_limits import broker_middleware
 
 
 def make_broker(settings: Settings) -> Broker:
     url = settings.broker_url
     if url.startswith("stub:"):
-        broker = StubBroker(middleware=broker_middleware())
+        broker = StubBroker(middleware=[*broker_middleware(), MessageMetrics()])
         broker.emit_after("process_boot")  # an embedded process is its own worker: time limits
         return broker
     if url.startswith(("redis://", "rediss://")):
         from dramatiq.brokers.redis import RedisBroker
 
         return RedisBroker(
-            middleware=broker_middleware(),
+            middleware=[*broker_middleware(), MessageMetrics()],
             url=url,
             namespace=settings.broker.namespace,
             heartbeat_timeout=settings.broker.heartbeat_timeout_ms,
@@ -34,7 +35,9 @@ def make_broker(settings: Settings) -> Broker:
         )
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
-    return RabbitmqBroker(url=url, confirm_delivery=True, middleware=broker_middleware())
+    return RabbitmqBroker(
+        url=url, confirm_delivery=True, middleware=[*broker_middleware(), MessageMetrics()]
+    )
 
 
 def describe(settings: Settings) -> str:

@@ -43,6 +43,7 @@ def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from workers.channels.intake import StoreIntake
     from workers.desk.requester_ports import RequesterPorts
     from workers.desk.staff_ports import StaffPorts
+    from workers.runtime.fleet_metrics import exposition
     from workers.runtime.health import readiness
 
     intake = StoreIntake(runtime)
@@ -53,6 +54,7 @@ def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
         staff=StaffPorts(runtime),
         requester=RequesterPorts(runtime),
         ready=lambda: readiness(runtime),
+        metrics=lambda: exposition(runtime),
     )
 
 
@@ -186,11 +188,16 @@ def stop_on_signals(stop: Callable[[], object]) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def worker_process(settings: Settings, queues: list[str], threads: int) -> None:
-    """One worker process: consume ``queues`` with ``threads`` threads until SIGTERM."""
+def worker_process(settings: Settings, queues: list[str], threads: int, index: int = 0) -> None:
+    """One worker process: consume ``queues`` with ``threads`` threads until SIGTERM; its
+    Prometheus metrics on ``worker.metrics_port`` + ``index`` when the port is set."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(message)s")
     runtime = build_runtime(settings, pool_size=threads + 2)
     tally = install_tally(runtime.broker)
+    if settings.worker.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker.metrics_port + index, addr=settings.web.host)
     worker = dramatiq.Worker(
         runtime.broker,
         queues=set(queues),
@@ -217,15 +224,17 @@ def supervise_workers(
     queue_list = list(queues)
     stopping = threading.Event()
 
-    def spawn() -> multiprocessing.process.BaseProcess:
+    def spawn(index: int) -> multiprocessing.process.BaseProcess:
         proc = ctx.Process(
-            target=worker_process, args=(settings, queue_list, threads), name="relaydesk-worker"
+            target=worker_process,
+            args=(settings, queue_list, threads, index),
+            name="relaydesk-worker",
         )
         proc.start()
         return proc
 
     stop_on_signals(stopping.set)
-    children = [spawn() for _ in range(processes)]
+    children = [spawn(i) for i in range(processes)]
     started = [time.monotonic()] * processes
     crashes = [0] * processes
     print(
@@ -251,7 +260,7 @@ def supervise_workers(
             )
             if delay and stopping.wait(delay):
                 break
-            children[i] = spawn()
+            children[i] = spawn(i)
             started[i] = time.monotonic()
     for child in children:
         if child.is_alive() and child.pid:
