@@ -235,6 +235,14 @@ class QueueDesk(Protocol):
     ) -> list[TicketSummary]: ...
 
 
+class SplitDesk(Protocol):
+    def split_message(self, caller: Caller, number: int, message_id: int, subject: str) -> int:
+        """Move a customer's message of ticket ``number`` into a new ticket of the same
+        requester; its number. ``NotFound`` for a message not the ticket's,
+        ``PermanentError`` for one that cannot be split out."""
+        ...
+
+
 class MacroDesk(Protocol):
     """Macros (``[[macros]]``): the list, and applying one (the caller may reply: checked)."""
 
@@ -368,6 +376,7 @@ class Staff(
     TicketDesk,
     TicketActions,
     QueueDesk,
+    SplitDesk,
     MacroDesk,
     TokenAdmin,
     ReportDesk,

@@ -134,6 +134,7 @@ class AuditAction(StrEnum):
     TICKET_TRANSFERRED = "ticket.transferred"
     TICKET_UNASSIGNED = "ticket.unassigned"
     TICKET_WAITING = "ticket.waiting"  # no agent free: in the backlog
+    TICKET_SPLIT = "ticket.split"  # a message moved out into a new ticket of the requester
     TICKET_RELAXED = "ticket.relaxed"  # waited long enough to drop a routing requirement
     TICKET_REMINDED = "ticket.reminded"  # its requester was reminded that we wait for them
     TICKET_RATED = "ticket.rated"  # its requester rated the help (or changed the rating)

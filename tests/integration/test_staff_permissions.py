@@ -84,6 +84,13 @@ TICKET_UNASSIGN = on_tickets(
 TICKET_CLAIM = on_tickets(
     (409, 200, 404, 404, 404), (409, 409, 409, 404, 404), (409, 409, 409, 409, 404)
 )
+# a body that cannot be taken: 422 once the ticket is in scope, 404 before that
+TICKET_SEEN_THEN_INVALID = {
+    "agent": (422, 422, 404, 404, 404),
+    "supervisor": (422, 422, 422, 404, 404),
+    "admin": (422, 422, 422, 422, 404),
+    "nobody": (401, 401, 401, 401, 401),
+}
 TICKET_REASSIGN = {
     "agent": (403, 403, 404, 404, 404),
     "supervisor": (200, 200, 200, 404, 404),
@@ -110,6 +117,13 @@ MATRIX = [
     Operation("GET", "/api/v1/macros", everyone(200)),
     Operation(
         "POST", "/api/v1/desk/tickets/{number}/macro", TICKET_READ, {"macro": "thanks"}, True
+    ),
+    Operation(
+        "POST",
+        "/api/v1/desk/tickets/{number}/split",
+        TICKET_SEEN_THEN_INVALID,
+        {"message_id": "not a number"},
+        True,
     ),
     Operation("GET", "/api/v1/exports/tickets", supervisors(200)),
     Operation("GET", "/api/v1/desk/tickets", everyone(200)),

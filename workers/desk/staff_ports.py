@@ -44,6 +44,7 @@ from workers.desk.queue_views import view_counts, view_tickets
 from workers.desk.replies import answer_ticket
 from workers.desk.reply_files import keep_file, kept_file
 from workers.desk.reports import make_report, report_period
+from workers.desk.splits import split_message
 from workers.desk.ticket_fields import edit_ticket
 from workers.desk.ticket_status import set_ticket_status
 from workers.desk.webhook_ports import WebhookPorts
@@ -146,6 +147,10 @@ class StaffPorts(WebhookPorts):
         self, caller: Caller, view: View, *, q: str, limit: int
     ) -> list[TicketSummary]:
         return view_tickets(self.runtime, caller, view, q=q, limit=limit)
+
+    @_store_outage_is_transient
+    def split_message(self, caller: Caller, number: int, message_id: int, subject: str) -> int:
+        return split_message(self.runtime, number, message_id, subject=subject, actor=caller.origin)
 
     def macros(self) -> tuple[MacroSettings, ...]:
         return self.runtime.settings.macros

@@ -72,6 +72,27 @@ def ticket_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
             raise HTTPException(409, detail=str(exc)) from None
         return back_to(request, number, "macro")
 
+    @router.post("/tickets/{number}/split", name="workspace_split")
+    async def split(
+        request: Request,
+        number: Number,
+        caller: Annotated[Caller, Depends(door.caller)],
+        message_id: Annotated[int, Form(**ID)],
+        subject: Annotated[str, Form(max_length=998)] = "",
+    ) -> Response:
+        """The API's ``POST /api/v1/desk/tickets/{number}/split``, as a form: to the new
+        ticket's page."""
+        access = await door.on_ticket(caller, number, Ability.EDIT_FIELDS)
+        try:
+            new = await run_in_threadpool(
+                desk.split_message, caller, access.ticket.number, message_id, subject
+            )
+        except NotFound as exc:
+            raise HTTPException(404, detail=str(exc)) from None
+        except PermanentError as exc:
+            raise HTTPException(409, detail=str(exc)) from None
+        return back_to(request, new, "split")
+
     return router
 
 
