@@ -4,6 +4,7 @@ recorded with the caller and their address; If-Match guards against unseen chang
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
@@ -289,3 +290,29 @@ def test_uploads_are_refused_by_type_size_and_emptiness_and_unknown_files_by_nam
     assert refused.status_code == 422 and "upload it first" in refused.text
     with desk.runtime.db.unit_of_work() as uow:
         assert list(uow.session.scalars(select(OutboxItem))) == []  # nothing went out
+
+
+def test_two_agents_editing_from_the_same_read_never_both_win(desk: StaffDesk) -> None:
+    number = desk.ticket("support", "ana")
+    clients = [desk.with_token("ana"), desk.with_token("sam")]
+    seen = etag(clients[0], number)
+    start = threading.Barrier(len(clients))
+    answers: list[int] = []
+
+    def edit(client: Any, priority: str) -> None:
+        start.wait()
+        answer = client.patch(
+            T.format(number), json={"priority": priority}, headers={"If-Match": seen}
+        )
+        answers.append(answer.status_code)
+
+    threads = [
+        threading.Thread(target=edit, args=(client, priority))
+        for client, priority in zip(clients, ("high", "low"), strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200, 412]
+    assert len(events(desk, number, AuditAction.TICKET_EDITED)) == 1
