@@ -271,6 +271,7 @@ class AgentSettings(_Frozen):
 class Settings(_Frozen):
     database_url: str = "sqlite:///relaydesk.db"
     broker_url: str = "stub://"  # stub:// = in-process; redis://... or amqp://...
+    log_format: Literal["text", "json"] = "text"  # json: one event per line (--log-format)
     helpdesk: HelpdeskSettings = HelpdeskSettings()
     web: WebSettings = WebSettings()
     smtp: SmtpSettings = SmtpSettings()

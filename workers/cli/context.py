@@ -42,11 +42,25 @@ config_option = click.option(
 def settings_or_exit(ctx: click.Context) -> Settings:
     """The settings the group's (or the command's) --config names; exit 2 with every problem."""
     try:
-        return load_settings(ctx.obj.get("config_path"))
+        settings = load_settings(ctx.obj.get("config_path"))
     except ConfigError as exc:
         for path, message in exc.problems:
             click.echo(f"config error: {path}: {message}", err=True)
         raise SystemExit(2) from None
+    return _with_log_format(settings, ctx.obj.get("log_format"))
+
+
+def _with_log_format(settings: Settings, chosen: str | None) -> Settings:
+    """--log-format wins over the config's ``log_format`` (and reaches spawned workers)."""
+    import logging
+
+    from workers.runtime.json_logs import configure
+
+    if chosen is not None and chosen != settings.log_format:
+        settings = settings.model_copy(update={"log_format": chosen})
+    if settings.log_format == "json":
+        configure("json", logging.getLogger().level)
+    return settings
 
 
 def pass_settings(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -28,7 +28,8 @@ def health(settings: Settings, kind: str, as_json: bool) -> None:
     runtime = build_runtime(settings, pool_size=1)
     try:
         checks = dict(readiness(runtime))
-        checks[f"{kind} process"] = _beating(runtime, kind) if checks["store"] is None else None
+        schema_ok = checks["store"] is None and checks["migrations"] is None
+        checks[f"{kind} process"] = _beating(runtime, kind) if schema_ok else "unknown"
     finally:
         runtime.close()
     if as_json:

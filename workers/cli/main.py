@@ -24,6 +24,7 @@ from workers.cli.status import status
 from workers.cli.tickets import tickets
 from workers.cli.tokens import tokens
 from workers.cli.webhooks import webhooks
+from workers.runtime.json_logs import configure as configure_logs
 from workers.runtime.queues import all_queues
 
 QUEUES = all_queues(standard_channels())
@@ -39,15 +40,22 @@ QUEUES = all_queues(standard_channels())
     help="TOML settings file (default: the shipped example; env RELAYDESK_CONFIG).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="RELAYDESK_LOG_FORMAT",
+    default=None,
+    help="Logs as text, or as one JSON event per line (default: config's log_format).",
+)
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+def main(
+    ctx: click.Context, config_path: str | None, verbose: bool, log_format: str | None
+) -> None:
     """relaydesk: an omnichannel helpdesk built as a fleet of workers."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logs(log_format or "text", logging.INFO if verbose else logging.WARNING)
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
+    ctx.obj["log_format"] = log_format
 
 
 @main.command()

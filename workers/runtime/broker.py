@@ -13,6 +13,7 @@ from dramatiq.brokers.stub import StubBroker
 
 from config.redact import redact_url
 from config.settings import Settings
+from workers.runtime.json_logs import MessageContext
 from workers.runtime.message_metrics import MessageMetrics
 from workers.runtime.time_limits import broker_middleware
 
@@ -20,14 +21,14 @@ from workers.runtime.time_limits import broker_middleware
 def make_broker(settings: Settings) -> Broker:
     url = settings.broker_url
     if url.startswith("stub:"):
-        broker = StubBroker(middleware=[*broker_middleware(), MessageMetrics()])
+        broker = StubBroker(middleware=[*broker_middleware(), MessageMetrics(), MessageContext()])
         broker.emit_after("process_boot")  # an embedded process is its own worker: time limits
         return broker
     if url.startswith(("redis://", "rediss://")):
         from dramatiq.brokers.redis import RedisBroker
 
         return RedisBroker(
-            middleware=[*broker_middleware(), MessageMetrics()],
+            middleware=[*broker_middleware(), MessageMetrics(), MessageContext()],
             url=url,
             namespace=settings.broker.namespace,
             heartbeat_timeout=settings.broker.heartbeat_timeout_ms,
@@ -36,7 +37,9 @@ def make_broker(settings: Settings) -> Broker:
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
     return RabbitmqBroker(
-        url=url, confirm_delivery=True, middleware=[*broker_middleware(), MessageMetrics()]
+        url=url,
+        confirm_delivery=True,
+        middleware=[*broker_middleware(), MessageMetrics(), MessageContext()],
     )
 
 

@@ -25,6 +25,7 @@ from workers.runtime.broker import describe
 from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime
 from workers.runtime.heartbeat import Heartbeat
+from workers.runtime.json_logs import configure as configure_logs
 from workers.runtime.scheduler import Scheduler
 from workers.runtime.tally import install as install_tally
 
@@ -191,7 +192,7 @@ def stop_on_signals(stop: Callable[[], object]) -> None:
 def worker_process(settings: Settings, queues: list[str], threads: int, index: int = 0) -> None:
     """One worker process: consume ``queues`` with ``threads`` threads until SIGTERM; its
     Prometheus metrics on ``worker.metrics_port`` + ``index`` when the port is set."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(message)s")
+    configure_logs(settings.log_format, logging.INFO)
     runtime = build_runtime(settings, pool_size=threads + 2)
     tally = install_tally(runtime.broker)
     if settings.worker.metrics_port:
