@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from store.db import Database
 from store.migrate import upgrade
@@ -88,3 +88,44 @@ def test_a_view_refreshes_itself_while_in_view(desk: StaffDesk, base_url: str, p
     page.clock.run_for(31_000)
     expect(page.locator(f'tr[data-ticket="{arrived}"]')).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("Mine, open"))).to_contain_text("1")
+
+
+def test_two_agents_on_one_ticket_the_second_is_told_what_changed(
+    desk: StaffDesk, base_url: str, page: Page, browser: Browser
+) -> None:
+    number = desk.ticket("support", "ana")
+    sign_in(page, base_url, "ana")
+    page.goto(f"{base_url}/desk/tickets/{number}")
+    other = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    try:
+        sam = other.new_page()
+        sign_in(sam, base_url, "sam")
+        sam.goto(f"{base_url}/desk/tickets/{number}")
+        sam.keyboard.press("n")
+        sam.keyboard.type("VIP customer, handle with care")
+        sam.get_by_role("button", name="Add note").click()
+        expect(sam.get_by_role("status")).to_contain_text("The note was added.")
+    finally:
+        other.close()
+    page.keyboard.press("r")
+    page.keyboard.type("Here is my long answer")
+    page.get_by_role("button", name="Send", exact=True).click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Someone changed this ticket while you were working on it.")
+    expect(alert).to_contain_text("agent:sam")
+    expect(page.get_by_label("Reply to the requester")).to_have_value("Here is my long answer")
+    expect(page.locator(".message.note .body")).to_contain_text("VIP customer")
+    screenshot(page, "ticket-conflict")
+    page.get_by_role("button", name="Send", exact=True).click()  # now on the version it shows
+    expect(page.get_by_role("status")).to_contain_text("on its way to the requester")
+
+
+def test_a_supervisor_reassigns_from_the_board(desk: StaffDesk, base_url: str, page: Page) -> None:
+    waiting = desk.ticket("support", None)
+    sign_in(page, base_url, "sam")
+    page.goto(f"{base_url}/desk/board")
+    page.get_by_label(f"Assign #{waiting} to").select_option("ben")
+    page.locator(f'tr[data-ticket="{waiting}"]').get_by_role("button", name="Assign").click()
+    expect(page.get_by_role("status")).to_contain_text("Assigned.")
+    expect(page.locator(f'tr[data-ticket="{waiting}"]')).to_have_count(0)
+    expect(page.locator('tr[data-agent="ben"]')).to_contain_text("1")

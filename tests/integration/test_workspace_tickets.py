@@ -6,6 +6,7 @@ same pages run on PostgreSQL in the HTTP tests."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,15 +20,20 @@ from router.vocabulary import AgentStatus, Channel
 from store.db import Database
 from store.migrate import upgrade
 from tests.support.browser import screenshot
-from tests.support.desk import QUEUES, CollectingSender
+from tests.support.desk import CollectingSender
 from tests.support.mail_samples import email_bytes
 from tests.support.served import served
 from tests.support.staff import PASSWORD, StaffDesk, staff_desk
 from workers.channels.intake import StoreIntake
 from workers.channels.mail_intake import InboundMail
 from workers.desk.agents import set_agent_status
+from workers.runtime.queues import all_queues
 
 pytestmark = pytest.mark.integration
+
+PNG = base64.b64decode(  # a 1x1 picture
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 class WorkingDesk:
@@ -38,7 +44,7 @@ class WorkingDesk:
 
     def settle(self) -> None:
         for _ in range(3):
-            for queue in QUEUES:
+            for queue in all_queues(self.runtime.channels):
                 self.runtime.broker.join(queue, fail_fast=False)
 
     def mail(self, raw: bytes) -> int:
@@ -72,7 +78,11 @@ def desk(tmp_path: Path) -> Iterator[WorkingDesk]:
     db = Database(url)
     upgrade(db)
     db.dispose()
-    with staff_desk(url, relaydesk_email__attachments_dir=str(tmp_path / "files")) as staff:
+    with staff_desk(
+        url,
+        relaydesk_email__attachments_dir=str(tmp_path / "files"),
+        relaydesk_telegram__token="123456:not-a-real-token",  # read, never sent anywhere
+    ) as staff:
         sender = CollectingSender()
         staff.runtime._senders[Channel.EMAIL] = sender
         worker = dramatiq.Worker(staff.runtime.broker, worker_threads=2, worker_timeout=50)
@@ -109,6 +119,7 @@ def test_an_agent_finds_a_ticket_by_search_and_answers_it_with_a_macro_threaded_
             subject="VPN refuses my certificate",
             body="Since this morning the VPN refuses my certificate.",
             message_id=customer_id,
+            attachments=(("error.png", "image/png", PNG),),
         )
     )
     desk.mail(email_bytes(subject="Printer on fire", body="Smoke everywhere."))
@@ -128,6 +139,10 @@ def test_an_agent_finds_a_ticket_by_search_and_answers_it_with_a_macro_threaded_
         page.get_by_role("heading", name=f"#{number} VPN refuses my certificate")
     ).to_be_visible()
     expect(page.locator(".message.inbound .body")).to_contain_text("refuses my certificate")
+    expect(page.get_by_role("link", name="error.png", exact=True).first).to_be_visible()
+    preview = page.get_by_role("img", name="error.png")
+    expect(preview).to_be_visible()
+    assert preview.evaluate("img => img.complete && img.naturalWidth") == 1  # it loaded
 
     page.get_by_label("Reply with a macro").select_option("on-it")
     page.get_by_role("button", name="Apply and send").click()

@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from config.settings import Settings
 from connectors.ports import Staff
 from connectors.web.staff.gate import StaffGate
+from connectors.web.workspace.action_pages import action_router
 from connectors.web.workspace.board_pages import board_router
 from connectors.web.workspace.door import PREFIX, PageDoor, SignInFirst, error_page
 from connectors.web.workspace.door import sign_in_redirect as _sign_in_redirect
@@ -37,6 +38,7 @@ def mount_workspace(app: FastAPI, staff: Staff, settings: Settings, gate: StaffG
     app.include_router(board_router(pages, door, staff))
     app.include_router(ticket_router(pages, door, staff))
     app.include_router(report_page_router(pages, door, staff))
+    app.include_router(action_router(pages, door, staff))
     app.mount(PREFIX + "/static", StaticFiles(directory=STATIC), name="workspace_static")
     app.add_exception_handler(SignInFirst, _sign_in_redirect)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, error_page(pages))  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ def board_router(pages: Pages, door: PageDoor, desk: BoardDesk) -> APIRouter:
     ) -> HTMLResponse:
         door.allowed(caller, Ability.VIEW_BOARD)
         found = await run_in_threadpool(desk.board, caller)
-        return await pages.page(request, "board.html", caller, board=found)
+        done = request.query_params.get("done", "")
+        return await pages.page(request, "board.html", caller, board=found, done=done)
 
     return router

@@ -1,5 +1,5 @@
-"""The ticket page (``GET /desk/tickets/{number}``: the API's staff read) and its actions
-as forms, each the same desk operation the JSON API calls."""
+"""The ticket page (``GET /desk/tickets/{number}``: the API's staff read) and its macro
+form; the other actions' forms are in ``action_pages``."""
 
 # no `from __future__ import annotations`: FastAPI reads these endpoints' annotations at
 # run time, and they name dependencies made inside functions (no module global to resolve)
@@ -15,15 +15,70 @@ from connectors.web.form import url_path
 from connectors.web.schemas import ID
 from connectors.web.workspace.door import PREFIX, PageDoor
 from connectors.web.workspace.pages import Pages
-from router.access import Ability
+from router.access import Ability, Verdict, check
 from router.errors import NotFound, PermanentError
 from router.queue_views import ACTIVE
 from router.staff_views import Caller
 from router.ticket_list import TicketFilters, TicketOrder
+from router.vocabulary import Status
 
 OTHER_TICKETS = 10
 
 Number = Annotated[int, Path(**ID)]
+
+
+async def ticket_page(
+    pages: Pages,
+    door: PageDoor,
+    desk: Staff,
+    request: Request,
+    caller: Caller,
+    number: int,
+    *,
+    status: int = 200,
+    draft: dict[str, str] | None = None,
+    conflict: bool = False,
+    refused: str = "",
+) -> HTMLResponse:
+    """The page of ticket ``number`` (in scope: checked by the caller). After a refused
+    action: ``draft`` is what was submitted (kept in its box), ``conflict`` that the ticket
+    changed since the form's version (the changes since are listed), ``refused`` why."""
+    access = await door.on_ticket(caller, number, Ability.VIEW_TICKET)
+    found = await run_in_threadpool(desk.staff_ticket, access.ticket.number)
+    if found is None:
+        raise HTTPException(404, detail=f"ticket {number} not found")
+    others = await run_in_threadpool(
+        desk.ticket_page,
+        caller,
+        TicketFilters(customer=(found.customer_id,), status=ACTIVE),
+        order=TicketOrder.UPDATED_DESC,
+        cursor=None,
+        limit=OTHER_TICKETS + 1,
+    )
+    draft = draft or {}
+    seen = int(draft["seen"]) if draft.get("seen", "").isdigit() else 0
+    principal = caller.principal
+    can_assign = check(principal, Ability.ASSIGN, access.ticket) is Verdict.ALLOWED
+    agents = await run_in_threadpool(desk.agents) if can_assign else []
+    return await pages.page(
+        request,
+        "ticket.html",
+        caller,
+        status=status,
+        ticket=found,
+        others=[t for t in others.tickets if t.number != found.number][:OTHER_TICKETS],
+        macros=desk.macros(),
+        done=request.query_params.get("done", ""),
+        draft=draft,
+        conflict=conflict,
+        refused=refused,
+        changed_since=[e for e in found.audit if e.id > seen] if conflict else [],
+        seen=max((e.id for e in found.audit), default=0),
+        statuses=[s.value for s in Status],
+        can_assign=can_assign,
+        agent_names=sorted(a.name for a in agents),
+        team_names=pages.team_names,
+    )
 
 
 def ticket_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
@@ -33,27 +88,7 @@ def ticket_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
     async def ticket(
         request: Request, number: Number, caller: Annotated[Caller, Depends(door.caller)]
     ) -> HTMLResponse:
-        access = await door.on_ticket(caller, number, Ability.VIEW_TICKET)
-        found = await run_in_threadpool(desk.staff_ticket, access.ticket.number)
-        if found is None:
-            raise HTTPException(404, detail=f"ticket {number} not found")
-        others = await run_in_threadpool(
-            desk.ticket_page,
-            caller,
-            TicketFilters(customer=(found.customer_id,), status=ACTIVE),
-            order=TicketOrder.UPDATED_DESC,
-            cursor=None,
-            limit=OTHER_TICKETS + 1,
-        )
-        return await pages.page(
-            request,
-            "ticket.html",
-            caller,
-            ticket=found,
-            others=[t for t in others.tickets if t.number != found.number][:OTHER_TICKETS],
-            macros=desk.macros(),
-            done=request.query_params.get("done", ""),
-        )
+        return await ticket_page(pages, door, desk, request, caller, number)
 
     @router.post("/tickets/{number}/macro", name="workspace_macro")
     async def apply_macro(
@@ -96,7 +131,10 @@ def ticket_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
     return router
 
 
-def back_to(request: Request, number: int, done: str) -> RedirectResponse:
-    """To the ticket page after an action (POST, then GET: a reload does not repeat it)."""
+def back_to(request: Request, number: int, done: str, *, board: bool = False) -> Response:
+    """To the ticket page (or the board) after an action: POST, then GET, so a reload does
+    not repeat it."""
+    if board:
+        return RedirectResponse(url_path(request, "workspace_board") + "?done=assign", 303)
     target = url_path(request, "workspace_ticket", number=number) + f"?done={done}"
     return RedirectResponse(target, status_code=303)
