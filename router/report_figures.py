@@ -246,8 +246,11 @@ def people(
     """Per agent or team; ``ratings``: (good, bad) per name, ``None`` when the desk keeps
     no ratings."""
     loads = {f.name: f for f in load}
+    counted = list(facts)
+    # rated in the period for a ticket resolved before it: shown with their ratings alone
+    unseen = sorted(set(ratings or {}) - {f.name for f in counted})
     out = []
-    for f in facts:
+    for f in [*counted, *(PersonFacts(name) for name in unseen)]:
         sampled = loads.get(f.name)
         good, bad = (ratings or {}).get(f.name, (0, 0))
         out.append(

@@ -16,6 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from router.vocabulary import Channel
+from store.models.ratings import Rating
 from tests.support.staff import PASSWORD, StaffDesk, staff_desk
 
 pytestmark = pytest.mark.integration
@@ -106,3 +107,38 @@ def test_the_dashboard_and_its_charts_speak_chinese(desk: StaffDesk) -> None:
     drawn = charts(page.text)
     assert "按渠道新建的工单" in drawn["channels"]
     assert "不到 1 天" in page.text
+
+
+def test_the_agents_satisfaction_comes_from_the_requesters_ratings(desk: StaffDesk) -> None:
+    agents, teams = desk.ids()
+    resolved = desk.ticket("support", "ana")
+    earlier = desk.ticket("support", "ben")  # rated now, resolved before the period
+    with desk.runtime.db.unit_of_work() as uow:
+        ticket = uow.tickets.get(resolved)
+        assert ticket is not None
+        ticket.status, ticket.resolved_at, ticket.done_at = "resolved", desk.clock(), desk.clock()
+        for i, (number, agent, good) in enumerate(
+            [
+                (resolved, "ana", True),
+                (resolved, "ana", True),
+                (resolved, "ana", False),
+                (earlier, "ben", True),
+            ]
+        ):
+            uow.session.add(
+                Rating(
+                    ticket_id=number,
+                    resolution=i,
+                    agent_id=agents[agent],
+                    team_id=teams["support"],
+                    good=good,
+                    via="page",
+                    created_at=desk.clock(),
+                    updated_at=desk.clock(),
+                )
+            )
+    page = page_client(desk, "sam").get("/desk/reports", params={"since": "today"})
+    ana = page.text.split('data-agent="ana"')[1].split("</tr>")[0]
+    assert ana.rstrip().endswith('<td class="num">67%</td>'), ana
+    ben = page.text.split('data-agent="ben"')[1].split("</tr>")[0]
+    assert ben.rstrip().endswith('<td class="num">100%</td>'), ben
