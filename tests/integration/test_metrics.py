@@ -13,15 +13,16 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from router.envelopes import OutboundMessage
+from router.errors import TransientError
 from router.vocabulary import Channel
-from tests.conftest import make_settings
+from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import Desk, desk_for
 from workers.runtime.processes import make_web_app
 
 
 @pytest.fixture
 def desk(database_url: str) -> Iterator[Desk]:
-    yield from desk_for(make_settings(database_url))
+    yield from desk_for(make_settings(database_url, **FAST_RETRIES))
 
 
 def _scrape(desk: Desk) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -37,6 +38,7 @@ def _scrape(desk: Desk) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 def test_metrics_show_the_rows_waiting_and_the_messages_each_actor_processed(desk: Desk) -> None:
     runtime = desk.runtime
+    desk.sender.failures.append(TransientError("421 try later"))  # the first send fails
     number = desk.submit("m1")  # ingest, route, deliver: each actor processes its message
     assert number
     with runtime.db.unit_of_work() as uow:
@@ -61,6 +63,10 @@ def test_metrics_show_the_rows_waiting_and_the_messages_each_actor_processed(des
     assert seen[("relaydesk_messages_processed_total", ingest)] >= 1
     assert seen[("relaydesk_message_duration_seconds_count", ingest)] >= 1
     assert ("relaydesk_queue_depth", (("kind", "ready"), ("queue", "route"))) in seen
+    assert seen[("relaydesk_intake_total", (("channel", "web"), ("outcome", "new")))] >= 1
+    assert seen[("relaydesk_deliveries_total", (("channel", "email"),))] >= 1
+    failure = (("channel", "email"), ("outcome", "pending"), ("reason", "TransientError"))
+    assert seen[("relaydesk_delivery_failures_total", failure)] >= 1
 
 
 def test_a_failing_message_is_counted_failed_then_retried(desk: Desk) -> None:

@@ -14,6 +14,7 @@ from router.vocabulary import Channel, RowState
 from store.db import UnitOfWork
 from store.errors import store_errors
 from store.models import InboxItem
+from workers.runtime import desk_metrics
 from workers.runtime.context import Runtime
 
 BEHIND_LOOK_S = 0.25
@@ -105,6 +106,9 @@ class StoreIntake:
         runtime = self.runtime
         accepted = uow.inbox.accept(
             message, now=runtime.now(), redrive_after=runtime.redrive_after, raw=raw
+        )
+        uow.after_commit(
+            lambda: desk_metrics.accepted(message.channel.value, created=accepted.created)
         )
         if accepted.created:
             uow.after_commit(lambda: runtime.enqueue_accepted(accepted.inbox_id, message.channel))

@@ -19,6 +19,7 @@ from router.vocabulary import AuditAction, Channel, ChatAction, RowState, System
 from store.db import UnitOfWork
 from store.outbox import Claimed
 from workers.desk.reply_receipts import confirm_delivered, report_undelivered
+from workers.runtime import desk_metrics
 from workers.runtime.batch_step import BatchStep, resend_alone
 from workers.runtime.context import Runtime
 
@@ -236,6 +237,7 @@ def _record_sent(
     ):
         log.warning("outbox %s was sent after another attempt took it", outbox_id)
         return  # that attempt records its own outcome
+    uow.after_commit(lambda: desk_metrics.delivered(Channel(message.channel).value))
     runtime.channels[message.channel].record_sent(
         runtime, uow, outbox_id, claimed, result.external_id.split(","), message
     )
@@ -323,5 +325,6 @@ def _record_failure(
             item = uow.outbox.get(outbox_id)
             if item is not None:  # an agent's answer from a chat: say it did not arrive
                 report_undelivered(runtime, uow, item, str(exc))
+    desk_metrics.delivery_failed(_channel(claimed).value, exc, state.value)
     log.warning("delivery of outbox %s to %s failed (%s): %s", outbox_id, recipient, state, exc)
     return state
