@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 from connectors.ports import Sender
-from router.envelopes import InboundMessage, OutboundMessage
+from router.envelopes import AttachmentRef, InboundMessage, OutboundMessage
 from router.vocabulary import OutboxKind
 from store.customers import CustomerRef
 from store.db import UnitOfWork
@@ -95,8 +95,11 @@ class PagerChannel(ChannelAdapter):
         message_id: str,
         dedupe_key: str | None,
         confirm_chat_id: str | None,
+        files: tuple[AttachmentRef, ...] = (),
     ) -> str:
         body = f"{agent_name} (#{ticket.id}): {text}"
+        if files:  # a pager carries no files: it names them
+            body += " (files: " + ", ".join(f.filename for f in files) + ")"
         _page(
             runtime,
             uow,
