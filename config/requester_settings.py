@@ -17,8 +17,9 @@ class RequesterSettings(Frozen):
     # tell the requester when their request waits for them (pending), with what was asked
     # (not when the agent's answer asking it went out moments before: it said so)
     pending_notice: bool = True
-    # pending: remind after this many business days (Mon-Fri), resolve after this many
-    # without an answer; resolved: close after this many days. 0: never. Per team too.
+    # pending: remind after this many business days (of the team's SLA calendar), resolve
+    # after this many without an answer; resolved: close after this many. 0: never.
+    # Per team too.
     pending_remind_days: int = Field(3, ge=0, le=365)
     pending_resolve_days: int = Field(7, ge=0, le=365)
     resolved_close_days: int = Field(7, ge=0, le=365)

@@ -107,6 +107,14 @@ class BusinessCalendar:
             self.country, self.subdivision, day.year
         )
 
+    def is_business_day(self, day: date) -> bool:
+        """Whether ``day`` (a local date) has an opening period and is no holiday."""
+        return bool(self._days[day.weekday()]) and not self.is_holiday(day)
+
+    def local_date(self, at: datetime) -> date:
+        """The date ``at`` falls on in the calendar's zone."""
+        return _local_date(self, _utc(at))
+
     @property
     def is_24x7(self) -> bool:
         """True for 24x7 calendars, where business time is plain elapsed time."""
@@ -180,6 +188,11 @@ def business_time_between(calendar: BusinessCalendar, start: datetime, end: date
                     total += overlap
         day += _DAY
     return total
+
+
+def weekdays(timezone: str = "UTC") -> BusinessCalendar:
+    """Monday to Friday, all day, no holidays: business days where a desk has no calendar."""
+    return BusinessCalendar(timezone, {d: ((time(0), time(0)),) for d in range(5)})
 
 
 def is_open(calendar: BusinessCalendar, at: datetime) -> bool:

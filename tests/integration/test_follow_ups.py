@@ -96,7 +96,10 @@ def test_a_pending_ticket_is_reminded_then_resolved_then_closed_each_audited(
     desk.settle()
     assert mails(desk, "we have resolved your request")  # with the rating question
 
-    clock.at += timedelta(days=7)
+    # business days of the desk's calendar (the example's "office": Germany's holidays)
+    clock.at = datetime(2026, 12, 25, 10, 0, tzinfo=UTC)  # Mon-Fri would count 7 by now
+    assert follow_up(desk.runtime)[FollowUp.CLOSE] == 0  # but Christmas Day is a holiday
+    clock.at = datetime(2026, 12, 28, 10, 0, tzinfo=UTC)  # 17, 18, 21-24, 28: seven
     assert follow_up(desk.runtime)[FollowUp.CLOSE] == 1
     assert desk.ticket(number).status == "closed"
     moves = [(a, d) for a, kind, d in actions(desk, number) if a == "system:follow-up"]
@@ -106,7 +109,7 @@ def test_a_pending_ticket_is_reminded_then_resolved_then_closed_each_audited(
             "system:follow-up",
             "pending -> resolved: no answer from the requester in 7 business days",
         ),
-        ("system:follow-up", "resolved -> closed: resolved 7 days ago"),
+        ("system:follow-up", "resolved -> closed: resolved 7 business days ago"),
     ]
 
 
@@ -119,3 +122,29 @@ def test_a_teams_own_days_win_and_0_is_never(desk: Desk, clock: Clock) -> None:
     follow_up(desk.runtime)
 
     assert desk.ticket(refund).status == "resolved"  # billing never closes by itself
+
+
+def test_a_teams_own_calendar_and_its_holiday_delay_the_reminder(
+    database_url: str, clock: Clock
+) -> None:
+    calendars = [
+        {"name": "office", "timezone": "Europe/Berlin", "hours": {"mon": "09:00-17:00"}},
+        {"name": "shanghai", "timezone": "Asia/Shanghai", "extra_dates": ["2026-12-09"],
+         "hours": {d: "09:00-18:00" for d in ("mon", "tue", "wed", "thu", "fri")}},
+    ]  # fmt: skip
+    settings = make_settings(
+        database_url,
+        relaydesk_teams=json.dumps(TEAMS),
+        relaydesk_sla__calendars=json.dumps(calendars),
+        relaydesk_sla__team_calendars__support="shanghai",
+    )
+    for desk in desk_for(settings):
+        desk.runtime.clock = clock
+        number = desk.submit("web:4", subject="VPN")
+        assert desk.ticket(number).team == "support"
+        answer_ticket(desk.runtime, number, "ana", "Which office?", status=Status.PENDING)
+
+        clock.at = MONDAY + timedelta(days=3)  # Thursday: Tue, Thu (Wednesday is closed)
+        assert follow_up(desk.runtime)[FollowUp.REMIND] == 0
+        clock.at = MONDAY + timedelta(days=4)  # Friday: three
+        assert follow_up(desk.runtime)[FollowUp.REMIND] == 1

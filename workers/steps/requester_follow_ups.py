@@ -7,7 +7,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from router.business_calendar import BusinessCalendar, weekdays
 from router.followups import FollowUp, FollowUpDays, pending_follow_up, resolved_follow_up
+from router.sla_policy import ALWAYS_OPEN
 from router.vocabulary import AuditAction, Status, SystemActor
 from workers.desk.pending_notices import tell_requester_pending
 from workers.desk.ticket_status import change_ticket_status
@@ -31,10 +33,21 @@ def follow_up_days(runtime: Runtime, team: str | None) -> FollowUpDays:
     )
 
 
+def follow_up_calendar(runtime: Runtime, team: str | None) -> BusinessCalendar:
+    """The team's SLA business calendar (``sla.team_calendars``, else
+    ``sla.default_calendar``); Monday to Friday in ``helpdesk.timezone`` when that is
+    the built-in 24x7 one (no business days there: every day would count)."""
+    sla = runtime.settings.sla
+    name = sla.team_calendars.get(team or "", sla.default_calendar)
+    calendar = runtime.calendars.get(name)
+    if name == ALWAYS_OPEN or calendar is None:
+        return weekdays(runtime.settings.helpdesk.timezone)
+    return calendar
+
+
 def follow_up(runtime: Runtime, *, limit: int = 200) -> dict[FollowUp, int]:
     """Remind, resolve and close what is due now; returns how many of each."""
     now = runtime.now()
-    zone = runtime.settings.helpdesk.timezone
     done = dict.fromkeys(FollowUp, 0)
     with runtime.db.unit_of_work() as uow:
         waiting = uow.tickets.waiting_on_requesters(
@@ -42,10 +55,11 @@ def follow_up(runtime: Runtime, *, limit: int = 200) -> dict[FollowUp, int]:
         )
     for number, status, since, reminded_at, team in waiting:
         days = follow_up_days(runtime, team)
+        calendar = follow_up_calendar(runtime, team)
         due = (
-            pending_follow_up(since, reminded_at, now, days, zone)
+            pending_follow_up(since, reminded_at, now, days, calendar)
             if status == Status.PENDING.value
-            else resolved_follow_up(since, now, days)
+            else resolved_follow_up(since, now, days, calendar)
         )
         if due is None:
             continue
@@ -81,7 +95,7 @@ def follow_up(runtime: Runtime, *, limit: int = 200) -> dict[FollowUp, int]:
                     number,
                     Status.CLOSED,
                     actor=SystemActor.FOLLOW_UP,
-                    reason=f"resolved {days.close} days ago",
+                    reason=f"resolved {days.close} business days ago",
                 )
         done[due] += 1
     if any(done.values()):
