@@ -48,6 +48,8 @@ class ExportFilters:
     channel: tuple[str, ...] = ()
     category: tuple[str, ...] = ()
     tag: tuple[str, ...] = ()  # has any of these tags
+    organisation: tuple[str, ...] = ()  # the requester's
+    form: tuple[str, ...] = ()  # the web form's slug
     created_from: datetime | None = None  # included
     created_to: datetime | None = None  # excluded
 

@@ -27,9 +27,18 @@ def export_conditions(dialect: str, filters: ExportFilters) -> list[ColumnElemen
         (Ticket.priority, filters.priority),
         (Ticket.channel, filters.channel),
         (Ticket.category, filters.category),
+        (Ticket.form, filters.form),
     ):
         if values:
             where.append(column.in_(values))
+    if filters.organisation:
+        where.append(
+            Ticket.requester_id.in_(
+                select(Customer.id)
+                .join(Organisation, Organisation.id == Customer.organisation_id)
+                .where(Organisation.name.in_(filters.organisation))
+            )
+        )
     if filters.team:
         where.append(Ticket.team_id.in_(select(Team.id).where(Team.name.in_(filters.team))))
     if filters.assignee:

@@ -142,3 +142,50 @@ def test_the_agents_satisfaction_comes_from_the_requesters_ratings(desk: StaffDe
     assert ana.rstrip().endswith('<td class="num">67%</td>'), ana
     ben = page.text.split('data-agent="ben"')[1].split("</tr>")[0]
     assert ben.rstrip().endswith('<td class="num">100%</td>'), ben
+
+
+def test_organisation_and_form_filters_narrow_the_figures_and_the_export(
+    desk: StaffDesk,
+) -> None:
+    from store.models import Customer, Organisation, Ticket
+
+    via_form = desk.ticket("support", None)  # support's #1, #2 and this one today
+    with desk.runtime.db.unit_of_work() as uow:
+        acme = Organisation(name="Acme", created_at=desk.clock(), updated_at=desk.clock())
+        kim = uow.customers.identify(Channel.EMAIL, "kim@y.test", "Kim", desk.clock())
+        uow.session.add(acme)
+        uow.session.flush()
+        for number in (1, 2, via_form):
+            ticket = uow.session.get(Ticket, number)
+            assert ticket is not None
+            ticket.requester_id = kim.id
+            if number == 1:  # Jo's, in Acme
+                jo = uow.customers.identify(Channel.EMAIL, "jo@x.test", "Jo", desk.clock())
+                record = uow.session.get(Customer, jo.id)
+                assert record is not None
+                record.organisation_id = acme.id
+                ticket.requester_id = jo.id
+            if number == via_form:
+                ticket.form = "refund"
+    sam = page_client(desk, "sam")
+
+    def created(**params: str) -> tuple[int, str]:
+        page = sam.get("/desk/reports", params={"since": "today", **params})
+        assert page.status_code == 200, page.text
+        found = re.search(r'data-figure="created">.*?<td class="num">(\d+)</td>', page.text, re.S)
+        assert found is not None
+        [link] = re.findall(r'href="(/api/v1/exports/tickets\?[^"]*format=csv[^"]*)"', page.text)
+        return int(found.group(1)), html.unescape(link)
+
+    assert created()[0] == 3
+    count, link = created(organisation="Acme")
+    assert count == 1 and "organisation=Acme" in link
+    rows = list(csv.DictReader(io.StringIO(sam.get(link).text)))
+    assert [int(r["number"]) for r in rows] == [1]
+    count, link = created(form="refund")
+    assert count == 1 and "form=refund" in link
+    page = sam.get("/desk/reports", params={"since": "today", "form": "refund"})
+    assert 'id="f-form" name="form" value="refund"' in page.text
+    rows = list(csv.DictReader(io.StringIO(sam.get(link).text)))
+    assert [int(r["number"]) for r in rows] == [via_form]
+    assert created(form="refund", organisation="Acme")[0] == 0

@@ -36,6 +36,8 @@ def _instant(value: datetime | None) -> datetime | None:
 @click.option("--channel", multiple=True)
 @click.option("--category", multiple=True)
 @click.option("--tag", multiple=True, help="Tickets with any of these tags.")
+@click.option("--organisation", multiple=True, help="The requester's organisation.")
+@click.option("--form", multiple=True, help="The web form's slug.")
 @click.option("--created-from", type=click.DateTime(), help="UTC, included.")
 @click.option("--created-to", type=click.DateTime(), help="UTC, excluded.")
 @pass_settings
@@ -53,6 +55,8 @@ def export(
     channel: tuple[str, ...],
     category: tuple[str, ...],
     tag: tuple[str, ...],
+    organisation: tuple[str, ...],
+    form: tuple[str, ...],
     created_from: datetime | None,
     created_to: datetime | None,
 ) -> None:
@@ -66,6 +70,8 @@ def export(
         channel=channel,
         category=category,
         tag=tag,
+        organisation=organisation,
+        form=form,
         created_from=_instant(created_from),
         created_to=_instant(created_to),
     )

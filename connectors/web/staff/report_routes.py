@@ -115,6 +115,8 @@ def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
         channel: Annotated[list[Channel], Query(max_length=10)] = [],  # noqa: B006
         category: Words = [],  # noqa: B006
         tag: Words = [],  # noqa: B006
+        organisation: Words = [],  # noqa: B006
+        form: Words = [],  # noqa: B006
         created_from: datetime | None = None,
         created_to: datetime | None = None,
     ) -> StreamingResponse:
@@ -130,6 +132,8 @@ def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
             channel=tuple(c.value for c in channel),
             category=checked(category, "category"),
             tag=checked(tag, "tag"),
+            organisation=checked(organisation, "organisation"),
+            form=checked(form, "form"),
             created_from=instant(created_from, "created_from"),
             created_to=instant(created_to, "created_to"),
         )

@@ -54,6 +54,8 @@ def export_query(period: Period, filters: ReportFilters, fmt: str) -> str:
     pairs += [("category", c) for c in filters.category]
     pairs += [("priority", p) for p in filters.priority]
     pairs += [("assignee", a) for a in filters.agent]
+    pairs += [("organisation", o) for o in filters.organisation]
+    pairs += [("form", f) for f in filters.form]
     pairs += [("created_from", start.isoformat()), ("created_to", end.isoformat())]
     return urlencode(pairs)
 
@@ -73,11 +75,14 @@ def report_page_router(pages: Pages, door: PageDoor, desk: ReportDesk) -> APIRou
         category: Words = [],  # noqa: B006
         priority: Words = [],  # noqa: B006
         agent: Words = [],  # noqa: B006
+        organisation: Words = [],  # noqa: B006
+        form: Words = [],  # noqa: B006
     ) -> HTMLResponse:
         """A form's empty fields are "any": they are left out, not refused."""
         door.allowed(caller, Ability.VIEW_REPORTS)
-        team, channel, category, priority, agent = (
-            [v for v in values if v] for values in (team, channel, category, priority, agent)
+        team, channel, category, priority, agent, organisation, form = (
+            [v for v in values if v]
+            for values in (team, channel, category, priority, agent, organisation, form)
         )
         try:
             teams = report_teams(
@@ -89,6 +94,8 @@ def report_page_router(pages: Pages, door: PageDoor, desk: ReportDesk) -> APIRou
                 category=checked(category, "category"),
                 priority=tuple(Priority(p).value for p in priority),
                 agent=checked(agent, "agent"),
+                organisation=checked(organisation, "organisation"),
+                form=checked(form, "form"),
             )
         except OutOfScope as exc:
             raise HTTPException(403, detail=str(exc)) from None
@@ -125,6 +132,8 @@ def report_page_router(pages: Pages, door: PageDoor, desk: ReportDesk) -> APIRou
                 "category": category,
                 "priority": priority,
                 "agent": agent,
+                "organisation": organisation,
+                "form": form,
             },
             periods=SINCE,
             teams=pages.team_names if caller.principal.role is Role.ADMIN else caller.supervised,
