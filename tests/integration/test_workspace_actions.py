@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from store.models import AuditEvent, Message, Ticket
+from store.models import AuditEvent, Message, OutboxItem, Ticket
 from tests.support.staff import PASSWORD, StaffDesk, staff_desk
 
 pytestmark = pytest.mark.integration
@@ -139,3 +139,67 @@ def test_a_supervisor_assigns_a_waiting_ticket_from_the_board(desk: StaffDesk) -
         },
     )
     assert refused.status_code == 403
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5d4e5d40000000049454e44ae426082"
+)
+
+
+def test_a_reply_from_the_page_carries_its_files_and_sets_pending(desk: StaffDesk) -> None:
+    number = desk.ticket("support", "ana")
+    ana = signed_in(desk, "ana")
+    fields = form_of(ana.get(f"/desk/tickets/{number}").text, f"/desk/tickets/{number}/reply")
+    sent = ana.post(
+        f"/desk/tickets/{number}/reply",
+        data={**fields, "text": "The wiring diagram.", "status": "pending"},
+        files=[
+            ("files", ("diagram.png", PNG, "image/png")),
+            ("files", ("steps.txt", b"1. unplug\n2. wait\n", "text/plain")),
+        ],
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[:500]
+    assert ticket_row(desk, number).status == "pending"
+    with desk.runtime.db.unit_of_work() as uow:
+        [reply] = uow.session.scalars(select(Message).where(Message.ticket_id == number)).all()
+        kept = sorted((a.filename, a.content_type, a.size) for a in reply.attachments)
+        [mail] = uow.session.scalars(
+            select(OutboxItem).where(OutboxItem.ticket_id == number, OutboxItem.kind == "reply")
+        ).all()
+        payload = str(mail.payload)
+    assert kept == [("diagram.png", "image/png", len(PNG)), ("steps.txt", "text/plain", 18)]
+    assert "diagram.png" in payload and "steps.txt" in payload  # they go with the mail
+    page = ana.get(f"/desk/tickets/{number}").text
+    assert 'alt="diagram.png"' in page  # the picture previewed on the page
+
+
+def test_a_reply_with_a_refused_file_sends_nothing_and_keeps_the_text(desk: StaffDesk) -> None:
+    number = desk.ticket("support", "ana")
+    ana = signed_in(desk, "ana")
+    fields = form_of(ana.get(f"/desk/tickets/{number}").text, f"/desk/tickets/{number}/reply")
+    executable = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(200)
+    refused = ana.post(
+        f"/desk/tickets/{number}/reply",
+        data={**fields, "text": "Run this tool", "status": "pending"},
+        files=[("files", ("tool.pdf", executable, "application/pdf"))],
+    )
+    assert refused.status_code == 422
+    assert "tool.pdf is a kind of file the desk does not send" in refused.text
+    assert "Run this tool</textarea>" in refused.text
+    too_many = ana.post(
+        f"/desk/tickets/{number}/reply",
+        data={**fields, "text": "Six files"},
+        files=[("files", (f"f{i}.txt", b"text", "text/plain")) for i in range(6)],
+    )
+    assert too_many.status_code == 422 and "Attach at most 5 files" in too_many.text
+    no_csrf = ana.post(
+        f"/desk/tickets/{number}/reply",
+        data={"text": "hi", "version": fields["version"]},
+        files=[("files", ("a.txt", b"text", "text/plain"))],
+    )
+    assert no_csrf.status_code == 403
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.session.scalars(select(Message).where(Message.ticket_id == number)).all() == []
+    assert ticket_row(desk, number).status == "open"

@@ -38,7 +38,7 @@ def mount_workspace(app: FastAPI, staff: Staff, settings: Settings, gate: StaffG
     app.include_router(board_router(pages, door, staff))
     app.include_router(ticket_router(pages, door, staff))
     app.include_router(report_page_router(pages, door, staff))
-    app.include_router(action_router(pages, door, staff))
+    app.include_router(action_router(pages, door, staff, settings.web))
     app.mount(PREFIX + "/static", StaticFiles(directory=STATIC), name="workspace_static")
     app.add_exception_handler(SignInFirst, _sign_in_redirect)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, error_page(pages))  # type: ignore[arg-type]

@@ -14,9 +14,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from config.settings import WebSettings
 from connectors.ports import Staff
 from connectors.web.workspace.door import PREFIX, PageDoor
 from connectors.web.workspace.pages import Pages
+from connectors.web.workspace.reply_uploads import keep_uploads, reply_uploads
 from connectors.web.workspace.ticket_pages import Number, back_to, ticket_page
 from router.access import Ability
 from router.errors import NotFound, PermanentError, StaleVersion
@@ -27,7 +29,7 @@ from router.vocabulary import Status
 MAX_TEXT = 100_000
 
 
-def action_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
+def action_router(pages: Pages, door: PageDoor, desk: Staff, web: WebSettings) -> APIRouter:
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
     async def act(
@@ -71,9 +73,31 @@ def action_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
 
     @router.post("/tickets/{number}/reply", name="workspace_reply")
     async def reply(request: Request, number: Number, caller: Caller_) -> Response:
+        """The reply with its files (multipart): the files are checked as the API's uploads
+        are, and any problem refuses the whole reply (422, the text kept)."""
+        await door.on_ticket(caller, number, Ability.REPLY)
+        uploads, problems = await reply_uploads(request, web)
+        if problems:
+            async with request.form() as form:
+                fields = {k: v[:MAX_TEXT] for k, v in form.items() if isinstance(v, str)}
+            return await ticket_page(
+                pages,
+                door,
+                desk,
+                request,
+                caller,
+                number,
+                status=422,
+                draft=fields,
+                file_problems=problems,
+            )
+        files = await keep_uploads(desk, uploads)
+
         def do(f: dict[str, str], version: str | None) -> None:
             status = Status(f["status"]) if f.get("status") else None
-            desk.reply(caller, number, f.get("text", ""), status=status, if_match=version)
+            desk.reply(
+                caller, number, f.get("text", ""), status=status, if_match=version, files=files
+            )
 
         return await act(request, number, caller, Ability.REPLY, "reply", do)
 

@@ -48,6 +48,7 @@ class Pages:
         self.default_zone = settings.helpdesk.timezone
         self.agents = {a.name: a for a in settings.agents}
         self.team_names = sorted(t.name for t in settings.teams)
+        self.web = settings.web
 
     def texts(self, request: Request, caller: Caller | None = None) -> Texts:
         configured = self.agents.get(caller.principal.name) if caller else None

@@ -4,6 +4,7 @@ form; the other actions' forms are in ``action_pages``."""
 # no `from __future__ import annotations`: FastAPI reads these endpoints' annotations at
 # run time, and they name dependencies made inside functions (no module global to resolve)
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
@@ -13,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from connectors.ports import Staff
 from connectors.web.form import url_path
 from connectors.web.schemas import ID
+from connectors.web.uploads import FileProblem
 from connectors.web.workspace.door import PREFIX, PageDoor
 from connectors.web.workspace.pages import Pages
 from router.access import Ability, Verdict, check
@@ -39,6 +41,7 @@ async def ticket_page(
     draft: dict[str, str] | None = None,
     conflict: bool = False,
     refused: str = "",
+    file_problems: Sequence[FileProblem] = (),
 ) -> HTMLResponse:
     """The page of ticket ``number`` (in scope: checked by the caller). After a refused
     action: ``draft`` is what was submitted (kept in its box), ``conflict`` that the ticket
@@ -72,6 +75,9 @@ async def ticket_page(
         draft=draft,
         conflict=conflict,
         refused=refused,
+        file_problems=file_problems,
+        max_files=pages.web.files_per_message,
+        max_file_mb=pages.web.max_file_bytes // 1_000_000,
         changed_since=[e for e in found.audit if e.id > seen] if conflict else [],
         seen=max((e.id for e in found.audit), default=0),
         statuses=[s.value for s in Status],
