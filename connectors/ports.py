@@ -119,6 +119,11 @@ class RequesterDesk(Protocol):
         """The bytes kept under ``sha256``; None when they are not (any more)."""
         ...
 
+    def count_submission(self, address: str | None) -> int:
+        """Count a submission (a form, a sign-in link asked) of the client ``address``,
+        shared by every web process; the seconds it must wait, 0 when it may now."""
+        ...
+
 
 class Sender(Protocol):
     """An outbound channel: deliver one rendered message or raise.

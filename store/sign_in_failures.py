@@ -1,4 +1,5 @@
-"""Failed sign-ins per key, shared by every web process through the database.
+"""Failed sign-ins per key, shared by every web process through the database (and, under
+keys of their own, web submissions per address: ``router.submission_limits``).
 
 ``record`` counts one failure atomically (one INSERT ... ON CONFLICT DO UPDATE
 on SQLite and PostgreSQL alike), opening a new window when the last one has
@@ -52,8 +53,10 @@ class SignInFailureRepository:
     def forget(self, key: str) -> None:
         self.session.execute(delete(SignInFailures).where(SignInFailures.key == key))
 
-    def prune(self, *, opened_before: datetime) -> None:
-        """Delete counts whose window has closed (they decide nothing any more)."""
-        self.session.execute(
-            delete(SignInFailures).where(SignInFailures.window_started_at < opened_before)
-        )
+    def prune(self, *, opened_before: datetime, prefix: str = "") -> None:
+        """Delete counts whose window has closed (they decide nothing any more), of the
+        keys starting with ``prefix`` (any key without one)."""
+        statement = delete(SignInFailures).where(SignInFailures.window_started_at < opened_before)
+        if prefix:
+            statement = statement.where(SignInFailures.key.startswith(prefix, autoescape=True))
+        self.session.execute(statement)

@@ -171,7 +171,7 @@ def create_app(
         app.include_router(metrics_router(metrics))
     document_forms(app, settings.web.forms)
     if page is not None and requester is not None:
-        rate = SubmissionRate(settings.web.submissions_per_minute)
+        rate = SubmissionRate(requester)
         forms = (
             FormsPage(settings, requester, submissions.accept, rate) if settings.web.forms else None
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from fastapi.testclient import TestClient
 from connectors.web.app import create_app
 from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
+from workers.channels.intake import StoreIntake
 from workers.desk.requester_ports import RequesterPorts
+from workers.runtime.build import build_runtime
 
 pytestmark = pytest.mark.integration
 
@@ -171,6 +174,47 @@ def test_the_honeypot_the_csrf_token_and_the_rate_per_address(
     assert answers[:2] == [201, 201] and answers[-1] == 429  # 4 a minute, the robot's counted
     limited = client.post("/forms/refund", data=good)
     assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 61
+
+
+def test_two_web_processes_share_the_rate_per_address_through_the_store(
+    desk: Desk, client: TestClient
+) -> None:
+    second = build_runtime(desk.runtime.settings)  # another web process: its own engine
+    now = datetime(2026, 12, 7, 10, 0, 5, tzinfo=UTC)
+    desk.runtime.clock = second.clock = lambda: now
+    try:
+        intake = StoreIntake(second)
+        app = create_app(
+            intake=intake,
+            tickets=intake,
+            settings=second.settings,
+            requester=RequesterPorts(second),
+        )
+        other = TestClient(app, follow_redirects=False)
+        elsewhere = TestClient(client.app, follow_redirects=False, client=("198.51.100.7", 1))
+        browsers = [client, other, elsewhere]
+        good = [
+            {**hidden(b.get("/forms/refund").text), "name": "Jo", "email": "jo@example.org"}
+            for b in browsers
+        ]
+
+        def send(i: int, order: str) -> int:
+            return browsers[i].post("/forms/refund", data={**good[i], "order": order}).status_code
+
+        answers = [send(i % 2, f"A-{i}") for i in range(4)]  # 4 a minute, in turns
+        one_more = browsers[1].post("/forms/refund", data={**good[1], "order": "A-5"})
+        another_address = send(2, "B-1")
+        now += timedelta(seconds=59)  # the window opened at 10:00:05 closes at 10:01:05
+        assert send(0, "A-6") == 429
+        now += timedelta(seconds=1)
+        after_the_minute = send(1, "A-7")
+    finally:
+        second.close()
+
+    assert all(a in (201, 202) for a in answers)
+    assert one_more.status_code == 429 and one_more.headers["Retry-After"] == "60"
+    assert "A-5" in one_more.text  # the values kept
+    assert another_address in (201, 202) and after_the_minute in (201, 202)
 
 
 def test_the_json_api_takes_a_template_and_checks_its_fields_as_the_form_does(

@@ -11,6 +11,7 @@ from router.ticket_views import TicketView
 from router.vocabulary import Status
 from workers.desk.ratings import rate_in, rating_of
 from workers.desk.requester_sign_in import my_tickets, send_sign_in_link, sign_in
+from workers.desk.submission_counts import count_submission
 from workers.desk.ticket_status import change_ticket_status
 from workers.runtime.context import Runtime
 
@@ -75,3 +76,6 @@ class RequesterPorts:
             return self.runtime.files.read(sha256)
         except (OSError, ValueError):
             return None
+
+    def count_submission(self, address: str | None) -> int:
+        return count_submission(self.runtime, address)

@@ -152,7 +152,7 @@ class FormsPage:
         if not csrf_matches(request.cookies.get(CSRF_COOKIE), csrf):
             return self.show(request, slug, values=given | person, status=403, notice="csrf")
         address = request.client.host if request.client else "unknown"
-        wait = self.rate.retry_after(address)
+        wait = await self.rate.retry_after(address)
         if wait:
             response = self.show(request, slug, values=given | person, status=429, notice="rate")
             response.headers["Retry-After"] = str(wait)

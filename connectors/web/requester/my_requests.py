@@ -88,7 +88,7 @@ class MyRequestsPage:
             email, csrf = str(form.get("email") or "").strip(), form.get("csrf")
         if not csrf_matches(request.cookies.get(CSRF_COOKIE), csrf):
             return self._ask(request, "csrf", 403, email=email)
-        wait = self.rate.retry_after(request.client.host if request.client else "unknown")
+        wait = await self.rate.retry_after(request.client.host if request.client else None)
         if wait:
             response = self._ask(request, "rate", 429, email=email)
             response.headers["Retry-After"] = str(wait)

@@ -4,39 +4,27 @@ and a CSRF token (double submit: a cookie and the same value in the form)."""
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from collections import deque
+
+from starlette.concurrency import run_in_threadpool
+
+from connectors.ports import RequesterDesk
 
 CSRF_COOKIE = "relaydesk_form"
 HONEYPOT = "website"  # a field people never see, so never fill; robots fill every field
 
 
 class SubmissionRate:
-    """At most ``per_minute`` submissions per client address in any minute, in this
-    process (each web process counts its own)."""
+    """At most ``web.submissions_per_minute`` submissions per client address in a minute,
+    counted in the store (``RequesterDesk.count_submission``): every web process shares
+    the count."""
 
-    def __init__(self, per_minute: int, clock: object = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self._clock = clock
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, desk: RequesterDesk) -> None:
+        self.desk = desk
 
-    def retry_after(self, address: str) -> int:
+    async def retry_after(self, address: str | None) -> int:
         """0 when ``address`` may submit now (the submission is counted); else the
         seconds until it may."""
-        now = self._clock()  # type: ignore[operator]
-        with self._lock:
-            seen = self._seen.setdefault(address, deque())
-            while seen and seen[0] <= now - 60:
-                seen.popleft()
-            if len(seen) >= self.per_minute:
-                return max(1, int(seen[0] + 60 - now) + 1)
-            seen.append(now)
-            if len(self._seen) > 10_000:  # forget the quiet ones
-                for quiet in [a for a, s in self._seen.items() if not s]:
-                    del self._seen[quiet]
-            return 0
+        return int(await run_in_threadpool(self.desk.count_submission, address))
 
 
 def new_csrf_token() -> str:
