@@ -1,0 +1,138 @@
+"""The search document of each ticket (migration 0023), on SQLite and PostgreSQL: kept up to
+date in the transaction that writes a subject or a message, moved with a message that is
+split out, built by the migration for the tickets already there, bounded for huge text."""
+
+from __future__ import annotations
+
+import random
+import string
+from datetime import UTC, datetime
+
+from alembic import command
+from sqlalchemy import delete
+
+from router.access import Principal
+from router.ticket_list import TicketFilters, TicketOrder
+from router.vocabulary import Channel, Direction, Priority, Role
+from store.db import Database
+from store.migrate import alembic_config, upgrade
+from store.models import Message
+from store.ticket_list import TicketList
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+ADMIN = Principal(
+    agent_id=0, name="root", role=Role.ADMIN, teams=frozenset(), supervised=frozenset()
+)
+
+
+def found(db: Database, q: str) -> list[int]:
+    with db.unit_of_work() as uow:
+        page = TicketList(uow.session).page(
+            ADMIN, TicketFilters(q=q), order=TicketOrder.NUMBER, after=None, limit=50, now=NOW
+        )
+    return [t.number for t in page.tickets]
+
+
+def open_ticket(db: Database, subject: str, *bodies: str) -> int:
+    with db.unit_of_work() as uow:
+        requester = uow.customers.identify(Channel.EMAIL, "jo@x.test", "Jo", NOW)
+        number = uow.tickets.create(
+            subject=subject,
+            channel=Channel.EMAIL,
+            requester_id=requester.id,
+            requester_address="jo@x.test",
+            priority=Priority.NORMAL,
+            category="general",
+            team_id=None,
+            now=NOW,
+        )
+        for body in bodies:
+            write(uow, number, body)
+    return number
+
+
+def write(uow: object, number: int, body: str) -> int:
+    return uow.messages.add(  # type: ignore[attr-defined, no-any-return]
+        number,
+        direction=Direction.INBOUND,
+        channel=Channel.EMAIL,
+        author="Jo <jo@x.test>",
+        body_text=body,
+        now=NOW,
+    )
+
+
+def test_words_anywhere_in_a_ticket_find_it_together(db: Database) -> None:
+    printer = open_ticket(db, "Printer trouble", "It smells of smoke.", "Now the toner leaks.")
+    other = open_ticket(db, "Toner order", "Please send two cartridges.")
+
+    assert found(db, "printer toner") == [printer]  # subject and a later message
+    assert found(db, "smoke toner") == [printer]  # two messages
+    assert found(db, "toner") == [printer, other]
+    assert found(db, "smoke cartridges") == []
+
+
+def test_a_message_split_out_is_found_on_its_new_ticket_only(db: Database) -> None:
+    old = open_ticket(db, "Two questions", "First about invoices.", "Second about the vpn.")
+    new = open_ticket(db, "The vpn question")
+    with db.unit_of_work() as uow:
+        moved = uow.session.query(Message).filter(Message.body_text.like("%vpn%")).one()
+        moved.ticket_id = new
+
+    assert found(db, "vpn second") == [new]
+    assert found(db, "invoices") == [old]
+    assert found(db, "second") == [new]
+
+
+def test_a_deleted_message_and_a_changed_subject_leave_the_document(db: Database) -> None:
+    number = open_ticket(db, "Refund please", "My card was charged twice.")
+    with db.unit_of_work() as uow:
+        uow.session.execute(delete(Message).where(Message.ticket_id == number))
+        ticket = uow.tickets.get(number)
+        assert ticket is not None
+        ticket.subject = "Charge reversed"
+
+    assert found(db, "twice") == []
+    assert found(db, "refund") == []
+    assert found(db, "reversed") == [number]
+    with db.unit_of_work() as uow:
+        write(uow, number, "Thanks, all good now.")
+    assert found(db, "reversed good") == [number]
+
+
+def test_a_ticket_of_huge_text_takes_every_message_and_is_found_by_its_start(
+    db: Database,
+) -> None:
+    draw = random.Random(7)
+
+    def noise() -> str:  # 100,000 characters of distinct words: a tsvector's worst case
+        return " ".join("".join(draw.choices(string.ascii_lowercase, k=9)) for _ in range(10_000))
+
+    number = open_ticket(db, "Log dump", "zebrafish " + noise())
+    with db.unit_of_work() as uow:
+        for _ in range(15):
+            write(uow, number, noise())
+        write(uow, number, "the last line")
+
+    assert found(db, "zebrafish dump") == [number]
+    with db.unit_of_work() as uow:
+        assert len(uow.session.query(Message).filter(Message.ticket_id == number).all()) == 17
+
+
+def test_the_migration_builds_the_documents_of_tickets_already_there(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        with db.engine.begin() as conn:  # back to before the documents (keeping the data)
+            cfg = alembic_config(db.url)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0022")
+        number = open_ticket(db, "Old printer", "It jams on every page.")
+        upgrade(db)
+
+        assert found(db, "printer jams") == [number]
+        with db.unit_of_work() as uow:
+            write(uow, number, "fixed by a new roller")
+        assert found(db, "printer roller") == [number]
+    finally:
+        upgrade(db)  # the shared PostgreSQL database stays at the head for the next tests
+        db.dispose()
