@@ -97,8 +97,10 @@ class WebSettings(_Frozen):
         return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
     def upload_bytes(self) -> int:
-        """The largest body a page with files may send: every file and the text."""
-        return self.max_body_bytes + self.files_per_message * self.max_file_bytes
+        """The largest body a page with files may send: every file and the text (a file
+        in base64, as the JSON API takes it, is a third larger)."""
+        in_base64 = (self.max_file_bytes + 2) // 3 * 4
+        return self.max_body_bytes + self.files_per_message * in_base64
 
 
 class SmtpSettings(WithPassword):

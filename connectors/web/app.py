@@ -19,11 +19,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
-from config.settings import Settings
+from config.settings import Settings, WebSettings
 from connectors.ports import Intake, RequesterDesk, Staff, TicketQueries
 from connectors.web.form import RETRY_AFTER_S, form_router
 from connectors.web.limits import BodySizeLimit
 from connectors.web.readiness import Readiness, metrics_router, readiness_router
+from connectors.web.requester.api_files import KeepFile, keep_files, read_files
 from connectors.web.requester.form_api import document_forms, form_request_model
 from connectors.web.requester.forms_page import FormsPage
 from connectors.web.requester.my_requests import MyRequestsPage
@@ -146,7 +147,9 @@ def create_app(
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.web.max_body_bytes,
-        upload_prefixes=("/requests/", "/forms/", UPLOADS),
+        # the JSON API takes files (in base64) where the app keeps them (``requester``)
+        upload_prefixes=("/requests/", "/forms/", UPLOADS)
+        + (("/api/v1/tickets",) if requester is not None else ()),
         upload_max_bytes=settings.web.upload_bytes(),
     )
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
@@ -164,7 +167,10 @@ def create_app(
         from connectors.web.staff.ticket_routes import STAFF_TICKET_LINKS
 
         links = {**READ_LINKS, **STAFF_TICKET_LINKS}
-    app.include_router(_api(submissions, tickets, request_model, page, links))
+    keep_file = requester.keep_file if requester is not None else None
+    app.include_router(
+        _api(submissions, tickets, request_model, page, settings.web, links, keep_file)
+    )
     if ready is not None:
         app.include_router(readiness_router(ready))
     if metrics is not None:
@@ -197,7 +203,9 @@ def _api(
     tickets: TicketQueries,
     request_model: type[TicketRequest],
     page: TicketPage | None,
+    web: WebSettings,
     links: dict[str, Any] = READ_LINKS,
+    keep_file: KeepFile | None = None,
 ) -> APIRouter:
     api = APIRouter()
 
@@ -231,7 +239,8 @@ def _api(
             422: {
                 "model": ValidationProblems,
                 "description": "A field is missing or invalid (each problem names its field), "
-                "the body is not a JSON object, or the store refuses a value.",
+                "a file is refused (`files.<i>`: its size, its type by content, not "
+                "base64), the body is not a JSON object, or the store refuses a value.",
             },
             503: {"model": Problem, "description": "Not accepted: retry after Retry-After."},
         },
@@ -239,11 +248,13 @@ def _api(
     async def create_ticket(
         request: Request, ticket: TicketRequest, idempotency_key: IdempotencyKey = None
     ) -> JSONResponse:
-        """Submit a ticket. The answer comes once the submission is durable, after waiting
-        briefly for it to become a ticket."""
+        """Submit a ticket, with files in base64 if any. The answer comes once the
+        submission is durable, after waiting briefly for it to become a ticket."""
+        uploads = read_files(ticket.files, web)
         try:
+            attachments = await keep_files(uploads, keep_file)
             accepted = await submissions.submit(
-                ticket, idempotency_key or str(uuid.uuid4()), request
+                ticket, idempotency_key or str(uuid.uuid4()), request, attachments
             )
         except IdempotencyConflict:  # the request is valid; the key's state conflicts with it
             raise HTTPException(

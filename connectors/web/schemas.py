@@ -86,6 +86,36 @@ class Requester(BaseModel):
     _valid_email = field_validator("email")(check_email_address)
 
 
+class FileIn(BaseModel):
+    """A file sent with a request, its bytes in base64."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(
+        min_length=1,
+        max_length=255,
+        description="Its name, as shown to the agents (made safe: no path). Its type is "
+        "read from its content, never from this name.",
+        examples=["receipt.pdf"],
+    )
+    content_base64: str = Field(
+        min_length=1,
+        description="The file's bytes in base64 (RFC 4648, standard alphabet, padded). At "
+        "most `web.max_file_bytes` (10 MB) decoded, of a type `web.file_types` accepts by "
+        "its content (pictures, PDF, plain text, zip, Word and Excel documents by default).",
+        json_schema_extra={"contentEncoding": "base64"},
+    )
+
+
+MAX_FILES = WebSettings().files_per_message
+FILES_DESCRIPTION = (
+    "Files to attach, each in base64 (`FileIn`): at most `web.files_per_message`, each at "
+    "most `web.max_file_bytes`, typed by their content; kept content-addressed, as email "
+    "attachments are. A refused file refuses the request (422 naming `files.<i>`). With "
+    "the same Idempotency-Key the files are not kept twice."
+)
+
+
 CustomValue = Annotated[
     bool | int | float | str | None,
     PlainValidator(partial(check_custom_value, max_chars=MAX_CUSTOM_VALUE_CHARS)),
@@ -153,12 +183,17 @@ class TicketRequest(BaseModel):
         examples=["zh-CN"],
     )
 
+    files: list[FileIn] = Field(
+        default_factory=list, max_length=MAX_FILES, description=FILES_DESCRIPTION
+    )
+
     _valid_subject = field_validator("subject")(check_line)
     _valid_body = field_validator("body")(check_text)
 
 
 def ticket_request_model(web: WebSettings) -> type[TicketRequest]:
-    """``TicketRequest`` with the subject limit of ``web`` (validated and documented)."""
+    """``TicketRequest`` with the subject and file limits of ``web`` (validated and
+    documented)."""
     subject = TicketRequest.model_fields["subject"]
     return create_model(
         "TicketRequest",
@@ -173,6 +208,14 @@ def ticket_request_model(web: WebSettings) -> type[TicketRequest]:
                 description=subject.description,
                 examples=subject.examples,
                 json_schema_extra={"pattern": LINE_PATTERN},
+            ),
+        ),
+        files=(
+            list[FileIn],
+            Field(
+                default_factory=list,
+                max_length=web.files_per_message,
+                description=FILES_DESCRIPTION,
             ),
         ),
     )

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from connectors.ports import Intake, Receipt
 from connectors.web.form import url_path
 from connectors.web.schemas import AcceptedResponse, TicketRequest
-from router.envelopes import InboundMessage
+from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import TransientError
 from router.form_fields import shown
 from router.language_choice import stated_languages
@@ -41,8 +41,15 @@ class Submissions:
         self.intake = intake
         self.wait_s = wait_s
 
-    async def submit(self, ticket: TicketRequest, key: str, request: Request) -> AcceptedResponse:
-        """Make ``ticket`` durable under ``key``; raises ``TransientError`` if it was not."""
+    async def submit(
+        self,
+        ticket: TicketRequest,
+        key: str,
+        request: Request,
+        attachments: tuple[AttachmentRef, ...] = (),
+    ) -> AcceptedResponse:
+        """Make ``ticket`` (with its kept files) durable under ``key``; raises
+        ``TransientError`` if it was not."""
         message = InboundMessage(
             channel=Channel.WEB,
             idempotency_key=f"web:{key}",
@@ -54,6 +61,7 @@ class Submissions:
             priority_hint=ticket.priority,
             custom_fields=dict(ticket.custom_fields),
             access_key=secrets.token_urlsafe(18),
+            attachments=attachments,
             headers={
                 h: request.headers[h][:500] for h in FORWARDED_HEADERS if h in request.headers
             },
@@ -74,7 +82,7 @@ class Submissions:
         """Wait until the ticket number is known, processing stops, or time is up: woken by
         intake's signal, reading the row once per wake (or per ``RECHECK_S`` without one).
         Not at all while older submissions wait: the client gets the status URL at once."""
-        if receipt.behind:
+        if receipt.behind or receipt.conflict:  # a conflict is answered as it is
             return receipt
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.wait_s

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 
+from connectors.web.requester.api_messages import MessageAccepted, MessageRequest, add_message
 from connectors.web.requester.forms_page import FormsPage
 from connectors.web.requester.my_requests import MyRequestsPage
 from connectors.web.requester.ticket_page import TicketPage
-from connectors.web.schemas import ID
+from connectors.web.schemas import ID, Problem, ValidationProblems
 
 
 def page_router(
@@ -67,6 +68,62 @@ def page_router(
     @router.post("/requests/{number}/rating", name="rate_on_page", include_in_schema=False)
     async def rate_on_page(request: Request, number: int) -> Response:
         return await page.rate(request, number)
+
+    @router.post(
+        "/api/v1/tickets/{number}/messages",
+        name="add_ticket_message",
+        operation_id="add_ticket_message",
+        tags=["tickets"],
+        summary="Add a message to a ticket (the requester)",
+        status_code=201,
+        response_model=MessageAccepted,
+        responses={
+            **read_responses,
+            201: {"description": "Durable and joined to the ticket; Location is the ticket."},
+            202: {
+                "model": MessageAccepted,
+                "description": "Durable, not yet joined to the ticket.",
+            },
+            400: {
+                "model": Problem,
+                "description": "The body could not be read: it is not UTF-8, or its "
+                "Content-Length is malformed.",
+            },
+            409: {
+                "model": Problem,
+                "description": "The ticket is closed (open a new request), or the "
+                "Idempotency-Key was used before for a different message.",
+            },
+            413: {"model": Problem, "description": "The body is over the configured limit."},
+            422: {
+                "model": ValidationProblems,
+                "description": "Neither text nor a file, a field invalid, or a file refused "
+                "(`files.<i>`: its size, its type by content, not base64).",
+            },
+        },
+    )
+    async def add_ticket_message(
+        request: Request,
+        number: Annotated[int, Path(description="The ticket number.", **ID)],
+        message: MessageRequest,
+        key: Annotated[
+            str | None,
+            Query(max_length=100, description="The ticket's `access_key`; else 404."),
+        ] = None,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias="Idempotency-Key",
+                max_length=200,
+                pattern=r"^[\x21-\x7e]+$",
+                description="Sending the same key again adds the message once.",
+            ),
+        ] = None,
+    ) -> Response:
+        """The requester's message on their ticket, with files in base64, through the same
+        intake as every message (as the ticket page's reply box); on a resolved ticket it
+        reopens it. A closed ticket takes no more messages."""
+        return await add_message(page, request, number, key, message, idempotency_key)
 
     @router.get(
         "/api/v1/tickets/{number}/files/{sha256}",
