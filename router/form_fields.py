@@ -40,6 +40,13 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
     max_length: int = 1_000
+    choice_labels: tuple[str, ...] = ()  # as shown, one per choice; () : the choices
+
+    def choice_label(self, index: int) -> str:
+        """How choice ``index`` is shown: its label, else its value."""
+        if index < len(self.choice_labels) and self.choice_labels[index]:
+            return self.choice_labels[index]
+        return self.choices[index]
 
 
 @dataclass(frozen=True)

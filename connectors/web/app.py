@@ -156,7 +156,9 @@ def create_app(
     app.add_exception_handler(TransientError, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(PermanentError, _refused)  # type: ignore[arg-type]
     submissions = Submissions(intake, wait_s=settings.web.intake_wait_s)
-    request_model = form_request_model(ticket_request_model(settings.web), settings.web.forms)
+    request_model = form_request_model(
+        ticket_request_model(settings.web), settings.web.forms, settings.helpdesk.language
+    )
     page = (
         TicketPage(settings, tickets, requester, submissions.accept)
         if requester is not None
@@ -175,7 +177,7 @@ def create_app(
         app.include_router(readiness_router(ready))
     if metrics is not None:
         app.include_router(metrics_router(metrics))
-    document_forms(app, settings.web.forms)
+    document_forms(app, settings.web.forms, settings.helpdesk.language)
     if page is not None and requester is not None:
         rate = SubmissionRate(requester)
         forms = (

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from connectors.web.app import create_app
 from tests.conftest import make_settings
+from tests.support.catalog_texts import said
 from tests.support.desk import Desk, desk_for
 from workers.channels.intake import StoreIntake
 from workers.desk.requester_ports import RequesterPorts
@@ -174,6 +175,81 @@ def test_the_honeypot_the_csrf_token_and_the_rate_per_address(
     assert answers[:2] == [201, 201] and answers[-1] == 429  # 4 a minute, the robot's counted
     limited = client.post("/forms/refund", data=good)
     assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 61
+
+
+TRANSLATED = [
+    {
+        "slug": "it-fault",
+        "title": {"en": "IT fault", "zh_CN": "IT 故障"},
+        "description": {"en": "Something of yours is broken.", "zh-CN": "您的设备坏了。"},
+        "fields": [
+            {"name": "device", "label": {"en": "Device", "zh_CN": "设备"}, "type": "choice",
+             "required": True, "choices": ["laptop", "printer"],
+             "choice_labels": {"laptop": {"en": "Laptop", "zh_CN": "笔记本电脑"},
+                               "printer": {"zh_CN": "打印机"}}},
+            {"name": "symptom", "label": {"en": "Symptom", "zh_CN": "症状"}, "type": "long_text",
+             "required": True, "help": {"en": "What happens?", "zh_CN": "发生了什么"}},
+            {"name": "since", "label": "Since / 自从", "type": "date"},
+        ],
+    },
+    {"slug": "refund", "title": "Refund", "fields": []},
+]  # fmt: skip
+CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
+
+
+def test_a_forms_words_are_the_readers_language_and_its_problems_too(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        database_url,
+        relaydesk_web__forms=json.dumps(TRANSLATED),
+        relaydesk_email__attachments_dir=str(tmp_path / "files"),
+    )
+    for desk in desk_for(settings):
+        app = create_app(
+            intake=desk.intake,
+            tickets=desk.intake,
+            settings=settings,
+            requester=RequesterPorts(desk.runtime),
+        )
+        client = TestClient(app, follow_redirects=False)
+        english = client.get("/forms/it-fault", headers={"Accept-Language": "en"}).text
+        chinese = client.get("/forms/it-fault", headers=CHINESE).text
+        listing = client.get("/forms", headers=CHINESE).text
+        refused = client.post(
+            "/forms/it-fault",
+            data={**hidden(chinese), "name": "李雷", "email": "lei@example.cn", "device": "tv"},
+            headers=CHINESE,
+        )
+        sent = client.post(
+            "/forms/it-fault?lang=zh-CN",
+            data={**hidden(chinese), "name": "李雷", "email": "lei@example.cn",
+                  "device": "printer", "symptom": "卡纸"},
+        )  # fmt: skip
+        desk.settle()
+        schema = client.get("/openapi.json").json()["components"]["schemas"]
+
+        assert "<h1>IT fault</h1>" in english and "Something of yours is broken." in english
+        assert "> Laptop</label>" in english and "> printer</label>" in english  # no label: value
+        assert "<h1>IT 故障</h1>" in chinese and "您的设备坏了。" in chinese
+        assert "> 笔记本电脑</label>" in chinese and "> 打印机</label>" in chinese
+        assert ">设备 *</legend>" in chinese and "发生了什么" in chinese
+        assert "Since / 自从" in chinese and 'value="laptop"' in chinese  # the value kept
+        assert ">IT 故障</a>" in listing and ">Refund</a>" in listing
+        assert refused.status_code == 422
+        for problem in ("Please choose one of the listed options.", "Please fill this in."):
+            assert said("connectors/web/requester", "zh_CN", problem) in refused.text
+        assert sent.status_code == 201
+        number = int(re.search(r"#(\d+)", sent.text).group(1))  # type: ignore[union-attr]
+        view = desk.ticket(number)
+        assert view.subject == "IT 故障"
+        assert "设备: printer" in view.messages[0].body_text  # the value, as the rules see it
+        fields = schema["FormFields_it-fault"]
+        assert fields["title"] == "IT fault" and fields["properties"]["device"]["title"] == "Device"
+        assert fields["properties"]["device"]["x-choice-labels"] == {
+            "laptop": "Laptop",
+            "printer": "printer",
+        }
 
 
 def test_two_web_processes_share_the_rate_per_address_through_the_store(

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from pydantic import Field, create_model, model_validator
 
 from config.form_settings import WebFormSettings
-from connectors.web.requester.forms_page import field_specs
+from connectors.web.requester.forms_page import FormTexts, field_specs, form_texts
 from connectors.web.schemas import TicketRequest
 from router.form_fields import FieldSpec, FieldType, read_field
 
@@ -23,12 +23,12 @@ _JSON_TYPES: dict[FieldType, dict[str, Any]] = {
 
 
 def form_request_model(
-    base: type[TicketRequest], forms: tuple[WebFormSettings, ...]
+    base: type[TicketRequest], forms: tuple[WebFormSettings, ...], language: str = "en"
 ) -> type[TicketRequest]:
     """``base`` with ``template``: one of the forms' slugs, checking their fields."""
     if not forms:
         return base
-    specs = {f.slug: field_specs(f) for f in forms}
+    specs = {f.slug: field_specs(f, language) for f in forms}
     categories = {f.slug: f.category for f in forms}
     slugs = tuple(specs)
 
@@ -84,12 +84,18 @@ def _texts(value: object, spec: FieldSpec) -> list[str]:
     return [str(value)]
 
 
-def form_schemas(forms: tuple[WebFormSettings, ...]) -> dict[str, dict[str, Any]]:
-    """A JSON schema of each form's fields, named ``FormFields_<slug>``."""
-    return {f"FormFields_{f.slug}": _schema(f, field_specs(f)) for f in forms}
+def form_schemas(
+    forms: tuple[WebFormSettings, ...], language: str = "en"
+) -> dict[str, dict[str, Any]]:
+    """A JSON schema of each form's fields, named ``FormFields_<slug>``, its titles and
+    descriptions in ``language`` (the desk's)."""
+    return {
+        f"FormFields_{f.slug}": _schema(form_texts(f, language), field_specs(f, language))
+        for f in forms
+    }
 
 
-def _schema(form: WebFormSettings, specs: tuple[FieldSpec, ...]) -> dict[str, Any]:
+def _schema(form: FormTexts, specs: tuple[FieldSpec, ...]) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     for spec in specs:
         if spec.type is FieldType.FILE:
@@ -99,6 +105,10 @@ def _schema(form: WebFormSettings, specs: tuple[FieldSpec, ...]) -> dict[str, An
             schema["enum"] = list(spec.choices)
         if spec.type is FieldType.MULTIPLE_CHOICE:
             schema["description"] = "Any of, comma-separated: " + ", ".join(spec.choices)
+        if spec.type in (FieldType.CHOICE, FieldType.MULTIPLE_CHOICE):
+            shown = [spec.choice_label(i) for i in range(len(spec.choices))]
+            if shown != list(spec.choices):  # what each value is called on the form
+                schema["x-choice-labels"] = dict(zip(spec.choices, shown, strict=True))
         if spec.minimum is not None:
             schema["minimum"] = spec.minimum
         if spec.maximum is not None:
@@ -116,11 +126,11 @@ def _schema(form: WebFormSettings, specs: tuple[FieldSpec, ...]) -> dict[str, An
     }
 
 
-def document_forms(app: FastAPI, forms: tuple[WebFormSettings, ...]) -> None:
+def document_forms(app: FastAPI, forms: tuple[WebFormSettings, ...], language: str = "en") -> None:
     """Add each form's fields schema to the app's OpenAPI document."""
     if not forms:
         return
-    schemas = form_schemas(forms)
+    schemas = form_schemas(forms, language)
     build = app.openapi
 
     def openapi() -> dict[str, Any]:

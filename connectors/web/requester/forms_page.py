@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -36,21 +37,48 @@ from connectors.web.uploads import check_uploads
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import PermanentError, TransientError
 from router.form_fields import FieldProblem, FieldSpec, FieldType, Value, fields_text, read_field
+from router.form_texts import text_in
 from router.language_choice import requester_language, stated_languages
 from router.vocabulary import Channel, RowState
 
 log = logging.getLogger(__name__)
 
 
-def field_specs(form: WebFormSettings) -> tuple[FieldSpec, ...]:
+@dataclass(frozen=True)
+class FormTexts:
+    """A form's words in one language, for its pages."""
+
+    slug: str
+    title: str
+    description: str
+    category: str | None = None
+
+
+def form_texts(form: WebFormSettings, language: str, default: str = "en") -> FormTexts:
+    return FormTexts(
+        form.slug,
+        text_in(form.title, language, default),
+        text_in(form.description, language, default),
+        form.category,
+    )
+
+
+def field_specs(
+    form: WebFormSettings, language: str = "", default: str = "en"
+) -> tuple[FieldSpec, ...]:
+    """The form's fields, their label, help and choices' labels in ``language``."""
     return tuple(
         FieldSpec(
             name=f.name,
-            label=f.label,
+            label=text_in(f.label, language, default),
             type=FieldType(f.type),
             required=f.required,
-            help=f.help,
+            help=text_in(f.help, language, default),
             choices=f.choices,
+            choice_labels=tuple(
+                text_in(dict(f.choice_labels).get(c, ()), language, default, any_other=False) or c
+                for c in f.choices
+            ),
             minimum=f.min,
             maximum=f.max,
             max_length=f.max_length,
@@ -67,7 +95,7 @@ class FormsPage:
         self.desk = desk
         self.accept = accept
         self.rate = rate
-        self.forms = {f.slug: (f, field_specs(f)) for f in settings.web.forms}
+        self.forms = {f.slug: f for f in settings.web.forms}
 
     def language(self, request: Request) -> str:
         return requester_language(
@@ -91,17 +119,20 @@ class FormsPage:
         if len(self.forms) == 1:
             (slug,) = self.forms
             return RedirectResponse(url_path(request, "show_scenario_form", slug=slug), 303)
+        language, default = self.language(request), self.settings.helpdesk.language
         forms = [
-            (f, url_path(request, "show_scenario_form", slug=f.slug))
-            for f, _ in self.forms.values()
+            (form_texts(f, language, default), url_path(request, "show_scenario_form", slug=slug))
+            for slug, f in self.forms.items()
         ]
         return self._render(request, "forms.html", forms=forms)
 
-    def _form(self, slug: str) -> tuple[WebFormSettings, tuple[FieldSpec, ...]]:
+    def _form(self, slug: str, request: Request) -> tuple[FormTexts, tuple[FieldSpec, ...]]:
+        """The form ``slug`` in the reader's language; 404 for no such form."""
         found = self.forms.get(slug)
         if found is None:
             raise HTTPException(404, detail=f"no form {slug!r}")
-        return found
+        language, default = self.language(request), self.settings.helpdesk.language
+        return form_texts(found, language, default), field_specs(found, language, default)
 
     def show(
         self,
@@ -113,7 +144,7 @@ class FormsPage:
         status: int = 200,
         notice: str = "",
     ) -> Response:
-        form, specs = self._form(slug)
+        form, specs = self._form(slug, request)
         token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
         response = self._render(
             request,
@@ -134,7 +165,7 @@ class FormsPage:
         return response
 
     async def submit(self, request: Request, slug: str) -> Response:
-        form, specs = self._form(slug)
+        form, specs = self._form(slug, request)
         web = self.settings.web
         async with request.form(max_files=web.files_per_message + 1) as sent:
             given = {s.name: [v for v in sent.getlist(s.name) if isinstance(v, str)] for s in specs}
@@ -228,7 +259,7 @@ class FormsPage:
     def _message(
         self,
         request: Request,
-        form: WebFormSettings,
+        form: FormTexts,
         specs: tuple[FieldSpec, ...],
         values: dict[str, Value],
         person: dict[str, str],
