@@ -13,6 +13,7 @@ from workers.cli.config_cmd import config_group
 from workers.cli.connector import connector
 from workers.cli.context import pass_settings
 from workers.cli.customers import customers
+from workers.cli.demo import demo
 from workers.cli.export import export
 from workers.cli.health import health
 from workers.cli.inbox import inbox
@@ -159,3 +160,4 @@ main.add_command(rules)
 main.add_command(export)
 main.add_command(status)
 main.add_command(health)
+main.add_command(demo)

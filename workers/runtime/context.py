@@ -213,6 +213,12 @@ class Runtime:
                 self._senders[channel] = self.channels[channel].make_sender(self)
             return self._senders[channel]
 
+    def use_sender(self, channel: Channel, sender: Sender) -> None:
+        """Send ``channel``'s messages through ``sender`` from now on (the demo's past
+        goes nowhere; tests collect what is sent)."""
+        with self._senders_lock:
+            self._senders[channel] = sender
+
     def close(self) -> None:
         if self._window is not None:
             self._window.close()
