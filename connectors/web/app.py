@@ -25,8 +25,10 @@ from connectors.web.form import RETRY_AFTER_S, form_router
 from connectors.web.limits import BodySizeLimit
 from connectors.web.readiness import Readiness, metrics_router, readiness_router
 from connectors.web.requester.api_files import KeepFile, keep_files, read_files
+from connectors.web.requester.errors import RequesterNotFound
 from connectors.web.requester.form_api import document_forms, form_request_model
 from connectors.web.requester.forms_page import FormsPage
+from connectors.web.requester.missing_page import not_found_handler
 from connectors.web.requester.my_requests import MyRequestsPage
 from connectors.web.requester.negotiation import wants_html
 from connectors.web.requester.routes import page_router
@@ -179,6 +181,7 @@ def create_app(
         app.include_router(metrics_router(metrics))
     document_forms(app, settings.web.forms, settings.helpdesk.language)
     if page is not None and requester is not None:
+        app.add_exception_handler(RequesterNotFound, not_found_handler(settings))
         rate = SubmissionRate(requester)
         forms = (
             FormsPage(settings, requester, submissions.accept, rate) if settings.web.forms else None
@@ -319,7 +322,7 @@ def _api(
         JSON) gets the requester's page instead: the same link works for both."""
         view = tickets.ticket(number) if is_id(number) else None
         if view is None or not key_matches(key, view.access_key):
-            raise HTTPException(404, detail=f"ticket {number} not found")
+            raise RequesterNotFound(f"ticket {number} not found")  # a page for a browser
         if page is not None and wants_html(request.headers.get("Accept", "")):
             return page.render(request, view)
         files = (lambda sha: file_link(request, view, sha)) if page is not None else None

@@ -214,3 +214,27 @@ def test_the_page_speaks_chinese_to_a_chinese_browser_from_the_catalog(
     assert requester_state_word("open", "zh_CN") == "处理中"
     assert 'id="state">处理中<' in page
     assert zh.gettext("Add a message") in page and "Add a message" not in page
+
+
+def test_a_link_that_opens_nothing_is_a_page_in_the_readers_language_and_json_for_a_program(
+    desk: Desk, client: TestClient
+) -> None:
+    from tests.support.catalog_texts import said
+
+    number, link = opened(desk, client)
+    wrong = link.replace("?key=", "?key=x")
+    chinese = {**BROWSER, "Accept-Language": "zh-CN,zh;q=0.9"}
+
+    page = client.get(wrong, headers=chinese)
+    english = client.get(f"/api/v1/tickets/{number}/files/{'0' * 64}?key=x", headers=BROWSER)
+    program = client.get(wrong, headers={"Accept": "application/json"})
+    posted = client.post(
+        f"/requests/{number}/reply", data={"key": "x", "body": "hi"}, headers=chinese
+    )
+
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert said("connectors/web/requester", "zh_CN", "We found nothing at this link") in page.text
+    assert 'href="/my-requests"' in page.text
+    assert english.status_code == 404 and "We found nothing at this link" in english.text
+    assert program.status_code == 404 and program.json() == {"detail": f"ticket {number} not found"}
+    assert posted.status_code == 404 and "此链接" in posted.text

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -22,6 +22,7 @@ from starlette.datastructures import UploadFile
 from config.form_settings import WebFormSettings
 from config.settings import Settings
 from connectors.ports import RequesterDesk
+from connectors.web.requester.errors import RequesterNotFound
 from connectors.web.requester.submission_guard import (
     CSRF_COOKIE,
     HONEYPOT,
@@ -130,7 +131,7 @@ class FormsPage:
         """The form ``slug`` in the reader's language; 404 for no such form."""
         found = self.forms.get(slug)
         if found is None:
-            raise HTTPException(404, detail=f"no form {slug!r}")
+            raise RequesterNotFound(f"no form {slug!r}")
         language, default = self.language(request), self.settings.helpdesk.language
         return form_texts(found, language, default), field_specs(found, language, default)
 

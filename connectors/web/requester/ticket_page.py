@@ -21,13 +21,14 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from config.settings import Settings
 from connectors.ports import Receipt, RequesterDesk, TicketQueries
+from connectors.web.requester.errors import RequesterNotFound
 from connectors.web.templating import page_environment, render
 from connectors.web.uploads import check_uploads
 from router.catalogs import Catalog
@@ -154,7 +155,7 @@ class TicketPage:
         """The ticket ``key`` opens; 404 for any other key, as for no ticket."""
         found = await run_in_threadpool(self.tickets.ticket, number) if is_id(number) else None
         if found is None or not key_matches(key, found.access_key):
-            raise HTTPException(404, detail=f"ticket {number} not found")
+            raise RequesterNotFound(f"ticket {number} not found")
         return found
 
     async def reply(self, request: Request, number: int) -> Response:
@@ -303,7 +304,7 @@ class TicketPage:
         )
         data = await run_in_threadpool(self.desk.file, sha256) if found else None
         if found is None or data is None:
-            raise HTTPException(404, detail="no such file on this ticket")
+            raise RequesterNotFound("no such file on this ticket")
         return Response(
             data,
             media_type=found.content_type if found.content_type else "application/octet-stream",
