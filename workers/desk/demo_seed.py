@@ -16,32 +16,27 @@ running is refused: its scheduler would take the history's rows as its own.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import secrets
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from config.settings import Settings
-from connectors.telegram.intake import update_envelope
 from router.audit_origin import Origin, Via
-from router.demo_history import DemoPlan, DemoRequest, DemoRequester, Step, plan_history
-from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
+from router.demo_history import DemoPlan, DemoRequest, Step, plan_history
+from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import AlreadyTaken, NotFound, PermanentError
 from router.ratings import RatedVia
 from router.vocabulary import Channel, Status
 from workers.channels.intake import StoreIntake
-from workers.channels.mail_intake import InboundMail
 from workers.desk.assignments import claim_ticket, transfer_ticket
+from workers.desk.demo_requesters import DemoRequesters
 from workers.desk.ratings import rate_ticket
 from workers.desk.replies import answer_ticket
 from workers.desk.ticket_status import set_ticket_status
@@ -172,15 +167,13 @@ class _Player:
         self.plan = plan
         self.seed = seed
         self.intake = StoreIntake(runtime)
-        self.mail = InboundMail(runtime)
+        self.requesters = DemoRequesters(runtime, clock, seed)
         self.sender = NowhereSender()
         for adapter in runtime.channels:
             runtime.use_sender(adapter.channel, self.sender)
         self.numbers: dict[int, int] = {}  # request index -> its ticket number
-        self.update_ids = itertools.count(1)
         self.report = SeedReport()
         self.ticks = 0
-        self.address = runtime.settings.helpdesk.address
 
     def play(self, progress: Callable[[int, int], None] | None) -> SeedReport:
         self._organisations()
@@ -216,7 +209,8 @@ class _Player:
             self.report.skipped[step.value] += 1
             return
         if step in (Step.WRITE_AGAIN, Step.REOPEN):
-            self._write(index, request, number, text)
+            person = self.plan.requesters[request.requester]
+            self.requesters.write(person, request, index, number=number, text=text)
         elif step in (Step.ANSWER, Step.ASK):
             agent = self._handler(number)
             status = Status.PENDING if step is Step.ASK else None
@@ -245,97 +239,13 @@ class _Player:
             )
 
     def _arrive(self, index: int, request: DemoRequest) -> None:
-        person = self.plan.requesters[request.requester]
-        if request.channel is Channel.EMAIL:
-            inbox_id = self.mail.accept(
-                self._mail(person, request.subject, request.topic.body),
-                recipients=(self.address,),
-                source="smtp",
-            )
-        elif request.channel is Channel.TELEGRAM:
-            text = f"{request.subject}\n\n{request.topic.body}"
-            inbox_id = self._chat(person, text).inbox_id
-        else:
-            inbox_id = self.intake.accept(
-                InboundMessage(
-                    channel=Channel.WEB,
-                    idempotency_key=f"web:demo:{self.seed}:{index}",
-                    sender_address=person.email,
-                    sender_name=person.name,
-                    subject=request.subject,
-                    body_text=request.topic.body,
-                    category_hint=request.topic.category,
-                    access_key=secrets.token_urlsafe(18),
-                    source="web",
-                    language=_language(person),
-                )
-            ).inbox_id
+        inbox_id = self.requesters.write(self.plan.requesters[request.requester], request, index)
         self._settle()
         receipt = self.intake.receipt(inbox_id)
         if receipt is not None and receipt.ticket_number is not None:
             self.numbers[index] = receipt.ticket_number
         else:
             self.report.skipped[Step.ARRIVE.value] += 1
-
-    def _write(self, index: int, request: DemoRequest, number: int, text: str) -> None:
-        person = self.plan.requesters[request.requester]
-        if request.channel is Channel.EMAIL:
-            subject = f"Re: [#{number}] {request.subject}"
-            raw = self._mail(person, subject, text)
-            self.mail.accept(raw, recipients=(self.address,), source="smtp")
-        elif request.channel is Channel.TELEGRAM:
-            self._chat(person, text)
-        else:
-            self.intake.accept(
-                InboundMessage(
-                    channel=Channel.WEB,
-                    idempotency_key=f"web:demo:{self.seed}:{index}:{next(self.update_ids)}",
-                    sender_address=person.email,
-                    sender_name=person.name,
-                    subject=request.subject,
-                    body_text=text,
-                    access_key=secrets.token_urlsafe(18),
-                    source="page",
-                    ticket_number=number,
-                    language=_language(person),
-                )
-            )
-
-    def _mail(self, person: DemoRequester, subject: str, text: str) -> bytes:
-        mail = EmailMessage()
-        mail["From"] = f"{person.name} <{person.email}>"
-        mail["To"] = self.address
-        mail["Subject"] = subject
-        mail["Date"] = format_datetime(self.clock.at)
-        mail["Message-ID"] = make_msgid(domain=person.email.partition("@")[2])
-        if person.language == "zh":
-            mail["Content-Language"] = "zh-CN"
-        mail.set_content(text)
-        return bytes(mail)
-
-    def _chat(self, person: DemoRequester, text: str):  # type: ignore[no-untyped-def]
-        update_id = next(self.update_ids)
-        first, _, last = person.name.partition(" ")
-        sender = {
-            "id": person.chat_id,
-            "is_bot": False,
-            "first_name": first or person.name,
-            "language_code": "zh-hans" if person.language == "zh" else "en",
-        }
-        if last:
-            sender["last_name"] = last
-        update = {
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id,
-                "date": int(self.clock.at.timestamp()),
-                "chat": {"id": person.chat_id, "type": "private"},
-                "from": sender,
-                "text": text,
-            },
-        }
-        message, raw = update_envelope(update, source="telegram:demo", bot="demo")
-        return self.intake.accept(message, raw=raw)
 
     # -- who acts ------------------------------------------------------------
     def _handler(self, number: int) -> str:
@@ -433,7 +343,3 @@ class _Player:
 
 class _Refused(PermanentError):
     """The demo could not play a step as planned (nobody to take the ticket)."""
-
-
-def _language(person: DemoRequester) -> str:
-    return "zh-CN" if person.language == "zh" else "en"
