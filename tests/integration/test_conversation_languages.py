@@ -88,6 +88,10 @@ def test_a_telegram_conversation_is_in_the_catalogs_words(
         ),
         to_customer("Send /new to start another request, /status to list yours."),
     ]
+    page = partial(said, "connectors/web/requester", language)  # the ticket link's words
+    (follow,) = ack["reply_markup"]["inline_keyboard"][0]
+    assert follow["text"] == page("Follow your request")
+    assert "/api/v1/tickets/1?key=" in follow["url"]
 
     notice = chat.expect(ANA, to_agent("Assigned to you: %(tag)s", tag="[#1]"))
     requester = core(desk_language, "%(name)s (via Telegram)", name=name)
@@ -150,6 +154,15 @@ def test_a_telegram_conversation_is_in_the_catalogs_words(
         "If anything is still wrong, just write here and we will pick it up again."
     )
     assert chat.ticket(1).status == Status.RESOLVED.value
+    good, bad = resolved["reply_markup"]["inline_keyboard"][0]
+    assert [good["text"], bad["text"]] == [
+        page("Good", context="rating"),
+        page("Bad", context="rating"),
+    ]
+    answered = len(chat.server.callback_answers)
+    chat.server.callback(ANN, resolved["message_id"], good["callback_data"], user_id=ANN)
+    chat.server.wait_until(lambda: len(chat.server.callback_answers) > answered)
+    assert chat.server.callback_answers[-1]["text"] == page("Thank you, your rating was saved.")
 
     chat.server.customer_message(ANN, first_name=name, sticker=True, language_code=code)
     chat.expect(
@@ -205,6 +218,11 @@ def test_an_email_conversation_is_in_the_catalogs_words(
         "An agent will answer you soon. Reply to this message to add information;\n"
         "please keep the ticket number in the subject."
     )
+    page = partial(said, "connectors/web/requester", language)  # the ticket link's words
+    link = next(w for w in ack.body_text.split() if f"/api/v1/tickets/{number}?key=" in w)
+    assert paragraphs[3] == page(
+        "Follow your request, add to it or send files here:\n%(link)s", link=link
+    )
 
     (assigned,) = desk.sender.to(_agent_email(desk))
     priority = to_agent("normal", context="priority")
@@ -247,8 +265,29 @@ def test_an_email_conversation_is_in_the_catalogs_words(
     second = [m for m in desk.sender.to(customer) if not m.automatic][-1]
     assert second.subject == re_subject  # one mark, the reader's, however many came in
 
-    # a new request without any statement: the language they stated before
+    # resolved: told in their words, with the rating question (links whose GET only asks)
     set_ticket_status(desk.runtime, number, Status.RESOLVED)
+    desk.settle()
+    resolved = desk.sender.to(customer)[-1]
+    assert resolved.subject == re_subject
+    rate = link.replace(f"/api/v1/tickets/{number}?", f"/requests/{number}/rating?")
+    assert resolved.body_text.split("\n\n")[:4] == [
+        page("Hello %(name)s,", name=name),
+        page("we have resolved your request %(tag)s.", tag=tag),
+        page(
+            "How was the help you got? Choose one (your choice is kept only once you "
+            "confirm it on the page):\nGood: %(good)s\nBad: %(bad)s",
+            good=f"{rate}&good=1",
+            bad=f"{rate}&good=0",
+        ),
+        page(
+            "If anything is still wrong, reply to this mail or tell us on your request's "
+            "page:\n%(link)s",
+            link=link,
+        ),
+    ]
+
+    # a new request without any statement: the language they stated before
     later = desk.mail(email_bytes(sender=sender, subject="Toner", body="Toner?"))
     assert later != number
     (ack2,) = [m for m in desk.sender.to(customer) if m.subject == f"[#{later}] Toner"]
