@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from config.settings import Settings
+from connectors.web.route_paths import url_path
 from connectors.web.schemas import MAX_BODY_CHARS, MAX_NAME_CHARS, AcceptedResponse, TicketRequest
 from connectors.web.templating import CATALOG, page_environment, render
 from router.catalogs import LANGUAGES, N_, Texts
@@ -258,8 +259,3 @@ def _capitalized(word: str) -> str:
 
 def _label(slug: str) -> str:
     return slug.replace("-", " ").replace("_", " ").capitalize()
-
-
-def url_path(request: Request, name: str, **params: Any) -> str:
-    """The path of route ``name``, right also when the app is mounted below a prefix."""
-    return request.scope.get("root_path", "").rstrip("/") + request.app.url_path_for(name, **params)

@@ -14,7 +14,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import Intake, Receipt
-from connectors.web.form import url_path
+from connectors.web.route_paths import url_path
 from connectors.web.schemas import AcceptedResponse, TicketRequest
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import TransientError

@@ -30,7 +30,8 @@ from connectors.web.requester.submission_guard import (
     csrf_matches,
     new_csrf_token,
 )
-from connectors.web.requester.ticket_page import CATALOG, HEADERS, TEMPLATES, Accept, url_path
+from connectors.web.requester.ticket_page import CATALOG, HEADERS, TEMPLATES, Accept
+from connectors.web.route_paths import url_path
 from connectors.web.submissions import accepted_response
 from connectors.web.templating import render
 from connectors.web.text_fields import check_email_address

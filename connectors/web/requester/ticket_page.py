@@ -29,6 +29,7 @@ from starlette.datastructures import UploadFile
 from config.settings import Settings
 from connectors.ports import Receipt, RequesterDesk, TicketQueries
 from connectors.web.requester.errors import RequesterNotFound
+from connectors.web.route_paths import url_path
 from connectors.web.templating import page_environment, render
 from connectors.web.uploads import check_uploads
 from router.catalogs import Catalog
@@ -329,7 +330,3 @@ def ticket_link(request: Request, view: TicketView) -> str:
 def file_link(request: Request, view: TicketView, sha256: str) -> str:
     path = url_path(request, "get_ticket_file", number=view.number, sha256=sha256)
     return f"{path}?key={view.access_key}"
-
-
-def url_path(request: Request, name: str, **params: Any) -> str:
-    return request.scope.get("root_path", "").rstrip("/") + request.app.url_path_for(name, **params)

@@ -16,7 +16,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from connectors.web.form import url_path
+from connectors.web.route_paths import url_path
 from connectors.web.staff.gate import SESSION_COOKIE, StaffGate, TicketAccess
 from connectors.web.workspace.pages import Pages
 from router.access import Ability, Verdict, check

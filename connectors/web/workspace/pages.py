@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
 from connectors.ports import Staff
-from connectors.web.form import url_path
+from connectors.web.route_paths import url_path
 from connectors.web.templating import CATALOG, TEMPLATES, page_environment, render
 from router.catalogs import Texts
 from router.language_choice import stated_language

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from config.staff_settings import StaffSettings
 from connectors.ports import StaffAuth
-from connectors.web.form import url_path
+from connectors.web.route_paths import url_path
 from connectors.web.staff.gate import client_address
 from connectors.web.staff.session_routes import clear_session_cookie, set_session_cookie
 from connectors.web.workspace.door import PREFIX, PageDoor, local_path

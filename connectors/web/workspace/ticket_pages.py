@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import Staff
-from connectors.web.form import url_path
+from connectors.web.route_paths import url_path
 from connectors.web.schemas import ID
 from connectors.web.uploads import FileProblem
 from connectors.web.workspace.door import PREFIX, PageDoor
