@@ -31,6 +31,7 @@ class TicketOrder(StrEnum):
     PRIORITY = "priority"  # most urgent first, then the oldest
     NUMBER = "number"
     NUMBER_DESC = "-number"
+    RELEVANCE = "relevance"  # with ``q`` only: the best matches first, then the newest
 
 
 # the sort keys of each order: (key, descending); the store maps keys onto columns
@@ -42,8 +43,11 @@ ORDER_KEYS: dict[TicketOrder, tuple[tuple[str, bool], ...]] = {
     TicketOrder.PRIORITY: (("priority_rank", False), ("created_at", False), ("number", False)),
     TicketOrder.NUMBER: (("number", False),),
     TicketOrder.NUMBER_DESC: (("number", True),),
+    TicketOrder.RELEVANCE: (("rank", True), ("number", True)),
 }
 TIME_KEYS = frozenset({"updated_at", "created_at"})
+# a search's rank, as each database scores it, scaled to a whole number in [0, 2**31)
+RANK_SCALE = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,13 @@ def due_before(filters: TicketFilters, now: datetime) -> datetime | None:
 def search_words(q: str) -> tuple[str, ...]:
     """The words of a search, as typed (split on blanks); empty: no search."""
     return tuple(word for word in q.split() if word)
+
+
+def ordered_by(order: TicketOrder, filters: TicketFilters) -> None:
+    """``ValueError`` when ``order`` cannot sort a list of ``filters`` (relevance without
+    words to rank by)."""
+    if order is TicketOrder.RELEVANCE and not search_words(filters.q):
+        raise ValueError("sort=relevance ranks a search: give q")
 
 
 CursorKey = tuple[int | str, ...]

@@ -13,7 +13,7 @@ import hashlib
 import json
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from router.customer_records import effective_tier
 from router.errors import StaleVersion
@@ -74,10 +74,10 @@ class StaffTicketReads:
         ticket = self.session.scalar(
             select(Ticket)
             .where(Ticket.id == number)
-            .options(
-                selectinload(Ticket.requester).selectinload(Customer.organisation),
-                selectinload(Ticket.assignee),
-                selectinload(Ticket.team),
+            .options(  # one query: the ticket with its people (not one query each)
+                joinedload(Ticket.requester).joinedload(Customer.organisation),
+                joinedload(Ticket.assignee),
+                joinedload(Ticket.team),
             )
         )
         if ticket is None:

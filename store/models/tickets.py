@@ -28,6 +28,9 @@ class Ticket(Base):
         Index("ix_tickets_first_response", "first_response_at"),
         Index("ix_tickets_done", "done_at"),
         Index("ix_tickets_updated", "updated_at"),  # what the rollups refresh
+        # the staff list's orders walked in an index: most urgent first, a team's latest
+        Index("ix_tickets_priority_order", "priority_rank", "created_at", "id"),
+        Index("ix_tickets_team_updated", "team_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -205,6 +205,9 @@ def test_search_is_scoped_and_takes_any_text_without_failing(desk: StaffDesk) ->
     for text in ('"', 'printer"', "AND (", "-", "*", "NEAR(a b)", "a:b", "'; --", "\x00", "🔥"):
         assert root.get(LIST, params={"q": text}).status_code == 200, text
     assert root.get(LIST, params={"q": "x" * 201}).status_code == 422
+    ranked = root.get(LIST, params={"q": "printer", "sort": "relevance", "limit": 1})
+    assert len(numbers(ranked)) == 1 and ranked.json()["next_cursor"]
+    assert root.get(LIST, params={"sort": "relevance"}).status_code == 422  # nothing to rank
 
 
 def test_a_ticket_in_full_has_notes_marked_files_clocks_reasons_and_an_etag(

@@ -8,11 +8,12 @@ import random
 import string
 from datetime import UTC, datetime
 
+import pytest
 from alembic import command
 from sqlalchemy import delete
 
 from router.access import Principal
-from router.ticket_list import TicketFilters, TicketOrder
+from router.ticket_list import TicketFilters, TicketOrder, decode_cursor
 from router.vocabulary import Channel, Direction, Priority, Role
 from store.db import Database
 from store.migrate import alembic_config, upgrade
@@ -25,12 +26,27 @@ ADMIN = Principal(
 )
 
 
-def found(db: Database, q: str) -> list[int]:
+def found(db: Database, q: str, order: TicketOrder = TicketOrder.NUMBER) -> list[int]:
     with db.unit_of_work() as uow:
         page = TicketList(uow.session).page(
-            ADMIN, TicketFilters(q=q), order=TicketOrder.NUMBER, after=None, limit=50, now=NOW
+            ADMIN, TicketFilters(q=q), order=order, after=None, limit=50, now=NOW
         )
     return [t.number for t in page.tickets]
+
+
+def pages_of(db: Database, q: str, order: TicketOrder, limit: int) -> list[list[int]]:
+    """Every page of a search, following the cursors."""
+    pages: list[list[int]] = []
+    after = None
+    while True:
+        with db.unit_of_work() as uow:
+            page = TicketList(uow.session).page(
+                ADMIN, TicketFilters(q=q), order=order, after=after, limit=limit, now=NOW
+            )
+        pages.append([t.number for t in page.tickets])
+        if page.next_cursor is None:
+            return pages
+        after = decode_cursor(order, page.next_cursor)
 
 
 def open_ticket(db: Database, subject: str, *bodies: str) -> int:
@@ -136,3 +152,21 @@ def test_the_migration_builds_the_documents_of_tickets_already_there(database_ur
     finally:
         upgrade(db)  # the shared PostgreSQL database stays at the head for the next tests
         db.dispose()
+
+
+def test_a_search_by_relevance_puts_the_best_match_first_and_pages_through_all(
+    db: Database,
+) -> None:
+    passing = open_ticket(db, "Question", "By the way: is there a vpn?")
+    about = open_ticket(db, "VPN down", "The vpn drops every hour.", "Still no vpn, vpn!")
+    other = open_ticket(db, "Printer", "Nothing about networks.")
+    more = [open_ticket(db, f"Ticket {i}", "vpn again") for i in range(5)]
+
+    ranked = found(db, "vpn", TicketOrder.RELEVANCE)
+    assert ranked[0] == about and ranked[-1] == passing
+    assert sorted(ranked) == sorted([passing, about, *more]) and other not in ranked
+    pages = pages_of(db, "vpn", TicketOrder.RELEVANCE, limit=2)
+    assert [n for page in pages for n in page] == ranked  # no ticket twice, none left out
+    assert all(len(page) <= 2 for page in pages)
+    with pytest.raises(ValueError, match="relevance"):
+        found(db, "  ", TicketOrder.RELEVANCE)

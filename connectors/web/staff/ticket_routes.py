@@ -101,15 +101,16 @@ def ticket_router(gate: StaffGate, desk: TicketDesk) -> APIRouter:
             str,
             Query(
                 max_length=MAX_QUERY,
-                description="Words that must all occur in the subject "
-                "or in one message (internal notes included).",
+                description="Words that must all occur in the ticket: its subject "
+                "and its messages (internal notes included).",
             ),
         ] = "",
         sort: Annotated[
             TicketOrder,
             Query(
                 description="`-updated` (default), `created`, `priority` (most "
-                "urgent first), `number` ...; a leading `-` is descending."
+                "urgent first), `number` ...; a leading `-` is descending. `relevance` "
+                "(with `q` only) puts the best matches first."
             ),
         ] = TicketOrder.UPDATED_DESC,
         cursor: Annotated[
