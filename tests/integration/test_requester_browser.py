@@ -29,17 +29,22 @@ from workers.runtime.processes import make_web_app
 pytestmark = pytest.mark.integration
 
 FORMS = [
-    {"slug": "it-fault", "title": "IT fault", "fields": [
-        {"name": "device", "label": "Device", "type": "choice", "required": True,
-         "choices": ["laptop", "printer"]},
-        {"name": "since", "label": "Since", "type": "date"},
-        {"name": "photo", "label": "Photo", "type": "file"},
+    {"slug": "it-fault", "title": {"en": "IT fault", "zh_CN": "IT 故障"}, "fields": [
+        {"name": "device", "label": {"en": "Device", "zh_CN": "设备"}, "type": "choice",
+         "required": True, "choices": ["laptop", "printer"],
+         "choice_labels": {"printer": {"en": "Printer", "zh_CN": "打印机"}}},
+        {"name": "since", "label": {"en": "Since", "zh_CN": "开始日期"}, "type": "date"},
+        {"name": "photo", "label": {"en": "Photo", "zh_CN": "照片"}, "type": "file"},
     ]},
     {"slug": "refund", "title": "Refund", "fields": [
         {"name": "order", "label": "Order number", "required": True},
         {"name": "amount", "label": "Amount", "type": "number", "min": 0.01},
     ]},
 ]  # fmt: skip
+FORM_WORDS = {  # the form's own words, as FORMS gives them per language
+    "en": {"title": "IT fault", "device": "Device", "printer": "Printer"},
+    "zh_CN": {"title": "IT 故障", "device": "设备", "printer": "打印机"},
+}
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
 
 
@@ -79,8 +84,12 @@ def follow_a_request(desk: Desk, base_url: str, page: Page, language: str) -> No
     def state(status: str) -> str:  # the vocabulary's word, as the page labels it
         return capitalised(requester_state_word(status, language))
 
+    words = FORM_WORDS[language]
     page.goto(f"{base_url}/")  # lists the forms: the requester picks one
     page.click("a[href='/forms/it-fault']")
+    assert page.inner_text("h1") == words["title"]  # the form in the reader's language
+    assert page.inner_text("legend") == f"{words['device']} *"
+    assert page.inner_text("label.choice:has(input[value=printer])").strip() == words["printer"]
     page.fill("#name", "Li Wei")
     page.fill("#email", f"li.{language.lower()}@example.org")
     page.check("input[name=device][value=printer]")
@@ -101,7 +110,7 @@ def follow_a_request(desk: Desk, base_url: str, page: Page, language: str) -> No
     page.click("#send")
     assert page.inner_text("p[role=status]") == _("Your message was added.")
     assert page.locator("ol.conversation a", has_text="jam.png").count() == 2  # form, reply
-    assert "Device: printer" in page.inner_text("ol.conversation")
+    assert f"{words['device']}: printer" in page.inner_text("ol.conversation")
     desk.settle()
     assert [m.body_text for m in desk.ticket(number).messages][-1] == "Here is a photo of the jam."
 
