@@ -94,15 +94,25 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError([(str(path), f"not valid TOML: {exc}")]) from None
 
 
+def chosen_path(path: str | Path | None, environ: Mapping[str, str] | None = None) -> Path:
+    """The file ``path`` names, else ``$RELAYDESK_CONFIG``, else the shipped example."""
+    environ = os.environ if environ is None else environ
+    chosen = path or environ.get("RELAYDESK_CONFIG")
+    return Path(chosen) if chosen else EXAMPLE_PATH
+
+
+def settings_of(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
+    """A configuration file's data with the environment's ``RELAYDESK_*`` on top, validated."""
+    environ = os.environ if environ is None else environ
+    merged = _merge(dict(data), _env_overrides(environ))
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(problems_of(exc)) from None
+
+
 def load_settings(
     path: str | Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Read ``path`` (or ``$RELAYDESK_CONFIG``, or the shipped example) and the environment."""
-    environ = os.environ if environ is None else environ
-    chosen = path or environ.get("RELAYDESK_CONFIG")
-    data = read_toml(Path(chosen) if chosen else EXAMPLE_PATH)
-    data = _merge(data, _env_overrides(environ))
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(problems_of(exc)) from None
+    return settings_of(read_toml(chosen_path(path, environ)), environ)

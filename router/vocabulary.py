@@ -187,6 +187,14 @@ class AuditAction(StrEnum):
     WEBHOOK_REDELIVERED = "webhook.redelivered"
 
 
+class ConfigAction(StrEnum):
+    """How a configuration version became the desk's (``config_changes.action``)."""
+
+    START = "start"  # the first version, recorded when the store had none (migrate, serve)
+    RELOAD = "reload"  # relaydesk config reload, or SIGHUP to a process
+    ROLLBACK = "rollback"  # relaydesk config rollback VERSION
+
+
 class OutboxKind(StrEnum):
     """Why an outbox row was written, stored as its value ("acknowledgement")."""
 

@@ -23,6 +23,7 @@ from store.agents import AgentRepository
 from store.api_tokens import ApiTokenRepository
 from store.audit import AuditLog
 from store.chats import ChatRepository
+from store.config_versions import ConfigVersions
 from store.customer_directory import CustomerDirectory
 from store.customers import CustomerRepository, KnownCustomers
 from store.inbox import InboxRepository
@@ -101,13 +102,18 @@ class Database:
         # set by a process that delivers webhooks (workers.runtime.webhook_actor); without
         # it, new deliveries are left to a scheduler at once
         self.webhook_outlet: WebhookOutlet | None = None
+        # set by the process's runtime: the configuration version its audit events record
+        # (the one pinned for the calling thread's message)
+        self.config_version: Callable[[], str | None] = lambda: None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions(), self.inbox_signals, self.webhook_outlet)
+        return UnitOfWork(
+            self._sessions(), self.inbox_signals, self.webhook_outlet, self.config_version()
+        )
 
     def listen_for_other_processes(self) -> PgListener | None:
         """On PostgreSQL, hear the web inbox rows other processes processed (started once)."""
@@ -133,8 +139,10 @@ class UnitOfWork:
         session: Session,
         signals: InboxSignals | None = None,
         webhook_outlet: WebhookOutlet | None = None,
+        config_version: str | None = None,
     ) -> None:
         self.session = session
+        self.config_version = config_version
         self._signals = signals
         self._webhook_outlet = webhook_outlet
         self._web_rows: list[int] = []  # web inbox rows this transaction claimed or failed
@@ -231,7 +239,11 @@ class UnitOfWork:
 
     @property
     def audit(self) -> AuditLog:
-        return AuditLog(self.session, self._audit_events, self._tell_webhooks)
+        return AuditLog(self.session, self._audit_events, self._tell_webhooks, self.config_version)
+
+    @property
+    def config_versions(self) -> ConfigVersions:
+        return ConfigVersions(self.session)
 
     def _tell_webhooks(self, audit_events: list[dict[str, Any]]) -> None:
         """The webhook events among ``audit_events``, written in this transaction and

@@ -2,6 +2,7 @@
 
 from store.models.base import Base
 from store.models.chat import ChatMessage
+from store.models.config_versions import ConfigChange, ConfigVersion
 from store.models.fleet import ProcessBeat
 from store.models.mail import Attachment, MailboxCursor
 from store.models.people import (
@@ -32,6 +33,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "ChatMessage",
+    "ConfigChange",
+    "ConfigVersion",
     "Customer",
     "CustomerIdentity",
     "InboxItem",

@@ -128,3 +128,6 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="")  # the why, in words
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # the configuration version in force where it was written (config/versions.py):
+    # which rules, roster and SLA policies made a decision
+    config_version: Mapped[str | None] = mapped_column(String(16), index=True)

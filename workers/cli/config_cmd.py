@@ -1,20 +1,38 @@
-"""``relaydesk config check``: validate a settings file, print every problem with its key path."""
+"""``relaydesk config``: check a settings file; reload it into the running desk, list the
+versions applied, roll back to one (workers/desk/config_changes.py)."""
 
 from __future__ import annotations
 
+import getpass
 import os
+import socket
 
 import click
+from rich.console import Console
+from rich.table import Table
 
 from config.email_settings import unread_reply_address
-from config.loader import EXAMPLE_PATH, ConfigError, load_settings
+from config.loader import EXAMPLE_PATH, ConfigError, chosen_path, load_settings
 from config.redact import redact_url
-from workers.cli.context import config_option
+from config.settings import Settings
+from router.catalogs import Texts
+from router.errors import NotFound
+from router.vocabulary import ConfigAction
+from workers.cli.context import (
+    config_option,
+    echo_json,
+    pass_settings,
+    runtime_for,
+    when,
+    zone_option,
+)
+from workers.cli.speech import cli_texts
+from workers.desk.config_changes import Applied, apply_settings, config_history, roll_back
 
 
 @click.group("config")
 def config_group() -> None:
-    """Inspect and validate configuration."""
+    """Inspect, validate and apply the configuration."""
 
 
 @config_group.command("check")
@@ -57,3 +75,139 @@ def check(ctx: click.Context, path: str | None) -> None:
         click.echo(f"  telegram  {telegram.mode}, token from {source}{missing}")
     else:
         click.echo("  telegram  off")
+
+
+def _operator(by: str | None) -> str:
+    return by or f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def _say_applied(applied: Applied, texts: Texts) -> None:
+    _ = texts.gettext
+    if not applied.changed:
+        click.echo(
+            _(
+                "Configuration %(version)s is the desk's already: nothing changed.",
+                version=applied.version,
+            )
+        )
+        return
+    click.echo(
+        _(
+            "Configuration %(version)s applied (was %(previous)s): every process "
+            "switches to it at its next message.",
+            version=applied.version,
+            previous=applied.previous or "-",
+        )
+    )
+    for change in applied.directory:
+        click.echo(_("  roster: %(change)s", change=change))
+    if applied.restart_keys:
+        click.echo(
+            _(
+                "  takes effect as each process restarts: %(keys)s",
+                keys=", ".join(applied.restart_keys),
+            )
+        )
+
+
+@config_group.command("reload")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.option("--by", default=None, help="Who applies it (default: user@host).")
+@config_option
+@click.pass_context
+def reload(ctx: click.Context, path: str | None, by: str | None) -> None:
+    """Validate PATH (or --config) and make it the desk's configuration: every process
+    switches at its next message. A file with any problem is refused whole (exit 2)."""
+    chosen = chosen_path(path or (ctx.obj or {}).get("config_path"))
+    try:
+        candidate = load_settings(chosen)
+    except ConfigError as exc:
+        texts = cli_texts(Settings())
+        click.echo(
+            texts.ngettext(
+                "%(file)s: %(num)d problem; nothing changed.",
+                "%(file)s: %(num)d problems; nothing changed.",
+                len(exc.problems),
+                file=str(chosen),
+            ),
+            err=True,
+        )
+        for key, message in exc.problems:
+            click.echo(f"  {key}: {message}", err=True)
+        raise SystemExit(2) from None
+    with runtime_for(candidate) as runtime:
+        applied = apply_settings(
+            runtime, candidate, action=ConfigAction.RELOAD, applied_by=_operator(by)
+        )
+    _say_applied(applied, cli_texts(candidate))
+
+
+@config_group.command("rollback")
+@click.argument("version")
+@click.option("--by", default=None, help="Who applies it (default: user@host).")
+@pass_settings
+def rollback(settings: Settings, version: str, by: str | None) -> None:
+    """Make VERSION (its first digits will do; see `config history`) the desk's
+    configuration again: every process switches at its next message."""
+    texts = cli_texts(settings)
+    with runtime_for(settings) as runtime:
+        try:
+            applied = roll_back(runtime, version, applied_by=_operator(by))
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from None
+        except ConfigError as exc:
+            click.echo(
+                texts.gettext(
+                    "Configuration %(version)s no longer validates; nothing changed.",
+                    version=version,
+                ),
+                err=True,
+            )
+            for key, message in exc.problems:
+                click.echo(f"  {key}: {message}", err=True)
+            raise SystemExit(2) from None
+    _say_applied(applied, texts)
+
+
+@config_group.command("history")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@zone_option
+@pass_settings
+def history(settings: Settings, limit: int, as_json: bool, zone: str) -> None:
+    """The configuration versions applied, newest (the desk's now) first: who, when, how."""
+    with runtime_for(settings) as runtime:
+        changes = config_history(runtime, limit)
+    if as_json:
+        echo_json(
+            [
+                {
+                    "change": c.change_id,
+                    "version": c.version,
+                    "action": c.action.value,
+                    "applied_by": c.applied_by,
+                    "applied_at": c.applied_at,
+                    "current": i == 0,
+                }
+                for i, c in enumerate(changes)
+            ]
+        )
+        return
+    _ = cli_texts(settings).gettext
+    if not changes:
+        click.echo(_("No configuration version recorded yet: each process runs its own file."))
+        return
+    table = Table(title=_("Configuration versions"))
+    for header in (_("Change"), _("Version"), _("How"), _("Applied by"), _("Applied at"), ""):
+        table.add_column(header)
+    for i, c in enumerate(changes):
+        mark = _("current") if i == 0 else ""
+        table.add_row(
+            str(c.change_id),
+            c.version,
+            c.action.value,
+            c.applied_by,
+            when(c.applied_at, zone),
+            mark,
+        )
+    Console().print(table)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
+import socket
+from pathlib import Path
 
 import click
 
+from config.loader import chosen_path
 from config.settings import Settings
 from workers.channels.standard import standard_channels
 from workers.cli.agents import agents
@@ -59,13 +63,18 @@ def main(
     ctx.obj["log_format"] = log_format
 
 
+def _config_file() -> Path:
+    """The file this process was started with: SIGHUP reads it again."""
+    return chosen_path(click.get_current_context().find_root().obj.get("config_path"))
+
+
 @main.command()
 @pass_settings
 def serve(settings: Settings) -> None:
     """Run everything in one process: web intake, worker, scheduler."""
     from workers.runtime.processes import serve as run
 
-    run(settings)
+    run(settings, _config_file())
 
 
 @main.command()
@@ -95,7 +104,11 @@ def worker(settings: Settings, queues: str, processes: int | None, threads: int 
             param_hint="--queues",
         )
     supervise_workers(
-        settings, names, processes or settings.worker.processes, threads or settings.worker.threads
+        settings,
+        names,
+        processes or settings.worker.processes,
+        threads or settings.worker.threads,
+        _config_file(),
     )
 
 
@@ -105,7 +118,7 @@ def scheduler(settings: Settings) -> None:
     """Run the scheduler: re-drive unfinished work, drain backlogs."""
     from workers.runtime.processes import run_scheduler
 
-    run_scheduler(settings)
+    run_scheduler(settings, _config_file())
 
 
 @main.command()
@@ -114,7 +127,7 @@ def web(settings: Settings) -> None:
     """Run the web intake and API alone (distributed mode)."""
     from workers.runtime.processes import web as run
 
-    run(settings)
+    run(settings, _config_file())
 
 
 @main.command()
@@ -125,6 +138,7 @@ def migrate(settings: Settings) -> None:
     from router.errors import TransientError
     from store.errors import store_errors
     from store.migrate import current_revision
+    from workers.desk.config_changes import apply_at_start
     from workers.runtime.build import build_runtime
     from workers.runtime.processes import prepare_database
 
@@ -138,9 +152,11 @@ def migrate(settings: Settings) -> None:
                 f"cannot reach the database {redact_url(settings.database_url)}: {exc} "
                 "(on PostgreSQL, create it first, e.g. `createdb relaydesk`)"
             ) from None
+        applied = apply_at_start(runtime, f"migrate {getpass.getuser()}@{socket.gethostname()}")
         click.echo(f"database at revision {current_revision(runtime.db)}")
         for change in changes:
             click.echo(f"  {change}")
+        click.echo(f"configuration version {applied.version}")
     finally:
         runtime.close()
 

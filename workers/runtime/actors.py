@@ -22,6 +22,7 @@ from dramatiq import Actor
 from config.settings import StepRetries
 from router.errors import PermanentError
 from workers.runtime.batch_step import per_message
+from workers.runtime.config_follow import ConfigPin
 from workers.runtime.context import Runtime
 from workers.runtime.inbox_attempts import InboxAttempts
 from workers.runtime.queues import ROUTE, SLA, ingest_queue, outbound_queue
@@ -56,6 +57,7 @@ def _declare(
 
 def declare_actors(runtime: Runtime) -> None:
     retries = runtime.settings.retries
+    runtime.broker.add_middleware(ConfigPin(runtime))
     attempts = InboxAttempts(runtime)
     runtime.broker.add_middleware(attempts)
     for channel in runtime.channels.inbound():

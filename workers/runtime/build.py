@@ -28,7 +28,7 @@ def build_runtime(
     ``channels`` (default: the standard ones)."""
     size = pool_size or settings.worker.threads + 4
     runtime = Runtime(
-        settings=settings,
+        start_settings=settings,
         db=Database(settings.database_url, pool_size=size),
         broker=broker or make_broker(settings),
         channels=channels or standard_channels(),

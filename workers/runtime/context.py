@@ -26,6 +26,7 @@ from store.db import Database
 from store.files import ContentAddressedFiles
 from workers.channels.registry import ChannelRegistry
 from workers.runtime.batching import Gathering, SendWindow
+from workers.runtime.desk_config import ConfigSlot, DeskConfig
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def utc_now() -> datetime:
 
 @dataclass
 class Runtime:
-    settings: Settings
+    start_settings: Settings  # as the process started; ``settings`` follows reloads
     db: Database
     broker: Broker
     channels: ChannelRegistry
@@ -54,6 +55,25 @@ class Runtime:
     _senders_lock: threading.Lock = field(default_factory=threading.Lock)
     list_actors: set[str] = field(default_factory=set)  # actors whose message may carry ids
     _window: SendWindow | None = None
+    configs: ConfigSlot = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.configs = ConfigSlot(DeskConfig.of(self.start_settings))
+        self.db.config_version = lambda: self.configs.current().version
+
+    # -- the configuration (workers/runtime/desk_config.py) ---------------
+    @property
+    def settings(self) -> Settings:
+        """The configuration this thread's message is decided by (the latest outside one)."""
+        return self.configs.current().settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self.configs.switch(DeskConfig.of(settings))
+
+    @property
+    def config_version(self) -> str:
+        return self.configs.current().version
 
     @cached_property
     def gathering(self) -> Gathering:
@@ -91,46 +111,32 @@ class Runtime:
     def default_priority(self) -> Priority:
         return Priority(self.settings.helpdesk.default_priority)
 
-    @cached_property
+    @property
     def own_addresses(self) -> OwnAddresses:
         """Addresses and domains that are ours: plus-addresses point here, mail from here loops."""
-        email = self.settings.email
-        addresses = {self.settings.helpdesk.address.lower(), *email.own_addresses}
-        addresses.update(m.address for m in email.mailboxes if m.address)
-        addresses.update(email.inbound_smtp.addresses)
-        return OwnAddresses(
-            addresses=frozenset(addresses), domains=frozenset(email.inbound_smtp.domains)
-        )
+        return self.configs.current().own_addresses
 
-    @cached_property
+    @property
     def mailbox_addresses(self) -> dict[str, str]:
         """Inbox ``source`` -> the address that mailbox receives (``imap:support`` -> ...)."""
-        return {f"imap:{m.name}": m.address for m in self.settings.email.mailboxes if m.address}
+        return self.configs.current().mailbox_addresses
 
-    @cached_property
+    @property
     def rule_setup(self) -> RuleSetup:
-        """The classification rules and their defaults, built once (regexes compile here)."""
-        from workers.runtime.rule_book import rule_setup
+        """The classification rules and their defaults, built once per version."""
+        return self.configs.current().rule_setup
 
-        return rule_setup(self.settings)
-
-    @cached_property
+    @property
     def sla_policies(self) -> tuple[SlaPolicy, ...]:
-        from workers.runtime.sla_policies import sla_policies
+        return self.configs.current().sla_policies
 
-        return sla_policies(self.settings.sla)
-
-    @cached_property
+    @property
     def calendars(self) -> dict[str, BusinessCalendar]:
-        from workers.runtime.sla_policies import business_calendars
+        return self.configs.current().calendars
 
-        return business_calendars(self.settings.sla)
-
-    @cached_property
+    @property
     def escalation_steps(self) -> tuple[EscalationStep, ...]:
-        from workers.runtime.sla_policies import escalation_steps
-
-        return escalation_steps(self.settings.sla)
+        return self.configs.current().escalation_steps
 
     @cached_property
     def files(self) -> ContentAddressedFiles:

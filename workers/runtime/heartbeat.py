@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable
 
 from store.process_beats import Beating
+from workers.runtime.config_follow import follow_store
 from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -66,3 +67,4 @@ class Heartbeat:
             self.beat()
         except Exception:  # a database restart: the next beat tries again
             log.warning("heartbeat of %s failed", self.me.holder, exc_info=True)
+        follow_store(self.runtime)  # a process without messages follows the version here

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from types import FrameType
 
 import dramatiq
@@ -21,9 +22,11 @@ from router.errors import RelaydeskError
 from store.directory_sync import sync_directory
 from store.migrate import upgrade
 from workers.channels.mail_connectors import MailConnectors
+from workers.desk.config_changes import apply_at_start
 from workers.runtime.broker import describe
 from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime
+from workers.runtime.hangup import reload_on_hangup
 from workers.runtime.heartbeat import Heartbeat
 from workers.runtime.json_logs import configure as configure_logs
 from workers.runtime.scheduler import Scheduler
@@ -80,10 +83,14 @@ def _outbound_description(settings: Settings) -> str:
     return f"outbound email via SMTP relay {smtp.host}:{smtp.port}"
 
 
-def serve(settings: Settings) -> None:
-    """Everything in one process: web intake, in-process worker, scheduler."""
+def serve(settings: Settings, config_path: Path | None = None) -> None:
+    """Everything in one process: web intake, in-process worker, scheduler; SIGHUP reloads
+    ``config_path``."""
     runtime = build_runtime(settings)
     changes = prepare_database(runtime)
+    applied = apply_at_start(runtime, f"serve {runtime.holder}")
+    if config_path is not None:
+        reload_on_hangup(runtime, config_path, "serve")
     worker = dramatiq.Worker(
         runtime.broker,
         worker_threads=settings.worker.threads,
@@ -130,6 +137,7 @@ def serve(settings: Settings) -> None:
         f"  database     {redact_url(settings.database_url)}\n"
         f"  broker       {describe(settings)}, {settings.worker.threads} worker threads\n"
         f"  scheduler    every {settings.scheduler.interval_s:g}s\n"
+        f"  config       version {applied.version}\n"
         f"  {_outbound_description(settings)}\n"
         + "".join(f"  {line}\n" for line in connectors)
         + (f"  directory    {', '.join(changes)}\n" if changes else "")
@@ -151,8 +159,10 @@ def serve(settings: Settings) -> None:
         print("relaydesk: stopped", flush=True)
 
 
-def web(settings: Settings) -> None:
+def web(settings: Settings, config_path: Path | None = None) -> None:
     runtime = build_runtime(settings, pool_size=8)
+    if config_path is not None:
+        reload_on_hangup(runtime, config_path, "web")
     print(f"relaydesk web on http://{settings.web.host}:{settings.web.port}/", flush=True)
     heartbeat = Heartbeat(runtime, "web").start()
     try:
@@ -162,10 +172,12 @@ def web(settings: Settings) -> None:
         runtime.close()
 
 
-def run_scheduler(settings: Settings) -> None:
+def run_scheduler(settings: Settings, config_path: Path | None = None) -> None:
     runtime = build_runtime(settings, pool_size=2)
     scheduler = Scheduler(runtime)
     stop_on_signals(scheduler.stop)
+    if config_path is not None:
+        reload_on_hangup(runtime, config_path, "scheduler")
     print(
         f"relaydesk scheduler: sweeping every {settings.scheduler.interval_s:g}s, "
         f"re-driving rows unfinished after {settings.scheduler.redrive_after_s:g}s",
@@ -193,6 +205,9 @@ def worker_process(settings: Settings, queues: list[str], threads: int, index: i
     """One worker process: consume ``queues`` with ``threads`` threads until SIGTERM; its
     Prometheus metrics on ``worker.metrics_port`` + ``index`` when the port is set."""
     configure_logs(settings.log_format, logging.INFO)
+    # SIGHUP to the process group reaches the supervisor, which reloads for the fleet:
+    # a worker process takes the new version from the store at its next message
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     runtime = build_runtime(settings, pool_size=threads + 2)
     tally = install_tally(runtime.broker)
     if settings.worker.metrics_port:
@@ -218,12 +233,20 @@ def worker_process(settings: Settings, queues: list[str], threads: int, index: i
 
 
 def supervise_workers(
-    settings: Settings, queues: Iterable[str], processes: int, threads: int
+    settings: Settings,
+    queues: Iterable[str],
+    processes: int,
+    threads: int,
+    config_path: Path | None = None,
 ) -> None:
-    """Start ``processes`` worker processes; restart any that dies; stop all on SIGTERM."""
+    """Start ``processes`` worker processes; restart any that dies; stop all on SIGTERM;
+    on SIGHUP apply ``config_path`` for the fleet."""
     ctx = multiprocessing.get_context("spawn")
     queue_list = list(queues)
     stopping = threading.Event()
+    hangup_runtime = build_runtime(settings, pool_size=1) if config_path else None
+    if hangup_runtime is not None and config_path is not None:
+        reload_on_hangup(hangup_runtime, config_path, "worker")
 
     def spawn(index: int) -> multiprocessing.process.BaseProcess:
         proc = ctx.Process(
@@ -271,3 +294,5 @@ def supervise_workers(
         child.join(timeout=max(deadline - time.monotonic(), 0.1))
         if child.is_alive():
             child.kill()
+    if hangup_runtime is not None:
+        hangup_runtime.close()

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from router.vocabulary import AuditAction, Channel, SystemActor
 from workers.desk.reply_receipts import report_undelivered
+from workers.runtime.config_follow import follow_store
 from workers.runtime.context import Runtime
 from workers.steps.report_refresh import refresh_reports
 from workers.steps.requester_follow_ups import follow_up
@@ -44,6 +45,12 @@ class Scheduler:
         self._follow_ups_at = time.monotonic()  # the last look at tickets that wait
 
     def sweep(self, *, drain: bool = True) -> Sweep:
+        """One pass, decided by one configuration version: the store's latest as it starts."""
+        follow_store(self.runtime)
+        with self.runtime.configs.pinned():
+            return self._sweep(drain=drain)
+
+    def _sweep(self, *, drain: bool) -> Sweep:
         runtime = self.runtime
         settings = runtime.settings.scheduler
         now = runtime.now()

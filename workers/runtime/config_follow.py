@@ -1,0 +1,97 @@
+"""Every process follows the desk's configuration version in the store.
+
+A worker looks between messages (``ConfigPin``, a dramatiq middleware: before each
+message it follows the store, then pins the version to the thread until the message
+is done), the scheduler before each sweep, every other process at its heartbeat. A
+new version is validated here once more, with this machine's ``RELAYDESK_*``
+environment on top, and switched to whole; one that does not validate here is
+refused whole too (logged with every problem) and the process keeps its version.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from dramatiq import Broker
+from dramatiq.broker import MessageProxy
+from dramatiq.middleware import Middleware
+
+from config.loader import ConfigError, settings_of
+from config.settings import Settings
+from config.versions import DeskFile
+from workers.runtime.context import Runtime
+from workers.runtime.desk_config import MACHINE_KEYS, DeskConfig
+
+log = logging.getLogger(__name__)
+_switching = threading.Lock()
+
+
+def settings_of_version(desk_file: DeskFile, start: Settings) -> Settings:
+    """A stored version as this process runs it: its environment on top, its own
+    database, broker and log format kept."""
+    settings = settings_of(desk_file.data, os.environ)
+    return settings.model_copy(update={key: getattr(start, key) for key in MACHINE_KEYS})
+
+
+def follow_store(runtime: Runtime) -> bool:
+    """Switch to the store's current version if it changed since the last look; True
+    when this process switched."""
+    slot = runtime.configs
+    try:
+        with runtime.db.unit_of_work() as uow:
+            current = uow.config_versions.current()
+            if current is None or current.change_id == slot.change_seen:
+                return False
+            if current.version == slot.latest.version:
+                slot.change_seen = current.change_id
+                return False
+            desk_file = uow.config_versions.file_of(current.version)
+    except Exception:  # the store is away: keep deciding by the version we have
+        log.warning("could not read the configuration version; keeping %s", slot.latest.version)
+        return False
+    if desk_file is None:
+        return False
+    try:
+        settings = settings_of_version(desk_file, runtime.start_settings)
+    except ConfigError as exc:
+        log.error(
+            "configuration %s does not validate in this process; keeping %s: %s",
+            current.version,
+            slot.latest.version,
+            "; ".join(f"{key}: {message}" for key, message in exc.problems),
+        )
+        slot.change_seen = current.change_id
+        return False
+    with _switching:  # threads that read the same change at once: one switches
+        if slot.change_seen == current.change_id:
+            return False
+        before = slot.latest.version
+        slot.switch(DeskConfig(settings, current.version), current.change_id)
+    log.info("configuration %s -> %s", before, current.version)
+    return True
+
+
+class ConfigPin(Middleware):
+    """One configuration version per message, the store's latest when the message starts."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def before_process_message(self, broker: Broker, message: MessageProxy) -> None:
+        follow_store(self.runtime)
+        self.runtime.configs.pin()
+
+    def after_process_message(
+        self,
+        broker: Broker,
+        message: MessageProxy,
+        *,
+        result: object = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        self.runtime.configs.unpin()
+
+    def after_skip_message(self, broker: Broker, message: MessageProxy) -> None:
+        self.runtime.configs.unpin()

@@ -1,0 +1,126 @@
+"""The configuration a process decides by, swapped whole between messages.
+
+A ``DeskConfig`` is one version of the desk's configuration with what is built from
+it (the rule book, SLA policies, calendars), immutable once made. A ``ConfigSlot``
+holds the process's latest one and pins it to a thread for the length of a message
+(``workers.runtime.config_pin``): a message is decided by one version from its start
+to its end, whatever another thread switches to meanwhile.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from config.settings import Settings
+from config.versions import DeskFile
+from router.business_calendar import BusinessCalendar
+from router.rule_simulation import RuleSetup
+from router.sla_policy import EscalationStep, SlaPolicy
+from router.thread_keys import OwnAddresses
+
+# a machine's own: never part of a version, never taken from one
+MACHINE_KEYS = frozenset({"database_url", "broker_url", "log_format"})
+
+
+def shared_file(settings: Settings) -> DeskFile:
+    """What of ``settings`` the fleet shares, as a version (config/versions.py): the keys
+    the file and the environment set, not the defaults (validated again as they were)."""
+    data: dict[str, Any] = settings.model_dump(
+        mode="json", exclude=set(MACHINE_KEYS), exclude_unset=True
+    )
+    return DeskFile.of(data)
+
+
+@dataclass(frozen=True, eq=False)
+class DeskConfig:
+    settings: Settings
+    version: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> DeskConfig:
+        return cls(settings, shared_file(settings).version)
+
+    @cached_property
+    def rule_setup(self) -> RuleSetup:
+        """The classification rules and their defaults, built once (regexes compile here)."""
+        from workers.runtime.rule_book import rule_setup
+
+        return rule_setup(self.settings)
+
+    @cached_property
+    def sla_policies(self) -> tuple[SlaPolicy, ...]:
+        from workers.runtime.sla_policies import sla_policies
+
+        return sla_policies(self.settings.sla)
+
+    @cached_property
+    def calendars(self) -> dict[str, BusinessCalendar]:
+        from workers.runtime.sla_policies import business_calendars
+
+        return business_calendars(self.settings.sla)
+
+    @cached_property
+    def escalation_steps(self) -> tuple[EscalationStep, ...]:
+        from workers.runtime.sla_policies import escalation_steps
+
+        return escalation_steps(self.settings.sla)
+
+    @cached_property
+    def own_addresses(self) -> OwnAddresses:
+        """Addresses and domains that are ours: plus-addresses point here, mail from here loops."""
+        email = self.settings.email
+        addresses = {self.settings.helpdesk.address.lower(), *email.own_addresses}
+        addresses.update(m.address for m in email.mailboxes if m.address)
+        addresses.update(email.inbound_smtp.addresses)
+        return OwnAddresses(
+            addresses=frozenset(addresses), domains=frozenset(email.inbound_smtp.domains)
+        )
+
+    @cached_property
+    def mailbox_addresses(self) -> dict[str, str]:
+        """Inbox ``source`` -> the address that mailbox receives (``imap:support`` -> ...)."""
+        return {f"imap:{m.name}": m.address for m in self.settings.email.mailboxes if m.address}
+
+
+class ConfigSlot:
+    """The process's latest configuration, and the one pinned to each thread's message."""
+
+    def __init__(self, first: DeskConfig) -> None:
+        self._latest = first
+        self._local = threading.local()
+        self.change_seen: int | None = None  # the store's change this process follows
+
+    @property
+    def latest(self) -> DeskConfig:
+        return self._latest
+
+    def current(self) -> DeskConfig:
+        """The calling thread's pinned configuration, else the latest."""
+        pinned: DeskConfig | None = getattr(self._local, "pinned", None)
+        return pinned if pinned is not None else self._latest
+
+    def switch(self, config: DeskConfig, change_id: int | None = None) -> None:
+        """From the next message (or read) on, ``config``; pinned messages keep theirs."""
+        self._latest = config
+        if change_id is not None:
+            self.change_seen = change_id
+
+    def pin(self) -> None:
+        self._local.pinned = self._latest
+
+    def unpin(self) -> None:
+        self._local.pinned = None
+
+    @contextmanager
+    def pinned(self) -> Iterator[DeskConfig]:
+        """One version for everything inside (a scheduler's sweep)."""
+        self.pin()
+        try:
+            yield self.current()
+        finally:
+            self.unpin()
