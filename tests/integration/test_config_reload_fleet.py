@@ -177,6 +177,7 @@ def test_reload_under_load_switches_every_worker_whole_and_an_invalid_file_chang
         workers.wait_for_output("2 processes x 4 threads")
         with Stream(env, config) as stream:
             stream.reach(15)
+            caught_up(env, config, stream)  # each version decides some tickets
             reloaded = run(["config", "reload", str(tmp_path / "urgent.toml")], env)
             assert reloaded.returncode == 0, reloaded.stderr
             stream.phase = 1
@@ -195,6 +196,7 @@ def test_reload_under_load_switches_every_worker_whole_and_an_invalid_file_chang
             assert current_version(env, config) == versions[1]
             stream.reach(len(stream.accepted) + 15)
 
+            caught_up(env, config, stream)
             config.write_text((tmp_path / "low.toml").read_text())
             workers.proc.send_signal(signal.SIGHUP)  # the supervisor reads its file again
             wait_until(lambda: current_version(env, config) == versions[2], 30, workers.output)
@@ -254,6 +256,12 @@ def test_reload_under_load_switches_every_worker_whole_and_an_invalid_file_chang
         assert assigned_version in versions
         seen.add(version)
     assert seen == set(versions)
+
+
+def caught_up(env: dict[str, str], config: Path, stream: Stream) -> None:
+    """Wait until the workers have assigned as many tickets as were accepted so far."""
+    accepted = len(stream.accepted)
+    wait_until(lambda: done(env, config) >= accepted, 120)
 
 
 def done(env: dict[str, str], config: Path) -> int:
