@@ -28,9 +28,9 @@ from connectors.web.requester.api_files import KeepFile, keep_files, read_files
 from connectors.web.requester.errors import RequesterNotFound
 from connectors.web.requester.form_api import document_forms, form_request_model
 from connectors.web.requester.forms_page import FormsPage
-from connectors.web.requester.missing_page import not_found_handler
 from connectors.web.requester.my_requests import MyRequestsPage
 from connectors.web.requester.negotiation import wants_html
+from connectors.web.requester.refusal_pages import not_found_handler, too_large_page
 from connectors.web.requester.routes import page_router
 from connectors.web.requester.submission_guard import SubmissionRate
 from connectors.web.requester.ticket_page import TicketPage, file_link
@@ -153,6 +153,7 @@ def create_app(
         upload_prefixes=("/requests/", "/forms/", UPLOADS)
         + (("/api/v1/tickets",) if requester is not None else ()),
         upload_max_bytes=settings.web.upload_bytes(),
+        too_large_page=too_large_page(settings) if requester is not None else None,
     )
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(TransientError, _unavailable)  # type: ignore[arg-type]

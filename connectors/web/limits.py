@@ -4,14 +4,19 @@ A declared ``Content-Length`` over the limit is answered 413 at once, without
 calling the app. A body without one (chunked) is counted as the app reads it;
 once past the limit, the read raises, and whatever the app makes of that is
 replaced by the same 413. Pages that take files (``upload_prefixes``) have a
-limit of their own, ``upload_max_bytes``.
+limit of their own, ``upload_max_bytes``. ``too_large_page`` may answer a person
+with a page instead of the JSON (a browser posting a form that is too large).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+TooLargePage = Callable[[Scope, int], str | None]
+"""The page a person sees for a body over ``limit`` (HTML), or None: the JSON answer."""
 
 
 class BodyTooLarge(Exception):
@@ -26,8 +31,10 @@ class BodySizeLimit:
         max_bytes: int,
         upload_prefixes: tuple[str, ...] = (),
         upload_max_bytes: int = 0,
+        too_large_page: TooLargePage | None = None,
     ) -> None:
         self.app = app
+        self.too_large_page = too_large_page
         self.max_bytes = max_bytes
         self.upload_prefixes = upload_prefixes
         self.upload_max_bytes = max(upload_max_bytes, max_bytes)
@@ -47,7 +54,7 @@ class BodySizeLimit:
             await _answer(send, 400, "invalid Content-Length header")
             return
         if declared is not None and declared > limit:
-            await _answer(send, 413, _too_large(limit))
+            await self._too_large(scope, send, limit)
             return
 
         received = 0
@@ -77,7 +84,14 @@ class BodySizeLimit:
             if not too_large or started:
                 raise
         if too_large and not started:
+            await self._too_large(scope, send, limit)
+
+    async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
+        page = self.too_large_page(scope, limit) if self.too_large_page else None
+        if page is None:
             await _answer(send, 413, _too_large(limit))
+        else:
+            await _send(send, 413, page.encode(), b"text/html; charset=utf-8")
 
 
 def _too_large(limit: int) -> str:
@@ -95,13 +109,16 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 async def _answer(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+    await _send(send, status, json.dumps({"detail": detail}).encode(), b"application/json")
+
+
+async def _send(send: Send, status: int, body: bytes, content_type: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],

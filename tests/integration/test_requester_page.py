@@ -238,3 +238,24 @@ def test_a_link_that_opens_nothing_is_a_page_in_the_readers_language_and_json_fo
     assert english.status_code == 404 and "We found nothing at this link" in english.text
     assert program.status_code == 404 and program.json() == {"detail": f"ticket {number} not found"}
     assert posted.status_code == 404 and "此链接" in posted.text
+
+
+def test_a_message_too_large_for_the_page_is_a_page_in_the_readers_language(
+    desk: Desk, client: TestClient
+) -> None:
+    from tests.support.catalog_texts import said
+
+    number, link = opened(desk, client)
+    hidden = form_of(client.get(link, headers=BROWSER).text, f"/requests/{number}/reply")
+    limit = desk.runtime.settings.web.upload_bytes()
+    chinese = {**BROWSER, "Accept-Language": "zh-CN"}
+    huge = [("files", ("big.txt", b"x" * (limit + 1), "text/plain"))]
+
+    page = client.post(f"/requests/{number}/reply", data=hidden, files=huge, headers=chinese)
+    program = client.post(f"/requests/{number}/reply", data=hidden, files=huge)
+
+    assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
+    words = said("connectors/web/requester", "zh_CN", "What you sent is too large")
+    assert words in page.text and f"{limit // 1_000_000} MB" in page.text
+    assert program.status_code == 413 and "limit" in program.json()["detail"]
+    assert len(desk.ticket(number).messages) == 1
