@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.generation.meta import TestPhase
 
 from connectors.web.app import create_app
 from tests.conftest import make_settings
@@ -77,13 +78,18 @@ FILES = [bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001"), b"plain text
 def with_real_files(schema: Any) -> Any:
     """A file's type is read from its content, which no schema can say: a valid request's
     files (``content_base64``) are made real ones, a picture or a text, so a refusal of
-    what the document allows is still a failure; invalid requests are left as made."""
+    what the document allows is still a failure; invalid requests are left as made. In
+    the sequences a valid request sends none: keeping files (each written and synced)
+    may make a POST outlast its wait and answer 202 instead of 201, and the links a run
+    may follow next would then differ from one run of the same draws to the next."""
 
     @schema.hook
     def map_case(context: Any, case: Any) -> Any:
         body = case.body
         positive = case.meta is not None and case.meta.generation.mode is GenerationMode.POSITIVE
         if positive and isinstance(body, dict) and isinstance(body.get("files"), list):
+            if case.meta.phase.name is TestPhase.STATEFUL:
+                body["files"] = []
             for i, sent in enumerate(body["files"]):
                 if isinstance(sent, dict) and "content_base64" in sent:
                     sent["content_base64"] = base64.b64encode(FILES[i % 2]).decode()
