@@ -1,6 +1,7 @@
 """Throughput and latency of the distributed pipeline, against a bare dramatiq baseline.
 
     python -m benchmarks.pipeline [--tickets 2000] [--processes 2] [--threads 4] [--rate R]
+        [--rates 50,100] [--paced-tickets 1000]
 
 Runs on Redis (a private redis-server started for the run, or RELAYDESK_BENCH_REDIS)
 and a fresh PostgreSQL database (dropped afterwards). In one run it measures:
@@ -9,13 +10,20 @@ and a fresh PostgreSQL database (dropped afterwards). In one run it measures:
    worker processes, threads and broker settings (the baseline);
 2. N tickets pushed through direct intake -> ingest -> route -> agent
    notification delivered to an SMTP sink (aiosmtpd), with the requester's
-   acknowledgement delivered too.
+   acknowledgement delivered too;
+3. for each of ``--rates``, ``--paced-tickets`` tickets offered at that rate (below
+   capacity: latency without queueing, and what a quiet desk costs per ticket), on
+   worker processes of their own.
 
 The last line is key=value pairs: tickets_per_s, p50_ms, p99_ms (accepted ->
 agent notified), noop_hops_per_s, hops_per_ticket (the actor steps a ticket
 takes), ratio (tickets_per_s x hops_per_ticket / noop_hops_per_s),
 messages_per_ticket (broker messages the workers took per ticket, from their
-tallies: under load many tickets share one) and worker_cpu_ms_per_ticket.
+tallies: under load many tickets share one), worker_cpu_ms_per_ticket and
+worker_rss_peak_mb (the largest peak resident set of a worker process, from
+/proc VmHWM) with worker_rss_growth_mb (the largest growth of one from after the
+warm-up to the end); then per paced rate R: rateR_p50_ms, rateR_p99_ms,
+rateR_cpu_ms_per_ticket and rateR_rss_peak_mb.
 """
 
 from __future__ import annotations
@@ -158,10 +166,18 @@ def _wait_counter(client: redis.Redis, key: str, target: int, timeout: float = 3
 
 
 def run_pipeline(
-    settings: Settings, env: dict[str, str], sink: SmtpSink, args: argparse.Namespace
+    settings: Settings,
+    env: dict[str, str],
+    sink: SmtpSink,
+    args: argparse.Namespace,
+    *,
+    tickets: int,
+    rate: float,
 ) -> dict[str, float]:
+    """``tickets`` through the pipeline on worker processes of their own, offered all at
+    once (``rate`` 0) or at ``rate`` per second."""
     with tempfile.TemporaryFile("w+") as worker_log:  # parsed for the workers' tallies
-        return _run_pipeline(settings, env, sink, args, worker_log)
+        return _run_pipeline(settings, env, sink, args, worker_log, tickets, rate)
 
 
 def _run_pipeline(
@@ -170,6 +186,8 @@ def _run_pipeline(
     sink: SmtpSink,
     args: argparse.Namespace,
     worker_log: IO[str],
+    tickets: int,
+    rate: float,
 ) -> dict[str, float]:
     worker = subprocess.Popen(
         [
@@ -195,12 +213,14 @@ def _run_pipeline(
         _push(intake, "warm", WARM_TICKETS, args.intake_threads)
         sink.wait_for(2 * WARM_TICKETS, timeout=120)
         baseline = len(sink.messages)
+        rss_warm = _worker_memory(worker.pid)
         cpu_before = _cpu_seconds(worker.pid)
         start = time.perf_counter()
-        accepted = _push(intake, "bench", args.tickets, args.intake_threads, args.rate)
-        sink.wait_for(baseline + 2 * args.tickets, timeout=600)
+        accepted = _push(intake, "bench", tickets, args.intake_threads, rate)
+        sink.wait_for(baseline + 2 * tickets, timeout=600)
         elapsed = time.perf_counter() - start
         worker_cpu = _cpu_seconds(worker.pid) - cpu_before
+        memory = _worker_memory(worker.pid)
         arrivals = sink.arrival_times()
         with runtime.db.unit_of_work() as uow:
             rows = uow.session.execute(
@@ -224,15 +244,20 @@ def _run_pipeline(
     messages = sum(int(m) for m in re.findall(r"processed (\d+) messages", output))
     latencies.sort()
     print("  stages (median ms): " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()))
+    growth = [
+        (rss - rss_warm[pid][1]) / 1024 for pid, (_, rss) in memory.items() if pid in rss_warm
+    ]
     return {
-        "tickets": float(args.tickets),
+        "tickets": float(tickets),
         "notified": float(len(latencies)),
-        "tickets_per_s": args.tickets / elapsed,
+        "tickets_per_s": tickets / elapsed,
         "p50_ms": statistics.median(latencies),
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
-        "worker_cpu_ms_per_ticket": worker_cpu * 1000 / args.tickets,
+        "p99_ms": latencies[max(int(len(latencies) * 0.99) - 1, 0)],
+        "worker_cpu_ms_per_ticket": worker_cpu * 1000 / tickets,
         # every message the workers took, the warm-up's 50 tickets included
-        "messages_per_ticket": messages / (args.tickets + WARM_TICKETS),
+        "messages_per_ticket": messages / (tickets + WARM_TICKETS),
+        "worker_rss_peak_mb": max((hwm for hwm, _ in memory.values()), default=0) / 1024,
+        "worker_rss_growth_mb": max(growth, default=0.0),
     }
 
 
@@ -248,6 +273,21 @@ def _cpu_seconds(pid: int) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def _worker_memory(pid: int) -> dict[int, tuple[int, int]]:
+    """Each worker process's peak and current resident set in KiB (VmHWM, VmRSS), by pid."""
+    found: dict[int, tuple[int, int]] = {}
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else []:
+        try:
+            status = Path(f"/proc/{child}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        kib = [int(fields.get(k, "0 kB").split()[0]) for k in ("VmHWM", "VmRSS")]
+        found[int(child)] = (kib[0], kib[1])
+    return found
 
 
 def _stages(runtime: Runtime, inbox_ids: list[int]) -> dict[str, float]:
@@ -323,6 +363,13 @@ def main() -> None:
         "a rate below capacity measures latency without queueing).",
     )
     parser.add_argument(
+        "--rates",
+        default="50,100",
+        help="Paced runs after the main one, tickets per second, comma-separated "
+        "('' for none): latency and worker CPU per ticket below capacity.",
+    )
+    parser.add_argument("--paced-tickets", type=int, default=1000)
+    parser.add_argument(
         "--worker-log",
         type=argparse.FileType("w"),
         default="/dev/null",
@@ -366,14 +413,15 @@ def _run(args: argparse.Namespace, namespace: str) -> None:
         )
         print(f"  {noop:.0f} hops/s", flush=True)
         print(f"pipeline: {args.tickets} tickets ...", flush=True)
-        result = run_pipeline(settings, env, sink, args)
-        print(
-            f"  {result['tickets_per_s']:.0f} tickets/s, accepted -> agent notified "
-            f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms "
-            f"({result['notified']:.0f} of {result['tickets']:.0f} measured), "
-            f"{result['worker_cpu_ms_per_ticket']:.1f} ms of worker CPU per ticket",
-            flush=True,
-        )
+        result = run_pipeline(settings, env, sink, args, tickets=args.tickets, rate=args.rate)
+        _say(result)
+        paced: dict[str, dict[str, float]] = {}
+        for rate in (float(r) for r in args.rates.split(",") if r.strip()):
+            print(f"paced: {args.paced_tickets} tickets at {rate:g}/s ...", flush=True)
+            paced[f"{rate:g}"] = run_pipeline(
+                settings, env, sink, args, tickets=args.paced_tickets, rate=rate
+            )
+            _say(paced[f"{rate:g}"])
     # a hop is one step of one ticket through an actor (what the no-op measures per
     # message); under load many tickets share a broker message (messages_per_ticket)
     ratio = result["tickets_per_s"] * STEPS_PER_TICKET / noop
@@ -382,7 +430,27 @@ def _run(args: argparse.Namespace, namespace: str) -> None:
         f"p99_ms={result['p99_ms']:.1f} noop_hops_per_s={noop:.1f} "
         f"hops_per_ticket={STEPS_PER_TICKET} ratio={ratio:.3f} "
         f"messages_per_ticket={result['messages_per_ticket']:.2f} "
-        f"worker_cpu_ms_per_ticket={result['worker_cpu_ms_per_ticket']:.1f}"
+        f"worker_cpu_ms_per_ticket={result['worker_cpu_ms_per_ticket']:.1f} "
+        f"worker_rss_peak_mb={result['worker_rss_peak_mb']:.0f} "
+        f"worker_rss_growth_mb={result['worker_rss_growth_mb']:.1f}"
+        + "".join(
+            f" rate{rate}_p50_ms={r['p50_ms']:.1f} rate{rate}_p99_ms={r['p99_ms']:.1f}"
+            f" rate{rate}_cpu_ms_per_ticket={r['worker_cpu_ms_per_ticket']:.1f}"
+            f" rate{rate}_rss_peak_mb={r['worker_rss_peak_mb']:.0f}"
+            for rate, r in paced.items()
+        )
+    )
+
+
+def _say(result: dict[str, float]) -> None:
+    print(
+        f"  {result['tickets_per_s']:.0f} tickets/s, accepted -> agent notified "
+        f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms "
+        f"({result['notified']:.0f} of {result['tickets']:.0f} measured), "
+        f"{result['worker_cpu_ms_per_ticket']:.1f} ms of worker CPU per ticket, "
+        f"worker RSS peak {result['worker_rss_peak_mb']:.0f} MB "
+        f"(+{result['worker_rss_growth_mb']:.1f} MB after the warm-up)",
+        flush=True,
     )
 
 

@@ -14,10 +14,13 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 MAX_ID = 2**31 - 1
 NUL = "\x00"
+_WITHOUT_TEXT = frozenset({int, float, bool, type(None), bytes, datetime, date, Decimal})
 
 T = TypeVar("T")
 
@@ -37,6 +40,8 @@ def without_nul(value: T) -> tuple[T, int]:
 
     A value without NUL comes back as it is (the same object).
     """
+    if type(value) in _WITHOUT_TEXT:  # most of a statement's values: nothing to look at
+        return value, 0
     if isinstance(value, str):
         count = value.count(NUL)
         return (value.replace(NUL, "") if count else value), count  # type: ignore[return-value]

@@ -27,6 +27,11 @@ BacklogKey = tuple[int, datetime, datetime, int]  # priority rank, SLA due, crea
 NEVER_DUE = datetime(9999, 1, 1, tzinfo=UTC)  # orders tickets without an SLA clock last
 
 
+def new_access_key() -> str:
+    """A new ticket's secret for its requester's link."""
+    return secrets.token_urlsafe(18)
+
+
 class TicketRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -66,7 +71,7 @@ class TicketRepository:
             self.session,
             Ticket,
             {
-                "access_key": access_key or secrets.token_urlsafe(18),
+                "access_key": access_key or new_access_key(),
                 "subject": subject[:998],
                 "status": Status.NEW.value,
                 "priority": priority.value,

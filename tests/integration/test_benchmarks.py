@@ -23,12 +23,13 @@ TINY = {
     "email_intake": "--messages 20 --processes 1 --threads 2 --smtp-clients 1 --skip-desk",
     "idle_backlog": "--tickets 10 --settle 0.5 --window 1",
     "pages": "--tickets 2000 --rounds 3",
-    "pipeline": "--tickets 20 --processes 1 --threads 2 --agents 3 --noop-messages 100",
+    "pipeline": "--tickets 20 --processes 1 --threads 2 --agents 3 --noop-messages 100 "
+    "--rates 50 --paced-tickets 20",
     "reports": "--tickets 1000 --rounds 1",
     "routing": "--agents 30 --skills 8 --tickets 50 --warmup 5 --e2e-tickets 10 "
     "--e2e-agents 3 --processes 1 --threads 2",
     "sla": "--tickets 2000 --due 20 --interval 0.2",
-    "web_intake": "--submissions 10 --rate 50",
+    "web_intake": "--submissions 10 --rate 50 --load 3 --clients 2",
 }
 HELPERS = {
     "__init__",
@@ -36,6 +37,7 @@ HELPERS = {
     "desk_seed",
     "mail_corpus",
     "routing_e2e",
+    "web_load_users",
 }  # parts of the above
 
 

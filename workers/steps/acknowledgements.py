@@ -119,9 +119,12 @@ def _link(
     runtime: Runtime, uow: UnitOfWork, ticket_id: int, message: InboundMessage
 ) -> tuple[str, str]:
     """The ticket's link and the language to name it in (the requester's, as ingest
-    decided it)."""
-    ticket = uow.tickets.get(ticket_id)
-    key = ticket.access_key if ticket is not None else ""
+    decided it). The key is the message's when it opened the ticket with one (ingest
+    gives every new ticket's message one), else read."""
+    key = message.access_key
+    if key is None:
+        ticket = uow.tickets.get(ticket_id)
+        key = ticket.access_key if ticket is not None else ""
     language = message.language or runtime.settings.helpdesk.language
     return ticket_link(runtime.settings.web.link_base(), ticket_id, key), language
 

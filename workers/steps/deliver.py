@@ -65,7 +65,7 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
         )
     if claimed is None:
         return None
-    outcome = _attempt(runtime, outbox_id, claimed)
+    outcome = _attempt(runtime, outbox_id, claimed, held=True)  # claimed this moment
     if outcome is None:
         return None
     if isinstance(outcome, _Held):
@@ -96,6 +96,10 @@ class DeliverBatch(BatchStep):
     row as for one; a row with attempts left is tried again alone, on its channel's
     queue. Rows not tried when an interruption (a time limit, a shutdown) stops the
     batch are given back, pending. A message of one row (an int) is ``deliver``.
+
+    The fence before each send costs no transaction of its own where one has just
+    committed: the first row's is the claim itself, and the next row's is checked in
+    the transaction that records a row sent (``fenced``: its answer, once committed).
     """
 
     name = "delivery"
@@ -104,6 +108,7 @@ class DeliverBatch(BatchStep):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.claimed: dict[int, Claimed] = {}
+        self.fenced: dict[int, bool] = {}  # row -> still ours, checked in the last commit
 
     def handle(self, ids: int | list[int], *args: Any) -> None:
         if isinstance(ids, int):
@@ -122,11 +127,13 @@ class DeliverBatch(BatchStep):
                 holder=runtime.holder,
                 dead_after=runtime.dead_after,
             )
+        if self.claimed:  # the first row is sent next: its claim, just committed, is its fence
+            self.fenced[next(iter(self.claimed))] = True
         return list(self.claimed)
 
     def one(self, outbox_id: int) -> bool:
         runtime, row = self.runtime, self.claimed[outbox_id]
-        outcome = _attempt(runtime, outbox_id, row)
+        outcome = _attempt(runtime, outbox_id, row, held=self.fenced.pop(outbox_id, None))
         if outcome is None:  # taken by another attempt meanwhile: its business now
             return True
         if isinstance(outcome, _Held):
@@ -135,10 +142,28 @@ class DeliverBatch(BatchStep):
         if isinstance(outcome, _Sent):
             with runtime.db.unit_of_work() as uow:
                 _record_sent(runtime, uow, outbox_id, row, outcome)
+                fenced = self._fence_next(uow, outbox_id)
+            self.fenced.update(fenced)  # (committed: a rollback would have undone the check)
         elif outcome.state is RowState.PENDING:
             return False
         _hand_on(runtime, outbox_id, row)
         return True
+
+    def _fence_next(self, uow: UnitOfWork, outbox_id: int) -> dict[int, bool]:
+        """The fence of the row sent after ``outbox_id`` (the batch goes in id order),
+        checked in ``uow``: {its id: still ours}, or nothing after the last."""
+        later = [i for i in self.claimed if i > outbox_id]
+        if not later:
+            return {}
+        following = later[0]
+        runtime = self.runtime
+        held = uow.outbox.still_held(
+            following,
+            token=self.claimed[following].token,
+            now=runtime.now(),
+            lease=runtime.send_lease,
+        )
+        return {following: held}
 
     def give_back(self, ids: list[int]) -> None:
         tokens = {self.claimed[i].token for i in ids if i in self.claimed}
@@ -188,21 +213,29 @@ def _asked_to_wait(exc: BaseException) -> float | None:
     return float(wait) if isinstance(wait, int | float) else None
 
 
-def _still_ours(runtime: Runtime, outbox_id: int, claimed: Claimed) -> bool:
-    """The fence before a send: our claim still holds the row (its lease starts again)."""
-    with runtime.db.unit_of_work() as uow:
-        held = uow.outbox.still_held(
-            outbox_id, token=claimed.token, now=runtime.now(), lease=runtime.send_lease
-        )
+def _still_ours(
+    runtime: Runtime, outbox_id: int, claimed: Claimed, held: bool | None = None
+) -> bool:
+    """The fence before a send: our claim still holds the row (its lease starts again).
+    ``held``: the answer of a fence the transaction just committed checked (the claim,
+    or the previous row's record); None: checked now, in a transaction of its own."""
+    if held is None:
+        with runtime.db.unit_of_work() as uow:
+            held = uow.outbox.still_held(
+                outbox_id, token=claimed.token, now=runtime.now(), lease=runtime.send_lease
+            )
     if not held:
         log.warning("outbox %s was taken by another attempt: not sent again", outbox_id)
     return held
 
 
-def _attempt(runtime: Runtime, outbox_id: int, claimed: Claimed) -> _Sent | _Failed | _Held | None:
+def _attempt(
+    runtime: Runtime, outbox_id: int, claimed: Claimed, *, held: bool | None = None
+) -> _Sent | _Failed | _Held | None:
     """Send one claimed row; a failure or a hold is recorded on the row before returning.
-    None: the row is no longer ours (our lease ran out and another attempt took it)."""
-    if not _still_ours(runtime, outbox_id, claimed):
+    None: the row is no longer ours (our lease ran out and another attempt took it).
+    ``held``: as for ``_still_ours``."""
+    if not _still_ours(runtime, outbox_id, claimed, held):
         return None
     message: OutboundMessage | None = None
     try:

@@ -28,6 +28,7 @@ from router.vocabulary import (
 )
 from store.customers import CustomerRef
 from store.db import UnitOfWork
+from store.tickets import new_access_key
 from workers.runtime.context import Runtime
 from workers.steps.ingest_email import (
     AutoReplyLimit,
@@ -211,6 +212,8 @@ def _ingest_in(
         uow.inbox.finish(inbox_id, state=RowState.QUIET, ticket_id=None, now=now, why=why)
         return
     else:  # bulk and list mail may be a customer's request: a ticket, never an answer
+        if message.access_key is None:  # chosen here, so its acknowledgement has the link
+            message = replace(message, access_key=new_access_key())
         ticket_id = open_ticket(runtime, uow, message, customer, parent=existing)
         waiting = True
         if runtime.settings.helpdesk.acknowledge and not (quiet or message.is_bulk):
