@@ -210,8 +210,9 @@ def _run_pipeline(
     intake = StoreIntake(runtime)
     try:
         time.sleep(4)  # workers boot
+        before = len(sink.messages)  # (a paced run follows others on the same sink)
         _push(intake, "warm", WARM_TICKETS, args.intake_threads)
-        sink.wait_for(2 * WARM_TICKETS, timeout=120)
+        sink.wait_for(before + 2 * WARM_TICKETS, timeout=120)
         baseline = len(sink.messages)
         rss_warm = _worker_memory(worker.pid)
         cpu_before = _cpu_seconds(worker.pid)

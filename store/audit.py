@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from router.audit_origin import ActorRef, Origin
 from router.vocabulary import AuditAction
+from store.dialect import table
 from store.models import AuditEvent
 
 
@@ -66,7 +67,8 @@ class AuditLog:
         if self._pending:
             if self._before_write is not None:
                 self._before_write(self._pending)
-            self.session.execute(insert(AuditEvent), list(self._pending))
+            # Core, not the ORM's bulk insert: the same statement at a fraction of the cost
+            self.session.execute(insert(table(AuditEvent)), list(self._pending))
             self._pending.clear()
 
     def logged_since(

@@ -36,6 +36,19 @@ class CustomerRef:
 KnownCustomers = dict[tuple[str, str], CustomerRef | None]
 """``(channel, address)`` -> its customer, or None: there was none when it was looked up."""
 
+
+@dataclass(frozen=True)
+class DomainOrganisation:
+    """The organisation an email domain belongs to, as a new customer there joins it."""
+
+    id: int
+    name: str
+    tier: str | None
+
+
+KnownDomains = dict[str, DomainOrganisation | None]
+"""An email domain -> its organisation, or None: none has it (as looked up)."""
+
 _REF_COLUMNS = (
     Customer.id,
     Customer.name,
@@ -56,16 +69,23 @@ def _refs_by_identity() -> Any:
 
 
 class CustomerRepository:
-    def __init__(self, session: Session, known: KnownCustomers | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        known: KnownCustomers | None = None,
+        domains: KnownDomains | None = None,
+    ) -> None:
         self.session = session
         self._known: KnownCustomers = {} if known is None else known
+        self._domains: KnownDomains = {} if domains is None else domains
 
     def look_up(self, channel: Channel, addresses: Iterable[str]) -> None:
         """Look up the customers behind ``addresses`` in one query, for ``identify``.
 
-        A batch of messages asks once instead of once per message. What is found,
-        or found missing, is kept for this unit of work; a customer another
-        transaction creates meanwhile is still caught by ``identify``'s insert.
+        A batch of messages asks once instead of once per message, and once more for
+        the organisations of the new ones' email domains. What is found, or found
+        missing, is kept for this unit of work; a customer another transaction creates
+        meanwhile is still caught by ``identify``'s insert.
         """
         kind = _kind(channel)
         wanted = {normalise_address(kind, a) for a in addresses}
@@ -80,6 +100,22 @@ class CustomerRepository:
         ):
             found[row[0]] = _ref(row[1:])
         self._known.update(((kind.value, address), ref) for address, ref in found.items())
+        if kind is Channel.EMAIL:
+            self._look_up_domains(_domain(a) for a, ref in found.items() if ref is None)
+
+    def _look_up_domains(self, domains: Iterable[str]) -> None:
+        """The organisations of ``domains``, in one query, for ``_organisation_of_domain``."""
+        wanted = {d for d in domains if d} - set(self._domains)
+        if not wanted:
+            return
+        found: KnownDomains = dict.fromkeys(wanted)
+        for row in self.session.execute(
+            select(OrganisationDomain.domain, Organisation.id, Organisation.name, Organisation.tier)
+            .join(Organisation, Organisation.id == OrganisationDomain.organisation_id)
+            .where(OrganisationDomain.domain.in_(wanted))
+        ):
+            found[row[0]] = DomainOrganisation(id=row[1], name=row[2], tier=row[3])
+        self._domains.update(found)
 
     def identify(self, channel: Channel, address: str, name: str, now: datetime) -> CustomerRef:
         """The customer behind ``address`` on ``channel``; created once, even under races.
@@ -244,20 +280,23 @@ class CustomerRepository:
         ).first()
         return None if row is None else _ref(row[1:])
 
-    def _organisation_of_domain(self, channel: Channel, address: str) -> Organisation | None:
+    def _organisation_of_domain(self, channel: Channel, address: str) -> DomainOrganisation | None:
         """The organisation whose email domain ``address`` is at (email addresses only)."""
-        _, at, domain = address.rpartition("@")
-        if channel is not Channel.EMAIL or not at or not domain:
+        domain = _domain(address)
+        if channel is not Channel.EMAIL or not domain:
             return None
-        return self.session.execute(
-            select(Organisation)
-            .join(OrganisationDomain, OrganisationDomain.organisation_id == Organisation.id)
-            .where(OrganisationDomain.domain == domain.lower().rstrip("."))
-        ).scalar_one_or_none()
+        self._look_up_domains([domain])
+        return self._domains[domain]
 
     def _forget(self, address: str) -> None:
         """An email identity whose bounce flag changes: look it up again when asked."""
         self._known.pop((Channel.EMAIL.value, normalise_address(Channel.EMAIL, address)), None)
+
+
+def _domain(address: str) -> str:
+    """The domain of an email address as organisations list it ('' without one)."""
+    _, at, domain = address.rpartition("@")
+    return domain.lower().rstrip(".") if at else ""
 
 
 def _kind(channel: Channel) -> Channel:

@@ -25,7 +25,7 @@ from store.audit import AuditLog
 from store.chats import ChatRepository
 from store.config_versions import ConfigVersions
 from store.customer_directory import CustomerDirectory
-from store.customers import CustomerRepository, KnownCustomers
+from store.customers import CustomerRepository, KnownCustomers, KnownDomains
 from store.inbox import InboxRepository
 from store.inbox_signals import InboxSignals, PgListener
 from store.mailboxes import MailboxCursorRepository
@@ -151,6 +151,7 @@ class UnitOfWork:
         self._memo: dict[str, Any] = {}
         self._inbox_finishes: list[dict[str, Any]] = []
         self._known_customers: KnownCustomers = {}
+        self._known_domains: KnownDomains = {}
         self._known_inbound = KnownInbound()
 
     @property
@@ -191,7 +192,7 @@ class UnitOfWork:
 
     @property
     def customers(self) -> CustomerRepository:
-        return CustomerRepository(self.session, self._known_customers)
+        return CustomerRepository(self.session, self._known_customers, self._known_domains)
 
     @property
     def customer_directory(self) -> CustomerDirectory:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from secrets import token_hex
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, update
+from sqlalchemy import ColumnElement, Update, bindparam, exists, false, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from router.vocabulary import RowState
+from store.dialect import table
 from store.models import OutboxItem
 from store.process_beats import quiet_since
 
@@ -124,19 +126,23 @@ def still_held(
     and we must not send it."""
     if token is None:
         return True
+    values = {"row_id": outbox_id, "held_by": token, "lease_until": now + lease, "at": now}
+    return session.execute(_still_held(), values).first() is not None
+
+
+@cache
+def _still_held() -> Update:
+    """Built once, in Core (see ``store.dialect``): delivery runs it before each send."""
+    outbox = table(OutboxItem).c
     return (
-        session.execute(
-            update(OutboxItem)
-            .where(
-                OutboxItem.id == outbox_id,
-                OutboxItem.state == RowState.SENDING.value,
-                OutboxItem.lease_token == token,
-            )
-            .values(available_at=now + lease, updated_at=now)
-            .returning(OutboxItem.id)
-            .execution_options(synchronize_session=False)
-        ).first()
-        is not None
+        update(table(OutboxItem))
+        .where(
+            outbox.id == bindparam("row_id"),
+            outbox.state == RowState.SENDING.value,
+            outbox.lease_token == bindparam("held_by"),
+        )
+        .values(available_at=bindparam("lease_until"), updated_at=bindparam("at"))
+        .returning(outbox.id)
     )
 
 
