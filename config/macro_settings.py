@@ -6,14 +6,17 @@ name = "password-reset"                 # how the API and the pages name it
 title = "Password reset done"           # what the agent sees on the button
 body = "Hello {requester_name},\n\nI reset your password on #{ticket_number}.\n\n{agent_name}"
 status = "pending"                      # optional: set with the reply
-team = "support"                        # optional: transferred to this team's queue
+priority = "high"                       # optional: set with the reply
+tags = ["password"]                     # optional: added to the ticket's tags
+team = "support"                        # optional: moved to this team (its queue when
+                                        # the agent is not in it)
 ```
 """
 
 from __future__ import annotations
 
 from string import Formatter
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -28,7 +31,9 @@ class MacroSettings(Frozen):
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=20_000)
     status: Literal["open", "pending", "resolved"] | None = None
-    team: str | None = None
+    priority: Literal["urgent", "high", "normal", "low"] | None = None
+    tags: tuple[Annotated[str, Field(min_length=1, max_length=64)], ...] = Field((), max_length=20)
+    team: str | None = Field(None, min_length=1, max_length=64)
 
     @field_validator("body")
     @classmethod

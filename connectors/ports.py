@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from config.macro_settings import MacroSettings
+from connectors.macro_ports import MacroDesk
 from connectors.ticket_ports import TicketActions, TicketDesk
 from router.access import TicketScope
 from router.board import Board
@@ -24,7 +24,6 @@ from router.customer_records import (
 )
 from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
 from router.export_format import ExportFilters
-from router.macros import MacroApplied
 from router.queue_views import View
 from router.ratings import RatedVia, RatingOutcome, RatingView
 from router.report import Report
@@ -245,17 +244,6 @@ class SplitDesk(Protocol):
         """Move a customer's message of ticket ``number`` into a new ticket of the same
         requester; its number. ``NotFound`` for a message not the ticket's,
         ``PermanentError`` for one that cannot be split out."""
-        ...
-
-
-class MacroDesk(Protocol):
-    """Macros (``[[macros]]``): the list, and applying one (the caller may reply: checked)."""
-
-    def macros(self) -> tuple[MacroSettings, ...]: ...
-
-    def apply_macro(self, caller: Caller, number: int, name: str) -> MacroApplied:
-        """``NotFound`` for no such macro; ``PermanentError`` (``InvalidTransition``) for a
-        reply or status the ticket cannot take: nothing was sent."""
         ...
 
 

@@ -45,6 +45,7 @@ class Ability(StrEnum):
     MANAGE_ACCOUNTS = "accounts.manage"
     MANAGE_TOKENS = "tokens.manage"
     MANAGE_WEBHOOKS = "webhooks.manage"
+    MANAGE_MACROS = "macros.manage"  # make, change, remove the macros kept by the API
 
 
 MINIMUM_ROLE: dict[Ability, Role] = {
@@ -65,6 +66,7 @@ MINIMUM_ROLE: dict[Ability, Role] = {
     Ability.MANAGE_ACCOUNTS: Role.ADMIN,
     Ability.MANAGE_TOKENS: Role.ADMIN,
     Ability.MANAGE_WEBHOOKS: Role.ADMIN,
+    Ability.MANAGE_MACROS: Role.ADMIN,
 }
 
 TICKET_ABILITIES = frozenset(a for a in Ability if a.value.startswith("ticket."))

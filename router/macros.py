@@ -26,6 +26,22 @@ class MacroFacts:
 
 
 @dataclass(frozen=True)
+class MacroDefinition:
+    """A macro as the desk knows it, from the config (``[[macros]]``, read-only) or made by
+    an admin through the staff API (kept in the store): its reply text and the fields it
+    changes with it (None: as they are; ``tags`` are added to the ticket's)."""
+
+    name: str
+    title: str
+    body: str
+    status: str | None = None
+    priority: str | None = None
+    tags: tuple[str, ...] = ()
+    team: str | None = None
+    source: str = "config"  # "config" or "api"
+
+
+@dataclass(frozen=True)
 class MacroApplied:
     """What applying a macro did: the text sent, and the changes made with it."""
 
@@ -34,6 +50,9 @@ class MacroApplied:
     text: str
     status: str | None
     team: str | None
+    priority: str | None = None
+    tags: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
 
 
 def macro_text(body: str, facts: MacroFacts) -> str:
@@ -51,12 +70,29 @@ def fill(body: str, values: Mapping[str, str]) -> str:
     return "".join(parts)
 
 
-def macro_summary(name: str, status: str | None, team: str | None) -> str:
+def macro_summary(
+    name: str,
+    status: str | None,
+    team: str | None,
+    *,
+    priority: str | None = None,
+    tags: tuple[str, ...] = (),
+    files: int = 0,
+) -> str:
     """The audit log's words for a macro applied: "macro password-reset: reply, status
-    pending, team billing"."""
-    changes = ["reply"]
+    pending, priority high, tags +vpn, team billing"."""
+    changes = ["reply" + (f" with {files} file(s)" if files else "")]
     if status:
         changes.append(f"status {status}")
+    if priority:
+        changes.append(f"priority {priority}")
+    if tags:
+        changes.append("tags " + " ".join(f"+{t}" for t in tags))
     if team:
         changes.append(f"team {team}")
     return f"macro {name}: " + ", ".join(changes)
+
+
+def tags_added(current: tuple[str, ...], added: tuple[str, ...]) -> tuple[str, ...]:
+    """The ticket's tags with a macro's added (each once, in order)."""
+    return tuple(dict.fromkeys((*current, *added)))

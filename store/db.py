@@ -28,6 +28,7 @@ from store.customer_directory import CustomerDirectory
 from store.customers import CustomerRepository, KnownCustomers, KnownDomains
 from store.inbox import InboxRepository
 from store.inbox_signals import InboxSignals, PgListener
+from store.macros import MacroRepository
 from store.mailboxes import MailboxCursorRepository
 from store.messages import KnownInbound, MessageRepository
 from store.organisations import OrganisationRepository
@@ -233,6 +234,10 @@ class UnitOfWork:
     @property
     def process_beats(self) -> ProcessBeatRepository:
         return ProcessBeatRepository(self.session)
+
+    @property
+    def macros(self) -> MacroRepository:
+        return MacroRepository(self.session)
 
     @property
     def ratings(self) -> RatingRepository:

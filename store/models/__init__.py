@@ -4,6 +4,7 @@ from store.models.base import Base
 from store.models.chat import ChatMessage
 from store.models.config_versions import ConfigChange, ConfigVersion
 from store.models.fleet import ProcessBeat
+from store.models.macros import MacroRow
 from store.models.mail import Attachment, MailboxCursor
 from store.models.people import (
     Agent,
@@ -38,6 +39,7 @@ __all__ = [
     "Customer",
     "CustomerIdentity",
     "InboxItem",
+    "MacroRow",
     "MailboxCursor",
     "Message",
     "Organisation",

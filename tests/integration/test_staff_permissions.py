@@ -19,10 +19,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from router.envelopes import AttachmentRef
+from router.macros import MacroDefinition
 from router.vocabulary import Channel, Direction, Role
 from tests.support.staff import StaffDesk, staff_desk
 from workers.desk.api_tokens import create_token
 from workers.desk.customers import create_customer
+from workers.desk.macro_book import create_macro
 from workers.desk.organisations import create_organisation
 from workers.desk.webhooks import add_webhook, send_test_event
 
@@ -101,6 +103,9 @@ TICKET_REASSIGN = {
 # a receiver by address (no name to resolve), outside any private network
 NEW_WEBHOOK = {"url": "https://93.184.216.34/hooks", "events": ["ticket.created"]}
 
+# a macro an admin makes (and, for PUT and DELETE, one made for the row: its name filled)
+NEW_MACRO = {"name": "{macro_name}", "title": "Made", "body": "Hi {{requester_name}}"}
+
 T = "/api/v1/desk/tickets/{number}"
 MATRIX = [
     # first: later rows set ana away and fill her room in email
@@ -115,6 +120,9 @@ MATRIX = [
     Operation("GET", "/api/v1/reports", supervisors(200)),
     Operation("GET", "/api/v1/board", supervisors(200)),
     Operation("GET", "/api/v1/macros", everyone(200)),
+    Operation("POST", "/api/v1/macros", admins_only(201), body=NEW_MACRO),
+    Operation("PUT", "/api/v1/macros/{macro_name}", admins_only(200), body=NEW_MACRO),
+    Operation("DELETE", "/api/v1/macros/{macro_name}", admins_only(204)),
     Operation(
         "POST", "/api/v1/desk/tickets/{number}/macro", TICKET_READ, {"macro": "thanks"}, True
     ),
@@ -207,6 +215,11 @@ def tickets_by_scope(desk: StaffDesk, role: str) -> dict[str, int]:
 def records_for(desk: StaffDesk, op: Operation) -> dict[str, int]:
     """Fresh customers and an organisation for an operation that names them (a merge uses
     its customer up)."""
+    if "/api/v1/macros" in op.path and op.method != "GET":
+        name = f"made-{next(UNIQUE)}"
+        if "{macro_name}" in op.path:
+            create_macro(desk.runtime, MacroDefinition(name, "Kept", "Hello"), by="root")
+        return {"macro_name": name}  # type: ignore[dict-item]
     if "customer" not in op.path and "organisation" not in op.path:
         return {}
     unique = next(UNIQUE)

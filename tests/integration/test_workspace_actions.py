@@ -203,3 +203,41 @@ def test_a_reply_with_a_refused_file_sends_nothing_and_keeps_the_text(desk: Staf
     with desk.runtime.db.unit_of_work() as uow:
         assert uow.session.scalars(select(Message).where(Message.ticket_id == number)).all() == []
     assert ticket_row(desk, number).status == "open"
+
+
+def test_a_macro_chosen_in_the_reply_form_goes_with_its_files_and_changes_in_one_submit(
+    desk: StaffDesk,
+) -> None:
+    number = desk.ticket("support", "ana")
+    ana = signed_in(desk, "ana")
+    page = ana.get(f"/desk/tickets/{number}").text
+    assert f'data-text="Hello Jo, thanks for writing about #{number}. ana"' in page
+    fields = form_of(page, f"/desk/tickets/{number}/reply")
+    sent = ana.post(
+        f"/desk/tickets/{number}/reply",
+        data={**fields, "macro": "on-it", "text": ""},
+        files=[("files", ("diagram.png", PNG, "image/png"))],
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[:500]
+    assert sent.headers["location"].endswith("?done=macro")
+    assert ticket_row(desk, number).status == "pending"  # the macro's status
+    with desk.runtime.db.unit_of_work() as uow:
+        [reply] = uow.session.scalars(select(Message).where(Message.ticket_id == number)).all()
+        assert "Hello Jo, I am on it. ana" in reply.body_text
+        assert [a.filename for a in reply.attachments] == ["diagram.png"]
+        [applied] = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "macro.applied")
+        ).all()
+        assert applied.actor == "agent:ana" and applied.data["files"] == ["diagram.png"]
+    # the agent's own words with a macro: sent instead of its text, its changes made
+    other = desk.ticket("support", "ana")
+    fields = form_of(ana.get(f"/desk/tickets/{other}").text, f"/desk/tickets/{other}/reply")
+    assert ana.post(
+        f"/desk/tickets/{other}/reply",
+        data={**fields, "macro": "on-it", "text": "Looking now, Jo.", "status": "open"},
+    ).is_success
+    assert ticket_row(desk, other).status == "open"  # the form's status wins
+    with desk.runtime.db.unit_of_work() as uow:
+        [reply] = uow.session.scalars(select(Message).where(Message.ticket_id == other)).all()
+        assert "Looking now, Jo." in reply.body_text and "I am on it" not in reply.body_text

@@ -145,8 +145,8 @@ def test_an_agent_finds_a_ticket_by_search_and_answers_it_with_a_macro_threaded_
     assert preview.evaluate("img => img.complete && img.naturalWidth") == 1  # it loaded
 
     page.get_by_label("Reply with a macro").select_option("on-it")
-    page.get_by_role("button", name="Apply and send").click()
-    expect(page.get_by_role("status")).to_contain_text("The macro was applied.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("The macro was applied")
     expect(page.locator("dd.status")).to_have_text("Pending")
     expect(page.locator(".message.outbound .body")).to_contain_text("Hello Kim Park, I am on it.")
     screenshot(page, "ticket")

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.macro_settings import MacroSettings
-from router.macros import MacroFacts, macro_summary, macro_text
+from router.macros import MacroFacts, macro_summary, macro_text, tags_added
 
 FACTS = MacroFacts(requester_name="Kim {x}", ticket_number=12, agent_name="Ana")
 
@@ -30,3 +30,16 @@ def test_the_audit_says_what_the_macro_changed() -> None:
         "macro reset: reply, status pending, team billing"
     )
     assert macro_summary("thanks", None, None) == "macro thanks: reply"
+
+
+def test_the_audit_names_every_change_of_a_macro_and_its_files() -> None:
+    assert macro_summary(
+        "escalate", "pending", "billing", priority="high", tags=("vpn", "vip"), files=2
+    ) == (
+        "macro escalate: reply with 2 file(s), status pending, priority high, "
+        "tags +vpn +vip, team billing"
+    )
+
+
+def test_a_macros_tags_are_added_each_once_after_the_tickets() -> None:
+    assert tags_added(("vpn", "printer"), ("vip", "vpn")) == ("vpn", "printer", "vip")

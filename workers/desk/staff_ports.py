@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import ParamSpec, TypeVar
 
-from config.macro_settings import MacroSettings
 from router.access import TicketScope
 from router.board import Board
 from router.customer_records import (
@@ -23,7 +22,6 @@ from router.customer_records import (
     OrganisationView,
 )
 from router.export_format import ExportFilters
-from router.macros import MacroApplied
 from router.queue_views import View
 from router.report import Report
 from router.report_figures import ReportFilters
@@ -39,7 +37,7 @@ from workers.desk import api_tokens, assignments, customers, organisations, sign
 from workers.desk.agents import set_agent_status
 from workers.desk.board import supervisor_board
 from workers.desk.export import Export
-from workers.desk.macros import apply_macro
+from workers.desk.macro_ports import MacroPorts
 from workers.desk.queue_views import view_counts, view_tickets
 from workers.desk.replies import answer_ticket
 from workers.desk.reply_files import keep_file, kept_file
@@ -67,7 +65,7 @@ def _store_outage_is_transient(fn: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-class StaffPorts(WebhookPorts):
+class StaffPorts(MacroPorts, WebhookPorts):
     """Implements ``connectors.ports.Staff``."""
 
     def __init__(self, runtime: Runtime) -> None:
@@ -151,13 +149,6 @@ class StaffPorts(WebhookPorts):
     @_store_outage_is_transient
     def split_message(self, caller: Caller, number: int, message_id: int, subject: str) -> int:
         return split_message(self.runtime, number, message_id, subject=subject, actor=caller.origin)
-
-    def macros(self) -> tuple[MacroSettings, ...]:
-        return self.runtime.settings.macros
-
-    @_store_outage_is_transient
-    def apply_macro(self, caller: Caller, number: int, name: str) -> MacroApplied:
-        return apply_macro(self.runtime, number, name, caller.principal.name, actor=caller.origin)
 
     @_store_outage_is_transient
     def attachment_file(

@@ -64,7 +64,22 @@
     }
     if (key === "r") { if (focusOn("#reply-body")) event.preventDefault(); return; }
     if (key === "n") { if (focusOn("#note-body")) event.preventDefault(); return; }
+    if (key === "m") { if (focusOn("#reply-macro")) event.preventDefault(); return; }
   });
+
+  // Choosing a macro puts its text (placeholders filled by the server) in the reply box
+  // to be read or edited, unless the agent wrote something of their own there.
+  var macro = document.getElementById("reply-macro");
+  var replyBody = document.getElementById("reply-body");
+  if (macro && replyBody) {
+    var filled = "";
+    macro.addEventListener("change", function () {
+      if (replyBody.value.trim() && replyBody.value !== filled) return;
+      var option = macro.options[macro.selectedIndex];
+      filled = (option && option.getAttribute("data-text")) || "";
+      replyBody.value = filled;
+    });
+  }
 
   if (help) {
     help.addEventListener("click", function (event) {

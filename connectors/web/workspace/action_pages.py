@@ -95,11 +95,23 @@ def action_router(pages: Pages, door: PageDoor, desk: Staff, web: WebSettings) -
 
         def do(f: dict[str, str], version: str | None) -> None:
             status = Status(f["status"]) if f.get("status") else None
-            desk.reply(
-                caller, number, f.get("text", ""), status=status, if_match=version, files=files
-            )
+            text = f.get("text", "")
+            if f.get("macro"):  # the macro's changes, and its text unless one was written
+                desk.apply_macro(
+                    caller,
+                    number,
+                    f["macro"][:64],
+                    text=text if text.strip() else None,
+                    files=files,
+                    status=status,
+                    if_match=version,
+                )
+            else:
+                desk.reply(caller, number, text, status=status, if_match=version, files=files)
 
-        return await act(request, number, caller, Ability.REPLY, "reply", do)
+        async with request.form() as form:
+            done = "macro" if form.get("macro") else "reply"
+        return await act(request, number, caller, Ability.REPLY, done, do)
 
     @router.post("/tickets/{number}/note", name="workspace_note")
     async def note(request: Request, number: Number, caller: Caller_) -> Response:

@@ -19,6 +19,7 @@ from connectors.web.workspace.door import PREFIX, PageDoor
 from connectors.web.workspace.pages import Pages
 from router.access import Ability, Verdict, check
 from router.errors import NotFound, PermanentError
+from router.macros import MacroFacts, macro_text
 from router.queue_views import ACTIVE
 from router.staff_views import Caller
 from router.ticket_list import TicketFilters, TicketOrder
@@ -63,6 +64,13 @@ async def ticket_page(
     principal = caller.principal
     can_assign = check(principal, Ability.ASSIGN, access.ticket) is Verdict.ALLOWED
     agents = await run_in_threadpool(desk.agents) if can_assign else []
+    macros = await run_in_threadpool(desk.macros)
+    configured = pages.agents.get(principal.name)
+    facts = MacroFacts(
+        requester_name=found.requester_name or found.requester_address,
+        ticket_number=found.number,
+        agent_name=(configured.display_name if configured else "") or principal.name,
+    )
     return await pages.page(
         request,
         "ticket.html",
@@ -70,7 +78,8 @@ async def ticket_page(
         status=status,
         ticket=found,
         others=[t for t in others.tickets if t.number != found.number][:OTHER_TICKETS],
-        macros=desk.macros(),
+        macros=macros,
+        macro_texts={m.name: macro_text(m.body, facts) for m in macros},
         done=request.query_params.get("done", ""),
         draft=draft,
         conflict=conflict,
