@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from connectors.macro_ports import MacroDesk
+from connectors.saved_search_ports import SavedSearchDesk
 from connectors.ticket_ports import TicketActions, TicketDesk
 from router.access import TicketScope
 from router.board import Board
@@ -371,6 +372,7 @@ class Staff(
     QueueDesk,
     SplitDesk,
     MacroDesk,
+    SavedSearchDesk,
     TokenAdmin,
     ReportDesk,
     CustomerDesk,

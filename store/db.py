@@ -37,6 +37,7 @@ from store.process_beats import ProcessBeatRepository
 from store.ratings import RatingRepository
 from store.report_sql import register_report_functions
 from store.requester_access import RequesterAccessRepository
+from store.saved_searches import SavedSearchRepository
 from store.sign_in_failures import SignInFailureRepository
 from store.sla import SlaRepository
 from store.staff_directory import StaffDirectory
@@ -238,6 +239,10 @@ class UnitOfWork:
     @property
     def macros(self) -> MacroRepository:
         return MacroRepository(self.session)
+
+    @property
+    def saved_searches(self) -> SavedSearchRepository:
+        return SavedSearchRepository(self.session)
 
     @property
     def ratings(self) -> RatingRepository:

@@ -3,8 +3,8 @@
 from store.models.base import Base
 from store.models.chat import ChatMessage
 from store.models.config_versions import ConfigChange, ConfigVersion
+from store.models.desk_tools import MacroRow, SavedSearchRow
 from store.models.fleet import ProcessBeat
-from store.models.macros import MacroRow
 from store.models.mail import Attachment, MailboxCursor
 from store.models.people import (
     Agent,
@@ -50,6 +50,7 @@ __all__ = [
     "ReportDay",
     "ReportMark",
     "RequesterAccess",
+    "SavedSearchRow",
     "SignInFailures",
     "SlaTimer",
     "StaffSession",

@@ -48,7 +48,9 @@ CONFIG = schemathesis.Config.from_dict(
 # domain may be taken already (409), an organisation named may not exist and a merge may not
 # be possible (422); a webhook's URL may resolve nowhere, or inside (422), and a
 # delivery may be under way (409); a ticket action may name an agent or team that does not
-# exist (422) or a move the ticket's state refuses (409)
+# exist (422) or a move the ticket's state refuses (409); a macro may name a team that does
+# not exist (422), a name taken (409) or none kept (404); a saved search's name may be taken
+# (409) or its team not exist (422)
 TICKET = "/api/v1/desk/tickets/{number}"
 REFERS_TO_STATE = {
     "POST /api/v1/tokens",
@@ -59,6 +61,9 @@ REFERS_TO_STATE = {
     "POST /api/v1/organisations",
     "PATCH /api/v1/organisations/{organisation_id}",
     "POST /api/v1/webhooks",
+    "POST /api/v1/macros",
+    "PUT /api/v1/macros/{name}",
+    "POST /api/v1/saved-searches",
     "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
     *(f"POST {TICKET}/{action}" for action in ("replies", "notes", "assign", "transfer")),
     *(f"POST {TICKET}/{action}" for action in ("claim", "unassign")),
@@ -76,6 +81,8 @@ STAFF_PREFIXES = (
     "/api/v1/customers",
     "/api/v1/organisations",
     "/api/v1/webhooks",
+    "/api/v1/macros",
+    "/api/v1/saved-searches",
 )
 
 
@@ -104,8 +111,8 @@ def test_every_staff_operation_answers_an_admins_program_as_documented(desk: Sta
         if op.path.startswith(STAFF_PREFIXES)
     ]
     # 20 before the webhooks (the macro action made it 20), 9 of them, 10 ticket actions,
-    # the split
-    assert len(operations) == 20 + 9 + 10 + 1
+    # the split, the macros' 4, the saved searches' 3
+    assert len(operations) == 20 + 9 + 10 + 1 + 4 + 3
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 

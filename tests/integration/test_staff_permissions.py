@@ -104,7 +104,10 @@ TICKET_REASSIGN = {
 NEW_WEBHOOK = {"url": "https://93.184.216.34/hooks", "events": ["ticket.created"]}
 
 # a macro an admin makes (and, for PUT and DELETE, one made for the row: its name filled)
-NEW_MACRO = {"name": "{macro_name}", "title": "Made", "body": "Hi {{requester_name}}"}
+NEW_MACRO = {"name": "{name}", "title": "Made", "body": "Hi {{requester_name}}"}
+
+# a search each caller saves (and, for DELETE, one of the caller's own made for the row)
+NEW_SEARCH = {"name": "Search {unique}", "filters": {"q": "printer"}}
 
 T = "/api/v1/desk/tickets/{number}"
 MATRIX = [
@@ -121,8 +124,11 @@ MATRIX = [
     Operation("GET", "/api/v1/board", supervisors(200)),
     Operation("GET", "/api/v1/macros", everyone(200)),
     Operation("POST", "/api/v1/macros", admins_only(201), body=NEW_MACRO),
-    Operation("PUT", "/api/v1/macros/{macro_name}", admins_only(200), body=NEW_MACRO),
-    Operation("DELETE", "/api/v1/macros/{macro_name}", admins_only(204)),
+    Operation("PUT", "/api/v1/macros/{name}", admins_only(200), body=NEW_MACRO),
+    Operation("DELETE", "/api/v1/macros/{name}", admins_only(204)),
+    Operation("GET", "/api/v1/saved-searches", everyone(200)),
+    Operation("POST", "/api/v1/saved-searches", everyone(201), body=NEW_SEARCH),
+    Operation("DELETE", "/api/v1/saved-searches/{search_id}", everyone(204)),
     Operation(
         "POST", "/api/v1/desk/tickets/{number}/macro", TICKET_READ, {"macro": "thanks"}, True
     ),
@@ -212,14 +218,21 @@ def tickets_by_scope(desk: StaffDesk, role: str) -> dict[str, int]:
     }
 
 
-def records_for(desk: StaffDesk, op: Operation) -> dict[str, int]:
+def records_for(desk: StaffDesk, op: Operation, role: str) -> dict[str, int]:
     """Fresh customers and an organisation for an operation that names them (a merge uses
-    its customer up)."""
+    its customer up); a macro, a saved search of ``role``'s account."""
+    if "/api/v1/saved-searches" in op.path and op.method != "GET":
+        unique = next(UNIQUE)
+        owner = desk.signed_in(ACCOUNT.get(role, "ana"))
+        made = owner.post(
+            "/api/v1/saved-searches", json={"name": f"Kept {unique}", "filters": {}}
+        )
+        return {"unique": unique, "search_id": made.json()["id"]}
     if "/api/v1/macros" in op.path and op.method != "GET":
         name = f"made-{next(UNIQUE)}"
-        if "{macro_name}" in op.path:
+        if "{name}" in op.path:
             create_macro(desk.runtime, MacroDefinition(name, "Kept", "Hello"), by="root")
-        return {"macro_name": name}  # type: ignore[dict-item]
+        return {"name": name}  # type: ignore[dict-item]
     if "customer" not in op.path and "organisation" not in op.path:
         return {}
     unique = next(UNIQUE)
@@ -303,7 +316,7 @@ def test_every_operation_answers_each_role_and_scope_as_the_matrix_says(
             for i, (scope, number) in enumerate(scopes.items()):
                 expected = op.expected[role][i] if op.on_ticket else op.expected[role]
                 victim = create_token(desk.runtime, "kim", role=Role.AGENT).token.id
-                ids = records_for(desk, op)
+                ids = records_for(desk, op, role)
                 if "{webhook_id}" in op.path:
                     ids["webhook_id"], ids["delivery_id"] = finished_delivery(desk)
                 if "{attachment_id}" in op.path:

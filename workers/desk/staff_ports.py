@@ -42,6 +42,7 @@ from workers.desk.queue_views import view_counts, view_tickets
 from workers.desk.replies import answer_ticket
 from workers.desk.reply_files import keep_file, kept_file
 from workers.desk.reports import make_report, report_period
+from workers.desk.saved_search_ports import SavedSearchPorts
 from workers.desk.splits import split_message
 from workers.desk.ticket_fields import edit_ticket
 from workers.desk.ticket_status import set_ticket_status
@@ -65,7 +66,7 @@ def _store_outage_is_transient(fn: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-class StaffPorts(MacroPorts, WebhookPorts):
+class StaffPorts(MacroPorts, SavedSearchPorts, WebhookPorts):
     """Implements ``connectors.ports.Staff``."""
 
     def __init__(self, runtime: Runtime) -> None:

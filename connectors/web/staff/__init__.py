@@ -17,6 +17,7 @@ from connectors.web.staff.customer_routes import customer_router
 from connectors.web.staff.gate import StaffGate, TicketAccess
 from connectors.web.staff.macro_routes import macro_router
 from connectors.web.staff.report_routes import report_router
+from connectors.web.staff.saved_search_routes import saved_search_router
 from connectors.web.staff.session_routes import session_router
 from connectors.web.staff.split_routes import split_router
 from connectors.web.staff.ticket_action_routes import ticket_action_router
@@ -39,6 +40,7 @@ def staff_router(
     router.include_router(agent_router(gate, staff))
     router.include_router(board_router(gate, staff))
     router.include_router(macro_router(gate, staff))
+    router.include_router(saved_search_router(gate, staff))
     router.include_router(split_router(gate, staff))
     router.include_router(token_router(gate, staff))
     router.include_router(report_router(gate, staff))

@@ -15,8 +15,11 @@ from connectors.web.staff.query_params import checked
 from connectors.web.workspace.door import PREFIX, PageDoor, local_path
 from connectors.web.workspace.pages import Pages
 from router.access import Ability
+from router.errors import NotFound
 from router.queue_views import View, count_text, views_of
+from router.saved_searches import may_remove, may_share_with, search_filters
 from router.staff_views import Caller
+from router.storable import MAX_ID
 from router.ticket_list import MAX_QUERY, TicketFilters, TicketOrder
 from router.vocabulary import AgentStatus
 
@@ -37,6 +40,7 @@ def home_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
         team: Annotated[str, Query(max_length=200)] = "",
         channel: Annotated[str, Query(max_length=20)] = "",
         tag: Annotated[str, Query(max_length=200)] = "",
+        saved: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     ) -> HTMLResponse:
         """A view's tickets (``mine`` unless another is chosen), or without a view the
         search over every ticket in the caller's scope: words (``q``) and the list's
@@ -53,10 +57,29 @@ def home_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
         }
         given = {name: (checked([v], name) if v else ()) for name, v in chosen_filters.items()}
         searching = chosen is None and (bool(q.strip()) or any(given.values()))
-        if chosen is None and not searching:
+        search = None
+        if saved is not None and chosen is None:
+            try:
+                search = await run_in_threadpool(desk.saved_search, caller, saved)
+            except NotFound as exc:
+                raise HTTPException(404, detail=str(exc)) from None
+            searching = False
+        if chosen is None and not searching and search is None:
             chosen = View.MINE
         counts = await run_in_threadpool(desk.view_counts, caller)
-        if searching:
+        searches = await run_in_threadpool(desk.saved_searches, caller)
+        if search is not None:
+            found = await run_in_threadpool(
+                desk.ticket_page,
+                caller,
+                search_filters(search.filters),
+                order=TicketOrder.UPDATED_DESC,
+                cursor=None,
+                limit=SHOWN,
+            )
+            tickets = list(found.tickets)
+            more = found.next_cursor is not None
+        elif searching:
             found = await run_in_threadpool(
                 desk.ticket_page,
                 caller,
@@ -93,6 +116,10 @@ def home_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
             team_names=pages.team_names,
             tickets=tickets,
             more=more,
+            saved_searches=[(s, count_text(n)) for s, n in searches],
+            search=search,
+            may_remove=may_remove(caller, search) if search else False,
+            share_teams=[t for t in pages.team_names if may_share_with(caller, t)],
         )
 
     @router.post("/status", name="workspace_status")
