@@ -99,6 +99,7 @@ class StaffMessage:
     body_text: str
     created_at: datetime
     attachments: tuple[StaffAttachment, ...] = ()
+    quoted: str = ""  # the quoted history ingest cut from ``body_text`` (shown folded)
 
 
 @dataclass(frozen=True)
@@ -159,3 +160,15 @@ class StaffTicket:
     def assignment_reasons(self) -> tuple[AuditEntry, ...]:
         """Why it is (or is not) with whom: the audit log's assignments, oldest first."""
         return tuple(e for e in self.audit if e.action in ASSIGNMENT_ACTIONS)
+
+
+def quoted_history(full_text: str | None, shown: str) -> str:
+    """What ``full_text`` (a message as it came) has beyond ``shown`` (what its writer
+    added, history cut at ingest): the quoted history, "" when nothing was cut."""
+    if not full_text or not full_text.strip() or full_text.strip() == shown.strip():
+        return ""
+    full = full_text.replace("\r\n", "\n").replace("\r", "\n")
+    start = full.find(shown.strip()) if shown.strip() else -1
+    if start < 0:
+        return full.strip("\n")
+    return (full[:start] + full[start + len(shown.strip()) :]).strip("\n")

@@ -24,6 +24,7 @@ from router.staff_ticket_views import (
     StaffMessage,
     StaffTicket,
     clock_state,
+    quoted_history,
 )
 from router.vocabulary import Direction
 from store.models import Attachment, AuditEvent, Customer, Message, SlaTimer, Ticket
@@ -152,6 +153,7 @@ def _message(m: Message) -> StaffMessage:
         author=m.author,
         body_text=m.body_text,
         created_at=m.created_at,
+        quoted=quoted_history(m.full_text, m.body_text),
         attachments=tuple(
             StaffAttachment(
                 id=a.id,

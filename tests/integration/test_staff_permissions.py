@@ -224,9 +224,7 @@ def records_for(desk: StaffDesk, op: Operation, role: str) -> dict[str, int]:
     if "/api/v1/saved-searches" in op.path and op.method != "GET":
         unique = next(UNIQUE)
         owner = desk.signed_in(ACCOUNT.get(role, "ana"))
-        made = owner.post(
-            "/api/v1/saved-searches", json={"name": f"Kept {unique}", "filters": {}}
-        )
+        made = owner.post("/api/v1/saved-searches", json={"name": f"Kept {unique}", "filters": {}})
         return {"unique": unique, "search_id": made.json()["id"]}
     if "/api/v1/macros" in op.path and op.method != "GET":
         name = f"made-{next(UNIQUE)}"

@@ -1,7 +1,8 @@
 """The issue's scenario in a real headless Chromium on a working desk whose mail goes out
 over real SMTP (a dramatiq worker delivering to an aiosmtpd sink on loopback): an agent
 signs in, finds a ticket by search, replies with a macro and a file and sets pending; the
-requester's mail arrives threaded under their own, with the file attached. SQLite here;
+requester's mail arrives threaded under their own, with the file attached; their answer
+above the quoted reply shows with the history folded. SQLite here;
 the same forms run on PostgreSQL in the HTTP tests (test_workspace_actions)."""
 
 from __future__ import annotations
@@ -154,3 +155,25 @@ def test_an_agent_replies_with_a_macro_and_a_file_and_the_requester_gets_it_thre
     assert attached.get_filename() == "renew-steps.pdf"
     assert attached.get_content_type() == "application/pdf"
     assert attached.get_content() == PDF
+
+    # the customer answers above the quoted reply: the page shows what they wrote, the
+    # history folded
+    desk.mail(
+        email_bytes(
+            sender="Kim Park <kim@example.org>",
+            subject=str(message["Subject"]),
+            body="Renewed it, the VPN works again. Thanks!\n\n"
+            "On Mon, 7 Dec 2026 at 09:00, Ana wrote:\n"
+            "> Hello Kim Park, I am on it. The steps to renew it are attached.\n",
+            message_id="<vpn-8@example.org>",
+            in_reply_to=str(message["Message-ID"]),
+        )
+    )
+    page.reload()
+    answer = page.locator(".message.inbound").last
+    expect(answer.locator(".body").first).to_have_text("Renewed it, the VPN works again. Thanks!")
+    history = answer.locator("details.quoted")
+    expect(history.locator(".body")).not_to_be_visible()
+    history.get_by_text("Quoted history").click()
+    expect(history.locator(".body")).to_contain_text("> Hello Kim Park, I am on it.")
+    screenshot(page, "ticket-quoted-history")
