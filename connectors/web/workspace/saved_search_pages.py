@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import Staff
-from connectors.web.form import url_path
+from connectors.web.route_paths import url_path
 from connectors.web.schemas import ID
 from connectors.web.staff.query_params import checked
 from connectors.web.workspace.door import PREFIX, PageDoor
