@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from router.report_figures import Backlog, Person, Promises, ReportFilters, Speed, Volume
+from router.report_figures import (
+    Backlog,
+    LoadPoint,
+    Person,
+    Promises,
+    ReportFilters,
+    Speed,
+    Volume,
+)
 from router.report_period import Period
 from router.vocabulary import Role
 
@@ -29,6 +37,7 @@ class Report:
     teams: tuple[Person, ...]
     top: Mapping[str, tuple[tuple[str, int], ...]]  # () is "no data"
     volume_from: str  # "rollups" or "tickets"
+    load_over_time: tuple[LoadPoint, ...] = ()  # the agents of the report's teams
 
 
 class OutOfScope(Exception):

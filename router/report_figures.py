@@ -224,6 +224,38 @@ class LoadFacts:
 
 
 @dataclass(frozen=True)
+class LoadDay:
+    """The load samples of one local day, summed over the agents in the report."""
+
+    day: date
+    load_sum: int
+    capacity_sum: int
+    peak: int
+
+
+@dataclass(frozen=True)
+class LoadPoint:
+    start: date  # the day, or the first day of the week
+    load_share: float | None  # open tickets assigned against capacity, over the samples
+    peak: int | None  # the most open tickets one agent held at one sample
+
+
+def load_over_time(period: Period, days: Iterable[LoadDay]) -> tuple[LoadPoint, ...]:
+    """Per day (per week past ``WEEKLY_AFTER_DAYS``): the agents' sampled load against
+    their capacity (the sum of the loads over the sum of the capacities), and the peak;
+    ``None`` for a bucket without samples."""
+    load: Counter[date] = Counter()
+    capacity: Counter[date] = Counter()
+    peak: dict[date, int] = {}
+    for row in days:
+        bucket = period.bucket_of(row.day)
+        load[bucket] += row.load_sum
+        capacity[bucket] += row.capacity_sum
+        peak[bucket] = max(peak.get(bucket, 0), row.peak)
+    return tuple(LoadPoint(b, share(load[b], capacity[b]), peak.get(b)) for b in period.buckets())
+
+
+@dataclass(frozen=True)
 class Person:
     name: str
     handled: int

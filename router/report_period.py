@@ -60,6 +60,23 @@ class Period:
         span = timedelta(days=self.days)
         return Period(self.first - span, self.last - span, self.timezone)
 
+    def whole_months(self) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+        """The calendar months the period covers whole, as (first day of the first, first
+        day of the last), or ``None``; and the runs of days left over, as (first, last)
+        (what the monthly and daily rollups are read for)."""
+        start = self.first if self.first.day == 1 else _next_month(self.first)
+        end = _next_month(self.last) - timedelta(days=1)
+        end = end if end == self.last else self.last.replace(day=1) - timedelta(days=1)
+        if start > end:
+            return None, [(self.first, self.last)]
+        months = (start, end.replace(day=1))
+        runs = []
+        if self.first < start:
+            runs.append((self.first, start - timedelta(days=1)))
+        if end < self.last:
+            runs.append((end + timedelta(days=1), self.last))
+        return months, runs
+
     def each_day(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range(self.days)]
 
@@ -112,6 +129,11 @@ def day_start(day: date, timezone: str) -> datetime:
     """Local midnight of ``day`` as a UTC instant (a skipped midnight reads forward)."""
     wall = datetime.combine(day, time(0), tzinfo=_zone(timezone))
     return wall.astimezone(UTC)
+
+
+def _next_month(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -1,71 +1,68 @@
 """Durations summed up: count, mean, median and 90th percentile, defined once.
 
 The store does not hand over every duration (a year of a large desk is a
-million of them): it counts them per *step*, a duration rounded down to a
-width that grows with it, so the rounding is never more than 1 %:
+million of them): it counts them in *bins* that grow with the duration, each
+``BIN_RATIO`` (2^(1/16), about 4.4 %) times as wide as the one before: bin 0
+holds what is under a second, bin ``k`` the durations in
+``[2^((k-1)/16), 2^(k/16))`` seconds (a year falls in bin 399). Each bin keeps how
+many durations fell in it and their exact total, so bins of days, teams or agents
+add up into the bins of a period (that is how the daily and monthly rollups keep
+them, ``store.report_rollups``).
 
-===================  ==========
-a duration under     counted to
-===================  ==========
-10 minutes           the second
-100 minutes          10 seconds
-1,000 minutes        the minute
-10,000 minutes       10 minutes
-longer               the hour
-===================  ==========
+The mean is exact (the totals are). The median and the 90th percentile are read
+by nearest rank: the p-th percentile is the duration at rank ``ceil(p % of the
+count)`` (of an even count, the median is the lower of the two middle values),
+given as the mean of its bin. The true value lies in the same bin, so the figure
+is off by less than ``BIN_RATIO - 1`` (4.4 %) of it, or under a second for
+durations under a second; where a bin holds one value (or the same one), it is
+exact. A negative duration (clocks out of step) counts as zero.
 
-``STEPS`` is that table; the store builds its SQL from it, so both sides round
-alike. The mean is exact (the store sums the durations themselves); the median
-and the 90th percentile are read from the steps by nearest rank: the p-th
-percentile is the smallest counted value with at least p % of the durations at
-or below it (of an even count, the median is the lower of the two middle
-values). A negative duration (clocks out of step) counts as zero.
+``bin_of`` is the one definition; the store computes the same ``1 + floor(ln(s) *
+BIN_SCALE)`` in SQL (PostgreSQL) or calls this function (SQLite).
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-# (below this many seconds, round down to a multiple of this many seconds); the last
-# step has no bound
-STEPS: tuple[tuple[float | None, int], ...] = (
-    (600.0, 1),
-    (6_000.0, 10),
-    (60_000.0, 60),
-    (600_000.0, 600),
-    (None, 3600),
-)
+BINS_PER_DOUBLING = 16
+BIN_RATIO = 2 ** (1 / BINS_PER_DOUBLING)
+BIN_SCALE = BINS_PER_DOUBLING / math.log(2)  # bins per unit of ln(seconds)
+BIN_ERROR = BIN_RATIO - 1  # the most a median or percentile is off, relatively
 
 
-def step_of(seconds: float) -> int:
-    """``seconds`` rounded down to its step (see the module's table)."""
-    seconds = max(seconds, 0.0)
-    for below, width in STEPS:
-        if below is None or seconds < below:
-            return math.floor(seconds / width) * width
-    raise AssertionError("the last step has no bound")  # pragma: no cover
+def bin_of(seconds: float) -> int:
+    """The bin ``seconds`` falls in (see the module's text)."""
+    if seconds < 1.0:
+        return 0
+    return 1 + math.floor(math.log(seconds) * BIN_SCALE)
 
 
 @dataclass(frozen=True)
 class Durations:
-    """How many durations, their exact total, and how many fell on each step."""
+    """How many durations, their exact total, and per bin: (how many, their total)."""
 
     count: int = 0
     total_s: float = 0.0
-    steps: Mapping[int, int] = field(default_factory=dict)
+    bins: Mapping[int, tuple[int, float]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, seconds: Iterable[float]) -> Durations:
         values = [max(s, 0.0) for s in seconds]
-        return cls(len(values), float(sum(values)), dict(Counter(step_of(s) for s in values)))
+        bins: dict[int, tuple[int, float]] = {}
+        for s in values:
+            n, total = bins.get(bin_of(s), (0, 0.0))
+            bins[bin_of(s)] = (n + 1, total + s)
+        return cls(len(values), float(sum(values)), bins)
 
     def __add__(self, other: Durations) -> Durations:
-        steps = Counter(self.steps)
-        steps.update(other.steps)
-        return Durations(self.count + other.count, self.total_s + other.total_s, dict(steps))
+        bins = dict(self.bins)
+        for key, (n, total) in other.bins.items():
+            was_n, was_total = bins.get(key, (0, 0.0))
+            bins[key] = (was_n + n, was_total + total)
+        return Durations(self.count + other.count, self.total_s + other.total_s, bins)
 
 
 @dataclass(frozen=True)
@@ -90,18 +87,19 @@ def summarise(durations: Durations) -> Summary:
 
 
 def percentile(durations: Durations, p: float) -> float | None:
-    """The nearest-rank ``p``-th percentile of the counted steps."""
+    """The nearest-rank ``p``-th percentile, as the mean of the bin it falls in."""
     if not 0 < p <= 100:
         raise ValueError(f"a percentile is in (0, 100], got {p}")
-    counted = sum(durations.steps.values())
+    counted = sum(n for n, _ in durations.bins.values())
     if counted == 0:
         return None
     rank = max(math.ceil(p / 100 * counted), 1)
     seen = 0
-    for value in sorted(durations.steps):
-        seen += durations.steps[value]
+    for key in sorted(durations.bins):
+        n, total = durations.bins[key]
+        seen += n
         if seen >= rank:
-            return float(value)
+            return total / n
     raise AssertionError("the rank lies within the count")  # pragma: no cover
 
 

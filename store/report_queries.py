@@ -3,7 +3,7 @@
 Each method counts what the function of the same name in ``router.report_facts``
 counts from ticket records, and returns the same type, so a test can hold the
 two side by side. Names filter through ids (``ReportFilters``); durations come
-as ``Durations`` (counts per step, exact totals).
+as ``Durations`` (counts and exact totals per bin).
 """
 
 from __future__ import annotations
@@ -12,27 +12,34 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import MetaData, Select, Table, and_, case, distinct, func, inspect, select, text
+from sqlalchemy import Select, and_, case, distinct, func, select, text
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from router.lifecycle import ACTIVE_STATUSES
 from router.report_facts import ClockCount, DayCount, PersonFacts, SpeedFacts
-from router.report_figures import AGE_BUCKETS, BacklogRow, LoadFacts, ReportFilters
+from router.report_figures import AGE_BUCKETS, BacklogRow, ReportFilters
 from router.report_period import Period
 from router.report_stats import Durations
 from router.vocabulary import Direction
 from store.models import (
     Agent,
-    AgentLoadDay,
     Customer,
     Message,
     Organisation,
+    Rating,
     SlaTimer,
     Team,
     Ticket,
 )
-from store.report_sql import as_date, local_day, not_negative, seconds_between, step
+from store.report_sql import (
+    as_date,
+    duration_bin,
+    durations_by_key,
+    local_day,
+    not_negative,
+    seconds_between,
+)
 
 OPEN = tuple(s.value for s in ACTIVE_STATUSES)
 
@@ -111,7 +118,10 @@ class ReportQueries:
                 .where(*where)
                 .group_by(Ticket.requester_id)
             )
-            return Counter({name: n for _, name, n in self.session.execute(query)})
+            counts: Counter[str] = Counter()
+            for _, name, n in self.session.execute(query):
+                counts[name] += n  # two requesters of one name count together
+            return counts
         column: Any = {
             "organisation": Organisation.name,
             "form": Ticket.form,
@@ -147,10 +157,10 @@ class ReportQueries:
     def durations(
         self, seconds: ColumnElement[Any], where: list[ColumnElement[bool]], *by: Any
     ) -> dict[Any, Durations]:
-        """``seconds`` counted per step (and per ``by``, when given) for the rows ``where``.
+        """``seconds`` counted per bin (and per ``by``, when given) for the rows ``where``.
 
         The seconds are computed once per row in a subquery PostgreSQL keeps as it is
-        (``OFFSET 0``), not once per branch of the step's ``CASE``."""
+        (``OFFSET 0``), not once per branch of the bin's ``CASE``."""
         keys = [column.label(f"by{n}") for n, column in enumerate(by)]
         inner = (
             select(*keys, seconds.label("s"))
@@ -160,18 +170,15 @@ class ReportQueries:
             .subquery("durations")
         )
         grouped = [inner.c[f"by{n}"] for n in range(len(by))]
-        stepped = step(self.dialect, inner.c.s)
-        query = select(*grouped, stepped, func.count(), func.sum(inner.c.s)).group_by(
-            *grouped, stepped
+        binned = duration_bin(self.dialect, inner.c.s)
+        query = select(*grouped, binned, func.count(), func.sum(inner.c.s)).group_by(
+            *grouped, binned
         )
-        found: dict[Any, tuple[int, float, dict[int, int]]] = {}
-        for row in self.session.execute(query):
-            key = tuple(row[: len(by)]) if by else None
-            value, n, total = row[len(by) :]
-            count, sums, steps = found.get(key, (0, 0.0, {}))
-            steps[int(value)] = steps.get(int(value), 0) + n
-            found[key] = (count + n, sums + float(total or 0.0), steps)
-        return {k: Durations(c, t, s) for k, (c, t, s) in found.items()}
+        rows = (
+            (tuple(row[: len(by)]) if by else None, *row[len(by) :])
+            for row in self.session.execute(query)
+        )
+        return durations_by_key(rows)
 
     def speed_facts(self, period: Period, filters: ReportFilters) -> SpeedFacts:
         where = ticket_conditions(filters)
@@ -294,48 +301,19 @@ class ReportQueries:
             query = query.join(Team, Team.id == Ticket.team_id)
         return {name: n for name, n in self.session.execute(query)}
 
-    def load_facts(self, period: Period) -> list[LoadFacts]:
-        """Agents' sampled load on the days of the period (``AgentLoadDay``)."""
-        first, last = period.first, period.last
-        query = (
-            select(
-                Agent.name,
-                func.sum(AgentLoadDay.samples),
-                func.sum(AgentLoadDay.load_sum),
-                func.sum(AgentLoadDay.capacity_sum),
-                func.max(AgentLoadDay.peak),
-            )
-            .join(Agent, Agent.id == AgentLoadDay.agent_id)
-            .where(AgentLoadDay.day >= first, AgentLoadDay.day <= last)
-            .group_by(Agent.name)
-            .order_by(Agent.name)
-        )
-        return [
-            LoadFacts(name, int(n), int(load), int(capacity), int(peak))
-            for name, n, load, capacity, peak in self.session.execute(query)
-        ]
-
     def ratings(
         self, period: Period, filters: ReportFilters, *, by: str
-    ) -> dict[str, tuple[int, int]] | None:
-        """(good, bad) ratings given in the period per agent or team; ``None`` when the
-        desk keeps no ratings (no ``ratings`` table with ``ticket_id``, ``agent_id``,
-        ``team_id``, ``good`` and ``created_at``)."""
-        bind = self.session.connection()
-        if not inspect(bind).has_table("ratings"):
-            return None
-        ratings = Table("ratings", MetaData(), autoload_with=bind)
-        if not {"ticket_id", "agent_id", "team_id", "good", "created_at"} <= set(ratings.c.keys()):
-            return None
+    ) -> dict[str, tuple[int, int]]:
+        """(good, bad) ratings given in the period per agent or team."""
         owner: Any = Agent if by == "agent" else Team
-        key = ratings.c.agent_id if by == "agent" else ratings.c.team_id
-        good = func.sum(case((ratings.c.good.is_(True), 1), else_=0))
+        key = Rating.agent_id if by == "agent" else Rating.team_id
+        good = func.sum(case((Rating.good.is_(True), 1), else_=0))
         query = (
             select(owner.name, good, func.count())
-            .select_from(ratings)
-            .join(Ticket, Ticket.id == ratings.c.ticket_id)
+            .select_from(Rating)
+            .join(Ticket, Ticket.id == Rating.ticket_id)
             .join(owner, owner.id == key)
-            .where(within(ratings.c.created_at, period), *ticket_conditions(filters))
+            .where(within(Rating.created_at, period), *ticket_conditions(filters))
             .group_by(owner.name)
         )
         return {name: (int(g), int(n) - int(g)) for name, g, n in self.session.execute(query)}

@@ -31,7 +31,18 @@ from sqlalchemy.orm import Session
 from router.report_facts import DayCount
 from router.report_figures import ReportFilters
 from router.report_period import Period, local_date
-from store.models import Agent, AgentLoadDay, ReportDay, ReportMark, Team, Ticket
+from router.vocabulary import Direction
+from store.models import (
+    Agent,
+    AgentLoadDay,
+    Message,
+    ReportBin,
+    ReportDay,
+    ReportMark,
+    Team,
+    Ticket,
+)
+from store.report_bins import ReportBins
 from store.report_queries import within
 from store.report_sql import as_date, local_day
 
@@ -56,14 +67,18 @@ class ReportRollups:
         mark = self.session.get(ReportMark, _MARK + timezone)
         if mark is None:  # the first refresh, or the time zone changed: all of it
             self.session.execute(delete(ReportDay))
+            self.session.execute(delete(ReportBin))
             self.session.execute(delete(ReportMark).where(ReportMark.name.startswith(_MARK)))
             days = self._every_day(timezone)
             mark = ReportMark(name=_MARK + timezone, at=now)
             self.session.add(mark)
         else:
             days = self._changed_days(mark.at - LOOKBACK, timezone)
+        bins = ReportBins(self.session)
         for first, last in _runs(days):
             self._count_again(first, last, timezone)
+            bins.count_days(first, last, timezone)
+        bins.count_months(days)
         mark.at = max(mark.at, now)
         return len(days)
 
@@ -77,10 +92,28 @@ class ReportRollups:
 
     def _changed_days(self, since: datetime, timezone: str) -> set[date]:
         days: set[date] = set()
-        for column in (Ticket.created_at, Ticket.done_at, Ticket.prior_done_at):
+        columns = (
+            Ticket.created_at,
+            Ticket.done_at,
+            Ticket.prior_done_at,
+            Ticket.first_response_at,
+        )
+        for column in columns:
             day = local_day(self.dialect, column, timezone)
             query = select(day).where(Ticket.updated_at >= since, column.is_not(None)).distinct()
             days.update(as_date(d) for d in self.session.scalars(query))
+        replied = local_day(self.dialect, Message.created_at, timezone)
+        replies = (
+            select(replied)
+            .join(Ticket, Ticket.id == Message.ticket_id)
+            .where(
+                Ticket.updated_at >= since,
+                Message.direction == Direction.OUTBOUND.value,
+                Message.agent_id.is_not(None),
+            )
+            .distinct()
+        )
+        days.update(as_date(d) for d in self.session.scalars(replies))
         return days
 
     def _count_again(self, first: date, last: date, timezone: str) -> None:

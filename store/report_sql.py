@@ -4,11 +4,12 @@ Two things SQLite cannot say itself: the local date of an instant in a named tim
 zone, and the exact seconds between two instants (``julianday`` rounds). They are
 functions registered on every SQLite connection, written with the same
 ``zoneinfo`` and ``timedelta`` arithmetic as ``router``, so both databases count
-alike. Durations are rounded to the steps of ``router.report_stats.STEPS``.
+alike. Durations are counted in the bins of ``router.report_stats.bin_of``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,13 +17,27 @@ from sqlalchemy import Date, Float, Integer, case, cast, extract, func
 from sqlalchemy.sql.elements import ColumnElement
 
 from router.report_period import local_date
-from router.report_stats import STEPS
+from router.report_stats import BIN_SCALE, Durations, bin_of
 
 
 def register_report_functions(dbapi_conn: Any) -> None:
     """The SQLite side of ``local_day`` and ``seconds_between``."""
     dbapi_conn.create_function("relaydesk_local_date", 2, _sqlite_local_date, deterministic=True)
     dbapi_conn.create_function("relaydesk_seconds", 2, _sqlite_seconds, deterministic=True)
+    dbapi_conn.create_function("relaydesk_bin", 1, _sqlite_bin, deterministic=True)
+    dbapi_conn.create_function("relaydesk_epoch_day", 2, _sqlite_epoch_day, deterministic=True)
+
+
+def _sqlite_epoch_day(value: str | None, timezone: str) -> int | None:
+    at = _parse(value)
+    return None if at is None else (local_date(at, timezone) - _EPOCH).days
+
+
+def _sqlite_bin(seconds: float | None) -> int | None:
+    return None if seconds is None else bin_of(seconds)
+
+
+_EPOCH = date(1970, 1, 1)
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -48,6 +63,14 @@ def local_day(dialect: str, column: Any, timezone: str) -> ColumnElement[Any]:
     return func.relaydesk_local_date(column, timezone)
 
 
+def local_epoch_day(dialect: str, column: Any, timezone: str) -> ColumnElement[Any]:
+    """The local date (in ``timezone``) of the instant in ``column`` as days since 1970."""
+    if dialect == "postgresql":
+        wall = func.timezone(timezone, column)
+        return cast(func.floor(extract("epoch", wall) / 86400), Integer)
+    return func.relaydesk_epoch_day(column, timezone, type_=Integer)
+
+
 def as_date(value: Any) -> date:
     """A day as the database returns it (SQLite: text)."""
     return value if isinstance(value, date) else date.fromisoformat(value)
@@ -66,13 +89,20 @@ def not_negative(dialect: str, seconds: Any) -> ColumnElement[Any]:
     return func.max(seconds, 0.0, type_=Float)
 
 
-def step(dialect: str, seconds: ColumnElement[Any]) -> ColumnElement[Any]:
-    """``seconds`` (not negative) rounded down to its step, as ``router.report_stats``."""
+def duration_bin(dialect: str, seconds: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The bin of ``seconds`` (not negative), as ``router.report_stats.bin_of``."""
+    if dialect == "postgresql":
+        scaled = func.ln(func.greatest(seconds, 1.0, type_=Float), type_=Float) * BIN_SCALE
+        return case((seconds < 1.0, 0), else_=1 + cast(func.floor(scaled), Integer))
+    return func.relaydesk_bin(seconds, type_=Integer)
 
-    def floor(width: int) -> ColumnElement[Any]:
-        if dialect == "postgresql":
-            return func.floor(seconds / float(width), type_=Float) * width
-        return cast(seconds / width, Integer) * width  # truncation is floor here: x >= 0
 
-    whens = [(seconds < below, floor(width)) for below, width in STEPS if below is not None]
-    return case(*whens, else_=floor(STEPS[-1][1]))
+def durations_by_key(rows: Iterable[tuple[Any, Any, Any, Any]]) -> dict[Any, Durations]:
+    """``(key, bin, count, total)`` rows summed into a ``Durations`` per key."""
+    found: dict[Any, tuple[int, float, dict[int, tuple[int, float]]]] = {}
+    for key, value, n, total in rows:
+        count, sums, bins = found.get(key, (0, 0.0, {}))
+        was_n, was_total = bins.get(int(value), (0, 0.0))
+        bins[int(value)] = (was_n + int(n), was_total + float(total or 0.0))
+        found[key] = (count + int(n), sums + float(total or 0.0), bins)
+    return {k: Durations(c, t, b) for k, (c, t, b) in found.items()}

@@ -18,7 +18,7 @@ from store.models.people import (
 )
 from store.models.queues import InboxItem, OutboxItem
 from store.models.ratings import Rating
-from store.models.reports import AgentLoadDay, ReportDay, ReportMark
+from store.models.reports import AgentLoadDay, ReportBin, ReportDay, ReportMark
 from store.models.requester_access import RequesterAccess
 from store.models.sla import SlaTimer
 from store.models.staff import ApiToken, SignInFailures, StaffSession
@@ -47,6 +47,7 @@ __all__ = [
     "OutboxItem",
     "ProcessBeat",
     "Rating",
+    "ReportBin",
     "ReportDay",
     "ReportMark",
     "RequesterAccess",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, UTCDateTime
@@ -53,3 +53,23 @@ class AgentLoadDay(Base):
     capacity_sum: Mapped[int] = mapped_column(Integer, default=0)
     peak: Mapped[int] = mapped_column(Integer, default=0)
     last_sample_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportBin(Base):
+    """Durations and counts of one local day (``span`` ``"day"``) or month (``"month"``,
+    ``day`` its first day) for one measure, team and agent, in one bin of
+    ``router.report_stats`` (counters keep bin 0; the tickets handled keep the day of the
+    reply before as their bin). Rebuilt with the daily rollups (``store.report_bins``)."""
+
+    __tablename__ = "report_bins"
+    __table_args__ = (Index("ix_report_bins_read", "measure", "span", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    span: Mapped[str] = mapped_column(String(8))
+    day: Mapped[date] = mapped_column(Date)
+    measure: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: a sum outlives
+    agent_id: Mapped[int | None] = mapped_column(Integer)
+    bin: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    total_s: Mapped[float] = mapped_column(Float)

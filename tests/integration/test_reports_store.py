@@ -20,6 +20,7 @@ from router.report_facts import clock_counts, day_counts, person_facts, speed_fa
 from router.report_figures import ReportFilters
 from router.report_period import Period
 from router.vocabulary import Status
+from store.report_bins import ReportBins
 from store.report_queries import ReportQueries
 from store.report_records import clock_records, ticket_records
 from store.report_rollups import ReportRollups
@@ -189,12 +190,26 @@ def test_the_rollups_equal_the_raw_rows_and_follow_every_change(week: Desk) -> N
     def both_agree() -> None:
         with runtime.db.unit_of_work() as uow:
             raw, rollups = ReportQueries(uow.session), ReportRollups(uow.session)
-            for period in (*PERIODS[:2], Period(date(2026, 11, 1), date(2026, 11, 30), "UTC")):
+            for period in (
+                *PERIODS[:2],
+                Period(date(2026, 11, 1), date(2026, 11, 30), "UTC"),  # a whole month
+                Period(date(2026, 10, 20), date(2026, 12, 3), "UTC"),  # a month and days
+            ):
                 for filters in FILTERS[:3]:
                     assert rollups.day_counts(period, filters) == raw.day_counts(period, filters)
                     assert rollups.created_by_category(period, filters) == raw.volume_by(
                         period, filters, key="category"
                     )
+                for filters in FILTERS[:2]:  # the filters the bins keep
+                    bins = ReportBins(uow.session)
+                    assert _close(bins.speed_facts(period, filters)) == _close(
+                        raw.speed_facts(period, filters)
+                    )
+                    for by in ("agent", "team"):
+                        assert _close(bins.person_facts(period, filters, by=by)) == _close(
+                            raw.person_facts(period, filters, by=by)
+                        )
+                assert ReportBins(uow.session).speed_facts(period, FILTERS[2]) is None
 
     assert refresh_reports(runtime) == 3  # the first refresh counts every day
     both_agree()
@@ -203,7 +218,8 @@ def test_the_rollups_equal_the_raw_rows_and_follow_every_change(week: Desk) -> N
     set_ticket_status(runtime, 3, Status.OPEN, actor="agent:ana")  # Wednesday loses it
     set_ticket_status(runtime, 1, Status.CLOSED, actor="agent:ana")  # Monday keeps it
     runtime.clock.now += timedelta(hours=1)  # type: ignore[attr-defined]
-    assert refresh_reports(runtime) == 2  # Monday (#1, #3 created) and Wednesday (#3)
+    # Monday (#1, #3 created, #1 answered), Tuesday (#3 answered) and Wednesday (#3)
+    assert refresh_reports(runtime) == 3
     both_agree()
     with runtime.db.unit_of_work() as uow:
         counted = ReportRollups(uow.session).day_counts(WEEK, ReportFilters())

@@ -189,3 +189,36 @@ def test_organisation_and_form_filters_narrow_the_figures_and_the_export(
     rows = list(csv.DictReader(io.StringIO(sam.get(link).text)))
     assert [int(r["number"]) for r in rows] == [via_form]
     assert created(form="refund", organisation="Acme")[0] == 0
+
+
+def test_load_against_capacity_over_time_and_the_other_top_tens(desk: StaffDesk) -> None:
+    from store.models import AgentLoadDay
+
+    agents, _ = desk.ids()
+    today = desk.clock().date()
+    with desk.runtime.db.unit_of_work() as uow:
+        for name, load, capacity, peak in (("ana", 2, 10, 1), ("ben", 4, 10, 3), ("kim", 9, 10, 5)):
+            uow.session.add(
+                AgentLoadDay(
+                    day=today,
+                    agent_id=agents[name],
+                    samples=2,
+                    load_sum=load,
+                    capacity_sum=capacity,
+                    peak=peak,
+                    last_sample_at=desk.clock(),
+                )
+            )
+    sam = page_client(desk, "sam")
+    page = sam.get("/desk/reports", params={"since": "today"}).text
+    # support's agents: (2 + 4) of (10 + 10) sampled, ben's 3 the peak; kim is billing's
+    row = page.split(f'data-load="{today.isoformat()}"')[1].split("</tr>")[0]
+    assert '<td class="num">30%</td><td class="num">3</td>' in row, row
+    ana = sam.get("/desk/reports", params={"since": "today", "agent": "ana"}).text
+    row = ana.split(f'data-load="{today.isoformat()}"')[1].split("</tr>")[0]
+    assert '<td class="num">20%</td><td class="num">1</td>' in row, row
+    assert 'id="steps-title"' in page and 'data-top="requester"' in page
+    requesters = page.split('data-top="requester"')[1].split("</table>")[0]
+    assert '<td class="num">2</td>' in requesters  # Jo's two tickets of support
+    chinese = page_client(desk, "sam", **{"Accept-Language": "zh-CN"})
+    assert "负载与容量随时间变化" in chinese.get("/desk/reports", params={"since": "today"}).text

@@ -1,7 +1,8 @@
-"""The report's pure definitions: periods, duration steps and percentiles, the figures."""
+"""The report's pure definitions: periods, duration bins and percentiles, the figures."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -9,9 +10,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from router.report_facts import DayCount, clock_state
-from router.report_figures import AGE_BUCKETS, BacklogRow, age_bucket, backlog, top_ten, volume
+from router.report_figures import (
+    AGE_BUCKETS,
+    BacklogRow,
+    LoadDay,
+    age_bucket,
+    backlog,
+    load_over_time,
+    top_ten,
+    volume,
+)
 from router.report_period import Period, day_start, period_named
-from router.report_stats import STEPS, Durations, percentile, step_of, summarise
+from router.report_stats import BIN_ERROR, BIN_RATIO, Durations, bin_of, percentile, summarise
 
 NOW = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)  # the day Europe/Berlin moves to summer time
 
@@ -43,23 +53,61 @@ def test_a_long_period_is_counted_in_weeks_starting_on_monday() -> None:
     assert quarter.bucket_of(date(2026, 1, 4)) == date(2026, 1, 1)  # cut by the period
 
 
-@given(st.floats(min_value=0, max_value=10**8, allow_nan=False))
-def test_a_duration_is_rounded_down_by_at_most_one_percent(seconds: float) -> None:
-    rounded = step_of(seconds)
-    assert rounded <= seconds
-    assert seconds - rounded < max(seconds * 0.01, 1.0)
+def test_a_period_reads_whole_months_and_the_days_around_them() -> None:
+    year = Period(date(2025, 12, 2), date(2026, 12, 1))
+    assert year.whole_months() == (
+        (date(2026, 1, 1), date(2026, 11, 1)),
+        [(date(2025, 12, 2), date(2025, 12, 31)), (date(2026, 12, 1), date(2026, 12, 1))],
+    )
+    assert Period(date(2026, 2, 1), date(2026, 2, 28)).whole_months() == (
+        (date(2026, 2, 1), date(2026, 2, 1)),
+        [],
+    )
+    assert Period(date(2026, 2, 2), date(2026, 3, 30)).whole_months() == (
+        None,
+        [(date(2026, 2, 2), date(2026, 3, 30))],
+    )
 
 
-def test_the_steps_widen_with_the_duration() -> None:
-    assert [step_of(s) for s in (59.9, 601, 6_001, 60_059, 600_100, 10**6)] == [
-        59,
-        600,
-        6_000,
-        60_000,
-        597_600,  # past 10,000 minutes, the hour
-        997_200,
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2030, 1, 1)), st.integers(0, 800))
+def test_whole_months_and_days_cover_the_period_once(first: date, length: int) -> None:
+    period = Period(first, first + timedelta(days=length))
+    months, runs = period.whole_months()
+    days = [d for a, b in runs for d in Period(a, b).each_day()]
+    if months is not None:
+        month = months[0]
+        while month <= months[1]:
+            days += [
+                d
+                for d in Period(month, month + timedelta(days=31)).each_day()
+                if d.month == month.month
+            ]
+            month = (month + timedelta(days=32)).replace(day=1)
+    assert sorted(days) == period.each_day()
+
+
+@given(st.lists(st.floats(min_value=0, max_value=10**8, allow_nan=False), min_size=1))
+def test_a_percentile_is_off_by_less_than_a_bin(seconds: list[float]) -> None:
+    ordered = sorted(seconds)
+    for p in (50, 90):
+        exact = ordered[max(math.ceil(p / 100 * len(ordered)), 1) - 1]
+        found = percentile(Durations.of(seconds), p)
+        assert found is not None
+        assert abs(found - exact) <= max(exact * BIN_ERROR, 1.0) + 1e-6
+
+
+def test_the_bins_widen_with_the_duration() -> None:
+    assert [bin_of(s) for s in (0, 0.99, 1, 2, 4, 3600, 86400 * 365)] == [
+        0,
+        0,
+        1,
+        17,  # 16 bins a doubling
+        33,
+        190,
+        399,
     ]
-    assert STEPS[-1] == (None, 3600) and step_of(-5) == 0
+    assert bin_of(3600 * BIN_RATIO**2) == bin_of(3600) + 2
+    assert 0.04 < BIN_ERROR < 0.045
 
 
 def test_median_and_ninetieth_percentile_are_nearest_ranks() -> None:
@@ -126,3 +174,25 @@ def test_top_ten_keeps_the_ten_largest_then_by_name() -> None:
     ranked = top_ten(counts)
     assert len(ranked) == 10 and ranked[0] == ("c03", 3)
     assert top_ten({}) == () and top_ten({"x": 0}) == ()
+
+
+def test_load_against_capacity_is_summed_per_bucket() -> None:
+    week = Period(date(2026, 3, 23), date(2026, 3, 25))
+    points = load_over_time(
+        week,
+        [
+            LoadDay(date(2026, 3, 23), load_sum=2, capacity_sum=10, peak=1),
+            LoadDay(date(2026, 3, 23), load_sum=6, capacity_sum=10, peak=4),
+            LoadDay(date(2026, 3, 25), load_sum=5, capacity_sum=5, peak=2),
+        ],
+    )
+    assert [(p.start.day, p.load_share, p.peak) for p in points] == [
+        (23, 0.4, 4),
+        (24, None, None),  # no samples
+        (25, 1.0, 2),
+    ]
+    quarter = Period(date(2026, 1, 1), date(2026, 3, 31))
+    weekly = load_over_time(
+        quarter, [LoadDay(date(2026, 1, 6), 1, 4, 1), LoadDay(date(2026, 1, 9), 3, 4, 2)]
+    )
+    assert [(p.load_share, p.peak) for p in weekly if p.start == date(2026, 1, 5)] == [(0.5, 2)]

@@ -99,6 +99,9 @@ def report_rows(report: Report) -> Iterator[Row]:
         for person in persons:
             for field in dataclasses.fields(Person)[1:]:
                 yield (section, person.name, field.name, getattr(person, field.name))
+    for point in report.load_over_time:
+        yield ("load", point.start.isoformat(), "load_share", point.load_share)
+        yield ("load", point.start.isoformat(), "peak", point.peak)
     for key, ranked in report.top.items():
         for name, n in ranked:
             yield (f"top {key}", name, "created", n)
@@ -239,6 +242,13 @@ def print_tables(report: Report, console: Console) -> None:
                 percent(who.satisfaction),
             )
         console.print(table if persons else f"{title}: {NO_DATA}")
+    sampled = [p for p in report.load_over_time if p.load_share is not None]
+    table = _table(
+        "Load against capacity, per " + ("week" if v.weekly else "day"), "", "load", "peak"
+    )
+    for point in sampled:
+        table.add_row(point.start.isoformat(), percent(point.load_share), str(point.peak))
+    console.print(table if sampled else f"Load against capacity: {NO_DATA}")
     for key, ranked in report.top.items():
         table = _table(TOP_TITLES[key], "", "created")
         for name, n in ranked:

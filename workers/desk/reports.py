@@ -3,7 +3,9 @@
 One entry point for the command line, the staff API and the dashboard. The
 rollups are brought up to date first (``refresh_reports``); the volume is read
 from them unless a filter they do not keep is given (agent, organisation,
-form), everything else from the raw rows (see ``store.report_queries``).
+form), speed and people from the bins (``store.report_bins``) unless a filter
+other than team is given, everything else from the raw rows (see
+``store.report_queries``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from collections.abc import Callable
 from datetime import date
 
 from router.report import Report
+from router.report_facts import PersonFacts
 from router.report_figures import (
     ReportFilters,
     backlog,
+    load_over_time,
     people,
     promises,
     speed,
@@ -22,6 +26,8 @@ from router.report_figures import (
     volume,
 )
 from router.report_period import Period, period_between, period_named
+from store.report_bins import ReportBins
+from store.report_load import load_days, load_facts
 from store.report_queries import ReportQueries, prepare_report_transaction
 from store.report_rollups import ReportRollups
 from workers.runtime.context import Runtime
@@ -47,6 +53,16 @@ def report_period(
         raise ValueError("give a period as --since or as --from/--to, not both")
     today = period_named("today", now=runtime.now(), timezone=tz).first
     return period_between(first or last or today, last or today, timezone=tz)
+
+
+def _or_raw(
+    rolled: list[PersonFacts] | None,
+    raw: ReportQueries,
+    period: Period,
+    filters: ReportFilters,
+    by: str,
+) -> list[PersonFacts]:
+    return raw.person_facts(period, filters, by=by) if rolled is None else rolled
 
 
 def make_report(
@@ -76,19 +92,24 @@ def make_report(
         tell("volume")
         figures_backlog = backlog(raw.backlog_rows(now, filters))
         tell("backlog")
-        figures_speed = speed(raw.speed_facts(period, filters))
+        bins = ReportBins(uow.session)
+        speed_facts = bins.speed_facts(period, filters)
+        figures_speed = speed(
+            raw.speed_facts(period, filters) if speed_facts is None else speed_facts
+        )
         tell("speed")
         figures_promises = promises(*raw.clock_counts(period, filters))
         tell("promises")
-        load = raw.load_facts(period)
+        load = load_facts(uow.session, period)
+        load_points = load_over_time(period, load_days(uow.session, period, filters))
         agents = people(
-            raw.person_facts(period, filters, by="agent"),
+            _or_raw(bins.person_facts(period, filters, by="agent"), raw, period, filters, "agent"),
             load=load,
             ratings=raw.ratings(period, filters, by="agent"),
         )
         tell("agents")
         teams = people(
-            raw.person_facts(period, filters, by="team"),
+            _or_raw(bins.person_facts(period, filters, by="team"), raw, period, filters, "team"),
             ratings=raw.ratings(period, filters, by="team"),
         )
         tell("teams")
@@ -112,4 +133,5 @@ def make_report(
         teams=teams,
         top=top,
         volume_from=volume_from,
+        load_over_time=load_points,
     )

@@ -26,6 +26,7 @@ from connectors.web.staff.query_params import Words, checked
 from connectors.web.workspace.door import PREFIX, PageDoor
 from connectors.web.workspace.pages import HEADERS, Pages
 from router.access import Ability
+from router.catalogs import N_
 from router.report import OutOfScope, report_teams
 from router.report_figures import ReportFilters
 from router.report_period import Period
@@ -41,6 +42,13 @@ CSP = {
 
 DAY = r"^(|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
 SINCE = ("today", "7d", "30d", "90d", "365d")
+TOP_TITLES = (
+    ("category", N_("Most frequent categories")),
+    ("tag", N_("Most frequent tags")),
+    ("form", N_("Most used forms")),
+    ("organisation", N_("Organisations with the most tickets")),
+    ("requester", N_("Requesters with the most tickets")),
+)
 
 
 def export_query(period: Period, filters: ReportFilters, fmt: str) -> str:
@@ -112,9 +120,10 @@ def report_page_router(pages: Pages, door: PageDoor, desk: ReportDesk) -> APIRou
         except ValueError as exc:
             raise HTTPException(422, detail=str(exc)) from None
         report = await run_in_threadpool(desk.report, period, filters)
+        texts = pages.texts(request, caller)
         charts = [
             (chart, "data:image/svg+xml;base64," + base64.b64encode(chart.svg()).decode("ascii"))
-            for chart in report_charts(report, pages.texts(request, caller))
+            for chart in report_charts(report, texts)
         ]
         return await pages.page(
             request,
@@ -136,6 +145,8 @@ def report_page_router(pages: Pages, door: PageDoor, desk: ReportDesk) -> APIRou
                 "form": form,
             },
             periods=SINCE,
+            sampled_load=[p for p in report.load_over_time if p.load_share is not None],
+            top_titles=[(key, texts.gettext(title)) for key, title in TOP_TITLES],
             teams=pages.team_names if caller.principal.role is Role.ADMIN else caller.supervised,
             channels=[c.value for c in Channel],
             priorities=[p.value for p in Priority],
