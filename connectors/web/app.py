@@ -181,15 +181,15 @@ def create_app(
     if metrics is not None:
         app.include_router(metrics_router(metrics))
     document_forms(app, settings.web.forms, settings.helpdesk.language)
-    if page is not None and requester is not None:
+    rate = SubmissionRate(requester) if requester is not None else None
+    if page is not None and rate is not None and requester is not None:
         app.add_exception_handler(RequesterNotFound, not_found_handler(settings))
-        rate = SubmissionRate(requester)
         forms = (
             FormsPage(settings, requester, submissions.accept, rate) if settings.web.forms else None
         )
         mine = MyRequestsPage(settings, requester, rate)
         app.include_router(page_router(page, forms, mine, READ_RESPONSES))
-    app.include_router(form_router(submissions.submit, settings, request_model))
+    app.include_router(form_router(submissions.submit, settings, request_model, rate))
     if staff is not None:
         from connectors.web.staff import StaffGate, staff_router
         from connectors.web.workspace import mount_workspace

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from config.settings import Settings
+from connectors.web.requester.submission_guard import SubmissionRate
 from connectors.web.route_paths import url_path
 from connectors.web.schemas import MAX_BODY_CHARS, MAX_NAME_CHARS, AcceptedResponse, TicketRequest
 from connectors.web.templating import CATALOG, page_environment, render
@@ -68,9 +69,13 @@ HEADERS = {
 
 
 def form_router(
-    submit: Submit, settings: Settings, request_model: type[TicketRequest]
+    submit: Submit,
+    settings: Settings,
+    request_model: type[TicketRequest],
+    rate: SubmissionRate | None = None,
 ) -> APIRouter:
-    """GET / shows the form; POST / submits it and answers a page."""
+    """GET / shows the form; POST / submits it and answers a page; with ``rate``, at most
+    ``web.submissions_per_minute`` a minute per client address (429 with Retry-After)."""
     router = APIRouter(include_in_schema=False)
     page = FormPage(settings)
 
@@ -88,6 +93,19 @@ def form_router(
         nonce = nonce if isinstance(nonce, str) and _NONCE.fullmatch(nonce) else uuid.uuid4().hex
         language = page.language(request, values["language"])
         texts = CATALOG.texts(language)
+        wait = (
+            await rate.retry_after(request.client.host if request.client else None) if rate else 0
+        )
+        if wait:
+            notice = texts.gettext(
+                "You have sent many requests in a short time: please wait a minute and send "
+                "it again."
+            )
+            response = page.form(
+                request, values, {}, nonce=nonce, status=429, notice=notice, chosen=language
+            )
+            response.headers["Retry-After"] = str(wait)
+            return response
         try:
             ticket = request_model.model_validate(
                 {

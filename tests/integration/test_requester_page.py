@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -259,3 +260,27 @@ def test_a_message_too_large_for_the_page_is_a_page_in_the_readers_language(
     assert words in page.text and f"{limit // 1_000_000} MB" in page.text
     assert program.status_code == 413 and "limit" in program.json()["detail"]
     assert len(desk.ticket(number).messages) == 1
+
+
+def test_the_plain_form_shares_the_rate_per_address_and_says_so_in_the_readers_language(
+    desk: Desk, client: TestClient
+) -> None:
+    from tests.support.catalog_texts import said
+
+    per_minute = desk.runtime.settings.web.submissions_per_minute
+    chinese = {**BROWSER, "Accept-Language": "zh-CN"}
+
+    def send(i: int) -> httpx.Response:
+        data = {"name": "李雷", "email": "lei@example.cn", "subject": f"打印机 {i}",
+                "message": "一直卡纸"}  # fmt: skip
+        return client.post("/", data=data, headers=chinese)
+
+    answers = [send(i) for i in range(per_minute + 1)]
+    desk.settle()
+
+    assert [a.status_code for a in answers[:per_minute]] == [201] * per_minute
+    limited = answers[-1]
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    words = "You have sent many requests in a short time: please wait a minute and send it again."
+    assert said("connectors/web", "zh_CN", words) in limited.text
+    assert f'value="打印机 {per_minute}"' in limited.text  # the values kept
