@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import tomllib
 
@@ -81,3 +82,24 @@ def test_keys_read_only_at_start_are_named_when_they_change() -> None:
     old = {"worker": {"threads": 4}, "web": {"port": 8080, "max_body_bytes": 1}, "rules": {}}
     new = {"worker": {"threads": 8}, "web": {"port": 8080, "max_body_bytes": 2}, "rules": {"x": 1}}
     assert restart_keys(old, new) == ["worker"]
+
+
+def test_a_request_pinned_in_its_task_keeps_its_version_while_the_process_switches() -> None:
+    old, new = _config("normal"), _config("urgent")
+    slot = ConfigSlot(old)
+
+    async def request(began: asyncio.Event, switched: asyncio.Event) -> DeskConfig:
+        with slot.pinned():
+            began.set()
+            await switched.wait()
+            return await asyncio.to_thread(slot.current)  # a sync endpoint's thread too
+
+    async def both() -> tuple[DeskConfig, DeskConfig]:
+        began, switched = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(request(began, switched))
+        await began.wait()
+        slot.switch(new)
+        switched.set()
+        return await task, slot.current()
+
+    assert asyncio.run(both()) == (old, new)

@@ -2,7 +2,8 @@
 
 A worker looks between messages (``ConfigPin``, a dramatiq middleware: before each
 message it follows the store, then pins the version to the thread until the message
-is done), the scheduler before each sweep, every other process at its heartbeat. A
+is done), the scheduler before each sweep, every other process at its heartbeat; a
+web request keeps the version it began with (``PinPerRequest``). A
 new version is validated here once more, with this machine's ``RELAYDESK_*``
 environment on top, and switched to whole; one that does not validate here is
 refused whole too (logged with every problem) and the process keeps its version.
@@ -17,6 +18,7 @@ import threading
 from dramatiq import Broker
 from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from config.loader import ConfigError, settings_of
 from config.settings import Settings
@@ -95,3 +97,16 @@ class ConfigPin(Middleware):
 
     def after_skip_message(self, broker: Broker, message: MessageProxy) -> None:
         self.runtime.configs.unpin()
+
+
+class PinPerRequest:
+    """ASGI middleware: a web request is served by one version, its process's latest
+    as the request begins (the process follows the store at its heartbeat)."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with self.runtime.configs.pinned():
+            await self.app(scope, receive, send)

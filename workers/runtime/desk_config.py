@@ -2,16 +2,17 @@
 
 A ``DeskConfig`` is one version of the desk's configuration with what is built from
 it (the rule book, SLA policies, calendars), immutable once made. A ``ConfigSlot``
-holds the process's latest one and pins it to a thread for the length of a message
-(``workers.runtime.config_pin``): a message is decided by one version from its start
-to its end, whatever another thread switches to meanwhile.
+holds the process's latest one and pins it to a thread (its context: a web request's
+task too) for the length of a message or request (``workers.runtime.config_follow``):
+a message is decided by one version from its start to its end, whatever another
+thread switches to meanwhile.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -92,7 +93,7 @@ class ConfigSlot:
 
     def __init__(self, first: DeskConfig) -> None:
         self._latest = first
-        self._local = threading.local()
+        self._pinned: ContextVar[DeskConfig | None] = ContextVar("pinned_config", default=None)
         self.change_seen: int | None = None  # the store's change this process follows
 
     @property
@@ -101,7 +102,7 @@ class ConfigSlot:
 
     def current(self) -> DeskConfig:
         """The calling thread's pinned configuration, else the latest."""
-        pinned: DeskConfig | None = getattr(self._local, "pinned", None)
+        pinned = self._pinned.get()
         return pinned if pinned is not None else self._latest
 
     def switch(self, config: DeskConfig, change_id: int | None = None) -> None:
@@ -111,10 +112,10 @@ class ConfigSlot:
             self.change_seen = change_id
 
     def pin(self) -> None:
-        self._local.pinned = self._latest
+        self._pinned.set(self._latest)
 
     def unpin(self) -> None:
-        self._local.pinned = None
+        self._pinned.set(None)
 
     @contextmanager
     def pinned(self) -> Iterator[DeskConfig]:

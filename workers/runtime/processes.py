@@ -47,11 +47,12 @@ def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from workers.channels.intake import StoreIntake
     from workers.desk.requester_ports import RequesterPorts
     from workers.desk.staff_ports import StaffPorts
+    from workers.runtime.config_follow import PinPerRequest
     from workers.runtime.fleet_metrics import exposition
     from workers.runtime.health import readiness
 
     intake = StoreIntake(runtime)
-    return create_app(
+    app = create_app(
         intake=intake,
         tickets=intake,
         settings=runtime.settings,
@@ -60,6 +61,8 @@ def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
         ready=lambda: readiness(runtime),
         metrics=lambda: exposition(runtime),
     )
+    app.add_middleware(PinPerRequest, runtime=runtime)
+    return app
 
 
 def _run_uvicorn(runtime: Runtime) -> None:
