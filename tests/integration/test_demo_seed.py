@@ -102,6 +102,6 @@ def test_the_command_seeds_and_says_what_it_did(settings: Settings) -> None:
 
 
 def _channels(settings: Settings):  # type: ignore[no-untyped-def]
-    from workers.desk.demo_seed import _channels as channels
+    from workers.channels.demo_requesters import demo_channels
 
-    return channels(settings)
+    return demo_channels(settings)

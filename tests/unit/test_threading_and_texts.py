@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from router.envelopes import AttachmentRef, BounceReport, InboundMessage, OutboundMessage
@@ -114,6 +114,7 @@ def test_an_assignment_notice_trims_a_long_message_and_says_why() -> None:
         unparsed=st.booleans(),
     )
 )
+@settings(suppress_health_check=[HealthCheck.too_slow])  # big examples; a busy machine
 def test_an_inbound_message_survives_its_trip_through_the_inbox_payload(
     original: InboundMessage,
 ) -> None:

@@ -32,11 +32,10 @@ from router.audit_origin import Origin, Via
 from router.demo_history import DemoPlan, DemoRequest, Step, plan_history
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import AlreadyTaken, NotFound, PermanentError
-from router.ratings import RatedVia
-from router.vocabulary import Channel, Status
+from router.vocabulary import Status
+from workers.channels.demo_requesters import DemoRequesters, demo_channels, rated_via
 from workers.channels.intake import StoreIntake
 from workers.desk.assignments import claim_ticket, transfer_ticket
-from workers.desk.demo_requesters import DemoRequesters
 from workers.desk.ratings import rate_ticket
 from workers.desk.replies import answer_ticket
 from workers.desk.ticket_status import set_ticket_status
@@ -53,7 +52,6 @@ log = logging.getLogger(__name__)
 TICK = timedelta(minutes=30)  # SLA steps and backlog drains, in made-up time
 FOLLOW_UP_EVERY = 12  # ticks: waiting tickets are looked at every 6 hours
 REFUSALS = (PermanentError, NotFound, AlreadyTaken, ValueError)
-RATED_VIA = {Channel.EMAIL: RatedVia.EMAIL, Channel.TELEGRAM: RatedVia.TELEGRAM}
 
 
 class DeskIsRunning(Exception):
@@ -119,22 +117,13 @@ def seed_demo(
         languages=languages,
         end=end,
         zone=settings.reports.timezone,
-        channels=_channels(settings),
+        channels=demo_channels(settings),
     )
     clock = MadeUpClock(end - timedelta(days=days + 1))
     with _seeding_runtime(settings, clock) as runtime:
         if not force:
             _refuse_if_running(runtime)
         return _Player(runtime, clock, plan, seed).play(progress)
-
-
-def _channels(settings: Settings) -> tuple[Channel, ...]:
-    """The channels requesters can write in on this desk: the web always, email and
-    Telegram when configured (a Telegram message is read with the bot's token)."""
-    channels = [Channel.EMAIL, Channel.WEB]
-    if settings.telegram.enabled:
-        channels.append(Channel.TELEGRAM)
-    return tuple(channels)
 
 
 @contextmanager
@@ -234,7 +223,7 @@ class _Player:
                 number,
                 good=good,
                 comment=text,
-                via=RATED_VIA.get(request.channel, RatedVia.PAGE),
+                via=rated_via(request.channel),
                 actor=Origin(f"customer:{requester_id}", Via.PAGE),
             )
 

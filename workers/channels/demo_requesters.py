@@ -12,13 +12,32 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from config.settings import Settings
 from connectors.telegram.intake import update_envelope
 from router.demo_history import DemoRequest, DemoRequester
 from router.envelopes import InboundMessage
+from router.ratings import RatedVia
 from router.vocabulary import Channel
 from workers.channels.intake import StoreIntake
 from workers.channels.mail_intake import InboundMail
 from workers.runtime.context import Runtime
+
+
+def demo_channels(settings: Settings) -> tuple[Channel, ...]:
+    """The channels requesters can write in on this desk: the web always, email and
+    Telegram when configured (a Telegram message is read with the bot's token)."""
+    channels = [Channel.EMAIL, Channel.WEB]
+    if settings.telegram.enabled:
+        channels.append(Channel.TELEGRAM)
+    return tuple(channels)
+
+
+def rated_via(channel: Channel) -> RatedVia:
+    """Where a requester of ``channel`` rates: the mail's link, the chat's buttons, or
+    the ticket's page."""
+    return {Channel.EMAIL: RatedVia.EMAIL, Channel.TELEGRAM: RatedVia.TELEGRAM}.get(
+        channel, RatedVia.PAGE
+    )
 
 
 class DemoRequesters:
