@@ -121,7 +121,7 @@ def macro_router(gate: StaffGate, desk: MacroDesk) -> APIRouter:
                     access.caller,
                     access.ticket.number,
                     body.macro,
-                    text=body.text,
+                    text=body.text or None,
                     files=tuple((f.sha256, f.filename) for f in body.files),
                     status=body.status,
                     if_match=expected_version(if_match),

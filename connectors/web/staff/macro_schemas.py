@@ -67,13 +67,12 @@ class MacroRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     macro: str = Field(min_length=1, max_length=64, description="The macro's `name`.")
-    text: str | None = Field(
-        None,
-        min_length=1,
+    text: str = Field(
+        "",
         max_length=MAX_BODY_CHARS,
-        description="The agent's edit of the macro's text, sent instead of it (none: the "
+        description="The agent's edit of the macro's text, sent instead of it (empty: the "
         "macro's text with its placeholders filled).",
-        json_schema_extra={"pattern": TEXT_PATTERN},
+        json_schema_extra={"pattern": f"^$|{TEXT_PATTERN}"},
     )
     status: Status | None = Field(None, description="Instead of the macro's status.")
     files: list[FileRef] = Field(
@@ -84,5 +83,5 @@ class MacroRequest(BaseModel):
 
     @field_validator("text")
     @classmethod
-    def _valid_text(cls, value: str | None) -> str | None:
-        return check_text(value) if value is not None else None
+    def _valid_text(cls, value: str) -> str:
+        return check_text(value) if value else value
