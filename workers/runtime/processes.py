@@ -86,6 +86,13 @@ def _outbound_description(settings: Settings) -> str:
     return f"outbound email via SMTP relay {smtp.host}:{smtp.port}"
 
 
+def boot_actors(runtime: Runtime) -> None:
+    """Tell the broker's middleware this process runs actors, as dramatiq's own command
+    does in each worker process: the time limits' watchdog starts (without it no actor's
+    ``time_limit`` is enforced)."""
+    runtime.broker.emit_after("process_boot")
+
+
 def serve(settings: Settings, config_path: Path | None = None) -> None:
     """Everything in one process: web intake, in-process worker, scheduler; SIGHUP reloads
     ``config_path``."""
@@ -102,6 +109,8 @@ def serve(settings: Settings, config_path: Path | None = None) -> None:
     scheduler = Scheduler(runtime)
     if settings.embedded:
         scheduler.redrive_everything_now()
+    else:
+        boot_actors(runtime)  # the stub broker of embedded mode booted when it was made
     worker.start()
     heartbeat = Heartbeat(runtime, "serve", ["all"]).start()
     sched_thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
@@ -225,6 +234,7 @@ def worker_process(settings: Settings, queues: list[str], threads: int, index: i
     )
     stopping = threading.Event()
     stop_on_signals(stopping.set)
+    boot_actors(runtime)
     worker.start()
     heartbeat = Heartbeat(runtime, "worker", queues).start()
     log.info("worker %d consuming %s with %d threads", os.getpid(), ",".join(queues), threads)
