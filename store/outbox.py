@@ -93,9 +93,11 @@ class OutboxRepository:
         max_attempts: int = 1_000,
         holder: str | None = None,
         dead_after: timedelta | None = None,
+        attempt: str | None = None,
     ) -> Claimed | None:
         """Take a pending row (or one whose previous lease ran out, or whose holder's
-        heartbeat stopped ``dead_after`` ago) for one delivery attempt by ``holder``.
+        heartbeat stopped ``dead_after`` ago, or that an earlier run of the broker message
+        ``attempt`` claimed) for one delivery attempt by ``holder``.
 
         A row that has used ``max_attempts`` is not taken: the sweep fails it. Each
         claim has a new token: an earlier holder that wakes up has lost the row.
@@ -107,6 +109,7 @@ class OutboxRepository:
             max_attempts=max_attempts,
             holder=holder,
             dead_after=dead_after,
+            attempt=attempt,
         ).get(outbox_id)
 
     def claim_many(
@@ -118,6 +121,7 @@ class OutboxRepository:
         max_attempts: int = 1_000,
         holder: str | None = None,
         dead_after: timedelta | None = None,
+        attempt: str | None = None,
     ) -> dict[int, Claimed]:
         """``claim`` for many rows in one statement: {id: claimed}, by id; rows another
         attempt holds, that are done, that must wait (``not_before``), or that wait for an
@@ -130,6 +134,7 @@ class OutboxRepository:
             max_attempts=max_attempts,
             holder=holder,
             dead_after=dead_after,
+            attempt=attempt,
         )
 
     def still_held(
@@ -352,6 +357,11 @@ class OutboxRepository:
 
     def make_all_due(self, now: datetime) -> None:
         retryable_rows.make_due(self.session, OutboxItem, UNFINISHED, now)
+
+    def make_pending_due(self, now: datetime) -> None:
+        """Pending rows due at once; rows being sent keep their lease (a broker that
+        lost its messages: a live worker may still be sending them)."""
+        retryable_rows.make_due(self.session, OutboxItem, (RowState.PENDING,), now)
 
 
 @cache

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from router.vocabulary import AuditAction, Channel, SystemActor
 from workers.desk.reply_receipts import report_undelivered
+from workers.runtime.broker_epoch import BrokerEpoch
 from workers.runtime.config_follow import follow_store
 from workers.runtime.context import Runtime
 from workers.steps.report_refresh import refresh_reports
@@ -43,6 +44,7 @@ class Scheduler:
         self._stop = threading.Event()
         self._reports_at = time.monotonic()  # the last reports refresh (a report does one too)
         self._follow_ups_at = time.monotonic()  # the last look at tickets that wait
+        self.epoch = BrokerEpoch(runtime.broker, runtime.settings.broker.namespace)
 
     def sweep(self, *, drain: bool = True) -> Sweep:
         """One pass, decided by one configuration version: the store's latest as it starts."""
@@ -56,7 +58,11 @@ class Scheduler:
         now = runtime.now()
         again = timedelta(seconds=settings.redrive_after_s)
         retries = runtime.settings.retries
+        broker_lost = self.epoch.lost_messages()
         with runtime.db.unit_of_work() as uow:
+            if broker_lost:  # what was queued is gone: every pending row goes again now
+                uow.inbox.make_all_due(now)
+                uow.outbox.make_pending_due(now)
             for inbox_id in uow.inbox.give_up_exhausted(
                 now=now, max_attempts=retries.ingest.max_attempts
             ):
@@ -100,6 +106,11 @@ class Scheduler:
         if time.monotonic() - self._follow_ups_at >= runtime.settings.requester.follow_up_every_s:
             self._follow_ups_at = time.monotonic()
             follow_up(runtime, limit=settings.batch)
+        if broker_lost:
+            log.warning(
+                "the broker has no epoch mark (new, or it lost its messages): "
+                "re-driving every pending row now"
+            )
         if inbox or outbox:
             log.info("re-drove %d inbox and %d outbox rows", len(inbox), len(outbox))
         return Sweep(inbox=len(inbox), outbox=len(outbox), teams=len(teams))
