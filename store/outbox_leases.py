@@ -5,6 +5,13 @@ A claim gives each row a new token and names the process holding it (its heartbe
 (and starts the lease again); the send is recorded only under that token. So a worker
 paused past its lease cannot send what another attempt has taken since (fencing), and
 the rows of a worker whose heartbeat stopped are taken at once, not after the lease.
+
+A claim may name the broker message its attempt runs for (``attempt``): the token then
+starts with a digest of it, and another claim for the same message takes the row back at
+once. dramatiq runs a message again only once its earlier run is over (a retry after it
+raised) or its worker is gone (a redelivery after the worker's broker heartbeat
+stopped), so the earlier run cannot still be using the row, and a row whose outcome
+could not be recorded (the database restarting under it) does not wait out the lease.
 """
 
 from __future__ import annotations
@@ -12,10 +19,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from hashlib import sha256
 from secrets import token_hex
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, bindparam, exists, false, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Update,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from router.vocabulary import RowState
@@ -49,17 +67,20 @@ def claim(
     max_attempts: int = 1_000,
     holder: str | None = None,
     dead_after: timedelta | None = None,
+    attempt: str | None = None,
 ) -> dict[int, Claimed]:
     """Take rows for one delivery attempt by ``holder``, in one statement: {id: claimed},
-    by id. Taken: pending rows, rows whose lease ran out, and rows whose holder's heartbeat
+    by id. Taken: pending rows, rows whose lease ran out, rows whose holder's heartbeat
     stopped ``dead_after`` ago (a killed worker's, found by the broker's redelivery of its
-    message). Left out: rows another live attempt holds, done ones, ones that must wait
+    message), and rows an earlier run of the same broker message (``attempt``) claimed.
+    Left out: rows another live attempt holds, done ones, ones that must wait
     (``not_before``) or wait for an older unfinished row of their sequence, and ones that
     used ``max_attempts`` (the sweep fails them). Each claim has a new token."""
     if not outbox_ids:
         return {}
     older = aliased(OutboxItem)
-    token = token_hex(16)
+    prefix = _attempt_prefix(attempt)
+    token = (prefix or token_hex(_PREFIX // 2)) + token_hex(16 - _PREFIX // 2)
     rows = session.execute(
         update(OutboxItem)
         .where(
@@ -71,6 +92,7 @@ def claim(
                 OutboxItem.state == RowState.PENDING.value,
                 (OutboxItem.state == RowState.SENDING.value) & (OutboxItem.available_at <= now),
                 _held_by_the_dead(now, dead_after),
+                _claimed_by(prefix),
             ),
             or_(OutboxItem.not_before.is_(None), OutboxItem.not_before <= now),
             or_(
@@ -175,6 +197,22 @@ def _held_by_the_dead(now: datetime, dead_after: timedelta | None) -> ColumnElem
         return false()
     return (OutboxItem.state == RowState.SENDING.value) & OutboxItem.lease_holder.in_(
         quiet_since(now - dead_after)
+    )
+
+
+_PREFIX = 16  # hex characters of a token that name the broker message of its attempt
+
+
+def _attempt_prefix(attempt: str | None) -> str | None:
+    return None if attempt is None else sha256(attempt.encode()).hexdigest()[:_PREFIX]
+
+
+def _claimed_by(prefix: str | None) -> ColumnElement[bool]:
+    """Sending, under a claim made for the broker message of ``prefix``."""
+    if prefix is None:
+        return false()
+    return (OutboxItem.state == RowState.SENDING.value) & (
+        func.substr(OutboxItem.lease_token, 1, _PREFIX) == prefix
     )
 
 

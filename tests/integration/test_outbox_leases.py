@@ -220,3 +220,31 @@ def test_a_process_beats_while_it_runs_and_leaves_the_list_when_it_stops(desk: D
     heartbeat.stop()
     with runtime.db.unit_of_work() as uow:
         assert uow.session.scalars(select(ProcessBeat)).all() == []
+
+
+def test_a_retry_of_the_same_broker_message_takes_back_what_its_earlier_run_claimed(
+    desk: Desk, clock: Clock
+) -> None:
+    """A run that could not record its outcome (the database restarting under it) leaves
+    its rows sending; its retry takes them back at once, any other message waits."""
+    runtime = desk.runtime
+    ids = _queue(runtime, 2)
+    with runtime.db.unit_of_work() as uow:
+        first = uow.outbox.claim_many(ids, now=clock.now, lease=MINUTE, holder="w", attempt="m1")
+    assert sorted(first) == ids
+    clock.now += timedelta(seconds=2)
+    with runtime.db.unit_of_work() as uow:
+        assert uow.outbox.claim_many(ids, now=clock.now, lease=MINUTE, holder="w2") == {}
+        assert uow.outbox.claim_many(ids, now=clock.now, lease=MINUTE, attempt="m2") == {}
+        again = uow.outbox.claim_many(ids, now=clock.now, lease=MINUTE, holder="w", attempt="m1")
+    assert sorted(again) == ids
+    old, new = first[ids[0]].token, again[ids[0]].token
+    assert old and new and old != new  # a new claim: the earlier run is fenced off
+    with runtime.db.unit_of_work() as uow:
+        assert not uow.outbox.still_held(ids[0], token=old, now=clock.now, lease=MINUTE)
+        assert uow.outbox.still_held(ids[0], token=new, now=clock.now, lease=MINUTE)
+        assert uow.outbox.mark_sent(ids[0], external_id="x", now=clock.now, token=new)
+        # done is done: the same message once more takes nothing
+        retaken = uow.outbox.claim_many(ids, now=clock.now, lease=MINUTE, attempt="m1")
+        assert list(retaken) == [ids[1]]
+    assert _states(runtime, ids) == ["done", "sending"]

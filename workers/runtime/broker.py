@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dramatiq import Broker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage, Middleware
 
 from config.redact import redact_url
 from config.settings import Settings
@@ -18,17 +19,23 @@ from workers.runtime.message_metrics import MessageMetrics
 from workers.runtime.time_limits import broker_middleware
 
 
+def _middleware() -> list[Middleware]:
+    """dramatiq's defaults (time limits sharing a watchdog), our metrics and log context,
+    and the current message (which a claim names: ``store.outbox_leases``)."""
+    return [*broker_middleware(), MessageMetrics(), MessageContext(), CurrentMessage()]
+
+
 def make_broker(settings: Settings) -> Broker:
     url = settings.broker_url
     if url.startswith("stub:"):
-        broker = StubBroker(middleware=[*broker_middleware(), MessageMetrics(), MessageContext()])
+        broker = StubBroker(middleware=_middleware())
         broker.emit_after("process_boot")  # an embedded process is its own worker: time limits
         return broker
     if url.startswith(("redis://", "rediss://")):
         from dramatiq.brokers.redis import RedisBroker
 
         return RedisBroker(
-            middleware=[*broker_middleware(), MessageMetrics(), MessageContext()],
+            middleware=_middleware(),
             url=url,
             namespace=settings.broker.namespace,
             heartbeat_timeout=settings.broker.heartbeat_timeout_ms,
@@ -39,7 +46,7 @@ def make_broker(settings: Settings) -> Broker:
     return RabbitmqBroker(
         url=url,
         confirm_delivery=True,
-        middleware=[*broker_middleware(), MessageMetrics(), MessageContext()],
+        middleware=_middleware(),
     )
 
 

@@ -22,6 +22,7 @@ from workers.desk.reply_receipts import confirm_delivered, report_undelivered
 from workers.runtime import desk_metrics
 from workers.runtime.batch_step import BatchStep, resend_alone
 from workers.runtime.context import Runtime
+from workers.runtime.current_message import current_message_id
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
             max_attempts=runtime.settings.retries.deliver.max_attempts,
             holder=runtime.holder,
             dead_after=runtime.dead_after,
+            attempt=current_message_id(),
         )
     if claimed is None:
         return None
@@ -126,6 +128,7 @@ class DeliverBatch(BatchStep):
                 max_attempts=runtime.settings.retries.deliver.max_attempts,
                 holder=runtime.holder,
                 dead_after=runtime.dead_after,
+                attempt=current_message_id(),
             )
         if self.claimed:  # the first row is sent next: its claim, just committed, is its fence
             self.fenced[next(iter(self.claimed))] = True
