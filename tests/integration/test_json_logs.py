@@ -53,3 +53,25 @@ def test_an_event_outside_any_message_names_what_the_caller_gave() -> None:
     record.ticket = 42
     event = json.loads(JsonFormatter().format(record))
     assert event["message"] == "sent it" and event["ticket"] == 42 and "actor" not in event
+
+
+def test_a_tickets_life_can_be_followed_by_its_number_across_steps(
+    desk: Desk, lines: io.StringIO
+) -> None:
+    logger = logging.getLogger("workers")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        number = desk.submit("j2", sender="kim@example.org")
+    finally:
+        logger.setLevel(level)
+    assert number
+    events = [json.loads(line) for line in lines.getvalue().splitlines()]
+    about = [e for e in events if e.get("ticket") == number]
+    opened = [e for e in about if f"opened ticket #{number}" in e["message"]]
+    assert opened and opened[0]["actor"] == "ingest_web" and opened[0]["inbox_id"]
+    delivered = [e for e in about if "delivered to kim@example.org" in e["message"]]
+    assert delivered and delivered[0]["actor"] == "deliver_email"  # the acknowledgement
+    assert delivered[0]["outbox_id"]
+    if any(e.get("actor") == "route_ticket" for e in events):  # an agent was free
+        assert any(f"ticket #{number} assigned to" in e["message"] for e in about)

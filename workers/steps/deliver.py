@@ -274,6 +274,14 @@ def _record_sent(
         log.warning("outbox %s was sent after another attempt took it", outbox_id)
         return  # that attempt records its own outcome
     uow.after_commit(lambda: desk_metrics.delivered(Channel(message.channel).value))
+    uow.after_commit(
+        lambda: log.info(
+            "outbox %s delivered to %s",
+            outbox_id,
+            claimed.recipient,
+            extra={"ticket": claimed.ticket_id, "outbox_id": outbox_id},
+        )
+    )
     runtime.channels[message.channel].record_sent(
         runtime, uow, outbox_id, claimed, result.external_id.split(","), message
     )
@@ -362,5 +370,12 @@ def _record_failure(
             if item is not None:  # an agent's answer from a chat: say it did not arrive
                 report_undelivered(runtime, uow, item, str(exc))
     desk_metrics.delivery_failed(_channel(claimed).value, exc, state.value)
-    log.warning("delivery of outbox %s to %s failed (%s): %s", outbox_id, recipient, state, exc)
+    log.warning(
+        "delivery of outbox %s to %s failed (%s): %s",
+        outbox_id,
+        recipient,
+        state,
+        exc,
+        extra={"ticket": ticket_id, "outbox_id": outbox_id},
+    )
     return state

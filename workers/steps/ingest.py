@@ -221,6 +221,16 @@ def _ingest_in(
                 adapter.acknowledge(runtime, uow, ticket_id, message)
             else:
                 acknowledge_later.append((ticket_id, message))
+    joined = existing is not None and existing.id == ticket_id
+    uow.after_commit(
+        lambda: log.info(
+            "inbox %s %s ticket #%s",
+            inbox_id,
+            "joined" if joined else "opened",
+            ticket_id,
+            extra={"ticket": ticket_id, "inbox_id": inbox_id},
+        )
+    )
     uow.messages.add(
         ticket_id,
         direction=Direction.INBOUND,

@@ -3,6 +3,7 @@ claim mode, why a ticket waits; and the agents' notices about them."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from router.lifecycle import check_transition
@@ -16,6 +17,8 @@ from store.tickets import RoutingTicket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
 from workers.desk.languages import agent_language
 from workers.runtime.context import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def assign(
@@ -41,6 +44,9 @@ def assign(
     reasons = relaxed + decision.reasons
     if chosen is not decision.agent:  # its first choice was taken meanwhile
         reasons = (*relaxed, explain(chosen, facts, now, policy=policy))
+    uow.after_commit(
+        lambda: log.info("ticket #%s assigned to %s", number, chosen.name, extra={"ticket": number})
+    )
     uow.audit.record(
         ticket_id=number,
         actor=SystemActor.ROUTE,
