@@ -51,6 +51,7 @@ class FleetStatus:
     backlog: list[tuple[str, str, int]]  # (team, priority, tickets waiting)
     connectors: list[ConnectorRow]
     breaches_last_hour: int
+    warnings_last_hour: int = 0  # SLA clocks that reached their warning share
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -62,15 +63,14 @@ def read_status(session: Session, *, now: datetime, dead_after: timedelta) -> Fl
         outbox=_rows(session, OutboxItem, OutboxItem.created_at),
         backlog=_backlog(session),
         connectors=_connectors(session),
-        breaches_last_hour=int(
-            session.scalar(
-                select(func.count())
-                .select_from(SlaTimer)
-                .where(SlaTimer.breached_at >= now - timedelta(hours=1))
-            )
-            or 0
-        ),
+        breaches_last_hour=_count_since(session, SlaTimer.breached_at, now - timedelta(hours=1)),
+        warnings_last_hour=_count_since(session, SlaTimer.warned_at, now - timedelta(hours=1)),
     )
+
+
+def _count_since(session: Session, moment: Any, since: datetime) -> int:
+    query = select(func.count()).select_from(SlaTimer).where(moment >= since)
+    return int(session.scalar(query) or 0)
 
 
 def _processes(session: Session, cutoff: datetime) -> list[ProcessRow]:

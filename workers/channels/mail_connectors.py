@@ -13,6 +13,7 @@ from config.email_settings import unread_reply_address
 from connectors.email.imap_connector import ImapConnector
 from connectors.email.smtp_inbound import SmtpInboundServer
 from workers.channels.mail_intake import ImapMessageSink, SmtpMailSink, StoreMailboxState
+from workers.runtime.connector_metrics import CountedMailSink
 from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ class MailConnectors:
             log.warning("%s", unread)
             lines.append(f"warning: {unread}")
         if self.smtp:
-            server = SmtpInboundServer(email.inbound_smtp, SmtpMailSink(self.runtime))
+            server = SmtpInboundServer(
+                email.inbound_smtp, CountedMailSink(SmtpMailSink(self.runtime))
+            )
             server.start()
             self._server = server
             host, port = server.address

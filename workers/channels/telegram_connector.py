@@ -17,6 +17,7 @@ from connectors.telegram.intake import UpdateSink, bot_id
 from connectors.telegram.poller import ALLOWED_UPDATES, TelegramPoller
 from connectors.telegram.sender import TelegramSender
 from workers.channels.chat_throttle import ChatThrottle, rate_limiter_backend
+from workers.runtime.connector_metrics import CountedUpdatesApi, CountedUpdateSink
 from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -69,9 +70,11 @@ class TelegramConnector:
             self.api.set_webhook(telegram.webhook_url, telegram.resolved_secret(), ALLOWED_UPDATES)
             return [f"Telegram {bot}: webhook {telegram.webhook_url} (secret token checked)"]
         self.poller = TelegramPoller(
-            self.api,
-            UpdateSink(
-                self.intake, source="telegram:polling", bot=bot_id(telegram.resolved_token())
+            CountedUpdatesApi(self.api),
+            CountedUpdateSink(
+                UpdateSink(
+                    self.intake, source="telegram:polling", bot=bot_id(telegram.resolved_token())
+                )
             ),
             timeout_s=telegram.poll_timeout_s,
         )

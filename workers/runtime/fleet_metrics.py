@@ -1,6 +1,6 @@
 """The fleet's gauges for Prometheus, read at scrape time from the store and the broker
 (``store/fleet_status.py``, ``queue_depth.py``): rows by state and the oldest unfinished
-one's age, queue depth, routing backlog, SLA breaches of the last hour, processes
+one's age, queue depth, routing backlog, SLA warnings and breaches of the last hour, processes
 beating and quiet, each IMAP mailbox's health. Beside them, this process's own
 counters (``message_metrics.py``), or every process's in multiprocess mode."""
 
@@ -70,6 +70,11 @@ def _backlog_and_sla(fleet: FleetStatus) -> Iterator[Metric]:
         "relaydesk_sla_breaches_last_hour",
         "SLA clocks breached in the last hour",
         value=fleet.breaches_last_hour,
+    )
+    yield GaugeMetricFamily(
+        "relaydesk_sla_warnings_last_hour",
+        "SLA clocks that reached their warning share in the last hour",
+        value=fleet.warnings_last_hour,
     )
     imap = GaugeMetricFamily(
         "relaydesk_imap_mailbox_ok",
