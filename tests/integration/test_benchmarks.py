@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.benchmarks]
 ROOT = Path(__file__).resolve().parents[2]
 TINY = {
     "api": "--tickets 2000 --clients 2 --rounds 2",
+    "faults": "--rate 2 --faults kill --kills 1 --settle 3 --warmup 2 --no-together",
     "email_intake": "--messages 20 --processes 1 --threads 2 --smtp-clients 1 --skip-desk",
     "idle_backlog": "--tickets 10 --settle 0.5 --window 1",
     "pages": "--tickets 2000 --rounds 3",
@@ -35,6 +36,9 @@ HELPERS = {
     "__init__",
     "bench_redis",
     "desk_seed",
+    "fault_fleet",
+    "fault_ledger",
+    "fault_load",
     "mail_corpus",
     "routing_e2e",
     "web_load_users",

@@ -334,6 +334,7 @@ class TelegramServer:
         self._files: dict[str, _File] = {}
         self._paths: dict[str, _File] = {}
         self._failures: list[_Failure] = []
+        self._outage: tuple[float, int] = (0.0, 0)  # (until, status): every call fails
         self._sent: list[dict[str, Any]] = []
         self._edits: list[dict[str, Any]] = []
         self._answers: list[dict[str, Any]] = []
@@ -412,6 +413,12 @@ class TelegramServer:
         )  # fmt: skip
         with self._cond:
             self._failures.append(failure)
+
+    def fail_for(self, seconds: float, status: int = 502) -> None:
+        """Answer every call with ``status`` for ``seconds`` from now, as a gateway in front
+        of a Bot API that is down (502 and 504 answer with the gateway's HTML page)."""
+        with self._cond:
+            self._outage = (time.monotonic() + seconds, status)
 
     def add_file(
         self,
@@ -653,6 +660,7 @@ class TelegramServer:
             if name == "getUpdates":
                 with self._cond:
                     self._offsets.append(_int(params, "offset"))
+            self._outage_failure()
             self._injected_failure(name, params)
             result = api(params)
         except ApiError as exc:
@@ -670,6 +678,12 @@ class TelegramServer:
         if isinstance(result, _Reply):
             answer = {"ok": True, "result": result.result, "description": result.description}
         return 200, "application/json", json.dumps(answer, ensure_ascii=False).encode()
+
+    def _outage_failure(self) -> None:
+        with self._cond:
+            until, status = self._outage
+        if time.monotonic() < until:
+            raise ApiError(status, "Bad Gateway")
 
     def _injected_failure(self, method: str, params: dict[str, Any]) -> None:
         chat = str(params.get("chat_id", ""))
