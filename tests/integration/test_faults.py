@@ -68,8 +68,12 @@ def test_every_fault_alone_and_together_loses_and_duplicates_no_ticket() -> None
     assert int(figures["duplicated_tickets"]) == 0, result.stdout
     assert int(figures["tickets"]) == int(figures["accepted"]), result.stdout
     assert int(figures["undelivered"]) == 0, result.stdout
-    # a worker killed mid-send may send the message in flight once more, no more
-    assert int(figures["duplicated_deliveries"]) <= int(figures["kills"]), result.stdout
+    # a worker killed mid-send may send the message in flight once more; a send that
+    # PostgreSQL's restart kept from being recorded goes again too: at most one per
+    # worker thread (2 processes x 4 threads) for each restart (alone, then together)
+    in_flight_at_restarts = 2 * 2 * 4
+    duplicated = int(figures["duplicated_deliveries"])
+    assert duplicated <= int(figures["kills"]) + in_flight_at_restarts, result.stdout
     for kind in ("kill", "broker", "postgres", "smtp_cut", "dovecot", "bot_api_502", "together"):
         assert f"recovery_{kind}_max_s" in figures, last  # every fault happened and was measured
         assert figures[f"recovery_{kind}_max_s"] != "inf", result.stdout  # and was recovered from
