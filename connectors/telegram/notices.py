@@ -167,10 +167,24 @@ def _agent_buttons(
 # -- about the customer's messages -------------------------------------------------
 
 
-def files_only_text(names: Sequence[str]) -> str:
-    """The text of a message that is files alone (plain: it is kept as the message)."""
-    shown = ", ".join(" ".join(n.split()) or "unnamed" for n in names)
-    return f"(file: {shown})" if len(names) == 1 else f"(files: {shown})"
+def files_only_text(names: Sequence[str], language: str = "en") -> str:
+    """The text of a message that is files alone (plain: it is kept as the message), in
+    ``language`` (the desk's: its agents read it)."""
+    texts = _texts(language)
+    shown = texts.gettext(", ").join(" ".join(n.split()) or texts.gettext("unnamed") for n in names)
+    return texts.ngettext("(file: %(names)s)", "(files: %(names)s)", len(names), names=shown)
+
+
+def edited_text(text: str, language: str = "en") -> str:
+    """The text of an edited message, marked as such (kept as the message)."""
+    return _texts(language).gettext("(edited) %(text)s", text=text)
+
+
+def untitled_subject(filename: str | None, language: str = "en") -> str:
+    """The subject of a chat request whose first message has no text, in ``language``
+    (the requester's: their acknowledgement repeats it)."""
+    _ = _texts(language).gettext
+    return _("%(file)s from Telegram", file=filename) if filename else _("Telegram message")
 
 
 def forwarded_file_caption(

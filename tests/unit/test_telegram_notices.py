@@ -24,9 +24,12 @@ from connectors.telegram.notices import (
     agent_ticket_list,
     chat_agent_reply,
     chat_agent_reply_text,
+    edited_text,
     files_only_text,
     link_result,
+    untitled_subject,
 )
+from tests.support.catalog_texts import said
 from workers.desk.outgoing import html_to_plain
 
 HOSTILE = '<script>alert("x")</script> & <b>bold <i>unbalanced &amp; </a>'
@@ -338,3 +341,16 @@ def test_a_notice_names_the_files_and_why_one_was_not_kept() -> None:
     assert "Files: a.pdf, b&lt;1&gt;.log (not kept: too large)" in notice.html
     assert files_only_text(["a.pdf"]) == "(file: a.pdf)"
     assert files_only_text(["a.pdf", "b.log"]) == "(files: a.pdf, b.log)"
+    assert files_only_text(["a.pdf", "b.log"], "zh_CN") == said(
+        "connectors/telegram",
+        "zh_CN",
+        "(file: %(names)s)",
+        names=said("connectors/telegram", "zh_CN", ", ").join(["a.pdf", "b.log"]),
+    )
+    assert edited_text("hi", "zh_CN") == said(
+        "connectors/telegram", "zh_CN", "(edited) %(text)s", text="hi"
+    )
+    assert untitled_subject(None, "zh_CN") == said(
+        "connectors/telegram", "zh_CN", "Telegram message"
+    )
+    assert untitled_subject("a.pdf", "en") == "a.pdf from Telegram"

@@ -41,7 +41,12 @@ from connectors.telegram.customer_texts import (
     chat_ticket_list,
     chat_unsupported,
 )
-from connectors.telegram.notices import files_only_text, link_result
+from connectors.telegram.notices import (
+    edited_text,
+    files_only_text,
+    link_result,
+    untitled_subject,
+)
 from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import OutOfTurn, PermanentError
@@ -274,15 +279,17 @@ def _customer_message(
         answers = (update.external_id,)
     elif update.reply_to_message_id is not None:
         answers = (chat_message_ref(update.chat_id, update.reply_to_message_id),)
-    body = text or (files_only_text([a.filename for a in attachments]) if attachments else "")
+    desk_language = runtime.settings.helpdesk.language  # its agents read the markers
+    names = [a.filename for a in attachments]
+    body = text or (files_only_text(names, desk_language) if attachments else "")
     if edited:
-        body = f"(edited) {body}"
+        body = edited_text(body, desk_language)
     return InboundMessage(
         channel=Channel.TELEGRAM,
         idempotency_key=envelope.idempotency_key,
         sender_address=update.chat_id,
         sender_name=update.user_name,
-        subject=_subject(text, attachments),
+        subject=_subject(text, attachments, language),
         body_text=body,
         external_id=(
             f"{update.external_id}:edit:{update.update_id}" if edited else update.external_id
@@ -295,10 +302,10 @@ def _customer_message(
     )
 
 
-def _subject(text: str, attachments: tuple[AttachmentRef, ...]) -> str:
+def _subject(text: str, attachments: tuple[AttachmentRef, ...], language: str) -> str:
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     if not first:
-        return f"{attachments[0].filename} from Telegram" if attachments else "Telegram message"
+        return untitled_subject(attachments[0].filename if attachments else None, language)
     return trim(first, 80)
 
 
