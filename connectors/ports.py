@@ -13,6 +13,7 @@ from typing import Protocol
 
 from connectors.macro_ports import MacroDesk
 from connectors.saved_search_ports import SavedSearchDesk
+from connectors.ticket_move_ports import MergeDesk, SplitDesk
 from connectors.ticket_ports import TicketActions, TicketDesk
 from router.access import TicketScope
 from router.board import Board
@@ -240,14 +241,6 @@ class QueueDesk(Protocol):
     ) -> list[TicketSummary]: ...
 
 
-class SplitDesk(Protocol):
-    def split_message(self, caller: Caller, number: int, message_id: int, subject: str) -> int:
-        """Move a customer's message of ticket ``number`` into a new ticket of the same
-        requester; its number. ``NotFound`` for a message not the ticket's,
-        ``PermanentError`` for one that cannot be split out."""
-        ...
-
-
 class TokenAdmin(Protocol):
     """API tokens over HTTP (the caller is an admin: the connector checked)."""
 
@@ -371,6 +364,7 @@ class Staff(
     TicketActions,
     QueueDesk,
     SplitDesk,
+    MergeDesk,
     MacroDesk,
     SavedSearchDesk,
     TokenAdmin,

@@ -31,6 +31,11 @@ class TicketDesk(Protocol):
 
     def staff_ticket(self, number: int) -> StaffTicket | None: ...
 
+    def version_for(self, caller: Caller, number: int) -> str | None:
+        """The ticket's version now (a read's If-None-Match is checked against it), or None
+        when it is not (or no longer) in scope."""
+        ...
+
     def attachment_file(
         self, number: int, attachment_id: int
     ) -> tuple[StaffAttachment, bytes] | None:

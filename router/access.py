@@ -34,6 +34,7 @@ class Ability(StrEnum):
     EDIT_FIELDS = "ticket.edit"
     CLAIM = "ticket.claim"
     ASSIGN = "ticket.assign"  # assign, transfer or unassign: give a ticket to someone else
+    MERGE = "ticket.merge"  # merge into another ticket of the requester (in scope too)
     # not about one ticket
     LIST_TICKETS = "tickets.list"
     LIST_AGENTS = "agents.list"
@@ -56,6 +57,7 @@ MINIMUM_ROLE: dict[Ability, Role] = {
     Ability.EDIT_FIELDS: Role.AGENT,
     Ability.CLAIM: Role.AGENT,
     Ability.ASSIGN: Role.SUPERVISOR,
+    Ability.MERGE: Role.AGENT,
     Ability.LIST_TICKETS: Role.AGENT,
     Ability.LIST_AGENTS: Role.AGENT,
     Ability.SET_OWN_STATUS: Role.AGENT,

@@ -100,6 +100,7 @@ class StaffMessage:
     created_at: datetime
     attachments: tuple[StaffAttachment, ...] = ()
     quoted: str = ""  # the quoted history ingest cut from ``body_text`` (shown folded)
+    merged_from: int | None = None  # moved here when that ticket was merged into this one
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ class StaffTicket:
     clocks: tuple[ClockView, ...]
     audit: tuple[AuditEntry, ...]
     version: str
+    merged_into: int | None = None  # closed as merged into that ticket
 
     @property
     def assignment_reasons(self) -> tuple[AuditEntry, ...]:

@@ -47,3 +47,4 @@ class TicketView:
     access_key: str = ""  # the requester's secret: never shown to anyone else
     assignee_display_name: str = ""  # the assignee's full name, as configured
     organisation: str | None = None  # the requester's organisation
+    merged_into: int | None = None  # closed as merged into that ticket (the same requester's)

@@ -135,6 +135,8 @@ class AuditAction(StrEnum):
     TICKET_UNASSIGNED = "ticket.unassigned"
     TICKET_WAITING = "ticket.waiting"  # no agent free: in the backlog
     TICKET_SPLIT = "ticket.split"  # a message moved out into a new ticket of the requester
+    TICKET_MERGED = "ticket.merged"  # closed as merged into another ticket of the requester
+    TICKET_MERGED_IN = "ticket.merged_in"  # another ticket was merged into it
     TICKET_RELAXED = "ticket.relaxed"  # waited long enough to drop a routing requirement
     TICKET_REMINDED = "ticket.reminded"  # its requester was reminded that we wait for them
     TICKET_RATED = "ticket.rated"  # its requester rated the help (or changed the rating)
@@ -204,6 +206,7 @@ class OutboxKind(StrEnum):
     REPLY_FILE = "reply_file"  # a file of an agent's answer, into the customer's chat
     RESOLVED = "resolved"  # a chat customer is told their request was resolved
     PENDING = "pending"  # the requester is told (or reminded) that we wait for their answer
+    MERGED = "merged"  # the requester is told their request goes on in another ticket
     SIGN_IN_LINK = "sign_in_link"  # a requester's one-time link to "my requests"
     # to an agent, about a ticket
     ASSIGNMENT = "assignment"

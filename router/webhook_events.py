@@ -26,6 +26,7 @@ class WebhookEvent(StrEnum):
     TICKET_STATUS_CHANGED = "ticket.status_changed"
     TICKET_REPLIED = "ticket.replied"  # an agent's public reply, or a customer's message
     TICKET_NOTE_ADDED = "ticket.note_added"
+    TICKET_MERGED = "ticket.merged"  # closed as merged into another (``target``)
     SLA_WARNING = "sla.warning"
     SLA_BREACHED = "sla.breached"
 
@@ -44,6 +45,7 @@ _BY_ACTION: dict[str, WebhookEvent] = {
     AuditAction.MESSAGE_REPLIED: WebhookEvent.TICKET_REPLIED,
     AuditAction.MESSAGE_RECEIVED: WebhookEvent.TICKET_REPLIED,
     AuditAction.NOTE_ADDED: WebhookEvent.TICKET_NOTE_ADDED,
+    AuditAction.TICKET_MERGED: WebhookEvent.TICKET_MERGED,
     AuditAction.SLA_WARNING: WebhookEvent.SLA_WARNING,
     AuditAction.SLA_BREACHED: WebhookEvent.SLA_BREACHED,
 }
@@ -59,6 +61,9 @@ _KEPT_DATA = (
     "timer",
     "channel",
     "message_id",
+    "source",  # a merge: the ticket merged, the one it went into, how many messages moved
+    "target",
+    "messages",
 )
 
 

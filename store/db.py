@@ -261,7 +261,12 @@ class UnitOfWork:
         enqueued once it commits."""
         outlet = self._webhook_outlet
         redrive_after = outlet.redrive_after() if outlet is not None else timedelta(0)
-        delivery_ids = capture(self.session, audit_events, redrive_after=redrive_after)
+        delivery_ids = capture(
+            self.session,
+            audit_events,
+            redrive_after=redrive_after,
+            link_base=outlet.link_base() if outlet is not None else "",
+        )
         if delivery_ids and outlet is not None:
             self.after_commit(lambda: outlet.enqueue(delivery_ids))
 

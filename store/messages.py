@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from router.envelopes import AttachmentRef
@@ -22,6 +22,7 @@ _CONVERSATION_KINDS = (
     OutboxKind.REPLY.value,
     OutboxKind.RESOLVED.value,  # the requester's notices: a reply to one threads too
     OutboxKind.PENDING.value,
+    OutboxKind.MERGED.value,
 )
 
 
@@ -136,6 +137,20 @@ class MessageRepository:
             )
             for a in rows
         )
+
+    def move_merged(self, source: int, target: int) -> int:
+        """Move every message of ticket ``source`` to ``target`` (a merge), each marked with
+        the ticket it first came from; how many moved."""
+        moved = self.session.scalar(
+            select(func.count(Message.id)).where(Message.ticket_id == source)
+        )
+        self.session.execute(
+            update(Message)
+            .where(Message.ticket_id == source)
+            .values(ticket_id=target, merged_from_id=func.coalesce(Message.merged_from_id, source))
+            .execution_options(synchronize_session=False)
+        )
+        return int(moved or 0)
 
     def attachments(self, message_id: int) -> list[Attachment]:
         query = select(Attachment).where(Attachment.message_id == message_id)

@@ -30,8 +30,10 @@ from router.vocabulary import Direction
 from store.models import Attachment, AuditEvent, Customer, Message, SlaTimer, Ticket
 
 
-def version_of(ticket: Ticket, last_message_id: int | None) -> str:
-    """The ticket's version: a digest of what changes it (see the module's docstring)."""
+def version_of(ticket: Ticket, conversation: tuple[int | None, int]) -> str:
+    """The ticket's version: a digest of what changes it (see the module's docstring);
+    ``conversation``: its last message's id and how many it has (a merge moves older
+    messages in)."""
     facts = [
         ticket.id,
         ticket.subject,
@@ -41,9 +43,10 @@ def version_of(ticket: Ticket, last_message_id: int | None) -> str:
         ticket.team_id,
         ticket.assignee_id,
         ticket.parent_id,
+        ticket.merged_into_id,
         sorted(ticket.tags or ()),
         ticket.custom_fields or {},
-        last_message_id,
+        *conversation,
     ]
     digest = hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
     return f"{ticket.id}-{digest[:20]}"
@@ -65,11 +68,15 @@ class StaffTicketReads:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def last_message_id(self, number: int) -> int | None:
-        return self.session.scalar(select(func.max(Message.id)).where(Message.ticket_id == number))
+    def conversation(self, number: int) -> tuple[int | None, int]:
+        """The ticket's last message's id and its number of messages."""
+        row = self.session.execute(
+            select(func.max(Message.id), func.count(Message.id)).where(Message.ticket_id == number)
+        ).one()
+        return row[0], int(row[1])
 
     def version(self, ticket: Ticket) -> str:
-        return version_of(ticket, self.last_message_id(ticket.id))
+        return version_of(ticket, self.conversation(ticket.id))
 
     def read(self, number: int) -> StaffTicket | None:
         ticket = self.session.scalar(
@@ -131,7 +138,8 @@ class StaffTicketReads:
                 )
                 for e in events
             ),
-            version=version_of(ticket, messages[-1].id if messages else None),
+            merged_into=ticket.merged_into_id,
+            version=version_of(ticket, (messages[-1].id if messages else None, len(messages))),
         )
 
     def attachment(self, attachment_id: int) -> tuple[int, Attachment] | None:
@@ -154,6 +162,7 @@ def _message(m: Message) -> StaffMessage:
         body_text=m.body_text,
         created_at=m.created_at,
         quoted=quoted_history(m.full_text, m.body_text),
+        merged_from=m.merged_from_id,
         attachments=tuple(
             StaffAttachment(
                 id=a.id,

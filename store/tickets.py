@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from router.lifecycle import ROUTABLE_STATUSES, check_transition, is_active
@@ -264,14 +264,18 @@ class TicketRepository:
         self, customer_id: int, channel: str, *, for_update: bool = False
     ) -> Ticket | None:
         """The requester's newest ticket in ``channel`` that is not closed (a message on a
-        resolved one reopens it, as an email reply does)."""
+        resolved one reopens it, as an email reply does), or that was merged into another
+        (the caller follows it there: ``store.merged_tickets``)."""
         live = (Status.NEW, Status.OPEN, Status.PENDING, Status.RESOLVED)
         query = (
             select(Ticket)
             .where(
                 Ticket.requester_id == customer_id,
                 Ticket.channel == channel,
-                Ticket.status.in_([s.value for s in live]),
+                or_(
+                    Ticket.status.in_([s.value for s in live]),
+                    Ticket.merged_into_id.is_not(None),
+                ),
             )
             .order_by(Ticket.id.desc())
             .limit(1)
@@ -380,6 +384,7 @@ def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
         closed_at=ticket.closed_at,
         messages=messages,
         parent=ticket.parent_id,
+        merged_into=ticket.merged_into_id,
         access_key=ticket.access_key,
         assignee_display_name=ticket.assignee.display_name if ticket.assignee else "",
         organisation=organisation.name if (organisation := ticket.requester.organisation) else None,

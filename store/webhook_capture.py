@@ -20,11 +20,25 @@ from typing import Any
 from sqlalchemy import Executable, Insert, bindparam, insert, select
 from sqlalchemy.orm import Session, aliased
 
-from router.vocabulary import RowState
+from router.vocabulary import AuditAction, Direction, RowState
 from router.webhook_events import event_details, event_of
 from store.dialect import table
-from store.models import Agent, Customer, Team, Ticket, WebhookDelivery, WebhookEventRow
+from store.models import (
+    Agent,
+    Customer,
+    Message,
+    Team,
+    Ticket,
+    WebhookDelivery,
+    WebhookEventRow,
+)
 from store.models.webhooks import WebhookSubscription
+
+MAX_TEXT = 100_000  # characters of a message's text a webhook carries (``text_truncated``)
+TICKETS = "/api/v1/desk/tickets"  # the staff API's tickets: a file's download is under it
+_MESSAGE_ACTIONS = frozenset(
+    {AuditAction.MESSAGE_REPLIED, AuditAction.MESSAGE_RECEIVED, AuditAction.NOTE_ADDED}
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,7 @@ class WebhookOutlet:
 
     enqueue: Callable[[list[int]], None]
     redrive_after: Callable[[], timedelta]
+    link_base: Callable[[], str] = lambda: ""  # where the desk is reached: files' links
 
 
 def new_message_id() -> str:
@@ -42,10 +57,16 @@ def new_message_id() -> str:
 
 
 def capture(
-    session: Session, audit_events: Sequence[dict[str, Any]], *, redrive_after: timedelta
+    session: Session,
+    audit_events: Sequence[dict[str, Any]],
+    *,
+    redrive_after: timedelta,
+    link_base: str = "",
 ) -> list[int]:
     """Write the webhook events among ``audit_events`` that subscriptions want, and
-    their deliveries; the deliveries' ids (none: nothing to tell anyone)."""
+    their deliveries; the deliveries' ids (none: nothing to tell anyone). A message's
+    event carries the message (``message_payloads``); ``link_base`` starts its files'
+    links."""
     found = []
     for audit in audit_events:
         if audit["ticket_id"] is None:
@@ -65,13 +86,16 @@ def capture(
     if not wanted:
         return []
     snapshots = ticket_snapshots(session, {audit["ticket_id"] for _, audit, _ in wanted})
+    messages = message_payloads(session, [audit for _, audit, _ in wanted], link_base)
     delivery_ids: list[int] = []
-    for event, audit, subscription_ids in wanted:
+    for index, (event, audit, subscription_ids) in enumerate(wanted):
         data = {
             "ticket": snapshots.get(audit["ticket_id"], {"number": audit["ticket_id"]}),
             "actor": audit["actor"],
             **event_details(audit["action"], audit["detail"], audit["data"]),
         }
+        if index in messages:
+            data["message"] = messages[index]
         delivery_ids += add_event(
             session,
             event.value,
@@ -121,6 +145,61 @@ def add_event(
         ],
     )
     return [row[0] for row in rows]
+
+
+def message_payloads(
+    session: Session, audits: Sequence[dict[str, Any]], link_base: str
+) -> dict[int, dict[str, Any]]:
+    """The message each audit event of ``audits`` is about (by index), as a webhook shows
+    it: a reply or note names its row (``data.message``); a customer's message joining a
+    ticket is the ticket's inbound message written in this transaction, in order."""
+    named = {i: a["data"]["message"] for i, a in enumerate(audits) if _names_message(a)}
+    received: dict[int, list[int]] = {}
+    for i, audit in enumerate(audits):
+        if audit["action"] == AuditAction.MESSAGE_RECEIVED and i not in named:
+            received.setdefault(audit["ticket_id"], []).append(i)
+    found: dict[int, Message] = {}
+    if named:
+        rows = session.scalars(select(Message).where(Message.id.in_(sorted(set(named.values())))))
+        by_id = {m.id: m for m in rows}
+        found |= {i: by_id[m] for i, m in named.items() if m in by_id}
+    for ticket_id, indexes in received.items():
+        latest = session.scalars(
+            select(Message)
+            .where(Message.ticket_id == ticket_id, Message.direction == Direction.INBOUND.value)
+            .order_by(Message.id.desc())
+            .limit(len(indexes))
+        ).all()
+        found |= (
+            dict(zip(indexes[-len(latest) :], reversed(latest), strict=False)) if latest else {}
+        )
+    return {i: _message(m, link_base) for i, m in found.items()}
+
+
+def _names_message(audit: dict[str, Any]) -> bool:
+    return audit["action"] in _MESSAGE_ACTIONS and isinstance(audit["data"].get("message"), int)
+
+
+def _message(m: Message, link_base: str) -> dict[str, Any]:
+    base = link_base.rstrip("/")
+    return {
+        "id": m.id,
+        "direction": m.direction,
+        "channel": m.channel,
+        "author": m.author,
+        "text": m.body_text[:MAX_TEXT],
+        "text_truncated": len(m.body_text) > MAX_TEXT,
+        "created_at": m.created_at.isoformat(),
+        "attachments": [
+            {
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "url": f"{base}{TICKETS}/{m.ticket_id}/attachments/{a.id}" if a.sha256 else None,
+            }
+            for a in m.attachments
+        ],
+    }
 
 
 def ticket_snapshots(session: Session, ticket_ids: set[int]) -> dict[int, dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from config.settings import Settings, WebSettings
@@ -33,7 +33,7 @@ from connectors.web.requester.negotiation import wants_html
 from connectors.web.requester.refusal_pages import not_found_handler, too_large_page
 from connectors.web.requester.routes import page_router
 from connectors.web.requester.submission_guard import SubmissionRate
-from connectors.web.requester.ticket_page import TicketPage, file_link
+from connectors.web.requester.ticket_page import MERGED, TicketPage, file_link, opened
 from connectors.web.schemas import (
     ID,
     AcceptedResponse,
@@ -311,7 +311,7 @@ def _api(
         tags=["tickets"],
         summary="Read a ticket",
         response_model=TicketResponse,
-        responses={**READ_RESPONSES, 200: PAGE_CONTENT} if page else READ_RESPONSES,
+        responses={**READ_RESPONSES, 303: MERGED, **({200: PAGE_CONTENT} if page else {})},
     )
     def get_ticket(
         request: Request,
@@ -321,9 +321,9 @@ def _api(
         """A ticket with its status, its state in the requester's words, who handles it,
         and its public messages with their files. A browser (Accept: text/html before
         JSON) gets the requester's page instead: the same link works for both."""
-        view = tickets.ticket(number) if is_id(number) else None
-        if view is None or not key_matches(key, view.access_key):
-            raise RequesterNotFound(f"ticket {number} not found")  # a page for a browser
+        view = opened(request, tickets, number, key)  # a 404 page, or 303 to a merged one's
+        if isinstance(view, Response):
+            return view
         if page is not None and wants_html(request.headers.get("Accept", "")):
             return page.render(request, view)
         files = (lambda sha: file_link(request, view, sha)) if page is not None else None

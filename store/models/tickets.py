@@ -48,6 +48,9 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # closed as merged into this ticket: its messages moved there, and what still comes
+    # in on its thread (mail, chat, its requester's page) goes there (workers.desk.merges)
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)  # a ticket number
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     required_skills: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
     optional_skills: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
@@ -105,6 +108,7 @@ class Message(Base):
     full_text: Mapped[str | None] = mapped_column(Text)  # with quoted history, when trimmed
     headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     external_id: Mapped[str | None] = mapped_column(String(998), index=True)  # Message-ID
+    merged_from_id: Mapped[int | None] = mapped_column(Integer)  # moved here by a merge of it
     inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inbox.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -19,7 +19,7 @@ from config import load_settings
 from router.envelopes import InboundMessage
 from router.vocabulary import Channel, RowState
 from store.db import Database
-from store.models import AuditEvent
+from store.models import AuditEvent, Message
 from tests.support.services import fresh_postgres_database
 from workers.channels.intake import StoreIntake
 from workers.channels.mail_intake import InboundMail
@@ -596,3 +596,33 @@ def test_a_tickets_fields_are_edited_from_the_command_line_as_the_staff_api_does
     )
     refused = cli(config, "tickets", "edit", str(number), "--team", "nope", ok=False)
     assert "no team named 'nope'" in refused.stderr
+
+
+def test_a_ticket_is_merged_into_another_from_the_command_line(
+    config: Path, customers: Customers
+) -> None:
+    source = customers.write("Printer jam", "it jams")
+    target = customers.write("Printer jam", "it still jams")
+    other = customers.write("Scanner", "it scans nothing")
+    refused = cli(config, "tickets", "merge", str(source), "--into", str(other), ok=False)
+    assert "different requesters" in refused.stderr
+    done = cli(config, "tickets", "merge", str(source), "--into", str(target), "--as", "ana")
+    assert done.stdout.strip() == f"#{source}: merged into #{target}, 1 messages moved"
+    shown = ticket(config, source)
+    assert shown["ticket"]["status"] == "closed" and shown["ticket"]["messages"] == []
+    merged = [e for e in shown["audit"] if e["action"] == "ticket.merged"]
+    assert [e["actor"] for e in merged] == ["agent:ana"]  # as claimed by --as
+    bodies = [m["body_text"] for m in ticket(config, target)["ticket"]["messages"]]
+    assert "it jams" in bodies and "it still jams" in bodies
+    again = cli(config, "tickets", "merge", str(source), "--into", str(target), ok=False)
+    assert "merged into" in again.stderr
+    with customers.runtime.db.unit_of_work() as uow:
+        moved = uow.session.scalars(
+            select(Message.id).where(Message.body_text == "it still jams")
+        ).one()
+    split = cli(config, "tickets", "split", str(target), str(moved), "--subject", "Jam again")
+    new = int(split.stdout.strip().rsplit("#", 1)[1])
+    assert split.stdout.strip() == f"#{target}: message {moved} split out into #{new}"
+    assert ticket(config, new)["ticket"]["subject"] == "Jam again"
+    first = cli(config, "tickets", "split", str(target), str(moved), ok=False)
+    assert f"no message {moved} on ticket #{target}" in first.stderr

@@ -97,3 +97,33 @@ def test_the_ticket_page_splits_a_message_and_opens_the_new_ticket(desk: StaffDe
     assert done.status_code == 303
     landed = client.get(done.headers["location"])
     assert f"A new ticket, split from #{number}." in landed.text and "and the VPN" in landed.text
+
+
+def test_a_split_from_a_stale_read_is_refused_by_the_api_and_the_page(desk: StaffDesk) -> None:
+    number = desk.ticket("support", "ana")
+    _, second = with_messages(desk, number, "printer on fire", "and the VPN")
+    client = desk.signed_in("ana")
+    read = client.get(f"/api/v1/desk/tickets/{number}").headers["ETag"]
+    page = desk.client()
+    page.post("/desk/sign-in", data={"name": "ana", "password": PASSWORD})
+    shown = page.get(f"/desk/tickets/{number}").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', shown)
+    version = re.search(r'name="version" value="([^"]+)"', shown)
+    assert csrf is not None and version is not None
+    client.post(f"/api/v1/desk/tickets/{number}/notes", json={"text": "meanwhile"})
+    stale = client.post(
+        f"/api/v1/desk/tickets/{number}/split",
+        json={"message_id": second},
+        headers={"If-Match": read},
+    )
+    assert stale.status_code == 412
+    form = {"message_id": str(second), "csrf_token": csrf.group(1), "version": version.group(1)}
+    refused = page.post(f"/desk/tickets/{number}/split", data=form)
+    assert refused.status_code == 409 and "Someone changed this ticket" in refused.text
+    fresh = client.get(f"/api/v1/desk/tickets/{number}").headers["ETag"]
+    done = client.post(
+        f"/api/v1/desk/tickets/{number}/split",
+        json={"message_id": second},
+        headers={"If-Match": fresh},
+    )
+    assert done.status_code == 201

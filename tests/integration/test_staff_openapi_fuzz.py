@@ -68,6 +68,8 @@ REFERS_TO_STATE = {
     *(f"POST {TICKET}/{action}" for action in ("replies", "notes", "assign", "transfer")),
     *(f"POST {TICKET}/{action}" for action in ("claim", "unassign")),
     f"PUT {TICKET}/status",
+    # a merge into itself, or into a ticket of another requester, or a closed one: 409
+    f"POST {TICKET}/merge",
     f"PATCH {TICKET}",
     # a file of a type not accepted (by its content) or empty: 422
     "POST /api/v1/desk/uploads/{number}",
@@ -111,8 +113,8 @@ def test_every_staff_operation_answers_an_admins_program_as_documented(desk: Sta
         if op.path.startswith(STAFF_PREFIXES)
     ]
     # 20 before the webhooks (the macro action made it 20), 9 of them, 10 ticket actions,
-    # the split, the macros' 4, the saved searches' 3
-    assert len(operations) == 20 + 9 + 10 + 1 + 4 + 3
+    # the split, the macros' 4, the saved searches' 3, the merge
+    assert len(operations) == 20 + 9 + 10 + 1 + 4 + 3 + 1
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 

@@ -139,6 +139,13 @@ MATRIX = [
         {"message_id": "not a number"},
         True,
     ),
+    Operation(
+        "POST",
+        "/api/v1/desk/tickets/{number}/merge",
+        TICKET_SEEN_THEN_INVALID,
+        {"into": "not a number"},
+        True,
+    ),
     Operation("GET", "/api/v1/exports/tickets", supervisors(200)),
     Operation("GET", "/api/v1/desk/tickets", everyone(200)),
     Operation("GET", T, TICKET_READ, on_ticket=True),

@@ -292,3 +292,20 @@ def test_a_file_is_downloaded_with_the_scope_of_its_ticket(desk: StaffDesk) -> N
     root = desk.with_token("root")
     assert root.get(f"{LIST}/{elsewhere}/attachments/{kept}").status_code == 404  # not its file
     assert desk.with_token("kim").get(f"{LIST}/{number}/attachments/{kept}").status_code == 404
+
+
+def test_a_read_with_the_etag_it_had_is_304_until_the_ticket_changes(desk: StaffDesk) -> None:
+    number = desk.ticket("support", "ana")
+    ana = desk.signed_in("ana")
+    tag = ana.get(f"{LIST}/{number}").headers["ETag"]
+    same = ana.get(f"{LIST}/{number}", headers={"If-None-Match": tag})
+    assert (same.status_code, same.headers["ETag"], same.content) == (304, tag, b"")
+    weak = ana.get(f"{LIST}/{number}", headers={"If-None-Match": f'"other", W/{tag}'})
+    assert weak.status_code == 304
+    assert ana.get(f"{LIST}/{number}", headers={"If-None-Match": '"other"'}).status_code == 200
+    ana.post(f"{LIST}/{number}/notes", json={"text": "looking at it"})
+    changed = ana.get(f"{LIST}/{number}", headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    assert changed.json()["version"] == changed.headers["ETag"].strip('"')
+    elsewhere = desk.ticket("billing", None)  # the scope first: 404 whatever the header
+    assert ana.get(f"{LIST}/{elsewhere}", headers={"If-None-Match": "*"}).status_code == 404

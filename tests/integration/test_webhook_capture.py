@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from router.vocabulary import AuditAction, Channel, Priority, RowState
+from router.envelopes import AttachmentRef
+from router.vocabulary import AuditAction, Channel, Direction, Priority, RowState
 from store.db import Database
 from store.models import WebhookEventRow
 
@@ -26,6 +27,7 @@ RECORDED = [
     (AuditAction.MESSAGE_RECEIVED, {}, "ticket.replied"),
     (AuditAction.MESSAGE_REPLIED, {"message_id": "<m@x>"}, "ticket.replied"),
     (AuditAction.NOTE_ADDED, {}, "ticket.note_added"),
+    (AuditAction.TICKET_MERGED, {"source": 1, "target": 2, "messages": 3}, "ticket.merged"),
     (AuditAction.SLA_WARNING, {"timer": "first_response"}, "sla.warning"),
     (AuditAction.SLA_BREACHED, {"timer": "resolution"}, "sla.breached"),
 ]
@@ -176,3 +178,53 @@ def test_old_events_are_forgotten_with_their_deliveries_unless_still_under_way(
         assert uow.webhook_deliveries.prune(before=cutoff, limit=10) == 1  # not the waiting one
         remaining = list(uow.session.scalars(select(WebhookEventRow.type)))
     assert [d.id for d in _all(db, hook)] == [third] and remaining == ["ticket.note_added"]
+
+
+def test_a_message_event_carries_the_message_with_its_files(db: Database) -> None:
+    number = _ticket(db)
+    _subscribe(db, ["ticket.replied", "ticket.note_added"])
+    picture = AttachmentRef("shot.png", "image/png", 2048, sha256="ab" * 32)
+    lost = AttachmentRef("huge.iso", "application/octet-stream", 10**9, None)  # not kept
+    with db.unit_of_work() as uow:
+        for text, direction in (("first", Direction.INBOUND), ("second", Direction.INBOUND)):
+            uow.messages.add(
+                number,
+                direction=direction,
+                channel=Channel.EMAIL,
+                author="Jo <jo@example.org>",
+                body_text=text,
+                now=NOW,
+                attachments=(picture, lost) if text == "second" else (),
+            )
+            uow.audit.record(
+                ticket_id=number,
+                actor="system:ingest",
+                action=AuditAction.MESSAGE_RECEIVED,
+                now=NOW,
+            )
+        note = uow.messages.add(
+            number,
+            direction=Direction.INTERNAL,
+            channel=Channel.EMAIL,
+            author="agent:ana",
+            body_text="x" * 100_001,
+            now=NOW,
+        )
+        uow.audit.record(
+            ticket_id=number,
+            actor="agent:ana",
+            action=AuditAction.NOTE_ADDED,
+            now=NOW,
+            data={"message": note},
+        )
+    with db.unit_of_work() as uow:
+        events = list(uow.session.scalars(select(WebhookEventRow).order_by(WebhookEventRow.id)))
+    first, second, noted = (e.data["message"] for e in events)
+    assert (first["text"], first["direction"], first["attachments"]) == ("first", "inbound", [])
+    assert second["text"] == "second" and second["author"] == "Jo <jo@example.org>"
+    [kept, missing] = second["attachments"]
+    assert (kept["filename"], kept["content_type"], kept["size"]) == ("shot.png", "image/png", 2048)
+    assert kept["url"].startswith(f"/api/v1/desk/tickets/{number}/attachments/")
+    assert missing["filename"] == "huge.iso" and missing["url"] is None
+    assert noted["id"] == note and noted["direction"] == "internal"
+    assert len(noted["text"]) == 100_000 and noted["text_truncated"] is True

@@ -16,7 +16,8 @@ differently from these defaults, as a python-telegram-bot handler overrides
   ``failed_for_good``;
 - people: ``agent_address`` and ``notify_agent`` (an agent reached on it),
   ``answered_on`` and ``answer_customer`` (a requester's answers),
-  ``pass_answer_on`` (one that could not be delivered elsewhere), ``after_resolution``.
+  ``pass_answer_on`` (one that could not be delivered elsewhere), ``tell_pending``,
+  ``tell_resolved``, ``tell_merged``, ``after_resolution``.
 """
 
 from __future__ import annotations
@@ -193,6 +194,12 @@ class ChannelAdapter:
 
     def tell_resolved(self, runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
         """Tell the requester of ``ticket`` (of a channel this one answers) it was resolved."""
+
+    def tell_merged(
+        self, runtime: Runtime, uow: UnitOfWork, source: Ticket, target: Ticket
+    ) -> None:
+        """Tell the requester of ``source`` (of a channel this one answers) that it was
+        merged into ``target``: their request goes on there."""
 
     def after_resolution(
         self, runtime: Runtime, uow: UnitOfWork, ticket: Ticket, status: Status

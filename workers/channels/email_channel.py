@@ -17,6 +17,7 @@ from workers.channels.adapter import ChannelAdapter
 from workers.desk.agent_notices import AgentContact, TicketBrief
 from workers.desk.agent_notices_by_channel import notify_by_email
 from workers.desk.customer_answers import answer_by_email, pass_on_by_email
+from workers.desk.merge_notices import merged_by_email
 from workers.desk.pending_notices import pending_by_email
 from workers.desk.resolution_notices import resolved_by_email
 from workers.runtime.context import Runtime
@@ -165,6 +166,11 @@ class EmailChannel(ChannelAdapter):
 
     def tell_resolved(self, runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
         resolved_by_email(runtime, uow, ticket)
+
+    def tell_merged(
+        self, runtime: Runtime, uow: UnitOfWork, source: Ticket, target: Ticket
+    ) -> None:
+        merged_by_email(runtime, uow, source, target)
 
 
 __all__ = ["EmailChannel"]

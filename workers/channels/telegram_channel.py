@@ -24,6 +24,7 @@ from workers.channels.telegram_connector import make_bot_api, make_telegram_send
 from workers.desk.agent_notices import AgentContact, TicketBrief
 from workers.desk.agent_notices_by_channel import fall_back_to_email, notify_in_chat
 from workers.desk.customer_answers import answer_in_chat, pass_on_in_chat
+from workers.desk.merge_notices import merged_in_chat
 from workers.desk.pending_notices import pending_in_chat
 from workers.desk.resolution_notices import resolved_in_chat, retire_buttons
 from workers.runtime.context import Runtime
@@ -212,6 +213,11 @@ class TelegramChannel(ChannelAdapter):
 
     def tell_resolved(self, runtime: Runtime, uow: UnitOfWork, ticket: Ticket) -> None:
         resolved_in_chat(runtime, uow, ticket)
+
+    def tell_merged(
+        self, runtime: Runtime, uow: UnitOfWork, source: Ticket, target: Ticket
+    ) -> None:
+        merged_in_chat(runtime, uow, source, target)
 
     def after_resolution(
         self, runtime: Runtime, uow: UnitOfWork, ticket: Ticket, status: Status

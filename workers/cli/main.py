@@ -12,6 +12,7 @@ import click
 from config.loader import chosen_path
 from config.settings import Settings
 from workers.channels.standard import standard_channels
+from workers.cli import ticket_moves  # noqa: F401  (its commands join `tickets`)
 from workers.cli.agents import agents
 from workers.cli.config_cmd import config_group
 from workers.cli.connector import connector

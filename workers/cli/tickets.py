@@ -1,4 +1,5 @@
-"""``relaydesk tickets list|show|status|reply|note|edit|assign|transfer|unassign|claim``."""
+"""``relaydesk tickets list|show|status|reply|note|edit|assign|transfer|unassign|claim``
+(``merge`` and ``split`` are in ``ticket_moves``)."""
 
 from __future__ import annotations
 

@@ -95,7 +95,7 @@ def post_answer(
     if internal and files:
         raise PermanentError("files go with a reply: a note has none")
     if internal:
-        uow.messages.add(
+        added = uow.messages.add(
             ticket.id,
             direction=Direction.INTERNAL,
             channel=Channel(ticket.channel),
@@ -112,6 +112,7 @@ def post_answer(
             action=AuditAction.NOTE_ADDED,
             detail=f"via {via}",
             now=now,
+            data={"message": added},
         )
         _tell_the_mentioned(runtime, uow, ticket, agent, text.strip(), external_id)
         return
@@ -133,7 +134,7 @@ def post_answer(
         confirm_chat_id=confirm_chat_id,
         files=files,
     )
-    uow.messages.add(  # after the thread was read: the answer is not its own parent
+    added = uow.messages.add(  # after the thread was read: the answer is not its own parent
         ticket.id,
         direction=Direction.OUTBOUND,
         channel=sent_on,
@@ -157,7 +158,7 @@ def post_answer(
         action=AuditAction.MESSAGE_REPLIED,
         detail=f"public reply to {ticket.requester_address} via {via}",
         now=now,
-        data={"message_id": message_id, "files": [f.filename for f in files]},
+        data={"message_id": message_id, "files": [f.filename for f in files], "message": added},
     )
 
 

@@ -11,6 +11,7 @@ from router.audit_origin import ActorRef
 from router.errors import NotFound, PermanentError
 from router.vocabulary import AuditAction, Channel, Direction, Priority, Status
 from store.models import Message
+from store.staff_ticket_reads import require_version
 from workers.desk.sla_clocks import start_clocks
 from workers.runtime.context import Runtime
 from workers.steps.route import route_soon
@@ -19,16 +20,24 @@ MAX_SUBJECT = 998
 
 
 def split_message(
-    runtime: Runtime, number: int, message_id: int, *, subject: str, actor: ActorRef
+    runtime: Runtime,
+    number: int,
+    message_id: int,
+    *,
+    subject: str,
+    actor: ActorRef,
+    if_match: str | None = None,
 ) -> int:
     """Move message ``message_id`` of ticket ``number`` into a new ticket; its number.
     ``NotFound`` for a message that is not the ticket's; ``PermanentError`` for one that
-    cannot be split out (not the customer's, the ticket's first, or a closed ticket)."""
+    cannot be split out (not the customer's, the ticket's first, or a closed ticket);
+    ``StaleVersion`` when the ticket is no longer at version ``if_match``."""
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         ticket = uow.tickets.get(number, for_update=True)
         if ticket is None:
             raise NotFound(f"no ticket #{number}")
+        require_version(uow.session, ticket, if_match)
         message = uow.session.get(Message, message_id)
         if message is None or message.ticket_id != number:
             raise NotFound(f"no message {message_id} on ticket #{number}")

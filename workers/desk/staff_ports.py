@@ -43,8 +43,8 @@ from workers.desk.replies import answer_ticket
 from workers.desk.reply_files import keep_file, kept_file
 from workers.desk.reports import make_report, report_period
 from workers.desk.saved_search_ports import SavedSearchPorts
-from workers.desk.splits import split_message
 from workers.desk.ticket_fields import edit_ticket
+from workers.desk.ticket_move_ports import TicketMovePorts
 from workers.desk.ticket_status import set_ticket_status
 from workers.desk.webhook_ports import WebhookPorts
 from workers.desk.workload import agent_loads
@@ -66,7 +66,7 @@ def _store_outage_is_transient(fn: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-class StaffPorts(MacroPorts, SavedSearchPorts, WebhookPorts):
+class StaffPorts(MacroPorts, SavedSearchPorts, WebhookPorts, TicketMovePorts):
     """Implements ``connectors.ports.Staff``."""
 
     def __init__(self, runtime: Runtime) -> None:
@@ -146,10 +146,6 @@ class StaffPorts(MacroPorts, SavedSearchPorts, WebhookPorts):
         self, caller: Caller, view: View, *, q: str, limit: int
     ) -> list[TicketSummary]:
         return view_tickets(self.runtime, caller, view, q=q, limit=limit)
-
-    @_store_outage_is_transient
-    def split_message(self, caller: Caller, number: int, message_id: int, subject: str) -> int:
-        return split_message(self.runtime, number, message_id, subject=subject, actor=caller.origin)
 
     @_store_outage_is_transient
     def attachment_file(

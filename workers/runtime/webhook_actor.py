@@ -49,4 +49,5 @@ def declare_webhook_actor(runtime: Runtime) -> None:
     runtime.db.webhook_outlet = WebhookOutlet(
         enqueue=lambda ids: enqueue_webhooks(runtime, ids),
         redrive_after=lambda: runtime.redrive_after,
+        link_base=runtime.settings.web.link_base,
     )

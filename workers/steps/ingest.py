@@ -28,6 +28,7 @@ from router.vocabulary import (
 )
 from store.customers import CustomerRef
 from store.db import UnitOfWork
+from store.merged_tickets import follow_merges
 from store.tickets import new_access_key
 from workers.runtime.context import Runtime
 from workers.steps.ingest_email import (
@@ -203,6 +204,8 @@ def _ingest_in(
             return
     adapter.learn_from(runtime, uow, message, customer)
     existing = adapter.thread(runtime, uow, message, customer)
+    if existing is not None:  # a ticket merged into another: the message joins that one
+        existing = follow_merges(uow.tickets, existing)
     quiet = message.is_automatic
     if existing is not None and (quiet or Status(existing.status) is not Status.CLOSED):
         ticket_id = existing.id

@@ -14,6 +14,7 @@ from router.thread_keys import ThreadKeys, thread_keys
 from router.vocabulary import AuditAction, Channel, RowState, Status, SystemActor
 from store.customers import CustomerRef, normalise_address
 from store.db import UnitOfWork
+from store.merged_tickets import follow_merges
 from store.models import Ticket
 from workers.desk.replies import post_answer
 from workers.desk.reply_receipts import report_undelivered
@@ -137,6 +138,8 @@ def answered_by_agent(
     notice = uow.messages.notice_to(keys.message_ids, agent.email)
     number = notice[0] if notice else _named_ticket(uow, keys)
     ticket = uow.tickets.get(number, for_update=True) if number else None
+    if ticket is not None:
+        ticket = follow_merges(uow.tickets, ticket)
     if ticket is None or ticket.requester_address.strip().lower() == sender:
         return False
     if Status(ticket.status) is Status.CLOSED:

@@ -101,6 +101,47 @@ def pending_mail(
     return Rendered(subject=reply_subject(subject, number, language, tag_prefix), body_text=body)
 
 
+def merged_mail(
+    *,
+    number: int,
+    into: int,
+    subject: str,
+    requester_name: str,
+    link: str,
+    helpdesk_name: str,
+    language: str,
+    tag_prefix: str = "#",
+) -> Rendered:
+    """The mail that tells a requester their request ``number`` goes on in ``into`` (the
+    subject carries ``into``'s tag: an answer to it joins that ticket)."""
+    _ = CATALOG.texts(language).gettext
+    greeting = _("Hello %(name)s,", name=requester_name) if requester_name else _("Hello,")
+    parts = [
+        greeting,
+        _(
+            "your request %(tag)s is about the same as your request %(into)s: we have "
+            "merged them, and everything you wrote is kept there. We answer you in %(into)s "
+            "from now on.",
+            tag=f"[{tag_prefix}{number}]",
+            into=f"[{tag_prefix}{into}]",
+        ),
+        _("Reply to this mail, or write on your request's page:\n%(link)s", link=link),
+    ]
+    body = "\n\n".join(parts) + f"\n\n-- {helpdesk_name}\n"
+    return Rendered(subject=reply_subject(subject, into, language, tag_prefix), body_text=body)
+
+
+def merged_chat(*, number: int, into: int, language: str, tag_prefix: str = "#") -> str:
+    """The same in a chat (HTML, escaped)."""
+    _ = CATALOG.texts(language).gettext
+    said = _(
+        "Your request %(tag)s goes on in your request %(into)s: we have merged them.",
+        tag=f"[{tag_prefix}{number}]",
+        into=f"[{tag_prefix}{into}]",
+    )
+    return f"<b>{escape(said)}</b>\n" + escape(_("Just write here as before."))
+
+
 def pending_chat(
     *, number: int, asked: str, reminder: bool, language: str, tag_prefix: str = "#"
 ) -> str:

@@ -47,6 +47,7 @@ from router.requester_view import (
     waits_for_requester,
 )
 from router.storable import is_id
+from router.ticket_merges import MAX_HOPS
 from router.ticket_views import TicketView
 from router.vocabulary import Channel, Direction, Status
 from router.vocabulary_texts import requester_state_word
@@ -154,10 +155,7 @@ class TicketPage:
 
     async def view(self, number: int, key: object) -> TicketView:
         """The ticket ``key`` opens; 404 for any other key, as for no ticket."""
-        found = await run_in_threadpool(self.tickets.ticket, number) if is_id(number) else None
-        if found is None or not key_matches(key, found.access_key):
-            raise RequesterNotFound(f"ticket {number} not found")
-        return found
+        return await run_in_threadpool(opened_ticket, self.tickets, number, key)
 
     async def reply(self, request: Request, number: int) -> Response:
         web = self.settings.web
@@ -330,3 +328,44 @@ def ticket_link(request: Request, view: TicketView) -> str:
 def file_link(request: Request, view: TicketView, sha256: str) -> str:
     path = url_path(request, "get_ticket_file", number=view.number, sha256=sha256)
     return f"{path}?key={view.access_key}"
+
+
+def opened_ticket(tickets: TicketQueries, number: int, key: object) -> TicketView:
+    """The ticket ``key`` opens; ``RequesterNotFound`` (404, a page for a browser) for any
+    other key, as for no ticket."""
+    found = tickets.ticket(number) if is_id(number) else None
+    if found is None or not key_matches(key, found.access_key):
+        raise RequesterNotFound(f"ticket {number} not found")
+    return found
+
+
+def opened(
+    request: Request, tickets: TicketQueries, number: int, key: object
+) -> TicketView | RedirectResponse:
+    """What a requester's link opens: the ticket (``opened_ticket``), or a 303 to the one
+    it was merged into (``merged_redirect``)."""
+    view = opened_ticket(tickets, number, key)
+    return merged_redirect(request, tickets, view) or view
+
+
+MERGED: dict[str, Any] = {
+    "description": "The ticket was merged into another of the requester's: `Location` is "
+    "that ticket's link (with its key), where the conversation goes on.",
+    "headers": {"Location": {"schema": {"type": "string"}}},
+}
+
+
+def merged_redirect(
+    request: Request, tickets: TicketQueries, view: TicketView
+) -> RedirectResponse | None:
+    """The requester's link of a merged ticket opens the one it went into (along a chain of
+    merges): a 303 to that ticket's link; None for a ticket not merged."""
+    remaining = view
+    for _ in range(MAX_HOPS):
+        into = tickets.ticket(remaining.merged_into) if remaining.merged_into else None
+        if into is None:
+            break
+        remaining = into
+    if remaining is view:
+        return None
+    return RedirectResponse(ticket_link(request, remaining), status_code=303)

@@ -16,6 +16,7 @@ from connectors.web.staff.board_routes import board_router
 from connectors.web.staff.customer_routes import customer_router
 from connectors.web.staff.gate import StaffGate, TicketAccess
 from connectors.web.staff.macro_routes import macro_router
+from connectors.web.staff.merge_routes import merge_router
 from connectors.web.staff.report_routes import report_router
 from connectors.web.staff.saved_search_routes import saved_search_router
 from connectors.web.staff.session_routes import session_router
@@ -42,6 +43,7 @@ def staff_router(
     router.include_router(macro_router(gate, staff))
     router.include_router(saved_search_router(gate, staff))
     router.include_router(split_router(gate, staff))
+    router.include_router(merge_router(gate, staff, staff))
     router.include_router(token_router(gate, staff))
     router.include_router(report_router(gate, staff))
     router.include_router(ticket_router(gate, staff))

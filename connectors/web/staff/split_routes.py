@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from connectors.ports import SplitDesk
 from connectors.web.schemas import ID, Problem
 from connectors.web.staff.gate import BODY_ERRORS, TICKET_ERRORS, StaffGate, TicketAccess
+from connectors.web.staff.ticket_action_routes import IfMatch, expected_version
 from router.access import Ability
-from router.errors import NotFound, PermanentError
+from router.errors import NotFound, PermanentError, StaleVersion
 
 
 class SplitRequest(BaseModel):
@@ -43,16 +44,18 @@ def split_router(gate: StaffGate, desk: SplitDesk) -> APIRouter:
                 "description": "The message cannot be split out: not the customer's, the "
                 "ticket's first, or the ticket is closed.",
             },
+            412: {"model": Problem, "description": "The ticket changed since If-Match's version."},
         },
     )
     async def split(
         body: SplitRequest,
         access: Annotated[TicketAccess, Depends(gate.on_ticket(Ability.EDIT_FIELDS))],
+        if_match: IfMatch = None,
     ) -> SplitOut:
         """A customer's later message (a second question in one thread) becomes a new
         ticket of the same requester, with the old one's channel, team, priority and
         category; it starts its own SLA clocks and is routed. 404 for a message that is
-        not this ticket's."""
+        not this ticket's. If-Match: the ticket's version (412 when it changed since)."""
         try:
             number = await run_in_threadpool(
                 desk.split_message,
@@ -60,7 +63,10 @@ def split_router(gate: StaffGate, desk: SplitDesk) -> APIRouter:
                 access.ticket.number,
                 body.message_id,
                 body.subject,
+                if_match=expected_version(if_match),
             )
+        except StaleVersion as exc:
+            raise HTTPException(412, detail=str(exc)) from None
         except NotFound as exc:
             raise HTTPException(404, detail=str(exc)) from None
         except PermanentError as exc:

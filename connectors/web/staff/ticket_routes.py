@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import TicketDesk
@@ -56,6 +56,12 @@ STAFF_TICKET_LINKS: dict[str, Any] = {
 
 def etag(version: str) -> str:
     return f'"{version}"'
+
+
+def unchanged(if_none_match: str, version: str) -> bool:
+    """Whether an If-None-Match header names ``version`` (weak or strong) or is ``*``."""
+    tags = [t.strip().removeprefix("W/").strip('"') for t in if_none_match.split(",")]
+    return "*" in tags or version in tags
 
 
 def ticket_router(gate: StaffGate, desk: TicketDesk) -> APIRouter:
@@ -162,15 +168,36 @@ def ticket_router(gate: StaffGate, desk: TicketDesk) -> APIRouter:
         operation_id="get_staff_ticket",
         summary="Read a ticket in full",
         response_model=StaffTicketOut,
-        responses={**TICKET_ERRORS, 200: {"headers": ETAG_HEADER}},
+        responses={
+            **TICKET_ERRORS,
+            200: {"headers": ETAG_HEADER},
+            304: {
+                "description": "Not modified: the ticket is still at a version If-None-Match "
+                "names (no body).",
+                "headers": ETAG_HEADER,
+            },
+        },
     )
     async def get_ticket(
         access: Annotated[TicketAccess, Depends(gate.on_ticket(Ability.VIEW_TICKET))],
         response: Response,
-    ) -> StaffTicketOut:
+        if_none_match: Annotated[
+            str | None,
+            Header(
+                alias="If-None-Match",
+                max_length=2000,
+                description='ETags read before (`"42-..."`, comma between); when the '
+                "ticket is still at one of them the answer is 304, without a body.",
+            ),
+        ] = None,
+    ) -> Any:
         """The conversation with internal notes marked, attachments, SLA clocks, why it was
         assigned as it is, and the audit log; its ETag (also `version`) goes with a change
-        as If-Match."""
+        as If-Match, and with a later read as If-None-Match (304 while unchanged)."""
+        if if_none_match is not None:
+            current = await run_in_threadpool(desk.version_for, access.caller, access.ticket.number)
+            if current is not None and unchanged(if_none_match, current):
+                return Response(status_code=304, headers={"ETag": etag(current)})
         ticket = await run_in_threadpool(desk.staff_ticket, access.ticket.number)
         if ticket is None:  # gone since the scope was read
             raise HTTPException(404, detail=f"ticket {access.ticket.number} not found")

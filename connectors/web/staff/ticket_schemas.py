@@ -77,6 +77,9 @@ class MessageOut(BaseModel):
     body_text: str
     created_at: datetime
     attachments: list[AttachmentOut]
+    merged_from: int | None = Field(
+        None, description="Moved here from this ticket when it was merged into this one."
+    )
 
     @classmethod
     def of(cls, m: StaffMessage) -> MessageOut:
@@ -149,6 +152,11 @@ class StaffTicketOut(BaseModel):
     )
     audit: list[AuditOut] = Field(description="Every event, oldest first.")
     version: str
+    merged_into: int | None = Field(
+        None,
+        description="Closed as merged into this ticket: its messages and what comes later "
+        "on its thread are there.",
+    )
 
     @classmethod
     def of(cls, t: StaffTicket) -> StaffTicketOut:

@@ -21,6 +21,7 @@ from connectors.web.workspace.board_pages import board_router
 from connectors.web.workspace.door import PREFIX, PageDoor, SignInFirst, error_page
 from connectors.web.workspace.door import sign_in_redirect as _sign_in_redirect
 from connectors.web.workspace.home_pages import home_router
+from connectors.web.workspace.merge_pages import merge_router
 from connectors.web.workspace.pages import STATIC, Pages
 from connectors.web.workspace.report_pages import report_page_router
 from connectors.web.workspace.saved_search_pages import saved_search_router
@@ -41,6 +42,7 @@ def mount_workspace(app: FastAPI, staff: Staff, settings: Settings, gate: StaffG
     app.include_router(report_page_router(pages, door, staff))
     app.include_router(saved_search_router(door, staff))
     app.include_router(action_router(pages, door, staff, settings.web))
+    app.include_router(merge_router(pages, door, staff))
     app.mount(PREFIX + "/static", StaticFiles(directory=STATIC), name="workspace_static")
     app.add_exception_handler(SignInFirst, _sign_in_redirect)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, error_page(pages))  # type: ignore[arg-type]

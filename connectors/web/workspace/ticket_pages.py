@@ -5,6 +5,7 @@ form; the other actions' forms are in ``action_pages``."""
 # run time, and they name dependencies made inside functions (no module global to resolve)
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
@@ -18,7 +19,7 @@ from connectors.web.uploads import FileProblem
 from connectors.web.workspace.door import PREFIX, PageDoor
 from connectors.web.workspace.pages import Pages
 from router.access import Ability, Verdict, check
-from router.errors import NotFound, PermanentError
+from router.errors import NotFound, PermanentError, StaleVersion
 from router.macros import MacroFacts, macro_text
 from router.queue_views import ACTIVE
 from router.staff_views import Caller
@@ -129,13 +130,22 @@ def ticket_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
         caller: Annotated[Caller, Depends(door.caller)],
         message_id: Annotated[int, Form(**ID)],
         subject: Annotated[str, Form(max_length=998)] = "",
+        version: Annotated[str, Form(max_length=200)] = "",
     ) -> Response:
         """The API's ``POST /api/v1/desk/tickets/{number}/split``, as a form: to the new
         ticket's page."""
         access = await door.on_ticket(caller, number, Ability.EDIT_FIELDS)
         try:
             new = await run_in_threadpool(
-                desk.split_message, caller, access.ticket.number, message_id, subject
+                partial(desk.split_message, if_match=version or None),
+                caller,
+                access.ticket.number,
+                message_id,
+                subject,
+            )
+        except StaleVersion:
+            return await ticket_page(
+                pages, door, desk, request, caller, number, status=409, draft={}, conflict=True
             )
         except NotFound as exc:
             raise HTTPException(404, detail=str(exc)) from None
