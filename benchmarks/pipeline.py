@@ -335,7 +335,9 @@ def _push(
             InboundMessage(
                 channel=Channel.WEB,
                 idempotency_key=f"{prefix}-{run}-{i}",
-                sender_address=f"customer{i}@example.org",
+                # a new requester each: the auto-reply limit would hold back the
+                # acknowledgements of a requester who wrote in every run
+                sender_address=f"customer{i}-{run}@example.org",
                 sender_name=f"Customer {i}",
                 subject=f"Request {i}",
                 body_text="Something is broken, please help.",
