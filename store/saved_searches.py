@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from router.saved_searches import SavedSearch
+from router.storable import is_id
 from store.models import SavedSearchRow
 
 
@@ -26,6 +27,8 @@ class SavedSearchRepository:
         return [_search(row) for row in rows]
 
     def get(self, search_id: int) -> SavedSearch | None:
+        if not is_id(search_id):  # names nothing (router.storable): not a database error
+            return None
         row = self.session.get(SavedSearchRow, search_id)
         return _search(row) if row is not None else None
 

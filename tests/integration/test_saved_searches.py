@@ -105,3 +105,8 @@ def test_the_search_page_saves_a_search_that_the_views_list_with_its_count(
         f"/desk/saved-searches/{search_id}/remove", data={"csrf_token": csrf.group(1)}
     ).is_success
     assert ana.get(f"/desk/?saved={search_id}").status_code == 404
+    # an id past what the store keeps names nothing: 404, never a database error
+    for huge in (2**31, 10**20):
+        gone = ana.post(f"/desk/saved-searches/{huge}/remove", data={"csrf_token": csrf.group(1)})
+        assert gone.status_code == 404, gone.text[:200]
+        assert ana.get(f"/desk/?saved={huge}").status_code in (404, 422)
