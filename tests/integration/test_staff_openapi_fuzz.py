@@ -19,12 +19,12 @@ import schemathesis
 from hypothesis import given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import positive_data_acceptance
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 from sqlalchemy import delete
 
 from router.vocabulary import Channel
 from store.models import Customer, CustomerIdentity, Organisation
-from tests.integration.test_openapi_fuzz import EXAMPLES, HYPOTHESIS
+from tests.integration.test_openapi_fuzz import EXAMPLES, HYPOTHESIS, with_real_files
 from tests.support.desk import CollectingSender
 from tests.support.staff import StaffDesk, staff_desk
 from workers.desk.api_tokens import create_token
@@ -74,6 +74,10 @@ REFERS_TO_STATE = {
     # a file of a type not accepted (by its content) or empty: 422
     "POST /api/v1/desk/uploads/{number}",
 }
+# a list's query parameter (an array) that the negative mode mutates to an object is sent
+# exploded, as name=value pairs: on the wire it is a valid list again (a team name no team
+# has, which lists nothing), so its acceptance is no contradiction of the document
+QUERY_MUTATIONS_SENT_VALID = {"GET /api/v1/desk/tickets"}
 STAFF_PREFIXES = (
     "/api/v1/me",
     "/api/v1/session",
@@ -121,8 +125,12 @@ def test_every_staff_operation_answers_an_admins_program_as_documented(desk: Sta
             @settings(HYPOTHESIS, max_examples=max(EXAMPLES // 4, 10))
             @given(case=operation.as_strategy(generation_mode=mode))
             def answers_as_documented(case: Any) -> None:
-                refers = case.operation.label in REFERS_TO_STATE
-                case.call_and_validate(excluded_checks=[positive_data_acceptance] if refers else [])
+                label = case.operation.label
+                excluded = [positive_data_acceptance] if label in REFERS_TO_STATE else []
+                negative = case.meta.generation.mode is GenerationMode.NEGATIVE
+                if negative and label in QUERY_MUTATIONS_SENT_VALID:
+                    excluded.append(negative_data_rejection)
+                case.call_and_validate(excluded_checks=excluded)
 
             try:
                 answers_as_documented()
@@ -205,6 +213,7 @@ def test_sequences_from_a_new_ticket_read_and_change_it_as_documented(
     schema = schemathesis.openapi.from_asgi("/openapi.json", desk.app, config=CONFIG).include(
         path_regex=r"^/api/v1/(tickets|desk/tickets/\{number\}(/[a-z]+)?)$"
     )
+    with_real_files(schema)  # a new ticket's files: none in a sequence (the public fuzz's)
     answered: Counter[tuple[str, int]] = Counter()
 
     @schema.auth(refresh_interval=None)
