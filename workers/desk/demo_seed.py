@@ -120,18 +120,23 @@ def seed_demo(
         channels=demo_channels(settings),
     )
     clock = MadeUpClock(end - timedelta(days=days + 1))
-    with _seeding_runtime(settings, clock) as runtime:
-        if not force:
-            _refuse_if_running(runtime)
+    with _seeding_runtime(settings, clock, force=force) as runtime:
         return _Player(runtime, clock, plan, seed).play(progress)
 
 
 @contextmanager
-def _seeding_runtime(settings: Settings, clock: MadeUpClock) -> Iterator[Runtime]:
-    """The desk's runtime on an in-process broker of its own, with worker threads."""
+def _seeding_runtime(settings: Settings, clock: MadeUpClock, *, force: bool) -> Iterator[Runtime]:
+    """The desk's runtime on an in-process broker of its own, with worker threads; a
+    running desk is refused before any of them starts (unless ``force``)."""
     own = settings.model_copy(update={"broker_url": "stub://"})
     runtime = build_runtime(own, clock=clock)
-    prepare_database(runtime)
+    try:
+        prepare_database(runtime)
+        if not force:
+            _refuse_if_running(runtime)
+    except BaseException:
+        runtime.close()
+        raise
     worker = dramatiq.Worker(runtime.broker, worker_threads=2, worker_timeout=20)
     worker.start()
     try:
