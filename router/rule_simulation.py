@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from router.rule_facts import MessageFacts
 from router.rules import Classified, RuleBook, classify_message
@@ -23,12 +24,17 @@ EXAMPLES = 5  # ticket numbers kept per change
 
 @dataclass(frozen=True)
 class Arrival:
-    """A ticket as the rules saw it when it arrived."""
+    """A ticket as the rules saw it when it arrived, and what became of it (the history
+    the routing and SLA replays need: ``None`` where unknown or not yet)."""
 
     number: int
     facts: MessageFacts
     category_hint: str | None = None
     priority_hint: Priority | None = None
+    arrived_at: datetime | None = None
+    responded_at: datetime | None = None  # the first public reply
+    resolved_at: datetime | None = None
+    done_at: datetime | None = None  # resolved, or closed without a resolution
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,60 @@ def values(decision: Classified) -> dict[str, str]:
     }
 
 
+class ClassificationTally:
+    """Counts, arrival by arrival, what ``compare`` reports."""
+
+    def __init__(self, *, examples: int = EXAMPLES, keep_outcomes: bool = False) -> None:
+        self.examples = examples
+        self.keep_outcomes = keep_outcomes
+        self.counts: dict[tuple[str, str, str], list[int]] = {}
+        self.seen: dict[tuple[str, str, str], list[int]] = {}
+        self.hits: dict[str, int] = {}
+        self.outcomes: dict[int, Classified] = {}
+        self.tickets = self.changed = self.unmatched = 0
+        self.unmatched_examples: list[int] = []
+
+    def add(self, arrival: Arrival, before: Classified, after: Classified) -> None:
+        self.tickets += 1
+        if self.keep_outcomes:
+            self.outcomes[arrival.number] = after
+        for name in after.hits:
+            self.hits[name] = self.hits.get(name, 0) + 1
+        if not after.hits:
+            self.unmatched += 1
+            if len(self.unmatched_examples) < self.examples:
+                self.unmatched_examples.append(arrival.number)
+        old, new = values(before), values(after)
+        moved = [f for f in FIELDS if old[f] != new[f]]
+        self.changed += bool(moved)
+        for name in moved:
+            key = (name, old[name], new[name])
+            self.counts.setdefault(key, [0])[0] += 1
+            kept = self.seen.setdefault(key, [])
+            if len(kept) < self.examples:
+                kept.append(arrival.number)
+
+    def result(self, candidate: RuleSetup) -> Simulation:
+        counts, seen = self.counts, self.seen
+        order = {name: n for n, name in enumerate(FIELDS)}
+        changes = sorted(
+            (Change(f, b, a, counts[(f, b, a)][0], tuple(seen[(f, b, a)])) for f, b, a in counts),
+            key=lambda c: (order[c.field], -c.count, c.before, c.after),
+        )
+        book = candidate.book
+        rules = (*book.first_match, *book.all_match)
+        never = tuple(r.name for r in rules if r.name not in self.hits)
+        return Simulation(
+            tickets=self.tickets,
+            changed=self.changed,
+            changes=tuple(changes),
+            rules_never_matched=never,
+            unmatched=self.unmatched,
+            unmatched_examples=tuple(self.unmatched_examples),
+            outcomes=self.outcomes,
+        )
+
+
 def compare(
     arrivals: Iterable[Arrival],
     current: RuleSetup,
@@ -110,45 +170,7 @@ def compare(
     keep_outcomes: bool = False,
 ) -> Simulation:
     """Replay ``arrivals`` through both setups and say what the candidate changes."""
-    counts: dict[tuple[str, str, str], list[int]] = {}
-    seen: dict[tuple[str, str, str], list[int]] = {}
-    hits: dict[str, int] = {}
-    outcomes: dict[int, Classified] = {}
-    tickets = changed = unmatched = 0
-    unmatched_examples: list[int] = []
+    tally = ClassificationTally(examples=examples, keep_outcomes=keep_outcomes)
     for arrival in arrivals:
-        tickets += 1
-        before, after = current.classify(arrival), candidate.classify(arrival)
-        if keep_outcomes:
-            outcomes[arrival.number] = after
-        for name in after.hits:
-            hits[name] = hits.get(name, 0) + 1
-        if not after.hits:
-            unmatched += 1
-            if len(unmatched_examples) < examples:
-                unmatched_examples.append(arrival.number)
-        old, new = values(before), values(after)
-        moved = [f for f in FIELDS if old[f] != new[f]]
-        changed += bool(moved)
-        for name in moved:
-            key = (name, old[name], new[name])
-            counts.setdefault(key, [0])[0] += 1
-            kept = seen.setdefault(key, [])
-            if len(kept) < examples:
-                kept.append(arrival.number)
-    order = {name: n for n, name in enumerate(FIELDS)}
-    changes = sorted(
-        (Change(f, b, a, counts[(f, b, a)][0], tuple(seen[(f, b, a)])) for f, b, a in counts),
-        key=lambda c: (order[c.field], -c.count, c.before, c.after),
-    )
-    book = candidate.book
-    never = tuple(r.name for r in (*book.first_match, *book.all_match) if r.name not in hits)
-    return Simulation(
-        tickets=tickets,
-        changed=changed,
-        changes=tuple(changes),
-        rules_never_matched=never,
-        unmatched=unmatched,
-        unmatched_examples=tuple(unmatched_examples),
-        outcomes=outcomes,
-    )
+        tally.add(arrival, current.classify(arrival), candidate.classify(arrival))
+    return tally.result(candidate)

@@ -3,7 +3,8 @@
 A ticket's arrival is its first inbound message (text and headers as stored), its
 inbox row's envelope (source, hints, language) when it has one, the ticket's
 subject, form and custom fields, and its requester's tier and organisation (their
-own tier, else their organisation's, as ingest reads them: as they are now).
+own tier, else their organisation's, as ingest reads them: as they are now), and what
+became of it: when it was created, first answered, resolved and done.
 Read in pages of ticket ids, so a long period streams.
 """
 
@@ -79,6 +80,10 @@ class TicketArrivals:
                 InboxItem.payload,
                 func.coalesce(Customer.tier, Organisation.tier),
                 Organisation.name,
+                Ticket.created_at,
+                Ticket.first_response_at,
+                Ticket.resolved_at,
+                Ticket.done_at,
             )
             .join(Message, Message.ticket_id == Ticket.id)
             .join(Customer, Customer.id == Ticket.requester_id)
@@ -99,6 +104,10 @@ class TicketArrivals:
             payload,
             tier,
             org,
+            created,
+            responded,
+            resolved,
+            done,
         ) in rows:
             message = _message(channel, sender, payload)
             message = replace(
@@ -114,6 +123,10 @@ class TicketArrivals:
                 facts=facts_from_message(message, tier=tier, organisation=org, template=form),
                 category_hint=message.category_hint,
                 priority_hint=message.priority_hint,
+                arrived_at=created,
+                responded_at=responded,
+                resolved_at=resolved,
+                done_at=done,
             )
 
 

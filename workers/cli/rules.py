@@ -1,29 +1,29 @@
-"""``relaydesk rules simulate``: what a candidate configuration's classification rules
-would change on the period's tickets, written nowhere (router/rule_simulation.py)."""
+"""``relaydesk rules simulate``: what a candidate configuration would change on the
+period's tickets (classification, routing, SLA), written nowhere
+(router/desk_simulation.py)."""
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from datetime import date, datetime
-from typing import TextIO
 
 import click
 from rich.console import Console
 from rich.progress import track
-from rich.table import Table
 
 from config import load_settings
 from config.loader import ConfigError
 from config.settings import Settings
-from router.catalogs import Texts
-from router.rule_simulation import Simulation, compare
+from router.desk_simulation import simulate as simulate_desk
+from router.simulation_report import report
+from store.roster_snapshot import agents_now
 from store.ticket_arrivals import TicketArrivals
 from workers.cli.context import pass_settings, runtime_for
+from workers.cli.simulation_output import print_tables, write_csv
 from workers.cli.speech import cli_texts
 from workers.desk.reports import report_period
-from workers.runtime.rule_book import rule_setup
+from workers.runtime.desk_setup import desk_setup
 
 
 @click.group("rules")
@@ -67,10 +67,11 @@ def simulate(
     team: tuple[str, ...],
     fmt: str,
 ) -> None:
-    """Replay the period's tickets through CANDIDATE's rules as they arrived and list what
-    would change: category, priority, team, skills; rules that never match; tickets no
-    rule matches. Nothing is written."""
-    proposed = rule_setup(_candidate(candidate))
+    """Replay the period's tickets through CANDIDATE as they arrived and list what would
+    change: category, priority, team, skills; rules that never match; tickets no rule
+    matches; who would take the work and who could not; SLA due times and the targets
+    met or missed. Nothing is written."""
+    proposed = _candidate(candidate)
     texts = cli_texts(settings)
     with runtime_for(settings) as runtime:
         if first is None and last is None and since is None:
@@ -80,6 +81,7 @@ def simulate(
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
         with runtime.db.unit_of_work() as uow:
+            known = agents_now(uow.session)
             arrivals = TicketArrivals(uow.session)
             total = arrivals.count(period.start, period.end, team)
             err = Console(stderr=True)
@@ -91,91 +93,16 @@ def simulate(
                 transient=True,
                 disable=not err.is_terminal,
             )
-            result = compare(stream, rule_setup(settings), proposed)
+            result = simulate_desk(
+                stream,
+                desk_setup(settings, known),
+                desk_setup(proposed, known),
+                as_of=runtime.now(),
+            )
     if fmt == "json":
-        _json(result, sys.stdout)
+        json.dump(report(result), sys.stdout, indent=2)
+        sys.stdout.write("\n")
     elif fmt == "csv":
-        _csv(result, sys.stdout)
+        write_csv(result, sys.stdout)
     else:
-        _tables(result, texts, Console())
-
-
-def _json(result: Simulation, out: TextIO) -> None:
-    json.dump(
-        {
-            "tickets": result.tickets,
-            "changed": result.changed,
-            "changes": [
-                {
-                    "field": c.field,
-                    "from": c.before,
-                    "to": c.after,
-                    "count": c.count,
-                    "examples": list(c.examples),
-                }
-                for c in result.changes
-            ],
-            "rules_never_matched": list(result.rules_never_matched),
-            "unmatched": result.unmatched,
-            "unmatched_examples": list(result.unmatched_examples),
-        },
-        out,
-        indent=2,
-    )
-    out.write("\n")
-
-
-def _csv(result: Simulation, out: TextIO) -> None:
-    """One row per change; never-matching rules and unmatched tickets as rows of their own."""
-    writer = csv.writer(out)
-    writer.writerow(["kind", "field", "from", "to", "count", "examples"])
-    for c in result.changes:
-        examples = " ".join(str(n) for n in c.examples)
-        writer.writerow(["change", c.field, c.before, c.after, c.count, examples])
-    for name in result.rules_never_matched:
-        writer.writerow(["rule_never_matched", "", name, "", 0, ""])
-    examples = " ".join(str(n) for n in result.unmatched_examples)
-    writer.writerow(["no_rule_matched", "", "", "", result.unmatched, examples])
-
-
-def _tables(result: Simulation, texts: Texts, console: Console) -> None:
-    _ = texts.gettext
-    console.print(
-        texts.ngettext(
-            "%(changed)d of %(num)d ticket would be classified differently.",
-            "%(changed)d of %(num)d tickets would be classified differently.",
-            result.tickets,
-            changed=result.changed,
-        )
-    )
-    if result.changes:
-        table = Table(title=_("What would change"))
-        for header in (_("Field"), _("From"), _("To"), _("Tickets"), _("For example")):
-            table.add_column(header)
-        words = {
-            "category": _("category"),
-            "priority": _("priority"),
-            "team": _("team"),
-            "skills": _("skills"),
-        }
-        for c in result.changes:
-            examples = ", ".join(f"#{n}" for n in c.examples)
-            table.add_row(words[c.field], c.before, c.after, str(c.count), examples)
-        console.print(table)
-    if result.rules_never_matched:
-        console.print(
-            _(
-                "Rules that would never match: %(rules)s",
-                rules=", ".join(result.rules_never_matched),
-            )
-        )
-    if result.unmatched:
-        examples = ", ".join(f"#{n}" for n in result.unmatched_examples)
-        console.print(
-            texts.ngettext(
-                "%(num)d ticket matches no rule (for example %(examples)s).",
-                "%(num)d tickets match no rule (for example %(examples)s).",
-                result.unmatched,
-                examples=examples,
-            )
-        )
+        print_tables(result, texts, Console())

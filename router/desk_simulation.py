@@ -1,0 +1,106 @@
+"""A candidate configuration replayed on past tickets: classification, routing and SLA.
+
+Each arrival (in ticket number order, which is arrival order) is classified by both
+configurations (``RuleSetup.decide``, as ingest does); each configuration's decision
+then goes, with the ticket's arrival time and channel, to that configuration's
+routing replay (``router.routing_replay``: its roster, its load model) and to its
+SLA clocks (``router.sla_simulation``). Nothing is kept per ticket beyond what the
+routing replays hold (the slots taken and the tickets waiting), so memory follows
+the open load, not the period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from router.routing_facts import TicketFacts
+from router.routing_replay import Roster, RoutingReplay
+from router.routing_shift import RoutingShift, RoutingTally, shift
+from router.rule_simulation import Arrival, ClassificationTally, RuleSetup, Simulation
+from router.rules import Classified
+from router.sla_simulation import Dues, SlaSetup, SlaTally, due_times
+from router.vocabulary import Channel
+
+
+@dataclass(frozen=True)
+class DeskSetup:
+    """What a configuration decides with: its rules, its roster, its SLA."""
+
+    rules: RuleSetup
+    roster: Roster
+    sla: SlaSetup
+
+
+@dataclass(frozen=True)
+class DeskSimulation:
+    classification: Simulation
+    routing: RoutingShift
+    sla: SlaTally
+
+
+def simulate(
+    arrivals: Iterable[Arrival],
+    current: DeskSetup,
+    candidate: DeskSetup,
+    *,
+    as_of: datetime,
+    on_ticket: Callable[[], None] | None = None,
+) -> DeskSimulation:
+    """Replay ``arrivals`` through both setups. ``as_of``: the instant a due time without
+    a real response must have passed to count as breached (the simulation's now)."""
+    rules = ClassificationTally()
+    tallies = (
+        RoutingTally(senior_at=current.roster.policy.senior_at),
+        RoutingTally(senior_at=candidate.roster.policy.senior_at),
+    )
+    replays = (
+        RoutingReplay(current.roster, tallies[0].add),
+        RoutingReplay(candidate.roster, tallies[1].add),
+    )
+    sla = SlaTally(as_of=as_of)
+    for arrival in arrivals:
+        before, after = current.rules.classify(arrival), candidate.rules.classify(arrival)
+        rules.add(arrival, before, after)
+        if arrival.arrived_at is not None:
+            replays[0].arrive(ticket_facts(arrival, before, arrival.arrived_at), arrival.done_at)
+            replays[1].arrive(ticket_facts(arrival, after, arrival.arrived_at), arrival.done_at)
+            sla.add(
+                arrival.number,
+                _dues(current.sla, arrival, before, arrival.arrived_at),
+                _dues(candidate.sla, arrival, after, arrival.arrived_at),
+                responded_at=arrival.responded_at,
+                resolved_at=arrival.resolved_at,
+            )
+        if on_ticket is not None:
+            on_ticket()
+    for replay in replays:
+        replay.finish()
+    return DeskSimulation(rules.result(candidate.rules), shift(*tallies), sla)
+
+
+def ticket_facts(arrival: Arrival, decision: Classified, arrived_at: datetime) -> TicketFacts:
+    """The ticket as routing sees it when it arrives under ``decision``."""
+    channel = arrival.facts.channel or Channel.EMAIL
+    return TicketFacts(
+        id=arrival.number,
+        team=decision.team,
+        priority=decision.priority,
+        created_at=arrived_at,
+        channel=channel.value,
+        required_skills=dict(decision.required_skills),
+        optional_skills=dict(decision.optional_skills),
+    )
+
+
+def _dues(setup: SlaSetup, arrival: Arrival, decision: Classified, arrived_at: datetime) -> Dues:
+    return due_times(
+        setup,
+        priority=decision.priority,
+        category=decision.category,
+        team=decision.team,
+        tier=arrival.facts.customer_tier,
+        channel=arrival.facts.channel,
+        arrived_at=arrived_at,
+    )

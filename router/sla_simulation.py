@@ -1,0 +1,220 @@
+"""How a ticket's SLA due times would move under another configuration, and what that
+would make of the targets it met or missed.
+
+A ticket's due times are those its clocks get when it arrives, through the same
+functions ingest uses: the first matching policy (``choose_policy``), its calendar
+(``calendar_for``), the clocks started by the first customer message (``apply``)
+and their deadlines (``deadlines``). Pending periods are not replayed: both
+configurations are compared on the clock as started at arrival, so a ticket that
+waited on its requester looks later than it was under both alike.
+
+Against them stand the ticket's real first response and resolution: a target is
+met when the real time is at or before the due time, breached when after it (or
+when the due time passed by ``as_of`` without one), open when neither yet, and
+untracked when the policy sets no target (or no policy matches).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from router.business_calendar import BusinessCalendar
+from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, TimerKind, apply, deadlines
+from router.sla_policy import ALWAYS_OPEN, SlaPolicy, calendar_for, choose_policy
+from router.vocabulary import Channel, Priority
+
+KINDS: tuple[TimerKind, ...] = ("first_response", "resolution")
+EXAMPLES = 5
+_HOUR = timedelta(hours=1)
+_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class SlaSetup:
+    """A configuration's SLA: its policies in order, calendars by name, team calendars."""
+
+    policies: tuple[SlaPolicy, ...]
+    calendars: Mapping[str, BusinessCalendar] = field(hash=False)
+    team_calendars: Mapping[str, str] = field(default_factory=dict, hash=False)
+    default_calendar: str = ALWAYS_OPEN
+
+
+@dataclass(frozen=True)
+class Dues:
+    policy: str | None
+    first_response: datetime | None
+    resolution: datetime | None
+
+    def of(self, kind: TimerKind) -> datetime | None:
+        return self.first_response if kind == "first_response" else self.resolution
+
+
+NO_DUES = Dues(None, None, None)
+
+
+def due_times(
+    setup: SlaSetup,
+    *,
+    priority: Priority,
+    category: str,
+    team: str,
+    tier: str | None,
+    channel: Channel | None,
+    arrived_at: datetime,
+) -> Dues:
+    """The ticket's first-response and resolution due times as its clocks start."""
+    if not setup.policies:
+        return NO_DUES
+    policy, _ = choose_policy(
+        setup.policies, priority=priority, category=category, team=team, tier=tier, channel=channel
+    )
+    if policy is None:
+        return NO_DUES
+    name, _ = calendar_for(
+        policy, team=team, team_calendars=setup.team_calendars, default=setup.default_calendar
+    )
+    calendar = setup.calendars[name]
+    targets = SlaTargets(
+        first_response=policy.first_response,
+        next_response=policy.next_response,
+        resolution=policy.resolution,
+        warn_share=policy.warn_share,
+    )
+    clocks = apply(TicketClocks(), SlaEvent.CUSTOMER_MESSAGE, targets, calendar, arrived_at)
+    first = deadlines(clocks.first_response, calendar)[1] if clocks.first_response else None
+    resolution = deadlines(clocks.resolution, calendar)[1] if clocks.resolution else None
+    return Dues(policy.name, first, resolution)
+
+
+class Verdict(StrEnum):
+    MET = "met"
+    BREACHED = "breached"
+    OPEN = "open"
+    UNTRACKED = "untracked"
+
+
+def verdict(due: datetime | None, actual: datetime | None, as_of: datetime) -> Verdict:
+    if due is None:
+        return Verdict.UNTRACKED
+    if actual is not None:
+        return Verdict.MET if actual <= due else Verdict.BREACHED
+    return Verdict.BREACHED if due < as_of else Verdict.OPEN
+
+
+class Move(StrEnum):
+    """How far a due time moves, candidate minus current."""
+
+    EARLIER_DAYS = "earlier_over_1d"
+    EARLIER_HOURS = "earlier_1h_to_1d"
+    EARLIER_MINUTES = "earlier_under_1h"
+    UNCHANGED = "unchanged"
+    LATER_MINUTES = "later_under_1h"
+    LATER_HOURS = "later_1h_to_1d"
+    LATER_DAYS = "later_over_1d"
+    NEWLY_TRACKED = "newly_tracked"
+    NO_LONGER_TRACKED = "no_longer_tracked"
+
+
+def move(current: datetime | None, candidate: datetime | None) -> Move | None:
+    """The bucket of the move; None when neither configuration tracks the clock."""
+    if current is None or candidate is None:
+        if current is None and candidate is None:
+            return None
+        return Move.NEWLY_TRACKED if current is None else Move.NO_LONGER_TRACKED
+    delta = candidate - current
+    size = abs(delta)
+    if not delta:
+        return Move.UNCHANGED
+    if delta < timedelta(0):
+        return (
+            Move.EARLIER_DAYS
+            if size > _DAY
+            else Move.EARLIER_HOURS
+            if size >= _HOUR
+            else Move.EARLIER_MINUTES
+        )
+    return (
+        Move.LATER_DAYS
+        if size > _DAY
+        else Move.LATER_HOURS
+        if size >= _HOUR
+        else Move.LATER_MINUTES
+    )
+
+
+@dataclass
+class ClockTally:
+    """One clock kind over every ticket: moves, verdicts on each side, and the flips."""
+
+    moves: Counter[Move] = field(default_factory=Counter)
+    current: Counter[Verdict] = field(default_factory=Counter)
+    candidate: Counter[Verdict] = field(default_factory=Counter)
+    met_to_breached: int = 0
+    breached_to_met: int = 0
+    met_to_breached_examples: list[int] = field(default_factory=list)
+    breached_to_met_examples: list[int] = field(default_factory=list)
+    shift_s: float = 0.0  # the sum of the moves, both sides tracked
+    shifted: int = 0
+
+    def add(
+        self,
+        number: int,
+        before: datetime | None,
+        after: datetime | None,
+        actual: datetime | None,
+        as_of: datetime,
+    ) -> None:
+        moved = move(before, after)
+        if moved is not None:
+            self.moves[moved] += 1
+        if before is not None and after is not None:
+            self.shift_s += (after - before).total_seconds()
+            self.shifted += 1
+        old, new = verdict(before, actual, as_of), verdict(after, actual, as_of)
+        self.current[old] += 1
+        self.candidate[new] += 1
+        if old is Verdict.MET and new is Verdict.BREACHED:
+            self.met_to_breached += 1
+            _keep(self.met_to_breached_examples, number)
+        elif old is Verdict.BREACHED and new is Verdict.MET:
+            self.breached_to_met += 1
+            _keep(self.breached_to_met_examples, number)
+
+    @property
+    def mean_shift_s(self) -> float:
+        return self.shift_s / self.shifted if self.shifted else 0.0
+
+
+@dataclass
+class SlaTally:
+    as_of: datetime
+    tickets: int = 0
+    policies: Counter[tuple[str, str]] = field(default_factory=Counter)  # (current, candidate)
+    clocks: dict[str, ClockTally] = field(default_factory=lambda: {k: ClockTally() for k in KINDS})
+
+    def add(
+        self,
+        number: int,
+        current: Dues,
+        candidate: Dues,
+        *,
+        responded_at: datetime | None,
+        resolved_at: datetime | None,
+    ) -> None:
+        self.tickets += 1
+        if current.policy != candidate.policy:
+            self.policies[(current.policy or "-", candidate.policy or "-")] += 1
+        actual = {"first_response": responded_at, "resolution": resolved_at}
+        for kind in KINDS:
+            self.clocks[kind].add(
+                number, current.of(kind), candidate.of(kind), actual[kind], self.as_of
+            )
+
+
+def _keep(examples: list[int], number: int) -> None:
+    if len(examples) < EXAMPLES:
+        examples.append(number)
