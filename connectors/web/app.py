@@ -32,7 +32,7 @@ from connectors.web.requester.my_requests import MyRequestsPage
 from connectors.web.requester.negotiation import wants_html
 from connectors.web.requester.refusal_pages import not_found_handler, too_large_page
 from connectors.web.requester.routes import page_router
-from connectors.web.requester.submission_guard import SubmissionRate
+from connectors.web.requester.submission_guard import SubmissionGuard, SubmissionRate
 from connectors.web.requester.ticket_page import MERGED, TicketPage, file_link, opened
 from connectors.web.schemas import (
     ID,
@@ -182,14 +182,17 @@ def create_app(
         app.include_router(metrics_router(metrics))
     document_forms(app, settings.web.forms, settings.helpdesk.language)
     rate = SubmissionRate(requester) if requester is not None else None
+    guard = SubmissionGuard(rate)  # one for every form a requester posts
     if page is not None and rate is not None and requester is not None:
         app.add_exception_handler(RequesterNotFound, not_found_handler(settings))
         forms = (
-            FormsPage(settings, requester, submissions.accept, rate) if settings.web.forms else None
+            FormsPage(settings, requester, submissions.accept, guard)
+            if settings.web.forms
+            else None
         )
         mine = MyRequestsPage(settings, requester, rate)
         app.include_router(page_router(page, forms, mine, READ_RESPONSES))
-    app.include_router(form_router(submissions.submit, settings, request_model, rate))
+    app.include_router(form_router(submissions.submit, settings, request_model, guard))
     if staff is not None:
         from connectors.web.staff import StaffGate, staff_router
         from connectors.web.workspace import mount_workspace

@@ -25,10 +25,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from config.settings import Settings
-from connectors.web.requester.submission_guard import SubmissionRate
+from connectors.web.requester.submission_guard import (
+    CSRF_FIELD,
+    HONEYPOT,
+    PARTIALS,
+    SubmissionGuard,
+    refusal_words,
+)
 from connectors.web.route_paths import url_path
 from connectors.web.schemas import MAX_BODY_CHARS, MAX_NAME_CHARS, AcceptedResponse, TicketRequest
-from connectors.web.templating import CATALOG, page_environment, render
+from connectors.web.templating import CATALOG, TEMPLATES, page_environment, render
 from router.catalogs import LANGUAGES, N_, Texts
 from router.errors import PermanentError, TransientError
 from router.language_choice import LANGUAGE_NAMES, requester_language
@@ -72,12 +78,15 @@ def form_router(
     submit: Submit,
     settings: Settings,
     request_model: type[TicketRequest],
-    rate: SubmissionRate | None = None,
+    guard: SubmissionGuard,
 ) -> APIRouter:
-    """GET / shows the form; POST / submits it and answers a page; with ``rate``, at most
-    ``web.submissions_per_minute`` a minute per client address (429 with Retry-After)."""
+    """GET / shows the form; POST / submits it and answers a page. The ``guard`` is the
+    scenario forms': a post without the page's CSRF token is 403, the form shown again
+    with its values and a good token; with the desk counting, at most
+    ``web.submissions_per_minute`` a minute per client address (429 with Retry-After); a
+    filled honeypot is thanked and nothing is kept."""
     router = APIRouter(include_in_schema=False)
-    page = FormPage(settings)
+    page = FormPage(settings, guard)
 
     @router.get("/", name="show_form", response_class=HTMLResponse)
     def show_form(request: Request, language: str = "") -> Response:
@@ -90,22 +99,21 @@ def form_router(
         async with request.form() as form:  # closes any uploaded file, which is ignored
             values = {f: v.strip() if isinstance(v := form.get(f), str) else "" for f in FIELDS}
             nonce = form.get("nonce")
+            token, trap = form.get(CSRF_FIELD), form.get(HONEYPOT)
         nonce = nonce if isinstance(nonce, str) and _NONCE.fullmatch(nonce) else uuid.uuid4().hex
         language = page.language(request, values["language"])
         texts = CATALOG.texts(language)
-        wait = (
-            await rate.retry_after(request.client.host if request.client else None) if rate else 0
-        )
-        if wait:
-            notice = texts.gettext(
-                "You have sent many requests in a short time: please wait a minute and send "
-                "it again."
-            )
+        verdict = await guard.check(request, token, trap)
+        if verdict.refused:
+            notice = refusal_words(verdict.refused, language)
+            status = verdict.status
             response = page.form(
-                request, values, {}, nonce=nonce, status=429, notice=notice, chosen=language
+                request, values, {}, nonce=nonce, status=status, notice=notice, chosen=language
             )
-            response.headers["Retry-After"] = str(wait)
+            response.headers.update(verdict.headers())
             return response
+        if verdict.trapped:  # a robot: thanked as a person would be, and nothing kept
+            return page.received(request, None, email=values["email"], language=language)
         try:
             ticket = request_model.model_validate(
                 {
@@ -186,12 +194,13 @@ class FormPage:
     """Renders the pages in the requester's language; every value that came from outside
     is escaped (the templates autoescape)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, guard: SubmissionGuard) -> None:
+        self.guard = guard
         self.name = settings.helpdesk.name
         self.default_language = settings.helpdesk.language
         self.max_subject = settings.web.max_subject_chars
         self.categories = sorted(c for c in settings.categories if c != "general")
-        self.env = page_environment()
+        self.env = page_environment(TEMPLATES, PARTIALS)
 
     def language(self, request: Request, chosen: str) -> str:
         """The page's language: the one chosen on the form, else the browser's."""
@@ -221,6 +230,7 @@ class FormPage:
         priorities = [("", _("Let us decide"))] + [
             (p.value, _capitalized(priority_word(p.value, language))) for p in reversed(Priority)
         ]
+        guarded = self.guard.fields(request)
         html = render(
             self.env,
             "request_form.html",
@@ -232,6 +242,7 @@ class FormPage:
             problems=problems,
             notice=notice,
             nonce=nonce,
+            guard=guarded,
             action=url_path(request, "submit_form"),
             languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             categories=categories,
@@ -240,14 +251,19 @@ class FormPage:
             max_subject=self.max_subject,
             max_body=MAX_BODY_CHARS,
         )
-        return HTMLResponse(html, status_code=status, headers=HEADERS)
+        response = HTMLResponse(html, status_code=status, headers=HEADERS)
+        return self.guard.hand_out(response, guarded)
 
     def received(
-        self, request: Request, accepted: AcceptedResponse, *, email: str, language: str
+        self, request: Request, accepted: AcceptedResponse | None, *, email: str, language: str
     ) -> HTMLResponse:
+        """The thanks for ``accepted``; for a robot's post (None), thanks with no link."""
         texts = CATALOG.texts(language)
-        number = accepted.ticket_number
-        if number is not None and accepted.ticket_url is not None:
+        number = accepted.ticket_number if accepted else None
+        link: str | None = None
+        if accepted is None:
+            title, status = texts.gettext("Thank you, your request was received"), 200
+        elif number is not None and accepted.ticket_url is not None:
             title = texts.gettext("Thank you, your ticket #%(number)s is open", number=number)
             link, status = accepted.ticket_url, 201
         else:
@@ -265,7 +281,7 @@ class FormPage:
             number=number,
             link=link,
             email=email,
-            failed=accepted.state == RowState.FAILED.value,
+            failed=accepted is not None and accepted.state == RowState.FAILED.value,
             again=url_path(request, "show_form"),
         )
         return HTMLResponse(html, status_code=status, headers=HEADERS)

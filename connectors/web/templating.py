@@ -33,10 +33,11 @@ CATALOG = Catalog.beside(__file__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def page_environment(directory: Path = TEMPLATES) -> Environment:
-    """The templates under ``directory``, escaped, translated, strict about names."""
+def page_environment(directory: Path = TEMPLATES, *shared: Path) -> Environment:
+    """The templates under ``directory`` (then the partials it shares from ``shared``
+    directories), escaped, translated, strict about names."""
     env = Environment(
-        loader=FileSystemLoader(directory),
+        loader=FileSystemLoader([directory, *shared]),
         autoescape=True,
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],

@@ -18,6 +18,7 @@ from router.vocabulary import Status
 from router.vocabulary_texts import requester_state_word
 from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
+from tests.support.web_fakes import post_form
 from workers.desk.assignments import assign_ticket
 from workers.desk.replies import answer_ticket
 from workers.desk.requester_ports import RequesterPorts
@@ -273,7 +274,7 @@ def test_the_plain_form_shares_the_rate_per_address_and_says_so_in_the_readers_l
     def send(i: int) -> httpx.Response:
         data = {"name": "李雷", "email": "lei@example.cn", "subject": f"打印机 {i}",
                 "message": "一直卡纸"}  # fmt: skip
-        return client.post("/", data=data, headers=chinese)
+        return post_form(client, data, headers=chinese)
 
     answers = [send(i) for i in range(per_minute + 1)]
     desk.settle()
@@ -282,5 +283,5 @@ def test_the_plain_form_shares_the_rate_per_address_and_says_so_in_the_readers_l
     limited = answers[-1]
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
     words = "You have sent many requests in a short time: please wait a minute and send it again."
-    assert said("connectors/web", "zh_CN", words) in limited.text
+    assert said("connectors/web/requester", "zh_CN", words) in limited.text
     assert f'value="打印机 {per_minute}"' in limited.text  # the values kept

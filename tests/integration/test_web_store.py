@@ -12,7 +12,7 @@ from router.envelopes import AttachmentRef, InboundMessage
 from router.vocabulary import Channel
 from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
-from tests.support.web_fakes import ticket_json
+from tests.support.web_fakes import post_form, ticket_json
 
 pytestmark = pytest.mark.integration
 
@@ -38,8 +38,8 @@ def test_a_nul_is_refused_by_the_api_and_the_form_and_nothing_is_kept(
     desk: Desk, client: TestClient
 ) -> None:
     api = client.post("/api/v1/tickets", json=ticket_json(custom_fields={"order": "A\x00"}))
-    form = client.post(
-        "/", data={"name": "Jo", "email": "jo@example.org", "subject": "s", "message": "a\x00b"}
+    form = post_form(
+        client, {"name": "Jo", "email": "jo@example.org", "subject": "s", "message": "a\x00b"}
     )
 
     assert (api.status_code, form.status_code) == (422, 422)

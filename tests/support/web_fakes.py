@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -152,3 +153,19 @@ def ticket_json(**changes: Any) -> dict[str, Any]:
 
 def problem_fields(response: Any) -> set[str]:
     return {problem["field"] for problem in response.json()["detail"]}
+
+
+def form_fields(page: str) -> dict[str, str]:
+    """The hidden fields a form page prints (its nonce, its CSRF token), as a browser
+    sends them back."""
+    return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page))
+
+
+def post_form(
+    client: TestClient, data: dict[str, Any], headers: dict[str, str] | None = None
+) -> Any:
+    """Posts ``data`` through the form at ``/`` as a browser does: the page first (its
+    cookie and hidden fields), then the form with them; ``data`` may replace a field."""
+    page = client.get("/", headers=headers)
+    assert page.status_code == 200, page.status_code
+    return client.post("/", data={**form_fields(page.text), **data}, headers=headers)

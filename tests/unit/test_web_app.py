@@ -20,6 +20,7 @@ from tests.support.web_fakes import (
     SETTINGS,
     FakeHelpdesk,
     client_for,
+    post_form,
     problem_fields,
     ticket_json,
 )
@@ -455,7 +456,7 @@ def test_form_page_offers_every_field_and_escapes_the_helpdesk_name(client: Test
 def test_form_post_opens_a_ticket_and_thanks_with_its_number(
     desk: FakeHelpdesk, client: TestClient
 ) -> None:
-    response = client.post("/", data=form_data())
+    response = post_form(client, form_data())
 
     assert response.status_code == 201
     assert "Thank you, your ticket #101 is open" in response.text
@@ -465,7 +466,7 @@ def test_form_post_opens_a_ticket_and_thanks_with_its_number(
 
 
 def test_form_post_not_yet_ingested_gives_a_reference() -> None:
-    response = client_for(FakeHelpdesk(ingest_after=None)).post("/", data=form_data())
+    response = post_form(client_for(FakeHelpdesk(ingest_after=None)), form_data())
 
     assert response.status_code == 202
     assert "received, reference 1" in response.text
@@ -476,18 +477,18 @@ def test_form_posted_twice_from_one_page_is_one_submission_but_an_edit_is_anothe
 ) -> None:
     nonce = nonce_of(client.get("/").text)
 
-    client.post("/", data={**form_data(), "nonce": nonce})
-    client.post("/", data={**form_data(), "nonce": nonce})
+    post_form(client, {**form_data(), "nonce": nonce})
+    post_form(client, {**form_data(), "nonce": nonce})
     assert len(desk.accepted) == 1
-    client.post("/", data={**form_data(subject="Charged three times"), "nonce": nonce})
+    post_form(client, {**form_data(subject="Charged three times"), "nonce": nonce})
     assert len(desk.accepted) == 2
 
 
 def test_form_with_problems_is_shown_again_422_with_values_kept_and_escaped(
     desk: FakeHelpdesk, client: TestClient
 ) -> None:
-    response = client.post(
-        "/", data=form_data(name="<script>alert(1)</script>", email="not an email", subject="")
+    response = post_form(
+        client, form_data(name="<script>alert(1)</script>", email="not an email", subject="")
     )
 
     assert response.status_code == 422
@@ -505,7 +506,7 @@ def test_form_with_problems_is_shown_again_422_with_values_kept_and_escaped(
 
 
 def test_form_when_intake_is_unavailable_is_503_with_the_form_kept() -> None:
-    response = client_for(FakeHelpdesk(accept_down=True)).post("/", data=form_data())
+    response = post_form(client_for(FakeHelpdesk(accept_down=True)), form_data())
 
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from tests.support.catalog_texts import said
-from tests.support.web_fakes import FakeHelpdesk, client_for
+from tests.support.web_fakes import FakeHelpdesk, client_for, post_form
 
 WEB = "connectors/web"
 
@@ -42,7 +42,7 @@ def test_a_chinese_browser_gets_the_form_in_chinese_and_may_choose_english() -> 
 def test_problems_and_thanks_are_in_the_language_chosen_on_the_form() -> None:
     desk = FakeHelpdesk()
     client = client_for(desk)
-    wrong = client.post("/", data=form_data(language="zh_CN", email="nope", subject=""))
+    wrong = post_form(client, form_data(language="zh_CN", email="nope", subject=""))
     assert wrong.status_code == 422
     page = wrong.text
     fill = said(WEB, "zh_CN", "Please fill this in.")
@@ -51,7 +51,7 @@ def test_problems_and_thanks_are_in_the_language_chosen_on_the_form() -> None:
     assert re.search(f'id="email-error">{email}', page)
     assert said(WEB, "zh_CN", "Please fix %(count)s problem:", count=2) in page
 
-    done = client.post("/", data=form_data(language="zh_CN"))
+    done = post_form(client, form_data(language="zh_CN"))
     assert done.status_code == 201
     thanks = said(WEB, "zh_CN", "Thank you, your ticket #%(number)s is open", number=101)
     assert thanks in done.text

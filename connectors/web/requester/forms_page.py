@@ -24,11 +24,11 @@ from config.settings import Settings
 from connectors.ports import RequesterDesk
 from connectors.web.requester.errors import RequesterNotFound
 from connectors.web.requester.submission_guard import (
-    CSRF_COOKIE,
+    CSRF_FIELD,
     HONEYPOT,
-    SubmissionRate,
-    csrf_matches,
-    new_csrf_token,
+    SubmissionGuard,
+    client_address,
+    refusal_words,
 )
 from connectors.web.requester.ticket_page import CATALOG, HEADERS, TEMPLATES, Accept
 from connectors.web.route_paths import url_path
@@ -91,12 +91,12 @@ def field_specs(
 
 class FormsPage:
     def __init__(
-        self, settings: Settings, desk: RequesterDesk, accept: Accept, rate: SubmissionRate
+        self, settings: Settings, desk: RequesterDesk, accept: Accept, guard: SubmissionGuard
     ) -> None:
         self.settings = settings
         self.desk = desk
         self.accept = accept
-        self.rate = rate
+        self.guard = guard
         self.forms = {f.slug: f for f in settings.web.forms}
 
     def language(self, request: Request) -> str:
@@ -147,7 +147,7 @@ class FormsPage:
         notice: str = "",
     ) -> Response:
         form, specs = self._form(slug, request)
-        token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
+        guarded = self.guard.fields(request)
         response = self._render(
             request,
             "scenario_form.html",
@@ -158,13 +158,11 @@ class FormsPage:
             problems=problems or {},
             notice=notice,
             action=url_path(request, "submit_scenario_form", slug=slug),
-            csrf=token,
+            guard=guarded,
             nonce=secrets.token_hex(16),
-            honeypot=HONEYPOT,
             max_files=self.settings.web.files_per_message,
         )
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
-        return response
+        return self.guard.hand_out(response, guarded)
 
     async def submit(self, request: Request, slug: str) -> Response:
         form, specs = self._form(slug, request)
@@ -172,7 +170,7 @@ class FormsPage:
         async with request.form(max_files=web.files_per_message + 1) as sent:
             given = {s.name: [v for v in sent.getlist(s.name) if isinstance(v, str)] for s in specs}
             person = {k: str(sent.get(k) or "").strip() for k in ("name", "email", "details")}
-            csrf, nonce, trap = sent.get("csrf"), sent.get("nonce"), sent.get(HONEYPOT)
+            csrf, nonce, trap = sent.get(CSRF_FIELD), sent.get("nonce"), sent.get(HONEYPOT)
             files = {
                 s.name: [
                     (p.filename or "", await p.read(web.max_file_bytes + 1))
@@ -182,16 +180,20 @@ class FormsPage:
                 for s in specs
                 if s.type is FieldType.FILE
             }
-        if not csrf_matches(request.cookies.get(CSRF_COOKIE), csrf):
-            return self.show(request, slug, values=given | person, status=403, notice="csrf")
-        address = request.client.host if request.client else "unknown"
-        wait = await self.rate.retry_after(address)
-        if wait:
-            response = self.show(request, slug, values=given | person, status=429, notice="rate")
-            response.headers["Retry-After"] = str(wait)
+        verdict = await self.guard.check(request, csrf, trap)
+        if verdict.refused:
+            words = refusal_words(verdict.refused, self.language(request))
+            response = self.show(
+                request, slug, values=given | person, status=verdict.status, notice=words
+            )
+            response.headers.update(verdict.headers())
             return response
-        if isinstance(trap, str) and trap:
-            log.info("form %s: the honeypot was filled from %s; nothing kept", slug, address)
+        if verdict.trapped:
+            log.info(
+                "form %s: the honeypot was filled from %s; nothing kept",
+                slug,
+                client_address(request),
+            )
             return self._render(request, "form_received.html", form=form, link=None, number=None)
         values, problems = self._read(specs, given, person, files)
         if problems:
@@ -207,7 +209,11 @@ class FormsPage:
             receipt = await self.accept(message)
         except (TransientError, PermanentError) as exc:
             log.warning("form %s: not accepted: %s", slug, exc)
-            response = self.show(request, slug, values=given | person, status=503, notice="down")
+            down = CATALOG.texts(self.language(request)).gettext(
+                "We could not take your request just now and nothing was saved. "
+                "Please send it again in a few seconds."
+            )
+            response = self.show(request, slug, values=given | person, status=503, notice=down)
             response.headers["Retry-After"] = "5"
             return response
         accepted = accepted_response(receipt, request)
