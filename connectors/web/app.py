@@ -185,11 +185,8 @@ def create_app(
     guard = SubmissionGuard(rate)  # one for every form a requester posts
     if page is not None and rate is not None and requester is not None:
         app.add_exception_handler(RequesterNotFound, not_found_handler(settings))
-        forms = (
-            FormsPage(settings, requester, submissions.accept, guard)
-            if settings.web.forms
-            else None
-        )
+        accept, scenarios = submissions.accept, settings.web.forms
+        forms = FormsPage(settings, requester, accept, guard) if scenarios else None
         mine = MyRequestsPage(settings, requester, rate)
         app.include_router(page_router(page, forms, mine, READ_RESPONSES))
     app.include_router(form_router(submissions.submit, settings, request_model, guard))

@@ -22,7 +22,13 @@ from connectors.web.text_fields import (
     check_text,
     check_value,
 )
-from tests.support.web_fakes import FakeHelpdesk, client_for, problem_fields, ticket_json
+from tests.support.web_fakes import (
+    FakeHelpdesk,
+    client_for,
+    post_form,
+    problem_fields,
+    ticket_json,
+)
 
 
 @pytest.fixture
@@ -193,9 +199,8 @@ def test_a_value_the_store_refuses_is_a_422_never_a_503() -> None:
     client = client_for(FakeHelpdesk(accept_refuses="value too long for type varchar(998)"))
 
     response = client.post("/api/v1/tickets", json=ticket_json())
-    page = client.post(
-        "/",
-        data={"name": "Ana", "email": "ana@example.com", "subject": "s", "message": "m"},
+    page = post_form(
+        client, {"name": "Ana", "email": "ana@example.com", "subject": "s", "message": "m"}
     )
 
     assert response.status_code == 422 and "retry-after" not in response.headers
@@ -219,9 +224,8 @@ def test_the_post_links_its_answer_to_the_reads(client: TestClient) -> None:
 def test_a_nul_in_the_form_is_a_422_on_its_field_and_never_echoed(
     desk: FakeHelpdesk, client: TestClient
 ) -> None:
-    response = client.post(
-        "/",
-        data={"name": "Ana", "email": "ana@example.com", "subject": "s", "message": "a\x00b"},
+    response = post_form(
+        client, {"name": "Ana", "email": "ana@example.com", "subject": "s", "message": "a\x00b"}
     )
 
     assert response.status_code == 422
