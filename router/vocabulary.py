@@ -195,6 +195,9 @@ class ConfigAction(StrEnum):
     START = "start"  # the first version, recorded when the store had none (migrate, serve)
     RELOAD = "reload"  # relaydesk config reload, or SIGHUP to a process
     ROLLBACK = "rollback"  # relaydesk config rollback VERSION
+    PILOT = "pilot"  # relaydesk config reload FILE --pilot-teams a,b: a candidate for some teams
+    PROMOTE = "promote"  # relaydesk config pilot promote: the candidate for every team
+    PILOT_END = "pilot-end"  # relaydesk config pilot end: every team back on the version
 
 
 class OutboxKind(StrEnum):

@@ -25,12 +25,12 @@ class AuditLog:
         session: Session,
         pending: list[dict[str, Any]],
         before_write: Callable[[list[dict[str, Any]]], None] | None = None,
-        config_version: str | None = None,
+        config_version: Callable[[], str | None] = lambda: None,
     ) -> None:
         """``before_write`` sees the events about to be written, in their transaction (the
         unit of work turns some into webhook events there: ``store.webhook_capture``);
-        ``config_version``: the configuration in force, recorded on each event (which
-        version's rules, roster and SLA policies made a decision)."""
+        ``config_version``: the configuration deciding as each event is recorded, kept on it
+        (which version's rules, roster and SLA policies made a decision)."""
         self.session = session
         self._pending = pending
         self._before_write = before_write
@@ -58,7 +58,7 @@ class AuditLog:
                 "detail": detail,
                 "data": data,
                 "created_at": now,
-                "config_version": self._config_version,
+                "config_version": self._config_version(),
             }
         )
 

@@ -114,7 +114,7 @@ class Database:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(
-            self._sessions(), self.inbox_signals, self.webhook_outlet, self.config_version()
+            self._sessions(), self.inbox_signals, self.webhook_outlet, self.config_version
         )
 
     def listen_for_other_processes(self) -> PgListener | None:
@@ -141,10 +141,14 @@ class UnitOfWork:
         session: Session,
         signals: InboxSignals | None = None,
         webhook_outlet: WebhookOutlet | None = None,
-        config_version: str | None = None,
+        config_version: Callable[[], str | None] | str | None = None,
     ) -> None:
+        """``config_version``: the version each audit event records, asked as the event is
+        recorded (a pilot's ticket is decided by another version than the next one's)."""
         self.session = session
-        self.config_version = config_version
+        self.config_version: Callable[[], str | None] = (
+            config_version if callable(config_version) else lambda: config_version
+        )
         self._signals = signals
         self._webhook_outlet = webhook_outlet
         self._web_rows: list[int] = []  # web inbox rows this transaction claimed or failed

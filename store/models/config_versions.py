@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store.models.base import Base, UTCDateTime
+from store.models.base import Base, JSONType, UTCDateTime
 
 
 class ConfigVersion(Base):
@@ -30,3 +30,6 @@ class ConfigChange(Base):
     action: Mapped[str] = mapped_column(String(16))  # router.vocabulary.ConfigAction's values
     applied_by: Mapped[str] = mapped_column(String(320))
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # a pilot: this candidate decides for the teams named (a JSON list), ``version`` for the rest
+    pilot_version: Mapped[str | None] = mapped_column(ForeignKey("config_versions.version"))
+    pilot_teams: Mapped[list[str] | None] = mapped_column(JSONType)

@@ -3,9 +3,7 @@ versions applied, roll back to one (workers/desk/config_changes.py)."""
 
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 
 import click
 from rich.console import Console
@@ -15,9 +13,10 @@ from config.email_settings import unread_reply_address
 from config.loader import EXAMPLE_PATH, ConfigError, chosen_path, load_settings
 from config.redact import redact_url
 from config.settings import Settings
-from router.catalogs import Texts
 from router.errors import NotFound
 from router.vocabulary import ConfigAction
+from workers.cli.config_pilot import pilot_from_cli, pilot_group
+from workers.cli.config_speech import operator, say_applied
 from workers.cli.context import (
     config_option,
     echo_json,
@@ -27,7 +26,7 @@ from workers.cli.context import (
     zone_option,
 )
 from workers.cli.speech import cli_texts
-from workers.desk.config_changes import Applied, apply_settings, config_history, roll_back
+from workers.desk.config_changes import apply_settings, config_history, roll_back
 
 
 @click.group("config")
@@ -77,47 +76,22 @@ def check(ctx: click.Context, path: str | None) -> None:
         click.echo("  telegram  off")
 
 
-def _operator(by: str | None) -> str:
-    return by or f"{getpass.getuser()}@{socket.gethostname()}"
-
-
-def _say_applied(applied: Applied, texts: Texts) -> None:
-    _ = texts.gettext
-    if not applied.changed:
-        click.echo(
-            _(
-                "Configuration %(version)s is the desk's already: nothing changed.",
-                version=applied.version,
-            )
-        )
-        return
-    click.echo(
-        _(
-            "Configuration %(version)s applied (was %(previous)s): every process "
-            "switches to it at its next message.",
-            version=applied.version,
-            previous=applied.previous or "-",
-        )
-    )
-    for change in applied.directory:
-        click.echo(_("  roster: %(change)s", change=change))
-    if applied.restart_keys:
-        click.echo(
-            _(
-                "  takes effect as each process restarts: %(keys)s",
-                keys=", ".join(applied.restart_keys),
-            )
-        )
-
-
 @config_group.command("reload")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 @click.option("--by", default=None, help="Who applies it (default: user@host).")
+@click.option(
+    "--pilot-teams",
+    default=None,
+    metavar="TEAM,...",
+    help="Only these teams decide by it; the rest keep the desk's version (see config pilot).",
+)
 @config_option
 @click.pass_context
-def reload(ctx: click.Context, path: str | None, by: str | None) -> None:
+def reload(ctx: click.Context, path: str | None, by: str | None, pilot_teams: str | None) -> None:
     """Validate PATH (or --config) and make it the desk's configuration: every process
-    switches at its next message. A file with any problem is refused whole (exit 2)."""
+    switches at its next message. A file with any problem is refused whole (exit 2).
+    With --pilot-teams, it decides for those teams' tickets only until `config pilot
+    promote` (everyone) or `config pilot end` (no one)."""
     chosen = chosen_path(path or (ctx.obj or {}).get("config_path"))
     try:
         candidate = load_settings(chosen)
@@ -135,11 +109,15 @@ def reload(ctx: click.Context, path: str | None, by: str | None) -> None:
         for key, message in exc.problems:
             click.echo(f"  {key}: {message}", err=True)
         raise SystemExit(2) from None
+    if pilot_teams is not None:
+        with runtime_for(candidate) as runtime:
+            pilot_from_cli(runtime, candidate, pilot_teams, operator(by), cli_texts(candidate))
+        return
     with runtime_for(candidate) as runtime:
         applied = apply_settings(
-            runtime, candidate, action=ConfigAction.RELOAD, applied_by=_operator(by)
+            runtime, candidate, action=ConfigAction.RELOAD, applied_by=operator(by)
         )
-    _say_applied(applied, cli_texts(candidate))
+    say_applied(applied, cli_texts(candidate))
 
 
 @config_group.command("rollback")
@@ -152,7 +130,7 @@ def rollback(settings: Settings, version: str, by: str | None) -> None:
     texts = cli_texts(settings)
     with runtime_for(settings) as runtime:
         try:
-            applied = roll_back(runtime, version, applied_by=_operator(by))
+            applied = roll_back(runtime, version, applied_by=operator(by))
         except NotFound as exc:
             raise click.ClickException(str(exc)) from None
         except ConfigError as exc:
@@ -166,7 +144,7 @@ def rollback(settings: Settings, version: str, by: str | None) -> None:
             for key, message in exc.problems:
                 click.echo(f"  {key}: {message}", err=True)
             raise SystemExit(2) from None
-    _say_applied(applied, texts)
+    say_applied(applied, texts)
 
 
 @config_group.command("history")
@@ -188,6 +166,9 @@ def history(settings: Settings, limit: int, as_json: bool, zone: str) -> None:
                     "applied_by": c.applied_by,
                     "applied_at": c.applied_at,
                     "current": i == 0,
+                    "pilot": {"version": c.pilot.version, "teams": list(c.pilot.teams)}
+                    if c.pilot
+                    else None,
                 }
                 for i, c in enumerate(changes)
             ]
@@ -198,16 +179,27 @@ def history(settings: Settings, limit: int, as_json: bool, zone: str) -> None:
         click.echo(_("No configuration version recorded yet: each process runs its own file."))
         return
     table = Table(title=_("Configuration versions"))
-    for header in (_("Change"), _("Version"), _("How"), _("Applied by"), _("Applied at"), ""):
+    headers = (_("Change"), _("Version"), _("Pilot"), _("How"), _("Applied by"), _("Applied at"))
+    for header in (*headers, ""):
         table.add_column(header)
     for i, c in enumerate(changes):
         mark = _("current") if i == 0 else ""
         table.add_row(
             str(c.change_id),
             c.version,
+            _(
+                "%(version)s on %(teams)s",
+                version=c.pilot.version,
+                teams=", ".join(c.pilot.teams),
+            )
+            if c.pilot
+            else "",
             c.action.value,
             c.applied_by,
             when(c.applied_at, zone),
             mark,
         )
     Console().print(table)
+
+
+config_group.add_command(pilot_group)

@@ -4,7 +4,8 @@ A candidate is validated before anything is written (``config.loader`` raises
 ``ConfigError`` with every problem: the caller shows them, nothing changes). A valid
 one becomes the desk's version in one transaction with the roster it names (teams,
 agents, skills, capacity: ``store.directory_sync``); every process switches to it at
-its next message (``workers.runtime.config_follow``).
+its next message (``workers.runtime.config_follow``). A reload or rollback ends a
+pilot (``workers.desk.config_pilots``): the change it records carries none.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Applied:
     changed: bool  # False: it was the desk's version already, nothing was written
     restart_keys: tuple[str, ...] = ()  # keys read at start: they wait for each restart
     directory: tuple[str, ...] = ()  # what the roster's sync changed
+    pilot_ended: str | None = None  # the candidate of the pilot this change ended
 
 
 def apply_settings(
@@ -54,7 +56,7 @@ def apply_settings(
         versions = uow.config_versions
         current = versions.current()
         before = versions.file_of(current.version) if current else None
-        if current is not None and current.version == desk_file.version:
+        if current is not None and current.version == desk_file.version and not current.pilot:
             return Applied(desk_file.version, current.version, changed=False)
         directory = sync_directory(uow, settings, runtime.now())
         versions.record(desk_file, action=action, applied_by=applied_by, now=runtime.now())
@@ -65,6 +67,7 @@ def apply_settings(
         changed=True,
         restart_keys=tuple(waits),
         directory=tuple(directory),
+        pilot_ended=current.pilot.version if current and current.pilot else None,
     )
 
 

@@ -14,6 +14,7 @@ from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, apply, retarget
 from router.sla_policy import SlaPolicy, calendar_for, choose_policy
 from router.vocabulary import AuditAction, Channel, Priority, Status, SystemActor
 from store.db import UnitOfWork
+from store.sla import StoredClocks
 from workers.runtime.context import Runtime
 
 
@@ -74,10 +75,31 @@ def start_clocks(
 def clock_event(
     runtime: Runtime, uow: UnitOfWork, ticket_id: int, event: SlaEvent, now: datetime
 ) -> None:
-    """Move the ticket's clocks for ``event`` (a reply, a status change); no-op without."""
+    """Move the ticket's clocks for ``event`` (a reply, a status change); no-op without.
+    The version of the ticket's team decides (a pilot team's: its candidate)."""
     stored = uow.sla.clocks(ticket_id, for_update=True)
     if stored is None:
         return
+    with runtime.configs.for_team(_team_in_pilot(runtime, uow, ticket_id)):
+        _move(runtime, uow, ticket_id, stored, event, now)
+
+
+def _team_in_pilot(runtime: Runtime, uow: UnitOfWork, ticket_id: int) -> str | None:
+    """The ticket's team while a pilot runs (it chooses the version), else None (unread)."""
+    if runtime.configs.desk().pilot is None:
+        return None
+    ticket = uow.tickets.get(ticket_id)
+    return ticket.team.name if ticket is not None and ticket.team is not None else None
+
+
+def _move(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket_id: int,
+    stored: StoredClocks,
+    event: SlaEvent,
+    now: datetime,
+) -> None:
     policy = next((p for p in runtime.sla_policies if p.name == stored.policy), None)
     calendar = runtime.calendars.get(stored.calendar)
     if policy is None or calendar is None:
@@ -107,10 +129,26 @@ def replan_clocks(
 ) -> None:
     """A field a policy matches on changed: the clocks under the policy that matches now
     (first match), each keeping the time it has run; audited. No clocks, or no policy
-    matching: as they are."""
+    matching: as they are. The version of the ticket's (new) team decides."""
     stored = uow.sla.clocks(ticket_id, for_update=True)
     if stored is None:
         return
+    with runtime.configs.for_team(team):
+        _replan(runtime, uow, ticket_id, stored, priority, category, team, tier, channel, now)
+
+
+def _replan(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket_id: int,
+    stored: StoredClocks,
+    priority: Priority,
+    category: str,
+    team: str | None,
+    tier: str | None,
+    channel: Channel,
+    now: datetime,
+) -> None:
     policy, reasons = choose_policy(
         runtime.sla_policies,
         priority=priority,

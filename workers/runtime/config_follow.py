@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from config.loader import ConfigError, settings_of
 from config.settings import Settings
 from config.versions import DeskFile
+from store.config_versions import CurrentConfig
 from workers.runtime.context import Runtime
 from workers.runtime.desk_config import MACHINE_KEYS, DeskConfig
 
@@ -37,26 +38,47 @@ def settings_of_version(desk_file: DeskFile, start: Settings) -> Settings:
     return settings.model_copy(update={key: getattr(start, key) for key in MACHINE_KEYS})
 
 
+def _same(config: DeskConfig, current: CurrentConfig) -> bool:
+    """Whether ``config`` is the change's version with the change's pilot."""
+    if config.version != current.version:
+        return False
+    if config.pilot is None or current.pilot is None:
+        return config.pilot is None and current.pilot is None
+    candidate, teams = config.pilot
+    return candidate.version == current.pilot.version and teams == set(current.pilot.teams)
+
+
 def follow_store(runtime: Runtime) -> bool:
-    """Switch to the store's current version if it changed since the last look; True
-    when this process switched."""
+    """Switch to the store's current version (and pilot) if it changed since the last look;
+    True when this process switched."""
     slot = runtime.configs
     try:
         with runtime.db.unit_of_work() as uow:
             current = uow.config_versions.current()
             if current is None or current.change_id == slot.change_seen:
                 return False
-            if current.version == slot.latest.version:
+            if _same(slot.latest, current):
                 slot.change_seen = current.change_id
                 return False
             desk_file = uow.config_versions.file_of(current.version)
+            pilot_file = (
+                uow.config_versions.file_of(current.pilot.version) if current.pilot else None
+            )
     except Exception:  # the store is away: keep deciding by the version we have
         log.warning("could not read the configuration version; keeping %s", slot.latest.version)
         return False
-    if desk_file is None:
+    if desk_file is None or (current.pilot is not None and pilot_file is None):
         return False
     try:
         settings = settings_of_version(desk_file, runtime.start_settings)
+        config = DeskConfig(settings, current.version)
+        if current.pilot is not None and pilot_file is not None:
+            candidate = DeskConfig(
+                settings_of_version(pilot_file, runtime.start_settings), current.pilot.version
+            )
+            config = DeskConfig(
+                settings, current.version, (candidate, frozenset(current.pilot.teams))
+            )
     except ConfigError as exc:
         log.error(
             "configuration %s does not validate in this process; keeping %s: %s",
@@ -70,8 +92,17 @@ def follow_store(runtime: Runtime) -> bool:
         if slot.change_seen == current.change_id:
             return False
         before = slot.latest.version
-        slot.switch(DeskConfig(settings, current.version), current.change_id)
-    log.info("configuration %s -> %s", before, current.version)
+        slot.switch(config, current.change_id)
+    if current.pilot is not None:
+        log.info(
+            "configuration %s -> %s, piloting %s on %s",
+            before,
+            current.version,
+            current.pilot.version,
+            ", ".join(current.pilot.teams),
+        )
+    else:
+        log.info("configuration %s -> %s", before, current.version)
     return True
 
 

@@ -1,7 +1,9 @@
 """The configuration a process decides by, swapped whole between messages.
 
 A ``DeskConfig`` is one version of the desk's configuration with what is built from
-it (the rule book, SLA policies, calendars), immutable once made. A ``ConfigSlot``
+it (the rule book, SLA policies, calendars), immutable once made; during a pilot it
+carries the candidate and its teams (``router/pilot.py``), and ``ConfigSlot.for_team``
+makes the version of a ticket's team decide while a step works on that ticket. A ``ConfigSlot``
 holds the process's latest one and pins it to a thread (its context: a web request's
 task too) for the length of a message or request (``workers.runtime.config_follow``):
 a message is decided by one version from its start to its end, whatever another
@@ -11,7 +13,7 @@ thread switches to meanwhile.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,9 +22,13 @@ from typing import Any
 from config.settings import Settings
 from config.versions import DeskFile
 from router.business_calendar import BusinessCalendar
+from router.pilot import PilotPlan, classify_in_pilot
+from router.rule_facts import MessageFacts
 from router.rule_simulation import RuleSetup
+from router.rules import Classified
 from router.sla_policy import EscalationStep, SlaPolicy
 from router.thread_keys import OwnAddresses
+from router.vocabulary import Priority
 
 # a machine's own: never part of a version, never taken from one
 MACHINE_KEYS = frozenset({"database_url", "broker_url", "log_format"})
@@ -41,10 +47,46 @@ def shared_file(settings: Settings) -> DeskFile:
 class DeskConfig:
     settings: Settings
     version: str
+    pilot: tuple[DeskConfig, frozenset[str]] | None = None  # the candidate and its teams
 
     @classmethod
     def of(cls, settings: Settings) -> DeskConfig:
         return cls(settings, shared_file(settings).version)
+
+    @property
+    def plan(self) -> PilotPlan[DeskConfig] | None:
+        return PilotPlan(self, *self.pilot) if self.pilot else None
+
+    def for_team(self, team: str | None) -> DeskConfig:
+        """The version that decides for a ticket of ``team``: the pilot's candidate for a
+        pilot team, else this one."""
+        plan = self.plan
+        return plan.deciding(team) if plan else self
+
+    def classify(
+        self,
+        facts: MessageFacts,
+        *,
+        category_hint: str | None = None,
+        priority_hint: Priority | None = None,
+    ) -> tuple[Classified, DeskConfig]:
+        """A new ticket's classification, and the version that made it (a pilot's
+        candidate when the ticket goes to a pilot team: ``router.pilot.classify_in_pilot``)."""
+        if self.pilot is None:
+            decision = self.rule_setup.decide(
+                facts, category_hint=category_hint, priority_hint=priority_hint
+            )
+            return decision, self
+        candidate, teams = self.pilot
+        made = classify_in_pilot(
+            facts,
+            self.rule_setup,
+            candidate.rule_setup,
+            teams,
+            category_hint=category_hint,
+            priority_hint=priority_hint,
+        )
+        return made.decision, candidate if made.by_candidate else self
 
     @cached_property
     def rule_setup(self) -> RuleSetup:
@@ -94,6 +136,8 @@ class ConfigSlot:
     def __init__(self, first: DeskConfig) -> None:
         self._latest = first
         self._pinned: ContextVar[DeskConfig | None] = ContextVar("pinned_config", default=None)
+        # the version of the ticket a step works on (a pilot's), inside ``for_team``
+        self._deciding: ContextVar[DeskConfig | None] = ContextVar("team_config", default=None)
         self.change_seen: int | None = None  # the store's change this process follows
 
     @property
@@ -101,9 +145,30 @@ class ConfigSlot:
         return self._latest
 
     def current(self) -> DeskConfig:
-        """The calling thread's pinned configuration, else the latest."""
+        """The version deciding for the calling thread: its ticket's team's inside
+        ``for_team``, else its pinned configuration, else the latest."""
+        deciding = self._deciding.get()
+        return deciding if deciding is not None else self.desk()
+
+    def desk(self) -> DeskConfig:
+        """The calling thread's pinned configuration (the desk's, with its pilot), else
+        the latest."""
         pinned = self._pinned.get()
         return pinned if pinned is not None else self._latest
+
+    @contextmanager
+    def deciding(self, config: DeskConfig) -> Iterator[DeskConfig]:
+        """``config`` decides inside (the version a pilot's classification chose)."""
+        token = self._deciding.set(config)
+        try:
+            yield config
+        finally:
+            self._deciding.reset(token)
+
+    def for_team(self, team: str | None) -> AbstractContextManager[DeskConfig]:
+        """Inside, the version of ``team`` decides: during a pilot, the candidate for a
+        pilot team's ticket, the desk's version for any other."""
+        return self.deciding(self.desk().for_team(team))
 
     def switch(self, config: DeskConfig, change_id: int | None = None) -> None:
         """From the next message (or read) on, ``config``; pinned messages keep theirs."""

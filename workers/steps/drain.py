@@ -80,7 +80,8 @@ def _plan(
             return [], False
         serving = layout.serving(group)
         free = [m.facts for m in uow.agents.routing_candidates(serving, None, available_only=True)]
-        routing = runtime.settings.routing
+        # the drained team's version (a pilot team's: its candidate)
+        routing = runtime.configs.desk().for_team(layout.names[team_id]).settings.routing
         timeouts = {
             layout.names[team]: skills_timeout(routing, _fallback_name(layout, team))
             for team in group

@@ -9,7 +9,7 @@ from router.envelopes import InboundMessage
 from router.language_choice import requester_language, stated_language
 from router.lifecycle import ROUTABLE_STATUSES, status_after_customer_reply
 from router.notice_texts import customer_reply_notice, requester_label
-from router.rules import facts_from_message
+from router.rules import Classified, facts_from_message
 from router.sla_clock import SlaEvent
 from router.vocabulary import (
     AgentStatus,
@@ -60,7 +60,7 @@ def open_ticket(
     customer: CustomerRef,
     parent: Ticket | None,
 ) -> int:
-    decision = runtime.rule_setup.decide(
+    decision, deciding = runtime.configs.desk().classify(
         facts_from_message(
             message,
             tier=customer.tier,
@@ -70,6 +70,18 @@ def open_ticket(
         category_hint=message.category_hint,
         priority_hint=message.priority_hint,
     )
+    with runtime.configs.deciding(deciding):  # a pilot team's ticket: its candidate
+        return _open_classified(runtime, uow, message, customer, parent, decision)
+
+
+def _open_classified(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    message: InboundMessage,
+    customer: CustomerRef,
+    parent: Ticket | None,
+    decision: Classified,
+) -> int:
     team_id = runtime.team_ids.get(decision.team)
     if team_id is None:
         found = uow.agents.team_id(decision.team)  # may be created by this transaction:

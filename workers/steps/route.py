@@ -18,6 +18,7 @@ from router.lifecycle import is_active
 from router.routing_facts import TicketFacts
 from router.selection import Decision, choose_agent, explain
 from store.agents import Member
+from store.db import UnitOfWork
 from store.tickets import RoutingTicket
 from workers.runtime.batch_step import BatchStep, resend_alone
 from workers.runtime.context import Runtime
@@ -94,33 +95,40 @@ def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcom
         ticket = uow.tickets.lock_for_routing(ticket_id)
         if ticket is None or not _waits(ticket):
             return Outcome.NOT_ROUTABLE
-        facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
-        policy = selection_policy(runtime.settings.routing)
-        members = {
-            m.facts.id: m
-            for m in uow.agents.routing_candidates(teams, facts.channel, available_only=True)
-        }
+        with runtime.configs.for_team(ticket.facts.team):  # a pilot team's: its candidate
+            return _route_locked(runtime, uow, ticket, now, avoid)
+
+
+def _route_locked(
+    runtime: Runtime, uow: UnitOfWork, ticket: RoutingTicket, now: datetime, avoid: int | None
+) -> Outcome:
+    facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
+    policy = selection_policy(runtime.settings.routing)
+    members = {
+        m.facts.id: m
+        for m in uow.agents.routing_candidates(teams, facts.channel, available_only=True)
+    }
+    decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
+    if decision.agent is None:  # nobody: look at everyone, to say why in the audit log
+        members = {m.facts.id: m for m in uow.agents.routing_candidates(teams, facts.channel)}
         decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
-        if decision.agent is None:  # nobody: look at everyone, to say why in the audit log
-            members = {m.facts.id: m for m in uow.agents.routing_candidates(teams, facts.channel)}
-            decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
-        if avoid is not None and len(decision.ranked) > 1:  # the others first
-            ranked = tuple(a for a in decision.ranked if a.id != avoid)
-            ranked += tuple(a for a in decision.ranked if a.id == avoid)
-            first = explain(ranked[0], facts, now, policy=policy)
-            decision = Decision(ranked, (first,), decision.eligible)
-        reasons = relaxed + decision.reasons
-        if ticket.claim_mode:
-            offered = offer(runtime, uow, ticket, decision.ranked, members, reasons)
-            return Outcome.OFFERED if offered else Outcome.NO_AGENT
-        chosen = claim_slot(uow, decision.ranked, facts.channel, now)
-        if chosen is None:
-            record_waiting(runtime, uow, ticket, relaxed, decision.reasons)
-            return Outcome.NO_AGENT
-        choice = (decision, facts, relaxed)
-        if not assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
-            raise _LostRace()
-        return Outcome.ASSIGNED
+    if avoid is not None and len(decision.ranked) > 1:  # the others first
+        ranked = tuple(a for a in decision.ranked if a.id != avoid)
+        ranked += tuple(a for a in decision.ranked if a.id == avoid)
+        first = explain(ranked[0], facts, now, policy=policy)
+        decision = Decision(ranked, (first,), decision.eligible)
+    reasons = relaxed + decision.reasons
+    if ticket.claim_mode:
+        offered = offer(runtime, uow, ticket, decision.ranked, members, reasons)
+        return Outcome.OFFERED if offered else Outcome.NO_AGENT
+    chosen = claim_slot(uow, decision.ranked, facts.channel, now)
+    if chosen is None:
+        record_waiting(runtime, uow, ticket, relaxed, decision.reasons)
+        return Outcome.NO_AGENT
+    choice = (decision, facts, relaxed)
+    if not assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
+        raise _LostRace()
+    return Outcome.ASSIGNED
 
 
 def route_to(runtime: Runtime, ticket_id: int, agent_id: int) -> bool:
@@ -128,27 +136,34 @@ def route_to(runtime: Runtime, ticket_id: int, agent_id: int) -> bool:
     agent can still take it; False, with nothing changed, when the plan went stale
     (someone else took the ticket or the slot)."""
     now = runtime.now()
-    policy = selection_policy(runtime.settings.routing)
     try:
         with runtime.db.unit_of_work() as uow:
             ticket = uow.tickets.lock_for_routing(ticket_id)
             if ticket is None or not _waits(ticket) or ticket.claim_mode:
                 return False
-            facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
-            candidates = uow.agents.routing_candidates(teams, facts.channel, available_only=True)
-            member = next((m for m in candidates if m.facts.id == agent_id), None)
-            if member is None:
-                return False
-            decision = choose_agent(facts, [member.facts], now, policy=policy)
-            if decision.agent is None:
-                return False
-            if claim_slot(uow, decision.ranked, facts.channel, now) is None:
-                return False
-            if not assign(runtime, uow, ticket, member, (decision, facts, relaxed), now, policy):
-                raise _LostRace()
-            return True
+            with runtime.configs.for_team(ticket.facts.team):
+                return _route_to_locked(runtime, uow, ticket, agent_id, now)
     except _LostRace:
         return False
+
+
+def _route_to_locked(
+    runtime: Runtime, uow: UnitOfWork, ticket: RoutingTicket, agent_id: int, now: datetime
+) -> bool:
+    policy = selection_policy(runtime.settings.routing)
+    facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
+    candidates = uow.agents.routing_candidates(teams, facts.channel, available_only=True)
+    member = next((m for m in candidates if m.facts.id == agent_id), None)
+    if member is None:
+        return False
+    decision = choose_agent(facts, [member.facts], now, policy=policy)
+    if decision.agent is None:
+        return False
+    if claim_slot(uow, decision.ranked, facts.channel, now) is None:
+        return False
+    if not assign(runtime, uow, ticket, member, (decision, facts, relaxed), now, policy):
+        raise _LostRace()
+    return True
 
 
 def _waits(ticket: RoutingTicket) -> bool:
@@ -182,7 +197,6 @@ def _route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
     to ``route``, alone, which explains and waits as usual.
     """
     now = runtime.now()
-    policy = selection_policy(runtime.settings.routing)
     left: list[int] = []
     with runtime.db.unit_of_work() as uow:
         tickets = uow.tickets.lock_many_for_routing(ticket_ids)
@@ -193,34 +207,45 @@ def _route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
             if ticket.claim_mode:
                 left.append(ticket.facts.id)
                 continue
-            facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
-            key = (frozenset(teams), facts.channel)
-            if key not in free:
-                free[key] = {
-                    m.facts.id: m
-                    for m in uow.agents.routing_candidates(
-                        teams, facts.channel, available_only=True
-                    )
-                }
-            members = free[key]
-            if not members:  # nobody free: routed alone, which says why it waits
-                left.append(ticket.facts.id)
-                continue
-            decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
-            chosen = (
-                claim_slot(uow, decision.ranked, facts.channel, now, wait=False)
-                if decision.agent is not None
-                else None
-            )
-            if chosen is None:
-                left.append(ticket.facts.id)
-                continue
-            choice = (decision, facts, relaxed)
-            if not assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
-                uow.agents.undo_claim(chosen.id)  # (it is locked: cannot happen; never assume)
-                continue
-            count_assignment(free, chosen.id, facts.channel, now)
+            with runtime.configs.for_team(ticket.facts.team):  # a pilot team's: its candidate
+                if not _route_one_of_many(runtime, uow, ticket, free, now):
+                    left.append(ticket.facts.id)
     return left
+
+
+def _route_one_of_many(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: RoutingTicket,
+    free: dict[tuple[frozenset[int], str], dict[int, Member]],
+    now: datetime,
+) -> bool:
+    """One ticket of a batch; False when it is left to ``route``, alone."""
+    policy = selection_policy(runtime.settings.routing)
+    facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
+    key = (frozenset(teams), facts.channel)
+    if key not in free:
+        free[key] = {
+            m.facts.id: m
+            for m in uow.agents.routing_candidates(teams, facts.channel, available_only=True)
+        }
+    members = free[key]
+    if not members:  # nobody free: routed alone, which says why it waits
+        return False
+    decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
+    chosen = (
+        claim_slot(uow, decision.ranked, facts.channel, now, wait=False)
+        if decision.agent is not None
+        else None
+    )
+    if chosen is None:
+        return False
+    choice = (decision, facts, relaxed)
+    if not assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
+        uow.agents.undo_claim(chosen.id)  # (it is locked: cannot happen; never assume)
+        return True  # (as before: not left to route alone)
+    count_assignment(free, chosen.id, facts.channel, now)
+    return True
 
 
 def route_soon(runtime: Runtime, ticket_ids: list[int], *, avoid: int | None = None) -> None:

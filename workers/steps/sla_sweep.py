@@ -69,16 +69,21 @@ def sweep_sla(
         warned = uow.sla.take_warnings(now, limit, ticket_ids)
         people = _People(uow, warned)
         for row in warned:
-            _warn(runtime, uow, people, row, now)
+            with runtime.configs.for_team(people.team_of(row)):  # a pilot team's: its candidate
+                _warn(runtime, uow, people, row, now)
     with runtime.db.unit_of_work() as uow, uow.session.no_autoflush:
         breached = uow.sla.take_breaches(now, limit, ticket_ids)
         people = _People(uow, breached)
         for row in breached:
-            _breach(runtime, uow, people, row, now)
+            with runtime.configs.for_team(people.team_of(row)):
+                _breach(runtime, uow, people, row, now)
     with runtime.db.unit_of_work() as uow, uow.session.no_autoflush:
         due = uow.sla.take_escalations(now, limit, ticket_ids)
         people = _People(uow, due)
-        steps = sum(_escalate(runtime, uow, people, row, now) for row in due)
+        steps = 0
+        for row in due:
+            with runtime.configs.for_team(people.team_of(row)):
+                steps += _escalate(runtime, uow, people, row, now)
         if ticket_ids is not None:
             uow.sla.fired(ticket_ids, handed_at or now)
     return SlaSweep(warnings=len(warned), breaches=len(breached), escalations=steps)
@@ -91,6 +96,11 @@ class _People:
         self.tickets = uow.tickets.for_sla([r.ticket_id for r in rows])
         self.agents = {a.name: a for a in uow.agents.all()} if rows else {}
         self.latest = uow.messages.latest_inbound_texts(list(self.tickets)) if rows else {}
+
+    def team_of(self, row: SlaTimer) -> str | None:
+        """The team of the timer's ticket: its version decides (a pilot's)."""
+        ticket = self.tickets.get(row.ticket_id)
+        return ticket.team.name if ticket is not None and ticket.team is not None else None
 
 
 def _due_text(at: datetime | None, zone: str, language: str) -> str:
