@@ -26,6 +26,9 @@ from store.models import Customer, InboxItem, Message, Organisation, Team, Ticke
 
 PAGE = 1000
 
+_Times = tuple[datetime, datetime | None, datetime | None, datetime | None]
+_Row = tuple[int, InboundMessage, str | None, str | None, _Times]  # number, message, tier, org
+
 
 class TicketArrivals:
     def __init__(self, session: Session) -> None:
@@ -39,6 +42,31 @@ class TicketArrivals:
         self, start: datetime, end: datetime, teams: Sequence[str] = ()
     ) -> Iterator[Arrival]:
         """The tickets created in ``[start, end)`` (of ``teams``, if named), by number."""
+        for number, message, tier, org, (created, responded, resolved, done) in self._read(
+            start, end, teams
+        ):
+            yield Arrival(
+                number=number,
+                facts=facts_from_message(
+                    message, tier=tier, organisation=org, template=message.template
+                ),
+                category_hint=message.category_hint,
+                priority_hint=message.priority_hint,
+                arrived_at=created,
+                responded_at=responded,
+                resolved_at=resolved,
+                done_at=done,
+            )
+
+    def messages(
+        self, start: datetime, end: datetime, teams: Sequence[str] = ()
+    ) -> Iterator[tuple[int, InboundMessage, str | None, str | None]]:
+        """Each ticket's number, the message it arrived with as ``between`` reads it, and
+        its requester's tier and organisation (to replay the message itself)."""
+        for number, message, tier, org, _times in self._read(start, end, teams):
+            yield number, message, tier, org
+
+    def _read(self, start: datetime, end: datetime, teams: Sequence[str]) -> Iterator[_Row]:
         after = 0
         while True:
             ids = list(
@@ -51,7 +79,7 @@ class TicketArrivals:
             )
             if not ids:
                 return
-            yield from self._arrivals(ids)
+            yield from self._rows(ids)
             after = ids[-1]
 
     @staticmethod
@@ -61,7 +89,7 @@ class TicketArrivals:
             query = query.where(Ticket.team_id.in_(select(Team.id).where(Team.name.in_(teams))))
         return query
 
-    def _arrivals(self, ids: list[int]) -> Iterator[Arrival]:
+    def _rows(self, ids: list[int]) -> Iterator[_Row]:
         first = (
             select(func.min(Message.id))
             .where(Message.ticket_id.in_(ids), Message.direction == Direction.INBOUND.value)
@@ -118,16 +146,7 @@ class TicketArrivals:
                 custom_fields=dict(fields or {}),
                 template=form,
             )
-            yield Arrival(
-                number=number,
-                facts=facts_from_message(message, tier=tier, organisation=org, template=form),
-                category_hint=message.category_hint,
-                priority_hint=message.priority_hint,
-                arrived_at=created,
-                responded_at=responded,
-                resolved_at=resolved,
-                done_at=done,
-            )
+            yield number, message, tier, org, (created, responded, resolved, done)
 
 
 def _message(channel: str, sender: str, payload: dict[str, Any] | None) -> InboundMessage:

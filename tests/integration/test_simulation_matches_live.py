@@ -1,0 +1,211 @@
+"""The simulator's report equals what the live desk does: a seeded demo desk is copied
+(SQLite: the file, through sqlite3's backup; PostgreSQL: CREATE DATABASE ... TEMPLATE),
+the candidate is applied for real on the copy (a reload, followed from the store as a
+worker follows it), and each seeded ticket's first message is replayed through the
+ingest step that opens a ticket (the requester's language as ingest decides it,
+``open_ticket``: classification, audit, SLA clocks) and the route step; then compared,
+ticket by ticket, with ``rules simulate``'s outcomes, and its report (JSON, from the
+command line) with the changes counted from the live desk: the same replay before the
+reload gives the "from" side. Threading is left out on purpose: a replayed message must
+open a ticket, not join the one it opened when it was seeded.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from config import EXAMPLE_PATH, load_settings
+from router.envelopes import InboundMessage
+from router.rule_simulation import FIELDS, compare, values
+from router.vocabulary import AuditAction, ConfigAction
+from store.db import Database
+from store.ticket_arrivals import TicketArrivals
+from store.tickets import new_access_key
+from tests.conftest import make_settings
+from tests.support.services import PG_ADMIN_URL
+from workers.cli.main import main
+from workers.desk.config_changes import apply_at_start, apply_settings
+from workers.desk.demo_seed import seed_demo
+from workers.runtime.build import build_runtime
+from workers.runtime.config_follow import follow_store
+from workers.runtime.context import Runtime
+from workers.runtime.rule_book import rule_setup
+from workers.steps.ingest_ticket import open_ticket, requester_language_of
+from workers.steps.route import route
+
+END = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)
+PLAN = {"tickets": 30, "days": 4, "languages": ("en", "zh"), "seed": 20}
+FIRST, LAST = (END - timedelta(days=10)).date(), END.date()
+
+
+def candidate_text() -> str:
+    """The README's example change (Chinese refunds to billing), another priority by
+    default and the outage rule's priority high instead of urgent."""
+    text = EXAMPLE_PATH.read_text()
+    for before, after in (
+        ('"invoice", "refund", "charged"', '"invoice", "refund", "charged", "退款", "扣款"'),
+        ('default_priority = "normal"', 'default_priority = "low"'),
+        ('set = { priority = "urgent", tags = ["outage"] }', 'set = { priority = "high" }'),
+    ):
+        assert before in text, before
+        text = text.replace(before, after)
+    return text
+
+
+@contextmanager
+def copy_of(url: str) -> Iterator[str]:
+    """A copy of the desk at ``url``, dropped afterwards."""
+    if url.startswith("sqlite"):
+        source = make_url(url).database
+        assert source is not None
+        target = f"{source}.copy"
+        with closing(sqlite3.connect(source)) as one, closing(sqlite3.connect(target)) as two:
+            one.backup(two)
+        yield f"sqlite:///{target}"
+        return
+    name = make_url(url).database
+    copy = f"copy_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"'))
+        yield url.rsplit("/", 1)[0] + f"/{copy}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+        admin.dispose()
+
+
+Seen = dict[int, dict[str, str]]  # seeded ticket -> the compared fields of its replay
+
+
+def replay(runtime: Runtime, arrived: list[tuple[int, InboundMessage]], round_: str) -> Seen:
+    """Each seeded ticket's first message through the ingest and route steps; what the
+    ticket it opened was given."""
+    seen: Seen = {}
+    for number, message in arrived:
+        with runtime.db.unit_of_work() as uow:
+            customer = uow.customers.requester_of(number)
+            assert customer is not None
+            again = replace(
+                message,
+                idempotency_key=f"replay-{round_}-{number}",
+                access_key=new_access_key(),
+                ticket_number=None,
+            )
+            again = replace(again, language=requester_language_of(runtime, uow, again, customer))
+            opened = open_ticket(runtime, uow, again, customer, parent=None)
+        route(runtime, opened)
+        with runtime.db.unit_of_work() as uow:
+            ticket = uow.tickets.get(opened)
+            assert ticket is not None and ticket.team is not None
+            skills = ", ".join(f"{s}>={n}" for s, n in sorted(ticket.required_skills.items()))
+            seen[number] = {
+                "category": ticket.category,
+                "priority": ticket.priority,
+                "team": ticket.team.name,
+                "skills": skills or "-",
+                "version": next(
+                    e.config_version
+                    for e in uow.audit.for_ticket(opened)
+                    if e.action == AuditAction.TICKET_CREATED
+                )
+                or "",
+            }
+    return seen
+
+
+def norm(field: str, value: str) -> str:
+    """Skills in one order (PostgreSQL's JSONB keeps a mapping's keys sorted)."""
+    return ", ".join(sorted(value.split(", "))) if field == "skills" else value
+
+
+def sorted_skills(fields: dict[str, str]) -> dict[str, str]:
+    return {**fields, "skills": norm("skills", fields["skills"])}
+
+
+def test_the_simulators_report_equals_what_the_live_desk_does(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url)
+    seed_demo(settings, end=END, **PLAN)  # type: ignore[arg-type]
+    path = tmp_path / "candidate.toml"
+    path.write_text(candidate_text())
+
+    # the simulator, on the seeded desk, as an operator runs it
+    result = CliRunner().invoke(
+        main,
+        ["rules", "simulate", str(path), "--from", str(FIRST), "--to", str(LAST), "--format=json"],
+        env={"RELAYDESK_DATABASE_URL": database_url, "LANG": "C"},
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    candidate = load_settings(path, environ={"RELAYDESK_DATABASE_URL": database_url})
+    db = Database(database_url)
+    try:
+        with db.unit_of_work() as uow:
+            arrivals = TicketArrivals(uow.session)
+            start = datetime.combine(FIRST, datetime.min.time(), UTC) - timedelta(days=1)
+            stop = END + timedelta(days=1)
+            simulated = compare(
+                arrivals.between(start, stop),
+                rule_setup(settings),
+                rule_setup(candidate),
+                keep_outcomes=True,
+            )
+            arrived = [(n, m) for n, m, _tier, _org in arrivals.messages(start, stop)]
+    finally:
+        db.dispose()
+    assert simulated.tickets == report["tickets"] == PLAN["tickets"] == len(arrived)
+    assert report["changed"] > 0  # the candidate changes something: the test can fail
+
+    with copy_of(database_url) as copy_url:
+        runtime = build_runtime(make_settings(copy_url), pool_size=2)
+        try:
+            desk_version = apply_at_start(runtime, "test").version
+            before = replay(runtime, arrived, "current")
+            on_copy = load_settings(path, environ={"RELAYDESK_DATABASE_URL": copy_url})
+            applied = apply_settings(
+                runtime, on_copy, action=ConfigAction.RELOAD, applied_by="test"
+            )
+            assert follow_store(runtime)  # as every worker does before its next message
+            after = replay(runtime, arrived, "candidate")
+        finally:
+            runtime.close()
+
+    assert {s["version"] for s in before.values()} == {desk_version}
+    assert {s["version"] for s in after.values()} == {applied.version}
+    # ticket by ticket: what the live desk gave each replayed ticket is the simulation's
+    for number, decision in simulated.outcomes.items():
+        live = {f: after[number][f] for f in FIELDS}
+        assert sorted_skills(live) == sorted_skills(values(decision)), f"ticket #{number}"
+    # and the report: each change's count and examples, as the live desk changed them
+    counted: Counter[tuple[str, str, str]] = Counter()
+    numbers: dict[tuple[str, str, str], set[int]] = {}
+    for number in before:
+        old, new = sorted_skills(before[number]), sorted_skills(after[number])
+        for field in FIELDS:
+            if old[field] != new[field]:
+                counted[(field, old[field], new[field])] += 1
+                numbers.setdefault((field, old[field], new[field]), set()).add(number)
+    reported = {
+        (c["field"], norm(c["field"], c["from"]), norm(c["field"], c["to"])): c
+        for c in report["changes"]
+    }
+    assert {key: c["count"] for key, c in reported.items()} == dict(counted)
+    for key, c in reported.items():
+        assert set(c["examples"]) <= numbers[key]
+    changed = {n for n in before if sorted_skills(before[n]) != sorted_skills(after[n])}
+    assert report["changed"] == len(changed)
