@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from workers.desk.config_pilots import (
 )
 from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime
+from workers.steps.sla_sweep import sweep_sla
 
 DECISIONS = {AuditAction.TICKET_CREATED, AuditAction.SLA_POLICY, AuditAction.TICKET_ASSIGNED}
 INVOICE = "my invoice is wrong"  # the example's rules: team billing
@@ -201,3 +203,27 @@ def test_the_command_line_pilots_lists_compares_and_promotes(
     assert desk.ticket(desk.submit("s2", body=OTHER)).priority == "high"
     code, output = invoke(database_url, "config", "pilot", "end")
     assert code == 2 and "no pilot is running" in output
+
+
+def test_the_sla_sweep_decides_each_clock_by_its_tickets_teams_version(
+    desk: Desk, operator: Runtime, database_url: str
+) -> None:
+    first = apply_at_start(desk.runtime, "test").version
+    urgent = make_settings(database_url, relaydesk_helpdesk__default_priority="urgent")
+    started = start_pilot(operator, urgent, ["billing"], applied_by="lead@desk")
+    billing = desk.submit("b1", body=INVOICE)
+    support = desk.submit("s1", body=OTHER)
+    later = datetime.now(UTC) + timedelta(days=30)
+    desk.runtime.clock = lambda: later  # every clock is past due
+    fired = sweep_sla(desk.runtime)
+    assert fired.breaches >= 4  # first response and resolution of both
+    with desk.runtime.db.unit_of_work() as uow:
+        breached = {
+            number: {
+                e.config_version
+                for e in uow.audit.for_ticket(number)
+                if e.action == AuditAction.SLA_BREACHED
+            }
+            for number in (billing, support)
+        }
+    assert breached == {billing: {started.candidate}, support: {first}}

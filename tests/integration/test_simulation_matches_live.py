@@ -23,14 +23,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from config import EXAMPLE_PATH, load_settings
 from router.envelopes import InboundMessage
 from router.rule_simulation import FIELDS, compare, values
+from router.sla_simulation import due_times, move
 from router.vocabulary import AuditAction, ConfigAction
 from store.db import Database
+from store.models import SlaTimer
+from store.roster_snapshot import agents_now
 from store.ticket_arrivals import TicketArrivals
 from store.tickets import new_access_key
 from tests.conftest import make_settings
@@ -41,6 +44,7 @@ from workers.desk.demo_seed import seed_demo
 from workers.runtime.build import build_runtime
 from workers.runtime.config_follow import follow_store
 from workers.runtime.context import Runtime
+from workers.runtime.desk_setup import desk_setup
 from workers.runtime.rule_book import rule_setup
 from workers.steps.ingest_ticket import open_ticket, requester_language_of
 from workers.steps.route import route
@@ -52,12 +56,14 @@ FIRST, LAST = (END - timedelta(days=10)).date(), END.date()
 
 def candidate_text() -> str:
     """The README's example change (Chinese refunds to billing), another priority by
-    default and the outage rule's priority high instead of urgent."""
+    default, the outage rule's priority high instead of urgent (the standard SLA
+    policy instead of the urgent one), and a shorter standard first response."""
     text = EXAMPLE_PATH.read_text()
     for before, after in (
         ('"invoice", "refund", "charged"', '"invoice", "refund", "charged", "退款", "扣款"'),
         ('default_priority = "normal"', 'default_priority = "low"'),
         ('set = { priority = "urgent", tags = ["outage"] }', 'set = { priority = "high" }'),
+        ('first_response = "4h"', 'first_response = "2h"'),
     ):
         assert before in text, before
         text = text.replace(before, after)
@@ -91,11 +97,15 @@ def copy_of(url: str) -> Iterator[str]:
 Seen = dict[int, dict[str, str]]  # seeded ticket -> the compared fields of its replay
 
 
-def replay(runtime: Runtime, arrived: list[tuple[int, InboundMessage]], round_: str) -> Seen:
-    """Each seeded ticket's first message through the ingest and route steps; what the
-    ticket it opened was given."""
+Arrived = list[tuple[int, InboundMessage, datetime]]
+
+
+def replay(runtime: Runtime, arrived: Arrived, round_: str) -> Seen:
+    """Each seeded ticket's first message through the ingest and route steps, at the time
+    it first arrived; what the ticket it opened was given."""
     seen: Seen = {}
-    for number, message in arrived:
+    for number, message, at in arrived:
+        runtime.clock = lambda at=at: at  # type: ignore[misc]
         with runtime.db.unit_of_work() as uow:
             customer = uow.customers.requester_of(number)
             assert customer is not None
@@ -124,7 +134,22 @@ def replay(runtime: Runtime, arrived: list[tuple[int, InboundMessage]], round_: 
                 )
                 or "",
             }
+            dues = dict(
+                uow.session.execute(
+                    select(SlaTimer.kind, SlaTimer.due_at).where(SlaTimer.ticket_id == opened)
+                ).all()
+            )
+            policy = uow.sla.clocks(opened)
+            seen[number] |= {
+                "policy": policy.policy if policy else "-",
+                "first_response": str(dues.get("first_response")),
+                "resolution": str(dues.get("resolution")),
+            }
     return seen
+
+
+def due(text: str) -> datetime | None:
+    return None if text == "None" else datetime.fromisoformat(text)
 
 
 def norm(field: str, value: str) -> str:
@@ -159,13 +184,13 @@ def test_the_simulators_report_equals_what_the_live_desk_does(
             arrivals = TicketArrivals(uow.session)
             start = datetime.combine(FIRST, datetime.min.time(), UTC) - timedelta(days=1)
             stop = END + timedelta(days=1)
+            replayed = list(arrivals.between(start, stop))
             simulated = compare(
-                arrivals.between(start, stop),
-                rule_setup(settings),
-                rule_setup(candidate),
-                keep_outcomes=True,
+                replayed, rule_setup(settings), rule_setup(candidate), keep_outcomes=True
             )
-            arrived = [(n, m) for n, m, _tier, _org in arrivals.messages(start, stop)]
+            known = agents_now(uow.session)
+            at = {a.number: a.arrived_at for a in replayed}
+            arrived = [(n, m, at[n]) for n, m, _tier, _org in arrivals.messages(start, stop)]
     finally:
         db.dispose()
     assert simulated.tickets == report["tickets"] == PLAN["tickets"] == len(arrived)
@@ -191,6 +216,44 @@ def test_the_simulators_report_equals_what_the_live_desk_does(
     for number, decision in simulated.outcomes.items():
         live = {f: after[number][f] for f in FIELDS}
         assert sorted_skills(live) == sorted_skills(values(decision)), f"ticket #{number}"
+    # and the SLA: each ticket's policy and due times under the candidate, as the
+    # simulator plans them (router.sla_simulation.due_times), are the live clocks'
+    sla = desk_setup(candidate, known).sla
+    by_number = {a.number: a for a in replayed}
+    moved = 0
+    for number, decision in simulated.outcomes.items():
+        arrival = by_number[number]
+        assert arrival.arrived_at is not None
+        dues = due_times(
+            sla,
+            priority=decision.priority,
+            category=decision.category,
+            team=decision.team,
+            tier=arrival.facts.customer_tier,
+            channel=arrival.facts.channel,
+            arrived_at=arrival.arrived_at,
+        )
+        live = after[number]
+        assert (live["policy"], live["first_response"], live["resolution"]) == (
+            dues.policy or "-",
+            str(dues.first_response),
+            str(dues.resolution),
+        ), f"ticket #{number}"
+        moved += before[number]["first_response"] != live["first_response"]
+    assert moved > 0  # the candidate moves due times: the comparison can fail
+    # the report's SLA section, counted from the live clocks before and after the reload
+    policies = Counter(
+        (before[n]["policy"], after[n]["policy"])
+        for n in before
+        if before[n]["policy"] != after[n]["policy"]
+    )
+    assert {(p["from"], p["to"]): p["count"] for p in report["sla"]["policy_changes"]} == dict(
+        policies
+    )
+    for kind in ("first_response", "resolution"):
+        moves = Counter(move(due(before[n][kind]), due(after[n][kind])) for n in before)
+        reported_moves = {m: c for m, c in report["sla"][kind]["moves"].items() if c}
+        assert reported_moves == {m.value: c for m, c in moves.items() if m is not None}, kind
     # and the report: each change's count and examples, as the live desk changed them
     counted: Counter[tuple[str, str, str]] = Counter()
     numbers: dict[tuple[str, str, str], set[int]] = {}
