@@ -40,6 +40,9 @@ class ConnectorRow:
     last_success: datetime | None
     last_error: str | None
     error_at: datetime | None
+    sessions_open: int | None = None  # the inbound SMTP server's, now
+    process: str | None = None  # host:pid of the connector process that said so
+    quiet: bool = False  # that process stopped beating: what it said is old
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def read_status(session: Session, *, now: datetime, dead_after: timedelta) -> Fl
         inbox=_rows(session, InboxItem, InboxItem.received_at),
         outbox=_rows(session, OutboxItem, OutboxItem.created_at),
         backlog=_backlog(session),
-        connectors=_connectors(session),
+        connectors=_connectors(session, now - dead_after),
         breaches_last_hour=_count_since(session, SlaTimer.breached_at, now - timedelta(hours=1)),
         warnings_last_hour=_count_since(session, SlaTimer.warned_at, now - timedelta(hours=1)),
     )
@@ -119,9 +122,17 @@ def _backlog(session: Session) -> list[tuple[str, str, int]]:
     return [(str(team), str(priority), int(n)) for team, priority, n in rows]
 
 
-def _connectors(session: Session) -> list[ConnectorRow]:
-    """Each IMAP mailbox: its cursor moves on a successful poll, and keeps the last error."""
-    return [
+def _connectors(session: Session, cutoff: datetime) -> list[ConnectorRow]:
+    """What each connector process said of its connectors with its last beat (SMTP,
+    Telegram, each IMAP mailbox), then each IMAP mailbox no running process speaks for,
+    from its cursor (which moves on a successful poll and keeps the last error)."""
+    rows = [
+        _told(name, told, beat, cutoff)
+        for beat in session.scalars(select(ProcessBeat).order_by(ProcessBeat.started_at))
+        for name, told in sorted((beat.health or {}).items())
+    ]
+    spoken = {r.name for r in rows if not r.quiet}
+    return rows + [
         ConnectorRow(
             name=f"imap {c.mailbox}",
             last_success=None if c.last_error else c.updated_at,
@@ -129,4 +140,22 @@ def _connectors(session: Session) -> list[ConnectorRow]:
             error_at=c.updated_at if c.last_error else None,
         )
         for c in session.scalars(select(MailboxCursor).order_by(MailboxCursor.mailbox))
+        if f"imap {c.mailbox}" not in spoken
     ]
+
+
+def _told(name: str, told: dict[str, Any], beat: ProcessBeat, cutoff: datetime) -> ConnectorRow:
+    sessions = told.get("sessions_open")
+    return ConnectorRow(
+        name=name,
+        last_success=_moment(told.get("last_success")),
+        last_error=told.get("last_error"),
+        error_at=_moment(told.get("error_at")),
+        sessions_open=None if sessions is None else int(sessions),
+        process=f"{beat.host}:{beat.pid}",
+        quiet=beat.beat_at < cutoff,
+    )
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None

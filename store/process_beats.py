@@ -28,12 +28,20 @@ class ProcessBeatRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def beat(self, me: Beating, *, started_at: datetime, now: datetime) -> None:
-        """The process is alive at ``now`` (its row made on its first beat)."""
+    def beat(
+        self,
+        me: Beating,
+        *,
+        started_at: datetime,
+        now: datetime,
+        health: dict[str, Any] | None = None,
+    ) -> None:
+        """The process is alive at ``now`` (its row made on its first beat); ``health`` is
+        what its connectors last did (``workers/runtime/connector_health.py``), if any."""
         moved = self.session.execute(
             update(ProcessBeat)
             .where(ProcessBeat.holder == me.holder)
-            .values(beat_at=now)
+            .values(beat_at=now, health=health)
             .execution_options(synchronize_session=False)
         )
         if getattr(moved, "rowcount", 0):
@@ -49,6 +57,7 @@ class ProcessBeatRepository:
                 "queues": ",".join(me.queues),
                 "started_at": started_at,
                 "beat_at": now,
+                "health": health,
             },
         )
 

@@ -18,7 +18,7 @@ import logging
 import socket
 import ssl
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from types import TracebackType
 from typing import Any, Protocol
@@ -145,9 +145,16 @@ class PasswordCheck:
 class SmtpInboundServer:
     """The inbound SMTP server: a listening socket, an aiosmtpd thread, delivery threads."""
 
-    def __init__(self, settings: SmtpInboundSettings, sink: MailSink) -> None:
+    def __init__(
+        self,
+        settings: SmtpInboundSettings,
+        sink: MailSink,
+        *,
+        on_sessions: Callable[[int], None] | None = None,
+    ) -> None:
         self._settings = settings
         self._sink = sink
+        self._on_sessions = on_sessions  # told how many sessions are open, at each change
         self._controller: _Controller | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._address: tuple[str, int] | None = None
@@ -174,6 +181,7 @@ class SmtpInboundServer:
                 sock,
                 max_connections=settings.max_connections,
                 max_line_bytes=settings.max_line_bytes,
+                on_sessions=self._on_sessions,
                 hostname=settings.host,
                 port=address[1],
                 **options,
@@ -257,9 +265,25 @@ def _call_limits(settings: SmtpInboundSettings) -> dict[str, int]:
 class _ConnectionGate:
     """How many sessions are open; only touched on the server's event loop thread."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, on_change: Callable[[int], None] | None = None) -> None:
         self.limit = limit
         self.active = 0
+        self._on_change = on_change
+
+    def admit(self) -> None:
+        self.active += 1
+        self._tell()
+
+    def leave(self) -> None:
+        self.active -= 1
+        self._tell()
+
+    def _tell(self) -> None:
+        if self._on_change is not None:
+            try:
+                self._on_change(self.active)
+            except Exception:  # a listener's fault never costs a session
+                log.exception("inbound SMTP: the session count's listener failed")
 
 
 class _GatedSMTP(SMTP):
@@ -289,7 +313,7 @@ class _GatedSMTP(SMTP):
             transport.write(b"421 4.7.0 Too many connections, try again later\r\n")
             transport.close()
             return
-        self._gate.active += 1
+        self._gate.admit()
         self._admitted = True
         super().connection_made(transport)
 
@@ -297,7 +321,7 @@ class _GatedSMTP(SMTP):
         if not self._admitted:
             return
         self._admitted = False
-        self._gate.active -= 1
+        self._gate.leave()
         super().connection_lost(error)
 
 
@@ -311,11 +335,12 @@ class _Controller(Controller):
         *,
         max_connections: int,
         max_line_bytes: int,
+        on_sessions: Callable[[int], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(handler, **kwargs)
         self._sock = sock
-        self._gate = _ConnectionGate(max_connections)
+        self._gate = _ConnectionGate(max_connections, on_sessions)
         self._max_line_bytes = max_line_bytes
 
     def factory(self) -> SMTP:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store.models.base import Base, UTCDateTime
+from store.models.base import Base, JSONType, UTCDateTime
 
 
 class ProcessBeat(Base):
@@ -23,3 +24,5 @@ class ProcessBeat(Base):
     queues: Mapped[str] = mapped_column(Text, default="")  # comma-separated
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # a connector process's connectors: name -> last success, last error, sessions open
+    health: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)

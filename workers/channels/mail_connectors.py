@@ -13,7 +13,7 @@ from config.email_settings import unread_reply_address
 from connectors.email.imap_connector import ImapConnector
 from connectors.email.smtp_inbound import SmtpInboundServer
 from workers.channels.mail_intake import ImapMessageSink, SmtpMailSink, StoreMailboxState
-from workers.runtime.connector_metrics import CountedMailSink
+from workers.runtime.connector_metrics import CountedMailboxState, CountedMailSink
 from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -50,18 +50,18 @@ class MailConnectors:
             log.warning("%s", unread)
             lines.append(f"warning: {unread}")
         if self.smtp:
-            server = SmtpInboundServer(
-                email.inbound_smtp, CountedMailSink(SmtpMailSink(self.runtime))
-            )
+            sink = CountedMailSink(SmtpMailSink(self.runtime), self.runtime.connector_health)
+            server = SmtpInboundServer(email.inbound_smtp, sink, on_sessions=sink.sessions)
             server.start()
             self._server = server
             host, port = server.address
             accepts = ", ".join((*email.inbound_smtp.addresses, *email.inbound_smtp.domains))
             lines.append(f"inbound SMTP on {host}:{port} for {accepts}")
         if self.imap:
-            pollers = ImapConnector(
-                email.mailboxes, ImapMessageSink(self.runtime), StoreMailboxState(self.runtime)
+            state = CountedMailboxState(
+                StoreMailboxState(self.runtime), self.runtime.connector_health
             )
+            pollers = ImapConnector(email.mailboxes, ImapMessageSink(self.runtime), state)
             pollers.start()
             self._pollers = pollers
             for mailbox in email.mailboxes:

@@ -69,12 +69,14 @@ class TelegramConnector:
         if telegram.mode == "webhook":
             self.api.set_webhook(telegram.webhook_url, telegram.resolved_secret(), ALLOWED_UPDATES)
             return [f"Telegram {bot}: webhook {telegram.webhook_url} (secret token checked)"]
+        health = self.runtime.connector_health
         self.poller = TelegramPoller(
-            CountedUpdatesApi(self.api),
+            CountedUpdatesApi(self.api, health),
             CountedUpdateSink(
                 UpdateSink(
                     self.intake, source="telegram:polling", bot=bot_id(telegram.resolved_token())
-                )
+                ),
+                health,
             ),
             timeout_s=telegram.poll_timeout_s,
         )

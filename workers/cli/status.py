@@ -2,8 +2,10 @@
 
 Each process by its heartbeat (one quiet for ``scheduler.dead_after_s`` is shown as
 quiet), each queue's depth and oldest message, inbox and outbox rows by state with
-the oldest unfinished one's age, the routing backlog, the mail connectors' last
-success and error, and the SLA breaches of the last hour. A table is data: it is
+the oldest unfinished one's age, the routing backlog, the connectors' last success
+and last error (the inbound SMTP server's last accepted message and sessions open, the
+Telegram poller's last update, each IMAP mailbox's last poll), and the SLA breaches of
+the last hour. A table is data: it is
 not translated.
 """
 
@@ -73,6 +75,10 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}s"
 
 
+def _stamp(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S}" if moment else "-"
+
+
 def _print(fleet: FleetStatus, queues: list[QueueDepth] | str) -> None:
     console, now = Console(), fleet.now
     procs = Table(
@@ -106,9 +112,13 @@ def _print(fleet: FleetStatus, queues: list[QueueDepth] | str) -> None:
     for team, priority, n in fleet.backlog:
         backlog.add_row(team, priority, str(n))
     console.print(backlog)
-    conns = Table("connector", "last success", "last error", title="connectors")
+    conns = Table(
+        "connector", "process", "last success", "last error", "sessions open", title="connectors"
+    )
     for c in fleet.connectors:
-        success = f"{c.last_success:%Y-%m-%d %H:%M:%S}" if c.last_success else "-"
-        conns.add_row(c.name, success, c.last_error or "-")
+        process = (c.process or "-") + (" [red]quiet[/red]" if c.quiet else "")
+        error = f"{_stamp(c.error_at)} {c.last_error}" if c.last_error else "-"
+        sessions = "-" if c.sessions_open is None else str(c.sessions_open)
+        conns.add_row(c.name, process, _stamp(c.last_success), error, sessions)
     console.print(conns)
     console.print(f"SLA breaches in the last hour: {fleet.breaches_last_hour}")

@@ -26,6 +26,7 @@ from store.db import Database
 from store.files import ContentAddressedFiles
 from workers.channels.registry import ChannelRegistry
 from workers.runtime.batching import Gathering, SendWindow
+from workers.runtime.connector_health import ConnectorHealth
 from workers.runtime.desk_config import ConfigSlot, DeskConfig
 
 log = logging.getLogger(__name__)
@@ -56,9 +57,11 @@ class Runtime:
     list_actors: set[str] = field(default_factory=set)  # actors whose message may carry ids
     _window: SendWindow | None = None
     configs: ConfigSlot = field(init=False)
+    connector_health: ConnectorHealth = field(init=False)  # told with every heartbeat
 
     def __post_init__(self) -> None:
         self.configs = ConfigSlot(DeskConfig.of(self.start_settings))
+        self.connector_health = ConnectorHealth(self.now)
         self.db.config_version = lambda: self.configs.current().version
 
     # -- the configuration (workers/runtime/desk_config.py) ---------------

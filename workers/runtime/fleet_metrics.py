@@ -81,8 +81,15 @@ def _backlog_and_sla(fleet: FleetStatus) -> Iterator[Metric]:
         "1 when the mailbox's last poll succeeded, 0 when it ended in an error",
         labels=["mailbox"],
     )
-    for c in fleet.connectors:
-        imap.add_metric([c.name.removeprefix("imap ")], 0 if c.last_error else 1)
+    ok: dict[str, int] = {}
+    for c in sorted(fleet.connectors, key=lambda c: not c.quiet):  # a running one's word last
+        if c.name.startswith("imap "):
+            failing = c.error_at is not None and (
+                c.last_success is None or c.error_at >= c.last_success
+            )
+            ok[c.name.removeprefix("imap ")] = 0 if failing else 1
+    for mailbox, value in sorted(ok.items()):
+        imap.add_metric([mailbox], value)
     yield imap
 
 

@@ -36,7 +36,12 @@ class Heartbeat:
 
     def beat(self) -> None:
         with self.runtime.db.unit_of_work() as uow:
-            uow.process_beats.beat(self.me, started_at=self.started_at, now=self.runtime.now())
+            uow.process_beats.beat(
+                self.me,
+                started_at=self.started_at,
+                now=self.runtime.now(),
+                health=self.runtime.connector_health.snapshot(),
+            )
 
     def start(self) -> Heartbeat:
         """The first beat now (a store that cannot be reached is said, not fatal), then
