@@ -151,6 +151,10 @@ class OutboxRepository:
             self.session, now=now, dead_after=dead_after, again_after=again_after, limit=limit
         )
 
+    def release_holder(self, holder: str, *, now: datetime) -> list[tuple[int, str]]:
+        """See ``outbox_leases.release_holder``."""
+        return outbox_leases.release_holder(self.session, holder, now=now)
+
     def release(self, outbox_ids: list[int], *, now: datetime, token: str | None = None) -> None:
         """Give back rows claimed and not tried (a batch stopped short): pending again,
         the claim's attempt not counted. With ``token``, only rows still under it."""

@@ -191,6 +191,19 @@ def release_dead(
     return [(row[0], row[1]) for row in rows]
 
 
+def release_holder(session: Session, holder: str, *, now: datetime) -> list[tuple[int, str]]:
+    """Rows ``holder`` is still sending as its process stops: pending again at once
+    (their attempt counted: a send cut short may have gone out), as (id, channel)."""
+    rows = session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.state == RowState.SENDING.value, OutboxItem.lease_holder == holder)
+        .values(state=RowState.PENDING.value, available_at=now, updated_at=now)
+        .returning(OutboxItem.id, OutboxItem.channel)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
 def _held_by_the_dead(now: datetime, dead_after: timedelta | None) -> ColumnElement[bool]:
     """Sending, under a holder whose heartbeat stopped ``dead_after`` before ``now``."""
     if dead_after is None:

@@ -12,6 +12,11 @@ Like a Mailman runner, the base owns the loop and a step says only what differs:
 5. ``resend``: the rows to try again go back to the queue one by one, after the
    first backoff, so each has dramatiq's retries of its own and holds back no other.
 
+Between two rows the loop asks ``stopping``: once the process was told to stop
+(SIGTERM), the row in hand was the last; the rest are given back and resent, so
+another worker takes them at once instead of this one finishing the batch past its
+grace period (or leaving them held when it exits).
+
 Attempts are counted where they are kept: on the inbox row by the
 ``InboxAttempts`` middleware, on the outbox row by its claim.
 """
@@ -47,6 +52,10 @@ class BatchStep:
     def give_back(self, ids: list[int]) -> None:
         """Release rows that were claimed and never tried."""
 
+    def stopping(self) -> bool:
+        """The process was told to stop: try no further row."""
+        return False
+
     def resend(self, ids: list[int]) -> None:
         raise NotImplementedError
 
@@ -71,6 +80,9 @@ class BatchStep:
             untried = list(left)
             try:
                 for item_id in left:
+                    if self.stopping():
+                        log.info("%s stopped short: %d rows given back", self.name, len(untried))
+                        break
                     untried.remove(item_id)
                     try:
                         if not self.one(item_id):
@@ -83,7 +95,7 @@ class BatchStep:
             finally:
                 if untried:
                     self.give_back(untried)
-        return again
+        return again + untried  # (given back when the loop stopped short: sent again)
 
 
 def per_message(make: Callable[[], BatchStep]) -> Callable[..., None]:

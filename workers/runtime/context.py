@@ -58,6 +58,8 @@ class Runtime:
     _window: SendWindow | None = None
     configs: ConfigSlot = field(init=False)
     connector_health: ConnectorHealth = field(init=False)  # told with every heartbeat
+    # set when the process is told to stop (SIGTERM): batch steps try no further row
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.configs = ConfigSlot(DeskConfig.of(self.start_settings))

@@ -51,11 +51,14 @@ class Heartbeat:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        """Stop beating and leave the list of running processes."""
+    def stop(self, *, leave: bool = True) -> None:
+        """Stop beating and leave the list of running processes (with ``leave`` False,
+        stay in it, to go quiet: what the process held is then taken as a dead one's)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if not leave:
+            return
         try:
             with self.runtime.db.unit_of_work() as uow:
                 uow.process_beats.forget(self.me.holder)

@@ -30,6 +30,7 @@ from workers.runtime.hangup import reload_on_hangup
 from workers.runtime.heartbeat import Heartbeat
 from workers.runtime.json_logs import configure as configure_logs
 from workers.runtime.scheduler import Scheduler
+from workers.runtime.shutdown import STOP_GRACE_MS, stop_worker
 from workers.runtime.tally import install as install_tally
 
 log = logging.getLogger(__name__)
@@ -165,8 +166,8 @@ def serve(settings: Settings, config_path: Path | None = None) -> None:
         mail.stop()
         scheduler.stop()
         sched_thread.join(timeout=5)
-        worker.stop(timeout=10_000)
-        heartbeat.stop()
+        gave_back = stop_worker(runtime, worker)
+        heartbeat.stop(leave=gave_back)
         runtime.close()
         print("relaydesk: stopped", flush=True)
 
@@ -239,8 +240,8 @@ def worker_process(settings: Settings, queues: list[str], threads: int, index: i
     heartbeat = Heartbeat(runtime, "worker", queues).start()
     log.info("worker %d consuming %s with %d threads", os.getpid(), ",".join(queues), threads)
     stopping.wait()
-    worker.stop(timeout=10_000)
-    heartbeat.stop()
+    gave_back = stop_worker(runtime, worker)
+    heartbeat.stop(leave=gave_back)
     runtime.close()
     log.info("worker %d %s", os.getpid(), tally.summary())
 
@@ -302,7 +303,7 @@ def supervise_workers(
     for child in children:
         if child.is_alive() and child.pid:
             os.kill(child.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + STOP_GRACE_MS / 1000 + 5
     for child in children:
         child.join(timeout=max(deadline - time.monotonic(), 0.1))
         if child.is_alive():

@@ -112,6 +112,9 @@ class DeliverBatch(BatchStep):
         self.claimed: dict[int, Claimed] = {}
         self.fenced: dict[int, bool] = {}  # row -> still ours, checked in the last commit
 
+    def stopping(self) -> bool:
+        return self.runtime.stopping.is_set()
+
     def handle(self, ids: int | list[int], *args: Any) -> None:
         if isinstance(ids, int):
             deliver(self.runtime, ids)

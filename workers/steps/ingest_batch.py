@@ -30,6 +30,9 @@ class IngestBatch(BatchStep):
         self.attempts = attempts
         self.retries = runtime.settings.retries.ingest
 
+    def stopping(self) -> bool:
+        return self.runtime.stopping.is_set()
+
     def begin(self, ids: list[int]) -> list[int]:
         return self.attempts.ready(ids, self.channel)
 

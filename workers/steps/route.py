@@ -62,6 +62,9 @@ class RouteBatch(BatchStep):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
+    def stopping(self) -> bool:
+        return self.runtime.stopping.is_set()
+
     def handle(self, ids: int | list[int], *args: Any) -> None:
         if isinstance(ids, int):
             route(self.runtime, ids, avoid=args[0] if args else None)
