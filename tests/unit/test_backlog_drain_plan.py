@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from router.backlog import RelaxAfter, SkillsTimeout
@@ -108,6 +108,7 @@ def test_a_ticket_waiting_past_the_skills_timeout_is_planned_for_the_fallback_te
     assert [(t, a.name) for t, a in planned] == [(2, "a1")]
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # big examples; a busy machine
 @given(agents_strategy, st.lists(tickets_strategy, max_size=40, unique_by=lambda t: t.id))
 def test_a_plan_never_overfills_an_agent_and_leaves_no_slot_a_skipped_ticket_fits(
     agents: list[AgentFacts], tickets: list[TicketFacts]
