@@ -102,9 +102,9 @@ class Customers:
         self.runtime: Runtime = build_runtime(load_settings(config), pool_size=2)
         self.intake = StoreIntake(self.runtime)
 
-    def write(self, subject: str = "help", body: str = "it is broken") -> int:
+    def write(self, subject: str = "help", body: str = "it is broken", **more: Any) -> int:
         sender = f"{subject.replace(' ', '-')}@example.org"
-        message = InboundMessage(Channel.WEB, uuid.uuid4().hex, sender, body, subject, "Cy")
+        message = InboundMessage(Channel.WEB, uuid.uuid4().hex, sender, body, subject, "Cy", **more)
         receipt = self.intake.accept(message)
         ingest(self.runtime, receipt.inbox_id)
         done = self.intake.receipt(receipt.inbox_id)
@@ -247,6 +247,24 @@ def test_tickets_are_listed_filtered_and_shown_with_messages_deliveries_and_audi
     assert {o["state"] for o in shown["outbox"]} == {"done"}
     assert {o["kind"] for o in shown["outbox"]} >= {"assignment"}
     assert "ticket.assigned" in [e["action"] for e in shown["audit"]]
+
+
+def test_a_tickets_form_and_fields_are_shown_whatever_its_first_message_says(
+    config: Path, customers: Customers
+) -> None:
+    details = "\n".join(f"line {i}" for i in range(30))  # more than the message shows
+    fields = {"device": "printer", "reasons": ["late", "broken"], "amount": 12.5}
+    number = customers.write("IT fault", details, template="it-fault", custom_fields=fields)
+    plain = customers.write("Lost password")
+
+    text = cli(config, "tickets", "show", str(number)).stdout
+    shown = text[text.index("Fields (form it-fault):") : text.index("Messages:")]
+    assert shown.splitlines()[1:4] == ["  amount: 12.5", "  device: printer",
+                                       "  reasons: late, broken"]  # fmt: skip
+    assert ticket(config, number)["ticket"]["form"] == "it-fault"
+    assert ticket(config, number)["ticket"]["custom_fields"] == fields
+    assert "Fields" not in cli(config, "tickets", "show", str(plain)).stdout
+    assert ticket(config, plain)["ticket"]["form"] is None
 
 
 def test_a_tickets_times_say_their_zone_and_show_in_the_readers_zone_when_given(

@@ -83,8 +83,10 @@ def show(settings: Settings, number: int, as_json: bool, zone: str) -> None:
     the zone --tz names; --json gives them in ISO 8601 with their offset)."""
     with runtime_for(settings) as runtime, runtime.db.unit_of_work() as uow:
         view = uow.tickets.view(number)
-        if view is None:
+        ticket = uow.tickets.get(number)
+        if view is None or ticket is None:
             raise click.ClickException(f"no ticket #{number}")
+        form, fields = ticket.form, dict(ticket.custom_fields or {})
         audit: list[dict[str, Any]] = [
             {
                 "at": e.created_at,
@@ -111,7 +113,7 @@ def show(settings: Settings, number: int, as_json: bool, zone: str) -> None:
         clocks = [_clock(t, zone) for t in uow.sla.for_ticket(number)]
     if as_json:
         data: dict[str, Any] = {
-            "ticket": _public(view),
+            "ticket": {**_public(view), "form": form, "custom_fields": fields},
             "sla": clocks,
             "outbox": outbox,
             "audit": audit,
@@ -125,6 +127,11 @@ def show(settings: Settings, number: int, as_json: bool, zone: str) -> None:
         click.echo(f"  organisation {view.organisation}")
     click.echo(f"  assignee {view.assignee or '-'}, team {view.team or '-'}")
     click.echo(f"  created {when(view.created_at, zone)}, resolved {when(view.resolved_at, zone)}")
+    if form or fields:  # what the requester's form asked, as the ticket keeps it now
+        click.echo(f"\nFields{f' (form {form})' if form else ''}:")
+        for name, value in sorted(fields.items()):
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            click.echo(f"  {name}: {shown}")
     click.echo("\nMessages:")
     for m in view.messages:
         click.echo(f"  [{when(m.created_at, zone)}] {m.direction} {m.channel} {m.author}")
