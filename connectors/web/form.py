@@ -32,7 +32,7 @@ from connectors.web.requester.submission_guard import (
     SubmissionGuard,
     refusal_words,
 )
-from connectors.web.route_paths import url_path
+from connectors.web.route_paths import url_path, url_path_if
 from connectors.web.schemas import MAX_BODY_CHARS, MAX_NAME_CHARS, AcceptedResponse, TicketRequest
 from connectors.web.templating import CATALOG, TEMPLATES, page_environment, render
 from router.catalogs import LANGUAGES, N_, Texts
@@ -244,6 +244,7 @@ class FormPage:
             nonce=nonce,
             guard=guarded,
             action=url_path(request, "submit_form"),
+            my_requests=url_path_if(request, "my_requests"),
             languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             categories=categories,
             priorities=priorities,
@@ -283,6 +284,7 @@ class FormPage:
             email=email,
             failed=accepted is not None and accepted.state == RowState.FAILED.value,
             again=url_path(request, "show_form"),
+            my_requests=url_path_if(request, "my_requests"),
         )
         return HTMLResponse(html, status_code=status, headers=HEADERS)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
+from starlette.routing import NoMatchFound
 
 PLACEHOLDER = 7_390_000_000_000  # + the parameter's index: a number no path holds itself
 
@@ -37,6 +38,15 @@ class RoutePaths:
         for i, key in enumerate(keys):
             template = template.replace(str(PLACEHOLDER + i), str(params[key]))
         return template
+
+
+def url_path_if(request: Request, name: str, **params: Any) -> str | None:
+    """The path of route ``name`` when this app has it (a page linking to a part that
+    only some apps mount), else None."""
+    try:
+        return url_path(request, name, **params)
+    except NoMatchFound:
+        return None
 
 
 def url_path(request: Request, name: str, **params: Any) -> str:

@@ -15,6 +15,7 @@ from connectors.web.app import create_app
 from router.vocabulary import Channel
 from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
+from tests.support.web_fakes import post_form
 from workers.desk.requester_ports import RequesterPorts
 
 pytestmark = pytest.mark.integration
@@ -104,3 +105,20 @@ def test_an_unknown_address_is_answered_alike_and_a_late_link_is_refused(
     link = link_in_mail(desk, "jo@example.org")
     clock.at += timedelta(minutes=31)
     assert client.post(link).status_code == 410
+
+
+def test_the_form_its_thanks_and_the_ticket_page_link_to_my_requests(
+    desk: Desk, client: TestClient
+) -> None:
+    form = client.get("/")
+    thanks = post_form(
+        client, {"name": "Jo", "email": "jo@example.org", "subject": "Printer", "message": "jam"}
+    )
+    desk.settle()
+    link = re.search(r'href="(/api/v1/tickets/\d+\?key=[^"]+)"', thanks.text)
+    assert thanks.status_code == 201 and link is not None
+    page = client.get(link.group(1), headers={"Accept": "text/html"})
+
+    for shown in (form, thanks, page):
+        assert '<a href="/my-requests" id="my-requests-link">See all my requests</a>' in shown.text
+    assert "/my-requests/sign-in" in client.get("/my-requests").text  # where it leads

@@ -89,6 +89,7 @@ def test_the_home_page_lists_the_forms_and_each_has_its_page(client: TestClient)
 
     assert home.status_code == 303 and home.headers["location"] == "/forms"
     assert 'href="/forms/it-fault"' in listing.text and 'href="/forms/refund"' in listing.text
+    assert 'href="/my-requests" id="my-requests-link"' in listing.text
     form = client.get("/forms/refund").text
     assert 'name="order"' in form and 'type="number"' in form and 'type="tel"' in form
     assert client.get("/forms/nope").status_code == 404
@@ -110,6 +111,7 @@ def test_a_scenario_form_opens_a_ticket_with_its_fields_its_file_and_its_templat
     assert sent.status_code == 201
     number = int(re.search(r"request #(\d+)", sent.text).group(1))  # type: ignore[union-attr]
     assert f"/api/v1/tickets/{number}?key=" in sent.text
+    assert 'href="/my-requests" id="my-requests-link"' in sent.text
     view = desk.ticket(number)
     assert view.subject == "IT fault"
     body = view.messages[0].body_text

@@ -50,6 +50,7 @@ def test_the_page_hands_out_its_token_as_a_strict_cookie_and_a_field() -> None:
     cookie = page.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     assert f'name="{HONEYPOT}"' in page.text and 'class="trap" aria-hidden="true"' in page.text
+    assert "my-requests" not in page.text  # this app has no requester's pages to link to
     again = client.get("/")  # the browser keeps its token while it has it
     assert form_fields(again.text)["csrf"] == fields["csrf"]
 

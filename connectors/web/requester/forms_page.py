@@ -113,6 +113,7 @@ class FormsPage:
             CATALOG.texts(self.language(request)),
             zone=self.settings.helpdesk.timezone,
             desk=self.settings.helpdesk.name,
+            my_requests=url_path(request, "my_requests"),
             **values,
         )
         return HTMLResponse(html, status_code=status, headers=HEADERS)

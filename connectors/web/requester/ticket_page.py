@@ -142,6 +142,7 @@ class TicketPage:
             rating=rating,
             max_comment_chars=MAX_COMMENT_CHARS,
             new_request=url_path(request, "show_form"),
+            my_requests=url_path(request, "my_requests"),
             link=link,
             key=view.access_key,
             nonce=uuid.uuid4().hex,
