@@ -40,10 +40,16 @@ class RatingView:
 
 
 def rating_refusal(
-    status: Status, resolved_at: datetime | None, now: datetime, window: timedelta = RATING_WINDOW
+    status: Status,
+    resolved_at: datetime | None,
+    now: datetime,
+    window: timedelta = RATING_WINDOW,
+    *,
+    asked: bool = True,
 ) -> RatingOutcome | None:
-    """Why a rating cannot be given now; None: it can."""
-    if status not in (Status.RESOLVED, Status.CLOSED) or resolved_at is None:
+    """Why a rating cannot be given now; None: it can. A desk that does not ask for
+    ratings (``asked``: ``requester.ratings``) takes none: nothing was asked to rate."""
+    if not asked or status not in (Status.RESOLVED, Status.CLOSED) or resolved_at is None:
         return RatingOutcome.NOT_RESOLVED
     if now > resolved_at + window:
         return RatingOutcome.TOO_LATE

@@ -33,7 +33,8 @@ def rate_in(
     ticket = uow.tickets.get(number, for_update=True)
     if ticket is None:
         return RatingOutcome.NOT_RESOLVED
-    refusal = rating_refusal(Status(ticket.status), ticket.resolved_at, now)
+    asked = runtime.settings.requester.ratings
+    refusal = rating_refusal(Status(ticket.status), ticket.resolved_at, now, asked=asked)
     if refusal is not None:
         return refusal
     facts = RatingFacts(
@@ -77,8 +78,12 @@ def rating_of(runtime: Runtime, number: int) -> RatingView:
         ticket = uow.tickets.get(number)
         if ticket is None:
             return RatingView(can_rate=False)
-        can_rate = rating_refusal(Status(ticket.status), ticket.resolved_at, runtime.now()) is None
-        if ticket.resolved_at is None:
+        asked = runtime.settings.requester.ratings
+        refusal = rating_refusal(
+            Status(ticket.status), ticket.resolved_at, runtime.now(), asked=asked
+        )
+        can_rate = refusal is None
+        if ticket.resolved_at is None or not asked:
             return RatingView(can_rate=can_rate)
         found = uow.ratings.of(ticket.id, resolution_number(ticket.reopen_count or 0))
         if found is None:
