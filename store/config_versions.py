@@ -1,7 +1,8 @@
 """The desk's configuration versions: what each contained, and who applied which, when.
 
 The newest change is the configuration in force; every process of the fleet reads it
-between messages (``ConfigVersions.current``), so all agree on one version.
+between messages (``ConfigVersions.current``), so all agree on one version: when it may
+have changed (``store.config_signals``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from config.versions import DeskFile
 from router.vocabulary import ConfigAction
+from store import config_signals
 from store.models import ConfigChange, ConfigVersion
 
 
@@ -121,6 +123,7 @@ class ConfigVersions:
         )
         self.session.add(change)
         self.session.flush()
+        config_signals.notify(self.session)  # the listening processes read it after the commit
         return CurrentConfig(change.id, version, piloted)
 
     def history(self, limit: int = 100) -> list[AppliedChange]:

@@ -23,16 +23,19 @@ from store.agents import AgentRepository
 from store.api_tokens import ApiTokenRepository
 from store.audit import AuditLog
 from store.chats import ChatRepository
+from store.config_signals import CHANNEL as CONFIG_CHANNEL
+from store.config_signals import ConfigWatch
 from store.config_versions import ConfigVersions
 from store.customer_directory import CustomerDirectory
 from store.customers import CustomerRepository, KnownCustomers, KnownDomains
 from store.inbox import InboxRepository
-from store.inbox_signals import InboxSignals, PgListener
+from store.inbox_signals import InboxSignals
 from store.macros import MacroRepository
 from store.mailboxes import MailboxCursorRepository
 from store.messages import KnownInbound, MessageRepository
 from store.organisations import OrganisationRepository
 from store.outbox import OutboxRepository
+from store.pg_listener import PgListener
 from store.process_beats import ProcessBeatRepository
 from store.ratings import RatingRepository
 from store.report_sql import register_report_functions
@@ -99,7 +102,8 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.inbox_signals = InboxSignals()
-        self._listener: PgListener | None = None
+        self.config_watch = ConfigWatch()
+        self._listeners: dict[str, PgListener] = {}
         self._listener_lock = threading.Lock()
         # set by a process that delivers webhooks (workers.runtime.webhook_actor); without
         # it, new deliveries are left to a scheduler at once
@@ -119,17 +123,38 @@ class Database:
 
     def listen_for_other_processes(self) -> PgListener | None:
         """On PostgreSQL, hear the web inbox rows other processes processed (started once)."""
+        return self._listen(inbox_signals.CHANNEL, self.inbox_signals.publish_payload)
+
+    def listen_for_config_changes(self) -> PgListener | None:
+        """On PostgreSQL, hear each configuration change as it commits (started once), so
+        ``config_watch`` asks for a read of the version only after one."""
+        watch = self.config_watch
+        return self._listen(CONFIG_CHANNEL, watch.heard, on_listening=watch.listening)
+
+    def _listen(
+        self,
+        channel: str,
+        handler: Callable[[str], None],
+        on_listening: Callable[[bool], None] = lambda _on: None,
+    ) -> PgListener | None:
         if self.dialect != "postgresql":
             return None
         with self._listener_lock:
-            if self._listener is None:
-                self._listener = PgListener(self.engine.url, self.inbox_signals)
-                self._listener.start()
-            return self._listener
+            listener = self._listeners.get(channel)
+            if listener is None:
+                listener = PgListener(
+                    self.engine.url,
+                    {channel: handler},
+                    name=f"{channel}-listener",
+                    on_listening=on_listening,
+                )
+                self._listeners[channel] = listener
+                listener.start()
+            return listener
 
     def dispose(self) -> None:
-        if self._listener is not None:
-            self._listener.stop()
+        for listener in self._listeners.values():
+            listener.stop()
         self.engine.dispose()
 
 

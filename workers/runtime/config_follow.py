@@ -3,10 +3,13 @@
 A worker looks between messages (``ConfigPin``, a dramatiq middleware: before each
 message it follows the store, then pins the version to the thread until the message
 is done), the scheduler before each sweep, every other process at its heartbeat; a
-web request keeps the version it began with (``PinPerRequest``). A
-new version is validated here once more, with this machine's ``RELAYDESK_*``
-environment on top, and switched to whole; one that does not validate here is
-refused whole too (logged with every problem) and the process keeps its version.
+web request keeps the version it began with (``PinPerRequest``). A worker process on
+PostgreSQL listens for changes (``store.config_signals``) and reads the store before a
+message only after one was heard (or while it is not listening), instead of paying a
+transaction for every message. A new version is validated here once more, with this
+machine's ``RELAYDESK_*`` environment on top, and switched to whole; one that does not
+validate here is refused whole too (logged with every problem) and the process keeps its
+version.
 """
 
 from __future__ import annotations
@@ -48,25 +51,40 @@ def _same(config: DeskConfig, current: CurrentConfig) -> bool:
     return candidate.version == current.pilot.version and teams == set(current.pilot.teams)
 
 
+_Found = tuple[CurrentConfig, DeskFile | None, DeskFile | None]
+
+
+def _changed(runtime: Runtime) -> _Found | None:
+    """The store's change with its version's and pilot's files, unless this process runs
+    it already."""
+    slot = runtime.configs
+    with runtime.db.unit_of_work() as uow:
+        versions = uow.config_versions
+        current = versions.current()
+        if current is None or current.change_id == slot.change_seen:
+            return None
+        if _same(slot.latest, current):
+            slot.change_seen = current.change_id
+            return None
+        pilot_file = versions.file_of(current.pilot.version) if current.pilot else None
+        return current, versions.file_of(current.version), pilot_file
+
+
 def follow_store(runtime: Runtime) -> bool:
     """Switch to the store's current version (and pilot) if it changed since the last look;
     True when this process switched."""
     slot = runtime.configs
+    watch = runtime.db.config_watch
+    mark = watch.reading()
     try:
-        with runtime.db.unit_of_work() as uow:
-            current = uow.config_versions.current()
-            if current is None or current.change_id == slot.change_seen:
-                return False
-            if _same(slot.latest, current):
-                slot.change_seen = current.change_id
-                return False
-            desk_file = uow.config_versions.file_of(current.version)
-            pilot_file = (
-                uow.config_versions.file_of(current.pilot.version) if current.pilot else None
-            )
+        found = _changed(runtime)
     except Exception:  # the store is away: keep deciding by the version we have
         log.warning("could not read the configuration version; keeping %s", slot.latest.version)
         return False
+    watch.read(mark)  # the store answered: the next read is due when a change is heard
+    if found is None:
+        return False
+    current, desk_file, pilot_file = found
     if desk_file is None or (current.pilot is not None and pilot_file is None):
         return False
     try:
@@ -107,13 +125,18 @@ def follow_store(runtime: Runtime) -> bool:
 
 
 class ConfigPin(Middleware):
-    """One configuration version per message, the store's latest when the message starts."""
+    """One configuration version per message, the store's latest when the message starts:
+    read before it, unless the process listens for changes and heard none since."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
+    def after_process_boot(self, broker: Broker) -> None:
+        self.runtime.db.listen_for_config_changes()  # a worker process, on PostgreSQL
+
     def before_process_message(self, broker: Broker, message: MessageProxy) -> None:
-        follow_store(self.runtime)
+        if self.runtime.db.config_watch.must_read():
+            follow_store(self.runtime)
         self.runtime.configs.pin()
 
     def after_process_message(
