@@ -17,12 +17,14 @@ outside (a customer's subject or name re-used in a reply) are untrusted:
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email import errors
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import lru_cache
 
 from connectors.email.email_policy import POLICY
 from connectors.email.one_line import clean
@@ -34,6 +36,7 @@ _SETTLE_ROUNDS = 8
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+>")  # printable ASCII, no spaces, no inner <>
 _UNSAFE_HEADER_BYTES = re.compile(rb"[^\t\x20-\x7e]")  # control, DEL, non-ASCII
 _WIRE_POLICY = POLICY.clone(linesep="\r\n")
+_BOUNDARY = f"=_relaydesk_{secrets.token_hex(12)}"  # the alternatives' (``_boundary``)
 
 
 def build_email(
@@ -48,9 +51,11 @@ def build_email(
     """The email for ``message`` with ``files`` attached (name, type, bytes); raises
     ``PermanentError`` when it cannot be built."""
     email = EmailMessage(policy=_POLICY)
-    email["From"] = _address(from_name, from_address)
-    email["To"] = _address(message.recipient_name, message.recipient)
-    email["Reply-To"] = _address("", reply_to)
+    # as text: the header is parsed from it either way, and the policy parses a text
+    # it has seen once only (the desk's own From, whatever the message)
+    email["From"] = str(_address(from_name, from_address))
+    email["To"] = str(_address(message.recipient_name, message.recipient))
+    email["Reply-To"] = str(_address("", reply_to))
     email["Subject"] = header_text(message.subject)
     email["Date"] = format_datetime(now or datetime.now(UTC))
     own_id = _message_id(message.message_id)
@@ -72,6 +77,7 @@ def build_email(
         email["X-Auto-Response-Suppress"] = "All"
     email.set_content(message.body_text, cte=_body_cte(message.body_text))
     if message.body_html is not None:
+        email.make_alternative(boundary=_boundary(message.body_text, message.body_html))
         email.add_alternative(message.body_html, subtype="html", cte=_body_cte(message.body_html))
     for filename, content_type, data in files:
         maintype, _, subtype = content_type.partition("/")
@@ -120,6 +126,7 @@ def header_text(value: str) -> str:
     raise PermanentError("header text keeps decoding into new text")
 
 
+@lru_cache(maxsize=256)  # the desk's own (From, X-Loop) are the same for every message
 def _address(name: str, address: str) -> Address:
     # The address parser decodes encoded words even inside a quoted display name,
     # so whatever still looks like the start of one after decoding is defused.
@@ -152,6 +159,19 @@ def _references(references: tuple[str, ...], parent: str | None) -> list[str]:
     if parent and parent not in ids:
         ids.append(parent)
     return ids
+
+
+def _boundary(*texts: str) -> str | None:
+    """The process's boundary unless a text holds it (None: the generator makes one).
+
+    The generator would make a random one per message and search the encoded parts for
+    it with a regular expression of its own, compiled anew each time; one boundary for
+    the process (random at its start) gives the same Content-Type text every time,
+    parsed once. A text that holds it (someone quoting a message of ours) gets the
+    generator's. An encoded part cannot hold it where its text does not:
+    quoted-printable writes ``=`` as ``=3D``, base64 has no ``_``.
+    """
+    return None if any(_BOUNDARY in text for text in texts) else _BOUNDARY
 
 
 def _body_cte(text: str) -> str | None:

@@ -13,18 +13,36 @@ third of the ingest worker's CPU. Parsed headers are immutable (a ``str`` with
 its parse tree and defects), so this registry keeps the last 256 short ones by
 ``(name, value)`` and hands the same object out again: a few MiB per process,
 at most ~35 MiB (a parse tree is big: 10-20 KiB for a usual header, ~130 KiB for
-256 characters of addresses). Everything else is ``policy.default``.
+256 characters of addresses). A header also keeps what it folded into, per policy:
+folding walks the parse tree again each time, and writing an outbound email folded the
+same constant headers (From, MIME-Version, Content-Type, ...) for every message.
+Everything else is ``policy.default``.
 """
 
 from __future__ import annotations
 
 from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
+from email.policy import Policy
 from functools import lru_cache
 from typing import Any
 
 _CACHED = 256  # parsed headers kept: a parse tree is 10-20 KiB for a usual header
 _LONGEST_CACHED = 256  # characters: a longer value is parsed on each access
+
+
+class _FoldedOnce:
+    """A header's folding, kept: the same for the same line length, line separator and
+    ``utf8`` (all that the stdlib's folder reads of a policy, ``_refold_parse_tree``).
+    Keyed by those, not by the policy: the generator clones its policy for each part."""
+
+    def fold(self, *, policy: Policy) -> str:
+        folds: dict[tuple[object, ...], str] = self.__dict__.setdefault("_folds", {})
+        key = (policy.max_line_length, policy.linesep, getattr(policy, "utf8", False))
+        folded = folds.get(key)
+        if folded is None:  # a race folds it twice: harmless, both are equal
+            folded = folds[key] = super().fold(policy=policy)  # type: ignore[misc]
+        return folded
 
 
 class _BuiltOnceRegistry(HeaderRegistry):
@@ -37,7 +55,7 @@ class _BuiltOnceRegistry(HeaderRegistry):
         base = self.registry.get(name.lower(), self.default_class)
         built = self._built.get(base)
         if built is None:  # a race builds it twice: harmless, both are equal
-            built = type("_" + base.__name__, (base, self.base_class), {})
+            built = type("_" + base.__name__, (_FoldedOnce, base, self.base_class), {})
             self._built[base] = built
         return built
 

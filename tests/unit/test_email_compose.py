@@ -249,3 +249,34 @@ def test_a_header_line_that_slipped_through_is_refused_on_the_wire(smuggled: str
     ]
     with pytest.raises(PermanentError, match=r"safe lines|cannot encode"):
         email_bytes(email)
+
+
+def _boundary_of(data: bytes) -> str:
+    email = message_from_bytes(data, policy=policy.default)
+    boundary = email.get_boundary()
+    assert boundary is not None
+    return boundary
+
+
+def test_a_text_that_holds_the_usual_boundary_gets_a_boundary_of_its_own() -> None:
+    usual = _boundary_of(email_bytes(compose(outbound(body_html="<p>We are on it.</p>"))))
+    quoting = f"You wrote:\n--{usual}\nContent-Type: text/html\n\n<p>evil</p>\n--{usual}--\n"
+    data = email_bytes(compose(outbound(body_text=quoting, body_html="<p>We are on it.</p>")))
+
+    assert _boundary_of(data) != usual
+    email = message_from_bytes(data, policy=policy.default)
+    parts = [part.get_content_type() for part in email.iter_parts()]  # type: ignore[attr-defined]
+    assert parts == ["text/plain", "text/html"]
+    plain = email.get_body(preferencelist=("plain",))
+    assert plain is not None and plain.get_content().replace("\r\n", "\n") == quoting
+
+
+def test_the_same_headers_fold_for_each_line_separator_they_are_written_with() -> None:
+    long_name = "Relay Desk " + "customer care " * 8  # folds over several lines
+    email = compose(outbound(body_html="<p>We are on it.</p>"), from_name=long_name)
+    crlf = email_bytes(email)
+    lf = email.as_bytes(policy=policy.default.clone(linesep="\n"))
+
+    assert crlf.replace(b"\r\n", b"\n") == lf
+    assert b"\r\n " in crlf.partition(b"\r\n\r\n")[0]  # the From header folded, with CRLF
+    assert email_bytes(compose(outbound(body_html="<p>We are on it.</p>"), long_name)) == crlf
