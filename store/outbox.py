@@ -362,6 +362,21 @@ class OutboxRepository:
     def make_all_due(self, now: datetime) -> None:
         retryable_rows.make_due(self.session, OutboxItem, UNFINISHED, now)
 
+    def make_recent_due(self, *, since: datetime, now: datetime, redrive_after: timedelta) -> int:
+        """Pending rows written (or moved on) since ``since`` and not yet due: due at once.
+        A process that died may have committed them without sending their message."""
+        moved = self.session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.state == RowState.PENDING.value,
+                OutboxItem.available_at > now,
+                OutboxItem.available_at >= since + redrive_after,
+            )
+            .values(available_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(moved, "rowcount", 0) or 0)
+
     def make_pending_due(self, now: datetime) -> None:
         """Pending rows due at once; rows being sent keep their lease (a broker that
         lost its messages: a live worker may still be sending them)."""

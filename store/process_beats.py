@@ -61,6 +61,22 @@ class ProcessBeatRepository:
             },
         )
 
+    def mark_dead(self, *, host: str, pid: int, quiet_since: datetime) -> list[str]:
+        """A process its supervisor saw die (``host``, ``pid``): its beat is put back to
+        ``quiet_since`` so that it counts as dead at once; returns the holders marked."""
+        rows = self.session.execute(
+            update(ProcessBeat)
+            .where(
+                ProcessBeat.host == host,
+                ProcessBeat.pid == pid,
+                ProcessBeat.beat_at > quiet_since,
+            )
+            .values(beat_at=quiet_since)
+            .returning(ProcessBeat.holder)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return [row[0] for row in rows]
+
     def forget(self, holder: str) -> None:
         """A process that stopped cleanly: no longer listed."""
         self.session.execute(delete(ProcessBeat).where(ProcessBeat.holder == holder))

@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -19,13 +20,15 @@ from config.loader import ConfigError
 from config.redact import redact_url
 from config.settings import Settings
 from router.errors import RelaydeskError
+from store.db import Database
 from store.directory_sync import sync_directory
 from store.migrate import upgrade
 from workers.channels.mail_connectors import MailConnectors
 from workers.desk.config_changes import apply_at_start
 from workers.runtime.broker import describe
 from workers.runtime.build import build_runtime
-from workers.runtime.context import Runtime
+from workers.runtime.context import Runtime, utc_now
+from workers.runtime.dead_workers import bury
 from workers.runtime.hangup import reload_on_hangup
 from workers.runtime.heartbeat import Heartbeat
 from workers.runtime.json_logs import configure as configure_logs
@@ -272,6 +275,7 @@ def supervise_workers(
         return proc
 
     stop_on_signals(stopping.set)
+    store = Database(settings.database_url, pool_size=1)
     children = [spawn(i) for i in range(processes)]
     started = [time.monotonic()] * processes
     crashes = [0] * processes
@@ -290,6 +294,8 @@ def supervise_workers(
             crashes[i] = crashes[i] + 1 if quick else 0
             delay = min(2 ** crashes[i], 30) if crashes[i] else 0
             log.warning("worker %s exited with %s", child.pid, child.exitcode)
+            if child.pid is not None:  # the others would know after dead_after_s
+                bury(store, settings, host=socket.gethostname(), pid=child.pid, now=utc_now)
             print(
                 f"relaydesk worker: {child.pid} exited ({child.exitcode}), restarting"
                 + (f" in {delay}s" if delay else ""),
@@ -308,5 +314,6 @@ def supervise_workers(
         child.join(timeout=max(deadline - time.monotonic(), 0.1))
         if child.is_alive():
             child.kill()
+    store.dispose()
     if hangup_runtime is not None:
         hangup_runtime.close()
