@@ -363,19 +363,10 @@ class OutboxRepository:
         retryable_rows.make_due(self.session, OutboxItem, UNFINISHED, now)
 
     def make_recent_due(self, *, since: datetime, now: datetime, redrive_after: timedelta) -> int:
-        """Pending rows written (or moved on) since ``since`` and not yet due: due at once.
-        A process that died may have committed them without sending their message."""
-        moved = self.session.execute(
-            update(OutboxItem)
-            .where(
-                OutboxItem.state == RowState.PENDING.value,
-                OutboxItem.available_at > now,
-                OutboxItem.available_at >= since + redrive_after,
-            )
-            .values(available_at=now)
-            .execution_options(synchronize_session=False)
+        """See ``retryable_rows.make_recent_due``."""
+        return retryable_rows.make_recent_due(
+            self.session, OutboxItem, since=since, now=now, redrive_after=redrive_after
         )
-        return int(getattr(moved, "rowcount", 0) or 0)
 
     def make_pending_due(self, now: datetime) -> None:
         """Pending rows due at once; rows being sent keep their lease (a broker that

@@ -60,6 +60,25 @@ def take_due(
     return [(row[0], row[1]) for row in result]
 
 
+def make_recent_due(
+    session: Session, model: WorkRow, *, since: datetime, now: datetime, redrive_after: timedelta
+) -> int:
+    """Pending rows written (or moved on) since ``since`` and not yet due: due at once
+    (their time to be re-driven is ``redrive_after`` from then). A process that died may
+    have committed them without sending their message."""
+    moved = session.execute(
+        update(model)
+        .where(
+            model.state == RowState.PENDING.value,
+            model.available_at > now,
+            model.available_at >= since + redrive_after,
+        )
+        .values(available_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(moved, "rowcount", 0) or 0)
+
+
 def fail_exhausted(
     session: Session,
     model: WorkRow,
