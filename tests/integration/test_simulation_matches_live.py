@@ -13,18 +13,13 @@ open a ticket, not join the one it opened when it was seeded.
 from __future__ import annotations
 
 import json
-import sqlite3
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from config import EXAMPLE_PATH, load_settings
 from router.envelopes import InboundMessage
@@ -37,7 +32,7 @@ from store.roster_snapshot import agents_now
 from store.ticket_arrivals import TicketArrivals
 from store.tickets import new_access_key
 from tests.conftest import make_settings
-from tests.support.services import PG_ADMIN_URL
+from tests.support.desk_copy import copy_of
 from workers.cli.main import main
 from workers.desk.config_changes import apply_at_start, apply_settings
 from workers.desk.demo_seed import seed_demo
@@ -68,30 +63,6 @@ def candidate_text() -> str:
         assert before in text, before
         text = text.replace(before, after)
     return text
-
-
-@contextmanager
-def copy_of(url: str) -> Iterator[str]:
-    """A copy of the desk at ``url``, dropped afterwards."""
-    if url.startswith("sqlite"):
-        source = make_url(url).database
-        assert source is not None
-        target = f"{source}.copy"
-        with closing(sqlite3.connect(source)) as one, closing(sqlite3.connect(target)) as two:
-            one.backup(two)
-        yield f"sqlite:///{target}"
-        return
-    name = make_url(url).database
-    copy = f"copy_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"'))
-        yield url.rsplit("/", 1)[0] + f"/{copy}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
-        admin.dispose()
 
 
 Seen = dict[int, dict[str, str]]  # seeded ticket -> the compared fields of its replay

@@ -6,7 +6,7 @@ import math
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from router.report_facts import DayCount, clock_state
@@ -86,6 +86,7 @@ def test_whole_months_and_days_cover_the_period_once(first: date, length: int) -
     assert sorted(days) == period.each_day()
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # a busy machine draws slowly
 @given(st.lists(st.floats(min_value=0, max_value=10**8, allow_nan=False), min_size=1))
 def test_a_percentile_is_off_by_less_than_a_bin(seconds: list[float]) -> None:
     ordered = sorted(seconds)
