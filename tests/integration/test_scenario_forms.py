@@ -117,6 +117,9 @@ def test_a_scenario_form_opens_a_ticket_with_its_fields_its_file_and_its_templat
     body = view.messages[0].body_text
     assert "Device: printer" in body and "Symptom: Paper jams on every page" in body
     assert "Since: 2026-12-01" in body
+    agent = f"{view.assignee}@relaydesk.localhost"  # the agent's notice lists the fields too
+    (notice,) = [m for m in desk.sender.to(agent) if f"[#{number}]" in m.subject]
+    assert "Device: printer" in notice.body_text and "Since: 2026-12-01" in notice.body_text
     (photo,) = view.messages[0].attachments
     assert (photo.filename, photo.content_type) == ("jam.pdf", "image/png")
     with desk.runtime.db.unit_of_work() as uow:
