@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from config import load_settings
@@ -20,6 +21,12 @@ from tests.support.redis_server import redis_url  # noqa: F401  (a fixture)
 from tests.support.services import fresh_postgres_database
 from tests.support.telegram_desk import chat  # noqa: F401  (a fixture)
 from tests.support.telegram_server import telegram_server  # noqa: F401  (a fixture)
+
+# Property tests judge the code, not the machine: on a busy 2-core machine drawing a big example
+# can take longer than Hypothesis' health check allows, so that check and the per-example
+# deadline are off for every property test (each test's own settings still apply on top).
+settings.register_profile("relaydesk", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("relaydesk")
 
 
 @pytest.fixture(scope="session")
