@@ -75,13 +75,32 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(round(q * (len(ordered) - 1)), len(ordered) - 1)] if ordered else 0.0
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) used so far by process ``pid`` and its children alive
+    (the web workers), read from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, parents = 0.0, {pid}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) in parents:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 @contextmanager
-def web_process(config: Path, env: dict[str, str]) -> Iterator[str]:
-    """``relaydesk web`` on a free port; its base URL once it answers."""
+def web_process(config: Path, env: dict[str, str], workers: int = 1) -> Iterator[tuple[str, int]]:
+    """``relaydesk web`` on a free port (``workers`` processes); its base URL and process
+    id once it answers."""
     port = free_port()
     env = {**env, "RELAYDESK_WEB__PORT": str(port), "RELAYDESK_WEB__HOST": "127.0.0.1"}
+    more = ["--workers", str(workers)] if workers > 1 else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "workers", "web", "--config", str(config)],
+        [sys.executable, "-m", "workers", "web", "--config", str(config), *more],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -89,7 +108,7 @@ def web_process(config: Path, env: dict[str, str]) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # several processes start slowly on a busy machine
         while True:
             try:
                 if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
@@ -99,7 +118,7 @@ def web_process(config: Path, env: dict[str, str]) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"relaydesk web did not start: {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
             time.sleep(0.2)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         try:
@@ -253,6 +272,44 @@ def in_process(
     return times
 
 
+def one_client(
+    base: str, token: str, pid: int, work: Workload, n: int = 25
+) -> dict[str, tuple[float, float]]:
+    """Each kind of request alone, ``n`` times by one client before the load: its median
+    time and the web process's CPU milliseconds per request (the figure a loaded machine
+    divides its cores by)."""
+    figures: dict[str, tuple[float, float]] = {}
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as one:
+        active = one.get(TICKETS, params={"status": ["new", "open"], "limit": 100})
+        answerable = [t["number"] for t in active.json()["tickets"]] or [1]
+        calls: dict[str, Callable[[], httpx.Response]] = {
+            "list": lambda: one.get(TICKETS, params=work.list_case()[0]),
+            "search": lambda: one.get(TICKETS, params={"q": work.search_case()[1]}),
+            "read": lambda: one.get(f"{TICKETS}/{work.number()}"),
+        }
+        if work.reply_path is not None:
+            path = work.reply_path
+            calls["reply"] = lambda: one.post(
+                path.format(number=work.random.choice(answerable)), json=REPLY
+            )
+        for kind, call in calls.items():
+            for _ in range(3):
+                call()
+            walls, cpu = [], cpu_s(pid)
+            for _ in range(n):
+                began = time.perf_counter()
+                call()
+                walls.append((time.perf_counter() - began) * 1000)
+            cpu_ms = (cpu_s(pid) - cpu) * 1000 / n
+            figures[kind] = (statistics.median(walls), cpu_ms)
+            print(
+                f"  one client alone: {kind:<7} median {figures[kind][0]:6.1f} ms, "
+                f"web process CPU {cpu_ms:5.1f} ms a request",
+                flush=True,
+            )
+    return figures
+
+
 def reply_path(base: str) -> str | None:
     """The staff API's reply operation, when it has one yet."""
     paths = httpx.get(f"{base}/openapi.json").json()["paths"]
@@ -294,18 +351,13 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
             )
     finally:
         runtime.close()
-    with web_process(config, env) as base:
+    with web_process(config, env, args.workers) as (base, pid):
         path = None if args.no_reply else reply_path(base)
         if path is None and not args.no_reply:
             print("  the staff API has no reply operation yet: replies left out", flush=True)
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as one:
-            idle = []
-            for n in range(1, 21):
-                began = time.perf_counter()
-                one.get(f"{TICKETS}/{1 + (n * 7919) % args.tickets}")
-                idle.append((time.perf_counter() - began) * 1000)
-        idle_ms = statistics.median(idle[5:])
-        print(f"  one client alone: a ticket read in {idle_ms:.1f} ms (median)", flush=True)
+        alone = one_client(base, token, pid, Workload(args.tickets, 99, path))
+        idle_ms = alone["read"][0]
+        cpu_began = cpu_s(pid)
         times: dict[str, list[float]] = {}
         failures: list[str] = []
         lock = threading.Lock()
@@ -323,9 +375,14 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
         for thread in clients:
             thread.join()
         elapsed = time.perf_counter() - began
+        load_cpu_s = cpu_s(pid) - cpu_began
     times["search"] = times.get("search_rare", []) + times.get("search_common", [])
     requests = sum(len(v) for k, v in times.items() if k != "search")
-    figures: dict[str, str] = {"tickets": str(args.tickets), "clients": str(args.clients)}
+    figures: dict[str, str] = {
+        "tickets": str(args.tickets),
+        "clients": str(args.clients),
+        "workers": str(args.workers),
+    }
     print(f"{args.clients} clients, {requests} requests in {elapsed:.1f} s", flush=True)
     for kind in ("list", "search", "search_rare", "search_common", "read", "reply"):
         samples = times.get(kind, [])
@@ -345,6 +402,9 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
     figures.update(
         requests_per_s=f"{requests / elapsed:.0f}",
         idle_read_p50_ms=f"{idle_ms:.1f}",
+        cpu_ms_per_request=f"{load_cpu_s * 1000 / requests:.1f}",
+        **{f"{kind}_cpu_ms": f"{cpu:.1f}" for kind, (_, cpu) in alone.items()},
+        load_average=f"{os.getloadavg()[0]:.1f}",
         failures=str(len(failures)),
         seed_s=f"{seed_s:.0f}",
     )
@@ -359,6 +419,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=50, help="Of each request, per client.")
     parser.add_argument("--no-reply", action="store_true", help="Reads only.")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="Web processes (`relaydesk web --workers`)."
+    )
     parser.add_argument(
         "--explain", action="store_true", help="Print the plans of the slowest queries."
     )
