@@ -123,12 +123,19 @@ def scheduler(settings: Settings) -> None:
 
 
 @main.command()
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Web processes sharing the port (about one per core).",
+)
 @pass_settings
-def web(settings: Settings) -> None:
+def web(settings: Settings, workers: int) -> None:
     """Run the web intake and API alone (distributed mode)."""
     from workers.runtime.processes import web as run
 
-    run(settings, _config_file())
+    run(settings, _config_file(), workers)
 
 
 @main.command()

@@ -35,6 +35,8 @@ from workers.runtime.json_logs import configure as configure_logs
 from workers.runtime.scheduler import Scheduler
 from workers.runtime.shutdown import STOP_GRACE_MS, stop_worker
 from workers.runtime.tally import install as install_tally
+from workers.runtime.web_processes import POOL_SIZE, run_uvicorn, supervise_web
+from workers.runtime.web_processes import make_web_app as make_web_app
 
 log = logging.getLogger(__name__)
 
@@ -44,43 +46,6 @@ def prepare_database(runtime: Runtime) -> list[str]:
     upgrade(runtime.db)
     with runtime.db.unit_of_work() as uow:
         return sync_directory(uow, runtime.settings, runtime.now())
-
-
-def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
-    from connectors.web.app import create_app
-    from workers.channels.intake import StoreIntake
-    from workers.desk.requester_ports import RequesterPorts
-    from workers.desk.staff_ports import StaffPorts
-    from workers.runtime.config_follow import PinPerRequest
-    from workers.runtime.fleet_metrics import exposition
-    from workers.runtime.health import readiness
-
-    intake = StoreIntake(runtime)
-    app = create_app(
-        intake=intake,
-        tickets=intake,
-        settings=runtime.settings,
-        staff=StaffPorts(runtime),
-        requester=RequesterPorts(runtime),
-        ready=lambda: readiness(runtime),
-        metrics=lambda: exposition(runtime),
-    )
-    app.add_middleware(PinPerRequest, runtime=runtime)
-    return app
-
-
-def _run_uvicorn(runtime: Runtime) -> None:
-    import uvicorn
-
-    web = runtime.settings.web
-    config = uvicorn.Config(
-        make_web_app(runtime), host=web.host, port=web.port, log_level="warning", lifespan="off"
-    )
-    # uvicorn handles SIGINT/SIGTERM, then re-raises them to the handlers it found
-    # installed: make those harmless, so the caller's clean-up runs instead of dying.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda _signum, _frame: None)
-    uvicorn.Server(config).run()
 
 
 def _outbound_description(settings: Settings) -> str:
@@ -161,7 +126,7 @@ def serve(settings: Settings, config_path: Path | None = None) -> None:
         flush=True,
     )
     try:
-        _run_uvicorn(runtime)
+        run_uvicorn(runtime)
     finally:
         print("relaydesk: shutting down", flush=True)
         if chat is not None:
@@ -175,14 +140,17 @@ def serve(settings: Settings, config_path: Path | None = None) -> None:
         print("relaydesk: stopped", flush=True)
 
 
-def web(settings: Settings, config_path: Path | None = None) -> None:
-    runtime = build_runtime(settings, pool_size=8)
+def web(settings: Settings, config_path: Path | None = None, workers: int = 1) -> None:
+    if workers > 1:
+        supervise_web(settings, workers, config_path)
+        return
+    runtime = build_runtime(settings, pool_size=POOL_SIZE)
     if config_path is not None:
         reload_on_hangup(runtime, config_path, "web")
     print(f"relaydesk web on http://{settings.web.host}:{settings.web.port}/", flush=True)
     heartbeat = Heartbeat(runtime, "web").start()
     try:
-        _run_uvicorn(runtime)
+        run_uvicorn(runtime)
     finally:
         heartbeat.stop()
         runtime.close()
