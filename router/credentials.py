@@ -15,6 +15,7 @@ _LIFETIME = re.compile(r"^\s*(\d{1,6})\s*([mhdw])\s*$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_LIFETIME = timedelta(days=3660)
 NEVER = ("never", "none", "0")
+TOKEN_USE_EVERY = timedelta(seconds=60)  # a token's last use is written at most this often
 
 
 def secret_hash(secret: str) -> str:
@@ -77,7 +78,7 @@ def token_use_worth_recording(
     last_used_from: str | None,
     address: str | None,
     now: datetime,
-    every: timedelta = timedelta(seconds=60),
+    every: timedelta = TOKEN_USE_EVERY,
 ) -> bool:
     """A token's last use is written when the address changes or once a minute, not on
     every request (a busy integration would otherwise write on each one)."""

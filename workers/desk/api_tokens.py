@@ -10,6 +10,7 @@ from router.access import account_role, may_grant
 from router.audit_origin import ActorRef
 from router.credentials import (
     TOKEN_PREFIX,
+    TOKEN_USE_EVERY,
     secret_hash,
     token_usable,
     token_use_worth_recording,
@@ -100,6 +101,7 @@ def revoke_token(
     """Revoke a token at once (again: no change); ``NotFound`` for no such token."""
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
+        uow.after_commit(runtime.callers.forget_all)  # this process's at once
         if uow.api_tokens.revoke(token_id, now):
             uow.audit.record(
                 ticket_id=None,
@@ -120,17 +122,26 @@ def token_caller(runtime: Runtime, secret: str, *, address: str | None) -> Calle
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > MAX_TOKEN_CHARS:
         return None
     now = runtime.now()
+    key, version = (secret_hash(secret), address), runtime.config_version
+    remembered = runtime.callers.get(key, version=version, now=now)
+    if remembered is not None:
+        return remembered
     with runtime.db.unit_of_work() as uow:
-        token = uow.api_tokens.by_secret_hash(secret_hash(secret))
+        token = uow.api_tokens.by_secret_hash(key[0])
         if token is None or not token_usable(
             expires_at=token.expires_at, revoked_at=token.revoked_at, now=now
         ):
             return None
+        last_used = token.last_used_at
         if token_use_worth_recording(
-            last_used_at=token.last_used_at,
-            last_used_from=token.last_used_from,
-            address=address,
-            now=now,
+            last_used_at=last_used, last_used_from=token.last_used_from, address=address, now=now
         ):
             uow.api_tokens.record_use(token.id, address, now)
-        return token_caller_of(uow, token, address)
+            last_used = now
+        caller = token_caller_of(uow, token, address)
+        # remembered until its use is to be recorded again (or it expires, if sooner)
+        until = (last_used or now) + TOKEN_USE_EVERY
+        if token.expires_at is not None:
+            until = min(until, token.expires_at)
+    runtime.callers.put(key, caller, version=version, until=until)
+    return caller

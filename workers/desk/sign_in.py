@@ -61,6 +61,7 @@ def set_password(
         agent = agent_named(uow, name)
         uow.staff.set_password_hash(agent.id, hashed, now)
         ended = uow.staff_sessions.revoke_all(agent.id, now)
+        uow.after_commit(runtime.callers.forget_all)
         uow.audit.record(
             ticket_id=None,
             actor=actor,
@@ -77,6 +78,7 @@ def end_sessions(runtime: Runtime, name: str, *, actor: ActorRef = SystemActor.C
     with runtime.db.unit_of_work() as uow:
         agent = agent_named(uow, name)
         ended = uow.staff_sessions.revoke_all(agent.id, now)
+        uow.after_commit(runtime.callers.forget_all)
         uow.audit.record(
             ticket_id=None,
             actor=actor,
@@ -159,9 +161,13 @@ def session_caller(runtime: Runtime, secret: str, *, address: str | None) -> Cal
     if not secret or len(secret) > 200:
         return None
     now = runtime.now()
+    key, version = (secret_hash(secret), address), runtime.config_version
+    remembered = runtime.callers.get(key, version=version, now=now)
+    if remembered is not None:
+        return remembered
     policy = session_policy(runtime)
     with runtime.db.unit_of_work() as uow:
-        row = uow.staff_sessions.by_secret_hash(secret_hash(secret))
+        row = uow.staff_sessions.by_secret_hash(key[0])
         if row is None or not policy.alive(
             created_at=row.created_at,
             last_seen_at=row.last_seen_at,
@@ -173,14 +179,19 @@ def session_caller(runtime: Runtime, secret: str, *, address: str | None) -> Cal
         if policy.needs_touch(row.last_seen_at, now) or row.last_seen_from != address:
             uow.staff_sessions.touch(row.id, address, now)
             last_seen = now
-        return session_caller_of(
+        expires_at = policy.expires_at(row.created_at, last_seen)
+        caller = session_caller_of(
             uow,
             row.agent_id,
             address,
             session_id=row.id,
             csrf_token=row.csrf_token,
-            expires_at=policy.expires_at(row.created_at, last_seen),
+            expires_at=expires_at,
         )
+    # remembered until the session is to be touched again (or ends, if sooner)
+    until = min(expires_at, last_seen + policy.touch_every)
+    runtime.callers.put(key, caller, version=version, until=until)
+    return caller
 
 
 def sign_out(runtime: Runtime, caller: Caller) -> None:
@@ -189,6 +200,7 @@ def sign_out(runtime: Runtime, caller: Caller) -> None:
         return
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
+        uow.after_commit(runtime.callers.forget_all)
         if uow.staff_sessions.revoke(caller.session_id, now):
             uow.audit.record(
                 ticket_id=None,

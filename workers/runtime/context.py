@@ -26,6 +26,7 @@ from store.db import Database
 from store.files import ContentAddressedFiles
 from workers.channels.registry import ChannelRegistry
 from workers.runtime.batching import Gathering, SendWindow
+from workers.runtime.caller_cache import CallerCache
 from workers.runtime.connector_health import ConnectorHealth
 from workers.runtime.desk_config import ConfigSlot, DeskConfig
 
@@ -60,6 +61,7 @@ class Runtime:
     connector_health: ConnectorHealth = field(init=False)  # told with every heartbeat
     # set when the process is told to stop (SIGTERM): batch steps try no further row
     stopping: threading.Event = field(default_factory=threading.Event)
+    callers: CallerCache = field(default_factory=CallerCache)  # who tokens, sessions are
 
     def __post_init__(self) -> None:
         self.configs = ConfigSlot(DeskConfig.of(self.start_settings))
