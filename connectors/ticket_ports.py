@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from router.access import Ability, Verdict
 from router.staff_ticket_views import StaffAttachment, StaffTicket, TicketPage
 from router.staff_views import Caller
 from router.ticket_edits import TicketEdit
@@ -30,6 +31,14 @@ class TicketDesk(Protocol):
         ...
 
     def staff_ticket(self, number: int) -> StaffTicket | None: ...
+
+    def staff_ticket_for(
+        self, caller: Caller, number: int, ability: Ability
+    ) -> tuple[Verdict, StaffTicket | None]:
+        """Whether the caller may do ``ability`` on the ticket (``HIDDEN``: not in their
+        scope, or no such ticket) and, when allowed, the ticket in full: one transaction,
+        where ``StaffGate.on_ticket`` and ``staff_ticket`` are two."""
+        ...
 
     def version_for(self, caller: Caller, number: int) -> str | None:
         """The ticket's version now (a read's If-None-Match is checked against it), or None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import ParamSpec, TypeVar
 
-from router.access import TicketScope
+from router.access import Ability, TicketScope, Verdict
 from router.board import Board
 from router.customer_records import (
     AttributeValue,
@@ -127,6 +127,12 @@ class StaffPorts(MacroPorts, SavedSearchPorts, WebhookPorts, TicketMovePorts):
     @_store_outage_is_transient
     def staff_ticket(self, number: int) -> StaffTicket | None:
         return ticket_reads.staff_ticket(self.runtime, number)
+
+    @_store_outage_is_transient
+    def staff_ticket_for(
+        self, caller: Caller, number: int, ability: Ability
+    ) -> tuple[Verdict, StaffTicket | None]:
+        return ticket_reads.staff_ticket_for(self.runtime, caller.principal, number, ability)
 
     def now(self) -> datetime:
         return self.runtime.now()

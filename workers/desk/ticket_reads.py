@@ -7,7 +7,7 @@ caller (``StaffGate.on_ticket``) for one ticket.
 
 from __future__ import annotations
 
-from router.access import Principal, visible
+from router.access import Ability, Principal, Verdict, check, visible
 from router.staff_ticket_views import StaffAttachment, StaffTicket, TicketPage
 from router.ticket_list import MAX_PAGE, TicketFilters, TicketOrder, decode_cursor
 from store.staff_ticket_reads import StaffTicketReads
@@ -39,6 +39,21 @@ def staff_ticket(runtime: Runtime, number: int) -> StaffTicket | None:
     """Ticket ``number`` in full (internal notes, clocks, audit log, version), or None."""
     with runtime.db.unit_of_work() as uow:
         return StaffTicketReads(uow.session).read(number)
+
+
+def staff_ticket_for(
+    runtime: Runtime, principal: Principal, number: int, ability: Ability
+) -> tuple[Verdict, StaffTicket | None]:
+    """Whether ``principal`` may do ``ability`` on ticket ``number`` (``HIDDEN`` also for no
+    such ticket) and, when allowed, the ticket in full: the scope and the read in one
+    transaction."""
+    with runtime.db.unit_of_work() as uow:
+        scope = scope_of(uow.session, number)
+        verdict = Verdict.HIDDEN if scope is None else check(principal, ability, scope)
+        if verdict is not Verdict.ALLOWED:
+            return verdict, None
+        ticket = StaffTicketReads(uow.session).read(number)
+        return (verdict, ticket) if ticket is not None else (Verdict.HIDDEN, None)
 
 
 def version_for(runtime: Runtime, principal: Principal, number: int) -> str | None:

@@ -18,11 +18,17 @@ from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import TicketDesk
 from connectors.web.schemas import ID
-from connectors.web.staff.gate import AUTH_ERRORS, TICKET_ERRORS, StaffGate, TicketAccess
+from connectors.web.staff.gate import (
+    AUTH_ERRORS,
+    TICKET_ERRORS,
+    StaffGate,
+    TicketAccess,
+    forbidden,
+)
 from connectors.web.staff.paths import TICKETS
 from connectors.web.staff.query_params import Words, checked, instant
 from connectors.web.staff.ticket_schemas import StaffTicketOut, TicketListOut
-from router.access import Ability
+from router.access import Ability, Verdict
 from router.staff_views import Caller
 from router.storable import MAX_ID, is_id
 from router.ticket_list import MAX_PAGE, MAX_QUERY, TicketFilters, TicketOrder
@@ -179,7 +185,8 @@ def ticket_router(gate: StaffGate, desk: TicketDesk) -> APIRouter:
         },
     )
     async def get_ticket(
-        access: Annotated[TicketAccess, Depends(gate.on_ticket(Ability.VIEW_TICKET))],
+        number: Annotated[int, Path(description="The ticket number.", **ID)],
+        caller: Annotated[Caller, Depends(gate.caller)],
         response: Response,
         if_none_match: Annotated[
             str | None,
@@ -194,13 +201,20 @@ def ticket_router(gate: StaffGate, desk: TicketDesk) -> APIRouter:
         """The conversation with internal notes marked, attachments, SLA clocks, why it was
         assigned as it is, and the audit log; its ETag (also `version`) goes with a change
         as If-Match, and with a later read as If-None-Match (304 while unchanged)."""
+        if not is_id(number):
+            raise HTTPException(404, detail=f"ticket {number} not found")
         if if_none_match is not None:
-            current = await run_in_threadpool(desk.version_for, access.caller, access.ticket.number)
+            current = await run_in_threadpool(desk.version_for, caller, number)
             if current is not None and unchanged(if_none_match, current):
                 return Response(status_code=304, headers={"ETag": etag(current)})
-        ticket = await run_in_threadpool(desk.staff_ticket, access.ticket.number)
-        if ticket is None:  # gone since the scope was read
-            raise HTTPException(404, detail=f"ticket {access.ticket.number} not found")
+        # the scope and the read in one transaction (``gate.on_ticket`` and a read are two)
+        verdict, ticket = await run_in_threadpool(
+            desk.staff_ticket_for, caller, number, Ability.VIEW_TICKET
+        )
+        if verdict is Verdict.FORBIDDEN:
+            raise forbidden(caller, Ability.VIEW_TICKET)
+        if ticket is None:
+            raise HTTPException(404, detail=f"ticket {number} not found")
         response.headers["ETag"] = etag(ticket.version)
         return StaffTicketOut.of(ticket)
 
