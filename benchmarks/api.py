@@ -11,7 +11,10 @@ end. ``--tickets 2000 --rounds 3`` is a smoke run of seconds.
 2. The baseline: the same use cases (list, search, read) called in this process, one
    at a time, ``--rounds`` each; ``--explain`` prints the plan of each kind's slowest.
 3. ``relaydesk web`` in a process of its own on a free port (the one the
-   distributed mode runs), an admin's API token.
+   distributed mode runs; ``--workers N``: ``relaydesk web --workers N``), an admin's
+   API token. One client then sends each kind of request alone, 25 times: its median
+   and the web processes' CPU milliseconds a request (``<kind>_cpu_ms``, read from
+   /proc: the figure a loaded machine divides its cores by).
 4. ``--clients`` threads, each with its own keep-alive connection, each doing
    ``--rounds`` rounds of: a ticket list by filter (status, team, priority,
    organisation or breached SLA, sorted), a full-text search (a rare word: a
@@ -23,7 +26,8 @@ end. ``--tickets 2000 --rounds 3`` is a smoke run of seconds.
 The targets (issue 15): list p99 <= 50 ms, search p99 <= 200 ms, read p99 <= 20 ms,
 a reply accepted p99 <= 50 ms. On a machine shared with other work the absolute
 times say as much about the load as about the API: ``idle_read_p50_ms`` (one client,
-before the load) is the baseline of the same run.
+before the load) is the baseline of the same run, and ``cpu_ms_per_request`` (the web
+processes' CPU under the load, per request) does not depend on it as much.
 
 ``--database NAME`` keeps the seeded desk for the next run: the database NAME is made
 and seeded when it does not exist yet, and reused (not seeded again) when it holds

@@ -21,8 +21,10 @@ cookie, as the browser calls it; no sockets, so the figures are the server's):
 - beside them, the staff API's JSON of the same (``GET /api/v1/desk/tickets?...``
   and ``GET /api/v1/desk/tickets/N``): what the page adds is rendering.
 
-p50 and p99 of ``--rounds`` requests each (after two warm-up requests); the target
-is p99 <= 100 ms. The last line is key=value pairs.
+p50 and p99 of ``--rounds`` requests each (after two warm-up requests), and the CPU
+milliseconds a request of this process (the app and the test client); the target is
+p99 <= 100 ms. ``--database NAME`` keeps the seeded desk in database NAME and reuses it
+(drop it yourself when done). The last line is key=value pairs.
 """
 
 from __future__ import annotations
