@@ -17,6 +17,7 @@ from tests.support.mail_samples import email_bytes
 from tests.support.processes import Background, relaydesk_env, run, wait_until
 from tests.support.services import free_port
 from tests.support.smtp_sink import SmtpSink
+from tests.support.web_fakes import form_fields
 
 pytestmark = pytest.mark.integration
 
@@ -116,9 +117,10 @@ def test_serve_without_a_config_file_runs_the_demo_and_writes_mail_to_files(
         serve.wait_for_output("Press Ctrl-C to stop.")
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: _healthy(base), 15, serve.output)
-        form = httpx.get(base, timeout=5)
+        browser = httpx.Client(timeout=10)  # keeps the form's cookie, as a browser does
+        form = browser.get(base)
         assert form.status_code == 200 and "<form" in form.text
-        response = httpx.post(
+        response = browser.post(
             base,
             data={
                 "name": "Jo",
@@ -127,10 +129,10 @@ def test_serve_without_a_config_file_runs_the_demo_and_writes_mail_to_files(
                 "category": "billing",
                 "priority": "normal",
                 "message": "I was charged twice.",
-                **_form_nonce(form.text),
+                **form_fields(form.text),
             },
-            timeout=10,
         )
+        browser.close()
         assert response.status_code == 201, response.text
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
             client.sendmail(
@@ -165,10 +167,3 @@ def _readme_mail_snippet(port: int) -> str:
     code = readme.split("python3 - <<'MAIL'\n", 1)[1].split("\nMAIL\n", 1)[0]
     assert '("127.0.0.1", 2525)' in code
     return code.replace('("127.0.0.1", 2525)', f'("127.0.0.1", {port})')
-
-
-def _form_nonce(page: str) -> dict[str, str]:
-    """Hidden inputs of the form, as a browser would send them back."""
-    import re
-
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
