@@ -4,7 +4,7 @@ the labels of its choices are one text for every language, or one per language
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 Texts = Sequence[tuple[str, str]]
 
@@ -30,3 +30,14 @@ def text_in(texts: Texts, language: str, default: str = "en", *, any_other: bool
             if key.split("_")[0] == base:
                 return text
     return next(iter(given.values()), "")
+
+
+def form_title(
+    titles: Mapping[str, Texts], slug: str | None, language: str, default: str = "en"
+) -> str | None:
+    """How a ticket's form (``slug``) is named to a reader: the configured form's title
+    (``titles``: by slug) in ``language``, else the slug (a form no longer configured, or
+    without a text); None for a ticket from no form."""
+    if not slug:
+        return None
+    return text_in(titles.get(slug, ()), language, default) or slug

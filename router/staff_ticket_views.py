@@ -157,6 +157,7 @@ class StaffTicket:
     audit: tuple[AuditEntry, ...]
     version: str
     merged_into: int | None = None  # closed as merged into that ticket
+    form: str | None = None  # the slug of the form the requester filled in, if any
 
     @property
     def assignment_reasons(self) -> tuple[AuditEntry, ...]:

@@ -118,6 +118,7 @@ class StaffTicketReads:
             tier=effective_tier(ticket.requester.tier, organisation.tier if organisation else None),
             tags=tuple(ticket.tags or ()),
             custom_fields=dict(ticket.custom_fields or {}),
+            form=ticket.form,
             parent=ticket.parent_id,
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,

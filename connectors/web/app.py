@@ -195,7 +195,7 @@ def create_app(
         from connectors.web.workspace import mount_workspace
 
         gate = StaffGate(staff, staff)
-        app.include_router(staff_router(staff, settings.staff, gate, web=settings.web))
+        app.include_router(staff_router(staff, settings, gate))
         mount_workspace(app, staff, settings, gate)
     if settings.telegram.enabled and settings.telegram.mode == "webhook":
         from connectors.web.telegram_webhook import webhook_router

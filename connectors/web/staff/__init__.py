@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from config.settings import WebSettings
-from config.staff_settings import StaffSettings
+from config.settings import Settings
 from connectors.ports import Staff
+from connectors.web.form_titles import FormTitles
 from connectors.web.staff.agent_routes import agent_router
 from connectors.web.staff.board_routes import board_router
 from connectors.web.staff.customer_routes import customer_router
@@ -29,13 +29,9 @@ from connectors.web.staff.webhook_routes import webhook_router
 __all__ = ["StaffGate", "TicketAccess", "staff_router"]
 
 
-def staff_router(
-    staff: Staff,
-    settings: StaffSettings,
-    gate: StaffGate | None = None,
-    web: WebSettings | None = None,
-) -> APIRouter:
+def staff_router(staff: Staff, desk_settings: Settings, gate: StaffGate | None = None) -> APIRouter:
     gate = gate or StaffGate(staff, staff)
+    settings, web = desk_settings.staff, desk_settings.web
     router = APIRouter()
     router.include_router(session_router(gate, staff, settings))
     router.include_router(agent_router(gate, staff))
@@ -46,8 +42,8 @@ def staff_router(
     router.include_router(merge_router(gate, staff, staff))
     router.include_router(token_router(gate, staff))
     router.include_router(report_router(gate, staff))
-    router.include_router(ticket_router(gate, staff))
+    router.include_router(ticket_router(gate, staff, FormTitles(desk_settings)))
     router.include_router(customer_router(gate, staff))
     router.include_router(webhook_router(gate, staff))
-    router.include_router(ticket_action_router(gate, staff, web or WebSettings()))
+    router.include_router(ticket_action_router(gate, staff, web))
     return router

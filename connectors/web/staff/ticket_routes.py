@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import TicketDesk
+from connectors.web.form_titles import FormTitles
 from connectors.web.schemas import ID
 from connectors.web.staff.gate import (
     AUTH_ERRORS,
@@ -70,7 +71,7 @@ def unchanged(if_none_match: str, version: str) -> bool:
     return "*" in tags or version in tags
 
 
-def ticket_router(gate: StaffGate, desk: TicketDesk) -> APIRouter:
+def ticket_router(gate: StaffGate, desk: TicketDesk, titles: FormTitles) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["staff tickets"])
 
     @router.get(
@@ -187,6 +188,7 @@ def ticket_router(gate: StaffGate, desk: TicketDesk) -> APIRouter:
     async def get_ticket(
         number: Annotated[int, Path(description="The ticket number.", **ID)],
         caller: Annotated[Caller, Depends(gate.caller)],
+        request: Request,
         response: Response,
         if_none_match: Annotated[
             str | None,
@@ -216,7 +218,8 @@ def ticket_router(gate: StaffGate, desk: TicketDesk) -> APIRouter:
         if ticket is None:
             raise HTTPException(404, detail=f"ticket {number} not found")
         response.headers["ETag"] = etag(ticket.version)
-        return StaffTicketOut.of(ticket)
+        reader, accepted = caller.principal.name, request.headers.get("accept-language")
+        return StaffTicketOut.of(ticket, titles.title(ticket.form, reader, accepted or ""))
 
     @router.get(
         "/{number}/attachments/{attachment_id}",

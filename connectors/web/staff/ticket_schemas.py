@@ -137,7 +137,16 @@ class StaffTicketOut(BaseModel):
     organisation: str | None
     tier: str | None
     tags: list[str]
-    custom_fields: dict[str, Any]
+    form: str | None = Field(
+        None, description="The slug of the form the requester filled in; null: no form."
+    )
+    form_title: str | None = Field(
+        None,
+        description="The form's title in the reader's language (the agent's configured "
+        "language, else Accept-Language, else the desk's); its slug when the form is no "
+        "longer configured; null: no form.",
+    )
+    custom_fields: dict[str, Any] = Field(description="The fields the form asked, by name.")
     parent: int | None = Field(description="The closed ticket this one follows up.")
     created_at: datetime
     updated_at: datetime
@@ -159,10 +168,11 @@ class StaffTicketOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, t: StaffTicket) -> StaffTicketOut:
+    def of(cls, t: StaffTicket, form_title: str | None = None) -> StaffTicketOut:
         return cls(
             **{
                 **t.__dict__,
+                "form_title": form_title,
                 "tags": list(t.tags),
                 "messages": [MessageOut.of(m) for m in t.messages],
                 "clocks": [ClockOut.of(c) for c in t.clocks],

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
 from connectors.ports import Staff
+from connectors.web.form_titles import FormTitles
 from connectors.web.route_paths import url_path
 from connectors.web.templating import CATALOG, TEMPLATES, page_environment, render
 from router.catalogs import Texts
@@ -49,6 +50,7 @@ class Pages:
         self.agents = {a.name: a for a in settings.agents}
         self.team_names = sorted(t.name for t in settings.teams)
         self.web = settings.web
+        self.form_titles = FormTitles(settings)
 
     def texts(self, request: Request, caller: Caller | None = None) -> Texts:
         configured = self.agents.get(caller.principal.name) if caller else None

@@ -78,6 +78,9 @@ async def ticket_page(
         caller,
         status=status,
         ticket=found,
+        form_title=pages.form_titles.title(
+            found.form, principal.name, request.headers.get("accept-language") or ""
+        ),
         others=[t for t in others.tickets if t.number != found.number][:OTHER_TICKETS],
         macros=macros,
         macro_texts={m.name: macro_text(m.body, facts) for m in macros},
