@@ -35,9 +35,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays as holidays_lib
 
 Period = tuple[time, time]
+_Spans = tuple[tuple[datetime, datetime], ...]
 _DAY = timedelta(days=1)
 _ZERO = timedelta(0)
 _MAX_CLOSED_DAYS = 3660  # about ten years without an opening: the calendar never opens
+_MEMO_DAYS = 20_000  # days whose periods a calendar keeps (a simulation walks years of them)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class BusinessCalendar:
         init=False, repr=False, compare=False
     )
     _totals: tuple[timedelta, ...] = field(init=False, repr=False, compare=False)
+    # local date -> its UTC periods and whether the day has no clock change in its hours
+    _memo: dict[date, tuple[_Spans, bool]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
@@ -71,6 +75,7 @@ class BusinessCalendar:
         object.__setattr__(self, "_zone", zone)
         object.__setattr__(self, "_days", days)
         object.__setattr__(self, "_totals", tuple(sum((e - s for s, e in d), _ZERO) for d in days))
+        object.__setattr__(self, "_memo", {})
 
     def __hash__(self) -> int:
         return hash((self.timezone, self._days, self.holidays, self.country, self.subdivision))
@@ -215,24 +220,36 @@ def next_opening(calendar: BusinessCalendar, at: datetime) -> datetime:
 
 def _periods(
     calendar: BusinessCalendar, day: date, skip_below: timedelta | None = None
-) -> list[tuple[datetime, datetime]] | None:
+) -> _Spans | None:
     """The UTC periods of local ``day``, in order and disjoint.
 
     Returns ``None`` instead when ``skip_below`` is given, the day has no clock change
     within its hours and its total is shorter than ``skip_below``: the caller may then
-    count the day's total without building instants.
+    count the day's total without building instants. A day's periods are worked out
+    once per calendar and kept (they depend on nothing else).
     """
+    found = calendar._memo.get(day)
+    if found is None:
+        found = _day_periods(calendar, day)
+        if len(calendar._memo) >= _MEMO_DAYS:
+            calendar._memo.clear()
+        calendar._memo[day] = found
+    periods, steady = found
+    if steady and skip_below is not None and calendar._totals[day.weekday()] < skip_below:
+        return None
+    return periods
+
+
+def _day_periods(calendar: BusinessCalendar, day: date) -> tuple[_Spans, bool]:
     spans = calendar._days[day.weekday()]
     if not spans or calendar.is_holiday(day):
-        return []
+        return (), False
     zone = calendar._zone
     midnight = datetime(day.year, day.month, day.day)
     offset = zone.utcoffset(midnight + spans[0][0])
     if offset is not None and zone.utcoffset(midnight + spans[-1][1]) == offset:
-        if skip_below is not None and calendar._totals[day.weekday()] < skip_below:
-            return None
         base = (midnight - offset).replace(tzinfo=UTC)
-        return [(base + s, base + e) for s, e in spans]
+        return tuple((base + s, base + e) for s, e in spans), True
     # A clock change inside the business day: convert each boundary, keep them ordered.
     out: list[tuple[datetime, datetime]] = []
     floor = datetime.min.replace(tzinfo=UTC)
@@ -242,7 +259,7 @@ def _periods(
         floor = closes
         if closes > opens:
             out.append((opens, closes))
-    return out
+    return tuple(out), False
 
 
 def _wall_to_utc(zone: ZoneInfo, wall: datetime) -> datetime:

@@ -12,7 +12,7 @@ the open load, not the period.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from router.routing_facts import TicketFacts
@@ -20,7 +20,7 @@ from router.routing_replay import Roster, RoutingReplay
 from router.routing_shift import RoutingShift, RoutingTally, shift
 from router.rule_simulation import Arrival, ClassificationTally, RuleSetup, Simulation
 from router.rules import Classified
-from router.sla_simulation import Dues, SlaSetup, SlaTally, due_times
+from router.sla_simulation import ClockPlan, SlaSetup, SlaTally, clock_plan, due_times
 from router.vocabulary import Channel
 
 
@@ -66,10 +66,16 @@ def simulate(
         if arrival.arrived_at is not None:
             replays[0].arrive(ticket_facts(arrival, before, arrival.arrived_at), arrival.done_at)
             replays[1].arrive(ticket_facts(arrival, after, arrival.arrived_at), arrival.done_at)
+            plans = (_plan(current.sla, arrival, before), _plan(candidate.sla, arrival, after))
+            now = due_times(plans[0], arrival.arrived_at)
+            if plans[0] is None or plans[1] is None or not plans[0].same_clocks(plans[1]):
+                then = due_times(plans[1], arrival.arrived_at)
+            else:  # the same targets on the same calendar: the same due times
+                then = replace(now, policy=plans[1].policy.name)
             sla.add(
                 arrival.number,
-                _dues(current.sla, arrival, before, arrival.arrived_at),
-                _dues(candidate.sla, arrival, after, arrival.arrived_at),
+                now,
+                then,
                 responded_at=arrival.responded_at,
                 resolved_at=arrival.resolved_at,
             )
@@ -94,13 +100,12 @@ def ticket_facts(arrival: Arrival, decision: Classified, arrived_at: datetime) -
     )
 
 
-def _dues(setup: SlaSetup, arrival: Arrival, decision: Classified, arrived_at: datetime) -> Dues:
-    return due_times(
+def _plan(setup: SlaSetup, arrival: Arrival, decision: Classified) -> ClockPlan | None:
+    return clock_plan(
         setup,
         priority=decision.priority,
         category=decision.category,
         team=decision.team,
         tier=arrival.facts.customer_tier,
         channel=arrival.facts.channel,
-        arrived_at=arrived_at,
     )

@@ -32,10 +32,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from router.backlog import BacklogKey, SkillsTimeout, backlog_key, relax_requirements
+from router.backlog import (
+    NEVER_RELAX,
+    BacklogKey,
+    SkillsTimeout,
+    backlog_key,
+    relax_requirements,
+)
 from router.routing_facts import AgentFacts, TicketFacts
 from router.selection import SelectionPolicy, choose_agent
-from router.vocabulary import AgentStatus
+from router.vocabulary import AgentStatus, Priority
 
 
 class Blocked(StrEnum):
@@ -82,44 +88,63 @@ class RoutingReplay:
     def __init__(self, roster: Roster, decided: Callable[[Routed], None]) -> None:
         self.roster = roster
         self._decided = decided
+        # the best agent only (the replay claims no slot that could be taken meanwhile)
+        self._policy = replace(roster.policy, shortlist=1)
         self._agents = {a.id: a for a in roster.agents}
         self._by_team: dict[str, list[int]] = {}
         for a in roster.agents:
             for team in sorted(a.teams):
                 self._by_team.setdefault(team, []).append(a.id)
+        self._relaxing = {
+            team: timeout
+            for team, timeout in roster.timeouts.items()
+            if timeout.fallback_team
+            or any(timeout.for_priority(p) != NEVER_RELAX for p in Priority)
+        }
+        # a team's waiting tickets may go to its agents, and to its fallback team's
+        self._sources: dict[str, set[str]] = {}
+        for team, timeout in self._relaxing.items():
+            if timeout.fallback_team:
+                self._sources.setdefault(timeout.fallback_team, set()).add(team)
         self._releases: list[tuple[datetime, int, int, str]] = []  # (at, seq, agent, channel)
         self._seq = 0
-        self._waiting: list[_Waiting] = []
+        self._waiting: dict[str, list[_Waiting]] = {}  # by team, in backlog order
+        self._blockers: dict[tuple[object, ...], Blocked] = {}
 
     def arrive(self, ticket: TicketFacts, done_at: datetime | None) -> None:
         """Offer ``ticket`` at its ``created_at``; it holds a slot until ``done_at``."""
         now = ticket.created_at
         self._advance(now)
-        facts, _ = relax_requirements(ticket, now - now, self._timeouts(ticket))
-        members = self._members(facts)
-        decision = choose_agent(facts, members, now, policy=self.roster.policy)
+        members = self._members(ticket)
+        decision = choose_agent(ticket, members, now, policy=self._policy, explained=False)
         if decision.agent is not None:
-            self._take(decision.agent, facts, now, done_at, None)
+            self._take(decision.agent, ticket, now, done_at, None)
             return
-        blocked = blocker(facts, members, self.roster.policy)
+        why = (ticket.teams, ticket.required_skills, ticket.optional_skills)
+        blocked = self._blockers.get(why)  # all but "full" hold for the whole replay
+        if blocked is None:
+            blocked = blocker(ticket, members, self._policy)
+            self._blockers[why] = blocked
         if blocked is Blocked.FULL and (done_at is None or done_at > now):
-            bisect.insort(self._waiting, _Waiting(backlog_key(facts), facts, done_at))
+            waiting = self._waiting.setdefault(ticket.team, [])
+            bisect.insort(waiting, _Waiting(backlog_key(ticket), ticket, done_at))
         else:
             self._decided(Routed(ticket, None, None, blocked))
 
     def finish(self) -> None:
         """Free every slot still held (waiting tickets take them); the rest never get one."""
         self._advance(None)
-        for waiting in self._waiting:
-            self._decided(Routed(waiting.ticket, None, None, Blocked.FULL))
+        for waiting in self._waiting.values():
+            for w in waiting:
+                self._decided(Routed(w.ticket, None, None, Blocked.FULL))
         self._waiting.clear()
 
-    def _timeouts(self, ticket: TicketFacts) -> SkillsTimeout:
-        return self.roster.timeouts.get(ticket.team) or SkillsTimeout()
-
     def _members(self, ticket: TicketFacts) -> list[AgentFacts]:
+        teams = ticket.teams
+        if len(teams) == 1:
+            return [self._agents[i] for i in self._by_team.get(teams[0], ())]
         ids: dict[int, None] = {}
-        for team in ticket.teams:
+        for team in teams:
             ids.update(dict.fromkeys(self._by_team.get(team, ())))
         return [self._agents[i] for i in ids]
 
@@ -147,30 +172,45 @@ class RoutingReplay:
             channel_load[channel] = max(channel_load.get(channel, 0) - 1, 0)
             freed = replace(agent, load=max(agent.load - 1, 0), channel_load=channel_load)
             self._agents[agent_id] = freed
-            self._drain(freed, at)
+            if self._waiting:
+                self._drain(freed, at)
 
     def _drain(self, agent: AgentFacts, now: datetime) -> None:
-        for i, waiting in enumerate(self._waiting):
-            ticket = waiting.ticket
-            if waiting.done_at is not None and waiting.done_at <= now:
-                continue  # resolved before a slot came: left for ``_forget``
-            facts, _ = relax_requirements(ticket, now - ticket.created_at, self._timeouts(ticket))
-            if choose_agent(facts, [agent], now, policy=self.roster.policy).agent is None:
+        """Give the freed slot to the first waiting ticket (in backlog order) of the teams
+        the agent may take from; tickets resolved meanwhile leave, never assigned."""
+        best: tuple[_Waiting, TicketFacts, list[_Waiting]] | None = None
+        teams = set(agent.teams)
+        for team in agent.teams:
+            teams |= self._sources.get(team, set())
+        for team in teams:
+            waiting = self._waiting.get(team)
+            if not waiting:
                 continue
-            del self._waiting[i]
-            self._take(agent, facts, now, waiting.done_at, Blocked.FULL)
-            break
-        self._forget(now)
+            gone = []
+            for w in waiting:
+                if best is not None and best[0] < w:
+                    break
+                if w.done_at is not None and w.done_at <= now:
+                    gone.append(w)
+                    continue
+                facts = self._relaxed(w.ticket, now)
+                found = choose_agent(facts, [agent], now, policy=self._policy, explained=False)
+                if found.agent is not None:
+                    best = (w, facts, waiting)
+                    break
+            for w in gone:  # resolved before a slot came: never assigned
+                waiting.remove(w)
+                self._decided(Routed(w.ticket, None, None, Blocked.FULL))
+        if best is not None:
+            w, facts, waiting = best
+            waiting.remove(w)
+            self._take(agent, facts, now, w.done_at, Blocked.FULL)
 
-    def _forget(self, now: datetime) -> None:
-        """Tickets resolved while waiting: never assigned."""
-        kept = []
-        for waiting in self._waiting:
-            if waiting.done_at is not None and waiting.done_at <= now:
-                self._decided(Routed(waiting.ticket, None, None, Blocked.FULL))
-            else:
-                kept.append(waiting)
-        self._waiting[:] = kept
+    def _relaxed(self, ticket: TicketFacts, now: datetime) -> TicketFacts:
+        timeout = self._relaxing.get(ticket.team)
+        if timeout is None:
+            return ticket
+        return relax_requirements(ticket, now - ticket.created_at, timeout)[0]
 
 
 def blocker(ticket: TicketFacts, agents: list[AgentFacts], policy: SelectionPolicy) -> Blocked:

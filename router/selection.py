@@ -93,8 +93,12 @@ def choose_agent(
     now: datetime,
     *,
     policy: SelectionPolicy = DEFAULT_POLICY,
+    explained: bool = True,
 ) -> Decision:
-    """Rank the eligible agents for ``ticket`` (see the module docstring for the rules)."""
+    """Rank the eligible agents for ``ticket`` (see the module docstring for the rules).
+
+    ``explained=False``: the same choice without its reasons (a simulation's, which
+    replays many and shows none)."""
     gate = _gate(ticket, policy)
     teams = ticket.teams
     only_team = teams[0] if len(teams) == 1 else None
@@ -121,14 +125,15 @@ def choose_agent(
         else:
             eligible.append(a)
     if not eligible:
-        return Decision(ranked=(), reasons=why_not(ticket, agents, policy=policy))
+        reasons = why_not(ticket, agents, policy=policy) if explained else ()
+        return Decision(ranked=(), reasons=reasons)
     key = ranking_key(ticket, now, policy)
     if policy.shortlist is None:
         ranked = sorted(eligible, key=key)
     else:
         ranked = heapq.nsmallest(policy.shortlist, eligible, key=key)
-    reason = explain(ranked[0], ticket, now, policy=policy)
-    return Decision(ranked=tuple(ranked), reasons=(reason,), eligible=len(eligible))
+    reasons = (explain(ranked[0], ticket, now, policy=policy),) if explained else ()
+    return Decision(ranked=tuple(ranked), reasons=reasons, eligible=len(eligible))
 
 
 def skill_match(agent: AgentFacts, ticket: TicketFacts) -> tuple[int, int]:

@@ -3,10 +3,11 @@ would make of the targets it met or missed.
 
 A ticket's due times are those its clocks get when it arrives, through the same
 functions ingest uses: the first matching policy (``choose_policy``), its calendar
-(``calendar_for``), the clocks started by the first customer message (``apply``)
-and their deadlines (``deadlines``). Pending periods are not replayed: both
-configurations are compared on the clock as started at arrival, so a ticket that
-waited on its requester looks later than it was under both alike.
+(``calendar_for``), and the deadline of a clock started at arrival: its target of
+business time added on that calendar (``add_business_time``, as ``deadlines``
+does). Pending periods are not replayed: both configurations are compared on the
+clock as started at arrival, so a ticket that waited on its requester looks later
+than it was under both alike.
 
 Against them stand the ticket's real first response and resolution: a target is
 met when the real time is at or before the due time, breached when after it (or
@@ -22,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from router.business_calendar import BusinessCalendar
-from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, TimerKind, apply, deadlines
+from router.business_calendar import BusinessCalendar, add_business_time
+from router.sla_clock import TimerKind
 from router.sla_policy import ALWAYS_OPEN, SlaPolicy, calendar_for, choose_policy
 from router.vocabulary import Channel, Priority
 
@@ -56,7 +57,23 @@ class Dues:
 NO_DUES = Dues(None, None, None)
 
 
-def due_times(
+@dataclass(frozen=True)
+class ClockPlan:
+    """The policy a ticket gets and the calendar its clocks count on."""
+
+    policy: SlaPolicy
+    calendar: BusinessCalendar
+
+    def same_clocks(self, other: ClockPlan) -> bool:
+        """Whether ``other`` gives the same due times (perhaps under another name)."""
+        mine, theirs = self.policy, other.policy
+        return (mine.first_response, mine.resolution) == (
+            theirs.first_response,
+            theirs.resolution,
+        ) and self.calendar == other.calendar
+
+
+def clock_plan(
     setup: SlaSetup,
     *,
     priority: Priority,
@@ -64,30 +81,34 @@ def due_times(
     team: str,
     tier: str | None,
     channel: Channel | None,
-    arrived_at: datetime,
-) -> Dues:
-    """The ticket's first-response and resolution due times as its clocks start."""
+) -> ClockPlan | None:
+    """The first matching policy and its calendar, as ``start_clocks`` chooses them."""
     if not setup.policies:
-        return NO_DUES
+        return None
     policy, _ = choose_policy(
         setup.policies, priority=priority, category=category, team=team, tier=tier, channel=channel
     )
     if policy is None:
-        return NO_DUES
+        return None
     name, _ = calendar_for(
         policy, team=team, team_calendars=setup.team_calendars, default=setup.default_calendar
     )
-    calendar = setup.calendars[name]
-    targets = SlaTargets(
-        first_response=policy.first_response,
-        next_response=policy.next_response,
-        resolution=policy.resolution,
-        warn_share=policy.warn_share,
+    return ClockPlan(policy, setup.calendars[name])
+
+
+def due_times(plan: ClockPlan | None, arrived_at: datetime) -> Dues:
+    """The ticket's first-response and resolution due times as its clocks start: what
+    ``deadlines`` gives a clock started at arrival (``start_timer``, nothing consumed),
+    its target of business time added on its calendar."""
+    if plan is None:
+        return NO_DUES
+    policy, calendar = plan.policy, plan.calendar
+    first, resolution = policy.first_response, policy.resolution
+    return Dues(
+        policy.name,
+        None if first is None else add_business_time(calendar, arrived_at, first),
+        None if resolution is None else add_business_time(calendar, arrived_at, resolution),
     )
-    clocks = apply(TicketClocks(), SlaEvent.CUSTOMER_MESSAGE, targets, calendar, arrived_at)
-    first = deadlines(clocks.first_response, calendar)[1] if clocks.first_response else None
-    resolution = deadlines(clocks.resolution, calendar)[1] if clocks.resolution else None
-    return Dues(policy.name, first, resolution)
 
 
 class Verdict(StrEnum):

@@ -137,25 +137,27 @@ class TicketArrivals:
             resolved,
             done,
         ) in rows:
-            message = _message(channel, sender, payload)
-            message = replace(
-                message,
-                subject=subject,
-                body_text=body or "",
-                headers=dict(headers or {}),
-                custom_fields=dict(fields or {}),
-                template=form,
-            )
+            stored = {
+                "subject": subject,
+                "body_text": body or "",
+                "headers": dict(headers or {}),
+                "custom_fields": dict(fields or {}),
+                "template": form,
+            }
+            message = _message(channel, sender, payload, stored)
             yield number, message, tier, org, (created, responded, resolved, done)
 
 
-def _message(channel: str, sender: str, payload: dict[str, Any] | None) -> InboundMessage:
-    """The envelope the ticket arrived in; one made of the ticket's own columns without it."""
+def _message(
+    channel: str, sender: str, payload: dict[str, Any] | None, stored: dict[str, Any]
+) -> InboundMessage:
+    """The envelope the ticket arrived in with what the ticket stores of it; one made of
+    the ticket's own columns without it."""
     if payload:
         try:
-            return InboundMessage.from_payload(payload)
+            return replace(InboundMessage.from_payload(payload), **stored)
         except (KeyError, TypeError, ValueError):
             pass
     return InboundMessage(
-        channel=Channel(channel), idempotency_key="", sender_address=sender, body_text=""
+        channel=Channel(channel), idempotency_key="", sender_address=sender, **stored
     )
