@@ -52,7 +52,12 @@ default_calendar = "office"
 name = "office"
 timezone = "Europe/Berlin"
 country = "DE"
-hours = {{ mon = "09:00-17:00", tue = "09:00-17:00", wed = "09:00-17:00", thu = "09:00-17:00", fri = "09:00-15:00" }}
+[sla.calendars.hours]
+mon = "09:00-17:00"
+tue = "09:00-17:00"
+wed = "09:00-17:00"
+thu = "09:00-17:00"
+fri = "09:00-15:00"
 [[sla.policies]]
 name = "urgent"
 when = {{ priority = "urgent" }}
