@@ -13,6 +13,7 @@ from typing import Protocol
 
 from connectors.macro_ports import MacroDesk
 from connectors.saved_search_ports import SavedSearchDesk
+from connectors.simulation_ports import SimulationDesk
 from connectors.ticket_move_ports import MergeDesk, SplitDesk
 from connectors.ticket_ports import TicketActions, TicketDesk
 from router.access import TicketScope
@@ -371,6 +372,7 @@ class Staff(
     ReportDesk,
     CustomerDesk,
     WebhookAdmin,
+    SimulationDesk,
     Protocol,
 ):
     """Everything the staff API needs from the desk, handed over at start-up."""

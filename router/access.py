@@ -47,6 +47,7 @@ class Ability(StrEnum):
     MANAGE_TOKENS = "tokens.manage"
     MANAGE_WEBHOOKS = "webhooks.manage"
     MANAGE_MACROS = "macros.manage"  # make, change, remove the macros kept by the API
+    SIMULATE_CONFIG = "config.simulate"  # replay past tickets through a candidate configuration
 
 
 MINIMUM_ROLE: dict[Ability, Role] = {
@@ -69,6 +70,7 @@ MINIMUM_ROLE: dict[Ability, Role] = {
     Ability.MANAGE_TOKENS: Role.ADMIN,
     Ability.MANAGE_WEBHOOKS: Role.ADMIN,
     Ability.MANAGE_MACROS: Role.ADMIN,
+    Ability.SIMULATE_CONFIG: Role.ADMIN,
 }
 
 TICKET_ABILITIES = frozenset(a for a in Ability if a.value.startswith("ticket."))

@@ -126,6 +126,7 @@ MATRIX = [
     Operation("POST", "/api/v1/macros", admins_only(201), body=NEW_MACRO),
     Operation("PUT", "/api/v1/macros/{name}", admins_only(200), body=NEW_MACRO),
     Operation("DELETE", "/api/v1/macros/{name}", admins_only(204)),
+    Operation("POST", "/api/v1/admin/simulations", admins_only(200), body={"candidate": ""}),
     Operation("GET", "/api/v1/saved-searches", everyone(200)),
     Operation("POST", "/api/v1/saved-searches", everyone(201), body=NEW_SEARCH),
     Operation("DELETE", "/api/v1/saved-searches/{search_id}", everyone(204)),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
 import click
@@ -15,15 +16,12 @@ from rich.progress import track
 from config import load_settings
 from config.loader import ConfigError
 from config.settings import Settings
-from router.desk_simulation import simulate as simulate_desk
+from router.rule_simulation import Arrival
 from router.simulation_report import report
-from store.roster_snapshot import agents_now
-from store.ticket_arrivals import TicketArrivals
 from workers.cli.context import pass_settings, runtime_for
 from workers.cli.simulation_output import print_tables, write_csv
 from workers.cli.speech import cli_texts
-from workers.desk.reports import report_period
-from workers.runtime.desk_setup import desk_setup
+from workers.desk.simulations import simulate_candidate
 
 
 @click.group("rules")
@@ -73,32 +71,33 @@ def simulate(
     met or missed. Nothing is written."""
     proposed = _candidate(candidate)
     texts = cli_texts(settings)
+    err = Console(stderr=True)
+
+    def watch(arrivals: Iterator[Arrival], total: int) -> Iterable[Arrival]:
+        description = texts.gettext("Replaying tickets")
+        disable = not err.is_terminal
+        return track(
+            arrivals,
+            total=total,
+            description=description,
+            console=err,
+            transient=True,
+            disable=disable,
+        )
+
     with runtime_for(settings) as runtime:
-        if first is None and last is None and since is None:
-            since = "30d"
         try:
-            period = report_period(runtime, since=since, first=_day(first), last=_day(last))
+            result = simulate_candidate(
+                runtime,
+                proposed,
+                since=since,
+                first=_day(first),
+                last=_day(last),
+                teams=team,
+                watch=watch,
+            )
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
-        with runtime.db.unit_of_work() as uow:
-            known = agents_now(uow.session)
-            arrivals = TicketArrivals(uow.session)
-            total = arrivals.count(period.start, period.end, team)
-            err = Console(stderr=True)
-            stream = track(
-                arrivals.between(period.start, period.end, team),
-                total=total,
-                description=texts.gettext("Replaying tickets"),
-                console=err,
-                transient=True,
-                disable=not err.is_terminal,
-            )
-            result = simulate_desk(
-                stream,
-                desk_setup(settings, known),
-                desk_setup(proposed, known),
-                as_of=runtime.now(),
-            )
     if fmt == "json":
         json.dump(report(result), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -43,6 +43,7 @@ from workers.desk.replies import answer_ticket
 from workers.desk.reply_files import keep_file, kept_file
 from workers.desk.reports import make_report, report_period
 from workers.desk.saved_search_ports import SavedSearchPorts
+from workers.desk.simulation_ports import SimulationPorts
 from workers.desk.ticket_fields import edit_ticket
 from workers.desk.ticket_move_ports import TicketMovePorts
 from workers.desk.ticket_status import set_ticket_status
@@ -66,7 +67,7 @@ def _store_outage_is_transient(fn: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-class StaffPorts(MacroPorts, SavedSearchPorts, WebhookPorts, TicketMovePorts):
+class StaffPorts(MacroPorts, SavedSearchPorts, WebhookPorts, TicketMovePorts, SimulationPorts):
     """Implements ``connectors.ports.Staff``."""
 
     def __init__(self, runtime: Runtime) -> None:

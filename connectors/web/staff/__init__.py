@@ -20,6 +20,7 @@ from connectors.web.staff.merge_routes import merge_router
 from connectors.web.staff.report_routes import report_router
 from connectors.web.staff.saved_search_routes import saved_search_router
 from connectors.web.staff.session_routes import session_router
+from connectors.web.staff.simulation_routes import simulation_router
 from connectors.web.staff.split_routes import split_router
 from connectors.web.staff.ticket_action_routes import ticket_action_router
 from connectors.web.staff.ticket_routes import ticket_router
@@ -45,5 +46,6 @@ def staff_router(staff: Staff, desk_settings: Settings, gate: StaffGate | None =
     router.include_router(ticket_router(gate, staff, FormTitles(desk_settings)))
     router.include_router(customer_router(gate, staff))
     router.include_router(webhook_router(gate, staff))
+    router.include_router(simulation_router(gate, staff))
     router.include_router(ticket_action_router(gate, staff, web))
     return router
