@@ -31,14 +31,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from benchmarks.desk_seed import NOW, desk_config, seed_desk
 from config import load_settings
 from router.desk_simulation import simulate
 from store.roster_snapshot import agents_now
 from store.ticket_arrivals import TicketArrivals
-from tests.support.services import fresh_postgres_database
+from tests.support.services import PG_ADMIN_URL, fresh_postgres_database
 from workers.runtime.build import build_runtime
 from workers.runtime.desk_setup import desk_setup
 from workers.runtime.processes import prepare_database
@@ -95,7 +95,7 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _run(tickets: int, tmp: Path, url: str) -> None:
+def _run(tickets: int, tmp: Path, url: str, *, seeded: bool = False) -> None:
     current = desk_config(
         tmp / "current.toml", tmp / "outbox", extra=SETTINGS.format(first="4h", more_rules="")
     )
@@ -112,12 +112,13 @@ def _run(tickets: int, tmp: Path, url: str) -> None:
     runtime = build_runtime(settings, pool_size=2)
     runtime.clock = lambda: NOW
     try:
-        prepare_database(runtime)
-        print(f"seeding {tickets} tickets over a year ...", flush=True)
-        seed_s = seed_desk(runtime, tickets)
-        with runtime.db.unit_of_work() as uow:
-            uow.session.execute(text("UPDATE agents SET status = 'online'"))
-        print(f"  {seed_s:.0f} s", flush=True)
+        if not seeded:
+            prepare_database(runtime)
+            print(f"seeding {tickets} tickets over a year ...", flush=True)
+            seed_s = seed_desk(runtime, tickets)
+            with runtime.db.unit_of_work() as uow:
+                uow.session.execute(text("UPDATE agents SET status = 'online'"))
+            print(f"  {seed_s:.0f} s", flush=True)
         start, end = NOW.replace(year=NOW.year - 1), NOW
         with runtime.db.unit_of_work() as uow:
             began = time.perf_counter()
@@ -157,9 +158,32 @@ def _run(tickets: int, tmp: Path, url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument(
+        "--database",
+        help="a database of this name, seeded by an earlier run of this benchmark "
+        "(seeded now when it has no tickets) and kept",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, fresh_postgres_database() as url:
-        _run(args.tickets, Path(tmp), url)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.database is None:
+            with fresh_postgres_database() as url:
+                _run(args.tickets, Path(tmp), url)
+            return
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            found = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": args.database}
+            )
+            if not found:
+                conn.execute(text(f'CREATE DATABASE "{args.database}"'))
+        admin.dispose()
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{args.database}"
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            tables = conn.scalar(text("SELECT to_regclass('tickets') IS NOT NULL"))
+            seeded = bool(tables and conn.scalar(text("SELECT EXISTS (SELECT 1 FROM tickets)")))
+        engine.dispose()
+        _run(args.tickets, Path(tmp), url, seeded=seeded)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ inbox row's envelope (source, hints, language) when it has one, the ticket's
 subject, form and custom fields, and its requester's tier and organisation (their
 own tier, else their organisation's, as ingest reads them: as they are now), and what
 became of it: when it was created, first answered, resolved and done.
-Read in pages of ticket ids, so a long period streams.
+Read in one statement whose rows stream in batches, so a long period takes
+constant memory.
 """
 
 from __future__ import annotations
@@ -67,20 +68,27 @@ class TicketArrivals:
             yield number, message, tier, org
 
     def _read(self, start: datetime, end: datetime, teams: Sequence[str]) -> Iterator[_Row]:
-        after = 0
-        while True:
-            ids = list(
-                self.session.scalars(
-                    self._within(select(Ticket.id), start, end, teams)
-                    .where(Ticket.id > after)
-                    .order_by(Ticket.id)
-                    .limit(PAGE)
-                )
-            )
-            if not ids:
-                return
-            yield from self._rows(ids)
-            after = ids[-1]
+        """One statement whose rows stream in batches of ``PAGE`` (a server-side cursor on
+        PostgreSQL), so a long period holds one batch at a time; each ticket's first
+        inbound message joined by its number."""
+        tickets = self._within(select(Ticket.id), start, end, teams)
+        first = (
+            select(Message.ticket_id, func.min(Message.id).label("message_id"))
+            .where(Message.ticket_id.in_(tickets), Message.direction == Direction.INBOUND.value)
+            .group_by(Message.ticket_id)
+            .subquery()
+        )
+        query = (
+            self._within(self._columns(), start, end, teams)
+            .join(first, first.c.ticket_id == Ticket.id)
+            .join(Message, Message.id == first.c.message_id)
+            .join(Customer, Customer.id == Ticket.requester_id)
+            .outerjoin(Organisation, Organisation.id == Customer.organisation_id)
+            .outerjoin(InboxItem, InboxItem.id == Message.inbox_id)
+            .order_by(Ticket.id)
+            .execution_options(yield_per=PAGE)
+        )
+        yield from self._rows(self.session.execute(query))
 
     @staticmethod
     def _within(query: Select[Any], start: datetime, end: datetime, teams: Sequence[str]) -> Any:
@@ -89,37 +97,27 @@ class TicketArrivals:
             query = query.where(Ticket.team_id.in_(select(Team.id).where(Team.name.in_(teams))))
         return query
 
-    def _rows(self, ids: list[int]) -> Iterator[_Row]:
-        first = (
-            select(func.min(Message.id))
-            .where(Message.ticket_id.in_(ids), Message.direction == Direction.INBOUND.value)
-            .group_by(Message.ticket_id)
+    @staticmethod
+    def _columns() -> Select[Any]:
+        return select(
+            Ticket.id,
+            Ticket.channel,
+            Ticket.subject,
+            Ticket.form,
+            Ticket.custom_fields,
+            Ticket.requester_address,
+            Message.body_text,
+            Message.headers,
+            InboxItem.payload,
+            func.coalesce(Customer.tier, Organisation.tier),
+            Organisation.name,
+            Ticket.created_at,
+            Ticket.first_response_at,
+            Ticket.resolved_at,
+            Ticket.done_at,
         )
-        rows = self.session.execute(
-            select(
-                Ticket.id,
-                Ticket.channel,
-                Ticket.subject,
-                Ticket.form,
-                Ticket.custom_fields,
-                Ticket.requester_address,
-                Message.body_text,
-                Message.headers,
-                InboxItem.payload,
-                func.coalesce(Customer.tier, Organisation.tier),
-                Organisation.name,
-                Ticket.created_at,
-                Ticket.first_response_at,
-                Ticket.resolved_at,
-                Ticket.done_at,
-            )
-            .join(Message, Message.ticket_id == Ticket.id)
-            .join(Customer, Customer.id == Ticket.requester_id)
-            .outerjoin(Organisation, Organisation.id == Customer.organisation_id)
-            .outerjoin(InboxItem, InboxItem.id == Message.inbox_id)
-            .where(Message.id.in_(first))
-            .order_by(Ticket.id)
-        )
+
+    def _rows(self, rows: Any) -> Iterator[_Row]:
         for (
             number,
             channel,
