@@ -20,7 +20,7 @@ from router.routing_replay import Roster, RoutingReplay
 from router.routing_shift import RoutingShift, RoutingTally, shift
 from router.rule_simulation import Arrival, ClassificationTally, RuleSetup, Simulation
 from router.rules import Classified
-from router.sla_simulation import ClockPlan, SlaSetup, SlaTally, clock_plan, due_times
+from router.sla_simulation import ClockPlan, SlaSetup, SlaTally, clock_plan, planned_due_times
 from router.vocabulary import Channel
 
 
@@ -67,9 +67,9 @@ def simulate(
             replays[0].arrive(ticket_facts(arrival, before, arrival.arrived_at), arrival.done_at)
             replays[1].arrive(ticket_facts(arrival, after, arrival.arrived_at), arrival.done_at)
             plans = (_plan(current.sla, arrival, before), _plan(candidate.sla, arrival, after))
-            now = due_times(plans[0], arrival.arrived_at)
+            now = planned_due_times(plans[0], arrival.arrived_at)
             if plans[0] is None or plans[1] is None or not plans[0].same_clocks(plans[1]):
-                then = due_times(plans[1], arrival.arrived_at)
+                then = planned_due_times(plans[1], arrival.arrived_at)
             else:  # the same targets on the same calendar: the same due times
                 then = replace(now, policy=plans[1].policy.name)
             sla.add(

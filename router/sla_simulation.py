@@ -96,7 +96,24 @@ def clock_plan(
     return ClockPlan(policy, setup.calendars[name])
 
 
-def due_times(plan: ClockPlan | None, arrived_at: datetime) -> Dues:
+def due_times(
+    setup: SlaSetup,
+    *,
+    priority: Priority,
+    category: str,
+    team: str,
+    tier: str | None,
+    channel: Channel | None,
+    arrived_at: datetime,
+) -> Dues:
+    """The ticket's first-response and resolution due times under ``setup``."""
+    plan = clock_plan(
+        setup, priority=priority, category=category, team=team, tier=tier, channel=channel
+    )
+    return planned_due_times(plan, arrived_at)
+
+
+def planned_due_times(plan: ClockPlan | None, arrived_at: datetime) -> Dues:
     """The ticket's first-response and resolution due times as its clocks start: what
     ``deadlines`` gives a clock started at arrival (``start_timer``, nothing consumed),
     its target of business time added on its calendar."""

@@ -11,7 +11,6 @@ from router.sla_simulation import (
     SlaSetup,
     SlaTally,
     Verdict,
-    clock_plan,
     due_times,
     move,
     verdict,
@@ -29,10 +28,15 @@ def setup(first: str, *, calendar: str = "24x7") -> SlaSetup:
 
 
 def dues(s: SlaSetup, at: datetime = MONDAY_9, priority: Priority = Priority.NORMAL):
-    plan = clock_plan(
-        s, priority=priority, category="general", team="support", tier=None, channel=Channel.EMAIL
+    return due_times(
+        s,
+        priority=priority,
+        category="general",
+        team="support",
+        tier=None,
+        channel=Channel.EMAIL,
+        arrived_at=at,
     )
-    return due_times(plan, at)
 
 
 def test_due_times_follow_the_policy_and_calendar_as_the_clocks_start():
