@@ -43,6 +43,8 @@ from router.routing_facts import AgentFacts, TicketFacts
 from router.selection import SelectionPolicy, choose_agent
 from router.vocabulary import AgentStatus, Priority
 
+PURGE_EVERY = 1000  # arrivals between two sweeps of the backlog for tickets resolved
+
 
 class Blocked(StrEnum):
     """Why nobody could take a ticket when it arrived."""
@@ -110,11 +112,15 @@ class RoutingReplay:
         self._seq = 0
         self._waiting: dict[str, list[_Waiting]] = {}  # by team, in backlog order
         self._blockers: dict[tuple[object, ...], Blocked] = {}
+        self._arrived = 0
 
     def arrive(self, ticket: TicketFacts, done_at: datetime | None) -> None:
         """Offer ``ticket`` at its ``created_at``; it holds a slot until ``done_at``."""
         now = ticket.created_at
         self._advance(now)
+        self._arrived += 1
+        if self._arrived % PURGE_EVERY == 0:
+            self._purge(now)
         members = self._members(ticket)
         decision = choose_agent(ticket, members, now, policy=self._policy, explained=False)
         if decision.agent is not None:
@@ -205,6 +211,16 @@ class RoutingReplay:
             w, facts, waiting = best
             waiting.remove(w)
             self._take(agent, facts, now, w.done_at, Blocked.FULL)
+
+    def _purge(self, now: datetime) -> None:
+        """Tickets resolved while they waited leave the backlog (never assigned): what it
+        holds is what still waits, not every ticket that ever did."""
+        for waiting in self._waiting.values():
+            gone = [w for w in waiting if w.done_at is not None and w.done_at <= now]
+            if gone:
+                waiting[:] = [w for w in waiting if w.done_at is None or w.done_at > now]
+                for w in gone:
+                    self._decided(Routed(w.ticket, None, None, Blocked.FULL))
 
     def _relaxed(self, ticket: TicketFacts, now: datetime) -> TicketFacts:
         timeout = self._relaxing.get(ticket.team)

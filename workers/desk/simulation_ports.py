@@ -10,7 +10,7 @@ from store.errors import store_errors
 from workers.desk.simulations import candidate_settings, simulate_candidate
 from workers.runtime.context import Runtime
 
-REQUEST_TICKETS = 50_000  # the most tickets one request replays (about half a minute)
+REQUEST_TICKETS = 50_000  # the most tickets one request replays (100,000 took a minute)
 
 
 class SimulationPorts:
