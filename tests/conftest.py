@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +39,26 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per process, copied for each test: running the
+    migrations takes far longer than copying their result."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "relaydesk.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    db.dispose()  # the last connection closed moves the write-ahead log into the file
+    assert not path.with_name(f"{path.name}-wal").exists()
+    return path
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A migrated, empty SQLite database of the test's own, ``relaydesk.db`` in ``tmp_path``."""
+    path = tmp_path / "relaydesk.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
 def _empty(db: Database) -> None:
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with db.engine.begin() as conn:
@@ -48,11 +69,7 @@ def _empty(db: Database) -> None:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The same test on both first-class databases, each migrated and empty."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'relaydesk.db'}"
-        db = Database(url)
-        upgrade(db)
-        db.dispose()
-        yield url
+        yield request.getfixturevalue("sqlite_url")
     else:
         url = request.getfixturevalue("postgres_url")
         db = Database(url)

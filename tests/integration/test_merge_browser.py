@@ -26,8 +26,8 @@ JO = "Jo Doe <jo@example.org>"
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[MailDesk]:
-    yield from mail_desk(f"sqlite:///{tmp_path / 'relaydesk.db'}", tmp_path, **DIRECTORY)
+def desk(sqlite_url: str, tmp_path: Path) -> Iterator[MailDesk]:
+    yield from mail_desk(sqlite_url, tmp_path, **DIRECTORY)
 
 
 @pytest.fixture

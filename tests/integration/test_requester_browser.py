@@ -49,11 +49,10 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    url = f"sqlite:///{tmp_path / 'relaydesk.db'}"
+def desk(sqlite_url: str, tmp_path: Path) -> Iterator[Desk]:
     yield from desk_for(
         make_settings(
-            url,
+            sqlite_url,
             relaydesk_email__attachments_dir=str(tmp_path / "files"),
             relaydesk_web__forms=json.dumps(FORMS),
         )

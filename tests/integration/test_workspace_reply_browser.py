@@ -18,8 +18,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from router.vocabulary import AgentStatus
-from store.db import Database
-from store.migrate import upgrade
 from tests.support.browser import screenshot
 from tests.support.mail_samples import email_bytes
 from tests.support.served import served
@@ -65,13 +63,9 @@ class MailedDesk:
 
 
 @pytest.fixture
-def desk(tmp_path: Path, smtp_sink: SmtpSink) -> Iterator[MailedDesk]:
-    url = f"sqlite:///{tmp_path / 'relaydesk.db'}"
-    db = Database(url)
-    upgrade(db)
-    db.dispose()
+def desk(sqlite_url: str, tmp_path: Path, smtp_sink: SmtpSink) -> Iterator[MailedDesk]:
     with staff_desk(
-        url,
+        sqlite_url,
         relaydesk_email__attachments_dir=str(tmp_path / "files"),
         relaydesk_smtp__transport="smtp",
         relaydesk_smtp__host=smtp_sink.host,

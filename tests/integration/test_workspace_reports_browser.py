@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from router.vocabulary import Channel
-from store.db import Database
-from store.migrate import upgrade
 from tests.support.browser import screenshot
 from tests.support.served import served
 from tests.support.staff import PASSWORD, StaffDesk, staff_desk
@@ -23,12 +20,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[StaffDesk]:
-    url = f"sqlite:///{tmp_path / 'relaydesk.db'}"
-    db = Database(url)
-    upgrade(db)
-    db.dispose()
-    with staff_desk(url) as staff:
+def desk(sqlite_url: str) -> Iterator[StaffDesk]:
+    with staff_desk(sqlite_url) as staff:
         yield staff
 
 

@@ -17,8 +17,6 @@ from playwright.sync_api import Page, expect
 
 from connectors.telegram.intake import UpdateSink
 from router.vocabulary import AgentStatus, Channel
-from store.db import Database
-from store.migrate import upgrade
 from tests.support.browser import screenshot
 from tests.support.desk import CollectingSender
 from tests.support.mail_samples import email_bytes
@@ -73,13 +71,9 @@ class WorkingDesk:
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[WorkingDesk]:
-    url = f"sqlite:///{tmp_path / 'relaydesk.db'}"
-    db = Database(url)
-    upgrade(db)
-    db.dispose()
+def desk(sqlite_url: str, tmp_path: Path) -> Iterator[WorkingDesk]:
     with staff_desk(
-        url,
+        sqlite_url,
         relaydesk_email__attachments_dir=str(tmp_path / "files"),
         relaydesk_telegram__token="123456:not-a-real-token",  # read, never sent anywhere
     ) as staff:
