@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -22,6 +23,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema to ``revision``; safe to run again (a no-op when current)."""
+    if revision == "head" and current_revision(db) == head_revision():
+        return  # the scripts are read only when there is something to apply
     cfg = alembic_config(db.url)
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -36,8 +39,10 @@ def current_revision(db: Database) -> str | None:
         return row[0] if row else None
 
 
+@cache
 def head_revision() -> str | None:
-    """The newest migration shipped with this code."""
+    """The newest migration shipped with this code (read once: reading the scripts takes
+    a tenth of a second, and they do not change under a running process)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
