@@ -24,6 +24,7 @@ from schemathesis.generation.meta import TestPhase
 from connectors.web.app import create_app
 from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
+from tests.support.project_modules import import_project_modules
 from workers.desk.requester_ports import RequesterPorts
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -47,6 +48,9 @@ HYPOTHESIS = settings(
     derandomize=True,  # the same requests every run: a failure here is reproducible
     suppress_health_check=list(HealthCheck),
 )
+# derandomized draws are the same only from the same pool of the project's literals, which
+# Hypothesis takes from the modules loaded so far: all of them, whatever ran before here
+import_project_modules()
 
 
 @pytest.fixture

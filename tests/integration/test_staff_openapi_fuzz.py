@@ -141,11 +141,26 @@ def test_every_staff_operation_answers_an_admins_program_as_documented(desk: Sta
                 assert mode is GenerationMode.NEGATIVE
 
 
+# a kind's operations, and those that make what its records may name: a customer's
+# organisation (without its POST, schemathesis takes POST /api/v1/customers for an unlikely
+# start, as its input names a record nothing makes, and starts every run from the merge)
+RUNS = {
+    "customers": r"^/api/v1/(customers(/|$)|organisations$)",
+    "organisations": r"^/api/v1/organisations(/|$)",
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "key"), [("customers", "customer_id"), ("organisations", "organisation_id")]
+)
 def test_sequences_that_follow_the_links_read_change_and_merge_what_a_post_made(
-    desk: StaffDesk,
+    desk: StaffDesk, kind: str, key: str
 ) -> None:
+    """A run per kind: in one run of both, Hypothesis may spend all its examples on the
+    links of one kind (it did on organisations' after the project's every module was
+    imported, as in the full suite: see tests/support/project_modules.py)."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", desk.app, config=CONFIG).include(
-        path_regex=r"^/api/v1/(customers|organisations)"
+        path_regex=RUNS[kind]
     )
     answered: Counter[tuple[str, int]] = Counter()
 
@@ -182,14 +197,9 @@ def test_sequences_that_follow_the_links_read_change_and_merge_what_a_post_made(
 
     # a record made by a POST was reached through its links (read or changed): which of
     # the linked operations a run takes is Hypothesis's choice
-    made_and_reached = {
-        kind: answered[(f"GET /api/v1/{kind}/{{{key}}}", 200)]
-        + answered[(f"PATCH /api/v1/{kind}/{{{key}}}", 200)]
-        for kind, key in (("customers", "customer_id"), ("organisations", "organisation_id"))
-    }
-    # (in the full suite, where other fuzz files ran first in the process, the run reached
-    # no organisation by its links, though alone it reaches both: to be split per kind)
-    assert any(made_and_reached.values()), (made_and_reached, sorted(answered.items()))
+    reached = answered[(f"GET /api/v1/{kind}/{{{key}}}", 200)]
+    reached += answered[(f"PATCH /api/v1/{kind}/{{{key}}}", 200)]
+    assert reached > 0, sorted(answered.items())
 
 
 @pytest.fixture
