@@ -6,7 +6,9 @@ million tickets pass in constant memory, and ``after`` (a ticket number, the
 cursor) continues an export that stopped. A continued CSV has no header and no
 byte order mark: it appends.
 
-- CSV, tickets: a row per ticket (``TICKET_COLUMNS``), tags space-separated.
+- CSV, tickets: a row per ticket (``TICKET_COLUMNS``), tags space-separated; on
+  PostgreSQL written by the database itself (``store.ticket_copy``: ``COPY ... TO
+  STDOUT``), the same bytes.
 - CSV with messages: a row per message (``MESSAGE_COLUMNS``), by ticket.
 - JSON Lines: an object per ticket; with messages, they are in its ``messages``.
 """
@@ -28,6 +30,7 @@ from router.export_format import (
     plain,
     ticket_cells,
 )
+from store.ticket_copy import csv_pages
 from store.ticket_export import TicketExport
 from workers.runtime.context import Runtime
 
@@ -61,6 +64,13 @@ class Export:
             head = MESSAGE_COLUMNS if self.messages else TICKET_COLUMNS
             yield (BOM if self.bom else "") + _csv_lines([head])
         with self.runtime.db.unit_of_work() as uow:
+            if self.fmt == "csv" and not self.messages and self.runtime.db.dialect == "postgresql":
+                pages = csv_pages(uow.session, self.filters, after=self.cursor, size=self.page_size)
+                for page in pages:
+                    yield page.data.decode("utf-8")
+                    self.cursor = page.last
+                    self.count += page.count
+                return
             store = TicketExport(uow.session)
             for tickets in store.pages(self.filters, after=self.cursor, size=self.page_size):
                 notes = store.messages([t[0] for t in tickets]) if self.messages else []
