@@ -55,13 +55,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event
 
-from benchmarks.desk_seed import NOW, TEAMS, desk_config, seed_desk
+from benchmarks.desk_seed import NOW, TEAMS, desk_config, kept_database, seed_or_reuse
 from config import load_settings
 from router.access import Principal
 from router.ticket_list import TicketFilters, TicketOrder
-from tests.support.services import PG_ADMIN_URL, free_port, fresh_postgres_database
+from tests.support.services import free_port, fresh_postgres_database
 from workers.desk.api_tokens import create_token, token_caller
 from workers.desk.ticket_reads import staff_ticket, ticket_page
 from workers.runtime.build import build_runtime
@@ -331,17 +331,8 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
     runtime.clock = lambda: NOW
     try:
         prepare_database(runtime)
-        with runtime.db.engine.connect() as conn:
-            present = conn.execute(text("SELECT count(*) FROM tickets")).scalar_one()
-        if present == 0:
-            print(f"seeding {args.tickets} tickets over a year ...", flush=True)
-            seed_s = seed_desk(runtime, args.tickets)
-            print(f"  {seed_s:.0f} s", flush=True)
-        elif present >= args.tickets:
-            print(f"the database holds {present} tickets: not seeded again", flush=True)
-            seed_s = 0.0
-        else:
-            sys.exit(f"the database holds {present} tickets, not {args.tickets}: drop it")
+        seed_s = seed_or_reuse(runtime, args.tickets)
+        print(f"  {seed_s:.0f} s", flush=True)
         token = create_token(runtime, "root").secret
         caller = token_caller(runtime, token, address=None)
         assert caller is not None
@@ -439,19 +430,6 @@ def main() -> None:
             return
         with fresh_postgres_database() as url:
             _run(args, Path(tmp), url)
-
-
-def kept_database(name: str) -> str:
-    """The URL of PostgreSQL database ``name``, made when missing; never dropped."""
-    if not name.replace("_", "").isalnum():
-        sys.exit(f"--database: letters, digits and _ only, not {name!r}")
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-        if found.first() is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 if __name__ == "__main__":
