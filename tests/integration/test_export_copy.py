@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 AWKWARD = {
     1: {"subject": '=HYPERLINK("http://x", "a, b")', "tags": ["@home", "vpn"]},
-    2: {"subject": "two\r\nlines and a \"quote\"", "category": "-1", "tags": []},
+    2: {"subject": 'two\r\nlines and a "quote"', "category": "-1", "tags": []},
     3: {"subject": "中文的主题 +", "team_id": None, "tags": ["+x", "vpn"]},
     4: {"subject": "", "created_at": datetime(2026, 11, 24, 9, 0, 0, 123456, tzinfo=UTC)},
 }
