@@ -24,16 +24,25 @@ it at the end, and takes a few minutes for a million tickets (``--tickets
    them, once each, the year's volume, speed and people counted from the tickets
    themselves (the baselines the rollups replace).
 3. Every query of the report (``make_report``: each figure's queries, as the
-   dashboard and ``relaydesk report`` run them) for the last 30 days and for the
-   year, for the whole desk and for one team: ``--rounds`` runs each, p50 and
-   p99 per query; then the whole report.
-4. The export (``workers.desk.export.Export``, CSV, every ticket): tickets per
-   second beside the baseline of its query alone read through the same cursor, and
-   the process's resident memory through it (flat: a page at a time).
+   dashboard and ``relaydesk report`` run them: rollups, bins and tallies where they
+   keep the filter, the raw rows for the backlog, organisations and requesters) for
+   the last 30 days and for the year, for the whole desk and for one team:
+   ``--rounds`` runs each, p50 and p99 per query; then the whole report.
+4. The export (``workers.desk.export.Export``, CSV, every ticket; on PostgreSQL
+   written by the database, ``store.ticket_copy``): tickets per second beside the
+   baseline of the row query alone read through a streamed cursor into Python rows
+   (what the export did before), and the process's resident memory through it (flat:
+   a page at a time).
 
 On a machine shared with other work the absolute times say more about the load
 than about the queries: read them beside the baselines of the same run (the
 year's volume counted from the tickets, the export's query alone).
+
+``--database NAME`` keeps the seeded desk for the next run (as ``benchmarks.api``): the
+database NAME is made and seeded when missing, and reused when it holds ``--tickets``
+tickets; the rollups are then built again from nothing (timed) unless ``--keep-rollups``;
+drop it yourself when done (``dropdb -h 127.0.0.1 -U postgres NAME``). ``--no-export``
+leaves the export out, ``--export-only`` runs nothing else after the seed.
 
 The last line is key=value pairs.
 """
@@ -41,6 +50,8 @@ The last line is key=value pairs.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import os
 import statistics
 import tempfile
@@ -50,18 +61,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 
-from benchmarks.desk_seed import NOW, desk_config, seed_desk
+from benchmarks.desk_seed import NOW, desk_config, kept_database, seed_or_reuse
 from config import load_settings
-from router.export_format import ExportFilters
+from router.export_format import ExportFilters, ticket_cells
 from router.report_figures import ReportFilters
 from router.report_period import Period, period_named
-from store.models import ReportBin, ReportDay, Ticket
+from store.models import ReportBin, ReportDay, ReportMark, Ticket
 from store.report_bins import ReportBins
 from store.report_load import load_days, load_facts
 from store.report_queries import ReportQueries, prepare_report_transaction
 from store.report_rollups import ReportRollups
+from store.report_tallies import ReportTallies
 from store.ticket_export import TicketExport
 from tests.support.services import fresh_postgres_database
 from workers.desk.export import Export
@@ -87,6 +99,7 @@ def _rss_mb() -> float:
 def _queries(session: Any, period: Period, filters: ReportFilters) -> dict[str, Callable[[], Any]]:
     """Every query ``make_report`` runs, by figure."""
     raw, rollups, bins = ReportQueries(session), ReportRollups(session), ReportBins(session)
+    tallies = ReportTallies(session)
     now = NOW
     return {
         "volume": lambda: (
@@ -95,26 +108,42 @@ def _queries(session: Any, period: Period, filters: ReportFilters) -> dict[str, 
         ),
         "backlog": lambda: raw.backlog_rows(now, filters),
         "speed": lambda: bins.speed_facts(period, filters),
-        "promises": lambda: raw.clock_counts(period, filters),
+        "promises": lambda: tallies.clock_counts(period, filters),
         "agents": lambda: (
             bins.person_facts(period, filters, by="agent"),
             load_facts(session, period),
             load_days(session, period, filters),
-            raw.ratings(period, filters, by="agent"),
+            tallies.ratings(period, filters, by="agent"),
         ),
         "teams": lambda: (
             bins.person_facts(period, filters, by="team"),
-            raw.ratings(period, filters, by="team"),
+            tallies.ratings(period, filters, by="team"),
         ),
         "top_category": lambda: rollups.created_by_category(period, filters),
-        "top_tag": lambda: raw.volume_by(period, filters, key="tag"),
-        "top_form": lambda: raw.volume_by(period, filters, key="form"),
+        "top_tag": lambda: tallies.volume_by(period, filters, key="tag"),
+        "top_form": lambda: tallies.volume_by(period, filters, key="form"),
         "top_organisation": lambda: raw.volume_by(period, filters, key="organisation"),
         "top_requester": lambda: raw.volume_by(period, filters, key="requester"),
     }
 
 
-def _time_queries(runtime: Runtime, rounds: int) -> dict[str, dict[str, float]]:
+def _raw_queries(session: Any, period: Period, filters: ReportFilters) -> dict[str, Any]:
+    """The raw-row queries the tallies replace (the baselines: what the report ran)."""
+    raw = ReportQueries(session)
+    return {
+        "promises": lambda: raw.clock_counts(period, filters),
+        "ratings": lambda: (
+            raw.ratings(period, filters, by="agent"),
+            raw.ratings(period, filters, by="team"),
+        ),
+        "top_tag": lambda: raw.volume_by(period, filters, key="tag"),
+        "top_form": lambda: raw.volume_by(period, filters, key="form"),
+    }
+
+
+def _timed(
+    runtime: Runtime, rounds: int, queries: Callable[..., dict[str, Any]], label: str = ""
+) -> dict[str, dict[str, float]]:
     found: dict[str, dict[str, float]] = {}
     for span in ("30d", "365d"):
         period = period_named(span, now=NOW, timezone=runtime.settings.reports.timezone)
@@ -123,16 +152,16 @@ def _time_queries(runtime: Runtime, rounds: int) -> dict[str, dict[str, float]]:
             for _ in range(rounds):
                 with runtime.db.unit_of_work() as uow:
                     prepare_report_transaction(uow.session)
-                    for name, query in _queries(uow.session, period, filters).items():
+                    for name, query in queries(uow.session, period, filters).items():
                         began = time.perf_counter()
                         query()
                         times.setdefault(name, []).append((time.perf_counter() - began) * 1000)
             for name, samples in times.items():
-                key = f"{span}/{scope}/{name}"
+                key = f"{span}/{scope}/{name}{label}"
                 found[key] = {"p50": statistics.median(samples), "p99": _pct(samples, 0.99)}
                 mark = "" if found[key]["p99"] <= TARGET_MS else "  OVER"
                 print(
-                    f"  {key:<32} p50 {found[key]['p50']:7.1f} ms  "
+                    f"  {key:<38} p50 {found[key]['p50']:7.1f} ms  "
                     f"p99 {found[key]['p99']:7.1f} ms{mark}",
                     flush=True,
                 )
@@ -168,19 +197,35 @@ def _whole_reports(runtime: Runtime) -> dict[str, float]:
     return out
 
 
-def _fetch_alone(runtime: Runtime) -> float:
-    """The baseline: the export's query read through the same streamed cursor, nothing
-    written (tickets per second)."""
+def _python_rows(runtime: Runtime, limit: int, *, write: bool) -> float:
+    """A baseline over the first ``limit`` tickets (tickets per second): the export's
+    rows read through a streamed cursor into Python rows, and (``write``) made into CSV
+    by ``ticket_cells`` and the ``csv`` writer, as the export did on every database
+    before PostgreSQL wrote its CSV itself (and still does on SQLite)."""
     began = time.perf_counter()
     count = 0
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
     with runtime.db.unit_of_work() as uow:
         for page in TicketExport(uow.session).pages(ExportFilters(), after=0, size=2000):
+            if write:
+                writer.writerows(map(ticket_cells, page))
+                buffer.seek(0)
+                buffer.truncate()
             count += len(page)
+            if count >= limit:
+                break
     return count / (time.perf_counter() - began)
 
 
-def _export(runtime: Runtime) -> dict[str, float]:
-    baseline = _fetch_alone(runtime)
+def _export(runtime: Runtime, limit: int) -> dict[str, float]:
+    alone = _python_rows(runtime, limit, write=False)
+    before = _python_rows(runtime, limit, write=True)
+    print(
+        f"  baselines over the first {limit} tickets: their rows read into Python "
+        f"{alone:,.0f}/s, written as CSV from Python {before:,.0f}/s",
+        flush=True,
+    )
     rss = [_rss_mb()]
     size = 0
     job = Export(runtime, ExportFilters(), fmt="csv")
@@ -195,12 +240,12 @@ def _export(runtime: Runtime) -> dict[str, float]:
     growth = max(rss) - rss[1] if len(rss) > 2 else 0.0
     print(
         f"  {job.count} tickets, {size / 2**20:.0f} MiB of CSV in {seconds:.1f} s: "
-        f"{rate:,.0f} tickets/s ({rate / baseline:.2f} of the {baseline:,.0f}/s its query "
-        f"alone is read at); resident memory {rss[0]:.0f} MiB before, "
+        f"{rate:,.0f} tickets/s ({rate / before:.1f} x the CSV from Python rows, "
+        f"{rate / alone:.1f} x the rows alone); resident memory {rss[0]:.0f} MiB before, "
         f"{max(rss):.0f} MiB at most, grew {growth:.1f} MiB after the first pages",
         flush=True,
     )
-    return {"rate": rate, "growth": growth, "rss": max(rss), "baseline": baseline}
+    return {"rate": rate, "growth": growth, "rss": max(rss), "baseline": alone, "before": before}
 
 
 def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
@@ -211,12 +256,25 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
     runtime.clock = lambda: NOW
     try:
         prepare_database(runtime)
-        print(f"seeding {args.tickets} tickets over a year ...", flush=True)
-        seed_s = seed_desk(runtime, args.tickets)
+        seed_s = seed_or_reuse(runtime, args.tickets)
         with runtime.db.unit_of_work() as uow:
             messages = uow.session.scalar(text("SELECT count(*) FROM messages"))
             timers = uow.session.scalar(text("SELECT count(*) FROM sla_timers"))
+            tickets = uow.session.scalar(select(func.count()).select_from(Ticket)) or 0
         print(f"  {messages} messages, {timers} SLA clocks; {seed_s:.0f} s", flush=True)
+        if args.export_only:
+            print("export: every ticket as CSV", flush=True)
+            exported = _export(runtime, args.baseline_tickets)
+            print(
+                f"tickets={tickets} export_tickets_per_s={exported['rate']:.0f} "
+                f"export_query_alone_per_s={exported['baseline']:.0f} "
+                f"export_python_csv_per_s={exported['before']:.0f} "
+                f"export_rss_growth_mb={exported['growth']:.1f}"
+            )
+            return
+        if not args.keep_rollups:
+            with runtime.db.unit_of_work() as uow:  # counted again from nothing, timed
+                uow.session.execute(delete(ReportMark))
         print("rollups: the first refresh counts every day", flush=True)
         began = time.perf_counter()
         days = refresh_reports(runtime, sample_load=False)
@@ -224,10 +282,10 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
         with runtime.db.unit_of_work() as uow:
             rows = uow.session.scalar(select(func.count()).select_from(ReportDay)) or 0
             bin_rows = uow.session.scalar(select(func.count()).select_from(ReportBin)) or 0
-            tickets = uow.session.scalar(select(func.count()).select_from(Ticket)) or 0
         print(
             f"  {days} days in {refresh_s:.1f} s: {rows} rollup rows for {tickets} tickets "
-            f"({tickets / max(rows, 1):.1f} tickets a row); {bin_rows} bin rows",
+            f"({tickets / max(rows, 1):.1f} tickets a row); {bin_rows} bin rows "
+            f"({bin_rows / max(tickets, 1):.2f} a ticket)",
             flush=True,
         )
         runtime.clock = lambda: NOW + timedelta(hours=1)  # past the look-back
@@ -243,10 +301,19 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
         raw = _raw_year(runtime, year)
         raw_ms = raw["volume"]
         print(f"queries: {args.rounds} rounds each (target p99 <= {TARGET_MS:.0f} ms)", flush=True)
-        found = _time_queries(runtime, args.rounds)
+        found = _timed(runtime, args.rounds, _queries)
+        if args.baseline_rounds > 0:
+            print(
+                f"baselines: the raw-row queries the tallies replaced, {args.baseline_rounds} "
+                "rounds each",
+                flush=True,
+            )
+            _timed(runtime, args.baseline_rounds, _raw_queries, " (raw)")
         whole = _whole_reports(runtime)
-        print("export: every ticket as CSV", flush=True)
-        exported = _export(runtime)
+        exported = {"rate": 0.0, "baseline": 0.0, "growth": 0.0, "before": 0.0}
+        if not args.no_export:
+            print("export: every ticket as CSV", flush=True)
+            exported = _export(runtime, args.baseline_tickets)
     finally:
         runtime.close()
     worst = {
@@ -263,6 +330,7 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
         f"queries_over_{TARGET_MS:.0f}ms={len(over)} report_30d_ms={whole['30d']:.0f} "
         f"report_year_ms={whole['365d']:.0f} export_tickets_per_s={exported['rate']:.0f} "
         f"export_query_alone_per_s={exported['baseline']:.0f} "
+        f"export_python_csv_per_s={exported['before']:.0f} "
         f"export_rss_growth_mb={exported['growth']:.1f}"
     )
 
@@ -271,9 +339,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--database", help="A database to keep the seeded desk in and reuse.")
+    parser.add_argument("--keep-rollups", action="store_true", help="Of a kept database.")
+    parser.add_argument("--no-export", action="store_true")
+    parser.add_argument("--export-only", action="store_true")
+    parser.add_argument("--baseline-tickets", type=int, default=200_000)
+    parser.add_argument("--baseline-rounds", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, fresh_postgres_database() as url:
-        _run(args, Path(tmp), url)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.database:
+            _run(args, Path(tmp), kept_database(args.database))
+            return
+        with fresh_postgres_database() as url:
+            _run(args, Path(tmp), url)
 
 
 if __name__ == "__main__":

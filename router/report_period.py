@@ -77,6 +77,26 @@ class Period:
             runs.append((end + timedelta(days=1), self.last))
         return months, runs
 
+    def rollup_spans(self) -> list[tuple[str, date, date]]:
+        """The rollup rows that make up the period, as (span, first, last): the months it
+        covers whole (``"month"``, their first days), the whole weeks (Monday to Sunday)
+        in the days left over (``"week"``, their Mondays), and the days left after them
+        (``"day"``)."""
+        months, runs = self.whole_months()
+        spans = [] if months is None else [("month", *months)]
+        for first, last in runs:
+            monday = first + timedelta(days=-first.weekday() % 7)
+            sunday = last - timedelta(days=(last.weekday() + 1) % 7)
+            if sunday - monday < timedelta(days=6):
+                spans.append(("day", first, last))
+                continue
+            spans.append(("week", monday, sunday - timedelta(days=6)))
+            if first < monday:
+                spans.append(("day", first, monday - timedelta(days=1)))
+            if sunday < last:
+                spans.append(("day", sunday + timedelta(days=1), last))
+        return spans
+
     def each_day(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range(self.days)]
 

@@ -4,8 +4,8 @@
 durations of every speed and people figure in the bins of ``router.report_stats``
 (how many and their exact total per bin) and the counts beside them, so a year's
 mean, median and 90th percentile are added up from a few dozen spans instead of
-a million tickets: the months the period covers whole, and the days around them
-(``Period.whole_months``).
+a million tickets: the months the period covers whole, the whole weeks left, and
+the days around them (``Period.rollup_spans``).
 
 Each measure counts what ``store.report_queries`` counts from the tickets, on the
 day that query puts it on; a row names the ticket's team and, where the figure is
@@ -24,12 +24,13 @@ per agent, the agent:
   one per ticket, so counts of days add up to a count of distinct tickets.
 
 They are counted again with the daily rollups, a day at a time, for the days whose
-tickets changed (``store.report_rollups``); then the months of those days.
+tickets changed (``store.report_rollups``); then the weeks and months of those days
+(``store.report_spans``).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -53,6 +54,7 @@ from router.report_period import Period
 from router.report_stats import Durations
 from router.vocabulary import Direction
 from store.models import Agent, Message, ReportBin, Team, Ticket
+from store.report_spans import period_spans, sum_spans
 from store.report_sql import (
     duration_bin,
     durations_by_key,
@@ -64,6 +66,7 @@ from store.report_sql import (
 
 EPOCH = date(1970, 1, 1)
 BIN_FILTERS = frozenset({"team"})  # the filters the bins keep
+_COLUMNS = ["span", "day", "measure", "team_id", "agent_id", "bin", "count", "total_s"]
 
 
 class Measure(StrEnum):
@@ -108,38 +111,11 @@ class ReportBins:
         )
         period = Period(first, last, timezone)
         for query in self._day_queries(period):
-            self.session.execute(
-                insert(ReportBin).from_select(
-                    ["span", "day", "measure", "team_id", "agent_id", "bin", "count", "total_s"],
-                    query,
-                )
-            )
+            self.session.execute(insert(ReportBin).from_select(_COLUMNS, query))
 
-    def count_months(self, days: set[date]) -> None:
-        """Sum the months of ``days`` again from their days."""
-        for month in sorted({d.replace(day=1) for d in days}):
-            last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-            self.session.execute(
-                delete(ReportBin).where(ReportBin.span == "month", ReportBin.day == month)
-            )
-            keys = (ReportBin.measure, ReportBin.team_id, ReportBin.agent_id, ReportBin.bin)
-            summed = (
-                select(
-                    literal("month"),
-                    literal(month),
-                    *keys,
-                    func.sum(ReportBin.count),
-                    func.sum(ReportBin.total_s),
-                )
-                .where(ReportBin.span == "day", ReportBin.day.between(month, last))
-                .group_by(*keys)
-            )
-            self.session.execute(
-                insert(ReportBin).from_select(
-                    ["span", "day", "measure", "team_id", "agent_id", "bin", "count", "total_s"],
-                    summed,
-                )
-            )
+    def count_spans(self, days: set[date]) -> None:
+        """Sum the weeks and months of ``days`` again from their days."""
+        sum_spans(self.session, ReportBin, _COLUMNS, ("count", "total_s"), days)
 
     def _day_queries(self, period: Period) -> list[Any]:
         tz, dialect = period.timezone, self.dialect
@@ -299,7 +275,9 @@ class ReportBins:
                 func.sum(ReportBin.count),
                 func.sum(ReportBin.total_s),
             )
-            .where(ReportBin.measure.in_(measures), _spans(period), *_teams(filters))
+            .where(
+                ReportBin.measure.in_(measures), period_spans(ReportBin, period), *_teams(filters)
+            )
             .group_by(ReportBin.measure, ReportBin.bin)
         )
         found = durations_by_key(self.session.execute(query))
@@ -333,7 +311,7 @@ class ReportBins:
             .join(owner, owner.id == key)
             .where(
                 ReportBin.measure.in_(measures),
-                _spans(period),
+                period_spans(ReportBin, period),
                 *_teams(filters),
                 or_(ReportBin.measure.not_in(list(PREVIOUS_DAY)), ReportBin.bin < before),
             )
@@ -361,16 +339,6 @@ class ReportBins:
             )
             for name in names
         ]
-
-
-def _spans(period: Period) -> ColumnElement[bool]:
-    months, runs = period.whole_months()
-    spans = [
-        and_(ReportBin.span == "day", ReportBin.day.between(first, last)) for first, last in runs
-    ]
-    if months is not None:
-        spans.append(and_(ReportBin.span == "month", ReportBin.day.between(*months)))
-    return or_(*spans)
 
 
 def _teams(filters: ReportFilters) -> list[ColumnElement[bool]]:

@@ -10,8 +10,12 @@ A day is never adjusted by increments: when any ticket that counts on it
 changed, the whole day is counted again from the tickets (the same query as the
 raw one, for that day), so a rollup always equals what the raw rows say, whatever
 code path changed the ticket. Which days: those of the creation, resolution,
-earlier resolution (before a reopen) and first response of every ticket updated
-since the last refresh (less ``LOOKBACK``, for transactions that committed late).
+earlier resolution (before a reopen), first response and agents' replies of every
+ticket updated since the last refresh (less ``LOOKBACK``, for transactions that
+committed late), of its ratings and SLA clocks, of every rating changed and of the
+clocks of the tickets the SLA sweep breached or escalated since (its audit events).
+The speed and people in bins (``store.report_bins``), the top tags and forms, ratings
+and clocks (``store.report_tallies``) are counted again on the same days.
 A refresh takes a lock (PostgreSQL) or the write lock (SQLite), so two schedulers
 never count a day twice. Changing the reports' time zone rebuilds everything.
 """
@@ -23,7 +27,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,24 +35,32 @@ from sqlalchemy.orm import Session
 from router.report_facts import DayCount
 from router.report_figures import ReportFilters
 from router.report_period import Period, local_date
-from router.vocabulary import Direction
+from router.vocabulary import AuditAction, Direction
 from store.models import (
     Agent,
     AgentLoadDay,
+    AuditEvent,
     Message,
+    Rating,
     ReportBin,
+    ReportClock,
     ReportDay,
     ReportMark,
+    ReportTally,
+    SlaTimer,
     Team,
     Ticket,
 )
 from store.report_bins import ReportBins
 from store.report_queries import within
-from store.report_sql import as_date, local_day
+from store.report_sql import as_date, local_day, week_bucket
+from store.report_tallies import ReportTallies
 
 LOOKBACK = timedelta(minutes=10)
 _LOCK = 0x5245504F  # "REPO": the advisory lock of a refresh on PostgreSQL
 _MARK = "rollups "  # + the time zone the days are counted in
+ROLLUP_TABLES = ("report_days", "report_bins", "report_tallies", "report_clocks")
+SWEPT = (AuditAction.SLA_BREACHED, AuditAction.SLA_ESCALATED)
 ROLLUP_FILTERS = frozenset({"team", "channel", "category", "priority"})
 
 
@@ -65,20 +77,27 @@ class ReportRollups:
         if self.dialect == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
         mark = self.session.get(ReportMark, _MARK + timezone)
+        fresh = mark is None
         if mark is None:  # the first refresh, or the time zone changed: all of it
             self.session.execute(delete(ReportDay))
             self.session.execute(delete(ReportBin))
+            self.session.execute(delete(ReportTally))
+            self.session.execute(delete(ReportClock))
             self.session.execute(delete(ReportMark).where(ReportMark.name.startswith(_MARK)))
             days = self._every_day(timezone)
             mark = ReportMark(name=_MARK + timezone, at=now)
             self.session.add(mark)
         else:
             days = self._changed_days(mark.at - LOOKBACK, timezone)
-        bins = ReportBins(self.session)
+        bins, tallies = ReportBins(self.session), ReportTallies(self.session)
         for first, last in _runs(days):
             self._count_again(first, last, timezone)
             bins.count_days(first, last, timezone)
-        bins.count_months(days)
+            tallies.count_days(first, last, timezone)
+        bins.count_spans(days)
+        tallies.count_spans(days)
+        if fresh and self.dialect == "postgresql":  # the planner's figures of them, anew
+            self.session.execute(text(f"ANALYZE {', '.join(ROLLUP_TABLES)}"))
         mark.at = max(mark.at, now)
         return len(days)
 
@@ -114,6 +133,27 @@ class ReportRollups:
             .distinct()
         )
         days.update(as_date(d) for d in self.session.scalars(replies))
+        # ratings given or changed, and those of the tickets changed (a team moved)
+        rated = local_day(self.dialect, Rating.created_at, timezone)
+        ratings = select(rated).where(
+            or_(
+                Rating.updated_at >= since,
+                Rating.ticket_id.in_(select(Ticket.id).where(Ticket.updated_at >= since)),
+            )
+        )
+        days.update(as_date(d) for d in self.session.scalars(ratings.distinct()))
+        # the clocks of the tickets changed, and of those the SLA sweep breached or
+        # escalated (it leaves the ticket as it was, and writes the audit log)
+        swept = select(AuditEvent.ticket_id).where(
+            AuditEvent.created_at >= since,
+            AuditEvent.action.in_([a.value for a in SWEPT]),
+        )
+        changed = select(Ticket.id).where(Ticket.updated_at >= since)
+        started = local_day(self.dialect, SlaTimer.started_at, timezone)
+        clocks = select(started).where(
+            or_(SlaTimer.ticket_id.in_(changed), SlaTimer.ticket_id.in_(swept))
+        )
+        days.update(as_date(d) for d in self.session.scalars(clocks.distinct()))
         return days
 
     def _count_again(self, first: date, last: date, timezone: str) -> None:
@@ -147,15 +187,19 @@ class ReportRollups:
     # --- reading them --------------------------------------------------------------
 
     def day_counts(self, period: Period, filters: ReportFilters) -> list[DayCount] | None:
-        """As ``ReportQueries.day_counts``; ``None`` when a filter is not kept in the
-        rollups (agent, organisation, form): the caller counts the raw rows then."""
+        """As ``ReportQueries.day_counts`` (a weekly period's per week: each row's day is
+        the first of its bucket, ``Period.bucket_of``); ``None`` when a filter is not kept
+        in the rollups (agent, organisation, form): the caller counts the raw rows then."""
         if not set(filters.given()) <= ROLLUP_FILTERS:
             return None
         created, resolved = func.sum(ReportDay.created), func.sum(ReportDay.resolved)
+        # a weekly period's days come summed per week (the figures only read the bucket)
+        day: Any = week_bucket(self.dialect, ReportDay.day, period) if period.weekly else None
+        day = ReportDay.day if day is None else day
         query = (
-            select(ReportDay.day, ReportDay.channel, ReportDay.category, created, resolved)
+            select(day, ReportDay.channel, ReportDay.category, created, resolved)
             .where(ReportDay.day.between(period.first, period.last), *_conditions(filters))
-            .group_by(ReportDay.day, ReportDay.channel, ReportDay.category)
+            .group_by(day, ReportDay.channel, ReportDay.category)
             .having((created + resolved) > 0)
         )
         found = [

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Float, Integer, case, cast, extract, func
+from sqlalchemy import Date, Float, Integer, String, case, cast, extract, func
 from sqlalchemy.sql.elements import ColumnElement
 
-from router.report_period import local_date
+from router.report_period import Period, local_date
 from router.report_stats import BIN_SCALE, Durations, bin_of
 
 
@@ -69,6 +69,16 @@ def local_epoch_day(dialect: str, column: Any, timezone: str) -> ColumnElement[A
         wall = func.timezone(timezone, column)
         return cast(func.floor(extract("epoch", wall) / 86400), Integer)
     return func.relaydesk_epoch_day(column, timezone, type_=Integer)
+
+
+def week_bucket(dialect: str, day: Any, period: Period) -> ColumnElement[Any]:
+    """``period.bucket_of(day)`` of a date column: its week's Monday, or the period's
+    first day for the week the period cuts."""
+    if dialect == "postgresql":
+        return func.greatest(cast(func.date_trunc("week", day), Date), period.first, type_=Date)
+    back = (cast(func.strftime("%w", day), Integer) + 6) % 7  # days since Monday
+    monday = func.date(day, func.printf("-%d days", back))
+    return func.max(monday, period.first.isoformat(), type_=String)
 
 
 def as_date(value: Any) -> date:

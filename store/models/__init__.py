@@ -18,7 +18,14 @@ from store.models.people import (
 )
 from store.models.queues import InboxItem, OutboxItem
 from store.models.ratings import Rating
-from store.models.reports import AgentLoadDay, ReportBin, ReportDay, ReportMark
+from store.models.reports import (
+    AgentLoadDay,
+    ReportBin,
+    ReportClock,
+    ReportDay,
+    ReportMark,
+    ReportTally,
+)
 from store.models.requester_access import RequesterAccess
 from store.models.sla import SlaTimer
 from store.models.staff import ApiToken, SignInFailures, StaffSession
@@ -48,8 +55,10 @@ __all__ = [
     "ProcessBeat",
     "Rating",
     "ReportBin",
+    "ReportClock",
     "ReportDay",
     "ReportMark",
+    "ReportTally",
     "RequesterAccess",
     "SavedSearchRow",
     "SignInFailures",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, UTCDateTime
@@ -16,7 +16,10 @@ class Rating(Base):
     The reports read ``ticket_id``, ``agent_id``, ``team_id``, ``good``, ``created_at``."""
 
     __tablename__ = "ratings"
-    __table_args__ = (UniqueConstraint("ticket_id", "resolution", name="uq_ratings_resolution"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "resolution", name="uq_ratings_resolution"),
+        Index("ix_ratings_updated", "updated_at"),  # the ratings changed since a refresh
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))

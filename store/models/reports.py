@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, UTCDateTime
@@ -73,3 +73,44 @@ class ReportBin(Base):
     bin: Mapped[int] = mapped_column(Integer)
     count: Mapped[int] = mapped_column(Integer)
     total_s: Mapped[float] = mapped_column(Float)
+
+
+class ReportTally(Base):
+    """Tickets counted per local day (``span`` ``"day"``) or month (``"month"``), team
+    and ``facet``: ``tag`` and ``form`` (``key`` the tag or form, on the day of creation),
+    ``rating_agent`` and ``rating_team`` (``ref`` the rated agent or team, ``good`` the
+    good ones, on the day of the rating). ``team_id`` is the ticket's (the filter).
+    Rebuilt with the daily rollups (``store.report_tallies``)."""
+
+    __tablename__ = "report_tallies"
+    __table_args__ = (Index("ix_report_tallies_read", "facet", "span", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    span: Mapped[str] = mapped_column(String(8))
+    day: Mapped[date] = mapped_column(Date)
+    facet: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: a sum outlives
+    ref: Mapped[int | None] = mapped_column(Integer)
+    key: Mapped[str | None] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer)
+    good: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportClock(Base):
+    """SLA clocks started on one local day (or month) per the ticket's team and priority,
+    the clock's policy, kind, state (met, breached, running) and escalation step reached.
+    Rebuilt with the daily rollups (``store.report_tallies``)."""
+
+    __tablename__ = "report_clocks"
+    __table_args__ = (Index("ix_report_clocks_read", "span", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    span: Mapped[str] = mapped_column(String(8))
+    day: Mapped[date] = mapped_column(Date)
+    team_id: Mapped[int | None] = mapped_column(Integer)
+    priority: Mapped[str] = mapped_column(String(16))
+    policy: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    step: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)

@@ -25,6 +25,8 @@ class Ticket(Base):
         Index("ix_tickets_assignee", "assignee_id", "status", "channel"),
         # the reports' raw queries: by period of creation, first response and resolution
         Index("ix_tickets_created", "created_at"),
+        # the reports' top requesters and organisations: an index-only scan of a period
+        Index("ix_tickets_created_requester", "created_at", "requester_id", "team_id"),
         Index("ix_tickets_first_response", "first_response_at"),
         Index("ix_tickets_done", "done_at"),
         Index("ix_tickets_updated", "updated_at"),  # what the rollups refresh

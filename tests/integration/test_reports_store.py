@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from router.report_facts import clock_counts, day_counts, person_facts, speed_facts, volume_by
-from router.report_figures import ReportFilters
+from router.report_figures import ReportFilters, volume
 from router.report_period import Period
 from router.vocabulary import Status
 from store.report_bins import ReportBins
@@ -184,6 +184,12 @@ def test_the_summing_queries_count_what_the_definitions_count(week: Desk, period
                 )
 
 
+WEEKS = (  # read from the rows of whole weeks, and the days around them
+    Period(date(2026, 11, 16), date(2026, 11, 29), "UTC"),
+    Period(date(2026, 11, 22), date(2026, 12, 2), "UTC"),
+)
+
+
 def test_the_rollups_equal_the_raw_rows_and_follow_every_change(week: Desk) -> None:
     runtime = week.runtime
 
@@ -194,6 +200,7 @@ def test_the_rollups_equal_the_raw_rows_and_follow_every_change(week: Desk) -> N
                 *PERIODS[:2],
                 Period(date(2026, 11, 1), date(2026, 11, 30), "UTC"),  # a whole month
                 Period(date(2026, 10, 20), date(2026, 12, 3), "UTC"),  # a month and days
+                *WEEKS,
             ):
                 for filters in FILTERS[:3]:
                     assert rollups.day_counts(period, filters) == raw.day_counts(period, filters)
@@ -210,6 +217,17 @@ def test_the_rollups_equal_the_raw_rows_and_follow_every_change(week: Desk) -> N
                             raw.person_facts(period, filters, by=by)
                         )
                 assert ReportBins(uow.session).speed_facts(period, FILTERS[2]) is None
+            weekly = Period(date(2026, 10, 1), date(2026, 12, 31), "America/Los_Angeles")
+            for filters in FILTERS[:3]:  # read per week from the rollups, per day raw
+                assert volume(
+                    weekly,
+                    rollups.day_counts(weekly, filters) or [],
+                    rollups.day_counts(weekly.previous(), filters) or [],
+                ) == volume(
+                    weekly,
+                    raw.day_counts(weekly, filters),
+                    raw.day_counts(weekly.previous(), filters),
+                )
 
     assert refresh_reports(runtime) == 3  # the first refresh counts every day
     both_agree()
@@ -274,3 +292,91 @@ def test_the_scheduler_keeps_the_rollups_and_agents_load_samples_current(week: D
     assert (ana.mean_load, ana.peak_load) == (0.0, 0)  # both of ana's tickets are resolved
     (ben,) = [p for p in _report(week).agents if p.name == "ben"]
     assert (ben.mean_load, ben.load_share, ben.peak_load) == (1.0, 0.2, 1)  # 1 of 5
+
+
+TALLY_PERIODS = (
+    WEEK,
+    Period(date(2026, 11, 24), date(2026, 11, 24), "UTC"),
+    Period(date(2026, 11, 1), date(2026, 11, 30), "UTC"),  # a whole month
+    Period(date(2026, 10, 20), date(2026, 12, 3), "UTC"),  # a month and days
+    Period(date(2026, 11, 23), date(2026, 11, 25), "America/Los_Angeles"),
+    *WEEKS,
+)
+
+
+def test_the_tallies_equal_the_raw_rows_and_follow_ratings_forms_and_the_sweep(
+    week: Desk,
+) -> None:
+    from sqlalchemy import update
+
+    from router.ratings import RatedVia
+    from store.models import Ticket
+    from store.report_tallies import ReportTallies
+    from workers.desk.ratings import rate_ticket
+    from workers.steps.sla_sweep import sweep_sla
+
+    runtime = week.runtime
+    clock: Any = runtime.clock
+
+    def both_agree() -> None:
+        with runtime.db.unit_of_work() as uow:
+            raw, tallies = ReportQueries(uow.session), ReportTallies(uow.session)
+            for period in TALLY_PERIODS:
+                for filters in FILTERS[:2]:  # the filters the tallies keep
+                    for key in ("tag", "form"):
+                        assert tallies.volume_by(period, filters, key=key) == raw.volume_by(
+                            period, filters, key=key
+                        )
+                    for by in ("agent", "team"):
+                        assert tallies.ratings(period, filters, by=by) == raw.ratings(
+                            period, filters, by=by
+                        )
+                for filters in (
+                    *FILTERS[:2],
+                    ReportFilters(priority=("normal",)),
+                    ReportFilters(team=("billing",), priority=("normal", "high")),
+                ):
+                    assert tallies.clock_counts(period, filters) == raw.clock_counts(
+                        period, filters
+                    )
+                for filters in FILTERS[2:]:
+                    assert tallies.ratings(period, filters, by="agent") is None
+                    assert tallies.volume_by(period, filters, key="tag") is None
+                assert tallies.clock_counts(period, FILTERS[3]) is None
+
+    def counted() -> Any:
+        with runtime.db.unit_of_work() as uow:
+            tallies = ReportTallies(uow.session)
+            return (
+                tallies.ratings(WEEK, ReportFilters(), by="agent"),
+                tallies.volume_by(WEEK, ReportFilters(), key="form"),
+                tallies.clock_counts(WEEK, ReportFilters()),
+            )
+
+    rate_ticket(runtime, 1, good=True, via=RatedVia.PAGE, actor="cli")
+    rate_ticket(runtime, 3, good=False, via=RatedVia.PAGE, actor="cli")
+    refresh_reports(runtime)
+    both_agree()
+    ratings, forms, clocks = counted()
+    assert ratings == {"ana": (1, 1)} and forms == {}
+    assert clocks is not None and clocks[1] == {0: 2, 1: 1}  # #2's told its assignee
+    clock.now += timedelta(minutes=20)
+    rate_ticket(runtime, 1, good=False, via=RatedVia.PAGE, actor="cli")  # changed its mind
+    with runtime.db.unit_of_work() as uow:
+        uow.session.execute(
+            update(Ticket).where(Ticket.id.in_([2, 4])).values(form="vpn", updated_at=clock.now)
+        )
+    five = week.submit("w5", sender="max@example.org", name="Max")  # Wed 12:20, due 13:20
+    refresh_reports(runtime)
+    both_agree()
+    assert counted()[0] == {"ana": (0, 2)} and counted()[1] == {"vpn": 2}
+    clock.now += timedelta(hours=2)  # past the look-back: only the sweep changes a clock
+    refresh_reports(runtime)
+    before = counted()[2]
+    swept = sweep_sla(runtime).breaches  # #5's first response, #2's resolution; no ticket changed
+    sweep_sla(runtime)
+    assert refresh_reports(runtime) == 2  # Monday and Wednesday, where those clocks started
+    both_agree()
+    after = counted()[2]
+    assert before is not None and after is not None and five == 5
+    assert swept == 2 and sum(after[1].values()) == sum(before[1].values()) + swept

@@ -69,6 +69,37 @@ def test_a_period_reads_whole_months_and_the_days_around_them() -> None:
     )
 
 
+def test_a_period_reads_whole_weeks_in_the_days_its_months_leave() -> None:
+    year = Period(date(2025, 12, 2), date(2026, 12, 1))
+    assert year.rollup_spans() == [
+        ("month", date(2026, 1, 1), date(2026, 11, 1)),
+        ("week", date(2025, 12, 8), date(2025, 12, 22)),  # Mondays: the 8th to the 28th
+        ("day", date(2025, 12, 2), date(2025, 12, 7)),
+        ("day", date(2025, 12, 29), date(2025, 12, 31)),
+        ("day", date(2026, 12, 1), date(2026, 12, 1)),
+    ]
+    assert Period(date(2026, 11, 23), date(2026, 11, 28)).rollup_spans() == [
+        ("day", date(2026, 11, 23), date(2026, 11, 28))  # no whole week
+    ]
+
+
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2030, 1, 1)), st.integers(0, 800))
+def test_the_rollup_spans_cover_the_period_once(first: date, length: int) -> None:
+    period = Period(first, first + timedelta(days=length))
+    days = []
+    for span, a, b in period.rollup_spans():
+        if span == "day":
+            days += Period(a, b).each_day()
+        elif span == "week":
+            assert a.weekday() == 0 and b.weekday() == 0
+            days += Period(a, b + timedelta(days=6)).each_day()
+        else:
+            last = (b + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            assert a.day == 1 and b.day == 1
+            days += Period(a, last).each_day()
+    assert sorted(days) == period.each_day()
+
+
 @given(st.dates(min_value=date(1990, 1, 1), max_value=date(2030, 1, 1)), st.integers(0, 800))
 def test_whole_months_and_days_cover_the_period_once(first: date, length: int) -> None:
     period = Period(first, first + timedelta(days=length))

@@ -4,7 +4,10 @@ One entry point for the command line, the staff API and the dashboard. The
 rollups are brought up to date first (``refresh_reports``); the volume is read
 from them unless a filter they do not keep is given (agent, organisation,
 form), speed and people from the bins (``store.report_bins``) unless a filter
-other than team is given, everything else from the raw rows (see
+other than team is given, the top tags and forms, the ratings and the promises
+from the tallies (``store.report_tallies``) unless a filter other than team (and
+priority, for the promises) is given; the backlog, the top organisations and
+requesters, and everything a filter keeps from the rollups, from the raw rows (see
 ``store.report_queries``).
 """
 
@@ -30,6 +33,7 @@ from store.report_bins import ReportBins
 from store.report_load import load_days, load_facts
 from store.report_queries import ReportQueries, prepare_report_transaction
 from store.report_rollups import ReportRollups
+from store.report_tallies import ReportTallies
 from workers.runtime.context import Runtime
 from workers.steps.report_refresh import refresh_reports
 
@@ -65,6 +69,13 @@ def _or_raw(
     return raw.person_facts(period, filters, by=by) if rolled is None else rolled
 
 
+def _rated(
+    tallies: ReportTallies, raw: ReportQueries, period: Period, filters: ReportFilters, by: str
+) -> dict[str, tuple[int, int]]:
+    rolled = tallies.ratings(period, filters, by=by)
+    return raw.ratings(period, filters, by=by) if rolled is None else rolled
+
+
 def make_report(
     runtime: Runtime,
     period: Period,
@@ -92,30 +103,36 @@ def make_report(
         tell("volume")
         figures_backlog = backlog(raw.backlog_rows(now, filters))
         tell("backlog")
-        bins = ReportBins(uow.session)
+        bins, tallies = ReportBins(uow.session), ReportTallies(uow.session)
         speed_facts = bins.speed_facts(period, filters)
         figures_speed = speed(
             raw.speed_facts(period, filters) if speed_facts is None else speed_facts
         )
         tell("speed")
-        figures_promises = promises(*raw.clock_counts(period, filters))
+        clocks = tallies.clock_counts(period, filters)
+        figures_promises = promises(
+            *(raw.clock_counts(period, filters) if clocks is None else clocks)
+        )
         tell("promises")
         load = load_facts(uow.session, period)
         load_points = load_over_time(period, load_days(uow.session, period, filters))
         agents = people(
             _or_raw(bins.person_facts(period, filters, by="agent"), raw, period, filters, "agent"),
             load=load,
-            ratings=raw.ratings(period, filters, by="agent"),
+            ratings=_rated(tallies, raw, period, filters, "agent"),
         )
         tell("agents")
         teams = people(
             _or_raw(bins.person_facts(period, filters, by="team"), raw, period, filters, "team"),
-            ratings=raw.ratings(period, filters, by="team"),
+            ratings=_rated(tallies, raw, period, filters, "team"),
         )
         tell("teams")
         top = {}
         for key in TOPS:
-            counts = rollups.created_by_category(period, filters) if key == "category" else None
+            if key == "category":
+                counts = rollups.created_by_category(period, filters)
+            else:
+                counts = tallies.volume_by(period, filters, key=key)
             if counts is None:
                 counts = raw.volume_by(period, filters, key=key)
             top[key] = top_ten(counts)

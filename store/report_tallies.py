@@ -1,0 +1,220 @@
+"""Rollups of the top tags and forms, the ratings and the SLA clocks: per local day and month.
+
+``report_tallies`` keeps, per day (and week and month, summed from its days:
+``store.report_spans``) and the ticket's
+team, the tickets created with each tag and each form, and the ratings given to each
+agent and team (how many, how many good); ``report_clocks`` the SLA clocks started per
+the ticket's team and priority and the clock's policy, kind, state and escalation step.
+A period then reads its whole months, weeks and the days around them
+(``Period.rollup_spans``) instead of every ticket, rating or clock of a year.
+
+Each counts what ``store.report_queries`` counts from the raw rows, on the day that query
+puts it on, and is counted again with the daily rollups for the days whose tickets,
+ratings or clocks changed (``store.report_rollups``); read only for the filters kept
+(team; and priority for the clocks), else the caller counts the raw rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    case,
+    delete,
+    distinct,
+    func,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from router.report_facts import ClockCount
+from router.report_figures import ReportFilters
+from router.report_period import Period
+from store.models import Agent, Rating, ReportClock, ReportTally, SlaTimer, Team, Ticket
+from store.report_queries import clock_state, within
+from store.report_spans import period_spans, sum_spans
+from store.report_sql import local_day
+
+TALLY_FILTERS = frozenset({"team"})
+CLOCK_FILTERS = frozenset({"team", "priority"})
+_TALLY = ["span", "day", "facet", "team_id", "ref", "key", "count", "good"]
+_CLOCK = ["span", "day", "team_id", "priority", "policy", "kind", "state", "step", "count"]
+
+
+class ReportTallies:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    # --- counting ------------------------------------------------------------------
+
+    def count_days(self, first: date, last: date, timezone: str) -> None:
+        """Replace the rows of the days ``first`` to ``last`` by a count of the raw rows."""
+        period = Period(first, last, timezone)
+        for table in (ReportTally, ReportClock):
+            self.session.execute(
+                delete(table).where(table.span == "day", table.day.between(first, last))
+            )
+        for query in self._tally_queries(period):
+            self.session.execute(insert(ReportTally).from_select(_TALLY, query))
+        self.session.execute(insert(ReportClock).from_select(_CLOCK, self._clocks(period)))
+
+    def count_spans(self, days: set[date]) -> None:
+        """Sum the weeks and months of ``days`` again from their days."""
+        sum_spans(self.session, ReportTally, _TALLY, ("count", "good"), days)
+        sum_spans(self.session, ReportClock, _CLOCK, ("count",), days)
+
+    def _tally_queries(self, period: Period) -> list[Any]:
+        created = local_day(self.dialect, Ticket.created_at, period.timezone)
+        no_ref: Any = literal(None, Integer)
+        if self.dialect == "postgresql":
+            tag = func.jsonb_array_elements_text(Ticket.tags).table_valued("value").alias("tag")
+        else:
+            tag = func.json_each(Ticket.tags).table_valued("value").alias("tag")
+        tags = (
+            select(
+                literal("day"),
+                created,
+                literal("tag"),
+                Ticket.team_id,
+                no_ref,
+                tag.c.value,
+                func.count(distinct(Ticket.id)),
+                literal(0),
+            )
+            .select_from(Ticket)
+            .join(tag, tag.c.value.is_not(None))
+            .where(within(Ticket.created_at, period))
+            .group_by(created, Ticket.team_id, tag.c.value)
+        )
+        forms = (
+            select(
+                literal("day"),
+                created,
+                literal("form"),
+                Ticket.team_id,
+                no_ref,
+                Ticket.form,
+                func.count(),
+                literal(0),
+            )
+            .where(within(Ticket.created_at, period), Ticket.form.is_not(None), Ticket.form != "")
+            .group_by(created, Ticket.team_id, Ticket.form)
+        )
+        rated = local_day(self.dialect, Rating.created_at, period.timezone)
+        good = func.sum(case((Rating.good.is_(True), 1), else_=0))
+        ratings = [
+            select(
+                literal("day"),
+                rated,
+                literal(facet),
+                Ticket.team_id,
+                ref,
+                literal(None, String),
+                func.count(),
+                good,
+            )
+            .select_from(Rating)
+            .join(Ticket, Ticket.id == Rating.ticket_id)
+            .where(within(Rating.created_at, period), ref.is_not(None))
+            .group_by(rated, Ticket.team_id, ref)
+            for facet, ref in (("rating_agent", Rating.agent_id), ("rating_team", Rating.team_id))
+        ]
+        return [tags, forms, *ratings]
+
+    def _clocks(self, period: Period) -> Any:
+        started = local_day(self.dialect, SlaTimer.started_at, period.timezone)
+        keys = (
+            Ticket.team_id,
+            Ticket.priority,
+            SlaTimer.policy,
+            SlaTimer.kind,
+            clock_state(),
+            SlaTimer.escalation_step,
+        )
+        return (
+            select(literal("day"), started, *keys, func.count())
+            .join(Ticket, Ticket.id == SlaTimer.ticket_id)
+            .where(within(SlaTimer.started_at, period), SlaTimer.target_s.is_not(None))
+            .group_by(started, *keys)
+        )
+
+    # --- reading -------------------------------------------------------------------
+
+    def volume_by(self, period: Period, filters: ReportFilters, *, key: str) -> Counter[str] | None:
+        """As ``ReportQueries.volume_by`` for ``tag`` and ``form``; ``None`` otherwise, or
+        for a filter not kept."""
+        if key not in ("tag", "form") or not set(filters.given()) <= TALLY_FILTERS:
+            return None
+        query = (
+            select(ReportTally.key, func.sum(ReportTally.count))
+            .where(
+                ReportTally.facet == key,
+                period_spans(ReportTally, period),
+                *_teams(ReportTally, filters),
+            )
+            .group_by(ReportTally.key)
+        )
+        return Counter({str(k): int(n) for k, n in self.session.execute(query) if n})
+
+    def ratings(
+        self, period: Period, filters: ReportFilters, *, by: str
+    ) -> dict[str, tuple[int, int]] | None:
+        """As ``ReportQueries.ratings``; ``None`` for a filter not kept."""
+        if not set(filters.given()) <= TALLY_FILTERS:
+            return None
+        owner: Any = Agent if by == "agent" else Team
+        query = (
+            select(owner.name, func.sum(ReportTally.good), func.sum(ReportTally.count))
+            .join(owner, owner.id == ReportTally.ref)
+            .where(
+                ReportTally.facet == f"rating_{by}",
+                period_spans(ReportTally, period),
+                *_teams(ReportTally, filters),
+            )
+            .group_by(owner.name)
+        )
+        return {name: (int(g), int(n) - int(g)) for name, g, n in self.session.execute(query)}
+
+    def clock_counts(
+        self, period: Period, filters: ReportFilters
+    ) -> tuple[list[ClockCount], dict[int, int]] | None:
+        """As ``ReportQueries.clock_counts``; ``None`` for a filter not kept."""
+        if not set(filters.given()) <= CLOCK_FILTERS:
+            return None
+        where = [period_spans(ReportClock, period), *_teams(ReportClock, filters)]
+        if filters.priority:
+            where.append(ReportClock.priority.in_(filters.priority))
+        keys = (ReportClock.policy, ReportClock.priority, Team.name, ReportClock.kind)
+        query = (
+            select(*keys, ReportClock.state, ReportClock.step, func.sum(ReportClock.count))
+            .outerjoin(Team, Team.id == ReportClock.team_id)
+            .where(*where)
+            .group_by(*keys, ReportClock.state, ReportClock.step)
+        )
+        counts: dict[tuple[str, str, str | None, str], Counter[str]] = {}
+        steps: Counter[int] = Counter()
+        for policy, priority, team, kind, state, step, n in self.session.execute(query):
+            counts.setdefault((policy, priority, team, kind), Counter())[state] += int(n)
+            if state == "breached":
+                steps[int(step)] += int(n)
+        rows = [
+            ClockCount(p, pr, t, k, c["met"], c["breached"], c["running"])
+            for (p, pr, t, k), c in sorted(
+                counts.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "", kv[0][3])
+            )
+        ]
+        return rows, {s: n for s, n in sorted(steps.items()) if n}
+
+
+def _teams(table: Any, filters: ReportFilters) -> list[ColumnElement[bool]]:
+    if not filters.team:
+        return []
+    return [table.team_id.in_(select(Team.id).where(Team.name.in_(filters.team)))]
