@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, inspect, select, text
+from sqlalchemy import and_, case, distinct, func, inspect, select, text
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.util import ClauseAdapter
@@ -132,45 +132,43 @@ class ReportQueries:
         where = [within(Ticket.created_at, period), *ticket_conditions(filters)]
         if key == "tag":
             return self._tags(where)
-        if key in ("requester", "organisation"):
-            return self._by_requester(where, key)
-        column: Any = {"form": Ticket.form, "category": Ticket.category}[key]
+        if key == "requester":
+            return self._by_requester(where)
+        column: Any = {
+            "organisation": Organisation.name,
+            "form": Ticket.form,
+            "category": Ticket.category,
+        }[key]
         query = (
             select(column, func.count())
             .select_from(Ticket)
             .where(*where, column.is_not(None), column != "")
         )
+        if key == "organisation":  # the requester's, as they are now
+            query = query.join(Customer, Customer.id == Ticket.requester_id).join(
+                Organisation, Organisation.id == Customer.organisation_id
+            )
         return Counter({name: n for name, n in self.session.execute(query.group_by(column))})
 
-    def _by_requester(self, where: list[ColumnElement[bool]], key: str) -> Counter[str]:
-        """Per requester's name (else the address they wrote from) or organisation: the
-        tickets counted per requester id first (integers, an index-only scan of
-        ``ix_tickets_created_requester``), then the names joined to those counts."""
+    def _by_requester(self, where: list[ColumnElement[bool]]) -> Counter[str]:
+        """Per requester's name (else the least address they wrote from in the period):
+        the tickets counted per requester id first (integers, from the index
+        ``ix_tickets_created_requester`` alone), then the names joined to the counts."""
         per = (
             select(Ticket.requester_id.label("rid"), func.count().label("n"))
             .where(*where)
             .group_by(Ticket.requester_id)
             .subquery("per_requester")
         )
-        if key == "organisation":
-            label: Any = Organisation.name
-            query: Select[Any] = (
-                select(label, func.sum(per.c.n))
-                .select_from(per)
-                .join(Customer, Customer.id == per.c.rid)
-                .join(Organisation, Organisation.id == Customer.organisation_id)
-                .where(label.is_not(None), label != "")
-            )
-        else:  # a requester of no name: the least address they wrote from in the period
-            other = aliased(Ticket)
-            address = (
-                select(func.min(other.requester_address))
-                .where(other.requester_id == per.c.rid, *_retargeted(where, other))
-                .scalar_subquery()
-            )
-            named = func.nullif(Customer.name, "")
-            label = case((named.is_(None), address), else_=named)
-            query = select(label, func.sum(per.c.n)).join(Customer, Customer.id == per.c.rid)
+        other = aliased(Ticket)
+        address = (
+            select(func.min(other.requester_address))
+            .where(other.requester_id == per.c.rid, *_retargeted(where, other))
+            .scalar_subquery()
+        )
+        named = func.nullif(Customer.name, "")
+        label = case((named.is_(None), address), else_=named)
+        query = select(label, func.sum(per.c.n)).join(Customer, Customer.id == per.c.rid)
         counts: Counter[str] = Counter()
         for name, n in self.session.execute(query.group_by(label)):
             counts[name] += int(n)  # two requesters of one name count together
