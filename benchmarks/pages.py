@@ -40,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from benchmarks.api import kept_database
+from benchmarks.desk_seed import kept_database
 from config import load_settings
 from store.ticket_search import build_missing_documents
 from tests.support.services import fresh_postgres_database
