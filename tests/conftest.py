@@ -29,6 +29,33 @@ from tests.support.telegram_server import telegram_server  # noqa: F401  (a fixt
 settings.register_profile("relaydesk", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("relaydesk")
 
+# The longest files first. With --dist loadfile a file runs whole in one process, in the order
+# collected; a long file handed out last decides how long the whole run takes, so these (the
+# longest in measured runs) are handed out first and the short ones fill in around them.
+LONGEST_FIRST = (
+    "test_staff_openapi_fuzz.py",
+    "test_openapi_fuzz.py",
+    "test_benchmarks_readers.py",
+    "test_benchmarks_edges.py",
+    "test_benchmarks.py",
+    "test_distributed.py",
+    "test_staff_permissions.py",
+    "test_routing_stress.py",
+    "test_staff_openapi_sequences.py",
+    "test_faults.py",
+    "test_telegram_distributed.py",
+    "test_workspace_reports.py",
+    "test_simulation_matches_live.py",
+    "test_config_reload_fleet.py",
+    "test_ticket_search.py",
+    "test_staff_ticket_actions.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep order
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
