@@ -136,7 +136,9 @@ def test_an_agent_finds_a_ticket_by_search_and_answers_it_with_a_macro_threaded_
     expect(page.get_by_role("link", name="error.png", exact=True).first).to_be_visible()
     preview = page.get_by_role("img", name="error.png")
     expect(preview).to_be_visible()
-    assert preview.evaluate("img => img.complete && img.naturalWidth") == 1  # it loaded
+    preview.scroll_into_view_if_needed()  # lazy: it loads in view
+    # it loaded (decode() waits for the image: on a busy machine it may still be coming)
+    assert preview.evaluate("img => img.decode().then(() => img.naturalWidth)") == 1
 
     page.get_by_label("Reply with a macro").select_option("on-it")
     page.get_by_role("button", name="Send", exact=True).click()
