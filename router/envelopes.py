@@ -213,6 +213,7 @@ class OutboundMessage:
     target_id: str | None = None  # the chat message to edit, or the callback query to answer
     sent_parts: tuple[str, ...] = ()  # of a split message, those an earlier attempt delivered
     attachments: tuple[AttachmentRef, ...] = ()  # files it carries (a chat's "document": one)
+    language: str = ""  # the catalog language it is written in ("": not known)
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -233,6 +234,7 @@ class OutboundMessage:
             "chat_action": ChatAction(self.chat_action).value,
             "target_id": self.target_id,
             "attachments": [a.to_payload() for a in self.attachments],
+            "language": self.language,
         }
 
     @classmethod
@@ -255,6 +257,7 @@ class OutboundMessage:
             chat_action=ChatAction(data.get("chat_action") or ChatAction.SEND),
             target_id=data.get("target_id"),
             attachments=tuple(AttachmentRef.from_payload(a) for a in data.get("attachments") or ()),
+            language=data.get("language") or "",
         )
 
 

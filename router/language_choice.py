@@ -32,6 +32,12 @@ def language_of(tag: str) -> str | None:
     return found if found in LANGUAGES else None
 
 
+def language_tag(language: str) -> str:
+    """The BCP 47 tag of a language relaydesk speaks, as a Content-Language header or an
+    HTML ``lang`` names it: ``zh_CN`` -> ``zh-CN``, ``en`` -> ``en``."""
+    return language.replace("_", "-")
+
+
 def supported_language(value: str) -> str:
     """``value`` as one of LANGUAGES (``zh-cn`` -> ``zh_CN``), or ValueError naming them:
     for a setting or a field that must name a language relaydesk speaks."""

@@ -23,6 +23,7 @@ CATALOG = Catalog.beside(__file__)
 class Rendered:
     subject: str
     body_text: str
+    language: str  # the catalog language it is written in (``catalogs.LANGUAGES``)
 
     @property
     def body_html(self) -> str:
@@ -106,7 +107,9 @@ def acknowledgement(
     )
     about = _("Subject: %(subject)s", subject=_one_line(subject, texts))
     body = f"{greeting}\n\n{opened}\n{about}\n\n{_(ACK_HOW_TO_ADD)}\n\n-- {helpdesk_name}\n"
-    return Rendered(subject=_tagged(subject, number, tag_prefix, texts), body_text=body)
+    return Rendered(
+        subject=_tagged(subject, number, tag_prefix, texts), body_text=body, language=language
+    )
 
 
 def _facts(texts: Texts, priority: str, requester: str, subject: str) -> str:
@@ -144,7 +147,7 @@ def assignment_notice(
         subject=_tagged(subject, number, tag_prefix, texts),
         priority=priority_word(priority, texts.language),
     )
-    return Rendered(subject=title, body_text=body)
+    return Rendered(subject=title, body_text=body, language=texts.language)
 
 
 def why_you(reasons: tuple[str, ...], language: str) -> str:
@@ -188,7 +191,7 @@ def customer_reply_notice(
     )
     body = f"{head}\n\n{excerpt.strip()}\n\n{_(REPLY_REACHES_CUSTOMER)}\n"
     title = _("Customer reply: %(subject)s", subject=_tagged(subject, number, tag_prefix, texts))
-    return Rendered(subject=title, body_text=body)
+    return Rendered(subject=title, body_text=body, language=texts.language)
 
 
 def agent_reply(
@@ -203,7 +206,11 @@ def agent_reply(
 ) -> Rendered:
     """An agent's public answer, as the requester receives it."""
     body = f"{text.strip()}\n\n-- \n{agent_name}\n{helpdesk_name}\n"
-    return Rendered(subject=reply_subject(subject, number, language, tag_prefix), body_text=body)
+    return Rendered(
+        subject=reply_subject(subject, number, language, tag_prefix),
+        body_text=body,
+        language=language,
+    )
 
 
 def reply_subject(subject: str, number: int, language: str, tag_prefix: str = "#") -> str:
@@ -244,7 +251,7 @@ def offer_notice(
         subject=_tagged(subject, number, tag_prefix, texts),
         priority=priority_word(priority, texts.language),
     )
-    return Rendered(subject=title, body_text=body)
+    return Rendered(subject=title, body_text=body, language=texts.language)
 
 
 def taken_notice(
@@ -259,7 +266,7 @@ def taken_notice(
         agent=taken_by,
     )
     title = _("Taken: %(subject)s", subject=_tagged(subject, number, tag_prefix, texts))
-    return Rendered(subject=title, body_text=body + "\n")
+    return Rendered(subject=title, body_text=body + "\n", language=texts.language)
 
 
 def mention_notice(
@@ -286,7 +293,7 @@ def mention_notice(
         subject=_tagged(subject, number, tag_prefix, texts),
         agent=by,
     )
-    return Rendered(subject=title, body_text=body)
+    return Rendered(subject=title, body_text=body, language=texts.language)
 
 
 def due_now(language: str) -> str:
@@ -336,4 +343,4 @@ def sla_notice(
     level = _("Priority: %(priority)s", priority=priority_word(priority, texts.language))
     about = _("Subject:  %(subject)s", subject=_one_line(subject, texts))
     body = f"{head}\n\n{level}\n{about}\n\n{_(REPLY_REACHES_CUSTOMER)}\n"
-    return Rendered(subject=title, body_text=body)
+    return Rendered(subject=title, body_text=body, language=texts.language)

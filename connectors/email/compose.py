@@ -30,6 +30,7 @@ from connectors.email.email_policy import POLICY
 from connectors.email.one_line import clean
 from router.envelopes import OutboundMessage
 from router.errors import PermanentError
+from router.language_choice import language_tag
 
 _POLICY = POLICY
 _SETTLE_ROUNDS = 8
@@ -84,6 +85,9 @@ def build_email(
         if not (maintype and subtype) or maintype == "text":  # text: kept as bytes, as it came
             maintype, subtype = "application", "octet-stream"
         email.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    if message.language:  # RFC 3282, on the whole message (set last: making the body
+        # multipart moves a Content-* header into the first part)
+        email["Content-Language"] = language_tag(message.language)
     return email
 
 

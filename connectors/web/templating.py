@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
 from router.catalogs import Catalog, Texts
+from router.language_choice import language_tag
 from router.time_texts import local_time, span_text
 
 CATALOG = Catalog.beside(__file__)
@@ -69,7 +70,7 @@ def render(
 
 def html_lang(language: str) -> str:
     """A catalog's language as HTML's ``lang`` names it: ``zh_CN`` -> ``zh-CN``."""
-    return language.replace("_", "-")
+    return language_tag(language)
 
 
 def _texts(context: Context) -> Texts:

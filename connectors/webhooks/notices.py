@@ -31,4 +31,4 @@ def paused_notice(
             ),
         )
     )
-    return Rendered(subject=subject, body_text=body)
+    return Rendered(subject=subject, body_text=body, language=language)

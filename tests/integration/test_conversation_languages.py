@@ -293,6 +293,10 @@ def test_an_email_conversation_is_in_the_catalogs_words(
     (ack2,) = [m for m in desk.sender.to(customer) if m.subject == f"[#{later}] Toner"]
     assert ack2.body_text.startswith(to_customer("Hello %(name)s,", name=name))
 
+    # every mail says the language it is written in (Content-Language): the reader's
+    assert {m.language for m in desk.sender.to(customer)} == {language}
+    assert {m.language for m in desk.sender.to(_agent_email(desk))} == {desk_language}
+
 
 def _agent_email(desk: MailDesk) -> str:
     return next(a.email for a in desk.runtime.settings.agents if a.name == "ana")

@@ -80,6 +80,35 @@ def test_sets_the_addressing_and_identity_headers() -> None:
     assert email.get_content().strip() == "We are on it."
 
 
+@pytest.mark.parametrize(("language", "tag"), [("en", "en"), ("zh_CN", "zh-CN")])
+def test_the_language_it_is_written_in_is_its_content_language(language: str, tag: str) -> None:
+    email = reparsed(outbound(language=language))
+
+    assert email["Content-Language"] == tag
+    assert OutboundMessage.from_payload(outbound(language=language).to_payload()).language == (
+        language
+    )
+
+
+def test_the_content_language_is_the_whole_messages_with_an_alternative_and_files() -> None:
+    message = outbound(language="zh_CN", body_html="<p>好</p>")
+    email = build_email(
+        message,
+        from_address=FROM,
+        from_name="",
+        reply_to=FROM,
+        now=NOW,
+        files=[("a.pdf", "application/pdf", b"%PDF-1.4")],
+    )
+
+    assert email["Content-Language"] == "zh-CN"
+    assert [p.get("Content-Language") for p in email.iter_parts()] == [None, None]
+
+
+def test_a_message_of_no_known_language_states_none() -> None:
+    assert "Content-Language" not in reparsed(outbound())
+
+
 @pytest.mark.parametrize("subject", INJECTIONS)
 def test_subject_cannot_inject_a_header(subject: str) -> None:
     raw = wire(outbound(subject=subject))

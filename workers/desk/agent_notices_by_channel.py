@@ -167,7 +167,9 @@ def fall_back_to_email(
         recipient=agent.email,
         recipient_name=agent.display_name,
         rendered=Rendered(
-            subject=message.subject or f"relaydesk: {item.kind}", body_text=message.body_text
+            subject=message.subject or f"relaydesk: {item.kind}",
+            body_text=message.body_text,
+            language=agent_language(runtime, agent),  # the chat notice was written in it
         ),
         dedupe_key=f"fallback:{outbox_id}",
         automatic=False,

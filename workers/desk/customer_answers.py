@@ -123,6 +123,7 @@ def pass_on_by_email(
     confirm_chat_id: str | None,
 ) -> None:
     tag_prefix = runtime.settings.helpdesk.tag_prefix
+    language = customer_language(runtime, ticket.requester)
     queue_email(
         runtime,
         uow,
@@ -131,10 +132,7 @@ def pass_on_by_email(
         recipient=address,
         recipient_name=ticket.requester.name,
         rendered=Rendered(
-            reply_subject(
-                ticket.subject, ticket.id, customer_language(runtime, ticket.requester), tag_prefix
-            ),
-            text,
+            reply_subject(ticket.subject, ticket.id, language, tag_prefix), text, language
         ),
         dedupe_key=dedupe_key,
         automatic=False,

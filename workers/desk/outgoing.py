@@ -64,6 +64,7 @@ def queue_email(
         reply_to=reply_to,
         from_address=from_address,
         attachments=attachments,
+        language=rendered.language,
     )
     return queue_message(
         runtime,

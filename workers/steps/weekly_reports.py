@@ -106,7 +106,7 @@ def _send(
                 ticket_id=None,
                 recipient=person.email,
                 recipient_name=person.display_name or person.name,
-                rendered=Rendered(subject=subject, body_text=body),
+                rendered=Rendered(subject=subject, body_text=body, language=language),
                 dedupe_key=dedupe_key(team, week, person.name),
                 automatic=True,
                 attachments=attachments,

@@ -51,7 +51,11 @@ def resolved_mail(
         )
     )
     body = "\n\n".join(parts) + f"\n\n-- {helpdesk_name}\n"
-    return Rendered(subject=reply_subject(subject, number, language, tag_prefix), body_text=body)
+    return Rendered(
+        subject=reply_subject(subject, number, language, tag_prefix),
+        body_text=body,
+        language=language,
+    )
 
 
 def rating_buttons(number: int, language: str) -> tuple[dict[str, str], ...]:
@@ -98,7 +102,11 @@ def pending_mail(
         parts.append(_("We asked:\n%(asked)s", asked=_quoted(asked)))
     parts.append(_("Reply to this mail, or answer on your request's page:\n%(link)s", link=link))
     body = "\n\n".join(parts) + f"\n\n-- {helpdesk_name}\n"
-    return Rendered(subject=reply_subject(subject, number, language, tag_prefix), body_text=body)
+    return Rendered(
+        subject=reply_subject(subject, number, language, tag_prefix),
+        body_text=body,
+        language=language,
+    )
 
 
 def merged_mail(
@@ -128,7 +136,11 @@ def merged_mail(
         _("Reply to this mail, or write on your request's page:\n%(link)s", link=link),
     ]
     body = "\n\n".join(parts) + f"\n\n-- {helpdesk_name}\n"
-    return Rendered(subject=reply_subject(subject, into, language, tag_prefix), body_text=body)
+    return Rendered(
+        subject=reply_subject(subject, into, language, tag_prefix),
+        body_text=body,
+        language=language,
+    )
 
 
 def merged_chat(*, number: int, into: int, language: str, tag_prefix: str = "#") -> str:
@@ -185,4 +197,5 @@ def sign_in_mail(*, link: str, minutes: int, helpdesk_name: str, language: str) 
     return Rendered(
         subject=_("Your link to your requests at %(desk)s", desk=helpdesk_name),
         body_text=body + f"\n\n-- {helpdesk_name}\n",
+        language=language,
     )
