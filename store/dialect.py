@@ -54,6 +54,25 @@ def insert_ignoring_conflict(session: Session, model: Any, values: dict[str, Any
     return _row_key(session.execute(statement, values).first())
 
 
+def insert_many_ignoring_conflict(
+    session: Session, model: Any, rows: list[dict[str, Any]], returning: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
+    """``insert_ignoring_conflict`` for many rows in one statement (SQLAlchemy sends an
+    executemany with RETURNING as multi-row INSERTs): the ``returning`` columns of the rows
+    inserted, in no particular order; a row that conflicted returns nothing."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    statement = _insert_many_returning(model.__table__, dialect, returning)
+    return [tuple(row) for row in session.execute(statement, rows)]
+
+
+@cache
+def _insert_many_returning(table: Table, dialect: str, returning: tuple[str, ...]) -> Executable:
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    return make(table).on_conflict_do_nothing().returning(*(table.c[name] for name in returning))
+
+
 def insert_row(session: Session, model: Any, values: dict[str, Any]) -> Any:
     """INSERT ... RETURNING the new primary key."""
     statement = _insert_returning_key(model.__table__, "", False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,8 +14,31 @@ from router.envelopes import InboundMessage
 from router.storable import is_id
 from router.vocabulary import Channel, RowState
 from store import retryable_rows
-from store.dialect import insert_ignoring_conflict, picked, table
+from store.dialect import insert_ignoring_conflict, insert_many_ignoring_conflict, picked, table
 from store.models import InboxItem
+
+
+def _row(
+    message: InboundMessage,
+    raw: bytes | None,
+    now: datetime,
+    redrive_after: timedelta,
+    state: RowState,
+    error: str | None,
+) -> dict[str, Any]:
+    return {
+        "channel": message.channel.value,
+        "idempotency_key": message.idempotency_key,
+        "payload": message.to_payload(),
+        "raw": raw,
+        "state": state.value,
+        "attempts": 0,
+        "error": error,
+        "received_at": now,
+        "updated_at": now,
+        "available_at": now + redrive_after,
+        "sequence_key": message.sequence_key,
+    }
 
 
 @dataclass(frozen=True)
@@ -64,31 +87,46 @@ class InboxRepository:
     ) -> Accepted:
         """Store ``message`` once per (channel, idempotency key)."""
         inbox_id = insert_ignoring_conflict(
-            self.session,
-            InboxItem,
-            {
-                "channel": message.channel.value,
-                "idempotency_key": message.idempotency_key,
-                "payload": message.to_payload(),
-                "raw": raw,
-                "state": state.value,
-                "attempts": 0,
-                "error": error,
-                "received_at": now,
-                "updated_at": now,
-                "available_at": now + redrive_after,
-                "sequence_key": message.sequence_key,
-            },
+            self.session, InboxItem, _row(message, raw, now, redrive_after, state, error)
         )
         if inbox_id is not None:
             return Accepted(inbox_id=inbox_id, created=True)
-        inbox_id = self.session.execute(
+        return Accepted(inbox_id=self._existing(message), created=False)
+
+    def accept_many(
+        self,
+        messages: Sequence[tuple[InboundMessage, bytes | None]],
+        *,
+        now: datetime,
+        redrive_after: timedelta,
+    ) -> list[Accepted]:
+        """``accept`` for many pending messages, their rows written by one statement; in
+        their order. A key seen before, or earlier in ``messages``, is not written again."""
+        rows = [
+            _row(message, raw, now, redrive_after, RowState.PENDING, None)
+            for message, raw in messages
+        ]
+        inserted = insert_many_ignoring_conflict(
+            self.session, InboxItem, rows, ("id", "channel", "idempotency_key")
+        )
+        new = {(channel, key): inbox_id for inbox_id, channel, key in inserted}
+        accepted = []
+        for (message, _raw), row in zip(messages, rows, strict=True):
+            inbox_id = new.pop((row["channel"], row["idempotency_key"]), None)
+            if inbox_id is not None:
+                accepted.append(Accepted(inbox_id=inbox_id, created=True))
+            else:
+                accepted.append(Accepted(inbox_id=self._existing(message), created=False))
+        return accepted
+
+    def _existing(self, message: InboundMessage) -> int:
+        """The id of the row stored under ``message``'s key."""
+        return self.session.execute(
             select(InboxItem.id).where(
                 InboxItem.channel == message.channel.value,
                 InboxItem.idempotency_key == message.idempotency_key,
             )
         ).scalar_one()
-        return Accepted(inbox_id=inbox_id, created=False)
 
     def get(self, inbox_id: int) -> InboxItem | None:
         if not is_id(inbox_id):

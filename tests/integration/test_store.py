@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from router.envelopes import InboundMessage, OutboundMessage
 from router.vocabulary import AgentStatus, AuditAction, Channel, OutboxKind, RowState, SystemActor
@@ -68,6 +68,55 @@ def test_the_same_key_on_another_channel_is_another_message(db: Database) -> Non
     with db.unit_of_work() as uow:
         assert uow.inbox.accept(inbound(), now=NOW, redrive_after=MINUTE).created
         assert uow.inbox.accept(other, now=NOW, redrive_after=MINUTE).created
+
+
+def test_messages_accepted_together_are_stored_once_each_in_their_order(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        before = uow.inbox.accept(inbound("k0"), now=NOW, redrive_after=MINUTE)
+    batch = [
+        (inbound("k1"), b"raw one"),
+        (inbound("k0"), b"raw again"),  # seen in an earlier transaction
+        (inbound("k2"), None),
+        (inbound("k1"), b"raw twice"),  # seen earlier in this batch
+        (inbound("k3", sender="al@example.org"), b"raw three"),
+    ]
+    with db.unit_of_work() as uow:
+        accepted = uow.inbox.accept_many(batch, now=NOW, redrive_after=MINUTE)
+    assert [a.created for a in accepted] == [True, False, True, False, True]
+    assert accepted[1].inbox_id == before.inbox_id
+    assert accepted[3].inbox_id == accepted[0].inbox_id
+    assert len({a.inbox_id for a in accepted}) == 4
+    with db.unit_of_work() as uow:
+        rows = {item.id: item for item in uow.inbox.recent()}
+        assert len(rows) == 4
+        assert rows[accepted[0].inbox_id].raw == b"raw one"
+        assert rows[accepted[2].inbox_id].raw is None
+        three = rows[accepted[4].inbox_id]
+        assert (three.idempotency_key, three.raw) == ("k3", b"raw three")
+        assert three.payload["sender_address"] == "al@example.org"
+        assert three.state == RowState.PENDING.value
+        assert three.available_at == NOW + MINUTE
+        assert uow.inbox.accept_many([], now=NOW, redrive_after=MINUTE) == []
+
+
+def test_raw_mail_is_compressed_with_lz4_where_the_server_has_it(db: Database) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL column setting")
+    with db.engine.connect() as conn:
+        has_lz4 = conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_settings WHERE name = 'default_toast_compression' "
+                "AND 'lz4' = ANY(enumvals)"
+            )
+        )
+        method = conn.scalar(
+            text(
+                "SELECT attcompression FROM pg_attribute "
+                "WHERE attrelid = 'inbox'::regclass AND attname = 'raw'"
+            )
+        )
+    assert has_lz4, "this PostgreSQL has no lz4: the test cannot tell"
+    assert method == "l"
 
 
 def test_timestamps_come_back_timezone_aware_utc(db: Database) -> None:

@@ -13,6 +13,7 @@ from router.ticket_views import TicketView
 from router.vocabulary import Channel, RowState
 from store.db import UnitOfWork
 from store.errors import store_errors
+from store.inbox import Accepted
 from store.models import InboxItem
 from workers.runtime import desk_metrics
 from workers.runtime.context import Runtime
@@ -85,8 +86,15 @@ class StoreIntake:
         commit instead of one each. Raises ``TransientError`` when the store is down,
         ``store.errors.RefusedValue`` when it refuses a value of a message.
         """
-        with store_errors("accepting a message"), self.runtime.db.unit_of_work() as uow:
-            return [self._accept_in(uow, message, raw) for message, raw in messages]
+        runtime = self.runtime
+        with store_errors("accepting a message"), runtime.db.unit_of_work() as uow:
+            accepted = uow.inbox.accept_many(
+                messages, now=runtime.now(), redrive_after=runtime.redrive_after
+            )
+            return [
+                self._receipt_in(uow, message, one)
+                for (message, _raw), one in zip(messages, accepted, strict=True)
+            ]
 
     def keep_failed(self, message: InboundMessage, *, raw: bytes | None, reason: str) -> Receipt:
         """Keep a message that is not ingested as a failed inbox row with ``reason`` (for
@@ -102,11 +110,8 @@ class StoreIntake:
             )
             return Receipt(inbox_id=accepted.inbox_id, duplicate=not accepted.created)
 
-    def _accept_in(self, uow: UnitOfWork, message: InboundMessage, raw: bytes | None) -> Receipt:
+    def _receipt_in(self, uow: UnitOfWork, message: InboundMessage, accepted: Accepted) -> Receipt:
         runtime = self.runtime
-        accepted = uow.inbox.accept(
-            message, now=runtime.now(), redrive_after=runtime.redrive_after, raw=raw
-        )
         uow.after_commit(
             lambda: desk_metrics.accepted(message.channel.value, created=accepted.created)
         )
