@@ -50,7 +50,7 @@ def envelope_message(
     """The durable minimum of an email: enough to store it once, parsed later by ingest."""
     headers: Message | None = None
     try:
-        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(header_block(raw))
         message_id = message_id_of(headers.get("Message-ID"))
         senders = getaddresses([headers.get("From") or headers.get("Sender") or ""])
         name, address = senders[0] if senders else ("", "")
@@ -75,6 +75,19 @@ def envelope_message(
         unparsed=True,
     )
     return message_without_nul(message)  # which no text keeps: removed, and said so
+
+
+def header_block(raw: bytes) -> bytes:
+    """``raw`` up to its first empty line: all a header parser reads of it (which keeps the
+    rest as the payload: splitting a 200 KiB body into lines only to keep it costs more
+    than reading the headers). An empty line ends the headers whatever the line endings;
+    the parser may end them earlier (at a bare CR or a line that is no header), and then
+    reads the same headers from the longer slice."""
+    ends = [(at, len(sep)) for sep in (b"\n\n", b"\r\n\r\n") if (at := raw.find(sep)) >= 0]
+    if not ends:
+        return raw
+    at, length = min(ends)
+    return raw[: at + length]
 
 
 def _fingerprint(raw: bytes, headers: Message | None) -> str:
