@@ -25,7 +25,7 @@ it at the end, and takes a few minutes for a million tickets (``--tickets
    themselves (the baselines the rollups replace).
 3. Every query of the report (``make_report``: each figure's queries, as the
    dashboard and ``relaydesk report`` run them: rollups, bins and tallies where they
-   keep the filter, the raw rows for the backlog, organisations and requesters) for
+   keep the filter, the raw rows for the backlog and requesters) for
    the last 30 days and for the year, for the whole desk and for one team:
    ``--rounds`` runs each, p50 and p99 per query; then the whole report.
 4. The export (``workers.desk.export.Export``, CSV, every ticket; on PostgreSQL
@@ -122,7 +122,7 @@ def _queries(session: Any, period: Period, filters: ReportFilters) -> dict[str, 
         "top_category": lambda: rollups.created_by_category(period, filters),
         "top_tag": lambda: tallies.volume_by(period, filters, key="tag"),
         "top_form": lambda: tallies.volume_by(period, filters, key="form"),
-        "top_organisation": lambda: raw.volume_by(period, filters, key="organisation"),
+        "top_organisation": lambda: tallies.volume_by(period, filters, key="organisation"),
         "top_requester": lambda: raw.volume_by(period, filters, key="requester"),
     }
 
@@ -138,6 +138,7 @@ def _raw_queries(session: Any, period: Period, filters: ReportFilters) -> dict[s
         ),
         "top_tag": lambda: raw.volume_by(period, filters, key="tag"),
         "top_form": lambda: raw.volume_by(period, filters, key="form"),
+        "top_organisation": lambda: raw.volume_by(period, filters, key="organisation"),
     }
 
 

@@ -13,7 +13,9 @@ code path changed the ticket. Which days: those of the creation, resolution,
 earlier resolution (before a reopen), first response and agents' replies of every
 ticket updated since the last refresh (less ``LOOKBACK``, for transactions that
 committed late), of its ratings and SLA clocks, of every rating changed and of the
-clocks of the tickets the SLA sweep breached or escalated since (its audit events).
+clocks of the tickets the SLA sweep breached or escalated since (its audit events),
+and of the tickets of every customer in ``report_requesters_moved`` (their organisation
+changed, or tickets moved to them: triggers write it, the refresh takes it).
 The speed and people in bins (``store.report_bins``), the top tags and forms, ratings
 and clocks (``store.report_tallies``) are counted again on the same days.
 A refresh takes a lock (PostgreSQL) or the write lock (SQLite), so two schedulers
@@ -46,6 +48,7 @@ from store.models import (
     ReportClock,
     ReportDay,
     ReportMark,
+    ReportRequesterMoved,
     ReportTally,
     SlaTimer,
     Team,
@@ -83,12 +86,14 @@ class ReportRollups:
             self.session.execute(delete(ReportBin))
             self.session.execute(delete(ReportTally))
             self.session.execute(delete(ReportClock))
+            self.session.execute(delete(ReportRequesterMoved))
             self.session.execute(delete(ReportMark).where(ReportMark.name.startswith(_MARK)))
             days = self._every_day(timezone)
             mark = ReportMark(name=_MARK + timezone, at=now)
             self.session.add(mark)
         else:
             days = self._changed_days(mark.at - LOOKBACK, timezone)
+            days |= self._moved_days(timezone)
         bins, tallies = ReportBins(self.session), ReportTallies(self.session)
         for first, last in _runs(days):
             self._count_again(first, last, timezone)
@@ -150,6 +155,18 @@ class ReportRollups:
             select(started).where(SlaTimer.ticket_id.in_(changed)),
             select(started).where(SlaTimer.ticket_id.in_(swept)),
         ):
+            days.update(as_date(d) for d in self.session.scalars(query.distinct()))
+        return days
+
+    def _moved_days(self, timezone: str) -> set[date]:
+        """The creation days of the tickets of the customers moved, taken from the table:
+        those a transaction not yet committed writes stay for the next refresh."""
+        taken = delete(ReportRequesterMoved).returning(ReportRequesterMoved.customer_id)
+        customers = sorted(set(self.session.scalars(taken)))
+        created = local_day(self.dialect, Ticket.created_at, timezone)
+        days: set[date] = set()
+        for start in range(0, len(customers), 5000):
+            query = select(created).where(Ticket.requester_id.in_(customers[start : start + 5000]))
             days.update(as_date(d) for d in self.session.scalars(query.distinct()))
         return days
 

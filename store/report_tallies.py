@@ -2,8 +2,10 @@
 
 ``report_tallies`` keeps, per day (and week and month, summed from its days:
 ``store.report_spans``) and the ticket's
-team, the tickets created with each tag and each form, and the ratings given to each
-agent and team (how many, how many good); ``report_clocks`` the SLA clocks started per
+team, the tickets created with each tag and each form and of each organisation (the
+requester's, as it is at the count: a change of it is counted again through
+``report_requesters_moved``), and the ratings given to each agent and team (how many,
+how many good); ``report_clocks`` the SLA clocks started per
 the ticket's team and priority and the clock's policy, kind, state and escalation step.
 A period then reads its whole months, weeks and the days around them
 (``Period.rollup_spans``) instead of every ticket, rating or clock of a year.
@@ -37,7 +39,17 @@ from sqlalchemy.orm import Session
 from router.report_facts import ClockCount
 from router.report_figures import ReportFilters
 from router.report_period import Period
-from store.models import Agent, Rating, ReportClock, ReportTally, SlaTimer, Team, Ticket
+from store.models import (
+    Agent,
+    Customer,
+    Organisation,
+    Rating,
+    ReportClock,
+    ReportTally,
+    SlaTimer,
+    Team,
+    Ticket,
+)
 from store.report_queries import clock_state, within
 from store.report_spans import period_spans, sum_spans
 from store.report_sql import local_day
@@ -108,6 +120,21 @@ class ReportTallies:
             .where(within(Ticket.created_at, period), Ticket.form.is_not(None), Ticket.form != "")
             .group_by(created, Ticket.team_id, Ticket.form)
         )
+        organisations = (
+            select(
+                literal("day"),
+                created,
+                literal("organisation"),
+                Ticket.team_id,
+                Customer.organisation_id,
+                literal(None, String),
+                func.count(),
+                literal(0),
+            )
+            .join(Customer, Customer.id == Ticket.requester_id)
+            .where(within(Ticket.created_at, period), Customer.organisation_id.is_not(None))
+            .group_by(created, Ticket.team_id, Customer.organisation_id)
+        )
         rated = local_day(self.dialect, Rating.created_at, period.timezone)
         good = func.sum(case((Rating.good.is_(True), 1), else_=0))
         ratings = [
@@ -127,7 +154,7 @@ class ReportTallies:
             .group_by(rated, Ticket.team_id, ref)
             for facet, ref in (("rating_agent", Rating.agent_id), ("rating_team", Rating.team_id))
         ]
-        return [tags, forms, *ratings]
+        return [tags, forms, organisations, *ratings]
 
     def _clocks(self, period: Period) -> Any:
         started = local_day(self.dialect, SlaTimer.started_at, period.timezone)
@@ -149,10 +176,12 @@ class ReportTallies:
     # --- reading -------------------------------------------------------------------
 
     def volume_by(self, period: Period, filters: ReportFilters, *, key: str) -> Counter[str] | None:
-        """As ``ReportQueries.volume_by`` for ``tag`` and ``form``; ``None`` otherwise, or
-        for a filter not kept."""
-        if key not in ("tag", "form") or not set(filters.given()) <= TALLY_FILTERS:
+        """As ``ReportQueries.volume_by`` for ``tag``, ``form`` and ``organisation`` (named
+        as they are now); ``None`` otherwise, or for a filter not kept."""
+        if key not in ("tag", "form", "organisation") or not set(filters.given()) <= TALLY_FILTERS:
             return None
+        if key == "organisation":
+            return self._organisations(period, filters)
         query = (
             select(ReportTally.key, func.sum(ReportTally.count))
             .where(
@@ -161,6 +190,25 @@ class ReportTallies:
                 *_teams(ReportTally, filters),
             )
             .group_by(ReportTally.key)
+        )
+        return Counter({str(k): int(n) for k, n in self.session.execute(query) if n})
+
+    def _organisations(self, period: Period, filters: ReportFilters) -> Counter[str]:
+        per = (  # summed per organisation id first, then named
+            select(ReportTally.ref.label("ref"), func.sum(ReportTally.count).label("n"))
+            .where(
+                ReportTally.facet == "organisation",
+                period_spans(ReportTally, period),
+                *_teams(ReportTally, filters),
+            )
+            .group_by(ReportTally.ref)
+            .subquery("per_organisation")
+        )
+        query = (
+            select(Organisation.name, func.sum(per.c.n))
+            .join(per, per.c.ref == Organisation.id)
+            .where(Organisation.name != "")
+            .group_by(Organisation.name)
         )
         return Counter({str(k): int(n) for k, n in self.session.execute(query) if n})
 

@@ -24,6 +24,7 @@ from store.models.reports import (
     ReportClock,
     ReportDay,
     ReportMark,
+    ReportRequesterMoved,
     ReportTally,
 )
 from store.models.requester_access import RequesterAccess
@@ -58,6 +59,7 @@ __all__ = [
     "ReportClock",
     "ReportDay",
     "ReportMark",
+    "ReportRequesterMoved",
     "ReportTally",
     "RequesterAccess",
     "SavedSearchRow",

@@ -79,7 +79,8 @@ class ReportTally(Base):
     """Tickets counted per local day (``span`` ``"day"``) or month (``"month"``), team
     and ``facet``: ``tag`` and ``form`` (``key`` the tag or form, on the day of creation),
     ``rating_agent`` and ``rating_team`` (``ref`` the rated agent or team, ``good`` the
-    good ones, on the day of the rating). ``team_id`` is the ticket's (the filter).
+    good ones, on the day of the rating), ``organisation`` (``ref`` the requester's
+    organisation, on the day of creation). ``team_id`` is the ticket's (the filter).
     Rebuilt with the daily rollups (``store.report_tallies``)."""
 
     __tablename__ = "report_tallies"
@@ -94,6 +95,18 @@ class ReportTally(Base):
     key: Mapped[str | None] = mapped_column(Text)
     count: Mapped[int] = mapped_column(Integer)
     good: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportRequesterMoved(Base):
+    """A customer whose tickets may count for another organisation now: written by
+    triggers when a customer's organisation or a ticket's requester changes (neither
+    marks the ticket updated), read and deleted by the next refresh, which counts the
+    days of the customer's tickets again."""
+
+    __tablename__ = "report_requesters_moved"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
 
 
 class ReportClock(Base):

@@ -4,10 +4,10 @@ One entry point for the command line, the staff API and the dashboard. The
 rollups are brought up to date first (``refresh_reports``); the volume is read
 from them unless a filter they do not keep is given (agent, organisation,
 form), speed and people from the bins (``store.report_bins``) unless a filter
-other than team is given, the top tags and forms, the ratings and the promises
-from the tallies (``store.report_tallies``) unless a filter other than team (and
-priority, for the promises) is given; the backlog, the top organisations and
-requesters, and everything a filter keeps from the rollups, from the raw rows (see
+other than team is given, the top tags, forms and organisations, the ratings and the
+promises from the tallies (``store.report_tallies``) unless a filter other than team
+(and priority, for the promises) is given; the backlog, the top requesters, and
+everything a filter keeps from the rollups, from the raw rows (see
 ``store.report_queries``).
 """
 
