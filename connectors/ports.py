@@ -112,6 +112,11 @@ class RequesterDesk(Protocol):
         """Their tickets on every channel, newest first; None: no such session."""
         ...
 
+    def requester_language(self, secret: str) -> str | None:
+        """The language kept for the requester of a session or of a sign-in link not used
+        yet (asking does not use it up); None when not known, or for no such secret."""
+        ...
+
     def keep_file(self, data: bytes) -> str:
         """Keep an uploaded file's bytes (content-addressed); returns their SHA-256.
         Raises ``TransientError`` when they cannot be kept."""

@@ -8,6 +8,11 @@ the one already known for them (stored on the customer), else the desk's
 (``catalogs.LANGUAGES``); a stated language it does not speak is passed over
 for the next one the person accepts, as HTTP's content negotiation does.
 
+A page the requester opens by their link (the ticket's page, "my requests", a sign-in
+link) speaks, in order: the language they chose for the pages (``?lang``, kept in a
+cookie), the one known for them (the desk's mail to them is in it, so its link opens
+in it), what their browser states, else the desk's (``page_language``).
+
 Any Chinese tag (zh, zh-CN, zh-Hans, zh-SG, also zh-TW and zh-Hant) is read as
 Simplified Chinese, the only Chinese relaydesk ships: a reader of Traditional
 characters reads it far better than English.
@@ -85,6 +90,19 @@ def requester_language(
     """The language to speak to a requester in: their choice, else what their client
     states, else what is known of them, else the desk's ``default``."""
     for candidate in (stated_language(chosen), stated_language(stated), known):
+        if candidate in LANGUAGES:
+            return candidate
+    return default
+
+
+def page_language(
+    *, chosen: str = "", known: str | None = None, stated: str = "", default: str
+) -> str:
+    """The language of a requester's page: their choice for the pages, else what is
+    known of them (the language the desk writes to them in), else what their browser
+    states, else the desk's ``default``. A browser's Accept-Language says less about
+    a person than the language they wrote in, so it comes after what is known."""
+    for candidate in (stated_language(chosen), known, stated_language(stated)):
         if candidate in LANGUAGES:
             return candidate
     return default

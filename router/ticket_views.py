@@ -48,3 +48,4 @@ class TicketView:
     assignee_display_name: str = ""  # the assignee's full name, as configured
     organisation: str | None = None  # the requester's organisation
     merged_into: int | None = None  # closed as merged into that ticket (the same requester's)
+    requester_language: str | None = None  # the language the desk writes to them in

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from router.vocabulary import Channel
-from store.models import CustomerIdentity, RequesterAccess, Ticket
+from store.models import Customer, CustomerIdentity, RequesterAccess, Ticket
 
 
 def secret_hash(secret: str) -> str:
@@ -67,6 +67,23 @@ class RequesterAccessRepository:
                 RequesterAccess.kind == "session",
                 RequesterAccess.expires_at > now,
             )
+        )
+
+    def language_of(self, secret: str, now: datetime) -> str | None:
+        """The language kept for the customer of a session or of a link not used yet (both
+        unexpired); None when not known, or for no such secret. Uses nothing up."""
+        return self.session.scalar(
+            select(Customer.language)
+            .join(RequesterAccess, RequesterAccess.customer_id == Customer.id)
+            .where(
+                RequesterAccess.secret_hash == secret_hash(secret),
+                RequesterAccess.expires_at > now,
+                or_(
+                    RequesterAccess.kind == "session",
+                    and_(RequesterAccess.kind == "link", RequesterAccess.used_at.is_(None)),
+                ),
+            )
+            .limit(1)
         )
 
     def tickets_of(self, customer_id: int, limit: int = 200) -> list[Ticket]:

@@ -388,4 +388,5 @@ def view_of(ticket: Ticket, *, with_messages: bool = False) -> TicketView:
         access_key=ticket.access_key,
         assignee_display_name=ticket.assignee.display_name if ticket.assignee else "",
         organisation=organisation.name if (organisation := ticket.requester.organisation) else None,
+        requester_language=ticket.requester.language,
     )

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from config.settings import Settings
+from connectors.web.requester.page_language import chosen_language
 from connectors.web.requester.submission_guard import (
     CSRF_FIELD,
     HONEYPOT,
@@ -203,9 +204,10 @@ class FormPage:
         self.env = page_environment(TEMPLATES, PARTIALS)
 
     def language(self, request: Request, chosen: str) -> str:
-        """The page's language: the one chosen on the form, else the browser's."""
+        """The page's language: the one chosen on the form, else the one chosen for the
+        requester's pages (``?lang``, its cookie), else the browser's."""
         return requester_language(
-            chosen=chosen,
+            chosen=chosen or chosen_language(request),
             stated=request.headers.get("accept-language", "")[:500],
             default=self.default_language,
         )

@@ -7,6 +7,8 @@ import pytest
 from config.settings import HelpdeskSettings, known_language
 from router.language_choice import (
     language_of,
+    language_tag,
+    page_language,
     preferred_tags,
     requester_language,
     stated_language,
@@ -87,3 +89,15 @@ def test_the_desks_language_and_zone_are_settings_checked_at_start_up() -> None:
         HelpdeskSettings(language="fr")
     with pytest.raises(ValueError, match="unknown time zone"):
         HelpdeskSettings(timezone="Mars/Olympus")
+
+
+def test_a_requesters_page_speaks_their_choice_then_the_known_language_then_the_browsers() -> None:
+    assert page_language(chosen="en", known="zh_CN", stated="zh-CN", default="zh_CN") == "en"
+    assert page_language(known="zh_CN", stated="en-US,en", default="en") == "zh_CN"
+    assert page_language(known=None, stated="zh-CN,zh;q=0.9", default="en") == "zh_CN"
+    assert page_language(chosen="klingon", known="xx", stated="fr", default="zh_CN") == "zh_CN"
+
+
+def test_a_language_relaydesk_speaks_has_a_bcp47_tag() -> None:
+    assert language_tag("zh_CN") == "zh-CN"
+    assert language_tag("en") == "en"

@@ -10,7 +10,12 @@ from router.ratings import RatedVia, RatingOutcome, RatingView
 from router.ticket_views import TicketView
 from router.vocabulary import Status
 from workers.desk.ratings import rate_in, rating_of
-from workers.desk.requester_sign_in import my_tickets, send_sign_in_link, sign_in
+from workers.desk.requester_sign_in import (
+    my_tickets,
+    requester_language,
+    send_sign_in_link,
+    sign_in,
+)
 from workers.desk.submission_counts import count_submission
 from workers.desk.ticket_status import change_ticket_status
 from workers.runtime.context import Runtime
@@ -63,6 +68,9 @@ class RequesterPorts:
 
     def my_tickets(self, session_secret: str) -> list[TicketView] | None:
         return my_tickets(self.runtime, session_secret)
+
+    def requester_language(self, secret: str) -> str | None:
+        return requester_language(self.runtime, secret)
 
     def keep_file(self, data: bytes) -> str:
         try:

@@ -66,3 +66,10 @@ def my_tickets(runtime: Runtime, session_secret: str) -> list[TicketView] | None
         if customer_id is None:
             return None
         return [view_of(t) for t in uow.requester_access.tickets_of(customer_id)]
+
+
+def requester_language(runtime: Runtime, secret: str) -> str | None:
+    """The language kept for the requester of a session or of a sign-in link not used yet;
+    None when not known (the link is not used up by asking)."""
+    with runtime.db.unit_of_work() as uow:
+        return uow.requester_access.language_of(secret, runtime.now())

@@ -23,6 +23,7 @@ from config.form_settings import WebFormSettings
 from config.settings import Settings
 from connectors.ports import RequesterDesk
 from connectors.web.requester.errors import RequesterNotFound
+from connectors.web.requester.page_language import language_of_page, remember_choice
 from connectors.web.requester.submission_guard import (
     CSRF_FIELD,
     HONEYPOT,
@@ -40,7 +41,7 @@ from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import PermanentError, TransientError
 from router.form_fields import FieldProblem, FieldSpec, FieldType, Value, fields_text, read_field
 from router.form_texts import text_in
-from router.language_choice import requester_language, stated_languages
+from router.language_choice import stated_languages
 from router.vocabulary import Channel, RowState
 
 log = logging.getLogger(__name__)
@@ -100,11 +101,7 @@ class FormsPage:
         self.forms = {f.slug: f for f in settings.web.forms}
 
     def language(self, request: Request) -> str:
-        return requester_language(
-            chosen=request.query_params.get("lang", "")[:35],
-            stated=request.headers.get("Accept-Language", "")[:500],
-            default=self.settings.helpdesk.language,
-        )
+        return language_of_page(request, self.settings)
 
     def _render(self, request: Request, template: str, status: int = 200, **values: Any) -> Any:
         html = render(
@@ -116,7 +113,7 @@ class FormsPage:
             my_requests=url_path(request, "my_requests"),
             **values,
         )
-        return HTMLResponse(html, status_code=status, headers=HEADERS)
+        return remember_choice(request, HTMLResponse(html, status_code=status, headers=HEADERS))
 
     def listing(self, request: Request) -> Response:
         if len(self.forms) == 1:

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
 from connectors.ports import RequesterDesk
+from connectors.web.requester.page_language import language_of_page, remember_choice
 from connectors.web.requester.submission_guard import (
     CSRF_COOKIE,
     SubmissionRate,
@@ -22,7 +23,6 @@ from connectors.web.requester.ticket_page import CATALOG, HEADERS, TEMPLATES
 from connectors.web.route_paths import url_path
 from connectors.web.templating import render
 from connectors.web.text_fields import check_email_address
-from router.language_choice import requester_language
 from router.requester_view import capitalised, requester_state
 from router.vocabulary import Status
 from router.vocabulary_texts import requester_state_word
@@ -36,28 +36,33 @@ class MyRequestsPage:
         self.desk = desk
         self.rate = rate
 
-    def language(self, request: Request) -> str:
-        return requester_language(
-            stated=request.headers.get("Accept-Language", "")[:500],
-            default=self.settings.helpdesk.language,
-        )
+    def language(self, request: Request, secret: str | None = None) -> str:
+        """The page's language (``page_language``); known, when ``secret`` (the requester's
+        session or sign-in link) says whose page it is, their stored language."""
+        return language_of_page(request, self.settings, self._known(secret))
 
-    def _render(self, request: Request, template: str, status: int = 200, **values: Any) -> Any:
+    def _known(self, secret: str | None) -> str | None:
+        return self.desk.requester_language(secret[:100]) if secret else None
+
+    def _render(
+        self, request: Request, template: str, language: str, status: int = 200, **values: Any
+    ) -> Any:
         html = render(
             TEMPLATES,
             template,
-            CATALOG.texts(self.language(request)),
+            CATALOG.texts(language),
             zone=self.settings.helpdesk.timezone,
             desk=self.settings.helpdesk.name,
             **values,
         )
-        return HTMLResponse(html, status_code=status, headers=HEADERS)
+        return remember_choice(request, HTMLResponse(html, status_code=status, headers=HEADERS))
 
     def _ask(self, request: Request, step: str, status: int = 200, **values: Any) -> Response:
         token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
         response = self._render(
             request,
             "sign_in.html",
+            self.language(request),
             status,
             step=step,
             csrf=token,
@@ -72,7 +77,7 @@ class MyRequestsPage:
         tickets = await run_in_threadpool(self.desk.my_tickets, session) if session else None
         if tickets is None:
             return self._ask(request, "ask")
-        language = self.language(request)
+        language = await run_in_threadpool(self.language, request, session)
         rows = [
             {
                 "ticket": t,
@@ -82,7 +87,7 @@ class MyRequestsPage:
             }
             for t in tickets
         ]
-        return self._render(request, "my_requests.html", rows=rows)
+        return self._render(request, "my_requests.html", language, rows=rows)
 
     async def ask_link(self, request: Request) -> Response:
         async with request.form(max_files=0) as form:
@@ -109,7 +114,10 @@ class MyRequestsPage:
 
     def confirm(self, request: Request, secret: str) -> Response:
         action = url_path(request, "use_sign_in_link", secret=secret)
-        return self._render(request, "sign_in.html", step="confirm", action=action, csrf="")
+        language = self.language(request, secret)  # the link's requester's
+        return self._render(
+            request, "sign_in.html", language, step="confirm", action=action, csrf=""
+        )
 
     async def use_link(self, request: Request, secret: str) -> Response:
         session = await run_in_threadpool(self.desk.sign_in, secret[:100])

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
 from config.settings import Settings
 from connectors.web.limits import TooLargePage
 from connectors.web.requester.negotiation import wants_html
+from connectors.web.requester.page_language import language_of_page
 from connectors.web.requester.ticket_page import CATALOG, HEADERS, TEMPLATES, url_path
 from connectors.web.templating import render
-from router.language_choice import requester_language
 
 
 def not_found_handler(settings: Settings):  # type: ignore[no-untyped-def]
@@ -25,7 +26,7 @@ def not_found_handler(settings: Settings):  # type: ignore[no-untyped-def]
         detail = exc.detail if isinstance(exc, HTTPException) else "not found"
         if not wants_html(request.headers.get("Accept", "")):
             return JSONResponse({"detail": detail}, status_code=404)
-        language = _language(request.query_params, request.headers, settings)
+        language = language_of_page(request, settings)
         html = render(
             TEMPLATES,
             "not_found.html",
@@ -51,22 +52,13 @@ def too_large_page(settings: Settings) -> TooLargePage:
         path = str(scope.get("path", ""))
         if not path.startswith(PAGES) or not wants_html(headers.get("Accept", "")):
             return None
-        query = QueryParams(scope.get("query_string", b"").decode("latin-1"))
         return render(
             TEMPLATES,
             "too_large.html",
-            CATALOG.texts(_language(query, headers, settings)),
+            CATALOG.texts(language_of_page(HTTPConnection(scope), settings)),
             zone=settings.helpdesk.timezone,
             desk=settings.helpdesk.name,
             megabytes=max(1, limit // 1_000_000),
         )
 
     return page
-
-
-def _language(query: QueryParams, headers: Headers, settings: Settings) -> str:
-    return requester_language(
-        chosen=query.get("lang", "")[:35],
-        stated=headers.get("Accept-Language", "")[:500],
-        default=settings.helpdesk.language,
-    )

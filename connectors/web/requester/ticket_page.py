@@ -29,13 +29,13 @@ from starlette.datastructures import UploadFile
 from config.settings import Settings
 from connectors.ports import Receipt, RequesterDesk, TicketQueries
 from connectors.web.requester.errors import RequesterNotFound
+from connectors.web.requester.page_language import language_of_page, remember_choice
 from connectors.web.route_paths import url_path
 from connectors.web.templating import page_environment, render
 from connectors.web.uploads import check_uploads
 from router.catalogs import Catalog
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import PermanentError, TransientError
-from router.language_choice import requester_language, stated_languages
 from router.ratings import MAX_COMMENT_CHARS, RatedVia, RatingView
 from router.requester_view import (
     author_name,
@@ -87,12 +87,9 @@ class TicketPage:
         self.desk = desk
         self.accept = accept
 
-    def language(self, request: Request) -> str:
-        return requester_language(
-            chosen=request.query_params.get("lang", "")[:35],
-            stated=request.headers.get("Accept-Language", "")[:500],
-            default=self.settings.helpdesk.language,
-        )
+    def language(self, request: Request, view: TicketView) -> str:
+        """The page's language (``page_language``): known, the ticket's requester's."""
+        return language_of_page(request, self.settings, view.requester_language)
 
     def render(
         self,
@@ -106,6 +103,7 @@ class TicketPage:
     ) -> HTMLResponse:
         current = Status(view.status)
         link = ticket_link(request, view)
+        language = self.language(request, view)
         rating = (
             self.desk.rating(view.number)
             if current in (Status.RESOLVED, Status.CLOSED)
@@ -114,12 +112,12 @@ class TicketPage:
         html = render(
             TEMPLATES,
             "ticket.html",
-            CATALOG.texts(self.language(request)),
+            CATALOG.texts(language),
             zone=self.settings.helpdesk.timezone,
             desk=self.settings.helpdesk.name,
             ticket=view,
             state=requester_state(current).value,
-            state_word=capitalised(requester_state_word(view.status, self.language(request))),
+            state_word=capitalised(requester_state_word(view.status, language)),
             waiting_for_you=waits_for_requester(current),
             handler=handler_name(view.assignee_display_name, view.assignee, view.team),
             messages=[
@@ -152,7 +150,7 @@ class TicketPage:
             max_files=self.settings.web.files_per_message,
             max_message_chars=MAX_MESSAGE_CHARS,
         )
-        return HTMLResponse(html, status_code=status, headers=HEADERS)
+        return remember_choice(request, HTMLResponse(html, status_code=status, headers=HEADERS))
 
     async def view(self, number: int, key: object) -> TicketView:
         """The ticket ``key`` opens; 404 for any other key, as for no ticket."""
@@ -171,7 +169,7 @@ class TicketPage:
                 if isinstance(part, UploadFile) and (part.filename or part.size)
             ]
         view = await self.view(number, key)
-        texts = CATALOG.texts(self.language(request))
+        texts = CATALOG.texts(self.language(request, view))
         if not can_reply(Status(view.status)):
             return self.render(request, view, status=409, body=text, notice="closed")
         if still_need_help and not text:
@@ -231,7 +229,7 @@ class TicketPage:
             attachments=tuple(files),
             source="page:still-need-help" if still_need_help else "page",
             ticket_number=view.number,
-            language=stated_languages(request.headers.get("Accept-Language")),
+            language=self.language(request, view),  # what they read the page in, and wrote
             headers={
                 h: request.headers[h][:500]
                 for h in ("User-Agent", "Accept-Language")
@@ -256,7 +254,7 @@ class TicketPage:
         html = render(
             TEMPLATES,
             "rating.html",
-            CATALOG.texts(self.language(request)),
+            CATALOG.texts(self.language(request, view)),
             zone=self.settings.helpdesk.timezone,
             desk=self.settings.helpdesk.name,
             ticket=view,
@@ -268,7 +266,7 @@ class TicketPage:
             key=view.access_key,
             max_comment_chars=MAX_COMMENT_CHARS,
         )
-        return HTMLResponse(html, status_code=200, headers=HEADERS)
+        return remember_choice(request, HTMLResponse(html, status_code=200, headers=HEADERS))
 
     async def rate(self, request: Request, number: int) -> Response:
         async with request.form(max_files=0) as form:
