@@ -232,7 +232,7 @@ class FormPage:
         priorities = [("", _("Let us decide"))] + [
             (p.value, _capitalized(priority_word(p.value, language))) for p in reversed(Priority)
         ]
-        guarded = self.guard.fields(request)
+        guarded = self.guard.fields(request, language)
         html = render(
             self.env,
             "request_form.html",

@@ -37,6 +37,9 @@ def test_a_chinese_browser_gets_the_form_in_chinese_and_may_choose_english() -> 
 
     english = client.get("/?language=en", headers={"Accept-Language": "zh-CN"}).text
     assert '<html lang="en">' in english and ">Your name</label>" in english
+    # the honeypot's label too (no one sees it; a screen reader or a text browser might)
+    assert f'for="website">{said(WEB + "/requester", "zh_CN", "Website")}</label>' in page
+    assert 'for="website">Website</label>' in english
 
 
 def test_problems_and_thanks_are_in_the_language_chosen_on_the_form() -> None:

@@ -145,7 +145,7 @@ class FormsPage:
         notice: str = "",
     ) -> Response:
         form, specs = self._form(slug, request)
-        guarded = self.guard.fields(request)
+        guarded = self.guard.fields(request, self.language(request))
         response = self._render(
             request,
             "scenario_form.html",

@@ -87,11 +87,18 @@ class Verdict:
         return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
+# the honeypot's label: nobody sees it, but a screen reader or a page read as text might
+TRAP_LABEL = N_("Website")
+
+
 @dataclass(frozen=True)
 class GuardFields:
-    """What a page's form prints for the guard (``templates/_submission_guard.html``)."""
+    """What a page's form prints for the guard (``templates/_submission_guard.html``);
+    ``trap_label`` in the page's language (the guard's words are in this catalog, which
+    the web form at ``/`` does not read)."""
 
     token: str
+    trap_label: str
     csrf_field: str = CSRF_FIELD
     honeypot: str = HONEYPOT
 
@@ -103,9 +110,13 @@ class SubmissionGuard:
     def __init__(self, rate: SubmissionRate | None) -> None:
         self.rate = rate
 
-    def fields(self, request: Request) -> GuardFields:
-        """What a page prints in its form: the browser's token, else a new one."""
-        return GuardFields(request.cookies.get(CSRF_COOKIE) or new_csrf_token())
+    def fields(self, request: Request, language: str) -> GuardFields:
+        """What a page in ``language`` prints in its form: the browser's token, else a
+        new one."""
+        return GuardFields(
+            request.cookies.get(CSRF_COOKIE) or new_csrf_token(),
+            CATALOG.texts(language).gettext(TRAP_LABEL),
+        )
 
     def hand_out(self, response: R, fields: GuardFields) -> R:
         """Sets the token's cookie on the page that prints ``fields``."""
