@@ -132,6 +132,19 @@ class RequesterDesk(Protocol):
         ...
 
 
+class WebhookHealth(Protocol):
+    """Where the Telegram webhook tells how it does, as the poller does: the process's
+    connector health (``relaydesk status``) and metrics (``/metrics``)."""
+
+    def taken(self) -> None:
+        """An update was kept (committed to the inbox), or was one kept before."""
+        ...
+
+    def failed(self, outcome: str, error: str) -> None:
+        """A post was answered ``outcome`` (forbidden, invalid, unavailable): ``error``."""
+        ...
+
+
 class Sender(Protocol):
     """An outbound channel: deliver one rendered message or raise.
 

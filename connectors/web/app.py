@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from config.settings import Settings, WebSettings
-from connectors.ports import Intake, RequesterDesk, Staff, TicketQueries
+from connectors.ports import Intake, RequesterDesk, Staff, TicketQueries, WebhookHealth
 from connectors.web.form import RETRY_AFTER_S, form_router
 from connectors.web.limits import BodySizeLimit
 from connectors.web.readiness import Readiness, metrics_router, readiness_router
@@ -133,6 +133,7 @@ def create_app(
     requester: RequesterDesk | None = None,
     ready: Readiness | None = None,
     metrics: Callable[[], bytes] | None = None,
+    telegram_health: WebhookHealth | None = None,
 ) -> FastAPI:
     """The web channel: JSON API under /api/v1, the HTML form at /, health at /healthz;
     with ``staff``, the staff API (sign-in, agents, tokens) under /api/v1 too, and the
@@ -200,7 +201,7 @@ def create_app(
     if settings.telegram.enabled and settings.telegram.mode == "webhook":
         from connectors.web.telegram_webhook import webhook_router
 
-        app.include_router(webhook_router(settings.telegram, intake))
+        app.include_router(webhook_router(settings.telegram, intake, telegram_health))
     return app
 
 

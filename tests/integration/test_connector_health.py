@@ -23,7 +23,8 @@ from store.process_beats import Beating
 from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
 from tests.support.mail_samples import email_bytes
-from tests.support.telegram_desk import Chat
+from tests.support.telegram_desk import Chat, telegram_env
+from tests.support.telegram_server import TelegramServer
 from workers.channels.mail_connectors import MailConnectors
 from workers.cli import main
 from workers.runtime.context import Runtime
@@ -121,6 +122,45 @@ def test_status_shows_the_telegram_pollers_last_update_and_its_last_error(chat: 
     assert "502" in row["last_error"] or "Bad Gateway" in row["last_error"], row
     assert datetime.fromisoformat(row["error_at"]) >= datetime.fromisoformat(row["last_success"])
     assert row["process"].endswith(f":{Heartbeat(runtime, 'x').me.pid}")
+
+
+def test_status_and_metrics_show_the_telegram_webhooks_last_update_and_its_errors(
+    database_url: str, telegram_server: TelegramServer, tmp_path: Path
+) -> None:
+    env = telegram_env(
+        telegram_server,
+        tmp_path,
+        relaydesk_telegram__mode="webhook",
+        relaydesk_telegram__webhook_url="https://desk.example.com/telegram/webhook",
+        relaydesk_telegram__secret_token="s3cret-Token_1",
+    )
+    right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
+    for desk in desk_for(make_settings(database_url, **env)):
+        runtime = desk.runtime
+        before = datetime.now(UTC)
+        body = telegram_server.update(telegram_server.customer_message(9301, "via webhook"))
+        with TestClient(make_web_app(runtime)) as client:
+            assert client.post("/telegram/webhook", json=body, headers=right).status_code == 200
+            Heartbeat(runtime, "web").beat()
+            taken = [c for c in _status(runtime)["connectors"] if c["name"] == "telegram webhook"]
+            assert client.post("/telegram/webhook", json=body).status_code == 403
+            bad = client.post("/telegram/webhook", content=b"{", headers=right)
+            assert bad.status_code == 400
+            Heartbeat(runtime, "web").beat()
+            row = next(c for c in _status(runtime)["connectors"] if c["name"] == "telegram webhook")
+            metrics = client.get("/metrics").text
+
+        assert len(taken) == 1 and taken[0]["last_error"] is None
+        assert datetime.fromisoformat(taken[0]["last_success"]) >= before
+        assert row["last_success"] == taken[0]["last_success"]  # refusals take nothing in
+        assert row["last_error"].startswith("webhook: not an update (400)"), row
+        assert row["process"].endswith(f":{Heartbeat(runtime, 'x').me.pid}")
+        assert 'relaydesk_telegram_webhook_posts_total{outcome="ok"}' in metrics
+        assert 'relaydesk_telegram_webhook_posts_total{outcome="forbidden"}' in metrics
+        assert 'relaydesk_telegram_webhook_posts_total{outcome="invalid"}' in metrics
+        assert (_gauge(runtime, "relaydesk_telegram_last_update_timestamp_seconds") or 0) >= (
+            before.timestamp() - 1
+        )
 
 
 def test_a_mailbox_is_shown_as_its_running_poller_said_and_a_quiet_process_as_quiet(

@@ -33,6 +33,11 @@ TELEGRAM_POLLS = Counter(
     "relaydesk_telegram_polls_total", "getUpdates rounds of the Telegram poller", ("outcome",)
 )
 TELEGRAM_UPDATES = Counter("relaydesk_telegram_updates_total", "Telegram updates taken in")
+TELEGRAM_WEBHOOK = Counter(
+    "relaydesk_telegram_webhook_posts_total",
+    "Posts to the Telegram webhook, by answer",
+    ("outcome",),  # ok (200), forbidden (403: no secret token), invalid (400), unavailable (503)
+)
 TELEGRAM_LAST_UPDATE = Gauge(
     "relaydesk_telegram_last_update_timestamp_seconds",
     "When the last Telegram update was taken in (Unix time; 0: none yet)",
@@ -108,6 +113,26 @@ class CountedUpdateSink:
         TELEGRAM_LAST_UPDATE.set(time.time())
         self.health.succeeded("telegram")
         return result
+
+
+class CountedWebhook:
+    """The Telegram webhook's ``connectors.ports.WebhookHealth``: the updates it took in
+    (counted, their time kept, as the poller's) and its refusals, under ``telegram webhook``."""
+
+    NAME = "telegram webhook"
+
+    def __init__(self, health: ConnectorHealth) -> None:
+        self.health = health
+
+    def taken(self) -> None:
+        TELEGRAM_WEBHOOK.labels("ok").inc()
+        TELEGRAM_UPDATES.inc()
+        TELEGRAM_LAST_UPDATE.set(time.time())
+        self.health.succeeded(self.NAME)
+
+    def failed(self, outcome: str, error: str) -> None:
+        TELEGRAM_WEBHOOK.labels(outcome).inc()
+        self.health.failed(self.NAME, error)
 
 
 class CountedMailboxState:

@@ -41,6 +41,7 @@ def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from workers.desk.requester_ports import RequesterPorts
     from workers.desk.staff_ports import StaffPorts
     from workers.runtime.config_follow import PinPerRequest
+    from workers.runtime.connector_metrics import CountedWebhook
     from workers.runtime.fleet_metrics import exposition
     from workers.runtime.health import readiness
 
@@ -53,6 +54,7 @@ def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
         requester=RequesterPorts(runtime),
         ready=lambda: readiness(runtime),
         metrics=lambda: exposition(runtime),
+        telegram_health=CountedWebhook(runtime.connector_health),
     )
     app.add_middleware(PinPerRequest, runtime=runtime)
     return app
