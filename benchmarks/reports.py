@@ -123,7 +123,7 @@ def _queries(session: Any, period: Period, filters: ReportFilters) -> dict[str, 
         "top_tag": lambda: tallies.volume_by(period, filters, key="tag"),
         "top_form": lambda: tallies.volume_by(period, filters, key="form"),
         "top_organisation": lambda: tallies.volume_by(period, filters, key="organisation"),
-        "top_requester": lambda: raw.volume_by(period, filters, key="requester"),
+        "top_requester": lambda: raw.top_requesters(period, filters),
     }
 
 
@@ -139,6 +139,7 @@ def _raw_queries(session: Any, period: Period, filters: ReportFilters) -> dict[s
         "top_tag": lambda: raw.volume_by(period, filters, key="tag"),
         "top_form": lambda: raw.volume_by(period, filters, key="form"),
         "top_organisation": lambda: raw.volume_by(period, filters, key="organisation"),
+        "top_requester": lambda: raw.volume_by(period, filters, key="requester"),
     }
 
 

@@ -12,10 +12,9 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, inspect, select, text
+from sqlalchemy import and_, case, distinct, func, select, text
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.util import ClauseAdapter
 
 from router.lifecycle import ACTIVE_STATUSES
 from router.report_facts import ClockCount, DayCount, PersonFacts, SpeedFacts
@@ -33,6 +32,7 @@ from store.models import (
     Team,
     Ticket,
 )
+from store.report_requesters import requester_counts, top_requesters
 from store.report_sql import (
     as_date,
     duration_bin,
@@ -69,12 +69,6 @@ def ticket_conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
         if values:
             where.append(column.in_(values))
     return where
-
-
-def _retargeted(where: list[ColumnElement[bool]], alias: Any) -> list[ColumnElement[bool]]:
-    """``where`` on ``tickets`` said of ``alias`` of it instead."""
-    adapter = ClauseAdapter(inspect(alias).selectable)
-    return [adapter.traverse(clause) for clause in where]
 
 
 def within(column: Any, period: Period) -> ColumnElement[bool]:
@@ -133,7 +127,7 @@ class ReportQueries:
         if key == "tag":
             return self._tags(where)
         if key == "requester":
-            return self._by_requester(where)
+            return requester_counts(self.session, where)
         column: Any = {
             "organisation": Organisation.name,
             "form": Ticket.form,
@@ -150,29 +144,11 @@ class ReportQueries:
             )
         return Counter({name: n for name, n in self.session.execute(query.group_by(column))})
 
-    def _by_requester(self, where: list[ColumnElement[bool]]) -> Counter[str]:
-        """Per requester's name (else the least address they wrote from in the period):
-        the tickets counted per requester id first (integers, from the index
-        ``ix_tickets_created_requester`` alone), then the names joined to the counts."""
-        per = (
-            select(Ticket.requester_id.label("rid"), func.count().label("n"))
-            .where(*where)
-            .group_by(Ticket.requester_id)
-            .subquery("per_requester")
+    def top_requesters(self, period: Period, filters: ReportFilters) -> tuple[tuple[str, int], ...]:
+        """``top_ten`` of ``volume_by(key="requester")``, ranked in the database."""
+        return top_requesters(
+            self.session, [within(Ticket.created_at, period), *ticket_conditions(filters)]
         )
-        other = aliased(Ticket)
-        address = (
-            select(func.min(other.requester_address))
-            .where(other.requester_id == per.c.rid, *_retargeted(where, other))
-            .scalar_subquery()
-        )
-        named = func.nullif(Customer.name, "")
-        label = case((named.is_(None), address), else_=named)
-        query = select(label, func.sum(per.c.n)).join(Customer, Customer.id == per.c.rid)
-        counts: Counter[str] = Counter()
-        for name, n in self.session.execute(query.group_by(label)):
-            counts[name] += int(n)  # two requesters of one name count together
-        return counts
 
     def _tags(self, where: list[ColumnElement[bool]]) -> Counter[str]:
         if self.dialect == "postgresql":
