@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from config import load_settings
@@ -26,8 +27,10 @@ from tests.support.telegram_server import telegram_server  # noqa: F401  (a fixt
 # Property tests judge the code, not the machine: on a busy 2-core machine drawing a big example
 # can take longer than Hypothesis' health check allows, so that check and the per-example
 # deadline are off for every property test (each test's own settings still apply on top).
-settings.register_profile("relaydesk", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("relaydesk")
+hypothesis_settings.register_profile(
+    "relaydesk", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("relaydesk")
 
 # The longest files first. With --dist loadfile a file runs whole in one process, in the order
 # collected; a long file handed out last decides how long the whole run takes, so these (the

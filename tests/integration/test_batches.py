@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from router.envelopes import InboundMessage, OutboundMessage
 from router.errors import TransientError
-from router.vocabulary import Channel
+from router.vocabulary import Channel, OutboxKind
 from store.db import Database
 from store.models import InboxItem, Message, OutboxItem, Ticket
 from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import Desk, desk_for
+from tests.support.present import present
 from workers.steps.deliver import deliver_each
 from workers.steps.ingest import ingest_together
 
@@ -66,10 +67,10 @@ def test_one_message_with_many_rows_makes_each_an_assigned_notified_ticket(desk:
     desk.settle()
     rows = _inbox(desk, ids)
     assert [state for state, _, _ in rows] == ["done"] * 6
-    numbers = [number for _, number, _ in rows]
+    numbers = present(number for _, number, _ in rows)
     assert len(set(numbers)) == 6 and numbers == sorted(numbers)  # in order, one each
     for i, number in enumerate(numbers):
-        view = desk.ticket(number)  # type: ignore[arg-type]
+        view = desk.ticket(number)
         assert view.status == "open" and view.assignee in ("ana", "ben")
         assert len(desk.sender.to(f"b{i}@example.org")) == 1  # acknowledged once
     notices = [m for m in desk.sender.sent if m.recipient.endswith("@relaydesk.localhost")]
@@ -100,7 +101,7 @@ def test_a_failed_batch_keeps_nothing_of_it(desk: Desk) -> None:
 def test_a_delivery_batch_sends_each_row_once_and_retries_a_failure_alone(desk: Desk) -> None:
     runtime = desk.runtime
     with runtime.db.unit_of_work() as uow:
-        ids = [
+        ids = present(
             uow.outbox.add(
                 OutboundMessage(
                     channel=Channel.EMAIL,
@@ -109,13 +110,13 @@ def test_a_delivery_batch_sends_each_row_once_and_retries_a_failure_alone(desk: 
                     body_text="b",
                     message_id=f"<m{i}@desk>",
                 ),
-                kind="reply",
+                kind=OutboxKind.REPLY,
                 ticket_id=None,
                 now=runtime.now(),
                 redrive_after=MINUTE,
             )
             for i in range(4)
-        ]
+        )
     desk.sender.failures.append(TransientError("421 try later"))  # the first send fails
     again = deliver_each(runtime, ids + ids)  # twice in one message: sent once
     assert again == {Channel.EMAIL: [ids[0]]}
@@ -189,7 +190,7 @@ def test_a_failed_batch_leaves_the_rows_it_took_along_pending(db: Database) -> N
 
 def test_outbox_rows_are_claimed_together_and_untried_ones_given_back(db: Database) -> None:
     with db.unit_of_work() as uow:
-        ids = [
+        ids = present(
             uow.outbox.add(
                 OutboundMessage(
                     channel=Channel.EMAIL,
@@ -198,13 +199,13 @@ def test_outbox_rows_are_claimed_together_and_untried_ones_given_back(db: Databa
                     body_text="b",
                     message_id=f"<{i}@x>",
                 ),
-                kind="reply",
+                kind=OutboxKind.REPLY,
                 ticket_id=None,
                 now=NOW,
                 redrive_after=MINUTE,
             )
             for i in range(3)
-        ]
+        )
     with db.unit_of_work() as uow:
         assert list(uow.outbox.claim_many(ids, now=NOW, lease=MINUTE)) == ids
     with db.unit_of_work() as uow:  # leased: not again

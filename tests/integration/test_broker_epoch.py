@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from router.envelopes import InboundMessage, OutboundMessage
-from router.vocabulary import Channel
+from router.vocabulary import Channel, OutboxKind
 from tests.conftest import make_settings
 from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime
@@ -65,7 +65,7 @@ def _queue_mail(runtime: Runtime, n: int) -> int:
                 body_text="b",
                 message_id=f"<epoch{n}@desk>",
             ),
-            kind="reply",
+            kind=OutboxKind.REPLY,
             ticket_id=None,
             now=runtime.now(),
             redrive_after=runtime.redrive_after,

@@ -244,7 +244,9 @@ def test_reload_under_load_switches_every_worker_whole_and_an_invalid_file_chang
     seen = set()
     for inbox_id, phase in accepted.items():
         ticket = tickets[inbox_id]
+        assert ticket is not None, inbox_id  # every accepted message made its ticket
         version, _ = made[ticket][AuditAction.TICKET_CREATED]
+        assert version is not None, ticket
         sla_version, sla = made[ticket][AuditAction.SLA_POLICY]
         assigned_version, _ = made[ticket][AuditAction.TICKET_ASSIGNED]
         # one version classified it and planned its clocks, and its words are that version's

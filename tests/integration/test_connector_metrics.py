@@ -90,7 +90,7 @@ def test_sla_clocks_warned_in_the_last_hour_are_counted(mail_desk: Desk) -> None
     number = desk.submit("sla-warn", sender="kim@example.org")
     assert number
     with desk.runtime.db.unit_of_work() as uow:
-        warned = uow.session.execute(
+        warned = uow.session.execute(  # type: ignore[attr-defined]  # an UPDATE: a CursorResult
             update(SlaTimer)
             .where(SlaTimer.ticket_id == number)
             .values(warned_at=desk.runtime.now())

@@ -17,7 +17,7 @@ import pytest
 from router.vocabulary import AgentStatus, Status
 from tests.conftest import make_settings
 from tests.support.catalog_texts import said
-from tests.support.desk import desk_for
+from tests.support.desk import Desk, desk_for
 from tests.support.mail_desk import MailDesk, mail_desk
 from tests.support.mail_samples import email_bytes
 from tests.support.telegram_desk import Chat, telegram_env
@@ -298,7 +298,7 @@ def test_an_email_conversation_is_in_the_catalogs_words(
     assert {m.language for m in desk.sender.to(_agent_email(desk))} == {desk_language}
 
 
-def _agent_email(desk: MailDesk) -> str:
+def _agent_email(desk: Desk | MailDesk) -> str:
     return next(a.email for a in desk.runtime.settings.agents if a.name == "ana")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -19,18 +20,18 @@ from tests.conftest import make_settings
 from workers.desk.demo_seed import DeskIsRunning, seed_demo
 
 END = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)
-PLAN = {"tickets": 24, "days": 4, "languages": ("en", "zh"), "seed": 11}
+PLAN: dict[str, Any] = {"tickets": 24, "days": 4, "languages": ("en", "zh"), "seed": 11}
 
 
 def seeded(settings: Settings) -> Database:
-    seed_demo(settings, end=END, **PLAN)  # type: ignore[arg-type]
+    seed_demo(settings, end=END, **PLAN)
     return Database(settings.database_url)
 
 
 def test_a_seeded_desk_has_the_planned_tickets_with_their_whole_lives(settings: Settings) -> None:
     plan = plan_history(
         end=END, zone=settings.reports.timezone, channels=_channels(settings), **PLAN
-    )  # type: ignore[arg-type]
+    )
     db = seeded(settings)
     with db.unit_of_work() as uow:
         session = uow.session

@@ -23,7 +23,7 @@ from router.vocabulary import RowState
 from tests.conftest import make_settings
 from tests.support.desk import Desk, desk_for
 from tests.support.dovecot import ImapAccount, poll_through_reconnects
-from tests.support.mail_samples import email_bytes
+from tests.support.mail_samples import body_text, email_bytes
 from tests.support.smtp_sink import SmtpSink
 from workers.channels.mail_connectors import MailConnectors
 from workers.channels.mail_intake import ImapMessageSink, StoreMailboxState
@@ -237,7 +237,7 @@ def test_answers_come_from_the_address_the_customer_wrote_to(
         answer_ticket(desk.runtime, number, desk.ticket(number).assignee or "ana", "On its way.")
         desk.settle()
         to_jo = [m.message for m in smtp_sink.messages if "jo@example.org" in m.rcpt_tos]
-        replies = [r for r in to_jo if "On its way." in r.get_body().get_content()]
+        replies = [r for r in to_jo if "On its way." in body_text(r, ("related", "html", "plain"))]
         assert [r["From"].addresses[0].addr_spec for r in replies] == ["sales@example.com"]
 
 

@@ -33,7 +33,7 @@ def _without_message_id(**kw: object) -> bytes:
     return b"\n".join(kept) + b"\n\n" + body
 
 
-def _replies(desk: MailDesk, address: str = "jo@example.org") -> list:  # type: ignore[type-arg]
+def _replies(desk: MailDesk, address: str = "jo@example.org") -> list:
     return [m for m in desk.sender.to(address) if not m.automatic]
 
 

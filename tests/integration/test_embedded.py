@@ -86,7 +86,8 @@ def test_serve_takes_a_web_request_to_an_acknowledged_assigned_ticket_and_stops_
     ack, notice = by_rcpt["jo@example.org"], by_rcpt["ana@acme.test"]
     assert f"[#{number}]" in ack["Subject"] and ack["Auto-Submitted"] == "auto-replied"
     assert f"[#{number}]" in notice["Subject"] and "(high)" in notice["Subject"]
-    assert "password expired" in notice.get_body(("plain",)).get_content()
+    body = notice.get_body(("plain",))
+    assert body is not None and "password expired" in body.get_content()
     assert ticket["status"] == "open" and ticket["assignee"] == "ana"
     assert ticket["priority"] == "high"
 

@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -21,7 +22,7 @@ from workers.desk.export import Export
 
 pytestmark = pytest.mark.integration
 
-AWKWARD = {
+AWKWARD: dict[int, dict[str, Any]] = {
     1: {"subject": '=HYPERLINK("http://x", "a, b")', "tags": ["@home", "vpn"]},
     2: {"subject": 'two\r\nlines and a "quote"', "category": "-1", "tags": []},
     3: {"subject": "中文的主题 +", "team_id": None, "tags": ["+x", "vpn"]},
@@ -60,7 +61,7 @@ def test_the_database_writes_the_same_csv_as_python_on_awkward_values(awkward: D
     assert text == head + python_csv(awkward, ExportFilters())
     rows = list(csv.DictReader(io.StringIO(text.removeprefix(BOM), newline="")))
     assert [r["subject"] for r in rows] == [
-        "'" + AWKWARD[1]["subject"],  # type: ignore[operator]
+        "'" + AWKWARD[1]["subject"],
         AWKWARD[2]["subject"],
         AWKWARD[3]["subject"],
         "",

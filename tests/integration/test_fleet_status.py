@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from dramatiq.brokers.redis import RedisBroker
 
 from router.envelopes import InboundMessage, OutboundMessage
-from router.vocabulary import Channel
+from router.vocabulary import Channel, OutboxKind
 from store.db import Database
 from store.process_beats import Beating
 from workers.cli import main
@@ -45,7 +45,7 @@ def _seed(url: str, now: datetime) -> None:
                 body_text="b",
                 message_id="<status@x>",
             ),
-            kind="reply",
+            kind=OutboxKind.REPLY,
             ticket_id=None,
             now=now - 3 * MINUTE,
             redrive_after=MINUTE,

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from router.envelopes import OutboundMessage
 from router.errors import TransientError
-from router.vocabulary import Channel
+from router.vocabulary import Channel, OutboxKind
 from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import Desk, desk_for
 from workers.runtime.processes import make_web_app
@@ -50,7 +50,7 @@ def test_metrics_show_the_rows_waiting_and_the_messages_each_actor_processed(des
                 body_text="b",
                 message_id="<metrics@x>",
             ),
-            kind="reply",
+            kind=OutboxKind.REPLY,
             ticket_id=None,
             now=runtime.now() - timedelta(minutes=5),
             redrive_after=timedelta(hours=1),

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from router.envelopes import DeliveryResult, OutboundMessage
-from router.vocabulary import Channel, RowState
+from router.vocabulary import Channel, OutboxKind, RowState
 from store.models import OutboxItem, ProcessBeat
 from store.process_beats import Beating
 from tests.conftest import FAST_RETRIES, make_settings
@@ -69,7 +69,7 @@ def _queue(runtime: Runtime, n: int) -> list[int]:
                     body_text="b",
                     message_id=f"<lease{i}@desk>",
                 ),
-                kind="reply",
+                kind=OutboxKind.REPLY,
                 ticket_id=None,
                 now=runtime.now(),
                 redrive_after=MINUTE,

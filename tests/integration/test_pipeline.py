@@ -140,7 +140,8 @@ def test_an_auto_reply_to_a_resolved_ticket_is_recorded_but_reopens_nothing(
     # the acknowledgement, the assignment and the resolution's notice: nothing new
     assert len(desk.sender.sent) == 3
     with desk.runtime.db.unit_of_work() as uow:
-        assert uow.agents.by_name(view.assignee).load == load  # type: ignore[union-attr,arg-type]
+        agent = uow.agents.by_name(view.assignee or "")
+        assert agent is not None and agent.load == load
     set_ticket_status(desk.runtime, number, Status.CLOSED)
     again = desk.submit(
         "a3",

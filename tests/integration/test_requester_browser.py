@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, FilePayload, Page
 
 from connectors.web.requester.ticket_page import CATALOG
 from router.requester_view import capitalised
@@ -93,7 +93,7 @@ def follow_a_request(desk: Desk, base_url: str, page: Page, language: str) -> No
     page.fill("#email", f"li.{language.lower()}@example.org")
     page.check("input[name=device][value=printer]")
     page.fill("#since", "2026-12-01")
-    page.set_input_files("#photo", [{"name": "jam.png", "mimeType": "image/png", "buffer": PNG}])
+    page.set_input_files("#photo", [FilePayload(name="jam.png", mimeType="image/png", buffer=PNG)])
     page.fill("#details", "It jams on every page.")
     page.click("#send")
     assert page.inner_text("h1").startswith(
@@ -105,7 +105,7 @@ def follow_a_request(desk: Desk, base_url: str, page: Page, language: str) -> No
     assert page.inner_text("#state") in (state("new"), state("open"))
     assert page.locator("html").get_attribute("lang") == language.replace("_", "-")
     page.fill("#body", "Here is a photo of the jam.")
-    page.set_input_files("#files", [{"name": "jam.png", "mimeType": "image/png", "buffer": PNG}])
+    page.set_input_files("#files", [FilePayload(name="jam.png", mimeType="image/png", buffer=PNG)])
     page.click("#send")
     assert page.inner_text("p[role=status]") == _("Your message was added.")
     assert page.locator("ol.conversation a", has_text="jam.png").count() == 2  # form, reply

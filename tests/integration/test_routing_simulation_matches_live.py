@@ -24,6 +24,7 @@ from sqlalchemy import update
 
 from config import EXAMPLE_PATH, load_settings
 from router.desk_simulation import ticket_facts
+from router.envelopes import InboundMessage
 from router.routing_replay import Routed, RoutingReplay
 from router.rule_simulation import Arrival, compare
 from router.vocabulary import AuditAction, ConfigAction, Status, SystemActor
@@ -67,7 +68,7 @@ def candidate_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-def live(runtime: Runtime, arrivals: list[Arrival], messages: dict[int, object]) -> Took:
+def live(runtime: Runtime, arrivals: list[Arrival], messages: dict[int, InboundMessage]) -> Took:
     """The period replayed on the desk: arrivals and resolutions in time order."""
     events = sorted(
         [(a.arrived_at, 1, a.number) for a in arrivals if a.arrived_at]
@@ -84,7 +85,7 @@ def live(runtime: Runtime, arrivals: list[Arrival], messages: dict[int, object])
             customer = uow.customers.requester_of(number)
             assert customer is not None
             message = replace(
-                messages[number],  # type: ignore[type-var]
+                messages[number],
                 idempotency_key=f"replay-{number}",
                 access_key=new_access_key(),
                 ticket_number=None,

@@ -315,6 +315,7 @@ def _check_invariants(runtime: Runtime) -> None:
     returned: Counter[int] = Counter()
     last_by: dict[int, str] = {}
     for ticket_id, action, actor in events:
+        assert ticket_id is not None  # selected by ticket
         if action == "ticket.assigned":
             last_by[ticket_id] = actor
             routed[ticket_id] += actor == "system:route"

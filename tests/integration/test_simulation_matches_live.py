@@ -160,7 +160,7 @@ def test_the_simulators_report_equals_what_the_live_desk_does(
                 replayed, rule_setup(settings), rule_setup(candidate), keep_outcomes=True
             )
             known = agents_now(uow.session)
-            at = {a.number: a.arrived_at for a in replayed}
+            at = {a.number: a.arrived_at for a in replayed if a.arrived_at is not None}
             arrived = [(n, m, at[n]) for n, m, _tier, _org in arrivals.messages(start, stop)]
     finally:
         db.dispose()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from config import load_settings
-from router.vocabulary import AgentStatus, Status
+from router.vocabulary import AgentStatus, AuditAction, Status
 from tests.support.desk import Desk, desk_for
 from workers.desk.agents import set_agent_status
 from workers.desk.replies import answer_ticket
@@ -233,7 +233,11 @@ def test_a_delivery_in_flight_on_a_ticket_hides_none_of_its_due_steps(
     clock.at(200)
     with desk.runtime.db.unit_of_work() as delivering:  # records a send: refers to the ticket
         delivering.audit.record(
-            ticket_id=number, actor="system:deliver", action="outbox.sent", detail="-", now=T0
+            ticket_id=number,
+            actor="system:deliver",
+            action=AuditAction.OUTBOX_SENT,
+            detail="-",
+            now=T0,
         )
         delivering.audit.flush()
         fired = sweep_sla(desk.runtime)
@@ -281,7 +285,7 @@ def test_the_scheduler_hands_due_steps_to_the_workers_and_again_when_lost(
     number = desk.submit("handoff", subject="Printer", body="help")
     clock.at(46)
     lost: list[list[int]] = []
-    desk.runtime.enqueue_sla = lambda ids, _at: lost.append(ids)  # type: ignore[method-assign]
+    desk.runtime.enqueue_sla = lambda ticket_ids, handed_at: lost.append(ticket_ids)  # type: ignore[method-assign]
     assert hand_off_sla(desk.runtime) == [number] and lost == [[number]]
     assert hand_off_sla(desk.runtime) == []  # handed off: the next sweeps leave it alone
     clock.at(48)  # redrive_after_s (60 s) later, still not fired: handed off again

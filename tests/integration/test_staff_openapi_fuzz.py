@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
+from schemathesis.core.result import Ok
 
 from tests.integration.test_openapi_fuzz import EXAMPLES, HYPOTHESIS
 from tests.support.staff import StaffDesk, staff_desk
@@ -110,7 +111,7 @@ def test_every_staff_operation_answers_an_admins_program_as_documented(desk: Sta
 
     operations = [
         op
-        for op in (result.ok() for result in schema.get_all_operations())
+        for op in (result.ok() for result in schema.get_all_operations() if isinstance(result, Ok))
         if op.path.startswith(STAFF_PREFIXES)
     ]
     # 20 before the webhooks (the macro action made it 20), 9 of them, 10 ticket actions,

@@ -101,7 +101,7 @@ TICKET_REASSIGN = {
 }
 
 # a receiver by address (no name to resolve), outside any private network
-NEW_WEBHOOK = {"url": "https://93.184.216.34/hooks", "events": ["ticket.created"]}
+NEW_WEBHOOK: dict[str, Any] = {"url": "https://93.184.216.34/hooks", "events": ["ticket.created"]}
 
 # a macro an admin makes (and, for PUT and DELETE, one made for the row: its name filled)
 NEW_MACRO = {"name": "{name}", "title": "Made", "body": "Hi {{requester_name}}"}

@@ -17,6 +17,7 @@ from store.directory_sync import sync_directory
 from store.models import Ticket
 from store.ticket_scope import visible_to
 from tests.conftest import make_settings
+from tests.support.present import present
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
@@ -45,7 +46,7 @@ def test_roles_come_from_config_and_a_teams_supervisor_supervises_it(
     with db.unit_of_work() as uow:
         ids = {a.name: a.id for a in uow.agents.all()}
         teams = {name: i for i, name in uow.staff.team_names().items()}
-        accounts = {name: uow.staff.account(i) for name, i in ids.items()}
+        accounts = dict(zip(ids, present(uow.staff.account(i) for i in ids.values()), strict=True))
         assert uow.staff.account(10_000) is None
     assert accounts["ana"] == Account(
         ids["ana"], "ana", Role.AGENT, frozenset({teams["support"]}), frozenset()

@@ -251,7 +251,7 @@ def test_a_reply_with_files_attaches_them_to_the_mail_it_sends(
     sender.send(message)
     [eml] = (tmp_path / "out").iterdir()
     mail = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
-    [attached] = list(mail.iter_attachments())  # type: ignore[attr-defined]
+    [attached] = list(mail.iter_attachments())
     assert attached.get_filename() == "Angebot März.pdf"
     assert attached.get_content_type() == "application/pdf"
     assert attached.get_content() == PDF

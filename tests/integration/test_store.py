@@ -286,7 +286,7 @@ def test_automatic_replies_are_counted_per_recipient_in_one_query(db: Database) 
             )
             uow.outbox.add(
                 item,
-                kind="acknowledgement",
+                kind=OutboxKind.ACKNOWLEDGEMENT,
                 ticket_id=None,
                 now=NOW - minutes_ago * MINUTE,
                 redrive_after=MINUTE,
@@ -329,7 +329,7 @@ def test_an_outbox_delivery_lease_expires_and_is_redriven(db: Database) -> None:
     with db.unit_of_work() as uow:
         outbox_id = uow.outbox.add(
             message,
-            kind="acknowledgement",
+            kind=OutboxKind.ACKNOWLEDGEMENT,
             ticket_id=None,
             now=NOW,
             redrive_after=MINUTE,
@@ -339,7 +339,7 @@ def test_an_outbox_delivery_lease_expires_and_is_redriven(db: Database) -> None:
         assert (
             uow.outbox.add(
                 message,
-                kind="acknowledgement",
+                kind=OutboxKind.ACKNOWLEDGEMENT,
                 ticket_id=None,
                 now=NOW,
                 redrive_after=MINUTE,
@@ -405,7 +405,7 @@ def test_an_outbox_row_out_of_attempts_cannot_be_claimed_and_is_failed_by_the_sw
     message = outbound("<m2@relaydesk>")
     with db.unit_of_work() as uow:
         outbox_id = uow.outbox.add(
-            message, kind="acknowledgement", ticket_id=None, now=NOW, redrive_after=MINUTE
+            message, kind=OutboxKind.ACKNOWLEDGEMENT, ticket_id=None, now=NOW, redrive_after=MINUTE
         )
     assert outbox_id is not None
     for i in range(2):  # two claims whose worker never reports back (killed mid-send)

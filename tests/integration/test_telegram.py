@@ -7,12 +7,15 @@ the desk is the embedded one (real store, real worker threads, the poller).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
+from connectors.ports import Intake, Receipt
 from router.envelopes import InboundMessage
 from router.vocabulary import AgentStatus, Channel, Status
 from store.models import Attachment, InboxItem, Team
@@ -152,6 +155,7 @@ def test_customer_commands_files_edits_and_stickers(chat: Chat) -> None:
     assert kept.kept and kept.size == len(b"\x89PNG fake image bytes")
     with chat.desk.runtime.db.unit_of_work() as uow:
         digest = uow.session.scalars(select(Attachment.sha256)).one()
+    assert digest is not None
     assert chat.desk.runtime.files.read(digest) == b"\x89PNG fake image bytes"
     assert len(chat.ticket(2).messages) == 1
     with chat.desk.runtime.db.unit_of_work() as uow:
@@ -285,13 +289,17 @@ def test_the_webhook_needs_the_secret_token_and_a_redelivery_is_a_no_op(
         assert desk.ticket(1).messages[0].body_text == "via webhook"
 
 
+def _later(clock: Callable[[], datetime], by: timedelta) -> datetime:
+    return clock() + by
+
+
 class FlakyIntake:
     """Commits like the real intake, except the first ``fail`` times (the store is down)."""
 
-    def __init__(self, real: Any, fail: int) -> None:
+    def __init__(self, real: Intake, fail: int) -> None:
         self.real, self.fail = real, fail
 
-    def accept(self, message: InboundMessage, *, raw: bytes | None = None) -> Any:
+    def accept(self, message: InboundMessage, *, raw: bytes | None = None) -> Receipt:
         if self.fail:
             self.fail -= 1
             from router.errors import TransientError
@@ -299,8 +307,11 @@ class FlakyIntake:
             raise TransientError("store down")
         return self.real.accept(message, raw=raw)
 
-    def receipt(self, inbox_id: int) -> Any:
+    def receipt(self, inbox_id: int) -> Receipt | None:
         return self.real.receipt(inbox_id)
+
+    async def wait_settled(self, inbox_id: int, timeout: float) -> None:
+        await self.real.wait_settled(inbox_id, timeout)
 
 
 def test_the_offset_advances_only_after_the_inbox_row_is_committed(
@@ -350,7 +361,7 @@ def test_sla_warnings_reach_a_linked_agent_in_telegram_and_escalate_by_email(
     chat.expect(ANA, "Assigned to you: [#1]")
     real = chat.desk.runtime.clock
     for days in (30, 31, 32):  # far past every deadline, then each escalation step's delay
-        chat.desk.runtime.clock = lambda days=days: real() + timedelta(days=days)
+        chat.desk.runtime.clock = partial(_later, real, timedelta(days=days))
         sweep_sla(chat.desk.runtime)
     warning = chat.expect(ANA, "SLA warning: [#1]")
     breach = chat.expect(ANA, "SLA breached: [#1]")

@@ -4,6 +4,7 @@ fails a message; one chat's messages leave in the order they were written."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -112,7 +113,7 @@ def test_a_chats_messages_leave_in_the_order_they_were_written_while_they_wait(
         chat.says(customer, "/new")
         chat.says(customer, "Second question")
     for customer in range(ANN, ANN + 4):
-        chat.server.wait_until(lambda c=customer: len(chat.server.sent(c)) == 4, timeout=20)
+        chat.server.wait_until(partial(chat.server.has_sent, customer, 4), timeout=20)
         texts = [m["plain_text"] for m in chat.server.sent(customer)][1:]
         assert "Your requests" in texts[0], texts
         assert "your next message opens a new request" in texts[1], texts

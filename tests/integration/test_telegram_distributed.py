@@ -8,6 +8,7 @@ import re
 import signal
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -153,9 +154,9 @@ def test_worker_processes_keep_a_chats_order_and_wait_out_a_long_flood(
             for text in ("/status", "/new", "Second question"):
                 telegram_server.customer_message(customer, text)
         for customer in customers:
+            wanted = 4 if customer == ANN else 3
             telegram_server.wait_until(
-                lambda c=customer: len(telegram_server.sent(c)) == (4 if c == ANN else 3),
-                timeout=60,
+                partial(telegram_server.has_sent, customer, wanted), timeout=60
             )
             texts = [m["plain_text"] for m in telegram_server.sent(customer)][-3:]
             assert "requests" in texts[0], texts  # the /status answer

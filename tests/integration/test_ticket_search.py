@@ -15,7 +15,7 @@ from sqlalchemy import delete
 from router.access import Principal
 from router.ticket_list import TicketFilters, TicketOrder, decode_cursor
 from router.vocabulary import Channel, Direction, Priority, Role
-from store.db import Database
+from store.db import Database, UnitOfWork
 from store.migrate import alembic_config, upgrade
 from store.models import Message
 from store.ticket_list import TicketList
@@ -67,8 +67,8 @@ def open_ticket(db: Database, subject: str, *bodies: str) -> int:
     return number
 
 
-def write(uow: object, number: int, body: str) -> int:
-    return uow.messages.add(  # type: ignore[attr-defined, no-any-return]
+def write(uow: UnitOfWork, number: int, body: str) -> int:
+    return uow.messages.add(
         number,
         direction=Direction.INBOUND,
         channel=Channel.EMAIL,

@@ -4,6 +4,7 @@ and PostgreSQL (the SLA sweep, the desk's use cases and ingest all record throug
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 # every audit action that is news, as the desk's code records it
-RECORDED = [
+RECORDED: list[tuple[AuditAction, dict[str, Any], str]] = [
     (AuditAction.TICKET_CREATED, {"channel": "email"}, "ticket.created"),
     (AuditAction.TICKET_ASSIGNED, {"agent": "ana"}, "ticket.assigned"),
     (AuditAction.TICKET_CLAIMED, {"agent": "ana"}, "ticket.assigned"),
@@ -147,7 +148,7 @@ def test_two_racing_sweeps_take_each_due_delivery_once(db: Database) -> None:
     assert sorted(taken + rest) == sorted(d.id for d in _all(db, hook))
 
 
-def _all(db: Database, hook: int) -> list:  # type: ignore[type-arg]
+def _all(db: Database, hook: int) -> list:
     with db.unit_of_work() as uow:
         return uow.webhook_deliveries.recent(webhook_id=hook, limit=100)
 

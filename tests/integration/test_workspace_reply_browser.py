@@ -15,10 +15,11 @@ from pathlib import Path
 
 import dramatiq
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from router.vocabulary import AgentStatus
 from tests.support.browser import screenshot
+from tests.support.desk import stub_broker
 from tests.support.mail_samples import email_bytes
 from tests.support.served import served
 from tests.support.smtp_sink import SmtpSink
@@ -40,7 +41,7 @@ class MailedDesk:
     def settle(self) -> None:
         for _ in range(3):
             for queue in all_queues(self.runtime.channels):
-                self.runtime.broker.join(queue, fail_fast=False)
+                stub_broker(self.runtime).join(queue, fail_fast=False)
 
     def mail(self, raw: bytes) -> int:
         inbox_id = InboundMail(self.runtime).accept(raw, recipients=(), source="smtp")
@@ -126,7 +127,7 @@ def test_an_agent_replies_with_a_macro_and_a_file_and_the_requester_gets_it_thre
     expect(reply_box).to_have_value("Hello Kim Park, I am on it. ana")  # filled to be read
     reply_box.fill("Hello Kim Park, I am on it. The steps to renew it are attached.")
     page.get_by_label(re.compile(r"^Files")).set_input_files(
-        files=[{"name": "renew-steps.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+        files=[FilePayload(name="renew-steps.pdf", mimeType="application/pdf", buffer=PDF)]
     )
     page.get_by_label("Then set the status").select_option("pending")
     screenshot(page, "ticket-reply-macro")

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from connectors.telegram.intake import UpdateSink
 from router.vocabulary import AgentStatus, Channel
 from tests.support.browser import screenshot
-from tests.support.desk import CollectingSender
+from tests.support.desk import CollectingSender, stub_broker
 from tests.support.mail_samples import email_bytes
 from tests.support.served import served
 from tests.support.staff import PASSWORD, StaffDesk, staff_desk
@@ -43,7 +43,7 @@ class WorkingDesk:
     def settle(self) -> None:
         for _ in range(3):
             for queue in all_queues(self.runtime.channels):
-                self.runtime.broker.join(queue, fail_fast=False)
+                stub_broker(self.runtime).join(queue, fail_fast=False)
 
     def mail(self, raw: bytes) -> int:
         inbox_id = InboundMail(self.runtime).accept(raw, recipients=(), source="smtp")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import dramatiq
+from dramatiq.brokers.stub import StubBroker
 
 from config.settings import Settings
 from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
@@ -19,12 +20,19 @@ from workers.runtime.processes import prepare_database
 from workers.runtime.queues import all_queues
 
 
+def stub_broker(runtime: Runtime) -> StubBroker:
+    """The in-process broker a test's desk runs on (``join`` it to settle the desk)."""
+    broker = runtime.broker
+    assert isinstance(broker, StubBroker), f"a test desk on {type(broker).__name__}"
+    return broker
+
+
 @dataclass
 class CollectingSender:
     """A real in-memory channel: keeps what it was given; can be told to fail."""
 
     sent: list[OutboundMessage] = field(default_factory=list)
-    failures: list[Exception] = field(default_factory=list)
+    failures: list[BaseException] = field(default_factory=list)  # dramatiq's time limit too
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send(self, message: OutboundMessage) -> DeliveryResult:
@@ -50,7 +58,7 @@ class Desk:
     def settle(self) -> None:
         for _ in range(3):
             for queue in all_queues(self.runtime.channels):
-                self.runtime.broker.join(queue, fail_fast=False)
+                stub_broker(self.runtime).join(queue, fail_fast=False)
 
     def submit(self, key: str, sender: str = "jo@example.org", **kw: object) -> int:
         message = InboundMessage(

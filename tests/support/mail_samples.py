@@ -89,3 +89,9 @@ Message-ID: {original_message_id}
 
 
 __all__ = ["bounce_bytes", "email_bytes", "make_msgid"]
+
+
+def body_text(message: EmailMessage, preference: tuple[str, ...] = ("plain",)) -> str:
+    """The text of ``message``'s body in the first of ``preference`` it has; "" without one."""
+    body = message.get_body(preference)
+    return "" if body is None else str(body.get_content())

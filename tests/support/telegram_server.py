@@ -570,6 +570,10 @@ class TelegramServer:
 
     # --- test side: inspection ---
 
+    def has_sent(self, chat_id: int, count: int) -> bool:
+        """Whether exactly ``count`` messages went to ``chat_id`` so far."""
+        return len(self.sent(chat_id)) == count
+
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         with self._cond:
             return [dict(m) for m in self._sent if chat_id is None or m["chat_id"] == chat_id]

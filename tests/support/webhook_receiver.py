@@ -24,7 +24,7 @@ class Received:
 
     @property
     def payload(self) -> dict[str, Any]:
-        return json.loads(self.body)  # type: ignore[no-any-return]
+        return json.loads(self.body)
 
     @property
     def message_id(self) -> str:
@@ -70,11 +70,12 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 verified = False
             with receiver.lock:
                 answer = receiver.answers.pop(0) if receiver.answers else 204
-            status = answer if isinstance(answer, int) else 204
+            status: int = answer if isinstance(answer, int) else 204
             if isinstance(answer, tuple) and answer[0] == "sleep":
                 time.sleep(answer[1])
+            location = ""
             if isinstance(answer, tuple) and answer[0] == "redirect":
-                status = 307
+                status, location = 307, str(answer[1])
             if not verified:
                 status = 401
             with receiver.lock:
@@ -82,7 +83,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             try:
                 self.send_response(status)
                 if status == 307:
-                    self.send_header("Location", answer[1])
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
             except OSError:

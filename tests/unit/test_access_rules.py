@@ -29,7 +29,12 @@ ANA, BEN, SAM, ROOT = 10, 11, 12, 13
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
-def account(agent_id: int, role: Role = Role.AGENT, teams=(SUPPORT,), supervises=()) -> Account:
+def account(
+    agent_id: int,
+    role: Role = Role.AGENT,
+    teams: tuple[int, ...] = (SUPPORT,),
+    supervises: tuple[int, ...] = (),
+) -> Account:
     return Account(
         agent_id=agent_id,
         name=f"a{agent_id}",
@@ -173,7 +178,9 @@ def test_a_session_ends_when_idle_when_too_old_or_when_revoked() -> None:
     policy = SessionPolicy(idle=timedelta(hours=8), max_age=timedelta(days=7))
     signed_in = NOW - timedelta(days=2)
 
-    def alive(last_seen: datetime, revoked: datetime | None = None, created=signed_in) -> bool:
+    def alive(
+        last_seen: datetime, revoked: datetime | None = None, created: datetime = signed_in
+    ) -> bool:
         return policy.alive(created_at=created, last_seen_at=last_seen, revoked_at=revoked, now=NOW)
 
     assert alive(NOW - timedelta(hours=7, minutes=59))

@@ -41,7 +41,7 @@ def test_the_shared_watchdog_still_stops_an_actor_past_its_time_limit() -> None:
             stopped.set()
             raise
 
-    actor = dramatiq.actor(slow, broker=broker, time_limit=200, max_retries=0)
+    actor = dramatiq.actor(broker=broker, time_limit=200, max_retries=0)(slow)
     worker = Worker(broker, worker_timeout=50)
     worker.start()
     try:

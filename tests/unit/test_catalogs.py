@@ -146,15 +146,17 @@ def test_translations_keep_the_placeholders_of_their_source(language: str) -> No
 
 
 def assert_same_placeholders(message: Message, where: str) -> None:
-    if message.pluralizable:
+    if isinstance(message.id, str):
+        assert isinstance(message.string, str), f"{where}: {message.id!r} has plural forms"
+        wanted = placeholders(message.id)
+        assert placeholders(message.string) == wanted, f"{where}: {message.string!r} vs {wanted}"
+    else:
         singular, plural = message.id
         wanted = placeholders(plural)
         assert set(placeholders(singular)) <= set(wanted), f"{where}: {singular!r} vs {plural!r}"
+        assert isinstance(message.string, list | tuple), f"{where}: {plural!r} has one form"
         for form in message.string:
             assert placeholders(form) == wanted, f"{where}: {form!r} does not fill {plural!r}"
-    else:
-        wanted = placeholders(message.id)
-        assert placeholders(message.string) == wanted, f"{where}: {message.string!r} vs {wanted}"
 
 
 def test_every_text_names_its_placeholders_so_a_translation_may_reorder_them() -> None:

@@ -294,7 +294,7 @@ def test_a_text_that_holds_the_usual_boundary_gets_a_boundary_of_its_own() -> No
 
     assert _boundary_of(data) != usual
     email = message_from_bytes(data, policy=policy.default)
-    parts = [part.get_content_type() for part in email.iter_parts()]  # type: ignore[attr-defined]
+    parts = [part.get_content_type() for part in email.iter_parts()]
     assert parts == ["text/plain", "text/html"]
     plain = email.get_body(preferencelist=("plain",))
     assert plain is not None and plain.get_content().replace("\r\n", "\n") == quoting

@@ -25,7 +25,7 @@ def test_the_readers_language_then_its_base_then_any_then_the_desks() -> None:
 
 
 def test_a_form_takes_one_text_or_a_table_by_language_and_refuses_others() -> None:
-    plain = WebFormSettings(slug="refund", title="Refund")  # type: ignore[arg-type]
+    plain = WebFormSettings(slug="refund", title="Refund")
     table = WebFormSettings.model_validate(
         {"slug": "it", "title": {"en": "IT", "zh_CN": "IT 故障"},
          "fields": [{"name": "d", "label": {"zh-CN": "设备"}, "type": "choice",

@@ -75,10 +75,7 @@ def test_a_block_that_raises_still_sends_what_was_committed_before() -> None:
 def test_ids_sent_from_many_threads_within_the_window_share_a_message() -> None:
     sent = Sent()
     window = SendWindow(sent, window_s=0.2, max_ids=100)  # type: ignore[arg-type]
-    threads = [
-        threading.Thread(target=window.add, args=(INGEST, i))
-        for i in range(10)  # type: ignore[arg-type]
-    ]
+    threads = [threading.Thread(target=window.add, args=(INGEST, i)) for i in range(10)]
     for thread in threads:
         thread.start()
     for thread in threads:

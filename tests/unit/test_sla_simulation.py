@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from router.business_calendar import always_open, weekdays
 from router.sla_policy import PolicyCondition, SlaPolicy
 from router.sla_simulation import (
+    Dues,
     Move,
     SlaSetup,
     SlaTally,
@@ -27,7 +28,7 @@ def setup(first: str, *, calendar: str = "24x7") -> SlaSetup:
     return SlaSetup((policy,), CALENDARS, default_calendar=calendar)
 
 
-def dues(s: SlaSetup, at: datetime = MONDAY_9, priority: Priority = Priority.NORMAL):
+def dues(s: SlaSetup, at: datetime = MONDAY_9, priority: Priority = Priority.NORMAL) -> Dues:
     return due_times(
         s,
         priority=priority,
@@ -39,14 +40,14 @@ def dues(s: SlaSetup, at: datetime = MONDAY_9, priority: Priority = Priority.NOR
     )
 
 
-def test_due_times_follow_the_policy_and_calendar_as_the_clocks_start():
+def test_due_times_follow_the_policy_and_calendar_as_the_clocks_start() -> None:
     assert dues(setup("4h")).first_response == MONDAY_9 + timedelta(hours=4)
     friday_10pm = datetime(2026, 3, 6, 22, tzinfo=UTC)
     office = dues(setup("4h", calendar="office"), friday_10pm)
     assert office.first_response == datetime(2026, 3, 9, 2, tzinfo=UTC)  # closed at weekends
 
 
-def test_no_matching_policy_tracks_nothing():
+def test_no_matching_policy_tracks_nothing() -> None:
     urgent_only = SlaPolicy(
         "urgent",
         first_response=timedelta(minutes=30),
@@ -57,7 +58,7 @@ def test_no_matching_policy_tracks_nothing():
     assert dues(s, priority=Priority.URGENT).first_response == MONDAY_9 + timedelta(minutes=30)
 
 
-def test_moves_are_bucketed_by_direction_and_size():
+def test_moves_are_bucketed_by_direction_and_size() -> None:
     at = MONDAY_9
     assert move(at, at) is Move.UNCHANGED
     assert move(at, at - timedelta(hours=3)) is Move.EARLIER_HOURS
@@ -68,7 +69,7 @@ def test_moves_are_bucketed_by_direction_and_size():
     assert move(None, None) is None
 
 
-def test_verdicts_compare_the_real_time_with_the_due_time():
+def test_verdicts_compare_the_real_time_with_the_due_time() -> None:
     due = MONDAY_9 + timedelta(hours=1)
     later = MONDAY_9 + timedelta(days=1)
     assert verdict(due, due, later) is Verdict.MET
@@ -78,7 +79,7 @@ def test_verdicts_compare_the_real_time_with_the_due_time():
     assert verdict(None, due, later) is Verdict.UNTRACKED
 
 
-def test_a_tighter_target_turns_a_met_response_into_a_breach_and_back():
+def test_a_tighter_target_turns_a_met_response_into_a_breach_and_back() -> None:
     as_of = MONDAY_9 + timedelta(days=3)
     tally = SlaTally(as_of=as_of)
     loose, tight = dues(setup("4h")), dues(setup("1h"))

@@ -16,7 +16,7 @@ NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
 def key_for(order: TicketOrder, at: datetime, number: int, rank: int) -> tuple[int | str, ...]:
-    values = {"updated_at": at.isoformat(), "created_at": at.isoformat()}
+    values: dict[str, int | str] = {"updated_at": at.isoformat(), "created_at": at.isoformat()}
     values |= {"priority_rank": rank, "number": number, "rank": rank * 300_000_000}
     return tuple(values[name] for name, _ in ORDER_KEYS[order])
 

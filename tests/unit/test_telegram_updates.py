@@ -176,7 +176,7 @@ def sender(api: FakeApi, slept: list[float], turns: list[str]) -> TelegramSender
 
 
 def test_a_short_message_goes_as_one_with_its_buttons() -> None:
-    api, slept, turns = FakeApi(), [], []
+    api, slept, turns = FakeApi(), list[float](), list[str]()
     buttons = (({"text": "Claim", "callback_data": "rd:claim:1"},),)
     result = sender(api, slept, turns).send(chat("hi", "<b>hi</b>", buttons=buttons))
     assert api.sent == [("42", "<b>hi</b>", [[{"text": "Claim", "callback_data": "rd:claim:1"}]])]
@@ -184,7 +184,7 @@ def test_a_short_message_goes_as_one_with_its_buttons() -> None:
 
 
 def test_a_long_message_is_split_escaped_and_each_part_waits_its_turn() -> None:
-    api, slept, turns = FakeApi(), [], []
+    api, slept, turns = FakeApi(), list[float](), list[str]()
     text = ("a < b & c " * 300 + "\n\n") * 3
     result = sender(api, slept, turns).send(chat(text, None))
     assert len(api.sent) >= 3 and turns == ["42"] * len(api.sent)
@@ -194,14 +194,14 @@ def test_a_long_message_is_split_escaped_and_each_part_waits_its_turn() -> None:
 
 
 def test_a_429_is_waited_out_as_asked_then_sent() -> None:
-    api, slept, turns = FakeApi(), [], []
+    api, slept, turns = FakeApi(), list[float](), list[str]()
     api.failures.append(RetryLater("slow down", retry_after=3))
     sender(api, slept, turns).send(chat("hi"))
     assert slept == [3] and len(api.sent) == 1
 
 
 def test_a_long_429_is_left_to_the_retries() -> None:
-    api, slept, turns = FakeApi(), [], []
+    api, slept, turns = FakeApi(), list[float](), list[str]()
     api.failures.append(RetryLater("slow down", retry_after=300))
     with pytest.raises(TransientError):
         sender(api, slept, turns).send(chat("hi"))
@@ -209,7 +209,7 @@ def test_a_long_429_is_left_to_the_retries() -> None:
 
 
 def test_edits_and_callback_answers() -> None:
-    api, slept, turns = FakeApi(), [], []
+    api, slept, turns = FakeApi(), list[float](), list[str]()
     s = sender(api, slept, turns)
     s.send(chat("done", "<b>done</b>", chat_action="edit", target_id="5"))
     s.send(chat("Claimed", chat_action="answer_callback", target_id="cb9"))
@@ -221,7 +221,7 @@ def test_edits_and_callback_answers() -> None:
 
 
 def test_a_split_message_that_fails_midway_is_resumed_not_repeated() -> None:
-    api, slept, turns = FakeApi(), [], []
+    api, slept, turns = FakeApi(), list[float](), list[str]()
     text = "\n\n".join(f"part {i} " + "x" * 4000 for i in range(3))
 
     class FailSecond(FakeApi):
@@ -241,7 +241,7 @@ def test_a_split_message_that_fails_midway_is_resumed_not_repeated() -> None:
 
 
 def test_a_429_longer_than_the_wait_in_place_leaves_with_its_wait() -> None:
-    api, slept, turns = FakeApi(), [], []
+    api, slept, turns = FakeApi(), list[float](), list[str]()
     api.failures.append(RetryLater("slow down", retry_after=300))
     with pytest.raises(RetryLater) as caught:
         sender(api, slept, turns).send(chat("hi"))
@@ -267,7 +267,7 @@ def test_a_split_message_cut_off_by_a_flood_says_how_long_to_wait() -> None:
 def test_a_document_uploads_its_kept_file_with_its_caption() -> None:
     from router.envelopes import AttachmentRef
 
-    api, slept, turns = FakeApi(), [], []
+    api, slept, turns = FakeApi(), list[float](), list[str]()
 
     def read_file(sha256: str) -> bytes:  # as the kept files answer
         if sha256 != "ab" * 32:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,7 +97,7 @@ def test_a_marked_text_is_itself_until_it_is_translated_where_it_is_used() -> No
 
 def test_a_template_speaks_the_language_of_the_texts_it_is_given(catalog: Catalog) -> None:
     env = page_environment(catalog.directory.parent / "templates")
-    values = {"desk": "<Desk>", "name": "Jo", "n": 2, "at": AT}
+    values: dict[str, Any] = {"desk": "<Desk>", "name": "Jo", "n": 2, "at": AT}
     zh = render(env, "page.html", catalog.texts("zh_CN"), zone="Asia/Shanghai", **values)
     assert zh == (
         '<html lang="zh-CN"><h1>&lt;Desk&gt;：提交求助</h1><p>Jo，您好：</p>\n'
@@ -115,7 +116,7 @@ def test_a_translated_text_in_a_template_is_escaped_like_the_rest_of_the_page(
     catalog: Catalog,
 ) -> None:
     env = page_environment(catalog.directory.parent / "templates")
-    values = {"desk": "D", "name": "<script>", "n": 1, "at": AT}
+    values: dict[str, Any] = {"desk": "D", "name": "<script>", "n": 1, "at": AT}
     assert "&lt;script&gt;，您好：" in render(env, "page.html", catalog.texts("zh_CN"), **values)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
 
 from config.settings import Settings
 from connectors.web.app import create_app
@@ -250,21 +251,21 @@ def test_chunked_body_within_the_limit_is_accepted(client: TestClient) -> None:
 
 
 def test_limit_stops_reading_a_streamed_body_at_the_first_chunk_past_it() -> None:
-    async def app(scope: dict, receive: Any, send: Any) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         while (await receive()).get("more_body"):
             pass
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"read it all"})
 
     chunks = [{"type": "http.request", "body": b"x" * 40, "more_body": True}] * 10
-    served: list[dict] = []
-    sent: list[dict] = []
+    served: list[Message] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict:
+    async def receive() -> Message:
         served.append(chunks[len(served)])
         return served[-1]
 
-    async def send(message: dict) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/", "headers": []}
