@@ -30,8 +30,11 @@ def chromium_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One browser per test module: Playwright's sync API keeps its event loop running
+    in the main thread while it is open, and a later module's ``asyncio.run`` in the
+    same test process would fail with "cannot be called from a running event loop"."""
     executable = chromium_path()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
