@@ -14,10 +14,13 @@ from sqlalchemy import func, select
 from config.settings import Settings
 from router.demo_history import Step, plan_history
 from store.db import Database
-from store.models import AuditEvent, Message, OutboxItem, Rating, Ticket
+from store.models import AuditEvent, Message, OutboxItem, Rating, ReportDay, Ticket
 from store.process_beats import Beating
 from tests.conftest import make_settings
 from workers.desk.demo_seed import DeskIsRunning, seed_demo
+from workers.runtime.build import build_runtime
+from workers.runtime.processes import prepare_database
+from workers.steps.report_refresh import refresh_reports
 
 END = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)
 PLAN: dict[str, Any] = {"tickets": 24, "days": 4, "languages": ("en", "zh"), "seed": 11}
@@ -57,6 +60,25 @@ def test_a_seeded_desk_has_the_planned_tickets_with_their_whole_lives(settings: 
         states = Counter(session.scalars(select(OutboxItem.state)).all())
         assert states and set(states) == {"done"}
     db.dispose()
+
+
+def test_a_desk_whose_reports_were_counted_before_reports_the_seeded_history(
+    settings: Settings,
+) -> None:
+    runtime = build_runtime(settings)  # a desk that ran before (its rollups counted today)
+    try:
+        prepare_database(runtime)
+        refresh_reports(runtime)
+    finally:
+        runtime.close()
+
+    db = seeded(settings)
+    with db.unit_of_work() as uow:
+        created = uow.session.scalar(select(func.sum(ReportDay.created)))
+        tickets = uow.session.scalar(select(func.count()).select_from(Ticket))
+    db.dispose()
+
+    assert created == tickets == PLAN["tickets"]
 
 
 def test_the_same_seed_makes_the_same_desk(tmp_path) -> None:  # type: ignore[no-untyped-def]

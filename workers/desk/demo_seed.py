@@ -33,6 +33,7 @@ from router.demo_history import DemoPlan, DemoRequest, Step, plan_history
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import AlreadyTaken, NotFound, PermanentError
 from router.vocabulary import Status
+from store.report_rollups import ReportRollups
 from workers.channels.demo_requesters import DemoRequesters, demo_channels, rated_via
 from workers.channels.intake import StoreIntake
 from workers.desk.assignments import claim_ticket, transfer_ticket
@@ -187,6 +188,8 @@ class _Player:
             self.report.events += 1
             if progress is not None:
                 progress(done, total)
+        with self.runtime.db.unit_of_work() as uow:  # its rows' times are in the past:
+            ReportRollups(uow.session).count_all_again()  # unseen by a refresh's mark
         refresh_reports(self.runtime)
         self.report.tickets = len(set(self.numbers.values()))
         self.report.sent_nowhere = Counter(self.sender.taken)
