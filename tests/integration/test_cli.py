@@ -451,6 +451,17 @@ def test_config_check_on_a_good_file_says_ok_without_echoing_secrets(
     assert not any(secret in result.output for secret in SECRETS)
 
 
+def test_config_check_names_the_outbox_directory_of_mail_written_to_files(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "files.toml"
+    path.write_text(CONFIG.format(url="sqlite:///x.db", outbox=tmp_path))
+    result = CliRunner().invoke(main, ["config", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"smtp      file: .eml files in {tmp_path}/" in result.stdout
+    assert "127.0.0.1:25" not in result.stdout  # no relay is used
+
+
 def test_config_check_warns_when_answers_to_our_mail_would_not_come_back(
     tmp_path: Path,
 ) -> None:

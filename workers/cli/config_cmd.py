@@ -56,7 +56,11 @@ def check(ctx: click.Context, path: str | None) -> None:
     )
     click.echo(f"  teams     {', '.join(t.name for t in settings.teams) or '-'}")
     click.echo(f"  agents    {', '.join(a.name for a in settings.agents) or '-'}")
-    click.echo(f"  smtp      {settings.smtp.transport} {settings.smtp.host}:{settings.smtp.port}")
+    smtp = settings.smtp
+    if smtp.transport == "file":  # no relay: the host and port are not used
+        click.echo(f"  smtp      file: .eml files in {smtp.file_dir}/")
+    else:
+        click.echo(f"  smtp      smtp {smtp.host}:{smtp.port}")
     unread = unread_reply_address(settings.helpdesk.address, settings.email)
     if unread:
         click.echo(f"  warning   {unread}")
