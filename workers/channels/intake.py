@@ -15,6 +15,7 @@ from store.db import UnitOfWork
 from store.errors import store_errors
 from store.inbox import Accepted
 from store.models import InboxItem
+from workers.channels.commit_groups import CommitGroups
 from workers.runtime import desk_metrics
 from workers.runtime.context import Runtime
 
@@ -45,6 +46,11 @@ class StoreIntake:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._behind = (-1.0, False)  # (when looked, whether web submissions were behind)
+        # messages accepted by many threads at once (SMTP sessions, web requests) share
+        # a transaction
+        self._groups: CommitGroups[tuple[InboundMessage, bytes | None], Receipt] = CommitGroups(
+            self.accept_many
+        )
 
     async def wait_settled(self, inbox_id: int, timeout: float) -> None:
         """Wait for the signal that ``inbox_id`` was processed, in this process or (on
@@ -77,7 +83,9 @@ class StoreIntake:
         return behind
 
     def accept(self, message: InboundMessage, *, raw: bytes | None = None) -> Receipt:
-        return self.accept_many([(message, raw)])[0]
+        """Commit ``message``, in one transaction with those other threads are accepting
+        meanwhile (``commit_groups``); raises as ``accept_many`` for it alone."""
+        return self._groups.submit((message, raw), len(raw) if raw else 0)
 
     def accept_many(self, messages: Sequence[tuple[InboundMessage, bytes | None]]) -> list[Receipt]:
         """Commit every message (with its raw bytes) in one transaction: all or none.

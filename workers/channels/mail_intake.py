@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from connectors.email.normalize import envelope_message
+from connectors.ports import Receipt
+from router.envelopes import InboundMessage
 from store.errors import store_errors
 from workers.channels.intake import StoreIntake
 from workers.runtime.context import Runtime
@@ -26,7 +28,11 @@ class InboundMail:
         self.intake = StoreIntake(runtime)
 
     def accept(self, raw: bytes, *, recipients: tuple[str, ...], source: str) -> int:
-        return self.accept_many([raw], recipients=recipients, source=source)[0]
+        """Commit one message (with those other threads accept meanwhile); its inbox id."""
+        message = envelope_message(raw, recipients=recipients, source=source)
+        receipt = self.intake.accept(message, raw=raw)  # TransientError when it cannot commit
+        _log(message, receipt, source)
+        return receipt.inbox_id
 
     def accept_many(
         self, raws: Sequence[bytes], *, recipients: tuple[str, ...], source: str
@@ -36,16 +42,7 @@ class InboundMail:
         # TransientError when it cannot commit
         receipts = self.intake.accept_many(list(zip(messages, raws, strict=True)))
         for message, receipt in zip(messages, receipts, strict=True):
-            if receipt.conflict:
-                log.warning(
-                    "email %s via %s reuses the Message-ID of another message from the same "
-                    "sender with other content; kept the first (inbox %d)",
-                    message.idempotency_key,
-                    source,
-                    receipt.inbox_id,
-                )
-            elif receipt.duplicate:
-                log.info("email %s via %s was accepted before", message.idempotency_key, source)
+            _log(message, receipt, source)
         return [receipt.inbox_id for receipt in receipts]
 
     def keep_refused(self, headers: bytes, *, source: str, reason: str) -> int:
@@ -57,6 +54,19 @@ class InboundMail:
         stand_in = replace(message, idempotency_key=f"refused {message.idempotency_key}"[:512])
         receipt = self.intake.keep_failed(stand_in, raw=headers, reason=reason)
         return receipt.inbox_id
+
+
+def _log(message: InboundMessage, receipt: Receipt, source: str) -> None:
+    if receipt.conflict:
+        log.warning(
+            "email %s via %s reuses the Message-ID of another message from the same "
+            "sender with other content; kept the first (inbox %d)",
+            message.idempotency_key,
+            source,
+            receipt.inbox_id,
+        )
+    elif receipt.duplicate:
+        log.info("email %s via %s was accepted before", message.idempotency_key, source)
 
 
 class SmtpMailSink:

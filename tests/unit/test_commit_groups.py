@@ -1,0 +1,102 @@
+"""Group commit: items from many threads share a commit, each caller gets its own outcome."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from workers.channels.commit_groups import CommitGroups
+
+
+class Store:
+    """``commit_many`` that holds its first call until released, so others queue behind."""
+
+    def __init__(self, refuse: frozenset[int] = frozenset()) -> None:
+        self.calls: list[list[int]] = []
+        self.refuse = refuse
+        self.first_started = threading.Event()
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+
+    def commit_many(self, items: Sequence[int]) -> list[str]:
+        with self._lock:
+            self.calls.append(list(items))
+            first = len(self.calls) == 1
+        if first:
+            self.first_started.set()
+            assert self.release.wait(10)
+        if self.refuse & set(items):
+            raise ValueError(f"refused {sorted(self.refuse & set(items))}")
+        return [f"r{item}" for item in items]
+
+
+def test_a_lone_caller_pays_one_commit_of_its_own_item() -> None:
+    store = Store()
+    store.release.set()
+    groups = CommitGroups(store.commit_many)
+    assert groups.submit(1) == "r1"
+    assert groups.submit(2) == "r2"
+    assert store.calls == [[1], [2]]
+
+
+def _submit_behind_a_held_commit(store: Store, groups: CommitGroups[int, str], later: int) -> list:
+    """Item 0 is being committed; ``later`` more are submitted meanwhile, then it ends."""
+    with ThreadPoolExecutor(later + 1) as pool:
+        first = pool.submit(groups.submit, 0)
+        assert store.first_started.wait(10)
+        rest = [pool.submit(groups.submit, n) for n in range(1, later + 1)]
+        while len(groups._waiting) < later:  # all queued behind the first
+            threading.Event().wait(0.005)
+        store.release.set()
+        futures = [first, *rest]
+        return [f.exception(10) or f.result(10) for f in futures]
+
+
+def test_items_arriving_during_a_commit_share_the_next_one_and_get_their_own_results() -> None:
+    store = Store()
+    groups = CommitGroups(store.commit_many)
+    outcomes = _submit_behind_a_held_commit(store, groups, 20)
+    assert outcomes == [f"r{n}" for n in range(21)]
+    assert store.calls[0] == [0]
+    assert len(store.calls) == 2  # the twenty that waited: one commit
+    assert sorted(store.calls[1]) == list(range(1, 21))
+
+
+def test_a_group_is_bounded_by_items_and_bytes() -> None:
+    store = Store()
+    groups = CommitGroups(store.commit_many, max_items=8)
+    outcomes = _submit_behind_a_held_commit(store, groups, 20)
+    assert outcomes == [f"r{n}" for n in range(21)]
+    assert [len(call) for call in store.calls] == [1, 8, 8, 4]
+    store = Store()
+    store.release.set()
+    groups = CommitGroups(store.commit_many, max_bytes=10)
+    assert groups.submit(5, size=50) == "r5"  # larger than a group: a group of its own
+
+
+def test_an_item_the_store_refuses_fails_alone_and_the_rest_of_its_group_is_committed() -> None:
+    store = Store(refuse=frozenset({7}))
+    groups = CommitGroups(store.commit_many)
+    outcomes = _submit_behind_a_held_commit(store, groups, 12)
+    refused = outcomes[7]
+    assert isinstance(refused, ValueError) and "refused [7]" in str(refused)
+    assert [o for n, o in enumerate(outcomes) if n != 7] == [f"r{n}" for n in range(13) if n != 7]
+    assert [7] in store.calls  # tried alone after its group failed
+
+
+def test_an_interruption_wakes_everyone_waiting_and_the_next_caller_leads_again() -> None:
+    calls = []
+
+    def interrupted(items: Sequence[int]) -> list[str]:
+        calls.append(list(items))
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return [f"r{item}" for item in items]
+
+    groups = CommitGroups(interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        groups.submit(1)
+    assert groups.submit(2) == "r2"

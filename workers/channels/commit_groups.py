@@ -1,0 +1,124 @@
+"""Group commit: items handed in by many threads at once are committed together.
+
+The inbound SMTP server delivers each message on a thread of its own and the web intake
+each submission on one; each paid a transaction (and PostgreSQL a WAL flush) of its own.
+``CommitGroups.submit`` makes the first caller the leader: it commits what is waiting
+(its own item first) in one call of ``commit_many``, and while it does, later callers
+wait; when it is done, the first of them leads the next group with everything that
+arrived meanwhile. A caller is answered when its own group is committed, never later:
+one thread alone pays one commit, as before, and a busy desk pays one per group.
+
+A group that fails is tried again one item at a time, so each caller gets its own item's
+outcome (a value the store refuses fails only its own message).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class _Waiter(Generic[Item, Result]):
+    __slots__ = ("done", "error", "item", "lead", "result", "size")
+
+    def __init__(self, item: Item, size: int) -> None:
+        self.item = item
+        self.size = size
+        self.done = threading.Event()
+        self.lead = False  # woken to lead the next group rather than with its result
+        self.result: Result | None = None
+        self.error: BaseException | None = None
+
+
+class CommitGroups(Generic[Item, Result]):
+    """``commit_many(items) -> results`` (one each, in order) for items from any thread.
+
+    ``max_items`` and ``max_bytes`` bound a group (``size`` of an item is its bytes, as
+    the caller counts them); an item larger than ``max_bytes`` is a group of its own.
+    """
+
+    def __init__(
+        self,
+        commit_many: Callable[[Sequence[Item]], Sequence[Result]],
+        *,
+        max_items: int = 64,
+        max_bytes: int = 8 * 1024 * 1024,
+    ) -> None:
+        self._commit_many = commit_many
+        self._max_items = max_items
+        self._max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._waiting: list[_Waiter[Item, Result]] = []
+        self._leading = False
+
+    def submit(self, item: Item, size: int = 0) -> Result:
+        """Commit ``item`` (with whatever else is waiting); its result, or its error."""
+        waiter: _Waiter[Item, Result] = _Waiter(item, size)
+        with self._lock:
+            self._waiting.append(waiter)
+            follow = self._leading
+            self._leading = True
+        if follow:
+            waiter.done.wait()
+        if not waiter.done.is_set() or waiter.lead:
+            self._lead()
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.result  # type: ignore[return-value]
+
+    def _lead(self) -> None:
+        """Commit the waiting group (this thread's item is first in it), then hand on."""
+        with self._lock:
+            group = self._take()
+        try:
+            self._commit(group)
+        finally:
+            with self._lock:
+                if self._waiting:
+                    successor = self._waiting[0]
+                    successor.lead = True
+                    successor.done.set()
+                else:
+                    self._leading = False
+
+    def _take(self) -> list[_Waiter[Item, Result]]:
+        taken, held = 0, 0
+        for waiter in self._waiting:
+            if taken and (taken >= self._max_items or held + waiter.size > self._max_bytes):
+                break
+            taken += 1
+            held += waiter.size
+        group = self._waiting[:taken]
+        del self._waiting[:taken]
+        return group
+
+    def _commit(self, group: list[_Waiter[Item, Result]]) -> None:
+        """Commit ``group``; each waiter gets its result or its error, and is woken."""
+        try:
+            results = self._commit_many([waiter.item for waiter in group])
+        except Exception as error:
+            if len(group) == 1:
+                group[0].error = error
+                self._wake(group)
+            else:
+                for waiter in group:
+                    self._commit([waiter])
+            return
+        except BaseException as error:  # an interruption: nobody is left waiting
+            for waiter in group:
+                waiter.error = error
+            self._wake(group)
+            raise
+        for waiter, result in zip(group, results, strict=True):
+            waiter.result = result
+        self._wake(group)
+
+    @staticmethod
+    def _wake(group: list[_Waiter[Item, Result]]) -> None:
+        for waiter in group:
+            waiter.lead = False
+            waiter.done.set()
