@@ -28,6 +28,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from config import ConfigError
 from config.email_settings import SmtpInboundSettings
+from connectors.email.smtp_paths import plain_path
 from connectors.email.smtp_policy import (
     TEMPORARY_FAILURE,
     RecipientPolicy,
@@ -323,6 +324,16 @@ class _GatedSMTP(SMTP):
         self._admitted = False
         self._gate.leave()
         super().connection_lost(error)
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """MAIL FROM's and RCPT TO's path: a plain ``<local@domain>`` read at once,
+        anything else by aiosmtpd (the stdlib's header parser, a fifth of the server's
+        CPU per message when it read every path)."""
+        plain = plain_path(arg)
+        limit = self.local_part_limit
+        if plain is None or (limit and len(plain[0].rpartition("@")[0]) > limit):
+            return super()._getaddr(arg)
+        return plain
 
 
 class _Controller(Controller):
