@@ -12,7 +12,8 @@ UID order:
 1. ``sink.deliver_many(...)`` commits them together (idempotently, all or none);
 2. only then ``settings.after`` is applied: ``seen`` adds ``\\Seen``, ``move``
    moves them to ``move_to``, ``delete`` expunges exactly those UIDs;
-3. ``state.save(...)`` records the new last UID.
+3. ``state.save(...)`` records the new last UID, at most every ``CURSOR_EVERY_S`` and when
+   the poll ends or fails (a crash re-fetches that second's messages: no-ops).
 
 A batch the sink cannot commit together is delivered again one message at a
 time (``sink.deliver``), so a message that cannot be committed stops the batch
@@ -38,6 +39,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 
 from config.email_settings import MailboxSettings
@@ -48,6 +50,8 @@ from router.errors import PermanentError, TransientError
 log = logging.getLogger(__name__)
 
 __all__ = ["ImapPoller", "ImapSession", "MailboxState", "MessageSink"]
+
+CURSOR_EVERY_S = 1.0  # a cursor save is a transaction: not one per batch of a long poll
 
 
 class ImapPoller:
@@ -70,6 +74,8 @@ class ImapPoller:
         self._rng = rng or random.Random()
         self._session: ImapSession | None = None
         self._stop = threading.Event()
+        self._unsaved: tuple[int, int] | None = None  # (uidvalidity, last UID) not saved yet
+        self._saved_at = float("-inf")
 
     def stop(self) -> None:
         """Ask ``run`` to return: at once when waiting, within ~1 s when idling."""
@@ -134,6 +140,7 @@ class ImapPoller:
 
     def _catch_up(self) -> int:
         session = self._session_or_connect()
+        self._unsaved = None  # one a failed poll could not save: fetched again, no-ops
         try:
             uidvalidity = session.uidvalidity
             stored = self._state.load(self.name)
@@ -164,9 +171,11 @@ class ImapPoller:
                 if rule is not None:
                     self._state.save(self.name, uidvalidity, present[-1] if present else 0)
         except (TransientError, PermanentError) as error:
+            self._save_cursor_quietly()
             if not isinstance(error, _SinkFailed):
                 self._disconnect()  # the connection is in doubt: start afresh
             raise
+        self._save_cursor()
         if delivered:
             log.info("mailbox %s: delivered %d message(s)", self.name, delivered)
         return delivered
@@ -272,8 +281,25 @@ class ImapPoller:
                 return self._deliver_one_by_one(session, uidvalidity, uids, raws, save=save)
             session.settle([uid for uid, _raw in fetched])
         if save:
-            self._state.save(self.name, uidvalidity, uids[-1])
+            self._unsaved = (uidvalidity, uids[-1])
+            if time.monotonic() - self._saved_at >= CURSOR_EVERY_S:
+                self._save_cursor()
         return len(fetched)
+
+    def _save_cursor(self) -> None:
+        """Save the last UID delivered, if it moved since the last save."""
+        if self._unsaved is not None:
+            uidvalidity, last_uid = self._unsaved
+            self._state.save(self.name, uidvalidity, last_uid)
+            self._unsaved = None
+            self._saved_at = time.monotonic()
+
+    def _save_cursor_quietly(self) -> None:
+        """``_save_cursor`` while a failure goes up: its own failure is only logged."""
+        try:
+            self._save_cursor()
+        except Exception as error:
+            log.warning("mailbox %s: cannot save its cursor: %s", self.name, error)
 
     def _keep_too_large(
         self, session: ImapSession, uidvalidity: int, uids: list[int], sizes: dict[int, int]
@@ -325,7 +351,8 @@ class ImapPoller:
             last_done = uid
         session.settle(committed)
         if last_done and save:
-            self._state.save(self.name, uidvalidity, last_done)
+            self._unsaved = (uidvalidity, last_done)
+            self._save_cursor()
         if failure is not None:
             failed_uid, cause = failure
             if not isinstance(cause, TransientError):

@@ -103,6 +103,70 @@ def test_a_message_is_left_unseen_and_redelivered_when_the_sink_fails_and_none_i
     assert state.last_report("support") is None
 
 
+class SavesCounted(MemoryState):
+    def __init__(self) -> None:
+        super().__init__()
+        self.saves: list[int] = []
+
+    def save(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+        self.saves.append(last_uid)
+        super().save(mailbox, uidvalidity, last_uid)
+
+
+class SettleFails:
+    """An ``ImapSession`` whose ``settle`` fails (the connection lost) on its ``nth`` call."""
+
+    def __init__(self, session: ImapSession, nth: int) -> None:
+        self._session, self._nth, self._calls = session, nth, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._session, name)
+
+    def settle(self, uids: list[int]) -> None:
+        self._calls += 1
+        if self._calls == self._nth:
+            raise TransientError("connection lost while marking")
+        self._session.settle(uids)
+
+
+def test_a_long_poll_saves_its_cursor_after_its_first_batch_and_when_it_ends(
+    imap_mailbox: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("connectors.email.imap.CURSOR_EVERY_S", 3600.0)
+    _fill(imap_mailbox, 10)
+    state = SavesCounted()
+    poller = ImapPoller(imap_mailbox.settings(batch=2), RecordingSink(), state)
+    assert poller.poll_once() == 10
+    assert state.saves == [0, 2, 10]  # a new mailbox's cursor, then five batches: two saves
+    _fill(imap_mailbox, 2, first=11)
+    assert poller.poll_once() == 2
+    assert state.saves == [0, 2, 10, 12]
+    assert state.positions["support"] == (imap_mailbox.uidvalidity(), 12)
+
+
+def test_a_poll_cut_short_saves_the_cursor_past_what_it_delivered_and_marked(
+    imap_mailbox: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("connectors.email.imap.CURSOR_EVERY_S", 3600.0)
+    _fill(imap_mailbox, 10)
+    sink, state = RecordingSink(), SavesCounted()
+    fail_at = [3]  # the first connection's third settle; the next connection's never
+    poller = ImapPoller(
+        imap_mailbox.settings(batch=2),
+        sink,
+        state,
+        connect=lambda settings: SettleFails(  # type: ignore[arg-type,return-value]
+            ImapSession.open(settings), fail_at.pop() if fail_at else 0
+        ),
+    )
+    with pytest.raises(TransientError, match="connection lost"):
+        poller.poll_once()
+    assert sink.uids() == [1, 2, 3, 4, 5, 6]  # the third batch committed, not marked
+    assert state.saves == [0, 2, 4]  # past the batches marked seen
+    assert poller.poll_once() == 6  # 5 and 6 again (the sink's no-ops), then the rest
+    assert state.positions["support"][1] == 10
+
+
 def test_after_move_moves_delivered_messages_to_the_folder_creating_it_if_missing(
     imap_mailbox: ImapAccount,
 ) -> None:
