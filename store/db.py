@@ -9,7 +9,8 @@ step) run only once the commit has succeeded: write, commit, then enqueue.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -101,6 +102,16 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # reads on PostgreSQL in autocommit: no BEGIN and COMMIT (two round trips) around
+        # them; each statement sees what was committed when it began, as it does in a READ
+        # COMMITTED transaction (the default isolation here)
+        self._reads = (
+            sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+            )
+            if self.engine.dialect.name == "postgresql"
+            else self._sessions
+        )
         self.inbox_signals = InboxSignals()
         self.config_watch = ConfigWatch()
         self._listeners: dict[str, PgListener] = {}
@@ -120,6 +131,14 @@ class Database:
         return UnitOfWork(
             self._sessions(), self.inbox_signals, self.webhook_outlet, self.config_version
         )
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only (nothing it writes is committed): on PostgreSQL its
+        statements run without a transaction around them; on SQLite in one, as a unit of
+        work's."""
+        with self._reads() as session:  # closed at the end: its connection back to the pool
+            yield session
 
     def listen_for_other_processes(self) -> PgListener | None:
         """On PostgreSQL, hear the web inbox rows other processes processed (started once)."""

@@ -78,24 +78,49 @@ class StaffTicketReads:
     def version(self, ticket: Ticket) -> str:
         return version_of(ticket, self.conversation(ticket.id))
 
-    def read(self, number: int) -> StaffTicket | None:
-        ticket = self.session.scalar(
-            select(Ticket)
-            .where(Ticket.id == number)
-            .options(  # one query: the ticket with its people (not one query each)
-                joinedload(Ticket.requester).joinedload(Customer.organisation),
-                joinedload(Ticket.assignee),
-                joinedload(Ticket.team),
-            )
-        )
-        if ticket is None:
+    def versioned(self, number: int) -> tuple[Ticket, str] | None:
+        """Ticket ``number`` and its version, in one statement; None: no such ticket."""
+        of_ticket = Message.ticket_id == Ticket.id
+        row = self.session.execute(
+            select(
+                Ticket,
+                select(func.max(Message.id)).where(of_ticket).scalar_subquery(),
+                select(func.count(Message.id)).where(of_ticket).scalar_subquery(),
+            ).where(Ticket.id == number)
+        ).first()
+        if row is None:
             return None
-        organisation = ticket.requester.organisation
-        messages = list(
+        ticket, last, count = row
+        return ticket, version_of(ticket, (last, int(count)))
+
+    def ticket(self, number: int) -> Ticket | None:
+        """Ticket ``number`` with its people and its conversation (each message with its
+        attachments) in one statement, or None: its scope (``store.ticket_scope.scope_of``)
+        and its version come from the same row."""
+        return (
             self.session.scalars(
-                select(Message).where(Message.ticket_id == number).order_by(Message.id)
+                select(Ticket)
+                .where(Ticket.id == number)
+                .options(
+                    joinedload(Ticket.requester).joinedload(Customer.organisation),
+                    joinedload(Ticket.assignee),
+                    joinedload(Ticket.team),
+                    joinedload(Ticket.messages).joinedload(Message.attachments),
+                )
             )
+            .unique()
+            .one_or_none()
         )
+
+    def read(self, number: int) -> StaffTicket | None:
+        ticket = self.ticket(number)
+        return None if ticket is None else self.in_full(ticket)
+
+    def in_full(self, ticket: Ticket) -> StaffTicket:
+        """``ticket`` (as ``ticket`` reads it) in full: with its clocks and audit log."""
+        number = ticket.id
+        organisation = ticket.requester.organisation
+        messages = ticket.messages
         timers = self.session.scalars(
             select(SlaTimer).where(SlaTimer.ticket_id == number).order_by(SlaTimer.id)
         )

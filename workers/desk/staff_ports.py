@@ -95,8 +95,8 @@ class StaffPorts(MacroPorts, SavedSearchPorts, WebhookPorts, TicketMovePorts, Si
     # -- the desk --------------------------------------------------------
     @_store_outage_is_transient
     def ticket_scope(self, number: int) -> TicketScope | None:
-        with self.runtime.db.unit_of_work() as uow:
-            return scope_of(uow.session, number)
+        with self.runtime.db.reading() as session:
+            return scope_of(session, number)
 
     @_store_outage_is_transient
     def agents(self) -> list[AgentLoad]:

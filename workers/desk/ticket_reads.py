@@ -12,7 +12,7 @@ from router.staff_ticket_views import StaffAttachment, StaffTicket, TicketPage
 from router.ticket_list import MAX_PAGE, TicketFilters, TicketOrder, decode_cursor
 from store.staff_ticket_reads import StaffTicketReads
 from store.ticket_list import TicketList
-from store.ticket_scope import scope_of
+from store.ticket_scope import scope_of_ticket
 from workers.runtime.context import Runtime
 
 
@@ -37,31 +37,35 @@ def ticket_page(
 
 def staff_ticket(runtime: Runtime, number: int) -> StaffTicket | None:
     """Ticket ``number`` in full (internal notes, clocks, audit log, version), or None."""
-    with runtime.db.unit_of_work() as uow:
-        return StaffTicketReads(uow.session).read(number)
+    with runtime.db.reading() as session:
+        return StaffTicketReads(session).read(number)
 
 
 def staff_ticket_for(
     runtime: Runtime, principal: Principal, number: int, ability: Ability
 ) -> tuple[Verdict, StaffTicket | None]:
     """Whether ``principal`` may do ``ability`` on ticket ``number`` (``HIDDEN`` also for no
-    such ticket) and, when allowed, the ticket in full: the scope and the read in one
-    transaction."""
-    with runtime.db.unit_of_work() as uow:
-        scope = scope_of(uow.session, number)
-        verdict = Verdict.HIDDEN if scope is None else check(principal, ability, scope)
-        if verdict is not Verdict.ALLOWED:
+    such ticket) and, when allowed, the ticket in full. The scope is decided on the row
+    that carries the conversation: three statements in all, no transaction around them."""
+    with runtime.db.reading() as session:
+        reads = StaffTicketReads(session)
+        ticket = reads.ticket(number)
+        verdict = (
+            Verdict.HIDDEN if ticket is None else check(principal, ability, scope_of_ticket(ticket))
+        )
+        if ticket is None or verdict is not Verdict.ALLOWED:
             return verdict, None
-        ticket = StaffTicketReads(uow.session).read(number)
-        return (verdict, ticket) if ticket is not None else (Verdict.HIDDEN, None)
+        return verdict, reads.in_full(ticket)
 
 
 def version_for(runtime: Runtime, principal: Principal, number: int) -> str | None:
-    """Ticket ``number``'s version now, or None when ``principal`` may not see it."""
-    with runtime.db.unit_of_work() as uow:
-        scope = scope_of(uow.session, number)
-        ticket = uow.tickets.get(number) if scope and visible(principal, scope) else None
-        return None if ticket is None else StaffTicketReads(uow.session).version(ticket)
+    """Ticket ``number``'s version now, or None when ``principal`` may not see it (one
+    statement)."""
+    with runtime.db.reading() as session:
+        found = StaffTicketReads(session).versioned(number)
+    if found is None or not visible(principal, scope_of_ticket(found[0])):
+        return None
+    return found[1]
 
 
 def attachment_file(
