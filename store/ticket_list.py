@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, text
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from router.access import Principal
@@ -176,12 +176,9 @@ class TicketList:
         limit: int,
         now: datetime,
     ) -> TicketPage:
-        """Up to ``limit`` tickets in ``principal``'s scope, after ``after``."""
+        """Up to ``limit`` tickets in ``principal``'s scope, after ``after``. A page is a
+        short index walk: read it through ``Database.reading`` (no parallel workers)."""
         ordered_by(order, filters)
-        if self.dialect == "postgresql":
-            # a page is a short index walk: a parallel plan's workers cost more to start
-            # than the walk (40 to 70 ms a list on a loaded machine) and spare nothing
-            self.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         assignee, team = ASSIGNEE, TEAM
         columns, extra = SORT_COLUMNS, []
         by_rank = order is TicketOrder.RELEVANCE

@@ -1,6 +1,7 @@
-"""A staff ticket read's statements, on SQLite and PostgreSQL: the scope decided on the row
-that carries the conversation, each message with its files in the same statement, and on
-PostgreSQL no transaction around the reads (no BEGIN and COMMIT round trips)."""
+"""A staff ticket read's and a list's statements, on SQLite and PostgreSQL: the scope decided
+on the row that carries the conversation, each message with its files in the same
+statement, and on PostgreSQL no transaction around the reads (no BEGIN and COMMIT round
+trips) and no parallel workers for them (set on their connections, not per list)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from typing import Any
 
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from router.access import Ability, Principal, Verdict
+from router.ticket_list import TicketFilters
 from router.vocabulary import Channel, Direction
 from store.models.mail import Attachment
 from store.staff_ticket_reads import StaffTicketReads
 from tests.support.staff import StaffDesk, staff_desk
 from workers.desk.api_tokens import token_caller
-from workers.desk.ticket_reads import staff_ticket_for, version_for
+from workers.desk.ticket_reads import staff_ticket_for, ticket_page, version_for
 
 
 @pytest.fixture
@@ -40,12 +42,14 @@ def statements(desk: StaffDesk) -> Iterator[list[tuple[str, Any]]]:
         info = getattr(cursor.connection, "info", None)
         seen.append((statement, getattr(info, "transaction_status", None)))
 
-    engine = desk.runtime.db.engine
-    event.listen(engine, "after_cursor_execute", after)
+    engines = {desk.runtime.db.engine, desk.runtime.db.read_engine}
+    for engine in engines:
+        event.listen(engine, "after_cursor_execute", after)
     try:
         yield seen
     finally:
-        event.remove(engine, "after_cursor_execute", after)
+        for engine in engines:
+            event.remove(engine, "after_cursor_execute", after)
 
 
 def principal(desk: StaffDesk, name: str) -> Principal:
@@ -117,3 +121,23 @@ def test_a_read_is_three_statements_outside_a_transaction_and_its_version_one(
         None,
     )
     assert version_for(desk.runtime, ana, number + 99) is None
+
+
+def test_a_list_page_is_two_statements_without_a_transaction_or_parallel_workers(
+    desk: StaffDesk,
+) -> None:
+    numbers = [desk.ticket("support", None) for _ in range(3)]
+    ana = principal(desk, "ana")
+    with statements(desk) as seen:
+        page = ticket_page(desk.runtime, ana, TicketFilters(), limit=2)
+    assert [t.number for t in page.tickets] == numbers[::-1][:2]
+    assert len(seen) == 2, [s for s, _ in seen]  # the page, then its SLA clocks
+    db = desk.runtime.db
+    if db.dialect != "postgresql":
+        return
+    assert {status for _, status in seen} == {TransactionStatus.IDLE}
+    show = text("SHOW max_parallel_workers_per_gather")
+    with db.reading() as session:
+        assert session.scalar(show) == "0"
+    with db.unit_of_work() as uow:  # reports and other long reads keep parallel plans
+        assert uow.session.scalar(show) != "0"

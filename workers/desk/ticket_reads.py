@@ -29,8 +29,8 @@ def ticket_page(
     this list's."""
     after = decode_cursor(order, cursor) if cursor else None
     limit = max(1, min(limit, MAX_PAGE))
-    with runtime.db.unit_of_work() as uow:
-        return TicketList(uow.session).page(
+    with runtime.db.reading() as session:
+        return TicketList(session).page(
             principal, filters, order=order, after=after, limit=limit, now=runtime.now()
         )
 
