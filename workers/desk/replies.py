@@ -150,8 +150,8 @@ def post_answer(
         ticket.first_response_at = now
         ticket.first_responder_id = agent.id
     ticket.reply_count = (ticket.reply_count or 0) + 1
+    ticket.updated_at = now  # before the clocks are read: the ticket's changes one UPDATE
     clock_event(runtime, uow, ticket.id, SlaEvent.AGENT_REPLY, now)
-    ticket.updated_at = now
     uow.audit.record(
         ticket_id=ticket.id,
         actor=recorded,
