@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, null, select, union_all, update
 from sqlalchemy.orm import Session
 
 from router.envelopes import AttachmentRef
@@ -239,27 +239,35 @@ class MessageRepository:
         and the References its first message carried (what it followed up)."""
         rows: list[tuple[datetime, int, int, str, bool]] = []
         first_headers: dict[str, str] | None = None
-        for row_id, external_id, direction, created_at, headers in self.session.execute(
-            select(
-                Message.id, Message.external_id, Message.direction, Message.created_at,
-                Message.headers,
-            )
-            .where(Message.ticket_id == ticket_id, Message.direction != Direction.INTERNAL.value)
-            .order_by(Message.id)
-        ):  # fmt: skip
+        messages = select(
+            literal(0).label("source"),
+            Message.id,
+            Message.external_id,
+            Message.direction,
+            Message.created_at,
+            Message.headers,
+        ).where(Message.ticket_id == ticket_id, Message.direction != Direction.INTERNAL.value)
+        mails = select(
+            literal(1), OutboxItem.id, OutboxItem.message_id, literal(Direction.OUTBOUND.value),
+            OutboxItem.created_at, null(),
+        ).where(
+            OutboxItem.ticket_id == ticket_id,
+            OutboxItem.channel == Channel.EMAIL.value,
+            OutboxItem.kind.in_(_CONVERSATION_KINDS),
+        )  # fmt: skip
+        # one statement: the messages in order, then our mail
+        thread = union_all(messages, mails).order_by("source", "id")
+        for source, row_id, external_id, direction, created_at, headers in self.session.execute(
+            thread
+        ):
+            if source == 1:
+                rows.append((created_at, 1, row_id, external_id, False))
+                continue
             inbound = direction == Direction.INBOUND.value
             if inbound and first_headers is None:
                 first_headers = dict(headers or {})
             if external_id and external_id.startswith("<"):
                 rows.append((created_at, 0, row_id, external_id, inbound))
-        for row_id, message_id, created_at in self.session.execute(
-            select(OutboxItem.id, OutboxItem.message_id, OutboxItem.created_at).where(
-                OutboxItem.ticket_id == ticket_id,
-                OutboxItem.channel == Channel.EMAIL.value,
-                OutboxItem.kind.in_(_CONVERSATION_KINDS),
-            )
-        ):
-            rows.append((created_at, 1, row_id, message_id, False))
         rows.sort(key=lambda r: r[:3])  # a message before the mail it caused at the same time
         seen: set[str] = set()
         conversation = []
