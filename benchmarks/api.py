@@ -239,7 +239,9 @@ def in_process(
     def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         statements.append((statement, parameters))
 
-    event.listen(runtime.db.engine, "before_cursor_execute", seen)
+    engines = {runtime.db.engine, runtime.db.read_engine}  # reads have a pool of their own
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", seen)
     try:
         for _ in range(rounds):
             filters, order = work.list_case()[1:]
@@ -261,11 +263,12 @@ def in_process(
                 if ms > slowest.get(name, (0.0, []))[0]:
                     slowest[name] = (ms, list(statements))
     finally:
-        event.remove(runtime.db.engine, "before_cursor_execute", seen)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", seen)
     for name, made in sorted(counts.items()):
         print(f"  {name}: {statistics.mean(made):.1f} statements a call")
     if explain:
-        with runtime.db.engine.connect() as conn:
+        with runtime.db.read_engine.connect() as conn:  # planned as the reads are
             for name, (ms, executed) in sorted(slowest.items()):
                 # a list's own query (it has a LIMIT), else the longest statement
                 statement, parameters = max(executed, key=lambda e: ("LIMIT" in e[0], len(e[0])))
