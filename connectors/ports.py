@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from connectors.macro_ports import MacroDesk
+from connectors.page_ports import PageDesk
 from connectors.saved_search_ports import SavedSearchDesk
 from connectors.simulation_ports import SimulationDesk
 from connectors.ticket_move_ports import MergeDesk, SplitDesk
@@ -253,8 +254,6 @@ class QueueDesk(Protocol):
         """The caller's routing status (the header's switch shows it); None: no agent."""
         ...
 
-    def view_counts(self, caller: Caller) -> dict[View, int]: ...
-
     def view_tickets(
         self, caller: Caller, view: View, *, q: str, limit: int
     ) -> list[TicketSummary]: ...
@@ -385,6 +384,7 @@ class Staff(
     SplitDesk,
     MergeDesk,
     MacroDesk,
+    PageDesk,
     SavedSearchDesk,
     TokenAdmin,
     ReportDesk,

@@ -39,6 +39,14 @@ class AgentRepository:
     def by_name(self, name: str) -> Agent | None:
         return self.session.scalars(select(Agent).where(Agent.name == name)).first()
 
+    def status_of(self, name: str) -> str | None:
+        """Agent ``name``'s routing status; None: no such agent."""
+        return self.session.scalar(select(Agent.status).where(Agent.name == name))
+
+    def names(self) -> list[str]:
+        """Every agent's name (unordered: callers sort as they show them)."""
+        return list(self.session.scalars(select(Agent.name)))
+
     def by_email(self, address: str) -> Agent | None:
         address = address.strip().lower()
         return self.session.scalars(

@@ -2,11 +2,13 @@
 
 The same conditions as the list (``store.ticket_list.filter_conditions`` and the
 scope's ``visible_to``), counted over at most ``cap`` rows, so a count costs no more
-than reading that many index entries however large the desk is.
+than reading that many index entries however large the desk is. A page's counts (its
+views', its saved searches') are asked in one statement: one round trip, not one each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -23,7 +25,31 @@ def capped_count(
     session: Session, principal: Principal, filters: TicketFilters, *, cap: int, now: datetime
 ) -> int:
     """The tickets in ``principal``'s scope that ``filters`` list, counted up to ``cap``."""
+    return capped_counts(session, principal, [filters], cap=cap, now=now)[0]
+
+
+def capped_counts(
+    session: Session,
+    principal: Principal,
+    lists: Sequence[TicketFilters],
+    *,
+    cap: int,
+    now: datetime,
+) -> list[int]:
+    """``capped_count`` of each of ``lists``, in their order, asked in one statement."""
+    if not lists:
+        return []
     dialect = session.get_bind().dialect.name
-    where = [visible_to(principal), *filter_conditions(dialect, filters, now)]
-    first = select(Ticket.id).where(*where).limit(cap).subquery()
-    return session.scalar(select(func.count()).select_from(first)) or 0
+    scope = visible_to(principal)
+    counts = [
+        select(func.count())
+        .select_from(
+            select(Ticket.id)
+            .where(scope, *filter_conditions(dialect, filters, now))
+            .limit(cap)
+            .subquery()
+        )
+        .scalar_subquery()
+        for filters in lists
+    ]
+    return [int(n or 0) for n in session.execute(select(*counts)).one()]

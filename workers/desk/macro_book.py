@@ -8,6 +8,7 @@ import logging
 from config.macro_settings import MacroSettings
 from router.errors import NotFound, PermanentError
 from router.macros import MacroDefinition
+from store.db import UnitOfWork
 from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,12 @@ def from_config(macro: MacroSettings) -> MacroDefinition:
 def all_macros(runtime: Runtime) -> list[MacroDefinition]:
     """The config's macros in their order, then the kept ones by name."""
     with runtime.db.unit_of_work() as uow:
-        kept = uow.macros.all()
-    return [from_config(m) for m in runtime.settings.macros] + kept
+        return macros_in(runtime, uow)
+
+
+def macros_in(runtime: Runtime, uow: UnitOfWork) -> list[MacroDefinition]:
+    """``all_macros``, read in the caller's unit of work."""
+    return [from_config(m) for m in runtime.settings.macros] + uow.macros.all()
 
 
 def macro_named(runtime: Runtime, name: str) -> MacroDefinition:

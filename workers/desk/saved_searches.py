@@ -17,7 +17,7 @@ from router.saved_searches import (
     sees,
 )
 from router.staff_views import Caller
-from store.ticket_counts import capped_count
+from store.ticket_counts import capped_counts
 from workers.runtime.context import Runtime
 
 
@@ -28,19 +28,14 @@ def saved_searches(runtime: Runtime, caller: Caller) -> list[tuple[SavedSearch, 
     teams = tuple({*caller.teams, *caller.supervised})
     with runtime.db.unit_of_work() as uow:
         found = uow.saved_searches.of(caller.principal.name, teams)
-        return [
-            (
-                search,
-                capped_count(
-                    uow.session,
-                    caller.principal,
-                    search_filters(search.filters),
-                    cap=COUNT_CAP,
-                    now=now,
-                ),
-            )
-            for search in found
-        ]
+        counts = capped_counts(
+            uow.session,
+            caller.principal,
+            [search_filters(search.filters) for search in found],
+            cap=COUNT_CAP,
+            now=now,
+        )
+    return list(zip(found, counts, strict=True))
 
 
 def saved_search(runtime: Runtime, caller: Caller, search_id: int) -> SavedSearch:

@@ -38,7 +38,8 @@ from workers.desk.agents import set_agent_status
 from workers.desk.board import supervisor_board
 from workers.desk.export import Export
 from workers.desk.macro_ports import MacroPorts
-from workers.desk.queue_views import view_counts, view_tickets
+from workers.desk.page_ports import PagePorts
+from workers.desk.queue_views import view_tickets
 from workers.desk.replies import answer_ticket
 from workers.desk.reply_files import keep_file, kept_file
 from workers.desk.reports import make_report, report_period
@@ -67,7 +68,9 @@ def _store_outage_is_transient(fn: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-class StaffPorts(MacroPorts, SavedSearchPorts, WebhookPorts, TicketMovePorts, SimulationPorts):
+class StaffPorts(
+    MacroPorts, PagePorts, SavedSearchPorts, WebhookPorts, TicketMovePorts, SimulationPorts
+):
     """Implements ``connectors.ports.Staff``."""
 
     def __init__(self, runtime: Runtime) -> None:
@@ -143,10 +146,6 @@ class StaffPorts(MacroPorts, SavedSearchPorts, WebhookPorts, TicketMovePorts, Si
         with self.runtime.db.unit_of_work() as uow:
             agent = uow.agents.by_name(caller.principal.name)
             return agent.status if agent is not None else None
-
-    @_store_outage_is_transient
-    def view_counts(self, caller: Caller) -> dict[View, int]:
-        return view_counts(self.runtime, caller)
 
     @_store_outage_is_transient
     def view_tickets(

@@ -48,14 +48,13 @@ def action_router(pages: Pages, door: PageDoor, desk: Staff, web: WebSettings) -
             await run_in_threadpool(do, fields, version)
         except StaleVersion:
             return await ticket_page(
-                pages, door, desk, request, caller, number, status=409, draft=fields, conflict=True
+                pages, desk, request, caller, number, status=409, draft=fields, conflict=True
             )
         except NotFound as exc:
             raise HTTPException(422, detail=str(exc)) from None
         except (ValueError, PermanentError) as exc:
             return await ticket_page(
                 pages,
-                door,
                 desk,
                 request,
                 caller,
@@ -82,7 +81,6 @@ def action_router(pages: Pages, door: PageDoor, desk: Staff, web: WebSettings) -
                 fields = {k: v[:MAX_TEXT] for k, v in form.items() if isinstance(v, str)}
             return await ticket_page(
                 pages,
-                door,
                 desk,
                 request,
                 caller,

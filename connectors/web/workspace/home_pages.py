@@ -66,8 +66,7 @@ def home_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
             searching = False
         if chosen is None and not searching and search is None:
             chosen = View.MINE
-        counts = await run_in_threadpool(desk.view_counts, caller)
-        searches = await run_in_threadpool(desk.saved_searches, caller)
+        side = await run_in_threadpool(desk.queue_facts, caller)
         if search is not None:
             found = await run_in_threadpool(
                 desk.ticket_page,
@@ -108,7 +107,8 @@ def home_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
             request,
             "views.html",
             caller,
-            views=[(v.value, count_text(counts.get(v, 0))) for v in mine],
+            own_status=side.own_status,
+            views=[(v.value, count_text(side.counts.get(v, 0))) for v in mine],
             chosen=chosen.value if chosen else "",
             q=q,
             filters=chosen_filters,
@@ -116,7 +116,7 @@ def home_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
             team_names=pages.team_names,
             tickets=tickets,
             more=more,
-            saved_searches=[(s, count_text(n)) for s, n in searches],
+            saved_searches=[(s, count_text(n)) for s, n in side.saved_searches],
             search=search,
             may_remove=may_remove(caller, search) if search else False,
             share_teams=[t for t in pages.team_names if may_share_with(caller, t)],

@@ -40,7 +40,7 @@ def merge_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
 
         async def refused(status: int, why: str) -> Response:
             return await ticket_page(
-                pages, door, desk, request, caller, number, status=status, refused=why
+                pages, desk, request, caller, number, status=status, refused=why
             )
 
         if into is None:
@@ -72,7 +72,7 @@ def merge_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
             await run_in_threadpool(desk.merge_ticket, caller, number, into, if_match=version)
         except StaleVersion:
             return await ticket_page(
-                pages, door, desk, request, caller, number, status=409, draft={}, conflict=True
+                pages, desk, request, caller, number, status=409, draft={}, conflict=True
             )
         except NotFound as exc:
             return await refused(404, str(exc))

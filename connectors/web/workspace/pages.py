@@ -38,6 +38,13 @@ HEADERS = {
 }
 
 
+class Unread:
+    """Not read yet (``Pages.page``'s ``own_status``: None is a value, no agent)."""
+
+
+UNREAD = Unread()
+
+
 class Pages:
     """Renders the workspace's templates for one request."""
 
@@ -73,10 +80,13 @@ class Pages:
         *,
         status: int = 200,
         headers: dict[str, str] | None = None,
+        own_status: str | Unread | None = UNREAD,
         **values: Any,
     ) -> HTMLResponse:
         """``template`` as a response; with ``caller``, inside the signed-in frame (the
-        header with their own status, the navigation, the CSRF token for its forms)."""
+        header with their own status, the navigation, the CSRF token for its forms). A
+        page that read the caller's ``own_status`` with its own facts passes it (else it
+        is read here, in a transaction of its own)."""
         frame: dict[str, Any] = {
             "caller": caller,
             "own_status": None,
@@ -86,7 +96,9 @@ class Pages:
         }
         if caller is not None:
             frame["csrf_token"] = caller.csrf_token or ""
-            frame["own_status"] = await run_in_threadpool(self.desk.own_status, caller)
+            if isinstance(own_status, Unread):
+                own_status = await run_in_threadpool(self.desk.own_status, caller)
+            frame["own_status"] = own_status
             frame["supervises"] = caller.principal.role.value != "agent"
         html = render(
             self.env,

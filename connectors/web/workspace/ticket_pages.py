@@ -15,15 +15,15 @@ from starlette.concurrency import run_in_threadpool
 from connectors.ports import Staff
 from connectors.web.route_paths import url_path
 from connectors.web.schemas import ID
+from connectors.web.staff.gate import forbidden
 from connectors.web.uploads import FileProblem
 from connectors.web.workspace.door import PREFIX, PageDoor
 from connectors.web.workspace.pages import Pages
-from router.access import Ability, Verdict, check
+from router.access import Ability, Verdict
 from router.errors import NotFound, PermanentError, StaleVersion
 from router.macros import MacroFacts, macro_text
-from router.queue_views import ACTIVE
 from router.staff_views import Caller
-from router.ticket_list import TicketFilters, TicketOrder
+from router.storable import is_id
 from router.vocabulary import Status
 
 OTHER_TICKETS = 10
@@ -33,7 +33,6 @@ Number = Annotated[int, Path(**ID)]
 
 async def ticket_page(
     pages: Pages,
-    door: PageDoor,
     desk: Staff,
     request: Request,
     caller: Caller,
@@ -45,29 +44,25 @@ async def ticket_page(
     refused: str = "",
     file_problems: Sequence[FileProblem] = (),
 ) -> HTMLResponse:
-    """The page of ticket ``number`` (in scope: checked by the caller). After a refused
+    """The page of ticket ``number``: 404 outside the caller's scope (as for no such
+    ticket), 403 beyond their role, as the staff gate answers. After a refused
     action: ``draft`` is what was submitted (kept in its box), ``conflict`` that the ticket
     changed since the form's version (the changes since are listed), ``refused`` why."""
-    access = await door.on_ticket(caller, number, Ability.VIEW_TICKET)
-    found = await run_in_threadpool(desk.staff_ticket, access.ticket.number)
-    if found is None:
+    if not is_id(number):
         raise HTTPException(404, detail=f"ticket {number} not found")
-    others = await run_in_threadpool(
-        desk.ticket_page,
-        caller,
-        TicketFilters(customer=(found.customer_id,), status=ACTIVE),
-        order=TicketOrder.UPDATED_DESC,
-        cursor=None,
-        limit=OTHER_TICKETS + 1,
+    verdict, facts = await run_in_threadpool(
+        partial(desk.ticket_page_facts, others=OTHER_TICKETS), caller, number
     )
+    if verdict is Verdict.FORBIDDEN:
+        raise forbidden(caller, Ability.VIEW_TICKET)
+    if facts is None:
+        raise HTTPException(404, detail=f"ticket {number} not found")
+    found = facts.ticket
     draft = draft or {}
     seen = int(draft["seen"]) if draft.get("seen", "").isdigit() else 0
     principal = caller.principal
-    can_assign = check(principal, Ability.ASSIGN, access.ticket) is Verdict.ALLOWED
-    agents = await run_in_threadpool(desk.agents) if can_assign else []
-    macros = await run_in_threadpool(desk.macros)
     configured = pages.agents.get(principal.name)
-    facts = MacroFacts(
+    macro_facts = MacroFacts(
         requester_name=found.requester_name or found.requester_address,
         ticket_number=found.number,
         agent_name=(configured.display_name if configured else "") or principal.name,
@@ -81,9 +76,10 @@ async def ticket_page(
         form_title=pages.form_titles.title(
             found.form, principal.name, request.headers.get("accept-language") or ""
         ),
-        others=[t for t in others.tickets if t.number != found.number][:OTHER_TICKETS],
-        macros=macros,
-        macro_texts={m.name: macro_text(m.body, facts) for m in macros},
+        own_status=facts.own_status,
+        others=facts.others,
+        macros=facts.macros,
+        macro_texts={m.name: macro_text(m.body, macro_facts) for m in facts.macros},
         done=request.query_params.get("done", ""),
         draft=draft,
         conflict=conflict,
@@ -94,8 +90,8 @@ async def ticket_page(
         changed_since=[e for e in found.audit if e.id > seen] if conflict else [],
         seen=max((e.id for e in found.audit), default=0),
         statuses=[s.value for s in Status],
-        can_assign=can_assign,
-        agent_names=sorted(a.name for a in agents),
+        can_assign=facts.may_assign,
+        agent_names=facts.agent_names,
         team_names=pages.team_names,
     )
 
@@ -107,7 +103,7 @@ def ticket_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
     async def ticket(
         request: Request, number: Number, caller: Annotated[Caller, Depends(door.caller)]
     ) -> HTMLResponse:
-        return await ticket_page(pages, door, desk, request, caller, number)
+        return await ticket_page(pages, desk, request, caller, number)
 
     @router.post("/tickets/{number}/macro", name="workspace_macro")
     async def apply_macro(
@@ -148,7 +144,7 @@ def ticket_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
             )
         except StaleVersion:
             return await ticket_page(
-                pages, door, desk, request, caller, number, status=409, draft={}, conflict=True
+                pages, desk, request, caller, number, status=409, draft={}, conflict=True
             )
         except NotFound as exc:
             raise HTTPException(404, detail=str(exc)) from None

@@ -1,0 +1,24 @@
+"""The workspace pages' seam (``PageDesk``): what a page reads besides its list, in one
+transaction. Part of ``connectors.ports.Staff``, implemented by
+``workers.desk.page_ports``."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from router.access import Verdict
+from router.page_facts import QueueFacts, TicketPageFacts
+from router.staff_views import Caller
+
+
+class PageDesk(Protocol):
+    def ticket_page_facts(
+        self, caller: Caller, number: int, *, others: int
+    ) -> tuple[Verdict, TicketPageFacts | None]:
+        """Whether ``caller`` may view ticket ``number`` (``HIDDEN`` also for no such
+        ticket: 404) and, when allowed, the ticket page's facts."""
+        ...
+
+    def queue_facts(self, caller: Caller) -> QueueFacts:
+        """The queue page's counts and saved searches, and the caller's own status."""
+        ...
