@@ -10,8 +10,8 @@ locale writes dates (Babel's CLDR data): what notices and pages say.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import date, datetime, timedelta
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.core import Locale
@@ -55,21 +55,45 @@ def local_time(at: datetime, zone: str = "UTC", language: str = "en") -> str:
     offset = local.utcoffset()
     if not offset and zone in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu"):
         return f"{shown} UTC"
-    utc = f"UTC{local:%z}"
-    utc = f"{utc[:-2]}:{utc[-2:]}"
-    name = get_timezone_name(local, "short", locale=language)
-    if not name or not name[:1].isalpha() or name.startswith(("GMT+", "GMT-", "UTC")):
-        return f"{shown} {utc}"
-    return f"{shown} {name} ({utc})"
+    return f"{shown} {_zone_text(local, zone, language)}"
+
+
+ZONE_TEXTS = 4096  # zone texts remembered (a zone, a day, an offset, a language each)
+_zone_texts: dict[tuple[str, date, timedelta | None, str], str] = {}
+
+
+def _zone_text(local: datetime, zone: str, language: str) -> str:
+    """The zone after a time: "UTC+01:00", "EST (UTC-05:00)". Its name depends on the
+    zone, the day (daylight saving, the zone's history) and the offset, so it is asked of
+    Babel once per day, offset and language (a page of 200 messages shows a few days)."""
+    key = (zone, local.date(), local.utcoffset(), language)
+    text = _zone_texts.get(key)
+    if text is None:
+        utc = f"UTC{local:%z}"
+        utc = f"{utc[:-2]}:{utc[-2:]}"
+        name = get_timezone_name(local, "short", locale=language)
+        plain = not name or not name[:1].isalpha() or name.startswith(("GMT+", "GMT-", "UTC"))
+        text = utc if plain else f"{name} ({utc})"
+        if len(_zone_texts) >= ZONE_TEXTS:
+            _zone_texts.clear()
+        _zone_texts[key] = text
+    return text
 
 
 def _medium(local: datetime, language: str) -> str:
     """Babel's ``format_datetime(local, "medium")``, its patterns parsed once per language
-    (a page of 200 messages formats 200 times)."""
-    locale, date_pattern, time_pattern, combined = _medium_patterns(language)
-    return combined.replace("{1}", date_pattern.apply(local, locale)).replace(
+    and each day's date written once (a page of 200 messages formats 200 times)."""
+    locale, _, time_pattern, combined = _medium_patterns(language)
+    return combined.replace("{1}", _date_text(local.date(), language)).replace(
         "{0}", time_pattern.apply(local, locale)
     )
+
+
+@lru_cache(maxsize=4096)
+def _date_text(day: date, language: str) -> str:
+    """The medium date pattern's text of ``day`` (its fields are the date's alone)."""
+    locale, date_pattern, _, _ = _medium_patterns(language)
+    return date_pattern.apply(day, locale)
 
 
 @cache

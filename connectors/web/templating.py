@@ -44,6 +44,10 @@ def page_environment(directory: Path = TEMPLATES, *shared: Path) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # the templates ship with the code: compiled once per process and kept, not
+        # checked against their files' times on every render (a changed template takes
+        # effect when the process restarts, as changed code does)
+        auto_reload=False,
     )
     env.policies["ext.i18n.trimmed"] = True  # a trans block's whitespace is collapsed
     env.install_gettext_callables(  # type: ignore[attr-defined]
