@@ -1,0 +1,126 @@
+"""What the workspace's pages read besides their list, each in one transaction
+(``workers.desk.page_reads``), on SQLite and PostgreSQL: the same facts the separate
+reads gave (scope, the requester's other tickets, whom to assign to, the counts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event
+
+from router.access import Verdict
+from router.queue_views import View, view_queries
+from router.staff_views import Caller
+from router.ticket_list import TicketFilters
+from router.vocabulary import AgentStatus
+from store.ticket_counts import capped_count, capped_counts
+from tests.support.staff import PASSWORD, StaffDesk, staff_desk
+from workers.desk.agents import set_agent_status
+from workers.desk.page_reads import queue_facts, ticket_page_facts
+from workers.desk.queue_views import view_tickets
+from workers.desk.saved_searches import save_search
+from workers.desk.sign_in import sign_in
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def desk(database_url: str) -> Iterator[StaffDesk]:
+    with staff_desk(database_url) as staff:
+        yield staff
+
+
+def caller(desk: StaffDesk, name: str) -> Caller:
+    return sign_in(desk.runtime, name, PASSWORD, address=None).caller
+
+
+class Transactions:
+    """Counts the transactions begun on ``desk``'s engine while it is held."""
+
+    def __init__(self, desk: StaffDesk) -> None:
+        self.engine = desk.runtime.db.engine
+        self.begun = 0
+
+    def _begin(self, _conn: object) -> None:
+        self.begun += 1
+
+    def __enter__(self) -> Transactions:
+        event.listen(self.engine, "begin", self._begin)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.engine, "begin", self._begin)
+
+
+def test_the_ticket_page_reads_its_facts_in_one_transaction(desk: StaffDesk) -> None:
+    number = desk.ticket("support", "ana")
+    other = desk.ticket("support", "ana")  # the same requester's
+    elsewhere = desk.ticket("billing", None)  # theirs too, out of ana's scope
+    set_agent_status(desk.runtime, "ana", AgentStatus.AWAY)
+    ana = caller(desk, "ana")
+    with Transactions(desk) as counted:
+        verdict, facts = ticket_page_facts(desk.runtime, ana, number, others=10)
+    assert counted.begun == 1
+    assert verdict is Verdict.ALLOWED and facts is not None
+    assert facts.ticket.number == number
+    assert [t.number for t in facts.others] == [other]  # not itself, not out of scope
+    assert elsewhere not in [t.number for t in facts.others]
+    assert [m.name for m in facts.macros] == ["thanks", "reset", "on-it"]
+    assert facts.own_status == "away"
+    assert not facts.may_assign and facts.agent_names == ()  # an agent may not assign
+
+
+def test_one_who_may_assign_gets_every_agents_name(desk: StaffDesk) -> None:
+    number = desk.ticket("support", None)
+    verdict, facts = ticket_page_facts(desk.runtime, caller(desk, "sam"), number, others=10)
+    assert verdict is Verdict.ALLOWED and facts is not None
+    assert facts.may_assign
+    assert facts.agent_names == ("ana", "ben", "kim", "root", "sam")
+    assert facts.own_status is not None
+
+
+def test_out_of_scope_or_missing_is_hidden_and_reads_nothing_more(desk: StaffDesk) -> None:
+    number = desk.ticket("support", "ana")
+    assert ticket_page_facts(desk.runtime, caller(desk, "kim"), number, others=10) == (
+        Verdict.HIDDEN,
+        None,
+    )
+    assert ticket_page_facts(desk.runtime, caller(desk, "ana"), number + 99, others=10) == (
+        Verdict.HIDDEN,
+        None,
+    )
+
+
+def test_the_queue_side_counts_as_the_views_list_in_one_transaction(desk: StaffDesk) -> None:
+    for team, assignee in [("support", "ana"), ("support", None), ("support", "ben")]:
+        desk.ticket(team, assignee)
+    desk.ticket("billing", None)
+    sam = caller(desk, "sam")
+    save_search(desk.runtime, sam, "support's", {"team": ["support"]}, None)
+    save_search(desk.runtime, sam, "billing's", {"team": ["billing"]}, None)
+    with Transactions(desk) as counted:
+        side = queue_facts(desk.runtime, sam)
+    assert counted.begun == 1
+    for view in (View.MINE, View.UNASSIGNED, View.WAITING, View.ALL):
+        listed = view_tickets(desk.runtime, sam, view, q="", limit=100)
+        assert side.counts[view] == len(listed), view
+    assert side.counts[View.ALL] == 3  # support's: sam supervises it, not billing
+    assert [(s.name, n) for s, n in side.saved_searches] == [("billing's", 0), ("support's", 3)]
+
+
+def test_counts_in_one_statement_are_each_count_alone_and_capped(desk: StaffDesk) -> None:
+    for _ in range(4):
+        desk.ticket("support", "ana")
+    desk.ticket("support", None)
+    ana = caller(desk, "ana")
+    lists = [q.filters for view in View for q in view_queries(view, ana)]
+    lists.append(TicketFilters(q="printer"))
+    now = desk.clock()
+    with desk.runtime.db.unit_of_work() as uow:
+        alone = [capped_count(uow.session, ana.principal, f, cap=3, now=now) for f in lists]
+        together = capped_counts(uow.session, ana.principal, lists, cap=3, now=now)
+        uncapped = capped_counts(uow.session, ana.principal, lists, cap=100, now=now)
+        assert capped_counts(uow.session, ana.principal, [], cap=3, now=now) == []
+    assert together == alone
+    assert max(together) == 3 and max(uncapped) == 5  # the cap holds; without it, all five
