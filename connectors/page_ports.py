@@ -8,6 +8,7 @@ from typing import Protocol
 
 from router.access import Verdict
 from router.page_facts import QueueFacts, TicketPageFacts
+from router.queue_views import View
 from router.staff_views import Caller
 
 
@@ -19,6 +20,9 @@ class PageDesk(Protocol):
         ticket: 404) and, when allowed, the ticket page's facts."""
         ...
 
-    def queue_facts(self, caller: Caller) -> QueueFacts:
-        """The queue page's counts and saved searches, and the caller's own status."""
+    def queue_facts(
+        self, caller: Caller, view: View | None = None, *, q: str = "", limit: int = 0
+    ) -> QueueFacts:
+        """The queue page's counts and saved searches, the caller's own status and with
+        ``view`` its first ``limit`` tickets (narrowed by the search ``q``), each once."""
         ...

@@ -28,12 +28,10 @@ from router.customer_records import (
 )
 from router.envelopes import DeliveryResult, InboundMessage, OutboundMessage
 from router.export_format import ExportFilters
-from router.queue_views import View
 from router.ratings import RatedVia, RatingOutcome, RatingView
 from router.report import Report
 from router.report_figures import ReportFilters
 from router.report_period import Period
-from router.staff_ticket_views import TicketSummary
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
 from router.ticket_views import TicketView
 from router.vocabulary import AgentStatus, Channel, Role, RowState
@@ -244,7 +242,7 @@ class BoardDesk(Protocol):
 
 
 class QueueDesk(Protocol):
-    """The workspace's views (``router.queue_views``), on the staff list's query."""
+    """The pages' clock and the header's own status (the views: ``PageDesk.queue_facts``)."""
 
     def now(self) -> datetime:
         """The desk's clock: what pages measure "42 min ago" and "due in 5 min" from."""
@@ -253,10 +251,6 @@ class QueueDesk(Protocol):
     def own_status(self, caller: Caller) -> str | None:
         """The caller's routing status (the header's switch shows it); None: no agent."""
         ...
-
-    def view_tickets(
-        self, caller: Caller, view: View, *, q: str, limit: int
-    ) -> list[TicketSummary]: ...
 
 
 class TokenAdmin(Protocol):

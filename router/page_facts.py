@@ -28,8 +28,10 @@ class TicketPageFacts:
 
 @dataclass(frozen=True)
 class QueueFacts:
-    """The queue page's side: each view's count, the saved searches with theirs."""
+    """The queue page's side: each view's count, the saved searches with theirs, and the
+    chosen view's tickets when one was asked for."""
 
     counts: dict[View, int]
     saved_searches: tuple[tuple[SavedSearch, int], ...]
     own_status: str | None
+    tickets: tuple[TicketSummary, ...] = ()

@@ -18,7 +18,6 @@ from store.ticket_counts import capped_count, capped_counts
 from tests.support.staff import PASSWORD, StaffDesk, staff_desk
 from workers.desk.agents import set_agent_status
 from workers.desk.page_reads import queue_facts, ticket_page_facts
-from workers.desk.queue_views import view_tickets
 from workers.desk.saved_searches import save_search
 from workers.desk.sign_in import sign_in
 
@@ -102,9 +101,13 @@ def test_the_queue_side_counts_as_the_views_list_in_one_transaction(desk: StaffD
     with Transactions(desk) as counted:
         side = queue_facts(desk.runtime, sam)
     assert counted.begun == 1
+    assert side.tickets == ()  # no view asked for
     for view in (View.MINE, View.UNASSIGNED, View.WAITING, View.ALL):
-        listed = view_tickets(desk.runtime, sam, view, q="", limit=100)
+        listed = queue_facts(desk.runtime, sam, view, limit=100).tickets
         assert side.counts[view] == len(listed), view
+    listed = queue_facts(desk.runtime, sam, View.ALL, limit=2).tickets
+    assert len(listed) == 2 and all(t.team == "support" for t in listed)
+    assert queue_facts(desk.runtime, sam, View.ALL, q="nothing-like-it", limit=50).tickets == ()
     assert side.counts[View.ALL] == 3  # support's: sam supervises it, not billing
     assert [(s.name, n) for s, n in side.saved_searches] == [("billing's", 0), ("support's", 3)]
 

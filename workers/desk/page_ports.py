@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from router.access import Verdict
 from router.page_facts import QueueFacts, TicketPageFacts
+from router.queue_views import View
 from router.staff_views import Caller
 from store.errors import store_errors
 from workers.desk import page_reads
@@ -22,6 +23,8 @@ class PagePorts:
         with store_errors("read ticket page"):
             return page_reads.ticket_page_facts(self.runtime, caller, number, others=others)
 
-    def queue_facts(self, caller: Caller) -> QueueFacts:
+    def queue_facts(
+        self, caller: Caller, view: View | None = None, *, q: str = "", limit: int = 0
+    ) -> QueueFacts:
         with store_errors("read queue page"):
-            return page_reads.queue_facts(self.runtime, caller)
+            return page_reads.queue_facts(self.runtime, caller, view, q=q, limit=limit)

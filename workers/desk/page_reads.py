@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from router.access import Ability, Verdict, check
 from router.page_facts import QueueFacts, TicketPageFacts
-from router.queue_views import ACTIVE, COUNT_CAP, view_queries, views_of
+from router.queue_views import ACTIVE, COUNT_CAP, View, view_queries, views_of
 from router.saved_searches import search_filters
 from router.staff_views import Caller
 from router.ticket_list import TicketFilters, TicketOrder
@@ -23,6 +23,7 @@ from store.ticket_counts import capped_counts
 from store.ticket_list import TicketList
 from store.ticket_scope import scope_of
 from workers.desk.macro_book import macros_in
+from workers.desk.queue_views import view_tickets_in
 from workers.runtime.context import Runtime
 
 
@@ -61,11 +62,15 @@ def ticket_page_facts(
     return verdict, facts
 
 
-def queue_facts(runtime: Runtime, caller: Caller) -> QueueFacts:
+def queue_facts(
+    runtime: Runtime, caller: Caller, view: View | None = None, *, q: str = "", limit: int = 0
+) -> QueueFacts:
     """The caller's views with how many tickets each lists, their saved searches with
-    theirs (each up to ``COUNT_CAP``), and their own status."""
+    theirs (each up to ``COUNT_CAP``), their own status, and with ``view`` its first
+    ``limit`` tickets (narrowed by the search ``q``: ``queue_views.view_tickets_in``)."""
     views = views_of(caller)
     teams = tuple({*caller.teams, *caller.supervised})
+    now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         searches = uow.saved_searches.of(caller.principal.name, teams)
         lists = [[q.filters for q in view_queries(view, caller)] for view in views]
@@ -76,13 +81,19 @@ def queue_facts(runtime: Runtime, caller: Caller) -> QueueFacts:
                 caller.principal,
                 [filters for each in lists for filters in each],
                 cap=COUNT_CAP,
-                now=runtime.now(),
+                now=now,
             )
         )
         totals = [min(COUNT_CAP, sum(next(counted) for _ in each)) for each in lists]
         own_status = uow.agents.status_of(caller.principal.name)
+        listed = (
+            view_tickets_in(TicketList(uow.session), caller, view, q=q, limit=limit, now=now)
+            if view is not None
+            else []
+        )
     return QueueFacts(
         counts=dict(zip(views, totals[: len(views)], strict=True)),
         saved_searches=tuple(zip(searches, totals[len(views) :], strict=True)),
         own_status=own_status,
+        tickets=tuple(listed),
     )

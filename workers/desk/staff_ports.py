@@ -22,11 +22,10 @@ from router.customer_records import (
     OrganisationView,
 )
 from router.export_format import ExportFilters
-from router.queue_views import View
 from router.report import Report
 from router.report_figures import ReportFilters
 from router.report_period import Period
-from router.staff_ticket_views import StaffAttachment, StaffTicket, TicketPage, TicketSummary
+from router.staff_ticket_views import StaffAttachment, StaffTicket, TicketPage
 from router.staff_views import AgentLoad, Caller, NewToken, SignedIn, TokenView
 from router.ticket_edits import TicketEdit
 from router.ticket_list import TicketFilters, TicketOrder
@@ -39,7 +38,6 @@ from workers.desk.board import supervisor_board
 from workers.desk.export import Export
 from workers.desk.macro_ports import MacroPorts
 from workers.desk.page_ports import PagePorts
-from workers.desk.queue_views import view_tickets
 from workers.desk.replies import answer_ticket
 from workers.desk.reply_files import keep_file, kept_file
 from workers.desk.reports import make_report, report_period
@@ -146,12 +144,6 @@ class StaffPorts(
         with self.runtime.db.unit_of_work() as uow:
             agent = uow.agents.by_name(caller.principal.name)
             return agent.status if agent is not None else None
-
-    @_store_outage_is_transient
-    def view_tickets(
-        self, caller: Caller, view: View, *, q: str, limit: int
-    ) -> list[TicketSummary]:
-        return view_tickets(self.runtime, caller, view, q=q, limit=limit)
 
     @_store_outage_is_transient
     def attachment_file(

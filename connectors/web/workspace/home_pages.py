@@ -4,6 +4,7 @@ and the header's own-status switch."""
 # no `from __future__ import annotations`: FastAPI reads these endpoints' annotations at
 # run time, and they name dependencies made inside functions (no module global to resolve)
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
@@ -66,7 +67,11 @@ def home_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
             searching = False
         if chosen is None and not searching and search is None:
             chosen = View.MINE
-        side = await run_in_threadpool(desk.queue_facts, caller)
+        # a view's tickets are read with the counts, in their transaction
+        listed = chosen if search is None and not searching else None
+        side = await run_in_threadpool(
+            partial(desk.queue_facts, q=q, limit=SHOWN + 1), caller, listed
+        )
         if search is not None:
             found = await run_in_threadpool(
                 desk.ticket_page,
@@ -97,10 +102,7 @@ def home_router(pages: Pages, door: PageDoor, desk: Staff) -> APIRouter:
             tickets = list(found.tickets)
             more = found.next_cursor is not None
         else:
-            assert chosen is not None
-            tickets = await run_in_threadpool(
-                desk.view_tickets, caller, chosen, q=q, limit=SHOWN + 1
-            )
+            tickets = list(side.tickets)
             more = len(tickets) > SHOWN
             tickets = tickets[:SHOWN]
         return await pages.page(
