@@ -59,6 +59,41 @@ _FINISH = (
     )
 )
 
+# Built once (see ``store.dialect``): each ingest message runs them.
+_INBOX = table(InboxItem).c
+# count an attempt on the pending rows no other transaction holds (``begin_attempts``)
+_BEGIN_ATTEMPTS = (
+    update(table(InboxItem))
+    .where(
+        _INBOX.id.in_(
+            select(_INBOX.id)
+            .where(
+                _INBOX.id.in_(bindparam("ids", expanding=True)),
+                _INBOX.state == RowState.PENDING.value,
+            )
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        ),
+        _INBOX.state == RowState.PENDING.value,
+    )
+    .values(
+        attempts=_INBOX.attempts + 1,
+        available_at=bindparam("lease_until"),
+        updated_at=bindparam("at"),
+    )
+    .returning(_INBOX.id, _INBOX.attempts)
+)
+# move the pending rows of ``ids`` to done (``claim_many``)
+_CLAIM = (
+    update(table(InboxItem))
+    .where(
+        _INBOX.id.in_(bindparam("ids", expanding=True)),
+        _INBOX.state == RowState.PENDING.value,
+    )
+    .values(state=RowState.DONE.value, updated_at=bindparam("at"))
+    .returning(_INBOX.id, _INBOX.payload)
+)
+
 
 class InboxRepository:
     """``finishes``: where ``finish`` keeps its updates until ``flush`` (the unit of work
@@ -205,21 +240,8 @@ class InboxRepository:
         A row another transaction holds is left out, not waited for: a batch that took
         it along is ingesting it (if that batch fails, it takes its rows one by one).
         """
-        free = (
-            select(InboxItem.id)
-            .where(InboxItem.id.in_(inbox_ids), InboxItem.state == RowState.PENDING.value)
-            .with_for_update(skip_locked=True)
-        )
-        rows = self.session.execute(
-            update(InboxItem)
-            .where(
-                InboxItem.id.in_(free.scalar_subquery()),
-                InboxItem.state == RowState.PENDING.value,
-            )
-            .values(attempts=InboxItem.attempts + 1, available_at=now + lease, updated_at=now)
-            .returning(InboxItem.id, InboxItem.attempts)
-            .execution_options(synchronize_session=False)
-        ).all()
+        values = {"ids": list(inbox_ids), "lease_until": now + lease, "at": now}
+        rows = self.session.execute(_BEGIN_ATTEMPTS, values).all()
         return dict(sorted((row[0], row[1]) for row in rows))
 
     def waiting_behind(self, inbox_ids: list[int]) -> list[int]:
@@ -267,7 +289,8 @@ class InboxRepository:
     def claim_many(self, inbox_ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
         """``claim`` for many rows at once (a batch locks all its rows before any other
         row, the order a single ingest takes too): {id: payload} of those pending."""
-        return self._claim(InboxItem.id.in_(inbox_ids), now)
+        rows = self.session.execute(_CLAIM, {"ids": list(inbox_ids), "at": now}).all()
+        return self._claimed(rows)
 
     def take_waiting(self, channel: str, *, limit: int, now: datetime) -> dict[int, dict[str, Any]]:
         """Claim (as ``claim``) up to ``limit`` pending rows of ``channel`` that no attempt
@@ -296,6 +319,10 @@ class InboxRepository:
             .returning(InboxItem.id, InboxItem.payload)
             .execution_options(synchronize_session=False)
         ).all()
+        return self._claimed(rows)
+
+    def _claimed(self, rows: Sequence[Any]) -> dict[int, dict[str, Any]]:
+        """{id: payload} of claimed rows; the web rows among them are remembered."""
         self._processed(row[0] for row in rows if row[1].get("channel") == Channel.WEB.value)
         return {row[0]: dict(row[1]) for row in rows}
 

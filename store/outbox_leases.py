@@ -34,11 +34,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from router.vocabulary import RowState
 from store.dialect import table
-from store.models import OutboxItem
+from store.models import OutboxItem, ProcessBeat
 from store.process_beats import quiet_since
 
 _UNFINISHED_STATES = [RowState.PENDING.value, RowState.SENDING.value]
@@ -78,52 +78,23 @@ def claim(
     used ``max_attempts`` (the sweep fails them). Each claim has a new token."""
     if not outbox_ids:
         return {}
-    older = aliased(OutboxItem)
     prefix = _attempt_prefix(attempt)
     token = (prefix or token_hex(_PREFIX // 2)) + token_hex(16 - _PREFIX // 2)
-    rows = session.execute(
-        update(OutboxItem)
-        .where(
-            OutboxItem.id.in_(outbox_ids)
-            if len(outbox_ids) > 1
-            else OutboxItem.id == outbox_ids[0],
-            OutboxItem.attempts < max_attempts,
-            or_(
-                OutboxItem.state == RowState.PENDING.value,
-                (OutboxItem.state == RowState.SENDING.value) & (OutboxItem.available_at <= now),
-                _held_by_the_dead(now, dead_after),
-                _claimed_by(prefix),
-            ),
-            or_(OutboxItem.not_before.is_(None), OutboxItem.not_before <= now),
-            or_(
-                OutboxItem.sequence_key.is_(None),
-                ~exists().where(
-                    older.sequence_key == OutboxItem.sequence_key,
-                    older.state.in_(_UNFINISHED_STATES),
-                    older.id < OutboxItem.id,
-                ),
-            ),
-        )
-        .values(
-            state=RowState.SENDING.value,
-            attempts=OutboxItem.attempts + 1,
-            updated_at=now,
-            available_at=now + lease,
-            lease_token=token,
-            lease_holder=holder,
-        )
-        .returning(
-            OutboxItem.id,
-            OutboxItem.payload,
-            OutboxItem.ticket_id,
-            OutboxItem.recipient,
-            OutboxItem.kind,
-            OutboxItem.external_id,
-            OutboxItem.sequence_key,
-            OutboxItem.confirm_chat_id,
-        )
-        .execution_options(synchronize_session=False)
-    ).all()
+    many = len(outbox_ids) > 1
+    values: dict[str, Any] = {
+        "ids" if many else "row_id": list(outbox_ids) if many else outbox_ids[0],
+        "max_attempts": max_attempts,
+        "at": now,
+        "lease_until": now + lease,
+        "token": token,
+        "holder": holder,
+    }
+    if dead_after is not None:
+        values["dead_before"] = now - dead_after
+    if prefix is not None:
+        values["prefix"] = prefix
+    statement = _claim(many, dead_after is not None, prefix is not None)
+    rows = session.execute(statement, values).all()
     return {
         row[0]: Claimed(
             payload=dict(row[1]),
@@ -137,6 +108,62 @@ def claim(
         )
         for row in sorted(rows, key=lambda r: r[0])
     }
+
+
+@cache
+def _claim(many: bool, dead: bool, by_message: bool) -> Update:
+    """``claim``'s statement, built once per shape (see ``store.dialect``): one row or
+    many, with the dead holders' rows or without, with the message's own or without."""
+    outbox = table(OutboxItem).c
+    older = table(OutboxItem).alias("older")
+    sending = outbox.state == RowState.SENDING.value
+    dead_holders = select(table(ProcessBeat).c.holder).where(
+        table(ProcessBeat).c.beat_at < bindparam("dead_before")
+    )
+    return (
+        update(table(OutboxItem))
+        .where(
+            outbox.id.in_(bindparam("ids", expanding=True))
+            if many
+            else outbox.id == bindparam("row_id"),
+            outbox.attempts < bindparam("max_attempts"),
+            or_(
+                outbox.state == RowState.PENDING.value,
+                sending & (outbox.available_at <= bindparam("at")),
+                sending & outbox.lease_holder.in_(dead_holders) if dead else false(),
+                sending & (func.substr(outbox.lease_token, 1, _PREFIX) == bindparam("prefix"))
+                if by_message
+                else false(),
+            ),
+            or_(outbox.not_before.is_(None), outbox.not_before <= bindparam("at")),
+            or_(
+                outbox.sequence_key.is_(None),
+                ~exists().where(
+                    older.c.sequence_key == outbox.sequence_key,
+                    older.c.state.in_(_UNFINISHED_STATES),
+                    older.c.id < outbox.id,
+                ),
+            ),
+        )
+        .values(
+            state=RowState.SENDING.value,
+            attempts=outbox.attempts + 1,
+            updated_at=bindparam("at"),
+            available_at=bindparam("lease_until"),
+            lease_token=bindparam("token"),
+            lease_holder=bindparam("holder"),
+        )
+        .returning(
+            outbox.id,
+            outbox.payload,
+            outbox.ticket_id,
+            outbox.recipient,
+            outbox.kind,
+            outbox.external_id,
+            outbox.sequence_key,
+            outbox.confirm_chat_id,
+        )
+    )
 
 
 def still_held(
@@ -218,15 +245,6 @@ _PREFIX = 16  # hex characters of a token that name the broker message of its at
 
 def _attempt_prefix(attempt: str | None) -> str | None:
     return None if attempt is None else sha256(attempt.encode()).hexdigest()[:_PREFIX]
-
-
-def _claimed_by(prefix: str | None) -> ColumnElement[bool]:
-    """Sending, under a claim made for the broker message of ``prefix``."""
-    if prefix is None:
-        return false()
-    return (OutboxItem.state == RowState.SENDING.value) & (
-        func.substr(OutboxItem.lease_token, 1, _PREFIX) == prefix
-    )
 
 
 def under(token: str | None) -> ColumnElement[bool]:
