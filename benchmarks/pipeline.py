@@ -19,11 +19,13 @@ The last line is key=value pairs: tickets_per_s, p50_ms, p99_ms (accepted ->
 agent notified), noop_hops_per_s, hops_per_ticket (the actor steps a ticket
 takes), ratio (tickets_per_s x hops_per_ticket / noop_hops_per_s),
 messages_per_ticket (broker messages the workers took per ticket, from their
-tallies: under load many tickets share one), worker_cpu_ms_per_ticket and
+tallies: under load many tickets share one), worker_cpu_ms_per_ticket,
+db_transactions_per_ticket (every transaction on the database meanwhile, from
+pg_stat_database: the intake's and the benchmark's own reads included) and
 worker_rss_peak_mb (the largest peak resident set of a worker process, from
 /proc VmHWM) with worker_rss_growth_mb (the largest growth of one from after the
 warm-up to the end); then per paced rate R: rateR_p50_ms, rateR_p99_ms,
-rateR_cpu_ms_per_ticket and rateR_rss_peak_mb.
+rateR_cpu_ms_per_ticket, rateR_db_transactions_per_ticket and rateR_rss_peak_mb.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from typing import IO
 
 import dramatiq
 import redis
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from benchmarks.bench_redis import bench_redis, redis_url
 from config import load_settings
@@ -215,6 +217,7 @@ def _run_pipeline(
         sink.wait_for(before + 2 * WARM_TICKETS, timeout=120)
         baseline = len(sink.messages)
         rss_warm = _worker_memory(worker.pid)
+        xacts_before = _transactions(runtime)
         cpu_before = _cpu_seconds(worker.pid)
         start = time.perf_counter()
         accepted = _push(intake, "bench", tickets, args.intake_threads, rate)
@@ -222,6 +225,8 @@ def _run_pipeline(
         elapsed = time.perf_counter() - start
         worker_cpu = _cpu_seconds(worker.pid) - cpu_before
         memory = _worker_memory(worker.pid)
+        time.sleep(1.5)  # a backend reports its transactions to the statistics within 1 s
+        transactions = _transactions(runtime) - xacts_before
         arrivals = sink.arrival_times()
         with runtime.db.unit_of_work() as uow:
             rows = uow.session.execute(
@@ -255,6 +260,8 @@ def _run_pipeline(
         "p50_ms": statistics.median(latencies),
         "p99_ms": latencies[max(int(len(latencies) * 0.99) - 1, 0)],
         "worker_cpu_ms_per_ticket": worker_cpu * 1000 / tickets,
+        # every transaction on the database, the intake's and the benchmark's reads included
+        "db_transactions_per_ticket": transactions / tickets,
         # every message the workers took, the warm-up's 50 tickets included
         "messages_per_ticket": messages / (tickets + WARM_TICKETS),
         "worker_rss_peak_mb": max((hwm for hwm, _ in memory.values()), default=0) / 1024,
@@ -274,6 +281,19 @@ def _cpu_seconds(pid: int) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def _transactions(runtime: Runtime) -> int:
+    """Transactions committed and rolled back on the benchmark's database so far."""
+    with runtime.db.unit_of_work() as uow:
+        return int(
+            uow.session.execute(
+                text(
+                    "SELECT xact_commit + xact_rollback FROM pg_stat_database"
+                    " WHERE datname = current_database()"
+                )
+            ).scalar_one()
+        )
 
 
 def _worker_memory(pid: int) -> dict[int, tuple[int, int]]:
@@ -434,11 +454,13 @@ def _run(args: argparse.Namespace, namespace: str) -> None:
         f"hops_per_ticket={STEPS_PER_TICKET} ratio={ratio:.3f} "
         f"messages_per_ticket={result['messages_per_ticket']:.2f} "
         f"worker_cpu_ms_per_ticket={result['worker_cpu_ms_per_ticket']:.1f} "
+        f"db_transactions_per_ticket={result['db_transactions_per_ticket']:.2f} "
         f"worker_rss_peak_mb={result['worker_rss_peak_mb']:.0f} "
         f"worker_rss_growth_mb={result['worker_rss_growth_mb']:.1f}"
         + "".join(
             f" rate{rate}_p50_ms={r['p50_ms']:.1f} rate{rate}_p99_ms={r['p99_ms']:.1f}"
             f" rate{rate}_cpu_ms_per_ticket={r['worker_cpu_ms_per_ticket']:.1f}"
+            f" rate{rate}_db_transactions_per_ticket={r['db_transactions_per_ticket']:.2f}"
             f" rate{rate}_rss_peak_mb={r['worker_rss_peak_mb']:.0f}"
             for rate, r in paced.items()
         )
@@ -451,6 +473,7 @@ def _say(result: dict[str, float]) -> None:
         f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms "
         f"({result['notified']:.0f} of {result['tickets']:.0f} measured), "
         f"{result['worker_cpu_ms_per_ticket']:.1f} ms of worker CPU per ticket, "
+        f"{result['db_transactions_per_ticket']:.2f} database transactions per ticket, "
         f"worker RSS peak {result['worker_rss_peak_mb']:.0f} MB "
         f"(+{result['worker_rss_growth_mb']:.1f} MB after the warm-up)",
         flush=True,
