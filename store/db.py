@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import inbox_signals, nul_guard
@@ -158,6 +158,12 @@ class Database:
         work's."""
         with self._reads() as session:  # closed at the end: its connection back to the pool
             yield session
+
+    def short_transaction(self) -> AbstractContextManager[Connection]:
+        """A transaction of a statement or two in Core, without a unit of work (no session,
+        repositories, audit events or after-commit callbacks to set up), committed on a clean
+        exit: for a hot path that needs no more (``store.inbox.begin_attempts``)."""
+        return self.engine.begin()
 
     def listen_for_other_processes(self) -> PgListener | None:
         """On PostgreSQL, hear the web inbox rows other processes processed (started once)."""

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, exists, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from router.envelopes import InboundMessage
@@ -232,17 +233,8 @@ class InboxRepository:
     def begin_attempts(
         self, inbox_ids: list[int], *, now: datetime, lease: timedelta
     ) -> dict[int, int]:
-        """Count one processing attempt on each pending row before it starts (commit it on
-        its own): {id: attempt number}, by id. Counting up front survives what an attempt
-        cannot report, a SIGKILL or a time limit; a row is not due for a re-drive until
-        ``lease`` has passed.
-
-        A row another transaction holds is left out, not waited for: a batch that took
-        it along is ingesting it (if that batch fails, it takes its rows one by one).
-        """
-        values = {"ids": list(inbox_ids), "lease_until": now + lease, "at": now}
-        rows = self.session.execute(_BEGIN_ATTEMPTS, values).all()
-        return dict(sorted((row[0], row[1]) for row in rows))
+        """See ``begin_attempts`` (the module's), in this transaction."""
+        return begin_attempts(self.session, inbox_ids, now=now, lease=lease)
 
     def waiting_behind(self, inbox_ids: list[int]) -> list[int]:
         """Those of ``inbox_ids`` with an older pending row of their sequence (one chat's
@@ -378,3 +370,23 @@ class InboxRepository:
 
     def make_all_due(self, now: datetime) -> None:
         retryable_rows.make_due(self.session, InboxItem, UNFINISHED, now)
+
+
+def begin_attempts(
+    executor: Session | Connection, inbox_ids: list[int], *, now: datetime, lease: timedelta
+) -> dict[int, int]:
+    """Count one processing attempt on each pending row before it starts (commit it on
+    its own): {id: attempt number}, by id. Counting up front survives what an attempt
+    cannot report, a SIGKILL or a time limit; a row is not due for a re-drive until
+    ``lease`` has passed.
+
+    A row another transaction holds is left out, not waited for: a batch that took
+    it along is ingesting it (if that batch fails, it takes its rows one by one).
+
+    ``executor``: a unit of work's session, or a connection's short transaction
+    (``Database.short_transaction``: what the ``InboxAttempts`` middleware uses before each
+    ingest message, committed on its own).
+    """
+    values = {"ids": list(inbox_ids), "lease_until": now + lease, "at": now}
+    rows = executor.execute(_BEGIN_ATTEMPTS, values).all()
+    return dict(sorted((row[0], row[1]) for row in rows))

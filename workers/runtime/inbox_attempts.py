@@ -19,6 +19,7 @@ from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 
 from router.vocabulary import Channel
+from store.inbox import begin_attempts
 from workers.runtime.batching import ids_of
 from workers.runtime.context import Runtime
 from workers.steps.ingest import hand_on
@@ -67,8 +68,10 @@ class InboxAttempts(Middleware):
 
     def _begin(self, ids: list[int], channel: Channel) -> list[int]:
         runtime = self.runtime
-        with runtime.db.unit_of_work() as uow:
-            attempts = uow.inbox.begin_attempts(ids, now=runtime.now(), lease=runtime.redrive_after)
+        with runtime.db.short_transaction() as connection:  # one statement: no unit of work
+            attempts = begin_attempts(
+                connection, ids, now=runtime.now(), lease=runtime.redrive_after
+            )
         # missing: done, failed for good, held by a batch, or unknown: nothing to do
         for inbox_id, attempt in attempts.items():
             if attempt > self.max_attempts:
