@@ -17,6 +17,7 @@ from connectors.saved_search_ports import SavedSearchDesk
 from connectors.simulation_ports import SimulationDesk
 from connectors.ticket_move_ports import MergeDesk, SplitDesk
 from connectors.ticket_ports import TicketActions, TicketDesk
+from connectors.version_ports import VersionDesk
 from router.access import TicketScope
 from router.board import Board
 from router.customer_records import (
@@ -275,7 +276,7 @@ class TokenAdmin(Protocol):
         ...
 
 
-class ReportDesk(Protocol):
+class ReportDesk(VersionDesk, Protocol):
     """The figures and the export (the caller's teams already decided: ``report_teams``)."""
 
     def report_period(self, *, since: str | None, first: date | None, last: date | None) -> Period:

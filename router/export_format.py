@@ -50,6 +50,7 @@ class ExportFilters:
     tag: tuple[str, ...] = ()  # has any of these tags
     organisation: tuple[str, ...] = ()  # the requester's
     form: tuple[str, ...] = ()  # the web form's slug
+    config_version: tuple[str, ...] = ()  # that classified it (router.report_versions)
     created_from: datetime | None = None  # included
     created_to: datetime | None = None  # excluded
 

@@ -58,6 +58,7 @@ class TicketRecord:
     resolution_business_s: float | None = None
     replies: int = 0  # agents' public replies
     reopens: int = 0
+    config_version: str | None = None  # that classified it (router.report_versions)
 
 
 def seconds_between(start: datetime, end: datetime) -> float:

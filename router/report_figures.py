@@ -31,6 +31,8 @@ class ReportFilters:
     agent: tuple[str, ...] = ()  # the ticket's assignee
     organisation: tuple[str, ...] = ()
     form: tuple[str, ...] = ()
+    # the configuration version that classified the ticket (router.report_versions)
+    config_version: tuple[str, ...] = ()
 
     def given(self) -> dict[str, tuple[str, ...]]:
         return {k: v for k, v in vars(self).items() if v}

@@ -41,6 +41,7 @@ from store.report_sql import (
     not_negative,
     seconds_between,
 )
+from store.report_versions import decided_by
 
 OPEN = tuple(s.value for s in ACTIVE_STATUSES)
 
@@ -68,6 +69,8 @@ def ticket_conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
     ):
         if values:
             where.append(column.in_(values))
+    if filters.config_version:
+        where.append(decided_by(filters.config_version))
     return where
 
 

@@ -15,6 +15,7 @@ from router.report_facts import ClockRecord, TicketRecord
 from router.report_figures import ReportFilters
 from store.models import Agent, Customer, Organisation, SlaTimer, Team, Ticket
 from store.report_queries import ticket_conditions
+from store.report_versions import version_of_ticket
 
 
 def ticket_records(session: Session, filters: ReportFilters) -> Iterator[TicketRecord]:
@@ -27,6 +28,7 @@ def ticket_records(session: Session, filters: ReportFilters) -> Iterator[TicketR
             responder.name,
             Customer.name,
             Organisation.name,
+            version_of_ticket(),
         )
         .join(Customer, Customer.id == Ticket.requester_id)
         .outerjoin(Organisation, Organisation.id == Customer.organisation_id)
@@ -36,7 +38,7 @@ def ticket_records(session: Session, filters: ReportFilters) -> Iterator[TicketR
         .where(*ticket_conditions(filters))
         .order_by(Ticket.id)
     )
-    for t, team, agent, first, customer, organisation in session.execute(query):
+    for t, team, agent, first, customer, organisation, version in session.execute(query):
         yield TicketRecord(
             id=t.id,
             created_at=t.created_at,
@@ -58,6 +60,7 @@ def ticket_records(session: Session, filters: ReportFilters) -> Iterator[TicketR
             resolution_business_s=t.resolution_business_s,
             replies=t.reply_count,
             reopens=t.reopen_count,
+            config_version=version,
         )
 
 

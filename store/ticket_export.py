@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from router.export_format import ExportFilters
 from store.models import Agent, Customer, Message, Organisation, Team, Ticket
+from store.report_versions import decided_by
 
 
 def export_conditions(dialect: str, filters: ExportFilters) -> list[ColumnElement[bool]]:
@@ -50,6 +51,8 @@ def export_conditions(dialect: str, filters: ExportFilters) -> list[ColumnElemen
         where.append(Ticket.created_at < filters.created_to)
     if filters.tag:
         where.append(has_any_tag(dialect, filters.tag))
+    if filters.config_version:
+        where.append(decided_by(filters.config_version))
     return where
 
 

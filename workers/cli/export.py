@@ -38,6 +38,7 @@ def _instant(value: datetime | None) -> datetime | None:
 @click.option("--tag", multiple=True, help="Tickets with any of these tags.")
 @click.option("--organisation", multiple=True, help="The requester's organisation.")
 @click.option("--form", multiple=True, help="The web form's slug.")
+@click.option("--config-version", multiple=True, help="The version that classified the ticket.")
 @click.option("--created-from", type=click.DateTime(), help="UTC, included.")
 @click.option("--created-to", type=click.DateTime(), help="UTC, excluded.")
 @pass_settings
@@ -57,6 +58,7 @@ def export(
     tag: tuple[str, ...],
     organisation: tuple[str, ...],
     form: tuple[str, ...],
+    config_version: tuple[str, ...],
     created_from: datetime | None,
     created_to: datetime | None,
 ) -> None:
@@ -72,6 +74,7 @@ def export(
         tag=tag,
         organisation=organisation,
         form=form,
+        config_version=config_version,
         created_from=_instant(created_from),
         created_to=_instant(created_to),
     )

@@ -64,6 +64,11 @@ def _day(value: datetime | None) -> date | None:
 @click.option("--organisation", multiple=True, help="The requester's (repeatable).")
 @click.option("--form", multiple=True, help="The web form's slug (repeatable).")
 @click.option(
+    "--config-version",
+    multiple=True,
+    help="The configuration version that classified the ticket (repeatable; config history).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "csv", "json"]),
@@ -83,6 +88,7 @@ def report(
     agent: tuple[str, ...],
     organisation: tuple[str, ...],
     form: tuple[str, ...],
+    config_version: tuple[str, ...],
     fmt: str,
 ) -> None:
     """The desk's figures over a period: volume, backlog, speed, promises, people and
@@ -95,6 +101,7 @@ def report(
         agent=agent,
         organisation=organisation,
         form=form,
+        config_version=config_version,
     )
     with runtime_for(settings) as runtime:
         try:

@@ -46,6 +46,7 @@ from workers.desk.simulation_ports import SimulationPorts
 from workers.desk.ticket_fields import edit_ticket
 from workers.desk.ticket_move_ports import TicketMovePorts
 from workers.desk.ticket_status import set_ticket_status
+from workers.desk.version_ports import VersionPorts
 from workers.desk.webhook_ports import WebhookPorts
 from workers.desk.workload import agent_loads
 from workers.runtime.context import Runtime
@@ -67,7 +68,13 @@ def _store_outage_is_transient(fn: Callable[P, T]) -> Callable[P, T]:
 
 
 class StaffPorts(
-    MacroPorts, PagePorts, SavedSearchPorts, WebhookPorts, TicketMovePorts, SimulationPorts
+    MacroPorts,
+    PagePorts,
+    SavedSearchPorts,
+    WebhookPorts,
+    TicketMovePorts,
+    SimulationPorts,
+    VersionPorts,
 ):
     """Implements ``connectors.ports.Staff``."""
 

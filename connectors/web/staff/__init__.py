@@ -13,6 +13,7 @@ from connectors.ports import Staff
 from connectors.web.form_titles import FormTitles
 from connectors.web.staff.agent_routes import agent_router
 from connectors.web.staff.board_routes import board_router
+from connectors.web.staff.comparison_routes import comparison_router
 from connectors.web.staff.customer_routes import customer_router
 from connectors.web.staff.gate import StaffGate, TicketAccess
 from connectors.web.staff.macro_routes import macro_router
@@ -43,6 +44,7 @@ def staff_router(staff: Staff, desk_settings: Settings, gate: StaffGate | None =
     router.include_router(merge_router(gate, staff, staff))
     router.include_router(token_router(gate, staff))
     router.include_router(report_router(gate, staff))
+    router.include_router(comparison_router(gate, staff))
     router.include_router(ticket_router(gate, staff, FormTitles(desk_settings)))
     router.include_router(customer_router(gate, staff))
     router.include_router(webhook_router(gate, staff))

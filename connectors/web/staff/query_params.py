@@ -33,3 +33,14 @@ def instant(value: datetime | None, name: str) -> datetime | None:
             422, detail=f"{name}: an instant from {YEARS.start} to {YEARS.stop - 1}"
         )
     return value
+
+
+VERSION = r"^[0-9a-f]{1,16}$"  # config/versions.py: hex digits of a SHA-256
+
+
+def versions(values: list[str], name: str = "config_version") -> tuple[str, ...]:
+    """``values`` as configuration versions, or 422 naming the first that is not one."""
+    for value in values:
+        if not re.fullmatch(VERSION, value):
+            raise HTTPException(422, detail=f"{name}: {value!r} is not a configuration version")
+    return tuple(values)

@@ -19,11 +19,12 @@ from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import ReportDesk
 from connectors.web.staff.gate import AUTH_ERRORS, StaffGate
-from connectors.web.staff.query_params import Words, checked, instant
+from connectors.web.staff.query_params import Words, checked, instant, versions
 from router.access import Ability
 from router.export_format import ExportFilters
 from router.report import OutOfScope, report_teams
 from router.report_figures import ReportFilters
+from router.report_period import Period
 from router.staff_views import Caller
 from router.vocabulary import Channel, Priority, Status
 
@@ -37,25 +38,22 @@ def _teams(caller: Caller, asked: tuple[str, ...]) -> tuple[str, ...]:
         raise HTTPException(403, detail=str(exc)) from None
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
-def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["reports"])
+def report_query(gate: StaffGate, desk: ReportDesk) -> Any:
+    """The dependency that reads a report's period and filters from the query (the
+    report's, the comparison's): 422 for a period or a name that is none, 403 for a team
+    the caller may not see."""
 
-    @router.get(
-        "/reports",
-        summary="The report of a period",
-        responses={**AUTH_ERRORS, 200: {"description": "Every figure, as `relaydesk report`"}},
-    )
-    async def get_report(
+    def asked(
         caller: Annotated[Caller, Depends(gate.allowed(Ability.VIEW_REPORTS))],
         since: Annotated[
             str | None, Query(pattern=r"^(today|[0-9]{1,4}d)$", description="today, 7d, 30d ...")
@@ -69,11 +67,11 @@ def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
         agent: Words = [],  # noqa: B006
         organisation: Words = [],  # noqa: B006
         form: Words = [],  # noqa: B006
-    ) -> dict[str, Any]:
-        """Volume, backlog, speed, promises, people and the top tens of a period (default:
-        the last 7 days), for the teams the caller may see: a supervisor's own (all of them
-        unless `team` names some), every team for an admin. The README's "Reports" says
-        what each figure means."""
+        config_version: Annotated[
+            list[str],
+            Query(max_length=10, description="The version that classified the ticket."),
+        ] = [],  # noqa: B006
+    ) -> tuple[Period, ReportFilters]:
         filters = ReportFilters(
             team=_teams(caller, checked(team, "team")),
             channel=tuple(c.value for c in channel),
@@ -82,13 +80,34 @@ def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
             agent=checked(agent, "agent"),
             organisation=checked(organisation, "organisation"),
             form=checked(form, "form"),
+            config_version=versions(config_version),
         )
         try:
             period = desk.report_period(since=since, first=first, last=last)
         except ValueError as exc:
             raise HTTPException(422, detail=str(exc)) from None
-        report = await run_in_threadpool(desk.report, period, filters)
-        return _plain(dataclasses.asdict(report))
+        return period, filters
+
+    return asked
+
+
+def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+    @router.get(
+        "/reports",
+        summary="The report of a period",
+        responses={**AUTH_ERRORS, 200: {"description": "Every figure, as `relaydesk report`"}},
+    )
+    async def get_report(
+        asked: Annotated[tuple[Period, ReportFilters], Depends(report_query(gate, desk))],
+    ) -> dict[str, Any]:
+        """Volume, backlog, speed, promises, people and the top tens of a period (default:
+        the last 7 days), for the teams the caller may see: a supervisor's own (all of them
+        unless `team` names some), every team for an admin. The README's "Reports" says
+        what each figure means."""
+        report = await run_in_threadpool(desk.report, *asked)
+        return plain(dataclasses.asdict(report))
 
     @router.get(
         "/exports/tickets",
@@ -117,6 +136,10 @@ def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
         tag: Words = [],  # noqa: B006
         organisation: Words = [],  # noqa: B006
         form: Words = [],  # noqa: B006
+        config_version: Annotated[
+            list[str],
+            Query(max_length=10, description="The version that classified the ticket."),
+        ] = [],  # noqa: B006
         created_from: datetime | None = None,
         created_to: datetime | None = None,
     ) -> StreamingResponse:
@@ -134,6 +157,7 @@ def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
             tag=checked(tag, "tag"),
             organisation=checked(organisation, "organisation"),
             form=checked(form, "form"),
+            config_version=versions(config_version),
             created_from=instant(created_from, "created_from"),
             created_to=instant(created_to, "created_to"),
         )

@@ -22,12 +22,13 @@ from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import ReportDesk
 from connectors.web.report_charts import report_charts
-from connectors.web.staff.query_params import Words, checked
+from connectors.web.staff.query_params import Words, checked, versions
 from connectors.web.workspace.door import PREFIX, PageDoor
 from connectors.web.workspace.pages import HEADERS, Pages
 from router.access import Ability
 from router.catalogs import N_
 from router.report import OutOfScope, report_teams
+from router.report_comparison import Comparison, NoSides
 from router.report_figures import ReportFilters
 from router.report_period import Period
 from router.staff_views import Caller
@@ -41,6 +42,7 @@ CSP = {
 }
 
 DAY = r"^(|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+VERSIONS = r"^(|[0-9a-f]{1,16})$"  # a configuration version, or empty: "any"
 SINCE = ("today", "7d", "30d", "90d", "365d")
 TOP_TITLES = (
     ("category", N_("Most frequent categories")),
@@ -64,8 +66,19 @@ def export_query(period: Period, filters: ReportFilters, fmt: str) -> str:
     pairs += [("assignee", a) for a in filters.agent]
     pairs += [("organisation", o) for o in filters.organisation]
     pairs += [("form", f) for f in filters.form]
+    pairs += [("config_version", v) for v in filters.config_version]
     pairs += [("created_from", start.isoformat()), ("created_to", end.isoformat())]
     return urlencode(pairs)
+
+
+def _compared(
+    desk: ReportDesk, period: Period, filters: ReportFilters, first: str, second: str
+) -> Comparison | None:
+    """The two versions side by side, ``None`` when there is nothing to compare."""
+    try:
+        return desk.compare_versions(period, filters, first=first or None, second=second or None)
+    except NoSides:
+        return None
 
 
 def report_page_router(pages: Pages, door: PageDoor, desk: ReportDesk) -> APIRouter:
@@ -85,12 +98,27 @@ def report_page_router(pages: Pages, door: PageDoor, desk: ReportDesk) -> APIRou
         agent: Words = [],  # noqa: B006
         organisation: Words = [],  # noqa: B006
         form: Words = [],  # noqa: B006
+        config_version: Words = [],  # noqa: B006
+        compare: bool = False,
+        first_version: Annotated[str, Query(alias="first", pattern=VERSIONS)] = "",
+        second_version: Annotated[str, Query(alias="second", pattern=VERSIONS)] = "",
     ) -> HTMLResponse:
-        """A form's empty fields are "any": they are left out, not refused."""
+        """A form's empty fields are "any": they are left out, not refused. ``compare``:
+        two versions side by side under the filters (``first`` and ``second``; the last
+        pilot's candidate and the rest for those left empty)."""
         door.allowed(caller, Ability.VIEW_REPORTS)
-        team, channel, category, priority, agent, organisation, form = (
+        team, channel, category, priority, agent, organisation, form, version = (
             [v for v in values if v]
-            for values in (team, channel, category, priority, agent, organisation, form)
+            for values in (
+                team,
+                channel,
+                category,
+                priority,
+                agent,
+                organisation,
+                form,
+                config_version,
+            )
         )
         try:
             teams = report_teams(
@@ -104,6 +132,7 @@ def report_page_router(pages: Pages, door: PageDoor, desk: ReportDesk) -> APIRou
                 agent=checked(agent, "agent"),
                 organisation=checked(organisation, "organisation"),
                 form=checked(form, "form"),
+                config_version=versions(version),
             )
         except OutOfScope as exc:
             raise HTTPException(403, detail=str(exc)) from None
@@ -120,6 +149,12 @@ def report_page_router(pages: Pages, door: PageDoor, desk: ReportDesk) -> APIRou
         except ValueError as exc:
             raise HTTPException(422, detail=str(exc)) from None
         report = await run_in_threadpool(desk.report, period, filters)
+        listed = await run_in_threadpool(desk.report_versions)
+        compared = None
+        if compare:
+            compared = await run_in_threadpool(
+                _compared, desk, period, filters, first_version, second_version
+            )
         texts = pages.texts(request, caller)
         charts = [
             (chart, "data:image/svg+xml;base64," + base64.b64encode(chart.svg()).decode("ascii"))
@@ -143,7 +178,13 @@ def report_page_router(pages: Pages, door: PageDoor, desk: ReportDesk) -> APIRou
                 "agent": agent,
                 "organisation": organisation,
                 "form": form,
+                "config_version": version,
+                "first": first_version,
+                "second": second_version,
+                "compare": compare,
             },
+            versions=listed,
+            compared=compared,
             periods=SINCE,
             sampled_load=[p for p in report.load_over_time if p.load_share is not None],
             top_titles=[(key, texts.gettext(title)) for key, title in TOP_TITLES],
