@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import HTTPException, Query
+from pydantic import StringConstraints
 
 from router.report_period import YEARS
 
@@ -36,6 +37,10 @@ def instant(value: datetime | None, name: str) -> datetime | None:
 
 
 VERSION = r"^[0-9a-f]{1,16}$"  # config/versions.py: hex digits of a SHA-256
+Versions = Annotated[
+    list[Annotated[str, StringConstraints(pattern=VERSION)]],
+    Query(max_length=10, description="The configuration version that classified the ticket."),
+]
 
 
 def versions(values: list[str], name: str = "config_version") -> tuple[str, ...]:

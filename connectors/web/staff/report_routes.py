@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import ReportDesk
 from connectors.web.staff.gate import AUTH_ERRORS, StaffGate
-from connectors.web.staff.query_params import Words, checked, instant, versions
+from connectors.web.staff.query_params import Versions, Words, checked, instant, versions
 from router.access import Ability
 from router.export_format import ExportFilters
 from router.report import OutOfScope, report_teams
@@ -67,10 +67,7 @@ def report_query(gate: StaffGate, desk: ReportDesk) -> Any:
         agent: Words = [],  # noqa: B006
         organisation: Words = [],  # noqa: B006
         form: Words = [],  # noqa: B006
-        config_version: Annotated[
-            list[str],
-            Query(max_length=10, description="The version that classified the ticket."),
-        ] = [],  # noqa: B006
+        config_version: Versions = [],  # noqa: B006
     ) -> tuple[Period, ReportFilters]:
         filters = ReportFilters(
             team=_teams(caller, checked(team, "team")),
@@ -136,10 +133,7 @@ def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
         tag: Words = [],  # noqa: B006
         organisation: Words = [],  # noqa: B006
         form: Words = [],  # noqa: B006
-        config_version: Annotated[
-            list[str],
-            Query(max_length=10, description="The version that classified the ticket."),
-        ] = [],  # noqa: B006
+        config_version: Versions = [],  # noqa: B006
         created_from: datetime | None = None,
         created_to: datetime | None = None,
     ) -> StreamingResponse:
