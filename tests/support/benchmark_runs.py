@@ -29,6 +29,7 @@ READERS = {
     "api": "--tickets 2000 --clients 2 --rounds 2",
     "pages": "--tickets 2000 --rounds 3",
     "reports": "--tickets 1000 --rounds 1",
+    "report_versions": "--tickets 1000 --rounds 1",
     "simulation": "--tickets 2000",
 }
 # the channels' edges and faults
