@@ -146,9 +146,11 @@ def test_the_summing_queries_with_a_version_count_what_the_definitions_count(
         every = list(ticket_records(uow.session, ReportFilters()))
         events: dict[int, list[str]] = {}
         for ticket, action in uow.session.execute(
-            select(AuditEvent.ticket_id, AuditEvent.action).order_by(AuditEvent.id)
+            select(AuditEvent.ticket_id, AuditEvent.action)
+            .where(AuditEvent.ticket_id.is_not(None))
+            .order_by(AuditEvent.id)
         ):
-            events.setdefault(ticket, []).append(action)
+            events.setdefault(ticket or 0, []).append(action)
         for versions in ((week.candidate,), (week.version,), (week.version, week.candidate)):
             for filters in (
                 ReportFilters(config_version=versions),
