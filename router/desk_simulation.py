@@ -7,6 +7,12 @@ routing replay (``router.routing_replay``: its roster, its load model) and to it
 SLA clocks (``router.sla_simulation``). Nothing is kept per ticket beyond what the
 routing replays hold (the slots taken and the tickets waiting), so memory follows
 the open load, not the period.
+
+A pilot (``Pilot``) is simulated as ``config pilot`` runs it live (``router.pilot``):
+the candidate side classifies in two steps (``classify_in_pilot``), the version that
+classified a ticket starts its SLA clocks, and routing keeps the desk's agents (a
+candidate's roster waits for its promotion) with each pilot team ranking by the
+candidate's routing settings.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from router.pilot import classify_in_pilot
 from router.routing_facts import TicketFacts
 from router.routing_replay import Roster, RoutingReplay
 from router.routing_shift import RoutingShift, RoutingTally, shift
@@ -34,6 +41,15 @@ class DeskSetup:
 
 
 @dataclass(frozen=True)
+class Pilot:
+    """The candidate decides for ``teams`` only; ``roster``: the desk's agents, each pilot
+    team's routing settings the candidate's."""
+
+    teams: frozenset[str]
+    roster: Roster
+
+
+@dataclass(frozen=True)
 class DeskSimulation:
     classification: Simulation
     routing: RoutingShift
@@ -47,26 +63,44 @@ def simulate(
     *,
     as_of: datetime,
     on_ticket: Callable[[], None] | None = None,
+    pilot: Pilot | None = None,
+    keep_outcomes: bool = False,
 ) -> DeskSimulation:
-    """Replay ``arrivals`` through both setups. ``as_of``: the instant a due time without
-    a real response must have passed to count as breached (the simulation's now)."""
-    rules = ClassificationTally()
+    """Replay ``arrivals`` through both setups (the candidate for ``pilot``'s teams only,
+    if given). ``as_of``: the instant a due time without a real response must have
+    passed to count as breached (the simulation's now). ``keep_outcomes``: each ticket's
+    decision on the candidate's side, by number (tests hold it to the live desk's)."""
+    roster = candidate.roster if pilot is None else pilot.roster
+    rules = ClassificationTally(keep_outcomes=keep_outcomes)
     tallies = (
         RoutingTally(senior_at=current.roster.policy.senior_at),
-        RoutingTally(senior_at=candidate.roster.policy.senior_at),
+        RoutingTally(senior_at=roster.policy.senior_at),
     )
     replays = (
         RoutingReplay(current.roster, tallies[0].add),
-        RoutingReplay(candidate.roster, tallies[1].add),
+        RoutingReplay(roster, tallies[1].add),
     )
     sla = SlaTally(as_of=as_of)
     for arrival in arrivals:
-        before, after = current.rules.classify(arrival), candidate.rules.classify(arrival)
-        rules.add(arrival, before, after)
+        before = current.rules.classify(arrival)
+        if pilot is None:
+            after, deciding, by_candidate = candidate.rules.classify(arrival), candidate, True
+        else:
+            made = classify_in_pilot(
+                arrival.facts,
+                current.rules,
+                candidate.rules,
+                pilot.teams,
+                category_hint=arrival.category_hint,
+                priority_hint=arrival.priority_hint,
+            )
+            after, by_candidate = made.decision, made.by_candidate
+            deciding = candidate if by_candidate else current
+        rules.add(arrival, before, after, by_candidate=by_candidate)
         if arrival.arrived_at is not None:
             replays[0].arrive(ticket_facts(arrival, before, arrival.arrived_at), arrival.done_at)
             replays[1].arrive(ticket_facts(arrival, after, arrival.arrived_at), arrival.done_at)
-            plans = (_plan(current.sla, arrival, before), _plan(candidate.sla, arrival, after))
+            plans = (_plan(current.sla, arrival, before), _plan(deciding.sla, arrival, after))
             now = planned_due_times(plans[0], arrival.arrived_at)
             if plans[0] is None or plans[1] is None or not plans[0].same_clocks(plans[1]):
                 then = planned_due_times(plans[1], arrival.arrived_at)

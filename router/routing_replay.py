@@ -63,6 +63,11 @@ class Roster:
     agents: tuple[AgentFacts, ...]
     policy: SelectionPolicy
     timeouts: Mapping[str, SkillsTimeout] = field(default_factory=dict, hash=False)
+    # a pilot's teams rank by the candidate's policy (``router.pilot``), the rest by ``policy``
+    team_policies: Mapping[str, SelectionPolicy] = field(default_factory=dict, hash=False)
+
+    def policy_of(self, team: str) -> SelectionPolicy:
+        return self.team_policies.get(team, self.policy)
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,9 @@ class RoutingReplay:
         self._decided = decided
         # the best agent only (the replay claims no slot that could be taken meanwhile)
         self._policy = replace(roster.policy, shortlist=1)
+        self._team_policies = {
+            team: replace(policy, shortlist=1) for team, policy in roster.team_policies.items()
+        }
         self._agents = {a.id: a for a in roster.agents}
         self._by_team: dict[str, list[int]] = {}
         for a in roster.agents:
@@ -122,14 +130,15 @@ class RoutingReplay:
         if self._arrived % PURGE_EVERY == 0:
             self._purge(now)
         members = self._members(ticket)
-        decision = choose_agent(ticket, members, now, policy=self._policy, explained=False)
+        policy = self._policy_of(ticket.team)
+        decision = choose_agent(ticket, members, now, policy=policy, explained=False)
         if decision.agent is not None:
             self._take(decision.agent, ticket, now, done_at, None)
             return
         why = (ticket.teams, ticket.required_skills, ticket.optional_skills)
         blocked = self._blockers.get(why)  # all but "full" hold for the whole replay
         if blocked is None:
-            blocked = blocker(ticket, members, self._policy)
+            blocked = blocker(ticket, members, policy)
             self._blockers[why] = blocked
         if blocked is Blocked.FULL and (done_at is None or done_at > now):
             waiting = self._waiting.setdefault(ticket.team, [])
@@ -200,7 +209,8 @@ class RoutingReplay:
                     gone.append(w)
                     continue
                 facts = self._relaxed(w.ticket, now)
-                found = choose_agent(facts, [agent], now, policy=self._policy, explained=False)
+                policy = self._policy_of(w.ticket.team)
+                found = choose_agent(facts, [agent], now, policy=policy, explained=False)
                 if found.agent is not None:
                     best = (w, facts, waiting)
                     break
@@ -221,6 +231,9 @@ class RoutingReplay:
                 waiting[:] = [w for w in waiting if w.done_at is None or w.done_at > now]
                 for w in gone:
                     self._decided(Routed(w.ticket, None, None, Blocked.FULL))
+
+    def _policy_of(self, team: str) -> SelectionPolicy:
+        return self._team_policies.get(team, self._policy)
 
     def _relaxed(self, ticket: TicketFacts, now: datetime) -> TicketFacts:
         timeout = self._relaxing.get(ticket.team)

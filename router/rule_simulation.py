@@ -120,11 +120,16 @@ class ClassificationTally:
         self.tickets = self.changed = self.unmatched = 0
         self.unmatched_examples: list[int] = []
 
-    def add(self, arrival: Arrival, before: Classified, after: Classified) -> None:
+    def add(
+        self, arrival: Arrival, before: Classified, after: Classified, *, by_candidate: bool = True
+    ) -> None:
+        """``after``: the decision the candidate's side made; ``by_candidate``: by the
+        candidate's rules (a pilot keeps the current rules' outside its teams), whose
+        hits then count towards the rules that matched."""
         self.tickets += 1
         if self.keep_outcomes:
             self.outcomes[arrival.number] = after
-        for name in after.hits:
+        for name in after.hits if by_candidate else ():
             self.hits[name] = self.hits.get(name, 0) + 1
         if not after.hits:
             self.unmatched += 1

@@ -49,6 +49,12 @@ def _day(value: datetime | None) -> date | None:
 @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last day (included).")
 @click.option("--team", multiple=True, help="Only the tickets of this team now (repeatable).")
 @click.option(
+    "--pilot-teams",
+    default="",
+    help="Pilot CANDIDATE on these teams only (a,b), the rest keeping the desk's "
+    "configuration, as `config reload --pilot-teams` would.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "csv", "json"]),
@@ -63,6 +69,7 @@ def simulate(
     first: datetime | None,
     last: datetime | None,
     team: tuple[str, ...],
+    pilot_teams: str,
     fmt: str,
 ) -> None:
     """Replay the period's tickets through CANDIDATE as they arrived and list what would
@@ -94,6 +101,7 @@ def simulate(
                 first=_day(first),
                 last=_day(last),
                 teams=team,
+                pilot_teams=tuple(t.strip() for t in pilot_teams.split(",") if t.strip()),
                 watch=watch,
             )
         except ValueError as exc:
