@@ -189,6 +189,15 @@ class AuditAction(StrEnum):
     WEBHOOK_REDELIVERED = "webhook.redelivered"
 
 
+class JobState(StrEnum):
+    """A background job's state (a simulation asked through the staff API)."""
+
+    QUEUED = "queued"  # waiting for a worker
+    RUNNING = "running"
+    DONE = "done"  # its result is kept
+    FAILED = "failed"  # gave up, ``error`` says why
+
+
 class ConfigAction(StrEnum):
     """How a configuration version became the desk's (``config_changes.action``)."""
 

@@ -28,6 +28,7 @@ from store.models.reports import (
     ReportTally,
 )
 from store.models.requester_access import RequesterAccess
+from store.models.simulation_jobs import SimulationJob
 from store.models.sla import SlaTimer
 from store.models.staff import ApiToken, SignInFailures, StaffSession
 from store.models.tickets import AuditEvent, Message, Ticket
@@ -64,6 +65,7 @@ __all__ = [
     "RequesterAccess",
     "SavedSearchRow",
     "SignInFailures",
+    "SimulationJob",
     "SlaTimer",
     "StaffSession",
     "Team",

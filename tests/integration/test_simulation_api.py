@@ -1,14 +1,23 @@
-"""POST /api/v1/admin/simulations: admins get the command line's report, an invalid
-candidate is a 422 listing every problem, everyone else a 403. SQLite and PostgreSQL."""
+"""POST /api/v1/admin/simulations: admins queue a job (202, its status at Location), a
+worker runs it, its status says how far it got, and its report is the command line's;
+an invalid candidate is a 422 listing every problem, everyone else a 403, a failed job
+says why. SQLite and PostgreSQL, the job on the embedded broker's worker thread."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
 
+import dramatiq
 import pytest
 
-from router.vocabulary import Channel, Direction
+from router.vocabulary import Channel, Direction, JobState
+from store.simulation_jobs import SimulationJobs
 from tests.support.staff import StaffDesk, staff_desk
+from workers.runtime.queues import SIMULATE
+from workers.runtime.scheduler import Scheduler
+from workers.steps.simulation_jobs import run_simulation_job
 
 pytestmark = pytest.mark.integration
 
@@ -45,28 +54,61 @@ first_response = "1h"
 """
 
 
+def seeded(staff: StaffDesk) -> StaffDesk:
+    for team, text in (("support", "my invoice is wrong"), ("support", "hello")):
+        number = staff.ticket(team, None)
+        with staff.runtime.db.unit_of_work() as uow:
+            uow.messages.add(
+                number,
+                direction=Direction.INBOUND,
+                channel=Channel.EMAIL,
+                author="jo@x.test",
+                body_text=text,
+                now=staff.clock(),
+            )
+    return staff
+
+
 @pytest.fixture
-def desk(database_url: str) -> Iterator[StaffDesk]:
+def idle(database_url: str) -> Iterator[StaffDesk]:
+    """A desk whose jobs wait: no worker consumes the simulations' queue."""
     with staff_desk(database_url) as staff:
-        for team, text in (("support", "my invoice is wrong"), ("support", "hello")):
-            number = staff.ticket(team, None)
-            with staff.runtime.db.unit_of_work() as uow:
-                uow.messages.add(
-                    number,
-                    direction=Direction.INBOUND,
-                    channel=Channel.EMAIL,
-                    author="jo@x.test",
-                    body_text=text,
-                    now=staff.clock(),
-                )
-        yield staff
+        yield seeded(staff)
+
+
+@pytest.fixture
+def desk(idle: StaffDesk) -> Iterator[StaffDesk]:
+    """A desk with a worker on the simulations' queue, as embedded mode runs one."""
+    worker = dramatiq.Worker(idle.runtime.broker, queues={SIMULATE}, worker_threads=1)
+    worker.start()
+    try:
+        yield idle
+    finally:
+        worker.stop()
+
+
+def finished(desk: StaffDesk, client: Any, location: str) -> dict[str, Any]:
+    desk.runtime.broker.join(SIMULATE, fail_fast=True)
+    status = client.get(location)
+    assert status.status_code == 200, status.text
+    return status.json()  # type: ignore[no-any-return]
 
 
 def test_an_admin_gets_what_the_candidate_would_change(desk: StaffDesk) -> None:
     root = desk.with_token("root")
     answer = root.post(URL, json={"candidate": CANDIDATE, "since": "today"})
-    assert answer.status_code == 200, answer.text
-    report = answer.json()
+    assert answer.status_code == 202, answer.text
+    location = answer.headers["Location"]
+    assert location == f"{URL}/{answer.json()['id']}" == answer.json()["status_url"]
+    assert answer.json()["result_url"] is None
+    job = finished(desk, root, location)
+    assert job["state"] == "done", job
+    assert (job["tickets_done"], job["tickets_total"], job["attempts"]) == (2, 2, 1)
+    assert job["requested_by"] == "agent:root" and job["error"] is None
+    assert job["result_url"] == f"{location}/result"
+    result = root.get(job["result_url"])
+    assert result.status_code == 200, result.text
+    report = result.json()
     assert report["tickets"] == 2
     changes = {(c["field"], c["from"], c["to"]): c["count"] for c in report["changes"]}
     # the desk's configuration sends the invoice to billing (the shipped rule), where kim
@@ -84,6 +126,103 @@ def test_an_admin_gets_what_the_candidate_would_change(desk: StaffDesk) -> None:
     assert sla["first_response"]["moves"]["earlier_1h_to_1d"] == 2
 
 
+def test_a_pilot_changes_only_its_teams(desk: StaffDesk) -> None:
+    root = desk.with_token("root")
+    answer = root.post(
+        URL, json={"candidate": CANDIDATE, "since": "today", "pilot_teams": ["support"]}
+    )
+    assert answer.status_code == 202, answer.text
+    job = finished(desk, root, answer.headers["Location"])
+    report = root.get(job["result_url"]).json()
+    # the invoice stays with billing (not a pilot team); the other ticket is support's,
+    # whose clocks the candidate plans
+    assert [(c["field"], c["from"], c["to"]) for c in report["changes"]] == []
+    assert report["sla"]["policy_changes"] == [{"from": "standard", "to": "quick", "count": 1}]
+    refused = root.post(URL, json={"candidate": CANDIDATE, "pilot_teams": ["nobody"]})
+    assert refused.status_code == 422 and "nobody" in refused.text
+
+
+def test_a_job_waits_for_a_worker_and_its_result_until_it_is_done(idle: StaffDesk) -> None:
+    root = idle.with_token("root")
+    answer = root.post(URL, json={"candidate": CANDIDATE, "since": "today"})
+    assert answer.status_code == 202, answer.text
+    location = answer.headers["Location"]
+    assert root.get(location).json()["state"] == "queued"
+    early = root.get(f"{location}/result")
+    assert early.status_code == 409 and "queued" in early.text
+    assert root.get(f"{URL}/999999").status_code == 404
+    assert root.get(f"{URL}/999999/result").status_code == 404
+    assert root.get(f"{URL}/{2**40}").status_code == 404
+    # the message was lost (a broker restarted empty): the scheduler sends it again once
+    # the job has been quiet for redrive_after, and a worker runs it
+    idle.runtime.broker.flush_all()
+    assert Scheduler(idle.runtime).sweep(drain=False) is not None
+    assert idle.runtime.broker.queues[SIMULATE].qsize() == 0  # not quiet long enough yet
+    idle.clock.advance(seconds=idle.runtime.redrive_after.total_seconds() + 1)
+    Scheduler(idle.runtime).sweep(drain=False)
+    assert idle.runtime.broker.queues[SIMULATE].qsize() == 1
+    worker = dramatiq.Worker(idle.runtime.broker, queues={SIMULATE}, worker_threads=1)
+    worker.start()
+    try:
+        job = finished(idle, root, location)
+    finally:
+        worker.stop()
+    assert job["state"] == "done" and job["tickets_done"] == 2
+
+
+def test_a_job_whose_worker_was_lost_runs_again_and_fails_after_every_attempt(
+    idle: StaffDesk,
+) -> None:
+    runtime = idle.runtime
+    stale = runtime.redrive_after + timedelta(seconds=1)
+    with runtime.db.unit_of_work() as uow:
+        jobs = SimulationJobs(uow.session)
+        job_id = jobs.add(
+            {"candidate": CANDIDATE, "since": "today"}, requested_by="t", now=idle.clock()
+        )
+    for attempt in (1, 2, 3):
+        with runtime.db.unit_of_work() as uow:
+            jobs = SimulationJobs(uow.session)
+            assert jobs.claim(job_id, now=idle.clock(), stale=runtime.redrive_after, max_attempts=3)
+            # a second worker given the same job while the first one beats: nothing
+            assert not jobs.claim(
+                job_id, now=idle.clock(), stale=runtime.redrive_after, max_attempts=3
+            )
+        idle.clock.advance(seconds=stale.total_seconds())  # the worker dies: no more beats
+        with runtime.db.unit_of_work() as uow:
+            due = SimulationJobs(uow.session).due_for_redrive(
+                now=idle.clock(), stale=runtime.redrive_after, max_attempts=3, limit=10
+            )
+            view = SimulationJobs(uow.session).get(job_id)
+        assert view is not None
+        if attempt < 3:
+            assert due == [job_id] and view.state is JobState.QUEUED
+        else:
+            assert due == [] and view.state is JobState.FAILED
+            assert view.error == "its worker stopped during each of 3 attempts"
+    run_simulation_job(runtime, job_id)  # a late message changes nothing
+    status = idle.with_token("root").get(f"{URL}/{job_id}").json()
+    assert (status["state"], status["attempts"]) == ("failed", 3)
+
+
+def test_a_failed_job_says_why(desk: StaffDesk) -> None:
+    """A request that no longer holds when the worker runs it (the configuration changed
+    meanwhile: the pilot's team is gone): the job fails with the reason."""
+    with desk.runtime.db.unit_of_work() as uow:
+        job_id = SimulationJobs(uow.session).add(
+            {"candidate": CANDIDATE, "since": "today", "pilot_teams": ["gone"]},
+            requested_by="agent:root",
+            now=desk.clock(),
+        )
+    run_simulation_job(desk.runtime, job_id)
+    root = desk.with_token("root")
+    status = root.get(f"{URL}/{job_id}").json()
+    assert status["state"] == "failed"
+    assert "gone" in status["error"] and status["result_url"] is None
+    result = root.get(f"{URL}/{job_id}/result")
+    assert result.status_code == 409 and "failed" in result.text and "gone" in result.text
+
+
 def test_an_invalid_candidate_is_refused_with_every_problem(desk: StaffDesk) -> None:
     root = desk.with_token("root")
     broken = CANDIDATE.replace("capacity = 0", "capacity = -1").replace(
@@ -98,11 +237,21 @@ def test_an_invalid_candidate_is_refused_with_every_problem(desk: StaffDesk) -> 
     assert all(p["loc"][:2] == ["body", "candidate"] for p in problems)
     not_toml = root.post(URL, json={"candidate": "[helpdesk\n"})
     assert not_toml.status_code == 422 and "not valid TOML" in not_toml.text
+    surrogate = root.post(
+        URL, content=b'{"candidate": "# \\ud800"}', headers={"Content-Type": "application/json"}
+    )
+    assert surrogate.status_code == 422, surrogate.text
     period = root.post(URL, json={"candidate": CANDIDATE, "since": "7d", "from": "2026-01-01"})
     assert period.status_code == 422 and "not both" in period.text
 
 
 def test_only_admins_may_simulate(desk: StaffDesk) -> None:
+    made = desk.with_token("root").post(URL, json={"candidate": CANDIDATE})
+    assert made.status_code == 202
+    location = made.headers["Location"]
     for name in ("ana", "sam", "kim"):
-        answer = desk.signed_in(name).post(URL, json={"candidate": CANDIDATE})
+        client = desk.signed_in(name)
+        answer = client.post(URL, json={"candidate": CANDIDATE})
         assert answer.status_code == 403, (name, answer.text)
+        assert client.get(location).status_code == 403
+        assert client.get(f"{location}/result").status_code == 403

@@ -21,12 +21,14 @@ from fastapi.testclient import TestClient
 from router.envelopes import AttachmentRef
 from router.macros import MacroDefinition
 from router.vocabulary import Channel, Direction, Role
+from store.simulation_jobs import SimulationJobs
 from tests.support.staff import StaffDesk, staff_desk
 from workers.desk.api_tokens import create_token
 from workers.desk.customers import create_customer
 from workers.desk.macro_book import create_macro
 from workers.desk.organisations import create_organisation
 from workers.desk.webhooks import add_webhook, send_test_event
+from workers.steps.simulation_jobs import run_simulation_job
 
 ROLES = ("agent", "supervisor", "admin", "nobody")
 ACCOUNT = {"agent": "ana", "supervisor": "sam", "admin": "root"}  # sam supervises support
@@ -126,7 +128,9 @@ MATRIX = [
     Operation("POST", "/api/v1/macros", admins_only(201), body=NEW_MACRO),
     Operation("PUT", "/api/v1/macros/{name}", admins_only(200), body=NEW_MACRO),
     Operation("DELETE", "/api/v1/macros/{name}", admins_only(204)),
-    Operation("POST", "/api/v1/admin/simulations", admins_only(200), body={"candidate": ""}),
+    Operation("POST", "/api/v1/admin/simulations", admins_only(202), body={"candidate": ""}),
+    Operation("GET", "/api/v1/admin/simulations/{job_id}", admins_only(200)),
+    Operation("GET", "/api/v1/admin/simulations/{job_id}/result", admins_only(200)),
     Operation("GET", "/api/v1/saved-searches", everyone(200)),
     Operation("POST", "/api/v1/saved-searches", everyone(201), body=NEW_SEARCH),
     Operation("DELETE", "/api/v1/saved-searches/{search_id}", everyone(204)),
@@ -239,6 +243,13 @@ def records_for(desk: StaffDesk, op: Operation, role: str) -> dict[str, int]:
         if "{name}" in op.path:
             create_macro(desk.runtime, MacroDefinition(name, "Kept", "Hello"), by="root")
         return {"name": name}  # type: ignore[dict-item]
+    if "{job_id}" in op.path:  # a simulation an admin asked for, run to its end
+        with desk.runtime.db.unit_of_work() as uow:
+            job_id = SimulationJobs(uow.session).add(
+                {"candidate": "", "since": "today"}, requested_by="agent:root", now=desk.clock()
+            )
+        run_simulation_job(desk.runtime, job_id)
+        return {"job_id": job_id}
     if "customer" not in op.path and "organisation" not in op.path:
         return {}
     unique = next(UNIQUE)

@@ -26,6 +26,7 @@ from workers.runtime.config_follow import ConfigPin
 from workers.runtime.context import Runtime
 from workers.runtime.inbox_attempts import InboxAttempts
 from workers.runtime.queues import ROUTE, SLA, ingest_queue, outbound_queue
+from workers.runtime.simulation_actor import declare_simulation_actor
 from workers.runtime.webhook_actor import declare_webhook_actor
 from workers.steps.deliver import DeliverBatch
 from workers.steps.drain import drain_backlog
@@ -90,6 +91,7 @@ def declare_actors(runtime: Runtime) -> None:
             runtime, deliver, f"deliver_{out.value}", outbound_queue(out), retries.deliver
         )
     declare_webhook_actor(runtime)
+    declare_simulation_actor(runtime)
     runtime.list_actors.update(
         actor.actor_name
         for actor in (

@@ -8,6 +8,7 @@ from workers.channels.registry import ChannelRegistry
 ROUTE = "route"
 SLA = "sla"  # firing the SLA steps the scheduler found due
 WEBHOOKS = "outbound.webhook"  # webhook deliveries (workers.runtime.webhook_actor)
+SIMULATE = "simulate"  # simulations asked through the staff API (workers.runtime.simulation_actor)
 
 
 def ingest_queue(channel: Channel) -> str:
@@ -26,4 +27,5 @@ def all_queues(channels: ChannelRegistry) -> tuple[str, ...]:
         SLA,
         *(outbound_queue(c) for c in channels.outbound()),
         WEBHOOKS,
+        SIMULATE,
     )

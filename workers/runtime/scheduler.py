@@ -1,4 +1,5 @@
-"""The scheduler: re-drive unfinished inbox and outbox rows, drain team backlogs.
+"""The scheduler: re-drive unfinished inbox and outbox rows (and simulation jobs), drain
+team backlogs.
 
 The store is the source of truth; the broker only distributes work. A row that
 is still unfinished after ``redrive_after_s`` had its message lost (or its
@@ -16,12 +17,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from router.vocabulary import AuditAction, Channel, SystemActor
+from store.simulation_jobs import SimulationJobs
 from workers.desk.reply_receipts import report_undelivered
 from workers.runtime.broker_epoch import BrokerEpoch
 from workers.runtime.config_follow import follow_store
 from workers.runtime.context import Runtime
 from workers.steps.report_refresh import refresh_reports
 from workers.steps.requester_follow_ups import follow_up
+from workers.steps.simulation_jobs import redrive_simulations
 from workers.steps.sla_sweep import hand_off_sla
 from workers.steps.webhooks import prune_webhooks, redrive_webhooks
 from workers.steps.weekly_reports import send_weekly_reports
@@ -96,6 +99,7 @@ class Scheduler:
         for team_id in teams:
             runtime.enqueue_drain(team_id)
         redrive_webhooks(runtime, limit=settings.batch)
+        redrive_simulations(runtime, limit=settings.batch)
         if runtime.sla_policies:
             hand_off_sla(runtime, limit=settings.batch)
         if time.monotonic() - self._reports_at >= runtime.settings.reports.refresh_s:
@@ -123,6 +127,7 @@ class Scheduler:
             uow.outbox.make_all_due(now)
             uow.webhook_deliveries.make_all_due(now)
             uow.sla.clear_hand_offs()
+            SimulationJobs(uow.session).make_all_due(now)
 
     def run(self) -> None:
         """Sweep every ``interval_s`` until ``stop()``; errors are logged, never fatal."""
