@@ -4,7 +4,8 @@ Each arrival (in ticket number order, which is arrival order) is classified by b
 configurations (``RuleSetup.decide``, as ingest does); each configuration's decision
 then goes, with the ticket's arrival time and channel, to that configuration's
 routing replay (``router.routing_replay``: its roster, its load model) and to its
-SLA clocks (``router.sla_simulation``). Nothing is kept per ticket beyond what the
+SLA clocks, replayed through the ticket's reply and status changes as the live clocks
+moved (``router.sla_replay``). Nothing is kept per ticket beyond what the
 routing replays hold (the slots taken and the tickets waiting), so memory follows
 the open load, not the period.
 
@@ -27,7 +28,8 @@ from router.routing_replay import Roster, RoutingReplay
 from router.routing_shift import RoutingShift, RoutingTally, shift
 from router.rule_simulation import Arrival, ClassificationTally, RuleSetup, Simulation
 from router.rules import Classified
-from router.sla_simulation import ClockPlan, SlaSetup, SlaTally, clock_plan, planned_due_times
+from router.sla_replay import clock_events, replay_clocks
+from router.sla_simulation import ClockPlan, SlaSetup, SlaTally, clock_plan
 from router.vocabulary import Channel
 
 
@@ -101,18 +103,13 @@ def simulate(
             replays[0].arrive(ticket_facts(arrival, before, arrival.arrived_at), arrival.done_at)
             replays[1].arrive(ticket_facts(arrival, after, arrival.arrived_at), arrival.done_at)
             plans = (_plan(current.sla, arrival, before), _plan(deciding.sla, arrival, after))
-            now = planned_due_times(plans[0], arrival.arrived_at)
+            events = clock_events(arrival)
+            now = replay_clocks(plans[0], arrival.arrived_at, events, as_of)
             if plans[0] is None or plans[1] is None or not plans[0].same_clocks(plans[1]):
-                then = planned_due_times(plans[1], arrival.arrived_at)
-            else:  # the same targets on the same calendar: the same due times
+                then = replay_clocks(plans[1], arrival.arrived_at, events, as_of)
+            else:  # the same targets on the same calendar: the same clocks
                 then = replace(now, policy=plans[1].policy.name)
-            sla.add(
-                arrival.number,
-                now,
-                then,
-                responded_at=arrival.responded_at,
-                resolved_at=arrival.resolved_at,
-            )
+            sla.add(arrival.number, now, then)
         if on_ticket is not None:
             on_ticket()
     for replay in replays:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from router.rule_facts import MessageFacts
 from router.rules import Classified, RuleBook, classify_message
-from router.vocabulary import Priority
+from router.vocabulary import Priority, Status
 
 FIELDS = ("category", "priority", "team", "skills")
 EXAMPLES = 5  # ticket numbers kept per change
@@ -35,6 +35,8 @@ class Arrival:
     responded_at: datetime | None = None  # the first public reply
     resolved_at: datetime | None = None
     done_at: datetime | None = None  # resolved, or closed without a resolution
+    # its status changes after it arrived, in order: (when, from, to)
+    moves: tuple[tuple[datetime, Status, Status], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from enum import StrEnum
 from typing import Literal
 
 from router.business_calendar import BusinessCalendar, add_business_time, business_time_between
+from router.lifecycle import DONE_STATUSES
+from router.vocabulary import Status
 
 TimerKind = Literal["first_response", "next_response", "resolution"]
 _ZERO = timedelta(0)
@@ -211,6 +213,19 @@ def apply(
             res = replace(res, stopped_at=None, running_since=now)
         return replace(clocks, resolution=res, paused=False)
     return clocks  # INTERNAL_NOTE
+
+
+def status_event(before: Status, after: Status) -> SlaEvent | None:
+    """What a status change means to the clocks."""
+    if after is Status.PENDING:
+        return SlaEvent.PENDING
+    if after in DONE_STATUSES:
+        return SlaEvent.RESOLVED
+    if before in DONE_STATUSES and after is Status.OPEN:
+        return SlaEvent.REOPENED
+    if before is Status.PENDING and after in (Status.OPEN, Status.NEW):
+        return SlaEvent.OPEN
+    return None
 
 
 def retarget(clocks: TicketClocks, targets: SlaTargets) -> TicketClocks:

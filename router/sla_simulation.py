@@ -1,18 +1,19 @@
 """How a ticket's SLA due times would move under another configuration, and what that
 would make of the targets it met or missed.
 
-A ticket's due times are those its clocks get when it arrives, through the same
-functions ingest uses: the first matching policy (``choose_policy``), its calendar
-(``calendar_for``), and the deadline of a clock started at arrival: its target of
-business time added on that calendar (``add_business_time``, as ``deadlines``
-does). Pending periods are not replayed: both configurations are compared on the
-clock as started at arrival, so a ticket that waited on its requester looks later
-than it was under both alike.
+A ticket's clocks are those it gets when it arrives, through the same functions
+ingest uses: the first matching policy (``choose_policy``), its calendar
+(``calendar_for``), its targets; then ``router.sla_replay`` moves them as the live
+desk did, through the clocks' own reducer (``router.sla_clock.apply``): paused
+while the ticket waited on its requester, the first response stopped by the first
+public reply, the resolution stopped when resolved and resumed with the time left
+when reopened. A clock's due time is the one of its last run (``deadlines``: what
+the live desk showed then); for a ticket that never waited, the due time of a clock
+started at arrival (``planned_due_times``).
 
-Against them stand the ticket's real first response and resolution: a target is
-met when the real time is at or before the due time, breached when after it (or
-when the due time passed by ``as_of`` without one), open when neither yet, and
-untracked when the policy sets no target (or no policy matches).
+A target is breached when its clock ran past its due time (the live sweep marks it
+then), met when it stopped before, open while it runs (or waits) within it at
+``as_of``, and untracked when the policy sets no target (or no policy matches).
 """
 
 from __future__ import annotations
@@ -135,12 +136,31 @@ class Verdict(StrEnum):
     UNTRACKED = "untracked"
 
 
-def verdict(due: datetime | None, actual: datetime | None, as_of: datetime) -> Verdict:
-    if due is None:
-        return Verdict.UNTRACKED
-    if actual is not None:
-        return Verdict.MET if actual <= due else Verdict.BREACHED
-    return Verdict.BREACHED if due < as_of else Verdict.OPEN
+@dataclass(frozen=True)
+class ClockOutcome:
+    """What became of one clock under a configuration: its due time (its last run's)
+    and its verdict."""
+
+    due: datetime | None
+    verdict: Verdict
+
+
+UNTRACKED = ClockOutcome(None, Verdict.UNTRACKED)
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """A ticket's clocks under one configuration (``router.sla_replay.replay_clocks``)."""
+
+    policy: str | None
+    first_response: ClockOutcome = UNTRACKED
+    resolution: ClockOutcome = UNTRACKED
+
+    def of(self, kind: TimerKind) -> ClockOutcome:
+        return self.first_response if kind == "first_response" else self.resolution
+
+
+NO_OUTCOMES = Outcomes(None)
 
 
 class Move(StrEnum):
@@ -198,21 +218,15 @@ class ClockTally:
     shift_s: float = 0.0  # the sum of the moves, both sides tracked
     shifted: int = 0
 
-    def add(
-        self,
-        number: int,
-        before: datetime | None,
-        after: datetime | None,
-        actual: datetime | None,
-        as_of: datetime,
-    ) -> None:
+    def add(self, number: int, current: ClockOutcome, candidate: ClockOutcome) -> None:
+        before, after = current.due, candidate.due
         moved = move(before, after)
         if moved is not None:
             self.moves[moved] += 1
         if before is not None and after is not None:
             self.shift_s += (after - before).total_seconds()
             self.shifted += 1
-        old, new = verdict(before, actual, as_of), verdict(after, actual, as_of)
+        old, new = current.verdict, candidate.verdict
         self.current[old] += 1
         self.candidate[new] += 1
         if old is Verdict.MET and new is Verdict.BREACHED:
@@ -234,23 +248,12 @@ class SlaTally:
     policies: Counter[tuple[str, str]] = field(default_factory=Counter)  # (current, candidate)
     clocks: dict[str, ClockTally] = field(default_factory=lambda: {k: ClockTally() for k in KINDS})
 
-    def add(
-        self,
-        number: int,
-        current: Dues,
-        candidate: Dues,
-        *,
-        responded_at: datetime | None,
-        resolved_at: datetime | None,
-    ) -> None:
+    def add(self, number: int, current: Outcomes, candidate: Outcomes) -> None:
         self.tickets += 1
         if current.policy != candidate.policy:
             self.policies[(current.policy or "-", candidate.policy or "-")] += 1
-        actual = {"first_response": responded_at, "resolution": resolved_at}
         for kind in KINDS:
-            self.clocks[kind].add(
-                number, current.of(kind), candidate.of(kind), actual[kind], self.as_of
-            )
+            self.clocks[kind].add(number, current.of(kind), candidate.of(kind))
 
 
 def _keep(examples: list[int], number: int) -> None:

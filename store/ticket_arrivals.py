@@ -4,9 +4,11 @@ A ticket's arrival is its first inbound message (text and headers as stored), it
 inbox row's envelope (source, hints, language) when it has one, the ticket's
 subject, form and custom fields, and its requester's tier and organisation (their
 own tier, else their organisation's, as ingest reads them: as they are now), and what
-became of it: when it was created, first answered, resolved and done.
-Read in one statement whose rows stream in batches, so a long period takes
-constant memory.
+became of it: when it was created, first answered, resolved and done, and each change
+of its status (pending, open again, resolved, reopened: its audit events), which the
+SLA replay moves its clocks by. Read in two statements (the tickets, their status
+changes) whose rows stream in batches in ticket order and are merged as they come, so a
+long period takes constant memory.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from sqlalchemy.orm import Session
 from router.envelopes import InboundMessage
 from router.rule_facts import facts_from_message
 from router.rule_simulation import Arrival
-from router.vocabulary import Channel, Direction
-from store.models import Customer, InboxItem, Message, Organisation, Team, Ticket
+from router.vocabulary import AuditAction, Channel, Direction, Status
+from store.models import AuditEvent, Customer, InboxItem, Message, Organisation, Team, Ticket
 
 PAGE = 1000
+# the audit events of a status change, each with its data's from and to
+STATUS_ACTIONS = (AuditAction.TICKET_STATUS.value, AuditAction.TICKET_REOPENED.value)
 
 _Times = tuple[datetime, datetime | None, datetime | None, datetime | None]
 _Row = tuple[int, InboundMessage, str | None, str | None, _Times]  # number, message, tier, org
@@ -43,9 +47,16 @@ class TicketArrivals:
         self, start: datetime, end: datetime, teams: Sequence[str] = ()
     ) -> Iterator[Arrival]:
         """The tickets created in ``[start, end)`` (of ``teams``, if named), by number."""
+        moves = self._moves(start, end, teams)
+        ahead = next(moves, None)
         for number, message, tier, org, (created, responded, resolved, done) in self._read(
             start, end, teams
         ):
+            mine: list[tuple[datetime, Status, Status]] = []
+            while ahead is not None and ahead[0] <= number:
+                if ahead[0] == number:
+                    mine.append(ahead[1])
+                ahead = next(moves, None)
             yield Arrival(
                 number=number,
                 facts=facts_from_message(
@@ -57,6 +68,7 @@ class TicketArrivals:
                 responded_at=responded,
                 resolved_at=resolved,
                 done_at=done,
+                moves=tuple(mine),
             )
 
     def messages(
@@ -89,6 +101,23 @@ class TicketArrivals:
             .execution_options(yield_per=PAGE)
         )
         yield from self._rows(self.session.execute(query))
+
+    def _moves(
+        self, start: datetime, end: datetime, teams: Sequence[str]
+    ) -> Iterator[tuple[int, tuple[datetime, Status, Status]]]:
+        """Each status change of the period's tickets, by ticket and then in order."""
+        tickets = self._within(select(Ticket.id), start, end, teams)
+        query = (
+            select(AuditEvent.ticket_id, AuditEvent.created_at, AuditEvent.data)
+            .where(AuditEvent.action.in_(STATUS_ACTIONS), AuditEvent.ticket_id.in_(tickets))
+            .order_by(AuditEvent.ticket_id, AuditEvent.id)
+            .execution_options(yield_per=PAGE)
+        )
+        for number, at, data in self.session.execute(query):
+            try:
+                yield number, (at, Status(data["from"]), Status(data["to"]))
+            except (KeyError, TypeError, ValueError):
+                continue  # not a change between statuses the lifecycle knows
 
     @staticmethod
     def _within(query: Select[Any], start: datetime, end: datetime, teams: Sequence[str]) -> Any:

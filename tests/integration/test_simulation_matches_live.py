@@ -7,7 +7,10 @@ ingest step that opens a ticket (the requester's language as ingest decides it,
 ticket by ticket, with ``rules simulate``'s outcomes, and its report (JSON, from the
 command line) with the changes counted from the live desk: the same replay before the
 reload gives the "from" side. Threading is left out on purpose: a replayed message must
-open a ticket, not join the one it opened when it was seeded.
+open a ticket, not join the one it opened when it was seeded. The SLA clocks of each
+ticket opened are then moved as the seeded ticket's were (its first reply, its pending
+periods, resolutions and reopenings, through the live ``clock_event``, the sweep's
+breach step before each), and each clock's last due time and verdict are the report's.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from sqlalchemy import select
 
 from config import EXAMPLE_PATH, load_settings
 from router.envelopes import InboundMessage
-from router.rule_simulation import FIELDS, compare, values
+from router.lifecycle import DONE_STATUSES
+from router.rule_simulation import FIELDS, Arrival, compare, values
+from router.sla_clock import SlaEvent, status_event
 from router.sla_simulation import due_times, move
-from router.vocabulary import AuditAction, ConfigAction
-from store.db import Database
+from router.vocabulary import AuditAction, ConfigAction, Status
+from store.db import Database, UnitOfWork
 from store.models import SlaTimer
 from store.roster_snapshot import agents_now
 from store.ticket_arrivals import TicketArrivals
@@ -36,6 +41,7 @@ from tests.support.desk_copy import copy_of
 from workers.cli.main import main
 from workers.desk.config_changes import apply_at_start, apply_settings
 from workers.desk.demo_seed import seed_demo
+from workers.desk.sla_clocks import clock_event
 from workers.runtime.build import build_runtime
 from workers.runtime.config_follow import follow_store
 from workers.runtime.context import Runtime
@@ -69,11 +75,23 @@ Seen = dict[int, dict[str, str]]  # seeded ticket -> the compared fields of its 
 
 
 Arrived = list[tuple[int, InboundMessage, datetime]]
+History = dict[int, Arrival]  # seeded ticket -> its reply and status changes
+TINY = timedelta(microseconds=1)
 
 
-def replay(runtime: Runtime, arrived: Arrived, round_: str) -> Seen:
+def replay(
+    runtime: Runtime,
+    arrived: Arrived,
+    round_: str,
+    history: History | None = None,
+    as_of: datetime | None = None,
+) -> Seen:
     """Each seeded ticket's first message through the ingest and route steps, at the time
-    it first arrived; what the ticket it opened was given."""
+    it first arrived; what the ticket it opened was given. With ``history``, the clocks
+    of the ticket it opened are then moved as the seeded ticket's were (``clock_event``
+    for its first reply and each status change, as the reply and status use cases call
+    it), the SLA sweep's breach step running before each (``take_breaches``), and the
+    last due time of each clock's run and its verdict at ``as_of`` are kept too."""
     seen: Seen = {}
     for number, message, at in arrived:
         runtime.clock = lambda at=at: at  # type: ignore[misc]
@@ -116,7 +134,50 @@ def replay(runtime: Runtime, arrived: Arrived, round_: str) -> Seen:
                 "first_response": str(dues.get("first_response")),
                 "resolution": str(dues.get("resolution")),
             }
+        if history is not None and as_of is not None:
+            seen[number] |= live_clocks(runtime, opened, history[number], as_of)
     return seen
+
+
+def live_clocks(runtime: Runtime, opened: int, seeded: Arrival, as_of: datetime) -> dict[str, str]:
+    """Move ``opened``'s clocks through ``seeded``'s reply and status changes on the live
+    desk; each clock's last due time and its verdict (breached once the sweep marked it,
+    met once stopped, else open)."""
+    last: dict[str, datetime | None] = {}
+
+    def look(uow: UnitOfWork) -> dict[str, SlaTimer]:
+        timers = {t.kind: t for t in uow.sla.for_ticket(opened)}
+        for kind, timer in timers.items():
+            if timer.running_since is not None and timer.target_s is not None:
+                last[kind] = timer.due_at or timer.breached_at
+        return timers
+
+    with runtime.db.unit_of_work() as uow:
+        look(uow)
+    events = [(at, 1 + n, status_event(b, a)) for n, (at, b, a) in enumerate(seeded.moves)]
+    if seeded.responded_at is not None:
+        events.append((seeded.responded_at, 0, SlaEvent.AGENT_REPLY))
+    for at, _, event in sorted((e for e in events if e[2] is not None), key=lambda e: e[:2]):
+        assert event is not None
+        with runtime.db.unit_of_work() as uow:
+            # the sweep came by just before (at the instant itself, the event is first)
+            uow.sla.take_breaches(at - TINY, 100, [opened])
+        with runtime.db.unit_of_work() as uow:
+            clock_event(runtime, uow, opened, event, at)
+        with runtime.db.unit_of_work() as uow:
+            look(uow)
+    with runtime.db.unit_of_work() as uow:
+        uow.sla.take_breaches(as_of, 100, [opened])
+        timers = look(uow)
+    result: dict[str, str] = {}
+    for kind in ("first_response", "resolution"):
+        timer = timers.get(kind)
+        if timer is None or timer.target_s is None:
+            result |= {f"{kind}_last": "None", f"{kind}_verdict": "untracked"}
+            continue
+        verdict = "breached" if timer.breached_at else "met" if timer.stopped_at else "open"
+        result |= {f"{kind}_last": str(last.get(kind)), f"{kind}_verdict": verdict}
+    return result
 
 
 def due(text: str) -> datetime | None:
@@ -166,18 +227,23 @@ def test_the_simulators_report_equals_what_the_live_desk_does(
         db.dispose()
     assert simulated.tickets == report["tickets"] == PLAN["tickets"] == len(arrived)
     assert report["changed"] > 0  # the candidate changes something: the test can fail
+    history = {a.number: a for a in replayed}
+    as_of = datetime.fromisoformat(report["sla"]["as_of"])
+    # the seeded history holds tickets that waited on their requester and were reopened
+    assert any(to is Status.PENDING for a in replayed for _, _, to in a.moves)
+    assert any(b in DONE_STATUSES and to is Status.OPEN for a in replayed for _, b, to in a.moves)
 
     with copy_of(database_url) as copy_url:
         runtime = build_runtime(make_settings(copy_url), pool_size=2)
         try:
             desk_version = apply_at_start(runtime, "test").version
-            before = replay(runtime, arrived, "current")
+            before = replay(runtime, arrived, "current", history, as_of)
             on_copy = load_settings(path, environ={"RELAYDESK_DATABASE_URL": copy_url})
             applied = apply_settings(
                 runtime, on_copy, action=ConfigAction.RELOAD, applied_by="test"
             )
             assert follow_store(runtime)  # as every worker does before its next message
-            after = replay(runtime, arrived, "candidate")
+            after = replay(runtime, arrived, "candidate", history, as_of)
         finally:
             runtime.close()
 
@@ -221,10 +287,23 @@ def test_the_simulators_report_equals_what_the_live_desk_does(
     assert {(p["from"], p["to"]): p["count"] for p in report["sla"]["policy_changes"]} == dict(
         policies
     )
+    # each clock moved through its ticket's reply, pending periods and reopenings: its
+    # last due time and its verdict on the live desk are the simulation's
+    paused = 0
     for kind in ("first_response", "resolution"):
-        moves = Counter(move(due(before[n][kind]), due(after[n][kind])) for n in before)
+        last, verdict = f"{kind}_last", f"{kind}_verdict"
+        moves = Counter(move(due(before[n][last]), due(after[n][last])) for n in before)
         reported_moves = {m: c for m, c in report["sla"][kind]["moves"].items() if c}
         assert reported_moves == {m.value: c for m, c in moves.items() if m is not None}, kind
+        for side, seen in (("current", before), ("candidate", after)):
+            counted_verdicts = Counter(seen[n][verdict] for n in seen)
+            reported_verdicts = {v: c for v, c in report["sla"][kind][side].items() if c}
+            assert reported_verdicts == dict(counted_verdicts), (kind, side)
+        flips = Counter((before[n][verdict], after[n][verdict]) for n in before)
+        assert report["sla"][kind]["met_to_breached"]["count"] == flips[("met", "breached")]
+        assert report["sla"][kind]["breached_to_met"]["count"] == flips[("breached", "met")]
+        paused += sum(after[n][last] != after[n][kind] for n in after)
+    assert paused > 0  # pauses and reopenings moved due times: the replay of them counts
     # and the report: each change's count and examples, as the live desk changed them
     counted: Counter[tuple[str, str, str]] = Counter()
     numbers: dict[tuple[str, str, str], set[int]] = {}
@@ -241,5 +320,9 @@ def test_the_simulators_report_equals_what_the_live_desk_does(
     assert {key: c["count"] for key, c in reported.items()} == dict(counted)
     for key, c in reported.items():
         assert set(c["examples"]) <= numbers[key]
-    changed = {n for n in before if sorted_skills(before[n]) != sorted_skills(after[n])}
+    changed = {
+        n
+        for n in before
+        if any(sorted_skills(before[n])[f] != sorted_skills(after[n])[f] for f in FIELDS)
+    }
     assert report["changed"] == len(changed)

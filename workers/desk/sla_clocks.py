@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from router.lifecycle import DONE_STATUSES
 from router.sla_clock import SlaEvent, SlaTargets, TicketClocks, apply, retarget
 from router.sla_policy import SlaPolicy, calendar_for, choose_policy
-from router.vocabulary import AuditAction, Channel, Priority, Status, SystemActor
+from router.vocabulary import AuditAction, Channel, Priority, SystemActor
 from store.db import UnitOfWork
 from store.sla import StoredClocks
 from workers.runtime.context import Runtime
@@ -174,16 +173,3 @@ def _replan(
         now=now,
         data={"policy": policy.name, "calendar": name, "previous_policy": stored.policy},
     )
-
-
-def status_event(before: Status, after: Status) -> SlaEvent | None:
-    """What a status change means to the clocks."""
-    if after is Status.PENDING:
-        return SlaEvent.PENDING
-    if after in DONE_STATUSES:
-        return SlaEvent.RESOLVED
-    if before in DONE_STATUSES and after is Status.OPEN:
-        return SlaEvent.REOPENED
-    if before is Status.PENDING and after in (Status.OPEN, Status.NEW):
-        return SlaEvent.OPEN
-    return None

@@ -11,12 +11,13 @@ from __future__ import annotations
 from router.audit_origin import ActorRef
 from router.errors import NotFound
 from router.lifecycle import DONE_STATUSES, is_active
+from router.sla_clock import status_event
 from router.vocabulary import AuditAction, Status, SystemActor
 from store.db import UnitOfWork
 from store.staff_ticket_reads import require_version
 from workers.desk.pending_notices import after_pending
 from workers.desk.resolution_notices import after_resolution
-from workers.desk.sla_clocks import clock_event, status_event
+from workers.desk.sla_clocks import clock_event
 from workers.runtime.context import Runtime
 from workers.steps.drain import drain_soon
 

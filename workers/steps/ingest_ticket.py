@@ -10,7 +10,7 @@ from router.language_choice import requester_language, stated_language
 from router.lifecycle import ROUTABLE_STATUSES, status_after_customer_reply
 from router.notice_texts import customer_reply_notice, requester_label
 from router.rules import Classified, facts_from_message
-from router.sla_clock import SlaEvent
+from router.sla_clock import SlaEvent, status_event
 from router.vocabulary import (
     AgentStatus,
     AuditAction,
@@ -23,7 +23,7 @@ from store.db import UnitOfWork
 from store.models import Ticket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
 from workers.desk.languages import agent_language
-from workers.desk.sla_clocks import clock_event, start_clocks, status_event
+from workers.desk.sla_clocks import clock_event, start_clocks
 from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
