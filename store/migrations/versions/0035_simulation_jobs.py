@@ -1,8 +1,8 @@
 """simulation jobs: a simulation asked through the staff API runs on the workers; its
 progress and its report are kept here
 
-Revision ID: 0033
-Revises: 0032
+Revision ID: 0035
+Revises: 0034
 Create Date: 2026-12-06 21:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 
-revision = '0033'
-down_revision = '0032'
+revision = '0035'
+down_revision = '0034'
 branch_labels = None
 depends_on = None
 
