@@ -14,6 +14,7 @@ import pytest
 
 from router.vocabulary import Channel, Direction, JobState
 from store.simulation_jobs import SimulationJobs
+from tests.support.desk import stub_broker
 from tests.support.staff import StaffDesk, staff_desk
 from workers.runtime.queues import SIMULATE
 from workers.runtime.scheduler import Scheduler
@@ -88,10 +89,10 @@ def desk(idle: StaffDesk) -> Iterator[StaffDesk]:
 
 
 def finished(desk: StaffDesk, client: Any, location: str) -> dict[str, Any]:
-    desk.runtime.broker.join(SIMULATE, fail_fast=True)
+    stub_broker(desk.runtime).join(SIMULATE, fail_fast=True)
     status = client.get(location)
     assert status.status_code == 200, status.text
-    return status.json()  # type: ignore[no-any-return]
+    return status.json()
 
 
 def test_an_admin_gets_what_the_candidate_would_change(desk: StaffDesk) -> None:
