@@ -10,7 +10,8 @@ take the reply first, then the status changes in their order.
 While a clock runs, its due time is the one ``deadlines`` gives (the live desk's
 ``due_at``); the clock is breached when it runs past it (the live SLA sweep marks the
 breach at that instant, and a breach stays), met when it stops first, open while it
-runs (or waits) within it at ``as_of``.
+runs (or waits) within it at ``as_of``. A ticket that never waited nor reopened takes
+a short way to the same result (``_one_run``): most tickets, at a fraction of the cost.
 """
 
 from __future__ import annotations
@@ -36,9 +37,13 @@ from router.sla_simulation import (
     ClockPlan,
     Outcomes,
     Verdict,
+    planned_due_times,
 )
 
 Events = tuple[tuple[datetime, SlaEvent], ...]
+# the events after which a clock runs again (a ticket without them: one run per clock)
+_RESUMING = frozenset({SlaEvent.PENDING, SlaEvent.OPEN, SlaEvent.REOPENED})
+_STOPS_FIRST_RESPONSE = frozenset({SlaEvent.AGENT_REPLY, SlaEvent.RESOLVED})
 
 
 def clock_events(arrival: Arrival) -> Events:
@@ -70,6 +75,8 @@ def replay_clocks(
     matches, nothing tracked), moved by ``events``, judged at ``as_of``."""
     if plan is None:
         return NO_OUTCOMES
+    if not any(event in _RESUMING for _, event in events):
+        return _one_run(plan, arrived_at, events, as_of)
     policy, calendar = plan.policy, plan.calendar
     targets = SlaTargets(
         first_response=policy.first_response,
@@ -102,6 +109,30 @@ def replay_clocks(
         look()
     first, resolution = (_outcome(getattr(clocks, kind), runs[kind], as_of) for kind in KINDS)
     return Outcomes(policy.name, first, resolution)
+
+
+def _one_run(plan: ClockPlan, arrived_at: datetime, events: Events, as_of: datetime) -> Outcomes:
+    """The clocks of a ticket that never waited nor reopened: each runs once, from its
+    arrival to its first stop, due when its clock started says (what ``replay_clocks``
+    finds the long way, without counting business time between events)."""
+    dues = planned_due_times(plan, arrived_at)
+    replied = next((at for at, e in events if e in _STOPS_FIRST_RESPONSE), None)
+    resolved = next((at for at, e in events if e is SlaEvent.RESOLVED), None)
+    return Outcomes(
+        plan.policy.name,
+        _judged(dues.first_response, replied, arrived_at, as_of),
+        _judged(dues.resolution, resolved, arrived_at, as_of),
+    )
+
+
+def _judged(
+    due: datetime | None, stopped: datetime | None, arrived_at: datetime, as_of: datetime
+) -> ClockOutcome:
+    if due is None:
+        return UNTRACKED
+    if stopped is None:
+        return ClockOutcome(due, Verdict.BREACHED if due < as_of else Verdict.OPEN)
+    return ClockOutcome(due, Verdict.BREACHED if due < max(stopped, arrived_at) else Verdict.MET)
 
 
 def _outcome(timer: Timer | None, run: _Run, as_of: datetime) -> ClockOutcome:
