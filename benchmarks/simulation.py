@@ -8,6 +8,10 @@ README's tests use it): a database of its own, dropped at the end.
 1. Seeding, in bulk (``benchmarks.desk_seed``): 5 teams of 12 agents, N tickets over
    the year before "now", each with its first response and resolution; the agents are
    then set online (the seed leaves them offline, where nobody could take anything).
+   Their status changes as the audit log keeps them, for the SLA replay: each
+   resolution, a pending period in one resolved ticket of ten, a resolution and a
+   reopening before the last resolution in one of twenty, and the move to pending of
+   those still pending.
 2. The current configuration: a rule sending subjects ending in 1 to billing with
    billing >= 2 (which nobody has), one making those ending in 7 urgent, seniors first
    for urgent work, an office calendar (Europe/Berlin, German holidays) and two SLA
@@ -84,6 +88,28 @@ name = "tech"
 when = { subject_regex = "2$" }
 set = { category = "tech", team = "tech" }
 """
+# the seeded tickets' status changes (``store.ticket_arrivals`` reads them for the SLA
+# replay), placed inside each ticket's life: d is the time from its arrival to its end
+STATUS_CHANGES = """
+INSERT INTO audit_events (ticket_id, actor, action, detail, data, created_at)
+SELECT t.id, 'agent:bench', e.action, '', CAST(e.data AS jsonb), e.at
+FROM (SELECT id, status, created_at, resolved_at, resolved_at - created_at AS d FROM tickets) t
+CROSS JOIN LATERAL (VALUES
+    (t.id % 10 = 3 AND t.resolved_at IS NOT NULL, 'ticket.status',
+     '{"from": "open", "to": "pending"}', t.created_at + t.d / 4),
+    (t.id % 10 = 3 AND t.resolved_at IS NOT NULL, 'ticket.status',
+     '{"from": "pending", "to": "open"}', t.created_at + t.d / 2),
+    (t.id % 20 = 9 AND t.resolved_at IS NOT NULL, 'ticket.status',
+     '{"from": "open", "to": "resolved"}', t.created_at + t.d / 3),
+    (t.id % 20 = 9 AND t.resolved_at IS NOT NULL, 'ticket.reopened',
+     '{"from": "resolved", "to": "open"}', t.created_at + 2 * t.d / 3),
+    (t.resolved_at IS NOT NULL, 'ticket.status',
+     '{"from": "open", "to": "resolved"}', t.resolved_at),
+    (t.status = 'pending', 'ticket.status',
+     '{"from": "open", "to": "pending"}', t.created_at + interval '1 hour')
+) AS e(applies, action, data, at)
+WHERE e.applies
+"""
 BILLING_AGENTS = "".join(
     f'[[agents]]\nname = "ledger-{i}"\nemail = "ledger{i}@bench.test"\nteams = ["billing"]\n'
     f'skills = {{ billing = 3 }}\nseniority = 4\ncapacity = 20\nstatus = "online"\n'
@@ -118,7 +144,12 @@ def _run(tickets: int, tmp: Path, url: str, *, seeded: bool = False) -> None:
             seed_s = seed_desk(runtime, tickets)
             with runtime.db.unit_of_work() as uow:
                 uow.session.execute(text("UPDATE agents SET status = 'online'"))
-            print(f"  {seed_s:.0f} s", flush=True)
+                moved = uow.session.connection().execute(text(STATUS_CHANGES)).rowcount
+            with runtime.db.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    text("ANALYZE audit_events")
+                )
+            print(f"  {seed_s:.0f} s, then {moved} status changes", flush=True)
         start, end = NOW.replace(year=NOW.year - 1), NOW
         with runtime.db.unit_of_work() as uow:
             began = time.perf_counter()
