@@ -123,6 +123,9 @@ MATRIX = [
     Operation("DELETE", "/api/v1/tokens/{token_id}", admins_only(200)),
     Operation("DELETE", "/api/v1/session", everyone(204)),
     Operation("GET", "/api/v1/reports", supervisors(200)),
+    Operation("GET", "/api/v1/reports/versions", supervisors(200)),
+    # past the gate, nothing to compare: this desk ran no pilot and names no version
+    Operation("GET", "/api/v1/reports/comparison", supervisors(422)),
     Operation("GET", "/api/v1/board", supervisors(200)),
     Operation("GET", "/api/v1/macros", everyone(200)),
     Operation("POST", "/api/v1/macros", admins_only(201), body=NEW_MACRO),
