@@ -49,6 +49,8 @@ LONGEST_FIRST = (
     "test_telegram_distributed.py",
     "test_workspace_reports.py",
     "test_simulation_matches_live.py",
+    "test_simulation_jobs_distributed.py",
+    "test_pilot_simulation_matches_live.py",
     "test_config_reload_fleet.py",
     "test_ticket_search.py",
     "test_staff_ticket_actions.py",
