@@ -156,12 +156,12 @@ def test_a_job_waits_for_a_worker_and_its_result_until_it_is_done(idle: StaffDes
     assert root.get(f"{URL}/{2**40}").status_code == 404
     # the message was lost (a broker restarted empty): the scheduler sends it again once
     # the job has been quiet for redrive_after, and a worker runs it
-    idle.runtime.broker.flush_all()
+    stub_broker(idle.runtime).flush_all()  # the test's in-process broker, never a Redis
     assert Scheduler(idle.runtime).sweep(drain=False) is not None
-    assert idle.runtime.broker.queues[SIMULATE].qsize() == 0  # not quiet long enough yet
+    assert stub_broker(idle.runtime).queues[SIMULATE].qsize() == 0  # not quiet long enough yet
     idle.clock.advance(seconds=idle.runtime.redrive_after.total_seconds() + 1)
     Scheduler(idle.runtime).sweep(drain=False)
-    assert idle.runtime.broker.queues[SIMULATE].qsize() == 1
+    assert stub_broker(idle.runtime).queues[SIMULATE].qsize() == 1
     worker = dramatiq.Worker(idle.runtime.broker, queues={SIMULATE}, worker_threads=1)
     worker.start()
     try:
