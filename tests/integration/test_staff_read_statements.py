@@ -1,7 +1,8 @@
 """A staff ticket read's and a list's statements, on SQLite and PostgreSQL: the scope decided
 on the row that carries the conversation, each message with its files in the same
-statement, and on PostgreSQL no transaction around the reads (no BEGIN and COMMIT round
-trips) and no parallel workers for them (set on their connections, not per list)."""
+statement, a list's SLA facts in its page's statement, and on PostgreSQL no transaction
+around the reads (no BEGIN and COMMIT round trips) and no parallel workers for them (set
+on their connections, not per list)."""
 
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def test_a_read_is_three_statements_outside_a_transaction_and_its_version_one(
     assert version_for(desk.runtime, ana, number + 99) is None
 
 
-def test_a_list_page_is_two_statements_without_a_transaction_or_parallel_workers(
+def test_a_list_page_is_one_statement_without_a_transaction_or_parallel_workers(
     desk: StaffDesk,
 ) -> None:
     numbers = [desk.ticket("support", None) for _ in range(3)]
@@ -131,7 +132,7 @@ def test_a_list_page_is_two_statements_without_a_transaction_or_parallel_workers
     with statements(desk) as seen:
         page = ticket_page(desk.runtime, ana, TicketFilters(), limit=2)
     assert [t.number for t in page.tickets] == numbers[::-1][:2]
-    assert len(seen) == 2, [s for s, _ in seen]  # the page, then its SLA clocks
+    assert len(seen) == 1, [s for s, _ in seen]  # the page with its SLA clocks
     db = desk.runtime.db
     if db.dialect != "postgresql":
         return
