@@ -27,6 +27,8 @@ class Ticket(Base):
         Index("ix_tickets_created", "created_at"),
         # the reports' top requesters and organisations: an index-only scan of a period
         Index("ix_tickets_created_requester", "created_at", "requester_id", "team_id"),
+        # a long period's top requesters: counted per requester in this order, streamed
+        Index("ix_tickets_requester_created", "requester_id", "created_at", "team_id"),
         Index("ix_tickets_first_response", "first_response_at"),
         Index("ix_tickets_done", "done_at"),
         Index("ix_tickets_updated", "updated_at"),  # what the rollups refresh

@@ -9,13 +9,15 @@ The week is ``tests.support.report_week``'s.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from router.report_figures import ReportFilters, top_ten
 from router.report_period import Period
+from store.models import Customer, Team, Ticket
 from store.report_queries import ReportQueries
 from tests.support.desk import Desk
 from tests.support.report_week import WEEK, worked_week
@@ -76,3 +78,60 @@ def test_the_top_requesters_ranked_in_the_database_are_the_top_ten_of_all(week: 
                     raw.volume_by(period, filters, key="requester")
                 )
     assert make_report(week.runtime, WEEK).top["requester"] == ranked
+
+
+# (name, address, tickets): fourteen requesters alone with their names, so the ranking
+# cuts at the tenth of them (2 tickets), and beside them the names it must not lose:
+# "Lou" (three customers of one ticket each: 3, above the cut), "Pia" (two of one: 2,
+# at the cut, ranked by the name's code points), an unnamed requester writing from the
+# address another customer bears as a name ("max@example.org": 2 + 1 = 3), and an
+# unnamed requester alone (1: below the cut)
+CROWD = (
+    *((f"Zed {n:02}", f"zed{n}@example.org", 3 if n < 6 else 2) for n in range(14)),
+    ("Lou", "lou1@example.org", 1),
+    ("Lou", "lou2@example.org", 1),
+    ("Lou", "lou3@example.org", 1),
+    ("Pia", "pia1@example.org", 1),
+    ("Pia", "pia2@example.org", 1),
+    ("max@example.org", "maxine@example.org", 1),
+    ("", "max@example.org", 2),
+    ("", "nobody@example.org", 1),
+)
+
+
+def test_the_top_requesters_named_only_where_they_can_rank_are_the_top_ten_of_all(
+    week: Desk,
+) -> None:
+    at = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    with week.runtime.db.unit_of_work() as uow:
+        team = uow.session.scalar(select(Team.id).where(Team.name == "support"))
+        for n, (name, address, tickets) in enumerate(CROWD):
+            customer = Customer(name=name, created_at=at)
+            uow.session.add(customer)
+            uow.session.flush()
+            for k in range(tickets):
+                uow.session.add(
+                    Ticket(
+                        subject=f"crowd {n}.{k}",
+                        status="open",
+                        priority="normal",
+                        priority_rank=2,
+                        channel="email",
+                        requester_id=customer.id,
+                        requester_address=address,
+                        team_id=team,
+                        access_key=f"crowd-{n}-{k}",
+                        created_at=at,
+                        updated_at=at,
+                    )
+                )
+    with week.runtime.db.unit_of_work() as uow:
+        raw = ReportQueries(uow.session)
+        for filters in (ReportFilters(), ReportFilters(team=("support",))):
+            everyone = raw.volume_by(WEEK, filters, key="requester")
+            assert everyone["Lou"] == 3 and everyone["Pia"] == 2
+            assert everyone["max@example.org"] == 3 and everyone["nobody@example.org"] == 1
+            ranked = raw.top_requesters(WEEK, filters)
+            assert ranked == top_ten(everyone)
+            assert {("Lou", 3), ("max@example.org", 3), ("Pia", 2)} <= set(ranked)
+            assert ranked[-1][1] == 2  # cut within a tie
