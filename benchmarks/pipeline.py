@@ -36,15 +36,11 @@ import os
 import re
 import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path
 from typing import IO
 
 import dramatiq
@@ -52,12 +48,15 @@ import redis
 from sqlalchemy import select, text
 
 from benchmarks.bench_redis import bench_redis, redis_url
-from config import load_settings
+from benchmarks.pipeline_desk import (
+    bench_desk,
+    cpu_seconds,
+    push,
+    start_workers,
+    worker_memory,
+)
 from config.settings import Settings
-from router.envelopes import InboundMessage
-from router.vocabulary import Channel
 from store.models import InboxItem, OutboxItem, Ticket
-from tests.support.services import fresh_postgres_database
 from tests.support.smtp_sink import SmtpSink
 from workers.channels.intake import StoreIntake
 from workers.runtime.broker import make_broker
@@ -67,37 +66,6 @@ from workers.runtime.context import Runtime
 NOOP_QUEUE = "bench.noop"
 STEPS_PER_TICKET = 4  # ingest, route, deliver acknowledgement, deliver agent notice
 WARM_TICKETS = 50
-
-CONFIG = """
-[helpdesk]
-name = "relaydesk bench"
-address = "support@bench.test"
-default_team = "support"
-
-[smtp]
-transport = "smtp"
-host = "127.0.0.1"
-port = {port}
-
-[scheduler]
-redrive_after_s = 120
-
-[broker]
-namespace = "{namespace}"
-
-[[teams]]
-name = "support"
-{agents}
-"""
-
-AGENT = """
-[[agents]]
-name = "agent{i}"
-email = "agent{i}@bench.test"
-teams = ["support"]
-capacity = 10000
-status = "online"
-"""
 
 
 # -- the baseline: a no-op actor on the same broker and worker settings ----------------
@@ -191,40 +159,24 @@ def _run_pipeline(
     tickets: int,
     rate: float,
 ) -> dict[str, float]:
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "workers",
-            "worker",
-            "--processes",
-            str(args.processes),
-            "--threads",
-            str(args.threads),
-            "--queues",
-            "ingest.web,route,outbound.email",  # what this pipeline uses, as ops would run it
-        ],
-        env=env,
-        stdout=worker_log,
-        stderr=subprocess.STDOUT,
-    )
+    worker = start_workers(env, args.processes, args.threads, worker_log)
     runtime = build_runtime(settings, pool_size=args.intake_threads + 2)
     intake = StoreIntake(runtime)
     try:
         time.sleep(4)  # workers boot
         before = len(sink.messages)  # (a paced run follows others on the same sink)
-        _push(intake, "warm", WARM_TICKETS, args.intake_threads)
+        push(intake, "warm", WARM_TICKETS, args.intake_threads)
         sink.wait_for(before + 2 * WARM_TICKETS, timeout=120)
         baseline = len(sink.messages)
-        rss_warm = _worker_memory(worker.pid)
+        rss_warm = worker_memory(worker.pid)
         xacts_before = _transactions(runtime)
-        cpu_before = _cpu_seconds(worker.pid)
+        cpu_before = cpu_seconds(worker.pid)
         start = time.perf_counter()
-        accepted = _push(intake, "bench", tickets, args.intake_threads, rate)
+        accepted = push(intake, "bench", tickets, args.intake_threads, rate)
         sink.wait_for(baseline + 2 * tickets, timeout=600)
         elapsed = time.perf_counter() - start
-        worker_cpu = _cpu_seconds(worker.pid) - cpu_before
-        memory = _worker_memory(worker.pid)
+        worker_cpu = cpu_seconds(worker.pid) - cpu_before
+        memory = worker_memory(worker.pid)
         time.sleep(1.5)  # a backend reports its transactions to the statistics within 1 s
         transactions = _transactions(runtime) - xacts_before
         arrivals = sink.arrival_times()
@@ -269,20 +221,6 @@ def _run_pipeline(
     }
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process's children (the worker processes), from /proc."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    for child in children.read_text().split() if children.exists() else []:
-        try:
-            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
 def _transactions(runtime: Runtime) -> int:
     """Transactions committed and rolled back on the benchmark's database so far."""
     with runtime.db.unit_of_work() as uow:
@@ -294,21 +232,6 @@ def _transactions(runtime: Runtime) -> int:
                 )
             ).scalar_one()
         )
-
-
-def _worker_memory(pid: int) -> dict[int, tuple[int, int]]:
-    """Each worker process's peak and current resident set in KiB (VmHWM, VmRSS), by pid."""
-    found: dict[int, tuple[int, int]] = {}
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    for child in children.read_text().split() if children.exists() else []:
-        try:
-            status = Path(f"/proc/{child}/status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        kib = [int(fields.get(k, "0 kB").split()[0]) for k in ("VmHWM", "VmRSS")]
-        found[int(child)] = (kib[0], kib[1])
-    return found
 
 
 def _stages(runtime: Runtime, inbox_ids: list[int]) -> dict[str, float]:
@@ -337,36 +260,6 @@ def _stages(runtime: Runtime, inbox_ids: list[int]) -> dict[str, float]:
         "ingested->assigned": median_ms([(r[1], r[2]) for r in rows if r[2]]),
         "assigned->sent": median_ms([(r[3], r[4]) for r in rows if r[4]]),
     }
-
-
-def _push(
-    intake: StoreIntake, prefix: str, count: int, threads: int, rate: float = 0
-) -> dict[int, float]:
-    """Accept ``count`` tickets, as fast as possible or paced at ``rate`` per second."""
-    run = uuid.uuid4().hex[:8]
-    start = time.perf_counter()
-
-    def one(i: int) -> tuple[int, float]:
-        if rate:
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-        receipt = intake.accept(
-            InboundMessage(
-                channel=Channel.WEB,
-                idempotency_key=f"{prefix}-{run}-{i}",
-                # a new requester each: the auto-reply limit would hold back the
-                # acknowledgements of a requester who wrote in every run
-                sender_address=f"customer{i}-{run}@example.org",
-                sender_name=f"Customer {i}",
-                subject=f"Request {i}",
-                body_text="Something is broken, please help.",
-            )
-        )
-        return receipt.inbox_id, time.perf_counter()
-
-    with ThreadPoolExecutor(threads) as pool:
-        return dict(pool.map(one, range(count)))
 
 
 def main() -> None:
@@ -410,21 +303,8 @@ def main() -> None:
 
 
 def _run(args: argparse.Namespace, namespace: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp, SmtpSink() as sink, fresh_postgres_database() as pg:
-        config = Path(tmp) / "bench.toml"
-        agents = "".join(AGENT.format(i=i) for i in range(args.agents))
-        config.write_text(CONFIG.format(port=sink.port, namespace=namespace, agents=agents))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
-        env.update(
-            RELAYDESK_CONFIG=str(config),
-            RELAYDESK_DATABASE_URL=pg,
-            RELAYDESK_BROKER_URL=redis_url(),
-            PYTHONPATH=str(Path(__file__).resolve().parents[1]),
-        )
-        settings = load_settings(config, environ=env)
-        subprocess.run(
-            [sys.executable, "-m", "workers", "migrate"], env=env, check=True, capture_output=True
-        )
+    with bench_desk(namespace, agents=args.agents) as desk:
+        settings, env, sink = desk.settings, desk.env, desk.sink
         print(
             f"baseline: no-op actor, {args.processes} processes x {args.threads} threads ...",
             flush=True,

@@ -23,6 +23,8 @@ DESK = {
     "routing": "--agents 30 --skills 8 --tickets 50 --warmup 5 --e2e-tickets 10 "
     "--e2e-agents 3 --processes 1 --threads 2",
     "sla": "--tickets 2000 --due 20 --interval 0.2",
+    "worker_memory": "--tickets 20 --samples 2 --warm-tickets 5 --processes 1 --threads 2 "
+    "--agents 3",
 }
 # what people read: the staff API, pages, reports, simulations
 READERS = {
@@ -46,6 +48,7 @@ HELPERS = {
     "fault_ledger",
     "fault_load",
     "mail_corpus",
+    "pipeline_desk",
     "routing_e2e",
     "web_load_users",
 }  # parts of the above

@@ -104,9 +104,13 @@ class SmtpSink:
 
     host = "127.0.0.1"
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep: bool = True) -> None:
+        """``keep``: keep each message and its arrival time (else only count them: a
+        benchmark's hundreds of thousands of messages)."""
         self.port = _free_port(self.host)
         self._controller: _TrackingController | None = None
+        self._keep = keep
+        self._received = 0
         self._messages: list[ReceivedMessage] = []
         self._arrival_times: dict[str, float] = {}
         self._arrived = threading.Condition()
@@ -166,6 +170,22 @@ class SmtpSink:
                 self._arrived.wait(remaining)
             return list(self._messages[:count])
 
+    @property
+    def received(self) -> int:
+        """How many messages arrived (kept or not)."""
+        with self._arrived:
+            return self._received
+
+    def wait_for_count(self, count: int, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds until ``count`` messages arrived."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while self._received < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"expected {count} messages, got {self._received}")
+                self._arrived.wait(remaining)
+
     def by_message_id(self) -> dict[str, ReceivedMessage]:
         return {str(m.message["Message-ID"]).strip(): m for m in self.messages}
 
@@ -205,8 +225,10 @@ class SmtpSink:
     def _record(self, received: ReceivedMessage) -> None:
         now = time.perf_counter()
         with self._arrived:
-            self._messages.append(received)
-            self._arrival_times.setdefault(received.message_id, now)
+            self._received += 1
+            if self._keep:
+                self._messages.append(received)
+                self._arrival_times.setdefault(received.message_id, now)
             self._arrived.notify_all()
 
     def arrival_times(self) -> dict[str, float]:
