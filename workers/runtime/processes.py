@@ -25,6 +25,7 @@ from store.directory_sync import sync_directory
 from store.migrate import upgrade
 from workers.channels.mail_connectors import MailConnectors
 from workers.desk.config_changes import apply_at_start
+from workers.runtime.boot_heap import freeze_boot_heap
 from workers.runtime.broker import describe
 from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime, utc_now
@@ -207,6 +208,7 @@ def worker_process(settings: Settings, queues: list[str], threads: int, index: i
     stopping = threading.Event()
     stop_on_signals(stopping.set)
     boot_actors(runtime)
+    freeze_boot_heap()
     worker.start()
     heartbeat = Heartbeat(runtime, "worker", queues).start()
     log.info("worker %d consuming %s with %d threads", os.getpid(), ",".join(queues), threads)
