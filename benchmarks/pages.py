@@ -12,8 +12,10 @@ then one ticket of 200 messages (customer, reply, internal note in turn) held by
 agent measured; with the triggers off, then the tickets' search documents in one pass
 (``store.ticket_search.build_missing_documents``). Then ``VACUUM ANALYZE``.
 
-Timed through the real app in process (the ASGI app with a signed-in session
-cookie, as the browser calls it; no sockets, so the figures are the server's):
+Timed through the real app in process, made as ``relaydesk web`` makes it
+(``make_served_app``: its start-up heap frozen for the garbage collector), with a
+signed-in session cookie, as the browser calls it; no sockets, so the figures are the
+server's:
 
 - ``queue``: ``GET /desk/`` as an agent (their views with counts and the first 50 of
   "mine"), and ``GET /desk/?view=all`` as the team's supervisor;
@@ -47,7 +49,8 @@ from tests.support.services import fresh_postgres_database
 from workers.desk.sign_in import set_password
 from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime
-from workers.runtime.processes import make_web_app, prepare_database
+from workers.runtime.processes import prepare_database
+from workers.runtime.web_processes import make_served_app
 
 TEAMS = ("support", "billing", "tech", "sales", "accounts")
 AGENTS_PER_TEAM = 12
@@ -225,7 +228,7 @@ def _run(args: argparse.Namespace, url: str) -> None:
             sys.exit(f"the database holds {present} tickets, not {args.tickets + 1}: drop it")
         for name in ("support-1", "sam"):
             set_password(runtime, name, PASSWORD)
-        app = make_web_app(runtime)
+        app = make_served_app(runtime)
         agent, boss = _signed_in(app, "support-1"), _signed_in(app, "sam")
         big = args.tickets + 1
         timed = {

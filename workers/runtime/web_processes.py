@@ -22,6 +22,7 @@ from pathlib import Path
 from config.settings import Settings
 from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime
+from workers.runtime.garbage_collection import settle_start_up_heap
 from workers.runtime.hangup import reload_on_hangup
 from workers.runtime.heartbeat import Heartbeat
 
@@ -60,6 +61,15 @@ def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     return app
 
 
+def make_served_app(runtime: Runtime):  # type: ignore[no-untyped-def]
+    """The app as a web process serves it: made, then the process's start-up heap
+    settled (``garbage_collection``: frozen, young collections less often). Once per
+    process: tests make apps with ``make_web_app``."""
+    app = make_web_app(runtime)
+    settle_start_up_heap()
+    return app
+
+
 def run_uvicorn(runtime: Runtime, sockets: list[socket.socket] | None = None) -> None:
     """The app under uvicorn until SIGTERM or SIGINT, on ``sockets`` (else binding the
     configured address); uvloop and httptools when installed (uvicorn's "auto")."""
@@ -67,7 +77,7 @@ def run_uvicorn(runtime: Runtime, sockets: list[socket.socket] | None = None) ->
 
     web = runtime.settings.web
     config = uvicorn.Config(
-        make_web_app(runtime), host=web.host, port=web.port, log_level="warning", lifespan="off"
+        make_served_app(runtime), host=web.host, port=web.port, log_level="warning", lifespan="off"
     )
     # uvicorn handles SIGINT/SIGTERM, then re-raises them to the handlers it found
     # installed: make those harmless, so the caller's clean-up runs instead of dying.
