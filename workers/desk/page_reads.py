@@ -21,7 +21,7 @@ from router.ticket_list import TicketFilters, TicketOrder
 from store.staff_ticket_reads import StaffTicketReads
 from store.ticket_counts import capped_counts
 from store.ticket_list import TicketList
-from store.ticket_scope import scope_of
+from store.ticket_scope import scope_of_ticket
 from workers.desk.macro_book import macros_in
 from workers.desk.queue_views import view_tickets_in
 from workers.runtime.context import Runtime
@@ -35,13 +35,15 @@ def ticket_page_facts(
     requester."""
     principal = caller.principal
     with runtime.db.unit_of_work() as uow:
-        scope = scope_of(uow.session, number)
-        verdict = Verdict.HIDDEN if scope is None else check(principal, Ability.VIEW_TICKET, scope)
-        if scope is None or verdict is not Verdict.ALLOWED:
-            return verdict, None
-        ticket = StaffTicketReads(uow.session).read(number)
-        if ticket is None:
+        reads = StaffTicketReads(uow.session)
+        row = reads.ticket(number)  # the scope is decided on the row that carries it all
+        if row is None:
             return Verdict.HIDDEN, None
+        scope = scope_of_ticket(row)
+        verdict = check(principal, Ability.VIEW_TICKET, scope)
+        if verdict is not Verdict.ALLOWED:
+            return verdict, None
+        ticket = reads.in_full(row)
         may_assign = check(principal, Ability.ASSIGN, scope) is Verdict.ALLOWED
         listed = TicketList(uow.session).page(
             principal,
