@@ -13,7 +13,7 @@ import hashlib
 import json
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from router.customer_records import effective_tier
 from router.errors import StaleVersion
@@ -27,7 +27,17 @@ from router.staff_ticket_views import (
     quoted_history,
 )
 from router.vocabulary import Direction
-from store.models import Attachment, AuditEvent, Customer, Message, SlaTimer, Ticket
+from store.models import (
+    Agent,
+    Attachment,
+    AuditEvent,
+    Customer,
+    Message,
+    Organisation,
+    SlaTimer,
+    Team,
+    Ticket,
+)
 
 
 def version_of(ticket: Ticket, conversation: tuple[int | None, int]) -> str:
@@ -64,6 +74,57 @@ def require_version(session: Session, ticket: Ticket, expected: str | None) -> N
         )
 
 
+SHOWN = select(Ticket).options(
+    load_only(
+        Ticket.subject,
+        Ticket.status,
+        Ticket.priority,
+        Ticket.category,
+        Ticket.channel,
+        Ticket.requester_id,
+        Ticket.requester_address,
+        Ticket.assignee_id,
+        Ticket.team_id,
+        Ticket.parent_id,
+        Ticket.merged_into_id,
+        Ticket.custom_fields,
+        Ticket.tags,
+        Ticket.form,
+        Ticket.created_at,
+        Ticket.updated_at,
+        Ticket.assigned_at,
+        Ticket.first_response_at,
+        Ticket.resolved_at,
+        Ticket.closed_at,
+    ),
+    joinedload(Ticket.requester)
+    .load_only(Customer.name, Customer.tier, Customer.organisation_id)
+    .joinedload(Customer.organisation)
+    .load_only(Organisation.name, Organisation.tier),
+    joinedload(Ticket.assignee).load_only(Agent.name),
+    joinedload(Ticket.team).load_only(Team.name),
+    joinedload(Ticket.messages)
+    .load_only(
+        Message.direction,
+        Message.channel,
+        Message.author,
+        Message.body_text,
+        Message.full_text,
+        Message.merged_from_id,
+        Message.created_at,
+    )
+    .joinedload(Message.attachments)
+    .load_only(
+        Attachment.filename,
+        Attachment.content_type,
+        Attachment.size,
+        Attachment.sha256,
+        Attachment.skipped,
+    ),
+)
+"""What a staff ticket read loads (``StaffTicketReads.ticket``); built once."""
+
+
 class StaffTicketReads:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -96,21 +157,11 @@ class StaffTicketReads:
     def ticket(self, number: int) -> Ticket | None:
         """Ticket ``number`` with its people and its conversation (each message with its
         attachments) in one statement, or None: its scope (``store.ticket_scope.scope_of``)
-        and its version come from the same row."""
-        return (
-            self.session.scalars(
-                select(Ticket)
-                .where(Ticket.id == number)
-                .options(
-                    joinedload(Ticket.requester).joinedload(Customer.organisation),
-                    joinedload(Ticket.assignee),
-                    joinedload(Ticket.team),
-                    joinedload(Ticket.messages).joinedload(Message.attachments),
-                )
-            )
-            .unique()
-            .one_or_none()
-        )
+        and its version come from the same row. Only the columns ``in_full`` shows are
+        read (``SHOWN``): the ticket's and its people's are repeated on every message's row,
+        so each one left out (the JSON ones most) is left out hundreds of times for a
+        long conversation."""
+        return self.session.scalars(SHOWN.where(Ticket.id == number)).unique().one_or_none()
 
     def read(self, number: int) -> StaffTicket | None:
         ticket = self.ticket(number)
