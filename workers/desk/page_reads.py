@@ -36,14 +36,14 @@ def ticket_page_facts(
     principal = caller.principal
     with runtime.db.unit_of_work() as uow:
         reads = StaffTicketReads(uow.session)
-        row = reads.ticket(number)  # the scope is decided on the row that carries it all
-        if row is None:
+        found = reads.ticket(number)  # the scope is decided on the row that carries it all
+        if found is None:
             return Verdict.HIDDEN, None
-        scope = scope_of_ticket(row)
+        scope = scope_of_ticket(found.ticket)
         verdict = check(principal, Ability.VIEW_TICKET, scope)
         if verdict is not Verdict.ALLOWED:
             return verdict, None
-        ticket = reads.in_full(row)
+        ticket = reads.in_full(found)
         may_assign = check(principal, Ability.ASSIGN, scope) is Verdict.ALLOWED
         listed = TicketList(uow.session).page(
             principal,

@@ -49,13 +49,15 @@ def staff_ticket_for(
     that carries the conversation: three statements in all, no transaction around them."""
     with runtime.db.reading() as session:
         reads = StaffTicketReads(session)
-        ticket = reads.ticket(number)
+        found = reads.ticket(number)
         verdict = (
-            Verdict.HIDDEN if ticket is None else check(principal, ability, scope_of_ticket(ticket))
+            Verdict.HIDDEN
+            if found is None
+            else check(principal, ability, scope_of_ticket(found.ticket))
         )
-        if ticket is None or verdict is not Verdict.ALLOWED:
+        if found is None or verdict is not Verdict.ALLOWED:
             return verdict, None
-        return verdict, reads.in_full(ticket)
+        return verdict, reads.in_full(found)
 
 
 def version_for(runtime: Runtime, principal: Principal, number: int) -> str | None:
