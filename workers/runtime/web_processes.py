@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from config.settings import Settings
+from workers.runtime.boot_heap import collect_young_less_often, freeze_boot_heap
 from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime
-from workers.runtime.garbage_collection import settle_start_up_heap
 from workers.runtime.hangup import reload_on_hangup
 from workers.runtime.heartbeat import Heartbeat
 
@@ -62,11 +62,12 @@ def make_web_app(runtime: Runtime):  # type: ignore[no-untyped-def]
 
 
 def make_served_app(runtime: Runtime):  # type: ignore[no-untyped-def]
-    """The app as a web process serves it: made, then the process's start-up heap
-    settled (``garbage_collection``: frozen, young collections less often). Once per
-    process: tests make apps with ``make_web_app``."""
+    """The app as a web process serves it: made, then the process's boot heap frozen and
+    its young collections made less often (``boot_heap``). Once per process: tests make
+    apps with ``make_web_app``."""
     app = make_web_app(runtime)
-    settle_start_up_heap()
+    freeze_boot_heap()
+    collect_young_less_often()
     return app
 
 

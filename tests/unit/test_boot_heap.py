@@ -1,4 +1,4 @@
-"""A web process's collector after start-up (``workers.runtime.garbage_collection``)."""
+"""A long-running process's collector after start-up (``workers.runtime.boot_heap``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from workers.runtime.garbage_collection import YOUNG_THRESHOLD, settle_start_up_heap
+from workers.runtime.boot_heap import YOUNG_THRESHOLD, collect_young_less_often, freeze_boot_heap
 
 
 @pytest.fixture
@@ -19,8 +19,9 @@ def collector_restored() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("collector_restored")
-def test_the_start_up_heap_is_frozen_and_young_collections_come_less_often() -> None:
-    settle_start_up_heap()
+def test_the_boot_heap_is_frozen_and_young_collections_come_less_often() -> None:
+    freeze_boot_heap()
+    collect_young_less_often()
     assert gc.get_freeze_count() > 0
     assert gc.get_threshold()[0] == YOUNG_THRESHOLD
     assert gc.isenabled()
@@ -28,7 +29,7 @@ def test_the_start_up_heap_is_frozen_and_young_collections_come_less_often() -> 
 
 @pytest.mark.usefixtures("collector_restored")
 def test_what_is_made_after_the_freeze_is_still_collected() -> None:
-    settle_start_up_heap()
+    freeze_boot_heap()
     cycle: list[object] = []
     cycle.append(cycle)
     del cycle
