@@ -212,7 +212,9 @@ class TicketList:
                 filters = replace(filters, q="")
         where = [
             visible_to(principal),
-            *filter_conditions(self.dialect, filters, now, known=self.known_ids(filters)),
+            *filter_conditions(
+                self.dialect, filters, now, known=self.known_ids(filters, principal)
+            ),
         ]
         if found is not None:
             where.append(Ticket.id.in_(found))
@@ -274,14 +276,18 @@ class TicketList:
         cursor = encode_cursor(order, _key_of(order, rows[-1])) if more and rows else None
         return TicketPage(tickets=tuple(_summary(r) for r in rows), next_cursor=cursor)
 
-    def known_ids(self, filters: TicketFilters) -> KnownIds:
+    def known_ids(self, filters: TicketFilters, principal: Principal) -> KnownIds:
         """The ids of the teams and agents ``filters`` name (two small tables): as numbers in
         the list's query, an index of (team, updated) serves a team's list in order, where
-        a subquery of names left the planner to read and sort all of the team's tickets."""
+        a subquery of names left the planner to read and sort all of the team's tickets.
+        The caller's own list (assigned to ``principal`` alone: the workspace's "mine"
+        views) takes their id as it is, without a statement."""
         teams = agents = None
         if filters.team:
             teams = list(self.session.scalars(select(Team.id).where(Team.name.in_(filters.team))))
-        if filters.assignee:
+        if filters.assignee == (principal.name,):
+            agents = [principal.agent_id]
+        elif filters.assignee:
             agents = list(
                 self.session.scalars(select(Agent.id).where(Agent.name.in_(filters.assignee)))
             )

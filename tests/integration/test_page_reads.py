@@ -127,3 +127,24 @@ def test_counts_in_one_statement_are_each_count_alone_and_capped(desk: StaffDesk
         assert capped_counts(uow.session, ana.principal, [], cap=3, now=now) == []
     assert together == alone
     assert max(together) == 3 and max(uncapped) == 5  # the cap holds; without it, all five
+
+
+def test_the_callers_own_view_lists_without_looking_up_their_id(desk: StaffDesk) -> None:
+    mine = [desk.ticket("support", "ana") for _ in range(2)]
+    desk.ticket("support", "ben")
+    ana = caller(desk, "ana")
+    seen: list[str] = []
+
+    def statement(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        seen.append(" ".join(sql.split()))
+
+    engine = desk.runtime.db.engine
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        side = queue_facts(desk.runtime, ana, View.MINE, limit=50)
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    assert sorted(t.number for t in side.tickets) == sorted(mine)
+    assert side.counts[View.MINE] == 2
+    # the saved searches, the counts, the own status, the list: no agents by name
+    assert not [s for s in seen if s.startswith("SELECT agents.id FROM agents")], seen
