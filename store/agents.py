@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Update, bindparam, func, select, update
+from sqlalchemy import Executable, Integer, Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload
 
@@ -30,6 +30,42 @@ class Member:
     display_name: str
     telegram_chat_id: str | None = None  # set when the agent linked a Telegram account
     language: str | None = None  # their notices' language; None: helpdesk.language
+
+
+@cache
+def _routing_candidates(available_only: bool) -> Executable:
+    """Built once (see ``store.dialect``): routing reads the candidates for every ticket
+    it routes alone (``team_ids``)."""
+    query = (
+        select(
+            Agent.id,
+            Agent.name,
+            Agent.status,
+            Agent.capacity,
+            Agent.load,
+            Agent.last_assigned_at,
+            Agent.email,
+            Agent.display_name,
+            Agent.seniority,
+            Agent.channel_capacity,
+            agent_teams.c.team_id,
+            Agent.telegram_chat_id,
+            Agent.language,
+        )
+        .join(agent_teams, agent_teams.c.agent_id == Agent.id)
+        .where(agent_teams.c.team_id.in_(bindparam("team_ids", expanding=True)))
+    )
+    if available_only:
+        query = query.where(Agent.status == AgentStatus.ONLINE.value, Agent.load < Agent.capacity)
+    return query
+
+
+@cache
+def _skills_of() -> Executable:
+    """The skills of the agents ``agent_ids``, built once (as above)."""
+    return select(AgentSkill.agent_id, AgentSkill.skill, AgentSkill.level).where(
+        AgentSkill.agent_id.in_(bindparam("agent_ids", expanding=True))
+    )
 
 
 class AgentRepository:
@@ -100,30 +136,9 @@ class AgentRepository:
         every channel an agent has a limit in. Three queries: the agents (with
         which of ``teams`` they are in), their skills, and those loads.
         """
-        query = (
-            select(
-                Agent.id,
-                Agent.name,
-                Agent.status,
-                Agent.capacity,
-                Agent.load,
-                Agent.last_assigned_at,
-                Agent.email,
-                Agent.display_name,
-                Agent.seniority,
-                Agent.channel_capacity,
-                agent_teams.c.team_id,
-                Agent.telegram_chat_id,
-                Agent.language,
-            )
-            .join(agent_teams, agent_teams.c.agent_id == Agent.id)
-            .where(agent_teams.c.team_id.in_(list(teams)))
-        )
-        if available_only:
-            query = query.where(
-                Agent.status == AgentStatus.ONLINE.value, Agent.load < Agent.capacity
-            )
-        rows = self.session.execute(query).all()
+        rows = self.session.execute(
+            _routing_candidates(available_only), {"team_ids": list(teams)}
+        ).all()
         if not rows:
             return []
         memberships: dict[int, set[str]] = defaultdict(set)
@@ -133,9 +148,7 @@ class AgentRepository:
             first.setdefault(row[0], row)
         skills: dict[int, dict[str, int]] = defaultdict(dict)
         for agent_id, skill, level in self.session.execute(
-            select(AgentSkill.agent_id, AgentSkill.skill, AgentSkill.level).where(
-                AgentSkill.agent_id.in_(list(first))
-            )
+            _skills_of(), {"agent_ids": list(first)}
         ):
             skills[agent_id][skill] = level
         limited = {
