@@ -217,6 +217,11 @@ class StaffAuth(Protocol):
         """The caller of an API token; None when unknown, expired or revoked."""
         ...
 
+    def remembered_caller(self, secret: str, *, token: bool, address: str | None) -> Caller | None:
+        """The caller of a token (``token``) or a session cookie as this process remembers it,
+        answered at once without IO; None: ask ``token_caller`` or ``session_caller``."""
+        ...
+
     def sign_out(self, caller: Caller) -> None: ...
 
 

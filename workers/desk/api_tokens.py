@@ -117,15 +117,24 @@ def revoke_token(
         return view_of(token)
 
 
+def remembered_token_caller(runtime: Runtime, secret: str, *, address: str | None) -> Caller | None:
+    """The caller this process remembers for a bearer token (``Runtime.callers``), without
+    asking the store; None: not remembered (``token_caller`` asks)."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > MAX_TOKEN_CHARS:
+        return None
+    key = (secret_hash(secret), address)
+    return runtime.callers.get(key, version=runtime.config_version, now=runtime.now())
+
+
 def token_caller(runtime: Runtime, secret: str, *, address: str | None) -> Caller | None:
     """The caller a bearer token stands for, or None (unknown, expired, revoked)."""
+    remembered = remembered_token_caller(runtime, secret, address=address)
+    if remembered is not None:
+        return remembered
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > MAX_TOKEN_CHARS:
         return None
     now = runtime.now()
     key, version = (secret_hash(secret), address), runtime.config_version
-    remembered = runtime.callers.get(key, version=version, now=now)
-    if remembered is not None:
-        return remembered
     with runtime.db.unit_of_work() as uow:
         token = uow.api_tokens.by_secret_hash(key[0])
         if token is None or not token_usable(

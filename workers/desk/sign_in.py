@@ -155,16 +155,27 @@ def _count_failure(
     log.warning("failed sign-in as %r from %s", name[:100], address or "an unknown address")
 
 
+def remembered_session_caller(
+    runtime: Runtime, secret: str, *, address: str | None
+) -> Caller | None:
+    """The caller this process remembers for a session cookie's secret (``Runtime.callers``),
+    without asking the store; None: not remembered (``session_caller`` asks)."""
+    if not secret or len(secret) > 200:
+        return None
+    key = (secret_hash(secret), address)
+    return runtime.callers.get(key, version=runtime.config_version, now=runtime.now())
+
+
 def session_caller(runtime: Runtime, secret: str, *, address: str | None) -> Caller | None:
     """The caller a session cookie's secret stands for, or None (unknown, ended, expired).
     Records when the session was last seen (at most once a minute, or a new address)."""
+    remembered = remembered_session_caller(runtime, secret, address=address)
+    if remembered is not None:
+        return remembered
     if not secret or len(secret) > 200:
         return None
     now = runtime.now()
     key, version = (secret_hash(secret), address), runtime.config_version
-    remembered = runtime.callers.get(key, version=version, now=now)
-    if remembered is not None:
-        return remembered
     policy = session_policy(runtime)
     with runtime.db.unit_of_work() as uow:
         row = uow.staff_sessions.by_secret_hash(key[0])

@@ -96,6 +96,12 @@ class StaffPorts(
     def token_caller(self, secret: str, *, address: str | None) -> Caller | None:
         return api_tokens.token_caller(self.runtime, secret, address=address)
 
+    def remembered_caller(self, secret: str, *, token: bool, address: str | None) -> Caller | None:
+        remember = (
+            api_tokens.remembered_token_caller if token else sign_in.remembered_session_caller
+        )
+        return remember(self.runtime, secret, address=address)
+
     @_store_outage_is_transient
     def sign_out(self, caller: Caller) -> None:
         sign_in.sign_out(self.runtime, caller)
@@ -186,8 +192,8 @@ class StaffPorts(
         return keep_file(self.runtime, data)
 
     @_store_outage_is_transient
-    def note(self, caller: Caller, number: int, text: str, *, if_match: str | None) -> None:
-        answer_ticket(
+    def note(self, caller: Caller, number: int, text: str, *, if_match: str | None) -> str | None:
+        return answer_ticket(
             self.runtime,
             number,
             caller.principal.name,

@@ -118,15 +118,19 @@ class StaffGate:
     ) -> Caller:
         """The signed-in caller of this request, or 401."""
         address = client_address(request)
+        # a caller the process remembers is answered here, without a thread for the store
         if token is not None:
-            caller = await run_in_threadpool(
-                self.auth.token_caller, token.credentials, address=address
-            )
+            secret = token.credentials
+            caller = self.auth.remembered_caller(secret, token=True, address=address)
+            if caller is None:
+                caller = await run_in_threadpool(self.auth.token_caller, secret, address=address)
             if caller is None:
                 raise unauthenticated("the API token is unknown, expired or revoked")
             return caller
         if session:
-            caller = await run_in_threadpool(self.auth.session_caller, session, address=address)
+            caller = self.auth.remembered_caller(session, token=False, address=address)
+            if caller is None:
+                caller = await run_in_threadpool(self.auth.session_caller, session, address=address)
             if caller is None:
                 raise unauthenticated("the session has ended: sign in again")
             if request.method not in SAFE_METHODS:
