@@ -69,16 +69,19 @@ class TicketActions(Protocol):
         status: Status | None,
         if_match: str | None,
         files: tuple[tuple[str, str], ...] = (),
-    ) -> None:
+    ) -> str | None:
         """``files``: (sha256, file name) of kept uploads (``keep_file``); ``NotFound`` for
-        one that is not kept."""
+        one that is not kept. The ticket's version after it, when known (None: read it,
+        ``version_for``)."""
         ...
 
     def keep_file(self, data: bytes) -> str:
         """Keep an upload's bytes (content-addressed, as email attachments); its SHA-256."""
         ...
 
-    def note(self, caller: Caller, number: int, text: str, *, if_match: str | None) -> None: ...
+    def note(self, caller: Caller, number: int, text: str, *, if_match: str | None) -> str | None:
+        """The ticket's version after it, as ``reply``."""
+        ...
 
     def set_status(
         self, caller: Caller, number: int, status: Status, *, reason: str, if_match: str | None

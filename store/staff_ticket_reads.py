@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from router.customer_records import effective_tier
 from router.errors import StaleVersion
@@ -65,12 +65,19 @@ def version_of(ticket: Ticket, conversation: tuple[int | None, int]) -> str:
     return f"{ticket.id}-{digest[:20]}"
 
 
-def require_version(session: Session, ticket: Ticket, expected: str | None) -> None:
+def require_version(
+    session: Session,
+    ticket: Ticket,
+    expected: str | None,
+    conversation: tuple[int | None, int] | None = None,
+) -> None:
     """``StaleVersion`` unless ``ticket`` (locked by the caller) is at version ``expected``
-    (None: any version)."""
+    (None: any version); ``conversation``: its facts when read with it (else read now)."""
     if expected is None:
         return
-    current = StaffTicketReads(session).version(ticket)
+    if conversation is None:
+        conversation = StaffTicketReads(session).conversation(ticket.id)
+    current = version_of(ticket, conversation)
     if current != expected:
         raise StaleVersion(
             f"ticket #{ticket.id} changed since it was read (now {current}): read it again"
@@ -178,6 +185,31 @@ class StaffTicketReads:
             return None
         ticket, last, count = row
         return ticket, version_of(ticket, (last, int(count)))
+
+    def locked_for_answer(
+        self, number: int, agent_name: str
+    ) -> tuple[Ticket, Agent | None, tuple[int | None, int]] | None:
+        """Ticket ``number`` locked for an answer (FOR UPDATE), with its requester, the
+        answering agent ``agent_name`` (None: no such agent) and its conversation's facts
+        (``conversation``: its version), in one statement; None: no such ticket."""
+        of_ticket = Message.ticket_id == Ticket.id
+        row = self.session.execute(
+            select(
+                Ticket,
+                Agent,
+                select(func.max(Message.id)).where(of_ticket).scalar_subquery(),
+                select(func.count(Message.id)).where(of_ticket).scalar_subquery(),
+            )
+            .outerjoin(Agent, Agent.name == agent_name)
+            .where(Ticket.id == number)
+            .options(joinedload(Ticket.requester, innerjoin=True))
+            .with_for_update(of=Ticket)
+            .execution_options(populate_existing=True)
+        ).first()
+        if row is None:
+            return None
+        ticket, agent, last, count = row
+        return ticket, agent, (last, int(count))
 
     def ticket(self, number: int) -> TicketRead | None:
         """Ticket ``number`` with its people and its conversation (each message with its

@@ -89,6 +89,30 @@ def test_a_note_stays_inside_and_tells_the_agents_it_mentions(desk: StaffDesk) -
     assert noted.data["origin"]["via"] == "session"
 
 
+def test_a_reply_and_a_note_answer_with_the_version_a_read_gives_after_them(
+    desk: StaffDesk,
+) -> None:
+    number = desk.ticket("support", "ana")
+    client = desk.with_token("ana")
+    version = etag(client, number)
+    for path, text in (("/replies", "Unplug it."), ("/notes", "@ben"), ("/replies", "Done?")):
+        # each answered on the version the last one gave (its ETag, made in its transaction)
+        answer = client.post(
+            T.format(number) + path, json={"text": text}, headers={"If-Match": version}
+        )
+        assert answer.status_code == 201, answer.text
+        assert answer.headers["etag"] != version
+        version = answer.headers["etag"]
+        assert etag(client, number) == version == f'"{answer.json()["version"]}"'
+    with_status = client.post(
+        T.format(number) + "/replies",
+        json={"text": "Solved.", "status": "resolved"},
+        headers={"If-Match": version},
+    )
+    assert with_status.status_code == 201, with_status.text
+    assert etag(client, number) == with_status.headers["etag"] != version
+
+
 def test_if_match_refuses_a_change_made_on_an_older_read(desk: StaffDesk) -> None:
     number = desk.ticket("support", "ana")
     ana, sam = desk.signed_in("ana"), desk.with_token("sam")

@@ -16,10 +16,11 @@ from router.lifecycle import check_transition
 from router.mentions import parse_mentions
 from router.notice_texts import mention_notice, mentioned_by
 from router.sla_clock import SlaEvent
+from router.storable import is_id
 from router.vocabulary import AuditAction, Channel, Direction, OutboxKind, Status
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
-from store.staff_ticket_reads import require_version
+from store.staff_ticket_reads import StaffTicketReads, require_version, version_of
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
 from workers.desk.languages import agent_language
 from workers.desk.outgoing import new_message_id
@@ -40,29 +41,39 @@ def answer_ticket(
     actor: ActorRef | None = None,
     if_match: str | None = None,
     files: tuple[AttachmentRef, ...] = (),
-) -> None:
+) -> str | None:
     """An agent's public reply (sent to the requester, with ``files``: kept ones) or
-    internal note, then a status.
+    internal note, then a status; the ticket's version after the answer (None with a
+    status: the status changes it again).
 
     ``actor``: who the audit log names (default: the agent); the command line passes
-    ``cli_as(agent)``, the staff API its caller's origin."""
+    ``cli_as(agent)``, the staff API its caller's origin. The ticket (locked), its
+    requester, the agent and the ticket's version are one statement."""
     with runtime.db.unit_of_work() as uow:
-        ticket = uow.tickets.get(number, for_update=True)
-        if ticket is None:
+        found = (
+            StaffTicketReads(uow.session).locked_for_answer(number, agent_name)
+            if is_id(number)
+            else None
+        )
+        if found is None:
             raise NotFound(f"no ticket #{number}")
-        require_version(uow.session, ticket, if_match)  # the version the caller read
-        agent = uow.agents.by_name(agent_name)
+        ticket, agent, (_, messages) = found
+        require_version(uow.session, ticket, if_match, found[2])  # the version the caller read
         if agent is None:
             raise NotFound(f"no agent {agent_name!r}")
         if status is not None and status is not Status(ticket.status):  # refuse before sending
             check_transition(Status(ticket.status), status)
-        post_answer(
+        added = post_answer(
             runtime, uow, ticket, agent, text, internal=internal, via=via, actor=actor, files=files
         )
-    if status is not None:
-        set_ticket_status(
-            runtime, number, status, actor=actor or f"agent:{agent_name}", reason="answered"
-        )
+        # the ticket is locked: the answer is its newest message
+        version = version_of(ticket, (added, messages + 1))
+    if status is None:
+        return version
+    set_ticket_status(
+        runtime, number, status, actor=actor or f"agent:{agent_name}", reason="answered"
+    )
+    return None
 
 
 def post_answer(
@@ -79,9 +90,10 @@ def post_answer(
     inbox_id: int | None = None,
     confirm_chat_id: str | None = None,
     files: tuple[AttachmentRef, ...] = (),
-) -> None:
+) -> int:
     """Add ``agent``'s answer to a locked ``ticket``; a public one is sent to the requester,
     with ``files`` (kept, by hash): attached to the mail, or each a document in the chat.
+    The message's id.
 
     ``confirm_chat_id``: the agent answered from this chat, and is told there once the
     answer is delivered, or that it could not be."""
@@ -115,7 +127,7 @@ def post_answer(
             data={"message": added},
         )
         _tell_the_mentioned(runtime, uow, ticket, agent, text.strip(), external_id)
-        return
+        return added
     name = agent.display_name or agent.name
     message_id = new_message_id(runtime)
     dedupe_key = f"reply:{external_id}"[:255] if external_id else None
@@ -160,6 +172,7 @@ def post_answer(
         now=now,
         data={"message_id": message_id, "files": [f.filename for f in files], "message": added},
     )
+    return added
 
 
 def _tell_the_mentioned(

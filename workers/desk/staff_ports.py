@@ -175,8 +175,8 @@ class StaffPorts(
         status: Status | None,
         if_match: str | None,
         files: tuple[tuple[str, str], ...] = (),
-    ) -> None:
-        answer_ticket(
+    ) -> str | None:
+        return answer_ticket(
             self.runtime,
             number,
             caller.principal.name,

@@ -11,6 +11,7 @@ is 412 and nothing is written. The answer gives the new version (also as ETag).
 # run time, and they name dependencies made inside functions (no module global to resolve)
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Header, HTTPException, Response, UploadFile
@@ -71,14 +72,23 @@ def expected_version(if_match: str | None) -> str | None:
     return first.removeprefix("W/").strip('"')
 
 
+@dataclass(frozen=True)
+class Done:
+    """What an action changed, and the ticket's version after it when the use case knew it
+    (None: read after)."""
+
+    changed: tuple[str, ...]
+    version: str | None = None
+
+
 async def _act(
     actions: TicketActions,
     access: TicketAccess,
     response: Response,
-    do: Callable[[], tuple[str, ...]],
+    do: Callable[[], tuple[str, ...] | Done],
 ) -> ActionOut:
     try:
-        changed = await run_in_threadpool(do)
+        done = await run_in_threadpool(do)
     except StaleVersion as exc:
         raise HTTPException(412, detail=str(exc)) from None
     except NotFound as exc:
@@ -88,7 +98,9 @@ async def _act(
     except PermanentError as exc:
         raise HTTPException(409, detail=str(exc)) from None
     number = access.ticket.number
-    version = await run_in_threadpool(actions.version_for, access.caller, number)
+    changed, version = (done.changed, done.version) if isinstance(done, Done) else (done, None)
+    if version is None:
+        version = await run_in_threadpool(actions.version_for, access.caller, number)
     if version is not None:
         response.headers["ETag"] = etag(version)
     return ActionOut(number=number, version=version, changed=list(changed))
@@ -151,8 +163,8 @@ def ticket_action_router(gate: StaffGate, actions: TicketActions, web: WebSettin
         if len(body.files) > web.files_per_message:
             raise HTTPException(422, detail=f"files: at most {web.files_per_message}")
 
-        def do() -> tuple[str, ...]:
-            actions.reply(
+        def do() -> Done:
+            version = actions.reply(
                 access.caller,
                 access.ticket.number,
                 body.text,
@@ -160,7 +172,7 @@ def ticket_action_router(gate: StaffGate, actions: TicketActions, web: WebSettin
                 if_match=expected_version(if_match),
                 files=tuple((f.sha256, f.filename) for f in body.files),
             )
-            return ("messages", *(("status",) if body.status else ()))
+            return Done(("messages", *(("status",) if body.status else ())), version)
 
         return await _act(actions, access, response, do)
 
@@ -179,11 +191,11 @@ def ticket_action_router(gate: StaffGate, actions: TicketActions, web: WebSettin
     ) -> ActionOut:
         """A note for staff only; each agent it @mentions is told on their own channel."""
 
-        def do() -> tuple[str, ...]:
-            actions.note(
+        def do() -> Done:
+            version = actions.note(
                 access.caller, access.ticket.number, body.text, if_match=expected_version(if_match)
             )
-            return ("messages",)
+            return Done(("messages",), version)
 
         return await _act(actions, access, response, do)
 
