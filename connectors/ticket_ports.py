@@ -71,8 +71,9 @@ class TicketActions(Protocol):
         files: tuple[tuple[str, str], ...] = (),
     ) -> str | None:
         """``files``: (sha256, file name) of kept uploads (``keep_file``); ``NotFound`` for
-        one that is not kept. The ticket's version after it, when known (None: read it,
-        ``version_for``)."""
+        one that is not kept. The caller's scope and role are checked on the ticket's
+        locked row: ``OutOfScope`` (as if it did not exist), ``NotAllowed``. The ticket's
+        version after it, when known (None: read it, ``version_for``)."""
         ...
 
     def keep_file(self, data: bytes) -> str:

@@ -58,6 +58,14 @@ class NotFound(RelaydeskError):
     """The named thing does not exist."""
 
 
+class OutOfScope(NotFound):
+    """A ticket the caller may not see (or none at all): answered as if it did not exist."""
+
+
+class NotAllowed(PermanentError):
+    """The caller's role may not do this to this ticket."""
+
+
 class AlreadyTaken(RelaydeskError):
     """A unique name or address (an organisation's name or domain, a customer's address)
     already belongs to another record."""

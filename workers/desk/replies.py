@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from router.access import Ability, Principal
 from router.audit_origin import ActorRef
 from router.envelopes import AttachmentRef
 from router.errors import NotFound, PermanentError
@@ -21,6 +22,7 @@ from router.vocabulary import AuditAction, Channel, Direction, OutboxKind, Statu
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
 from store.staff_ticket_reads import StaffTicketReads, require_version, version_of
+from store.ticket_scope import require_scope
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
 from workers.desk.languages import agent_language
 from workers.desk.outgoing import new_message_id
@@ -41,20 +43,26 @@ def answer_ticket(
     actor: ActorRef | None = None,
     if_match: str | None = None,
     files: tuple[AttachmentRef, ...] = (),
+    principal: Principal | None = None,
 ) -> str | None:
     """An agent's public reply (sent to the requester, with ``files``: kept ones) or
     internal note, then a status; the ticket's version after the answer (None with a
     status: the status changes it again).
 
     ``actor``: who the audit log names (default: the agent); the command line passes
-    ``cli_as(agent)``, the staff API its caller's origin. The ticket (locked), its
-    requester, the agent and the ticket's version are one statement."""
+    ``cli_as(agent)``, the staff API its caller's origin, and ``principal``: the caller,
+    whose scope and role are checked on the locked row (``OutOfScope``, ``NotAllowed``).
+    The ticket (locked), its requester, the agent and the ticket's version are one
+    statement."""
     with runtime.db.unit_of_work() as uow:
         found = (
             StaffTicketReads(uow.session).locked_for_answer(number, agent_name)
             if is_id(number)
             else None
         )
+        if principal is not None:  # the staff gate's check, on the row just locked
+            ability = Ability.NOTE if internal else Ability.REPLY
+            require_scope(principal, ability, found[0] if found is not None else None)
         if found is None:
             raise NotFound(f"no ticket #{number}")
         ticket, agent, (_, messages) = found

@@ -186,6 +186,7 @@ class StaffPorts(
             actor=caller.origin,
             if_match=if_match,
             files=tuple(kept_file(self.runtime, sha256, name) for sha256, name in files),
+            principal=caller.principal,
         )
 
     def keep_file(self, data: bytes) -> str:
@@ -202,6 +203,7 @@ class StaffPorts(
             via="api",
             actor=caller.origin,
             if_match=if_match,
+            principal=caller.principal,
         )
 
     @_store_outage_is_transient

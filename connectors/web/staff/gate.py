@@ -6,7 +6,9 @@ Every staff endpoint takes its caller from ``StaffGate``, in one of three ways:
 - ``Depends(gate.allowed(Ability.X))``: and their role may do X (403 otherwise);
 - ``Depends(gate.on_ticket(Ability.X))``: the ticket ``{number}`` of the path is in the
   caller's scope (404 as if it did not exist otherwise) and their role may do X on it
-  (403 otherwise); gives a ``TicketAccess`` (the caller and the ticket's scope facts).
+  (403 otherwise); gives a ``TicketAccess`` (the caller and the ticket's scope facts);
+- ``Depends(gate.acting_on())``: the caller and ``{number}``, for a use case that makes the
+  same decision itself on the row it locks (a reply, a note: one statement less).
 
 A request with ``Authorization: Bearer <token>`` is a program's; without, the
 session cookie is read. A cookie-authenticated request with an unsafe method
@@ -91,6 +93,15 @@ class TicketAccess:
     ticket: TicketScope
 
 
+@dataclass(frozen=True)
+class TicketAction:
+    """A caller acting on ticket ``number``, whose scope the use case checks on the row it
+    locks for the change (``OutOfScope``: 404, ``NotAllowed``: 403)."""
+
+    caller: Caller
+    number: int
+
+
 def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -170,6 +181,21 @@ class StaffGate:
             return TicketAccess(caller=caller, ticket=scope)
 
         return ticket_access
+
+    def acting_on(self) -> Callable[..., Awaitable[TicketAction]]:
+        """A dependency for an action on ``{number}`` whose use case decides the scope and the
+        role on the ticket's locked row, in its own transaction (what ``on_ticket`` decides
+        with a statement of its own before it); a number out of range is 404 here."""
+
+        async def ticket_action(
+            number: Annotated[int, Path(description="The ticket number.", **ID)],
+            caller: Annotated[Caller, Depends(self.caller)],
+        ) -> TicketAction:
+            if not is_id(number):
+                raise HTTPException(404, detail=f"ticket {number} not found")
+            return TicketAction(caller=caller, number=number)
+
+        return ticket_action
 
 
 async def _check_csrf(request: Request, caller: Caller) -> None:

@@ -20,7 +20,13 @@ from starlette.concurrency import run_in_threadpool
 from config.settings import WebSettings
 from connectors.ports import TicketActions
 from connectors.web.schemas import Problem
-from connectors.web.staff.gate import BODY_ERRORS, TICKET_ERRORS, StaffGate, TicketAccess
+from connectors.web.staff.gate import (
+    BODY_ERRORS,
+    TICKET_ERRORS,
+    StaffGate,
+    TicketAccess,
+    TicketAction,
+)
 from connectors.web.staff.paths import UPLOADS
 from connectors.web.staff.ticket_action_schemas import (
     ActionOut,
@@ -36,7 +42,7 @@ from connectors.web.staff.ticket_action_schemas import (
 from connectors.web.staff.ticket_routes import ETAG_HEADER, PREFIX, etag
 from connectors.web.uploads import FileProblem, check_uploads
 from router.access import Ability
-from router.errors import NotFound, PermanentError, StaleVersion
+from router.errors import NotAllowed, NotFound, OutOfScope, PermanentError, StaleVersion
 from router.ticket_edits import TicketEdit
 
 IfMatch = Annotated[
@@ -83,21 +89,25 @@ class Done:
 
 async def _act(
     actions: TicketActions,
-    access: TicketAccess,
+    access: TicketAccess | TicketAction,
     response: Response,
     do: Callable[[], tuple[str, ...] | Done],
 ) -> ActionOut:
+    number = access.number if isinstance(access, TicketAction) else access.ticket.number
     try:
         done = await run_in_threadpool(do)
     except StaleVersion as exc:
         raise HTTPException(412, detail=str(exc)) from None
+    except OutOfScope:
+        raise HTTPException(404, detail=f"ticket {number} not found") from None
+    except NotAllowed as exc:
+        raise HTTPException(403, detail=str(exc)) from None
     except NotFound as exc:
         raise HTTPException(422, detail=str(exc)) from None
     except ValueError as exc:
         raise HTTPException(422, detail=str(exc)) from None
     except PermanentError as exc:
         raise HTTPException(409, detail=str(exc)) from None
-    number = access.ticket.number
     changed, version = (done.changed, done.version) if isinstance(done, Done) else (done, None)
     if version is None:
         version = await run_in_threadpool(actions.version_for, access.caller, number)
@@ -152,7 +162,7 @@ def ticket_action_router(gate: StaffGate, actions: TicketActions, web: WebSettin
     )
     async def reply(
         body: ReplyRequest,
-        access: Annotated[TicketAccess, Depends(gate.on_ticket(Ability.REPLY))],
+        access: Annotated[TicketAction, Depends(gate.acting_on())],
         response: Response,
         if_match: IfMatch = None,
     ) -> ActionOut:
@@ -166,7 +176,7 @@ def ticket_action_router(gate: StaffGate, actions: TicketActions, web: WebSettin
         def do() -> Done:
             version = actions.reply(
                 access.caller,
-                access.ticket.number,
+                access.number,
                 body.text,
                 status=body.status,
                 if_match=expected_version(if_match),
@@ -185,7 +195,7 @@ def ticket_action_router(gate: StaffGate, actions: TicketActions, web: WebSettin
     )
     async def note(
         body: NoteRequest,
-        access: Annotated[TicketAccess, Depends(gate.on_ticket(Ability.NOTE))],
+        access: Annotated[TicketAction, Depends(gate.acting_on())],
         response: Response,
         if_match: IfMatch = None,
     ) -> ActionOut:
@@ -193,7 +203,7 @@ def ticket_action_router(gate: StaffGate, actions: TicketActions, web: WebSettin
 
         def do() -> Done:
             version = actions.note(
-                access.caller, access.ticket.number, body.text, if_match=expected_version(if_match)
+                access.caller, access.number, body.text, if_match=expected_version(if_match)
             )
             return Done(("messages",), version)
 
