@@ -92,7 +92,7 @@ def test_a_job_outlives_a_web_restart_and_runs_on_a_worker_process(
         locations = [whole.headers["Location"], pilot.headers["Location"]]
         assert [client.get(at).json()["state"] for at in locations] == ["queued", "queued"]
     finally:
-        front.stop()
+        assert front.stop() == 0, front.output()  # stopped while it serves: exits cleanly
     front = web(env, base)  # a new web process: the jobs are the store's, their messages Redis's
     worker = Background(
         ["worker", "--queues", "simulate", "--processes", "1", "--threads", "1"], env
@@ -114,7 +114,7 @@ def test_a_job_outlives_a_web_restart_and_runs_on_a_worker_process(
     finally:
         client.close()
         assert worker.stop() == 0, worker.output()
-        front.stop()
+        assert front.stop() == 0, front.output()
     # the job's report is the command line's, for the whole change and for the pilot
     kept = [timeless(r.json()) for r in results]
     assert kept[0] == timeless(cli_report(env, candidate))

@@ -38,6 +38,7 @@ from workers.runtime.shutdown import STOP_GRACE_MS, stop_worker
 from workers.runtime.tally import install as install_tally
 from workers.runtime.web_processes import POOL_SIZE, run_uvicorn, supervise_web
 from workers.runtime.web_processes import make_web_app as make_web_app
+from workers.runtime.web_stop import WebStop
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def boot_actors(runtime: Runtime) -> None:
 def serve(settings: Settings, config_path: Path | None = None) -> None:
     """Everything in one process: web intake, in-process worker, scheduler; SIGHUP reloads
     ``config_path``."""
+    stop = WebStop()  # a stop while it starts shuts it down once started, cleanly
     runtime = build_runtime(settings)
     changes = prepare_database(runtime)
     applied = apply_at_start(runtime, f"serve {runtime.holder}")
@@ -127,7 +129,7 @@ def serve(settings: Settings, config_path: Path | None = None) -> None:
         flush=True,
     )
     try:
-        run_uvicorn(runtime)
+        run_uvicorn(runtime, stop)
     finally:
         print("relaydesk: shutting down", flush=True)
         if chat is not None:
@@ -145,13 +147,14 @@ def web(settings: Settings, config_path: Path | None = None, workers: int = 1) -
     if workers > 1:
         supervise_web(settings, workers, config_path)
         return
+    stop = WebStop()  # a stop while it starts shuts it down once started: exit 0
     runtime = build_runtime(settings, pool_size=POOL_SIZE)
     if config_path is not None:
         reload_on_hangup(runtime, config_path, "web")
     print(f"relaydesk web on http://{settings.web.host}:{settings.web.port}/", flush=True)
     heartbeat = Heartbeat(runtime, "web").start()
     try:
-        run_uvicorn(runtime)
+        run_uvicorn(runtime, stop)
     finally:
         heartbeat.stop()
         runtime.close()

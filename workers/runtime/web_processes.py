@@ -25,6 +25,7 @@ from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime
 from workers.runtime.hangup import reload_on_hangup
 from workers.runtime.heartbeat import Heartbeat
+from workers.runtime.web_stop import WebStop
 
 POOL_SIZE = 8  # database connections per web process: the threads that wait on it
 
@@ -71,30 +72,30 @@ def make_served_app(runtime: Runtime):  # type: ignore[no-untyped-def]
     return app
 
 
-def run_uvicorn(runtime: Runtime, sockets: list[socket.socket] | None = None) -> None:
-    """The app under uvicorn until SIGTERM or SIGINT, on ``sockets`` (else binding the
-    configured address); uvloop and httptools when installed (uvicorn's "auto")."""
+def run_uvicorn(
+    runtime: Runtime, stop: WebStop, sockets: list[socket.socket] | None = None
+) -> None:
+    """The app under uvicorn until SIGTERM or SIGINT (``stop``: the process's, made when it
+    started), on ``sockets`` (else binding the configured address); uvloop and httptools
+    when installed (uvicorn's "auto")."""
     import uvicorn
 
     web = runtime.settings.web
     config = uvicorn.Config(
         make_served_app(runtime), host=web.host, port=web.port, log_level="warning", lifespan="off"
     )
-    # uvicorn handles SIGINT/SIGTERM, then re-raises them to the handlers it found
-    # installed: make those harmless, so the caller's clean-up runs instead of dying.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda _signum, _frame: None)
-    uvicorn.Server(config).run(sockets=sockets)
+    stop.serve(uvicorn.Server(config), sockets)
 
 
 def web_process(settings: Settings, sock: socket.socket | None = None) -> None:
     """One web process: the app under uvicorn, on ``sock`` (else binding its own)."""
+    stop = WebStop()  # the parent's SIGTERM may come while this one still starts
     if sock is not None:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the parent reloads for the fleet
     runtime = build_runtime(settings, pool_size=POOL_SIZE)
     heartbeat = Heartbeat(runtime, "web").start()
     try:
-        run_uvicorn(runtime, sockets=[sock] if sock is not None else None)
+        run_uvicorn(runtime, stop, sockets=[sock] if sock is not None else None)
     finally:
         heartbeat.stop()
         runtime.close()
