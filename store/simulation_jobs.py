@@ -1,6 +1,7 @@
 """Simulation jobs in the store: asked, claimed by one worker, beating while they run,
 finished with their report or failed with their reason, and found again when their
-worker or their message was lost (``due_for_redrive``).
+worker or their message was lost (``due_for_redrive``; a queued job whose message the
+broker still holds is left to it: ``queued_quiet``, ``still_held``).
 
 A job is claimed with one conditional UPDATE (queued, or running with a beat older than
 ``stale``), so two workers given the same job never both run it.
@@ -105,6 +106,32 @@ class SimulationJobs:
             .values(state=JobState.FAILED.value, error=reason, finished_at=now, beat_at=now)
             .execution_options(synchronize_session=False)
         )
+
+    def queued_quiet(self, *, now: datetime, stale: timedelta, limit: int) -> list[int]:
+        """Queued jobs without a sign of life for ``stale``: their message was lost, or
+        still waits in the broker behind others."""
+        return list(
+            self.session.scalars(
+                select(SimulationJob.id)
+                .where(
+                    SimulationJob.state == JobState.QUEUED.value,
+                    SimulationJob.beat_at < now - stale,
+                )
+                .order_by(SimulationJob.id)
+                .limit(limit)
+            )
+        )
+
+    def still_held(self, job_ids: list[int], *, now: datetime) -> None:
+        """Queued jobs whose message the broker still holds: not re-driven now, looked at
+        again once quiet for another ``stale``."""
+        if job_ids:
+            self.session.execute(
+                update(SimulationJob)
+                .where(SimulationJob.id.in_(job_ids), SimulationJob.state == JobState.QUEUED.value)
+                .values(beat_at=now)
+                .execution_options(synchronize_session=False)
+            )
 
     def due_for_redrive(
         self, *, now: datetime, stale: timedelta, max_attempts: int, limit: int

@@ -154,12 +154,19 @@ def test_a_job_waits_for_a_worker_and_its_result_until_it_is_done(idle: StaffDes
     assert root.get(f"{URL}/999999").status_code == 404
     assert root.get(f"{URL}/999999/result").status_code == 404
     assert root.get(f"{URL}/{2**40}").status_code == 404
+    # quiet for redrive_after while its message waits in the queue (the workers are busy):
+    # not sent again, however many sweeps pass
+    quiet = idle.runtime.redrive_after.total_seconds() + 1
+    for _ in range(3):
+        idle.clock.advance(seconds=quiet)
+        Scheduler(idle.runtime).sweep(drain=False)
+        assert stub_broker(idle.runtime).queues[SIMULATE].qsize() == 1
     # the message was lost (a broker restarted empty): the scheduler sends it again once
     # the job has been quiet for redrive_after, and a worker runs it
     stub_broker(idle.runtime).flush_all()  # the test's in-process broker, never a Redis
     assert Scheduler(idle.runtime).sweep(drain=False) is not None
     assert stub_broker(idle.runtime).queues[SIMULATE].qsize() == 0  # not quiet long enough yet
-    idle.clock.advance(seconds=idle.runtime.redrive_after.total_seconds() + 1)
+    idle.clock.advance(seconds=quiet)
     Scheduler(idle.runtime).sweep(drain=False)
     assert stub_broker(idle.runtime).queues[SIMULATE].qsize() == 1
     worker = dramatiq.Worker(idle.runtime.broker, queues={SIMULATE}, worker_threads=1)

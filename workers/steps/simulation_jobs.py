@@ -21,7 +21,7 @@ from router.rule_simulation import Arrival
 from store.simulation_jobs import SimulationJobs
 from workers.desk.simulation_jobs import SimulationAsked, run_asked
 from workers.runtime.context import Runtime
-from workers.runtime.simulation_queue import enqueue_simulation
+from workers.runtime.simulation_queue import enqueue_simulation, held_jobs
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +105,19 @@ def _fail(runtime: Runtime, job_id: int, reason: str) -> None:
 
 
 def redrive_simulations(runtime: Runtime, *, limit: int) -> int:
-    """Send again the jobs silent for ``redrive_after`` (queued, or running on a worker
-    that was lost); fail those that used every attempt."""
+    """Send again the jobs silent for ``redrive_after`` (queued with their message lost,
+    or running on a worker that was lost); fail those that used every attempt. A queued
+    job whose message the broker still holds waits for it (a worker busy with a long
+    job): it is not sent twice. The broker is read outside the transactions, and only
+    when a queued job has been quiet that long."""
+    now, stale = runtime.now(), runtime.redrive_after
     with runtime.db.unit_of_work() as uow:
-        ids = SimulationJobs(uow.session).due_for_redrive(
-            now=runtime.now(), stale=runtime.redrive_after, max_attempts=MAX_ATTEMPTS, limit=limit
-        )
+        quiet = SimulationJobs(uow.session).queued_quiet(now=now, stale=stale, limit=limit)
+    held = held_jobs(runtime) if quiet else set()
+    with runtime.db.unit_of_work() as uow:
+        jobs = SimulationJobs(uow.session)
+        jobs.still_held(sorted(held.intersection(quiet)), now=now)
+        ids = jobs.due_for_redrive(now=now, stale=stale, max_attempts=MAX_ATTEMPTS, limit=limit)
     for job_id in ids:
         enqueue_simulation(runtime, job_id)
     return len(ids)
