@@ -119,7 +119,13 @@ def test_the_command_seeds_and_says_what_it_did(settings: Settings) -> None:
     env = {"RELAYDESK_DATABASE_URL": settings.database_url, "LANG": "C.UTF-8"}
     result = CliRunner().invoke(main, ["demo", "seed", "--tickets", "5", "--days", "2"], env=env)
     assert result.exit_code == 0, result.output
-    assert "5 tickets" in result.output
+    assert "5 tickets" in result.stdout
+    # stderr is no terminal here (no bar): it says how far the seed got, a line a tenth
+    said = result.stderr.splitlines()
+    assert 1 < len(said) <= 10, result.stderr
+    assert said[-1].startswith("Seeding the demo desk: ") and said[-1].endswith(" events played")
+    played = [int(line.split(": ")[1].split()[0]) for line in said]
+    assert played == sorted(played) and said[-1].count(str(played[-1])) == 2  # n of n
     bad = CliRunner().invoke(main, ["demo", "seed", "--lang", "fr"], env=env)
     assert bad.exit_code == 2 and "en, zh" in bad.output
 

@@ -60,6 +60,16 @@ def seed(
 
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
+            if progress.disable and done * 10 // total > (done - 1) * 10 // total:
+                # no bar where stderr is not a terminal (a log, a pipe): a line a tenth
+                click.echo(
+                    texts.gettext(
+                        "Seeding the demo desk: %(done)d of %(total)d events played",
+                        done=done,
+                        total=total,
+                    ),
+                    err=True,
+                )
 
         try:
             report = seed_demo(
