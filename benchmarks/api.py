@@ -27,7 +27,12 @@ The targets (issue 15): list p99 <= 50 ms, search p99 <= 200 ms, read p99 <= 20 
 a reply accepted p99 <= 50 ms. On a machine shared with other work the absolute
 times say as much about the load as about the API: ``idle_read_p50_ms`` (one client,
 before the load) is the baseline of the same run, and ``cpu_ms_per_request`` (the web
-processes' CPU under the load, per request) does not depend on it as much.
+processes' CPU under the load, per request) does not depend on it as much. Beside it,
+what else the machine spent on each request under the load: ``client_cpu_ms_per_request``
+(this process: the clients' threads) and ``database_cpu_ms_per_request`` (the PostgreSQL
+backends serving the benchmark's database, read from /proc; ``na`` when the server is on
+another machine). Eight clients that never pause wait behind each other's CPU, all three
+kinds, on a machine of few cores.
 
 ``--database NAME`` keeps the seeded desk for the next run: the database NAME is made
 and seeded when it does not exist yet, and reused (not seeded again) when it holds
@@ -56,6 +61,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from benchmarks.desk_seed import NOW, TEAMS, desk_config, kept_database, seed_or_reuse
 from config import load_settings
@@ -94,6 +100,26 @@ def cpu_s(pid: int) -> float:
         if int(entry.name) == pid or int(fields[1]) in parents:
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def database_cpu_s(database: str) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backends serving ``database`` (their
+    process titles name it), read from /proc; None when none is found (a server on
+    another machine)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, found = 0.0, False
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes()
+            if not title.startswith(b"postgres: ") or f" {database} ".encode() not in title:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total, found = total + (int(fields[11]) + int(fields[12])) / tick, True
+    return total if found else None
 
 
 @contextmanager
@@ -355,7 +381,9 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
             print("  the staff API has no reply operation yet: replies left out", flush=True)
         alone = one_client(base, token, pid, Workload(args.tickets, 99, path))
         idle_ms = alone["read"][0]
-        cpu_began = cpu_s(pid)
+        database = make_url(url).database or ""
+        cpu_began, client_began = cpu_s(pid), time.process_time()
+        database_began = database_cpu_s(database)
         times: dict[str, list[float]] = {}
         failures: list[str] = []
         lock = threading.Lock()
@@ -374,6 +402,8 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
             thread.join()
         elapsed = time.perf_counter() - began
         load_cpu_s = cpu_s(pid) - cpu_began
+        client_cpu_s = time.process_time() - client_began
+        database_ended = database_cpu_s(database)
     times["search"] = times.get("search_rare", []) + times.get("search_common", [])
     requests = sum(len(v) for k, v in times.items() if k != "search")
     figures: dict[str, str] = {
@@ -401,6 +431,12 @@ def _run(args: argparse.Namespace, tmp: Path, url: str) -> None:
         requests_per_s=f"{requests / elapsed:.0f}",
         idle_read_p50_ms=f"{idle_ms:.1f}",
         cpu_ms_per_request=f"{load_cpu_s * 1000 / requests:.1f}",
+        client_cpu_ms_per_request=f"{client_cpu_s * 1000 / requests:.1f}",
+        database_cpu_ms_per_request=(
+            "na"
+            if database_began is None or database_ended is None
+            else f"{(database_ended - database_began) * 1000 / requests:.1f}"
+        ),
         **{f"{kind}_cpu_ms": f"{cpu:.1f}" for kind, (_, cpu) in alone.items()},
         load_average=f"{os.getloadavg()[0]:.1f}",
         failures=str(len(failures)),
