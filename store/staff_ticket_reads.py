@@ -173,13 +173,8 @@ class StaffTicketReads:
 
     def versioned(self, number: int) -> tuple[Ticket, str] | None:
         """Ticket ``number`` and its version, in one statement; None: no such ticket."""
-        of_ticket = Message.ticket_id == Ticket.id
         row = self.session.execute(
-            select(
-                Ticket,
-                select(func.max(Message.id)).where(of_ticket).scalar_subquery(),
-                select(func.count(Message.id)).where(of_ticket).scalar_subquery(),
-            ).where(Ticket.id == number)
+            select(Ticket, *_conversation_facts()).where(Ticket.id == number)
         ).first()
         if row is None:
             return None
@@ -192,14 +187,8 @@ class StaffTicketReads:
         """Ticket ``number`` locked for an answer (FOR UPDATE), with its requester, the
         answering agent ``agent_name`` (None: no such agent) and its conversation's facts
         (``conversation``: its version), in one statement; None: no such ticket."""
-        of_ticket = Message.ticket_id == Ticket.id
         row = self.session.execute(
-            select(
-                Ticket,
-                Agent,
-                select(func.max(Message.id)).where(of_ticket).scalar_subquery(),
-                select(func.count(Message.id)).where(of_ticket).scalar_subquery(),
-            )
+            select(Ticket, Agent, *_conversation_facts())
             .outerjoin(Agent, Agent.name == agent_name)
             .where(Ticket.id == number)
             .options(joinedload(Ticket.requester, innerjoin=True))
@@ -283,6 +272,16 @@ class StaffTicketReads:
             .where(Attachment.id == attachment_id)
         ).first()
         return None if row is None else (row[0], row[1])
+
+
+def _conversation_facts() -> tuple[Any, Any]:
+    """``conversation``'s two facts (the last message's id, the number of messages) as
+    scalar subqueries of a statement that selects ``Ticket``."""
+    of_ticket = Message.ticket_id == Ticket.id
+    return (
+        select(func.max(Message.id)).where(of_ticket).scalar_subquery(),
+        select(func.count(Message.id)).where(of_ticket).scalar_subquery(),
+    )
 
 
 def _conversation(rows: Sequence[Any]) -> tuple[StaffMessage, ...]:
