@@ -29,15 +29,6 @@ TRANSFERS = frozenset({AuditAction.TICKET_TRANSFERRED.value})
 ASSIGNMENTS = frozenset({AuditAction.TICKET_ASSIGNED.value, AuditAction.TICKET_CLAIMED.value})
 
 
-def ticket_version(events: Iterable[tuple[str, str | None]]) -> str | None:
-    """The version of a ticket from its audit events ``(action, version)`` in the order
-    they were written: the one on its (first) creation event."""
-    for action, version in events:
-        if action == VERSION_EVENT.value:
-            return version
-    return None
-
-
 @dataclass(frozen=True)
 class Moves:
     """Hand-offs of some tickets: transfers, reassignments, and the tickets with either."""

@@ -66,9 +66,6 @@ class Roster:
     # a pilot's teams rank by the candidate's policy (``router.pilot``), the rest by ``policy``
     team_policies: Mapping[str, SelectionPolicy] = field(default_factory=dict, hash=False)
 
-    def policy_of(self, team: str) -> SelectionPolicy:
-        return self.team_policies.get(team, self.policy)
-
 
 @dataclass(frozen=True)
 class Routed:

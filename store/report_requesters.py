@@ -128,9 +128,10 @@ def _not_alone() -> Any:
     return select(Customer.id).where(or_(Customer.name == "", Customer.name.in_(shared)))
 
 
-def _per_name(per: Any, where: list[ColumnElement[bool]]) -> Any:
-    """``per`` (requester ids ``rid`` with counts ``n``) summed per requester's name."""
-    per = per.subquery("per_requester") if not hasattr(per, "c") else per
+def _per_name(counts: Any, where: list[ColumnElement[bool]]) -> Any:
+    """``counts`` (``_per_requester``: requester ids ``rid`` with counts ``n``) summed per
+    requester's name."""
+    per = counts.subquery("per_requester")
     label = _label(per.c.rid, where)
     return (
         select(label.label("name"), func.sum(per.c.n).label("n"))
