@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -42,13 +43,18 @@ def test_a_lone_caller_pays_one_commit_of_its_own_item() -> None:
     assert store.calls == [[1], [2]]
 
 
-def _submit_behind_a_held_commit(store: Store, groups: CommitGroups[int, str], later: int) -> list:
-    """Item 0 is being committed; ``later`` more are submitted meanwhile, then it ends."""
+def _submit_behind_a_held_commit(
+    store: Store, groups: CommitGroups[int, str], later: int, size: int = 0
+) -> list:
+    """Item 0 is being committed; ``later`` more (of ``size`` bytes each) are submitted
+    meanwhile, then it ends."""
     with ThreadPoolExecutor(later + 1) as pool:
-        first = pool.submit(groups.submit, 0)
+        first = pool.submit(groups.submit, 0, size)
         assert store.first_started.wait(10)
-        rest = [pool.submit(groups.submit, n) for n in range(1, later + 1)]
+        rest = [pool.submit(groups.submit, n, size) for n in range(1, later + 1)]
+        deadline = time.monotonic() + 10
         while len(groups._waiting) < later:  # all queued behind the first
+            assert time.monotonic() < deadline, "the later items never queued"
             threading.Event().wait(0.005)
         store.release.set()
         futures = [first, *rest]
@@ -71,6 +77,11 @@ def test_a_group_is_bounded_by_items_and_bytes() -> None:
     outcomes = _submit_behind_a_held_commit(store, groups, 20)
     assert outcomes == [f"r{n}" for n in range(21)]
     assert [len(call) for call in store.calls] == [1, 8, 8, 4]
+    store = Store()
+    groups = CommitGroups(store.commit_many, max_bytes=10)
+    outcomes = _submit_behind_a_held_commit(store, groups, 20, size=4)
+    assert outcomes == [f"r{n}" for n in range(21)]
+    assert [len(call) for call in store.calls] == [1] + [2] * 10  # 8 bytes fit, 12 do not
     store = Store()
     store.release.set()
     groups = CommitGroups(store.commit_many, max_bytes=10)
