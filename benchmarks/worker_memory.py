@@ -1,7 +1,13 @@
 """A worker process's memory over many tickets: how high it goes, and whether it stays flat.
 
-    python -m benchmarks.worker_memory [--tickets 100000] [--samples 20] [--processes 2]
-        [--threads 4] [--agents 20] [--intake-threads 4] [--rate R]
+    python -m benchmarks.worker_memory [--tickets 100000] [--samples 20]
+        [--warm-tickets 1000] [--processes 2] [--threads 4] [--agents 20]
+        [--intake-threads 4] [--rate R]
+
+From a fresh clone (``pip install -e '.[dev]'``, PostgreSQL on 127.0.0.1:5432 as the
+README's tests use it, and ``redis-server`` on the PATH unless RELAYDESK_BENCH_REDIS
+names a Redis to use): 100,000 tickets take about an hour on 2 cores;
+``--tickets 2000 --samples 4`` is a run of a minute.
 
 The pipeline of ``benchmarks.pipeline`` (web intake -> ingest -> route -> the
 acknowledgement and the agent's notice delivered to an SMTP sink, which only counts

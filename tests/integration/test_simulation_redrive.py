@@ -79,7 +79,7 @@ def test_a_queued_job_is_sent_again_only_once_its_message_is_gone(runtime: Runti
         clock.advance(seconds=runtime.redrive_after.total_seconds() + 1)
         assert redrive_simulations(runtime, limit=10) == 0
         assert _held(runtime) == [job]
-    runtime.broker.flush(SIMULATE)  # the message is lost
+    runtime.broker.flush(SIMULATE)  # the message is lost (this test's namespace: its keys only)
     assert redrive_simulations(runtime, limit=10) == 0  # its quiet time starts again
     clock.advance(seconds=runtime.redrive_after.total_seconds() + 1)
     assert redrive_simulations(runtime, limit=10) == 1
