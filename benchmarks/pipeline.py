@@ -19,13 +19,16 @@ The last line is key=value pairs: tickets_per_s, p50_ms, p99_ms (accepted ->
 agent notified), noop_hops_per_s, hops_per_ticket (the actor steps a ticket
 takes), ratio (tickets_per_s x hops_per_ticket / noop_hops_per_s),
 messages_per_ticket (broker messages the workers took per ticket, from their
-tallies: under load many tickets share one), worker_cpu_ms_per_ticket,
+tallies: under load many tickets share one), statements_per_ticket and
+commits_per_ticket (what the worker processes sent to the database and committed,
+from the same tallies: their whole life, the warm-up included), worker_cpu_ms_per_ticket,
 db_transactions_per_ticket (every transaction on the database meanwhile, from
 pg_stat_database: the intake's and the benchmark's own reads included) and
 worker_rss_peak_mb (the largest peak resident set of a worker process, from
 /proc VmHWM) with worker_rss_growth_mb (the largest growth of one from after the
 warm-up to the end); then per paced rate R: rateR_p50_ms, rateR_p99_ms,
-rateR_cpu_ms_per_ticket, rateR_db_transactions_per_ticket and rateR_rss_peak_mb.
+rateR_cpu_ms_per_ticket, rateR_db_transactions_per_ticket,
+rateR_statements_per_ticket and rateR_rss_peak_mb.
 """
 
 from __future__ import annotations
@@ -200,6 +203,8 @@ def _run_pipeline(
     output = worker_log.read()
     args.worker_log.write(output)
     messages = sum(int(m) for m in re.findall(r"processed (\d+) messages", output))
+    sent = re.findall(r"sent (\d+) statements, (\d+) commits", output)
+    statements, commits = (sum(int(pair[i]) for pair in sent) for i in (0, 1))
     latencies.sort()
     print("  stages (median ms): " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()))
     growth = [
@@ -216,6 +221,10 @@ def _run_pipeline(
         "db_transactions_per_ticket": transactions / tickets,
         # every message the workers took, the warm-up's 50 tickets included
         "messages_per_ticket": messages / (tickets + WARM_TICKETS),
+        # the workers' statements and commits over their whole life, per ticket of it (the
+        # warm-up's included, and what they do idle: a few heartbeats)
+        "statements_per_ticket": statements / (tickets + WARM_TICKETS),
+        "commits_per_ticket": commits / (tickets + WARM_TICKETS),
         "worker_rss_peak_mb": max((hwm for hwm, _ in memory.values()), default=0) / 1024,
         "worker_rss_growth_mb": max(growth, default=0.0),
     }
@@ -335,12 +344,15 @@ def _run(args: argparse.Namespace, namespace: str) -> None:
         f"messages_per_ticket={result['messages_per_ticket']:.2f} "
         f"worker_cpu_ms_per_ticket={result['worker_cpu_ms_per_ticket']:.1f} "
         f"db_transactions_per_ticket={result['db_transactions_per_ticket']:.2f} "
+        f"statements_per_ticket={result['statements_per_ticket']:.2f} "
+        f"commits_per_ticket={result['commits_per_ticket']:.2f} "
         f"worker_rss_peak_mb={result['worker_rss_peak_mb']:.0f} "
         f"worker_rss_growth_mb={result['worker_rss_growth_mb']:.1f}"
         + "".join(
             f" rate{rate}_p50_ms={r['p50_ms']:.1f} rate{rate}_p99_ms={r['p99_ms']:.1f}"
             f" rate{rate}_cpu_ms_per_ticket={r['worker_cpu_ms_per_ticket']:.1f}"
             f" rate{rate}_db_transactions_per_ticket={r['db_transactions_per_ticket']:.2f}"
+            f" rate{rate}_statements_per_ticket={r['statements_per_ticket']:.2f}"
             f" rate{rate}_rss_peak_mb={r['worker_rss_peak_mb']:.0f}"
             for rate, r in paced.items()
         )
@@ -354,6 +366,8 @@ def _say(result: dict[str, float]) -> None:
         f"({result['notified']:.0f} of {result['tickets']:.0f} measured), "
         f"{result['worker_cpu_ms_per_ticket']:.1f} ms of worker CPU per ticket, "
         f"{result['db_transactions_per_ticket']:.2f} database transactions per ticket, "
+        f"the workers' {result['statements_per_ticket']:.1f} statements and "
+        f"{result['commits_per_ticket']:.2f} commits per ticket, "
         f"worker RSS peak {result['worker_rss_peak_mb']:.0f} MB "
         f"(+{result['worker_rss_growth_mb']:.1f} MB after the warm-up)",
         flush=True,

@@ -46,6 +46,7 @@ from store.sign_in_failures import SignInFailureRepository
 from store.sla import SlaRepository
 from store.staff_directory import StaffDirectory
 from store.staff_sessions import StaffSessionRepository
+from store.statement_tally import StatementTally
 from store.team_layout import TeamLayoutRepository
 from store.tickets import TicketRepository
 from store.webhook_capture import WebhookOutlet, capture
@@ -164,6 +165,15 @@ class Database:
         repositories, audit events or after-commit callbacks to set up), committed on a clean
         exit: for a hot path that needs no more (``store.inbox.begin_attempts``)."""
         return self.engine.begin()
+
+    def count_statements(self) -> StatementTally:
+        """Count the statements this process sends and the transactions it commits, on
+        both engines, from now on (a worker process says so when it stops)."""
+        tally = StatementTally()
+        tally.watch(self.engine)
+        if self.read_engine is not self.engine:
+            tally.watch(self.read_engine)
+        return tally
 
     def listen_for_other_processes(self) -> PgListener | None:
         """On PostgreSQL, hear the web inbox rows other processes processed (started once)."""

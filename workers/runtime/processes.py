@@ -198,6 +198,7 @@ def worker_process(settings: Settings, queues: list[str], threads: int, index: i
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     runtime = build_runtime(settings, pool_size=threads + 2)
     tally = install_tally(runtime.broker)
+    statements = runtime.db.count_statements()
     if settings.worker.metrics_port:
         from prometheus_client import start_http_server
 
@@ -220,6 +221,7 @@ def worker_process(settings: Settings, queues: list[str], threads: int, index: i
     heartbeat.stop(leave=gave_back)
     runtime.close()
     log.info("worker %d %s", os.getpid(), tally.summary())
+    log.info("worker %d sent %s", os.getpid(), statements.summary())
 
 
 def supervise_workers(
