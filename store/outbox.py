@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from router.envelopes import OutboundMessage
 from router.storable import is_id
 from router.vocabulary import OutboxKind, RowState
 from store import outbox_leases, retryable_rows
-from store.dialect import insert_ignoring_conflict, table
+from store.dialect import insert_ignoring_conflict
 from store.models import OutboxItem
 from store.outbox_leases import Claimed, under
 
@@ -231,11 +230,31 @@ class OutboxRepository:
         self, outbox_id: int, *, external_id: str, now: datetime, token: str | None = None
     ) -> bool:
         """Done; False if ``token`` no longer holds the row (another attempt took it)."""
-        values = {"outbox_id": outbox_id, "external_id": external_id[:255], "now": now}
-        if token is not None:
-            values["token"] = token
-        result = self.session.execute(_mark_sent(token is not None), values)
-        return bool(getattr(result, "rowcount", 1))
+        return outbox_leases.mark_sent(
+            self.session, outbox_id, external_id=external_id, now=now, token=token
+        )
+
+    def mark_sent_fencing_next(
+        self,
+        outbox_id: int,
+        *,
+        external_id: str,
+        now: datetime,
+        token: str | None,
+        following: tuple[int, str | None],
+        lease: timedelta,
+    ) -> tuple[bool, bool]:
+        """``mark_sent``, and ``still_held`` for the row a batch sends next (``following``:
+        its id and token), in one statement: (done, the next one still ours)."""
+        return outbox_leases.sent_fencing_next(
+            self.session,
+            outbox_id,
+            external_id=external_id,
+            now=now,
+            token=token,
+            following=following,
+            lease=lease,
+        )
 
     def mark_failed_attempt(
         self,
@@ -372,21 +391,3 @@ class OutboxRepository:
         """Pending rows due at once; rows being sent keep their lease (a broker that
         lost its messages: a live worker may still be sending them)."""
         retryable_rows.make_due(self.session, OutboxItem, (RowState.PENDING,), now)
-
-
-@cache
-def _mark_sent(fenced: bool) -> Update:
-    """Built once (see ``store.dialect``): delivery runs it for every message sent."""
-    outbox = table(OutboxItem).c
-    held = outbox.lease_token == bindparam("token") if fenced else outbox.id.is_not(None)
-    return (
-        update(table(OutboxItem))
-        .where(outbox.id == bindparam("outbox_id"), outbox.state == RowState.SENDING.value, held)
-        .values(
-            state=RowState.DONE.value,
-            external_id=bindparam("external_id"),
-            sent_at=bindparam("now"),
-            updated_at=bindparam("now"),
-            error=None,
-        )
-    )

@@ -27,9 +27,11 @@ from sqlalchemy import (
     ColumnElement,
     Update,
     bindparam,
+    case,
     exists,
     false,
     func,
+    null,
     or_,
     select,
     update,
@@ -191,6 +193,95 @@ def _still_held() -> Update:
             outbox.lease_token == bindparam("held_by"),
         )
         .values(available_at=bindparam("lease_until"), updated_at=bindparam("at"))
+        .returning(outbox.id)
+    )
+
+
+def mark_sent(
+    session: Session, outbox_id: int, *, external_id: str, now: datetime, token: str | None
+) -> bool:
+    """Done; False if ``token`` no longer holds the row (another attempt took it)."""
+    values = {"outbox_id": outbox_id, "external_id": external_id[:255], "now": now}
+    if token is not None:
+        values["token"] = token
+    result = session.execute(_mark_sent(token is not None), values)
+    return bool(getattr(result, "rowcount", 1))
+
+
+@cache
+def _mark_sent(fenced: bool) -> Update:
+    """Built once (see ``store.dialect``): delivery runs it for every message sent."""
+    outbox = table(OutboxItem).c
+    held = outbox.lease_token == bindparam("token") if fenced else outbox.id.is_not(None)
+    return (
+        update(table(OutboxItem))
+        .where(outbox.id == bindparam("outbox_id"), outbox.state == RowState.SENDING.value, held)
+        .values(
+            state=RowState.DONE.value,
+            external_id=bindparam("external_id"),
+            sent_at=bindparam("now"),
+            updated_at=bindparam("now"),
+            error=None,
+        )
+    )
+
+
+def sent_fencing_next(
+    session: Session,
+    outbox_id: int,
+    *,
+    external_id: str,
+    now: datetime,
+    token: str | None,
+    following: tuple[int, str | None],
+    lease: timedelta,
+) -> tuple[bool, bool]:
+    """A row recorded sent (done, under our claim's ``token``) and the fence of the row a
+    batch sends after it (``still_held`` for ``following``), in one statement: (recorded,
+    the next one still ours). Delivery runs it for every row of a batch but the last.
+    Without a token (no claim's) for either, each is its own statement as before."""
+    if token is None or following[1] is None:
+        return (
+            mark_sent(session, outbox_id, external_id=external_id, now=now, token=token),
+            still_held(session, following[0], token=following[1], now=now, lease=lease),
+        )
+    values = {
+        "row_id": outbox_id,
+        "held_by": token,
+        "external_id": external_id[:255],
+        "next_id": following[0],
+        "next_held_by": following[1],
+        "lease_until": now + lease,
+        "at": now,
+    }
+    ids = set(session.execute(_sent_fencing_next(), values).scalars())
+    return outbox_id in ids, following[0] in ids
+
+
+@cache
+def _sent_fencing_next() -> Update:
+    """Built once: each column takes its new value on the row sent (``row_id``) and keeps
+    its own on the next one, whose lease alone starts again."""
+    outbox = table(OutboxItem).c
+    sent = outbox.id == bindparam("row_id")
+    return (
+        update(table(OutboxItem))
+        .where(
+            outbox.state == RowState.SENDING.value,
+            or_(
+                sent & (outbox.lease_token == bindparam("held_by")),
+                (outbox.id == bindparam("next_id"))
+                & (outbox.lease_token == bindparam("next_held_by")),
+            ),
+        )
+        .values(
+            state=case((sent, RowState.DONE.value), else_=outbox.state),
+            external_id=case((sent, bindparam("external_id")), else_=outbox.external_id),
+            sent_at=case((sent, bindparam("at")), else_=outbox.sent_at),
+            error=case((sent, null()), else_=outbox.error),
+            available_at=case((sent, outbox.available_at), else_=bindparam("lease_until")),
+            updated_at=bindparam("at"),
+        )
         .returning(outbox.id)
     )
 

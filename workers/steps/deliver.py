@@ -100,8 +100,8 @@ class DeliverBatch(BatchStep):
     batch are given back, pending. A message of one row (an int) is ``deliver``.
 
     The fence before each send costs no transaction of its own where one has just
-    committed: the first row's is the claim itself, and the next row's is checked in
-    the transaction that records a row sent (``fenced``: its answer, once committed).
+    committed: the first row's is the claim itself, and the next row's is checked by
+    the statement that records a row sent (``fenced``: its answer, once committed).
     """
 
     name = "delivery"
@@ -146,30 +146,21 @@ class DeliverBatch(BatchStep):
             _come_back(runtime, outbox_id, row, outcome)
             return True
         if isinstance(outcome, _Sent):
+            following = self._following(outbox_id)
             with runtime.db.unit_of_work() as uow:
-                _record_sent(runtime, uow, outbox_id, row, outcome)
-                fenced = self._fence_next(uow, outbox_id)
-            self.fenced.update(fenced)  # (committed: a rollback would have undone the check)
+                held = _record_sent(runtime, uow, outbox_id, row, outcome, following)
+            if following is not None:  # (committed: a rollback would have undone the check)
+                self.fenced[following[0]] = held
         elif outcome.state is RowState.PENDING:
             return False
         _hand_on(runtime, outbox_id, row)
         return True
 
-    def _fence_next(self, uow: UnitOfWork, outbox_id: int) -> dict[int, bool]:
-        """The fence of the row sent after ``outbox_id`` (the batch goes in id order),
-        checked in ``uow``: {its id: still ours}, or nothing after the last."""
+    def _following(self, outbox_id: int) -> tuple[int, str | None] | None:
+        """The row sent after ``outbox_id`` (the batch goes in id order) with its claim's
+        token, whose fence the record of ``outbox_id`` checks; None after the last."""
         later = [i for i in self.claimed if i > outbox_id]
-        if not later:
-            return {}
-        following = later[0]
-        runtime = self.runtime
-        held = uow.outbox.still_held(
-            following,
-            token=self.claimed[following].token,
-            now=runtime.now(),
-            lease=runtime.send_lease,
-        )
-        return {following: held}
+        return (later[0], self.claimed[later[0]].token) if later else None
 
     def give_back(self, ids: list[int]) -> None:
         tokens = {self.claimed[i].token for i in ids if i in self.claimed}
@@ -269,13 +260,29 @@ def _record_sent(
     outbox_id: int,
     claimed: Claimed,
     sent: _Sent,
-) -> None:
+    following: tuple[int, str | None] | None = None,
+) -> bool:
+    """Record the row sent; ``following``: the row a batch sends next (its id and token),
+    whose fence is checked with the record. Returns whether that row is still ours."""
     message, result = sent.message, sent.result
-    if not uow.outbox.mark_sent(
-        outbox_id, external_id=result.external_id, now=runtime.now(), token=claimed.token
-    ):
+    external_id, now, token = result.external_id, runtime.now(), claimed.token
+    if following is None:
+        recorded, held = (
+            uow.outbox.mark_sent(outbox_id, external_id=external_id, now=now, token=token),
+            False,
+        )
+    else:
+        recorded, held = uow.outbox.mark_sent_fencing_next(
+            outbox_id,
+            external_id=external_id,
+            now=now,
+            token=token,
+            following=following,
+            lease=runtime.send_lease,
+        )
+    if not recorded:
         log.warning("outbox %s was sent after another attempt took it", outbox_id)
-        return  # that attempt records its own outcome
+        return held  # that attempt records its own outcome
     uow.after_commit(lambda: desk_metrics.delivered(Channel(message.channel).value))
     uow.after_commit(
         lambda: log.info(
@@ -298,7 +305,7 @@ def _record_sent(
             chat_id=claimed.confirm_chat_id,
         )
     if message.chat_action == ChatAction.ANSWER_CALLBACK:
-        return  # a button's answer: the action itself is in the audit log
+        return held  # a button's answer: the action itself is in the audit log
     uow.audit.record(
         ticket_id=claimed.ticket_id,
         actor=SystemActor.DELIVER,
@@ -307,6 +314,7 @@ def _record_sent(
         now=runtime.now(),
         data={"outbox_id": outbox_id, "message_id": result.external_id},
     )
+    return held
 
 
 def _record_hold(
