@@ -1,10 +1,14 @@
 """Who may do what: a signed-in principal, a ticket's scope facts, and the one check.
 
-Pure rules, no IO. The staff API asks ``check(principal, ability, ticket)``
-before every operation and answers by the verdict:
+Pure rules, no IO. Every staff operation is decided here: ``check(principal, ability)``
+for one about no ticket, ``ticket_verdict(principal, ability, ticket)`` for one on a ticket
+looked up by its number (the staff gate, the ticket's read, the workspace's ticket page
+and the answers that lock the row all ask it), and ``require`` when the verdict is to be
+raised. The verdict, and the answer it gets (the one rule, stated here):
 
-- ``HIDDEN`` (404): the ticket is outside the principal's scope; it answers as if
-  it did not exist, so nobody learns which numbers exist elsewhere.
+- ``HIDDEN`` (404): the ticket is outside the principal's scope, or no ticket has that
+  number; both answer the same, as if it did not exist, so nobody learns which numbers
+  exist elsewhere. Scope is decided first: a ticket out of scope is 404 whatever the role.
 - ``FORBIDDEN`` (403): the principal sees the ticket (or the operation needs
   none) but their role may not do this.
 - ``ALLOWED``.
@@ -20,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from router.errors import NotAllowed, OutOfScope
 from router.vocabulary import Role
 
 
@@ -188,3 +193,26 @@ def check(principal: Principal, ability: Ability, ticket: TicketScope | None = N
     ):
         return Verdict.FORBIDDEN  # a supervisor, but not of this ticket's team
     return Verdict.ALLOWED
+
+
+def ticket_verdict(principal: Principal, ability: Ability, ticket: TicketScope | None) -> Verdict:
+    """May ``principal`` do ``ability`` to a ticket looked up by its number: ``ticket`` its
+    scope facts, None when no ticket has that number (``HIDDEN``, as one out of scope)."""
+    if ticket is None:
+        return Verdict.HIDDEN
+    return check(principal, ability, ticket)
+
+
+def require(principal: Principal, ability: Ability, ticket: TicketScope | None) -> None:
+    """``ticket_verdict`` raised, for a use case that decides on the row it locks:
+    ``OutOfScope`` (answered 404) for ``HIDDEN``, ``NotAllowed`` (403) for ``FORBIDDEN``."""
+    verdict = ticket_verdict(principal, ability, ticket)
+    if verdict is Verdict.HIDDEN:
+        raise OutOfScope("ticket not found")
+    if verdict is Verdict.FORBIDDEN:
+        raise NotAllowed(refusal(principal, ability))
+
+
+def refusal(principal: Principal, ability: Ability) -> str:
+    """Why a ``FORBIDDEN`` verdict: the words of a 403."""
+    return f"a {principal.role.value} may not do this ({ability.value})"

@@ -9,8 +9,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from router.access import Ability, Principal, TicketScope, Verdict, check
-from router.errors import NotAllowed, OutOfScope
+from router.access import Ability, Principal, TicketScope, require
 from router.vocabulary import Role
 from store.models import Ticket
 
@@ -46,12 +45,6 @@ def scope_of(session: Session, number: int) -> TicketScope | None:
 
 def require_scope(principal: Principal, ability: Ability, ticket: Ticket | None) -> None:
     """``OutOfScope`` unless ``principal`` sees ``ticket`` (None: there is none), ``NotAllowed``
-    unless their role may do ``ability`` to it: the staff gate's decision, made on a row the
-    caller read (and locked) for the change."""
-    verdict = (
-        Verdict.HIDDEN if ticket is None else check(principal, ability, scope_of_ticket(ticket))
-    )
-    if verdict is Verdict.HIDDEN:
-        raise OutOfScope("ticket not found")
-    if verdict is Verdict.FORBIDDEN:
-        raise NotAllowed(f"a {principal.role.value} may not do this ({ability.value})")
+    unless their role may do ``ability`` to it (``router.access.require``): the staff gate's
+    decision, made on a row the caller read (and locked) for the change."""
+    require(principal, ability, scope_of_ticket(ticket) if ticket is not None else None)

@@ -17,10 +17,13 @@ from router.access import (
     check,
     may_grant,
     principal_of,
+    require,
+    ticket_verdict,
     visible,
 )
 from router.audit_origin import Origin, Via, cli_as
 from router.credentials import SessionPolicy, parse_lifetime, token_usable
+from router.errors import NotAllowed, OutOfScope
 from router.sign_in_limits import FailureCount, SignInLimit, retry_after_seconds
 from router.vocabulary import Role
 
@@ -104,6 +107,40 @@ def test_administration_is_for_admins_and_reports_for_supervisors() -> None:
     assert check(AGENT, Ability.VIEW_REPORTS) is Verdict.FORBIDDEN
     assert check(SUPERVISOR, Ability.VIEW_REPORTS) is Verdict.ALLOWED
     assert check(AGENT, Ability.LIST_AGENTS) is Verdict.ALLOWED
+
+
+@pytest.mark.parametrize("principal", [AGENT, SUPERVISOR, ADMIN])
+@pytest.mark.parametrize("ability", sorted(TICKET_ABILITIES))
+def test_a_number_no_ticket_has_is_hidden_as_a_ticket_out_of_scope(
+    principal: Principal, ability: Ability
+) -> None:
+    assert ticket_verdict(principal, ability, None) is Verdict.HIDDEN
+    with pytest.raises(OutOfScope):
+        require(principal, ability, None)
+
+
+@pytest.mark.parametrize("principal", [AGENT, SUPERVISOR, ADMIN])
+@pytest.mark.parametrize("ticket", [OWN, TEAM_UNASSIGNED, TEAM_COLLEAGUES, OTHER_TEAM, NO_TEAM])
+@pytest.mark.parametrize("ability", sorted(TICKET_ABILITIES))
+def test_a_found_ticket_is_decided_by_check_and_raised_as_its_verdict(
+    principal: Principal, ticket: TicketScope, ability: Ability
+) -> None:
+    verdict = ticket_verdict(principal, ability, ticket)
+    assert verdict is check(principal, ability, ticket)
+    raised = {Verdict.HIDDEN: OutOfScope, Verdict.FORBIDDEN: NotAllowed}.get(verdict)
+    if raised is None:
+        require(principal, ability, ticket)
+    else:
+        with pytest.raises(raised):
+            require(principal, ability, ticket)
+
+
+def test_scope_is_decided_before_the_role() -> None:
+    # an agent may not assign any ticket, but one out of their scope is 404, not 403
+    assert ticket_verdict(AGENT, Ability.ASSIGN, OTHER_TEAM) is Verdict.HIDDEN
+    assert ticket_verdict(AGENT, Ability.ASSIGN, OWN) is Verdict.FORBIDDEN
+    with pytest.raises(NotAllowed, match=r"an? agent may not do this \(ticket\.assign\)"):
+        require(AGENT, Ability.ASSIGN, OWN)
 
 
 def test_an_ability_on_a_ticket_needs_the_ticket() -> None:

@@ -12,7 +12,7 @@ is read under, are the staff API's own (``ticket_reads``, ``queue_views``,
 
 from __future__ import annotations
 
-from router.access import Ability, Verdict, check
+from router.access import Ability, Verdict, ticket_verdict
 from router.page_facts import QueueFacts, TicketPageFacts
 from router.queue_views import ACTIVE, COUNT_CAP, View, view_queries, views_of
 from router.saved_searches import search_filters
@@ -21,9 +21,9 @@ from router.ticket_list import TicketFilters, TicketOrder
 from store.staff_ticket_reads import StaffTicketReads
 from store.ticket_counts import capped_counts
 from store.ticket_list import TicketList
-from store.ticket_scope import scope_of_ticket
 from workers.desk.macro_book import macros_in
 from workers.desk.queue_views import view_tickets_in
+from workers.desk.ticket_reads import ticket_in_scope
 from workers.runtime.context import Runtime
 
 
@@ -36,15 +36,10 @@ def ticket_page_facts(
     principal = caller.principal
     with runtime.db.unit_of_work() as uow:
         reads = StaffTicketReads(uow.session)
-        found = reads.ticket(number)  # the scope is decided on the row that carries it all
-        if found is None:
-            return Verdict.HIDDEN, None
-        scope = scope_of_ticket(found.ticket)
-        verdict = check(principal, Ability.VIEW_TICKET, scope)
-        if verdict is not Verdict.ALLOWED:
+        verdict, scope, ticket = ticket_in_scope(reads, principal, number, Ability.VIEW_TICKET)
+        if ticket is None:
             return verdict, None
-        ticket = reads.in_full(found)
-        may_assign = check(principal, Ability.ASSIGN, scope) is Verdict.ALLOWED
+        may_assign = ticket_verdict(principal, Ability.ASSIGN, scope) is Verdict.ALLOWED
         listed = TicketList(uow.session).page(
             principal,
             TicketFilters(customer=(ticket.customer_id,), status=ACTIVE),

@@ -7,7 +7,7 @@ caller (``StaffGate.on_ticket``) for one ticket.
 
 from __future__ import annotations
 
-from router.access import Ability, Principal, Verdict, check, visible
+from router.access import Ability, Principal, TicketScope, Verdict, ticket_verdict, visible
 from router.staff_ticket_views import StaffAttachment, StaffTicket, TicketPage
 from router.ticket_list import MAX_PAGE, TicketFilters, TicketOrder, decode_cursor
 from store.staff_ticket_reads import StaffTicketReads
@@ -45,19 +45,25 @@ def staff_ticket_for(
     runtime: Runtime, principal: Principal, number: int, ability: Ability
 ) -> tuple[Verdict, StaffTicket | None]:
     """Whether ``principal`` may do ``ability`` on ticket ``number`` (``HIDDEN`` also for no
-    such ticket) and, when allowed, the ticket in full. The scope is decided on the row
-    that carries the conversation: three statements in all, no transaction around them."""
+    such ticket) and, when allowed, the ticket in full: three statements in all, no
+    transaction around them."""
     with runtime.db.reading() as session:
-        reads = StaffTicketReads(session)
-        found = reads.ticket(number)
-        verdict = (
-            Verdict.HIDDEN
-            if found is None
-            else check(principal, ability, scope_of_ticket(found.ticket))
-        )
-        if found is None or verdict is not Verdict.ALLOWED:
-            return verdict, None
-        return verdict, reads.in_full(found)
+        verdict, _, ticket = ticket_in_scope(StaffTicketReads(session), principal, number, ability)
+    return verdict, ticket
+
+
+def ticket_in_scope(
+    reads: StaffTicketReads, principal: Principal, number: int, ability: Ability
+) -> tuple[Verdict, TicketScope | None, StaffTicket | None]:
+    """``router.access.ticket_verdict`` on ticket ``number``, decided on the row that
+    carries its conversation, the scope facts it was decided on (None: no such ticket)
+    and, when allowed, the ticket in full; in the caller's session (``reads``)."""
+    found = reads.ticket(number)
+    scope = scope_of_ticket(found.ticket) if found is not None else None
+    verdict = ticket_verdict(principal, ability, scope)
+    if found is None or verdict is not Verdict.ALLOWED:
+        return verdict, scope, None
+    return verdict, scope, reads.in_full(found)
 
 
 def version_for(runtime: Runtime, principal: Principal, number: int) -> str | None:

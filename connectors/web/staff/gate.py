@@ -24,7 +24,7 @@ which names the account or token and the client's address.
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import StaffAuth, StaffDesk
 from connectors.web.schemas import ID, Problem, ValidationProblems
-from router.access import Ability, TicketScope, Verdict, check
+from router.access import Ability, TicketScope, Verdict, check, refusal, ticket_verdict
 from router.staff_views import Caller
 from router.storable import is_id
 
@@ -86,6 +86,8 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 TICKET_ERRORS: dict[int | str, dict[str, Any]] = {**AUTH_ERRORS, 404: HIDDEN}
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class TicketAccess:
@@ -111,9 +113,25 @@ def unauthenticated(detail: str) -> HTTPException:
 
 
 def forbidden(caller: Caller, ability: Ability) -> HTTPException:
-    return HTTPException(
-        403, detail=f"a {caller.principal.role.value} may not do this ({ability.value})"
-    )
+    """403: the caller's role may not do ``ability`` (``Verdict.FORBIDDEN``)."""
+    return HTTPException(403, detail=refusal(caller.principal, ability))
+
+
+def ticket_not_found(number: int) -> HTTPException:
+    """404: ticket ``number`` is outside the caller's scope or does not exist, answered
+    alike (``Verdict.HIDDEN``)."""
+    return HTTPException(404, detail=f"ticket {number} not found")
+
+
+def granted(verdict: Verdict, found: T | None, caller: Caller, ability: Ability, number: int) -> T:
+    """What was read of ticket ``number`` (its scope, the ticket, a page's facts) when
+    ``router.access.ticket_verdict`` allows ``ability``; else its answer: 404 for
+    ``HIDDEN``, 403 for ``FORBIDDEN``."""
+    if verdict is Verdict.FORBIDDEN:
+        raise forbidden(caller, ability)
+    if verdict is not Verdict.ALLOWED or found is None:
+        raise ticket_not_found(number)
+    return found
 
 
 class StaffGate:
@@ -173,12 +191,9 @@ class StaffGate:
             scope = (
                 await run_in_threadpool(self.desk.ticket_scope, number) if is_id(number) else None
             )
-            verdict = Verdict.HIDDEN if scope is None else check(caller.principal, ability, scope)
-            if verdict is Verdict.HIDDEN or scope is None:
-                raise HTTPException(404, detail=f"ticket {number} not found")
-            if verdict is Verdict.FORBIDDEN:
-                raise forbidden(caller, ability)
-            return TicketAccess(caller=caller, ticket=scope)
+            verdict = ticket_verdict(caller.principal, ability, scope)
+            ticket = granted(verdict, scope, caller, ability, number)
+            return TicketAccess(caller=caller, ticket=ticket)
 
         return ticket_access
 
@@ -192,7 +207,7 @@ class StaffGate:
             caller: Annotated[Caller, Depends(self.caller)],
         ) -> TicketAction:
             if not is_id(number):
-                raise HTTPException(404, detail=f"ticket {number} not found")
+                raise ticket_not_found(number)
             return TicketAction(caller=caller, number=number)
 
         return ticket_action

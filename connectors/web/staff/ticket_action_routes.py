@@ -26,6 +26,7 @@ from connectors.web.staff.gate import (
     StaffGate,
     TicketAccess,
     TicketAction,
+    ticket_not_found,
 )
 from connectors.web.staff.paths import UPLOADS
 from connectors.web.staff.ticket_action_schemas import (
@@ -99,7 +100,7 @@ async def _act(
     except StaleVersion as exc:
         raise HTTPException(412, detail=str(exc)) from None
     except OutOfScope:
-        raise HTTPException(404, detail=f"ticket {number} not found") from None
+        raise ticket_not_found(number) from None
     except NotAllowed as exc:
         raise HTTPException(403, detail=str(exc)) from None
     except NotFound as exc:

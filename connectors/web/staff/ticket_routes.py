@@ -24,12 +24,13 @@ from connectors.web.staff.gate import (
     TICKET_ERRORS,
     StaffGate,
     TicketAccess,
-    forbidden,
+    granted,
+    ticket_not_found,
 )
 from connectors.web.staff.paths import TICKETS
 from connectors.web.staff.query_params import Words, checked, instant
 from connectors.web.staff.ticket_schemas import StaffTicketOut, TicketListOut
-from router.access import Ability, Verdict
+from router.access import Ability
 from router.staff_views import Caller
 from router.storable import MAX_ID, is_id
 from router.ticket_list import MAX_PAGE, MAX_QUERY, TicketFilters, TicketOrder
@@ -204,7 +205,7 @@ def ticket_router(gate: StaffGate, desk: TicketDesk, titles: FormTitles) -> APIR
         assigned as it is, and the audit log; its ETag (also `version`) goes with a change
         as If-Match, and with a later read as If-None-Match (304 while unchanged)."""
         if not is_id(number):
-            raise HTTPException(404, detail=f"ticket {number} not found")
+            raise ticket_not_found(number)
         if if_none_match is not None:
             current = await run_in_threadpool(desk.version_for, caller, number)
             if current is not None and unchanged(if_none_match, current):
@@ -213,10 +214,7 @@ def ticket_router(gate: StaffGate, desk: TicketDesk, titles: FormTitles) -> APIR
         verdict, ticket = await run_in_threadpool(
             desk.staff_ticket_for, caller, number, Ability.VIEW_TICKET
         )
-        if verdict is Verdict.FORBIDDEN:
-            raise forbidden(caller, Ability.VIEW_TICKET)
-        if ticket is None:
-            raise HTTPException(404, detail=f"ticket {number} not found")
+        ticket = granted(verdict, ticket, caller, Ability.VIEW_TICKET, number)
         response.headers["ETag"] = etag(ticket.version)
         reader, accepted = caller.principal.name, request.headers.get("accept-language")
         return StaffTicketOut.of(ticket, titles.title(ticket.form, reader, accepted or ""))

@@ -15,11 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from connectors.ports import Staff
 from connectors.web.route_paths import url_path
 from connectors.web.schemas import ID
-from connectors.web.staff.gate import forbidden
+from connectors.web.staff.gate import granted, ticket_not_found
 from connectors.web.uploads import FileProblem
 from connectors.web.workspace.door import PREFIX, PageDoor
 from connectors.web.workspace.pages import Pages
-from router.access import Ability, Verdict
+from router.access import Ability
 from router.errors import NotFound, PermanentError, StaleVersion
 from router.macros import MacroFacts, macro_text
 from router.staff_views import Caller
@@ -49,14 +49,11 @@ async def ticket_page(
     action: ``draft`` is what was submitted (kept in its box), ``conflict`` that the ticket
     changed since the form's version (the changes since are listed), ``refused`` why."""
     if not is_id(number):
-        raise HTTPException(404, detail=f"ticket {number} not found")
+        raise ticket_not_found(number)
     verdict, facts = await run_in_threadpool(
         partial(desk.ticket_page_facts, others=OTHER_TICKETS), caller, number
     )
-    if verdict is Verdict.FORBIDDEN:
-        raise forbidden(caller, Ability.VIEW_TICKET)
-    if facts is None:
-        raise HTTPException(404, detail=f"ticket {number} not found")
+    facts = granted(verdict, facts, caller, Ability.VIEW_TICKET, number)
     found = facts.ticket
     draft = draft or {}
     seen = int(draft["seen"]) if draft.get("seen", "").isdigit() else 0
