@@ -21,13 +21,6 @@ from store.ticket_list import filter_conditions
 from store.ticket_scope import visible_to
 
 
-def capped_count(
-    session: Session, principal: Principal, filters: TicketFilters, *, cap: int, now: datetime
-) -> int:
-    """The tickets in ``principal``'s scope that ``filters`` list, counted up to ``cap``."""
-    return capped_counts(session, principal, [filters], cap=cap, now=now)[0]
-
-
 def capped_counts(
     session: Session,
     principal: Principal,
@@ -36,7 +29,8 @@ def capped_counts(
     cap: int,
     now: datetime,
 ) -> list[int]:
-    """``capped_count`` of each of ``lists``, in their order, asked in one statement."""
+    """The tickets in ``principal``'s scope that each of ``lists`` lists, counted up to
+    ``cap``, in their order, asked in one statement."""
     if not lists:
         return []
     dialect = session.get_bind().dialect.name
@@ -53,3 +47,19 @@ def capped_counts(
         for filters in lists
     ]
     return [int(n or 0) for n in session.execute(select(*counts)).one()]
+
+
+def capped_totals(
+    session: Session,
+    principal: Principal,
+    lists: Sequence[Sequence[TicketFilters]],
+    *,
+    cap: int,
+    now: datetime,
+) -> list[int]:
+    """For each group of ``lists`` (a view read as several queries, a saved search as one)
+    its queries' counts summed, up to ``cap``; every count asked in one statement."""
+    counted = iter(
+        capped_counts(session, principal, [f for group in lists for f in group], cap=cap, now=now)
+    )
+    return [min(cap, sum(next(counted) for _ in group)) for group in lists]

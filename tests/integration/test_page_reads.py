@@ -14,7 +14,7 @@ from router.queue_views import View, view_queries
 from router.staff_views import Caller
 from router.ticket_list import TicketFilters
 from router.vocabulary import AgentStatus
-from store.ticket_counts import capped_count, capped_counts
+from store.ticket_counts import capped_counts, capped_totals
 from tests.support.staff import PASSWORD, StaffDesk, staff_desk
 from workers.desk.agents import set_agent_status
 from workers.desk.page_reads import queue_facts, ticket_page_facts
@@ -121,10 +121,16 @@ def test_counts_in_one_statement_are_each_count_alone_and_capped(desk: StaffDesk
     lists.append(TicketFilters(q="printer"))
     now = desk.clock()
     with desk.runtime.db.unit_of_work() as uow:
-        alone = [capped_count(uow.session, ana.principal, f, cap=3, now=now) for f in lists]
+        alone = [capped_counts(uow.session, ana.principal, [f], cap=3, now=now)[0] for f in lists]
         together = capped_counts(uow.session, ana.principal, lists, cap=3, now=now)
         uncapped = capped_counts(uow.session, ana.principal, lists, cap=100, now=now)
         assert capped_counts(uow.session, ana.principal, [], cap=3, now=now) == []
+        groups = [[lists[0], lists[2]], [lists[-1]], []]  # mine and unassigned; the search
+        summed = capped_totals(uow.session, ana.principal, groups, cap=100, now=now)
+        summed_capped = capped_totals(uow.session, ana.principal, groups, cap=3, now=now)
+    assert summed == [uncapped[0] + uncapped[2], uncapped[-1], 0]
+    assert summed_capped == [min(3, alone[0] + alone[2]), alone[-1], 0]
+    assert alone[0] + alone[2] > 3  # a group's counts are capped after they are summed
     assert together == alone
     assert max(together) == 3 and max(uncapped) == 5  # the cap holds; without it, all five
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 from router.access import Ability, Verdict, ticket_verdict
 from router.page_facts import QueueFacts, TicketPageFacts
 from router.queue_views import ACTIVE, COUNT_CAP, View, view_queries, views_of
-from router.saved_searches import search_filters
 from router.staff_views import Caller
 from router.ticket_list import TicketFilters, TicketOrder
 from store.staff_ticket_reads import StaffTicketReads
-from store.ticket_counts import capped_counts
+from store.ticket_counts import capped_totals
 from store.ticket_list import TicketList
 from workers.desk.macro_book import macros_in
 from workers.desk.queue_views import view_tickets_in
+from workers.desk.saved_searches import search_lists, searches_in
 from workers.desk.ticket_reads import ticket_in_scope
 from workers.runtime.context import Runtime
 
@@ -66,22 +66,12 @@ def queue_facts(
     theirs (each up to ``COUNT_CAP``), their own status, and with ``view`` its first
     ``limit`` tickets (narrowed by the search ``q``: ``queue_views.view_tickets_in``)."""
     views = views_of(caller)
-    teams = tuple({*caller.teams, *caller.supervised})
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
-        searches = uow.saved_searches.of(caller.principal.name, teams)
+        searches = searches_in(uow, caller)
         lists = [[q.filters for q in view_queries(view, caller)] for view in views]
-        lists += [[search_filters(s.filters)] for s in searches]
-        counted = iter(
-            capped_counts(
-                uow.session,
-                caller.principal,
-                [filters for each in lists for filters in each],
-                cap=COUNT_CAP,
-                now=now,
-            )
-        )
-        totals = [min(COUNT_CAP, sum(next(counted) for _ in each)) for each in lists]
+        lists += search_lists(searches)
+        totals = capped_totals(uow.session, caller.principal, lists, cap=COUNT_CAP, now=now)
         own_status = uow.agents.status_of(caller.principal.name)
         listed = (
             view_tickets_in(TicketList(uow.session), caller, view, q=q, limit=limit, now=now)

@@ -4,6 +4,7 @@ tickets through the staff list's one query, in the caller's scope."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from router.errors import NotFound, PermanentError
@@ -17,7 +18,9 @@ from router.saved_searches import (
     sees,
 )
 from router.staff_views import Caller
-from store.ticket_counts import capped_counts
+from router.ticket_list import TicketFilters
+from store.db import UnitOfWork
+from store.ticket_counts import capped_totals
 from workers.runtime.context import Runtime
 
 
@@ -25,17 +28,24 @@ def saved_searches(runtime: Runtime, caller: Caller) -> list[tuple[SavedSearch, 
     """The caller's own searches and those shared with their teams, each with how many
     tickets it lists now (up to ``COUNT_CAP``)."""
     now = runtime.now()
-    teams = tuple({*caller.teams, *caller.supervised})
     with runtime.db.unit_of_work() as uow:
-        found = uow.saved_searches.of(caller.principal.name, teams)
-        counts = capped_counts(
-            uow.session,
-            caller.principal,
-            [search_filters(search.filters) for search in found],
-            cap=COUNT_CAP,
-            now=now,
+        found = searches_in(uow, caller)
+        counts = capped_totals(
+            uow.session, caller.principal, search_lists(found), cap=COUNT_CAP, now=now
         )
     return list(zip(found, counts, strict=True))
+
+
+def searches_in(uow: UnitOfWork, caller: Caller) -> list[SavedSearch]:
+    """The caller's own searches and those shared with a team they are in or supervise,
+    in the caller's transaction."""
+    teams = tuple({*caller.teams, *caller.supervised})
+    return uow.saved_searches.of(caller.principal.name, teams)
+
+
+def search_lists(searches: Sequence[SavedSearch]) -> list[list[TicketFilters]]:
+    """Each search's filters, as the groups ``store.ticket_counts.capped_totals`` counts."""
+    return [[search_filters(search.filters)] for search in searches]
 
 
 def saved_search(runtime: Runtime, caller: Caller, search_id: int) -> SavedSearch:
