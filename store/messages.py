@@ -5,15 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import cast
 
-from sqlalchemy import func, insert, literal, null, select, union_all, update
+from sqlalchemy import (
+    Executable,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from router.envelopes import AttachmentRef
 from router.thread_keys import SentOn, addresses_in, followed_chain
 from router.vocabulary import Channel, Direction, OutboxKind
-from store.dialect import insert_row
+from store.dialect import insert_row, table
 from store.models import Attachment, Message, OutboxItem, Ticket
 
 # the mail of ours a requester receives on a ticket (the rest goes to agents)
@@ -236,45 +248,22 @@ class MessageRepository:
     def conversation(self, ticket_id: int) -> tuple[list[SentOn], list[str]]:
         """The ticket's conversation as mail threads it, oldest first: the requester's
         messages and our mail to them (acknowledgement, replies) that have a Message-ID;
-        and the References its first message carried (what it followed up)."""
-        rows: list[tuple[datetime, int, int, str, bool]] = []
+        and the References its first message carried (what it followed up). One statement,
+        built once (``_CONVERSATION``): in order, and only the first message's headers."""
         first_headers: dict[str, str] | None = None
-        messages = select(
-            literal(0).label("source"),
-            Message.id,
-            Message.external_id,
-            Message.direction,
-            Message.created_at,
-            Message.headers,
-        ).where(Message.ticket_id == ticket_id, Message.direction != Direction.INTERNAL.value)
-        mails = select(
-            literal(1), OutboxItem.id, OutboxItem.message_id, literal(Direction.OUTBOUND.value),
-            OutboxItem.created_at, null(),
-        ).where(
-            OutboxItem.ticket_id == ticket_id,
-            OutboxItem.channel == Channel.EMAIL.value,
-            OutboxItem.kind.in_(_CONVERSATION_KINDS),
-        )  # fmt: skip
-        # one statement: the messages in order, then our mail
-        thread = union_all(messages, mails).order_by("source", "id")
-        for source, row_id, external_id, direction, created_at, headers in self.session.execute(
-            thread
-        ):
-            if source == 1:
-                rows.append((created_at, 1, row_id, external_id, False))
-                continue
-            inbound = direction == Direction.INBOUND.value
-            if inbound and first_headers is None:
-                first_headers = dict(headers or {})
-            if external_id and external_id.startswith("<"):
-                rows.append((created_at, 0, row_id, external_id, inbound))
-        rows.sort(key=lambda r: r[:3])  # a message before the mail it caused at the same time
         seen: set[str] = set()
         conversation = []
-        for *_, message_id, inbound in rows:
-            if message_id not in seen:
-                seen.add(message_id)
-                conversation.append(SentOn(message_id, from_requester=inbound))
+        for source, thread_id, direction, headers in self.session.execute(
+            _conversation(), {"ticket_id": ticket_id}
+        ):
+            inbound = source == 0 and direction == Direction.INBOUND.value
+            if inbound and first_headers is None:
+                first_headers = dict(headers or {})
+            if source == 0 and not (thread_id and thread_id.startswith("<")):
+                continue
+            if thread_id not in seen:  # a message before the mail it caused at the same time
+                seen.add(thread_id)
+                conversation.append(SentOn(thread_id, from_requester=inbound))
         return conversation, followed_chain(first_headers or {})
 
     def latest_inbound_texts(self, ticket_ids: Sequence[int]) -> dict[int, str]:
@@ -329,3 +318,45 @@ class MessageRepository:
             ).first()
             is not None
         )
+
+
+@cache
+def _conversation() -> Executable:
+    """``MessageRepository.conversation``'s statement, built once: the ticket's messages
+    (internal notes aside) and our mail to its requester, in the order mail threads them
+    (by time; a message before the mail it caused at the same time; then by id), each as
+    (source: 0 a message, 1 our mail; its Message-ID; its direction; the headers of the
+    requester's first message, None on every other row)."""
+    messages, outbox = table(Message), table(OutboxItem)
+    ticket_id = bindparam("ticket_id")
+    first_inbound = (
+        select(func.min(messages.c.id))
+        .where(
+            messages.c.ticket_id == ticket_id,
+            messages.c.direction == Direction.INBOUND.value,
+        )
+        .scalar_subquery()
+    )
+    ours = select(
+        literal(0).label("source"),
+        messages.c.id.label("row_id"),
+        messages.c.external_id.label("thread_id"),
+        messages.c.direction.label("direction"),
+        messages.c.created_at.label("at"),
+        case((messages.c.id == first_inbound, messages.c.headers)).label("headers"),
+    ).where(
+        messages.c.ticket_id == ticket_id,
+        messages.c.direction != Direction.INTERNAL.value,
+    )
+    mails = select(
+        literal(1), outbox.c.id, outbox.c.message_id, literal(Direction.OUTBOUND.value),
+        outbox.c.created_at, null(),
+    ).where(
+        outbox.c.ticket_id == ticket_id,
+        outbox.c.channel == Channel.EMAIL.value,
+        outbox.c.kind.in_(_CONVERSATION_KINDS),
+    )  # fmt: skip
+    thread = union_all(ours, mails).subquery("thread")
+    return select(
+        thread.c.source, thread.c.thread_id, thread.c.direction, thread.c.headers
+    ).order_by(thread.c.at, thread.c.source, thread.c.row_id)
