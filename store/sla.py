@@ -10,11 +10,12 @@ never fire one step twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Executable, Select, bindparam, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from router.business_calendar import BusinessCalendar
@@ -30,6 +31,9 @@ class StoredClocks:
     clocks: TicketClocks
     policy: str
     calendar: str
+    # the rows as ``clocks(for_update=True)`` read and locked them in this transaction, for
+    # ``save`` to write without reading them again; None: read without the lock
+    locked_rows: dict[str, SlaTimer] | None = field(default=None, compare=False, repr=False)
 
 
 def _timer(row: SlaTimer) -> Timer:
@@ -44,15 +48,21 @@ def _timer(row: SlaTimer) -> Timer:
     )
 
 
+@cache
+def _ticket_timers(for_update: bool) -> Executable:
+    """A ticket's timers (locked with ``for_update``), built once: a reply and a status
+    change read them."""
+    query = select(SlaTimer).where(SlaTimer.ticket_id == bindparam("ticket_id"))
+    return query.with_for_update() if for_update else query
+
+
 class SlaRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def _rows(self, ticket_id: int, *, for_update: bool = False) -> dict[str, SlaTimer]:
-        query = select(SlaTimer).where(SlaTimer.ticket_id == ticket_id)
-        if for_update:
-            query = query.with_for_update()
-        return {row.kind: row for row in self.session.scalars(query)}
+        rows = self.session.scalars(_ticket_timers(for_update), {"ticket_id": ticket_id})
+        return {row.kind: row for row in rows}
 
     def clocks(self, ticket_id: int, *, for_update: bool = False) -> StoredClocks | None:
         rows = self._rows(ticket_id, for_update=for_update)
@@ -63,7 +73,7 @@ class SlaRepository:
             **{kind: _timer(rows[kind]) for kind in _KINDS if kind in rows},
             paused=any_row.paused,
         )
-        return StoredClocks(clocks, any_row.policy, any_row.calendar)
+        return StoredClocks(clocks, any_row.policy, any_row.calendar, rows if for_update else None)
 
     def save(
         self,
@@ -73,9 +83,12 @@ class SlaRepository:
         policy: str,
         calendar_name: str,
         calendar: BusinessCalendar,
+        locked_rows: dict[str, SlaTimer] | None = None,
     ) -> None:
-        """Write the clocks and their deadlines; a fired step is never rearmed by accident."""
-        rows = self._rows(ticket_id, for_update=True)
+        """Write the clocks and their deadlines; a fired step is never rearmed by accident.
+        ``locked_rows``: the ticket's rows this transaction read and locked already
+        (``StoredClocks.locked_rows``); None: read and locked here."""
+        rows = self._rows(ticket_id, for_update=True) if locked_rows is None else locked_rows
         reported = False  # a first-response or resolution clock stops or stopped
         for timer in clocks.timers():
             row = rows.get(timer.kind)

@@ -9,8 +9,10 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from config import load_settings
 from router.vocabulary import AgentStatus, AuditAction, Status
@@ -203,6 +205,28 @@ def test_an_answered_ticket_fires_nothing(desk: Desk, clock: Clock) -> None:
     assert first.kind == "first_response" and first.stopped_at is not None
     assert first.consumed_s == 600 and first.breached_at is None  # met, in 10 min
     assert resolution.due_at == T0 + timedelta(hours=8)
+
+
+def test_an_answer_that_moves_the_clocks_reads_and_locks_them_once(
+    desk: Desk, clock: Clock
+) -> None:
+    number = desk.submit("sla2b")
+    clock.at(10)
+    seen: list[str] = []
+
+    def timers_read(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM sla_timers" in statement:
+            seen.append(statement)
+
+    event.listen(desk.runtime.db.engine, "before_cursor_execute", timers_read)
+    try:
+        answer_ticket(desk.runtime, number, "ana", "On it.")  # stops the first response
+    finally:
+        event.remove(desk.runtime.db.engine, "before_cursor_execute", timers_read)
+    assert len(seen) == 1, seen  # read FOR UPDATE by the clocks' move, written without again
+    with desk.runtime.db.unit_of_work() as uow:
+        (first, _) = uow.sla.for_ticket(number)
+    assert first.stopped_at == T0 + timedelta(minutes=10) and first.consumed_s == 600
 
 
 def test_pending_pauses_the_clock_and_open_resumes_it_with_the_time_left(

@@ -111,6 +111,7 @@ def _move(
             policy=stored.policy,
             calendar_name=stored.calendar,
             calendar=calendar,
+            locked_rows=stored.locked_rows,  # read FOR UPDATE by the caller: not again
         )
 
 
@@ -164,7 +165,14 @@ def _replan(
     )
     calendar = runtime.calendars[name]
     clocks = retarget(stored.clocks, _targets(policy))
-    uow.sla.save(ticket_id, clocks, policy=policy.name, calendar_name=name, calendar=calendar)
+    uow.sla.save(
+        ticket_id,
+        clocks,
+        policy=policy.name,
+        calendar_name=name,
+        calendar=calendar,
+        locked_rows=stored.locked_rows,
+    )
     uow.audit.record(
         ticket_id=ticket_id,
         actor=SystemActor.SLA,
