@@ -9,7 +9,9 @@ from functools import cache
 from typing import cast
 
 from sqlalchemy import (
+    BindParameter,
     Executable,
+    Integer,
     bindparam,
     case,
     func,
@@ -328,7 +330,7 @@ def _conversation() -> Executable:
     (source: 0 a message, 1 our mail; its Message-ID; its direction; the headers of the
     requester's first message, None on every other row)."""
     messages, outbox = table(Message), table(OutboxItem)
-    ticket_id = bindparam("ticket_id")
+    ticket_id: BindParameter[int] = bindparam("ticket_id", type_=Integer)
     first_inbound = (
         select(func.min(messages.c.id))
         .where(
