@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Executable, insert, select
 from sqlalchemy.orm import Session
 
 from router.audit_origin import ActorRef, Origin
 from router.vocabulary import AuditAction
 from store.dialect import table
 from store.models import AuditEvent
+
+
+@cache
+def _insert_events() -> Executable:
+    return insert(table(AuditEvent))
 
 
 class AuditLog:
@@ -68,7 +74,7 @@ class AuditLog:
             if self._before_write is not None:
                 self._before_write(self._pending)
             # Core, not the ORM's bulk insert: the same statement at a fraction of the cost
-            self.session.execute(insert(table(AuditEvent)), list(self._pending))
+            self.session.execute(_insert_events(), list(self._pending))
             self._pending.clear()
 
     def logged_since(

@@ -13,9 +13,10 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Executable, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, load_only
 
 from router.customer_records import effective_tier
@@ -30,6 +31,7 @@ from router.staff_ticket_views import (
     quoted_history,
 )
 from router.vocabulary import Direction
+from store.dialect import table
 from store.models import (
     Agent,
     Attachment,
@@ -188,12 +190,7 @@ class StaffTicketReads:
         answering agent ``agent_name`` (None: no such agent) and its conversation's facts
         (``conversation``: its version), in one statement; None: no such ticket."""
         row = self.session.execute(
-            select(Ticket, Agent, *_conversation_facts())
-            .outerjoin(Agent, Agent.name == agent_name)
-            .where(Ticket.id == number)
-            .options(joinedload(Ticket.requester, innerjoin=True))
-            .with_for_update(of=Ticket)
-            .execution_options(populate_existing=True)
+            _locked_for_answer(), {"number": number, "agent_name": agent_name}
         ).first()
         if row is None:
             return None
@@ -204,7 +201,7 @@ class StaffTicketReads:
         """Ticket ``number`` with its people and its conversation (each message with its
         attachments) in one statement (``SHOWN``), or None: its scope
         (``store.ticket_scope.scope_of_ticket``) and its version come from the same rows."""
-        rows = self.session.execute(SHOWN.where(Ticket.id == number)).all()
+        rows = self.session.execute(_shown_ticket(), {"number": number}).all()
         if not rows:
             return None
         return TicketRead(ticket=rows[0][0], people=rows[0], messages=_conversation(rows))
@@ -217,12 +214,8 @@ class StaffTicketReads:
         """A ticket as ``ticket`` read it, in full: with its clocks and audit log."""
         ticket, people, messages = found.ticket, found.people, found.messages
         number = ticket.id
-        timers = self.session.scalars(
-            select(SlaTimer).where(SlaTimer.ticket_id == number).order_by(SlaTimer.id)
-        )
-        events = self.session.scalars(
-            select(AuditEvent).where(AuditEvent.ticket_id == number).order_by(AuditEvent.id)
-        )
+        timers = self.session.execute(_clocks(), {"number": number})
+        events = self.session.execute(_audit_log(), {"number": number})
         return StaffTicket(
             number=ticket.id,
             subject=ticket.subject,
@@ -321,7 +314,7 @@ def _message(m: Any, files: list[StaffAttachment]) -> StaffMessage:
     )
 
 
-def _clock(t: SlaTimer) -> ClockView:
+def _clock(t: Any) -> ClockView:
     return ClockView(
         kind=t.kind,
         policy=t.policy,
@@ -340,4 +333,50 @@ def _clock(t: SlaTimer) -> ClockView:
         warned_at=t.warned_at,
         breached_at=t.breached_at,
         stopped_at=t.stopped_at,
+    )
+
+
+# The read's and the answer's statements, built once with bound parameters: building one
+# anew (and computing its cache key again) cost more than running it.
+
+
+@cache
+def _locked_for_answer() -> Executable:
+    return (
+        select(Ticket, Agent, *_conversation_facts())
+        .outerjoin(Agent, Agent.name == bindparam("agent_name"))
+        .where(Ticket.id == bindparam("number"))
+        .options(joinedload(Ticket.requester, innerjoin=True))
+        .with_for_update(of=Ticket)
+        .execution_options(populate_existing=True)
+    )
+
+
+@cache
+def _shown_ticket() -> Executable:
+    return SHOWN.where(Ticket.id == bindparam("number"))
+
+
+@cache
+def _clocks() -> Executable:
+    """The ticket's SLA clocks as plain rows (Core: no ORM objects for a read)."""
+    timers = table(SlaTimer)
+    return select(timers).where(timers.c.ticket_id == bindparam("number")).order_by(timers.c.id)
+
+
+@cache
+def _audit_log() -> Executable:
+    """The ticket's audit log as plain rows (Core: no ORM objects for a read)."""
+    events = table(AuditEvent)
+    return (
+        select(
+            events.c.id,
+            events.c.created_at,
+            events.c.actor,
+            events.c.action,
+            events.c.detail,
+            events.c.data,
+        )
+        .where(events.c.ticket_id == bindparam("number"))
+        .order_by(events.c.id)
     )
