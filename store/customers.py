@@ -11,7 +11,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from router.vocabulary import Channel
-from store.dialect import insert_ignoring_conflict, insert_row
+from store.dialect import (
+    insert_ignoring_conflict,
+    insert_many_ignoring_conflict,
+    insert_row,
+    insert_rows,
+)
 from store.models import Customer, CustomerIdentity, Organisation, OrganisationDomain, Ticket
 
 
@@ -116,6 +121,51 @@ class CustomerRepository:
         ):
             found[row[0]] = DomainOrganisation(id=row[1], name=row[2], tier=row[3])
         self._domains.update(found)
+
+    def create_missing(
+        self, channel: Channel, people: Iterable[tuple[str, str]], now: datetime
+    ) -> None:
+        """Create the customers ``look_up`` found missing among ``people`` (address, name;
+        the first name an address comes with), for ``identify``: two statements for a
+        batch, not two per new customer. An address another transaction gave an identity
+        meanwhile is left to ``identify`` (its customer row made here is removed)."""
+        kind = _kind(channel)
+        new: dict[str, str] = {}
+        for address, name in people:
+            key = normalise_address(kind, address)
+            if (kind.value, key) in self._known and self._known[kind.value, key] is None:
+                new.setdefault(key, name[:200])
+        if not new:
+            return
+        organisations = {a: self._organisation_of_domain(kind, a) for a in new}
+        rows = [
+            {"name": name, "created_at": now, "organisation_id": o.id if o else None}
+            for name, o in ((new[a], organisations[a]) for a in new)
+        ]
+        ids = dict(zip(new, insert_rows(self.session, Customer, rows), strict=True))
+        identities = [
+            {"customer_id": ids[a], "channel": kind.value, "address": a, "created_at": now}
+            for a in new
+        ]
+        made = {
+            row[0]
+            for row in insert_many_ignoring_conflict(
+                self.session, CustomerIdentity, identities, returning=("customer_id",)
+            )
+        }
+        lost = [a for a in new if ids[a] not in made]  # raced: identify finds the other
+        if lost:
+            self.session.execute(delete(Customer).where(Customer.id.in_([ids[a] for a in lost])))
+        for address in lost:
+            del self._known[kind.value, address]
+        for address in new.keys() - set(lost):
+            organisation = organisations[address]
+            self._known[kind.value, address] = CustomerRef(
+                id=ids[address],
+                name=new[address],
+                tier=organisation.tier if organisation else None,
+                organisation=organisation.name if organisation else None,
+            )
 
     def identify(self, channel: Channel, address: str, name: str, now: datetime) -> CustomerRef:
         """The customer behind ``address`` on ``channel``; created once, even under races.

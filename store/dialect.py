@@ -77,3 +77,18 @@ def insert_row(session: Session, model: Any, values: dict[str, Any]) -> Any:
     """INSERT ... RETURNING the new primary key."""
     statement = _insert_returning_key(model.__table__, "", False)
     return _row_key(session.execute(statement, values).first())
+
+
+def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """INSERT ... RETURNING the new primary keys of many rows, in the order of ``rows``: one
+    multi-row statement on PostgreSQL (SQLAlchemy's insertmanyvalues); SQLite cannot give
+    the keys back in order from one, so SQLAlchemy sends a row at a time there."""
+    if not rows:
+        return []
+    statement = _insert_returning_in_order(model.__table__)
+    return [_row_key(row) for row in session.execute(statement, rows)]
+
+
+@cache
+def _insert_returning_in_order(table: Table) -> Executable:
+    return insert(table).returning(*table.primary_key.columns, sort_by_parameter_order=True)

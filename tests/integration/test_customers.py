@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from connectors.web.schemas import TicketResponse
 from router.customer_records import CustomerChanges, OrganisationChanges
 from router.errors import AlreadyTaken
 from router.vocabulary import Channel
+from store.customers import CustomerRepository
 from store.db import Database
 from store.migrate import upgrade
 from store.models import AuditEvent, SlaTimer, Ticket
@@ -217,3 +218,49 @@ def test_the_command_line_creates_links_changes_and_merges_customers_as_claimed(
     finally:
         db.dispose()
     assert created is not None and created.data["origin"]["claimed_as"] == "ana"
+
+
+def test_a_batchs_new_customers_are_made_in_two_statements_and_a_raced_address_keeps_one(
+    desk: Desk,
+) -> None:
+    runtime = desk.runtime
+    create_organisation(runtime, name="Acme", tier="gold", domains=("acme.example",))
+    now = runtime.now()
+    people = [
+        ("Ana@acme.example", "Ana"),
+        ("ana@acme.example", "Ana Souza"),  # the same address: the first name
+        ("bo@else.example", ""),
+        ("cy@else.example", "Cy"),
+    ]
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    with runtime.db.unit_of_work() as uow:
+        addresses = [a for a, _ in people]
+        uow.customers.look_up(Channel.WEB, addresses)
+        # cy gets an identity after the look-up, as another ingest's would (a repository
+        # that knows nothing of this one's look-up)
+        raced = CustomerRepository(uow.session).identify(Channel.EMAIL, "cy@else.example", "", now)
+        event.listen(runtime.db.engine, "before_cursor_execute", count)
+        try:
+            uow.customers.create_missing(Channel.WEB, people, now)
+            made = [uow.customers.identify(Channel.WEB, a, n, now) for a, n in people[:3]]
+            cy = uow.customers.identify(Channel.WEB, "cy@else.example", "Cy", now)
+        finally:
+            event.remove(runtime.db.engine, "before_cursor_execute", count)
+    ana, again, bo = made
+    assert ana.id == again.id and ana.organisation == "Acme" and ana.tier == "gold"
+    assert bo.organisation is None and bo.name == ""
+    assert cy.id == raced.id  # the identity another transaction made wins
+    # customers and identities: one INSERT each for the batch on PostgreSQL (SQLite cannot
+    # return the new customers' ids in order from one statement: one INSERT each there),
+    # the loser's customer row removed; ana's second name and cy's are written as identify
+    # always does
+    customers = 1 if runtime.db.dialect == "postgresql" else 3
+    assert seen.count("INSERT") == customers + 1 and seen.count("DELETE") == 1
+    assert customer_profile(runtime, customer_at(runtime, "ana@acme.example")).name == "Ana Souza"
+    with runtime.db.unit_of_work() as uow:
+        names = uow.session.execute(text("SELECT name FROM customers ORDER BY name")).scalars()
+        assert list(names) == ["", "Ana Souza", "Cy"]  # no customer left without an identity

@@ -156,8 +156,23 @@ def _read_together(
         read[inbox_id] = message
     messages = [m for m in read.values() if m is not None]
     uow.customers.look_up(channel, (m.sender_address for m in messages))
+    uow.customers.create_missing(channel, _requesters(uow, messages), runtime.now())
     uow.messages.look_up_inbound(m.external_id for m in messages if m.external_id)
     return read
+
+
+def _requesters(uow: UnitOfWork, messages: list[InboundMessage]) -> list[tuple[str, str]]:
+    """(address, name) of the senders ``_ingest_in`` will identify as customers: not a
+    ticket page's (its ticket's requester), not a null sender, not an agent (whose mail
+    may be an answer, taken before any customer is found; left to ``identify``)."""
+    agents = uow.memo("agent emails", uow.agents.emails)
+    return [
+        (m.sender_address, m.sender_name)
+        for m in messages
+        if m.ticket_number is None
+        and m.sender_address
+        and m.sender_address.strip().lower() not in agents
+    ]
 
 
 def _from_payload(payload: dict[str, Any]) -> InboundMessage:
