@@ -20,6 +20,19 @@ from router.vocabulary import JobState
 from store.models import SimulationJob
 
 _ALIVE = (JobState.QUEUED.value, JobState.RUNNING.value)
+# what a poll shows of a job (``JobView``): every column but the request and the report
+_VIEWED = (
+    SimulationJob.id,
+    SimulationJob.state,
+    SimulationJob.requested_by,
+    SimulationJob.tickets_total,
+    SimulationJob.tickets_done,
+    SimulationJob.attempts,
+    SimulationJob.error,
+    SimulationJob.created_at,
+    SimulationJob.started_at,
+    SimulationJob.finished_at,
+)
 
 
 class SimulationJobs:
@@ -41,11 +54,18 @@ class SimulationJobs:
         return job.id
 
     def get(self, job_id: int) -> JobView | None:
-        job = self.session.get(SimulationJob, job_id)
-        return None if job is None else _view(job)
+        """The job as a poll shows it: its columns but the request and the report (up to
+        a megabyte each), which a poll does not need."""
+        row = self.session.execute(select(*_VIEWED).where(SimulationJob.id == job_id)).first()
+        return None if row is None else _view(row)
 
-    def result(self, job_id: int) -> dict[str, Any] | None:
-        return self.session.scalar(select(SimulationJob.result).where(SimulationJob.id == job_id))
+    def with_result(self, job_id: int) -> tuple[JobView, dict[str, Any] | None] | None:
+        """The job as a poll shows it and its report (None until it is done), in one
+        statement; the request is not read."""
+        row = self.session.execute(
+            select(*_VIEWED, SimulationJob.result).where(SimulationJob.id == job_id)
+        ).first()
+        return None if row is None else (_view(row), row.result)
 
     def claim(
         self, job_id: int, *, now: datetime, stale: timedelta, max_attempts: int
@@ -171,7 +191,8 @@ class SimulationJobs:
         )
 
 
-def _view(job: SimulationJob) -> JobView:
+def _view(job: Any) -> JobView:
+    """A job's view from a row of ``_VIEWED``."""
     return JobView(
         id=job.id,
         state=JobState(job.state),

@@ -5,17 +5,25 @@ says why. SQLite and PostgreSQL, the job on the embedded broker's worker thread.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import dramatiq
 import pytest
+from sqlalchemy import event
 
 from router.vocabulary import Channel, Direction, JobState
 from store.simulation_jobs import SimulationJobs
 from tests.support.desk import stub_broker
 from tests.support.staff import StaffDesk, staff_desk
+from workers.desk.simulation_jobs import (
+    SimulationAsked,
+    simulation_job,
+    simulation_result,
+    submit_simulation,
+)
 from workers.runtime.queues import SIMULATE
 from workers.runtime.scheduler import Scheduler
 from workers.steps.simulation_jobs import run_simulation_job
@@ -176,6 +184,58 @@ def test_a_job_waits_for_a_worker_and_its_result_until_it_is_done(idle: StaffDes
     finally:
         worker.stop()
     assert job["state"] == "done" and job["tickets_done"] == 2
+
+
+REQUEST = re.compile(r"\bsimulation_jobs\.request\b")  # not requested_by
+RESULT = re.compile(r"\bsimulation_jobs\.result\b")
+
+
+class Statements:
+    """The statements run on ``desk``'s engine, and the transactions begun, while held."""
+
+    def __init__(self, desk: StaffDesk) -> None:
+        self.engine = desk.runtime.db.engine
+        self.sql: list[str] = []
+        self.begun = 0
+
+    def _statement(self, _conn: object, _cursor: object, sql: str, *_: object) -> None:
+        self.sql.append(" ".join(sql.split()))
+
+    def _begin(self, _conn: object) -> None:
+        self.begun += 1
+
+    def on_jobs(self) -> list[str]:
+        return [s for s in self.sql if "simulation_jobs" in s]
+
+    def __enter__(self) -> Statements:
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "begin", self._begin)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "begin", self._begin)
+
+
+def test_polls_read_what_they_show_and_a_submission_is_one_transaction(idle: StaffDesk) -> None:
+    """A job's request and report are up to a megabyte each: a status poll reads neither, a
+    result poll reads the report with the status in one statement, and a submission reads
+    its job back in the transaction that added it."""
+    runtime = idle.runtime
+    with Statements(idle) as submitting:
+        job = submit_simulation(runtime, SimulationAsked(CANDIDATE), requested_by="t")
+    assert job.state is JobState.QUEUED and job.requested_by == "t"
+    assert submitting.begun == 1, submitting.sql
+    with Statements(idle) as polling:
+        assert simulation_job(runtime, job.id) == job
+    (poll,) = polling.on_jobs()
+    assert not REQUEST.search(poll) and not RESULT.search(poll), poll
+    with Statements(idle) as reading:
+        assert simulation_result(runtime, job.id) == (job, None)
+    (read,) = reading.on_jobs()
+    assert RESULT.search(read) and not REQUEST.search(read), read
+    assert simulation_job(runtime, job.id + 1) is None
+    assert simulation_result(runtime, job.id + 1) is None
 
 
 def test_a_job_whose_worker_was_lost_runs_again_and_fails_after_every_attempt(

@@ -75,9 +75,8 @@ def submit_simulation(runtime: Runtime, asked: SimulationAsked, *, requested_by:
     with runtime.db.unit_of_work() as uow:
         jobs = SimulationJobs(uow.session)
         job_id = jobs.add(asked.as_json(), requested_by=requested_by, now=runtime.now())
+        job = jobs.get(job_id)  # as queued, in the transaction that added it
     enqueue_simulation(runtime, job_id)
-    with runtime.db.unit_of_work() as uow:
-        job = SimulationJobs(uow.session).get(job_id)
     assert job is not None
     return job
 
@@ -93,9 +92,7 @@ Report = dict[str, Any]
 def simulation_result(runtime: Runtime, job_id: int) -> tuple[JobView, Report | None] | None:
     """The job and its report (None until it is done); None: no such job."""
     with runtime.db.unit_of_work() as uow:
-        jobs = SimulationJobs(uow.session)
-        job = jobs.get(job_id)
-        return None if job is None else (job, jobs.result(job_id))
+        return SimulationJobs(uow.session).with_result(job_id)
 
 
 def run_asked(runtime: Runtime, asked: SimulationAsked, watch: Watch | None) -> dict[str, Any]:
