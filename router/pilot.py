@@ -12,7 +12,7 @@ without the pilot.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -35,6 +35,15 @@ class PilotPlan(Generic[V]):
     def deciding(self, team: str | None) -> V:
         """The version that decides for a ticket of ``team`` (none yet: the current)."""
         return self.candidate if team is not None and team in self.teams else self.current
+
+
+def teams_it_cannot_run_on(
+    named: Iterable[str], current: Collection[str], candidate: Collection[str]
+) -> tuple[str, ...]:
+    """The ``named`` teams a pilot cannot run on, in their order: those that are not teams
+    of both the current configuration and the candidate (``current``, ``candidate``: their
+    teams' names). ``config pilot start`` refuses them, and so does a simulation of one."""
+    return tuple(team for team in named if team not in current or team not in candidate)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ steps, router/pilot.py) and for every later decision (``ConfigSlot.for_team``)."
 from __future__ import annotations
 
 from config import load_settings
-from router.pilot import PilotPlan, classify_in_pilot
+from router.pilot import PilotPlan, classify_in_pilot, teams_it_cannot_run_on
 from router.rule_facts import MessageFacts
 from router.rule_simulation import RuleSetup
 from workers.runtime.desk_config import ConfigSlot, DeskConfig
@@ -40,6 +40,14 @@ def test_a_pilot_neither_takes_a_ticket_from_the_rest_nor_hands_one_to_it() -> N
     made = classify_in_pilot(INVOICE, current, moved, {"billing"})  # no rule: billing, in both
     assert made.by_candidate and made.decision.team == "billing"
     assert made.decision.category != current.decide(INVOICE).category
+
+
+def test_a_pilot_runs_only_on_teams_of_both_the_current_configuration_and_the_candidate() -> None:
+    current, candidate = {"support", "billing"}, {"billing", "sales"}
+    named = ["sales", "billing", "support", "nowhere"]
+    assert teams_it_cannot_run_on(named, current, candidate) == ("sales", "support", "nowhere")
+    assert teams_it_cannot_run_on(["billing"], current, candidate) == ()
+    assert teams_it_cannot_run_on([], current, candidate) == ()
 
 
 def test_a_plan_chooses_the_candidate_for_its_teams_and_the_current_for_the_rest() -> None:

@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from config.settings import Settings
 from router.errors import RelaydeskError
+from router.pilot import teams_it_cannot_run_on
 from router.vocabulary import ConfigAction
 from store.config_decisions import ConfigDecisions, VersionDecisions
 from store.config_versions import AppliedChange
@@ -55,10 +56,6 @@ class PilotStarted:
     roster_waits: tuple[str, ...]  # the candidate's roster keys that differ: at promote
 
 
-def _team_names(settings: Settings) -> set[str]:
-    return {t.name for t in settings.teams}
-
-
 def start_pilot(
     runtime: Runtime, candidate: Settings, teams: Sequence[str], *, applied_by: str
 ) -> PilotStarted:
@@ -76,8 +73,9 @@ def start_pilot(
         problems: list[tuple[PilotProblem, str]] = []
         if not named:
             problems.append((PilotProblem.NO_TEAMS, ""))
-        known = _team_names(desk) & _team_names(candidate)
-        problems += [(PilotProblem.NOT_A_TEAM, t) for t in named if t not in known]
+        desks_teams = {t.name for t in desk.teams}
+        missing = teams_it_cannot_run_on(named, desks_teams, {t.name for t in candidate.teams})
+        problems += [(PilotProblem.NOT_A_TEAM, t) for t in missing]
         if candidate_file.version == current.version:
             problems.append((PilotProblem.SAME_VERSION, ""))
         if problems:

@@ -14,6 +14,7 @@ from datetime import date
 from config.loader import ConfigError, settings_of
 from config.settings import Settings
 from router.desk_simulation import DeskSimulation, simulate
+from router.pilot import teams_it_cannot_run_on
 from router.rule_simulation import Arrival
 from store.roster_snapshot import agents_now
 from store.ticket_arrivals import TicketArrivals
@@ -90,8 +91,8 @@ def simulate_candidate(
 def check_pilot_teams(settings: Settings, candidate: Settings, teams: Sequence[str]) -> None:
     """``ValueError`` naming the teams a pilot cannot run on: those the desk's
     configuration or the candidate lacks (as ``config reload --pilot-teams`` refuses)."""
-    known = {t.name for t in settings.teams} & {t.name for t in candidate.teams}
-    unknown = [t for t in teams if t not in known]
+    current = {t.name for t in settings.teams}
+    unknown = teams_it_cannot_run_on(teams, current, {t.name for t in candidate.teams})
     if unknown:
         raise ValueError(
             f"not a team of both the desk's configuration and the candidate: {', '.join(unknown)}"
