@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from router.report_comparison import VersionChoice
 from router.report_period import Period
 from router.report_versions import ASSIGNMENTS, TRANSFERS, VERSION_EVENT, Moves
-from store.config_versions import ConfigVersions
+from store.config_versions import ConfigVersions, CurrentConfig
 from store.models import AuditEvent, Rating, Ticket
 
 
@@ -81,10 +81,10 @@ class VersionQueries:
         ).one()
         return int(found[0] or 0), int(found[1]) - int(found[0] or 0)
 
-    def choices(self, limit: int = 100) -> list[VersionChoice]:
-        """The versions of the latest ``limit`` changes, newest first, each once."""
+    def choices(self, now: CurrentConfig | None, limit: int = 100) -> list[VersionChoice]:
+        """The versions of the latest ``limit`` changes, newest first, each once; those of
+        ``now`` (the change in force, read by the caller) are live."""
         versions = ConfigVersions(self.session)
-        now = versions.current()
         live = {now.version, now.pilot.version if now.pilot else ""} if now else set()
         seen: dict[str, VersionChoice] = {}
         for change in versions.history(limit):

@@ -22,17 +22,17 @@ from router.report_comparison import (
 from router.report_figures import ReportFilters
 from router.report_period import Period
 from router.vocabulary import ConfigAction
-from store.config_versions import ConfigVersions
+from store.config_versions import ConfigVersions, CurrentConfig
 from store.report_queries import ReportQueries, prepare_report_transaction, ticket_conditions
 from store.report_versions import VersionQueries
 from workers.runtime.context import Runtime
 
 
-def _last_pilot(versions: ConfigVersions) -> PilotSides | None:
+def _last_pilot(versions: ConfigVersions, now: CurrentConfig | None) -> PilotSides | None:
+    """The last pilot started, and whether it runs ``now`` (the change in force)."""
     started = versions.last(ConfigAction.PILOT)
     if started is None or started.pilot is None:
         return None
-    now = versions.current()
     running = now is not None and now.pilot == started.pilot
     return PilotSides(started.pilot.version, started.version, started.pilot.teams, running)
 
@@ -41,7 +41,9 @@ def report_versions(runtime: Runtime) -> ReportVersions:
     """The versions a report may be narrowed to, and the last pilot."""
     with runtime.db.unit_of_work() as uow:
         versions = ConfigVersions(uow.session)
-        return ReportVersions(tuple(VersionQueries(uow.session).choices()), _last_pilot(versions))
+        now = versions.current()
+        choices = VersionQueries(uow.session).choices(now)
+        return ReportVersions(tuple(choices), _last_pilot(versions, now))
 
 
 def _side(
@@ -74,7 +76,8 @@ def compare_versions(
     with runtime.db.unit_of_work() as uow:
         if runtime.db.dialect == "postgresql":
             prepare_report_transaction(uow.session)
-        pilot = _last_pilot(ConfigVersions(uow.session))
+        versions = ConfigVersions(uow.session)
+        pilot = _last_pilot(versions, versions.current())
         sides = pilot_sides((first, second), pilot)
         if sides is None:
             raise NoSides("name two versions to compare: no pilot has run")

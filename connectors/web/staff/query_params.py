@@ -16,11 +16,14 @@ Words = Annotated[list[str], Query(max_length=50)]
 EARLIEST, LATEST = datetime(YEARS.start, 1, 1, tzinfo=UTC), datetime(YEARS.stop, 1, 1, tzinfo=UTC)
 
 
-def checked(values: list[str], name: str) -> tuple[str, ...]:
-    """``values`` as names, or 422 naming the first that is not one."""
+def checked(
+    values: list[str], name: str, pattern: str = WORD, kind: str = "a name (1-200 characters)"
+) -> tuple[str, ...]:
+    """``values`` as names (each matching ``pattern``), or 422 naming the first that is not
+    ``kind``."""
     for value in values:
-        if not re.fullmatch(WORD, value):
-            raise HTTPException(422, detail=f"{name}: {value!r} is not a name (1-200 characters)")
+        if not re.fullmatch(pattern, value):
+            raise HTTPException(422, detail=f"{name}: {value!r} is not {kind}")
     return tuple(values)
 
 
@@ -45,7 +48,4 @@ Versions = Annotated[
 
 def versions(values: list[str], name: str = "config_version") -> tuple[str, ...]:
     """``values`` as configuration versions, or 422 naming the first that is not one."""
-    for value in values:
-        if not re.fullmatch(VERSION, value):
-            raise HTTPException(422, detail=f"{name}: {value!r} is not a configuration version")
-    return tuple(values)
+    return checked(values, name, VERSION, "a configuration version")
