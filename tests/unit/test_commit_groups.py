@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 
 import pytest
 
@@ -15,9 +15,10 @@ from workers.channels.commit_groups import CommitGroups
 class Store:
     """``commit_many`` that holds its first call until released, so others queue behind."""
 
-    def __init__(self, refuse: frozenset[int] = frozenset()) -> None:
+    def __init__(self, refuse: frozenset[int] = frozenset(), interrupt: int | None = None) -> None:
         self.calls: list[list[int]] = []
         self.refuse = refuse
+        self.interrupt = interrupt  # the call (1: the first) interrupted: KeyboardInterrupt
         self.first_started = threading.Event()
         self.release = threading.Event()
         self._lock = threading.Lock()
@@ -26,6 +27,9 @@ class Store:
         with self._lock:
             self.calls.append(list(items))
             first = len(self.calls) == 1
+            interrupted = len(self.calls) == self.interrupt
+        if interrupted:
+            raise KeyboardInterrupt
         if first:
             self.first_started.set()
             assert self.release.wait(10)
@@ -43,22 +47,36 @@ def test_a_lone_caller_pays_one_commit_of_its_own_item() -> None:
     assert store.calls == [[1], [2]]
 
 
+def _in_a_thread(submit: Callable[[int, int], str], item: int, size: int) -> Future[str]:
+    """``submit(item, size)`` on a daemon thread: one that never returns (a waiter nobody
+    wakes) fails the test at its deadline instead of holding the run at exit."""
+    future: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(submit(item, size))
+        except BaseException as error:  # an interruption too: the outcome under test
+            future.set_exception(error)
+
+    threading.Thread(target=run, daemon=True).start()
+    return future
+
+
 def _submit_behind_a_held_commit(
     store: Store, groups: CommitGroups[int, str], later: int, size: int = 0
 ) -> list:
     """Item 0 is being committed; ``later`` more (of ``size`` bytes each) are submitted
-    meanwhile, then it ends."""
-    with ThreadPoolExecutor(later + 1) as pool:
-        first = pool.submit(groups.submit, 0, size)
-        assert store.first_started.wait(10)
-        rest = [pool.submit(groups.submit, n, size) for n in range(1, later + 1)]
-        deadline = time.monotonic() + 10
-        while len(groups._waiting) < later:  # all queued behind the first
-            assert time.monotonic() < deadline, "the later items never queued"
-            threading.Event().wait(0.005)
-        store.release.set()
-        futures = [first, *rest]
-        return [f.exception(10) or f.result(10) for f in futures]
+    meanwhile, then it ends. Each caller's result or error, within 10 s."""
+    first = _in_a_thread(groups.submit, 0, size)
+    assert store.first_started.wait(10)
+    rest = [_in_a_thread(groups.submit, n, size) for n in range(1, later + 1)]
+    deadline = time.monotonic() + 10
+    while len(groups._waiting) < later:  # all queued behind the first
+        assert time.monotonic() < deadline, "the later items never queued"
+        threading.Event().wait(0.005)
+    store.release.set()
+    futures = [first, *rest]
+    return [f.exception(10) or f.result(10) for f in futures]
 
 
 def test_items_arriving_during_a_commit_share_the_next_one_and_get_their_own_results() -> None:
@@ -99,15 +117,25 @@ def test_an_item_the_store_refuses_fails_alone_and_the_rest_of_its_group_is_comm
 
 
 def test_an_interruption_wakes_everyone_waiting_and_the_next_caller_leads_again() -> None:
-    calls = []
-
-    def interrupted(items: Sequence[int]) -> list[str]:
-        calls.append(list(items))
-        if len(calls) == 1:
-            raise KeyboardInterrupt
-        return [f"r{item}" for item in items]
-
-    groups = CommitGroups(interrupted)
+    # item 0 is committed while 1..5 wait; 1, 2, 3 are the next group, whose commit is
+    # interrupted; 4 and 5, queued behind it, are the group after
+    store = Store(interrupt=2)
+    groups = CommitGroups(store.commit_many, max_items=3)
+    outcomes = _submit_behind_a_held_commit(store, groups, 5)
+    assert store.calls == [[0], [1, 2, 3], [4, 5]]
+    assert outcomes[0] == "r0"
+    # each of the interrupted group is woken with the interruption (its leader raises it),
+    # not left waiting; those behind it are led on and committed
+    assert [type(o) for o in outcomes[1:4]] == [KeyboardInterrupt] * 3
+    assert outcomes[4:] == ["r4", "r5"]
+    assert not groups._waiting
+    # nobody leads now: the next caller commits its own item at once
+    assert groups.submit(6) == "r6"
+    assert store.calls[-1] == [6]
+    # and an interruption of a lone caller's commit leaves no one leading either
+    lone = Store(interrupt=1)
+    groups = CommitGroups(lone.commit_many)
     with pytest.raises(KeyboardInterrupt):
         groups.submit(1)
+    lone.release.set()
     assert groups.submit(2) == "r2"
