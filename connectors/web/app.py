@@ -1,52 +1,43 @@
-"""The web channel's JSON API: ``create_app`` wires intake, tickets and settings into FastAPI.
-
-A submission is answered only once intake has made it durable, then waits a moment
-for its ticket (``connectors.web.submissions``).
-"""
+"""The web app: ``create_app`` wires intake, tickets and settings into FastAPI (the public
+ticket API of ``connectors.web.ticket_api``, the form, the requester's pages, the staff API
+and the workspace), and answers what no route does: an invalid request (422), a value the
+store refuses (422), the store unavailable (503)."""
 
 from __future__ import annotations
 
-import hmac
-import inspect
 import logging
-import uuid
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
-from config.settings import Settings, WebSettings
+from config.settings import Settings
 from connectors.ports import Intake, RequesterDesk, Staff, TicketQueries, WebhookHealth
 from connectors.web.form import RETRY_AFTER_S, form_router
 from connectors.web.limits import BodySizeLimit
-from connectors.web.readiness import Readiness, metrics_router, readiness_router
-from connectors.web.requester.api_files import KeepFile, keep_files, read_files
+from connectors.web.readiness import (
+    Readiness,
+    liveness_router,
+    metrics_router,
+    readiness_router,
+)
 from connectors.web.requester.errors import RequesterNotFound
 from connectors.web.requester.form_api import document_forms, form_request_model
 from connectors.web.requester.forms_page import FormsPage
 from connectors.web.requester.my_requests import MyRequestsPage
-from connectors.web.requester.negotiation import wants_html
 from connectors.web.requester.refusal_pages import not_found_handler, too_large_page
 from connectors.web.requester.routes import page_router
 from connectors.web.requester.submission_guard import SubmissionGuard, SubmissionRate
-from connectors.web.requester.ticket_page import MERGED, TicketPage, file_link, opened
-from connectors.web.schemas import (
-    ID,
-    AcceptedResponse,
-    Problem,
-    TicketRequest,
-    TicketResponse,
-    ValidationProblems,
-    ticket_request_model,
-)
+from connectors.web.requester.ticket_page import TicketPage
+from connectors.web.schemas import ticket_request_model
 from connectors.web.staff.paths import UPLOADS
-from connectors.web.submissions import IdempotencyConflict, Submissions, accepted_response
+from connectors.web.submissions import Submissions
+from connectors.web.ticket_api import READ_LINKS, READ_RESPONSES, ticket_api
 from router.errors import PermanentError, TransientError
-from router.storable import is_id
 
 log = logging.getLogger(__name__)
 
@@ -58,69 +49,6 @@ TAGS = [
     {"name": "staff", "description": "Staff sign-in (session cookie) and who am I."},
     {"name": "agents", "description": "Agents' status and load; one's own status."},
     {"name": "tokens", "description": "API tokens for programs (admins)."},
-]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        pattern=r"^[\x21-\x7e]+$",
-        description="Any printable ASCII up to 200 characters, e.g. a UUID. Sending the same "
-        "key again returns the first submission (`duplicate: true`) instead of a new ticket.",
-    ),
-]
-
-
-READ_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {
-        "model": Problem,
-        "description": "Not found: no such id (any integer outside 1..2147483647 included), "
-        "or not the right `key`.",
-    },
-    422: {
-        "model": ValidationProblems,
-        "description": "The id is not an integer, or `key` is longer than 100 characters.",
-    },
-    503: {"model": Problem, "description": "The helpdesk is unavailable: retry after Retry-After."},
-}
-PAGE_CONTENT: dict[str, Any] = {
-    "description": "The ticket (JSON), or its page for a browser (HTML).",
-    "content": {"text/html": {"schema": {"type": "string"}}},
-}
-# OpenAPI links: what an answer to POST /api/v1/tickets lets a client read next
-READ_LINKS = {
-    "GetSubmission": {
-        "operationId": "get_submission",
-        "parameters": {
-            "submission_id": "$response.body#/submission_id",
-            "key": "$response.body#/access_key",
-        },
-    },
-    "GetTicket": {
-        "operationId": "get_ticket",
-        "parameters": {
-            "number": "$response.body#/ticket_number",
-            "key": "$response.body#/access_key",
-        },
-    },
-}
-
-
-def key_matches(given: str | None, expected: str | None) -> bool:
-    """Constant-time comparison; a missing key on either side never matches."""
-    if not given or not expected:
-        return False
-    return hmac.compare_digest(given.encode(), expected.encode())
-
-
-AccessKey = Annotated[
-    str | None,
-    Query(
-        alias="key",
-        max_length=100,
-        description="The `access_key` returned when the ticket was submitted. Without the "
-        "right key the answer is 404, as for a ticket that does not exist.",
-    ),
 ]
 
 
@@ -175,8 +103,9 @@ def create_app(
         links = {**READ_LINKS, **STAFF_TICKET_LINKS}
     keep_file = requester.keep_file if requester is not None else None
     app.include_router(
-        _api(submissions, tickets, request_model, page, settings.web, links, keep_file)
+        ticket_api(submissions, tickets, request_model, page, settings.web, links, keep_file)
     )
+    app.include_router(liveness_router())
     if ready is not None:
         app.include_router(readiness_router(ready))
     if metrics is not None:
@@ -203,153 +132,6 @@ def create_app(
 
         app.include_router(webhook_router(settings.telegram, intake, telegram_health))
     return app
-
-
-def _api(
-    submissions: Submissions,
-    tickets: TicketQueries,
-    request_model: type[TicketRequest],
-    page: TicketPage | None,
-    web: WebSettings,
-    links: dict[str, Any] = READ_LINKS,
-    keep_file: KeepFile | None = None,
-) -> APIRouter:
-    api = APIRouter()
-
-    @api.post(
-        "/api/v1/tickets",
-        operation_id="create_ticket",
-        tags=["tickets"],
-        summary="Open a ticket",
-        status_code=201,
-        response_model=AcceptedResponse,
-        response_description="Durable and already a ticket; Location is the ticket.",
-        responses={
-            201: {"links": links},
-            202: {
-                "model": AcceptedResponse,
-                "description": "Durable, not yet a ticket (or failed); Location is the status. "
-                "Also the answer at once, without waiting, while the helpdesk has a backlog.",
-                "links": links,
-            },
-            400: {
-                "model": Problem,
-                "description": "The body could not be read: it is not UTF-8, or its "
-                "Content-Length is malformed.",
-            },
-            409: {
-                "model": Problem,
-                "description": "The Idempotency-Key was used before for a different request: "
-                "use a new key for a new request.",
-            },
-            413: {"model": Problem, "description": "The body is over the configured limit."},
-            422: {
-                "model": ValidationProblems,
-                "description": "A field is missing or invalid (each problem names its field), "
-                "a file is refused (`files.<i>`: its size, its type by content, not "
-                "base64), the body is not a JSON object, or the store refuses a value.",
-            },
-            503: {"model": Problem, "description": "Not accepted: retry after Retry-After."},
-        },
-    )
-    async def create_ticket(
-        request: Request, ticket: TicketRequest, idempotency_key: IdempotencyKey = None
-    ) -> JSONResponse:
-        """Submit a ticket, with files in base64 if any. The answer comes once the
-        submission is durable, after waiting briefly for it to become a ticket."""
-        uploads = read_files(ticket.files, web)
-        try:
-            attachments = await keep_files(uploads, keep_file)
-            accepted = await submissions.submit(
-                ticket, idempotency_key or str(uuid.uuid4()), request, attachments
-            )
-        except IdempotencyConflict:  # the request is valid; the key's state conflicts with it
-            raise HTTPException(
-                409,
-                detail="this Idempotency-Key was already used for a different request; "
-                "use a new key for a new request",
-            ) from None
-        except TransientError as exc:
-            log.warning("web submission not accepted: %s", exc)
-            raise HTTPException(
-                503,
-                detail="the submission was not accepted: the helpdesk is temporarily "
-                "unavailable; retry in a few seconds (with the same Idempotency-Key)",
-                headers={"Retry-After": RETRY_AFTER_S},
-            ) from None
-        return JSONResponse(
-            accepted.model_dump(mode="json"),
-            status_code=202 if accepted.ticket_url is None else 201,
-            headers={"Location": accepted.ticket_url or accepted.status_url},
-        )
-
-    _set_body_model(create_ticket, "ticket", request_model)
-
-    @api.get(
-        "/api/v1/submissions/{submission_id}",
-        name="get_submission",
-        operation_id="get_submission",
-        tags=["submissions"],
-        summary="Follow a submission",
-        response_model=AcceptedResponse,
-        responses=READ_RESPONSES,
-    )
-    def get_submission(
-        request: Request,
-        submission_id: Annotated[int, Path(description="`submission_id` of the answer.", **ID)],
-        key: AccessKey = None,
-    ) -> AcceptedResponse:
-        """Where a submission stands; `ticket_number` is set once it has been ingested."""
-        receipt = submissions.intake.receipt(submission_id) if is_id(submission_id) else None
-        if receipt is None or not key_matches(key, receipt.access_key):
-            raise HTTPException(404, detail=f"submission {submission_id} not found")
-        return accepted_response(receipt, request)
-
-    @api.get(
-        "/api/v1/tickets/{number}",
-        name="get_ticket",
-        operation_id="get_ticket",
-        tags=["tickets"],
-        summary="Read a ticket",
-        response_model=TicketResponse,
-        responses={**READ_RESPONSES, 303: MERGED, **({200: PAGE_CONTENT} if page else {})},
-    )
-    def get_ticket(
-        request: Request,
-        number: Annotated[int, Path(description="The ticket number.", **ID)],
-        key: AccessKey = None,
-    ) -> Any:
-        """A ticket with its status, its state in the requester's words, who handles it,
-        and its public messages with their files. A browser (Accept: text/html before
-        JSON) gets the requester's page instead: the same link works for both."""
-        view = opened(request, tickets, number, key)  # a 404 page, or 303 to a merged one's
-        if isinstance(view, Response):
-            return view
-        if page is not None and wants_html(request.headers.get("Accept", "")):
-            return page.render(request, view)
-        files = (lambda sha: file_link(request, view, sha)) if page is not None else None
-        return TicketResponse.from_view(view, files)
-
-    @api.get("/healthz", operation_id="healthz", tags=["health"], summary="Liveness")
-    def healthz() -> dict[str, str]:
-        """Always `{"status": "ok"}` while the process serves requests."""
-        return {"status": "ok"}
-
-    return api
-
-
-def _set_body_model(endpoint: Callable[..., Any], param: str, model: type) -> None:
-    """Type ``endpoint``'s ``param`` with ``model``, a class built per app from settings.
-
-    FastAPI resolves string annotations in the module's globals, where a class
-    made inside ``create_app`` cannot be named; a signature holding the class
-    itself needs no resolving.
-    """
-    signature = inspect.signature(endpoint, eval_str=True)
-    parameters = [
-        p.replace(annotation=model) if p.name == param else p for p in signature.parameters.values()
-    ]
-    endpoint.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,5 +1,5 @@
-"""``/readyz``: the process can do its work (the store and the broker answer, the schema
-is current). ``/healthz`` (liveness) stays with the API: it only says the process serves."""
+"""``/healthz`` (liveness): the process serves requests. ``/readyz``: the process can do
+its work (the store and the broker answer, the schema is current). ``/metrics``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,17 @@ NOT_READY = {
         "content": {"application/json": {}},
     }
 }
+
+
+def liveness_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/healthz", operation_id="healthz", tags=["health"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        """Always `{"status": "ok"}` while the process serves requests."""
+        return {"status": "ok"}
+
+    return router
 
 
 def readiness_router(ready: Readiness) -> APIRouter:
