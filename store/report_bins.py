@@ -39,7 +39,6 @@ from sqlalchemy import (
     Integer,
     and_,
     case,
-    delete,
     func,
     insert,
     literal,
@@ -54,7 +53,7 @@ from router.report_period import Period
 from router.report_stats import Durations
 from router.vocabulary import Direction
 from store.models import Agent, Message, ReportBin, Team, Ticket
-from store.report_spans import period_spans, sum_spans
+from store.report_spans import newest, period_spans, sum_spans
 from store.report_sql import (
     duration_bin,
     durations_by_key,
@@ -85,6 +84,7 @@ class Measure(StrEnum):
 
 
 PREVIOUS_DAY = frozenset({Measure.HANDLED, Measure.TEAM_HANDLED})
+_LEAD = [ReportBin.measure.in_([m.value for m in Measure])]  # ix_report_bins_read
 SPEED = {
     Measure.FIRST_RESPONSE: "first_response_wall",
     Measure.FIRST_RESPONSE_BUSINESS: "first_response_business",
@@ -101,21 +101,25 @@ class ReportBins:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
+        self._before: int | None = None  # the newest row before the days were counted
 
     # --- counting ------------------------------------------------------------------
 
     def count_days(self, first: date, last: date, timezone: str) -> None:
-        """Replace the rows of the days ``first`` to ``last`` by a count of the tickets."""
-        self.session.execute(
-            delete(ReportBin).where(ReportBin.span == "day", ReportBin.day.between(first, last))
-        )
+        """Count the days ``first`` to ``last`` anew from the tickets, in day order (a
+        day's rows together in the table); their old rows go in ``count_spans``."""
+        if self._before is None:
+            self._before = newest(self.session, ReportBin)
         period = Period(first, last, timezone)
         for query in self._day_queries(period):
-            self.session.execute(insert(ReportBin).from_select(_COLUMNS, query))
+            ordered = query.order_by(query.selected_columns[1])
+            self.session.execute(insert(ReportBin).from_select(_COLUMNS, ordered))
 
     def count_spans(self, days: set[date]) -> None:
-        """Sum the weeks and months of ``days`` again from their days."""
-        sum_spans(self.session, ReportBin, _COLUMNS, ("count", "total_s"), days)
+        """Bring the weeks and months of ``days`` up to date and drop the days' old rows
+        (``store.report_spans``)."""
+        before = self._before or 0
+        sum_spans(self.session, ReportBin, _COLUMNS, ("count", "total_s"), days, before, _LEAD)
 
     def _day_queries(self, period: Period) -> list[Any]:
         tz, dialect = period.timezone, self.dialect

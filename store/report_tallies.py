@@ -27,7 +27,6 @@ from sqlalchemy import (
     Integer,
     String,
     case,
-    delete,
     distinct,
     func,
     insert,
@@ -51,37 +50,44 @@ from store.models import (
     Ticket,
 )
 from store.report_queries import clock_state, within
-from store.report_spans import period_spans, sum_spans
+from store.report_spans import newest, period_spans, sum_spans
 from store.report_sql import local_day
 
 TALLY_FILTERS = frozenset({"team"})
 CLOCK_FILTERS = frozenset({"team", "priority"})
 _TALLY = ["span", "day", "facet", "team_id", "ref", "key", "count", "good"]
 _CLOCK = ["span", "day", "team_id", "priority", "policy", "kind", "state", "step", "count"]
+FACETS = ("tag", "form", "organisation", "rating_agent", "rating_team")
+_LEAD = [ReportTally.facet.in_(FACETS)]  # ix_report_tallies_read
 
 
 class ReportTallies:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
+        self._before: tuple[int, int] | None = None  # the newest rows before a count
 
     # --- counting ------------------------------------------------------------------
 
     def count_days(self, first: date, last: date, timezone: str) -> None:
-        """Replace the rows of the days ``first`` to ``last`` by a count of the raw rows."""
+        """Count the days ``first`` to ``last`` anew from the raw rows, in day order (a
+        day's rows together in the table); their old rows go in ``count_spans``."""
         period = Period(first, last, timezone)
-        for table in (ReportTally, ReportClock):
-            self.session.execute(
-                delete(table).where(table.span == "day", table.day.between(first, last))
-            )
+        if self._before is None:
+            self._before = (newest(self.session, ReportTally), newest(self.session, ReportClock))
         for query in self._tally_queries(period):
-            self.session.execute(insert(ReportTally).from_select(_TALLY, query))
-        self.session.execute(insert(ReportClock).from_select(_CLOCK, self._clocks(period)))
+            ordered = query.order_by(query.selected_columns[1])
+            self.session.execute(insert(ReportTally).from_select(_TALLY, ordered))
+        clocks = self._clocks(period)
+        ordered = clocks.order_by(clocks.selected_columns[1])
+        self.session.execute(insert(ReportClock).from_select(_CLOCK, ordered))
 
     def count_spans(self, days: set[date]) -> None:
-        """Sum the weeks and months of ``days`` again from their days."""
-        sum_spans(self.session, ReportTally, _TALLY, ("count", "good"), days)
-        sum_spans(self.session, ReportClock, _CLOCK, ("count",), days)
+        """Bring the weeks and months of ``days`` up to date and drop the days' old rows
+        (``store.report_spans``)."""
+        tallies, clocks = self._before or (0, 0)
+        sum_spans(self.session, ReportTally, _TALLY, ("count", "good"), days, tallies, _LEAD)
+        sum_spans(self.session, ReportClock, _CLOCK, ("count",), days, clocks)
 
     def _tally_queries(self, period: Period) -> list[Any]:
         created = local_day(self.dialect, Ticket.created_at, period.timezone)
