@@ -41,6 +41,9 @@ from sqlalchemy.orm import Session
 
 from router.report_period import Period
 
+# rollup rows are never loaded as objects: a delete need not return their ids to the session
+UNSYNCED = {"synchronize_session": False}
+
 
 def newest(session: Session, table: Any) -> int:
     """The greatest id in ``table`` (0 when empty): rows added later have greater ones."""
@@ -93,7 +96,8 @@ def sum_spans(
         session.execute(
             delete(table).where(
                 *lead, table.span == span, table.day == first, c["id"] <= spans_before
-            )
+            ),
+            execution_options=UNSYNCED,
         )
     for start in range(0, len(counted), 100):
         session.execute(
@@ -102,7 +106,8 @@ def sum_spans(
                 table.span == "day",
                 table.day.in_(counted[start : start + 100]),
                 c["id"] <= before,
-            )
+            ),
+            execution_options=UNSYNCED,
         )
 
 
