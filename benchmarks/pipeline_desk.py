@@ -50,7 +50,7 @@ redrive_after_s = 120
 
 [broker]
 namespace = "{namespace}"
-
+{broker}
 [[teams]]
 name = "support"
 {agents}
@@ -74,10 +74,13 @@ class BenchDesk:
 
 
 @contextmanager
-def bench_desk(namespace: str, *, agents: int, keep_mail: bool = True) -> Iterator[BenchDesk]:
+def bench_desk(
+    namespace: str, *, agents: int, keep_mail: bool = True, worker_timeout_ms: int | None = None
+) -> Iterator[BenchDesk]:
     """The desk, migrated, its sink listening; each agent holds up to ``CAPACITY`` tickets
     (nobody is released: the agents must hold every ticket of a run between them).
-    ``keep_mail``: the sink keeps each message (else it counts them)."""
+    ``keep_mail``: the sink keeps each message (else it counts them);
+    ``worker_timeout_ms``: the broker's idle timeout (else the settings' default)."""
     with (
         tempfile.TemporaryDirectory() as tmp,
         SmtpSink(keep=keep_mail) as sink,
@@ -85,7 +88,10 @@ def bench_desk(namespace: str, *, agents: int, keep_mail: bool = True) -> Iterat
     ):
         config = Path(tmp) / "bench.toml"
         people = "".join(AGENT.format(i=i, capacity=CAPACITY) for i in range(agents))
-        config.write_text(CONFIG.format(port=sink.port, namespace=namespace, agents=people))
+        broker = f"worker_timeout_ms = {worker_timeout_ms}\n" if worker_timeout_ms else ""
+        config.write_text(
+            CONFIG.format(port=sink.port, namespace=namespace, broker=broker, agents=people)
+        )
         env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
         env.update(
             RELAYDESK_CONFIG=str(config),
