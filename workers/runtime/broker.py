@@ -1,9 +1,11 @@
 """Build the dramatiq broker named by ``broker_url``: in-process, Redis or RabbitMQ.
 
-The Redis settings are not dramatiq's defaults on purpose: with a 60 s
-heartbeat and maintenance on 0.1 % of commands, the messages of a worker killed
-with SIGKILL came back after minutes or not at all; with a 15 s heartbeat and
-maintenance on 10 % of commands they come back in under half a minute.
+On Redis an idle consumer blocks until its queue holds a message
+(``workers.runtime.waking_broker``) instead of polling it. The Redis settings
+are not dramatiq's defaults on purpose: with a 60 s heartbeat and maintenance on 0.1 %
+of commands, the messages of a worker killed with SIGKILL came back after minutes or
+not at all; with a 15 s heartbeat and maintenance on 10 % of commands they come back
+in under half a minute.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ def make_broker(settings: Settings) -> Broker:
         broker.emit_after("process_boot")  # an embedded process is its own worker: time limits
         return broker
     if url.startswith(("redis://", "rediss://")):
-        from dramatiq.brokers.redis import RedisBroker
+        from workers.runtime.waking_broker import WakingRedisBroker
 
-        return RedisBroker(
+        return WakingRedisBroker(
             middleware=_middleware(),
             url=url,
             namespace=settings.broker.namespace,
@@ -48,6 +50,15 @@ def make_broker(settings: Settings) -> Broker:
         confirm_delivery=True,
         middleware=_middleware(),
     )
+
+
+def broker_kind(broker: Broker) -> str:
+    """``RedisBroker``, ``RabbitmqBroker``, ``StubBroker``: the dramatiq broker ``broker``
+    is or extends (its own class's name for any other)."""
+    for cls in type(broker).__mro__:
+        if cls.__name__ in ("RedisBroker", "RabbitmqBroker", "StubBroker"):
+            return cls.__name__
+    return type(broker).__name__
 
 
 def describe(settings: Settings) -> str:

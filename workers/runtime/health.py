@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from store.migrate import current_revision, head_revision, ping
+from workers.runtime.broker import broker_kind
 from workers.runtime.context import Runtime
 
 
@@ -28,7 +29,7 @@ def readiness(runtime: Runtime) -> dict[str, str | None]:
 
 
 def _ping(broker: Any) -> None:
-    kind = type(broker).__name__
+    kind = broker_kind(broker)
     if kind == "RedisBroker":
         broker.client.ping()
     elif kind == "RabbitmqBroker":

@@ -16,6 +16,8 @@ from typing import Any
 from dramatiq import Broker
 from dramatiq.brokers.stub import StubBroker
 
+from workers.runtime.broker import broker_kind
+
 
 @dataclass(frozen=True)
 class QueueDepth:
@@ -28,7 +30,7 @@ class QueueDepth:
 def queue_depths(broker: Broker, queues: Iterable[str]) -> list[QueueDepth]:
     if isinstance(broker, StubBroker):
         return [_stub(broker, q) for q in queues]
-    if type(broker).__name__ == "RedisBroker":
+    if broker_kind(broker) == "RedisBroker":
         return [_redis(broker, q) for q in queues]
     return [_rabbitmq(broker, q) for q in queues]
 

@@ -16,13 +16,15 @@ from dramatiq import Broker, Message
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import dq_name
 
+from workers.runtime.broker import broker_kind
+
 
 def held_arguments(broker: Broker, queue: str, actor: str) -> list[tuple[Any, ...]] | None:
     """The arguments of each message for ``actor`` that ``broker`` holds on ``queue``;
     ``None`` when the broker cannot say."""
     if isinstance(broker, StubBroker):
         raws = [raw for name in (queue, dq_name(queue)) for raw in _stub_queue(broker, name)]
-    elif type(broker).__name__ == "RedisBroker":
+    elif broker_kind(broker) == "RedisBroker":
         raws = _redis(broker, queue)
     else:
         return None

@@ -1,0 +1,137 @@
+"""On Redis a consumer that found its queue empty blocks until a message is sent to it:
+the message is not left for the end of the consumer's idle timeout, and the queue is
+left as it was. Real Redis (the test session's private redis-server, each test's own
+namespace); the messages are sent, fetched and acknowledged as dramatiq does."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import dramatiq
+import pytest
+import redis
+from dramatiq import Broker, Worker
+from dramatiq.common import dq_name
+
+from config import load_settings
+from workers.runtime.broker import broker_kind, make_broker
+from workers.runtime.queue_depth import queue_depths
+from workers.runtime.waking_broker import WakingRedisBroker
+
+pytestmark = pytest.mark.integration
+
+QUEUE = "wake.test"
+LONG_WAIT_MS = 60_000  # a consumer that is not woken sleeps past every deadline below
+
+
+@pytest.fixture
+def namespace(redis_url: str) -> Iterator[str]:
+    name = f"wake{uuid.uuid4().hex[:8]}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(f"{name}*"):
+        client.delete(key)
+
+
+@pytest.fixture
+def broker(redis_url: str, namespace: str) -> Iterator[WakingRedisBroker]:
+    settings = load_settings(
+        environ={"RELAYDESK_BROKER_URL": redis_url, "RELAYDESK_BROKER__NAMESPACE": namespace}
+    )
+    broker = make_broker(settings)
+    assert isinstance(broker, WakingRedisBroker)
+    yield broker
+    broker.close()
+
+
+def _blocked(redis_url: str) -> int:
+    return int(redis.Redis.from_url(redis_url).info("clients")["blocked_clients"])
+
+
+def _wait_until_blocked(redis_url: str, count: int) -> None:
+    """Until ``count`` clients wait in a blocking command (the consumers waiting for a send)."""
+    pause = threading.Event()
+    for _ in range(200):
+        if _blocked(redis_url) >= count:
+            return
+        pause.wait(0.05)
+    raise AssertionError("the consumer never blocked waiting for its queue")
+
+
+def _consume_one(broker: Broker, queue_name: str, got: queue.Queue[Any]) -> threading.Thread:
+    def run() -> None:
+        consumer = broker.consume(queue_name, prefetch=1, timeout=LONG_WAIT_MS)
+        for message in consumer:
+            if message is not None:
+                got.put(message)
+                consumer.ack(message)
+                return
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_redis_broker_is_still_known_as_redis_to_the_desk(broker: Broker) -> None:
+    assert broker_kind(broker) == "RedisBroker"
+    assert [d.ready for d in queue_depths(broker, [QUEUE])] == [0]
+
+
+def test_a_send_wakes_a_consumer_waiting_on_an_empty_queue(
+    broker: WakingRedisBroker, redis_url: str
+) -> None:
+    actor = dramatiq.actor(actor_name="wake_me", queue_name=QUEUE, broker=broker)(lambda n: None)
+    got: queue.Queue[Any] = queue.Queue()
+    before = _blocked(redis_url)
+    thread = _consume_one(broker, QUEUE, got)
+    _wait_until_blocked(redis_url, before + 1)  # its fetch found nothing: it waits
+
+    sent = actor.send(7)
+
+    message = got.get(timeout=15)  # far less than the consumer's idle wait
+    assert (message.message_id, message.args) == (sent.message_id, (7,))
+    thread.join(15)
+    assert [d.ready for d in queue_depths(broker, [QUEUE])] == [0]  # acknowledged, not waiting
+    client = redis.Redis.from_url(redis_url)
+    assert client.hlen(f"{broker.namespace}:{QUEUE}.msgs") == 0
+
+
+def test_a_delayed_send_wakes_the_delay_queues_consumer(
+    broker: WakingRedisBroker, redis_url: str
+) -> None:
+    actor = dramatiq.actor(actor_name="wake_later", queue_name=QUEUE, broker=broker)(lambda: None)
+    got: queue.Queue[Any] = queue.Queue()
+    before = _blocked(redis_url)
+    thread = _consume_one(broker, dq_name(QUEUE), got)
+    _wait_until_blocked(redis_url, before + 1)
+
+    sent = actor.send_with_options(delay=1)
+
+    message = got.get(timeout=15)
+    assert message.message_id == sent.message_id
+    thread.join(15)
+
+
+def test_a_worker_with_a_long_idle_timeout_runs_what_is_sent_after_it_went_idle_in_order(
+    broker: WakingRedisBroker, redis_url: str
+) -> None:
+    done: queue.Queue[int] = queue.Queue()
+    actor = dramatiq.actor(actor_name="wake_worker", queue_name=QUEUE, broker=broker)(done.put)
+    before = _blocked(redis_url)
+    worker = Worker(broker, queues={QUEUE}, worker_threads=1, worker_timeout=LONG_WAIT_MS)
+    worker.start()
+    try:
+        for n in range(3):
+            _wait_until_blocked(redis_url, before + 2)  # the queue's and its delay queue's
+            actor.send(n)
+            assert done.get(timeout=15) == n
+        _wait_until_blocked(redis_url, before + 2)
+        for n in range(3, 10):  # sent together: taken in the order sent
+            actor.send(n)
+        assert [done.get(timeout=15) for _ in range(3, 10)] == list(range(3, 10))
+    finally:
+        worker.stop(timeout=100)  # (its threads are daemons; a stop waits out the idle wait)
