@@ -39,24 +39,30 @@ def namespace(redis_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def broker(redis_url: str, namespace: str) -> Iterator[WakingRedisBroker]:
+    """The desk's broker on the session's Redis, its connections named ``namespace`` (so
+    a test counts only its own consumers waiting, whatever other tests left blocked)."""
+    named = f"{redis_url}?client_name={namespace}"
     settings = load_settings(
-        environ={"RELAYDESK_BROKER_URL": redis_url, "RELAYDESK_BROKER__NAMESPACE": namespace}
+        environ={"RELAYDESK_BROKER_URL": named, "RELAYDESK_BROKER__NAMESPACE": namespace}
     )
     broker = make_broker(settings)
     assert isinstance(broker, WakingRedisBroker)
     yield broker
     broker.close()
+    broker.client.connection_pool.disconnect()  # ends its consumers still waiting in Redis
 
 
-def _blocked(redis_url: str) -> int:
-    return int(redis.Redis.from_url(redis_url).info("clients")["blocked_clients"])
+def _blocked(redis_url: str, namespace: str) -> int:
+    """How many of the test's broker connections wait in a blocking command."""
+    clients = redis.Redis.from_url(redis_url).client_list()
+    return sum(1 for c in clients if c.get("name") == namespace and "b" in c.get("flags", ""))
 
 
-def _wait_until_blocked(redis_url: str, count: int) -> None:
-    """Until ``count`` clients wait in a blocking command (the consumers waiting for a send)."""
+def _wait_until_blocked(redis_url: str, namespace: str, count: int) -> None:
+    """Until ``count`` of the test's consumers wait in Redis for a send."""
     pause = threading.Event()
     for _ in range(200):
-        if _blocked(redis_url) >= count:
+        if _blocked(redis_url, namespace) >= count:
             return
         pause.wait(0.05)
     raise AssertionError("the consumer never blocked waiting for its queue")
@@ -82,13 +88,12 @@ def test_a_redis_broker_is_still_known_as_redis_to_the_desk(broker: Broker) -> N
 
 
 def test_a_send_wakes_a_consumer_waiting_on_an_empty_queue(
-    broker: WakingRedisBroker, redis_url: str
+    broker: WakingRedisBroker, redis_url: str, namespace: str
 ) -> None:
     actor = dramatiq.actor(actor_name="wake_me", queue_name=QUEUE, broker=broker)(lambda n: None)
     got: queue.Queue[Any] = queue.Queue()
-    before = _blocked(redis_url)
     thread = _consume_one(broker, QUEUE, got)
-    _wait_until_blocked(redis_url, before + 1)  # its fetch found nothing: it waits
+    _wait_until_blocked(redis_url, namespace, 1)  # its fetch found nothing: it waits
 
     sent = actor.send(7)
 
@@ -101,13 +106,12 @@ def test_a_send_wakes_a_consumer_waiting_on_an_empty_queue(
 
 
 def test_a_delayed_send_wakes_the_delay_queues_consumer(
-    broker: WakingRedisBroker, redis_url: str
+    broker: WakingRedisBroker, redis_url: str, namespace: str
 ) -> None:
     actor = dramatiq.actor(actor_name="wake_later", queue_name=QUEUE, broker=broker)(lambda: None)
     got: queue.Queue[Any] = queue.Queue()
-    before = _blocked(redis_url)
     thread = _consume_one(broker, dq_name(QUEUE), got)
-    _wait_until_blocked(redis_url, before + 1)
+    _wait_until_blocked(redis_url, namespace, 1)
 
     sent = actor.send_with_options(delay=1)
 
@@ -117,21 +121,20 @@ def test_a_delayed_send_wakes_the_delay_queues_consumer(
 
 
 def test_a_worker_with_a_long_idle_timeout_runs_what_is_sent_after_it_went_idle_in_order(
-    broker: WakingRedisBroker, redis_url: str
+    broker: WakingRedisBroker, redis_url: str, namespace: str
 ) -> None:
     done: queue.Queue[int] = queue.Queue()
     actor = dramatiq.actor(actor_name="wake_worker", queue_name=QUEUE, broker=broker)(done.put)
-    before = _blocked(redis_url)
     worker = Worker(broker, queues={QUEUE}, worker_threads=1, worker_timeout=LONG_WAIT_MS)
     worker.start()
     try:
         for n in range(3):
-            _wait_until_blocked(redis_url, before + 2)  # the queue's and its delay queue's
+            _wait_until_blocked(redis_url, namespace, 2)  # the queue's and its delay queue's
             actor.send(n)
             assert done.get(timeout=15) == n
-        _wait_until_blocked(redis_url, before + 2)
+        _wait_until_blocked(redis_url, namespace, 2)
         for n in range(3, 10):  # sent together: taken in the order sent
             actor.send(n)
         assert [done.get(timeout=15) for _ in range(3, 10)] == list(range(3, 10))
     finally:
-        worker.stop(timeout=100)  # (its threads are daemons; a stop waits out the idle wait)
+        worker.stop(timeout=100)  # ms: its consumers still wait; the fixture disconnects them

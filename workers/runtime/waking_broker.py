@@ -5,9 +5,13 @@ up to the worker's idle timeout (``broker.worker_timeout_ms``), and a message se
 quiet queue waits for the end of that sleep, at every hop of a ticket (ingest, route,
 deliver). Here a consumer whose fetch came back empty blocks in Redis until its queue
 holds a message, for the same timeout at most: ``BLMOVE queue queue RIGHT RIGHT`` takes
-the queue's last message id and puts it back where it was, so the queue is left as it
-is, and returns as soon as there is one (every consumer blocked on the queue wakes, and
-the fetches decide who takes it).
+the queue's last message id and puts it back where it was, so the queue's contents and
+order are left as they are, and returns as soon as there is one (every consumer blocked
+on the queue wakes, and the fetches decide who takes it). The move is still a write: a
+message sent to a quiet queue costs one such write per consumer blocked on it. The
+delayed queues (``.DQ``) block the same way; as with dramatiq's sleep, a delayed
+message that falls due, and an acknowledgement, wait for the end of the consumer's wait
+(at most the idle timeout) to be handled.
 
 Nothing else changes: messages are sent, fetched, acknowledged and given back by
 dramatiq's Lua script, whoever sent them (a process without this broker, the
@@ -67,9 +71,11 @@ class _WakingConsumer(_RedisConsumer):
             return
         except redis.ConnectionError as exc:
             raise ConnectionClosed(exc) from None
-        except redis.ResponseError as exc:  # before Redis 6.2: no BLMOVE
+        except redis.ResponseError as exc:
+            if "unknown command" not in str(exc).lower():
+                raise  # out of memory, a read-only replica...: as dramatiq's own fetch would
             log.warning("Redis cannot block on %s (%s): polling it instead", key, exc)
-            self.blocks = False
+            self.blocks = False  # before Redis 6.2: no BLMOVE
 
 
 __all__ = ["WakingRedisBroker"]
