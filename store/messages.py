@@ -259,8 +259,8 @@ class MessageRepository:
             _conversation(), {"ticket_id": ticket_id}
         ):
             inbound = source == 0 and direction == Direction.INBOUND.value
-            if inbound and first_headers is None:
-                first_headers = dict(headers or {})
+            if headers is not None:  # the row the statement marked, wherever time puts it
+                first_headers = dict(headers)
             if source == 0 and not (thread_id and thread_id.startswith("<")):
                 continue
             if thread_id not in seen:  # a message before the mail it caused at the same time
@@ -328,7 +328,7 @@ def _conversation() -> Executable:
     (internal notes aside) and our mail to its requester, in the order mail threads them
     (by time; a message before the mail it caused at the same time; then by id), each as
     (source: 0 a message, 1 our mail; its Message-ID; its direction; the headers of the
-    requester's first message, None on every other row)."""
+    requester's first message, the inbound one of the lowest id, None on every other row)."""
     messages, outbox = table(Message), table(OutboxItem)
     ticket_id: BindParameter[int] = bindparam("ticket_id", type_=Integer)
     first_inbound = (

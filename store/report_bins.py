@@ -118,7 +118,11 @@ class ReportBins:
     def count_spans(self, days: set[date]) -> None:
         """Bring the weeks and months of ``days`` up to date and drop the days' old rows
         (``store.report_spans``)."""
-        before = self._before or 0
+        if not days:
+            return
+        if self._before is None:
+            raise RuntimeError("count_spans counts the days count_days counted: call it first")
+        before, self._before = self._before, None  # the next refresh's count starts anew
         sum_spans(self.session, ReportBin, _COLUMNS, ("count", "total_s"), days, before, _LEAD)
 
     def _day_queries(self, period: Period) -> list[Any]:

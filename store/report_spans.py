@@ -14,7 +14,10 @@ A day counted again gets its new rows beside its old ones (``count_days`` of
 changed (``sum_spans``: the span's rows, plus the days' new rows, less their old ones,
 which then go), not summed again from all their days: a month of the bins is some
 220,000 day rows against 19,000 of its own and 7,000 a day. Every figure is a sum, so a
-span still equals the sum of its days (a key whose count comes to 0 leaves).
+span still equals the sum of its days (a key whose count comes to 0 leaves): the counts
+exactly, the seconds (``total_s``, a float) to a float's rounding. This holds because
+one refresh at a time writes these tables (under the refresh's lock) and ids grow in the
+order rows are added, so "ids up to ``before``" are exactly a day's old rows.
 
 ``lead`` names every value of the column an index of the table leads with (the bins'
 measure, the tallies' facet), so that index finds a span's or a day's rows.

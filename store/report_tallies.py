@@ -85,7 +85,11 @@ class ReportTallies:
     def count_spans(self, days: set[date]) -> None:
         """Bring the weeks and months of ``days`` up to date and drop the days' old rows
         (``store.report_spans``)."""
-        tallies, clocks = self._before or (0, 0)
+        if not days:
+            return
+        if self._before is None:
+            raise RuntimeError("count_spans counts the days count_days counted: call it first")
+        (tallies, clocks), self._before = self._before, None  # the next count starts anew
         sum_spans(self.session, ReportTally, _TALLY, ("count", "good"), days, tallies, _LEAD)
         sum_spans(self.session, ReportClock, _CLOCK, ("count",), days, clocks)
 
