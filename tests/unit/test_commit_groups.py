@@ -66,14 +66,17 @@ def _submit_behind_a_held_commit(
     store: Store, groups: CommitGroups[int, str], later: int, size: int = 0
 ) -> list:
     """Item 0 is being committed; ``later`` more (of ``size`` bytes each) are submitted
-    meanwhile, then it ends. Each caller's result or error, within 10 s."""
+    meanwhile, one after another in the order of their numbers (each queued before the
+    next is submitted), then it ends. Each caller's result or error, within 10 s."""
     first = _in_a_thread(groups.submit, 0, size)
     assert store.first_started.wait(10)
-    rest = [_in_a_thread(groups.submit, n, size) for n in range(1, later + 1)]
+    rest = []
     deadline = time.monotonic() + 10
-    while len(groups._waiting) < later:  # all queued behind the first
-        assert time.monotonic() < deadline, "the later items never queued"
-        threading.Event().wait(0.005)
+    for n in range(1, later + 1):
+        rest.append(_in_a_thread(groups.submit, n, size))
+        while len(groups._waiting) < n:  # queued behind the first, after n - 1
+            assert time.monotonic() < deadline, "the later items never queued"
+            threading.Event().wait(0.001)
     store.release.set()
     futures = [first, *rest]
     return [f.exception(10) or f.result(10) for f in futures]
