@@ -2,6 +2,7 @@
 
     python -m benchmarks.pipeline [--tickets 2000] [--processes 2] [--threads 4] [--rate R]
         [--rates 50,100] [--paced-tickets 1000] [--idle-seconds 5] [--worker-timeout-ms MS]
+        [--hops 500] [--hop-rate 50] [--hops-only]
 
 Runs on Redis (a private redis-server started for the run, or RELAYDESK_BENCH_REDIS)
 and a fresh PostgreSQL database (dropped afterwards). In one run it measures:
@@ -16,6 +17,11 @@ and a fresh PostgreSQL database (dropped afterwards). In one run it measures:
 3. for each of ``--rates``, ``--paced-tickets`` tickets offered at that rate (below
    capacity: latency without queueing, and what a quiet desk costs per ticket), on
    worker processes of their own.
+
+``--hops-only`` stops after step 1 (its figures as a last key=value line of their own:
+noop_hops_per_s, hop_p50_ms, hop_p99_ms, hop_cpu_ms). ``--worker-timeout-ms`` sets the
+workers' idle timeout (``broker.worker_timeout_ms``: how long an idle consumer waits on
+its queue before it looks again).
 
 The last line is key=value pairs: tickets_per_s, p50_ms, p99_ms (accepted ->
 agent notified), noop_hops_per_s, hops_per_ticket (the actor steps a ticket
@@ -443,6 +449,10 @@ def _run(args: argparse.Namespace, namespace: str) -> None:
                 flush=True,
             )
         if args.hops_only:
+            print(
+                f"noop_hops_per_s={noop:.1f} hop_p50_ms={hops['p50_ms']:.1f} "
+                f"hop_p99_ms={hops['p99_ms']:.1f} hop_cpu_ms={hops['cpu_ms']:.2f}"
+            )
             return
         print(f"pipeline: {args.tickets} tickets ...", flush=True)
         result = run_pipeline(settings, env, sink, args, tickets=args.tickets, rate=args.rate)
