@@ -37,7 +37,6 @@ hypothesis_settings.load_profile("relaydesk")
 # longest in measured runs) are handed out first and the short ones fill in around them.
 LONGEST_FIRST = (
     "test_staff_openapi_fuzz.py",
-    "test_staff_openapi_fuzz_rest.py",
     "test_openapi_fuzz.py",
     "test_benchmarks_readers.py",
     "test_benchmarks_edges.py",
