@@ -33,6 +33,7 @@ from store.tickets import new_access_key
 from workers.runtime.context import Runtime
 from workers.steps.ingest_email import (
     AutoReplyLimit,
+    sent_by_an_agent,
 )
 from workers.steps.ingest_ticket import author, join_ticket, open_ticket, requester_language_of
 
@@ -165,14 +166,17 @@ def _requesters(uow: UnitOfWork, messages: list[InboundMessage]) -> list[tuple[s
     """(address, name) of the senders ``_ingest_in`` will identify as customers: not a
     ticket page's (its ticket's requester), not a null sender, not an agent (whose mail
     may be an answer, taken before any customer is found; left to ``identify``)."""
-    agents = uow.memo("agent emails", uow.agents.emails)
     return [
         (m.sender_address, m.sender_name)
         for m in messages
-        if m.ticket_number is None
-        and m.sender_address
-        and m.sender_address.strip().lower() not in agents
+        if _by_address(m) and not sent_by_an_agent(uow, m.sender_address)
     ]
+
+
+def _by_address(message: InboundMessage) -> bool:
+    """Whether the message's customer is found by its sender's address (``identify``):
+    not a ticket page's (its ticket's requester), not a null sender."""
+    return message.ticket_number is None and bool(message.sender_address)
 
 
 def _from_payload(payload: dict[str, Any]) -> InboundMessage:
@@ -286,6 +290,6 @@ def _ingest_in(
 def _customer(uow: UnitOfWork, message: InboundMessage, now: datetime) -> CustomerRef | None:
     if message.ticket_number is not None:  # from its ticket's page: the ticket's requester
         return uow.customers.requester_of(message.ticket_number)
-    if not message.sender_address:
+    if not _by_address(message):
         return None  # a null sender (MAILER-DAEMON <>): automatic, nobody to know or answer
     return uow.customers.identify(message.channel, message.sender_address, message.sender_name, now)

@@ -127,9 +127,9 @@ def answered_by_agent(
     """
     if message.is_automatic or not runtime.settings.email.agent_replies:
         return False
-    sender = message.sender_address.strip().lower()
-    if sender not in uow.memo("agent emails", uow.agents.emails):
+    if not sent_by_an_agent(uow, message.sender_address):
         return False  # (the common case, without a query per message in a batch)
+    sender = message.sender_address.strip().lower()
     agent = uow.agents.by_email(sender)
     if agent is None:
         return False
@@ -212,3 +212,9 @@ def email_thread(
         ):
             return uow.tickets.get(number, for_update=True)
     return None
+
+
+def sent_by_an_agent(uow: UnitOfWork, address: str) -> bool:
+    """Whether ``address`` is one of our agents' (every agent's address read once in a
+    unit of work, however many messages of a batch ask)."""
+    return address.strip().lower() in uow.memo("agent emails", uow.agents.emails)
