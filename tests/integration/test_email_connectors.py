@@ -129,10 +129,17 @@ def test_the_same_email_by_smtp_and_by_imap_is_one_message(
     seen = _eventually(lambda: SEEN in imap_mailbox.flags().get(1, ()), timeout=40)
     assert seen, "the IMAP copy was never read"
     desk.settle()
+
+    def cursor() -> tuple[int, int] | None:
+        with desk.runtime.db.unit_of_work() as uow:
+            return uow.mailboxes.load("support")
+
+    # \Seen is set when the batch is committed; the cursor is saved after it, when the poll ends
+    last_uid = max(imap_mailbox.flags())
+    saved = _eventually(lambda: (cursor() or (0, 0))[1] == last_uid)
+    assert saved, f"the cursor stayed at {cursor()}, not UID {last_uid}"
     with desk.runtime.db.unit_of_work() as uow:
         (row,) = uow.inbox.recent()  # the IMAP copy was the SMTP one's: no second row
-        cursor = uow.mailboxes.load("support")
-    assert cursor is not None and cursor[1] == max(imap_mailbox.flags())
     assert row.ticket_id == number and row.state == RowState.DONE.value
     assert _tickets(desk) == [number] and len(desk.ticket(number).messages) == 1
 
