@@ -21,10 +21,11 @@ import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email import errors
-from email.headerregistry import Address
+from email.headerregistry import Address, AddressHeader
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
+from typing import cast
 
 from connectors.email.email_policy import POLICY
 from connectors.email.one_line import clean
@@ -52,11 +53,11 @@ def build_email(
     """The email for ``message`` with ``files`` attached (name, type, bytes); raises
     ``PermanentError`` when it cannot be built."""
     email = EmailMessage(policy=_POLICY)
-    # as text: the header is parsed from it either way, and the policy parses a text
-    # it has seen once only (the desk's own From, whatever the message)
-    email["From"] = str(_address(from_name, from_address))
-    email["To"] = str(_address(message.recipient_name, message.recipient))
-    email["Reply-To"] = str(_address("", reply_to))
+    # set parsed: the check of each address parsed its header already
+    sender = _address("From", from_name, from_address)
+    email["From"] = sender
+    email["To"] = _address("To", message.recipient_name, message.recipient)
+    email["Reply-To"] = _address("Reply-To", "", reply_to)
     email["Subject"] = header_text(message.subject)
     email["Date"] = format_datetime(now or datetime.now(UTC))
     own_id = _message_id(message.message_id)
@@ -69,7 +70,7 @@ def build_email(
     references = _references(message.references, parent)
     if references:
         email["References"] = " ".join(references)
-    email["X-Loop"] = _address("", from_address).addr_spec
+    email["X-Loop"] = sender.addresses[0].addr_spec
     if message.automatic:
         email["Auto-Submitted"] = "auto-replied"
         email["X-Auto-Response-Suppress"] = "All"
@@ -130,14 +131,35 @@ def header_text(value: str) -> str:
     raise PermanentError("header text keeps decoding into new text")
 
 
-@lru_cache(maxsize=256)  # the desk's own (From, X-Loop) are the same for every message
-def _address(name: str, address: str) -> Address:
+@lru_cache(maxsize=256)  # the desk's own From is the same for every message
+def _address(header: str, name: str, address: str) -> AddressHeader:
+    """The address header ``header`` naming ``name`` at ``address``, parsed once: the
+    header's own parse is the check that the address reads back as given."""
     # The address parser decodes encoded words even inside a quoted display name,
     # so whatever still looks like the start of one after decoding is defused.
     display = header_text(name).replace("=?", "= ?")
     spec = clean(address)
     if not spec.isascii():
         raise PermanentError(f"non-ASCII email addresses are not supported: {spec!r}")
+    local, _, domain = spec.rpartition("@")
+    try:
+        parsed = _POLICY.header_factory(
+            header, str(Address(display_name=display, username=local, domain=domain))
+        )
+    except (ValueError, IndexError, errors.MessageError):
+        parsed = None
+    if (
+        parsed is None
+        or parsed.defects
+        or not domain
+        or [found.addr_spec for found in parsed.addresses] != [spec]
+    ):  # not a plain address: parsed alone first, as the stdlib checks one
+        parsed = _POLICY.header_factory(header, str(_checked(display, spec)))
+    return cast(AddressHeader, parsed)
+
+
+def _checked(display: str, spec: str) -> Address:
+    """``spec`` parsed alone as an addr-spec; ``PermanentError`` unless it reads back whole."""
     try:
         parsed = Address(display_name=display, addr_spec=spec)
     except (ValueError, IndexError, errors.MessageError) as error:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
+from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any, cast
 
 import pytest
 
-from connectors.email.compose import build_email, email_bytes
+from connectors.email.compose import build_email, email_bytes, header_text
 from router.envelopes import OutboundMessage
 from router.errors import PermanentError
 from router.vocabulary import Channel
@@ -309,3 +310,48 @@ def test_the_same_headers_fold_for_each_line_separator_they_are_written_with() -
     assert crlf.replace(b"\r\n", b"\n") == lf
     assert b"\r\n " in crlf.partition(b"\r\n\r\n")[0]  # the From header folded, with CRLF
     assert email_bytes(compose(outbound(body_html="<p>We are on it.</p>"), long_name)) == crlf
+
+
+NAMES = ["Ana Souza", "", "Jürgen Groß", "王小明", 'Eve "the" Hacker', "O'Brien, Pat", "a.b"]
+NAMES += ["Dr. Who (Tardis)", "x" * 120, "=?utf-8?q?x?=", "Ünïcödé " * 20]
+ADDRESSES = ["ana@customer.example", "support+42@relaydesk.example", "a.b-c@sub.example.org"]
+ADDRESSES += ['"john doe"@example.com', "x@y", "user@[127.0.0.1]"]
+REFUSED = ["no-at-sign", "a@b@c", "@example.com", "ana@customer.example\nX: y", "a@", "a@b c"]
+REFUSED += ["a..b@example.com", "a b@example.com"]
+
+
+def _as_the_stdlib_parses_it(email: EmailMessage, names: dict[str, tuple[str, str]]) -> bytes:
+    """``email`` with its address headers set again from text, each address parsed alone
+    first (``Address(addr_spec=...)``), as the composer did before it parsed each once."""
+    for header, (name, address) in names.items():
+        display = name.replace("=?", "= ?")
+        email.replace_header(header, str(Address(display_name=display, addr_spec=address)))
+    return email_bytes(email)
+
+
+@pytest.mark.parametrize("address", ADDRESSES)
+@pytest.mark.parametrize("name", NAMES)
+def test_an_address_parsed_once_writes_the_bytes_of_one_parsed_alone_first(
+    name: str, address: str
+) -> None:
+    message = outbound(recipient_name=name, recipient=address, body_html="<p>We are on it.</p>")
+    email = compose(message, from_name=name[::-1])
+    expected = _as_the_stdlib_parses_it(
+        compose(message, from_name=name[::-1]),
+        {
+            "To": (header_text(name), address),
+            "From": (header_text(name[::-1]), FROM),
+            "Reply-To": ("", FROM),
+        },
+    )
+
+    assert email_bytes(email) == expected
+    assert message_from_bytes(expected, policy=policy.default)["To"].addresses[0].addr_spec == (
+        address
+    )
+
+
+@pytest.mark.parametrize("address", REFUSED)
+def test_an_address_the_stdlib_cannot_read_back_whole_is_refused(address: str) -> None:
+    with pytest.raises(PermanentError, match="invalid email address"):
+        compose(outbound(recipient=address))
