@@ -44,6 +44,7 @@ from sqlalchemy import text
 
 from benchmarks.desk_seed import kept_database
 from config import load_settings
+from store.report_requester_bounds import count_totals
 from store.ticket_search import build_missing_documents
 from tests.support.services import fresh_postgres_database
 from workers.desk.sign_in import set_password
@@ -207,6 +208,7 @@ def _seed(runtime: Runtime, tickets: int) -> None:
         conn.execute(text("SELECT setval('tickets_id_seq', :n)"), {"n": tickets + 1})
         conn.execute(text("SET LOCAL session_replication_role = origin"))
         build_missing_documents(conn)
+        count_totals(conn)
     with runtime.db.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
     seeded = time.perf_counter() - began

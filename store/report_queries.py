@@ -150,7 +150,9 @@ class ReportQueries:
     def top_requesters(self, period: Period, filters: ReportFilters) -> tuple[tuple[str, int], ...]:
         """``top_ten`` of ``volume_by(key="requester")``, ranked in the database."""
         return top_requesters(
-            self.session, [within(Ticket.created_at, period), *ticket_conditions(filters)]
+            self.session,
+            [within(Ticket.created_at, period), *ticket_conditions(filters)],
+            teams=filters.team,
         )
 
     def _tags(self, where: list[ColumnElement[bool]]) -> Counter[str]:

@@ -16,6 +16,8 @@ committed late), of its ratings and SLA clocks, of every rating changed and of t
 clocks of the tickets the SLA sweep breached or escalated since (its audit events),
 and of the tickets of every customer in ``report_requesters_moved`` (their organisation
 changed, or tickets moved to them: triggers write it, the refresh takes it).
+Each refresh also folds the changes to every requester's tickets into their totals
+(``store.report_requester_bounds``: the top requesters' bound).
 The speed and people in bins (``store.report_bins``), the top tags and forms, ratings
 and clocks (``store.report_tallies``) are counted again on the same days.
 A refresh takes a lock (PostgreSQL) or the write lock (SQLite), so two schedulers
@@ -56,6 +58,7 @@ from store.models import (
 )
 from store.report_bins import ReportBins
 from store.report_queries import within
+from store.report_requester_bounds import fold_changes
 from store.report_sql import as_date, local_day, week_bucket
 from store.report_tallies import ReportTallies
 
@@ -101,6 +104,7 @@ class ReportRollups:
             tallies.count_days(first, last, timezone)
         bins.count_spans(days)
         tallies.count_spans(days)
+        fold_changes(self.session)  # the top requesters' bounds
         if fresh and self.dialect == "postgresql":  # the planner's figures of them, anew
             self.session.execute(text(f"ANALYZE {', '.join(ROLLUP_TABLES)}"))
         mark.at = max(mark.at, now)

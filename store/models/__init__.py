@@ -24,7 +24,11 @@ from store.models.reports import (
     ReportClock,
     ReportDay,
     ReportMark,
+    ReportNameChange,
+    ReportRequesterChange,
     ReportRequesterMoved,
+    ReportRequesterTotal,
+    ReportSharedName,
     ReportTally,
 )
 from store.models.requester_access import RequesterAccess
@@ -60,7 +64,11 @@ __all__ = [
     "ReportClock",
     "ReportDay",
     "ReportMark",
+    "ReportNameChange",
+    "ReportRequesterChange",
     "ReportRequesterMoved",
+    "ReportRequesterTotal",
+    "ReportSharedName",
     "ReportTally",
     "RequesterAccess",
     "SavedSearchRow",

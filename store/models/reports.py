@@ -109,6 +109,58 @@ class ReportRequesterMoved(Base):
     customer_id: Mapped[int] = mapped_column(Integer)
 
 
+class ReportRequesterTotal(Base):
+    """Every ticket a requester has (``team_id`` 0), and those of each team: more than any
+    period's count, so the top requesters are ranked from the requesters with the most
+    down to where no one below can still rank (``store.report_requester_bounds``).
+    Brought up to date by each refresh from ``report_requester_changes``."""
+
+    __tablename__ = "report_requester_totals"
+    __table_args__ = (
+        Index("ix_report_requester_totals_rank", "team_id", "tickets", "requester_id"),
+    )
+
+    requester_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: every team
+    tickets: Mapped[int] = mapped_column(Integer)
+
+
+class ReportRequesterChange(Base):
+    """A ticket added to (``delta`` 1) or taken from (-1) a requester and team (``None``:
+    no team): written by triggers on the tickets, folded into ``report_requester_totals``
+    and deleted by the next refresh."""
+
+    __tablename__ = "report_requester_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(Integer)
+    team_id: Mapped[int | None] = mapped_column(Integer)
+    delta: Mapped[int] = mapped_column(Integer)
+
+
+class ReportSharedName(Base):
+    """A name more than one customer may have (every name two customers have, and
+    perhaps a few more): the top requesters sum such a name's customers together, and
+    rank the requesters alone with their name from their own count
+    (``store.report_requester_bounds``). Brought up to date by each refresh from
+    ``report_name_changes``."""
+
+    __tablename__ = "report_shared_names"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class ReportNameChange(Base):
+    """A customer's name given or taken (by a new, renamed or removed customer): written
+    by triggers on the customers, checked against the customers and deleted by the next
+    refresh; until then the name counts as shared."""
+
+    __tablename__ = "report_name_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
 class ReportClock(Base):
     """SLA clocks started on one local day (or month) per the ticket's team and priority,
     the clock's policy, kind, state (met, breached, running) and escalation step reached.
