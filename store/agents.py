@@ -68,6 +68,10 @@ def _skills_of() -> Executable:
     )
 
 
+# every agent's address (``emails``: every ingest batch asks), built once (as above)
+_AGENT_EMAILS = select(Agent.email)
+
+
 class AgentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -91,7 +95,7 @@ class AgentRepository:
 
     def emails(self) -> frozenset[str]:
         """Every agent's address, lowercased: is a sender one of ours?"""
-        return frozenset(e.strip().lower() for e in self.session.scalars(select(Agent.email)))
+        return frozenset(e.strip().lower() for e in self.session.scalars(_AGENT_EMAILS))
 
     def by_ids(self, ids: list[int]) -> list[Agent]:
         if not ids:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from router.vocabulary import Channel
@@ -73,6 +73,31 @@ def _refs_by_identity() -> Any:
     )
 
 
+# Built once, given their values as parameters (see ``store.dialect``): every ingest
+# batch runs them, and building one costs about what running it does.
+# the customers behind a batch's senders (``look_up``)
+_BY_IDENTITIES = _refs_by_identity().where(
+    CustomerIdentity.channel == bindparam("channel"),
+    CustomerIdentity.address.in_(bindparam("addresses", expanding=True)),
+)
+# the organisations of the new ones' email domains (``_look_up_domains``)
+_ORGANISATIONS_OF_DOMAINS = (
+    select(OrganisationDomain.domain, Organisation.id, Organisation.name, Organisation.tier)
+    .join(Organisation, Organisation.id == OrganisationDomain.organisation_id)
+    .where(OrganisationDomain.domain.in_(bindparam("domains", expanding=True)))
+)
+# which of some addresses bounce, in address order (``bounces``; locked or not)
+_BOUNCES = (
+    select(CustomerIdentity.address, CustomerIdentity.bounced_at, CustomerIdentity.bounce_reason)
+    .where(
+        CustomerIdentity.channel == Channel.EMAIL.value,
+        CustomerIdentity.address.in_(bindparam("addresses", expanding=True)),
+    )
+    .order_by(CustomerIdentity.address)
+)
+_BOUNCES_LOCKED = _BOUNCES.with_for_update()
+
+
 class CustomerRepository:
     def __init__(
         self,
@@ -98,11 +123,8 @@ class CustomerRepository:
         if not wanted:
             return
         found: dict[str, CustomerRef | None] = dict.fromkeys(wanted)
-        for row in self.session.execute(
-            _refs_by_identity().where(
-                CustomerIdentity.channel == kind.value, CustomerIdentity.address.in_(wanted)
-            )
-        ):
+        values = {"channel": kind.value, "addresses": sorted(wanted)}
+        for row in self.session.execute(_BY_IDENTITIES, values):
             found[row[0]] = _ref(row[1:])
         self._known.update(((kind.value, address), ref) for address, ref in found.items())
         if kind is Channel.EMAIL:
@@ -114,11 +136,7 @@ class CustomerRepository:
         if not wanted:
             return
         found: KnownDomains = dict.fromkeys(wanted)
-        for row in self.session.execute(
-            select(OrganisationDomain.domain, Organisation.id, Organisation.name, Organisation.tier)
-            .join(Organisation, Organisation.id == OrganisationDomain.organisation_id)
-            .where(OrganisationDomain.domain.in_(wanted))
-        ):
+        for row in self.session.execute(_ORGANISATIONS_OF_DOMAINS, {"domains": sorted(wanted)}):
             found[row[0]] = DomainOrganisation(id=row[1], name=row[2], tier=row[3])
         self._domains.update(found)
 
@@ -293,19 +311,8 @@ class CustomerRepository:
         wanted = sorted({normalise_address(Channel.EMAIL, a) for a in addresses})
         if not wanted:
             return {}
-        query = (
-            select(
-                CustomerIdentity.address,
-                CustomerIdentity.bounced_at,
-                CustomerIdentity.bounce_reason,
-            )
-            .where(
-                CustomerIdentity.channel == Channel.EMAIL.value,
-                CustomerIdentity.address.in_(wanted),
-            )
-            .order_by(CustomerIdentity.address)
-        )
-        rows = self.session.execute(query.with_for_update() if lock else query)
+        query = _BOUNCES_LOCKED if lock else _BOUNCES
+        rows = self.session.execute(query, {"addresses": wanted})
         return {address: reason or "bounced" for address, at, reason in rows if at is not None}
 
     def clear_bounce(self, address: str) -> None:

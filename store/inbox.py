@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
@@ -93,6 +93,31 @@ _CLAIM = (
     )
     .values(state=RowState.DONE.value, updated_at=bindparam("at"))
     .returning(_INBOX.id, _INBOX.payload)
+)
+
+
+# claim up to ``limit`` pending rows of ``channel`` that no attempt has begun, skipping
+# those another transaction holds (``take_waiting``: a worker with a backlog behind it)
+_WAITING = (
+    select(_INBOX.id)
+    .where(
+        _INBOX.state == RowState.PENDING.value,
+        _INBOX.channel == bindparam("of_channel"),
+        _INBOX.attempts == 0,
+    )
+    .order_by(_INBOX.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_TAKE_WAITING = (
+    update(table(InboxItem))
+    .where(_INBOX.id.in_(picked(_WAITING, "waiting")), _INBOX.state == RowState.PENDING.value)
+    .values(state=RowState.DONE.value, updated_at=bindparam("at"))
+    .returning(_INBOX.id, _INBOX.payload)
+)
+# the raw bytes of a batch's rows (``raws``)
+_RAWS = select(_INBOX.id, _INBOX.raw).where(
+    _INBOX.id.in_(bindparam("ids", expanding=True)), _INBOX.raw.is_not(None)
 )
 
 
@@ -186,11 +211,7 @@ class InboxRepository:
 
     def raws(self, inbox_ids: list[int]) -> dict[int, bytes]:
         """``raw`` for many rows in one statement (those that kept their bytes)."""
-        rows = self.session.execute(
-            select(InboxItem.id, InboxItem.raw).where(
-                InboxItem.id.in_(inbox_ids), InboxItem.raw.is_not(None)
-            )
-        )
+        rows = self.session.execute(_RAWS, {"ids": list(inbox_ids)})
         return {row[0]: bytes(row[1]) for row in rows if row[1] is not None}
 
     def claim(self, inbox_id: int, now: datetime) -> dict[str, Any] | None:
@@ -289,29 +310,8 @@ class InboxRepository:
         has begun (their broker messages still queued): a worker with a backlog behind it
         takes them along in its transaction. {id: payload}. Rows another transaction
         holds are skipped, not waited for."""
-        waiting = (
-            select(InboxItem.id)
-            .where(
-                InboxItem.state == RowState.PENDING.value,
-                InboxItem.channel == channel,
-                InboxItem.attempts == 0,
-            )
-            .order_by(InboxItem.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return self._claim(InboxItem.id.in_(picked(waiting, "waiting")), now)
-
-    def _claim(self, which: ColumnElement[bool], now: datetime) -> dict[int, dict[str, Any]]:
-        """The pending rows ``which`` selects, moved to done in this transaction: {id: payload}."""
-        rows = self.session.execute(
-            update(InboxItem)
-            .where(which, InboxItem.state == RowState.PENDING.value)
-            .values(state=RowState.DONE.value, updated_at=now)
-            .returning(InboxItem.id, InboxItem.payload)
-            .execution_options(synchronize_session=False)
-        ).all()
-        return self._claimed(rows)
+        values = {"of_channel": channel, "limit": limit, "at": now}
+        return self._claimed(self.session.execute(_TAKE_WAITING, values).all())
 
     def _claimed(self, rows: Sequence[Any]) -> dict[int, dict[str, Any]]:
         """{id: payload} of claimed rows; the web rows among them are remembered."""

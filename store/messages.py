@@ -40,6 +40,30 @@ _CONVERSATION_KINDS = (
 )
 
 
+# Built once, given their values as parameters (see ``store.dialect``): every ingest
+# batch runs the first, every reply the other two.
+# which of some external ids a customer sent us already (``look_up_inbound``)
+_INBOUND_BY_EXTERNAL_IDS = (
+    select(Message.external_id, Message.customer_id, Message.ticket_id)
+    .where(
+        Message.external_id.in_(bindparam("external_ids", expanding=True)),
+        Message.direction == Direction.INBOUND.value,
+        Message.customer_id.is_not(None),
+    )
+    .order_by(Message.id.desc())  # the oldest is written last: it is the one kept
+)
+# the tickets of Message-IDs we sent, and of those we received (``ticket_of_message_ids``)
+_SENT_WITH_IDS = select(OutboxItem.message_id, OutboxItem.ticket_id).where(
+    OutboxItem.message_id.in_(bindparam("ids", expanding=True)),
+    OutboxItem.ticket_id.is_not(None),
+)
+_RECEIVED_WITH_IDS = (
+    select(Message.external_id, Message.ticket_id)
+    .where(Message.external_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Message.id.desc())
+)
+
+
 @dataclass
 class KnownInbound:
     """Inbound messages looked up by external id for a unit of work (a batch asks once)."""
@@ -59,15 +83,7 @@ class MessageRepository:
         wanted = set(external_ids) - self._known.asked
         if not wanted:
             return
-        found = self.session.execute(
-            select(Message.external_id, Message.customer_id, Message.ticket_id)
-            .where(
-                Message.external_id.in_(wanted),
-                Message.direction == Direction.INBOUND.value,
-                Message.customer_id.is_not(None),
-            )
-            .order_by(Message.id.desc())  # the oldest is written last: it is the one kept
-        )
+        found = self.session.execute(_INBOUND_BY_EXTERNAL_IDS, {"external_ids": sorted(wanted)})
         for external_id, customer_id, ticket_id in cast("Iterable[tuple[str, int, int]]", found):
             self._known.tickets[(external_id, customer_id)] = ticket_id
         self._known.asked |= wanted
@@ -179,19 +195,11 @@ class MessageRepository:
         if not ids:
             return None
         ours: dict[str, int] = {}
-        for message_id, ticket_id in self.session.execute(
-            select(OutboxItem.message_id, OutboxItem.ticket_id).where(
-                OutboxItem.message_id.in_(ids), OutboxItem.ticket_id.is_not(None)
-            )
-        ):
+        for message_id, ticket_id in self.session.execute(_SENT_WITH_IDS, {"ids": ids}):
             if ticket_id is not None:
                 ours[message_id] = ticket_id
         received: dict[str, int] = {}
-        for external_id, ticket_id in self.session.execute(
-            select(Message.external_id, Message.ticket_id)
-            .where(Message.external_id.in_(ids))
-            .order_by(Message.id.desc())
-        ):
+        for external_id, ticket_id in self.session.execute(_RECEIVED_WITH_IDS, {"ids": ids}):
             if external_id is not None:
                 received[external_id] = ticket_id  # the oldest is written last
         for message_id in ids:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from router.envelopes import OutboundMessage
@@ -19,6 +19,19 @@ from store.outbox_leases import Claimed, under
 
 UNFINISHED = (RowState.PENDING, RowState.SENDING)
 _UNFINISHED_STATES = [state.value for state in UNFINISHED]
+
+
+# how many automatic messages went to each of some recipients since a time (``automatic_since``:
+# every ingest batch asks); built once, given its values as parameters (see ``store.dialect``)
+_AUTOMATIC_SINCE = (
+    select(OutboxItem.recipient, func.count())
+    .where(
+        OutboxItem.recipient.in_(bindparam("recipients", expanding=True)),
+        OutboxItem.created_at >= bindparam("since"),
+        OutboxItem.automatic.is_(True),
+    )
+    .group_by(OutboxItem.recipient)
+)
 
 
 class OutboxRepository:
@@ -308,15 +321,8 @@ class OutboxRepository:
         if not wanted:
             return {}
         counts = dict.fromkeys(wanted, 0)
-        for recipient, count in self.session.execute(
-            select(OutboxItem.recipient, func.count())
-            .where(
-                OutboxItem.recipient.in_(wanted),
-                OutboxItem.created_at >= since,
-                OutboxItem.automatic.is_(True),
-            )
-            .group_by(OutboxItem.recipient)
-        ):
+        values = {"recipients": wanted, "since": since}
+        for recipient, count in self.session.execute(_AUTOMATIC_SINCE, values):
             counts[recipient] = int(count)
         return counts
 
