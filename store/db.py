@@ -237,13 +237,16 @@ class UnitOfWork:
         self._audit_events: list[dict[str, Any]] = []
         self._memo: dict[str, Any] = {}
         self._inbox_finishes: list[dict[str, Any]] = []
+        self._claimed_raws: dict[int, bytes | None] = {}  # the raw bytes of rows claimed here
         self._known_customers: KnownCustomers = {}
         self._known_domains: KnownDomains = {}
         self._known_inbound = KnownInbound()
 
     @property
     def inbox(self) -> InboxRepository:
-        return InboxRepository(self.session, self._inbox_finishes, self._web_rows)
+        return InboxRepository(
+            self.session, self._inbox_finishes, self._web_rows, self._claimed_raws
+        )
 
     @property
     def outbox(self) -> OutboxRepository:

@@ -84,7 +84,9 @@ _BEGIN_ATTEMPTS = (
     )
     .returning(_INBOX.id, _INBOX.attempts)
 )
-# move the pending rows of ``ids`` to done (``claim_many``)
+# move the pending rows of ``ids`` to done (``claim_many``), with their raw bytes: the
+# rows are read next (an email's bytes are all ingest reads of it), and a statement of its
+# own to fetch them cost a batch a round trip
 _CLAIM = (
     update(table(InboxItem))
     .where(
@@ -92,7 +94,7 @@ _CLAIM = (
         _INBOX.state == RowState.PENDING.value,
     )
     .values(state=RowState.DONE.value, updated_at=bindparam("at"))
-    .returning(_INBOX.id, _INBOX.payload)
+    .returning(_INBOX.id, _INBOX.payload, _INBOX.raw)
 )
 
 
@@ -113,7 +115,7 @@ _TAKE_WAITING = (
     update(table(InboxItem))
     .where(_INBOX.id.in_(picked(_WAITING, "waiting")), _INBOX.state == RowState.PENDING.value)
     .values(state=RowState.DONE.value, updated_at=bindparam("at"))
-    .returning(_INBOX.id, _INBOX.payload)
+    .returning(_INBOX.id, _INBOX.payload, _INBOX.raw)
 )
 # the raw bytes of a batch's rows (``raws``)
 _RAWS = select(_INBOX.id, _INBOX.raw).where(
@@ -124,17 +126,20 @@ _RAWS = select(_INBOX.id, _INBOX.raw).where(
 class InboxRepository:
     """``finishes``: where ``finish`` keeps its updates until ``flush`` (the unit of work
     flushes before it commits, so a batch writes them in one statement); without it,
-    ``finish`` writes at once."""
+    ``finish`` writes at once. ``claimed_raws``: where a claim keeps the raw bytes of the
+    rows it claimed, for ``raw`` and ``raws`` in the same unit of work."""
 
     def __init__(
         self,
         session: Session,
         finishes: list[dict[str, Any]] | None = None,
         web_rows: list[int] | None = None,
+        claimed_raws: dict[int, bytes | None] | None = None,
     ) -> None:
         self.session = session
         self._finishes = finishes
         self._web_rows = web_rows  # web rows processed here: their waiters are woken
+        self._claimed_raws = {} if claimed_raws is None else claimed_raws
 
     def accept(
         self,
@@ -206,13 +211,18 @@ class InboxRepository:
 
     def raw(self, inbox_id: int) -> bytes | None:
         """The original bytes the connector received, when it kept them."""
-        value = self.session.scalar(select(InboxItem.raw).where(InboxItem.id == inbox_id))
-        return bytes(value) if value is not None else None
+        return self.raws([inbox_id]).get(inbox_id)
 
     def raws(self, inbox_ids: list[int]) -> dict[int, bytes]:
-        """``raw`` for many rows in one statement (those that kept their bytes)."""
-        rows = self.session.execute(_RAWS, {"ids": list(inbox_ids)})
-        return {row[0]: bytes(row[1]) for row in rows if row[1] is not None}
+        """``raw`` for many rows (those that kept their bytes): as claimed in this unit of
+        work, the others in one statement."""
+        claimed = self._claimed_raws
+        found = {i: raw for i in inbox_ids if i in claimed and (raw := claimed[i]) is not None}
+        rest = [i for i in inbox_ids if i not in claimed]
+        if rest:
+            rows = self.session.execute(_RAWS, {"ids": rest})
+            found.update((row[0], bytes(row[1])) for row in rows if row[1] is not None)
+        return found
 
     def claim(self, inbox_id: int, now: datetime) -> dict[str, Any] | None:
         """Move a pending row to done inside this transaction; its payload, or None.
@@ -314,8 +324,12 @@ class InboxRepository:
         return self._claimed(self.session.execute(_TAKE_WAITING, values).all())
 
     def _claimed(self, rows: Sequence[Any]) -> dict[int, dict[str, Any]]:
-        """{id: payload} of claimed rows; the web rows among them are remembered."""
+        """{id: payload} of claimed rows; the web rows among them are remembered, and the
+        raw bytes of those that kept them."""
         self._processed(row[0] for row in rows if row[1].get("channel") == Channel.WEB.value)
+        self._claimed_raws.update(
+            (row[0], None if row[2] is None else bytes(row[2])) for row in rows
+        )
         return {row[0]: dict(row[1]) for row in rows}
 
     def _processed(self, inbox_ids: Iterable[int]) -> None:

@@ -144,6 +144,28 @@ def test_a_claimed_inbox_row_cannot_be_claimed_again_and_a_rollback_releases_it(
         assert uow.inbox.claim(inbox_id, NOW) is None
 
 
+def test_a_claim_brings_the_rows_raw_bytes_and_reading_them_then_asks_nothing_more(
+    db: Database,
+) -> None:
+    with db.unit_of_work() as uow:
+        kept = uow.inbox.accept(inbound("k1"), now=NOW, redrive_after=MINUTE, raw=b"mail one")
+        bare = uow.inbox.accept(inbound("k2"), now=NOW, redrive_after=MINUTE)
+        other = uow.inbox.accept(inbound("k3"), now=NOW, redrive_after=MINUTE, raw=b"mail three")
+    ids = [kept.inbox_id, bare.inbox_id]
+    tally = db.count_statements()
+    with db.unit_of_work() as uow:
+        assert sorted(uow.inbox.claim_many(ids, NOW)) == ids
+        claimed = tally.statements
+        assert uow.inbox.raws(ids) == {kept.inbox_id: b"mail one"}
+        assert uow.inbox.raw(kept.inbox_id) == b"mail one"
+        assert uow.inbox.raw(bare.inbox_id) is None  # kept none, as the claim said
+        assert tally.statements == claimed  # read with the claim
+        assert uow.inbox.raws([kept.inbox_id, other.inbox_id]) == {
+            kept.inbox_id: b"mail one",
+            other.inbox_id: b"mail three",  # not claimed here: read from the store
+        }
+
+
 def test_failures_are_counted_and_the_row_fails_for_good_when_attempts_run_out(
     db: Database,
 ) -> None:
