@@ -371,3 +371,14 @@ class ValidationProblems(BaseModel):
     """A request that cannot be taken as it is: every problem, or one sentence."""
 
     detail: list[FieldProblem] | str
+
+
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": Problem,
+        "description": "The body could not be read: it is not UTF-8, or its Content-Length "
+        "is malformed.",
+    },
+    413: {"model": Problem, "description": "The body is over the configured limit."},
+}
+"""The answers of a request whose body cannot be taken (``connectors.web.limits``)."""

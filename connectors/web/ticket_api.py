@@ -29,6 +29,7 @@ from connectors.web.requester.ticket_page import (
     opened,
 )
 from connectors.web.schemas import (
+    BODY_ERRORS,
     ID,
     AcceptedResponse,
     Problem,
@@ -127,17 +128,12 @@ def ticket_api(
                 "Also the answer at once, without waiting, while the helpdesk has a backlog.",
                 "links": links,
             },
-            400: {
-                "model": Problem,
-                "description": "The body could not be read: it is not UTF-8, or its "
-                "Content-Length is malformed.",
-            },
+            **BODY_ERRORS,
             409: {
                 "model": Problem,
                 "description": "The Idempotency-Key was used before for a different request: "
                 "use a new key for a new request.",
             },
-            413: {"model": Problem, "description": "The body is over the configured limit."},
             422: {
                 "model": ValidationProblems,
                 "description": "A field is missing or invalid (each problem names its field), "

@@ -12,7 +12,7 @@ from connectors.web.requester.api_messages import MessageAccepted, MessageReques
 from connectors.web.requester.forms_page import FormsPage
 from connectors.web.requester.my_requests import MyRequestsPage
 from connectors.web.requester.ticket_page import TicketPage
-from connectors.web.schemas import ID, Problem, ValidationProblems
+from connectors.web.schemas import BODY_ERRORS, ID, Problem, ValidationProblems
 
 
 def page_router(
@@ -84,17 +84,12 @@ def page_router(
                 "model": MessageAccepted,
                 "description": "Durable, not yet joined to the ticket.",
             },
-            400: {
-                "model": Problem,
-                "description": "The body could not be read: it is not UTF-8, or its "
-                "Content-Length is malformed.",
-            },
+            **BODY_ERRORS,
             409: {
                 "model": Problem,
                 "description": "The ticket is closed (open a new request), or the "
                 "Idempotency-Key was used before for a different message.",
             },
-            413: {"model": Problem, "description": "The body is over the configured limit."},
             422: {
                 "model": ValidationProblems,
                 "description": "Neither text nor a file, a field invalid, or a file refused "

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import StaffDesk
-from connectors.web.staff.gate import AUTH_ERRORS, BODY_ERRORS, StaffGate
+from connectors.web.schemas import BODY_ERRORS
+from connectors.web.staff.gate import AUTH_ERRORS, StaffGate
 from connectors.web.staff.schemas import AgentOut, StatusChange, StatusRequest
 from router.access import Ability
 from router.staff_views import Caller

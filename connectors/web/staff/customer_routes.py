@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import CustomerDesk
-from connectors.web.schemas import ID, Problem, ValidationProblems
+from connectors.web.schemas import BODY_ERRORS, ID, Problem, ValidationProblems
 from connectors.web.staff.customer_schemas import (
     PRINTABLE,
     CustomerOut,
@@ -30,7 +30,7 @@ from connectors.web.staff.customer_schemas import (
     OrganisationPage,
     OrganisationUpdate,
 )
-from connectors.web.staff.gate import AUTH_ERRORS, BODY_ERRORS, StaffGate
+from connectors.web.staff.gate import AUTH_ERRORS, StaffGate
 from router.access import Ability
 from router.errors import AlreadyTaken, NotFound
 from router.staff_views import Caller

@@ -70,14 +70,6 @@ UNAVAILABLE = {
     "model": Problem,
     "description": "The helpdesk is unavailable: retry after Retry-After.",
 }
-BODY_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {
-        "model": Problem,
-        "description": "The body could not be read: it is not UTF-8, or its Content-Length "
-        "is malformed.",
-    },
-    413: {"model": Problem, "description": "The body is over the configured limit."},
-}
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: UNAUTHENTICATED,
     403: FORBIDDEN,

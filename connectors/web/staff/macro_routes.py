@@ -10,10 +10,9 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Response
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import MacroDesk
-from connectors.web.schemas import Problem
+from connectors.web.schemas import BODY_ERRORS, Problem
 from connectors.web.staff.gate import (
     AUTH_ERRORS,
-    BODY_ERRORS,
     TICKET_ERRORS,
     StaffGate,
     TicketAccess,

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from connectors.saved_search_ports import SavedSearchDesk
-from connectors.web.schemas import ID, Problem
-from connectors.web.staff.gate import AUTH_ERRORS, BODY_ERRORS, StaffGate
+from connectors.web.schemas import BODY_ERRORS, ID, Problem
+from connectors.web.staff.gate import AUTH_ERRORS, StaffGate
 from connectors.web.staff.query_params import WORD
 from connectors.web.text_fields import LINE_PATTERN
 from router.access import Ability

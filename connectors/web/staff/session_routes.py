@@ -10,9 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from config.staff_settings import StaffSettings
 from connectors.ports import StaffAuth
-from connectors.web.schemas import Problem
+from connectors.web.schemas import BODY_ERRORS, Problem
 from connectors.web.staff.gate import (
-    BODY_ERRORS,
     INVALID,
     SESSION_COOKIE,
     UNAUTHENTICATED,

@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from config.loader import ConfigError
 from connectors.simulation_ports import SimulationDesk
-from connectors.web.schemas import ID, Problem, ValidationProblems
-from connectors.web.staff.gate import AUTH_ERRORS, BODY_ERRORS, StaffGate
+from connectors.web.schemas import BODY_ERRORS, ID, Problem, ValidationProblems
+from connectors.web.staff.gate import AUTH_ERRORS, StaffGate
 from connectors.web.staff.query_params import WORD
 from router.access import Ability
 from router.simulation_job import JobView

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import SplitDesk
-from connectors.web.schemas import ID, Problem
-from connectors.web.staff.gate import BODY_ERRORS, TICKET_ERRORS, StaffGate, TicketAccess
+from connectors.web.schemas import BODY_ERRORS, ID, Problem
+from connectors.web.staff.gate import TICKET_ERRORS, StaffGate, TicketAccess
 from connectors.web.staff.ticket_action_routes import IfMatch, expected_version
 from router.access import Ability
 from router.errors import NotFound, PermanentError, StaleVersion

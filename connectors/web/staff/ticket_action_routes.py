@@ -19,9 +19,8 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import WebSettings
 from connectors.ports import TicketActions
-from connectors.web.schemas import Problem
+from connectors.web.schemas import BODY_ERRORS, Problem
 from connectors.web.staff.gate import (
-    BODY_ERRORS,
     TICKET_ERRORS,
     StaffGate,
     TicketAccess,

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import TokenAdmin
-from connectors.web.schemas import ID, Problem, ValidationProblems
-from connectors.web.staff.gate import AUTH_ERRORS, BODY_ERRORS, StaffGate
+from connectors.web.schemas import BODY_ERRORS, ID, Problem, ValidationProblems
+from connectors.web.staff.gate import AUTH_ERRORS, StaffGate
 from connectors.web.staff.schemas import NewTokenOut, TokenOut, TokenRequest
 from router.access import Ability
 from router.credentials import parse_lifetime

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import WebhookAdmin
-from connectors.web.schemas import ID, Problem, ValidationProblems
-from connectors.web.staff.gate import AUTH_ERRORS, BODY_ERRORS, StaffGate
+from connectors.web.schemas import BODY_ERRORS, ID, Problem, ValidationProblems
+from connectors.web.staff.gate import AUTH_ERRORS, StaffGate
 from connectors.web.staff.webhook_schemas import (
     DeliveryOut,
     DeliveryState,
