@@ -101,6 +101,55 @@ def test_a_full_window_goes_at_once_and_close_sends_the_rest() -> None:
     assert sent.messages[-1] == ("route_ticket", 8)
 
 
+def _sent_after(sent: Sent, count: int) -> None:
+    """Wait (5 s at most) until ``count`` messages went out."""
+    deadline = time.monotonic() + 5
+    while len(sent.messages) < count and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert len(sent.messages) == count
+
+
+def test_windows_that_gather_many_ids_widen_the_next_up_to_four_times() -> None:
+    sent = Sent()
+    window = SendWindow(sent, window_s=0.02, max_ids=100)  # type: ignore[arg-type]
+    waits = [window.waiting_s]
+    for burst in range(4):
+        window.add(INGEST, 2 * burst)  # type: ignore[arg-type]
+        window.add(INGEST, 2 * burst + 1)  # type: ignore[arg-type]
+        _sent_after(sent, burst + 1)
+        waits.append(window.waiting_s)
+    window.close()
+
+    assert waits == [0.02, 0.04, 0.08, 0.08, 0.08]
+    assert sent.messages[0] == ("ingest_web", [0, 1])
+
+
+def test_an_id_that_comes_alone_brings_the_window_back_to_its_width() -> None:
+    sent = Sent()
+    window = SendWindow(sent, window_s=0.02, max_ids=100)  # type: ignore[arg-type]
+    window.add(INGEST, 1)  # type: ignore[arg-type]
+    window.add(INGEST, 2)  # type: ignore[arg-type]
+    _sent_after(sent, 1)
+    widened = window.waiting_s
+    window.add(INGEST, 3)  # type: ignore[arg-type]
+    _sent_after(sent, 2)
+    window.close()
+
+    assert (widened, window.waiting_s) == (0.04, 0.02)
+    assert sent.messages == [("ingest_web", [1, 2]), ("ingest_web", 3)]
+
+
+def test_a_full_window_widens_the_next() -> None:
+    sent = Sent()
+    window = SendWindow(sent, window_s=10, max_ids=2, widest_s=15)  # type: ignore[arg-type]
+    window.add(INGEST, 1)  # type: ignore[arg-type]
+    window.add(INGEST, 2)  # type: ignore[arg-type]
+
+    assert sent.messages == [("ingest_web", [1, 2])]  # full: at once
+    assert window.waiting_s == 15  # doubled, up to the widest
+    window.close()
+
+
 def test_the_tally_counts_messages_and_the_rows_they_carry() -> None:
     tally = MessageTally()
     for args in ((1,), ([2, 3, 4],), ([5, 6],)):

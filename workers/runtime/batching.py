@@ -7,7 +7,9 @@ Two ways ids come together:
   per actor carrying every id. Nothing waits: the block decides the batch.
 - ``SendWindow``: a connector's intake accepts one message at a time, from
   many threads. Its ingest sends wait up to a few milliseconds in a window and
-  go out together. A process that dies with ids still in the window loses only
+  go out together; while windows keep gathering more than one id (a busy intake)
+  the window widens, up to four times, and it narrows again at the first id that
+  comes alone. A process that dies with ids still in the window loses only
   the messages, never the rows: the scheduler re-drives every row left pending,
   the same as for a crash between a commit and its send.
 
@@ -76,11 +78,22 @@ class Gathering:
 
 
 class SendWindow:
-    """Ids sent from any thread within ``window_s`` of the first go out as one message."""
+    """Ids sent from any thread within a window of the first go out as one message.
 
-    def __init__(self, send: Send, *, window_s: float, max_ids: int) -> None:
+    The window is ``window_s`` while ids come alone. A window that gathered more than
+    one id (or filled up) doubles the next one, up to ``widest_s``; one that held a
+    single id brings it back to ``window_s``. A busy intake sends fewer, larger
+    messages (at full speed most of the ingest messages of small windows found their
+    rows taken along by a batch already, and cost a transaction each for nothing),
+    and a quiet one waits no longer than before."""
+
+    def __init__(
+        self, send: Send, *, window_s: float, max_ids: int, widest_s: float | None = None
+    ) -> None:
         self._send = send
         self._window_s = window_s
+        self._widest_s = max(window_s, widest_s if widest_s is not None else 4 * window_s)
+        self._waiting_s = window_s  # the window now: window_s up to widest_s
         self._max_ids = max_ids
         self._lock = threading.Condition()
         self._held: dict[str, tuple[Actor, list[int]]] = {}
@@ -106,6 +119,7 @@ class SendWindow:
                 full = []
                 if len(ids) >= self._max_ids:
                     full = [self._held.pop(actor.actor_name)]
+                    self._widen(busy=True)
                     if not self._held:  # nothing left waiting: the next id opens a window
                         self._first_at = None
         _send_held(self._send, full, self._max_ids)  # a full batch goes at once, from here
@@ -116,16 +130,28 @@ class SendWindow:
                 while self._first_at is None and not self._closed:
                     self._lock.wait()
                 if self._first_at is not None and not self._closed:
-                    left = self._first_at + self._window_s - time.monotonic()
+                    left = self._first_at + self._waiting_s - time.monotonic()
                     if left > 0:
                         self._lock.wait(left)
                 batch = list(self._held.values())
                 self._held.clear()
+                if batch:
+                    self._widen(busy=sum(len(ids) for _, ids in batch) > 1)
                 self._first_at = None
                 closed = self._closed
             _send_held(self._send, batch, self._max_ids)  # (send never raises: it logs)
             if closed:
                 return
+
+    @property
+    def waiting_s(self) -> float:
+        """How long the next window waits for more ids after its first."""
+        with self._lock:
+            return self._waiting_s
+
+    def _widen(self, *, busy: bool) -> None:
+        """(Under the lock.) A window that gathered more than one id doubles the next."""
+        self._waiting_s = min(2 * self._waiting_s, self._widest_s) if busy else self._window_s
 
     def close(self) -> None:
         """Send what is held and stop."""
