@@ -78,12 +78,13 @@ class Period:
         return months, runs
 
     def rollup_spans(self) -> list[tuple[str, date, date]]:
-        """The rollup rows that make up the period, as (span, first, last): the months it
-        covers whole (``"month"``, their first days), the whole weeks (Monday to Sunday)
-        in the days left over (``"week"``, their Mondays), and the days left after them
-        (``"day"``)."""
+        """The rollup rows that make up the period, as (span, first, last): the calendar
+        quarters it covers whole (``"quarter"``, their first days), the months it covers
+        whole around them (``"month"``, their first days), the whole weeks (Monday to
+        Sunday) in the days left over (``"week"``, their Mondays), and the days left
+        after them (``"day"``)."""
         months, runs = self.whole_months()
-        spans = [] if months is None else [("month", *months)]
+        spans = [] if months is None else _quarters_and_months(*months)
         for first, last in runs:
             monday = first + timedelta(days=-first.weekday() % 7)
             sunday = last - timedelta(days=(last.weekday() + 1) % 7)
@@ -149,6 +150,27 @@ def day_start(day: date, timezone: str) -> datetime:
     """Local midnight of ``day`` as a UTC instant (a skipped midnight reads forward)."""
     wall = datetime.combine(day, time(0), tzinfo=_zone(timezone))
     return wall.astimezone(UTC)
+
+
+def _quarters_and_months(first: date, last: date) -> list[tuple[str, date, date]]:
+    """The whole months from ``first`` to ``last`` (their first days) as the whole
+    quarters among them and the months before and after those."""
+    begin, end = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+    quarters_from = -(-begin // 3) * 3  # the first month of the first whole quarter
+    quarters_to = (end + 1) // 3 * 3 - 3  # the first month of the last whole quarter
+    if quarters_from > quarters_to:
+        return [("month", first, last)]
+    spans = [("quarter", _month(quarters_from), _month(quarters_to))]
+    if begin < quarters_from:
+        spans.append(("month", first, _month(quarters_from - 1)))
+    if quarters_to + 2 < end:
+        spans.append(("month", _month(quarters_to + 3), last))
+    return spans
+
+
+def _month(index: int) -> date:
+    """The first day of month ``index`` (months since the year 0)."""
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def _next_month(day: date) -> date:

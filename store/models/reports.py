@@ -56,10 +56,11 @@ class AgentLoadDay(Base):
 
 
 class ReportBin(Base):
-    """Durations and counts of one local day (``span`` ``"day"``) or month (``"month"``,
-    ``day`` its first day) for one measure, team and agent, in one bin of
-    ``router.report_stats`` (counters keep bin 0; the tickets handled keep the day of the
-    reply before as their bin). Rebuilt with the daily rollups (``store.report_bins``)."""
+    """Durations and counts of one local day (``span`` ``"day"``), week, month or quarter
+    (``"week"``, ``"month"``, ``"quarter"``: ``day`` its first day) for one measure, team
+    and agent, in one bin of ``router.report_stats`` (counters keep bin 0; the tickets
+    handled keep the day of the reply before as their bin). Rebuilt with the daily rollups
+    (``store.report_bins``)."""
 
     __tablename__ = "report_bins"
     __table_args__ = (Index("ix_report_bins_read", "measure", "span", "day"),)
@@ -76,7 +77,7 @@ class ReportBin(Base):
 
 
 class ReportTally(Base):
-    """Tickets counted per local day (``span`` ``"day"``) or month (``"month"``), team
+    """Tickets counted per local day (``span`` ``"day"``), week, month or quarter, team
     and ``facet``: ``tag`` and ``form`` (``key`` the tag or form, on the day of creation),
     ``rating_agent`` and ``rating_team`` (``ref`` the rated agent or team, ``good`` the
     good ones, on the day of the rating), ``organisation`` (``ref`` the requester's

@@ -184,6 +184,10 @@ def test_the_summing_queries_count_what_the_definitions_count(week: Desk, period
                 )
 
 
+QUARTERS = (  # read from the rows of a whole quarter, and the months and days around it
+    Period(date(2026, 10, 1), date(2026, 12, 31), "UTC"),
+    Period(date(2026, 8, 30), date(2027, 2, 2), "UTC"),
+)
 WEEKS = (  # read from the rows of whole weeks, and the days around them
     Period(date(2026, 11, 16), date(2026, 11, 29), "UTC"),
     Period(date(2026, 11, 22), date(2026, 12, 2), "UTC"),
@@ -200,10 +204,14 @@ def test_the_rollups_equal_the_raw_rows_and_follow_every_change(week: Desk) -> N
                 *PERIODS[:2],
                 Period(date(2026, 11, 1), date(2026, 11, 30), "UTC"),  # a whole month
                 Period(date(2026, 10, 20), date(2026, 12, 3), "UTC"),  # a month and days
+                *QUARTERS,
                 *WEEKS,
             ):
                 for filters in FILTERS[:3]:
-                    assert rollups.day_counts(period, filters) == raw.day_counts(period, filters)
+                    if not period.weekly:  # (a weekly period's rollups come per week: below)
+                        assert rollups.day_counts(period, filters) == raw.day_counts(
+                            period, filters
+                        )
                     assert rollups.created_by_category(period, filters) == raw.volume_by(
                         period, filters, key="category"
                     )
@@ -300,6 +308,7 @@ TALLY_PERIODS = (
     Period(date(2026, 11, 1), date(2026, 11, 30), "UTC"),  # a whole month
     Period(date(2026, 10, 20), date(2026, 12, 3), "UTC"),  # a month and days
     Period(date(2026, 11, 23), date(2026, 11, 25), "America/Los_Angeles"),
+    *QUARTERS,
     *WEEKS,
 )
 

@@ -72,7 +72,8 @@ def test_a_period_reads_whole_months_and_the_days_around_them() -> None:
 def test_a_period_reads_whole_weeks_in_the_days_its_months_leave() -> None:
     year = Period(date(2025, 12, 2), date(2026, 12, 1))
     assert year.rollup_spans() == [
-        ("month", date(2026, 1, 1), date(2026, 11, 1)),
+        ("quarter", date(2026, 1, 1), date(2026, 7, 1)),  # January to September
+        ("month", date(2026, 10, 1), date(2026, 11, 1)),
         ("week", date(2025, 12, 8), date(2025, 12, 22)),  # Mondays: the 8th to the 28th
         ("day", date(2025, 12, 2), date(2025, 12, 7)),
         ("day", date(2025, 12, 29), date(2025, 12, 31)),
@@ -80,6 +81,14 @@ def test_a_period_reads_whole_weeks_in_the_days_its_months_leave() -> None:
     ]
     assert Period(date(2026, 11, 23), date(2026, 11, 28)).rollup_spans() == [
         ("day", date(2026, 11, 23), date(2026, 11, 28))  # no whole week
+    ]
+    assert Period(date(2026, 2, 1), date(2027, 5, 31)).rollup_spans() == [
+        ("quarter", date(2026, 4, 1), date(2027, 1, 1)),
+        ("month", date(2026, 2, 1), date(2026, 3, 1)),
+        ("month", date(2027, 4, 1), date(2027, 5, 1)),
+    ]
+    assert Period(date(2026, 2, 1), date(2026, 4, 30)).rollup_spans() == [
+        ("month", date(2026, 2, 1), date(2026, 4, 1))  # no whole quarter
     ]
 
 
@@ -94,9 +103,14 @@ def test_the_rollup_spans_cover_the_period_once(first: date, length: int) -> Non
         elif span == "week":
             assert a.weekday() == 0 and b.weekday() == 0
             days += Period(a, b + timedelta(days=6)).each_day()
-        else:
+        elif span == "month":
             last = (b + timedelta(days=32)).replace(day=1) - timedelta(days=1)
             assert a.day == 1 and b.day == 1
+            days += Period(a, last).each_day()
+        else:
+            assert span == "quarter" and a.day == 1 and b.day == 1
+            assert a.month % 3 == 1 and b.month % 3 == 1
+            last = (b + timedelta(days=95)).replace(day=1) - timedelta(days=1)
             days += Period(a, last).each_day()
     assert sorted(days) == period.each_day()
 
