@@ -10,12 +10,13 @@ A day is never adjusted by increments: when any ticket that counts on it
 changed, the whole day is counted again from the tickets (the same query as the
 raw one, for that day), so a rollup always equals what the raw rows say, whatever
 code path changed the ticket. Which days: those of the creation, resolution,
-earlier resolution (before a reopen), first response and agents' replies of every
-ticket updated since the last refresh (less ``LOOKBACK``, for transactions that
-committed late), of its ratings and SLA clocks, of every rating changed and of the
-clocks of the tickets the SLA sweep breached or escalated since (its audit events),
-and of the tickets of every customer in ``report_requesters_moved`` (their organisation
-changed, or tickets moved to them: triggers write it, the refresh takes it).
+earlier resolution (before a reopen), first response, agents' replies, ratings and
+SLA clocks of every ticket in ``report_tickets_changed`` (triggers on the tickets, their
+clocks and ratings and the agents' replies write it; the refresh takes the rows
+committed so far, so a transaction that commits late is counted by the next refresh,
+and a refresh with nothing changed counts nothing), and of the tickets of every
+customer in ``report_requesters_moved`` (their organisation changed, or tickets moved
+to them: triggers write it, the refresh takes it).
 Each refresh also folds the changes to every requester's tickets into their totals
 (``store.report_requester_bounds``: the top requesters' bound).
 The speed and people in bins (``store.report_bins``), the top tags and forms, ratings
@@ -39,11 +40,10 @@ from sqlalchemy.orm import Session
 from router.report_facts import DayCount
 from router.report_figures import ReportFilters
 from router.report_period import Period, local_date
-from router.vocabulary import AuditAction, Direction
+from router.vocabulary import Direction
 from store.models import (
     Agent,
     AgentLoadDay,
-    AuditEvent,
     Message,
     Rating,
     ReportBin,
@@ -52,6 +52,7 @@ from store.models import (
     ReportMark,
     ReportRequesterMoved,
     ReportTally,
+    ReportTicketChanged,
     SlaTimer,
     Team,
     Ticket,
@@ -62,11 +63,10 @@ from store.report_requester_bounds import fold_changes
 from store.report_sql import as_date, local_day, week_bucket
 from store.report_tallies import ReportTallies
 
-LOOKBACK = timedelta(minutes=10)
+_CHUNK = 5000  # tickets a statement names
 _LOCK = 0x5245504F  # "REPO": the advisory lock of a refresh on PostgreSQL
 _MARK = "rollups "  # + the time zone the days are counted in
 ROLLUP_TABLES = ("report_days", "report_bins", "report_tallies", "report_clocks")
-SWEPT = (AuditAction.SLA_BREACHED, AuditAction.SLA_ESCALATED)
 ROLLUP_FILTERS = frozenset({"team", "channel", "category", "priority"})
 
 
@@ -85,6 +85,7 @@ class ReportRollups:
         mark = self.session.get(ReportMark, _MARK + timezone)
         fresh = mark is None
         if mark is None:  # the first refresh, or the time zone changed: all of it
+            self.session.execute(delete(ReportTicketChanged))  # first: all counted below
             self.session.execute(delete(ReportDay))
             self.session.execute(delete(ReportBin))
             self.session.execute(delete(ReportTally))
@@ -95,7 +96,7 @@ class ReportRollups:
             mark = ReportMark(name=_MARK + timezone, at=now)
             self.session.add(mark)
         else:
-            days = self._changed_days(mark.at - LOOKBACK, timezone)
+            days = self._changed_days(timezone)
             days |= self._moved_days(timezone)
         bins, tallies = ReportBins(self.session), ReportTallies(self.session)
         for first, last in _runs(days):
@@ -124,7 +125,19 @@ class ReportRollups:
         begin, end = local_date(first, timezone), local_date(last, timezone)
         return {begin + timedelta(days=n) for n in range((end - begin).days + 1)}
 
-    def _changed_days(self, since: datetime, timezone: str) -> set[date]:
+    def _changed_days(self, timezone: str) -> set[date]:
+        """The days of the tickets the triggers wrote to ``report_tickets_changed``, taken
+        from it (those a transaction not yet committed writes stay for the next refresh):
+        their creation, resolution, earlier resolution, first response, agents' replies,
+        ratings and SLA clocks."""
+        taken = delete(ReportTicketChanged).returning(ReportTicketChanged.ticket_id)
+        tickets = sorted(set(self.session.scalars(taken)))
+        days: set[date] = set()
+        for start in range(0, len(tickets), _CHUNK):
+            days |= self._days_of(tickets[start : start + _CHUNK], timezone)
+        return days
+
+    def _days_of(self, tickets: list[int], timezone: str) -> set[date]:
         days: set[date] = set()
         columns = (
             Ticket.created_at,
@@ -134,36 +147,19 @@ class ReportRollups:
         )
         for column in columns:
             day = local_day(self.dialect, column, timezone)
-            query = select(day).where(Ticket.updated_at >= since, column.is_not(None)).distinct()
+            query = select(day).where(Ticket.id.in_(tickets), column.is_not(None)).distinct()
             days.update(as_date(d) for d in self.session.scalars(query))
         replied = local_day(self.dialect, Message.created_at, timezone)
-        replies = (
-            select(replied)
-            .join(Ticket, Ticket.id == Message.ticket_id)
-            .where(
-                Ticket.updated_at >= since,
-                Message.direction == Direction.OUTBOUND.value,
-                Message.agent_id.is_not(None),
-            )
-            .distinct()
-        )
-        days.update(as_date(d) for d in self.session.scalars(replies))
-        # ratings given or changed, and those of the tickets changed (a team moved); the
-        # clocks of the tickets changed, and of those the SLA sweep breached or escalated
-        # (it leaves the ticket as it was, and writes the audit log). One query each: an
-        # OR of two of them reads every rating and clock.
-        changed = select(Ticket.id).where(Ticket.updated_at >= since)
-        swept = select(AuditEvent.ticket_id).where(
-            AuditEvent.created_at >= since,
-            AuditEvent.action.in_([a.value for a in SWEPT]),
-        )
         rated = local_day(self.dialect, Rating.created_at, timezone)
         started = local_day(self.dialect, SlaTimer.started_at, timezone)
         for query in (
-            select(rated).where(Rating.updated_at >= since),
-            select(rated).where(Rating.ticket_id.in_(changed)),
-            select(started).where(SlaTimer.ticket_id.in_(changed)),
-            select(started).where(SlaTimer.ticket_id.in_(swept)),
+            select(replied).where(
+                Message.ticket_id.in_(tickets),
+                Message.direction == Direction.OUTBOUND.value,
+                Message.agent_id.is_not(None),
+            ),
+            select(rated).where(Rating.ticket_id.in_(tickets)),
+            select(started).where(SlaTimer.ticket_id.in_(tickets)),
         ):
             days.update(as_date(d) for d in self.session.scalars(query.distinct()))
         return days

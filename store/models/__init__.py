@@ -30,6 +30,7 @@ from store.models.reports import (
     ReportRequesterTotal,
     ReportSharedName,
     ReportTally,
+    ReportTicketChanged,
 )
 from store.models.requester_access import RequesterAccess
 from store.models.simulation_jobs import SimulationJob
@@ -70,6 +71,7 @@ __all__ = [
     "ReportRequesterTotal",
     "ReportSharedName",
     "ReportTally",
+    "ReportTicketChanged",
     "RequesterAccess",
     "SavedSearchRow",
     "SignInFailures",

@@ -162,6 +162,17 @@ class ReportNameChange(Base):
     name: Mapped[str] = mapped_column(String(200))
 
 
+class ReportTicketChanged(Base):
+    """A ticket whose rollup days may have changed: written by triggers when a ticket, one
+    of its SLA clocks or ratings changes or an agent replies on it, taken (read and
+    deleted) by the next refresh, which counts that ticket's days again."""
+
+    __tablename__ = "report_tickets_changed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(Integer)
+
+
 class ReportClock(Base):
     """SLA clocks started on one local day (or month) per the ticket's team and priority,
     the clock's policy, kind, state (met, breached, running) and escalation step reached.

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from router.report_facts import clock_counts, day_counts, person_facts, speed_facts, volume_by
 from router.report_figures import ReportFilters, volume
 from router.report_period import Period
 from router.vocabulary import Status
+from store.models import Ticket
 from store.report_bins import ReportBins
 from store.report_queries import ReportQueries
 from store.report_records import clock_records, ticket_records
@@ -264,6 +266,24 @@ def test_the_rollups_equal_the_raw_rows_and_follow_every_change(week: Desk) -> N
             )
     finally:
         runtime.settings = settings
+
+
+def test_a_refresh_counts_what_changed_since_the_last_once_it_is_committed(week: Desk) -> None:
+    runtime = week.runtime
+    if runtime.db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer: no change commits while a refresh runs")
+    assert refresh_reports(runtime) == 3  # every day
+    assert refresh_reports(runtime) == 0  # right after it: nothing changed, nothing counted
+    with runtime.db.unit_of_work() as late:  # #4 (Tuesday) changed, committed after a refresh
+        late.session.execute(update(Ticket).where(Ticket.id == 4).values(priority="urgent"))
+        late.session.flush()
+        assert refresh_reports(runtime) == 0  # not committed: not seen, and not lost
+    assert refresh_reports(runtime) == 1  # Tuesday
+    with runtime.db.unit_of_work() as uow:
+        raw, rollups = ReportQueries(uow.session), ReportRollups(uow.session)
+        urgent = ReportFilters(priority=("urgent",))
+        assert rollups.day_counts(WEEK, urgent) == raw.day_counts(WEEK, urgent) != []
+    assert refresh_reports(runtime) == 0
 
 
 def test_the_scheduler_keeps_the_rollups_and_agents_load_samples_current(week: Desk) -> None:
