@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 import store.report_requester_bounds as bounds
+import store.report_requesters as requesters
 from router.report_figures import ReportFilters, top_ten
 from router.report_period import Period
 from store.db import Database
@@ -224,3 +225,35 @@ def test_a_name_given_after_the_refresh_is_summed_whole(
         assert everyone["Zed 30"] == 11
         ranked = raw.top_requesters(WEEK, ReportFilters())
         assert ranked == top_ten(everyone) and ("Zed 30", 11) in ranked
+
+
+def test_too_many_requesters_not_alone_are_not_named_one_by_one(
+    db: Database, teams: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unnamed customers are candidates whatever their count; past ``IDS_MAX`` of them the
+    ranking counts every requester rather than bind each id (SQLite refuses a statement of
+    more than 32,766 parameters)."""
+    monkeypatch.setattr(bounds, "FIRST_WALK", 4)
+    monkeypatch.setattr(requesters, "IDS_MAX", 30)
+    with db.unit_of_work() as uow:
+        crowd(uow.session, teams)
+        for _ in range(40):  # unnamed senders: each its address, one ticket
+            tickets(uow.session, customer(uow.session, ""), 1, teams["support"])
+    with db.unit_of_work() as uow:
+        fold_changes(uow.session)
+    widest: list[int] = []
+
+    def count(_conn: object, _cursor: object, _sql: str, parameters: object, *_: object) -> None:
+        widest.append(len(parameters) if isinstance(parameters, tuple | list | dict) else 0)
+
+    with db.unit_of_work() as uow:
+        raw = ReportQueries(uow.session)
+        everyone = raw.volume_by(WEEK, ReportFilters(), key="requester")
+        engine = uow.session.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            ranked = raw.top_requesters(WEEK, ReportFilters())
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert ranked == top_ten(everyone)
+    assert widest and max(widest) <= 30 + 10  # no IN list of the 40 unnamed and the walked
