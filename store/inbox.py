@@ -84,9 +84,8 @@ _BEGIN_ATTEMPTS = (
     )
     .returning(_INBOX.id, _INBOX.attempts)
 )
-# move the pending rows of ``ids`` to done (``claim_many``), with their raw bytes: the
-# rows are read next (an email's bytes are all ingest reads of it), and a statement of its
-# own to fetch them cost a batch a round trip
+# move the pending rows of ``ids`` to done (``claim_many``), with their raw bytes: ingest
+# reads an email's next, and a statement of its own for them cost a batch a round trip
 _CLAIM = (
     update(table(InboxItem))
     .where(
@@ -96,8 +95,6 @@ _CLAIM = (
     .values(state=RowState.DONE.value, updated_at=bindparam("at"))
     .returning(_INBOX.id, _INBOX.payload, _INBOX.raw)
 )
-
-
 # claim up to ``limit`` pending rows of ``channel`` that no attempt has begun, skipping
 # those another transaction holds (``take_waiting``: a worker with a backlog behind it)
 _WAITING = (
@@ -117,10 +114,8 @@ _TAKE_WAITING = (
     .values(state=RowState.DONE.value, updated_at=bindparam("at"))
     .returning(_INBOX.id, _INBOX.payload, _INBOX.raw)
 )
-# the raw bytes of a batch's rows (``raws``)
-_RAWS = select(_INBOX.id, _INBOX.raw).where(
-    _INBOX.id.in_(bindparam("ids", expanding=True)), _INBOX.raw.is_not(None)
-)
+# the raw bytes of a batch's rows (``raws``; a row that kept none reads None)
+_RAWS = select(_INBOX.id, _INBOX.raw).where(_INBOX.id.in_(bindparam("ids", expanding=True)))
 
 
 class InboxRepository:
@@ -324,8 +319,7 @@ class InboxRepository:
         return self._claimed(self.session.execute(_TAKE_WAITING, values).all())
 
     def _claimed(self, rows: Sequence[Any]) -> dict[int, dict[str, Any]]:
-        """{id: payload} of claimed rows; the web rows among them are remembered, and the
-        raw bytes of those that kept them."""
+        """{id: payload} of claimed rows; the web rows among them and the raws are kept."""
         self._processed(row[0] for row in rows if row[1].get("channel") == Channel.WEB.value)
         self._claimed_raws.update(
             (row[0], None if row[2] is None else bytes(row[2])) for row in rows
