@@ -97,17 +97,21 @@ def _empty(db: Database) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture
+def empty_postgres_url(postgres_url: str) -> str:
+    """The process's migrated PostgreSQL database, emptied for the test."""
+    db = Database(postgres_url)
+    _empty(db)
+    db.dispose()
+    return postgres_url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest) -> str:
     """The same test on both first-class databases, each migrated and empty."""
     if request.param == "sqlite":
-        yield request.getfixturevalue("sqlite_url")
-    else:
-        url = request.getfixturevalue("postgres_url")
-        db = Database(url)
-        _empty(db)
-        db.dispose()
-        yield url
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("empty_postgres_url"))
 
 
 @pytest.fixture
