@@ -118,10 +118,22 @@ class ReportRollups:
         self.session.execute(delete(ReportMark).where(ReportMark.name.startswith(_MARK)))
 
     def _every_day(self, timezone: str) -> set[date]:
+        """From the first ticket's creation to the latest instant a day is counted by: a
+        rating, an SLA clock or a reply may come after the last ticket update, and the
+        rebuild takes their changes' rows (each max is an index's last entry)."""
         first = self.session.scalar(select(func.min(Ticket.created_at)))
-        last = self.session.scalar(select(func.max(Ticket.updated_at)))
-        if first is None or last is None:
+        lasts = [
+            self.session.scalar(select(func.max(column)))
+            for column in (
+                Ticket.updated_at,
+                Rating.created_at,
+                SlaTimer.started_at,
+                Message.created_at,
+            )
+        ]
+        if first is None:
             return set()
+        last = max(at for at in lasts if at is not None)
         begin, end = local_date(first, timezone), local_date(last, timezone)
         return {begin + timedelta(days=n) for n in range((end - begin).days + 1)}
 
