@@ -14,15 +14,18 @@ earlier resolution (before a reopen), first response, agents' replies, ratings a
 SLA clocks of every ticket in ``report_tickets_changed`` (triggers on the tickets, their
 clocks and ratings and the agents' replies write it; the refresh takes the rows
 committed so far, so a transaction that commits late is counted by the next refresh,
-and a refresh with nothing changed counts nothing), and of the tickets of every
-customer in ``report_requesters_moved`` (their organisation changed, or tickets moved
-to them: triggers write it, the refresh takes it).
+and a refresh with nothing changed counts nothing), the days of the instants those
+triggers took from the old rows (a day-bearing column changed, a row deleted: a clock
+restarted, a resolution replaced leaves a day the current rows no longer name), and of
+the tickets of every customer in ``report_requesters_moved`` (their organisation
+changed, or tickets moved to them: triggers write it, the refresh takes it).
 Each refresh also folds the changes to every requester's tickets into their totals
 (``store.report_requester_bounds``: the top requesters' bound).
 The speed and people in bins (``store.report_bins``), the top tags and forms, ratings
 and clocks (``store.report_tallies``) are counted again on the same days.
 A refresh takes a lock (PostgreSQL) or the write lock (SQLite), so two schedulers
-never count a day twice. Changing the reports' time zone rebuilds everything.
+never count a day twice. Changing the reports' time zone rebuilds everything, up to
+the latest ticket update, rating, clock start or reply.
 """
 
 from __future__ import annotations
@@ -141,10 +144,13 @@ class ReportRollups:
         """The days of the tickets the triggers wrote to ``report_tickets_changed``, taken
         from it (those a transaction not yet committed writes stay for the next refresh):
         their creation, resolution, earlier resolution, first response, agents' replies,
-        ratings and SLA clocks."""
-        taken = delete(ReportTicketChanged).returning(ReportTicketChanged.ticket_id)
-        tickets = sorted(set(self.session.scalars(taken)))
-        days: set[date] = set()
+        ratings and SLA clocks, and the days the triggers found they left."""
+        taken = delete(ReportTicketChanged).returning(
+            ReportTicketChanged.ticket_id, ReportTicketChanged.at
+        )
+        rows = self.session.execute(taken).all()
+        tickets = sorted({ticket for ticket, _ in rows})
+        days = {local_date(at, timezone) for _, at in rows if at is not None}
         for start in range(0, len(tickets), _CHUNK):
             days |= self._days_of(tickets[start : start + _CHUNK], timezone)
         return days

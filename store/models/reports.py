@@ -165,12 +165,15 @@ class ReportNameChange(Base):
 class ReportTicketChanged(Base):
     """A ticket whose rollup days may have changed: written by triggers when a ticket, one
     of its SLA clocks or ratings changes or an agent replies on it, taken (read and
-    deleted) by the next refresh, which counts that ticket's days again."""
+    deleted) by the next refresh, which counts that ticket's days again, and the day of
+    ``at``: an instant the old row was counted by, which changed or was deleted (a clock
+    restarted, a resolution replaced)."""
 
     __tablename__ = "report_tickets_changed"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ReportClock(Base):

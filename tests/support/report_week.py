@@ -98,11 +98,19 @@ class Clock:
         self.now = MONDAY + timedelta(days=day, hours=hour, minutes=minute)
 
 
-def worked_week(database_url: str, tmp_path: Path) -> Iterator[Desk]:
+def worked_week(
+    database_url: str, tmp_path: Path, *, next_response: str | None = None
+) -> Iterator[Desk]:
     """The week above, worked through the desk's use cases; its config in
-    ``tmp_path / "relaydesk.toml"``."""
+    ``tmp_path / "relaydesk.toml"`` (the SLA policy with a ``next_response`` target when
+    given: the week has no customer message that starts it)."""
     path = tmp_path / "relaydesk.toml"
-    path.write_text(CONFIG.format(url=database_url))
+    config = CONFIG.format(url=database_url)
+    if next_response is not None:
+        config = config.replace(
+            'resolution = "4h"', f'resolution = "4h"\nnext_response = "{next_response}"'
+        )
+    path.write_text(config)
     clock = Clock()
     for desk in desk_for(load_settings(path, environ={})):
         runtime = desk.runtime
