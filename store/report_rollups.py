@@ -115,9 +115,9 @@ class ReportRollups:
         return len(days)
 
     def count_all_again(self) -> None:
-        """Have the next ``refresh`` count every day from nothing: for rows written with
-        times in the past (a demo's made-up history), which the refresh's mark, tickets
-        updated since the last refresh, never sees."""
+        """Have the next ``refresh`` count every day from nothing, as after a migration:
+        for a history written all at once (a demo's), counted whole rather than day by
+        day of each ticket the triggers wrote down."""
         self.session.execute(delete(ReportMark).where(ReportMark.name.startswith(_MARK)))
 
     def _every_day(self, timezone: str) -> set[date]:

@@ -188,8 +188,8 @@ class _Player:
             self.report.events += 1
             if progress is not None:
                 progress(done, total)
-        with self.runtime.db.unit_of_work() as uow:  # its rows' times are in the past:
-            ReportRollups(uow.session).count_all_again()  # unseen by a refresh's mark
+        with self.runtime.db.unit_of_work() as uow:  # a whole history at once:
+            ReportRollups(uow.session).count_all_again()  # every day counted from nothing
         refresh_reports(self.runtime)
         self.report.tickets = len(set(self.numbers.values()))
         self.report.sent_nowhere = Counter(self.sender.taken)
