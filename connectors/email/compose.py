@@ -131,6 +131,11 @@ def header_text(value: str) -> str:
     raise PermanentError("header text keeps decoding into new text")
 
 
+# what the stdlib's address parser raises on an address it cannot read: an unclosed
+# domain literal ("a@[", "user@[127.0.0.1") fails inside it with an AttributeError
+_UNREADABLE = (ValueError, IndexError, AttributeError, errors.MessageError)
+
+
 @lru_cache(maxsize=256)  # the desk's own From is the same for every message
 def _address(header: str, name: str, address: str) -> AddressHeader:
     """The address header ``header`` naming ``name`` at ``address``, parsed once: the
@@ -146,7 +151,7 @@ def _address(header: str, name: str, address: str) -> AddressHeader:
         parsed = _POLICY.header_factory(
             header, str(Address(display_name=display, username=local, domain=domain))
         )
-    except (ValueError, IndexError, errors.MessageError):
+    except _UNREADABLE:
         parsed = None
     if (
         parsed is None
@@ -162,7 +167,7 @@ def _checked(display: str, spec: str) -> Address:
     """``spec`` parsed alone as an addr-spec; ``PermanentError`` unless it reads back whole."""
     try:
         parsed = Address(display_name=display, addr_spec=spec)
-    except (ValueError, IndexError, errors.MessageError) as error:
+    except _UNREADABLE as error:
         raise PermanentError(f"invalid email address {spec!r}: {error}") from None
     if parsed.addr_spec != spec or not parsed.domain:
         raise PermanentError(f"invalid email address {spec!r}")

@@ -318,6 +318,7 @@ ADDRESSES = ["ana@customer.example", "support+42@relaydesk.example", "a.b-c@sub.
 ADDRESSES += ['"john doe"@example.com', "x@y", "user@[127.0.0.1]"]
 REFUSED = ["no-at-sign", "a@b@c", "@example.com", "ana@customer.example\nX: y", "a@", "a@b c"]
 REFUSED += ["a..b@example.com", "a b@example.com"]
+REFUSED += ["a@[", "user@[127.0.0.1", "x@[\\]"]  # the header parser raises AttributeError
 
 
 def _as_the_stdlib_parses_it(email: EmailMessage, names: dict[str, tuple[str, str]]) -> bytes:
