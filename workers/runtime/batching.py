@@ -82,10 +82,11 @@ class SendWindow:
 
     The window is ``window_s`` while ids come alone. A window that gathered more than
     one id (or filled up) doubles the next one, up to ``widest_s``; one that held a
-    single id brings it back to ``window_s``. A busy intake sends fewer, larger
-    messages (at full speed most of the ingest messages of small windows found their
-    rows taken along by a batch already, and cost a transaction each for nothing),
-    and a quiet one waits no longer than before."""
+    single id brings it back to ``window_s``, and so does a pause longer than the window
+    between a send and the next id. A busy intake sends fewer, larger messages (at full
+    speed most of the ingest messages of small windows found their rows taken along by a
+    batch already, and cost a transaction each for nothing), and a quiet one waits no
+    longer than before."""
 
     def __init__(
         self, send: Send, *, window_s: float, max_ids: int, widest_s: float | None = None
@@ -98,6 +99,7 @@ class SendWindow:
         self._lock = threading.Condition()
         self._held: dict[str, tuple[Actor, list[int]]] = {}
         self._first_at: float | None = None
+        self._sent_at = 0.0  # when the last window went out
         self._closed = False
         self._thread: threading.Thread | None = None
 
@@ -114,12 +116,15 @@ class SendWindow:
                 ids = self._held.setdefault(actor.actor_name, (actor, []))[1]
                 ids.append(item_id)
                 if self._first_at is None:
-                    self._first_at = time.monotonic()
+                    self._first_at = now = time.monotonic()
+                    if now - self._sent_at > self._waiting_s:  # a pause: the desk is quiet
+                        self._waiting_s = self._window_s
                     self._lock.notify()
                 full = []
                 if len(ids) >= self._max_ids:
                     full = [self._held.pop(actor.actor_name)]
                     self._widen(busy=True)
+                    self._sent_at = time.monotonic()
                     if not self._held:  # nothing left waiting: the next id opens a window
                         self._first_at = None
         _send_held(self._send, full, self._max_ids)  # a full batch goes at once, from here
@@ -129,14 +134,16 @@ class SendWindow:
             with self._lock:
                 while self._first_at is None and not self._closed:
                     self._lock.wait()
-                if self._first_at is not None and not self._closed:
+                while self._first_at is not None and not self._closed:  # to the window's end
                     left = self._first_at + self._waiting_s - time.monotonic()
-                    if left > 0:
-                        self._lock.wait(left)
+                    if left <= 0:  # (a window emptied by a full batch meanwhile: the next's)
+                        break
+                    self._lock.wait(left)
                 batch = list(self._held.values())
                 self._held.clear()
                 if batch:
                     self._widen(busy=sum(len(ids) for _, ids in batch) > 1)
+                    self._sent_at = time.monotonic()
                 self._first_at = None
                 closed = self._closed
             _send_held(self._send, batch, self._max_ids)  # (send never raises: it logs)
