@@ -150,16 +150,15 @@ def test_a_full_window_widens_the_next() -> None:
     window.close()
 
 
-
 def test_the_id_after_a_full_window_waits_for_the_widened_window() -> None:
     sent = Sent()
     window = SendWindow(sent, window_s=0.1, max_ids=2)  # type: ignore[arg-type]
     window.add(INGEST, 1)  # type: ignore[arg-type]
     time.sleep(0.03)  # the window's thread is waiting out 1's window
-    window.add(INGEST, 2)  # type: ignore[arg-type]  (full: at once; the window doubles)
+    window.add(INGEST, 2)  # type: ignore[arg-type]  # full: at once; the window doubles
     began = time.monotonic()
     window.add(INGEST, 3)  # type: ignore[arg-type]
-    window.add(INGEST, 4)  # type: ignore[arg-type]  (full again, before the window ends)
+    window.add(INGEST, 4)  # type: ignore[arg-type]  # full again, before the window ends
     window.add(INGEST, 5)  # type: ignore[arg-type]
     _sent_after(sent, 3)
     waited = time.monotonic() - began
@@ -181,6 +180,7 @@ def test_a_pause_brings_the_window_back_to_its_width() -> None:
     assert window.waiting_s == 0.02  # its window is the narrow one
     _sent_after(sent, 2)
     window.close()
+
 
 def test_the_tally_counts_messages_and_the_rows_they_carry() -> None:
     tally = MessageTally()
