@@ -10,7 +10,8 @@ year (2 % still open: new, open or pending; the rest resolved), each with the
 customer's message and, while open, a running SLA clock (a tenth of them breached),
 then one ticket of 200 messages (customer, reply, internal note in turn) held by the
 agent measured; with the triggers off, then the tickets' search documents in one pass
-(``store.ticket_search.build_missing_documents``). Then ``VACUUM ANALYZE``.
+(``store.ticket_search.build_missing_documents``) and the top requesters' bounds the
+triggers keep (``store.report_requester_bounds.count_totals``). Then ``VACUUM ANALYZE``.
 
 Timed through the real app in process, made as ``relaydesk web`` makes it
 (``make_served_app``: its start-up heap frozen for the garbage collector), with a
