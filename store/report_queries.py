@@ -80,10 +80,14 @@ def within(column: Any, period: Period) -> ColumnElement[bool]:
 
 def prepare_report_transaction(session: Session) -> None:
     """PostgreSQL, first in the transaction: one snapshot for every figure; sorts and
-    hashes of a year's rows in memory; no JIT compiling for queries of milliseconds."""
+    hashes of a year's rows in memory; no JIT compiling for queries of milliseconds; and
+    a plan for each statement's own values, never the generic plan psycopg's prepared
+    statements get after five runs (the top requesters' walk, planned for any team and
+    any list of requesters, then read a team's whole year: 613 ms instead of 27)."""
     session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
     session.execute(text("SET LOCAL work_mem = '64MB'"))
     session.execute(text("SET LOCAL jit = off"))
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def clock_breached() -> ColumnElement[bool]:
