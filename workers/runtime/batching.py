@@ -9,7 +9,7 @@ Two ways ids come together:
   many threads. Its ingest sends wait up to a few milliseconds in a window and
   go out together; while windows keep gathering more than one id (a busy intake)
   the window widens, up to four times, and it narrows again at the first id that
-  comes alone. A process that dies with ids still in the window loses only
+  comes alone or after a pause. A process that dies with ids still in the window loses only
   the messages, never the rows: the scheduler re-drives every row left pending,
   the same as for a crash between a commit and its send.
 
@@ -134,9 +134,11 @@ class SendWindow:
             with self._lock:
                 while self._first_at is None and not self._closed:
                     self._lock.wait()
-                while self._first_at is not None and not self._closed:  # to the window's end
+                # to the end of the window open now: a full batch may have emptied the one
+                # this wait began for, and the next id opened another (``_first_at`` anew)
+                while self._first_at is not None and not self._closed:
                     left = self._first_at + self._waiting_s - time.monotonic()
-                    if left <= 0:  # (a window emptied by a full batch meanwhile: the next's)
+                    if left <= 0:
                         break
                     self._lock.wait(left)
                 batch = list(self._held.values())
