@@ -160,10 +160,15 @@ class Database:
         with self._reads() as session:  # closed at the end: its connection back to the pool
             yield session
 
-    def short_transaction(self) -> AbstractContextManager[Connection]:
-        """A transaction of a statement or two in Core, without a unit of work (no session,
-        repositories, audit events or after-commit callbacks to set up), committed on a clean
-        exit: for a hot path that needs no more (``store.inbox.begin_attempts``)."""
+    def single_statement(self) -> AbstractContextManager[Connection]:
+        """A connection for one statement in Core that commits on its own, without a unit of
+        work (no session, repositories, audit events or after-commit callbacks to set up): for
+        a hot path that needs no more (``store.inbox.begin_attempts``). On PostgreSQL the
+        statement runs in autocommit, so it is its own transaction without the BEGIN and
+        COMMIT round trips around it; on SQLite it is a transaction committed on a clean exit.
+        """
+        if self.dialect == "postgresql":
+            return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         return self.engine.begin()
 
     def count_statements(self) -> StatementTally:

@@ -391,8 +391,8 @@ def begin_attempts(
     A row another transaction holds is left out, not waited for: a batch that took
     it along is ingesting it (if that batch fails, it takes its rows one by one).
 
-    ``executor``: a unit of work's session, or a connection's short transaction
-    (``Database.short_transaction``: what the ``InboxAttempts`` middleware uses before each
+    ``executor``: a unit of work's session, or a connection for this statement alone
+    (``Database.single_statement``: what the ``InboxAttempts`` middleware uses before each
     ingest message, committed on its own).
     """
     values = {"ids": list(inbox_ids), "lease_until": now + lease, "at": now}

@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import select
 
 from router.envelopes import InboundMessage, OutboundMessage
 from router.errors import TransientError
 from router.vocabulary import Channel, OutboxKind
 from store.db import Database
+from store.inbox import begin_attempts
 from store.models import InboxItem, Message, OutboxItem, Ticket
 from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import Desk, desk_for
@@ -150,6 +152,23 @@ def test_attempts_begin_for_many_rows_at_once_and_only_for_pending_ones(db: Data
             ids[0]: 2,
             ids[2]: 2,
         }
+
+
+def test_an_attempt_counted_alone_is_committed_by_its_statement(db: Database) -> None:
+    """``single_statement``, as the ``InboxAttempts`` middleware counts: on PostgreSQL no
+    transaction is open around the statement (no BEGIN and COMMIT round trips), and its
+    count is everyone's at once; on SQLite it is committed when the block ends."""
+    with db.unit_of_work() as uow:
+        inbox_id = uow.inbox.accept(_inbound("a"), now=NOW, redrive_after=MINUTE).inbox_id
+    with db.single_statement() as connection:
+        assert begin_attempts(connection, [inbox_id], now=NOW, lease=MINUTE) == {inbox_id: 1}
+        if db.dialect == "postgresql":
+            status = connection.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+            assert status == TransactionStatus.IDLE
+            with db.unit_of_work() as other:
+                assert other.session.get(InboxItem, inbox_id).attempts == 1  # type: ignore[union-attr]
+    with db.unit_of_work() as uow:
+        assert uow.inbox.begin_attempts([inbox_id], now=NOW, lease=MINUTE) == {inbox_id: 2}
 
 
 def test_a_worker_takes_along_only_untouched_rows_of_its_channel(db: Database) -> None:
