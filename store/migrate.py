@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, text
 
 from store.db import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported where a migration is applied or the scripts are read, not with this
+# module: every process imports it (readiness checks its revision), few migrate.
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -25,6 +32,8 @@ def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema to ``revision``; safe to run again (a no-op when current)."""
     if revision == "head" and current_revision(db) == head_revision():
         return  # the scripts are read only when there is something to apply
+    from alembic import command
+
     cfg = alembic_config(db.url)
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn

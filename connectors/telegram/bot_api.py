@@ -16,34 +16,21 @@ import concurrent.futures
 import logging
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
-
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    ReplyParameters,
-)
-from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Conflict,
-    Forbidden,
-    InvalidToken,
-    RetryAfter,
-    TelegramError,
-)
-from telegram.request import HTTPXRequest
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from router.errors import PermanentError, RelaydeskError, Throttled, TransientError
+
+if TYPE_CHECKING:
+    from telegram import InlineKeyboardMarkup
+    from telegram.error import RetryAfter, TelegramError
+
+# python-telegram-bot (and httpx under it) is imported when a BotApi is made, not with
+# this module: every process declares the Telegram channel, few talk to Telegram.
 
 _T = TypeVar("_T")
 _Buttons = list[list[dict[str, str]]]  # rows of {"text", "callback_data"} or {"text", "url"}
 _LOGGERS = ("httpx", "httpcore", "telegram")
 _POLL_MARGIN_S = 10.0  # read timeout of getUpdates beyond the long-poll timeout
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class RetryLater(Throttled):
@@ -92,6 +79,9 @@ class BotApi:
         timeout_s: float = 10.0,
         pool_size: int = 8,
     ) -> None:
+        from telegram import Bot, LinkPreviewOptions
+        from telegram.request import HTTPXRequest
+
         self._upload_timeout_s = timeout_s
         self._redact = RedactToken(token)
         self._filtered = _install(self._redact)  # before PTB logs its URLs at DEBUG
@@ -110,6 +100,7 @@ class BotApi:
         self._updates_request = HTTPXRequest(
             connection_pool_size=2, read_timeout=_POLL_MARGIN_S, connect_timeout=timeout_s
         )
+        self._no_preview = LinkPreviewOptions(is_disabled=True)
         self._bot = Bot(
             token,
             base_url=base_url,
@@ -147,6 +138,9 @@ class BotApi:
         reply_to_message_id: int | None = None,
     ) -> int:
         """Send HTML text (link previews off); returns the new message_id."""
+        from telegram import ReplyParameters
+        from telegram.constants import ParseMode
+
         reply = None
         if reply_to_message_id is not None:  # the answer matters more than the quote
             reply = ReplyParameters(reply_to_message_id, allow_sending_without_reply=True)
@@ -154,7 +148,7 @@ class BotApi:
             chat_id,
             html,
             parse_mode=ParseMode.HTML,
-            link_preview_options=_NO_PREVIEW,
+            link_preview_options=self._no_preview,
             reply_markup=_keyboard(buttons),
             reply_parameters=reply,
         )
@@ -164,6 +158,8 @@ class BotApi:
         self, chat_id: int | str, data: bytes, filename: str, *, caption_html: str = ""
     ) -> int:
         """Upload a file into the chat, with an HTML caption; returns the new message_id."""
+        from telegram.constants import ParseMode
+
         sent = self._bot.send_document(
             chat_id,
             data,
@@ -229,13 +225,16 @@ class BotApi:
     async def _edit(
         self, chat_id: int | str, message_id: int, html: str, buttons: _Buttons | None
     ) -> None:
+        from telegram.constants import ParseMode
+        from telegram.error import BadRequest
+
         try:
             await self._bot.edit_message_text(
                 html,
                 chat_id=chat_id,
                 message_id=message_id,
                 parse_mode=ParseMode.HTML,
-                link_preview_options=_NO_PREVIEW,
+                link_preview_options=self._no_preview,
                 reply_markup=_keyboard(buttons),
             )
         except BadRequest as exc:
@@ -266,6 +265,8 @@ class BotApi:
     # --- the bridge from worker threads ---
 
     def _run(self, method: str, call: Coroutine[Any, Any, _T]) -> _T:
+        from telegram.error import TelegramError
+
         with self._lock:
             if self._closed:
                 call.close()
@@ -279,6 +280,15 @@ class BotApi:
             raise self._convert(method, exc) from None
 
     def _convert(self, method: str, exc: TelegramError) -> RelaydeskError:
+        from telegram.error import (
+            BadRequest,
+            ChatMigrated,
+            Conflict,
+            Forbidden,
+            InvalidToken,
+            RetryAfter,
+        )
+
         text = self._redact.redact(f"telegram {method}: {exc.message}")
         if isinstance(exc, RetryAfter):
             return RetryLater(text, _seconds(exc))
@@ -296,6 +306,8 @@ class BotApi:
 
 
 def _keyboard(buttons: _Buttons | None) -> InlineKeyboardMarkup | None:
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
     if not buttons:
         return None
     return InlineKeyboardMarkup(

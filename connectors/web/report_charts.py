@@ -12,9 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pygal
-from pygal.style import Style
-
 from router.catalogs import N_, Texts
 from router.report import Report
 
@@ -31,15 +28,16 @@ AGE_WORDS = {
 #: image runs none, and the files we send or show have none.
 SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 
-STYLE = Style(
-    background="white",
-    plot_background="white",
-    foreground="#222",
-    foreground_strong="#111",
-    foreground_subtle="#888",
-    colors=("#2b6cb0", "#2f855a", "#c05621", "#6b46c1", "#b7791f", "#4a5568"),
-    font_family="sans-serif",
-)
+#: The charts' pygal ``Style``, as its arguments.
+STYLE = {
+    "background": "white",
+    "plot_background": "white",
+    "foreground": "#222",
+    "foreground_strong": "#111",
+    "foreground_subtle": "#888",
+    "colors": ("#2b6cb0", "#2f855a", "#c05621", "#6b46c1", "#b7791f", "#4a5568"),
+    "font_family": "sans-serif",
+}
 
 
 @dataclass(frozen=True)
@@ -57,10 +55,15 @@ class Chart:
 
     def svg(self) -> bytes:
         """The chart as a standalone SVG document."""
+        # pygal is imported at the first chart drawn, not with this module: the web app and
+        # the scheduler import it, and most of their processes never draw one
+        import pygal
+        from pygal.style import Style
+
         kind = pygal.Line if self.lines else pygal.StackedBar if self.stacked else pygal.Bar
         chart = kind(
             title=self.title,
-            style=STYLE,
+            style=Style(**STYLE),
             js=[],  # pygal's tooltips would load a script from elsewhere: none
             width=720,
             explicit_size=True,  # an image of its own size, in a page or a mail

@@ -5,7 +5,8 @@ The receiver's name is resolved here, every address it gives is checked
 checked (Host and TLS server name still the receiver's name): a name that
 resolves elsewhere a moment later (DNS rebinding) cannot turn the request
 inward. Redirects are not followed; timeouts are short; the answer's body is
-not read. httpx's errors become the project's ``TransientError`` here.
+not read. httpx's errors become the project's ``TransientError`` here. httpx is imported
+when a sender is made or used (a process that sends no webhook does not load it).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-
-import httpx
 
 from config.webhook_settings import WebhookSettings
 from connectors.webhooks.signing import signed_headers
@@ -94,6 +93,8 @@ class WebhookSender:
     """One per process: an HTTP client that keeps its connections."""
 
     def __init__(self, settings: WebhookSettings, resolve: Resolver = resolve_host) -> None:
+        import httpx
+
         self.policy = policy_of(settings)
         self.resolve = resolve
         self.client = httpx.Client(
@@ -107,6 +108,8 @@ class WebhookSender:
         """Post the signed request; the receiver's answer (any status), or
         ``TransientError`` (no answer: timeout, refused connection, lookup failure) or
         ``ReceiverRefused``."""
+        import httpx
+
         try:
             target = parse_url(request.url)
             url = httpx.URL(request.url)

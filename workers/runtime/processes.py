@@ -23,7 +23,6 @@ from router.errors import RelaydeskError
 from store.db import Database
 from store.directory_sync import sync_directory
 from store.migrate import upgrade
-from workers.channels.mail_connectors import MailConnectors
 from workers.desk.config_changes import apply_at_start
 from workers.runtime.boot_heap import freeze_boot_heap
 from workers.runtime.broker import describe
@@ -33,7 +32,6 @@ from workers.runtime.dead_workers import bury
 from workers.runtime.hangup import reload_on_hangup
 from workers.runtime.heartbeat import Heartbeat
 from workers.runtime.json_logs import configure as configure_logs
-from workers.runtime.scheduler import Scheduler
 from workers.runtime.shutdown import STOP_GRACE_MS, stop_worker
 from workers.runtime.tally import install as install_tally
 from workers.runtime.web_processes import POOL_SIZE, run_uvicorn, supervise_web
@@ -67,6 +65,9 @@ def boot_actors(runtime: Runtime) -> None:
 def serve(settings: Settings, config_path: Path | None = None) -> None:
     """Everything in one process: web intake, in-process worker, scheduler; SIGHUP reloads
     ``config_path``."""
+    from workers.channels.mail_connectors import MailConnectors
+    from workers.runtime.scheduler import Scheduler
+
     stop = WebStop()  # a stop while it starts shuts it down once started, cleanly
     runtime = build_runtime(settings)
     changes = prepare_database(runtime)
@@ -161,6 +162,8 @@ def web(settings: Settings, config_path: Path | None = None, workers: int = 1) -
 
 
 def run_scheduler(settings: Settings, config_path: Path | None = None) -> None:
+    from workers.runtime.scheduler import Scheduler
+
     runtime = build_runtime(settings, pool_size=2)
     scheduler = Scheduler(runtime)
     stop_on_signals(scheduler.stop)
