@@ -179,6 +179,8 @@ token_env = "FAULTS_TELEGRAM_TOKEN"
 base_url = "{telegram_url}/bot"
 base_file_url = "{telegram_url}/file/bot"
 messages_per_chat_s = 5
+# getUpdates waits a second, not 25: a stopping connector waits out the long poll in flight
+poll_timeout_s = 1
 
 [[teams]]
 name = "support"

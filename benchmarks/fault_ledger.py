@@ -8,6 +8,7 @@ the time from its end until every input accepted before it is done and a new one
 
 from __future__ import annotations
 
+import math
 import statistics
 import threading
 import time
@@ -93,6 +94,14 @@ class Ledger:
                 return True
             time.sleep(0.5)
         return False
+
+    def recovered(self, fault: Fault) -> bool:
+        """Whether ``fault`` is over for the load: every input accepted before its end is
+        done, and one accepted after it is too."""
+        after = [i for i in self.load.accepted() if (i.accepted_at or 0) > fault.ended]
+        return any(input_key(i) in self.done_at for i in after) and math.isfinite(
+            self.recovery(fault)
+        )
 
     def recovery(self, fault: Fault) -> float:
         """Seconds from the fault's end until every input accepted before it is done and

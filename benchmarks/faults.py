@@ -1,6 +1,7 @@
 """Nothing accepted is lost: a paced mixed load against a distributed fleet, with faults.
 
     python -m benchmarks.faults [--rate 4] [--kills 20] [--kill-every 8] [--settle 35]
+                                [--until-recovered]
                                 [--faults kill,broker,postgres,smtp_cut,dovecot,bot_api_502]
                                 [--no-together] [--processes 2] [--threads 4]
 
@@ -10,11 +11,14 @@ a free port, starts a redis-server of its own on a free port, a Dovecot of its o
 loopback Bot API server of the test suite and an SMTP sink (aiosmtpd) as the relay,
 then the fleet an operator runs (``relaydesk web``, ``scheduler``, ``connector smtp``,
 ``connector imap``, ``connector telegram`` and ``worker --processes 2 --threads 4``),
-all with the shipped default settings.
+all with the shipped default settings but a Telegram long poll of one second
+(``fault_fleet.CONFIG``: the connector waits out the poll in flight when it stops).
 
 Customers write in at ``--rate`` inputs per second, in turn by the web API, SMTP, a
 mail into the IMAP mailbox and a Telegram message, each sender retrying until its
-input is accepted. Each fault comes on its own, ``--settle`` seconds apart:
+input is accepted. Each fault comes on its own, ``--settle`` seconds apart (with
+``--until-recovered``, as soon as the last one is recovered from, at most ``--settle``
+seconds after it: what the test suite runs):
 
 - ``kill``: kill -9 of a worker process, ``--kills`` times, ``--kill-every`` s apart
   (the worker supervisor starts another);
@@ -129,7 +133,21 @@ def together(injector: Injector, kinds: list[str]) -> Fault:
     return Fault("together", started, time.monotonic())
 
 
-def run_faults(injector: Injector, args: argparse.Namespace) -> list[Fault]:
+def settle(fault: Fault, seconds: float, ledger: Ledger | None) -> None:
+    """Wait ``seconds`` after ``fault``; with a ledger, only until the fault is recovered
+    from (every input accepted before its end done, and a new one), at most that long."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if ledger is not None and ledger.recovered(fault):
+            return
+        time.sleep(min(0.25, max(deadline - time.monotonic(), 0)))
+
+
+def run_faults(
+    injector: Injector, args: argparse.Namespace, ledger: Ledger | None = None
+) -> list[Fault]:
+    """The faults of ``args`` in turn, then together; each settled (``settle``) with
+    ``ledger`` if given, else for the whole ``--settle``."""
     faults: list[Fault] = []
     acts = injector.by_kind()
     for kind in args.faults:
@@ -138,15 +156,15 @@ def run_faults(injector: Injector, args: argparse.Namespace) -> list[Fault]:
                 faults.append(timed("kill", acts["kill"]))
                 print(f"  kill {n + 1}/{args.kills}", flush=True)
                 time.sleep(args.kill_every)
-            time.sleep(max(args.settle - args.kill_every, 0))
+            settle(faults[-1], max(args.settle - args.kill_every, 0), ledger)
             continue
         faults.append(timed(kind, acts[kind]))
         print(f"  {kind}: {faults[-1].ended - faults[-1].started:.1f} s", flush=True)
-        time.sleep(args.settle)
+        settle(faults[-1], args.settle, ledger)
     if args.together:
         faults.append(together(injector, list(args.faults)))
         print("  together", flush=True)
-        time.sleep(args.settle)
+        settle(faults[-1], args.settle, ledger)
     return faults
 
 
@@ -156,6 +174,11 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--kill-every", type=float, default=8.0)
     parser.add_argument("--settle", type=float, default=35.0, help="Seconds between faults.")
+    parser.add_argument(
+        "--until-recovered",
+        action="store_true",
+        help="Next fault once the last is recovered from (at most --settle seconds after).",
+    )
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument(
         "--faults",
@@ -226,7 +249,7 @@ def run(stack: ExitStack, args: argparse.Namespace) -> None:
     started = time.monotonic()
     time.sleep(args.warmup)
     injector = Injector(fleet, postgres, broker, dovecot, telegram, load, random.Random(args.seed))
-    faults = run_faults(injector, args)
+    faults = run_faults(injector, args, ledger if args.until_recovered else None)
     load.stop()
     drained = ledger.wait_drained(args.drain_timeout)
     print(f"drained: {drained}", flush=True)

@@ -24,7 +24,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = (
-    "--rate 3 --kills 2 --kill-every 4 --settle 15 --warmup 4 "
+    # the next fault as soon as the last is recovered from (at most 15 s after it)
+    "--rate 3 --kills 2 --kill-every 4 --settle 15 --until-recovered --warmup 4 "
     "--faults kill,broker,postgres,smtp_cut,dovecot,bot_api_502 "
     # a delivery whose retry message was lost in the wipe is re-driven by the scheduler
     # (after the deliver retries' max backoff and redrive_after_s): wait for it
