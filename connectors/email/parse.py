@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.errors import MessageDefect
 from email.message import EmailMessage, Message
-from email.parser import BytesParser
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from connectors.email.addresses import (
     addresses,
@@ -34,6 +33,7 @@ from connectors.email.automatic import (
     written_through_list,
 )
 from connectors.email.bodies import Attachment, Bodies, collect_bodies, content_type
+from connectors.email.body_runs import parse_bytes
 from connectors.email.email_policy import POLICY
 from connectors.email.html_text import sanitize_html
 from connectors.email.quoting import visible_text
@@ -169,7 +169,7 @@ def _step(problems: list[str], what: str, read: Callable[[], _T], default: _T) -
 def _read(raw: bytes, problems: list[str]) -> EmailMessage:
     if not raw.strip():
         problems.append("empty message")
-    msg = BytesParser(policy=POLICY).parsebytes(raw)
+    msg = cast(EmailMessage, parse_bytes(raw, POLICY))  # POLICY's message_factory
     if raw.strip() and not msg.keys():
         problems.append("no headers: this does not look like an email")
     eight_bit = [name for name, value in msg.raw_items() if not str(value).isascii()]
