@@ -6,18 +6,17 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, Integer, Update, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from router.lifecycle import ACTIVE_STATUSES
 from router.routing_facts import AgentFacts
 from router.vocabulary import AgentStatus, Status
+from store import agent_statements as statements
 from store.agent_locks import lock_agent_holding
-from store.dialect import insert_ignoring_conflict, table
+from store.dialect import insert_ignoring_conflict
 from store.models import Agent, AgentSkill, Team, Ticket, agent_teams
 
 
@@ -32,43 +31,7 @@ class Member:
     language: str | None = None  # their notices' language; None: helpdesk.language
 
 
-@cache
-def _routing_candidates(available_only: bool) -> Executable:
-    """Built once (see ``store.dialect``): routing reads the candidates for every ticket
-    it routes alone (``team_ids``)."""
-    query = (
-        select(
-            Agent.id,
-            Agent.name,
-            Agent.status,
-            Agent.capacity,
-            Agent.load,
-            Agent.last_assigned_at,
-            Agent.email,
-            Agent.display_name,
-            Agent.seniority,
-            Agent.channel_capacity,
-            agent_teams.c.team_id,
-            Agent.telegram_chat_id,
-            Agent.language,
-        )
-        .join(agent_teams, agent_teams.c.agent_id == Agent.id)
-        .where(agent_teams.c.team_id.in_(bindparam("team_ids", expanding=True)))
-    )
-    if available_only:
-        query = query.where(Agent.status == AgentStatus.ONLINE.value, Agent.load < Agent.capacity)
-    return query
-
-
-@cache
-def _skills_of() -> Executable:
-    """The skills of the agents ``agent_ids``, built once (as above)."""
-    return select(AgentSkill.agent_id, AgentSkill.skill, AgentSkill.level).where(
-        AgentSkill.agent_id.in_(bindparam("agent_ids", expanding=True))
-    )
-
-
-# every agent's address (``emails``: every ingest batch asks), built once (as above)
+# every agent's address (``emails``: every ingest batch asks), built once (see ``store.dialect``)
 _AGENT_EMAILS = select(Agent.email)
 
 
@@ -141,7 +104,7 @@ class AgentRepository:
         which of ``teams`` they are in), their skills, and those loads.
         """
         rows = self.session.execute(
-            _routing_candidates(available_only), {"team_ids": list(teams)}
+            statements.candidates(available_only), {"team_ids": list(teams)}
         ).all()
         if not rows:
             return []
@@ -152,7 +115,7 @@ class AgentRepository:
             first.setdefault(row[0], row)
         skills: dict[int, dict[str, int]] = defaultdict(dict)
         for agent_id, skill, level in self.session.execute(
-            _skills_of(), {"agent_ids": list(first)}
+            statements.skills_of(), {"agent_ids": list(first)}
         ):
             skills[agent_id][skill] = level
         limited = {
@@ -205,6 +168,34 @@ class AgentRepository:
             )
             if agent_id is not None
         }
+
+    def hold_free(self, agent_ids: Sequence[int]) -> dict[int, tuple[int, int, datetime | None]]:
+        """Lock the rows of the agents of ``agent_ids`` that are online with room and that no
+        other router holds right now (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite's writers
+        are serial), and read them afresh: id -> (load, capacity, last_assigned_at).
+
+        A routing batch takes their slots later in the transaction (``take_slots``); as it
+        holds their rows meanwhile, nobody else can change what it read."""
+        rows = self.session.execute(statements.hold_free(), {"agent_ids": list(agent_ids)})
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+    def take_slots(self, slots: Mapping[int, int], now: datetime) -> int:
+        """Give each agent of ``slots`` that many more tickets (one statement), for a batch
+        that holds their rows (``hold_free``); each still online and within capacity, or
+        its row is left as it was. How many agents' rows took theirs."""
+        if not slots:
+            return 0
+        result = self.session.execute(
+            statements.take_slots(),
+            [{"agent_id": a, "taken": n, "now": now} for a, n in slots.items()],
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    def channel_loads(
+        self, agent_ids: list[int], channels: list[str]
+    ) -> dict[tuple[int, str], int]:
+        """(agent, channel) -> the agent's active tickets in that channel (absent: none)."""
+        return self._channel_loads(agent_ids, channels)
 
     def channel_load(self, agent_id: int, channel: str) -> int:
         """The agent's active tickets in ``channel`` (read after claiming the agent's row)."""
@@ -260,7 +251,7 @@ class AgentRepository:
         A conditional UPDATE: on PostgreSQL a racing transaction waits for the
         row lock, then re-checks ``load < capacity``; on SQLite writers are serial.
         """
-        result = self.session.execute(_claim_slot(), {"agent_id": agent_id, "now": now})
+        result = self.session.execute(statements.claim_slot(), {"agent_id": agent_id, "now": now})
         return bool(getattr(result, "rowcount", 0))
 
     def reclaim_slot(self, agent_id: int) -> None:
@@ -287,7 +278,7 @@ class AgentRepository:
             return None
         if self.session.get_bind().dialect.name == "postgresql":
             claimed = self.session.execute(
-                _claim_best_free(), {"ranked": ranked_ids, "now": now}
+                statements.claim_best_free(), {"ranked": ranked_ids, "now": now}
             ).scalar()
             if claimed is not None:
                 return int(claimed)
@@ -348,49 +339,3 @@ class AgentRepository:
         previous = agent.status
         agent.status = status.value
         return previous
-
-
-# The routing hot path's statements, built once (building them costs more than
-# running them: see ``store.dialect``); Core statements on the tables, values as
-# parameters.
-
-
-@cache
-def _claim_slot() -> Update:
-    agents = table(Agent).c
-    return (
-        update(table(Agent))
-        .where(
-            agents.id == bindparam("agent_id"),
-            agents.status == AgentStatus.ONLINE.value,
-            agents.load < agents.capacity,
-        )
-        .values(load=agents.load + 1, last_assigned_at=bindparam("now"))
-    )
-
-
-@cache
-def _claim_best_free() -> Update:
-    """PostgreSQL: a slot of the first agent in ``ranked`` (one array parameter: the
-    same statement text whatever the candidates) that is online, has room, and whose
-    row no other router holds right now."""
-    agents = table(Agent).c
-    ranked = bindparam("ranked", type_=ARRAY(Integer))
-    best_free = (
-        select(agents.id)
-        .where(
-            agents.id == func.any(ranked),
-            agents.status == AgentStatus.ONLINE.value,
-            agents.load < agents.capacity,
-        )
-        .order_by(func.array_position(ranked, agents.id))
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    return (
-        update(table(Agent))
-        .where(agents.id == best_free, agents.load < agents.capacity)
-        .values(load=agents.load + 1, last_assigned_at=bindparam("now"))
-        .returning(agents.id)
-    )

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, Update, bindparam, select, update
+from sqlalchemy import Executable, Update, bindparam, literal_column, select, update
 from sqlalchemy.orm import Session, aliased
 
 from router.lifecycle import ACTIVE_STATUSES
@@ -105,6 +105,26 @@ def _routing_ticket(row: Any) -> RoutingTicket:
     )
 
 
+def assign_many(
+    session: Session, assignments: Sequence[tuple[int, int, Status | None]], now: datetime
+) -> int:
+    """Give each ticket to its agent unless someone has it or it is done (ticket, agent, and
+    the status it takes, or None): a statement for those whose status changes and one for
+    the others; how many were assigned."""
+    assigned = 0
+    for with_status in (True, False):
+        rows = [
+            {"ticket_id": t, "agent_id": a, "now": now}
+            | ({"status": s.value} if s is not None else {})
+            for t, a, s in assignments
+            if (s is not None) is with_status
+        ]
+        if rows:
+            result = session.execute(assign_if_unassigned(with_status), rows)
+            assigned += int(getattr(result, "rowcount", 0))
+    return assigned
+
+
 @cache
 def assign_if_unassigned(with_status: bool) -> Update:
     """Give a ticket to an agent unless someone has it or it is done (``ticket_id``,
@@ -123,7 +143,9 @@ def assign_if_unassigned(with_status: bool) -> Update:
         .where(
             tickets.id == bindparam("ticket_id"),
             tickets.assignee_id.is_(None),
-            tickets.status.in_([s.value for s in ACTIVE_STATUSES]),
+            # written into the statement, not a list parameter: an executemany (a batch's
+            # tickets, ``assign_many_if_unassigned``) cannot expand one
+            tickets.status.in_([literal_column(f"'{s.value}'") for s in ACTIVE_STATUSES]),
         )
         .values(**values)
     )

@@ -17,6 +17,7 @@ from router.routing_facts import TicketFacts
 from router.storable import is_id
 from router.ticket_views import AttachmentView, MessageView, TicketView
 from router.vocabulary import Channel, Priority, Status
+from store import ticket_claims
 from store.agents import AgentRepository
 from store.dialect import insert_row
 from store.models import Agent, SlaTimer, Team, Ticket
@@ -116,6 +117,12 @@ class TicketRepository:
             values["status"] = status.value
         result = self.session.execute(assign_if_unassigned(status is not None), values)
         return bool(getattr(result, "rowcount", 0))
+
+    def assign_many_if_unassigned(
+        self, assignments: Sequence[tuple[int, int, Status | None]], now: datetime
+    ) -> int:
+        """``assign_if_unassigned`` for many (ticket, agent, status or None); how many took."""
+        return ticket_claims.assign_many(self.session, assignments, now)
 
     def for_sla(self, ticket_ids: Sequence[int]) -> dict[int, Ticket]:
         """Tickets with their assignee, team and supervisor, in one query (for the sweep)."""

@@ -13,18 +13,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from router.backlog import relax_requirements
-from router.lifecycle import is_active
-from router.routing_facts import TicketFacts
 from router.selection import Decision, choose_agent, explain
-from store.agents import Member
 from store.db import UnitOfWork
 from store.tickets import RoutingTicket
 from workers.runtime.batch_step import BatchStep, resend_alone
 from workers.runtime.context import Runtime
-from workers.runtime.routing_policy import selection_policy, skills_timeout
+from workers.runtime.routing_policy import selection_policy
+from workers.steps.route_batch import route_together
+from workers.steps.route_inputs import routing_inputs, waits
 from workers.steps.route_notices import assign, offer, record_waiting
-from workers.steps.route_slots import claim_slot, count_assignment
+from workers.steps.route_slots import claim_slot
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +51,7 @@ def route(runtime: Runtime, ticket_id: int, *, avoid: int | None = None) -> Outc
 
 
 class RouteBatch(BatchStep):
-    """Route tickets: together in one transaction (``_route_together``), then alone, each
+    """Route tickets: together in one transaction (``route_together``), then alone, each
     in its own transaction, those the batch left; the notices' sends go out merged. A
     message of one ticket (an int) is routed alone, its failure retried by dramatiq."""
 
@@ -78,7 +76,7 @@ class RouteBatch(BatchStep):
         if len(ids) == 1:
             return ids
         try:
-            return _route_together(self.runtime, ids)
+            return route_together(self.runtime, ids)
         except Exception as exc:  # e.g. a deadlock with a writer outside routing
             log.info("routing %d tickets together failed (%s): one by one", len(ids), exc)
             return ids
@@ -96,7 +94,7 @@ def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcom
     now = runtime.now()
     with runtime.db.unit_of_work() as uow:
         ticket = uow.tickets.lock_for_routing(ticket_id)
-        if ticket is None or not _waits(ticket):
+        if ticket is None or not waits(ticket):
             return Outcome.NOT_ROUTABLE
         with runtime.configs.for_team(ticket.facts.team):  # a pilot team's: its candidate
             return _route_locked(runtime, uow, ticket, now, avoid)
@@ -105,7 +103,7 @@ def _route(runtime: Runtime, ticket_id: int, avoid: int | None = None) -> Outcom
 def _route_locked(
     runtime: Runtime, uow: UnitOfWork, ticket: RoutingTicket, now: datetime, avoid: int | None
 ) -> Outcome:
-    facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
+    facts, relaxed, teams = routing_inputs(runtime, ticket, now)
     policy = selection_policy(runtime.settings.routing)
     members = {
         m.facts.id: m
@@ -142,7 +140,7 @@ def route_to(runtime: Runtime, ticket_id: int, agent_id: int) -> bool:
     try:
         with runtime.db.unit_of_work() as uow:
             ticket = uow.tickets.lock_for_routing(ticket_id)
-            if ticket is None or not _waits(ticket) or ticket.claim_mode:
+            if ticket is None or not waits(ticket) or ticket.claim_mode:
                 return False
             with runtime.configs.for_team(ticket.facts.team):
                 return _route_to_locked(runtime, uow, ticket, agent_id, now)
@@ -154,7 +152,7 @@ def _route_to_locked(
     runtime: Runtime, uow: UnitOfWork, ticket: RoutingTicket, agent_id: int, now: datetime
 ) -> bool:
     policy = selection_policy(runtime.settings.routing)
-    facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
+    facts, relaxed, teams = routing_inputs(runtime, ticket, now)
     candidates = uow.agents.routing_candidates(teams, facts.channel, available_only=True)
     member = next((m for m in candidates if m.facts.id == agent_id), None)
     if member is None:
@@ -166,88 +164,6 @@ def _route_to_locked(
         return False
     if not assign(runtime, uow, ticket, member, (decision, facts, relaxed), now, policy):
         raise _LostRace()
-    return True
-
-
-def _waits(ticket: RoutingTicket) -> bool:
-    """Unassigned, in a team, and active: routing may give it to someone."""
-    return ticket.assignee_id is None and ticket.team_id is not None and is_active(ticket.status)
-
-
-def _routing_inputs(
-    runtime: Runtime, ticket: RoutingTicket, now: datetime
-) -> tuple[TicketFacts, tuple[str, ...], dict[int, str]]:
-    """The ticket's facts (relaxed by how long it waited), why, and the teams that may
-    take it (its own; its fallback team once the skills timeout widened it)."""
-    assert ticket.team_id is not None
-    fallback = ticket.fallback_team
-    timeouts = skills_timeout(runtime.settings.routing, fallback[1] if fallback else None)
-    facts, relaxed = relax_requirements(ticket.facts, now - ticket.queued_at, timeouts)
-    teams = {ticket.team_id: ticket.facts.team}
-    if fallback is not None and fallback[1] in facts.widened_to:
-        teams[fallback[0]] = fallback[1]
-    return facts, relaxed, teams
-
-
-def _route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
-    """Assign many tickets in one transaction; returns those left to route one by one.
-
-    The tickets are locked in one statement; the candidates of each team are read
-    once and their loads kept current as the batch assigns. An agent whose row another
-    router holds is passed over, never waited for (a batch holds the agents it
-    claimed, so waiting could deadlock two batches). What the batch does not settle
-    the simple way (claim mode, nobody free, every candidate held elsewhere) is left
-    to ``route``, alone, which explains and waits as usual.
-    """
-    now = runtime.now()
-    left: list[int] = []
-    with runtime.db.unit_of_work() as uow:
-        tickets = uow.tickets.lock_many_for_routing(ticket_ids)
-        free: dict[tuple[frozenset[int], str], dict[int, Member]] = {}
-        for ticket in tickets.values():
-            if not _waits(ticket):
-                continue
-            if ticket.claim_mode:
-                left.append(ticket.facts.id)
-                continue
-            with runtime.configs.for_team(ticket.facts.team):  # a pilot team's: its candidate
-                if not _route_one_of_many(runtime, uow, ticket, free, now):
-                    left.append(ticket.facts.id)
-    return left
-
-
-def _route_one_of_many(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    ticket: RoutingTicket,
-    free: dict[tuple[frozenset[int], str], dict[int, Member]],
-    now: datetime,
-) -> bool:
-    """One ticket of a batch; False when it is left to ``route``, alone."""
-    policy = selection_policy(runtime.settings.routing)
-    facts, relaxed, teams = _routing_inputs(runtime, ticket, now)
-    key = (frozenset(teams), facts.channel)
-    if key not in free:
-        free[key] = {
-            m.facts.id: m
-            for m in uow.agents.routing_candidates(teams, facts.channel, available_only=True)
-        }
-    members = free[key]
-    if not members:  # nobody free: routed alone, which says why it waits
-        return False
-    decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
-    chosen = (
-        claim_slot(uow, decision.ranked, facts.channel, now, wait=False)
-        if decision.agent is not None
-        else None
-    )
-    if chosen is None:
-        return False
-    choice = (decision, facts, relaxed)
-    if not assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
-        uow.agents.undo_claim(chosen.id)  # (it is locked: cannot happen; never assume)
-        return True  # (as before: not left to route alone)
-    count_assignment(free, chosen.id, facts.channel, now)
     return True
 
 

@@ -35,12 +35,32 @@ def assign(
 
     ``choice``: the decision, the (relaxed) facts it was made on and why they were relaxed.
     """
+    status = assignment_status(ticket)
+    if not uow.tickets.assign_if_unassigned(ticket.facts.id, member.facts.id, now, status=status):
+        return False
+    record_assignment(runtime, uow, ticket, member, choice, now, policy)
+    return True
+
+
+def assignment_status(ticket: RoutingTicket) -> Status | None:
+    """The status a ticket takes as it is assigned (new -> open); None: it keeps its own."""
+    return check_transition(ticket.status, Status.OPEN) if ticket.status is Status.NEW else None
+
+
+def record_assignment(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: RoutingTicket,
+    member: Member,
+    choice: tuple[Decision, TicketFacts, tuple[str, ...]],
+    now: datetime,
+    policy: SelectionPolicy,
+) -> None:
+    """What follows the ticket's assignment to ``member`` (``assign``, or a batch that
+    assigned its tickets together): the log line, the audit event, the agent's notice."""
     decision, facts, relaxed = choice
     chosen = member.facts
-    status = check_transition(ticket.status, Status.OPEN) if ticket.status is Status.NEW else None
     number = ticket.facts.id
-    if not uow.tickets.assign_if_unassigned(number, chosen.id, now, status=status):
-        return False
     reasons = relaxed + decision.reasons
     if chosen is not decision.agent:  # its first choice was taken meanwhile
         reasons = (*relaxed, explain(chosen, facts, now, policy=policy))
@@ -66,7 +86,6 @@ def assign(
         reasons=(*relaxed, explain(chosen, facts, now, policy=policy, language=language)),
         dedupe_key=f"assign:{number}:{chosen.id}:{now.isoformat()}",
     )
-    return True
 
 
 def offer(

@@ -1,14 +1,20 @@
 """Claiming an agent's slot for a ticket: the best ranked agent that can take one, within
-its per-channel limit, and a batch's view of the agents it filled."""
+its per-channel limit; and a batch's view of the free agents, corrected by the agents it
+holds and counting the tickets it gave them."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
 from router.routing_facts import AgentFacts
 from store.agents import Member
 from store.db import UnitOfWork
+
+FreeAgents = dict[tuple[frozenset[int], str], dict[int, Member]]
+"""A batch's view of the agents free to take its tickets: by the teams and the channel
+they were read for, by id."""
 
 
 def claim_slot(
@@ -48,7 +54,7 @@ def within_channel_limit(uow: UnitOfWork, agent: AgentFacts, channel: str) -> bo
 
 
 def count_assignment(
-    free: dict[tuple[frozenset[int], str], dict[int, Member]],
+    free: FreeAgents,
     agent_id: int,
     channel: str,
     now: datetime,
@@ -64,3 +70,34 @@ def count_assignment(
             del members[agent_id]
         else:
             members[agent_id] = replace(member, facts=taken)
+
+
+def hold(uow: UnitOfWork, free: FreeAgents, agent_ids: Collection[int]) -> set[int]:
+    """Lock the agents ``agent_ids`` that can still take a ticket and that no other router
+    holds, and correct the batch's view: those it holds as the store has them now (their
+    load, capacity, last assignment, and loads in the channels they have limits in, counted
+    once their rows are locked), the others gone from it. Returns those it holds."""
+    fresh = uow.agents.hold_free(sorted(agent_ids))
+    current = {m.facts.id: m.facts for members in free.values() for m in members.values()}
+    limited = [i for i in fresh if current[i].channel_capacity]
+    channels = sorted({c for i in limited for c in current[i].channel_capacity})
+    loads = uow.agents.channel_loads(limited, channels) if limited else {}
+    for members in free.values():
+        for agent_id in agent_ids:
+            member = members.get(agent_id)
+            if member is None:
+                continue
+            if agent_id not in fresh:
+                del members[agent_id]
+                continue
+            load, capacity, last_assigned_at = fresh[agent_id]
+            channel_load = {c: loads.get((agent_id, c), 0) for c in member.facts.channel_capacity}
+            facts = replace(
+                member.facts,
+                load=load,
+                capacity=capacity,
+                last_assigned_at=last_assigned_at,
+                channel_load=channel_load,
+            )
+            members[agent_id] = replace(member, facts=facts)
+    return set(fresh)

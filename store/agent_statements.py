@@ -1,0 +1,123 @@
+"""The routing hot path's statements on the agents, built once: building them costs more
+than running them (see ``store.dialect``). Core statements on the tables, values as
+parameters; ``store.agents.AgentRepository`` runs them."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import Executable, Integer, Update, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from router.vocabulary import AgentStatus
+from store.dialect import table
+from store.models import Agent, AgentSkill, agent_teams
+
+
+@cache
+def candidates(available_only: bool) -> Executable:
+    """The agents of the teams ``team_ids`` with what routing weighs (and which of those
+    teams each is in); ``available_only``: those online with room."""
+    query = (
+        select(
+            Agent.id,
+            Agent.name,
+            Agent.status,
+            Agent.capacity,
+            Agent.load,
+            Agent.last_assigned_at,
+            Agent.email,
+            Agent.display_name,
+            Agent.seniority,
+            Agent.channel_capacity,
+            agent_teams.c.team_id,
+            Agent.telegram_chat_id,
+            Agent.language,
+        )
+        .join(agent_teams, agent_teams.c.agent_id == Agent.id)
+        .where(agent_teams.c.team_id.in_(bindparam("team_ids", expanding=True)))
+    )
+    if available_only:
+        query = query.where(Agent.status == AgentStatus.ONLINE.value, Agent.load < Agent.capacity)
+    return query
+
+
+@cache
+def skills_of() -> Executable:
+    """The skills of the agents ``agent_ids``."""
+    return select(AgentSkill.agent_id, AgentSkill.skill, AgentSkill.level).where(
+        AgentSkill.agent_id.in_(bindparam("agent_ids", expanding=True))
+    )
+
+
+@cache
+def claim_slot() -> Update:
+    """A slot of the agent ``agent_id`` if online with room (``now``: its last assignment)."""
+    agents = table(Agent).c
+    return (
+        update(table(Agent))
+        .where(
+            agents.id == bindparam("agent_id"),
+            agents.status == AgentStatus.ONLINE.value,
+            agents.load < agents.capacity,
+        )
+        .values(load=agents.load + 1, last_assigned_at=bindparam("now"))
+    )
+
+
+@cache
+def claim_best_free() -> Update:
+    """PostgreSQL: a slot of the first agent in ``ranked`` (one array parameter: the
+    same statement text whatever the candidates) that is online, has room, and whose
+    row no other router holds right now."""
+    agents = table(Agent).c
+    ranked = bindparam("ranked", type_=ARRAY(Integer))
+    best_free = (
+        select(agents.id)
+        .where(
+            agents.id == func.any(ranked),
+            agents.status == AgentStatus.ONLINE.value,
+            agents.load < agents.capacity,
+        )
+        .order_by(func.array_position(ranked, agents.id))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return (
+        update(table(Agent))
+        .where(agents.id == best_free, agents.load < agents.capacity)
+        .values(load=agents.load + 1, last_assigned_at=bindparam("now"))
+        .returning(agents.id)
+    )
+
+
+@cache
+def hold_free() -> Executable:
+    """The agents ``agent_ids`` online with room and that no other transaction holds,
+    locked (PostgreSQL; SQLite ignores the clause: its writers are serial)."""
+    agents = table(Agent).c
+    return (
+        select(agents.id, agents.load, agents.capacity, agents.last_assigned_at)
+        .where(
+            agents.id.in_(bindparam("agent_ids", expanding=True)),
+            agents.status == AgentStatus.ONLINE.value,
+            agents.load < agents.capacity,
+        )
+        .with_for_update(skip_locked=True)
+    )
+
+
+@cache
+def take_slots() -> Update:
+    """``taken`` slots of the agent ``agent_id``, if it stays online and within capacity."""
+    agents = table(Agent).c
+    return (
+        update(table(Agent))
+        .where(
+            agents.id == bindparam("agent_id"),
+            agents.status == AgentStatus.ONLINE.value,
+            agents.load + bindparam("taken") <= agents.capacity,
+        )
+        .values(load=agents.load + bindparam("taken"), last_assigned_at=bindparam("now"))
+    )

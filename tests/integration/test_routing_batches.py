@@ -1,0 +1,219 @@
+"""A routing batch decides its tickets in memory, on agents it holds, and writes them together.
+
+The tickets here are made by intake and ingest on a stub broker that nobody consumes, so
+none is routed before the test routes it with ``route_together``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import event, func, select, text, update
+
+from router.envelopes import InboundMessage
+from router.vocabulary import AgentStatus, AuditAction, Channel
+from store.agents import AgentRepository, Member
+from store.db import Database
+from store.models import Agent, AuditEvent, Ticket
+from tests.conftest import make_settings
+from workers.channels.intake import StoreIntake
+from workers.desk.agents import add_agent
+from workers.runtime.build import build_runtime
+from workers.runtime.context import Runtime
+from workers.runtime.processes import prepare_database
+from workers.steps.ingest import ingest
+from workers.steps.route_batch import route_together
+
+
+@pytest.fixture
+def runtime(database_url: str) -> Iterator[Runtime]:
+    """ana (capacity 5) and ben (3) of the example online, sam offline; nobody routes."""
+    settings = make_settings(database_url, relaydesk_helpdesk__acknowledge="false")
+    built = build_runtime(settings, broker=StubBroker(), pool_size=10)
+    try:
+        prepare_database(built)
+        with built.db.unit_of_work() as uow:
+            uow.agents.by_name("sam").status = AgentStatus.OFFLINE.value  # type: ignore[union-attr]
+        yield built
+    finally:
+        built.close()
+
+
+def _tickets(runtime: Runtime, count: int) -> list[int]:
+    intake = StoreIntake(runtime)
+    numbers = []
+    for i in range(count):
+        receipt = intake.accept(
+            InboundMessage(
+                channel=Channel.WEB,
+                idempotency_key=f"t{i}",
+                sender_address=f"c{i}@example.org",
+                subject=f"help {i}",
+                body_text="it is broken",
+            )
+        )
+        ingest(runtime, receipt.inbox_id)
+        made = intake.receipt(receipt.inbox_id)
+        assert made is not None and made.ticket_number is not None
+        numbers.append(made.ticket_number)
+    return numbers
+
+
+def _loads(runtime: Runtime) -> dict[str, int]:
+    with runtime.db.unit_of_work() as uow:
+        return {a.name: a.load for a in uow.agents.all() if a.name in ("ana", "ben")}
+
+
+def _assignees(runtime: Runtime, numbers: list[int]) -> list[str | None]:
+    with runtime.db.unit_of_work() as uow:
+        names = dict(
+            uow.session.execute(
+                select(Ticket.id, Agent.name)
+                .outerjoin(Agent, Agent.id == Ticket.assignee_id)
+                .where(Ticket.id.in_(numbers))
+            ).all()
+        )
+    return [names[n] for n in numbers]
+
+
+def _statements(db: Database) -> list[str]:
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    return sent
+
+
+def test_a_batch_takes_its_agents_slots_in_one_statement_and_assigns_its_tickets_in_one(
+    runtime: Runtime,
+) -> None:
+    numbers = _tickets(runtime, 6)
+    sent = _statements(runtime.db)
+    assert route_together(runtime, numbers) == []
+    assert _assignees(runtime, numbers) == ["ana", "ben", "ana", "ben", "ana", "ana"]
+    assert _loads(runtime) == {"ana": 4, "ben": 2}
+    slots = [s for s in sent if s.startswith("UPDATE agents")]
+    assignments = [s for s in sent if s.startswith("UPDATE tickets")]
+    assert len(slots) == 1 and len(assignments) == 1  # six tickets, two agents
+    with runtime.db.unit_of_work() as uow:
+        audit = uow.session.execute(
+            select(AuditEvent.ticket_id, AuditEvent.data).where(
+                AuditEvent.action == AuditAction.TICKET_ASSIGNED.value
+            )
+        ).all()
+    assert sorted(t for t, _ in audit) == numbers  # each ticket's event, with its load
+    assert sorted((d["agent"], d["load"]) for _, d in audit) == [
+        ("ana", 1),
+        ("ana", 2),
+        ("ana", 3),
+        ("ana", 4),
+        ("ben", 1),
+        ("ben", 2),
+    ]
+
+
+def test_a_batch_counts_the_load_it_finds_once_it_holds_the_agent_not_the_load_it_read(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ana's load rose to 4 after the batch read its candidates (another router): the
+    batch, holding her row, sees it and gives her one ticket, not three."""
+    numbers = _tickets(runtime, 4)
+    read = AgentRepository.routing_candidates
+
+    def read_then_ana_takes_four(self: AgentRepository, *args: Any, **kw: Any) -> list[Member]:
+        members = read(self, *args, **kw)
+        self.session.execute(update(Agent).where(Agent.name == "ana").values(load=4))
+        return members
+
+    monkeypatch.setattr(AgentRepository, "routing_candidates", read_then_ana_takes_four)
+    assert route_together(runtime, numbers) == []
+    assert _loads(runtime) == {"ana": 5, "ben": 3}
+    assert Counter(_assignees(runtime, numbers)) == {"ana": 1, "ben": 3}
+
+
+def test_a_batch_leaves_to_route_alone_what_nobody_free_can_take(runtime: Runtime) -> None:
+    numbers = _tickets(runtime, 10)
+    assert route_together(runtime, numbers) == numbers[8:]  # 5 + 3 slots
+    assert _loads(runtime) == {"ana": 5, "ben": 3}
+    assert _assignees(runtime, numbers)[8:] == [None, None]
+
+
+def test_a_batch_passes_over_an_agent_another_router_holds_without_waiting(
+    runtime: Runtime,
+) -> None:
+    if runtime.db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL only (SQLite writers run one at a time)")
+    numbers = _tickets(runtime, 4)
+    left: list[int] = []
+    with runtime.db.engine.connect() as other:
+        other.execute(text("SELECT id FROM agents WHERE name = 'ana' FOR UPDATE"))
+        batch = threading.Thread(target=lambda: left.extend(route_together(runtime, numbers)))
+        batch.start()
+        batch.join(timeout=30)
+        held = batch.is_alive()
+        other.rollback()
+    batch.join()
+    assert not held  # it did not wait for ana's row
+    assert left == numbers[3:]  # ben's three slots; the last ticket is routed alone
+    assert _loads(runtime) == {"ana": 0, "ben": 3}
+
+
+def test_batches_at_once_fill_every_slot_exactly_once_and_no_more(database_url: str) -> None:
+    settings = make_settings(database_url, relaydesk_helpdesk__acknowledge="false")
+    runtime = build_runtime(settings, broker=StubBroker(), pool_size=10)
+    try:
+        prepare_database(runtime)
+        with runtime.db.unit_of_work() as uow:  # only the agents of this test
+            for name in ("ana", "ben", "sam"):
+                uow.agents.by_name(name).status = AgentStatus.OFFLINE.value  # type: ignore[union-attr]
+        for i in range(4):
+            add_agent(
+                runtime,
+                name=f"agent{i}",
+                email=f"agent{i}@x.org",
+                teams=("support",),
+                capacity=5,
+                status=AgentStatus.ONLINE,
+            )
+        numbers = _tickets(runtime, 30)
+        barrier = threading.Barrier(4)
+
+        def router(part: list[int]) -> None:
+            barrier.wait()
+            for _ in range(2):  # every batch routed twice, as a redelivery would
+                route_together(runtime, part)
+
+        parts = [numbers[i : i + 12] for i in range(0, 30, 6)][:4]  # overlapping batches
+        threads = [threading.Thread(target=router, args=(part,)) for part in parts]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with runtime.db.unit_of_work() as uow:
+            loads = {a.name: a.load for a in uow.agents.all() if a.name.startswith("agent")}
+            held = dict(
+                uow.session.execute(
+                    select(Ticket.assignee_id, func.count())
+                    .where(Ticket.assignee_id.is_not(None))
+                    .group_by(Ticket.assignee_id)
+                ).all()
+            )
+            events = uow.session.execute(
+                select(AuditEvent.ticket_id, func.count())
+                .where(AuditEvent.action == AuditAction.TICKET_ASSIGNED.value)
+                .group_by(AuditEvent.ticket_id)
+            ).all()
+            ids = {a.name: a.id for a in uow.agents.all()}
+        assert all(load <= 5 for load in loads.values())
+        assert {name: held.get(ids[name], 0) for name in loads} == loads  # load = tickets held
+        assert all(count == 1 for _, count in events)  # no ticket assigned twice
+        assert sum(loads.values()) == len(events)
+    finally:
+        runtime.close()

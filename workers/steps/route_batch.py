@@ -1,0 +1,138 @@
+"""Routing many tickets in one transaction: decided in memory, written together.
+
+The tickets are locked in one statement and the candidates of each team are read once.
+Each ticket is decided against the batch's view of the free agents, which counts the
+batch's own assignments as it goes. The agents so chosen are then locked in one
+statement and read afresh (``route_slots.hold``): one another router holds right now is
+passed over, never waited for (a batch holds the agents it took, so waiting could
+deadlock two batches), as is one gone offline or full meanwhile. If the view changed,
+the batch is decided again on the corrected view, until every agent it chose is one it
+holds; their figures are then the store's and nobody else can change them before the
+commit. The plan is written as it was decided: the agents' slots in one statement (each
+agent's load up by its tickets), the tickets' assignments in one, each ticket's audit
+event and notice. So a batch sends the same few statements whatever its size.
+
+What the batch does not settle the simple way (claim mode, nobody free) is left to
+``route``, alone, which explains and waits as usual.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from router.routing_facts import AgentFacts, TicketFacts
+from router.selection import Decision, SelectionPolicy, choose_agent
+from store.agents import Member
+from store.db import UnitOfWork
+from store.tickets import RoutingTicket
+from workers.runtime.context import Runtime
+from workers.runtime.routing_policy import selection_policy
+from workers.steps.route_inputs import routing_inputs, waits
+from workers.steps.route_notices import assignment_status, record_assignment
+from workers.steps.route_slots import FreeAgents, count_assignment, hold
+
+
+class BatchRefused(Exception):
+    """The store refused a write the batch's locks should have made certain: the batch
+    is rolled back and its tickets routed alone (it cannot happen; it is never assumed)."""
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A ticket of the batch, the agent it goes to, and why."""
+
+    ticket: RoutingTicket
+    member: Member
+    choice: tuple[Decision, TicketFacts, tuple[str, ...]]  # the decision, its facts, relaxed
+    policy: SelectionPolicy
+
+
+def route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
+    """Assign many tickets in one transaction; returns those left to route one by one."""
+    now = runtime.now()
+    with runtime.db.unit_of_work() as uow:
+        tickets = [t for t in uow.tickets.lock_many_for_routing(ticket_ids).values() if waits(t)]
+        plans = _plan(runtime, uow, [t for t in tickets if not t.claim_mode], now)
+        _write(uow, plans, now)
+        for plan in plans.values():
+            with runtime.configs.for_team(plan.ticket.facts.team):
+                record_assignment(
+                    runtime, uow, plan.ticket, plan.member, plan.choice, now, plan.policy
+                )
+    return [t.facts.id for t in tickets if t.facts.id not in plans]
+
+
+def _plan(
+    runtime: Runtime, uow: UnitOfWork, tickets: list[RoutingTicket], now: datetime
+) -> dict[int, _Plan]:
+    """Each ticket an agent can take now, by ticket id, on agents the batch holds."""
+    free: FreeAgents = {}
+    held: set[int] = set()
+    while True:
+        view = {key: dict(members) for key, members in free.items()}
+        plans: dict[int, _Plan] = {}
+        for ticket in tickets:
+            with runtime.configs.for_team(ticket.facts.team):  # a pilot team's: its candidate
+                plan = _decide(runtime, uow, ticket, free, view, now)
+            if plan is not None:
+                plans[ticket.facts.id] = plan
+                count_assignment(view, plan.member.facts.id, plan.choice[1].channel, now)
+        chosen = {plan.member.facts.id for plan in plans.values()} - held
+        if not chosen:
+            return plans
+        before = _facts_of(free, chosen)
+        held |= hold(uow, free, chosen)  # each round holds or drops every agent it chose
+        if _facts_of(free, chosen) == before:  # held, as the batch saw them: the plan stands
+            return plans
+
+
+def _facts_of(free: FreeAgents, agent_ids: set[int]) -> dict[object, AgentFacts]:
+    return {
+        (key, agent_id): members[agent_id].facts
+        for key, members in free.items()
+        for agent_id in agent_ids
+        if agent_id in members
+    }
+
+
+def _decide(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket: RoutingTicket,
+    free: FreeAgents,
+    view: FreeAgents,
+    now: datetime,
+) -> _Plan | None:
+    """The agent the ticket goes to in the batch's ``view``; None: nobody is free."""
+    policy = selection_policy(runtime.settings.routing)
+    facts, relaxed, teams = routing_inputs(runtime, ticket, now)
+    key = (frozenset(teams), facts.channel)
+    if key not in free:
+        free[key] = {
+            m.facts.id: m
+            for m in uow.agents.routing_candidates(teams, facts.channel, available_only=True)
+        }
+        view[key] = dict(free[key])
+    members = view[key]
+    if not members:  # nobody free: routed alone, which says why it waits
+        return None
+    decision = choose_agent(facts, [m.facts for m in members.values()], now, policy=policy)
+    if decision.agent is None:
+        return None
+    return _Plan(ticket, members[decision.agent.id], (decision, facts, relaxed), policy)
+
+
+def _write(uow: UnitOfWork, plans: dict[int, _Plan], now: datetime) -> None:
+    """The batch's slots and assignments, a statement each (two if some tickets change
+    status and others do not)."""
+    slots = Counter(plan.member.facts.id for plan in plans.values())
+    if uow.agents.take_slots(slots, now) != len(slots):
+        raise BatchRefused("an agent the batch holds could not take its tickets")
+    assignments = [
+        (number, plan.member.facts.id, assignment_status(plan.ticket))
+        for number, plan in plans.items()
+    ]
+    if uow.tickets.assign_many_if_unassigned(assignments, now) != len(assignments):
+        raise BatchRefused("a ticket the batch holds could not be assigned")
