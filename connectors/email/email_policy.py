@@ -21,11 +21,11 @@ Everything else is ``policy.default``.
 
 from __future__ import annotations
 
-from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
-from email.policy import Policy
+from email.message import EmailMessage
+from email.policy import EmailPolicy, Policy
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _CACHED = 256  # parsed headers kept: a parse tree is 10-20 KiB for a usual header
 _LONGEST_CACHED = 256  # characters: a longer value is parsed on each access
@@ -34,7 +34,9 @@ _LONGEST_CACHED = 256  # characters: a longer value is parsed on each access
 class _FoldedOnce:
     """A header's folding, kept: the same for the same line length, line separator and
     ``utf8`` (all that the stdlib's folder reads of a policy, ``_refold_parse_tree``).
-    Keyed by those, not by the policy: the generator clones its policy for each part."""
+    Keyed by those, not by the policy: the generator clones its policy for each part.
+    Its bytes are kept beside it, as ``EmailPolicy.fold_binary`` encodes a header's
+    folding (``utf8`` says how)."""
 
     def fold(self, *, policy: Policy) -> str:
         folds: dict[tuple[object, ...], str] = self.__dict__.setdefault("_folds", {})
@@ -42,6 +44,15 @@ class _FoldedOnce:
         folded = folds.get(key)
         if folded is None:  # a race folds it twice: harmless, both are equal
             folded = folds[key] = super().fold(policy=policy)  # type: ignore[misc]
+        return folded
+
+    def fold_binary(self, *, policy: _EmailPolicy) -> bytes:
+        folds: dict[tuple[object, ...], bytes] = self.__dict__.setdefault("_binary_folds", {})
+        key = (policy.max_line_length, policy.linesep, policy.utf8)
+        folded = folds.get(key)
+        if folded is None:
+            text = self.fold(policy=policy)
+            folded = folds[key] = text.encode("utf8" if policy.utf8 else "ascii", "surrogateescape")
         return folded
 
 
@@ -68,4 +79,22 @@ class _BuiltOnceRegistry(HeaderRegistry):
         return self[name](name, value)
 
 
-POLICY = policy.default.clone(header_factory=_BuiltOnceRegistry())
+if TYPE_CHECKING:  # generic only in the stubs
+    _EmailPolicy = EmailPolicy[EmailMessage]
+else:
+    _EmailPolicy = EmailPolicy
+
+
+class _FoldedOncePolicy(_EmailPolicy):
+    """``policy.default``, whose ``fold_binary`` (what the generator writes each header
+    with) hands out a header's kept bytes: for a header object it encodes the header's
+    own ``fold``, whatever ``cte_type`` and the name it is given."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if isinstance(value, _FoldedOnce):
+            return value.fold_binary(policy=self)
+        return super().fold_binary(name, value)
+
+
+# policy.default's settings (it is ``EmailPolicy()``), with the registry above
+POLICY = _FoldedOncePolicy(header_factory=_BuiltOnceRegistry())
