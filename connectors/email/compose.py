@@ -78,8 +78,8 @@ def build_email(
         email["Auto-Submitted"] = "auto-generated"
         email["X-Auto-Response-Suppress"] = "All"
     body = _body(message, files)
-    for name, value in body.items():  # MIME-Version and Content-*, after ours as set_content
-        email[name] = value  # would have put them
+    for name, value in body.items():  # MIME-Version and Content-*: after the headers above,
+        email[name] = value  # where set_content on the mail itself puts them
     email.set_payload(body.get_payload())
     if message.language:  # RFC 3282, on the whole message (set last: making the body
         # multipart moves a Content-* header into the first part)
