@@ -2,6 +2,10 @@
 
 Events are buffered in the unit of work and written with one batched INSERT
 just before it commits, so they share the fate of the change they describe.
+A change made by one statement may write its event in that statement instead
+(``written_with``, on PostgreSQL: delivery's record of each message sent); the
+event is then handed to ``AuditLog.written``, so the webhook capture sees it
+as it sees the buffered ones.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, insert, select
+from sqlalchemy import Executable, Select, Update, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from router.audit_origin import ActorRef, Origin
@@ -19,10 +23,37 @@ from router.vocabulary import AuditAction
 from store.dialect import table
 from store.models import AuditEvent
 
+_EVENT_COLUMNS = ("ticket_id", "actor", "action", "detail", "data", "created_at", "config_version")
+
 
 @cache
 def _insert_events() -> Executable:
     return insert(table(AuditEvent))
+
+
+def insert_event(session: Session, event: dict[str, Any]) -> None:
+    """Write one event made by ``AuditLog.event`` now (where ``written_with`` cannot)."""
+    session.execute(_insert_events(), event)
+
+
+def written_with(change: Update, row: str) -> Select[Any]:
+    """``change`` (an UPDATE ... RETURNING the ids of the rows it changed) and an audit
+    event, in one statement (PostgreSQL: the UPDATE and an INSERT ... SELECT in a WITH):
+    the event is written when the row whose id is the parameter ``row`` came back; the
+    statement returns the ids as ``change`` does. The event's columns are the parameters
+    ``event_<column>`` (``event_parameters``). Build it once (``functools.cache``)."""
+    changed = change.cte("changed")
+    events = table(AuditEvent)
+    values = select(
+        *(bindparam(f"event_{name}", type_=events.c[name].type) for name in _EVENT_COLUMNS)
+    ).where(changed.c.id == bindparam(row))
+    write = insert(events).from_select(list(_EVENT_COLUMNS), values).cte("event")
+    return select(changed.c.id).add_cte(write)
+
+
+def event_parameters(event: dict[str, Any]) -> dict[str, Any]:
+    """An event made by ``AuditLog.event`` as the parameters of a ``written_with``."""
+    return {f"event_{name}": event[name] for name in _EVENT_COLUMNS}
 
 
 class AuditLog:
@@ -32,13 +63,16 @@ class AuditLog:
         pending: list[dict[str, Any]],
         before_write: Callable[[list[dict[str, Any]]], None] | None = None,
         config_version: Callable[[], str | None] = lambda: None,
+        written: list[dict[str, Any]] | None = None,
     ) -> None:
         """``before_write`` sees the events about to be written, in their transaction (the
-        unit of work turns some into webhook events there: ``store.webhook_capture``);
+        unit of work turns some into webhook events there: ``store.webhook_capture``), and
+        those ``written`` already by the caller's statements (``written_with``);
         ``config_version``: the configuration deciding as each event is recorded, kept on it
         (which version's rules, roster and SLA policies made a decision)."""
         self.session = session
         self._pending = pending
+        self._written = [] if written is None else written
         self._before_write = before_write
         self._config_version = config_version
 
@@ -53,26 +87,48 @@ class AuditLog:
         data: dict[str, Any] | None = None,
     ) -> None:
         """Buffer one event; an ``Origin`` actor adds how and from where under ``origin``."""
+        self._pending.append(
+            self.event(
+                ticket_id=ticket_id, actor=actor, action=action, detail=detail, now=now, data=data
+            )
+        )
+
+    def event(
+        self,
+        *,
+        ticket_id: int | None,
+        actor: ActorRef,
+        action: AuditAction,
+        detail: str = "",
+        now: datetime,
+        data: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One event as ``record`` buffers it, for a statement that writes it itself
+        (``written_with``); once written, it goes to ``written``."""
         data = dict(data or {})
         if isinstance(actor, Origin):
             data["origin"] = actor.audit_data()
-        self._pending.append(
-            {
-                "ticket_id": ticket_id,
-                "actor": str(actor)[:320],
-                "action": AuditAction(action).value,  # a closed set: a typo fails here
-                "detail": detail,
-                "data": data,
-                "created_at": now,
-                "config_version": self._config_version(),
-            }
-        )
+        return {
+            "ticket_id": ticket_id,
+            "actor": str(actor)[:320],
+            "action": AuditAction(action).value,  # a closed set: a typo fails here
+            "detail": detail,
+            "data": data,
+            "created_at": now,
+            "config_version": self._config_version(),
+        }
+
+    def written(self, event: dict[str, Any]) -> None:
+        """An event a statement of the caller wrote (``written_with``): ``before_write``
+        (the webhook capture) sees it at the flush with the buffered ones."""
+        self._written.append(event)
 
     def flush(self) -> None:
         """Write the buffered events (done by the unit of work before it commits)."""
+        if self._before_write is not None and (self._pending or self._written):
+            self._before_write(self._written + self._pending)
+        self._written.clear()
         if self._pending:
-            if self._before_write is not None:
-                self._before_write(self._pending)
             # Core, not the ORM's bulk insert: the same statement at a fraction of the cost
             self.session.execute(_insert_events(), list(self._pending))
             self._pending.clear()

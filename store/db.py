@@ -240,6 +240,7 @@ class UnitOfWork:
         self._web_rows: list[int] = []  # web inbox rows this transaction claimed or failed
         self._after_commit: list[Callable[[], object]] = []
         self._audit_events: list[dict[str, Any]] = []
+        self._audit_written: list[dict[str, Any]] = []  # by the statements of the change
         self._memo: dict[str, Any] = {}
         self._inbox_finishes: list[dict[str, Any]] = []
         self._claimed_raws: dict[int, bytes | None] = {}  # the raw bytes of rows claimed here
@@ -343,7 +344,13 @@ class UnitOfWork:
 
     @property
     def audit(self) -> AuditLog:
-        return AuditLog(self.session, self._audit_events, self._tell_webhooks, self.config_version)
+        return AuditLog(
+            self.session,
+            self._audit_events,
+            self._tell_webhooks,
+            self.config_version,
+            self._audit_written,
+        )
 
     @property
     def config_versions(self) -> ConfigVersions:

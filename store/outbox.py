@@ -240,11 +240,18 @@ class OutboxRepository:
         return None if row is None else (row[0], row[1])
 
     def mark_sent(
-        self, outbox_id: int, *, external_id: str, now: datetime, token: str | None = None
+        self,
+        outbox_id: int,
+        *,
+        external_id: str,
+        now: datetime,
+        token: str | None = None,
+        event: dict[str, Any] | None = None,
     ) -> bool:
-        """Done; False if ``token`` no longer holds the row (another attempt took it)."""
+        """Done; False if ``token`` no longer holds the row (another attempt took it).
+        ``event``: the audit event of the record, written with it (``outbox_leases``)."""
         return outbox_leases.mark_sent(
-            self.session, outbox_id, external_id=external_id, now=now, token=token
+            self.session, outbox_id, external_id=external_id, now=now, token=token, event=event
         )
 
     def mark_sent_fencing_next(
@@ -256,6 +263,7 @@ class OutboxRepository:
         token: str | None,
         following: tuple[int, str | None],
         lease: timedelta,
+        event: dict[str, Any] | None = None,
     ) -> tuple[bool, bool]:
         """``mark_sent``, and ``still_held`` for the row a batch sends next (``following``:
         its id and token), in one statement: (done, the next one still ours)."""
@@ -267,6 +275,7 @@ class OutboxRepository:
             token=token,
             following=following,
             lease=lease,
+            event=event,
         )
 
     def mark_failed_attempt(

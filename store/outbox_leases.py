@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     Update,
     bindparam,
     case,
@@ -39,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from router.vocabulary import RowState
+from store.audit import event_parameters, insert_event, written_with
 from store.dialect import table
 from store.models import OutboxItem, ProcessBeat
 from store.process_beats import quiet_since
@@ -198,14 +200,22 @@ def _still_held() -> Update:
 
 
 def mark_sent(
-    session: Session, outbox_id: int, *, external_id: str, now: datetime, token: str | None
+    session: Session,
+    outbox_id: int,
+    *,
+    external_id: str,
+    now: datetime,
+    token: str | None,
+    event: dict[str, Any] | None = None,
 ) -> bool:
-    """Done; False if ``token`` no longer holds the row (another attempt took it)."""
+    """Done; False if ``token`` no longer holds the row (another attempt took it).
+    ``event``: an audit event (``AuditLog.event``) written only if the row was recorded,
+    in the same statement on PostgreSQL (``store.audit.written_with``)."""
     values = {"outbox_id": outbox_id, "external_id": external_id[:255], "now": now}
     if token is not None:
         values["token"] = token
-    result = session.execute(_mark_sent(token is not None), values)
-    return bool(getattr(result, "rowcount", 1))
+    ids = _sent(session, _mark_sent(token is not None), "outbox_id", values, event)
+    return outbox_id in ids
 
 
 @cache
@@ -223,7 +233,35 @@ def _mark_sent(fenced: bool) -> Update:
             updated_at=bindparam("now"),
             error=None,
         )
+        .returning(outbox.id)
     )
+
+
+def _sent(
+    session: Session,
+    change: Update,
+    row: str,
+    values: dict[str, Any],
+    event: dict[str, Any] | None,
+) -> set[int]:
+    """Run ``change`` (a record of the row whose id is the parameter ``row``, returning
+    the ids it changed), with ``event`` written if that row came back: in one statement
+    on PostgreSQL, the INSERT after the UPDATE on SQLite (the embedded store)."""
+    if event is None:
+        return set(session.execute(change, values).scalars())
+    if session.get_bind().dialect.name == "postgresql":
+        both = {**values, **event_parameters(event)}
+        return set(session.execute(_with_event(change, row), both).scalars())
+    ids = set(session.execute(change, values).scalars())
+    if values[row] in ids:
+        insert_event(session, event)
+    return ids
+
+
+@cache
+def _with_event(change: Update, row: str) -> Select[Any]:
+    """Built once per record statement (each is built once, so its identity is its key)."""
+    return written_with(change, row)
 
 
 def sent_fencing_next(
@@ -235,14 +273,18 @@ def sent_fencing_next(
     token: str | None,
     following: tuple[int, str | None],
     lease: timedelta,
+    event: dict[str, Any] | None = None,
 ) -> tuple[bool, bool]:
     """A row recorded sent (done, under our claim's ``token``) and the fence of the row a
     batch sends after it (``still_held`` for ``following``), in one statement: (recorded,
     the next one still ours). Delivery runs it for every row of a batch but the last.
+    ``event``: as for ``mark_sent``, written in that statement too on PostgreSQL.
     Without a token (no claim's) for either, each is its own statement as before."""
     if token is None or following[1] is None:
         return (
-            mark_sent(session, outbox_id, external_id=external_id, now=now, token=token),
+            mark_sent(
+                session, outbox_id, external_id=external_id, now=now, token=token, event=event
+            ),
             still_held(session, following[0], token=following[1], now=now, lease=lease),
         )
     values = {
@@ -254,7 +296,7 @@ def sent_fencing_next(
         "lease_until": now + lease,
         "at": now,
     }
-    ids = set(session.execute(_sent_fencing_next(), values).scalars())
+    ids = _sent(session, _sent_fencing_next(), "row_id", values, event)
     return outbox_id in ids, following[0] in ids
 
 

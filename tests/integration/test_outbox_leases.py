@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from router.envelopes import DeliveryResult, OutboundMessage
-from router.vocabulary import Channel, OutboxKind, RowState
-from store.models import OutboxItem, ProcessBeat
+from router.vocabulary import AuditAction, Channel, OutboxKind, RowState, SystemActor
+from store.models import AuditEvent, OutboxItem, ProcessBeat
 from store.process_beats import Beating
 from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import CollectingSender, Desk, desk_for
@@ -248,3 +248,68 @@ def test_a_retry_of_the_same_broker_message_takes_back_what_its_earlier_run_clai
         retaken = uow.outbox.claim_many(ids, now=clock.now, lease=MINUTE, attempt="m1")
         assert list(retaken) == [ids[1]]
     assert _states(runtime, ids) == ["done", "sending"]
+
+
+def _sent_events(runtime: Runtime) -> list[int]:
+    """The rows the audit log says were sent, one entry per ``outbox.sent`` event."""
+    with runtime.db.unit_of_work() as uow:
+        rows = uow.session.scalars(
+            select(AuditEvent.data).where(AuditEvent.action == AuditAction.OUTBOX_SENT.value)
+        )
+        return sorted(data["outbox_id"] for data in rows)
+
+
+def test_a_batch_records_each_row_sent_with_its_audit_event_in_one_statement_on_postgresql(
+    desk: Desk, database_url: str
+) -> None:
+    runtime = desk.runtime
+    ids = _queue(runtime, 3)
+    tally = runtime.db.count_statements()
+    assert deliver_each(runtime, ids) == {}
+    counted = (tally.statements, tally.commits)
+    assert _sent_events(runtime) == ids
+    # the claim, then a record a row (with the next row's fence); SQLite inserts each
+    # row's event after its record, and begins each transaction with a statement
+    if database_url.startswith("postgresql"):
+        assert counted == (1 + 3, 1 + 3)
+    else:
+        assert counted == (1 + 3 * 2 + 4, 1 + 3)
+
+
+def test_a_late_attempts_record_writes_no_audit_event(desk: Desk, clock: Clock) -> None:
+    runtime = desk.runtime
+    (outbox_id,) = _queue(runtime, 1)
+    with runtime.db.unit_of_work() as uow:
+        late = uow.outbox.claim(outbox_id, now=clock.now, lease=MINUTE, holder="a")
+    clock.now += 2 * MINUTE
+    with runtime.db.unit_of_work() as uow:
+        now_held = uow.outbox.claim(outbox_id, now=clock.now, lease=MINUTE, holder="b")
+    assert late and now_held
+    for claimed, recorded in ((late, False), (now_held, True)):
+        with runtime.db.unit_of_work() as uow:
+            event = uow.audit.event(
+                ticket_id=None,
+                actor=SystemActor.DELIVER,
+                action=AuditAction.OUTBOX_SENT,
+                now=clock.now,
+                data={"outbox_id": outbox_id},
+            )
+            sent = uow.outbox.mark_sent(
+                outbox_id, external_id="x", now=clock.now, token=claimed.token, event=event
+            )
+            assert sent is recorded
+        assert _sent_events(runtime) == ([outbox_id] if recorded else [])
+
+
+def test_a_worker_paused_past_its_lease_logs_each_row_sent_once(desk: Desk, clock: Clock) -> None:
+    sleeper = desk.runtime
+    ids = _queue(sleeper, 3)
+    awake = _other_worker(sleeper)
+
+    def paused_past_the_lease() -> None:
+        clock.now += sleeper.send_lease + timedelta(seconds=1)
+        assert deliver_each(awake, ids[1:]) == {}
+
+    sleeper._senders[Channel.EMAIL] = PausingSender(desk.sender, paused_past_the_lease)
+    assert deliver_each(sleeper, ids) == {}
+    assert _sent_events(sleeper) == ids

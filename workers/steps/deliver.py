@@ -262,15 +262,27 @@ def _record_sent(
     sent: _Sent,
     following: tuple[int, str | None] | None = None,
 ) -> bool:
-    """Record the row sent; ``following``: the row a batch sends next (its id and token),
-    whose fence is checked with the record. Returns whether that row is still ours."""
+    """Record the row sent, with its ``outbox.sent`` audit event (written by the same
+    statement on PostgreSQL); ``following``: the row a batch sends next (its id and
+    token), whose fence is checked with the record. Returns whether that row is still
+    ours."""
     message, result = sent.message, sent.result
     external_id, now, token = result.external_id, runtime.now(), claimed.token
-    if following is None:
-        recorded, held = (
-            uow.outbox.mark_sent(outbox_id, external_id=external_id, now=now, token=token),
-            False,
+    event = None
+    if message.chat_action != ChatAction.ANSWER_CALLBACK:  # a button's: the action is logged
+        event = uow.audit.event(
+            ticket_id=claimed.ticket_id,
+            actor=SystemActor.DELIVER,
+            action=AuditAction.OUTBOX_SENT,
+            detail=f"delivered to {claimed.recipient}",
+            now=now,
+            data={"outbox_id": outbox_id, "message_id": external_id},
         )
+    if following is None:
+        recorded = uow.outbox.mark_sent(
+            outbox_id, external_id=external_id, now=now, token=token, event=event
+        )
+        held = False
     else:
         recorded, held = uow.outbox.mark_sent_fencing_next(
             outbox_id,
@@ -279,10 +291,13 @@ def _record_sent(
             token=token,
             following=following,
             lease=runtime.send_lease,
+            event=event,
         )
     if not recorded:
         log.warning("outbox %s was sent after another attempt took it", outbox_id)
         return held  # that attempt records its own outcome
+    if event is not None:
+        uow.audit.written(event)
     uow.after_commit(lambda: desk_metrics.delivered(Channel(message.channel).value))
     uow.after_commit(
         lambda: log.info(
@@ -304,16 +319,6 @@ def _record_sent(
             channel=Channel(message.channel),
             chat_id=claimed.confirm_chat_id,
         )
-    if message.chat_action == ChatAction.ANSWER_CALLBACK:
-        return held  # a button's answer: the action itself is in the audit log
-    uow.audit.record(
-        ticket_id=claimed.ticket_id,
-        actor=SystemActor.DELIVER,
-        action=AuditAction.OUTBOX_SENT,
-        detail=f"delivered to {claimed.recipient}",
-        now=runtime.now(),
-        data={"outbox_id": outbox_id, "message_id": result.external_id},
-    )
     return held
 
 
