@@ -294,6 +294,55 @@ def test_raw_8bit_bytes_arrive_unchanged(server: SmtpInboundServer, sink: FakeSi
     assert [d.raw for d in sink.deliveries] == [raw]
 
 
+def many_lines(count: int) -> bytes:
+    """A message of an attachment's 500 base64 lines, then ``count`` lines of all kinds:
+    base64, dot-stuffed ones, bare LFs, empty ones."""
+    kinds = [b"", b".", b"..two", b"a bare\nLF inside"]
+    lines = [base64.b64encode(bytes([i % 256]) * 57) for i in range(500)]
+    for i in range(count):
+        kind = kinds[i % 4] + str(i).encode() if i % 7 > 2 else base64.b64encode(b"x" * 57)
+        lines.append(kind)
+    return message(body="start").rstrip(b"\r\n") + b"\r\n" + b"\r\n".join(lines) + b"\r\n"
+
+
+def test_a_message_of_many_lines_with_dots_arrives_byte_for_byte(
+    serve: Serve, sink: FakeSink
+) -> None:
+    """The DATA lines already received are read together (``_DataReader``): dots,
+    empty lines and bare LFs between them come through as they were sent."""
+    server = serve(max_message_bytes=1_000_000, max_line_bytes=2_000)
+    raws = [many_lines(3_000), many_lines(7), message(body=".")]
+    with connect(server) as client:
+        for raw in raws:
+            assert client.sendmail(SENDER, [OURS], raw) == {}
+
+    assert [d.raw for d in sink.deliveries] == raws
+    assert len(raws[1]) > 10 * 2_000  # its 500 lines are far more than a chunk may hold
+
+
+def test_a_whole_pipelined_session_in_one_write_delivers_its_messages_intact(
+    serve: Serve, sink: FakeSink
+) -> None:
+    server = serve(max_message_bytes=1_000_000, max_line_bytes=2_000)
+    first, second = many_lines(40), message("<m2@customer.example>", body="..dotted")
+    stuffed = [raw.replace(b"\r\n.", b"\r\n..") for raw in (first, second)]
+    session = b"EHLO client.test\r\n" + b"".join(
+        f"MAIL FROM:<{SENDER}>\r\nRCPT TO:<{OURS}>\r\nDATA\r\n".encode() + data + b".\r\n"
+        for data in stuffed
+    )
+    with socket.create_connection(server.address, timeout=5) as sock:
+        sock.recv(1024)  # the greeting
+        sock.sendall(session + b"QUIT\r\n")
+        replies = b""
+        while not replies.endswith(b"221 Bye\r\n"):
+            chunk = sock.recv(4096)
+            assert chunk, replies
+            replies += chunk
+
+    assert [d.raw for d in sink.deliveries] == [first, second]
+    assert replies.count(b"\r\n250 ") + replies.startswith(b"250 ") >= 6  # MAIL, RCPT, 250 twice
+
+
 def test_an_smtputf8_sender_and_recipient_are_accepted(
     server: SmtpInboundServer, sink: FakeSink
 ) -> None:
