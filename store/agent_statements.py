@@ -5,8 +5,9 @@ parameters; ``store.agents.AgentRepository`` runs them."""
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Executable, Integer, Update, bindparam, func, select, update
+from sqlalchemy import JSON, Executable, Integer, Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from router.vocabulary import AgentStatus
@@ -15,9 +16,15 @@ from store.models import Agent, AgentSkill, agent_teams
 
 
 @cache
-def candidates(available_only: bool) -> Executable:
-    """The agents of the teams ``team_ids`` with what routing weighs (and which of those
-    teams each is in); ``available_only``: those online with room."""
+def candidates(available_only: bool, dialect: str) -> Executable:
+    """The agents of the teams ``team_ids`` with what routing weighs, a row for each of
+    those teams an agent is in, its skills as one JSON object (skill -> level; None: it
+    has none); ``available_only``: those online with room."""
+    skills = (
+        select(_object_of(dialect)(AgentSkill.skill, AgentSkill.level, type_=JSON))
+        .where(AgentSkill.agent_id == Agent.id)
+        .scalar_subquery()
+    )
     query = (
         select(
             Agent.id,
@@ -33,6 +40,7 @@ def candidates(available_only: bool) -> Executable:
             agent_teams.c.team_id,
             Agent.telegram_chat_id,
             Agent.language,
+            skills,
         )
         .join(agent_teams, agent_teams.c.agent_id == Agent.id)
         .where(agent_teams.c.team_id.in_(bindparam("team_ids", expanding=True)))
@@ -42,12 +50,9 @@ def candidates(available_only: bool) -> Executable:
     return query
 
 
-@cache
-def skills_of() -> Executable:
-    """The skills of the agents ``agent_ids``."""
-    return select(AgentSkill.agent_id, AgentSkill.skill, AgentSkill.level).where(
-        AgentSkill.agent_id.in_(bindparam("agent_ids", expanding=True))
-    )
+def _object_of(dialect: str) -> Any:
+    """The aggregate that makes a JSON object of key and value rows, in ``dialect``."""
+    return func.json_object_agg if dialect == "postgresql" else func.json_group_object
 
 
 @cache

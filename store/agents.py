@@ -100,11 +100,12 @@ class AgentRepository:
         can be chosen; the others matter only to explain why nobody was).
         ``channel``: the channel of the ticket to route, whose load is counted for
         the agents with a limit in it; None (a drain, for tickets of any channel):
-        every channel an agent has a limit in. Three queries: the agents (with
-        which of ``teams`` they are in), their skills, and those loads.
+        every channel an agent has a limit in. Two queries: the agents (with which
+        of ``teams`` they are in, and their skills), and those loads.
         """
+        dialect = self.session.get_bind().dialect.name
         rows = self.session.execute(
-            statements.candidates(available_only), {"team_ids": list(teams)}
+            statements.candidates(available_only, dialect), {"team_ids": list(teams)}
         ).all()
         if not rows:
             return []
@@ -113,11 +114,6 @@ class AgentRepository:
         for row in rows:
             memberships[row[0]].add(teams[row[10]])
             first.setdefault(row[0], row)
-        skills: dict[int, dict[str, int]] = defaultdict(dict)
-        for agent_id, skill, level in self.session.execute(
-            statements.skills_of(), {"agent_ids": list(first)}
-        ):
-            skills[agent_id][skill] = level
         limited = {
             agent_id: [channel] if channel else list(r[9])
             for agent_id, r in first.items()
@@ -135,7 +131,7 @@ class AgentRepository:
                     load=r[4],
                     teams=frozenset(memberships[agent_id]),
                     last_assigned_at=r[5],
-                    skills=skills.get(agent_id, {}),
+                    skills=r[13] or {},
                     seniority=r[8] or 0,
                     channel_capacity=dict(r[9] or {}),
                     channel_load={

@@ -217,3 +217,18 @@ def test_batches_at_once_fill_every_slot_exactly_once_and_no_more(database_url: 
         assert sum(loads.values()) == len(events)
     finally:
         runtime.close()
+
+
+def test_the_candidates_come_with_their_skills_in_one_statement(runtime: Runtime) -> None:
+    add_agent(runtime, name="dee", email="dee@x.org", teams=("support",), capacity=2)
+    with runtime.db.unit_of_work() as uow:
+        support = uow.agents.team_id("support")
+        sent = _statements(runtime.db)
+        members = uow.agents.routing_candidates({support: "support"}, Channel.WEB.value)
+        reads = len(sent)
+        skills = {m.facts.name: dict(m.facts.skills) for m in members}
+        expected = {a.name: {s.skill: s.level for s in a.skills} for a in uow.agents.all()}
+    assert reads == 1  # nobody has a channel limit: no loads to count
+    assert skills["ana"] == {"billing": 3, "english": 5} == expected["ana"]
+    assert skills["dee"] == {}  # no skills at all
+    assert {name: expected[name] for name in skills} == skills
