@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from router.envelopes import AttachmentRef
 from router.vocabulary import AuditAction, Channel, Direction, Priority, RowState
+from store.audit import insert_event
 from store.db import Database
 from store.models import WebhookEventRow
 
@@ -229,3 +230,32 @@ def test_a_message_event_carries_the_message_with_its_files(db: Database) -> Non
     assert missing["filename"] == "huge.iso" and missing["url"] is None
     assert noted["id"] == note and noted["direction"] == "internal"
     assert len(noted["text"]) == 100_000 and noted["text_truncated"] is True
+
+
+def test_an_event_a_statement_wrote_itself_is_captured_at_the_flush_once(db: Database) -> None:
+    """``AuditLog.written``: an event written by the change's own statement (delivery's
+    record on PostgreSQL) is not written again, and becomes its webhook event as a
+    buffered one would, beside the buffered ones."""
+    number = _ticket(db)
+    hook = _subscribe(db, ["ticket.note_added", "ticket.status_changed"])
+    with db.unit_of_work() as uow:
+        note = uow.audit.event(
+            ticket_id=number, actor="cli", action=AuditAction.NOTE_ADDED, now=NOW
+        )
+        insert_event(uow.session, note)  # as ``written_with`` does, with its change
+        uow.audit.written(note)
+        uow.audit.record(
+            ticket_id=number,
+            actor="cli",
+            action=AuditAction.TICKET_STATUS,
+            now=NOW,
+            data={"from": "open", "to": "pending"},
+        )
+    with db.unit_of_work() as uow:
+        actions = [e.action for e in uow.audit.for_ticket(number)]
+        deliveries = uow.webhook_deliveries.recent(webhook_id=hook, limit=10)
+    assert actions.count(AuditAction.NOTE_ADDED.value) == 1
+    assert sorted(d.event_type for d in deliveries) == [
+        "ticket.note_added",
+        "ticket.status_changed",
+    ]
