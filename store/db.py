@@ -97,6 +97,27 @@ def make_read_engine(url: str, pool_size: int) -> Engine:
     return engine
 
 
+def make_single_statement_engine(url: str, pool_size: int) -> Engine:
+    """PostgreSQL: connections for ``Database.single_statement``, in autocommit, whose
+    commits do not wait for the disk (``synchronous_commit`` off): the statement is its own
+    transaction, and its commit returns once it is in the write-ahead log's buffers, which
+    the next synchronous commit of any transaction (or the WAL writer, within about 0.6 s)
+    writes out with its own. Only a crash of PostgreSQL itself in that moment loses it (a
+    worker's death does not): for counts that may then come out one lower, never for a
+    state change that others act on."""
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"options": "-c synchronous_commit=off"},
+        json_serializer=nul_guard.json_dumps,
+    )
+    nul_guard.install(engine)
+    return engine
+
+
 def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -129,6 +150,11 @@ class Database:
             else self.engine
         )
         self._reads = sessionmaker(self.read_engine, expire_on_commit=False)
+        self.single_statement_engine = (  # (as the reads': none opened until one is asked for)
+            make_single_statement_engine(url, pool_size)
+            if self.engine.dialect.name == "postgresql"
+            else self.engine
+        )
         self.inbox_signals = InboxSignals()
         self.config_watch = ConfigWatch()
         self._listeners: dict[str, PgListener] = {}
@@ -163,12 +189,13 @@ class Database:
     def single_statement(self) -> AbstractContextManager[Connection]:
         """A connection for one statement in Core that commits on its own, without a unit of
         work (no session, repositories, audit events or after-commit callbacks to set up): for
-        a hot path that needs no more (``store.inbox.begin_attempts``). On PostgreSQL the
-        statement runs in autocommit, so it is its own transaction without the BEGIN and
-        COMMIT round trips around it; on SQLite it is a transaction committed on a clean exit.
-        """
-        if self.dialect == "postgresql":
-            return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        a hot path that needs no more and whose write a crash of PostgreSQL may lose
+        (``store.inbox.begin_attempts``). On PostgreSQL the statement runs in autocommit, so
+        it is its own transaction without the BEGIN and COMMIT round trips around it, and its
+        commit does not wait for the disk (``make_single_statement_engine``); on SQLite it is
+        a transaction committed on a clean exit."""
+        if self.single_statement_engine is not self.engine:
+            return self.single_statement_engine.connect()
         return self.engine.begin()
 
     def count_statements(self) -> StatementTally:
@@ -176,8 +203,9 @@ class Database:
         both engines, from now on (a worker process says so when it stops)."""
         tally = StatementTally()
         tally.watch(self.engine)
-        if self.read_engine is not self.engine:
-            tally.watch(self.read_engine)
+        for other in (self.read_engine, self.single_statement_engine):
+            if other is not self.engine:
+                tally.watch(other)
         return tally
 
     def listen_for_other_processes(self) -> PgListener | None:
@@ -215,8 +243,9 @@ class Database:
         for listener in self._listeners.values():
             listener.stop()
         self.engine.dispose()
-        if self.read_engine is not self.engine:
-            self.read_engine.dispose()
+        for other in (self.read_engine, self.single_statement_engine):
+            if other is not self.engine:
+                other.dispose()
 
 
 class UnitOfWork:

@@ -156,8 +156,9 @@ def test_attempts_begin_for_many_rows_at_once_and_only_for_pending_ones(db: Data
 
 def test_an_attempt_counted_alone_is_committed_by_its_statement(db: Database) -> None:
     """``single_statement``, as the ``InboxAttempts`` middleware counts: on PostgreSQL no
-    transaction is open around the statement (no BEGIN and COMMIT round trips), and its
-    count is everyone's at once; on SQLite it is committed when the block ends."""
+    transaction is open around the statement (no BEGIN and COMMIT round trips), its commit
+    does not wait for the disk, and its count is everyone's at once; on SQLite it is
+    committed when the block ends."""
     with db.unit_of_work() as uow:
         inbox_id = uow.inbox.accept(_inbound("a"), now=NOW, redrive_after=MINUTE).inbox_id
     with db.single_statement() as connection:
@@ -165,6 +166,7 @@ def test_an_attempt_counted_alone_is_committed_by_its_statement(db: Database) ->
         if db.dialect == "postgresql":
             status = connection.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
             assert status == TransactionStatus.IDLE
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
             with db.unit_of_work() as other:
                 assert other.session.get(InboxItem, inbox_id).attempts == 1  # type: ignore[union-attr]
     with db.unit_of_work() as uow:
