@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
@@ -108,9 +108,23 @@ _WAITING = (
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
 )
-_TAKE_WAITING = (
+# the claim of ``ids`` and those rows in one statement (``claim_many`` with ``take_along``):
+# the batch's own rows are locked as the claim locks them, the rows taken along skipped
+# when held, never waited for (an attempt began on none of them: no other batch waits
+# for one to claim it). The ids are one list (UNION ALL), so each row is found by its key:
+# ``id IN (...) OR id IN (waiting)`` was planned as a scan of the pending rows or the table
+_OWN = table(InboxItem).alias("own").c
+_CLAIM_TAKING_ALONG = (
     update(table(InboxItem))
-    .where(_INBOX.id.in_(picked(_WAITING, "waiting")), _INBOX.state == RowState.PENDING.value)
+    .where(
+        _INBOX.id.in_(
+            union_all(
+                select(_OWN.id).where(_OWN.id.in_(bindparam("ids", expanding=True))),
+                picked(_WAITING, "waiting"),
+            )
+        ),
+        _INBOX.state == RowState.PENDING.value,
+    )
     .values(state=RowState.DONE.value, updated_at=bindparam("at"))
     .returning(_INBOX.id, _INBOX.payload, _INBOX.raw)
 )
@@ -304,19 +318,28 @@ class InboxRepository:
             .execution_options(synchronize_session=False)
         )
 
-    def claim_many(self, inbox_ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
+    def claim_many(
+        self, inbox_ids: list[int], now: datetime, *, take_along: tuple[str, int] | None = None
+    ) -> dict[int, dict[str, Any]]:
         """``claim`` for many rows at once (a batch locks all its rows before any other
-        row, the order a single ingest takes too): {id: payload} of those pending."""
-        rows = self.session.execute(_CLAIM, {"ids": list(inbox_ids), "at": now}).all()
-        return self._claimed(rows)
+        row, the order a single ingest takes too): {id: payload} of those pending.
+
+        ``take_along`` (a channel, a limit): in the same statement, also claim up to that
+        many pending rows of the channel that no attempt has begun (``take_waiting``); they
+        are those of the answer not in ``inbox_ids``."""
+        if take_along is None or take_along[1] <= 0:
+            rows = self.session.execute(_CLAIM, {"ids": list(inbox_ids), "at": now}).all()
+            return self._claimed(rows)
+        channel, limit = take_along
+        values = {"ids": list(inbox_ids), "of_channel": channel, "limit": limit, "at": now}
+        return self._claimed(self.session.execute(_CLAIM_TAKING_ALONG, values).all())
 
     def take_waiting(self, channel: str, *, limit: int, now: datetime) -> dict[int, dict[str, Any]]:
         """Claim (as ``claim``) up to ``limit`` pending rows of ``channel`` that no attempt
         has begun (their broker messages still queued): a worker with a backlog behind it
         takes them along in its transaction. {id: payload}. Rows another transaction
         holds are skipped, not waited for."""
-        values = {"of_channel": channel, "limit": limit, "at": now}
-        return self._claimed(self.session.execute(_TAKE_WAITING, values).all())
+        return self.claim_many([], now, take_along=(channel, limit))
 
     def _claimed(self, rows: Sequence[Any]) -> dict[int, dict[str, Any]]:
         """{id: payload} of claimed rows; the web rows among them and the raws are kept."""

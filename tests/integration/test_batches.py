@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from router.envelopes import InboundMessage, OutboundMessage
 from router.errors import TransientError
@@ -194,6 +194,38 @@ def test_a_worker_takes_along_only_untouched_rows_of_its_channel(db: Database) -
     with db.unit_of_work() as uow:  # taken: done
         assert uow.inbox.take_waiting("web", limit=10, now=NOW) == {}
         assert list(uow.inbox.take_waiting("email", limit=10, now=NOW)) == [mail]
+
+
+def test_a_batch_claims_its_rows_and_those_it_takes_along_in_one_statement(
+    db: Database,
+) -> None:
+    with db.unit_of_work() as uow:
+        web = [
+            uow.inbox.accept(_inbound(k), now=NOW, redrive_after=MINUTE).inbox_id for k in "abcdef"
+        ]
+        uow.inbox.accept(_inbound("m", Channel.EMAIL), now=NOW, redrive_after=MINUTE)
+        uow.inbox.claim(web[5], NOW)  # done already
+    with db.unit_of_work() as uow:  # the batch's own rows: their attempts begun
+        uow.inbox.begin_attempts(web[:2], now=NOW, lease=MINUTE)
+        uow.inbox.begin_attempts([web[4]], now=NOW, lease=MINUTE)  # another message's
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        if not str(args[2]).startswith("BEGIN"):  # (SQLite's, sent as a statement)
+            statements.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.unit_of_work() as uow:
+            claimed = uow.inbox.claim_many(web[:2], NOW, take_along=("web", 10))
+            assert len(statements) == 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    # its own rows and the untouched rows of its channel; not another attempt's row, a row
+    # done, nor another channel's
+    assert sorted(claimed) == web[:4] and claimed[web[2]]["body_text"] == "hi"
+    with db.unit_of_work() as uow:  # nothing untouched is left to take along
+        assert list(uow.inbox.claim_many([web[4]], NOW, take_along=("web", 10))) == [web[4]]
 
 
 def test_a_failed_batch_leaves_the_rows_it_took_along_pending(db: Database) -> None:

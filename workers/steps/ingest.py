@@ -82,8 +82,8 @@ def ingest_together(
 
     ``take_along``: also take up to this many pending rows of ``channel`` that no
     attempt has begun (a backlog whose broker messages are still queued); they are
-    claimed in this transaction, so they are locked until it ends and their own
-    messages, skipping locked rows, pass them by. Acknowledgements are decided after
+    claimed with the rows (one statement), so they are locked until the transaction ends
+    and their own messages, skipping locked rows, pass them by. Acknowledgements are decided after
     every row is in.
 
     All or nothing: not ok, with nothing kept, when any row fails (the caller then
@@ -96,13 +96,14 @@ def ingest_together(
     try:
         prepared = {i: adapter.prepare(runtime, i) for i in inbox_ids}
         with runtime.gather_sends(), runtime.db.unit_of_work() as uow:
-            payloads = uow.inbox.claim_many(inbox_ids, runtime.now())
-            if adapter.in_order and uow.inbox.waiting_behind(sorted(payloads)):
+            payloads = uow.inbox.claim_many(
+                inbox_ids, runtime.now(), take_along=(channel.value, take_along)
+            )
+            if adapter.in_order and uow.inbox.waiting_behind(
+                sorted(set(payloads).intersection(inbox_ids))
+            ):
                 raise OutOfTurn("a row of the batch waits for an older one of its sequence")
-            if take_along > 0:
-                more = uow.inbox.take_waiting(channel.value, limit=take_along, now=runtime.now())
-                taken = sorted(more)
-                payloads |= more
+            taken = sorted(set(payloads).difference(inbox_ids))
             read = _read_together(runtime, uow, channel, payloads)
             owed: list[tuple[int, InboundMessage]] = []
             for inbox_id in sorted(payloads):
