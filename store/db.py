@@ -267,6 +267,7 @@ class UnitOfWork:
         self._signals = signals
         self._webhook_outlet = webhook_outlet
         self._web_rows: list[int] = []  # web inbox rows this transaction claimed or failed
+        self._web_rows_told: set[int] | None = None  # (PostgreSQL) those its claims told of
         self._after_commit: list[Callable[[], object]] = []
         self._audit_events: list[dict[str, Any]] = []
         self._audit_written: list[dict[str, Any]] = []  # by the statements of the change
@@ -279,8 +280,14 @@ class UnitOfWork:
 
     @property
     def inbox(self) -> InboxRepository:
+        if self._web_rows_told is None and self.session.get_bind().dialect.name == "postgresql":
+            self._web_rows_told = set()
         return InboxRepository(
-            self.session, self._inbox_finishes, self._web_rows, self._claimed_raws
+            self.session,
+            self._inbox_finishes,
+            self._web_rows,
+            self._claimed_raws,
+            told=self._web_rows_told,
         )
 
     @property
@@ -423,7 +430,10 @@ class UnitOfWork:
                 self.inbox.flush()
                 self.audit.flush()
                 if self._web_rows and self.session.get_bind().dialect.name == "postgresql":
-                    inbox_signals.notify(self.session, self._web_rows)
+                    told = self._web_rows_told or set()
+                    untold = [i for i in self._web_rows if i not in told]
+                    if untold:  # (rows failed here; a claim told of those it claimed)
+                        inbox_signals.notify(self.session, untold)
                 self.session.commit()
             else:
                 self.session.rollback()

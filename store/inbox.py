@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select, union_all, update
+from sqlalchemy import String, bindparam, case, cast, exists, func, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from router.envelopes import InboundMessage
 from router.storable import is_id
 from router.vocabulary import Channel, RowState
-from store import retryable_rows
+from store import inbox_signals, retryable_rows
 from store.dialect import insert_ignoring_conflict, insert_many_ignoring_conflict, picked, table
 from store.models import InboxItem
 
@@ -95,6 +95,17 @@ _CLAIM = (
     .values(state=RowState.DONE.value, updated_at=bindparam("at"))
     .returning(_INBOX.id, _INBOX.payload, _INBOX.raw)
 )
+# on PostgreSQL a claim also tells whoever waits for a claimed web row (``inbox_signals``: a
+# NOTIFY of its id, delivered when the transaction commits, as the unit of work's would be)
+# in its own statement, instead of the unit of work's statement before the commit
+_TELL = case(
+    (
+        _INBOX.channel == Channel.WEB.value,
+        func.pg_notify(inbox_signals.CHANNEL, cast(_INBOX.id, String)),
+    ),
+    else_=None,
+)
+_CLAIM_TELLING = _CLAIM.returning(_TELL)  # (RETURNING id, payload, raw and this)
 # claim up to ``limit`` pending rows of ``channel`` that no attempt has begun, skipping
 # those another transaction holds (``take_waiting``: a worker with a backlog behind it)
 _WAITING = (
@@ -128,6 +139,7 @@ _CLAIM_TAKING_ALONG = (
     .values(state=RowState.DONE.value, updated_at=bindparam("at"))
     .returning(_INBOX.id, _INBOX.payload, _INBOX.raw)
 )
+_CLAIM_TAKING_ALONG_TELLING = _CLAIM_TAKING_ALONG.returning(_TELL)
 # the raw bytes of a batch's rows (``raws``; a row that kept none reads None)
 _RAWS = select(_INBOX.id, _INBOX.raw).where(_INBOX.id.in_(bindparam("ids", expanding=True)))
 
@@ -136,7 +148,9 @@ class InboxRepository:
     """``finishes``: where ``finish`` keeps its updates until ``flush`` (the unit of work
     flushes before it commits, so a batch writes them in one statement); without it,
     ``finish`` writes at once. ``claimed_raws``: where a claim keeps the raw bytes of the
-    rows it claimed, for ``raw`` and ``raws`` in the same unit of work."""
+    rows it claimed, for ``raw`` and ``raws`` in the same unit of work. ``told``: given on
+    PostgreSQL, where a claim tells the waiters of the web rows it claims in its own
+    statement (their ids are added), so the unit of work need not."""
 
     def __init__(
         self,
@@ -144,11 +158,13 @@ class InboxRepository:
         finishes: list[dict[str, Any]] | None = None,
         web_rows: list[int] | None = None,
         claimed_raws: dict[int, bytes | None] | None = None,
+        told: set[int] | None = None,
     ) -> None:
         self.session = session
         self._finishes = finishes
         self._web_rows = web_rows  # web rows processed here: their waiters are woken
         self._claimed_raws = {} if claimed_raws is None else claimed_raws
+        self._told = told
 
     def accept(
         self,
@@ -327,12 +343,15 @@ class InboxRepository:
         ``take_along`` (a channel, a limit): in the same statement, also claim up to that
         many pending rows of the channel that no attempt has begun (``take_waiting``); they
         are those of the answer not in ``inbox_ids``."""
+        telling = self._told is not None
         if take_along is None or take_along[1] <= 0:
-            rows = self.session.execute(_CLAIM, {"ids": list(inbox_ids), "at": now}).all()
+            claim = _CLAIM_TELLING if telling else _CLAIM
+            rows = self.session.execute(claim, {"ids": list(inbox_ids), "at": now}).all()
             return self._claimed(rows)
         channel, limit = take_along
         values = {"ids": list(inbox_ids), "of_channel": channel, "limit": limit, "at": now}
-        return self._claimed(self.session.execute(_CLAIM_TAKING_ALONG, values).all())
+        claim = _CLAIM_TAKING_ALONG_TELLING if telling else _CLAIM_TAKING_ALONG
+        return self._claimed(self.session.execute(claim, values).all())
 
     def take_waiting(self, channel: str, *, limit: int, now: datetime) -> dict[int, dict[str, Any]]:
         """Claim (as ``claim``) up to ``limit`` pending rows of ``channel`` that no attempt
@@ -343,7 +362,10 @@ class InboxRepository:
 
     def _claimed(self, rows: Sequence[Any]) -> dict[int, dict[str, Any]]:
         """{id: payload} of claimed rows; the web rows among them and the raws are kept."""
-        self._processed(row[0] for row in rows if row[1].get("channel") == Channel.WEB.value)
+        web = [row[0] for row in rows if row[1].get("channel") == Channel.WEB.value]
+        self._processed(web)
+        if self._told is not None:  # the claim told their waiters
+            self._told.update(web)
         self._claimed_raws.update(
             (row[0], None if row[2] is None else bytes(row[2])) for row in rows
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event, select
@@ -16,6 +17,7 @@ from sqlalchemy import event, select
 from router.envelopes import InboundMessage, OutboundMessage
 from router.errors import TransientError
 from router.vocabulary import Channel, OutboxKind
+from store import inbox_signals
 from store.db import Database
 from store.inbox import begin_attempts
 from store.models import InboxItem, Message, OutboxItem, Ticket
@@ -226,6 +228,40 @@ def test_a_batch_claims_its_rows_and_those_it_takes_along_in_one_statement(
     assert sorted(claimed) == web[:4] and claimed[web[2]]["body_text"] == "hi"
     with db.unit_of_work() as uow:  # nothing untouched is left to take along
         assert list(uow.inbox.claim_many([web[4]], NOW, take_along=("web", 10))) == [web[4]]
+
+
+def test_a_claim_tells_the_waiters_of_its_web_rows_itself_on_postgresql(db: Database) -> None:
+    """A web row claimed is signalled once the transaction commits (``inbox_signals``), on
+    PostgreSQL by the claim's own statement: no NOTIFY of its own before the commit. A row
+    failed in a transaction that did not claim it is still signalled by the unit of work."""
+    if db.dialect != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's")
+    with db.unit_of_work() as uow:
+        web = [uow.inbox.accept(_inbound(k), now=NOW, redrive_after=MINUTE).inbox_id for k in "abc"]
+        mail = uow.inbox.accept(
+            _inbound("m", Channel.EMAIL), now=NOW, redrive_after=MINUTE
+        ).inbox_id
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {inbox_signals.CHANNEL}")
+        statements: list[str] = []
+
+        def seen(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            with db.unit_of_work() as uow:
+                uow.inbox.claim_many([web[0], mail], NOW, take_along=("web", 1))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        assert len(statements) == 1  # the claim: no pg_notify of its own
+        with db.unit_of_work() as uow:
+            uow.inbox.begin_attempts([web[2]], now=NOW, lease=MINUTE)
+        with db.unit_of_work() as uow:  # failed without a claim: told at the commit
+            uow.inbox.record_failure(web[2], error="boom", permanent=True, max_attempts=3, now=NOW)
+        heard = [n.payload for n in listener.notifies(timeout=2, stop_after=3)]
+    assert sorted(int(i) for p in heard for i in p.split(",")) == [web[0], web[1], web[2]]
 
 
 def test_a_failed_batch_leaves_the_rows_it_took_along_pending(db: Database) -> None:
