@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from router.envelopes import OutboundMessage
 from router.storable import is_id
 from router.vocabulary import OutboxKind, RowState
-from store import outbox_leases, retryable_rows
+from store import outbox_leases, outbox_outcomes, retryable_rows
 from store.dialect import insert_ignoring_conflict
 from store.models import OutboxItem
 from store.outbox_leases import Claimed, under
@@ -294,23 +294,17 @@ class OutboxRepository:
 
         ``progress``: the parts of a split message delivered before the failure (kept
         as the row's external id, so the retry sends only the rest)."""
-        item = self.session.get(OutboxItem, outbox_id, with_for_update=True)
-        if item is None:
-            return RowState.FAILED
-        if item.state not in (RowState.SENDING.value, RowState.PENDING.value):
-            return RowState(item.state)
-        if token is not None and item.lease_token != token:
-            return RowState(item.state)  # another attempt holds it now: its outcome counts
-        if progress:
-            item.external_id = progress[:255]
-        item.error = error[:4000]
-        item.updated_at = now
-        if permanent or item.attempts >= max_attempts:
-            item.state = RowState.FAILED.value
-        else:
-            item.state = RowState.PENDING.value
-            item.available_at = now + retry_after
-        return RowState(item.state)
+        return outbox_outcomes.failed_attempt(
+            self.session,
+            outbox_id,
+            error=error,
+            permanent=permanent,
+            max_attempts=max_attempts,
+            now=now,
+            retry_after=retry_after,
+            progress=progress,
+            token=token,
+        )
 
     def offers_since(self, ticket_id: int, since: datetime) -> set[int]:
         """Claim mode: the agents offered the ticket since ``since`` (by any channel)."""
@@ -343,19 +337,9 @@ class OutboxRepository:
         Only a row already sent, and, when ``only_for`` names addresses, only one
         whose recipient is among them.
         """
-        item = self.session.scalars(
-            select(OutboxItem)
-            .where(OutboxItem.message_id == message_id, OutboxItem.state == RowState.DONE.value)
-            .with_for_update()
-        ).first()
-        if item is None:
-            return None
-        if only_for and item.recipient.lower() not in {a.lower() for a in only_for}:
-            return None
-        item.state = RowState.FAILED.value
-        item.error = f"bounced: {reason}"[:4000]
-        item.updated_at = now
-        return item
+        return outbox_outcomes.bounced(
+            self.session, message_id, reason=reason, now=now, only_for=only_for
+        )
 
     def retry(self, outbox_id: int, now: datetime) -> bool:
         """Give a failed delivery another full set of attempts (an operator's decision)."""
