@@ -308,7 +308,7 @@ def many_lines(count: int) -> bytes:
 def test_a_message_of_many_lines_with_dots_arrives_byte_for_byte(
     serve: Serve, sink: FakeSink
 ) -> None:
-    """The DATA lines already received are read together (``_DataReader``): dots,
+    """The DATA lines already received are read together (``smtp_session.DataReader``): dots,
     empty lines and bare LFs between them come through as they were sent."""
     server = serve(max_message_bytes=1_000_000, max_line_bytes=2_000)
     raws = [many_lines(3_000), many_lines(7), message(body=".")]
