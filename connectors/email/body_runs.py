@@ -26,7 +26,6 @@ import secrets
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import Policy
-from functools import cache
 
 _MIN_LINES = 16  # a shorter run saves less than setting it aside costs
 _SMALLEST = 16 * 1024  # a smaller message holds no run worth setting aside
@@ -34,12 +33,10 @@ _PREFIX = "relaydeskrun"
 _STAND_IN = re.compile(_PREFIX + r"([0-9a-f]{16})(\d{8})")  # a message's nonce, a run's number
 
 
-@cache
-def _runs(min_lines: int) -> re.Pattern[bytes]:
-    """Whole lines of base64 from a line's start, the last one without its line ending."""
-    return re.compile(
-        rb"(?m)^(?:[A-Za-z0-9+/=]+\r?\n){%d,}[A-Za-z0-9+/=]+(?=\r?\n)" % (min_lines - 1)
-    )
+# Whole lines of base64 from a line's start, each with its line ending, as many as follow;
+# possessive, so a block too short to set aside is read once, not again from each line
+# (a backtracking pattern read a block of long lines about 30 times over)
+_BLOCK = re.compile(rb"(?m)^(?:[A-Za-z0-9+/=]++\r?\n)++")
 
 
 def parse_bytes(
@@ -52,11 +49,15 @@ def parse_bytes(
     token = _token(raw) if len(raw) >= smallest else b""
 
     def set_aside(found: re.Match[bytes]) -> bytes:
-        runs.append(found.group())
-        return b"%s%08d" % (token, len(runs) - 1)
+        block = found.group()
+        if block.count(b"\n") < min_lines:
+            return block
+        ending = 2 if block.endswith(b"\r\n") else 1  # the last line's stays outside
+        runs.append(block[:-ending])
+        return b"%s%08d%s" % (token, len(runs) - 1, block[-ending:])
 
     if token:
-        raw = _runs(min_lines).sub(set_aside, raw)
+        raw = _BLOCK.sub(set_aside, raw)
     msg = BytesParser(policy=policy).parsebytes(raw)
     if runs:
         _put_back(msg, token.decode("ascii"), [run.decode("ascii") for run in runs])

@@ -60,7 +60,7 @@ def test_every_corpus_message_parses_to_the_stdlibs_tree_with_every_run_set_asid
     path: Path,
 ) -> None:
     raw = path.read_bytes()
-    if not body_runs._runs(1).search(raw):
+    if not body_runs._BLOCK.search(raw):
         pytest.skip("no line that could be set aside")
     assert same_as_the_stdlib(raw, min_lines=1, smallest=0)
 
@@ -72,7 +72,7 @@ def test_every_benchmark_message_parses_to_the_stdlibs_tree_and_attachments_are_
     for raw in attachments:  # with the thresholds the intake uses
         assert same_as_the_stdlib(raw)
     for mail in corpus.messages:
-        if body_runs._runs(1).search(mail.raw):
+        if body_runs._BLOCK.search(mail.raw):
             assert same_as_the_stdlib(mail.raw, min_lines=1, smallest=0), mail.shape
 
 
@@ -87,7 +87,7 @@ def test_a_parsed_email_is_the_same_with_every_run_set_aside(
     set_aside = []
 
     def eager(raw: bytes, policy: Policy) -> Message:
-        set_aside.append(bool(body_runs._runs(1).search(raw)))
+        set_aside.append(bool(body_runs._BLOCK.search(raw)))
         return parse_bytes(raw, policy, min_lines=1, smallest=0)
 
     monkeypatch.setattr(parse_module, "parse_bytes", eager)
@@ -138,6 +138,9 @@ ODD_PLACES = {
         + "--R--\n"
     ).encode(),
     "a run at the end without a line ending": ("From: jo@example.org\n\n" + B64 + "AAAA").encode(),
+    "blocks a line short of a run and just long enough, long lines": _mixed(
+        ("A" * 900 + "\n") * 3 + "!\n" + ("A" * 900 + "\n") * 4 + "!\n" + B64, "\r\n"
+    ),
     "a run holding what looks like a token": _mixed(
         B64 + "relaydeskrun0123456789abcdef00000000\n" + B64, "\n"
     ),
@@ -155,3 +158,24 @@ def test_the_bytes_of_a_set_aside_attachment_are_the_same() -> None:
     assert isinstance(msg, EmailMessage)
     attachment = next(msg.iter_attachments())
     assert attachment.get_payload(decode=True) == bytes(range(256)) * 8
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_a_block_of_lines_is_set_aside_from_min_lines_on(
+    monkeypatch: pytest.MonkeyPatch, end: str
+) -> None:
+    read: list[bytes] = []
+    parsebytes = BytesParser.parsebytes
+
+    def reading(self: BytesParser, text: bytes, headersonly: bool = False) -> Message:
+        read.append(text)
+        return parsebytes(self, text, headersonly)
+
+    monkeypatch.setattr(BytesParser, "parsebytes", reading)
+    short, enough = (_mixed(("QUJD" * 19 + "\n") * lines, end) for lines in (3, 4))
+    for raw, set_aside in ((short, False), (enough, True)):
+        read.clear()
+        parse_bytes(raw, POLICY, min_lines=4, smallest=0)
+        assert (b"relaydeskrun" in read[0]) is set_aside
+    monkeypatch.setattr(BytesParser, "parsebytes", parsebytes)
+    assert same_as_the_stdlib(enough, min_lines=4, smallest=0)
