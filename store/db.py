@@ -15,11 +15,10 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import inbox_signals, nul_guard
+from store import inbox_signals
 from store.agents import AgentRepository
 from store.api_tokens import ApiTokenRepository
 from store.audit import AuditLog
@@ -29,6 +28,7 @@ from store.config_signals import ConfigWatch
 from store.config_versions import ConfigVersions
 from store.customer_directory import CustomerDirectory
 from store.customers import CustomerRepository, KnownCustomers, KnownDomains
+from store.engines import make_engine, make_read_engine, make_single_statement_engine
 from store.inbox import InboxRepository
 from store.inbox_signals import InboxSignals
 from store.macros import MacroRepository
@@ -39,7 +39,6 @@ from store.outbox import OutboxRepository
 from store.pg_listener import PgListener
 from store.process_beats import ProcessBeatRepository
 from store.ratings import RatingRepository
-from store.report_sql import register_report_functions
 from store.requester_access import RequesterAccessRepository
 from store.saved_searches import SavedSearchRepository
 from store.sign_in_failures import SignInFailureRepository
@@ -54,85 +53,6 @@ from store.webhook_deliveries import WebhookDeliveries
 from store.webhooks import WebhookRepository
 
 T = TypeVar("T")
-
-
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(
-            url,
-            connect_args={"timeout": 30, "check_same_thread": False},
-            pool_size=pool_size,
-            json_serializer=nul_guard.json_dumps,
-        )
-        _tune_sqlite(engine)
-    else:
-        # no pre-ping (a round trip per transaction): a dropped connection fails the
-        # step, which is retried, and the pool replaces the connection
-        engine = create_engine(
-            url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_recycle=1800,
-            json_serializer=nul_guard.json_dumps,
-        )
-    nul_guard.install(engine)
-    return engine
-
-
-def make_read_engine(url: str, pool_size: int) -> Engine:
-    """PostgreSQL: connections for ``Database.reading``, in autocommit, where a plan never
-    starts parallel workers: the reads are short index walks, and starting the workers
-    cost more than the walk (40 to 70 ms a list on a loaded machine) and spared nothing.
-    Reports and other long reads use ``Database.engine``, where parallel plans stay."""
-    engine = create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_recycle=1800,
-        isolation_level="AUTOCOMMIT",
-        connect_args={"options": "-c max_parallel_workers_per_gather=0"},
-        json_serializer=nul_guard.json_dumps,
-    )
-    nul_guard.install(engine)
-    return engine
-
-
-def make_single_statement_engine(url: str, pool_size: int) -> Engine:
-    """PostgreSQL: connections for ``Database.single_statement``, in autocommit, whose
-    commits do not wait for the disk (``synchronous_commit`` off): the statement is its own
-    transaction, and its commit returns once it is in the write-ahead log's buffers, which
-    the next synchronous commit of any transaction (or the WAL writer, within about 0.6 s)
-    writes out with its own. Only a crash of PostgreSQL itself in that moment loses it (a
-    worker's death does not): for counts that may then come out one lower, never for a
-    state change that others act on."""
-    engine = create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_recycle=1800,
-        isolation_level="AUTOCOMMIT",
-        connect_args={"options": "-c synchronous_commit=off"},
-        json_serializer=nul_guard.json_dumps,
-    )
-    nul_guard.install(engine)
-    return engine
-
-
-def _tune_sqlite(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below take over
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-        register_report_functions(dbapi_conn)
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

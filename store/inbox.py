@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, case, cast, exists, func, select, union_all, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from router.envelopes import InboundMessage
 from router.storable import is_id
 from router.vocabulary import Channel, RowState
-from store import inbox_signals, retryable_rows
-from store.dialect import insert_ignoring_conflict, insert_many_ignoring_conflict, picked, table
+from store import inbox_statements as statements
+from store import retryable_rows
+from store.dialect import insert_ignoring_conflict, insert_many_ignoring_conflict, table
 from store.models import InboxItem
 
 
@@ -59,89 +60,6 @@ _FINISH = (
         error=bindparam("new_error"),
     )
 )
-
-# Built once (see ``store.dialect``): each ingest message runs them.
-_INBOX = table(InboxItem).c
-# count an attempt on the pending rows no other transaction holds (``begin_attempts``)
-_BEGIN_ATTEMPTS = (
-    update(table(InboxItem))
-    .where(
-        _INBOX.id.in_(
-            select(_INBOX.id)
-            .where(
-                _INBOX.id.in_(bindparam("ids", expanding=True)),
-                _INBOX.state == RowState.PENDING.value,
-            )
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        ),
-        _INBOX.state == RowState.PENDING.value,
-    )
-    .values(
-        attempts=_INBOX.attempts + 1,
-        available_at=bindparam("lease_until"),
-        updated_at=bindparam("at"),
-    )
-    .returning(_INBOX.id, _INBOX.attempts)
-)
-# move the pending rows of ``ids`` to done (``claim_many``), with their raw bytes: ingest
-# reads an email's next, and a statement of its own for them cost a batch a round trip
-_CLAIM = (
-    update(table(InboxItem))
-    .where(
-        _INBOX.id.in_(bindparam("ids", expanding=True)),
-        _INBOX.state == RowState.PENDING.value,
-    )
-    .values(state=RowState.DONE.value, updated_at=bindparam("at"))
-    .returning(_INBOX.id, _INBOX.payload, _INBOX.raw)
-)
-# on PostgreSQL a claim also tells whoever waits for a claimed web row (``inbox_signals``: a
-# NOTIFY of its id, delivered when the transaction commits, as the unit of work's would be)
-# in its own statement, instead of the unit of work's statement before the commit
-_TELL = case(
-    (
-        _INBOX.channel == Channel.WEB.value,
-        func.pg_notify(inbox_signals.CHANNEL, cast(_INBOX.id, String)),
-    ),
-    else_=None,
-)
-_CLAIM_TELLING = _CLAIM.returning(_TELL)  # (RETURNING id, payload, raw and this)
-# claim up to ``limit`` pending rows of ``channel`` that no attempt has begun, skipping
-# those another transaction holds (``take_waiting``: a worker with a backlog behind it)
-_WAITING = (
-    select(_INBOX.id)
-    .where(
-        _INBOX.state == RowState.PENDING.value,
-        _INBOX.channel == bindparam("of_channel"),
-        _INBOX.attempts == 0,
-    )
-    .order_by(_INBOX.id)
-    .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
-)
-# the claim of ``ids`` and those rows in one statement (``claim_many`` with ``take_along``):
-# the batch's own rows are locked as the claim locks them, the rows taken along skipped
-# when held, never waited for (an attempt began on none of them: no other batch waits
-# for one to claim it). The ids are one list (UNION ALL), so each row is found by its key:
-# ``id IN (...) OR id IN (waiting)`` was planned as a scan of the pending rows or the table
-_OWN = table(InboxItem).alias("own").c
-_CLAIM_TAKING_ALONG = (
-    update(table(InboxItem))
-    .where(
-        _INBOX.id.in_(
-            union_all(
-                select(_OWN.id).where(_OWN.id.in_(bindparam("ids", expanding=True))),
-                picked(_WAITING, "waiting"),
-            )
-        ),
-        _INBOX.state == RowState.PENDING.value,
-    )
-    .values(state=RowState.DONE.value, updated_at=bindparam("at"))
-    .returning(_INBOX.id, _INBOX.payload, _INBOX.raw)
-)
-_CLAIM_TAKING_ALONG_TELLING = _CLAIM_TAKING_ALONG.returning(_TELL)
-# the raw bytes of a batch's rows (``raws``; a row that kept none reads None)
-_RAWS = select(_INBOX.id, _INBOX.raw).where(_INBOX.id.in_(bindparam("ids", expanding=True)))
 
 
 class InboxRepository:
@@ -245,7 +163,7 @@ class InboxRepository:
         found = {i: raw for i in inbox_ids if i in claimed and (raw := claimed[i]) is not None}
         rest = [i for i in inbox_ids if i not in claimed]
         if rest:
-            rows = self.session.execute(_RAWS, {"ids": rest})
+            rows = self.session.execute(statements.RAWS, {"ids": rest})
             found.update((row[0], bytes(row[1])) for row in rows if row[1] is not None)
         return found
 
@@ -345,12 +263,12 @@ class InboxRepository:
         are those of the answer not in ``inbox_ids``."""
         telling = self._told is not None
         if take_along is None or take_along[1] <= 0:
-            claim = _CLAIM_TELLING if telling else _CLAIM
+            claim = statements.CLAIM_TELLING if telling else statements.CLAIM
             rows = self.session.execute(claim, {"ids": list(inbox_ids), "at": now}).all()
             return self._claimed(rows)
         channel, limit = take_along
         values = {"ids": list(inbox_ids), "of_channel": channel, "limit": limit, "at": now}
-        claim = _CLAIM_TAKING_ALONG_TELLING if telling else _CLAIM_TAKING_ALONG
+        claim = statements.CLAIM_TAKING_ALONG_TELLING if telling else statements.CLAIM_TAKING_ALONG
         return self._claimed(self.session.execute(claim, values).all())
 
     def take_waiting(self, channel: str, *, limit: int, now: datetime) -> dict[int, dict[str, Any]]:
@@ -441,5 +359,5 @@ def begin_attempts(
     ingest message, committed on its own).
     """
     values = {"ids": list(inbox_ids), "lease_until": now + lease, "at": now}
-    rows = executor.execute(_BEGIN_ATTEMPTS, values).all()
+    rows = executor.execute(statements.BEGIN_ATTEMPTS, values).all()
     return dict(sorted((row[0], row[1]) for row in rows))

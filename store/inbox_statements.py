@@ -1,0 +1,94 @@
+"""The ingest hot path's statements on the inbox, built once: building them costs more than
+running them (see ``store.dialect``). Core statements on the table, values as parameters;
+``store.inbox.InboxRepository`` and ``store.inbox.begin_attempts`` run them."""
+
+from __future__ import annotations
+
+from sqlalchemy import String, bindparam, case, cast, func, select, union_all, update
+
+from router.vocabulary import Channel, RowState
+from store import inbox_signals
+from store.dialect import picked, table
+from store.models import InboxItem
+
+INBOX = table(InboxItem).c
+# count an attempt on the pending rows no other transaction holds (``begin_attempts``)
+BEGIN_ATTEMPTS = (
+    update(table(InboxItem))
+    .where(
+        INBOX.id.in_(
+            select(INBOX.id)
+            .where(
+                INBOX.id.in_(bindparam("ids", expanding=True)),
+                INBOX.state == RowState.PENDING.value,
+            )
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        ),
+        INBOX.state == RowState.PENDING.value,
+    )
+    .values(
+        attempts=INBOX.attempts + 1,
+        available_at=bindparam("lease_until"),
+        updated_at=bindparam("at"),
+    )
+    .returning(INBOX.id, INBOX.attempts)
+)
+# move the pending rows of ``ids`` to done (``claim_many``), with their raw bytes: ingest
+# reads an email's next, and a statement of its own for them cost a batch a round trip
+CLAIM = (
+    update(table(InboxItem))
+    .where(
+        INBOX.id.in_(bindparam("ids", expanding=True)),
+        INBOX.state == RowState.PENDING.value,
+    )
+    .values(state=RowState.DONE.value, updated_at=bindparam("at"))
+    .returning(INBOX.id, INBOX.payload, INBOX.raw)
+)
+# on PostgreSQL a claim also tells whoever waits for a claimed web row (``inbox_signals``: a
+# NOTIFY of its id, delivered when the transaction commits, as the unit of work's would be)
+# in its own statement, instead of the unit of work's statement before the commit
+TELL = case(
+    (
+        INBOX.channel == Channel.WEB.value,
+        func.pg_notify(inbox_signals.CHANNEL, cast(INBOX.id, String)),
+    ),
+    else_=None,
+)
+CLAIM_TELLING = CLAIM.returning(TELL)  # (RETURNING id, payload, raw and this)
+# claim up to ``limit`` pending rows of ``channel`` that no attempt has begun, skipping
+# those another transaction holds (``take_waiting``: a worker with a backlog behind it)
+WAITING = (
+    select(INBOX.id)
+    .where(
+        INBOX.state == RowState.PENDING.value,
+        INBOX.channel == bindparam("of_channel"),
+        INBOX.attempts == 0,
+    )
+    .order_by(INBOX.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+# the claim of ``ids`` and those rows in one statement (``claim_many`` with ``take_along``):
+# the batch's own rows are locked as the claim locks them, the rows taken along skipped
+# when held, never waited for (an attempt began on none of them: no other batch waits
+# for one to claim it). The ids are one list (UNION ALL), so each row is found by its key:
+# ``id IN (...) OR id IN (waiting)`` was planned as a scan of the pending rows or the table
+OWN = table(InboxItem).alias("own").c
+CLAIM_TAKING_ALONG = (
+    update(table(InboxItem))
+    .where(
+        INBOX.id.in_(
+            union_all(
+                select(OWN.id).where(OWN.id.in_(bindparam("ids", expanding=True))),
+                picked(WAITING, "waiting"),
+            )
+        ),
+        INBOX.state == RowState.PENDING.value,
+    )
+    .values(state=RowState.DONE.value, updated_at=bindparam("at"))
+    .returning(INBOX.id, INBOX.payload, INBOX.raw)
+)
+CLAIM_TAKING_ALONG_TELLING = CLAIM_TAKING_ALONG.returning(TELL)
+# the raw bytes of a batch's rows (``raws``; a row that kept none reads None)
+RAWS = select(INBOX.id, INBOX.raw).where(INBOX.id.in_(bindparam("ids", expanding=True)))
