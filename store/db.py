@@ -28,7 +28,7 @@ from store.config_signals import ConfigWatch
 from store.config_versions import ConfigVersions
 from store.customer_directory import CustomerDirectory
 from store.customers import CustomerRepository, KnownCustomers, KnownDomains
-from store.engines import make_engine, make_read_engine, make_single_statement_engine
+from store.engines import make_engine, make_read_engine
 from store.inbox import InboxRepository
 from store.inbox_signals import InboxSignals
 from store.macros import MacroRepository
@@ -70,11 +70,6 @@ class Database:
             else self.engine
         )
         self._reads = sessionmaker(self.read_engine, expire_on_commit=False)
-        self.single_statement_engine = (  # (as the reads': none opened until one is asked for)
-            make_single_statement_engine(url, pool_size)
-            if self.engine.dialect.name == "postgresql"
-            else self.engine
-        )
         self.inbox_signals = InboxSignals()
         self.config_watch = ConfigWatch()
         self._listeners: dict[str, PgListener] = {}
@@ -106,16 +101,15 @@ class Database:
         with self._reads() as session:  # closed at the end: its connection back to the pool
             yield session
 
-    def single_statement(self) -> AbstractContextManager[Connection]:
-        """A connection for one statement in Core that commits on its own, without a unit of
-        work (no session, repositories, audit events or after-commit callbacks to set up): for
-        a hot path that needs no more and whose write a crash of PostgreSQL may lose
-        (``store.inbox.begin_attempts``). On PostgreSQL the statement runs in autocommit, so
-        it is its own transaction without the BEGIN and COMMIT round trips around it, and its
-        commit does not wait for the disk (``make_single_statement_engine``); on SQLite it is
-        a transaction committed on a clean exit."""
-        if self.single_statement_engine is not self.engine:
-            return self.single_statement_engine.connect()
+    def short_transaction(self) -> AbstractContextManager[Connection]:
+        """A transaction of a statement or two in Core, without a unit of work (no session,
+        repositories, audit events or after-commit callbacks to set up), committed on a clean
+        exit: for a hot path that needs no more (``store.inbox.begin_attempts``).
+
+        Not autocommit: the ingest attempt counted this way in autocommit on PostgreSQL
+        (no BEGIN and COMMIT) cost less CPU per attempt alone, but made every stage of a
+        ticket at 50/s two to three times slower in ``benchmarks.pipeline`` (p50 59 -> 144
+        ms; see docs/performance.md), so it was taken back."""
         return self.engine.begin()
 
     def count_statements(self) -> StatementTally:
@@ -123,9 +117,8 @@ class Database:
         both engines, from now on (a worker process says so when it stops)."""
         tally = StatementTally()
         tally.watch(self.engine)
-        for other in (self.read_engine, self.single_statement_engine):
-            if other is not self.engine:
-                tally.watch(other)
+        if self.read_engine is not self.engine:
+            tally.watch(self.read_engine)
         return tally
 
     def listen_for_other_processes(self) -> PgListener | None:
@@ -163,9 +156,8 @@ class Database:
         for listener in self._listeners.values():
             listener.stop()
         self.engine.dispose()
-        for other in (self.read_engine, self.single_statement_engine):
-            if other is not self.engine:
-                other.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
 
 
 class UnitOfWork:

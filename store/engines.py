@@ -1,12 +1,13 @@
 """The engines a ``Database`` opens: the one for units of work (SQLite tuned for WAL and
-``BEGIN IMMEDIATE``), and on PostgreSQL the reads' and the single statements' own."""
+``BEGIN IMMEDIATE``), and on PostgreSQL the reads' own."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from store import nul_guard
 from store.report_sql import register_report_functions
@@ -46,32 +47,21 @@ def make_read_engine(url: str, pool_size: int) -> Engine:
         max_overflow=pool_size,
         pool_recycle=1800,
         isolation_level="AUTOCOMMIT",
-        connect_args={"options": "-c max_parallel_workers_per_gather=0"},
+        connect_args={"options": _options(url, "-c max_parallel_workers_per_gather=0")},
         json_serializer=nul_guard.json_dumps,
     )
     nul_guard.install(engine)
     return engine
 
 
-def make_single_statement_engine(url: str, pool_size: int) -> Engine:
-    """PostgreSQL: connections for ``Database.single_statement``, in autocommit, whose
-    commits do not wait for the disk (``synchronous_commit`` off): the statement is its own
-    transaction, and its commit returns once it is in the write-ahead log's buffers, which
-    the next synchronous commit of any transaction (or the WAL writer, within about 0.6 s)
-    writes out with its own. Only a crash of PostgreSQL itself in that moment loses it (a
-    worker's death does not): for counts that may then come out one lower, never for a
-    state change that others act on."""
-    engine = create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_recycle=1800,
-        isolation_level="AUTOCOMMIT",
-        connect_args={"options": "-c synchronous_commit=off"},
-        json_serializer=nul_guard.json_dumps,
-    )
-    nul_guard.install(engine)
-    return engine
+def _options(url: str, ours: str) -> str:
+    """libpq's ``options`` for an engine of our own: the deployment's (the URL's
+    ``options``, else the PGOPTIONS environment variable, which a given ``options``
+    would silence) and then ours, so a search_path or a timeout set there still holds."""
+    theirs = make_url(url).query.get("options") or os.environ.get("PGOPTIONS", "")
+    if not isinstance(theirs, str):  # (given more than once: the last, as libpq would)
+        theirs = theirs[-1]
+    return f"{theirs} {ours}".strip()
 
 
 def _tune_sqlite(engine: Engine) -> None:

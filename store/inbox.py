@@ -255,8 +255,10 @@ class InboxRepository:
     def claim_many(
         self, inbox_ids: list[int], now: datetime, *, take_along: tuple[str, int] | None = None
     ) -> dict[int, dict[str, Any]]:
-        """``claim`` for many rows at once (a batch locks all its rows before any other
-        row, the order a single ingest takes too): {id: payload} of those pending.
+        """``claim`` for many rows at once: {id: payload} of those pending. (With
+        ``take_along`` the rows taken along are locked first, each skipped if held, and the
+        batch's own rows then; every other writer of rows no attempt has begun skips
+        what is held, so waiting on the batch's own rows is the only wait.)
 
         ``take_along`` (a channel, a limit): in the same statement, also claim up to that
         many pending rows of the channel that no attempt has begun (``take_waiting``); they
@@ -354,8 +356,8 @@ def begin_attempts(
     A row another transaction holds is left out, not waited for: a batch that took
     it along is ingesting it (if that batch fails, it takes its rows one by one).
 
-    ``executor``: a unit of work's session, or a connection for this statement alone
-    (``Database.single_statement``: what the ``InboxAttempts`` middleware uses before each
+    ``executor``: a unit of work's session, or a connection's short transaction
+    (``Database.short_transaction``: what the ``InboxAttempts`` middleware uses before each
     ingest message, committed on its own).
     """
     values = {"ids": list(inbox_ids), "lease_until": now + lease, "at": now}

@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from psycopg.pq import TransactionStatus
-from sqlalchemy import event, select
+from sqlalchemy import event, make_url, select, text
 
 from router.envelopes import InboundMessage, OutboundMessage
 from router.errors import TransientError
@@ -156,21 +155,15 @@ def test_attempts_begin_for_many_rows_at_once_and_only_for_pending_ones(db: Data
         }
 
 
-def test_an_attempt_counted_alone_is_committed_by_its_statement(db: Database) -> None:
-    """``single_statement``, as the ``InboxAttempts`` middleware counts: on PostgreSQL no
-    transaction is open around the statement (no BEGIN and COMMIT round trips), its commit
-    does not wait for the disk, and its count is everyone's at once; on SQLite it is
-    committed when the block ends."""
+def test_an_attempt_counted_alone_is_committed_when_its_transaction_ends(db: Database) -> None:
+    """``short_transaction``, as the ``InboxAttempts`` middleware counts: the count is
+    everyone's once the block ends, before the work it counts begins."""
     with db.unit_of_work() as uow:
         inbox_id = uow.inbox.accept(_inbound("a"), now=NOW, redrive_after=MINUTE).inbox_id
-    with db.single_statement() as connection:
+    with db.short_transaction() as connection:
         assert begin_attempts(connection, [inbox_id], now=NOW, lease=MINUTE) == {inbox_id: 1}
-        if db.dialect == "postgresql":
-            status = connection.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
-            assert status == TransactionStatus.IDLE
-            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
-            with db.unit_of_work() as other:
-                assert other.session.get(InboxItem, inbox_id).attempts == 1  # type: ignore[union-attr]
+    with db.unit_of_work() as other:
+        assert other.session.get(InboxItem, inbox_id).attempts == 1  # type: ignore[union-attr]
     with db.unit_of_work() as uow:
         assert uow.inbox.begin_attempts([inbox_id], now=NOW, lease=MINUTE) == {inbox_id: 2}
 
@@ -435,3 +428,34 @@ def test_a_batch_of_many_senders_limits_each_address_on_its_own(database_url: st
         assert len(details) == 2
         assert any("limit 2" in d and "busy@example.org" in d for d in details)
         assert any("bounces (550 no such user)" in d for d in details)
+
+
+def test_the_reads_engine_keeps_the_deployments_connection_options(
+    empty_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reads' engine adds its setting to the options a deployment gave (the URL's
+    ``options``, else PGOPTIONS), not in place of them."""
+    for url, environ in (
+        (
+            make_url(empty_postgres_url)
+            .update_query_dict({"options": "-c application_name=desk_url"})
+            .render_as_string(hide_password=False),
+            None,
+        ),
+        (empty_postgres_url, "-c application_name=desk_env"),
+    ):
+        if environ is None:
+            monkeypatch.delenv("PGOPTIONS", raising=False)
+        else:
+            monkeypatch.setenv("PGOPTIONS", environ)
+        db = Database(url)
+        try:
+            given = "desk_url" if environ is None else "desk_env"
+            with db.unit_of_work() as uow:
+                assert uow.session.execute(text("SHOW application_name")).scalar() == given
+            with db.reading() as session:
+                assert session.execute(text("SHOW application_name")).scalar() == given
+                workers = session.execute(text("SHOW max_parallel_workers_per_gather")).scalar()
+                assert workers == "0"
+        finally:
+            db.dispose()

@@ -68,7 +68,7 @@ class InboxAttempts(Middleware):
 
     def _begin(self, ids: list[int], channel: Channel) -> list[int]:
         runtime = self.runtime
-        with runtime.db.single_statement() as connection:  # committed on its own
+        with runtime.db.short_transaction() as connection:  # one statement: no unit of work
             attempts = begin_attempts(
                 connection, ids, now=runtime.now(), lease=runtime.redrive_after
             )
