@@ -33,10 +33,12 @@ _PREFIX = "relaydeskrun"
 _STAND_IN = re.compile(_PREFIX + r"([0-9a-f]{16})(\d{8})")  # a message's nonce, a run's number
 
 
-# Whole lines of base64 from a line's start, each with its line ending, as many as follow;
-# possessive, so a block too short to set aside is read once, not again from each line
-# (a backtracking pattern read a block of long lines about 30 times over)
-_BLOCK = re.compile(rb"(?m)^(?:[A-Za-z0-9+/=]++\r?\n)++")
+# Whole lines of base64 from a line's start, each with its line ending, as many as follow:
+# a block is read once, and one too short to set aside is left as it is (a pattern that
+# asked for at least so many lines read a block of long lines again from each of its
+# lines, about 30 times over). Not possessive (``++``): Python 3.11.2's possessive repeat of
+# a group matched past a line's end ("AAAA\nSubject" in "AAAA\nSubject: x\n")
+_BLOCK = re.compile(rb"(?m)^(?:[A-Za-z0-9+/=]+\r?\n)+")
 
 
 def parse_bytes(
