@@ -20,12 +20,14 @@ from router.vocabulary import AgentStatus, AuditAction, Channel
 from store.agents import AgentRepository, Member
 from store.db import Database
 from store.models import Agent, AuditEvent, Ticket
+from store.tickets import RoutingTicket
 from tests.conftest import make_settings
 from workers.channels.intake import StoreIntake
 from workers.desk.agents import add_agent
 from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime
 from workers.runtime.processes import prepare_database
+from workers.steps import route_batch
 from workers.steps.ingest import ingest
 from workers.steps.route_batch import route_together
 
@@ -136,6 +138,27 @@ def test_a_batch_counts_the_load_it_finds_once_it_holds_the_agent_not_the_load_i
     assert route_together(runtime, numbers) == []
     assert _loads(runtime) == {"ana": 5, "ben": 3}
     assert Counter(_assignees(runtime, numbers)) == {"ana": 1, "ben": 3}
+
+
+def test_an_agent_limited_in_another_channel_is_held_in_one_round(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ana has a limit for email only; the batch's web tickets read no email load for
+    her, so holding her reads none either and the plan stands at once."""
+    with runtime.db.unit_of_work() as uow:
+        uow.agents.by_name("ana").channel_capacity = {"email": 1}  # type: ignore[union-attr]
+    numbers = _tickets(runtime, 4)
+    decided: list[int] = []
+    decide = route_batch._decide
+
+    def counting(runtime: Runtime, uow: Any, ticket: RoutingTicket, *args: Any) -> Any:
+        decided.append(ticket.facts.id)
+        return decide(runtime, uow, ticket, *args)
+
+    monkeypatch.setattr(route_batch, "_decide", counting)
+    assert route_together(runtime, numbers) == []
+    assert sorted(decided) == numbers  # one round: what it saw held as it held the agents
+    assert _loads(runtime) == {"ana": 2, "ben": 2}
 
 
 def test_a_batch_leaves_to_route_alone_what_nobody_free_can_take(runtime: Runtime) -> None:

@@ -75,12 +75,16 @@ def count_assignment(
 def hold(uow: UnitOfWork, free: FreeAgents, agent_ids: Collection[int]) -> set[int]:
     """Lock the agents ``agent_ids`` that can still take a ticket and that no other router
     holds, and correct the batch's view: those it holds as the store has them now (their
-    load, capacity, last assignment, and loads in the channels they have limits in, counted
-    once their rows are locked), the others gone from it. Returns those it holds."""
+    load, capacity, last assignment, and their loads in the channels the views counted,
+    recounted once their rows are locked), the others gone from it. Returns those it holds."""
     fresh = uow.agents.hold_free(sorted(agent_ids))
-    current = {m.facts.id: m.facts for members in free.values() for m in members.values()}
-    limited = [i for i in fresh if current[i].channel_capacity]
-    channels = sorted({c for i in limited for c in current[i].channel_capacity})
+    counted: dict[int, set[str]] = {}  # the channels each view counted an agent's load in
+    for members in free.values():
+        for agent_id in fresh:
+            if agent_id in members:
+                counted.setdefault(agent_id, set()).update(members[agent_id].facts.channel_load)
+    limited = sorted(i for i, channels in counted.items() if channels)
+    channels = sorted({c for i in limited for c in counted[i]})
     loads = uow.agents.channel_loads(limited, channels) if limited else {}
     for members in free.values():
         for agent_id in agent_ids:
@@ -91,7 +95,9 @@ def hold(uow: UnitOfWork, free: FreeAgents, agent_ids: Collection[int]) -> set[i
                 del members[agent_id]
                 continue
             load, capacity, last_assigned_at = fresh[agent_id]
-            channel_load = {c: loads.get((agent_id, c), 0) for c in member.facts.channel_capacity}
+            # recounted where the view counted it (its channel, when limited there), so an
+            # agent nobody else changed reads back as the batch saw it
+            channel_load = {c: loads.get((agent_id, c), 0) for c in member.facts.channel_load}
             facts = replace(
                 member.facts,
                 load=load,
