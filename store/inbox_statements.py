@@ -4,7 +4,17 @@ running them (see ``store.dialect``). Core statements on the table, values as pa
 
 from __future__ import annotations
 
-from sqlalchemy import String, bindparam, case, cast, func, select, union_all, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 
 from router.vocabulary import Channel, RowState
 from store import inbox_signals
@@ -57,13 +67,16 @@ TELL = case(
 )
 CLAIM_TELLING = CLAIM.returning(TELL)  # (RETURNING id, payload, raw and this)
 # claim up to ``limit`` pending rows of ``channel`` that no attempt has begun, skipping
-# those another transaction holds (``take_waiting``: a worker with a backlog behind it)
+# those another transaction holds (``take_waiting``: a worker with a backlog behind it).
+# The state and the attempts are written in the statement, not bound, so that the plan
+# PostgreSQL keeps for the prepared statement can use the partial index on these rows
+# (``ix_inbox_waiting``; a generic plan cannot prove a parameter matches its condition)
 WAITING = (
     select(INBOX.id)
     .where(
-        INBOX.state == RowState.PENDING.value,
+        INBOX.state == literal_column(f"'{RowState.PENDING.value}'"),
         INBOX.channel == bindparam("of_channel"),
-        INBOX.attempts == 0,
+        INBOX.attempts == literal_column("0"),
     )
     .order_by(INBOX.id)
     .limit(bindparam("limit"))

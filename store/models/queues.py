@@ -18,10 +18,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, JSONType, UTCDateTime
+
+# the inbox rows no attempt has begun yet (a partial index's condition)
+WAITING_ROWS = "state = 'pending' AND attempts = 0"
 
 
 class InboxItem(Base):
@@ -30,6 +34,17 @@ class InboxItem(Base):
         UniqueConstraint("channel", "idempotency_key"),
         Index("ix_inbox_due", "state", "available_at"),
         Index("ix_inbox_sequence", "sequence_key", "state"),
+        # the rows an ingest batch may take along (``store.inbox_statements.WAITING``), in
+        # id order by channel: without it the pick walked the primary key past every done
+        # row (85 ms at 300,000 rows); its condition is written in the pick as literals,
+        # so a prepared statement's generic plan can use it too
+        Index(
+            "ix_inbox_waiting",
+            "channel",
+            "id",
+            postgresql_where=text(WAITING_ROWS),
+            sqlite_where=text(WAITING_ROWS),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
