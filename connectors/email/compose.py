@@ -1,15 +1,18 @@
 """Build the RFC 5322 email for one ``OutboundMessage``, safe against header injection.
 
 Every header value is built through ``email.policy.default`` (as ``email_policy``
-clones it) and its header registry, never by concatenation. Values that come from
-outside (a customer's subject or name re-used in a reply) are untrusted:
+clones it) and its header registry, never by concatenation; only a value of the plain
+shapes ``plain_headers`` knows the stdlib writes as it is is written so on the wire
+(``build_wire``, which must give the bytes of ``email_bytes(build_email(...))``; the
+tests compare them). Values that come from outside (a customer's subject or name
+re-used in a reply) are untrusted:
 
 * control characters (CR, LF, TAB, NUL, NEL, U+2028, ...) become one space;
 * text is decoded to a fixpoint first: the policy decodes RFC 2047 encoded
   words when a header is set, so ``=?utf-8?q?hi=0ABcc:_x?=`` would otherwise
   turn into a raw newline on output on Pythons without the CVE-2024-6923 fix;
 * as a last line of defence the header section is checked as it goes on the
-  wire (``email_bytes``): a line that does not start with whitespace must start
+  wire (``email_bytes``, ``build_wire``): a line that does not start with whitespace must start
   the next header we set, and no line holds a control or non-ASCII character;
   anything else could only be an injected header.
 """
@@ -19,16 +22,18 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import errors
 from email.headerregistry import Address, AddressHeader
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
-from typing import cast
+from typing import Any, NamedTuple, cast
 
 from connectors.email.email_policy import POLICY
 from connectors.email.one_line import clean
+from connectors.email.plain_headers import plain_line, plain_mailbox
 from router.envelopes import OutboundMessage
 from router.errors import PermanentError
 from router.language_choice import language_tag
@@ -39,6 +44,15 @@ _MESSAGE_ID = re.compile(r"<[!-;=?-~]+>")  # printable ASCII, no spaces, no inne
 _UNSAFE_HEADER_BYTES = re.compile(rb"[^\t\x20-\x7e]")  # control, DEL, non-ASCII
 _WIRE_POLICY = POLICY.clone(linesep="\r\n")
 _BOUNDARY = f"=_relaydesk_{secrets.token_hex(12)}"  # the alternatives' (``_boundary``)
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One mail as it goes over SMTP: the envelope's sender and recipient, the CRLF bytes."""
+
+    sender: str
+    recipient: str
+    data: bytes
 
 
 def build_email(
@@ -53,30 +67,9 @@ def build_email(
     """The email for ``message`` with ``files`` attached (name, type, bytes); raises
     ``PermanentError`` when it cannot be built."""
     email = EmailMessage(policy=_POLICY)
-    # set parsed: the check of each address parsed its header already
-    sender = _address("From", from_name, from_address)
-    email["From"] = sender
-    email["To"] = _address("To", message.recipient_name, message.recipient)
-    email["Reply-To"] = _address("Reply-To", "", reply_to)
-    email["Subject"] = header_text(message.subject)
-    email["Date"] = format_datetime(now or datetime.now(UTC))
-    own_id = _message_id(message.message_id)
-    if own_id is None:
-        raise PermanentError(f"invalid Message-ID {message.message_id!r}")
-    email["Message-ID"] = own_id
-    parent = _message_id(message.in_reply_to or "")
-    if parent:
-        email["In-Reply-To"] = parent
-    references = _references(message.references, parent)
-    if references:
-        email["References"] = " ".join(references)
-    email["X-Loop"] = sender.addresses[0].addr_spec
-    if message.automatic:
-        email["Auto-Submitted"] = "auto-replied"
-        email["X-Auto-Response-Suppress"] = "All"
-    elif message.notification:  # RFC 3834: nobody's autoresponder should answer it
-        email["Auto-Submitted"] = "auto-generated"
-        email["X-Auto-Response-Suppress"] = "All"
+    head = _head(message, from_address, from_name, reply_to, now)
+    for name, value in head.headers:
+        email[name] = value
     body = _body(message, files)
     for name, value in body.items():  # MIME-Version and Content-*: after the headers above,
         email[name] = value  # where set_content on the mail itself puts them
@@ -85,6 +78,91 @@ def build_email(
         # multipart moves a Content-* header into the first part)
         email["Content-Language"] = language_tag(message.language)
     return email
+
+
+def build_wire(
+    message: OutboundMessage,
+    *,
+    from_address: str,
+    from_name: str,
+    reply_to: str,
+    now: datetime | None = None,
+    files: Sequence[tuple[str, str, bytes]] = (),
+) -> Wire:
+    """The bytes ``email_bytes(build_email(...))`` would give, and the envelope, written
+    without the mail's ``EmailMessage``: its headers line by line (a plain one as it is,
+    any other as the stdlib folds it), then the body's own message as the stdlib writes
+    it. Raises ``PermanentError`` as those two would (an encoding's, prefixed with the
+    message's id)."""
+    head = _head(message, from_address, from_name, reply_to, now)
+    stored = [_stored(name, value) for name, value in head.headers]
+    body = _body(message, files)
+    if message.language:  # after the body's MIME headers, as on the mail
+        body["Content-Language"] = language_tag(message.language)
+    try:
+        lines = [_folded(name, value) for name, value in stored]
+        data = b"".join(lines) + body.as_bytes(policy=_WIRE_POLICY)
+        _check_header_lines(data, [name for name, _ in stored] + body.keys())
+    except (ValueError, LookupError) as error:  # UnicodeError is a ValueError
+        cause = f"cannot encode message: {error}"
+        raise PermanentError(f"message {message.message_id}: {cause}") from None
+    except PermanentError as error:
+        raise PermanentError(f"message {message.message_id}: {error}") from None
+    return Wire(sender=head.sender, recipient=head.recipient, data=data)
+
+
+class _Head(NamedTuple):
+    """The headers set before the body, in order (a text, or an address header parsed
+    and checked), and the addresses of the envelope."""
+
+    headers: list[tuple[str, str | AddressHeader]]
+    sender: str
+    recipient: str
+
+
+def _head(
+    message: OutboundMessage, from_address: str, from_name: str, reply_to: str, now: datetime | None
+) -> _Head:
+    sender, sender_spec = _mailbox("From", from_name, from_address)
+    recipient, recipient_spec = _mailbox("To", message.recipient_name, message.recipient)
+    headers: list[tuple[str, str | AddressHeader]] = [
+        ("From", sender),
+        ("To", recipient),
+        ("Reply-To", _mailbox("Reply-To", "", reply_to)[0]),
+        ("Subject", header_text(message.subject)),
+        ("Date", format_datetime(now or datetime.now(UTC))),
+    ]
+    own_id = _message_id(message.message_id)
+    if own_id is None:
+        raise PermanentError(f"invalid Message-ID {message.message_id!r}")
+    headers.append(("Message-ID", own_id))
+    parent = _message_id(message.in_reply_to or "")
+    if parent:
+        headers.append(("In-Reply-To", parent))
+    references = _references(message.references, parent)
+    if references:
+        headers.append(("References", " ".join(references)))
+    headers.append(("X-Loop", sender_spec))
+    if message.automatic:
+        headers += [("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All")]
+    elif message.notification:  # RFC 3834: nobody's autoresponder should answer it
+        headers += [("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All")]
+    return _Head(headers, sender_spec, recipient_spec)
+
+
+def _stored(name: str, value: str | AddressHeader) -> tuple[str, bytes | Any]:
+    """Header ``name`` set to ``value``: its line when the text is plain, else the header
+    the policy stores for it, as ``EmailMessage.__setitem__`` stores it."""
+    if isinstance(value, str):
+        line = plain_line(name, value)
+        if line is not None:
+            return name, line
+    return _POLICY.header_store_parse(name, value)
+
+
+def _folded(name: str, value: bytes | Any) -> bytes:
+    """A stored header's line as the mail's generator writes it (a plain line is one)."""
+    return value if isinstance(value, bytes) else _WIRE_POLICY.fold_binary(name, value)
 
 
 def _body(message: OutboundMessage, files: Sequence[tuple[str, str, bytes]]) -> EmailMessage:
@@ -114,8 +192,15 @@ def email_bytes(email: EmailMessage) -> bytes:
         data = email.as_bytes(policy=_WIRE_POLICY)
     except (ValueError, LookupError) as error:  # UnicodeError is a ValueError
         raise PermanentError(f"cannot encode message: {error}") from None
+    _check_header_lines(data, email.keys())
+    return data
+
+
+def _check_header_lines(data: bytes, headers: list[str]) -> None:
+    """``PermanentError`` unless the header section of ``data`` is the lines of ``headers``
+    in order (each folded line's continuations after it), safe bytes only."""
     head = data.partition(b"\r\n\r\n")[0]
-    names = [name.lower().encode("ascii") + b":" for name in email]
+    names = [name.lower().encode("ascii") + b":" for name in headers]
     starts = 0
     for line in head.split(b"\r\n"):
         if _UNSAFE_HEADER_BYTES.search(line):
@@ -127,7 +212,6 @@ def email_bytes(email: EmailMessage) -> bytes:
         starts += 1
     if starts != len(names):
         raise PermanentError("a header would not fold into safe lines")
-    return data
 
 
 def header_text(value: str) -> str:
@@ -150,6 +234,19 @@ def header_text(value: str) -> str:
 # what the stdlib's address parser raises on an address it cannot read: an unclosed
 # domain literal ("a@[", "user@[127.0.0.1") fails inside it with an AttributeError
 _UNREADABLE = (ValueError, IndexError, AttributeError, errors.MessageError)
+
+
+def _mailbox(header: str, name: str, address: str) -> tuple[str | AddressHeader, str]:
+    """Header ``header``'s value naming ``name`` at ``address`` (the text of a plain one,
+    which needs no check: see ``plain_mailbox``; else the header parsed and checked by
+    ``_address``), and the address as the envelope names it."""
+    display = header_text(name).replace("=?", "= ?")  # as ``_address`` defuses it
+    spec = clean(address)
+    text = plain_mailbox(display, spec)
+    if text is not None:
+        return text, spec
+    parsed = _address(header, name, address)
+    return parsed, parsed.addresses[0].addr_spec
 
 
 @lru_cache(maxsize=256)  # the desk's own From is the same for every message

@@ -15,12 +15,11 @@ import ssl
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from config.settings import HelpdeskSettings, Settings, SmtpSettings
-from connectors.email.compose import build_email, email_bytes
+from connectors.email.compose import Wire, build_wire
 from connectors.ports import Sender
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, RelaydeskError, TransientError
@@ -29,15 +28,6 @@ log = logging.getLogger(__name__)
 
 _STALE = (smtplib.SMTPServerDisconnected, ConnectionError)
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._@+-]+")
-
-
-@dataclass(frozen=True)
-class _Wire:
-    """One message as it goes over SMTP: the envelope and the CRLF bytes."""
-
-    sender: str
-    recipient: str
-    data: bytes
 
 
 ReadFile = Callable[[str], bytes]
@@ -61,23 +51,14 @@ def _files(message: OutboundMessage, read_file: ReadFile | None) -> list[tuple[s
 
 def _wire(
     message: OutboundMessage, helpdesk: HelpdeskSettings, read_file: ReadFile | None = None
-) -> _Wire:
+) -> Wire:
     sender = message.from_address or helpdesk.address
-    email = build_email(
+    return build_wire(
         message,
         from_address=sender,
         from_name=helpdesk.name,
         reply_to=message.reply_to or sender,
         files=_files(message, read_file),
-    )
-    try:
-        data = email_bytes(email)
-    except PermanentError as error:
-        raise PermanentError(f"message {message.message_id}: {error}") from None
-    return _Wire(
-        sender=email["From"].addresses[0].addr_spec,
-        recipient=email["To"].addresses[0].addr_spec,
-        data=data,
     )
 
 
@@ -110,7 +91,7 @@ class SmtpSender:
         for client in clients:
             _quit(client)
 
-    def _send(self, wire: _Wire) -> str:
+    def _send(self, wire: Wire) -> str:
         client: smtplib.SMTP | None = getattr(self._local, "client", None)
         if client is not None:
             try:
@@ -119,7 +100,7 @@ class SmtpSender:
                 log.debug("cached SMTP connection went stale; reconnecting")
         return self._transact(self._connect(), wire)
 
-    def _transact(self, client: smtplib.SMTP, wire: _Wire) -> str:
+    def _transact(self, client: smtplib.SMTP, wire: Wire) -> str:
         """MAIL, RCPT, DATA; a failure before DATA on a dropped link is ``_StaleConnection``."""
         try:
             try:

@@ -1,0 +1,81 @@
+"""Header values whose parse and folding are known without the stdlib's header parser.
+
+Composing a mail parses each header set on it (``policy.default``'s header registry
+builds a parse tree of a token object per run of characters) and folds each as it is
+written (``_refold_parse_tree`` walks that tree again). For a value of plain ASCII
+words, on a line that fits, both are known in advance:
+
+* the parse trees of unstructured, message-id and address headers hold every character
+  of the value, in order (the parsers split text into tokens, they drop or rewrite
+  nothing of such a value: no encoded word, no quoting, no comment, no obsolete form);
+* the folder writes ``Name: value`` on one line when that line is at most
+  ``max_line_length`` long and ASCII: it appends each top-level token that fits
+  whole, and looks inside one only when it does not fit or must be encoded.
+
+So such a header's line is written here as it is, and anything else is ``None``:
+the caller hands it to the stdlib. Only the shapes below count as plain; a value
+that merely looks harmless (a dot in a name, a quoted string, a long line) is not.
+"""
+
+from __future__ import annotations
+
+import re
+from email.headerregistry import AddressHeader, HeaderRegistry, MessageIDHeader, UnstructuredHeader
+from functools import lru_cache
+from typing import cast
+
+from connectors.email.email_policy import POLICY
+
+_REGISTRY = cast(HeaderRegistry, POLICY.header_factory)
+_LONGEST = POLICY.max_line_length or 0  # 78: policy.default's
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"  # RFC 5322 atext: no specials, no space
+_DOT_ATOM = rf"{_ATEXT}(?:\.{_ATEXT})*"
+_DOMAIN = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"  # labels only: no literal, no comment
+_SPEC = rf"{_DOT_ATOM}@{_DOMAIN}"
+_PHRASE = rf"{_ATEXT}(?: {_ATEXT})*"  # atoms, one space apart: no dot, no quote
+
+_UNSTRUCTURED = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, one space apart
+_MESSAGE_ID = re.compile(rf"<{_DOT_ATOM}@{_DOMAIN}>")
+_MAILBOX = re.compile(rf"(?:{_PHRASE} <{_SPEC}>|{_SPEC})")
+_PLAIN_PHRASE = re.compile(_PHRASE)
+_PLAIN_SPEC = re.compile(_SPEC)
+
+_SHAPES = (
+    (UnstructuredHeader, _UNSTRUCTURED),
+    (MessageIDHeader, _MESSAGE_ID),
+    (AddressHeader, _MAILBOX),  # one mailbox: a list has separators the folder may move
+)
+
+
+@lru_cache(maxsize=64)
+def _shape(name: str) -> re.Pattern[str] | None:
+    """The plain shape of a value of header ``name``, by the class the policy parses it
+    with; None for the others (dates, MIME headers, ...)."""
+    kind = _REGISTRY[name]
+    for base, shape in _SHAPES:
+        if issubclass(kind, base):
+            return shape
+    return None
+
+
+def plain_line(name: str, value: str) -> bytes | None:
+    """The header line ``name: value`` (CRLF) as ``POLICY`` writes it at 78 characters a
+    line, or None when the value is not plain (then only the stdlib can tell)."""
+    if len(name) + 2 + len(value) > _LONGEST or "=?" in value:
+        return None  # a line to fold, or what could be an encoded word
+    shape = _shape(name)
+    if shape is None or not shape.fullmatch(value):
+        return None
+    return f"{name}: {value}\r\n".encode("ascii")
+
+
+def plain_mailbox(display: str, spec: str) -> str | None:
+    """``display`` at ``spec`` as a header's text when both are plain (the stdlib's
+    ``str(Address(...))`` of them, which its parser reads back as ``spec`` without a
+    defect), else None: the stdlib must parse and check the address."""
+    if "=?" in display or "=?" in spec or not _PLAIN_SPEC.fullmatch(spec):
+        return None
+    if not display:
+        return spec
+    return f"{display} <{spec}>" if _PLAIN_PHRASE.fullmatch(display) else None

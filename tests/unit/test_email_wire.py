@@ -1,0 +1,158 @@
+"""The mail written without its ``EmailMessage`` (``build_wire``, ``plain_headers``): the
+bytes the stdlib writes, for generated headers and mails, plain or not."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import connectors.email.compose as compose_module
+from connectors.email.compose import build_email, build_wire, email_bytes
+from connectors.email.plain_headers import plain_line, plain_mailbox
+from router.envelopes import OutboundMessage
+from router.errors import PermanentError
+from router.vocabulary import Channel
+
+NOW = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+FROM = "support@relaydesk.example"
+STDLIB = policy.EmailPolicy()  # a registry of its own: every header parsed anew
+WIRE = STDLIB.clone(linesep="\r\n")
+
+# the characters that make a header plain or not: atext, specials, spaces, encoded-word
+# starts, a non-ASCII letter, a tab
+CHARS = "aZ09.'!#~-_=?\"()<>@,;:\\[] \té中"
+WORDS = st.text(alphabet=st.sampled_from(CHARS), max_size=12)
+TEXTS = st.lists(st.one_of(WORDS, st.sampled_from(["Ana", "Souza", "x" * 30])), max_size=8).map(
+    " ".join
+)
+SPECS = st.builds(
+    lambda local, domain: f"{local}@{domain}",
+    st.one_of(WORDS, st.sampled_from(["ana", "a.b+tag", "support+42"])),
+    st.one_of(WORDS, st.sampled_from(["customer.example", "relaydesk.example", "x"])),
+)
+IDS = st.one_of(SPECS.map(lambda spec: f"<{spec}>"), SPECS, TEXTS)
+HEADERS = st.sampled_from(
+    ["Subject", "To", "Reply-To", "Message-ID", "In-Reply-To", "References", "X-Loop", "Date"]
+)
+
+
+def _stdlib_line(name: str, value: str) -> bytes:
+    return WIRE.fold_binary(name, STDLIB.header_store_parse(name, value)[1])
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Subject", "[#42] Order 123 has not arrived"),
+        ("To", "Ana Souza <ana.souza@customer.example>"),
+        ("To", "O'Brien <o'brien+tag@example.ie>"),
+        ("Reply-To", "support+42@relaydesk.example"),
+        ("Message-ID", "<relaydesk.0123abcd@relaydesk.example>"),
+        ("In-Reply-To", "<web-42@relaydesk.example>"),
+        ("X-Loop", "support@relaydesk.example"),
+        ("Content-Language", "zh-Hans"),
+    ],
+)
+def test_a_plain_header_is_written_as_it_is(name: str, value: str) -> None:
+    assert plain_line(name, value) == f"{name}: {value}\r\n".encode() == _stdlib_line(name, value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Subject", "x" * 70),  # a line to fold
+        ("Subject", "Grüße"),
+        ("Subject", "=?utf-8?q?hi?="),
+        ("Subject", "two  spaces"),
+        ("To", "a.b <a@b.example>"),  # quoted when written
+        ("To", '"Ana" <a@b.example>'),
+        ("To", "a@b.example, c@d.example"),  # a list
+        ("To", "a (comment) <a@b.example>"),
+        ("Message-ID", "<a@b@c>"),  # the stdlib writes "<a@b>"
+        ("Message-ID", "<a@[127.0.0.1]>"),
+        ("Date", "Wed, 02 Jan 2030 03:04:05 +0000"),  # parsed and written anew
+        ("Content-Type", "text/plain"),
+    ],
+)
+def test_anything_else_is_left_to_the_stdlib(name: str, value: str) -> None:
+    assert plain_line(name, value) is None
+
+
+@settings(max_examples=400)
+@given(name=HEADERS, value=st.one_of(TEXTS, SPECS, IDS))
+def test_a_line_written_as_it_is_is_the_stdlibs(name: str, value: str) -> None:
+    line = plain_line(name, value)
+    if line is not None:
+        assert line == _stdlib_line(name, value)
+
+
+@settings(max_examples=400)
+@given(display=TEXTS, spec=SPECS)
+def test_a_plain_mailbox_reads_back_as_its_address_without_a_defect(
+    display: str, spec: str
+) -> None:
+    text = plain_mailbox(display, spec)
+    if text is None:
+        return
+    local, _, domain = spec.rpartition("@")
+    assert text == str(Address(display_name=display, username=local, domain=domain))
+    parsed = STDLIB.header_factory("To", text)
+    assert not parsed.defects
+    assert [address.addr_spec for address in parsed.addresses] == [spec]
+
+
+def _outcome(message: OutboundMessage, from_name: str, *, wire: bool) -> bytes | str:
+    random.seed(message.message_id + message.body_text)  # a boundary the generator makes
+    reply_to = message.reply_to or FROM
+    try:
+        if wire:
+            return build_wire(
+                message, from_address=FROM, from_name=from_name, reply_to=reply_to, now=NOW
+            ).data
+        return email_bytes(
+            build_email(message, from_address=FROM, from_name=from_name, reply_to=reply_to, now=NOW)
+        )
+    except PermanentError as error:
+        return str(error).removeprefix(f"message {message.message_id}: ")
+    except Exception as error:  # e.g. the stdlib's IndexError on the Message-ID "<@>"
+        return f"{type(error).__name__}: {error}"
+
+
+MESSAGES = st.builds(
+    OutboundMessage,
+    channel=st.just(Channel.EMAIL),
+    recipient=SPECS,
+    recipient_name=TEXTS,
+    subject=TEXTS,
+    body_text=st.sampled_from(["We are on it.\n", "word " * 40, "Grüße\n", ""]),
+    body_html=st.sampled_from([None, "<p>We are on it.</p>\n"]),
+    message_id=IDS,
+    in_reply_to=st.one_of(st.none(), IDS),
+    references=st.lists(IDS, max_size=4).map(tuple),
+    reply_to=st.one_of(st.none(), SPECS),
+    automatic=st.booleans(),
+    notification=st.booleans(),
+    language=st.sampled_from([None, "en", "zh"]),
+)
+
+
+@settings(max_examples=300)
+@given(message=MESSAGES, from_name=TEXTS)
+def test_a_mail_written_without_its_message_is_the_stdlibs(
+    message: OutboundMessage, from_name: str
+) -> None:
+    """``build_wire`` against ``email_bytes(build_email(...))`` with nothing written as it
+    is (every header parsed and folded by the stdlib, each address checked by it)."""
+    wired = _outcome(message, from_name, wire=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compose_module, "_POLICY", STDLIB)
+        patch.setattr(compose_module, "_WIRE_POLICY", WIRE)
+        patch.setattr(compose_module, "_address", compose_module._address.__wrapped__)
+        patch.setattr(compose_module, "plain_mailbox", lambda display, spec: None)
+        assert wired == _outcome(message, from_name, wire=False)
