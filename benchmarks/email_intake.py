@@ -212,6 +212,9 @@ class TimedIntake:
         with self._timings("sink: store (INSERT + COMMIT + enqueue)"):
             return self._intake.accept_many(messages)
 
+    def expect(self, messages: int) -> None:
+        self._intake.expect(messages)
+
 
 def _time_sink(runtime: Runtime, mail: InboundMail, timings: Timings) -> None:
     """Time the inbox commit and the enqueue (a Redis round trip) of this runtime's intake."""
@@ -256,6 +259,9 @@ class TimedSmtpSink:
     def deliver(self, raw: bytes, *, mail_from: str, recipients: tuple[str, ...]) -> None:
         with self._timings("sink: deliver (all)"):
             self._sink.deliver(raw, mail_from=mail_from, recipients=recipients)
+
+    def sessions(self, open_now: int) -> None:
+        self._sink.sessions(open_now)
 
 
 class TimedState:
@@ -1050,8 +1056,9 @@ def run_smtp(
     )
     with desk("smtp", tmp, sink, args, queues) as the_desk:
         timings = Timings()
-        server = SmtpInboundServer(
-            the_desk.settings.email.inbound_smtp, TimedSmtpSink(the_desk.runtime, timings)
+        smtp_sink = TimedSmtpSink(the_desk.runtime, timings)
+        server = SmtpInboundServer(  # told of its sessions as `relaydesk serve`'s is
+            the_desk.settings.email.inbound_smtp, smtp_sink, on_sessions=smtp_sink.sessions
         )
         server.start()
         ctx = multiprocessing.get_context("spawn")

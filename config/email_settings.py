@@ -81,6 +81,9 @@ class SmtpInboundSettings(WithPassword):
     max_commands: int = Field(100, ge=10, le=100_000)  # per session, per verb (NOOP, VRFY, ...)
     max_messages_per_session: int = Field(1000, ge=1, le=1_000_000)  # MAIL, DATA, RSET
     max_connections: int = Field(50, ge=1, le=10_000)  # sessions at once; 421 past this
+    # a message's commit waits up to this for the next message of each other open
+    # session, so they share one transaction (and their ingest one batch)
+    commit_wait_ms: float = Field(15.0, ge=0, le=10_000)
     timeout_s: float = Field(300.0, gt=0)
     tls_cert_file: str = ""
     tls_key_file: str = ""

@@ -9,6 +9,7 @@ an IMAP resynchronisation leave one message per email.
 from __future__ import annotations
 
 import smtplib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -372,3 +373,40 @@ def test_a_bounce_from_mailer_daemon_with_a_null_address_ends_quiet_by_smtp_and_
     rows = _eventually(finished, timeout=40)
     assert [(r.state, r.error) for r in rows] == [(RowState.QUIET.value, "null sender")] * 3
     assert _tickets(desk) == [] and desk.sender.sent == []
+
+
+def test_a_message_waits_for_the_other_open_sessions_one_and_they_share_a_commit(
+    settings_with_mail: Settings,
+) -> None:
+    # two MTAs connected: the first message's commit (and its 250) waits for the second
+    # session's message, and both rows are written by one transaction
+    inbound = settings_with_mail.email.inbound_smtp.model_copy(update={"commit_wait_ms": 10_000})
+    settings = _with_email(settings_with_mail, inbound_smtp=inbound)
+    for desk in desk_for(settings):
+        connectors = MailConnectors(desk.runtime, imap=False)
+        connectors.start()
+        try:
+            assert connectors.smtp_address is not None
+            host, port = connectors.smtp_address
+            server = connectors._server
+            assert server is not None
+            groups = server._sink.inner.mail.intake._groups  # type: ignore[attr-defined]
+            to = ["support@relaydesk.localhost"]
+            with smtplib.SMTP(host, port, timeout=20) as one, smtplib.SMTP(host, port) as two:
+                one.ehlo()
+                two.ehlo()
+                first = threading.Thread(
+                    target=one.sendmail, args=("jo@example.org", to, email_bytes(subject="one"))
+                )
+                first.start()
+                waiting = groups._waiting  # the first message, gathering its group
+                assert _eventually(lambda: len(waiting) == 1), "one was committed alone"  # noqa: B023
+                two.sendmail("al@example.org", to, email_bytes(subject="two"))
+                first.join(20)
+                assert not first.is_alive()
+            with desk.runtime.db.unit_of_work() as uow:
+                rows = uow.inbox.recent()
+            assert len(rows) == 2
+            assert rows[0].received_at == rows[1].received_at  # one transaction's `now`
+        finally:
+            connectors.stop()

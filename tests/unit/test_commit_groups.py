@@ -142,3 +142,56 @@ def test_an_interruption_wakes_everyone_waiting_and_the_next_caller_leads_again(
         groups.submit(1)
     lone.release.set()
     assert groups.submit(2) == "r2"
+
+
+def _when_waiting(groups: CommitGroups[int, str], count: int) -> None:
+    deadline = time.monotonic() + 10
+    while len(groups._waiting) < count:
+        assert time.monotonic() < deadline, "the items never queued"
+        threading.Event().wait(0.001)
+
+
+def test_a_leader_waits_for_the_expected_items_and_commits_them_together() -> None:
+    # three open SMTP sessions: the first message's commit waits for the other two
+    store = Store()
+    store.release.set()
+    groups = CommitGroups(store.commit_many, gather_s=60)
+    groups.expect(3)
+    first = _in_a_thread(groups.submit, 0, 0)
+    _when_waiting(groups, 1)
+    second = _in_a_thread(groups.submit, 1, 0)
+    _when_waiting(groups, 2)
+    assert store.calls == []  # still gathering
+    assert groups.submit(2) == "r2"
+    assert [first.result(10), second.result(10)] == ["r0", "r1"]
+    assert store.calls == [[0, 1, 2]]
+
+
+def test_a_leader_gathers_no_longer_than_its_wait_nor_past_a_full_group() -> None:
+    store = Store()
+    store.release.set()
+    groups = CommitGroups(store.commit_many, gather_s=0.01)
+    groups.expect(5)  # sessions open, but only one sends
+    assert groups.submit(0) == "r0"
+    assert store.calls == [[0]]
+    # a group bounded at two items is full with two: no wait for the other three
+    groups = CommitGroups(store.commit_many, max_items=2, gather_s=60)
+    groups.expect(5)
+    first = _in_a_thread(groups.submit, 1, 0)
+    _when_waiting(groups, 1)
+    assert groups.submit(2) == "r2"
+    assert first.result(10) == "r1"
+    assert store.calls[-1] == [1, 2]
+
+
+def test_an_expectation_that_drops_lets_the_gathering_leader_commit() -> None:
+    # a session closes (its client is done): the leader stops waiting for its message
+    store = Store()
+    store.release.set()
+    groups = CommitGroups(store.commit_many, gather_s=60)
+    groups.expect(2)
+    first = _in_a_thread(groups.submit, 0, 0)
+    _when_waiting(groups, 1)
+    groups.expect(1)
+    assert first.result(10) == "r0"
+    assert store.calls == [[0]]

@@ -10,11 +10,18 @@ one thread alone pays one commit, as before, and a busy desk pays one per group.
 
 A group that fails is tried again one item at a time, so each caller gets its own item's
 outcome (a value the store refuses fails only its own message).
+
+A caller that knows how many items are on their way (the inbound SMTP server: one from
+each open session, whose client waits for its 250 before it sends the next) says so with
+``expect``: a leader then waits, at most ``gather_s``, until that many are waiting before
+it commits. Four clients that each wait for their answer otherwise make groups of one or
+two (the next ones arrive just after a commit began), and their ingest batches as small.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -47,19 +54,31 @@ class CommitGroups(Generic[Item, Result]):
         *,
         max_items: int = 64,
         max_bytes: int = 8 * 1024 * 1024,
+        gather_s: float = 0.0,
     ) -> None:
         self._commit_many = commit_many
         self._max_items = max_items
         self._max_bytes = max_bytes
-        self._lock = threading.Lock()
+        self._gather_s = gather_s
+        self._expected = 0
+        self._lock = threading.Condition()
         self._waiting: list[_Waiter[Item, Result]] = []
         self._leading = False
+
+    def expect(self, items: int) -> None:
+        """How many items are on their way now (each open SMTP session's next message):
+        a leader waits up to ``gather_s`` for that many, or fewer when a group is bounded
+        smaller. 0 or 1: a leader commits what is waiting at once."""
+        with self._lock:
+            self._expected = items
+            self._lock.notify_all()
 
     def submit(self, item: Item, size: int = 0) -> Result:
         """Commit ``item`` (with whatever else is waiting); its result, or its error."""
         waiter: _Waiter[Item, Result] = _Waiter(item, size)
         with self._lock:
             self._waiting.append(waiter)
+            self._lock.notify_all()  # a leader gathering counts it
             follow = self._leading
             self._leading = True
         if follow:
@@ -73,6 +92,7 @@ class CommitGroups(Generic[Item, Result]):
     def _lead(self) -> None:
         """Commit the waiting group (this thread's item is first in it), then hand on."""
         with self._lock:
+            self._gather()
             group = self._take()
         try:
             self._commit(group)
@@ -84,6 +104,18 @@ class CommitGroups(Generic[Item, Result]):
                     successor.done.set()
                 else:
                     self._leading = False
+
+    def _gather(self) -> None:
+        """Wait (the lock held, released while waiting) until the expected items are
+        waiting, a group is full, or ``gather_s`` has passed."""
+        if self._gather_s <= 0:
+            return
+        deadline = time.monotonic() + self._gather_s
+        while len(self._waiting) < min(self._expected, self._max_items):
+            left = deadline - time.monotonic()
+            if left <= 0 or sum(w.size for w in self._waiting) >= self._max_bytes:
+                return
+            self._lock.wait(left)
 
     def _take(self) -> list[_Waiter[Item, Result]]:
         taken, held = 0, 0

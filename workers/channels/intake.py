@@ -43,14 +43,19 @@ def _receipt(item: InboxItem, duplicate: bool) -> Receipt:
 class StoreIntake:
     """Implements ``connectors.ports.Intake`` and ``TicketQueries`` over the store."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, gather_s: float = 0.0) -> None:
+        """``gather_s``: how long a commit may wait for the messages ``expect`` announced."""
         self.runtime = runtime
         self._behind = (-1.0, False)  # (when looked, whether web submissions were behind)
         # messages accepted by many threads at once (SMTP sessions, web requests) share
         # a transaction
         self._groups: CommitGroups[tuple[InboundMessage, bytes | None], Receipt] = CommitGroups(
-            self.accept_many
+            self.accept_many, gather_s=gather_s
         )
+
+    def expect(self, messages: int) -> None:
+        """How many messages ``accept`` is about to be given (``CommitGroups.expect``)."""
+        self._groups.expect(messages)
 
     async def wait_settled(self, inbox_id: int, timeout: float) -> None:
         """Wait for the signal that ``inbox_id`` was processed, in this process or (on

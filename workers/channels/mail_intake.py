@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 class InboundMail:
     """Raw mail -> one committed inbox row (a redelivery is a no-op)."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.intake = StoreIntake(runtime)
+    def __init__(self, runtime: Runtime, *, gather_s: float = 0.0) -> None:
+        self.intake = StoreIntake(runtime, gather_s=gather_s)
 
     def accept(self, raw: bytes, *, recipients: tuple[str, ...], source: str) -> int:
         """Commit one message (with those other threads accept meanwhile); its inbox id."""
@@ -73,7 +73,13 @@ class SmtpMailSink:
     """``connectors.email.smtp_inbound.MailSink`` over the inbox."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self.mail = InboundMail(runtime)
+        wait_ms = runtime.settings.email.inbound_smtp.commit_wait_ms
+        self.mail = InboundMail(runtime, gather_s=wait_ms / 1000)
+
+    def sessions(self, open_now: int) -> None:
+        """The server's open sessions (its ``on_sessions``): a client waits for its 250
+        before it sends its next message, so each open session's is the one to wait for."""
+        self.mail.intake.expect(open_now)
 
     def deliver(self, raw: bytes, *, mail_from: str, recipients: tuple[str, ...]) -> None:
         # the envelope sender is what marks a bounce or an auto-reply (MAIL FROM:<>):

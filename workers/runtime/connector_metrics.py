@@ -75,6 +75,7 @@ class CountedMailSink:
         """The inbound server's sessions changed (``SmtpInboundServer``'s ``on_sessions``)."""
         SMTP_SESSIONS.set(open_now)
         self.health.sessions("smtp", open_now)
+        self.inner.sessions(open_now)
 
 
 class CountedUpdatesApi:
