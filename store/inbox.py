@@ -255,10 +255,11 @@ class InboxRepository:
     def claim_many(
         self, inbox_ids: list[int], now: datetime, *, take_along: tuple[str, int] | None = None
     ) -> dict[int, dict[str, Any]]:
-        """``claim`` for many rows at once: {id: payload} of those pending. (With
-        ``take_along`` the rows taken along are locked first, each skipped if held, and the
-        batch's own rows then; every other writer of rows no attempt has begun skips
-        what is held, so waiting on the batch's own rows is the only wait.)
+        """``claim`` for many rows at once: {id: payload} of those pending. (The batch's
+        own rows are locked as found by their key, waited for if held, and their state read
+        as locked; with ``take_along`` the rows taken along are locked too, each skipped if
+        held: every other writer of rows no attempt has begun skips what is held, so
+        waiting on the batch's own rows is the only wait.)
 
         ``take_along`` (a channel, a limit): in the same statement, also claim up to that
         many pending rows of the channel that no attempt has begun (``take_waiting``); they
@@ -269,7 +270,8 @@ class InboxRepository:
             rows = self.session.execute(claim, {"ids": list(inbox_ids), "at": now}).all()
             return self._claimed(rows)
         channel, limit = take_along
-        values = {"ids": list(inbox_ids), "of_channel": channel, "limit": limit, "at": now}
+        ids = list(inbox_ids)
+        values = {"ids": ids, "besides": ids, "of_channel": channel, "limit": limit, "at": now}
         claim = statements.CLAIM_TAKING_ALONG_TELLING if telling else statements.CLAIM_TAKING_ALONG
         return self._claimed(self.session.execute(claim, values).all())
 

@@ -5,6 +5,8 @@ running them (see ``store.dialect``). Core statements on the table, values as pa
 from __future__ import annotations
 
 from sqlalchemy import (
+    CTE,
+    Select,
     String,
     bindparam,
     case,
@@ -22,21 +24,35 @@ from store.dialect import picked, table
 from store.models import InboxItem
 
 INBOX = table(InboxItem).c
+
+
+def _locked(name: str, *, skip_locked: bool) -> CTE:
+    """The rows of ``ids`` with their state, found by their key and locked, once (a
+    materialized CTE); ``skip_locked``: leave out those another transaction holds, else
+    wait for them. A statement on rows it knows by id checks their state here, on the row
+    it locked (``_pending``), never in its own WHERE: on a desk with history the
+    statistics see the pending rows as none (a sample of the table is all done rows), and
+    a state condition there was planned as a walk of every pending row (``ix_inbox_due``)
+    probing the ids at each one (``begin_attempts`` 3.9 s with 3,000 rows pending beside
+    590,000 done ones: 0.3 ms found by key)."""
+    return (
+        select(INBOX.id, INBOX.state)
+        .where(INBOX.id.in_(bindparam("ids", expanding=True)))
+        .with_for_update(skip_locked=skip_locked)
+        .cte(name)
+        .prefix_with("MATERIALIZED")  # (SQLite too: it would look the state up in ix_inbox_due)
+    )
+
+
+def _pending(rows: CTE) -> Select[tuple[int]]:
+    """The ids of ``rows`` (``_locked``) that are pending, as locked."""
+    return select(rows.c.id).where(rows.c.state == RowState.PENDING.value)
+
+
 # count an attempt on the pending rows no other transaction holds (``begin_attempts``)
 BEGIN_ATTEMPTS = (
     update(table(InboxItem))
-    .where(
-        INBOX.id.in_(
-            select(INBOX.id)
-            .where(
-                INBOX.id.in_(bindparam("ids", expanding=True)),
-                INBOX.state == RowState.PENDING.value,
-            )
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        ),
-        INBOX.state == RowState.PENDING.value,
-    )
+    .where(INBOX.id.in_(_pending(_locked("held", skip_locked=True))))
     .values(
         attempts=INBOX.attempts + 1,
         available_at=bindparam("lease_until"),
@@ -44,14 +60,13 @@ BEGIN_ATTEMPTS = (
     )
     .returning(INBOX.id, INBOX.attempts)
 )
+# the batch's own rows, locked as the claim locks them (waiting for a holder)
+OWN = _locked("own", skip_locked=False)
 # move the pending rows of ``ids`` to done (``claim_many``), with their raw bytes: ingest
 # reads an email's next, and a statement of its own for them cost a batch a round trip
 CLAIM = (
     update(table(InboxItem))
-    .where(
-        INBOX.id.in_(bindparam("ids", expanding=True)),
-        INBOX.state == RowState.PENDING.value,
-    )
+    .where(INBOX.id.in_(_pending(OWN)))
     .values(state=RowState.DONE.value, updated_at=bindparam("at"))
     .returning(INBOX.id, INBOX.payload, INBOX.raw)
 )
@@ -86,19 +101,15 @@ WAITING = (
 # the batch's own rows are locked as the claim locks them, the rows taken along skipped
 # when held, never waited for (an attempt began on none of them: no other batch waits
 # for one to claim it). The ids are one list (UNION ALL), so each row is found by its key:
-# ``id IN (...) OR id IN (waiting)`` was planned as a scan of the pending rows or the table
-OWN = table(InboxItem).alias("own").c
+# ``id IN (...) OR id IN (waiting)`` was planned as a scan of the pending rows or the table.
+# The rows taken along are pending as the pick locked them, the own ones as ``OWN`` did;
+# the pick leaves the own ones out (it may lock again a row its transaction locked), as
+# ``besides``: the ids again, in a parameter of their own (one expanding parameter in an
+# IN and a NOT IN renders the empty list's form of the NOT IN, always true, in both)
+BESIDES_OWN = WAITING.where(INBOX.id.not_in(bindparam("besides", expanding=True)))
 CLAIM_TAKING_ALONG = (
     update(table(InboxItem))
-    .where(
-        INBOX.id.in_(
-            union_all(
-                select(OWN.id).where(OWN.id.in_(bindparam("ids", expanding=True))),
-                picked(WAITING, "waiting"),
-            )
-        ),
-        INBOX.state == RowState.PENDING.value,
-    )
+    .where(INBOX.id.in_(union_all(_pending(OWN), picked(BESIDES_OWN, "waiting"))))
     .values(state=RowState.DONE.value, updated_at=bindparam("at"))
     .returning(INBOX.id, INBOX.payload, INBOX.raw)
 )
