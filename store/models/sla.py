@@ -41,6 +41,20 @@ class SlaTimer(Base):
             postgresql_where=text("breached_at IS NOT NULL AND stopped_at IS NULL"),
             sqlite_where=text("breached_at IS NOT NULL AND stopped_at IS NULL"),
         ),
+        # the clocks breached and warned since a moment (the fleet's status and metrics:
+        # the last hour's, at every scrape); without them a seq scan of every clock
+        Index(
+            "ix_sla_timers_breached",
+            "breached_at",
+            postgresql_where=text("breached_at IS NOT NULL"),
+            sqlite_where=text("breached_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_sla_timers_warned",
+            "warned_at",
+            postgresql_where=text("warned_at IS NOT NULL"),
+            sqlite_where=text("warned_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
