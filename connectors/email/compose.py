@@ -33,6 +33,7 @@ from typing import Any, NamedTuple, cast
 
 from connectors.email.email_policy import POLICY
 from connectors.email.one_line import clean
+from connectors.email.plain_body import cut, seven_bit
 from connectors.email.plain_headers import plain_line, plain_mailbox
 from router.envelopes import OutboundMessage
 from router.errors import PermanentError
@@ -44,6 +45,7 @@ _MESSAGE_ID = re.compile(r"<[!-;=?-~]+>")  # printable ASCII, no spaces, no inne
 _UNSAFE_HEADER_BYTES = re.compile(rb"[^\t\x20-\x7e]")  # control, DEL, non-ASCII
 _WIRE_POLICY = POLICY.clone(linesep="\r\n")
 _BOUNDARY = f"=_relaydesk_{secrets.token_hex(12)}"  # the alternatives' (``_boundary``)
+_STAND_INS = (f"relaydesk text {secrets.token_hex(8)}", f"relaydesk html {secrets.token_hex(8)}")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def build_email(
     head = _head(message, from_address, from_name, reply_to, now)
     for name, value in head.headers:
         email[name] = value
-    body = _body(message, files)
+    body = _body(message.body_text, message.body_html, files)
     for name, value in body.items():  # MIME-Version and Content-*: after the headers above,
         email[name] = value  # where set_content on the mail itself puts them
     email.set_payload(body.get_payload())
@@ -96,13 +98,12 @@ def build_wire(
     message's id)."""
     head = _head(message, from_address, from_name, reply_to, now)
     stored = [_stored(name, value) for name, value in head.headers]
-    body = _body(message, files)
-    if message.language:  # after the body's MIME headers, as on the mail
-        body["Content-Language"] = language_tag(message.language)
+    language = language_tag(message.language) if message.language else None
     try:
         lines = [_folded(name, value) for name, value in stored]
-        data = b"".join(lines) + body.as_bytes(policy=_WIRE_POLICY)
-        _check_header_lines(data, [name for name, _ in stored] + body.keys())
+        body, names = _written_body(message.body_text, message.body_html, files, language)
+        data = b"".join(lines) + body
+        _check_header_lines(data, [name for name, _ in stored] + names)
     except (ValueError, LookupError) as error:  # UnicodeError is a ValueError
         cause = f"cannot encode message: {error}"
         raise PermanentError(f"message {message.message_id}: {cause}") from None
@@ -165,25 +166,56 @@ def _folded(name: str, value: bytes | Any) -> bytes:
     return value if isinstance(value, bytes) else _WIRE_POLICY.fold_binary(name, value)
 
 
-def _body(message: OutboundMessage, files: Sequence[tuple[str, str, bytes]]) -> EmailMessage:
-    """The body of the email for ``message``: its MIME headers and parts, made by the stdlib
-    on a message of its own.
+def _body(text: str, html: str | None, files: Sequence[tuple[str, str, bytes]]) -> EmailMessage:
+    """The body of an email of ``text``, ``html`` and ``files``: its MIME headers and parts,
+    made by the stdlib on a message of its own.
 
     Each step of ``set_content`` and ``make_alternative`` looks up the message's headers
     one by one (``Content-Type`` several times a step); on a message without the
     addressing headers each look-up has two or three to read instead of fifteen.
     """
     body = EmailMessage(policy=_POLICY)
-    body.set_content(message.body_text, cte=_body_cte(message.body_text))
-    if message.body_html is not None:
-        body.make_alternative(boundary=_boundary(message.body_text, message.body_html))
-        body.add_alternative(message.body_html, subtype="html", cte=_body_cte(message.body_html))
+    body.set_content(text, cte=_body_cte(text))
+    if html is not None:
+        body.make_alternative(boundary=_boundary(text, html))
+        body.add_alternative(html, subtype="html", cte=_body_cte(html))
     for filename, content_type, data in files:
         maintype, _, subtype = content_type.partition("/")
         if not (maintype and subtype) or maintype == "text":  # text: kept as bytes, as it came
             maintype, subtype = "application", "octet-stream"
         body.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return body
+
+
+def _written_body(
+    text: str, html: str | None, files: Sequence[tuple[str, str, bytes]], language: str | None
+) -> tuple[bytes, list[str]]:
+    """The body's own message (``_body`` and Content-Language after its MIME headers) as
+    the stdlib's generator writes it, and the names of its headers: from the skeleton of
+    its shape when its texts are plain 7bit (``plain_body``), else written anew."""
+    texts = (text,) if html is None else (text, html)
+    written = [seven_bit(one) for one in texts]
+    if not files and None not in written and (html is None or _boundary(*texts)):
+        skeleton = _skeleton(len(texts), language)
+        if skeleton is not None:
+            pieces, names = skeleton
+            data = [piece + (written[i] or b"") for i, piece in enumerate(pieces[:-1])]
+            return b"".join(data) + pieces[-1], list(names)
+    body = _body(text, html, files)
+    if language:
+        body["Content-Language"] = language
+    return body.as_bytes(policy=_WIRE_POLICY), body.keys()
+
+
+@lru_cache(maxsize=16)
+def _skeleton(parts: int, language: str | None) -> tuple[tuple[bytes, ...], tuple[str, ...]] | None:
+    """The body of ``parts`` texts (a text, or a text and its HTML alternative) as the
+    stdlib writes it for stand-in texts, cut around them; and its headers' names."""
+    body = _body(_STAND_INS[0], _STAND_INS[1] if parts > 1 else None, ())
+    if language:
+        body["Content-Language"] = language
+    pieces = cut(body.as_bytes(policy=_WIRE_POLICY), _STAND_INS[:parts])
+    return None if pieces is None else (pieces, tuple(body.keys()))
 
 
 def email_bytes(email: EmailMessage) -> bytes:

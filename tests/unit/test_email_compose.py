@@ -394,19 +394,17 @@ def _composed_uncached(
         return _composed(message, from_name, files)
 
 
-def _body_after_the_headers(message: OutboundMessage, files: Files) -> EmailMessage:
+def _body_after_the_headers(text: str, html: str | None, files: Files) -> EmailMessage:
     """What ``build_email`` sets from ``_body``, made as the stdlib's documentation does
     it: ``set_content`` and ``add_alternative`` on the message that holds the headers (the
     composer's own addressing headers stand in for them)."""
     email = EmailMessage(policy=compose_module._POLICY)
     for name in ("From", "To", "Reply-To", "Subject", "Date", "Message-ID"):
         email[name] = "x@example.org" if name != "Date" else "Wed, 02 Jan 2030 03:04:05 +0000"
-    email.set_content(message.body_text, cte=compose_module._body_cte(message.body_text))
-    if message.body_html is not None:
-        boundary = compose_module._boundary(message.body_text, message.body_html)
-        email.make_alternative(boundary=boundary)
-        html_cte = compose_module._body_cte(message.body_html)
-        email.add_alternative(message.body_html, subtype="html", cte=html_cte)
+    email.set_content(text, cte=compose_module._body_cte(text))
+    if html is not None:
+        email.make_alternative(boundary=compose_module._boundary(text, html))
+        email.add_alternative(html, subtype="html", cte=compose_module._body_cte(html))
     for filename, content_type, data in files:
         maintype, _, subtype = content_type.partition("/")
         if not (maintype and subtype) or maintype == "text":

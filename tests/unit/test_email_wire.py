@@ -1,5 +1,6 @@
-"""The mail written without its ``EmailMessage`` (``build_wire``, ``plain_headers``): the
-bytes the stdlib writes, for generated headers and mails, plain or not."""
+"""The mail written without its ``EmailMessage`` (``build_wire``, ``plain_headers``,
+``plain_body``): the bytes the stdlib writes, for generated headers and mails, plain or
+not."""
 
 from __future__ import annotations
 
@@ -124,14 +125,21 @@ def _outcome(message: OutboundMessage, from_name: str, *, wire: bool) -> bytes |
         return f"{type(error).__name__}: {error}"
 
 
+# bodies: short lines, a long one, blank lines, bare CR, non-ASCII, a boundary-like line
+BODY_CHARS = st.sampled_from("ab -\r\n\t.=>é")
+BODIES = st.one_of(
+    st.sampled_from(["We are on it.\n", "word " * 40, "Grüße\n", "", "x" * 78, "x" * 79]),
+    st.text(alphabet=BODY_CHARS, max_size=200),
+    st.lists(st.text(alphabet=BODY_CHARS, max_size=90), max_size=4).map("\n".join),
+)
 MESSAGES = st.builds(
     OutboundMessage,
     channel=st.just(Channel.EMAIL),
     recipient=SPECS,
     recipient_name=TEXTS,
     subject=TEXTS,
-    body_text=st.sampled_from(["We are on it.\n", "word " * 40, "Grüße\n", ""]),
-    body_html=st.sampled_from([None, "<p>We are on it.</p>\n"]),
+    body_text=BODIES,
+    body_html=st.one_of(st.none(), BODIES),
     message_id=IDS,
     in_reply_to=st.one_of(st.none(), IDS),
     references=st.lists(IDS, max_size=4).map(tuple),
@@ -156,3 +164,28 @@ def test_a_mail_written_without_its_message_is_the_stdlibs(
         patch.setattr(compose_module, "_address", compose_module._address.__wrapped__)
         patch.setattr(compose_module, "plain_mailbox", lambda display, spec: None)
         assert wired == _outcome(message, from_name, wire=False)
+
+
+EDGES = ["x" * 78, "x" * 79, "a\rb\r\nc\n", "", "\n\n", "tail without newline", "é", "a\tb \n"]
+
+
+@pytest.mark.parametrize("html", [None, "<p>x</p>", *EDGES])
+@pytest.mark.parametrize("text", [*EDGES, f"--{compose_module._BOUNDARY}\n"])
+def test_a_body_at_the_edges_of_7bit_is_the_stdlibs(text: str, html: str | None) -> None:
+    """The bodies next to what ``plain_body`` writes from a skeleton (a line of 78 and of
+    79, bare CRs, no text, non-ASCII, a text holding the process's boundary)."""
+    message = OutboundMessage(
+        channel=Channel.EMAIL,
+        recipient="ana@customer.example",
+        subject="Hello",
+        body_text=text,
+        body_html=html,
+        message_id="<out-1@relaydesk.example>",
+        language="en",
+    )
+    wired = _outcome(message, "Relay Desk", wire=True)
+    assert isinstance(wired, bytes)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compose_module, "_POLICY", STDLIB)
+        patch.setattr(compose_module, "_WIRE_POLICY", WIRE)
+        assert wired == _outcome(message, "Relay Desk", wire=False)
