@@ -138,3 +138,89 @@ def test_a_worker_with_a_long_idle_timeout_runs_what_is_sent_after_it_went_idle_
         assert [done.get(timeout=15) for _ in range(3, 10)] == list(range(3, 10))
     finally:
         worker.stop(timeout=100)  # ms: its consumers still wait; the fixture disconnects them
+
+
+def _counting_fetches(broker: WakingRedisBroker) -> list[int]:
+    """Each fetch's size asked, as the broker's consumers send them (dramatiq's script)."""
+    asked: list[int] = []
+    fetch = broker.do_fetch
+
+    def counted(queue_name: str, count: int) -> Any:
+        asked.append(count)
+        return fetch(queue_name, count)
+
+    broker.do_fetch = counted  # type: ignore[method-assign]
+    return asked
+
+
+def test_a_consumer_that_drained_its_queue_waits_before_it_fetches_again(
+    broker: WakingRedisBroker, redis_url: str, namespace: str
+) -> None:
+    """One fetch a message sent to a waiting consumer (its queue emptied by the fetch that
+    took the message: no second fetch to find it empty), every message taken in order."""
+    actor = dramatiq.actor(actor_name="wake_count", queue_name=QUEUE, broker=broker)(lambda n: None)
+    fetches = _counting_fetches(broker)
+    got: queue.Queue[Any] = queue.Queue()
+    consumer = broker.consume(QUEUE, prefetch=4, timeout=LONG_WAIT_MS)
+
+    def run() -> None:
+        for message in consumer:
+            if message is not None:
+                got.put(message.args[0])
+                consumer.ack(message)
+                if message.args[0] == "stop":
+                    return
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    for n in range(5):
+        _wait_until_blocked(redis_url, namespace, 1)
+        before = len(fetches)
+        actor.send(n)
+        assert got.get(timeout=15) == n
+        _wait_until_blocked(redis_url, namespace, 1)  # waiting again, not fetching
+        assert len(fetches) - before == 1
+    actor.send("stop")
+    thread.join(15)
+    assert [d.ready for d in queue_depths(broker, [QUEUE])] == [0]
+
+
+def test_an_idle_consumer_keeps_its_process_alive_to_the_other_workers(
+    redis_url: str, namespace: str
+) -> None:
+    """An idle consumer's waits that time out are not each followed by a fetch, but it still
+    fetches (the process's heartbeat, which dramatiq's maintenance reads to give back a dead
+    worker's messages) well within the heartbeat timeout."""
+    settings = load_settings(
+        environ={
+            "RELAYDESK_BROKER_URL": redis_url,
+            "RELAYDESK_BROKER__NAMESPACE": namespace,
+            "RELAYDESK_BROKER__HEARTBEAT_TIMEOUT_MS": "2000",
+        }
+    )
+    broker = make_broker(settings)
+    assert isinstance(broker, WakingRedisBroker)
+    fetches = _counting_fetches(broker)
+    stop = threading.Event()
+
+    def run() -> None:
+        consumer = broker.consume(QUEUE, prefetch=1, timeout=50)
+        for _ in consumer:
+            if stop.is_set():
+                return
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    client = redis.Redis.from_url(redis_url)
+    beats = f"{namespace}:__heartbeats__"
+    try:
+        for _ in range(6):
+            stop.wait(0.5)
+            beat = client.zscore(beats, broker.broker_id)
+            assert beat is not None
+            assert client.time()[0] * 1000 - beat < 2000  # alive to the others
+    finally:
+        stop.set()
+        thread.join(5)
+        broker.close()
+    assert 3 <= len(fetches) < 20  # not one a wait (60 in 3 s), one or two a 500 ms
