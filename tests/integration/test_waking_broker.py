@@ -224,3 +224,48 @@ def test_an_idle_consumer_keeps_its_process_alive_to_the_other_workers(
         thread.join(5)
         broker.close()
     assert 3 <= len(fetches) < 20  # not one a wait (60 in 3 s), one or two a 500 ms
+
+
+def test_a_consumer_keeps_one_connection_and_gives_it_back_when_its_thread_ends(
+    broker: WakingRedisBroker, redis_url: str, namespace: str
+) -> None:
+    """A consumer's fetches and waits go on one connection of its own (none taken from the
+    pool and given back per command); its thread's end gives it back to the pool."""
+    actor = dramatiq.actor(actor_name="wake_kept", queue_name=QUEUE, broker=broker)(lambda n: None)
+    pool = broker.client.connection_pool
+    taken: list[str] = []
+    get_connection = pool.get_connection
+
+    def counted() -> Any:
+        taken.append(threading.current_thread().name)
+        return get_connection()
+
+    pool.get_connection = counted  # type: ignore[method-assign]
+    got: queue.Queue[Any] = queue.Queue()
+    thread = _consume_one(broker, QUEUE, got)
+    _wait_until_blocked(redis_url, namespace, 1)
+    actor.send(1)
+    assert got.get(timeout=15).args == (1,)
+    thread.join(15)
+    assert taken.count(thread.name) == 1  # its own, kept: fetches, waits and its ack
+    del thread
+    assert not pool._in_use_connections  # given back at the thread's end
+
+
+def test_a_worker_whose_consumer_connections_were_killed_takes_the_next_message(
+    broker: WakingRedisBroker, redis_url: str, namespace: str
+) -> None:
+    done: queue.Queue[int] = queue.Queue()
+    actor = dramatiq.actor(actor_name="wake_killed", queue_name=QUEUE, broker=broker)(done.put)
+    worker = Worker(broker, queues={QUEUE}, worker_threads=1, worker_timeout=100)
+    worker.start()
+    try:
+        _wait_until_blocked(redis_url, namespace, 2)
+        client = redis.Redis.from_url(redis_url)
+        for c in client.client_list():
+            if c.get("name") == namespace and "b" in c.get("flags", ""):
+                client.client_kill_filter(_id=c["id"])
+        actor.send(5)
+        assert done.get(timeout=15) == 5
+    finally:
+        worker.stop(timeout=2000)

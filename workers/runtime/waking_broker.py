@@ -42,6 +42,8 @@ from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import compute_backoff
 from dramatiq.errors import ConnectionClosed
 
+from workers.runtime.consumer_connections import ConsumerConnections
+
 log = logging.getLogger(__name__)
 
 FETCH_EVERY_S = 0.5  # at most, between an idle consumer's fetches (a quarter of the
@@ -49,7 +51,13 @@ FETCH_EVERY_S = 0.5  # at most, between an idle consumer's fetches (a quarter of
 
 
 class WakingRedisBroker(RedisBroker):
-    """dramatiq's Redis broker; an idle consumer wakes when its queue gets a message."""
+    """dramatiq's Redis broker; an idle consumer wakes when its queue gets a message.
+    Its consumer threads each send on a connection of their own
+    (``workers.runtime.consumer_connections``)."""
+
+    def __init__(self, *, url: str, **options: Any) -> None:
+        pool = redis.ConnectionPool.from_url(url)
+        super().__init__(client=ConsumerConnections(connection_pool=pool), **options)
 
     @property
     def consumer_class(self) -> type[_RedisConsumer]:
@@ -67,11 +75,15 @@ class _WakingConsumer(_RedisConsumer):
         self.blocks = True  # False on a server without BLMOVE: sleep as dramatiq does
         self.drained = False  # the last fetch or wait found the queue empty: wait first
         self.fetched_at = time.monotonic()
+        self.kept = False
         # an idle consumer still fetches this often: its fetch is the process's heartbeat
         # (and a chance of maintenance) that tells other workers it is alive
         self.fetch_every_s = min(FETCH_EVERY_S, broker.heartbeat_timeout / 4000)
 
     def __next__(self) -> Any:
+        if not self.kept:
+            self.broker.client.keep_connection()  # this consumer's thread: its own commands
+            self.kept = True
         fetches = not self.message_cache and self.outstanding_message_count < self.prefetch
         if fetches and self.drained and self.blocks:
             if self._wait_for_message() or self._heartbeat_due():
