@@ -173,7 +173,11 @@ class SmtpInboundServer:
         settings = self._settings
         options = smtp_options(settings)  # before binding: a bad TLS file is a ConfigError
         sock = _listen(settings.host, settings.port)  # a taken port fails here, at once
-        executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="smtp-inbound")
+        # a thread for each session's message (its client waits for the answer before the
+        # next): the sink's group commit may wait for one from each (made as needed)
+        executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=settings.max_connections, thread_name_prefix="smtp-inbound"
+        )
         address = sock.getsockname()
         handler = SmtpInbound(settings, self._sink, executor=executor)
         try:

@@ -715,3 +715,26 @@ def test_a_line_past_max_line_bytes_is_refused_and_the_session_goes_on(
         assert client.sendmail(SENDER, [OURS], message(body="y" * 9_000)) == {}
 
     assert len(sink.deliveries) == 1
+
+
+def test_every_session_can_have_its_message_in_the_sink_at_once(
+    serve: Serve, sink: FakeSink
+) -> None:
+    # the sink's group commit may hold each session's message until the others' come:
+    # the server must run one delivery per session at once, however few its cores
+    # (a pool sized by the CPUs, 6 threads on two, left the rest queued behind them)
+    clients = 12
+    together = threading.Barrier(clients, timeout=10)
+
+    class AllAtOnce(FakeSink):
+        def deliver(self, raw: bytes, *, mail_from: str, recipients: tuple[str, ...]) -> None:
+            together.wait()  # broken (and a 451) unless all twelve are in here together
+            super().deliver(raw, mail_from=mail_from, recipients=recipients)
+
+    server = SmtpInboundServer(
+        SmtpInboundSettings(**{**BASE, "max_connections": clients}), AllAtOnce()
+    )
+    with server, ThreadPoolExecutor(clients) as pool:
+        ids = [f"<m{i}@customer.example>" for i in range(clients)]
+        answers = list(pool.map(lambda i: send(server, message(i)), ids))
+    assert answers == [{}] * clients

@@ -195,3 +195,34 @@ def test_an_expectation_that_drops_lets_the_gathering_leader_commit() -> None:
     groups.expect(1)
     assert first.result(10) == "r0"
     assert store.calls == [[0]]
+
+
+def test_a_wait_in_vain_lowers_the_expectation_and_a_fuller_group_raises_it() -> None:
+    # two sessions open, one of them idle (connected, sends nothing): only the first
+    # message waits for it; the next ones are committed as they come
+    store = Store()
+    store.release.set()
+    groups = CommitGroups(store.commit_many, gather_s=0.01)
+    groups.expect(2)
+    assert groups.submit(0) == "r0"
+    assert groups.waits_for == 1
+    groups = CommitGroups(store.commit_many, gather_s=60)
+    groups.expect(2)
+    groups._likely = 1  # (as lowered by a wait in vain: a 60 s wait would hang the test)
+    assert _in_a_thread(groups.submit, 1, 0).result(10) == "r1"  # alone, at once
+    # the quiet session sends again: a leader that finds two waiting waits for two again
+    held = Store()
+    groups = CommitGroups(held.commit_many, gather_s=60)
+    groups.expect(3)
+    groups._likely = 1
+    first = _in_a_thread(groups.submit, 2, 0)
+    assert held.first_started.wait(10)  # committing [2]; 3 and 4 queue behind it
+    second = _in_a_thread(groups.submit, 3, 0)
+    _when_waiting(groups, 1)
+    third = _in_a_thread(groups.submit, 4, 0)
+    _when_waiting(groups, 2)
+    held.release.set()
+    assert [first.result(10), second.result(10), third.result(10)] == ["r2", "r3", "r4"]
+    assert held.calls == [[2], [3, 4]] and groups.waits_for == 2
+    groups.expect(3)  # a session opened or closed: start over from the count
+    assert groups.waits_for == 3

@@ -16,6 +16,10 @@ each open session, whose client waits for its 250 before it sends the next) says
 ``expect``: a leader then waits, at most ``gather_s``, until that many are waiting before
 it commits. Four clients that each wait for their answer otherwise make groups of one or
 two (the next ones arrive just after a commit began), and their ingest batches as small.
+A wait that ends with fewer items than expected lowers the expectation to what came (an
+open session that sends nothing, a connection kept open between bursts, must not cost
+every message the wait); a group that finds more waiting raises it again, up to what
+``expect`` said, and a new ``expect`` starts over from its count.
 """
 
 from __future__ import annotations
@@ -60,7 +64,8 @@ class CommitGroups(Generic[Item, Result]):
         self._max_items = max_items
         self._max_bytes = max_bytes
         self._gather_s = gather_s
-        self._expected = 0
+        self._expected = 0  # what ``expect`` said
+        self._likely = 0  # what a leader waits for: at most that, lowered by waits in vain
         self._lock = threading.Condition()
         self._waiting: list[_Waiter[Item, Result]] = []
         self._leading = False
@@ -70,8 +75,14 @@ class CommitGroups(Generic[Item, Result]):
         a leader waits up to ``gather_s`` for that many, or fewer when a group is bounded
         smaller. 0 or 1: a leader commits what is waiting at once."""
         with self._lock:
-            self._expected = items
+            self._expected = self._likely = items
             self._lock.notify_all()
+
+    @property
+    def waits_for(self) -> int:
+        """How many items a leader waits for now (see ``expect``)."""
+        with self._lock:
+            return self._likely
 
     def submit(self, item: Item, size: int = 0) -> Result:
         """Commit ``item`` (with whatever else is waiting); its result, or its error."""
@@ -111,11 +122,16 @@ class CommitGroups(Generic[Item, Result]):
         if self._gather_s <= 0:
             return
         deadline = time.monotonic() + self._gather_s
-        while len(self._waiting) < min(self._expected, self._max_items):
+        while len(self._waiting) < min(self._likely, self._max_items):
+            if sum(w.size for w in self._waiting) >= self._max_bytes:
+                return
             left = deadline - time.monotonic()
-            if left <= 0 or sum(w.size for w in self._waiting) >= self._max_bytes:
+            if left <= 0:  # some never came: wait for as many as did from now on
+                self._likely = len(self._waiting)
                 return
             self._lock.wait(left)
+        # more than the lowered expectation came: some quiet session sends again
+        self._likely = max(self._likely, min(len(self._waiting), self._expected))
 
     def _take(self) -> list[_Waiter[Item, Result]]:
         taken, held = 0, 0

@@ -73,9 +73,9 @@ class CountedMailSink:
 
     def sessions(self, open_now: int) -> None:
         """The inbound server's sessions changed (``SmtpInboundServer``'s ``on_sessions``)."""
+        self.inner.sessions(open_now)  # first: the group commit's expectation never goes stale
         SMTP_SESSIONS.set(open_now)
         self.health.sessions("smtp", open_now)
-        self.inner.sessions(open_now)
 
 
 class CountedUpdatesApi:
