@@ -46,6 +46,10 @@ class ConfigWatch:
             self._heard += 1  # what was sent while not listening is lost: read again
             self._listening = on
 
+    def listens(self) -> bool:
+        with self._lock:
+            return self._listening
+
     def must_read(self) -> bool:
         with self._lock:
             return not self._listening or self._read != self._heard

@@ -31,6 +31,8 @@ from store.customers import CustomerRepository, KnownCustomers, KnownDomains
 from store.engines import make_engine, make_read_engine
 from store.inbox import InboxRepository
 from store.inbox_signals import InboxSignals
+from store.kept_reads import AGENTS, KeptReads
+from store.kept_reads import CHANNEL as KEPT_READS_CHANNEL
 from store.macros import MacroRepository
 from store.mailboxes import MailboxCursorRepository
 from store.messages import KnownInbound, MessageRepository
@@ -72,6 +74,7 @@ class Database:
         self._reads = sessionmaker(self.read_engine, expire_on_commit=False)
         self.inbox_signals = InboxSignals()
         self.config_watch = ConfigWatch()
+        self.kept_reads = KeptReads(self.reading)
         self._listeners: dict[str, PgListener] = {}
         self._listener_lock = threading.Lock()
         # set by a process that delivers webhooks (workers.runtime.webhook_actor); without
@@ -87,7 +90,11 @@ class Database:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(
-            self._sessions(), self.inbox_signals, self.webhook_outlet, self.config_version
+            self._sessions(),
+            self.inbox_signals,
+            self.webhook_outlet,
+            self.config_version,
+            self.kept_reads,
         )
 
     @contextmanager
@@ -131,6 +138,15 @@ class Database:
         watch = self.config_watch
         return self._listen(CONFIG_CHANNEL, watch.heard, on_listening=watch.listening)
 
+    def listen_for_kept_reads(self) -> PgListener | None:
+        """On PostgreSQL, hear each change of the agents' addresses and the webhook
+        subscriptions as it commits (started once), so ``kept_reads`` keeps them until one."""
+        kept = self.kept_reads
+        listener = self._listen(KEPT_READS_CHANNEL, kept.heard, on_listening=kept.listening)
+        if listener is not None:
+            kept.unheard = listener.unheard
+        return listener
+
     def _listen(
         self,
         channel: str,
@@ -169,6 +185,7 @@ class UnitOfWork:
         signals: InboxSignals | None = None,
         webhook_outlet: WebhookOutlet | None = None,
         config_version: Callable[[], str | None] | str | None = None,
+        kept_reads: KeptReads | None = None,
     ) -> None:
         """``config_version``: the version each audit event records, asked as the event is
         recorded (a pilot's ticket is decided by another version than the next one's)."""
@@ -177,6 +194,7 @@ class UnitOfWork:
             config_version if callable(config_version) else lambda: config_version
         )
         self._signals = signals
+        self._kept_reads = kept_reads
         self._webhook_outlet = webhook_outlet
         self._web_rows: list[int] = []  # web inbox rows this transaction claimed or failed
         self._web_rows_told: set[int] | None = None  # (PostgreSQL) those its claims told of
@@ -225,6 +243,13 @@ class UnitOfWork:
     @property
     def agents(self) -> AgentRepository:
         return AgentRepository(self.session)
+
+    def agent_emails(self) -> frozenset[str]:
+        """Every agent's address, lowercased (kept in the process while it hears of no
+        change, see ``store.kept_reads``)."""
+        if self._kept_reads is None:
+            return self.agents.emails()
+        return self._kept_reads.get(AGENTS, self.session, _agent_emails)
 
     @property
     def teams(self) -> TeamLayoutRepository:
@@ -314,6 +339,7 @@ class UnitOfWork:
             audit_events,
             redrive_after=redrive_after,
             link_base=outlet.link_base() if outlet is not None else "",
+            kept=self._kept_reads,
         )
         if delivery_ids and outlet is not None:
             self.after_commit(lambda: outlet.enqueue(delivery_ids))
@@ -356,3 +382,7 @@ class UnitOfWork:
                 self._signals.publish(self._web_rows)
             for callback in self._after_commit:
                 callback()
+
+
+def _agent_emails(session: Session) -> frozenset[str]:
+    return AgentRepository(session).emails()

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from router.vocabulary import AuditAction, Direction, RowState
 from router.webhook_events import event_details, event_of
 from store.dialect import table
+from store.kept_reads import WEBHOOKS, KeptReads
 from store.models import (
     Agent,
     Customer,
@@ -62,11 +63,12 @@ def capture(
     *,
     redrive_after: timedelta,
     link_base: str = "",
+    kept: KeptReads | None = None,
 ) -> list[int]:
     """Write the webhook events among ``audit_events`` that subscriptions want, and
     their deliveries; the deliveries' ids (none: nothing to tell anyone). A message's
     event carries the message (``message_payloads``); ``link_base`` starts its files'
-    links."""
+    links; ``kept``: where the process keeps the subscriptions between changes."""
     found = []
     for audit in audit_events:
         if audit["ticket_id"] is None:
@@ -77,7 +79,9 @@ def capture(
     if not found:
         return []
     # a paused subscription's deliveries are written too: they wait until it is resumed
-    subscriptions = session.execute(_subscriptions()).all()
+    subscriptions = (
+        subscriptions_of(session) if kept is None else kept.get(WEBHOOKS, session, subscriptions_of)
+    )
     wanted = [
         (event, audit, [sid for sid, events in subscriptions if event.value in events])
         for event, audit in found
@@ -106,6 +110,11 @@ def capture(
             redrive_after=redrive_after,
         )
     return delivery_ids
+
+
+def subscriptions_of(session: Session) -> list[tuple[int, tuple[str, ...]]]:
+    """Every subscription's id and the events it wants, paused ones included."""
+    return [(sid, tuple(events)) for sid, events in session.execute(_subscriptions())]
 
 
 def add_event(

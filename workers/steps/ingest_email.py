@@ -216,5 +216,6 @@ def email_thread(
 
 def sent_by_an_agent(uow: UnitOfWork, address: str) -> bool:
     """Whether ``address`` is one of our agents' (every agent's address read once in a
-    unit of work, however many messages of a batch ask)."""
-    return address.strip().lower() in uow.memo("agent emails", uow.agents.emails)
+    unit of work, however many messages of a batch ask, and kept in the process until
+    it hears of a change: ``UnitOfWork.agent_emails``)."""
+    return address.strip().lower() in uow.memo("agent emails", uow.agent_emails)

@@ -1,0 +1,81 @@
+"""Reads that every batch would repeat, kept in the process until their tables change.
+
+Every ingest batch asks for the agents' addresses (an agent's mail is not a customer's),
+and every audit flush with a webhook event for the webhook subscriptions. On PostgreSQL
+a statement that changes either sends a ``NOTIFY`` naming its table (a trigger,
+migration 0043: whoever writes, CLI, staff API, directory sync or desk), delivered when
+its transaction commits; a worker process hears it on one ``LISTEN`` connection
+(``store.pg_listener``) and reads the table again at its next use. Whenever it is not
+listening (SQLite, a process that never listens, before the listener connects, while it
+reconnects) every use reads in the caller's transaction, as it did without a listener;
+each time the listener (re)connects the kept values are read again, for what it may
+have missed.
+
+A kept value is read through ``Database.reading`` (what is committed), not in the
+caller's transaction: a value read there could hold the transaction's own change, kept
+after it rolled back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar, cast
+
+from sqlalchemy.orm import Session
+
+from store.config_signals import ConfigWatch
+
+CHANNEL = "relaydesk_reads"  # the payload: the changed table's name
+AGENTS = "agents"  # the agents' addresses
+WEBHOOKS = "webhooks"  # the webhook subscriptions and their events
+
+T = TypeVar("T")
+
+
+class KeptReads:
+    def __init__(
+        self,
+        reading: Callable[[], AbstractContextManager[Session]],
+        tables: Iterable[str] = (AGENTS, WEBHOOKS),
+    ) -> None:
+        """``reading``: a session on what is committed, for a value to keep."""
+        self._reading = reading
+        self._watches = {table: ConfigWatch() for table in tables}
+        self._lock = threading.Lock()
+        self._kept: dict[str, tuple[int, Any]] = {}  # table -> (the read's mark, value)
+        # whether the listener has a notification it did not hand over yet (set by the
+        # process that listens): a change committed just before is not missed
+        self.unheard: Callable[[], bool] = lambda: False
+
+    def heard(self, table: str) -> None:
+        watch = self._watches.get(table)
+        for each in self._watches.values() if watch is None else (watch,):
+            each.heard()
+
+    def listening(self, on: bool) -> None:
+        for watch in self._watches.values():
+            watch.listening(on)
+
+    def get(self, table: str, session: Session, load: Callable[[Session], T]) -> T:
+        """``load``'s value: kept while no change of ``table`` was heard since it was read;
+        read in ``session`` (and not kept) while nothing listens."""
+        watch = self._watches[table]
+        if not watch.listens():
+            return load(session)
+        # (in this order: notifications the listener hands over while ``unheard`` looks
+        # are counted by the time it answers)
+        if not self.unheard() and not watch.must_read():
+            with self._lock:
+                kept = self._kept.get(table)
+            if kept is not None:
+                return cast(T, kept[1])
+        mark = watch.reading()
+        with self._reading() as committed:
+            value = load(committed)
+        watch.read(mark)
+        with self._lock:  # a later read kept meanwhile stays
+            if table not in self._kept or self._kept[table][0] <= mark:
+                self._kept[table] = (mark, value)
+        return value
