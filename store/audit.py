@@ -118,6 +118,12 @@ class AuditLog:
             "config_version": self._config_version(),
         }
 
+    def buffer(self, event: dict[str, Any]) -> None:
+        """Buffer an event made earlier by ``event`` (its time and configuration version
+        those of then), as ``record`` buffers one: a batch that learns some of an event's
+        data later (``workers.desk.outgoing.Gathered``: the outbox row's id)."""
+        self._pending.append(event)
+
     def written(self, event: dict[str, Any]) -> None:
         """An event a statement of the caller wrote (``written_with``): ``before_write``
         (the webhook capture) sees it at the flush with the buffered ones."""

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, aliased
 from router.envelopes import OutboundMessage
 from router.storable import is_id
 from router.vocabulary import OutboxKind, RowState
-from store import outbox_leases, outbox_outcomes, retryable_rows
-from store.dialect import insert_ignoring_conflict
+from store import outbox_leases, outbox_outcomes, outbox_rows, retryable_rows
 from store.models import OutboxItem
 from store.outbox_leases import Claimed, under
+from store.outbox_rows import Queued
 
 UNFINISHED = (RowState.PENDING, RowState.SENDING)
 _UNFINISHED_STATES = [state.value for state in UNFINISHED]
@@ -51,36 +51,31 @@ class OutboxRepository:
         sequence_key: str | None = None,
         confirm_chat_id: str | None = None,
     ) -> int | None:
-        """Queue ``message``; None if a row with the same ``dedupe_key`` already exists.
+        """Queue ``message``; None if a row with the same ``dedupe_key`` (or Message-ID)
+        already exists.
 
         ``agent_id``: the agent a notice is for, whichever channel it goes by.
         ``sequence_key``: rows with one key (a chat's messages) are sent one at a time,
         oldest first. ``confirm_chat_id``: the chat of the agent who sent this reply from
         there, told once it is delivered or failed.
         """
-        outbox_id: int | None = insert_ignoring_conflict(
-            self.session,
-            OutboxItem,
-            {
-                "channel": message.channel.value,
-                "kind": OutboxKind(kind).value,  # a closed set: a typo fails here
-                "automatic": message.automatic,
-                "recipient": message.recipient,
-                "payload": message.to_payload(),
-                "message_id": message.message_id,
-                "dedupe_key": dedupe_key,
-                "ticket_id": ticket_id,
-                "agent_id": agent_id,
-                "state": RowState.PENDING.value,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-                "available_at": now + redrive_after,
-                "sequence_key": sequence_key,
-                "confirm_chat_id": confirm_chat_id,
-            },
+        queued = Queued(
+            message,
+            kind=kind,
+            ticket_id=ticket_id,
+            dedupe_key=dedupe_key,
+            agent_id=agent_id,
+            sequence_key=sequence_key,
+            confirm_chat_id=confirm_chat_id,
         )
-        return outbox_id
+        return self.add_many([queued], now=now, redrive_after=redrive_after)[0]
+
+    def add_many(
+        self, queued: Sequence[Queued], *, now: datetime, redrive_after: timedelta
+    ) -> list[int | None]:
+        """``add`` for many messages, in one statement on PostgreSQL: their ids in the
+        order given, None for each queued before (``outbox_rows.insert``)."""
+        return outbox_rows.insert(self.session, queued, now=now, redrive_after=redrive_after)
 
     def keyed(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` some row was queued under."""

@@ -6,6 +6,7 @@ the actors by hand, as a connector's send window or a batch before them would.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -351,6 +352,45 @@ def test_a_batch_acknowledges_last_and_still_keeps_the_auto_reply_limit(
         acks = [m for m in desk.sender.sent if m.recipient.lower() == "same@example.org"]
         assert len(acks) == 1 and f"[#{numbers[0]}]" in acks[0].subject
         assert "acknowledgement.suppressed" in actions[1]
+
+
+def test_a_batch_queues_its_acknowledgements_in_one_statement(desk: Desk) -> None:
+    """Each new ticket's acknowledgement, its audit event naming its row, delivered; the
+    rows in one INSERT on PostgreSQL (a statement each on SQLite)."""
+    ids = _accept_quietly(desk, ["a1", "a2", "a3", "a4"])
+    mine = threading.get_ident()
+    inserts: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if threading.get_ident() == mine and statement.startswith("INSERT INTO outbox"):
+            inserts.append(statement)
+
+    event.listen(desk.runtime.db.engine, "before_cursor_execute", record)
+    try:
+        assert ingest_together(desk.runtime, ids, Channel.WEB).ok
+    finally:
+        event.remove(desk.runtime.db.engine, "before_cursor_execute", record)
+    assert len(inserts) == (1 if desk.runtime.db.engine.dialect.name == "postgresql" else 4)
+    desk.settle()
+    numbers = [number for _, number, _ in _inbox(desk, ids)]
+    with desk.runtime.db.unit_of_work() as uow:
+        for key, number in zip(["a1", "a2", "a3", "a4"], numbers, strict=True):
+            assert number is not None
+            rows = [r for r in uow.outbox.recent(ticket_id=number) if r.kind == "acknowledgement"]
+            assert [(r.recipient, r.dedupe_key) for r in rows] == [
+                (f"{key}@example.org", f"ack:{number}")
+            ]
+            queued = [
+                e.data["outbox_id"]
+                for e in uow.audit.for_ticket(number)
+                if e.action == "outbox.queued" and e.data["outbox_id"] == rows[0].id
+            ]
+            assert queued == [rows[0].id]
+    acks = sorted(
+        (m.recipient, m.subject) for m in desk.sender.sent if m.recipient.endswith("example.org")
+    )
+    assert [r for r, _ in acks] == [f"a{i}@example.org" for i in range(1, 5)]
+    assert all(f"[#{n}]" in subject for n, (_, subject) in zip(numbers, acks, strict=True))
 
 
 def _accept_copies(desk: Desk, rows: list[tuple[str, str, str]]) -> list[int]:

@@ -29,6 +29,7 @@ from workers.runtime.context import Runtime
 from workers.runtime.processes import prepare_database
 from workers.steps import route_batch
 from workers.steps.ingest import ingest
+from workers.steps.route import route
 from workers.steps.route_batch import route_together
 
 
@@ -261,3 +262,51 @@ def test_the_candidates_come_with_their_skills_in_one_statement(runtime: Runtime
     assert skills["ana"] == {"billing": 3, "english": 5} == expected["ana"]
     assert skills["dee"] == {}  # no skills at all
     assert {name: expected[name] for name in skills} == skills
+
+
+def _trails(runtime: Runtime, numbers: list[int]) -> dict[int, list[Any]]:
+    """Each ticket's notices and audit events, by what does not differ between tickets:
+    its events' actions in order, its notice's kind, agent (the assignee) and recipient
+    (the agent's address), dedupe key and payload's keys; and that its queued event
+    names that row."""
+    trails: dict[int, list[Any]] = {}
+    with runtime.db.unit_of_work() as uow:
+        for number in numbers:
+            ticket = uow.tickets.get(number)
+            assert ticket is not None
+            rows = uow.outbox.recent(ticket_id=number)
+            events = uow.audit.for_ticket(number)
+            queued = [e.data for e in events if e.action == AuditAction.OUTBOX_QUEUED.value]
+            assert [(d["outbox_id"], d["message_id"]) for d in queued] == [
+                (r.id, r.message_id) for r in rows
+            ]
+            trails[number] = [
+                *(e.action for e in events),
+                *(
+                    (
+                        r.kind,
+                        r.agent_id == ticket.assignee_id,
+                        r.recipient == uow.session.get(Agent, r.agent_id).email,  # type: ignore[union-attr]
+                        (r.dedupe_key or "").startswith(f"assign:{number}:{r.agent_id}:"),
+                        sorted(r.payload),
+                    )
+                    for r in rows
+                ),
+            ]
+    return trails
+
+
+def test_a_batch_queues_its_notices_in_one_statement_as_routing_alone_queues_them(
+    runtime: Runtime,
+) -> None:
+    numbers = _tickets(runtime, 6)
+    alone, together = numbers[:2], numbers[2:]
+    for number in alone:
+        route(runtime, number)
+    sent = _statements(runtime.db)
+    assert route_together(runtime, together) == []
+    inserts = [s for s in sent if s.startswith("INSERT INTO outbox")]
+    assert len(inserts) == (1 if runtime.db.engine.dialect.name == "postgresql" else 4)
+    trails = _trails(runtime, numbers)
+    assert trails[alone[0]][-1][0] == "assignment"
+    assert {n: trails[n] for n in numbers} == dict.fromkeys(numbers, trails[alone[0]])

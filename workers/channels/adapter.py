@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from store.models import Ticket
     from store.outbox import Claimed
     from workers.desk.agent_notices import AgentContact, TicketBrief
+    from workers.desk.outgoing import Gathered
     from workers.runtime.context import Runtime
     from workers.steps.ingest_email import AutoReplyLimit
 
@@ -107,8 +108,10 @@ class ChannelAdapter:
         ticket_id: int,
         message: InboundMessage,
         limit: AutoReplyLimit | None = None,
+        gather: Gathered | None = None,
     ) -> None:
-        """Tell a new ticket's requester it was received (``limit``: a batch's)."""
+        """Tell a new ticket's requester it was received (``limit`` and ``gather``: a
+        batch's; an adapter may queue its message at once instead of gathering it)."""
 
     # -- deliver -------------------------------------------------------------------
     def make_sender(self, runtime: Runtime) -> Sender:
@@ -152,6 +155,7 @@ class ChannelAdapter:
         rendered: Rendered,
         dedupe_key: str | None,
         detail: str = "",
+        gather: Gathered | None = None,
     ) -> int | None:
         raise PermanentError(f"agents are not told things by {self.channel.value}")
 

@@ -18,6 +18,7 @@ from workers.desk.agent_notices import AgentContact, TicketBrief
 from workers.desk.agent_notices_by_channel import notify_by_email
 from workers.desk.customer_answers import answer_by_email, pass_on_by_email
 from workers.desk.merge_notices import merged_by_email
+from workers.desk.outgoing import Gathered
 from workers.desk.pending_notices import pending_by_email
 from workers.desk.resolution_notices import resolved_by_email
 from workers.runtime.context import Runtime
@@ -87,8 +88,9 @@ class EmailChannel(ChannelAdapter):
         ticket_id: int,
         message: InboundMessage,
         limit: AutoReplyLimit | None = None,
+        gather: Gathered | None = None,
     ) -> None:
-        acknowledge_by_email(runtime, uow, ticket_id, message, limit)
+        acknowledge_by_email(runtime, uow, ticket_id, message, limit, gather)
 
     def make_sender(self, runtime: Runtime) -> Sender:
         return make_email_sender(runtime.settings, read_file=runtime.files.read)
@@ -107,9 +109,17 @@ class EmailChannel(ChannelAdapter):
         rendered: Rendered,
         dedupe_key: str | None,
         detail: str = "",
+        gather: Gathered | None = None,
     ) -> int | None:
         return notify_by_email(
-            runtime, uow, contact, brief, kind=kind, rendered=rendered, dedupe_key=dedupe_key
+            runtime,
+            uow,
+            contact,
+            brief,
+            kind=kind,
+            rendered=rendered,
+            dedupe_key=dedupe_key,
+            gather=gather,
         )
 
     def answer_customer(

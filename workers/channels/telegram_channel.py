@@ -25,6 +25,7 @@ from workers.desk.agent_notices import AgentContact, TicketBrief
 from workers.desk.agent_notices_by_channel import fall_back_to_email, notify_in_chat
 from workers.desk.customer_answers import answer_in_chat, pass_on_in_chat
 from workers.desk.merge_notices import merged_in_chat
+from workers.desk.outgoing import Gathered
 from workers.desk.pending_notices import pending_in_chat
 from workers.desk.resolution_notices import resolved_in_chat, retire_buttons
 from workers.runtime.context import Runtime
@@ -88,8 +89,9 @@ class TelegramChannel(ChannelAdapter):
         ticket_id: int,
         message: InboundMessage,
         limit: AutoReplyLimit | None = None,
+        gather: Gathered | None = None,
     ) -> None:
-        acknowledge_in_chat(runtime, uow, ticket_id, message)
+        acknowledge_in_chat(runtime, uow, ticket_id, message, gather)
 
     def make_sender(self, runtime: Runtime) -> Sender:
         if not runtime.settings.telegram.enabled:
@@ -147,6 +149,7 @@ class TelegramChannel(ChannelAdapter):
         rendered: Rendered,
         dedupe_key: str | None,
         detail: str = "",
+        gather: Gathered | None = None,
     ) -> int | None:
         return notify_in_chat(
             runtime,
@@ -157,6 +160,7 @@ class TelegramChannel(ChannelAdapter):
             rendered=rendered,
             dedupe_key=dedupe_key,
             detail=detail,
+            gather=gather,
         )
 
     def answer_customer(

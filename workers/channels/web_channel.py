@@ -10,6 +10,7 @@ from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
 from workers.channels.adapter import ChannelAdapter
+from workers.desk.outgoing import Gathered
 from workers.runtime.context import Runtime
 from workers.steps.acknowledgements import acknowledge_by_email
 from workers.steps.ingest_email import AutoReplyLimit
@@ -38,8 +39,9 @@ class WebChannel(ChannelAdapter):
         ticket_id: int,
         message: InboundMessage,
         limit: AutoReplyLimit | None = None,
+        gather: Gathered | None = None,
     ) -> None:
-        acknowledge_by_email(runtime, uow, ticket_id, message, limit)
+        acknowledge_by_email(runtime, uow, ticket_id, message, limit, gather)
 
 
 __all__ = ["WebChannel"]

@@ -17,6 +17,7 @@ from router.vocabulary import OutboxKind
 from store.agents import Member
 from store.db import UnitOfWork
 from store.models import Agent, Ticket
+from workers.desk.outgoing import Gathered
 from workers.runtime.context import Runtime
 
 
@@ -96,8 +97,10 @@ def notify_agent(
     rendered: Rendered,
     dedupe_key: str | None,
     detail: str = "",
+    gather: Gathered | None = None,
 ) -> int | None:
-    """Queue one notice to ``contact``; the outbox id, or None when it was queued before.
+    """Queue one notice to ``contact``; the outbox id, or None when it was queued before
+    (or when ``gather``, a batch's, took it: written at its flush).
 
     In Telegram, a notice about a customer's message names its files, and the files
     within ``telegram.max_attachment_bytes`` follow it into the chat."""
@@ -112,5 +115,6 @@ def notify_agent(
                 rendered=rendered,
                 dedupe_key=dedupe_key,
                 detail=detail,
+                gather=gather,
             )
     raise PermanentError(f"agent {contact.name} is reachable on no channel")

@@ -11,7 +11,7 @@ from router.vocabulary import AuditAction, ChatAction, OutboxKind, SystemActor
 from store.db import UnitOfWork
 from workers.desk.agent_notices import AgentContact, TicketBrief
 from workers.desk.languages import agent_language
-from workers.desk.outgoing import queue_chat, queue_email
+from workers.desk.outgoing import Gathered, queue_chat, queue_email
 from workers.runtime.context import Runtime
 
 # outbox kinds of notices about a customer's message: they name its files and pass them on
@@ -38,6 +38,7 @@ def notify_by_email(
     rendered: Rendered,
     dedupe_key: str | None,
     detail: str = "",
+    gather: Gathered | None = None,
 ) -> int | None:
     return queue_email(
         runtime,
@@ -50,6 +51,7 @@ def notify_by_email(
         dedupe_key=dedupe_key,
         automatic=False,
         agent_id=contact.id,
+        gather=gather,
     )
 
 
@@ -63,7 +65,10 @@ def notify_in_chat(
     rendered: Rendered,
     dedupe_key: str | None,
     detail: str = "",
+    gather: Gathered | None = None,
 ) -> int | None:
+    """``gather``: a batch's, which queues the notice with the others unless files follow
+    it (they need its id: then it is queued at once)."""
     assert contact.telegram_chat_id is not None  # (the adapter's agent_address said so)
     telegram = runtime.settings.telegram
     files: tuple[AttachmentRef, ...] = ()
@@ -97,6 +102,7 @@ def notify_in_chat(
         agent_id=contact.id,
         recipient_name=contact.display_name or contact.name,
         subject=rendered.subject,  # for the email it becomes if the chat is unreachable
+        gather=None if files else gather,
     )
     if outbox_id is not None:
         _pass_on_files(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from connectors.telegram.chat_text import html_to_plain
 from router.envelopes import AttachmentRef, OutboundMessage
@@ -10,6 +12,7 @@ from router.notice_texts import Rendered
 from router.thread_keys import plus_address
 from router.vocabulary import AuditAction, Channel, ChatAction, OutboxKind, SystemActor
 from store.db import UnitOfWork
+from store.outbox_rows import Queued
 from workers.runtime.context import Runtime
 
 
@@ -36,9 +39,11 @@ def queue_email(
     from_address: str | None = None,
     confirm_chat_id: str | None = None,
     attachments: tuple[AttachmentRef, ...] = (),
+    gather: Gathered | None = None,
 ) -> int | None:
     """Write one outbox row and enqueue its delivery once the transaction commits;
-    ``attachments``: kept files attached to the mail.
+    ``attachments``: kept files attached to the mail; ``gather``: a batch's, which writes
+    it at its flush (then None here).
 
     ``from_address``: the address of ours the requester wrote to (the ticket's
     ``reply_address``); None: the helpdesk's. With plus-addressing on, replies go to
@@ -66,16 +71,15 @@ def queue_email(
         attachments=attachments,
         language=rendered.language,
     )
-    return queue_message(
-        runtime,
-        uow,
+    queued = Queued(
         message,
         kind=kind,
         ticket_id=ticket_id,
-        dedupe=dedupe_key,
+        dedupe_key=dedupe_key,
         agent_id=agent_id,
         confirm_chat_id=confirm_chat_id,
     )
+    return _queue(runtime, uow, queued, gather)
 
 
 def queue_chat(
@@ -98,6 +102,7 @@ def queue_chat(
     message_id: str | None = None,
     confirm_chat_id: str | None = None,
     attachments: tuple[AttachmentRef, ...] = (),
+    gather: Gathered | None = None,
 ) -> int | None:
     """Queue one Telegram message (or an edit, or a callback answer, or a document: one of
     ``attachments``, ``html`` its caption) like an email.
@@ -105,7 +110,8 @@ def queue_chat(
     ``html`` is what the chat shows; ``text`` its plain form, which the sender
     splits and sends instead when the html is too long for one message. A chat's
     messages and edits leave one at a time in the order they were queued (a
-    callback's answer, which shows as a toast, goes at once).
+    callback's answer, which shows as a toast, goes at once). ``gather``: as for
+    ``queue_email``.
     """
     message = OutboundMessage(
         channel=Channel.TELEGRAM,
@@ -122,17 +128,16 @@ def queue_chat(
         target_id=target_id,
         attachments=attachments,
     )
-    return queue_message(
-        runtime,
-        uow,
+    queued = Queued(
         message,
         kind=kind,
         ticket_id=ticket_id,
-        dedupe=dedupe_key,
+        dedupe_key=dedupe_key,
         agent_id=agent_id,
         sequence_key=None if action == ChatAction.ANSWER_CALLBACK else f"tg:{chat_id}",
         confirm_chat_id=confirm_chat_id,
     )
+    return _queue(runtime, uow, queued, gather)
 
 
 def queue_message(
@@ -149,34 +154,87 @@ def queue_message(
 ) -> int | None:
     """Write the row, its audit event, and its delivery once the transaction commits (any
     channel's message: ``queue_email`` and ``queue_chat`` build theirs; a plugged-in
-    channel's adapter builds its own).
+    channel's adapter builds its own). The row's id; None: queued before (its dedupe key).
 
     ``confirm_chat_id``: a reply's author answered from this chat and is told there
     once it is delivered, or that it could not be."""
-    outbox_id = uow.outbox.add(
+    queued = Queued(
         message,
         kind=kind,
         ticket_id=ticket_id,
-        now=runtime.now(),
-        redrive_after=runtime.redrive_after,
         dedupe_key=dedupe,
         agent_id=agent_id,
         sequence_key=sequence_key,
         confirm_chat_id=confirm_chat_id,
     )
-    if outbox_id is None:
-        return None  # queued before (same dedupe key)
-    channel = Channel(message.channel)
-    if (
-        message.chat_action != ChatAction.ANSWER_CALLBACK
-    ):  # (a button's answer: the action is audited)
-        uow.audit.record(
-            ticket_id=ticket_id,
-            actor=SystemActor.SYSTEM,
-            action=AuditAction.OUTBOX_QUEUED,
-            detail=f"{kind} to {message.recipient} by {channel.value}",
+    return queue_messages(runtime, uow, [queued])[0]
+
+
+def queue_messages(runtime: Runtime, uow: UnitOfWork, queued: Sequence[Queued]) -> list[int | None]:
+    """``queue_message`` for many: their rows in one statement (on PostgreSQL), ids in
+    the order given, None for each queued before."""
+    gathered = Gathered(runtime, uow)
+    for one in queued:
+        gathered.add(one)
+    return gathered.flush()
+
+
+class Gathered:
+    """Messages a batch queues together (``queue_email`` and ``queue_chat`` given it add
+    theirs here and return None): each one's audit event is made as it is added (its time
+    and configuration version those of then, as ``queue_message`` makes it); ``flush``
+    writes their rows in one statement, then buffers the events of those written, with
+    their ids, and their deliveries once the transaction commits. A message queued before
+    (its dedupe key) gets neither, as with ``queue_message``."""
+
+    def __init__(self, runtime: Runtime, uow: UnitOfWork) -> None:
+        self.runtime = runtime
+        self.uow = uow
+        self._pending: list[tuple[Queued, dict[str, Any] | None]] = []
+
+    def add(self, queued: Queued) -> None:
+        message = queued.message
+        event = None
+        if message.chat_action != ChatAction.ANSWER_CALLBACK:  # (a button's: the action is)
+            event = self.uow.audit.event(
+                ticket_id=queued.ticket_id,
+                actor=SystemActor.SYSTEM,
+                action=AuditAction.OUTBOX_QUEUED,
+                detail=f"{queued.kind} to {message.recipient} by {message.channel.value}",
+                now=self.runtime.now(),
+                data={"outbox_id": None, "message_id": message.message_id},
+            )
+        self._pending.append((queued, event))
+
+    def flush(self) -> list[int | None]:
+        """Write what was added since the last flush: the rows' ids, in the order added."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return []
+        runtime, uow = self.runtime, self.uow
+        ids = uow.outbox.add_many(
+            [queued for queued, _ in pending],
             now=runtime.now(),
-            data={"outbox_id": outbox_id, "message_id": message.message_id},
+            redrive_after=runtime.redrive_after,
         )
-    uow.after_commit(lambda: runtime.enqueue_delivery(outbox_id, channel))
-    return outbox_id
+        for (queued, event), outbox_id in zip(pending, ids, strict=True):
+            if outbox_id is None:
+                continue  # queued before (same dedupe key)
+            if event is not None:
+                event["data"]["outbox_id"] = outbox_id
+                uow.audit.buffer(event)
+            uow.after_commit(_delivery(runtime, outbox_id, Channel(queued.message.channel)))
+        return ids
+
+
+def _delivery(runtime: Runtime, outbox_id: int, channel: Channel) -> Callable[[], None]:
+    return lambda: runtime.enqueue_delivery(outbox_id, channel)
+
+
+def _queue(
+    runtime: Runtime, uow: UnitOfWork, queued: Queued, gather: Gathered | None
+) -> int | None:
+    if gather is not None:
+        gather.add(queued)
+        return None
+    return queue_messages(runtime, uow, [queued])[0]

@@ -22,7 +22,7 @@ from router.vocabulary import (
     SystemActor,
 )
 from store.db import UnitOfWork
-from workers.desk.outgoing import queue_chat, queue_email
+from workers.desk.outgoing import Gathered, queue_chat, queue_email
 from workers.runtime.context import Runtime
 from workers.steps.ingest_email import (
     AutoReplyLimit,
@@ -41,9 +41,14 @@ def reply_address(runtime: Runtime, message: InboundMessage) -> str | None:
 
 
 def acknowledge_in_chat(
-    runtime: Runtime, uow: UnitOfWork, ticket_id: int, message: InboundMessage
+    runtime: Runtime,
+    uow: UnitOfWork,
+    ticket_id: int,
+    message: InboundMessage,
+    gather: Gathered | None = None,
 ) -> None:
-    """Tell a chat's customer their new ticket's number, with a button to its page."""
+    """Tell a chat's customer their new ticket's number, with a button to its page
+    (``gather``: a batch's, which queues it with the others)."""
     link, language = _link(runtime, uow, ticket_id, message)
     html = chat_acknowledgement(
         number=ticket_id,
@@ -64,6 +69,7 @@ def acknowledge_in_chat(
         automatic=True,
         # a chat's URL button must reach the desk from the requester's device
         buttons=((link_button(link, language),),) if runtime.settings.web.public_url else (),
+        gather=gather,
     )
 
 
@@ -73,8 +79,10 @@ def acknowledge_by_email(
     ticket_id: int,
     message: InboundMessage,
     limit: AutoReplyLimit | None = None,
+    gather: Gathered | None = None,
 ) -> None:
-    """``limit``: the batch's auto-reply limit, decided for all its acknowledgements."""
+    """``limit``: the batch's auto-reply limit, decided for all its acknowledgements;
+    ``gather``: the batch's, which queues the acknowledgements together."""
     link, language = _link(runtime, uow, ticket_id, message)
     if limit is None:
         limit = AutoReplyLimit(runtime, uow, [message.sender_address])
@@ -112,6 +120,7 @@ def acknowledge_by_email(
         in_reply_to=parent,
         references=references,
         from_address=runtime.channels[message.channel].reply_address(runtime, message),
+        gather=gather,
     )
 
 

@@ -30,6 +30,7 @@ from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.merged_tickets import follow_merges
 from store.tickets import new_access_key
+from workers.desk.outgoing import Gathered
 from workers.runtime.context import Runtime
 from workers.steps.ingest_email import (
     AutoReplyLimit,
@@ -124,10 +125,12 @@ def ingest_together(
             owed.sort(key=lambda o: (o[1].sender_address.lower(), o[0]))
             limited = [m for _, m in owed if runtime.channels[m.channel].auto_reply_limited]
             limit = AutoReplyLimit(runtime, uow, [m.sender_address for m in limited])
+            acknowledgements = Gathered(runtime, uow)  # queued in one statement
             for ticket_id, message in owed:
                 runtime.channels[message.channel].acknowledge(
-                    runtime, uow, ticket_id, message, limit
+                    runtime, uow, ticket_id, message, limit, acknowledgements
                 )
+            acknowledgements.flush()
     except Exception as exc:
         log.info("a batch of %d inbox rows failed (%s): one by one", len(inbox_ids), exc)
         return Batch(ok=False, taken=taken)

@@ -27,6 +27,7 @@ from router.selection import Decision, SelectionPolicy, choose_agent
 from store.agents import Member
 from store.db import UnitOfWork
 from store.tickets import RoutingTicket
+from workers.desk.outgoing import Gathered
 from workers.runtime.context import Runtime
 from workers.runtime.routing_policy import selection_policy
 from workers.steps.route_inputs import routing_inputs, waits
@@ -56,11 +57,13 @@ def route_together(runtime: Runtime, ticket_ids: list[int]) -> list[int]:
         tickets = [t for t in uow.tickets.lock_many_for_routing(ticket_ids).values() if waits(t)]
         plans = _plan(runtime, uow, [t for t in tickets if not t.claim_mode], now)
         _write(uow, plans, now)
+        notices = Gathered(runtime, uow)  # the agents' notices: one statement
         for plan in plans.values():
             with runtime.configs.for_team(plan.ticket.facts.team):
                 record_assignment(
-                    runtime, uow, plan.ticket, plan.member, plan.choice, now, plan.policy
+                    runtime, uow, plan.ticket, plan.member, plan.choice, now, plan.policy, notices
                 )
+        notices.flush()
     return [t.facts.id for t in tickets if t.facts.id not in plans]
 
 

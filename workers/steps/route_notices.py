@@ -16,6 +16,7 @@ from store.db import UnitOfWork
 from store.tickets import RoutingTicket
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
 from workers.desk.languages import agent_language
+from workers.desk.outgoing import Gathered
 from workers.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,11 @@ def record_assignment(
     choice: tuple[Decision, TicketFacts, tuple[str, ...]],
     now: datetime,
     policy: SelectionPolicy,
+    gather: Gathered | None = None,
 ) -> None:
     """What follows the ticket's assignment to ``member`` (``assign``, or a batch that
-    assigned its tickets together): the log line, the audit event, the agent's notice."""
+    assigned its tickets together, whose notices ``gather`` queues together): the log
+    line, the audit event, the agent's notice."""
     decision, facts, relaxed = choice
     chosen = member.facts
     number = ticket.facts.id
@@ -85,6 +88,7 @@ def record_assignment(
         # why, as the audit log says it, in the agent's words
         reasons=(*relaxed, explain(chosen, facts, now, policy=policy, language=language)),
         dedupe_key=f"assign:{number}:{chosen.id}:{now.isoformat()}",
+        gather=gather,
     )
 
 
@@ -189,6 +193,7 @@ def queue_assignment_notice(
     *,
     reasons: tuple[str, ...],
     dedupe_key: str | None,
+    gather: Gathered | None = None,
 ) -> None:
     """Tell an agent a ticket is theirs (routing and hand assignment alike)."""
     language = agent_language(runtime, contact)
@@ -211,4 +216,5 @@ def queue_assignment_notice(
         rendered=rendered,
         dedupe_key=dedupe_key,
         detail=why_you(reasons, language),
+        gather=gather,
     )

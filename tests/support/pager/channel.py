@@ -14,7 +14,7 @@ from store.db import UnitOfWork
 from store.models import Ticket
 from tests.support.pager.gateway import PAGER, PagerSender
 from workers.channels.adapter import ChannelAdapter
-from workers.desk.outgoing import queue_message
+from workers.desk.outgoing import Gathered, queue_message
 from workers.runtime.context import Runtime
 from workers.steps.ingest_email import AutoReplyLimit
 
@@ -69,6 +69,7 @@ class PagerChannel(ChannelAdapter):
         ticket_id: int,
         message: InboundMessage,
         limit: AutoReplyLimit | None = None,
+        gather: Gathered | None = None,
     ) -> None:
         text = f"Got it: your request is #{ticket_id}."
         _page(
