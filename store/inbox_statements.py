@@ -38,7 +38,7 @@ def _locked(name: str, *, skip_locked: bool) -> CTE:
     return (
         select(INBOX.id, INBOX.state)
         .where(INBOX.id.in_(bindparam("ids", expanding=True)))
-        .with_for_update(skip_locked=skip_locked)
+        .with_for_update(skip_locked=skip_locked, key_share=True)
         .cte(name)
         .prefix_with("MATERIALIZED")  # (SQLite too: it would look the state up in ix_inbox_due)
     )

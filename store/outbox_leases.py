@@ -46,6 +46,8 @@ from store.models import OutboxItem, ProcessBeat
 from store.process_beats import quiet_since
 
 _UNFINISHED_STATES = [RowState.PENDING.value, RowState.SENDING.value]
+# what a claim decides on, read on the rows as locked
+_CLAIM_READS = "id attempts state available_at lease_holder lease_token not_before sequence_key"
 
 
 @dataclass(frozen=True)
@@ -117,38 +119,47 @@ def claim(
 @cache
 def _claim(many: bool, dead: bool, by_message: bool) -> Update:
     """``claim``'s statement, built once per shape (see ``store.dialect``): one row or
-    many, with the dead holders' rows or without, with the message's own or without."""
+    many, with the dead holders' rows or without, with the message's own or without.
+    The rows are found by their key, locked first (a materialized CTE), and judged as
+    locked: with history the statistics see no unfinished row, and states in the WHERE
+    were planned as a walk of the pending and sending rows (``ix_outbox_due``)."""
     outbox = table(OutboxItem).c
+    named = outbox.id.in_(bindparam("ids", expanding=True)) if many else None
+    found = (
+        select(*(outbox[name] for name in _CLAIM_READS.split()))
+        .where(outbox.id == bindparam("row_id") if named is None else named)
+        .with_for_update(key_share=True)
+        .cte("named")
+        .prefix_with("MATERIALIZED")
+    ).c
     older = table(OutboxItem).alias("older")
-    sending = outbox.state == RowState.SENDING.value
+    sending = found.state == RowState.SENDING.value
     dead_holders = select(table(ProcessBeat).c.holder).where(
         table(ProcessBeat).c.beat_at < bindparam("dead_before")
     )
+    claimable = select(found.id).where(
+        found.attempts < bindparam("max_attempts"),
+        or_(
+            found.state == RowState.PENDING.value,
+            sending & (found.available_at <= bindparam("at")),
+            sending & found.lease_holder.in_(dead_holders) if dead else false(),
+            sending & (func.substr(found.lease_token, 1, _PREFIX) == bindparam("prefix"))
+            if by_message
+            else false(),
+        ),
+        or_(found.not_before.is_(None), found.not_before <= bindparam("at")),
+        or_(
+            found.sequence_key.is_(None),
+            ~exists().where(
+                older.c.sequence_key == found.sequence_key,
+                older.c.state.in_(_UNFINISHED_STATES),
+                older.c.id < found.id,
+            ),
+        ),
+    )
     return (
         update(table(OutboxItem))
-        .where(
-            outbox.id.in_(bindparam("ids", expanding=True))
-            if many
-            else outbox.id == bindparam("row_id"),
-            outbox.attempts < bindparam("max_attempts"),
-            or_(
-                outbox.state == RowState.PENDING.value,
-                sending & (outbox.available_at <= bindparam("at")),
-                sending & outbox.lease_holder.in_(dead_holders) if dead else false(),
-                sending & (func.substr(outbox.lease_token, 1, _PREFIX) == bindparam("prefix"))
-                if by_message
-                else false(),
-            ),
-            or_(outbox.not_before.is_(None), outbox.not_before <= bindparam("at")),
-            or_(
-                outbox.sequence_key.is_(None),
-                ~exists().where(
-                    older.c.sequence_key == outbox.sequence_key,
-                    older.c.state.in_(_UNFINISHED_STATES),
-                    older.c.id < outbox.id,
-                ),
-            ),
-        )
+        .where(outbox.id.in_(claimable))
         .values(
             state=RowState.SENDING.value,
             attempts=outbox.attempts + 1,

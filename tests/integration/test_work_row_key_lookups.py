@@ -1,8 +1,9 @@
-"""The statements on inbox rows a batch knows by id find them by their key, on a desk whose
-statistics see no pending row (a year of done rows, analyzed) while a backlog waits: a
+"""The statements on inbox and outbox rows a batch knows by id find them by their key, on
+a desk whose statistics see no pending row (a year of done rows, analyzed) while a backlog waits: a
 state condition in their WHERE was planned as a walk of every pending row through
 ``ix_inbox_due``, probing the ids at each one (``begin_attempts`` 3.9 s with 3,000 rows
-pending beside 590,000 done ones). Both stores; on PostgreSQL the plan made with the
+pending beside 590,000 done ones; the outbox claim walked the pending and sending rows).
+Both stores; on PostgreSQL the plan made with the
 values and the generic one (psycopg prepares a statement after 5 runs)."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from store import inbox_statements as statements
 from store.db import Database
+from store.outbox_leases import _claim
 from tests.integration.test_inbox_waiting_index import ROWS
 
 AT = "2026-12-07 12:00:00+00:00"
@@ -106,3 +108,32 @@ def test_a_claim_counts_and_claims_only_the_pending_rows_it_names(db: Database) 
     with db.unit_of_work() as uow:
         claimed = uow.inbox.claim_many(ids, NOW, take_along=("web", 2))
     assert sorted(claimed) == [*ids[:3], ids[3] + 1, ids[3] + 2]
+
+
+OUTBOX_ROWS = """INSERT INTO outbox (channel, kind, automatic, recipient, payload, message_id,
+    state, attempts, created_at, updated_at, available_at)
+    VALUES ('email', 'reply', false, 'jo@example.org', '{}', :key, :state, :attempts, :at, :at,
+    :at)"""
+
+
+def test_the_outbox_rows_a_delivery_claims_are_found_by_their_key_beside_a_backlog(
+    db: Database,
+) -> None:
+    sent = [{"key": f"<d{i}@x>", "state": "done", "attempts": 1, "at": AT} for i in range(3000)]
+    backlog = [
+        {"key": f"<p{i}@x>", "state": "pending", "attempts": 0, "at": AT} for i in range(300)
+    ]
+    with db.engine.begin() as conn:
+        conn.execute(text(OUTBOX_ROWS), sent)
+        conn.execute(text("ANALYZE outbox" if db.dialect == "postgresql" else "ANALYZE"))
+        conn.execute(text(OUTBOX_ROWS), backlog)
+        first = conn.execute(
+            text("SELECT min(id) FROM outbox WHERE state = 'pending'")
+        ).scalar_one()
+    values = {"max_attempts": 8, "at": NOW, "lease_until": NOW, "token": "t", "holder": "h"}
+    values |= {"dead_before": NOW, "ids": [first, first + 1], "row_id": first}
+    for many in (True, False):
+        for plan in _plans(db, _claim(many, True, False), values):
+            assert "ix_outbox_due" not in plan, (many, plan)
+            key = "pk_outbox" if db.dialect == "postgresql" else "INTEGER PRIMARY KEY"
+            assert key in plan, (many, plan)
