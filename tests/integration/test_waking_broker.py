@@ -252,7 +252,7 @@ def test_a_consumer_keeps_one_connection_and_gives_it_back_when_its_thread_ends(
     assert not pool._in_use_connections  # given back at the thread's end
 
 
-def test_a_worker_whose_consumer_connections_were_killed_takes_the_next_message(
+def test_a_worker_whose_connections_were_killed_in_redis_takes_the_next_message(
     broker: WakingRedisBroker, redis_url: str, namespace: str
 ) -> None:
     done: queue.Queue[int] = queue.Queue()

@@ -42,7 +42,7 @@ from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import compute_backoff
 from dramatiq.errors import ConnectionClosed
 
-from workers.runtime.consumer_connections import ConsumerConnections
+from workers.runtime.thread_connections import KeepConnections, ThreadConnections
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,13 @@ FETCH_EVERY_S = 0.5  # at most, between an idle consumer's fetches (a quarter of
 
 class WakingRedisBroker(RedisBroker):
     """dramatiq's Redis broker; an idle consumer wakes when its queue gets a message.
-    Its consumer threads each send on a connection of their own
-    (``workers.runtime.consumer_connections``)."""
+    A worker's consumer and worker threads each send on a connection of their own
+    (``workers.runtime.thread_connections``)."""
 
     def __init__(self, *, url: str, **options: Any) -> None:
         pool = redis.ConnectionPool.from_url(url)
-        super().__init__(client=ConsumerConnections(connection_pool=pool), **options)
+        super().__init__(client=ThreadConnections(connection_pool=pool), **options)
+        self.add_middleware(KeepConnections())
 
     @property
     def consumer_class(self) -> type[_RedisConsumer]:
