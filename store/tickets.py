@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select, tuple_
+from sqlalchemy import func, literal, literal_column, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from router.lifecycle import ROUTABLE_STATUSES, check_transition, is_active
@@ -321,11 +321,11 @@ class TicketRepository:
     ) -> list[tuple[int, str, datetime, datetime | None, str | None]]:
         """Pending tickets waiting since before ``pending_before`` and resolved ones since
         before ``resolved_before``, oldest first: (number, status, since, reminded_at,
-        team name), for the follow-ups to decide on."""
-        pending = (Ticket.status == Status.PENDING.value) & (Ticket.pending_since <= pending_before)
-        resolved = (Ticket.status == Status.RESOLVED.value) & (
-            Ticket.resolved_at <= resolved_before
-        )
+        team name), for the follow-ups to decide on. The statuses are literals: a generic
+        plan can then read them in ``ix_tickets_waiting_on_requesters``."""
+        was = {s: Ticket.status == literal_column(f"'{s.value}'") for s in Status}
+        pending = was[Status.PENDING] & (Ticket.pending_since <= pending_before)
+        resolved = was[Status.RESOLVED] & (Ticket.resolved_at <= resolved_before)
         rows = self.session.execute(
             select(
                 Ticket.id,

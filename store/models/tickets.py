@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, JSONType, UTCDateTime
@@ -13,6 +13,9 @@ from store.models.people import Agent, Customer, Team
 
 if TYPE_CHECKING:
     from store.models.mail import Attachment
+
+# the tickets the requester follow-ups look at (a partial index's condition)
+WAITING_ON_REQUESTERS = "status IN ('pending', 'resolved')"
 
 
 class Ticket(Base):
@@ -35,6 +38,15 @@ class Ticket(Base):
         # the staff list's orders walked in an index: most urgent first, a team's latest
         Index("ix_tickets_priority_order", "priority_rank", "created_at", "id"),
         Index("ix_tickets_team_updated", "team_id", "updated_at", "id"),
+        # the requester follow-ups' tickets, oldest first (``waiting_on_requesters``: its
+        # statuses written as literals, so a generic plan can use it): without it the
+        # follow-ups walked the primary key past every closed ticket (280 ms at 300,000)
+        Index(
+            "ix_tickets_waiting_on_requesters",
+            "id",
+            postgresql_where=text(WAITING_ON_REQUESTERS),
+            sqlite_where=text(WAITING_ON_REQUESTERS),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

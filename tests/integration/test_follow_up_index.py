@@ -1,0 +1,79 @@
+"""The tickets the requester follow-ups look at (pending or resolved, oldest first) are
+read through their partial index, also in a generic plan (psycopg prepares a statement
+after 5 runs), not by walking the primary key past every closed ticket (migration 0044).
+PostgreSQL only: SQLite proves no partial index from an OR of the statuses."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import NoSuchColumnError
+
+from store.db import Database
+
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+TICKETS = """INSERT INTO tickets (subject, status, priority, priority_rank, category, channel,
+    requester_id, requester_address, custom_fields, required_skills, optional_skills, tags,
+    access_key, created_at, updated_at, resolved_at, pending_since, reopen_count, reply_count)
+    SELECT 's', CASE WHEN g > 20000 THEN (ARRAY['pending', 'resolved'])[1 + g % 2]
+        ELSE 'closed' END, 'normal', 2, 'general', 'web', :customer, 'jo@example.org',
+        '{}', '{}', '{}', '[]', 'k', :at, :at, :at, :at, 0, 0
+    FROM generate_series(1, 20100) AS g"""
+
+
+def test_the_follow_ups_read_the_waiting_tickets_by_their_index(db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite proves no partial index from an OR of the statuses")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO customers (name, attributes, created_at) VALUES ('Jo', '{}', :at)"),
+            {"at": NOW},
+        )
+        customer = conn.execute(text("SELECT max(id) FROM customers")).scalar_one()
+        conn.execute(text(TICKETS), {"customer": customer, "at": NOW - timedelta(days=30)})
+        conn.execute(text("ANALYZE tickets"))
+    plans: list[str] = []
+
+    def explain(*args: Any) -> tuple[str, Any]:
+        return "EXPLAIN " + args[2], args[3]
+
+    def read(*args: Any) -> None:
+        plans.append("\n".join(str(row[0]) for row in args[1].fetchall()))
+
+    for mode in ("auto", "force_generic_plan"):
+        with db.unit_of_work() as uow:
+            uow.session.execute(text(f"SET LOCAL plan_cache_mode = {mode}"))
+            conn = uow.session.connection()
+            event.listen(conn, "before_cursor_execute", explain, retval=True)
+            event.listen(conn, "after_cursor_execute", read)
+            try:  # the plan's rows are no ticket rows
+                with suppress(NoSuchColumnError):
+                    uow.tickets.waiting_on_requesters(
+                        pending_before=NOW, resolved_before=NOW, limit=20
+                    )
+            finally:
+                event.remove(conn, "before_cursor_execute", explain)
+                event.remove(conn, "after_cursor_execute", read)
+    assert len(plans) == 2
+    for plan in plans:
+        assert "ix_tickets_waiting_on_requesters" in plan, plan
+
+
+def test_the_follow_ups_find_the_oldest_waiting_tickets(db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("(the fill is PostgreSQL's)")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO customers (name, attributes, created_at) VALUES ('Jo', '{}', :at)"),
+            {"at": NOW},
+        )
+        customer = conn.execute(text("SELECT max(id) FROM customers")).scalar_one()
+        conn.execute(text(TICKETS), {"customer": customer, "at": NOW - timedelta(days=30)})
+    with db.unit_of_work() as uow:
+        rows = uow.tickets.waiting_on_requesters(pending_before=NOW, resolved_before=NOW, limit=3)
+    assert [(r[1]) for r in rows] == ["resolved", "pending", "resolved"]
+    assert rows[0][0] < rows[1][0] < rows[2][0]
