@@ -12,6 +12,7 @@ each time the listener (re)connects it reads once, for what it may have missed.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -29,9 +30,15 @@ def notify(session: Session) -> None:
 class ConfigWatch:
     """Counts the changes heard and the reads that followed them: a read is due when a
     change (or a reconnection) was heard after the last read began, or always while
-    nothing listens."""
+    nothing listens.
 
-    def __init__(self) -> None:
+    ``unheard`` (the listener's, once it is started: ``PgListener.unheard``) says whether
+    a notification reached the process that the listener's thread has not handed over
+    yet: a read is due then too, so a change is not missed while the thread waits to run.
+    """
+
+    def __init__(self, unheard: Callable[[], bool] = lambda: False) -> None:
+        self.unheard = unheard
         self._lock = threading.Lock()
         self._listening = False
         self._heard = 0  # changes heard, and (re)connections of the listener
@@ -51,6 +58,10 @@ class ConfigWatch:
             return self._listening
 
     def must_read(self) -> bool:
+        # (``unheard`` first: a notification the thread hands over while it looks is
+        # counted by the time it answers)
+        if self.unheard():
+            return True
         with self._lock:
             return not self._listening or self._read != self._heard
 

@@ -136,7 +136,10 @@ class Database:
         """On PostgreSQL, hear each configuration change as it commits (started once), so
         ``config_watch`` asks for a read of the version only after one."""
         watch = self.config_watch
-        return self._listen(CONFIG_CHANNEL, watch.heard, on_listening=watch.listening)
+        listener = self._listen(CONFIG_CHANNEL, watch.heard, on_listening=watch.listening)
+        if listener is not None:
+            watch.unheard = listener.unheard
+        return listener
 
     def listen_for_kept_reads(self) -> PgListener | None:
         """On PostgreSQL, hear each change of the agents' addresses and the webhook

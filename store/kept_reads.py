@@ -42,7 +42,7 @@ class KeptReads:
     ) -> None:
         """``reading``: a session on what is committed, for a value to keep."""
         self._reading = reading
-        self._watches = {table: ConfigWatch() for table in tables}
+        self._watches = {table: ConfigWatch(lambda: self.unheard()) for table in tables}
         self._lock = threading.Lock()
         self._kept: dict[str, tuple[int, Any]] = {}  # table -> (the read's mark, value)
         # whether the listener has a notification it did not hand over yet (set by the
@@ -64,9 +64,7 @@ class KeptReads:
         watch = self._watches[table]
         if not watch.listens():
             return load(session)
-        # (in this order: notifications the listener hands over while ``unheard`` looks
-        # are counted by the time it answers)
-        if not self.unheard() and not watch.must_read():
+        if not watch.must_read():  # (nothing heard, nor waiting in the listener's socket)
             with self._lock:
                 kept = self._kept.get(table)
             if kept is not None:

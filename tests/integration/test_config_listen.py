@@ -47,8 +47,8 @@ def _message(pin: ConfigPin, runtime: Runtime) -> str:
         pin.after_process_message(runtime.broker, cast(Any, None))
 
 
-def _apply_urgent(database_url: str) -> str:
-    candidate = make_settings(database_url, relaydesk_helpdesk__default_priority="urgent")
+def _apply_urgent(database_url: str, priority: str = "urgent") -> str:
+    candidate = make_settings(database_url, relaydesk_helpdesk__default_priority=priority)
     operator = build_runtime(candidate, pool_size=1)
     try:
         return apply_settings(
@@ -77,6 +77,14 @@ def test_a_listening_worker_reads_the_version_only_after_a_change_is_heard(
     wait_until(worker.db.config_watch.must_read, 10)  # the NOTIFY came with the commit
     assert _message(pin, worker) == urgent
     assert any("config_changes" in s for s in statements)
+    statements.clear()
+    for round_ in range(10):  # once the NOTIFY reached the socket, handed over or not yet
+        handed = listener.handed
+        version = _apply_urgent(database_url, ("low", "urgent")[round_ % 2])
+        wait_until(lambda: listener.handed > handed or listener.unheard(), 10)  # noqa: B023
+        assert _message(pin, worker) == version, round_
+        wait_until(lambda: listener.handed > handed, 10)  # noqa: B023
+    _message(pin, worker)  # (reads once more if the last NOTIFY was handed over after)
     statements.clear()
     assert _message(pin, worker) == urgent
     assert statements == []
