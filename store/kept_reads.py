@@ -18,11 +18,13 @@ after it rolled back.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar, cast
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from store.config_signals import ConfigWatch
@@ -32,6 +34,9 @@ AGENTS = "agents"  # the agents' addresses
 WEBHOOKS = "webhooks"  # the webhook subscriptions and their events
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+# the triggers that send the signal (migration 0043), enabled (not 'D', disabled)
+_TRIGGERS = text("SELECT count(*) FROM pg_trigger WHERE tgname = ANY(:names) AND tgenabled <> 'D'")
 
 
 class KeptReads:
@@ -55,8 +60,30 @@ class KeptReads:
             each.heard()
 
     def listening(self, on: bool) -> None:
+        """The listener (re)connected (``on``) or lost its connection. Connected to a
+        database whose triggers are missing or disabled (its schema behind the code, a
+        restore without triggers), nothing would be heard: every use reads then."""
+        if on and not self._signalled():
+            on = False
         for watch in self._watches.values():
             watch.listening(on)
+
+    def _signalled(self) -> bool:
+        names = [f"{table}_kept_reads" for table in self._watches]
+        try:
+            with self._reading() as session:
+                found = session.execute(_TRIGGERS, {"names": names}).scalar_one()
+        except Exception as exc:  # a failed check keeps nothing: every use reads
+            log.warning("kept reads: cannot check their triggers (%s): reading each time", exc)
+            return False
+        if found != len(names):
+            log.warning(
+                "kept reads: the triggers %s are missing or disabled (run `relaydesk "
+                "migrate`): reading each time",
+                ", ".join(names),
+            )
+            return False
+        return True
 
     def get(self, table: str, session: Session, load: Callable[[Session], T]) -> T:
         """``load``'s value: kept while no change of ``table`` was heard since it was read;
@@ -67,7 +94,9 @@ class KeptReads:
         if not watch.must_read():  # (nothing heard, nor waiting in the listener's socket)
             with self._lock:
                 kept = self._kept.get(table)
-            if kept is not None:
+            # only a value read since the last change heard: another thread's read of the
+            # change may have been counted and its value not kept yet (a review's finding)
+            if kept is not None and kept[0] == watch.reading():
                 return cast(T, kept[1])
         mark = watch.reading()
         with self._reading() as committed:

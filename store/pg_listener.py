@@ -104,8 +104,10 @@ class PgListener:
                 return True
 
     def _listen(self, on: bool) -> None:
-        if on:
-            self.listening.set()
-        else:
+        # the owner is told first: once ``listening`` is set, it acts on it (a kept read
+        # is kept from then on, as its tests expect)
+        if not on:
             self.listening.clear()
         self._on_listening(on)
+        if on:
+            self.listening.set()

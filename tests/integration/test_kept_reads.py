@@ -230,3 +230,24 @@ def test_without_a_listener_every_event_reads_the_subscriptions(db: Database) ->
         _note(db, number)
         assert _deliveries(db, new) == 1, round_
     assert len(reads) == 3
+
+
+def test_a_database_whose_signal_trigger_is_disabled_is_read_each_time(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a schema behind the code, a restore without triggers: nothing would ever be heard,
+    # so nothing is kept (a review's finding: a new subscription got no deliveries)
+    _postgresql_only(database_url)
+    db = Database(database_url, pool_size=4)
+    with db.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE webhooks DISABLE TRIGGER webhooks_kept_reads"))
+    try:
+        listener = db.listen_for_kept_reads()
+        assert listener is not None and listener.listening.wait(10)
+        wait_until(lambda: "missing or disabled" in caplog.text, timeout=10)
+        assert not db.kept_reads._watches["webhooks"].listens()
+        assert not db.kept_reads._watches["agents"].listens()
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE webhooks ENABLE TRIGGER webhooks_kept_reads"))
+        db.dispose()
