@@ -259,7 +259,10 @@ class InboxRepository:
         own rows are locked as found by their key, waited for if held, and their state read
         as locked; with ``take_along`` the rows taken along are locked too, each skipped if
         held: every other writer of rows no attempt has begun skips what is held, so
-        waiting on the batch's own rows is the only wait.)
+        waiting on the batch's own rows is the only wait. Each of its own rows is locked
+        whatever its state, a done or failed one too, until the transaction ends: a claim
+        waits for a transaction holding one, where the statement before 00fb1f0 read the
+        state first and passed a finished row by.)
 
         ``take_along`` (a channel, a limit): in the same statement, also claim up to that
         many pending rows of the channel that no attempt has begun (``take_waiting``); they

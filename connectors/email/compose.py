@@ -94,8 +94,9 @@ def build_wire(
     """The bytes ``email_bytes(build_email(...))`` would give, and the envelope, written
     without the mail's ``EmailMessage``: its headers line by line (a plain one as it is,
     any other as the stdlib folds it), then the body's own message as the stdlib writes
-    it. Raises ``PermanentError`` as those two would (an encoding's, prefixed with the
-    message's id)."""
+    it. Raises ``PermanentError`` where those two refuse (an encoding's, prefixed with the
+    message's id), for the body's values too: a line break in a language tag or a file's
+    type, which ``build_email`` raises as the stdlib's ``ValueError``, is refused here."""
     head = _head(message, from_address, from_name, reply_to, now)
     stored = [_stored(name, value) for name, value in head.headers]
     language = language_tag(message.language) if message.language else None

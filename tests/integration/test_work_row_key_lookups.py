@@ -20,6 +20,7 @@ from store import inbox_statements as statements
 from store.db import Database
 from store.outbox_leases import _claim
 from tests.integration.test_inbox_waiting_index import ROWS
+from tests.support.generic_plans import generic_plan, sent
 
 AT = "2026-12-07 12:00:00+00:00"
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -66,17 +67,18 @@ def _explained(conn: Connection, postgresql: bool) -> Iterator[list[str]]:
 
 
 def _plans(db: Database, statement: Any, values: dict[str, Any]) -> list[str]:
-    """The statement's plans: SQLite's; PostgreSQL's with the values and generic."""
+    """The statement's plans: SQLite's; PostgreSQL's with the values and its generic plan
+    (a prepared statement's, ``tests.support.generic_plans``)."""
     postgresql = db.dialect == "postgresql"
     found = []
-    for mode in ("auto", "force_generic_plan") if postgresql else ("",):
-        with db.engine.connect() as conn:
-            if postgresql:
-                conn.execute(text(f"SET plan_cache_mode = {mode}"))
-            with _explained(conn, postgresql) as lines:
-                conn.execute(statement, values)  # (its plan's rows read meanwhile)
-            conn.rollback()
-        found.append("\n".join(lines))
+    with db.engine.connect() as conn:
+        with _explained(conn, postgresql) as lines, sent(conn) as statements:
+            conn.execute(statement, values)  # (its plan's rows read meanwhile)
+        conn.rollback()
+    found.append("\n".join(lines))
+    if postgresql:
+        sql, given = statements[0]
+        found.append(generic_plan(db.engine, sql.removeprefix("EXPLAIN "), given))
     return found
 
 

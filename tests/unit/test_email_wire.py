@@ -57,7 +57,7 @@ def _stdlib_line(name: str, value: str) -> bytes:
         ("Message-ID", "<relaydesk.0123abcd@relaydesk.example>"),
         ("In-Reply-To", "<web-42@relaydesk.example>"),
         ("X-Loop", "support@relaydesk.example"),
-        ("Content-Language", "zh-Hans"),
+        ("References", "<a@relaydesk.example>"),
     ],
 )
 def test_a_plain_header_is_written_as_it_is(name: str, value: str) -> None:
@@ -108,6 +108,34 @@ def test_a_plain_mailbox_reads_back_as_its_address_without_a_defect(
     assert [address.addr_spec for address in parsed.addresses] == [spec]
 
 
+@pytest.mark.parametrize(
+    ("display", "spec", "text"),
+    [
+        ("Ana Souza", "ana@customer.example", "Ana Souza <ana@customer.example>"),
+        ("", "a.b+tag@x", "a.b+tag@x"),
+        ("O'Brien", "o'brien@example.ie", "O'Brien <o'brien@example.ie>"),
+    ],
+)
+def test_a_plain_mailbox_is_written_as_it_is(display: str, spec: str, text: str) -> None:
+    assert plain_mailbox(display, spec) == text
+
+
+@pytest.mark.parametrize(
+    ("display", "spec"),
+    [
+        # an encoded word as the address: the stdlib refuses it; written as it is, a
+        # reader would decode "To: evil@x.example" (a review's finding)
+        ("", "=?us-ascii?q?evil?=@x.example"),
+        ("Ana", "=?utf-8?q?a=40b?=@x"),
+        ("=?utf-8?q?Ana?=", "ana@customer.example"),
+        ("a.b", "ana@customer.example"),  # quoted when written
+        ("Ana", "ana@[127.0.0.1]"),
+    ],
+)
+def test_a_mailbox_that_is_not_plain_is_left_to_the_stdlib(display: str, spec: str) -> None:
+    assert plain_mailbox(display, spec) is None
+
+
 def _outcome(message: OutboundMessage, from_name: str, *, wire: bool) -> bytes | str:
     random.seed(message.message_id + message.body_text)  # a boundary the generator makes
     reply_to = message.reply_to or FROM
@@ -126,7 +154,7 @@ def _outcome(message: OutboundMessage, from_name: str, *, wire: bool) -> bytes |
 
 
 # bodies: short lines, a long one, blank lines, bare CR, non-ASCII, a boundary-like line
-BODY_CHARS = st.sampled_from("ab -\r\n\t.=>é")
+BODY_CHARS = st.sampled_from("ab -\r\n\t.=>é\x0c")
 BODIES = st.one_of(
     st.sampled_from(["We are on it.\n", "word " * 40, "Grüße\n", "", "x" * 78, "x" * 79]),
     st.text(alphabet=BODY_CHARS, max_size=200),
@@ -167,6 +195,8 @@ def test_a_mail_written_without_its_message_is_the_stdlibs(
 
 
 EDGES = ["x" * 78, "x" * 79, "a\rb\r\nc\n", "", "\n\n", "tail without newline", "é", "a\tb \n"]
+# line breaks to str.splitlines but not to bytes.splitlines (nor to the stdlib's 7bit rule)
+EDGES += ["a\x0cb\x0bc\x1cd\n"]
 
 
 @pytest.mark.parametrize("html", [None, "<p>x</p>", *EDGES])
@@ -189,3 +219,32 @@ def test_a_body_at_the_edges_of_7bit_is_the_stdlibs(text: str, html: str | None)
         patch.setattr(compose_module, "_POLICY", STDLIB)
         patch.setattr(compose_module, "_WIRE_POLICY", WIRE)
         assert wired == _outcome(message, "Relay Desk", wire=False)
+
+
+@pytest.mark.parametrize(
+    "smuggled",
+    [
+        b"Subject: x\r\nBcc: victim@evil.example\r\n",
+        b"Subject: x\x00y\r\n",
+        b"Subject: \xc3\xa9\r\n",
+    ],
+)
+def test_a_header_line_that_slipped_through_is_refused_by_build_wire(
+    smuggled: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last line of defence on the path deliveries take: whatever wrote a header line,
+    an extra line, a control or a non-ASCII byte in the header section is never sent."""
+    monkeypatch.setattr(
+        compose_module,
+        "plain_line",
+        lambda name, value: smuggled if name == "Subject" else None,
+    )
+    message = OutboundMessage(
+        channel=Channel.EMAIL,
+        recipient="ana@customer.example",
+        subject="Your ticket",
+        body_text="We are on it.",
+        message_id="<out-1@relaydesk.example>",
+    )
+    with pytest.raises(PermanentError, match="safe lines"):
+        build_wire(message, from_address=FROM, from_name="Desk", reply_to=FROM, now=NOW)

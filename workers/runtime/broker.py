@@ -5,7 +5,10 @@ On Redis an idle consumer blocks until its queue holds a message
 are not dramatiq's defaults on purpose: with a 60 s heartbeat and maintenance on 0.1 %
 of commands, the messages of a worker killed with SIGKILL came back after minutes or
 not at all; with a 15 s heartbeat and maintenance on 10 % of commands they come back
-in under half a minute.
+in under half a minute on a busy fleet. An idle consumer fetches about twice a second
+(``waking_broker``: its heartbeat), so on an idle fleet with a single other consumer
+the 10 % chances come about every 5 s, and a dead worker's messages may take a little
+longer than that.
 """
 
 from __future__ import annotations

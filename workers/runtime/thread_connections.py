@@ -19,12 +19,15 @@ goes back to the pool when the thread ends.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 import redis
 from dramatiq import Broker
 from dramatiq.middleware import Middleware
+
+log = logging.getLogger(__name__)
 
 
 class ThreadConnections(redis.Redis):
@@ -69,7 +72,10 @@ class KeepConnections(Middleware):
 def _keep(broker: Broker) -> None:
     client = getattr(broker, "client", None)
     if isinstance(client, ThreadConnections):
-        client.keep_connection()
+        try:
+            client.keep_connection()
+        except redis.ConnectionError as exc:  # (a consumer tries again at its next fetch)
+            log.warning("Redis unreachable as a thread started (%s): it uses the pool", exc)
 
 
 __all__ = ["KeepConnections", "ThreadConnections"]

@@ -10,8 +10,8 @@ order are left as they are, and returns as soon as there is one (every consumer 
 on the queue wakes, and the fetches decide who takes it). The move is still a write: a
 message sent to a quiet queue costs one such write per consumer blocked on it. The
 delayed queues (``.DQ``) block the same way; as with dramatiq's sleep, a delayed
-message that falls due, and an acknowledgement, wait for the end of the consumer's wait
-(at most the idle timeout) to be handled.
+message that falls due waits for the end of the consumer's wait (at most the idle
+timeout) to be moved to its queue (acknowledgements are sent by the worker threads).
 
 A consumer whose last fetch came back short (fewer messages than it asked for: it
 emptied the queue) or whose wait timed out waits before it fetches again, instead of
@@ -83,7 +83,10 @@ class _WakingConsumer(_RedisConsumer):
 
     def __next__(self) -> Any:
         if not self.kept:
-            self.broker.client.keep_connection()  # this consumer's thread: its own commands
+            try:  # this consumer's thread: its own commands, on a connection made now
+                self.broker.client.keep_connection()
+            except redis.ConnectionError as exc:  # Redis not up yet: dramatiq retries quietly
+                raise ConnectionClosed(exc) from None
             self.kept = True
         fetches = not self.message_cache and self.outstanding_message_count < self.prefetch
         if fetches and self.drained and self.blocks:

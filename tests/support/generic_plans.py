@@ -1,0 +1,57 @@
+"""PostgreSQL's generic plan of a statement as the desk sends it: the plan a prepared
+statement may keep (psycopg prepares a statement after 5 runs) and use for any values.
+
+``EXPLAIN`` of a statement with bound values plans for those values, whatever
+``plan_cache_mode`` says; only a prepared statement's ``EXPLAIN EXECUTE`` under
+``force_generic_plan`` shows the generic plan (PostgreSQL 15 has no ``EXPLAIN
+(GENERIC_PLAN)``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from psycopg import sql
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@contextmanager
+def sent(conn: Connection) -> Iterator[list[tuple[str, Mapping[str, Any]]]]:
+    """The statements ``conn`` sends meanwhile, as the driver gets them (its SQL, its
+    values: lists already expanded into one placeholder a value)."""
+    seen: list[tuple[str, Mapping[str, Any]]] = []
+
+    def record(*args: Any) -> None:
+        seen.append((args[2], args[3]))
+
+    event.listen(conn, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(conn, "before_cursor_execute", record)
+
+
+def generic_plan(engine: Engine, statement: str, values: Mapping[str, Any]) -> str:
+    """The generic plan of ``statement`` (psycopg's ``%(name)s`` form) for ``values``."""
+    names = list(dict.fromkeys(_PLACEHOLDER.findall(statement)))
+    numbered = _PLACEHOLDER.sub(lambda m: f"${names.index(m[1]) + 1}", statement)
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        given = ", ".join(sql.Literal(values[name]).as_string(raw) for name in names)
+        with raw.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
+            cursor.execute(f"PREPARE generic AS {numbered}".encode())
+            try:
+                cursor.execute(f"EXPLAIN EXECUTE generic({given})".encode())
+                return "\n".join(str(row[0]) for row in cursor.fetchall())
+            finally:
+                cursor.execute("DEALLOCATE generic")
+                cursor.execute("RESET plan_cache_mode")
+                raw.rollback()
