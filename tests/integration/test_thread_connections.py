@@ -61,7 +61,7 @@ def test_worker_threads_acknowledge_and_send_on_a_connection_of_their_own(
         taken.append(threading.current_thread().name)
         return get_connection()
 
-    pool.get_connection = counted  # type: ignore[method-assign]
+    pool.get_connection = counted
     worker = Worker(broker, queues={QUEUE}, worker_threads=2, worker_timeout=100)
     worker.start()
     try:
