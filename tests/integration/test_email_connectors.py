@@ -40,7 +40,7 @@ def _with_email(settings: Settings, **changes: Any) -> Settings:
 SEEN = b"\\Seen"
 
 
-def _eventually(check: Callable[[], object], timeout: float = 10.0) -> Any:
+def _eventually(check: Callable[[], object], timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = check()

@@ -619,7 +619,7 @@ class TelegramServer:
                 self._cond.wait(min(remaining, 0.02))
 
     def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 30.0
     ) -> dict[str, Any]:
         """The first sent message that matches ``predicate``, waiting up to ``timeout``."""
         try:
