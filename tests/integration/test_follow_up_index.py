@@ -23,9 +23,8 @@ TICKETS = """INSERT INTO tickets (subject, status, priority, priority_rank, cate
     FROM generate_series(1, 20100) AS g"""
 
 
-def test_the_follow_ups_read_the_waiting_tickets_by_their_index(db: Database) -> None:
-    if db.dialect != "postgresql":
-        pytest.skip("SQLite proves no partial index from an OR of the statuses")
+def _fill(db: Database) -> None:
+    """A customer and 20,100 tickets, the first 20,000 closed, the rest waiting on them."""
     with db.engine.begin() as conn:
         conn.execute(
             text("INSERT INTO customers (name, attributes, created_at) VALUES ('Jo', '{}', :at)"),
@@ -33,6 +32,13 @@ def test_the_follow_ups_read_the_waiting_tickets_by_their_index(db: Database) ->
         )
         customer = conn.execute(text("SELECT max(id) FROM customers")).scalar_one()
         conn.execute(text(TICKETS), {"customer": customer, "at": NOW - timedelta(days=30)})
+
+
+def test_the_follow_ups_read_the_waiting_tickets_by_their_index(db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite proves no partial index from an OR of the statuses")
+    _fill(db)
+    with db.engine.begin() as conn:
         conn.execute(text("ANALYZE tickets"))
     with db.unit_of_work() as uow, sent(uow.session.connection()) as statements:
         uow.tickets.waiting_on_requesters(pending_before=NOW, resolved_before=NOW, limit=20)
@@ -48,13 +54,7 @@ def test_the_follow_ups_read_the_waiting_tickets_by_their_index(db: Database) ->
 def test_the_follow_ups_find_the_oldest_waiting_tickets(db: Database) -> None:
     if db.dialect != "postgresql":
         pytest.skip("(the fill is PostgreSQL's)")
-    with db.engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO customers (name, attributes, created_at) VALUES ('Jo', '{}', :at)"),
-            {"at": NOW},
-        )
-        customer = conn.execute(text("SELECT max(id) FROM customers")).scalar_one()
-        conn.execute(text(TICKETS), {"customer": customer, "at": NOW - timedelta(days=30)})
+    _fill(db)
     with db.unit_of_work() as uow:
         rows = uow.tickets.waiting_on_requesters(pending_before=NOW, resolved_before=NOW, limit=3)
     assert [(r[1]) for r in rows] == ["resolved", "pending", "resolved"]
