@@ -26,6 +26,15 @@ from workers.runtime.build import build_runtime
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+# honcho, with its SIGKILL 60 s after its SIGTERM instead of 5: on a loaded test machine (three
+# test processes on two cores) a clean stop of four processes, one of them a supervisor of
+# another, took more than 5 s once, and honcho's SIGKILL then left a heartbeat behind. What the
+# test asks is that each process stops cleanly on SIGTERM, not how fast a loaded machine runs it
+HONCHO = (
+    "import sys, honcho.manager; honcho.manager.KILL_WAIT = 60; "
+    "from honcho.command import main; sys.exit(main())"
+)
+
 CONFIG = """
 [helpdesk]
 address = "support@desk.test"
@@ -58,7 +67,9 @@ def test_the_procfile_fleet_takes_a_ticket_through_and_stops_on_sigterm(
         log = (tmp_path / "honcho.log").open("w+")
         fleet = subprocess.Popen(
             [
-                "honcho",
+                sys.executable,
+                "-c",
+                HONCHO,
                 "start",
                 "-f",
                 str(ROOT / "Procfile"),
@@ -108,9 +119,10 @@ def test_the_procfile_fleet_takes_a_ticket_through_and_stops_on_sigterm(
                 kinds = sorted(b.kind for b in uow.process_beats.all())
             assert kinds == ["scheduler", "web", "worker", "worker"]  # each beating
             fleet.send_signal(signal.SIGTERM)
-            assert fleet.wait(40) is not None
+            assert fleet.wait(90) is not None
+            assert "SIGKILL" not in Path(log.name).read_text()
             with db.unit_of_work() as uow:  # each stopped cleanly: left the list itself
-                assert uow.process_beats.all() == []
+                assert [b.kind for b in uow.process_beats.all()] == []
             db.dispose()
         finally:
             if fleet.poll() is None:
