@@ -68,7 +68,8 @@ def notify_in_chat(
     gather: Gathered | None = None,
 ) -> int | None:
     """``gather``: a batch's, which queues the notice with the others unless files follow
-    it (they need its id: then it is queued at once)."""
+    it (they need its id: then what the batch gathered so far is written first, and this
+    notice at once, so the chat's messages keep the order they were queued in)."""
     assert contact.telegram_chat_id is not None  # (the adapter's agent_address said so)
     telegram = runtime.settings.telegram
     files: tuple[AttachmentRef, ...] = ()
@@ -89,6 +90,8 @@ def notify_in_chat(
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
         files=[(f.filename, f.skipped if f.sha256 is None else None) for f in files],
     )
+    if files and gather is not None:
+        gather.flush()  # a notice the batch gathered before this one goes before it
     outbox_id = queue_chat(
         runtime,
         uow,
