@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 import dramatiq
 from click.testing import CliRunner
 from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import update
 
 from router.envelopes import InboundMessage, OutboundMessage
 from router.vocabulary import Channel, OutboxKind
 from store.db import Database
+from store.models import InboxItem
 from store.process_beats import Beating
 from workers.cli import main
 from workers.runtime.queue_depth import queue_depths
@@ -36,6 +38,20 @@ def _seed(url: str, now: datetime) -> None:
             ),
             now=now - 2 * MINUTE,
             redrive_after=MINUTE,
+        )
+        for key in ("k2", "k3"):  # two rows finished long ago
+            uow.inbox.accept(
+                InboundMessage(
+                    channel=Channel.WEB,
+                    idempotency_key=key,
+                    sender_address="jo@x.org",
+                    body_text="old",
+                ),
+                now=now - 600 * MINUTE,
+                redrive_after=MINUTE,
+            )
+        uow.session.execute(
+            update(InboxItem).where(InboxItem.idempotency_key != "k1").values(state="done")
         )
         uow.outbox.add(
             OutboundMessage(
@@ -69,9 +85,10 @@ def test_status_shows_each_process_quiet_or_running_and_the_work_waiting(
     by_pid = {p["pid"]: p for p in data["processes"]}
     assert (by_pid[10]["quiet"], by_pid[20]["quiet"]) == (False, True)
     assert by_pid[20]["last_beat_age_s"] >= 30 * 60
-    assert data["inbox"]["by_state"] == {"pending": 1}
+    # the command line counts the finished rows too; every open state is there, 0 or not
+    assert data["inbox"]["by_state"] == {"done": 2, "failed": 0, "pending": 1}
     assert data["inbox"]["oldest_unfinished_age_s"] >= 120
-    assert data["outbox"]["by_state"] == {"pending": 1}
+    assert data["outbox"]["by_state"] == {"failed": 0, "pending": 1, "sending": 0}
     assert data["outbox"]["oldest_unfinished_age_s"] >= 180
     queues = {q["queue"]: q for q in data["queues"]}
     assert "ingest.web" in queues and queues["ingest.web"]["ready"] == 0

@@ -1,7 +1,8 @@
 """The fleet's gauges for Prometheus, read at scrape time from the store and the broker
-(``store/fleet_status.py``, ``queue_depth.py``): rows by state and the oldest unfinished
-one's age, queue depth, routing backlog, SLA warnings and breaches of the last hour, processes
-beating and quiet, each IMAP mailbox's health. Beside them, this process's own
+(``store/fleet_status.py``, ``queue_depth.py``): the rows still to do or failed by state
+(the finished ones are history: how fast they finish is in the actors' counters) and the
+oldest unfinished one's age, queue depth, routing backlog, SLA warnings and breaches of the
+last hour, processes beating and quiet, each IMAP mailbox's health. Beside them, this process's own
 counters (``message_metrics.py``), or every process's in multiprocess mode."""
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ class FleetCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         runtime = self.runtime
         with runtime.db.unit_of_work() as uow:
-            fleet = read_status(uow.session, now=runtime.now(), dead_after=runtime.dead_after)
+            fleet = read_status(
+                uow.session, now=runtime.now(), dead_after=runtime.dead_after, finished=False
+            )
         yield from _rows(fleet)
         yield from _backlog_and_sla(fleet)
         yield from _processes(fleet)
@@ -44,7 +47,9 @@ class FleetCollector(Collector):
 def _rows(fleet: FleetStatus) -> Iterator[Metric]:
     for name, rows in (("inbox", fleet.inbox), ("outbox", fleet.outbox)):
         by_state = GaugeMetricFamily(
-            f"relaydesk_{name}_rows", f"{name.capitalize()} rows by state", labels=["state"]
+            f"relaydesk_{name}_rows",
+            f"{name.capitalize()} rows still to do or failed, by state",
+            labels=["state"],
         )
         for state, n in rows.counts.items():
             by_state.add_metric([state], n)
