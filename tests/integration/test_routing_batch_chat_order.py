@@ -10,7 +10,7 @@ run by hand against the Bot API server on loopback.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
 
 import pytest
 from dramatiq.brokers.stub import StubBroker
@@ -37,7 +37,9 @@ INVOICE = b"%PDF-1.4 the invoice"
 
 
 @pytest.fixture
-def runtime(database_url: str, telegram_server: TelegramServer, tmp_path: Any) -> Iterator[Runtime]:
+def runtime(
+    database_url: str, telegram_server: TelegramServer, tmp_path: Path
+) -> Iterator[Runtime]:
     """ana alone online, linked to her chat; nobody routes or delivers."""
     settings = make_settings(
         database_url,

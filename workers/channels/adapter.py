@@ -111,7 +111,8 @@ class ChannelAdapter:
         gather: Gathered | None = None,
     ) -> None:
         """Tell a new ticket's requester it was received (``limit`` and ``gather``: a
-        batch's; an adapter may queue its message at once instead of gathering it)."""
+        batch's; an adapter that needs its message's id at once passes ``at_once`` with
+        the gather, never queues it beside: a chat's rows leave in the order written)."""
 
     # -- deliver -------------------------------------------------------------------
     def make_sender(self, runtime: Runtime) -> Sender:

@@ -67,9 +67,9 @@ def notify_in_chat(
     detail: str = "",
     gather: Gathered | None = None,
 ) -> int | None:
-    """``gather``: a batch's, which queues the notice with the others unless files follow
-    it (they need its id: then what the batch gathered so far is written first, and this
-    notice at once, so the chat's messages keep the order they were queued in)."""
+    """``gather``: a batch's, which queues the notice with the others; when files follow
+    it (they need its id) it is written at once in one statement with what the batch
+    gathered before it (``Gathered.now``), so the chat's messages keep their order."""
     assert contact.telegram_chat_id is not None  # (the adapter's agent_address said so)
     telegram = runtime.settings.telegram
     files: tuple[AttachmentRef, ...] = ()
@@ -90,8 +90,6 @@ def notify_in_chat(
         tag_prefix=runtime.settings.helpdesk.tag_prefix,
         files=[(f.filename, f.skipped if f.sha256 is None else None) for f in files],
     )
-    if files and gather is not None:
-        gather.flush()  # a notice the batch gathered before this one goes before it
     outbox_id = queue_chat(
         runtime,
         uow,
@@ -105,7 +103,8 @@ def notify_in_chat(
         agent_id=contact.id,
         recipient_name=contact.display_name or contact.name,
         subject=rendered.subject,  # for the email it becomes if the chat is unreachable
-        gather=None if files else gather,
+        gather=gather,
+        at_once=bool(files),  # the files need its id; it still leaves after those gathered
     )
     if outbox_id is not None:
         _pass_on_files(

@@ -40,10 +40,12 @@ def queue_email(
     confirm_chat_id: str | None = None,
     attachments: tuple[AttachmentRef, ...] = (),
     gather: Gathered | None = None,
+    at_once: bool = False,
 ) -> int | None:
     """Write one outbox row and enqueue its delivery once the transaction commits;
     ``attachments``: kept files attached to the mail; ``gather``: a batch's, which writes
-    it at its flush (then None here).
+    it at its flush (then None here), or now with ``at_once`` (``Gathered.now``: its id
+    for a caller who needs it, after every row gathered before it).
 
     ``from_address``: the address of ours the requester wrote to (the ticket's
     ``reply_address``); None: the helpdesk's. With plus-addressing on, replies go to
@@ -79,7 +81,7 @@ def queue_email(
         agent_id=agent_id,
         confirm_chat_id=confirm_chat_id,
     )
-    return _queue(runtime, uow, queued, gather)
+    return _queue(runtime, uow, queued, gather, at_once)
 
 
 def queue_chat(
@@ -103,6 +105,7 @@ def queue_chat(
     confirm_chat_id: str | None = None,
     attachments: tuple[AttachmentRef, ...] = (),
     gather: Gathered | None = None,
+    at_once: bool = False,
 ) -> int | None:
     """Queue one Telegram message (or an edit, or a callback answer, or a document: one of
     ``attachments``, ``html`` its caption) like an email.
@@ -110,8 +113,8 @@ def queue_chat(
     ``html`` is what the chat shows; ``text`` its plain form, which the sender
     splits and sends instead when the html is too long for one message. A chat's
     messages and edits leave one at a time in the order they were queued (a
-    callback's answer, which shows as a toast, goes at once). ``gather``: as for
-    ``queue_email``.
+    callback's answer, which shows as a toast, goes at once). ``gather`` and
+    ``at_once``: as for ``queue_email``.
     """
     message = OutboundMessage(
         channel=Channel.TELEGRAM,
@@ -137,7 +140,7 @@ def queue_chat(
         sequence_key=None if action == ChatAction.ANSWER_CALLBACK else f"tg:{chat_id}",
         confirm_chat_id=confirm_chat_id,
     )
-    return _queue(runtime, uow, queued, gather)
+    return _queue(runtime, uow, queued, gather, at_once)
 
 
 def queue_message(
@@ -226,15 +229,25 @@ class Gathered:
             uow.after_commit(_delivery(runtime, outbox_id, Channel(queued.message.channel)))
         return ids
 
+    def now(self, queued: Queued) -> int | None:
+        """Add ``queued`` and write it now, in one statement with what was gathered before
+        it: its id for a caller who needs it at once (a notice whose files follow), and
+        the rows in the order they were added, as a chat's messages leave. Never write a
+        message of the batch beside its ``Gathered``: it would go before those gathered."""
+        self.add(queued)
+        return self.flush()[-1]
+
 
 def _delivery(runtime: Runtime, outbox_id: int, channel: Channel) -> Callable[[], None]:
     return lambda: runtime.enqueue_delivery(outbox_id, channel)
 
 
 def _queue(
-    runtime: Runtime, uow: UnitOfWork, queued: Queued, gather: Gathered | None
+    runtime: Runtime, uow: UnitOfWork, queued: Queued, gather: Gathered | None, at_once: bool
 ) -> int | None:
-    if gather is not None:
-        gather.add(queued)
-        return None
-    return queue_messages(runtime, uow, [queued])[0]
+    if gather is None:
+        return queue_messages(runtime, uow, [queued])[0]
+    if at_once:
+        return gather.now(queued)
+    gather.add(queued)
+    return None
