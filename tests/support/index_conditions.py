@@ -6,7 +6,9 @@ database: each model index with a condition is created again under another name 
 transaction that is rolled back, and read back the same way. So both sides are in the
 database's own spelling: PostgreSQL prints a condition it parsed
 (``pg_get_expr(indpred, indrelid)``: casts, parentheses, ``= ANY (ARRAY[...])``), SQLite
-keeps the text it was given (compared without its whitespace and case outside quotes).
+keeps the text it was given (compared without its whitespace and case outside quotes), so
+there a rewrite that means the same (added parentheses, ``NOTNULL`` for ``IS NOT NULL``)
+differs: write the model's condition as the migration does.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def _probe_ddl(conn: Connection, index: Index) -> str:
     ddl = str(CreateIndex(index).compile(dialect=conn.dialect))
     named = f"INDEX {index.name} ON "
     assert named in ddl, ddl  # (a name that needs quoting would be spelled otherwise)
+    # PostgreSQL cuts a name at 63 bytes: the probe's would then not be found by its name
+    assert len(_PROBE + str(index.name)) <= 63, f"{index.name}: too long to probe"
     return ddl.replace(named, f"INDEX {_PROBE}{index.name} ON ", 1)
 
 
