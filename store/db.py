@@ -142,8 +142,8 @@ class Database:
         return listener
 
     def listen_for_kept_reads(self) -> PgListener | None:
-        """On PostgreSQL, hear each change of the agents' addresses and the webhook
-        subscriptions as it commits (started once), so ``kept_reads`` keeps them until one."""
+        """On PostgreSQL, hear each change of the agents' addresses as it commits (started
+        once), so ``kept_reads`` keeps them until one."""
         kept = self.kept_reads
         listener = self._listen(KEPT_READS_CHANNEL, kept.heard, on_listening=kept.listening)
         if listener is not None:
@@ -342,7 +342,6 @@ class UnitOfWork:
             audit_events,
             redrive_after=redrive_after,
             link_base=outlet.link_base() if outlet is not None else "",
-            kept=self._kept_reads,
         )
         if delivery_ids and outlet is not None:
             self.after_commit(lambda: outlet.enqueue(delivery_ids))

@@ -1,19 +1,23 @@
-"""Reads that every batch would repeat, kept in the process until their tables change.
+"""A read that every batch would repeat, kept in the process until its table changes.
 
-Every ingest batch asks for the agents' addresses (an agent's mail is not a customer's),
-and every audit flush with a webhook event for the webhook subscriptions. On PostgreSQL
-a statement that changes either sends a ``NOTIFY`` naming its table (a trigger,
-migration 0043: whoever writes, CLI, staff API, directory sync or desk), delivered when
-its transaction commits; a worker process hears it on one ``LISTEN`` connection
-(``store.pg_listener``) and reads the table again at its next use. Whenever it is not
-listening (SQLite, a process that never listens, before the listener connects, while it
-reconnects) every use reads in the caller's transaction, as it did without a listener;
-each time the listener (re)connects the kept values are read again, for what it may
-have missed.
+Every ingest batch asks for the agents' addresses (an agent's mail is not a customer's).
+On PostgreSQL a statement that changes them sends a ``NOTIFY`` naming its table (a
+trigger, migration 0043: whoever writes, CLI, staff API, directory sync or desk),
+delivered when its transaction commits; a worker process hears it on one ``LISTEN``
+connection (``store.pg_listener``) and reads the table again at its next use. Whenever it
+is not listening (SQLite, a process that never listens, before the listener connects,
+while it reconnects) every use reads in the caller's transaction, as it did without a
+listener; each time the listener (re)connects the kept values are read again, for what it
+may have missed.
 
 A kept value is read through ``Database.reading`` (what is committed), not in the
 caller's transaction: a value read there could hold the transaction's own change, kept
 after it rolled back.
+
+The webhook subscriptions were kept this way too, until the capture read them in the
+statement that writes the deliveries (``store.webhook_capture``; migration 0045 dropped
+their trigger): an event captured between a subscription's commit and its notification
+reaching the process missed it, or failed its foreign key if it was just deleted.
 """
 
 from __future__ import annotations
@@ -31,11 +35,11 @@ from store.config_signals import ConfigWatch
 
 CHANNEL = "relaydesk_reads"  # the payload: the changed table's name
 AGENTS = "agents"  # the agents' addresses
-WEBHOOKS = "webhooks"  # the webhook subscriptions and their events
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-# the triggers that send the signal (migration 0043), enabled (not 'D', disabled)
+# the triggers that send the signal (migration 0043; the agents' alone since 0045), enabled
+# (not 'D', disabled)
 _TRIGGERS = text("SELECT count(*) FROM pg_trigger WHERE tgname = ANY(:names) AND tgenabled <> 'D'")
 
 
@@ -43,7 +47,7 @@ class KeptReads:
     def __init__(
         self,
         reading: Callable[[], AbstractContextManager[Session]],
-        tables: Iterable[str] = (AGENTS, WEBHOOKS),
+        tables: Iterable[str] = (AGENTS,),
     ) -> None:
         """``reading``: a session on what is committed, for a value to keep."""
         self._reading = reading

@@ -6,6 +6,15 @@ and that a subscription wants are written as one event row each and a
 delivery row per subscription, beside the change and its audit trail. They
 commit together or not at all; the deliveries' ids are enqueued after the
 commit (``WebhookOutlet``), and the scheduler re-drives any the broker lost.
+
+The subscriptions are read by the database, in the writing transaction: one statement
+asks which of the events' types any subscription wants (so a desk without subscribers
+builds no payload), and each event's row and its deliveries are written by an
+``INSERT ... SELECT FROM webhooks`` naming the subscriptions that want its type. A
+subscription committed before the flush is told; one deleted meanwhile is not (on
+PostgreSQL the statement takes the subscriptions' key-share lock, the lock its foreign
+keys take anyway: a delete in flight is waited for and its row left out, so no delivery
+fails its foreign key).
 """
 
 from __future__ import annotations
@@ -17,29 +26,30 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, Insert, bindparam, insert, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Executable,
+    Insert,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
 
-from router.vocabulary import AuditAction, Direction, RowState
+from router.vocabulary import RowState
 from router.webhook_events import event_details, event_of
 from store.dialect import table
-from store.kept_reads import WEBHOOKS, KeptReads
-from store.models import (
-    Agent,
-    Customer,
-    Message,
-    Team,
-    Ticket,
-    WebhookDelivery,
-    WebhookEventRow,
-)
+from store.models import WebhookDelivery, WebhookEventRow
 from store.models.webhooks import WebhookSubscription
-
-MAX_TEXT = 100_000  # characters of a message's text a webhook carries (``text_truncated``)
-TICKETS = "/api/v1/desk/tickets"  # the staff API's tickets: a file's download is under it
-_MESSAGE_ACTIONS = frozenset(
-    {AuditAction.MESSAGE_REPLIED, AuditAction.MESSAGE_RECEIVED, AuditAction.NOTE_ADDED}
-)
+from store.webhook_payloads import message_payloads, ticket_snapshots
 
 
 @dataclass(frozen=True)
@@ -63,12 +73,11 @@ def capture(
     *,
     redrive_after: timedelta,
     link_base: str = "",
-    kept: KeptReads | None = None,
 ) -> list[int]:
     """Write the webhook events among ``audit_events`` that subscriptions want, and
     their deliveries; the deliveries' ids (none: nothing to tell anyone). A message's
     event carries the message (``message_payloads``); ``link_base`` starts its files'
-    links; ``kept``: where the process keeps the subscriptions between changes."""
+    links."""
     found = []
     for audit in audit_events:
         if audit["ticket_id"] is None:
@@ -78,21 +87,17 @@ def capture(
             found.append((event, audit))
     if not found:
         return []
+    dialect = session.get_bind().dialect.name
     # a paused subscription's deliveries are written too: they wait until it is resumed
-    subscriptions = (
-        subscriptions_of(session) if kept is None else kept.get(WEBHOOKS, session, subscriptions_of)
-    )
-    wanted = [
-        (event, audit, [sid for sid, events in subscriptions if event.value in events])
-        for event, audit in found
-    ]
-    wanted = [(event, audit, ids) for event, audit, ids in wanted if ids]
+    types = sorted({event.value for event, _ in found})
+    subscribed = set(session.scalars(_wanted_types(dialect), {"types": types}))
+    wanted = [(event, audit) for event, audit in found if event.value in subscribed]
     if not wanted:
         return []
-    snapshots = ticket_snapshots(session, {audit["ticket_id"] for _, audit, _ in wanted})
-    messages = message_payloads(session, [audit for _, audit, _ in wanted], link_base)
+    snapshots = ticket_snapshots(session, {audit["ticket_id"] for _, audit in wanted})
+    messages = message_payloads(session, [audit for _, audit in wanted], link_base)
     delivery_ids: list[int] = []
-    for index, (event, audit, subscription_ids) in enumerate(wanted):
+    for index, (event, audit) in enumerate(wanted):
         data = {
             "ticket": snapshots.get(audit["ticket_id"], {"number": audit["ticket_id"]}),
             "actor": audit["actor"],
@@ -100,21 +105,48 @@ def capture(
         }
         if index in messages:
             data["message"] = messages[index]
-        delivery_ids += add_event(
+        delivery_ids += add_subscribed_event(
             session,
             event.value,
             ticket_id=audit["ticket_id"],
             data=data,
             now=audit["created_at"],
-            subscription_ids=subscription_ids,
             redrive_after=redrive_after,
         )
     return delivery_ids
 
 
-def subscriptions_of(session: Session) -> list[tuple[int, tuple[str, ...]]]:
-    """Every subscription's id and the events it wants, paused ones included."""
-    return [(sid, tuple(events)) for sid, events in session.execute(_subscriptions())]
+def add_subscribed_event(
+    session: Session,
+    event_type: str,
+    *,
+    ticket_id: int | None,
+    data: dict[str, Any],
+    now: datetime,
+    redrive_after: timedelta,
+) -> list[int]:
+    """One event and a pending delivery of it to each subscription that wants its type,
+    the subscriptions read by the statement that writes them (no event row when none
+    does); the deliveries' ids."""
+    event = {
+        "message_id": new_message_id(),
+        "type": event_type,
+        "ticket_id": ticket_id,
+        "data": data,
+        "occurred_at": now,
+    }
+    delivery = {
+        "type": event_type,
+        "state": RowState.PENDING.value,
+        "available_at": now + redrive_after,
+        "created_at": now,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.scalars(_event_and_deliveries(), event | delivery))
+    event_id = session.scalars(_subscribed_event(), event).first()
+    if event_id is None:
+        return []
+    return list(session.scalars(_subscribed_deliveries(), delivery | {"event_id": event_id}))
 
 
 def add_event(
@@ -127,7 +159,8 @@ def add_event(
     subscription_ids: Sequence[int],
     redrive_after: timedelta,
 ) -> list[int]:
-    """One event and a pending delivery of it to each subscription; the deliveries' ids."""
+    """One event and a pending delivery of it to each of ``subscription_ids`` (a test
+    event, to one subscription); the deliveries' ids."""
     event_id = session.execute(
         _insert_event(),
         {
@@ -156,87 +189,121 @@ def add_event(
     return [row[0] for row in rows]
 
 
-def message_payloads(
-    session: Session, audits: Sequence[dict[str, Any]], link_base: str
-) -> dict[int, dict[str, Any]]:
-    """The message each audit event of ``audits`` is about (by index), as a webhook shows
-    it: a reply or note names its row (``data.message``); a customer's message joining a
-    ticket is the ticket's inbound message written in this transaction, in order."""
-    named = {i: a["data"]["message"] for i, a in enumerate(audits) if _names_message(a)}
-    received: dict[int, list[int]] = {}
-    for i, audit in enumerate(audits):
-        if audit["action"] == AuditAction.MESSAGE_RECEIVED and i not in named:
-            received.setdefault(audit["ticket_id"], []).append(i)
-    found: dict[int, Message] = {}
-    if named:
-        rows = session.scalars(select(Message).where(Message.id.in_(sorted(set(named.values())))))
-        by_id = {m.id: m for m in rows}
-        found |= {i: by_id[m] for i, m in named.items() if m in by_id}
-    for ticket_id, indexes in received.items():
-        latest = session.scalars(
-            select(Message)
-            .where(Message.ticket_id == ticket_id, Message.direction == Direction.INBOUND.value)
-            .order_by(Message.id.desc())
-            .limit(len(indexes))
-        ).all()
-        found |= (
-            dict(zip(indexes[-len(latest) :], reversed(latest), strict=False)) if latest else {}
-        )
-    return {i: _message(m, link_base) for i, m in found.items()}
-
-
-def _names_message(audit: dict[str, Any]) -> bool:
-    return audit["action"] in _MESSAGE_ACTIONS and isinstance(audit["data"].get("message"), int)
-
-
-def _message(m: Message, link_base: str) -> dict[str, Any]:
-    base = link_base.rstrip("/")
-    return {
-        "id": m.id,
-        "direction": m.direction,
-        "channel": m.channel,
-        "author": m.author,
-        "text": m.body_text[:MAX_TEXT],
-        "text_truncated": len(m.body_text) > MAX_TEXT,
-        "created_at": m.created_at.isoformat(),
-        "attachments": [
-            {
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "size": a.size,
-                "url": f"{base}{TICKETS}/{m.ticket_id}/attachments/{a.id}" if a.sha256 else None,
-            }
-            for a in m.attachments
-        ],
-    }
-
-
-def ticket_snapshots(session: Session, ticket_ids: set[int]) -> dict[int, dict[str, Any]]:
-    """The tickets as a webhook shows them, as this transaction leaves them."""
-    rows = session.execute(_snapshots(), {"ids": sorted(ticket_ids)}).all()
-    return {
-        row[0]: {
-            "number": row[0],
-            "subject": row[1],
-            "status": row[2],
-            "priority": row[3],
-            "category": row[4],
-            "channel": row[5],
-            "tags": list(row[6] or []),
-            "created_at": row[7].isoformat(),
-            "updated_at": row[8].isoformat(),
-            "team": row[9],
-            "assignee": row[10],
-            "requester": {"name": row[11] or "", "address": row[12]},
-        }
-        for row in rows
-    }
+def _wants(dialect: str, event_type: ColumnElement[Any]) -> ColumnElement[bool]:
+    """A subscription (a row of ``webhooks``) names ``event_type`` among its events."""
+    events = table(WebhookSubscription).c.events
+    if dialect == "postgresql":
+        return events.op("?", return_type=Boolean)(event_type)
+    named = func.json_each(events).table_valued("value").alias("named")
+    return exists().select_from(named).where(named.c.value == event_type)
 
 
 # Built once (see ``store.dialect``): they run in every transaction that has news.
 @cache
-def _subscriptions() -> Executable:
-    return select(WebhookSubscription.id, WebhookSubscription.events)
+def _wanted_types(dialect: str) -> Executable:
+    """Which of the event types ``types`` any subscription wants."""
+    events = table(WebhookSubscription).c.events
+    if dialect == "postgresql":
+        named = func.jsonb_array_elements_text(events).table_valued("value").alias("named")
+    else:
+        named = func.json_each(events).table_valued("value").alias("named")
+    return (
+        select(named.c.value)
+        .select_from(table(WebhookSubscription))
+        .join(named, true())
+        .where(named.c.value.in_(bindparam("types", expanding=True)))
+        .distinct()
+    )
+
+
+def _subscribed(dialect: str) -> Select[Any]:
+    """The subscriptions that want the event type ``type``."""
+    hooks = table(WebhookSubscription)
+    return select(hooks.c.id).where(_wants(dialect, bindparam("type", type_=String)))
+
+
+@cache
+def _subscribed_event() -> Insert:
+    """(SQLite) the event's row, written if a subscription wants its ``type``."""
+    events = table(WebhookEventRow)
+    names = ("message_id", "type", "ticket_id", "data", "occurred_at")
+    values = select(*(bindparam(name, type_=events.c[name].type) for name in names))
+    return (
+        insert(events)
+        .from_select(list(names), values.where(exists(_subscribed("sqlite"))))
+        .returning(events.c.id)
+    )
+
+
+def _delivery_values(subscription: Any, event_id: Any) -> list[Any]:
+    deliveries = table(WebhookDelivery)
+    created = bindparam("created_at", type_=deliveries.c.created_at.type)
+    return [
+        subscription,
+        event_id,
+        bindparam("state", type_=String),
+        literal(0, Integer),
+        bindparam("available_at", type_=deliveries.c.available_at.type),
+        created,
+        created,
+    ]
+
+
+_DELIVERY_COLUMNS = (
+    "webhook_id",
+    "event_id",
+    "state",
+    "attempts",
+    "available_at",
+    "created_at",
+    "updated_at",
+)
+
+
+@cache
+def _subscribed_deliveries() -> Insert:
+    """(SQLite, whose writer holds the database for its transaction) a delivery of the
+    event ``event_id`` to each subscription that wants ``type``."""
+    deliveries = table(WebhookDelivery)
+    hooks = table(WebhookSubscription)
+    values = select(*_delivery_values(hooks.c.id, bindparam("event_id", type_=Integer)))
+    return (
+        insert(deliveries)
+        .from_select(list(_DELIVERY_COLUMNS), values.where(_wants("sqlite", bindparam("type"))))
+        .returning(deliveries.c.id)
+    )
+
+
+@cache
+def _event_and_deliveries() -> Executable:
+    """(PostgreSQL) the subscriptions that want ``type`` locked as their foreign keys lock
+    them (FOR KEY SHARE: a delete in flight is waited for, and its row left out), the
+    event written if any is left, and a delivery to each, in one statement."""
+    deliveries = table(WebhookDelivery)
+    events = table(WebhookEventRow)
+    wanting = (
+        _subscribed("postgresql")
+        .with_for_update(read=True, key_share=True)
+        .cte("wanting")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    names = ("message_id", "type", "ticket_id", "data", "occurred_at")
+    values = select(*(bindparam(name, type_=events.c[name].type) for name in names))
+    event = (
+        insert(events)
+        .from_select(list(names), values.where(exists(select(wanting.c.id))))
+        .returning(events.c.id)
+        .cte("event")
+    )
+    values = select(*_delivery_values(wanting.c.id, event.c.id)).select_from(
+        wanting.join(event, true())
+    )
+    return (
+        insert(deliveries)
+        .from_select(list(_DELIVERY_COLUMNS), values)
+        .returning(deliveries.c.id)
+        .add_cte(event)
+    )
 
 
 @cache
@@ -247,29 +314,3 @@ def _insert_event() -> Insert:
 @cache
 def _insert_delivery() -> Insert:
     return insert(table(WebhookDelivery)).returning(table(WebhookDelivery).c.id)
-
-
-@cache
-def _snapshots() -> Executable:
-    assignee = aliased(Agent)
-    return (
-        select(
-            Ticket.id,
-            Ticket.subject,
-            Ticket.status,
-            Ticket.priority,
-            Ticket.category,
-            Ticket.channel,
-            Ticket.tags,
-            Ticket.created_at,
-            Ticket.updated_at,
-            Team.name,
-            assignee.name,
-            Customer.name,
-            Ticket.requester_address,
-        )
-        .outerjoin(Team, Team.id == Ticket.team_id)
-        .outerjoin(assignee, assignee.id == Ticket.assignee_id)
-        .outerjoin(Customer, Customer.id == Ticket.requester_id)
-        .where(Ticket.id.in_(bindparam("ids", expanding=True)))
-    )

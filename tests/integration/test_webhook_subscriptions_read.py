@@ -1,0 +1,185 @@
+"""The webhook subscriptions are read by the statement that writes an event's deliveries,
+in the writing transaction: a subscription another process committed is told the very
+next event, and one it deleted just before gets nothing and fails nothing, whatever a
+worker process heard of either. (They were kept in the process until a NOTIFY said they
+changed: an event captured before that notification reached the process missed a new
+subscription, or failed the foreign key of a deleted one and its step was retried.)"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from router.vocabulary import AuditAction, Channel, Priority
+from store.db import Database
+from tests.support.processes import wait_until
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def worker(database_url: str) -> Iterator[Database]:
+    """A worker process's database: listening on PostgreSQL, as ``ConfigPin`` starts it."""
+    db = Database(database_url, pool_size=4)
+    listener = db.listen_for_kept_reads()
+    assert listener is None or listener.listening.wait(10)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def other(database_url: str) -> Iterator[Database]:
+    """Another process's database (the staff API's, the CLI's): its own connections."""
+    db = Database(database_url, pool_size=3)
+    yield db
+    db.dispose()
+
+
+@contextmanager
+def _listener_held_back(db: Database) -> Iterator[None]:
+    """The moment between another process's commit and its NOTIFY reaching this one,
+    held open: the listener's thread cannot hand over what it reads, and its socket is
+    said to hold nothing (no listener on SQLite: nothing to hold)."""
+    listener = db.listen_for_kept_reads()
+    if listener is None:
+        yield
+        return
+    unheard = db.kept_reads.unheard
+    with listener._handing:  # (what the listener's thread holds to read and hand over)
+        db.kept_reads.unheard = lambda: False
+        try:
+            yield
+        finally:
+            db.kept_reads.unheard = unheard
+
+
+def _ticket(db: Database) -> int:
+    with db.unit_of_work() as uow:
+        customer = uow.customers.identify(Channel.EMAIL, "jo@example.org", "Jo", NOW)
+        return uow.tickets.create(
+            subject="VPN down",
+            channel=Channel.EMAIL,
+            requester_id=customer.id,
+            requester_address="jo@example.org",
+            priority=Priority.HIGH,
+            category="general",
+            team_id=None,
+            now=NOW,
+        )
+
+
+def _subscribe(db: Database, events: list[str]) -> int:
+    with db.unit_of_work() as uow:
+        hook = uow.webhooks.add(
+            url="https://93.184.216.34/h",
+            events=events,
+            secret="whsec_" + "A" * 32,
+            description="",
+            created_by="test",
+            now=NOW,
+        )
+        return hook.id
+
+
+def _note(db: Database, number: int) -> None:
+    with db.unit_of_work() as uow:
+        uow.audit.record(ticket_id=number, actor="cli", action=AuditAction.NOTE_ADDED, now=NOW)
+
+
+def _deliveries(db: Database, webhook_id: int) -> int:
+    with db.unit_of_work() as uow:
+        return len(uow.webhook_deliveries.recent(webhook_id=webhook_id, limit=100))
+
+
+def _events(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM webhook_events")).scalar_one())
+
+
+def _waiting_for_a_lock(db: Database) -> bool:
+    """Whether a statement writing deliveries waits for a lock (a fresh view each time: the
+    statistics views are a snapshot taken once a transaction)."""
+    with db.engine.connect() as conn:
+        waiting = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE '%INSERT INTO webhook_deliveries%' "
+                "AND datname = current_database()"
+            )
+        ).scalar_one()
+    return bool(waiting)
+
+
+def test_a_subscription_another_process_made_is_told_the_very_next_event(
+    worker: Database, other: Database
+) -> None:
+    number = _ticket(other)
+    first = _subscribe(other, ["ticket.note_added"])
+    _note(worker, number)
+    _note(worker, number)  # (what a process keeps, it keeps by now)
+    with _listener_held_back(worker):
+        for round_ in range(5):
+            new = _subscribe(other, ["ticket.note_added"])
+            elsewhere = _subscribe(other, ["ticket.created"])  # another event's subscriber
+            _note(worker, number)
+            assert _deliveries(other, new) == 1, round_
+            assert _deliveries(other, elsewhere) == 0, round_
+    assert _deliveries(other, first) == 7
+    assert _events(other) == 7  # one row an event, whoever it goes to
+
+
+def test_a_subscription_deleted_just_before_an_event_gets_nothing_and_fails_nothing(
+    worker: Database, other: Database
+) -> None:
+    number = _ticket(other)
+    kept = _subscribe(other, ["ticket.note_added"])
+    gone = _subscribe(other, ["ticket.note_added"])
+    _note(worker, number)
+    _note(worker, number)
+    with _listener_held_back(worker):
+        with other.unit_of_work() as uow:
+            assert uow.webhooks.remove(gone)
+        _note(worker, number)  # (its delivery to ``gone`` failed its foreign key before)
+        assert _deliveries(other, kept) == 3
+        with other.unit_of_work() as uow:
+            assert uow.webhooks.remove(kept)
+        _note(worker, number)  # nobody left to tell: no event row either
+    assert _events(other) == 3
+
+
+def test_a_delete_in_flight_is_waited_for_and_its_subscription_left_out(
+    worker: Database, other: Database, database_url: str
+) -> None:
+    # the delete's transaction holds the row when the event's statement comes to it: the
+    # statement waits for it (FOR KEY SHARE, as the foreign key's own check would) and,
+    # the row gone once it commits, writes no delivery to it instead of failing the key
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's writers take turns: no delete is in flight during a capture")
+    number = _ticket(other)
+    kept = _subscribe(other, ["ticket.note_added"])
+    gone = _subscribe(other, ["ticket.note_added"])
+    failed: list[BaseException] = []
+
+    def event() -> None:
+        try:
+            _note(worker, number)
+        except BaseException as exc:  # (reported by the test's thread)
+            failed.append(exc)
+
+    with other.engine.connect() as deleting:
+        deleting.execute(text("DELETE FROM webhooks WHERE id = :id"), {"id": gone})
+        capture = threading.Thread(target=event)
+        capture.start()
+        wait_until(lambda: _waiting_for_a_lock(other), 10)
+        deleting.commit()
+    capture.join(10)
+    assert not capture.is_alive() and failed == []
+    assert _deliveries(other, kept) == 1
+    assert _deliveries(other, gone) == 0
