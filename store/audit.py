@@ -22,6 +22,7 @@ from router.audit_origin import ActorRef, Origin
 from router.vocabulary import AuditAction
 from store.dialect import table
 from store.models import AuditEvent
+from store.webhook_capture import subscribed_types, tells_webhooks, types_of
 
 _EVENT_COLUMNS = ("ticket_id", "actor", "action", "detail", "data", "created_at", "config_version")
 
@@ -29,6 +30,13 @@ _EVENT_COLUMNS = ("ticket_id", "actor", "action", "detail", "data", "created_at"
 @cache
 def _insert_events() -> Executable:
     return insert(table(AuditEvent))
+
+
+@cache
+def _insert_events_asking(dialect: str) -> Executable:
+    """The events, returning with each row the event types subscriptions want (one read of
+    the subscriptions in the statement, for the webhook capture that follows)."""
+    return insert(table(AuditEvent)).returning(subscribed_types(dialect))
 
 
 def insert_event(session: Session, event: dict[str, Any]) -> None:
@@ -61,13 +69,14 @@ class AuditLog:
         self,
         session: Session,
         pending: list[dict[str, Any]],
-        before_write: Callable[[list[dict[str, Any]]], None] | None = None,
+        before_write: Callable[[list[dict[str, Any]], frozenset[str] | None], None] | None = None,
         config_version: Callable[[], str | None] = lambda: None,
         written: list[dict[str, Any]] | None = None,
     ) -> None:
-        """``before_write`` sees the events about to be written, in their transaction (the
-        unit of work turns some into webhook events there: ``store.webhook_capture``), and
-        those ``written`` already by the caller's statements (``written_with``);
+        """``before_write`` sees the events just written, in their transaction (the unit of
+        work turns some into webhook events there: ``store.webhook_capture``), and those
+        ``written`` already by the caller's statements (``written_with``), with the event
+        types subscriptions want when the INSERT said (None: it did not ask);
         ``config_version``: the configuration deciding as each event is recorded, kept on it
         (which version's rules, roster and SLA policies made a decision)."""
         self.session = session
@@ -131,13 +140,21 @@ class AuditLog:
 
     def flush(self) -> None:
         """Write the buffered events (done by the unit of work before it commits)."""
-        if self._before_write is not None and (self._pending or self._written):
-            self._before_write(self._written + self._pending)
-        self._written.clear()
+        events = self._written + self._pending
+        subscribed: frozenset[str] | None = None
         if self._pending:
-            # Core, not the ORM's bulk insert: the same statement at a fraction of the cost
-            self.session.execute(_insert_events(), list(self._pending))
-            self._pending.clear()
+            # Core, not the ORM's bulk insert: the same statement at a fraction of the cost;
+            # with a webhook event among them, it says which event types are subscribed to
+            if self._before_write is not None and tells_webhooks(events):
+                dialect = self.session.get_bind().dialect.name
+                rows = self.session.execute(_insert_events_asking(dialect), list(self._pending))
+                subscribed = types_of(rows.scalars().first())
+            else:
+                self.session.execute(_insert_events(), list(self._pending))
+        self._written.clear()
+        self._pending.clear()
+        if self._before_write is not None and events:
+            self._before_write(events, subscribed)
 
     def logged_since(
         self, ticket_id: int, actions: Collection[AuditAction], since: datetime

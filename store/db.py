@@ -332,9 +332,12 @@ class UnitOfWork:
     def config_versions(self) -> ConfigVersions:
         return ConfigVersions(self.session)
 
-    def _tell_webhooks(self, audit_events: list[dict[str, Any]]) -> None:
+    def _tell_webhooks(
+        self, audit_events: list[dict[str, Any]], subscribed: frozenset[str] | None
+    ) -> None:
         """The webhook events among ``audit_events``, written in this transaction and
-        enqueued once it commits."""
+        enqueued once it commits (``subscribed``: the event types subscriptions want, if the
+        audit INSERT said)."""
         outlet = self._webhook_outlet
         redrive_after = outlet.redrive_after() if outlet is not None else timedelta(0)
         delivery_ids = capture(
@@ -342,6 +345,7 @@ class UnitOfWork:
             audit_events,
             redrive_after=redrive_after,
             link_base=outlet.link_base() if outlet is not None else "",
+            subscribed=subscribed,
         )
         if delivery_ids and outlet is not None:
             self.after_commit(lambda: outlet.enqueue(delivery_ids))

@@ -39,13 +39,14 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     true,
 )
 from sqlalchemy.orm import Session
 
 from router.vocabulary import RowState
-from router.webhook_events import event_details, event_of
+from router.webhook_events import WebhookEvent, event_details, event_of
 from store.dialect import table
 from store.models import WebhookDelivery, WebhookEventRow
 from store.models.webhooks import WebhookSubscription
@@ -73,24 +74,21 @@ def capture(
     *,
     redrive_after: timedelta,
     link_base: str = "",
+    subscribed: frozenset[str] | None = None,
 ) -> list[int]:
     """Write the webhook events among ``audit_events`` that subscriptions want, and
     their deliveries; the deliveries' ids (none: nothing to tell anyone). A message's
     event carries the message (``message_payloads``); ``link_base`` starts its files'
-    links."""
-    found = []
-    for audit in audit_events:
-        if audit["ticket_id"] is None:
-            continue
-        event = event_of(audit["action"], audit["data"])
-        if event is not None:
-            found.append((event, audit))
+    links; ``subscribed``: the event types some subscription wants, read by a statement
+    of this transaction (``subscribed_types``), else asked here."""
+    found = _webhook_events(audit_events)
     if not found:
         return []
-    dialect = session.get_bind().dialect.name
+    if subscribed is None:
+        dialect = session.get_bind().dialect.name
+        types = sorted({event.value for event, _ in found})
+        subscribed = frozenset(session.scalars(_wanted_types(dialect), {"types": types}))
     # a paused subscription's deliveries are written too: they wait until it is resumed
-    types = sorted({event.value for event, _ in found})
-    subscribed = set(session.scalars(_wanted_types(dialect), {"types": types}))
     wanted = [(event, audit) for event, audit in found if event.value in subscribed]
     if not wanted:
         return []
@@ -114,6 +112,44 @@ def capture(
             redrive_after=redrive_after,
         )
     return delivery_ids
+
+
+def tells_webhooks(audit_events: Sequence[dict[str, Any]]) -> bool:
+    """Whether any of ``audit_events`` is a webhook event (about a ticket)."""
+    return bool(_webhook_events(audit_events))
+
+
+def _webhook_events(
+    audit_events: Sequence[dict[str, Any]],
+) -> list[tuple[WebhookEvent, dict[str, Any]]]:
+    found = []
+    for audit in audit_events:
+        if audit["ticket_id"] is None:
+            continue
+        event = event_of(audit["action"], audit["data"])
+        if event is not None:
+            found.append((event, audit))
+    return found
+
+
+@cache
+def subscribed_types(dialect: str) -> ColumnElement[str | None]:
+    """Every event type some subscription wants, joined by commas (NULL: none), as a column
+    another statement of the capture's transaction returns (the audit INSERT:
+    ``store.audit``); read by ``types_of``."""
+    named = _named_types(dialect)
+    join = func.string_agg if dialect == "postgresql" else func.group_concat
+    return (
+        select(join(named.c.value, literal_column("','"), type_=String))
+        .select_from(table(WebhookSubscription))
+        .join(named, true())
+        .scalar_subquery()
+        .label("subscribed")
+    )
+
+
+def types_of(subscribed: str | None) -> frozenset[str]:
+    return frozenset(subscribed.split(",")) if subscribed else frozenset()
 
 
 def add_subscribed_event(
@@ -202,11 +238,7 @@ def _wants(dialect: str, event_type: ColumnElement[Any]) -> ColumnElement[bool]:
 @cache
 def _wanted_types(dialect: str) -> Executable:
     """Which of the event types ``types`` any subscription wants."""
-    events = table(WebhookSubscription).c.events
-    if dialect == "postgresql":
-        named = func.jsonb_array_elements_text(events).table_valued("value").alias("named")
-    else:
-        named = func.json_each(events).table_valued("value").alias("named")
+    named = _named_types(dialect)
     return (
         select(named.c.value)
         .select_from(table(WebhookSubscription))
@@ -214,6 +246,14 @@ def _wanted_types(dialect: str) -> Executable:
         .where(named.c.value.in_(bindparam("types", expanding=True)))
         .distinct()
     )
+
+
+def _named_types(dialect: str) -> Any:
+    """Each event type a subscription names (``value``), beside the subscription's row."""
+    events = table(WebhookSubscription).c.events
+    if dialect == "postgresql":
+        return func.jsonb_array_elements_text(events).table_valued("value").alias("named")
+    return func.json_each(events).table_valued("value").alias("named")
 
 
 def _subscribed(dialect: str) -> Select[Any]:

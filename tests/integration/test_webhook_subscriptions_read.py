@@ -10,13 +10,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from router.vocabulary import AuditAction, Channel, Priority
 from store.db import Database
+from store.webhook_capture import capture
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
@@ -183,3 +184,33 @@ def test_a_delete_in_flight_is_waited_for_and_its_subscription_left_out(
     assert not capture.is_alive() and failed == []
     assert _deliveries(other, kept) == 1
     assert _deliveries(other, gone) == 0
+
+
+def test_an_event_nobody_subscribed_to_costs_no_statement_beside_the_audit_insert(
+    db: Database,
+) -> None:
+    # the audit INSERT says which event types are subscribed to (none here): no read of the
+    # subscriptions of its own, and no payload read
+    number = _ticket(db)
+    _subscribe(db, ["sla.breached"])
+    sent: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: sent.append(a[2].split()[0]))
+    _note(db, number)
+    assert [s for s in sent if s not in ("BEGIN", "COMMIT")] == ["INSERT"]
+    assert _events(db) == 0
+
+
+def test_a_capture_not_told_what_is_subscribed_asks_in_its_transaction(db: Database) -> None:
+    # (an event written by its change's own statement reaches the capture without the
+    # audit INSERT's answer: ``AuditLog.written``)
+    number = _ticket(db)
+    noted = _subscribe(db, ["ticket.note_added"])
+    audits = [
+        {"ticket_id": number, "actor": "cli", "action": action, "detail": "", "data": {}}
+        | {"created_at": NOW}
+        for action in (AuditAction.NOTE_ADDED, AuditAction.TICKET_STATUS)
+    ]
+    with db.unit_of_work() as uow:
+        ids = capture(uow.session, audits, redrive_after=timedelta(0))
+    assert len(ids) == 1 and _deliveries(db, noted) == 1
+    assert _events(db) == 1  # the status change: nobody wants it
