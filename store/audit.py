@@ -1,7 +1,9 @@
 """The audit log: every state change, who made it and why.
 
 Events are buffered in the unit of work and written with one batched INSERT
-just before it commits, so they share the fate of the change they describe.
+just before it commits, so they share the fate of the change they describe; with a
+webhook event among them the INSERT also says which event types are subscribed to,
+for the webhook capture that follows (``store.webhook_capture``).
 A change made by one statement may write its event in that statement instead
 (``written_with``, on PostgreSQL: delivery's record of each message sent); the
 event is then handed to ``AuditLog.written``, so the webhook capture sees it

@@ -1,20 +1,20 @@
 """Audit events become webhook events, in the transaction that wrote them.
 
-The unit of work hands its buffered audit events here just before it writes
-them (``AuditLog.flush``): those that are webhook events (``router.webhook_events``)
-and that a subscription wants are written as one event row each and a
-delivery row per subscription, beside the change and its audit trail. They
-commit together or not at all; the deliveries' ids are enqueued after the
-commit (``WebhookOutlet``), and the scheduler re-drives any the broker lost.
+The unit of work hands its audit events here as it writes them (``AuditLog.flush``):
+those that are webhook events (``router.webhook_events``) and that a subscription wants
+are written as one event row each and a delivery row per subscription, beside the change
+and its audit trail. They commit together or not at all; the deliveries' ids are
+enqueued after the commit (``WebhookOutlet``), and the scheduler re-drives any the broker
+lost.
 
-The subscriptions are read by the database, in the writing transaction: one statement
-asks which of the events' types any subscription wants (so a desk without subscribers
-builds no payload), and each event's row and its deliveries are written by an
-``INSERT ... SELECT FROM webhooks`` naming the subscriptions that want its type. A
-subscription committed before the flush is told; one deleted meanwhile is not (on
-PostgreSQL the statement takes the subscriptions' key-share lock, the lock its foreign
-keys take anyway: a delete in flight is waited for and its row left out, so no delivery
-fails its foreign key).
+The subscriptions are read by the database, in the writing transaction: the audit INSERT
+returns which event types any subscription wants (``subscribed_types``; a desk without
+subscribers reads no payload and sends nothing more), and each wanted event's row and its
+deliveries are written by an ``INSERT ... SELECT FROM webhooks`` naming the subscriptions
+that want its type. A subscription committed before the flush is told; one deleted
+meanwhile is not (on PostgreSQL the statement takes the subscriptions' key-share lock,
+the lock its foreign keys take anyway: a delete in flight is waited for and its row left
+out, so no delivery fails its foreign key).
 """
 
 from __future__ import annotations
