@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dramatiq.brokers.stub import StubBroker
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from router.envelopes import AttachmentRef, InboundMessage
 from router.vocabulary import AgentStatus, Channel, RowState
@@ -34,6 +35,7 @@ pytestmark = pytest.mark.integration
 
 ANA = 5001
 INVOICE = b"%PDF-1.4 the invoice"
+LOG = b"the log"
 
 
 @pytest.fixture
@@ -80,11 +82,21 @@ def test_a_batch_sends_an_agents_notices_in_order_the_files_after_their_own_noti
     runtime: Runtime, telegram_server: TelegramServer
 ) -> None:
     first = _ticket(runtime, "plain")
-    invoice = AttachmentRef(
-        "invoice.pdf", "application/pdf", len(INVOICE), runtime.files.put(INVOICE)
+    files = (
+        AttachmentRef("invoice.pdf", "application/pdf", len(INVOICE), runtime.files.put(INVOICE)),
+        AttachmentRef("app.log", "text/plain", len(LOG), runtime.files.put(LOG)),
     )
-    second = _ticket(runtime, "filed", (invoice,))
+    second = _ticket(runtime, "filed", files)
+    inserts: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.startswith("INSERT INTO outbox"):
+            inserts.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
     assert route_together(runtime, [first, second]) == []
+    if runtime.db.dialect == "postgresql":  # (SQLite writes a row at a time)
+        assert len(inserts) == 2  # the notices as the files need the second's id, the files
 
     with runtime.db.unit_of_work() as uow:
         rows = uow.session.execute(
@@ -95,6 +107,7 @@ def test_a_batch_sends_an_agents_notices_in_order_the_files_after_their_own_noti
     assert [(kind, number) for _, kind, number in rows] == [
         ("assignment", first),
         ("assignment", second),
+        ("customer_file", second),
         ("customer_file", second),
     ]
 
@@ -111,4 +124,5 @@ def test_a_batch_sends_an_agents_notices_in_order_the_files_after_their_own_noti
         f"Assigned to you: [#{first}]",
         f"Assigned to you: [#{second}]",
         "invoice.pdf",
+        "app.log",
     ]

@@ -108,7 +108,7 @@ def notify_in_chat(
     )
     if outbox_id is not None:
         _pass_on_files(
-            runtime, uow, contact.telegram_chat_id, brief.number, files, outbox_id, language
+            runtime, uow, contact.telegram_chat_id, brief.number, files, outbox_id, language, gather
         )
     return outbox_id
 
@@ -121,9 +121,11 @@ def _pass_on_files(
     files: tuple[AttachmentRef, ...],
     notice_id: int,
     language: str,
+    gather: Gathered | None = None,
 ) -> None:
     """The customer's kept files within the size limit, into the agent's chat after the
-    notice (a chat's messages leave in order); a reply to one answers the ticket."""
+    notice (a chat's messages leave in order); a reply to one answers the ticket.
+    ``gather``: the batch's, which writes them after the notice (written already)."""
     limit = runtime.settings.telegram.max_attachment_bytes
     tag_prefix = runtime.settings.helpdesk.tag_prefix
     for index, ref in enumerate(files):
@@ -143,6 +145,7 @@ def _pass_on_files(
             automatic=True,
             action=ChatAction.DOCUMENT,
             attachments=(ref,),
+            gather=gather,
         )
 
 
