@@ -15,7 +15,6 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    insert,
     literal,
     null,
     select,
@@ -24,10 +23,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from router.batch_threads import BatchThreads, first_thread
 from router.envelopes import AttachmentRef
 from router.thread_keys import SentOn, addresses_in, followed_chain
 from router.vocabulary import Channel, Direction, OutboxKind
-from store.dialect import insert_row, table
+from store.dialect import table
+from store.message_rows import NewMessage, insert_messages, message_row
 from store.models import Attachment, Message, OutboxItem, Ticket
 
 # the mail of ours a requester receives on a ticket (the rest goes to agents)
@@ -70,6 +71,7 @@ class KnownInbound:
 
     asked: set[str] = field(default_factory=set)  # the external ids looked up
     tickets: dict[tuple[str, int], int] = field(default_factory=dict)  # (id, customer) -> ticket
+    batch: BatchThreads[Ticket] = field(default_factory=BatchThreads)  # decided, not written
 
 
 class MessageRepository:
@@ -106,45 +108,40 @@ class MessageRepository:
         inbox_id: int | None = None,
         attachments: Sequence[AttachmentRef] = (),
     ) -> int:
-        message_id: int = insert_row(
-            self.session,
-            Message,
-            {
-                "ticket_id": ticket_id,
-                "direction": direction.value,
-                "channel": channel.value,
-                "author": author[:320],
-                "body_text": body_text,
-                "body_html": body_html,
-                "full_text": full_text if full_text != body_text else None,
-                "headers": headers or {},
-                "external_id": external_id,
-                "customer_id": customer_id,
-                "agent_id": agent_id,
-                "inbox_id": inbox_id,
-                "created_at": now,
-            },
+        row = message_row(
+            ticket_id,
+            direction=direction,
+            channel=channel,
+            author=author,
+            body_text=body_text,
+            now=now,
+            body_html=body_html,
+            full_text=full_text,
+            headers=headers,
+            external_id=external_id,
+            customer_id=customer_id,
+            agent_id=agent_id,
+            inbox_id=inbox_id,
         )
-        if direction is Direction.INBOUND and external_id and customer_id is not None:
-            self._known.tickets.setdefault((external_id, customer_id), ticket_id)
-        if attachments:
-            self.session.execute(
-                insert(Attachment),
-                [
-                    {
-                        "message_id": message_id,
-                        "filename": a.filename[:255],
-                        "content_type": a.content_type[:255],
-                        "size": a.size,
-                        "sha256": a.sha256,
-                        "inline": a.inline,
-                        "content_id": (a.content_id or None) and a.content_id[:255],
-                        "skipped": a.skipped,
-                    }
-                    for a in attachments
-                ],
-            )
-        return message_id
+        return self.add_many([NewMessage(row, attachments)])[0]
+
+    def add_many(self, new: Sequence[NewMessage]) -> list[int]:
+        """Write ``new`` (rows made by ``message_row``; one statement for many, and one for
+        their files: ``store.message_rows``); their ids, in the order given."""
+        ids = insert_messages(self.session, new)
+        for one in new:
+            row = one.values
+            inbound = row["direction"] == Direction.INBOUND.value
+            if inbound and row["external_id"] and row["customer_id"] is not None:
+                key = (row["external_id"], row["customer_id"])
+                self._known.tickets.setdefault(key, row["ticket_id"])
+        return ids
+
+    @property
+    def batch(self) -> BatchThreads[Ticket]:
+        """What the rows of this unit of work's ingest batch decided to write, not written
+        yet (``router.batch_threads``)."""
+        return self._known.batch
 
     def latest_inbound_files(self, ticket_id: int) -> tuple[AttachmentRef, ...]:
         """The files of the customer's latest message on the ticket (for its notices)."""
@@ -191,9 +188,22 @@ class MessageRepository:
         References newest first) that is known, as a Message-ID we sent, else as the
         oldest message that carried it (a later copy under someone else's ticket, e.g.
         a Message-ID re-used on purpose, never takes the conversation away)."""
+        found = first_thread(message_ids, self._stored_threads(message_ids), {})
+        return cast("int | None", found)
+
+    def thread_of(self, message_ids: Sequence[str]) -> int | Ticket | None:
+        """``ticket_of_message_ids``, and a ticket an earlier row of this unit of work's
+        ingest batch writes a message with one of the ids on (``batch``): that ticket
+        (opened by the batch: not written yet)."""
+        stored = self._stored_threads(message_ids)
+        return first_thread(message_ids, stored, self.batch.by_message_id)
+
+    def _stored_threads(self, message_ids: Sequence[str]) -> dict[str, int]:
+        """The ticket of each of ``message_ids`` that is stored: of the mail we sent with
+        it, else of the oldest message that carried it."""
         ids = list(dict.fromkeys(message_ids))
         if not ids:
-            return None
+            return {}
         ours: dict[str, int] = {}
         for message_id, ticket_id in self.session.execute(_SENT_WITH_IDS, {"ids": ids}):
             if ticket_id is not None:
@@ -202,11 +212,7 @@ class MessageRepository:
         for external_id, ticket_id in self.session.execute(_RECEIVED_WITH_IDS, {"ids": ids}):
             if external_id is not None:
                 received[external_id] = ticket_id  # the oldest is written last
-        for message_id in ids:
-            found = ours.get(message_id) or received.get(message_id)
-            if found is not None:
-                return found
-        return None
+        return received | ours  # ours first
 
     def notice_to(self, message_ids: Sequence[str], address: str) -> tuple[int, str] | None:
         """The ticket and kind of the latest message we sent to ``address`` among
@@ -298,7 +304,10 @@ class MessageRepository:
     ) -> bool:
         """Whether the customer is the ticket's requester or has written on it; with
         ``copied_address``, also whether that address was on To or Cc of a message the
-        ticket received (a colleague the requester copied)."""
+        ticket received (a colleague the requester copied). An earlier row of this unit of
+        work's ingest batch counts too (``batch``)."""
+        if self.batch.took_part(ticket_id, customer_id, copied_address):
+            return True
         if self._requester_or_writer(ticket_id, customer_id):
             return True
         if not copied_address:

@@ -4,7 +4,6 @@ Routing's locks and its claim of a ticket are in ``store.ticket_claims``."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,18 +18,13 @@ from router.ticket_views import AttachmentView, MessageView, TicketView
 from router.vocabulary import Channel, Priority, Status
 from store import ticket_claims
 from store.agents import AgentRepository
-from store.dialect import insert_row
 from store.models import Agent, SlaTimer, Team, Ticket
 from store.models.base import UTCDateTime
 from store.ticket_claims import RoutingTicket, assign_if_unassigned, lock_routing_tickets
+from store.ticket_rows import insert_tickets, ticket_row
 
 BacklogKey = tuple[int, datetime, datetime, int]  # priority rank, SLA due, created, id
 NEVER_DUE = datetime(9999, 1, 1, tzinfo=UTC)  # orders tickets without an SLA clock last
-
-
-def new_access_key() -> str:
-    """A new ticket's secret for its requester's link."""
-    return secrets.token_urlsafe(18)
 
 
 class TicketRepository:
@@ -68,33 +62,30 @@ class TicketRepository:
 
         ``reply_address``: the address of ours the requester wrote to (None: the
         helpdesk's); our mail to the requester goes out from it."""
-        ticket_id: int = insert_row(
-            self.session,
-            Ticket,
-            {
-                "access_key": access_key or new_access_key(),
-                "subject": subject[:998],
-                "status": Status.NEW.value,
-                "priority": priority.value,
-                "priority_rank": priority.rank,
-                "category": category,
-                "channel": channel.value,
-                "requester_id": requester_id,
-                "requester_address": requester_address,
-                "reply_address": reply_address,
-                "team_id": team_id,
-                "parent_id": parent_id,
-                "custom_fields": custom_fields or {},
-                "required_skills": required_skills or {},
-                "optional_skills": optional_skills or {},
-                "tags": tags or [],
-                "form": form,
-                "queued_at": now,
-                "created_at": now,
-                "updated_at": now,
-            },
+        row = ticket_row(
+            subject=subject,
+            channel=channel,
+            requester_id=requester_id,
+            requester_address=requester_address,
+            priority=priority,
+            category=category,
+            team_id=team_id,
+            now=now,
+            custom_fields=custom_fields,
+            parent_id=parent_id,
+            access_key=access_key,
+            required_skills=required_skills,
+            optional_skills=optional_skills,
+            tags=tags,
+            reply_address=reply_address,
+            form=form,
         )
-        return ticket_id
+        return self.create_many([row])[0]
+
+    def create_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Open the new tickets of ``rows`` (``store.ticket_rows.ticket_row``): one statement
+        for many; their numbers, in the order given."""
+        return insert_tickets(self.session, rows)
 
     def lock_for_routing(self, ticket_id: int) -> RoutingTicket | None:
         """Lock the ticket row (FOR UPDATE on PostgreSQL) and read what routing needs."""

@@ -35,7 +35,7 @@ from store.db import Database, UnitOfWork
 from store.models import SlaTimer
 from store.roster_snapshot import agents_now
 from store.ticket_arrivals import TicketArrivals
-from store.tickets import new_access_key
+from store.ticket_rows import new_access_key
 from tests.conftest import make_settings
 from tests.support.desk_copy import copy_of
 from workers.cli.main import main

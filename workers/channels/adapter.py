@@ -8,10 +8,10 @@ differently from these defaults, as a python-telegram-bot handler overrides
 - queues: ``inbound`` (an ingest queue ``ingest.<channel>``), ``outbound`` (a sender
   and a queue ``outbound.<channel>``);
 - ingest: ``prepare`` (before the transaction), ``read`` (an envelope the connector
-  kept unparsed), ``takes_answer`` (an agent writing on this channel),
-  ``learn_from`` (what a message says about its sender's address), ``thread`` (the
-  ticket a message joins), ``acknowledge`` and ``reply_address`` (a new ticket's
-  requester);
+  kept unparsed), ``takes_answer`` (an agent writing on this channel; whether one
+  ``may_take_answer``), ``learn_from`` (what a message says about its sender's
+  address), ``thread`` (the ticket a message joins), ``acknowledge`` and
+  ``reply_address`` (a new ticket's requester);
 - deliver: ``make_sender``, ``record_sent`` (what the far side's ids mean),
   ``failed_for_good``;
 - people: ``agent_address`` and ``notify_agent`` (an agent reached on it),
@@ -71,6 +71,11 @@ class ChannelAdapter:
         """The whole message behind an unparsed envelope; None when it was handled here
         (a command, an agent's action: the inbox row is finished then)."""
         raise PermanentError(f"{self.channel.value}: an unparsed message, and no reader")
+
+    def may_take_answer(self, runtime: Runtime, uow: UnitOfWork, message: InboundMessage) -> bool:
+        """Whether ``takes_answer`` may take the message (an agent wrote it): an ingest
+        batch writes what it decided before, so that the answer finds it in the store."""
+        return False
 
     def takes_answer(
         self, runtime: Runtime, uow: UnitOfWork, message: InboundMessage, inbox_id: int

@@ -27,6 +27,7 @@ from workers.steps.ingest_email import (
     AutoReplyLimit,
     answered_by_agent,
     email_thread,
+    may_be_an_agents_answer,
     read_email,
     record_bounce,
 )
@@ -49,6 +50,9 @@ class EmailChannel(ChannelAdapter):
         raw: bytes | None = None,
     ) -> InboundMessage | None:
         return read_email(runtime, uow, inbox_id, envelope, raw)
+
+    def may_take_answer(self, runtime: Runtime, uow: UnitOfWork, message: InboundMessage) -> bool:
+        return may_be_an_agents_answer(runtime, uow, message)
 
     def takes_answer(
         self, runtime: Runtime, uow: UnitOfWork, message: InboundMessage, inbox_id: int

@@ -19,24 +19,22 @@ from typing import Any
 from router.envelopes import InboundMessage
 from router.errors import OutOfTurn, PermanentError
 from router.vocabulary import (
-    AuditAction,
     Channel,
-    Direction,
     RowState,
     Status,
-    SystemActor,
 )
 from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.merged_tickets import follow_merges
-from store.tickets import new_access_key
+from store.ticket_rows import new_access_key
 from workers.desk.outgoing import Gathered
 from workers.runtime.context import Runtime
 from workers.steps.ingest_email import (
     AutoReplyLimit,
     sent_by_an_agent,
 )
-from workers.steps.ingest_ticket import author, join_ticket, open_ticket, requester_language_of
+from workers.steps.ingest_ticket import plan_ticket, requester_language_of
+from workers.steps.ingest_writes import Decided, IngestWrites
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +105,7 @@ def ingest_together(
             taken = sorted(set(payloads).difference(inbox_ids))
             read = _read_together(runtime, uow, channel, payloads)
             owed: list[tuple[int, InboundMessage]] = []
+            writes = IngestWrites(runtime, uow, acknowledge_later=owed)
             for inbox_id in sorted(payloads):
                 if inbox_id in read and read[inbox_id] is None:
                     continue  # handled by its channel's reader
@@ -117,8 +116,9 @@ def ingest_together(
                     prepared.get(inbox_id),
                     payloads[inbox_id],
                     message=read.get(inbox_id),
-                    acknowledge_later=owed,
+                    writes=writes,
                 )
+            writes.write()  # the batch's new tickets, then its messages: a statement each
             # last, and in address order: deciding acknowledgements locks their addresses
             # (the auto-reply limit) until commit, so a batch holds those locks briefly
             # and two batches take them in the same order
@@ -198,97 +198,75 @@ def _ingest_in(
     payload: dict[str, Any] | None = None,
     *,
     message: InboundMessage | None = None,
-    acknowledge_later: list[tuple[int, InboundMessage]] | None = None,
+    writes: IngestWrites | None = None,
 ) -> None:
     """``payload``: the row's, claimed already by the caller (else claimed here);
     ``message``: the row's, read already by the caller (else read here);
-    ``acknowledge_later``: where a batch collects the acknowledgements it owes."""
+    ``writes``: a batch's, which writes the row with the others (else written here)."""
+    alone = writes is None
+    if writes is None:
+        writes = IngestWrites(runtime, uow)
+    decided = _decide(runtime, uow, inbox_id, prepared, payload, message, writes)
+    if decided is not None:
+        writes.add(decided)
+    if alone:
+        writes.write()
+
+
+def _decide(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    inbox_id: int,
+    prepared: Any,
+    payload: dict[str, Any] | None,
+    message: InboundMessage | None,
+    writes: IngestWrites,
+) -> Decided | None:
+    """What the row writes (the first pass: no ticket or message of the batch is written
+    yet, ``router.batch_threads`` shows them); None: nothing, it is done."""
     now = runtime.now()
     if payload is None:
         payload = uow.inbox.claim(inbox_id, now)
     if payload is None:
-        return  # already ingested, failed for good, or unknown
+        return None  # already ingested, failed for good, or unknown
     if message is None:
         message = _from_payload(payload)
     adapter = runtime.channels[message.channel]
     if message.unparsed:
         found = adapter.read(runtime, uow, inbox_id, message, prepared)
         if found is None:
-            return  # a command, an agent's action or nothing to keep: done there
+            return None  # a command, an agent's action or nothing to keep: done there
         message = found
+    if writes.rows and adapter.may_take_answer(runtime, uow, message):
+        writes.write()  # an agent's answer finds its ticket in the store: write the batch's
     if adapter.takes_answer(runtime, uow, message, inbox_id):
-        return
+        return None
     customer = _customer(uow, message, now)
     message = replace(message, language=requester_language_of(runtime, uow, message, customer))
     if message.external_id and customer is not None:
         known = uow.messages.ticket_with_inbound(message.external_id, customer.id)
         if known is not None:  # the same message arrived by another path: one message
             uow.inbox.finish(inbox_id, state=RowState.DONE, ticket_id=known, now=now)
-            return
+            return None
+        earlier = uow.messages.batch.same_message(message.external_id, customer.id)
+        if earlier is not None:  # the same, by another path, in this batch
+            return Decided(inbox_id, message, customer, ticket=earlier, copy=True)
     adapter.learn_from(runtime, uow, message, customer)
     existing = adapter.thread(runtime, uow, message, customer)
     if existing is not None:  # a ticket merged into another: the message joins that one
         existing = follow_merges(uow.tickets, existing)
     quiet = message.is_automatic
     if existing is not None and (quiet or Status(existing.status) is not Status.CLOSED):
-        ticket_id = existing.id
-        waiting = join_ticket(runtime, uow, existing, message)
-    elif (quiet and not message.is_bulk) or customer is None:  # an auto-reply to nothing
+        return Decided(inbox_id, message, customer, ticket=existing)
+    if (quiet and not message.is_bulk) or customer is None:  # an auto-reply to nothing
         why = message.automatic_reason or "automatic mail"  # we know: keep it quietly
         uow.inbox.finish(inbox_id, state=RowState.QUIET, ticket_id=None, now=now, why=why)
-        return
-    else:  # bulk and list mail may be a customer's request: a ticket, never an answer
-        if message.access_key is None:  # chosen here, so its acknowledgement has the link
-            message = replace(message, access_key=new_access_key())
-        ticket_id = open_ticket(runtime, uow, message, customer, parent=existing)
-        waiting = True
-        if runtime.settings.helpdesk.acknowledge and not (quiet or message.is_bulk):
-            if acknowledge_later is None:
-                adapter.acknowledge(runtime, uow, ticket_id, message)
-            else:
-                acknowledge_later.append((ticket_id, message))
-    joined = existing is not None and existing.id == ticket_id
-    uow.after_commit(
-        lambda: log.info(
-            "inbox %s %s ticket #%s",
-            inbox_id,
-            "joined" if joined else "opened",
-            ticket_id,
-            extra={"ticket": ticket_id, "inbox_id": inbox_id},
-        )
-    )
-    uow.messages.add(
-        ticket_id,
-        direction=Direction.INBOUND,
-        channel=message.channel,
-        author=author(message),
-        body_text=message.body_text,
-        body_html=message.body_html,
-        full_text=message.full_text,
-        headers=message.headers,
-        external_id=message.external_id,
-        customer_id=customer.id if customer is not None else None,
-        inbox_id=inbox_id,
-        now=now,
-        attachments=message.attachments,
-    )
-    if message.problems:
-        uow.audit.record(
-            ticket_id=ticket_id,
-            actor=SystemActor.INGEST,
-            action=AuditAction.MESSAGE_PROBLEMS,
-            detail="read what could be read: " + "; ".join(message.problems)[:2000],
-            now=now,
-        )
-    uow.inbox.finish(
-        inbox_id,
-        state=RowState.QUIET if quiet else RowState.DONE,
-        ticket_id=ticket_id,
-        now=now,
-        why=(message.automatic_reason or "automatic mail") if quiet else None,
-    )
-    if waiting:
-        uow.after_commit(lambda: runtime.enqueue_route(ticket_id))
+        return None
+    # bulk and list mail may be a customer's request: a ticket, never an answer
+    if message.access_key is None:  # chosen here, so its acknowledgement has the link
+        message = replace(message, access_key=new_access_key())
+    opening = plan_ticket(runtime, uow, message, customer, parent=existing)
+    return Decided(inbox_id, message, customer, opening=opening)
 
 
 def _customer(uow: UnitOfWork, message: InboundMessage, now: datetime) -> CustomerRef | None:

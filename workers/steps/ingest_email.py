@@ -125,9 +125,7 @@ def answered_by_agent(
     internal note, as is an answer with nothing new. Mail from an agent that names
     no ticket, or that the agent writes as a ticket's requester, is a customer's.
     """
-    if message.is_automatic or not runtime.settings.email.agent_replies:
-        return False
-    if not sent_by_an_agent(uow, message.sender_address):
+    if not may_be_an_agents_answer(runtime, uow, message):
         return False  # (the common case, without a query per message in a batch)
     sender = message.sender_address.strip().lower()
     agent = uow.agents.by_email(sender)
@@ -162,6 +160,14 @@ def answered_by_agent(
     )
     uow.inbox.finish(inbox_id, state=RowState.DONE, ticket_id=ticket.id, now=runtime.now())
     return True
+
+
+def may_be_an_agents_answer(runtime: Runtime, uow: UnitOfWork, message: InboundMessage) -> bool:
+    """Whether ``answered_by_agent`` may take the message: a person's mail, from one of
+    our agents' addresses, with agents' answers by mail on (no statement)."""
+    if message.is_automatic or not runtime.settings.email.agent_replies:
+        return False
+    return sent_by_an_agent(uow, message.sender_address)
 
 
 def _named_ticket(uow: UnitOfWork, keys: ThreadKeys) -> int | None:
@@ -200,7 +206,9 @@ def email_thread(
     """
     own = runtime.own_addresses if runtime.settings.email.plus_addressing else None
     keys = thread_keys(message, runtime.settings.helpdesk.tag_prefix, own)
-    found = uow.messages.ticket_of_message_ids(keys.message_ids)
+    found = uow.messages.thread_of(keys.message_ids)
+    if isinstance(found, Ticket):  # one an earlier row of the batch writes on: locked, or new
+        return found
     if found is not None:
         return uow.tickets.get(found, for_update=True)
     if customer is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from router.catalogs import SOURCE_LANGUAGE
 from router.envelopes import InboundMessage
@@ -21,10 +23,12 @@ from router.vocabulary import (
 from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.models import Ticket
+from store.ticket_rows import ticket_row
 from workers.desk.agent_notices import AgentContact, TicketBrief, notify_agent
 from workers.desk.languages import agent_language
 from workers.desk.sla_clocks import clock_event, start_clocks
 from workers.runtime.context import Runtime
+from workers.runtime.desk_config import DeskConfig
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,20 @@ def requester_language_of(
     return requester_language(known=customer.language, default=default)
 
 
+@dataclass(frozen=True)
+class Opening:
+    """A new ticket a message opens, classified and not written yet: its row, and a
+    stand-in (``ticket``, transient, numbered once written) that later rows of an ingest
+    batch thread onto."""
+
+    row: dict[str, Any]  # ``store.ticket_rows.ticket_row``
+    decision: Classified
+    deciding: DeskConfig  # the configuration version that classified it (a pilot's)
+    customer: CustomerRef
+    parent_id: int | None
+    ticket: Ticket
+
+
 def open_ticket(
     runtime: Runtime,
     uow: UnitOfWork,
@@ -60,6 +78,23 @@ def open_ticket(
     customer: CustomerRef,
     parent: Ticket | None,
 ) -> int:
+    """Open the ticket ``message`` opens, now: ``plan_ticket``, its row, ``record_opened``
+    (ingest plans a batch's, then writes them together); its number."""
+    opening = plan_ticket(runtime, uow, message, customer, parent)
+    (number,) = uow.tickets.create_many([opening.row])
+    record_opened(runtime, uow, opening, number, message)
+    return number
+
+
+def plan_ticket(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    message: InboundMessage,
+    customer: CustomerRef,
+    parent: Ticket | None,
+) -> Opening:
+    """Classify the ticket ``message`` opens and make its row (``record_opened`` writes
+    the rest once the row is written)."""
     decision, deciding = runtime.configs.desk().classify(
         facts_from_message(
             message,
@@ -70,25 +105,12 @@ def open_ticket(
         category_hint=message.category_hint,
         priority_hint=message.priority_hint,
     )
-    with runtime.configs.deciding(deciding):  # a pilot team's ticket: its candidate
-        return _open_classified(runtime, uow, message, customer, parent, decision)
-
-
-def _open_classified(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    message: InboundMessage,
-    customer: CustomerRef,
-    parent: Ticket | None,
-    decision: Classified,
-) -> int:
     team_id = runtime.team_ids.get(decision.team)
     if team_id is None:
         found = uow.agents.team_id(decision.team)  # may be created by this transaction:
         uow.after_commit(lambda: runtime.team_ids.setdefault(decision.team, found))  # cache late
         team_id = found
-    now = runtime.now()
-    ticket_id = uow.tickets.create(
+    row = ticket_row(
         subject=message.subject,
         channel=message.channel,
         requester_id=customer.id,
@@ -96,7 +118,7 @@ def _open_classified(
         priority=decision.priority,
         category=decision.category,
         team_id=team_id,
-        now=now,
+        now=runtime.now(),
         custom_fields=message.custom_fields,
         parent_id=parent.id if parent else None,
         access_key=message.access_key,
@@ -106,35 +128,46 @@ def _open_classified(
         reply_address=runtime.channels[message.channel].reply_address(runtime, message),
         form=message.template,
     )
-    detail = "; ".join(decision.reasons)
-    if message.is_automatic or message.is_bulk:
-        detail += f"; {message.automatic_reason or 'automatic mail'}: not acknowledged"
-    if parent is not None:
-        detail += f"; follows up closed ticket #{parent.id}"
-    uow.audit.record(
-        ticket_id=ticket_id,
-        actor=f"customer:{customer.id}",
-        action=AuditAction.TICKET_CREATED,
-        detail=detail,
-        now=now,
-        data={
-            "channel": message.channel.value,
-            "source": message.source,
-            **decision.audit_data(),
-        },
-    )
-    start_clocks(
-        runtime,
-        uow,
-        ticket_id,
-        priority=decision.priority,
-        category=decision.category,
-        team=decision.team,
-        tier=customer.tier,
-        channel=message.channel,
-        now=now,
-    )
-    return ticket_id
+    stand_in = Ticket(status=row["status"], channel=row["channel"])
+    return Opening(row, decision, deciding, customer, row["parent_id"], stand_in)
+
+
+def record_opened(
+    runtime: Runtime, uow: UnitOfWork, opening: Opening, ticket_id: int, message: InboundMessage
+) -> None:
+    """What a new ticket's row (written: ``ticket_id``) brings: its audit event, its SLA
+    clocks, decided by the version that classified it."""
+    decision, customer = opening.decision, opening.customer
+    with runtime.configs.deciding(opening.deciding):  # a pilot team's ticket: its candidate
+        detail = "; ".join(decision.reasons)
+        if message.is_automatic or message.is_bulk:
+            detail += f"; {message.automatic_reason or 'automatic mail'}: not acknowledged"
+        if opening.parent_id is not None:
+            detail += f"; follows up closed ticket #{opening.parent_id}"
+        now = runtime.now()
+        uow.audit.record(
+            ticket_id=ticket_id,
+            actor=f"customer:{customer.id}",
+            action=AuditAction.TICKET_CREATED,
+            detail=detail,
+            now=now,
+            data={
+                "channel": message.channel.value,
+                "source": message.source,
+                **decision.audit_data(),
+            },
+        )
+        start_clocks(
+            runtime,
+            uow,
+            ticket_id,
+            priority=decision.priority,
+            category=decision.category,
+            team=decision.team,
+            tier=customer.tier,
+            channel=message.channel,
+            now=now,
+        )
 
 
 def join_ticket(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage) -> bool:

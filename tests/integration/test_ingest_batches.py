@@ -1,0 +1,197 @@
+"""An ingest batch decides every row before it writes any, on both databases: its new
+tickets go in one statement and its messages in another, and a later row still threads
+onto what an earlier row of the batch opened or wrote (``router.batch_threads``)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from router.envelopes import InboundMessage
+from router.vocabulary import Channel
+from store.models import InboxItem, Message, Ticket
+from tests.conftest import FAST_RETRIES, make_settings
+from tests.support.desk import Desk, desk_for
+from workers.steps.ingest import ingest_together
+
+MINUTE = timedelta(minutes=1)
+
+
+@pytest.fixture
+def desk(database_url: str) -> Iterator[Desk]:
+    yield from desk_for(make_settings(database_url, **FAST_RETRIES))
+
+
+def _accept(desk: Desk, messages: list[InboundMessage]) -> list[int]:
+    with desk.runtime.db.unit_of_work() as uow:
+        return [
+            uow.inbox.accept(m, now=desk.runtime.now(), redrive_after=MINUTE).inbox_id
+            for m in messages
+        ]
+
+
+def _mail(key: str, sender: str, message_id: str, *answers: str) -> InboundMessage:
+    return InboundMessage(
+        channel=Channel.EMAIL,
+        idempotency_key=key,
+        sender_address=sender,
+        subject=f"about {key}",
+        body_text=f"text of {key}",
+        external_id=message_id,
+        in_reply_to=answers,
+    )
+
+
+def _rows(desk: Desk, ids: list[int]) -> list[tuple[str, int | None, str | None]]:
+    with desk.runtime.db.unit_of_work() as uow:
+        found = uow.session.execute(
+            select(InboxItem.id, InboxItem.state, InboxItem.ticket_id, InboxItem.error).where(
+                InboxItem.id.in_(ids)
+            )
+        ).all()
+    by_id = {r[0]: (r[1], r[2], r[3]) for r in found}
+    return [by_id[i] for i in ids]
+
+
+def _messages(desk: Desk) -> list[tuple[int, str | None, int | None]]:
+    """Every message: (ticket, Message-ID, inbox row), in the order written."""
+    with desk.runtime.db.unit_of_work() as uow:
+        rows = uow.session.execute(
+            select(Message.ticket_id, Message.external_id, Message.inbox_id).order_by(Message.id)
+        ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _inserts(desk: Desk) -> tuple[list[str], Callable[..., None]]:
+    """The INSERT statements this thread sends (a listener to remove after)."""
+    mine, seen = threading.get_ident(), []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if threading.get_ident() == mine and statement.startswith("INSERT INTO"):
+            seen.append(statement.split()[2])
+
+    event.listen(desk.runtime.db.engine, "before_cursor_execute", record)
+    return seen, record
+
+
+def test_a_batch_opens_a_ticket_and_threads_its_replies_onto_it_in_one_insert_each(
+    desk: Desk,
+) -> None:
+    """A new mail, a reply to it and a reply to the reply (by someone copied), and
+    another new mail, in one batch: two tickets, written by one INSERT, the replies on
+    the first, and the four messages by one INSERT, in the order they came."""
+    ids = _accept(
+        desk,
+        [
+            _mail("a", "jo@example.org", "<a@example.org>"),
+            _mail("b", "jo@example.org", "<b@example.org>", "<a@example.org>"),
+            _mail("c", "kim@example.org", "<c@example.org>", "<b@example.org>"),
+            _mail("d", "lee@example.org", "<d@example.org>"),
+        ],
+    )
+    seen, listener = _inserts(desk)
+    try:
+        assert ingest_together(desk.runtime, ids, Channel.EMAIL).ok
+    finally:
+        event.remove(desk.runtime.db.engine, "before_cursor_execute", listener)
+    assert seen.count("tickets") == 1 and seen.count("messages") == 1
+    a, b, c, d = _rows(desk, ids)
+    assert [row[0] for row in (a, b, c, d)] == ["done"] * 4
+    assert a[1] == b[1] == c[1] and d[1] not in (None, a[1])
+    assert _messages(desk) == [
+        (a[1], "<a@example.org>", ids[0]),
+        (a[1], "<b@example.org>", ids[1]),
+        (a[1], "<c@example.org>", ids[2]),
+        (d[1], "<d@example.org>", ids[3]),
+    ]
+    desk.settle()
+    acknowledged = sorted(m.recipient for m in desk.sender.sent if "example.org" in m.recipient)
+    assert acknowledged == ["jo@example.org", "lee@example.org"]  # the new tickets' only
+
+
+def test_copies_of_one_message_id_in_a_batch_are_one_message_and_a_reply_follows_it(
+    desk: Desk,
+) -> None:
+    """Two rows of one sender's message (another idempotency key each: two paths in),
+    a reply to it, and the same Message-ID from someone else: the copy adds nothing,
+    the reply joins the first's ticket (the oldest carrier of the id), the other
+    sender's message opens its own."""
+    ids = _accept(
+        desk,
+        [
+            _mail("imap", "jo@example.org", "<once@example.org>"),
+            _mail("smtp", "jo@example.org", "<once@example.org>"),
+            _mail("reply", "jo@example.org", "<r@example.org>", "<once@example.org>"),
+            _mail("other", "kim@example.org", "<once@example.org>"),
+        ],
+    )
+    again = _accept(desk, [_mail("imap", "jo@example.org", "<once@example.org>")])
+    assert again == ids[:1]  # the same idempotency key: the same row
+    assert ingest_together(desk.runtime, ids + again, Channel.EMAIL).ok
+    first, copy, reply, other = _rows(desk, ids)
+    assert [row[0] for row in (first, copy, reply, other)] == ["done"] * 4
+    assert first[1] == copy[1] == reply[1] and other[1] not in (None, first[1])
+    assert _messages(desk) == [
+        (first[1], "<once@example.org>", ids[0]),
+        (first[1], "<r@example.org>", ids[2]),
+        (other[1], "<once@example.org>", ids[3]),
+    ]
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count(Ticket.id))) == 2
+
+
+def test_a_batch_half_of_which_is_unreadable_keeps_every_good_row_and_each_reason(
+    desk: Desk,
+) -> None:
+    """Six rows, three unreadable: the batch fails as a whole and goes row by row; the
+    three good ones are one ticket and one message each, the others failed with why."""
+    ids = _accept(
+        desk, [_mail(f"m{i}", f"p{i}@example.org", f"<m{i}@example.org>") for i in range(6)]
+    )
+    with desk.runtime.db.unit_of_work() as uow:
+        for unreadable in ids[1::2]:
+            uow.session.get(InboxItem, unreadable).payload = {"channel": "email"}  # type: ignore[union-attr]
+    desk.runtime.ingest_actors[Channel.EMAIL].send(ids)
+    desk.settle()
+    rows = _rows(desk, ids)
+    for good in rows[0::2]:
+        assert good[0] == "done" and good[1] is not None and good[2] is None
+    for bad in rows[1::2]:
+        assert bad[0] == "failed" and bad[1] is None
+        assert "unreadable inbox payload" in (bad[2] or "")
+    assert _messages(desk) == [(rows[i][1], f"<m{i}@example.org>", ids[i]) for i in range(0, 6, 2)]
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count(Ticket.id))) == 3
+
+
+def test_an_agents_reply_all_in_the_batch_of_the_mail_it_answers_is_a_note_on_its_ticket(
+    desk: Desk,
+) -> None:
+    """A customer's new mail and an agent's reply-all to it in one batch: the agent's
+    answer finds the ticket the mail opened (the rows before it are written first), a
+    note on it, not a ticket of its own; the row after it still goes with the batch."""
+    ids = _accept(
+        desk,
+        [
+            _mail("new", "jo@example.org", "<new@example.org>"),
+            _mail(
+                "ben", "ben@relaydesk.localhost", "<ben@relaydesk.localhost>", "<new@example.org>"
+            ),
+            _mail("more", "jo@example.org", "<more@example.org>", "<ben@relaydesk.localhost>"),
+        ],
+    )
+    assert ingest_together(desk.runtime, ids, Channel.EMAIL).ok
+    new, ben, more = _rows(desk, ids)
+    assert new[0] == ben[0] == more[0] == "done"
+    assert new[1] is not None and new[1] == ben[1] == more[1]
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count(Ticket.id))) == 1
+        kinds = uow.session.execute(
+            select(Message.direction, Message.author).order_by(Message.id)
+        ).all()
+    assert [k[0] for k in kinds] == ["inbound", "internal", "inbound"]
+    assert kinds[1][1] == "agent:ben"
