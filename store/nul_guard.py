@@ -33,14 +33,39 @@ def json_dumps(value: Any) -> str:
 
 
 def install(engine: Engine) -> None:
-    """Remove NUL from the text values of every statement ``engine`` executes."""
+    """Remove NUL from the text values of every statement ``engine`` executes.
 
-    @event.listens_for(engine, "before_cursor_execute", retval=True)
-    def _without_nul(
-        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
-    ) -> tuple[str, Any]:
-        cleaned, count = without_nul(parameters)
-        if count:
-            verb = statement.split(None, 1)[0] if statement else "?"
-            log.warning("removed %d NUL characters from the values of an %s", count, verb)
-        return statement, cleaned
+    Listens on the engine's dialect (``do_execute``, ``do_executemany``), not on the
+    engine: any listener on an engine makes each of its connections join the engine's
+    events and look each one up as it passes, about 40% more instructions for a
+    one-statement transaction (see docs/performance.md, "A transaction's fixed cost").
+    Values without NUL, nearly all, go on to the driver as they are; values with one are
+    sent cleaned here, and the driver's own call is skipped."""
+    event.listen(engine, "do_execute", _execute)
+    event.listen(engine, "do_executemany", _executemany)
+
+
+def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    cleaned = _cleaned(statement, parameters)
+    if cleaned is None:
+        return False
+    context.dialect.do_execute(cursor, statement, cleaned, context)
+    return True
+
+
+def _executemany(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    cleaned = _cleaned(statement, parameters)
+    if cleaned is None:
+        return False
+    context.dialect.do_executemany(cursor, statement, cleaned, context)
+    return True
+
+
+def _cleaned(statement: str, parameters: Any) -> Any:
+    """``parameters`` without NUL, or None when they hold none."""
+    cleaned, count = without_nul(parameters)
+    if not count:
+        return None
+    verb = statement.split(None, 1)[0] if statement else "?"
+    log.warning("removed %d NUL characters from the values of an %s", count, verb)
+    return cleaned

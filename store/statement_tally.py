@@ -3,15 +3,23 @@
 A worker process says so when it stops, beside the broker messages it took
 (``workers.runtime.tally``): ops see what their load costs the database per message,
 and the pipeline benchmark prints statements per ticket from it. An ``executemany``
-(a batch of rows in one call) counts as one statement.
+(a batch of rows in one call) counts as one statement; so do the look-ups the dialect
+sends on an engine's first connection (the server's version and settings: three on
+PostgreSQL).
+
+Counted where the engine's dialect calls the driver (its ``do_execute``,
+``do_executemany``, ``do_execute_no_params`` and ``do_commit``, wrapped on that dialect
+alone), not with the engine's events: a listener on an engine makes each of its
+connections join the engine's events, about 40% more instructions for a one-statement
+transaction (see docs/performance.md, "A transaction's fixed cost").
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 
@@ -23,19 +31,36 @@ class StatementTally:
 
     def watch(self, engine: Engine) -> None:
         """Count what ``engine``'s connections execute and commit from now on."""
-        event.listen(engine, "before_cursor_execute", self._statement)
-        event.listen(engine, "commit", self._commit)
+        dialect = engine.dialect
+        counts = {
+            "do_execute": self._statement,
+            "do_executemany": self._statement,
+            "do_execute_no_params": self._statement,
+            "do_commit": self._commit,
+        }
+        for call, count in counts.items():
+            setattr(dialect, call, _counting(count, getattr(dialect, call)))
 
-    def _statement(self, *_args: Any) -> None:
+    def _statement(self) -> None:
         with self._lock:
             self.statements += 1
 
-    def _commit(self, *_args: Any) -> None:
+    def _commit(self) -> None:
         with self._lock:
             self.commits += 1
 
     def summary(self) -> str:
         return f"{self.statements} statements, {self.commits} commits"
+
+
+def _counting(count: Callable[[], None], call: Callable[..., Any]) -> Callable[..., Any]:
+    """``call``, counted as it is made (a statement that fails was sent all the same)."""
+
+    def counted(*args: Any) -> Any:
+        count()
+        return call(*args)
+
+    return counted
 
 
 __all__ = ["StatementTally"]
