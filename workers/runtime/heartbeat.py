@@ -32,6 +32,9 @@ class Heartbeat:
         )
         self.started_at = runtime.now()
         self._stop = threading.Event()
+        # held by a beat and by the leaving: a beat still running when ``stop`` gave up
+        # waiting for it could otherwise write the row again after it was removed
+        self._writing = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def beat(self) -> None:
@@ -51,19 +54,26 @@ class Heartbeat:
         self._thread.start()
         return self
 
-    def stop(self, *, leave: bool = True) -> None:
+    def stop(self, *, leave: bool = True, wait_s: float = 5.0) -> None:
         """Stop beating and leave the list of running processes (with ``leave`` False,
-        stay in it, to go quiet: what the process held is then taken as a dead one's)."""
+        stay in it, to go quiet: what the process held is then taken as a dead one's).
+        A beat under way is waited for, ``wait_s`` and again ``wait_s`` at most, so that
+        it cannot write the row again after the leaving removed it."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=wait_s)
         if not leave:
+            return
+        if not self._writing.acquire(timeout=wait_s):  # no beat begins once _stop is set
+            log.warning("heartbeat of %s stuck: its row is left to go quiet", self.me.holder)
             return
         try:
             with self.runtime.db.unit_of_work() as uow:
                 uow.process_beats.forget(self.me.holder)
         except Exception:  # the store is gone: the row goes quiet, as a dead one does
             log.warning("heartbeat of %s not removed", self.me.holder, exc_info=True)
+        finally:
+            self._writing.release()
 
     def _run(self) -> None:
         interval = self.runtime.settings.scheduler.heartbeat_s
@@ -71,8 +81,11 @@ class Heartbeat:
             self._beat_quietly()
 
     def _beat_quietly(self) -> None:
-        try:
-            self.beat()
-        except Exception:  # a database restart: the next beat tries again
-            log.warning("heartbeat of %s failed", self.me.holder, exc_info=True)
+        with self._writing:
+            if self._stop.is_set():
+                return  # leaving: a beat now would bring the row back
+            try:
+                self.beat()
+            except Exception:  # a database restart: the next beat tries again
+                log.warning("heartbeat of %s failed", self.me.holder, exc_info=True)
         follow_store(self.runtime)  # a process without messages follows the version here

@@ -291,7 +291,10 @@ def supervise_workers(
     for child in children:
         child.join(timeout=max(deadline - time.monotonic(), 0.1))
         if child.is_alive():
-            child.kill()
+            child.kill()  # it did not leave by itself: what it held is taken as a dead one's
+            child.join(1)
+            if child.pid is not None:
+                bury(store, settings, host=socket.gethostname(), pid=child.pid, now=utc_now)
     store.dispose()
     if hangup_runtime is not None:
         hangup_runtime.close()
