@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from router.lifecycle import ROUTABLE_STATUSES
@@ -113,8 +113,7 @@ def _rows(session: Session, model: Any, created: Any, *, finished: bool) -> Rows
     open_states = OPEN_STATES[model.__tablename__]
     query = select(model.state, func.count()).group_by(model.state).order_by(model.state)
     if not finished:
-        listed = ", ".join(f"'{s.value}'" for s in open_states)
-        query = query.where(text(f"{model.__tablename__}.state IN ({listed})"))
+        query = query.where(model.state.in_([literal_column(f"'{s.value}'") for s in open_states]))
     counts = {str(s): 0 for s in open_states}
     counts.update((str(state), int(n)) for state, n in session.execute(query))
     counts = dict(sorted(counts.items()))

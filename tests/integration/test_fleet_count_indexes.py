@@ -77,18 +77,20 @@ def test_a_scrape_counts_the_open_rows_by_their_indexes(db: Database) -> None:
     _fill(db)
     counts = _counts_sent(db)
     assert len(counts) == 2
-    for sql, index in zip(counts, ("ix_inbox_due", "ix_outbox_due"), strict=True):
+    if db.dialect == "postgresql":  # vacuumed, the old GROUP BY walked the whole index
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE inbox"))
+            conn.execute(text("VACUUM ANALYZE outbox"))
+    for sql, table in zip(counts, ("inbox", "outbox"), strict=True):
         assert "%(" not in sql and "?" not in sql  # nothing bound: one plan for every run
         with db.engine.connect() as conn:
             if db.dialect == "postgresql":
                 plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN {sql}").scalars())
-                assert index in plan and "Seq Scan" not in plan, plan
+                assert f"ix_{table}_due" in plan and "Index Cond: (state = ANY" in plan, plan
             else:
                 rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
                 plan = "\n".join(str(row[-1]) for row in rows)
-                assert f"SEARCH inbox USING COVERING INDEX {index}" in plan or (
-                    f"SEARCH outbox USING COVERING INDEX {index}" in plan
-                ), plan
+                assert f"SEARCH {table} USING COVERING INDEX ix_{table}_due (state=?)" in plan, plan
 
 
 def test_the_command_line_still_counts_every_row(db: Database) -> None:
