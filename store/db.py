@@ -75,7 +75,7 @@ class Database:
         self.inbox_signals = InboxSignals()
         self.config_watch = ConfigWatch()
         self.kept_reads = KeptReads(self.reading)
-        self._listeners: dict[str, PgListener] = {}
+        self._listener: PgListener | None = None  # one LISTEN connection for every channel
         self._listener_lock = threading.Lock()
         # set by a process that delivers webhooks (workers.runtime.webhook_actor); without
         # it, new deliveries are left to a scheduler at once
@@ -156,24 +156,22 @@ class Database:
         handler: Callable[[str], None],
         on_listening: Callable[[bool], None] = lambda _on: None,
     ) -> PgListener | None:
+        """The process's one listener, listening on ``channel`` too (the first call starts
+        it; a channel added again keeps its first handler)."""
         if self.dialect != "postgresql":
             return None
         with self._listener_lock:
-            listener = self._listeners.get(channel)
+            listener, first = self._listener, self._listener is None
             if listener is None:
-                listener = PgListener(
-                    self.engine.url,
-                    {channel: handler},
-                    name=f"{channel}-listener",
-                    on_listening=on_listening,
-                )
-                self._listeners[channel] = listener
+                listener = self._listener = PgListener(self.engine.url, name="pg-listener")
+            listener.add(channel, handler, on_listening)
+            if first:  # (after its first channel: it listens on it as it connects)
                 listener.start()
             return listener
 
     def dispose(self) -> None:
-        for listener in self._listeners.values():
-            listener.stop()
+        if self._listener is not None:
+            self._listener.stop()
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

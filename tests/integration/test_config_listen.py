@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, text
 
 from router.vocabulary import ConfigAction
+from store.pg_listener import APPLICATION_NAME
 from tests.conftest import make_settings
 from tests.support.processes import wait_until
 from workers.desk.config_changes import apply_at_start, apply_settings
@@ -99,20 +100,26 @@ def test_a_worker_whose_listener_was_cut_reads_again_and_misses_no_change(
     pin.after_process_boot(worker.broker)
     listener = worker.db.listen_for_config_changes()
     assert listener is not None and listener.listening.wait(10)
+    assert worker.db.listen_for_kept_reads() is listener  # one connection for both
+    kept = worker.db.kept_reads._watches.values()
     _message(pin, worker)
     assert not worker.db.config_watch.must_read()
+    assert all(watch.listens() for watch in kept)
     with worker.db.engine.connect() as conn:  # the LISTEN connection dies
         cut = conn.execute(
             text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE query LIKE 'LISTEN relaydesk_config%' AND datname = current_database()"
-            )
+                "WHERE application_name = :name AND datname = current_database()"
+            ),
+            {"name": APPLICATION_NAME},
         ).all()
-    assert cut == [(True,)]
+    assert cut == [(True,)]  # (one: the kept reads' channel is on it too)
     wait_until(worker.db.config_watch.must_read, 10)  # reads before every message meanwhile
+    assert not any(watch.listens() for watch in kept)  # and every kept read reads
     urgent = _apply_urgent(database_url)  # maybe while nobody listened
     assert _message(pin, worker) == urgent
     wait_until(lambda: listener.listening.is_set(), 10)
+    assert all(watch.listens() for watch in kept)  # both channels listened on again
 
 
 def test_without_a_listener_every_message_reads_the_store_and_the_next_one_follows_a_reload(
