@@ -35,26 +35,46 @@ hypothesis_settings.load_profile("relaydesk")
 # The longest files first. With --dist loadfile a file runs whole in one process, in the order
 # collected; a long file handed out last decides how long the whole run takes, so these (the
 # longest in measured runs) are handed out first and the short ones fill in around them.
+# (pytest-xdist would otherwise reorder the files by their number of tests, most first: the
+# fuzz files, one test each, went last and ran alone for the run's last minutes; see
+# pytest_configure below.)
 LONGEST_FIRST = (
     "test_staff_openapi_fuzz.py",
     "test_openapi_fuzz.py",
+    "test_staff_openapi_sequences.py",
+    "test_benchmarks.py",
+    "test_staff_permissions.py",
     "test_benchmarks_readers.py",
     "test_benchmarks_edges.py",
-    "test_benchmarks.py",
+    "test_reports_store.py",
     "test_distributed.py",
-    "test_staff_permissions.py",
     "test_routing_stress.py",
-    "test_staff_openapi_sequences.py",
     "test_faults.py",
     "test_telegram_distributed.py",
+    "test_staff_api.py",
+    "test_workspace_actions.py",
     "test_workspace_reports.py",
+    "test_telegram.py",
+    "test_demo_seed.py",
+    "test_reports_api.py",
     "test_simulation_matches_live.py",
     "test_simulation_jobs_distributed.py",
     "test_pilot_simulation_matches_live.py",
     "test_config_reload_fleet.py",
+    "test_staff_tickets.py",
+    "test_email_pipeline.py",
+    "test_cli.py",
     "test_ticket_search.py",
+    "test_workspace_shell.py",
     "test_staff_ticket_actions.py",
+    "test_merges.py",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # keep the order above: pytest-xdist's --dist loadfile hands out the files with the most
+    # tests first unless told not to (--no-loadscope-reorder; the default since xdist 3.5)
+    config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
