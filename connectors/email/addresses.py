@@ -19,6 +19,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from connectors.email.email_policy import POLICY
 from connectors.email.one_line import clean
+from connectors.email.plain_headers import plain_address, plain_text
 
 _POLICY = POLICY
 _LINE_BREAKS = re.compile(r"\r?\n")
@@ -75,12 +76,16 @@ def addresses(msg: Message, name: str, problems: list[str]) -> list[tuple[str, s
     """``(display name, lowercased address)`` for every address in every ``name`` header."""
     found: list[tuple[str, str]] = []
     for value in raw_values(msg, name):
-        try:
-            parsed = _POLICY.header_factory(name, value)
-            pairs = [(a.display_name, a.addr_spec) for a in getattr(parsed, "addresses", ())]
-        except Exception:
-            problems.append(f"broken header {name!r}")
-            pairs = getaddresses([value])
+        plain = plain_address(name, value)  # what the stdlib reads of it, known without it
+        if plain is not None:
+            pairs = [plain]
+        else:
+            try:
+                parsed = _POLICY.header_factory(name, value)
+                pairs = [(a.display_name, a.addr_spec) for a in getattr(parsed, "addresses", ())]
+            except Exception:
+                problems.append(f"broken header {name!r}")
+                pairs = getaddresses([value])
         for display, spec in pairs:
             address = clean(spec).strip("<>").lower()
             if address:
@@ -135,6 +140,9 @@ def decode_words(value: str) -> str:
 
 
 def _decode(name: str, value: str, problems: list[str]) -> str:
+    plain = plain_text(name, value)  # the stdlib's text of it, known without its parser
+    if plain is not None:
+        return clean(plain)
     try:
         parsed = _POLICY.header_factory(name, value)
         text = str(parsed)

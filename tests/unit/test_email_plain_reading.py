@@ -1,0 +1,150 @@
+"""Reading a received mail's plain headers without the stdlib's header parser
+(``plain_headers.plain_text``, ``plain_address``): what the stdlib reads of them, for
+generated values, and every corpus and benchmark mail parsed as it is without it."""
+
+from __future__ import annotations
+
+from email import policy
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import connectors.email.addresses as addresses_module
+from benchmarks.mail_corpus import build_corpus
+from connectors.email.parse import ParsedEmail, parse_email
+from connectors.email.plain_headers import plain_address, plain_text
+
+STDLIB = policy.EmailPolicy()  # a registry of its own: every header parsed anew
+CORPUS = sorted((Path(__file__).parents[1] / "data" / "email").rglob("*.eml"))
+
+# the characters that make a header plain or not: atext, specials, spaces, encoded-word
+# starts, a non-ASCII letter, a tab, a control character
+CHARS = "aZ09.'!#~-_=?\"()<>@,;:\\[] \té中\x01"
+WORDS = st.text(alphabet=st.sampled_from(CHARS), max_size=12)
+TEXTS = st.lists(st.one_of(WORDS, st.sampled_from(["Ana", "Souza", "x" * 30])), max_size=8).map(
+    " ".join
+)
+SPECS = st.builds(
+    lambda local, domain: f"{local}@{domain}",
+    st.one_of(WORDS, st.sampled_from(["ana", "a.b+tag", "support+42", "=?x?q?y?="])),
+    st.one_of(WORDS, st.sampled_from(["customer.example", "relaydesk.example", "x"])),
+)
+MAILBOXES = st.one_of(
+    SPECS,
+    SPECS.map(lambda spec: f"<{spec}>"),
+    st.builds(lambda display, spec: f"{display} <{spec}>", TEXTS, SPECS),
+)
+VALUES = st.one_of(TEXTS, MAILBOXES, MAILBOXES.map(lambda mailbox: f"{mailbox}, b@c"))
+HEADERS = st.sampled_from(
+    [
+        "Subject",
+        "From",
+        "To",
+        "Cc",
+        "Sender",
+        "Reply-To",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+        "X-Loop",
+        "Auto-Submitted",
+        "Date",
+        "Content-Type",
+    ]
+)
+
+
+@settings(max_examples=400)
+@given(name=HEADERS, value=VALUES)
+def test_a_plain_headers_text_is_the_stdlibs_without_a_defect(name: str, value: str) -> None:
+    text = plain_text(name, value)
+    if text is None:
+        return
+    header = STDLIB.header_factory(name, value)
+    assert text == str(header)
+    assert not header.defects
+
+
+@settings(max_examples=400)
+@given(name=st.sampled_from(["From", "To", "Cc", "Sender", "Reply-To"]), value=MAILBOXES)
+def test_a_plain_mailbox_is_read_as_the_stdlib_reads_it(name: str, value: str) -> None:
+    pair = plain_address(name, value)
+    if pair is None:
+        return
+    header = STDLIB.header_factory(name, value)
+    assert [pair] == [(a.display_name, a.addr_spec) for a in header.addresses]
+    assert not header.defects
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "pair"),
+    [
+        ("From", "Ana Souza <ana@customer.example>", ("Ana Souza", "ana@customer.example")),
+        ("From", "O'Brien <o'brien+tag@example.ie>", ("O'Brien", "o'brien+tag@example.ie")),
+        ("Reply-To", "support+42@relaydesk.example", ("", "support+42@relaydesk.example")),
+    ],
+)
+def test_a_plain_mailbox_is_read_without_the_stdlib(
+    name: str, value: str, pair: tuple[str, str]
+) -> None:
+    assert plain_address(name, value) == pair
+    assert plain_text(name, value) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Subject", "Grüße"),
+        ("Subject", "=?utf-8?q?hi?="),
+        ("Subject", "a=?b"),
+        ("Subject", "two  spaces"),
+        ("Subject", "a\tfolded line"),
+        ("Subject", " leading space"),
+        ("From", "a.b <a@b.example>"),  # the stdlib quotes it
+        ("From", '"Souza, Ana" <a@b.example>'),
+        ("From", "<a@b.example>"),  # its text is the bare address
+        ("From", "a@b.example, c@d.example"),  # a list
+        ("From", "a (comment) <a@b.example>"),
+        ("From", "=?utf-8?q?Ana?= <a@b.example>"),
+        ("From", "Ana <=?us-ascii?q?evil?=@x.example>"),
+        ("From", "Ana <a@[127.0.0.1]>"),
+        ("Message-ID", "<a@b@c>"),
+        ("Date", "Wed, 02 Jan 2030 03:04:05 +0000"),  # written anew by the stdlib
+        ("Content-Type", "text/plain"),
+    ],
+)
+def test_anything_else_is_left_to_the_stdlib(name: str, value: str) -> None:
+    assert plain_text(name, value) is None
+    assert plain_address(name, value) is None
+
+
+def _parsed_both_ways(raw: bytes, patch: pytest.MonkeyPatch) -> tuple[ParsedEmail, ParsedEmail]:
+    def parse() -> ParsedEmail:
+        return parse_email(raw, max_attachment_bytes=1 << 20, max_attachments_bytes=1 << 22)
+
+    with patch.context() as stdlib_only:
+        stdlib_only.setattr(addresses_module, "plain_text", lambda name, value: None)
+        stdlib_only.setattr(addresses_module, "plain_address", lambda name, value: None)
+        slow = parse()
+    return parse(), slow
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda path: path.name)
+def test_every_corpus_mail_parses_as_it_does_with_the_stdlib_alone(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, slow = _parsed_both_ways(path.read_bytes(), monkeypatch)
+    assert fast == slow
+
+
+def test_every_benchmark_mail_parses_as_it_does_with_the_stdlib_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plain = 0
+    for mail in build_corpus(400, "plain-reading").messages:
+        fast, slow = _parsed_both_ways(mail.raw, monkeypatch)
+        assert fast == slow, mail.shape
+        plain += plain_address("From", fast.headers.get("From", "")) is not None
+    assert plain > 200  # most of them take the plain path: the test compares something
