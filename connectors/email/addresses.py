@@ -14,14 +14,17 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
+from email.headerregistry import DateHeader, HeaderRegistry
 from email.message import Message
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import format_datetime, getaddresses, parsedate_to_datetime
+from typing import cast
 
 from connectors.email.email_policy import POLICY
 from connectors.email.one_line import clean
 from connectors.email.plain_headers import plain_address, plain_text
 
 _POLICY = POLICY
+_REGISTRY = cast(HeaderRegistry, POLICY.header_factory)
 _LINE_BREAKS = re.compile(r"\r?\n")
 _BRACKETED_ID = re.compile(r"<\s*([^<>\s]+)\s*>")
 _BARE_ID = re.compile(r"(?<![^<>\s@])[^<>\s@]+@[^<>\s@]+")  # only from the start of a run
@@ -140,7 +143,7 @@ def decode_words(value: str) -> str:
 
 
 def _decode(name: str, value: str, problems: list[str]) -> str:
-    plain = plain_text(name, value)  # the stdlib's text of it, known without its parser
+    plain = plain_text(name, value) or _date_text(name, value)  # the stdlib's, without it
     if plain is not None:
         return clean(plain)
     try:
@@ -159,6 +162,18 @@ def _decode(name: str, value: str, problems: list[str]) -> str:
     if _LEFTOVER_WORD.search(text):
         problems.append(f"malformed encoded word in header {name!r} kept as it is")
     return clean(text)
+
+
+def _date_text(name: str, value: str) -> str | None:
+    """The text of a date header holding ``value``, as the stdlib's ``DateHeader`` writes it
+    when it reads the date without a defect (the date written anew); else None: an empty or
+    unreadable date is left to the stdlib, which notes the defect or fails."""
+    if not value or not issubclass(_REGISTRY[name], DateHeader):
+        return None
+    try:
+        return format_datetime(parsedate_to_datetime(value))
+    except Exception:
+        return None
 
 
 def _undo_surrogates(value: str) -> str:

@@ -1,10 +1,13 @@
-"""Reading a received mail's plain headers without the stdlib's header parser
-(``plain_headers.plain_text``, ``plain_address``): what the stdlib reads of them, for
-generated values, and every corpus and benchmark mail parsed as it is without it."""
+"""Reading a received mail's plain headers and its date without the stdlib's header
+parser (``plain_headers.plain_text``, ``plain_address``, ``addresses._date_text``): what
+the stdlib reads of them, for generated values, and every corpus and benchmark mail
+parsed as it is without them."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from email import policy
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -120,6 +123,61 @@ def test_anything_else_is_left_to_the_stdlib(name: str, value: str) -> None:
     assert plain_address(name, value) is None
 
 
+DATES = st.one_of(
+    st.builds(
+        lambda moment, minutes: format_datetime(
+            moment.replace(tzinfo=timezone(timedelta(minutes=minutes)))
+        ),
+        st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)),
+        st.integers(min_value=-1439, max_value=1439),
+    ),
+    st.datetimes(min_value=datetime(1900, 1, 1)).map(lambda moment: f"{moment:%d %b %Y %H:%M}"),
+    st.text(alphabet=st.sampled_from("0123456789 :+-,()JanMyFebWedGMTUTCPST\t"), max_size=40),
+)
+
+
+@settings(max_examples=400)
+@given(value=DATES)
+def test_a_dates_text_is_the_stdlibs_without_a_defect(value: str) -> None:
+    text = addresses_module._date_text("Date", value)
+    if text is None:
+        return
+    header = STDLIB.header_factory("Date", value)
+    assert text == str(header)
+    assert not header.defects
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("Wed, 2 Jan 2030 03:04:05 +0100", "Wed, 02 Jan 2030 03:04:05 +0100"),
+        ("2 Jan 2030 03:04 GMT", "Wed, 02 Jan 2030 03:04:00 +0000"),
+        ("Wed, 02 Jan 2030 03:04:05 -0000", "Wed, 02 Jan 2030 03:04:05 -0000"),
+    ],
+)
+def test_a_date_is_written_anew_as_the_stdlib_does(value: str, text: str) -> None:
+    assert (
+        addresses_module._date_text("Date", value)
+        == text
+        == str(STDLIB.header_factory("Date", value))
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Date", ""),
+        ("Date", "yesterday"),
+        ("Date", "32 Jan 2030 03:04:05 +0000"),
+        ("Subject", "2 Jan 2030 03:04 GMT"),
+    ],
+)
+def test_a_date_the_stdlib_notes_a_defect_of_or_no_date_is_left_to_it(
+    name: str, value: str
+) -> None:
+    assert addresses_module._date_text(name, value) is None
+
+
 def _parsed_both_ways(raw: bytes, patch: pytest.MonkeyPatch) -> tuple[ParsedEmail, ParsedEmail]:
     def parse() -> ParsedEmail:
         return parse_email(raw, max_attachment_bytes=1 << 20, max_attachments_bytes=1 << 22)
@@ -127,6 +185,7 @@ def _parsed_both_ways(raw: bytes, patch: pytest.MonkeyPatch) -> tuple[ParsedEmai
     with patch.context() as stdlib_only:
         stdlib_only.setattr(addresses_module, "plain_text", lambda name, value: None)
         stdlib_only.setattr(addresses_module, "plain_address", lambda name, value: None)
+        stdlib_only.setattr(addresses_module, "_date_text", lambda name, value: None)
         slow = parse()
     return parse(), slow
 
