@@ -369,8 +369,10 @@ class UnitOfWork:
     ) -> None:
         try:
             if exc_type is None:
-                self.inbox.flush()
-                self.audit.flush()
+                if self._inbox_finishes:  # (no repository made for nothing to write)
+                    self.inbox.flush()
+                if self._audit_events or self._audit_written:
+                    self.audit.flush()
                 if self._web_rows and self.session.get_bind().dialect.name == "postgresql":
                     told = self._web_rows_told or set()
                     untold = [i for i in self._web_rows if i not in told]
