@@ -67,12 +67,17 @@ def _messages(desk: Desk) -> list[tuple[int, str | None, int | None]]:
 
 
 def _inserts(desk: Desk) -> tuple[list[str], Callable[..., None]]:
-    """The INSERT statements this thread sends (a listener to remove after)."""
+    """The tables of the INSERT statements this thread sends, and of the reads of SLA
+    clocks (as "read sla_timers"): a listener to remove after."""
     mine, seen = threading.get_ident(), []
 
     def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if threading.get_ident() == mine and statement.startswith("INSERT INTO"):
+        if threading.get_ident() != mine:
+            return
+        if statement.startswith("INSERT INTO"):
             seen.append(statement.split()[2])
+        elif statement.startswith("SELECT sla_timers"):
+            seen.append("read sla_timers")
 
     event.listen(desk.runtime.db.engine, "before_cursor_execute", record)
     return seen, record
@@ -99,6 +104,9 @@ def test_a_batch_opens_a_ticket_and_threads_its_replies_onto_it_in_one_insert_ea
     finally:
         event.remove(desk.runtime.db.engine, "before_cursor_execute", listener)
     assert seen.count("tickets") == 1 and seen.count("messages") == 1
+    # the new tickets' clocks are not read first (a new ticket has none): the two reads
+    # are the replies' clock events on the first ticket
+    assert seen.count("read sla_timers") == 2
     a, b, c, d = _rows(desk, ids)
     assert [row[0] for row in (a, b, c, d)] == ["done"] * 4
     assert a[1] == b[1] == c[1] and d[1] not in (None, a[1])

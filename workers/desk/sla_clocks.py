@@ -37,8 +37,11 @@ def start_clocks(
     tier: str | None,
     channel: Channel,
     now: datetime,
+    opened: bool = False,
 ) -> None:
-    """Choose the ticket's SLA policy (first match) and start its clocks."""
+    """Choose the ticket's SLA policy (first match) and start its clocks. ``opened``: the
+    ticket was opened in this transaction, so it has no clocks to read and lock (a batch's
+    new tickets' clocks are then written together, at the session's next flush)."""
     policies = runtime.sla_policies
     if not policies:
         return  # no SLA configured
@@ -60,7 +63,14 @@ def start_clocks(
     )
     calendar = runtime.calendars[name]
     clocks = apply(TicketClocks(), SlaEvent.CUSTOMER_MESSAGE, _targets(policy), calendar, now)
-    uow.sla.save(ticket_id, clocks, policy=policy.name, calendar_name=name, calendar=calendar)
+    uow.sla.save(
+        ticket_id,
+        clocks,
+        policy=policy.name,
+        calendar_name=name,
+        calendar=calendar,
+        locked_rows={} if opened else None,
+    )
     uow.audit.record(
         ticket_id=ticket_id,
         actor=SystemActor.SLA,

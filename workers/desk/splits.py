@@ -93,6 +93,7 @@ def split_message(
             or (ticket.requester.organisation.tier if ticket.requester.organisation else None),
             channel=Channel(ticket.channel),
             now=now,
+            opened=True,
         )
     route_soon(runtime, [new])
     return new

@@ -167,6 +167,7 @@ def record_opened(
             tier=customer.tier,
             channel=message.channel,
             now=now,
+            opened=True,
         )
 
 
