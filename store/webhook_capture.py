@@ -14,7 +14,10 @@ deliveries are written by an ``INSERT ... SELECT FROM webhooks`` naming the subs
 that want its type. A subscription committed before the flush is told; one deleted
 meanwhile is not (on PostgreSQL the statement takes the subscriptions' key-share lock,
 the lock its foreign keys take anyway: a delete in flight is waited for and its row left
-out, so no delivery fails its foreign key).
+out, so no delivery fails its foreign key). On PostgreSQL that spans two snapshots: the
+audit INSERT's decides whether a type is wanted, the ``INSERT ... SELECT``'s which
+subscriptions get it; one committed between the two is told only if another already
+wanted the type.
 """
 
 from __future__ import annotations
@@ -138,9 +141,15 @@ def subscribed_types(dialect: str) -> ColumnElement[str | None]:
     another statement of the capture's transaction returns (the audit INSERT:
     ``store.audit``); read by ``types_of``."""
     named = _named_types(dialect)
-    join = func.string_agg if dialect == "postgresql" else func.group_concat
+    # DISTINCT: each type once, however many subscriptions name it (the value is returned
+    # with every audit row)
+    joined = (
+        func.string_agg(named.c.value.distinct(), literal_column("','"), type_=String)
+        if dialect == "postgresql"
+        else func.group_concat(named.c.value.distinct(), type_=String)
+    )
     return (
-        select(join(named.c.value, literal_column("','"), type_=String))
+        select(joined)
         .select_from(table(WebhookSubscription))
         .join(named, true())
         .scalar_subquery()

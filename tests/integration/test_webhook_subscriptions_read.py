@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
 from router.vocabulary import AuditAction, Channel, Priority
 from store.db import Database
-from store.webhook_capture import capture
+from store.webhook_capture import capture, subscribed_types
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
@@ -176,12 +176,12 @@ def test_a_delete_in_flight_is_waited_for_and_its_subscription_left_out(
 
     with other.engine.connect() as deleting:
         deleting.execute(text("DELETE FROM webhooks WHERE id = :id"), {"id": gone})
-        capture = threading.Thread(target=event)
-        capture.start()
+        capturing = threading.Thread(target=event)
+        capturing.start()
         wait_until(lambda: _waiting_for_a_lock(other), 10)
         deleting.commit()
-    capture.join(10)
-    assert not capture.is_alive() and failed == []
+    capturing.join(10)
+    assert not capturing.is_alive() and failed == []
     assert _deliveries(other, kept) == 1
     assert _deliveries(other, gone) == 0
 
@@ -198,6 +198,35 @@ def test_an_event_nobody_subscribed_to_costs_no_statement_beside_the_audit_inser
     _note(db, number)
     assert [s for s in sent if s not in ("BEGIN", "COMMIT")] == ["INSERT"]
     assert _events(db) == 0
+
+
+def test_a_subscribed_event_costs_the_audit_insert_a_payload_read_and_its_writes(
+    db: Database,
+) -> None:
+    # two subscriptions want the note: the audit INSERT says so, one read of the ticket's
+    # payload, then the event and its two deliveries (PostgreSQL: one statement; SQLite:
+    # the event, then the deliveries); no read of the subscriptions of its own
+    number = _ticket(db)
+    hooks = [_subscribe(db, ["ticket.note_added"]) for _ in range(2)]
+    sent: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: sent.append(a[2].split()[0]))
+    _note(db, number)
+    statements = [s for s in sent if s not in ("BEGIN", "COMMIT")]
+    postgresql = db.engine.dialect.name == "postgresql"
+    assert statements == (
+        ["INSERT", "SELECT", "WITH"] if postgresql else ["INSERT", "SELECT", "INSERT", "INSERT"]
+    )
+    assert [_deliveries(db, hook) for hook in hooks] == [1, 1] and _events(db) == 1
+
+
+def test_the_audit_insert_names_each_subscribed_type_once(db: Database) -> None:
+    # (the value is returned with every audit row of a flush: it stays as short as the
+    # list of types, however many subscriptions name them)
+    for events in (["ticket.note_added"], ["ticket.note_added", "sla.breached"]) * 3:
+        _subscribe(db, events)
+    with db.engine.connect() as conn:
+        said = conn.execute(select(subscribed_types(db.engine.dialect.name))).scalar_one()
+    assert said is not None and sorted(said.split(",")) == ["sla.breached", "ticket.note_added"]
 
 
 def test_a_capture_not_told_what_is_subscribed_asks_in_its_transaction(db: Database) -> None:
