@@ -22,7 +22,8 @@ depends_on = None
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("DROP TRIGGER webhooks_kept_reads ON webhooks")
+    # IF EXISTS: a database restored without its triggers must still migrate
+    op.execute("DROP TRIGGER IF EXISTS webhooks_kept_reads ON webhooks")
 
 
 def downgrade() -> None:
