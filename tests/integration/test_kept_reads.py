@@ -104,6 +104,38 @@ def test_a_worker_whose_listener_was_cut_reads_every_time_and_misses_no_agent(
         other.dispose()
 
 
+def test_routings_load_changes_leave_the_kept_addresses_alone(
+    listening: Database, database_url: str
+) -> None:
+    # the trigger fires on ``UPDATE OF email`` alone: routing's ``SET load`` on every
+    # ticket (and a status change) must not make the addresses be read again
+    other = Database(database_url, pool_size=1)
+    listener = listening.listen_for_config_changes()  # (its channel: the barrier below)
+    assert listener is not None and listener is listening.listen_for_kept_reads()
+    wait_until(listener.listening.is_set, 10)
+    try:
+        address = add_agent_row(other)
+        wait_until(lambda: listener.handed >= 1, 10)  # (the agent's INSERT heard)
+        reads = _reads_of(listening, "agents")
+        assert address in _agents_known(listening)
+        handed = listener.handed
+        with other.engine.begin() as conn:
+            conn.execute(text("UPDATE agents SET load = load + 1, status = 'online'"))
+        with other.engine.begin() as conn:  # heard after anything the UPDATE sent
+            conn.execute(text("NOTIFY relaydesk_config"))
+        wait_until(lambda: listener.handed > handed, 10)
+        assert listener.handed == handed + 1
+        assert address in _agents_known(listening)
+        assert len(reads) == 1
+        with other.engine.begin() as conn:  # an email change is heard and read again
+            conn.execute(text("UPDATE agents SET email = 'zed2@relaydesk.localhost'"))
+        wait_until(lambda: listener.handed > handed + 1, 10)
+        assert "zed2@relaydesk.localhost" in _agents_known(listening)
+        assert len(reads) == 2
+    finally:
+        other.dispose()
+
+
 @pytest.fixture
 def desk(database_url: str, tmp_path: Path) -> Iterator[MailDesk]:
     _postgresql_only(database_url)
