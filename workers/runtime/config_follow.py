@@ -133,7 +133,7 @@ class ConfigPin(Middleware):
 
     def after_process_boot(self, broker: Broker) -> None:
         self.runtime.db.listen_for_config_changes()  # a worker process, on PostgreSQL
-        self.runtime.db.listen_for_kept_reads()  # (the agents' addresses, the webhooks)
+        self.runtime.db.listen_for_kept_reads()  # (the agents' addresses)
 
     def before_process_message(self, broker: Broker, message: MessageProxy) -> None:
         if self.runtime.db.config_watch.must_read():
