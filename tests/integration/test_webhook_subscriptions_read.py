@@ -13,10 +13,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import event, select, text
 
 from router.vocabulary import AuditAction, Channel, Priority
 from store.db import Database
+from store.migrate import alembic_config, upgrade
 from store.webhook_capture import capture, subscribed_types
 from tests.support.processes import wait_until
 
@@ -243,3 +245,28 @@ def test_a_capture_not_told_what_is_subscribed_asks_in_its_transaction(db: Datab
         ids = capture(uow.session, audits, redrive_after=timedelta(0))
     assert len(ids) == 1 and _deliveries(db, noted) == 1
     assert _events(db) == 1  # the status change: nobody wants it
+
+
+def test_a_database_restored_without_the_webhooks_trigger_still_migrates(
+    database_url: str,
+) -> None:
+    # migration 0045 drops the trigger 0043 made: one already gone (a restore without
+    # triggers, which the kept reads tell to run ``relaydesk migrate``) must not stop it
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no such trigger")
+    db = Database(database_url)
+    try:
+        with db.engine.begin() as conn:
+            cfg = alembic_config(db.url)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0044")
+            conn.execute(text("DROP TRIGGER webhooks_kept_reads ON webhooks"))
+        upgrade(db)
+        with db.engine.connect() as conn:
+            left = conn.execute(
+                text("SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%kept_reads'")
+            )
+            assert left.scalar_one() == 1  # the agents' alone
+    finally:
+        upgrade(db)  # the shared PostgreSQL database stays at the head for the next tests
+        db.dispose()
