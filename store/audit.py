@@ -71,11 +71,11 @@ class AuditLog:
         self,
         session: Session,
         pending: list[dict[str, Any]],
-        before_write: Callable[[list[dict[str, Any]], frozenset[str] | None], None] | None = None,
+        after_write: Callable[[list[dict[str, Any]], frozenset[str] | None], None] | None = None,
         config_version: Callable[[], str | None] = lambda: None,
         written: list[dict[str, Any]] | None = None,
     ) -> None:
-        """``before_write`` sees the events just written, in their transaction (the unit of
+        """``after_write`` sees the events just written, in their transaction (the unit of
         work turns some into webhook events there: ``store.webhook_capture``), and those
         ``written`` already by the caller's statements (``written_with``), with the event
         types subscriptions want when the INSERT said (None: it did not ask);
@@ -84,7 +84,7 @@ class AuditLog:
         self.session = session
         self._pending = pending
         self._written = [] if written is None else written
-        self._before_write = before_write
+        self._after_write = after_write
         self._config_version = config_version
 
     def record(
@@ -136,7 +136,7 @@ class AuditLog:
         self._pending.append(event)
 
     def written(self, event: dict[str, Any]) -> None:
-        """An event a statement of the caller wrote (``written_with``): ``before_write``
+        """An event a statement of the caller wrote (``written_with``): ``after_write``
         (the webhook capture) sees it at the flush with the buffered ones."""
         self._written.append(event)
 
@@ -147,7 +147,7 @@ class AuditLog:
         if self._pending:
             # Core, not the ORM's bulk insert: the same statement at a fraction of the cost;
             # with a webhook event among them, it says which event types are subscribed to
-            if self._before_write is not None and tells_webhooks(events):
+            if self._after_write is not None and tells_webhooks(events):
                 dialect = self.session.get_bind().dialect.name
                 rows = self.session.execute(_insert_events_asking(dialect), list(self._pending))
                 subscribed = types_of(rows.scalars().first())
@@ -155,8 +155,8 @@ class AuditLog:
                 self.session.execute(_insert_events(), list(self._pending))
         self._written.clear()
         self._pending.clear()
-        if self._before_write is not None and events:
-            self._before_write(events, subscribed)
+        if self._after_write is not None and events:
+            self._after_write(events, subscribed)
 
     def logged_since(
         self, ticket_id: int, actions: Collection[AuditAction], since: datetime
