@@ -37,7 +37,7 @@ def install(engine: Engine) -> None:
 
     Listens on the engine's dialect (``do_execute``, ``do_executemany``), not on the
     engine: any listener on an engine makes each of its connections join the engine's
-    events and look each one up as it passes, about 40% more instructions for a
+    events and look each one up as it passes, a fifth to a third more instructions for a
     one-statement transaction (see docs/performance.md, "A transaction's fixed cost").
     Values without NUL, nearly all, go on to the driver as they are; values with one are
     sent cleaned here, and the driver's own call is skipped."""

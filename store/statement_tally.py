@@ -3,14 +3,15 @@
 A worker process says so when it stops, beside the broker messages it took
 (``workers.runtime.tally``): ops see what their load costs the database per message,
 and the pipeline benchmark prints statements per ticket from it. An ``executemany``
-(a batch of rows in one call) counts as one statement; so do the look-ups the dialect
+(a batch of rows in one call) counts as one statement, as does each batch of an
+insertmanyvalues INSERT; so do the look-ups the dialect
 sends on an engine's first connection (the server's version and settings: three on
 PostgreSQL).
 
 Counted where the engine's dialect calls the driver (its ``do_execute``,
 ``do_executemany``, ``do_execute_no_params`` and ``do_commit``, wrapped on that dialect
 alone), not with the engine's events: a listener on an engine makes each of its
-connections join the engine's events, about 40% more instructions for a one-statement
+connections join the engine's events, a fifth to a third more instructions for a one-statement
 transaction (see docs/performance.md, "A transaction's fixed cost").
 """
 
@@ -56,9 +57,9 @@ class StatementTally:
 def _counting(count: Callable[[], None], call: Callable[..., Any]) -> Callable[..., Any]:
     """``call``, counted as it is made (a statement that fails was sent all the same)."""
 
-    def counted(*args: Any) -> Any:
+    def counted(*args: Any, **kwargs: Any) -> Any:
         count()
-        return call(*args)
+        return call(*args, **kwargs)
 
     return counted
 

@@ -23,8 +23,10 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 @contextmanager
 def sent(conn: Connection) -> Iterator[list[tuple[str, Mapping[str, Any]]]]:
-    """The statements ``conn`` sends meanwhile, as the driver gets them (its SQL, its
-    values: lists already expanded into one placeholder a value)."""
+    """The statements ``conn`` sends meanwhile, as SQLAlchemy hands them to its dialect (its
+    SQL, its values: lists already expanded into one placeholder a value; a value holding
+    NUL is seen before ``store.nul_guard`` cleans it). Listening on ``conn`` slows that
+    connection alone, never the engine's others."""
     seen: list[tuple[str, Mapping[str, Any]]] = []
 
     def record(*args: Any) -> None:
