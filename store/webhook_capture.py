@@ -47,6 +47,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from router.vocabulary import RowState
 from router.webhook_events import WebhookEvent, event_details, event_of
@@ -257,7 +258,7 @@ def _wanted_types(dialect: str) -> Executable:
     )
 
 
-def _named_types(dialect: str) -> Any:
+def _named_types(dialect: str) -> TableValuedAlias:
     """Each event type a subscription names (``value``), beside the subscription's row."""
     events = table(WebhookSubscription).c.events
     if dialect == "postgresql":
@@ -284,7 +285,9 @@ def _subscribed_event() -> Insert:
     )
 
 
-def _delivery_values(subscription: Any, event_id: Any) -> list[Any]:
+def _delivery_values(
+    subscription: ColumnElement[Any], event_id: ColumnElement[Any]
+) -> list[ColumnElement[Any]]:
     deliveries = table(WebhookDelivery)
     created = bindparam("created_at", type_=deliveries.c.created_at.type)
     return [
