@@ -10,12 +10,15 @@ connection is lost. ``listening`` is set only while the connection listens on ev
 channel added.
 
 ``unheard`` says whether a notification may have reached the connection's socket without
-being handed over yet: the thread reads the socket, runs its ``LISTEN`` statements and
-calls the handlers under one lock, so a caller that sees neither bytes waiting nor a
-handler's call has missed nothing sent before (a change committed just before the caller
-looked, its notification in the socket while this thread waits for the GIL). The socket
-is the connection's, for all its channels: a notification of any of them waiting there
-makes it True.
+being handed over yet: the thread reads the socket and calls the handlers under one lock,
+so a caller that sees neither bytes waiting nor a handler's call has missed nothing sent
+before (a change committed just before the caller looked, its notification in the socket
+while this thread waits for the GIL). While the thread runs ``LISTEN`` statements (psycopg
+reads the socket then, and hands what it reads to the handlers) it says True at once: the
+caller reads, and never waits for a round trip to the database. The socket is the
+connection's, for all its channels: a notification of any of them waiting there makes it
+True. An owner's handler or ``on_listening`` that raises is logged; the connection and the
+other channels go on.
 """
 
 from __future__ import annotations
@@ -54,7 +57,9 @@ class PgListener:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._handing = threading.Lock()  # held while the socket is read and handed over
         self._socket: int | None = None  # while connected
+        self._busy = False  # (under ``_handing``) LISTEN statements under way: unheard
         self.handed = 0  # notifications handed over so far
+        self.backend_pid: int | None = None  # the connection's server process, while connected
 
     def add(
         self,
@@ -90,6 +95,7 @@ class PgListener:
                 ) as conn:
                     # a notification read while a statement runs (a LISTEN) comes here
                     conn.add_notify_handler(lambda note: self._hand(note.channel, note.payload))
+                    self.backend_pid = conn.info.backend_pid
                     self._socket = conn.pgconn.socket
                     try:
                         self._hand_over(conn, heard)
@@ -97,6 +103,7 @@ class PgListener:
                         self._lost(heard)
                         with self._handing:
                             self._socket = None
+                        self.backend_pid = None
             except Exception as exc:  # the database went away: listen again shortly
                 log.warning("not listening for %s: %s", ", ".join(self._names()), exc)
                 self._stop.wait(1.0)
@@ -122,14 +129,19 @@ class PgListener:
             owners = [self._channels[channel] for channel in new]
         if not new:
             return
-        with self._handing:  # (what psycopg reads meanwhile is handed over in it)
+        with self._handing:  # from now on ``unheard`` says True without waiting
+            self._busy = True
+        try:  # (what psycopg reads meanwhile is handed over by the notify handler)
             for channel in new:
                 conn.execute(f"LISTEN {channel}")
+        finally:
+            with self._handing:  # each notification psycopg read was handed over
+                self._busy = False
         heard.extend(new)
         # its owner is told first: once ``listening`` is set, it acts on it (a kept read is
         # kept from then on, as its tests expect)
         for owner in owners:
-            owner.on_listening(True)
+            _tell(owner.on_listening, True)
         with self._lock:
             if all(channel in heard for channel in self._channels):
                 self.listening.set()
@@ -139,7 +151,7 @@ class PgListener:
         with self._lock:
             owner = self._channels.get(channel)
         if owner is not None:
-            owner.handler(payload)
+            _tell(owner.handler, payload)
         self.handed += 1
 
     def _names(self) -> list[str]:
@@ -151,16 +163,28 @@ class PgListener:
         with self._lock:
             owners = [self._channels[channel] for channel in channels]
         for owner in owners:
-            owner.on_listening(False)
+            _tell(owner.on_listening, False)
 
     def unheard(self) -> bool:
-        """Whether the socket holds bytes not read yet (a notification, maybe); False
-        while not connected (the owner reads anyway then: it is not listening)."""
+        """Whether the socket holds bytes not read yet (a notification, maybe), or LISTEN
+        statements are under way; False while not connected (the owner reads anyway then:
+        it is not listening)."""
         with self._handing:
             sock = self._socket
             if sock is None:
                 return False
+            if self._busy:
+                return True
             try:
                 return bool(select.select([sock], [], [], 0)[0])
             except (OSError, ValueError):  # closed meanwhile
                 return True
+
+
+def _tell(call: Callable[[Any], None], value: Any) -> None:
+    """An owner's handler or ``on_listening``: one that raises is logged, and the others
+    are still told (the connection stays: it is not the connection's fault)."""
+    try:
+        call(value)
+    except Exception:
+        log.exception("a listener's owner failed on %r", value)

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import event, text
 
 from router.vocabulary import ConfigAction
-from store.pg_listener import APPLICATION_NAME
 from tests.conftest import make_settings
 from tests.support.processes import wait_until
 from workers.desk.config_changes import apply_at_start, apply_settings
@@ -107,11 +106,7 @@ def test_a_worker_whose_listener_was_cut_reads_again_and_misses_no_change(
     assert all(watch.listens() for watch in kept)
     with worker.db.engine.connect() as conn:  # the LISTEN connection dies
         cut = conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = :name AND datname = current_database()"
-            ),
-            {"name": APPLICATION_NAME},
+            text("SELECT pg_terminate_backend(:pid)"), {"pid": listener.backend_pid}
         ).all()
     assert cut == [(True,)]  # (one: the kept reads' channel is on it too)
     wait_until(worker.db.config_watch.must_read, 10)  # reads before every message meanwhile

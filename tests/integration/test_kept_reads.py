@@ -81,17 +81,13 @@ def test_a_worker_whose_listener_was_cut_reads_every_time_and_misses_no_agent(
     try:
         reads = _reads_of(listening, "agents")
         _agents_known(listening)
-        with other.engine.connect() as conn:  # the LISTEN connection dies
-            cut = conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE query LIKE 'LISTEN relaydesk_reads%' "
-                    "AND datname = current_database()"
-                )
-            ).all()
-        assert cut == [(True,)]
         listener = listening.listen_for_kept_reads()
         assert listener is not None
+        with other.engine.connect() as conn:  # the LISTEN connection dies
+            cut = conn.execute(
+                text("SELECT pg_terminate_backend(:pid)"), {"pid": listener.backend_pid}
+            ).all()
+        assert cut == [(True,)]
         wait_until(lambda: not listener.listening.is_set(), 10)
         new = add_agent_row(other)  # while nobody listens
         assert new in _agents_known(listening)

@@ -7,8 +7,10 @@ is handed over, not lost."""
 from __future__ import annotations
 
 import select
+import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -59,7 +61,8 @@ def test_one_connection_hears_each_channel_added_before_or_after_it_connects(
     _sql(postgres_url, f"SELECT pg_notify('{ONE}', 'a'), pg_notify('{TWO}', 'b')")
     wait_until(lambda: heard.payloads == {ONE: ["a"], TWO: ["b"]}, 10)
     assert heard.told == {ONE: [True], TWO: [True]}
-    assert _sql(postgres_url, f"SELECT count(*) FROM pg_stat_activity WHERE {_OURS}") == [(1,)]
+    ours = f"SELECT count(*) FROM pg_stat_activity WHERE {_OURS}"  # (an earlier test's may
+    wait_until(lambda: _sql(postgres_url, ours) == [(1,)], 10)  # still be on its way out)
 
 
 def test_a_cut_connection_tells_every_channel_and_listens_on_all_of_them_again(
@@ -70,9 +73,7 @@ def test_a_cut_connection_tells_every_channel_and_listens_on_all_of_them_again(
     heard.add(listener, TWO)
     listener.start()
     assert listener.listening.wait(10)
-    cut = _sql(
-        postgres_url, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {_OURS}"
-    )
+    cut = _sql(postgres_url, f"SELECT pg_terminate_backend({listener.backend_pid})")
     assert cut == [(True,)]
     wait_until(lambda: heard.told == {ONE: [True, False, True], TWO: [True, False, True]}, 10)
     wait_until(listener.listening.is_set, 10)
@@ -100,3 +101,58 @@ def test_a_notification_read_while_a_new_channel_is_listened_on_is_handed_over(
     wait_until(listener.listening.is_set, 10)
     wait_until(lambda: heard.payloads[ONE] == ["e"], 10)
     assert heard.told == {ONE: [True], TWO: [True]}
+
+
+def test_while_a_listen_is_under_way_unheard_answers_at_once(
+    listener: PgListener, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker thread asks ``unheard`` before each message: a LISTEN held up on the network
+    (a channel added, a reconnect) must not hold the thread up; it is told to read."""
+    import psycopg
+
+    heard = _Heard()
+    heard.add(listener, ONE)
+    listener.start()
+    assert listener.listening.wait(10)
+    in_listen, let_go = threading.Event(), threading.Event()
+    execute = psycopg.Connection.execute
+
+    def slow(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(query) == f"LISTEN {TWO}":  # the database's answer is slow to come
+            in_listen.set()
+            let_go.wait(10)
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", slow)
+    heard.add(listener, TWO)
+    assert in_listen.wait(10)
+    asked = time.monotonic()
+    assert listener.unheard()  # read: the LISTEN's answer may bring a notification
+    assert time.monotonic() - asked < 0.5
+    let_go.set()
+    wait_until(listener.listening.is_set, 10)
+    _sql(postgres_url, f"SELECT pg_notify('{ONE}', 'f'), pg_notify('{TWO}', 'g')")
+    wait_until(lambda: heard.payloads == {ONE: ["f"], TWO: ["g"]}, 10)
+
+
+def test_an_owner_that_raises_leaves_the_connection_and_the_others_alone(
+    listener: PgListener, postgres_url: str
+) -> None:
+    heard = _Heard()
+    failing: list[str] = []
+
+    def fails(payload: str) -> None:
+        failing.append(payload)
+        raise RuntimeError("an owner's bug")
+
+    listener.add(ONE, fails, heard.told[ONE].append)
+    heard.add(listener, TWO)
+    listener.start()
+    assert listener.listening.wait(10)
+    pid = listener.backend_pid
+    _sql(postgres_url, f"SELECT pg_notify('{ONE}', 'h'), pg_notify('{TWO}', 'i')")
+    _sql(postgres_url, f"SELECT pg_notify('{ONE}', 'j'), pg_notify('{TWO}', 'k')")
+    wait_until(lambda: heard.payloads[TWO] == ["i", "k"], 10)
+    assert failing == ["h", "j"]
+    assert heard.told == {ONE: [True], TWO: [True]}  # never lost: not reconnected
+    assert listener.backend_pid == pid
