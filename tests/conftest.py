@@ -39,14 +39,20 @@ hypothesis_settings.load_profile("relaydesk")
 # fuzz files, one test each, went last and ran alone for the run's last minutes; see
 # pytest_configure below.)
 LONGEST_FIRST = (
-    "test_staff_openapi_fuzz.py",
+    # the staff OpenAPI fuzz, in three files of about a third each (tests/support/staff_fuzz.py)
+    "test_staff_openapi_fuzz_tools.py",
+    "test_staff_openapi_fuzz_people.py",
+    "test_staff_openapi_fuzz_desk.py",
+    # pytest-xdist gives each of the three processes a second file at the start (a process
+    # with two tests or fewer pending is given another file): the fourth, fifth and sixth wait
+    # behind the three staff fuzz files, so they are short ones (well under a second each)
+    "test_staff_fuzz_groups.py",
+    "test_nul_rule.py",
+    "test_texts_seam.py",
     "test_openapi_fuzz.py",
     "test_staff_openapi_sequences.py",
-    # pytest-xdist gives each of the three processes a second file at the start: the process
-    # given the first file gets the fourth, which waits behind the staff fuzz, the longest,
-    # so the fourth is a short one
-    "test_benchmarks_edges.py",
     "test_benchmarks.py",
+    "test_benchmarks_edges.py",
     "test_staff_permissions.py",
     "test_benchmarks_readers.py",
     "test_reports_store.py",

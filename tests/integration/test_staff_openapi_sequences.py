@@ -2,7 +2,8 @@
 the real store (SQLite and PostgreSQL): from a customer or an organisation made
 (POST /api/v1/customers, /organisations) to its read, change and merge, and from a ticket made
 (POST /api/v1/tickets) to the staff's read and actions on it; no server error, and no answer
-the document does not describe. (The operations one by one: test_staff_openapi_fuzz.py.)
+the document does not describe. (The operations one by one: test_staff_openapi_fuzz_desk.py,
+_people.py and _tools.py, on tests/support/staff_fuzz.py.)
 
 Bounded: a quarter (an eighth from a ticket) of ``RELAYDESK_FUZZ_EXAMPLES`` runs.
 """
@@ -24,9 +25,9 @@ from sqlalchemy import delete
 from router.vocabulary import Channel
 from store.models import Customer, CustomerIdentity, Organisation
 from tests.integration.test_openapi_fuzz import EXAMPLES, HYPOTHESIS, with_real_files
-from tests.integration.test_staff_openapi_fuzz import CONFIG, REFERS_TO_STATE
 from tests.support.desk import CollectingSender
 from tests.support.staff import StaffDesk, staff_desk
+from tests.support.staff_fuzz import CONFIG, REFERS_TO_STATE
 from workers.desk.api_tokens import create_token
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
