@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import connectors.email.addresses as addresses_module
 from benchmarks.mail_corpus import build_corpus
+from connectors.email import plain_headers
 from connectors.email.parse import ParsedEmail, parse_email
 from connectors.email.plain_headers import plain_address, plain_text
 
@@ -96,6 +97,34 @@ def test_a_plain_mailbox_is_read_without_the_stdlib(
     assert plain_text(name, value) == value
 
 
+@pytest.mark.parametrize("value", ["<a.b@c.example>", "<20261207.1a2b+x@mail.example.org>"])
+def test_a_plain_message_id_is_the_stdlibs_without_a_defect(value: str) -> None:
+    header = STDLIB.header_factory("Message-ID", value)
+    assert plain_text("Message-ID", value) == str(header) == value
+    assert not header.defects
+
+
+@settings(max_examples=300)
+@given(
+    value=st.one_of(
+        st.from_regex(plain_headers._MESSAGE_ID, fullmatch=True),
+        st.from_regex(plain_headers._MAILBOX, fullmatch=True),
+    ),
+    name=st.sampled_from(["Message-ID", "From", "Reply-To"]),
+)
+def test_values_drawn_from_the_plain_shapes_read_as_the_stdlib_reads_them(
+    name: str, value: str
+) -> None:
+    """Drawn from the shortcuts' own patterns, so most are read the plain way (the
+    property tests above draw mostly values the shortcuts leave to the stdlib)."""
+    text = plain_text(name, value)
+    if text is None:
+        return
+    header = STDLIB.header_factory(name, value)
+    assert text == str(header)
+    assert not header.defects
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -114,6 +143,12 @@ def test_a_plain_mailbox_is_read_without_the_stdlib(
         ("From", "Ana <=?us-ascii?q?evil?=@x.example>"),
         ("From", "Ana <a@[127.0.0.1]>"),
         ("Message-ID", "<a@b@c>"),
+        ("Message-ID", "<abc>"),  # the stdlib notes "no id-right": the note would be lost
+        ("Message-ID", "<a@b.example> <c@d.example>"),  # the stdlib keeps the first, notes
+        ("Message-ID", "<a.@b.example>"),
+        ("Message-ID", " <a@b.example>"),
+        ("Message-ID", "<a@b.example> (c)"),
+        ("From", "Ana\tSouza <a@b.example>"),
         ("Date", "Wed, 02 Jan 2030 03:04:05 +0000"),  # written anew by the stdlib
         ("Content-Type", "text/plain"),
     ],
