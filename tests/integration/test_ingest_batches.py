@@ -13,10 +13,10 @@ from sqlalchemy import event, func, select
 
 from router.envelopes import InboundMessage
 from router.vocabulary import Channel
-from store.models import InboxItem, Message, Ticket
+from store.models import InboxItem, Message, SlaTimer, Ticket
 from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import Desk, desk_for
-from workers.steps.ingest import ingest_together
+from workers.steps.ingest import ingest, ingest_together
 
 MINUTE = timedelta(minutes=1)
 
@@ -203,3 +203,25 @@ def test_an_agents_reply_all_in_the_batch_of_the_mail_it_answers_is_a_note_on_it
         ).all()
     assert [k[0] for k in kinds] == ["inbound", "internal", "inbound"]
     assert kinds[1][1] == "agent:ben"
+
+
+def test_a_new_ticket_its_clocks_and_its_first_message_have_one_time(desk: Desk) -> None:
+    """Each reading of the clock a second later: a ticket a batch opens, the SLA clocks
+    it starts and the message that opened it still carry one time, the row's (and a
+    ticket opened alone too)."""
+    start, ticks = desk.runtime.now(), iter(range(1, 10_000))
+    desk.runtime.clock = lambda: start + timedelta(seconds=next(ticks))
+    ids = _accept(desk, [_mail(k, f"{k}@example.org", f"<{k}@example.org>") for k in "abc"])
+    assert ingest_together(desk.runtime, ids[:2], Channel.EMAIL).ok
+    ingest(desk.runtime, ids[2], Channel.EMAIL)
+    with desk.runtime.db.unit_of_work() as uow:
+        tickets = uow.session.execute(select(Ticket.id, Ticket.created_at)).all()
+        assert len(tickets) == 3
+        for number, created_at in tickets:
+            started = set(
+                uow.session.scalars(select(SlaTimer.started_at).where(SlaTimer.ticket_id == number))
+            )
+            (written,) = uow.session.scalars(
+                select(Message.created_at).where(Message.ticket_id == number)
+            )
+            assert started == {created_at} and written == created_at

@@ -252,14 +252,14 @@ def _decide(
             return None
         earlier = uow.messages.batch.same_message(message.external_id, customer.id)
         if earlier is not None:  # the same, by another path, in this batch
-            return Decided(inbox_id, message, customer, ticket=earlier, copy=True)
+            return Decided(inbox_id, message, customer, now, ticket=earlier, copy=True)
     adapter.learn_from(runtime, uow, message, customer)
     existing = adapter.thread(runtime, uow, message, customer)
     if existing is not None:  # a ticket merged into another: the message joins that one
         existing = follow_merges(uow.tickets, existing)
     quiet = message.is_automatic
     if existing is not None and (quiet or Status(existing.status) is not Status.CLOSED):
-        return Decided(inbox_id, message, customer, ticket=existing)
+        return Decided(inbox_id, message, customer, now, ticket=existing)
     if (quiet and not message.is_bulk) or customer is None:  # an auto-reply to nothing
         why = message.automatic_reason or "automatic mail"  # we know: keep it quietly
         uow.inbox.finish(inbox_id, state=RowState.QUIET, ticket_id=None, now=now, why=why)
@@ -267,8 +267,8 @@ def _decide(
     # bulk and list mail may be a customer's request: a ticket, never an answer
     if message.access_key is None:  # chosen here, so its acknowledgement has the link
         message = replace(message, access_key=new_access_key())
-    opening = plan_ticket(runtime, uow, message, customer, parent=existing)
-    return Decided(inbox_id, message, customer, opening=opening)
+    opening = plan_ticket(runtime, uow, message, customer, parent=existing, now=now)
+    return Decided(inbox_id, message, customer, now, opening=opening)
 
 
 def _customer(uow: UnitOfWork, message: InboundMessage, now: datetime) -> CustomerRef | None:

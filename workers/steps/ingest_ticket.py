@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from router.catalogs import SOURCE_LANGUAGE
@@ -69,6 +70,7 @@ class Opening:
     customer: CustomerRef
     parent_id: int | None
     ticket: Ticket
+    now: datetime  # when its message was taken: the row's, its audit event's, its clocks'
 
 
 def open_ticket(
@@ -80,7 +82,7 @@ def open_ticket(
 ) -> int:
     """Open the ticket ``message`` opens, now: ``plan_ticket``, its row, ``record_opened``
     (ingest plans a batch's, then writes them together); its number."""
-    opening = plan_ticket(runtime, uow, message, customer, parent)
+    opening = plan_ticket(runtime, uow, message, customer, parent, now=runtime.now())
     (number,) = uow.tickets.create_many([opening.row])
     record_opened(runtime, uow, opening, number, message)
     return number
@@ -92,9 +94,11 @@ def plan_ticket(
     message: InboundMessage,
     customer: CustomerRef,
     parent: Ticket | None,
+    *,
+    now: datetime,
 ) -> Opening:
-    """Classify the ticket ``message`` opens and make its row (``record_opened`` writes
-    the rest once the row is written)."""
+    """Classify the ticket ``message`` opens and make its row, of ``now`` (``record_opened``
+    writes the rest once the row is written, of the same time)."""
     decision, deciding = runtime.configs.desk().classify(
         facts_from_message(
             message,
@@ -118,7 +122,7 @@ def plan_ticket(
         priority=decision.priority,
         category=decision.category,
         team_id=team_id,
-        now=runtime.now(),
+        now=now,
         custom_fields=message.custom_fields,
         parent_id=parent.id if parent else None,
         access_key=message.access_key,
@@ -129,7 +133,7 @@ def plan_ticket(
         form=message.template,
     )
     stand_in = Ticket(status=row["status"], channel=row["channel"])
-    return Opening(row, decision, deciding, customer, row["parent_id"], stand_in)
+    return Opening(row, decision, deciding, customer, row["parent_id"], stand_in, now)
 
 
 def record_opened(
@@ -144,7 +148,7 @@ def record_opened(
             detail += f"; {message.automatic_reason or 'automatic mail'}: not acknowledged"
         if opening.parent_id is not None:
             detail += f"; follows up closed ticket #{opening.parent_id}"
-        now = runtime.now()
+        now = opening.now  # the row's: one time for the ticket, its audit, its clocks
         uow.audit.record(
             ticket_id=ticket_id,
             actor=f"customer:{customer.id}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from router.envelopes import InboundMessage
 from router.vocabulary import AuditAction, Direction, RowState, SystemActor
@@ -33,6 +34,7 @@ class Decided:
     inbox_id: int
     message: InboundMessage
     customer: CustomerRef | None
+    now: datetime  # when it was taken: its message's time (and a new ticket's: ``opening``)
     ticket: Ticket | None = None
     opening: Opening | None = None
     copy: bool = False
@@ -81,8 +83,7 @@ class IngestWrites:
         uow.messages.add_many([m for m in messages if m is not None])
 
     def _write(self, decided: Decided) -> NewMessage | None:
-        runtime, uow, message = self.runtime, self.uow, decided.message
-        now = runtime.now()
+        runtime, uow, message, now = self.runtime, self.uow, decided.message, decided.now
         inbox_id, customer, opening = decided.inbox_id, decided.customer, decided.opening
         if decided.copy:  # the same message arrived by another path: one message
             assert decided.ticket is not None
