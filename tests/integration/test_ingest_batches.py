@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -86,9 +87,10 @@ def _inserts(desk: Desk) -> tuple[list[str], Callable[..., None]]:
 def test_a_batch_opens_a_ticket_and_threads_its_replies_onto_it_in_one_insert_each(
     desk: Desk,
 ) -> None:
-    """A new mail, a reply to it and a reply to the reply (by someone copied), and
-    another new mail, in one batch: two tickets, written by one INSERT, the replies on
-    the first, and the four messages by one INSERT, in the order they came."""
+    """A new mail, a reply to it and a reply to the reply (by another sender, found by
+    its In-Reply-To), and another new mail, in one batch: two tickets, written by one
+    INSERT, the replies on the first, and the four messages by one INSERT, in the order
+    they came."""
     ids = _accept(
         desk,
         [
@@ -203,6 +205,28 @@ def test_an_agents_reply_all_in_the_batch_of_the_mail_it_answers_is_a_note_on_it
         ).all()
     assert [k[0] for k in kinds] == ["inbound", "internal", "inbound"]
     assert kinds[1][1] == "agent:ben"
+
+
+def test_someone_copied_on_a_reply_in_the_batch_joins_by_the_tickets_tag(desk: Desk) -> None:
+    """``email.cc_participants`` (on by default): jo answers her ticket copying kim, and
+    kim, in the same batch, writes a new mail with the ticket's tag: the reply is not
+    written yet, but the batch knows kim was copied on it, so both join the ticket."""
+    (first,) = _accept(desk, [_mail("a", "jo@example.org", "<a@example.org>")])
+    assert ingest_together(desk.runtime, [first], Channel.EMAIL).ok
+    number = _rows(desk, [first])[0][1]
+    assert number is not None
+    reply = replace(
+        _mail("b", "jo@example.org", "<b@example.org>", "<a@example.org>"),
+        headers={"Cc": "Kim <kim@example.org>"},
+    )
+    tagged = replace(
+        _mail("c", "kim@example.org", "<c@example.org>"), subject=f"[#{number}] me too"
+    )
+    ids = _accept(desk, [reply, tagged])
+    assert ingest_together(desk.runtime, ids, Channel.EMAIL).ok
+    assert [row[:2] for row in _rows(desk, ids)] == [("done", number), ("done", number)]
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count(Ticket.id))) == 1
 
 
 def test_a_new_ticket_its_clocks_and_its_first_message_have_one_time(desk: Desk) -> None:
