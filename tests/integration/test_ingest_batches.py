@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
@@ -17,6 +18,7 @@ from router.vocabulary import Channel
 from store.models import InboxItem, Message, SlaTimer, Ticket
 from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import Desk, desk_for
+from workers.steps import ingest_writes
 from workers.steps.ingest import ingest, ingest_together
 
 MINUTE = timedelta(minutes=1)
@@ -249,3 +251,36 @@ def test_a_new_ticket_its_clocks_and_its_first_message_have_one_time(desk: Desk)
                 select(Message.created_at).where(Message.ticket_id == number)
             )
             assert started == {created_at} and written == created_at
+
+
+def test_a_row_failing_in_the_write_pass_fails_alone_with_its_reason(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four new mails; writing the third's ticket (its audit and clocks, after the batch's
+    INSERT of tickets) fails, each time: the batch keeps nothing and goes row by row, the
+    three others are one ticket and one message each, the third failed with why."""
+    real = ingest_writes.record_opened
+
+    def record_opened(runtime: Any, uow: Any, opening: Any, ticket_id: int, message: Any) -> None:
+        if message.idempotency_key == "m2":
+            raise RuntimeError("the audit log is full")
+        real(runtime, uow, opening, ticket_id, message)
+
+    monkeypatch.setattr(ingest_writes, "record_opened", record_opened)
+    ids = _accept(
+        desk, [_mail(f"m{i}", f"p{i}@example.org", f"<m{i}@example.org>") for i in range(4)]
+    )
+    assert not ingest_together(desk.runtime, ids, Channel.EMAIL).ok
+    with desk.runtime.db.unit_of_work() as uow:  # nothing of the batch was kept
+        assert uow.session.scalar(select(func.count(Ticket.id))) == 0
+        assert uow.session.scalar(select(func.count(Message.id))) == 0
+    desk.runtime.ingest_actors[Channel.EMAIL].send(ids)
+    desk.settle()
+    rows = _rows(desk, ids)
+    for i in (0, 1, 3):
+        assert rows[i][0] == "done" and rows[i][1] is not None and rows[i][2] is None
+    assert rows[2][0] == "failed" and rows[2][1] is None
+    assert "the audit log is full" in (rows[2][2] or "")
+    assert _messages(desk) == [(rows[i][1], f"<m{i}@example.org>", ids[i]) for i in (0, 1, 3)]
+    with desk.runtime.db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count(Ticket.id))) == 3
