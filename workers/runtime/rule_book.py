@@ -47,7 +47,8 @@ def _rule(settings: RuleSettings) -> Rule:
 
 
 def rule_setup(settings: Settings) -> RuleSetup:
-    """A configuration's classification as ingest applies it (``open_ticket``)."""
+    """A configuration's classification as ingest applies it (``plan_ticket``, through
+    ``DeskConfig.classify``)."""
     return RuleSetup(
         book=rule_book(settings.rules),
         default_category="general",
