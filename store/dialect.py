@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any, cast
 
@@ -79,14 +80,32 @@ def insert_row(session: Session, model: Any, values: dict[str, Any]) -> Any:
     return _row_key(session.execute(statement, values).first())
 
 
-def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[Any]:
+def insert_rows(
+    session: Session, model: Any, rows: Sequence[dict[str, Any]], match_on: str | None = None
+) -> list[Any]:
     """INSERT ... RETURNING the new primary keys of many rows, in the order of ``rows``: one
     multi-row statement on PostgreSQL (SQLAlchemy's insertmanyvalues); SQLite cannot give
-    the keys back in order from one, so SQLAlchemy sends a row at a time there."""
+    the keys back in order from one, so SQLAlchemy sends a row at a time there.
+
+    ``match_on``: a column every row gives a value of, unique among them (a ticket's
+    random access key, a message's inbox row): then one statement on SQLite too, RETURNING
+    that column with the key, matched back by its value, never by the order rows come back
+    in; when a value is missing or two rows share one, as without."""
     if not rows:
         return []
+    if match_on is not None and len(rows) > 1:
+        keys = [row.get(match_on) for row in rows]
+        if None not in keys and len(set(keys)) == len(rows):
+            statement = _insert_returning_matched(model.__table__, match_on)
+            found = {key: id_ for key, id_ in session.execute(statement, rows)}
+            return [found[key] for key in keys]
     statement = _insert_returning_in_order(model.__table__)
     return [_row_key(row) for row in session.execute(statement, rows)]
+
+
+@cache
+def _insert_returning_matched(table: Table, column: str) -> Executable:
+    return insert(table).returning(table.c[column], *table.primary_key.columns)
 
 
 @cache

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from router.envelopes import AttachmentRef
 from router.vocabulary import Channel, Direction
-from store.dialect import insert_row, table
+from store.dialect import insert_rows, table
 from store.models import Attachment, Message
 
 
@@ -62,17 +62,10 @@ def insert_messages(session: Session, new: Sequence[NewMessage]) -> list[int]:
     """Write ``new``: their ids, in the order given; then every file of theirs in one
     statement.
 
-    Many at once: one multi-row ``INSERT ... RETURNING`` the ids with the inbox ids,
-    matched back by inbox id (each of an ingest batch's messages comes from its own
-    inbox row), never by the order rows come back in. A statement a message when
-    two of them share an inbox id or one has none (the desk's replies and notes)."""
-    rows = [n.values for n in new]
-    keys = [row["inbox_id"] for row in rows]
-    if len(rows) > 1 and None not in keys and len(set(keys)) == len(rows):
-        found: dict[int, int] = {key: id_ for key, id_ in session.execute(_insert_many(), rows)}
-        ids = [found[key] for key in keys]
-    else:
-        ids = [insert_row(session, Message, row) for row in rows]
+    Many in one statement, matched back by inbox id (each of an ingest batch's messages
+    comes from its own inbox row); a statement a message when one has none (the desk's
+    replies and notes, on SQLite)."""
+    ids: list[int] = insert_rows(session, Message, [n.values for n in new], match_on="inbox_id")
     files = [
         {
             "message_id": message_id,
@@ -90,12 +83,6 @@ def insert_messages(session: Session, new: Sequence[NewMessage]) -> list[int]:
     if files:
         session.execute(_insert_files(), files)
     return ids
-
-
-@cache
-def _insert_many() -> Executable:
-    messages = table(Message)
-    return insert(messages).returning(messages.c.inbox_id, messages.c.id)
 
 
 @cache

@@ -5,14 +5,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, insert
 from sqlalchemy.orm import Session
 
 from router.vocabulary import Channel, Priority, Status
-from store.dialect import insert_row, table
+from store.dialect import insert_rows
 from store.models import Ticket
 
 
@@ -66,19 +64,6 @@ def ticket_row(
 
 
 def insert_tickets(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Write ``rows`` (made by ``ticket_row``): their numbers, in the order given.
-
-    Many at once: one multi-row ``INSERT ... RETURNING`` the numbers with the access
-    keys, matched back by access key (random, so one a row of the statement), never by
-    the order rows come back in. A statement a row when two of them share a key."""
-    keys = [row["access_key"] for row in rows]
-    if len(rows) > 1 and len(set(keys)) == len(rows):
-        found: dict[str, int] = {key: id_ for key, id_ in session.execute(_insert_many(), rows)}
-        return [found[key] for key in keys]
-    return [insert_row(session, Ticket, row) for row in rows]
-
-
-@cache
-def _insert_many() -> Executable:
-    tickets = table(Ticket)
-    return insert(tickets).returning(tickets.c.access_key, tickets.c.id)
+    """Write ``rows`` (made by ``ticket_row``): their numbers, in the order given (many in
+    one statement, matched back by access key: random, so one a row)."""
+    return insert_rows(session, Ticket, rows, match_on="access_key")
