@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from router.envelopes import InboundMessage
-from router.vocabulary import Channel
-from store.models import InboxItem, Message, SlaTimer, Ticket
+from router.vocabulary import AuditAction, Channel
+from store.models import AuditEvent, InboxItem, Message, SlaTimer, Ticket
 from tests.conftest import FAST_RETRIES, make_settings
 from tests.support.desk import Desk, desk_for
 from workers.steps import ingest_writes
@@ -251,6 +251,33 @@ def test_a_new_ticket_its_clocks_and_its_first_message_have_one_time(desk: Desk)
                 select(Message.created_at).where(Message.ticket_id == number)
             )
             assert started == {created_at} and written == created_at
+
+
+def test_a_reply_in_a_batch_and_its_tickets_change_have_one_time(desk: Desk) -> None:
+    """Each reading of the clock a second later: a reply decided early in a batch of new
+    mails is recorded on its ticket (its audit event, the ticket's reopening and SLA
+    events) at the time of its message, not at the later moment the batch writes it."""
+    start, ticks = desk.runtime.now(), iter(range(1, 10_000))
+    desk.runtime.clock = lambda: start + timedelta(seconds=next(ticks))
+    (first,) = _accept(desk, [_mail("a", "jo@example.org", "<a@example.org>")])
+    ingest(desk.runtime, first, Channel.EMAIL)
+    reply = _mail("r", "jo@example.org", "<r@example.org>", "<a@example.org>")
+    news = [_mail(k, f"{k}@example.org", f"<{k}@example.org>") for k in "bcd"]
+    ids = _accept(desk, [reply, *news])
+    assert ingest_together(desk.runtime, ids, Channel.EMAIL).ok
+    with desk.runtime.db.unit_of_work() as uow:
+        number, written = uow.session.execute(
+            select(Message.ticket_id, Message.created_at).where(
+                Message.external_id == "<r@example.org>"
+            )
+        ).one()
+        received = uow.session.scalars(
+            select(AuditEvent.created_at).where(
+                AuditEvent.ticket_id == number,
+                AuditEvent.action == AuditAction.MESSAGE_RECEIVED.value,
+            )
+        ).all()
+    assert written in received  # (the first mail's own, if any, is earlier)
 
 
 def test_a_row_failing_in_the_write_pass_fails_alone_with_its_reason(

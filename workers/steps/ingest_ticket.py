@@ -175,9 +175,11 @@ def record_opened(
         )
 
 
-def join_ticket(runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage) -> bool:
-    """Add a reply to a (locked) ticket; returns whether the ticket now waits for routing."""
-    now = runtime.now()
+def join_ticket(
+    runtime: Runtime, uow: UnitOfWork, ticket: Ticket, message: InboundMessage, now: datetime
+) -> bool:
+    """Add a reply to a (locked) ticket at ``now`` (the time its row was decided at, which
+    its message carries too); returns whether the ticket now waits for routing."""
     current = Status(ticket.status)
     ticket.updated_at = now
     if message.is_automatic:

@@ -107,7 +107,7 @@ class IngestWrites:
                 assert written is not None
                 ticket = written
             ticket_id = ticket.id
-            waiting = join_ticket(runtime, uow, ticket, message)
+            waiting = join_ticket(runtime, uow, ticket, message, decided.now)
         joined = opening is None
         uow.after_commit(
             lambda: log.info(
