@@ -16,10 +16,11 @@ import pytest
 from alembic import command
 from sqlalchemy import event, select, text
 
-from router.vocabulary import AuditAction, Channel, Priority
+from router.vocabulary import AuditAction
 from store.db import Database
 from store.migrate import alembic_config, upgrade
 from store.webhook_capture import capture, subscribed_types
+from tests.integration.test_webhook_capture import _ticket  # (the same ticket, made once)
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
@@ -61,21 +62,6 @@ def _listener_held_back(db: Database) -> Iterator[None]:
             yield
         finally:
             db.kept_reads.unheard = unheard
-
-
-def _ticket(db: Database) -> int:
-    with db.unit_of_work() as uow:
-        customer = uow.customers.identify(Channel.EMAIL, "jo@example.org", "Jo", NOW)
-        return uow.tickets.create(
-            subject="VPN down",
-            channel=Channel.EMAIL,
-            requester_id=customer.id,
-            requester_address="jo@example.org",
-            priority=Priority.HIGH,
-            category="general",
-            team_id=None,
-            now=NOW,
-        )
 
 
 def _subscribe(db: Database, events: list[str]) -> int:
