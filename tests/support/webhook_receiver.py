@@ -46,9 +46,10 @@ class Receiver:
         with self.lock:
             return [r for r in self.received if 200 <= r.status < 300]
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
         """The accepted deliveries once there are ``count`` (a receiver drops duplicates
-        by webhook-id: counted once), or fail."""
+        by webhook-id: counted once), or fail. A liveness wait: it returns as soon as they
+        are here, so its bound is generous (a loaded CI machine)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             unique = {r.message_id: r for r in self.accepted()}
