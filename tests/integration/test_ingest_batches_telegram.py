@@ -4,11 +4,13 @@ the rows came, because a chat update is read as it comes and an agent's acts at 
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from router.vocabulary import Channel, Direction, Status
 from store.models import InboxItem, Message
@@ -90,3 +92,71 @@ def test_a_customers_reply_then_the_agents_answer_in_one_batch_keep_their_order(
         (Direction.INBOUND.value, "still on fire"),
         (Direction.OUTBOUND.value, "Unplug it"),  # (then her signature)
     ]
+
+
+def test_a_customers_reply_then_the_agents_note_in_one_batch_keep_their_order(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent's command acts as it is read, as her answer does."""
+    _notice, last = _opened_and_held(chat, monkeypatch)
+    chat.says(ANN, "still on fire")  # first
+    chat.says(ANA, "/note #1 she sounds calm")
+    ids = _held_rows(chat, last, 2)
+    assert len(ids) == 2
+    assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
+    assert [b.split("\n")[0] for _, b in _messages(chat, 1)] == [
+        "My printer is on fire",
+        "still on fire",
+        "she sounds calm",
+    ]
+
+
+def _held(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Updates from now on are accepted and held (not queued): the test ingests them."""
+    runtime = chat.desk.runtime
+    monkeypatch.setattr(runtime, "enqueue_accepted", lambda *a, **k: None)
+    monkeypatch.setattr(runtime, "enqueue_ingest", lambda *a, **k: None)
+
+
+def _tickets(chat: Chat) -> dict[int, list[str]]:
+    """Each ticket's messages, by number."""
+    with chat.desk.runtime.db.unit_of_work() as uow:
+        rows = uow.session.execute(
+            select(Message.ticket_id, Message.body_text).order_by(Message.id)
+        ).all()
+    found: dict[int, list[str]] = {}
+    for number, body in rows:
+        found.setdefault(number, []).append(body)
+    return found
+
+
+def _inserts(chat: Chat) -> tuple[list[str], Callable[..., None]]:
+    """The tables of the INSERT statements this thread sends: a listener to remove after."""
+    mine, seen = threading.get_ident(), []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if threading.get_ident() == mine and statement.startswith("INSERT INTO"):
+            seen.append(statement.split()[2])
+
+    event.listen(chat.desk.runtime.db.engine, "before_cursor_execute", record)
+    return seen, record
+
+
+def test_customers_messages_of_many_chats_in_one_batch_are_written_together(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A customer's message does not act as it is read: twenty chats' first messages are
+    twenty tickets in one INSERT, and their messages in one (twenty of each before)."""
+    _held(chat, monkeypatch)
+    chats = [9100 + n for n in range(20)]
+    for chat_id in chats:
+        chat.says(chat_id, f"question {chat_id}")
+    ids = _held_rows(chat, 0, 20)
+    assert len(ids) == 20
+    seen, listener = _inserts(chat)
+    try:
+        assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
+    finally:
+        event.remove(chat.desk.runtime.db.engine, "before_cursor_execute", listener)
+    assert seen.count("tickets") == 1 and seen.count("messages") == 1
+    assert sorted(_tickets(chat).values()) == sorted([f"question {c}"] for c in chats)

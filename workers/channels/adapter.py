@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from workers.desk.outgoing import Gathered
     from workers.runtime.context import Runtime
     from workers.steps.ingest_email import AutoReplyLimit
+    from workers.steps.ingest_writes import IngestWrites
 
 
 class ChannelAdapter:
@@ -67,9 +68,12 @@ class ChannelAdapter:
         envelope: InboundMessage,
         prepared: Any,
         raw: bytes | None = None,
+        earlier: IngestWrites | None = None,
     ) -> InboundMessage | None:
         """The whole message behind an unparsed envelope; None when it was handled here
-        (a command, an agent's action: the inbox row is finished then)."""
+        (a command, an agent's action: the inbox row is finished then). ``earlier``: the
+        rows of a batch decided before it, not written yet (a channel that does not
+        ``reads_ahead`` writes them first when its reading acts)."""
         raise PermanentError(f"{self.channel.value}: an unparsed message, and no reader")
 
     def may_take_answer(self, runtime: Runtime, uow: UnitOfWork, message: InboundMessage) -> bool:

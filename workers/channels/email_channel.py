@@ -31,6 +31,7 @@ from workers.steps.ingest_email import (
     read_email,
     record_bounce,
 )
+from workers.steps.ingest_writes import IngestWrites
 
 
 class EmailChannel(ChannelAdapter):
@@ -48,6 +49,7 @@ class EmailChannel(ChannelAdapter):
         envelope: InboundMessage,
         prepared: Any,
         raw: bytes | None = None,
+        earlier: IngestWrites | None = None,
     ) -> InboundMessage | None:
         return read_email(runtime, uow, inbox_id, envelope, raw)
 

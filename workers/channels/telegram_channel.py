@@ -37,6 +37,7 @@ from workers.steps.ingest_telegram import (
     prepare_update,
     read_update,
 )
+from workers.steps.ingest_writes import IngestWrites
 
 
 class TelegramChannel(ChannelAdapter):
@@ -68,10 +69,11 @@ class TelegramChannel(ChannelAdapter):
         envelope: InboundMessage,
         prepared: Any,
         raw: bytes | None = None,
+        earlier: IngestWrites | None = None,
     ) -> InboundMessage | None:
         if not isinstance(prepared, PreparedUpdate):  # pending after our look (a retry by hand)
             raise TransientError("the update was not read before the claim: again")
-        return read_update(runtime, uow, inbox_id, envelope, prepared)
+        return read_update(runtime, uow, inbox_id, envelope, prepared, earlier)
 
     def thread(
         self,

@@ -232,10 +232,8 @@ def _decide(
     if message is None:
         message = _from_payload(payload)
     adapter = runtime.channels[message.channel]
-    if message.unparsed:
-        if writes.rows and not adapter.reads_ahead:  # its reading may act (an agent's
-            writes.write()  # button or answer): on the batch's earlier rows, written first
-        found = adapter.read(runtime, uow, inbox_id, message, prepared)
+    if message.unparsed:  # (a reading that acts writes the rows decided before it first)
+        found = adapter.read(runtime, uow, inbox_id, message, prepared, earlier=writes)
         if found is None:
             return None  # a command, an agent's action or nothing to keep: done there
         message = found

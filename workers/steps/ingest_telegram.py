@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from connectors.telegram.bot_api import BotApi
 from connectors.telegram.bot_replies import (
@@ -48,6 +49,7 @@ from connectors.telegram.notices import (
     untitled_subject,
 )
 from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
+from router.chat_readings import ChatReading, chat_reading, written_first
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import OutOfTurn, PermanentError
 from router.thread_keys import chat_message_ref
@@ -60,6 +62,9 @@ from workers.desk.languages import agent_language, chat_language
 from workers.runtime.context import Runtime
 from workers.steps.ingest_telegram_agents import agent_message, button
 from workers.steps.ingest_telegram_answers import finish_update, say
+
+if TYPE_CHECKING:
+    from workers.steps.ingest_writes import IngestWrites
 
 log = logging.getLogger(__name__)
 
@@ -131,31 +136,46 @@ def read_update(
     inbox_id: int,
     envelope: InboundMessage,
     prepared: PreparedUpdate,
+    earlier: IngestWrites | None = None,
 ) -> InboundMessage | None:
     """The customer message in this update, or None when it was handled here (the inbox
-    row is then finished)."""
+    row is then finished). ``earlier``: the rows of its batch decided before it, written
+    first when this reading needs them in the store (``router.chat_readings``)."""
     update = prepared.update
     if update.kind is UpdateKind.OTHER or update.is_bot or not update.chat_id:
         finish_update(runtime, uow, inbox_id, RowState.QUIET, None, "update of a kind not handled")
         return None
     agent = uow.agents.by_telegram_user(update.user_id) if update.user_id else None
     language = chat_language(runtime, uow, update.chat_id, update.language_code, agent)
-    if update.kind is UpdateKind.CALLBACK:
+    command = parse_command(update.text) if update.kind is UpdateKind.MESSAGE else None
+    reading = chat_reading(
+        callback=update.kind is UpdateKind.CALLBACK,
+        private=update.chat_type == "private",
+        command=command.name if command is not None else None,
+        command_args=command.args if command is not None else "",
+        from_agent=agent is not None,
+        edited=update.kind is UpdateKind.EDITED,
+    )
+    unwritten = earlier.senders() if earlier is not None else set()
+    if earlier is not None and unwritten and written_first(reading, update.chat_id, unwritten):
+        earlier.write()
+    if reading is ChatReading.BUTTON:
         button(runtime, uow, inbox_id, update, agent, language)
         return None
-    if update.chat_type != "private":  # a group is many people: never one customer
+    if reading is ChatReading.GROUP:  # a group is many people: never one customer
         say(runtime, uow, update, private_only_html(language), kind=OutboxKind.CHAT_PRIVATE_ONLY)
         finish_update(runtime, uow, inbox_id, RowState.QUIET, None, "a message in a group chat")
         return None
-    command = parse_command(update.text) if update.kind is UpdateKind.MESSAGE else None
-    if command is not None and command.name == "start" and command.args:
+    if reading is ChatReading.LINK:
+        assert command is not None
         _link(runtime, uow, inbox_id, update, command.args, language)
         return None
-    if agent is not None:
-        if update.kind is UpdateKind.EDITED:  # what was sent stays sent: never act twice
-            say(runtime, uow, update, edits_not_sent_html(language), kind=OutboxKind.AGENT_ANSWER)
-            finish_update(runtime, uow, inbox_id, RowState.QUIET, None, "an agent's edit")
-            return None
+    if reading is ChatReading.AGENT_EDIT:  # what was sent stays sent: never act twice
+        say(runtime, uow, update, edits_not_sent_html(language), kind=OutboxKind.AGENT_ANSWER)
+        finish_update(runtime, uow, inbox_id, RowState.QUIET, None, "an agent's edit")
+        return None
+    if reading is ChatReading.AGENT:
+        assert agent is not None
         agent_message(runtime, uow, inbox_id, update, agent, command, language)
         return None
     return _customer_message(runtime, uow, inbox_id, envelope, prepared, command, language)

@@ -69,6 +69,10 @@ class IngestWrites:
             )
         self.rows.append(decided)
 
+    def senders(self) -> set[str]:
+        """The sender addresses of the rows kept (a chat's: its id)."""
+        return {d.message.sender_address for d in self.rows}
+
     def write(self) -> None:
         """Write the rows kept: their new tickets in one statement, each row's changes in
         order, their messages in one statement."""
