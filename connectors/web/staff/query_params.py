@@ -1,6 +1,6 @@
 """Query parameters the staff API's lists share: names, and instants within the store's years."""
 
-# no `from __future__ import annotations`: FastAPI reads ``Words`` at run time
+# no `from __future__ import annotations`: FastAPI reads these types at run time
 
 import re
 from datetime import UTC, datetime
@@ -12,6 +12,10 @@ from pydantic import StringConstraints
 from router.report_period import YEARS
 
 WORD = r"^[^\u0000-\u001f\u007f]{1,200}$"  # a name or a value: no control characters
+# the API's names, each documented with its pattern (an empty one is refused, as the
+# document says); the workspace's forms take Words, and leave out the fields left empty
+Name = Annotated[str, StringConstraints(pattern=WORD)]
+Names = Annotated[list[Name], Query(max_length=50)]
 Words = Annotated[list[str], Query(max_length=50)]
 EARLIEST, LATEST = datetime(YEARS.start, 1, 1, tzinfo=UTC), datetime(YEARS.stop, 1, 1, tzinfo=UTC)
 

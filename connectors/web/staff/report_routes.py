@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from connectors.ports import ReportDesk
 from connectors.web.staff.gate import AUTH_ERRORS, StaffGate
-from connectors.web.staff.query_params import Versions, Words, checked, instant, versions
+from connectors.web.staff.query_params import Names, Versions, instant, versions
 from router.access import Ability
 from router.export_format import ExportFilters
 from router.report import OutOfScope, report_teams
@@ -60,23 +60,23 @@ def report_query(gate: StaffGate, desk: ReportDesk) -> Any:
         ] = None,
         first: Annotated[date | None, Query(alias="from", description="The first day.")] = None,
         last: Annotated[date | None, Query(alias="to", description="The last day.")] = None,
-        team: Words = [],  # noqa: B006  (FastAPI copies a default)
+        team: Names = [],  # noqa: B006  (FastAPI copies a default)
         channel: Annotated[list[Channel], Query(max_length=10)] = [],  # noqa: B006
-        category: Words = [],  # noqa: B006
+        category: Names = [],  # noqa: B006
         priority: Annotated[list[Priority], Query(max_length=10)] = [],  # noqa: B006
-        agent: Words = [],  # noqa: B006
-        organisation: Words = [],  # noqa: B006
-        form: Words = [],  # noqa: B006
+        agent: Names = [],  # noqa: B006
+        organisation: Names = [],  # noqa: B006
+        form: Names = [],  # noqa: B006
         config_version: Versions = [],  # noqa: B006
     ) -> tuple[Period, ReportFilters]:
         filters = ReportFilters(
-            team=_teams(caller, checked(team, "team")),
+            team=_teams(caller, tuple(team)),
             channel=tuple(c.value for c in channel),
-            category=checked(category, "category"),
+            category=tuple(category),
             priority=tuple(p.value for p in priority),
-            agent=checked(agent, "agent"),
-            organisation=checked(organisation, "organisation"),
-            form=checked(form, "form"),
+            agent=tuple(agent),
+            organisation=tuple(organisation),
+            form=tuple(form),
             config_version=versions(config_version),
         )
         try:
@@ -126,13 +126,13 @@ def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
         after: Annotated[int, Query(ge=0, le=2**31 - 1, description="Continue after it.")] = 0,
         status: Annotated[list[Status], Query(max_length=10)] = [],  # noqa: B006
         priority: Annotated[list[Priority], Query(max_length=10)] = [],  # noqa: B006
-        team: Words = [],  # noqa: B006
-        assignee: Words = [],  # noqa: B006
+        team: Names = [],  # noqa: B006
+        assignee: Names = [],  # noqa: B006
         channel: Annotated[list[Channel], Query(max_length=10)] = [],  # noqa: B006
-        category: Words = [],  # noqa: B006
-        tag: Words = [],  # noqa: B006
-        organisation: Words = [],  # noqa: B006
-        form: Words = [],  # noqa: B006
+        category: Names = [],  # noqa: B006
+        tag: Names = [],  # noqa: B006
+        organisation: Names = [],  # noqa: B006
+        form: Names = [],  # noqa: B006
         config_version: Versions = [],  # noqa: B006
         created_from: datetime | None = None,
         created_to: datetime | None = None,
@@ -144,13 +144,13 @@ def report_router(gate: StaffGate, desk: ReportDesk) -> APIRouter:
         filters = ExportFilters(
             status=tuple(s.value for s in status),
             priority=tuple(p.value for p in priority),
-            team=_teams(caller, checked(team, "team")),
-            assignee=checked(assignee, "assignee"),
+            team=_teams(caller, tuple(team)),
+            assignee=tuple(assignee),
             channel=tuple(c.value for c in channel),
-            category=checked(category, "category"),
-            tag=checked(tag, "tag"),
-            organisation=checked(organisation, "organisation"),
-            form=checked(form, "form"),
+            category=tuple(category),
+            tag=tuple(tag),
+            organisation=tuple(organisation),
+            form=tuple(form),
             config_version=versions(config_version),
             created_from=instant(created_from, "created_from"),
             created_to=instant(created_to, "created_to"),

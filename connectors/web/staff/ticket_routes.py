@@ -28,7 +28,7 @@ from connectors.web.staff.gate import (
     ticket_not_found,
 )
 from connectors.web.staff.paths import TICKETS
-from connectors.web.staff.query_params import Words, checked, instant
+from connectors.web.staff.query_params import Name, Names, instant
 from connectors.web.staff.ticket_schemas import StaffTicketOut, TicketListOut
 from router.access import Ability
 from router.staff_views import Caller
@@ -86,16 +86,16 @@ def ticket_router(gate: StaffGate, desk: TicketDesk, titles: FormTitles) -> APIR
         caller: Annotated[Caller, Depends(gate.allowed(Ability.LIST_TICKETS))],
         status: Annotated[list[Status], Query(max_length=10)] = [],  # noqa: B006
         priority: Annotated[list[Priority], Query(max_length=10)] = [],  # noqa: B006
-        team: Words = [],  # noqa: B006  (FastAPI copies a default)
-        assignee: Words = [],  # noqa: B006
+        team: Names = [],  # noqa: B006  (FastAPI copies a default)
+        assignee: Names = [],  # noqa: B006
         unassigned: Annotated[
             bool, Query(description="Unassigned tickets (with `assignee`: theirs or none).")
         ] = False,
         channel: Annotated[list[Channel], Query(max_length=10)] = [],  # noqa: B006
-        category: Words = [],  # noqa: B006
-        tag: Annotated[list[str], Query(max_length=50, description="Has any of them.")] = [],  # noqa: B006
+        category: Names = [],  # noqa: B006
+        tag: Annotated[list[Name], Query(max_length=50, description="Has any of them.")] = [],  # noqa: B006
         customer: Annotated[list[int], Query(max_length=50, description="Customer ids.")] = [],  # noqa: B006
-        organisation: Words = [],  # noqa: B006
+        organisation: Names = [],  # noqa: B006
         created_from: datetime | None = None,
         created_to: datetime | None = None,
         updated_from: datetime | None = None,
@@ -148,14 +148,14 @@ def ticket_router(gate: StaffGate, desk: TicketDesk, titles: FormTitles) -> APIR
             filters = TicketFilters(
                 status=tuple(s.value for s in status),
                 priority=tuple(p.value for p in priority),
-                team=checked(team, "team"),
-                assignee=checked(assignee, "assignee"),
+                team=tuple(team),
+                assignee=tuple(assignee),
                 unassigned=unassigned,
                 channel=tuple(c.value for c in channel),
-                category=checked(category, "category"),
-                tag=checked(tag, "tag"),
+                category=tuple(category),
+                tag=tuple(tag),
                 customer=tuple(customer),
-                organisation=checked(organisation, "organisation"),
+                organisation=tuple(organisation),
                 created_from=instant(created_from, "created_from"),
                 created_to=instant(created_to, "created_to"),
                 updated_from=instant(updated_from, "updated_from"),
