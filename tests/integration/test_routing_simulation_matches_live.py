@@ -32,8 +32,8 @@ from store.db import Database
 from store.models import Agent, Ticket
 from store.roster_snapshot import agents_now
 from store.ticket_arrivals import TicketArrivals
-from store.ticket_rows import new_access_key
 from tests.conftest import make_settings
+from tests.integration.test_simulation_matches_live import replay_opening
 from tests.support.desk_copy import copy_of
 from workers.cli.main import main
 from workers.desk.config_changes import apply_at_start, apply_settings
@@ -44,7 +44,6 @@ from workers.runtime.config_follow import follow_store
 from workers.runtime.context import Runtime
 from workers.runtime.desk_setup import desk_setup
 from workers.runtime.rule_book import rule_setup
-from workers.steps.ingest_ticket import open_ticket, requester_language_of
 from workers.steps.route import route
 
 END = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)
@@ -81,19 +80,13 @@ def live(runtime: Runtime, arrivals: list[Arrival], messages: dict[int, InboundM
             if number in opened:  # (a resolution at its own arrival instant: none here)
                 set_ticket_status(runtime, opened[number], Status.RESOLVED, actor=SystemActor.CLI)
             continue
-        with runtime.db.unit_of_work() as uow:
-            customer = uow.customers.requester_of(number)
-            assert customer is not None
-            message = replace(
-                messages[number],
-                idempotency_key=f"replay-{number}",
-                access_key=new_access_key(),
-                ticket_number=None,
-            )
-            message = replace(
-                message, language=requester_language_of(runtime, uow, message, customer)
-            )
-            opened[number] = open_ticket(runtime, uow, message, customer, parent=None)
+        message = replace(
+            messages[number],
+            idempotency_key=f"replay-{number}",
+            access_key=None,
+            ticket_number=None,
+        )
+        opened[number] = replay_opening(runtime, number, message)
         route(runtime, opened[number])
     took: Took = {}
     with runtime.db.unit_of_work() as uow:

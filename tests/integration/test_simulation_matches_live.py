@@ -2,8 +2,9 @@
 (SQLite: the file, through sqlite3's backup; PostgreSQL: CREATE DATABASE ... TEMPLATE),
 the candidate is applied for real on the copy (a reload, followed from the store as a
 worker follows it), and each seeded ticket's first message is replayed through the
-ingest step that opens a ticket (the requester's language as ingest decides it,
-``open_ticket``: classification, audit, SLA clocks) and the route step; then compared,
+live ingest's writes as a ticket of its own (its inbox row, ``ingest_opening``: the
+customer, the requester's language, classification, audit, SLA clocks, the message, as
+``IngestWrites`` writes a ticket ingest decided to open) and the route step; then compared,
 ticket by ticket, with ``rules simulate``'s outcomes, and its report (JSON, from the
 command line) with the changes counted from the live desk: the same replay before the
 reload gives the "from" side. Threading is left out on purpose: a replayed message must
@@ -32,10 +33,9 @@ from router.sla_clock import SlaEvent, status_event
 from router.sla_simulation import due_times, move
 from router.vocabulary import AuditAction, ConfigAction, Status
 from store.db import Database, UnitOfWork
-from store.models import SlaTimer
+from store.models import Message, SlaTimer
 from store.roster_snapshot import agents_now
 from store.ticket_arrivals import TicketArrivals
-from store.ticket_rows import new_access_key
 from tests.conftest import make_settings
 from tests.support.desk_copy import copy_of
 from workers.cli.main import main
@@ -47,7 +47,7 @@ from workers.runtime.config_follow import follow_store
 from workers.runtime.context import Runtime
 from workers.runtime.desk_setup import desk_setup
 from workers.runtime.rule_book import rule_setup
-from workers.steps.ingest_ticket import open_ticket, requester_language_of
+from workers.steps.ingest import ingest_opening
 from workers.steps.route import route
 
 END = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)
@@ -77,6 +77,7 @@ Seen = dict[int, dict[str, str]]  # seeded ticket -> the compared fields of its 
 Arrived = list[tuple[int, InboundMessage, datetime]]
 History = dict[int, Arrival]  # seeded ticket -> its reply and status changes
 TINY = timedelta(microseconds=1)
+MINUTE = timedelta(minutes=1)
 
 
 def replay(
@@ -95,17 +96,9 @@ def replay(
     seen: Seen = {}
     for number, message, at in arrived:
         runtime.clock = lambda at=at: at  # type: ignore[misc]
-        with runtime.db.unit_of_work() as uow:
-            customer = uow.customers.requester_of(number)
-            assert customer is not None
-            again = replace(
-                message,
-                idempotency_key=f"replay-{round_}-{number}",
-                access_key=new_access_key(),
-                ticket_number=None,
-            )
-            again = replace(again, language=requester_language_of(runtime, uow, again, customer))
-            opened = open_ticket(runtime, uow, again, customer, parent=None)
+        key = f"replay-{round_}-{number}"  # (its access key chosen as ingest chooses one)
+        again = replace(message, idempotency_key=key, access_key=None, ticket_number=None)
+        opened = replay_opening(runtime, number, again)
         route(runtime, opened)
         with runtime.db.unit_of_work() as uow:
             ticket = uow.tickets.get(opened)
@@ -137,6 +130,22 @@ def replay(
         if history is not None and as_of is not None:
             seen[number] |= live_clocks(runtime, opened, history[number], as_of)
     return seen
+
+
+def replay_opening(runtime: Runtime, number: int, message: InboundMessage) -> int:
+    """Ticket ``number``'s first ``message`` into the inbox and through the live ingest's
+    writes as a ticket of its own (``ingest_opening``); the ticket it opened, whose
+    requester is the seeded ticket's."""
+    with runtime.db.unit_of_work() as uow:
+        inbox_id = uow.inbox.accept(message, now=runtime.now(), redrive_after=MINUTE).inbox_id
+    opened = ingest_opening(runtime, inbox_id)
+    with runtime.db.unit_of_work() as uow:
+        replayed, seeded = uow.tickets.get(opened), uow.tickets.get(number)
+        assert replayed is not None and seeded is not None
+        assert replayed.requester_id == seeded.requester_id, f"ticket #{number}"
+        kept = uow.session.scalars(select(Message.inbox_id).where(Message.ticket_id == opened))
+        assert list(kept) == [inbox_id]  # its message written, as ingest writes one
+    return opened
 
 
 def live_clocks(runtime: Runtime, opened: int, seeded: Arrival, as_of: datetime) -> dict[str, str]:

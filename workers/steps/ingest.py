@@ -26,6 +26,7 @@ from router.vocabulary import (
 from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.merged_tickets import follow_merges
+from store.models import Ticket
 from store.ticket_rows import new_access_key
 from workers.desk.outgoing import Gathered
 from workers.runtime.context import Runtime
@@ -263,10 +264,48 @@ def _decide(
         uow.inbox.finish(inbox_id, state=RowState.QUIET, ticket_id=None, now=now, why=why)
         return None
     # bulk and list mail may be a customer's request: a ticket, never an answer
+    return _opening(runtime, uow, inbox_id, message, customer, existing, now)
+
+
+def _opening(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    inbox_id: int,
+    message: InboundMessage,
+    customer: CustomerRef,
+    parent: Ticket | None,
+    now: datetime,
+) -> Decided:
+    """The row opens a ticket: classified, its row made (``plan_ticket``), not written."""
     if message.access_key is None:  # chosen here, so its acknowledgement has the link
         message = replace(message, access_key=new_access_key())
-    opening = plan_ticket(runtime, uow, message, customer, parent=existing, now=now)
+    opening = plan_ticket(runtime, uow, message, customer, parent=parent, now=now)
     return Decided(inbox_id, message, customer, now, opening=opening)
+
+
+def ingest_opening(runtime: Runtime, inbox_id: int) -> int:
+    """Ingest the pending inbox row as a ticket of its own, its number: the live step's
+    claim, customer, language, classification and writes (``IngestWrites``: the ticket,
+    its audit and clocks, its acknowledgement, its message, the row finished), without
+    its threading. For the replays that check the simulations against the live desk: a
+    ticket's first message replayed on a copy of the desk opens a ticket, never joins
+    the one it opened when it first came."""
+    with runtime.db.unit_of_work() as uow:
+        now = runtime.now()
+        payload = uow.inbox.claim(inbox_id, now)
+        if payload is None:
+            raise PermanentError(f"inbox {inbox_id} is not pending: nothing to replay")
+        message = _from_payload(payload)
+        customer = _customer(uow, message, now)
+        if customer is None:
+            raise PermanentError(f"inbox {inbox_id}: no customer to open a ticket for")
+        message = replace(message, language=requester_language_of(runtime, uow, message, customer))
+        decided = _opening(runtime, uow, inbox_id, message, customer, None, now)
+        writes = IngestWrites(runtime, uow)
+        writes.add(decided)
+        writes.write()
+    assert decided.opening is not None
+    return decided.opening.ticket.id
 
 
 def _customer(uow: UnitOfWork, message: InboundMessage, now: datetime) -> CustomerRef | None:

@@ -73,21 +73,6 @@ class Opening:
     now: datetime  # when its message was taken: the row's, its audit event's, its clocks'
 
 
-def open_ticket(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    message: InboundMessage,
-    customer: CustomerRef,
-    parent: Ticket | None,
-) -> int:
-    """Open the ticket ``message`` opens, now: ``plan_ticket``, its row, ``record_opened``
-    (ingest plans a batch's, then writes them together); its number."""
-    opening = plan_ticket(runtime, uow, message, customer, parent, now=runtime.now())
-    (number,) = uow.tickets.create_many([opening.row])
-    record_opened(runtime, uow, opening, number, message)
-    return number
-
-
 def plan_ticket(
     runtime: Runtime,
     uow: UnitOfWork,
