@@ -10,11 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from router.vocabulary import Channel, Direction, Status
-from store.models import InboxItem, Message
+from store.models import CustomerIdentity, InboxItem, Message, Ticket
 from tests.support.telegram_desk import Chat
+from workers.desk.customers import merge_customers
 from workers.steps.ingest import ingest_together
 
 pytestmark = pytest.mark.integration
@@ -160,3 +161,37 @@ def test_customers_messages_of_many_chats_in_one_batch_are_written_together(
         event.remove(chat.desk.runtime.db.engine, "before_cursor_execute", listener)
     assert seen.count("tickets") == 1 and seen.count("messages") == 1
     assert sorted(_tickets(chat).values()) == sorted([f"question {c}"] for c in chats)
+
+
+def test_a_merged_customers_two_chats_in_one_batch_are_one_ticket(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chat threads on its customer's open ticket: after a merge, one customer writes
+    from two chats, and the second chat's message of a batch joins the ticket the first
+    chat's opens in it (review of cbea1b2: keyed on the chat, it opened a second)."""
+    runtime = chat.desk.runtime
+    chat.says(9301, "hello from my phone")
+    chat.says(9302, "hello from my laptop")
+    deadline = time.monotonic() + 15
+    while len(_tickets(chat)) < 2:
+        assert time.monotonic() < deadline, _tickets(chat)
+        chat.desk.settle()
+        time.sleep(0.05)
+    with runtime.db.unit_of_work() as uow:
+        uow.session.execute(update(Ticket).values(status=Status.CLOSED.value))
+        owners = dict(
+            uow.session.execute(
+                select(CustomerIdentity.address, CustomerIdentity.customer_id)
+            ).all()
+        )
+        last = uow.session.scalar(select(InboxItem.id).order_by(InboxItem.id.desc()).limit(1))
+    assert last is not None
+    merge_customers(runtime, owners["9302"], owners["9301"])
+    _held(chat, monkeypatch)
+    chat.says(9301, "it broke again")
+    chat.says(9302, "see my phone's message")
+    ids = _held_rows(chat, last, 2)
+    assert len(ids) == 2
+    assert ingest_together(runtime, ids, Channel.TELEGRAM).ok
+    opened = [m for m in _tickets(chat).values() if m[0] == "it broke again"]
+    assert opened == [["it broke again", "see my phone's message"]], _tickets(chat)

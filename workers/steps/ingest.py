@@ -253,6 +253,9 @@ def _decide(
         if earlier is not None:  # the same, by another path, in this batch
             return Decided(inbox_id, message, customer, now, ticket=earlier, copy=True)
     adapter.learn_from(runtime, uow, message, customer)
+    if not adapter.reads_ahead and customer is not None and writes.holds_customer(customer.id):
+        writes.write()  # a chat threads on its customer's open ticket, found in the store: a
+        # merged customer's other chat may have opened it earlier in this batch
     existing = adapter.thread(runtime, uow, message, customer)
     if existing is not None:  # a ticket merged into another: the message joins that one
         existing = follow_merges(uow.tickets, existing)

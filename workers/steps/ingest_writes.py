@@ -73,6 +73,10 @@ class IngestWrites:
         """The sender addresses of the rows kept (a chat's: its id)."""
         return {d.message.sender_address for d in self.rows}
 
+    def holds_customer(self, customer_id: int) -> bool:
+        """Whether a row kept is of this customer (merged customers: of any of her chats)."""
+        return any(d.customer is not None and d.customer.id == customer_id for d in self.rows)
+
     def write(self) -> None:
         """Write the rows kept: their new tickets in one statement, each row's changes in
         order, their messages in one statement."""
