@@ -24,6 +24,7 @@ from router.audit_origin import ActorRef, Origin
 from router.vocabulary import AuditAction
 from store.dialect import table
 from store.models import AuditEvent
+from store.one_statement import Executor
 from store.webhook_capture import subscribed_types, tells_webhooks, types_of
 
 _EVENT_COLUMNS = ("ticket_id", "actor", "action", "detail", "data", "created_at", "config_version")
@@ -41,9 +42,35 @@ def _insert_events_asking(dialect: str) -> Executable:
     return insert(table(AuditEvent)).returning(subscribed_types(dialect))
 
 
-def insert_event(session: Session, event: dict[str, Any]) -> None:
+def insert_event(executor: Executor, event: dict[str, Any]) -> None:
     """Write one event made by ``AuditLog.event`` now (where ``written_with`` cannot)."""
-    session.execute(_insert_events(), event)
+    executor.execute(_insert_events(), event)
+
+
+def make_event(
+    *,
+    ticket_id: int | None,
+    actor: ActorRef,
+    action: AuditAction,
+    detail: str = "",
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    config_version: str | None,
+) -> dict[str, Any]:
+    """One event as the audit log buffers it (``AuditLog.event``), for a statement that
+    writes it itself outside a unit of work (delivery's record in ``one_statement``)."""
+    data = dict(data or {})
+    if isinstance(actor, Origin):
+        data["origin"] = actor.audit_data()
+    return {
+        "ticket_id": ticket_id,
+        "actor": str(actor)[:320],
+        "action": AuditAction(action).value,  # a closed set: a typo fails here
+        "detail": detail,
+        "data": data,
+        "created_at": now,
+        "config_version": config_version,
+    }
 
 
 def written_with(change: Update, row: str) -> Select[Any]:
@@ -116,18 +143,15 @@ class AuditLog:
     ) -> dict[str, Any]:
         """One event as ``record`` buffers it, for a statement that writes it itself
         (``written_with``); once written, it goes to ``written``."""
-        data = dict(data or {})
-        if isinstance(actor, Origin):
-            data["origin"] = actor.audit_data()
-        return {
-            "ticket_id": ticket_id,
-            "actor": str(actor)[:320],
-            "action": AuditAction(action).value,  # a closed set: a typo fails here
-            "detail": detail,
-            "data": data,
-            "created_at": now,
-            "config_version": self._config_version(),
-        }
+        return make_event(
+            ticket_id=ticket_id,
+            actor=actor,
+            action=action,
+            detail=detail,
+            now=now,
+            data=data,
+            config_version=self._config_version(),
+        )
 
     def buffer(self, event: dict[str, Any]) -> None:
         """Buffer an event made earlier by ``event`` (its time and configuration version

@@ -36,6 +36,7 @@ from store.kept_reads import CHANNEL as KEPT_READS_CHANNEL
 from store.macros import MacroRepository
 from store.mailboxes import MailboxCursorRepository
 from store.messages import KnownInbound, MessageRepository
+from store.one_statement import OneStatement
 from store.organisations import OrganisationRepository
 from store.outbox import OutboxRepository
 from store.pg_listener import PgListener
@@ -118,6 +119,19 @@ class Database:
         ticket at 50/s two to three times slower in ``benchmarks.pipeline`` (p50 59 -> 144
         ms; see docs/performance.md), so it was taken back."""
         return self.engine.begin()
+
+    @contextmanager
+    def one_statement(self) -> Iterator[OneStatement]:
+        """A transaction of exactly one statement in Core (a second raises, see
+        ``store.one_statement``), committed as it runs on PostgreSQL (on the autocommit
+        connections of ``reading``: no BEGIN and COMMIT round trips), on a clean exit on
+        SQLite: delivery's claim and record of a row sent."""
+        if self.read_engine is not self.engine:  # (PostgreSQL: that pool is in autocommit)
+            with self.read_engine.connect() as connection:
+                yield OneStatement(connection)
+        else:
+            with self.engine.begin() as connection:
+                yield OneStatement(connection)
 
     def count_statements(self) -> StatementTally:
         """Count the statements this process sends and the transactions it commits, on

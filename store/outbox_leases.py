@@ -43,7 +43,9 @@ from router.vocabulary import RowState
 from store.audit import event_parameters, insert_event, written_with
 from store.dialect import table
 from store.models import OutboxItem, ProcessBeat
+from store.one_statement import Executor
 from store.process_beats import quiet_since
+from store.webhook_capture import tells_webhooks
 
 _UNFINISHED_STATES = [RowState.PENDING.value, RowState.SENDING.value]
 # what a claim decides on, read on the rows as locked
@@ -65,7 +67,7 @@ class Claimed:
 
 
 def claim(
-    session: Session,
+    executor: Executor,
     outbox_ids: list[int],
     *,
     now: datetime,
@@ -100,7 +102,7 @@ def claim(
     if prefix is not None:
         values["prefix"] = prefix
     statement = _claim(many, dead_after is not None, prefix is not None)
-    rows = session.execute(statement, values).all()
+    rows = executor.execute(statement, values).all()
     return {
         row[0]: Claimed(
             payload=dict(row[1]),
@@ -182,7 +184,7 @@ def _claim(many: bool, dead: bool, by_message: bool) -> Update:
 
 
 def still_held(
-    session: Session, outbox_id: int, *, token: str | None, now: datetime, lease: timedelta
+    executor: Executor, outbox_id: int, *, token: str | None, now: datetime, lease: timedelta
 ) -> bool:
     """Just before a send: is the row still ours (sending under our claim's token)?
     If so its lease starts again, so nobody may take it for a whole lease from now;
@@ -191,7 +193,7 @@ def still_held(
     if token is None:
         return True
     values = {"row_id": outbox_id, "held_by": token, "lease_until": now + lease, "at": now}
-    return session.execute(_still_held(), values).first() is not None
+    return executor.execute(_still_held(), values).first() is not None
 
 
 @cache
@@ -211,7 +213,7 @@ def _still_held() -> Update:
 
 
 def mark_sent(
-    session: Session,
+    executor: Executor,
     outbox_id: int,
     *,
     external_id: str,
@@ -225,7 +227,7 @@ def mark_sent(
     values = {"outbox_id": outbox_id, "external_id": external_id[:255], "now": now}
     if token is not None:
         values["token"] = token
-    ids = _sent(session, _mark_sent(token is not None), "outbox_id", values, event)
+    ids = _sent(executor, _mark_sent(token is not None), "outbox_id", values, event)
     return outbox_id in ids
 
 
@@ -249,7 +251,7 @@ def _mark_sent(fenced: bool) -> Update:
 
 
 def _sent(
-    session: Session,
+    executor: Executor,
     change: Update,
     row: str,
     values: dict[str, Any],
@@ -259,14 +261,25 @@ def _sent(
     the ids it changed), with ``event`` written if that row came back: in one statement
     on PostgreSQL, the INSERT after the UPDATE on SQLite (the embedded store)."""
     if event is None:
-        return set(session.execute(change, values).scalars())
-    if session.get_bind().dialect.name == "postgresql":
+        return set(executor.execute(change, values).scalars())
+    if executor.get_bind().dialect.name == "postgresql":
         both = {**values, **event_parameters(event)}
-        return set(session.execute(_with_event(change, row), both).scalars())
-    ids = set(session.execute(change, values).scalars())
+        return set(executor.execute(_with_event(change, row), both).scalars())
+    ids = set(executor.execute(change, values).scalars())
     if values[row] in ids:
-        insert_event(session, event)
+        insert_event(executor, event)
     return ids
+
+
+def sent_in_one_statement(dialect: str, *, event: dict[str, Any] | None, token: str | None) -> bool:
+    """Whether ``mark_sent`` and ``sent_fencing_next`` (whose next row has a token) record
+    a row in one statement, so that it may run in ``Database.one_statement``: under a
+    claim's token, its event (if any) written by the record's own statement (PostgreSQL;
+    SQLite inserts it after) and telling no webhook (whose deliveries a unit of work
+    writes as it flushes its events)."""
+    if token is None:
+        return False
+    return event is None or (dialect == "postgresql" and not tells_webhooks([event]))
 
 
 @cache
@@ -276,7 +289,7 @@ def _with_event(change: Update, row: str) -> Select[Any]:
 
 
 def sent_fencing_next(
-    session: Session,
+    executor: Executor,
     outbox_id: int,
     *,
     external_id: str,
@@ -294,9 +307,9 @@ def sent_fencing_next(
     if token is None or following[1] is None:
         return (
             mark_sent(
-                session, outbox_id, external_id=external_id, now=now, token=token, event=event
+                executor, outbox_id, external_id=external_id, now=now, token=token, event=event
             ),
-            still_held(session, following[0], token=following[1], now=now, lease=lease),
+            still_held(executor, following[0], token=following[1], now=now, lease=lease),
         )
     values = {
         "row_id": outbox_id,
@@ -307,7 +320,7 @@ def sent_fencing_next(
         "lease_until": now + lease,
         "at": now,
     }
-    ids = _sent(session, _sent_fencing_next(), "row_id", values, event)
+    ids = _sent(executor, _sent_fencing_next(), "row_id", values, event)
     return outbox_id in ids, following[0] in ids
 
 

@@ -12,7 +12,8 @@ differently from these defaults, as a python-telegram-bot handler overrides
   ``may_take_answer``), ``learn_from`` (what a message says about its sender's
   address), ``thread`` (the ticket a message joins), ``acknowledge`` and
   ``reply_address`` (a new ticket's requester);
-- deliver: ``make_sender``, ``record_sent`` (what the far side's ids mean),
+- deliver: ``make_sender``, ``records_sent`` and ``record_sent`` (what the far side's
+  ids mean),
   ``failed_for_good``;
 - people: ``agent_address`` and ``notify_agent`` (an agent reached on it),
   ``answered_on`` and ``answer_customer`` (a requester's answers),
@@ -127,6 +128,12 @@ class ChannelAdapter:
     def make_sender(self, runtime: Runtime) -> Sender:
         raise PermanentError(f"no outbound connector for channel {self.channel.value}")
 
+    def records_sent(self, message: OutboundMessage) -> bool:
+        """Whether ``record_sent`` writes anything for ``message`` sent whole: if not,
+        delivery records the row in one statement (``Database.one_statement``, which
+        raises on a second). An adapter that overrides ``record_sent`` says when here."""
+        return False
+
     def record_sent(
         self,
         runtime: Runtime,
@@ -136,8 +143,9 @@ class ChannelAdapter:
         parts: list[str],
         message: OutboundMessage | None = None,
     ) -> None:
-        """The far side's ids of what went out (``message``: sent whole; else ``parts``
-        of it went out before a failure or a hold)."""
+        """The far side's ids of what went out (``message``: sent whole, when
+        ``records_sent`` says so; else ``parts`` of it went out before a failure or a
+        hold)."""
 
     def failed_for_good(
         self,

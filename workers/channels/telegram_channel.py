@@ -102,6 +102,10 @@ class TelegramChannel(ChannelAdapter):
             runtime.settings, self.api(runtime), read_file=runtime.files.read
         )
 
+    def records_sent(self, message: OutboundMessage) -> bool:
+        """A new message in the chat (not an edit or a button's answer)."""
+        return message.chat_action in (ChatAction.SEND, ChatAction.DOCUMENT)
+
     def record_sent(
         self,
         runtime: Runtime,
@@ -112,10 +116,7 @@ class TelegramChannel(ChannelAdapter):
         message: OutboundMessage | None = None,
     ) -> None:
         """The bot's messages in a chat: an agent replying to one answers its ticket."""
-        if message is not None and message.chat_action not in (
-            ChatAction.SEND,
-            ChatAction.DOCUMENT,
-        ):
+        if message is not None and not self.records_sent(message):
             return  # an edit or a button's answer: no new message in the chat
         uow.chats.record_sent(
             claimed.recipient,

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from router.envelopes import DeliveryResult, OutboundMessage
 from router.errors import PermanentError, Throttled, TransientError
 from router.vocabulary import AuditAction, Channel, ChatAction, RowState, SystemActor
-from store.db import UnitOfWork
+from store import outbox_leases
+from store.audit import make_event
+from store.one_statement import Executor
 from store.outbox import Claimed
 from workers.desk.reply_receipts import confirm_delivered, report_undelivered
 from workers.runtime import desk_metrics
@@ -55,16 +57,7 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
     the wait, its attempt not spent. A row done or failed for good hands its
     sequence's turn on to the next row.
     """
-    with runtime.db.unit_of_work() as uow:
-        claimed = uow.outbox.claim(
-            outbox_id,
-            now=runtime.now(),
-            lease=runtime.send_lease,
-            max_attempts=runtime.settings.retries.deliver.max_attempts,
-            holder=runtime.holder,
-            dead_after=runtime.dead_after,
-            attempt=current_message_id(),
-        )
+    claimed = _claim(runtime, [outbox_id]).get(outbox_id)
     if claimed is None:
         return None
     outcome = _attempt(runtime, outbox_id, claimed, held=True)  # claimed this moment
@@ -78,8 +71,7 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
             raise TransientError(str(outcome.error)) from None
         _hand_on(runtime, outbox_id, claimed)
         return outcome.state
-    with runtime.db.unit_of_work() as uow:
-        _record_sent(runtime, uow, outbox_id, claimed, outcome)
+    _record_sent(runtime, outbox_id, claimed, outcome)
     _hand_on(runtime, outbox_id, claimed)
     return RowState.DONE
 
@@ -122,17 +114,7 @@ class DeliverBatch(BatchStep):
         super().handle(ids)
 
     def begin(self, ids: list[int]) -> list[int]:
-        runtime = self.runtime
-        with runtime.db.unit_of_work() as uow:
-            self.claimed = uow.outbox.claim_many(
-                ids,
-                now=runtime.now(),
-                lease=runtime.send_lease,
-                max_attempts=runtime.settings.retries.deliver.max_attempts,
-                holder=runtime.holder,
-                dead_after=runtime.dead_after,
-                attempt=current_message_id(),
-            )
+        self.claimed = _claim(self.runtime, ids)
         if self.claimed:  # the first row is sent next: its claim, just committed, is its fence
             self.fenced[next(iter(self.claimed))] = True
         return list(self.claimed)
@@ -147,8 +129,7 @@ class DeliverBatch(BatchStep):
             return True
         if isinstance(outcome, _Sent):
             following = self._following(outbox_id)
-            with runtime.db.unit_of_work() as uow:
-                held = _record_sent(runtime, uow, outbox_id, row, outcome, following)
+            held = _record_sent(runtime, outbox_id, row, outcome, following)
             if following is not None:  # (committed: a rollback would have undone the check)
                 self.fenced[following[0]] = held
         elif outcome.state is RowState.PENDING:
@@ -178,6 +159,23 @@ class DeliverBatch(BatchStep):
         retries = self.runtime.settings.retries.deliver
         for channel, again in self.by_channel(ids).items():
             resend_alone(self.runtime.deliver_actors[channel], again, retries)
+
+
+def _claim(runtime: Runtime, outbox_ids: list[int]) -> dict[int, Claimed]:
+    """Take the rows for this attempt (``outbox_leases.claim``), committed before the send
+    (the claim is the attempt's lease and its first row's fence): one statement, so in a
+    transaction of its own without a unit of work (``Database.one_statement``)."""
+    with runtime.db.one_statement() as statement:
+        return outbox_leases.claim(
+            statement,
+            outbox_ids,
+            now=runtime.now(),
+            lease=runtime.send_lease,
+            max_attempts=runtime.settings.retries.deliver.max_attempts,
+            holder=runtime.holder,
+            dead_after=runtime.dead_after,
+            attempt=current_message_id(),
+        )
 
 
 def _channel(claimed: Claimed) -> Channel:
@@ -256,70 +254,107 @@ def _attempt(
 
 def _record_sent(
     runtime: Runtime,
-    uow: UnitOfWork,
     outbox_id: int,
     claimed: Claimed,
     sent: _Sent,
     following: tuple[int, str | None] | None = None,
 ) -> bool:
     """Record the row sent, with its ``outbox.sent`` audit event (written by the same
-    statement on PostgreSQL); ``following``: the row a batch sends next (its id and
-    token), whose fence is checked with the record. Returns whether that row is still
-    ours."""
+    statement on PostgreSQL), in a transaction committed before returning; ``following``:
+    the row a batch sends next (its id and token), whose fence is checked with the record.
+    Returns whether that row is still ours.
+
+    Where nothing else is written with the record (the channel keeps nothing of the
+    message, no agent's chat is told it arrived, the event goes in the record's statement
+    and tells no webhook) that transaction is the record's one statement
+    (``Database.one_statement``: no ORM session, and no BEGIN and COMMIT round trips on
+    PostgreSQL); else a unit of work holds the record and what goes with it."""
     message, result = sent.message, sent.result
-    external_id, now, token = result.external_id, runtime.now(), claimed.token
+    adapter = runtime.channels[message.channel]
+    now = runtime.now()
     event = None
     if message.chat_action != ChatAction.ANSWER_CALLBACK:  # a button's: the action is logged
-        event = uow.audit.event(
+        event = make_event(
             ticket_id=claimed.ticket_id,
             actor=SystemActor.DELIVER,
             action=AuditAction.OUTBOX_SENT,
             detail=f"delivered to {claimed.recipient}",
             now=now,
-            data={"outbox_id": outbox_id, "message_id": external_id},
+            data={"outbox_id": outbox_id, "message_id": result.external_id},
+            config_version=runtime.db.config_version(),
         )
-    if following is None:
-        recorded = uow.outbox.mark_sent(
-            outbox_id, external_id=external_id, now=now, token=token, event=event
+    alone = (
+        not adapter.records_sent(message)
+        and claimed.confirm_chat_id is None
+        and outbox_leases.sent_in_one_statement(
+            runtime.db.dialect, event=event, token=claimed.token
         )
-        held = False
+    )
+    if alone:
+        with runtime.db.one_statement() as statement:
+            recorded, held = _record(
+                runtime, statement, outbox_id, claimed, sent, now, following, event
+            )
     else:
-        recorded, held = uow.outbox.mark_sent_fencing_next(
-            outbox_id,
-            external_id=external_id,
-            now=now,
-            token=token,
-            following=following,
-            lease=runtime.send_lease,
-            event=event,
-        )
+        with runtime.db.unit_of_work() as uow:
+            recorded, held = _record(
+                runtime, uow.session, outbox_id, claimed, sent, now, following, event
+            )
+            if recorded:
+                if event is not None:
+                    uow.audit.written(event)
+                adapter.record_sent(
+                    runtime, uow, outbox_id, claimed, result.external_id.split(","), message
+                )
+                if claimed.confirm_chat_id is not None:  # an agent's answer from a chat
+                    confirm_delivered(
+                        runtime,
+                        uow,
+                        outbox_id=outbox_id,
+                        ticket_id=claimed.ticket_id,
+                        channel=Channel(message.channel),
+                        chat_id=claimed.confirm_chat_id,
+                    )
     if not recorded:
         log.warning("outbox %s was sent after another attempt took it", outbox_id)
         return held  # that attempt records its own outcome
-    if event is not None:
-        uow.audit.written(event)
-    uow.after_commit(lambda: desk_metrics.delivered(Channel(message.channel).value))
-    uow.after_commit(
-        lambda: log.info(
-            "outbox %s delivered to %s",
-            outbox_id,
-            claimed.recipient,
-            extra={"ticket": claimed.ticket_id, "outbox_id": outbox_id},
-        )
+    desk_metrics.delivered(Channel(message.channel).value)
+    log.info(
+        "outbox %s delivered to %s",
+        outbox_id,
+        claimed.recipient,
+        extra={"ticket": claimed.ticket_id, "outbox_id": outbox_id},
     )
-    runtime.channels[message.channel].record_sent(
-        runtime, uow, outbox_id, claimed, result.external_id.split(","), message
-    )
-    if claimed.confirm_chat_id is not None:  # an agent's answer from a chat: say it arrived
-        confirm_delivered(
-            runtime,
-            uow,
-            outbox_id=outbox_id,
-            ticket_id=claimed.ticket_id,
-            channel=Channel(message.channel),
-            chat_id=claimed.confirm_chat_id,
-        )
     return held
+
+
+def _record(
+    runtime: Runtime,
+    executor: Executor,
+    outbox_id: int,
+    claimed: Claimed,
+    sent: _Sent,
+    now: datetime,
+    following: tuple[int, str | None] | None,
+    event: dict[str, Any] | None,
+) -> tuple[bool, bool]:
+    """The record's statement: (recorded, the following row still ours)."""
+    external_id, token = sent.result.external_id, claimed.token
+    if following is None:
+        recorded = outbox_leases.mark_sent(
+            executor, outbox_id, external_id=external_id, now=now, token=token, event=event
+        )
+        return recorded, False
+    return outbox_leases.sent_fencing_next(
+        executor,
+        outbox_id,
+        external_id=external_id,
+        now=now,
+        token=token,
+        following=following,
+        lease=runtime.send_lease,
+        event=event,
+    )
 
 
 def _record_hold(
