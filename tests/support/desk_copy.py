@@ -11,7 +11,7 @@ from contextlib import closing, contextmanager
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.support.services import PG_ADMIN_URL
+from tests.support.services import PG_ADMIN_URL, create_database
 
 
 @contextmanager
@@ -30,7 +30,7 @@ def copy_of(url: str) -> Iterator[str]:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"'))
+            create_database(conn, copy, template=name)
         yield url.rsplit("/", 1)[0] + f"/{copy}"
     finally:
         with admin.connect() as conn:

@@ -7,8 +7,12 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 PG_ADMIN_URL = os.environ.get(
     "RELAYDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -36,13 +40,27 @@ def fresh_postgres_database() -> Iterator[str]:
     name = f"relaydesk_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        create_database(conn, name)
     try:
         yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def create_database(admin: Connection, name: str, *, template: str | None = None) -> None:
+    """Create the test's database ``name`` (a copy of ``template`` if given) whose commits
+    do not wait for the server's write-ahead log to reach the disk (synchronous_commit
+    off, for every connection to it, the relaydesk processes' included): a commit is
+    as atomic and as visible as before, and only a crash of the server itself could
+    lose the last ones, which a test's database never outlives. A flush took 3.5-4.4 ms
+    a commit on this machine's disk, the commit without it 0.6 ms."""
+    from sqlalchemy import text
+
+    copied = f' TEMPLATE "{template}"' if template else ""
+    admin.execute(text(f'CREATE DATABASE "{name}"{copied}'))
+    admin.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
 
 
 def free_port() -> int:
