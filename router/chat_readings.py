@@ -4,9 +4,11 @@ A chat's updates are read as they come (Telegram does not ``reads_ahead``): some
 readings act on the store at once, and those must find there every row of their
 batch decided before them (a customer's reply is written before an agent's Resolve
 acts on its ticket, or the reply reopens it). Only a customer's plain message
-does not act: it is decided like any other row and written with the batch. The
-rule is data (``ACTING``) read by ``written_first``; ``chat_reading`` is the table
-the reader dispatches on, so what acts and what is done cannot drift apart.
+does not act: it is decided like any other row and written with the batch (a
+customer's second row of a batch has it written before it is threaded: ingest's
+``IngestWrites.holds_customer``). The rule is data (``ACTING``) read by
+``written_first``; ``chat_reading`` is the table the reader dispatches on, so what
+acts and what is done cannot drift apart.
 
 An update kept quietly before any reading (of a kind not handled, a bot's, one
 with no chat) has no reading here: it touches nothing.
@@ -14,7 +16,6 @@ with no chat) has no reading here: it touches nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from enum import StrEnum
 
 
@@ -67,11 +68,12 @@ def chat_reading(
     return ChatReading.MESSAGE
 
 
-def written_first(reading: ChatReading, chat: str, unwritten_chats: Collection[str]) -> bool:
+def written_first(reading: ChatReading) -> bool:
     """Whether the batch's rows decided before this reading are written before it: it
-    acts, or it is a message of a chat one of them is in (a chat's message threads on
-    the chat's open ticket, looked up in the store)."""
-    return reading in ACTING or chat in unwritten_chats
+    acts. (A customer's message is threaded later, on the customer's open ticket found
+    in the store: ingest writes the batch first when a row before it is the same
+    customer's, ``IngestWrites.holds_customer``.)"""
+    return reading in ACTING
 
 
 __all__ = ["ACTING", "ChatReading", "chat_reading", "written_first"]

@@ -210,22 +210,26 @@ class InboxRepository:
         """See ``begin_attempts`` (the module's), in this transaction."""
         return begin_attempts(self.session, inbox_ids, now=now, lease=lease)
 
-    def waiting_behind(self, inbox_ids: list[int]) -> list[int]:
+    def waiting_behind(self, inbox_ids: list[int], besides: Sequence[int] = ()) -> list[int]:
         """Those of ``inbox_ids`` with an older pending row of their sequence (one chat's
-        updates): their turn comes when it is done."""
+        updates), not one of ``besides`` (a batch's, ingested with it in order): their turn
+        comes when it is done."""
         if not inbox_ids:
             return []
         older = aliased(InboxItem)
+        before = [
+            older.sequence_key == InboxItem.sequence_key,
+            older.state == RowState.PENDING.value,
+            older.id < InboxItem.id,
+        ]
+        if besides:
+            before.append(older.id.not_in(list(besides)))
         return list(
             self.session.scalars(
                 select(InboxItem.id).where(
                     InboxItem.id.in_(inbox_ids),
                     InboxItem.sequence_key.is_not(None),
-                    exists().where(
-                        older.sequence_key == InboxItem.sequence_key,
-                        older.state == RowState.PENDING.value,
-                        older.id < InboxItem.id,
-                    ),
+                    exists().where(*before),
                 )
             )
         )

@@ -195,3 +195,37 @@ def test_a_merged_customers_two_chats_in_one_batch_are_one_ticket(
     assert ingest_together(runtime, ids, Channel.TELEGRAM).ok
     opened = [m for m in _tickets(chat).values() if m[0] == "it broke again"]
     assert opened == [["it broke again", "see my phone's message"]], _tickets(chat)
+
+
+def test_a_chats_second_message_in_its_batch_joins_the_ticket_its_first_opened(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chat's rows may share a batch (ingested in order); its message threads on the
+    chat's open ticket, found in the store: a row of the same chat decided before it is
+    written first, and an edit finds the message it edits."""
+    _held(chat, monkeypatch)
+    first = chat.says(ANN, "My printer is on fire")
+    chat.says(9002, "Hello")
+    chat.says(ANN, "it smokes")
+    chat.server.edited_message(ANN, first, "My printer is on fire!")
+    ids = _held_rows(chat, 0, 4)
+    assert len(ids) == 4
+    assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
+    tickets = _tickets(chat)
+    assert sorted(tickets) == [1, 2]
+    assert [b.split("\n")[0] for b in tickets[1]][:2] == ["My printer is on fire", "it smokes"]
+    assert len(tickets[1]) == 3  # and the edit, on its message's ticket
+    assert tickets[2] == ["Hello"]
+
+
+def test_a_customers_status_after_their_first_message_in_one_batch_lists_its_ticket(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _held(chat, monkeypatch)
+    chat.says(ANN, "My printer is on fire")
+    chat.says(ANN, "/status")
+    ids = _held_rows(chat, 0, 2)
+    assert len(ids) == 2
+    assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
+    chat.desk.settle()
+    chat.expect(ANN, "[#1] My printer is on fire")

@@ -23,6 +23,7 @@ differently from these defaults, as a python-telegram-bot handler overrides
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from router.envelopes import AttachmentRef, InboundMessage, OutboundMessage
@@ -56,8 +57,9 @@ class ChannelAdapter:
     agent_preference = 100  # agents are reached on the lowest of the channels they are on
 
     # -- ingest: before the transaction ----------------------------------------
-    def prepare(self, runtime: Runtime, inbox_id: int) -> Any:
-        """Work done before the transaction (e.g. files fetched), handed to ``read``."""
+    def prepare(self, runtime: Runtime, inbox_id: int, along: Sequence[int] = ()) -> Any:
+        """Work done before the transaction (e.g. files fetched), handed to ``read``
+        (``along``: the rows of its batch, ingested with it in order)."""
         return None
 
     # -- ingest: in the row's transaction ----------------------------------------

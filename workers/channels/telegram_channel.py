@@ -7,6 +7,7 @@ The adapter holds the process's Bot API client (sends, and file downloads in ing
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from connectors.ports import Sender
@@ -58,8 +59,8 @@ class TelegramChannel(ChannelAdapter):
                 self._api = make_bot_api(runtime.settings)
             return self._api
 
-    def prepare(self, runtime: Runtime, inbox_id: int) -> Any:
-        return prepare_update(runtime, inbox_id, self.api(runtime))
+    def prepare(self, runtime: Runtime, inbox_id: int, along: Sequence[int] = ()) -> Any:
+        return prepare_update(runtime, inbox_id, self.api(runtime), along)
 
     def read(
         self,

@@ -94,7 +94,7 @@ def ingest_together(
     taken: list[int] = []
     adapter = runtime.channels[channel]
     try:
-        prepared = {i: adapter.prepare(runtime, i) for i in inbox_ids}
+        prepared = {i: adapter.prepare(runtime, i, along=inbox_ids) for i in inbox_ids}
         with runtime.gather_sends(), runtime.db.unit_of_work() as uow:
             payloads = uow.inbox.claim_many(
                 inbox_ids, runtime.now(), take_along=(channel.value, take_along)

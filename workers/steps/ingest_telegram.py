@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -87,9 +88,13 @@ class PreparedUpdate:
 
 
 # -- before the transaction: read it, fetch its files -------------------------
-def prepare_update(runtime: Runtime, inbox_id: int, api: BotApi) -> PreparedUpdate | None:
+def prepare_update(
+    runtime: Runtime, inbox_id: int, api: BotApi, along: Sequence[int] = ()
+) -> PreparedUpdate | None:
     """Read the row's update (None when it is not pending) and download a customer's
     files into the content-addressed store, so no database lock is held meanwhile.
+    Out of turn behind an older pending row of its chat, unless that row is ``along``
+    (of its batch, ingested before it in the same transaction).
 
     A file over the size limit, or one Telegram refuses to serve, is listed
     with why instead. Network trouble raises ``TransientError`` (retried).
@@ -98,7 +103,7 @@ def prepare_update(runtime: Runtime, inbox_id: int, api: BotApi) -> PreparedUpda
         item = uow.inbox.get(inbox_id)
         if item is None or item.state != RowState.PENDING.value:
             return None
-        if uow.inbox.waiting_behind([inbox_id]):  # (checked again in the transaction)
+        if uow.inbox.waiting_behind([inbox_id], besides=along):  # (again in the transaction)
             raise OutOfTurn(f"inbox {inbox_id} waits for an older update of its chat")
         update = _parse(item.raw)
         if update.files and uow.agents.by_telegram_user(update.user_id) is not None:
@@ -156,8 +161,7 @@ def read_update(
         from_agent=agent is not None,
         edited=update.kind is UpdateKind.EDITED,
     )
-    unwritten = earlier.senders() if earlier is not None else set()
-    if earlier is not None and unwritten and written_first(reading, update.chat_id, unwritten):
+    if earlier is not None and earlier.rows and written_first(reading):
         earlier.write()
     if reading is ChatReading.BUTTON:
         button(runtime, uow, inbox_id, update, agent, language)

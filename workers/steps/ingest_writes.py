@@ -69,10 +69,6 @@ class IngestWrites:
             )
         self.rows.append(decided)
 
-    def senders(self) -> set[str]:
-        """The sender addresses of the rows kept (a chat's: its id)."""
-        return {d.message.sender_address for d in self.rows}
-
     def holds_customer(self, customer_id: int) -> bool:
         """Whether a row kept is of this customer (merged customers: of any of her chats)."""
         return any(d.customer is not None and d.customer.id == customer_id for d in self.rows)
