@@ -225,13 +225,10 @@ def _decide(
 ) -> Decided | None:
     """What the row writes (the first pass: no ticket or message of the batch is written
     yet, ``router.batch_threads`` shows them); None: nothing, it is done."""
-    now = runtime.now()
-    if payload is None:
-        payload = uow.inbox.claim(inbox_id, now)
-    if payload is None:
+    taken = _taken(runtime, uow, inbox_id, payload, message)
+    if taken is None:
         return None  # already ingested, failed for good, or unknown
-    if message is None:
-        message = _from_payload(payload)
+    now, message = taken
     adapter = runtime.channels[message.channel]
     if message.unparsed:  # (a reading that acts writes the rows decided before it first)
         found = adapter.read(runtime, uow, inbox_id, message, prepared, earlier=writes)
@@ -242,8 +239,7 @@ def _decide(
         writes.write()  # an agent's answer finds its ticket in the store: write the batch's
     if adapter.takes_answer(runtime, uow, message, inbox_id):
         return None
-    customer = _customer(uow, message, now)
-    message = replace(message, language=requester_language_of(runtime, uow, message, customer))
+    customer, message = _requester(runtime, uow, message, now)
     if message.external_id and customer is not None:
         known = uow.messages.ticket_with_inbound(message.external_id, customer.id)
         if known is not None:  # the same message arrived by another path: one message
@@ -270,6 +266,33 @@ def _decide(
     return _opening(runtime, uow, inbox_id, message, customer, existing, now)
 
 
+def _taken(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    inbox_id: int,
+    payload: dict[str, Any] | None,
+    message: InboundMessage | None,
+) -> tuple[datetime, InboundMessage] | None:
+    """When the row is taken, and its message: claimed here unless ``payload`` (the
+    caller's claim), read from the payload unless ``message``; None: not pending."""
+    now = runtime.now()
+    if payload is None:
+        payload = uow.inbox.claim(inbox_id, now)
+    if payload is None:
+        return None
+    return now, message if message is not None else _from_payload(payload)
+
+
+def _requester(
+    runtime: Runtime, uow: UnitOfWork, message: InboundMessage, now: datetime
+) -> tuple[CustomerRef | None, InboundMessage]:
+    """The message's customer, and the message in the language it is answered in."""
+    customer = _customer(uow, message, now)
+    return customer, replace(
+        message, language=requester_language_of(runtime, uow, message, customer)
+    )
+
+
 def _opening(
     runtime: Runtime,
     uow: UnitOfWork,
@@ -288,21 +311,21 @@ def _opening(
 
 def ingest_opening(runtime: Runtime, inbox_id: int) -> int:
     """Ingest the pending inbox row as a ticket of its own, its number: the live step's
-    claim, customer, language, classification and writes (``IngestWrites``: the ticket,
-    its audit and clocks, its acknowledgement, its message, the row finished), without
-    its threading. For the replays that check the simulations against the live desk: a
-    ticket's first message replayed on a copy of the desk opens a ticket, never joins
-    the one it opened when it first came."""
+    claim and time (``_taken``), customer and language (``_requester``), classification
+    (``_opening``) and writes (``IngestWrites``: the ticket, its audit and clocks, its
+    acknowledgement, its message, the row finished). Left out: what decides whether the
+    row opens a ticket at all (a chat's reading, an agent's answer, the same message by
+    another path, threading, an automatic mail kept quietly). Used only by the tests that
+    check the simulations against the live desk: a ticket's first message replayed on a
+    copy of the desk opens a ticket, never joins the one it opened when it first came."""
     with runtime.db.unit_of_work() as uow:
-        now = runtime.now()
-        payload = uow.inbox.claim(inbox_id, now)
-        if payload is None:
+        taken = _taken(runtime, uow, inbox_id, None, None)
+        if taken is None:
             raise PermanentError(f"inbox {inbox_id} is not pending: nothing to replay")
-        message = _from_payload(payload)
-        customer = _customer(uow, message, now)
+        now, message = taken
+        customer, message = _requester(runtime, uow, message, now)
         if customer is None:
             raise PermanentError(f"inbox {inbox_id}: no customer to open a ticket for")
-        message = replace(message, language=requester_language_of(runtime, uow, message, customer))
         decided = _opening(runtime, uow, inbox_id, message, customer, None, now)
         writes = IngestWrites(runtime, uow)
         writes.add(decided)
