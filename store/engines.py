@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import psycopg
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
@@ -31,7 +32,9 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             max_overflow=pool_size,
             pool_recycle=1800,
             json_serializer=nul_guard.json_dumps,
+            paramstyle="numeric_dollar",
         )
+        _server_placeholders(engine)
     nul_guard.install(engine)
     return engine
 
@@ -49,9 +52,26 @@ def make_read_engine(url: str, pool_size: int) -> Engine:
         isolation_level="AUTOCOMMIT",
         connect_args={"options": _options(url, "-c max_parallel_workers_per_gather=0")},
         json_serializer=nul_guard.json_dumps,
+        paramstyle="numeric_dollar",
     )
+    _server_placeholders(engine)
     nul_guard.install(engine)
     return engine
+
+
+def _server_placeholders(engine: Engine) -> None:
+    """PostgreSQL: a statement goes to the server as SQLAlchemy writes it, with the
+    server's own placeholders (``$1``: the engine's ``paramstyle``, psycopg's raw cursors),
+    not with ``%(name)s`` ones that psycopg parses into those again. psycopg keeps the
+    parse of a statement of up to 4 KiB and 50 parameters, not of a longer one: a batch's
+    multi-row INSERT (ingest's tickets, messages, audit events and acknowledgements, an
+    IMAP fetch's inbox rows) was parsed anew, a regular expression over its 5-17 KiB,
+    every time it was sent (docs/performance.md, "Email intake, a fifth pass")."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.cursor_factory = psycopg.RawCursor
+        dbapi_conn.server_cursor_factory = psycopg.RawServerCursor  # stream_results
 
 
 def _options(url: str, ours: str) -> str:
