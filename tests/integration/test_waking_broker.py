@@ -269,3 +269,95 @@ def test_a_worker_whose_connections_were_killed_in_redis_takes_the_next_message(
         assert done.get(timeout=15) == 5
     finally:
         worker.stop(timeout=2000)
+
+
+def _counting_waits(broker: WakingRedisBroker) -> list[float]:
+    """Each wait's timeout (seconds), as the broker's consumers send them."""
+    waits: list[float] = []
+    blmove = broker.client.blmove
+
+    def counted(first: str, second: str, timeout: float, src: str, dest: str) -> Any:
+        waits.append(timeout)
+        return blmove(first, second, timeout, src, dest)
+
+    broker.client.blmove = counted  # type: ignore[method-assign]
+    return waits
+
+
+def test_an_idle_consumer_waits_until_its_next_fetch_not_one_idle_timeout_at_a_time(
+    broker: WakingRedisBroker,
+) -> None:
+    """With a 50 ms idle timeout an idle consumer sent a wait every 50 ms (about 40 in two
+    seconds); it now waits until its next fetch (the heartbeat) is due, and still fetches."""
+    waits = _counting_waits(broker)
+    fetches = _counting_fetches(broker)
+    stop = threading.Event()
+
+    def run() -> None:
+        consumer = broker.consume(QUEUE, prefetch=1, timeout=50)
+        for _ in consumer:
+            if stop.is_set():
+                return
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    stop.wait(2)
+    stop.set()
+    thread.join(5)
+    assert 2 <= len(fetches) < 10  # about one every 500 ms: the process's heartbeat
+    assert 2 <= len(waits) < 12
+    assert max(waits) > 0.3  # (the first wait follows the first fetch at once)
+
+
+def test_a_delay_queues_consumer_holding_a_delayed_message_waits_the_idle_timeout(
+    broker: WakingRedisBroker,
+) -> None:
+    """It must look at the message it holds as it falls due: its waits stay short until
+    the message is moved to its queue; a queue's own consumer holding a message (in a
+    worker thread) waits long."""
+    actor = dramatiq.actor(actor_name="wake_held", queue_name=QUEUE, broker=broker)(lambda: None)
+    actor.send_with_options(delay=60_000)
+    actor.send()
+    delayed = broker.consume(dq_name(QUEUE), prefetch=2, timeout=100)
+    plain = broker.consume(QUEUE, prefetch=2, timeout=100)
+    assert delayed._wait_s() > 0.3 and plain._wait_s() > 0.3  # type: ignore[attr-defined]
+    held = [next(delayed), next(plain)]
+    assert all(m is not None for m in held)
+    assert delayed._wait_s() == 0.1  # type: ignore[attr-defined]
+    assert plain._wait_s() > 0.3  # type: ignore[attr-defined]
+    delayed.ack(held[0])
+    assert delayed._wait_s() > 0.1  # type: ignore[attr-defined]
+    plain.ack(held[1])
+
+
+def test_a_stopping_worker_ends_its_consumers_waits_and_they_wait_short_until_it_boots(
+    broker: WakingRedisBroker, redis_url: str, namespace: str
+) -> None:
+    """A consumer blocked for longer than the idle timeout would hold the worker's stop
+    that long: the stop's start unblocks it in Redis, and its next waits are the idle
+    timeout's, until a worker boots on the broker again."""
+    rounds: queue.Queue[float] = queue.Queue()
+    stop = threading.Event()
+
+    def run() -> None:
+        consumer = broker.consume(QUEUE, prefetch=1, timeout=100)
+        consumer.fetch_every_s = 60.0  # type: ignore[attr-defined]  # its waits: a minute
+        for _ in consumer:
+            rounds.put(consumer._wait_s())  # type: ignore[attr-defined]
+            if stop.is_set():
+                return
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        _wait_until_blocked(redis_url, namespace, 1)
+        while not rounds.empty():
+            rounds.get()
+        broker.emit_before("worker_shutdown", None)
+        assert rounds.get(timeout=15) == 0.1  # woken, long before its minute
+        broker.emit_before("worker_boot", None)
+        assert not broker.stopping.is_set()
+    finally:
+        stop.set()
+        broker.emit_before("worker_shutdown", None)
+        thread.join(15)
