@@ -5,8 +5,6 @@ row (migration 0041)."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import text
 
 from store.db import Database
@@ -39,10 +37,9 @@ def test_the_pick_of_the_waiting_rows_uses_their_index_even_in_a_generic_plan(
     _fill(db)
     sql = str(WAITING.compile(db.engine))
     if db.dialect == "postgresql":
-        numbered = re.sub(r"%\((\w+)\)s", lambda m: "$1" if m[1] == "of_channel" else "$2", sql)
         with db.engine.begin() as conn:
             conn.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
-            conn.exec_driver_sql(f"PREPARE pick(varchar, integer) AS {numbered}")
+            conn.exec_driver_sql(f"PREPARE pick(varchar, integer) AS {sql}")
             plan = "\n".join(conn.exec_driver_sql("EXPLAIN EXECUTE pick('web', 20)").scalars())
             conn.exec_driver_sql("DEALLOCATE pick")
     else:

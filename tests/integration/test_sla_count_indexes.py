@@ -64,8 +64,8 @@ def _plan(db: Database, column: str) -> str:
     with db.engine.begin() as conn:
         if db.dialect == "postgresql":
             conn.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
-            numbered = sql.replace(f"%({column}_1)s", "$1")
-            conn.exec_driver_sql(f"PREPARE since(timestamptz) AS {numbered}")
+            # (compiled for the store's engine: PostgreSQL's $1, store.engines)
+            conn.exec_driver_sql(f"PREPARE since(timestamptz) AS {sql}")
             plan = conn.exec_driver_sql("EXPLAIN EXECUTE since(now())").scalars().all()
             conn.exec_driver_sql("DEALLOCATE since")
             return "\n".join(plan)

@@ -9,8 +9,7 @@ statement may keep (psycopg prepares a statement after 5 runs) and use for any v
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,16 +17,14 @@ from psycopg import sql
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-
 
 @contextmanager
-def sent(conn: Connection) -> Iterator[list[tuple[str, Mapping[str, Any]]]]:
+def sent(conn: Connection) -> Iterator[list[tuple[str, Sequence[Any]]]]:
     """The statements ``conn`` sends meanwhile, as SQLAlchemy hands them to its dialect (its
     SQL, its values: lists already expanded into one placeholder a value; a value holding
     NUL is seen before ``store.nul_guard`` cleans it). Listening on ``conn`` slows that
     connection alone, never the engine's others."""
-    seen: list[tuple[str, Mapping[str, Any]]] = []
+    seen: list[tuple[str, Sequence[Any]]] = []
 
     def record(*args: Any) -> None:
         seen.append((args[2], args[3]))
@@ -39,17 +36,16 @@ def sent(conn: Connection) -> Iterator[list[tuple[str, Mapping[str, Any]]]]:
         event.remove(conn, "before_cursor_execute", record)
 
 
-def generic_plan(engine: Engine, statement: str, values: Mapping[str, Any]) -> str:
-    """The generic plan of ``statement`` (psycopg's ``%(name)s`` form) for ``values``."""
-    names = list(dict.fromkeys(_PLACEHOLDER.findall(statement)))
-    numbered = _PLACEHOLDER.sub(lambda m: f"${names.index(m[1]) + 1}", statement)
+def generic_plan(engine: Engine, statement: str, values: Sequence[Any]) -> str:
+    """The generic plan of ``statement`` (as the store sends it: PostgreSQL's ``$1`` form,
+    ``store.engines``) for ``values`` (``$1``'s first)."""
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         assert raw is not None
-        given = ", ".join(sql.Literal(values[name]).as_string(raw) for name in names)
+        given = ", ".join(sql.Literal(value).as_string(raw) for value in values)
         with raw.cursor() as cursor:
             cursor.execute("SET plan_cache_mode = force_generic_plan")
-            cursor.execute(f"PREPARE generic AS {numbered}".encode())
+            cursor.execute(f"PREPARE generic AS {statement}".encode())
             try:
                 cursor.execute(f"EXPLAIN EXECUTE generic({given})".encode())
                 return "\n".join(str(row[0]) for row in cursor.fetchall())
