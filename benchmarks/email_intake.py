@@ -544,7 +544,7 @@ def desk(
 ) -> Iterator[Desk]:
     """A fresh database and namespace, migrated, with warm worker processes on ``queues``."""
     namespace = f"bench-{phase}-{uuid.uuid4().hex[:6]}"
-    with fresh_postgres_database() as url:
+    with fresh_postgres_database(durable=True) as url:
         config = tmp / f"{phase}.toml"
         config.write_text(
             CONFIG.format(

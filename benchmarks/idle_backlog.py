@@ -118,7 +118,7 @@ def _desk(args: argparse.Namespace, limit: str) -> tuple[float, int]:
     """Transactions per second of the idle desk, and how many tickets wait."""
     namespace = f"bench-idle-{uuid.uuid4().hex[:8]}"
     try:
-        with tempfile.TemporaryDirectory() as tmp, fresh_postgres_database() as url:
+        with tempfile.TemporaryDirectory() as tmp, fresh_postgres_database(durable=True) as url:
             config = Path(tmp) / "idle.toml"
             config.write_text(
                 CONFIG.format(outbox=Path(tmp) / "outbox", namespace=namespace, limit=limit)

@@ -84,7 +84,7 @@ def bench_desk(
     with (
         tempfile.TemporaryDirectory() as tmp,
         SmtpSink(keep=keep_mail) as sink,
-        fresh_postgres_database() as pg,
+        fresh_postgres_database(durable=True) as pg,
     ):
         config = Path(tmp) / "bench.toml"
         people = "".join(AGENT.format(i=i, capacity=CAPACITY) for i in range(agents))

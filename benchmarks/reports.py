@@ -352,7 +352,7 @@ def main() -> None:
         if args.database:
             _run(args, Path(tmp), kept_database(args.database))
             return
-        with fresh_postgres_database() as url:
+        with fresh_postgres_database(durable=True) as url:
             _run(args, Path(tmp), url)
 
 

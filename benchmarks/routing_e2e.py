@@ -304,7 +304,7 @@ def e2e_phase(args: argparse.Namespace) -> dict[str, str]:
         with (
             bench_redis(),  # RELAYDESK_BENCH_REDIS, else a private redis-server
             tempfile.TemporaryDirectory() as tmp,
-            fresh_postgres_database() as url,
+            fresh_postgres_database(durable=True) as url,
         ):
             return _report(args, **_run(args, namespace, Path(tmp), url))
     finally:  # only this run's keys, when RELAYDESK_BENCH_REDIS is shared with others

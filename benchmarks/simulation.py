@@ -197,7 +197,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.database is None:
-            with fresh_postgres_database() as url:
+            with fresh_postgres_database(durable=True) as url:
                 _run(args.tickets, Path(tmp), url)
             return
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")

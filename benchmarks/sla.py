@@ -445,7 +445,7 @@ def main() -> None:
     )
     parser.add_argument("--skip-delay", action="store_true", help="Only the sweep rounds.")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, fresh_postgres_database() as url:
+    with tempfile.TemporaryDirectory() as tmp, fresh_postgres_database(durable=True) as url:
         _run(args, Path(tmp), url)
 
 

@@ -70,7 +70,7 @@ def database(kind: str) -> Iterator[str]:
         return
     from tests.support.services import fresh_postgres_database
 
-    with fresh_postgres_database() as url:
+    with fresh_postgres_database(durable=True) as url:
         yield url
 
 
@@ -155,7 +155,7 @@ def load(*, seconds: float, clients: int) -> dict[str, float]:
     root = Path(__file__).resolve().parents[1]
     with (
         bench_redis() as redis,
-        fresh_postgres_database() as url,
+        fresh_postgres_database(durable=True) as url,
         tempfile.TemporaryDirectory() as tmp,
     ):
         port = free_port()
