@@ -35,6 +35,7 @@ from connectors.web.requester.submission_guard import SubmissionGuard, Submissio
 from connectors.web.requester.ticket_page import TicketPage
 from connectors.web.schemas import ticket_request_model
 from connectors.web.staff.paths import UPLOADS
+from connectors.web.staff.query_params import PATTERN_WORDS
 from connectors.web.submissions import Submissions
 from connectors.web.ticket_api import READ_LINKS, READ_RESPONSES, ticket_api
 from router.errors import PermanentError, TransientError
@@ -150,6 +151,8 @@ def _explain(error: Any) -> dict[str, Any]:
         # a form's field (requester.form_api): said by its field, as any other field is
         msg = str(msg).removeprefix("Value error, ")
         loc = ["body", *msg.partition(":")[0].split(".")]
+    elif kind == "string_pattern_mismatch" and _pattern(error) in PATTERN_WORDS:
+        msg = f"{error.get('input')!r} is not {PATTERN_WORDS[_pattern(error)]}"
     elif loc == ["body"]:
         msg = (
             "the request body is missing: send a JSON object"
@@ -158,6 +161,10 @@ def _explain(error: Any) -> dict[str, Any]:
         )
     field = (".".join(loc[1:]) or loc[0]) if loc else ""
     return {"type": kind, "loc": loc, "field": field, "msg": msg}
+
+
+def _pattern(error: Any) -> str:
+    return str((error.get("ctx") or {}).get("pattern", ""))
 
 
 async def _refused(request: Request, exc: PermanentError) -> JSONResponse:

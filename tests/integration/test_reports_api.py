@@ -52,7 +52,9 @@ def test_a_period_the_report_cannot_take_is_a_422_with_the_reason(desk: StaffDes
         ({"from": "2026-03-01", "to": "2026-01-01"}, "ends on or after"),
         ({"from": "0001-01-01"}, "in the years"),
         ({"since": "9999d"}, "surely a typo"),
-        ({"team": "a\u0001b"}, "should match pattern"),
+        ({"team": "a\u0001b"}, "is not a name: 1-200 characters"),
+        ({"agent": "x" * 201}, "is not a name: 1-200 characters"),
+        ({"config_version": "XYZ"}, "is not a configuration version"),
     ):
         answer = root.get("/api/v1/reports", params=params)
         assert answer.status_code == 422 and words in answer.text, (params, answer.text)

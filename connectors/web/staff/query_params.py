@@ -44,6 +44,11 @@ def instant(value: datetime | None, name: str) -> datetime | None:
 
 
 VERSION = r"^[0-9a-f]{1,16}$"  # config/versions.py: hex digits of a SHA-256
+# what a value refused by one of these patterns should have been, said in words (a 422's msg)
+PATTERN_WORDS = {
+    WORD: "a name: 1-200 characters, none of them a control character",
+    VERSION: "a configuration version: 1-16 lowercase hexadecimal digits",
+}
 Versions = Annotated[
     list[Annotated[str, StringConstraints(pattern=VERSION)]],
     Query(max_length=10, description="The configuration version that classified the ticket."),
