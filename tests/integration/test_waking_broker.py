@@ -5,8 +5,11 @@ namespace); the messages are sent, fetched and acknowledged as dramatiq does."""
 
 from __future__ import annotations
 
+import os
 import queue
+import signal
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +21,7 @@ from dramatiq import Broker, Worker
 from dramatiq.common import dq_name
 
 from config import load_settings
+from tests.support.redis_server import private_redis_server
 from workers.runtime.broker import broker_kind, make_broker
 from workers.runtime.queue_depth import queue_depths
 from workers.runtime.waking_broker import WakingRedisBroker
@@ -327,6 +331,9 @@ def test_a_delay_queues_consumer_holding_a_delayed_message_waits_the_idle_timeou
     assert held_later is not None and held_now is not None
     assert delayed._wait_s() == 0.1  # type: ignore[attr-defined]
     assert plain._wait_s() > 1  # type: ignore[attr-defined]
+    waits = _counting_waits(broker)
+    assert next(delayed) is None  # it drained its queue: it waits, as long as it sends
+    assert waits == [0.1]
     delayed.ack(held_later)
     assert delayed._wait_s() > 1  # type: ignore[attr-defined]
     plain.ack(held_now)
@@ -338,14 +345,15 @@ def test_a_stopping_worker_ends_its_consumers_waits_and_they_wait_short_until_it
     """A consumer blocked for longer than the idle timeout would hold the worker's stop
     that long: the stop's start unblocks it in Redis, and its next waits are the idle
     timeout's, until a worker boots on the broker again."""
-    rounds: queue.Queue[float] = queue.Queue()
+    waits = _counting_waits(broker)
+    woken = threading.Event()
     stop = threading.Event()
 
     def run() -> None:
         consumer = broker.consume(QUEUE, prefetch=1, timeout=100)
         consumer.fetch_every_s = 60.0  # type: ignore[attr-defined]  # its waits: a minute
         for _ in consumer:
-            rounds.put(consumer._wait_s())  # type: ignore[attr-defined]
+            woken.set()
             if stop.is_set():
                 return
 
@@ -353,13 +361,53 @@ def test_a_stopping_worker_ends_its_consumers_waits_and_they_wait_short_until_it
     thread.start()
     try:
         _wait_until_blocked(redis_url, namespace, 1)
-        while not rounds.empty():
-            rounds.get()
+        woken.clear()
+        sent = len(waits)
+        assert waits[-1] > 1  # the wait under way: its minute
         broker.emit_before("worker_shutdown", None)
-        assert rounds.get(timeout=15) == 0.1  # woken, long before its minute
+        assert woken.wait(15)  # woken, long before its minute
+        deadline = time.monotonic() + 15
+        while len(waits) <= sent and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert waits[sent:] and set(waits[sent:]) == {0.1}  # its next waits: short
         broker.emit_before("worker_boot", None)
         assert not broker.stopping.is_set()
     finally:
         stop.set()
         broker.emit_before("worker_shutdown", None)
         thread.join(15)
+
+
+def test_a_stop_does_not_wait_for_a_redis_that_stopped_answering() -> None:
+    """The stop's unblock of the consumers' waits is sent on a thread of its own: with Redis
+    frozen (SIGSTOP) it took the socket's timeout, 5 s, for each consumer (two a queue), on
+    the thread that stops the worker, before its worker threads were told to stop."""
+    with private_redis_server() as url:
+        pid = int(redis.Redis.from_url(url).info("server")["process_id"])
+        settings = load_settings(
+            environ={"RELAYDESK_BROKER_URL": url, "RELAYDESK_BROKER__NAMESPACE": "frozen"}
+        )
+        broker = make_broker(settings)
+        assert isinstance(broker, WakingRedisBroker)
+        for name in ("frozen.a", "frozen.b"):
+            dramatiq.actor(actor_name=name, queue_name=name, broker=broker)(lambda: None)
+        worker = Worker(broker, worker_threads=1, worker_timeout=100)
+        worker.start()
+        try:
+            deadline = time.monotonic() + 15
+            while len(broker.waiting) < 4 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(broker.waiting) == 4  # two queues, each with its delay queue
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                started = time.monotonic()
+                unblocking = broker.unblock_consumers()
+                assert time.monotonic() - started < 2
+                assert unblocking is not None and unblocking.is_alive()  # still waiting
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            unblocking.join(15)
+            assert not unblocking.is_alive()
+        finally:
+            worker.stop(timeout=5_000)
+            broker.close()
