@@ -82,7 +82,7 @@ def test_a_scrape_counts_the_open_rows_by_their_indexes(db: Database) -> None:
             conn.execute(text("VACUUM ANALYZE inbox"))
             conn.execute(text("VACUUM ANALYZE outbox"))
     for sql, table in zip(counts, ("inbox", "outbox"), strict=True):
-        assert "%(" not in sql and "?" not in sql  # nothing bound: one plan for every run
+        assert not any(mark in sql for mark in ("%(", "?", "$"))  # nothing bound: one plan
         with db.engine.connect() as conn:
             if db.dialect == "postgresql":
                 plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN {sql}").scalars())
