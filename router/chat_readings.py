@@ -6,7 +6,10 @@ batch decided before them (a customer's reply is written before an agent's Resol
 acts on its ticket, or the reply reopens it). Only a customer's plain message
 does not act: it is decided like any other row and written with the batch (a
 customer's second row of a batch has it written before it is threaded: ingest's
-``IngestWrites.holds_customer``). The rule is data (``ACTING``) read by
+``IngestWrites.holds_customer``). And any update of a chat an earlier row of the
+batch is in has that row written first: a chat is answered in the order its updates
+came (a new ticket's acknowledgement is queued as its row is written, then what the
+bot says to the chat's next update). The rule is data (``ACTING``) read by
 ``written_first``; ``chat_reading`` is the table the reader dispatches on, so what
 acts and what is done cannot drift apart.
 
@@ -16,6 +19,7 @@ with no chat) has no reading here: it touches nothing.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 
 
@@ -68,12 +72,14 @@ def chat_reading(
     return ChatReading.MESSAGE
 
 
-def written_first(reading: ChatReading) -> bool:
+def written_first(reading: ChatReading, chat: str, unwritten_chats: Collection[str]) -> bool:
     """Whether the batch's rows decided before this reading are written before it: it
-    acts. (A customer's message is threaded later, on the customer's open ticket found
-    in the store: ingest writes the batch first when a row before it is the same
-    customer's, ``IngestWrites.holds_customer``.)"""
-    return reading in ACTING
+    acts, or one of them is of its chat (written, a new ticket's acknowledgement is
+    queued in the chat, before whatever this update is answered there: a sticker
+    refused, a file too large). (A customer's message is threaded later, on the
+    customer's open ticket found in the store: ingest writes the batch first when a
+    row before it is the same customer's, ``IngestWrites.holds_customer``.)"""
+    return reading in ACTING or chat in unwritten_chats
 
 
 __all__ = ["ACTING", "ChatReading", "chat_reading", "written_first"]

@@ -16,7 +16,7 @@ from router.vocabulary import Channel, Direction, Status
 from store.models import CustomerIdentity, InboxItem, Message, Ticket
 from tests.support.telegram_desk import Chat
 from workers.desk.customers import merge_customers
-from workers.steps.ingest import ingest_together
+from workers.steps.ingest import ingest, ingest_together
 
 pytestmark = pytest.mark.integration
 
@@ -229,3 +229,75 @@ def test_a_customers_status_after_their_first_message_in_one_batch_lists_its_tic
     assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
     chat.desk.settle()
     chat.expect(ANN, "[#1] My printer is on fire")
+
+
+FOLLOW_UPS = [  # an update after the chat's first message, and what the bot answers it
+    ({"text": "/new"}, "your next message opens a new request"),
+    ({"text": "/status"}, "[#1] My printer is on fire"),
+    ({"text": "/help"}, "Write your question here"),
+    ({"text": "/sudo"}, "I do not know the command /sudo"),
+    ({"sticker": True}, "cannot read stickers"),
+]
+
+
+def _acknowledged_before(chat: Chat, answer: str) -> None:
+    """The chat reads the acknowledgement of #1, then ``answer``."""
+    chat.desk.settle()
+    chat.expect(ANN, "We have opened your request [#1]")
+    chat.expect(ANN, answer)
+    texts = [m["plain_text"] for m in chat.server.sent(ANN)]
+    opened = next(i for i, t in enumerate(texts) if "We have opened your request [#1]" in t)
+    answered = next(i for i, t in enumerate(texts) if answer in t)
+    assert opened < answered, texts
+
+
+@pytest.mark.parametrize(
+    ("update", "answer"), FOLLOW_UPS, ids=["new", "status", "help", "unknown", "sticker"]
+)
+def test_a_new_tickets_acknowledgement_comes_before_the_answer_to_the_chats_next_update(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch, update: dict[str, Any], answer: str
+) -> None:
+    """Review of 394dc76: in one batch the acknowledgements were owed to its end while
+    the answer to the next update was queued at once (a chat's outbox goes out in id
+    order), so the chat read /new's answer before "We have opened your request [#1]"."""
+    _held(chat, monkeypatch)
+    chat.says(ANN, "My printer is on fire")
+    chat.says(ANN, **update)
+    ids = _held_rows(chat, 0, 2)
+    assert len(ids) == 2
+    assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
+    _acknowledged_before(chat, answer)
+
+
+def test_row_by_row_the_acknowledgement_comes_before_the_answer_to_new(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order a batch must keep: its rows ingested one at a time."""
+    _held(chat, monkeypatch)
+    chat.says(ANN, "My printer is on fire")
+    chat.says(ANN, "/new")
+    ids = _held_rows(chat, 0, 2)
+    assert len(ids) == 2
+    for inbox_id in ids:
+        ingest(chat.desk.runtime, inbox_id, Channel.TELEGRAM)
+    _acknowledged_before(chat, "your next message opens a new request")
+
+
+def test_an_agents_answer_in_the_batch_comes_after_the_acknowledgement_before_it(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A customer's /new and next message open #2 (its acknowledgement owed); the agent's
+    answer on #1, later in the batch, is queued in her chat as it is read."""
+    notice, last = _opened_and_held(chat, monkeypatch)
+    chat.says(ANN, "/new")
+    chat.says(ANN, "Second problem: billing")
+    chat.says(ANA, "Unplug it", reply_to=notice["message_id"])
+    ids = _held_rows(chat, last, 3)
+    assert len(ids) == 3
+    assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
+    chat.desk.settle()
+    chat.expect(ANN, "Unplug it")
+    texts = [m["plain_text"] for m in chat.server.sent(ANN)]
+    opened = next(i for i, t in enumerate(texts) if "We have opened your request [#2]" in t)
+    answered = next(i for i, t in enumerate(texts) if "Unplug it" in t)
+    assert opened < answered, texts

@@ -120,12 +120,11 @@ def ingest_together(
                     writes=writes,
                 )
             writes.write()  # the batch's new tickets, then its messages: a statement each
-            # last, and in address order: deciding acknowledgements locks their addresses
-            # (the auto-reply limit) until commit, so a batch holds those locks briefly
-            # and two batches take them in the same order
+            # the acknowledgements owed (under the auto-reply limit) last, and in address
+            # order: deciding them locks their addresses until commit, so a batch holds
+            # those locks briefly and two batches take them in the same order
             owed.sort(key=lambda o: (o[1].sender_address.lower(), o[0]))
-            limited = [m for _, m in owed if runtime.channels[m.channel].auto_reply_limited]
-            limit = AutoReplyLimit(runtime, uow, [m.sender_address for m in limited])
+            limit = AutoReplyLimit(runtime, uow, [m.sender_address for _, m in owed])
             acknowledgements = Gathered(runtime, uow)  # queued in one statement
             for ticket_id, message in owed:
                 runtime.channels[message.channel].acknowledge(

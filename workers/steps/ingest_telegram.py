@@ -145,7 +145,8 @@ def read_update(
 ) -> InboundMessage | None:
     """The customer message in this update, or None when it was handled here (the inbox
     row is then finished). ``earlier``: the rows of its batch decided before it, written
-    first when this reading needs them in the store (``router.chat_readings``)."""
+    first when this reading needs them in the store, or is of a chat one of them is in
+    (``router.chat_readings``)."""
     update = prepared.update
     if update.kind is UpdateKind.OTHER or update.is_bot or not update.chat_id:
         finish_update(runtime, uow, inbox_id, RowState.QUIET, None, "update of a kind not handled")
@@ -161,7 +162,11 @@ def read_update(
         from_agent=agent is not None,
         edited=update.kind is UpdateKind.EDITED,
     )
-    if earlier is not None and earlier.rows and written_first(reading):
+    if (
+        earlier is not None
+        and earlier.rows
+        and written_first(reading, update.chat_id, earlier.chats())
+    ):
         earlier.write()
     if reading is ChatReading.BUTTON:
         button(runtime, uow, inbox_id, update, agent, language)

@@ -19,6 +19,7 @@ from store.customers import CustomerRef
 from store.db import UnitOfWork
 from store.message_rows import NewMessage, message_row
 from store.models import Ticket
+from workers.desk.outgoing import Gathered
 from workers.runtime.context import Runtime
 from workers.steps.ingest_ticket import Opening, author, join_ticket, record_opened
 
@@ -42,7 +43,9 @@ class Decided:
 
 class IngestWrites:
     """The rows decided and not written yet; ``write`` writes them (``acknowledge_later``:
-    where a batch collects the acknowledgements it owes; None: each is queued at once)."""
+    where a batch collects the acknowledgements it owes under the auto-reply limit, queued
+    at its end; a chat's are queued as their rows are written, so they go out before
+    what a later row of the batch says in the chat; None: each is queued at once)."""
 
     def __init__(
         self,
@@ -69,13 +72,18 @@ class IngestWrites:
             )
         self.rows.append(decided)
 
+    def chats(self) -> set[str]:
+        """The sender addresses of the rows kept (a chat's: its id)."""
+        return {d.message.sender_address for d in self.rows}
+
     def holds_customer(self, customer_id: int) -> bool:
         """Whether a row kept is of this customer (merged customers: of any of her chats)."""
         return any(d.customer is not None and d.customer.id == customer_id for d in self.rows)
 
     def write(self) -> None:
         """Write the rows kept: their new tickets in one statement, each row's changes in
-        order, their messages in one statement."""
+        order, their messages in one statement; a batch's acknowledgements not held back
+        (a chat's) in one statement."""
         rows, self.rows = self.rows, []
         uow = self.uow
         openings = [d.opening for d in rows if d.opening is not None]
@@ -83,10 +91,25 @@ class IngestWrites:
             openings, uow.tickets.create_many([o.row for o in openings]), strict=True
         ):
             opening.ticket.id = number  # the stand-in's number: later rows joined it
-        messages = [self._write(d) for d in rows]
+        gather = Gathered(self.runtime, uow) if self.acknowledge_later is not None else None
+        messages = [self._write(d, gather) for d in rows]
         uow.messages.add_many([m for m in messages if m is not None])
+        if gather is not None:
+            gather.flush()
 
-    def _write(self, decided: Decided) -> NewMessage | None:
+    def _acknowledge(
+        self, ticket_id: int, message: InboundMessage, gather: Gathered | None
+    ) -> None:
+        """Queue a new ticket's acknowledgement (``gather``: a batch's), or owe it to the
+        batch's end when it counts against the auto-reply limit, whose locks a batch takes
+        last and in address order."""
+        adapter = self.runtime.channels[message.channel]
+        if self.acknowledge_later is not None and adapter.auto_reply_limited:
+            self.acknowledge_later.append((ticket_id, message))
+        else:
+            adapter.acknowledge(self.runtime, self.uow, ticket_id, message, gather=gather)
+
+    def _write(self, decided: Decided, gather: Gathered | None) -> NewMessage | None:
         runtime, uow, message, now = self.runtime, self.uow, decided.message, decided.now
         inbox_id, customer, opening = decided.inbox_id, decided.customer, decided.opening
         if decided.copy:  # the same message arrived by another path: one message
@@ -99,10 +122,7 @@ class IngestWrites:
             record_opened(runtime, uow, opening, ticket_id, message)
             waiting = True
             if runtime.settings.helpdesk.acknowledge and not (quiet or message.is_bulk):
-                if self.acknowledge_later is None:
-                    runtime.channels[message.channel].acknowledge(runtime, uow, ticket_id, message)
-                else:
-                    self.acknowledge_later.append((ticket_id, message))
+                self._acknowledge(ticket_id, message, gather)
         else:
             ticket = decided.ticket
             assert ticket is not None
