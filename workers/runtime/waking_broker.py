@@ -138,7 +138,7 @@ class _WakingConsumer(_RedisConsumer):
             self.kept = True
         fetches = not self.message_cache and self.outstanding_message_count < self.prefetch
         if fetches and self.drained and self.blocks:
-            if self._wait_for_message() or self._heartbeat_due():
+            if self._heartbeat_due() or self._wait_for_message():
                 self.drained = False  # something came (or it is time to beat): fetch next
             return None  # back to the consumer thread: its delayed messages, its stop
         asked = self.prefetch - self.outstanding_message_count
