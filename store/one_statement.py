@@ -42,12 +42,22 @@ class OneStatement:
         self._sent = True
         return self._connection.execute(statement, parameters)
 
-    def get_bind(self) -> Connection:
-        """The connection (as a session's ``get_bind``: store functions ask its dialect)."""
-        return self._connection
+    @property
+    def dialect(self) -> str:
+        """The database's dialect name (the connection itself is not handed out: a
+        statement sent on it would not be counted)."""
+        return self._connection.dialect.name
 
 
 # what a store function that may run in either takes: a unit of work's session, or this
 Executor = Session | OneStatement
 
-__all__ = ["Executor", "NotOneStatement", "OneStatement"]
+
+def dialect_of(executor: Executor) -> str:
+    """The dialect name of the database ``executor`` writes to."""
+    if isinstance(executor, OneStatement):
+        return executor.dialect
+    return executor.get_bind().dialect.name
+
+
+__all__ = ["Executor", "NotOneStatement", "OneStatement", "dialect_of"]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from router.envelopes import OutboundMessage
 from router.storable import is_id
 from router.vocabulary import OutboxKind, RowState
-from store import outbox_leases, outbox_outcomes, outbox_rows, retryable_rows
+from store import outbox_leases, outbox_outcomes, outbox_rows, outbox_sent, retryable_rows
 from store.models import OutboxItem
 from store.outbox_leases import Claimed, under
 from store.outbox_rows import Queued
@@ -244,8 +244,8 @@ class OutboxRepository:
         event: dict[str, Any] | None = None,
     ) -> bool:
         """Done; False if ``token`` no longer holds the row (another attempt took it).
-        ``event``: the audit event of the record, written with it (``outbox_leases``)."""
-        return outbox_leases.mark_sent(
+        ``event``: the audit event of the record, written with it (``store.outbox_sent``)."""
+        return outbox_sent.mark_sent(
             self.session, outbox_id, external_id=external_id, now=now, token=token, event=event
         )
 
@@ -262,7 +262,7 @@ class OutboxRepository:
     ) -> tuple[bool, bool]:
         """``mark_sent``, and ``still_held`` for the row a batch sends next (``following``:
         its id and token), in one statement: (done, the next one still ours)."""
-        return outbox_leases.sent_fencing_next(
+        return outbox_sent.sent_fencing_next(
             self.session,
             outbox_id,
             external_id=external_id,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from router.vocabulary import AuditAction, SystemActor
 from store.audit import make_event
-from store.outbox_leases import sent_in_one_statement
+from store.outbox_sent import sent_in_one_statement
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 

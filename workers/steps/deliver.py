@@ -1,38 +1,32 @@
 """Deliver: send one outbox row through its channel's connector, exactly as rendered.
 
 The row is claimed (pending -> sending, with a lease) in its own transaction
-before the send, and marked sent after it. A crash in between leaves the row
-``sending``; once the lease runs out the scheduler re-drives it, and the
-resend carries the same Message-ID, so the far side can recognise it.
+before the send, and marked sent after it (``workers.steps.deliver_record``). A
+crash in between leaves the row ``sending``; once the lease runs out the scheduler
+re-drives it, and the resend carries the same Message-ID, so the far side can
+recognise it.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from router.envelopes import DeliveryResult, OutboundMessage
+from router.envelopes import OutboundMessage
 from router.errors import PermanentError, Throttled, TransientError
 from router.vocabulary import AuditAction, Channel, ChatAction, RowState, SystemActor
 from store import outbox_leases
-from store.audit import make_event
-from store.one_statement import Executor
 from store.outbox import Claimed
-from workers.desk.reply_receipts import confirm_delivered, report_undelivered
+from workers.desk.reply_receipts import report_undelivered
 from workers.runtime import desk_metrics
 from workers.runtime.batch_step import BatchStep, resend_alone
 from workers.runtime.context import Runtime
 from workers.runtime.current_message import current_message_id
+from workers.steps.deliver_record import Sent, record_sent
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Sent:
-    message: OutboundMessage
-    result: DeliveryResult
 
 
 @dataclass(frozen=True)
@@ -71,7 +65,7 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
             raise TransientError(str(outcome.error)) from None
         _hand_on(runtime, outbox_id, claimed)
         return outcome.state
-    _record_sent(runtime, outbox_id, claimed, outcome)
+    record_sent(runtime, outbox_id, claimed, outcome)
     _hand_on(runtime, outbox_id, claimed)
     return RowState.DONE
 
@@ -127,9 +121,9 @@ class DeliverBatch(BatchStep):
         if isinstance(outcome, _Held):
             _come_back(runtime, outbox_id, row, outcome)
             return True
-        if isinstance(outcome, _Sent):
+        if isinstance(outcome, Sent):
             following = self._following(outbox_id)
-            held = _record_sent(runtime, outbox_id, row, outcome, following)
+            held = record_sent(runtime, outbox_id, row, outcome, following)
             if following is not None:  # (committed: a rollback would have undone the check)
                 self.fenced[following[0]] = held
         elif outcome.state is RowState.PENDING:
@@ -226,7 +220,7 @@ def _still_ours(
 
 def _attempt(
     runtime: Runtime, outbox_id: int, claimed: Claimed, *, held: bool | None = None
-) -> _Sent | _Failed | _Held | None:
+) -> Sent | _Failed | _Held | None:
     """Send one claimed row; a failure or a hold is recorded on the row before returning.
     None: the row is no longer ours (our lease ran out and another attempt took it).
     ``held``: as for ``_still_ours``."""
@@ -249,112 +243,7 @@ def _attempt(
     except BaseException as exc:  # a time limit or shutdown interrupt: count it, then go on
         _record_failure(runtime, outbox_id, claimed, exc, permanent=False)
         raise
-    return _Sent(message, result)
-
-
-def _record_sent(
-    runtime: Runtime,
-    outbox_id: int,
-    claimed: Claimed,
-    sent: _Sent,
-    following: tuple[int, str | None] | None = None,
-) -> bool:
-    """Record the row sent, with its ``outbox.sent`` audit event (written by the same
-    statement on PostgreSQL), in a transaction committed before returning; ``following``:
-    the row a batch sends next (its id and token), whose fence is checked with the record.
-    Returns whether that row is still ours.
-
-    Where nothing else is written with the record (the channel keeps nothing of the
-    message, no agent's chat is told it arrived, the event goes in the record's statement
-    and tells no webhook) that transaction is the record's one statement
-    (``Database.one_statement``: no ORM session, and no BEGIN and COMMIT round trips on
-    PostgreSQL); else a unit of work holds the record and what goes with it."""
-    message, result = sent.message, sent.result
-    adapter = runtime.channels[message.channel]
-    now = runtime.now()
-    event = None
-    if message.chat_action != ChatAction.ANSWER_CALLBACK:  # a button's: the action is logged
-        event = make_event(
-            ticket_id=claimed.ticket_id,
-            actor=SystemActor.DELIVER,
-            action=AuditAction.OUTBOX_SENT,
-            detail=f"delivered to {claimed.recipient}",
-            now=now,
-            data={"outbox_id": outbox_id, "message_id": result.external_id},
-            config_version=runtime.db.config_version(),
-        )
-    alone = (
-        not adapter.records_sent(message)
-        and claimed.confirm_chat_id is None
-        and outbox_leases.sent_in_one_statement(
-            runtime.db.dialect, event=event, token=claimed.token
-        )
-    )
-    if alone:
-        with runtime.db.one_statement() as statement:
-            recorded, held = _record(
-                runtime, statement, outbox_id, claimed, sent, now, following, event
-            )
-    else:
-        with runtime.db.unit_of_work() as uow:
-            recorded, held = _record(
-                runtime, uow.session, outbox_id, claimed, sent, now, following, event
-            )
-            if recorded:
-                if event is not None:
-                    uow.audit.written(event)
-                adapter.record_sent(
-                    runtime, uow, outbox_id, claimed, result.external_id.split(","), message
-                )
-                if claimed.confirm_chat_id is not None:  # an agent's answer from a chat
-                    confirm_delivered(
-                        runtime,
-                        uow,
-                        outbox_id=outbox_id,
-                        ticket_id=claimed.ticket_id,
-                        channel=Channel(message.channel),
-                        chat_id=claimed.confirm_chat_id,
-                    )
-    if not recorded:
-        log.warning("outbox %s was sent after another attempt took it", outbox_id)
-        return held  # that attempt records its own outcome
-    desk_metrics.delivered(Channel(message.channel).value)
-    log.info(
-        "outbox %s delivered to %s",
-        outbox_id,
-        claimed.recipient,
-        extra={"ticket": claimed.ticket_id, "outbox_id": outbox_id},
-    )
-    return held
-
-
-def _record(
-    runtime: Runtime,
-    executor: Executor,
-    outbox_id: int,
-    claimed: Claimed,
-    sent: _Sent,
-    now: datetime,
-    following: tuple[int, str | None] | None,
-    event: dict[str, Any] | None,
-) -> tuple[bool, bool]:
-    """The record's statement: (recorded, the following row still ours)."""
-    external_id, token = sent.result.external_id, claimed.token
-    if following is None:
-        recorded = outbox_leases.mark_sent(
-            executor, outbox_id, external_id=external_id, now=now, token=token, event=event
-        )
-        return recorded, False
-    return outbox_leases.sent_fencing_next(
-        executor,
-        outbox_id,
-        external_id=external_id,
-        now=now,
-        token=token,
-        following=following,
-        lease=runtime.send_lease,
-        event=event,
-    )
+    return Sent(message, result)
 
 
 def _record_hold(
