@@ -132,9 +132,12 @@ class ChannelAdapter:
 
     def records_sent(self, message: OutboundMessage) -> bool:
         """Whether ``record_sent`` writes anything for ``message`` sent whole: if not,
-        delivery records the row in one statement (``Database.one_statement``, which
-        raises on a second). An adapter that overrides ``record_sent`` says when here."""
-        return False
+        delivery records the row in one statement (``Database.one_statement``), without
+        calling it. By default: whether ``record_sent`` is overridden. An adapter whose
+        ``record_sent`` writes for some messages only says which here, beside it (the
+        registry refuses a ``record_sent`` overridden below the ``records_sent`` that
+        speaks for it: ``unsaid_record``)."""
+        return type(self).record_sent is not ChannelAdapter.record_sent
 
     def record_sent(
         self,
@@ -234,4 +237,18 @@ class ChannelAdapter:
         """Let go of what the adapter holds (a client's connections)."""
 
 
-__all__ = ["ChannelAdapter"]
+def _defined_by(kind: type, name: str) -> type:
+    """The class whose own ``name`` instances of ``kind`` use."""
+    return next(c for c in kind.__mro__ if name in vars(c))
+
+
+def unsaid_record(kind: type[ChannelAdapter]) -> bool:
+    """Whether ``kind`` overrides ``record_sent`` below the class whose ``records_sent``
+    speaks for it (a subclass of an adapter that said when it writes, writing otherwise):
+    delivery would go on skipping it wherever that ``records_sent`` says nothing is kept."""
+    says = _defined_by(kind, "records_sent")
+    writes = _defined_by(kind, "record_sent")
+    return says is not ChannelAdapter and writes is not says and issubclass(writes, says)
+
+
+__all__ = ["ChannelAdapter", "unsaid_record"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from router.vocabulary import Channel
-from workers.channels.adapter import ChannelAdapter
+from workers.channels.adapter import ChannelAdapter, unsaid_record
 
 
 class ChannelRegistry:
@@ -20,6 +20,12 @@ class ChannelRegistry:
         self._adapters = {a.channel: a for a in adapters}
         if len(self._adapters) != len(adapters):
             raise ValueError("one adapter per channel")
+        for adapter in adapters:
+            if unsaid_record(type(adapter)):
+                raise TypeError(
+                    f"{type(adapter).__name__} overrides record_sent but not records_sent,"
+                    " which says when it writes (see ChannelAdapter.records_sent)"
+                )
 
     def plus(self, adapter: ChannelAdapter) -> ChannelRegistry:
         """This registry with one more channel."""
