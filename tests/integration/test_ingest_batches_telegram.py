@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select, update
 
+from router.errors import TransientError
 from router.vocabulary import Channel, Direction, Status
-from store.models import CustomerIdentity, InboxItem, Message, Ticket
+from store.models import CustomerIdentity, InboxItem, Message, OutboxItem, Ticket
 from tests.support.telegram_desk import Chat
 from workers.desk.customers import merge_customers
 from workers.steps.ingest import ingest, ingest_together
+from workers.steps.ingest_writes import IngestWrites
 
 pytestmark = pytest.mark.integration
 
@@ -301,3 +303,46 @@ def test_an_agents_answer_in_the_batch_comes_after_the_acknowledgement_before_it
     opened = next(i for i, t in enumerate(texts) if "We have opened your request [#2]" in t)
     answered = next(i for i, t in enumerate(texts) if "Unplug it" in t)
     assert opened < answered, texts
+
+
+def test_a_batch_that_fails_after_a_chats_acknowledgement_keeps_nothing_of_it(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sticker after the chat's first message writes that row, and queues its
+    acknowledgement, in the middle of the batch: when the batch then fails, the
+    acknowledgement goes with the rest (one transaction), and the rows ingested one at a
+    time afterwards say it once, before the sticker's answer."""
+    _held(chat, monkeypatch)
+    chat.says(ANN, "My printer is on fire")
+    chat.says(ANN, sticker=True)
+    chat.says(ANN, "/status")
+    ids = _held_rows(chat, 0, 3)
+    assert len(ids) == 3
+    runtime = chat.desk.runtime
+    writes = {"calls": 0}
+    queued: list[int] = []  # the outbox in the batch's transaction when it fails
+    write = IngestWrites.write
+
+    def fails_the_second_time(self: IngestWrites) -> None:
+        writes["calls"] += 1
+        if writes["calls"] == 2:
+            queued.extend(self.uow.session.scalars(select(OutboxItem.id)))
+            raise TransientError("the store went away")
+        write(self)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(IngestWrites, "write", fails_the_second_time)
+        assert not ingest_together(runtime, ids, Channel.TELEGRAM).ok
+    assert writes["calls"] == 2  # the sticker's write, then the batch's last
+    assert len(queued) == 3  # the acknowledgement, the sticker's and /status's answers
+    with runtime.db.unit_of_work() as uow:
+        assert uow.session.scalars(select(OutboxItem.id)).all() == []
+        assert uow.session.scalars(select(Ticket.id)).all() == []
+    for inbox_id in ids:
+        ingest(runtime, inbox_id, Channel.TELEGRAM)
+    chat.desk.settle()
+    chat.expect(ANN, "Your requests")  # the last answer (PostgreSQL's ticket is #2: the
+    texts = [m["plain_text"] for m in chat.server.sent(ANN)]  # failed batch took #1's id)
+    opened = [i for i, t in enumerate(texts) if "We have opened your request [#" in t]
+    sticker = [i for i, t in enumerate(texts) if "cannot read stickers" in t]
+    assert len(opened) == 1 and len(sticker) == 1 and opened[0] < sticker[0], texts
