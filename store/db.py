@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import inbox_signals
@@ -80,24 +79,18 @@ class Database:
         with self._reads() as session:  # closed at the end: its connection back to the pool
             yield session
 
-    def short_transaction(self) -> AbstractContextManager[Connection]:
-        """A transaction of a statement or two in Core, without a unit of work (no session,
-        repositories, audit events or after-commit callbacks to set up), committed on a clean
-        exit: for a hot path that needs no more (``store.inbox.begin_attempts``).
-
-        Not autocommit: the ingest attempt counted this way in autocommit on the main pool
-        (d90f020) made every stage of a ticket at 50/s two to three times slower in
-        ``benchmarks.pipeline`` (p50 59 -> 144 ms; not reproduced since, cause not found:
-        see docs/performance.md), so it was taken back. ``one_statement`` is autocommit on
-        PostgreSQL, on the reads' pool."""
-        return self.engine.begin()
-
     @contextmanager
     def one_statement(self) -> Iterator[OneStatement]:
         """A transaction of exactly one statement in Core (a second raises, see
         ``store.one_statement``), committed as it runs on PostgreSQL (on the autocommit
         connections of ``reading``: no BEGIN and COMMIT round trips), on a clean exit on
-        SQLite: delivery's claim and record of a row sent."""
+        SQLite: delivery's claim and record of a row sent, the ingest attempt's count.
+
+        (The ingest attempt was once counted in autocommit on the main pool, d90f020, and
+        every stage of a paced ticket was two to three times slower; taken back, not
+        reproduced since, its cause not found: see docs/performance.md. It runs here
+        since the eighth session, on the reads' pool, whose connections are in
+        autocommit from their connect.)"""
         if self.read_engine is not self.engine:  # (PostgreSQL: that pool is in autocommit)
             with self.read_engine.connect() as connection:
                 yield OneStatement(connection)

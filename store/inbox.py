@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, exists, func, select, update
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from router.envelopes import InboundMessage
@@ -18,6 +17,7 @@ from store import inbox_statements as statements
 from store import retryable_rows
 from store.dialect import insert_ignoring_conflict, insert_many_ignoring_conflict, table
 from store.models import InboxItem
+from store.one_statement import Executor
 
 
 def _row(
@@ -355,7 +355,7 @@ class InboxRepository:
 
 
 def begin_attempts(
-    executor: Session | Connection, inbox_ids: list[int], *, now: datetime, lease: timedelta
+    executor: Executor, inbox_ids: list[int], *, now: datetime, lease: timedelta
 ) -> dict[int, int]:
     """Count one processing attempt on each pending row before it starts (commit it on
     its own): {id: attempt number}, by id. Counting up front survives what an attempt
@@ -365,9 +365,9 @@ def begin_attempts(
     A row another transaction holds is left out, not waited for: a batch that took
     it along is ingesting it (if that batch fails, it takes its rows one by one).
 
-    ``executor``: a unit of work's session, or a connection's short transaction
-    (``Database.short_transaction``: what the ``InboxAttempts`` middleware uses before each
-    ingest message, committed on its own).
+    ``executor``: a unit of work's session, or a transaction of one statement
+    (``Database.one_statement``: what the ``InboxAttempts`` middleware uses before each
+    ingest message, committed on its own, before the work).
     """
     values = {"ids": list(inbox_ids), "lease_until": now + lease, "at": now}
     rows = executor.execute(statements.BEGIN_ATTEMPTS, values).all()

@@ -157,12 +157,12 @@ def test_attempts_begin_for_many_rows_at_once_and_only_for_pending_ones(db: Data
 
 
 def test_an_attempt_counted_alone_is_committed_when_its_transaction_ends(db: Database) -> None:
-    """``short_transaction``, as the ``InboxAttempts`` middleware counts: the count is
+    """``one_statement``, as the ``InboxAttempts`` middleware counts: the count is
     everyone's once the block ends, before the work it counts begins."""
     with db.unit_of_work() as uow:
         inbox_id = uow.inbox.accept(_inbound("a"), now=NOW, redrive_after=MINUTE).inbox_id
-    with db.short_transaction() as connection:
-        assert begin_attempts(connection, [inbox_id], now=NOW, lease=MINUTE) == {inbox_id: 1}
+    with db.one_statement() as statement:
+        assert begin_attempts(statement, [inbox_id], now=NOW, lease=MINUTE) == {inbox_id: 1}
     with db.unit_of_work() as other:
         assert other.session.get(InboxItem, inbox_id).attempts == 1  # type: ignore[union-attr]
     with db.unit_of_work() as uow:

@@ -68,9 +68,11 @@ class InboxAttempts(Middleware):
 
     def _begin(self, ids: list[int], channel: Channel) -> list[int]:
         runtime = self.runtime
-        with runtime.db.short_transaction() as connection:  # one statement: no unit of work
+        # its own transaction of one statement, committed before the work it counts (on
+        # PostgreSQL in autocommit: no BEGIN and COMMIT round trips)
+        with runtime.db.one_statement() as statement:
             attempts = begin_attempts(
-                connection, ids, now=runtime.now(), lease=runtime.redrive_after
+                statement, ids, now=runtime.now(), lease=runtime.redrive_after
             )
         # missing: done, failed for good, held by a batch, or unknown: nothing to do
         for inbox_id, attempt in attempts.items():
