@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, literal_column, null, select, union_all, update
 from sqlalchemy.orm import Session
 
 from router.vocabulary import Channel
 from store.dialect import (
-    insert_ignoring_conflict,
     insert_many_ignoring_conflict,
-    insert_row,
     insert_rows,
 )
 from store.models import Customer, CustomerIdentity, Organisation, OrganisationDomain, Ticket
@@ -36,6 +34,10 @@ class CustomerRef:
     organisation: str | None = None
     bounced: bool = False  # mail to this identity bounced (until it writes again)
     language: str | None = None  # the language the desk writes to them in; None: not known
+    # made by this unit of work: nothing of theirs is stored yet (no message, no bounce),
+    # and their identity's row is held by its INSERT until the commit (of the unit of
+    # work, not of the customer: not compared)
+    made_here: bool = field(default=False, compare=False)
 
 
 KnownCustomers = dict[tuple[str, str], CustomerRef | None]
@@ -86,6 +88,13 @@ _ORGANISATIONS_OF_DOMAINS = (
     .join(Organisation, Organisation.id == OrganisationDomain.organisation_id)
     .where(OrganisationDomain.domain.in_(bindparam("domains", expanding=True)))
 )
+# both at once, for email addresses (``look_up``): each row a customer behind an identity
+# ('customer', address, its columns) or an organisation of a domain ('domain', domain, id,
+# name, tier, and nothing in the customer's last columns)
+_BY_IDENTITIES_WITH_DOMAINS = union_all(
+    _BY_IDENTITIES.add_columns(literal_column("'customer'")),
+    _ORGANISATIONS_OF_DOMAINS.add_columns(null(), null(), null(), literal_column("'domain'")),
+)
 # which of some addresses bounce, in address order (``bounces``; locked or not)
 _BOUNCES = (
     select(CustomerIdentity.address, CustomerIdentity.bounced_at, CustomerIdentity.bounce_reason)
@@ -112,10 +121,11 @@ class CustomerRepository:
     def look_up(self, channel: Channel, addresses: Iterable[str]) -> None:
         """Look up the customers behind ``addresses`` in one query, for ``identify``.
 
-        A batch of messages asks once instead of once per message, and once more for
-        the organisations of the new ones' email domains. What is found, or found
-        missing, is kept for this unit of work; a customer another transaction creates
-        meanwhile is still caught by ``identify``'s insert.
+        A batch of messages asks once instead of once per message; for email addresses
+        the same statement asks for the organisations of their domains (a new customer
+        there joins it). What is found, or found missing, is kept for this unit of work; a
+        customer another transaction creates meanwhile is still caught by
+        ``create_missing``'s insert.
         """
         kind = _kind(channel)
         wanted = {normalise_address(kind, a) for a in addresses}
@@ -123,12 +133,21 @@ class CustomerRepository:
         if not wanted:
             return
         found: dict[str, CustomerRef | None] = dict.fromkeys(wanted)
-        values = {"channel": kind.value, "addresses": sorted(wanted)}
-        for row in self.session.execute(_BY_IDENTITIES, values):
-            found[row[0]] = _ref(row[1:])
+        values: dict[str, Any] = {"channel": kind.value, "addresses": sorted(wanted)}
+        domains = {_domain(a) for a in wanted} - set(self._domains) - {""}
+        if kind is not Channel.EMAIL or not domains:
+            for row in self.session.execute(_BY_IDENTITIES, values):
+                found[row[0]] = _ref(row[1:])
+        else:
+            organisations: KnownDomains = dict.fromkeys(domains)
+            values["domains"] = sorted(domains)
+            for row in self.session.execute(_BY_IDENTITIES_WITH_DOMAINS, values):
+                if row[-1] == "domain":
+                    organisations[row[0]] = DomainOrganisation(id=row[1], name=row[2], tier=row[3])
+                else:
+                    found[row[0]] = _ref(row[1:-1])
+            self._domains.update(organisations)
         self._known.update(((kind.value, address), ref) for address, ref in found.items())
-        if kind is Channel.EMAIL:
-            self._look_up_domains(_domain(a) for a, ref in found.items() if ref is None)
 
     def _look_up_domains(self, domains: Iterable[str]) -> None:
         """The organisations of ``domains``, in one query, for ``_organisation_of_domain``."""
@@ -183,6 +202,7 @@ class CustomerRepository:
                 name=new[address],
                 tier=organisation.tier if organisation else None,
                 organisation=organisation.name if organisation else None,
+                made_here=True,
             )
 
     def identify(self, channel: Channel, address: str, name: str, now: datetime) -> CustomerRef:
@@ -196,41 +216,11 @@ class CustomerRepository:
         address = normalise_address(kind, address)
         name = name[:200]
         key = (kind.value, address)
-        found = self._known[key] if key in self._known else self._find(kind, address)
-        if found is None:
-            organisation = self._organisation_of_domain(kind, address)
-            customer_id = insert_row(
-                self.session,
-                Customer,
-                {
-                    "name": name,
-                    "created_at": now,
-                    "organisation_id": organisation.id if organisation else None,
-                },
-            )
-            inserted = insert_ignoring_conflict(
-                self.session,
-                CustomerIdentity,
-                {
-                    "customer_id": customer_id,
-                    "channel": kind.value,
-                    "address": address,
-                    "created_at": now,
-                },
-            )
-            if inserted is not None:
-                created = CustomerRef(
-                    id=customer_id,
-                    name=name,
-                    tier=organisation.tier if organisation else None,
-                    organisation=organisation.name if organisation else None,
-                )
-                self._known[key] = created
-                return created
-            # another transaction won the race: use theirs
-            self.session.execute(delete(Customer).where(Customer.id == customer_id))
-            found = self._find(kind, address)
-            assert found is not None
+        self.look_up(kind, [address])  # (nothing asked when it was, for a batch)
+        if self._known[key] is None:
+            self.create_missing(kind, [(address, name)], now)
+        found = self._known.get(key) or self._find(kind, address)  # else another's won
+        assert found is not None
         if name and name != found.name:  # the name given last wins; no name keeps the one known
             self.session.execute(update(Customer).where(Customer.id == found.id).values(name=name))
             found = replace(found, name=name)
@@ -263,6 +253,12 @@ class CustomerRepository:
         address = normalise_address(kind, address)
         key = (kind.value, address)
         return self._known[key] if key in self._known else self._find(kind, address)
+
+    def made_here(self, channel: Channel, address: str) -> bool:
+        """Whether ``address``'s customer was made by this unit of work (asks nothing)."""
+        kind = _kind(channel)
+        ref = self._known.get((kind.value, normalise_address(kind, address)))
+        return ref is not None and ref.made_here
 
     def speaks(self, customer: CustomerRef, language: str) -> CustomerRef:
         """``customer`` is written to in ``language`` from now on (as they last stated)."""
@@ -307,8 +303,14 @@ class CustomerRepository:
 
         ``lock``: and lock the identities' rows, in address order, so ingests counting
         automatic replies to one address take turns (two at once cannot both slip
-        under the limit) and two batches locking several addresses cannot deadlock."""
-        wanted = sorted({normalise_address(Channel.EMAIL, a) for a in addresses})
+        under the limit) and two batches locking several addresses cannot deadlock.
+        Not asked about an identity this unit of work made (``made_here``): it has no
+        bounce, and its INSERT holds its row until the commit."""
+        wanted = sorted(
+            a
+            for a in {normalise_address(Channel.EMAIL, a) for a in addresses}
+            if not self.made_here(Channel.EMAIL, a)
+        )
         if not wanted:
             return {}
         query = _BOUNCES_LOCKED if lock else _BOUNCES

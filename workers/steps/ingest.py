@@ -162,7 +162,11 @@ def _read_together(
     messages = [m for m in read.values() if m is not None]
     uow.customers.look_up(channel, (m.sender_address for m in messages))
     uow.customers.create_missing(channel, _requesters(uow, messages), runtime.now())
-    uow.messages.look_up_inbound(m.external_id for m in messages if m.external_id)
+    uow.messages.look_up_inbound(  # a customer made here has sent nothing stored yet
+        m.external_id
+        for m in messages
+        if m.external_id and not uow.customers.made_here(channel, m.sender_address)
+    )
     return read
 
 
@@ -240,7 +244,11 @@ def _decide(
         return None
     customer, message = _requester(runtime, uow, message, now)
     if message.external_id and customer is not None:
-        known = uow.messages.ticket_with_inbound(message.external_id, customer.id)
+        known = (  # (a customer made by this unit of work has no message stored yet)
+            None
+            if customer.made_here
+            else uow.messages.ticket_with_inbound(message.external_id, customer.id)
+        )
         if known is not None:  # the same message arrived by another path: one message
             uow.inbox.finish(inbox_id, state=RowState.DONE, ticket_id=known, now=now)
             return None
