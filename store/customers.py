@@ -11,10 +11,7 @@ from sqlalchemy import bindparam, delete, func, literal_column, null, select, un
 from sqlalchemy.orm import Session
 
 from router.vocabulary import Channel
-from store.dialect import (
-    insert_many_ignoring_conflict,
-    insert_rows,
-)
+from store.customer_rows import insert_customers
 from store.models import Customer, CustomerIdentity, Organisation, OrganisationDomain, Ticket
 
 
@@ -164,7 +161,8 @@ class CustomerRepository:
     ) -> None:
         """Create the customers ``look_up`` found missing among ``people`` (address, name;
         the first name an address comes with), for ``identify``: two statements for a
-        batch, not two per new customer. An address another transaction gave an identity
+        batch, not two per new customer (one for a lone new customer on PostgreSQL:
+        ``store.customer_rows``). An address another transaction gave an identity
         meanwhile is left to ``identify`` (its customer row made here is removed)."""
         kind = _kind(channel)
         new: dict[str, str] = {}
@@ -175,21 +173,8 @@ class CustomerRepository:
         if not new:
             return
         organisations = {a: self._organisation_of_domain(kind, a) for a in new}
-        rows = [
-            {"name": name, "created_at": now, "organisation_id": o.id if o else None}
-            for name, o in ((new[a], organisations[a]) for a in new)
-        ]
-        ids = dict(zip(new, insert_rows(self.session, Customer, rows), strict=True))
-        identities = [
-            {"customer_id": ids[a], "channel": kind.value, "address": a, "created_at": now}
-            for a in new
-        ]
-        made = {
-            row[0]
-            for row in insert_many_ignoring_conflict(
-                self.session, CustomerIdentity, identities, returning=("customer_id",)
-            )
-        }
+        rows = [(a, new[a], o.id if o else None) for a, o in organisations.items()]
+        ids, made = insert_customers(self.session, kind.value, rows, now)
         lost = [a for a in new if ids[a] not in made]  # raced: identify finds the other
         if lost:
             self.session.execute(delete(Customer).where(Customer.id.in_([ids[a] for a in lost])))
