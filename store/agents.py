@@ -15,6 +15,7 @@ from router.lifecycle import ACTIVE_STATUSES
 from router.routing_facts import AgentFacts
 from router.vocabulary import AgentStatus, Status
 from store import agent_statements as statements
+from store import ticket_claims
 from store.agent_locks import lock_agent_holding
 from store.dialect import insert_ignoring_conflict
 from store.models import Agent, AgentSkill, Team, Ticket, agent_teams
@@ -280,7 +281,39 @@ class AgentRepository:
                 return int(claimed)
             if not wait:  # holding another agent's row already: waiting could deadlock
                 return None
-        for agent_id in ranked_ids:  # every candidate busy (or SQLite): wait, best first
+        return self._claim_waiting(ranked_ids, now)
+
+    def claim_first_free_assigning(
+        self, ranked_ids: list[int], now: datetime, ticket_id: int, status: Status | None
+    ) -> tuple[int | None, bool]:
+        """``claim_first_free``, and the ticket ``ticket_id`` given to the agent claimed
+        unless someone has it or it is done (``status``, when not None, set with it): the
+        agent claimed (None: nobody could take the ticket, nothing changed) and whether
+        the ticket took it (False: someone else has it; the caller rolls back).
+
+        On PostgreSQL the claim and the assignment are one statement while an agent is
+        free whose row no other router holds; else (every candidate busy, or SQLite) the
+        claim waits, best first, and the assignment follows it."""
+        if not ranked_ids:
+            return None, False
+        if self.session.get_bind().dialect.name == "postgresql":
+            values: dict[str, Any] = {"ranked": ranked_ids, "now": now, "ticket_id": ticket_id}
+            if status is not None:
+                values["new_status"] = status.value
+            row = self.session.execute(
+                ticket_claims.assign_to_best_free(status is not None), values
+            ).first()
+            if row is not None:
+                return int(row[0]), row[1] is not None
+        claimed = self._claim_waiting(ranked_ids, now)
+        if claimed is None:
+            return None, False
+        return claimed, ticket_claims.assign(self.session, ticket_id, claimed, now, status)
+
+    def _claim_waiting(self, ranked_ids: list[int], now: datetime) -> int | None:
+        """A slot of the best agent of ``ranked_ids`` that can take one, waiting for a row
+        another router holds (PostgreSQL; SQLite's writers are serial)."""
+        for agent_id in ranked_ids:
             if self.claim_slot(agent_id, now):
                 return agent_id
         return None

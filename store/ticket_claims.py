@@ -9,13 +9,24 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, Update, bindparam, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Select,
+    Update,
+    bindparam,
+    literal_column,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from router.lifecycle import ACTIVE_STATUSES
 from router.notice_texts import Requester
 from router.routing_facts import TicketFacts
 from router.vocabulary import Priority, Status
+from store import agent_statements
 from store.dialect import table
 from store.models import Customer, Message, Team, Ticket
 
@@ -115,7 +126,7 @@ def assign_many(
     for with_status in (True, False):
         rows = [
             {"ticket_id": t, "agent_id": a, "now": now}
-            | ({"status": s.value} if s is not None else {})
+            | ({"new_status": s.value} if s is not None else {})
             for t, a, s in assignments
             if (s is not None) is with_status
         ]
@@ -125,19 +136,56 @@ def assign_many(
     return assigned
 
 
+def assign(
+    session: Session, ticket_id: int, agent_id: int, now: datetime, status: Status | None
+) -> bool:
+    """Give the ticket to ``agent_id`` unless someone has it or it is done, ``status`` (when
+    not None) set in the same statement; whether it took."""
+    values: dict[str, Any] = {"ticket_id": ticket_id, "agent_id": agent_id, "now": now}
+    if status is not None:
+        values["new_status"] = status.value
+    result = session.execute(assign_if_unassigned(status is not None), values)
+    return bool(getattr(result, "rowcount", 0))
+
+
 @cache
 def assign_if_unassigned(with_status: bool) -> Update:
     """Give a ticket to an agent unless someone has it or it is done (``ticket_id``,
-    ``agent_id``, ``now``, and ``status`` if ``with_status``); built once (see
+    ``agent_id``, ``now``, and ``new_status`` if ``with_status``); built once (see
     ``store.dialect``): the routing hot path runs it for every ticket."""
+    return _assignment(with_status, bindparam("agent_id"))
+
+
+@cache
+def assign_to_best_free(with_status: bool) -> Select[Any]:
+    """PostgreSQL: ``agent_statements.claim_best_free`` (a slot of the first agent in
+    ``ranked`` that is free, whose row no other router holds) and the ticket's assignment
+    to that agent (``assign_if_unassigned``, the same parameters but ``agent_id``) in one
+    statement; its row: the agent claimed, and the ticket's id if it took the agent (no
+    row: nobody was free, nothing changed)."""
+    claimed = agent_statements.claim_best_free().cte("claimed")
+    agent = select(claimed.c.id).scalar_subquery()
+    assigned = (
+        _assignment(with_status, agent)
+        .where(agent.is_not(None))
+        .returning(table(Ticket).c.id)
+        .cte("assigned")
+    )
+    return select(claimed.c.id, assigned.c.id).select_from(claimed.outerjoin(assigned, true()))
+
+
+def _assignment(with_status: bool, agent: ColumnElement[Any]) -> Update:
+    """The UPDATE giving the ticket ``ticket_id`` to ``agent`` unless someone has it or it
+    is done."""
     tickets = table(Ticket).c
     values: dict[str, Any] = {
-        "assignee_id": bindparam("agent_id"),
+        "assignee_id": agent,
         "assigned_at": bindparam("now"),
         "updated_at": bindparam("now"),
     }
-    if with_status:
-        values["status"] = bindparam("status")
+    if with_status:  # (not "status": a parameter named as a column of an UPDATE's table
+        # sets that column, the agents' status in ``assign_to_best_free``'s claim)
+        values["status"] = bindparam("new_status")
     return (
         update(table(Ticket))
         .where(

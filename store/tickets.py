@@ -20,7 +20,7 @@ from store import ticket_claims
 from store.agents import AgentRepository
 from store.models import Agent, SlaTimer, Team, Ticket
 from store.models.base import UTCDateTime
-from store.ticket_claims import RoutingTicket, assign_if_unassigned, lock_routing_tickets
+from store.ticket_claims import RoutingTicket, lock_routing_tickets
 from store.ticket_rows import insert_tickets, ticket_row
 
 BacklogKey = tuple[int, datetime, datetime, int]  # priority rank, SLA due, created, id
@@ -103,11 +103,7 @@ class TicketRepository:
 
         ``status``, when given, is set in the same statement (new -> open).
         """
-        values: dict[str, Any] = {"ticket_id": ticket_id, "agent_id": agent_id, "now": now}
-        if status is not None:
-            values["status"] = status.value
-        result = self.session.execute(assign_if_unassigned(status is not None), values)
-        return bool(getattr(result, "rowcount", 0))
+        return ticket_claims.assign(self.session, ticket_id, agent_id, now, status)
 
     def assign_many_if_unassigned(
         self, assignments: Sequence[tuple[int, int, Status | None]], now: datetime

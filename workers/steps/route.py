@@ -1,8 +1,10 @@
 """Route: give a waiting ticket to the best agent, claimed atomically.
 
 Locks the ticket row first, then claims an agent slot with a conditional
-UPDATE; if either check fails the transaction rolls back as a whole, so a
-ticket is never assigned twice and an agent never goes past capacity.
+UPDATE and assigns the ticket (one statement on PostgreSQL, see
+``route_slots.claim_and_assign``); if either check fails the transaction rolls
+back as a whole, so a ticket is never assigned twice and an agent never goes
+past capacity.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from workers.runtime.context import Runtime
 from workers.runtime.routing_policy import selection_policy
 from workers.steps.route_batch import route_together
 from workers.steps.route_inputs import routing_inputs, waits
-from workers.steps.route_notices import assign, offer, record_waiting
-from workers.steps.route_slots import claim_slot
+from workers.steps.route_notices import offer, record_assignment, record_waiting
+from workers.steps.route_slots import claim_and_assign
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +124,14 @@ def _route_locked(
     if ticket.claim_mode:
         offered = offer(runtime, uow, ticket, decision.ranked, members, reasons)
         return Outcome.OFFERED if offered else Outcome.NO_AGENT
-    chosen = claim_slot(uow, decision.ranked, facts.channel, now)
+    chosen, assigned = claim_and_assign(uow, ticket, decision.ranked, facts.channel, now)
     if chosen is None:
         record_waiting(runtime, uow, ticket, relaxed, decision.reasons)
         return Outcome.NO_AGENT
-    choice = (decision, facts, relaxed)
-    if not assign(runtime, uow, ticket, members[chosen.id], choice, now, policy):
+    if not assigned:
         raise _LostRace()
+    choice = (decision, facts, relaxed)
+    record_assignment(runtime, uow, ticket, members[chosen.id], choice, now, policy)
     return Outcome.ASSIGNED
 
 
@@ -160,10 +163,12 @@ def _route_to_locked(
     decision = choose_agent(facts, [member.facts], now, policy=policy)
     if decision.agent is None:
         return False
-    if claim_slot(uow, decision.ranked, facts.channel, now) is None:
+    chosen, assigned = claim_and_assign(uow, ticket, decision.ranked, facts.channel, now)
+    if chosen is None:
         return False
-    if not assign(runtime, uow, ticket, member, (decision, facts, relaxed), now, policy):
+    if not assigned:
         raise _LostRace()
+    record_assignment(runtime, uow, ticket, member, (decision, facts, relaxed), now, policy)
     return True
 
 

@@ -22,27 +22,6 @@ from workers.runtime.context import Runtime
 log = logging.getLogger(__name__)
 
 
-def assign(
-    runtime: Runtime,
-    uow: UnitOfWork,
-    ticket: RoutingTicket,
-    member: Member,
-    choice: tuple[Decision, TicketFacts, tuple[str, ...]],
-    now: datetime,
-    policy: SelectionPolicy,
-) -> bool:
-    """Give the ticket to ``member``, whose slot is claimed (new -> open), with the audit
-    event and the agent's notice; False when the store refused (someone else has it).
-
-    ``choice``: the decision, the (relaxed) facts it was made on and why they were relaxed.
-    """
-    status = assignment_status(ticket)
-    if not uow.tickets.assign_if_unassigned(ticket.facts.id, member.facts.id, now, status=status):
-        return False
-    record_assignment(runtime, uow, ticket, member, choice, now, policy)
-    return True
-
-
 def assignment_status(ticket: RoutingTicket) -> Status | None:
     """The status a ticket takes as it is assigned (new -> open); None: it keeps its own."""
     return check_transition(ticket.status, Status.OPEN) if ticket.status is Status.NEW else None
@@ -58,9 +37,9 @@ def record_assignment(
     policy: SelectionPolicy,
     gather: Gathered | None = None,
 ) -> None:
-    """What follows the ticket's assignment to ``member`` (``assign``, or a batch that
-    assigned its tickets together, whose notices ``gather`` queues together): the log
-    line, the audit event, the agent's notice."""
+    """What follows the ticket's assignment to ``member`` (``route_slots.claim_and_assign``,
+    or a batch that assigned its tickets together, whose notices ``gather`` queues
+    together): the log line, the audit event, the agent's notice."""
     decision, facts, relaxed = choice
     chosen = member.facts
     number = ticket.facts.id

@@ -1,6 +1,6 @@
 """Claiming an agent's slot for a ticket: the best ranked agent that can take one, within
-its per-channel limit; and a batch's view of the free agents, corrected by the agents it
-holds and counting the tickets it gave them."""
+its per-channel limit, and the ticket given to it; and a batch's view of the free agents,
+corrected by the agents it holds and counting the tickets it gave them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from datetime import datetime
 from router.routing_facts import AgentFacts
 from store.agents import Member
 from store.db import UnitOfWork
+from store.tickets import RoutingTicket
+from workers.steps.route_notices import assignment_status
 
 FreeAgents = dict[tuple[frozenset[int], str], dict[int, Member]]
 """A batch's view of the agents free to take its tickets: by the teams and the channel
@@ -45,6 +47,32 @@ def claim_slot(
         holding = True
         candidates.remove(agent)
     return None
+
+
+def claim_and_assign(
+    uow: UnitOfWork,
+    ticket: RoutingTicket,
+    ranked: tuple[AgentFacts, ...],
+    channel: str,
+    now: datetime,
+) -> tuple[AgentFacts | None, bool]:
+    """Claim a slot of the best ranked agent that can take one and give it the ticket
+    (new -> open): the agent (None: nobody could take it, nothing changed) and whether
+    the ticket took it (False: someone else has it; the caller rolls back).
+
+    One statement where the store can (``AgentRepository.claim_first_free_assigning``),
+    unless one of ``ranked`` has a limit in ``channel``: that load is counted between the
+    claim and the assignment (``claim_slot``)."""
+    status = assignment_status(ticket)
+    number = ticket.facts.id
+    if any(channel in agent.channel_capacity for agent in ranked):
+        chosen = claim_slot(uow, ranked, channel, now)
+        if chosen is None:
+            return None, False
+        return chosen, uow.tickets.assign_if_unassigned(number, chosen.id, now, status=status)
+    ids = [agent.id for agent in ranked]
+    claimed, assigned = uow.agents.claim_first_free_assigning(ids, now, number, status)
+    return next((agent for agent in ranked if agent.id == claimed), None), assigned
 
 
 def within_channel_limit(uow: UnitOfWork, agent: AgentFacts, channel: str) -> bool:
