@@ -96,8 +96,9 @@ def plan_ticket(
     )
     team_id = runtime.team_ids.get(decision.team)
     if team_id is None:
-        found = uow.agents.team_id(decision.team)  # may be created by this transaction:
-        uow.after_commit(lambda: runtime.team_ids.setdefault(decision.team, found))  # cache late
+        team = decision.team  # asked once a unit of work; it may create the team, so it is
+        found = uow.memo(f"team:{team}", lambda: uow.agents.team_id(team))  # kept after commit
+        uow.after_commit(lambda: runtime.team_ids.setdefault(team, found))
         team_id = found
     row = ticket_row(
         subject=message.subject,
