@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from router.thread_keys import read_chat_message_ref
-from router.vocabulary import Channel
+from router.vocabulary import Channel, Status
 from store.dialect import insert_ignoring_conflict
-from store.models import Agent, ChatMessage, CustomerIdentity, OutboxItem
+from store.models import Agent, ChatMessage, CustomerIdentity, OutboxItem, Ticket
+
+LIVE = (Status.NEW, Status.OPEN, Status.PENDING, Status.RESOLVED)
+
+
+def open_in_chat_clause(customer_ids: Collection[int], channel: str) -> ColumnElement[bool]:
+    """A ticket a chat's next message may join: the requesters' tickets in ``channel`` not
+    closed (a message on a resolved one reopens it), or merged into another (followed)."""
+    return (
+        Ticket.requester_id.in_(list(customer_ids))
+        & (Ticket.channel == channel)
+        & or_(Ticket.status.in_([s.value for s in LIVE]), Ticket.merged_into_id.is_not(None))
+    )
+
+
+@dataclass
+class KeptChats:
+    """What a unit of work asked at once for a Telegram batch's updates (``look_up_users``,
+    ``lock_chats``, ``look_up_open_tickets``), kept for its rows' own questions."""
+
+    agents: dict[str, Agent | None] = field(default_factory=dict)  # by Telegram user
+    wants_new: dict[str, bool] = field(default_factory=dict)  # by chat, its identity locked
+    open_tickets: dict[int, Ticket | None] = field(default_factory=dict)  # by customer
 
 
 @dataclass(frozen=True)
@@ -25,8 +47,84 @@ class SentRef:
 
 
 class ChatRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, kept: KeptChats | None = None) -> None:
         self.session = session
+        self.kept = KeptChats() if kept is None else kept
+
+    # -- a batch's updates, asked at once -----------------------------------
+    def look_up_users(self, user_ids: Iterable[str]) -> None:
+        """The agents linked to ``user_ids`` (None: a customer), in one query, for
+        ``agent_of_user``; forgotten when an agent is linked or unlinked."""
+        wanted = set(user_ids) - set(self.kept.agents)
+        if not wanted:
+            return
+        found: dict[str, Agent | None] = dict.fromkeys(wanted)
+        query = select(Agent).where(Agent.telegram_user_id.in_(sorted(wanted)))
+        for agent in self.session.scalars(query):  # (a user is linked to one agent at most)
+            found[agent.telegram_user_id or ""] = agent
+        self.kept.agents.update(found)
+
+    def agent_of_user(self, user_id: str) -> Agent | None:
+        """The agent linked to the Telegram user, if any."""
+        if user_id in self.kept.agents:
+            return self.kept.agents[user_id]
+        return self.session.scalars(select(Agent).where(Agent.telegram_user_id == user_id)).first()
+
+    def lock_chats(self, chat_ids: Iterable[str]) -> None:
+        """``lock_chat`` for many chats in one statement (in the order of their addresses);
+        whether each wants a new ticket is kept, and changed by ``mark_new_thread``."""
+        wanted = sorted(set(chat_ids) - set(self.kept.wants_new))
+        if not wanted:
+            return
+        rows = self.session.execute(
+            select(CustomerIdentity.address, CustomerIdentity.new_thread_at)
+            .where(
+                CustomerIdentity.channel == Channel.TELEGRAM.value,
+                CustomerIdentity.address.in_(wanted),
+            )
+            .order_by(CustomerIdentity.address)
+            .with_for_update()
+        )
+        self.kept.wants_new.update((address, marked is not None) for address, marked in rows)
+
+    def look_up_open_tickets(self, customer_ids: Iterable[int]) -> None:
+        """The ticket each customer's next chat message joins (``open_in_chat``), the
+        newest of each locked: two statements for a batch (none locked when none is open).
+        Each is kept for its customer's next ``take_open_ticket``."""
+        wanted = set(customer_ids) - set(self.kept.open_tickets)
+        if not wanted:
+            return
+        channel = Channel.TELEGRAM.value
+        newest: dict[int, int] = {}
+        for number, requester in self.session.execute(
+            select(Ticket.id, Ticket.requester_id).where(open_in_chat_clause(wanted, channel))
+        ):
+            newest[requester] = max(number, newest.get(requester, 0))
+        found: dict[int, Ticket | None] = dict.fromkeys(wanted)
+        if newest:
+            locked = self.session.scalars(
+                select(Ticket)
+                .where(Ticket.id.in_(sorted(newest.values())), open_in_chat_clause(wanted, channel))
+                .order_by(Ticket.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            found.update((ticket.requester_id, ticket) for ticket in locked)
+            for requester in newest:
+                if found[requester] is None:  # closed meanwhile: its next message asks again
+                    del found[requester]
+        self.kept.open_tickets.update(found)
+
+    def take_open_ticket(self, customer_id: int) -> tuple[bool, Ticket | None]:
+        """(True, the ticket) as ``look_up_open_tickets`` found it for the customer, once:
+        the customer's next message may have changed it; (False, None): not kept."""
+        if customer_id not in self.kept.open_tickets:
+            return False, None
+        return True, self.kept.open_tickets.pop(customer_id)
+
+    def forget_open_tickets(self) -> None:
+        """What ``look_up_open_tickets`` found may be out of date (a ticket acted on)."""
+        self.kept.open_tickets.clear()
 
     # -- the bot's messages -----------------------------------------------
     def record_sent(
@@ -112,12 +210,14 @@ class ChatRepository:
             .execution_options(synchronize_session=False)
         )
         self.session.flush()
+        self.kept.agents.clear()
         agent.telegram_user_id = user_id
         agent.telegram_chat_id = chat_id
         agent.link_code_hash = None
         agent.link_code_expires_at = None
 
     def unlink(self, agent: Agent) -> None:
+        self.kept.agents.clear()
         agent.telegram_user_id = None
         agent.telegram_chat_id = None
 
@@ -133,11 +233,15 @@ class ChatRepository:
             .values(new_thread_at=now)
             .execution_options(synchronize_session=False)
         )
+        if chat_id in self.kept.wants_new:
+            self.kept.wants_new[chat_id] = now is not None
 
     def lock_chat(self, chat_id: str) -> bool:
         """Lock the chat's identity row (one chat's messages are threaded one at a time;
         the order every writer uses: inbox, identity, ticket, agent); whether ``/new``
         asked that the next message open a new ticket."""
+        if chat_id in self.kept.wants_new:  # locked by ``lock_chats``
+            return self.kept.wants_new[chat_id]
         marked = self.session.execute(
             select(CustomerIdentity.new_thread_at)
             .where(

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from store.dialect import insert_many_ignoring_conflict, insert_rows
 from store.models import Customer, CustomerIdentity
 
-NewCustomer = tuple[str, str, int | None]
-"""(address, name, organisation id) of a customer to make."""
+NewCustomer = tuple[str, str, int | None, str | None]
+"""(address, name, organisation id, language) of a customer to make."""
 
 
 def insert_customers(
@@ -33,21 +33,25 @@ def insert_customers(
     ids by address, and the ids whose identity was made (not one another transaction
     made first)."""
     if len(new) == 1 and session.get_bind().dialect.name == "postgresql":
-        address, name, organisation_id = new[0]
+        address, name, organisation_id, language = new[0]
         values = {
             "name": name,
             "organisation_id": organisation_id,
+            "language": language,
             "channel": channel,
             "address": address,
             "now": now,
         }
         customer_id, identity_of = session.execute(_customer_with_identity(), values).one()
         return {address: customer_id}, {identity_of} if identity_of is not None else set()
-    rows = [{"name": n, "created_at": now, "organisation_id": o} for _, n, o in new]
-    ids = dict(zip((a for a, _, _ in new), insert_rows(session, Customer, rows), strict=True))
+    rows = [
+        {"name": n, "created_at": now, "organisation_id": o, "language": language}
+        for _, n, o, language in new
+    ]
+    ids = dict(zip((a for a, *_ in new), insert_rows(session, Customer, rows), strict=True))
     identities = [
         {"customer_id": ids[a], "channel": channel, "address": a, "created_at": now}
-        for a, _, _ in new
+        for a, *_ in new
     ]
     made = insert_many_ignoring_conflict(
         session, CustomerIdentity, identities, returning=("customer_id",)
@@ -64,6 +68,7 @@ def _customer_with_identity() -> Executable:
         .values(
             name=bindparam("name"),
             organisation_id=bindparam("organisation_id"),
+            language=bindparam("language"),
             created_at=bindparam("now"),
         )
         .returning(Customer.id)

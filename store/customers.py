@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -157,13 +157,18 @@ class CustomerRepository:
         self._domains.update(found)
 
     def create_missing(
-        self, channel: Channel, people: Iterable[tuple[str, str]], now: datetime
+        self,
+        channel: Channel,
+        people: Iterable[tuple[str, str]],
+        now: datetime,
+        languages: Mapping[str, str] | None = None,
     ) -> None:
         """Create the customers ``look_up`` found missing among ``people`` (address, name;
         the first name an address comes with), for ``identify``: two statements for a
         batch, not two per new customer (one for a lone new customer on PostgreSQL:
         ``store.customer_rows``). An address another transaction gave an identity
-        meanwhile is left to ``identify`` (its customer row made here is removed)."""
+        meanwhile is left to ``identify`` (its customer row made here is removed).
+        ``languages``: what some of them stated (by address), kept as ``speaks`` keeps it."""
         kind = _kind(channel)
         new: dict[str, str] = {}
         for address, name in people:
@@ -173,7 +178,8 @@ class CustomerRepository:
         if not new:
             return
         organisations = {a: self._organisation_of_domain(kind, a) for a in new}
-        rows = [(a, new[a], o.id if o else None) for a, o in organisations.items()]
+        stated = {normalise_address(kind, a): s for a, s in (languages or {}).items()}
+        rows = [(a, new[a], o.id if o else None, stated.get(a)) for a, o in organisations.items()]
         ids, made = insert_customers(self.session, kind.value, rows, now)
         lost = [a for a in new if ids[a] not in made]  # raced: identify finds the other
         if lost:
@@ -187,6 +193,7 @@ class CustomerRepository:
                 name=new[address],
                 tier=organisation.tier if organisation else None,
                 organisation=organisation.name if organisation else None,
+                language=stated.get(address),
                 made_here=True,
             )
 

@@ -143,6 +143,17 @@ class InboxRepository:
         self.flush()
         return self.session.get(InboxItem, inbox_id)
 
+    def pending(self, inbox_ids: Sequence[int]) -> dict[int, InboxItem]:
+        """Those of the rows still pending, in one statement."""
+        self.flush()
+        wanted = [i for i in inbox_ids if is_id(i)]
+        if not wanted:
+            return {}
+        query = select(InboxItem).where(
+            InboxItem.id.in_(wanted), InboxItem.state == RowState.PENDING.value
+        )
+        return {item.id: item for item in self.session.scalars(query)}
+
     def has_waiting(self, channel: Channel, *, before: datetime) -> bool:
         """Whether a pending row of ``channel`` was received before ``before``."""
         waiting = select(InboxItem.id).where(
@@ -234,16 +245,22 @@ class InboxRepository:
             )
         )
 
-    def next_in_sequence(self, inbox_id: int) -> int | None:
-        """The oldest pending row of ``inbox_id``'s sequence after it (whose turn it is
-        once ``inbox_id`` is done), or None."""
+    def next_in_sequences(self, inbox_ids: Sequence[int]) -> set[int]:
+        """The oldest pending row of each of ``inbox_ids``'s sequences that is not one of
+        them (whose turn it is once they are done), in one statement."""
+        if not inbox_ids:
+            return set()
         mine = aliased(InboxItem)
-        return self.session.scalar(
-            select(func.min(InboxItem.id)).where(
-                InboxItem.sequence_key
-                == select(mine.sequence_key).where(mine.id == inbox_id).scalar_subquery(),
-                InboxItem.state == RowState.PENDING.value,
-                InboxItem.id != inbox_id,
+        return set(
+            self.session.scalars(
+                select(func.min(InboxItem.id))
+                .join(mine, mine.sequence_key == InboxItem.sequence_key)
+                .where(
+                    mine.id.in_(list(inbox_ids)),
+                    InboxItem.state == RowState.PENDING.value,
+                    InboxItem.id.not_in(list(inbox_ids)),
+                )
+                .group_by(InboxItem.sequence_key)
             )
         )
 

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, literal, literal_column, or_, select, tuple_
+from sqlalchemy import func, literal, literal_column, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from router.lifecycle import ROUTABLE_STATUSES, check_transition, is_active
@@ -18,6 +18,7 @@ from router.ticket_views import AttachmentView, MessageView, TicketView
 from router.vocabulary import Channel, Priority, Status
 from store import ticket_claims
 from store.agents import AgentRepository
+from store.chats import open_in_chat_clause
 from store.models import Agent, SlaTimer, Team, Ticket
 from store.models.base import UTCDateTime
 from store.ticket_claims import RoutingTicket, lock_routing_tickets
@@ -260,17 +261,9 @@ class TicketRepository:
         """The requester's newest ticket in ``channel`` that is not closed (a message on a
         resolved one reopens it, as an email reply does), or that was merged into another
         (the caller follows it there: ``store.merged_tickets``)."""
-        live = (Status.NEW, Status.OPEN, Status.PENDING, Status.RESOLVED)
         query = (
             select(Ticket)
-            .where(
-                Ticket.requester_id == customer_id,
-                Ticket.channel == channel,
-                or_(
-                    Ticket.status.in_([s.value for s in live]),
-                    Ticket.merged_into_id.is_not(None),
-                ),
-            )
+            .where(open_in_chat_clause([customer_id], channel))
             .order_by(Ticket.id.desc())
             .limit(1)
         )

@@ -17,7 +17,7 @@ from store import inbox_signals
 from store.agents import AgentRepository
 from store.api_tokens import ApiTokenRepository
 from store.audit import AuditLog
-from store.chats import ChatRepository
+from store.chats import ChatRepository, KeptChats
 from store.config_versions import ConfigVersions
 from store.customer_directory import CustomerDirectory
 from store.customers import CustomerRepository, KnownCustomers, KnownDomains
@@ -77,6 +77,7 @@ class UnitOfWork:
         self._known_customers: KnownCustomers = {}
         self._known_domains: KnownDomains = {}
         self._known_inbound = KnownInbound()
+        self._kept_chats = KeptChats()
 
     @property
     def inbox(self) -> InboxRepository:
@@ -127,7 +128,7 @@ class UnitOfWork:
 
     @property
     def chats(self) -> ChatRepository:
-        return ChatRepository(self.session)
+        return ChatRepository(self.session, self._kept_chats)
 
     @property
     def customers(self) -> CustomerRepository:

@@ -15,7 +15,7 @@ from sqlalchemy import event, select, update
 from router.errors import TransientError
 from router.vocabulary import Channel, Direction, Status
 from store.models import CustomerIdentity, InboxItem, Message, OutboxItem, Ticket
-from tests.support.telegram_desk import Chat
+from tests.support.telegram_desk import Chat, held_rows, hold_updates
 from workers.desk.customers import merge_customers
 from workers.steps.ingest import ingest, ingest_together
 from workers.steps.ingest_writes import IngestWrites
@@ -36,23 +36,8 @@ def _opened_and_held(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[
     with runtime.db.unit_of_work() as uow:
         last = uow.session.scalar(select(InboxItem.id).order_by(InboxItem.id.desc()).limit(1))
     assert last is not None
-    monkeypatch.setattr(runtime, "enqueue_accepted", lambda *a, **k: None)
-    monkeypatch.setattr(runtime, "enqueue_ingest", lambda *a, **k: None)
+    hold_updates(chat, monkeypatch)
     return notice, last
-
-
-def _held_rows(chat: Chat, after: int, count: int) -> list[int]:
-    deadline = time.monotonic() + 10
-    while True:
-        with chat.desk.runtime.db.unit_of_work() as uow:
-            ids = list(
-                uow.session.scalars(
-                    select(InboxItem.id).where(InboxItem.id > after).order_by(InboxItem.id)
-                )
-            )
-        if len(ids) >= count or time.monotonic() > deadline:
-            return ids
-        time.sleep(0.05)
 
 
 def _messages(chat: Chat, number: int) -> list[tuple[str, str]]:
@@ -71,7 +56,7 @@ def test_a_customers_reply_then_the_agents_resolve_in_one_batch_ends_resolved(
     notice, last = _opened_and_held(chat, monkeypatch)
     chat.says(ANN, "still on fire")  # first
     chat.server.callback(ANA, notice["message_id"], "rd:resolve:1", user_id=ANA)
-    ids = _held_rows(chat, last, 2)
+    ids = held_rows(chat, last, 2)
     assert len(ids) == 2
     assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
     assert chat.desk.ticket(1).status == Status.RESOLVED.value
@@ -87,7 +72,7 @@ def test_a_customers_reply_then_the_agents_answer_in_one_batch_keep_their_order(
     notice, last = _opened_and_held(chat, monkeypatch)
     chat.says(ANN, "still on fire")  # first
     chat.says(ANA, "Unplug it", reply_to=notice["message_id"])
-    ids = _held_rows(chat, last, 2)
+    ids = held_rows(chat, last, 2)
     assert len(ids) == 2
     assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
     assert [(d, b.split("\n")[0]) for d, b in _messages(chat, 1)] == [
@@ -104,7 +89,7 @@ def test_a_customers_reply_then_the_agents_note_in_one_batch_keep_their_order(
     _notice, last = _opened_and_held(chat, monkeypatch)
     chat.says(ANN, "still on fire")  # first
     chat.says(ANA, "/note #1 she sounds calm")
-    ids = _held_rows(chat, last, 2)
+    ids = held_rows(chat, last, 2)
     assert len(ids) == 2
     assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
     assert [b.split("\n")[0] for _, b in _messages(chat, 1)] == [
@@ -112,13 +97,6 @@ def test_a_customers_reply_then_the_agents_note_in_one_batch_keep_their_order(
         "still on fire",
         "she sounds calm",
     ]
-
-
-def _held(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Updates from now on are accepted and held (not queued): the test ingests them."""
-    runtime = chat.desk.runtime
-    monkeypatch.setattr(runtime, "enqueue_accepted", lambda *a, **k: None)
-    monkeypatch.setattr(runtime, "enqueue_ingest", lambda *a, **k: None)
 
 
 def _tickets(chat: Chat) -> dict[int, list[str]]:
@@ -150,11 +128,11 @@ def test_customers_messages_of_many_chats_in_one_batch_are_written_together(
 ) -> None:
     """A customer's message does not act as it is read: twenty chats' first messages are
     twenty tickets in one INSERT, and their messages in one (twenty of each before)."""
-    _held(chat, monkeypatch)
+    hold_updates(chat, monkeypatch)
     chats = [9100 + n for n in range(20)]
     for chat_id in chats:
         chat.says(chat_id, f"question {chat_id}")
-    ids = _held_rows(chat, 0, 20)
+    ids = held_rows(chat, 0, 20)
     assert len(ids) == 20
     seen, listener = _inserts(chat)
     try:
@@ -189,10 +167,10 @@ def test_a_merged_customers_two_chats_in_one_batch_are_one_ticket(
         last = uow.session.scalar(select(InboxItem.id).order_by(InboxItem.id.desc()).limit(1))
     assert last is not None
     merge_customers(runtime, owners["9302"], owners["9301"])
-    _held(chat, monkeypatch)
+    hold_updates(chat, monkeypatch)
     chat.says(9301, "it broke again")
     chat.says(9302, "see my phone's message")
-    ids = _held_rows(chat, last, 2)
+    ids = held_rows(chat, last, 2)
     assert len(ids) == 2
     assert ingest_together(runtime, ids, Channel.TELEGRAM).ok
     opened = [m for m in _tickets(chat).values() if m[0] == "it broke again"]
@@ -205,12 +183,12 @@ def test_a_chats_second_message_in_its_batch_joins_the_ticket_its_first_opened(
     """A chat's rows may share a batch (ingested in order); its message threads on the
     chat's open ticket, found in the store: a row of the same chat decided before it is
     written first, and an edit finds the message it edits."""
-    _held(chat, monkeypatch)
+    hold_updates(chat, monkeypatch)
     first = chat.says(ANN, "My printer is on fire")
     chat.says(9002, "Hello")
     chat.says(ANN, "it smokes")
     chat.server.edited_message(ANN, first, "My printer is on fire!")
-    ids = _held_rows(chat, 0, 4)
+    ids = held_rows(chat, 0, 4)
     assert len(ids) == 4
     assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
     tickets = _tickets(chat)
@@ -223,10 +201,10 @@ def test_a_chats_second_message_in_its_batch_joins_the_ticket_its_first_opened(
 def test_a_customers_status_after_their_first_message_in_one_batch_lists_its_ticket(
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _held(chat, monkeypatch)
+    hold_updates(chat, monkeypatch)
     chat.says(ANN, "My printer is on fire")
     chat.says(ANN, "/status")
-    ids = _held_rows(chat, 0, 2)
+    ids = held_rows(chat, 0, 2)
     assert len(ids) == 2
     assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
     chat.desk.settle()
@@ -262,10 +240,10 @@ def test_a_new_tickets_acknowledgement_comes_before_the_answer_to_the_chats_next
     """Review of 394dc76: in one batch the acknowledgements were owed to its end while
     the answer to the next update was queued at once (a chat's outbox goes out in id
     order), so the chat read /new's answer before "We have opened your request [#1]"."""
-    _held(chat, monkeypatch)
+    hold_updates(chat, monkeypatch)
     chat.says(ANN, "My printer is on fire")
     chat.says(ANN, **update)
-    ids = _held_rows(chat, 0, 2)
+    ids = held_rows(chat, 0, 2)
     assert len(ids) == 2
     assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
     _acknowledged_before(chat, answer)
@@ -275,10 +253,10 @@ def test_row_by_row_the_acknowledgement_comes_before_the_answer_to_new(
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The order a batch must keep: its rows ingested one at a time."""
-    _held(chat, monkeypatch)
+    hold_updates(chat, monkeypatch)
     chat.says(ANN, "My printer is on fire")
     chat.says(ANN, "/new")
-    ids = _held_rows(chat, 0, 2)
+    ids = held_rows(chat, 0, 2)
     assert len(ids) == 2
     for inbox_id in ids:
         ingest(chat.desk.runtime, inbox_id, Channel.TELEGRAM)
@@ -294,7 +272,7 @@ def test_an_agents_answer_in_the_batch_comes_after_the_acknowledgement_before_it
     chat.says(ANN, "/new")
     chat.says(ANN, "Second problem: billing")
     chat.says(ANA, "Unplug it", reply_to=notice["message_id"])
-    ids = _held_rows(chat, last, 3)
+    ids = held_rows(chat, last, 3)
     assert len(ids) == 3
     assert ingest_together(chat.desk.runtime, ids, Channel.TELEGRAM).ok
     chat.desk.settle()
@@ -312,11 +290,11 @@ def test_a_batch_that_fails_after_a_chats_acknowledgement_keeps_nothing_of_it(
     acknowledgement, in the middle of the batch: when the batch then fails, the
     acknowledgement goes with the rest (one transaction), and the rows ingested one at a
     time afterwards say it once, before the sticker's answer."""
-    _held(chat, monkeypatch)
+    hold_updates(chat, monkeypatch)
     chat.says(ANN, "My printer is on fire")
     chat.says(ANN, sticker=True)
     chat.says(ANN, "/status")
-    ids = _held_rows(chat, 0, 3)
+    ids = held_rows(chat, 0, 3)
     assert len(ids) == 3
     runtime = chat.desk.runtime
     writes = {"calls": 0}

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from router.vocabulary import AgentStatus
-from store.models import AuditEvent
+from store.models import AuditEvent, InboxItem
 from tests.support.desk import Desk, desk_for
 from tests.support.telegram_server import TelegramServer
 from workers.channels.telegram_connector import TelegramConnector
@@ -68,6 +68,28 @@ class Chat:
                 .order_by(AuditEvent.id)
             ).all()
         return [(r[0], r[1]) for r in rows]
+
+
+def hold_updates(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Updates from now on are accepted and held (not queued): the test ingests them."""
+    runtime = chat.desk.runtime
+    monkeypatch.setattr(runtime, "enqueue_accepted", lambda *a, **k: None)
+    monkeypatch.setattr(runtime, "enqueue_ingest", lambda *a, **k: None)
+
+
+def held_rows(chat: Chat, after: int, count: int) -> list[int]:
+    """The inbox rows after ``after``, once there are ``count`` (or after 10 s)."""
+    deadline = time.monotonic() + 10
+    while True:
+        with chat.desk.runtime.db.unit_of_work() as uow:
+            ids = list(
+                uow.session.scalars(
+                    select(InboxItem.id).where(InboxItem.id > after).order_by(InboxItem.id)
+                )
+            )
+        if len(ids) >= count or time.monotonic() > deadline:
+            return ids
+        time.sleep(0.05)
 
 
 def telegram_env(server: TelegramServer, tmp_path: Any, **extra: str) -> dict[str, str]:

@@ -23,7 +23,7 @@ differently from these defaults, as a python-telegram-bot handler overrides
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from router.envelopes import AttachmentRef, InboundMessage, OutboundMessage
@@ -62,6 +62,10 @@ class ChannelAdapter:
         (``along``: the rows of its batch, ingested with it in order)."""
         return None
 
+    def prepare_batch(self, runtime: Runtime, inbox_ids: Sequence[int]) -> dict[int, Any]:
+        """``prepare`` for a batch's rows, each along the others."""
+        return {i: self.prepare(runtime, i, along=inbox_ids) for i in inbox_ids}
+
     # -- ingest: in the row's transaction ----------------------------------------
     def read(
         self,
@@ -78,6 +82,10 @@ class ChannelAdapter:
         rows of a batch decided before it, not written yet (a channel that does not
         ``reads_ahead`` writes them first when its reading acts)."""
         raise PermanentError(f"{self.channel.value}: an unparsed message, and no reader")
+
+    def look_up(self, runtime: Runtime, uow: UnitOfWork, prepared: Mapping[int, Any]) -> None:
+        """Ask at once what a batch's rows (by inbox id, as prepared), read as they come
+        (not ``reads_ahead``), will each ask the store; kept in the unit of work."""
 
     def may_take_answer(self, runtime: Runtime, uow: UnitOfWork, message: InboundMessage) -> bool:
         """Whether ``takes_answer`` may take the message (an agent wrote it): an ingest

@@ -7,7 +7,7 @@ The adapter holds the process's Bot API client (sends, and file downloads in ing
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connectors.ports import Sender
@@ -35,9 +35,10 @@ from workers.steps.ingest_email import AutoReplyLimit
 from workers.steps.ingest_telegram import (
     PreparedUpdate,
     chat_thread,
-    prepare_update,
+    prepare_updates,
     read_update,
 )
+from workers.steps.ingest_telegram_batch import look_up_updates
 from workers.steps.ingest_writes import IngestWrites
 
 
@@ -60,7 +61,13 @@ class TelegramChannel(ChannelAdapter):
             return self._api
 
     def prepare(self, runtime: Runtime, inbox_id: int, along: Sequence[int] = ()) -> Any:
-        return prepare_update(runtime, inbox_id, self.api(runtime), along)
+        return prepare_updates(runtime, [inbox_id], self.api(runtime), along)[inbox_id]
+
+    def prepare_batch(self, runtime: Runtime, inbox_ids: Sequence[int]) -> dict[int, Any]:
+        return dict(prepare_updates(runtime, inbox_ids, self.api(runtime)))
+
+    def look_up(self, runtime: Runtime, uow: UnitOfWork, prepared: Mapping[int, Any]) -> None:
+        look_up_updates(runtime, uow, prepared)
 
     def read(
         self,

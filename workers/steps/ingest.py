@@ -64,8 +64,8 @@ def hand_on(runtime: Runtime, inbox_ids: list[int], channel: Channel) -> None:
 
     Asked after the commit, so a row that waited for these finds them done."""
     with runtime.db.unit_of_work() as uow:
-        following = {uow.inbox.next_in_sequence(i) for i in inbox_ids}
-    for inbox_id in sorted(i for i in following if i is not None):
+        following = uow.inbox.next_in_sequences(inbox_ids)
+    for inbox_id in sorted(following):
         runtime.enqueue_ingest(inbox_id, channel)
 
 
@@ -94,7 +94,7 @@ def ingest_together(
     taken: list[int] = []
     adapter = runtime.channels[channel]
     try:
-        prepared = {i: adapter.prepare(runtime, i, along=inbox_ids) for i in inbox_ids}
+        prepared = adapter.prepare_batch(runtime, inbox_ids)
         with runtime.gather_sends(), runtime.db.unit_of_work() as uow:
             payloads = uow.inbox.claim_many(
                 inbox_ids, runtime.now(), take_along=(channel.value, take_along)
@@ -105,6 +105,7 @@ def ingest_together(
                 raise OutOfTurn("a row of the batch waits for an older one of its sequence")
             taken = sorted(set(payloads).difference(inbox_ids))
             read = _read_together(runtime, uow, channel, payloads)
+            adapter.look_up(runtime, uow, {i: prepared.get(i) for i in payloads})
             owed: list[tuple[int, InboundMessage]] = []
             writes = IngestWrites(runtime, uow, acknowledge_later=owed)
             for inbox_id in sorted(payloads):

@@ -13,7 +13,7 @@ The inbox keeps each raw update. Here it is read (``connectors.telegram.updates`
   like get a polite answer and open nothing.
 
 The update is read and its files downloaded before the transaction
-(``prepare_update``), so no database lock is held while bytes cross the network.
+(``prepare_updates``), so no database lock is held while bytes cross the network.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from connectors.telegram.chat_text import trim
 from connectors.telegram.commands import (
     CUSTOMER_COMMANDS,
     Command,
-    parse_command,
 )
 from connectors.telegram.customer_texts import (
     chat_file_too_large,
@@ -50,7 +49,7 @@ from connectors.telegram.notices import (
     untitled_subject,
 )
 from connectors.telegram.updates import ChatUpdate, UpdateKind, parse_update
-from router.chat_readings import ChatReading, chat_reading, written_first
+from router.chat_readings import ACTING, ChatReading, written_first
 from router.envelopes import AttachmentRef, InboundMessage
 from router.errors import OutOfTurn, PermanentError
 from router.thread_keys import chat_message_ref
@@ -63,6 +62,13 @@ from workers.desk.languages import agent_language, chat_language
 from workers.runtime.context import Runtime
 from workers.steps.ingest_telegram_agents import agent_message, button
 from workers.steps.ingest_telegram_answers import finish_update, say
+from workers.steps.ingest_telegram_readings import (
+    command_of,
+    is_read,
+    message_ref,
+    reading_of,
+    refused_alone,
+)
 
 if TYPE_CHECKING:
     from workers.steps.ingest_writes import IngestWrites
@@ -88,26 +94,35 @@ class PreparedUpdate:
 
 
 # -- before the transaction: read it, fetch its files -------------------------
-def prepare_update(
-    runtime: Runtime, inbox_id: int, api: BotApi, along: Sequence[int] = ()
-) -> PreparedUpdate | None:
-    """Read the row's update (None when it is not pending) and download a customer's
-    files into the content-addressed store, so no database lock is held meanwhile.
-    Out of turn behind an older pending row of its chat, unless that row is ``along``
-    (of its batch, ingested before it in the same transaction).
+def prepare_updates(
+    runtime: Runtime, inbox_ids: Sequence[int], api: BotApi, along: Sequence[int] = ()
+) -> dict[int, PreparedUpdate | None]:
+    """Read the rows' updates (None: a row not pending) in one short transaction and
+    download customers' files into the content-addressed store after it, so no database
+    lock is held meanwhile. Out of turn when a row has an older pending row of its chat
+    that is not of ``inbox_ids`` or ``along`` (of its batch, ingested before it in the
+    same transaction).
 
     A file over the size limit, or one Telegram refuses to serve, is listed
     with why instead. Network trouble raises ``TransientError`` (retried).
     """
     with runtime.db.unit_of_work() as uow:
-        item = uow.inbox.get(inbox_id)
-        if item is None or item.state != RowState.PENDING.value:
-            return None
-        if uow.inbox.waiting_behind([inbox_id], besides=along):  # (again in the transaction)
-            raise OutOfTurn(f"inbox {inbox_id} waits for an older update of its chat")
-        update = _parse(item.raw)
-        if update.files and uow.agents.by_telegram_user(update.user_id) is not None:
-            return PreparedUpdate(update, {})  # agents' files are not forwarded (yet)
+        items = uow.inbox.pending(inbox_ids)
+        waiting = uow.inbox.waiting_behind(sorted(items), besides=[*inbox_ids, *along])
+        if waiting:  # (asked again in the ingest's transaction)
+            raise OutOfTurn(f"inbox {waiting} waits for an older update of its chat")
+        updates = {i: _parse(item.raw) for i, item in items.items()}
+        uow.chats.look_up_users(u.user_id for u in updates.values() if u.files)
+        agents = {i for i, u in updates.items() if u.files and uow.chats.agent_of_user(u.user_id)}
+    prepared: dict[int, PreparedUpdate | None] = dict.fromkeys(inbox_ids)
+    for inbox_id, update in updates.items():
+        files = {} if inbox_id in agents else _files(runtime, update, api)  # (not an agent's)
+        prepared[inbox_id] = PreparedUpdate(update, files)
+    return prepared
+
+
+def _files(runtime: Runtime, update: ChatUpdate, api: BotApi) -> dict[str, AttachmentRef]:
+    """The update's files, downloaded and kept (or listed with why not)."""
     limit = runtime.settings.telegram.max_attachment_bytes
     refs = {}
     for f in update.files:
@@ -126,7 +141,7 @@ def prepare_update(
             size=len(data),
             sha256=runtime.files.put(data),
         )
-    return PreparedUpdate(update, refs)
+    return refs
 
 
 def _not_kept(name: str, mime: str, size: int, why: str) -> AttachmentRef:
@@ -148,20 +163,15 @@ def read_update(
     first when this reading needs them in the store, or is of a chat one of them is in
     (``router.chat_readings``)."""
     update = prepared.update
-    if update.kind is UpdateKind.OTHER or update.is_bot or not update.chat_id:
+    if not is_read(update):
         finish_update(runtime, uow, inbox_id, RowState.QUIET, None, "update of a kind not handled")
         return None
-    agent = uow.agents.by_telegram_user(update.user_id) if update.user_id else None
+    agent = uow.chats.agent_of_user(update.user_id) if update.user_id else None
     language = chat_language(runtime, uow, update.chat_id, update.language_code, agent)
-    command = parse_command(update.text) if update.kind is UpdateKind.MESSAGE else None
-    reading = chat_reading(
-        callback=update.kind is UpdateKind.CALLBACK,
-        private=update.chat_type == "private",
-        command=command.name if command is not None else None,
-        command_args=command.args if command is not None else "",
-        from_agent=agent is not None,
-        edited=update.kind is UpdateKind.EDITED,
-    )
+    command = command_of(update)
+    reading = reading_of(update, command, agent)
+    if reading in ACTING:  # (what the batch looked up of its customers' tickets may change)
+        uow.chats.forget_open_tickets()
     if (
         earlier is not None
         and earlier.rows
@@ -275,15 +285,16 @@ def _customer_message(
             finish_update(runtime, uow, inbox_id, RowState.DONE, None)
             return None
         text = command.args
-    if update.unsupported and not text:
+    refused = refused_alone(update, text)
+    if refused is not None:
         say(
             runtime,
             uow,
             update,
-            chat_unsupported(update.unsupported, language),
+            chat_unsupported(refused, language),
             kind=OutboxKind.CHAT_UNSUPPORTED,
         )
-        finish_update(runtime, uow, inbox_id, RowState.QUIET, None, f"a {update.unsupported}")
+        finish_update(runtime, uow, inbox_id, RowState.QUIET, None, f"a {refused}")
         return None
     attachments = tuple(
         prepared.files.get(f.file_id) or _not_kept(f.file_name, f.mime_type, 0, "not fetched")
@@ -320,9 +331,7 @@ def _customer_message(
         sender_name=update.user_name,
         subject=_subject(text, attachments, language),
         body_text=body,
-        external_id=(
-            f"{update.external_id}:edit:{update.update_id}" if edited else update.external_id
-        ),
+        external_id=message_ref(update),
         in_reply_to=answers,
         source="telegram",
         attachments=attachments,
@@ -343,6 +352,7 @@ def chat_thread(uow: UnitOfWork, message: InboundMessage, customer: CustomerRef)
     message's ticket, a reply the ticket of the message it answers; unless ``/new``
     asked for a new one."""
     wants_new = uow.chats.lock_chat(message.sender_address)
+    kept, open_ticket = uow.chats.take_open_ticket(customer.id)  # as its batch found it
     if message.in_reply_to:  # an edit, or a reply: the ticket of the message it refers to
         found = uow.messages.ticket_of_message_ids(message.in_reply_to) or uow.chats.ticket_of(
             message.in_reply_to
@@ -352,4 +362,6 @@ def chat_thread(uow: UnitOfWork, message: InboundMessage, customer: CustomerRef)
     if wants_new:
         uow.chats.mark_new_thread(message.sender_address, None)
         return None
+    if kept:
+        return open_ticket
     return uow.tickets.open_in_chat(customer.id, Channel.TELEGRAM.value, for_update=True)
