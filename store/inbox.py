@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
 
 from router.envelopes import InboundMessage
 from router.storable import is_id
@@ -143,16 +143,18 @@ class InboxRepository:
         self.flush()
         return self.session.get(InboxItem, inbox_id)
 
-    def pending(self, inbox_ids: Sequence[int]) -> dict[int, InboxItem]:
-        """Those of the rows still pending, in one statement."""
+    def pending_raws(self, inbox_ids: Sequence[int]) -> dict[int, bytes | None]:
+        """The raw bytes of those of the rows still pending, in one statement."""
         self.flush()
         wanted = [i for i in inbox_ids if is_id(i)]
         if not wanted:
             return {}
-        query = select(InboxItem).where(
-            InboxItem.id.in_(wanted), InboxItem.state == RowState.PENDING.value
-        )
-        return {item.id: item for item in self.session.scalars(query)}
+        rows = self.session.execute(statements.STATES_AND_RAWS, {"ids": wanted})
+        return {
+            row[0]: None if row[2] is None else bytes(row[2])
+            for row in rows
+            if row[1] == RowState.PENDING.value
+        }
 
     def has_waiting(self, channel: Channel, *, before: datetime) -> bool:
         """Whether a pending row of ``channel`` was received before ``before``."""
@@ -227,42 +229,16 @@ class InboxRepository:
         comes when it is done."""
         if not inbox_ids:
             return []
-        older = aliased(InboxItem)
-        before = [
-            older.sequence_key == InboxItem.sequence_key,
-            older.state == RowState.PENDING.value,
-            older.id < InboxItem.id,
-        ]
-        if besides:
-            before.append(older.id.not_in(list(besides)))
-        return list(
-            self.session.scalars(
-                select(InboxItem.id).where(
-                    InboxItem.id.in_(inbox_ids),
-                    InboxItem.sequence_key.is_not(None),
-                    exists().where(*before),
-                )
-            )
-        )
+        values = {"ids": list(inbox_ids), "besides": list(besides)}
+        return list(self.session.scalars(statements.WAITING_BEHIND, values))
 
     def next_in_sequences(self, inbox_ids: Sequence[int]) -> set[int]:
         """The oldest pending row of each of ``inbox_ids``'s sequences that is not one of
         them (whose turn it is once they are done), in one statement."""
         if not inbox_ids:
             return set()
-        mine = aliased(InboxItem)
-        return set(
-            self.session.scalars(
-                select(func.min(InboxItem.id))
-                .join(mine, mine.sequence_key == InboxItem.sequence_key)
-                .where(
-                    mine.id.in_(list(inbox_ids)),
-                    InboxItem.state == RowState.PENDING.value,
-                    InboxItem.id.not_in(list(inbox_ids)),
-                )
-                .group_by(InboxItem.sequence_key)
-            )
-        )
+        ids = list(inbox_ids)
+        return set(self.session.scalars(statements.NEXT_IN_SEQUENCES, {"ids": ids, "done": ids}))
 
     def give_back_attempt(self, inbox_id: int) -> None:
         """An attempt that found it was not the row's turn: it does not count."""

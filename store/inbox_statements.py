@@ -11,6 +11,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    exists,
     func,
     literal_column,
     select,
@@ -116,3 +117,36 @@ CLAIM_TAKING_ALONG = (
 CLAIM_TAKING_ALONG_TELLING = CLAIM_TAKING_ALONG.returning(TELL)
 # the raw bytes of a batch's rows (``raws``; a row that kept none reads None)
 RAWS = select(INBOX.id, INBOX.raw).where(INBOX.id.in_(bindparam("ids", expanding=True)))
+
+STATES_AND_RAWS = select(INBOX.id, INBOX.state, INBOX.raw).where(
+    INBOX.id.in_(bindparam("ids", expanding=True))
+)
+"""The rows' states and raw bytes, found by their key (a state in the WHERE is planned
+badly on a desk with history: see ``_locked``)."""
+
+_OLDER = table(InboxItem).alias("older")
+WAITING_BEHIND = select(INBOX.id).where(
+    INBOX.id.in_(bindparam("ids", expanding=True)),
+    INBOX.sequence_key.is_not(None),
+    exists().where(
+        _OLDER.c.sequence_key == INBOX.sequence_key,
+        _OLDER.c.state == RowState.PENDING.value,
+        _OLDER.c.id < INBOX.id,
+        _OLDER.c.id.not_in(bindparam("besides", expanding=True)),
+    ),
+)
+"""Those of ``ids`` with an older pending row of their sequence not one of ``besides``."""
+
+_MINE = table(InboxItem).alias("mine")
+NEXT_IN_SEQUENCES = (
+    select(func.min(INBOX.id))
+    .join_from(table(InboxItem), _MINE, _MINE.c.sequence_key == INBOX.sequence_key)
+    .where(
+        _MINE.c.id.in_(bindparam("ids", expanding=True)),
+        INBOX.state == RowState.PENDING.value,
+        INBOX.id.not_in(bindparam("done", expanding=True)),
+    )
+    .group_by(INBOX.sequence_key)
+)
+"""The oldest pending row of each of ``ids``'s sequences that is not one of ``done`` (the
+same rows): found from the rows by their key, then their sequences by ``ix_inbox_sequence``."""

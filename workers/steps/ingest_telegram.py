@@ -107,11 +107,11 @@ def prepare_updates(
     with why instead. Network trouble raises ``TransientError`` (retried).
     """
     with runtime.db.unit_of_work() as uow:
-        items = uow.inbox.pending(inbox_ids)
-        waiting = uow.inbox.waiting_behind(sorted(items), besides=[*inbox_ids, *along])
+        raws = uow.inbox.pending_raws(inbox_ids)
+        waiting = uow.inbox.waiting_behind(sorted(raws), besides=[*inbox_ids, *along])
         if waiting:  # (asked again in the ingest's transaction)
             raise OutOfTurn(f"inbox {waiting} waits for an older update of its chat")
-        updates = {i: _parse(item.raw) for i, item in items.items()}
+        updates = {i: _parse(raw) for i, raw in raws.items()}
         uow.chats.look_up_users(u.user_id for u in updates.values() if u.files)
         agents = {i for i, u in updates.items() if u.files and uow.chats.agent_of_user(u.user_id)}
     prepared: dict[int, PreparedUpdate | None] = dict.fromkeys(inbox_ids)
