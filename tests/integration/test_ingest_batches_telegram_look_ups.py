@@ -83,7 +83,7 @@ def test_twenty_chats_first_messages_ask_the_store_once_for_the_batch(
     """Twenty new customers' first messages: one short transaction reads the batch's
     updates, one ingests them, one hands their chats on (22 before: a transaction each
     to read and one to hand on); the rows' look-ups, their customers and identities are
-    a statement or two for the batch (11.5 statements a row on PostgreSQL before)."""
+    a statement or two for the batch (9.5 statements a row on PostgreSQL before)."""
     hold_updates(chat, monkeypatch)
     chats = [9100 + n for n in range(20)]
     for chat_id in chats:
@@ -108,7 +108,7 @@ def test_ten_chats_two_messages_each_ask_the_store_once_for_their_first(
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A chat's second message writes the batch's rows before it and asks for its open
-    ticket (the one its first opened); the rest is asked once for the batch (12.80
+    ticket (the one its first opened); the rest is asked once for the batch (11.30
     statements a row on PostgreSQL before, 22 commits)."""
     hold_updates(chat, monkeypatch)
     chats = [9200 + n for n in range(10)]
