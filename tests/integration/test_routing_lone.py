@@ -21,6 +21,7 @@ from router.vocabulary import AgentStatus, Channel, Status
 from store.db import Database
 from store.models import Agent, Ticket
 from tests.conftest import make_settings
+from tests.support.processes import wait_until
 from workers.channels.intake import StoreIntake
 from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime
@@ -162,13 +163,40 @@ def test_when_every_candidate_is_held_the_claim_waits_for_the_best_then_assigns(
         sent = _statements(runtime.db)
         routing = threading.Thread(target=lambda: outcome.append(route(runtime, number)))
         routing.start()
-        routing.join(timeout=1.0)
+        wait_until(lambda: _waiting_for_a_lock(runtime) or not routing.is_alive(), 30)
         assert routing.is_alive()  # waiting for ana's row
         other.rollback()
     routing.join(timeout=30)
     assert outcome == [Outcome.ASSIGNED]
     assert sent[2:5] == ["WITH claimed", "UPDATE agents", "UPDATE tickets"]
     assert _state(runtime, number) == ("ana", Status.OPEN.value, {"ana": 1, "ben": 0, "sam": 0})
+
+
+def _waiting_for_a_lock(runtime: Runtime) -> bool:
+    """PostgreSQL: whether a session of this database waits for a row lock right now
+    (asked on the reads' engine: the statements counted are the main engine's)."""
+    with runtime.db.read_engine.connect() as conn:
+        waiting = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+        ).scalar_one()
+    return bool(waiting)
+
+
+def test_a_claim_that_finds_nobody_free_leaves_the_ticket_as_it_was(runtime: Runtime) -> None:
+    """The assignment reads the claim: when the agents ranked went offline or full after
+    the candidates were read, the ticket is neither assigned nor marked as if it were."""
+    number = _ticket(runtime)
+    sam = _agent_id(runtime, "sam")  # offline: the claim finds no row
+    with runtime.db.unit_of_work() as uow:
+        got = uow.agents.claim_first_free_assigning([sam], runtime.now(), number, Status.OPEN)
+    assert got == (None, False)
+    assert _state(runtime, number) == (None, Status.NEW.value, {"ana": 0, "ben": 0, "sam": 0})
+    with runtime.db.unit_of_work() as uow:
+        ticket = uow.session.get(Ticket, number)
+        assert ticket is not None and ticket.assigned_at is None
 
 
 def test_an_agent_limited_in_the_tickets_channel_is_claimed_then_counted_then_assigned(
