@@ -33,7 +33,7 @@ from typing import Any, NamedTuple, cast
 
 from connectors.email.email_policy import POLICY
 from connectors.email.one_line import clean
-from connectors.email.plain_body import cut, seven_bit
+from connectors.email.plain_body import cut, written_text
 from connectors.email.plain_headers import plain_line, plain_mailbox
 from router.envelopes import OutboundMessage
 from router.errors import PermanentError
@@ -167,19 +167,26 @@ def _folded(name: str, value: bytes | Any) -> bytes:
     return value if isinstance(value, bytes) else _WIRE_POLICY.fold_binary(name, value)
 
 
-def _body(text: str, html: str | None, files: Sequence[tuple[str, str, bytes]]) -> EmailMessage:
+def _body(
+    text: str,
+    html: str | None,
+    files: Sequence[tuple[str, str, bytes]],
+    ctes: tuple[str | None, str | None] | None = None,
+) -> EmailMessage:
     """The body of an email of ``text``, ``html`` and ``files``: its MIME headers and parts,
-    made by the stdlib on a message of its own.
+    made by the stdlib on a message of its own; ``ctes``: the texts' transfer encodings
+    (a skeleton's stand-ins'), else ``_body_cte``'s.
 
     Each step of ``set_content`` and ``make_alternative`` looks up the message's headers
     one by one (``Content-Type`` several times a step); on a message without the
     addressing headers each look-up has two or three to read instead of fifteen.
     """
+    text_cte, html_cte = ctes or (_body_cte(text), _body_cte(html or ""))
     body = EmailMessage(policy=_POLICY)
-    body.set_content(text, cte=_body_cte(text))
+    body.set_content(text, cte=text_cte)
     if html is not None:
         body.make_alternative(boundary=_boundary(text, html))
-        body.add_alternative(html, subtype="html", cte=_body_cte(html))
+        body.add_alternative(html, subtype="html", cte=html_cte)
     for filename, content_type, data in files:
         maintype, _, subtype = content_type.partition("/")
         if not (maintype and subtype) or maintype == "text":  # text: kept as bytes, as it came
@@ -193,14 +200,16 @@ def _written_body(
 ) -> tuple[bytes, list[str]]:
     """The body's own message (``_body`` and Content-Language after its MIME headers) as
     the stdlib's generator writes it, and the names of its headers: from the skeleton of
-    its shape when its texts are plain 7bit (``plain_body``), else written anew."""
+    its shape when its texts are written 7bit or quoted-printable (``plain_body``), else
+    written anew."""
     texts = (text,) if html is None else (text, html)
-    written = [seven_bit(one) for one in texts]
-    if not files and None not in written and (html is None or _boundary(*texts)):
-        skeleton = _skeleton(len(texts), language)
+    written = [written_text(one, _body_cte(one), _POLICY) for one in texts]
+    parts = [part for part in written if part is not None]
+    if not files and len(parts) == len(texts) and (html is None or _boundary(*texts)):
+        skeleton = _skeleton(tuple(cte for cte, _ in parts), language)
         if skeleton is not None:
             pieces, names = skeleton
-            data = [piece + (written[i] or b"") for i, piece in enumerate(pieces[:-1])]
+            data = [piece + one for piece, (_, one) in zip(pieces[:-1], parts, strict=True)]
             return b"".join(data) + pieces[-1], list(names)
     body = _body(text, html, files)
     if language:
@@ -209,10 +218,14 @@ def _written_body(
 
 
 @lru_cache(maxsize=16)
-def _skeleton(parts: int, language: str | None) -> tuple[tuple[bytes, ...], tuple[str, ...]] | None:
-    """The body of ``parts`` texts (a text, or a text and its HTML alternative) as the
-    stdlib writes it for stand-in texts, cut around them; and its headers' names."""
-    body = _body(_STAND_INS[0], _STAND_INS[1] if parts > 1 else None, ())
+def _skeleton(
+    ctes: tuple[str, ...], language: str | None
+) -> tuple[tuple[bytes, ...], tuple[str, ...]] | None:
+    """The body of texts in ``ctes`` (a text, or a text and its HTML alternative, in those
+    transfer encodings) as the stdlib writes it for stand-in texts, cut around them; and its
+    headers' names."""
+    parts = len(ctes)
+    body = _body(_STAND_INS[0], _STAND_INS[1] if parts > 1 else None, (), (ctes[0], ctes[-1]))
     if language:
         body["Content-Language"] = language
     pieces = cut(body.as_bytes(policy=_WIRE_POLICY), _STAND_INS[:parts])

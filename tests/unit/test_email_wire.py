@@ -255,3 +255,40 @@ def test_a_header_line_that_slipped_through_is_refused_by_build_wire(
     )
     with pytest.raises(PermanentError, match="safe lines"):
         build_wire(message, from_address=FROM, from_name="Desk", reply_to=FROM, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("Grüße, we are on it.\n", None),  # non-ASCII: quoted-printable, as the mail asks
+        ("We are on it.\n", "<p>" + "An agent will answer you soon. " * 3 + "</p>\n"),  # 99
+        ("Grüße\n" + "word " * 40 + "\n", "<p>Grüße</p>\n"),
+    ],
+)
+def test_a_quoted_printable_text_is_written_from_the_skeleton(
+    text: str, html: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body whose texts the stdlib writes quoted-printable (non-ASCII, or a line longer
+    than 78: an acknowledgement's HTML) is written without a message of its own, once its
+    shape's skeleton is made, and reads as the stdlib writes it."""
+    message = OutboundMessage(
+        channel=Channel.EMAIL,
+        recipient="ana@customer.example",
+        subject="Hello",
+        body_text=text,
+        body_html=html,
+        message_id="<out-1@relaydesk.example>",
+        language="en",
+    )
+    stdlib = email_bytes(
+        build_email(message, from_address=FROM, from_name="Desk", reply_to=FROM, now=NOW)
+    )
+    assert b"Content-Transfer-Encoding: quoted-printable" in stdlib
+    build_wire(message, from_address=FROM, from_name="Desk", reply_to=FROM, now=NOW)
+
+    def no_message(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the body was written on a message of its own")
+
+    monkeypatch.setattr(compose_module, "_body", no_message)
+    wired = build_wire(message, from_address=FROM, from_name="Desk", reply_to=FROM, now=NOW)
+    assert wired.data == stdlib
