@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -69,6 +70,22 @@ def test_a_sent_message_arrives_intact_with_its_message_id(
     assert lines == ["We are on it.", ".", "A line with a lone dot stays."]
     assert set(smtp_sink.by_message_id()) == {"<out-1@relaydesk.example>"}
     assert set(smtp_sink.arrival_times()) == {"<out-1@relaydesk.example>"}  # read unparsed
+
+
+def test_the_envelope_is_sent_without_parsing_its_addresses_again(
+    smtp_sink: SmtpSink, sender: SmtpSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """build_wire checked them: smtplib's quoteaddr (51 us an address) is not asked."""
+
+    def parsed(address: str) -> str:
+        raise AssertionError(f"{address} parsed again")
+
+    monkeypatch.setattr(smtplib, "quoteaddr", parsed)
+    sender.send(outbound(1, recipient="a.b+tag@customer.example"))
+
+    [received] = smtp_sink.wait_for(1)
+    assert received.mail_from == "support@relaydesk.example"
+    assert received.rcpt_tos == ("a.b+tag@customer.example",)
 
 
 def test_a_451_reply_is_a_transient_error(smtp_sink: SmtpSink, sender: SmtpSender) -> None:

@@ -5,6 +5,7 @@ not."""
 from __future__ import annotations
 
 import random
+import smtplib
 from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 import connectors.email.compose as compose_module
 from connectors.email.compose import build_email, build_wire, email_bytes
+from connectors.email.outbound import envelope_address
 from connectors.email.plain_headers import plain_line, plain_mailbox
 from router.envelopes import OutboundMessage
 from router.errors import PermanentError
@@ -192,6 +194,21 @@ def test_a_mail_written_without_its_message_is_the_stdlibs(
         patch.setattr(compose_module, "_address", compose_module._address.__wrapped__)
         patch.setattr(compose_module, "plain_mailbox", lambda display, spec: None)
         assert wired == _outcome(message, from_name, wire=False)
+
+
+@settings(max_examples=300)
+@given(message=MESSAGES, from_address=SPECS)
+def test_an_envelope_address_is_named_as_smtplib_quotes_it(
+    message: OutboundMessage, from_address: str
+) -> None:
+    """MAIL and RCPT name the addresses of any mail ``build_wire`` writes as smtplib's
+    ``mail`` and ``rcpt`` would (``quoteaddr``, which parses each again)."""
+    try:
+        wire = build_wire(message, from_address=from_address, from_name="Desk", reply_to=FROM)
+    except Exception:  # (PermanentError, or the stdlib's own on a few: see _outcome)
+        return  # not sent
+    for spec in (wire.sender, wire.recipient):
+        assert envelope_address(spec) == smtplib.quoteaddr(spec)
 
 
 EDGES = ["x" * 78, "x" * 79, "a\rb\r\nc\n", "", "\n\n", "tail without newline", "é", "a\tb \n"]
