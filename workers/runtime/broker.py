@@ -1,14 +1,15 @@
 """Build the dramatiq broker named by ``broker_url``: in-process, Redis or RabbitMQ.
 
 On Redis an idle consumer blocks until its queue holds a message
-(``workers.runtime.waking_broker``) instead of polling it. The Redis settings
-are not dramatiq's defaults on purpose: with a 60 s heartbeat and maintenance on 0.1 %
-of commands, the messages of a worker killed with SIGKILL came back after minutes or
-not at all; with a 15 s heartbeat and maintenance on 10 % of commands they come back
-in under half a minute on a busy fleet. An idle consumer fetches about twice a second
-(``waking_broker``: its heartbeat), so on an idle fleet with a single other consumer
-the 10 % chances come about every 5 s, and a dead worker's messages may take a little
-longer than that.
+(``workers.runtime.waking_broker``) instead of polling it. Each broker calls its
+middleware's hooks only where a middleware defines one (``workers.runtime.hook_dispatch``).
+The Redis settings are not dramatiq's defaults on purpose: with a 60 s heartbeat and
+maintenance on 0.1 % of commands, the messages of a worker killed with SIGKILL came back
+after minutes or not at all; with a 15 s heartbeat and maintenance on 10 % of commands
+they come back in under half a minute on a busy fleet. An idle consumer fetches about
+twice a second (``waking_broker``: its heartbeat), so on an idle fleet with a single
+other consumer the 10 % chances come about every 5 s, and a dead worker's messages may
+take a little longer than that.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dramatiq.middleware import CurrentMessage, Middleware
 
 from config.redact import redact_url
 from config.settings import Settings
+from workers.runtime.hook_dispatch import defined_hooks
 from workers.runtime.json_logs import MessageContext
 from workers.runtime.message_metrics import MessageMetrics
 from workers.runtime.time_limits import broker_middleware
@@ -33,7 +35,7 @@ def _middleware() -> list[Middleware]:
 def make_broker(settings: Settings) -> Broker:
     url = settings.broker_url
     if url.startswith("stub:"):
-        broker = StubBroker(middleware=_middleware())
+        broker = defined_hooks(StubBroker)(middleware=_middleware())
         broker.emit_after("process_boot")  # an embedded process is its own worker: time limits
         return broker
     if url.startswith(("redis://", "rediss://")):
@@ -48,7 +50,7 @@ def make_broker(settings: Settings) -> Broker:
         )
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
-    return RabbitmqBroker(
+    return defined_hooks(RabbitmqBroker)(
         url=url,
         confirm_delivery=True,
         middleware=_middleware(),

@@ -56,6 +56,7 @@ from dramatiq.common import compute_backoff, q_name
 from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import Middleware
 
+from workers.runtime.hook_dispatch import DefinedHooks
 from workers.runtime.thread_connections import KeepConnections, ThreadConnections
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ FETCH_EVERY_S = 0.5  # at most, between an idle consumer's fetches (a quarter of
 # broker's heartbeat timeout when that is shorter)
 
 
-class WakingRedisBroker(RedisBroker):
+class WakingRedisBroker(DefinedHooks, RedisBroker):
     """dramatiq's Redis broker; an idle consumer wakes when its queue gets a message.
     A worker's consumer and worker threads each send on a connection of their own
     (``workers.runtime.thread_connections``)."""
