@@ -114,17 +114,23 @@ _MAX_DIAGNOSTIC = 500
 _MAX_REPORT = 20_000  # a bounce's own text is short; bounds the regex work on hostile input
 
 
-def written_through_list(msg: Message, *, sender: str, own: OwnAddresses) -> bool:
-    """``through_list_by_a_person`` for a parsed message."""
-    headers = read_headers(msg, AUTOMATIC_HEADERS, [])
+def written_through_list(
+    msg: Message, *, sender: str, own: OwnAddresses, headers: Mapping[str, str] | None = None
+) -> bool:
+    """``through_list_by_a_person`` for a parsed message (``headers``: see why_automatic)."""
+    headers = read_headers(msg, AUTOMATIC_HEADERS, []) if headers is None else headers
     return through_list_by_a_person(
         headers, sender=sender, content_type=headers.get("Content-Type") or kind_of(msg), own=own
     )
 
 
-def why_automatic(msg: Message, *, sender: str, own: OwnAddresses) -> str | None:
-    """Why ``msg`` was sent by a machine, or None when a person seems to have sent it."""
-    headers = read_headers(msg, AUTOMATIC_HEADERS, [])
+def why_automatic(
+    msg: Message, *, sender: str, own: OwnAddresses, headers: Mapping[str, str] | None = None
+) -> str | None:
+    """Why ``msg`` was sent by a machine, or None when a person seems to have sent it.
+    ``headers``: its headers as ``read_headers`` read them (AUTOMATIC_HEADERS among the
+    names), when the caller has: they are not read again."""
+    headers = read_headers(msg, AUTOMATIC_HEADERS, []) if headers is None else headers
     return automatic_reason(
         headers, sender=sender, content_type=headers.get("Content-Type") or kind_of(msg), own=own
     )
@@ -257,13 +263,15 @@ _LIST_RULES = (_precedence, _mailing_list)  # a list's marks, not a machine's (s
 
 
 def parse_bounce(msg: Message) -> Bounce | None:
-    """The bounce ``msg`` reports, or None when it is not a failure or delay report."""
-    parts = list(_parts(msg))
-    status_parts = [p for p in parts if kind_of(p) == "message/delivery-status"]
-    if kind_of(msg) == "multipart/report" and status_parts:
-        return _status_bounce(msg, parts, status_parts)
+    """The bounce ``msg`` reports, or None when it is not a failure or delay report.
+    (Its parts are listed only for a report or a message that looks like a bounce.)"""
+    if kind_of(msg) == "multipart/report":
+        parts = list(_parts(msg))
+        status_parts = [p for p in parts if kind_of(p) == "message/delivery-status"]
+        if status_parts:
+            return _status_bounce(msg, parts, status_parts)
     if _looks_like_bounce(msg):
-        return _text_bounce(msg, parts)
+        return _text_bounce(msg, list(_parts(msg)))
     return None
 
 

@@ -96,5 +96,7 @@ class _FoldedOncePolicy(_EmailPolicy):
         return super().fold_binary(name, value)
 
 
+FoldedOncePolicy = _FoldedOncePolicy  # (``reading_policy`` builds on it)
+
 # policy.default's settings (it is ``EmailPolicy()``), with the registry above
 POLICY = _FoldedOncePolicy(header_factory=_BuiltOnceRegistry())

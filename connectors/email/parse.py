@@ -34,9 +34,9 @@ from connectors.email.automatic import (
 )
 from connectors.email.bodies import Attachment, Bodies, collect_bodies, content_type
 from connectors.email.body_runs import parse_bytes
-from connectors.email.email_policy import POLICY
 from connectors.email.html_text import sanitize_html
 from connectors.email.quoting import visible_text
+from connectors.email.reading_policy import READING_POLICY
 from router.thread_keys import OwnAddresses
 
 __all__ = ["Attachment", "Bounce", "ParsedEmail", "parse_email"]
@@ -122,10 +122,11 @@ def parse_email(
     if bodies.html is not None:
         html = _step(problems, "the HTML", lambda: sanitize_html(bodies.html or "").strip(), "")
     bounce = _step(problems, "the bounce report", lambda: parse_bounce(msg), None)
+    read = headers if headers is not none else None  # (not read again, when read)
     automatic = _step(
         problems,
         "the automatic-mail headers",
-        lambda: why_automatic(msg, sender=sender, own=own),
+        lambda: why_automatic(msg, sender=sender, own=own, headers=read),
         None,
     )
     _step(problems, "the defects", lambda: _note_defects(msg, problems), None)
@@ -150,7 +151,7 @@ def parse_email(
         and _step(
             problems,
             "the list headers",
-            lambda: written_through_list(msg, sender=sender, own=own),
+            lambda: written_through_list(msg, sender=sender, own=own, headers=read),
             False,
         ),
         bounce=bounce,
@@ -169,7 +170,7 @@ def _step(problems: list[str], what: str, read: Callable[[], _T], default: _T) -
 def _read(raw: bytes, problems: list[str]) -> EmailMessage:
     if not raw.strip():
         problems.append("empty message")
-    msg = cast(EmailMessage, parse_bytes(raw, POLICY))  # POLICY's message_factory
+    msg = cast(EmailMessage, parse_bytes(raw, READING_POLICY))  # its message_factory
     if raw.strip() and not msg.keys():
         problems.append("no headers: this does not look like an email")
     eight_bit = [name for name, value in msg.raw_items() if not str(value).isascii()]

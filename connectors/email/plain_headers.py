@@ -21,13 +21,22 @@ length: the header's text is the value itself, without a defect, and a mailbox's
 display name and address are its phrase and its address (``plain_text``,
 ``plain_address``). The stdlib's parse of a mail's From alone was a seventh of the
 ingest worker's parse of it, on values that are new in every mail (so the parsed-header
-cache of ``email_policy`` seldom holds them).
+cache of ``email_policy`` seldom holds them). A Content-Type's text is the value itself
+in the shape the stdlib writes one back in (``plain_content_type``: ``type/subtype``,
+then ``; name="value"`` with distinct plain names and quoted printable ASCII without a
+backslash or a quote), the parser's own asks for it included (``reading_policy``).
 """
 
 from __future__ import annotations
 
 import re
-from email.headerregistry import AddressHeader, HeaderRegistry, MessageIDHeader, UnstructuredHeader
+from email.headerregistry import (
+    AddressHeader,
+    ContentTypeHeader,
+    HeaderRegistry,
+    MessageIDHeader,
+    UnstructuredHeader,
+)
 from functools import lru_cache
 from typing import cast
 
@@ -42,6 +51,11 @@ _DOMAIN = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"  # labels only: no literal, no co
 _SPEC = rf"{_DOT_ATOM}@{_DOMAIN}"
 _PHRASE = rf"{_ATEXT}(?: {_ATEXT})*"  # atoms, one space apart: no dot, no quote
 
+_MIME_TOKEN = r"[A-Za-z0-9!#$&^_.+-]+"
+_NAME = r"[A-Za-z0-9_.-]+"  # no "*": RFC 2231's continuations and charsets
+_QUOTED = r'"[ !#-\[\]-~]+"'  # printable ASCII, no backslash, no quote, not empty
+_CONTENT_TYPE = re.compile(rf"{_MIME_TOKEN}/{_MIME_TOKEN}(?:; {_NAME}={_QUOTED})*")
+_PARAMETER_NAME = re.compile(rf"; ({_NAME})=")
 _UNSTRUCTURED = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, one space apart
 _MESSAGE_ID = re.compile(rf"<{_DOT_ATOM}@{_DOMAIN}>")
 _MAILBOX = re.compile(rf"(?:(?P<display>{_PHRASE}) <(?P<spec>{_SPEC})>|(?P<bare>{_SPEC}))")
@@ -64,6 +78,11 @@ def _shape(name: str) -> re.Pattern[str] | None:
         if issubclass(kind, base):
             return shape
     return None
+
+
+@lru_cache(maxsize=64)
+def _is_content_type(name: str) -> bool:
+    return issubclass(_REGISTRY[name], ContentTypeHeader)
 
 
 def plain_line(name: str, value: str) -> bytes | None:
@@ -95,6 +114,8 @@ def plain_text(name: str, value: str) -> str | None:
     or have defects)."""
     if "=?" in value:  # what could be an encoded word
         return None
+    if _is_content_type(name):
+        return value if plain_content_type(value) else None
     shape = _shape(name)
     return value if shape is not None and shape.fullmatch(value) else None
 
@@ -111,3 +132,12 @@ def plain_address(name: str, value: str) -> tuple[str, str] | None:
     if found["bare"] is not None:
         return "", found["bare"]
     return found["display"], found["spec"]
+
+
+def plain_content_type(value: str) -> bool:
+    """Whether ``value``, a Content-Type header's, is written back by the stdlib's
+    header object as it is (then the object's text is the value)."""
+    if "=?" in value or not _CONTENT_TYPE.fullmatch(value):
+        return False
+    names = [name.lower() for name in _PARAMETER_NAME.findall(value)]
+    return len(names) == len(set(names))
