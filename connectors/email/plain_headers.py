@@ -21,10 +21,10 @@ length: the header's text is the value itself, without a defect, and a mailbox's
 display name and address are its phrase and its address (``plain_text``,
 ``plain_address``). The stdlib's parse of a mail's From alone was a seventh of the
 ingest worker's parse of it, on values that are new in every mail (so the parsed-header
-cache of ``email_policy`` seldom holds them). A Content-Type's text is the value itself
-in the shape the stdlib writes one back in (``plain_content_type``: ``type/subtype``,
-then ``; name="value"`` with distinct plain names and quoted printable ASCII without a
-backslash or a quote), the parser's own asks for it included (``reading_policy``).
+cache of ``email_policy`` seldom holds them). A plain Content-Type's text is its type
+and each parameter as ``; name="value"`` (``plain_content_type``: distinct plain names,
+values of token characters or quoted printable ASCII without a backslash or a quote),
+the parser's own asks for it included (``reading_policy``).
 """
 
 from __future__ import annotations
@@ -54,8 +54,10 @@ _PHRASE = rf"{_ATEXT}(?: {_ATEXT})*"  # atoms, one space apart: no dot, no quote
 _MIME_TOKEN = r"[A-Za-z0-9!#$&^_.+-]+"
 _NAME = r"[A-Za-z0-9_.-]+"  # no "*": RFC 2231's continuations and charsets
 _QUOTED = r'"[ !#-\[\]-~]+"'  # printable ASCII, no backslash, no quote, not empty
-_CONTENT_TYPE = re.compile(rf"{_MIME_TOKEN}/{_MIME_TOKEN}(?:; {_NAME}={_QUOTED})*")
-_PARAMETER_NAME = re.compile(rf"; ({_NAME})=")
+_CONTENT_TYPE = re.compile(
+    rf"{_MIME_TOKEN}/{_MIME_TOKEN}(?:;[ \t]*{_NAME}=(?:{_QUOTED}|{_MIME_TOKEN}))*"
+)
+_PARAMETER = re.compile(rf";[ \t]*({_NAME})=(?:\"([^\"]*)\"|({_MIME_TOKEN}))")
 _UNSTRUCTURED = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, one space apart
 _MESSAGE_ID = re.compile(rf"<{_DOT_ATOM}@{_DOMAIN}>")
 _MAILBOX = re.compile(rf"(?:(?P<display>{_PHRASE}) <(?P<spec>{_SPEC})>|(?P<bare>{_SPEC}))")
@@ -115,7 +117,7 @@ def plain_text(name: str, value: str) -> str | None:
     if "=?" in value:  # what could be an encoded word
         return None
     if _is_content_type(name):
-        return value if plain_content_type(value) else None
+        return plain_content_type(value)
     shape = _shape(name)
     return value if shape is not None and shape.fullmatch(value) else None
 
@@ -134,10 +136,15 @@ def plain_address(name: str, value: str) -> tuple[str, str] | None:
     return found["display"], found["spec"]
 
 
-def plain_content_type(value: str) -> bool:
-    """Whether ``value``, a Content-Type header's, is written back by the stdlib's
-    header object as it is (then the object's text is the value)."""
-    if "=?" in value or not _CONTENT_TYPE.fullmatch(value):
-        return False
-    names = [name.lower() for name in _PARAMETER_NAME.findall(value)]
-    return len(names) == len(set(names))
+def plain_content_type(value: str) -> str | None:
+    """The text of the stdlib's header object of ``value``, a Content-Type header's
+    (unfolded), when the value is plain: its type, then each parameter as
+    ``; name="value"`` (quoted: the stdlib quotes every value); else None."""
+    unfolded = value.replace("\r", "").replace("\n", "")  # as the policy unfolds it
+    if "=?" in unfolded or not _CONTENT_TYPE.fullmatch(unfolded):
+        return None
+    kind = unfolded.split(";", 1)[0]
+    parameters = [(name, quoted or token) for name, quoted, token in _PARAMETER.findall(unfolded)]
+    if len({name.lower() for name, _ in parameters}) < len(parameters):
+        return None  # a name twice: the stdlib keeps one
+    return kind + "".join(f'; {name}="{text}"' for name, text in parameters)

@@ -1,23 +1,22 @@
 """The policy a received mail is parsed with: ``POLICY``, whose plain Content-Type
-values are handed out as the strings they are.
+values are handed out as the text of their header objects, without building them.
 
 The stdlib's MIME parser asks every part for its content type and boundary
 (``get_content_type``, ``get_boundary``), and ``policy.default`` answers each ask
 with a header object: a ``ContentTypeHeader`` parsed into a token tree, whose text
 is the tree written back. A multipart's boundary makes its value new in every mail,
-so the parsed-header cache of ``email_policy`` seldom holds it: building that object
-was a tenth of the ingest worker's parse of a mail. What the parser, and every
-``Message`` method the connector calls, reads of the object is its text (the stdlib
-splits the type and the parameters from the string; no attribute of the object is
-read).
+so the parsed-header cache of ``email_policy`` seldom holds it. What the parser, and
+every ``Message`` method the connector calls, reads of the object is its text (the
+stdlib splits the type and the parameters from the string; no attribute of the object
+is read).
 
-For a value in the shape the stdlib writes back (``type/subtype``, then
-``; name="value"`` with distinct plain names and quoted values of printable ASCII
-without a backslash, a quote or what could be an encoded word) the text is the
-value itself (``plain_headers.plain_content_type``; ``tests/unit/
-test_email_reading_policy.py`` checks generated values against the stdlib), so the
-value is handed out as a plain ``str``. Anything else (an unquoted or empty value, a
-comment, an RFC 2231 name, a fold, 8-bit bytes, a repeated name) gets the stdlib's
+For a plain value (``type/subtype``, then parameters with distinct plain names and
+values of token characters or quoted printable ASCII without a backslash, a quote or
+what could be an encoded word) that text is known without the parser: the type, then
+each parameter as ``; name="value"`` (``plain_headers.plain_content_type``; ``tests/
+unit/test_email_reading_policy.py`` checks generated values against the stdlib), and
+it is handed out as a plain ``str``. Anything else (an empty value, a comment, an RFC
+2231 name, 8-bit bytes, a repeated name, spaces before a semicolon) gets the stdlib's
 header object, as before.
 """
 
@@ -31,9 +30,10 @@ from connectors.email.email_policy import POLICY, FoldedOncePolicy
 
 class _ReadingPolicy(FoldedOncePolicy):
     def header_fetch_parse(self, name: str, value: Any) -> Any:
-        plain = type(value) is str and name.lower() == "content-type"
-        if plain and plain_headers.plain_content_type(value):
-            return value
+        if type(value) is str and name.lower() == "content-type":
+            text = plain_headers.plain_content_type(value)
+            if text is not None:
+                return text
         return super().header_fetch_parse(name, value)
 
 
