@@ -136,6 +136,7 @@ def plain_address(name: str, value: str) -> tuple[str, str] | None:
     return found["display"], found["spec"]
 
 
+@lru_cache(maxsize=512)  # the parser asks each part's type several times
 def plain_content_type(value: str) -> str | None:
     """The text of the stdlib's header object of ``value``, a Content-Type header's
     (unfolded), when the value is plain: its type, then each parameter as
