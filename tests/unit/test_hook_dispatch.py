@@ -133,3 +133,41 @@ def test_a_middleware_error_from_a_before_hook_stops_the_event() -> None:
         with pytest.raises(MiddlewareError):
             broker.emit_before("process_message", "m")
         assert calls == []
+
+
+class Equal(Recording):
+    """A middleware equal to any other of its class (a dataclass's ``__eq__`` would be)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Equal)
+
+    __hash__ = Middleware.__hash__
+
+
+def test_a_middleware_replaced_by_an_equal_one_is_no_longer_called() -> None:
+    for broker in _brokers():
+        calls: list[str] = []
+        broker.add_middleware(Equal("old", calls, []))
+        broker.emit_before("process_message", "1")
+        broker.middleware[0] = Equal("new", calls, [])
+        broker.emit_before("process_message", "2")
+        assert calls == ["old before 1", "new before 2"], type(broker)
+
+
+@pytest.mark.parametrize("which", ["dramatiq's", "the desk's"])
+def test_a_hook_patched_after_the_first_event_is_the_one_called(
+    which: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broker = _brokers()[0 if which == "dramatiq's" else 1]
+    calls: list[str] = []
+    middleware = Recording("a", calls, [])
+    broker.add_middleware(middleware)
+    broker.emit_before("process_message", "1")
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            Recording, "before_process_message", lambda self, b, m: calls.append(f"class {m}")
+        )
+        broker.emit_before("process_message", "2")
+    middleware.before_process_message = lambda b, m: calls.append(f"instance {m}")  # type: ignore[method-assign,assignment]
+    broker.emit_before("process_message", "3")
+    assert calls == ["a before 1", "class 2", "instance 3"]

@@ -7,22 +7,24 @@ about fifteen middleware and a message passes six events or more (its enqueue, i
 process, its acknowledgement), so most of those calls reach ``Middleware``'s own
 hooks, which do nothing. ``DefinedHooks``, a mixin of the desk's brokers, calls the
 same hooks in the same order, with the same handling, but keeps for each event the
-hooks that are not ``Middleware``'s own, found again whenever the broker's middleware
-list is not the one they were found in (``add_middleware``, a worker's own).
+middleware whose hook is not ``Middleware``'s own, found again whenever the broker's
+middleware list is not the one they were found in (``add_middleware``, a worker's own;
+compared by identity). The hook itself is looked up at each call, as dramatiq does, so
+a hook set on an instance or patched on a class later is the one called; only a hook
+given later to a middleware that had none when its event was first sent is not called
+(nothing in the desk does that).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar, cast
 
 from dramatiq import Broker
 from dramatiq.middleware import Middleware, MiddlewareError
 
-Hook = Callable[..., Any]
-Hooks = tuple[tuple[Middleware, Hook | None], ...]
+Hooks = tuple[Middleware, ...]
 B = TypeVar("B", bound=Broker)
 
 
@@ -42,9 +44,9 @@ class DefinedHooks:
 
     def emit_before(self, signal: str, *args: Any, **kwargs: Any) -> None:
         signal = "before_" + signal
-        for middleware, hook in self._defined(signal):
+        for middleware in self._defined(signal):
             try:
-                (hook or getattr(middleware, signal))(self, *args, **kwargs)
+                getattr(middleware, signal)(self, *args, **kwargs)
             except MiddlewareError:
                 raise
             except Exception:
@@ -52,16 +54,16 @@ class DefinedHooks:
 
     def emit_after(self, signal: str, *args: Any, **kwargs: Any) -> None:
         signal = "after_" + signal
-        for middleware, hook in self._defined(signal):
+        for middleware in self._defined(signal):
             try:
-                (hook or getattr(middleware, signal))(self, *args, **kwargs)
+                getattr(middleware, signal)(self, *args, **kwargs)
             except Exception:
                 self._failed(signal, middleware)
 
     def _defined(self, signal: str) -> Hooks:
-        """The middleware whose hook ``signal`` calls, in the order dramatiq calls them,
-        each with its bound hook (None: it has none, and dramatiq's call fails)."""
-        if self._found is None or self._found[0] != self.middleware:  # (each by identity)
+        """The middleware whose hook ``signal`` calls, in the order dramatiq calls them (one
+        without the hook at all is kept: dramatiq's call fails, and is logged, here too)."""
+        if self._found is None or not _same(self._found[0], self.middleware):
             self._found = (list(self.middleware), {})  # one assignment: threads see both
         found_in, found = self._found
         hooks = found.get(signal)
@@ -69,7 +71,7 @@ class DefinedHooks:
             order = found_in if signal.startswith("before_") else found_in[::-1]
             own = getattr(Middleware, signal, None)
             hooks = tuple(
-                (middleware, getattr(middleware, signal, None))
+                middleware
                 for middleware in order
                 if getattr(getattr(middleware, signal, None), "__func__", None) is not own
                 or own is None
@@ -79,3 +81,11 @@ class DefinedHooks:
 
     def _failed(self, signal: str, middleware: Middleware) -> None:
         self.logger.critical("Unexpected failure in %s of %r.", signal, middleware, exc_info=True)
+
+
+def _same(found_in: list[Middleware], middleware: list[Middleware]) -> bool:
+    """Whether two middleware lists hold the same objects in the same order (by identity:
+    a middleware's own ``__eq__`` must not hide a replacement)."""
+    return len(found_in) == len(middleware) and all(
+        a is b for a, b in zip(found_in, middleware, strict=True)
+    )
