@@ -8,7 +8,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -29,6 +29,7 @@ from workers.runtime.batching import Gathering, SendWindow
 from workers.runtime.caller_cache import CallerCache
 from workers.runtime.connector_health import ConnectorHealth
 from workers.runtime.desk_config import ConfigSlot, DeskConfig
+from workers.runtime.inline_routes import InlineRoutes
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class Runtime:
     # set when the process is told to stop (SIGTERM): batch steps try no further row
     stopping: threading.Event = field(default_factory=threading.Event)
     callers: CallerCache = field(default_factory=CallerCache)  # who tokens, sessions are
+    # a worker process that consumes ``route``: ingest's tickets are routed in its thread
+    inline_routes: InlineRoutes | None = None
 
     def __post_init__(self) -> None:
         self.configs = ConfigSlot(DeskConfig.of(self.start_settings))
@@ -89,6 +92,13 @@ class Runtime:
     def gather_sends(self) -> AbstractContextManager[None]:
         """Sends made inside (after-commit ones included) go out at its end, merged."""
         return self.gathering.block()
+
+    def routing_here(self) -> AbstractContextManager[None]:
+        """Tickets sent to route inside (after their commit) are routed in this thread at
+        its end, in a process that consumes ``route``; elsewhere they are sent."""
+        if self.inline_routes is None:
+            return nullcontext()
+        return self.inline_routes.block()
 
     # -- time and policy -------------------------------------------------
     def now(self) -> datetime:
@@ -192,6 +202,8 @@ class Runtime:
         """Route a ticket; ``avoid``: an agent it was just taken from, unless nobody else
         can take it."""
         if avoid is None:
+            if self.inline_routes is not None and self.inline_routes.hold(ticket_id):
+                return
             self._send(self.route_actor, ticket_id)
         else:
             self._send(self.route_actor, ticket_id, avoid)

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
@@ -31,12 +32,15 @@ from workers.runtime.context import Runtime, utc_now
 from workers.runtime.dead_workers import bury
 from workers.runtime.hangup import reload_on_hangup
 from workers.runtime.heartbeat import Heartbeat
+from workers.runtime.inline_routes import InlineRoutes
 from workers.runtime.json_logs import configure as configure_logs
+from workers.runtime.queues import ROUTE
 from workers.runtime.shutdown import STOP_GRACE_MS, stop_worker
 from workers.runtime.tally import install as install_tally
 from workers.runtime.web_processes import POOL_SIZE, run_uvicorn, supervise_web
 from workers.runtime.web_processes import make_web_app as make_web_app
 from workers.runtime.web_stop import WebStop
+from workers.steps.route import route_here
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +186,14 @@ def run_scheduler(settings: Settings, config_path: Path | None = None) -> None:
         runtime.close()
 
 
+def route_where_consumed(runtime: Runtime, queues: Iterable[str]) -> None:
+    """A process that consumes ``route`` routes the tickets its ingest commits in the
+    ingesting thread (``workers/runtime/inline_routes.py``): a route message sent there
+    would only be fetched back. Elsewhere ingest sends them, as before."""
+    if ROUTE in queues:
+        runtime.inline_routes = InlineRoutes(partial(route_here, runtime))
+
+
 def stop_on_signals(stop: Callable[[], object]) -> None:
     """Call ``stop`` on SIGINT (Ctrl-C) or SIGTERM instead of dying."""
 
@@ -201,6 +213,7 @@ def worker_process(settings: Settings, queues: list[str], threads: int, index: i
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     runtime = build_runtime(settings, pool_size=threads + 2)
     tally = install_tally(runtime.broker)
+    route_where_consumed(runtime, queues)
     statements = runtime.db.count_statements()
     if settings.worker.metrics_port:
         from prometheus_client import start_http_server

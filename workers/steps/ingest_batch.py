@@ -10,6 +10,7 @@ its reason and is not tried again; else it is tried again alone.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from router.errors import OutOfTurn, PermanentError
 from router.vocabulary import Channel, RowState
@@ -32,6 +33,11 @@ class IngestBatch(BatchStep):
 
     def stopping(self) -> bool:
         return self.runtime.stopping.is_set()
+
+    def handle(self, ids: int | list[int], *args: Any) -> None:
+        """The message, then its new tickets routed here (``Runtime.routing_here``)."""
+        with self.runtime.routing_here():
+            super().handle(ids, *args)
 
     def begin(self, ids: list[int]) -> list[int]:
         return self.attempts.ready(ids, self.channel)

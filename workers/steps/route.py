@@ -172,6 +172,21 @@ def _route_to_locked(
     return True
 
 
+def route_here(runtime: Runtime, ticket_ids: list[int]) -> None:
+    """Route tickets in this thread, as a route message carrying them would (``RouteBatch``:
+    together, then alone; those that fail are sent to the route queue alone, with
+    dramatiq's retries). Should routing fail as a whole (the store away, a bug), the tickets are
+    sent to the route queue: their ingest is committed, and is not failed for it."""
+    again = ticket_ids
+    try:
+        again = RouteBatch(runtime).run(ticket_ids)
+    except Exception:
+        log.exception("routing tickets %s here failed; they are sent to route", ticket_ids)
+    finally:  # (a time limit or a stop, too: sent, then raised)
+        for ticket_id in again:
+            runtime.enqueue_route(ticket_id)
+
+
 def route_soon(runtime: Runtime, ticket_ids: list[int], *, avoid: int | None = None) -> None:
     """Route tickets: inline in a process without a worker (the embedded CLI), else by
     the broker. ``avoid``: an agent they were taken from, chosen only if nobody else can."""
