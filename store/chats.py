@@ -123,7 +123,8 @@ class ChatRepository:
         return True, self.kept.open_tickets.pop(customer_id)
 
     def forget_open_tickets(self) -> None:
-        """What ``look_up_open_tickets`` found may be out of date (a ticket acted on)."""
+        """What ``look_up_open_tickets`` found may be out of date: a chat reading that acts
+        may one day close or merge a ticket (none does today)."""
         self.kept.open_tickets.clear()
 
     # -- the bot's messages -----------------------------------------------

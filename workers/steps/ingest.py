@@ -89,7 +89,11 @@ def ingest_together(
     All or nothing: not ok, with nothing kept, when any row fails (the caller then
     takes them one by one, so one bad row costs its batch a second pass, not more).
     That includes a deadlock: two batches whose replies lock the same two tickets in
-    opposite orders; PostgreSQL ends one, which then goes row by row.
+    opposite orders; PostgreSQL ends one, which then goes row by row. A Telegram batch
+    locks its chats' identities (by address), then the open tickets of the customers
+    whose first message comes before its first row that acts (by id), then what each
+    row locks, in row order (``workers/steps/ingest_telegram_batch.py``): after that
+    row, in the order a row alone would.
     """
     taken: list[int] = []
     adapter = runtime.channels[channel]

@@ -170,7 +170,7 @@ def read_update(
     language = chat_language(runtime, uow, update.chat_id, update.language_code, agent)
     command = command_of(update)
     reading = reading_of(update, command, agent)
-    if reading in ACTING:  # (what the batch looked up of its customers' tickets may change)
+    if reading in ACTING:  # (it may one day close or merge a ticket the batch looked up)
         uow.chats.forget_open_tickets()
     if (
         earlier is not None
