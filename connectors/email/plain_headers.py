@@ -136,11 +136,23 @@ def plain_address(name: str, value: str) -> tuple[str, str] | None:
     return found["display"], found["spec"]
 
 
-@lru_cache(maxsize=512)  # the parser asks each part's type several times
+_LONGEST_KEPT = 256  # characters: a longer Content-Type is read again at each ask (a
+# hostile boundary or name may be as long as a mail, and 512 of those would stay in memory)
+
+
 def plain_content_type(value: str) -> str | None:
     """The text of the stdlib's header object of ``value``, a Content-Type header's
     (unfolded), when the value is plain: its type, then each parameter as
-    ``; name="value"`` (quoted: the stdlib quotes every value); else None."""
+    ``; name="value"`` (quoted: the stdlib quotes every value); else None. The last 512
+    answers for values of up to ``_LONGEST_KEPT`` characters are kept: the parser asks each
+    part's type several times."""
+    if len(value) > _LONGEST_KEPT:
+        return _content_type_text(value)
+    return _kept_content_type_text(value)
+
+
+def _content_type_text(value: str) -> str | None:
+    """``plain_content_type``'s answer, worked out."""
     unfolded = value.replace("\r", "").replace("\n", "")  # as the policy unfolds it
     if "=?" in unfolded or not _CONTENT_TYPE.fullmatch(unfolded):
         return None
@@ -149,3 +161,6 @@ def plain_content_type(value: str) -> str | None:
     if len({name.lower() for name, _ in parameters}) < len(parameters):
         return None  # a name twice: the stdlib keeps one
     return kind + "".join(f'; {name}="{text}"' for name, text in parameters)
+
+
+_kept_content_type_text = lru_cache(maxsize=512)(_content_type_text)

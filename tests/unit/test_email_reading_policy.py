@@ -169,3 +169,14 @@ def test_every_benchmark_mail_parses_as_it_does_with_the_stdlibs_header_objects(
         assert fast == slow, mail.shape
         plain += plain_content_type(fast.headers.get("Content-Type", "")) is not None
     assert plain > 100  # many take the plain path: the test compares something
+
+
+def test_a_long_content_type_is_read_but_not_kept() -> None:
+    """A hostile boundary may be as long as a mail: only short values' answers are kept."""
+    kept = plain_headers._kept_content_type_text
+    kept.cache_clear()
+    long_value = 'multipart/mixed; boundary="' + "b" * 100_000 + '"'
+    assert plain_content_type(long_value) == long_value
+    assert kept.cache_info().currsize == 0
+    assert plain_content_type("text/plain; charset=utf-8") == 'text/plain; charset="utf-8"'
+    assert kept.cache_info().currsize == 1
