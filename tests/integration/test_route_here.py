@@ -89,6 +89,32 @@ def test_a_process_consuming_route_routes_its_ingests_tickets_without_a_message(
     assert _route_messages(runtime) == []
 
 
+def test_an_ingest_batch_of_several_tickets_sends_them_to_route(runtime: Runtime) -> None:
+    """Only a lone ticket is routed where it was ingested: a route batch passes over an
+    agent another router holds, and every ingest batch routing its own tickets at once
+    gave them to the agents each could hold."""
+    route_where_consumed(runtime, [WEB, queues.ROUTE])
+    intake = StoreIntake(runtime)
+    ids = [
+        intake.accept(
+            InboundMessage(
+                channel=Channel.WEB,
+                idempotency_key=key,
+                sender_address=f"{key}@example.org",
+                subject="help",
+                body_text="it is broken",
+            )
+        ).inbox_id
+        for key in ("first", "second")
+    ]
+    runtime.ingest_actors[Channel.WEB].fn(ids[0])  # the second is taken along
+    receipts = [intake.receipt(inbox_id) for inbox_id in ids]
+    numbers = [r.ticket_number for r in receipts if r is not None and r.ticket_number]
+    assert len(numbers) == 2
+    assert sorted(_route_messages(runtime) or []) == sorted((n,) for n in numbers)
+    assert [_assignee(runtime, n) for n in numbers] == [None, None]
+
+
 def test_a_process_not_consuming_route_sends_the_route_message(runtime: Runtime) -> None:
     route_where_consumed(runtime, [WEB])
     number = _ingested(runtime, "sent")

@@ -5,9 +5,10 @@ route message only to fetch it back: a send, a fetch by the queue's consumer in 
 worker process, an acknowledgement, the middleware's hooks and a thread hand-over, and
 a hop's wait. Inside an ``InlineRoutes.block`` (an ingest message), the route sends a
 thread makes (after their commit) are held instead, and handed to ``route`` (the
-route step's ``route_here``) when the block ends, after the message's other sends.
+route step's ``route_here``, which routes a lone ticket and sends several to ``route``,
+where they are batched as before) when the block ends, after the message's other sends.
 A process that does not consume ``route`` has none: it sends, as before. The route
-actor's message metrics count messages: these tickets are counted in ROUTED_HERE, and
+actor's message metrics count messages: the tickets routed here are counted in ROUTED_HERE, and
 routing's own log lines are the same (the same ``RouteBatch``).
 """
 
@@ -51,5 +52,4 @@ class InlineRoutes:
         finally:  # tickets committed before a failure are routed all the same
             held, self._local.held = self._local.held, None
             if held:
-                ROUTED_HERE.inc(len(held))
                 self._route(list(dict.fromkeys(held)))

@@ -20,6 +20,7 @@ from store.db import UnitOfWork
 from store.tickets import RoutingTicket
 from workers.runtime.batch_step import BatchStep, resend_alone
 from workers.runtime.context import Runtime
+from workers.runtime.inline_routes import ROUTED_HERE
 from workers.runtime.routing_policy import selection_policy
 from workers.steps.route_batch import route_together
 from workers.steps.route_inputs import routing_inputs, waits
@@ -173,18 +174,27 @@ def _route_to_locked(
 
 
 def route_here(runtime: Runtime, ticket_ids: list[int]) -> None:
-    """Route tickets in this thread, as a route message carrying them would (``RouteBatch``:
-    together, then alone; those that fail are sent to the route queue alone, with
-    dramatiq's retries). Should routing fail as a whole (the store away, a bug), the tickets are
-    sent to the route queue: their ingest is committed, and is not failed for it."""
+    """Route a lone ticket in this thread, as a route message carrying it would
+    (``RouteBatch``); should that fail (the store away, a bug) it is sent to the route queue,
+    with dramatiq's retries: its ingest is committed, and is not failed for it. Several
+    tickets are sent to the route queue, as from a process that does not consume it: a
+    route batch passes over an agent another router holds, so every ingest batch routed
+    where it was ingested (eight threads' batches at once) gave a batch's tickets to the
+    agents it could hold (19 of 20 to one agent of two in a loaded run); the route queue's
+    consumers batch what waits there, as before."""
+    if len(ticket_ids) > 1:
+        for ticket_id in ticket_ids:
+            runtime.enqueue_route(ticket_id)
+        return
     again = ticket_ids
     try:
         again = RouteBatch(runtime).run(ticket_ids)
     except Exception:
-        log.exception("routing tickets %s here failed; they are sent to route", ticket_ids)
+        log.exception("routing ticket %s here failed; it is sent to route", ticket_ids)
     finally:  # (a time limit or a stop, too: sent, then raised)
         for ticket_id in again:
             runtime.enqueue_route(ticket_id)
+    ROUTED_HERE.inc(len(ticket_ids) - len(again))
 
 
 def route_soon(runtime: Runtime, ticket_ids: list[int], *, avoid: int | None = None) -> None:
