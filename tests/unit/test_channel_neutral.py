@@ -13,6 +13,7 @@ NEUTRAL = ("workers/steps", "workers/desk", "workers/runtime")
 OWN: dict[str, str] = {
     "workers/steps/ingest_email.py": "email's reader",
     "workers/steps/ingest_telegram.py": "Telegram's reader",
+    "workers/steps/ingest_telegram_batch.py": "Telegram's batch look-ups, by chat id",
     "workers/desk/outgoing.py": "queue_email and queue_chat build their channel's message",
     "workers/desk/languages.py": "a chat's requester by their chat id",
     "workers/steps/deliver.py": "the channel of rows queued before payloads named it",
