@@ -183,8 +183,7 @@ def route_here(runtime: Runtime, ticket_ids: list[int]) -> None:
     agents it could hold (19 of 20 to one agent of two in a loaded run); the route queue's
     consumers batch what waits there, as before."""
     if len(ticket_ids) > 1:
-        for ticket_id in ticket_ids:
-            runtime.enqueue_route(ticket_id)
+        _send_to_route(runtime, ticket_ids)
         return
     again = ticket_ids
     try:
@@ -192,9 +191,17 @@ def route_here(runtime: Runtime, ticket_ids: list[int]) -> None:
     except Exception:
         log.exception("routing ticket %s here failed; it is sent to route", ticket_ids)
     finally:  # (a time limit or a stop, too: sent, then raised)
-        for ticket_id in again:
-            runtime.enqueue_route(ticket_id)
+        _send_to_route(runtime, again)
     ROUTED_HERE.inc(len(ticket_ids) - len(again))
+
+
+def _send_to_route(runtime: Runtime, ticket_ids: list[int]) -> None:
+    """Send tickets to the route queue merged, as the ingest message's own sends were (its
+    gathering ended before its tickets were handed here): a batch's tickets sent one a
+    message were routed one a message, and each notice delivered alone."""
+    with runtime.gather_sends():
+        for ticket_id in ticket_ids:
+            runtime.enqueue_route(ticket_id)
 
 
 def route_soon(runtime: Runtime, ticket_ids: list[int], *, avoid: int | None = None) -> None:
