@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event, select
 
 from router.vocabulary import Channel
-from store.models import CustomerIdentity, Message
+from store.models import Customer, CustomerIdentity, Message
 from tests.support.telegram_desk import Chat, held_rows, hold_updates
 from workers.desk.agents import make_link_code
 from workers.steps.ingest import ingest_together
@@ -147,3 +147,30 @@ def test_a_user_who_links_herself_in_the_batch_writes_her_next_message_as_an_age
     assert list(_tickets(chat).values()) == [["My printer is on fire"]]
     chat.desk.settle()
     chat.expect(5001, "Linked as")
+
+
+def test_a_new_customer_is_made_speaking_as_her_chats_first_message_states(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new customer is made once for the batch, with the language her first message's
+    app states (as a row at a time made her on that message); each later message that
+    states another changes it as it comes (made with her last message's, her first
+    message's row changed it back and her last's once more: two updates for one)."""
+    hold_updates(chat, monkeypatch)
+    chat.server.customer_message(9301, "打印机坏了", first_name="李雷", language_code="zh-hans")
+    chat.server.customer_message(9301, "and it jams", first_name="李雷", language_code="en")
+    chat.server.customer_message(9302, "hello", first_name="Ann", language_code="")
+    chat.server.customer_message(9302, "你好", first_name="Ann", language_code="zh-hans")
+    ids = held_rows(chat, 0, 4)
+    assert len(ids) == 4
+    seen, _ = _ingested(chat, ids)
+    with chat.desk.runtime.db.unit_of_work() as uow:
+        spoken = dict(
+            uow.session.execute(
+                select(CustomerIdentity.address, Customer.language).join(
+                    Customer, Customer.id == CustomerIdentity.customer_id
+                )
+            ).all()
+        )
+    assert spoken == {"9301": "en", "9302": "zh_CN"}  # what each last stated
+    assert seen["UPDATE customers"] == 1, seen  # 9301's second message's

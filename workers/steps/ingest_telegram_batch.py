@@ -82,7 +82,10 @@ def look_up_updates(
     if not customers:
         return
     uow.customers.look_up(Channel.TELEGRAM, (u.chat_id for u in customers))
-    stated = {u.chat_id: s for u in messages if (s := stated_language(u.language_code))}
+    stated: dict[str, str] = {}  # a new customer speaks as her chat's first message states
+    for u in messages:
+        if (s := stated_language(u.language_code)) is not None:
+            stated.setdefault(u.chat_id, s)
     uow.customers.create_missing(
         Channel.TELEGRAM, [(u.chat_id, u.user_name) for u in messages], runtime.now(), stated
     )
