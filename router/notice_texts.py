@@ -33,7 +33,38 @@ class Rendered:
             "<p>" + "<br>\n".join(html.escape(line) for line in p.strip("\n").split("\n")) + "</p>"
             for p in paragraphs
         )
-        return f"<!DOCTYPE html>\n<html><body>\n{inner}\n</body></html>\n"
+        return f"<!DOCTYPE html>\n<html><body>\n{_short_lines(inner)}\n</body></html>\n"
+
+
+# a mail's longest line written as it is (RFC 5322's 78, ``email.policy``'s max_line_length):
+# a text part with a longer line is written quoted-printable
+_LONGEST_LINE = 78
+
+
+def _short_lines(html_text: str) -> str:
+    """``html_text`` with each line longer than 78 characters broken at its spaces, where
+    it has them, into lines of at most 78 (a word longer than that keeps its own line).
+
+    Only a space becomes a line break, and outside ``<pre>`` HTML renders the two alike
+    (both collapse into one space between words, and vanish before a ``<br>``), so the
+    page reads the same; an ASCII text whose lines are all that short is written 7bit
+    instead of quoted-printable (the acknowledgement's line of 79 was). The escaped text
+    holds no space inside a tag or an entity. (``textwrap`` breaks at tabs, carriage
+    returns and vertical tabs too, which HTML does not all render as a space.)"""
+    if all(len(line) <= _LONGEST_LINE for line in html_text.split("\n")):
+        return html_text
+    out: list[str] = []
+    for line in html_text.split("\n"):
+        while len(line) > _LONGEST_LINE:
+            cut = line.rfind(" ", 1, _LONGEST_LINE + 1)  # the last that leaves <= 78
+            if cut < 1:
+                cut = line.find(" ", _LONGEST_LINE + 1)  # a longer word: on its own
+                if cut < 0:
+                    break
+            out.append(line[:cut])
+            line = line[cut + 1 :]
+        out.append(line)
+    return "\n".join(out)
 
 
 # the last line of every notice by mail: what a reply to it becomes
