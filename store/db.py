@@ -21,7 +21,7 @@ from store.engines import make_engine, make_read_engine
 from store.inbox_signals import InboxSignals
 from store.kept_reads import CHANNEL as KEPT_READS_CHANNEL
 from store.kept_reads import KeptReads
-from store.one_statement import OneStatement
+from store.one_statement import HeldConnection, OneStatement
 from store.pg_listener import PgListener
 from store.statement_tally import StatementTally
 from store.unit_of_work import UnitOfWork
@@ -91,12 +91,17 @@ class Database:
         reproduced since, its cause not found: see docs/performance.md. It runs here
         since the eighth session, on the reads' pool, whose connections are in
         autocommit from their connect.)"""
-        if self.read_engine is not self.engine:  # (PostgreSQL: that pool is in autocommit)
-            with self.read_engine.connect() as connection:
-                yield OneStatement(connection)
-        else:
-            with self.engine.begin() as connection:
-                yield OneStatement(connection)
+        with self.held_connection() as held, held.one_statement() as statement:
+            yield statement
+
+    @contextmanager
+    def held_connection(self) -> Iterator[HeldConnection]:
+        """One connection of ``one_statement``'s pool for several of its transactions in a
+        row, each committed before the next (delivery's claim and records of a batch):
+        the pool's checkout and return once for them all."""
+        autocommit = self.read_engine is not self.engine  # (PostgreSQL: that pool is)
+        with self.read_engine.connect() as connection:
+            yield HeldConnection(connection, autocommit=autocommit)
 
     def count_statements(self) -> StatementTally:
         """Count the statements this process sends and the transactions it commits, on

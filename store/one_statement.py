@@ -15,7 +15,9 @@ day a caller needs two it fails in its tests and takes a unit of work instead.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
 
 from sqlalchemy import Executable, Result
 from sqlalchemy.engine import Connection
@@ -49,6 +51,34 @@ class OneStatement:
         return self._connection.dialect.name
 
 
+class HeldConnection:
+    """One pooled connection for several one-statement transactions in a row
+    (``Database.held_connection``: a delivery batch's claim and each row's record). Each
+    is still its own transaction, committed before the next begins: as it runs on
+    PostgreSQL (the connection is in autocommit), on its clean exit on SQLite; only the
+    pool's checkout and return are paid once instead of once a statement."""
+
+    def __init__(self, connection: Connection, *, autocommit: bool) -> None:
+        self._connection = connection
+        self._autocommit = autocommit
+
+    @contextmanager
+    def one_statement(self) -> Iterator[OneStatement]:
+        """As ``Database.one_statement``, on the held connection."""
+        if self._autocommit:
+            yield OneStatement(self._connection)
+        else:
+            with self._connection.begin():
+                yield OneStatement(self._connection)
+
+
+class OneStatements(Protocol):
+    """Where one-statement transactions are had: the ``Database`` (a connection of its
+    pool for each) or a ``HeldConnection``."""
+
+    def one_statement(self) -> AbstractContextManager[OneStatement]: ...
+
+
 # what a store function that may run in either takes: a unit of work's session, or this
 Executor = Session | OneStatement
 
@@ -60,4 +90,11 @@ def dialect_of(executor: Executor) -> str:
     return executor.get_bind().dialect.name
 
 
-__all__ = ["Executor", "NotOneStatement", "OneStatement", "dialect_of"]
+__all__ = [
+    "Executor",
+    "HeldConnection",
+    "NotOneStatement",
+    "OneStatement",
+    "OneStatements",
+    "dialect_of",
+]

@@ -10,6 +10,8 @@ recognise it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -18,6 +20,7 @@ from router.envelopes import OutboundMessage
 from router.errors import PermanentError, Throttled, TransientError
 from router.vocabulary import AuditAction, Channel, ChatAction, RowState, SystemActor
 from store import outbox_leases
+from store.one_statement import OneStatements
 from store.outbox import Claimed
 from workers.desk.reply_receipts import report_undelivered
 from workers.runtime import desk_metrics
@@ -51,21 +54,22 @@ def deliver(runtime: Runtime, outbox_id: int) -> RowState | None:
     the wait, its attempt not spent. A row done or failed for good hands its
     sequence's turn on to the next row.
     """
-    claimed = _claim(runtime, [outbox_id]).get(outbox_id)
-    if claimed is None:
-        return None
-    outcome = _attempt(runtime, outbox_id, claimed, held=True)  # claimed this moment
-    if outcome is None:
-        return None
-    if isinstance(outcome, _Held):
-        _come_back(runtime, outbox_id, claimed, outcome)
-        return RowState.PENDING
-    if isinstance(outcome, _Failed):
-        if outcome.state is RowState.PENDING:
-            raise TransientError(str(outcome.error)) from None
-        _hand_on(runtime, outbox_id, claimed)
-        return outcome.state
-    record_sent(runtime, outbox_id, claimed, outcome)
+    with runtime.db.held_connection() as statements:  # the claim's and the record's
+        claimed = _claim(runtime, [outbox_id], statements).get(outbox_id)
+        if claimed is None:
+            return None
+        outcome = _attempt(runtime, outbox_id, claimed, held=True)  # claimed this moment
+        if outcome is None:
+            return None
+        if isinstance(outcome, _Held):
+            _come_back(runtime, outbox_id, claimed, outcome)
+            return RowState.PENDING
+        if isinstance(outcome, _Failed):
+            if outcome.state is RowState.PENDING:
+                raise TransientError(str(outcome.error)) from None
+            _hand_on(runtime, outbox_id, claimed)
+            return outcome.state
+        record_sent(runtime, outbox_id, claimed, outcome, statements=statements)
     _hand_on(runtime, outbox_id, claimed)
     return RowState.DONE
 
@@ -88,6 +92,8 @@ class DeliverBatch(BatchStep):
     The fence before each send costs no transaction of its own where one has just
     committed: the first row's is the claim itself, and the next row's is checked by
     the statement that records a row sent (``fenced``: its answer, once committed).
+    The claim and the records are each their own transaction, all on one connection
+    held for the message (``Database.held_connection``).
     """
 
     name = "delivery"
@@ -97,9 +103,23 @@ class DeliverBatch(BatchStep):
         self.runtime = runtime
         self.claimed: dict[int, Claimed] = {}
         self.fenced: dict[int, bool] = {}  # row -> still ours, checked in the last commit
+        self.statements: OneStatements = runtime.db  # the held connection, in ``around``
 
     def stopping(self) -> bool:
         return self.runtime.stopping.is_set()
+
+    def around(self) -> AbstractContextManager[None]:
+        return self._holding()
+
+    @contextmanager
+    def _holding(self) -> Iterator[None]:
+        """The message's claim and records on one connection, each committed alone."""
+        with self.runtime.db.held_connection() as held:
+            self.statements = held
+            try:
+                yield
+            finally:
+                self.statements = self.runtime.db
 
     def handle(self, ids: int | list[int], *args: Any) -> None:
         if isinstance(ids, int):
@@ -108,7 +128,7 @@ class DeliverBatch(BatchStep):
         super().handle(ids)
 
     def begin(self, ids: list[int]) -> list[int]:
-        self.claimed = _claim(self.runtime, ids)
+        self.claimed = _claim(self.runtime, ids, self.statements)
         if self.claimed:  # the first row is sent next: its claim, just committed, is its fence
             self.fenced[next(iter(self.claimed))] = True
         return list(self.claimed)
@@ -123,7 +143,7 @@ class DeliverBatch(BatchStep):
             return True
         if isinstance(outcome, Sent):
             following = self._following(outbox_id)
-            held = record_sent(runtime, outbox_id, row, outcome, following)
+            held = record_sent(runtime, outbox_id, row, outcome, following, self.statements)
             if following is not None:  # (committed: a rollback would have undone the check)
                 self.fenced[following[0]] = held
         elif outcome.state is RowState.PENDING:
@@ -155,11 +175,13 @@ class DeliverBatch(BatchStep):
             resend_alone(self.runtime.deliver_actors[channel], again, retries)
 
 
-def _claim(runtime: Runtime, outbox_ids: list[int]) -> dict[int, Claimed]:
+def _claim(
+    runtime: Runtime, outbox_ids: list[int], statements: OneStatements
+) -> dict[int, Claimed]:
     """Take the rows for this attempt (``outbox_leases.claim``), committed before the send
     (the claim is the attempt's lease and its first row's fence): one statement, so in a
-    transaction of its own without a unit of work (``Database.one_statement``)."""
-    with runtime.db.one_statement() as statement:
+    transaction of its own without a unit of work (``statements.one_statement``)."""
+    with statements.one_statement() as statement:
         return outbox_leases.claim(
             statement,
             outbox_ids,

@@ -19,7 +19,7 @@ from router.envelopes import DeliveryResult, OutboundMessage
 from router.vocabulary import AuditAction, Channel, ChatAction, SystemActor
 from store import outbox_sent
 from store.audit import make_event
-from store.one_statement import Executor
+from store.one_statement import Executor, OneStatements
 from store.outbox import Claimed
 from workers.desk.reply_receipts import confirm_delivered
 from workers.runtime import desk_metrics
@@ -42,11 +42,14 @@ def record_sent(
     claimed: Claimed,
     sent: Sent,
     following: tuple[int, str | None] | None = None,
+    statements: OneStatements | None = None,
 ) -> bool:
     """Record the row sent, with its ``outbox.sent`` audit event (written by the same
     statement on PostgreSQL), in a transaction committed before returning; ``following``:
     the row a batch sends next (its id and token), whose fence is checked with the record.
-    Returns whether that row is still ours.
+    Returns whether that row is still ours. ``statements``: where a one-statement
+    record runs (a connection the caller holds for its claim and records), else the
+    database's pool.
 
     Where nothing else is written with the record (the channel keeps nothing of the
     message, no agent's chat is told it arrived, the event goes in the record's statement
@@ -73,7 +76,7 @@ def record_sent(
         and outbox_sent.sent_in_one_statement(runtime.db.dialect, event=event, token=claimed.token)
     )
     if alone:
-        with runtime.db.one_statement() as statement:
+        with (statements or runtime.db).one_statement() as statement:
             recorded, held = _record(
                 runtime, statement, outbox_id, claimed, sent, now, following, event
             )
