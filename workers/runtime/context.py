@@ -29,6 +29,7 @@ from workers.runtime.batching import Gathering, SendWindow
 from workers.runtime.caller_cache import CallerCache
 from workers.runtime.connector_health import ConnectorHealth
 from workers.runtime.desk_config import ConfigSlot, DeskConfig
+from workers.runtime.inline_deliveries import InlineDeliveries
 from workers.runtime.inline_routes import InlineRoutes
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class Runtime:
     callers: CallerCache = field(default_factory=CallerCache)  # who tokens, sessions are
     # a worker process that consumes ``route``: ingest's tickets are routed in its thread
     inline_routes: InlineRoutes | None = None
+    # a worker process that consumes outbound queues: a lone delivery is made in its thread
+    inline_deliveries: InlineDeliveries | None = None
 
     def __post_init__(self) -> None:
         self.configs = ConfigSlot(DeskConfig.of(self.start_settings))
@@ -90,8 +93,12 @@ class Runtime:
         return Gathering(self._send_now, self.settings.worker.batch_max)
 
     def gather_sends(self) -> AbstractContextManager[None]:
-        """Sends made inside (after-commit ones included) go out at its end, merged."""
-        return self.gathering.block()
+        """Sends made inside (after-commit ones included) go out at its end, merged; in a
+        process that consumes an outbound queue, a lone delivery on it is then made in
+        this thread (``workers/runtime/inline_deliveries.py``)."""
+        if self.inline_deliveries is None:
+            return self.gathering.block()
+        return self.inline_deliveries.block(self.gathering.block)
 
     def routing_here(self) -> AbstractContextManager[None]:
         """Tickets sent to route inside (after their commit) are routed in this thread at
@@ -221,7 +228,10 @@ class Runtime:
     def enqueue_delivery(self, outbox_id: int, channel: Channel, delay_s: float = 0) -> None:
         """Deliver a row; ``delay_s``: not before then (a wait the far side asked for)."""
         if delay_s <= 0:
-            self._send(self.deliver_actors.get(channel), outbox_id)
+            if self.inline_deliveries is None or not self.inline_deliveries.hold(
+                outbox_id, channel
+            ):
+                self.send_delivery(outbox_id, channel)
             return
         actor = self.deliver_actors.get(channel)
         if actor is None:
@@ -230,6 +240,10 @@ class Runtime:
             actor.send_with_options(args=(outbox_id,), delay=int(delay_s * 1000) + 1)
         except Exception:  # the row is durable: the scheduler re-drives it after its wait
             log.warning("could not enqueue %s(%s) later; the scheduler will", actor, outbox_id)
+
+    def send_delivery(self, outbox_id: int, channel: Channel) -> None:
+        """Send the row's delivery message (merged inside ``gather_sends``), never here."""
+        self._send(self.deliver_actors.get(channel), outbox_id)
 
     # -- outbound connectors, one per channel per process -----------------
     def sender(self, channel: Channel) -> Sender:

@@ -32,14 +32,16 @@ from workers.runtime.context import Runtime, utc_now
 from workers.runtime.dead_workers import bury
 from workers.runtime.hangup import reload_on_hangup
 from workers.runtime.heartbeat import Heartbeat
+from workers.runtime.inline_deliveries import HereBudget, InlineDeliveries
 from workers.runtime.inline_routes import InlineRoutes
 from workers.runtime.json_logs import configure as configure_logs
-from workers.runtime.queues import ROUTE
+from workers.runtime.queues import ROUTE, outbound_queue
 from workers.runtime.shutdown import STOP_GRACE_MS, stop_worker
 from workers.runtime.tally import install as install_tally
 from workers.runtime.web_processes import POOL_SIZE, run_uvicorn, supervise_web
 from workers.runtime.web_processes import make_web_app as make_web_app
 from workers.runtime.web_stop import WebStop
+from workers.steps.deliver_here import deliver_here, send_to_outbound
 from workers.steps.route import route_here
 
 log = logging.getLogger(__name__)
@@ -194,6 +196,21 @@ def route_where_consumed(runtime: Runtime, queues: Iterable[str]) -> None:
         runtime.inline_routes = InlineRoutes(partial(route_here, runtime))
 
 
+def deliver_where_consumed(runtime: Runtime, queues: Iterable[str], threads: int) -> None:
+    """A process that consumes a channel's outbound queue delivers a lone row its threads
+    queue on it in the queuing thread (``workers/runtime/inline_deliveries.py``), at most
+    half its ``threads`` at once; elsewhere the rows are sent, as before."""
+    consumed = set(queues)
+    channels = frozenset(c for c in runtime.channels.outbound() if outbound_queue(c) in consumed)
+    if channels:
+        runtime.inline_deliveries = InlineDeliveries(
+            partial(deliver_here, runtime),
+            partial(send_to_outbound, runtime),
+            channels,
+            HereBudget(threads // 2),
+        )
+
+
 def stop_on_signals(stop: Callable[[], object]) -> None:
     """Call ``stop`` on SIGINT (Ctrl-C) or SIGTERM instead of dying."""
 
@@ -214,6 +231,7 @@ def worker_process(settings: Settings, queues: list[str], threads: int, index: i
     runtime = build_runtime(settings, pool_size=threads + 2)
     tally = install_tally(runtime.broker)
     route_where_consumed(runtime, queues)
+    deliver_where_consumed(runtime, queues, threads)
     statements = runtime.db.count_statements()
     if settings.worker.metrics_port:
         from prometheus_client import start_http_server

@@ -1,0 +1,54 @@
+"""Deliver a lone outbox row in the thread that queued it (``InlineDeliveries``), or send
+rows to their outbound queues merged, as a process that does not consume them does."""
+
+from __future__ import annotations
+
+import logging
+
+from router.vocabulary import Channel
+from workers.runtime.context import Runtime
+from workers.runtime.inline_deliveries import DELIVERED_HERE, Row
+from workers.steps.deliver import DeliverBatch
+
+log = logging.getLogger(__name__)
+
+
+def deliver_here(runtime: Runtime, outbox_id: int, channel: Channel) -> bool:
+    """Deliver the row as an outbound message carrying it would (``DeliverBatch``: the
+    same claim, fence, send and record, so an outbound consumer that got the row too
+    finds it taken or done). The committed work that queued it is never failed for it:
+    a failed attempt (recorded on the row) goes back to the queue as a batch's row does,
+    after the first backoff; a failure of the step itself (the store away, a bug), a
+    time limit or a stop sends the row to the queue now. False when it was not done here.
+    """
+    if runtime.stopping.is_set():
+        send_to_outbound(runtime, [(outbox_id, channel)])
+        return True  # (not the channel's fault)
+    step = DeliverBatch(runtime)
+    again: list[int] | None = None
+    try:
+        again = step.run([outbox_id])
+    except Exception:
+        log.exception("delivering outbox %s here failed; it is sent to its queue", outbox_id)
+    finally:  # (a time limit or a stop, too: sent, then raised)
+        if again is None:
+            send_to_outbound(runtime, [(outbox_id, channel)])
+        elif again:
+            step.resend(again)
+    if again is None:
+        return False
+    done = len(step.claimed) - len(again)
+    if done:
+        DELIVERED_HERE.labels(channel.value).inc(done)
+    return not again
+
+
+def send_to_outbound(runtime: Runtime, rows: list[Row]) -> None:
+    """Send rows to their channels' outbound queues merged, one message per channel
+    carrying its rows, as the sends of the unit of work that queued them were."""
+    with runtime.gathering.block():
+        for outbox_id, channel in rows:
+            runtime.send_delivery(outbox_id, channel)
+
+
+__all__ = ["deliver_here", "send_to_outbound"]
