@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import dramatiq
 import pytest
@@ -12,6 +13,7 @@ from dramatiq.middleware import TimeLimitExceeded
 
 from config import load_settings
 from workers.runtime.broker import make_broker
+from workers.runtime.time_limits import StepLimit
 
 
 def _watchdogs() -> int:
@@ -56,3 +58,61 @@ def test_brokers_of_other_processes_start_no_watchdog_here(url: str) -> None:
     before = _watchdogs()
     make_broker(load_settings(environ={"RELAYDESK_BROKER_URL": url}))
     assert _watchdogs() == before
+
+
+def _run_in_a_worker(time_limit: int, body: Callable[[], None]) -> None:
+    broker = make_broker(load_settings(environ={"RELAYDESK_BROKER_URL": "stub://"}))
+    done = threading.Event()
+
+    def actor_fn() -> None:
+        try:
+            body()
+        finally:
+            done.set()
+
+    actor = dramatiq.actor(broker=broker, time_limit=time_limit, max_retries=0)(actor_fn)
+    worker = Worker(broker, worker_timeout=50)
+    worker.start()
+    try:
+        actor.send()
+        assert done.wait(10)
+    finally:
+        worker.stop()
+
+
+def _sleep(seconds: float) -> None:
+    for _ in range(int(seconds / 0.05)):
+        time.sleep(0.05)
+
+
+def test_a_step_limit_inside_a_message_interrupts_the_block_and_the_message_goes_on() -> None:
+    seen: dict[str, object] = {}
+
+    def body() -> None:
+        limit = StepLimit(200)
+        try:
+            with limit:
+                _sleep(5)
+        except TimeLimitExceeded:
+            seen["fired"] = limit.fired
+        _sleep(1.5)  # past another watchdog round: the message's own limit is not hit
+        seen["went on"] = True
+
+    _run_in_a_worker(60_000, body)
+    assert seen == {"fired": True, "went on": True}
+
+
+def test_the_messages_own_sooner_limit_is_the_messages() -> None:
+    seen: dict[str, object] = {}
+
+    def body() -> None:
+        limit = StepLimit(60_000)
+        try:
+            with limit:
+                _sleep(5)
+        except TimeLimitExceeded:
+            seen["fired"] = limit.fired
+            raise
+
+    _run_in_a_worker(300, body)
+    assert seen == {"fired": False}

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import logging
 
+from dramatiq.middleware import TimeLimitExceeded
+
 from router.vocabulary import Channel
 from workers.runtime.context import Runtime
 from workers.runtime.inline_deliveries import DELIVERED_HERE, Row
+from workers.runtime.time_limits import StepLimit
 from workers.steps.deliver import DeliverBatch
 
 log = logging.getLogger(__name__)
@@ -19,15 +22,26 @@ def deliver_here(runtime: Runtime, outbox_id: int, channel: Channel) -> bool:
     finds it taken or done). The committed work that queued it is never failed for it:
     a failed attempt (recorded on the row) goes back to the queue as a batch's row does,
     after the first backoff; a failure of the step itself (the store away, a bug), a
-    time limit or a stop sends the row to the queue now. False when it was not done here.
+    time limit or a stop sends the row to the queue now. The delivery keeps the deliver
+    step's time limit (``StepLimit``): past it (a hung server) the row goes to the queue
+    and the message that queued it goes on; the message's own limit is raised on. False
+    when it was not done here.
     """
     if runtime.stopping.is_set():
         send_to_outbound(runtime, [(outbox_id, channel)])
         return True  # (not the channel's fault)
     step = DeliverBatch(runtime)
     again: list[int] | None = None
+    limit = StepLimit(runtime.settings.retries.deliver.time_limit_ms)
     try:
-        again = step.run([outbox_id])
+        with limit:
+            again = step.run([outbox_id])
+    except TimeLimitExceeded:
+        if not limit.fired:
+            raise
+        log.warning(
+            "delivering outbox %s here ran past its time limit: sent to its queue", outbox_id
+        )
     except Exception:
         log.exception("delivering outbox %s here failed; it is sent to its queue", outbox_id)
     finally:  # (a time limit or a stop, too: sent, then raised)
