@@ -3,8 +3,8 @@
 Every step runs on its own: when one fails (a broken header, an unreadable part)
 its failure becomes a line in ``ParsedEmail.problems`` and the other steps still
 return what they could read. The MIME tree is walked in ``bodies``, headers and
-addresses are read in ``addresses``, automatic mail and bounces are recognised
-in ``automatic``; ``Attachment`` and ``Bounce`` are re-exported from here.
+addresses are read in ``addresses``, automatic mail is recognised in ``automatic``
+and bounces in ``bounces``; ``Attachment`` and ``Bounce`` are re-exported from here.
 """
 
 from __future__ import annotations
@@ -25,15 +25,10 @@ from connectors.email.addresses import (
     read_headers,
     references,
 )
-from connectors.email.automatic import (
-    AUTOMATIC_HEADERS,
-    Bounce,
-    parse_bounce,
-    why_automatic,
-    written_through_list,
-)
+from connectors.email.automatic import AUTOMATIC_HEADERS, why_automatic, written_through_list
 from connectors.email.bodies import Attachment, Bodies, collect_bodies, content_type
 from connectors.email.body_runs import parse_bytes
+from connectors.email.bounces import Bounce, parse_bounce
 from connectors.email.html_text import sanitize_html
 from connectors.email.quoting import visible_text
 from connectors.email.reading_policy import READING_POLICY

@@ -13,13 +13,9 @@ from typing import Any
 
 import pytest
 
-from connectors.email.automatic import (
-    automatic_reason,
-    parse_bounce,
-    through_list_by_a_person,
-    why_automatic,
-)
+from connectors.email.automatic import automatic_reason, through_list_by_a_person, why_automatic
 from connectors.email.bodies import safe_filename
+from connectors.email.bounces import parse_bounce
 from connectors.email.email_policy import POLICY
 from connectors.email.parse import ParsedEmail, parse_email
 from router.thread_keys import OwnAddresses
