@@ -54,11 +54,18 @@ def header_value(msg: Message, name: str, problems: list[str]) -> str | None:
     return _decode(name, values[0], problems) if values else None
 
 
-def read_headers(msg: Message, names: Iterable[str], problems: list[str]) -> dict[str, str]:
+def read_headers(
+    msg: Message,
+    names: Iterable[str],
+    problems: list[str],
+    dates: dict[str, datetime] | None = None,
+) -> dict[str, str]:
     """The headers in ``names`` that ``msg`` has, decoded, one line each.
 
     A header that occurs more than once keeps its first value, except ``X-Loop``
-    (every relay adds one): its values are joined with ", ".
+    (every relay adds one): its values are joined with ", ". ``dates``, when given,
+    gets the date each date header read without the stdlib's parser holds, as
+    ``parse_date`` of its text gives it (so that it is not read again).
     """
     by_name: dict[str, list[object]] = {}
     for key, value in msg.raw_items():  # one pass over the headers, not one per name
@@ -71,7 +78,7 @@ def read_headers(msg: Message, names: Iterable[str], problems: list[str]) -> dic
         if name.lower() in _JOINED:
             found[name] = ", ".join(_decode(name, _raw_text(v), problems) for v in raw)
         else:
-            found[name] = _decode(name, _raw_text(raw[0]), problems)
+            found[name] = _decode(name, _raw_text(raw[0]), problems, dates)
     return found
 
 
@@ -134,7 +141,11 @@ def parse_date(value: str | None, problems: list[str]) -> datetime | None:
     except (TypeError, ValueError, IndexError, OverflowError):
         problems.append("broken header 'Date'")
         return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return _aware(parsed)
+
+
+def _aware(date: datetime) -> datetime:
+    return date if date.tzinfo is not None else date.replace(tzinfo=UTC)
 
 
 def decode_words(value: str) -> str:
@@ -142,8 +153,14 @@ def decode_words(value: str) -> str:
     return str(make_header(decode_header(value)))
 
 
-def _decode(name: str, value: str, problems: list[str]) -> str:
-    plain = plain_text(name, value) or _date_text(name, value)  # the stdlib's, without it
+def _decode(
+    name: str, value: str, problems: list[str], dates: dict[str, datetime] | None = None
+) -> str:
+    plain = plain_text(name, value)  # the stdlib's text, without it
+    if plain is None and (read := _read_date(name, value)) is not None:
+        plain, date = read
+        if dates is not None:
+            dates[name] = date
     if plain is not None:
         return clean(plain)
     try:
@@ -164,14 +181,17 @@ def _decode(name: str, value: str, problems: list[str]) -> str:
     return clean(text)
 
 
-def _date_text(name: str, value: str) -> str | None:
+def _read_date(name: str, value: str) -> tuple[str, datetime] | None:
     """The text of a date header holding ``value``, as the stdlib's ``DateHeader`` writes it
-    when it reads the date without a defect (the date written anew); else None: an empty or
-    unreadable date is left to the stdlib, which notes the defect or fails."""
+    when it reads the date without a defect (the date written anew), and that date as
+    ``parse_date`` reads the text (aware: UTC when the zone is unknown, ``-0000``); else
+    None: an empty or unreadable date is left to the stdlib, which notes the defect or
+    fails."""
     if not value or not issubclass(_REGISTRY[name], DateHeader):
         return None
     try:
-        return format_datetime(parsedate_to_datetime(value))
+        date = parsedate_to_datetime(value)
+        return format_datetime(date), _aware(date)
     except Exception:
         return None
 

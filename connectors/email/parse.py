@@ -100,7 +100,10 @@ def parse_email(
     problems: list[str] = []
     msg = _step(problems, "the message", lambda: _read(bytes(raw), problems), EmailMessage())
     none: dict[str, str] = {}
-    headers = _step(problems, "headers", lambda: read_headers(msg, STORED_HEADERS, problems), none)
+    dates: dict[str, datetime] = {}  # the Date read with the headers, when it was
+    headers = _step(
+        problems, "headers", lambda: read_headers(msg, STORED_HEADERS, problems, dates), none
+    )
     sender_name, sender = _step(problems, "the sender", lambda: _sender(msg, problems), ("", ""))
     bodies = _step(
         problems,
@@ -134,7 +137,7 @@ def parse_email(
         to=_step(problems, "To", lambda: _addresses(msg, "To", problems), ()),
         cc=_step(problems, "Cc", lambda: _addresses(msg, "Cc", problems), ()),
         references=references(headers.get("In-Reply-To"), headers.get("References")),
-        date=parse_date(headers.get("Date"), problems),
+        date=_date(headers, dates, problems),
         text=bodies.text,
         visible_text=_step(problems, "the reply", lambda: visible_text(bodies.text), bodies.text),
         html=html,
@@ -195,6 +198,15 @@ def _null(msg: Message) -> bool:
 def _addresses(msg: Message, name: str, problems: list[str]) -> tuple[str, ...]:
     found = [address for _, address in addresses(msg, name, problems) if "@" in address]
     return tuple(dict.fromkeys(found))
+
+
+def _date(
+    headers: dict[str, str], dates: dict[str, datetime], problems: list[str]
+) -> datetime | None:
+    """The Date header's date: as it was read with the headers, or read from its text."""
+    if "Date" in headers and "Date" in dates:
+        return dates["Date"]
+    return parse_date(headers.get("Date"), problems)
 
 
 def _note_defects(msg: Message, problems: list[str]) -> None:

@@ -1,5 +1,5 @@
 """Reading a received mail's plain headers and its date without the stdlib's header
-parser (``plain_headers.plain_text``, ``plain_address``, ``addresses._date_text``): what
+parser (``plain_headers.plain_text``, ``plain_address``, ``addresses._read_date``): what
 the stdlib reads of them, for generated values, and every corpus and benchmark mail
 parsed as it is without them."""
 
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import connectors.email.addresses as addresses_module
 from benchmarks.mail_corpus import build_corpus
 from connectors.email import plain_headers
+from connectors.email.addresses import parse_date
 from connectors.email.parse import ParsedEmail, parse_email
 from connectors.email.plain_headers import plain_address, plain_text
 
@@ -174,12 +175,17 @@ DATES = st.one_of(
 @settings(max_examples=400)
 @given(value=DATES)
 def test_a_dates_text_is_the_stdlibs_without_a_defect(value: str) -> None:
-    text = addresses_module._date_text("Date", value)
-    if text is None:
+    read = addresses_module._read_date("Date", value)
+    if read is None:
         return
+    text, date = read
     header = STDLIB.header_factory("Date", value)
     assert text == str(header)
     assert not header.defects
+    problems: list[str] = []
+    again = parse_date(text, problems)  # what parse_email read from the text before
+    assert again is not None and not problems
+    assert (date, date.utcoffset(), date.tzinfo) == (again, again.utcoffset(), again.tzinfo)
 
 
 @pytest.mark.parametrize(
@@ -191,11 +197,10 @@ def test_a_dates_text_is_the_stdlibs_without_a_defect(value: str) -> None:
     ],
 )
 def test_a_date_is_written_anew_as_the_stdlib_does(value: str, text: str) -> None:
-    assert (
-        addresses_module._date_text("Date", value)
-        == text
-        == str(STDLIB.header_factory("Date", value))
-    )
+    read = addresses_module._read_date("Date", value)
+    assert read is not None
+    assert read[0] == text == str(STDLIB.header_factory("Date", value))
+    assert read[1] == parse_date(text, [])
 
 
 @pytest.mark.parametrize(
@@ -210,7 +215,11 @@ def test_a_date_is_written_anew_as_the_stdlib_does(value: str, text: str) -> Non
 def test_a_date_the_stdlib_notes_a_defect_of_or_no_date_is_left_to_it(
     name: str, value: str
 ) -> None:
-    assert addresses_module._date_text(name, value) is None
+    assert addresses_module._read_date(name, value) is None
+
+
+def _zone(parsed: ParsedEmail) -> object:
+    return None if parsed.date is None else (parsed.date.tzinfo, parsed.date.utcoffset())
 
 
 def _parsed_both_ways(raw: bytes, patch: pytest.MonkeyPatch) -> tuple[ParsedEmail, ParsedEmail]:
@@ -220,7 +229,7 @@ def _parsed_both_ways(raw: bytes, patch: pytest.MonkeyPatch) -> tuple[ParsedEmai
     with patch.context() as stdlib_only:
         stdlib_only.setattr(addresses_module, "plain_text", lambda name, value: None)
         stdlib_only.setattr(addresses_module, "plain_address", lambda name, value: None)
-        stdlib_only.setattr(addresses_module, "_date_text", lambda name, value: None)
+        stdlib_only.setattr(addresses_module, "_read_date", lambda name, value: None)
         slow = parse()
     return parse(), slow
 
@@ -231,6 +240,7 @@ def test_every_corpus_mail_parses_as_it_does_with_the_stdlib_alone(
 ) -> None:
     fast, slow = _parsed_both_ways(path.read_bytes(), monkeypatch)
     assert fast == slow
+    assert _zone(fast) == _zone(slow)  # == compares instants: the zones too
 
 
 def test_every_benchmark_mail_parses_as_it_does_with_the_stdlib_alone(
@@ -240,5 +250,24 @@ def test_every_benchmark_mail_parses_as_it_does_with_the_stdlib_alone(
     for mail in build_corpus(400, "plain-reading").messages:
         fast, slow = _parsed_both_ways(mail.raw, monkeypatch)
         assert fast == slow, mail.shape
+        assert _zone(fast) == _zone(slow)
         plain += plain_address("From", fast.headers.get("From", "")) is not None
     assert plain > 200  # most of them take the plain path: the test compares something
+
+
+def test_a_mails_date_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Date header's date is the one read with the headers: its written text is not
+    parsed again (it was, once for the header's text and once for the date)."""
+    reads: list[str] = []
+    read = addresses_module.parsedate_to_datetime
+
+    def counted(value: str) -> datetime:
+        reads.append(value)
+        return read(value)
+
+    monkeypatch.setattr(addresses_module, "parsedate_to_datetime", counted)
+    raw = b"From: ana@customer.example\r\nDate: 2 Jan 2030 03:04 +0100\r\nSubject: x\r\n\r\nHi\r\n"
+    parsed = parse_email(raw, max_attachment_bytes=1 << 20, max_attachments_bytes=1 << 22)
+    assert parsed.date == datetime(2030, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=1)))
+    assert parsed.headers["Date"] == "Wed, 02 Jan 2030 03:04:00 +0100"
+    assert reads == ["2 Jan 2030 03:04 +0100"]
