@@ -90,11 +90,21 @@ def message_without_nul(message: T) -> T:
 def _fields_without_nul(value: Any) -> tuple[dict[str, Any], int]:
     changes: dict[str, Any] = {}
     total = 0
-    for field in dataclasses.fields(value):
-        if not field.init:
-            continue
-        cleaned, count = without_nul(getattr(value, field.name))
+    for name in _init_fields(type(value)):
+        cleaned, count = without_nul(getattr(value, name))
         if count:
-            changes[field.name] = cleaned
+            changes[name] = cleaned
             total += count
     return changes, total
+
+
+_INIT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _init_fields(kind: type) -> tuple[str, ...]:
+    """The names of a dataclass's fields its ``__init__`` takes (``dataclasses.replace``'s),
+    known once a class (``dataclasses.fields`` builds them anew at each call)."""
+    names = _INIT_FIELDS.get(kind)
+    if names is None:
+        names = _INIT_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.init)
+    return names

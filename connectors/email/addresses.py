@@ -45,7 +45,8 @@ def raw_values(msg: Message, name: str) -> list[str]:
 
 
 def _raw_text(value: object) -> str:
-    return _LINE_BREAKS.sub("", _undo_surrogates(str(value)[:_MAX_HEADER]))
+    text = _undo_surrogates(str(value)[:_MAX_HEADER])
+    return _LINE_BREAKS.sub("", text) if "\n" in text else text  # unfolded, when folded
 
 
 def header_value(msg: Message, name: str, problems: list[str]) -> str | None:

@@ -16,7 +16,7 @@ _WSP = re.compile(r"\s+")
 
 def clean(value: str) -> str:
     """``value`` with every control character replaced and whitespace collapsed."""
-    if value.isascii() and value.isprintable():  # the common case: no control characters
-        return _WSP.sub(" ", value).strip()
+    if value.isascii() and value.isprintable():  # the common case: no control characters,
+        return " ".join(value.split())  # and no whitespace but spaces (what _WSP matches)
     spaced = "".join(" " if unicodedata.category(char) in _BREAKING else char for char in value)
     return _WSP.sub(" ", spaced).strip()

@@ -5,6 +5,7 @@ parsed as it is without them."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from email import policy
 from email.utils import format_datetime
@@ -18,6 +19,7 @@ import connectors.email.addresses as addresses_module
 from benchmarks.mail_corpus import build_corpus
 from connectors.email import plain_headers
 from connectors.email.addresses import parse_date
+from connectors.email.one_line import clean
 from connectors.email.parse import ParsedEmail, parse_email
 from connectors.email.plain_headers import plain_address, plain_text
 
@@ -271,3 +273,19 @@ def test_a_mails_date_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parsed.date == datetime(2030, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=1)))
     assert parsed.headers["Date"] == "Wed, 02 Jan 2030 03:04:00 +0100"
     assert reads == ["2 Jan 2030 03:04 +0100"]
+
+
+@settings(max_examples=400)
+@given(
+    value=st.text(
+        alphabet=st.sampled_from("a Z\t\n\x0b\x0c\r\x1c\x1f\x85é\u2028\u3000!~"), max_size=20
+    )
+)
+def test_a_header_text_on_one_line_is_the_whitespace_collapsed(value: str) -> None:
+    """``clean``'s split and join for printable ASCII is the regex's collapse (``\\s+`` to
+    one space, stripped) it replaced; anything else takes the regex as before."""
+    collapsed = re.sub(r"\s+", " ", value).strip()
+    if value.isascii() and value.isprintable():
+        assert clean(value) == collapsed
+    else:
+        assert "\n" not in clean(value) and "\t" not in clean(value)
