@@ -50,8 +50,13 @@ def _short_lines(html_text: str) -> str:
     page reads the same; an ASCII text whose lines are all that short is written 7bit
     instead of quoted-printable (the acknowledgement's line of 79 was). The escaped text
     holds no space inside a tag or an entity. (``textwrap`` breaks at tabs, carriage
-    returns and vertical tabs too, which HTML does not all render as a space.)"""
-    if all(len(line) <= _LONGEST_LINE for line in html_text.split("\n")):
+    returns and vertical tabs too, which HTML does not all render as a space.)
+
+    A text that is not all ASCII is left as it is: it is written quoted-printable
+    whatever its lines' lengths, and CSS removes a line break between two wide
+    characters where it keeps a space (Firefox and Thunderbird do), so a break between
+    two Chinese words would lose their space."""
+    if not html_text.isascii() or all(len(ln) <= _LONGEST_LINE for ln in html_text.split("\n")):
         return html_text
     out: list[str] = []
     for line in html_text.split("\n"):
