@@ -46,7 +46,7 @@ def install(engine: Engine) -> None:
 
 
 def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-    cleaned = _cleaned(statement, parameters)
+    cleaned = cleaned_values(statement, parameters)
     if cleaned is None:
         return False
     context.dialect.do_execute(cursor, statement, cleaned, context)
@@ -54,15 +54,16 @@ def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool
 
 
 def _executemany(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-    cleaned = _cleaned(statement, parameters)
+    cleaned = cleaned_values(statement, parameters)
     if cleaned is None:
         return False
     context.dialect.do_executemany(cursor, statement, cleaned, context)
     return True
 
 
-def _cleaned(statement: str, parameters: Any) -> Any:
-    """``parameters`` without NUL, or None when they hold none."""
+def cleaned_values(statement: str, parameters: Any) -> Any:
+    """``parameters`` without NUL, or None when they hold none (also for a statement run
+    on the driver's cursor, ``store.driver_statements``, which no listener sees)."""
     cleaned, count = without_nul(parameters)
     if not count:
         return None

@@ -11,6 +11,11 @@ Committing each statement on its own is only the same as one transaction while t
 one statement: a caller that sent a second one would lose its atomicity silently. Here a
 second statement raises ``NotOneStatement`` before it is sent, on both databases, so the
 day a caller needs two it fails in its tests and takes a unit of work instead.
+
+In autocommit (PostgreSQL) the statement runs on the driver's cursor of the connection
+where ``store.driver_statements`` takes it (compiled once, bound and read by SQLAlchemy's
+type processors, without its execution context and result objects: ``DriverRows``), else
+through the ``Connection`` as before; on SQLite, through the ``Connection``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from sqlalchemy import Executable, Result
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from store import driver_statements
+from store.driver_statements import DriverRows
+
 
 class NotOneStatement(RuntimeError):
     """A second statement in a ``one_statement`` transaction: a defect of the caller
@@ -30,18 +38,27 @@ class NotOneStatement(RuntimeError):
 
 
 class OneStatement:
-    """Runs the one statement of its transaction on ``connection`` (see the module)."""
+    """Runs the one statement of its transaction on ``connection`` (see the module);
+    ``autocommit``: the connection is in autocommit (PostgreSQL's), the statement is its
+    own transaction, and runs on the driver's cursor where it can."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, *, autocommit: bool = False) -> None:
         self._connection = connection
+        self._autocommit = autocommit
         self._sent = False
 
     def execute(
         self, statement: Executable, parameters: dict[str, Any] | None = None
-    ) -> Result[Any]:
+    ) -> Result[Any] | DriverRows:
         if self._sent:
             raise NotOneStatement(f"a second statement in a one-statement transaction: {statement}")
         self._sent = True
+        if self._autocommit:
+            values = parameters or {}
+            names = tuple(sorted(values))
+            compiled = driver_statements.compiled_for(statement, self._connection.dialect, names)
+            if compiled is not None:
+                return driver_statements.run(self._connection, compiled, values)
         return self._connection.execute(statement, parameters)
 
     @property
@@ -66,7 +83,7 @@ class HeldConnection:
     def one_statement(self) -> Iterator[OneStatement]:
         """As ``Database.one_statement``, on the held connection."""
         if self._autocommit:
-            yield OneStatement(self._connection)
+            yield OneStatement(self._connection, autocommit=True)
         else:
             with self._connection.begin():
                 yield OneStatement(self._connection)
