@@ -211,6 +211,8 @@ def _date(
 
 def _note_defects(msg: Message, problems: list[str]) -> None:
     for part in msg.walk():
+        if not part.defects:
+            continue  # (a part's type is read only for a defect's line)
         where = "" if part is msg else f"{content_type(part)} part: "
         for defect in part.defects:
             problems.append(f"{where}{_readable(defect)}")
