@@ -99,8 +99,9 @@ def claim_best_free() -> Update:
 
 @cache
 def hold_free() -> Executable:
-    """The agents ``agent_ids`` online with room and that no other transaction holds,
-    locked (PostgreSQL; SQLite ignores the clause: its writers are serial)."""
+    """The agents ``agent_ids`` online with room, locked in id order, waiting for another
+    transaction that holds one (PostgreSQL; SQLite ignores the clause: its writers are
+    serial), then checked again."""
     agents = table(Agent).c
     return (
         select(agents.id, agents.load, agents.capacity, agents.last_assigned_at)
@@ -109,7 +110,8 @@ def hold_free() -> Executable:
             agents.status == AgentStatus.ONLINE.value,
             agents.load < agents.capacity,
         )
-        .with_for_update(skip_locked=True)
+        .order_by(agents.id)
+        .with_for_update()
     )
 
 

@@ -167,12 +167,14 @@ class AgentRepository:
         }
 
     def hold_free(self, agent_ids: Sequence[int]) -> dict[int, tuple[int, int, datetime | None]]:
-        """Lock the rows of the agents of ``agent_ids`` that are online with room and that no
-        other router holds right now (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite's writers
-        are serial), and read them afresh: id -> (load, capacity, last_assigned_at).
+        """Lock the rows of the agents of ``agent_ids`` that are online with room, in id
+        order, waiting for another router that holds one (PostgreSQL; SQLite's writers are
+        serial), and read them afresh: id -> (load, capacity, last_assigned_at).
 
         A routing batch takes their slots later in the transaction (``take_slots``); as it
-        holds their rows meanwhile, nobody else can change what it read."""
+        holds their rows meanwhile, nobody else can change what it read. It locks them all
+        in one statement, before it decides, and no other agent after: two batches lock
+        agents in the same order, so they queue, never deadlock."""
         rows = self.session.execute(statements.hold_free(), {"agent_ids": list(agent_ids)})
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 

@@ -48,8 +48,10 @@ class RoutingTicket:
 
 
 def lock_routing_tickets(session: Session, ticket_ids: Sequence[int]) -> dict[int, RoutingTicket]:
-    """Lock the tickets (FOR UPDATE on PostgreSQL) in id order, so two routers locking
-    overlapping sets wait, never deadlock, and read what routing needs; by id."""
+    """Lock the tickets no agent has (FOR UPDATE on PostgreSQL) in id order, so two routers
+    locking overlapping sets wait, never deadlock, and read what routing needs; by id. (A
+    ticket someone has is not locked: a routing batch, which waits for agents after, holds
+    no ticket that a writer holding its agent may wait for.)"""
     rows = session.execute(_lock_for_routing(), {"ticket_ids": list(ticket_ids)}).all()
     return {row[0]: _routing_ticket(row) for row in rows}
 
@@ -87,7 +89,7 @@ def _lock_for_routing() -> Executable:
         .join(Customer, Customer.id == Ticket.requester_id)
         .outerjoin(Team, Team.id == Ticket.team_id)
         .outerjoin(fallback, fallback.id == Team.fallback_team_id)
-        .where(Ticket.id.in_(bindparam("ticket_ids", expanding=True)))
+        .where(Ticket.id.in_(bindparam("ticket_ids", expanding=True)), Ticket.assignee_id.is_(None))
         .order_by(Ticket.id)
         .with_for_update(of=Ticket)
     )

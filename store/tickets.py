@@ -89,7 +89,8 @@ class TicketRepository:
         return insert_tickets(self.session, rows)
 
     def lock_for_routing(self, ticket_id: int) -> RoutingTicket | None:
-        """Lock the ticket row (FOR UPDATE on PostgreSQL) and read what routing needs."""
+        """Lock the ticket row (FOR UPDATE on PostgreSQL) and read what routing needs; None
+        when it is gone or someone has it."""
         return self.lock_many_for_routing([ticket_id]).get(ticket_id)
 
     def lock_many_for_routing(self, ticket_ids: Sequence[int]) -> dict[int, RoutingTicket]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from dramatiq.brokers.stub import StubBroker
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import event, func, select, update
 
 from router.envelopes import InboundMessage
 from router.vocabulary import AgentStatus, AuditAction, Channel
@@ -152,9 +152,9 @@ def test_an_agent_limited_in_another_channel_is_held_in_one_round(
     decided: list[int] = []
     decide = route_batch._decide
 
-    def counting(runtime: Runtime, uow: Any, ticket: RoutingTicket, *args: Any) -> Any:
+    def counting(runtime: Runtime, ticket: RoutingTicket, *args: Any) -> Any:
         decided.append(ticket.facts.id)
-        return decide(runtime, uow, ticket, *args)
+        return decide(runtime, ticket, *args)
 
     monkeypatch.setattr(route_batch, "_decide", counting)
     assert route_together(runtime, numbers) == []
@@ -167,26 +167,6 @@ def test_a_batch_leaves_to_route_alone_what_nobody_free_can_take(runtime: Runtim
     assert route_together(runtime, numbers) == numbers[8:]  # 5 + 3 slots
     assert _loads(runtime) == {"ana": 5, "ben": 3}
     assert _assignees(runtime, numbers)[8:] == [None, None]
-
-
-def test_a_batch_passes_over_an_agent_another_router_holds_without_waiting(
-    runtime: Runtime,
-) -> None:
-    if runtime.db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks: PostgreSQL only (SQLite writers run one at a time)")
-    numbers = _tickets(runtime, 4)
-    left: list[int] = []
-    with runtime.db.engine.connect() as other:
-        other.execute(text("SELECT id FROM agents WHERE name = 'ana' FOR UPDATE"))
-        batch = threading.Thread(target=lambda: left.extend(route_together(runtime, numbers)))
-        batch.start()
-        batch.join(timeout=30)
-        held = batch.is_alive()
-        other.rollback()
-    batch.join()
-    assert not held  # it did not wait for ana's row
-    assert left == numbers[3:]  # ben's three slots; the last ticket is routed alone
-    assert _loads(runtime) == {"ana": 0, "ben": 3}
 
 
 def test_batches_at_once_fill_every_slot_exactly_once_and_no_more(database_url: str) -> None:
