@@ -149,10 +149,14 @@ class Sender(Protocol):
     """An outbound channel: deliver one rendered message or raise.
 
     Raises ``TransientError`` (retried with backoff) or ``PermanentError``
-    (recorded on the outbox row, never retried).
+    (recorded on the outbox row, never retried). ``timeout_s``: no wait for the far side
+    is longer than this (its own timeouts, if shorter), for a send that must not hold its
+    thread long (a delivery made in the thread that queued it); None: its own timeouts.
     """
 
-    def send(self, message: OutboundMessage) -> DeliveryResult: ...
+    def send(
+        self, message: OutboundMessage, *, timeout_s: float | None = None
+    ) -> DeliveryResult: ...
 
     def close(self) -> None: ...
 

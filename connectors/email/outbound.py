@@ -81,10 +81,15 @@ class SmtpSender:
         self._lock = threading.Lock()
         self._open: set[smtplib.SMTP] = set()
 
-    def send(self, message: OutboundMessage) -> DeliveryResult:
+    def send(self, message: OutboundMessage, *, timeout_s: float | None = None) -> DeliveryResult:
+        """``timeout_s``: each wait for the relay (connecting, each reply) at most this
+        long, if shorter than ``smtp.timeout_s``; the reused connection keeps that after."""
         wire = _wire(message, self._helpdesk, self._read_file)
+        timeout = (
+            self._smtp.timeout_s if timeout_s is None else min(timeout_s, self._smtp.timeout_s)
+        )
         try:
-            reply = self._send(wire)
+            reply = self._send(wire, timeout)
         except (smtplib.SMTPException, OSError, _StaleConnection) as error:
             raise _convert(error) from None
         log.debug("sent %s to %s: %s", message.message_id, wire.recipient, reply)
@@ -97,14 +102,26 @@ class SmtpSender:
         for client in clients:
             _quit(client)
 
-    def _send(self, wire: Wire) -> str:
+    def _send(self, wire: Wire, timeout: float) -> str:
         client: smtplib.SMTP | None = getattr(self._local, "client", None)
         if client is not None:
             try:
-                return self._transact(client, wire)
+                return self._timed(client, wire, timeout)
             except _StaleConnection:
                 log.debug("cached SMTP connection went stale; reconnecting")
-        return self._transact(self._connect(), wire)
+        return self._timed(self._connect(timeout), wire, timeout)
+
+    def _timed(self, client: smtplib.SMTP, wire: Wire, timeout: float) -> str:
+        """``_transact`` with its socket's waits at most ``timeout``, ``smtp.timeout_s``
+        again after (the connection is reused)."""
+        if timeout == self._smtp.timeout_s or client.sock is None:
+            return self._transact(client, wire)
+        client.sock.settimeout(timeout)
+        try:
+            return self._transact(client, wire)
+        finally:
+            if client.sock is not None:  # (None once discarded)
+                client.sock.settimeout(self._smtp.timeout_s)
 
     def _transact(self, client: smtplib.SMTP, wire: Wire) -> str:
         """MAIL, RCPT, DATA; a failure before DATA on a dropped link is ``_StaleConnection``.
@@ -149,9 +166,9 @@ class SmtpSender:
         except (smtplib.SMTPException, OSError):
             self._discard(client)
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, timeout: float) -> smtplib.SMTP:
         try:
-            client = self._open_client()
+            client = self._open_client(timeout)
         except (smtplib.SMTPException, OSError) as error:
             # Not about this message: the relay or our configuration is at fault.
             where = f"{self._smtp.host}:{self._smtp.port}"
@@ -161,18 +178,16 @@ class SmtpSender:
         self._local.client = client
         return client
 
-    def _open_client(self) -> smtplib.SMTP:
+    def _open_client(self, timeout: float) -> smtplib.SMTP:
         settings = self._smtp
         client: smtplib.SMTP
         if settings.ssl:
             client = smtplib.SMTP_SSL(
-                settings.host,
-                settings.port,
-                timeout=settings.timeout_s,
-                context=ssl.create_default_context(),
+                settings.host, settings.port, timeout=timeout, context=ssl.create_default_context()
             )
         else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s)
+            client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
+        client.timeout = settings.timeout_s  # (a later connect of this client's)
         try:
             if settings.starttls:
                 client.starttls(context=ssl.create_default_context())
@@ -239,7 +254,7 @@ class FileSender:
         self._directory = Path(directory)
         self._helpdesk = helpdesk
 
-    def send(self, message: OutboundMessage) -> DeliveryResult:
+    def send(self, message: OutboundMessage, *, timeout_s: float | None = None) -> DeliveryResult:
         wire = _wire(message, self._helpdesk, self._read_file)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         safe_id = _UNSAFE_FILENAME.sub("_", message.message_id.strip("<>"))[:120] or "message"

@@ -87,13 +87,21 @@ class TelegramSender:
         self.sleep = sleep
         self.read_file = read_file
 
-    def send(self, message: OutboundMessage) -> DeliveryResult:
+    def send(self, message: OutboundMessage, *, timeout_s: float | None = None) -> DeliveryResult:
+        """``timeout_s``: a 429 asking to wait longer is not waited in place but raised
+        (the row waits, unspent); the calls' own timeouts are ``BotApi``'s."""
+        patience = (
+            self.max_retry_after_s if timeout_s is None else min(self.max_retry_after_s, timeout_s)
+        )
         action = message.chat_action
         if action == ChatAction.ANSWER_CALLBACK:
             if not message.target_id:
                 raise PermanentError("a callback answer without its query id")
             # not a chat message: Telegram's limits do not count it
-            self._call(lambda: self.api.answer_callback(message.target_id or "", message.body_text))
+            self._call(
+                lambda: self.api.answer_callback(message.target_id or "", message.body_text),
+                patience,
+            )
             return DeliveryResult(external_id=f"callback:{message.target_id}")
         buttons = [list(row) for row in message.buttons] or None
         html = message.body_html or escape_html(message.body_text)
@@ -105,11 +113,12 @@ class TelegramSender:
             self._call(
                 lambda: self.api.edit_message(
                     message.recipient, target, self._fit(html, message), buttons=buttons
-                )
+                ),
+                patience,
             )
             return DeliveryResult(external_id=str(target))
         if action == ChatAction.DOCUMENT:
-            return self._document(message)
+            return self._document(message, patience)
         if action != ChatAction.SEND:
             raise PermanentError(f"unknown chat action {action!r}")
         parts = [html] if utf16_len(html) <= MAX_CHARS else self._parts(message)
@@ -123,7 +132,8 @@ class TelegramSender:
                         self._call(
                             lambda part=part, last=last: self.api.send_message(  # type: ignore[misc]
                                 message.recipient, part, buttons=buttons if last else None
-                            )
+                            ),
+                            patience,
                         )
                     )
                 )
@@ -134,7 +144,7 @@ class TelegramSender:
                 raise
         return DeliveryResult(external_id=",".join(sent), detail=f"{len(sent)} message(s)")
 
-    def _document(self, message: OutboundMessage) -> DeliveryResult:
+    def _document(self, message: OutboundMessage, patience: float) -> DeliveryResult:
         """One kept file uploaded into the chat, ``body_html`` its caption."""
         files = [a for a in message.attachments if a.sha256]
         if len(files) != 1 or self.read_file is None:
@@ -151,7 +161,8 @@ class TelegramSender:
         sent = self._call(
             lambda: self.api.send_document(
                 message.recipient, data, ref.filename, caption_html=caption
-            )
+            ),
+            patience,
         )
         return DeliveryResult(external_id=str(sent), detail=f"{ref.filename}, {len(data)} bytes")
 
@@ -172,15 +183,15 @@ class TelegramSender:
             return html
         return escape_html(split_for_chat(message.body_text, MAX_CHARS - 1)[0] + "…")
 
-    def _call(self, call: Callable[[], int | None]) -> int:
-        """Run one API call, waiting out short 429s in place; a longer one (or a third in a
-        row) leaves as ``RetryLater``: the message waits that long without holding a
-        worker, and without spending an attempt."""
+    def _call(self, call: Callable[[], int | None], patience: float) -> int:
+        """Run one API call, waiting out 429s up to ``patience`` in place; a longer one (or a
+        third in a row) leaves as ``RetryLater``: the message waits that long without
+        holding a worker, and without spending an attempt."""
         for _ in range(2):
             try:
                 return call() or 0
             except RetryLater as exc:
-                if exc.retry_after > self.max_retry_after_s:
+                if exc.retry_after > patience:
                     raise
                 log.info("Telegram rate limit: waiting %.1f s as asked", exc.retry_after)
                 self.sleep(exc.retry_after)

@@ -15,7 +15,7 @@ import pytest
 
 from config import load_settings
 from router.envelopes import InboundMessage
-from router.errors import TransientError
+from router.errors import Throttled, TransientError
 from router.vocabulary import Channel, RowState
 from store.models import OutboxItem
 from tests.conftest import make_settings
@@ -91,6 +91,12 @@ def _deliver_messages(runtime: Runtime) -> list[tuple[object, ...]] | None:
     return held_arguments(runtime.broker, OUT, "deliver_email")
 
 
+def _rows(runtime: Runtime) -> list[tuple[int, str]]:
+    with runtime.db.unit_of_work() as uow:
+        query = uow.session.query(OutboxItem).order_by(OutboxItem.id)
+        return [(row.id, row.recipient) for row in query]
+
+
 def _states(runtime: Runtime) -> list[str]:
     with runtime.db.unit_of_work() as uow:
         return [row.state for row in uow.session.query(OutboxItem).order_by(OutboxItem.id)]
@@ -111,6 +117,33 @@ def test_a_lone_tickets_acknowledgement_and_notice_are_delivered_without_a_messa
     assert _deliver_messages(runtime) == []
     assert _states(runtime) == [RowState.DONE.value, RowState.DONE.value]
     assert _here() == before + 2
+    # each waited for the far side at most the deliver step's time limit
+    assert _sent(runtime).timeouts == [runtime.settings.retries.deliver.time_limit_ms / 1000] * 2
+
+
+def test_a_row_asked_to_wait_is_not_counted_and_pauses_its_channel_here(
+    runtime: Runtime,
+) -> None:
+    _consuming(runtime, HERE)
+    before = _here()
+    _sent(runtime).failures.append(Throttled("slow down", retry_after=30))
+    runtime.ingest_actors[Channel.WEB].fn(_accepted(runtime, "waits"))
+    assert _sent(runtime).sent == []  # the notice went to the queue: the channel paused
+    assert _here() == before
+    held = _deliver_messages(runtime)
+    assert held is not None and sorted(int(str(h[0])) for h in held) == [
+        i for i, _ in _rows(runtime)
+    ]
+    assert _states(runtime) == [RowState.PENDING.value, RowState.PENDING.value]
+
+
+def test_a_process_of_one_thread_sends_its_rows(runtime: Runtime) -> None:
+    route_where_consumed(runtime, HERE)
+    deliver_where_consumed(runtime, HERE, threads=1)  # its only thread is not held here
+    runtime.ingest_actors[Channel.WEB].fn(_accepted(runtime, "alone"))
+    assert _sent(runtime).sent == []
+    held = _deliver_messages(runtime)
+    assert held is not None and len(held) == 2
 
 
 def test_a_process_not_consuming_the_outbound_queue_sends_its_rows(runtime: Runtime) -> None:
@@ -162,6 +195,10 @@ def test_a_stopping_process_sends_the_row(runtime: Runtime) -> None:
     runtime.stopping.set()
     runtime.ingest_actors[Channel.WEB].fn(_accepted(runtime, "stop"))
     assert _sent(runtime).sent == []
+    acknowledgement = [i for i, to in _rows(runtime) if to == "stop@example.org"]
+    held = _deliver_messages(runtime)
+    assert held is not None and len(acknowledgement) == 1
+    assert any(acknowledgement[0] in (h[0] if isinstance(h[0], list) else [h[0]]) for h in held)
 
 
 CONFIG = """

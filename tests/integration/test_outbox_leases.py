@@ -112,11 +112,11 @@ class PausingSender:
     during: Callable[[], None]
     paused: bool = False
 
-    def send(self, message: OutboundMessage) -> DeliveryResult:
+    def send(self, message: OutboundMessage, *, timeout_s: float | None = None) -> DeliveryResult:
         if not self.paused:
             self.paused = True
             self.during()
-        return self.inner.send(message)
+        return self.inner.send(message, timeout_s=timeout_s)
 
     def close(self) -> None:
         pass
@@ -380,9 +380,9 @@ class WatchingSender:
     ids: list[int]
     seen: list[list[str]] = dataclasses.field(default_factory=list)
 
-    def send(self, message: OutboundMessage) -> DeliveryResult:
+    def send(self, message: OutboundMessage, *, timeout_s: float | None = None) -> DeliveryResult:
         self.seen.append(_states(self.runtime, self.ids))
-        return self.inner.send(message)
+        return self.inner.send(message, timeout_s=timeout_s)
 
     def close(self) -> None:
         pass

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -203,6 +205,37 @@ def test_close_quits_the_connection_and_a_later_send_reconnects(
 
     first, second = smtp_sink.wait_for(2)
     assert first.peer != second.peer
+
+
+def test_a_sends_timeout_bounds_its_waits_on_a_silent_relay_and_is_its_own(
+    smtp_sink: SmtpSink,
+) -> None:
+    """A relay that accepts and never answers: the send gives up after its ``timeout_s``,
+    not the relay's 60 s (no interrupt reaches a thread blocked reading a socket); a
+    connection reused after a send with one waits ``smtp.timeout_s`` again."""
+    silent = socket.create_server(("127.0.0.1", 0))
+    try:
+        quiet = SmtpSender(
+            SmtpSettings(host="127.0.0.1", port=silent.getsockname()[1], timeout_s=60), HELPDESK
+        )
+        started = time.monotonic()
+        with pytest.raises(TransientError, match="timed out"):
+            quiet.send(outbound(1), timeout_s=0.3)
+        assert time.monotonic() - started < 5
+        quiet.close()
+    finally:
+        silent.close()
+    sender = SmtpSender(
+        SmtpSettings(host=smtp_sink.host, port=smtp_sink.port, timeout_s=7), HELPDESK
+    )
+    try:
+        sender.send(outbound(2), timeout_s=0.5)
+        client = sender._local.client
+        assert client.sock.gettimeout() == 7  # the relay's own, for the next send
+        sender.send(outbound(3))
+        assert len(smtp_sink.wait_for(2)) == 2
+    finally:
+        sender.close()
 
 
 def test_file_sender_writes_a_parseable_eml_file(tmp_path: Path) -> None:

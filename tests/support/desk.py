@@ -34,9 +34,11 @@ class CollectingSender:
     sent: list[OutboundMessage] = field(default_factory=list)
     failures: list[BaseException] = field(default_factory=list)  # dramatiq's time limit too
     lock: threading.Lock = field(default_factory=threading.Lock)
+    timeouts: list[float | None] = field(default_factory=list)  # each send's timeout_s
 
-    def send(self, message: OutboundMessage) -> DeliveryResult:
+    def send(self, message: OutboundMessage, *, timeout_s: float | None = None) -> DeliveryResult:
         with self.lock:
+            self.timeouts.append(timeout_s)
             if self.failures:
                 raise self.failures.pop(0)
             self.sent.append(message)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import dramatiq
 import pytest
 from dramatiq import Worker
 from dramatiq.middleware import TimeLimitExceeded
+from dramatiq.middleware.threading import raise_thread_exception
 
 from config import load_settings
+from workers.runtime import time_limits
 from workers.runtime.broker import make_broker
 from workers.runtime.time_limits import StepLimit
 
@@ -116,3 +119,36 @@ def test_the_messages_own_sooner_limit_is_the_messages() -> None:
 
     _run_in_a_worker(300, body)
     assert seen == {"fired": False}
+
+
+def test_a_step_limits_interrupt_landing_after_its_block_is_absorbed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The watchdog clears the deadline under its lock and raises after letting go of it:
+    the interrupt may land once the block's work is done. It is the step's, not the
+    message's: absorbed, and the message's deadline put back."""
+    manager = SimpleNamespace(mu=threading.RLock(), deadlines={})
+    monkeypatch.setattr(time_limits, "_watchdog", manager)
+    seen: dict[str, object] = {}
+
+    def body() -> None:
+        ours = threading.get_ident()
+        outer = time.monotonic() + 600
+        manager.deadlines[ours] = outer  # the message's
+        limit = StepLimit(1000)
+        try:
+            with limit:
+                with manager.mu:  # the watchdog, as its deadline passes
+                    manager.deadlines[ours] = None
+                late = threading.Timer(0.1, raise_thread_exception, (ours, TimeLimitExceeded))
+                late.start()  # its interrupt, once it let go of the lock
+            _sleep(1)
+            seen["went on"] = limit.fired
+            seen["deadline"] = manager.deadlines[ours] == outer
+        except TimeLimitExceeded:
+            seen["failed"] = True
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    thread.join(10)
+    assert seen == {"went on": True, "deadline": True}

@@ -3,9 +3,11 @@ budget that bounds what a thread spends delivering here."""
 
 from __future__ import annotations
 
+import threading
 from contextlib import nullcontext
 
 import pytest
+from dramatiq.middleware import TimeLimitExceeded
 
 from router.vocabulary import Channel
 from workers.runtime.inline_deliveries import HereBudget, InlineDeliveries, Row
@@ -82,14 +84,48 @@ def test_a_failed_delivery_here_sends_the_channels_rows_for_the_pause() -> None:
 
 
 def test_a_slow_delivery_here_pauses_its_channel_and_a_raise_gives_the_permit_back() -> None:
-    budget = HereBudget(1, slow_s=0.5, pause_s=30, clock=_Clock())
+    clock = _Clock()
+    budget = HereBudget(1, slow_s=0.5, pause_s=30, clock=clock)
     assert budget.take(Channel.EMAIL)
     assert not budget.take(Channel.EMAIL)  # one thread at a time: the others send
-    budget.give(Channel.EMAIL, ok=True, took_s=0.6)
+    clock.now += 0.6
+    budget.give(Channel.EMAIL, ok=True)
     assert not budget.take(Channel.EMAIL)  # paused
     here = _Here(HereBudget(1))
     here.raises = KeyboardInterrupt()  # a time limit, a stop: the permit comes back
     with pytest.raises(KeyboardInterrupt):
         here.unit((1, Channel.EMAIL))
     assert not here.inline.budget.take(Channel.EMAIL)  # paused after it, not held
-    assert here.inline.budget._busy[Channel.EMAIL] == 0
+    assert here.inline.budget._running[Channel.EMAIL] == {}
+
+
+def _take_in_a_thread(budget: HereBudget) -> bool:
+    taken: list[bool] = []
+    thread = threading.Thread(target=lambda: taken.append(budget.take(Channel.EMAIL)))
+    thread.start()
+    thread.join()
+    return taken[0]
+
+
+def test_a_delivery_here_running_long_sends_the_channels_rows_before_it_ends() -> None:
+    """A hung server: the other threads do not wait for its timeout to find out."""
+    clock = _Clock()
+    budget = HereBudget(3, slow_s=0.5, pause_s=30, clock=clock)
+    assert _take_in_a_thread(budget)  # (its thread is still at it)
+    clock.now += 0.4
+    assert budget.take(Channel.EMAIL)  # not long yet
+    budget.give(Channel.EMAIL, ok=True)
+    clock.now += 0.2  # 0.6 s: running long
+    assert not budget.take(Channel.EMAIL)
+    assert budget.take(Channel.TELEGRAM)  # another channel's are its own
+
+
+def test_a_block_ending_with_an_exception_sends_its_rows_and_raises() -> None:
+    """A time limit or a stop: the thread spends no more time here."""
+    here = _Here(HereBudget(1))
+    with pytest.raises(TimeLimitExceeded), here.inline.block(nullcontext):
+        here.inline.hold(1, Channel.EMAIL)
+        raise TimeLimitExceeded()
+    assert here.delivered == []
+    assert here.sent == [[(1, Channel.EMAIL)]]
+    assert here.inline.hold(2, Channel.EMAIL) is False  # the block is closed

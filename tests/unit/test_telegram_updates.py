@@ -208,6 +208,16 @@ def test_a_long_429_is_left_to_the_retries() -> None:
     assert slept == [] and api.sent == []
 
 
+def test_a_429_longer_than_a_sends_timeout_is_not_waited_in_place() -> None:
+    """A send that must not hold its thread (made where it was queued) leaves with the
+    wait: its row waits, unspent."""
+    api, slept, turns = FakeApi(), list[float](), list[str]()
+    api.failures.append(RetryLater("slow down", retry_after=3))
+    with pytest.raises(RetryLater):
+        sender(api, slept, turns).send(chat("hi"), timeout_s=1)
+    assert slept == [] and api.sent == []
+
+
 def test_edits_and_callback_answers() -> None:
     api, slept, turns = FakeApi(), list[float](), list[str]()
     s = sender(api, slept, turns)

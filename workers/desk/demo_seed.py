@@ -80,7 +80,7 @@ class NowhereSender:
     taken: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, message: OutboundMessage) -> DeliveryResult:
+    def send(self, message: OutboundMessage, *, timeout_s: float | None = None) -> DeliveryResult:
         with self.lock:
             self.taken[message.channel.value] += 1
         return DeliveryResult(external_id=message.message_id, detail="demo: not sent")

@@ -10,13 +10,18 @@ after its other sends, a lone row is delivered here (``deliver``: the deliver st
 the row cannot send it twice), and several go to the outbound queue merged (``send``),
 as before.
 
-What the thread may spend is bounded: the adapter's own timeouts bound one send; at most
+What the thread may spend is bounded: a delivery here waits for the far side at most the
+deliver step's time limit (the sender's per-send ``timeout_s``: no interrupt reaches a
+thread blocked in a socket's read), or the adapter's own timeouts if shorter; at most
 ``permits`` threads of the process deliver here on a channel at once (the others send);
-and after a delivery here failed, or took longer than ``slow_s``, the channel's rows of
+none while one here on it has been running longer than ``slow_s``; and after a delivery
+here failed, was asked to wait, or took longer than ``slow_s``, the channel's rows of
 this process go to the queue for ``pause_s`` (a hung or refusing server holds the
-outbound consumers, as before, not the ingest and routing of every lone ticket). A row
-delivered here is counted in DELIVERED_HERE; its delivery's own counters are the
-outbound actor's (``relaydesk_deliveries_total``, the failures').
+outbound consumers, as before, and the one thread that found it out, for at most that
+timeout; not the ingest and routing of every lone ticket). A block that ends with an
+exception sends its rows. A row sent (or failed for good) here is counted in
+DELIVERED_HERE; its delivery's own counters are the outbound actor's
+(``relaydesk_deliveries_total``, the failures').
 """
 
 from __future__ import annotations
@@ -43,8 +48,10 @@ Row = tuple[int, Channel]
 
 
 class HereBudget:
-    """Which channel may deliver here now: at most ``permits`` threads at once, and none
-    for ``pause_s`` after a delivery here failed or took longer than ``slow_s``."""
+    """Which channel may deliver here now: at most ``permits`` threads at once; none while
+    a delivery here on it has been running longer than ``slow_s`` (a hung server: the
+    others do not wait for its timeout to find out); none for ``pause_s`` after one failed,
+    was asked to wait, or took longer than ``slow_s``."""
 
     def __init__(
         self,
@@ -59,25 +66,28 @@ class HereBudget:
         self.pause_s = pause_s
         self._clock = clock
         self._lock = threading.Lock()
-        self._busy: dict[Channel, int] = {}
+        self._running: dict[Channel, dict[int, float]] = {}  # thread -> when it started
         self._paused_until: dict[Channel, float] = {}
 
     def take(self, channel: Channel) -> bool:
-        """A permit to deliver on ``channel`` here; False: send the row instead."""
+        """A permit to deliver on ``channel`` here for this thread; False: send the row."""
         with self._lock:
-            if self._clock() < self._paused_until.get(channel, 0.0):
+            now = self._clock()
+            running = self._running.setdefault(channel, {})
+            if now < self._paused_until.get(channel, 0.0) or len(running) >= self.permits:
                 return False
-            if self._busy.get(channel, 0) >= self.permits:
+            if any(now - started > self.slow_s for started in running.values()):
                 return False
-            self._busy[channel] = self._busy.get(channel, 0) + 1
+            running[threading.get_ident()] = now
             return True
 
-    def give(self, channel: Channel, *, ok: bool, took_s: float) -> None:
-        """The permit back; a failed or slow delivery pauses the channel here."""
+    def give(self, channel: Channel, *, ok: bool) -> None:
+        """This thread's permit back; a failed or slow delivery pauses the channel here."""
         with self._lock:
-            self._busy[channel] -= 1
-            if not ok or took_s > self.slow_s:
-                self._paused_until[channel] = self._clock() + self.pause_s
+            now = self._clock()
+            started = self._running[channel].pop(threading.get_ident())
+            if not ok or now - started > self.slow_s:
+                self._paused_until[channel] = now + self.pause_s
 
 
 class InlineDeliveries:
@@ -91,7 +101,7 @@ class InlineDeliveries:
         channels: frozenset[Channel],
         budget: HereBudget,
     ) -> None:
-        self._deliver = deliver  # True: done here; False: failed, left to the queue
+        self._deliver = deliver  # True: done here; False: failed or waiting, left to the queue
         self._send = send
         self.channels = channels
         self.budget = budget
@@ -109,7 +119,9 @@ class InlineDeliveries:
     @contextmanager
     def block(self, inner: Callable[[], AbstractContextManager[None]]) -> Iterator[None]:
         """Hold the deliveries queued inside ``inner()`` (the gathering of sends, which
-        goes out first), then deliver or send them."""
+        goes out first), then deliver or send them. A block ending with an exception (a
+        failure, a time limit, a stop) sends the rows committed before it, then raises: it
+        does not spend more time here."""
         if getattr(self._local, "held", None) is not None:  # nested: the outer block does
             yield
             return
@@ -117,21 +129,25 @@ class InlineDeliveries:
         try:
             with inner():
                 yield
-        finally:  # rows committed before a failure are delivered all the same
+        except BaseException:
             held, self._local.held = self._local.held, None
             if held:
-                self._end(list(dict.fromkeys(held)))
+                self._send(list(dict.fromkeys(held)))
+            raise
+        held, self._local.held = self._local.held, None
+        if held:
+            self._end(list(dict.fromkeys(held)))
 
     def _end(self, held: list[Row]) -> None:
         if len(held) > 1 or not self.budget.take(held[0][1]):
             self._send(held)
             return
         outbox_id, channel = held[0]
-        started, ok = time.monotonic(), False
+        ok = False
         try:
             ok = self._deliver(outbox_id, channel)
         finally:
-            self.budget.give(channel, ok=ok, took_s=time.monotonic() - started)
+            self.budget.give(channel, ok=ok)
 
 
 __all__ = ["DELIVERED_HERE", "HereBudget", "InlineDeliveries"]

@@ -199,10 +199,11 @@ def route_where_consumed(runtime: Runtime, queues: Iterable[str]) -> None:
 def deliver_where_consumed(runtime: Runtime, queues: Iterable[str], threads: int) -> None:
     """A process that consumes a channel's outbound queue delivers a lone row its threads
     queue on it in the queuing thread (``workers/runtime/inline_deliveries.py``), at most
-    half its ``threads`` at once; elsewhere the rows are sent, as before."""
+    half its ``threads`` at once (none of one thread: it would be the process's only one
+    held by a slow server); elsewhere the rows are sent, as before."""
     consumed = set(queues)
     channels = frozenset(c for c in runtime.channels.outbound() if outbound_queue(c) in consumed)
-    if channels:
+    if channels and threads >= 2:
         runtime.inline_deliveries = InlineDeliveries(
             partial(deliver_here, runtime),
             partial(send_to_outbound, runtime),

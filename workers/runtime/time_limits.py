@@ -13,12 +13,12 @@ that queued it) keeps its own step's time limit there, not the message's.
 from __future__ import annotations
 
 import threading
-from time import monotonic
+from time import monotonic, sleep
 from types import TracebackType
 from typing import Any
 
 from dramatiq import Broker
-from dramatiq.middleware import Middleware, TimeLimit, default_middleware
+from dramatiq.middleware import Middleware, TimeLimit, TimeLimitExceeded, default_middleware
 
 _lock = threading.Lock()
 _watchdog: Any = None  # the process's started timeout manager, once one broker booted
@@ -46,13 +46,19 @@ class StepLimit:
     """Inside, this worker thread's deadline is at most ``limit_ms`` away (the message's,
     if sooner), and the message's again after. ``fired``: the watchdog interrupted the
     block for this limit (its ``TimeLimitExceeded`` is then the block's to handle; one
-    for the message's own deadline is the message's). Nothing where no watchdog runs."""
+    for the message's own deadline is the message's). Nothing where no watchdog runs.
+
+    The watchdog clears a deadline under its lock and raises the interrupt after letting
+    go of it, so ours may land after the block ended, or inside ``__exit__``: there it is
+    waited for and absorbed (the block's work is done; the step's limit is not the
+    message's), before the message's deadline is put back."""
 
     def __init__(self, limit_ms: float) -> None:
         self.limit_ms = limit_ms
         self.fired = False
         self._outer: float | None = None
         self._mine: float | None = None
+        self._restored = False
 
     def __enter__(self) -> StepLimit:
         manager = _watchdog
@@ -76,10 +82,38 @@ class StepLimit:
         manager = _watchdog
         if self._mine is None or manager is None:
             return
+        arrived = exc_type is not None and issubclass(exc_type, TimeLimitExceeded)
+        while True:
+            try:
+                self._end(manager, arrived)
+                return
+            except TimeLimitExceeded:
+                if self._restored:  # the message's own deadline, put back: its to raise
+                    raise
+                arrived = True  # ours, late
+
+    def _end(self, manager: Any, arrived: bool) -> None:
+        ours = threading.get_ident()
+        if not self.fired:
+            with manager.mu:
+                self.fired = manager.deadlines.get(ours) is None  # (the watchdog clears it)
+                if not self.fired:
+                    manager.deadlines[ours] = self._outer
+                    self._restored = True
+                    return
+        if not arrived:  # on its way: the watchdog raises it just after letting go of mu
+            _await_interrupt()
         with manager.mu:
-            ours = threading.get_ident()
-            self.fired = manager.deadlines.get(ours) is None  # (the watchdog clears it)
             manager.deadlines[ours] = self._outer
+            self._restored = True
+
+
+def _await_interrupt(within_s: float = 5.0) -> None:
+    """Sleep in short steps until the watchdog's interrupt lands (raising it), at most
+    ``within_s``."""
+    until = monotonic() + within_s
+    while monotonic() < until:
+        sleep(0.002)
 
 
 __all__ = ["SharedTimeLimit", "StepLimit", "broker_middleware"]

@@ -94,13 +94,20 @@ class DeliverBatch(BatchStep):
     the statement that records a row sent (``fenced``: its answer, once committed).
     The claim and the records are each their own transaction, all on one connection
     held for the message (``Database.held_connection``).
+
+    ``timeout_s``: each send's waits for the far side at most this long (``Sender.send``).
+    ``settled``: the rows sent or failed for good; ``waiting``: those the far side asked
+    to wait (sent again after the wait).
     """
 
     name = "delivery"
     caught = ()  # a failure is recorded by the attempt itself; anything else ends it
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, timeout_s: float | None = None) -> None:
         self.runtime = runtime
+        self.timeout_s = timeout_s
+        self.settled: list[int] = []
+        self.waiting: list[int] = []
         self.claimed: dict[int, Claimed] = {}
         self.fenced: dict[int, bool] = {}  # row -> still ours, checked in the last commit
         self.statements: OneStatements = runtime.db  # the held connection, in ``around``
@@ -135,10 +142,12 @@ class DeliverBatch(BatchStep):
 
     def one(self, outbox_id: int) -> bool:
         runtime, row = self.runtime, self.claimed[outbox_id]
-        outcome = _attempt(runtime, outbox_id, row, held=self.fenced.pop(outbox_id, None))
+        fence = self.fenced.pop(outbox_id, None)
+        outcome = _attempt(runtime, outbox_id, row, held=fence, timeout_s=self.timeout_s)
         if outcome is None:  # taken by another attempt meanwhile: its business now
             return True
         if isinstance(outcome, _Held):
+            self.waiting.append(outbox_id)
             _come_back(runtime, outbox_id, row, outcome)
             return True
         if isinstance(outcome, Sent):
@@ -148,6 +157,7 @@ class DeliverBatch(BatchStep):
                 self.fenced[following[0]] = held
         elif outcome.state is RowState.PENDING:
             return False
+        self.settled.append(outbox_id)
         _hand_on(runtime, outbox_id, row)
         return True
 
@@ -241,11 +251,16 @@ def _still_ours(
 
 
 def _attempt(
-    runtime: Runtime, outbox_id: int, claimed: Claimed, *, held: bool | None = None
+    runtime: Runtime,
+    outbox_id: int,
+    claimed: Claimed,
+    *,
+    held: bool | None = None,
+    timeout_s: float | None = None,
 ) -> Sent | _Failed | _Held | None:
     """Send one claimed row; a failure or a hold is recorded on the row before returning.
     None: the row is no longer ours (our lease ran out and another attempt took it).
-    ``held``: as for ``_still_ours``."""
+    ``held``: as for ``_still_ours``; ``timeout_s``: the send's (``Sender.send``)."""
     if not _still_ours(runtime, outbox_id, claimed, held):
         return None
     message: OutboundMessage | None = None
@@ -253,7 +268,7 @@ def _attempt(
         message = OutboundMessage.from_payload(claimed.payload)
         if claimed.progress and message.chat_action == ChatAction.SEND:
             message = replace(message, sent_parts=tuple(claimed.progress.split(",")))
-        result = runtime.sender(Channel(message.channel)).send(message)
+        result = runtime.sender(Channel(message.channel)).send(message, timeout_s=timeout_s)
     except (PermanentError, TransientError, KeyError, ValueError) as exc:
         wait = _asked_to_wait(exc)
         if wait is not None:

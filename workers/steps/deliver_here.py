@@ -21,18 +21,22 @@ def deliver_here(runtime: Runtime, outbox_id: int, channel: Channel) -> bool:
     same claim, fence, send and record, so an outbound consumer that got the row too
     finds it taken or done). The committed work that queued it is never failed for it:
     a failed attempt (recorded on the row) goes back to the queue as a batch's row does,
-    after the first backoff; a failure of the step itself (the store away, a bug), a
-    time limit or a stop sends the row to the queue now. The delivery keeps the deliver
-    step's time limit (``StepLimit``): past it (a hung server) the row goes to the queue
-    and the message that queued it goes on; the message's own limit is raised on. False
-    when it was not done here.
+    after the first backoff; a row the far side asked to wait goes to the queue after the
+    wait; a failure of the step itself (the store away, a bug), a time limit or a stop
+    sends the row to the queue now. The send waits for the far side at most the deliver
+    step's time limit (``Sender.send``'s ``timeout_s``: a silent server's connection
+    times out, since an interrupt cannot reach a thread blocked in a socket's read), and
+    the step keeps that limit (``StepLimit``) for the rest; the message's own limit is
+    raised on. True when the row was sent or failed for good here (counted in
+    DELIVERED_HERE), or taken by another attempt; False: it went to the queue.
     """
     if runtime.stopping.is_set():
         send_to_outbound(runtime, [(outbox_id, channel)])
         return True  # (not the channel's fault)
-    step = DeliverBatch(runtime)
+    limit_ms = runtime.settings.retries.deliver.time_limit_ms
+    step = DeliverBatch(runtime, timeout_s=limit_ms / 1000)
     again: list[int] | None = None
-    limit = StepLimit(runtime.settings.retries.deliver.time_limit_ms)
+    limit = StepLimit(limit_ms)
     try:
         with limit:
             again = step.run([outbox_id])
@@ -49,12 +53,9 @@ def deliver_here(runtime: Runtime, outbox_id: int, channel: Channel) -> bool:
             send_to_outbound(runtime, [(outbox_id, channel)])
         elif again:
             step.resend(again)
-    if again is None:
-        return False
-    done = len(step.claimed) - len(again)
-    if done:
-        DELIVERED_HERE.labels(channel.value).inc(done)
-    return not again
+    if step.settled:
+        DELIVERED_HERE.labels(channel.value).inc(len(step.settled))
+    return again == [] and not step.waiting
 
 
 def send_to_outbound(runtime: Runtime, rows: list[Row]) -> None:

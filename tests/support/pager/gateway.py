@@ -57,7 +57,7 @@ class PagerSender:
         self.path = spool / "outbound.jsonl"
         self._lock = threading.Lock()
 
-    def send(self, message: OutboundMessage) -> DeliveryResult:
+    def send(self, message: OutboundMessage, *, timeout_s: float | None = None) -> DeliveryResult:
         if not message.recipient.isdigit():
             raise PermanentError(f"not a pager number: {message.recipient!r}")
         line = json.dumps({"to": message.recipient, "text": message.body_text})
