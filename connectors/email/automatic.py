@@ -59,14 +59,9 @@ class _Facts:
 
 
 _Rule = Callable[[_Facts], str | None]
-ROBOTS = {  # local parts of machines' senders (bounces reads them too)
-    "mailer-daemon",
-    "postmaster",
-    "noreply",
-    "no-reply",
-    "do-not-reply",
-    "donotreply",
-}
+ROBOTS = frozenset(  # local parts of machines' senders (bounces reads them too)
+    {"mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply", "donotreply"}
+)
 _PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 _SUPPRESSING = {"all", "oof", "autoreply"}
 _REPORT_TYPE = re.compile(r"report-type\s*=\s*\"?([\w.-]+)", re.IGNORECASE)

@@ -318,7 +318,7 @@ def test_a_quoted_printable_text_is_written_from_the_skeleton(
 # plain_body borrows the stdlib's private ``email.contentmanager._encode_text`` (what
 # ``set_content`` calls to choose a text's transfer encoding and encode it): the public
 # route to the same bytes (a message of its own, ``set_content``, its headers parsed) costs
-# about eight times as much a text, and every text of a mail in Chinese takes it. These pin
+# two to five times as much a text, and every text of a mail in Chinese takes it. These pin
 # the borrowed function to what the public route writes, so a Python whose private
 # function moves, changes its arguments or writes otherwise fails here, not in the wild.
 QP_CHARS = st.sampled_from("ab =.\t\r\n-é中\x0cZ")
@@ -357,8 +357,9 @@ def test_a_text_written_by_plain_body_is_what_the_public_route_writes(
 
 def test_the_borrowed_encoder_is_the_one_set_content_calls() -> None:
     """The private function, called as plain_body calls it, against the public route and
-    pinned answers (RFC 2045 quoted-printable of UTF-8, lines of at most 76 with their
-    soft breaks, an =XX never split across lines)."""
+    pinned answers (quoted-printable of UTF-8, lines of at most ``max_line_length`` with
+    their soft breaks: 78, policy.default's, where RFC 2045 says 76; an =XX never split
+    across lines)."""
     cases: list[tuple[str, str | None]] = [("We are on it.\n", None), ("b" * 100 + "\n", None)]
     cases += [(text, "quoted-printable") for text in ("Grüße aus München\n", "a" * 100 + "é\n")]
     for text, cte in cases:
@@ -370,5 +371,7 @@ def test_the_borrowed_encoder_is_the_one_set_content_calls() -> None:
         "Gr=C3=BC=C3=9Fe\n",
     )
     long_line = plain_body._encode_text("é" * 30 + "\n", "utf-8", "quoted-printable", POLICY)
+    long_ascii = plain_body._encode_text("a" * 100 + "\n", "utf-8", "quoted-printable", POLICY)
+    assert long_ascii == ("quoted-printable", "a" * 77 + "=\n" + "a" * 23 + "\n")  # 78 a line
     lines = ["=C3=A9" * 12 + "=C3=", "=A9" + "=C3=A9" * 12 + "=", "=C3=A9" * 5]
     assert long_line == ("quoted-printable", "\n".join(lines) + "\n")
