@@ -122,11 +122,11 @@ def create_app(
         app.include_router(page_router(page, forms, mine, READ_RESPONSES))
     app.include_router(form_router(submissions.submit, settings, request_model, guard))
     if staff is not None:
-        from connectors.web.staff import StaffGate, staff_router
+        from connectors.web.staff import StaffGate, mount_staff_api
         from connectors.web.workspace import mount_workspace
 
         gate = StaffGate(staff, staff)
-        app.include_router(staff_router(staff, settings, gate))
+        mount_staff_api(app, staff, settings, gate)
         mount_workspace(app, staff, settings, gate)
     if settings.telegram.enabled and settings.telegram.mode == "webhook":
         from connectors.web.telegram_webhook import webhook_router
