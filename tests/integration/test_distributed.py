@@ -24,6 +24,7 @@ from router.envelopes import InboundMessage
 from router.vocabulary import Channel
 from store.models import InboxItem, OutboxItem, Ticket
 from tests.support.processes import (
+    MIGRATE_TIMEOUT_S,
     Background,
     child_pids,
     migrated_env,
@@ -257,7 +258,7 @@ def test_the_same_pipeline_runs_on_rabbitmq(tmp_path: Path, smtp_sink: SmtpSink)
     config.write_text(CONFIG.format(port=smtp_sink.port, namespace="unused"))
     with private_rabbitmq_vhost() as amqp_url, fresh_postgres_database() as pg_url:
         env = relaydesk_env(config, RELAYDESK_DATABASE_URL=pg_url, RELAYDESK_BROKER_URL=amqp_url)
-        assert run(["migrate"], env).returncode == 0
+        assert run(["migrate"], env, timeout=MIGRATE_TIMEOUT_S).returncode == 0
         settings = settings_of(config, env)
         worker = Background(["worker", "--processes", "1", "--threads", "2"], env)
         try:

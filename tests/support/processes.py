@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+MIGRATE_TIMEOUT_S = 180
 
 
 def relaydesk_env(config: Path, **extra: str) -> dict[str, str]:
@@ -29,7 +30,8 @@ def migrated_env(
     env = relaydesk_env(
         config, RELAYDESK_DATABASE_URL=database_url, RELAYDESK_BROKER_URL=broker_url, **extra
     )
-    migrated = run(["migrate"], env)
+    # about 3 s of CPU; on a machine at load 16-20 it once took over 60 s of wall
+    migrated = run(["migrate"], env, timeout=MIGRATE_TIMEOUT_S)
     assert migrated.returncode == 0, migrated.stderr
     return env, migrated.stdout
 
