@@ -23,7 +23,7 @@ from connectors.web.staff.saved_search_routes import saved_search_router
 from connectors.web.staff.session_routes import session_router
 from connectors.web.staff.simulation_routes import simulation_router
 from connectors.web.staff.split_routes import split_router
-from connectors.web.staff.ticket_action_routes import ticket_action_router
+from connectors.web.staff.ticket_action_routes import ticket_action_routers
 from connectors.web.staff.ticket_routes import ticket_router
 from connectors.web.staff.token_routes import token_router
 from connectors.web.staff.webhook_routes import webhook_router
@@ -59,5 +59,5 @@ def staff_routers(staff: Staff, desk_settings: Settings, gate: StaffGate) -> lis
         customer_router(gate, staff),
         webhook_router(gate, staff),
         simulation_router(gate, staff),
-        ticket_action_router(gate, staff, web),
+        *ticket_action_routers(gate, staff, web),
     ]

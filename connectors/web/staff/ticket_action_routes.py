@@ -116,7 +116,11 @@ async def _act(
     return ActionOut(number=number, version=version, changed=list(changed))
 
 
-def ticket_action_router(gate: StaffGate, actions: TicketActions, web: WebSettings) -> APIRouter:
+def ticket_action_routers(
+    gate: StaffGate, actions: TicketActions, web: WebSettings
+) -> tuple[APIRouter, APIRouter]:
+    """The ticket actions' router and the uploads' (two prefixes), each for the app to
+    include itself (a router between would have FastAPI build their routes once more)."""
     router = APIRouter(prefix=PREFIX, tags=["staff tickets"], responses=ACTION_ERRORS)
     uploads = APIRouter(prefix=UPLOADS.rstrip("/"), tags=["staff tickets"])
 
@@ -370,10 +374,7 @@ def ticket_action_router(gate: StaffGate, actions: TicketActions, web: WebSettin
 
         return await _act(actions, access, response, do)
 
-    both = APIRouter()
-    both.include_router(router)
-    both.include_router(uploads)
-    return both
+    return router, uploads
 
 
 def _refusal(problem: FileProblem) -> str:
