@@ -8,7 +8,8 @@ through ``Connection.execute``, 74-87 us through ``exec_driver_sql``, 22-25 us o
 psycopg cursor; 188 Python calls against 54): the compiled cache's look-up, the execution
 context (``_init_compiled``), the cursor result's set-up and its row objects, for every
 run of a statement whose SQL, parameter order and types never change
-(docs/performance.md, "Statements on the driver's cursor"). SQLAlchemy has no lighter
+(docs/performance.md, "Statements on the driver's cursor ... (issue 21, the ninth
+session, sqla)"). SQLAlchemy has no lighter
 public path, so this module does the little that a compiled statement needs at run time:
 the compiled form's own ``construct_params``, bind processors and parameter order, as
 ``DefaultExecutionContext._init_compiled`` uses them, and each returned column's result
@@ -16,16 +17,27 @@ processor, as ``CursorResult`` asks for it.
 
 What it takes (``compiled_for`` says None otherwise, and the caller runs the statement
 through SQLAlchemy): a positional compiled form (PostgreSQL's ``$1``) that needs nothing
-at run time beyond its values: no Python-side column defaults (prefetch), no expanding or
-literal-execute parameters, no schema translation, no execution options of its own.
+at run time beyond its values: no Python-side column defaults (prefetch), no
+literal-execute parameters, no execution options of its own or of the connection's
+(``schema_translate_map`` among them). Only a statement built once takes it: the caller
+asks ``seen_before`` first, so a statement's first run goes through SQLAlchemy and a
+statement built anew at each call is never compiled here (SQLAlchemy's compiled cache,
+keyed on the statement's structure, serves it better).
+
+What operators should know: on this path SQLAlchemy does not see the statement, so its
+execution events (``before_cursor_execute`` and the rest), ``echo`` and SQL logging,
+``handle_error`` hooks and tracing instrumentation miss it; the statement tally (through
+the dialect's ``do_execute``) and the NUL guard (``nul_guard.cleaned_values``) are kept
+here explicitly. Its rows are what the cursor returns: an INSERT whose compiled form
+returns its primary key gives that row, where SQLAlchemy's result would be empty.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, cast
+from weakref import WeakKeyDictionary, WeakSet
 
 from sqlalchemy import Executable, exc
 from sqlalchemy.engine import Connection, Dialect
@@ -66,23 +78,53 @@ class CompiledStatement:
         )
 
 
-@lru_cache(maxsize=512)
+# statements run once already (through SQLAlchemy), and the compiled forms of those run
+# again, per dialect and parameter names; both let a statement go when it is dropped
+_seen: WeakSet[Executable] = WeakSet()
+_forms: WeakKeyDictionary[
+    Executable, dict[tuple[Dialect, tuple[str, ...]], CompiledStatement | None]
+] = WeakKeyDictionary()
+
+
+def seen_before(statement: Executable) -> bool:
+    """Whether ``statement`` (this object) was asked about before: False the first time,
+    when it should run through SQLAlchemy. A statement built at each call is never seen
+    twice, so it is never compiled here."""
+    if statement in _seen:
+        return True
+    _seen.add(statement)
+    return False
+
+
 def compiled_for(
     statement: Executable, dialect: Dialect, names: tuple[str, ...]
 ) -> CompiledStatement | None:
     """``statement`` compiled as ``Connection.execute`` compiles it for parameters named
     ``names`` (sorted), or None when its compiled form needs more than its values at run
-    time (see the module). Keyed by the statement's identity: for statements built once.
+    time (see the module). Kept by the statement's identity: for statements built once
+    (``seen_before``), as long as the statement lives.
 
     An IN list (an "expanding" parameter, one ``$n`` a value) is written out as SQLAlchemy
     writes it: at every run for a list the caller gives, once here for a list written in
     the statement (``status.in_([...])``), whose values never change."""
+    forms = _forms.get(statement)
+    if forms is None:
+        forms = _forms.setdefault(statement, {})
+    key = (dialect, names)
+    if key not in forms:
+        forms[key] = _compiled(statement, dialect, names)
+    return forms[key]
+
+
+def _compiled(
+    statement: Executable, dialect: Dialect, names: tuple[str, ...]
+) -> CompiledStatement | None:
     if statement._execution_options:
         return None
     compiled = cast(ClauseElement, statement).compile(dialect=dialect, column_keys=list(names))
     if not isinstance(compiled, SQLCompiler) or not compiled.positional:
         return None
-    if compiled.insert_prefetch or compiled.update_prefetch or compiled.schema_translate_map:
+    if compiled.insert_prefetch or compiled.update_prefetch:
         return None
     if compiled.literal_execute_params:
         return None
@@ -132,20 +174,29 @@ def run(
     autocommit: nothing of ``Connection``'s transaction state is passed by), through the
     dialect's ``do_execute`` (counted by the statement tally) with the NUL guard's
     cleaning (``nul_guard.cleaned_values``). A driver's error is raised as SQLAlchemy's
-    (``DBAPIError.instance``), and a lost connection is invalidated, so the pool replaces
-    it, as ``Connection`` does."""
+    (``DBAPIError.instance``; a bind processor's as ``StatementError``), and a lost
+    connection is invalidated with every other of its pool, as ``Connection`` does."""
     dialect = connection.dialect
-    sql, values = statement.bound(parameters)
-    values = nul_guard.cleaned_values(sql, values) or values
     pooled = connection.connection
-    cursor = pooled.cursor()
     try:
+        sql, values = statement.bound(parameters)
+    except Exception as error:  # a bind processor's: SQLAlchemy's StatementError, as its own
+        raise exc.DBAPIError.instance(
+            statement.sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from error
+    values = nul_guard.cleaned_values(sql, values) or values
+    cursor = None
+    try:
+        cursor = pooled.cursor()
         dialect.do_execute(cursor, sql, values, None)
-        rows = _read(cursor, dialect, statement) if statement.compiled._result_columns else []
+        rows = _read(cursor, dialect, statement) if cursor.description is not None else []
         return DriverRows(rows, cursor.rowcount)
-    except dialect.loaded_dbapi.Error as error:
+    except dialect.loaded_dbapi.Error as error:  # (any other is raised as it is, as there)
         lost = dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
-        if lost:
+        if lost and not connection.invalidated:
+            # as Connection._handle_dbapi_exception: every connection the pool made up to
+            # now is dropped at its next checkout (a restarted or failed-over server)
+            connection.engine.pool._invalidate(pooled, error)
             connection.invalidate(error)
         raise exc.DBAPIError.instance(
             sql,
@@ -156,7 +207,8 @@ def run(
             dialect=dialect,
         ) from error
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
 
 
 def _read(cursor: Any, dialect: Dialect, statement: CompiledStatement) -> list[tuple[Any, ...]]:
@@ -184,4 +236,4 @@ def _read(cursor: Any, dialect: Dialect, statement: CompiledStatement) -> list[t
     ]
 
 
-__all__ = ["CompiledStatement", "DriverRows", "compiled_for", "run"]
+__all__ = ["CompiledStatement", "DriverRows", "compiled_for", "run", "seen_before"]

@@ -13,9 +13,10 @@ second statement raises ``NotOneStatement`` before it is sent, on both databases
 day a caller needs two it fails in its tests and takes a unit of work instead.
 
 In autocommit (PostgreSQL) the statement runs on the driver's cursor of the connection
-where ``store.driver_statements`` takes it (compiled once, bound and read by SQLAlchemy's
-type processors, without its execution context and result objects: ``DriverRows``), else
-through the ``Connection`` as before; on SQLite, through the ``Connection``.
+where ``store.driver_statements`` takes it (a statement built once, from its second run:
+compiled once, bound and read by SQLAlchemy's type processors, without its execution
+context and result objects: ``DriverRows``), else through the ``Connection`` as before; on
+SQLite, through the ``Connection``.
 """
 
 from __future__ import annotations
@@ -53,7 +54,12 @@ class OneStatement:
         if self._sent:
             raise NotOneStatement(f"a second statement in a one-statement transaction: {statement}")
         self._sent = True
-        if self._autocommit:
+        connection = self._connection
+        if (
+            self._autocommit
+            and not connection._execution_options  # (schema_translate_map and the rest)
+            and driver_statements.seen_before(statement)
+        ):
             values = parameters or {}
             names = tuple(sorted(values))
             compiled = driver_statements.compiled_for(statement, self._connection.dialect, names)

@@ -1,19 +1,22 @@
 """A one-statement transaction's hot statements on PostgreSQL run on the driver's cursor
 (``store.driver_statements``): the same SQL and values SQLAlchemy sends, rows read by the
 same type processors, the NUL guard and the statement tally still in the way, a driver's
-error raised as SQLAlchemy's and a lost connection replaced."""
+error raised as SQLAlchemy's and a lost connection replaced with the pool's others; only
+a statement built once, from its second run."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
 import pytest
 from psycopg.types.json import Json, Jsonb
-from sqlalchemy import Executable, event, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Executable, String, TypeDecorator, bindparam, event, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, StatementError
 
 from router.vocabulary import AuditAction, RowState, SystemActor
 from store import driver_statements, outbox_leases, outbox_sent
@@ -128,9 +131,9 @@ def _comparable(values: Any) -> list[Any]:
 def test_a_record_runs_on_the_driver_cursor_counted_and_without_sqlalchemy_events(
     pg: Database,
 ) -> None:
-    row = _outbox_row(pg, {"n": 1}, state="sending")
-    with pg.read_engine.connect():  # (a first connection counts the dialect's look-ups)
-        pass
+    first, row = _outbox_row(pg, {"n": 1}, state="sending"), _outbox_row(pg, {"n": 2}, "sending")
+    with pg.one_statement() as statement:  # (its first run is SQLAlchemy's: seen_before)
+        outbox_sent.mark_sent(statement, first, external_id="<x@y>", now=NOW, token=None)
     seen: list[str] = []
     event.listen(pg.read_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
     tally = pg.count_statements()
@@ -139,7 +142,9 @@ def test_a_record_runs_on_the_driver_cursor_counted_and_without_sqlalchemy_event
     assert recorded and tally.statements == 1 and tally.commits == 0
     assert seen == []  # (SQLAlchemy's execution of it would have told)
     with pg.engine.connect() as conn:  # committed as it ran
-        assert conn.execute(select(table(OutboxItem).c.state)).scalar_one() == RowState.DONE.value
+        outbox = table(OutboxItem).c
+        state = select(outbox.state).where(outbox.id == row)
+        assert conn.execute(state).scalar_one() == RowState.DONE.value
 
 
 def test_the_rows_come_back_through_the_column_types(pg: Database) -> None:
@@ -175,20 +180,120 @@ def test_a_nul_in_a_value_is_removed_on_the_driver_path(pg: Database) -> None:
         assert conn.execute(select(table(OutboxItem).c.external_id)).scalar_one() == "<ab@y>"
 
 
-def test_a_driver_error_is_sqlalchemys_and_a_lost_connection_is_replaced(pg: Database) -> None:
+def _terminated(db: Database, pids: list[int]) -> None:
+    with db.engine.connect() as other:
+        for pid in pids:
+            other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        for _ in range(100):  # until they are gone
+            alive = other.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:p)"), {"p": pids}
+            ).scalar_one()
+            if not alive:
+                return
+            time.sleep(0.05)
+
+
+def test_a_driver_error_is_sqlalchemys_and_a_lost_connection_drops_the_pools_others(
+    pg: Database,
+) -> None:
     row = _outbox_row(pg, {"n": 1})
     with pytest.raises(IntegrityError), pg.one_statement() as statement:  # the same id
         statement.execute(_with_id(), {"id": row, "message_id": "<other@example.org>"})
-    with pg.read_engine.connect() as conn:  # every pooled connection's backend ended
-        pids = [conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()]
-    with pg.engine.connect() as other:
-        for pid in pids:
-            other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-    with pytest.raises(DBAPIError) as raised, pg.one_statement() as statement:
+
+    def record() -> None:
+        with pg.one_statement() as statement:
+            assert not outbox_sent.mark_sent(
+                statement, row, external_id="<x@y>", now=NOW, token="t"
+            )
+
+    record()
+    record()  # seen before: on the driver's cursor from now on
+    with ExitStack() as held:  # three pooled connections, every one's backend ended
+        pooled = [held.enter_context(pg.read_engine.connect()) for _ in range(3)]
+        pids = [conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() for conn in pooled]
+    _terminated(pg, pids)
+    lost = 0
+    for _ in range(5):  # the first finds its connection lost and the pool's others dropped
+        try:
+            record()
+        except DBAPIError as error:
+            assert error.connection_invalidated
+            lost += 1
+    assert lost == 1
+
+
+def test_a_driver_connection_closed_in_the_pool_is_sqlalchemys_error(pg: Database) -> None:
+    row = _outbox_row(pg, {"n": 1})
+    for _ in range(2):  # seen before: the driver's path
+        with pg.one_statement() as statement:
+            outbox_sent.mark_sent(statement, row, external_id="<x@y>", now=NOW, token="t")
+    with pg.read_engine.connect() as conn:  # the pool's one connection
+        raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.close()  # closed while idle in the pool
+    with pytest.raises(OperationalError) as raised, pg.one_statement() as statement:
         outbox_sent.mark_sent(statement, row, external_id="<x@y>", now=NOW, token="t")
     assert raised.value.connection_invalidated
     with pg.one_statement() as statement:  # a new connection in its place
         assert not outbox_sent.mark_sent(statement, row, external_id="<x@y>", now=NOW, token="t")
+
+
+class _Refused(TypeDecorator[str]):
+    """A type whose bind processor refuses every value."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str:
+        raise ValueError(f"refused: {value}")
+
+
+_REFUSED = select(bindparam("value", type_=_Refused()))
+
+
+def test_a_bind_processors_error_is_a_statement_error_on_both_paths(pg: Database) -> None:
+    for _ in range(2):  # through SQLAlchemy, then on the driver's cursor
+        with pytest.raises(StatementError) as raised, pg.one_statement() as statement:
+            statement.execute(_REFUSED, {"value": "x"})
+        assert isinstance(raised.value.orig, ValueError)
+    dialect = pg.read_engine.dialect
+    assert driver_statements.compiled_for(_REFUSED, dialect, ("value",)) is not None
+
+
+_RETURNING = text("UPDATE outbox SET attempts = attempts + 1 RETURNING id, attempts")
+
+
+def test_a_text_statements_rows_come_back_on_the_driver_path(pg: Database) -> None:
+    row = _outbox_row(pg, {"n": 1})
+    for attempts in (1, 2, 3):  # the first through SQLAlchemy, then the driver's cursor
+        with pg.one_statement() as statement:
+            assert list(statement.execute(_RETURNING).all()) == [(row, attempts)]
+    assert driver_statements.compiled_for(_RETURNING, pg.read_engine.dialect, ()) is not None
+
+
+def test_a_statement_built_at_each_call_is_never_compiled_by_the_driver_path(
+    pg: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = _outbox_row(pg, {"n": 1})
+    compiled: list[Executable] = []
+    compile_ = driver_statements._compiled
+
+    def counted(statement: Executable, *rest: Any) -> Any:
+        compiled.append(statement)
+        return compile_(statement, *rest)
+
+    monkeypatch.setattr(driver_statements, "_compiled", counted)
+    outbox = table(OutboxItem).c
+    for _ in range(3):
+        with pg.one_statement() as statement:
+            built = select(outbox.id).where(outbox.id == row)  # a new object at each call
+            assert statement.execute(built).all() == [(row,)]
+    assert compiled == []
+    once = select(outbox.state).where(outbox.id == bindparam("row_id"))
+    for _ in range(3):
+        with pg.one_statement() as statement:
+            assert statement.execute(once, {"row_id": row}).all() == [("pending",)]
+    assert compiled == [once]  # at its second run, once
 
 
 def _with_id() -> Executable:

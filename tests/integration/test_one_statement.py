@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from store.db import Database
 from store.models import ProcessBeat
@@ -62,3 +62,15 @@ def test_on_postgresql_no_transaction_is_begun_or_committed_around_it(db: Databa
     with db.one_statement() as statement:
         statement.execute(insert(ProcessBeat), _beat("a"))
     assert (tally.statements, tally.commits) == (1, 0)
+
+
+_BEAT_HOLDERS = text("SELECT holder FROM process_beats ORDER BY holder")
+
+
+def test_a_text_select_returns_its_rows_each_time(db: Database) -> None:
+    for holder in ("a", "b"):
+        with db.one_statement() as statement:
+            statement.execute(insert(ProcessBeat), _beat(holder))
+    for _ in range(3):  # the first through SQLAlchemy, then (PostgreSQL) the driver's cursor
+        with db.one_statement() as statement:
+            assert list(statement.execute(_BEAT_HOLDERS).all()) == [("a",), ("b",)]
