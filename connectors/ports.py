@@ -149,9 +149,9 @@ class Sender(Protocol):
     """An outbound channel: deliver one rendered message or raise.
 
     Raises ``TransientError`` (retried with backoff) or ``PermanentError``
-    (recorded on the outbox row, never retried). ``timeout_s``: no wait for the far side
-    is longer than this (its own timeouts, if shorter), for a send that must not hold its
-    thread long (a delivery made in the thread that queued it); None: its own timeouts.
+    (recorded on the outbox row, never retried). ``timeout_s`` (a send here): SMTP bounds
+    each socket wait by it (not the total); Telegram only its in-place 429 wait. None:
+    the channel's own timeouts.
     """
 
     def send(

@@ -113,8 +113,9 @@ class SmtpSender:
 
     def _timed(self, client: smtplib.SMTP, wire: Wire, timeout: float) -> str:
         """``_transact`` with its socket's waits at most ``timeout``, ``smtp.timeout_s``
-        again after (the connection is reused)."""
-        if timeout == self._smtp.timeout_s or client.sock is None:
+        again after (the connection is reused). Set at every start, so a short one left by
+        an interrupt inside the ``finally`` never stays."""
+        if client.sock is None:
             return self._transact(client, wire)
         client.sock.settimeout(timeout)
         try:

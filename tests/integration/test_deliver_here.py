@@ -27,7 +27,7 @@ from workers.channels.intake import StoreIntake
 from workers.runtime import queues
 from workers.runtime.build import build_runtime
 from workers.runtime.context import Runtime
-from workers.runtime.inline_deliveries import DELIVERED_HERE
+from workers.runtime.inline_deliveries import DELIVERED_HERE, HereBudget
 from workers.runtime.processes import (
     deliver_where_consumed,
     prepare_database,
@@ -85,6 +85,8 @@ def _accepted(runtime: Runtime, key: str) -> int:
 def _consuming(runtime: Runtime, queue_names: list[str]) -> None:
     route_where_consumed(runtime, queue_names)
     deliver_where_consumed(runtime, queue_names, threads=2)
+    if runtime.inline_deliveries is not None:  # (not about slowness: none under load)
+        runtime.inline_deliveries.budget = HereBudget(1, slow_s=60)
 
 
 def _deliver_messages(runtime: Runtime) -> list[tuple[object, ...]] | None:

@@ -152,3 +152,51 @@ def test_a_step_limits_interrupt_landing_after_its_block_is_absorbed(
     thread.start()
     thread.join(10)
     assert seen == {"went on": True, "deadline": True}
+
+
+def _exit_after_the_interrupt(monkeypatch: pytest.MonkeyPatch, convert: bool) -> float:
+    """The watchdog fired StepLimit's deadline and its interrupt landed in the block,
+    which turned it into another exception (``convert``) or caught it: the seconds
+    ``__exit__`` took, with the message's deadline put back."""
+    manager = SimpleNamespace(mu=threading.RLock(), deadlines={})
+    monkeypatch.setattr(time_limits, "_watchdog", manager)
+    ours = threading.get_ident()
+    outer = time.monotonic() + 600
+    manager.deadlines[ours] = outer
+    limit = StepLimit(1000)
+    took = 0.0
+    with pytest.raises(RuntimeError) if convert else _nothing():
+        with limit:
+            with manager.mu:  # the watchdog, as the step's deadline passes
+                manager.deadlines[ours] = None
+            try:
+                raise TimeLimitExceeded  # its interrupt, landed
+            except TimeLimitExceeded:
+                started = time.monotonic()
+                if convert:
+                    raise RuntimeError("recording the failure failed") from None
+        took = time.monotonic() - started
+    if convert:
+        took = time.monotonic() - started
+    assert limit.fired and manager.deadlines[ours] == outer
+    return took
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+def test_an_interrupt_turned_into_another_exception_is_not_waited_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _exit_after_the_interrupt(monkeypatch, convert=True) < 0.3  # (it waited 5 s)
+
+
+def test_an_interrupt_the_block_caught_is_waited_for_only_briefly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _exit_after_the_interrupt(monkeypatch, convert=False) < 2  # (it waited 5 s)

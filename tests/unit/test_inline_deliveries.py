@@ -129,3 +129,20 @@ def test_a_block_ending_with_an_exception_sends_its_rows_and_raises() -> None:
     assert here.delivered == []
     assert here.sent == [[(1, Channel.EMAIL)]]
     assert here.inline.hold(2, Channel.EMAIL) is False  # the block is closed
+
+
+class _InterruptedAfterTaking(HereBudget):
+    """An interrupt landing as ``take`` returns its permit."""
+
+    def take(self, channel: Channel) -> bool:
+        assert super().take(channel)
+        raise TimeLimitExceeded
+
+
+def test_an_interrupt_just_after_taking_the_permit_gives_it_back() -> None:
+    clock = _Clock()
+    budget = _InterruptedAfterTaking(1, slow_s=0.5, pause_s=30, clock=clock)
+    here = _Here(budget)
+    with pytest.raises(TimeLimitExceeded):
+        here.unit((1, Channel.EMAIL))
+    assert budget._running[Channel.EMAIL] == {}  # (left held, it refused the channel for good)

@@ -82,10 +82,13 @@ class HereBudget:
             return True
 
     def give(self, channel: Channel, *, ok: bool) -> None:
-        """This thread's permit back; a failed or slow delivery pauses the channel here."""
+        """This thread's permit back, if it holds one; a failed or slow delivery pauses the
+        channel here."""
         with self._lock:
             now = self._clock()
-            started = self._running[channel].pop(threading.get_ident())
+            started = self._running.get(channel, {}).pop(threading.get_ident(), None)
+            if started is None:  # none taken
+                return
             if not ok or now - started > self.slow_s:
                 self._paused_until[channel] = now + self.pause_s
 
@@ -139,12 +142,15 @@ class InlineDeliveries:
             self._end(list(dict.fromkeys(held)))
 
     def _end(self, held: list[Row]) -> None:
-        if len(held) > 1 or not self.budget.take(held[0][1]):
+        if len(held) > 1:
             self._send(held)
             return
         outbox_id, channel = held[0]
         ok = False
-        try:
+        try:  # (taken inside: an interrupt just after ``take`` still gives the permit back)
+            if not self.budget.take(channel):
+                self._send(held)
+                return
             ok = self._deliver(outbox_id, channel)
         finally:
             self.budget.give(channel, ok=ok)

@@ -51,7 +51,10 @@ class StepLimit:
     The watchdog clears a deadline under its lock and raises the interrupt after letting
     go of it, so ours may land after the block ended, or inside ``__exit__``: there it is
     waited for and absorbed (the block's work is done; the step's limit is not the
-    message's), before the message's deadline is put back."""
+    message's), before the message's deadline is put back. One the block met already
+    (``TimeLimitExceeded`` anywhere in the leaving exception's ``__context__``/``__cause__``
+    chain) is not waited for; one the block caught entirely cannot be told from one on
+    its way, so that wait is short (``LATE_S``)."""
 
     def __init__(self, limit_ms: float) -> None:
         self.limit_ms = limit_ms
@@ -82,7 +85,7 @@ class StepLimit:
         manager = _watchdog
         if self._mine is None or manager is None:
             return
-        arrived = exc_type is not None and issubclass(exc_type, TimeLimitExceeded)
+        arrived = _met(exc)
         while True:
             try:
                 self._end(manager, arrived)
@@ -108,7 +111,25 @@ class StepLimit:
             self._restored = True
 
 
-def _await_interrupt(within_s: float = 5.0) -> None:
+LATE_S = 0.5  # the watchdog raises just after letting go of its lock: a GIL switch or so
+
+
+def _met(exc: BaseException | None) -> bool:
+    """A ``TimeLimitExceeded`` is ``exc`` or in its ``__context__``/``__cause__`` chain."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        one = todo.pop()
+        if one is None or id(one) in seen:
+            continue
+        if isinstance(one, TimeLimitExceeded):
+            return True
+        seen.add(id(one))
+        todo += [one.__cause__, one.__context__]
+    return False
+
+
+def _await_interrupt(within_s: float = LATE_S) -> None:
     """Sleep in short steps until the watchdog's interrupt lands (raising it), at most
     ``within_s``."""
     until = monotonic() + within_s
