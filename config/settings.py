@@ -151,6 +151,9 @@ class WorkerSettings(_Frozen):
     batch_window_ms: float = Field(5.0, ge=0, le=1000)
     # each worker process serves Prometheus metrics on this port plus its index (0: none)
     metrics_port: int = Field(0, ge=0, le=65535)
+    # a delivery made in the thread that queued it taking longer pauses its channel's
+    # deliveries there (workers/runtime/inline_deliveries.py: HereBudget)
+    deliver_here_slow_ms: float = Field(500.0, gt=0)
 
 
 class SchedulerSettings(_Frozen):

@@ -217,6 +217,9 @@ port = {port}
 [broker]
 namespace = "{namespace}"
 
+[worker]
+deliver_here_slow_ms = 60000  # a test machine's load must not send a row to the queue
+
 [[teams]]
 name = "support"
 

@@ -208,7 +208,7 @@ def deliver_where_consumed(runtime: Runtime, queues: Iterable[str], threads: int
             partial(deliver_here, runtime),
             partial(send_to_outbound, runtime),
             channels,
-            HereBudget(threads // 2),
+            HereBudget(threads // 2, slow_s=runtime.settings.worker.deliver_here_slow_ms / 1000),
         )
 
 
