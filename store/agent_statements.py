@@ -7,7 +7,18 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Executable, Integer, Update, bindparam, func, select, update
+from sqlalchemy import (
+    JSON,
+    Executable,
+    Integer,
+    TextClause,
+    Update,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from router.vocabulary import AgentStatus
@@ -113,6 +124,21 @@ def hold_free() -> Executable:
         .order_by(agents.id)
         .with_for_update()
     )
+
+
+@cache
+def bound_lock_wait() -> TextClause:
+    """Limit the transaction's lock waits to ``lock_timeout`` (PostgreSQL, until
+    ``restore_lock_wait``); returns the limit it had."""
+    return text(
+        "SELECT current_setting('lock_timeout'), set_config('lock_timeout', :lock_timeout, true)"
+    )
+
+
+@cache
+def restore_lock_wait() -> TextClause:
+    """Give the transaction back the lock wait limit ``bound_lock_wait`` returned."""
+    return text("SELECT set_config('lock_timeout', :lock_timeout, true)")
 
 
 @cache

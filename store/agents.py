@@ -33,6 +33,8 @@ class Member:
 
 
 # every agent's address (``emails``: every ingest batch asks), built once (see ``store.dialect``)
+HOLD_WAIT_MS = 2000  # how long a routing batch waits for the agents it holds, at most
+
 _AGENT_EMAILS = select(Agent.email)
 
 
@@ -174,9 +176,21 @@ class AgentRepository:
         A routing batch takes their slots later in the transaction (``take_slots``); as it
         holds their rows meanwhile, nobody else can change what it read. It locks them all
         in one statement, before it decides, and no other agent after: two batches lock
-        agents in the same order, so they queue, never deadlock."""
+        agents in the same order, so they queue, never deadlock. It waits at most
+        ``HOLD_WAIT_MS`` (PostgreSQL's lock_timeout, for this statement only): past it the
+        store raises lock_not_available (an OperationalError, SQLSTATE 55P03)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            rows = self.session.execute(statements.hold_free(), {"agent_ids": list(agent_ids)})
+            return {row[0]: (row[1], row[2], row[3]) for row in rows}
+        # the wait bounded (HOLD_WAIT_MS): past it, PostgreSQL raises lock_not_available
+        # (55P03), which aborts the transaction; the batch's caller routes its tickets alone
+        previous = self.session.execute(
+            statements.bound_lock_wait(), {"lock_timeout": f"{HOLD_WAIT_MS}ms"}
+        ).scalar_one()
         rows = self.session.execute(statements.hold_free(), {"agent_ids": list(agent_ids)})
-        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+        held = {row[0]: (row[1], row[2], row[3]) for row in rows}
+        self.session.execute(statements.restore_lock_wait(), {"lock_timeout": previous})
+        return held
 
     def take_slots(self, slots: Mapping[int, int], now: datetime) -> int:
         """Give each agent of ``slots`` that many more tickets (one statement), for a batch

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+
 from config.settings import Settings
 from router.vocabulary import AgentStatus
 from store.db import UnitOfWork
-from store.models import AgentSkill
+from store.models import Agent, AgentSkill
 
 
 def sync_directory(uow: UnitOfWork, settings: Settings, now: datetime) -> list[str]:
@@ -20,6 +22,11 @@ def sync_directory(uow: UnitOfWork, settings: Settings, now: datetime) -> list[s
     """
     changes: list[str] = []
     agents = uow.agents
+    # the agents it may change, locked in id order before it changes any (it updates them
+    # in config order): a writer that holds two agents takes them in id order, as a
+    # routing batch does, so the two queue instead of deadlocking
+    names = [a.name for a in settings.agents]
+    agents.lock(list(uow.session.scalars(select(Agent.id).where(Agent.name.in_(names)))))
     for team_cfg in settings.teams:
         if agents.team(team_cfg.name) is None:
             agents.ensure_team(team_cfg.name)

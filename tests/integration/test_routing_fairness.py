@@ -13,6 +13,7 @@ On SQLite, which has no row locks, another router's transaction holds a batch ba
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -20,9 +21,12 @@ from collections.abc import Iterator
 import pytest
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import OperationalError
 
 from router.envelopes import InboundMessage
 from router.vocabulary import AgentStatus, Channel
+from store.agents import HOLD_WAIT_MS
+from store.directory_sync import sync_directory
 from store.models import Agent, Ticket
 from tests.conftest import make_settings
 from tests.support.processes import wait_until
@@ -131,3 +135,83 @@ def test_a_batch_beside_a_router_holding_an_agent_waits_and_decides_on_what_it_w
     assert waited
     assert _loads(runtime) == {"ana": 6, "ben": 6}
     assert _assignees(runtime, numbers) == {"ana": 2, "ben": 6}
+
+
+def test_a_batch_gives_up_waiting_for_an_agent_held_too_long_and_routes_its_tickets_alone(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL: another transaction holds ana's row and does not let go. The batch waits
+    for her at most ``HOLD_WAIT_MS`` (lock_timeout), then gives up, its transaction rolled
+    back, and its four tickets are routed alone, each in a new transaction, passing over
+    ana (SKIP LOCKED): all four to ben, while ana is still held. It waited for as long as
+    the other held her before (the thread was still waiting when the join gave up)."""
+    if runtime.db.dialect != "postgresql":
+        pytest.skip("SQLite has no row locks: another writer holds the batch back whole")
+    caplog.set_level(logging.INFO)
+    numbers = _tickets(runtime, 4)
+    failures: list[BaseException] = []
+    left: list[int] = []
+
+    def batch() -> None:
+        try:
+            left.extend(RouteBatch(runtime).run(numbers))
+        except BaseException as error:  # a thread's exception only warns: keep it
+            failures.append(error)
+
+    with runtime.db.engine.connect() as other:  # holds ana's row past the batch's limit
+        other.execute(text("SELECT id FROM agents WHERE name = 'ana' FOR UPDATE"))
+        routing = threading.Thread(target=batch)
+        routing.start()
+        routing.join(timeout=HOLD_WAIT_MS / 1000 + 10)
+        done_while_held = not routing.is_alive()
+        other.commit()
+    routing.join(timeout=30)
+    assert failures == []
+    assert done_while_held
+    assert left == []
+    assert "lock timeout" in caplog.text  # the batch gave up on its wait, not on another error
+    assert _assignees(runtime, numbers) == {"ben": 4}
+    assert _loads(runtime) == {"ana": 0, "ben": 4}
+
+
+def test_a_directory_sync_locks_the_agents_it_changes_in_id_order_before_it_changes_any(
+    runtime: Runtime,
+) -> None:
+    """PostgreSQL: a config that lists ana after ben (ids: ana's first) changes both; while
+    another transaction holds ana, the sync waits for her holding no agent (its first
+    statement locks them in id order), so ben can be taken. It used to update ben first
+    (in config order) and wait for ana holding ben: a batch holding ana and waiting for
+    ben then deadlocked with it (the review's M1)."""
+    if runtime.db.dialect != "postgresql":
+        pytest.skip("SQLite has no row locks: its writers are serial")
+    with runtime.db.unit_of_work() as uow:
+        ids = {a.name: a.id for a in uow.agents.all()}
+    assert ids["ana"] < ids["ben"]
+    agents = [a.model_copy(update={"capacity": 9}) for a in reversed(runtime.settings.agents)]
+    assert [a.name for a in agents].index("ben") < [a.name for a in agents].index("ana")
+    settings = runtime.settings.model_copy(update={"agents": agents})
+    failures: list[BaseException] = []
+
+    def sync() -> None:
+        try:
+            with runtime.db.unit_of_work() as uow:
+                sync_directory(uow, settings, runtime.now())
+        except BaseException as error:  # a thread's exception only warns: keep it
+            failures.append(error)
+
+    with runtime.db.engine.connect() as other:
+        other.execute(text("SELECT id FROM agents WHERE name = 'ana' FOR UPDATE"))
+        syncing = threading.Thread(target=sync)
+        syncing.start()
+        wait_until(lambda: _waiting_for_a_lock(runtime) or not syncing.is_alive(), 30)
+        try:
+            other.execute(text("SELECT id FROM agents WHERE name = 'ben' FOR UPDATE NOWAIT"))
+            ben_free = True
+        except OperationalError:
+            ben_free = False
+        other.rollback()
+    syncing.join(timeout=30)
+    assert failures == []
+    assert ben_free
+    with runtime.db.unit_of_work() as uow:
+        assert {a.name: a.capacity for a in uow.agents.all()}["ben"] == 9
