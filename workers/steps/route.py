@@ -177,11 +177,12 @@ def route_here(runtime: Runtime, ticket_ids: list[int]) -> None:
     """Route a lone ticket in this thread, as a route message carrying it would
     (``RouteBatch``); should that fail (the store away, a bug) it is sent to the route queue,
     with dramatiq's retries: its ingest is committed, and is not failed for it. Several
-    tickets are sent to the route queue, as from a process that does not consume it: a
-    route batch passes over an agent another router holds, so every ingest batch routed
-    where it was ingested (eight threads' batches at once) gave a batch's tickets to the
-    agents it could hold (19 of 20 to one agent of two in a loaded run); the route queue's
-    consumers batch what waits there, as before."""
+    tickets are sent to the route queue, as from a process that does not consume it; the
+    route queue's consumers batch what waits there, as before. (Chosen when a route batch
+    passed over an agent another router held: every ingest batch routed where it was
+    ingested gave its tickets to the agents it could hold, 19 of 20 to one agent of two in
+    a loaded run. A batch now waits for them, since the ninth session's fair; several
+    tickets routed here were not measured again.)"""
     if len(ticket_ids) > 1:
         _send_to_route(runtime, ticket_ids)
         return

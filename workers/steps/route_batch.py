@@ -3,10 +3,13 @@
 The tickets are locked in one statement and the candidates of each team are read once.
 Every agent so read (online with room) is then locked in one statement, in id order,
 and read afresh (``route_slots.hold``), before anything is decided: a batch waits there
-for another router that holds one of them, and locks no agent after, so two batches lock
-agents in the same order and queue, never deadlock (a lone routing holds one agent and
-waits for nothing after; writers outside routing lock tickets before agents, and the
-batch holds only tickets that wait, which nobody else may assign meanwhile). Each ticket
+for another writer that holds one of them (at most ``store.agents.HOLD_WAIT_MS``; past it
+the store raises lock_not_available, the batch is rolled back and ``RouteBatch`` routes
+its tickets alone), and locks no agent after. The lock-order rule: any writer that holds
+two agents takes them in id order (a batch; the directory sync, which locks those it may
+change first), so they queue, never deadlock (a lone routing holds one agent and waits
+for nothing after; writers outside routing lock tickets before agents, and the batch
+holds only tickets that wait, which nobody else may assign meanwhile). Each ticket
 is then decided against those agents as the store has them, counting the batch's own
 assignments as it goes: nobody else can change them before the commit.
 
