@@ -102,10 +102,11 @@ def count_assignment(
 
 def hold(uow: UnitOfWork, free: FreeAgents, agent_ids: Collection[int]) -> set[int]:
     """Lock the agents ``agent_ids`` that can still take a ticket, in id order, waiting for
-    a router that holds one, and correct the batch's view: those it holds as the store has
-    them now (their load, capacity, last assignment, and their loads in the channels the
-    views counted, recounted once their rows are locked), the others (gone offline or full
-    meanwhile) gone from it. Returns those it holds."""
+    a writer that holds one (at most ``store.agents.HOLD_WAIT_MS``), and correct the
+    batch's view: those it holds as the store has them now (their load, capacity, last
+    assignment, and their loads in the channels the views counted, recounted once their
+    rows are locked), the others (gone offline or full meanwhile) gone from it. Returns
+    those it holds."""
     fresh = uow.agents.hold_free(sorted(agent_ids))
     counted: dict[int, set[str]] = {}  # the channels each view counted an agent's load in
     for members in free.values():
