@@ -110,7 +110,8 @@ def test_a_worker_whose_listener_was_cut_reads_again_and_misses_no_change(
         ).all()
     assert cut == [(True,)]  # (one: the kept reads' channel is on it too)
     wait_until(worker.db.config_watch.must_read, 10)  # reads before every message meanwhile
-    assert not any(watch.listens() for watch in kept)  # and every kept read reads
+    # and every kept read reads (each watch is told in turn, just after the config watch)
+    wait_until(lambda: not any(watch.listens() for watch in kept), 10)
     urgent = _apply_urgent(database_url)  # maybe while nobody listened
     assert _message(pin, worker) == urgent
     wait_until(lambda: listener.listening.is_set(), 10)
